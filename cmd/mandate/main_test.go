@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/store"
+)
+
+func TestDemoThenVerifyThenTamper(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"demo", "--data", dir}, &out, &errOut); code != exitOK {
+		t.Fatalf("demo exit %d\n%s\n%s", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 1 chains, 4 records") {
+		t.Fatalf("verify exit %d: %s %s", code, out.String(), errOut.String())
+	}
+
+	// An insider edits the verdict of the second record in the store file.
+	db, err := bbolt.Open(filepath.Join(dir, local.StoreFile), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		audit := tx.Bucket([]byte("audit"))
+		c := audit.Cursor()
+		session, _ := c.First()
+		chain := audit.Bucket(session)
+		key := binary.BigEndian.AppendUint64(nil, 2)
+		var r store.Record
+		if err := json.Unmarshal(chain.Get(key), &r); err != nil {
+			return err
+		}
+		r.Body = bytes.Replace(r.Body, []byte(`"decision":"allow"`), []byte(`"decision":"deny"`), 1)
+		raw, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		return chain.Put(key, raw)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut)
+	if code != exitFailed || !strings.Contains(out.String(), "broken at seq 2 (hash)") {
+		t.Fatalf("verify after tampering: exit %d: %s", code, out.String())
+	}
+}
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	for _, args := range [][]string{nil, {"nope"}, {"verify", "--bogus"}, {"demo", "extra"}} {
+		if code := run(context.Background(), args, &out, &errOut); code != exitUsage {
+			t.Errorf("run(%q) = %d, want %d", args, code, exitUsage)
+		}
+	}
+}
+
+func TestVerifyMissingData(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"verify", "--data", t.TempDir()}, &out, &errOut); code != exitFailed {
+		t.Fatalf("verify of an empty folder = %d", code)
+	}
+}

@@ -1,0 +1,43 @@
+package api
+
+// Problem is an RFC 9457 problem details body (media type application/problem+json).
+// Detail is written for the caller and MUST NOT carry internal error text.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	// Verdict and Reasons are set on a policy denial (403).
+	Verdict string   `json:"verdict,omitempty"`
+	Reasons []string `json:"reasons,omitempty"`
+	// Record points at the audit record that holds the refusal, where one was written.
+	Record *RecordRef `json:"record,omitempty"`
+	// RequestID ties the problem to the server's logs.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// ProblemContentType is the media type of every error response.
+const ProblemContentType = "application/problem+json"
+
+// Problem types. Each is stable: clients and tests match on it, so never change one.
+const (
+	ProblemUnauthenticated  = "urn:mandate:problem:unauthenticated"
+	ProblemBadSignature     = "urn:mandate:problem:bad-signature"
+	ProblemUnknownKey       = "urn:mandate:problem:unknown-key"
+	ProblemExpiredSignature = "urn:mandate:problem:expired-signature"
+	ProblemForbidden        = "urn:mandate:problem:forbidden"
+	ProblemMalformed        = "urn:mandate:problem:malformed-request"
+	ProblemTooLarge         = "urn:mandate:problem:body-too-large"
+	ProblemNotFound         = "urn:mandate:problem:not-found"
+	ProblemSessionNotFound  = "urn:mandate:problem:session-not-found"
+	ProblemSessionExpired   = "urn:mandate:problem:session-expired"
+	ProblemSessionClosed    = "urn:mandate:problem:session-closed"
+	ProblemKilled           = "urn:mandate:problem:killed"
+	ProblemDenied           = "urn:mandate:problem:denied"
+	ProblemUnknownTarget    = "urn:mandate:problem:unknown-target"
+	ProblemUnsupported      = "urn:mandate:problem:unsupported-action"
+	ProblemMethodNotAllowed = "urn:mandate:problem:method-not-allowed"
+	ProblemTargetFailed     = "urn:mandate:problem:target-failed"
+	ProblemUnavailable      = "urn:mandate:problem:unavailable"
+	ProblemInternal         = "urn:mandate:problem:internal"
+)

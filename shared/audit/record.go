@@ -1,0 +1,145 @@
+package audit
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/gowebpki/jcs"
+
+	"github.com/mandate-dev/mandate/shared/api"
+)
+
+// Version is the record schema version written by this package.
+const Version = 1
+
+// Record types.
+const (
+	TypeSessionOpen  = "session.open"
+	TypeSessionClose = "session.close"
+	TypeDecision     = "decision"
+	TypeResult       = "result"
+)
+
+// Record is one link of a session's chain.
+type Record struct {
+	Version   int       `json:"v"`
+	Session   string    `json:"session"`
+	Seq       uint64    `json:"seq"`
+	PrevHash  string    `json:"prev_hash"`
+	Type      string    `json:"type"`
+	Time      time.Time `json:"time"`
+	RequestID string    `json:"request_id,omitempty"`
+
+	Identity Identity     `json:"identity"`
+	Prompt   *Prompt      `json:"prompt,omitempty"`
+	Intents  []api.Intent `json:"intents,omitempty"`
+	Action   *Action      `json:"action,omitempty"`
+	Verdict  *Verdict     `json:"verdict,omitempty"`
+	Result   *Result      `json:"result,omitempty"`
+
+	// Hash is the record's own hash; it is not part of what is hashed.
+	Hash string `json:"hash,omitempty"`
+}
+
+// Identity is the blended identity behind a record.
+type Identity struct {
+	Agent            string `json:"agent"`
+	AgentKind        string `json:"agent_kind"`
+	Operator         string `json:"operator"`
+	OperatorVerified bool   `json:"operator_verified"`
+}
+
+// Prompt is the originating prompt, masked, with the hash of the original.
+type Prompt struct {
+	Masked  string         `json:"masked"`
+	SHA256  string         `json:"sha256"`
+	Purpose string         `json:"purpose,omitempty"`
+	Masking map[string]int `json:"masking,omitempty"`
+}
+
+// Action describes what was asked, without parameters' values beyond the path.
+type Action struct {
+	Kind     string `json:"kind"`
+	Target   string `json:"target"`
+	Name     string `json:"name"` // the policy action, e.g. http:GET
+	Resource string `json:"resource"`
+	Digest   string `json:"digest"` // SHA-256 of the canonical action
+}
+
+// Verdict is the policy decision.
+type Verdict struct {
+	Decision      string   `json:"decision"`
+	Reasons       []string `json:"reasons"`
+	PolicyVersion int64    `json:"policy_version"`
+	Errors        []string `json:"errors,omitempty"`
+}
+
+// Result is what came of an executed (or failed) action.
+type Result struct {
+	DecisionSeq    uint64         `json:"decision_seq"`
+	Status         int            `json:"status"`
+	Outcome        string         `json:"outcome"` // ok, target-error, failed
+	ResponseSHA256 string         `json:"response_sha256,omitempty"`
+	ResponseBytes  int            `json:"response_bytes"`
+	Truncated      bool           `json:"truncated,omitempty"`
+	Masking        map[string]int `json:"masking"`
+	DurationMS     int64          `json:"duration_ms"`
+	Credential     string         `json:"credential,omitempty"` // what was minted, never its value
+}
+
+// leafPrefix is the RFC 6962 leaf domain separator.
+const leafPrefix = 0x00
+
+// Canonical returns the RFC 8785 encoding of r without its hash. It must never change.
+func Canonical(r Record) ([]byte, error) {
+	r.Hash = ""
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("audit: encode record: %w", err)
+	}
+	out, err := jcs.Transform(raw)
+	if err != nil {
+		return nil, fmt.Errorf("audit: canonicalise record: %w", err)
+	}
+	return out, nil
+}
+
+// LeafHash returns hex(SHA-256(0x00 || canonical)).
+func LeafHash(canonical []byte) string {
+	h := sha256.New()
+	h.Write([]byte{leafPrefix})
+	h.Write(canonical)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Seal fills r.Hash and returns the bytes that are stored: the canonical encoding with the
+// hash included.
+func Seal(r *Record) ([]byte, error) {
+	c, err := Canonical(*r)
+	if err != nil {
+		return nil, err
+	}
+	r.Hash = LeafHash(c)
+	raw, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("audit: encode record: %w", err)
+	}
+	return jcs.Transform(raw)
+}
+
+// Digest returns hex(SHA-256(canonical JSON of v)): the digest of an action or response.
+func Digest(v any) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("audit: digest: %w", err)
+	}
+	c, err := jcs.Transform(raw)
+	if err != nil {
+		return "", fmt.Errorf("audit: digest: %w", err)
+	}
+	sum := sha256.Sum256(c)
+	return hex.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,124 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/mandate-dev/mandate/shared/store"
+)
+
+// Problem kinds a verification can report.
+const (
+	BrokenHash     = "hash"     // the record's content does not match its hash (modified)
+	BrokenLink     = "link"     // prev_hash does not match the previous record (reordered, forged)
+	BrokenSequence = "sequence" // a sequence number is missing or repeated (deleted, inserted)
+	BrokenEncoding = "encoding" // the stored bytes are not a canonical record
+	BrokenKey      = "key"      // the stored keys disagree with the record's content
+)
+
+// Break names the first broken record of a chain and why.
+type Break struct {
+	Session string `json:"session"`
+	Seq     uint64 `json:"seq"`
+	Kind    string `json:"kind"`
+	Detail  string `json:"detail"`
+}
+
+func (b *Break) Error() string {
+	return fmt.Sprintf("audit: chain %s broken at seq %d (%s): %s", b.Session, b.Seq, b.Kind, b.Detail)
+}
+
+// Report is the outcome of verifying one chain.
+type Report struct {
+	Session string
+	Records []Record
+	Head    string // hash of the last record
+	Break   *Break // nil when intact
+}
+
+// VerifyRecords checks one session's stored records, in order: canonical encoding, hash,
+// keys, sequence continuity from 1 and prev_hash links. It returns the decoded records up to
+// the first break and that break (nil when the chain is intact).
+func VerifyRecords(session string, stored []store.Record) Report {
+	rep := Report{Session: session}
+	var prev string
+	for i, s := range stored {
+		want := uint64(i + 1)
+		fail := func(kind, format string, args ...any) Report {
+			rep.Break = &Break{Session: session, Seq: want, Kind: kind, Detail: fmt.Sprintf(format, args...)}
+			return rep
+		}
+		var r Record
+		dec := json.NewDecoder(bytes.NewReader(s.Body))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			return fail(BrokenEncoding, "undecodable record: %v", err)
+		}
+		sealed := r
+		body, err := Seal(&sealed)
+		if err != nil {
+			return fail(BrokenEncoding, "%v", err)
+		}
+		if sealed.Hash != r.Hash {
+			return fail(BrokenHash, "content hashes to %s, record says %s", short(sealed.Hash), short(r.Hash))
+		}
+		if !bytes.Equal(body, s.Body) {
+			return fail(BrokenEncoding, "stored bytes are not the canonical encoding")
+		}
+		if r.Session != session || s.SessionID != session || s.Seq != r.Seq || s.Hash != r.Hash || s.PrevHash != r.PrevHash {
+			return fail(BrokenKey, "stored keys (%s#%d) disagree with the record (%s#%d)", s.SessionID, s.Seq, r.Session, r.Seq)
+		}
+		if r.Seq != want {
+			return fail(BrokenSequence, "expected seq %d, found %d", want, r.Seq)
+		}
+		if r.PrevHash != prev {
+			return fail(BrokenLink, "prev_hash %s does not match the previous record's hash %s", short(r.PrevHash), short(prev))
+		}
+		prev = r.Hash
+		rep.Records = append(rep.Records, r)
+	}
+	rep.Head = prev
+	return rep
+}
+
+// VerifyChain reads a session's whole chain from s and verifies it.
+func VerifyChain(ctx context.Context, s store.Audit, session string) (Report, error) {
+	stored, err := s.Records(ctx, session, 1, 0)
+	if err != nil {
+		return Report{}, fmt.Errorf("audit: read chain %s: %w", session, err)
+	}
+	return VerifyRecords(session, stored), nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	if h == "" {
+		return "(none)"
+	}
+	return h
+}
+
+// VerifyAll verifies every chain in s, in session order, calling progress (if not nil) after
+// each chain. It returns one report per chain; the caller decides what a break means.
+func VerifyAll(ctx context.Context, s store.Audit, progress func(done, total int)) ([]Report, error) {
+	ids, err := s.Chains(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("audit: list chains: %w", err)
+	}
+	reps := make([]Report, 0, len(ids))
+	for i, id := range ids {
+		rep, err := VerifyChain(ctx, s, id)
+		if err != nil {
+			return reps, err
+		}
+		reps = append(reps, rep)
+		if progress != nil {
+			progress(i+1, len(ids))
+		}
+	}
+	return reps, nil
+}

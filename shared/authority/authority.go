@@ -1,0 +1,522 @@
+package authority
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/audit"
+	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/intent"
+	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/policy"
+	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/target"
+)
+
+// Defaults for sessions.
+const (
+	// DefaultSessionTTL is a session's lifetime when the agent asks for none.
+	DefaultSessionTTL = 15 * time.Minute
+	// MaxSessionTTL is the longest lifetime an agent may ask for.
+	MaxSessionTTL = time.Hour
+	// MinSessionTTL is the shortest lifetime an agent may ask for.
+	MinSessionTTL = time.Minute
+	// MaxPromptBytes bounds the originating prompt.
+	MaxPromptBytes = 16 << 10
+	// DocumentName is the name of the active policy set, intent catalog and target registry.
+	DocumentName = "default"
+)
+
+// minter mints the credential for one action (broker.Broker).
+type minter interface {
+	Mint(ctx context.Context, t target.Target, a api.Action, sc broker.Scope) (broker.Credential, error)
+}
+
+// executor performs one action (execute.HTTP).
+type executor interface {
+	Do(ctx context.Context, t target.Target, c broker.Credential, a api.Action) (execute.Result, error)
+}
+
+// Config wires an Authority.
+type Config struct {
+	Store    store.Store
+	Broker   minter
+	Executor executor
+	Masker   *mask.Engine
+	Log      *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Authority runs the pipeline.
+type Authority struct {
+	store    store.Store
+	chain    *audit.Chain
+	broker   minter
+	executor executor
+	masker   *mask.Engine
+	log      *slog.Logger
+	now      func() time.Time
+
+	policies      *policy.Set
+	policyVersion int64
+	classifier    *intent.Classifier
+	targets       *target.Registry
+}
+
+// New builds an Authority and loads the active policy set, intent catalog and target
+// registry from the store.
+func New(ctx context.Context, cfg Config) (*Authority, error) {
+	var errs []error
+	if cfg.Store == nil {
+		errs = append(errs, errors.New("authority: no store"))
+	}
+	if cfg.Broker == nil {
+		errs = append(errs, errors.New("authority: no broker"))
+	}
+	if cfg.Executor == nil {
+		errs = append(errs, errors.New("authority: no executor"))
+	}
+	if cfg.Masker == nil {
+		errs = append(errs, errors.New("authority: no masker"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	a := &Authority{
+		store: cfg.Store, chain: audit.NewChain(cfg.Store, cfg.Now), broker: cfg.Broker,
+		executor: cfg.Executor, masker: cfg.Masker, log: cfg.Log, now: cfg.Now,
+	}
+	pol, err := cfg.Store.LatestDocument(ctx, store.KindPolicies, DocumentName)
+	if err != nil {
+		return nil, fmt.Errorf("authority: load policy set %q: %w", DocumentName, err)
+	}
+	if a.policies, err = policy.Compile(DocumentName, pol.Body); err != nil {
+		return nil, fmt.Errorf("authority: policy set %q v%d: %w", DocumentName, pol.Version, err)
+	}
+	a.policyVersion = pol.Version
+	cat, err := cfg.Store.LatestDocument(ctx, store.KindIntents, DocumentName)
+	if err != nil {
+		return nil, fmt.Errorf("authority: load intent catalog %q: %w", DocumentName, err)
+	}
+	if a.classifier, err = intent.Parse(cat.Body); err != nil {
+		return nil, fmt.Errorf("authority: intent catalog %q v%d: %w", DocumentName, cat.Version, err)
+	}
+	reg, err := cfg.Store.LatestDocument(ctx, store.KindTargets, DocumentName)
+	if err != nil {
+		return nil, fmt.Errorf("authority: load target registry %q: %w", DocumentName, err)
+	}
+	if a.targets, err = target.Parse(reg.Body); err != nil {
+		return nil, fmt.Errorf("authority: target registry %q v%d: %w", DocumentName, reg.Version, err)
+	}
+	return a, nil
+}
+
+// OpenSession opens a session for an operator with the originating prompt.
+func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessionRequest) (api.Session, error) {
+	agent, err := authenticate(c)
+	if err != nil {
+		return api.Session{}, err
+	}
+	ttl, err := validateOpen(req)
+	if err != nil {
+		return api.Session{}, err
+	}
+	if err := a.checkKills(ctx, agent.ID, req.Operator, ""); err != nil {
+		return api.Session{}, err
+	}
+
+	intents := a.classifier.Classify(req.Prompt)
+	masked, summary := a.masker.Text([]byte(req.Prompt))
+	sum := sha256.Sum256([]byte(req.Prompt))
+	now := a.now().UTC()
+	s := store.Session{
+		ID: newID("ses"), Agent: agent.ID, AgentKind: agent.Kind,
+		Operator: req.Operator, OperatorVerified: false,
+		PromptMasked: string(masked), PromptHash: hex.EncodeToString(sum[:]), Purpose: req.Purpose,
+		Intents: intents, Status: store.SessionOpen, CreatedAt: now, ExpiresAt: now.Add(ttl),
+		ByFamily: map[string]int{},
+	}
+	// The chain starts before the session exists, so no action can ever run in a session
+	// whose opening is not on record.
+	if _, err := a.chain.Append(ctx, audit.Record{
+		Session: s.ID, Type: audit.TypeSessionOpen, RequestID: c.RequestID, Identity: identityOf(s),
+		Prompt:  &audit.Prompt{Masked: s.PromptMasked, SHA256: s.PromptHash, Purpose: s.Purpose, Masking: summary},
+		Intents: intents,
+	}); err != nil {
+		return api.Session{}, fail(ErrUnavailable, "the audit record could not be written", err)
+	}
+	if err := a.store.CreateSession(ctx, s); err != nil {
+		return api.Session{}, fail(ErrUnavailable, "the session could not be stored", err)
+	}
+	a.log.InfoContext(ctx, "session opened", "request_id", c.RequestID, "agent", agent.ID,
+		"operator", s.Operator, "session", s.ID, "intents", intentNames(intents))
+	return sessionView(s), nil
+}
+
+// GetSession returns a session of the calling agent.
+func (a *Authority) GetSession(ctx context.Context, c Caller, id string) (api.Session, error) {
+	agent, err := authenticate(c)
+	if err != nil {
+		return api.Session{}, err
+	}
+	s, err := a.loadSession(ctx, agent, id)
+	if err != nil {
+		return api.Session{}, err
+	}
+	return sessionView(s), nil
+}
+
+// CloseSession closes a session of the calling agent; closing a closed session is a no-op.
+func (a *Authority) CloseSession(ctx context.Context, c Caller, id string) (api.Session, error) {
+	agent, err := authenticate(c)
+	if err != nil {
+		return api.Session{}, err
+	}
+	for range 8 {
+		s, err := a.loadSession(ctx, agent, id)
+		if err != nil {
+			return api.Session{}, err
+		}
+		if s.Status == store.SessionClosed {
+			return sessionView(s), nil
+		}
+		if _, err := a.chain.Append(ctx, audit.Record{Session: s.ID, Type: audit.TypeSessionClose, RequestID: c.RequestID, Identity: identityOf(s)}); err != nil {
+			return api.Session{}, fail(ErrUnavailable, "the audit record could not be written", err)
+		}
+		s.Status = store.SessionClosed
+		err = a.store.UpdateSession(ctx, s)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return api.Session{}, fail(ErrUnavailable, "the session could not be updated", err)
+		}
+		s.Version++
+		return sessionView(s), nil
+	}
+	return api.Session{}, fail(ErrUnavailable, "the session is busy; retry", nil)
+}
+
+// Act runs one action through the pipeline.
+func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.ActionRequest) (api.ActionResponse, error) {
+	start := a.now()
+	agent, err := authenticate(c)
+	if err != nil {
+		return api.ActionResponse{}, err
+	}
+	s, err := a.loadSession(ctx, agent, id)
+	if err != nil {
+		return api.ActionResponse{}, err
+	}
+	if err := a.checkLive(s); err != nil {
+		return api.ActionResponse{}, err
+	}
+	act := req.Action
+	dec := audit.Record{Session: s.ID, Type: audit.TypeDecision, RequestID: c.RequestID, Identity: identityOf(s)}
+	dec.Action = describe(act)
+
+	if err := a.checkKills(ctx, s.Agent, s.Operator, s.ID); err != nil {
+		return api.ActionResponse{}, a.refuse(ctx, dec, err.(*Error))
+	}
+	t, verr := a.validate(act)
+	if verr != nil {
+		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
+	}
+
+	d := a.policies.Evaluate(policy.Request{
+		Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified,
+		Action: dec.Action.Name, Target: t.Name, Resource: dec.Action.Resource, Intents: s.Intents,
+		SessionAgeSeconds: int64(a.now().Sub(s.CreatedAt).Seconds()), SessionActions: s.Actions, Now: a.now(),
+	})
+	dec.Verdict = &audit.Verdict{Decision: d.Verdict, Reasons: nonNil(d.Reasons), PolicyVersion: a.policyVersion, Errors: d.Errors}
+	decided, err := a.chain.Append(ctx, dec)
+	if err != nil {
+		return api.ActionResponse{}, fail(ErrUnavailable, "the decision record could not be written; nothing was executed", err)
+	}
+	ref := &api.RecordRef{Seq: decided.Seq, Hash: decided.Hash}
+	if err := a.count(ctx, s, policy.Family(dec.Action.Name)); err != nil {
+		return api.ActionResponse{}, err
+	}
+	if d.Verdict != api.VerdictAllow {
+		a.log.InfoContext(ctx, "action denied", "request_id", c.RequestID, "agent", s.Agent, "session", s.ID,
+			"action", dec.Action.Name, "reasons", d.Reasons)
+		return api.ActionResponse{}, &Error{Kind: ErrDenied, Detail: "policy denied the action", Reasons: nonNil(d.Reasons), Record: ref}
+	}
+
+	res := audit.Record{Session: s.ID, Type: audit.TypeResult, RequestID: c.RequestID, Identity: identityOf(s),
+		Result: &audit.Result{DecisionSeq: decided.Seq, Masking: map[string]int{}}}
+	cred, err := a.broker.Mint(ctx, t, act, broker.Scope{Session: s.ID, Record: decided.Hash})
+	if err != nil {
+		res.Result.Outcome = "failed"
+		a.appendResult(ctx, res)
+		return api.ActionResponse{}, fail(ErrUnsupported, "no credential could be minted for this action", err)
+	}
+	res.Result.Credential = cred.Describe()
+	out, err := a.executor.Do(ctx, t, cred, act)
+	if err != nil {
+		res.Result.Outcome = "target-error"
+		res.Result.DurationMS = a.now().Sub(start).Milliseconds()
+		a.appendResult(ctx, res)
+		if errors.Is(err, execute.ErrBadAction) {
+			return api.ActionResponse{}, fail(ErrInvalid, "the action could not be sent to the target", err)
+		}
+		return api.ActionResponse{}, fail(ErrTargetFailed, "the target did not answer", err)
+	}
+	maskedBody, summary := a.masker.Apply(out.Body)
+	digest := sha256.Sum256(out.Body)
+	res.Result.Status, res.Result.Outcome = out.Status, "ok"
+	res.Result.ResponseSHA256, res.Result.ResponseBytes = hex.EncodeToString(digest[:]), len(out.Body)
+	res.Result.Truncated, res.Result.Masking = out.Truncated, counts(summary)
+	res.Result.DurationMS = a.now().Sub(start).Milliseconds()
+	done, err := a.chain.Append(ctx, res)
+	if err != nil {
+		// The action ran but its result is not on record: withhold the response.
+		return api.ActionResponse{}, fail(ErrUnavailable, "the result record could not be written; the response is withheld", err)
+	}
+	a.log.InfoContext(ctx, "action performed", "request_id", c.RequestID, "agent", s.Agent, "session", s.ID,
+		"action", dec.Action.Name, "status", out.Status, "masked", res.Result.Masking, "ms", res.Result.DurationMS)
+	return api.ActionResponse{
+		Verdict: api.VerdictAllow, Reasons: nonNil(d.Reasons), Status: out.Status,
+		Result: decodeResult(maskedBody, out.Truncated), Masking: res.Result.Masking,
+		Record: api.RecordRef{Seq: done.Seq, Hash: done.Hash},
+	}, nil
+}
+
+// Audit returns a session's chain, verified.
+func (a *Authority) Audit(ctx context.Context, c Caller, id string) (api.AuditResponse, error) {
+	agent, err := authenticate(c)
+	if err != nil {
+		return api.AuditResponse{}, err
+	}
+	if _, err := a.loadSession(ctx, agent, id); err != nil {
+		return api.AuditResponse{}, err
+	}
+	rep, err := audit.VerifyChain(ctx, a.store, id)
+	if err != nil {
+		return api.AuditResponse{}, fail(ErrUnavailable, "the audit chain could not be read", err)
+	}
+	out := api.AuditResponse{SessionID: id, Verified: rep.Break == nil, Records: make([]any, 0, len(rep.Records))}
+	for _, r := range rep.Records {
+		out.Records = append(out.Records, r)
+	}
+	if rep.Break != nil {
+		out.Problems = []string{rep.Break.Error()}
+	}
+	return out, nil
+}
+
+// refuse records a refusal in the session's chain and returns it.
+func (a *Authority) refuse(ctx context.Context, dec audit.Record, e *Error) error {
+	reasons := e.Reasons
+	if len(reasons) == 0 {
+		reasons = []string{slug(e.Kind)}
+	}
+	dec.Verdict = &audit.Verdict{Decision: api.VerdictDeny, Reasons: reasons, PolicyVersion: a.policyVersion}
+	r, err := a.chain.Append(ctx, dec)
+	if err != nil {
+		return fail(ErrUnavailable, "the refusal could not be recorded", err)
+	}
+	e.Record = &api.RecordRef{Seq: r.Seq, Hash: r.Hash}
+	return e
+}
+
+func (a *Authority) appendResult(ctx context.Context, r audit.Record) {
+	if _, err := a.chain.Append(ctx, r); err != nil {
+		a.log.ErrorContext(ctx, "result record not written", "session", r.Session, "error", err)
+	}
+}
+
+func (a *Authority) loadSession(ctx context.Context, agent principal, id string) (store.Session, error) {
+	if !validID(id) {
+		return store.Session{}, fail(ErrSessionNotFound, "no such session", nil)
+	}
+	s, err := a.store.GetSession(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, fail(ErrSessionNotFound, "no such session", nil)
+	}
+	if err != nil {
+		return store.Session{}, fail(ErrUnavailable, "the session could not be read", err)
+	}
+	if s.Agent != agent.ID {
+		// Another agent's session is reported exactly like a missing one.
+		return store.Session{}, fail(ErrSessionNotFound, "no such session", nil)
+	}
+	return s, nil
+}
+
+func (a *Authority) checkLive(s store.Session) error {
+	if s.Status != store.SessionOpen {
+		return fail(ErrSessionClosed, "the session is closed; open a new one", nil)
+	}
+	if !a.now().Before(s.ExpiresAt) {
+		return fail(ErrSessionExpired, "the session expired at "+s.ExpiresAt.UTC().Format(time.RFC3339), nil)
+	}
+	return nil
+}
+
+// checkKills refuses if a kill switch covers the agent, the operator, the session or all.
+func (a *Authority) checkKills(ctx context.Context, agent, operator, session string) error {
+	keys := []store.ControlKey{{Scope: store.ScopeGlobal, ID: store.GlobalID}, {Scope: store.ScopeAgent, ID: agent}}
+	if operator != "" {
+		keys = append(keys, store.ControlKey{Scope: store.ScopeOperator, ID: operator})
+	}
+	if session != "" {
+		keys = append(keys, store.ControlKey{Scope: store.ScopeSession, ID: session})
+	}
+	kills, err := a.store.FindControls(ctx, keys)
+	if err != nil {
+		return fail(ErrUnavailable, "kill switches could not be read", err)
+	}
+	if len(kills) == 0 {
+		return nil
+	}
+	k := kills[0]
+	return &Error{Kind: ErrKilled, Detail: fmt.Sprintf("stopped by a %s kill switch: %s", k.Scope, k.Reason),
+		Reasons: []string{"kill:" + k.Scope + ":" + k.ID}}
+}
+
+// count adds the action to the session's counters, which policy sees on the next request.
+func (a *Authority) count(ctx context.Context, s store.Session, family string) error {
+	for range 8 {
+		s.Actions++
+		if s.ByFamily == nil {
+			s.ByFamily = map[string]int{}
+		}
+		s.ByFamily[family]++
+		err := a.store.UpdateSession(ctx, s)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return fail(ErrUnavailable, "the session could not be updated; nothing was executed", err)
+		}
+		if s, err = a.store.GetSession(ctx, s.ID); err != nil {
+			return fail(ErrUnavailable, "the session could not be read", err)
+		}
+	}
+	return fail(ErrUnavailable, "the session is busy; retry", nil)
+}
+
+func (a *Authority) validate(act api.Action) (target.Target, *Error) {
+	if act.Kind != api.KindHTTP {
+		return target.Target{}, fail(ErrUnsupported, fmt.Sprintf("action kind %q is not supported", act.Kind), nil)
+	}
+	t, err := a.targets.Lookup(act.Target)
+	if err != nil {
+		return target.Target{}, fail(ErrUnknownTarget, fmt.Sprintf("no target named %q", act.Target), nil)
+	}
+	if t.Kind != act.Kind {
+		return target.Target{}, fail(ErrInvalid, fmt.Sprintf("target %q takes %s actions", t.Name, t.Kind), nil)
+	}
+	if _, err := execute.URL(t, act); err != nil {
+		return target.Target{}, fail(ErrInvalid, "the path is not acceptable", err)
+	}
+	if !httpMethods[act.Method] {
+		return target.Target{}, fail(ErrInvalid, fmt.Sprintf("method %q is not supported", act.Method), nil)
+	}
+	return t, nil
+}
+
+var httpMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
+
+func validateOpen(req api.OpenSessionRequest) (time.Duration, error) {
+	switch {
+	case strings.TrimSpace(req.Prompt) == "":
+		return 0, fail(ErrInvalid, "prompt is required", nil)
+	case len(req.Prompt) > MaxPromptBytes:
+		return 0, fail(ErrInvalid, fmt.Sprintf("prompt is longer than %d bytes", MaxPromptBytes), nil)
+	case req.OperatorToken != "":
+		return 0, fail(ErrUnsupported, "operator tokens are not accepted by this deployment; name the operator instead", nil)
+	case strings.TrimSpace(req.Operator) == "" || len(req.Operator) > 256:
+		return 0, fail(ErrInvalid, "operator is required (at most 256 bytes)", nil)
+	}
+	if req.TTL == "" {
+		return DefaultSessionTTL, nil
+	}
+	ttl, err := time.ParseDuration(req.TTL)
+	if err != nil || ttl < MinSessionTTL || ttl > MaxSessionTTL {
+		return 0, fail(ErrInvalid, fmt.Sprintf("ttl must be a duration between %s and %s", MinSessionTTL, MaxSessionTTL), nil)
+	}
+	return ttl, nil
+}
+
+// describe names an action for policy and the audit record.
+func describe(act api.Action) *audit.Action {
+	d := &audit.Action{Kind: act.Kind, Target: act.Target, Name: act.Kind + ":" + strings.ToUpper(act.Method), Resource: act.Path}
+	if digest, err := audit.Digest(act); err == nil {
+		d.Digest = digest
+	}
+	return d
+}
+
+func identityOf(s store.Session) audit.Identity {
+	return audit.Identity{Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified}
+}
+
+func sessionView(s store.Session) api.Session {
+	return api.Session{SessionID: s.ID, Agent: s.Agent, Operator: api.Operator{ID: s.Operator, Verified: s.OperatorVerified},
+		Intents: s.Intents, Status: s.Status, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, Actions: s.Actions}
+}
+
+func intentNames(in []api.Intent) []string {
+	out := make([]string, len(in))
+	for i, x := range in {
+		out[i] = x.Name
+	}
+	return out
+}
+
+func counts(s mask.Summary) map[string]int {
+	out := make(map[string]int, len(s))
+	for k, v := range s {
+		out[k] = v
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func slug(kind error) string { return strings.ReplaceAll(kind.Error(), " ", "-") }
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newID returns prefix_ and 128 random bits.
+func newID(prefix string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return prefix + "_" + strings.ToLower(idEncoding.EncodeToString(b[:]))
+}
+
+func validID(id string) bool {
+	if len(id) != 30 || !strings.HasPrefix(id, "ses_") {
+		return false
+	}
+	for _, c := range id[4:] {
+		if (c < 'a' || c > 'z') && (c < '2' || c > '7') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,44 @@
+package authority
+
+import (
+	"encoding/json"
+
+	"github.com/mandate-dev/mandate/shared/identity"
+)
+
+// Caller is what the edge knows about a request: the identity API Gateway (or the local
+// adapter acting as it) verified, and request metadata.
+type Caller struct {
+	// IAM is the SigV4-verified principal from the request context; nil if none.
+	IAM       *identity.IAMContext
+	RequestID string
+	SourceIP  string
+}
+
+type principal struct {
+	ID   string
+	Kind string
+}
+
+// authenticate is the first stage: establish the agent from the verified request context.
+func authenticate(c Caller) (principal, error) {
+	if c.IAM == nil {
+		return principal{}, fail(ErrUnauthenticated, "the request carries no verified identity", nil)
+	}
+	p, err := identity.FromIAM(*c.IAM)
+	if err != nil {
+		return principal{}, fail(ErrUnauthenticated, "the request's identity is not acceptable", err)
+	}
+	return principal{ID: p.ID, Kind: p.Kind}, nil
+}
+
+// decodeResult returns the masked body as JSON when it is JSON, else as a string.
+func decodeResult(body []byte, truncated bool) any {
+	if len(body) == 0 {
+		return nil
+	}
+	if !truncated && json.Valid(body) {
+		return json.RawMessage(body)
+	}
+	return string(body)
+}

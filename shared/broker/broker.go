@@ -1,0 +1,114 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/target"
+	"github.com/mandate-dev/mandate/shared/token"
+)
+
+// ErrUnsupported means the broker cannot mint for this kind of target or action yet: the
+// action is refused before anything is executed.
+var ErrUnsupported = errors.New("broker: unsupported")
+
+// Credential is what the executor presents to the target for one action.
+type Credential struct {
+	// Header is where the value goes (e.g. Authorization).
+	Header string
+	// Value is the secret material; it MUST NOT be logged, returned or recorded.
+	Value     string
+	ExpiresAt time.Time
+	// Kind says what was minted, for the audit record.
+	Kind string
+}
+
+// Describe says what was minted without its value, for audit records and logs.
+func (c Credential) Describe() string {
+	return fmt.Sprintf("%s in %s header, expires %s", c.Kind, c.Header, c.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// Scope names what the credential is minted for.
+type Scope struct {
+	Session string
+	Record  string // hash of the decision record it is minted under
+}
+
+// Secrets reads the secret a target's SecretRef names.
+type Secrets interface {
+	Secret(ctx context.Context, ref string) ([]byte, error)
+}
+
+// Broker mints credentials.
+type Broker struct {
+	secrets Secrets
+	now     func() time.Time
+}
+
+// New returns a Broker reading secrets from s.
+func New(s Secrets, now func() time.Time) *Broker {
+	return &Broker{secrets: s, now: now}
+}
+
+// Mint returns the credential for action a on target t.
+func (b *Broker) Mint(ctx context.Context, t target.Target, a api.Action, sc Scope) (Credential, error) {
+	if t.Kind != api.KindHTTP || a.Kind != api.KindHTTP {
+		return Credential{}, fmt.Errorf("%w: %s action on %s target %q", ErrUnsupported, a.Kind, t.Kind, t.Name)
+	}
+	secret, err := b.secrets.Secret(ctx, t.SecretRef)
+	if err != nil {
+		return Credential{}, fmt.Errorf("broker: secret for target %q: %w", t.Name, err)
+	}
+	exp := b.now().Add(time.Duration(t.CredentialTTL))
+	id := sc.Record
+	if len(id) > 16 {
+		id = id[:16]
+	}
+	tok, err := token.Mint(secret, token.Claims{
+		Audience: t.Name, Method: a.Method, Path: a.Path,
+		Session: sc.Session, ID: id, ExpiresAt: exp.Unix(),
+	})
+	if err != nil {
+		return Credential{}, fmt.Errorf("broker: mint for target %q: %w", t.Name, err)
+	}
+	return Credential{Header: t.AuthHeader, Value: "Bearer " + tok, ExpiresAt: exp, Kind: "action-token"}, nil
+}
+
+// FileSecrets reads "file:PATH" references relative to a directory and caches them.
+type FileSecrets struct {
+	dir   string
+	mu    sync.Mutex
+	cache map[string][]byte
+}
+
+// NewFileSecrets returns secrets read from files under dir.
+func NewFileSecrets(dir string) *FileSecrets {
+	return &FileSecrets{dir: dir, cache: map[string][]byte{}}
+}
+
+// Secret implements Secrets.
+func (f *FileSecrets) Secret(_ context.Context, ref string) ([]byte, error) {
+	name, ok := strings.CutPrefix(ref, "file:")
+	if !ok || name == "" || filepath.IsAbs(name) || !filepath.IsLocal(name) {
+		return nil, fmt.Errorf("broker: secret reference must be file:RELATIVE-PATH inside the data folder")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.cache[name]; ok {
+		return s, nil
+	}
+	raw, err := os.ReadFile(filepath.Join(f.dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("broker: read secret file %q: %w", name, err)
+	}
+	s := []byte(strings.TrimSpace(string(raw)))
+	f.cache[name] = s
+	return s, nil
+}

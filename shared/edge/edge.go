@@ -1,0 +1,204 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/authority"
+	"github.com/mandate-dev/mandate/shared/identity"
+)
+
+// Route keys, exactly as API Gateway v2 names routes (and as net/http.ServeMux patterns).
+const (
+	RouteOpenSession  = "POST /v1/sessions"
+	RouteGetSession   = "GET /v1/sessions/{id}"
+	RouteCloseSession = "DELETE /v1/sessions/{id}"
+	RouteAct          = "POST /v1/sessions/{id}/actions"
+	RouteAudit        = "GET /v1/sessions/{id}/audit"
+)
+
+// Route sets served by each function.
+var (
+	SessionRoutes = []string{RouteOpenSession, RouteGetSession, RouteCloseSession}
+	ActionRoutes  = []string{RouteAct}
+	AuditRoutes   = []string{RouteAudit}
+	// AllRoutes is what `mandate local` serves.
+	AllRoutes = []string{RouteOpenSession, RouteGetSession, RouteCloseSession, RouteAct, RouteAudit}
+)
+
+type route func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error)
+
+// Handler serves a set of routes.
+type Handler struct {
+	log    *slog.Logger
+	routes map[string]route
+}
+
+// New returns a Handler for the given routes over a.
+func New(a *authority.Authority, log *slog.Logger, routes []string) (*Handler, error) {
+	all := map[string]route{
+		RouteOpenSession: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			var in api.OpenSessionRequest
+			if err := decode(req, &in); err != nil {
+				return 0, nil, err
+			}
+			out, err := a.OpenSession(ctx, c, in)
+			return http.StatusCreated, out, err
+		},
+		RouteGetSession: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			out, err := a.GetSession(ctx, c, req.PathParameters["id"])
+			return http.StatusOK, out, err
+		},
+		RouteCloseSession: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			out, err := a.CloseSession(ctx, c, req.PathParameters["id"])
+			return http.StatusOK, out, err
+		},
+		RouteAct: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			var in api.ActionRequest
+			if err := decode(req, &in); err != nil {
+				return 0, nil, err
+			}
+			out, err := a.Act(ctx, c, req.PathParameters["id"], in)
+			return http.StatusOK, out, err
+		},
+		RouteAudit: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			out, err := a.Audit(ctx, c, req.PathParameters["id"])
+			return http.StatusOK, out, err
+		},
+	}
+	h := &Handler{log: log, routes: map[string]route{}}
+	for _, k := range routes {
+		r, ok := all[k]
+		if !ok {
+			return nil, fmt.Errorf("edge: unknown route %q", k)
+		}
+		h.routes[k] = r
+	}
+	return h, nil
+}
+
+// Handle serves one API Gateway v2 HTTP event. It never returns an error: every failure is a
+// response, so API Gateway never turns one into its own 500.
+func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest) (resp events.APIGatewayV2HTTPResponse, _ error) {
+	rid := req.RequestContext.RequestID
+	defer func() {
+		if p := recover(); p != nil {
+			h.log.ErrorContext(ctx, "panic in handler", "request_id", rid, "route", req.RouteKey, "panic", fmt.Sprint(p))
+			resp = problem(api.Problem{Type: api.ProblemInternal, Title: "Internal error", Status: 500, RequestID: rid})
+		}
+	}()
+	r, ok := h.routes[req.RouteKey]
+	if !ok {
+		return problem(api.Problem{Type: api.ProblemNotFound, Title: "No such route", Status: 404, RequestID: rid}), nil
+	}
+	status, out, err := r(ctx, callerOf(req), req)
+	if err != nil {
+		p := problemFor(err)
+		p.RequestID = rid
+		if p.Status >= 500 {
+			h.log.ErrorContext(ctx, "request failed", "request_id", rid, "route", req.RouteKey, "status", p.Status, "error", err)
+		} else {
+			h.log.InfoContext(ctx, "request refused", "request_id", rid, "route", req.RouteKey, "status", p.Status, "type", p.Type)
+		}
+		return problem(p), nil
+	}
+	body, err := json.Marshal(out)
+	if err != nil {
+		h.log.ErrorContext(ctx, "encode response", "request_id", rid, "error", err)
+		return problem(api.Problem{Type: api.ProblemInternal, Title: "Internal error", Status: 500, RequestID: rid}), nil
+	}
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json", "X-Request-Id": rid},
+		Body:       string(body),
+	}, nil
+}
+
+// callerOf reads the identity API Gateway's IAM authorizer verified.
+func callerOf(req events.APIGatewayV2HTTPRequest) authority.Caller {
+	c := authority.Caller{RequestID: req.RequestContext.RequestID, SourceIP: req.RequestContext.HTTP.SourceIP}
+	if az := req.RequestContext.Authorizer; az != nil && az.IAM != nil {
+		c.IAM = &identity.IAMContext{
+			AccessKey: az.IAM.AccessKey, AccountID: az.IAM.AccountID, CallerID: az.IAM.CallerID,
+			PrincipalOrgID: az.IAM.PrincipalOrgID, UserARN: az.IAM.UserARN, UserID: az.IAM.UserID,
+		}
+	}
+	return c
+}
+
+// requestError is a malformed request, found before the authority is called.
+type requestError struct {
+	status int
+	typ    string
+	detail string
+}
+
+func (e *requestError) Error() string { return e.detail }
+
+// decode reads the body strictly into v.
+func decode(req events.APIGatewayV2HTTPRequest, v any) error {
+	raw := []byte(req.Body)
+	if req.IsBase64Encoded {
+		var err error
+		if raw, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
+			return &requestError{400, api.ProblemMalformed, "the body is not valid base64"}
+		}
+	}
+	if len(raw) > api.MaxBodyBytes {
+		return &requestError{413, api.ProblemTooLarge, fmt.Sprintf("the body is larger than %d bytes", api.MaxBodyBytes)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &requestError{400, api.ProblemMalformed, "the body is not valid JSON for this route: " + jsonDetail(err)}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &requestError{400, api.ProblemMalformed, "the body holds more than one JSON value"}
+	}
+	return nil
+}
+
+// jsonDetail describes a decoding error without echoing the input.
+func jsonDetail(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return "syntax error at byte " + strconv.FormatInt(se.Offset, 10)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %q must be %s", te.Field, te.Type)
+	case errors.Is(err, io.EOF):
+		return "empty body"
+	}
+	msg := err.Error()
+	if len(msg) > 120 {
+		msg = msg[:120]
+	}
+	return msg // "json: unknown field \"x\"" and the like
+}
+
+func problem(p api.Problem) events.APIGatewayV2HTTPResponse {
+	body, _ := json.Marshal(p)
+	h := map[string]string{"Content-Type": api.ProblemContentType}
+	if p.RequestID != "" {
+		h["X-Request-Id"] = p.RequestID
+	}
+	if p.Status == http.StatusServiceUnavailable {
+		h["Retry-After"] = "1"
+	}
+	if p.Status == http.StatusUnauthorized {
+		h["WWW-Authenticate"] = `AWS4-HMAC-SHA256 realm="mandate"`
+	}
+	return events.APIGatewayV2HTTPResponse{StatusCode: p.Status, Headers: h, Body: string(body)}
+}

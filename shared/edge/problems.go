@@ -1,0 +1,49 @@
+package edge
+
+import (
+	"errors"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/authority"
+)
+
+// statusOf is the one table from authority error kinds to HTTP status and problem type.
+var statusOf = []struct {
+	kind   error
+	status int
+	typ    string
+	title  string
+}{
+	{authority.ErrUnauthenticated, 401, api.ProblemUnauthenticated, "Not authenticated"},
+	{authority.ErrInvalid, 400, api.ProblemMalformed, "Invalid request"},
+	{authority.ErrSessionNotFound, 404, api.ProblemSessionNotFound, "No such session"},
+	{authority.ErrSessionExpired, 403, api.ProblemSessionExpired, "Session expired"},
+	{authority.ErrSessionClosed, 403, api.ProblemSessionClosed, "Session closed"},
+	{authority.ErrKilled, 403, api.ProblemKilled, "Stopped by a kill switch"},
+	{authority.ErrDenied, 403, api.ProblemDenied, "Denied by policy"},
+	{authority.ErrUnknownTarget, 400, api.ProblemUnknownTarget, "Unknown target"},
+	{authority.ErrUnsupported, 400, api.ProblemUnsupported, "Unsupported action"},
+	{authority.ErrTargetFailed, 502, api.ProblemTargetFailed, "Target failed"},
+	{authority.ErrUnavailable, 503, api.ProblemUnavailable, "Temporarily unavailable"},
+}
+
+// problemFor maps an error to the problem the caller sees.
+func problemFor(err error) api.Problem {
+	var re *requestError
+	if errors.As(err, &re) {
+		return api.Problem{Type: re.typ, Title: "Invalid request", Status: re.status, Detail: re.detail}
+	}
+	var ae *authority.Error
+	if errors.As(err, &ae) {
+		for _, s := range statusOf {
+			if errors.Is(ae.Kind, s.kind) {
+				p := api.Problem{Type: s.typ, Title: s.title, Status: s.status, Detail: ae.Detail, Reasons: ae.Reasons, Record: ae.Record}
+				if ae.Kind == authority.ErrDenied || ae.Kind == authority.ErrKilled {
+					p.Verdict = api.VerdictDeny
+				}
+				return p
+			}
+		}
+	}
+	return api.Problem{Type: api.ProblemInternal, Title: "Internal error", Status: 500}
+}

@@ -1,0 +1,10 @@
+// Package execute performs one allowed action on its target with the credential the broker
+// minted for it, and returns the raw response for masking.
+//
+// Place in the flow: after broker, before mask. Only this package talks to targets.
+//
+// Contract: an executor MUST NOT follow redirects, MUST refuse paths that escape the target's
+// base path or smuggle another host, MUST bound each call by the target's timeout and read at
+// most the target's response cap (marking the result truncated), and MUST NOT put the
+// credential in any error.
+package execute

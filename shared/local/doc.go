@@ -1,0 +1,11 @@
+// Package local runs Mandate on a laptop: it keeps state in one data folder (config.yaml, an
+// embedded store, local secrets), starts the demo target, and serves the same routes as API
+// Gateway by turning each HTTP request into the same API Gateway v2 event — with the
+// SigV4-verified identity in the request context, as API Gateway's IAM authorizer puts it —
+// and calling the same edge handler the Lambda functions use. There is no second pipeline.
+//
+// Contract: on first run Init writes config.yaml with fresh demo keys (file mode 0600) and
+// seeds the default policy set, intent catalog and target registry as version 1; later runs
+// reuse them unchanged. Requests that fail SigV4 are answered 401 problem+json before any
+// handler runs.
+package local

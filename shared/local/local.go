@@ -1,0 +1,241 @@
+package local
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/mandate-dev/mandate/shared/authority"
+	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/crm"
+	"github.com/mandate-dev/mandate/shared/edge"
+	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/identity"
+	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
+)
+
+//go:embed defaults
+var defaults embed.FS
+
+// Init prepares a data folder: config.yaml with fresh demo keys, the demo target's secret,
+// and version 1 of the default policy set, intent catalog and target registry. It leaves an
+// already initialised folder as it is and returns its configuration.
+func Init(ctx context.Context, dir string, st store.Store) (Config, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Config{}, fmt.Errorf("local: data folder: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ConfigFile)); errors.Is(err, os.ErrNotExist) {
+		c, err := newConfig()
+		if err != nil {
+			return Config{}, err
+		}
+		if err := writeConfig(dir, c); err != nil {
+			return Config{}, err
+		}
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		if err := writeFileOnce(filepath.Join(dir, demoSecretPath), []byte(hex.EncodeToString(secret)+"\n")); err != nil {
+			return Config{}, err
+		}
+	}
+	c, err := LoadConfig(dir)
+	if err != nil {
+		return Config{}, err
+	}
+	pol, _ := defaults.ReadFile("defaults/policies.cedar")
+	cat, _ := defaults.ReadFile("defaults/intents.yaml")
+	docs := map[string][]byte{
+		store.KindPolicies: pol,
+		store.KindIntents:  cat,
+		store.KindTargets:  targetsFor(),
+	}
+	for kind, body := range docs {
+		_, err := st.LatestDocument(ctx, kind, authority.DocumentName)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return Config{}, fmt.Errorf("local: read %s: %w", kind, err)
+		}
+		err = st.PutDocument(ctx, store.Document{Kind: kind, Name: authority.DocumentName, Version: 1, Body: body, CreatedBy: "mandate local init", CreatedAt: time.Now().UTC()})
+		if err != nil && !errors.Is(err, store.ErrExists) {
+			return Config{}, fmt.Errorf("local: seed %s: %w", kind, err)
+		}
+	}
+	return c, nil
+}
+
+// targetsFor is the default target registry: the demo customer service.
+func targetsFor() []byte {
+	return fmt.Appendf(nil, `# Targets agents may name. Agents never see these details.
+targets:
+  - name: %s
+    kind: http
+    base_url: http://%s
+    secret_ref: %s
+    mask_profile: default
+    timeout: 5s
+    max_response_bytes: 1048576
+    credential_ttl: 30s
+`, crm.Audience, DemoTargetHost, DemoSecretRef)
+}
+
+// Options configure Start.
+type Options struct {
+	// Dir is the data folder.
+	Dir string
+	// Addr is where the API listens; "127.0.0.1:0" picks a free port.
+	Addr string
+	// Log receives structured logs; nil discards them.
+	Log *slog.Logger
+	// Store overrides the embedded store (tests use it to inject faults); nil opens DIR/mandate.db.
+	Store store.Store
+}
+
+// Instance is a running local authority.
+type Instance struct {
+	URL    string // base URL of the API
+	Config Config
+	Dir    string
+	CRM    *crm.Service // the demo target, nil if disabled
+	// CRMAddr is where the demo target listens.
+	CRMAddr string
+	// Handler is the edge handler the gateway calls, for feeding it API Gateway events directly.
+	Handler *edge.Handler
+
+	store   store.Store
+	ownsDB  bool
+	servers []*http.Server
+}
+
+// Start initialises the data folder if needed and serves the API and the demo target.
+func Start(ctx context.Context, o Options) (*Instance, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	inst := &Instance{Dir: o.Dir, store: o.Store}
+	if inst.store == nil {
+		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("local: data folder: %w", err)
+		}
+		db, err := bolt.Open(filepath.Join(o.Dir, StoreFile))
+		if err != nil {
+			return nil, fmt.Errorf("local: open store: %w", err)
+		}
+		inst.store, inst.ownsDB = db, true
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			inst.Close()
+		}
+	}()
+	cfg, err := Init(ctx, o.Dir, inst.store)
+	if err != nil {
+		return nil, err
+	}
+	inst.Config = cfg
+	secrets := broker.NewFileSecrets(o.Dir)
+	if cfg.DemoTarget.Enabled {
+		secret, err := secrets.Secret(ctx, DemoSecretRef)
+		if err != nil {
+			return nil, err
+		}
+		inst.CRM = crm.New(secret, time.Now)
+		if inst.CRMAddr, err = inst.serve(cfg.DemoTarget.Addr, inst.CRM); err != nil {
+			return nil, fmt.Errorf("local: demo target: %w", err)
+		}
+	}
+	auth, err := authority.New(ctx, authority.Config{
+		Store: inst.store, Broker: broker.New(secrets, time.Now), Executor: execute.NewHTTP(inst.transport()),
+		Masker: mask.New(), Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	h, err := edge.New(auth, log, edge.AllRoutes)
+	if err != nil {
+		return nil, err
+	}
+	inst.Handler = h
+	keys := make([]identity.Key, len(cfg.Agents))
+	for i, a := range cfg.Agents {
+		keys[i] = identity.Key{Agent: a.Name, AccessKeyID: a.AccessKeyID, SecretAccessKey: a.SecretAccessKey}
+	}
+	v, err := identity.NewSigV4Verifier(cfg.Region, keys, time.Now)
+	if err != nil {
+		return nil, fmt.Errorf("local: agent keys: %w", err)
+	}
+	addr, err := inst.serve(o.Addr, NewGateway(h, v, log))
+	if err != nil {
+		return nil, fmt.Errorf("local: api: %w", err)
+	}
+	inst.URL = "http://" + addr
+	ok = true
+	return inst, nil
+}
+
+func (inst *Instance) serve(addr string, h http.Handler) (string, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
+	inst.servers = append(inst.servers, srv)
+	go func() { _ = srv.Serve(l) }()
+	return l.Addr().String(), nil
+}
+
+// transport resolves the demo target's host name to where it listens; every other host is
+// dialled as usual.
+func (inst *Instance) transport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	var d net.Dialer
+	demo := net.JoinHostPort(DemoTargetHost, "80")
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if addr == demo && inst.CRMAddr != "" {
+			addr = inst.CRMAddr
+		}
+		return d.DialContext(ctx, network, addr)
+	}
+	return t
+}
+
+// Close stops the servers and closes the store it opened.
+func (inst *Instance) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, s := range inst.servers {
+		errs = append(errs, s.Shutdown(ctx))
+	}
+	inst.servers = nil
+	if inst.ownsDB && inst.store != nil {
+		errs = append(errs, inst.store.Close())
+		inst.store = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Endpoint describes the instance for a person: the URL, region and keys.
+func (inst *Instance) Endpoint() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "endpoint: %s\nregion:   %s (SigV4 service execute-api)\n", inst.URL, inst.Config.Region)
+	for _, a := range inst.Config.Agents {
+		fmt.Fprintf(&b, "agent:    %s  access key %s  secret %s\n", a.Name, a.AccessKeyID, a.SecretAccessKey)
+	}
+	return b.String()
+}

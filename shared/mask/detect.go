@@ -1,0 +1,222 @@
+package mask
+
+// This file holds the validators: pure functions over candidate bytes that decide whether a
+// candidate the scanner found is a value of its kind. They never allocate.
+
+// Limits of the detectors. They are part of what a detector means, so they are constants.
+const (
+	cardMinDigits  = 13 // shortest payment card number accepted
+	cardMaxDigits  = 19 // longest payment card number (ISO/IEC 7812)
+	e164MinDigits  = 8  // shortest international number accepted after '+'
+	e164MaxDigits  = 15 // longest number E.164 allows
+	emailMaxLocal  = 64 // RFC 5321 limit of the local part
+	emailMaxDomain = 253
+	emailMaxLabel  = 63
+	labelWindow    = 32 // bytes before a bare number searched for a label such as "SSN:"
+)
+
+// luhn reports whether the digits pass the Luhn (mod 10) check used by payment cards.
+func luhn(d []byte) bool {
+	sum := 0
+	double := false
+	for i := len(d) - 1; i >= 0; i-- {
+		v := int(d[i] - '0')
+		if double {
+			v *= 2
+			if v > 9 {
+				v -= 9
+			}
+		}
+		sum += v
+		double = !double
+	}
+	return sum%10 == 0
+}
+
+// prefix returns the number formed by the first k digits of d (k <= len(d)).
+func prefix(d []byte, k int) int {
+	v := 0
+	for i := 0; i < k && i < len(d); i++ {
+		v = v*10 + int(d[i]-'0')
+	}
+	return v
+}
+
+// cardIIN reports whether d starts with an issuer identification number of a card network that
+// issues numbers of length len(d). The ranges are the networks' published ones; a number
+// outside them is not a payment card however well its check digit works out.
+func cardIIN(d []byte) bool {
+	n := len(d)
+	if n < cardMinDigits || n > cardMaxDigits {
+		return false
+	}
+	p2, p3, p4 := prefix(d, 2), prefix(d, 3), prefix(d, 4)
+	switch d[0] {
+	case '2':
+		switch {
+		case p4 >= 2221 && p4 <= 2720: // Mastercard 2-series
+			return n == 16
+		case p4 >= 2200 && p4 <= 2204: // Mir
+			return n >= 16
+		}
+	case '3':
+		switch {
+		case p2 == 34 || p2 == 37: // American Express
+			return n == 15
+		case p4 >= 3528 && p4 <= 3589: // JCB
+			return n >= 16
+		case p3 >= 300 && p3 <= 305, p4 == 3095, p2 == 36, p2 == 38, p2 == 39: // Diners Club
+			return n >= 14
+		}
+	case '4': // Visa
+		return n == 13 || n == 16 || n == 19
+	case '5':
+		switch {
+		case p2 >= 51 && p2 <= 55: // Mastercard
+			return n == 16
+		case p2 == 50, p2 >= 56 && p2 <= 58: // Maestro
+			return true
+		}
+	case '6':
+		switch {
+		case p4 == 6011, p3 >= 644 && p3 <= 649, p2 == 65: // Discover
+			return n >= 16
+		case p2 == 62: // UnionPay
+			return n >= 16
+		case p2 == 60: // RuPay
+			return n == 16
+		case p2 == 63, p2 == 67: // Maestro
+			return true
+		}
+	}
+	return false
+}
+
+// isCard reports whether the digits are a payment card number: a known IIN for the length
+// and a valid Luhn check digit.
+func isCard(d []byte) bool {
+	return cardIIN(d) && luhn(d)
+}
+
+// isSSN reports whether the nine digits follow the rules the US Social Security Administration
+// assigns numbers by: area not 000, 666 or 9xx; group not 00; serial not 0000.
+func isSSN(d []byte) bool {
+	if len(d) != 9 {
+		return false
+	}
+	area, group, serial := prefix(d, 3), prefix(d[3:], 2), prefix(d[5:], 4)
+	return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+}
+
+// isNANP reports whether ten digits are a North American Numbering Plan number: area code and
+// exchange each start with 2-9 and are not an N11 service code.
+func isNANP(d []byte) bool {
+	if len(d) != 10 {
+		return false
+	}
+	return nanpTriple(d[0:3]) && nanpTriple(d[3:6])
+}
+
+func nanpTriple(t []byte) bool {
+	return t[0] >= '2' && t[0] <= '9' && !(t[1] == '1' && t[2] == '1')
+}
+
+// Label bits: a JSON key or a nearby word that says what a bare number is.
+const (
+	labelSSN uint8 = 1 << iota
+	labelPhone
+)
+
+// labelsIn returns the label bits of the words found in s, case-insensitively and at word
+// boundaries (camelCase counts as a boundary): "ssn", "social security", "phone", "telephone",
+// "tel", "mobile", "cell", "fax", "msisdn".
+func labelsIn(s []byte) uint8 {
+	var bits uint8
+	for i := 0; i < len(s); i++ {
+		c := lower(s[i])
+		if c != 's' && c != 'p' && c != 't' && c != 'm' && c != 'c' && c != 'f' {
+			continue
+		}
+		if !wordStart(s, i) {
+			continue
+		}
+		switch c {
+		case 's':
+			if hasWord(s, i, "ssn") {
+				bits |= labelSSN
+			} else if hasPrefixFold(s[i:], "social") {
+				j := i + len("social")
+				if j < len(s) && (s[j] == ' ' || s[j] == '_' || s[j] == '-' || s[j] == '.') {
+					j++
+				}
+				if hasPrefixFold(s[j:], "security") {
+					bits |= labelSSN
+				}
+			}
+		case 'p':
+			if hasPrefixFold(s[i:], "phone") {
+				bits |= labelPhone
+			}
+		case 't':
+			if hasPrefixFold(s[i:], "telephone") || hasWord(s, i, "tel") {
+				bits |= labelPhone
+			}
+		case 'm':
+			if hasPrefixFold(s[i:], "mobile") || hasWord(s, i, "msisdn") {
+				bits |= labelPhone
+			}
+		case 'c':
+			if hasPrefixFold(s[i:], "cellphone") || hasWord(s, i, "cell") {
+				bits |= labelPhone
+			}
+		case 'f':
+			if hasWord(s, i, "fax") {
+				bits |= labelPhone
+			}
+		}
+	}
+	return bits
+}
+
+// wordStart reports whether a word starts at s[i]: start of s, after a non-letter, or a
+// camelCase hump.
+func wordStart(s []byte, i int) bool {
+	if i == 0 || !isLetter(s[i-1]) {
+		return true
+	}
+	return isLowerASCII(s[i-1]) && isUpperASCII(s[i])
+}
+
+// hasWord reports whether w occurs at s[i] (case-insensitively) and a word ends after it.
+func hasWord(s []byte, i int, w string) bool {
+	if !hasPrefixFold(s[i:], w) {
+		return false
+	}
+	j := i + len(w)
+	return j == len(s) || !isLetter(s[j]) || (isLowerASCII(s[j-1]) && isUpperASCII(s[j]))
+}
+
+// hasPrefixFold reports whether s starts with the lower-case ASCII word w, ignoring case.
+func hasPrefixFold(s []byte, w string) bool {
+	if len(s) < len(w) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if lower(s[i]) != w[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
+func isLowerASCII(c byte) bool { return c >= 'a' && c <= 'z' }
+func isUpperASCII(c byte) bool { return c >= 'A' && c <= 'Z' }
+func isLetter(c byte) bool     { return isLowerASCII(c) || isUpperASCII(c) }

@@ -1,0 +1,60 @@
+package mask_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mandate-dev/mandate/shared/mask"
+)
+
+var fuzzSeeds = []string{
+	`{"email":"bob@example.com","phone":"(415) 555-0132","card":4111111111111111,"ssn":"123-45-6789"}`,
+	`[{"notes":"call +44 20 7946 0958 or 415.555.0132\n","n":[1,2.5e3,-7,true,null]}]`,
+	`{"e":"bob\u0040example.com","s":"\ud83d\ude00 4111 1111 1111 1111","k\u0065y":"x"}`,
+	`{"ssn":123456789,"homePhone":"4155550132","password":{"a":[1]}}`,
+	`contact bob@example.com or 415-555-0132, card 4111-1111-1111-1111, SSN: 123456789`,
+	`{"truncated": "bob@example.com",`,
+	`"\"\\\/\b\f\n\r\t\u00e9"`,
+	"2024-01-15T10:30:00Z 10.0.0.12 v1.2.3 ORD-415-555-0132 +37.774929",
+	"a@b.com@c.org 415 555 0132 4111 1111 1111 1111 (378282246310005)",
+}
+
+// FuzzApply checks, for any input: Apply never panics; a valid JSON input gives valid JSON
+// with the same keys in the same order; JSON accepts exactly what encoding/json accepts; and
+// no detected value survives, which the engine shows by finding nothing in its own output.
+func FuzzApply(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	e := mask.New(mask.WithFields("password"))
+	plain := mask.New()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, sum := e.Apply(in)
+		valid := json.Valid(in)
+		_, _, err := e.JSON(in)
+		if (err == nil) != valid {
+			t.Fatalf("JSON error %v, but json.Valid = %v", err, valid)
+		}
+		if valid {
+			if !json.Valid(out) {
+				t.Fatalf("valid input, invalid output: %q", out)
+			}
+			// Named fields may hide keys inside their values; compare keys with no fields.
+			pout, _ := plain.Apply(in)
+			if diff := cmp.Diff(keys(in), keys(pout)); diff != "" {
+				t.Fatalf("keys changed (-in +out):\n%s", diff)
+			}
+		}
+		// A named field is masked whatever it holds, "[REDACTED]" included, so it is left out.
+		again, sum2 := e.Apply(out)
+		if sum2.Total() != sum2[mask.Field] || !bytes.Equal(again, out) {
+			t.Fatalf("a detected value survived: %q -> %q (%v) -> %q (%v)", in, out, sum, again, sum2)
+		}
+		if sum.Total() == 0 && !bytes.Equal(out, in) {
+			t.Fatalf("nothing masked but output differs: %q -> %q", in, out)
+		}
+	})
+}

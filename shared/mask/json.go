@@ -1,0 +1,402 @@
+package mask
+
+import (
+	"bytes"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file holds the JSON walker: a validating recursive-descent pass over the raw bytes that
+// never decodes the document into values. It validates exactly what encoding/json accepts
+// (RFC 8259, nesting up to maxDepth), scans string values in place (decoding only strings that
+// contain escapes), checks integer number values, and skips keys. The writer copies the input
+// through untouched except where a value is replaced, so everything the detectors do not match
+// keeps its original bytes, escapes included.
+
+// maxDepth is the deepest nesting of objects and arrays accepted, the same limit as
+// encoding/json, so both agree on which documents are valid JSON.
+const maxDepth = 10000
+
+// minCandidate is the length of the shortest string that can hold a detected value
+// ("a@b.co").
+const minCandidate = 6
+
+// strPlain marks the bytes a JSON string may hold without an escape.
+var strPlain [256]bool
+
+func init() {
+	for c := 0x20; c < 256; c++ {
+		strPlain[c] = c != '"' && c != '\\'
+	}
+}
+
+// json walks the whole input as one JSON document and records the replacements.
+func (st *state) json() error {
+	src := st.w.src
+	i, err := st.value(skipWS(src, 0), 0, nil, false)
+	if err != nil {
+		return err
+	}
+	if i = skipWS(src, i); i != len(src) {
+		return syntaxError(i)
+	}
+	return nil
+}
+
+func skipWS(src []byte, i int) int {
+	for i < len(src) {
+		switch src[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// value reads the value at src[i] and returns the offset after it. key is the member key the
+// value belongs to (inherited through arrays); suppress is set inside a named field, whose
+// whole value is replaced, so nothing in it is scanned.
+func (st *state) value(i, depth int, key []byte, suppress bool) (int, error) {
+	src := st.w.src
+	if i >= len(src) {
+		return i, syntaxError(i)
+	}
+	switch c := src[i]; {
+	case c == '{':
+		return st.object(i, depth+1, suppress)
+	case c == '[':
+		return st.array(i, depth+1, key, suppress)
+	case c == '"':
+		end, escaped, err := stringEnd(src, i)
+		if err == nil && !suppress && end-i-2 >= minCandidate {
+			st.maskString(i+1, end-1, escaped, key)
+		}
+		return end, err
+	case c == 't':
+		return literal(src, i, "true")
+	case c == 'f':
+		return literal(src, i, "false")
+	case c == 'n':
+		return literal(src, i, "null")
+	case c == '-' || isDigit(c):
+		end, plain, err := number(src, i)
+		if err == nil && plain && !suppress {
+			st.maskNumber(i, end, key)
+		}
+		return end, err
+	}
+	return i, syntaxError(i)
+}
+
+func (st *state) object(i, depth int, suppress bool) (int, error) {
+	if depth > maxDepth {
+		return i, syntaxError(i)
+	}
+	src := st.w.src
+	i = skipWS(src, i+1)
+	if i < len(src) && src[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(src) || src[i] != '"' {
+			return i, syntaxError(i)
+		}
+		kend, escaped, err := stringEnd(src, i)
+		if err != nil {
+			return kend, err
+		}
+		key := src[i+1 : kend-1]
+		if i = skipWS(src, kend); i >= len(src) || src[i] != ':' {
+			return i, syntaxError(i)
+		}
+		i = skipWS(src, i+1)
+		named := false
+		if !suppress {
+			if escaped {
+				key = decodeKey(key)
+			}
+			named = st.isField(key)
+		}
+		start := i
+		if i, err = st.value(i, depth, key, suppress || named); err != nil {
+			return i, err
+		}
+		if named {
+			st.w.replace(start, i, detField, true)
+		}
+		i = skipWS(src, i)
+		if i >= len(src) {
+			return i, syntaxError(i)
+		}
+		switch src[i] {
+		case ',':
+			i = skipWS(src, i+1)
+		case '}':
+			return i + 1, nil
+		default:
+			return i, syntaxError(i)
+		}
+	}
+}
+
+func (st *state) array(i, depth int, key []byte, suppress bool) (int, error) {
+	if depth > maxDepth {
+		return i, syntaxError(i)
+	}
+	src := st.w.src
+	i = skipWS(src, i+1)
+	if i < len(src) && src[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		var err error
+		if i, err = st.value(i, depth, key, suppress); err != nil {
+			return i, err
+		}
+		i = skipWS(src, i)
+		if i >= len(src) {
+			return i, syntaxError(i)
+		}
+		switch src[i] {
+		case ',':
+			i = skipWS(src, i+1)
+		case ']':
+			return i + 1, nil
+		default:
+			return i, syntaxError(i)
+		}
+	}
+}
+
+// isField reports whether key (decoded) is one of the engine's named fields.
+func (st *state) isField(key []byte) bool {
+	for _, f := range st.eng.fields {
+		if len(f) == len(key) && bytes.EqualFold(f, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// stringEnd validates the JSON string whose opening quote is at src[q] and returns the offset
+// after its closing quote and whether it contains escapes.
+func stringEnd(src []byte, q int) (end int, escaped bool, err error) {
+	j := q + 1
+	for {
+		for j < len(src) && strPlain[src[j]] {
+			j++
+		}
+		if j >= len(src) {
+			return j, false, syntaxError(j)
+		}
+		switch src[j] {
+		case '"':
+			return j + 1, escaped, nil
+		case '\\':
+			escaped = true
+			if j+1 >= len(src) {
+				return j, false, syntaxError(j)
+			}
+			switch src[j+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				j += 2
+			case 'u':
+				if j+6 > len(src) || hex4(src[j+2:j+6]) < 0 {
+					return j, false, syntaxError(j)
+				}
+				j += 6
+			default:
+				return j, false, syntaxError(j)
+			}
+		default: // a control character
+			return j, false, syntaxError(j)
+		}
+	}
+}
+
+// hex4 returns the value of four hex digits, or -1.
+func hex4(b []byte) rune {
+	var v rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return -1
+		}
+		v = v<<4 | rune(c)
+	}
+	return v
+}
+
+func literal(src []byte, i int, word string) (int, error) {
+	if len(src)-i < len(word) || string(src[i:i+len(word)]) != word {
+		return i, syntaxError(i)
+	}
+	return i + len(word), nil
+}
+
+// number validates the JSON number at src[i]; plain reports an unsigned integer.
+func number(src []byte, i int) (end int, plain bool, err error) {
+	j := i
+	if src[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(src) && src[j] == '0':
+		j++
+	case j < len(src) && src[j] >= '1' && src[j] <= '9':
+		for j < len(src) && isDigit(src[j]) {
+			j++
+		}
+	default:
+		return j, false, syntaxError(j)
+	}
+	intEnd := j
+	if j < len(src) && src[j] == '.' {
+		j++
+		k := j
+		for j < len(src) && isDigit(src[j]) {
+			j++
+		}
+		if j == k {
+			return j, false, syntaxError(j)
+		}
+	}
+	if j < len(src) && (src[j] == 'e' || src[j] == 'E') {
+		j++
+		if j < len(src) && (src[j] == '+' || src[j] == '-') {
+			j++
+		}
+		k := j
+		for j < len(src) && isDigit(src[j]) {
+			j++
+		}
+		if j == k {
+			return j, false, syntaxError(j)
+		}
+	}
+	return j, src[i] != '-' && j == intEnd, nil
+}
+
+// maskNumber replaces an integer number value that is a card number, or, under a key labelled
+// as such, an SSN or a phone number, with the redaction as a JSON string.
+func (st *state) maskNumber(start, end int, key []byte) {
+	d := st.w.src[start:end]
+	if len(d) < 9 || len(d) > cardMaxDigits {
+		return
+	}
+	sc := &st.sc
+	sc.setKey(key)
+	det := numDetectors
+	switch {
+	case sc.enabled[detCard] && isCard(d):
+		det = detCard
+	case sc.enabled[detSSN] && isSSN(d) && sc.keyLabels()&labelSSN != 0:
+		det = detSSN
+	case sc.enabled[detPhone] && ((len(d) == 10 && isNANP(d)) || (len(d) == 11 && d[0] == '1' && isNANP(d[1:]))) &&
+		sc.keyLabels()&labelPhone != 0:
+		det = detPhone
+	}
+	if det != numDetectors {
+		st.w.replace(start, end, det, true)
+	}
+}
+
+// maskString scans the string value src[start:end] (quotes excluded). A string without escapes
+// is scanned as it stands; one with escapes is decoded first, and each match is mapped back to
+// the raw span of whole escapes it came from, so the output stays valid JSON.
+func (st *state) maskString(start, end int, escaped bool, key []byte) {
+	sc := &st.sc
+	sc.setKey(key)
+	sc.matches = sc.matches[:0]
+	raw := st.w.src[start:end]
+	if !escaped {
+		sc.scan(raw)
+		for _, m := range sc.matches {
+			st.w.replace(start+m.start, start+m.end, m.det, false)
+		}
+		return
+	}
+	st.decode(raw)
+	sc.scan(st.dec)
+	for _, m := range sc.matches {
+		st.w.replace(start+int(st.offs[m.start]), start+st.rawEnd(m.end), m.det, false)
+	}
+}
+
+// rawEnd returns the raw offset where the escape that produced dec[b-1] ends.
+func (st *state) rawEnd(b int) int {
+	r := st.offs[b-1]
+	for _, o := range st.offs[b:] {
+		if o != r {
+			return int(o)
+		}
+	}
+	return int(st.offs[len(st.offs)-1])
+}
+
+// decode unescapes the validated raw string into st.dec, recording in st.offs the raw offset
+// each decoded byte came from, plus a final entry len(raw). Invalid surrogates decode to
+// U+FFFD as encoding/json does.
+func (st *state) decode(raw []byte) {
+	dec, offs := st.dec[:0], st.offs[:0]
+	for r := 0; r < len(raw); {
+		c := raw[r]
+		if c != '\\' {
+			dec = append(dec, c)
+			offs = append(offs, int32(r))
+			r++
+			continue
+		}
+		var v rune
+		n := 2
+		switch raw[r+1] {
+		case 'b':
+			v = '\b'
+		case 'f':
+			v = '\f'
+		case 'n':
+			v = '\n'
+		case 'r':
+			v = '\r'
+		case 't':
+			v = '\t'
+		case 'u':
+			v, n = hex4(raw[r+2:r+6]), 6
+			if utf16.IsSurrogate(v) {
+				v2 := rune(-1)
+				if r+12 <= len(raw) && raw[r+6] == '\\' && raw[r+7] == 'u' {
+					v2 = hex4(raw[r+8 : r+12])
+				}
+				if p := utf16.DecodeRune(v, v2); p != utf8.RuneError {
+					v, n = p, 12
+				} else {
+					v = utf8.RuneError
+				}
+			}
+		default: // '"', '\\', '/'
+			v = rune(raw[r+1])
+		}
+		before := len(dec)
+		dec = utf8.AppendRune(dec, v)
+		for range len(dec) - before {
+			offs = append(offs, int32(r))
+		}
+		r += n
+	}
+	st.dec, st.offs = dec, append(offs, int32(len(raw)))
+}
+
+// decodeKey returns a key with escapes decoded. Keys with escapes are rare, so it allocates.
+func decodeKey(raw []byte) []byte {
+	var st state
+	st.decode(raw)
+	return st.dec
+}

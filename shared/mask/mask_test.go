@@ -1,0 +1,243 @@
+package mask_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mandate-dev/mandate/shared/mask"
+)
+
+// textCase is one input for Engine.Text, the output expected and the summary expected.
+type textCase struct {
+	name string
+	in   string
+	want string
+	sum  mask.Summary
+}
+
+func runText(t *testing.T, e *mask.Engine, cases []textCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, sum := e.Text([]byte(tc.in))
+			if diff := cmp.Diff(tc.want, string(got)); diff != "" {
+				t.Errorf("Text(%q) output (-want +got):\n%s", tc.in, diff)
+			}
+			want := tc.sum
+			if want == nil {
+				want = mask.Summary{}
+			}
+			if diff := cmp.Diff(want, sum); diff != "" {
+				t.Errorf("Text(%q) summary (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+}
+
+func one(name string) mask.Summary { return mask.Summary{name: 1} }
+
+func TestEmail(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		{"plain", "bob@example.com", "[EMAIL]", one(mask.Email)},
+		{"subaddress and subdomains", "write to first.last+tag@mail.example.co.uk today", "write to [EMAIL] today", one(mask.Email)},
+		{"underscore percent hyphen", "a_b-c%d@x-y.io", "[EMAIL]", one(mask.Email)},
+		{"mailto", "mailto:bob@example.com", "mailto:[EMAIL]", one(mask.Email)},
+		{"angle brackets", "Bob <bob@example.com>", "Bob <[EMAIL]>", one(mask.Email)},
+		{"end of sentence", "Reach bob@example.com.", "Reach [EMAIL].", one(mask.Email)},
+		{"upper case", "BOB@EXAMPLE.COM", "[EMAIL]", one(mask.Email)},
+		{"digits in local part", "4155550132@txt.example.net", "[EMAIL]", one(mask.Email)},
+		{"two addresses", "a@x.org, b@y.org", "[EMAIL], [EMAIL]", mask.Summary{mask.Email: 2}},
+		{"no dot in domain", "user@localhost", "user@localhost", nil},
+		{"handle", "ping @handle now", "ping @handle now", nil},
+		{"no domain", "a@b", "a@b", nil},
+		{"image at 2x", "icon@2x.png", "icon@2x.png", nil},
+		{"package version", "jquery@3.6.0", "jquery@3.6.0", nil},
+		{"one-letter tld", "name@domain.c", "name@domain.c", nil},
+		{"local part ends with dot", "bob.@example.com", "bob.@example.com", nil},
+		{"hyphen-led label", "foo@-bar.com", "foo@-bar.com", nil},
+		{"empty label", "a@b..com", "a@b..com", nil},
+		{"local part too long", string(make65('a')) + "@example.com", string(make65('a')) + "@example.com", nil},
+	})
+}
+
+func make65(c byte) []byte {
+	b := make([]byte, 65)
+	for i := range b {
+		b[i] = c
+	}
+	return b
+}
+
+func TestCard(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		{"visa bare", "4111111111111111", "[CARD]", one(mask.Card)},
+		{"visa spaced", "card 4111 1111 1111 1111 on file", "card [CARD] on file", one(mask.Card)},
+		{"visa dashed", "4111-1111-1111-1111", "[CARD]", one(mask.Card)},
+		{"visa 13", "4222222222222", "[CARD]", one(mask.Card)},
+		{"mastercard", "5500 0000 0000 0004", "[CARD]", one(mask.Card)},
+		{"mastercard 2-series", "2223003122003222", "[CARD]", one(mask.Card)},
+		{"amex", "378282246310005", "[CARD]", one(mask.Card)},
+		{"amex grouped", "3782 822463 10005", "[CARD]", one(mask.Card)},
+		{"discover", "6011111111111117", "[CARD]", one(mask.Card)},
+		{"jcb", "3530111333300000", "[CARD]", one(mask.Card)},
+		{"diners", "30569309025904", "[CARD]", one(mask.Card)},
+		{"in a query string", "pay?card=4111111111111111&exp=12", "pay?card=[CARD]&exp=12", one(mask.Card)},
+		{"followed by expiry", "4111 1111 1111 1111 12/25", "[CARD] 12/25", one(mask.Card)},
+		{"after a year", "in 2024 4111 1111 1111 1111", "in 2024 [CARD]", one(mask.Card)},
+		{"bad luhn", "4111111111111112", "4111111111111112", nil},
+		{"no issuer", "1234567812345670", "1234567812345670", nil},
+		{"wrong length for visa", "411111111111111", "411111111111111", nil},
+		{"mixed separators", "4111-1111 1111-1111", "4111-1111 1111-1111", nil},
+		{"prefixed id", "ID4111111111111111", "ID4111111111111111", nil},
+		{"suffixed hex", "4111111111111111abc", "4111111111111111abc", nil},
+		{"decimal", "0.4111111111111111", "0.4111111111111111", nil},
+		{"ms timestamp", "1700000000000", "1700000000000", nil},
+		{"long integer", "41111111111111111111", "41111111111111111111", nil},
+		{"order id", "ORD-4111111111111111", "ORD-4111111111111111", nil},
+	})
+}
+
+func TestSSN(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		{"dashed", "123-45-6789", "[SSN]", one(mask.SSN)},
+		{"in a sentence", "her number is 078-05-1120, on file", "her number is [SSN], on file", one(mask.SSN)},
+		{"labelled bare", "SSN: 123456789", "SSN: [SSN]", one(mask.SSN)},
+		{"labelled spaced", "ssn 123 45 6789", "ssn [SSN]", one(mask.SSN)},
+		{"social security label", "Social Security number 219099999", "Social Security number [SSN]", one(mask.SSN)},
+		{"area 000", "000-12-3456", "000-12-3456", nil},
+		{"area 666", "666-12-3456", "666-12-3456", nil},
+		{"area 9xx", "900-12-3456", "900-12-3456", nil},
+		{"group 00", "123-00-4567", "123-00-4567", nil},
+		{"serial 0000", "123-45-0000", "123-45-0000", nil},
+		{"bare without label", "ref 123456789", "ref 123456789", nil},
+		{"label too far", "ssn was asked for, the answer is ref 123456789", "ssn was asked for, the answer is ref 123456789", nil},
+		{"label inside a word", "classname 123456789", "classname 123456789", nil},
+		{"long serial", "123-45-67890", "123-45-67890", nil},
+		{"long area", "1123-45-6789", "1123-45-6789", nil},
+		{"part of an id", "A123-45-6789", "A123-45-6789", nil},
+		{"date", "2024-01-15", "2024-01-15", nil},
+	})
+}
+
+func TestPhone(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		{"parenthesised area", "(415) 555-0132", "[PHONE]", one(mask.Phone)},
+		{"parenthesised no space", "(415)555-0132", "[PHONE]", one(mask.Phone)},
+		{"dashed", "call 415-555-0132.", "call [PHONE].", one(mask.Phone)},
+		{"dotted", "415.555.0132", "[PHONE]", one(mask.Phone)},
+		{"spaced", "415 555 0132", "[PHONE]", one(mask.Phone)},
+		{"space then dash", "415 555-0132", "[PHONE]", one(mask.Phone)},
+		{"country code dashed", "1-415-555-0132", "[PHONE]", one(mask.Phone)},
+		{"country code and parens", "1 (415) 555-0132", "[PHONE]", one(mask.Phone)},
+		{"e164", "+14155550132", "[PHONE]", one(mask.Phone)},
+		{"e164 spaced", "+1 415 555 0132", "[PHONE]", one(mask.Phone)},
+		{"e164 parens", "+1 (415) 555-0132", "[PHONE]", one(mask.Phone)},
+		{"e164 uk", "tel:+44 20 7946 0958", "tel:[PHONE]", one(mask.Phone)},
+		{"e164 germany", "+49 30 1234567", "[PHONE]", one(mask.Phone)},
+		{"uk national", "020 7946 0958", "[PHONE]", one(mask.Phone)},
+		{"france national", "01 23 45 67 89", "[PHONE]", one(mask.Phone)},
+		{"labelled bare", "Tel: 4155550132", "Tel: [PHONE]", one(mask.Phone)},
+		{"labelled bare with 1", "mobile 14155550132", "mobile [PHONE]", one(mask.Phone)},
+		{"two in a list", "415-555-0132,415-555-0133", "[PHONE],[PHONE]", mask.Summary{mask.Phone: 2}},
+		{"bare 10 digits", "id 4155550132", "id 4155550132", nil},
+		{"label inside a word", "hotel 4155550132", "hotel 4155550132", nil},
+		{"date", "2024-01-15", "2024-01-15", nil},
+		{"datetime", "2024-01-15T10:30:00Z", "2024-01-15T10:30:00Z", nil},
+		{"ipv4", "192.168.100.200", "192.168.100.200", nil},
+		{"version", "10.0.19041.1", "10.0.19041.1", nil},
+		{"semver", "v1.415.555.0132", "v1.415.555.0132", nil},
+		{"order id", "ORD-415-555-0132", "ORD-415-555-0132", nil},
+		{"extra group", "415-555-0132-7", "415-555-0132-7", nil},
+		{"area starts with 1", "123-456-7890", "123-456-7890", nil},
+		{"exchange starts with 1", "415-155-0132", "415-155-0132", nil},
+		{"n11 area", "911-555-0132", "911-555-0132", nil},
+		{"mixed separators", "415-555.0132", "415-555.0132", nil},
+		{"too short e164", "+12345", "+12345", nil},
+		{"amount", "$4155550132", "$4155550132", nil},
+		{"file name", "415-555-0132.json", "415-555-0132.json", nil},
+		{"time", "12:30:45", "12:30:45", nil},
+		{"sum", "1+4155550132", "1+4155550132", nil},
+	})
+}
+
+func TestWithoutDetectors(t *testing.T) {
+	t.Parallel()
+	in := "bob@example.com 4111111111111111 123-45-6789 415-555-0132"
+	runText(t, mask.New(mask.WithoutDetectors(mask.Email, mask.Phone, "no such detector")), []textCase{
+		{"email and phone off", in, "bob@example.com [CARD] [SSN] 415-555-0132", mask.Summary{mask.Card: 1, mask.SSN: 1}},
+	})
+	runText(t, mask.New(mask.WithoutDetectors(mask.Card, mask.SSN)), []textCase{
+		{"card and ssn off", in, "[EMAIL] 4111111111111111 123-45-6789 [PHONE]", mask.Summary{mask.Email: 1, mask.Phone: 1}},
+	})
+}
+
+func TestIdempotent(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, in := range []string{
+		"415 555 0132 4111 1111 1111 1111",
+		"ssn 123456789 123456789",
+		"a@b.com@c.org 415-555-0132+14155550133",
+		"[x] 415-555-0132(4155550132)",
+	} {
+		once, _ := e.Text([]byte(in))
+		twice, sum := e.Text(once)
+		if string(twice) != string(once) || sum.Total() != 0 {
+			t.Errorf("Text(%q) = %q, masked again = %q %v", in, once, twice, sum)
+		}
+	}
+}
+
+func TestJSONRejectsInvalid(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, in := range []string{"", "{", `{"a":}`, `{"a":1,}`, `[1 2]`, `"\x"`, "\"a\x01\"", `01`, `1.`, `-`, `tru`, `{"a" 1}`, `[1]x`} {
+		out, sum, err := e.JSON([]byte(in))
+		if !errors.Is(err, mask.ErrInvalidJSON) || out != nil || sum != nil {
+			t.Errorf("JSON(%q) = %q, %v, %v; want ErrInvalidJSON", in, out, sum, err)
+		}
+	}
+}
+
+func TestApplyFallsBackToText(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	cases := []textCase{
+		{"truncated json", `{"email": "bob@example.com", "phone": "415-555-0132",`, `{"email": "[EMAIL]", "phone": "[PHONE]",`, mask.Summary{mask.Email: 1, mask.Phone: 1}},
+		{"log line", `INFO user=bob@example.com card=4111111111111111`, `INFO user=[EMAIL] card=[CARD]`, mask.Summary{mask.Email: 1, mask.Card: 1}},
+		{"nothing to mask", "plain words", "plain words", mask.Summary{}},
+	}
+	for _, tc := range cases {
+		got, sum := e.Apply([]byte(tc.in))
+		if diff := cmp.Diff(tc.want, string(got)); diff != "" {
+			t.Errorf("%s: output (-want +got):\n%s", tc.name, diff)
+		}
+		if diff := cmp.Diff(tc.sum, sum); diff != "" {
+			t.Errorf("%s: summary (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+func TestOutputIsACopy(t *testing.T) {
+	t.Parallel()
+	in := []byte(`{"a":"nothing here"}`)
+	out, _ := mask.New().Apply(in)
+	out[0] = 'x'
+	if in[0] != '{' {
+		t.Fatal("Apply returned its input instead of a copy")
+	}
+}
+
+func TestSummaryTotal(t *testing.T) {
+	t.Parallel()
+	if got := (mask.Summary{mask.Email: 2, mask.Card: 3}).Total(); got != 5 {
+		t.Fatalf("Total = %d, want 5", got)
+	}
+}

@@ -1,0 +1,624 @@
+package mask
+
+// This file holds the text scanner: one left-to-right pass over a byte string that finds
+// candidates with a byte-class table ('@' for an email, a digit, '+' or '(' for a number) and
+// hands each candidate to its validator. No regular expression runs on this path.
+//
+// Numbers are read as runs: digit groups joined by single separators (' ', '-', '.'), with an
+// optional leading '+' and parenthesised groups such as "(415)". A space splits a run into
+// words. A match always covers whole words, so "2024-01-15" or "ORD-415-555-0132" is judged as
+// one word and never as a phone number hiding inside it. Matches are chosen leftmost first and
+// a word never belongs to two matches, which makes masking idempotent: masking the output again
+// finds nothing, because every span left unmasked was already judged on exactly the same bytes.
+
+// detector indexes a detector in the engine's tables.
+type detector uint8
+
+const (
+	detEmail detector = iota
+	detCard
+	detSSN
+	detPhone
+	detField
+	numDetectors
+)
+
+// names and redactions are indexed by detector.
+var (
+	names      = [numDetectors]string{Email, Card, SSN, Phone, Field}
+	redactions = [numDetectors]string{"[EMAIL]", "[CARD]", "[SSN]", "[PHONE]", "[REDACTED]"}
+)
+
+// match is a detected value: s[start:end] in the scanned string.
+type match struct {
+	start, end int
+	det        detector
+}
+
+// Byte classes of the scanner.
+const (
+	clsNone uint8 = iota
+	clsDigit
+	clsPlus
+	clsParen
+	clsAt
+)
+
+var (
+	class     [256]uint8 // what a byte can start
+	leftBad   [256]bool  // a number right after this byte is part of a word, an amount or a version
+	localChar [256]bool  // bytes of an email local part
+	domChar   [256]bool  // bytes of a domain label
+)
+
+func init() {
+	for c := '0'; c <= '9'; c++ {
+		class[c] = clsDigit
+		leftBad[c] = true
+		localChar[c] = true
+		domChar[c] = true
+	}
+	class['+'] = clsPlus
+	class['('] = clsParen
+	class['@'] = clsAt
+	for c := 'a'; c <= 'z'; c++ {
+		for _, x := range []byte{byte(c), byte(c) - 'a' + 'A'} {
+			leftBad[x] = true
+			localChar[x] = true
+			domChar[x] = true
+		}
+	}
+	for _, c := range []byte("_.-$@]\\+") {
+		leftBad[c] = true
+	}
+	for _, c := range []byte("._%+-") {
+		localChar[c] = true
+	}
+	domChar['-'] = true
+}
+
+// scanner finds matches in one byte string. Its slices are reused between calls.
+type scanner struct {
+	enabled [numDetectors]bool
+	src     []byte // the string being scanned
+	matches []match
+	groups  []group
+	digits  [cardMaxDigits + 1]byte
+
+	// key is the JSON key the scanned value belongs to (nil in text mode); its label bits are
+	// computed only when a bare number needs them.
+	key      []byte
+	keyBits  uint8
+	keyKnown bool
+}
+
+// setKey sets the JSON key of the next values scanned.
+func (sc *scanner) setKey(key []byte) {
+	sc.key, sc.keyKnown, sc.keyBits = key, false, 0
+}
+
+func (sc *scanner) keyLabels() uint8 {
+	if !sc.keyKnown {
+		sc.keyBits, sc.keyKnown = labelsIn(sc.key), true
+	}
+	return sc.keyBits
+}
+
+// scan appends the matches found in s to sc.matches, in order and without overlap.
+func (sc *scanner) scan(s []byte) {
+	sc.src = s
+	floor := 0 // end of the last match: look-behinds never cross it
+	n := len(s)
+	for i := 0; i < n; {
+		for i < n && class[s[i]] == clsNone {
+			i++
+		}
+		if i >= n {
+			break
+		}
+		switch class[s[i]] {
+		case clsAt:
+			if sc.enabled[detEmail] {
+				if start, end, ok := email(s, i, floor); ok {
+					sc.matches = append(sc.matches, match{start, end, detEmail})
+					floor, i = end, end
+					continue
+				}
+			}
+			i++
+		case clsDigit:
+			i = sc.number(s, i, &floor)
+		default: // '+' or '(' must be followed by a digit to start a run
+			if i+1 < n && isDigit(s[i+1]) {
+				i = sc.number(s, i, &floor)
+			} else {
+				i++
+			}
+		}
+	}
+}
+
+// email reports the email address around the '@' at s[at]: a local part of up to 64 bytes
+// found looking back (never before floor), then a domain of at least two labels whose last
+// label (the top-level domain) is letters only and not a file extension ("logo@2x.png").
+func email(s []byte, at, floor int) (start, end int, ok bool) {
+	j := at
+	for j > floor && localChar[s[j-1]] {
+		j--
+		if at-j > emailMaxLocal {
+			return 0, 0, false
+		}
+	}
+	for j < at && s[j] == '.' {
+		j++
+	}
+	if j == at || s[at-1] == '.' {
+		return 0, 0, false
+	}
+	alnum := false
+	for _, c := range s[j:at] {
+		if isDigit(c) || isLetter(c) {
+			alnum = true
+			break
+		}
+	}
+	if !alnum {
+		return 0, 0, false
+	}
+	// Domain: labels of letters, digits and inner hyphens, separated by single dots. A dot not
+	// followed by a label character ends the address (end of a sentence).
+	k := at + 1
+	labels, tld := 0, at+1
+	for {
+		ls := k
+		for k < len(s) && domChar[s[k]] {
+			k++
+		}
+		if k == ls || k-ls > emailMaxLabel || s[ls] == '-' || s[k-1] == '-' {
+			return 0, 0, false
+		}
+		labels++
+		tld = ls
+		if k+1 < len(s) && s[k] == '.' && domChar[s[k+1]] {
+			k++
+			continue
+		}
+		break
+	}
+	if labels < 2 || k-(at+1) > emailMaxDomain || !validTLD(s[tld:k]) {
+		return 0, 0, false
+	}
+	return j, k, true
+}
+
+// validTLD reports whether t can be a top-level domain: two or more letters and not one of the
+// file extensions that follow an '@' in names such as "icon@2x.png".
+func validTLD(t []byte) bool {
+	if len(t) < 2 {
+		return false
+	}
+	for _, c := range t {
+		if !isLetter(c) {
+			return false
+		}
+	}
+	for _, ext := range fileExtensions {
+		if len(t) == len(ext) && hasPrefixFold(t, ext) {
+			return false
+		}
+	}
+	return true
+}
+
+var fileExtensions = [...]string{"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "heic", "pdf", "css", "js", "json", "txt", "html"}
+
+// maxParenDigits is the longest digit group read as part of a number in parentheses, such as
+// the area code in "(415) 555-0132". A longer one, "(4111111111111111)", is a number of its own
+// inside brackets.
+const maxParenDigits = 5
+
+// group is one digit group of a number run.
+type group struct {
+	ts, te int  // text span, parentheses included
+	ds, de int  // digit span
+	sep    byte // separator before the group: 0 (first, or right after a ')'), ' ', '-' or '.'
+	paren  bool
+}
+
+func (g group) len() int { return g.de - g.ds }
+
+// parseRun reads the number run at s[i] into sc.groups and returns the end of the run and
+// whether it starts with '+'. A run is empty when s[i] starts nothing valid.
+func (sc *scanner) parseRun(s []byte, i int) (end int, plus bool) {
+	n := len(s)
+	sc.groups = sc.groups[:0]
+	j := i
+	if s[j] == '+' {
+		plus = true
+		j++
+	}
+	end = i
+	var sep byte
+	for {
+		var g group
+		switch {
+		case j < n && s[j] == '(':
+			k := j + 1
+			for k < n && isDigit(s[k]) {
+				k++
+			}
+			if k == j+1 || k-j > maxParenDigits+1 || k >= n || s[k] != ')' {
+				return end, plus
+			}
+			g = group{ts: j, te: k + 1, ds: j + 1, de: k, sep: sep, paren: true}
+		case j < n && isDigit(s[j]):
+			k := j
+			for k < n && isDigit(s[k]) {
+				k++
+			}
+			g = group{ts: j, te: k, ds: j, de: k, sep: sep}
+		default:
+			return end, plus
+		}
+		sc.groups = append(sc.groups, g)
+		j, end = g.te, g.te
+		if j >= n {
+			return end, plus
+		}
+		c := s[j]
+		switch {
+		case (c == ' ' || c == '-' || c == '.') && j+1 < n && isDigit(s[j+1]):
+			sep = c
+			j++
+		case (c == ' ' || c == '-') && j+1 < n && s[j+1] == '(':
+			sep = c
+			j++
+		case g.paren && isDigit(c):
+			sep = 0
+		default:
+			return end, plus
+		}
+	}
+}
+
+// rightBad reports whether the byte after a run at s[end] makes the run's last word part of a
+// larger token: a letter, '_' or '@' right after it, or '-' or '.' followed by a letter.
+func rightBad(s []byte, end int) bool {
+	if end >= len(s) {
+		return false
+	}
+	c := s[end]
+	if isLetter(c) || c == '_' || c == '@' {
+		return true
+	}
+	if (c == '-' || c == '.') && end+1 < len(s) {
+		d := s[end+1]
+		return isLetter(d) || isDigit(d) || d == '_'
+	}
+	return false
+}
+
+// number reads the run at s[i], records the matches in it and returns where scanning resumes.
+func (sc *scanner) number(s []byte, i int, floor *int) int {
+	end, plus := sc.parseRun(s, i)
+	gs := sc.groups
+	if len(gs) == 0 {
+		return i + 1
+	}
+	lo, hi := 0, len(gs)
+	if i > 0 && leftBad[s[i-1]] {
+		lo = nextWord(gs, 0)
+	}
+	if rightBad(s, end) {
+		hi = lastWord(gs)
+	}
+	for w := lo; w < hi; {
+		if e, det, ok := sc.matchAt(s, w, hi, plus && w == 0, *floor); ok {
+			start := gs[w].ts
+			if w == 0 && plus {
+				start = i
+			}
+			sc.matches = append(sc.matches, match{start, gs[e-1].te, det})
+			*floor = gs[e-1].te
+			w = e
+			continue
+		}
+		w = nextWord(gs, w)
+	}
+	return end
+}
+
+// nextWord returns the index of the first group of the word after the one starting at w.
+func nextWord(gs []group, w int) int {
+	for w++; w < len(gs) && gs[w].sep != ' '; w++ {
+	}
+	return w
+}
+
+// lastWord returns the index of the first group of the run's last word.
+func lastWord(gs []group) int {
+	w := len(gs) - 1
+	for w > 0 && gs[w].sep != ' ' {
+		w--
+	}
+	return w
+}
+
+// wordEnd reports whether a word ends after group e-1 (e is a word boundary below hi).
+func wordEnd(gs []group, e, hi int) bool {
+	return e == hi || (e < hi && gs[e].sep == ' ')
+}
+
+// matchAt tries the detectors on the words starting at group w (and ending at or before hi).
+// It returns the end group of the match.
+func (sc *scanner) matchAt(s []byte, w, hi int, plus bool, floor int) (int, detector, bool) {
+	if plus {
+		if sc.enabled[detPhone] {
+			if e, ok := sc.e164(w, hi); ok {
+				return e, detPhone, true
+			}
+		}
+		return 0, 0, false
+	}
+	if sc.enabled[detSSN] {
+		if e, ok := sc.ssn(s, w, hi, floor); ok {
+			return e, detSSN, true
+		}
+	}
+	if sc.enabled[detCard] {
+		if e, ok := sc.card(w, hi); ok {
+			return e, detCard, true
+		}
+	}
+	if sc.enabled[detPhone] {
+		if e, ok := sc.phone(s, w, hi, floor); ok {
+			return e, detPhone, true
+		}
+	}
+	return 0, 0, false
+}
+
+// collect copies the digits of groups [w, e) into sc.digits and returns them, or false when
+// there are more digits than any detector accepts.
+func (sc *scanner) collect(s []byte, w, e int) ([]byte, bool) {
+	d := sc.digits[:0]
+	for _, g := range sc.groups[w:e] {
+		if len(d)+g.len() > len(sc.digits) {
+			return nil, false
+		}
+		d = append(d, s[g.ds:g.de]...)
+	}
+	return d, true
+}
+
+// labels returns the label bits that apply to a bare number starting at s[start]: those of the
+// JSON key, and those of the words in the labelWindow bytes before it on the same line (never
+// before floor or across a ']', so a redaction such as "[SSN]" is no label).
+func (sc *scanner) labels(s []byte, start, floor int) uint8 {
+	bits := sc.keyLabels()
+	from := max(start-labelWindow, floor)
+	for k := start - 1; k >= from; k-- {
+		if s[k] == ']' || s[k] == '\n' {
+			from = k + 1
+			break
+		}
+	}
+	return bits | labelsIn(s[from:start])
+}
+
+// ssn matches "AAA-GG-SSSS" as one word; with an SSN label nearby also nine bare digits or
+// "AAA GG SSSS".
+func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
+	gs := sc.groups
+	g := gs[w]
+	if g.paren {
+		return 0, false
+	}
+	if g.len() == 3 && w+3 <= hi && wordEnd(gs, w+3, hi) &&
+		gs[w+1].sep == '-' && gs[w+2].sep == '-' && !gs[w+1].paren && !gs[w+2].paren &&
+		gs[w+1].len() == 2 && gs[w+2].len() == 4 {
+		d, _ := sc.collect(s, w, w+3)
+		return w + 3, isSSN(d)
+	}
+	switch {
+	case g.len() == 9 && wordEnd(gs, w+1, hi):
+		if isSSN(s[g.ds:g.de]) && sc.labels(s, g.ts, floor)&labelSSN != 0 {
+			return w + 1, true
+		}
+	case g.len() == 3 && w+3 <= hi && wordEnd(gs, w+1, hi) && wordEnd(gs, w+2, hi) && wordEnd(gs, w+3, hi) &&
+		!gs[w+1].paren && !gs[w+2].paren && gs[w+1].len() == 2 && gs[w+2].len() == 4:
+		d, _ := sc.collect(s, w, w+3)
+		if isSSN(d) && sc.labels(s, g.ts, floor)&labelSSN != 0 {
+			return w + 3, true
+		}
+	}
+	return 0, false
+}
+
+// card matches 13-19 digits with a known IIN and a valid Luhn digit: bare, one word of groups
+// joined by '-', or single-group words joined by spaces (the longest such prefix that is a
+// card, so a card followed by an expiry date is still found). Separated groups have 3-6 digits,
+// the first 4-6, as printed cards do.
+func (sc *scanner) card(w, hi int) (int, bool) {
+	gs := sc.groups
+	g := gs[w]
+	if g.paren || g.len() > cardMaxDigits {
+		return 0, false
+	}
+	e := nextWord(gs, w)
+	if e > hi {
+		return 0, false
+	}
+	s := sc.src
+	if e-w > 1 { // one word of dash-joined groups, used whole
+		if g.len() < 4 || g.len() > 6 {
+			return 0, false
+		}
+		for _, x := range gs[w+1 : e] {
+			if x.sep != '-' || x.paren || x.len() < 3 || x.len() > 6 {
+				return 0, false
+			}
+		}
+		d, ok := sc.collect(s, w, e)
+		return e, ok && isCard(d)
+	}
+	if g.len() >= cardMinDigits {
+		return e, isCard(s[g.ds:g.de])
+	}
+	if g.len() < 4 || g.len() > 6 {
+		return 0, false
+	}
+	// Space-separated single-group words.
+	last, total := w, 0
+	for k := w; k < hi && total <= cardMaxDigits; k++ {
+		x := gs[k]
+		if x.paren || (k > w && (x.sep != ' ' || x.len() < 3 || x.len() > 6)) || !wordEnd(gs, k+1, hi) {
+			break
+		}
+		total += x.len()
+		last = k + 1
+	}
+	for e := last; e > w+1; e-- {
+		d, ok := sc.collect(s, w, e)
+		if ok && len(d) >= cardMinDigits && isCard(d) {
+			return e, true
+		}
+	}
+	return 0, false
+}
+
+// e164 matches an international number: '+', a country code not starting with 0, 8-15 digits
+// in all, grouped freely. Numbers with country code 1 must be NANP numbers of exactly 11
+// digits. Of several word-aligned lengths the longest that fits is taken.
+func (sc *scanner) e164(w, hi int) (int, bool) {
+	gs, s := sc.groups, sc.src
+	if s[gs[w].ds] == '0' {
+		return 0, false
+	}
+	return sc.international(w, hi, 0)
+}
+
+// international matches the digits of groups from w on, after skip leading digits (an
+// international call prefix "00"), as an E.164 number (see e164). A bare run needs at least 10
+// digits, and a dotted one at least three groups, so "+12345678" (a score) and "+37.774929" (a
+// latitude) are not numbers.
+func (sc *scanner) international(w, hi, skip int) (int, bool) {
+	gs, s := sc.groups, sc.src
+	best, total, dots := 0, -skip, false
+	for k := w; k < hi; k++ {
+		total += gs[k].len()
+		dots = dots || gs[k].sep == '.'
+		if total > e164MaxDigits {
+			break
+		}
+		if !wordEnd(gs, k+1, hi) || total < e164MinDigits || (k == w && (skip > 0 || total < 10)) || (dots && k-w < 2) {
+			continue
+		}
+		d, _ := sc.collect(s, w, k+1)
+		d = d[skip:]
+		if d[0] == '1' {
+			if len(d) == 11 && isNANP(d[1:]) {
+				return k + 1, true
+			}
+			continue
+		}
+		best = k + 1
+	}
+	return best, best > 0
+}
+
+// phone matches national formats: NANP numbers written "(415) 555-0132", "415-555-0132",
+// "415.555.0132", "415 555 0132", optionally after a "1" country code; numbers with a trunk
+// prefix 0 in two to five groups of 10-11 digits ("020 7946 0958", "01 23 45 67 89");
+// international numbers after the call prefix 00 ("0044 20 7946 0958"); and,
+// with a phone label nearby, 10 bare NANP digits (11 with a leading 1).
+func (sc *scanner) phone(s []byte, w, hi, floor int) (int, bool) {
+	if e, ok := sc.nanp(w, hi); ok {
+		return e, true
+	}
+	if e, ok := sc.trunk(w, hi); ok {
+		return e, true
+	}
+	gs := sc.groups
+	g := gs[w]
+	if g.paren || !wordEnd(gs, w+1, hi) {
+		return 0, false
+	}
+	d := s[g.ds:g.de]
+	if (len(d) == 10 && isNANP(d)) || (len(d) == 11 && d[0] == '1' && isNANP(d[1:])) {
+		return w + 1, sc.labels(s, g.ts, floor)&labelPhone != 0
+	}
+	return 0, false
+}
+
+// nanp matches the written NANP forms (see phone). After "(415)" any separator may follow.
+func (sc *scanner) nanp(w, hi int) (int, bool) {
+	gs, s := sc.groups, sc.src
+	a := w
+	if !gs[w].paren && gs[w].len() == 1 && s[gs[w].ds] == '1' {
+		a = w + 1 // country code 1
+	}
+	if a+3 > hi {
+		return 0, false
+	}
+	ga, ge, gl := gs[a], gs[a+1], gs[a+2]
+	if ga.len() != 3 || ge.len() != 3 || gl.len() != 4 || ge.paren || gl.paren || !wordEnd(gs, a+3, hi) {
+		return 0, false
+	}
+	if a > w && ga.sep == 0 {
+		return 0, false
+	}
+	if !ga.paren {
+		if ge.sep == 0 || (ge.sep != ' ' && gl.sep != ge.sep) {
+			return 0, false
+		}
+		if a > w && ga.sep != ge.sep && ga.sep != ' ' {
+			return 0, false
+		}
+	}
+	var d [10]byte
+	copy(d[0:3], s[ga.ds:ga.de])
+	copy(d[3:6], s[ge.ds:ge.de])
+	copy(d[6:10], s[gl.ds:gl.de])
+	return a + 3, isNANP(d[:])
+}
+
+// trunk matches national numbers with a trunk prefix 0, and international numbers written
+// with the call prefix 00 instead of '+' in two or more groups ("0044 20 7946 0958").
+func (sc *scanner) trunk(w, hi int) (int, bool) {
+	gs, s := sc.groups, sc.src
+	g := gs[w]
+	if g.len() < 2 || s[g.ds] != '0' {
+		return 0, false
+	}
+	if s[g.ds+1] == '0' {
+		if g.paren || g.len() < 3 || g.len() > 5 || s[g.ds+2] == '0' {
+			return 0, false
+		}
+		return sc.international(w, hi, 2)
+	}
+	var sep byte
+	best, total := 0, g.len()
+	for k := w + 1; k < hi && k < w+5; k++ {
+		x := gs[k]
+		if x.paren || x.len() < 2 {
+			break
+		}
+		if !(k == w+1 && g.paren) { // after "(020)" any separator may follow
+			if sep == 0 {
+				sep = x.sep
+			}
+			if x.sep != sep || sep == 0 {
+				break
+			}
+		}
+		total += x.len()
+		if total > 11 {
+			break
+		}
+		if total >= 10 && wordEnd(gs, k+1, hi) {
+			best = k + 1
+		}
+	}
+	return best, best > 0
+}

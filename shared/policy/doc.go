@@ -1,0 +1,69 @@
+// Package policy decides whether an agent's action is allowed, with Cedar policies
+// (github.com/cedar-policy/cedar-go).
+//
+// # Place in the flow
+//
+// authenticate -> session and kill switch -> classify intent -> **evaluate policy** -> record
+// decision -> broker -> execute -> mask -> record result. The authority builds a Request from
+// the authenticated agent, the session (operator, classified intents, age, action count) and
+// the normalised action, calls Set.Evaluate, and records the Decision before anything runs.
+//
+// # Contract
+//
+//   - Compile parses a Cedar policy document. Every policy MUST carry an @id("...")
+//     annotation, unique in the document, of 1 to MaxIDLength characters [A-Za-z0-9._:/-]
+//     starting with a letter or digit; "default-deny" is reserved. A rejected document yields
+//     an error wrapping ErrInvalid that lists every problem with its file, line and column
+//     (see Problems).
+//   - Evaluate is default deny: with no matching permit the verdict is deny with the single
+//     reason ReasonDefaultDeny ("default-deny"). Any matching forbid wins over every permit.
+//     Every candidate policy is evaluated, so Reasons names all the permits that allowed or
+//     all the forbids that denied, in document order.
+//   - A policy whose evaluation fails (for example it reads a context attribute that is
+//     absent) is skipped, as Cedar specifies, and the failure is reported in
+//     Decision.Errors. Evaluation never panics. Because a failing forbid is skipped, write
+//     forbids defensively: test presence with `has` before reading optional attributes.
+//   - Evaluate hands cedar-go only the policies whose scope can match the request: sliced
+//     at Compile time by action (policies naming the action or its family, and those with
+//     no action scope) and then by target (policies whose resource scope is
+//     `resource in Target::"<target>"` for this target, and those naming no target). The
+//     result is by construction, and by property test, equal to evaluating every policy.
+//     Unscoped policies are candidates for every request, so keep global rules few.
+//   - A Set is immutable apart from a one-entry cache of the session part of the last
+//     request's context (agent, operator, intents); it is safe for concurrent use.
+//
+// # Policy model
+//
+// This mapping is the interface policy authors write against; it MUST stay stable.
+//
+//	principal  Agent::"<agent id>"
+//	action     Action::"<service>:<operation>"       e.g. Action::"http:GET", Action::"sql:SELECT",
+//	                                                      Action::"dynamodb:GetItem"
+//	resource   Resource::"<target>/<resource>"      e.g. Resource::"customers/42"
+//
+// Entities. Each action's parent is its family (see Family): Action::"read",
+// Action::"write" or Action::"delete", so `action in Action::"read"` covers every read. The
+// resource's parent is Target::"<target>", so `resource in Target::"customers"` covers every
+// resource of that target. Entities carry no attributes; everything else is in the context.
+//
+// Context record:
+//
+//	intents        Set<String>    names of the session's intents, as the classifier returned
+//	                              them: those whose score reached its threshold, or the single
+//	                              "unclassified"
+//	intent_scores  Record         intent name -> score as a Long percentage 0..100 (the
+//	                              classifier's [0,1] score times 100, rounded), e.g.
+//	                              context.intent_scores["customer_support.lookup"] >= 80
+//	                              (test with `has` first: an absent intent is an error)
+//	operator       {id: String, verified: Bool}
+//	agent          {id: String, kind: String}
+//	session        {age_s: Long, actions: Long}   actions performed before this one
+//	time           {hour: Long 0..23, weekday: Long 1..7 (ISO 8601, Monday = 1), unix: Long}
+//	               all in UTC
+//
+// An example policy:
+//
+//	@id("support-reads-customers")
+//	permit (principal, action in Action::"read", resource in Target::"customers")
+//	when { context.intents.contains("customer_support.lookup") };
+package policy

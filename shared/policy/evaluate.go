@@ -1,0 +1,256 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/cedar-policy/cedar-go"
+
+	"github.com/mandate-dev/mandate/shared/api"
+)
+
+// ReasonDefaultDeny is the reason of a deny that no policy decided: no permit matched and no
+// forbid matched. It is reserved: no policy may use it as its @id.
+const ReasonDefaultDeny = "default-deny"
+
+// Request is one action to decide, with the context policy may look at.
+type Request struct {
+	// Agent is the authenticated workload identity; the Cedar principal Agent::"<Agent>".
+	Agent string
+	// AgentKind says how the agent was authenticated ("sigv4", "iam", "oidc", ...).
+	AgentKind string
+	// Operator is the human behind the agent and OperatorVerified whether that was proven.
+	Operator         string
+	OperatorVerified bool
+	// Action is "<service>:<operation>": "http:GET", "sql:SELECT", "dynamodb:GetItem".
+	Action string
+	// Target names the registry entry acted on; Resource is the path, table or ARN within it.
+	Target   string
+	Resource string
+	// Intents are the session's classified intents, as the classifier returned them.
+	Intents []api.Intent
+	// SessionAgeSeconds is the age of the session, SessionActions the number of actions it
+	// has performed before this one.
+	SessionAgeSeconds int64
+	SessionActions    int
+	// Now is the time of the decision; the zero value means time.Now().
+	Now time.Time
+}
+
+// Decision is the outcome of Evaluate.
+type Decision struct {
+	// Verdict is api.VerdictAllow or api.VerdictDeny.
+	Verdict string
+	// Reasons are the ids of the policies that decided, in document order: the permits that
+	// allowed, or the forbids that denied; [ReasonDefaultDeny] when nothing matched.
+	Reasons []string
+	// Errors are evaluation diagnostics ("<id> at <file>:<line>:<col>: <message>"). A
+	// policy whose evaluation fails is skipped, as Cedar specifies.
+	Errors []string
+}
+
+// Evaluate decides r. It never panics: a nil Set, or a failure inside the engine, is a deny
+// with a diagnostic in Errors.
+func (s *Set) Evaluate(r Request) (d Decision) {
+	defer func() {
+		if v := recover(); v != nil {
+			d = failed(v)
+		}
+	}()
+	if s == nil {
+		return Decision{Verdict: api.VerdictDeny, Reasons: []string{ReasonDefaultDeny}, Errors: []string{"no policy set is loaded"}}
+	}
+	req, ents := cedarRequest(r, &s.last)
+	return decide(s.candidates(r.Action, r.Target), req, ents)
+}
+
+// decide runs cedar-go over policies. Evaluate hands it the candidates of the request; the
+// property tests hand it every policy, and the two MUST agree.
+func decide(policies cedar.PolicyIterator, req cedar.Request, ents *entities) (d Decision) {
+	defer func() {
+		if v := recover(); v != nil {
+			d = failed(v)
+		}
+	}()
+	dec, diag := cedar.Authorize(policies, ents, req)
+	d.Verdict = api.VerdictDeny
+	if dec == cedar.Allow {
+		d.Verdict = api.VerdictAllow
+	}
+	for _, reason := range diag.Reasons {
+		d.Reasons = append(d.Reasons, string(reason.PolicyID))
+	}
+	if len(d.Reasons) == 0 {
+		d.Reasons = []string{ReasonDefaultDeny}
+	}
+	for _, e := range diag.Errors {
+		d.Errors = append(d.Errors, fmt.Sprintf("%s at %s:%d:%d: %s", e.PolicyID, e.Position.Filename, e.Position.Line, e.Position.Column, e.Message))
+	}
+	return d
+}
+
+// failed is the decision when the engine panicked: deny, fail closed.
+func failed(v any) Decision {
+	return Decision{Verdict: api.VerdictDeny, Reasons: []string{ReasonDefaultDeny}, Errors: []string{fmt.Sprintf("policy evaluation failed: %v", v)}}
+}
+
+// familyParents are the parent sets of actions, one per family, built once.
+var familyParents = func() map[string]cedar.EntityUIDSet {
+	m := make(map[string]cedar.EntityUIDSet, len(families))
+	for _, f := range families {
+		m[f] = cedar.NewEntityUIDSet(cedar.NewEntityUID(actionType, cedar.String(f)))
+	}
+	return m
+}()
+
+// entities is the entity store of one request: the action hierarchy (each action's parent
+// is its family) and the request's resource, whose parent is its target.
+type entities struct {
+	action        cedar.EntityUID
+	actionParents cedar.EntityUIDSet
+	resource      cedar.EntityUID
+	target        cedar.EntityUIDSet
+}
+
+var _ cedar.EntityGetter = (*entities)(nil)
+
+// Get implements cedar.EntityGetter.
+func (e *entities) Get(uid cedar.EntityUID) (cedar.Entity, bool) {
+	switch uid.Type {
+	case actionType:
+		if uid == e.action {
+			return cedar.Entity{UID: uid, Parents: e.actionParents}, true
+		}
+		return cedar.Entity{UID: uid, Parents: familyParents[Family(string(uid.ID))]}, true
+	case resourceType:
+		if uid == e.resource {
+			return cedar.Entity{UID: uid, Parents: e.target}, true
+		}
+	}
+	return cedar.Entity{}, false
+}
+
+// session is the part of a request's context that stays the same for a whole session: the
+// agent, the operator and the intents. Building Cedar records is most of the fixed cost of
+// a decision, so a Set keeps the last one built and reuses it when the next request carries
+// the same values (the usual case: consecutive actions of one session).
+type session struct {
+	agent, agentKind, operator string
+	operatorVerified           bool
+	intents                    []api.Intent // a copy; compared by Name and Score
+	agentRec, operatorRec      cedar.Value
+	intentSet, intentScores    cedar.Value
+}
+
+func (c *session) matches(r *Request) bool {
+	if c.agent != r.Agent || c.agentKind != r.AgentKind || c.operator != r.Operator ||
+		c.operatorVerified != r.OperatorVerified || len(c.intents) != len(r.Intents) {
+		return false
+	}
+	for i, in := range r.Intents {
+		if c.intents[i].Name != in.Name || c.intents[i].Score != in.Score {
+			return false
+		}
+	}
+	return true
+}
+
+func newSession(r *Request) *session {
+	names := make([]cedar.Value, 0, len(r.Intents))
+	scores := make(cedar.RecordMap, len(r.Intents))
+	intents := make([]api.Intent, len(r.Intents))
+	for i, in := range r.Intents {
+		intents[i] = api.Intent{Name: in.Name, Score: in.Score}
+		names = append(names, cedar.String(in.Name))
+		sc := scaledScore(in.Score)
+		if prev, ok := scores[cedar.String(in.Name)]; !ok || prev.(cedar.Long) < sc {
+			scores[cedar.String(in.Name)] = sc
+		}
+	}
+	return &session{
+		agent: r.Agent, agentKind: r.AgentKind, operator: r.Operator, operatorVerified: r.OperatorVerified,
+		intents: intents,
+		agentRec: cedar.NewRecord(cedar.RecordMap{
+			"id":   cedar.String(r.Agent),
+			"kind": cedar.String(r.AgentKind),
+		}),
+		operatorRec: cedar.NewRecord(cedar.RecordMap{
+			"id":       cedar.String(r.Operator),
+			"verified": cedar.Boolean(r.OperatorVerified),
+		}),
+		intentSet:    cedar.NewSet(names...),
+		intentScores: cedar.NewRecord(scores),
+	}
+}
+
+// cedarRequest maps r onto the policy model of doc.go. With a non-nil cache it reuses (and
+// refreshes) the session part of the context; a nil cache builds everything afresh.
+func cedarRequest(r Request, cache *atomic.Pointer[session]) (cedar.Request, *entities) {
+	now := r.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	now = now.UTC()
+	weekday := int64(now.Weekday())
+	if weekday == 0 {
+		weekday = 7 // ISO 8601: Monday is 1, Sunday is 7.
+	}
+
+	var sess *session
+	if cache != nil {
+		if c := cache.Load(); c != nil && c.matches(&r) {
+			sess = c
+		}
+	}
+	if sess == nil {
+		sess = newSession(&r)
+		if cache != nil {
+			cache.Store(sess)
+		}
+	}
+
+	ctx := cedar.NewRecord(cedar.RecordMap{
+		"intents":       sess.intentSet,
+		"intent_scores": sess.intentScores,
+		"operator":      sess.operatorRec,
+		"agent":         sess.agentRec,
+		"session": cedar.NewRecord(cedar.RecordMap{
+			"age_s":   cedar.Long(r.SessionAgeSeconds),
+			"actions": cedar.Long(r.SessionActions),
+		}),
+		"time": cedar.NewRecord(cedar.RecordMap{
+			"hour":    cedar.Long(now.Hour()),
+			"weekday": cedar.Long(weekday),
+			"unix":    cedar.Long(now.Unix()),
+		}),
+	})
+
+	action := cedar.NewEntityUID(actionType, cedar.String(r.Action))
+	resource := cedar.NewEntityUID(resourceType, cedar.String(r.Target+"/"+r.Resource))
+	ents := &entities{
+		action:        action,
+		actionParents: familyParents[Family(r.Action)],
+		resource:      resource,
+		target:        cedar.NewEntityUIDSet(cedar.NewEntityUID(targetType, cedar.String(r.Target))),
+	}
+	return cedar.Request{
+		Principal: cedar.NewEntityUID(agentType, cedar.String(r.Agent)),
+		Action:    action,
+		Resource:  resource,
+		Context:   ctx,
+	}, ents
+}
+
+// scaledScore maps a classifier score in [0, 1] to the whole percent policy sees (0..100),
+// rounding to nearest; out-of-range and NaN scores are clamped (NaN to 0).
+func scaledScore(score float64) cedar.Long {
+	if math.IsNaN(score) || score <= 0 {
+		return 0
+	}
+	if score >= 1 {
+		return 100
+	}
+	return cedar.Long(math.Round(score * 100))
+}

@@ -1,0 +1,382 @@
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"github.com/cedar-policy/cedar-go"
+	xast "github.com/cedar-policy/cedar-go/x/exp/ast"
+)
+
+// Limits on a policy document.
+const (
+	// MaxDocumentBytes is the largest policy document Compile accepts.
+	MaxDocumentBytes = 4 << 20
+	// MaxIDLength is the longest policy id (@id annotation) Compile accepts.
+	MaxIDLength = 128
+)
+
+// IDAnnotation is the annotation that names a policy. Every policy MUST carry it, with a
+// value unique in its document; the id is what a Decision names as its reason.
+const IDAnnotation = "id"
+
+// ErrInvalid marks every problem Compile reports: the document was rejected as a whole.
+// Callers SHOULD show the error text to the policy author (it names file, line and column)
+// and MUST keep the previously active policy set.
+var ErrInvalid = errors.New("invalid policy document")
+
+// Error is one problem in a policy document. Compile returns one or more of them joined
+// with errors.Join; use Problems to list them.
+type Error struct {
+	// File is the name given to Compile.
+	File string
+	// Line and Column locate the problem (1-based); both are 0 when the parser gave no
+	// position.
+	Line, Column int
+	// PolicyID is the id of the policy concerned, when it has one.
+	PolicyID string
+	// Message says what is wrong, for a policy author.
+	Message string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d:%d", e.Line, e.Column)
+	}
+	b.WriteString(": ")
+	if e.PolicyID != "" {
+		fmt.Fprintf(&b, "policy %q: ", e.PolicyID)
+	}
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) true for every Error.
+func (e *Error) Unwrap() error { return ErrInvalid }
+
+// Problems lists the Errors in err (as returned by Compile), in document order.
+func Problems(err error) []*Error {
+	var out []*Error
+	var walk func(error)
+	walk = func(err error) {
+		if err == nil {
+			return
+		}
+		if pe, ok := err.(*Error); ok {
+			out = append(out, pe)
+			return
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				walk(e)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return out
+}
+
+// entry is one compiled policy of a Set, in document order.
+type entry struct {
+	pos    int // index in document order
+	id     cedar.PolicyID
+	policy *cedar.Policy
+}
+
+// slice is an ordered list of policies handed to cedar.Authorize. It iterates in document
+// order, so reasons come out in the order the author wrote the policies.
+type slice []entry
+
+// All implements cedar.PolicyIterator.
+func (s slice) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
+	return func(yield func(cedar.PolicyID, *cedar.Policy) bool) {
+		for _, e := range s {
+			if !yield(e.id, e.policy) {
+				return
+			}
+		}
+	}
+}
+
+var _ cedar.PolicyIterator = slice(nil)
+
+// Set is a compiled policy document, sliced by action and target. A Set is immutable and
+// safe for concurrent use.
+type Set struct {
+	name string
+	all  slice
+	// byAction holds the candidates of every action named in some policy's action scope.
+	byAction map[string]*bucket
+	// byFamily holds the candidates of any other action, keyed by its family ("" for none).
+	byFamily map[string]*bucket
+	// last is the session part of the last request's context, reused when it repeats.
+	last atomic.Pointer[session]
+}
+
+// bucket holds the candidates of one action, split by target: each candidate is in exactly
+// one of anyTarget and byTarget.
+type bucket struct {
+	// anyTarget are the candidates whose resource scope names no target.
+	anyTarget slice
+	// byTarget are the candidates whose resource scope names a target, by target.
+	byTarget map[string]slice
+}
+
+// candidates is what Evaluate hands cedar-go: two disjoint slices merged in document order.
+type candidates struct{ a, b slice }
+
+var _ cedar.PolicyIterator = candidates{}
+
+// All implements cedar.PolicyIterator.
+func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
+	return func(yield func(cedar.PolicyID, *cedar.Policy) bool) {
+		a, b := c.a, c.b
+		for len(a) > 0 || len(b) > 0 {
+			var e entry
+			if len(b) == 0 || (len(a) > 0 && a[0].pos < b[0].pos) {
+				e, a = a[0], a[1:]
+			} else {
+				e, b = b[0], b[1:]
+			}
+			if !yield(e.id, e.policy) {
+				return
+			}
+		}
+	}
+}
+
+// Len returns the number of candidates.
+func (c candidates) Len() int { return len(c.a) + len(c.b) }
+
+// Compile parses the Cedar policy document src, named name in error positions, checks that
+// every policy has a unique, well-formed @id annotation and slices the policies by action.
+// On failure the error wraps ErrInvalid and lists every problem found (see Problems); a
+// syntax error stops parsing, so it is reported alone.
+func Compile(name string, src []byte) (*Set, error) {
+	if len(src) > MaxDocumentBytes {
+		return nil, &Error{File: name, Message: fmt.Sprintf("document is %d bytes, larger than the limit of %d", len(src), MaxDocumentBytes)}
+	}
+	list, err := cedar.NewPolicyListFromBytes(name, src)
+	if err != nil {
+		return nil, parseError(name, err)
+	}
+	var problems []error
+	entries := make(slice, 0, len(list))
+	first := make(map[string]cedar.Position, len(list))
+	for _, p := range list {
+		pos := p.Position()
+		id, ok := p.Annotations()[IDAnnotation]
+		perr := &Error{File: name, Line: pos.Line, Column: pos.Column}
+		switch {
+		case !ok:
+			perr.Message = `policy has no @id("...") annotation; every policy needs a unique id`
+		case !validID(string(id)):
+			perr.Message = fmt.Sprintf("@id %q is not a valid id: use 1 to %d letters, digits or . _ : / - starting with a letter or digit", string(id), MaxIDLength)
+		case string(id) == ReasonDefaultDeny:
+			perr.Message = fmt.Sprintf("@id %q is reserved for decisions no policy made", ReasonDefaultDeny)
+		default:
+			if prev, dup := first[string(id)]; dup {
+				perr.PolicyID = string(id)
+				perr.Message = fmt.Sprintf("duplicate @id, first used at %s:%d:%d", name, prev.Line, prev.Column)
+			} else {
+				first[string(id)] = pos
+				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), policy: p})
+				continue
+			}
+		}
+		problems = append(problems, perr)
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	s := &Set{name: name, all: entries}
+	s.index()
+	return s, nil
+}
+
+// validID reports whether id is 1..MaxIDLength characters of [A-Za-z0-9._:/-] starting with
+// a letter or digit: ids travel in API responses, logs and audit records.
+func validID(id string) bool {
+	if id == "" || len(id) > MaxIDLength {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case i > 0 && strings.IndexByte("._:/-", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// parseError turns a cedar-go parse error ("parser error: parse error at <input>:3:5 ...")
+// into an Error with the position filled in.
+func parseError(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "parser error: ")
+	e := &Error{File: name, Message: msg}
+	const marker = "<input>:"
+	i := strings.Index(msg, marker)
+	if i < 0 {
+		return e
+	}
+	rest := msg[i+len(marker):]
+	lineText, rest, ok1 := strings.Cut(rest, ":")
+	colEnd := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+	if colEnd < 0 {
+		colEnd = len(rest)
+	}
+	line, err1 := strconv.Atoi(lineText)
+	col, err2 := strconv.Atoi(rest[:colEnd])
+	if !ok1 || err1 != nil || err2 != nil {
+		e.Message = strings.ReplaceAll(msg, "<input>", name)
+		return e
+	}
+	e.Line, e.Column = line, col
+	// Drop the position the parser wrote, now held in Line and Column: what is left is
+	// either `"<token>": <message>` (parser) or `: <message>` (scanner).
+	text := strings.TrimSpace(rest[colEnd:])
+	if rest, ok := strings.CutPrefix(text, `"": `); ok {
+		text = "at end of document: " + rest
+	} else if strings.HasPrefix(text, `"`) {
+		text = "near " + text
+	}
+	e.Message = strings.TrimPrefix(text, ": ")
+	return e
+}
+
+// Name returns the name the set was compiled under.
+func (s *Set) Name() string { return s.name }
+
+// Len returns the number of policies in the set.
+func (s *Set) Len() int { return len(s.all) }
+
+// IDs returns the policy ids in document order.
+func (s *Set) IDs() []string {
+	ids := make([]string, len(s.all))
+	for i, e := range s.all {
+		ids[i] = string(e.id)
+	}
+	return ids
+}
+
+// Entity types of the policy model; see doc.go.
+const (
+	actionType   = cedar.EntityType("Action")
+	agentType    = cedar.EntityType("Agent")
+	resourceType = cedar.EntityType("Resource")
+	targetType   = cedar.EntityType("Target")
+)
+
+// index builds byAction and byFamily.
+//
+// A policy is a candidate for action a when its action scope can be true for a: it has no
+// action scope, or it names a (==, in, or in a set), or it names a's family with `in`.
+// Entities of any type other than Action never match, since a request's action and all its
+// ancestors are Actions. The action hierarchy is one level deep (an action's only ancestor
+// is its family), which is what makes this exact.
+//
+// Among those, a policy is a candidate for target t when its resource scope is
+// `resource in Target::"t"` (or `resource is Resource in Target::"t"`), or when its resource
+// scope names no target: that scope is kept for every target and cedar-go decides it.
+//
+// Dropping a policy whose scope is false is exact: cedar-go evaluates a policy as
+// principal scope && action scope && resource scope && conditions, and scopes never fail,
+// so such a policy neither matches nor reports an error.
+func (s *Set) index() {
+	var unscoped []int
+	eq := map[string][]int{}
+	in := map[string][]int{}
+	target := make([]string, len(s.all)) // "" when the resource scope names no target
+	for i, e := range s.all {
+		pol := (*xast.Policy)(e.policy.AST())
+		switch sc := pol.Action.(type) {
+		case xast.ScopeTypeAll:
+			unscoped = append(unscoped, i)
+		case xast.ScopeTypeEq:
+			if sc.Entity.Type == actionType {
+				eq[string(sc.Entity.ID)] = append(eq[string(sc.Entity.ID)], i)
+			}
+		case xast.ScopeTypeIn:
+			if sc.Entity.Type == actionType {
+				in[string(sc.Entity.ID)] = append(in[string(sc.Entity.ID)], i)
+			}
+		case xast.ScopeTypeInSet:
+			for _, ent := range sc.Entities {
+				if ent.Type == actionType {
+					in[string(ent.ID)] = append(in[string(ent.ID)], i)
+				}
+			}
+		default:
+			// A scope this package does not know: always a candidate, so slicing can
+			// never drop a policy that might apply.
+			unscoped = append(unscoped, i)
+		}
+		switch sc := pol.Resource.(type) {
+		case xast.ScopeTypeIn:
+			if sc.Entity.Type == targetType {
+				target[i] = string(sc.Entity.ID)
+			}
+		case xast.ScopeTypeIsIn:
+			if sc.Type == resourceType && sc.Entity.Type == targetType {
+				target[i] = string(sc.Entity.ID)
+			}
+		}
+	}
+	build := func(groups ...[]int) *bucket {
+		member := make([]bool, len(s.all))
+		for _, g := range groups {
+			for _, i := range g {
+				member[i] = true
+			}
+		}
+		b := &bucket{byTarget: map[string]slice{}}
+		for i, ok := range member {
+			switch {
+			case !ok:
+			case target[i] == "":
+				b.anyTarget = append(b.anyTarget, s.all[i])
+			default:
+				b.byTarget[target[i]] = append(b.byTarget[target[i]], s.all[i])
+			}
+		}
+		return b
+	}
+	s.byFamily = map[string]*bucket{"": build(unscoped)}
+	for _, f := range families {
+		s.byFamily[f] = build(unscoped, in[f])
+	}
+	s.byAction = map[string]*bucket{}
+	for _, m := range []map[string][]int{eq, in} {
+		for a := range m {
+			if _, done := s.byAction[a]; done {
+				continue
+			}
+			groups := [][]int{unscoped, eq[a], in[a]}
+			if f := Family(a); f != "" {
+				groups = append(groups, in[f])
+			}
+			s.byAction[a] = build(groups...)
+		}
+	}
+}
+
+// candidates returns the policies that can apply to action on target.
+func (s *Set) candidates(action, target string) candidates {
+	b, ok := s.byAction[action]
+	if !ok {
+		b = s.byFamily[Family(action)]
+	}
+	return candidates{a: b.anyTarget, b: b.byTarget[target]}
+}

@@ -1,0 +1,280 @@
+package policy
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cedar-policy/cedar-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mandate-dev/mandate/shared/api"
+)
+
+// genActions are the action ids generated policies and requests draw from: concrete actions
+// of every family, the family entities themselves, and odd ids without a family.
+var genActions = []string{
+	"http:GET", "http:POST", "http:DELETE", "sql:SELECT", "sql:DROP", "dynamodb:GetItem",
+	"dynamodb:PutItem", "lambda:Invoke", "read", "write", "delete", "weird", "",
+}
+
+// genRequestActions adds actions no generated policy names, so the family lists are used.
+var genRequestActions = append(slices.Clone(genActions), "http:PATCH", "s3:DeleteObject", "s3:ListBuckets", "x:")
+
+var genConditions = []string{
+	`context.intents.contains("i1")`,
+	`context.intents.contains("i2")`,
+	`context.operator.verified`,
+	`context.intent_scores.i1 >= 50`, // an error when i1 is absent
+	`context.intent_scores has i2 && context.intent_scores.i2 < 70`,
+	`action in Action::"read"`,
+	`action in [Action::"delete", Action::"http:POST"]`,
+	`action == Action::"weird"`,
+	`resource in Target::"t2"`,
+	`resource == Resource::"t3/r2"`,
+	`context.session.actions < 3`,
+	`context.session.age_s + 1 > 10`,
+	`context.time.hour >= 12`,
+	`principal.level == 1`, // an error: entities carry no attributes
+	`context.agent.kind == "oidc"`,
+}
+
+func genActionEntity(rng *rand.Rand) string {
+	if rng.IntN(10) == 0 {
+		return `Other::"read"` // never an ancestor of an action
+	}
+	return fmt.Sprintf("Action::%q", genActions[rng.IntN(len(genActions))])
+}
+
+// genPolicySet writes a random Cedar document of n policies with ids p0..p(n-1).
+func genPolicySet(rng *rand.Rand, n int) string {
+	var b strings.Builder
+	for i := range n {
+		effect := "permit"
+		if rng.IntN(3) == 0 {
+			effect = "forbid"
+		}
+		principal := "principal"
+		switch rng.IntN(4) {
+		case 0:
+			principal = `principal == Agent::"a"`
+		case 1:
+			principal = `principal in Agent::"b"`
+		}
+		action := "action"
+		switch rng.IntN(5) {
+		case 0:
+			action = "action == " + genActionEntity(rng)
+		case 1, 2:
+			action = "action in " + genActionEntity(rng)
+		case 3:
+			ents := make([]string, 1+rng.IntN(3))
+			for j := range ents {
+				ents[j] = genActionEntity(rng)
+			}
+			action = "action in [" + strings.Join(ents, ", ") + "]"
+		}
+		resource := "resource"
+		switch rng.IntN(9) {
+		case 0, 1:
+			resource = fmt.Sprintf("resource in Target::\"t%d\"", 1+rng.IntN(3))
+		case 2:
+			resource = `resource == Resource::"t2/r1"`
+		case 3:
+			resource = `resource in Resource::"t1/r2"`
+		case 4:
+			resource = `resource is Resource in Target::"t2"`
+		case 5:
+			resource = `resource is Other in Target::"t2"`
+		case 6:
+			resource = `resource in Other::"t1"`
+		}
+		fmt.Fprintf(&b, "@id(\"p%d\")\n%s (%s, %s, %s)", i, effect, principal, action, resource)
+		for range rng.IntN(3) {
+			kw := "when"
+			if rng.IntN(4) == 0 {
+				kw = "unless"
+			}
+			fmt.Fprintf(&b, " %s { %s }", kw, genConditions[rng.IntN(len(genConditions))])
+		}
+		b.WriteString(";\n")
+	}
+	return b.String()
+}
+
+func genRequest(rng *rand.Rand) Request {
+	r := Request{
+		Agent:             []string{"a", "b", "c"}[rng.IntN(3)],
+		AgentKind:         []string{"sigv4", "oidc"}[rng.IntN(2)],
+		Operator:          "op",
+		OperatorVerified:  rng.IntN(2) == 0,
+		Action:            genRequestActions[rng.IntN(len(genRequestActions))],
+		Target:            []string{"t1", "t2", "t3"}[rng.IntN(3)],
+		Resource:          []string{"r1", "r2"}[rng.IntN(2)],
+		SessionAgeSeconds: rng.Int64N(20),
+		SessionActions:    rng.IntN(6),
+		Now:               time.Date(2026, 1, 1+rng.IntN(7), rng.IntN(24), 0, 0, 0, time.UTC),
+	}
+	for _, name := range []string{"i1", "i2"} {
+		if rng.IntN(2) == 0 {
+			r.Intents = append(r.Intents, api.Intent{Name: name, Score: rng.Float64()})
+		}
+	}
+	return r
+}
+
+// TestSlicedEqualsUnsliced is the property that makes slicing safe: for generated policy
+// sets and requests, Evaluate (candidates only) decides exactly as evaluating every policy,
+// and as cedar-go does over its own PolicyMap.
+func TestSlicedEqualsUnsliced(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(2, 5))
+	const sets, requests = 300, 60
+	sliced := 0
+	for i := range sets {
+		doc := genPolicySet(rng, 1+rng.IntN(40))
+		s, err := Compile("gen.cedar", []byte(doc))
+		if err != nil {
+			t.Fatalf("set %d: Compile: %v\n%s", i, err, doc)
+		}
+		var prev Request
+		for j := range requests {
+			r := genRequest(rng)
+			if j > 0 && rng.IntN(2) == 0 {
+				// The next action of the same session: the cached context part is reused.
+				r.Agent, r.AgentKind, r.Operator, r.OperatorVerified, r.Intents = prev.Agent, prev.AgentKind, prev.Operator, prev.OperatorVerified, prev.Intents
+			}
+			prev = r
+			got := s.Evaluate(r)
+			want := unsliced(s, r)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Fatalf("set %d, request %+v: sliced differs from unsliced (-unsliced +sliced):\n%s\n%s", i, r, diff, doc)
+			}
+			if s.candidates(r.Action, r.Target).Len() < s.Len() {
+				sliced++
+			}
+			assertCedarAgrees(t, s, r, got)
+		}
+	}
+	// The property must have been exercised on real slices, not only on full sets.
+	if sliced < sets*requests/2 {
+		t.Errorf("only %d of %d evaluations used a strict slice", sliced, sets*requests)
+	}
+}
+
+// unsliced evaluates r over every policy of s, with a context built afresh: the reference
+// Evaluate must equal.
+func unsliced(s *Set, r Request) Decision {
+	req, ents := cedarRequest(r, nil)
+	return decide(s.all, req, ents)
+}
+
+// assertCedarAgrees checks got against cedar-go evaluating a plain PolicyMap (its own
+// iteration, no slicing), comparing reasons and errors as sets.
+func assertCedarAgrees(t *testing.T, s *Set, r Request, got Decision) {
+	t.Helper()
+	pm := cedar.PolicyMap{}
+	for _, e := range s.all {
+		pm[e.id] = e.policy
+	}
+	req, ents := cedarRequest(r, nil)
+	dec, diag := cedar.Authorize(pm, ents, req)
+	wantVerdict := api.VerdictDeny
+	if dec == cedar.Allow {
+		wantVerdict = api.VerdictAllow
+	}
+	var reasons []string
+	for _, d := range diag.Reasons {
+		reasons = append(reasons, string(d.PolicyID))
+	}
+	if len(reasons) == 0 {
+		reasons = []string{ReasonDefaultDeny}
+	}
+	slices.Sort(reasons)
+	gotReasons := slices.Sorted(slices.Values(got.Reasons))
+	if got.Verdict != wantVerdict || !slices.Equal(reasons, gotReasons) || len(diag.Errors) != len(got.Errors) {
+		t.Fatalf("request %+v: Evaluate = %+v, cedar-go over a PolicyMap = %v %v %v", r, got, dec, reasons, diag.Errors)
+	}
+}
+
+// TestEvaluateConcurrent runs sessions in parallel on one Set (run it with -race): the
+// reused session context never leaks from one session into another.
+func TestEvaluateConcurrent(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 7))
+	s, err := Compile("gen.cedar", []byte(genPolicySet(rng, 40)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := make([]Request, 200)
+	for i := range reqs {
+		reqs[i] = genRequest(rng)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for w := range 4 {
+		wg.Go(func() {
+			for k := range 300 {
+				r := reqs[(w*31+k)%len(reqs)]
+				if got, want := s.Evaluate(r), unsliced(s, r); !cmp.Equal(got, want) {
+					select {
+					case errs <- fmt.Sprintf("request %+v: got %+v, want %+v", r, got, want):
+					default:
+					}
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// TestSliceSizes pins what slicing keeps.
+func TestSliceSizes(t *testing.T) {
+	t.Parallel()
+	s, err := Compile("s.cedar", []byte(`
+@id("any") forbid (principal, action, resource) when { context.session.actions > 100 };
+@id("get") permit (principal, action == Action::"http:GET", resource);
+@id("reads") permit (principal, action in Action::"read", resource in Target::"customers");
+@id("deletes") forbid (principal, action in [Action::"delete", Action::"sql:SELECT"], resource is Resource in Target::"orders");
+@id("other-type") permit (principal, action in Other::"read", resource);
+@id("one-record") permit (principal, action == Action::"http:GET", resource == Resource::"orders/7");
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		action, target string
+		want           []string
+	}{
+		{"http:GET", "customers", []string{"any", "get", "reads", "one-record"}},
+		{"http:GET", "orders", []string{"any", "get", "one-record"}},
+		{"http:HEAD", "customers", []string{"any", "reads"}},
+		{"http:HEAD", "elsewhere", []string{"any"}},
+		{"sql:SELECT", "customers", []string{"any", "reads"}},
+		{"sql:SELECT", "orders", []string{"any", "deletes"}},
+		{"http:DELETE", "orders", []string{"any", "deletes"}},
+		{"http:DELETE", "customers", []string{"any"}},
+		{"http:POST", "customers", []string{"any"}},
+		{"read", "customers", []string{"any", "reads"}},
+		{"no-family", "customers", []string{"any"}},
+		{"dynamodb:Scan", "customers", []string{"any", "reads"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for id := range s.candidates(tt.action, tt.target).All() {
+			got = append(got, string(id))
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("candidates(%q, %q) mismatch (-want +got):\n%s", tt.action, tt.target, diff)
+		}
+	}
+}

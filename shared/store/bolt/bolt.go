@@ -1,0 +1,661 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/mandate-dev/mandate/shared/store"
+)
+
+// DefaultOpenTimeout is how long Open waits for another process to release the file lock.
+const DefaultOpenTimeout = 2 * time.Second
+
+// FileMode is the permission of a newly created store file: owner only, since it holds
+// masked prompts and the audit chain.
+const FileMode = 0o600
+
+// itemOverhead is what a stored item costs beyond its string and byte fields (attribute
+// names, numbers, times), matching the allowance DynamoDB's item size counts.
+const itemOverhead = 256
+
+// Bucket names.
+var (
+	bucketSessions  = []byte("sessions")
+	bucketControls  = []byte("controls")
+	bucketApprovals = []byte("approvals")
+	bucketClaims    = []byte("claims")
+	bucketAudit     = []byte("audit")
+	documentBuckets = map[string][]byte{
+		store.KindPolicies: []byte(store.KindPolicies),
+		store.KindIntents:  []byte(store.KindIntents),
+		store.KindTargets:  []byte(store.KindTargets),
+	}
+)
+
+// Store is store.Store over one bbolt file. It is safe for concurrent use.
+type Store struct {
+	db  *bbolt.DB
+	now func() time.Time // the clock claim expiry is judged by
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens or creates the store file at path and its buckets, for this process alone: it
+// returns ErrInUse if another process holds the file after DefaultOpenTimeout. The caller
+// MUST Close it.
+func Open(path string) (*Store, error) {
+	db, err := bbolt.Open(path, FileMode, &bbolt.Options{Timeout: DefaultOpenTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", ErrInUse, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		names := [][]byte{bucketSessions, bucketControls, bucketApprovals, bucketClaims, bucketAudit}
+		for _, b := range documentBuckets {
+			names = append(names, b)
+		}
+		for _, name := range names {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	return &Store{db: db, now: time.Now}, nil
+}
+
+// Close releases the file.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("bolt: close: %w", err)
+	}
+	return nil
+}
+
+// update runs fn in a read-write transaction unless ctx is already done.
+func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.Update(fn)
+}
+
+// view runs fn in a read-only transaction unless ctx is already done.
+func (s *Store) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return s.db.View(fn)
+}
+
+// size is the item size store.MaxItemBytes limits: the bytes of its string and byte fields
+// plus a fixed allowance for names and numbers.
+func size(fields ...[]byte) int {
+	n := itemOverhead
+	for _, f := range fields {
+		n += len(f)
+	}
+	return n
+}
+
+func tooLarge(what string, n int) error {
+	return fmt.Errorf("bolt: %s is %d bytes, limit %d: %w", what, n, store.MaxItemBytes, store.ErrTooLarge)
+}
+
+func put(b *bbolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode: %w", err)
+	}
+	return b.Put(key, data)
+}
+
+func get(b *bbolt.Bucket, key []byte, v any) (bool, error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return true, fmt.Errorf("decode %q: %w", key, err)
+	}
+	return true, nil
+}
+
+// u64 is the big-endian key of a version or sequence number.
+func u64(n uint64) []byte {
+	return binary.BigEndian.AppendUint64(nil, n)
+}
+
+// --- sessions ---
+
+func sessionSize(v store.Session) int {
+	fields := [][]byte{[]byte(v.ID), []byte(v.Agent), []byte(v.AgentKind), []byte(v.Operator), []byte(v.PromptMasked), []byte(v.PromptHash), []byte(v.Purpose), []byte(v.Status)}
+	for _, in := range v.Intents {
+		fields = append(fields, []byte(in.Name), make([]byte, 16))
+		for _, e := range in.Evidence {
+			fields = append(fields, []byte(e))
+		}
+	}
+	for k := range v.ByFamily {
+		fields = append(fields, []byte(k), make([]byte, 8))
+	}
+	return size(fields...)
+}
+
+// CreateSession stores a new session; store.ErrExists if the id is taken.
+func (s *Store) CreateSession(ctx context.Context, v store.Session) error {
+	if v.ID == "" {
+		return errors.New("bolt: create session: empty id")
+	}
+	if n := sessionSize(v); n > store.MaxItemBytes {
+		return tooLarge("session "+v.ID, n)
+	}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		if b.Get([]byte(v.ID)) != nil {
+			return fmt.Errorf("bolt: create session %q: %w", v.ID, store.ErrExists)
+		}
+		return put(b, []byte(v.ID), v)
+	})
+}
+
+// GetSession returns the session; store.ErrNotFound if there is none.
+func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
+	var v store.Session
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		ok, err := get(tx.Bucket(bucketSessions), []byte(id), &v)
+		if err == nil && !ok {
+			err = store.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return store.Session{}, fmt.Errorf("bolt: get session %q: %w", id, err)
+	}
+	return v, nil
+}
+
+// UpdateSession replaces the session if the stored Version equals v.Version, storing
+// v.Version+1; store.ErrConflict if it does not, store.ErrNotFound if there is none.
+func (s *Store) UpdateSession(ctx context.Context, v store.Session) error {
+	if n := sessionSize(v); n > store.MaxItemBytes {
+		return tooLarge("session "+v.ID, n)
+	}
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketSessions)
+		var cur store.Session
+		ok, err := get(b, []byte(v.ID), &cur)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return store.ErrNotFound
+		case cur.Version != v.Version:
+			return fmt.Errorf("%w: stored version %d, update from %d", store.ErrConflict, cur.Version, v.Version)
+		}
+		v.Version++
+		return put(b, []byte(v.ID), v)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: update session %q: %w", v.ID, err)
+	}
+	return nil
+}
+
+// --- controls ---
+
+func validScope(scope string) bool {
+	switch scope {
+	case store.ScopeGlobal, store.ScopeAgent, store.ScopeOperator, store.ScopeSession:
+		return true
+	}
+	return false
+}
+
+func controlKey(scope, id string) []byte {
+	return []byte(scope + "#" + id)
+}
+
+// PutControl creates or replaces a kill switch.
+func (s *Store) PutControl(ctx context.Context, c store.Control) error {
+	if !validScope(c.Scope) || c.ID == "" {
+		return fmt.Errorf("bolt: put control: invalid key %q#%q", c.Scope, c.ID)
+	}
+	if n := size([]byte(c.Scope), []byte(c.ID), []byte(c.Reason), []byte(c.By)); n > store.MaxItemBytes {
+		return tooLarge("control", n)
+	}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		return put(tx.Bucket(bucketControls), controlKey(c.Scope, c.ID), c)
+	})
+}
+
+// DeleteControl lifts a kill switch; store.ErrNotFound if none was set.
+func (s *Store) DeleteControl(ctx context.Context, scope, id string) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketControls)
+		k := controlKey(scope, id)
+		if b.Get(k) == nil {
+			return store.ErrNotFound
+		}
+		return b.Delete(k)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: delete control %q#%q: %w", scope, id, err)
+	}
+	return nil
+}
+
+// FindControls returns those of keys that are set, each once, in the order of keys.
+func (s *Store) FindControls(ctx context.Context, keys []store.ControlKey) ([]store.Control, error) {
+	var out []store.Control
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketControls)
+		seen := map[store.ControlKey]bool{}
+		for _, k := range keys {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			var c store.Control
+			ok, err := get(b, controlKey(k.Scope, k.ID), &c)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out = append(out, c)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: find controls: %w", err)
+	}
+	return out, nil
+}
+
+// ListControls returns every set kill switch, ordered by scope and id.
+func (s *Store) ListControls(ctx context.Context) ([]store.Control, error) {
+	var out []store.Control
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketControls).ForEach(func(k, v []byte) error {
+			var c store.Control
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decode %q: %w", k, err)
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: list controls: %w", err)
+	}
+	return out, nil
+}
+
+// --- approvals ---
+
+func approvalSize(a store.Approval) int {
+	fields := [][]byte{[]byte(a.ID), []byte(a.SessionID), []byte(a.Digest), []byte(a.Status), []byte(a.Agent), []byte(a.Operator), a.Action, []byte(a.DecidedBy)}
+	for _, r := range a.Reasons {
+		fields = append(fields, []byte(r))
+	}
+	return size(fields...)
+}
+
+// CreateApproval stores a new approval; store.ErrExists if the id is taken.
+func (s *Store) CreateApproval(ctx context.Context, a store.Approval) error {
+	if a.ID == "" {
+		return errors.New("bolt: create approval: empty id")
+	}
+	if n := approvalSize(a); n > store.MaxItemBytes {
+		return tooLarge("approval "+a.ID, n)
+	}
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketApprovals)
+		if b.Get([]byte(a.ID)) != nil {
+			return fmt.Errorf("bolt: create approval %q: %w", a.ID, store.ErrExists)
+		}
+		return put(b, []byte(a.ID), a)
+	})
+}
+
+// GetApproval returns the approval; store.ErrNotFound if there is none.
+func (s *Store) GetApproval(ctx context.Context, id string) (store.Approval, error) {
+	var a store.Approval
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		ok, err := get(tx.Bucket(bucketApprovals), []byte(id), &a)
+		if err == nil && !ok {
+			err = store.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return store.Approval{}, fmt.Errorf("bolt: get approval %q: %w", id, err)
+	}
+	return a, nil
+}
+
+// ListApprovals returns approvals with the given status ("" for all), ordered by id.
+func (s *Store) ListApprovals(ctx context.Context, status string) ([]store.Approval, error) {
+	var out []store.Approval
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketApprovals).ForEach(func(k, v []byte) error {
+			var a store.Approval
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("decode %q: %w", k, err)
+			}
+			if status == "" || a.Status == status {
+				out = append(out, a)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: list approvals: %w", err)
+	}
+	return out, nil
+}
+
+// modifyApproval applies change to the stored approval in one transaction; change returns
+// an error (store.ErrConflict) to leave it as it is.
+func (s *Store) modifyApproval(ctx context.Context, id string, change func(a *store.Approval) error) error {
+	return s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketApprovals)
+		var a store.Approval
+		ok, err := get(b, []byte(id), &a)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return store.ErrNotFound
+		}
+		if err := change(&a); err != nil {
+			return err
+		}
+		return put(b, []byte(id), a)
+	})
+}
+
+// DecideApproval moves a pending approval to approved or denied; store.ErrConflict if it is
+// not pending, store.ErrNotFound if there is none.
+func (s *Store) DecideApproval(ctx context.Context, id, status, by string, at time.Time) error {
+	if status != store.ApprovalApproved && status != store.ApprovalDenied {
+		return fmt.Errorf("bolt: decide approval %q: invalid decision %q", id, status)
+	}
+	err := s.modifyApproval(ctx, id, func(a *store.Approval) error {
+		if a.Status != store.ApprovalPending {
+			return fmt.Errorf("%w: approval is %s", store.ErrConflict, a.Status)
+		}
+		a.Status, a.DecidedBy, a.DecidedAt = status, by, at
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: decide approval %q: %w", id, err)
+	}
+	return nil
+}
+
+// ConsumeApproval moves an approved, unexpired approval with the given digest to consumed,
+// once; store.ErrConflict otherwise, store.ErrNotFound if there is none.
+func (s *Store) ConsumeApproval(ctx context.Context, id, digest string, now time.Time) error {
+	err := s.modifyApproval(ctx, id, func(a *store.Approval) error {
+		switch {
+		case a.Status != store.ApprovalApproved:
+			return fmt.Errorf("%w: approval is %s", store.ErrConflict, a.Status)
+		case a.Digest != digest:
+			return fmt.Errorf("%w: approval is for another action", store.ErrConflict)
+		case !a.ExpiresAt.After(now):
+			return fmt.Errorf("%w: approval expired", store.ErrConflict)
+		}
+		a.Status = store.ApprovalConsumed
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: consume approval %q: %w", id, err)
+	}
+	return nil
+}
+
+// --- documents ---
+
+func documentBucket(kind string) ([]byte, error) {
+	b, ok := documentBuckets[kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown document kind %q", kind)
+	}
+	return b, nil
+}
+
+// PutDocument stores a new version; store.ErrExists if that version is taken.
+func (s *Store) PutDocument(ctx context.Context, d store.Document) error {
+	bucket, err := documentBucket(d.Kind)
+	if err != nil {
+		return fmt.Errorf("bolt: put document: %w", err)
+	}
+	if d.Name == "" || d.Version < 1 {
+		return fmt.Errorf("bolt: put document %s %q v%d: name must be set and version at least 1", d.Kind, d.Name, d.Version)
+	}
+	if n := size([]byte(d.Kind), []byte(d.Name), d.Body, []byte(d.CreatedBy)); n > store.MaxItemBytes {
+		return tooLarge(fmt.Sprintf("document %s %q v%d", d.Kind, d.Name, d.Version), n)
+	}
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
+		b, err := tx.Bucket(bucket).CreateBucketIfNotExists([]byte(d.Name))
+		if err != nil {
+			return err
+		}
+		k := u64(uint64(d.Version))
+		if b.Get(k) != nil {
+			return store.ErrExists
+		}
+		return put(b, k, d)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: put document %s %q v%d: %w", d.Kind, d.Name, d.Version, err)
+	}
+	return nil
+}
+
+// GetDocument returns one version; store.ErrNotFound if there is none.
+func (s *Store) GetDocument(ctx context.Context, kind, name string, version int64) (store.Document, error) {
+	bucket, err := documentBucket(kind)
+	if err != nil {
+		return store.Document{}, fmt.Errorf("bolt: get document: %w", err)
+	}
+	var d store.Document
+	err = s.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucket).Bucket([]byte(name))
+		if b == nil || version < 1 {
+			return store.ErrNotFound
+		}
+		ok, err := get(b, u64(uint64(version)), &d)
+		if err == nil && !ok {
+			err = store.ErrNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return store.Document{}, fmt.Errorf("bolt: get document %s %q v%d: %w", kind, name, version, err)
+	}
+	return d, nil
+}
+
+// LatestDocument returns the highest version; store.ErrNotFound if there is none.
+func (s *Store) LatestDocument(ctx context.Context, kind, name string) (store.Document, error) {
+	bucket, err := documentBucket(kind)
+	if err != nil {
+		return store.Document{}, fmt.Errorf("bolt: latest document: %w", err)
+	}
+	var d store.Document
+	err = s.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucket).Bucket([]byte(name))
+		if b == nil {
+			return store.ErrNotFound
+		}
+		k, v := b.Cursor().Last()
+		if k == nil {
+			return store.ErrNotFound
+		}
+		if err := json.Unmarshal(v, &d); err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Document{}, fmt.Errorf("bolt: latest document %s %q: %w", kind, name, err)
+	}
+	return d, nil
+}
+
+// --- claims ---
+
+// ClaimKey takes c.Key once. If the key is held and unexpired it returns the existing claim
+// and store.ErrExists; an expired claim is replaced.
+func (s *Store) ClaimKey(ctx context.Context, c store.Claim) (store.Claim, error) {
+	if c.Key == "" {
+		return store.Claim{}, errors.New("bolt: claim: empty key")
+	}
+	if n := size([]byte(c.Key), []byte(c.Digest), c.Result); n > store.MaxItemBytes {
+		return store.Claim{}, tooLarge("claim", n)
+	}
+	var held store.Claim
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketClaims)
+		ok, err := get(b, []byte(c.Key), &held)
+		if err != nil {
+			return err
+		}
+		if ok && held.ExpiresAt.After(s.now()) {
+			return store.ErrExists
+		}
+		return put(b, []byte(c.Key), c)
+	})
+	if errors.Is(err, store.ErrExists) {
+		return held, fmt.Errorf("bolt: claim %q: %w", c.Key, err)
+	}
+	if err != nil {
+		return store.Claim{}, fmt.Errorf("bolt: claim %q: %w", c.Key, err)
+	}
+	return c, nil
+}
+
+// --- audit ---
+
+// AppendRecord stores r; store.ErrExists if r.Seq is taken by a different record in that
+// session. The identical record again is success.
+func (s *Store) AppendRecord(ctx context.Context, r store.Record) error {
+	if r.SessionID == "" || r.Seq == 0 {
+		return fmt.Errorf("bolt: append record %q#%d: session must be set and seq at least 1", r.SessionID, r.Seq)
+	}
+	if n := size([]byte(r.SessionID), []byte(r.Hash), []byte(r.PrevHash), r.Body); n > store.MaxItemBytes {
+		return tooLarge(fmt.Sprintf("record %s#%d", r.SessionID, r.Seq), n)
+	}
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
+		b, err := tx.Bucket(bucketAudit).CreateBucketIfNotExists([]byte(r.SessionID))
+		if err != nil {
+			return err
+		}
+		k := u64(r.Seq)
+		var held store.Record
+		ok, err := get(b, k, &held)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if sameRecord(held, r) {
+				return nil
+			}
+			return store.ErrExists
+		}
+		return put(b, k, r)
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: append record %q#%d: %w", r.SessionID, r.Seq, err)
+	}
+	return nil
+}
+
+func sameRecord(a, b store.Record) bool {
+	return a.SessionID == b.SessionID && a.Seq == b.Seq && a.Hash == b.Hash && a.PrevHash == b.PrevHash && bytes.Equal(a.Body, b.Body)
+}
+
+// LastRecord returns the record with the highest sequence; store.ErrNotFound for an empty
+// chain.
+func (s *Store) LastRecord(ctx context.Context, sessionID string) (store.Record, error) {
+	var r store.Record
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketAudit).Bucket([]byte(sessionID))
+		if b == nil {
+			return store.ErrNotFound
+		}
+		k, v := b.Cursor().Last()
+		if k == nil {
+			return store.ErrNotFound
+		}
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Record{}, fmt.Errorf("bolt: last record %q: %w", sessionID, err)
+	}
+	return r, nil
+}
+
+// Records returns up to limit records with Seq >= fromSeq in order (limit <= 0: all).
+func (s *Store) Records(ctx context.Context, sessionID string, fromSeq uint64, limit int) ([]store.Record, error) {
+	var out []store.Record
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketAudit).Bucket([]byte(sessionID))
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(u64(fromSeq)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
+			var r store.Record
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decode seq %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: records %q from %d: %w", sessionID, fromSeq, err)
+	}
+	return out, nil
+}
+
+// Chains returns the ids of every session that has at least one record, sorted.
+func (s *Store) Chains(ctx context.Context) ([]string, error) {
+	var out []string
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		audit := tx.Bucket(bucketAudit)
+		return audit.ForEachBucket(func(name []byte) error {
+			if first, _ := audit.Bucket(name).Cursor().First(); first != nil {
+				out = append(out, string(name))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: chains: %w", err)
+	}
+	slices.Sort(out) // bbolt orders by bytes, which is string order; sorting states the contract
+	return out, nil
+}

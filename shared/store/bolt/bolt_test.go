@@ -1,0 +1,173 @@
+package bolt_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
+	"github.com/mandate-dev/mandate/shared/store/storetest"
+)
+
+func open(t *testing.T) *bolt.Store {
+	t.Helper()
+	s, err := bolt.Open(filepath.Join(t.TempDir(), "mandate.db"))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+// TestReopen shows that what was written is on disk: a second Open of the same file sees it.
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "mandate.db")
+	s, err := bolt.Open(path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	want := store.Record{SessionID: "ses-1", Seq: 1, Hash: "ab", Body: []byte(`{"seq":1}`)}
+	if err := s.AppendRecord(ctx, want); err != nil {
+		t.Fatalf("AppendRecord: %v", err)
+	}
+	if err := s.PutDocument(ctx, store.Document{Kind: store.KindPolicies, Name: "main", Version: 1, Body: []byte("permit (principal, action, resource);")}); err != nil {
+		t.Fatalf("PutDocument: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	s, err = bolt.Open(path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer s.Close()
+	got, err := s.LastRecord(ctx, "ses-1")
+	if err != nil {
+		t.Fatalf("LastRecord after reopen: %v", err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("LastRecord after reopen (-want +got):\n%s", diff)
+	}
+	if _, err := s.LatestDocument(ctx, store.KindPolicies, "main"); err != nil {
+		t.Errorf("LatestDocument after reopen: %v", err)
+	}
+	// The sequence is still taken after a reopen.
+	fork := want
+	fork.Body = []byte(`{"forged":true}`)
+	if err := s.AppendRecord(ctx, fork); !errors.Is(err, store.ErrExists) {
+		t.Errorf("AppendRecord of a fork after reopen: %v, want ErrExists", err)
+	}
+}
+
+func TestOpenBadPath(t *testing.T) {
+	t.Parallel()
+	if s, err := bolt.Open(filepath.Join(t.TempDir(), "missing", "dir", "mandate.db")); err == nil {
+		s.Close()
+		t.Fatal("Open under a missing directory succeeded")
+	}
+}
+
+func TestCanceledContext(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	defer s.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := s.AppendRecord(ctx, store.Record{SessionID: "s", Seq: 1, Body: []byte("{}")}); !errors.Is(err, context.Canceled) {
+		t.Errorf("AppendRecord with a canceled context: %v, want context.Canceled", err)
+	}
+	if _, err := s.LastRecord(t.Context(), "s"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LastRecord: %v, want ErrNotFound (nothing written)", err)
+	}
+}
+
+// BenchmarkAppend measures durable (fsynced) chain appends: LastRecord then AppendRecord.
+func BenchmarkAppend(b *testing.B) {
+	for _, parallel := range []bool{false, true} {
+		name := "serial"
+		if parallel {
+			name = "parallel-sessions"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := bolt.Open(filepath.Join(b.TempDir(), "mandate.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			storetest.BenchAppend(b, s, parallel)
+		})
+	}
+}
+
+// BenchmarkGetSession measures session reads.
+func BenchmarkGetSession(b *testing.B) {
+	for _, parallel := range []bool{false, true} {
+		name := "serial"
+		if parallel {
+			name = "parallel"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := bolt.Open(filepath.Join(b.TempDir(), "mandate.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			storetest.BenchGetSession(b, s, parallel)
+		})
+	}
+}
+
+// TestOpenInUse shows that a file held by one Store is refused to a second opener, writer or
+// reader, with ErrInUse, and that a read-only open sees what was written once it is free.
+func TestOpenInUse(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "mandate.db")
+	s, err := bolt.Open(path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	want := store.Record{SessionID: "ses-1", Seq: 1, Hash: "ab", Body: []byte(`{"seq":1}`)}
+	if err := s.AppendRecord(ctx, want); err != nil {
+		t.Fatalf("AppendRecord: %v", err)
+	}
+	if _, err := bolt.Open(path); !errors.Is(err, bolt.ErrInUse) {
+		t.Errorf("second Open: %v, want ErrInUse", err)
+	}
+	if _, err := bolt.OpenReadOnly(path); !errors.Is(err, bolt.ErrInUse) {
+		t.Errorf("OpenReadOnly of a held file: %v, want ErrInUse", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	ro, err := bolt.OpenReadOnly(path)
+	if err != nil {
+		t.Fatalf("OpenReadOnly: %v", err)
+	}
+	defer ro.Close()
+	got, err := ro.Records(ctx, "ses-1", 1, 0)
+	if err != nil {
+		t.Fatalf("Records: %v", err)
+	}
+	if diff := cmp.Diff([]store.Record{want}, got); diff != "" {
+		t.Errorf("Records read-only (-want +got):\n%s", diff)
+	}
+	if err := ro.AppendRecord(ctx, store.Record{SessionID: "ses-1", Seq: 2, Hash: "cd", Body: []byte("{}")}); err == nil {
+		t.Error("AppendRecord through a read-only store succeeded")
+	}
+	if _, err := bolt.OpenReadOnly(filepath.Join(t.TempDir(), "absent.db")); err == nil {
+		t.Error("OpenReadOnly of a missing file succeeded")
+	}
+}

@@ -1,0 +1,145 @@
+package target
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults for limits a target leaves out.
+const (
+	// DefaultTimeout bounds one call to a target.
+	DefaultTimeout = 10 * time.Second
+	// DefaultMaxResponseBytes caps what Mandate reads of a target's response.
+	DefaultMaxResponseBytes = 1 << 20
+	// DefaultCredentialTTL is how long a minted local action token lives.
+	DefaultCredentialTTL = 30 * time.Second
+)
+
+// ErrUnknown means no target has that name: the caller's request is refused (4xx).
+var ErrUnknown = errors.New("target: unknown target")
+
+// Target is one entry of the registry.
+type Target struct {
+	Name string `yaml:"name" json:"name"`
+	// Kind is api.KindHTTP, api.KindSQL or api.KindAWS.
+	Kind string `yaml:"kind" json:"kind"`
+	// BaseURL is where an http target is reached.
+	BaseURL string `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	// SecretRef names the secret the broker uses: "file:PATH" locally (relative to the data
+	// folder), a Secrets Manager ARN in AWS.
+	SecretRef string `yaml:"secret_ref,omitempty" json:"secret_ref,omitempty"`
+	// AuthHeader is the header the credential is injected into (default Authorization).
+	AuthHeader string `yaml:"auth_header,omitempty" json:"auth_header,omitempty"`
+	// MaskProfile names the masking profile applied to responses.
+	MaskProfile string `yaml:"mask_profile,omitempty" json:"mask_profile,omitempty"`
+	// Timeout, MaxResponseBytes and CredentialTTL are limits; zero means the default.
+	Timeout          Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+	MaxResponseBytes int64    `yaml:"max_response_bytes,omitempty" json:"max_response_bytes,omitempty"`
+	CredentialTTL    Duration `yaml:"credential_ttl,omitempty" json:"credential_ttl,omitempty"`
+}
+
+// Registry is the set of targets by name.
+type Registry struct {
+	byName map[string]Target
+}
+
+type document struct {
+	Targets []Target `yaml:"targets" json:"targets"`
+}
+
+// Parse reads a registry document (YAML, or JSON, which is YAML) and validates it whole.
+func Parse(src []byte) (*Registry, error) {
+	var doc document
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("target: parse registry: %w", err)
+	}
+	var errs []error
+	r := &Registry{byName: make(map[string]Target, len(doc.Targets))}
+	for i, t := range doc.Targets {
+		if err := t.fill(); err != nil {
+			errs = append(errs, fmt.Errorf("target %d (%q): %w", i, t.Name, err))
+			continue
+		}
+		if _, dup := r.byName[t.Name]; dup {
+			errs = append(errs, fmt.Errorf("target %d: duplicate name %q", i, t.Name))
+			continue
+		}
+		r.byName[t.Name] = t
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (t *Target) fill() error {
+	var errs []error
+	if t.Name == "" {
+		errs = append(errs, errors.New("name is required"))
+	}
+	switch t.Kind {
+	case "http":
+		u, err := url.Parse(t.BaseURL)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("base_url: %w", err))
+		case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			errs = append(errs, errors.New("base_url must be an absolute http(s) URL"))
+		case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+			errs = append(errs, errors.New("base_url must not carry credentials, a query or a fragment"))
+		}
+	case "sql", "aws":
+		errs = append(errs, fmt.Errorf("kind %q is not supported yet", t.Kind))
+	default:
+		errs = append(errs, fmt.Errorf("unknown kind %q", t.Kind))
+	}
+	if t.Timeout < 0 || t.MaxResponseBytes < 0 || t.CredentialTTL < 0 {
+		errs = append(errs, errors.New("limits must not be negative"))
+	}
+	if t.Timeout == 0 {
+		t.Timeout = Duration(DefaultTimeout)
+	}
+	if t.MaxResponseBytes == 0 {
+		t.MaxResponseBytes = DefaultMaxResponseBytes
+	}
+	if t.CredentialTTL == 0 {
+		t.CredentialTTL = Duration(DefaultCredentialTTL)
+	}
+	if t.AuthHeader == "" {
+		t.AuthHeader = "Authorization"
+	}
+	return errors.Join(errs...)
+}
+
+// Lookup returns the named target, or ErrUnknown.
+func (r *Registry) Lookup(name string) (Target, error) {
+	t, ok := r.byName[name]
+	if !ok {
+		return Target{}, fmt.Errorf("%w %q", ErrUnknown, name)
+	}
+	return t, nil
+}
+
+// Duration is a time.Duration written as "10s" in YAML and JSON.
+type Duration time.Duration
+
+// UnmarshalYAML reads "10s".
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return err
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes "10s".
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }

@@ -1,0 +1,77 @@
+package target
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, src string
+		wantErr   []string
+	}{
+		{"valid with defaults", "targets:\n- {name: customers, kind: http, base_url: 'http://127.0.0.1:9/'}\n", nil},
+		{"unknown field", "targets:\n- {name: c, kind: http, base_url: 'http://h/', passwd: x}\n", []string{"passwd"}},
+		{"duplicate", "targets:\n- {name: c, kind: http, base_url: 'http://h/'}\n- {name: c, kind: http, base_url: 'http://h/'}\n", []string{"duplicate"}},
+		{"every problem reported", "targets:\n- {kind: ftp}\n- {name: d, kind: http, base_url: 'http://u:p@h/'}\n", []string{"name is required", "unknown kind", "credentials"}},
+		{"relative url", "targets:\n- {name: c, kind: http, base_url: '/x'}\n", []string{"absolute"}},
+		{"negative limit", "targets:\n- {name: c, kind: http, base_url: 'http://h/', timeout: -1s}\n", []string{"negative"}},
+		{"bad duration", "targets:\n- {name: c, kind: http, base_url: 'http://h/', timeout: soon}\n", []string{"duration"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tc.src))
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Parse accepted an invalid registry")
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLookupFillsDefaults(t *testing.T) {
+	t.Parallel()
+	r, err := Parse([]byte("targets:\n- {name: customers, kind: http, base_url: 'http://127.0.0.1:9/'}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.Lookup("customers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(c.Timeout) != DefaultTimeout || c.MaxResponseBytes != DefaultMaxResponseBytes || c.AuthHeader != "Authorization" {
+		t.Fatalf("defaults not filled: %+v", c)
+	}
+	if _, err := r.Lookup("orders"); !errors.Is(err, ErrUnknown) {
+		t.Fatalf("Lookup(orders) = %v, want ErrUnknown", err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("targets:\n- {name: customers, kind: http, base_url: 'http://127.0.0.1:9/'}\n"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		r, err := Parse(src)
+		if err != nil {
+			return
+		}
+		for name, tg := range r.byName {
+			if name == "" || tg.Timeout <= 0 || tg.MaxResponseBytes <= 0 {
+				t.Fatalf("accepted target violates invariants: %+v", tg)
+			}
+		}
+	})
+}
