@@ -81,14 +81,17 @@ func TestConcurrentAppendsNeverForkOrSkip(t *testing.T) {
 	t.Parallel()
 	s := openStore(t)
 	ctx := context.Background()
-	c := NewChain(s, time.Now)
+	// Two chains over one store stand for two processes (two Lambda instances): they are
+	// serialised only by the store's conditional write.
+	chains := []*Chain{NewChain(s, time.Now), NewChain(s, time.Now)}
 	const writers, each = 8, 10
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*each)
-	for range writers {
+	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := chains[w%len(chains)]
 			for range each {
 				if _, err := c.Append(ctx, Record{Session: "ses_c", Type: TypeDecision}); err != nil {
 					errs <- err

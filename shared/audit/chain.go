@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/store"
@@ -17,10 +19,13 @@ const MaxAppendAttempts = 16
 // record was not written and the caller fails closed (503).
 var ErrContention = errors.New("audit: chain contended")
 
-// Chain appends records to session chains in a store.
+// Chain appends records to session chains in a store. Appends to one session from one
+// process are serialised (so they never race each other for a sequence number); appends from
+// several processes are resolved by the store's conditional write and a jittered retry.
 type Chain struct {
 	store store.Audit
 	now   func() time.Time
+	locks [64]sync.Mutex
 }
 
 // NewChain returns a Chain over s; now is the clock records are stamped with.
@@ -36,8 +41,17 @@ func (c *Chain) Append(ctx context.Context, r Record) (Record, error) {
 		return Record{}, errors.New("audit: record without session")
 	}
 	r.Version = Version
+	mu := &c.locks[fnv32(r.Session)%uint32(len(c.locks))]
+	mu.Lock()
+	defer mu.Unlock()
 	r.Time = c.now().UTC()
-	for range MaxAppendAttempts {
+	for attempt := range MaxAppendAttempts {
+		if attempt > 0 {
+			// Another process took the sequence number: back off a little, with jitter.
+			if err := sleep(ctx, time.Duration(rand.Int64N(int64(attempt)*int64(time.Millisecond)))); err != nil {
+				return Record{}, fmt.Errorf("audit: append to %s: %w", r.Session, err)
+			}
+		}
 		last, err := c.store.LastRecord(ctx, r.Session)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -61,4 +75,24 @@ func (c *Chain) Append(ctx context.Context, r Record) (Record, error) {
 		return r, nil
 	}
 	return Record{}, fmt.Errorf("%w: %s", ErrContention, r.Session)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }

@@ -35,6 +35,8 @@ type Config struct {
 	Operators []Operator `yaml:"operators"`
 	// DemoTarget is the demo customer service started beside the authority.
 	DemoTarget DemoTarget `yaml:"demo_target"`
+	// Store selects the store: the embedded file (default) or DynamoDB.
+	Store StoreConfig `yaml:"store"`
 }
 
 // Agent is one local agent's key pair.
@@ -80,6 +82,9 @@ func (c Config) Validate() error {
 		}
 		seen[a.AccessKeyID] = true
 	}
+	if k := c.Store.Kind; k != "" && k != StoreEmbedded && k != StoreDynamoDB {
+		errs = append(errs, fmt.Errorf("store.kind must be %q or %q", StoreEmbedded, StoreDynamoDB))
+	}
 	if c.DemoTarget.Enabled {
 		if _, _, err := net.SplitHostPort(c.DemoTarget.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("demo_target.addr: %w", err))
@@ -113,6 +118,7 @@ func newConfig() (Config, error) {
 		Agents:     []Agent{{Name: DefaultAgent, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()}},
 		Operators:  []Operator{{Name: DefaultOperator}},
 		DemoTarget: DemoTarget{Enabled: true, Addr: "127.0.0.1:0"},
+		Store:      StoreConfig{Kind: StoreEmbedded},
 	}, nil
 }
 

@@ -23,16 +23,14 @@ import (
 	"github.com/mandate-dev/mandate/shared/identity"
 	"github.com/mandate-dev/mandate/shared/mask"
 	"github.com/mandate-dev/mandate/shared/store"
-	"github.com/mandate-dev/mandate/shared/store/bolt"
 )
 
 //go:embed defaults
 var defaults embed.FS
 
-// Init prepares a data folder: config.yaml with fresh demo keys, the demo target's secret,
-// and version 1 of the default policy set, intent catalog and target registry. It leaves an
-// already initialised folder as it is and returns its configuration.
-func Init(ctx context.Context, dir string, st store.Store) (Config, error) {
+// Init prepares a data folder: config.yaml with fresh demo keys and the demo target's secret.
+// It leaves an already initialised folder as it is and returns its configuration.
+func Init(dir string) (Config, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Config{}, fmt.Errorf("local: data folder: %w", err)
 	}
@@ -50,10 +48,12 @@ func Init(ctx context.Context, dir string, st store.Store) (Config, error) {
 			return Config{}, err
 		}
 	}
-	c, err := LoadConfig(dir)
-	if err != nil {
-		return Config{}, err
-	}
+	return LoadConfig(dir)
+}
+
+// Seed stores version 1 of the default policy set, intent catalog and target registry where
+// the store has none yet; existing versions are left alone.
+func Seed(ctx context.Context, st store.Store) error {
 	pol, _ := defaults.ReadFile("defaults/policies.cedar")
 	cat, _ := defaults.ReadFile("defaults/intents.yaml")
 	docs := map[string][]byte{
@@ -67,14 +67,14 @@ func Init(ctx context.Context, dir string, st store.Store) (Config, error) {
 			continue
 		}
 		if !errors.Is(err, store.ErrNotFound) {
-			return Config{}, fmt.Errorf("local: read %s: %w", kind, err)
+			return fmt.Errorf("local: read %s: %w", kind, err)
 		}
 		err = st.PutDocument(ctx, store.Document{Kind: kind, Name: authority.DocumentName, Version: 1, Body: body, CreatedBy: "mandate local init", CreatedAt: time.Now().UTC()})
 		if err != nil && !errors.Is(err, store.ErrExists) {
-			return Config{}, fmt.Errorf("local: seed %s: %w", kind, err)
+			return fmt.Errorf("local: seed %s: %w", kind, err)
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // targetsFor is the default target registry: the demo customer service.
@@ -126,16 +126,16 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	inst := &Instance{Dir: o.Dir, store: o.Store}
+	cfg, err := Init(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	inst := &Instance{Dir: o.Dir, Config: cfg, store: o.Store}
 	if inst.store == nil {
-		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-			return nil, fmt.Errorf("local: data folder: %w", err)
+		if inst.store, err = OpenStore(ctx, o.Dir, cfg, false); err != nil {
+			return nil, err
 		}
-		db, err := bolt.Open(filepath.Join(o.Dir, StoreFile))
-		if err != nil {
-			return nil, fmt.Errorf("local: open store: %w", err)
-		}
-		inst.store, inst.ownsDB = db, true
+		inst.ownsDB = true
 	}
 	ok := false
 	defer func() {
@@ -143,11 +143,9 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 			inst.Close()
 		}
 	}()
-	cfg, err := Init(ctx, o.Dir, inst.store)
-	if err != nil {
+	if err := Seed(ctx, inst.store); err != nil {
 		return nil, err
 	}
-	inst.Config = cfg
 	secrets := broker.NewFileSecrets(o.Dir)
 	if cfg.DemoTarget.Enabled {
 		secret, err := secrets.Secret(ctx, DemoSecretRef)

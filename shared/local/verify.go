@@ -2,15 +2,17 @@ package local
 
 import (
 	"context"
-	"path/filepath"
 
 	"github.com/mandate-dev/mandate/shared/audit"
-	"github.com/mandate-dev/mandate/shared/store/bolt"
 )
 
-// Verify opens a data folder's store read-only and verifies every audit chain in it.
+// Verify opens a data folder's store (the embedded one read-only) and verifies every audit chain in it.
 func Verify(ctx context.Context, dir string) ([]audit.Report, error) {
-	db, err := bolt.OpenReadOnly(filepath.Join(dir, StoreFile))
+	c, err := LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	db, err := OpenStore(ctx, dir, c, true)
 	if err != nil {
 		return nil, err
 	}

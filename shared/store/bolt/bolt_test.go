@@ -1,8 +1,10 @@
 package bolt_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -170,4 +172,25 @@ func TestOpenInUse(t *testing.T) {
 	if _, err := bolt.OpenReadOnly(filepath.Join(t.TempDir(), "absent.db")); err == nil {
 		t.Error("OpenReadOnly of a missing file succeeded")
 	}
+}
+
+// BenchmarkFsyncBaseline is the floor BenchmarkAppend is compared with: appending a record-sized
+// line to a plain file and fsyncing it, which every durable append must pay at least once.
+func BenchmarkFsyncBaseline(b *testing.B) {
+	f, err := os.Create(filepath.Join(b.TempDir(), "baseline.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	line := append(bytes.Repeat([]byte("x"), storetest.BenchRecordBytes-1), '\n')
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := f.Write(line); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }

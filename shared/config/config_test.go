@@ -1,0 +1,106 @@
+package config_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/mandate-dev/mandate/shared/config"
+	"github.com/mandate-dev/mandate/shared/edge"
+	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
+	"github.com/mandate-dev/mandate/shared/store/dynamo"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestFromEnv(t *testing.T) {
+	t.Parallel()
+	tables := map[string]string{
+		dynamo.EnvTableSessions: "m-sessions", dynamo.EnvTableControls: "m-controls", dynamo.EnvTableApprovals: "m-approvals",
+		dynamo.EnvTablePolicies: "m-policies", dynamo.EnvTableIntents: "m-intents", dynamo.EnvTableTargets: "m-targets",
+		dynamo.EnvTableClaims: "m-claims", dynamo.EnvTableAudit: "m-audit",
+	}
+	cases := []struct {
+		name    string
+		env     map[string]string
+		wantErr []string
+		want    config.Function
+	}{
+		{"bolt", map[string]string{config.EnvStore: "bolt:/tmp/x.db"}, nil, config.Function{Store: "bolt:/tmp/x.db", SecretsDir: "/var/task/secrets"}},
+		{"every problem at once", map[string]string{config.EnvStore: "redis", config.EnvLogLevel: "loud"}, []string{config.EnvStore, config.EnvLogLevel}, config.Function{}},
+		{"empty bolt path", map[string]string{config.EnvStore: "bolt:"}, []string{config.EnvStore}, config.Function{}},
+		{"debug", map[string]string{config.EnvStore: "bolt:/x", config.EnvLogLevel: "debug", config.EnvSecretsDir: "/s"}, nil, config.Function{Store: "bolt:/x", SecretsDir: "/s", LogLevel: slog.LevelDebug}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := config.FromEnv(env(tc.env))
+			if len(tc.wantErr) > 0 {
+				if err == nil {
+					t.Fatal("FromEnv accepted a bad environment")
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not name %s", err, w)
+					}
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("FromEnv = %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+	if _, err := config.FromEnv(env(tables)); err != nil {
+		t.Fatalf("DynamoDB default with every table named: %v", err)
+	}
+}
+
+// TestHandlerFromConfiguration wires a function from its environment alone and serves the
+// sample session event.
+func TestHandlerFromConfiguration(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := local.Seed(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	e := env(map[string]string{config.EnvStore: "bolt:" + path})
+	cfg, err := config.FromEnv(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, closer, err := cfg.Handler(context.Background(), e, slog.New(slog.DiscardHandler), edge.SessionRoutes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	raw, err := os.ReadFile("../../events/apigw-session-open.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	resp, _ := h.Handle(context.Background(), ev)
+	if resp.StatusCode != 201 {
+		t.Fatalf("open session: %d %s", resp.StatusCode, resp.Body)
+	}
+	act := ev
+	act.RouteKey = edge.RouteAct
+	if resp, _ := h.Handle(context.Background(), act); resp.StatusCode != 404 {
+		t.Fatalf("the session function served the action route: %d", resp.StatusCode)
+	}
+}
