@@ -32,8 +32,9 @@ $(TOOLS)/staticcheck:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-bench: ## Go benchmarks of the hot paths (see BENCHMARKS.md).
+bench: ## Go benchmarks of the hot paths and the load generator (see BENCHMARKS.md).
 	./.ci/with-services $(GO) test -run '^$$' -bench . -benchmem ./shared/...
+	$(GO) run ./cmd/mandate load -workers 8 -requests 3000
 
 build: ## Lambda bootstraps for linux/arm64 (pure Go).
 	@for f in functions/*/; do n=$$(basename $$f); \

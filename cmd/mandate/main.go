@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"local":  cmdLocal,
 		"demo":   cmdDemo,
 		"verify": cmdVerify,
+		"load":   cmdLoad,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -61,6 +62,7 @@ commands:
   local   serve the API on this machine with the embedded store
   demo    run the authority with a scripted agent and check every scenario
   verify  verify every audit chain in a data folder
+  load    measure end-to-end action latency under load beside a direct baseline
 `)
 }
 

@@ -237,3 +237,9 @@ func (inst *Instance) Endpoint() string {
 	}
 	return b.String()
 }
+
+// DemoSecret returns the demo target's shared secret from a data folder (for the load
+// generator's baseline, which calls the target without the authority).
+func DemoSecret(ctx context.Context, dir string) ([]byte, error) {
+	return broker.NewFileSecrets(dir).Secret(ctx, DemoSecretRef)
+}

@@ -1,0 +1,191 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/client"
+	"github.com/mandate-dev/mandate/shared/crm"
+	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/token"
+)
+
+// Limits that keep a run bounded whatever is asked.
+const (
+	MaxRequests = 200_000
+	MaxDuration = 5 * time.Minute
+	MaxWorkers  = 256
+)
+
+// Options configure a run.
+type Options struct {
+	Dir      string        // data folder for the local instance
+	Workers  int           // concurrent workers
+	Requests int           // total requests per phase
+	Duration time.Duration // time limit per phase
+}
+
+// Stats summarise one phase.
+type Stats struct {
+	Name     string
+	Requests int
+	Errors   int
+	Elapsed  time.Duration
+	P50      time.Duration
+	P90      time.Duration
+	P99      time.Duration
+	Max      time.Duration
+}
+
+// RPS is requests per second.
+func (s Stats) RPS() float64 { return float64(s.Requests) / s.Elapsed.Seconds() }
+
+func (s Stats) String() string {
+	return fmt.Sprintf("%-28s %7d req %5d err %9.0f req/s  p50 %8s  p90 %8s  p99 %8s  max %8s",
+		s.Name, s.Requests, s.Errors, s.RPS(), s.P50.Round(time.Microsecond), s.P90.Round(time.Microsecond),
+		s.P99.Round(time.Microsecond), s.Max.Round(time.Microsecond))
+}
+
+// Run starts a local instance in o.Dir and measures, in this order: the baseline (direct
+// calls to the demo target with a token minted once), then allowed reads through the
+// authority, then denied deletes through the authority.
+func Run(ctx context.Context, o Options) ([]Stats, error) {
+	if o.Workers <= 0 || o.Workers > MaxWorkers || o.Requests <= 0 || o.Requests > MaxRequests || o.Duration <= 0 || o.Duration > MaxDuration {
+		return nil, fmt.Errorf("load: workers 1-%d, requests 1-%d and duration up to %s are required", MaxWorkers, MaxRequests, MaxDuration)
+	}
+	inst, err := local.Start(ctx, local.Options{Dir: o.Dir, Addr: "127.0.0.1:0"})
+	if err != nil {
+		return nil, err
+	}
+	defer inst.Close()
+	a := inst.Config.Agents[0]
+	c := client.New(inst.URL, inst.Config.Region, a.AccessKeyID, a.SecretAccessKey)
+	sess, err := c.OpenSession(ctx, api.OpenSessionRequest{
+		Operator: local.DefaultOperator, Prompt: "look up the contact details of customer 42 to answer their ticket", TTL: "1h",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load: open session: %w", err)
+	}
+
+	secret, err := local.DemoSecret(ctx, inst.Dir)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := token.Mint(secret, token.Claims{Audience: crm.Audience, Method: "GET", Path: "/customers/42", ExpiresAt: time.Now().Add(time.Hour).Unix()})
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Workers}}
+	direct := func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+inst.CRMAddr+"/customers/42", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	read := api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: crm.Audience, Method: "GET", Path: "/customers/42"}}
+	allowed := func(ctx context.Context) error {
+		_, err := c.Act(ctx, sess.SessionID, read)
+		return err
+	}
+	del := api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: crm.Audience, Method: "DELETE", Path: "/customers/42"}}
+	denied := func(ctx context.Context) error {
+		_, err := c.Act(ctx, sess.SessionID, del)
+		if _, ok := client.IsDenied(err); ok {
+			return nil
+		}
+		if err == nil {
+			return errors.New("delete was allowed")
+		}
+		return err
+	}
+	var out []Stats
+	for _, p := range []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"baseline: direct to target", direct},
+		{"allowed read via Mandate", allowed},
+		{"denied delete via Mandate", denied},
+	} {
+		st, err := phase(ctx, p.name, o, p.fn)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// phase runs fn from o.Workers workers until o.Requests calls are made or o.Duration passes.
+func phase(ctx context.Context, name string, o Options, fn func(context.Context) error) (Stats, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.Duration)
+	defer cancel()
+	var next, errs atomic.Int64
+	lat := make([][]time.Duration, o.Workers)
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range o.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(o.Requests) && ctx.Err() == nil {
+				t := time.Now()
+				if err := fn(ctx); err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					errs.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				lat[w] = append(lat[w], time.Since(t))
+			}
+		}()
+	}
+	wg.Wait()
+	st := Stats{Name: name, Elapsed: time.Since(start), Errors: int(errs.Load())}
+	all := slices.Concat(lat...)
+	slices.Sort(all)
+	st.Requests = len(all)
+	if len(all) == 0 {
+		msg, _ := firstErr.Load().(string)
+		return st, fmt.Errorf("load: %s: no request succeeded: %s", name, msg)
+	}
+	q := func(p float64) time.Duration { return all[min(len(all)-1, int(p*float64(len(all))))] }
+	st.P50, st.P90, st.P99, st.Max = q(0.50), q(0.90), q(0.99), all[len(all)-1]
+	return st, nil
+}
+
+// Report formats the phases with the authority's overhead over the baseline.
+func Report(stats []Stats) string {
+	var b strings.Builder
+	for _, s := range stats {
+		b.WriteString(s.String() + "\n")
+	}
+	if len(stats) > 1 {
+		base := stats[0]
+		for _, s := range stats[1:] {
+			fmt.Fprintf(&b, "%s adds p50 %s, p99 %s over the baseline\n", s.Name,
+				(s.P50 - base.P50).Round(time.Microsecond), (s.P99 - base.P99).Round(time.Microsecond))
+		}
+	}
+	return b.String()
+}
