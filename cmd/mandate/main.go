@@ -3,12 +3,11 @@
 //
 //	mandate local  [--addr 127.0.0.1:8080] [--data ./.mandate]
 //	mandate demo   [--data DIR]
-//	mandate verify [--data ./.mandate]
+//	mandate verify [--data ./.mandate] [--key FILE]   (exit codes: verify.go)
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,10 +40,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
-		"local":  cmdLocal,
-		"demo":   cmdDemo,
-		"verify": cmdVerify,
-		"load":   cmdLoad,
+		"local":   cmdLocal,
+		"demo":    cmdDemo,
+		"verify":  cmdVerify,
+		"query":   cmdQuery,
+		"load":    cmdLoad,
+		"policy":  cmdPolicy,
+		"explain": cmdExplain,
+		"mask":    cmdMask,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -62,7 +65,11 @@ commands:
   local   serve the API on this machine with the embedded store
   demo    run the authority with a scripted agent and check every scenario
   verify  verify every audit chain in a data folder
+  query   run SQL (or a named query) over the local audit archive with DuckDB
   load    measure end-to-end action latency under load beside a direct baseline
+  policy  validate a policy folder (policy validate DIR) or run its tests (policy test DIR)
+  explain evaluate an action without executing it and show what would be minted
+  mask    mask standard input with a masking profile; the summary goes to standard error
 `)
 }
 
@@ -115,32 +122,5 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mandate demo: %v\n", err)
 		return exitFailed
 	}
-	return exitOK
-}
-
-func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flags("verify", stderr)
-	dir := fs.String("data", "./.mandate", "data folder to verify")
-	if fs.Parse(args) != nil || fs.NArg() > 0 {
-		return exitUsage
-	}
-	reps, err := local.Verify(ctx, *dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "mandate verify: %v\n", err)
-		return exitFailed
-	}
-	records := 0
-	var broken []error
-	for _, r := range reps {
-		records += len(r.Records)
-		if r.Break != nil {
-			broken = append(broken, r.Break)
-		}
-	}
-	if err := errors.Join(broken...); err != nil {
-		fmt.Fprintf(stdout, "BROKEN: %d of %d chains\n%v\n", len(broken), len(reps), err)
-		return exitFailed
-	}
-	fmt.Fprintf(stdout, "intact: %d chains, %d records\n", len(reps), records)
 	return exitOK
 }

@@ -23,7 +23,7 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 		t.Fatalf("demo exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	out.Reset()
-	if code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 1 chains, 4 records") {
+	if code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 1 chains, 12 records") {
 		t.Fatalf("verify exit %d: %s %s", code, out.String(), errOut.String())
 	}
 
@@ -73,7 +73,7 @@ func TestUsage(t *testing.T) {
 func TestVerifyMissingData(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"verify", "--data", t.TempDir()}, &out, &errOut); code != exitFailed {
+	if code := run(context.Background(), []string{"verify", "--data", t.TempDir()}, &out, &errOut); code != exitUnreadable {
 		t.Fatalf("verify of an empty folder = %d", code)
 	}
 }

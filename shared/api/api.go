@@ -95,6 +95,10 @@ type ActionResponse struct {
 	Result  any            `json:"result"`
 	Masking map[string]int `json:"masking"`
 	Record  RecordRef      `json:"record"`
+	// ApprovalID and ExpiresAt are set when Verdict is "approval" (HTTP 202): a human must
+	// approve this exact action before ExpiresAt; then retry it with ApprovalID.
+	ApprovalID string     `json:"approval_id,omitempty"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
 }
 
 // AuditResponse is the body of GET /v1/sessions/{id}/audit.

@@ -12,6 +12,8 @@ type Problem struct {
 	Reasons []string `json:"reasons,omitempty"`
 	// Record points at the audit record that holds the refusal, where one was written.
 	Record *RecordRef `json:"record,omitempty"`
+	// Errors lists the problems of a rejected policy set or intent catalog (422).
+	Errors []ValidationError `json:"errors,omitempty"`
 	// RequestID ties the problem to the server's logs.
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -40,4 +42,22 @@ const (
 	ProblemTargetFailed     = "urn:mandate:problem:target-failed"
 	ProblemUnavailable      = "urn:mandate:problem:unavailable"
 	ProblemInternal         = "urn:mandate:problem:internal"
+	ProblemApprovalNotFound = "urn:mandate:problem:approval-not-found"
+	ProblemApprovalPending  = "urn:mandate:problem:approval-pending"
+	ProblemApprovalInvalid  = "urn:mandate:problem:approval-invalid"
+	ProblemApprovalDecided  = "urn:mandate:problem:approval-decided"
+	ProblemInvalidDocument  = "urn:mandate:problem:invalid-document"
+	ProblemConflict         = "urn:mandate:problem:conflict"
+	// Authentication failures (401 unless noted), one type per failed check, none saying
+	// which part of a secret was wrong.
+	ProblemMalformedCredentials = "urn:mandate:problem:malformed-credentials"
+	ProblemExpiredToken         = "urn:mandate:problem:expired-token"
+	ProblemWrongAudience        = "urn:mandate:problem:wrong-audience"
+	ProblemUntrustedIssuer      = "urn:mandate:problem:untrusted-issuer"
+	ProblemActorMismatch        = "urn:mandate:problem:actor-mismatch"
+	ProblemTooManyFailures      = "urn:mandate:problem:too-many-failures" // 429
+	// Replay and idempotency (409).
+	ProblemReplayed              = "urn:mandate:problem:replayed-request"
+	ProblemIdempotencyConflict   = "urn:mandate:problem:idempotency-conflict"
+	ProblemIdempotencyInProgress = "urn:mandate:problem:idempotency-in-progress"
 )

@@ -39,6 +39,8 @@ type Record struct {
 	Action   *Action      `json:"action,omitempty"`
 	Verdict  *Verdict     `json:"verdict,omitempty"`
 	Result   *Result      `json:"result,omitempty"`
+	Approval *Approval    `json:"approval,omitempty"`
+	Admin    *Admin       `json:"admin,omitempty"`
 
 	// Hash is the record's own hash; it is not part of what is hashed.
 	Hash string `json:"hash,omitempty"`
@@ -75,6 +77,10 @@ type Verdict struct {
 	Reasons       []string `json:"reasons"`
 	PolicyVersion int64    `json:"policy_version"`
 	Errors        []string `json:"errors,omitempty"`
+	// ApprovalID is the approval this decision requested or consumed.
+	ApprovalID string `json:"approval_id,omitempty"`
+	// Shadow holds the verdicts of log-only policy sets, recorded beside the enforced one.
+	Shadow []Shadow `json:"shadow,omitempty"`
 }
 
 // Result is what came of an executed (or failed) action.
@@ -123,11 +129,7 @@ func Seal(r *Record) ([]byte, error) {
 		return nil, err
 	}
 	r.Hash = LeafHash(c)
-	raw, err := json.Marshal(r)
-	if err != nil {
-		return nil, fmt.Errorf("audit: encode record: %w", err)
-	}
-	return jcs.Transform(raw)
+	return withHash(c, r.Hash), nil
 }
 
 // Digest returns hex(SHA-256(canonical JSON of v)): the digest of an action or response.

@@ -16,7 +16,6 @@ import (
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/execute"
-	"github.com/mandate-dev/mandate/shared/intent"
 	"github.com/mandate-dev/mandate/shared/mask"
 	"github.com/mandate-dev/mandate/shared/policy"
 	"github.com/mandate-dev/mandate/shared/store"
@@ -56,6 +55,24 @@ type Config struct {
 	Log      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// SQL parses the statements of sql actions (pgquery.New()); nil refuses sql actions.
+	SQL sqlParser
+	// Roles names the human operators and administrators; every other identity is an agent.
+	Roles Roles
+	// Tokens verifies operator tokens (and says which issuers are trusted for agents); nil
+	// means no OIDC issuer is configured: operator tokens and bearer agents are refused.
+	Tokens tokenVerifier
+	// ReloadInterval is how often new policy and intent versions are looked for; 0 means
+	// DefaultReloadInterval.
+	ReloadInterval time.Duration
+	// MaskKey is the deployment key of masking tokens (at least mask.MinKeyBytes); nil
+	// means token and format modes redact and no token can be detokenized.
+	MaskKey []byte
+	// Masking holds the masking profiles; nil means the built-in profiles under MaskKey.
+	Masking *mask.Catalog
+	// Vault keeps the values behind the tokens a session was shown; nil means a vault over
+	// the store's claims when MaskKey is set.
+	Vault mask.Vault
 }
 
 // Authority runs the pipeline.
@@ -67,11 +84,13 @@ type Authority struct {
 	masker   *mask.Engine
 	log      *slog.Logger
 	now      func() time.Time
+	sql      sqlParser
 
-	policies      *policy.Set
-	policyVersion int64
-	classifier    *intent.Classifier
-	targets       *target.Registry
+	docs    docs // the active policy sets and intent catalog (documents.go)
+	roles   Roles
+	tokens  tokenVerifier
+	targets *target.Registry
+	masking masking // masking.go
 }
 
 // New builds an Authority and loads the active policy set, intent catalog and target
@@ -101,22 +120,15 @@ func New(ctx context.Context, cfg Config) (*Authority, error) {
 	}
 	a := &Authority{
 		store: cfg.Store, chain: audit.NewChain(cfg.Store, cfg.Now), broker: cfg.Broker,
-		executor: cfg.Executor, masker: cfg.Masker, log: cfg.Log, now: cfg.Now,
+		executor: cfg.Executor, masker: cfg.Masker, log: cfg.Log, now: cfg.Now, sql: cfg.SQL,
+		roles: cfg.Roles, docs: docs{interval: cfg.ReloadInterval}, tokens: cfg.Tokens,
 	}
-	pol, err := cfg.Store.LatestDocument(ctx, store.KindPolicies, DocumentName)
-	if err != nil {
-		return nil, fmt.Errorf("authority: load policy set %q: %w", DocumentName, err)
+	if err := a.loadDocuments(ctx); err != nil {
+		return nil, err
 	}
-	if a.policies, err = policy.Compile(DocumentName, pol.Body); err != nil {
-		return nil, fmt.Errorf("authority: policy set %q v%d: %w", DocumentName, pol.Version, err)
-	}
-	a.policyVersion = pol.Version
-	cat, err := cfg.Store.LatestDocument(ctx, store.KindIntents, DocumentName)
-	if err != nil {
-		return nil, fmt.Errorf("authority: load intent catalog %q: %w", DocumentName, err)
-	}
-	if a.classifier, err = intent.Parse(cat.Body); err != nil {
-		return nil, fmt.Errorf("authority: intent catalog %q v%d: %w", DocumentName, cat.Version, err)
+	var err error
+	if a.masking, err = newMasking(cfg); err != nil {
+		return nil, err
 	}
 	reg, err := cfg.Store.LatestDocument(ctx, store.KindTargets, DocumentName)
 	if err != nil {
@@ -134,21 +146,31 @@ func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessi
 	if err != nil {
 		return api.Session{}, err
 	}
+	if err := a.refuseHumans(agent); err != nil {
+		return api.Session{}, err
+	}
 	ttl, err := validateOpen(req)
 	if err != nil {
 		return api.Session{}, err
 	}
-	if err := a.checkKills(ctx, agent.ID, req.Operator, ""); err != nil {
+	operator, verified, err := a.operatorOf(ctx, c, agent, req)
+	if err != nil {
+		return api.Session{}, err
+	}
+	if err := a.claimSignature(ctx, c); err != nil {
+		return api.Session{}, err
+	}
+	if err := a.checkKills(ctx, agent.ID, operator, ""); err != nil {
 		return api.Session{}, err
 	}
 
-	intents := a.classifier.Classify(req.Prompt)
+	intents := a.documents(ctx).classifier.Classify(req.Prompt)
 	masked, summary := a.masker.Text([]byte(req.Prompt))
 	sum := sha256.Sum256([]byte(req.Prompt))
 	now := a.now().UTC()
 	s := store.Session{
 		ID: newID("ses"), Agent: agent.ID, AgentKind: agent.Kind,
-		Operator: req.Operator, OperatorVerified: false,
+		Operator: operator, OperatorVerified: verified,
 		PromptMasked: string(masked), PromptHash: hex.EncodeToString(sum[:]), Purpose: req.Purpose,
 		Intents: intents, Status: store.SessionOpen, CreatedAt: now, ExpiresAt: now.Add(ttl),
 		ByFamily: map[string]int{},
@@ -189,6 +211,9 @@ func (a *Authority) CloseSession(ctx context.Context, c Caller, id string) (api.
 	if err != nil {
 		return api.Session{}, err
 	}
+	if err := a.claimSignature(ctx, c); err != nil {
+		return api.Session{}, err
+	}
 	for range 8 {
 		s, err := a.loadSession(ctx, agent, id)
 		if err != nil {
@@ -216,9 +241,15 @@ func (a *Authority) CloseSession(ctx context.Context, c Caller, id string) (api.
 
 // Act runs one action through the pipeline.
 func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.ActionRequest) (api.ActionResponse, error) {
+	if (req.IdempotencyKey != "" || c.IdempotencyKey != "") && ctx.Value(onceKey{}) == nil {
+		return a.actOnce(ctx, c, id, req) // replay.go: runs Act once per key
+	}
 	start := a.now()
 	agent, err := authenticate(c)
 	if err != nil {
+		return api.ActionResponse{}, err
+	}
+	if err := a.claimSignature(ctx, c); err != nil {
 		return api.ActionResponse{}, err
 	}
 	s, err := a.loadSession(ctx, agent, id)
@@ -239,13 +270,29 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	if verr != nil {
 		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
 	}
+	stmt, verr := a.checkKind(t, act, dec.Action)
+	if verr != nil {
+		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
+	}
+	outbound, verr := a.masking.request(ctx, s, t, act) // secrets refused, tokens detokenized
+	if verr != nil {
+		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
+	}
 
-	d := a.policies.Evaluate(policy.Request{
+	d, version, shadow := a.evaluate(ctx, policy.Request{
 		Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified,
-		Action: dec.Action.Name, Target: t.Name, Resource: dec.Action.Resource, Intents: s.Intents,
-		SessionAgeSeconds: int64(a.now().Sub(s.CreatedAt).Seconds()), SessionActions: s.Actions, Now: a.now(),
+		Action: dec.Action.Name, Target: t.Name, TargetKind: t.Kind, Resource: dec.Action.Resource, Intents: s.Intents,
+		SessionAgeSeconds: int64(a.now().Sub(s.CreatedAt).Seconds()), SessionActions: s.Actions, SessionByFamily: s.ByFamily, Now: a.now(),
+		SQL: sqlContext(stmt),
 	})
-	dec.Verdict = &audit.Verdict{Decision: d.Verdict, Reasons: nonNil(d.Reasons), PolicyVersion: a.policyVersion, Errors: d.Errors}
+	dec.Verdict = &audit.Verdict{Decision: d.Verdict, Reasons: nonNil(d.Reasons), PolicyVersion: version, Errors: d.Errors, Shadow: shadow}
+	if d.Verdict == api.VerdictApproval && req.ApprovalID != "" {
+		// A human approved this exact action: spend the approval, then decide allow.
+		if err := a.consumeApproval(ctx, c, s, act, req.ApprovalID); err != nil {
+			return api.ActionResponse{}, a.refuse(ctx, dec, err)
+		}
+		d.Verdict, dec.Verdict.Decision, dec.Verdict.ApprovalID = api.VerdictAllow, api.VerdictAllow, req.ApprovalID
+	}
 	decided, err := a.chain.Append(ctx, dec)
 	if err != nil {
 		return api.ActionResponse{}, fail(ErrUnavailable, "the decision record could not be written; nothing was executed", err)
@@ -253,6 +300,9 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	ref := &api.RecordRef{Seq: decided.Seq, Hash: decided.Hash}
 	if err := a.count(ctx, s, policy.Family(dec.Action.Name)); err != nil {
 		return api.ActionResponse{}, err
+	}
+	if d.Verdict == api.VerdictApproval {
+		return a.requestApproval(ctx, c, s, act, d, decided)
 	}
 	if d.Verdict != api.VerdictAllow {
 		a.log.InfoContext(ctx, "action denied", "request_id", c.RequestID, "agent", s.Agent, "session", s.ID,
@@ -262,14 +312,18 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 
 	res := audit.Record{Session: s.ID, Type: audit.TypeResult, RequestID: c.RequestID, Identity: identityOf(s),
 		Result: &audit.Result{DecisionSeq: decided.Seq, Masking: map[string]int{}}}
-	cred, err := a.broker.Mint(ctx, t, act, broker.Scope{Session: s.ID, Record: decided.Hash})
+	cred, err := a.broker.Mint(ctx, t, act, broker.Scope{Session: s.ID, Record: decided.Hash, Agent: s.Agent,
+		Operator: s.Operator, OperatorVerified: s.OperatorVerified, Intent: primaryIntent(s.Intents), Statement: stmt})
 	if err != nil {
 		res.Result.Outcome = "failed"
 		a.appendResult(ctx, res)
 		return api.ActionResponse{}, fail(ErrUnsupported, "no credential could be minted for this action", err)
 	}
 	res.Result.Credential = cred.Describe()
-	out, err := a.executor.Do(ctx, t, cred, act)
+	out, err := a.executor.Do(ctx, t, cred, outbound)
+	if rerr := cred.Release(ctx); rerr != nil {
+		a.log.ErrorContext(ctx, "minted credential not dropped", "session", s.ID, "error", rerr)
+	}
 	if err != nil {
 		res.Result.Outcome = "target-error"
 		res.Result.DurationMS = a.now().Sub(start).Milliseconds()
@@ -279,11 +333,20 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		}
 		return api.ActionResponse{}, fail(ErrTargetFailed, "the target did not answer", err)
 	}
-	maskedBody, summary := a.masker.Apply(out.Body)
+	masked, profile, merr := a.masking.response(ctx, s, t, d, out)
+	if masked.Body == nil && merr != nil {
+		res.Result.Outcome = "mask-failed"
+		a.appendResult(ctx, res)
+		return api.ActionResponse{}, fail(ErrUnavailable, "the result could not be masked; the response is withheld", merr)
+	}
+	if merr != nil {
+		a.log.ErrorContext(ctx, "masking profile not found; masked with "+profile, "session", s.ID, "error", merr)
+	}
+	maskedBody, summary := masked.Body, masked.Summary
 	digest := sha256.Sum256(out.Body)
 	res.Result.Status, res.Result.Outcome = out.Status, "ok"
 	res.Result.ResponseSHA256, res.Result.ResponseBytes = hex.EncodeToString(digest[:]), len(out.Body)
-	res.Result.Truncated, res.Result.Masking = out.Truncated, counts(summary)
+	res.Result.Truncated, res.Result.Masking = out.Truncated || masked.Truncated, counts(summary)
 	res.Result.DurationMS = a.now().Sub(start).Milliseconds()
 	done, err := a.chain.Append(ctx, res)
 	if err != nil {
@@ -328,7 +391,7 @@ func (a *Authority) refuse(ctx context.Context, dec audit.Record, e *Error) erro
 	if len(reasons) == 0 {
 		reasons = []string{slug(e.Kind)}
 	}
-	dec.Verdict = &audit.Verdict{Decision: api.VerdictDeny, Reasons: reasons, PolicyVersion: a.policyVersion}
+	dec.Verdict = &audit.Verdict{Decision: api.VerdictDeny, Reasons: reasons, PolicyVersion: a.current().policyVersion}
 	r, err := a.chain.Append(ctx, dec)
 	if err != nil {
 		return fail(ErrUnavailable, "the refusal could not be recorded", err)
@@ -415,7 +478,7 @@ func (a *Authority) count(ctx context.Context, s store.Session, family string) e
 }
 
 func (a *Authority) validate(act api.Action) (target.Target, *Error) {
-	if act.Kind != api.KindHTTP {
+	if act.Kind != api.KindHTTP && act.Kind != api.KindSQL && act.Kind != api.KindAWS {
 		return target.Target{}, fail(ErrUnsupported, fmt.Sprintf("action kind %q is not supported", act.Kind), nil)
 	}
 	t, err := a.targets.Lookup(act.Target)
@@ -425,13 +488,7 @@ func (a *Authority) validate(act api.Action) (target.Target, *Error) {
 	if t.Kind != act.Kind {
 		return target.Target{}, fail(ErrInvalid, fmt.Sprintf("target %q takes %s actions", t.Name, t.Kind), nil)
 	}
-	if _, err := execute.URL(t, act); err != nil {
-		return target.Target{}, fail(ErrInvalid, "the path is not acceptable", err)
-	}
-	if !httpMethods[act.Method] {
-		return target.Target{}, fail(ErrInvalid, fmt.Sprintf("method %q is not supported", act.Method), nil)
-	}
-	return t, nil
+	return t, nil // the kind-specific checks are in checkKind (kinds.go)
 }
 
 var httpMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
@@ -442,10 +499,8 @@ func validateOpen(req api.OpenSessionRequest) (time.Duration, error) {
 		return 0, fail(ErrInvalid, "prompt is required", nil)
 	case len(req.Prompt) > MaxPromptBytes:
 		return 0, fail(ErrInvalid, fmt.Sprintf("prompt is longer than %d bytes", MaxPromptBytes), nil)
-	case req.OperatorToken != "":
-		return 0, fail(ErrUnsupported, "operator tokens are not accepted by this deployment; name the operator instead", nil)
-	case strings.TrimSpace(req.Operator) == "" || len(req.Operator) > 256:
-		return 0, fail(ErrInvalid, "operator is required (at most 256 bytes)", nil)
+	case len(req.Operator) > 256:
+		return 0, fail(ErrInvalid, "operator is at most 256 bytes", nil)
 	}
 	if req.TTL == "" {
 		return DefaultSessionTTL, nil
@@ -460,6 +515,7 @@ func validateOpen(req api.OpenSessionRequest) (time.Duration, error) {
 // describe names an action for policy and the audit record.
 func describe(act api.Action) *audit.Action {
 	d := &audit.Action{Kind: act.Kind, Target: act.Target, Name: act.Kind + ":" + strings.ToUpper(act.Method), Resource: act.Path}
+	describeKind(d, act)
 	if digest, err := audit.Digest(act); err == nil {
 		d.Digest = digest
 	}

@@ -53,6 +53,7 @@ type fixture struct {
 	store *faultyStore
 	crm   *crm.Service
 	clock *atomic.Int64
+	dir   string // holds the target's secret
 }
 
 func (f *fixture) now() time.Time { return time.Unix(0, f.clock.Load()) }
@@ -70,7 +71,7 @@ func newFixture(t *testing.T) *fixture {
 	if err := os.WriteFile(filepath.Join(dir, "crm.key"), secret, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{store: &faultyStore{Store: db}, clock: &atomic.Int64{}}
+	f := &fixture{store: &faultyStore{Store: db}, clock: &atomic.Int64{}, dir: dir}
 	f.clock.Store(time.Now().UnixNano())
 	f.crm = crm.New(secret, f.now)
 	srv := httptest.NewServer(f.crm)

@@ -10,18 +10,36 @@ import (
 // adapter acting as it) verified, and request metadata.
 type Caller struct {
 	// IAM is the SigV4-verified principal from the request context; nil if none.
-	IAM       *identity.IAMContext
+	IAM *identity.IAMContext
+	// JWT holds the claims of a bearer token the JWT authorizer verified (requestContext.
+	// authorizer.jwt.claims); nil if none. The edge has re-checked the issuer's trust.
+	JWT       map[string]string
 	RequestID string
 	SourceIP  string
+	// OperatorToken is the X-Mandate-Operator-Token header: proof of the human operator.
+	OperatorToken string
+	// Signature is the request's SigV4 signature, claimed once on mutating routes to refuse
+	// exact replays; empty for bearer-token requests.
+	Signature string
+	// IdempotencyKey is the Idempotency-Key header.
+	IdempotencyKey string
 }
 
 type principal struct {
 	ID   string
 	Kind string
+	full identity.Principal
 }
 
 // authenticate is the first stage: establish the agent from the verified request context.
 func authenticate(c Caller) (principal, error) {
+	if c.IAM == nil && c.JWT != nil {
+		p, err := identity.FromJWT(c.JWT)
+		if err != nil {
+			return principal{}, fail(ErrUnauthenticated, "the request's identity is not acceptable", err)
+		}
+		return principal{ID: p.ID, Kind: p.Kind, full: p}, nil
+	}
 	if c.IAM == nil {
 		return principal{}, fail(ErrUnauthenticated, "the request carries no verified identity", nil)
 	}
@@ -29,7 +47,7 @@ func authenticate(c Caller) (principal, error) {
 	if err != nil {
 		return principal{}, fail(ErrUnauthenticated, "the request's identity is not acceptable", err)
 	}
-	return principal{ID: p.ID, Kind: p.Kind}, nil
+	return principal{ID: p.ID, Kind: p.Kind, full: p}, nil
 }
 
 // decodeResult returns the masked body as JSON when it is JSON, else as a string.

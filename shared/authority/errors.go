@@ -39,7 +39,9 @@ type Error struct {
 	Detail  string         // safe to show the caller
 	Reasons []string       // the deciding policies of a denial, the kill of a refusal
 	Record  *api.RecordRef // the record that holds the refusal, if one was written
-	Cause   error          // internal; logged, never shown
+	// Problems are the validation problems of a rejected document (ErrInvalidDocument).
+	Problems []api.ValidationError
+	Cause    error // internal; logged, never shown
 }
 
 func (e *Error) Error() string {

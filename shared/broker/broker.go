@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/sqlparse"
 	"github.com/mandate-dev/mandate/shared/target"
 	"github.com/mandate-dev/mandate/shared/token"
 )
@@ -28,17 +29,47 @@ type Credential struct {
 	ExpiresAt time.Time
 	// Kind says what was minted, for the audit record.
 	Kind string
+	// SQL is the ephemeral database login of a sql action.
+	SQL *SQLLogin
+	// AWS is the temporary AWS credential of an aws action.
+	AWS *AWSCredential
+
+	// release drops what was minted (the ephemeral role); nil when nothing needs dropping.
+	release func(context.Context) error
 }
 
 // Describe says what was minted without its value, for audit records and logs.
 func (c Credential) Describe() string {
+	switch {
+	case c.SQL != nil:
+		return fmt.Sprintf("%s %s with %d grant(s), valid until %s", c.Kind, c.SQL.User, len(c.SQL.Grants), c.ExpiresAt.UTC().Format(time.RFC3339))
+	case c.AWS != nil:
+		return fmt.Sprintf("%s %s (%s), expires %s", c.Kind, c.AWS.AccessKeyID, c.AWS.SessionName, c.ExpiresAt.UTC().Format(time.RFC3339))
+	}
 	return fmt.Sprintf("%s in %s header, expires %s", c.Kind, c.Header, c.ExpiresAt.UTC().Format(time.RFC3339))
+}
+
+// Release drops what was minted for the action (for sql, the ephemeral role). The pipeline
+// calls it once the executor is done, whatever the outcome; it is safe on any Credential.
+func (c Credential) Release(ctx context.Context) error {
+	if c.release == nil {
+		return nil
+	}
+	return c.release(ctx)
 }
 
 // Scope names what the credential is minted for.
 type Scope struct {
 	Session string
 	Record  string // hash of the decision record it is minted under
+	// Agent, Operator and Intent describe who asks and why; they become the AWS
+	// SourceIdentity and session tags.
+	Agent            string
+	Operator         string
+	OperatorVerified bool
+	Intent           string
+	// Statement is the parsed statement of a sql action.
+	Statement *sqlparse.Statement
 }
 
 // Secrets reads the secret a target's SecretRef names.
@@ -50,18 +81,44 @@ type Secrets interface {
 type Broker struct {
 	secrets Secrets
 	now     func() time.Time
+	sql     *sqlRoles
+	aws     *awsBroker
 }
 
-// New returns a Broker reading secrets from s.
+// New returns a Broker reading secrets from s. It mints for http and sql targets; aws
+// targets need UseSTS.
 func New(s Secrets, now func() time.Time) *Broker {
-	return &Broker{secrets: s, now: now}
+	if now == nil {
+		now = time.Now
+	}
+	return &Broker{secrets: s, now: now, sql: newSQLRoles(s, now)}
+}
+
+// Close releases the broker's database connections.
+func (b *Broker) Close() {
+	b.sql.close()
 }
 
 // Mint returns the credential for action a on target t.
 func (b *Broker) Mint(ctx context.Context, t target.Target, a api.Action, sc Scope) (Credential, error) {
-	if t.Kind != api.KindHTTP || a.Kind != api.KindHTTP {
+	if t.Kind != a.Kind {
 		return Credential{}, fmt.Errorf("%w: %s action on %s target %q", ErrUnsupported, a.Kind, t.Kind, t.Name)
 	}
+	switch t.Kind {
+	case api.KindHTTP:
+		return b.mintHTTP(ctx, t, a, sc)
+	case api.KindSQL:
+		return b.sql.mint(ctx, t, sc)
+	case api.KindAWS:
+		if b.aws == nil {
+			return Credential{}, fmt.Errorf("%w: no STS client is configured for aws target %q", ErrUnsupported, t.Name)
+		}
+		return b.aws.mint(ctx, t, a, sc)
+	}
+	return Credential{}, fmt.Errorf("%w: %s target %q", ErrUnsupported, t.Kind, t.Name)
+}
+
+func (b *Broker) mintHTTP(ctx context.Context, t target.Target, a api.Action, sc Scope) (Credential, error) {
 	secret, err := b.secrets.Secret(ctx, t.SecretRef)
 	if err != nil {
 		return Credential{}, fmt.Errorf("broker: secret for target %q: %w", t.Name, err)

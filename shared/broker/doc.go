@@ -2,9 +2,23 @@
 // exactly that action, and nothing else. Agents never see what it mints.
 //
 // Place in the flow: after the decision record is durably appended, before execute. The
-// credential is used once by the executor and dropped.
+// credential is used once by the executor, then Release drops what was minted.
 //
-// Contract: Mint MUST scope the credential to the one target, method and path (or the
-// equivalent for other kinds), MUST bound its lifetime by the target's credential TTL, and
-// MUST NOT expose the secret or the credential value in errors or in Credential.Describe.
+// By kind of target:
+//   - http: an action token (HMAC over target, method, path, session, expiry) from the
+//     target's secret, read from a local file ("file:") or Secrets Manager (an ARN), and
+//     injected as the target's header.
+//   - sql: a real PostgreSQL role per action, created by the target's administrator with
+//     LOGIN, a random password, VALID UNTIL now+TTL and only the grants the parsed statement
+//     needs on exactly its tables (SQLGrants); dropped after the action, and expired leftovers
+//     swept before the first action on a database.
+//   - aws: STS AssumeRole into the target role with an inline session policy allowing only
+//     the operation's IAM actions on the action's resource until an aws:CurrentTime bound
+//     (PlanAWS), SourceIdentity = the operator, session tags, DurationSeconds 900. A
+//     credential is reused only for the identical scope within its window; Forget drops them.
+//
+// Contract: Mint MUST scope the credential to the one target and action, MUST bound its
+// lifetime, MUST refuse (before calling anything) what it cannot scope, and MUST NOT expose a
+// secret or credential value in errors or in Credential.Describe. Plan MUST describe what
+// Mint would mint, computed by the same code, without any secret.
 package broker

@@ -79,9 +79,14 @@ func (f Function) Handler(ctx context.Context, getenv func(string) string, log *
 	if err != nil {
 		return nil, nil, err
 	}
+	roles, err := authority.RolesFromEnv(getenv)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
 	auth, err := authority.New(ctx, authority.Config{
 		Store: st, Broker: broker.New(broker.NewFileSecrets(f.SecretsDir), time.Now),
-		Executor: execute.NewHTTP(nil), Masker: mask.New(), Log: log,
+		Executor: execute.NewHTTP(nil), Masker: mask.New(), Log: log, Roles: roles,
 	})
 	if err != nil {
 		st.Close()

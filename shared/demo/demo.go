@@ -115,8 +115,12 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 		n.expect(false, "delete customer", "the delete was not denied by policy")
 	}
 
-	// 4. The agent cannot reach the target without Mandate.
-	n.say("\n4. The agent calls the customer service directly, without Mandate")
+	// 4. A bulk export waits for a second human's approval.
+	approvalScenario(ctx, n, inst, c, sess.SessionID)
+	sqlScenario(ctx, n, c, sess.SessionID)
+
+	// 5. The agent cannot reach the target without Mandate.
+	n.say("\n5. The agent calls the customer service directly, without Mandate")
 	direct, err := http.Get("http://" + inst.CRMAddr + "/customers/42")
 	if err != nil {
 		n.say("   -> %v", err)
@@ -127,7 +131,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 		n.expect(direct.StatusCode == http.StatusUnauthorized, "direct call", fmt.Sprintf("the target answered %d", direct.StatusCode))
 	}
 
-	// 5. Verify the chain.
+	// 6. Verify the chain.
 	chain, err := c.Audit(ctx, sess.SessionID)
 	if err == nil {
 		n.say("\n   The session's chain as the agent's API shows it: %d records, verified=%v", len(chain.Records), chain.Verified)
@@ -135,7 +139,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	if err := inst.Close(); err != nil {
 		return fmt.Errorf("demo: stop the local authority: %w", err)
 	}
-	n.say("\n5. mandate verify --data %s", inst.Dir)
+	n.say("\n6. mandate verify --data %s", inst.Dir)
 	reps, err := local.Verify(ctx, inst.Dir)
 	if err != nil {
 		n.say("   -> %v", err)
@@ -160,7 +164,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 			n.say("      #%d %-13s %s", rec.Seq, rec.Type, describe(rec))
 		}
 	}
-	n.expect(broken == nil && records == 4, "verify", fmt.Sprintf("%d records, break: %v", records, broken))
+	n.expect(broken == nil && records == 4+approvalRecords+sqlRecords, "verify", fmt.Sprintf("%d records, break: %v", records, broken))
 	return n.result(inst.Dir)
 }
 
@@ -223,6 +227,10 @@ func describe(r audit.Record) string {
 		return fmt.Sprintf("%s %s -> %s %v", r.Action.Name, r.Action.Resource, r.Verdict.Decision, r.Verdict.Reasons)
 	case r.Result != nil:
 		return fmt.Sprintf("of #%d: status %d, masked %s", r.Result.DecisionSeq, r.Result.Status, summary(r.Result.Masking))
+	case r.Approval != nil && r.Approval.By != "":
+		return fmt.Sprintf("%s %s by %s", r.Approval.ID, r.Approval.Status, r.Approval.By)
+	case r.Approval != nil:
+		return fmt.Sprintf("%s %s, expires %s", r.Approval.ID, r.Approval.Status, r.Approval.ExpiresAt.Format("15:04:05"))
 	}
 	return ""
 }

@@ -34,7 +34,9 @@ var (
 	ActionRoutes  = []string{RouteAct}
 	AuditRoutes   = []string{RouteAudit}
 	// AllRoutes is what `mandate local` serves.
-	AllRoutes = []string{RouteOpenSession, RouteGetSession, RouteCloseSession, RouteAct, RouteAudit}
+	AllRoutes = []string{RouteOpenSession, RouteGetSession, RouteCloseSession, RouteAct, RouteAudit,
+		RouteListApprovals, RouteApproveApproval, RouteDenyApproval,
+		RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents}
 )
 
 type route func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error)
@@ -43,6 +45,8 @@ type route func(ctx context.Context, c authority.Caller, req events.APIGatewayV2
 type Handler struct {
 	log    *slog.Logger
 	routes map[string]route
+	// trusts re-checks the issuer of a bearer token the JWT authorizer accepted (tokens.go).
+	trusts func(iss string) bool
 }
 
 // New returns a Handler for the given routes over a.
@@ -70,6 +74,9 @@ func New(a *authority.Authority, log *slog.Logger, routes []string) (*Handler, e
 				return 0, nil, err
 			}
 			out, err := a.Act(ctx, c, req.PathParameters["id"], in)
+			if out.Verdict == api.VerdictApproval {
+				return http.StatusAccepted, out, err
+			}
 			return http.StatusOK, out, err
 		},
 		RouteAudit: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
@@ -77,7 +84,12 @@ func New(a *authority.Authority, log *slog.Logger, routes []string) (*Handler, e
 			return http.StatusOK, out, err
 		},
 	}
-	h := &Handler{log: log, routes: map[string]route{}}
+	for _, more := range []map[string]route{approvalRoutes(a), adminRoutes(a)} {
+		for k, r := range more {
+			all[k] = r
+		}
+	}
+	h := &Handler{log: log, routes: map[string]route{}, trusts: a.TrustsAgentIssuer}
 	for _, k := range routes {
 		r, ok := all[k]
 		if !ok {
@@ -102,7 +114,12 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	if !ok {
 		return problem(api.Problem{Type: api.ProblemNotFound, Title: "No such route", Status: 404, RequestID: rid}), nil
 	}
-	status, out, err := r(ctx, callerOf(req), req)
+	c := callerOf(req)
+	if p, refused := h.untrustedIssuer(c); refused { // tokens.go
+		p.RequestID = rid
+		return problem(p), nil
+	}
+	status, out, err := r(ctx, c, req)
 	if err != nil {
 		p := problemFor(err)
 		p.RequestID = rid
@@ -134,6 +151,7 @@ func callerOf(req events.APIGatewayV2HTTPRequest) authority.Caller {
 			PrincipalOrgID: az.IAM.PrincipalOrgID, UserARN: az.IAM.UserARN, UserID: az.IAM.UserID,
 		}
 	}
+	readCredentials(&c, req) // tokens.go: bearer claims, operator token, signature, idempotency key
 	return c
 }
 

@@ -96,7 +96,7 @@ func TestHandlerRefusals(t *testing.T) {
 		{"no authorizer context", noAuth, 401, api.ProblemUnauthenticated},
 		{"bad base64", badB64, 400, api.ProblemMalformed},
 		{"route not served", badRoute, 404, api.ProblemNotFound},
-		{"malformed principal", badARN, 401, api.ProblemUnauthenticated},
+		{"malformed principal", badARN, 401, api.ProblemMalformedCredentials},
 	}
 	for _, tc := range cases {
 		resp, err := inst.Handler.Handle(ctx, tc.ev)

@@ -25,6 +25,17 @@ var statusOf = []struct {
 	{authority.ErrUnsupported, 400, api.ProblemUnsupported, "Unsupported action"},
 	{authority.ErrTargetFailed, 502, api.ProblemTargetFailed, "Target failed"},
 	{authority.ErrUnavailable, 503, api.ProblemUnavailable, "Temporarily unavailable"},
+	{authority.ErrForbidden, 403, api.ProblemForbidden, "Forbidden"},
+	{authority.ErrApprovalNotFound, 404, api.ProblemApprovalNotFound, "No such approval"},
+	{authority.ErrApprovalPending, 409, api.ProblemApprovalPending, "Approval pending"},
+	{authority.ErrApprovalInvalid, 403, api.ProblemApprovalInvalid, "Approval not valid for this action"},
+	{authority.ErrApprovalDecided, 409, api.ProblemApprovalDecided, "Approval already decided"},
+	{authority.ErrInvalidDocument, 422, api.ProblemInvalidDocument, "Document rejected"},
+	{authority.ErrConflict, 409, api.ProblemConflict, "Conflict"},
+	{authority.ErrNotFound, 404, api.ProblemNotFound, "Not found"},
+	{authority.ErrReplayed, 409, api.ProblemReplayed, "Replayed request"},
+	{authority.ErrIdempotencyConflict, 409, api.ProblemIdempotencyConflict, "Idempotency key reused"},
+	{authority.ErrIdempotencyInProgress, 409, api.ProblemIdempotencyInProgress, "Request in progress"},
 }
 
 // problemFor maps an error to the problem the caller sees.
@@ -37,9 +48,12 @@ func problemFor(err error) api.Problem {
 	if errors.As(err, &ae) {
 		for _, s := range statusOf {
 			if errors.Is(ae.Kind, s.kind) {
-				p := api.Problem{Type: s.typ, Title: s.title, Status: s.status, Detail: ae.Detail, Reasons: ae.Reasons, Record: ae.Record}
+				p := api.Problem{Type: s.typ, Title: s.title, Status: s.status, Detail: ae.Detail, Reasons: ae.Reasons, Record: ae.Record, Errors: ae.Problems}
 				if ae.Kind == authority.ErrDenied || ae.Kind == authority.ErrKilled {
 					p.Verdict = api.VerdictDeny
+				}
+				if ae.Kind == authority.ErrUnauthenticated {
+					p.Type = AuthProblemType(ae.Cause) // tokens.go
 				}
 				return p
 			}

@@ -34,6 +34,29 @@ var ErrBadSignature error = &reasonError{"signature does not match"}
 // and sign again.
 var ErrExpired error = &reasonError{"signature expired or not yet valid"}
 
+// ErrTokenExpired means a bearer token's exp is past, or its nbf or iat is in the future,
+// beyond the issuer's leeway. Callers should answer 401; the client should get a new token.
+var ErrTokenExpired error = &reasonError{"token expired or not yet valid"}
+
+// ErrUntrustedIssuer means a bearer token comes from an issuer that is not configured, or not
+// configured for this use (an agent token from an operator issuer, or the reverse). Callers
+// should answer 401; the client is presenting the wrong token.
+var ErrUntrustedIssuer error = &reasonError{"untrusted token issuer"}
+
+// ErrWrongAudience means a bearer token is not addressed to Mandate (no aud, or none of the
+// issuer's configured audiences). Callers should answer 401: the token was minted for another
+// service and must not be accepted here.
+var ErrWrongAudience error = &reasonError{"token audience not accepted"}
+
+// ErrActorMismatch means an operator's delegation token names another agent in act.sub than
+// the one that authenticated the request. Callers should answer 401 and treat it as a possible
+// theft of the operator's token.
+var ErrActorMismatch error = &reasonError{"delegation token names another agent"}
+
+// ErrTooManyFailures means a source failed authentication too often in a window. Callers should
+// answer 429 with Retry-After and not try to authenticate the request at all.
+var ErrTooManyFailures error = &reasonError{"too many failed authentications"}
+
 // reasonError is a sentinel that is itself an ErrUnauthenticated.
 type reasonError struct{ msg string }
 

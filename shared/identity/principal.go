@@ -16,7 +16,7 @@ const LocalAccountID = "000000000000"
 // Principal is an authenticated agent: the output of this package and the input of every later
 // stage. It is a plain value; the zero Principal is not authenticated.
 type Principal struct {
-	// Kind says how the identity was proven: KindIAM.
+	// Kind says how the identity was proven: KindIAM or KindOIDC.
 	Kind string
 	// ID is the stable identity policies and audit records name: an IAM user ARN, or for an
 	// assumed role the role ARN (arn:aws:iam::ACCOUNT:role/NAME), never the per-session STS ARN.
@@ -34,6 +34,8 @@ type Principal struct {
 	UserID string
 	// PrincipalOrgID is the AWS Organizations id of the caller's account, when AWS provides it.
 	PrincipalOrgID string
+	// OIDC holds the token claims of a KindOIDC agent; zero for other kinds.
+	OIDC OIDCClaims
 }
 
 // LocalARN is the ARN of the local agent called name: an IAM user in LocalAccountID.

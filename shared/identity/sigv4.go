@@ -28,8 +28,9 @@ const MaxSkew = 5 * time.Minute
 // amzDateLayout is the layout of X-Amz-Date (ISO 8601 basic format, UTC).
 const amzDateLayout = "20060102T150405Z"
 
-// unsignedPayload is the payload hash of a request whose body is not signed. Not accepted:
-// every Mandate request body is covered by the signature.
+// unsignedPayload is the payload hash of a request whose body is not signed. Accepted only for
+// a request without a body, where there is nothing to sign: every Mandate request body is
+// covered by the signature.
 const unsignedPayload = "UNSIGNED-PAYLOAD"
 
 // Header names this package reads (canonical form).
@@ -143,7 +144,7 @@ func (v *SigV4Verifier) Verify(r *http.Request, body []byte) (Principal, error) 
 	presigned := query.Has("X-Amz-Signature") || query.Has("X-Amz-Credential")
 	switch {
 	case len(authz) == 0 && presigned:
-		return Principal{}, fmt.Errorf("identity: %w: query-string (presigned) signatures are not accepted; sign the Authorization header", ErrUnsigned)
+		return v.verifyPresigned(r, body, query)
 	case len(authz) == 0:
 		return Principal{}, fmt.Errorf("identity: %w: no Authorization header", ErrUnsigned)
 	case len(authz) > 1:
@@ -200,8 +201,10 @@ func (v *SigV4Verifier) Verify(r *http.Request, body []byte) (Principal, error) 
 		switch {
 		case len(declared) > 1:
 			return Principal{}, malformed("more than one X-Amz-Content-Sha256 header")
+		case declared[0] == unsignedPayload && len(body) > 0:
+			return Principal{}, malformed("X-Amz-Content-Sha256 %s is not accepted with a body: the body must be signed", unsignedPayload)
 		case declared[0] == unsignedPayload:
-			return Principal{}, malformed("X-Amz-Content-Sha256 %s is not accepted: the body must be signed", unsignedPayload)
+			payloadHash = unsignedPayload // nothing to sign: the request has no body
 		case strings.HasPrefix(declared[0], "STREAMING-"):
 			return Principal{}, malformed("streaming payload signatures are not accepted")
 		case !isLowerHex(declared[0], sha256.Size*2):

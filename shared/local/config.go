@@ -31,12 +31,18 @@ type Config struct {
 	Region string `yaml:"region"`
 	// Agents are the local agents' SigV4 keys, in the shape of ~/.aws/credentials entries.
 	Agents []Agent `yaml:"agents"`
-	// Operators are the humans agents may name.
+	// Operators are the humans agents may name. Those with a key pair are human operators
+	// of Mandate itself: they list and decide approvals (never an agent's routes).
 	Operators []Operator `yaml:"operators"`
+	// Admins are the humans who manage policies and intents, each with a key pair.
+	Admins []Operator `yaml:"admins,omitempty"`
 	// DemoTarget is the demo customer service started beside the authority.
 	DemoTarget DemoTarget `yaml:"demo_target"`
 	// Store selects the store: the embedded file (default) or DynamoDB.
 	Store StoreConfig `yaml:"store"`
+	// Issuers are the OIDC issuers trusted for agents (bearer tokens) and for operators
+	// (delegation and ID tokens); see Issuer.
+	Issuers []Issuer `yaml:"issuers,omitempty"`
 }
 
 // Agent is one local agent's key pair.
@@ -49,6 +55,10 @@ type Agent struct {
 // Operator is a human known to the local deployment.
 type Operator struct {
 	Name string `yaml:"name"`
+	// AccessKeyID and SecretAccessKey, when set, let this human sign requests (SigV4, like
+	// an agent); a signed request proves the human, so they count as verified.
+	AccessKeyID     string `yaml:"access_key_id,omitempty"`
+	SecretAccessKey string `yaml:"secret_access_key,omitempty"`
 }
 
 // DemoTarget says where the demo customer service listens. Targets reach it by the host name
@@ -85,6 +95,7 @@ func (c Config) Validate() error {
 	if k := c.Store.Kind; k != "" && k != StoreEmbedded && k != StoreDynamoDB {
 		errs = append(errs, fmt.Errorf("store.kind must be %q or %q", StoreEmbedded, StoreDynamoDB))
 	}
+	errs = append(errs, c.validateHumans(seen)...)
 	if c.DemoTarget.Enabled {
 		if _, _, err := net.SplitHostPort(c.DemoTarget.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("demo_target.addr: %w", err))
@@ -114,9 +125,13 @@ func LoadConfig(dir string) (Config, error) {
 // newConfig returns a fresh configuration with a demo agent key pair.
 func newConfig() (Config, error) {
 	return Config{
-		Region:     DefaultRegion,
-		Agents:     []Agent{{Name: DefaultAgent, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()}},
-		Operators:  []Operator{{Name: DefaultOperator}},
+		Region: DefaultRegion,
+		Agents: []Agent{{Name: DefaultAgent, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()}},
+		Operators: []Operator{
+			{Name: DefaultOperator, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()},
+			{Name: DefaultApprover, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()},
+		},
+		Admins:     []Operator{{Name: DefaultAdmin, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()}},
 		DemoTarget: DemoTarget{Enabled: true, Addr: "127.0.0.1:0"},
 		Store:      StoreConfig{Kind: StoreEmbedded},
 	}, nil

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -28,11 +27,13 @@ type Gateway struct {
 	verifier *identity.SigV4Verifier
 	log      *slog.Logger
 	mux      *http.ServeMux
+	tokens   *identity.TokenVerifier  // bearer tokens of OIDC agents; nil: refused (bearer.go)
+	limiter  *identity.FailureLimiter // failed authentications per source
 }
 
 // NewGateway returns a Gateway serving edge.AllRoutes through h.
 func NewGateway(h *edge.Handler, v *identity.SigV4Verifier, log *slog.Logger) *Gateway {
-	g := &Gateway{handler: h, verifier: v, log: log, mux: http.NewServeMux()}
+	g := &Gateway{handler: h, verifier: v, log: log, mux: http.NewServeMux(), limiter: identity.NewFailureLimiter(0, 0, nil)}
 	for _, route := range edge.AllRoutes {
 		g.mux.HandleFunc(route, func(w http.ResponseWriter, r *http.Request) { g.dispatch(w, r, route) })
 	}
@@ -56,13 +57,14 @@ func (g *Gateway) dispatch(w http.ResponseWriter, r *http.Request, route string)
 		writeProblem(w, api.Problem{Type: api.ProblemTooLarge, Title: "Body too large", Status: 413, RequestID: rid})
 		return
 	}
-	p, err := g.verifier.Verify(r, body)
-	if err != nil {
-		g.log.Info("authentication failed", "request_id", rid, "source", r.RemoteAddr, "reason", authType(err))
-		writeProblem(w, api.Problem{Type: authType(err), Title: "Not authenticated", Status: 401, Detail: "the request is not signed by a known agent key", RequestID: rid})
+	if g.refuseBlocked(w, r, rid) {
 		return
 	}
-	iam := p.IAMContext()
+	authorizer, iam, err := g.authenticate(r, body) // bearer.go: SigV4 or an OIDC bearer token
+	if err != nil {
+		g.refuseUnauthenticated(w, r, rid, err)
+		return
+	}
 	ev := events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RouteKey: route, RawPath: r.URL.EscapedPath(), RawQueryString: r.URL.RawQuery,
 		Headers: map[string]string{}, PathParameters: map[string]string{},
@@ -73,12 +75,7 @@ func (g *Gateway) dispatch(w http.ResponseWriter, r *http.Request, route string)
 			HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method: r.Method, Path: r.URL.Path, Protocol: r.Proto, SourceIP: sourceIP(r), UserAgent: r.UserAgent(),
 			},
-			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
-				IAM: &events.APIGatewayV2HTTPRequestContextAuthorizerIAMDescription{
-					AccessKey: iam.AccessKey, AccountID: iam.AccountID, CallerID: iam.CallerID,
-					PrincipalOrgID: iam.PrincipalOrgID, UserARN: iam.UserARN, UserID: iam.UserID,
-				},
-			},
+			Authorizer: authorizer,
 		},
 	}
 	for k, vs := range r.Header {
@@ -104,20 +101,6 @@ func (g *Gateway) dispatch(w http.ResponseWriter, r *http.Request, route string)
 	}
 	w.WriteHeader(resp.StatusCode)
 	io.WriteString(w, resp.Body)
-}
-
-// authType maps a SigV4 failure to its stable problem type without saying which part of a
-// secret was wrong.
-func authType(err error) string {
-	switch {
-	case errors.Is(err, identity.ErrUnknownKey):
-		return api.ProblemUnknownKey
-	case errors.Is(err, identity.ErrExpired):
-		return api.ProblemExpiredSignature
-	case errors.Is(err, identity.ErrBadSignature):
-		return api.ProblemBadSignature
-	}
-	return api.ProblemUnauthenticated
 }
 
 func writeProblem(w http.ResponseWriter, p api.Problem) {

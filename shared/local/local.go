@@ -22,6 +22,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/execute"
 	"github.com/mandate-dev/mandate/shared/identity"
 	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
 	"github.com/mandate-dev/mandate/shared/store"
 )
 
@@ -89,7 +90,19 @@ targets:
     timeout: 5s
     max_response_bytes: 1048576
     credential_ttl: 30s
-`, crm.Audience, DemoTargetHost, DemoSecretRef)
+  # A PostgreSQL warehouse: each allowed statement runs as an ephemeral role created for it
+  # (password in secrets/warehouse.key, the password of user). Statements that policy or the
+  # allowed tables refuse never reach it.
+  - name: %s
+    kind: sql
+    endpoint: 127.0.0.1:5432
+    database: warehouse
+    user: mandate
+    secret_ref: file:secrets/warehouse.key
+    allowed_tables: [public.customers, public.orders]
+    timeout: 5s
+    max_rows: 500
+`, crm.Audience, DemoTargetHost, DemoSecretRef, DemoSQLTarget)
 }
 
 // Options configure Start.
@@ -115,9 +128,11 @@ type Instance struct {
 	// Handler is the edge handler the gateway calls, for feeding it API Gateway events directly.
 	Handler *edge.Handler
 
-	store   store.Store
-	ownsDB  bool
-	servers []*http.Server
+	store    store.Store
+	ownsDB   bool
+	servers  []*http.Server
+	broker   *broker.Broker // closed with the instance (its database pools)
+	archiver *archiver      // ships the audit chain to DATA/archive and checkpoints it
 }
 
 // Start initialises the data folder if needed and serves the API and the demo target.
@@ -146,6 +161,9 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 	if err := Seed(ctx, inst.store); err != nil {
 		return nil, err
 	}
+	if inst.archiver, err = startArchive(ctx, o.Dir, inst.store, log); err != nil {
+		return nil, err
+	}
 	secrets := broker.NewFileSecrets(o.Dir)
 	if cfg.DemoTarget.Enabled {
 		secret, err := secrets.Secret(ctx, DemoSecretRef)
@@ -157,9 +175,14 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 			return nil, fmt.Errorf("local: demo target: %w", err)
 		}
 	}
+	keys, roles := cfg.identities()
+	tokens, err := cfg.tokenVerifier(o.Dir) // issuers.go
+	if err != nil {
+		return nil, err
+	}
 	auth, err := authority.New(ctx, authority.Config{
-		Store: inst.store, Broker: broker.New(secrets, time.Now), Executor: execute.NewHTTP(inst.transport()),
-		Masker: mask.New(), Log: log,
+		Store: inst.store, Broker: inst.brokerFor(secrets), Executor: execute.Executors{HTTP: execute.NewHTTP(inst.transport()), SQL: execute.NewSQL(), AWS: execute.NewAWS(nil)},
+		Masker: mask.New(), Log: log, Roles: roles, SQL: pgquery.New(), Tokens: tokens,
 	})
 	if err != nil {
 		return nil, err
@@ -169,15 +192,11 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 		return nil, err
 	}
 	inst.Handler = h
-	keys := make([]identity.Key, len(cfg.Agents))
-	for i, a := range cfg.Agents {
-		keys[i] = identity.Key{Agent: a.Name, AccessKeyID: a.AccessKeyID, SecretAccessKey: a.SecretAccessKey}
-	}
 	v, err := identity.NewSigV4Verifier(cfg.Region, keys, time.Now)
 	if err != nil {
 		return nil, fmt.Errorf("local: agent keys: %w", err)
 	}
-	addr, err := inst.serve(o.Addr, NewGateway(h, v, log))
+	addr, err := inst.serve(o.Addr, withBearer(NewGateway(h, v, log), tokens))
 	if err != nil {
 		return nil, fmt.Errorf("local: api: %w", err)
 	}
@@ -221,6 +240,12 @@ func (inst *Instance) Close() error {
 		errs = append(errs, s.Shutdown(ctx))
 	}
 	inst.servers = nil
+	if inst.broker != nil {
+		inst.broker.Close()
+		inst.broker = nil
+	}
+	errs = append(errs, inst.archiver.Close())
+	inst.archiver = nil
 	if inst.ownsDB && inst.store != nil {
 		errs = append(errs, inst.store.Close())
 		inst.store = nil
@@ -234,6 +259,14 @@ func (inst *Instance) Endpoint() string {
 	fmt.Fprintf(&b, "endpoint: %s\nregion:   %s (SigV4 service execute-api)\n", inst.URL, inst.Config.Region)
 	for _, a := range inst.Config.Agents {
 		fmt.Fprintf(&b, "agent:    %s  access key %s  secret %s\n", a.Name, a.AccessKeyID, a.SecretAccessKey)
+	}
+	for _, h := range inst.Config.Operators {
+		if h.AccessKeyID != "" {
+			fmt.Fprintf(&b, "operator: %s  access key %s  secret %s\n", h.Name, h.AccessKeyID, h.SecretAccessKey)
+		}
+	}
+	for _, h := range inst.Config.Admins {
+		fmt.Fprintf(&b, "admin:    %s  access key %s  secret %s\n", h.Name, h.AccessKeyID, h.SecretAccessKey)
 	}
 	return b.String()
 }

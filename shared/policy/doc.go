@@ -29,6 +29,7 @@
 //     `resource in Target::"<target>"` for this target, and those naming no target). The
 //     result is by construction, and by property test, equal to evaluating every policy.
 //     Unscoped policies are candidates for every request, so keep global rules few.
+//   - Evaluate's verdict is allow, deny or approval; Reasons are unaffected by variants.
 //   - A Set is immutable apart from a one-entry cache of the session part of the last
 //     request's context (agent, operator, intents); it is safe for concurrent use.
 //
@@ -57,9 +58,32 @@
 //	                              (test with `has` first: an absent intent is an error)
 //	operator       {id: String, verified: Bool}
 //	agent          {id: String, kind: String}
-//	session        {age_s: Long, actions: Long}   actions performed before this one
+//	session        {age_s: Long, actions: Long,   actions decided before this one, in all
+//	                by_family: {read, write,       and by family (Long each), e.g. forbid a
+//	                delete}}                       write after a bulk read
+//	target         {name: String, kind: String}   the target and its kind (http, sql, aws)
+//	sql            {type, tables, columns}        a sql action's parsed statement
 //	time           {hour: Long 0..23, weekday: Long 1..7 (ISO 8601, Monday = 1), unix: Long}
 //	               all in UTC
+//
+// The whole model is a Cedar schema (mandate.cedarschema; Schema prints it). Set.Validate
+// checks a document against it with cedar-go's strict validator before an upload is
+// stored, and checks that every intent a policy names is in the intent catalog.
+//
+// # Verdict variants
+//
+// Annotations on permit policies qualify an allow they decide (annotations.go):
+// @approval("why") turns it into api.VerdictApproval (a human must approve this exact
+// action; any deciding permit asking for approval is enough), @self_approval("allowed")
+// lets the session's own operator approve, @mask("profile") names the masking profile and
+// @max_ttl("30s") bounds the credential's lifetime (the shortest wins). Decision carries
+// them. Compile rejects them on forbid policies and with malformed values.
+//
+// # Cedar's own corpora
+//
+// CompileUnnamed and Set.Authorize decide requests in Cedar's own terms (any entity types,
+// any action hierarchy) through the same slicing, for `mandate policy test` over Cedar's
+// integration-test format.
 //
 // An example policy:
 //

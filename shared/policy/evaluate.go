@@ -15,6 +15,13 @@ import (
 // forbid matched. It is reserved: no policy may use it as its @id.
 const ReasonDefaultDeny = "default-deny"
 
+// Verdicts, as api spells them.
+const (
+	verdictAllow    = api.VerdictAllow
+	verdictDeny     = api.VerdictDeny
+	verdictApproval = api.VerdictApproval
+)
+
 // Request is one action to decide, with the context policy may look at.
 type Request struct {
 	// Agent is the authenticated workload identity; the Cedar principal Agent::"<Agent>".
@@ -26,22 +33,30 @@ type Request struct {
 	OperatorVerified bool
 	// Action is "<service>:<operation>": "http:GET", "sql:SELECT", "dynamodb:GetItem".
 	Action string
-	// Target names the registry entry acted on; Resource is the path, table or ARN within it.
-	Target   string
-	Resource string
+	// Target names the registry entry acted on and TargetKind its kind (http, sql, aws);
+	// Resource is the path, table or ARN within it.
+	Target     string
+	TargetKind string
+	Resource   string
 	// Intents are the session's classified intents, as the classifier returned them.
 	Intents []api.Intent
 	// SessionAgeSeconds is the age of the session, SessionActions the number of actions it
 	// has performed before this one.
 	SessionAgeSeconds int64
 	SessionActions    int
+	// SessionByFamily counts the session's actions before this one by action family
+	// (FamilyRead, FamilyWrite, FamilyDelete); other keys are ignored.
+	SessionByFamily map[string]int
 	// Now is the time of the decision; the zero value means time.Now().
 	Now time.Time
+	// SQL is the parsed statement of a sql action (context.sql); nil for other kinds.
+	SQL *SQL
 }
 
 // Decision is the outcome of Evaluate.
 type Decision struct {
-	// Verdict is api.VerdictAllow or api.VerdictDeny.
+	// Verdict is api.VerdictAllow, api.VerdictDeny or api.VerdictApproval (an allow decided
+	// by a permit carrying @approval: a human must approve this exact action first).
 	Verdict string
 	// Reasons are the ids of the policies that decided, in document order: the permits that
 	// allowed, or the forbids that denied; [ReasonDefaultDeny] when nothing matched.
@@ -49,6 +64,19 @@ type Decision struct {
 	// Errors are evaluation diagnostics ("<id> at <file>:<line>:<col>: <message>"). A
 	// policy whose evaluation fails is skipped, as Cedar specifies.
 	Errors []string
+	// ErrorPolicies are the ids of the policies whose evaluation failed, in the order of
+	// Errors.
+	ErrorPolicies []string
+
+	// Approval is the @approval text of the deciding permits when Verdict is approval, and
+	// SelfApproval whether they let the session's own operator approve (@self_approval).
+	Approval     string
+	SelfApproval bool
+	// Mask is the masking profile the deciding permits name (@mask), "" for the target's.
+	Mask string
+	// MaxTTL is the shortest credential lifetime the deciding permits allow (@max_ttl), 0
+	// for the broker's default.
+	MaxTTL time.Duration
 }
 
 // Evaluate decides r. It never panics: a nil Set, or a failure inside the engine, is a deny
@@ -63,7 +91,9 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 		return Decision{Verdict: api.VerdictDeny, Reasons: []string{ReasonDefaultDeny}, Errors: []string{"no policy set is loaded"}}
 	}
 	req, ents := cedarRequest(r, &s.last)
-	return decide(s.candidates(r.Action, r.Target), req, ents)
+	d = decide(s.candidates(r.Action, r.Target), req, ents)
+	s.qualify(&d)
+	return d
 }
 
 // decide runs cedar-go over policies. Evaluate hands it the candidates of the request; the
@@ -75,9 +105,14 @@ func decide(policies cedar.PolicyIterator, req cedar.Request, ents *entities) (d
 		}
 	}()
 	dec, diag := cedar.Authorize(policies, ents, req)
-	d.Verdict = api.VerdictDeny
+	return fromDiagnostic(dec, diag)
+}
+
+// fromDiagnostic turns cedar-go's answer into a Decision (before qualify).
+func fromDiagnostic(dec cedar.Decision, diag cedar.Diagnostic) (d Decision) {
+	d.Verdict = verdictDeny
 	if dec == cedar.Allow {
-		d.Verdict = api.VerdictAllow
+		d.Verdict = verdictAllow
 	}
 	for _, reason := range diag.Reasons {
 		d.Reasons = append(d.Reasons, string(reason.PolicyID))
@@ -87,6 +122,7 @@ func decide(policies cedar.PolicyIterator, req cedar.Request, ents *entities) (d
 	}
 	for _, e := range diag.Errors {
 		d.Errors = append(d.Errors, fmt.Sprintf("%s at %s:%d:%d: %s", e.PolicyID, e.Position.Filename, e.Position.Line, e.Position.Column, e.Message))
+		d.ErrorPolicies = append(d.ErrorPolicies, string(e.PolicyID))
 	}
 	return d
 }
@@ -219,7 +255,17 @@ func cedarRequest(r Request, cache *atomic.Pointer[session]) (cedar.Request, *en
 		"session": cedar.NewRecord(cedar.RecordMap{
 			"age_s":   cedar.Long(r.SessionAgeSeconds),
 			"actions": cedar.Long(r.SessionActions),
+			"by_family": cedar.NewRecord(cedar.RecordMap{
+				FamilyRead:   cedar.Long(r.SessionByFamily[FamilyRead]),
+				FamilyWrite:  cedar.Long(r.SessionByFamily[FamilyWrite]),
+				FamilyDelete: cedar.Long(r.SessionByFamily[FamilyDelete]),
+			}),
 		}),
+		"target": cedar.NewRecord(cedar.RecordMap{
+			"name": cedar.String(r.Target),
+			"kind": cedar.String(r.TargetKind),
+		}),
+		"sql": sqlRecord(r.SQL),
 		"time": cedar.NewRecord(cedar.RecordMap{
 			"hour":    cedar.Long(now.Hour()),
 			"weekday": cedar.Long(weekday),

@@ -30,17 +30,38 @@ forbid (principal, action in Action::"delete", resource in Target::"customers");
 		Intents:  []api.Intent{{Name: "customer_support.lookup", Score: 0.9}},
 		Now:      time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC),
 	}
-	fmt.Println(set.Evaluate(req))
+	show := func(d policy.Decision) { fmt.Println(d.Verdict, d.Reasons) }
+	show(set.Evaluate(req))
 
 	req.Action = "http:DELETE"
-	fmt.Println(set.Evaluate(req))
+	show(set.Evaluate(req))
 
 	req.Action, req.Intents = "http:GET", nil
-	fmt.Println(set.Evaluate(req))
+	show(set.Evaluate(req))
 	// Output:
-	// {allow [support-reads-customers] []}
-	// {deny [no-customer-deletes] []}
-	// {deny [default-deny] []}
+	// allow [support-reads-customers]
+	// deny [no-customer-deletes]
+	// deny [default-deny]
+}
+
+func ExampleSet_Evaluate_approval() {
+	set, err := policy.Compile("example.cedar", []byte(`
+@id("tier-changes-need-approval")
+@approval("a customer's tier decides their price: a second person must agree")
+@max_ttl("30s")
+permit (principal, action == Action::"http:PATCH", resource in Target::"customers")
+when { context.operator.verified || context.session.by_family.write == 0 };
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	d := set.Evaluate(policy.Request{Agent: "support-bot", Operator: "alice", Action: "http:PATCH", Target: "customers", Resource: "42"})
+	fmt.Println(d.Verdict, d.Reasons, d.MaxTTL)
+	fmt.Println(d.Approval)
+	// Output:
+	// approval [tier-changes-need-approval] 30s
+	// a customer's tier decides their price: a second person must agree
 }
 
 func ExampleCompile_error() {

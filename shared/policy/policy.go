@@ -87,9 +87,10 @@ func Problems(err error) []*Error {
 
 // entry is one compiled policy of a Set, in document order.
 type entry struct {
-	pos    int // index in document order
-	id     cedar.PolicyID
-	policy *cedar.Policy
+	pos     int // index in document order
+	id      cedar.PolicyID
+	policy  *cedar.Policy
+	variant variant // what the policy's annotations ask of an allow it decides
 }
 
 // slice is an ordered list of policies handed to cedar.Authorize. It iterates in document
@@ -114,10 +115,14 @@ var _ cedar.PolicyIterator = slice(nil)
 type Set struct {
 	name string
 	all  slice
+	// byID maps a policy id to its index in all.
+	byID map[string]int
 	// byAction holds the candidates of every action named in some policy's action scope.
 	byAction map[string]*bucket
 	// byFamily holds the candidates of any other action, keyed by its family ("" for none).
 	byFamily map[string]*bucket
+	// generic indexes the policies for Authorize.
+	generic generic
 	// last is the session part of the last request's context, reused when it repeats.
 	last atomic.Pointer[session]
 }
@@ -162,20 +167,70 @@ func (c candidates) Len() int { return len(c.a) + len(c.b) }
 // On failure the error wraps ErrInvalid and lists every problem found (see Problems); a
 // syntax error stops parsing, so it is reported alone.
 func Compile(name string, src []byte) (*Set, error) {
-	if len(src) > MaxDocumentBytes {
-		return nil, &Error{File: name, Message: fmt.Sprintf("document is %d bytes, larger than the limit of %d", len(src), MaxDocumentBytes)}
+	return compile(name, []Source{{Name: name, Text: src}}, false)
+}
+
+// Source is one file of a policy set split over several files.
+type Source struct {
+	Name string // the file name errors and positions carry
+	Text []byte
+}
+
+// CompileFiles is Compile for a policy set written in several files, taken in the order
+// given (document order runs through them); ids are unique across all of them. The set is
+// named name; MaxDocumentBytes applies to the files together.
+func CompileFiles(name string, files []Source) (*Set, error) {
+	return compile(name, files, false)
+}
+
+// CompileUnnamed is Compile for documents written for Cedar itself, such as Cedar's
+// integration-test corpora: a policy without an @id gets the id Cedar's own tools give it,
+// "policy<N>" for the N-th policy (from 0) in the document. Documents meant for Mandate MUST
+// be compiled with Compile.
+func CompileUnnamed(name string, src []byte) (*Set, error) {
+	return compile(name, []Source{{Name: name, Text: src}}, true)
+}
+
+func compile(name string, files []Source, autoID bool) (*Set, error) {
+	total := 0
+	for _, f := range files {
+		total += len(f.Text)
 	}
-	list, err := cedar.NewPolicyListFromBytes(name, src)
-	if err != nil {
-		return nil, parseError(name, err)
+	if total > MaxDocumentBytes {
+		return nil, &Error{File: name, Message: fmt.Sprintf("document is %d bytes, larger than the limit of %d", total, MaxDocumentBytes)}
 	}
+	var list []*cedar.Policy
 	var problems []error
+	for _, f := range files {
+		l, err := cedar.NewPolicyListFromBytes(f.Name, f.Text)
+		if err != nil {
+			problems = append(problems, parseError(f.Name, err))
+			continue
+		}
+		list = append(list, l...)
+	}
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
 	entries := make(slice, 0, len(list))
 	first := make(map[string]cedar.Position, len(list))
-	for _, p := range list {
+	for n, p := range list {
 		pos := p.Position()
+		file := pos.Filename
 		id, ok := p.Annotations()[IDAnnotation]
-		perr := &Error{File: name, Line: pos.Line, Column: pos.Column}
+		var v variant
+		var vproblems []string
+		if autoID {
+			// Cedar's tools name policies by position, whatever their annotations say,
+			// and Mandate's annotations mean nothing to documents written for Cedar.
+			id, ok = cedar.String(fmt.Sprintf("policy%d", n)), true
+		} else {
+			v, vproblems = readVariant(p)
+		}
+		perr := &Error{File: file, Line: pos.Line, Column: pos.Column}
+		for _, msg := range vproblems {
+			problems = append(problems, &Error{File: file, Line: pos.Line, Column: pos.Column, PolicyID: string(id), Message: msg})
+		}
 		switch {
 		case !ok:
 			perr.Message = `policy has no @id("...") annotation; every policy needs a unique id`
@@ -186,10 +241,10 @@ func Compile(name string, src []byte) (*Set, error) {
 		default:
 			if prev, dup := first[string(id)]; dup {
 				perr.PolicyID = string(id)
-				perr.Message = fmt.Sprintf("duplicate @id, first used at %s:%d:%d", name, prev.Line, prev.Column)
+				perr.Message = fmt.Sprintf("duplicate @id, first used at %s:%d:%d", prev.Filename, prev.Line, prev.Column)
 			} else {
 				first[string(id)] = pos
-				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), policy: p})
+				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), policy: p, variant: v})
 				continue
 			}
 		}
@@ -198,8 +253,12 @@ func Compile(name string, src []byte) (*Set, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
-	s := &Set{name: name, all: entries}
+	s := &Set{name: name, all: entries, byID: make(map[string]int, len(entries))}
+	for i, e := range entries {
+		s.byID[string(e.id)] = i
+	}
 	s.index()
+	s.indexGeneric()
 	return s, nil
 }
 

@@ -42,6 +42,38 @@ type Target struct {
 	Timeout          Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	MaxResponseBytes int64    `yaml:"max_response_bytes,omitempty" json:"max_response_bytes,omitempty"`
 	CredentialTTL    Duration `yaml:"credential_ttl,omitempty" json:"credential_ttl,omitempty"`
+
+	// SQL targets (kind sql, PostgreSQL).
+
+	// Endpoint is host:port of the database (sql), or the base URL of the AWS service
+	// endpoints for a local stand-in (aws; empty means AWS itself).
+	Endpoint string `yaml:"endpoint,omitempty" json:"endpoint,omitempty"`
+	// Database is the database name (sql).
+	Database string `yaml:"database,omitempty" json:"database,omitempty"`
+	// User is the role the broker logs in as: locally an administrator that creates one
+	// ephemeral role per action (its password is SecretRef); on RDS the IAM database user.
+	User string `yaml:"user,omitempty" json:"user,omitempty"`
+	// Schema is the schema unqualified table names resolve in (default public).
+	Schema string `yaml:"schema,omitempty" json:"schema,omitempty"`
+	// AllowedTables are the "schema.table" names statements may touch; any other table is
+	// refused before a credential is minted.
+	AllowedTables []string `yaml:"allowed_tables,omitempty" json:"allowed_tables,omitempty"`
+	// MaxRows caps the rows a statement returns (default DefaultMaxRows).
+	MaxRows int `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
+
+	// AWS targets (kind aws).
+
+	// Account is the 12-digit account of RoleARN.
+	Account string `yaml:"account,omitempty" json:"account,omitempty"`
+	// RoleARN is the role the broker assumes for each action.
+	RoleARN string `yaml:"role_arn,omitempty" json:"role_arn,omitempty"`
+	// Region is where the target's resources live.
+	Region string `yaml:"region,omitempty" json:"region,omitempty"`
+	// AllowedResources are ARN patterns ("*" matches any run of characters) an action's
+	// resource must match.
+	AllowedResources []string `yaml:"allowed_resources,omitempty" json:"allowed_resources,omitempty"`
+	// PolicyWindow bounds aws:CurrentTime in the session policy (default DefaultPolicyWindow).
+	PolicyWindow Duration `yaml:"policy_window,omitempty" json:"policy_window,omitempty"`
 }
 
 // Registry is the set of targets by name.
@@ -96,8 +128,10 @@ func (t *Target) fill() error {
 		case u.User != nil || u.RawQuery != "" || u.Fragment != "":
 			errs = append(errs, errors.New("base_url must not carry credentials, a query or a fragment"))
 		}
-	case "sql", "aws":
-		errs = append(errs, fmt.Errorf("kind %q is not supported yet", t.Kind))
+	case "sql":
+		errs = append(errs, t.fillSQL()...)
+	case "aws":
+		errs = append(errs, t.fillAWS()...)
 	default:
 		errs = append(errs, fmt.Errorf("unknown kind %q", t.Kind))
 	}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/authority"
+	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
+)
+
+// cmdExplain evaluates an action without executing it:
+//
+//	mandate explain [--data DIR] [--session ID] ACTION.json|-
+//
+// ACTION.json holds an action ({"kind":"sql","target":...}) or an action request
+// ({"action":{...}}). It prints one JSON object {verdict, reasons, intents, action, resource,
+// mint} and exits 0 whatever the verdict; 1 if the action could not be evaluated.
+func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flags("explain", stderr)
+	dir := fs.String("data", "./.mandate", "data folder (config.yaml, store)")
+	session := fs.String("session", "", "the session the action would run in (default: none, no intents)")
+	if fs.Parse(args) != nil || fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: mandate explain [--data DIR] [--session ID] ACTION.json|-")
+		return exitUsage
+	}
+	act, err := readAction(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
+		return exitUsage
+	}
+	cfg, err := local.LoadConfig(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
+		return exitFailed
+	}
+	st, err := local.OpenStore(ctx, *dir, cfg, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
+		return exitFailed
+	}
+	defer st.Close()
+	brk := broker.New(broker.NewFileSecrets(*dir), time.Now)
+	defer brk.Close()
+	auth, err := authority.New(ctx, authority.Config{
+		Store: st, Broker: brk, Executor: execute.Executors{}, Masker: mask.New(), SQL: pgquery.New(),
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
+		return exitFailed
+	}
+	ex, err := auth.Explain(ctx, *session, act)
+	if err != nil {
+		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
+		return exitFailed
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(ex); err != nil {
+		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// readAction reads an action or an action request from path ("-" is standard input).
+func readAction(path string) (api.Action, error) {
+	var raw []byte
+	var err error
+	if path == "-" {
+		raw, err = io.ReadAll(io.LimitReader(os.Stdin, api.MaxBodyBytes+1))
+	} else {
+		raw, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return api.Action{}, err
+	}
+	if len(raw) > api.MaxBodyBytes {
+		return api.Action{}, fmt.Errorf("%s is larger than %d bytes", path, api.MaxBodyBytes)
+	}
+	var req api.ActionRequest
+	if err := strict(raw, &req); err == nil && req.Action.Kind != "" {
+		return req.Action, nil
+	}
+	var act api.Action
+	if err := strict(raw, &act); err != nil {
+		return api.Action{}, fmt.Errorf("%s: not an action: %v", path, err)
+	}
+	return act, nil
+}
+
+func strict(raw []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}

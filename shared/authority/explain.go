@@ -1,0 +1,97 @@
+package authority
+
+import (
+	"context"
+	"errors"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/policy"
+	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/target"
+)
+
+// planner describes what the broker would mint (broker.Broker).
+type planner interface {
+	Plan(ctx context.Context, t target.Target, a api.Action, sc broker.Scope) (broker.Plan, error)
+}
+
+// Explanation is the answer of Explain: the `mandate explain` contract.
+type Explanation struct {
+	Verdict string       `json:"verdict"`
+	Reasons []string     `json:"reasons"`
+	Detail  string       `json:"detail,omitempty"`
+	Intents []api.Intent `json:"intents"`
+	// Action is the action as policy saw it ("sql:SELECT" on "public.customers").
+	Action string `json:"action"`
+	// Resource is the path, tables or ARN.
+	Resource string `json:"resource"`
+	// Mint is what would be minted for an allowed (or approval) verdict, nil otherwise.
+	Mint *broker.Plan `json:"mint"`
+	// MintError says why nothing could be minted for an allowed action.
+	MintError string   `json:"mint_error,omitempty"`
+	Errors    []string `json:"errors,omitempty"`
+}
+
+// Explain evaluates an action as it would run in session id ("" for a session with no
+// intents and an unverified, unnamed operator) and describes what would be minted, without
+// executing anything, minting anything or writing any record. It is for administrators and
+// auditors: it does not check which agent owns the session.
+func (a *Authority) Explain(ctx context.Context, id string, act api.Action) (Explanation, error) {
+	var s store.Session
+	if id != "" {
+		var err error
+		if s, err = a.store.GetSession(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return Explanation{}, fail(ErrSessionNotFound, "no such session", nil)
+		} else if err != nil {
+			return Explanation{}, fail(ErrUnavailable, "the session could not be read", err)
+		}
+	} else {
+		s = store.Session{Agent: "explain", CreatedAt: a.now()}
+	}
+	d := describe(act)
+	out := Explanation{Intents: s.Intents, Reasons: []string{}}
+	if out.Intents == nil {
+		out.Intents = []api.Intent{}
+	}
+	refused := func(e *Error) (Explanation, error) {
+		out.Verdict, out.Detail, out.Action, out.Resource = api.VerdictDeny, e.Detail, d.Name, d.Resource
+		out.Reasons = e.Reasons
+		if len(out.Reasons) == 0 {
+			out.Reasons = []string{slug(e.Kind)}
+		}
+		return out, nil
+	}
+	t, verr := a.validate(act)
+	if verr != nil {
+		return refused(verr)
+	}
+	stmt, verr := a.checkKind(t, act, d)
+	if verr != nil {
+		return refused(verr)
+	}
+	out.Action, out.Resource = d.Name, d.Resource
+	dec, _, _ := a.evaluate(ctx, policy.Request{
+		Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified,
+		Action: d.Name, Target: t.Name, TargetKind: t.Kind, Resource: d.Resource, Intents: s.Intents,
+		SessionAgeSeconds: int64(a.now().Sub(s.CreatedAt).Seconds()), SessionActions: s.Actions, SessionByFamily: s.ByFamily, Now: a.now(),
+		SQL: sqlContext(stmt),
+	})
+	out.Verdict, out.Reasons, out.Errors = dec.Verdict, nonNil(dec.Reasons), dec.Errors
+	if dec.Verdict == api.VerdictDeny {
+		return out, nil
+	}
+	p, ok := a.broker.(planner)
+	if !ok {
+		out.MintError = "this broker cannot describe what it mints"
+		return out, nil
+	}
+	plan, err := p.Plan(ctx, t, act, broker.Scope{Session: s.ID, Record: "<decision-record-hash>", Agent: s.Agent,
+		Operator: s.Operator, OperatorVerified: s.OperatorVerified, Intent: primaryIntent(s.Intents), Statement: stmt})
+	if err != nil {
+		out.MintError = err.Error()
+		return out, nil
+	}
+	out.Mint = &plan
+	return out, nil
+}

@@ -1,0 +1,109 @@
+package authority
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/audit"
+	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/iamaction"
+	"github.com/mandate-dev/mandate/shared/policy"
+	"github.com/mandate-dev/mandate/shared/sqlparse"
+	"github.com/mandate-dev/mandate/shared/target"
+)
+
+// sqlParser parses one SQL statement (pgquery.Parser). With none configured, SQL actions are
+// refused as unsupported: a function built without the PostgreSQL parser fails closed.
+type sqlParser interface {
+	Parse(sql string) (sqlparse.Statement, error)
+}
+
+// ReasonOutsideTarget starts the reason of a refusal for a table or resource that the target
+// does not allow; the table or ARN follows the colon.
+const ReasonOutsideTarget = "outside-target:"
+
+// checkKind validates the kind-specific part of an action on its target, before policy and
+// before anything is minted: an http path stays under the base URL; a sql statement is
+// exactly one parsed statement of a supported type touching only the target's tables; an aws
+// operation is a supported one on a resource inside the target's patterns. It completes the
+// action's name and resource for policy and the record.
+func (a *Authority) checkKind(t target.Target, act api.Action, d *audit.Action) (*sqlparse.Statement, *Error) {
+	switch act.Kind {
+	case api.KindHTTP:
+		if _, err := execute.URL(t, act); err != nil {
+			return nil, fail(ErrInvalid, "the path is not acceptable", err)
+		}
+		if !httpMethods[act.Method] {
+			return nil, fail(ErrInvalid, fmt.Sprintf("method %q is not supported", act.Method), nil)
+		}
+		return nil, nil
+	case api.KindSQL:
+		if a.sql == nil {
+			return nil, fail(ErrUnsupported, "this deployment has no SQL parser", nil)
+		}
+		st, err := a.sql.Parse(act.Statement)
+		switch {
+		case errors.Is(err, sqlparse.ErrNoParser):
+			return nil, fail(ErrUnsupported, "this deployment has no SQL parser", err)
+		case errors.Is(err, sqlparse.ErrSyntax):
+			return nil, fail(ErrInvalid, "the statement does not parse as PostgreSQL", err)
+		case errors.Is(err, sqlparse.ErrMultiple):
+			return nil, fail(ErrInvalid, "send exactly one statement", err)
+		case errors.Is(err, sqlparse.ErrUnsupported):
+			return nil, fail(ErrUnsupported, strings.TrimPrefix(err.Error(), "sqlparse: "), err)
+		case err != nil:
+			return nil, fail(ErrInvalid, "the statement could not be read", err)
+		}
+		d.Name, d.Resource = "sql:"+st.Type, strings.Join(st.TableNames(), ",")
+		for _, name := range st.TableNames() {
+			if !t.AllowsTable(name) {
+				return nil, &Error{Kind: ErrDenied, Detail: fmt.Sprintf("table %s is outside target %q", name, t.Name),
+					Reasons: []string{ReasonOutsideTarget + name}}
+			}
+		}
+		return &st, nil
+	case api.KindAWS:
+		op, err := iamaction.Lookup(act.Service, act.Operation)
+		if err != nil {
+			return nil, fail(ErrUnsupported, fmt.Sprintf("operation %s:%s is not supported", act.Service, act.Operation), err)
+		}
+		if _, err := op.Resource(act.Resource); err != nil {
+			return nil, fail(ErrInvalid, strings.TrimPrefix(err.Error(), "iamaction: "), err)
+		}
+		if !t.AllowsResource(act.Resource) {
+			return nil, &Error{Kind: ErrDenied, Detail: fmt.Sprintf("resource %s is outside target %q", act.Resource, t.Name),
+				Reasons: []string{ReasonOutsideTarget + act.Resource}}
+		}
+		return nil, nil
+	}
+	return nil, fail(ErrUnsupported, fmt.Sprintf("action kind %q is not supported", act.Kind), nil)
+}
+
+// describeKind names an action before it is validated: "<service>:<Operation>" and the ARN
+// for aws, "sql:unparsed" for sql until its statement is parsed.
+func describeKind(d *audit.Action, act api.Action) {
+	switch act.Kind {
+	case api.KindAWS:
+		d.Name, d.Resource = act.Service+":"+act.Operation, act.Resource
+	case api.KindSQL:
+		d.Name, d.Resource = "sql:unparsed", ""
+	}
+}
+
+// primaryIntent is the session's first (highest-ranked) intent, for session tags.
+func primaryIntent(in []api.Intent) string {
+	if len(in) == 0 {
+		return ""
+	}
+	return in[0].Name
+}
+
+// sqlContext is the statement as policy sees it (context.sql).
+func sqlContext(st *sqlparse.Statement) *policy.SQL {
+	if st == nil {
+		return nil
+	}
+	return &policy.SQL{Type: st.Type, Tables: st.TableNames(), Columns: st.Columns}
+}

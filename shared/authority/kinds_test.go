@@ -1,0 +1,168 @@
+package authority_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/authority"
+	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
+	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
+	"github.com/mandate-dev/mandate/shared/target"
+)
+
+// countingBroker counts the credentials asked for.
+type countingBroker struct {
+	*broker.Broker
+	mints atomic.Int64
+}
+
+func (c *countingBroker) Mint(ctx context.Context, t target.Target, a api.Action, sc broker.Scope) (broker.Credential, error) {
+	c.mints.Add(1)
+	return c.Broker.Mint(ctx, t, a, sc)
+}
+
+const kindsTargets = `targets:
+- {name: warehouse, kind: sql, endpoint: '127.0.0.1:1', database: warehouse, user: mandate, secret_ref: 'file:pg.key', allowed_tables: [public.customers, public.orders]}
+- {name: orders, kind: aws, account: '123456789012', role_arn: 'arn:aws:iam::123456789012:role/mandate-orders', region: us-east-1, allowed_resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders']}
+`
+
+func kindsFixture(t *testing.T, withParser bool) (*authority.Authority, *countingBroker, store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := bolt.Open(filepath.Join(dir, "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	pol, _ := os.ReadFile("../local/defaults/policies.cedar")
+	cat, _ := os.ReadFile("../local/defaults/intents.yaml")
+	for kind, body := range map[string][]byte{store.KindPolicies: pol, store.KindIntents: cat, store.KindTargets: []byte(kindsTargets)} {
+		if err := db.PutDocument(ctx, store.Document{Kind: kind, Name: authority.DocumentName, Version: 1, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := &countingBroker{Broker: broker.New(broker.NewFileSecrets(dir), time.Now)}
+	cfg := authority.Config{Store: db, Broker: b, Executor: execute.Executors{}, Masker: mask.New()}
+	if withParser {
+		cfg.SQL = pgquery.New()
+	}
+	a, err := authority.New(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b, db
+}
+
+// TestRefusedBeforeAnyCredential: bad SQL and AWS actions are refused with a 4xx kind that
+// names the reason, recorded in the chain, and nothing is minted.
+func TestRefusedBeforeAnyCredential(t *testing.T) {
+	t.Parallel()
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	a, b, _ := kindsFixture(t, true)
+	ctx := context.Background()
+	s, err := a.OpenSession(ctx, agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sql := func(stmt string) api.Action {
+		return api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}
+	}
+	ddb := func(op, arn string) api.Action {
+		return api.Action{Kind: api.KindAWS, Target: "orders", Service: "dynamodb", Operation: op, Resource: arn}
+	}
+	const orders = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+	cases := []struct {
+		name   string
+		act    api.Action
+		kind   error
+		reason string
+	}{
+		{"drop", sql("DROP TABLE customers"), authority.ErrDenied, "forbid-destructive-sql"},
+		{"delete", sql("DELETE FROM customers WHERE id = 42"), authority.ErrDenied, "forbid-destructive-sql"},
+		{"two statements", sql("SELECT 1 FROM customers; DROP TABLE customers"), authority.ErrInvalid, ""},
+		{"unknown statement type", sql("CREATE TABLE x (id int)"), authority.ErrUnsupported, ""},
+		{"unparsable", sql("SELEKT * FROM customers"), authority.ErrInvalid, ""},
+		{"table outside the target", sql("SELECT * FROM secrets"), authority.ErrDenied, "outside-target:public.secrets"},
+		{"catalog table", sql("SELECT * FROM customers, pg_catalog.pg_authid"), authority.ErrDenied, "outside-target:pg_catalog.pg_authid"},
+		{"unknown target", api.Action{Kind: api.KindSQL, Target: "nope", Statement: "SELECT 1"}, authority.ErrUnknownTarget, ""},
+		{"unsupported operation", ddb("Scan", orders), authority.ErrUnsupported, ""},
+		{"resource outside the target", ddb("GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/users"), authority.ErrDenied, "outside-target:arn:aws:dynamodb:us-east-1:123456789012:table/users"},
+		{"wildcard resource", ddb("GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/*"), authority.ErrInvalid, ""},
+		{"sql on an aws target", api.Action{Kind: api.KindSQL, Target: "orders", Statement: "SELECT 1"}, authority.ErrInvalid, ""},
+	}
+	for _, tc := range cases {
+		before, _ := a.Audit(ctx, agent("demo-agent"), s.SessionID)
+		_, err := a.Act(ctx, agent("demo-agent"), s.SessionID, api.ActionRequest{Action: tc.act})
+		var e *authority.Error
+		if !errors.As(err, &e) || !errors.Is(e.Kind, tc.kind) {
+			t.Errorf("%s: Act = %v, want %v", tc.name, err, tc.kind)
+			continue
+		}
+		if tc.reason != "" && !slices.Contains(e.Reasons, tc.reason) {
+			t.Errorf("%s: reasons %v, want %q", tc.name, e.Reasons, tc.reason)
+		}
+		after, _ := a.Audit(ctx, agent("demo-agent"), s.SessionID)
+		if e.Record == nil || len(after.Records) != len(before.Records)+1 {
+			t.Errorf("%s: refusal not recorded (record %v, %d -> %d records)", tc.name, e.Record, len(before.Records), len(after.Records))
+		}
+	}
+	if n := b.mints.Load(); n != 0 {
+		t.Fatalf("%d credential(s) minted for refused actions", n)
+	}
+}
+
+func TestSQLWithoutParserFailsClosed(t *testing.T) {
+	t.Parallel()
+	a, b, _ := kindsFixture(t, false)
+	ctx := context.Background()
+	s, err := a.OpenSession(ctx, agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Act(ctx, agent("demo-agent"), s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: "SELECT * FROM customers"}})
+	if !errors.Is(err, authority.ErrUnsupported) || b.mints.Load() != 0 {
+		t.Fatalf("Act = %v, mints %d", err, b.mints.Load())
+	}
+}
+
+func TestExplainDescribesWithoutMinting(t *testing.T) {
+	t.Parallel()
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	a, b, _ := kindsFixture(t, true)
+	ctx := context.Background()
+	s, err := a.OpenSession(ctx, agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := a.Explain(ctx, s.SessionID, api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: "SELECT email FROM customers WHERE id = 42"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Verdict != api.VerdictAllow || ex.Mint == nil || !slices.Contains(ex.Mint.Grants, `GRANT SELECT ON TABLE "public"."customers" TO ROLE`) || len(ex.Mint.Grants) != 3 {
+		t.Fatalf("explain = %+v (mint %+v)", ex, ex.Mint)
+	}
+	ex, err = a.Explain(ctx, s.SessionID, api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: "TRUNCATE customers"})
+	if err != nil || ex.Verdict != api.VerdictDeny || ex.Mint != nil || !slices.Contains(ex.Reasons, "forbid-destructive-sql") {
+		t.Fatalf("explain = %+v, %v", ex, err)
+	}
+	chain, _ := a.Audit(ctx, agent("demo-agent"), s.SessionID)
+	if len(chain.Records) != 1 || b.mints.Load() != 0 {
+		t.Fatalf("explain wrote %d record(s) beyond the opening or minted %d", len(chain.Records)-1, b.mints.Load())
+	}
+}

@@ -1,0 +1,184 @@
+package authority_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/authority"
+	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
+)
+
+// echoTarget answers every request with a customer record and the query it received, and
+// remembers the raw queries, so a test sees what went out on egress.
+type echoTarget struct {
+	mu      sync.Mutex
+	queries []string
+}
+
+func (e *echoTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	e.mu.Lock()
+	e.queries = append(e.queries, r.URL.Query().Get("email"))
+	e.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": 42, "email": "grace.hopper@example.org", "card": "4111 1111 1111 1111",
+		"looked_up": r.URL.Query().Get("email"),
+	})
+}
+
+// newMaskingFixture is an authority whose target uses the tokenize profile, with a
+// deployment key, so tokens are minted and kept in the store-backed vault.
+func newMaskingFixture(t *testing.T, profile string) (*authority.Authority, *echoTarget) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := bolt.Open(filepath.Join(dir, "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := os.WriteFile(filepath.Join(dir, "crm.key"), bytes.Repeat([]byte("k"), 32), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	echo := &echoTarget{}
+	srv := httptest.NewServer(echo)
+	t.Cleanup(srv.Close)
+	pol, err := os.ReadFile("../local/defaults/policies.cedar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := os.ReadFile("../local/defaults/intents.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt := []byte("targets:\n- {name: customers, kind: http, base_url: '" + srv.URL + "', secret_ref: 'file:crm.key', mask_profile: " + profile + "}\n")
+	for kind, body := range map[string][]byte{store.KindPolicies: pol, store.KindIntents: cat, store.KindTargets: tgt} {
+		if err := db.PutDocument(ctx, store.Document{Kind: kind, Name: authority.DocumentName, Version: 1, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	auth, err := authority.New(ctx, authority.Config{
+		Store: db, Broker: broker.New(broker.NewFileSecrets(dir), time.Now),
+		Executor: execute.NewHTTP(nil), Masker: mask.New(), MaskKey: bytes.Repeat([]byte{7}, 32), Log: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return auth, echo
+}
+
+func openSession(t *testing.T, auth *authority.Authority) string {
+	t.Helper()
+	s, err := auth.OpenSession(context.Background(), agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.SessionID
+}
+
+func get(path string) api.ActionRequest {
+	return api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "customers", Method: "GET", Path: path}}
+}
+
+// TestTokensAreDetokenizedOnEgress: the agent sees a keyed token in place of an email, acts
+// with the token, and the target receives the email; the response masks it to the same
+// token. Another session cannot use the token.
+func TestTokensAreDetokenizedOnEgress(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	auth, echo := newMaskingFixture(t, "tokenize")
+	sid := openSession(t, auth)
+	res, err := auth.Act(ctx, agent("demo-agent"), sid, get("/customers/42"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(res.Result)
+	if bytes.Contains(body, []byte("grace.hopper")) || bytes.Contains(body, []byte("4111 1111 1111 1111")) {
+		t.Fatalf("unmasked value in the result: %s", body)
+	}
+	var rec struct{ Email, Card string }
+	if err := json.Unmarshal(body, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(rec.Email, "tok_email_") || rec.Card != "[CARD ****1111]" {
+		t.Fatalf("email %q, card %q; want a token and the last four digits", rec.Email, rec.Card)
+	}
+	if res.Masking[mask.Email] != 1 || res.Masking[mask.Card] != 1 {
+		t.Fatalf("masking summary %v", res.Masking)
+	}
+
+	res, err = auth.Act(ctx, agent("demo-agent"), sid, get("/customers/lookup?email="+rec.Email))
+	if err != nil {
+		t.Fatalf("acting with a token: %v", err)
+	}
+	echo.mu.Lock()
+	got := echo.queries[len(echo.queries)-1]
+	echo.mu.Unlock()
+	if got != "grace.hopper@example.org" {
+		t.Fatalf("the target received %q; want the detokenized email", got)
+	}
+	body, _ = json.Marshal(res.Result)
+	var again struct {
+		LookedUp string `json:"looked_up"`
+	}
+	_ = json.Unmarshal(body, &again)
+	if again.LookedUp != rec.Email {
+		t.Fatalf("the echoed email came back as %q; want the same token %q", again.LookedUp, rec.Email)
+	}
+
+	other := openSession(t, auth)
+	_, err = auth.Act(ctx, agent("demo-agent"), other, get("/customers/lookup?email="+rec.Email))
+	var e *authority.Error
+	if !errors.As(err, &e) || e.Kind != authority.ErrInvalid || e.Record == nil ||
+		len(e.Reasons) != 1 || e.Reasons[0] != "unknown-token:email" {
+		t.Fatalf("a token from another session = %v; want a recorded ErrInvalid naming the detector", err)
+	}
+}
+
+// TestSecretsInRequestsAreRefused: an action carrying a credential is refused before policy
+// runs, with a recorded refusal naming the detector and never the value.
+func TestSecretsInRequestsAreRefused(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	auth, echo := newMaskingFixture(t, "default")
+	sid := openSession(t, auth)
+	key := "AKIA" + "IOSFODNN7EXAMPL2"
+	for _, tc := range []struct {
+		name   string
+		req    api.ActionRequest
+		reason string
+	}{
+		{"access key in the path", get("/customers/42?k=" + key), "request-secret:aws_access_key_id"},
+		{"password in the body", api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "customers", Method: "GET",
+			Path: "/customers/42", Body: map[string]any{"note": "x", "password": "Tr0ub4dor&3"}}}, "request-secret:secret"},
+	} {
+		_, err := auth.Act(ctx, agent("demo-agent"), sid, tc.req)
+		var e *authority.Error
+		if !errors.As(err, &e) || e.Kind != authority.ErrInvalid || e.Record == nil || len(e.Reasons) != 1 || e.Reasons[0] != tc.reason {
+			t.Fatalf("%s: %v; want a recorded ErrInvalid with reason %s", tc.name, err, tc.reason)
+		}
+		if strings.Contains(e.Error(), key) || strings.Contains(e.Error(), "Tr0ub4dor") {
+			t.Fatalf("%s: the error holds the secret: %v", tc.name, e)
+		}
+	}
+	echo.mu.Lock()
+	defer echo.mu.Unlock()
+	if len(echo.queries) != 0 {
+		t.Fatalf("the target was called %d times", len(echo.queries))
+	}
+}

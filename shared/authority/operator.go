@@ -1,0 +1,71 @@
+package authority
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/identity"
+)
+
+// tokenVerifier checks OIDC tokens (identity.TokenVerifier).
+type tokenVerifier interface {
+	VerifyOperator(ctx context.Context, raw string, agent identity.Principal) (identity.Operator, error)
+	Trusts(iss, trust string) bool
+}
+
+// TrustsAgentIssuer reports whether iss is an issuer trusted for agents. The edge uses it to
+// re-check the issuer of a bearer token an API Gateway JWT authorizer accepted.
+func (a *Authority) TrustsAgentIssuer(iss string) bool {
+	return a.tokens != nil && a.tokens.Trusts(iss, identity.TrustAgent)
+}
+
+// operatorOf establishes the human behind a new session: verified when the agent presents an
+// operator token (the X-Mandate-Operator-Token header or operator_token in the body, checked
+// against the issuers trusted for operators), asserted otherwise. A delegation token must name
+// this agent in act.sub. A token that fails any check refuses the request (401); it is never
+// downgraded to an asserted operator.
+func (a *Authority) operatorOf(ctx context.Context, c Caller, agent principal, req api.OpenSessionRequest) (string, bool, error) {
+	token := req.OperatorToken
+	if c.OperatorToken != "" {
+		if token != "" && token != c.OperatorToken {
+			return "", false, fail(ErrInvalid, "the operator token in the header and in the body differ", nil)
+		}
+		token = c.OperatorToken
+	}
+	if token == "" {
+		if strings.TrimSpace(req.Operator) == "" {
+			return "", false, fail(ErrInvalid, "operator or an operator token is required", nil)
+		}
+		return req.Operator, false, nil
+	}
+	if a.tokens == nil {
+		return "", false, fail(ErrUnauthenticated, "operator tokens are not accepted: no operator issuer is configured",
+			identity.ErrUntrustedIssuer)
+	}
+	op, err := a.tokens.VerifyOperator(ctx, token, agent.full)
+	if err != nil {
+		a.log.InfoContext(ctx, "operator token refused", "request_id", c.RequestID, "agent", agent.ID,
+			"source", c.SourceIP, "reason", reasonOf(err))
+		return "", false, fail(ErrUnauthenticated, "the operator token is not acceptable", err)
+	}
+	if req.Operator != "" && req.Operator != op.ID {
+		return "", false, fail(ErrInvalid, "operator does not match the operator token", nil)
+	}
+	a.log.InfoContext(ctx, "operator verified", "request_id", c.RequestID, "agent", agent.ID, "operator", op.ID,
+		"issuer", op.Issuer, "method", op.Method)
+	return op.ID, true, nil
+}
+
+// reasonOf names the failed check of an identity error for logs: the sentinel's text, never
+// the token.
+func reasonOf(err error) string {
+	for _, s := range []error{identity.ErrExpired, identity.ErrWrongAudience, identity.ErrUntrustedIssuer,
+		identity.ErrActorMismatch, identity.ErrUnknownKey, identity.ErrBadSignature, identity.ErrMalformed, identity.ErrUnsigned} {
+		if errors.Is(err, s) {
+			return s.Error()
+		}
+	}
+	return "unauthenticated"
+}

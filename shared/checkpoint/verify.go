@@ -1,0 +1,395 @@
+package checkpoint
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mandate-dev/mandate/shared/archive"
+	"github.com/mandate-dev/mandate/shared/audit"
+	"github.com/mandate-dev/mandate/shared/store"
+)
+
+// Kinds of problem VerifyArchive reports.
+const (
+	// Deleted: a record, an object or a checkpoint that must exist is missing.
+	Deleted = "deleted"
+	// Modified: content differs from what its hash, its chain or its checkpoint commits to.
+	Modified = "modified"
+	// Reordered: records of a session appear out of sequence within an object.
+	Reordered = "reordered"
+	// Truncated: an object or a chain ends early.
+	Truncated = "truncated"
+	// Forged: a checkpoint whose signature, link or root does not hold.
+	Forged = "forged checkpoint"
+)
+
+// Problem is one thing wrong with an archive, named as precisely as the evidence allows.
+type Problem struct {
+	Kind       string `json:"kind"`
+	Session    string `json:"session,omitempty"`
+	Seq        uint64 `json:"seq,omitempty"`
+	Object     string `json:"object,omitempty"`
+	Checkpoint uint64 `json:"checkpoint,omitempty"`
+	Detail     string `json:"detail"`
+}
+
+func (p Problem) String() string {
+	var where []string
+	if p.Session != "" {
+		where = append(where, fmt.Sprintf("record %s#%d", p.Session, p.Seq))
+	}
+	if p.Object != "" {
+		where = append(where, "object "+p.Object)
+	}
+	if p.Checkpoint != 0 {
+		where = append(where, fmt.Sprintf("checkpoint %d", p.Checkpoint))
+	}
+	return fmt.Sprintf("%s: %s: %s", p.Kind, strings.Join(where, ", "), p.Detail)
+}
+
+// Report is the outcome of verifying an archive.
+type Report struct {
+	Checkpoints int `json:"checkpoints"`
+	Objects     int `json:"objects"`
+	Records     int `json:"records"`
+	Sessions    int `json:"sessions"`
+	// Uncovered counts the records in objects that no valid checkpoint covers yet.
+	Uncovered int `json:"uncovered"`
+	// Duplicates counts identical copies of a record beyond the first (harmless).
+	Duplicates int       `json:"duplicates"`
+	Problems   []Problem `json:"problems"`
+}
+
+// Intact reports whether no problem was found.
+func (r Report) Intact() bool { return len(r.Problems) == 0 }
+
+// Options tune VerifyArchive.
+type Options struct {
+	// Verifier holds the trusted public key; required.
+	Verifier *Verifier
+	// Store, when set, is compared with the archive: every record of every chain in it must be
+	// in the archive with the same hash, and the other way round.
+	Store store.Audit
+	// Progress, when set, is called as objects are read.
+	Progress func(done, total int)
+}
+
+type objectData struct {
+	content []byte
+	lines   []archive.Line
+	err     error
+}
+
+type entry struct {
+	line   archive.Line
+	object string
+}
+
+// VerifyArchive reads every audit object and checkpoint of b and checks them: each record's
+// canonical encoding and hash, each session's sequence and links, each checkpoint's signature
+// with the trusted key, the links between checkpoints, each covered object's digest and count,
+// and each root. An error means the archive could not be read; problems found are in the
+// report, record problems first.
+func VerifyArchive(ctx context.Context, b archive.Bucket, o Options) (Report, error) {
+	if o.Verifier == nil {
+		return Report{}, errors.New("checkpoint: verify needs a trusted public key")
+	}
+	var rep Report
+	cpKeys, err := b.List(ctx, archive.CheckpointPrefix)
+	if err != nil {
+		return rep, err
+	}
+	keys, err := b.List(ctx, archive.AuditPrefix)
+	if err != nil {
+		return rep, err
+	}
+	objects := map[string]*objectData{}
+	var recordProblems []Problem
+	bySession := map[string][]entry{}
+	for i, k := range keys {
+		if !archive.IsObjectKey(k) {
+			recordProblems = append(recordProblems, Problem{Kind: Modified, Object: k, Detail: "an object whose name is not of the archive's layout"})
+			continue
+		}
+		body, err := b.Get(ctx, k)
+		if err != nil {
+			return rep, err
+		}
+		od := &objectData{}
+		objects[k] = od
+		rep.Objects++
+		var raw [][]byte
+		od.content, raw, od.err = archive.Decode(body)
+		if od.err != nil {
+			kind := Modified
+			if errors.Is(od.err, archive.ErrTruncated) {
+				kind = Truncated
+			}
+			recordProblems = append(recordProblems, Problem{Kind: kind, Object: k, Detail: od.err.Error()})
+		}
+		last := map[string]uint64{}
+		for n, rawLine := range raw {
+			l, err := archive.ParseLine(rawLine)
+			if err != nil {
+				recordProblems = append(recordProblems, Problem{Kind: Modified, Object: k, Detail: fmt.Sprintf("line %d: %v", n+1, err)})
+				continue
+			}
+			if l.Seq <= last[l.Session] {
+				recordProblems = append(recordProblems, Problem{Kind: Reordered, Session: l.Session, Seq: l.Seq, Object: k,
+					Detail: fmt.Sprintf("line %d comes after seq %d of the same session", n+1, last[l.Session])})
+			}
+			last[l.Session] = max(last[l.Session], l.Seq)
+			od.lines = append(od.lines, l)
+			bySession[l.Session] = append(bySession[l.Session], entry{line: l, object: k})
+			rep.Records++
+		}
+		if o.Progress != nil {
+			o.Progress(i+1, len(keys))
+		}
+	}
+	rep.Problems = append(rep.Problems, recordProblems...)
+	rep.Problems = append(rep.Problems, verifyChains(bySession, &rep)...)
+	covered, cpProblems := verifyCheckpoints(ctx, b, cpKeys, objects, o.Verifier, &rep)
+	rep.Problems = append(rep.Problems, cpProblems...)
+	for k, od := range objects {
+		if !covered[k] {
+			rep.Uncovered += len(od.lines)
+		}
+	}
+	if o.Store != nil {
+		ps, err := compareStore(ctx, o.Store, bySession)
+		if err != nil {
+			return rep, err
+		}
+		rep.Problems = append(rep.Problems, ps...)
+	}
+	return rep, nil
+}
+
+// verifyChains checks each session's records, in sequence order, with audit.VerifyRecords.
+func verifyChains(bySession map[string][]entry, rep *Report) []Problem {
+	var out []Problem
+	ids := make([]string, 0, len(bySession))
+	for id := range bySession {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	rep.Sessions = len(ids)
+	for _, id := range ids {
+		es := bySession[id]
+		slices.SortStableFunc(es, func(a, b entry) int { return cmpU(a.line.Seq, b.line.Seq) })
+		var recs []store.Record
+		var where []string
+		for i, e := range es {
+			if i > 0 && es[i-1].line.Seq == e.line.Seq {
+				if bytes.Equal(es[i-1].line.Body, e.line.Body) {
+					rep.Duplicates++
+					continue
+				}
+				out = append(out, Problem{Kind: Modified, Session: id, Seq: e.line.Seq, Object: e.object,
+					Detail: fmt.Sprintf("differs from another record with the same sequence in %s", es[i-1].object)})
+				continue
+			}
+			l := e.line
+			recs = append(recs, store.Record{SessionID: l.Session, Seq: l.Seq, Hash: l.Hash, PrevHash: l.Prev, Body: l.Body})
+			where = append(where, e.object)
+		}
+		r := audit.VerifyRecords(id, recs)
+		if r.Break == nil {
+			continue
+		}
+		p := Problem{Session: id, Seq: r.Break.Seq, Detail: r.Break.Detail}
+		if i := int(r.Break.Seq) - 1; i < len(where) {
+			p.Object = where[i]
+		}
+		switch r.Break.Kind {
+		case audit.BrokenSequence:
+			p.Kind, p.Object = Deleted, ""
+			p.Detail = fmt.Sprintf("missing from the archive (%s)", r.Break.Detail)
+		case audit.BrokenLink:
+			p.Kind = Modified
+			p.Detail = "replaced or re-hashed: " + r.Break.Detail
+		default:
+			p.Kind = Modified
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// verifyCheckpoints checks signatures, links and roots, and returns which objects valid
+// checkpoints cover.
+func verifyCheckpoints(ctx context.Context, b archive.Bucket, keys []string, objects map[string]*objectData, v *Verifier, rep *Report) (map[string]bool, []Problem) {
+	var out []Problem
+	covered := map[string]bool{}
+	var prev *Checkpoint // the last checkpoint whose signature verified
+	want := uint64(1)
+	for _, k := range keys {
+		idx, ok := IndexOf(k)
+		if !ok {
+			out = append(out, Problem{Kind: Forged, Object: k, Detail: "an object whose name is not a checkpoint's"})
+			continue
+		}
+		rep.Checkpoints++
+		for ; want < idx; want++ {
+			out = append(out, Problem{Kind: Deleted, Checkpoint: want, Detail: "checkpoint missing"})
+			prev = nil
+		}
+		want = idx + 1
+		body, err := b.Get(ctx, k)
+		if err != nil {
+			out = append(out, Problem{Kind: Deleted, Checkpoint: idx, Detail: err.Error()})
+			prev = nil
+			continue
+		}
+		c, err := Parse(body)
+		if err != nil || c.Index != idx {
+			out = append(out, Problem{Kind: Forged, Checkpoint: idx, Detail: fmt.Sprintf("not a checkpoint of this index: %v", err)})
+			prev = nil
+			continue
+		}
+		st, err := c.Statement()
+		if err != nil {
+			out = append(out, Problem{Kind: Forged, Checkpoint: idx, Detail: err.Error()})
+			prev = nil
+			continue
+		}
+		sig, err := base64.StdEncoding.DecodeString(c.Signature)
+		if err == nil {
+			err = v.Verify(c.KeyID, c.Algorithm, st, sig)
+		}
+		if err != nil {
+			out = append(out, Problem{Kind: Forged, Checkpoint: idx, Detail: fmt.Sprintf("signature: %v", err)})
+			prev = nil
+			continue
+		}
+		problems := len(out)
+		start := rangeFactory().NewEmptyRange(0)
+		switch {
+		case idx == 1 && c.Prev != "":
+			out = append(out, Problem{Kind: Forged, Checkpoint: idx, Detail: "the first checkpoint names a predecessor"})
+		case idx > 1 && prev == nil:
+			// The predecessor is missing or invalid, already reported: check what can be.
+			start = nil
+		case idx > 1:
+			h, _ := prev.StatementHash()
+			if c.Prev != h {
+				out = append(out, Problem{Kind: Forged, Checkpoint: idx, Detail: fmt.Sprintf("does not link to checkpoint %d", prev.Index)})
+			}
+			if start, err = prev.openRange(); err != nil {
+				out = append(out, Problem{Kind: Forged, Checkpoint: prev.Index, Detail: err.Error()})
+				start = nil
+			}
+		}
+		for _, ob := range c.Objects {
+			if covered[ob.Key] {
+				out = append(out, Problem{Kind: Forged, Checkpoint: idx, Object: ob.Key, Detail: "object covered by an earlier checkpoint too"})
+				start = nil
+				continue
+			}
+			covered[ob.Key] = true
+			od, ok := objects[ob.Key]
+			if !ok {
+				out = append(out, Problem{Kind: Deleted, Checkpoint: idx, Object: ob.Key, Detail: fmt.Sprintf("object with %d records covered by the checkpoint is missing", ob.Records)})
+				start = nil
+				continue
+			}
+			sum := sha256.Sum256(od.content)
+			switch got := uint64(len(od.lines)); {
+			case od.err == nil && got < ob.Records:
+				out = append(out, Problem{Kind: Truncated, Checkpoint: idx, Object: ob.Key, Detail: fmt.Sprintf("holds %d records, the checkpoint covers %d", got, ob.Records)})
+				start = nil
+			case od.err == nil && hex.EncodeToString(sum[:]) != ob.SHA256:
+				out = append(out, Problem{Kind: Modified, Checkpoint: idx, Object: ob.Key, Detail: "content differs from what the checkpoint covers"})
+				start = nil
+			case od.err != nil:
+				start = nil // reported with the object
+			}
+			if start != nil {
+				for _, l := range od.lines {
+					leaf, err := leafOf(l)
+					if err == nil {
+						err = start.Append(leaf, nil)
+					}
+					if err != nil {
+						start = nil
+						break
+					}
+				}
+			}
+		}
+		if start != nil && len(out) == problems {
+			root, hashes, err := rootOf(start)
+			if err != nil || root != c.Root || start.End() != c.Size || !slices.Equal(hashes, c.Range) {
+				out = append(out, Problem{Kind: Forged, Checkpoint: idx, Detail: fmt.Sprintf("root %s over %d records does not match the signed root %s over %d", short(root), start.End(), short(c.Root), c.Size)})
+			}
+		}
+		prev = &c
+	}
+	return covered, out
+}
+
+// compareStore checks that the store's chains and the archive hold the same records.
+func compareStore(ctx context.Context, st store.Audit, bySession map[string][]entry) ([]Problem, error) {
+	ids, err := st.Chains(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: list chains: %w", err)
+	}
+	var out []Problem
+	seen := map[string]bool{}
+	for _, id := range ids {
+		seen[id] = true
+		recs, err := st.Records(ctx, id, 1, 0)
+		if err != nil {
+			return nil, fmt.Errorf("checkpoint: read chain %s: %w", id, err)
+		}
+		archived := map[uint64]string{}
+		var top uint64
+		for _, e := range bySession[id] {
+			archived[e.line.Seq] = e.line.Hash
+			top = max(top, e.line.Seq)
+		}
+		for _, r := range recs {
+			h, ok := archived[r.Seq]
+			if ok && h == r.Hash {
+				continue
+			}
+			p := Problem{Kind: Modified, Session: id, Seq: r.Seq, Detail: "the store and the archive hold different records"}
+			switch {
+			case !ok && r.Seq > top:
+				p.Kind, p.Detail = Truncated, fmt.Sprintf("the store holds records up to seq %d, the archive ends at seq %d", recs[len(recs)-1].Seq, top)
+			case !ok:
+				p.Kind, p.Detail = Deleted, "in the store, missing from the archive"
+			}
+			out = append(out, p)
+			break // the first difference of a chain names it
+		}
+		if n := uint64(len(recs)); n < top {
+			out = append(out, Problem{Kind: Truncated, Session: id, Seq: n + 1, Detail: fmt.Sprintf("the archive holds records up to seq %d, the store's chain ends at seq %d", top, n)})
+		}
+	}
+	for id, es := range bySession {
+		if !seen[id] {
+			out = append(out, Problem{Kind: Deleted, Session: id, Seq: es[0].line.Seq, Detail: "the archive holds a chain the store does not"})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Problem) int { return strings.Compare(a.Session, b.Session) })
+	return out, nil
+}
+
+func cmpU(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,74 @@
+package edge
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/authority"
+)
+
+// Routes of administrators: the policy store.
+const (
+	RoutePutPolicies = "PUT /v1/policies"
+	RouteGetPolicies = "GET /v1/policies"
+	RoutePutIntents  = "PUT /v1/intents"
+	RouteGetIntents  = "GET /v1/intents"
+)
+
+// AdminRoutes are served by the admin function.
+var AdminRoutes = []string{RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents}
+
+// adminRoutes are the handlers of AdminRoutes. GET takes ?version=N (default: the latest)
+// and, for policies, ?mode=enforce|log-only.
+func adminRoutes(a *authority.Authority) map[string]route {
+	return map[string]route{
+		RoutePutPolicies: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			var in api.PolicyUpload
+			if err := decode(req, &in); err != nil {
+				return 0, nil, err
+			}
+			out, err := a.PutPolicies(ctx, c, in)
+			return http.StatusCreated, out, err
+		},
+		RouteGetPolicies: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			v, err := versionParam(req)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.GetPolicies(ctx, c, req.QueryStringParameters["mode"], v)
+			return http.StatusOK, out, err
+		},
+		RoutePutIntents: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			var in api.IntentUpload
+			if err := decode(req, &in); err != nil {
+				return 0, nil, err
+			}
+			out, err := a.PutIntents(ctx, c, in)
+			return http.StatusCreated, out, err
+		},
+		RouteGetIntents: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			v, err := versionParam(req)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.GetIntents(ctx, c, v)
+			return http.StatusOK, out, err
+		},
+	}
+}
+
+func versionParam(req events.APIGatewayV2HTTPRequest) (int64, error) {
+	s := req.QueryStringParameters["version"]
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v <= 0 {
+		return 0, &requestError{400, api.ProblemMalformed, "version must be a positive number"}
+	}
+	return v, nil
+}

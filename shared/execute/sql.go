@@ -1,0 +1,135 @@
+package execute
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/target"
+)
+
+// StatusSQLError is the Result.Status of a statement PostgreSQL refused (permission denied,
+// constraint violation ...): the action reached the target and the target said no.
+const StatusSQLError = 422
+
+// SQL runs one statement on a PostgreSQL target as the ephemeral role the broker minted.
+type SQL struct{}
+
+// NewSQL returns the SQL executor.
+func NewSQL() *SQL { return &SQL{} }
+
+// SQLResult is the JSON body of a SQL action's result.
+type SQLResult struct {
+	Command   string           `json:"command"`
+	Columns   []string         `json:"columns"`
+	Rows      []map[string]any `json:"rows"`
+	RowCount  int              `json:"row_count"`
+	Truncated bool             `json:"truncated,omitempty"`
+}
+
+// SQLError is the JSON body of a statement PostgreSQL refused.
+type SQLError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// Do runs a.Statement on t with the login in c. Rows come back as JSON objects, at most
+// t.MaxRows of them and at most t.MaxResponseBytes of JSON.
+func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a api.Action) (Result, error) {
+	if c.SQL == nil {
+		return Result{}, fmt.Errorf("%w: no database login was minted", ErrBadAction)
+	}
+	cfg, err := broker.ConnConfig(t, c.SQL.User, c.SQL.Password)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %v", ErrTarget, err)
+	}
+	cfg.RuntimeParams["search_path"] = t.Schema
+	cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(time.Duration(t.Timeout).Milliseconds(), 10)
+	if c.SQL.ReadOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	// The extended protocol carries exactly one statement: a second one is a protocol error
+	// even if the parser were fooled.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(t.Timeout))
+	defer cancel()
+	start := time.Now()
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: connect to %s as its ephemeral role: %v", ErrTarget, t.Name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+
+	rows, err := conn.Query(ctx, a.Statement)
+	if err != nil {
+		return sqlFailure(err, t, start)
+	}
+	out := SQLResult{Columns: []string{}, Rows: []map[string]any{}}
+	for _, f := range rows.FieldDescriptions() {
+		out.Columns = append(out.Columns, f.Name)
+	}
+	size := 0
+	for rows.Next() {
+		if out.RowCount >= t.MaxRows {
+			out.Truncated = true
+			break
+		}
+		vals, err := rows.Values()
+		if err != nil {
+			rows.Close()
+			return Result{}, fmt.Errorf("%w: read row of %s: %v", ErrTarget, t.Name, err)
+		}
+		row := make(map[string]any, len(vals))
+		for i, v := range vals {
+			row[out.Columns[i]] = v
+		}
+		raw, err := json.Marshal(row)
+		if err != nil {
+			row = map[string]any{"_error": "row is not representable as JSON"}
+			raw, _ = json.Marshal(row)
+		}
+		if int64(size+len(raw)+256) > t.MaxResponseBytes {
+			out.Truncated = true
+			break
+		}
+		size += len(raw) + 1
+		out.Rows = append(out.Rows, row)
+		out.RowCount++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return sqlFailure(err, t, start)
+	}
+	out.Command = rows.CommandTag().String()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		return Result{}, fmt.Errorf("%w: encode rows of %s: %v", ErrTarget, t.Name, err)
+	}
+	return Result{Status: 200, ContentType: "application/json", Body: bytes.TrimSpace(buf.Bytes()), Truncated: out.Truncated, Duration: time.Since(start)}, nil
+}
+
+// sqlFailure turns PostgreSQL's refusal into a result the agent sees (masked like any other)
+// and every other failure into ErrTarget.
+func sqlFailure(err error, t target.Target, start time.Time) (Result, error) {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return Result{}, fmt.Errorf("%w: %s: %v", ErrTarget, t.Name, err)
+	}
+	var body SQLError
+	body.Error.Code, body.Error.Message = pe.Code, pe.Message
+	raw, _ := json.Marshal(body)
+	return Result{Status: StatusSQLError, ContentType: "application/json", Body: raw, Duration: time.Since(start)}, nil
+}

@@ -1,0 +1,309 @@
+package execute_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
+	"github.com/mandate-dev/mandate/shared/target"
+)
+
+// postgres returns a target on a fresh database of the test server with tables customers,
+// notes (serial id) and secrets, and an administrator connection to it.
+func postgres(t *testing.T) (target.Target, *broker.Broker, *pgx.Conn) {
+	t.Helper()
+	dsn := os.Getenv("MANDATE_TEST_POSTGRES_DSN")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("MANDATE_TEST_POSTGRES_DSN is not set (run under .ci/with-services)")
+		}
+		t.Skip("MANDATE_TEST_POSTGRES_DSN is not set")
+	}
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	ctx := context.Background()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	db := "mandate_test_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+db); err != nil {
+		t.Fatal(err)
+	}
+	admin.Close(ctx)
+	u.Path = "/" + db
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		"CREATE TABLE customers (id int PRIMARY KEY, email text, tier text)",
+		"INSERT INTO customers VALUES (42, 'ada@example.com', 'gold'), (43, 'bob@example.com', 'silver'), (44, 'cy@example.com', 'gold')",
+		"CREATE TABLE notes (id serial PRIMARY KEY, customer_id int, body text)",
+		"CREATE TABLE secrets (id int, value text)",
+		"INSERT INTO secrets VALUES (1, 'top')",
+	} {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	pw, _ := u.User.Password()
+	if err := os.WriteFile(filepath.Join(dir, "pg.key"), []byte(pw+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg := target.Target{
+		Name: "crm", Kind: api.KindSQL, Endpoint: u.Host, Database: db, User: u.User.Username(), SecretRef: "file:pg.key",
+		Schema: "public", AllowedTables: []string{"public.customers", "public.notes"}, MaxRows: 1000,
+		Timeout: target.Duration(5 * time.Second), MaxResponseBytes: 1 << 20, CredentialTTL: target.Duration(30 * time.Second),
+	}
+	br := broker.New(broker.NewFileSecrets(dir), time.Now)
+	t.Cleanup(func() {
+		br.Close()
+		conn.Close(context.Background())
+		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE "+db+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	})
+	return tg, br, conn
+}
+
+func roleExists(t *testing.T, conn *pgx.Conn, name string) bool {
+	t.Helper()
+	var n int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_roles WHERE rolname = $1", name).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n == 1
+}
+
+// tableGrants lists "PRIVILEGE table" the role holds on tables of the database.
+func tableGrants(t *testing.T, conn *pgx.Conn, role string) []string {
+	t.Helper()
+	rows, err := conn.Query(context.Background(), `SELECT privilege_type || ' ' || table_name FROM information_schema.role_table_grants WHERE grantee = $1 ORDER BY 1`, role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestSQLEphemeralRolePerAction(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	ex := execute.NewSQL()
+	p := pgquery.New()
+	cases := []struct {
+		name, sql  string
+		grants     []string
+		wantStatus int
+		check      func(t *testing.T, body []byte)
+	}{
+		{"select", "SELECT id, email FROM customers WHERE tier = 'gold' ORDER BY id", []string{"SELECT customers"}, 200, func(t *testing.T, body []byte) {
+			var r execute.SQLResult
+			if err := json.Unmarshal(body, &r); err != nil {
+				t.Fatal(err)
+			}
+			want := execute.SQLResult{Command: "SELECT 2", Columns: []string{"id", "email"}, RowCount: 2,
+				Rows: []map[string]any{{"id": float64(42), "email": "ada@example.com"}, {"id": float64(44), "email": "cy@example.com"}}}
+			if diff := cmp.Diff(want, r); diff != "" {
+				t.Fatalf("(-want +got)\n%s", diff)
+			}
+		}},
+		{"insert with serial", "INSERT INTO notes (customer_id, body) VALUES (42, 'called back') RETURNING id", []string{"INSERT notes", "SELECT notes"}, 200, func(t *testing.T, body []byte) {
+			var r execute.SQLResult
+			if err := json.Unmarshal(body, &r); err != nil || r.Command != "INSERT 0 1" || r.RowCount != 1 {
+				t.Fatalf("%s: %v", body, err)
+			}
+		}},
+		{"update", "UPDATE customers SET tier = 'platinum' WHERE id = 42", []string{"SELECT customers", "UPDATE customers"}, 200, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := p.Parse(tc.sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL, Statement: tc.sql}, broker.Scope{Session: "ses_x", Record: "ab12cd34ef56aa", Statement: &st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			role := c.SQL.User
+			if !roleExists(t, conn, role) {
+				t.Fatalf("role %s does not exist during the action", role)
+			}
+			if tc.grants != nil {
+				if diff := cmp.Diff(tc.grants, tableGrants(t, conn, role)); diff != "" {
+					t.Fatalf("grants (-want +got)\n%s", diff)
+				}
+			}
+			var until time.Time
+			if err := conn.QueryRow(ctx, "SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1", role).Scan(&until); err != nil || time.Until(until) > 31*time.Second || time.Until(until) < 20*time.Second {
+				t.Fatalf("VALID UNTIL %v (%v)", until, err)
+			}
+			res, err := ex.Do(ctx, tg, c, api.Action{Kind: api.KindSQL, Statement: tc.sql})
+			if rerr := c.Release(ctx); rerr != nil {
+				t.Fatal(rerr)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Status != tc.wantStatus {
+				t.Fatalf("status %d: %s", res.Status, res.Body)
+			}
+			if tc.check != nil {
+				tc.check(t, res.Body)
+			}
+			if roleExists(t, conn, role) {
+				t.Fatalf("role %s still exists after the action", role)
+			}
+		})
+	}
+}
+
+func TestSQLRoleCannotTouchOtherTables(t *testing.T) {
+	tg, br, _ := postgres(t)
+	ctx := context.Background()
+	st, err := pgquery.New().Parse("SELECT * FROM customers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL}, broker.Scope{Record: "00", Statement: &st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release(ctx)
+	for _, sql := range []string{"SELECT * FROM secrets", "DELETE FROM customers", "DROP TABLE customers", "CREATE TABLE x (id int)", "UPDATE customers SET tier = 'x'"} {
+		res, err := execute.NewSQL().Do(ctx, tg, c, api.Action{Kind: api.KindSQL, Statement: sql})
+		if err != nil || res.Status != execute.StatusSQLError {
+			t.Errorf("%q as the SELECT role: status %d, %v: %s", sql, res.Status, err, res.Body)
+		}
+	}
+	// Two statements are refused by the protocol itself, whatever the parser said.
+	res, err := execute.NewSQL().Do(ctx, tg, c, api.Action{Kind: api.KindSQL, Statement: "SELECT 1; SELECT 2"})
+	if err != nil || res.Status != execute.StatusSQLError {
+		t.Errorf("multi-statement: status %d, %v: %s", res.Status, err, res.Body)
+	}
+}
+
+func TestSQLCapsRowsAndDropRefusedBeforeMint(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	tg.MaxRows = 2
+	st, _ := pgquery.New().Parse("SELECT * FROM customers")
+	c, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL}, broker.Scope{Record: "00", Statement: &st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := execute.NewSQL().Do(ctx, tg, c, api.Action{Kind: api.KindSQL, Statement: "SELECT * FROM customers ORDER BY id"})
+	_ = c.Release(ctx)
+	if err != nil || !res.Truncated {
+		t.Fatalf("truncated=%v err=%v", res.Truncated, err)
+	}
+	var r execute.SQLResult
+	if err := json.Unmarshal(res.Body, &r); err != nil || r.RowCount != 2 || !r.Truncated {
+		t.Fatalf("%s", res.Body)
+	}
+
+	var before int
+	_ = conn.QueryRow(ctx, "SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)", broker.RolePrefix).Scan(&before)
+	for _, sql := range []string{"DROP TABLE customers", "SELECT c.id FROM customers c WHERE c.id = (SELECT count(*) FROM pg_catalog.pg_authid)", "SELECT * FROM secrets"} {
+		st, err := pgquery.New().Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL}, broker.Scope{Statement: &st}); !errors.Is(err, broker.ErrNotGrantable) {
+			t.Fatalf("%q: Mint = %v, want ErrNotGrantable", sql, err)
+		}
+	}
+	var after int
+	_ = conn.QueryRow(ctx, "SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)", broker.RolePrefix).Scan(&after)
+	if after != before {
+		t.Fatalf("a refused mint left %d role(s)", after-before)
+	}
+}
+
+func TestSweepDropsExpiredRolesOnly(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	old := broker.RolePrefix + "sweep_" + hex.EncodeToString(b[:])
+	live := old + "_live"
+	other := "not_mandate_" + hex.EncodeToString(b[:])
+	for _, s := range []string{
+		"CREATE ROLE " + old + " LOGIN VALID UNTIL '2000-01-01'",
+		"GRANT SELECT ON customers TO " + old,
+		"CREATE ROLE " + live + " LOGIN VALID UNTIL 'infinity'",
+		"CREATE ROLE " + other + " LOGIN VALID UNTIL '2000-01-01'",
+	} {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, r := range []string{live, other} {
+			_, _ = conn.Exec(context.Background(), "DROP ROLE IF EXISTS "+r)
+		}
+	})
+	n, err := br.Sweep(ctx, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 1 || roleExists(t, conn, old) || !roleExists(t, conn, live) || !roleExists(t, conn, other) {
+		t.Fatalf("swept %d; old exists %v, live %v, other %v", n, roleExists(t, conn, old), roleExists(t, conn, live), roleExists(t, conn, other))
+	}
+}
+
+// TestSQLActionTiming reports the cost of one whole sql action: create the ephemeral role
+// with its grants, connect as it, run a SELECT, drop the role.
+func TestSQLActionTiming(t *testing.T) {
+	tg, br, _ := postgres(t)
+	ctx := context.Background()
+	const sql = "SELECT id, email FROM customers WHERE id = 42"
+	st, _ := pgquery.New().Parse(sql)
+	var mint, do, release time.Duration
+	const n = 20
+	for range n {
+		t0 := time.Now()
+		c, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL}, broker.Scope{Record: "00", Statement: &st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := execute.NewSQL().Do(ctx, tg, c, api.Action{Kind: api.KindSQL, Statement: sql}); err != nil {
+			t.Fatal(err)
+		}
+		t2 := time.Now()
+		if err := c.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
+		mint, do, release = mint+t1.Sub(t0), do+time.Since(t1)-time.Since(t2), release+time.Since(t2)
+	}
+	t.Logf("per action (mean of %d): create role+grants %v, connect+run %v, drop role %v", n, mint/n, do/n, release/n)
+}

@@ -1,0 +1,136 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/mandate-dev/mandate/shared/archive"
+	"github.com/mandate-dev/mandate/shared/checkpoint"
+	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
+)
+
+// ArchiveDir is the local archive inside the data folder: the audit bucket's layout
+// (audit/dt=YYYY-MM-DD/*.json.gz, checkpoints/*.json), read by `mandate verify` and
+// `mandate query`.
+const ArchiveDir = "archive"
+
+// Archive cadence of `mandate local`: records are shipped to DATA/archive every
+// ArchiveInterval and a signed checkpoint is written every CheckpointInterval when something
+// new was shipped; both run once more when the instance closes.
+const (
+	ArchiveInterval    = time.Second
+	CheckpointInterval = 30 * time.Second
+)
+
+// archiver is the local stand-in for the audit stream, the shipper and the scheduled
+// checkpoint: it follows the store and writes the archive in the background, so requests
+// never wait for it.
+type archiver struct {
+	tail   *archive.Tail
+	writer *checkpoint.Writer
+	log    *slog.Logger
+	stop   chan struct{}
+	done   sync.WaitGroup
+}
+
+// startArchive ships what the archive lacks, then keeps shipping in the background.
+func startArchive(ctx context.Context, dir string, st store.Audit, log *slog.Logger) (*archiver, error) {
+	signer, err := checkpoint.LoadOrCreateEd25519(dir)
+	if err != nil {
+		return nil, err
+	}
+	bucket := archive.Dir{Root: filepath.Join(dir, ArchiveDir)}
+	tail, err := archive.NewTail(ctx, st, archive.NewShipper(bucket, 0, time.Now))
+	if err != nil {
+		return nil, fmt.Errorf("local: archive: %w", err)
+	}
+	a := &archiver{tail: tail, writer: &checkpoint.Writer{Bucket: bucket, Signer: signer, Now: time.Now}, log: log, stop: make(chan struct{})}
+	if err := a.flush(ctx, true); err != nil {
+		return nil, err
+	}
+	a.done.Add(1)
+	go a.loop()
+	return a, nil
+}
+
+func (a *archiver) loop() {
+	defer a.done.Done()
+	ship := time.NewTicker(ArchiveInterval)
+	defer ship.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-ship.C:
+			due := time.Since(last) >= CheckpointInterval
+			if due {
+				last = time.Now()
+			}
+			if err := a.flush(context.Background(), due); err != nil {
+				a.log.Error("archive", "error", err)
+			}
+		}
+	}
+}
+
+func (a *archiver) flush(ctx context.Context, checkpointToo bool) error {
+	if _, err := a.tail.Flush(ctx); err != nil {
+		return fmt.Errorf("local: archive: %w", err)
+	}
+	if !checkpointToo {
+		return nil
+	}
+	cp, err := a.writer.Run(ctx)
+	if err != nil {
+		return fmt.Errorf("local: checkpoint: %w", err)
+	}
+	if cp != nil {
+		a.log.Info("checkpoint", "index", cp.Index, "size", cp.Size, "root", cp.Root)
+	}
+	return nil
+}
+
+// Close stops the loop, then ships and checkpoints what is left.
+func (a *archiver) Close() error {
+	if a == nil {
+		return nil
+	}
+	close(a.stop)
+	a.done.Wait()
+	return a.flush(context.Background(), true)
+}
+
+// VerifyArchive verifies a data folder's archive: record hashes and chains, checkpoint
+// signatures with the trusted public key (keyFile; DATA/checkpoint.pub when empty), the
+// inclusion of every record, and that the archive and the store hold the same records.
+func VerifyArchive(ctx context.Context, dir, keyFile string, progress func(done, total int)) (checkpoint.Report, error) {
+	if keyFile == "" {
+		keyFile = filepath.Join(dir, checkpoint.PublicKeyFile)
+	}
+	pub, err := os.ReadFile(keyFile)
+	if err != nil {
+		return checkpoint.Report{}, fmt.Errorf("local: trusted checkpoint key: %w", err)
+	}
+	v, err := checkpoint.ParsePublicKey(pub)
+	if err != nil {
+		return checkpoint.Report{}, err
+	}
+	db, err := bolt.OpenReadOnly(filepath.Join(dir, StoreFile))
+	if err != nil {
+		return checkpoint.Report{}, err
+	}
+	defer db.Close()
+	root := filepath.Join(dir, ArchiveDir)
+	if _, err := os.Stat(root); errors.Is(err, os.ErrNotExist) {
+		return checkpoint.Report{}, fmt.Errorf("local: no archive in %s", dir)
+	}
+	return checkpoint.VerifyArchive(ctx, archive.Dir{Root: root}, checkpoint.Options{Verifier: v, Store: db, Progress: progress})
+}

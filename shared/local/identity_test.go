@@ -1,0 +1,375 @@
+package local_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	jose "github.com/go-jose/go-jose/v4"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/client"
+	"github.com/mandate-dev/mandate/shared/local"
+)
+
+const (
+	agentIssuer    = "https://k8s.example.test"
+	operatorIssuer = "https://login.example.test"
+	botSubject     = "system:serviceaccount:support:bot"
+)
+
+// issuerKey signs the tokens of one test issuer.
+type issuerKey struct {
+	iss  string
+	priv *ecdsa.PrivateKey
+}
+
+func newIssuerKey(t *testing.T, iss string) issuerKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return issuerKey{iss: iss, priv: k}
+}
+
+func (k issuerKey) jwks(t *testing.T) []byte {
+	t.Helper()
+	raw, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.priv.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// token mints a token for sub with audience mandate, valid for ten minutes, edited by edit.
+func (k issuerKey) token(t *testing.T, sub string, edit func(map[string]any)) string {
+	t.Helper()
+	now := time.Now()
+	c := map[string]any{"iss": k.iss, "sub": sub, "aud": "mandate", "iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
+	if edit != nil {
+		edit(c)
+	}
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: k.priv, KeyID: "k1"}}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(c)
+	jws, err := s.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// startWithIssuers starts an instance whose config.yaml trusts an agent issuer and an
+// operator issuer, each with a jwks_file in the data folder.
+func startWithIssuers(t *testing.T) (*local.Instance, issuerKey, issuerKey) {
+	t.Helper()
+	dir := t.TempDir()
+	cfg, err := local.Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agents, operators := newIssuerKey(t, agentIssuer), newIssuerKey(t, operatorIssuer)
+	for name, k := range map[string]issuerKey{"agents.jwks": agents, "operators.jwks": operators} {
+		if err := os.WriteFile(filepath.Join(dir, name), k.jwks(t), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg.Issuers = []local.Issuer{
+		{Issuer: agentIssuer, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: "agents.jwks", Trust: "agent"},
+		{Issuer: operatorIssuer, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: "operators.jwks", Trust: "operator"},
+	}
+	raw, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, local.ConfigFile), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := local.Start(context.Background(), local.Options{Dir: dir, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Close() })
+	return inst, agents, operators
+}
+
+var (
+	read  = api.Action{Kind: "http", Target: "customers", Method: "GET", Path: "/customers/42"}
+	write = api.Action{Kind: "http", Target: "customers", Method: "PATCH", Path: "/customers/42", Body: map[string]any{"phone": "+1 555 0100"}}
+)
+
+// TestOIDCAgentWithVerifiedOperator: a Kubernetes workload calls with its bearer token and
+// proves its operator with a delegation token; policy sees the operator verified.
+func TestOIDCAgentWithVerifiedOperator(t *testing.T) {
+	inst, agents, operators := startWithIssuers(t)
+	ctx := context.Background()
+	bot := client.NewBearer(inst.URL, client.StaticToken(agents.token(t, botSubject, nil)))
+	delegation := operators.token(t, "ada@example.com", func(c map[string]any) {
+		c["act"] = map[string]any{"sub": botSubject, "iss": agentIssuer}
+	})
+	s, err := bot.WithOperatorToken(delegation).OpenSession(ctx, api.OpenSessionRequest{Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Agent != agentIssuer+"#"+botSubject || s.Operator != (api.Operator{ID: "ada@example.com", Verified: true}) {
+		t.Fatalf("session = %+v", s)
+	}
+	if _, err := bot.Act(ctx, s.SessionID, api.ActionRequest{Action: read}); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	out, err := bot.Submit(ctx, s.SessionID, api.ActionRequest{Action: write})
+	if err != nil || out.Denied == nil {
+		t.Fatalf("write outcome = %+v, %v; want denied (no policy permits writes)", out, err)
+	}
+	if slices.Contains(out.Denied.Reasons, "forbid-write-unverified-operator") {
+		t.Errorf("a verified operator's write was refused as unverified: %v", out.Denied.Reasons)
+	}
+	chain, err := bot.Audit(ctx, s.SessionID)
+	if err != nil || !chain.Verified {
+		t.Fatalf("audit = %+v, %v", chain, err)
+	}
+	first, _ := json.Marshal(chain.Records[0])
+	if !strings.Contains(string(first), `"operator_verified":true`) || strings.Contains(string(first), delegation) {
+		t.Errorf("opening record = %s", first)
+	}
+
+	// The same body field works too, and an ID token (no act) verifies the operator.
+	s2, err := bot.OpenSession(ctx, api.OpenSessionRequest{Prompt: prompt, OperatorToken: operators.token(t, "grace@example.com", nil)})
+	if err != nil || !s2.Operator.Verified || s2.Operator.ID != "grace@example.com" {
+		t.Fatalf("ID-token session = %+v, %v", s2, err)
+	}
+
+	// An agent that merely names its operator: policy sees the difference.
+	sig := agentClient(inst)
+	s3, err := sig.OpenSession(ctx, api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil || s3.Operator.Verified {
+		t.Fatalf("asserted session = %+v, %v", s3, err)
+	}
+	out, err = sig.Submit(ctx, s3.SessionID, api.ActionRequest{Action: write})
+	if err != nil || out.Denied == nil || !slices.Contains(out.Denied.Reasons, "forbid-write-unverified-operator") {
+		t.Fatalf("unverified write outcome = %+v, %v", out, err)
+	}
+}
+
+func TestOperatorAndBearerTokensRefused(t *testing.T) {
+	inst, agents, operators := startWithIssuers(t)
+	ctx := context.Background()
+	sig := agentClient(inst)
+	tests := []struct {
+		name string
+		c    *client.Client
+		req  api.OpenSessionRequest
+		typ  string
+	}{
+		{name: "delegation to another agent", c: sig.WithOperatorToken(operators.token(t, "ada@example.com", func(c map[string]any) {
+			c["act"] = map[string]any{"sub": botSubject, "iss": agentIssuer}
+		})), typ: api.ProblemActorMismatch},
+		{name: "expired operator token", c: sig.WithOperatorToken(operators.token(t, "ada@example.com", func(c map[string]any) {
+			c["exp"] = time.Now().Add(-time.Hour).Unix()
+		})), typ: api.ProblemExpiredToken},
+		{name: "operator token for another audience", c: sig.WithOperatorToken(operators.token(t, "ada@example.com", func(c map[string]any) { c["aud"] = "payroll" })), typ: api.ProblemWrongAudience},
+		{name: "agent token as operator token", c: sig.WithOperatorToken(agents.token(t, botSubject, nil)), typ: api.ProblemUntrustedIssuer},
+		{name: "operator token that does not parse", c: sig.WithOperatorToken("not-a-token"), typ: api.ProblemMalformedCredentials},
+		{name: "operator named differently than the token", c: sig, req: api.OpenSessionRequest{Operator: "mallory@example.com", OperatorToken: operators.token(t, "ada@example.com", nil)}, typ: api.ProblemMalformed},
+		{name: "bearer from the operator issuer", c: client.NewBearer(inst.URL, client.StaticToken(operators.token(t, "ada@example.com", nil))), typ: api.ProblemUntrustedIssuer},
+		{name: "bearer for another audience", c: client.NewBearer(inst.URL, client.StaticToken(agents.token(t, botSubject, func(c map[string]any) { c["aud"] = "x" }))), typ: api.ProblemWrongAudience},
+		{name: "expired bearer", c: client.NewBearer(inst.URL, client.StaticToken(agents.token(t, botSubject, func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }))), typ: api.ProblemExpiredToken},
+		{name: "bearer signed by an unknown key", c: client.NewBearer(inst.URL, client.StaticToken(newIssuerKey(t, agentIssuer).token(t, botSubject, nil))), typ: api.ProblemBadSignature},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := tt.req
+			if req.Prompt == "" {
+				req.Prompt = prompt
+			}
+			if req.Operator == "" && req.OperatorToken == "" {
+				req.Operator = "ada@example.com"
+			}
+			_, err := tt.c.OpenSession(ctx, req)
+			p := problemOf(t, err)
+			if p.Type != tt.typ {
+				t.Fatalf("problem = %+v; want type %s", p, tt.typ)
+			}
+			if want := map[bool]int{true: 400, false: 401}[tt.typ == api.ProblemMalformed]; p.Status != want {
+				t.Errorf("status %d; want %d", p.Status, want)
+			}
+		})
+	}
+}
+
+// TestJWTContextFromUntrustedIssuer: a JWT authorizer context whose issuer is not trusted for
+// agents is refused by the edge, whatever the authorizer accepted.
+func TestJWTContextFromUntrustedIssuer(t *testing.T) {
+	inst, _, _ := startWithIssuers(t)
+	for _, iss := range []string{"https://evil.example.test", operatorIssuer} {
+		ev := events.APIGatewayV2HTTPRequest{RouteKey: "POST /v1/sessions", Body: `{"operator":"a","prompt":"p"}`,
+			RequestContext: events.APIGatewayV2HTTPRequestContext{RequestID: "r1", Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
+				JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{"iss": iss, "sub": "x"}}}}}
+		resp, _ := inst.Handler.Handle(context.Background(), ev)
+		var p api.Problem
+		_ = json.Unmarshal([]byte(resp.Body), &p)
+		if resp.StatusCode != 401 || p.Type != api.ProblemUntrustedIssuer {
+			t.Errorf("issuer %s: %d %+v", iss, resp.StatusCode, p)
+		}
+	}
+}
+
+// signedRequest signs a POST with the agent's key and returns a function that sends the exact
+// same bytes again.
+func signedRequest(t *testing.T, inst *local.Instance, path string, body []byte) func() (int, api.Problem) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, inst.URL+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(client.HeaderNonce, "fixed")
+	if err := agentClient(inst).Sign(context.Background(), req, body); err != nil {
+		t.Fatal(err)
+	}
+	return func() (int, api.Problem) {
+		again := req.Clone(context.Background())
+		again.Body = http.NoBody
+		if len(body) > 0 {
+			again.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		resp, err := http.DefaultClient.Do(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p api.Problem
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		return resp.StatusCode, p
+	}
+}
+
+func TestReplayedSignedRequestRefused(t *testing.T) {
+	inst := start(t)
+	send := signedRequest(t, inst, "/v1/sessions", []byte(`{"operator":"ada@example.com","prompt":"`+prompt+`"}`))
+	if status, p := send(); status != http.StatusCreated {
+		t.Fatalf("first = %d %+v", status, p)
+	}
+	if status, p := send(); status != http.StatusConflict || p.Type != api.ProblemReplayed {
+		t.Fatalf("replay = %d %+v; want 409 %s", status, p, api.ProblemReplayed)
+	}
+	// Reads are not claimed: the same signed GET twice is fine.
+	c := agentClient(inst)
+	s, err := c.OpenSession(context.Background(), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := c.Session(context.Background(), s.SessionID); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	inst := start(t)
+	ctx := context.Background()
+	c := agentClient(inst)
+	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := client.NewIdempotencyKey()
+	first, err := c.Act(ctx, s.SessionID, api.ActionRequest{Action: read, IdempotencyKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := inst.CRM.Served()
+	again, err := c.Act(ctx, s.SessionID, api.ActionRequest{Action: read, IdempotencyKey: key})
+	if err != nil || again.Record != first.Record || inst.CRM.Served() != served {
+		t.Fatalf("retry = %+v, %v (served %d -> %d); want the first answer, nothing run", again.Record, err, served, inst.CRM.Served())
+	}
+	_, err = c.Act(ctx, s.SessionID, api.ActionRequest{Action: api.Action{Kind: "http", Target: "customers", Method: "GET", Path: "/customers/43"}, IdempotencyKey: key})
+	if p := problemOf(t, err); p.Status != http.StatusConflict || p.Type != api.ProblemIdempotencyConflict {
+		t.Fatalf("other request, same key = %+v", p)
+	}
+	// A denial is answered again as the same denial, pointing at the same record.
+	del := api.ActionRequest{Action: api.Action{Kind: "http", Target: "customers", Method: "DELETE", Path: "/customers/42"}, IdempotencyKey: "delete-42"}
+	_, err1 := c.Act(ctx, s.SessionID, del)
+	_, err2 := c.Act(ctx, s.SessionID, del)
+	p1, p2 := problemOf(t, err1), problemOf(t, err2)
+	if p1.Type != api.ProblemDenied || p2.Type != api.ProblemDenied || p1.Record == nil || p2.Record == nil || *p1.Record != *p2.Record {
+		t.Fatalf("denials = %+v / %+v", p1, p2)
+	}
+	// Keys are per agent: the chain holds one decision per distinct request.
+	chain, err := c.Audit(ctx, s.SessionID)
+	if err != nil || len(chain.Records) != 4 { // open, decision+result of the read, decision of the delete
+		t.Fatalf("audit has %d records, %v", len(chain.Records), err)
+	}
+}
+
+func TestFailedAuthenticationsRateLimited(t *testing.T) {
+	inst := start(t)
+	ctx := context.Background()
+	bad := client.New(inst.URL, inst.Config.Region, inst.Config.Agents[0].AccessKeyID, "wrong-secret-wrong-secret-wrong-secret")
+	for i := range 20 {
+		_, err := bad.Session(ctx, "ses_aaaaaaaaaaaaaaaaaaaaaaaaaa")
+		if p := problemOf(t, err); p.Status != 401 || p.Type != api.ProblemBadSignature {
+			t.Fatalf("failure %d = %+v", i, p)
+		}
+	}
+	_, err := agentClient(inst).OpenSession(ctx, api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if p := problemOf(t, err); p.Status != http.StatusTooManyRequests || p.Type != api.ProblemTooManyFailures {
+		t.Fatalf("after 20 failures = %+v; want 429", p)
+	}
+}
+
+func TestPresignedURL(t *testing.T) {
+	inst := start(t)
+	ctx := context.Background()
+	c := agentClient(inst)
+	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.Presign(ctx, "/v1/sessions/"+s.SessionID+"/audit", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var a api.AuditResponse
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil || resp.StatusCode != 200 || !a.Verified {
+		t.Fatalf("presigned GET = %d %+v %v", resp.StatusCode, a, err)
+	}
+	if _, err := c.Presign(ctx, "/x", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	long, _ := c.Presign(ctx, "/v1/sessions/"+s.SessionID, time.Hour)
+	resp2, err := http.Get(long)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp2.Body.Close()
+	if resp2.StatusCode != 401 {
+		t.Fatalf("presigned for an hour = %d; want 401 (at most 15 minutes)", resp2.StatusCode)
+	}
+}

@@ -1,0 +1,38 @@
+package policy
+
+import "github.com/cedar-policy/cedar-go"
+
+// SQL is what policy sees of a sql action's parsed statement, as context.sql:
+//
+//	context.sql.type     String     "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "DROP"
+//	context.sql.tables   Set<String> "schema.table" of every table the statement touches
+//	context.sql.columns  Set<String> column names it references ("*" for a star)
+//
+// For actions of other kinds the record is present with type "" and empty sets, so a policy
+// can test it without `has`.
+type SQL struct {
+	Type    string
+	Tables  []string
+	Columns []string
+}
+
+var emptySQL = cedar.NewRecord(cedar.RecordMap{"type": cedar.String(""), "tables": cedar.NewSet(), "columns": cedar.NewSet()})
+
+func sqlRecord(s *SQL) cedar.Value {
+	if s == nil {
+		return emptySQL
+	}
+	return cedar.NewRecord(cedar.RecordMap{
+		"type":    cedar.String(s.Type),
+		"tables":  stringSet(s.Tables),
+		"columns": stringSet(s.Columns),
+	})
+}
+
+func stringSet(in []string) cedar.Set {
+	vals := make([]cedar.Value, len(in))
+	for i, v := range in {
+		vals[i] = cedar.String(v)
+	}
+	return cedar.NewSet(vals...)
+}

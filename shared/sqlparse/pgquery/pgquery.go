@@ -1,0 +1,288 @@
+package pgquery
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/mandate-dev/mandate/shared/sqlparse"
+)
+
+// Parser implements sqlparse.Parser with libpg_query.
+type Parser struct{}
+
+var _ sqlparse.Parser = Parser{}
+
+// New returns the parser.
+func New() Parser { return Parser{} }
+
+// Parse parses exactly one statement.
+func (Parser) Parse(sql string) (sqlparse.Statement, error) {
+	if len(sql) > sqlparse.MaxStatementBytes {
+		return sqlparse.Statement{}, fmt.Errorf("%w: longer than %d bytes", sqlparse.ErrUnsupported, sqlparse.MaxStatementBytes)
+	}
+	if strings.IndexByte(sql, 0) >= 0 {
+		return sqlparse.Statement{}, fmt.Errorf("%w: NUL byte", sqlparse.ErrSyntax)
+	}
+	tree, err := parse(sql)
+	if errors.Is(err, sqlparse.ErrNoParser) {
+		return sqlparse.Statement{}, err
+	}
+	if err != nil {
+		return sqlparse.Statement{}, fmt.Errorf("%w: %v", sqlparse.ErrSyntax, err)
+	}
+	return Analyze(tree)
+}
+
+// Analyze turns a parse tree into a Statement.
+func Analyze(tree *pg.ParseResult) (sqlparse.Statement, error) {
+	if tree == nil || len(tree.Stmts) != 1 || tree.Stmts[0].GetStmt() == nil {
+		n := 0
+		if tree != nil {
+			n = len(tree.Stmts)
+		}
+		return sqlparse.Statement{}, fmt.Errorf("%w: got %d", sqlparse.ErrMultiple, n)
+	}
+	w := &walker{skip: map[*pg.RangeVar]bool{}}
+	var typ string
+	switch n := tree.Stmts[0].GetStmt().GetNode().(type) {
+	case *pg.Node_SelectStmt:
+		typ = sqlparse.TypeSelect
+	case *pg.Node_InsertStmt:
+		typ = sqlparse.TypeInsert
+		s := n.InsertStmt
+		w.target(s.GetRelation(), sqlparse.PrivInsert)
+		if len(s.GetReturningList()) > 0 {
+			w.target(s.GetRelation(), sqlparse.PrivSelect)
+		}
+		if oc := s.GetOnConflictClause(); oc != nil {
+			if oc.GetAction() == pg.OnConflictAction_ONCONFLICT_UPDATE {
+				w.target(s.GetRelation(), sqlparse.PrivUpdate)
+			}
+			w.target(s.GetRelation(), sqlparse.PrivSelect)
+		}
+		w.resTargets(s.GetCols())
+	case *pg.Node_UpdateStmt:
+		typ = sqlparse.TypeUpdate
+		s := n.UpdateStmt
+		w.target(s.GetRelation(), sqlparse.PrivUpdate)
+		w.target(s.GetRelation(), sqlparse.PrivSelect) // SET a = a + 1 and WHERE read the row
+		w.resTargets(s.GetTargetList())
+	case *pg.Node_DeleteStmt:
+		typ = sqlparse.TypeDelete
+		s := n.DeleteStmt
+		w.target(s.GetRelation(), sqlparse.PrivDelete)
+		if s.GetWhereClause() != nil || len(s.GetReturningList()) > 0 || len(s.GetUsingClause()) > 0 {
+			w.target(s.GetRelation(), sqlparse.PrivSelect)
+		}
+	case *pg.Node_TruncateStmt:
+		typ = sqlparse.TypeTruncate
+		for _, r := range n.TruncateStmt.GetRelations() {
+			rv := r.GetRangeVar()
+			if rv == nil {
+				return sqlparse.Statement{}, fmt.Errorf("%w: TRUNCATE of something that is not a table", sqlparse.ErrUnsupported)
+			}
+			w.target(rv, sqlparse.PrivTruncate)
+		}
+	case *pg.Node_DropStmt:
+		typ = sqlparse.TypeDrop
+		s := n.DropStmt
+		if s.GetRemoveType() != pg.ObjectType_OBJECT_TABLE {
+			return sqlparse.Statement{}, fmt.Errorf("%w: DROP %s", sqlparse.ErrUnsupported, strings.TrimPrefix(s.GetRemoveType().String(), "OBJECT_"))
+		}
+		for _, o := range s.GetObjects() {
+			var parts []string
+			for _, p := range o.GetList().GetItems() {
+				parts = append(parts, p.GetString_().GetSval())
+			}
+			switch len(parts) {
+			case 1:
+				w.b.AddTable("", parts[0], sqlparse.PrivOwner)
+			case 2:
+				w.b.AddTable(parts[0], parts[1], sqlparse.PrivOwner)
+			default:
+				return sqlparse.Statement{}, fmt.Errorf("%w: DROP of a name with %d parts", sqlparse.ErrUnsupported, len(parts))
+			}
+		}
+		return w.b.Statement(typ), nil
+	default:
+		name := "empty statement"
+		if n != nil {
+			name = strings.TrimPrefix(fmt.Sprintf("%T", n), "*pg_query.Node_")
+		}
+		return sqlparse.Statement{}, fmt.Errorf("%w: %s", sqlparse.ErrUnsupported, name)
+	}
+	if w.err != nil {
+		return sqlparse.Statement{}, w.err
+	}
+	w.visit(tree.Stmts[0].GetStmt().ProtoReflect(), nil, true)
+	if w.err != nil {
+		return sqlparse.Statement{}, w.err
+	}
+	return w.b.Statement(typ), nil
+}
+
+// walker collects the tables and columns of a parse tree and refuses what cannot be scoped.
+type walker struct {
+	b    sqlparse.Builder
+	skip map[*pg.RangeVar]bool // target relations already recorded with their privileges
+	err  error
+}
+
+func (w *walker) fail(format string, args ...any) {
+	if w.err == nil {
+		w.err = fmt.Errorf("%w: "+format, append([]any{sqlparse.ErrUnsupported}, args...)...)
+	}
+}
+
+func (w *walker) target(rv *pg.RangeVar, priv string) {
+	if rv == nil {
+		w.fail("statement without a target table")
+		return
+	}
+	if rv.GetCatalogname() != "" {
+		w.fail("table %q names another database", rv.GetRelname())
+		return
+	}
+	w.skip[rv] = true
+	w.b.AddTable(rv.GetSchemaname(), rv.GetRelname(), priv)
+}
+
+func (w *walker) resTargets(nodes []*pg.Node) {
+	for _, n := range nodes {
+		if rt := n.GetResTarget(); rt != nil && rt.GetName() != "" {
+			w.b.AddColumn(rt.GetName())
+		}
+	}
+}
+
+var (
+	rangeVarName   = (&pg.RangeVar{}).ProtoReflect().Descriptor().FullName()
+	columnRefName  = (&pg.ColumnRef{}).ProtoReflect().Descriptor().FullName()
+	selectName     = (&pg.SelectStmt{}).ProtoReflect().Descriptor().FullName()
+	withClauseName = (&pg.WithClause{}).ProtoReflect().Descriptor().FullName()
+	modifyNames    = []protoreflect.FullName{
+		(&pg.InsertStmt{}).ProtoReflect().Descriptor().FullName(),
+		(&pg.UpdateStmt{}).ProtoReflect().Descriptor().FullName(),
+		(&pg.DeleteStmt{}).ProtoReflect().Descriptor().FullName(),
+		(&pg.MergeStmt{}).ProtoReflect().Descriptor().FullName(),
+	}
+)
+
+// maxDepth bounds the walk; libpg_query itself refuses deeper trees long before this.
+const maxDepth = 10_000
+
+// visit walks m. ctes are the WITH query names in scope; top is true only for the statement
+// itself, the one place a data-modifying statement may appear.
+func (w *walker) visit(m protoreflect.Message, ctes []string, top bool) {
+	w.walk(m, ctes, top, 0)
+}
+
+func (w *walker) walk(m protoreflect.Message, ctes []string, top bool, depth int) {
+	if w.err != nil || !m.IsValid() {
+		return
+	}
+	if depth > maxDepth {
+		w.fail("statement nested too deeply")
+		return
+	}
+	name := m.Descriptor().FullName()
+	switch {
+	case name == rangeVarName:
+		rv := m.Interface().(*pg.RangeVar)
+		if w.skip[rv] {
+			return
+		}
+		if rv.GetCatalogname() != "" {
+			w.fail("table %q names another database", rv.GetRelname())
+			return
+		}
+		if rv.GetSchemaname() == "" && slices.Contains(ctes, rv.GetRelname()) {
+			return // a WITH query in scope, not a table
+		}
+		w.b.AddTable(rv.GetSchemaname(), rv.GetRelname(), sqlparse.PrivSelect)
+		return
+	case name == columnRefName:
+		fields := m.Interface().(*pg.ColumnRef).GetFields()
+		if len(fields) > 0 {
+			last := fields[len(fields)-1]
+			switch {
+			case last.GetAStar() != nil:
+				w.b.AddColumn("*")
+			case last.GetString_() != nil:
+				w.b.AddColumn(last.GetString_().GetSval())
+			}
+		}
+		return
+	case name == selectName:
+		s := m.Interface().(*pg.SelectStmt)
+		if s.GetIntoClause() != nil {
+			w.fail("SELECT INTO creates a table")
+			return
+		}
+		if len(s.GetLockingClause()) > 0 {
+			w.fail("row-locking clauses (FOR UPDATE/SHARE)")
+			return
+		}
+	case slices.Contains(modifyNames, name) && !top:
+		w.fail("a data-modifying statement inside another statement")
+		return
+	}
+
+	// A WITH clause brings its query names into scope for the rest of this statement; each
+	// query sees the ones before it, or all of them when WITH RECURSIVE.
+	var with protoreflect.FieldDescriptor
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		f := fields.Get(i)
+		if f.Kind() == protoreflect.MessageKind && f.Message().FullName() == withClauseName && m.Has(f) {
+			with = f
+		}
+	}
+	scope := ctes
+	if with != nil {
+		wc := m.Get(with).Message().Interface().(*pg.WithClause)
+		var names []string
+		for _, c := range wc.GetCtes() {
+			names = append(names, c.GetCommonTableExpr().GetCtename())
+		}
+		for i, c := range wc.GetCtes() {
+			cte := c.GetCommonTableExpr()
+			if cte == nil {
+				w.fail("malformed WITH clause")
+				return
+			}
+			visible := names[:i]
+			if wc.GetRecursive() {
+				visible = names
+			}
+			w.walk(cte.ProtoReflect(), append(slices.Clone(ctes), visible...), false, depth+1)
+		}
+		scope = append(slices.Clone(ctes), names...)
+	}
+	m.Range(func(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if f == with {
+			return true
+		}
+		switch {
+		case f.IsList() && f.Kind() == protoreflect.MessageKind:
+			l := v.List()
+			for i := range l.Len() {
+				w.walk(l.Get(i).Message(), scope, false, depth+1)
+			}
+		case f.IsMap():
+			// The parse tree has no maps.
+		case f.Kind() == protoreflect.MessageKind:
+			// A oneof wrapper (Node) is not the statement itself but keeps top: the
+			// statement's own Node is visited once, with top set.
+			w.walk(v.Message(), scope, top && name == nodeName, depth+1)
+		}
+		return w.err == nil
+	})
+}
+
+var nodeName = (&pg.Node{}).ProtoReflect().Descriptor().FullName()

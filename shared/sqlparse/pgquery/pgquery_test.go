@@ -1,0 +1,181 @@
+package pgquery_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mandate-dev/mandate/shared/sqlparse"
+	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
+)
+
+func tables(ts ...string) []sqlparse.Table {
+	// ts is name, privileges..., "|", name, privileges...
+	var out []sqlparse.Table
+	var cur *sqlparse.Table
+	for _, s := range ts {
+		switch {
+		case s == "|":
+			cur = nil
+		case cur == nil:
+			out = append(out, sqlparse.Table{Schema: "public", Name: s})
+			cur = &out[len(out)-1]
+			if len(s) > 0 && containsDot(s) {
+				for i := range s {
+					if s[i] == '.' {
+						cur.Schema, cur.Name = s[:i], s[i+1:]
+						break
+					}
+				}
+			}
+		default:
+			cur.Privileges = append(cur.Privileges, s)
+		}
+	}
+	return out
+}
+
+func containsDot(s string) bool {
+	for i := range s {
+		if s[i] == '.' {
+			return true
+		}
+	}
+	return false
+}
+
+func TestParse(t *testing.T) {
+	t.Parallel()
+	if !pgquery.Available {
+		t.Skip("built without cgo: no parser")
+	}
+	cases := []struct {
+		name, sql string
+		typ       string
+		tables    []sqlparse.Table
+		columns   []string
+	}{
+		{"select", "SELECT id, email FROM customers WHERE id = 42", "SELECT",
+			tables("customers", "SELECT"), []string{"email", "id"}},
+		{"star and schema", "select * from crm.customers c join public.orders o on o.customer_id = c.id", "SELECT",
+			tables("crm.customers", "SELECT", "|", "orders", "SELECT"), []string{"*", "customer_id", "id"}},
+		{"cte is not a table", "WITH recent AS (SELECT id FROM orders) SELECT count(*) FROM recent", "SELECT",
+			tables("orders", "SELECT"), []string{"id"}},
+		{"non-recursive cte does not see itself", "WITH orders AS (SELECT * FROM orders) SELECT * FROM orders", "SELECT",
+			tables("orders", "SELECT"), []string{"*"}},
+		{"cte name out of scope is a table", "SELECT * FROM (WITH s AS (SELECT 1) SELECT * FROM s) a, s", "SELECT",
+			tables("s", "SELECT"), []string{"*"}},
+		{"subquery in where", "SELECT id FROM customers WHERE id IN (SELECT customer_id FROM orders)", "SELECT",
+			tables("customers", "SELECT", "|", "orders", "SELECT"), []string{"customer_id", "id"}},
+		{"insert", "INSERT INTO notes (customer_id, body) VALUES (42, 'called')", "INSERT",
+			tables("notes", "INSERT"), []string{"body", "customer_id"}},
+		{"insert returning", "INSERT INTO notes (body) VALUES ('x') RETURNING id", "INSERT",
+			tables("notes", "INSERT", "SELECT"), []string{"body", "id"}},
+		{"insert select", "INSERT INTO notes (body) SELECT email FROM customers", "INSERT",
+			tables("customers", "SELECT", "|", "notes", "INSERT"), []string{"body", "email"}},
+		{"upsert", "INSERT INTO notes (id, body) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET body = excluded.body", "INSERT",
+			tables("notes", "INSERT", "SELECT", "UPDATE"), []string{"body", "id"}},
+		{"update", "UPDATE customers SET tier = 'gold' WHERE id = 42", "UPDATE",
+			tables("customers", "SELECT", "UPDATE"), []string{"id", "tier"}},
+		{"delete", "DELETE FROM customers WHERE id = 42", "DELETE",
+			tables("customers", "DELETE", "SELECT"), []string{"id"}},
+		{"delete all", "DELETE FROM customers", "DELETE", tables("customers", "DELETE"), []string{}},
+		{"truncate", "TRUNCATE customers, orders", "TRUNCATE",
+			tables("customers", "TRUNCATE", "|", "orders", "TRUNCATE"), []string{}},
+		{"drop", "DROP TABLE crm.customers", "DROP", tables("crm.customers", "OWNER"), []string{}},
+		{"quoted identifiers", `SELECT "Email" FROM "Customers"`, "SELECT", tables("Customers", "SELECT"), []string{"Email"}},
+		{"trailing semicolon", "SELECT 1;", "SELECT", nil, []string{}},
+	}
+	p := pgquery.New()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := p.Parse(tc.sql)
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT"}
+			if want.Tables == nil {
+				want.Tables = []sqlparse.Table{}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Parse(%q) (-want +got):\n%s", tc.sql, diff)
+			}
+		})
+	}
+}
+
+func TestParseRefuses(t *testing.T) {
+	t.Parallel()
+	if !pgquery.Available {
+		t.Skip("built without cgo: no parser")
+	}
+	cases := []struct {
+		name, sql string
+		want      error
+	}{
+		{"two statements", "SELECT 1; DROP TABLE customers", sqlparse.ErrMultiple},
+		{"none", "", sqlparse.ErrMultiple},
+		{"only a comment", "-- nothing", sqlparse.ErrMultiple},
+		{"syntax", "SELEC * FROM customers", sqlparse.ErrSyntax},
+		{"nul", "SELECT 1\x00", sqlparse.ErrSyntax},
+		{"create", "CREATE TABLE x (id int)", sqlparse.ErrUnsupported},
+		{"grant", "GRANT ALL ON customers TO public", sqlparse.ErrUnsupported},
+		{"copy", "COPY customers TO '/tmp/x'", sqlparse.ErrUnsupported},
+		{"set", "SET search_path = evil", sqlparse.ErrUnsupported},
+		{"do", "DO $$ BEGIN PERFORM 1; END $$", sqlparse.ErrUnsupported},
+		{"drop role", "DROP ROLE postgres", sqlparse.ErrUnsupported},
+		{"data-modifying cte", "WITH d AS (DELETE FROM customers RETURNING *) SELECT * FROM d", sqlparse.ErrUnsupported},
+		{"select into", "SELECT * INTO copy FROM customers", sqlparse.ErrUnsupported},
+		{"for update", "SELECT * FROM customers FOR UPDATE", sqlparse.ErrUnsupported},
+		{"other database", "SELECT * FROM otherdb.public.customers", sqlparse.ErrUnsupported},
+		{"explain analyze", "EXPLAIN ANALYZE DELETE FROM customers", sqlparse.ErrUnsupported},
+		{"too long", "SELECT '" + string(make([]byte, sqlparse.MaxStatementBytes)) + "'", sqlparse.ErrUnsupported},
+	}
+	p := pgquery.New()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := p.Parse(tc.sql)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Parse(%q) = %v, want %v", tc.sql, err, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"SELECT * FROM customers WHERE id = 1", "WITH a AS (SELECT 1) SELECT * FROM a",
+		"INSERT INTO t (a) VALUES (1) RETURNING *", "DELETE FROM t USING u WHERE t.id = u.id", "SELECT 1; SELECT 2"} {
+		f.Add(s)
+	}
+	p := pgquery.New()
+	f.Fuzz(func(t *testing.T, sql string) {
+		st, err := p.Parse(sql)
+		if err != nil {
+			if !errors.Is(err, sqlparse.ErrSyntax) && !errors.Is(err, sqlparse.ErrMultiple) &&
+				!errors.Is(err, sqlparse.ErrUnsupported) && !errors.Is(err, sqlparse.ErrNoParser) {
+				t.Fatalf("Parse(%q) returned an unclassified error: %v", sql, err)
+			}
+			return
+		}
+		switch st.Type {
+		case "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "DROP":
+		default:
+			t.Fatalf("Parse(%q) returned type %q", sql, st.Type)
+		}
+		for _, tb := range st.Tables {
+			if tb.Name == "" || tb.Schema == "" || len(tb.Privileges) == 0 {
+				t.Fatalf("Parse(%q) returned table %+v", sql, tb)
+			}
+			if st.ReadOnly {
+				for _, p := range tb.Privileges {
+					if p != "SELECT" {
+						t.Fatalf("read-only statement %q needs %s on %s", sql, p, tb.Name)
+					}
+				}
+			}
+		}
+	})
+}

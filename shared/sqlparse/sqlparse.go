@@ -1,0 +1,134 @@
+package sqlparse
+
+import (
+	"errors"
+	"slices"
+	"strings"
+)
+
+// Errors a Parser returns; each is the caller's mistake (400) and nothing is minted.
+var (
+	// ErrSyntax means the text is not a PostgreSQL statement.
+	ErrSyntax = errors.New("sqlparse: not a valid statement")
+	// ErrMultiple means the text holds more than one statement (or none); send one at a time.
+	ErrMultiple = errors.New("sqlparse: exactly one statement is accepted")
+	// ErrUnsupported means the statement's type, or a construct in it, is not one Mandate can
+	// scope a credential to (DDL, COPY, SET, data-modifying WITH, SELECT INTO, row locks ...).
+	ErrUnsupported = errors.New("sqlparse: unsupported statement")
+	// ErrNoParser means this binary was built without the PostgreSQL parser (CGO_ENABLED=0).
+	ErrNoParser = errors.New("sqlparse: this build has no SQL parser")
+)
+
+// MaxStatementBytes bounds the statement text a Parser accepts.
+const MaxStatementBytes = 64 << 10
+
+// Statement types a Parser returns.
+const (
+	TypeSelect   = "SELECT"
+	TypeInsert   = "INSERT"
+	TypeUpdate   = "UPDATE"
+	TypeDelete   = "DELETE"
+	TypeTruncate = "TRUNCATE"
+	TypeDrop     = "DROP"
+)
+
+// Privileges a table may need, as PostgreSQL names them in GRANT.
+const (
+	PrivSelect   = "SELECT"
+	PrivInsert   = "INSERT"
+	PrivUpdate   = "UPDATE"
+	PrivDelete   = "DELETE"
+	PrivTruncate = "TRUNCATE"
+	// PrivOwner is what DROP needs: it can never be granted to an ephemeral role.
+	PrivOwner = "OWNER"
+)
+
+// DefaultSchema is the schema of a table the statement does not qualify.
+const DefaultSchema = "public"
+
+// Table is one table a statement touches.
+type Table struct {
+	Schema string `json:"schema"`
+	Name   string `json:"name"`
+	// Privileges are what the statement needs on it, sorted.
+	Privileges []string `json:"privileges"`
+}
+
+// QualifiedName is "schema.name".
+func (t Table) QualifiedName() string { return t.Schema + "." + t.Name }
+
+// Statement is one parsed statement.
+type Statement struct {
+	// Type is one of the Type constants.
+	Type string `json:"type"`
+	// Tables are sorted by qualified name; each appears once.
+	Tables []Table `json:"tables"`
+	// Columns are the column names the statement references, sorted, deduplicated; "*" for
+	// a star.
+	Columns []string `json:"columns"`
+	// ReadOnly says the statement changes nothing (the executor runs it in a read-only
+	// transaction).
+	ReadOnly bool `json:"read_only"`
+}
+
+// TableNames returns the qualified names of the tables.
+func (s Statement) TableNames() []string {
+	out := make([]string, len(s.Tables))
+	for i, t := range s.Tables {
+		out[i] = t.QualifiedName()
+	}
+	return out
+}
+
+// Parser parses one statement.
+type Parser interface {
+	Parse(sql string) (Statement, error)
+}
+
+// Builder accumulates tables and columns while a parse tree is walked.
+type Builder struct {
+	tables  map[string]*Table
+	columns map[string]bool
+}
+
+// AddTable records that the statement needs priv on schema.name (schema "" is DefaultSchema).
+func (b *Builder) AddTable(schema, name, priv string) {
+	if b.tables == nil {
+		b.tables = map[string]*Table{}
+	}
+	if schema == "" {
+		schema = DefaultSchema
+	}
+	key := schema + "." + name
+	t, ok := b.tables[key]
+	if !ok {
+		t = &Table{Schema: schema, Name: name}
+		b.tables[key] = t
+	}
+	if !slices.Contains(t.Privileges, priv) {
+		t.Privileges = append(t.Privileges, priv)
+		slices.Sort(t.Privileges)
+	}
+}
+
+// AddColumn records a referenced column.
+func (b *Builder) AddColumn(name string) {
+	if b.columns == nil {
+		b.columns = map[string]bool{}
+	}
+	b.columns[name] = true
+}
+
+// Statement returns the statement of type typ with what was recorded.
+func (b *Builder) Statement(typ string) Statement {
+	s := Statement{Type: typ, Tables: []Table{}, Columns: []string{}, ReadOnly: typ == TypeSelect}
+	for _, t := range b.tables {
+		s.Tables = append(s.Tables, *t)
+	}
+	slices.SortFunc(s.Tables, func(a, b Table) int { return strings.Compare(a.QualifiedName(), b.QualifiedName()) })
+	for c := range b.columns {
+		s.Columns = append(s.Columns, c)
+	}
+	slices.Sort(s.Columns)
+	return s
+}

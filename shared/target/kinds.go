@@ -1,0 +1,157 @@
+package target
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults and bounds of sql and aws targets.
+const (
+	// DefaultMaxRows caps the rows one SQL statement returns.
+	DefaultMaxRows = 1000
+	// DefaultPolicyWindow bounds aws:CurrentTime in a session policy: the minted credential
+	// is refused by AWS after this long, well before STS's 15-minute minimum lifetime.
+	DefaultPolicyWindow = 2 * time.Minute
+	// MaxPolicyWindow is the longest window a target may configure (the STS minimum).
+	MaxPolicyWindow = 15 * time.Minute
+)
+
+var (
+	identRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]{0,62}$`)
+	roleARNRe  = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
+	accountRe  = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRe   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	resourceRe = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:[\x21-\x7e]+$`)
+)
+
+func (t *Target) fillSQL() []error {
+	var errs []error
+	host, port, err := net.SplitHostPort(t.Endpoint)
+	if p, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || p < 1 || p > 65535 {
+		errs = append(errs, errors.New("endpoint must be host:port"))
+	}
+	if !identRe.MatchString(t.Database) {
+		errs = append(errs, errors.New("database must be a plain identifier"))
+	}
+	if !identRe.MatchString(t.User) {
+		errs = append(errs, errors.New("user must be a plain identifier"))
+	}
+	if t.SecretRef == "" {
+		errs = append(errs, errors.New("secret_ref is required (the password of user)"))
+	}
+	if t.Schema == "" {
+		t.Schema = "public"
+	}
+	if !identRe.MatchString(t.Schema) {
+		errs = append(errs, errors.New("schema must be a plain identifier"))
+	}
+	if len(t.AllowedTables) == 0 {
+		errs = append(errs, errors.New("allowed_tables must name at least one schema.table"))
+	}
+	for i, name := range t.AllowedTables {
+		schema, table, ok := strings.Cut(name, ".")
+		if !ok || !identRe.MatchString(schema) || !identRe.MatchString(table) {
+			errs = append(errs, fmt.Errorf("allowed_tables[%d] %q must be schema.table", i, name))
+		}
+	}
+	if t.MaxRows < 0 {
+		errs = append(errs, errors.New("max_rows must not be negative"))
+	}
+	if t.MaxRows == 0 {
+		t.MaxRows = DefaultMaxRows
+	}
+	return errs
+}
+
+func (t *Target) fillAWS() []error {
+	var errs []error
+	m := roleARNRe.FindStringSubmatch(t.RoleARN)
+	switch {
+	case m == nil:
+		errs = append(errs, errors.New("role_arn must be an IAM role ARN"))
+	case !accountRe.MatchString(t.Account):
+		errs = append(errs, errors.New("account must be 12 digits"))
+	case m[2] != t.Account:
+		errs = append(errs, errors.New("role_arn must be in account"))
+	}
+	if !regionRe.MatchString(t.Region) {
+		errs = append(errs, errors.New("region must be an AWS region name such as us-east-1"))
+	}
+	if len(t.AllowedResources) == 0 {
+		errs = append(errs, errors.New("allowed_resources must list at least one ARN pattern"))
+	}
+	for i, p := range t.AllowedResources {
+		if !resourceRe.MatchString(p) {
+			errs = append(errs, fmt.Errorf("allowed_resources[%d] %q must be an ARN (with * wildcards)", i, p))
+		}
+	}
+	if t.Endpoint != "" {
+		u, err := url.Parse(t.Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+			errs = append(errs, errors.New("endpoint must be an absolute http(s) URL without credentials"))
+		}
+	}
+	if t.PolicyWindow < 0 || time.Duration(t.PolicyWindow) > MaxPolicyWindow {
+		errs = append(errs, fmt.Errorf("policy_window must be between 0 and %s", MaxPolicyWindow))
+	}
+	if t.PolicyWindow == 0 {
+		t.PolicyWindow = Duration(DefaultPolicyWindow)
+	}
+	return errs
+}
+
+// AllowsTable reports whether the sql target lets statements touch "schema.table".
+// Comparison is exact: PostgreSQL identifiers are case-sensitive once parsed.
+func (t Target) AllowsTable(qualified string) bool {
+	for _, a := range t.AllowedTables {
+		if a == qualified {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowsResource reports whether the aws target lets actions name the resource ARN: it must
+// match one of AllowedResources, where "*" matches any run of characters (as in IAM).
+func (t Target) AllowsResource(arn string) bool {
+	for _, p := range t.AllowedResources {
+		if MatchARN(p, arn) {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchARN matches an ARN against a pattern in which "*" matches any run of characters and
+// "?" any one character, as IAM does for resources.
+func MatchARN(pattern, arn string) bool {
+	// Iterative wildcard matching with backtracking on the last star: linear in practice.
+	p, s := 0, 0
+	star, mark := -1, 0
+	for s < len(arn) {
+		switch {
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == arn[s]):
+			p++
+			s++
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, s
+			p++
+		case star >= 0:
+			p = star + 1
+			mark++
+			s = mark
+		default:
+			return false
+		}
+	}
+	for p < len(pattern) && pattern[p] == '*' {
+		p++
+	}
+	return p == len(pattern)
+}

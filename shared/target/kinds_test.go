@@ -1,0 +1,91 @@
+package target
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const sqlOK = "{name: crm, kind: sql, endpoint: '127.0.0.1:5432', database: crm, user: mandate_admin, secret_ref: 'file:secrets/pg.key', allowed_tables: [public.customers]}"
+const awsOK = "{name: orders, kind: aws, account: '123456789012', role_arn: 'arn:aws:iam::123456789012:role/mandate-orders', region: us-east-1, allowed_resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders', 'arn:aws:s3:::reports/*']}"
+
+func TestParseKinds(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, src string
+		wantErr   []string
+	}{
+		{"sql", "targets:\n- " + sqlOK + "\n", nil},
+		{"aws", "targets:\n- " + awsOK + "\n", nil},
+		{"sql missing everything", "targets:\n- {name: d, kind: sql}\n", []string{"endpoint", "database", "user", "secret_ref", "allowed_tables"}},
+		{"sql bad table", "targets:\n- {name: d, kind: sql, endpoint: 'h:1', database: d, user: u, secret_ref: x, allowed_tables: [customers, 'a.b;drop']}\n", []string{"allowed_tables[0]", "allowed_tables[1]"}},
+		{"sql bad port", "targets:\n- {name: d, kind: sql, endpoint: 'h:99999', database: d, user: u, secret_ref: x, allowed_tables: [a.b]}\n", []string{"endpoint"}},
+		{"aws account mismatch", "targets:\n- {name: d, kind: aws, account: '000000000000', role_arn: 'arn:aws:iam::123456789012:role/r', region: us-east-1, allowed_resources: ['arn:aws:s3:::b/*']}\n", []string{"role_arn must be in account"}},
+		{"aws bad everything", "targets:\n- {name: d, kind: aws, role_arn: 'arn:aws:iam::1:user/x', region: mars, allowed_resources: ['*'], endpoint: 'ftp://x', policy_window: 1h}\n", []string{"role_arn", "region", "allowed_resources[0]", "endpoint", "policy_window"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tc.src))
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Parse accepted an invalid registry")
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestKindDefaultsAndChecks(t *testing.T) {
+	t.Parallel()
+	r, err := Parse([]byte("targets:\n- " + sqlOK + "\n- " + awsOK + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := r.Lookup("crm")
+	if s.Schema != "public" || s.MaxRows != DefaultMaxRows || !s.AllowsTable("public.customers") || s.AllowsTable("public.Customers") || s.AllowsTable("public.orders") {
+		t.Fatalf("sql target: %+v", s)
+	}
+	a, _ := r.Lookup("orders")
+	if time.Duration(a.PolicyWindow) != DefaultPolicyWindow {
+		t.Fatalf("policy window %v", a.PolicyWindow)
+	}
+	for arn, want := range map[string]bool{
+		"arn:aws:dynamodb:us-east-1:123456789012:table/orders":       true,
+		"arn:aws:dynamodb:us-east-1:123456789012:table/orders-admin": false,
+		"arn:aws:dynamodb:us-east-1:123456789012:table/order":        false,
+		"arn:aws:s3:::reports/2024/q1.csv":                           true,
+		"arn:aws:s3:::reports-private/x":                             false,
+		"arn:aws:s3:::reports":                                       false,
+	} {
+		if got := a.AllowsResource(arn); got != want {
+			t.Errorf("AllowsResource(%q) = %v, want %v", arn, got, want)
+		}
+	}
+}
+
+func TestMatchARN(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		p, s string
+		want bool
+	}{
+		{"a*c", "abc", true}, {"a*c", "ac", true}, {"a*c", "abcd", false}, {"a?c", "abc", true},
+		{"a?c", "ac", false}, {"*", "", true}, {"", "", true}, {"", "a", false}, {"a**b*c", "axxbyyc", true},
+		{"a*b*c", "axxbyy", false},
+	}
+	for _, tc := range cases {
+		if got := MatchARN(tc.p, tc.s); got != tc.want {
+			t.Errorf("MatchARN(%q, %q) = %v", tc.p, tc.s, got)
+		}
+	}
+}
