@@ -182,6 +182,9 @@ func (a *Authority) DecideApproval(ctx context.Context, c Caller, id string, app
 	if err != nil {
 		return api.Approval{}, err
 	}
+	if err := a.claimSignature(ctx, c); err != nil { // replay.go
+		return api.Approval{}, err
+	}
 	if len(req.Note) > MaxNoteBytes {
 		return api.Approval{}, fail(ErrInvalid, fmt.Sprintf("note is longer than %d bytes", MaxNoteBytes), nil)
 	}

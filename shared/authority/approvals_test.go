@@ -346,3 +346,29 @@ func TestRolesFromEnv(t *testing.T) {
 		t.Error("a non-ARN admin was accepted")
 	}
 }
+
+// TestHumanRoutesRefuseReplays: a signed approve or upload is honoured once; an exact copy of
+// it is refused as a replay before anything is decided or stored.
+func TestHumanRoutesRefuseReplays(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newRolesFixture(t)
+	s := f.openTTL(t, "1h")
+	res := f.askApproval(t, s.SessionID, export)
+	signed := agent(grace)
+	signed.Signature = "5f1c0b2a9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291807f6e5d4c3b2a19080"
+	if _, err := f.auth.DecideApproval(ctx, signed, res.ApprovalID, true, api.DecideRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.auth.DecideApproval(ctx, signed, res.ApprovalID, true, api.DecideRequest{}); !errors.Is(err, authority.ErrReplayed) {
+		t.Fatalf("replayed approve = %v, want ErrReplayed", err)
+	}
+	admin := agent(root)
+	admin.Signature = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9"
+	if _, err := f.auth.PutPolicies(ctx, admin, api.PolicyUpload{Policies: "@id(\"x\") permit(principal, action, resource) when { false };", Mode: "log-only"}); err != nil && errors.Is(err, authority.ErrReplayed) {
+		t.Fatalf("first upload refused as a replay: %v", err)
+	}
+	if _, err := f.auth.PutPolicies(ctx, admin, api.PolicyUpload{Policies: "@id(\"x\") permit(principal, action, resource) when { false };", Mode: "log-only"}); !errors.Is(err, authority.ErrReplayed) {
+		t.Fatalf("replayed upload = %v, want ErrReplayed", err)
+	}
+}

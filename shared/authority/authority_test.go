@@ -92,7 +92,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.auth, err = authority.New(ctx, authority.Config{
 		Store: f.store, Broker: broker.New(broker.NewFileSecrets(dir), f.now),
-		Executor: execute.NewHTTP(nil), Masker: mask.New(), Now: f.now,
+		Executor: execute.NewHTTP(nil), Masker: mask.New(), Now: f.now, Log: quiet,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -249,6 +249,9 @@ func (a *Authority) PutPolicies(ctx context.Context, c Caller, up api.PolicyUplo
 	if err != nil {
 		return api.Document{}, err
 	}
+	if err := a.claimSignature(ctx, c); err != nil { // replay.go
+		return api.Document{}, err
+	}
 	name, err := policySetName(up.Mode)
 	if err != nil {
 		return api.Document{}, err
@@ -296,6 +299,9 @@ func (a *Authority) PutPolicies(ctx context.Context, c Caller, up api.PolicyUplo
 func (a *Authority) PutIntents(ctx context.Context, c Caller, up api.IntentUpload) (api.Document, error) {
 	h, err := a.authenticateHuman(c, RoleAdmin)
 	if err != nil {
+		return api.Document{}, err
+	}
+	if err := a.claimSignature(ctx, c); err != nil { // replay.go
 		return api.Document{}, err
 	}
 	body, err := a.uploadBody(ctx, store.KindIntents, DocumentName, up.Catalog, up.RollbackTo)

@@ -7,12 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/mandate-dev/mandate/shared/authority"
-	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/edge"
-	"github.com/mandate-dev/mandate/shared/execute"
 	"github.com/mandate-dev/mandate/shared/mask"
 	"github.com/mandate-dev/mandate/shared/store"
 	"github.com/mandate-dev/mandate/shared/store/bolt"
@@ -41,12 +38,16 @@ type Function struct {
 	SecretsDir string
 	// LogLevel is the minimum level logged.
 	LogLevel slog.Level
+	// STSEndpoint and SecretsManagerEndpoint override the SDK's endpoints when set
+	// (EnvSTSEndpoint, EnvSecretsManagerEndpoint in broker.go).
+	STSEndpoint, SecretsManagerEndpoint string
 }
 
 // FromEnv reads and validates the configuration, reporting every problem at once.
 func FromEnv(getenv func(string) string) (Function, error) {
 	f := Function{Store: getenv(EnvStore), SecretsDir: getenv(EnvSecretsDir)}
 	var errs []error
+	errs = append(errs, f.brokerFromEnv(getenv)...) // broker.go
 	if f.Store == "" {
 		f.Store = StoreDynamoDB
 	}
@@ -72,9 +73,9 @@ func FromEnv(getenv func(string) string) (Function, error) {
 	return f, nil
 }
 
-// Handler builds the store, the authority and an edge handler for routes. The returned
-// closer releases the store.
-func (f Function) Handler(ctx context.Context, getenv func(string) string, log *slog.Logger, routes []string) (*edge.Handler, io.Closer, error) {
+// Handler builds the store, the broker and executors (broker.go), the authority and an edge
+// handler for routes. The returned closer releases the store and the broker's connections.
+func (f Function) Handler(ctx context.Context, getenv func(string) string, log *slog.Logger, routes []string, opts ...Option) (*edge.Handler, io.Closer, error) {
 	st, err := f.open(ctx, getenv)
 	if err != nil {
 		return nil, nil, err
@@ -84,20 +85,37 @@ func (f Function) Handler(ctx context.Context, getenv func(string) string, log *
 		st.Close()
 		return nil, nil, err
 	}
-	auth, err := authority.New(ctx, authority.Config{
-		Store: st, Broker: broker.New(broker.NewFileSecrets(f.SecretsDir), time.Now),
-		Executor: execute.NewHTTP(nil), Masker: mask.New(), Log: log, Roles: roles,
-	})
+	tokens, err := TokensFromEnv(getenv) // issuers.go
 	if err != nil {
 		st.Close()
+		return nil, nil, err
+	}
+	brk, err := f.wireBroker(ctx, opts) // broker.go
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	closer := brokerCloser{st, brk.broker}
+	ctl, err := f.controlConfig(ctx, getenv, routes) // control.go
+	if err != nil {
+		closer.Close()
+		return nil, nil, err
+	}
+	auth, err := authority.New(ctx, authority.Config{
+		Store: st, Broker: brk.broker, SQL: brk.sql,
+		Executor: brk.executors, Masker: mask.New(), Log: log, Roles: roles, Tokens: tokens,
+		Control: ctl,
+	})
+	if err != nil {
+		closer.Close()
 		return nil, nil, err
 	}
 	h, err := edge.New(auth, log, routes)
 	if err != nil {
-		st.Close()
+		closer.Close()
 		return nil, nil, err
 	}
-	return h, st, nil
+	return h, closer, nil
 }
 
 func (f Function) open(ctx context.Context, getenv func(string) string) (store.Store, error) {

@@ -102,7 +102,7 @@ targets:
     allowed_tables: [public.customers, public.orders]
     timeout: 5s
     max_rows: 500
-`, crm.Audience, DemoTargetHost, DemoSecretRef, DemoSQLTarget)
+%s`, crm.Audience, DemoTargetHost, DemoSecretRef, DemoSQLTarget, demoAWSTarget)
 }
 
 // Options configure Start.
@@ -180,9 +180,18 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	maskKey, err := maskKey(o.Dir) // maskkey.go
+	if err != nil {
+		return nil, err
+	}
+	revs, err := inst.revocations(ctx) // kill.go
+	if err != nil {
+		return nil, err
+	}
 	auth, err := authority.New(ctx, authority.Config{
 		Store: inst.store, Broker: inst.brokerFor(secrets), Executor: execute.Executors{HTTP: execute.NewHTTP(inst.transport()), SQL: execute.NewSQL(), AWS: execute.NewAWS(nil)},
-		Masker: mask.New(), Log: log, Roles: roles, SQL: pgquery.New(), Tokens: tokens,
+		Masker: mask.New(), Log: log, Roles: roles, SQL: pgquery.New(), Tokens: tokens, MaskKey: maskKey,
+		Control: authority.ControlConfig{Revocations: revs},
 	})
 	if err != nil {
 		return nil, err

@@ -240,4 +240,8 @@ func TestInitKeepsExistingState(t *testing.T) {
 	if inst.Config.Agents[0] != first.Agents[0] {
 		t.Fatal("a second start replaced the agent keys")
 	}
+	key, err := os.Stat(filepath.Join(dir, local.MaskKeyFile))
+	if err != nil || key.Mode().Perm() != 0o600 || key.Size() < 64 {
+		t.Fatalf("masking key file: %v %v", key, err)
+	}
 }
