@@ -59,7 +59,7 @@ func detections(text, key string) map[[2]string]int {
 	if key != "" {
 		st.sc.setKey([]byte(key))
 	}
-	st.sc.scan([]byte(text))
+	st.sc.scanValue([]byte(text))
 	found := map[[2]string]int{}
 	for _, m := range st.sc.matches {
 		found[[2]string{names[m.det], text[m.start:m.end]}]++
@@ -117,7 +117,7 @@ func TestCorpusPrecisionRecall(t *testing.T) {
 		if p+r > 0 {
 			f2 = 5 * p * r / (4*p + r)
 		}
-		t.Logf("%-5s positives=%3d tp=%3d fp=%2d fn=%2d precision=%.3f recall=%.3f F2=%.3f", d, s.positives, s.tp, s.fp, s.fn, p, r, f2)
+		t.Logf("%-17s positives=%3d tp=%3d fp=%2d fn=%2d precision=%.3f recall=%.3f F2=%.3f", d, s.positives, s.tp, s.fp, s.fn, p, r, f2)
 		if p < minScore || r < minScore {
 			t.Errorf("%s: precision %.3f, recall %.3f; want both >= %.2f", d, p, r, minScore)
 		}

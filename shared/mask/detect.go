@@ -125,16 +125,18 @@ func nanpTriple(t []byte) bool {
 const (
 	labelSSN uint8 = 1 << iota
 	labelPhone
+	labelDOB
 )
 
 // labelsIn returns the label bits of the words found in s, case-insensitively and at word
 // boundaries (camelCase counts as a boundary): "ssn", "social security", "phone", "telephone",
-// "tel", "mobile", "cell", "fax", "msisdn".
+// "tel", "mobile", "cell", "fax", "msisdn"; "dob", "birth..." ("date of birth", "birthDate",
+// "birthday") and "born".
 func labelsIn(s []byte) uint8 {
 	var bits uint8
 	for i := 0; i < len(s); i++ {
 		c := lower(s[i])
-		if c != 's' && c != 'p' && c != 't' && c != 'm' && c != 'c' && c != 'f' {
+		if c != 's' && c != 'p' && c != 't' && c != 'm' && c != 'c' && c != 'f' && c != 'd' && c != 'b' {
 			continue
 		}
 		if !wordStart(s, i) {
@@ -172,6 +174,14 @@ func labelsIn(s []byte) uint8 {
 		case 'f':
 			if hasWord(s, i, "fax") {
 				bits |= labelPhone
+			}
+		case 'd':
+			if hasWord(s, i, "dob") {
+				bits |= labelDOB
+			}
+		case 'b':
+			if hasPrefixFold(s[i:], "birth") || hasWord(s, i, "born") {
+				bits |= labelDOB
 			}
 		}
 	}

@@ -1,43 +1,72 @@
-// Package mask finds sensitive values in what a target returns and replaces them before the
-// result reaches an agent, the audit record or a log.
+// Package mask finds sensitive values in what a target returns (and in what an agent sends)
+// and replaces them before the result reaches an agent, the audit record or a log.
 //
 // # Place in the flow
 //
-//	authenticate -> session -> classify -> evaluate -> record decision -> broker -> execute
-//	-> mask -> record result -> respond
+//	authenticate -> session -> classify -> inspect request, detokenize -> evaluate
+//	-> record decision -> broker -> execute -> mask -> record result -> respond
 //
-// The authority calls Engine.Apply on the body the executor returned, after execute and before
-// the result record is appended and the response is written, so neither the audit chain nor
-// the agent ever holds an unmasked value. The prompt that opens a session goes through
-// Engine.Text before it is stored.
+// The authority masks the body the executor returned with the engine of the profile the
+// deciding policy names (@mask) or else the target's (mask_profile), after execute and
+// before the result record is appended and the response is written, so neither the audit
+// chain nor the agent ever holds an unmasked value. The prompt that opens a session goes
+// through Engine.Text before it is stored. Before an action goes out, Catalog.Inspector
+// finds credentials in its parameters (refused or masked as the profile says), and
+// Detokenize replaces the tokens it carries with their values from the session's Vault.
 //
 // # Detectors
 //
-// Email (Email), payment card numbers with a known IIN range and a valid Luhn digit (Card), US
-// Social Security numbers following the SSA's area/group/serial rules (SSN), and phone numbers
-// in E.164 and common national formats (Phone). A bare nine-digit SSN or ten-digit phone number
-// is only taken when a JSON key or a word just before it says so ("ssn", "phone", ...), so
-// plain integers, timestamps and ids are left alone. WithFields names JSON keys whose values
-// are masked whatever they hold (Field).
+// Personal data: Email; Card (IIN range and Luhn); SSN (SSA area/group/serial rules); Phone
+// (NANP written forms, E.164 with an assigned country code and a national length that
+// country uses, trunk-prefixed national numbers); IBAN (country length and mod-97); IP
+// (IPv4 dotted quads, IPv6 in RFC 4291 text form); DOB (a calendar date under a label such
+// as "dob" or "date of birth"). A bare nine-digit SSN, ten-digit phone number or a date is
+// only taken when a JSON key, CSV column or a word just before it says so.
 //
-// Each detected value is replaced by its redaction: "[EMAIL]", "[CARD]", "[SSN]", "[PHONE]",
-// and "[REDACTED]" for a named field.
+// Secrets: AWSAccessKeyID (AKIA/ASIA... and 16 base32 characters); AWSSecretKey (40 base64
+// characters under an AWS secret label); AWSSessionToken (by its prefix, or under a session
+// token label); JWT; PrivateKey (PEM blocks, through the END line or to the end of a
+// truncated input); GitHubToken, GitLabToken, SlackToken, StripeKey (by prefix, alphabet and
+// length); Secret (passwords under a password label, and high-entropy values under a label
+// such as api_key, client_secret, X-Api-Key or Authorization); ConnectionString (the
+// password of scheme://user:password@host). Field masks the whole value of named JSON keys
+// and CSV columns (WithFields).
+//
+// Each detector has labelled positives and near-misses in testdata/masking/corpus.jsonl;
+// TestCorpusPrecisionRecall fails when precision or recall of any detector is under 0.95.
+//
+// # Modes and profiles
+//
+// Per detector: ModeRedact ("[EMAIL]"), ModePartial ("[CARD ****1111]"), ModeToken
+// ("tok_email_<HMAC>", keyed per deployment so equal values join), ModeFormat (a keyed
+// stand-in of the same shape) and ModeOff. A Profile names a mode per detector, the fields
+// masked whole, the input cap and what to do with secrets in requests; a Catalog holds the
+// built-in profiles (profiles.yaml) and those of a profile document.
 //
 // # Design
 //
-// One pass over the bytes: a byte-class table finds candidates ('@' for an email; a digit, '+'
-// or '(' for a number), hand-written scanners read them and validators decide. No regular
-// expression and no encoding/json decoding run on this path. In JSON mode only string values
-// (and integer numbers) are examined, strings with escapes are decoded one at a time, and the
-// output is the input copied through with the matched spans replaced.
+// One pass over the bytes: a byte-class table finds candidates ('@' for an email or a URL
+// password; a digit, '+' or '(' for a number; ':' and '=' after a label; '-' for a PEM
+// block; the first letters of shaped secrets at a word start), hand-written scanners read
+// them and validators decide. No regular expression and no encoding/json decoding run on
+// this path. In JSON mode only string values (and integer numbers) are examined, strings
+// with escapes are decoded one at a time, a string holding a JSON document is masked as
+// JSON and written back escaped, and the output is the input copied through with the
+// matched spans replaced. CSV is read field by field with its header as labels.
 //
 // # Contract
 //
-//   - Masking MUST never return a value a detector matched: after masking, masking the output
-//     again finds nothing.
-//   - In JSON mode keys MUST never change, the output MUST be valid JSON and structurally equal
-//     to the input apart from the masked values; an integer number that is masked becomes a
-//     JSON string.
-//   - The Summary carries counts per detector name, never a value; errors never carry content.
-//   - An Engine is immutable after New and safe for concurrent use.
+//   - Masking MUST never return a value a detector matched: every match is replaced, and
+//     masking the output again finds nothing (a named field is masked again whatever it
+//     holds, its redaction included; a format-preserving stand-in is never detected).
+//   - Input the engine cannot read as its format is masked as text; input beyond the cap is
+//     cut and marked with TruncatedMarker. Nothing is ever passed through unmasked.
+//   - In JSON mode keys MUST never change, the output MUST be valid JSON and structurally
+//     equal to the input apart from the masked values; an integer number that is masked
+//     becomes a JSON string.
+//   - The Summary carries counts per detector name, never a value; errors never carry
+//     content. Token values (Masked.Tokens) are for a Vault only, and a ClaimsVault seals
+//     them, bound to their session.
+//   - An Engine is immutable after New and safe for concurrent use; the zero Engine masks with
+//     every detector on, so a forgotten constructor fails safe.
 package mask

@@ -44,3 +44,67 @@ func overlapping(s, v []byte) int {
 	}
 	return n
 }
+
+// TestSpecial8 checks the eight-byte string scan never misses a byte that ends a plain run.
+func TestSpecial8(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		for p := range 8 {
+			w := []byte("abcdefgh")
+			w[p] = byte(c)
+			got := special8(uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56)
+			if !strPlain[c] && !got {
+				t.Fatalf("special8 missed byte %#x at %d", c, p)
+			}
+		}
+	}
+	if special8(0x6867666564636261) {
+		t.Fatal("special8 reports a plain run of letters")
+	}
+}
+
+// FuzzModes checks, for any text and any mode, that no value a detector finds survives in
+// the output (a partial form keeps at most a tail of it, never the whole), that the summary
+// counts every value, and that each token minted stands in the output.
+func FuzzModes(f *testing.F) {
+	for _, s := range []string{
+		"contact bob@example.com or 415-555-0132, card 4111-1111-1111-1111, SSN: 123456789",
+		"IBAN DE89370400440532013000 from 10.0.0.1 and fe80::1:2, DOB: 1990-04-12",
+		"password=hunter2!x postgres://app:s3cr3t@db:5432/x AKIAIOSFODNN7EXAMPL2",
+		"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijklmnop",
+	} {
+		for m := range byte(4) {
+			f.Add(m, s)
+		}
+	}
+	key := bytes.Repeat([]byte{9}, 32)
+	engines := make([]*Engine, 4)
+	for m := range engines {
+		engines[m] = New(WithMode(Mode(m), names[:]...), WithKey(key))
+	}
+	f.Fuzz(func(t *testing.T, mode byte, text string) {
+		e := engines[int(mode)%len(engines)]
+		m := e.Mask([]byte(text), FormatText)
+		found := detections(text, "")
+		total := 0
+		for k, n := range found {
+			total += n
+			v := []byte(k[1])
+			if len(v) < 5 {
+				continue // a value this short can recur by chance in a token or a kept tail
+			}
+			if in, left := overlapping([]byte(text), v), overlapping(m.Body, v); left > in-n {
+				t.Fatalf("mode %d: %s %q detected %d times, %d of %d occurrences left: %q -> %q", mode%4, k[0], v, n, left, in, text, m.Body)
+			}
+		}
+		if total != m.Summary.Total() {
+			t.Fatalf("scanner found %d values, summary says %v", total, m.Summary)
+		}
+		for _, tk := range m.Tokens {
+			if !bytes.Contains(m.Body, []byte(tk.Token)) {
+				t.Fatalf("token %q is not in the output", tk.Token)
+			}
+		}
+	})
+}

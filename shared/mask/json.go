@@ -2,6 +2,7 @@ package mask
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -70,7 +71,7 @@ func (st *state) value(i, depth int, key []byte, suppress bool) (int, error) {
 		return st.array(i, depth+1, key, suppress)
 	case c == '"':
 		end, escaped, err := stringEnd(src, i)
-		if err == nil && !suppress && end-i-2 >= minCandidate {
+		if err == nil && !suppress && (end-i-2 >= minCandidate || (len(key) > 0 && end-i-2 >= minPassword)) {
 			st.maskString(i+1, end-1, escaped, key)
 		}
 		return end, err
@@ -124,7 +125,7 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 			return i, err
 		}
 		if named {
-			st.w.replace(start, i, detField, true)
+			st.w.replace(start, i, detField, true, src[start:i])
 		}
 		i = skipWS(src, i)
 		if i >= len(src) {
@@ -185,6 +186,10 @@ func (st *state) isField(key []byte) bool {
 func stringEnd(src []byte, q int) (end int, escaped bool, err error) {
 	j := q + 1
 	for {
+		// Eight bytes at a time while none of them can end the plain run.
+		for j+8 <= len(src) && !special8(binary.LittleEndian.Uint64(src[j:])) {
+			j += 8
+		}
 		for j < len(src) && strPlain[src[j]] {
 			j++
 		}
@@ -214,6 +219,19 @@ func stringEnd(src []byte, q int) (end int, escaped bool, err error) {
 			return j, false, syntaxError(j)
 		}
 	}
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// special8 reports whether any of the eight bytes in w is below 0x20, a '"' or a '\\' (it may
+// also report a byte right above one of those, which only sends the caller to its byte loop).
+func special8(w uint64) bool {
+	q := w ^ (lsb * '"')
+	b := w ^ (lsb * '\\')
+	return ((w-lsb*0x20)&^w|(q-lsb)&^q|(b-lsb)&^b)&msb != 0
 }
 
 // hex4 returns the value of four hex digits, or -1.
@@ -289,11 +307,15 @@ func number(src []byte, i int) (end int, plain bool, err error) {
 // as such, an SSN or a phone number, with the redaction as a JSON string.
 func (st *state) maskNumber(start, end int, key []byte) {
 	d := st.w.src[start:end]
-	if len(d) < 9 || len(d) > cardMaxDigits {
-		return
-	}
 	sc := &st.sc
 	sc.setKey(key)
+	if len(key) > 0 && len(d) >= minPassword && sc.keySecretKind() == lblPassword && sc.enabled[detSecret] {
+		st.w.replace(start, end, detSecret, true, d) // a numeric password, such as a PIN
+		return
+	}
+	if len(d) < 8 || len(d) > cardMaxDigits {
+		return
+	}
 	det := numDetectors
 	switch {
 	case sc.enabled[detCard] && isCard(d):
@@ -304,8 +326,13 @@ func (st *state) maskNumber(start, end int, key []byte) {
 		sc.keyLabels()&labelPhone != 0:
 		det = detPhone
 	}
+	if det == numDetectors && len(d) == 8 && sc.enabled[detDOB] && sc.keyLabels()&labelDOB != 0 {
+		if _, ok := date(d, 0); ok {
+			det = detDOB
+		}
+	}
 	if det != numDetectors {
-		st.w.replace(start, end, det, true)
+		st.w.replace(start, end, det, true, d)
 	}
 }
 
@@ -318,17 +345,83 @@ func (st *state) maskString(start, end int, escaped bool, key []byte) {
 	sc.matches = sc.matches[:0]
 	raw := st.w.src[start:end]
 	if !escaped {
-		sc.scan(raw)
+		sc.scanValue(raw)
 		for _, m := range sc.matches {
-			st.w.replace(start+m.start, start+m.end, m.det, false)
+			st.w.replace(start+m.start, start+m.end, m.det, false, raw[m.start:m.end])
 		}
 		return
 	}
 	st.decode(raw)
-	sc.scan(st.dec)
-	for _, m := range sc.matches {
-		st.w.replace(start+int(st.offs[m.start]), start+st.rawEnd(m.end), m.det, false)
+	if st.embedded(start, end) {
+		return
 	}
+	sc.scanValue(st.dec)
+	for _, m := range sc.matches {
+		st.w.replace(start+int(st.offs[m.start]), start+st.rawEnd(m.end), m.det, false, st.dec[m.start:m.end])
+	}
+}
+
+// maxEmbedded is how deep JSON documents inside JSON strings are masked as JSON; deeper
+// ones are masked as text.
+const maxEmbedded = 4
+
+// embedded masks the decoded string st.dec as a JSON document of its own when it is one
+// ('{' or '[' after white space, valid JSON) and something in it is masked, and writes it
+// back, escaped, in place of the raw string src[start:end]. It reports whether it did.
+func (st *state) embedded(start, end int) bool {
+	d := st.dec
+	k := skipWS(d, 0)
+	if k >= len(d) || (d[k] != '{' && d[k] != '[') || st.depth >= maxEmbedded {
+		return false
+	}
+	inner := st.eng.get(d)
+	defer put(inner)
+	inner.depth = st.depth + 1
+	if inner.json() != nil {
+		return false
+	}
+	total := 0
+	for _, n := range inner.w.counts {
+		total += n
+	}
+	if total == 0 {
+		return true // valid JSON with nothing to mask: the raw string stays as it is
+	}
+	masked := inner.w.finish()
+	w := &st.w
+	if w.out == nil {
+		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
+	}
+	w.out = append(w.out, w.src[w.last:start]...)
+	w.out = appendEscaped(w.out, masked)
+	w.last = end
+	for det, n := range inner.w.counts {
+		w.counts[det] += n
+	}
+	w.tokens = append(w.tokens, inner.w.tokens...)
+	return true
+}
+
+// appendEscaped appends s as the content of a JSON string.
+func appendEscaped(out, s []byte) []byte {
+	const hexd = "0123456789abcdef"
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			out = append(out, '\\', c)
+		case c == '\n':
+			out = append(out, '\\', 'n')
+		case c == '\r':
+			out = append(out, '\\', 'r')
+		case c == '\t':
+			out = append(out, '\\', 't')
+		case c < 0x20:
+			out = append(out, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&0xf])
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // rawEnd returns the raw offset where the escape that produced dec[b-1] ends.

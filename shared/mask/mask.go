@@ -7,12 +7,29 @@ import (
 	"sync"
 )
 
-// Detector names. They are the keys of a Summary and the names WithoutDetectors takes.
+// Detector names. They are the keys of a Summary, the names profiles and WithoutDetectors
+// take, and the middle part of a token ("tok_email_...").
 const (
 	Email = "email" // email addresses
 	Card  = "card"  // payment card numbers (IIN range and Luhn check)
 	SSN   = "ssn"   // US Social Security numbers
 	Phone = "phone" // phone numbers, international (E.164) and national formats
+	IBAN  = "iban"  // international bank account numbers (country length and mod-97 check)
+	IP    = "ip"    // IPv4 and IPv6 addresses
+	DOB   = "dob"   // dates of birth: dates under a label such as "dob" or "date of birth"
+
+	AWSAccessKeyID   = "aws_access_key_id" // AKIA..., ASIA... access key ids
+	AWSSecretKey     = "aws_secret_key"    // 40-character secret access keys, under a label
+	AWSSessionToken  = "aws_session_token" // STS session tokens, by prefix or under a label
+	JWT              = "jwt"               // JSON Web Tokens (three base64url segments, header "eyJ")
+	PrivateKey       = "private_key"       // PEM private key blocks
+	GitHubToken      = "github_token"      // ghp_, gho_, ghu_, ghs_, ghr_, github_pat_ tokens
+	GitLabToken      = "gitlab_token"      // glpat-, gldt-, glrt-, glptt- tokens
+	SlackToken       = "slack_token"       // xox?- tokens, xapp- tokens, webhook paths
+	StripeKey        = "stripe_key"        // sk_live_, sk_test_, rk_live_, rk_test_, whsec_ keys
+	Secret           = "secret"            // passwords and high-entropy values under a secret label
+	ConnectionString = "connection_string" // the password of a URL such as postgres://user:pw@host
+
 	Field = "field" // values of the JSON fields named with WithFields, whatever they hold
 )
 
@@ -36,24 +53,57 @@ func (s Summary) Total() int {
 // Option configures an Engine.
 type Option func(*Engine)
 
-// WithoutDetectors turns off the named detectors (Email, Card, SSN, Phone). Names it does not
-// know are ignored, so a misspelt name can only leave a detector on.
+// WithoutDetectors turns off the named detectors. Names it does not know are ignored, so a
+// misspelt name can only leave a detector on.
 func WithoutDetectors(list ...string) Option {
+	return WithMode(ModeOff, list...)
+}
+
+// WithMode sets the mode of the named detectors (Field included). Names it does not know are
+// ignored; Profile.Engine validates names before it builds an engine.
+func WithMode(m Mode, list ...string) Option {
 	return func(e *Engine) {
 		for _, name := range list {
-			for d := range detField {
-				if names[d] == name {
-					e.enabled[d] = false
-				}
+			if d, ok := detectorNamed(name); ok {
+				e.modes[d] = m
 			}
 		}
 	}
 }
 
-// WithFields makes the engine mask the whole value of every JSON member whose key is one of
-// keys (compared without regard to ASCII case), whatever the value holds: a string, number,
-// literal, object or array becomes the string "[REDACTED]" and counts once as Field. It applies
-// to JSON input only.
+// WithKey sets the deployment key that ModeToken and ModeFormat derive their keyed hashes
+// from (at least MinKeyBytes bytes; a shorter key is ignored and those modes redact). The
+// same key MUST be used by every instance of a deployment, so equal values give equal
+// tokens everywhere, and it MUST stay secret: with it, a guess can be tested.
+func WithKey(key []byte) Option {
+	return func(e *Engine) {
+		if len(key) >= MinKeyBytes {
+			e.tokenKey = derive(key, tokenKeyLabel)
+		}
+	}
+}
+
+// MinKeyBytes is the shortest deployment key WithKey accepts.
+const MinKeyBytes = 32
+
+// WithMaxBytes caps the input Mask reads (0 or less: DefaultMaxBytes). Beyond it the input
+// is cut at a line or word boundary, masked as text, and TruncatedMarker is appended.
+func WithMaxBytes(n int) Option {
+	return func(e *Engine) {
+		e.maxBytes = n
+	}
+}
+
+// DefaultMaxBytes is the input cap of an engine built without WithMaxBytes.
+const DefaultMaxBytes = 16 << 20
+
+// TruncatedMarker ends the output of an input longer than the engine's cap.
+const TruncatedMarker = "\n[MASK: INPUT TRUNCATED; THE REST WAS NOT RETURNED]"
+
+// WithFields makes the engine mask the whole value of every JSON member (and CSV column)
+// whose key is one of keys (compared without regard to ASCII case), whatever the value
+// holds: a string, number, literal, object or array becomes the string "[REDACTED]" (or the
+// Field mode's replacement) and counts once as Field.
 func WithFields(keys ...string) Option {
 	return func(e *Engine) {
 		for _, name := range keys {
@@ -64,50 +114,163 @@ func WithFields(keys ...string) Option {
 	}
 }
 
-// Engine masks sensitive values in JSON documents and text. It is immutable once built and
-// safe for concurrent use.
+// Engine masks sensitive values in JSON documents, CSV and text. It is immutable once built
+// and safe for concurrent use. The zero Engine is the default one: every detector on, in
+// redact mode.
 type Engine struct {
-	enabled [numDetectors]bool
-	fields  [][]byte
+	modes    [numDetectors]Mode // the zero value redacts with every detector
+	fields   [][]byte
+	tokenKey []byte // HMAC key of tokens, derived from the deployment key; nil: none
+	maxBytes int
 }
 
-// New returns an engine with every detector on, in redact mode, and no named fields.
+// New returns an engine with every detector on, in redact mode, and no named fields, changed
+// by opts.
 func New(opts ...Option) *Engine {
 	e := &Engine{}
-	for d := range detField {
-		e.enabled[d] = true
-	}
 	for _, opt := range opts {
 		opt(e)
 	}
 	return e
 }
 
+// Mode returns the mode of the named detector, and false for a name it does not know.
+func (e *Engine) Mode(detectorName string) (Mode, bool) {
+	d, ok := detectorNamed(detectorName)
+	if !ok {
+		return 0, false
+	}
+	return e.modes[d], true
+}
+
+// Format is the syntax of an input.
+type Format uint8
+
+// Formats.
+const (
+	// FormatAuto masks a valid JSON document as JSON and anything else as text.
+	FormatAuto Format = iota
+	// FormatJSON masks a JSON document; invalid JSON is masked as text.
+	FormatJSON
+	// FormatText masks plain text.
+	FormatText
+	// FormatCSV masks CSV (RFC 4180): the first record is the header, whose names label the
+	// fields below them as JSON keys label values. Invalid CSV is masked as text.
+	FormatCSV
+)
+
+var formatNames = [...]string{"auto", "json", "text", "csv"}
+
+// String returns the format's name.
+func (f Format) String() string {
+	if int(f) < len(formatNames) {
+		return formatNames[f]
+	}
+	return fmt.Sprintf("Format(%d)", f)
+}
+
+// ParseFormat reads a format name: auto, json, text or csv.
+func ParseFormat(s string) (Format, error) {
+	for i, n := range formatNames {
+		if n == s {
+			return Format(i), nil
+		}
+	}
+	return 0, fmt.Errorf("mask: unknown format %q (want auto, json, text or csv)", s)
+}
+
+// Masked is the outcome of Engine.Mask.
+type Masked struct {
+	// Body is the masked input: a new slice, a copy of the input when nothing was masked.
+	Body []byte
+	// Summary counts the values masked by detector name.
+	Summary Summary
+	// Tokens are the tokens minted (ModeToken, ModeFormat), in order, repeats included.
+	// Their values are sensitive: they are for a Vault only.
+	Tokens []Token
+	// Format is how the input was read: FormatJSON, FormatCSV or FormatText.
+	Format Format
+	// Truncated reports that the input was longer than the engine's cap; Body ends with
+	// TruncatedMarker.
+	Truncated bool
+}
+
+// Mask masks src read as format f. It never returns unmasked content: input it cannot read
+// as f is masked as text, and input beyond the engine's cap is dropped and marked.
+func (e *Engine) Mask(src []byte, f Format) Masked {
+	limit := e.maxBytes
+	if limit <= 0 {
+		limit = DefaultMaxBytes
+	}
+	truncated := len(src) > limit
+	if truncated {
+		src = src[:cutPoint(src, limit)]
+		f = FormatText
+	}
+	st := e.get(src)
+	defer put(st)
+	var m Masked
+	switch f {
+	case FormatAuto, FormatJSON:
+		m.Format = FormatJSON
+		if st.json() != nil {
+			st.w.reset(src)
+			st.text()
+			m.Format = FormatText
+		}
+	case FormatCSV:
+		m.Format = FormatCSV
+		if !st.csv() {
+			st.w.reset(src)
+			st.text()
+			m.Format = FormatText
+		}
+	default:
+		m.Format = FormatText
+		st.text()
+	}
+	m.Body, m.Summary = st.w.finish(), st.w.summary()
+	if len(st.w.tokens) > 0 {
+		m.Tokens = append([]Token(nil), st.w.tokens...)
+	}
+	if truncated {
+		m.Body = append(m.Body, TruncatedMarker...)
+		m.Truncated = true
+	}
+	return m
+}
+
+// cutPoint returns where to cut src to at most limit bytes: at the last line break, or else
+// the last space, in the 4 KiB before limit, so no value is cut in two where possible.
+func cutPoint(src []byte, limit int) int {
+	from := max(0, limit-4096)
+	if i := bytes.LastIndexByte(src[from:limit], '\n'); i >= 0 {
+		return from + i
+	}
+	if i := bytes.LastIndexByte(src[from:limit], ' '); i >= 0 {
+		return from + i
+	}
+	return limit
+}
+
 // Apply masks src as JSON when it is valid JSON, otherwise as text. It returns a new slice
 // (a copy of src when nothing was masked) and the counts of what it masked.
 func (e *Engine) Apply(src []byte) ([]byte, Summary) {
-	st := e.get(src)
-	defer put(st)
-	if err := st.json(); err == nil {
-		return st.w.finish(), st.w.summary()
-	}
-	st.w.reset(src)
-	st.text()
-	return st.w.finish(), st.w.summary()
+	m := e.Mask(src, FormatAuto)
+	return m.Body, m.Summary
 }
 
 // Text masks src as plain text.
 func (e *Engine) Text(src []byte) ([]byte, Summary) {
-	st := e.get(src)
-	defer put(st)
-	st.text()
-	return st.w.finish(), st.w.summary()
+	m := e.Mask(src, FormatText)
+	return m.Body, m.Summary
 }
 
 // JSON masks src, which must be a valid JSON document: string values are scanned, integer
-// number values that are card numbers (or, under a labelling key, SSNs and phone numbers)
-// become redaction strings, keys are never changed, and the output is valid JSON. An invalid
-// document is an error wrapping ErrInvalidJSON, and nothing is returned.
+// number values that are card numbers (or, under a labelling key, SSNs, phone numbers,
+// dates of birth and passwords) become replacement strings, keys are never changed, and the
+// output is valid JSON. An invalid document is an error wrapping ErrInvalidJSON, and nothing
+// is returned.
 func (e *Engine) JSON(src []byte) ([]byte, Summary, error) {
 	st := e.get(src)
 	defer put(st)
@@ -119,12 +282,13 @@ func (e *Engine) JSON(src []byte) ([]byte, Summary, error) {
 
 // state is the scratch space of one call; it is pooled so a call allocates only its output.
 type state struct {
-	eng  *Engine
-	sc   scanner
-	w    writer
-	dec  []byte  // a decoded JSON string
-	offs []int32 // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
-	key  []byte  // a decoded JSON key
+	eng    *Engine
+	sc     scanner
+	w      writer
+	dec    []byte   // a decoded JSON string
+	offs   []int32  // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
+	header [][]byte // CSV column names
+	depth  int      // embedded JSON documents this state is inside of
 }
 
 var pool = sync.Pool{New: func() any { return new(state) }}
@@ -132,16 +296,25 @@ var pool = sync.Pool{New: func() any { return new(state) }}
 func (e *Engine) get(src []byte) *state {
 	st := pool.Get().(*state)
 	st.eng = e
-	st.sc.enabled = e.enabled
+	for d := range st.sc.enabled {
+		st.sc.enabled[d] = e.modes[d] != ModeOff
+	}
 	st.sc.setKey(nil)
+	st.w.eng = e
 	st.w.reset(src)
+	st.depth = 0
 	return st
 }
 
 func put(st *state) {
-	st.eng, st.w.src, st.w.out, st.sc.src, st.sc.key = nil, nil, nil, nil, nil
+	st.eng, st.w.src, st.w.out, st.sc.src, st.sc.key, st.w.eng, st.w.tokens = nil, nil, nil, nil, nil, nil, nil
+	clear(st.header)
+	st.header = st.header[:0]
 	if cap(st.dec) > maxPooledBuffer {
 		st.dec, st.offs = nil, nil
+	}
+	if cap(st.sc.matches) > maxPooledBuffer/16 || cap(st.sc.groups) > maxPooledBuffer/16 {
+		st.sc.matches, st.sc.groups = nil, nil
 	}
 	pool.Put(st)
 }
@@ -156,7 +329,7 @@ func (st *state) text() {
 	sc.setKey(nil)
 	sc.scan(st.w.src)
 	for _, m := range sc.matches {
-		st.w.replace(m.start, m.end, m.det, false)
+		st.w.replace(m.start, m.end, m.det, false, st.w.src[m.start:m.end])
 	}
 }
 
@@ -166,15 +339,19 @@ type writer struct {
 	out    []byte
 	last   int // src[:last] has been written to out
 	counts [numDetectors]int
+	eng    *Engine
+	tokens []Token // tokens minted by this call
+	hashState
 }
 
+// reset starts a new output over src, keeping the keyed hash for reuse.
 func (w *writer) reset(src []byte) {
-	*w = writer{src: src}
+	*w = writer{src: src, eng: w.eng, hashState: w.hashState}
 }
 
-// replace writes src[last:start], then the redaction of det (as a JSON string when quote is
-// set), and skips src[start:end].
-func (w *writer) replace(start, end int, det detector, quote bool) {
+// replace writes src[last:start], then the replacement of value (detected by det; as a
+// JSON string when quote is set), and skips src[start:end].
+func (w *writer) replace(start, end int, det detector, quote bool, value []byte) {
 	if w.out == nil {
 		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
 	}
@@ -182,7 +359,7 @@ func (w *writer) replace(start, end int, det detector, quote bool) {
 	if quote {
 		w.out = append(w.out, '"')
 	}
-	w.out = append(w.out, redactions[det]...)
+	w.out = w.render(w.out, det, value)
 	if quote {
 		w.out = append(w.out, '"')
 	}

