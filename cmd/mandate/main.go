@@ -4,6 +4,7 @@
 //	mandate local  [--addr 127.0.0.1:8080] [--data ./.mandate]
 //	mandate demo   [--data DIR]
 //	mandate verify [--data ./.mandate] [--key FILE]   (exit codes: verify.go)
+//	mandate verify --bucket B --table-prefix P --key FILE [--s3-endpoint URL] [--dynamodb-endpoint URL]
 package main
 
 import (
@@ -48,6 +49,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"policy":  cmdPolicy,
 		"explain": cmdExplain,
 		"mask":    cmdMask,
+		"kill":    cmdKill,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -70,6 +72,7 @@ commands:
   policy  validate a policy folder (policy validate DIR) or run its tests (policy test DIR)
   explain evaluate an action without executing it and show what would be minted
   mask    mask standard input with a masking profile; the summary goes to standard error
+  kill    set, lift (--lift) or list (--list) kill switches as a human operator
 `)
 }
 

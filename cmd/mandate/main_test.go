@@ -23,7 +23,7 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 		t.Fatalf("demo exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	out.Reset()
-	if code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 1 chains, 12 records") {
+	if code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 2 chains, 18 records") {
 		t.Fatalf("verify exit %d: %s %s", code, out.String(), errOut.String())
 	}
 
@@ -36,6 +36,9 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 		audit := tx.Bucket([]byte("audit"))
 		c := audit.Cursor()
 		session, _ := c.First()
+		for bytes.Equal(session, []byte("control")) { // the kill switch chain; tamper with the session's
+			session, _ = c.Next()
+		}
 		chain := audit.Bucket(session)
 		key := binary.BigEndian.AppendUint64(nil, 2)
 		var r store.Record

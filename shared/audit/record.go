@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,6 +42,7 @@ type Record struct {
 	Result   *Result      `json:"result,omitempty"`
 	Approval *Approval    `json:"approval,omitempty"`
 	Admin    *Admin       `json:"admin,omitempty"`
+	Kill     *Kill        `json:"kill,omitempty"`
 
 	// Hash is the record's own hash; it is not part of what is hashed.
 	Hash string `json:"hash,omitempty"`
@@ -60,6 +62,8 @@ type Prompt struct {
 	SHA256  string         `json:"sha256"`
 	Purpose string         `json:"purpose,omitempty"`
 	Masking map[string]int `json:"masking,omitempty"`
+	// PurposeFlag is set when the declared purpose contradicts the prompt.
+	PurposeFlag *api.PurposeFlag `json:"purpose_flag,omitempty"`
 }
 
 // Action describes what was asked, without parameters' values beyond the path.
@@ -101,6 +105,17 @@ const leafPrefix = 0x00
 
 // Canonical returns the RFC 8785 encoding of r without its hash. It must never change.
 func Canonical(r Record) ([]byte, error) {
+	b, _, err := encodeRecord(nil, &r)
+	if errors.Is(err, errNotExact) {
+		return canonicalReference(r)
+	}
+	return b, err
+}
+
+// canonicalReference is the encoding by definition: r without its hash through encoding/json
+// and then RFC 8785 (github.com/gowebpki/jcs). The fast encoder (canonical.go) writes the
+// same bytes; this path encodes the records it declines.
+func canonicalReference(r Record) ([]byte, error) {
 	r.Hash = ""
 	raw, err := json.Marshal(r)
 	if err != nil {
@@ -121,10 +136,41 @@ func LeafHash(canonical []byte) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// hashMember is the length of `"hash":"<64 hex>",`.
+const hashMember = len(`"hash":"",`) + 2*sha256.Size
+
 // Seal fills r.Hash and returns the bytes that are stored: the canonical encoding with the
 // hash included.
 func Seal(r *Record) ([]byte, error) {
-	c, err := Canonical(*r)
+	buf := scratch.Get().(*[]byte)
+	defer scratch.Put(buf)
+	// The leaf prefix and the encoding without hash, in one buffer: one SHA-256 call.
+	leaf, at, err := encodeRecord(append((*buf)[:0], leafPrefix), r)
+	if errors.Is(err, errNotExact) {
+		return sealReference(r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cap(leaf) <= 64<<10 {
+		*buf = leaf
+	}
+	sum := sha256.Sum256(leaf)
+	c := leaf[1:]
+	at-- // an offset into c
+	out := make([]byte, 0, len(c)+hashMember)
+	out = append(out, c[:at]...)
+	out = append(out, `"hash":"`...)
+	out = hex.AppendEncode(out, sum[:])
+	out = append(out, '"', ',')
+	out = append(out, c[at:]...)
+	r.Hash = string(out[at+len(`"hash":"`) : at+len(`"hash":"`)+2*sha256.Size])
+	return out, nil
+}
+
+// sealReference is Seal over the reference encoding.
+func sealReference(r *Record) ([]byte, error) {
+	c, err := canonicalReference(*r)
 	if err != nil {
 		return nil, err
 	}

@@ -73,6 +73,8 @@ type Config struct {
 	// Vault keeps the values behind the tokens a session was shown; nil means a vault over
 	// the store's claims when MaskKey is set.
 	Vault mask.Vault
+	// Control configures kill switches, revocation and the action budget (kill.go).
+	Control ControlConfig
 }
 
 // Authority runs the pipeline.
@@ -91,6 +93,7 @@ type Authority struct {
 	tokens  tokenVerifier
 	targets *target.Registry
 	masking masking // masking.go
+	control control // kill.go
 }
 
 // New builds an Authority and loads the active policy set, intent catalog and target
@@ -123,6 +126,7 @@ func New(ctx context.Context, cfg Config) (*Authority, error) {
 		executor: cfg.Executor, masker: cfg.Masker, log: cfg.Log, now: cfg.Now, sql: cfg.SQL,
 		roles: cfg.Roles, docs: docs{interval: cfg.ReloadInterval}, tokens: cfg.Tokens,
 	}
+	a.control = newControl(cfg.Control)
 	if err := a.loadDocuments(ctx); err != nil {
 		return nil, err
 	}
@@ -164,7 +168,8 @@ func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessi
 		return api.Session{}, err
 	}
 
-	intents := a.documents(ctx).classifier.Classify(req.Prompt)
+	cl := a.documents(ctx).classifier
+	intents := cl.Classify(req.Prompt)
 	masked, summary := a.masker.Text([]byte(req.Prompt))
 	sum := sha256.Sum256([]byte(req.Prompt))
 	now := a.now().UTC()
@@ -172,14 +177,15 @@ func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessi
 		ID: newID("ses"), Agent: agent.ID, AgentKind: agent.Kind,
 		Operator: operator, OperatorVerified: verified,
 		PromptMasked: string(masked), PromptHash: hex.EncodeToString(sum[:]), Purpose: req.Purpose,
-		Intents: intents, Status: store.SessionOpen, CreatedAt: now, ExpiresAt: now.Add(ttl),
+		PurposeFlag: cl.CheckPurpose(intents, req.Purpose),
+		Intents:     intents, Status: store.SessionOpen, CreatedAt: now, ExpiresAt: now.Add(ttl),
 		ByFamily: map[string]int{},
 	}
 	// The chain starts before the session exists, so no action can ever run in a session
 	// whose opening is not on record.
 	if _, err := a.chain.Append(ctx, audit.Record{
 		Session: s.ID, Type: audit.TypeSessionOpen, RequestID: c.RequestID, Identity: identityOf(s),
-		Prompt:  &audit.Prompt{Masked: s.PromptMasked, SHA256: s.PromptHash, Purpose: s.Purpose, Masking: summary},
+		Prompt:  &audit.Prompt{Masked: s.PromptMasked, SHA256: s.PromptHash, Purpose: s.Purpose, Masking: summary, PurposeFlag: s.PurposeFlag},
 		Intents: intents,
 	}); err != nil {
 		return api.Session{}, fail(ErrUnavailable, "the audit record could not be written", err)
@@ -266,6 +272,9 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	if err := a.checkKills(ctx, s.Agent, s.Operator, s.ID); err != nil {
 		return api.ActionResponse{}, a.refuse(ctx, dec, err.(*Error))
 	}
+	if verr := a.checkBudget(s); verr != nil { // kill.go
+		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
+	}
 	t, verr := a.validate(act)
 	if verr != nil {
 		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
@@ -310,6 +319,9 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		return api.ActionResponse{}, &Error{Kind: ErrDenied, Detail: "policy denied the action", Reasons: nonNil(d.Reasons), Record: ref}
 	}
 
+	if err := a.recheckKills(ctx, c, s, decided); err != nil { // kill.go: a kill stored before now wins
+		return api.ActionResponse{}, err
+	}
 	res := audit.Record{Session: s.ID, Type: audit.TypeResult, RequestID: c.RequestID, Identity: identityOf(s),
 		Result: &audit.Result{DecisionSeq: decided.Seq, Masking: map[string]int{}}}
 	cred, err := a.broker.Mint(ctx, t, act, broker.Scope{Session: s.ID, Record: decided.Hash, Agent: s.Agent,
@@ -320,8 +332,9 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		return api.ActionResponse{}, fail(ErrUnsupported, "no credential could be minted for this action", err)
 	}
 	res.Result.Credential = cred.Describe()
+	live := a.control.live.hold(s, cred) // kill.go: a kill drops it while the action runs
 	out, err := a.executor.Do(ctx, t, cred, outbound)
-	if rerr := cred.Release(ctx); rerr != nil {
+	if rerr := live.release(ctx); rerr != nil {
 		a.log.ErrorContext(ctx, "minted credential not dropped", "session", s.ID, "error", rerr)
 	}
 	if err != nil {
@@ -458,6 +471,9 @@ func (a *Authority) checkKills(ctx context.Context, agent, operator, session str
 // count adds the action to the session's counters, which policy sees on the next request.
 func (a *Authority) count(ctx context.Context, s store.Session, family string) error {
 	for range 8 {
+		if e := a.checkBudget(s); e != nil { // the budget holds under concurrency: kill.go
+			return e
+		}
 		s.Actions++
 		if s.ByFamily == nil {
 			s.ByFamily = map[string]int{}

@@ -108,6 +108,9 @@ func (b *Broker) Mint(ctx context.Context, t target.Target, a api.Action, sc Sco
 	case api.KindHTTP:
 		return b.mintHTTP(ctx, t, a, sc)
 	case api.KindSQL:
+		if t.IAMAuth() {
+			return b.mintRDS(ctx, t, sc)
+		}
 		return b.sql.mint(ctx, t, sc)
 	case api.KindAWS:
 		if b.aws == nil {
@@ -131,6 +134,7 @@ func (b *Broker) mintHTTP(ctx context.Context, t target.Target, a api.Action, sc
 	tok, err := token.Mint(secret, token.Claims{
 		Audience: t.Name, Method: a.Method, Path: a.Path,
 		Session: sc.Session, ID: id, ExpiresAt: exp.Unix(),
+		Agent: sc.Agent, Operator: sc.Operator, IssuedAt: b.now().Unix(),
 	})
 	if err != nil {
 		return Credential{}, fmt.Errorf("broker: mint for target %q: %w", t.Name, err)

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mandate-dev/mandate/shared/revocation"
 	"github.com/mandate-dev/mandate/shared/token"
 )
 
@@ -35,6 +36,9 @@ type Service struct {
 	records  map[string]Customer
 	requests atomic.Int64 // every request that reached the service, authorised or not
 	served   atomic.Int64 // requests that carried a valid token
+	// revocations, when set, refuses tokens a kill switch revoked (revoked.go).
+	revocations atomic.Pointer[revocation.List]
+	lastToken   atomic.Pointer[string]
 }
 
 // New returns a service with the demo records, accepting tokens signed with secret.
@@ -69,11 +73,17 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing action token"})
 		return
 	}
-	if _, err := token.Verify(s.secret, tok, Audience, r.Method, r.URL.RequestURI(), s.now()); err != nil {
+	claims, err := token.Verify(s.secret, tok, Audience, r.Method, r.URL.RequestURI(), s.now())
+	if err != nil {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": err.Error()})
 		return
 	}
+	if why := s.revoked(claims); why != "" { // revoked.go
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": why})
+		return
+	}
 	s.served.Add(1)
+	s.lastToken.Store(&tok) // revoked.go
 	id, hasID := strings.CutPrefix(r.URL.Path, "/customers/")
 	switch {
 	case r.URL.Path == "/customers" && r.Method == http.MethodGet:

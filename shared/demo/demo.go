@@ -131,7 +131,10 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 		n.expect(direct.StatusCode == http.StatusUnauthorized, "direct call", fmt.Sprintf("the target answered %d", direct.StatusCode))
 	}
 
-	// 6. Verify the chain.
+	// 6. A human kills the session mid-flight (kill.go).
+	killScenario(ctx, n, inst, c, sess.SessionID)
+
+	// 7. Verify the chain.
 	chain, err := c.Audit(ctx, sess.SessionID)
 	if err == nil {
 		n.say("\n   The session's chain as the agent's API shows it: %d records, verified=%v", len(chain.Records), chain.Verified)
@@ -139,7 +142,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	if err := inst.Close(); err != nil {
 		return fmt.Errorf("demo: stop the local authority: %w", err)
 	}
-	n.say("\n6. mandate verify --data %s", inst.Dir)
+	n.say("\n7. mandate verify --data %s", inst.Dir)
 	reps, err := local.Verify(ctx, inst.Dir)
 	if err != nil {
 		n.say("   -> %v", err)
@@ -164,7 +167,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 			n.say("      #%d %-13s %s", rec.Seq, rec.Type, describe(rec))
 		}
 	}
-	n.expect(broken == nil && records == 4+approvalRecords+sqlRecords, "verify", fmt.Sprintf("%d records, break: %v", records, broken))
+	n.expect(broken == nil && records == 4+approvalRecords+sqlRecords+killRecords, "verify", fmt.Sprintf("%d records, break: %v", records, broken))
 	return n.result(inst.Dir)
 }
 
@@ -231,6 +234,8 @@ func describe(r audit.Record) string {
 		return fmt.Sprintf("%s %s by %s", r.Approval.ID, r.Approval.Status, r.Approval.By)
 	case r.Approval != nil:
 		return fmt.Sprintf("%s %s, expires %s", r.Approval.ID, r.Approval.Status, r.Approval.ExpiresAt.Format("15:04:05"))
+	case r.Kill != nil:
+		return fmt.Sprintf("%s %s by %v: %s", r.Kill.Scope, r.Kill.ID, r.Kill.By, r.Kill.Reason)
 	}
 	return ""
 }

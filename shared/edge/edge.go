@@ -36,7 +36,8 @@ var (
 	// AllRoutes is what `mandate local` serves.
 	AllRoutes = []string{RouteOpenSession, RouteGetSession, RouteCloseSession, RouteAct, RouteAudit,
 		RouteListApprovals, RouteApproveApproval, RouteDenyApproval,
-		RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents}
+		RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents,
+		RouteKill, RouteLiftKill, RouteListKills}
 )
 
 type route func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error)
@@ -84,7 +85,7 @@ func New(a *authority.Authority, log *slog.Logger, routes []string) (*Handler, e
 			return http.StatusOK, out, err
 		},
 	}
-	for _, more := range []map[string]route{approvalRoutes(a), adminRoutes(a)} {
+	for _, more := range []map[string]route{approvalRoutes(a), adminRoutes(a), killRoutes(a)} {
 		for k, r := range more {
 			all[k] = r
 		}

@@ -84,7 +84,7 @@ func TestHandlerRefusals(t *testing.T) {
 	badB64 := loadEvent(t, "apigw-session-open.json")
 	badB64.IsBase64Encoded, badB64.Body = true, "%%%"
 	badRoute := loadEvent(t, "apigw-session-open.json")
-	badRoute.RouteKey = "POST /v1/kill"
+	badRoute.RouteKey = "POST /v1/nowhere"
 	badARN := loadEvent(t, "apigw-session-open.json")
 	badARN.RequestContext.Authorizer.IAM.UserARN = "not-an-arn"
 	cases := []struct {

@@ -20,6 +20,7 @@ var statusOf = []struct {
 	{authority.ErrSessionExpired, 403, api.ProblemSessionExpired, "Session expired"},
 	{authority.ErrSessionClosed, 403, api.ProblemSessionClosed, "Session closed"},
 	{authority.ErrKilled, 403, api.ProblemKilled, "Stopped by a kill switch"},
+	{authority.ErrBudgetExhausted, 403, api.ProblemBudgetExhausted, "Action budget exhausted"},
 	{authority.ErrDenied, 403, api.ProblemDenied, "Denied by policy"},
 	{authority.ErrUnknownTarget, 400, api.ProblemUnknownTarget, "Unknown target"},
 	{authority.ErrUnsupported, 400, api.ProblemUnsupported, "Unsupported action"},

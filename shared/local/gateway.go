@@ -90,6 +90,9 @@ func (g *Gateway) dispatch(w http.ResponseWriter, r *http.Request, route string)
 	if id := r.PathValue("id"); id != "" {
 		ev.PathParameters["id"] = id
 	}
+	if scope := r.PathValue("scope"); scope != "" {
+		ev.PathParameters["scope"] = scope
+	}
 	if utf8.Valid(body) {
 		ev.Body = string(body)
 	} else {

@@ -102,6 +102,7 @@ var docs = map[string]string{
 	"result":     "result: outcome, response digest and masking counts",
 	"approval":   "approval.*: one step of an approval",
 	"admin":      "admin.change: a new version of a policy set or intent catalog",
+	"kill":       "kill, kill.revoke, kill.lift.request, kill.lift: a kill switch event (chain control)",
 	"hash":       "the record's hash: SHA-256 of 0x00 and its canonical JSON without hash",
 }
 

@@ -34,6 +34,11 @@ type Claims struct {
 	Session   string `json:"sid"`
 	ID        string `json:"jti"`
 	ExpiresAt int64  `json:"exp"` // unix seconds
+	// Agent, Operator and IssuedAt (unix seconds) let a target refuse tokens a kill switch
+	// revoked (shared/revocation).
+	Agent    string `json:"agt,omitempty"`
+	Operator string `json:"op,omitempty"`
+	IssuedAt int64  `json:"iat,omitempty"`
 }
 
 // Mint returns a token for c signed with secret.

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/client"
+	"github.com/mandate-dev/mandate/shared/local"
+)
+
+const killUsage = `usage: mandate kill [--url URL] [--key ID --secret SECRET | --data DIR [--as NAME]] SCOPE [ID] --reason REASON
+       mandate kill [...] --lift SCOPE [ID] [--reason REASON]
+       mandate kill [...] --list
+SCOPE is global, agent, operator or session; ID is the agent's identity as sessions show it
+(an ARN), the operator's name or the session id, and none for global.`
+
+// cmdKill sets, lifts or lists kill switches through the signed API as a human operator.
+// It prints the answer as JSON and exits 0 when Mandate accepted the request (a global lift
+// that waits for a second human included), 1 when it refused, 2 on a wrong command line.
+func cmdKill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flags("kill", stderr)
+	base := fs.String("url", "http://127.0.0.1:8080", "the Mandate API")
+	key := fs.String("key", "", "the operator's access key id")
+	secret := fs.String("secret", "", "the operator's secret access key")
+	region := fs.String("region", "", "the SigV4 region (default: the data folder's, else "+local.DefaultRegion+")")
+	dir := fs.String("data", "", "a local data folder whose config.yaml holds the operator's keys")
+	as := fs.String("as", "", "with --data: the operator to sign as (default: the first with a key)")
+	reason := fs.String("reason", "", "why (required to kill)")
+	lift := fs.Bool("lift", false, "lift the kill switch instead of setting it")
+	list := fs.Bool("list", false, "list the kill switches in force")
+	// Flags may follow the positional arguments: parse the rest after each one.
+	var pos []string
+	for {
+		if fs.Parse(args) != nil {
+			fmt.Fprintln(stderr, killUsage)
+			return exitUsage
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	c, err := operatorClient(*base, *key, *secret, *region, *dir, *as)
+	if err != nil {
+		fmt.Fprintf(stderr, "mandate kill: %v\n%s\n", err, killUsage)
+		return exitUsage
+	}
+	var scope, id string
+	switch {
+	case *list && len(pos) == 0 && !*lift:
+	case !*list && (len(pos) == 1 || len(pos) == 2):
+		scope = pos[0]
+		if len(pos) == 2 {
+			id = pos[1]
+		}
+	default:
+		fmt.Fprintln(stderr, killUsage)
+		return exitUsage
+	}
+	var out any
+	switch {
+	case *list:
+		var l api.KillList
+		err, out = c.Do(ctx, http.MethodGet, "/v1/kill", nil, &l), &l
+	case *lift:
+		if id == "" {
+			id = "*"
+		}
+		var l api.Lift
+		var body any
+		if *reason != "" {
+			body = api.LiftRequest{Reason: *reason}
+		}
+		err, out = c.Do(ctx, http.MethodDelete, "/v1/kill/"+url.PathEscape(scope)+"/"+url.PathEscape(id), body, &l), &l
+	default:
+		if *reason == "" {
+			fmt.Fprintln(stderr, "mandate kill: --reason is required")
+			return exitUsage
+		}
+		var k api.Kill
+		err, out = c.Do(ctx, http.MethodPost, "/v1/kill", api.KillRequest{Scope: scope, ID: id, Reason: *reason}, &k), &k
+	}
+	if err != nil {
+		var pe *client.ProblemError
+		if errors.As(err, &pe) {
+			raw, _ := json.MarshalIndent(pe.Problem, "", "  ")
+			fmt.Fprintf(stderr, "mandate kill: refused:\n%s\n", raw)
+		} else {
+			fmt.Fprintf(stderr, "mandate kill: %v\n", err)
+		}
+		return exitFailed
+	}
+	raw, _ := json.MarshalIndent(out, "", "  ")
+	fmt.Fprintf(stdout, "%s\n", raw)
+	return exitOK
+}
+
+// operatorClient signs as the operator given by keys, or by a local data folder's config.
+func operatorClient(base, key, secret, region, dir, as string) (*client.Client, error) {
+	if dir != "" {
+		if key != "" || secret != "" {
+			return nil, errors.New("give either --data or --key and --secret")
+		}
+		cfg, err := local.LoadConfig(dir)
+		if err != nil {
+			return nil, err
+		}
+		if region == "" {
+			region = cfg.Region
+		}
+		for _, h := range cfg.Operators {
+			if h.AccessKeyID != "" && (as == "" || h.Name == as) {
+				return client.New(base, region, h.AccessKeyID, h.SecretAccessKey), nil
+			}
+		}
+		return nil, fmt.Errorf("%s names no operator %q with a key", dir, as)
+	}
+	if key == "" || secret == "" {
+		return nil, errors.New("give --key and --secret, or --data")
+	}
+	if region == "" {
+		region = local.DefaultRegion
+	}
+	return client.New(base, region, key, secret), nil
+}

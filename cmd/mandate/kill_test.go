@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/client"
+	"github.com/mandate-dev/mandate/shared/local"
+)
+
+func TestKillCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	inst, err := local.Start(ctx, local.Options{Dir: dir, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	a := inst.Config.Agents[0]
+	agent := client.New(inst.URL, inst.Config.Region, a.AccessKeyID, a.SecretAccessKey)
+	s, err := agent.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: "look up customer 42"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kill := func(args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		code := run(ctx, append([]string{"kill", "--url", inst.URL, "--data", dir}, args...), &out, &errOut)
+		return code, out.String(), errOut.String()
+	}
+	if code, _, _ := kill("agent", s.Agent); code != exitUsage {
+		t.Fatalf("a kill without --reason exits %d", code)
+	}
+	code, out, errOut := kill("agent", s.Agent, "--reason", "looping")
+	var k api.Kill
+	if code != exitOK || json.Unmarshal([]byte(out), &k) != nil || k.Scope != "agent" || k.ID != s.Agent || k.By != local.DefaultOperator {
+		t.Fatalf("kill: %d %s %s", code, out, errOut)
+	}
+	if _, err := agent.Act(ctx, s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "customers", Method: "GET", Path: "/customers/42"}}); err == nil || !strings.Contains(err.Error(), "looping") {
+		t.Fatalf("the agent's action after the kill: %v", err)
+	}
+	if code, out, _ := kill("--list"); code != exitOK || !strings.Contains(out, "looping") {
+		t.Fatalf("--list: %d %s", code, out)
+	}
+	if code, out, errOut := kill("--lift", "agent", s.Agent); code != exitOK || !strings.Contains(out, `"lifted"`) {
+		t.Fatalf("--lift: %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := kill("--lift", "agent", s.Agent); code != exitFailed || !strings.Contains(errOut, "not-found") {
+		t.Fatalf("lifting again: %d %s", code, errOut)
+	}
+}
