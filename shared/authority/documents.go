@@ -95,7 +95,7 @@ func (a *Authority) loadDocuments(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("authority: load policy set %q: %w", DocumentName, err)
 	}
-	if cur.policies, err = policy.Compile(DocumentName, pol.Body); err != nil {
+	if cur.policies, err = a.loadPolicySet(ctx, DocumentName, pol); err != nil {
 		return fmt.Errorf("authority: policy set %q v%d: %w", DocumentName, pol.Version, err)
 	}
 	cur.policyVersion = pol.Version
@@ -122,7 +122,7 @@ func (a *Authority) loadShadow(ctx context.Context, cur *active) error {
 	if err != nil {
 		return fmt.Errorf("authority: load policy set %q: %w", ShadowDocumentName, err)
 	}
-	set, err := policy.Compile(ShadowDocumentName, doc.Body)
+	set, err := a.loadPolicySet(ctx, ShadowDocumentName, doc)
 	if err != nil {
 		return fmt.Errorf("authority: policy set %q v%d: %w", ShadowDocumentName, doc.Version, err)
 	}
@@ -163,7 +163,7 @@ func (a *Authority) reload(ctx context.Context, cur *active) (*active, error) {
 		return nil, err
 	}
 	if pol.Version != cur.policyVersion {
-		if next.policies, err = policy.Compile(DocumentName, pol.Body); err != nil {
+		if next.policies, err = a.loadPolicySet(ctx, DocumentName, pol); err != nil {
 			return nil, fmt.Errorf("policy set %q v%d: %w", DocumentName, pol.Version, err)
 		}
 		next.policyVersion = pol.Version
@@ -175,7 +175,7 @@ func (a *Authority) reload(ctx context.Context, cur *active) (*active, error) {
 	case err != nil:
 		return nil, err
 	case sh.Version != cur.shadowVersion:
-		set, err := policy.Compile(ShadowDocumentName, sh.Body)
+		set, err := a.loadPolicySet(ctx, ShadowDocumentName, sh)
 		if err != nil {
 			return nil, fmt.Errorf("policy set %q v%d: %w", ShadowDocumentName, sh.Version, err)
 		}
@@ -195,6 +195,46 @@ func (a *Authority) reload(ctx context.Context, cur *active) (*active, error) {
 		next.intentVersion = cat.Version
 	}
 	return &next, nil
+}
+
+// CompiledSuffix names the companion of a policy set version holding its precompiled form
+// (policy.Set.Precompiled): document "<name>.compiled" of kind policies, same version. It
+// is derived data, accepted only for the exact text it was made from; without it, or with
+// a damaged one, the text is parsed.
+const CompiledSuffix = ".compiled"
+
+// loadPolicySet compiles a stored policy set version: from the sets already compiled in this
+// process, else from its precompiled companion, else from its text (and then stores the
+// companion for the next cold start).
+func (a *Authority) loadPolicySet(ctx context.Context, name string, doc store.Document) (*policy.Set, error) {
+	if set := policy.Loaded(name, doc.Body); set != nil {
+		return set, nil
+	}
+	form, err := a.store.GetDocument(ctx, store.KindPolicies, name+CompiledSuffix, doc.Version)
+	found := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		a.log.WarnContext(ctx, "precompiled policy set not read; parsing the text", "name", name, "version", doc.Version, "error", err)
+	}
+	set, err := policy.Load(name, doc.Body, form.Body)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		a.storeForm(ctx, name, doc.Version, set)
+	}
+	return set, nil
+}
+
+// storeForm stores the precompiled companion of a policy set version, best effort: a set
+// without one loads from its text.
+func (a *Authority) storeForm(ctx context.Context, name string, version int64, set *policy.Set) {
+	form, err := set.Precompiled()
+	if err == nil {
+		err = a.store.PutDocument(ctx, store.Document{Kind: store.KindPolicies, Name: name + CompiledSuffix, Version: version, Body: form, CreatedBy: "mandate", CreatedAt: a.now().UTC()})
+	}
+	if err != nil && !errors.Is(err, store.ErrExists) {
+		a.log.WarnContext(ctx, "precompiled policy set not stored", "name", name, "version", version, "error", err)
+	}
 }
 
 // evaluate decides r with the enforced policy set and, when one is active, the log-only set;
@@ -264,7 +304,7 @@ func (a *Authority) PutPolicies(ctx context.Context, c Caller, up api.PolicyUplo
 		return api.Document{}, invalidDocument(fmt.Sprintf("%d tests, more than the limit of %d", len(up.Tests), policy.MaxCases))
 	}
 	cur := a.documents(ctx)
-	set, err := policy.Compile(name, body)
+	set, err := policy.Load(name, body, nil)
 	if err != nil {
 		return api.Document{}, invalidPolicies(err)
 	}
@@ -278,6 +318,7 @@ func (a *Authority) PutPolicies(ctx context.Context, c Caller, up api.PolicyUplo
 	if err != nil {
 		return api.Document{}, err
 	}
+	a.storeForm(ctx, name, doc.Version, set)
 	a.activate(ctx, func(next *active) {
 		if name == DocumentName {
 			next.policies, next.policyVersion = set, doc.Version

@@ -3,6 +3,7 @@ package authority_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/execute"
 	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/store"
 )
 
 const denyReads = `@id("no-reads") forbid (principal, action in Action::"read", resource);
@@ -234,5 +236,54 @@ func TestPutIntentsValidatesExamplesAndPolicies(t *testing.T) {
 	doc, err := f.auth.PutIntents(ctx, agent(root), api.IntentUpload{Catalog: string(cat)})
 	if err != nil || doc.Version != 2 {
 		t.Fatalf("PutIntents = %+v, %v", doc, err)
+	}
+}
+
+// TestPolicySetsHavePrecompiledCompanions: every stored policy set version gets its
+// precompiled form beside it, on upload and on first load of a version stored without one,
+// and another authority decides with it. (That a damaged or foreign form falls back to the
+// text is policy.TestLoad.) The texts are unique to each run: Sets already compiled in the
+// process are reused without looking for their companion.
+func TestPolicySetsHavePrecompiledCompanions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newRolesFixture(t)
+	companion := func(version int64) error {
+		c, err := f.store.GetDocument(ctx, store.KindPolicies, authority.DocumentName+authority.CompiledSuffix, version)
+		if err == nil && len(c.Body) == 0 {
+			err = errors.New("empty")
+		}
+		return err
+	}
+	unique := fmt.Sprintf("\n// %s %d ", t.Name(), time.Now().UnixNano())
+	doc, err := f.auth.PutPolicies(ctx, agent(root), api.PolicyUpload{Policies: denyReads + unique + "upload\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := companion(doc.Version); err != nil {
+		t.Fatalf("companion of uploaded v%d: %v", doc.Version, err)
+	}
+	// A version stored without one (as by an older release) gets it when first loaded.
+	next := doc.Version + 1
+	if err := f.store.PutDocument(ctx, store.Document{Kind: store.KindPolicies, Name: authority.DocumentName, Version: next,
+		Body: []byte(denyReads + unique + "stored\n"), CreatedBy: root, CreatedAt: f.now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := companion(next); err == nil {
+		t.Fatal("companion before any load")
+	}
+	other, err := authority.New(ctx, authority.Config{
+		Store: f.store, Broker: broker.New(broker.NewFileSecrets(f.dir), f.now),
+		Executor: execute.NewHTTP(nil), Masker: mask.New(), Now: f.now, Roles: roles, Log: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := companion(next); err != nil {
+		t.Fatalf("companion of v%d after load: %v", next, err)
+	}
+	s := f.open(t)
+	if _, err := other.Act(ctx, agent("demo-agent"), s.SessionID, read); !errors.Is(err, authority.ErrDenied) {
+		t.Fatalf("read under v%d loaded by another authority: %v, want ErrDenied", next, err)
 	}
 }

@@ -125,7 +125,7 @@ func (s *Set) qualify(d *Decision) {
 		if !ok {
 			continue
 		}
-		v := s.all[i].variant
+		v := s.variants[i]
 		if v.approval != "" {
 			if d.Approval == "" {
 				d.Approval = v.approval
@@ -159,7 +159,7 @@ func (s *Set) SelfApproval(ids []string) bool {
 		if !ok {
 			return false
 		}
-		v := s.all[i].variant
+		v := s.variants[i]
 		if v.approval != "" {
 			found = true
 			if !v.selfApproval {

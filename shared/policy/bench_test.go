@@ -84,7 +84,7 @@ func BenchmarkEvaluate(b *testing.B) {
 			for _, e := range s.all {
 				pm[e.id] = e.policy
 			}
-			req, ents := cedarRequest(r, nil)
+			req, ents := cedarRequest(r, nil, 0, 0)
 			b.ReportAllocs()
 			for b.Loop() {
 				_, _ = cedar.Authorize(pm, ents, req)
@@ -100,7 +100,7 @@ func BenchmarkRequest(b *testing.B) {
 	r := benchRequest()
 	b.ReportAllocs()
 	for b.Loop() {
-		_, _ = cedarRequest(r, nil)
+		_, _ = cedarRequest(r, nil, 0, 0)
 	}
 }
 

@@ -30,8 +30,15 @@
 //     result is by construction, and by property test, equal to evaluating every policy.
 //     Unscoped policies are candidates for every request, so keep global rules few.
 //   - Evaluate's verdict is allow, deny or approval; Reasons are unaffected by variants.
-//   - A Set is immutable apart from a one-entry cache of the session part of the last
-//     request's context (agent, operator, intents); it is safe for concurrent use.
+//   - Evaluate builds only the context attributes some policy of the set reads (found at
+//     Compile time; leaving out what no policy observes cannot change a decision), and
+//     reuses records that repeat between requests from small bounded caches on the Set
+//     (the session's agent, operator and intents; the target; the clock second; the family
+//     counters). A Set is otherwise immutable and safe for concurrent use.
+//   - Load compiles a stored document: from the last few Sets compiled in this process, or
+//     from a Set.Precompiled form of the same name and text (cedar-go's AST in a compact
+//     binary form, checksummed; anything else falls back to parsing the text), with the
+//     same result and errors as Compile (precompiled.go).
 //
 // # Policy model
 //

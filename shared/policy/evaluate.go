@@ -3,7 +3,6 @@ package policy
 import (
 	"fmt"
 	"math"
-	"sync/atomic"
 	"time"
 
 	"github.com/cedar-policy/cedar-go"
@@ -90,8 +89,10 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 	if s == nil {
 		return Decision{Verdict: api.VerdictDeny, Reasons: []string{ReasonDefaultDeny}, Errors: []string{"no policy set is loaded"}}
 	}
-	req, ents := cedarRequest(r, &s.last)
-	d = decide(s.candidates(r.Action, r.Target), req, ents)
+	b, parents := s.bucket(r.Action)
+	req, ents := cedarRequest(r, &s.cache, s.ctxUsed, s.sessUsed)
+	ents.actionParents = parents
+	d = decide(candidates{a: b.anyTarget, b: b.byTarget[r.Target]}, req, ents)
 	s.qualify(&d)
 	return d
 }
@@ -166,127 +167,6 @@ func (e *entities) Get(uid cedar.EntityUID) (cedar.Entity, bool) {
 		}
 	}
 	return cedar.Entity{}, false
-}
-
-// session is the part of a request's context that stays the same for a whole session: the
-// agent, the operator and the intents. Building Cedar records is most of the fixed cost of
-// a decision, so a Set keeps the last one built and reuses it when the next request carries
-// the same values (the usual case: consecutive actions of one session).
-type session struct {
-	agent, agentKind, operator string
-	operatorVerified           bool
-	intents                    []api.Intent // a copy; compared by Name and Score
-	agentRec, operatorRec      cedar.Value
-	intentSet, intentScores    cedar.Value
-}
-
-func (c *session) matches(r *Request) bool {
-	if c.agent != r.Agent || c.agentKind != r.AgentKind || c.operator != r.Operator ||
-		c.operatorVerified != r.OperatorVerified || len(c.intents) != len(r.Intents) {
-		return false
-	}
-	for i, in := range r.Intents {
-		if c.intents[i].Name != in.Name || c.intents[i].Score != in.Score {
-			return false
-		}
-	}
-	return true
-}
-
-func newSession(r *Request) *session {
-	names := make([]cedar.Value, 0, len(r.Intents))
-	scores := make(cedar.RecordMap, len(r.Intents))
-	intents := make([]api.Intent, len(r.Intents))
-	for i, in := range r.Intents {
-		intents[i] = api.Intent{Name: in.Name, Score: in.Score}
-		names = append(names, cedar.String(in.Name))
-		sc := scaledScore(in.Score)
-		if prev, ok := scores[cedar.String(in.Name)]; !ok || prev.(cedar.Long) < sc {
-			scores[cedar.String(in.Name)] = sc
-		}
-	}
-	return &session{
-		agent: r.Agent, agentKind: r.AgentKind, operator: r.Operator, operatorVerified: r.OperatorVerified,
-		intents: intents,
-		agentRec: cedar.NewRecord(cedar.RecordMap{
-			"id":   cedar.String(r.Agent),
-			"kind": cedar.String(r.AgentKind),
-		}),
-		operatorRec: cedar.NewRecord(cedar.RecordMap{
-			"id":       cedar.String(r.Operator),
-			"verified": cedar.Boolean(r.OperatorVerified),
-		}),
-		intentSet:    cedar.NewSet(names...),
-		intentScores: cedar.NewRecord(scores),
-	}
-}
-
-// cedarRequest maps r onto the policy model of doc.go. With a non-nil cache it reuses (and
-// refreshes) the session part of the context; a nil cache builds everything afresh.
-func cedarRequest(r Request, cache *atomic.Pointer[session]) (cedar.Request, *entities) {
-	now := r.Now
-	if now.IsZero() {
-		now = time.Now()
-	}
-	now = now.UTC()
-	weekday := int64(now.Weekday())
-	if weekday == 0 {
-		weekday = 7 // ISO 8601: Monday is 1, Sunday is 7.
-	}
-
-	var sess *session
-	if cache != nil {
-		if c := cache.Load(); c != nil && c.matches(&r) {
-			sess = c
-		}
-	}
-	if sess == nil {
-		sess = newSession(&r)
-		if cache != nil {
-			cache.Store(sess)
-		}
-	}
-
-	ctx := cedar.NewRecord(cedar.RecordMap{
-		"intents":       sess.intentSet,
-		"intent_scores": sess.intentScores,
-		"operator":      sess.operatorRec,
-		"agent":         sess.agentRec,
-		"session": cedar.NewRecord(cedar.RecordMap{
-			"age_s":   cedar.Long(r.SessionAgeSeconds),
-			"actions": cedar.Long(r.SessionActions),
-			"by_family": cedar.NewRecord(cedar.RecordMap{
-				FamilyRead:   cedar.Long(r.SessionByFamily[FamilyRead]),
-				FamilyWrite:  cedar.Long(r.SessionByFamily[FamilyWrite]),
-				FamilyDelete: cedar.Long(r.SessionByFamily[FamilyDelete]),
-			}),
-		}),
-		"target": cedar.NewRecord(cedar.RecordMap{
-			"name": cedar.String(r.Target),
-			"kind": cedar.String(r.TargetKind),
-		}),
-		"sql": sqlRecord(r.SQL),
-		"time": cedar.NewRecord(cedar.RecordMap{
-			"hour":    cedar.Long(now.Hour()),
-			"weekday": cedar.Long(weekday),
-			"unix":    cedar.Long(now.Unix()),
-		}),
-	})
-
-	action := cedar.NewEntityUID(actionType, cedar.String(r.Action))
-	resource := cedar.NewEntityUID(resourceType, cedar.String(r.Target+"/"+r.Resource))
-	ents := &entities{
-		action:        action,
-		actionParents: familyParents[Family(r.Action)],
-		resource:      resource,
-		target:        cedar.NewEntityUIDSet(cedar.NewEntityUID(targetType, cedar.String(r.Target))),
-	}
-	return cedar.Request{
-		Principal: cedar.NewEntityUID(agentType, cedar.String(r.Agent)),
-		Action:    action,
-		Resource:  resource,
-		Context:   ctx,
-	}, ents
 }
 
 // scaledScore maps a classifier score in [0, 1] to the whole percent policy sees (0..100),

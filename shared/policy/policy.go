@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/cedar-policy/cedar-go"
 	xast "github.com/cedar-policy/cedar-go/x/exp/ast"
@@ -87,10 +87,9 @@ func Problems(err error) []*Error {
 
 // entry is one compiled policy of a Set, in document order.
 type entry struct {
-	pos     int // index in document order
-	id      cedar.PolicyID
-	policy  *cedar.Policy
-	variant variant // what the policy's annotations ask of an allow it decides
+	pos    int // index in document order
+	id     cedar.PolicyID
+	policy *cedar.Policy
 }
 
 // slice is an ordered list of policies handed to cedar.Authorize. It iterates in document
@@ -115,6 +114,8 @@ var _ cedar.PolicyIterator = slice(nil)
 type Set struct {
 	name string
 	all  slice
+	// variants are what each policy's annotations ask of an allow it decides, as in all.
+	variants []variant
 	// byID maps a policy id to its index in all.
 	byID map[string]int
 	// byAction holds the candidates of every action named in some policy's action scope.
@@ -123,13 +124,21 @@ type Set struct {
 	byFamily map[string]*bucket
 	// generic indexes the policies for Authorize.
 	generic generic
-	// last is the session part of the last request's context, reused when it repeats.
-	last atomic.Pointer[session]
+	// ctxUsed are the top-level context attributes some policy reads, sessUsed those of
+	// context.session (contextUse).
+	ctxUsed  uint16
+	sessUsed uint8
+	// cache holds the reusable parts of requests' contexts.
+	cache requestCache
+	// key binds the set to its precompiled form (formKey); zero for a set of several files.
+	key [32]byte
 }
 
 // bucket holds the candidates of one action, split by target: each candidate is in exactly
 // one of anyTarget and byTarget.
 type bucket struct {
+	// parents is the parent set of the action (its family), for a bucket of one action.
+	parents cedar.EntityUIDSet
 	// anyTarget are the candidates whose resource scope names no target.
 	anyTarget slice
 	// byTarget are the candidates whose resource scope names a target, by target.
@@ -145,12 +154,13 @@ var _ cedar.PolicyIterator = candidates{}
 func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 	return func(yield func(cedar.PolicyID, *cedar.Policy) bool) {
 		a, b := c.a, c.b
-		for len(a) > 0 || len(b) > 0 {
-			var e entry
-			if len(b) == 0 || (len(a) > 0 && a[0].pos < b[0].pos) {
-				e, a = a[0], a[1:]
+		i, j := 0, 0
+		for i < len(a) || j < len(b) {
+			var e *entry
+			if j == len(b) || (i < len(a) && a[i].pos < b[j].pos) {
+				e, i = &a[i], i+1
 			} else {
-				e, b = b[0], b[1:]
+				e, j = &b[j], j+1
 			}
 			if !yield(e.id, e.policy) {
 				return
@@ -212,7 +222,21 @@ func compile(name string, files []Source, autoID bool) (*Set, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
+	s, err := build(name, list, autoID)
+	if err != nil {
+		return nil, err
+	}
+	if len(files) == 1 {
+		s.key = formKey(name, autoID, files[0].Text)
+	}
+	return s, nil
+}
+
+// build checks the ids and annotations of parsed policies and indexes them.
+func build(name string, list []*cedar.Policy, autoID bool) (*Set, error) {
+	var problems []error
 	entries := make(slice, 0, len(list))
+	variants := make([]variant, 0, len(list))
 	first := make(map[string]cedar.Position, len(list))
 	for n, p := range list {
 		pos := p.Position()
@@ -244,7 +268,8 @@ func compile(name string, files []Source, autoID bool) (*Set, error) {
 				perr.Message = fmt.Sprintf("duplicate @id, first used at %s:%d:%d", prev.Filename, prev.Line, prev.Column)
 			} else {
 				first[string(id)] = pos
-				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), policy: p, variant: v})
+				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), policy: p})
+				variants = append(variants, v)
 				continue
 			}
 		}
@@ -253,12 +278,13 @@ func compile(name string, files []Source, autoID bool) (*Set, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
-	s := &Set{name: name, all: entries, byID: make(map[string]int, len(entries))}
+	s := &Set{name: name, all: entries, variants: variants, byID: make(map[string]int, len(entries))}
 	for i, e := range entries {
 		s.byID[string(e.id)] = i
 	}
 	s.index()
 	s.indexGeneric()
+	s.ctxUsed, s.sessUsed = contextUse(s.all)
 	return s, nil
 }
 
@@ -394,16 +420,15 @@ func (s *Set) index() {
 		}
 	}
 	build := func(groups ...[]int) *bucket {
-		member := make([]bool, len(s.all))
+		var member []int
 		for _, g := range groups {
-			for _, i := range g {
-				member[i] = true
-			}
+			member = append(member, g...)
 		}
+		slices.Sort(member)
+		member = slices.Compact(member)
 		b := &bucket{byTarget: map[string]slice{}}
-		for i, ok := range member {
+		for _, i := range member {
 			switch {
-			case !ok:
 			case target[i] == "":
 				b.anyTarget = append(b.anyTarget, s.all[i])
 			default:
@@ -427,15 +452,22 @@ func (s *Set) index() {
 				groups = append(groups, in[f])
 			}
 			s.byAction[a] = build(groups...)
+			s.byAction[a].parents = familyParents[Family(a)]
 		}
 	}
 }
 
+// bucket returns the candidates of action and the action's parent set.
+func (s *Set) bucket(action string) (*bucket, cedar.EntityUIDSet) {
+	if b, ok := s.byAction[action]; ok {
+		return b, b.parents
+	}
+	f := Family(action)
+	return s.byFamily[f], familyParents[f]
+}
+
 // candidates returns the policies that can apply to action on target.
 func (s *Set) candidates(action, target string) candidates {
-	b, ok := s.byAction[action]
-	if !ok {
-		b = s.byFamily[Family(action)]
-	}
+	b, _ := s.bucket(action)
 	return candidates{a: b.anyTarget, b: b.byTarget[target]}
 }

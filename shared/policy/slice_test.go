@@ -41,6 +41,17 @@ var genConditions = []string{
 	`context.time.hour >= 12`,
 	`principal.level == 1`, // an error: entities carry no attributes
 	`context.agent.kind == "oidc"`,
+	// Context attributes read in every way a policy can: Evaluate builds only what the set
+	// reads, and must decide as the full context does.
+	`context has sql && context.sql.type == "SELECT"`,
+	`context.sql.tables.contains("public.orders")`,
+	`context.session.by_family.read >= 2`,
+	`context.session has age_s`,
+	`context.session != {"actions": 1}`, // the session record as a whole
+	`{"c": context}.c has time`,         // the whole context
+	`context.target.name == "t1" && context.target.kind == "sql"`,
+	`context.intent_scores has i1`,
+	`context.time.weekday == 7 || context.time.unix < 0`,
 }
 
 func genActionEntity(rng *rand.Rand) string {
@@ -117,7 +128,14 @@ func genRequest(rng *rand.Rand) Request {
 		Resource:          []string{"r1", "r2"}[rng.IntN(2)],
 		SessionAgeSeconds: rng.Int64N(20),
 		SessionActions:    rng.IntN(6),
-		Now:               time.Date(2026, 1, 1+rng.IntN(7), rng.IntN(24), 0, 0, 0, time.UTC),
+		SessionByFamily:   map[string]int{FamilyRead: rng.IntN(4), FamilyWrite: rng.IntN(2)},
+		Now:               time.Date(2026, 1, 1+rng.IntN(7), rng.IntN(24), 0, rng.IntN(2), 0, time.UTC),
+	}
+	if rng.IntN(2) == 0 {
+		r.TargetKind = "sql"
+	}
+	if rng.IntN(3) == 0 {
+		r.SQL = &SQL{Type: []string{"SELECT", "DELETE"}[rng.IntN(2)], Tables: []string{"public.orders"}[:rng.IntN(2)]}
 	}
 	for _, name := range []string{"i1", "i2"} {
 		if rng.IntN(2) == 0 {
@@ -134,7 +152,7 @@ func TestSlicedEqualsUnsliced(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(2, 5))
 	const sets, requests = 300, 60
-	sliced := 0
+	sliced, pruned := 0, 0
 	for i := range sets {
 		doc := genPolicySet(rng, 1+rng.IntN(40))
 		s, err := Compile("gen.cedar", []byte(doc))
@@ -157,6 +175,9 @@ func TestSlicedEqualsUnsliced(t *testing.T) {
 			if s.candidates(r.Action, r.Target).Len() < s.Len() {
 				sliced++
 			}
+			if s.ctxUsed != ctxAll || s.sessUsed != sessAll {
+				pruned++
+			}
 			assertCedarAgrees(t, s, r, got)
 		}
 	}
@@ -164,12 +185,16 @@ func TestSlicedEqualsUnsliced(t *testing.T) {
 	if sliced < sets*requests/2 {
 		t.Errorf("only %d of %d evaluations used a strict slice", sliced, sets*requests)
 	}
+	// ... and on contexts that leave out attributes no policy reads, as well as full ones.
+	if pruned < sets*requests/4 || pruned == sets*requests {
+		t.Errorf("%d of %d evaluations used a pruned context", pruned, sets*requests)
+	}
 }
 
 // unsliced evaluates r over every policy of s, with a context built afresh: the reference
 // Evaluate must equal.
 func unsliced(s *Set, r Request) Decision {
-	req, ents := cedarRequest(r, nil)
+	req, ents := cedarRequest(r, nil, 0, 0)
 	return decide(s.all, req, ents)
 }
 
@@ -181,7 +206,7 @@ func assertCedarAgrees(t *testing.T, s *Set, r Request, got Decision) {
 	for _, e := range s.all {
 		pm[e.id] = e.policy
 	}
-	req, ents := cedarRequest(r, nil)
+	req, ents := cedarRequest(r, nil, 0, 0)
 	dec, diag := cedar.Authorize(pm, ents, req)
 	wantVerdict := api.VerdictDeny
 	if dec == cedar.Allow {

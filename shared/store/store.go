@@ -55,6 +55,7 @@ type Session struct {
 	PromptMasked     string // the prompt with sensitive values masked
 	PromptHash       string // hex SHA-256 of the original prompt
 	Purpose          string
+	PurposeFlag      *api.PurposeFlag // set when the purpose contradicts the prompt
 	Intents          []api.Intent
 	Status           string
 	CreatedAt        time.Time

@@ -33,6 +33,8 @@ type sessionItem struct {
 	Actions          int            `dynamodbav:"actions"`
 	ByFamily         map[string]int `dynamodbav:"by_family,omitempty"`
 	Version          int64          `dynamodbav:"version"`
+
+	PurposeFlag *api.PurposeFlag `dynamodbav:"purpose_flag,omitempty"` // set when the purpose contradicts the prompt
 }
 
 type intentItem struct {
@@ -44,7 +46,7 @@ type intentItem struct {
 func sessionToItem(v store.Session) (map[string]types.AttributeValue, error) {
 	it := sessionItem{
 		ID: v.ID, Agent: v.Agent, AgentKind: v.AgentKind, Operator: v.Operator, OperatorVerified: v.OperatorVerified,
-		PromptMasked: v.PromptMasked, PromptHash: v.PromptHash, Purpose: v.Purpose, Status: v.Status,
+		PromptMasked: v.PromptMasked, PromptHash: v.PromptHash, Purpose: v.Purpose, PurposeFlag: v.PurposeFlag, Status: v.Status,
 		CreatedAt: v.CreatedAt, Expiry: v.ExpiresAt, ExpiresAt: ttlSeconds(v.ExpiresAt),
 		Actions: v.Actions, ByFamily: v.ByFamily, Version: v.Version,
 	}
@@ -65,7 +67,7 @@ func sessionFromItem(m map[string]types.AttributeValue) (store.Session, error) {
 	}
 	v := store.Session{
 		ID: it.ID, Agent: it.Agent, AgentKind: it.AgentKind, Operator: it.Operator, OperatorVerified: it.OperatorVerified,
-		PromptMasked: it.PromptMasked, PromptHash: it.PromptHash, Purpose: it.Purpose, Status: it.Status,
+		PromptMasked: it.PromptMasked, PromptHash: it.PromptHash, Purpose: it.Purpose, PurposeFlag: it.PurposeFlag, Status: it.Status,
 		CreatedAt: it.CreatedAt, ExpiresAt: it.Expiry, Actions: it.Actions, ByFamily: it.ByFamily, Version: it.Version,
 	}
 	for _, in := range it.Intents {

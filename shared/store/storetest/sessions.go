@@ -21,6 +21,7 @@ func newSession() store.Session {
 		PromptMasked:     "refund order [ORDER] for [EMAIL]",
 		PromptHash:       "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		Purpose:          "support",
+		PurposeFlag:      &api.PurposeFlag{Intent: "crm.read", Score: 0.6, OtherFamilies: true},
 		Intents: []api.Intent{
 			{Name: "refund.issue", Score: 0.93, Evidence: []string{"refund", "order"}},
 			{Name: "crm.read", Score: 0.41},

@@ -1,0 +1,87 @@
+package policy
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/cedar-policy/cedar-go"
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestContextUse pins which context attributes Evaluate builds for a set: those its
+// policies read, all of them when a policy uses the context or the session record whole.
+func TestContextUse(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		conditions []string
+		want       uint16
+		wantSess   uint8
+	}{
+		{nil, 0, 0},
+		{[]string{`context.intents.contains("x")`}, ctxIntents, 0},
+		{[]string{`context has time`, `context.operator.verified`}, ctxTime | ctxOperator, 0},
+		{[]string{`context.session.actions > 3`}, ctxSession, sessActions},
+		{[]string{`context.session has by_family && context.session.by_family.read > 1`}, ctxSession, sessByFamily},
+		{[]string{`context.session == {"actions": 1}`}, ctxSession, sessAll},
+		{[]string{`context.sql.type == "x"`, `context.nonesuch == 1`}, ctxSQL, 0},
+		{[]string{`context == {}`}, ctxAll, sessAll},
+		{[]string{`[context].contains({})`}, ctxAll, sessAll},
+		{[]string{`if context.target.name == "a" then context.agent.id == "b" else context.intent_scores has c`}, ctxTarget | ctxAgent | ctxIntentScores, 0},
+		{[]string{`{"c": context}.c has time`}, ctxAll, sessAll},
+		{[]string{`principal.context == 1`, `resource has session`}, 0, 0}, // not the context variable
+	}
+	for i, tt := range tests {
+		doc := ""
+		for j, c := range tt.conditions {
+			doc += fmt.Sprintf("@id(\"p%d\") permit (principal, action, resource) when { %s };\n", j, c)
+		}
+		s, err := Compile("use.cedar", []byte(doc))
+		if err != nil {
+			t.Fatalf("%d: %v", i, err)
+		}
+		if s.ctxUsed != tt.want || s.sessUsed != tt.wantSess {
+			t.Errorf("%v: used %08b/%03b, want %08b/%03b", tt.conditions, s.ctxUsed, s.sessUsed, tt.want, tt.wantSess)
+		}
+	}
+}
+
+// TestManyTargets goes past the target cache's bound: targets beyond it are built per
+// request and decide as the full context does.
+func TestManyTargets(t *testing.T) {
+	t.Parallel()
+	s, err := Compile("t.cedar", []byte(`
+@id("t7") permit (principal, action, resource in Target::"t7") when { context.target.kind == "http" };
+@id("t1500") permit (principal, action, resource in Target::"t1500");
+@id("kind") forbid (principal, action, resource) when { context.target.kind == "aws" };
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		for i := range maxCachedTargets + 600 {
+			r := benchRequest()
+			r.Target, r.TargetKind = fmt.Sprintf("t%d", i), []string{"http", "aws"}[(i+round)%2]
+			if got, want := s.Evaluate(r), unsliced(s, r); !cmp.Equal(got, want) {
+				t.Fatalf("round %d, target %s/%s: got %+v, want %+v", round, r.Target, r.TargetKind, got, want)
+			}
+		}
+	}
+	if n := len(*s.cache.targets.Load()); n != maxCachedTargets {
+		t.Errorf("%d targets cached, want the bound %d", n, maxCachedTargets)
+	}
+}
+
+// TestRecordCopiesItsMap: cedarRequest reuses the map it builds a record from, which is
+// safe only because cedar.NewRecord copies it.
+func TestRecordCopiesItsMap(t *testing.T) {
+	t.Parallel()
+	m := cedar.RecordMap{"a": cedar.Long(1)}
+	rec := cedar.NewRecord(m)
+	want := cedar.NewRecord(cedar.RecordMap{"a": cedar.Long(1)})
+	m["a"] = cedar.Long(2)
+	m["b"] = cedar.Long(3)
+	clear(m)
+	if !rec.Equal(want) {
+		t.Fatalf("the record changed with its map: %v", rec)
+	}
+}
