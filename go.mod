@@ -17,6 +17,10 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 )
 
+require github.com/aws/aws-sdk-go-v2/service/eventbridge v1.55.11
+
+require github.com/aws/aws-sdk-go-v2/service/bedrockruntime v1.63.13
+
 require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect
 	github.com/apache/arrow-go/v18 v18.5.1 // indirect

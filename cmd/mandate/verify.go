@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
+	"github.com/mandate-dev/mandate/shared/archive"
+	"github.com/mandate-dev/mandate/shared/audit"
+	"github.com/mandate-dev/mandate/shared/checkpoint"
 	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/store/dynamo"
 )
 
 // Exit codes of `mandate verify`:
@@ -16,67 +21,146 @@ import (
 //	1  broken: the first problem is printed (deleted, modified, reordered, truncated, forged
 //	   checkpoint), then the others
 //	2  the command line was wrong
-//	3  unreadable: the data folder, its store, its archive or the trusted key could not be read
+//	3  unreadable: the data folder, its store, its archive, the table, the bucket or the
+//	   trusted key could not be read
 //	4  intact so far, but some records are not covered by a checkpoint yet (`mandate local`
-//	   writes one every 30 seconds and when it stops): verify again later
+//	   writes one every 30 seconds and when it stops; in AWS the checkpoint function runs on
+//	   its schedule): verify again later
 const (
 	exitUnreadable = 3
 	exitUncovered  = 4
 )
 
+// Environment variables `mandate verify --aws` reads, as the functions do.
+const (
+	envBucket     = archive.EnvBucket     // MANDATE_ARCHIVE_BUCKET
+	envS3Endpoint = archive.EnvS3Endpoint // MANDATE_S3_ENDPOINT
+	envTableAudit = dynamo.EnvTableAudit  // MANDATE_TABLE_AUDIT
+	envDynamoDB   = dynamo.EnvEndpoint    // MANDATE_DYNAMODB_ENDPOINT
+	defaultAudit  = dynamo.DefaultPrefix + "-audit"
+)
+
+// verifyTarget is what one run verifies: a data folder, or an AWS deployment's audit table
+// and archive bucket.
+type verifyTarget struct {
+	dir, key                string
+	bucket, table           string
+	s3Endpoint, ddbEndpoint string
+	aws                     bool
+}
+
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flags("verify", stderr)
-	dir := fs.String("data", "./.mandate", "data folder to verify")
-	key := fs.String("key", "", "trusted checkpoint public key, PEM (default: DATA/checkpoint.pub)")
+	var t verifyTarget
+	fs.StringVar(&t.dir, "data", "./.mandate", "data folder to verify")
+	fs.StringVar(&t.key, "key", "", "trusted checkpoint public key, PEM or DER (default with --data: DATA/checkpoint.pub; required with a bucket)")
+	useEnv := fs.Bool("aws", false, "verify a deployment: the bucket and table the functions use ($"+envBucket+", $"+envTableAudit+", default "+defaultAudit+")")
+	fs.StringVar(&t.bucket, "bucket", "", "verify this S3 archive bucket")
+	fs.StringVar(&t.table, "audit-table", "", "verify this DynamoDB audit table (and compare it with the bucket)")
+	prefix := fs.String("table-prefix", "", "the audit table is PREFIX-audit (as deployed with table prefix PREFIX)")
+	fs.StringVar(&t.s3Endpoint, "s3-endpoint", os.Getenv(envS3Endpoint), "S3 endpoint (an S3-compatible server); empty: AWS")
+	fs.StringVar(&t.ddbEndpoint, "dynamodb-endpoint", os.Getenv(envDynamoDB), "DynamoDB endpoint; empty: AWS")
 	if fs.Parse(args) != nil || fs.NArg() > 0 {
 		return exitUsage
 	}
-	reps, err := local.Verify(ctx, *dir)
+	if *prefix != "" {
+		if t.table != "" {
+			fmt.Fprintln(stderr, "mandate verify: give --audit-table or --table-prefix, not both")
+			return exitUsage
+		}
+		t.table = dynamo.NamedTables(*prefix).Audit
+	}
+	if *useEnv {
+		if t.bucket == "" {
+			t.bucket = os.Getenv(envBucket)
+		}
+		if t.table == "" {
+			t.table = os.Getenv(envTableAudit)
+		}
+		if t.table == "" {
+			t.table = defaultAudit
+		}
+	}
+	t.aws = t.bucket != "" || t.table != ""
+	if t.bucket != "" && t.key == "" {
+		fmt.Fprintln(stderr, "mandate verify: a bucket is verified against a trusted key: give --key (the checkpoint key's public half, e.g. from `aws kms get-public-key`)")
+		return exitUsage
+	}
+	var (
+		chains  []audit.Report
+		arch    *checkpoint.Report
+		err     error
+		chainsN = progress(stderr, "chains")
+	)
+	if t.aws {
+		chains, arch, err = verifyAWS(ctx, t, chainsN, progress(stderr, "archive objects"))
+	} else {
+		chains, arch, err = verifyLocal(ctx, t, progress(stderr, "archive objects"))
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mandate verify: %v\n", err)
 		return exitUnreadable
 	}
+	return report(stdout, chains, arch, t)
+}
+
+func verifyLocal(ctx context.Context, t verifyTarget, objects func(done, total int)) ([]audit.Report, *checkpoint.Report, error) {
+	chains, err := local.Verify(ctx, t.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := local.VerifyArchive(ctx, t.dir, t.key, objects)
+	if err != nil {
+		return nil, nil, err
+	}
+	return chains, &rep, nil
+}
+
+// report prints the outcome and returns the exit code.
+func report(stdout io.Writer, chains []audit.Report, arch *checkpoint.Report, t verifyTarget) int {
+	where := "in the store"
+	if t.aws {
+		where = "in table " + t.table
+	}
 	records := 0
-	var broken []error
-	for _, r := range reps {
+	var broken []*audit.Break
+	for _, r := range chains {
 		records += len(r.Records)
 		if r.Break != nil {
 			broken = append(broken, r.Break)
 		}
 	}
-	if len(broken) > 0 {
-		fmt.Fprintf(stdout, "BROKEN: %d of %d chains in the store\n", len(broken), len(reps))
+	switch {
+	case len(broken) > 0:
+		fmt.Fprintf(stdout, "BROKEN: %d of %d chains %s; the first: %s: record %s#%d\n", len(broken), len(chains), where, broken[0].Cause(), broken[0].Session, broken[0].Seq)
 		for _, b := range broken {
-			fmt.Fprintln(stdout, b)
+			fmt.Fprintf(stdout, "  %s: %v\n", b.Cause(), b)
 		}
-	} else {
-		fmt.Fprintf(stdout, "intact: %d chains, %d records\n", len(reps), records)
+	case !t.aws || t.table != "":
+		fmt.Fprintf(stdout, "intact: %d chains, %d records %s\n", len(chains), records, where)
 	}
-	rep, err := local.VerifyArchive(ctx, *dir, *key, progress(stderr))
-	if err != nil {
-		fmt.Fprintf(stderr, "mandate verify: %v\n", err)
-		return exitUnreadable
-	}
-	if !rep.Intact() {
-		fmt.Fprintf(stdout, "BROKEN archive: %d problems; the first: %s\n", len(rep.Problems), rep.Problems[0])
-		for _, p := range rep.Problems[1:] {
-			fmt.Fprintf(stdout, "  %s\n", p)
+	if arch != nil {
+		if !arch.Intact() {
+			fmt.Fprintf(stdout, "BROKEN archive: %d problems; the first: %s\n", len(arch.Problems), arch.Problems[0])
+			for _, p := range arch.Problems[1:] {
+				fmt.Fprintf(stdout, "  %s\n", p)
+			}
+			return exitFailed
 		}
-		return exitFailed
+		fmt.Fprintf(stdout, "archive intact: %d records of %d sessions in %d objects, %d checkpoints\n", arch.Records, arch.Sessions, arch.Objects, arch.Checkpoints)
 	}
-	fmt.Fprintf(stdout, "archive intact: %d records of %d sessions in %d objects, %d checkpoints\n", rep.Records, rep.Sessions, rep.Objects, rep.Checkpoints)
 	if len(broken) > 0 {
 		return exitFailed
 	}
-	if rep.Uncovered > 0 {
-		fmt.Fprintf(stdout, "not yet covered by a checkpoint: %d records\n", rep.Uncovered)
+	if arch != nil && arch.Uncovered > 0 {
+		fmt.Fprintf(stdout, "not yet covered by a checkpoint: %d records\n", arch.Uncovered)
 		return exitUncovered
 	}
 	return exitOK
 }
 
 // progress reports on stderr, at most twice a second, once a run has taken a second.
-func progress(w io.Writer) func(done, total int) {
+func progress(w io.Writer, what string) func(done, total int) {
 	start := time.Now()
 	var last time.Time
 	return func(done, total int) {
@@ -85,6 +169,6 @@ func progress(w io.Writer) func(done, total int) {
 			return
 		}
 		last = now
-		fmt.Fprintf(w, "verify: %d of %d archive objects read\n", done, total)
+		fmt.Fprintf(w, "verify: %d of %d %s read\n", done, total, what)
 	}
 }

@@ -145,32 +145,38 @@ func TestVerifyNamesTheFirstBrokenRecord(t *testing.T) {
 		return store.Record{SessionID: s.SessionID, Seq: r.Seq, Hash: r.Hash, PrevHash: r.PrevHash, Body: body}
 	}
 	cases := []struct {
-		name     string
-		tamper   func(t *testing.T, c []store.Record) []store.Record
-		wantSeq  uint64
-		wantKind string
+		name      string
+		tamper    func(t *testing.T, c []store.Record) []store.Record
+		wantSeq   uint64
+		wantKind  string
+		wantCause string
 	}{
-		{"intact", func(_ *testing.T, c []store.Record) []store.Record { return c }, 0, ""},
+		{"intact", func(_ *testing.T, c []store.Record) []store.Record { return c }, 0, "", ""},
 		{"modified content", func(_ *testing.T, c []store.Record) []store.Record {
 			c[2].Body = bytes.Replace(c[2].Body, []byte(`"decision"`), []byte(`"result"`), 1)
 			return c
-		}, 3, BrokenHash},
-		{"deleted record", func(_ *testing.T, c []store.Record) []store.Record { return append(c[:1], c[2:]...) }, 2, BrokenSequence},
-		{"reordered", func(_ *testing.T, c []store.Record) []store.Record { c[1], c[2] = c[2], c[1]; return c }, 2, BrokenSequence},
+		}, 3, BrokenHash, Modified},
+		{"deleted record", func(_ *testing.T, c []store.Record) []store.Record { return append(c[:1], c[2:]...) }, 2, BrokenSequence, Deleted},
+		{"reordered", func(_ *testing.T, c []store.Record) []store.Record { c[1], c[2] = c[2], c[1]; return c }, 2, BrokenSequence, Reordered},
 		{"forged and re-hashed", func(t *testing.T, c []store.Record) []store.Record {
 			c[1] = reseal(t, c[1], func(r *Record) { r.Type = TypeResult })
 			return c
-		}, 3, BrokenLink},
+		}, 3, BrokenLink, Modified},
 		{"renumbered after a deletion", func(t *testing.T, c []store.Record) []store.Record {
 			c = append(c[:1], c[2:]...)
 			c[1] = reseal(t, c[1], func(r *Record) { r.Seq = 2 })
 			return c
-		}, 2, BrokenLink},
+		}, 2, BrokenLink, Modified},
 		{"not canonical", func(_ *testing.T, c []store.Record) []store.Record {
 			c[0].Body = append([]byte(" "), c[0].Body...)
 			return c
-		}, 1, BrokenEncoding},
-		{"garbage", func(_ *testing.T, c []store.Record) []store.Record { c[3].Body = []byte("{"); return c }, 4, BrokenEncoding},
+		}, 1, BrokenEncoding, Modified},
+		{"garbage", func(_ *testing.T, c []store.Record) []store.Record { c[3].Body = []byte("{"); return c }, 4, BrokenEncoding, Modified},
+		{"stored under another key", func(_ *testing.T, c []store.Record) []store.Record {
+			c[0].Body, c[1].Body = c[1].Body, c[0].Body
+			return c
+		}, 1, BrokenKey, Reordered},
+		{"repeated", func(_ *testing.T, c []store.Record) []store.Record { return append(c[:3], c[1:]...) }, 4, BrokenSequence, Reordered},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,8 +191,8 @@ func TestVerifyNamesTheFirstBrokenRecord(t *testing.T) {
 			if rep.Break == nil {
 				t.Fatal("tampering not detected")
 			}
-			if rep.Break.Seq != tc.wantSeq || rep.Break.Kind != tc.wantKind {
-				t.Fatalf("break = %v, want seq %d kind %s", rep.Break, tc.wantSeq, tc.wantKind)
+			if rep.Break.Seq != tc.wantSeq || rep.Break.Kind != tc.wantKind || rep.Break.Cause() != tc.wantCause {
+				t.Fatalf("break = %v (%s), want seq %d kind %s (%s)", rep.Break, rep.Break.Cause(), tc.wantSeq, tc.wantKind, tc.wantCause)
 			}
 		})
 	}

@@ -24,6 +24,32 @@ type Break struct {
 	Seq     uint64 `json:"seq"`
 	Kind    string `json:"kind"`
 	Detail  string `json:"detail"`
+	// Found is the sequence number of the record found where Seq was expected (kinds
+	// sequence and key).
+	Found uint64 `json:"found,omitempty"`
+	// later: the expected record is stored further on.
+	later bool
+}
+
+// Causes of a break, as `mandate verify` names them.
+const (
+	Deleted   = "deleted"
+	Modified  = "modified"
+	Reordered = "reordered"
+)
+
+// Cause names what most likely happened to the chain: a record deleted (a later one is found
+// where it was expected, and it is nowhere after), reordered (it is found later, or an
+// earlier one is found, or a record is stored under another record's key), or modified
+// (content, hash or link).
+func (b *Break) Cause() string {
+	switch {
+	case b.Kind == BrokenSequence && b.Found > b.Seq && !b.later:
+		return Deleted
+	case b.Kind == BrokenSequence, b.Kind == BrokenKey && b.Found != b.Seq:
+		return Reordered
+	}
+	return Modified
 }
 
 func (b *Break) Error() string {
@@ -68,10 +94,19 @@ func VerifyRecords(session string, stored []store.Record) Report {
 			return fail(BrokenEncoding, "stored bytes are not the canonical encoding")
 		}
 		if r.Session != session || s.SessionID != session || s.Seq != r.Seq || s.Hash != r.Hash || s.PrevHash != r.PrevHash {
-			return fail(BrokenKey, "stored keys (%s#%d) disagree with the record (%s#%d)", s.SessionID, s.Seq, r.Session, r.Seq)
+			rep = fail(BrokenKey, "stored keys (%s#%d) disagree with the record (%s#%d)", s.SessionID, s.Seq, r.Session, r.Seq)
+			rep.Break.Found = r.Seq
+			return rep
 		}
 		if r.Seq != want {
-			return fail(BrokenSequence, "expected seq %d, found %d", want, r.Seq)
+			rep = fail(BrokenSequence, "expected seq %d, found %d", want, r.Seq)
+			rep.Break.Found = r.Seq
+			for _, t := range stored[i+1:] {
+				if t.Seq == want {
+					rep.Break.later = true
+				}
+			}
+			return rep
 		}
 		if r.PrevHash != prev {
 			return fail(BrokenLink, "prev_hash %s does not match the previous record's hash %s", short(r.PrevHash), short(prev))

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -9,7 +10,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/mandate-dev/mandate/shared/archive"
+	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/checkpoint"
+	"github.com/mandate-dev/mandate/shared/ocsf"
 	"github.com/mandate-dev/mandate/shared/store"
 )
 
@@ -19,10 +22,19 @@ import (
 type Shipper struct {
 	ship *archive.Shipper
 	log  *slog.Logger
+	fwd  *ocsf.Forwarder
 }
 
 // NewShipper returns the stream handler over s.
 func NewShipper(s *archive.Shipper, log *slog.Logger) *Shipper { return &Shipper{ship: s, log: log} }
+
+// ForwardTo makes the shipper also send every record it shipped, as an OCSF event, through
+// f. Forwarding comes after the archive and never decides the batch's outcome: a record
+// EventBridge did not take is logged, and the batch succeeds or fails on the archive alone.
+func (s *Shipper) ForwardTo(f *ocsf.Forwarder) *Shipper {
+	s.fwd = f
+	return s
+}
 
 // Handle ships a batch.
 func (s *Shipper) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
@@ -56,6 +68,9 @@ func (s *Shipper) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	if n < len(lines) {
 		failAt, failErr = from[n], err
 	}
+	if s.fwd != nil {
+		s.forward(ctx, lines[:n])
+	}
 	if failAt == len(ev.Records) {
 		s.log.Info("shipped", "records", n)
 		return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}, nil
@@ -63,6 +78,28 @@ func (s *Shipper) Handle(ctx context.Context, ev events.DynamoDBEvent) (events.D
 	failed := ev.Records[failAt]
 	s.log.Error("ship", "error", failErr, "shipped", failAt, "batch", len(ev.Records), "sequence_number", failed.Change.SequenceNumber)
 	return events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{{ItemIdentifier: failed.Change.SequenceNumber}}}, nil
+}
+
+// forward sends shipped lines to the OCSF forwarder and logs what it did not take.
+func (s *Shipper) forward(ctx context.Context, lines []archive.Line) {
+	recs := make([]audit.Record, 0, len(lines))
+	var failed []ocsf.Failure
+	for _, l := range lines {
+		var r audit.Record
+		if err := json.Unmarshal(l.Body, &r); err != nil {
+			failed = append(failed, ocsf.Failure{Session: l.Session, Seq: l.Seq, Reason: "undecodable record: " + err.Error()})
+			continue
+		}
+		recs = append(recs, r)
+	}
+	failed = append(failed, s.fwd.Forward(ctx, recs)...)
+	if len(failed) == 0 {
+		s.log.Info("forwarded", "events", len(recs))
+		return
+	}
+	first := failed[0]
+	s.log.Error("forward: records not taken by EventBridge (they are in the archive)", "failed", len(failed), "of", len(lines),
+		"first_session", first.Session, "first_seq", first.Seq, "reason", first.Reason)
 }
 
 // recordFromImage reads an audit item as shared/store/dynamo writes it.

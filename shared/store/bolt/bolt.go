@@ -45,6 +45,21 @@ var (
 type Store struct {
 	db  *bbolt.DB
 	now func() time.Time // the clock claim expiry is judged by
+	// group commits chain appends and session updates in groups (group.go).
+	group committer
+	// writes is how batch commits: writesGroup except in benchmarks that compare.
+	writes int
+}
+
+// How Store.batch commits.
+const (
+	writesGroup = iota // committer: group commit without a timer
+	writesSolo         // one Update (transaction and fsync) per write
+	writesBatch        // bbolt's DB.Batch, grouped by its MaxBatchDelay timer
+)
+
+func newStore(db *bbolt.DB) *Store {
+	return &Store{db: db, now: time.Now, group: committer{db: db}}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -76,7 +91,7 @@ func Open(path string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	return &Store{db: db, now: time.Now}, nil
+	return newStore(db), nil
 }
 
 // Close releases the file.
@@ -93,6 +108,24 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 		return err
 	}
 	return s.db.Update(fn)
+}
+
+// batch runs fn in a read-write transaction that may be shared with concurrent writes (group
+// commit: one fsync for the group) unless ctx is already done, and returns once it is on disk.
+// fn may run more than once, each time in a new transaction whose earlier effects were
+// rolled back (a write of the group failed, or fn failed and runs again alone), so fn must
+// read everything it decides on inside the transaction and never change what it captured.
+func (s *Store) batch(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	switch s.writes {
+	case writesSolo:
+		return s.db.Update(fn)
+	case writesBatch:
+		return s.db.Batch(fn)
+	}
+	return s.group.do(fn)
 }
 
 // view runs fn in a read-only transaction unless ctx is already done.
@@ -196,7 +229,9 @@ func (s *Store) UpdateSession(ctx context.Context, v store.Session) error {
 	if n := sessionSize(v); n > store.MaxItemBytes {
 		return tooLarge("session "+v.ID, n)
 	}
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	next := v
+	next.Version++
+	err := s.batch(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketSessions)
 		var cur store.Session
 		ok, err := get(b, []byte(v.ID), &cur)
@@ -208,8 +243,7 @@ func (s *Store) UpdateSession(ctx context.Context, v store.Session) error {
 		case cur.Version != v.Version:
 			return fmt.Errorf("%w: stored version %d, update from %d", store.ErrConflict, cur.Version, v.Version)
 		}
-		v.Version++
-		return put(b, []byte(v.ID), v)
+		return put(b, []byte(v.ID), next)
 	})
 	if err != nil {
 		return fmt.Errorf("bolt: update session %q: %w", v.ID, err)
@@ -564,7 +598,7 @@ func (s *Store) AppendRecord(ctx context.Context, r store.Record) error {
 	if n := size([]byte(r.SessionID), []byte(r.Hash), []byte(r.PrevHash), r.Body); n > store.MaxItemBytes {
 		return tooLarge(fmt.Sprintf("record %s#%d", r.SessionID, r.Seq), n)
 	}
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.batch(ctx, func(tx *bbolt.Tx) error {
 		b, err := tx.Bucket(bucketAudit).CreateBucketIfNotExists([]byte(r.SessionID))
 		if err != nil {
 			return err

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -94,12 +97,17 @@ func TestCanceledContext(t *testing.T) {
 	}
 }
 
-// BenchmarkAppend measures durable (fsynced) chain appends: LastRecord then AppendRecord.
+// BenchmarkAppend measures durable (fsynced) chain appends: LastRecord then AppendRecord,
+// from one writer, from GOMAXPROCS writers on distinct sessions, and from 16 (a local
+// gateway serving many agents at once).
 func BenchmarkAppend(b *testing.B) {
-	for _, parallel := range []bool{false, true} {
+	for _, writers := range []int{0, 1, 8} { // 0: serial, 1: GOMAXPROCS goroutines, 8: 16
 		name := "serial"
-		if parallel {
+		switch writers {
+		case 1:
 			name = "parallel-sessions"
+		case 8:
+			name = "parallel-16"
 		}
 		b.Run(name, func(b *testing.B) {
 			s, err := bolt.Open(filepath.Join(b.TempDir(), "mandate.db"))
@@ -107,8 +115,44 @@ func BenchmarkAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			storetest.BenchAppend(b, s, parallel)
+			if writers == 8 {
+				b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+			}
+			storetest.BenchAppend(b, s, writers > 0)
 		})
+	}
+}
+
+// BenchmarkAppendCommit compares ways of committing appends, from one writer and from 16:
+// "solo" is one transaction and fsync per append (the baseline), "group" is the committer
+// the store uses, "batch-D" is bbolt's DB.Batch with MaxBatchDelay D.
+func BenchmarkAppendCommit(b *testing.B) {
+	type mode struct {
+		name  string
+		mode  int
+		delay time.Duration
+	}
+	modes := []mode{{"solo", bolt.WritesSolo, 0}, {"group", bolt.WritesGroup, 0}}
+	for _, d := range []time.Duration{100 * time.Microsecond, 500 * time.Microsecond, 2 * time.Millisecond} {
+		modes = append(modes, mode{fmt.Sprintf("batch-%s", d), bolt.WritesBatch, d})
+	}
+	for _, m := range modes {
+		for _, parallel := range []bool{false, true} {
+			name := m.name + "/serial"
+			if parallel {
+				name = m.name + "/parallel-16"
+			}
+			b.Run(name, func(b *testing.B) {
+				s, err := bolt.Open(filepath.Join(b.TempDir(), "mandate.db"))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				s.SetWrites(m.mode, m.delay)
+				b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+				storetest.BenchAppend(b, s, parallel)
+			})
+		}
 	}
 }
 

@@ -16,9 +16,11 @@
 // whatever bytes the names contain, and big-endian keys make cursor order numeric order, so
 // LastRecord and LatestDocument are one Last() and Records is one Seek.
 //
-// Contract: every write is one bbolt read-write transaction, which bbolt serialises and
-// fsyncs before Update returns, so a nil error means the write is on disk and every later
-// read sees it. Invariants (create-once, version checks, approval states, claim expiry) are
+// Contract: every write is in a bbolt read-write transaction, which bbolt serialises and
+// fsyncs before it returns, so a nil error means the write is on disk and every later read
+// sees it. Chain appends and session updates from concurrent callers share transactions
+// (group commit, group.go): one fsync per group, each write's checks still made inside the
+// transaction that commits it. Invariants (create-once, version checks, approval states, claim expiry) are
 // checked and written inside that one transaction. Items larger than store.MaxItemBytes are
 // refused with store.ErrTooLarge, measured close to the way DynamoDB measures them (the raw
 // bytes of string and byte fields plus a fixed allowance for names and numbers, not the JSON

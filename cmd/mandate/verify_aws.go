@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/mandate-dev/mandate/shared/archive"
+	"github.com/mandate-dev/mandate/shared/audit"
+	"github.com/mandate-dev/mandate/shared/checkpoint"
+	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/store/dynamo"
+)
+
+// verifyAWS verifies a deployment with the SDK's default credentials (environment, shared
+// files, role) and Region ($AWS_REGION): every chain of the DynamoDB audit table, and the S3
+// archive with its signed checkpoints against the trusted key, the archive compared record by
+// record with the table when both are given.
+func verifyAWS(ctx context.Context, t verifyTarget, chainsProgress, objectsProgress func(done, total int)) ([]audit.Report, *checkpoint.Report, error) {
+	var (
+		st     store.Audit
+		chains []audit.Report
+		v      *checkpoint.Verifier
+	)
+	if t.bucket != "" {
+		pub, err := os.ReadFile(t.key)
+		if err != nil {
+			return nil, nil, fmt.Errorf("trusted checkpoint key: %w", err)
+		}
+		if v, err = checkpoint.ParsePublicKey(pub); err != nil {
+			return nil, nil, err
+		}
+	}
+	if t.table != "" {
+		client, err := dynamo.NewClient(ctx, t.ddbEndpoint)
+		if err != nil {
+			return nil, nil, err
+		}
+		tables := dynamo.NamedTables(dynamo.DefaultPrefix)
+		tables.Audit = t.table
+		if err := tables.Validate(); err != nil {
+			return nil, nil, err
+		}
+		st = dynamo.New(client, tables)
+		if chains, err = audit.VerifyAll(ctx, st, chainsProgress); err != nil {
+			return nil, nil, err
+		}
+	}
+	if t.bucket == "" {
+		return chains, nil, nil
+	}
+	b, err := archive.Config{Bucket: t.bucket, Endpoint: t.s3Endpoint}.Open(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := checkpoint.VerifyArchive(ctx, b, checkpoint.Options{Verifier: v, Store: st, Progress: objectsProgress})
+	if err != nil {
+		return nil, nil, err
+	}
+	return chains, &rep, nil
+}
