@@ -214,6 +214,12 @@ func appendPrompt(b []byte, p *Prompt) ([]byte, error) {
 			return nil, err
 		}
 	}
+	if m := p.Model; m != nil {
+		var err error
+		if b, err = appendModel(append(b, `,"model":`...), m); err != nil {
+			return nil, err
+		}
+	}
 	if p.Purpose != "" {
 		b = appendString(append(b, `,"purpose":`...), p.Purpose)
 	}
@@ -229,6 +235,31 @@ func appendPrompt(b []byte, p *Prompt) ([]byte, error) {
 		b = append(b, '}')
 	}
 	b = appendString(append(b, `,"sha256":`...), p.SHA256)
+	return append(b, '}'), nil
+}
+
+func appendModel(b []byte, m *Model) ([]byte, error) {
+	var err error
+	b = append(b, '{')
+	if len(m.Deterministic) > 0 {
+		if b, err = appendIntents(append(b, `"deterministic":`...), m.Deterministic); err != nil {
+			return nil, err
+		}
+		b = append(b, ',')
+	}
+	if len(m.Dropped) > 0 {
+		b = append(appendStrings(append(b, `"dropped":`...), m.Dropped), ',')
+	}
+	if m.Error != "" {
+		b = append(appendString(append(b, `"error":`...), m.Error), ',')
+	}
+	if len(m.Intents) > 0 {
+		if b, err = appendIntents(append(b, `"intents":`...), m.Intents); err != nil {
+			return nil, err
+		}
+		b = append(b, ',')
+	}
+	b = appendString(append(b, `"model_id":`...), m.ModelID)
 	return append(b, '}'), nil
 }
 

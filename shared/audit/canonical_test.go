@@ -126,6 +126,17 @@ func (g gen) record() Record {
 	}
 	if g.maybe() {
 		r.Prompt = &Prompt{Masked: g.string(), SHA256: g.string(), Purpose: g.string(), Masking: g.counts()}
+		if g.maybe() {
+			m := &Model{ModelID: g.string(), Error: g.string()}
+			if g.maybe() {
+				m.Dropped = g.strings()
+			}
+			for range g.r.IntN(3) {
+				m.Intents = append(m.Intents, api.Intent{Name: g.string(), Score: g.float(), Evidence: g.strings()})
+				m.Deterministic = append(m.Deterministic, api.Intent{Name: g.string(), Score: g.float()})
+			}
+			r.Prompt.Model = m
+		}
 	}
 	switch g.r.IntN(3) {
 	case 0:
@@ -313,6 +324,15 @@ func TestFastEncoderCoversRecord(t *testing.T) {
 		".prompt,omitempty[].purpose_flag,omitempty[].intent string",
 		".prompt,omitempty[].purpose_flag,omitempty[].score float64",
 		".prompt,omitempty[].purpose_flag,omitempty[].other_families,omitempty bool",
+		".prompt,omitempty[].model,omitempty[].model_id string",
+		".prompt,omitempty[].model,omitempty[].intents,omitempty[].name string",
+		".prompt,omitempty[].model,omitempty[].intents,omitempty[].score float64",
+		".prompt,omitempty[].model,omitempty[].intents,omitempty[].evidence[] string",
+		".prompt,omitempty[].model,omitempty[].dropped,omitempty[] string",
+		".prompt,omitempty[].model,omitempty[].deterministic,omitempty[].name string",
+		".prompt,omitempty[].model,omitempty[].deterministic,omitempty[].score float64",
+		".prompt,omitempty[].model,omitempty[].deterministic,omitempty[].evidence[] string",
+		".prompt,omitempty[].model,omitempty[].error,omitempty string",
 		".intents,omitempty[].name string", ".intents,omitempty[].score float64", ".intents,omitempty[].evidence[] string",
 		".action,omitempty[].kind string", ".action,omitempty[].target string", ".action,omitempty[].name string",
 		".action,omitempty[].resource string", ".action,omitempty[].digest string",

@@ -64,6 +64,8 @@ type Prompt struct {
 	Masking map[string]int `json:"masking,omitempty"`
 	// PurposeFlag is set when the declared purpose contradicts the prompt.
 	PurposeFlag *api.PurposeFlag `json:"purpose_flag,omitempty"`
+	// Model is the model-backed classifier's verdict, when one is configured.
+	Model *Model `json:"model,omitempty"`
 }
 
 // Action describes what was asked, without parameters' values beyond the path.

@@ -16,6 +16,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/intent"
 	"github.com/mandate-dev/mandate/shared/mask"
 	"github.com/mandate-dev/mandate/shared/policy"
 	"github.com/mandate-dev/mandate/shared/store"
@@ -55,6 +56,8 @@ type Config struct {
 	Log      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Model is a Bedrock model asked beside the deterministic classifier; nil means none.
+	Model *intent.Model
 	// SQL parses the statements of sql actions (pgquery.New()); nil refuses sql actions.
 	SQL sqlParser
 	// Roles names the human operators and administrators; every other identity is an agent.
@@ -87,6 +90,7 @@ type Authority struct {
 	log      *slog.Logger
 	now      func() time.Time
 	sql      sqlParser
+	model    *intent.Model
 
 	docs    docs // the active policy sets and intent catalog (documents.go)
 	roles   Roles
@@ -123,7 +127,7 @@ func New(ctx context.Context, cfg Config) (*Authority, error) {
 	}
 	a := &Authority{
 		store: cfg.Store, chain: audit.NewChain(cfg.Store, cfg.Now), broker: cfg.Broker,
-		executor: cfg.Executor, masker: cfg.Masker, log: cfg.Log, now: cfg.Now, sql: cfg.SQL,
+		executor: cfg.Executor, masker: cfg.Masker, log: cfg.Log, now: cfg.Now, sql: cfg.SQL, model: cfg.Model,
 		roles: cfg.Roles, docs: docs{interval: cfg.ReloadInterval}, tokens: cfg.Tokens,
 	}
 	a.control = newControl(cfg.Control)
@@ -171,6 +175,10 @@ func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessi
 	cl := a.documents(ctx).classifier
 	intents := cl.Classify(req.Prompt)
 	masked, summary := a.masker.Text([]byte(req.Prompt))
+	model := a.askModel(ctx, cl, string(masked)) // model.go: nil unless a model is configured
+	if model != nil && model.Error == "" {
+		intents = model.Intents
+	}
 	sum := sha256.Sum256([]byte(req.Prompt))
 	now := a.now().UTC()
 	s := store.Session{
@@ -185,7 +193,7 @@ func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessi
 	// whose opening is not on record.
 	if _, err := a.chain.Append(ctx, audit.Record{
 		Session: s.ID, Type: audit.TypeSessionOpen, RequestID: c.RequestID, Identity: identityOf(s),
-		Prompt:  &audit.Prompt{Masked: s.PromptMasked, SHA256: s.PromptHash, Purpose: s.Purpose, Masking: summary, PurposeFlag: s.PurposeFlag},
+		Prompt:  &audit.Prompt{Masked: s.PromptMasked, SHA256: s.PromptHash, Purpose: s.Purpose, Masking: summary, PurposeFlag: s.PurposeFlag, Model: model},
 		Intents: intents,
 	}); err != nil {
 		return api.Session{}, fail(ErrUnavailable, "the audit record could not be written", err)
