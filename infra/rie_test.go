@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/mandate-dev/mandate/shared/archive"
+	"github.com/mandate-dev/mandate/shared/checkpoint"
+	"github.com/mandate-dev/mandate/shared/config"
+	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
+)
+
+// EnvTestRIE names the aws-lambda-rie binary (.ci/with-services installs it).
+const EnvTestRIE = "MANDATE_TEST_RIE"
+
+// rieInvoke runs bootstrap under the runtime interface emulator with env, sends event, and
+// returns the function's answer.
+func rieInvoke(t *testing.T, rie, bootstrap string, env []string, event []byte) []byte {
+	t.Helper()
+	port, apiPort := freePort(t), freePort(t)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", "127.0.0.1:"+port,
+		"--runtime-api-address", "127.0.0.1:"+apiPort, "--log-level", "error", bootstrap)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_LAMBDA_FUNCTION_NAME=" + filepath.Base(filepath.Dir(bootstrap)), "AWS_LAMBDA_FUNCTION_TIMEOUT=60"}, env...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", rie, err)
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("emulator and function output:\n%s", logs.String())
+		}
+	}()
+	url := "http://127.0.0.1:" + port + "/2015-03-31/functions/function/invocations"
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the emulator did not listen on %s", port)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	start := time.Now()
+	resp, err := (&http.Client{Timeout: 90 * time.Second}).Post(url, "application/json", bytes.NewReader(event))
+	if err != nil {
+		t.Fatalf("invoke: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s answered in %v: %.300s", filepath.Base(filepath.Dir(bootstrap)), time.Since(start).Round(time.Millisecond), body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("invoke: HTTP %d: %s", resp.StatusCode, body)
+	}
+	return body
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
+}
+
+// cgoFunctions are built with cgo, statically (the Makefile's build-action: the action
+// function links PostgreSQL's parser).
+var cgoFunctions = map[string]bool{"action": true}
+
+// buildBootstrap builds functions/<name> as Lambda does run it, for this machine's
+// architecture (linux/amd64 here): CGO_ENABLED=0, -tags lambda.norpc, -trimpath.
+func buildBootstrap(t *testing.T, dir, name string) string {
+	t.Helper()
+	out := filepath.Join(dir, name, "bootstrap")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/"+name)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if cgoFunctions[name] { // as the Makefile's build-action, with this machine's gcc
+		cmd = exec.Command("go", "build", "-tags", "lambda.norpc,netgo,osusergo", "-trimpath", `-ldflags=-s -w -extldflags "-static"`, "-o", out, "./functions/"+name)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOOS=linux", "GOARCH=amd64")
+	}
+	cmd.Dir = ".."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build %s: %v\n%s", name, err, b)
+	}
+	return out
+}
+
+func readEvent(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// apiAnswer decodes an API Gateway v2 answer.
+type apiAnswer struct {
+	StatusCode int               `json:"statusCode"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+// TestBootstrapsUnderRIE runs each function's bootstrap under the Lambda runtime interface
+// emulator and has it answer a sample event from events/.
+func TestBootstrapsUnderRIE(t *testing.T) {
+	rie := os.Getenv(EnvTestRIE)
+	if rie == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: run under .ci/with-services", EnvTestRIE)
+		}
+		t.Skipf("%s is not set (.ci/with-services installs aws-lambda-rie)", EnvTestRIE)
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "store.db")
+	st, err := bolt.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := local.Seed(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	storeEnv := []string{config.EnvStore + "=bolt:" + db, config.EnvSecretsDir + "=" + dir, config.EnvLogLevel + "=debug"}
+	deployed := map[string]bool{}
+	for _, f := range Available("..") {
+		deployed[f.Name] = true
+	}
+	api := func(t *testing.T, name string, event []byte) apiAnswer {
+		var a apiAnswer
+		body := rieInvoke(t, rie, buildBootstrap(t, dir, name), storeEnv, event)
+		if err := json.Unmarshal(body, &a); err != nil || a.StatusCode == 0 {
+			t.Fatalf("%s: not an API Gateway answer: %s", name, body)
+		}
+		if a.StatusCode >= 500 {
+			t.Fatalf("%s: HTTP %d: %s", name, a.StatusCode, a.Body)
+		}
+		return a
+	}
+	withSession := func(event []byte, id string) []byte {
+		return bytes.ReplaceAll(event, []byte("ses_abcdefghijklmnopqrstuvwxyz"), []byte(id))
+	}
+
+	var sessionID string
+	t.Run("session", func(t *testing.T) {
+		a := api(t, "session", readEvent(t, "apigw-session-open.json"))
+		var out struct {
+			SessionID string `json:"session_id"`
+		}
+		if a.StatusCode != http.StatusCreated || json.Unmarshal([]byte(a.Body), &out) != nil || out.SessionID == "" {
+			t.Fatalf("open session: HTTP %d %s, want 201 with a session id", a.StatusCode, a.Body)
+		}
+		sessionID = out.SessionID
+	})
+	t.Run("action", func(t *testing.T) {
+		if sessionID == "" {
+			t.Skip("no session")
+		}
+		a := api(t, "action", withSession(readEvent(t, "apigw-action.json"), sessionID))
+		if !strings.Contains(a.Body, "verdict") && a.Headers["Content-Type"] != "application/problem+json" {
+			t.Fatalf("action: HTTP %d %s, want a verdict or a problem", a.StatusCode, a.Body)
+		}
+	})
+	t.Run("audit", func(t *testing.T) {
+		if sessionID == "" {
+			t.Skip("no session")
+		}
+		a := api(t, "audit", withSession(readEvent(t, "apigw-audit.json"), sessionID))
+		if a.StatusCode != http.StatusOK || !strings.Contains(a.Body, sessionID) {
+			t.Fatalf("audit: HTTP %d %s, want 200 with the session's chain", a.StatusCode, a.Body)
+		}
+	})
+	// The human routes refuse the sample agent: an agent never reaches them.
+	for name, route := range map[string][2]string{"approval": {"GET /v1/approvals", "/v1/approvals"}, "admin": {"GET /v1/policies", "/v1/policies"}, "killswitch": {"GET /v1/kill", "/v1/kill"}} {
+		t.Run(name, func(t *testing.T) {
+			if !deployed[name] {
+				t.Skipf("functions/%s does not exist yet", name)
+			}
+			ev := bytes.ReplaceAll(readEvent(t, "apigw-session-get.json"), []byte("GET /v1/sessions/{id}"), []byte(route[0]))
+			ev = bytes.ReplaceAll(ev, []byte(`"/v1/sessions/ses_abcdefghijklmnopqrstuvwxyz"`), []byte(`"`+route[1]+`"`))
+			if a := api(t, name, ev); a.StatusCode != http.StatusForbidden {
+				t.Fatalf("%s for an agent: HTTP %d %s, want 403", name, a.StatusCode, a.Body)
+			}
+		})
+	}
+
+	s3env, kmsEndpoint := os.Getenv("MANDATE_TEST_S3_ENDPOINT"), os.Getenv("MANDATE_TEST_KMS_ENDPOINT")
+	bucket := "mandate-rie-" + fmt.Sprint(time.Now().UnixNano())
+	archiveEnv := func() []string {
+		return []string{archive.EnvBucket + "=" + bucket, archive.EnvS3Endpoint + "=" + s3env, archive.EnvRetentionDays + "=1",
+			"AWS_ACCESS_KEY_ID=" + os.Getenv("MANDATE_TEST_S3_ACCESS_KEY"), "AWS_SECRET_ACCESS_KEY=" + os.Getenv("MANDATE_TEST_S3_SECRET_KEY")}
+	}
+	if s3env != "" {
+		client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3env), UsePathStyle: true,
+			Credentials: credentials.NewStaticCredentialsProvider(os.Getenv("MANDATE_TEST_S3_ACCESS_KEY"), os.Getenv("MANDATE_TEST_S3_SECRET_KEY"), "")})
+		if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket), ObjectLockEnabledForBucket: aws.Bool(true)}); err != nil {
+			t.Fatalf("create lock-enabled bucket: %v", err)
+		}
+	}
+	t.Run("shipper", func(t *testing.T) {
+		if s3env == "" {
+			t.Skip("MANDATE_TEST_S3_ENDPOINT is not set")
+		}
+		body := rieInvoke(t, rie, buildBootstrap(t, dir, "shipper"), archiveEnv(), readEvent(t, "dynamodb-audit-stream.json"))
+		var out struct {
+			BatchItemFailures []any `json:"batchItemFailures"`
+		}
+		if err := json.Unmarshal(body, &out); err != nil || len(out.BatchItemFailures) != 0 || strings.Contains(string(body), "errorMessage") {
+			t.Fatalf("shipper: %s, want every record shipped", body)
+		}
+	})
+	t.Run("checkpoint", func(t *testing.T) {
+		if s3env == "" || kmsEndpoint == "" {
+			t.Skip("MANDATE_TEST_S3_ENDPOINT or MANDATE_TEST_KMS_ENDPOINT is not set")
+		}
+		kc := kms.New(kms.Options{Region: "us-east-1", BaseEndpoint: aws.String(kmsEndpoint),
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "test", "")})
+		key, err := kc.CreateKey(context.Background(), &kms.CreateKeyInput{KeySpec: kmstypes.KeySpecEccNistP256, KeyUsage: kmstypes.KeyUsageTypeSignVerify})
+		if err != nil {
+			t.Fatalf("create signing key: %v", err)
+		}
+		env := append(archiveEnv(), checkpoint.EnvKMSKey+"="+aws.ToString(key.KeyMetadata.Arn), checkpoint.EnvKMSEndpoint+"="+kmsEndpoint)
+		body := rieInvoke(t, rie, buildBootstrap(t, dir, "checkpoint"), env, readEvent(t, "schedule-checkpoint.json"))
+		if strings.Contains(string(body), "errorMessage") {
+			t.Fatalf("checkpoint: %s", body)
+		}
+	})
+}
