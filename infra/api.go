@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/mandate-dev/mandate/shared/authority"
 )
 
 // StageName is the API stage: the default stage, so the endpoint has no stage path.
@@ -144,6 +146,7 @@ func (m *Mandate) callerRoles() {
 			trust = awsiam.NewCompositePrincipal(ps...)
 		}
 		role := awsiam.NewRole(m.Stack, jsii.String(title(c.kind)+"CallerRole"), &awsiam.RoleProps{
+			RoleName:           jsii.String(m.callerRoleName(c.kind)),
 			AssumedBy:          trust,
 			Description:        jsii.String("Mandate " + c.kind + ": may only invoke the " + c.kind + " routes"),
 			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
@@ -158,5 +161,32 @@ func (m *Mandate) callerRoles() {
 		})
 		suppress(role, "IAM5", "the wildcards stand for the path parameters ({id}) of exactly this caller's routes; API, stage and method are fixed", routeARNsFinding)
 		m.CallerRoles[c.kind] = role
+	}
+	m.humanEnv()
+}
+
+// callerRoleName is the fixed name of a caller role, so its ARN can be written without a
+// reference to the role (the functions name it, and the role's policy names the API that
+// calls the functions: a reference would be a cycle).
+func (m *Mandate) callerRoleName(kind string) string {
+	return "mandate-" + m.Config.Stage + "-" + kind
+}
+
+// humanEnv tells the functions which identities are humans: whoever comes through the
+// operator or the admin caller role. Each role session is one person (the session name, set
+// by the identity provider, names them), so approvals and the two-person rule tell apart
+// people who share a role.
+func (m *Mandate) humanEnv() {
+	arn := func(kind string) *string {
+		return m.Stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("iam"), Region: jsii.String(""),
+			Resource: jsii.String("role"), ResourceName: jsii.String(m.callerRoleName(kind))})
+	}
+	for _, fn := range m.Functions {
+		if _, ok := m.CallerRoles[CallerOperator]; ok {
+			fn.AddEnvironment(jsii.String(authority.EnvOperators), arn(CallerOperator), nil)
+		}
+		if _, ok := m.CallerRoles[CallerAdmin]; ok {
+			fn.AddEnvironment(jsii.String(authority.EnvAdmins), arn(CallerAdmin), nil)
+		}
 	}
 }

@@ -106,12 +106,15 @@ var Catalog = []Function{
 		Env:   func(m *Mandate) map[string]string { return m.archiveEnv() },
 		Wire: func(m *Mandate, fn awslambda.Function) {
 			fn.AddEventSource(awslambdaeventsources.NewDynamoEventSource(m.Tables.Audit, &awslambdaeventsources.DynamoEventSourceProps{
-				StartingPosition:        awslambda.StartingPosition_TRIM_HORIZON,
-				BatchSize:               jsii.Number(100),
-				MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(5)),
-				BisectBatchOnError:      jsii.Bool(true),
+				StartingPosition:  awslambda.StartingPosition_TRIM_HORIZON,
+				BatchSize:         jsii.Number(100),
+				MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(5)),
+				// No bisecting: archive object names assume a retried batch starts at the record
+				// the shipper reported, and no retry limit: a record that cannot be shipped
+				// holds its shard (the iterator-age alarm fires) until the stream's 24 hours
+				// run out, rather than being skipped; only then does the DLQ get its pointer.
+				BisectBatchOnError:      jsii.Bool(false),
 				ReportBatchItemFailures: jsii.Bool(true),
-				RetryAttempts:           jsii.Number(10),
 				OnFailure:               awslambdaeventsources.NewSqsDlq(m.DLQ),
 			}))
 			suppress(m.Roles["shipper"], "IAM5", "dynamodb:ListStreams, which the stream event source needs, has no resource-level permissions", "Resource::*")
@@ -240,6 +243,18 @@ func (m *Mandate) grantBroker(r awsiam.Role) {
 	}))
 	suppress(r, "IAM5", "target roles may live in any account; the statement only matches roles tagged "+TargetRoleTag+"="+TargetRoleTagValue,
 		"Resource::arn:<AWS::Partition>:iam::*:role/*")
+	// Secrets injected into http targets' requests (and the masking key): only secrets
+	// tagged for Mandate, in this account and Region.
+	r.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("ReadMandateTargetSecrets"),
+		Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+		Resources: jsii.Strings("arn:" + *m.Stack.Partition() + ":secretsmanager:" + *m.Stack.Region() + ":" + *m.Stack.Account() + ":secret:*"),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"secretsmanager:ResourceTag/" + TargetRoleTag: TargetRoleTagValue},
+		},
+	}))
+	suppress(r, "IAM5", "target secrets are named by the targets registry; the statement only matches secrets tagged "+TargetRoleTag+"="+TargetRoleTagValue,
+		"Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*")
 }
 
 // grantRevocation lets the kill switch put the inline deny that revokes credentials already

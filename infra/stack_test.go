@@ -433,6 +433,30 @@ func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 	}
 }
 
+// TestOnlyTheBrokerReadsTaggedSecrets: secrets injected into targets' requests are readable by
+// the action function alone, and only those tagged for Mandate.
+func TestOnlyTheBrokerReadsTaggedSecrets(t *testing.T) {
+	s := synth(t)
+	found := false
+	for _, st := range s.identityStatements() {
+		for _, a := range st.actions() {
+			if !matches(a, "secretsmanager:GetSecretValue") {
+				continue
+			}
+			found = true
+			if !strings.HasPrefix(st.where, "ActionRole") {
+				t.Errorf("%s may read secrets: %s", st.where, js(st.raw))
+			}
+			if !strings.Contains(js(st.raw["Condition"]), `"secretsmanager:ResourceTag/`+TargetRoleTag+`":"`+TargetRoleTagValue+`"`) {
+				t.Errorf("the broker may read untagged secrets: %s", js(st.raw))
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the action function cannot read target secrets")
+	}
+}
+
 func TestLeastPrivilegeEverywhere(t *testing.T) {
 	s := synth(t)
 	for id, p := range s.resources("AWS::IAM::Role") {
@@ -473,6 +497,12 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("session function lacks %s: %s", k, env)
 		}
 	}
+	approval := js(fns[s.logicalID(t, "AWS::Lambda::Function", "ApprovalFunction")]["Environment"])
+	for _, want := range []string{`"MANDATE_OPERATORS"`, `:role/mandate-test-operator`, `"MANDATE_ADMINS"`, `:role/mandate-test-admin`} {
+		if !strings.Contains(approval, want) {
+			t.Errorf("the approval function does not learn its humans (%s): %s", want, approval)
+		}
+	}
 	for _, async := range []string{"ShipperFunction", "CheckpointFunction"} {
 		if p := fns[s.logicalID(t, "AWS::Lambda::Function", async)]; p["DeadLetterConfig"] == nil {
 			t.Errorf("%s has no dead-letter queue", async)
@@ -480,14 +510,14 @@ func TestFunctions(t *testing.T) {
 	}
 	s.template.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), &map[string]any{
 		"FunctionResponseTypes":          []any{"ReportBatchItemFailures"},
-		"BisectBatchOnFunctionError":     true,
+		"BisectBatchOnFunctionError":     false,
 		"DestinationConfig":              assertions.Match_ObjectLike(&map[string]any{"OnFailure": assertions.Match_AnyValue()}),
 		"StartingPosition":               "TRIM_HORIZON",
 		"EventSourceArn":                 map[string]any{"Fn::GetAtt": []any{s.logicalID(t, "AWS::DynamoDB::Table", "Audit"), "StreamArn"}},
 		"FunctionName":                   map[string]any{"Ref": s.logicalID(t, "AWS::Lambda::Function", "ShipperFunction")},
 		"BatchSize":                      float64(100),
 		"MaximumBatchingWindowInSeconds": float64(5),
-		"MaximumRetryAttempts":           float64(10),
+		"MaximumRetryAttempts":           assertions.Match_Absent(),
 	})
 }
 

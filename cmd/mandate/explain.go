@@ -7,15 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/mandate-dev/mandate/shared/api"
-	"github.com/mandate-dev/mandate/shared/authority"
-	"github.com/mandate-dev/mandate/shared/broker"
-	"github.com/mandate-dev/mandate/shared/execute"
 	"github.com/mandate-dev/mandate/shared/local"
-	"github.com/mandate-dev/mandate/shared/mask"
-	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
 )
 
 // cmdExplain evaluates an action without executing it:
@@ -38,27 +32,7 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
 		return exitUsage
 	}
-	cfg, err := local.LoadConfig(*dir)
-	if err != nil {
-		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
-		return exitFailed
-	}
-	st, err := local.OpenStore(ctx, *dir, cfg, true)
-	if err != nil {
-		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
-		return exitFailed
-	}
-	defer st.Close()
-	brk := broker.New(broker.NewFileSecrets(*dir), time.Now)
-	defer brk.Close()
-	auth, err := authority.New(ctx, authority.Config{
-		Store: st, Broker: brk, Executor: execute.Executors{}, Masker: mask.New(), SQL: pgquery.New(),
-	})
-	if err != nil {
-		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
-		return exitFailed
-	}
-	ex, err := auth.Explain(ctx, *session, act)
+	ex, err := local.Explain(ctx, *dir, *session, act)
 	if err != nil {
 		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
 		return exitFailed

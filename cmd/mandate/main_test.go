@@ -23,7 +23,7 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 		t.Fatalf("demo exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	out.Reset()
-	if code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 2 chains, 18 records") {
+	if code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 2 chains, 19 records") {
 		t.Fatalf("verify exit %d: %s %s", code, out.String(), errOut.String())
 	}
 

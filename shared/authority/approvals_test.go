@@ -372,3 +372,37 @@ func TestHumanRoutesRefuseReplays(t *testing.T) {
 		t.Fatalf("replayed upload = %v, want ErrReplayed", err)
 	}
 }
+
+// TestHumansBehindOneRoleAreTold apart: in AWS the operators share the operator caller role;
+// each role session is a different person, so one may approve what another's session asked.
+func TestHumansBehindOneRoleAreToldApart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	role := "arn:aws:iam::123456789012:role/mandate-prod-operator"
+	f := newFixture(t)
+	auth, err := authority.New(ctx, authority.Config{
+		Store: f.store, Broker: broker.New(broker.NewFileSecrets(f.dir), f.now), Executor: execute.NewHTTP(nil),
+		Masker: mask.New(), Now: f.now, Log: quiet, Roles: authority.Roles{Operators: map[string]string{role: "operators"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.auth = auth
+	s, err := f.auth.OpenSession(ctx, agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt, TTL: "1h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := f.askApproval(t, s.SessionID, export)
+	as := func(session string) authority.Caller {
+		iam := identity.IAMContext{AccessKey: "ASIAEXAMPLE", AccountID: "123456789012", CallerID: "AROAEXAMPLE:" + session,
+			UserARN: "arn:aws:sts::123456789012:assumed-role/mandate-prod-operator/" + session, UserID: "AROAEXAMPLE:" + session}
+		return authority.Caller{IAM: &iam, RequestID: "r"}
+	}
+	if _, err := f.auth.DecideApproval(ctx, as("ada@example.com"), res.ApprovalID, true, api.DecideRequest{}); !errors.Is(err, authority.ErrForbidden) {
+		t.Fatalf("the session's own operator, through the shared role, approved: %v", err)
+	}
+	got, err := f.auth.DecideApproval(ctx, as("grace@example.com"), res.ApprovalID, true, api.DecideRequest{})
+	if err != nil || got.DecidedBy != "grace@example.com" {
+		t.Fatalf("a second person through the shared role: %+v, %v", got, err)
+	}
+}

@@ -337,7 +337,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	if err != nil {
 		res.Result.Outcome = "failed"
 		a.appendResult(ctx, res)
-		return api.ActionResponse{}, fail(ErrUnsupported, "no credential could be minted for this action", err)
+		return api.ActionResponse{}, mintFailure(err)
 	}
 	res.Result.Credential = cred.Describe()
 	live := a.control.live.hold(s, cred) // kill.go: a kill drops it while the action runs
@@ -381,6 +381,16 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		Result: decodeResult(maskedBody, out.Truncated), Masking: res.Result.Masking,
 		Record: api.RecordRef{Seq: done.Seq, Hash: done.Hash},
 	}, nil
+}
+
+// mintFailure maps a broker error: an action no credential can be scoped to is the caller's
+// (400); anything else (STS or Secrets Manager down, throttled or refusing) is ours, and
+// the caller may retry (503). Nothing was executed either way.
+func mintFailure(err error) *Error {
+	if errors.Is(err, broker.ErrUnsupported) || errors.Is(err, broker.ErrNotGrantable) || errors.Is(err, broker.ErrPolicyTooLarge) {
+		return fail(ErrUnsupported, "no credential can be scoped to this action", err)
+	}
+	return fail(ErrUnavailable, "no credential could be minted for this action; nothing was executed", err)
 }
 
 // Audit returns a session's chain, verified.

@@ -35,8 +35,9 @@ type Explanation struct {
 
 // Explain evaluates an action as it would run in session id ("" for a session with no
 // intents and an unverified, unnamed operator) and describes what would be minted, without
-// executing anything, minting anything or writing any record. It is for administrators and
-// auditors: it does not check which agent owns the session.
+// executing anything, minting anything or writing any record. A closed, expired or killed
+// session is refused as it would be. It is for administrators and auditors: it does not
+// check which agent owns the session.
 func (a *Authority) Explain(ctx context.Context, id string, act api.Action) (Explanation, error) {
 	var s store.Session
 	if id != "" {
@@ -61,6 +62,19 @@ func (a *Authority) Explain(ctx context.Context, id string, act api.Action) (Exp
 			out.Reasons = []string{slug(e.Kind)}
 		}
 		return out, nil
+	}
+	if id != "" {
+		// A session that is closed, expired or under a kill switch runs nothing: say so.
+		err := a.checkLive(s)
+		if err == nil {
+			err = a.checkKills(ctx, s.Agent, s.Operator, s.ID)
+		}
+		var e *Error
+		if errors.As(err, &e) && !errors.Is(e.Kind, ErrUnavailable) {
+			return refused(e)
+		} else if err != nil {
+			return Explanation{}, err
+		}
 	}
 	t, verr := a.validate(act)
 	if verr != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,7 +100,8 @@ func TestRefusedBeforeAnyCredential(t *testing.T) {
 		{"table outside the target", sql("SELECT * FROM secrets"), authority.ErrDenied, "outside-target:public.secrets"},
 		{"catalog table", sql("SELECT * FROM customers, pg_catalog.pg_authid"), authority.ErrDenied, "outside-target:pg_catalog.pg_authid"},
 		{"unknown target", api.Action{Kind: api.KindSQL, Target: "nope", Statement: "SELECT 1"}, authority.ErrUnknownTarget, ""},
-		{"unsupported operation", ddb("Scan", orders), authority.ErrUnsupported, ""},
+		{"unsupported operation", ddb("scan", orders), authority.ErrUnsupported, ""},
+		{"operation of a service that is not JSON-protocol", api.Action{Kind: api.KindAWS, Target: "orders", Service: "s3", Operation: "SelectObjectContent", Resource: "arn:aws:s3:::reports/x"}, authority.ErrUnsupported, ""},
 		{"resource outside the target", ddb("GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/users"), authority.ErrDenied, "outside-target:arn:aws:dynamodb:us-east-1:123456789012:table/users"},
 		{"wildcard resource", ddb("GetItem", "arn:aws:dynamodb:us-east-1:123456789012:table/*"), authority.ErrInvalid, ""},
 		{"sql on an aws target", api.Action{Kind: api.KindSQL, Target: "orders", Statement: "SELECT 1"}, authority.ErrInvalid, ""},
@@ -164,5 +166,19 @@ func TestExplainDescribesWithoutMinting(t *testing.T) {
 	chain, _ := a.Audit(ctx, agent("demo-agent"), s.SessionID)
 	if len(chain.Records) != 1 || b.mints.Load() != 0 {
 		t.Fatalf("explain wrote %d record(s) beyond the opening or minted %d", len(chain.Records)-1, b.mints.Load())
+	}
+	// An aws action: the AssumeRole request, computed without STS.
+	get := api.Action{Kind: api.KindAWS, Target: "orders", Service: "dynamodb", Operation: "GetItem", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/orders"}
+	ex, err = a.Explain(ctx, s.SessionID, get)
+	if err != nil || ex.Mint == nil || ex.Mint.Kind != "sts-session" || ex.Mint.DurationSeconds != 900 || !strings.Contains(string(ex.Mint.SessionPolicy), `"Action":["dynamodb:GetItem"]`) {
+		t.Fatalf("explain aws = %+v (mint %+v), %v", ex, ex.Mint, err)
+	}
+	// A closed session runs nothing, and explain says so.
+	if _, err := a.CloseSession(ctx, agent("demo-agent"), s.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	ex, err = a.Explain(ctx, s.SessionID, get)
+	if err != nil || ex.Verdict != api.VerdictDeny || ex.Mint != nil {
+		t.Fatalf("explain in a closed session = %+v, %v", ex, err)
 	}
 }

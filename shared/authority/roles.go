@@ -59,6 +59,13 @@ func (a *Authority) authenticateHuman(c Caller, role string) (human, error) {
 	if !ok {
 		return human{}, fail(ErrForbidden, fmt.Sprintf("this route is for %ss; the caller is not one", role), nil)
 	}
+	if sess := p.full.Session; sess != "" {
+		// A role that several people assume (in AWS, the operator and admin caller roles):
+		// the person is the role session, which the identity provider names (AWS IAM
+		// Identity Center sets it to the user name). Each session is a different human, so
+		// approvals and the two-person rule tell them apart.
+		return human{ID: p.ID + "#" + sess, Name: sess, Role: role}, nil
+	}
 	return human{ID: p.ID, Name: name, Role: role}, nil
 }
 

@@ -101,10 +101,16 @@ func PlanAWS(t target.Target, a api.Action, sc Scope, now time.Time) (AWSPlan, e
 	if !t.AllowsResource(res.ARN) {
 		return AWSPlan{}, fmt.Errorf("%w: resource is outside target %q", ErrUnsupported, t.Name)
 	}
+	return planAssume(t, op.Actions, res.ARN, sc, now)
+}
+
+// planAssume is the AssumeRole request allowing actions on resource alone until now + the
+// target's policy window.
+func planAssume(t target.Target, actions []string, resource string, sc Scope, now time.Time) (AWSPlan, error) {
 	now = now.UTC().Truncate(time.Second)
 	notAfter := now.Add(time.Duration(t.PolicyWindow))
 	pol := SessionPolicy{Version: "2012-10-17", Statement: []PolicyStatement{{
-		Sid: "MandateAction", Effect: "Allow", Action: op.Actions, Resource: []string{res.ARN},
+		Sid: "MandateAction", Effect: "Allow", Action: actions, Resource: []string{resource},
 		Condition: map[string]map[string]string{
 			"DateGreaterThan": {"aws:CurrentTime": now.Add(-ClockSkew).Format(time.RFC3339)},
 			"DateLessThan":    {"aws:CurrentTime": notAfter.Format(time.RFC3339)},
@@ -226,8 +232,22 @@ func (b *Broker) ReuseStats() (hits, misses int64) {
 }
 
 func (ab *awsBroker) mint(ctx context.Context, t target.Target, a api.Action, sc Scope) (Credential, error) {
-	now := ab.now()
 	key := reuseKey{t.Name, sc.Session, a.Service, a.Operation, a.Resource, sc.Intent}
+	c, reused, err := ab.assume(ctx, t, key, func(now time.Time) (AWSPlan, error) { return PlanAWS(t, a, sc, now) })
+	if err != nil {
+		return Credential{}, err
+	}
+	kind := "sts-session"
+	if reused {
+		kind = "sts-session (reused)"
+	}
+	return Credential{Kind: kind, ExpiresAt: c.NotAfter, AWS: &c}, nil
+}
+
+// assume returns the credential cached under key while enough of its window remains, or
+// else assumes the role as plan describes and caches the result under key.
+func (ab *awsBroker) assume(ctx context.Context, t target.Target, key reuseKey, planFor func(time.Time) (AWSPlan, error)) (AWSCredential, bool, error) {
+	now := ab.now()
 	ab.mu.Lock()
 	c, ok := ab.cache[key]
 	if ok && now.Add(ReuseMargin).After(c.NotAfter) {
@@ -237,11 +257,11 @@ func (ab *awsBroker) mint(ctx context.Context, t target.Target, a api.Action, sc
 	ab.mu.Unlock()
 	if ok {
 		ab.hits.Add(1)
-		return Credential{Kind: "sts-session (reused)", ExpiresAt: c.NotAfter, AWS: &c}, nil
+		return c, true, nil
 	}
-	plan, err := PlanAWS(t, a, sc, now)
+	plan, err := planFor(now)
 	if err != nil {
-		return Credential{}, err
+		return AWSCredential{}, false, err
 	}
 	in := &sts.AssumeRoleInput{
 		RoleArn: aws.String(plan.RoleARN), RoleSessionName: aws.String(plan.RoleSessionName),
@@ -254,10 +274,10 @@ func (ab *awsBroker) mint(ctx context.Context, t target.Target, a api.Action, sc
 	ab.misses.Add(1)
 	out, err := ab.sts.AssumeRole(ctx, in)
 	if err != nil {
-		return Credential{}, fmt.Errorf("broker: assume role %q: %w", t.RoleARN, err)
+		return AWSCredential{}, false, fmt.Errorf("broker: assume role %q: %w", t.RoleARN, err)
 	}
 	if out.Credentials == nil || out.Credentials.AccessKeyId == nil || out.Credentials.SecretAccessKey == nil || out.Credentials.SessionToken == nil {
-		return Credential{}, fmt.Errorf("broker: assume role %q: STS returned no credentials", t.RoleARN)
+		return AWSCredential{}, false, fmt.Errorf("broker: assume role %q: STS returned no credentials", t.RoleARN)
 	}
 	c = AWSCredential{
 		AccessKeyID: *out.Credentials.AccessKeyId, SecretAccessKey: *out.Credentials.SecretAccessKey,
@@ -269,5 +289,5 @@ func (ab *awsBroker) mint(ctx context.Context, t target.Target, a api.Action, sc
 	ab.mu.Lock()
 	ab.cache[key] = c
 	ab.mu.Unlock()
-	return Credential{Kind: "sts-session", ExpiresAt: c.NotAfter, AWS: &c}, nil
+	return c, false, nil
 }

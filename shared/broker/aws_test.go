@@ -60,13 +60,14 @@ func (s *stsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.forms = append(s.forms, r.PostForm)
+	now := s.now
 	s.mu.Unlock()
 	name := r.PostForm.Get("RoleSessionName")
 	w.Header().Set("Content-Type", "text/xml")
-	fmt.Fprintf(w, assumeRoleXML, r.PostForm.Get("SourceIdentity"), name, name, s.now.Add(15*time.Minute).UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, assumeRoleXML, r.PostForm.Get("SourceIdentity"), name, name, now.Add(15*time.Minute).UTC().Format(time.RFC3339))
 }
 
-func newSTS(t *testing.T, now time.Time) (*stsServer, *sts.Client) {
+func newSTS(t testing.TB, now time.Time) (*stsServer, *sts.Client) {
 	t.Helper()
 	srv := &stsServer{now: now}
 	hs := httptest.NewServer(srv)
@@ -203,7 +204,8 @@ func TestPlanRefuses(t *testing.T) {
 		tg   target.Target
 		want error
 	}{
-		{"unsupported op", api.Action{Service: "dynamodb", Operation: "Scan", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/orders"}, awsTarget, ErrUnsupported},
+		{"unsupported op", api.Action{Service: "s3", Operation: "SelectObjectContent", Resource: "arn:aws:s3:::reports/x"}, awsTarget, ErrUnsupported},
+		{"generic op on another service's resource", api.Action{Service: "sqs", Operation: "SendMessage", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/orders"}, awsTarget, ErrUnsupported},
 		{"outside patterns", api.Action{Service: "dynamodb", Operation: "GetItem", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/users"}, awsTarget, ErrUnsupported},
 		{"wildcard resource", api.Action{Service: "s3", Operation: "GetObject", Resource: "arn:aws:s3:::reports/*"}, awsTarget, ErrUnsupported},
 		{"too large", api.Action{Service: "s3", Operation: "GetObject", Resource: "arn:aws:s3:::reports/" + strings.Repeat("k", 1000)},

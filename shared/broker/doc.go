@@ -11,7 +11,10 @@
 //   - sql: a real PostgreSQL role per action, created by the target's administrator with
 //     LOGIN, a random password, VALID UNTIL now+TTL and only the grants the parsed statement
 //     needs on exactly its tables (SQLGrants); dropped after the action, and expired leftovers
-//     swept before the first action on a database.
+//     swept before the first action on a database. On RDS with IAM database authentication
+//     (a sql target with role_arn), STS AssumeRole with a session policy allowing only
+//     rds-db:connect as the target's database user on its database (PlanRDS), and an RDS
+//     auth token signed with that credential (feature/rds/auth) as the login's password.
 //   - aws: STS AssumeRole into the target role with an inline session policy allowing only
 //     the operation's IAM actions on the action's resource until an aws:CurrentTime bound
 //     (PlanAWS), SourceIdentity = the operator, session tags, DurationSeconds 900. A

@@ -13,7 +13,8 @@ import (
 // Plan is what Mint would mint for an action, without minting it and without any secret:
 // the contract of `mandate explain`.
 type Plan struct {
-	// Kind is what would be minted: "action-token", "postgres-ephemeral-role", "sts-session".
+	// Kind is what would be minted: "action-token", "postgres-ephemeral-role", "sts-session",
+	// "rds-iam-token".
 	Kind string `json:"kind"`
 	// Lifetime is how long it would be valid.
 	Lifetime string `json:"lifetime"`
@@ -47,6 +48,16 @@ func (b *Broker) Plan(_ context.Context, t target.Target, a api.Action, sc Scope
 		grants, err := SQLGrants(t, *sc.Statement)
 		if err != nil {
 			return Plan{}, err
+		}
+		if t.IAMAuth() {
+			p, err := PlanRDS(t, sc, b.now())
+			if err != nil {
+				return Plan{}, err
+			}
+			return Plan{Kind: "rds-iam-token", Lifetime: time.Duration(t.PolicyWindow).String(),
+				Role:    t.User + " (IAM database authentication; the statement runs with this user's privileges)",
+				RoleARN: p.RoleARN, RoleSessionName: p.RoleSessionName, SourceIdentity: p.SourceIdentity, Tags: p.Tags,
+				DurationSeconds: p.DurationSeconds, SessionPolicy: p.SessionPolicy}, nil
 		}
 		return Plan{Kind: "postgres-ephemeral-role", Lifetime: time.Duration(t.CredentialTTL).String(),
 			Role:   RolePrefix + "<record>_<random> LOGIN VALID UNTIL now+" + time.Duration(t.CredentialTTL).String() + ", dropped after the action",

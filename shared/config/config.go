@@ -101,10 +101,15 @@ func (f Function) Handler(ctx context.Context, getenv func(string) string, log *
 		closer.Close()
 		return nil, nil, err
 	}
+	model, maskKey, err := classifierAndMaskKey(ctx, getenv, brk.secrets) // model.go
+	if err != nil {
+		closer.Close()
+		return nil, nil, err
+	}
 	auth, err := authority.New(ctx, authority.Config{
 		Store: st, Broker: brk.broker, SQL: brk.sql,
 		Executor: brk.executors, Masker: mask.New(), Log: log, Roles: roles, Tokens: tokens,
-		Control: ctl,
+		Control: ctl, Model: model, MaskKey: maskKey,
 	})
 	if err != nil {
 		closer.Close()

@@ -104,3 +104,42 @@ func TestHandlerFromConfiguration(t *testing.T) {
 		t.Fatalf("the session function served the action route: %d", resp.StatusCode)
 	}
 }
+
+func TestMaskKeyFromSecretReference(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.db")
+	db, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := local.Seed(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := os.WriteFile(filepath.Join(dir, "good.key"), []byte(strings.Repeat("ab", 32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "short.key"), []byte("abcd"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ref string
+		ok  bool
+	}{{"file:good.key", true}, {"file:short.key", false}, {"file:missing.key", false}, {"", true}} {
+		e := env(map[string]string{config.EnvStore: "bolt:" + path, config.EnvSecretsDir: dir, config.EnvMaskKeyRef: tc.ref})
+		cfg, err := config.FromEnv(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, closer, err := cfg.Handler(context.Background(), e, slog.New(slog.DiscardHandler), edge.SessionRoutes)
+		if (err == nil) != tc.ok {
+			t.Fatalf("%q: Handler error %v, want ok=%v", tc.ref, err, tc.ok)
+		}
+		if err == nil {
+			closer.Close()
+		} else if !strings.Contains(err.Error(), config.EnvMaskKeyRef) {
+			t.Fatalf("%q: error does not name %s: %v", tc.ref, config.EnvMaskKeyRef, err)
+		}
+	}
+}

@@ -118,6 +118,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	// 4. A bulk export waits for a second human's approval.
 	approvalScenario(ctx, n, inst, c, sess.SessionID)
 	sqlScenario(ctx, n, c, sess.SessionID)
+	awsScenario(ctx, n, inst, c, sess.SessionID) // aws.go
 
 	// 5. The agent cannot reach the target without Mandate.
 	n.say("\n5. The agent calls the customer service directly, without Mandate")
@@ -167,7 +168,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 			n.say("      #%d %-13s %s", rec.Seq, rec.Type, describe(rec))
 		}
 	}
-	n.expect(broken == nil && records == 4+approvalRecords+sqlRecords+killRecords, "verify", fmt.Sprintf("%d records, break: %v", records, broken))
+	n.expect(broken == nil && records == 4+approvalRecords+sqlRecords+killRecords+awsRecords, "verify", fmt.Sprintf("%d records, break: %v", records, broken))
 	return n.result(inst.Dir)
 }
 

@@ -63,10 +63,12 @@ func (x *AWS) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(t.Timeout))
 	defer cancel()
 	creds := aws.Credentials{AccessKeyID: c.AWS.AccessKeyID, SecretAccessKey: c.AWS.SecretAccessKey, SessionToken: c.AWS.SessionToken, Source: "mandate-broker"}
-	switch a.Service {
-	case "dynamodb":
+	switch {
+	case op.Generic:
+		return x.jsonProtocol(ctx, t, creds, op, a.Params)
+	case a.Service == "dynamodb":
 		return x.dynamodb(ctx, t, creds, op, res, a.Params)
-	case "s3":
+	case a.Service == "s3":
 		return x.s3(ctx, t, creds, op, res, a.Params)
 	}
 	return Result{}, fmt.Errorf("%w: service %q", ErrBadAction, a.Service)

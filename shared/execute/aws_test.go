@@ -172,6 +172,24 @@ func TestDynamoDBWithBrokeredCredential(t *testing.T) {
 			t.Fatalf("%s: %d %s", s.op, res.Status, res.Body)
 		}
 	}
+	// The generic JSON-protocol path: operations outside the explicit table, parameters as
+	// given, signed with the minted credential.
+	generic := []struct {
+		op     string
+		params map[string]any
+		want   string
+	}{
+		{"PutItem", map[string]any{"Item": map[string]any{"customer": map[string]any{"S": "7"}, "id": map[string]any{"S": "o2"}}}, `{}`},
+		{"Scan", map[string]any{"TableName": table}, `"Count":1`},
+		{"DescribeTable", map[string]any{"TableName": table}, `"TableName":"` + table + `"`},
+		{"DescribeTable", map[string]any{"TableName": table + "-missing"}, `ResourceNotFoundException`},
+	}
+	for _, s := range generic {
+		res := act(t, br, tg, api.Action{Service: "dynamodb", Operation: s.op, Resource: arn, Params: s.params})
+		if !strings.Contains(string(res.Body), s.want) {
+			t.Fatalf("generic %s: %d %s", s.op, res.Status, res.Body)
+		}
+	}
 	// TableName comes from the resource, never from the parameters.
 	c, _ := br.Mint(ctx, tg, api.Action{Kind: api.KindAWS, Service: "dynamodb", Operation: "GetItem", Resource: arn}, broker.Scope{Session: "s"})
 	if _, err := execute.NewAWS(nil).Do(ctx, tg, c, api.Action{Kind: api.KindAWS, Service: "dynamodb", Operation: "GetItem", Resource: arn, Params: map[string]any{"TableName": "users", "Key": key}}); err == nil {
@@ -179,5 +197,51 @@ func TestDynamoDBWithBrokeredCredential(t *testing.T) {
 	}
 	if h, m := br.ReuseStats(); h == 0 || m == 0 {
 		t.Fatalf("reuse stats hits %d misses %d: identical scopes should reuse", h, m)
+	}
+}
+
+// TestGenericJSONProtocolRequest checks the exact request the generic path sends for a
+// JSON-protocol service other than DynamoDB: endpoint, X-Amz-Target, Content-Type, the body
+// as given, and a SigV4 signature by the minted key for the service's signing name.
+func TestGenericJSONProtocolRequest(t *testing.T) {
+	t.Parallel()
+	type seen struct {
+		target, contentType, auth, token, body string
+	}
+	got := make(chan seen, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw := make([]byte, 1024)
+		n, _ := r.Body.Read(raw)
+		got <- seen{r.Header.Get("X-Amz-Target"), r.Header.Get("Content-Type"), r.Header.Get("Authorization"), r.Header.Get("X-Amz-Security-Token"), string(raw[:n])}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		fmt.Fprint(w, `{"MessageId":"m-1","MD5OfMessageBody":"x"}`)
+	}))
+	defer srv.Close()
+	queue := "arn:aws:sqs:us-east-1:123456789012:jobs"
+	tg := awsTarget(srv.URL, queue)
+	br := broker.New(nil, time.Now)
+	br.UseSTS(fakeSTS(t, "ASIAMINTEDSQS", "mintedsecret", "FQoGZXIvYXdzEXAMPLE"))
+	res := act(t, br, tg, api.Action{Service: "sqs", Operation: "SendMessage", Resource: queue,
+		Params: map[string]any{"QueueUrl": srv.URL + "/123456789012/jobs", "MessageBody": "hello"}})
+	if res.Status != 200 || !strings.Contains(string(res.Body), "m-1") {
+		t.Fatalf("SendMessage: %d %s", res.Status, res.Body)
+	}
+	s := <-got
+	if s.target != "AmazonSQS.SendMessage" || s.contentType != "application/x-amz-json-1.0" || s.token != "FQoGZXIvYXdzEXAMPLE" {
+		t.Fatalf("request headers: %+v", s)
+	}
+	if !strings.HasPrefix(s.auth, "AWS4-HMAC-SHA256 Credential=ASIAMINTEDSQS/") || !strings.Contains(s.auth, "/us-east-1/sqs/aws4_request") {
+		t.Fatalf("Authorization %q is not a SigV4 signature by the minted key for sqs", s.auth)
+	}
+	var body map[string]any
+	if err := json.Unmarshal([]byte(s.body), &body); err != nil || body["MessageBody"] != "hello" {
+		t.Fatalf("body %q", s.body)
+	}
+	// Kinesis speaks JSON 1.1 under its own target prefix.
+	stream := "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+	tg = awsTarget(srv.URL, stream)
+	act(t, br, tg, api.Action{Service: "kinesis", Operation: "PutRecord", Resource: stream, Params: map[string]any{"StreamARN": stream, "Data": "aGk=", "PartitionKey": "p"}})
+	if s := <-got; s.target != "Kinesis_20131202.PutRecord" || s.contentType != "application/x-amz-json-1.1" || !strings.Contains(s.auth, "/us-east-1/kinesis/aws4_request") {
+		t.Fatalf("kinesis request: %+v", s)
 	}
 }

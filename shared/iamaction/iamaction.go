@@ -34,20 +34,23 @@ type Operation struct {
 	Actions []string
 	// ResourceKind is one of the kinds above.
 	ResourceKind string
+	// Generic says the operation is not in the explicit table: a JSON-protocol service's
+	// operation reached through the generic path, its parameters passed through as given.
+	Generic bool
 }
 
 // operations is the table. Each SDK operation needs the IAM action of the same name, except
 // ListObjectsV2, which IAM authorises as s3:ListBucket on the bucket.
 var operations = []Operation{
-	{"dynamodb", "GetItem", []string{"dynamodb:GetItem"}, DynamoDBTable},
-	{"dynamodb", "Query", []string{"dynamodb:Query"}, DynamoDBTableOrIndex},
-	{"dynamodb", "PutItem", []string{"dynamodb:PutItem"}, DynamoDBTable},
-	{"dynamodb", "UpdateItem", []string{"dynamodb:UpdateItem"}, DynamoDBTable},
-	{"dynamodb", "DeleteItem", []string{"dynamodb:DeleteItem"}, DynamoDBTable},
-	{"s3", "GetObject", []string{"s3:GetObject"}, S3Object},
-	{"s3", "PutObject", []string{"s3:PutObject"}, S3Object},
-	{"s3", "DeleteObject", []string{"s3:DeleteObject"}, S3Object},
-	{"s3", "ListObjectsV2", []string{"s3:ListBucket"}, S3Bucket},
+	{"dynamodb", "GetItem", []string{"dynamodb:GetItem"}, DynamoDBTable, false},
+	{"dynamodb", "Query", []string{"dynamodb:Query"}, DynamoDBTableOrIndex, false},
+	{"dynamodb", "PutItem", []string{"dynamodb:PutItem"}, DynamoDBTable, false},
+	{"dynamodb", "UpdateItem", []string{"dynamodb:UpdateItem"}, DynamoDBTable, false},
+	{"dynamodb", "DeleteItem", []string{"dynamodb:DeleteItem"}, DynamoDBTable, false},
+	{"s3", "GetObject", []string{"s3:GetObject"}, S3Object, false},
+	{"s3", "PutObject", []string{"s3:PutObject"}, S3Object, false},
+	{"s3", "DeleteObject", []string{"s3:DeleteObject"}, S3Object, false},
+	{"s3", "ListObjectsV2", []string{"s3:ListBucket"}, S3Bucket, false},
 }
 
 // Operations returns a copy of the table.
@@ -60,7 +63,8 @@ func Operations() []Operation {
 	return out
 }
 
-// Lookup returns the operation service:name.
+// Lookup returns the operation service:name: an entry of the explicit table, or else an
+// operation of a JSON-protocol service (JSONServices) through the generic path.
 func Lookup(service, name string) (Operation, error) {
 	for _, o := range operations {
 		if o.Service == service && o.Name == name {
@@ -68,7 +72,7 @@ func Lookup(service, name string) (Operation, error) {
 			return o, nil
 		}
 	}
-	return Operation{}, fmt.Errorf("%w: %s:%s", ErrUnsupported, service, name)
+	return generic(service, name)
 }
 
 var (
@@ -114,6 +118,8 @@ func (o Operation) Resource(arn string) (Resource, error) {
 			return Resource{ARN: arn, Partition: m[1], Bucket: m[2], Key: m[3]}, nil
 		}
 		return Resource{}, fmt.Errorf("%w: %s needs an S3 object ARN (arn:aws:s3:::bucket/key)", ErrResource, o.Name)
+	case ServiceARN:
+		return o.serviceResource(arn)
 	case S3Bucket:
 		if m := bucketRe.FindStringSubmatch(arn); m != nil {
 			return Resource{ARN: arn, Partition: m[1], Bucket: m[2]}, nil

@@ -39,7 +39,7 @@ func TestLookup(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range [][2]string{{"dynamodb", "Scan"}, {"dynamodb", "getitem"}, {"s3", "ListObjects"}, {"iam", "CreateUser"}, {"", ""}} {
+	for _, bad := range [][2]string{{"dynamodb", "Get-Item"}, {"dynamodb", "getitem"}, {"sqs", "send_message"}, {"sqs", ""}, {"S3", "GetObject"}, {"s3", "SelectObjectContent"}, {"s3", "ListObjects"}, {"iam", "CreateUser"}, {"", ""}} {
 		if _, err := Lookup(bad[0], bad[1]); !errors.Is(err, ErrUnsupported) {
 			t.Errorf("Lookup(%q, %q) = %v, want ErrUnsupported", bad[0], bad[1], err)
 		}

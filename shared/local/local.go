@@ -131,8 +131,9 @@ type Instance struct {
 	store    store.Store
 	ownsDB   bool
 	servers  []*http.Server
-	broker   *broker.Broker // closed with the instance (its database pools)
-	archiver *archiver      // ships the audit chain to DATA/archive and checkpoints it
+	broker   *broker.Broker       // closed with the instance (its database pools)
+	auth     *authority.Authority // for Explain (explain.go)
+	archiver *archiver            // ships the audit chain to DATA/archive and checkpoints it
 }
 
 // Start initialises the data folder if needed and serves the API and the demo target.
@@ -196,6 +197,7 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	inst.auth = auth
 	h, err := edge.New(auth, log, edge.AllRoutes)
 	if err != nil {
 		return nil, err

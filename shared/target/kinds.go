@@ -42,8 +42,10 @@ func (t *Target) fillSQL() []error {
 	if !identRe.MatchString(t.User) {
 		errs = append(errs, errors.New("user must be a plain identifier"))
 	}
-	if t.SecretRef == "" {
-		errs = append(errs, errors.New("secret_ref is required (the password of user)"))
+	if t.IAMAuth() {
+		errs = append(errs, t.fillRDS()...)
+	} else if t.SecretRef == "" {
+		errs = append(errs, errors.New("secret_ref is required (the password of user), or role_arn for RDS IAM database authentication"))
 	}
 	if t.Schema == "" {
 		t.Schema = "public"
@@ -65,6 +67,52 @@ func (t *Target) fillSQL() []error {
 	}
 	if t.MaxRows == 0 {
 		t.MaxRows = DefaultMaxRows
+	}
+	return errs
+}
+
+// IAMAuth reports whether the sql target is on RDS with IAM database authentication: the
+// broker assumes RoleARN with a session policy allowing rds-db:connect as User, and signs an
+// RDS auth token with that credential instead of reading a password.
+func (t Target) IAMAuth() bool { return t.Kind == "sql" && t.RoleARN != "" }
+
+// DBUserARN is the resource IAM database authentication authorises: User on DBResourceID.
+func (t Target) DBUserARN() string {
+	m := roleARNRe.FindStringSubmatch(t.RoleARN)
+	partition := "aws"
+	if m != nil {
+		partition = m[1]
+	}
+	return "arn:" + partition + ":rds-db:" + t.Region + ":" + t.Account + ":dbuser:" + t.DBResourceID + "/" + t.User
+}
+
+var dbResourceIDRe = regexp.MustCompile(`^(db|cluster)-[A-Z0-9]{1,255}$`)
+
+func (t *Target) fillRDS() []error {
+	var errs []error
+	m := roleARNRe.FindStringSubmatch(t.RoleARN)
+	switch {
+	case m == nil:
+		errs = append(errs, errors.New("role_arn must be an IAM role ARN"))
+	case !accountRe.MatchString(t.Account):
+		errs = append(errs, errors.New("account must be 12 digits"))
+	case m[2] != t.Account:
+		errs = append(errs, errors.New("role_arn must be in account"))
+	}
+	if !regionRe.MatchString(t.Region) {
+		errs = append(errs, errors.New("region must be an AWS region name such as us-east-1"))
+	}
+	if !dbResourceIDRe.MatchString(t.DBResourceID) {
+		errs = append(errs, errors.New("db_resource_id must be the RDS resource id (db-… or cluster-…) for IAM database authentication"))
+	}
+	if t.SecretRef != "" {
+		errs = append(errs, errors.New("secret_ref must be empty with IAM database authentication (role_arn): no password is stored"))
+	}
+	if t.PolicyWindow < 0 || time.Duration(t.PolicyWindow) > MaxPolicyWindow {
+		errs = append(errs, fmt.Errorf("policy_window must be between 0 and %s", MaxPolicyWindow))
+	}
+	if t.PolicyWindow == 0 {
+		t.PolicyWindow = Duration(DefaultPolicyWindow)
 	}
 	return errs
 }

@@ -7,6 +7,7 @@ import (
 )
 
 const sqlOK = "{name: crm, kind: sql, endpoint: '127.0.0.1:5432', database: crm, user: mandate_admin, secret_ref: 'file:secrets/pg.key', allowed_tables: [public.customers]}"
+const rdsOK = "{name: ledger, kind: sql, endpoint: 'ledger.abc.us-east-1.rds.amazonaws.com:5432', database: ledger, user: mandate_agent, account: '123456789012', role_arn: 'arn:aws:iam::123456789012:role/mandate-ledger', region: us-east-1, db_resource_id: db-ABCDEFGHIJKLMNOPQRSTUVWXY1, allowed_tables: [public.entries]}"
 const awsOK = "{name: orders, kind: aws, account: '123456789012', role_arn: 'arn:aws:iam::123456789012:role/mandate-orders', region: us-east-1, allowed_resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders', 'arn:aws:s3:::reports/*']}"
 
 func TestParseKinds(t *testing.T) {
@@ -17,6 +18,8 @@ func TestParseKinds(t *testing.T) {
 	}{
 		{"sql", "targets:\n- " + sqlOK + "\n", nil},
 		{"aws", "targets:\n- " + awsOK + "\n", nil},
+		{"rds iam auth", "targets:\n- " + rdsOK + "\n", nil},
+		{"rds iam auth missing everything", "targets:\n- {name: d, kind: sql, endpoint: 'db.example.com:5432', database: d, user: u, allowed_tables: [a.b], role_arn: 'arn:aws:iam::123456789012:role/r', secret_ref: 'file:x'}\n", []string{"account", "region", "db_resource_id", "secret_ref must be empty"}},
 		{"sql missing everything", "targets:\n- {name: d, kind: sql}\n", []string{"endpoint", "database", "user", "secret_ref", "allowed_tables"}},
 		{"sql bad table", "targets:\n- {name: d, kind: sql, endpoint: 'h:1', database: d, user: u, secret_ref: x, allowed_tables: [customers, 'a.b;drop']}\n", []string{"allowed_tables[0]", "allowed_tables[1]"}},
 		{"sql bad port", "targets:\n- {name: d, kind: sql, endpoint: 'h:99999', database: d, user: u, secret_ref: x, allowed_tables: [a.b]}\n", []string{"endpoint"}},
@@ -54,6 +57,12 @@ func TestKindDefaultsAndChecks(t *testing.T) {
 	s, _ := r.Lookup("crm")
 	if s.Schema != "public" || s.MaxRows != DefaultMaxRows || !s.AllowsTable("public.customers") || s.AllowsTable("public.Customers") || s.AllowsTable("public.orders") {
 		t.Fatalf("sql target: %+v", s)
+	}
+	if rds, err := Parse([]byte("targets:\n- " + rdsOK + "\n")); err != nil {
+		t.Fatal(err)
+	} else if l, _ := rds.Lookup("ledger"); !l.IAMAuth() || s.IAMAuth() || time.Duration(l.PolicyWindow) != DefaultPolicyWindow ||
+		l.DBUserARN() != "arn:aws:rds-db:us-east-1:123456789012:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXY1/mandate_agent" {
+		t.Fatalf("rds target: %+v (%s)", l, l.DBUserARN())
 	}
 	a, _ := r.Lookup("orders")
 	if time.Duration(a.PolicyWindow) != DefaultPolicyWindow {

@@ -60,6 +60,10 @@ type Target struct {
 	AllowedTables []string `yaml:"allowed_tables,omitempty" json:"allowed_tables,omitempty"`
 	// MaxRows caps the rows a statement returns (default DefaultMaxRows).
 	MaxRows int `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
+	// DBResourceID is the RDS resource id of the instance or cluster ("db-…" or
+	// "cluster-…") of a sql target on RDS with IAM database authentication (RoleARN set):
+	// the session policy allows rds-db:connect as User on exactly this database.
+	DBResourceID string `yaml:"db_resource_id,omitempty" json:"db_resource_id,omitempty"`
 
 	// AWS targets (kind aws).
 
