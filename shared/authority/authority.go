@@ -278,7 +278,11 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	dec.Action = describe(act)
 
 	if err := a.checkKills(ctx, s.Agent, s.Operator, s.ID); err != nil {
-		return api.ActionResponse{}, a.refuse(ctx, dec, err.(*Error))
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != ErrKilled {
+			return api.ActionResponse{}, err // the kill switches could not be read: fail closed
+		}
+		return api.ActionResponse{}, a.refuse(ctx, dec, e)
 	}
 	if verr := a.checkBudget(s); verr != nil { // kill.go
 		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
