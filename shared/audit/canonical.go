@@ -156,6 +156,12 @@ func appendIdentity(b []byte, id *Identity) []byte {
 	b = appendString(append(b, `{"agent":`...), id.Agent)
 	b = appendString(append(b, `,"agent_kind":`...), id.AgentKind)
 	b = appendString(append(b, `,"operator":`...), id.Operator)
+	if id.OperatorIssuer != "" {
+		b = appendString(append(b, `,"operator_issuer":`...), id.OperatorIssuer)
+	}
+	if id.OperatorMethod != "" {
+		b = appendString(append(b, `,"operator_method":`...), id.OperatorMethod)
+	}
 	b = appendBool(append(b, `,"operator_verified":`...), id.OperatorVerified)
 	return append(b, '}')
 }

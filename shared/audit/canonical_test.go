@@ -121,7 +121,7 @@ func (g gen) record() Record {
 	r := Record{
 		Version: int(g.int()), Session: g.string(), Seq: g.uint(), PrevHash: g.string(), Type: g.string(),
 		Time: g.time(), RequestID: g.string(),
-		Identity: Identity{Agent: g.string(), AgentKind: g.string(), Operator: g.string(), OperatorVerified: g.maybe()},
+		Identity: Identity{Agent: g.string(), AgentKind: g.string(), Operator: g.string(), OperatorVerified: g.maybe(), OperatorMethod: g.string(), OperatorIssuer: g.string()},
 		Hash:     g.string(), // never part of the encoding
 	}
 	if g.maybe() {
@@ -319,6 +319,7 @@ func TestFastEncoderCoversRecord(t *testing.T) {
 		".v int", ".session string", ".seq uint64", ".prev_hash string", ".type string", ".time time.Time",
 		".request_id,omitempty string",
 		".identity.agent string", ".identity.agent_kind string", ".identity.operator string", ".identity.operator_verified bool",
+		".identity.operator_method,omitempty string", ".identity.operator_issuer,omitempty string",
 		".prompt,omitempty[].masked string", ".prompt,omitempty[].sha256 string", ".prompt,omitempty[].purpose,omitempty string",
 		".prompt,omitempty[].masking,omitempty map[string]int",
 		".prompt,omitempty[].purpose_flag,omitempty[].intent string",

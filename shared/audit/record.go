@@ -54,6 +54,10 @@ type Identity struct {
 	AgentKind        string `json:"agent_kind"`
 	Operator         string `json:"operator"`
 	OperatorVerified bool   `json:"operator_verified"`
+	// OperatorMethod and OperatorIssuer say how the operator was established (asserted,
+	// delegation, id-token) and by which issuer; empty in records written before they existed.
+	OperatorMethod string `json:"operator_method,omitempty"`
+	OperatorIssuer string `json:"operator_issuer,omitempty"`
 }
 
 // Prompt is the originating prompt, masked, with the hash of the original.

@@ -161,14 +161,14 @@ func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessi
 	if err != nil {
 		return api.Session{}, err
 	}
-	operator, verified, err := a.operatorOf(ctx, c, agent, req)
+	op, err := a.operatorOf(ctx, c, agent, req) // operator.go
 	if err != nil {
 		return api.Session{}, err
 	}
 	if err := a.claimSignature(ctx, c); err != nil {
 		return api.Session{}, err
 	}
-	if err := a.checkKills(ctx, agent.ID, operator, ""); err != nil {
+	if err := a.checkKills(ctx, agent.ID, op.ID, ""); err != nil {
 		return api.Session{}, err
 	}
 
@@ -183,7 +183,7 @@ func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessi
 	now := a.now().UTC()
 	s := store.Session{
 		ID: newID("ses"), Agent: agent.ID, AgentKind: agent.Kind,
-		Operator: operator, OperatorVerified: verified,
+		Operator: op.ID, OperatorVerified: op.Verified, OperatorMethod: op.Method, OperatorIssuer: op.Issuer,
 		PromptMasked: string(masked), PromptHash: hex.EncodeToString(sum[:]), Purpose: req.Purpose,
 		PurposeFlag: cl.CheckPurpose(intents, req.Purpose),
 		Intents:     intents, Status: store.SessionOpen, CreatedAt: now, ExpiresAt: now.Add(ttl),
@@ -561,7 +561,8 @@ func describe(act api.Action) *audit.Action {
 }
 
 func identityOf(s store.Session) audit.Identity {
-	return audit.Identity{Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified}
+	return audit.Identity{Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified,
+		OperatorMethod: s.OperatorMethod, OperatorIssuer: s.OperatorIssuer}
 }
 
 func sessionView(s store.Session) api.Session {

@@ -158,6 +158,9 @@ func TestAllowedReadIsMaskedAndRecorded(t *testing.T) {
 	if rep.Records[2].Result.Credential == "" || strings.Contains(rep.Records[2].Result.Credential, "mdt1.") {
 		t.Fatalf("result record credential description = %q", rep.Records[2].Result.Credential)
 	}
+	if id := rep.Records[0].Identity; id.OperatorMethod != authority.OperatorAsserted || id.OperatorVerified || id.OperatorIssuer != "" {
+		t.Fatalf("opening record identity = %+v, want an asserted operator", id)
+	}
 	if strings.Contains(rep.Records[0].Prompt.Masked, "42") == false || rep.Records[0].Prompt.SHA256 == "" {
 		t.Fatalf("prompt record = %+v", rep.Records[0].Prompt)
 	}

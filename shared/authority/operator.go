@@ -26,36 +26,47 @@ func (a *Authority) TrustsAgentIssuer(iss string) bool {
 // against the issuers trusted for operators), asserted otherwise. A delegation token must name
 // this agent in act.sub. A token that fails any check refuses the request (401); it is never
 // downgraded to an asserted operator.
-func (a *Authority) operatorOf(ctx context.Context, c Caller, agent principal, req api.OpenSessionRequest) (string, bool, error) {
+func (a *Authority) operatorOf(ctx context.Context, c Caller, agent principal, req api.OpenSessionRequest) (operator, error) {
 	token := req.OperatorToken
 	if c.OperatorToken != "" {
 		if token != "" && token != c.OperatorToken {
-			return "", false, fail(ErrInvalid, "the operator token in the header and in the body differ", nil)
+			return operator{}, fail(ErrInvalid, "the operator token in the header and in the body differ", nil)
 		}
 		token = c.OperatorToken
 	}
 	if token == "" {
 		if strings.TrimSpace(req.Operator) == "" {
-			return "", false, fail(ErrInvalid, "operator or an operator token is required", nil)
+			return operator{}, fail(ErrInvalid, "operator or an operator token is required", nil)
 		}
-		return req.Operator, false, nil
+		return operator{ID: req.Operator, Method: OperatorAsserted}, nil
 	}
 	if a.tokens == nil {
-		return "", false, fail(ErrUnauthenticated, "operator tokens are not accepted: no operator issuer is configured",
+		return operator{}, fail(ErrUnauthenticated, "operator tokens are not accepted: no operator issuer is configured",
 			identity.ErrUntrustedIssuer)
 	}
 	op, err := a.tokens.VerifyOperator(ctx, token, agent.full)
 	if err != nil {
 		a.log.InfoContext(ctx, "operator token refused", "request_id", c.RequestID, "agent", agent.ID,
 			"source", c.SourceIP, "reason", reasonOf(err))
-		return "", false, fail(ErrUnauthenticated, "the operator token is not acceptable", err)
+		return operator{}, fail(ErrUnauthenticated, "the operator token is not acceptable", err)
 	}
 	if req.Operator != "" && req.Operator != op.ID {
-		return "", false, fail(ErrInvalid, "operator does not match the operator token", nil)
+		return operator{}, fail(ErrInvalid, "operator does not match the operator token", nil)
 	}
 	a.log.InfoContext(ctx, "operator verified", "request_id", c.RequestID, "agent", agent.ID, "operator", op.ID,
 		"issuer", op.Issuer, "method", op.Method)
-	return op.ID, true, nil
+	return operator{ID: op.ID, Verified: true, Method: op.Method, Issuer: op.Issuer}, nil
+}
+
+// OperatorAsserted is the method of an operator the agent merely named.
+const OperatorAsserted = "asserted"
+
+// operator is the human behind a session and how that was established.
+type operator struct {
+	ID       string
+	Verified bool
+	Method   string // OperatorAsserted, identity.OperatorDelegation or identity.OperatorIDToken
+	Issuer   string // the verifying token's issuer
 }
 
 // reasonOf names the failed check of an identity error for logs: the sentinel's text, never

@@ -149,7 +149,8 @@ func TestOIDCAgentWithVerifiedOperator(t *testing.T) {
 		t.Fatalf("audit = %+v, %v", chain, err)
 	}
 	first, _ := json.Marshal(chain.Records[0])
-	if !strings.Contains(string(first), `"operator_verified":true`) || strings.Contains(string(first), delegation) {
+	if !strings.Contains(string(first), `"operator_verified":true`) || !strings.Contains(string(first), `"operator_method":"delegation"`) ||
+		!strings.Contains(string(first), `"operator_issuer":"`) || strings.Contains(string(first), delegation) {
 		t.Errorf("opening record = %s", first)
 	}
 

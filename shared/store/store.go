@@ -52,16 +52,20 @@ type Session struct {
 	AgentKind        string // how the agent was authenticated: iam, oidc
 	Operator         string
 	OperatorVerified bool
-	PromptMasked     string // the prompt with sensitive values masked
-	PromptHash       string // hex SHA-256 of the original prompt
-	Purpose          string
-	PurposeFlag      *api.PurposeFlag // set when the purpose contradicts the prompt
-	Intents          []api.Intent
-	Status           string
-	CreatedAt        time.Time
-	ExpiresAt        time.Time // hard expiry, checked in code on every request
-	Actions          int       // actions decided in this session
-	ByFamily         map[string]int
+	// OperatorMethod says how the operator was established: "asserted" (named by the agent),
+	// "delegation" (an RFC 8693 token) or "id-token"; OperatorIssuer is the token's issuer.
+	OperatorMethod string
+	OperatorIssuer string
+	PromptMasked   string // the prompt with sensitive values masked
+	PromptHash     string // hex SHA-256 of the original prompt
+	Purpose        string
+	PurposeFlag    *api.PurposeFlag // set when the purpose contradicts the prompt
+	Intents        []api.Intent
+	Status         string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time // hard expiry, checked in code on every request
+	Actions        int       // actions decided in this session
+	ByFamily       map[string]int
 	// Version is the optimistic-concurrency counter: CreateSession stores it as given,
 	// UpdateSession requires the stored version to equal it and stores Version+1.
 	Version int64

@@ -22,6 +22,8 @@ type sessionItem struct {
 	AgentKind        string         `dynamodbav:"agent_kind,omitempty"`
 	Operator         string         `dynamodbav:"operator,omitempty"`
 	OperatorVerified bool           `dynamodbav:"operator_verified"`
+	OperatorMethod   string         `dynamodbav:"operator_method,omitempty"`
+	OperatorIssuer   string         `dynamodbav:"operator_issuer,omitempty"`
 	PromptMasked     string         `dynamodbav:"prompt_masked,omitempty"`
 	PromptHash       string         `dynamodbav:"prompt_hash,omitempty"`
 	Purpose          string         `dynamodbav:"purpose,omitempty"`
@@ -46,6 +48,7 @@ type intentItem struct {
 func sessionToItem(v store.Session) (map[string]types.AttributeValue, error) {
 	it := sessionItem{
 		ID: v.ID, Agent: v.Agent, AgentKind: v.AgentKind, Operator: v.Operator, OperatorVerified: v.OperatorVerified,
+		OperatorMethod: v.OperatorMethod, OperatorIssuer: v.OperatorIssuer,
 		PromptMasked: v.PromptMasked, PromptHash: v.PromptHash, Purpose: v.Purpose, PurposeFlag: v.PurposeFlag, Status: v.Status,
 		CreatedAt: v.CreatedAt, Expiry: v.ExpiresAt, ExpiresAt: ttlSeconds(v.ExpiresAt),
 		Actions: v.Actions, ByFamily: v.ByFamily, Version: v.Version,
@@ -67,6 +70,7 @@ func sessionFromItem(m map[string]types.AttributeValue) (store.Session, error) {
 	}
 	v := store.Session{
 		ID: it.ID, Agent: it.Agent, AgentKind: it.AgentKind, Operator: it.Operator, OperatorVerified: it.OperatorVerified,
+		OperatorMethod: it.OperatorMethod, OperatorIssuer: it.OperatorIssuer,
 		PromptMasked: it.PromptMasked, PromptHash: it.PromptHash, Purpose: it.Purpose, PurposeFlag: it.PurposeFlag, Status: it.Status,
 		CreatedAt: it.CreatedAt, ExpiresAt: it.Expiry, Actions: it.Actions, ByFamily: it.ByFamily, Version: it.Version,
 	}

@@ -18,6 +18,8 @@ func newSession() store.Session {
 		AgentKind:        "iam",
 		Operator:         "alice@example.com",
 		OperatorVerified: true,
+		OperatorMethod:   "delegation",
+		OperatorIssuer:   "https://login.example.com",
 		PromptMasked:     "refund order [ORDER] for [EMAIL]",
 		PromptHash:       "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
 		Purpose:          "support",
