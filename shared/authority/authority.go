@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"strings"
 	"time"
 
@@ -490,9 +491,19 @@ func (a *Authority) checkKills(ctx context.Context, agent, operator, session str
 		Reasons: []string{"kill:" + k.Scope + ":" + k.ID}}
 }
 
+// maxCountAttempts bounds the optimistic updates of a session's counters under contention.
+const maxCountAttempts = 32
+
 // count adds the action to the session's counters, which policy sees on the next request.
 func (a *Authority) count(ctx context.Context, s store.Session, family string) error {
-	for range 8 {
+	for attempt := range maxCountAttempts {
+		if attempt > 0 {
+			// Concurrent actions of one session took the version: back off with jitter so
+			// they spread out instead of colliding again.
+			if err := sleep(ctx, time.Duration(mrand.Int64N(int64(attempt)*int64(time.Millisecond)))); err != nil {
+				return fail(ErrUnavailable, "the session could not be updated", err)
+			}
+		}
 		if e := a.checkBudget(s); e != nil { // the budget holds under concurrency: kill.go
 			return e
 		}
@@ -614,4 +625,16 @@ func validID(id string) bool {
 		}
 	}
 	return true
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -305,3 +305,28 @@ func TestPromptIsStoredMasked(t *testing.T) {
 		t.Fatalf("prompt stored unmasked: %s", recs[0].Body)
 	}
 }
+
+// TestConcurrentActionsInOneSessionAllCount: actions racing in one session all get their
+// answer and all count; none is refused because another took the session's version.
+func TestConcurrentActionsInOneSessionAllCount(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	s := f.open(t)
+	const n = 16
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := f.auth.Act(context.Background(), agent("demo-agent"), s.SessionID, del)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; kindOf(err) != authority.ErrDenied {
+			t.Errorf("Act = %v, want a policy denial", err)
+		}
+	}
+	got, err := f.auth.GetSession(context.Background(), agent("demo-agent"), s.SessionID)
+	if err != nil || got.Actions != n {
+		t.Fatalf("session counts %d actions, want %d (%v)", got.Actions, n, err)
+	}
+}

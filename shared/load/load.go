@@ -44,6 +44,8 @@ type Stats struct {
 	P90      time.Duration
 	P99      time.Duration
 	Max      time.Duration
+	// FirstError is the first failure's message, when there were failures.
+	FirstError string
 }
 
 // RPS is requests per second.
@@ -69,11 +71,10 @@ func Run(ctx context.Context, o Options) ([]Stats, error) {
 	defer inst.Close()
 	a := inst.Config.Agents[0]
 	c := client.New(inst.URL, inst.Config.Region, a.AccessKeyID, a.SecretAccessKey)
-	sess, err := c.OpenSession(ctx, api.OpenSessionRequest{
-		Operator: local.DefaultOperator, Prompt: "look up the contact details of customer 42 to answer their ticket", TTL: "1h",
-	})
-	if err != nil {
-		return nil, fmt.Errorf("load: open session: %w", err)
+	// Each worker is an agent with its own sessions, as agents act sequentially in theirs.
+	pools := make([]*sessionPool, o.Workers)
+	for w := range pools {
+		pools[w] = &sessionPool{c: c}
 	}
 
 	secret, err := local.DemoSecret(ctx, inst.Dir)
@@ -85,7 +86,7 @@ func Run(ctx context.Context, o Options) ([]Stats, error) {
 		return nil, err
 	}
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: o.Workers}}
-	direct := func(ctx context.Context) error {
+	direct := func(ctx context.Context, _ int) error {
 		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+inst.CRMAddr+"/customers/42", nil)
 		req.Header.Set("Authorization", "Bearer "+tok)
 		resp, err := hc.Do(req)
@@ -100,13 +101,21 @@ func Run(ctx context.Context, o Options) ([]Stats, error) {
 		return nil
 	}
 	read := api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: crm.Audience, Method: "GET", Path: "/customers/42"}}
-	allowed := func(ctx context.Context) error {
-		_, err := c.Act(ctx, sess.SessionID, read)
+	allowed := func(ctx context.Context, w int) error {
+		id, err := pools[w].next(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = c.Act(ctx, id, read)
 		return err
 	}
 	del := api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: crm.Audience, Method: "DELETE", Path: "/customers/42"}}
-	denied := func(ctx context.Context) error {
-		_, err := c.Act(ctx, sess.SessionID, del)
+	denied := func(ctx context.Context, w int) error {
+		id, err := pools[w].next(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = c.Act(ctx, id, del)
 		if _, ok := client.IsDenied(err); ok {
 			return nil
 		}
@@ -118,7 +127,7 @@ func Run(ctx context.Context, o Options) ([]Stats, error) {
 	var out []Stats
 	for _, p := range []struct {
 		name string
-		fn   func(context.Context) error
+		fn   func(context.Context, int) error
 	}{
 		{"baseline: direct to target", direct},
 		{"allowed read via Mandate", allowed},
@@ -133,8 +142,38 @@ func Run(ctx context.Context, o Options) ([]Stats, error) {
 	return out, nil
 }
 
+// sessionPool hands out sessions, opening a new one before a session's action budget runs
+// out (authority.DefaultMaxActions), as a long-running agent would. Opening one is part of
+// the measured time of the action that needed it.
+type sessionPool struct {
+	c    *client.Client
+	mu   sync.Mutex
+	id   string
+	used int
+}
+
+// actionsPerSession stays under the demo policies' limit of 20 reads a session (and the
+// default budget of 100 actions).
+const actionsPerSession = 20
+
+func (p *sessionPool) next(ctx context.Context) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.id == "" || p.used >= actionsPerSession {
+		s, err := p.c.OpenSession(ctx, api.OpenSessionRequest{
+			Operator: local.DefaultOperator, Prompt: "look up the contact details of customer 42 to answer their ticket", TTL: "1h",
+		})
+		if err != nil {
+			return "", fmt.Errorf("load: open session: %w", err)
+		}
+		p.id, p.used = s.SessionID, 0
+	}
+	p.used++
+	return p.id, nil
+}
+
 // phase runs fn from o.Workers workers until o.Requests calls are made or o.Duration passes.
-func phase(ctx context.Context, name string, o Options, fn func(context.Context) error) (Stats, error) {
+func phase(ctx context.Context, name string, o Options, fn func(context.Context, int) error) (Stats, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	var next, errs atomic.Int64
@@ -148,7 +187,7 @@ func phase(ctx context.Context, name string, o Options, fn func(context.Context)
 			defer wg.Done()
 			for next.Add(1) <= int64(o.Requests) && ctx.Err() == nil {
 				t := time.Now()
-				if err := fn(ctx); err != nil {
+				if err := fn(ctx, w); err != nil {
 					if ctx.Err() != nil {
 						return
 					}
@@ -162,6 +201,7 @@ func phase(ctx context.Context, name string, o Options, fn func(context.Context)
 	}
 	wg.Wait()
 	st := Stats{Name: name, Elapsed: time.Since(start), Errors: int(errs.Load())}
+	st.FirstError, _ = firstErr.Load().(string)
 	all := slices.Concat(lat...)
 	slices.Sort(all)
 	st.Requests = len(all)
@@ -179,6 +219,9 @@ func Report(stats []Stats) string {
 	var b strings.Builder
 	for _, s := range stats {
 		b.WriteString(s.String() + "\n")
+		if s.Errors > 0 {
+			fmt.Fprintf(&b, "  first failure: %s\n", s.FirstError)
+		}
 	}
 	if len(stats) > 1 {
 		base := stats[0]

@@ -9,7 +9,7 @@ import (
 
 func TestRunMeasuresEveryPhase(t *testing.T) {
 	t.Parallel()
-	stats, err := Run(context.Background(), Options{Dir: t.TempDir(), Workers: 2, Requests: 20, Duration: 30 * time.Second})
+	stats, err := Run(context.Background(), Options{Dir: t.TempDir(), Workers: 2, Requests: 120, Duration: 30 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -17,7 +17,7 @@ func TestRunMeasuresEveryPhase(t *testing.T) {
 		t.Fatalf("%d phases", len(stats))
 	}
 	for _, s := range stats {
-		if s.Requests != 20 || s.Errors != 0 || s.P50 <= 0 || s.P99 < s.P50 || s.Max < s.P99 {
+		if s.Requests != 120 || s.Errors != 0 || s.P50 <= 0 || s.P99 < s.P50 || s.Max < s.P99 {
 			t.Errorf("%+v", s)
 		}
 	}
