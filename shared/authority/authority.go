@@ -19,6 +19,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/execute"
 	"github.com/mandate-dev/mandate/shared/intent"
 	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/metrics"
 	"github.com/mandate-dev/mandate/shared/policy"
 	"github.com/mandate-dev/mandate/shared/store"
 	"github.com/mandate-dev/mandate/shared/target"
@@ -57,6 +58,8 @@ type Config struct {
 	Log      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Metrics receives one Embedded Metric Format line per decided action; nil means none.
+	Metrics *metrics.Emitter
 	// Model is a Bedrock model asked beside the deterministic classifier; nil means none.
 	Model *intent.Model
 	// SQL parses the statements of sql actions (pgquery.New()); nil refuses sql actions.
@@ -92,6 +95,7 @@ type Authority struct {
 	now      func() time.Time
 	sql      sqlParser
 	model    *intent.Model
+	metrics  *metrics.Emitter
 
 	docs    docs // the active policy sets and intent catalog (documents.go)
 	roles   Roles
@@ -128,7 +132,7 @@ func New(ctx context.Context, cfg Config) (*Authority, error) {
 	}
 	a := &Authority{
 		store: cfg.Store, chain: audit.NewChain(cfg.Store, cfg.Now), broker: cfg.Broker,
-		executor: cfg.Executor, masker: cfg.Masker, log: cfg.Log, now: cfg.Now, sql: cfg.SQL, model: cfg.Model,
+		executor: cfg.Executor, masker: cfg.Masker, log: cfg.Log, now: cfg.Now, sql: cfg.SQL, model: cfg.Model, metrics: cfg.Metrics,
 		roles: cfg.Roles, docs: docs{interval: cfg.ReloadInterval}, tokens: cfg.Tokens,
 	}
 	a.control = newControl(cfg.Control)
@@ -259,7 +263,14 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	if (req.IdempotencyKey != "" || c.IdempotencyKey != "") && ctx.Value(onceKey{}) == nil {
 		return a.actOnce(ctx, c, id, req) // replay.go: runs Act once per key
 	}
-	start := a.now()
+	start, wall := a.now(), time.Now()
+	var m metrics.Action // one EMF line per decided action (shared/metrics)
+	defer func() {
+		if m.Verdict != "" {
+			m.Total = time.Since(wall)
+			a.metrics.Action(m)
+		}
+	}()
 	agent, err := authenticate(c)
 	if err != nil {
 		return api.ActionResponse{}, err
@@ -301,12 +312,14 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
 	}
 
+	stage := time.Now()
 	d, version, shadow := a.evaluate(ctx, policy.Request{
 		Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified,
 		Action: dec.Action.Name, Target: t.Name, TargetKind: t.Kind, Resource: dec.Action.Resource, Intents: s.Intents,
 		SessionAgeSeconds: int64(a.now().Sub(s.CreatedAt).Seconds()), SessionActions: s.Actions, SessionByFamily: s.ByFamily, Now: a.now(),
 		SQL: sqlContext(stmt),
 	})
+	m.Policy = time.Since(stage)
 	dec.Verdict = &audit.Verdict{Decision: d.Verdict, Reasons: nonNil(d.Reasons), PolicyVersion: version, Errors: d.Errors, Shadow: shadow}
 	if d.Verdict == api.VerdictApproval && req.ApprovalID != "" {
 		// A human approved this exact action: spend the approval, then decide allow.
@@ -315,10 +328,12 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		}
 		d.Verdict, dec.Verdict.Decision, dec.Verdict.ApprovalID = api.VerdictAllow, api.VerdictAllow, req.ApprovalID
 	}
+	stage = time.Now()
 	decided, err := a.chain.Append(ctx, dec)
 	if err != nil {
 		return api.ActionResponse{}, fail(ErrUnavailable, "the decision record could not be written; nothing was executed", err)
 	}
+	m.Decision, m.Verdict, m.Target = time.Since(stage), d.Verdict, t.Name
 	ref := &api.RecordRef{Seq: decided.Seq, Hash: decided.Hash}
 	if err := a.count(ctx, s, policy.Family(dec.Action.Name)); err != nil {
 		return api.ActionResponse{}, err
@@ -337,6 +352,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	}
 	res := audit.Record{Session: s.ID, Type: audit.TypeResult, RequestID: c.RequestID, Identity: identityOf(s),
 		Result: &audit.Result{DecisionSeq: decided.Seq, Masking: map[string]int{}}}
+	stage = time.Now()
 	cred, err := a.broker.Mint(ctx, t, act, broker.Scope{Session: s.ID, Record: decided.Hash, Agent: s.Agent,
 		Operator: s.Operator, OperatorVerified: s.OperatorVerified, Intent: primaryIntent(s.Intents), Statement: stmt})
 	if err != nil {
@@ -344,9 +360,12 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		a.appendResult(ctx, res)
 		return api.ActionResponse{}, mintFailure(err)
 	}
+	m.Broker = time.Since(stage)
 	res.Result.Credential = cred.Describe()
 	live := a.control.live.hold(s, cred) // kill.go: a kill drops it while the action runs
+	stage = time.Now()
 	out, err := a.executor.Do(ctx, t, cred, outbound)
+	m.Execute = time.Since(stage)
 	if rerr := live.release(ctx); rerr != nil {
 		a.log.ErrorContext(ctx, "minted credential not dropped", "session", s.ID, "error", rerr)
 	}
@@ -359,7 +378,9 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		}
 		return api.ActionResponse{}, fail(ErrTargetFailed, "the target did not answer", err)
 	}
+	stage = time.Now()
 	masked, profile, merr := a.masking.response(ctx, s, t, d, out)
+	m.Mask = time.Since(stage)
 	if masked.Body == nil && merr != nil {
 		res.Result.Outcome = "mask-failed"
 		a.appendResult(ctx, res)
@@ -374,7 +395,9 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	res.Result.ResponseSHA256, res.Result.ResponseBytes = hex.EncodeToString(digest[:]), len(out.Body)
 	res.Result.Truncated, res.Result.Masking = out.Truncated || masked.Truncated, counts(summary)
 	res.Result.DurationMS = a.now().Sub(start).Milliseconds()
+	stage = time.Now()
 	done, err := a.chain.Append(ctx, res)
+	m.Result, m.Masked = time.Since(stage), res.Result.Masking
 	if err != nil {
 		// The action ran but its result is not on record: withhold the response.
 		return api.ActionResponse{}, fail(ErrUnavailable, "the result record could not be written; the response is withheld", err)

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
+	"time"
 
 	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/edge"
 	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/metrics"
 	"github.com/mandate-dev/mandate/shared/store"
 	"github.com/mandate-dev/mandate/shared/store/bolt"
 	"github.com/mandate-dev/mandate/shared/store/dynamo"
@@ -110,6 +113,7 @@ func (f Function) Handler(ctx context.Context, getenv func(string) string, log *
 		Store: st, Broker: brk.broker, SQL: brk.sql,
 		Executor: brk.executors, Masker: mask.New(), Log: log, Roles: roles, Tokens: tokens,
 		Control: ctl, Model: model, MaskKey: maskKey,
+		Metrics: metrics.New(os.Stdout, time.Now), // EMF lines: CloudWatch Logs makes them metrics
 	})
 	if err != nil {
 		closer.Close()
