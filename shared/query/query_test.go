@@ -32,7 +32,7 @@ func TestGlueTableIsTheArchiveLayout(t *testing.T) {
 	for _, c := range g.Columns {
 		types[c.Name] = c.Type
 	}
-	if got := types["identity"]; got != "struct<agent:string,agent_kind:string,operator:string,operator_verified:boolean>" {
+	if got := types["identity"]; got != "struct<agent:string,agent_kind:string,operator:string,operator_verified:boolean,operator_method:string,operator_issuer:string>" {
 		t.Errorf("identity: %s", got)
 	}
 	if got := types["intents"]; got != "array<struct<name:string,score:double,evidence:array<string>>>" {
