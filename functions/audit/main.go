@@ -1,28 +1,10 @@
-// Command audit is the Lambda function behind Mandate's audit routes (edge.AuditRoutes).
+// Command audit is the Lambda function behind Mandate's audit route (edge.AuditRoutes): a
+// session's chain, verified.
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/mandate-dev/mandate/shared/config"
 	"github.com/mandate-dev/mandate/shared/edge"
 )
 
-func main() {
-	cfg, err := config.FromEnv(os.Getenv)
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if err != nil {
-		log.Error("configuration", "error", err)
-		os.Exit(1)
-	}
-	h, _, err := cfg.Handler(context.Background(), os.Getenv, log, edge.AuditRoutes)
-	if err != nil {
-		log.Error("cold start", "error", err)
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
+func main() { config.ServeAPI(edge.AuditRoutes) }

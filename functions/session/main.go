@@ -1,28 +1,10 @@
-// Command session is the Lambda function behind Mandate's session routes (edge.SessionRoutes).
+// Command session is the Lambda function behind Mandate's session routes (edge.SessionRoutes):
+// open, read and close sessions.
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/mandate-dev/mandate/shared/config"
 	"github.com/mandate-dev/mandate/shared/edge"
 )
 
-func main() {
-	cfg, err := config.FromEnv(os.Getenv)
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if err != nil {
-		log.Error("configuration", "error", err)
-		os.Exit(1)
-	}
-	h, _, err := cfg.Handler(context.Background(), os.Getenv, log, edge.SessionRoutes)
-	if err != nil {
-		log.Error("cold start", "error", err)
-		os.Exit(1)
-	}
-	lambda.Start(h.Handle)
-}
+func main() { config.ServeAPI(edge.SessionRoutes) }
