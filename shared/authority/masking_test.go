@@ -45,6 +45,12 @@ func (e *echoTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // deployment key, so tokens are minted and kept in the store-backed vault.
 func newMaskingFixture(t *testing.T, profile string) (*authority.Authority, *echoTarget) {
 	t.Helper()
+	return newMaskingFixtureWith(t, profile, nil)
+}
+
+// newMaskingFixtureWith is newMaskingFixture with a catalog of profiles (nil: the built-in ones).
+func newMaskingFixtureWith(t *testing.T, profile string, catalog *mask.Catalog) (*authority.Authority, *echoTarget) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := bolt.Open(filepath.Join(dir, "m.db"))
@@ -74,7 +80,7 @@ func newMaskingFixture(t *testing.T, profile string) (*authority.Authority, *ech
 	}
 	auth, err := authority.New(ctx, authority.Config{
 		Store: db, Broker: broker.New(broker.NewFileSecrets(dir), time.Now),
-		Executor: execute.NewHTTP(nil), Masker: mask.New(), MaskKey: bytes.Repeat([]byte{7}, 32), Log: quiet,
+		Executor: execute.NewHTTP(nil), Masker: mask.New(), MaskKey: bytes.Repeat([]byte{7}, 32), Log: quiet, Masking: catalog,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -180,5 +186,30 @@ func TestSecretsInRequestsAreRefused(t *testing.T) {
 	defer echo.mu.Unlock()
 	if len(echo.queries) != 0 {
 		t.Fatalf("the target was called %d times", len(echo.queries))
+	}
+}
+
+// TestSecretsInRequestsAreMaskedWhenTheProfileSaysSo: with requests: mask, an action carrying
+// a credential still runs, but the target receives the credential masked, never the value.
+func TestSecretsInRequestsAreMaskedWhenTheProfileSaysSo(t *testing.T) {
+	t.Parallel()
+	catalog, err := mask.NewCatalog([]byte("profiles:\n  - {name: scrub, default_mode: redact, requests: mask}\n"), bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, echo := newMaskingFixtureWith(t, "scrub", catalog)
+	sid := openSession(t, auth)
+	key := "AKIA" + "IOSFODNN7EXAMPL2"
+	res, err := auth.Act(context.Background(), agent("demo-agent"), sid, get("/customers/42?email="+key))
+	if err != nil {
+		t.Fatalf("Act = %v, want the action to run with the secret masked", err)
+	}
+	echo.mu.Lock()
+	defer echo.mu.Unlock()
+	if len(echo.queries) != 1 || echo.queries[0] == "" || strings.Contains(echo.queries[0], key) {
+		t.Fatalf("the target received %q", echo.queries)
+	}
+	if raw, _ := json.Marshal(res); strings.Contains(string(raw), key) {
+		t.Fatalf("the response holds the secret: %s", raw)
 	}
 }
