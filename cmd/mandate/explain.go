@@ -9,12 +9,19 @@ import (
 	"os"
 
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/authority"
+	"github.com/mandate-dev/mandate/shared/config"
 	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
 )
 
 // cmdExplain evaluates an action without executing it:
 //
-//	mandate explain [--data DIR] [--session ID] ACTION.json|-
+//	mandate explain [--data DIR | --aws] [--session ID] ACTION.json|-
+//
+// With --aws it evaluates against a deployment's DynamoDB tables, read from the functions'
+// environment variables (MANDATE_TABLE_*, MANDATE_DYNAMODB_ENDPOINT) and the AWS credentials
+// of the caller, instead of a local data folder.
 //
 // ACTION.json holds an action ({"kind":"sql","target":...}) or an action request
 // ({"action":{...}}). It prints one JSON object {verdict, reasons, intents, action, resource,
@@ -23,8 +30,9 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs := flags("explain", stderr)
 	dir := fs.String("data", "./.mandate", "data folder (config.yaml, store)")
 	session := fs.String("session", "", "the session the action would run in (default: none, no intents)")
+	deployed := fs.Bool("aws", false, "evaluate against the deployment named by the functions' environment variables")
 	if fs.Parse(args) != nil || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: mandate explain [--data DIR] [--session ID] ACTION.json|-")
+		fmt.Fprintln(stderr, "usage: mandate explain [--data DIR | --aws] [--session ID] ACTION.json|-")
 		return exitUsage
 	}
 	act, err := readAction(fs.Arg(0))
@@ -32,7 +40,12 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
 		return exitUsage
 	}
-	ex, err := local.Explain(ctx, *dir, *session, act)
+	var ex authority.Explanation
+	if *deployed {
+		ex, err = config.Explain(ctx, os.Getenv, *session, act, pgquery.New())
+	} else {
+		ex, err = local.Explain(ctx, *dir, *session, act)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
 		return exitFailed

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,6 +19,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/demo"
 	"github.com/mandate-dev/mandate/shared/local"
 	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
+	"github.com/mandate-dev/mandate/shared/store/dynamo"
 )
 
 // explainCase is one entry of testdata/explain/cases.yaml.
@@ -132,5 +134,57 @@ func TestExplainFixtures(t *testing.T) {
 		if r.Session == sess.SessionID && len(r.Records) != 1 {
 			t.Fatalf("the session has %d records after explaining; want only its opening", len(r.Records))
 		}
+	}
+}
+
+// TestExplainAgainstADeployment: --aws evaluates against the DynamoDB tables the functions'
+// environment names (dynalite here), reading the deployment's policies, and writes nothing.
+func TestExplainAgainstADeployment(t *testing.T) {
+	endpoint := os.Getenv("MANDATE_TEST_DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("MANDATE_TEST_DYNAMODB_ENDPOINT must be set (run through .ci/with-services)")
+		}
+		t.Skip("MANDATE_TEST_DYNAMODB_ENDPOINT not set")
+	}
+	ctx := context.Background()
+	prefix := randomName("mx")
+	tables := dynamo.NamedTables(prefix)
+	env := map[string]string{
+		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "", "AWS_REGION": "us-east-1",
+		"AWS_PROFILE": "", "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"),
+		dynamo.EnvEndpoint: endpoint, dynamo.EnvTableSessions: tables.Sessions, dynamo.EnvTableControls: tables.Controls,
+		dynamo.EnvTableApprovals: tables.Approvals, dynamo.EnvTablePolicies: tables.Policies, dynamo.EnvTableIntents: tables.Intents,
+		dynamo.EnvTableTargets: tables.Targets, dynamo.EnvTableClaims: tables.Claims, dynamo.EnvTableAudit: tables.Audit,
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	client, err := dynamo.NewClient(ctx, endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dynamo.CreateTables(ctx, client, tables); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dynamo.DeleteTables(context.Background(), client, tables) })
+	st := dynamo.New(client, tables)
+	if err := local.Seed(ctx, st); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"explain", "--aws", "../../testdata/explain/aws-deleteitem.json"}, &out, &errOut); code != exitOK {
+		t.Fatalf("explain --aws: exit %d: %s", code, errOut.String())
+	}
+	var ex struct {
+		Verdict string   `json:"verdict"`
+		Reasons []string `json:"reasons"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &ex); err != nil || ex.Verdict != "deny" || !slices.Contains(ex.Reasons, "forbid-delete-orders") {
+		t.Fatalf("explain --aws = %s (%v)", out.String(), err)
+	}
+	if chains, err := st.Chains(ctx); err != nil || len(chains) != 0 {
+		t.Fatalf("explain recorded something: %v %v", chains, err)
 	}
 }
