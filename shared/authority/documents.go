@@ -61,7 +61,10 @@ type active struct {
 	shadowVersion int64
 	classifier    *intent.Classifier
 	intentVersion int64
-	checked       time.Time
+	// logOnly is true while enforcement is switched off (enforcement.go).
+	logOnly            bool
+	enforcementVersion int64
+	checked            time.Time
 }
 
 // docs holds the active documents and serialises reloads.
@@ -100,6 +103,9 @@ func (a *Authority) loadDocuments(ctx context.Context) error {
 	}
 	cur.policyVersion = pol.Version
 	if err := a.loadShadow(ctx, cur); err != nil {
+		return err
+	}
+	if err := a.loadEnforcement(ctx, cur); err != nil { // enforcement.go
 		return err
 	}
 	cat, err := a.store.LatestDocument(ctx, store.KindIntents, DocumentName)
@@ -184,6 +190,9 @@ func (a *Authority) reload(ctx context.Context, cur *active) (*active, error) {
 			next.shadow = set
 		}
 	}
+	if err := a.loadEnforcement(ctx, &next); err != nil {
+		return nil, err
+	}
 	cat, err := a.store.LatestDocument(ctx, store.KindIntents, DocumentName)
 	if err != nil {
 		return nil, err
@@ -247,6 +256,7 @@ func (a *Authority) evaluate(ctx context.Context, r policy.Request) (policy.Deci
 		sd := cur.shadow.Evaluate(r)
 		shadow = []audit.Shadow{{Set: ShadowDocumentName, Version: cur.shadowVersion, Decision: sd.Verdict, Reasons: nonNil(sd.Reasons)}}
 	}
+	d, shadow = unenforced(cur, d, shadow) // enforcement.go: log-only mode records, never blocks
 	return d, cur.policyVersion, shadow
 }
 

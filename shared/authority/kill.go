@@ -225,45 +225,63 @@ type pendingLift struct {
 
 // secondHuman applies the two-person rule to lifting kill k. It returns the first human's
 // name when h confirms another human's pending request, or the pending lift h's own request
-// started. Each round of requests is one claim, taken once, keyed by the kill (its scope, id
-// and time, so a new kill starts over); a round that lapsed by the authority's clock is
-// followed by the next.
+// started. The round is keyed by the kill (its scope, id and time), so a new kill starts over.
 func (a *Authority) secondHuman(ctx context.Context, c Caller, h human, k store.Control, reason string, now time.Time) (string, *api.Lift, error) {
 	base := "lift#" + k.Scope + "#" + k.ID + "#" + k.CreatedAt.UTC().Format(time.RFC3339Nano) + "#"
+	first, exp, ref, err := a.twoPerson(ctx, h, base, now, func(exp time.Time) (*api.RecordRef, error) {
+		rec := audit.Kill{Scope: k.Scope, ID: k.ID, Reason: reason, By: []string{h.Name}, At: k.CreatedAt.UTC(), ExpiresAt: &exp}
+		r, err := a.chain.Append(ctx, audit.Record{Session: audit.ControlChain, Type: audit.TypeKillLiftRequest, RequestID: c.RequestID, Identity: humanIdentity(h), Kill: &rec})
+		if err != nil {
+			return nil, err
+		}
+		a.log.InfoContext(ctx, "global kill lift requested; waiting for a second human", "request_id", c.RequestID, "by", h.Name, "expires_at", exp)
+		return &api.RecordRef{Seq: r.Seq, Hash: r.Hash}, nil
+	})
+	if err != nil || exp == nil {
+		return first, nil, err
+	}
+	return "", &api.Lift{Scope: k.Scope, ID: k.ID, Status: api.LiftPending, By: []string{h.Name}, ExpiresAt: exp, Record: ref}, nil
+}
+
+// twoPerson applies the two-person rule to one change, named by base: the first human's
+// request is recorded (by record, which returns the record's reference) and kept as a store
+// claim until the window ends; a different human within the window confirms it, and
+// twoPerson returns the first human's name. It returns the expiry and record of a request
+// that now waits for a second human, or an error (the same human twice is ErrForbidden).
+// Each round of requests is one claim, taken once; a round that lapsed by the authority's
+// clock is followed by the next.
+func (a *Authority) twoPerson(ctx context.Context, h human, base string, now time.Time, record func(exp time.Time) (*api.RecordRef, error)) (string, *time.Time, *api.RecordRef, error) {
 	mine := pendingLift{By: h.ID, Name: h.Name, ExpiresAt: now.Add(a.control.window)}
 	raw, err := json.Marshal(mine)
 	if err != nil {
-		return "", nil, fail(ErrUnavailable, "the lift could not be encoded", err)
+		return "", nil, nil, fail(ErrUnavailable, "the request could not be encoded", err)
 	}
 	for round := range maxLiftRounds {
 		// The store keeps the claim a day past the window, so only the authority's clock
 		// decides when a round lapses.
 		held, err := a.store.ClaimKey(ctx, store.Claim{Key: base + strconv.Itoa(round), Digest: h.ID, Result: raw, ExpiresAt: mine.ExpiresAt.Add(24 * time.Hour)})
 		if err == nil {
-			rec := audit.Kill{Scope: k.Scope, ID: k.ID, Reason: reason, By: []string{h.Name}, At: k.CreatedAt.UTC(), ExpiresAt: &mine.ExpiresAt}
-			r, err := a.chain.Append(ctx, audit.Record{Session: audit.ControlChain, Type: audit.TypeKillLiftRequest, RequestID: c.RequestID, Identity: humanIdentity(h), Kill: &rec})
+			ref, err := record(mine.ExpiresAt)
 			if err != nil {
-				return "", nil, fail(ErrUnavailable, "the lift request could not be recorded", err)
+				return "", nil, nil, fail(ErrUnavailable, "the request could not be recorded", err)
 			}
-			a.log.InfoContext(ctx, "global kill lift requested; waiting for a second human", "request_id", c.RequestID, "by", h.Name, "expires_at", mine.ExpiresAt)
 			exp := mine.ExpiresAt
-			return "", &api.Lift{Scope: k.Scope, ID: k.ID, Status: api.LiftPending, By: []string{h.Name}, ExpiresAt: &exp,
-				Record: &api.RecordRef{Seq: r.Seq, Hash: r.Hash}}, nil
+			return "", &exp, ref, nil
 		}
 		if !errors.Is(err, store.ErrExists) {
-			return "", nil, fail(ErrUnavailable, "the lift request could not be stored", err)
+			return "", nil, nil, fail(ErrUnavailable, "the request could not be stored", err)
 		}
 		var p pendingLift
 		if json.Unmarshal(held.Result, &p) != nil || !now.Before(p.ExpiresAt) {
 			continue // lapsed (or unreadable, which confirms nothing): the next round
 		}
 		if p.By == h.ID {
-			return "", nil, fail(ErrForbidden, "you already asked to lift this global kill; a second, different human must confirm it before "+
+			return "", nil, nil, fail(ErrForbidden, "you already asked for this change; a second, different human must confirm it before "+
 				p.ExpiresAt.UTC().Format(time.RFC3339), nil)
 		}
-		return p.Name, nil, nil
+		return p.Name, nil, nil, nil
 	}
-	return "", nil, fail(ErrConflict, "this kill has too many lapsed lift requests; set it again to start over", nil)
+	return "", nil, nil, fail(ErrConflict, "this change has too many lapsed requests; start over", nil)
 }
 
 // revokeMinted revokes what was minted before a kill at time at, everywhere it can, and

@@ -17,10 +17,13 @@ const (
 	RouteGetPolicies = "GET /v1/policies"
 	RoutePutIntents  = "PUT /v1/intents"
 	RouteGetIntents  = "GET /v1/intents"
+	// RoutePutEnforcement switches enforcement on, or off (two administrators).
+	RoutePutEnforcement = "PUT /v1/policies/enforcement"
+	RouteGetEnforcement = "GET /v1/policies/enforcement"
 )
 
 // AdminRoutes are served by the admin function.
-var AdminRoutes = []string{RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents}
+var AdminRoutes = []string{RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents, RoutePutEnforcement, RouteGetEnforcement}
 
 // adminRoutes are the handlers of AdminRoutes. GET takes ?version=N (default: the latest)
 // and, for policies, ?mode=enforce|log-only.
@@ -49,6 +52,21 @@ func adminRoutes(a *authority.Authority) map[string]route {
 			}
 			out, err := a.PutIntents(ctx, c, in)
 			return http.StatusCreated, out, err
+		},
+		RoutePutEnforcement: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			var in api.EnforcementRequest
+			if err := decode(req, &in); err != nil {
+				return 0, nil, err
+			}
+			out, err := a.SetEnforcement(ctx, c, in)
+			if out.Status == "pending" {
+				return http.StatusAccepted, out, err
+			}
+			return http.StatusOK, out, err
+		},
+		RouteGetEnforcement: func(ctx context.Context, c authority.Caller, _ events.APIGatewayV2HTTPRequest) (int, any, error) {
+			out, err := a.GetEnforcement(ctx, c)
+			return http.StatusOK, out, err
 		},
 		RouteGetIntents: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 			v, err := versionParam(req)

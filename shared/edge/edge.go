@@ -36,7 +36,7 @@ var (
 	// AllRoutes is what `mandate local` serves.
 	AllRoutes = []string{RouteOpenSession, RouteGetSession, RouteCloseSession, RouteAct, RouteAudit,
 		RouteListApprovals, RouteApproveApproval, RouteDenyApproval,
-		RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents,
+		RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents, RoutePutEnforcement, RouteGetEnforcement,
 		RouteKill, RouteLiftKill, RouteListKills}
 )
 
