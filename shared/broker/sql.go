@@ -180,8 +180,13 @@ func sweep(ctx context.Context, p *pgxpool.Pool) (int, error) {
 	return len(names), nil
 }
 
+// dropRole ends the role's sessions (a statement still running as the role stops: this is how
+// a kill reaches an action in flight), then drops what it was granted and the role. Ending the
+// sessions needs pg_signal_backend (or superuser); without it the drop still happens and the
+// running statement ends at its timeout.
 func dropRole(ctx context.Context, p *pgxpool.Pool, name string) error {
 	id := pgx.Identifier{name}.Sanitize()
+	_, _ = p.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name)
 	_, err := p.Exec(ctx, "DROP OWNED BY "+id+"; DROP ROLE IF EXISTS "+id, pgx.QueryExecModeSimpleProtocol)
 	if err != nil {
 		return fmt.Errorf("broker: drop role %s: %w", name, err)

@@ -307,3 +307,45 @@ func TestSQLActionTiming(t *testing.T) {
 	}
 	t.Logf("per action (mean of %d): create role+grants %v, connect+run %v, drop role %v", n, mint/n, do/n, release/n)
 }
+
+// TestReleaseEndsTheActionInFlight is what a kill does to a SQL action that is running: the
+// ephemeral role is dropped and its session ended, so the statement stops at once instead of
+// finishing with the privileges of a killed session.
+func TestReleaseEndsTheActionInFlight(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	const sql = "SELECT pg_sleep(10), id FROM customers LIMIT 1"
+	st, err := pgquery.New().Parse(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL, Statement: sql}, broker.Scope{Session: "ses_k", Record: "ab12cd34ef56aa", Statement: &st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		res, err := execute.NewSQL().Do(ctx, tg, c, api.Action{Kind: api.KindSQL, Statement: sql})
+		if err == nil && res.Status == 200 {
+			done <- errors.New("the statement completed")
+			return
+		}
+		done <- nil // ended early: an error, or PostgreSQL's answer that the session was terminated
+	}()
+	time.Sleep(500 * time.Millisecond) // the statement is running as the ephemeral role
+	if err := c.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil || time.Since(start) > 5*time.Second {
+			t.Fatalf("after release: %v after %s", err, time.Since(start))
+		}
+	case <-time.After(8 * time.Second):
+		t.Fatal("the statement kept running after its role was dropped")
+	}
+	if roleExists(t, conn, c.SQL.User) {
+		t.Fatalf("role %s still exists", c.SQL.User)
+	}
+}
