@@ -58,3 +58,28 @@ func FuzzApply(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseProfiles: a profile document (an administrator's input) never panics the parser or
+// the catalog, and every profile it accepts compiles into an engine that runs.
+func FuzzParseProfiles(f *testing.F) {
+	f.Add([]byte("profiles:\n  - {name: scrub, default_mode: redact, requests: mask}\n"))
+	f.Add(mask.BuiltinProfiles())
+	f.Add([]byte("profiles:\n  - {name: x, modes: {email: token}, fields: [a], max_bytes: 10}\n"))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		profiles, err := mask.ParseProfiles(doc)
+		if err != nil {
+			return
+		}
+		c, err := mask.NewCatalog(doc, bytes.Repeat([]byte{7}, 32))
+		if err != nil {
+			t.Fatalf("ParseProfiles accepted what NewCatalog refuses: %v", err)
+		}
+		for _, p := range profiles {
+			e, err := c.Engine(p.Name)
+			if err != nil {
+				t.Fatalf("accepted profile %q has no engine: %v", p.Name, err)
+			}
+			e.Text([]byte("mail ada@example.com, card 4111 1111 1111 1111"))
+		}
+	})
+}
