@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	mrand "math/rand/v2"
 	"strings"
 	"time"
 
@@ -514,39 +513,18 @@ func (a *Authority) checkKills(ctx context.Context, agent, operator, session str
 		Reasons: []string{"kill:" + k.Scope + ":" + k.ID}}
 }
 
-// maxCountAttempts bounds the optimistic updates of a session's counters under contention.
-const maxCountAttempts = 32
-
-// count adds the action to the session's counters, which policy sees on the next request.
+// count adds the action to the session's counters, which policy sees on the next request, in
+// one atomic store write that also holds the action budget (kill.go) under concurrency.
 func (a *Authority) count(ctx context.Context, s store.Session, family string) error {
-	for attempt := range maxCountAttempts {
-		if attempt > 0 {
-			// Concurrent actions of one session took the version: back off with jitter so
-			// they spread out instead of colliding again.
-			if err := sleep(ctx, time.Duration(mrand.Int64N(int64(attempt)*int64(time.Millisecond)))); err != nil {
-				return fail(ErrUnavailable, "the session could not be updated", err)
-			}
-		}
-		if e := a.checkBudget(s); e != nil { // the budget holds under concurrency: kill.go
-			return e
-		}
-		s.Actions++
-		if s.ByFamily == nil {
-			s.ByFamily = map[string]int{}
-		}
-		s.ByFamily[family]++
-		err := a.store.UpdateSession(ctx, s)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			return fail(ErrUnavailable, "the session could not be updated; nothing was executed", err)
-		}
-		if s, err = a.store.GetSession(ctx, s.ID); err != nil {
-			return fail(ErrUnavailable, "the session could not be read", err)
-		}
+	_, err := a.store.CountAction(ctx, s.ID, family, a.control.maxActions)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		s.Actions = a.control.maxActions
+		return a.checkBudget(s)
+	case err != nil:
+		return fail(ErrUnavailable, "the session could not be updated; nothing was executed", err)
 	}
-	return fail(ErrUnavailable, "the session is busy; retry", nil)
+	return nil
 }
 
 func (a *Authority) validate(act api.Action) (target.Target, *Error) {
@@ -648,16 +626,4 @@ func validID(id string) bool {
 		}
 	}
 	return true
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -3,6 +3,8 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,7 +53,7 @@ func sessionToItem(v store.Session) (map[string]types.AttributeValue, error) {
 		OperatorMethod: v.OperatorMethod, OperatorIssuer: v.OperatorIssuer,
 		PromptMasked: v.PromptMasked, PromptHash: v.PromptHash, Purpose: v.Purpose, PurposeFlag: v.PurposeFlag, Status: v.Status,
 		CreatedAt: v.CreatedAt, Expiry: v.ExpiresAt, ExpiresAt: ttlSeconds(v.ExpiresAt),
-		Actions: v.Actions, ByFamily: v.ByFamily, Version: v.Version,
+		Actions: v.Actions, Version: v.Version,
 	}
 	for _, in := range v.Intents {
 		it.Intents = append(it.Intents, intentItem{Name: in.Name, Score: in.Score, Evidence: in.Evidence})
@@ -60,7 +62,69 @@ func sessionToItem(v store.Session) (map[string]types.AttributeValue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode session: %w", err)
 	}
+	// Counts per family are top-level number attributes, so CountAction can ADD to them
+	// atomically even when the family is new to the session.
+	for f, n := range v.ByFamily {
+		if !validFamily(f) {
+			return nil, fmt.Errorf("encode session: action family %q", f)
+		}
+		m[familyAttr+f] = avN(int64(n))
+	}
 	return m, nil
+}
+
+// familyAttr prefixes the attribute of each action family's count.
+const familyAttr = "fam_"
+
+// validFamily bounds family names to what an attribute name holds plainly.
+func validFamily(f string) bool {
+	if len(f) > 32 {
+		return false
+	}
+	for _, c := range f {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' && c != '-' && c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// CountAction implements store.Sessions with one conditional UpdateItem: ADD is atomic, so
+// concurrent actions never lose a count, and the condition holds the limit.
+func (s *Store) CountAction(ctx context.Context, id, family string, limit int) (store.Session, error) {
+	op := fmt.Sprintf("count action of session %q", id)
+	if id == "" {
+		return store.Session{}, fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
+	}
+	if !validFamily(family) {
+		return store.Session{}, fmt.Errorf("dynamo: %s: action family %q", op, family)
+	}
+	key := map[string]types.AttributeValue{AttrID: avS(id)}
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.tables.Sessions),
+		Key:                       key,
+		UpdateExpression:          aws.String("ADD #actions :one, #version :one, #fam :one"),
+		ConditionExpression:       aws.String("attribute_exists(#id)"),
+		ExpressionAttributeNames:  map[string]string{"#actions": "actions", "#version": AttrVersion, "#fam": familyAttr + family, "#id": AttrID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": avN(1)},
+		ReturnValues:              types.ReturnValueAllNew,
+	}
+	if limit > 0 {
+		in.ConditionExpression = aws.String("attribute_exists(#id) AND (attribute_not_exists(#actions) OR #actions < :limit)")
+		in.ExpressionAttributeValues[":limit"] = avN(int64(limit))
+	}
+	out, err := s.db.UpdateItem(ctx, in)
+	if conditionFailed(err) {
+		return store.Session{}, s.missingOr(ctx, op, s.tables.Sessions, key, store.ErrConflict)
+	}
+	if err != nil {
+		return store.Session{}, wrap(op, err)
+	}
+	v, err := sessionFromItem(out.Attributes)
+	if err != nil {
+		return store.Session{}, fmt.Errorf("dynamo: %s: %w", op, err)
+	}
+	return v, nil
 }
 
 func sessionFromItem(m map[string]types.AttributeValue) (store.Session, error) {
@@ -73,6 +137,21 @@ func sessionFromItem(m map[string]types.AttributeValue) (store.Session, error) {
 		OperatorMethod: it.OperatorMethod, OperatorIssuer: it.OperatorIssuer,
 		PromptMasked: it.PromptMasked, PromptHash: it.PromptHash, Purpose: it.Purpose, PurposeFlag: it.PurposeFlag, Status: it.Status,
 		CreatedAt: it.CreatedAt, ExpiresAt: it.Expiry, Actions: it.Actions, ByFamily: it.ByFamily, Version: it.Version,
+	}
+	for k, av := range m {
+		f, ok := strings.CutPrefix(k, familyAttr)
+		n, isN := av.(*types.AttributeValueMemberN)
+		if !ok || !isN {
+			continue
+		}
+		c, err := strconv.Atoi(n.Value)
+		if err != nil {
+			return store.Session{}, fmt.Errorf("decode session: %s: %w", k, err)
+		}
+		if v.ByFamily == nil {
+			v.ByFamily = map[string]int{}
+		}
+		v.ByFamily[f] += c // items written before counts were attributes kept a by_family map
 	}
 	for _, in := range it.Intents {
 		v.Intents = append(v.Intents, api.Intent{Name: in.Name, Score: in.Score, Evidence: in.Evidence})

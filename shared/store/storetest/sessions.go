@@ -293,3 +293,72 @@ func testControlsInvalid(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+func testSessionCountAction(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, err := s.CountAction(ctx, newID("ses"), "read", 0)
+	wantErr(t, "CountAction of a missing session", err, store.ErrNotFound)
+
+	want := newSession() // Actions 2, ByFamily {crm: 1, sql: 1}, Version 1
+	wantErr(t, "CreateSession", s.CreateSession(ctx, want), nil)
+	got, err := s.CountAction(ctx, want.ID, "crm", 4)
+	wantErr(t, "CountAction", err, nil)
+	want.Actions, want.ByFamily, want.Version = 3, map[string]int{"crm": 2, "sql": 1}, 2
+	diff(t, "CountAction result", want, got)
+	got, err = s.CountAction(ctx, want.ID, "delete", 4)
+	wantErr(t, "CountAction of a new family", err, nil)
+	want.Actions, want.ByFamily, want.Version = 4, map[string]int{"crm": 2, "sql": 1, "delete": 1}, 3
+	diff(t, "CountAction of a new family", want, got)
+	read, err := s.GetSession(ctx, want.ID)
+	wantErr(t, "GetSession after counting", err, nil)
+	diff(t, "GetSession after counting", want, read)
+
+	_, err = s.CountAction(ctx, want.ID, "crm", 4)
+	wantErr(t, "CountAction at the limit", err, store.ErrConflict)
+	read, err = s.GetSession(ctx, want.ID)
+	wantErr(t, "GetSession after the refused count", err, nil)
+	diff(t, "GetSession after the refused count", want, read)
+
+	// Counting takes a version: an update from the version before the count is stale.
+	stale := want
+	stale.Version = 2
+	stale.Status = store.SessionClosed
+	wantErr(t, "UpdateSession from before the count", s.UpdateSession(ctx, stale), store.ErrConflict)
+	wantErr(t, "UpdateSession from the counted version", s.UpdateSession(ctx, want), nil)
+	read, err = s.GetSession(ctx, want.ID)
+	wantErr(t, "GetSession after the update", err, nil)
+	if read.Actions != 4 || read.ByFamily["delete"] != 1 || read.Version != 4 {
+		t.Fatalf("counters after UpdateSession: %+v", read)
+	}
+}
+
+func testSessionConcurrentCountAction(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	sess := newSession()
+	sess.Actions, sess.ByFamily, sess.Version = 0, nil, 0
+	wantErr(t, "CreateSession", s.CreateSession(ctx, sess), nil)
+	const n, limit = 24, 20
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.CountAction(ctx, sess.ID, []string{"read", "write"}[i%2], limit)
+			errs <- err
+		}()
+	}
+	counted, refused := 0, 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			counted++
+		case errors.Is(err, store.ErrConflict):
+			refused++
+		default:
+			t.Fatalf("CountAction: %v", err)
+		}
+	}
+	got, err := s.GetSession(ctx, sess.ID)
+	wantErr(t, "GetSession", err, nil)
+	if counted != limit || refused != n-limit || got.Actions != limit || got.ByFamily["read"]+got.ByFamily["write"] != limit || got.Version != limit {
+		t.Fatalf("counted %d, refused %d, session %d actions %v version %d; want exactly %d counted", counted, refused, got.Actions, got.ByFamily, got.Version, limit)
+	}
+}

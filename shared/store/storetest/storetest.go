@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Sessions/Update", testSessionUpdate},
 		{"Sessions/ConcurrentCreate", testSessionConcurrentCreate},
 		{"Sessions/ConcurrentUpdate", testSessionConcurrentUpdate},
+		{"Sessions/CountAction", testSessionCountAction},
+		{"Sessions/ConcurrentCountAction", testSessionConcurrentCountAction},
 		{"Controls/PutFindDelete", testControlsPutFindDelete},
 		{"Controls/List", testControlsList},
 		{"Controls/Global", testControlsGlobal},
