@@ -89,48 +89,18 @@ func (t Target) DBUserARN() string {
 var dbResourceIDRe = regexp.MustCompile(`^(db|cluster)-[A-Z0-9]{1,255}$`)
 
 func (t *Target) fillRDS() []error {
-	var errs []error
-	m := roleARNRe.FindStringSubmatch(t.RoleARN)
-	switch {
-	case m == nil:
-		errs = append(errs, errors.New("role_arn must be an IAM role ARN"))
-	case !accountRe.MatchString(t.Account):
-		errs = append(errs, errors.New("account must be 12 digits"))
-	case m[2] != t.Account:
-		errs = append(errs, errors.New("role_arn must be in account"))
-	}
-	if !regionRe.MatchString(t.Region) {
-		errs = append(errs, errors.New("region must be an AWS region name such as us-east-1"))
-	}
+	errs := t.fillAssumedRole()
 	if !dbResourceIDRe.MatchString(t.DBResourceID) {
 		errs = append(errs, errors.New("db_resource_id must be the RDS resource id (db-… or cluster-…) for IAM database authentication"))
 	}
 	if t.SecretRef != "" {
 		errs = append(errs, errors.New("secret_ref must be empty with IAM database authentication (role_arn): no password is stored"))
 	}
-	if t.PolicyWindow < 0 || time.Duration(t.PolicyWindow) > MaxPolicyWindow {
-		errs = append(errs, fmt.Errorf("policy_window must be between 0 and %s", MaxPolicyWindow))
-	}
-	if t.PolicyWindow == 0 {
-		t.PolicyWindow = Duration(DefaultPolicyWindow)
-	}
 	return errs
 }
 
 func (t *Target) fillAWS() []error {
-	var errs []error
-	m := roleARNRe.FindStringSubmatch(t.RoleARN)
-	switch {
-	case m == nil:
-		errs = append(errs, errors.New("role_arn must be an IAM role ARN"))
-	case !accountRe.MatchString(t.Account):
-		errs = append(errs, errors.New("account must be 12 digits"))
-	case m[2] != t.Account:
-		errs = append(errs, errors.New("role_arn must be in account"))
-	}
-	if !regionRe.MatchString(t.Region) {
-		errs = append(errs, errors.New("region must be an AWS region name such as us-east-1"))
-	}
+	errs := t.fillAssumedRole()
 	if len(t.AllowedResources) == 0 {
 		errs = append(errs, errors.New("allowed_resources must list at least one ARN pattern"))
 	}
@@ -144,6 +114,25 @@ func (t *Target) fillAWS() []error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 			errs = append(errs, errors.New("endpoint must be an absolute http(s) URL without credentials"))
 		}
+	}
+	return errs
+}
+
+// fillAssumedRole checks what every target reached through STS needs — the role to assume in
+// its account and Region — and the session policy's time window, filling its default.
+func (t *Target) fillAssumedRole() []error {
+	var errs []error
+	m := roleARNRe.FindStringSubmatch(t.RoleARN)
+	switch {
+	case m == nil:
+		errs = append(errs, errors.New("role_arn must be an IAM role ARN"))
+	case !accountRe.MatchString(t.Account):
+		errs = append(errs, errors.New("account must be 12 digits"))
+	case m[2] != t.Account:
+		errs = append(errs, errors.New("role_arn must be in account"))
+	}
+	if !regionRe.MatchString(t.Region) {
+		errs = append(errs, errors.New("region must be an AWS region name such as us-east-1"))
 	}
 	if t.PolicyWindow < 0 || time.Duration(t.PolicyWindow) > MaxPolicyWindow {
 		errs = append(errs, fmt.Errorf("policy_window must be between 0 and %s", MaxPolicyWindow))
