@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	bbolt "go.etcd.io/bbolt"
+
+	"github.com/mandate-dev/mandate/shared/store/storetest"
 )
 
 func openInternal(t *testing.T) *Store {
@@ -18,24 +20,6 @@ func openInternal(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// concurrently runs f(i) for i in [0, n) at once and returns the errors.
-func concurrently(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	var start, done sync.WaitGroup
-	start.Add(1)
-	for i := range n {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			start.Wait()
-			errs[i] = f(i)
-		}()
-	}
-	start.Done()
-	done.Wait()
-	return errs
 }
 
 func count(t *testing.T, s *Store) int {
@@ -55,7 +39,7 @@ func TestGroupCommitSharesTransactions(t *testing.T) {
 	const n = 64
 	var mu sync.Mutex
 	txs := map[int]bool{}
-	errs := concurrently(n, func(i int) error {
+	errs := storetest.Race(n, func(i int) error {
 		return s.group.do(func(tx *bbolt.Tx) error {
 			mu.Lock()
 			txs[tx.ID()] = true
@@ -86,7 +70,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	errBad := errors.New("bad write")
 	var mu sync.Mutex
 	runs := map[int]int{}
-	errs := concurrently(n, func(i int) error {
+	errs := storetest.Race(n, func(i int) error {
 		return s.group.do(func(tx *bbolt.Tx) error {
 			mu.Lock()
 			runs[i]++

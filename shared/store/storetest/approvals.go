@@ -178,7 +178,7 @@ func testApprovalConcurrentConsume(t *testing.T, s store.Store) {
 	wantErr(t, "CreateApproval", s.CreateApproval(ctx, a), nil)
 	wantErr(t, "DecideApproval", s.DecideApproval(ctx, a.ID, store.ApprovalApproved, "bob", baseTime()), nil)
 	now := time.Now()
-	errs := race(Concurrency, func(int) error { return s.ConsumeApproval(ctx, a.ID, a.Digest, now) })
+	errs := Race(Concurrency, func(int) error { return s.ConsumeApproval(ctx, a.ID, a.Digest, now) })
 	exactlyOne(t, "concurrent ConsumeApproval", errs, store.ErrConflict)
 	got, err := s.GetApproval(ctx, a.ID)
 	wantErr(t, "GetApproval", err, nil)
@@ -191,7 +191,7 @@ func testApprovalConcurrentDecide(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a := newApproval()
 	wantErr(t, "CreateApproval", s.CreateApproval(ctx, a), nil)
-	errs := race(Concurrency, func(i int) error {
+	errs := Race(Concurrency, func(i int) error {
 		status := store.ApprovalApproved
 		if i%2 == 1 {
 			status = store.ApprovalDenied
@@ -323,7 +323,7 @@ func testDocumentConcurrentPut(t *testing.T, s store.Store) {
 		docs[i] = newDocument(store.KindIntents, name, 1)
 		docs[i].CreatedBy = fmt.Sprintf("admin-%d", i)
 	}
-	errs := race(Concurrency, func(i int) error { return s.PutDocument(ctx, docs[i]) })
+	errs := Race(Concurrency, func(i int) error { return s.PutDocument(ctx, docs[i]) })
 	w := exactlyOne(t, "concurrent PutDocument", errs, store.ErrExists)
 	got, err := s.LatestDocument(ctx, store.KindIntents, name)
 	wantErr(t, "LatestDocument", err, nil)
@@ -381,7 +381,7 @@ func testClaimConcurrent(t *testing.T, s store.Store) {
 		err error
 	}
 	results := make([]res, Concurrency)
-	errs := race(Concurrency, func(i int) error {
+	errs := Race(Concurrency, func(i int) error {
 		c, err := s.ClaimKey(ctx, store.Claim{Key: key, Digest: fmt.Sprintf("d%d", i), ExpiresAt: time.Now().Add(time.Hour)})
 		results[i] = res{c, err}
 		return err

@@ -187,7 +187,7 @@ func testAuditConcurrentChain(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	session := newID("ses")
 	const perWriter = 6
-	errs := race(Concurrency, func(w int) error {
+	errs := Race(Concurrency, func(w int) error {
 		for n := range perWriter {
 			body := []byte(fmt.Sprintf(`{"writer":%d,"n":%d}`, w, n))
 			for {

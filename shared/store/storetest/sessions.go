@@ -118,7 +118,7 @@ func testSessionConcurrentCreate(t *testing.T, s store.Store) {
 		sessions[i].ID = id
 		sessions[i].Operator = fmt.Sprintf("op-%d", i)
 	}
-	errs := race(Concurrency, func(i int) error { return s.CreateSession(ctx, sessions[i]) })
+	errs := Race(Concurrency, func(i int) error { return s.CreateSession(ctx, sessions[i]) })
 	w := exactlyOne(t, "concurrent CreateSession", errs, store.ErrExists)
 	got, err := s.GetSession(ctx, id)
 	wantErr(t, "GetSession", err, nil)
@@ -133,7 +133,7 @@ func testSessionConcurrentUpdate(t *testing.T, s store.Store) {
 	wantErr(t, "CreateSession", s.CreateSession(ctx, sess), nil)
 
 	// All writers hold the same version: exactly one update wins.
-	errs := race(Concurrency, func(i int) error {
+	errs := Race(Concurrency, func(i int) error {
 		u := sess
 		u.Actions = 100 + i
 		return s.UpdateSession(ctx, u)
@@ -147,7 +147,7 @@ func testSessionConcurrentUpdate(t *testing.T, s store.Store) {
 
 	// Read-modify-write with retry on conflict loses no increment.
 	const perWriter = 5
-	errs = race(Concurrency, func(int) error {
+	errs = Race(Concurrency, func(int) error {
 		for range perWriter {
 			for {
 				cur, err := s.GetSession(ctx, sess.ID)
@@ -338,16 +338,13 @@ func testSessionConcurrentCountAction(t *testing.T, s store.Store) {
 	sess.Actions, sess.ByFamily, sess.Version = 0, nil, 0
 	wantErr(t, "CreateSession", s.CreateSession(ctx, sess), nil)
 	const n, limit = 24, 20
-	errs := make(chan error, n)
-	for i := range n {
-		go func() {
-			_, err := s.CountAction(ctx, sess.ID, []string{"read", "write"}[i%2], limit)
-			errs <- err
-		}()
-	}
+	errs := Race(n, func(i int) error {
+		_, err := s.CountAction(ctx, sess.ID, []string{"read", "write"}[i%2], limit)
+		return err
+	})
 	counted, refused := 0, 0
-	for range n {
-		switch err := <-errs; {
+	for _, err := range errs {
+		switch {
 		case err == nil:
 			counted++
 		case errors.Is(err, store.ErrConflict):

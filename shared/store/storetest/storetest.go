@@ -121,8 +121,9 @@ func diff(t *testing.T, what string, want, got any) {
 	}
 }
 
-// race runs f(i) for i in [0, n) at once and returns their errors in order.
-func race(n int, f func(i int) error) []error {
+// Race runs f(i) for i in [0, n) at once and returns their errors in order; implementations
+// use it for their own concurrency tests too.
+func Race(n int, f func(i int) error) []error {
 	errs := make([]error, n)
 	var start, done sync.WaitGroup
 	start.Add(1)
