@@ -1,7 +1,6 @@
 package target
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -12,10 +11,7 @@ const awsOK = "{name: orders, kind: aws, account: '123456789012', role_arn: 'arn
 
 func TestParseKinds(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name, src string
-		wantErr   []string
-	}{
+	runParseCases(t, []parseCase{
 		{"sql", "targets:\n- " + sqlOK + "\n", nil},
 		{"aws", "targets:\n- " + awsOK + "\n", nil},
 		{"rds iam auth", "targets:\n- " + rdsOK + "\n", nil},
@@ -25,27 +21,7 @@ func TestParseKinds(t *testing.T) {
 		{"sql bad port", "targets:\n- {name: d, kind: sql, endpoint: 'h:99999', database: d, user: u, secret_ref: x, allowed_tables: [a.b]}\n", []string{"endpoint"}},
 		{"aws account mismatch", "targets:\n- {name: d, kind: aws, account: '000000000000', role_arn: 'arn:aws:iam::123456789012:role/r', region: us-east-1, allowed_resources: ['arn:aws:s3:::b/*']}\n", []string{"role_arn must be in account"}},
 		{"aws bad everything", "targets:\n- {name: d, kind: aws, role_arn: 'arn:aws:iam::1:user/x', region: mars, allowed_resources: ['*'], endpoint: 'ftp://x', policy_window: 1h}\n", []string{"role_arn", "region", "allowed_resources[0]", "endpoint", "policy_window"}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := Parse([]byte(tc.src))
-			if len(tc.wantErr) == 0 {
-				if err != nil {
-					t.Fatalf("Parse: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("Parse accepted an invalid registry")
-			}
-			for _, w := range tc.wantErr {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestKindDefaultsAndChecks(t *testing.T) {

@@ -9,10 +9,7 @@ import (
 
 func TestParse(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name, src string
-		wantErr   []string
-	}{
+	runParseCases(t, []parseCase{
 		{"valid with defaults", "targets:\n- {name: customers, kind: http, base_url: 'http://127.0.0.1:9/'}\n", nil},
 		{"unknown field", "targets:\n- {name: c, kind: http, base_url: 'http://h/', passwd: x}\n", []string{"passwd"}},
 		{"duplicate", "targets:\n- {name: c, kind: http, base_url: 'http://h/'}\n- {name: c, kind: http, base_url: 'http://h/'}\n", []string{"duplicate"}},
@@ -20,27 +17,7 @@ func TestParse(t *testing.T) {
 		{"relative url", "targets:\n- {name: c, kind: http, base_url: '/x'}\n", []string{"absolute"}},
 		{"negative limit", "targets:\n- {name: c, kind: http, base_url: 'http://h/', timeout: -1s}\n", []string{"negative"}},
 		{"bad duration", "targets:\n- {name: c, kind: http, base_url: 'http://h/', timeout: soon}\n", []string{"duration"}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := Parse([]byte(tc.src))
-			if len(tc.wantErr) == 0 {
-				if err != nil {
-					t.Fatalf("Parse: %v", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatal("Parse accepted an invalid registry")
-			}
-			for _, w := range tc.wantErr {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
+	})
 }
 
 func TestLookupFillsDefaults(t *testing.T) {
@@ -74,4 +51,34 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// parseCase is a registry document and the words its error must hold (none: it parses).
+type parseCase struct {
+	name, src string
+	wantErr   []string
+}
+
+func runParseCases(t *testing.T, cases []parseCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse([]byte(tc.src))
+			if len(tc.wantErr) == 0 {
+				if err != nil {
+					t.Fatalf("Parse: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Parse accepted an invalid registry")
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
 }
