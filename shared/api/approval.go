@@ -75,20 +75,22 @@ type PolicyCase struct {
 
 // PolicyCaseRequest is the request of a PolicyCase, in the terms of the policy model.
 type PolicyCaseRequest struct {
-	Agent            string             `json:"agent" yaml:"agent"`
-	AgentKind        string             `json:"agent_kind,omitempty" yaml:"agent_kind"`
-	Operator         string             `json:"operator" yaml:"operator"`
-	OperatorVerified bool               `json:"operator_verified,omitempty" yaml:"operator_verified"`
-	Action           string             `json:"action" yaml:"action"`
-	Target           string             `json:"target" yaml:"target"`
-	TargetKind       string             `json:"target_kind,omitempty" yaml:"target_kind"`
-	Resource         string             `json:"resource" yaml:"resource"`
-	Intents          []string           `json:"intents,omitempty" yaml:"intents"`
-	IntentScores     map[string]float64 `json:"intent_scores,omitempty" yaml:"intent_scores"`
-	SessionAge       int64              `json:"session_age_s,omitempty" yaml:"session_age_s"`
-	SessionActions   int                `json:"session_actions,omitempty" yaml:"session_actions"`
-	SessionByFamily  map[string]int     `json:"session_by_family,omitempty" yaml:"session_by_family"`
-	Time             *time.Time         `json:"time,omitempty" yaml:"time"`
+	Agent            string `json:"agent" yaml:"agent"`
+	AgentKind        string `json:"agent_kind,omitempty" yaml:"agent_kind"`
+	Operator         string `json:"operator" yaml:"operator"`
+	OperatorVerified bool   `json:"operator_verified,omitempty" yaml:"operator_verified"`
+	Action           string `json:"action" yaml:"action"`
+	Target           string `json:"target" yaml:"target"`
+	TargetKind       string `json:"target_kind,omitempty" yaml:"target_kind"`
+	Resource         string `json:"resource" yaml:"resource"`
+	// Query is an http action's query ("page=1&limit=5"), read as the authority reads it.
+	Query           string             `json:"query,omitempty" yaml:"query"`
+	Intents         []string           `json:"intents,omitempty" yaml:"intents"`
+	IntentScores    map[string]float64 `json:"intent_scores,omitempty" yaml:"intent_scores"`
+	SessionAge      int64              `json:"session_age_s,omitempty" yaml:"session_age_s"`
+	SessionActions  int                `json:"session_actions,omitempty" yaml:"session_actions"`
+	SessionByFamily map[string]int     `json:"session_by_family,omitempty" yaml:"session_by_family"`
+	Time            *time.Time         `json:"time,omitempty" yaml:"time"`
 }
 
 // PolicyCaseExpect is what a PolicyCase expects.

@@ -48,6 +48,9 @@ const (
 	ProblemApprovalDecided  = "urn:mandate:problem:approval-decided"
 	ProblemInvalidDocument  = "urn:mandate:problem:invalid-document"
 	ProblemConflict         = "urn:mandate:problem:conflict"
+	// ProblemNonCanonicalPath: an http action's path or query is spelled in a way a target
+	// could read differently from policy (shared/action); send the canonical spelling.
+	ProblemNonCanonicalPath = "urn:mandate:problem:non-canonical-path"
 	// Authentication failures (401 unless noted), one type per failed check, none saying
 	// which part of a secret was wrong.
 	ProblemMalformedCredentials = "urn:mandate:problem:malformed-credentials"

@@ -112,7 +112,13 @@ func appendAction(b []byte, a *Action) []byte {
 	b = appendString(append(b, `{"digest":`...), a.Digest)
 	b = appendString(append(b, `,"kind":`...), a.Kind)
 	b = appendString(append(b, `,"name":`...), a.Name)
+	if a.Query != "" {
+		b = appendString(append(b, `,"query":`...), a.Query)
+	}
 	b = appendString(append(b, `,"resource":`...), a.Resource)
+	if a.Statement != "" {
+		b = appendString(append(b, `,"statement":`...), a.Statement)
+	}
 	b = appendString(append(b, `,"target":`...), a.Target)
 	return append(b, '}')
 }
@@ -213,7 +219,12 @@ func appendKill(b []byte, k *Kill) ([]byte, error) {
 }
 
 func appendPrompt(b []byte, p *Prompt) ([]byte, error) {
-	b = appendString(append(b, `{"masked":`...), p.Masked)
+	b = append(b, '{')
+	if p.HMAC != "" {
+		b = appendString(append(b, `"hmac":`...), p.HMAC)
+		b = append(b, ',')
+	}
+	b = appendString(append(b, `"masked":`...), p.Masked)
 	if len(p.Masking) > 0 {
 		var err error
 		if b, err = appendCounts(append(b, `,"masking":`...), p.Masking); err != nil {
@@ -240,7 +251,9 @@ func appendPrompt(b []byte, p *Prompt) ([]byte, error) {
 		}
 		b = append(b, '}')
 	}
-	b = appendString(append(b, `,"sha256":`...), p.SHA256)
+	if p.SHA256 != "" {
+		b = appendString(append(b, `,"sha256":`...), p.SHA256)
+	}
 	return append(b, '}'), nil
 }
 

@@ -125,7 +125,7 @@ func (g gen) record() Record {
 		Hash:     g.string(), // never part of the encoding
 	}
 	if g.maybe() {
-		r.Prompt = &Prompt{Masked: g.string(), SHA256: g.string(), Purpose: g.string(), Masking: g.counts()}
+		r.Prompt = &Prompt{HMAC: g.string(), Masked: g.string(), SHA256: g.string(), Purpose: g.string(), Masking: g.counts()}
 		if g.maybe() {
 			m := &Model{ModelID: g.string(), Error: g.string()}
 			if g.maybe() {
@@ -147,7 +147,7 @@ func (g gen) record() Record {
 		}
 	}
 	if g.maybe() {
-		r.Action = &Action{Kind: g.string(), Target: g.string(), Name: g.string(), Resource: g.string(), Digest: g.string()}
+		r.Action = &Action{Kind: g.string(), Target: g.string(), Name: g.string(), Resource: g.string(), Query: g.string(), Statement: g.string(), Digest: g.string()}
 	}
 	if g.maybe() {
 		r.Verdict = &Verdict{Decision: g.string(), Reasons: g.strings(), PolicyVersion: g.int(), Errors: g.strings(), ApprovalID: g.string()}
@@ -320,7 +320,7 @@ func TestFastEncoderCoversRecord(t *testing.T) {
 		".request_id,omitempty string",
 		".identity.agent string", ".identity.agent_kind string", ".identity.operator string", ".identity.operator_verified bool",
 		".identity.operator_method,omitempty string", ".identity.operator_issuer,omitempty string",
-		".prompt,omitempty[].masked string", ".prompt,omitempty[].sha256 string", ".prompt,omitempty[].purpose,omitempty string",
+		".prompt,omitempty[].hmac,omitempty string", ".prompt,omitempty[].masked string", ".prompt,omitempty[].sha256,omitempty string", ".prompt,omitempty[].purpose,omitempty string",
 		".prompt,omitempty[].masking,omitempty map[string]int",
 		".prompt,omitempty[].purpose_flag,omitempty[].intent string",
 		".prompt,omitempty[].purpose_flag,omitempty[].score float64",
@@ -336,7 +336,7 @@ func TestFastEncoderCoversRecord(t *testing.T) {
 		".prompt,omitempty[].model,omitempty[].error,omitempty string",
 		".intents,omitempty[].name string", ".intents,omitempty[].score float64", ".intents,omitempty[].evidence[] string",
 		".action,omitempty[].kind string", ".action,omitempty[].target string", ".action,omitempty[].name string",
-		".action,omitempty[].resource string", ".action,omitempty[].digest string",
+		".action,omitempty[].resource string", ".action,omitempty[].query,omitempty string", ".action,omitempty[].statement,omitempty string", ".action,omitempty[].digest string",
 		".verdict,omitempty[].decision string", ".verdict,omitempty[].reasons[] string", ".verdict,omitempty[].policy_version int64",
 		".verdict,omitempty[].errors,omitempty[] string", ".verdict,omitempty[].approval_id,omitempty string",
 		".verdict,omitempty[].shadow,omitempty[].set string", ".verdict,omitempty[].shadow,omitempty[].version int64",

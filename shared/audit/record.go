@@ -22,7 +22,17 @@ const (
 	TypeSessionClose = "session.close"
 	TypeDecision     = "decision"
 	TypeResult       = "result"
+	// TypeSessionRefuse is a session open that was refused; it is recorded in the agent's
+	// chain (AgentChain), since no session exists.
+	TypeSessionRefuse = "session.refuse"
 )
+
+// AgentChain is the chain of an agent's refusals that have no session: "agent." and 32 hex
+// digits of the SHA-256 of the agent's id.
+func AgentChain(agent string) string {
+	sum := sha256.Sum256([]byte(agent))
+	return "agent." + hex.EncodeToString(sum[:16])
+}
 
 // Record is one link of a session's chain.
 type Record struct {
@@ -60,10 +70,16 @@ type Identity struct {
 	OperatorIssuer string `json:"operator_issuer,omitempty"`
 }
 
-// Prompt is the originating prompt, masked, with the hash of the original.
+// Prompt is the originating prompt, masked, with a keyed digest of the original.
 type Prompt struct {
-	Masked  string         `json:"masked"`
-	SHA256  string         `json:"sha256"`
+	// HMAC is hex(HMAC-SHA256) of the original prompt under the deployment key (see
+	// shared/action.Keyed, domain "prompt"): it proves which prompt it was to whoever holds
+	// the prompt and the key, and lets nobody else test guesses of what the mask hides.
+	// Empty when the deployment has no key.
+	HMAC   string `json:"hmac,omitempty"`
+	Masked string `json:"masked"`
+	// SHA256 is the bare hash that records written before HMAC existed carry; never written now.
+	SHA256  string         `json:"sha256,omitempty"`
 	Purpose string         `json:"purpose,omitempty"`
 	Masking map[string]int `json:"masking,omitempty"`
 	// PurposeFlag is set when the declared purpose contradicts the prompt.
@@ -72,13 +88,21 @@ type Prompt struct {
 	Model *Model `json:"model,omitempty"`
 }
 
-// Action describes what was asked, without parameters' values beyond the path.
+// Action describes what was asked, in its canonical form (shared/action), masked: the
+// resource, query and statement pass through the masking engine before they are recorded,
+// and the body and parameters are represented only by the digest.
 type Action struct {
 	Kind     string `json:"kind"`
 	Target   string `json:"target"`
 	Name     string `json:"name"` // the policy action, e.g. http:GET
 	Resource string `json:"resource"`
-	Digest   string `json:"digest"` // SHA-256 of the canonical action
+	// Query is an http action's canonical query ("a=1&b=2", values masked); empty if none.
+	Query string `json:"query,omitempty"`
+	// Statement is a sql action's statement, masked.
+	Statement string `json:"statement,omitempty"`
+	// Digest is the keyed digest (HMAC-SHA256 under the deployment key) of the canonical
+	// action before masking, so equal actions correlate and nobody can test a guess.
+	Digest string `json:"digest"`
 }
 
 // Verdict is the policy decision.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mandate-dev/mandate/shared/action"
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/policy"
@@ -45,24 +46,22 @@ var (
 	ErrApprovalDecided = errors.New("approval decided")
 )
 
-// approvalDigest binds an approval to one exact action of one session: the SHA-256 of the
-// canonical JSON (RFC 8785) of the session id and the whole action (kind, target, method,
-// path, body, statement, service, operation, resource, params).
-func approvalDigest(session string, act api.Action) (string, error) {
-	return audit.Digest(struct {
-		Session string     `json:"session"`
-		Action  api.Action `json:"action"`
-	}{session, act})
+// approvalDigest binds an approval to one exact action of one session: the keyed digest
+// (canonical.go) of the canonical action (kind, target, method, canonical path and query,
+// body with numbers as written, statement, service, operation, resource, params) in the
+// domain of approvals of that session.
+func (a *Authority) approvalDigest(session string, act action.Action) (string, error) {
+	return act.Digest(a.digestKey, domainApproval+":"+session)
 }
 
 // requestApproval turns a decision of verdict approval (already recorded as decided) into a
 // pending approval: the request is recorded first, then stored.
-func (a *Authority) requestApproval(ctx context.Context, c Caller, s store.Session, act api.Action, d policy.Decision, decided audit.Record) (api.ActionResponse, error) {
-	digest, err := approvalDigest(s.ID, act)
+func (a *Authority) requestApproval(ctx context.Context, c Caller, s store.Session, act action.Action, d policy.Decision, decided audit.Record) (api.ActionResponse, error) {
+	digest, err := a.approvalDigest(s.ID, act)
 	if err != nil {
 		return api.ActionResponse{}, fail(ErrInvalid, "the action cannot be encoded", err)
 	}
-	canonical, err := json.Marshal(act)
+	canonical, err := json.Marshal(act.Action)
 	if err != nil {
 		return api.ActionResponse{}, fail(ErrInvalid, "the action cannot be encoded", err)
 	}
@@ -97,7 +96,7 @@ func (a *Authority) requestApproval(ctx context.Context, c Caller, s store.Sessi
 // in order, that the approval exists and belongs to this session, that it was approved, that
 // it covers exactly this action and has not expired, then takes it once in the store and
 // records the consumption. Any failure is an *Error for refuse to record.
-func (a *Authority) consumeApproval(ctx context.Context, c Caller, s store.Session, act api.Action, id string) *Error {
+func (a *Authority) consumeApproval(ctx context.Context, c Caller, s store.Session, act action.Action, id string) *Error {
 	invalid := func(why string) *Error {
 		return &Error{Kind: ErrApprovalInvalid, Detail: why, Reasons: []string{"approval-invalid"}}
 	}
@@ -113,7 +112,7 @@ func (a *Authority) consumeApproval(ctx context.Context, c Caller, s store.Sessi
 	case ap.SessionID != s.ID:
 		return invalid("no such approval") // another session's approval is reported as missing
 	}
-	digest, err := approvalDigest(s.ID, act)
+	digest, err := a.approvalDigest(s.ID, act)
 	if err != nil {
 		return fail(ErrInvalid, "the action cannot be encoded", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mandate-dev/mandate/shared/action"
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/broker"
@@ -20,6 +21,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/mask"
 	"github.com/mandate-dev/mandate/shared/metrics"
 	"github.com/mandate-dev/mandate/shared/policy"
+	"github.com/mandate-dev/mandate/shared/sqlparse"
 	"github.com/mandate-dev/mandate/shared/store"
 	"github.com/mandate-dev/mandate/shared/target"
 )
@@ -102,6 +104,9 @@ type Authority struct {
 	targets *target.Registry
 	masking masking // masking.go
 	control control // kill.go
+	// digestKey keys the digests of actions and prompts in records (canonical.go); nil
+	// without a deployment key.
+	digestKey []byte
 }
 
 // New builds an Authority and loads the active policy set, intent catalog and target
@@ -132,7 +137,7 @@ func New(ctx context.Context, cfg Config) (*Authority, error) {
 	a := &Authority{
 		store: cfg.Store, chain: audit.NewChain(cfg.Store, cfg.Now), broker: cfg.Broker,
 		executor: cfg.Executor, masker: cfg.Masker, log: cfg.Log, now: cfg.Now, sql: cfg.SQL, model: cfg.Model, metrics: cfg.Metrics,
-		roles: cfg.Roles, docs: docs{interval: cfg.ReloadInterval}, tokens: cfg.Tokens,
+		roles: cfg.Roles, docs: docs{interval: cfg.ReloadInterval}, tokens: cfg.Tokens, digestKey: digestKey(cfg.MaskKey),
 	}
 	a.control = newControl(cfg.Control)
 	if err := a.loadDocuments(ctx); err != nil {
@@ -153,6 +158,7 @@ func New(ctx context.Context, cfg Config) (*Authority, error) {
 }
 
 // OpenSession opens a session for an operator with the originating prompt.
+// A refusal is recorded in the agent's chain (refusals.go).
 func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessionRequest) (api.Session, error) {
 	agent, err := authenticate(c)
 	if err != nil {
@@ -161,6 +167,14 @@ func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessi
 	if err := a.refuseHumans(agent); err != nil {
 		return api.Session{}, err
 	}
+	s, err := a.openSession(ctx, c, agent, req)
+	if err != nil {
+		return api.Session{}, a.recordRefusedOpen(ctx, c, agent, req, err)
+	}
+	return s, nil
+}
+
+func (a *Authority) openSession(ctx context.Context, c Caller, agent principal, req api.OpenSessionRequest) (api.Session, error) {
 	ttl, err := validateOpen(req)
 	if err != nil {
 		return api.Session{}, err
@@ -181,14 +195,13 @@ func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessi
 	masked, summary := a.masker.Text([]byte(req.Prompt))
 	model := a.askModel(ctx, cl, string(masked)) // model.go: nil unless a model is configured
 	if model != nil && model.Error == "" {
-		intents = model.Intents
+		intents = narrow(intents, model.Intents) // the model only ever removes intents
 	}
-	sum := sha256.Sum256([]byte(req.Prompt))
 	now := a.now().UTC()
 	s := store.Session{
 		ID: newID("ses"), Agent: agent.ID, AgentKind: agent.Kind,
 		Operator: op.ID, OperatorVerified: op.Verified, OperatorMethod: op.Method, OperatorIssuer: op.Issuer,
-		PromptMasked: string(masked), PromptHash: hex.EncodeToString(sum[:]), Purpose: req.Purpose,
+		PromptMasked: string(masked), PromptHash: a.promptDigest(req.Prompt), Purpose: req.Purpose,
 		PurposeFlag: cl.CheckPurpose(intents, req.Purpose),
 		Intents:     intents, Status: store.SessionOpen, CreatedAt: now, ExpiresAt: now.Add(ttl),
 		ByFamily: map[string]int{},
@@ -197,7 +210,7 @@ func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessi
 	// whose opening is not on record.
 	if _, err := a.chain.Append(ctx, audit.Record{
 		Session: s.ID, Type: audit.TypeSessionOpen, RequestID: c.RequestID, Identity: identityOf(s),
-		Prompt:  &audit.Prompt{Masked: s.PromptMasked, SHA256: s.PromptHash, Purpose: s.Purpose, Masking: summary, PurposeFlag: s.PurposeFlag, Model: model},
+		Prompt:  &audit.Prompt{Masked: s.PromptMasked, HMAC: s.PromptHash, Purpose: s.Purpose, Masking: summary, PurposeFlag: s.PurposeFlag, Model: model},
 		Intents: intents,
 	}); err != nil {
 		return api.Session{}, fail(ErrUnavailable, "the audit record could not be written", err)
@@ -275,18 +288,19 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		return api.ActionResponse{}, err
 	}
 	if err := a.claimSignature(ctx, c); err != nil {
-		return api.ActionResponse{}, err
+		return api.ActionResponse{}, a.refuseAgent(ctx, c, agent, req.Action, err) // refusals.go
 	}
 	s, err := a.loadSession(ctx, agent, id)
 	if err != nil {
-		return api.ActionResponse{}, err
+		return api.ActionResponse{}, a.refuseAgent(ctx, c, agent, req.Action, err)
 	}
-	if err := a.checkLive(s); err != nil {
-		return api.ActionResponse{}, err
-	}
-	act := req.Action
 	dec := audit.Record{Session: s.ID, Type: audit.TypeDecision, RequestID: c.RequestID, Identity: identityOf(s)}
-	dec.Action = describe(act)
+	dec.Action = a.describeRaw(req.Action)
+	if err := a.checkLive(s); err != nil {
+		var e *Error
+		errors.As(err, &e)
+		return api.ActionResponse{}, a.refuse(ctx, dec, e)
+	}
 
 	if err := a.checkKills(ctx, s.Agent, s.Operator, s.ID); err != nil {
 		var e *Error
@@ -295,29 +309,31 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		}
 		return api.ActionResponse{}, a.refuse(ctx, dec, e)
 	}
-	if verr := a.checkBudget(s); verr != nil { // kill.go
-		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
+	// One canonical form, built once: policy, the digests, the record and the target see it
+	// and nothing else (canonical.go).
+	act, t, stmt, verr := a.canonical(req.Action)
+	if act.Kind != "" {
+		dec.Action = a.describe(act)
 	}
-	t, verr := a.validate(act)
 	if verr != nil {
 		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
 	}
-	stmt, verr := a.checkKind(t, act, dec.Action)
+	outbound, verr := a.masking.request(ctx, s, t, act.Action) // secrets refused, tokens detokenized
 	if verr != nil {
 		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
 	}
-	outbound, verr := a.masking.request(ctx, s, t, act) // secrets refused, tokens detokenized
+	// Count the action before deciding it, atomically with the budget: the decision sees a
+	// count that includes this action, so parallel requests never decide on the same count.
+	counted, verr := a.count(ctx, s, policy.Family(act.Name))
 	if verr != nil {
+		if errors.Is(verr.Kind, ErrUnavailable) {
+			return api.ActionResponse{}, verr
+		}
 		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
 	}
 
 	stage := time.Now()
-	d, version, shadow := a.evaluate(ctx, policy.Request{
-		Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified,
-		Action: dec.Action.Name, Target: t.Name, TargetKind: t.Kind, Resource: dec.Action.Resource, Intents: s.Intents,
-		SessionAgeSeconds: int64(a.now().Sub(s.CreatedAt).Seconds()), SessionActions: s.Actions, SessionByFamily: s.ByFamily, Now: a.now(),
-		SQL: sqlContext(stmt),
-	})
+	d, version, shadow := a.evaluate(ctx, a.policyRequest(s, counted, act, t, stmt))
 	m.Policy = time.Since(stage)
 	dec.Verdict = &audit.Verdict{Decision: d.Verdict, Reasons: nonNil(d.Reasons), PolicyVersion: version, Errors: d.Errors, Shadow: shadow}
 	if d.Verdict == api.VerdictApproval && req.ApprovalID != "" {
@@ -334,9 +350,6 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	}
 	m.Decision, m.Verdict, m.Target = time.Since(stage), d.Verdict, t.Name
 	ref := &api.RecordRef{Seq: decided.Seq, Hash: decided.Hash}
-	if err := a.count(ctx, s, policy.Family(dec.Action.Name)); err != nil {
-		return api.ActionResponse{}, err
-	}
 	if d.Verdict == api.VerdictApproval {
 		return a.requestApproval(ctx, c, s, act, d, decided)
 	}
@@ -352,7 +365,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	res := audit.Record{Session: s.ID, Type: audit.TypeResult, RequestID: c.RequestID, Identity: identityOf(s),
 		Result: &audit.Result{DecisionSeq: decided.Seq, Masking: map[string]int{}}}
 	stage = time.Now()
-	cred, err := a.broker.Mint(ctx, t, act, broker.Scope{Session: s.ID, Record: decided.Hash, Agent: s.Agent,
+	cred, err := a.broker.Mint(ctx, t, act.Action, broker.Scope{Session: s.ID, Record: decided.Hash, Agent: s.Agent,
 		Operator: s.Operator, OperatorVerified: s.OperatorVerified, Intent: primaryIntent(s.Intents), Statement: stmt})
 	if err != nil {
 		res.Result.Outcome = "failed"
@@ -513,18 +526,29 @@ func (a *Authority) checkKills(ctx context.Context, agent, operator, session str
 		Reasons: []string{"kill:" + k.Scope + ":" + k.ID}}
 }
 
-// count adds the action to the session's counters, which policy sees on the next request, in
-// one atomic store write that also holds the action budget (kill.go) under concurrency.
-func (a *Authority) count(ctx context.Context, s store.Session, family string) error {
-	_, err := a.store.CountAction(ctx, s.ID, family, a.control.maxActions)
+// count adds the action to the session's counters in one atomic store write that also holds
+// the action budget (kill.go) under concurrency, and returns the session as counted: the
+// counters policy sees include this action.
+func (a *Authority) count(ctx context.Context, s store.Session, family string) (store.Session, *Error) {
+	counted, err := a.store.CountAction(ctx, s.ID, family, a.control.maxActions)
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		s.Actions = a.control.maxActions
-		return a.checkBudget(s)
+		return s, a.checkBudget(s)
 	case err != nil:
-		return fail(ErrUnavailable, "the session could not be updated; nothing was executed", err)
+		return s, fail(ErrUnavailable, "the session could not be updated; nothing was executed", err)
 	}
-	return nil
+	return counted, nil
+}
+
+// policyRequest is the canonical action in a session, as policy decides it.
+func (a *Authority) policyRequest(s, counted store.Session, act action.Action, t target.Target, stmt *sqlparse.Statement) policy.Request {
+	return policy.Request{
+		Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified,
+		Action: act.Name, Target: t.Name, TargetKind: t.Kind, Resource: act.Resource, Intents: s.Intents,
+		SessionAgeSeconds: int64(a.now().Sub(s.CreatedAt).Seconds()), SessionActions: counted.Actions, SessionByFamily: counted.ByFamily,
+		Now: a.now(), SQL: sqlContext(stmt), HTTP: act.HTTP,
+	}
 }
 
 func (a *Authority) validate(act api.Action) (target.Target, *Error) {
@@ -540,8 +564,6 @@ func (a *Authority) validate(act api.Action) (target.Target, *Error) {
 	}
 	return t, nil // the kind-specific checks are in checkKind (kinds.go)
 }
-
-var httpMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
 
 func validateOpen(req api.OpenSessionRequest) (time.Duration, error) {
 	switch {
@@ -560,16 +582,6 @@ func validateOpen(req api.OpenSessionRequest) (time.Duration, error) {
 		return 0, fail(ErrInvalid, fmt.Sprintf("ttl must be a duration between %s and %s", MinSessionTTL, MaxSessionTTL), nil)
 	}
 	return ttl, nil
-}
-
-// describe names an action for policy and the audit record.
-func describe(act api.Action) *audit.Action {
-	d := &audit.Action{Kind: act.Kind, Target: act.Target, Name: act.Kind + ":" + strings.ToUpper(act.Method), Resource: act.Path}
-	describeKind(d, act)
-	if digest, err := audit.Digest(act); err == nil {
-		d.Digest = digest
-	}
-	return d
 }
 
 func identityOf(s store.Session) audit.Identity {

@@ -92,13 +92,16 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.auth, err = authority.New(ctx, authority.Config{
 		Store: f.store, Broker: broker.New(broker.NewFileSecrets(dir), f.now),
-		Executor: execute.NewHTTP(nil), Masker: mask.New(), Now: f.now, Log: quiet,
+		Executor: execute.NewHTTP(nil), Masker: mask.New(), Now: f.now, Log: quiet, MaskKey: testMaskKey,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
+
+// testMaskKey is the fixture's deployment key.
+var testMaskKey = bytes.Repeat([]byte("m"), 32)
 
 func agent(name string) authority.Caller {
 	iam := identity.Principal{Kind: "iam", ID: identity.LocalARN(name), Name: name, AccountID: "000000000000", AccessKeyID: "AKIAEXAMPLE"}.IAMContext()
@@ -161,7 +164,7 @@ func TestAllowedReadIsMaskedAndRecorded(t *testing.T) {
 	if id := rep.Records[0].Identity; id.OperatorMethod != authority.OperatorAsserted || id.OperatorVerified || id.OperatorIssuer != "" {
 		t.Fatalf("opening record identity = %+v, want an asserted operator", id)
 	}
-	if strings.Contains(rep.Records[0].Prompt.Masked, "42") == false || rep.Records[0].Prompt.SHA256 == "" {
+	if p := rep.Records[0].Prompt; !strings.Contains(p.Masked, "42") || len(p.HMAC) != 64 || p.SHA256 != "" {
 		t.Fatalf("prompt record = %+v", rep.Records[0].Prompt)
 	}
 }
@@ -217,17 +220,17 @@ func TestRefusals(t *testing.T) {
 		want     error
 		recorded bool
 	}{
-		{"other agent's session looks missing", nil, agent("other-agent"), read, authority.ErrSessionNotFound, false},
+		{"other agent's session looks missing", nil, agent("other-agent"), read, authority.ErrSessionNotFound, true},
 		{"no identity", nil, authority.Caller{}, read, authority.ErrUnauthenticated, false},
 		{"unknown target", nil, agent("demo-agent"), api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "payroll", Method: "GET", Path: "/"}}, authority.ErrUnknownTarget, true},
 		{"unsupported kind", nil, agent("demo-agent"), api.ActionRequest{Action: api.Action{Kind: "ftp", Target: "customers"}}, authority.ErrUnsupported, true},
-		{"path traversal", nil, agent("demo-agent"), api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "customers", Method: "GET", Path: "/../admin"}}, authority.ErrInvalid, true},
-		{"expired session", func(_ *testing.T, f *fixture, _ api.Session) { f.clock.Add(int64(authority.DefaultSessionTTL)) }, agent("demo-agent"), read, authority.ErrSessionExpired, false},
+		{"path traversal", nil, agent("demo-agent"), api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "customers", Method: "GET", Path: "/../admin"}}, authority.ErrNonCanonical, true},
+		{"expired session", func(_ *testing.T, f *fixture, _ api.Session) { f.clock.Add(int64(authority.DefaultSessionTTL)) }, agent("demo-agent"), read, authority.ErrSessionExpired, true},
 		{"closed session", func(t *testing.T, f *fixture, s api.Session) {
 			if _, err := f.auth.CloseSession(ctx, agent("demo-agent"), s.SessionID); err != nil {
 				t.Fatal(err)
 			}
-		}, agent("demo-agent"), read, authority.ErrSessionClosed, false},
+		}, agent("demo-agent"), read, authority.ErrSessionClosed, true},
 		{"session kill switch", func(t *testing.T, f *fixture, s api.Session) {
 			if err := f.store.PutControl(ctx, store.Control{Scope: store.ScopeSession, ID: s.SessionID, Reason: "investigating"}); err != nil {
 				t.Fatal(err)

@@ -22,6 +22,9 @@ var (
 	ErrKilled = errors.New("killed")
 	// ErrDenied: policy denied the action; 403 with the deciding policies.
 	ErrDenied = errors.New("denied")
+	// ErrNonCanonical: an http action's path or query is not in, and cannot be read as, its
+	// canonical form (shared/action); 400 non-canonical-path.
+	ErrNonCanonical = errors.New("non-canonical path")
 	// ErrUnknownTarget: the action names no registered target; 400.
 	ErrUnknownTarget = errors.New("unknown target")
 	// ErrUnsupported: the action kind or operation is not supported; 400.

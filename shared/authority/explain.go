@@ -3,8 +3,11 @@ package authority
 import (
 	"context"
 	"errors"
+	"maps"
 
+	"github.com/mandate-dev/mandate/shared/action"
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/policy"
 	"github.com/mandate-dev/mandate/shared/store"
@@ -24,8 +27,10 @@ type Explanation struct {
 	Intents []api.Intent `json:"intents"`
 	// Action is the action as policy saw it ("sql:SELECT" on "public.customers").
 	Action string `json:"action"`
-	// Resource is the path, tables or ARN.
+	// Resource is the canonical path (without its query), tables or ARN.
 	Resource string `json:"resource"`
+	// Query is an http action's query as policy saw it: decoded, sorted by name.
+	Query []action.Param `json:"query,omitempty"`
 	// Mint is what would be minted for an allowed (or approval) verdict, nil otherwise.
 	Mint *broker.Plan `json:"mint"`
 	// MintError says why nothing could be minted for an allowed action.
@@ -50,11 +55,11 @@ func (a *Authority) Explain(ctx context.Context, id string, act api.Action) (Exp
 	} else {
 		s = store.Session{Agent: "explain", CreatedAt: a.now()}
 	}
-	d := describe(act)
 	out := Explanation{Intents: s.Intents, Reasons: []string{}}
 	if out.Intents == nil {
 		out.Intents = []api.Intent{}
 	}
+	d := a.describeRaw(act)
 	refused := func(e *Error) (Explanation, error) {
 		out.Verdict, out.Detail, out.Action, out.Resource = api.VerdictDeny, e.Detail, d.Name, d.Resource
 		out.Reasons = e.Reasons
@@ -76,21 +81,27 @@ func (a *Authority) Explain(ctx context.Context, id string, act api.Action) (Exp
 			return Explanation{}, err
 		}
 	}
-	t, verr := a.validate(act)
+	// The same canonical form and the same policy request as Act, with the session's counts
+	// as the next action would see them.
+	c, t, stmt, verr := a.canonical(act)
+	if c.Kind != "" {
+		d = &audit.Action{Name: c.Name, Resource: c.Resource}
+	}
 	if verr != nil {
 		return refused(verr)
 	}
-	stmt, verr := a.checkKind(t, act, d)
-	if verr != nil {
-		return refused(verr)
+	out.Action, out.Resource = c.Name, c.Resource
+	if c.HTTP != nil {
+		out.Query = c.HTTP.Query
 	}
-	out.Action, out.Resource = d.Name, d.Resource
-	dec, _, _ := a.evaluate(ctx, policy.Request{
-		Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified,
-		Action: d.Name, Target: t.Name, TargetKind: t.Kind, Resource: d.Resource, Intents: s.Intents,
-		SessionAgeSeconds: int64(a.now().Sub(s.CreatedAt).Seconds()), SessionActions: s.Actions, SessionByFamily: s.ByFamily, Now: a.now(),
-		SQL: sqlContext(stmt),
-	})
+	next := s
+	next.Actions++
+	next.ByFamily = maps.Clone(s.ByFamily)
+	if next.ByFamily == nil {
+		next.ByFamily = map[string]int{}
+	}
+	next.ByFamily[policy.Family(c.Name)]++
+	dec, _, _ := a.evaluate(ctx, a.policyRequest(s, next, c, t, stmt))
 	out.Verdict, out.Reasons, out.Errors = dec.Verdict, nonNil(dec.Reasons), dec.Errors
 	if dec.Verdict == api.VerdictDeny {
 		return out, nil
@@ -100,7 +111,7 @@ func (a *Authority) Explain(ctx context.Context, id string, act api.Action) (Exp
 		out.MintError = "this broker cannot describe what it mints"
 		return out, nil
 	}
-	plan, err := p.Plan(ctx, t, act, broker.Scope{Session: s.ID, Record: "<decision-record-hash>", Agent: s.Agent,
+	plan, err := p.Plan(ctx, t, c.Action, broker.Scope{Session: s.ID, Record: "<decision-record-hash>", Agent: s.Agent,
 		Operator: s.Operator, OperatorVerified: s.OperatorVerified, Intent: primaryIntent(s.Intents), Statement: stmt})
 	if err != nil {
 		out.MintError = err.Error()

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mandate-dev/mandate/shared/action"
 	"github.com/mandate-dev/mandate/shared/api"
-	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/execute"
 	"github.com/mandate-dev/mandate/shared/iamaction"
 	"github.com/mandate-dev/mandate/shared/policy"
@@ -24,26 +24,23 @@ type sqlParser interface {
 // does not allow; the table or ARN follows the colon.
 const ReasonOutsideTarget = "outside-target:"
 
-// checkKind validates the kind-specific part of an action on its target, before policy and
-// before anything is minted: an http path stays under the base URL; a sql statement is
-// exactly one parsed statement of a supported type touching only the target's tables; an aws
-// operation is a supported one on a resource inside the target's patterns. It completes the
-// action's name and resource for policy and the record.
-func (a *Authority) checkKind(t target.Target, act api.Action, d *audit.Action) (*sqlparse.Statement, *Error) {
-	switch act.Kind {
+// checkKind validates the kind-specific part of a canonical action on its target, before
+// policy and before anything is minted: an http path stays under the base URL; a sql
+// statement is exactly one parsed statement of a supported type touching only the target's
+// tables; an aws operation is a supported one on a resource inside the target's patterns. It
+// completes a sql action's name and resource for policy and the record.
+func (a *Authority) checkKind(t target.Target, c *action.Action) (*sqlparse.Statement, *Error) {
+	switch c.Kind {
 	case api.KindHTTP:
-		if _, err := execute.URL(t, act); err != nil {
+		if _, err := execute.URL(t, c.Action); err != nil {
 			return nil, fail(ErrInvalid, "the path is not acceptable", err)
-		}
-		if !httpMethods[act.Method] {
-			return nil, fail(ErrInvalid, fmt.Sprintf("method %q is not supported", act.Method), nil)
 		}
 		return nil, nil
 	case api.KindSQL:
 		if a.sql == nil {
 			return nil, fail(ErrUnsupported, "this deployment has no SQL parser", nil)
 		}
-		st, err := a.sql.Parse(act.Statement)
+		st, err := a.sql.Parse(c.Statement)
 		switch {
 		case errors.Is(err, sqlparse.ErrNoParser):
 			return nil, fail(ErrUnsupported, "this deployment has no SQL parser", err)
@@ -56,7 +53,7 @@ func (a *Authority) checkKind(t target.Target, act api.Action, d *audit.Action) 
 		case err != nil:
 			return nil, fail(ErrInvalid, "the statement could not be read", err)
 		}
-		d.Name, d.Resource = "sql:"+st.Type, strings.Join(st.TableNames(), ",")
+		c.Name, c.Resource = "sql:"+st.Type, strings.Join(st.TableNames(), ",")
 		for _, name := range st.TableNames() {
 			if !t.AllowsTable(name) {
 				return nil, &Error{Kind: ErrDenied, Detail: fmt.Sprintf("table %s is outside target %q", name, t.Name),
@@ -65,31 +62,20 @@ func (a *Authority) checkKind(t target.Target, act api.Action, d *audit.Action) 
 		}
 		return &st, nil
 	case api.KindAWS:
-		op, err := iamaction.Lookup(act.Service, act.Operation)
+		op, err := iamaction.Lookup(c.Service, c.Operation)
 		if err != nil {
-			return nil, fail(ErrUnsupported, fmt.Sprintf("operation %s:%s is not supported", act.Service, act.Operation), err)
+			return nil, fail(ErrUnsupported, fmt.Sprintf("operation %s:%s is not supported", c.Service, c.Operation), err)
 		}
-		if _, err := op.Resource(act.Resource); err != nil {
+		if _, err := op.Resource(c.Action.Resource); err != nil {
 			return nil, fail(ErrInvalid, strings.TrimPrefix(err.Error(), "iamaction: "), err)
 		}
-		if !t.AllowsResource(act.Resource) {
-			return nil, &Error{Kind: ErrDenied, Detail: fmt.Sprintf("resource %s is outside target %q", act.Resource, t.Name),
-				Reasons: []string{ReasonOutsideTarget + act.Resource}}
+		if !t.AllowsResource(c.Action.Resource) {
+			return nil, &Error{Kind: ErrDenied, Detail: fmt.Sprintf("resource %s is outside target %q", c.Action.Resource, t.Name),
+				Reasons: []string{ReasonOutsideTarget + c.Action.Resource}}
 		}
 		return nil, nil
 	}
-	return nil, fail(ErrUnsupported, fmt.Sprintf("action kind %q is not supported", act.Kind), nil)
-}
-
-// describeKind names an action before it is validated: "<service>:<Operation>" and the ARN
-// for aws, "sql:unparsed" for sql until its statement is parsed.
-func describeKind(d *audit.Action, act api.Action) {
-	switch act.Kind {
-	case api.KindAWS:
-		d.Name, d.Resource = act.Service+":"+act.Operation, act.Resource
-	case api.KindSQL:
-		d.Name, d.Resource = "sql:unparsed", ""
-	}
+	return nil, fail(ErrUnsupported, fmt.Sprintf("action kind %q is not supported", c.Kind), nil)
 }
 
 // primaryIntent is the session's first (highest-ranked) intent, for session tags.

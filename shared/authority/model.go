@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/mandate-dev/mandate/shared/action"
+	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/intent"
 )
@@ -34,4 +36,33 @@ func (a *Authority) askModel(ctx context.Context, cl *intent.Classifier, prompt 
 		rec.Intents, rec.Error = nil, "the model did not answer"
 	}
 	return rec
+}
+
+// narrow keeps the deterministic intents the model also found: a model's answer can remove
+// an intent the rules found (recorded beside it), never add one, so a prompt that talks the
+// model into an intent unlocks nothing. Nothing left is the single unclassified intent.
+func narrow(rules, model []api.Intent) []api.Intent {
+	found := make(map[string]bool, len(model))
+	for _, in := range model {
+		found[in.Name] = true
+	}
+	var out []api.Intent
+	for _, in := range rules {
+		if found[in.Name] {
+			out = append(out, in)
+		}
+	}
+	if len(out) == 0 {
+		return []api.Intent{{Name: intent.Unclassified, Evidence: []string{}}}
+	}
+	return out
+}
+
+// promptDigest is the prompt's keyed digest (audit.Prompt.HMAC); "" with no deployment key,
+// since a bare hash of a short prompt gives back what its mask hides.
+func (a *Authority) promptDigest(prompt string) string {
+	if len(a.digestKey) == 0 {
+		return ""
+	}
+	return action.Keyed(a.digestKey, domainPrompt, []byte(prompt))
 }

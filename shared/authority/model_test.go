@@ -72,8 +72,13 @@ func TestModelClassifierIsBoundedAndRecorded(t *testing.T) {
 	if strings.Contains(c.sent, "grace.hopper@example.org") {
 		t.Fatalf("the model was sent the unmasked prompt: %q", c.sent)
 	}
-	if len(s.Intents) != 1 || s.Intents[0].Name != "reporting.aggregate" {
-		t.Fatalf("session intents = %+v, want the model's, bounded to the catalog", s.Intents)
+	// The rules found no reporting intent; the model cannot add one (nor grant_admin, which
+	// is not even in the catalog): the session is left with what both agree on, nothing.
+	if len(s.Intents) != 1 || s.Intents[0].Name != "unclassified" {
+		t.Fatalf("session intents = %+v, want unclassified: the model only narrows", s.Intents)
+	}
+	if len(rec.Prompt.Model.Intents) != 1 || rec.Prompt.Model.Intents[0].Name != "reporting.aggregate" {
+		t.Fatalf("recorded model intents = %+v, want the model's own answer kept beside the rules'", rec.Prompt.Model.Intents)
 	}
 	m := rec.Prompt.Model
 	if m == nil || m.ModelID != "test-model-v1" || len(m.Dropped) != 1 || m.Dropped[0] != "grant_admin" || len(m.Deterministic) == 0 || m.Error != "" {
@@ -90,5 +95,37 @@ func TestModelFailureLeavesTheDeterministicIntents(t *testing.T) {
 	}
 	if m := rec.Prompt.Model; m == nil || m.Error == "" || len(m.Intents) != 0 || strings.Contains(m.Error, "Throttling") {
 		t.Fatalf("recorded model verdict = %+v", m)
+	}
+}
+
+// A prompt that talks the model into an intent unlocks nothing the rules did not find; a
+// model that doubts an intent the rules found removes it.
+func TestModelOnlyNarrowsTheRulesIntents(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, answer string
+		want         []string
+	}{
+		{"model agrees", `{"intents":[{"name":"customer_support.lookup","score":0.9}]}`, []string{"customer_support.lookup"}},
+		{"model adds an intent", `{"intents":[{"name":"customer_support.lookup","score":0.9},{"name":"reporting.aggregate","score":0.99}]}`, []string{"customer_support.lookup"}},
+		{"model removes the intent", `{"intents":[{"name":"reporting.aggregate","score":0.99}]}`, []string{"unclassified"}},
+		{"model finds nothing", `{"intents":[]}`, []string{"unclassified"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := withModel(t, &converser{answer: c.answer})
+			s, rec := openRecord(t, f, prompt)
+			var got []string
+			for _, in := range s.Intents {
+				got = append(got, in.Name)
+			}
+			if strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Fatalf("session intents = %v, want %v", got, c.want)
+			}
+			if m := rec.Prompt.Model; m == nil || len(m.Deterministic) == 0 || m.Deterministic[0].Name != "customer_support.lookup" {
+				t.Fatalf("the rules' verdict is not recorded beside the model's: %+v", m)
+			}
+		})
 	}
 }

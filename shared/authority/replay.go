@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mandate-dev/mandate/shared/action"
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/identity"
 	"github.com/mandate-dev/mandate/shared/store"
@@ -82,7 +83,7 @@ type storedError struct {
 // replayableKinds are the refusals an idempotency key answers again. ErrUnavailable and
 // ErrTargetFailed are not stored: nothing (or nothing known) happened, so a retry runs again
 // once the key's lock expires.
-var replayableKinds = []error{ErrInvalid, ErrSessionNotFound, ErrSessionExpired, ErrSessionClosed, ErrKilled,
+var replayableKinds = []error{ErrInvalid, ErrNonCanonical, ErrBudgetExhausted, ErrSessionNotFound, ErrSessionExpired, ErrSessionClosed, ErrKilled,
 	ErrDenied, ErrUnknownTarget, ErrUnsupported, ErrForbidden, ErrApprovalNotFound, ErrApprovalPending,
 	ErrApprovalInvalid, ErrApprovalDecided}
 
@@ -110,15 +111,10 @@ func (a *Authority) actOnce(ctx context.Context, c Caller, id string, req api.Ac
 	}
 	ctx = context.WithValue(ctx, onceKey{}, true)
 	req.IdempotencyKey = ""
-	raw, err := json.Marshal(struct {
-		Session string
-		Request api.ActionRequest
-	}{id, req})
+	digest, err := a.idempotencyDigest(id, req)
 	if err != nil {
 		return api.ActionResponse{}, fail(ErrInvalid, "the action cannot be encoded", err)
 	}
-	sum := sha256.Sum256(raw)
-	digest := hex.EncodeToString(sum[:])
 	scope := sha256.Sum256([]byte(agent.ID + "\x00" + key))
 	base := "idem#" + hex.EncodeToString(scope[:])
 	now := a.now()
@@ -194,4 +190,18 @@ func replay(raw []byte) (api.ActionResponse, error) {
 		}
 	}
 	return api.ActionResponse{}, fail(ErrUnavailable, "the stored answer could not be read", errors.New("authority: unknown stored answer"))
+}
+
+// idempotencyDigest says which request an idempotency key was used for: the keyed digest of
+// the session, the approval and the canonical action, so two spellings of one action are
+// one request. An action with no canonical form (it will be refused) is digested as written.
+func (a *Authority) idempotencyDigest(session string, req api.ActionRequest) (string, error) {
+	body, err := json.Marshal(req.Action)
+	if c, perr := action.Parse(req.Action); perr == nil {
+		body, err = c.Canonical()
+	}
+	if err != nil {
+		return "", err
+	}
+	return action.Keyed(a.digestKey, domainIdem+":"+session+":"+req.ApprovalID, body), nil
 }

@@ -226,7 +226,11 @@ func describe(r audit.Record) string {
 		for i, in := range r.Intents {
 			names[i] = in.Name
 		}
-		return fmt.Sprintf("operator %s, prompt sha256 %s…, intents %v", r.Identity.Operator, r.Prompt.SHA256[:12], names)
+		digest := r.Prompt.HMAC
+		if len(digest) > 12 {
+			digest = digest[:12] + "…"
+		}
+		return fmt.Sprintf("operator %s, prompt hmac %s, intents %v", r.Identity.Operator, digest, names)
 	case r.Verdict != nil && r.Action != nil:
 		return fmt.Sprintf("%s %s -> %s %v", r.Action.Name, r.Action.Resource, r.Verdict.Decision, r.Verdict.Reasons)
 	case r.Result != nil:

@@ -86,7 +86,7 @@ func versionParam(req events.APIGatewayV2HTTPRequest) (int64, error) {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v <= 0 {
-		return 0, &requestError{400, api.ProblemMalformed, "version must be a positive number"}
+		return 0, &requestError{status: 400, typ: api.ProblemMalformed, detail: "version must be a positive number"}
 	}
 	return v, nil
 }

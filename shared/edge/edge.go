@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/mandate-dev/mandate/shared/action"
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/identity"
@@ -72,6 +74,11 @@ func New(a *authority.Authority, log *slog.Logger, routes []string) (*Handler, e
 		RouteAct: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 			var in api.ActionRequest
 			if err := decode(req, &in); err != nil {
+				// Nothing is lost: the refusal is on record in the session's chain.
+				var re *requestError
+				if errors.As(err, &re) {
+					re.record = a.RecordUnreadable(ctx, c, req.PathParameters["id"], slugOf(re.typ))
+				}
 				return 0, nil, err
 			}
 			out, err := a.Act(ctx, c, req.PathParameters["id"], in)
@@ -161,7 +168,11 @@ type requestError struct {
 	status int
 	typ    string
 	detail string
+	record *api.RecordRef // where the refusal is recorded, if it is
 }
+
+// slugOf is the last part of a problem type, the reason a refusal is recorded with.
+func slugOf(typ string) string { return strings.TrimPrefix(typ, "urn:mandate:problem:") }
 
 func (e *requestError) Error() string { return e.detail }
 
@@ -171,19 +182,25 @@ func decode(req events.APIGatewayV2HTTPRequest, v any) error {
 	if req.IsBase64Encoded {
 		var err error
 		if raw, err = base64.StdEncoding.DecodeString(req.Body); err != nil {
-			return &requestError{400, api.ProblemMalformed, "the body is not valid base64"}
+			return &requestError{status: 400, typ: api.ProblemMalformed, detail: "the body is not valid base64"}
 		}
 	}
 	if len(raw) > api.MaxBodyBytes {
-		return &requestError{413, api.ProblemTooLarge, fmt.Sprintf("the body is larger than %d bytes", api.MaxBodyBytes)}
+		return &requestError{status: 413, typ: api.ProblemTooLarge, detail: fmt.Sprintf("the body is larger than %d bytes", api.MaxBodyBytes)}
+	}
+	// Strict JSON first: valid UTF-8, no object repeating a name (targets differ in which of
+	// two they read), bounded nesting; numbers are then kept exactly as written.
+	if err := action.CheckJSON(raw); err != nil {
+		return &requestError{status: 400, typ: api.ProblemMalformed, detail: "the body is not acceptable JSON: " + strings.TrimPrefix(err.Error(), "non-canonical JSON: ")}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
+	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {
-		return &requestError{400, api.ProblemMalformed, "the body is not valid JSON for this route: " + jsonDetail(err)}
+		return &requestError{status: 400, typ: api.ProblemMalformed, detail: "the body is not valid JSON for this route: " + jsonDetail(err)}
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return &requestError{400, api.ProblemMalformed, "the body holds more than one JSON value"}
+		return &requestError{status: 400, typ: api.ProblemMalformed, detail: "the body holds more than one JSON value"}
 	}
 	return nil
 }

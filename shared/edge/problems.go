@@ -22,6 +22,7 @@ var statusOf = []struct {
 	{authority.ErrKilled, 403, api.ProblemKilled, "Stopped by a kill switch"},
 	{authority.ErrBudgetExhausted, 403, api.ProblemBudgetExhausted, "Action budget exhausted"},
 	{authority.ErrDenied, 403, api.ProblemDenied, "Denied by policy"},
+	{authority.ErrNonCanonical, 400, api.ProblemNonCanonicalPath, "Non-canonical path"},
 	{authority.ErrUnknownTarget, 400, api.ProblemUnknownTarget, "Unknown target"},
 	{authority.ErrUnsupported, 400, api.ProblemUnsupported, "Unsupported action"},
 	{authority.ErrTargetFailed, 502, api.ProblemTargetFailed, "Target failed"},
@@ -43,7 +44,7 @@ var statusOf = []struct {
 func problemFor(err error) api.Problem {
 	var re *requestError
 	if errors.As(err, &re) {
-		return api.Problem{Type: re.typ, Title: "Invalid request", Status: re.status, Detail: re.detail}
+		return api.Problem{Type: re.typ, Title: "Invalid request", Status: re.status, Detail: re.detail, Record: re.record}
 	}
 	var ae *authority.Error
 	if errors.As(err, &ae) {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -193,8 +194,8 @@ func (x *AWS) s3(ctx context.Context, t target.Target, creds aws.Credentials, op
 			return Result{}, err
 		}
 		if v, ok := params["MaxKeys"]; ok {
-			n, ok := v.(float64)
-			if !ok || n < 1 || n > 1000 || n != float64(int32(n)) {
+			n, ok := wholeNumber(v)
+			if !ok || n < 1 || n > 1000 {
 				return Result{}, fmt.Errorf("%w: MaxKeys must be a whole number from 1 to 1000", ErrBadAction)
 			}
 			in.MaxKeys = aws.Int32(int32(n))
@@ -254,4 +255,19 @@ func readCapped(r io.Reader, limit int64) ([]byte, bool, error) {
 		return raw[:limit], true, nil
 	}
 	return raw, false, nil
+}
+
+// wholeNumber reads a JSON number as written (json.Number, from the canonical action) or as
+// a Go caller built it: only an exact integer is one.
+func wholeNumber(v any) (int64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		return i, err == nil
+	case float64:
+		return int64(n), n == float64(int64(n))
+	case int:
+		return int64(n), true
+	}
+	return 0, false
 }

@@ -9,10 +9,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 
+	"github.com/mandate-dev/mandate/shared/action"
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/target"
@@ -55,37 +55,30 @@ func NewHTTP(rt http.RoundTripper) *HTTP {
 
 var methods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true}
 
-// URL resolves an action's path against the target's base URL, refusing anything that would
-// leave it.
+// URL resolves an action's path against the target's base URL. The path and query are
+// serialised from their canonical form (shared/action), never copied from the input: the
+// target receives exactly the bytes policy decided on. A path with no canonical form is
+// refused (ErrBadAction); one that is canonical already comes out unchanged.
 func URL(t target.Target, a api.Action) (*url.URL, error) {
 	base, err := url.Parse(t.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("execute: target %q base URL: %w", t.Name, err)
 	}
-	p := a.Path
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\#\x00\r\n") {
-		return nil, fmt.Errorf("%w: path must start with a single / and hold no backslash, fragment or control character", ErrBadAction)
-	}
-	rawPath, rawQuery, _ := strings.Cut(p, "?")
-	unescaped, err := url.PathUnescape(rawPath)
+	p, err := action.ParsePath(a.Path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: path: %v", ErrBadAction, err)
-	}
-	for _, seg := range strings.Split(unescaped, "/") {
-		if seg == ".." || seg == "." {
-			return nil, fmt.Errorf("%w: path must not contain . or .. segments", ErrBadAction)
-		}
-	}
-	if _, err := url.ParseQuery(rawQuery); err != nil {
-		return nil, fmt.Errorf("%w: query: %v", ErrBadAction, err)
+		return nil, fmt.Errorf("%w: %v", ErrBadAction, err)
 	}
 	u := *base
-	u.Path = path.Join("/", base.Path, unescaped)
-	if strings.HasSuffix(unescaped, "/") && !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
+	basePath := strings.TrimSuffix(base.EscapedPath(), "/")
+	decodedBase := strings.TrimSuffix(base.Path, "/")
+	u.Path = decodedBase + "/" + strings.Join(p.Segments, "/")
+	u.RawPath = basePath + p.Encoded()
+	if len(p.Segments) == 0 {
+		u.Path, u.RawPath = decodedBase+"/", basePath+"/"
 	}
-	u.RawPath = ""
-	u.RawQuery = rawQuery
+	u.RawQuery = p.RawQuery()
+	u.ForceQuery = false
+	u.Fragment, u.RawFragment = "", ""
 	return &u, nil
 }
 

@@ -31,6 +31,11 @@ type Gateway struct {
 	limiter  *identity.FailureLimiter // failed authentications per source
 }
 
+// MaxGatewayBodyBytes is the largest body the gateway passes on, as API Gateway's payload
+// limit does; the handler refuses bodies over api.MaxBodyBytes itself, after authenticating
+// them, so that the refusal is recorded in the session's chain.
+const MaxGatewayBodyBytes = 6 << 20
+
 // NewGateway returns a Gateway serving edge.AllRoutes through h.
 func NewGateway(h *edge.Handler, v *identity.SigV4Verifier, log *slog.Logger) *Gateway {
 	g := &Gateway{handler: h, verifier: v, log: log, mux: http.NewServeMux(), limiter: identity.NewFailureLimiter(0, 0, nil)}
@@ -48,12 +53,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.mux.Serv
 
 func (g *Gateway) dispatch(w http.ResponseWriter, r *http.Request, route string) {
 	rid := requestID(r)
-	body, err := io.ReadAll(io.LimitReader(r.Body, api.MaxBodyBytes+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxGatewayBodyBytes+1))
 	if err != nil {
 		writeProblem(w, api.Problem{Type: api.ProblemMalformed, Title: "Invalid request", Status: 400, Detail: "the body could not be read", RequestID: rid})
 		return
 	}
-	if len(body) > api.MaxBodyBytes {
+	if len(body) > MaxGatewayBodyBytes {
 		writeProblem(w, api.Problem{Type: api.ProblemTooLarge, Title: "Body too large", Status: 413, RequestID: rid})
 		return
 	}

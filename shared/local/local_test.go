@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/client"
 	"github.com/mandate-dev/mandate/shared/local"
 )
@@ -92,8 +93,13 @@ func TestScenariosOverSignedHTTP(t *testing.T) {
 	}
 	inst.Close()
 	reps, err := local.Verify(ctx, inst.Dir)
-	if err != nil || len(reps) != 1 || reps[0].Break != nil || len(reps[0].Records) != 5 {
+	if err != nil || len(reps) != 1 || reps[0].Break != nil || len(reps[0].Records) != 6 {
 		t.Fatalf("verify = %+v, %v", reps, err)
+	}
+	// The refusal after closing is on record too, with its true reason.
+	if last := reps[0].Records[5]; last.Type != audit.TypeDecision || last.Verdict == nil || last.Verdict.Decision != api.VerdictDeny ||
+		strings.Join(last.Verdict.Reasons, ",") != "session-closed" {
+		t.Fatalf("last record = %+v %+v", last, last.Verdict)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/mandate-dev/mandate/shared/action"
 	"github.com/mandate-dev/mandate/shared/api"
 )
 
@@ -74,6 +75,12 @@ func CaseRequest(c api.PolicyCaseRequest) Request {
 	if c.Time != nil {
 		r.Now = *c.Time
 	}
+	if c.Query != "" {
+		// A query that is not canonical decides as no query; Check refuses such a case.
+		if p, err := action.ParsePath("/?" + c.Query); err == nil {
+			r.HTTP = &p
+		}
+	}
 	names := slices.Clone(c.Intents)
 	for name := range c.IntentScores {
 		if !slices.Contains(names, name) {
@@ -105,6 +112,12 @@ func (s *Set) Check(cases []api.PolicyCase) error {
 		default:
 			problems = append(problems, fmt.Errorf("%w: case %q: expect.verdict must be allow, deny or approval, not %q", ErrCaseFailed, name, c.Expect.Verdict))
 			continue
+		}
+		if c.Request.Query != "" {
+			if _, err := action.ParsePath("/?" + c.Request.Query); err != nil {
+				problems = append(problems, fmt.Errorf("%w: case %q: request.query: %v", ErrCaseFailed, name, err))
+				continue
+			}
 		}
 		d := s.Evaluate(CaseRequest(c.Request))
 		if d.Verdict != c.Expect.Verdict || (c.Expect.Reasons != nil && !slices.Equal(d.Reasons, c.Expect.Reasons)) {

@@ -27,15 +27,16 @@ const (
 	ctxTarget
 	ctxSQL
 	ctxTime
+	ctxHTTP
 
-	ctxAll = ctxIntents | ctxIntentScores | ctxOperator | ctxAgent | ctxSession | ctxTarget | ctxSQL | ctxTime
+	ctxAll = ctxIntents | ctxIntentScores | ctxOperator | ctxAgent | ctxSession | ctxTarget | ctxSQL | ctxTime | ctxHTTP
 	// ctxIdentity are the attributes built from the session cache.
 	ctxIdentity = ctxIntents | ctxIntentScores | ctxOperator | ctxAgent
 )
 
 var ctxAttributes = map[cedar.String]uint16{
 	"intents": ctxIntents, "intent_scores": ctxIntentScores, "operator": ctxOperator,
-	"agent": ctxAgent, "session": ctxSession, "target": ctxTarget, "sql": ctxSQL, "time": ctxTime,
+	"agent": ctxAgent, "session": ctxSession, "target": ctxTarget, "sql": ctxSQL, "time": ctxTime, "http": ctxHTTP,
 }
 
 // Attributes of context.session, as bits.
@@ -379,6 +380,9 @@ func cedarRequest(r Request, c *requestCache, used uint16, sess uint8) (cedar.Re
 	}
 	if used&ctxSQL != 0 {
 		m["sql"] = sqlRecord(r.SQL)
+	}
+	if used&ctxHTTP != 0 {
+		m["http"] = httpRecord(r.HTTP)
 	}
 	if used&ctxTime != 0 {
 		now := r.Now

@@ -47,7 +47,9 @@
 //	principal  Agent::"<agent id>"
 //	action     Action::"<service>:<operation>"       e.g. Action::"http:GET", Action::"sql:SELECT",
 //	                                                      Action::"dynamodb:GetItem"
-//	resource   Resource::"<target>/<resource>"      e.g. Resource::"customers/42"
+//	resource   Resource::"<target>/<resource>"      e.g. Resource::"customers//customers/42":
+//	                                                      the canonical path (shared/action),
+//	                                                      the tables, or the ARN
 //
 // Entities. Each action's parent is its family (see Family): Action::"read",
 // Action::"write" or Action::"delete", so `action in Action::"read"` covers every read. The
@@ -65,11 +67,13 @@
 //	                              (test with `has` first: an absent intent is an error)
 //	operator       {id: String, verified: Bool}
 //	agent          {id: String, kind: String}
-//	session        {age_s: Long, actions: Long,   actions decided before this one, in all
-//	                by_family: {read, write,       and by family (Long each), e.g. forbid a
-//	                delete}}                       write after a bulk read
+//	session        {age_s: Long, actions: Long,   actions asked for in the session, this one
+//	                by_family: {read, write,       included (counted atomically first), in all
+//	                delete}}                       and by family (Long each): `> 20` allows 20
 //	target         {name: String, kind: String}   the target and its kind (http, sql, aws)
 //	sql            {type, tables, columns}        a sql action's parsed statement
+//	http           {query, query_names,           an http action's query, decoded and sorted
+//	                query_string}                  (HTTP); the resource is the path without it
 //	time           {hour: Long 0..23, weekday: Long 1..7 (ISO 8601, Monday = 1), unix: Long}
 //	               all in UTC
 //

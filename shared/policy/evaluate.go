@@ -40,16 +40,19 @@ type Request struct {
 	// Intents are the session's classified intents, as the classifier returned them.
 	Intents []api.Intent
 	// SessionAgeSeconds is the age of the session, SessionActions the number of actions it
-	// has performed before this one.
+	// has been asked for, this one included (counted atomically before it is decided, so
+	// parallel requests never decide on the same count).
 	SessionAgeSeconds int64
 	SessionActions    int
-	// SessionByFamily counts the session's actions before this one by action family
+	// SessionByFamily counts the session's actions, this one included, by action family
 	// (FamilyRead, FamilyWrite, FamilyDelete); other keys are ignored.
 	SessionByFamily map[string]int
 	// Now is the time of the decision; the zero value means time.Now().
 	Now time.Time
 	// SQL is the parsed statement of a sql action (context.sql); nil for other kinds.
 	SQL *SQL
+	// HTTP is the canonical path and query of an http action (context.http); nil for other kinds.
+	HTTP *HTTP
 }
 
 // Decision is the outcome of Evaluate.
