@@ -4,9 +4,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mandate-dev/mandate/shared/api"
 )
@@ -89,9 +91,14 @@ func Parse(a api.Action) (Action, error) {
 	return out, nil
 }
 
-// exact re-reads a decoded JSON value so that every number is a json.Number written as the
-// agent wrote it (a float64 from a Go caller is written in its shortest form).
+// exact returns a decoded JSON value whose every number is a json.Number written as the
+// agent wrote it: a value decoded by the edge (json.Number, maps, slices) is checked and
+// kept as it is; anything else (a float64 from a Go caller) is re-read from its canonical
+// encoding.
 func exact(v any) (any, error) {
+	if decoded(v, 0) {
+		return v, nil
+	}
 	raw, err := CanonicalJSON(v)
 	if err != nil {
 		return nil, err
@@ -99,28 +106,81 @@ func exact(v any) (any, error) {
 	return Decode(raw)
 }
 
-// Canonical is the canonical encoding of the whole action (kind, target, method, path, body,
-// statement, service, operation, resource, params): what digests are taken over.
+// decoded reports whether v is made only of what Decode produces, with valid numbers and
+// UTF-8 and bounded depth.
+func decoded(v any, depth int) bool {
+	if depth > MaxJSONDepth {
+		return false
+	}
+	switch v := v.(type) {
+	case nil, bool:
+		return true
+	case string:
+		return utf8.ValidString(v)
+	case json.Number:
+		return validNumber(string(v))
+	case map[string]any:
+		for k, x := range v {
+			if !utf8.ValidString(k) || !decoded(x, depth+1) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, x := range v {
+			if !decoded(x, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// Canonical is the canonical encoding of the whole action: an object of its non-empty
+// fields (body, kind, method, operation, params, path, resource, service, statement,
+// target), names in sorted order, encoded by CanonicalJSON. Digests are taken over it; it
+// must never change.
 func (a Action) Canonical() ([]byte, error) {
-	m := map[string]any{"kind": a.Kind, "target": a.Target}
-	put := func(k, v string) {
+	b := make([]byte, 0, 128)
+	b = append(b, '{')
+	first := true
+	field := func(name string) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, name)
+		b = append(b, ':')
+	}
+	str := func(name, v string) {
 		if v != "" {
-			m[k] = v
+			field(name)
+			b = appendString(b, v)
 		}
 	}
-	put("method", a.Method)
-	put("path", a.Path)
-	put("statement", a.Statement)
-	put("service", a.Service)
-	put("operation", a.Operation)
-	put("resource", a.Action.Resource)
+	var err error
 	if a.Body != nil {
-		m["body"] = a.Body
+		field("body")
+		if b, err = appendJSON(b, a.Body, 0); err != nil {
+			return nil, err
+		}
 	}
+	str("kind", a.Kind)
+	str("method", a.Method)
+	str("operation", a.Operation)
 	if a.Params != nil {
-		m["params"] = a.Params
+		field("params")
+		if b, err = appendJSON(b, map[string]any(a.Params), 0); err != nil {
+			return nil, err
+		}
 	}
-	return CanonicalJSON(m)
+	str("path", a.Path)
+	str("resource", a.Action.Resource)
+	str("service", a.Service)
+	str("statement", a.Statement)
+	str("target", a.Target)
+	return append(b, '}'), nil
 }
 
 // Digest is hex(HMAC-SHA256(key, domain || 0x00 || Canonical())): the digest of the action
