@@ -3,7 +3,6 @@ package execute
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -93,7 +92,7 @@ func (h *HTTP) Do(ctx context.Context, t target.Target, c broker.Credential, a a
 	}
 	var body io.Reader
 	if a.Body != nil {
-		raw, err := json.Marshal(a.Body)
+		raw, err := action.CanonicalJSON(a.Body) // names sorted, numbers as written
 		if err != nil {
 			return Result{}, fmt.Errorf("%w: body: %v", ErrBadAction, err)
 		}

@@ -210,7 +210,7 @@ func Map(r audit.Record) Event {
 		e.Resources = []Resource{{Name: r.Action.Resource, Type: r.Action.Kind, UID: r.Action.Digest}}
 	case r.Prompt != nil:
 		e.Unmapped["prompt_masked"] = r.Prompt.Masked
-		e.Unmapped["prompt_sha256"] = r.Prompt.SHA256
+		e.Unmapped["prompt_hmac"] = r.Prompt.HMAC
 	}
 	if v := r.Verdict; v != nil {
 		e.Unmapped["verdict"] = v.Decision
