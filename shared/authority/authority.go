@@ -288,11 +288,11 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		return api.ActionResponse{}, err
 	}
 	if err := a.claimSignature(ctx, c); err != nil {
-		return api.ActionResponse{}, a.refuseAgent(ctx, c, agent, req.Action, err) // refusals.go
+		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, err) // refusals.go
 	}
 	s, err := a.loadSession(ctx, agent, id)
 	if err != nil {
-		return api.ActionResponse{}, a.refuseAgent(ctx, c, agent, req.Action, err)
+		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, err)
 	}
 	dec := audit.Record{Session: s.ID, Type: audit.TypeDecision, RequestID: c.RequestID, Identity: identityOf(s)}
 	dec.Action = a.describeRaw(req.Action)

@@ -78,10 +78,11 @@ func clipUTF8(s string, n int) string {
 	return s[:n]
 }
 
-// refuseAgent records a refused action request that has no session of this agent to hold
-// it (no such session, another agent's, a replayed signature) in the agent's chain, and
-// returns the refusal with a pointer to that record.
-func (a *Authority) refuseAgent(ctx context.Context, c Caller, agent principal, act api.Action, err error) error {
+// refuseRequest records a refused action request of an identified agent as one deny record
+// with its true reason: in the session's chain when the session is the agent's, otherwise
+// (no such session, another agent's) in the agent's chain. It returns the refusal with a
+// pointer to that record; refusals for want of a store are returned as they are.
+func (a *Authority) refuseRequest(ctx context.Context, c Caller, agent principal, id string, act api.Action, err error) error {
 	var e *Error
 	if !errors.As(err, &e) || errors.Is(e.Kind, ErrUnavailable) {
 		return err
@@ -90,12 +91,18 @@ func (a *Authority) refuseAgent(ctx context.Context, c Caller, agent principal, 
 	if len(reasons) == 0 {
 		reasons = []string{slug(e.Kind)}
 	}
-	r, aerr := a.chain.Append(ctx, audit.Record{
+	rec := audit.Record{
 		Session: audit.AgentChain(agent.ID), Type: audit.TypeDecision, RequestID: c.RequestID,
 		Identity: audit.Identity{Agent: agent.ID, AgentKind: agent.Kind},
 		Action:   a.describeRaw(act),
 		Verdict:  &audit.Verdict{Decision: api.VerdictDeny, Reasons: reasons, PolicyVersion: a.current().policyVersion},
-	})
+	}
+	if validID(id) {
+		if s, serr := a.store.GetSession(ctx, id); serr == nil && s.Agent == agent.ID {
+			rec.Session, rec.Identity = s.ID, identityOf(s)
+		}
+	}
+	r, aerr := a.chain.Append(ctx, rec)
 	if aerr != nil {
 		a.log.ErrorContext(ctx, "refused action request not recorded", "request_id", c.RequestID, "agent", agent.ID, "error", aerr)
 		return err

@@ -96,24 +96,27 @@ func (a *Authority) actOnce(ctx context.Context, c Caller, id string, req api.Ac
 	if err != nil {
 		return api.ActionResponse{}, err
 	}
+	refuse := func(err error) (api.ActionResponse, error) { // refusals.go: on record
+		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, err)
+	}
 	key := req.IdempotencyKey
 	if c.IdempotencyKey != "" {
 		if key != "" && key != c.IdempotencyKey {
-			return api.ActionResponse{}, fail(ErrInvalid, "the Idempotency-Key header and idempotency_key differ", nil)
+			return refuse(fail(ErrInvalid, "the Idempotency-Key header and idempotency_key differ", nil))
 		}
 		key = c.IdempotencyKey
 	}
 	if len(key) > MaxIdempotencyKeyBytes {
-		return api.ActionResponse{}, fail(ErrInvalid, fmt.Sprintf("the idempotency key is longer than %d bytes", MaxIdempotencyKeyBytes), nil)
+		return refuse(fail(ErrInvalid, fmt.Sprintf("the idempotency key is longer than %d bytes", MaxIdempotencyKeyBytes), nil))
 	}
 	if err := a.claimSignature(ctx, c); err != nil {
-		return api.ActionResponse{}, err
+		return refuse(err)
 	}
 	ctx = context.WithValue(ctx, onceKey{}, true)
 	req.IdempotencyKey = ""
 	digest, err := a.idempotencyDigest(id, req)
 	if err != nil {
-		return api.ActionResponse{}, fail(ErrInvalid, "the action cannot be encoded", err)
+		return refuse(fail(ErrInvalid, "the action cannot be encoded", err))
 	}
 	scope := sha256.Sum256([]byte(agent.ID + "\x00" + key))
 	base := "idem#" + hex.EncodeToString(scope[:])
@@ -125,7 +128,7 @@ func (a *Authority) actOnce(ctx context.Context, c Caller, id string, req api.Ac
 	switch {
 	case errors.Is(err, store.ErrExists):
 		if held.Digest != digest {
-			return api.ActionResponse{}, fail(ErrIdempotencyConflict, "this idempotency key was used for a different request", nil)
+			return refuse(fail(ErrIdempotencyConflict, "this idempotency key was used for a different request", nil))
 		}
 		return replay(held.Result)
 	case err != nil:
@@ -134,9 +137,9 @@ func (a *Authority) actOnce(ctx context.Context, c Caller, id string, req api.Ac
 	held, err = a.store.ClaimKey(ctx, store.Claim{Key: base + "#lock", Digest: digest, ExpiresAt: now.Add(IdempotencyLockTTL)})
 	switch {
 	case errors.Is(err, store.ErrExists) && held.Digest != digest:
-		return api.ActionResponse{}, fail(ErrIdempotencyConflict, "this idempotency key was used for a different request", nil)
+		return refuse(fail(ErrIdempotencyConflict, "this idempotency key was used for a different request", nil))
 	case errors.Is(err, store.ErrExists):
-		return api.ActionResponse{}, fail(ErrIdempotencyInProgress, "a request with this idempotency key is in progress; retry shortly", nil)
+		return refuse(fail(ErrIdempotencyInProgress, "a request with this idempotency key is in progress; retry shortly", nil))
 	case err != nil:
 		return api.ActionResponse{}, fail(ErrUnavailable, "the idempotency key could not be claimed", err)
 	}

@@ -306,8 +306,8 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Fatalf("retry = %+v, %v (served %d -> %d); want the first answer, nothing run", again.Record, err, served, inst.CRM.Served())
 	}
 	_, err = c.Act(ctx, s.SessionID, api.ActionRequest{Action: api.Action{Kind: "http", Target: "customers", Method: "GET", Path: "/customers/43"}, IdempotencyKey: key})
-	if p := problemOf(t, err); p.Status != http.StatusConflict || p.Type != api.ProblemIdempotencyConflict {
-		t.Fatalf("other request, same key = %+v", p)
+	if p := problemOf(t, err); p.Status != http.StatusConflict || p.Type != api.ProblemIdempotencyConflict || p.Record == nil {
+		t.Fatalf("other request, same key = %+v, want a recorded conflict", p)
 	}
 	// A denial is answered again as the same denial, pointing at the same record.
 	del := api.ActionRequest{Action: api.Action{Kind: "http", Target: "customers", Method: "DELETE", Path: "/customers/42"}, IdempotencyKey: "delete-42"}
@@ -319,7 +319,8 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 	// Keys are per agent: the chain holds one decision per distinct request.
 	chain, err := c.Audit(ctx, s.SessionID)
-	if err != nil || len(chain.Records) != 4 { // open, decision+result of the read, decision of the delete
+	// open, decision+result of the read, the refused reuse of its key, decision of the delete
+	if err != nil || len(chain.Records) != 5 {
 		t.Fatalf("audit has %d records, %v", len(chain.Records), err)
 	}
 }
