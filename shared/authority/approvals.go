@@ -208,8 +208,23 @@ func (a *Authority) DecideApproval(ctx context.Context, c Caller, id string, app
 	if err != nil {
 		return api.Approval{}, fail(ErrUnavailable, "the approval's session could not be read", err)
 	}
-	if approve && h.Name == s.Operator && !a.current().policies.SelfApproval(ap.Reasons) {
-		return api.Approval{}, fail(ErrForbidden, "the operator who opened the session cannot approve its actions; another human must", nil)
+	if err := a.checkHumanKills(ctx, h); err != nil {
+		return api.Approval{}, err
+	}
+	op, known := a.roles.operatorOfSession(s) // roles.go: people, not strings
+	if approve && !a.current().policies.SelfApproval(ap.Reasons) {
+		switch {
+		case op == h.Person:
+			return api.Approval{}, fail(ErrForbidden, "the operator who opened the session cannot approve its actions; another human must", nil)
+		case !known && a.roles.People.Len() > 0:
+			return api.Approval{}, fail(ErrForbidden, "the session's operator is nobody in the directory of people, so no approver can be shown to be someone else; deny it, or ask the agent to name its operator as the directory does", nil)
+		}
+	}
+	if approve {
+		// A stopped agent, operator or session has nothing approved.
+		if err := a.checkKills(ctx, s.Agent, op, s.ID); err != nil {
+			return api.Approval{}, err
+		}
 	}
 	status, typ := store.ApprovalDenied, audit.TypeApprovalDeny
 	if approve {

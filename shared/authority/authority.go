@@ -186,7 +186,8 @@ func (a *Authority) openSession(ctx context.Context, c Caller, agent principal, 
 	if err := a.claimSignature(ctx, c); err != nil {
 		return api.Session{}, err
 	}
-	if err := a.checkKills(ctx, agent.ID, op.ID, ""); err != nil {
+	opKey, _ := a.roles.operatorOfSession(store.Session{Operator: op.ID, OperatorVerified: op.Verified, OperatorIssuer: op.Issuer})
+	if err := a.checkKills(ctx, agent.ID, opKey, ""); err != nil {
 		return api.Session{}, err
 	}
 
@@ -302,7 +303,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		return api.ActionResponse{}, a.refuse(ctx, dec, e)
 	}
 
-	if err := a.checkKills(ctx, s.Agent, s.Operator, s.ID); err != nil {
+	if err := a.checkSessionKills(ctx, s); err != nil {
 		var e *Error
 		if !errors.As(err, &e) || e.Kind != ErrKilled {
 			return api.ActionResponse{}, err // the kill switches could not be read: fail closed
@@ -505,7 +506,15 @@ func (a *Authority) checkLive(s store.Session) error {
 	return nil
 }
 
-// checkKills refuses if a kill switch covers the agent, the operator, the session or all.
+// checkSessionKills refuses if a kill switch covers the session, its agent, the person behind
+// it or all.
+func (a *Authority) checkSessionKills(ctx context.Context, s store.Session) error {
+	op, _ := a.roles.operatorOfSession(s)
+	return a.checkKills(ctx, s.Agent, op, s.ID)
+}
+
+// checkKills refuses if a kill switch covers the agent, the operator (a person key,
+// roles.go), the session or all.
 func (a *Authority) checkKills(ctx context.Context, agent, operator, session string) error {
 	keys := []store.ControlKey{{Scope: store.ScopeGlobal, ID: store.GlobalID}, {Scope: store.ScopeAgent, ID: agent}}
 	if operator != "" {

@@ -88,6 +88,9 @@ func (a *Authority) SetEnforcement(ctx context.Context, c Caller, req api.Enforc
 	if err != nil {
 		return api.Enforcement{}, err
 	}
+	if err := a.checkHumanKills(ctx, h); err != nil { // roles.go: a stopped person confirms nothing
+		return api.Enforcement{}, err
+	}
 	if req.Mode != api.EnforcementOn && req.Mode != api.EnforcementLogOnly {
 		return api.Enforcement{}, fail(ErrInvalid, fmt.Sprintf("mode must be %q or %q", api.EnforcementOn, api.EnforcementLogOnly), nil)
 	}

@@ -72,7 +72,7 @@ func (a *Authority) Explain(ctx context.Context, id string, act api.Action) (Exp
 		// A session that is closed, expired or under a kill switch runs nothing: say so.
 		err := a.checkLive(s)
 		if err == nil {
-			err = a.checkKills(ctx, s.Agent, s.Operator, s.ID)
+			err = a.checkSessionKills(ctx, s)
 		}
 		var e *Error
 		if errors.As(err, &e) && !errors.Is(e.Kind, ErrUnavailable) {

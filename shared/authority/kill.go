@@ -113,6 +113,9 @@ func (a *Authority) Kill(ctx context.Context, c Caller, req api.KillRequest) (ap
 	if err != nil {
 		return api.Kill{}, err
 	}
+	if id, err = a.resolveKillID(ctx, scope, id); err != nil {
+		return api.Kill{}, err
+	}
 	if strings.TrimSpace(req.Reason) == "" {
 		return api.Kill{}, fail(ErrInvalid, "reason is required: every refusal the kill causes shows it", nil)
 	}
@@ -177,6 +180,12 @@ func (a *Authority) LiftKill(ctx context.Context, c Caller, scope, id string, re
 	if err != nil {
 		return api.Lift{}, err
 	}
+	if err := a.checkHumanKills(ctx, h); err != nil { // roles.go: a stopped person lifts nothing
+		return api.Lift{}, err
+	}
+	if id, err = a.resolveKillID(ctx, scope, id); err != nil {
+		return api.Lift{}, err
+	}
 	if err := checkReason(req.Reason); err != nil {
 		return api.Lift{}, err
 	}
@@ -218,7 +227,7 @@ func (a *Authority) LiftKill(ctx context.Context, c Caller, scope, id string, re
 // pendingLift is a first human's request to lift a global kill, kept as a store claim until
 // a second human confirms it or it lapses.
 type pendingLift struct {
-	By        string    `json:"by"` // the verified identity
+	By        string    `json:"by"` // the person (roles.go)
 	Name      string    `json:"name"`
 	ExpiresAt time.Time `json:"expires_at"`
 }
@@ -251,7 +260,7 @@ func (a *Authority) secondHuman(ctx context.Context, c Caller, h human, k store.
 // Each round of requests is one claim, taken once; a round that lapsed by the authority's
 // clock is followed by the next.
 func (a *Authority) twoPerson(ctx context.Context, h human, base string, now time.Time, record func(exp time.Time) (*api.RecordRef, error)) (string, *time.Time, *api.RecordRef, error) {
-	mine := pendingLift{By: h.ID, Name: h.Name, ExpiresAt: now.Add(a.control.window)}
+	mine := pendingLift{By: h.Person, Name: h.Name, ExpiresAt: now.Add(a.control.window)}
 	raw, err := json.Marshal(mine)
 	if err != nil {
 		return "", nil, nil, fail(ErrUnavailable, "the request could not be encoded", err)
@@ -259,7 +268,7 @@ func (a *Authority) twoPerson(ctx context.Context, h human, base string, now tim
 	for round := range maxLiftRounds {
 		// The store keeps the claim a day past the window, so only the authority's clock
 		// decides when a round lapses.
-		held, err := a.store.ClaimKey(ctx, store.Claim{Key: base + strconv.Itoa(round), Digest: h.ID, Result: raw, ExpiresAt: mine.ExpiresAt.Add(24 * time.Hour)})
+		held, err := a.store.ClaimKey(ctx, store.Claim{Key: base + strconv.Itoa(round), Digest: h.Person, Result: raw, ExpiresAt: mine.ExpiresAt.Add(24 * time.Hour)})
 		if err == nil {
 			ref, err := record(mine.ExpiresAt)
 			if err != nil {
@@ -275,7 +284,7 @@ func (a *Authority) twoPerson(ctx context.Context, h human, base string, now tim
 		if json.Unmarshal(held.Result, &p) != nil || !now.Before(p.ExpiresAt) {
 			continue // lapsed (or unreadable, which confirms nothing): the next round
 		}
-		if p.By == h.ID {
+		if p.By == h.Person { // the same person, whichever identity they signed with
 			return "", nil, nil, fail(ErrForbidden, "you already asked for this change; a second, different human must confirm it before "+
 				p.ExpiresAt.UTC().Format(time.RFC3339), nil)
 		}
@@ -352,7 +361,7 @@ func iamKills(scope, id string, at time.Time) []revoke.Kill {
 // anything is minted. A kill that was stored before this read refuses the action; the
 // refusal is the decision's result record.
 func (a *Authority) recheckKills(ctx context.Context, c Caller, s store.Session, decided audit.Record) error {
-	err := a.checkKills(ctx, s.Agent, s.Operator, s.ID)
+	err := a.checkSessionKills(ctx, s)
 	if err == nil {
 		return nil
 	}
@@ -364,6 +373,40 @@ func (a *Authority) recheckKills(ctx context.Context, c Caller, s store.Session,
 		e.Record = &api.RecordRef{Seq: decided.Seq, Hash: decided.Hash}
 	}
 	return err
+}
+
+// resolveKillID turns the id a kill names into the id kills are kept under: an operator's
+// person (any spelling of any of their names), an agent's id (by its id, configured name or
+// access key id), a session that exists. Naming nobody is ErrNotFound and nothing is stored.
+func (a *Authority) resolveKillID(ctx context.Context, scope, id string) (string, error) {
+	switch scope {
+	case store.ScopeOperator:
+		key, known := a.roles.personKey(id)
+		if !known && a.roles.People.Len() > 0 {
+			return "", fail(ErrNotFound, fmt.Sprintf("no person named %q is in the directory; kill the agent or the session instead", clipField(id)), nil)
+		}
+		return key, nil
+	case store.ScopeAgent:
+		if a.roles.Agents == nil {
+			return id, nil
+		}
+		if agent, ok := a.roles.Agents[id]; ok {
+			return agent, nil
+		}
+		if strings.HasPrefix(id, "arn:") || strings.HasPrefix(id, "https://") {
+			return id, nil // an identity no list holds: an IAM principal or an OIDC agent
+		}
+		return "", fail(ErrNotFound, fmt.Sprintf("no agent is known as %q (give its name, access key id or id)", clipField(id)), nil)
+	case store.ScopeSession:
+		_, err := a.store.GetSession(ctx, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return "", fail(ErrNotFound, fmt.Sprintf("no session %q", clipField(id)), nil)
+		case err != nil:
+			return "", fail(ErrUnavailable, "the session could not be read", err)
+		}
+	}
+	return id, nil
 }
 
 // checkBudget refuses an action once the session has used its action budget.

@@ -167,7 +167,15 @@ func TestKillEveryScope(t *testing.T) {
 			}
 
 			k.advance(time.Second) // credentials issued in the kill's second count as issued before it
-			lift, err := k.auth.LiftKill(ctx, human(ada), kill.Scope, kill.ID, api.LiftRequest{Reason: "contained"})
+			lifter := ada
+			if tc.scope == "operator" {
+				// The person the kill stops cannot lift it, nor approve, nor confirm.
+				if _, err := k.auth.LiftKill(ctx, human(ada), kill.Scope, kill.ID, api.LiftRequest{Reason: "it was me"}); kindOf(err) != authority.ErrKilled {
+					t.Fatalf("the killed person lifting their own kill = %v", err)
+				}
+				lifter = grace
+			}
+			lift, err := k.auth.LiftKill(ctx, human(lifter), kill.Scope, kill.ID, api.LiftRequest{Reason: "contained"})
 			if err != nil {
 				t.Fatal(err)
 			}

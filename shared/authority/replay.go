@@ -130,6 +130,14 @@ func (a *Authority) actOnce(ctx context.Context, c Caller, id string, req api.Ac
 		if held.Digest != digest {
 			return refuse(fail(ErrIdempotencyConflict, "this idempotency key was used for a different request", nil))
 		}
+		// A stored answer is not replayed past a kill switch: the agent is stopped.
+		if s, err := a.store.GetSession(ctx, id); err == nil && s.Agent == agent.ID {
+			if err := a.checkSessionKills(ctx, s); err != nil {
+				return refuse(err)
+			}
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return api.ActionResponse{}, fail(ErrUnavailable, "the session could not be read", err)
+		}
 		return replay(held.Result)
 	case err != nil:
 		return api.ActionResponse{}, fail(ErrUnavailable, "the idempotency key could not be checked", err)

@@ -1,7 +1,11 @@
 package authority
 
 import (
+	"context"
 	"fmt"
+
+	"github.com/mandate-dev/mandate/shared/person"
+	"github.com/mandate-dev/mandate/shared/store"
 )
 
 // Roles names the humans among the identities that can call Mandate. Three kinds of caller
@@ -17,6 +21,13 @@ import (
 type Roles struct {
 	Operators map[string]string
 	Admins    map[string]string
+	// People is the directory of humans (shared/person): separation-of-duties checks compare
+	// the people it resolves, never the strings a caller sent. Nil knows nobody: names are
+	// then compared in their normalised form.
+	People *person.Directory
+	// Agents maps the names and access key ids agents are known by to their ids, so that a
+	// kill may name an agent any of those ways; nil: kills name agents by id alone.
+	Agents map[string]string
 }
 
 // Role names, as records and logs show them.
@@ -30,6 +41,30 @@ type human struct {
 	ID   string // the verified identity
 	Name string // the human's name
 	Role string
+	// Person is who the human is: the directory id, or for someone the directory does not
+	// know, their normalised name.
+	Person string
+}
+
+// personKey is the key separation-of-duties checks compare for a name the directory may
+// not know: the directory id, or the normalised name.
+func (r Roles) personKey(name string) (string, bool) {
+	if id, ok := r.People.ByName(name); ok {
+		return id, true
+	}
+	return person.Normalize(name), false // never a directory id: ByName would have found it
+}
+
+// operatorOfSession is the person behind a session: resolved by the issuer and subject of a
+// verified operator token, else by name. known is false when the directory has nobody by
+// that identity.
+func (r Roles) operatorOfSession(s store.Session) (key string, known bool) {
+	if s.OperatorVerified && s.OperatorIssuer != "" {
+		if id, ok := r.People.ByOIDC(s.OperatorIssuer, s.Operator); ok {
+			return id, true
+		}
+	}
+	return r.personKey(s.Operator)
 }
 
 // isHuman reports whether id is listed as an operator or an administrator.
@@ -64,9 +99,31 @@ func (a *Authority) authenticateHuman(c Caller, role string) (human, error) {
 		// the person is the role session, which the identity provider names (AWS IAM
 		// Identity Center sets it to the user name). Each session is a different human, so
 		// approvals and the two-person rule tell them apart.
-		return human{ID: p.ID + "#" + sess, Name: sess, Role: role}, nil
+		h := human{ID: p.ID + "#" + sess, Name: sess, Role: role}
+		h.Person, _ = a.roles.personKey(sess)
+		return h, nil
 	}
-	return human{ID: p.ID, Name: name, Role: role}, nil
+	h := human{ID: p.ID, Name: name, Role: role}
+	if id, ok := a.roles.People.ByIAM(p.ID); ok {
+		h.Person = id
+	} else {
+		h.Person, _ = a.roles.personKey(name)
+	}
+	return h, nil
+}
+
+// checkHumanKills refuses a human whom an operator kill covers: a person stopped from
+// operating cannot approve, lift or confirm anything, their own kill included.
+func (a *Authority) checkHumanKills(ctx context.Context, h human) error {
+	kills, err := a.store.FindControls(ctx, []store.ControlKey{{Scope: store.ScopeOperator, ID: h.Person}})
+	if err != nil {
+		return fail(ErrUnavailable, "kill switches could not be read", err)
+	}
+	if len(kills) > 0 {
+		return &Error{Kind: ErrKilled, Detail: "you are stopped by an operator kill switch: " + kills[0].Reason + "; another human must lift it",
+			Reasons: []string{"kill:operator:" + h.Person}}
+	}
+	return nil
 }
 
 // refuseHumans refuses a human's identity on an agent's route.

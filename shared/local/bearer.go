@@ -69,7 +69,7 @@ func bearer(r *http.Request) (string, bool) {
 // refuseBlocked answers 429 to a source that failed authentication too often, without
 // authenticating its request; it reports whether it did.
 func (g *Gateway) refuseBlocked(w http.ResponseWriter, r *http.Request, rid string) bool {
-	left, blocked := g.limiter.Blocked(sourceIP(r))
+	left, blocked := g.limiter.Blocked(failureKey(r))
 	if !blocked {
 		return false
 	}
@@ -82,10 +82,34 @@ func (g *Gateway) refuseBlocked(w http.ResponseWriter, r *http.Request, rid stri
 // refuseUnauthenticated counts and logs a failed authentication (never the credential) and
 // answers 401 with the problem type of the failed check.
 func (g *Gateway) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, rid string, err error) {
-	n := g.limiter.Fail(sourceIP(r))
+	n := g.limiter.Fail(failureKey(r))
 	typ := edge.AuthProblemType(err)
 	_, isBearer := bearer(r)
 	g.log.Info("authentication failed", "request_id", rid, "source", sourceIP(r), "reason", typ, "bearer", isBearer, "failures", n)
 	writeProblem(w, api.Problem{Type: typ, Title: "Not authenticated", Status: http.StatusUnauthorized,
 		Detail: "the request does not carry a valid credential of a known agent", RequestID: rid})
+}
+
+// failureKey is what failed authentications are counted by: the source and the credential it
+// presented (the SigV4 access key id, "bearer" or "anonymous"). Failures with another key, or
+// none, never lock a valid key out, even from the same address behind one NAT.
+func failureKey(r *http.Request) string {
+	return sourceIP(r) + "|" + presentedKey(r)
+}
+
+// presentedKey is the access key id a request claims to be signed with, without checking it.
+func presentedKey(r *http.Request) string {
+	if _, ok := bearer(r); ok {
+		return "bearer"
+	}
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if az := r.Header.Get("Authorization"); cred == "" && strings.HasPrefix(az, "AWS4-HMAC-SHA256 ") {
+		if _, rest, ok := strings.Cut(az, "Credential="); ok {
+			cred = rest
+		}
+	}
+	if key, _, ok := strings.Cut(cred, "/"); ok && key != "" && len(key) <= 128 {
+		return key
+	}
+	return "anonymous"
 }

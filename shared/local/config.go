@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/mandate-dev/mandate/shared/person"
 	"net"
 	"os"
 	"path/filepath"
@@ -59,6 +60,12 @@ type Operator struct {
 	// an agent); a signed request proves the human, so they count as verified.
 	AccessKeyID     string `yaml:"access_key_id,omitempty"`
 	SecretAccessKey string `yaml:"secret_access_key,omitempty"`
+	// Aliases are other names (email addresses) this person goes by; an agent naming the
+	// operator by any of them, in any case or Unicode spelling, names this person.
+	Aliases []string `yaml:"aliases,omitempty"`
+	// OIDC are the identities (issuer and subject) that prove this person in operator and
+	// delegation tokens.
+	OIDC []person.Subject `yaml:"oidc,omitempty"`
 }
 
 // DemoTarget says where the demo customer service listens. Targets reach it by the host name
@@ -96,6 +103,9 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("store.kind must be %q or %q", StoreEmbedded, StoreDynamoDB))
 	}
 	errs = append(errs, c.validateHumans(seen)...)
+	if _, err := person.New(c.people()); err != nil {
+		errs = append(errs, err)
+	}
 	if c.DemoTarget.Enabled {
 		if _, _, err := net.SplitHostPort(c.DemoTarget.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("demo_target.addr: %w", err))

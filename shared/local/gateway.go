@@ -28,8 +28,12 @@ type Gateway struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	tokens   *identity.TokenVerifier  // bearer tokens of OIDC agents; nil: refused (bearer.go)
-	limiter  *identity.FailureLimiter // failed authentications per source
+	limiter  *identity.FailureLimiter // failed authentications per source and presented key
+	// humanKeys are the access key ids of humans: never blocked on the kill routes.
+	humanKeys map[string]bool
 }
+
+var killRoutes = map[string]bool{edge.RouteKill: true, edge.RouteLiftKill: true, edge.RouteListKills: true}
 
 // MaxGatewayBodyBytes is the largest body the gateway passes on, as API Gateway's payload
 // limit does; the handler refuses bodies over api.MaxBodyBytes itself, after authenticating
@@ -62,7 +66,8 @@ func (g *Gateway) dispatch(w http.ResponseWriter, r *http.Request, route string)
 		writeProblem(w, api.Problem{Type: api.ProblemTooLarge, Title: "Body too large", Status: 413, RequestID: rid})
 		return
 	}
-	if g.refuseBlocked(w, r, rid) {
+	// A human's key always reaches the kill switches, however often its source failed.
+	if !(killRoutes[route] && g.humanKeys[presentedKey(r)]) && g.refuseBlocked(w, r, rid) {
 		return
 	}
 	authorizer, iam, err := g.authenticate(r, body) // bearer.go: SigV4 or an OIDC bearer token

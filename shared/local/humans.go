@@ -5,6 +5,7 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/identity"
+	"github.com/mandate-dev/mandate/shared/person"
 )
 
 // Humans of a fresh configuration: a second operator, who approves what the first one's
@@ -85,5 +86,43 @@ func (c Config) identities() ([]identity.Key, authority.Roles) {
 			roles.Admins[identity.LocalARN(h.Name)] = h.Name
 		}
 	}
+	roles.People, _ = person.New(c.people()) // Validate refused an inconsistent directory
+	roles.Agents = map[string]string{}
+	for _, a := range c.Agents {
+		id := identity.LocalARN(a.Name)
+		roles.Agents[a.Name], roles.Agents[id] = id, id
+		if a.AccessKeyID != "" {
+			roles.Agents[a.AccessKeyID] = id
+		}
+	}
 	return keys, roles
+}
+
+// people is the directory of humans: every operator and administrator, each one person
+// (listed in both, still one), proven by their signing key and their OIDC identities.
+func (c Config) people() []person.Person {
+	var out []person.Person
+	for _, list := range [][]Operator{c.Operators, c.Admins} {
+		for _, h := range list {
+			p := person.Person{ID: h.Name, Aliases: h.Aliases, OIDC: h.OIDC}
+			if h.AccessKeyID != "" {
+				p.IAM = []string{identity.LocalARN(h.Name)}
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// humanKeys are the access key ids of operators and administrators.
+func (c Config) humanKeys() map[string]bool {
+	out := map[string]bool{}
+	for _, list := range [][]Operator{c.Operators, c.Admins} {
+		for _, h := range list {
+			if h.AccessKeyID != "" {
+				out[h.AccessKeyID] = true
+			}
+		}
+	}
+	return out
 }

@@ -341,6 +341,43 @@ func TestFailedAuthenticationsRateLimited(t *testing.T) {
 	}
 }
 
+// Failures are counted per source and presented key: anonymous failures and failures of
+// another key never lock out a valid key, and humans always reach the kill switches.
+func TestFailedAuthenticationsDoNotLockOutOthers(t *testing.T) {
+	inst := start(t)
+	ctx := context.Background()
+	unknown := client.New(inst.URL, inst.Config.Region, "AKIAUNKNOWNUNKNOWN00", "wrong-secret-wrong-secret-wrong-secret")
+	for range 25 {
+		_, _ = unknown.Session(ctx, "ses_aaaaaaaaaaaaaaaaaaaaaaaaaa")
+		resp, err := http.Get(inst.URL + "/v1/sessions/ses_aaaaaaaaaaaaaaaaaaaaaaaaaa") // anonymous
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if _, err := agentClient(inst).OpenSession(ctx, api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt}); err != nil {
+		t.Fatalf("a valid key after others' failures from its address: %v", err)
+	}
+	// Someone guessing grace's secret fills grace's count; grace still reaches the kill switch.
+	var graceKey local.Operator
+	for _, o := range inst.Config.Operators {
+		if o.Name == local.DefaultApprover {
+			graceKey = o
+		}
+	}
+	guess := client.New(inst.URL, inst.Config.Region, graceKey.AccessKeyID, "wrong-secret-wrong-secret-wrong-secret")
+	for range 25 {
+		_ = guess.Do(ctx, http.MethodGet, "/v1/kill", nil, nil)
+	}
+	grace := humanClient(t, inst, inst.Config.Operators, local.DefaultApprover)
+	if err := grace.Do(ctx, http.MethodPost, "/v1/kill", api.KillRequest{Scope: "global", Reason: "stop everything"}, nil); err != nil {
+		t.Fatalf("grace's kill after guesses of her key: %v", err)
+	}
+	if p := problemOf(t, grace.Do(ctx, http.MethodGet, "/v1/approvals", nil, nil)); p.Status != http.StatusTooManyRequests {
+		t.Fatalf("grace's key on other routes after 25 failures = %+v, want 429", p)
+	}
+}
+
 func TestPresignedURL(t *testing.T) {
 	inst := start(t)
 	ctx := context.Background()

@@ -55,8 +55,16 @@ func TestKillOverSignedHTTP(t *testing.T) {
 			if p := problemOf(t, agent.Do(ctx, http.MethodDelete, path, nil, nil)); p.Status != http.StatusForbidden {
 				t.Fatalf("an agent's lift = %+v", p)
 			}
+			lifter := ada
+			if scope == "operator" {
+				// The person the kill stops cannot lift it themselves; another human can.
+				if p := problemOf(t, ada.Do(ctx, http.MethodDelete, path, api.LiftRequest{Reason: "it was me"}, nil)); p.Type != api.ProblemKilled {
+					t.Fatalf("the killed person lifting their own kill = %+v", p)
+				}
+				lifter = grace
+			}
 			var lift api.Lift
-			if err := ada.Do(ctx, http.MethodDelete, path, api.LiftRequest{Reason: "contained"}, &lift); err != nil {
+			if err := lifter.Do(ctx, http.MethodDelete, path, api.LiftRequest{Reason: "contained"}, &lift); err != nil {
 				t.Fatalf("DELETE %s: %v", path, err)
 			}
 			if scope == "global" {

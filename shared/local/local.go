@@ -207,7 +207,9 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("local: agent keys: %w", err)
 	}
-	addr, err := inst.serve(o.Addr, withBearer(NewGateway(h, v, log), tokens))
+	gw := NewGateway(h, v, log)
+	gw.humanKeys = cfg.humanKeys()
+	addr, err := inst.serve(o.Addr, withBearer(gw, tokens))
 	if err != nil {
 		return nil, fmt.Errorf("local: api: %w", err)
 	}

@@ -1,0 +1,145 @@
+package local_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/client"
+	"github.com/mandate-dev/mandate/shared/local"
+)
+
+// One person, one identity: every spelling of the session operator's name is that person,
+// so they cannot approve their own session's actions; a look-alike name is nobody, and
+// nobody can be shown to be someone else.
+func TestApproverIsAnotherPersonWhateverTheSpelling(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	agent := agentClient(inst)
+	ada := humanClient(t, inst, inst.Config.Operators, local.DefaultOperator)
+	grace := humanClient(t, inst, inst.Config.Operators, local.DefaultApprover)
+	ctx := context.Background()
+	export := api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "customers", Method: "GET", Path: "/customers"}}
+	ask := func(operator string) string {
+		t.Helper()
+		s, err := agent.OpenSession(ctx, api.OpenSessionRequest{Operator: operator, Prompt: prompt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status, raw := signed(t, agent, "POST", inst.URL+"/v1/sessions/"+s.SessionID+"/actions", export)
+		var res api.ActionResponse
+		if err := json.Unmarshal(raw, &res); err != nil || status != http.StatusAccepted {
+			t.Fatalf("export as %q: %d %s", operator, status, raw)
+		}
+		return inst.URL + "/v1/approvals/" + res.ApprovalID + "/approve"
+	}
+	for _, operator := range []string{"Ada@example.com", "ada@example.com ", "ADA@EXAMPLE.COM", "ａｄａ@example.com", " ada@Example.com\t"} {
+		approve := ask(operator)
+		if status, raw := signed(t, ada, "POST", approve, nil); status != http.StatusForbidden || !strings.Contains(string(raw), "cannot approve") {
+			t.Errorf("ada approving a session of %q: %d %s, want 403", operator, status, raw)
+		}
+		if status, raw := signed(t, grace, "POST", approve, nil); status != http.StatusOK {
+			t.Errorf("grace approving a session of %q: %d %s", operator, status, raw)
+		}
+	}
+	for _, operator := range []string{"аda@example.com" /* Cyrillic а */, "ada@example.com\u200b", "mallory@example.com"} {
+		approve := ask(operator)
+		for who, c := range map[string]*client.Client{"ada": ada, "grace": grace} {
+			if status, raw := signed(t, c, "POST", approve, nil); status != http.StatusForbidden || !strings.Contains(string(raw), "nobody in the directory") {
+				t.Errorf("%s approving a session of the unknown %q: %d %s, want 403", who, operator, status, raw)
+			}
+		}
+	}
+}
+
+// Kills name people and agents however they are written, refuse names of nobody, and stop
+// every human action of a stopped person and every approval of a stopped scope.
+func TestKillsNamePeopleAndAgents(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	agent := agentClient(inst)
+	ada := humanClient(t, inst, inst.Config.Operators, local.DefaultOperator)
+	grace := humanClient(t, inst, inst.Config.Operators, local.DefaultApprover)
+	ctx := context.Background()
+	read := api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "customers", Method: "GET", Path: "/customers/42"}}
+
+	// Nobody: 404 and nothing stored.
+	for _, req := range []api.KillRequest{
+		{Scope: "agent", ID: "no-such-agent", Reason: "x"},
+		{Scope: "operator", ID: "mallory@example.com", Reason: "x"},
+		{Scope: "operator", ID: "аda@example.com", Reason: "x"},
+		{Scope: "session", ID: "ses_aaaaaaaaaaaaaaaaaaaaaaaaaa", Reason: "x"},
+	} {
+		if p := problemOf(t, grace.Do(ctx, http.MethodPost, "/v1/kill", req, nil)); p.Status != http.StatusNotFound {
+			t.Errorf("kill %s %q = %+v, want 404", req.Scope, req.ID, p)
+		}
+	}
+	var list api.KillList
+	if err := grace.Do(ctx, http.MethodGet, "/v1/kill", nil, &list); err != nil || len(list.Kills) != 0 {
+		t.Fatalf("kills stored for nobody: %+v %v", list, err)
+	}
+
+	// An agent by its configured name and by its access key id.
+	for _, id := range []string{inst.Config.Agents[0].Name, inst.Config.Agents[0].AccessKeyID} {
+		s, err := agent.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kill api.Kill
+		if err := grace.Do(ctx, http.MethodPost, "/v1/kill", api.KillRequest{Scope: "agent", ID: id, Reason: "by name"}, &kill); err != nil {
+			t.Fatal(err)
+		}
+		if kill.ID != s.Agent {
+			t.Errorf("a kill of agent %q is kept under %q, want %q", id, kill.ID, s.Agent)
+		}
+		if _, err := agent.Act(ctx, s.SessionID, read); problemOf(t, err).Type != api.ProblemKilled {
+			t.Errorf("after killing agent %q the agent acts: %v", id, err)
+		}
+		if err := grace.Do(ctx, http.MethodDelete, "/v1/kill/agent/"+url.PathEscape(id), api.LiftRequest{Reason: "ok"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A person under another spelling: their sessions stop, they cannot approve or lift.
+	s, err := agent.OpenSession(ctx, api.OpenSessionRequest{Operator: "Ada@Example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := client.NewIdempotencyKey()
+	if _, err := agent.Act(ctx, s.SessionID, api.ActionRequest{Action: read.Action, IdempotencyKey: key}); err != nil {
+		t.Fatal(err)
+	}
+	status, raw := signed(t, agent, "POST", inst.URL+"/v1/sessions/"+s.SessionID+"/actions",
+		api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "customers", Method: "GET", Path: "/customers"}})
+	var pending api.ActionResponse
+	if err := json.Unmarshal(raw, &pending); err != nil || status != http.StatusAccepted {
+		t.Fatalf("export: %d %s", status, raw)
+	}
+	var kill api.Kill
+	if err := grace.Do(ctx, http.MethodPost, "/v1/kill", api.KillRequest{Scope: "operator", ID: " ADA@example.com", Reason: "compromised"}, &kill); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := agent.Act(ctx, s.SessionID, read); problemOf(t, err).Type != api.ProblemKilled {
+		t.Errorf("the person's session acts after the kill: %v", err)
+	}
+	// The idempotent retry of an action that ran before the kill is not replayed past it.
+	if _, err := agent.Act(ctx, s.SessionID, api.ActionRequest{Action: read.Action, IdempotencyKey: key}); problemOf(t, err).Type != api.ProblemKilled {
+		t.Errorf("an idempotent replay under the kill: %v, want killed", err)
+	}
+	// A pending approval of the stopped session cannot be approved, even by another person.
+	if status, raw := signed(t, grace, "POST", inst.URL+"/v1/approvals/"+pending.ApprovalID+"/approve", nil); status != http.StatusForbidden || !strings.Contains(string(raw), api.ProblemKilled) {
+		t.Errorf("approving a stopped session's action: %d %s", status, raw)
+	}
+	// The stopped person cannot lift their own kill.
+	path := "/v1/kill/operator/" + url.PathEscape("ada@example.com")
+	if p := problemOf(t, ada.Do(ctx, http.MethodDelete, path, api.LiftRequest{Reason: "me"}, nil)); p.Type != api.ProblemKilled {
+		t.Errorf("the stopped person lifts their kill: %+v", p)
+	}
+	if err := grace.Do(ctx, http.MethodDelete, "/v1/kill/operator/"+url.PathEscape("Ada@EXAMPLE.com"), api.LiftRequest{Reason: "contained"}, nil); err != nil {
+		t.Errorf("another person lifts the kill under another spelling: %v", err)
+	}
+}
