@@ -327,16 +327,18 @@ var quiet = slog.New(slog.DiscardHandler)
 func TestRolesFromEnv(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{
-		authority.EnvOperators: "arn:aws:iam::123456789012:role/oncall=ada@example.com, arn:aws:iam::123456789012:user/grace",
-		authority.EnvAdmins:    "arn:aws:iam::123456789012:role/policy-admin",
+		authority.EnvOperators:         "arn:aws:iam::123456789012:role/oncall=ada@example.com, arn:aws:iam::123456789012:user/grace",
+		authority.EnvAdmins:            "arn:aws:iam::123456789012:role/policy-admin",
+		authority.EnvSessionBoundRoles: " arn:aws:iam::123456789012:role/mandate-agent ,",
 	}
 	r, err := authority.RolesFromEnv(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := authority.Roles{
-		Operators: map[string]string{"arn:aws:iam::123456789012:role/oncall": "ada@example.com", "arn:aws:iam::123456789012:user/grace": "grace"},
-		Admins:    map[string]string{"arn:aws:iam::123456789012:role/policy-admin": "policy-admin"},
+		Operators:    map[string]string{"arn:aws:iam::123456789012:role/oncall": "ada@example.com", "arn:aws:iam::123456789012:user/grace": "grace"},
+		Admins:       map[string]string{"arn:aws:iam::123456789012:role/policy-admin": "policy-admin"},
+		SessionBound: map[string]bool{"arn:aws:iam::123456789012:role/mandate-agent": true},
 	}
 	if diff := cmp.Diff(want, r); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
@@ -344,6 +346,10 @@ func TestRolesFromEnv(t *testing.T) {
 	env[authority.EnvAdmins] = "root"
 	if _, err := authority.RolesFromEnv(func(k string) string { return env[k] }); err == nil {
 		t.Error("a non-ARN admin was accepted")
+	}
+	env[authority.EnvAdmins], env[authority.EnvSessionBoundRoles] = "", "arn:aws:iam::123456789012:user/ada"
+	if _, err := authority.RolesFromEnv(func(k string) string { return env[k] }); err == nil {
+		t.Error("a user ARN was accepted as a session-bound role")
 	}
 }
 

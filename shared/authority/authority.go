@@ -160,7 +160,7 @@ func New(ctx context.Context, cfg Config) (*Authority, error) {
 // OpenSession opens a session for an operator with the originating prompt.
 // A refusal is recorded in the agent's chain (refusals.go).
 func (a *Authority) OpenSession(ctx context.Context, c Caller, req api.OpenSessionRequest) (api.Session, error) {
-	agent, err := authenticate(c)
+	agent, err := a.authenticate(c)
 	if err != nil {
 		return api.Session{}, err
 	}
@@ -226,7 +226,7 @@ func (a *Authority) openSession(ctx context.Context, c Caller, agent principal, 
 
 // GetSession returns a session of the calling agent.
 func (a *Authority) GetSession(ctx context.Context, c Caller, id string) (api.Session, error) {
-	agent, err := authenticate(c)
+	agent, err := a.authenticate(c)
 	if err != nil {
 		return api.Session{}, err
 	}
@@ -239,7 +239,7 @@ func (a *Authority) GetSession(ctx context.Context, c Caller, id string) (api.Se
 
 // CloseSession closes a session of the calling agent; closing a closed session is a no-op.
 func (a *Authority) CloseSession(ctx context.Context, c Caller, id string) (api.Session, error) {
-	agent, err := authenticate(c)
+	agent, err := a.authenticate(c)
 	if err != nil {
 		return api.Session{}, err
 	}
@@ -284,7 +284,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 			a.metrics.Action(m)
 		}
 	}()
-	agent, err := authenticate(c)
+	agent, err := a.authenticate(c)
 	if err != nil {
 		return api.ActionResponse{}, err
 	}
@@ -436,7 +436,7 @@ func mintFailure(err error) *Error {
 
 // Audit returns a session's chain, verified.
 func (a *Authority) Audit(ctx context.Context, c Caller, id string) (api.AuditResponse, error) {
-	agent, err := authenticate(c)
+	agent, err := a.authenticate(c)
 	if err != nil {
 		return api.AuditResponse{}, err
 	}

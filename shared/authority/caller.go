@@ -31,6 +31,23 @@ type principal struct {
 	full identity.Principal
 }
 
+// authenticate establishes an agent: as authenticate, and for a role whose session names
+// AWS binds to the workload (Roles.SessionBound), the role session is part of the agent's
+// id, so two workloads assuming one role are two agents that never see each other's sessions.
+func (a *Authority) authenticate(c Caller) (principal, error) {
+	p, err := authenticate(c)
+	if err != nil {
+		return p, err
+	}
+	if a.roles.SessionBound[p.ID] {
+		if p.full.Session == "" {
+			return principal{}, fail(ErrUnauthenticated, "this role's callers are told apart by their role session; call through an assumed-role session", nil)
+		}
+		p.ID += "#" + p.full.Session
+	}
+	return p, nil
+}
+
 // authenticate is the first stage: establish the agent from the verified request context.
 func authenticate(c Caller) (principal, error) {
 	if c.IAM == nil && c.JWT != nil {

@@ -47,7 +47,7 @@ func (a *Authority) recordRefusedOpen(ctx context.Context, c Caller, agent princ
 // agent that owns the session; it returns the record, or nil when nothing was recorded (no
 // identity, no such session of this agent, or no store).
 func (a *Authority) RecordUnreadable(ctx context.Context, c Caller, id, reason string) *api.RecordRef {
-	agent, err := authenticate(c)
+	agent, err := a.authenticate(c)
 	if err != nil {
 		return nil
 	}

@@ -92,7 +92,7 @@ var replayableKinds = []error{ErrInvalid, ErrNonCanonical, ErrBudgetExhausted, E
 // answer; a different request with the key is ErrIdempotencyConflict. Keys are scoped to the
 // agent, so agents cannot collide.
 func (a *Authority) actOnce(ctx context.Context, c Caller, id string, req api.ActionRequest) (api.ActionResponse, error) {
-	agent, err := authenticate(c)
+	agent, err := a.authenticate(c)
 	if err != nil {
 		return api.ActionResponse{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mandate-dev/mandate/shared/identity"
 	"github.com/mandate-dev/mandate/shared/person"
 	"github.com/mandate-dev/mandate/shared/store"
 )
@@ -28,6 +29,10 @@ type Roles struct {
 	// Agents maps the names and access key ids agents are known by to their ids, so that a
 	// kill may name an agent any of those ways; nil: kills name agents by id alone.
 	Agents map[string]string
+	// SessionBound are role ARNs that several workloads assume with role session names AWS
+	// binds to each (a trust condition on sts:RoleSessionName or sts:SourceIdentity): each
+	// role session is its own agent, "ROLE_ARN#SESSION".
+	SessionBound map[string]bool
 }
 
 // Role names, as records and logs show them.
@@ -100,14 +105,25 @@ func (a *Authority) authenticateHuman(c Caller, role string) (human, error) {
 		// Identity Center sets it to the user name). Each session is a different human, so
 		// approvals and the two-person rule tell them apart.
 		h := human{ID: p.ID + "#" + sess, Name: sess, Role: role}
-		h.Person, _ = a.roles.personKey(sess)
-		return h, nil
+		return a.personOf(h, c.IAM)
 	}
-	h := human{ID: p.ID, Name: name, Role: role}
-	if id, ok := a.roles.People.ByIAM(p.ID); ok {
-		h.Person = id
-	} else {
-		h.Person, _ = a.roles.personKey(name)
+	return a.personOf(human{ID: p.ID, Name: name, Role: role}, c.IAM)
+}
+
+// personOf resolves who a human caller is: by the exact IAM principal ARN the request was
+// signed as (an assumed-role session ARN for a shared role), else by name. With a directory,
+// a caller who is nobody in it is refused: a second role session under a new name is not a
+// second person.
+func (a *Authority) personOf(h human, iam *identity.IAMContext) (human, error) {
+	known := false
+	if iam != nil {
+		h.Person, known = a.roles.People.ByIAM(iam.UserARN)
+	}
+	if !known {
+		h.Person, known = a.roles.personKey(h.Name)
+	}
+	if !known && a.roles.People.Len() > 0 {
+		return human{}, fail(ErrForbidden, "the caller is nobody in the directory of people; an administrator adds each person once", nil)
 	}
 	return h, nil
 }
@@ -128,7 +144,7 @@ func (a *Authority) checkHumanKills(ctx context.Context, h human) error {
 
 // refuseHumans refuses a human's identity on an agent's route.
 func (a *Authority) refuseHumans(p principal) error {
-	if a.roles.isHuman(p.ID) {
+	if a.roles.isHuman(p.ID) || a.roles.isHuman(p.full.ID) {
 		return fail(ErrForbidden, "this identity belongs to a human; only agents open sessions", nil)
 	}
 	return nil

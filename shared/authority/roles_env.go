@@ -1,8 +1,11 @@
 package authority
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
+
+	"github.com/mandate-dev/mandate/shared/person"
 )
 
 // Environment variables naming the humans of a deployment in AWS, read by RolesFromEnv: a
@@ -12,6 +15,14 @@ import (
 const (
 	EnvOperators = "MANDATE_OPERATORS"
 	EnvAdmins    = "MANDATE_ADMINS"
+	// EnvSessionBoundRoles is a comma-separated list of role ARNs whose role session names
+	// AWS binds to the workload (Roles.SessionBound): the agent caller role.
+	EnvSessionBoundRoles = "MANDATE_SESSION_BOUND_ROLES"
+	// EnvPeople is the directory of humans as JSON: [{"id": "ada@example.com", "aliases":
+	// [...], "iam": ["arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION", ...], "oidc":
+	// [{"issuer": ..., "subject": ...}]}] (shared/person). With it, a human route refuses a
+	// caller who is nobody in it.
+	EnvPeople = "MANDATE_PEOPLE"
 )
 
 // RolesFromEnv reads EnvOperators and EnvAdmins. Unset variables name nobody, so the human
@@ -37,6 +48,30 @@ func RolesFromEnv(getenv func(string) string) (Roles, error) {
 				continue
 			}
 			v.m[id] = name
+		}
+	}
+	for _, item := range strings.Split(getenv(EnvSessionBoundRoles), ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.HasPrefix(item, "arn:") || !strings.Contains(item, ":role/") {
+			errs = append(errs, fmt.Sprintf("%s: %q is not a role ARN", EnvSessionBoundRoles, item))
+			continue
+		}
+		if r.SessionBound == nil {
+			r.SessionBound = map[string]bool{}
+		}
+		r.SessionBound[item] = true
+	}
+	if raw := strings.TrimSpace(getenv(EnvPeople)); raw != "" {
+		var people []person.Person
+		dec := json.NewDecoder(strings.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&people); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", EnvPeople, err))
+		} else if r.People, err = person.New(people); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", EnvPeople, err))
 		}
 	}
 	if len(errs) > 0 {
