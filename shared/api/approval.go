@@ -79,10 +79,12 @@ type PolicyCaseRequest struct {
 	AgentKind        string `json:"agent_kind,omitempty" yaml:"agent_kind"`
 	Operator         string `json:"operator" yaml:"operator"`
 	OperatorVerified bool   `json:"operator_verified,omitempty" yaml:"operator_verified"`
-	Action           string `json:"action" yaml:"action"`
-	Target           string `json:"target" yaml:"target"`
-	TargetKind       string `json:"target_kind,omitempty" yaml:"target_kind"`
-	Resource         string `json:"resource" yaml:"resource"`
+	// OperatorPerson is who the operator is in the directory of people; "" for nobody.
+	OperatorPerson string `json:"operator_person,omitempty" yaml:"operator_person"`
+	Action         string `json:"action" yaml:"action"`
+	Target         string `json:"target" yaml:"target"`
+	TargetKind     string `json:"target_kind,omitempty" yaml:"target_kind"`
+	Resource       string `json:"resource" yaml:"resource"`
 	// Query is an http action's query ("page=1&limit=5"), read as the authority reads it.
 	Query           string             `json:"query,omitempty" yaml:"query"`
 	Intents         []string           `json:"intents,omitempty" yaml:"intents"`

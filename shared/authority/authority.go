@@ -552,8 +552,12 @@ func (a *Authority) count(ctx context.Context, s store.Session, family string) (
 
 // policyRequest is the canonical action in a session, as policy decides it.
 func (a *Authority) policyRequest(s, counted store.Session, act action.Action, t target.Target, stmt *sqlparse.Statement) policy.Request {
+	person, known := a.roles.operatorOfSession(s)
+	if !known {
+		person = ""
+	}
 	return policy.Request{
-		Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified,
+		Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified, OperatorPerson: person,
 		Action: act.Name, Target: t.Name, TargetKind: t.Kind, Resource: act.Resource, Intents: s.Intents,
 		SessionAgeSeconds: int64(a.now().Sub(s.CreatedAt).Seconds()), SessionActions: counted.Actions, SessionByFamily: counted.ByFamily,
 		Now: a.now(), SQL: sqlContext(stmt), HTTP: act.HTTP,

@@ -67,7 +67,7 @@ func ParseCases(src []byte) ([]api.PolicyCase, error) {
 // are reproducible.
 func CaseRequest(c api.PolicyCaseRequest) Request {
 	r := Request{
-		Agent: c.Agent, AgentKind: c.AgentKind, Operator: c.Operator, OperatorVerified: c.OperatorVerified,
+		Agent: c.Agent, AgentKind: c.AgentKind, Operator: c.Operator, OperatorVerified: c.OperatorVerified, OperatorPerson: c.OperatorPerson,
 		Action: c.Action, Target: c.Target, TargetKind: c.TargetKind, Resource: c.Resource,
 		SessionAgeSeconds: c.SessionAge, SessionActions: c.SessionActions, SessionByFamily: c.SessionByFamily,
 		Now: time.Date(2026, 1, 5, 12, 0, 0, 0, time.UTC),

@@ -269,6 +269,7 @@ func familyRecord(k [3]int) cedar.Value {
 type session struct {
 	agent, agentKind, operator string
 	operatorVerified           bool
+	operatorPerson             string
 	intents                    []api.Intent // a copy; compared by Name and Score
 	agentRec, operatorRec      cedar.Value
 	intentSet, intentScores    cedar.Value
@@ -276,7 +277,7 @@ type session struct {
 
 func (c *session) matches(r *Request) bool {
 	if c.agent != r.Agent || c.agentKind != r.AgentKind || c.operator != r.Operator ||
-		c.operatorVerified != r.OperatorVerified || len(c.intents) != len(r.Intents) {
+		c.operatorVerified != r.OperatorVerified || c.operatorPerson != r.OperatorPerson || len(c.intents) != len(r.Intents) {
 		return false
 	}
 	for i, in := range r.Intents {
@@ -300,7 +301,7 @@ func newSession(r *Request) *session {
 		}
 	}
 	return &session{
-		agent: r.Agent, agentKind: r.AgentKind, operator: r.Operator, operatorVerified: r.OperatorVerified,
+		agent: r.Agent, agentKind: r.AgentKind, operator: r.Operator, operatorVerified: r.OperatorVerified, operatorPerson: r.OperatorPerson,
 		intents: intents,
 		agentRec: cedar.NewRecord(cedar.RecordMap{
 			"id":   cedar.String(r.Agent),
@@ -309,6 +310,8 @@ func newSession(r *Request) *session {
 		operatorRec: cedar.NewRecord(cedar.RecordMap{
 			"id":       cedar.String(r.Operator),
 			"verified": cedar.Boolean(r.OperatorVerified),
+			"person":   cedar.String(r.OperatorPerson),
+			"known":    cedar.Boolean(r.OperatorPerson != ""),
 		}),
 		intentSet:    cedar.NewSet(names...),
 		intentScores: cedar.NewRecord(scores),

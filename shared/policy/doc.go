@@ -65,7 +65,9 @@
 //	                              classifier's [0,1] score times 100, rounded), e.g.
 //	                              context.intent_scores["customer_support.lookup"] >= 80
 //	                              (test with `has` first: an absent intent is an error)
-//	operator       {id: String, verified: Bool}
+//	operator       {id: String, verified: Bool,  the operator as named or proven; person is
+//	                person: String, known: Bool}  who that is in the directory of people
+//	                                              ("" and known false for nobody)
 //	agent          {id: String, kind: String}
 //	session        {age_s: Long, actions: Long,   actions asked for in the session, this one
 //	                by_family: {read, write,       included (counted atomically first), in all

@@ -30,6 +30,9 @@ type Request struct {
 	// Operator is the human behind the agent and OperatorVerified whether that was proven.
 	Operator         string
 	OperatorVerified bool
+	// OperatorPerson is the person the operator is in the directory of people (shared/person);
+	// "" when nobody (context.operator.known is false).
+	OperatorPerson string
 	// Action is "<service>:<operation>": "http:GET", "sql:SELECT", "dynamodb:GetItem".
 	Action string
 	// Target names the registry entry acted on and TargetKind its kind (http, sql, aws);

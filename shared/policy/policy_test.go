@@ -88,9 +88,17 @@ func TestDemoPolicies(t *testing.T) {
 			want:   Decision{Verdict: api.VerdictDeny, Reasons: []string{"forbid-write-unverified-operator"}},
 		},
 		{
-			name:   "write by a verified operator is denied by default",
+			name: "write by a verified operator is denied by default",
+			modify: func(r *Request) {
+				r.Action = "http:PUT"
+				r.OperatorVerified, r.OperatorPerson = true, "alice@example.com"
+			},
+			want: Decision{Verdict: api.VerdictDeny, Reasons: []string{ReasonDefaultDeny}},
+		},
+		{
+			name:   "write by a verified operator who is nobody in the directory is forbidden",
 			modify: func(r *Request) { r.Action = "http:PUT"; r.OperatorVerified = true },
-			want:   Decision{Verdict: api.VerdictDeny, Reasons: []string{ReasonDefaultDeny}},
+			want:   Decision{Verdict: api.VerdictDeny, Reasons: []string{"forbid-write-unverified-operator"}},
 		},
 		{
 			name:   "unknown operation counts as a write",
