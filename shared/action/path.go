@@ -253,3 +253,13 @@ func unhex(c byte) byte {
 func nonCanonical(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrNonCanonicalPath}, args...)...)
 }
+
+// LowerCase is p with every path segment lower-cased (Unicode simple case mapping): the
+// canonical path of a target that serves paths case-insensitively. The query is unchanged.
+func (p Path) LowerCase() Path {
+	out := Path{Segments: make([]string, len(p.Segments)), Query: p.Query}
+	for i, s := range p.Segments {
+		out.Segments[i] = strings.ToLower(s)
+	}
+	return out
+}

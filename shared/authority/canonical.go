@@ -50,6 +50,14 @@ func (a *Authority) canonical(act api.Action) (action.Action, target.Target, *sq
 	case err != nil:
 		return action.Action{}, t, nil, &Error{Kind: ErrInvalid, Detail: err.Error(), Reasons: []string{"invalid-action"}}
 	}
+	if c.HTTP != nil && t.CaseInsensitivePaths {
+		p := c.HTTP.LowerCase()
+		if _, err := action.ParsePath(p.String()); err != nil { // lower-casing may leave NFKC
+			return action.Action{}, t, nil, &Error{Kind: ErrNonCanonical, Detail: strings.TrimPrefix(err.Error(), "non-canonical path: "),
+				Reasons: []string{"non-canonical-path"}}
+		}
+		c.HTTP, c.Path, c.Resource = &p, p.String(), p.Encoded()
+	}
 	stmt, verr := a.checkKind(t, &c) // kinds.go
 	if verr != nil {
 		return c, t, nil, verr

@@ -60,6 +60,12 @@ permit (principal, action, resource in Target::"echo");
 @id("forbid-admin-users")
 forbid (principal, action, resource == Resource::"echo//admin/users");
 
+@id("permit-iis")
+permit (principal, action, resource in Target::"iis");
+
+@id("forbid-iis-admin")
+forbid (principal, action, resource == Resource::"iis//admin/users");
+
 @id("forbid-export-parameter")
 forbid (principal, action, resource in Target::"echo")
 when { context.http.query_names.contains("export") };
@@ -106,7 +112,8 @@ func startExact(t *testing.T, dynamo string) (*local.Instance, *echo) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets := "targets:\n  - {name: echo, kind: http, base_url: '" + srv.URL + "', secret_ref: 'file:echo.key', mask_profile: default, timeout: 5s}\n"
+	targets := "targets:\n  - {name: echo, kind: http, base_url: '" + srv.URL + "', secret_ref: 'file:echo.key', mask_profile: default, timeout: 5s}\n" +
+		"  - {name: iis, kind: http, base_url: '" + srv.URL + "', secret_ref: 'file:echo.key', mask_profile: default, timeout: 5s, case_insensitive_paths: true}\n"
 	intents, err := os.ReadFile("defaults/intents.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -421,5 +428,30 @@ func TestSecretInAPathIsNeverRecorded(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A target that serves paths case-insensitively gets one lower-cased spelling: /ADMIN/Users is
+// /admin/users to policy and to the target.
+func TestCaseInsensitiveTarget(t *testing.T) {
+	t.Parallel()
+	inst, e := startExact(t, "")
+	c := agentClient(inst)
+	ctx := context.Background()
+	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/ADMIN/users", "/Admin/Users", "/%41dmin/users", "/admin/USERS?x=Y"} {
+		_, err := c.Act(ctx, s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "iis", Method: "GET", Path: p}})
+		if pr := problemOf(t, err); pr.Type != api.ProblemDenied || !strings.Contains(strings.Join(pr.Reasons, ","), "forbid-iis-admin") {
+			t.Errorf("%q on a case-insensitive target: %+v, want forbid-iis-admin", p, pr)
+		}
+	}
+	if _, err := c.Act(ctx, s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "iis", Method: "GET", Path: "/Reports/Q1?Year=2026"}}); err != nil {
+		t.Fatal(err)
+	}
+	if uris, _ := e.seen(); len(uris) != 1 || uris[0] != "/reports/q1?Year=2026" {
+		t.Fatalf("the target received %q, want the lower-cased path with the query as written", uris)
 	}
 }

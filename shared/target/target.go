@@ -42,6 +42,10 @@ type Target struct {
 	Timeout          Duration `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 	MaxResponseBytes int64    `yaml:"max_response_bytes,omitempty" json:"max_response_bytes,omitempty"`
 	CredentialTTL    Duration `yaml:"credential_ttl,omitempty" json:"credential_ttl,omitempty"`
+	// CaseInsensitivePaths says an http target serves /Admin as /admin (IIS, some
+	// frameworks): the canonical path is then lower-cased, so policy and the target see
+	// one spelling. Default false: paths are case-sensitive (RFC 3986).
+	CaseInsensitivePaths bool `yaml:"case_insensitive_paths,omitempty" json:"case_insensitive_paths,omitempty"`
 
 	// SQL targets (kind sql, PostgreSQL).
 
