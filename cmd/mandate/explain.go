@@ -25,17 +25,18 @@ import (
 //
 // ACTION.json holds an action ({"kind":"sql","target":...}) or an action request
 // ({"action":{...}}). It prints one JSON object {verdict, reasons, intents, action, resource,
-// mint} and exits 0 whatever the verdict; 1 if the action could not be evaluated.
+// mint} and exits 0 when the action would be allowed (or wait for approval), 1 when it would be
+// denied or could not be evaluated, so that scripts can gate on it; 2 for a wrong command line.
 func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flags("explain", stderr)
 	dir := fs.String("data", "./.mandate", "data folder (config.yaml, store)")
 	session := fs.String("session", "", "the session the action would run in (default: none, no intents)")
 	deployed := fs.Bool("aws", false, "evaluate against the deployment named by the functions' environment variables")
-	if fs.Parse(args) != nil || fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: mandate explain [--data DIR | --aws] [--session ID] ACTION.json|-")
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args, "mandate explain [--data DIR | --aws] [--session ID] ACTION.json|-", exactly1, stdout, stderr)
+	if !ok {
+		return code
 	}
-	act, err := readAction(fs.Arg(0))
+	act, err := readAction(pos[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
 		return exitUsage
@@ -56,6 +57,9 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	if err := enc.Encode(ex); err != nil {
 		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
 		return exitFailed
+	}
+	if ex.Verdict == api.VerdictDeny {
+		return exitFailed // a finding: scripts gate on it
 	}
 	return exitOK
 }

@@ -77,8 +77,9 @@ func TestExplainFixtures(t *testing.T) {
 			}
 			var out, errOut bytes.Buffer
 			code := run(ctx, []string{"explain", "--data", dir, "--session", sess.SessionID, filepath.Join("../../testdata/explain", tc.File)}, &out, &errOut)
-			if code != exitOK {
-				t.Fatalf("exit %d: %s", code, errOut.String())
+			// Scripts gate on the exit status: 1 for a denial, 0 otherwise.
+			if want := map[bool]int{true: exitFailed, false: exitOK}[tc.Verdict == api.VerdictDeny]; code != want {
+				t.Fatalf("exit %d, want %d for %s: %s", code, want, tc.Verdict, errOut.String())
 			}
 			var ex authority.Explanation
 			if err := json.Unmarshal(out.Bytes(), &ex); err != nil {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/client"
@@ -17,15 +18,16 @@ import (
 const killUsage = `usage: mandate kill [--url URL] [--key ID --secret SECRET | --data DIR [--as NAME]] SCOPE [ID] --reason REASON
        mandate kill [...] --lift SCOPE [ID] [--reason REASON]
        mandate kill [...] --list
-SCOPE is global, agent, operator or session; ID is the agent's identity as sessions show it
-(an ARN), the operator's name or the session id, and none for global.`
+SCOPE is global, agent, operator or session; ID is the agent's name, access key id or identity
+(an ARN), a name of the operator (any spelling the directory of people knows), or the session
+id, and none for global. Naming nobody is refused with 404 and nothing is stored.`
 
 // cmdKill sets, lifts or lists kill switches through the signed API as a human operator.
 // It prints the answer as JSON and exits 0 when Mandate accepted the request (a global lift
 // that waits for a second human included), 1 when it refused, 2 on a wrong command line.
 func cmdKill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flags("kill", stderr)
-	base := fs.String("url", "http://127.0.0.1:8080", "the Mandate API")
+	base := fs.String("url", "", "the Mandate API (default: the one serving --data, else http://127.0.0.1:8080)")
 	key := fs.String("key", "", "the operator's access key id")
 	secret := fs.String("secret", "", "the operator's secret access key")
 	region := fs.String("region", "", "the SigV4 region (default: the data folder's, else "+local.DefaultRegion+")")
@@ -34,18 +36,14 @@ func cmdKill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	reason := fs.String("reason", "", "why (required to kill)")
 	lift := fs.Bool("lift", false, "lift the kill switch instead of setting it")
 	list := fs.Bool("list", false, "list the kill switches in force")
-	// Flags may follow the positional arguments: parse the rest after each one.
-	var pos []string
-	for {
-		if fs.Parse(args) != nil {
-			fmt.Fprintln(stderr, killUsage)
-			return exitUsage
+	pos, code, ok := parseArgs(fs, args, strings.TrimPrefix(killUsage, "usage: "), nil, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if *base == "" {
+		if *base = local.Endpoint(*dir); *dir == "" || *base == "" {
+			*base = "http://127.0.0.1:8080"
 		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
 	}
 	c, err := operatorClient(*base, *key, *secret, *region, *dir, *as)
 	if err != nil {

@@ -52,4 +52,16 @@ func TestKillCommand(t *testing.T) {
 	if code, _, errOut := kill("--lift", "agent", s.Agent); code != exitFailed || !strings.Contains(errOut, "not-found") {
 		t.Fatalf("lifting again: %d %s", code, errOut)
 	}
+	// The README's command as written: the agent by the name mandate local printed, the API
+	// found from the data folder without --url.
+	var out2, errOut2 bytes.Buffer
+	if code := run(ctx, []string{"kill", "agent", a.Name, "--reason", "by name", "--data", dir}, &out2, &errOut2); code != exitOK {
+		t.Fatalf("mandate kill agent %s --data DIR: %d %s", a.Name, code, errOut2.String())
+	}
+	if _, err := agent.Act(ctx, s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "customers", Method: "GET", Path: "/customers/42"}}); err == nil || !strings.Contains(err.Error(), "by name") {
+		t.Fatalf("the agent's action after a kill by its name: %v", err)
+	}
+	if code := run(ctx, []string{"kill", "agent", "no-such-agent", "--reason", "x", "--data", dir}, &out2, &errOut2); code != exitFailed {
+		t.Fatalf("a kill naming nobody exits %d", code)
+	}
 }

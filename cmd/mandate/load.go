@@ -17,8 +17,8 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 8, "concurrent workers")
 	requests := fs.Int("requests", 2000, "requests per phase")
 	duration := fs.Duration("duration", 60*time.Second, "time limit per phase")
-	if fs.Parse(args) != nil || fs.NArg() > 0 {
-		return exitUsage
+	if _, code, ok := parseArgs(fs, args, "mandate load [flags]", none, stdout, stderr); !ok {
+		return code
 	}
 	dir, err := os.MkdirTemp("", "mandate-load-")
 	if err != nil {

@@ -40,6 +40,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return exitUsage
 	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && args[0] == "help" { // mandate help CMD is mandate CMD --help
+			return run(ctx, []string{args[1], "--help"}, stdout, stderr)
+		}
+		usage(stdout)
+		return exitOK
+	}
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
 		"local":   cmdLocal,
 		"demo":    cmdDemo,
@@ -61,7 +69,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: mandate COMMAND [flags]
+	fmt.Fprint(w, `usage: mandate COMMAND [flags] [arguments]   (mandate help COMMAND, or COMMAND --help, for one)
 
 commands:
   local   serve the API on this machine with the embedded store
@@ -73,12 +81,24 @@ commands:
   explain evaluate an action without executing it and show what would be minted
   mask    mask standard input with a masking profile; the summary goes to standard error
   kill    set, lift (--lift) or list (--list) kill switches as a human operator
+
+Flags may come before or after arguments. Exit codes: 0 ok; 1 the command ran and found a
+problem (a broken chain, a failed policy test, a denied explain, a failed scenario); 2 the
+command line was wrong.
+
+examples:
+  mandate demo
+  mandate local --data ./.mandate
+  mandate explain --session ses_... testdata/explain/aws-getitem.json
+  mandate policy test shared/local/defaults
+  mandate kill agent demo-agent --reason "runaway" --data ./.mandate
 `)
 }
 
 func flags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("mandate "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {} // parseArgs prints the usage, to stdout for --help
 	return fs
 }
 
@@ -86,8 +106,8 @@ func cmdLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flags("local", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dir := fs.String("data", "./.mandate", "data folder (config.yaml, store, secrets)")
-	if fs.Parse(args) != nil || fs.NArg() > 0 {
-		return exitUsage
+	if _, code, ok := parseArgs(fs, args, "mandate local [--addr HOST:PORT] [--data DIR]", none, stdout, stderr); !ok {
+		return code
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	inst, err := local.Start(ctx, local.Options{Dir: *dir, Addr: *addr, Log: log})
@@ -106,8 +126,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flags("demo", stderr)
 	dir := fs.String("data", "", "data folder to keep the demo's state in (default: a new temporary folder)")
 	verbose := fs.Bool("v", false, "show the authority's logs")
-	if fs.Parse(args) != nil || fs.NArg() > 0 {
-		return exitUsage
+	if _, code, ok := parseArgs(fs, args, "mandate demo [--data DIR] [-v]", none, stdout, stderr); !ok {
+		return code
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "mandate-demo-")

@@ -40,18 +40,30 @@ func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	flagSet := flags("policy "+sub, stderr)
 	policies := flagSet.String("policies", "", "folder of the *.cedar files (default: DIR)")
 	intentsFile := flagSet.String("intents", "", "intent catalog whose names policies may use (default: PDIR/intents.yaml if present)")
-	if flagSet.Parse(args[1:]) != nil || flagSet.NArg() != 1 {
-		fmt.Fprintf(stderr, "usage: mandate policy %s [--policies PDIR] [--intents FILE] DIR\n", sub)
-		return exitUsage
+	pos, code, ok := parseArgs(flagSet, args[1:], "mandate policy "+sub+" [--policies PDIR] [--intents FILE] DIR", exactly1, stdout, stderr)
+	if !ok {
+		return code
 	}
-	dir := flagSet.Arg(0)
+	dir := pos[0]
 	if *policies == "" {
 		*policies = dir
+	}
+	// A folder that is not there is a wrong question, never a pass.
+	for _, d := range []string{dir, *policies} {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			fmt.Fprintf(stderr, "mandate policy %s: %s is not a folder\n", sub, d)
+			return exitUsage
+		}
 	}
 	r := &policyRun{out: stdout}
 	set := r.validate(*policies, *intentsFile)
 	if sub == "test" {
 		r.test(dir, set)
+		if r.ran == 0 {
+			r.fail("%s: no test cases (*.cases.yaml, *.cases.json or Cedar integration tests): nothing was tested", dir)
+		}
+	} else if r.policyFiles == 0 {
+		r.fail("%s: no *.cedar policy files: nothing was validated", *policies)
 	}
 	if r.failed > 0 {
 		fmt.Fprintf(stdout, "FAILED: %d problem(s)\n", r.failed)
@@ -65,6 +77,8 @@ func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 type policyRun struct {
 	out    io.Writer
 	failed int
+	// policyFiles and ran count what was validated and tested: none is a failure.
+	policyFiles, ran int
 }
 
 func (r *policyRun) fail(format string, args ...any) {
@@ -92,6 +106,7 @@ func (r *policyRun) validate(dir, intentsFile string) *policy.Set {
 		}
 		srcs = append(srcs, policy.Source{Name: f, Text: text})
 	}
+	r.policyFiles = len(files)
 	set, err := policy.CompileFiles(dir, srcs)
 	if err != nil {
 		for _, p := range policy.Problems(err) {
@@ -176,6 +191,11 @@ func (r *policyRun) cases(path string, set *policy.Set) {
 		r.fail("%s: no valid policy set in the folder to test", path)
 		return
 	}
+	if len(cases) == 0 {
+		r.fail("%s: no cases", path)
+		return
+	}
+	r.ran += len(cases)
 	errs := set.Check(cases)
 	for _, e := range splitJoined(errs) {
 		r.fail("%s: %v", path, e)
@@ -220,6 +240,7 @@ func (r *policyRun) cedarTest(path string) {
 		r.fail("%s: not a Cedar integration test: %v", path, err)
 		return
 	}
+	r.ran += len(tt.Requests)
 	read := func(name string) ([]byte, error) {
 		for d := filepath.Dir(path); ; d = filepath.Dir(d) {
 			if b, err := os.ReadFile(filepath.Join(d, name)); err == nil {

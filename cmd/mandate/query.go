@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -24,7 +25,12 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	named := fs.String("named", "", "run the named query NAME (see --list)")
 	list := fs.Bool("list", false, "list the named queries")
 	format := fs.String("format", "tsv", "output: tsv (a header line, then one line per row) or json (one object per row)")
-	if fs.Parse(args) != nil || (*format != "tsv" && *format != "json") {
+	pos, code, ok := parseArgs(fs, args, `mandate query [--data DIR] [--format tsv|json] "SQL" [ARG...] | --named NAME [ARG...] | --list`, nil, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if *format != "tsv" && *format != "json" {
+		fmt.Fprintf(stderr, "mandate query: --format must be tsv or json, not %q\n", *format)
 		return exitUsage
 	}
 	if *list {
@@ -37,7 +43,7 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return exitOK
 	}
-	rest := fs.Args()
+	rest := pos
 	var sql string
 	var params []string
 	if *named != "" {
@@ -57,6 +63,11 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			return exitUsage
 		}
 		sql, params = rest[0], rest[1:]
+	}
+	// A folder that is not there is a wrong question, never zero rows.
+	if _, err := os.Stat(filepath.Join(*dir, local.ConfigFile)); err != nil {
+		fmt.Fprintf(stderr, "mandate query: %s is not a Mandate data folder (no %s): %v\n", *dir, local.ConfigFile, err)
+		return exitUsage
 	}
 	db, err := duck.Open(ctx, filepath.Join(*dir, local.ArchiveDir))
 	if err != nil {

@@ -94,8 +94,12 @@ func (a *Authority) SetEnforcement(ctx context.Context, c Caller, req api.Enforc
 	if req.Mode != api.EnforcementOn && req.Mode != api.EnforcementLogOnly {
 		return api.Enforcement{}, fail(ErrInvalid, fmt.Sprintf("mode must be %q or %q", api.EnforcementOn, api.EnforcementLogOnly), nil)
 	}
+	if req.Reason == "" && req.Mode == api.EnforcementLogOnly {
+		// Turning protection off needs a why; turning it back on never waits for one.
+		return api.Enforcement{}, fail(ErrInvalid, "a reason is required to turn enforcement off", nil)
+	}
 	if req.Reason == "" {
-		return api.Enforcement{}, fail(ErrInvalid, "a reason is required", nil)
+		req.Reason = "enforcement turned back on"
 	}
 	if err := checkReason(req.Reason); err != nil {
 		return api.Enforcement{}, err

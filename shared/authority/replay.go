@@ -60,7 +60,8 @@ func (a *Authority) claimSignature(ctx context.Context, c Caller) error {
 	switch {
 	case errors.Is(err, store.ErrExists):
 		a.log.WarnContext(ctx, "replayed request refused", "request_id", c.RequestID, "source", c.SourceIP)
-		return fail(ErrReplayed, "this signed request was already received; sign each attempt anew", nil)
+		return fail(ErrReplayed, "this signed request was already received; sign each attempt anew: send a random X-Mandate-Nonce header inside the signature "+
+			"(the Go client does; with curl --aws-sigv4 add -H \"X-Mandate-Nonce: $(openssl rand -hex 16)\"), and give retries one Idempotency-Key so the action runs once", nil)
 	case err != nil:
 		return fail(ErrUnavailable, "the request could not be checked for replay", err)
 	}

@@ -141,7 +141,9 @@ func newConfig() (Config, error) {
 			{Name: DefaultOperator, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()},
 			{Name: DefaultApprover, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()},
 		},
-		Admins:     []Operator{{Name: DefaultAdmin, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()}},
+		// Two administrators, so that every two-person rule can be tried as it comes.
+		Admins: []Operator{{Name: DefaultAdmin, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()},
+			{Name: SecondAdmin, AccessKeyID: "AKIA" + randomKeyID(), SecretAccessKey: randomSecret()}},
 		DemoTarget: DemoTarget{Enabled: true, Addr: "127.0.0.1:0"},
 		Store:      StoreConfig{Kind: StoreEmbedded},
 	}, nil

@@ -13,6 +13,8 @@ import (
 const (
 	DefaultApprover = "grace@example.com"
 	DefaultAdmin    = "admin@example.com"
+	// SecondAdmin is the second administrator a two-person rule (enforcement off) needs.
+	SecondAdmin = "margaret@example.com"
 )
 
 // validateHumans checks the key pairs of operators and administrators; seen holds the access

@@ -105,6 +105,19 @@ targets:
 %s`, crm.Audience, DemoTargetHost, DemoSecretRef, DemoSQLTarget, demoAWSTarget)
 }
 
+// EndpointFile, in the data folder, holds the URL of the running API while it serves.
+const EndpointFile = "endpoint"
+
+// Endpoint returns the URL of the API serving data folder dir, as the running instance wrote
+// it; "" when none is running there.
+func Endpoint(dir string) string {
+	raw, err := os.ReadFile(filepath.Join(dir, EndpointFile))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(raw))
+}
+
 // Options configure Start.
 type Options struct {
 	// Dir is the data folder.
@@ -214,6 +227,10 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 		return nil, fmt.Errorf("local: api: %w", err)
 	}
 	inst.URL = "http://" + addr
+	// Commands given the data folder find the running API here (mandate kill --data DIR).
+	if err := os.WriteFile(filepath.Join(o.Dir, EndpointFile), []byte(inst.URL+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
 	ok = true
 	return inst, nil
 }
@@ -251,6 +268,9 @@ func (inst *Instance) Close() error {
 	var errs []error
 	for _, s := range inst.servers {
 		errs = append(errs, s.Shutdown(ctx))
+	}
+	if inst.servers != nil && inst.Dir != "" {
+		_ = os.Remove(filepath.Join(inst.Dir, EndpointFile))
 	}
 	inst.servers = nil
 	if inst.broker != nil {

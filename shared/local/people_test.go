@@ -143,3 +143,27 @@ func TestKillsNamePeopleAndAgents(t *testing.T) {
 		t.Errorf("another person lifts the kill under another spelling: %v", err)
 	}
 }
+
+// The generated configuration holds two administrators, so the documented two-person flow
+// runs as written: one asks for log-only, a second confirms, and {"mode":"enforce"} alone
+// turns enforcement back on.
+func TestTwoAdministratorsOfTheGeneratedConfig(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	ctx := context.Background()
+	first := humanClient(t, inst, inst.Config.Admins, local.DefaultAdmin)
+	second := humanClient(t, inst, inst.Config.Admins, local.SecondAdmin)
+	var e api.Enforcement
+	if err := first.Do(ctx, http.MethodPut, "/v1/policies/enforcement", api.EnforcementRequest{Mode: api.EnforcementLogOnly, Reason: "monitoring rollout"}, &e); err != nil || e.Status != "pending" {
+		t.Fatalf("first administrator: %+v %v", e, err)
+	}
+	if p := problemOf(t, first.Do(ctx, http.MethodPut, "/v1/policies/enforcement", api.EnforcementRequest{Mode: api.EnforcementLogOnly, Reason: "again"}, nil)); p.Status != http.StatusForbidden {
+		t.Fatalf("the same administrator confirming = %+v", p)
+	}
+	if err := second.Do(ctx, http.MethodPut, "/v1/policies/enforcement", api.EnforcementRequest{Mode: api.EnforcementLogOnly, Reason: "agreed"}, &e); err != nil || e.Mode != api.EnforcementLogOnly {
+		t.Fatalf("second administrator: %+v %v", e, err)
+	}
+	if err := first.Do(ctx, http.MethodPut, "/v1/policies/enforcement", map[string]string{"mode": api.EnforcementOn}, &e); err != nil || e.Mode != api.EnforcementOn {
+		t.Fatalf(`{"mode":"enforce"} = %+v %v`, e, err)
+	}
+}
