@@ -3,7 +3,7 @@
 //
 //	mandate local  [--addr 127.0.0.1:8080] [--data ./.mandate]
 //	mandate demo   [--data DIR]
-//	mandate verify [--data ./.mandate] [--key FILE]   (exit codes: verify.go)
+//	mandate verify [--data ./.mandate] (--key FILE | --key-id FP | --since CHECKPOINT | --self-check)   (exit codes: verify.go)
 //	mandate verify --bucket B --table-prefix P --key FILE [--s3-endpoint URL] [--dynamodb-endpoint URL]
 package main
 
@@ -96,7 +96,7 @@ func cmdLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	defer inst.Close()
-	fmt.Fprintf(stdout, "Mandate is serving. Data in %s\n%s", *dir, inst.Endpoint())
+	fmt.Fprintf(stdout, "Mandate is serving. Data in %s\n%s%s", *dir, inst.Endpoint(), inst.KeyNotice())
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return exitOK

@@ -23,7 +23,8 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 		t.Fatalf("demo exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	out.Reset()
-	if code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 2 chains, 19 records") {
+	key := pinKey(t, dir)
+	if code := run(ctx, []string{"verify", "--data", dir, "--key", key}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 2 chains, 19 records") {
 		t.Fatalf("verify exit %d: %s %s", code, out.String(), errOut.String())
 	}
 
@@ -57,7 +58,7 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut)
+	code := run(ctx, []string{"verify", "--data", dir, "--key", key}, &out, &errOut)
 	if code != exitFailed || !strings.Contains(out.String(), "broken at seq 2 (hash)") {
 		t.Fatalf("verify after tampering: exit %d: %s", code, out.String())
 	}

@@ -120,8 +120,9 @@ func keyID(der []byte) string {
 
 // Ed25519 signs with a local ed25519 key.
 type Ed25519 struct {
-	key   ed25519.PrivateKey
-	keyID string
+	key     ed25519.PrivateKey
+	keyID   string
+	created bool
 }
 
 var _ Signer = (*Ed25519)(nil)
@@ -161,7 +162,11 @@ func LoadOrCreateEd25519(dir string) (*Ed25519, error) {
 		if err := os.WriteFile(filepath.Join(dir, PublicKeyFile), pem.EncodeToMemory(&pem.Block{Type: publicKeyBlock, Bytes: pubDER}), 0o644); err != nil {
 			return nil, fmt.Errorf("checkpoint: write public key: %w", err)
 		}
-		return LoadOrCreateEd25519(dir)
+		s, err := LoadOrCreateEd25519(dir)
+		if s != nil {
+			s.created = true
+		}
+		return s, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: read key: %w", err)
@@ -193,6 +198,12 @@ func writeNew(path string, b []byte, mode os.FileMode) error {
 	_, werr := f.Write(b)
 	return errors.Join(werr, f.Sync(), f.Close())
 }
+
+// Created reports whether LoadOrCreateEd25519 created the key (the folder's first run).
+func (s *Ed25519) Created() bool { return s.created }
+
+// Fingerprint is how a person pins the key: "SHA256:" and its KeyID.
+func Fingerprint(keyID string) string { return "SHA256:" + keyID }
 
 // Sign signs msg.
 func (s *Ed25519) Sign(_ context.Context, msg []byte) ([]byte, error) {
