@@ -486,12 +486,12 @@ func checkSince(kept Checkpoint, v *Verifier, rep *Report) []Problem {
 	if err == nil {
 		err = errors.Join(err1, err2)
 	}
-	if err == nil {
-		err = VerifyConsistency(kept.Size, rep.Size, p, root1, root2)
+	if err == nil && VerifyConsistency(kept.Size, rep.Size, p, root1, root2) != nil {
+		err = fmt.Errorf("no consistency proof from %d to %d records holds", kept.Size, rep.Size)
 	}
 	if err != nil {
 		return []Problem{{Kind: Modified, Checkpoint: kept.Index, Detail: fmt.Sprintf(
-			"the log is not consistent with the checkpoint kept earlier (%d records, root %s): records it covered were rewritten or removed: %v", kept.Size, short(kept.Root), err)}}
+			"the log is not consistent with the checkpoint kept earlier (%d records, root %s): records it covered were rewritten or removed (%v)", kept.Size, short(kept.Root), err)}}
 	}
 	return nil
 }
