@@ -29,7 +29,11 @@ func (l Leaves) nodeHash(id compact.NodeID) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return r.GetRootHash(nil)
+	// A perfect subtree's compact range is the one node.
+	if hs := r.Hashes(); len(hs) == 1 {
+		return hs[0], nil
+	}
+	return nil, fmt.Errorf("checkpoint: node %d/%d is not a perfect subtree", id.Level, id.Index)
 }
 
 func (l Leaves) fetch(n proof.Nodes) ([][]byte, error) {
