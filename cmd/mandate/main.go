@@ -4,6 +4,7 @@
 //	mandate local  [--addr 127.0.0.1:8080] [--data ./.mandate]
 //	mandate demo   [--data DIR]
 //	mandate verify [--data ./.mandate] (--key FILE | --key-id FP | --since CHECKPOINT | --self-check)   (exit codes: verify.go)
+//	mandate prove  [--data DIR] (--key FILE | --key-id FP | --since CHECKPOINT) SESSION SEQ
 //	mandate verify --bucket B --table-prefix P --key FILE [--s3-endpoint URL] [--dynamodb-endpoint URL]
 package main
 
@@ -44,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"local":   cmdLocal,
 		"demo":    cmdDemo,
 		"verify":  cmdVerify,
+		"prove":   cmdProve,
 		"query":   cmdQuery,
 		"load":    cmdLoad,
 		"policy":  cmdPolicy,
@@ -67,6 +69,7 @@ commands:
   local   serve the API on this machine with the embedded store
   demo    run the authority with a scripted agent and check every scenario
   verify  verify every audit chain in a data folder
+  prove   print the inclusion proof of one audit record in the newest checkpoint
   query   run SQL (or a named query) over the local audit archive with DuckDB
   load    measure end-to-end action latency under load beside a direct baseline
   policy  validate a policy folder (policy validate DIR) or run its tests (policy test DIR)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/archive"
@@ -30,7 +31,8 @@ import (
 //	5  intact so far, but the store holds records not archived yet, none older than the lag
 //	   bound (--lag-bound, default 15m): shipping lag or a restart pending; verify again
 //	   later. Past the bound they are a break (1).
-//	6  unverifiable: consistent with the folder's own checkpoint key only (--self-check).
+//	6  unverifiable: consistent with the folder's own checkpoint key only (--self-check), or
+//	   the kept checkpoint lacks the witness cosignatures required (--cosignatures).
 //	   Anyone who can write the folder can rewrite it and re-sign with that key; pin the key
 //	   kept elsewhere (--key, --key-id) or a checkpoint kept earlier (--since).
 //
@@ -65,6 +67,8 @@ type verifyTarget struct {
 	dir, key, keyID, since  string
 	selfCheck               bool
 	lagBound                time.Duration
+	witnesses               multiFlag
+	cosignatures            int
 	bucket, table           string
 	s3Endpoint, ddbEndpoint string
 	aws                     bool
@@ -77,6 +81,8 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&t.key, "key", os.Getenv(envVerifyKey), "trusted checkpoint public key, PEM or DER, kept outside the data folder (required with a bucket; $"+envVerifyKey+")")
 	fs.StringVar(&t.keyID, "key-id", os.Getenv(envVerifyKeyID), "fingerprint of the trusted checkpoint key, as `mandate local` printed it ($"+envVerifyKeyID+")")
 	fs.StringVar(&t.since, "since", "", "a checkpoint file kept from an earlier run: the log must still hold and extend it")
+	fs.Var(&t.witnesses, "witness", "verifier key of a witness whose cosignature on the --since note counts (repeatable)")
+	fs.IntVar(&t.cosignatures, "cosignatures", 0, "witness cosignatures the --since note must carry")
 	fs.BoolVar(&t.selfCheck, "self-check", false, "trust the data folder's own checkpoint.pub: shows consistency, not that nobody rewrote the folder (exit 6 at best)")
 	fs.DurationVar(&t.lagBound, "lag-bound", checkpoint.DefaultLagBound, "how long a record may wait to be archived before it counts as missing")
 	useEnv := fs.Bool("aws", false, "verify a deployment: the bucket and table the functions use ($"+envBucket+", $"+envTableAudit+", default "+defaultAudit+")")
@@ -126,6 +132,10 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mandate verify: %v\n", err)
 		return exitUsage
 	}
+	if errors.Is(err, checkpoint.ErrCosignatures) || errors.Is(err, checkpoint.ErrKeptForm) {
+		fmt.Fprintf(stdout, "UNVERIFIABLE: %v\n", err)
+		return exitUnverifiable
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mandate verify: %v\n", err)
 		return exitUnreadable
@@ -138,7 +148,7 @@ func verifyLocal(ctx context.Context, t verifyTarget, objects func(done, total i
 	if err != nil {
 		return nil, nil, err
 	}
-	a := local.Anchor{KeyFile: t.key, KeyID: t.keyID, Since: t.since, SelfCheck: t.selfCheck}
+	a := local.Anchor{KeyFile: t.key, KeyID: t.keyID, Since: t.since, SelfCheck: t.selfCheck, Witnesses: t.witnesses, Cosignatures: t.cosignatures}
 	rep, err := local.VerifyArchive(ctx, t.dir, a, t.lagBound, objects)
 	if err != nil {
 		return nil, nil, err
@@ -207,6 +217,12 @@ func report(stdout io.Writer, chains []audit.Report, arch *local.ArchiveReport, 
 	}
 	return exitOK
 }
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 // progress reports on stderr, at most twice a second, once a run has taken a second.
 func progress(w io.Writer, what string) func(done, total int) {

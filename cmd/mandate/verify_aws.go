@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/mandate-dev/mandate/shared/archive"
 	"github.com/mandate-dev/mandate/shared/audit"
@@ -61,12 +62,15 @@ func verifyAWS(ctx context.Context, t verifyTarget, chainsProgress, objectsProgr
 		if err != nil {
 			return nil, nil, fmt.Errorf("kept checkpoint: %w", err)
 		}
-		c, err := checkpoint.Parse(kept)
+		c, cosigners, err := checkpoint.ReadKept(kept, v, t.witnesses, t.cosignatures)
 		if err != nil {
 			return nil, nil, fmt.Errorf("kept checkpoint %s: %w", t.since, err)
 		}
-		o.Since = &c
-		trust += fmt.Sprintf(" and checkpoint %d kept in %s", c.Index, t.since)
+		o.Since = c
+		trust += fmt.Sprintf(" and the checkpoint of %d records kept in %s", c.Size, t.since)
+		if len(cosigners) > 0 {
+			trust += " and its cosigners " + strings.Join(cosigners, ", ")
+		}
 	}
 	rep, err := checkpoint.VerifyArchive(ctx, b, o)
 	if err != nil {

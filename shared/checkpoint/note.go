@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"strings"
 
-	fnote "github.com/transparency-dev/formats/note"
 	flog "github.com/transparency-dev/formats/log"
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -167,4 +167,41 @@ func ParseWitnessKey(vkey string) (note.Verifier, error) {
 		return nil, fmt.Errorf("checkpoint: witness key: %w", err)
 	}
 	return v, nil
+}
+
+// ErrKeptForm means cosignatures were required of a kept checkpoint object: witnesses cosign
+// the C2SP note, so keep the cosigned note instead.
+var ErrKeptForm = errors.New("checkpoint: witness cosignatures are on the checkpoint note, not the checkpoint object")
+
+// ReadKept reads a checkpoint kept outside the archive (ParseKept) for Options.Since. A kept
+// note must carry at least minCosignatures cosignatures by the witnesses (verifier keys)
+// besides the log's signature by v; the cosigners are returned.
+func ReadKept(b []byte, v *Verifier, witnesses []string, minCosignatures int) (*Checkpoint, []string, error) {
+	c, err := ParseKept(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Signature != "" {
+		if minCosignatures > 0 {
+			return nil, nil, ErrKeptForm
+		}
+		return &c, nil, nil
+	}
+	var ws []note.Verifier
+	for _, k := range witnesses {
+		w, err := ParseWitnessKey(k)
+		if err != nil {
+			return nil, nil, err
+		}
+		ws = append(ws, w)
+	}
+	n, err := OpenNote(b, c.Origin, v, ws, minCosignatures)
+	if errors.Is(err, ErrSignature) {
+		// Not signed by the trusted key: VerifyArchive reports it as a re-keyed log.
+		return &c, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return &c, n.Cosigners, nil
 }

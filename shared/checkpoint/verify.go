@@ -78,8 +78,17 @@ type Report struct {
 	// Newest is that checkpoint.
 	Newest *Checkpoint `json:"-"`
 	// Leaves are the log's first Size leaves, for inclusion and consistency proofs.
-	Leaves   Leaves    `json:"-"`
-	Problems []Problem `json:"problems"`
+	Leaves Leaves `json:"-"`
+	// leafIndex maps "session#seq" to the record's leaf index in the log.
+	leafIndex map[string]uint64
+	Problems  []Problem `json:"problems"`
+}
+
+// LeafOf returns the leaf index of a record in the verified log (below Size), and false when
+// the record is not in it.
+func (r Report) LeafOf(session string, seq uint64) (uint64, bool) {
+	i, ok := r.leafIndex[fmt.Sprintf("%s#%d", session, seq)]
+	return i, ok && i < r.Size
 }
 
 // Intact reports whether no problem was found.
@@ -377,6 +386,10 @@ func verifyCheckpoints(ctx context.Context, b archive.Bucket, keys []string, obj
 						start = nil
 						break
 					}
+					if rep.leafIndex == nil {
+						rep.leafIndex = map[string]uint64{}
+					}
+					rep.leafIndex[fmt.Sprintf("%s#%d", l.Session, l.Seq)] = uint64(len(leaves))
 					leaves = append(leaves, leaf)
 				}
 			}

@@ -52,6 +52,10 @@ type Anchor struct {
 	// Since is a checkpoint file (checkpoints/NNN.json) copied out of the archive earlier:
 	// it pins the key that signed it and the log it committed to.
 	Since string
+	// Witnesses are the verifier keys of witnesses whose cosignatures on a kept checkpoint
+	// note count; Cosignatures is how many of them are required.
+	Witnesses    []string
+	Cosignatures int
 	// SelfCheck trusts the folder's own checkpoint.pub. It shows that the folder is
 	// consistent with itself, not that nobody holding the folder's key rewrote it.
 	SelfCheck bool
@@ -109,12 +113,15 @@ func VerifyArchive(ctx context.Context, dir string, a Anchor, lagBound time.Dura
 		if err != nil {
 			return out, fmt.Errorf("local: kept checkpoint: %w", err)
 		}
-		kept, err := checkpoint.Parse(b)
+		kept, cosigners, err := checkpoint.ReadKept(b, v, a.Witnesses, a.Cosignatures)
 		if err != nil {
 			return out, fmt.Errorf("local: kept checkpoint %s: %w", a.Since, err)
 		}
-		o.Since = &kept
-		trust = append(trust, fmt.Sprintf("checkpoint %d kept in %s", kept.Index, a.Since))
+		o.Since = kept
+		trust = append(trust, fmt.Sprintf("the checkpoint of %d records kept in %s", kept.Size, a.Since))
+		if len(cosigners) > 0 {
+			trust = append(trust, "its cosigners "+strings.Join(cosigners, ", "))
+		}
 	}
 	if len(trust) == 0 {
 		out.SelfCheck = true
