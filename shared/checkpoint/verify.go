@@ -195,6 +195,13 @@ func VerifyArchive(ctx context.Context, b archive.Bucket, o Options) (Report, er
 			o.Progress(i+1, len(keys))
 		}
 	}
+	if vl, ok := b.(versionLister); ok {
+		ps, err := checkVersions(ctx, vl)
+		if err != nil {
+			return rep, err
+		}
+		recordProblems = append(recordProblems, ps...)
+	}
 	rep.Problems = append(rep.Problems, recordProblems...)
 	rep.Problems = append(rep.Problems, verifyChains(bySession, &rep)...)
 	covered, cpProblems := verifyCheckpoints(ctx, b, cpKeys, objects, o.Verifier, &rep)
@@ -222,6 +229,43 @@ func VerifyArchive(ctx context.Context, b archive.Bucket, o Options) (Report, er
 		rep.Problems = append(rep.Problems, ps...)
 	}
 	return rep, nil
+}
+
+// versionLister is a bucket that keeps object versions (archive.S3): its deletions leave
+// delete markers, its overwrites older versions.
+type versionLister interface {
+	Versions(ctx context.Context, prefix string) ([]archive.Version, error)
+}
+
+// checkVersions reports every delete marker (a deletion a listing of current objects does not
+// show) and every object with more than one version (an overwrite) under the archive's
+// prefixes.
+func checkVersions(ctx context.Context, vl versionLister) ([]Problem, error) {
+	var out []Problem
+	for _, prefix := range []string{archive.AuditPrefix, archive.CheckpointPrefix} {
+		vs, err := vl.Versions(ctx, prefix)
+		if err != nil {
+			return nil, err
+		}
+		bodies := map[string]int{}
+		for _, v := range vs {
+			if v.DeleteMarker {
+				p := Problem{Kind: Deleted, Object: v.Key, Detail: fmt.Sprintf("a delete marker (version %s) hides the object", v.VersionID)}
+				if i, ok := IndexOf(v.Key); ok {
+					p.Checkpoint = i
+				}
+				out = append(out, p)
+				continue
+			}
+			bodies[v.Key]++
+		}
+		for _, v := range vs {
+			if n := bodies[v.Key]; n > 1 && !v.DeleteMarker && v.Latest {
+				out = append(out, Problem{Kind: Modified, Object: v.Key, Detail: fmt.Sprintf("the object has %d versions: it was written over", n)})
+			}
+		}
+	}
+	return out, nil
 }
 
 // verifyChains checks each session's records, in sequence order, with audit.VerifyRecords.
