@@ -64,6 +64,20 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 	}
 }
 
+// TestDemoRunsAgainOnAUsedFolder: the demo's own check counts this run's records, so a second
+// run on the same folder passes, and the folder still verifies.
+func TestDemoRunsAgainOnAUsedFolder(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 2 {
+		if code, out, errOut := runCLI(t, "demo", "--data", dir); code != exitOK {
+			t.Fatalf("run %d: exit %d\n%s%s", i+1, code, out, errOut)
+		}
+	}
+	if code, out, _ := runCLI(t, "verify", "--data", dir, "--key", pinKey(t, dir)); code != exitOK {
+		t.Fatalf("verify after two runs: exit %d\n%s", code, out)
+	}
+}
+
 func TestUsage(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
