@@ -22,6 +22,12 @@ require github.com/aws/aws-sdk-go-v2/service/eventbridge v1.55.11
 require github.com/aws/aws-sdk-go-v2/service/bedrockruntime v1.63.13
 
 require (
+	filippo.io/mldsa v0.0.0-20260215214346-43d0283efc3e // indirect
+	github.com/transparency-dev/formats v0.1.1 // indirect
+	golang.org/x/crypto v0.52.0 // indirect
+)
+
+require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect
 	github.com/apache/arrow-go/v18 v18.5.1 // indirect
 	github.com/aws/aws-cdk-go/awscdk/v2 v2.276.0

@@ -60,13 +60,24 @@ func (m *Mandate) archive() {
 		}},
 	})
 	// Defence in depth beside COMPLIANCE mode: nobody, whatever their identity policy says,
-	// removes a version or bypasses a lock through this bucket.
+	// removes a version, hides one behind a delete marker (s3:DeleteObject on a versioned
+	// bucket) or bypasses a lock through this bucket.
 	m.Archive.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("DenyVersionDeletionAndLockBypass"),
 		Effect:     awsiam.Effect_DENY,
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"),
+		Actions:    jsii.Strings("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"),
 		Resources:  jsii.Strings(*m.Archive.ArnForObjects(jsii.String("*"))),
+	}))
+	// Nor does anyone put a new current version over an object: every write must be a create
+	// (If-None-Match: *, as the shipper and the checkpoint function send).
+	m.Archive.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyOverwrite"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("s3:PutObject"),
+		Resources:  jsii.Strings(*m.Archive.ArnForObjects(jsii.String("*"))),
+		Conditions: &map[string]any{"Null": map[string]any{"s3:if-none-match": "true"}},
 	}))
 	m.AthenaResults = awss3.NewBucket(s, jsii.String("AthenaResults"), &awss3.BucketProps{
 		Encryption:             awss3.BucketEncryption_KMS,

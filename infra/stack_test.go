@@ -201,14 +201,22 @@ func TestNoAuditBucketDeletionOrLockWeakening(t *testing.T) {
 	if retention != 2 { // shipper and checkpoint, each on its own prefix
 		t.Errorf("conditioned s3:PutObjectRetention grants: %d, want 2 (shipper, checkpoint)", retention)
 	}
-	// The bucket policy denies version deletion and lock bypass to everyone.
+	// The bucket policy denies deletion (a delete marker hides the newest objects as surely as
+	// a version delete removes them), version deletion, lock bypass and any put that is not a
+	// create to everyone.
 	s.template.HasResourceProperties(jsii.String("AWS::S3::BucketPolicy"), assertions.Match_ObjectLike(&map[string]any{
 		"Bucket": map[string]any{"Ref": archive},
 		"PolicyDocument": assertions.Match_ObjectLike(&map[string]any{
-			"Statement": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{
-				"Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
-				"Action": []any{"s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"},
-			})}),
+			"Statement": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{
+					"Effect": "Deny", "Principal": map[string]any{"AWS": "*"},
+					"Action": []any{"s3:DeleteObject", "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"},
+				}),
+				assertions.Match_ObjectLike(&map[string]any{
+					"Effect": "Deny", "Principal": map[string]any{"AWS": "*"}, "Action": "s3:PutObject",
+					"Condition": map[string]any{"Null": map[string]any{"s3:if-none-match": "true"}},
+				}),
+			}),
 		}),
 	}))
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/archive"
 	"github.com/mandate-dev/mandate/shared/audit"
+	"github.com/mandate-dev/mandate/shared/checkpoint"
 	"github.com/mandate-dev/mandate/shared/local"
 	"github.com/mandate-dev/mandate/shared/store/bolt"
 )
@@ -46,6 +47,21 @@ func archivedFolder(t *testing.T) string {
 	return dir
 }
 
+// pinKey copies the folder's checkpoint public key outside the folder, as an operator keeps
+// it, and returns the copy's path.
+func pinKey(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, checkpoint.PublicKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "pinned.pub")
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
@@ -55,19 +71,63 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 
 func TestVerifyArchiveExitCodes(t *testing.T) {
 	dir := archivedFolder(t)
-	if code, out, errOut := runCLI(t, "verify", "--data", dir); code != exitOK || !strings.Contains(out, "archive intact: 3 records of 2 sessions") {
+	key := pinKey(t, dir)
+	if code, out, errOut := runCLI(t, "verify", "--data", dir, "--key", key); code != exitOK || !strings.Contains(out, "archive intact: 3 records of 2 sessions") {
 		t.Fatalf("intact: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, _, _ := runCLI(t, "verify", "--data", dir, "--key", filepath.Join(dir, "none.pub")); code != exitUnreadable {
+	if code, _, _ := runCLI(t, "verify", "--data", dir, "--key", filepath.Join(t.TempDir(), "none.pub")); code != exitUnreadable {
 		t.Fatalf("missing key: exit %d, want %d", code, exitUnreadable)
 	}
 	// Records shipped but not checkpointed yet: exit 4.
 	b := archive.Dir{Root: filepath.Join(dir, local.ArchiveDir)}
 	cps, _ := b.List(context.Background(), archive.CheckpointPrefix)
 	os.Remove(filepath.Join(b.Root, cps[len(cps)-1]))
-	if code, out, _ := runCLI(t, "verify", "--data", dir); code != exitUncovered || !strings.Contains(out, "not yet covered by a checkpoint: 3 records") {
+	if code, out, _ := runCLI(t, "verify", "--data", dir, "--key", key); code != exitUncovered || !strings.Contains(out, "not yet covered by a checkpoint: 3 records") {
 		t.Fatalf("uncovered: exit %d\n%s", code, out)
 	}
+}
+
+// TestVerifyTrustsNothingInTheFolder: without a key, fingerprint or checkpoint kept outside
+// the folder verify refuses to run; a key file inside the folder is refused too; a self-check
+// says what it is and never exits 0.
+func TestVerifyTrustsNothingInTheFolder(t *testing.T) {
+	dir := archivedFolder(t)
+	inFolder := filepath.Join(dir, checkpoint.PublicKeyFile)
+	for _, args := range [][]string{
+		{"verify", "--data", dir},
+		{"verify", "--data", dir, "--key", inFolder},
+		{"verify", "--data", dir, "--key", filepath.Join(dir, ".", "archive", "..", checkpoint.PublicKeyFile)},
+	} {
+		code, _, errOut := runCLI(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "outside the data folder") && !strings.Contains(errOut, "inside the data folder") {
+			t.Errorf("%q: exit %d, want %d\n%s", args, code, exitUsage, errOut)
+		}
+	}
+	code, out, _ := runCLI(t, "verify", "--data", dir, "--self-check")
+	if code != exitUnverifiable || strings.Contains(out, "intact") || !strings.Contains(out, "SELF-CHECK") || !strings.Contains(out, "UNVERIFIABLE") {
+		t.Fatalf("self-check: exit %d, want %d\n%s", code, exitUnverifiable, out)
+	}
+	fp := "SHA256:" + keyIDOf(t, inFolder)
+	if code, out, _ := runCLI(t, "verify", "--data", dir, "--key-id", fp); code != exitOK || !strings.Contains(out, "archive intact") {
+		t.Fatalf("pinned fingerprint: exit %d\n%s", code, out)
+	}
+	t.Setenv(envVerifyKeyID, fp)
+	if code, out, _ := runCLI(t, "verify", "--data", dir); code != exitOK {
+		t.Fatalf("fingerprint from $%s: exit %d\n%s", envVerifyKeyID, code, out)
+	}
+}
+
+func keyIDOf(t *testing.T, pubFile string) string {
+	t.Helper()
+	b, err := os.ReadFile(pubFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := checkpoint.ParsePublicKey(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.KeyID()
 }
 
 func TestVerifyNamesTheRecordModifiedInTheArchive(t *testing.T) {
@@ -86,7 +146,7 @@ func TestVerifyNamesTheRecordModifiedInTheArchive(t *testing.T) {
 	if err := os.WriteFile(p, body, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, _ := runCLI(t, "verify", "--data", dir)
+	code, stdout, _ := runCLI(t, "verify", "--data", dir, "--key", pinKey(t, dir))
 	if code != exitFailed || !strings.Contains(stdout, "the first: modified: record ses_a#1") {
 		t.Fatalf("exit %d\n%s", code, stdout)
 	}

@@ -3,7 +3,8 @@
 //
 //	mandate local  [--addr 127.0.0.1:8080] [--data ./.mandate]
 //	mandate demo   [--data DIR]
-//	mandate verify [--data ./.mandate] [--key FILE]   (exit codes: verify.go)
+//	mandate verify [--data ./.mandate] (--key FILE | --key-id FP | --since CHECKPOINT | --self-check)   (exit codes: verify.go)
+//	mandate prove  [--data DIR] (--key FILE | --key-id FP | --since CHECKPOINT) SESSION SEQ
 //	mandate verify --bucket B --table-prefix P --key FILE [--s3-endpoint URL] [--dynamodb-endpoint URL]
 package main
 
@@ -52,6 +53,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"local":   cmdLocal,
 		"demo":    cmdDemo,
 		"verify":  cmdVerify,
+		"prove":   cmdProve,
 		"query":   cmdQuery,
 		"load":    cmdLoad,
 		"policy":  cmdPolicy,
@@ -75,6 +77,7 @@ commands:
   local   serve the API on this machine with the embedded store
   demo    run the authority with a scripted agent and check every scenario
   verify  verify every audit chain in a data folder
+  prove   print the inclusion proof of one audit record in the newest checkpoint
   query   run SQL (or a named query) over the local audit archive with DuckDB
   load    measure end-to-end action latency under load beside a direct baseline
   policy  validate a policy folder (policy validate DIR) or run its tests (policy test DIR)
@@ -116,7 +119,7 @@ func cmdLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitFailed
 	}
 	defer inst.Close()
-	fmt.Fprintf(stdout, "Mandate is serving. Data in %s\n%s", *dir, inst.Endpoint())
+	fmt.Fprintf(stdout, "Mandate is serving. Data in %s\n%s%s", *dir, inst.Endpoint(), inst.KeyNotice())
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping")
 	return exitOK

@@ -23,7 +23,8 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 		t.Fatalf("demo exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
 	out.Reset()
-	if code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 2 chains, 19 records") {
+	key := pinKey(t, dir)
+	if code := run(ctx, []string{"verify", "--data", dir, "--key", key}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 2 chains, 19 records") {
 		t.Fatalf("verify exit %d: %s %s", code, out.String(), errOut.String())
 	}
 
@@ -57,9 +58,23 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	code := run(ctx, []string{"verify", "--data", dir}, &out, &errOut)
+	code := run(ctx, []string{"verify", "--data", dir, "--key", key}, &out, &errOut)
 	if code != exitFailed || !strings.Contains(out.String(), "broken at seq 2 (hash)") {
 		t.Fatalf("verify after tampering: exit %d: %s", code, out.String())
+	}
+}
+
+// TestDemoRunsAgainOnAUsedFolder: the demo's own check counts this run's records, so a second
+// run on the same folder passes, and the folder still verifies.
+func TestDemoRunsAgainOnAUsedFolder(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 2 {
+		if code, out, errOut := runCLI(t, "demo", "--data", dir); code != exitOK {
+			t.Fatalf("run %d: exit %d\n%s%s", i+1, code, out, errOut)
+		}
+	}
+	if code, out, _ := runCLI(t, "verify", "--data", dir, "--key", pinKey(t, dir)); code != exitOK {
+		t.Fatalf("verify after two runs: exit %d\n%s", code, out)
 	}
 }
 

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/archive"
@@ -26,9 +28,28 @@ import (
 //	4  intact so far, but some records are not covered by a checkpoint yet (`mandate local`
 //	   writes one every 30 seconds and when it stops; in AWS the checkpoint function runs on
 //	   its schedule): verify again later
+//	5  intact so far, but the store holds records not archived yet, none older than the lag
+//	   bound (--lag-bound, default 15m): shipping lag or a restart pending; verify again
+//	   later. Past the bound they are a break (1).
+//	6  unverifiable: consistent with the folder's own checkpoint key only (--self-check), or
+//	   the kept checkpoint lacks the witness cosignatures required (--cosignatures).
+//	   Anyone who can write the folder can rewrite it and re-sign with that key; pin the key
+//	   kept elsewhere (--key, --key-id) or a checkpoint kept earlier (--since).
+//
+// Trust never comes from the data verified: a data folder is verified against the key kept
+// outside it (--key FILE, --key-id FINGERPRINT, or $MANDATE_VERIFY_KEY, $MANDATE_VERIFY_KEY_ID)
+// or a checkpoint kept earlier (--since FILE), or explicitly as a self-check.
 const (
-	exitUnreadable = 3
-	exitUncovered  = 4
+	exitUnreadable   = 3
+	exitUncovered    = 4
+	exitUnarchived   = 5
+	exitUnverifiable = 6
+)
+
+// Environment values that pin what verify trusts, for scripts and CI.
+const (
+	envVerifyKey   = "MANDATE_VERIFY_KEY"    // a file holding the checkpoint public key
+	envVerifyKeyID = "MANDATE_VERIFY_KEY_ID" // the checkpoint key's fingerprint
 )
 
 // Environment variables `mandate verify --aws` reads, as the functions do.
@@ -43,7 +64,11 @@ const (
 // verifyTarget is what one run verifies: a data folder, or an AWS deployment's audit table
 // and archive bucket.
 type verifyTarget struct {
-	dir, key                string
+	dir, key, keyID, since  string
+	selfCheck               bool
+	lagBound                time.Duration
+	witnesses               multiFlag
+	cosignatures            int
 	bucket, table           string
 	s3Endpoint, ddbEndpoint string
 	aws                     bool
@@ -53,7 +78,13 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := flags("verify", stderr)
 	var t verifyTarget
 	fs.StringVar(&t.dir, "data", "./.mandate", "data folder to verify")
-	fs.StringVar(&t.key, "key", "", "trusted checkpoint public key, PEM or DER (default with --data: DATA/checkpoint.pub; required with a bucket)")
+	fs.StringVar(&t.key, "key", os.Getenv(envVerifyKey), "trusted checkpoint public key, PEM or DER, kept outside the data folder (required with a bucket; $"+envVerifyKey+")")
+	fs.StringVar(&t.keyID, "key-id", os.Getenv(envVerifyKeyID), "fingerprint of the trusted checkpoint key, as `mandate local` printed it ($"+envVerifyKeyID+")")
+	fs.StringVar(&t.since, "since", "", "a checkpoint file kept from an earlier run: the log must still hold and extend it")
+	fs.Var(&t.witnesses, "witness", "verifier key of a witness whose cosignature on the --since note counts (repeatable)")
+	fs.IntVar(&t.cosignatures, "cosignatures", 0, "witness cosignatures the --since note must carry")
+	fs.BoolVar(&t.selfCheck, "self-check", false, "trust the data folder's own checkpoint.pub: shows consistency, not that nobody rewrote the folder (exit 6 at best)")
+	fs.DurationVar(&t.lagBound, "lag-bound", checkpoint.DefaultLagBound, "how long a record may wait to be archived before it counts as missing")
 	useEnv := fs.Bool("aws", false, "verify a deployment: the bucket and table the functions use ($"+envBucket+", $"+envTableAudit+", default "+defaultAudit+")")
 	fs.StringVar(&t.bucket, "bucket", "", "verify this S3 archive bucket")
 	fs.StringVar(&t.table, "audit-table", "", "verify this DynamoDB audit table (and compare it with the bucket)")
@@ -88,7 +119,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	var (
 		chains  []audit.Report
-		arch    *checkpoint.Report
+		arch    *local.ArchiveReport
 		err     error
 		chainsN = progress(stderr, "chains")
 	)
@@ -97,6 +128,14 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	} else {
 		chains, arch, err = verifyLocal(ctx, t, progress(stderr, "archive objects"))
 	}
+	if errors.Is(err, local.ErrNoAnchor) || errors.Is(err, local.ErrAnchorInFolder) {
+		fmt.Fprintf(stderr, "mandate verify: %v\n", err)
+		return exitUsage
+	}
+	if errors.Is(err, checkpoint.ErrCosignatures) || errors.Is(err, checkpoint.ErrKeptForm) {
+		fmt.Fprintf(stdout, "UNVERIFIABLE: %v\n", err)
+		return exitUnverifiable
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "mandate verify: %v\n", err)
 		return exitUnreadable
@@ -104,12 +143,13 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return report(stdout, chains, arch, t)
 }
 
-func verifyLocal(ctx context.Context, t verifyTarget, objects func(done, total int)) ([]audit.Report, *checkpoint.Report, error) {
+func verifyLocal(ctx context.Context, t verifyTarget, objects func(done, total int)) ([]audit.Report, *local.ArchiveReport, error) {
 	chains, err := local.Verify(ctx, t.dir)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err := local.VerifyArchive(ctx, t.dir, t.key, objects)
+	a := local.Anchor{KeyFile: t.key, KeyID: t.keyID, Since: t.since, SelfCheck: t.selfCheck, Witnesses: t.witnesses, Cosignatures: t.cosignatures}
+	rep, err := local.VerifyArchive(ctx, t.dir, a, t.lagBound, objects)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -117,7 +157,7 @@ func verifyLocal(ctx context.Context, t verifyTarget, objects func(done, total i
 }
 
 // report prints the outcome and returns the exit code.
-func report(stdout io.Writer, chains []audit.Report, arch *checkpoint.Report, t verifyTarget) int {
+func report(stdout io.Writer, chains []audit.Report, arch *local.ArchiveReport, t verifyTarget) int {
 	where := "in the store"
 	if t.aws {
 		where = "in table " + t.table
@@ -130,6 +170,13 @@ func report(stdout io.Writer, chains []audit.Report, arch *checkpoint.Report, t 
 			broken = append(broken, r.Break)
 		}
 	}
+	if arch != nil {
+		fmt.Fprintf(stdout, "trusting: %s\n", arch.Trust)
+	}
+	consistent := "intact"
+	if arch != nil && arch.SelfCheck {
+		consistent = "consistent"
+	}
 	switch {
 	case len(broken) > 0:
 		fmt.Fprintf(stdout, "BROKEN: %d of %d chains %s; the first: %s: record %s#%d\n", len(broken), len(chains), where, broken[0].Cause(), broken[0].Session, broken[0].Seq)
@@ -137,7 +184,7 @@ func report(stdout io.Writer, chains []audit.Report, arch *checkpoint.Report, t 
 			fmt.Fprintf(stdout, "  %s: %v\n", b.Cause(), b)
 		}
 	case !t.aws || t.table != "":
-		fmt.Fprintf(stdout, "intact: %d chains, %d records %s\n", len(chains), records, where)
+		fmt.Fprintf(stdout, "%s: %d chains, %d records %s\n", consistent, len(chains), records, where)
 	}
 	if arch != nil {
 		if !arch.Intact() {
@@ -147,17 +194,35 @@ func report(stdout io.Writer, chains []audit.Report, arch *checkpoint.Report, t 
 			}
 			return exitFailed
 		}
-		fmt.Fprintf(stdout, "archive intact: %d records of %d sessions in %d objects, %d checkpoints\n", arch.Records, arch.Sessions, arch.Objects, arch.Checkpoints)
+		fmt.Fprintf(stdout, "archive %s: %d records of %d sessions in %d objects, %d checkpoints\n", consistent, arch.Records, arch.Sessions, arch.Objects, arch.Checkpoints)
 	}
 	if len(broken) > 0 {
 		return exitFailed
 	}
-	if arch != nil && arch.Uncovered > 0 {
+	if arch == nil {
+		return exitOK
+	}
+	if arch.SelfCheck {
+		fmt.Fprintln(stdout, "UNVERIFIABLE: self-check only. The folder agrees with its own checkpoint key, which anyone who can write the folder can use to rewrite and re-sign it. Verify with the key kept elsewhere (--key, --key-id) or a checkpoint kept earlier (--since).")
+		return exitUnverifiable
+	}
+	if arch.Unarchived > 0 {
+		age := time.Since(arch.UnarchivedSince).Round(time.Second)
+		fmt.Fprintf(stdout, "not yet archived (%d records, oldest %d s); a break once older than %s\n", arch.Unarchived, int64(age.Seconds()), t.lagBound)
+		return exitUnarchived
+	}
+	if arch.Uncovered > 0 {
 		fmt.Fprintf(stdout, "not yet covered by a checkpoint: %d records\n", arch.Uncovered)
 		return exitUncovered
 	}
 	return exitOK
 }
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 // progress reports on stderr, at most twice a second, once a run has taken a second.
 func progress(w io.Writer, what string) func(done, total int) {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/mandate-dev/mandate/shared/archive"
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/checkpoint"
+	"github.com/mandate-dev/mandate/shared/local"
 	"github.com/mandate-dev/mandate/shared/store"
 	"github.com/mandate-dev/mandate/shared/store/dynamo"
 )
@@ -16,7 +18,7 @@ import (
 // files, role) and Region ($AWS_REGION): every chain of the DynamoDB audit table, and the S3
 // archive with its signed checkpoints against the trusted key, the archive compared record by
 // record with the table when both are given.
-func verifyAWS(ctx context.Context, t verifyTarget, chainsProgress, objectsProgress func(done, total int)) ([]audit.Report, *checkpoint.Report, error) {
+func verifyAWS(ctx context.Context, t verifyTarget, chainsProgress, objectsProgress func(done, total int)) ([]audit.Report, *local.ArchiveReport, error) {
 	var (
 		st     store.Audit
 		chains []audit.Report
@@ -53,9 +55,26 @@ func verifyAWS(ctx context.Context, t verifyTarget, chainsProgress, objectsProgr
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err := checkpoint.VerifyArchive(ctx, b, checkpoint.Options{Verifier: v, Store: st, Progress: objectsProgress})
+	o := checkpoint.Options{Verifier: v, Store: st, Progress: objectsProgress, LagBound: t.lagBound}
+	trust := "the key in " + t.key
+	if t.since != "" {
+		kept, err := os.ReadFile(t.since)
+		if err != nil {
+			return nil, nil, fmt.Errorf("kept checkpoint: %w", err)
+		}
+		c, cosigners, err := checkpoint.ReadKept(kept, v, t.witnesses, t.cosignatures)
+		if err != nil {
+			return nil, nil, fmt.Errorf("kept checkpoint %s: %w", t.since, err)
+		}
+		o.Since = c
+		trust += fmt.Sprintf(" and the checkpoint of %d records kept in %s", c.Size, t.since)
+		if len(cosigners) > 0 {
+			trust += " and its cosigners " + strings.Join(cosigners, ", ")
+		}
+	}
+	rep, err := checkpoint.VerifyArchive(ctx, b, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	return chains, &rep, nil
+	return chains, &local.ArchiveReport{Report: rep, Trust: trust}, nil
 }

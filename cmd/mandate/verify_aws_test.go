@@ -393,3 +393,25 @@ func TestVerifyAWSReportsUncoveredRecords(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 }
+
+// TestVerifyAWSReportsDeleteMarkers: on the versioned, locked archive a plain DeleteObject of
+// the newest checkpoint or object succeeds (it only adds a delete marker), and hides them from
+// a listing of current objects; verify reads versions and reports each marker as a deletion.
+func TestVerifyAWSReportsDeleteMarkers(t *testing.T) {
+	for _, victim := range []string{"checkpoint", "object"} {
+		t.Run(victim, func(t *testing.T) {
+			d := newDeployment(t)
+			key := checkpoint.Key(1)
+			if victim == "object" {
+				key, _ = d.objectOf(t, d.bucket, "ses_b")
+			}
+			if _, err := d.s3.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(d.bucket), Key: aws.String(key)}); err != nil {
+				t.Fatal(err)
+			}
+			code, out := d.verify(t, "--bucket", d.bucket, "--table-prefix", d.prefix, "--key", d.keyFile)
+			if code != exitFailed || !strings.Contains(out, "deleted: object "+key) || !strings.Contains(out, "a delete marker") {
+				t.Fatalf("exit %d, want %d naming the delete marker of %s\n%s", code, exitFailed, key, out)
+			}
+		})
+	}
+}

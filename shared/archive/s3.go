@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,6 +23,7 @@ type s3API interface {
 	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
 	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, optFns ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 }
 
 // S3 is a Bucket over an S3 bucket created with Object Lock. Every object is created with
@@ -99,6 +102,35 @@ func (b *S3) List(ctx context.Context, prefix string) ([]string, error) {
 			out = append(out, aws.ToString(o.Key))
 		}
 	}
+	return out, nil
+}
+
+// Version is one version of an object in a versioned bucket, or a delete marker.
+type Version struct {
+	Key, VersionID string
+	Latest         bool
+	DeleteMarker   bool
+}
+
+// Versions lists every version and delete marker under prefix, by key. A listing of current
+// objects does not show a deleted object at all: its versions and the marker that hides them
+// are how a verifier sees the deletion.
+func (b *S3) Versions(ctx context.Context, prefix string) ([]Version, error) {
+	var out []Version
+	p := s3.NewListObjectVersionsPaginator(b.client, &s3.ListObjectVersionsInput{Bucket: aws.String(b.bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("archive: list versions s3://%s/%s: %w", b.bucket, prefix, err)
+		}
+		for _, v := range page.Versions {
+			out = append(out, Version{Key: aws.ToString(v.Key), VersionID: aws.ToString(v.VersionId), Latest: aws.ToBool(v.IsLatest)})
+		}
+		for _, m := range page.DeleteMarkers {
+			out = append(out, Version{Key: aws.ToString(m.Key), VersionID: aws.ToString(m.VersionId), Latest: aws.ToBool(m.IsLatest), DeleteMarker: true})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Version) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gowebpki/jcs"
@@ -20,8 +21,9 @@ import (
 	"github.com/mandate-dev/mandate/shared/archive"
 )
 
-// Version is the checkpoint format version written by this package.
-const Version = 1
+// Version is the checkpoint format version written by this package. Version 2 adds the C2SP
+// checkpoint (Origin, Note); version 1 checkpoints, without them, still verify.
+const Version = 2
 
 // DefaultLookback is how far back, by dt, Run looks for objects not yet covered. The audit
 // table's stream keeps records 24 hours, so the shipper never writes an object older than
@@ -43,6 +45,11 @@ type Checkpoint struct {
 	Range []string `json:"range"`
 	// Objects are the audit objects this checkpoint appended, in leaf order.
 	Objects []Object `json:"objects"`
+	// Origin names the log in its C2SP checkpoint (version 2).
+	Origin string `json:"origin,omitempty"`
+	// Note is the log's C2SP checkpoint of (Origin, Size, Root): a signed note with the
+	// log's signature line, what witnesses cosign and monitors read (version 2).
+	Note string `json:"note,omitempty"`
 	// Covered lists the audit objects covered by this or an earlier checkpoint whose dt is
 	// within the lookback window (every one when the window is unbounded), so the next run
 	// finds what is new without reading older checkpoints.
@@ -97,11 +104,37 @@ func IndexOf(key string) (uint64, bool) {
 
 // Parse decodes a checkpoint object strictly.
 func Parse(b []byte) (Checkpoint, error) {
+	if isNote(b) {
+		return Checkpoint{}, errors.New("checkpoint: a signed note, not a checkpoint object: use ParseKept")
+	}
 	var c Checkpoint
 	if err := decodeStrict(b, &c); err != nil {
 		return Checkpoint{}, fmt.Errorf("checkpoint: %w", err)
 	}
 	return c, nil
+}
+
+// ParseKept reads a checkpoint kept outside the archive: a checkpoint object as the archive
+// holds it, or its C2SP checkpoint note alone (possibly with witness cosignatures). A note
+// is returned as a Checkpoint with Origin, Size, Root and Note set and no Signature: its
+// signature is checked by VerifyArchive.
+func ParseKept(b []byte) (Checkpoint, error) {
+	if !isNote(b) {
+		return Parse(b)
+	}
+	lines := strings.SplitN(string(b), "\n", 4)
+	if len(lines) < 4 {
+		return Checkpoint{}, errors.New("checkpoint: a note too short to be a checkpoint")
+	}
+	size, err := strconv.ParseUint(lines[1], 10, 64)
+	if err != nil || strconv.FormatUint(size, 10) != lines[1] {
+		return Checkpoint{}, fmt.Errorf("checkpoint: note size %q is not a decimal number", lines[1])
+	}
+	root, err := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(root) != sha256.Size {
+		return Checkpoint{}, fmt.Errorf("checkpoint: note root %q is not a base64 SHA-256", lines[2])
+	}
+	return Checkpoint{Version: Version, Origin: lines[0], Size: size, Root: hex.EncodeToString(root), Note: string(b)}, nil
 }
 
 var hasher = rfc6962.DefaultHasher
@@ -156,6 +189,9 @@ type Writer struct {
 	// Lookback bounds, by dt, which partitions are listed for new objects; zero lists all.
 	Lookback time.Duration
 	Now      func() time.Time
+	// Origin names the log in its C2SP checkpoints (DefaultOrigin of the signer's key when
+	// empty).
+	Origin string
 }
 
 // Latest returns the checkpoint with the highest index; ok is false when there is none.
@@ -258,6 +294,17 @@ func (w *Writer) Run(ctx context.Context) (*Checkpoint, error) {
 		}
 	}
 	slices.Sort(next.Covered)
+	next.Origin = w.Origin
+	if next.Origin == "" {
+		next.Origin = DefaultOrigin(w.Signer.KeyID())
+	}
+	root, err := hex.DecodeString(next.Root)
+	if err != nil {
+		return nil, err
+	}
+	if next.Note, err = SignNote(ctx, w.Signer, next.Origin, next.Size, root); err != nil {
+		return nil, err
+	}
 	st, err := next.Statement()
 	if err != nil {
 		return nil, err

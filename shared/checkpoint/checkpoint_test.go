@@ -28,6 +28,9 @@ type fixture struct {
 	bucket archive.Dir
 	signer *checkpoint.Ed25519
 	writer *checkpoint.Writer
+	// now is the verifier's clock (time.Now when nil); since, a checkpoint kept earlier.
+	now   func() time.Time
+	since *checkpoint.Checkpoint
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -79,11 +82,25 @@ func (f *fixture) verify(t *testing.T) checkpoint.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := checkpoint.VerifyArchive(context.Background(), f.bucket, checkpoint.Options{Verifier: v, Store: f.store})
+	rep, err := checkpoint.VerifyArchive(context.Background(), f.bucket, checkpoint.Options{Verifier: v, Store: f.store, Now: f.now, Since: f.since})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return rep
+}
+
+// keep returns checkpoint i as an auditor would have copied it out of the archive.
+func (f *fixture) keep(t *testing.T, i uint64) *checkpoint.Checkpoint {
+	t.Helper()
+	body, err := os.ReadFile(f.path(checkpoint.Key(i)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := checkpoint.Parse(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &c
 }
 
 func (f *fixture) path(key string) string {
@@ -195,12 +212,26 @@ func TestTamperingIsNamed(t *testing.T) {
 			keys := f.keys(t, archive.AuditPrefix)
 			f.rewrite(t, keys[len(keys)-1], func(ls [][]byte) [][]byte { return ls[:len(ls)-1] })
 		}, checkpoint.Truncated, "", 0, true},
-		{"last object and checkpoint deleted: only the store shows it", func(t *testing.T, f *fixture) {
+		{"last object and checkpoint deleted, past the lag bound: the store shows it", func(t *testing.T, f *fixture) {
 			keys := f.keys(t, archive.AuditPrefix)
 			os.Remove(f.path(keys[len(keys)-1]))
 			cps := f.keys(t, archive.CheckpointPrefix)
 			os.Remove(f.path(cps[len(cps)-1]))
+			f.now = func() time.Time { return time.Now().Add(checkpoint.DefaultLagBound + time.Minute) }
 		}, checkpoint.Truncated, "ses_a", 4, false},
+		{"last object, checkpoint and store tail deleted, a checkpoint kept earlier", func(t *testing.T, f *fixture) {
+			f.since = f.keep(t, 2)
+			keys := f.keys(t, archive.AuditPrefix)
+			os.Remove(f.path(keys[len(keys)-1]))
+			os.Remove(f.path(checkpoint.Key(2)))
+			f.store = newStoreWith(t, f.store, 3) // only the first round of each session
+		}, checkpoint.Truncated, "", 0, false},
+		{"every checkpoint deleted, a checkpoint kept earlier", func(t *testing.T, f *fixture) {
+			f.since = f.keep(t, 1)
+			for _, k := range f.keys(t, archive.CheckpointPrefix) {
+				os.Remove(f.path(k))
+			}
+		}, checkpoint.Truncated, "", 0, false},
 		{"object deleted", func(t *testing.T, f *fixture) {
 			keys := f.keys(t, archive.AuditPrefix)
 			os.Remove(f.path(keys[len(keys)-1]))
@@ -245,6 +276,49 @@ func TestTamperingIsNamed(t *testing.T) {
 				t.Fatalf("first problem %v; want %s at %s#%d; all: %v", first, tc.kind, tc.session, tc.seq, rep.Problems)
 			}
 		})
+	}
+}
+
+// newStoreWith copies the first n records of each chain of st into a new store: what an
+// insider leaves after cutting the store's tail.
+func newStoreWith(t *testing.T, st store.Store, n uint64) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	out, err := bolt.Open(filepath.Join(t.TempDir(), "cut.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close() })
+	ids, err := st.Chains(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		recs, err := st.Records(ctx, id, 1, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs[:min(n, uint64(len(recs)))] {
+			if err := out.AppendRecord(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return out
+}
+
+// TestLagIsNotTampering: records the store holds and the archive does not yet are reported as
+// not archived, with the oldest one's time, and are no problem within the bound.
+func TestLagIsNotTampering(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	keys := f.keys(t, archive.AuditPrefix)
+	os.Remove(f.path(keys[len(keys)-1]))
+	os.Remove(f.path(checkpoint.Key(2)))
+	before := time.Now()
+	rep := f.verify(t)
+	if !rep.Intact() || rep.Unarchived != 12 || rep.UnarchivedSince.IsZero() || rep.UnarchivedSince.After(before) {
+		t.Fatalf("within the bound: intact %v, unarchived %d since %v; problems %v", rep.Intact(), rep.Unarchived, rep.UnarchivedSince, rep.Problems)
 	}
 }
 

@@ -42,6 +42,8 @@ type Signer interface {
 	KeyID() string
 	// Algorithm is AlgEd25519 or AlgECDSASHA256.
 	Algorithm() string
+	// Public returns the public key (ed25519.PublicKey or *ecdsa.PublicKey).
+	Public() crypto.PublicKey
 }
 
 // Verifier checks signatures with one trusted public key.
@@ -120,8 +122,9 @@ func keyID(der []byte) string {
 
 // Ed25519 signs with a local ed25519 key.
 type Ed25519 struct {
-	key   ed25519.PrivateKey
-	keyID string
+	key     ed25519.PrivateKey
+	keyID   string
+	created bool
 }
 
 var _ Signer = (*Ed25519)(nil)
@@ -161,7 +164,11 @@ func LoadOrCreateEd25519(dir string) (*Ed25519, error) {
 		if err := os.WriteFile(filepath.Join(dir, PublicKeyFile), pem.EncodeToMemory(&pem.Block{Type: publicKeyBlock, Bytes: pubDER}), 0o644); err != nil {
 			return nil, fmt.Errorf("checkpoint: write public key: %w", err)
 		}
-		return LoadOrCreateEd25519(dir)
+		s, err := LoadOrCreateEd25519(dir)
+		if s != nil {
+			s.created = true
+		}
+		return s, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: read key: %w", err)
@@ -194,6 +201,12 @@ func writeNew(path string, b []byte, mode os.FileMode) error {
 	return errors.Join(werr, f.Sync(), f.Close())
 }
 
+// Created reports whether LoadOrCreateEd25519 created the key (the folder's first run).
+func (s *Ed25519) Created() bool { return s.created }
+
+// Fingerprint is how a person pins the key: "SHA256:" and its KeyID.
+func Fingerprint(keyID string) string { return "SHA256:" + keyID }
+
 // Sign signs msg.
 func (s *Ed25519) Sign(_ context.Context, msg []byte) ([]byte, error) {
 	return ed25519.Sign(s.key, msg), nil
@@ -206,7 +219,7 @@ func (s *Ed25519) KeyID() string { return s.keyID }
 func (s *Ed25519) Algorithm() string { return AlgEd25519 }
 
 // Public returns the public key.
-func (s *Ed25519) Public() ed25519.PublicKey { return s.key.Public().(ed25519.PublicKey) }
+func (s *Ed25519) Public() crypto.PublicKey { return s.key.Public() }
 
 // kmsAPI is the part of the KMS API the signer uses; *kms.Client fits it.
 type kmsAPI interface {
@@ -222,6 +235,7 @@ type KMS struct {
 	key    string
 	keyID  string
 	pubDER []byte
+	pub    crypto.PublicKey
 }
 
 var _ Signer = (*KMS)(nil)
@@ -235,10 +249,11 @@ func NewKMS(ctx context.Context, client kmsAPI, key string) (*KMS, error) {
 	if !containsAlg(out.SigningAlgorithms, kmstypes.SigningAlgorithmSpecEcdsaSha256) {
 		return nil, fmt.Errorf("checkpoint: KMS key %s cannot sign with %s", key, AlgECDSASHA256)
 	}
-	if _, err := ParsePublicKey(out.PublicKey); err != nil {
+	v, err := ParsePublicKey(out.PublicKey)
+	if err != nil {
 		return nil, fmt.Errorf("checkpoint: KMS key %s: %w", key, err)
 	}
-	return &KMS{client: client, key: key, keyID: keyID(out.PublicKey), pubDER: out.PublicKey}, nil
+	return &KMS{client: client, key: key, keyID: keyID(out.PublicKey), pubDER: out.PublicKey, pub: v.pub}, nil
 }
 
 func containsAlg(algs []kmstypes.SigningAlgorithmSpec, want kmstypes.SigningAlgorithmSpec) bool {
@@ -270,6 +285,9 @@ func (s *KMS) KeyID() string { return s.keyID }
 
 // Algorithm is AlgECDSASHA256.
 func (s *KMS) Algorithm() string { return AlgECDSASHA256 }
+
+// Public returns the key's public half.
+func (s *KMS) Public() crypto.PublicKey { return s.pub }
 
 // PublicKeyPEM returns the key's public half for verifiers to trust.
 func (s *KMS) PublicKeyPEM() []byte {

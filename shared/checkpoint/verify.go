@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mandate-dev/mandate/shared/archive"
 	"github.com/mandate-dev/mandate/shared/audit"
@@ -63,8 +65,30 @@ type Report struct {
 	// Uncovered counts the records in objects that no valid checkpoint covers yet.
 	Uncovered int `json:"uncovered"`
 	// Duplicates counts identical copies of a record beyond the first (harmless).
-	Duplicates int       `json:"duplicates"`
-	Problems   []Problem `json:"problems"`
+	Duplicates int `json:"duplicates"`
+	// Unarchived counts the store's records newer than anything archived for their session
+	// (shipping lag, or a crash before the shipper ran); UnarchivedSince is the time of the
+	// oldest of them. Within Options.LagBound they are not a problem; past it they are.
+	Unarchived      int       `json:"unarchived"`
+	UnarchivedSince time.Time `json:"unarchived_since,omitzero"`
+	// Size and Root are those of the newest checkpoint whose whole history verified (the log
+	// of every checkpoint before it is sound); zero when there is none.
+	Size uint64 `json:"size"`
+	Root string `json:"root,omitempty"`
+	// Newest is that checkpoint.
+	Newest *Checkpoint `json:"-"`
+	// Leaves are the log's first Size leaves, for inclusion and consistency proofs.
+	Leaves Leaves `json:"-"`
+	// leafIndex maps "session#seq" to the record's leaf index in the log.
+	leafIndex map[string]uint64
+	Problems  []Problem `json:"problems"`
+}
+
+// LeafOf returns the leaf index of a record in the verified log (below Size), and false when
+// the record is not in it.
+func (r Report) LeafOf(session string, seq uint64) (uint64, bool) {
+	i, ok := r.leafIndex[fmt.Sprintf("%s#%d", session, seq)]
+	return i, ok && i < r.Size
 }
 
 // Intact reports whether no problem was found.
@@ -79,7 +103,24 @@ type Options struct {
 	Store store.Audit
 	// Progress, when set, is called as objects are read.
 	Progress func(done, total int)
+	// Since is a checkpoint the verifier kept from an earlier run (or was handed by a witness):
+	// it must verify with the trusted key, the archive's newest checkpoint must be at least as
+	// large, and the log must be consistent with it (an RFC 6962 consistency proof). Anything
+	// else is a problem: history it saw was cut or rewritten.
+	Since *Checkpoint
+	// LagBound is how old a record in the store may be while it is not archived yet before it
+	// is a problem (DefaultLagBound when zero). Only used with Store.
+	LagBound time.Duration
+	// Now is the clock lag is measured with (time.Now when nil).
+	Now func() time.Time
 }
+
+// DefaultLagBound is how long a record may sit in the store without being archived before
+// verify calls it missing. The shipper batches for seconds and `mandate local` ships every
+// second and when it starts, so a quarter of an hour only passes when shipping has stopped
+// (a crashed instance not restarted, a stream that fell behind its 24 hours) or the archive's
+// tail was cut.
+const DefaultLagBound = 15 * time.Minute
 
 type objectData struct {
 	content []byte
@@ -154,23 +195,77 @@ func VerifyArchive(ctx context.Context, b archive.Bucket, o Options) (Report, er
 			o.Progress(i+1, len(keys))
 		}
 	}
+	if vl, ok := b.(versionLister); ok {
+		ps, err := checkVersions(ctx, vl)
+		if err != nil {
+			return rep, err
+		}
+		recordProblems = append(recordProblems, ps...)
+	}
 	rep.Problems = append(rep.Problems, recordProblems...)
 	rep.Problems = append(rep.Problems, verifyChains(bySession, &rep)...)
 	covered, cpProblems := verifyCheckpoints(ctx, b, cpKeys, objects, o.Verifier, &rep)
 	rep.Problems = append(rep.Problems, cpProblems...)
+	if o.Since != nil {
+		rep.Problems = append(rep.Problems, checkSince(*o.Since, o.Verifier, &rep)...)
+	}
 	for k, od := range objects {
 		if !covered[k] {
 			rep.Uncovered += len(od.lines)
 		}
 	}
 	if o.Store != nil {
-		ps, err := compareStore(ctx, o.Store, bySession)
+		now, bound := time.Now, o.LagBound
+		if o.Now != nil {
+			now = o.Now
+		}
+		if bound <= 0 {
+			bound = DefaultLagBound
+		}
+		ps, err := compareStore(ctx, o.Store, bySession, &rep, now(), bound)
 		if err != nil {
 			return rep, err
 		}
 		rep.Problems = append(rep.Problems, ps...)
 	}
 	return rep, nil
+}
+
+// versionLister is a bucket that keeps object versions (archive.S3): its deletions leave
+// delete markers, its overwrites older versions.
+type versionLister interface {
+	Versions(ctx context.Context, prefix string) ([]archive.Version, error)
+}
+
+// checkVersions reports every delete marker (a deletion a listing of current objects does not
+// show) and every object with more than one version (an overwrite) under the archive's
+// prefixes.
+func checkVersions(ctx context.Context, vl versionLister) ([]Problem, error) {
+	var out []Problem
+	for _, prefix := range []string{archive.AuditPrefix, archive.CheckpointPrefix} {
+		vs, err := vl.Versions(ctx, prefix)
+		if err != nil {
+			return nil, err
+		}
+		bodies := map[string]int{}
+		for _, v := range vs {
+			if v.DeleteMarker {
+				p := Problem{Kind: Deleted, Object: v.Key, Detail: fmt.Sprintf("a delete marker (version %s) hides the object", v.VersionID)}
+				if i, ok := IndexOf(v.Key); ok {
+					p.Checkpoint = i
+				}
+				out = append(out, p)
+				continue
+			}
+			bodies[v.Key]++
+		}
+		for _, v := range vs {
+			if n := bodies[v.Key]; n > 1 && !v.DeleteMarker && v.Latest {
+				out = append(out, Problem{Kind: Modified, Object: v.Key, Detail: fmt.Sprintf("the object has %d versions: it was written over", n)})
+			}
+		}
+	}
+	return out, nil
 }
 
 // verifyChains checks each session's records, in sequence order, with audit.VerifyRecords.
@@ -229,6 +324,9 @@ func verifyChains(bySession map[string][]entry, rep *Report) []Problem {
 func verifyCheckpoints(ctx context.Context, b archive.Bucket, keys []string, objects map[string]*objectData, v *Verifier, rep *Report) (map[string]bool, []Problem) {
 	var out []Problem
 	covered := map[string]bool{}
+	// sound holds while every checkpoint so far verified in full: leaves is then the log.
+	sound := true
+	var leaves Leaves
 	var prev *Checkpoint // the last checkpoint whose signature verified
 	want := uint64(1)
 	for _, k := range keys {
@@ -241,24 +339,28 @@ func verifyCheckpoints(ctx context.Context, b archive.Bucket, keys []string, obj
 		for ; want < idx; want++ {
 			out = append(out, Problem{Kind: Deleted, Checkpoint: want, Detail: "checkpoint missing"})
 			prev = nil
+			sound = false
 		}
 		want = idx + 1
 		body, err := b.Get(ctx, k)
 		if err != nil {
 			out = append(out, Problem{Kind: Deleted, Checkpoint: idx, Detail: err.Error()})
 			prev = nil
+			sound = false
 			continue
 		}
 		c, err := Parse(body)
 		if err != nil || c.Index != idx {
 			out = append(out, Problem{Kind: Forged, Checkpoint: idx, Detail: fmt.Sprintf("not a checkpoint of this index: %v", err)})
 			prev = nil
+			sound = false
 			continue
 		}
 		st, err := c.Statement()
 		if err != nil {
 			out = append(out, Problem{Kind: Forged, Checkpoint: idx, Detail: err.Error()})
 			prev = nil
+			sound = false
 			continue
 		}
 		sig, err := base64.StdEncoding.DecodeString(c.Signature)
@@ -268,9 +370,15 @@ func verifyCheckpoints(ctx context.Context, b archive.Bucket, keys []string, obj
 		if err != nil {
 			out = append(out, Problem{Kind: Forged, Checkpoint: idx, Detail: fmt.Sprintf("signature: %v", err)})
 			prev = nil
+			sound = false
 			continue
 		}
 		problems := len(out)
+		if c.Version >= 2 || c.Note != "" {
+			if p, ok := checkNote(c, v); !ok {
+				out = append(out, p)
+			}
+		}
 		start := rangeFactory().NewEmptyRange(0)
 		switch {
 		case idx == 1 && c.Prev != "":
@@ -322,6 +430,11 @@ func verifyCheckpoints(ctx context.Context, b archive.Bucket, keys []string, obj
 						start = nil
 						break
 					}
+					if rep.leafIndex == nil {
+						rep.leafIndex = map[string]uint64{}
+					}
+					rep.leafIndex[fmt.Sprintf("%s#%d", l.Session, l.Seq)] = uint64(len(leaves))
+					leaves = append(leaves, leaf)
 				}
 			}
 		}
@@ -331,18 +444,24 @@ func verifyCheckpoints(ctx context.Context, b archive.Bucket, keys []string, obj
 				out = append(out, Problem{Kind: Forged, Checkpoint: idx, Detail: fmt.Sprintf("root %s over %d records does not match the signed root %s over %d", short(root), start.End(), short(c.Root), c.Size)})
 			}
 		}
+		if sound = sound && start != nil && len(out) == problems && uint64(len(leaves)) == c.Size; sound {
+			c := c
+			rep.Size, rep.Root, rep.Newest, rep.Leaves = c.Size, c.Root, &c, leaves[:c.Size:c.Size]
+		}
 		prev = &c
 	}
 	return covered, out
 }
 
-// compareStore checks that the store's chains and the archive hold the same records.
-func compareStore(ctx context.Context, st store.Audit, bySession map[string][]entry) ([]Problem, error) {
+// compareStore checks that the store's chains and the archive hold the same records. Records
+// newer than everything archived for their session are shipping lag, counted in the report,
+// and a problem only once the oldest of them is older than bound.
+func compareStore(ctx context.Context, st store.Audit, bySession map[string][]entry, rep *Report, now time.Time, bound time.Duration) ([]Problem, error) {
 	ids, err := st.Chains(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: list chains: %w", err)
 	}
-	var out []Problem
+	var out, late []Problem
 	seen := map[string]bool{}
 	for _, id := range ids {
 		seen[id] = true
@@ -356,16 +475,27 @@ func compareStore(ctx context.Context, st store.Audit, bySession map[string][]en
 			archived[e.line.Seq] = e.line.Hash
 			top = max(top, e.line.Seq)
 		}
-		for _, r := range recs {
+		for i, r := range recs {
 			h, ok := archived[r.Seq]
 			if ok && h == r.Hash {
 				continue
 			}
+			if !ok && r.Seq > top {
+				// Every record from here on is newer than the archive's last one: lag.
+				rep.Unarchived += len(recs) - i
+				at := recordTime(r)
+				if rep.UnarchivedSince.IsZero() || at.Before(rep.UnarchivedSince) {
+					rep.UnarchivedSince = at
+				}
+				if age := now.Sub(at); age > bound {
+					late = append(late, Problem{Kind: Truncated, Session: id, Seq: r.Seq, Detail: fmt.Sprintf(
+						"the store holds records up to seq %d, the archive ends at seq %d, and seq %d has waited %s to be archived (bound %s)",
+						recs[len(recs)-1].Seq, top, r.Seq, age.Round(time.Second), bound)})
+				}
+				break
+			}
 			p := Problem{Kind: Modified, Session: id, Seq: r.Seq, Detail: "the store and the archive hold different records"}
-			switch {
-			case !ok && r.Seq > top:
-				p.Kind, p.Detail = Truncated, fmt.Sprintf("the store holds records up to seq %d, the archive ends at seq %d", recs[len(recs)-1].Seq, top)
-			case !ok:
+			if !ok {
 				p.Kind, p.Detail = Deleted, "in the store, missing from the archive"
 			}
 			out = append(out, p)
@@ -380,8 +510,72 @@ func compareStore(ctx context.Context, st store.Audit, bySession map[string][]en
 			out = append(out, Problem{Kind: Deleted, Session: id, Seq: es[0].line.Seq, Detail: "the archive holds a chain the store does not"})
 		}
 	}
+	out = append(out, late...)
 	slices.SortStableFunc(out, func(a, b Problem) int { return strings.Compare(a.Session, b.Session) })
 	return out, nil
+}
+
+// recordTime reads a stored record's time; the zero time (oldest possible) when it cannot.
+func recordTime(r store.Record) time.Time {
+	var v struct {
+		Time time.Time `json:"time"`
+	}
+	_ = json.Unmarshal(r.Body, &v)
+	return v.Time
+}
+
+// checkNote checks that a checkpoint's C2SP note is signed by the trusted key and states the
+// same tree as the checkpoint.
+func checkNote(c Checkpoint, v *Verifier) (Problem, bool) {
+	n, err := OpenNote([]byte(c.Note), c.Origin, v, nil, 0)
+	if err != nil {
+		return Problem{Kind: Forged, Checkpoint: c.Index, Detail: fmt.Sprintf("checkpoint note: %v", err)}, false
+	}
+	if n.Size != c.Size || hex.EncodeToString(n.Root) != c.Root {
+		return Problem{Kind: Forged, Checkpoint: c.Index, Detail: fmt.Sprintf("the checkpoint note states %d records, the checkpoint %d", n.Size, c.Size)}, false
+	}
+	return Problem{}, true
+}
+
+// checkSince checks the archive's log against a checkpoint kept earlier: same key, at least as
+// many records, and consistent (the kept tree is a prefix of the newest).
+func checkSince(kept Checkpoint, v *Verifier, rep *Report) []Problem {
+	var err error
+	if kept.Signature == "" {
+		// A note kept alone: its log signature is the check (cosignatures were checked when
+		// it was read).
+		_, err = OpenNote([]byte(kept.Note), kept.Origin, v, nil, 0)
+	} else {
+		var st, sig []byte
+		st, err = kept.Statement()
+		if err == nil {
+			sig, err = base64.StdEncoding.DecodeString(kept.Signature)
+		}
+		if err == nil {
+			err = v.Verify(kept.KeyID, kept.Algorithm, st, sig)
+		}
+	}
+	if err != nil {
+		return []Problem{{Kind: Forged, Checkpoint: kept.Index, Detail: fmt.Sprintf("the checkpoint kept earlier does not verify with the trusted key (the log was re-keyed?): %v", err)}}
+	}
+	if rep.Size < kept.Size {
+		return []Problem{{Kind: Truncated, Checkpoint: kept.Index, Detail: fmt.Sprintf(
+			"a checkpoint kept earlier covers %d records; the newest checkpoint of the archive that verifies covers %d", kept.Size, rep.Size)}}
+	}
+	root1, err1 := hex.DecodeString(kept.Root)
+	root2, err2 := hex.DecodeString(rep.Root)
+	p, err := rep.Leaves.Consistency(kept.Size, rep.Size)
+	if err == nil {
+		err = errors.Join(err1, err2)
+	}
+	if err == nil && VerifyConsistency(kept.Size, rep.Size, p, root1, root2) != nil {
+		err = fmt.Errorf("no consistency proof from %d to %d records holds", kept.Size, rep.Size)
+	}
+	if err != nil {
+		return []Problem{{Kind: Modified, Checkpoint: kept.Index, Detail: fmt.Sprintf(
+			"the log is not consistent with the checkpoint kept earlier (%d records, root %s): records it covered were rewritten or removed (%v)", kept.Size, short(kept.Root), err)}}
+	}
+	return nil
 }
 
 func cmpU(a, b uint64) int {

@@ -48,6 +48,7 @@ func (n *narrator) expect(ok bool, scenario, why string) {
 // Run plays the demo and returns an error if any scenario misbehaved.
 func Run(ctx context.Context, w io.Writer, o Options) error {
 	n := &narrator{w: w}
+	before := recordsIn(ctx, o.Dir) // a folder used before keeps its records; count this run's
 	inst, err := local.Start(ctx, local.Options{Dir: o.Dir, Addr: "127.0.0.1:0", Log: o.Log})
 	if err != nil {
 		return err
@@ -168,8 +169,21 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 			n.say("      #%d %-13s %s", rec.Seq, rec.Type, describe(rec))
 		}
 	}
-	n.expect(broken == nil && records == 4+approvalRecords+sqlRecords+killRecords+awsRecords, "verify", fmt.Sprintf("%d records, break: %v", records, broken))
+	n.expect(broken == nil && records-before == 4+approvalRecords+sqlRecords+killRecords+awsRecords, "verify", fmt.Sprintf("%d records (%d before this run), break: %v", records, before, broken))
 	return n.result(inst.Dir)
+}
+
+// recordsIn counts the audit records a data folder holds; 0 for a new folder.
+func recordsIn(ctx context.Context, dir string) int {
+	reps, err := local.Verify(ctx, dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, r := range reps {
+		n += len(r.Records)
+	}
+	return n
 }
 
 func (n *narrator) result(dir string) error {

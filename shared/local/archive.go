@@ -2,10 +2,8 @@ package local
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/mandate-dev/mandate/shared/archive"
 	"github.com/mandate-dev/mandate/shared/checkpoint"
 	"github.com/mandate-dev/mandate/shared/store"
-	"github.com/mandate-dev/mandate/shared/store/bolt"
 )
 
 // ArchiveDir is the local archive inside the data folder: the audit bucket's layout
@@ -33,6 +30,7 @@ const (
 // checkpoint: it follows the store and writes the archive in the background, so requests
 // never wait for it.
 type archiver struct {
+	signer *checkpoint.Ed25519
 	tail   *archive.Tail
 	writer *checkpoint.Writer
 	log    *slog.Logger
@@ -51,7 +49,7 @@ func startArchive(ctx context.Context, dir string, st store.Audit, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("local: archive: %w", err)
 	}
-	a := &archiver{tail: tail, writer: &checkpoint.Writer{Bucket: bucket, Signer: signer, Now: time.Now}, log: log, stop: make(chan struct{})}
+	a := &archiver{signer: signer, tail: tail, writer: &checkpoint.Writer{Bucket: bucket, Signer: signer, Now: time.Now}, log: log, stop: make(chan struct{})}
 	if err := a.flush(ctx, true); err != nil {
 		return nil, err
 	}
@@ -106,31 +104,4 @@ func (a *archiver) Close() error {
 	close(a.stop)
 	a.done.Wait()
 	return a.flush(context.Background(), true)
-}
-
-// VerifyArchive verifies a data folder's archive: record hashes and chains, checkpoint
-// signatures with the trusted public key (keyFile; DATA/checkpoint.pub when empty), the
-// inclusion of every record, and that the archive and the store hold the same records.
-func VerifyArchive(ctx context.Context, dir, keyFile string, progress func(done, total int)) (checkpoint.Report, error) {
-	if keyFile == "" {
-		keyFile = filepath.Join(dir, checkpoint.PublicKeyFile)
-	}
-	pub, err := os.ReadFile(keyFile)
-	if err != nil {
-		return checkpoint.Report{}, fmt.Errorf("local: trusted checkpoint key: %w", err)
-	}
-	v, err := checkpoint.ParsePublicKey(pub)
-	if err != nil {
-		return checkpoint.Report{}, err
-	}
-	db, err := bolt.OpenReadOnly(filepath.Join(dir, StoreFile))
-	if err != nil {
-		return checkpoint.Report{}, err
-	}
-	defer db.Close()
-	root := filepath.Join(dir, ArchiveDir)
-	if _, err := os.Stat(root); errors.Is(err, os.ErrNotExist) {
-		return checkpoint.Report{}, fmt.Errorf("local: no archive in %s", dir)
-	}
-	return checkpoint.VerifyArchive(ctx, archive.Dir{Root: root}, checkpoint.Options{Verifier: v, Store: db, Progress: progress})
 }

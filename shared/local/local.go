@@ -17,6 +17,7 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/checkpoint"
 	"github.com/mandate-dev/mandate/shared/crm"
 	"github.com/mandate-dev/mandate/shared/edge"
 	"github.com/mandate-dev/mandate/shared/execute"
@@ -302,6 +303,20 @@ func (inst *Instance) Endpoint() string {
 		fmt.Fprintf(&b, "admin:    %s  access key %s  secret %s\n", h.Name, h.AccessKeyID, h.SecretAccessKey)
 	}
 	return b.String()
+}
+
+// KeyNotice is what a person must keep of this folder's checkpoint key, printed once: the
+// key's fingerprint and where to keep it. It is empty unless this start created the key.
+func (inst *Instance) KeyNotice() string {
+	if inst.archiver == nil || !inst.archiver.signer.Created() {
+		return ""
+	}
+	fp := checkpoint.Fingerprint(inst.archiver.signer.KeyID())
+	return fmt.Sprintf(`checkpoint key created: %s
+  Keep this fingerprint (or a copy of %s) OUTSIDE this data folder, e.g. in your password
+  manager or your team's runbook: anyone who can write the folder can replace the key there.
+  Verify with: mandate verify --data %s --key-id %s
+`, fp, filepath.Join(inst.Dir, checkpoint.PublicKeyFile), inst.Dir, fp)
 }
 
 // DemoSecret returns the demo target's shared secret from a data folder (for the load

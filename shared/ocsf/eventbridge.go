@@ -88,8 +88,9 @@ func (f *Forwarder) Forward(ctx context.Context, recs []audit.Record) []Failure 
 		}
 		batch, batchRecs = batch[:0], batchRecs[:0]
 	}
+	var m Mapper // a result follows its decision within a batch
 	for _, r := range recs {
-		entry, err := f.entry(r)
+		entry, err := f.entry(&m, r)
 		if err != nil {
 			failed = append(failed, Failure{Session: r.Session, Seq: r.Seq, Reason: err.Error()})
 			continue
@@ -104,8 +105,8 @@ func (f *Forwarder) Forward(ctx context.Context, recs []audit.Record) []Failure 
 	return failed
 }
 
-func (f *Forwarder) entry(r audit.Record) (types.PutEventsRequestEntry, error) {
-	detail, err := json.Marshal(Map(r))
+func (f *Forwarder) entry(m *Mapper, r audit.Record) (types.PutEventsRequestEntry, error) {
+	detail, err := json.Marshal(m.Map(r))
 	if err != nil {
 		return types.PutEventsRequestEntry{}, fmt.Errorf("ocsf: encode event: %w", err)
 	}

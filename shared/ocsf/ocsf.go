@@ -79,19 +79,34 @@ type Product struct {
 	VendorName string `json:"vendor_name"`
 }
 
-// Actor is the agent and the human behind it.
+// Actor is the agent and the human behind it. (OCSF 1.1.0 has no actor.app_name, which
+// appeared in 1.2.0: the agent is the one that invoked the activity for the user.)
 type Actor struct {
-	User    User    `json:"user"`
-	Session Session `json:"session"`
-	AppName string  `json:"app_name"`
+	User      User    `json:"user"`
+	Session   Session `json:"session"`
+	InvokedBy string  `json:"invoked_by,omitempty"`
 }
 
-// User is the operator, with the agent as its credential holder.
+// User is the operator, with the agent as its credential holder. TypeID is the normalized
+// account type (OCSF user.type_id); Type is its caption and never set without it.
 type User struct {
-	Name string `json:"name"`
-	UID  string `json:"uid"`
-	Type string `json:"type"`
+	Name   string `json:"name"`
+	UID    string `json:"uid"`
+	TypeID int    `json:"type_id"`
+	Type   string `json:"type"`
 }
+
+// User type ids (OCSF user.type_id).
+const (
+	UserUnknown = 0
+	UserRegular = 1
+	UserAdmin   = 2
+)
+
+// ActivityAuthorize is the activity name of a decision: API Activity's activity_id Other (99)
+// with its own name, so an allow decision never reads as the operation having run. The
+// operation's own activity (Create, Read, Update, Delete) is the result's.
+const ActivityAuthorize = "Authorize"
 
 // Session is the Mandate session.
 type Session struct {
@@ -168,8 +183,24 @@ func Activity(action string) int {
 	return ActivityOther
 }
 
-// Map returns the API Activity event of one audit record.
-func Map(r audit.Record) Event {
+// Map returns the API Activity event of one audit record. A result record names its
+// decision's operation and resource only when mapped with the decision (Mapper).
+func Map(r audit.Record) Event { return (&Mapper{}).Map(r) }
+
+// Mapper maps the records of one batch (a stream batch, a shipped object) in order and
+// remembers each decision's action, so the result that follows it carries the same operation
+// and resource. It keeps at most MaxRemembered actions.
+type Mapper struct {
+	actions map[string]*audit.Action
+}
+
+// MaxRemembered bounds how many decisions' actions a Mapper keeps.
+const MaxRemembered = 10000
+
+func actionKey(session string, seq uint64) string { return fmt.Sprintf("%s#%d", session, seq) }
+
+// Map returns the API Activity event of r.
+func (m *Mapper) Map(r audit.Record) Event {
 	e := Event{
 		CategoryUID: CategoryApplication, CategoryName: "Application Activity",
 		ClassUID: ClassAPIActivity, ClassName: "API Activity",
@@ -180,9 +211,9 @@ func Map(r audit.Record) Event {
 			UID: r.Hash, CorrelationUID: r.Session, Sequence: r.Seq, LogName: "audit",
 		},
 		Actor: Actor{
-			User:    User{Name: r.Identity.Operator, UID: r.Identity.Operator, Type: "User"},
-			Session: Session{UID: r.Session, Issuer: r.Identity.AgentKind, IsRemote: true},
-			AppName: r.Identity.Agent,
+			User:      User{Name: r.Identity.Operator, UID: r.Identity.Operator, TypeID: UserRegular, Type: "User"},
+			Session:   Session{UID: r.Session, Issuer: r.Identity.AgentKind, IsRemote: true},
+			InvokedBy: r.Identity.Agent,
 		},
 		API:         API{Operation: r.Type, Service: Service{Name: "mandate"}},
 		Cloud:       Cloud{Provider: "AWS"},
@@ -190,7 +221,7 @@ func Map(r audit.Record) Event {
 		Unmapped:    map[string]any{"record_type": r.Type, "operator_verified": r.Identity.OperatorVerified},
 	}
 	if e.Actor.User.Name == "" {
-		e.Actor.User = User{Name: "unknown", UID: "unknown", Type: "Unknown"}
+		e.Actor.User = User{Name: "unknown", UID: "unknown", TypeID: UserUnknown, Type: "Unknown"}
 	}
 	if e.SrcEndpoint.UID == "" {
 		e.SrcEndpoint.UID = "unknown"
@@ -201,13 +232,25 @@ func Map(r audit.Record) Event {
 	if len(r.Intents) > 0 {
 		e.Unmapped["intents"] = r.Intents
 	}
-	activity := ActivityOther
+	activity, activityName := ActivityOther, ""
+	action := r.Action
+	if action == nil && r.Result != nil {
+		action = m.actions[actionKey(r.Session, r.Result.DecisionSeq)]
+	}
 	switch {
-	case r.Action != nil:
-		activity = Activity(r.Action.Name)
-		e.API.Operation = r.Action.Name
-		e.API.Service.Name = r.Action.Target
-		e.Resources = []Resource{{Name: r.Action.Resource, Type: r.Action.Kind, UID: r.Action.Digest}}
+	case action != nil:
+		e.API.Operation = action.Name
+		e.API.Service.Name = action.Target
+		e.Resources = []Resource{{Name: action.Resource, Type: action.Kind, UID: action.Digest}}
+		if r.Type == audit.TypeDecision {
+			activityName = ActivityAuthorize
+			m.remember(r.Session, r.Seq, action)
+		} else {
+			activity = Activity(action.Name)
+		}
+	case r.Result != nil:
+		activity = ActivityUnknown // the decision was not in this batch
+		e.API.Operation = fmt.Sprintf("result of decision #%d", r.Result.DecisionSeq)
 	case r.Prompt != nil:
 		e.Unmapped["prompt_masked"] = r.Prompt.Masked
 		e.Unmapped["prompt_hmac"] = r.Prompt.HMAC
@@ -247,13 +290,26 @@ func Map(r audit.Record) Event {
 	if a := r.Admin; a != nil {
 		activity = ActivityUpdate
 		e.Resources = []Resource{{Name: a.Name, Type: a.Kind, UID: a.SHA256}}
-		e.Actor.User = User{Name: a.By, UID: a.By, Type: "Admin"}
+		e.Actor.User = User{Name: a.By, UID: a.By, TypeID: UserAdmin, Type: "Admin"}
 	}
 	e.ActivityID, e.ActivityName = activity, activityNames[activity]
 	e.TypeUID = ClassAPIActivity*100 + activity
 	e.TypeName = "API Activity: " + e.ActivityName
+	if activityName != "" {
+		e.ActivityName = activityName
+	}
 	e.Severity = map[int]string{SeverityInformational: "Informational", SeverityLow: "Low", SeverityMedium: "Medium"}[e.SeverityID]
 	e.Status = map[int]string{StatusUnknown: "Unknown", StatusSuccess: "Success", StatusFailure: "Failure"}[e.StatusID]
 	e.Message = fmt.Sprintf("%s %s#%d by %s", r.Type, r.Session, r.Seq, e.Actor.User.Name)
+	if action != nil {
+		e.Message = fmt.Sprintf("%s %s %s (%s#%d) by %s", r.Type, action.Name, action.Resource, r.Session, r.Seq, e.Actor.User.Name)
+	}
 	return e
+}
+
+func (m *Mapper) remember(session string, seq uint64, a *audit.Action) {
+	if m.actions == nil || len(m.actions) >= MaxRemembered {
+		m.actions = map[string]*audit.Action{}
+	}
+	m.actions[actionKey(session, seq)] = a
 }

@@ -104,8 +104,9 @@ func TestVerdictsAndActivities(t *testing.T) {
 		severity          int
 		operation, detail string
 	}{
-		{"allow", ocsf.ActivityRead, ocsf.StatusSuccess, ocsf.SeverityInformational, "http:GET", "allow: permit-read"},
-		{"deny", ocsf.ActivityDelete, ocsf.StatusFailure, ocsf.SeverityMedium, "s3:DeleteObject", "deny: forbid-delete"},
+		// A decision is an authorization, never the operation's own activity: nothing ran yet.
+		{"allow", ocsf.ActivityOther, ocsf.StatusSuccess, ocsf.SeverityInformational, "http:GET", "allow: permit-read"},
+		{"deny", ocsf.ActivityOther, ocsf.StatusFailure, ocsf.SeverityMedium, "s3:DeleteObject", "deny: forbid-delete"},
 		{"admin", ocsf.ActivityUpdate, ocsf.StatusSuccess, ocsf.SeverityInformational, "admin.change", ""},
 	}
 	for _, tc := range cases {
@@ -114,7 +115,7 @@ func TestVerdictsAndActivities(t *testing.T) {
 			t.Errorf("%s: %+v", tc.name, e)
 		}
 	}
-	for action, want := range map[string]int{
+	for action, want := range map[string]int{ // the activity of the operation, as its result reports it
 		"http:GET": ocsf.ActivityRead, "http:PUT": ocsf.ActivityUpdate, "http:POST": ocsf.ActivityCreate,
 		"sql:SELECT": ocsf.ActivityRead, "sql:INSERT": ocsf.ActivityCreate, "sql:DROP": ocsf.ActivityDelete,
 		"s3:PutObject": ocsf.ActivityCreate, "dynamodb:UpdateItem": ocsf.ActivityUpdate, "ec2:DescribeInstances": ocsf.ActivityRead,
@@ -131,5 +132,30 @@ func TestNothingBeyondTheRecord(t *testing.T) {
 	raw, _ := json.Marshal(ocsf.Map(records()["session.open"]))
 	if !strings.Contains(string(raw), `"prompt_masked":"call [PHONE]"`) {
 		t.Fatalf("masked prompt missing: %s", raw)
+	}
+}
+
+// TestDecisionAndResultAreDistinct: the decision is an Authorize activity and its result the
+// operation's own (Read for http:GET), both naming the operation and the resource; a result
+// mapped without its decision does not pretend to know them.
+func TestDecisionAndResultAreDistinct(t *testing.T) {
+	t.Parallel()
+	recs := records()
+	var m ocsf.Mapper
+	dec, res := m.Map(recs["allow"]), m.Map(recs["result"])
+	if dec.ActivityID != ocsf.ActivityOther || dec.ActivityName != ocsf.ActivityAuthorize || dec.TypeName != "API Activity: Other" {
+		t.Errorf("decision: activity %d %q, type %q", dec.ActivityID, dec.ActivityName, dec.TypeName)
+	}
+	if res.ActivityID != ocsf.ActivityRead || res.ActivityName != "Read" || res.StatusID != ocsf.StatusSuccess {
+		t.Errorf("result: activity %d %q, status %d", res.ActivityID, res.ActivityName, res.StatusID)
+	}
+	for name, e := range map[string]ocsf.Event{"decision": dec, "result": res} {
+		if e.API.Operation != "http:GET" || len(e.Resources) != 1 || e.Resources[0].Name != "/customers/42" || e.API.Service.Name != "customers" {
+			t.Errorf("%s: operation %q, resources %+v", name, e.API.Operation, e.Resources)
+		}
+	}
+	alone := ocsf.Map(recs["result"])
+	if alone.ActivityID != ocsf.ActivityUnknown || alone.API.Operation != "result of decision #2" || len(alone.Resources) != 0 {
+		t.Errorf("result alone: %+v", alone)
 	}
 }

@@ -226,9 +226,11 @@ ORDER BY dt, session, seq`,
 	},
 	{
 		Name:        "approvals",
-		Description: "Actions that needed a human's approval, and the approval records",
+		Description: "Actions that needed a human's approval, and each step: who asked, who approved or denied, and when",
 		SQL: `SELECT dt, session, seq, time, type, identity.operator AS operator,
-  action.name AS action, action.resource AS resource, verdict.decision AS decision
+  action.name AS action, action.resource AS resource, verdict.decision AS decision,
+  approval.id AS approval_id, approval.status AS status, approval.by AS approved_by,
+  approval.decision_seq AS decision_seq, approval.note AS note
 FROM audit
 WHERE verdict.decision = 'approval' OR type LIKE 'approval%'
 ORDER BY dt, session, seq`,
@@ -244,13 +246,14 @@ ORDER BY dt, session, seq`,
 	},
 	{
 		Name:        "session_timeline",
-		Description: "Every record of one session, in chain order",
+		Description: "Every record of one session, in chain order, read only from the partitions (dt, YYYY-MM-DD) of the days given",
 		SQL: `SELECT seq, time, type, identity.operator AS operator, action.name AS action,
-  action.resource AS resource, verdict.decision AS decision, result.outcome AS outcome, hash
+  action.resource AS resource, verdict.decision AS decision, result.outcome AS outcome,
+  approval.by AS approved_by, hash
 FROM audit
-WHERE session = ?
+WHERE dt BETWEEN ? AND ? AND session = ?
 ORDER BY seq`,
-		Params: []string{"session"},
+		Params: []string{"from_dt", "to_dt", "session"},
 	},
 	{
 		Name:        "incomplete_actions",

@@ -53,6 +53,8 @@ func archiveFixture(t *testing.T) string {
 		{Session: "ses_bob", Type: audit.TypeSessionOpen, Identity: id("bob@example.com"), Prompt: &audit.Prompt{Masked: "refund", SHA256: "q"}},
 		{Session: "ses_bob", Type: audit.TypeDecision, Identity: id("bob@example.com"), Action: act("http:POST", "/refunds"), Verdict: verdict("approval", "approve-refunds")},
 		{Session: "ses_bob", Type: audit.TypeResult, Identity: id("bob@example.com"), Result: &audit.Result{DecisionSeq: 2, Status: 200, Outcome: "ok", Masking: map[string]int{}}},
+		{Session: "ses_bob", Type: audit.TypeApprovalRequest, Identity: id("bob@example.com"), Approval: &audit.Approval{ID: "apr_1", Status: "pending", DecisionSeq: 2, Note: "refunds need a second person"}},
+		{Session: "ses_bob", Type: audit.TypeApprovalApprove, Identity: id("bob@example.com"), Approval: &audit.Approval{ID: "apr_1", Status: "approved", DecisionSeq: 2, By: "grace@example.com"}},
 	}
 	for _, r := range recs {
 		if _, err := c.Append(ctx, r); err != nil {
@@ -93,7 +95,11 @@ func TestNamedQueriesRunLocally(t *testing.T) {
 	want := map[string][]string{
 		"actions_by_operator": {"ada@example.com allow 2", "ada@example.com deny 1", "bob@example.com approval 1"},
 		"denied_actions":      {"2026-11-26 ses_ada 4 2026-11-26T00:00:20Z arn:aws:iam::111122223333:role/agent ada@example.com http:DELETE /customers/42 [forbid-delete]"},
-		"approvals":           {"2026-11-26 ses_bob 2 2026-11-26T00:01:20Z decision bob@example.com http:POST /refunds approval"},
+		"approvals": {
+			"2026-11-26 ses_bob 2 2026-11-26T00:01:20Z decision bob@example.com http:POST /refunds approval <nil> <nil> <nil> <nil> <nil>",
+			"2026-11-26 ses_bob 4 2026-11-26T00:02:00Z approval.request bob@example.com <nil> <nil> <nil> apr_1 pending <nil> 2 refunds need a second person",
+			"2026-11-26 ses_bob 5 2026-11-26T00:02:20Z approval.approve bob@example.com <nil> <nil> <nil> apr_1 approved grace@example.com 2 <nil>",
+		},
 		"masked_data_events": {
 			"ses_ada#1 session.open <nil> OrderedMap{phone: 1}",
 			"ses_ada#3 result OrderedMap{email: 1, phone: 2} <nil>",
@@ -104,8 +110,8 @@ func TestNamedQueriesRunLocally(t *testing.T) {
 	for _, n := range query.NamedQueries {
 		t.Run(n.Name, func(t *testing.T) {
 			var args []any
-			for range n.Params {
-				args = append(args, "ses_ada")
+			for _, p := range n.Params {
+				args = append(args, map[string]string{"session": "ses_ada", "from_dt": "2026-11-25", "to_dt": "2026-11-26"}[p])
 			}
 			res, err := db.Query(ctx, n.SQL, args...)
 			if err != nil {
@@ -147,5 +153,32 @@ func TestEmptyArchiveHasTheColumns(t *testing.T) {
 		if res, err := db.Query(ctx, n.SQL, args...); err != nil || len(res.Rows) != 0 {
 			t.Fatalf("%s over an empty archive: %v, %v", n.Name, res.Rows, err)
 		}
+	}
+}
+
+// TestSessionTimelineReadsOnlyTheDaysGiven: the timeline's partition predicate is applied, so
+// Athena reads only those days' partitions; a day range leaves out records of other days.
+func TestSessionTimelineReadsOnlyTheDaysGiven(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := duck.Open(ctx, archiveFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n, _ := query.Find("session_timeline")
+	if !strings.Contains(n.SQL, "WHERE dt BETWEEN ? AND ?") {
+		t.Fatalf("no partition predicate: %s", n.SQL)
+	}
+	res, err := db.Query(ctx, n.SQL, "2026-11-25", "2026-11-25", "ses_ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range res.Rows {
+		got = append(got, fmt.Sprint(r[0], " ", r[2]))
+	}
+	if diff := cmp.Diff([]string{"1 session.open", "2 decision"}, got); diff != "" {
+		t.Fatalf("one day (-want +got):\n%s", diff)
 	}
 }
