@@ -51,6 +51,14 @@ type IntentUpload struct {
 	RollbackTo int64  `json:"rollback_to,omitempty"`
 }
 
+// PeopleUpload is the body of PUT /v1/people: a new version of the directory of people.
+type PeopleUpload struct {
+	// People is the directory (YAML or JSON): a list of {id, aliases, iam, oidc}. Exactly one
+	// of People and RollbackTo is set.
+	People     string `json:"people,omitempty"`
+	RollbackTo int64  `json:"rollback_to,omitempty"`
+}
+
 // Document is one version of a policy set or intent catalog (GET and PUT answers).
 type Document struct {
 	Kind      string    `json:"kind"` // policies, intents

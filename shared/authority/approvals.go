@@ -211,12 +211,12 @@ func (a *Authority) DecideApproval(ctx context.Context, c Caller, id string, app
 	if err := a.checkHumanKills(ctx, h); err != nil {
 		return api.Approval{}, err
 	}
-	op, known := a.roles.operatorOfSession(s) // roles.go: people, not strings
+	op, known := a.operatorOfSession(s) // roles.go: people, not strings
 	if approve && !a.current().policies.SelfApproval(ap.Reasons) {
 		switch {
 		case op == h.Person:
 			return api.Approval{}, fail(ErrForbidden, "the operator who opened the session cannot approve its actions; another human must", nil)
-		case !known && a.roles.People.Len() > 0:
+		case !known && a.directory().Len() > 0:
 			return api.Approval{}, fail(ErrForbidden, "the session's operator is nobody in the directory of people, so no approver can be shown to be someone else; deny it, or ask the agent to name its operator as the directory does", nil)
 		}
 	}

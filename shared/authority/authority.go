@@ -186,7 +186,7 @@ func (a *Authority) openSession(ctx context.Context, c Caller, agent principal, 
 	if err := a.claimSignature(ctx, c); err != nil {
 		return api.Session{}, err
 	}
-	opKey, _ := a.roles.operatorOfSession(store.Session{Operator: op.ID, OperatorVerified: op.Verified, OperatorIssuer: op.Issuer})
+	opKey, _ := a.operatorOfSession(store.Session{Operator: op.ID, OperatorVerified: op.Verified, OperatorIssuer: op.Issuer})
 	if err := a.checkKills(ctx, agent.ID, opKey, ""); err != nil {
 		return api.Session{}, err
 	}
@@ -509,7 +509,7 @@ func (a *Authority) checkLive(s store.Session) error {
 // checkSessionKills refuses if a kill switch covers the session, its agent, the person behind
 // it or all.
 func (a *Authority) checkSessionKills(ctx context.Context, s store.Session) error {
-	op, _ := a.roles.operatorOfSession(s)
+	op, _ := a.operatorOfSession(s)
 	return a.checkKills(ctx, s.Agent, op, s.ID)
 }
 
@@ -552,7 +552,7 @@ func (a *Authority) count(ctx context.Context, s store.Session, family string) (
 
 // policyRequest is the canonical action in a session, as policy decides it.
 func (a *Authority) policyRequest(s, counted store.Session, act action.Action, t target.Target, stmt *sqlparse.Statement) policy.Request {
-	person, known := a.roles.operatorOfSession(s)
+	person, known := a.operatorOfSession(s)
 	if !known {
 		person = ""
 	}

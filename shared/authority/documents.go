@@ -13,6 +13,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/intent"
+	"github.com/mandate-dev/mandate/shared/person"
 	"github.com/mandate-dev/mandate/shared/policy"
 	"github.com/mandate-dev/mandate/shared/store"
 )
@@ -61,6 +62,9 @@ type active struct {
 	shadowVersion int64
 	classifier    *intent.Classifier
 	intentVersion int64
+	// people is the stored directory of people (PeopleDocument); nil: the configured one.
+	people        *person.Directory
+	peopleVersion int64
 	// logOnly is true while enforcement is switched off (enforcement.go).
 	logOnly            bool
 	enforcementVersion int64
@@ -106,6 +110,9 @@ func (a *Authority) loadDocuments(ctx context.Context) error {
 		return err
 	}
 	if err := a.loadEnforcement(ctx, cur); err != nil { // enforcement.go
+		return err
+	}
+	if err := a.loadPeople(ctx, cur); err != nil { // people.go
 		return err
 	}
 	cat, err := a.store.LatestDocument(ctx, store.KindIntents, DocumentName)
@@ -191,6 +198,9 @@ func (a *Authority) reload(ctx context.Context, cur *active) (*active, error) {
 		}
 	}
 	if err := a.loadEnforcement(ctx, &next); err != nil {
+		return nil, err
+	}
+	if err := a.loadPeople(ctx, &next); err != nil {
 		return nil, err
 	}
 	cat, err := a.store.LatestDocument(ctx, store.KindIntents, DocumentName)

@@ -381,8 +381,8 @@ func (a *Authority) recheckKills(ctx context.Context, c Caller, s store.Session,
 func (a *Authority) resolveKillID(ctx context.Context, scope, id string) (string, error) {
 	switch scope {
 	case store.ScopeOperator:
-		key, known := a.roles.personKey(id)
-		if !known && a.roles.People.Len() > 0 {
+		key, known := a.personKey(id)
+		if !known && a.directory().Len() > 0 {
 			return "", fail(ErrNotFound, fmt.Sprintf("no person named %q is in the directory; kill the agent or the session instead", clipField(id)), nil)
 		}
 		return key, nil

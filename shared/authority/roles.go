@@ -51,27 +51,6 @@ type human struct {
 	Person string
 }
 
-// personKey is the key separation-of-duties checks compare for a name the directory may
-// not know: the directory id, or the normalised name.
-func (r Roles) personKey(name string) (string, bool) {
-	if id, ok := r.People.ByName(name); ok {
-		return id, true
-	}
-	return person.Normalize(name), false // never a directory id: ByName would have found it
-}
-
-// operatorOfSession is the person behind a session: resolved by the issuer and subject of a
-// verified operator token, else by name. known is false when the directory has nobody by
-// that identity.
-func (r Roles) operatorOfSession(s store.Session) (key string, known bool) {
-	if s.OperatorVerified && s.OperatorIssuer != "" {
-		if id, ok := r.People.ByOIDC(s.OperatorIssuer, s.Operator); ok {
-			return id, true
-		}
-	}
-	return r.personKey(s.Operator)
-}
-
 // isHuman reports whether id is listed as an operator or an administrator.
 func (r Roles) isHuman(id string) bool {
 	_, op := r.Operators[id]
@@ -117,12 +96,12 @@ func (a *Authority) authenticateHuman(c Caller, role string) (human, error) {
 func (a *Authority) personOf(h human, iam *identity.IAMContext) (human, error) {
 	known := false
 	if iam != nil {
-		h.Person, known = a.roles.People.ByIAM(iam.UserARN)
+		h.Person, known = a.directory().ByIAM(iam.UserARN)
 	}
 	if !known {
-		h.Person, known = a.roles.personKey(h.Name)
+		h.Person, known = a.personKey(h.Name)
 	}
-	if !known && a.roles.People.Len() > 0 {
+	if !known && a.directory().Len() > 0 {
 		return human{}, fail(ErrForbidden, "the caller is nobody in the directory of people; an administrator adds each person once", nil)
 	}
 	return h, nil

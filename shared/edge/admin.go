@@ -17,13 +17,17 @@ const (
 	RouteGetPolicies = "GET /v1/policies"
 	RoutePutIntents  = "PUT /v1/intents"
 	RouteGetIntents  = "GET /v1/intents"
+	// RoutePutPeople and RouteGetPeople manage the directory of people (authority.PeopleDocument).
+	RoutePutPeople = "PUT /v1/people"
+	RouteGetPeople = "GET /v1/people"
 	// RoutePutEnforcement switches enforcement on, or off (two administrators).
 	RoutePutEnforcement = "PUT /v1/policies/enforcement"
 	RouteGetEnforcement = "GET /v1/policies/enforcement"
 )
 
 // AdminRoutes are served by the admin function.
-var AdminRoutes = []string{RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents, RoutePutEnforcement, RouteGetEnforcement}
+var AdminRoutes = []string{RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents, RoutePutEnforcement, RouteGetEnforcement,
+	RoutePutPeople, RouteGetPeople}
 
 // adminRoutes are the handlers of AdminRoutes. GET takes ?version=N (default: the latest)
 // and, for policies, ?mode=enforce|log-only.
@@ -66,6 +70,22 @@ func adminRoutes(a *authority.Authority) map[string]route {
 		},
 		RouteGetEnforcement: func(ctx context.Context, c authority.Caller, _ events.APIGatewayV2HTTPRequest) (int, any, error) {
 			out, err := a.GetEnforcement(ctx, c)
+			return http.StatusOK, out, err
+		},
+		RoutePutPeople: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			var in api.PeopleUpload
+			if err := decode(req, &in); err != nil {
+				return 0, nil, err
+			}
+			out, err := a.PutPeople(ctx, c, in)
+			return http.StatusCreated, out, err
+		},
+		RouteGetPeople: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			v, err := versionParam(req)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.GetPeople(ctx, c, v)
 			return http.StatusOK, out, err
 		},
 		RouteGetIntents: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {

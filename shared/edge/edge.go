@@ -38,7 +38,7 @@ var (
 	// AllRoutes is what `mandate local` serves.
 	AllRoutes = []string{RouteOpenSession, RouteGetSession, RouteCloseSession, RouteAct, RouteAudit,
 		RouteListApprovals, RouteApproveApproval, RouteDenyApproval,
-		RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents, RoutePutEnforcement, RouteGetEnforcement,
+		RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents, RoutePutEnforcement, RouteGetEnforcement, RoutePutPeople, RouteGetPeople,
 		RouteKill, RouteLiftKill, RouteListKills}
 )
 

@@ -167,3 +167,46 @@ func TestTwoAdministratorsOfTheGeneratedConfig(t *testing.T) {
 		t.Fatalf(`{"mode":"enforce"} = %+v %v`, e, err)
 	}
 }
+
+// Administrators manage the directory of people through the API: a stored version replaces
+// the configured one at once, a directory in which two people share an identity is refused,
+// and the checks follow the new directory.
+func TestPeopleDirectoryThroughTheAPI(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	ctx := context.Background()
+	admin := humanClient(t, inst, inst.Config.Admins, local.DefaultAdmin)
+	grace := humanClient(t, inst, inst.Config.Operators, local.DefaultApprover)
+	agent := agentClient(inst)
+	bad := api.PeopleUpload{People: "- {id: ada@example.com, aliases: [boss@example.com]}\n- {id: grace@example.com, aliases: [Boss@Example.com]}\n"}
+	if p := problemOf(t, admin.Do(ctx, http.MethodPut, "/v1/people", bad, nil)); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("a directory with a shared alias = %+v, want 422", p)
+	}
+	if p := problemOf(t, grace.Do(ctx, http.MethodPut, "/v1/people", bad, nil)); p.Status != http.StatusForbidden {
+		t.Fatalf("an operator uploading people = %+v, want 403", p)
+	}
+	// The new directory knows ada by a second address.
+	var grace0 local.Operator
+	for _, o := range inst.Config.Operators {
+		if o.Name == local.DefaultApprover {
+			grace0 = o
+		}
+	}
+	dir := "- {id: ada@example.com, aliases: [countess@example.com]}\n- {id: grace@example.com, iam: [\"arn:aws:iam::000000000000:user/" + grace0.Name + "\"]}\n" +
+		"- {id: admin@example.com}\n- {id: margaret@example.com}\n"
+	var doc api.Document
+	if err := admin.Do(ctx, http.MethodPut, "/v1/people", api.PeopleUpload{People: dir}, &doc); err != nil || doc.Version != 1 || doc.Record == nil {
+		t.Fatalf("PUT /v1/people = %+v %v", doc, err)
+	}
+	if err := admin.Do(ctx, http.MethodGet, "/v1/people", nil, &doc); err != nil || !strings.Contains(doc.Body, "countess@example.com") {
+		t.Fatalf("GET /v1/people = %+v %v", doc, err)
+	}
+	var kill api.Kill
+	if err := grace.Do(ctx, http.MethodPost, "/v1/kill", api.KillRequest{Scope: "operator", ID: "Countess@example.com", Reason: "the alias is ada"}, &kill); err != nil || kill.ID != "ada@example.com" {
+		t.Fatalf("kill by the new alias = %+v %v", kill, err)
+	}
+	s, err := agent.OpenSession(ctx, api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err == nil {
+		t.Fatalf("a session for the stopped person opened: %+v", s)
+	}
+}

@@ -15,9 +15,12 @@
 package person
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
@@ -151,4 +154,18 @@ func Normalize(s string) string {
 	s = fold.String(s)
 	s = norm.NFKC.String(s)
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// Parse reads a directory document: a YAML (or JSON) list of people, strictly.
+func Parse(raw []byte) (*Directory, error) {
+	var people []Person
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&people); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDirectory, err)
+	}
+	if len(people) == 0 {
+		return nil, fmt.Errorf("%w: it lists nobody", ErrDirectory)
+	}
+	return New(people)
 }

@@ -62,3 +62,25 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParse: any upload either is refused with ErrDirectory or gives a directory in which
+// every id resolves to itself.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"- {id: a@x}\n", "- {id: a, aliases: [b]}\n- {id: b}\n", "[]", "- {id: a, oidc: [{issuer: i, subject: s}]}", "{"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		d, err := Parse(raw)
+		if err != nil {
+			if !errors.Is(err, ErrDirectory) {
+				t.Fatalf("Parse: %v is not ErrDirectory", err)
+			}
+			return
+		}
+		for id := range d.people {
+			if got, ok := d.ByName(id); !ok || got != id {
+				t.Fatalf("id %q resolves to %q, %v", id, got, ok)
+			}
+		}
+	})
+}
