@@ -294,3 +294,33 @@ func randomHex(n int) string {
 
 // SetClock replaces the clock requests are signed with (for tests of clock skew).
 func SetClock(c *Client, now func() time.Time) { c.now = now }
+
+// HTTPClient returns an *http.Client that authenticates every request it sends as this
+// client does (SigV4 with a fresh nonce, or the bearer token): hand it to other protocols'
+// clients, such as an MCP SDK's Streamable HTTP transport pointed at Mandate's /mcp.
+func (c *Client) HTTPClient() *http.Client {
+	return &http.Client{Transport: &authorizing{c: c, base: http.DefaultTransport}}
+}
+
+type authorizing struct {
+	c    *Client
+	base http.RoundTripper
+}
+
+func (t *authorizing) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		if body, err = io.ReadAll(req.Body); err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+	}
+	out := req.Clone(req.Context())
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	out.ContentLength = int64(len(body))
+	if err := t.c.authorize(req.Context(), out, body); err != nil {
+		return nil, err
+	}
+	return t.base.RoundTrip(out)
+}

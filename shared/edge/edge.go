@@ -238,3 +238,7 @@ func problem(p api.Problem) events.APIGatewayV2HTTPResponse {
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: p.Status, Headers: h, Body: string(body)}
 }
+
+// CallerOf is the identity and request metadata of an API Gateway v2 event, as every route
+// reads them: for front doors that are not routes of this handler (the MCP server).
+func CallerOf(req events.APIGatewayV2HTTPRequest) authority.Caller { return callerOf(req) }

@@ -23,6 +23,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/execute"
 	"github.com/mandate-dev/mandate/shared/identity"
 	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/mcpgate"
 	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
 	"github.com/mandate-dev/mandate/shared/store"
 )
@@ -223,6 +224,7 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 	}
 	gw := NewGateway(h, v, log)
 	gw.humanKeys = cfg.humanKeys()
+	gw.ServeMCP(mcpgate.New(auth, log)) // the MCP front door, through the same authentication
 	addr, err := inst.serve(o.Addr, withBearer(gw, tokens))
 	if err != nil {
 		return nil, fmt.Errorf("local: api: %w", err)

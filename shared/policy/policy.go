@@ -471,3 +471,15 @@ func (s *Set) candidates(action, target string) candidates {
 	b, _ := s.bucket(action)
 	return candidates{a: b.anyTarget, b: b.byTarget[target]}
 }
+
+// CouldPermit reports whether some permit of the set is scoped to action (exactly or by its
+// family) on target (or on any target), whatever its conditions: an upper bound of what the
+// set can allow, for offering only tools that policy could allow. A forbid never narrows it.
+func (s *Set) CouldPermit(action, target string) bool {
+	for _, p := range s.candidates(action, target).All() {
+		if p.Effect() == cedar.Permit {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,178 @@
+package local_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/audit"
+	"github.com/mandate-dev/mandate/shared/client"
+	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/mcpgate"
+)
+
+func mcpSession(t *testing.T, inst *local.Instance, c *client.Client) *mcp.ClientSession {
+	t.Helper()
+	mc := mcp.NewClient(&mcp.Implementation{Name: "test-agent", Version: "1"}, nil)
+	cs, err := mc.Connect(context.Background(), &mcp.StreamableClientTransport{
+		Endpoint: inst.URL + mcpgate.Path, HTTPClient: c.HTTPClient(), DisableStandaloneSSE: true, MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+func text(res *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range res.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(t.Text)
+		}
+	}
+	return b.String()
+}
+
+// An agent speaking MCP through the official Go SDK gets governed tools: only what policy
+// could allow is offered, every call is one decision and one result in the Mandate session's
+// chain, results are masked, refusals are tool errors, and a kill ends the session's use.
+func TestMCPFrontDoor(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	ctx := context.Background()
+	agent := agentClient(inst)
+	cs := mcpSession(t, inst, agent)
+
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range tools.Tools {
+		names = append(names, tl.Name)
+	}
+	for _, want := range []string{mcpgate.OpenSessionTool, "customers.get", "orders.GetItem", "orders.Query"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("tools/list lacks %s: %v", want, names)
+		}
+	}
+	for _, never := range []string{"customers.delete", "orders.DeleteItem", "orders.PutItem"} {
+		if slices.Contains(names, never) {
+			t.Errorf("tools/list offers %s, which no permit allows: %v", never, names)
+		}
+	}
+
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/customers/42"}})
+	if err != nil || !res.IsError || !strings.Contains(text(res), mcpgate.OpenSessionTool) {
+		t.Fatalf("a call before open_session = %+v %v", res, err)
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: mcpgate.OpenSessionTool, Arguments: map[string]any{"operator": local.DefaultOperator, "prompt": prompt}})
+	if err != nil || res.IsError {
+		t.Fatalf("open_session = %+v %v", res, err)
+	}
+	var opened struct {
+		SessionID string `json:"session_id"`
+	}
+	raw, _ := json.Marshal(res.StructuredContent)
+	if json.Unmarshal(raw, &opened) != nil || !strings.HasPrefix(opened.SessionID, "ses_") {
+		t.Fatalf("open_session answered %s", raw)
+	}
+
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/customers/42"}})
+	if err != nil || res.IsError || strings.Contains(text(res), "grace.hopper@example.org") || !strings.Contains(text(res), "Grace Hopper") {
+		t.Fatalf("customers.get = %+v %v (%s)", res, err, text(res))
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/customers"}})
+	if err != nil || res.IsError || !strings.Contains(text(res), "approval_id") {
+		t.Fatalf("the bulk export = %+v %v, want an approval to wait for", res, err)
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/%2e%2e/admin"}})
+	if err != nil || !res.IsError || !strings.Contains(text(res), "non-canonical") {
+		t.Fatalf("a non-canonical path = %+v %v", res, err)
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/customers/42", "statement": "DROP TABLE x"}})
+	if err != nil || !res.IsError {
+		t.Fatalf("arguments outside the schema = %+v %v", res, err)
+	}
+
+	grace := humanClient(t, inst, inst.Config.Operators, local.DefaultApprover)
+	if err := grace.Do(ctx, http.MethodPost, "/v1/kill", api.KillRequest{Scope: "session", ID: opened.SessionID, Reason: "mcp test"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/customers/42"}})
+	if err != nil || !res.IsError || !strings.Contains(text(res), "kill") {
+		t.Fatalf("a call after the kill = %+v %v", res, err)
+	}
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/customers/43"}})
+	if err != nil || !res.IsError || !strings.Contains(text(res), "ended") {
+		t.Fatalf("a call after the session ended = %+v %v", res, err)
+	}
+
+	a, err := agent.Audit(ctx, opened.SessionID)
+	if err != nil || !a.Verified {
+		t.Fatalf("audit: %v %v", a.Problems, err)
+	}
+	var types []string
+	for _, r := range a.Records {
+		b, _ := json.Marshal(r)
+		var rec audit.Record
+		_ = json.Unmarshal(b, &rec)
+		types = append(types, rec.Type)
+		if rec.Type != audit.TypeSessionOpen && !strings.HasPrefix(rec.RequestID, "mcp-") && rec.Type != audit.TypeKill {
+			t.Errorf("record %d (%s) does not name the MCP call: %q", rec.Seq, rec.Type, rec.RequestID)
+		}
+	}
+	want := "session.open,decision,result,decision,approval.request,decision,kill,decision"
+	if got := strings.Join(types, ","); got != want {
+		t.Fatalf("chain = %s\nwant    %s", got, want)
+	}
+}
+
+// The MCP endpoint is never anonymous, and an MCP session id presented by another identity
+// is unknown.
+func TestMCPNeedsTheSameAgent(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	resp, err := http.Post(inst.URL+mcpgate.Path, "application/json", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("an anonymous initialize = %d, want 401", resp.StatusCode)
+	}
+	grace := humanClient(t, inst, inst.Config.Operators, local.DefaultApprover)
+	req, _ := http.NewRequest(http.MethodPost, inst.URL+mcpgate.Path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err = grace.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("a human on the MCP endpoint = %d, want 403", resp.StatusCode)
+	}
+	cs := mcpSession(t, inst, agentClient(inst))
+	if _, err := cs.ListTools(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	req, _ = http.NewRequest(http.MethodPost, inst.URL+mcpgate.Path, strings.NewReader(`{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", cs.ID())
+	resp, err = grace.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Fatalf("another identity used the agent's MCP session: %d", resp.StatusCode)
+	}
+}

@@ -1,0 +1,21 @@
+// Package mcpgate is Mandate's MCP front door: an MCP server over Streamable HTTP (the
+// official Go SDK) whose tools are the targets' operations, each tool call one action through
+// the same pipeline as POST /v1/sessions/{id}/actions: authenticated, classified, decided,
+// recorded, brokered, executed and masked.
+//
+// Its place in the flow: the local gateway (and in AWS the function serving /mcp)
+// authenticates each HTTP request exactly as for the REST routes (SigV4 or an OIDC bearer
+// token) and hands the verified caller in the request's context (WithCaller); the gate never
+// sees an anonymous request. An MCP session is a Mandate session: the agent calls the
+// open_session tool first with the operator and the human's originating prompt; its intents,
+// TTL, kill switches and budget then apply to every tool call. tools/list offers, per
+// target, only the operations some permit could allow there (authority.Offers, an upper
+// bound computed from the policies' scopes when the MCP session starts); every call is still
+// decided in full. A denial is a tool error naming the deciding policies; an approval is a
+// result that tells the agent to call again with the approval_id once a human approved; a
+// kill switch ends the session's use.
+//
+// Contract: every tool call MUST reach the authority as the agent that started the MCP
+// session (an MCP session id presented by another identity is unknown: 404); no tool call
+// may run outside an open Mandate session; results MUST be the authority's masked results.
+package mcpgate

@@ -1,0 +1,281 @@
+package mcpgate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/authority"
+)
+
+// Path is where the MCP endpoint is served.
+const Path = "/mcp"
+
+// OpenSessionTool is the tool that binds an MCP session to a new Mandate session.
+const OpenSessionTool = "open_session"
+
+// Gate serves MCP over Streamable HTTP.
+type Gate struct {
+	auth *authority.Authority
+	log  *slog.Logger
+	h    *mcp.StreamableHTTPHandler
+
+	mu     sync.Mutex
+	owners map[string]string // MCP session id -> the agent that started it
+}
+
+// New returns a gate over a.
+func New(a *authority.Authority, log *slog.Logger) *Gate {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	g := &Gate{auth: a, log: log, owners: map[string]string{}}
+	g.h = mcp.NewStreamableHTTPHandler(g.server, &mcp.StreamableHTTPOptions{JSONResponse: true, Logger: log})
+	return g
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx carrying the verified caller of an HTTP request to the gate.
+func WithCaller(ctx context.Context, c authority.Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}
+
+func callerFrom(ctx context.Context) (authority.Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(authority.Caller)
+	return c, ok
+}
+
+// ServeHTTP serves one HTTP request of the MCP transport from a verified caller.
+func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, ok := callerFrom(r.Context())
+	if !ok {
+		writeProblem(w, api.Problem{Type: api.ProblemUnauthenticated, Title: "Not authenticated", Status: http.StatusUnauthorized})
+		return
+	}
+	agent, err := g.auth.AgentOf(c)
+	if err != nil {
+		writeProblem(w, api.Problem{Type: api.ProblemForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: "only agents use the MCP endpoint"})
+		return
+	}
+	sid := r.Header.Get("Mcp-Session-Id")
+	if sid != "" {
+		g.mu.Lock()
+		owner, known := g.owners[sid]
+		g.mu.Unlock()
+		if !known || owner != agent {
+			// Another identity's MCP session is reported exactly like a missing one.
+			writeProblem(w, api.Problem{Type: api.ProblemSessionNotFound, Title: "No such session", Status: http.StatusNotFound})
+			return
+		}
+	}
+	rec := &recorder{ResponseWriter: w}
+	g.h.ServeHTTP(rec, r)
+	if sid == "" && rec.sessionID != "" {
+		g.mu.Lock()
+		g.owners[rec.sessionID] = agent
+		g.mu.Unlock()
+	}
+	if r.Method == http.MethodDelete && sid != "" {
+		g.mu.Lock()
+		delete(g.owners, sid)
+		g.mu.Unlock()
+	}
+}
+
+// recorder notes the MCP session id the SDK assigns on initialisation.
+type recorder struct {
+	http.ResponseWriter
+	sessionID string
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.sessionID = r.Header().Get("Mcp-Session-Id")
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.sessionID == "" {
+		r.sessionID = r.Header().Get("Mcp-Session-Id")
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// session is one MCP session's binding to Mandate.
+type session struct {
+	mu      sync.Mutex
+	caller  authority.Caller // the agent, without the initialising request's signature
+	mandate string           // the Mandate session; "" until open_session
+	ended   string           // why no more calls are taken
+}
+
+// server builds the MCP server of a new MCP session for the agent initialising it.
+func (g *Gate) server(r *http.Request) *mcp.Server {
+	c, _ := callerFrom(r.Context())
+	c.Signature, c.IdempotencyKey = "", "" // each tool call is its own request to the authority
+	st := &session{caller: c}
+	s := mcp.NewServer(&mcp.Implementation{Name: "mandate", Version: "1"}, &mcp.ServerOptions{
+		Instructions: "Call " + OpenSessionTool + " first with the operator you act for and their original request; every other tool acts through Mandate in that session.",
+	})
+	mcp.AddTool(s, &mcp.Tool{Name: OpenSessionTool, Description: "Open the Mandate session every other tool acts in: the human operator you act for and their original prompt."},
+		func(ctx context.Context, req *mcp.CallToolRequest, in openInput) (*mcp.CallToolResult, openOutput, error) {
+			return g.open(ctx, st, in)
+		})
+	for _, o := range g.auth.Offers(r.Context()) {
+		for _, t := range toolsFor(o) {
+			s.AddTool(t.tool, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+				return g.call(ctx, st, t, req)
+			})
+		}
+	}
+	return s
+}
+
+type openInput struct {
+	Operator      string `json:"operator,omitempty" jsonschema:"the human you act for (an email address)"`
+	OperatorToken string `json:"operator_token,omitempty" jsonschema:"a token proving the operator (RFC 8693 delegation or ID token)"`
+	Prompt        string `json:"prompt" jsonschema:"the human's original request, word for word"`
+	Purpose       string `json:"purpose,omitempty" jsonschema:"an optional declared purpose"`
+	TTL           string `json:"ttl,omitempty" jsonschema:"an optional lifetime such as 15m"`
+}
+
+type openOutput struct {
+	SessionID string       `json:"session_id"`
+	Intents   []api.Intent `json:"intents"`
+	ExpiresAt string       `json:"expires_at"`
+}
+
+func (g *Gate) open(ctx context.Context, st *session, in openInput) (*mcp.CallToolResult, openOutput, error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.mandate != "" {
+		return errorResult("this MCP session is already bound to Mandate session " + st.mandate + "; start a new MCP session for another"), openOutput{}, nil
+	}
+	c := st.caller
+	c.RequestID = newRequestID()
+	s, err := g.auth.OpenSession(ctx, c, api.OpenSessionRequest{Operator: in.Operator, OperatorToken: in.OperatorToken, Prompt: in.Prompt, Purpose: in.Purpose, TTL: in.TTL})
+	if err != nil {
+		return refusal(err), openOutput{}, nil
+	}
+	st.mandate = s.SessionID
+	return nil, openOutput{SessionID: s.SessionID, Intents: s.Intents, ExpiresAt: s.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")}, nil
+}
+
+// call runs one tool call as one action.
+func (g *Gate) call(ctx context.Context, st *session, t tool, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	var in callInput
+	if raw := req.Params.Arguments; len(raw) > 0 {
+		// Only the arguments this tool's schema names: an argument no schema of this tool
+		// takes is refused, never ignored.
+		var names map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &names); err != nil {
+			return errorResult("the arguments must be a JSON object"), nil
+		}
+		props, _ := t.tool.InputSchema.(map[string]any)["properties"].(map[string]any)
+		for name := range names {
+			if _, ok := props[name]; !ok {
+				return errorResult("this tool takes no argument " + strconvQuote(name)), nil
+			}
+		}
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.UseNumber() // numbers reach the target as written
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&in); err != nil {
+			return errorResult("the arguments do not fit the tool's input schema: " + err.Error()), nil
+		}
+	}
+	st.mu.Lock()
+	mandate, ended, c := st.mandate, st.ended, st.caller
+	st.mu.Unlock()
+	switch {
+	case ended != "":
+		return errorResult(ended), nil
+	case mandate == "":
+		return errorResult("no Mandate session yet: call " + OpenSessionTool + " first"), nil
+	}
+	act, err := t.action(in)
+	if err != nil {
+		return errorResult(err.Error()), nil
+	}
+	c.RequestID = "mcp-" + newRequestID()
+	out, err := g.auth.Act(ctx, c, mandate, api.ActionRequest{Action: act, ApprovalID: in.ApprovalID})
+	if err != nil {
+		var e *authority.Error
+		if errors.As(err, &e) && (e.Kind == authority.ErrKilled || e.Kind == authority.ErrSessionClosed || e.Kind == authority.ErrSessionExpired) {
+			st.mu.Lock()
+			st.ended = "the Mandate session has ended (" + e.Kind.Error() + "): " + e.Detail
+			st.mu.Unlock()
+		}
+		return refusal(err), nil
+	}
+	if out.Verdict == api.VerdictApproval {
+		text := fmt.Sprintf("A human must approve this exact action first (approval %s, until %s). Once approved, call %s again with the same arguments and approval_id %q.",
+			out.ApprovalID, out.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z"), t.tool.Name, out.ApprovalID)
+		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}},
+			StructuredContent: map[string]any{"verdict": out.Verdict, "approval_id": out.ApprovalID, "reasons": out.Reasons}}, nil
+	}
+	body, _ := json.Marshal(out.Result)
+	return &mcp.CallToolResult{
+		Content: []mcp.Content{&mcp.TextContent{Text: string(body)}},
+		StructuredContent: map[string]any{"verdict": out.Verdict, "status": out.Status, "result": out.Result,
+			"masking": out.Masking, "record": out.Record},
+	}, nil
+}
+
+// refusal is a tool error naming what refused the call.
+func refusal(err error) *mcp.CallToolResult {
+	var e *authority.Error
+	if !errors.As(err, &e) {
+		return errorResult("Mandate could not take the call")
+	}
+	text := e.Kind.Error()
+	if e.Detail != "" {
+		text += ": " + e.Detail
+	}
+	if len(e.Reasons) > 0 {
+		text += " (" + strings.Join(e.Reasons, ", ") + ")"
+	}
+	res := errorResult(text)
+	res.StructuredContent = map[string]any{"refused": e.Kind.Error(), "reasons": e.Reasons, "record": e.Record}
+	return res
+}
+
+func errorResult(text string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{IsError: true, Content: []mcp.Content{&mcp.TextContent{Text: text}}}
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func writeProblem(w http.ResponseWriter, p api.Problem) {
+	w.Header().Set("Content-Type", api.ProblemContentType)
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func strconvQuote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return strconv.Quote(s)
+}
