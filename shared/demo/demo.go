@@ -136,7 +136,10 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	// 6. A human kills the session mid-flight (kill.go).
 	killScenario(ctx, n, inst, c, sess.SessionID)
 
-	// 7. Verify the chain.
+	// 7. The same authority as an MCP server (mcp.go).
+	mcpScenario(ctx, n, inst, c)
+
+	// 8. Verify the chain.
 	chain, err := c.Audit(ctx, sess.SessionID)
 	if err == nil {
 		n.say("\n   The session's chain as the agent's API shows it: %d records, verified=%v", len(chain.Records), chain.Verified)
@@ -144,7 +147,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	if err := inst.Close(); err != nil {
 		return fmt.Errorf("demo: stop the local authority: %w", err)
 	}
-	n.say("\n7. mandate verify --data %s", inst.Dir)
+	n.say("\n8. mandate verify --data %s", inst.Dir)
 	reps, err := local.Verify(ctx, inst.Dir)
 	if err != nil {
 		n.say("   -> %v", err)
@@ -169,7 +172,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 			n.say("      #%d %-13s %s", rec.Seq, rec.Type, describe(rec))
 		}
 	}
-	n.expect(broken == nil && records-before == 4+approvalRecords+sqlRecords+killRecords+awsRecords, "verify", fmt.Sprintf("%d records (%d before this run), break: %v", records, before, broken))
+	n.expect(broken == nil && records-before == 4+approvalRecords+sqlRecords+killRecords+awsRecords+mcpRecords, "verify", fmt.Sprintf("%d records (%d before this run), break: %v", records, before, broken))
 	return n.result(inst.Dir)
 }
 
