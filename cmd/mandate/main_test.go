@@ -24,7 +24,7 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 	}
 	out.Reset()
 	key := pinKey(t, dir)
-	if code := run(ctx, []string{"verify", "--data", dir, "--key", key}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 2 chains, 19 records") {
+	if code := run(ctx, []string{"verify", "--data", dir, "--key", key}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 3 chains, 26 records") {
 		t.Fatalf("verify exit %d: %s %s", code, out.String(), errOut.String())
 	}
 
