@@ -122,7 +122,7 @@ func writeProblem(w http.ResponseWriter, p api.Problem) {
 		w.Header().Set("X-Request-Id", p.RequestID)
 	}
 	if p.Status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `AWS4-HMAC-SHA256 realm="mandate"`)
+		w.Header().Add("WWW-Authenticate", `AWS4-HMAC-SHA256 realm="mandate"`)
 	}
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)

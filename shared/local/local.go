@@ -224,7 +224,13 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 	}
 	gw := NewGateway(h, v, log)
 	gw.humanKeys = cfg.humanKeys()
-	gw.ServeMCP(mcpgate.New(auth, log)) // the MCP front door, through the same authentication
+	var agentIssuers []string
+	for _, is := range cfg.Issuers {
+		if is.Trust == "agent" {
+			agentIssuers = append(agentIssuers, is.Issuer)
+		}
+	}
+	gw.ServeMCP(mcpgate.New(auth, log), agentIssuers) // the MCP front door, through the same authentication
 	addr, err := inst.serve(o.Addr, withBearer(gw, tokens))
 	if err != nil {
 		return nil, fmt.Errorf("local: api: %w", err)

@@ -144,8 +144,21 @@ func TestMCPNeedsTheSameAgent(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusUnauthorized {
-		t.Fatalf("an anonymous initialize = %d, want 401", resp.StatusCode)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(strings.Join(resp.Header.Values("WWW-Authenticate"), ";"), `resource_metadata="`+inst.URL+local.MetadataPath+`"`) {
+		t.Fatalf("an anonymous initialize = %d %v, want 401 naming the resource metadata", resp.StatusCode, resp.Header.Values("WWW-Authenticate"))
+	}
+	meta, err := http.Get(inst.URL + local.MetadataPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prm struct {
+		Resource string   `json:"resource"`
+		Servers  []string `json:"authorization_servers"`
+	}
+	err = json.NewDecoder(meta.Body).Decode(&prm)
+	meta.Body.Close()
+	if err != nil || prm.Resource != inst.URL+mcpgate.Path || prm.Servers == nil {
+		t.Fatalf("protected resource metadata = %+v %v", prm, err)
 	}
 	grace := humanClient(t, inst, inst.Config.Operators, local.DefaultApprover)
 	req, _ := http.NewRequest(http.MethodPost, inst.URL+mcpgate.Path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}`))
