@@ -1,8 +1,10 @@
 package local_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -187,5 +189,47 @@ func TestMCPNeedsTheSameAgent(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		t.Fatalf("another identity used the agent's MCP session: %d", resp.StatusCode)
+	}
+}
+
+// A captured signed MCP request replayed as is does not run its tool call again.
+func TestMCPReplayRefused(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	ctx := context.Background()
+	c := agentClient(inst)
+	cs := mcpSession(t, inst, c)
+	if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: mcpgate.OpenSessionTool, Arguments: map[string]any{"operator": local.DefaultOperator, "prompt": prompt}}); err != nil || res.IsError {
+		t.Fatalf("open_session: %v", err)
+	}
+	body := []byte(`{"jsonrpc":"2.0","id":99,"method":"tools/call","params":{"name":"customers.get","arguments":{"path":"/customers/42"}}}`)
+	req, _ := http.NewRequest(http.MethodPost, inst.URL+mcpgate.Path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", cs.ID())
+	req.Header.Set("Mcp-Protocol-Version", cs.InitializeResult().ProtocolVersion)
+	req.Header.Set(client.HeaderNonce, "fixed-nonce")
+	if err := c.Sign(ctx, req, body); err != nil {
+		t.Fatal(err)
+	}
+	send := func() int {
+		again := req.Clone(ctx)
+		again.Body = io.NopCloser(bytes.NewReader(body))
+		resp, err := http.DefaultClient.Do(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	served := inst.CRM.Served()
+	if code := send(); code != http.StatusOK {
+		t.Fatalf("the signed call = %d", code)
+	}
+	if code := send(); code != http.StatusConflict {
+		t.Fatalf("its exact replay = %d, want 409", code)
+	}
+	if inst.CRM.Served() != served+1 {
+		t.Fatalf("the target served %d calls, want 1", inst.CRM.Served()-served)
 	}
 }

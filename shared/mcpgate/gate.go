@@ -69,6 +69,18 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, api.Problem{Type: api.ProblemForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: "only agents use the MCP endpoint"})
 		return
 	}
+	if r.Method == http.MethodPost {
+		// A signed POST carries calls that act: an exact copy is refused, as on every route.
+		if err := g.auth.RefuseReplay(r.Context(), c); err != nil {
+			var e *authority.Error
+			if errors.As(err, &e) && errors.Is(e.Kind, authority.ErrReplayed) {
+				writeProblem(w, api.Problem{Type: api.ProblemReplayed, Title: "Replayed request", Status: http.StatusConflict, Detail: e.Detail})
+				return
+			}
+			writeProblem(w, api.Problem{Type: api.ProblemUnavailable, Title: "Temporarily unavailable", Status: http.StatusServiceUnavailable})
+			return
+		}
+	}
 	sid := r.Header.Get("Mcp-Session-Id")
 	if sid != "" {
 		g.mu.Lock()
