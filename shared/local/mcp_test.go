@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -231,5 +234,67 @@ func TestMCPReplayRefused(t *testing.T) {
 	}
 	if inst.CRM.Served() != served+1 {
 		t.Fatalf("the target served %d calls, want 1", inst.CRM.Served()-served)
+	}
+}
+
+// An agent built on the TypeScript SDK, with an OIDC bearer token, gets the same governed
+// tools: interoperability beyond the Go SDK, from a Node script.
+func TestMCPFromTheTypeScriptSDK(t *testing.T) {
+	modules := os.Getenv("MANDATE_TEST_NODE_MODULES")
+	node, err := exec.LookPath("node")
+	if modules == "" || err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("node and MANDATE_TEST_NODE_MODULES (with @modelcontextprotocol/sdk) are required in CI")
+		}
+		t.Skip("run under .ci/with-services, which installs the MCP TypeScript SDK")
+	}
+	inst, agents, _ := startWithIssuers(t)
+	work := t.TempDir()
+	script, err := os.ReadFile("../../testdata/mcp/ts-client.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "ts-client.mjs"), script, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(modules, filepath.Join(work, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, filepath.Join(work, "ts-client.mjs"), inst.URL+mcpgate.Path, agents.token(t, botSubject, nil), local.DefaultOperator, prompt)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("node: %v\n%s", err, out)
+	}
+	var seen struct {
+		Tools  []string       `json:"tools"`
+		Opened map[string]any `json:"opened"`
+		Read   struct {
+			IsError bool   `json:"isError"`
+			Text    string `json:"text"`
+		} `json:"read"`
+		Export struct {
+			Text string `json:"text"`
+		} `json:"export"`
+		Delete string `json:"delete"`
+		Error  string `json:"error"`
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &seen); err != nil || seen.Error != "" {
+		t.Fatalf("the TypeScript agent: %v %s\n%s", err, seen.Error, out)
+	}
+	if !slices.Contains(seen.Tools, "customers.get") || slices.Contains(seen.Tools, "customers.delete") {
+		t.Errorf("tools = %v", seen.Tools)
+	}
+	if sid, _ := seen.Opened["session_id"].(string); !strings.HasPrefix(sid, "ses_") {
+		t.Errorf("open_session = %v", seen.Opened)
+	}
+	if seen.Read.IsError || !strings.Contains(seen.Read.Text, "Grace Hopper") || strings.Contains(seen.Read.Text, "grace.hopper@example.org") {
+		t.Errorf("read = %+v", seen.Read)
+	}
+	if !strings.Contains(seen.Export.Text, "approval_id") {
+		t.Errorf("export = %+v, want an approval to wait for", seen.Export)
+	}
+	if !strings.HasPrefix(seen.Delete, "refused") {
+		t.Errorf("delete = %q", seen.Delete)
 	}
 }
