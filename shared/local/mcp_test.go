@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -52,7 +53,14 @@ func TestMCPFrontDoor(t *testing.T) {
 	inst := start(t)
 	ctx := context.Background()
 	agent := agentClient(inst)
-	cs := mcpSession(t, inst, agent)
+	changed := make(chan struct{}, 16)
+	mc := mcp.NewClient(&mcp.Implementation{Name: "test-agent", Version: "1"}, &mcp.ClientOptions{
+		ToolListChangedHandler: func(context.Context, *mcp.ToolListChangedRequest) { changed <- struct{}{} }})
+	cs, err := mc.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: inst.URL + mcpgate.Path, HTTPClient: agent.HTTPClient(), MaxRetries: -1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
 
 	tools, err := cs.ListTools(ctx, nil)
 	if err != nil {
@@ -114,9 +122,19 @@ func TestMCPFrontDoor(t *testing.T) {
 	if err != nil || !res.IsError || !strings.Contains(text(res), "kill") {
 		t.Fatalf("a call after the kill = %+v %v", res, err)
 	}
-	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/customers/43"}})
-	if err != nil || !res.IsError || !strings.Contains(text(res), "ended") {
-		t.Fatalf("a call after the session ended = %+v %v", res, err)
+	// The kill ended the session's use: its tools are withdrawn (the client is told with
+	// notifications/tools/list_changed) and a further call is refused.
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/customers/43"}}); err == nil {
+		t.Fatal("a call after the session ended was taken")
+	}
+	after, err := cs.ListTools(ctx, nil)
+	if err != nil || len(after.Tools) != 1 || after.Tools[0].Name != mcpgate.OpenSessionTool {
+		t.Fatalf("tools after the kill = %+v %v", after, err)
+	}
+	select {
+	case <-changed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no notifications/tools/list_changed after the kill")
 	}
 
 	a, err := agent.Audit(ctx, opened.SessionID)

@@ -136,13 +136,58 @@ type session struct {
 	caller  authority.Caller // the agent, without the initialising request's signature
 	mandate string           // the Mandate session; "" until open_session
 	ended   string           // why no more calls are taken
+	server  *mcp.Server
+	offered map[string]bool // target tools on offer now
+}
+
+// refresh brings the offered tools in line with what policy could allow now, or with none
+// once the session has ended; the SDK announces each change to the client with
+// notifications/tools/list_changed.
+func (g *Gate) refresh(ctx context.Context, st *session) {
+	want := map[string]tool{}
+	st.mu.Lock()
+	ended := st.ended != ""
+	st.mu.Unlock()
+	if !ended {
+		for _, o := range g.auth.Offers(ctx) {
+			for _, t := range toolsFor(o) {
+				want[t.tool.Name] = t
+			}
+		}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var gone []string
+	for name := range st.offered {
+		if _, ok := want[name]; !ok {
+			gone = append(gone, name)
+			delete(st.offered, name)
+		}
+	}
+	if len(gone) > 0 {
+		st.server.RemoveTools(gone...)
+	}
+	for name, t := range want {
+		if !st.offered[name] {
+			st.offered[name] = true
+			g.addTool(st, t)
+		}
+	}
+}
+
+func (g *Gate) addTool(st *session, t tool) {
+	st.server.AddTool(t.tool, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		res, err := g.call(ctx, st, t, req)
+		g.refresh(ctx, st) // a kill or a policy change since: the client hears of it
+		return res, err
+	})
 }
 
 // server builds the MCP server of a new MCP session for the agent initialising it.
 func (g *Gate) server(r *http.Request) *mcp.Server {
 	c, _ := callerFrom(r.Context())
 	c.Signature, c.IdempotencyKey = "", "" // each tool call is its own request to the authority
-	st := &session{caller: c}
+	st := &session{caller: c, offered: map[string]bool{}}
 	s := mcp.NewServer(&mcp.Implementation{Name: "mandate", Version: "1"}, &mcp.ServerOptions{
 		Instructions: "Call " + OpenSessionTool + " first with the operator you act for and their original request; every other tool acts through Mandate in that session.",
 	})
@@ -150,13 +195,8 @@ func (g *Gate) server(r *http.Request) *mcp.Server {
 		func(ctx context.Context, req *mcp.CallToolRequest, in openInput) (*mcp.CallToolResult, openOutput, error) {
 			return g.open(ctx, st, in)
 		})
-	for _, o := range g.auth.Offers(r.Context()) {
-		for _, t := range toolsFor(o) {
-			s.AddTool(t.tool, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-				return g.call(ctx, st, t, req)
-			})
-		}
-	}
+	st.server = s
+	g.refresh(r.Context(), st)
 	return s
 }
 
