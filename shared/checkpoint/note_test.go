@@ -140,3 +140,24 @@ func TestCheckpointNoteIsStandard(t *testing.T) {
 		t.Fatalf("unknown witness counted: %v", err)
 	}
 }
+
+// FuzzParseKept: a kept checkpoint is read from wherever an operator kept it. Parsing never
+// panics, and a note it accepts states its size and root in the C2SP body form.
+func FuzzParseKept(f *testing.F) {
+	f.Add([]byte(specCheckpoint))
+	f.Add([]byte(`{"v":2,"index":1}`))
+	f.Add([]byte("o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := checkpoint.ParseKept(b)
+		if err != nil || c.Signature != "" || c.Note == "" {
+			return
+		}
+		root, err := hex.DecodeString(c.Root)
+		if err != nil || len(root) != 32 {
+			t.Fatalf("accepted root %q", c.Root)
+		}
+		if !strings.HasPrefix(string(b), checkpoint.NoteBody(c.Origin, c.Size, root)) {
+			t.Fatalf("accepted %q as %+v", b, c)
+		}
+	})
+}
