@@ -297,7 +297,12 @@ func Cosign(ctx context.Context, client *http.Client, url string, leaves checkpo
 		}
 		out, err := Add(ctx, client, url, req)
 		var c *Conflict
-		if attempt == 0 && errors.As(err, &c) && c.Size <= size {
+		switch {
+		case errors.As(err, &c) && c.Size == last:
+			// The witness saw exactly the size sent, and still refuses: its tree of that size
+			// is another, or larger than this one.
+			return nil, fmt.Errorf("%w: the witness saw another history of %d records than this log's %d: it was rewritten or cut", ErrRefused, c.Size, size)
+		case attempt == 0 && errors.As(err, &c) && c.Size <= size:
 			last = c.Size
 			continue
 		}

@@ -138,12 +138,15 @@ func TestWitnessRefusesWhatItDidNotSee(t *testing.T) {
 		}, witness.ErrRefused},
 		{"truncated", func(t *testing.T, f *logFixture) ([]byte, error) {
 			return f.cosign(t, f.leaves[:7], 9)
+		}, witness.ErrRefused},
+		{"truncated, the log says so", func(t *testing.T, f *logFixture) ([]byte, error) {
+			return f.cosign(t, f.leaves[:7], 7)
 		}, witness.ErrConflict},
 		{"same size, another root", func(t *testing.T, f *logFixture) ([]byte, error) {
 			forged := append(checkpoint.Leaves{}, f.leaves...)
 			forged[8] = bytes.Repeat([]byte{7}, 32)
 			return f.cosign(t, forged, 9)
-		}, witness.ErrConflict},
+		}, witness.ErrRefused},
 		{"re-keyed", func(t *testing.T, f *logFixture) ([]byte, error) {
 			f.grow(1)
 			return witness.Cosign(context.Background(), http.DefaultClient, f.url, f.leaves, f.note(t, f.leaves, other), 9)
@@ -156,7 +159,7 @@ func TestWitnessRefusesWhatItDidNotSee(t *testing.T) {
 		{"rewritten, after the witness restarted", func(t *testing.T, f *logFixture) ([]byte, error) {
 			f.url = f.startWitness(t)
 			return f.cosign(t, f.leaves[:5], 9)
-		}, witness.ErrConflict},
+		}, witness.ErrRefused},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
