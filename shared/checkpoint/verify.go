@@ -79,15 +79,20 @@ type Report struct {
 	Newest *Checkpoint `json:"-"`
 	// Leaves are the log's first Size leaves, for inclusion and consistency proofs.
 	Leaves Leaves `json:"-"`
-	// leafIndex maps "session#seq" to the record's leaf index in the log.
-	leafIndex map[string]uint64
+	// leafIndex maps a record to its leaf index in the log.
+	leafIndex map[recordID]uint64
 	Problems  []Problem `json:"problems"`
+}
+
+type recordID struct {
+	session string
+	seq     uint64
 }
 
 // LeafOf returns the leaf index of a record in the verified log (below Size), and false when
 // the record is not in it.
 func (r Report) LeafOf(session string, seq uint64) (uint64, bool) {
-	i, ok := r.leafIndex[fmt.Sprintf("%s#%d", session, seq)]
+	i, ok := r.leafIndex[recordID{session, seq}]
 	return i, ok && i < r.Size
 }
 
@@ -431,9 +436,9 @@ func verifyCheckpoints(ctx context.Context, b archive.Bucket, keys []string, obj
 						break
 					}
 					if rep.leafIndex == nil {
-						rep.leafIndex = map[string]uint64{}
+						rep.leafIndex = map[recordID]uint64{}
 					}
-					rep.leafIndex[fmt.Sprintf("%s#%d", l.Session, l.Seq)] = uint64(len(leaves))
+					rep.leafIndex[recordID{l.Session, l.Seq}] = uint64(len(leaves))
 					leaves = append(leaves, leaf)
 				}
 			}
