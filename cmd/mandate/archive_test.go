@@ -172,3 +172,30 @@ func TestQueryNamedAndSQL(t *testing.T) {
 		t.Fatalf("list: %d %s", code, out)
 	}
 }
+
+// TestVerifyDeletedArchive: a deleted archive folder is not "unreadable" (exit 3): against a
+// checkpoint kept earlier it is a break, and the store's records it held are lag only within
+// the bound.
+func TestVerifyDeletedArchive(t *testing.T) {
+	dir := archivedFolder(t)
+	key := pinKey(t, dir)
+	kept := keepCheckpoint(t, dir)
+	if err := os.RemoveAll(filepath.Join(dir, local.ArchiveDir)); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want int
+		text string
+	}{
+		{[]string{"--key", key, "--since", kept}, exitFailed, "kept earlier covers 3 records"},
+		{[]string{"--key", key, "--lag-bound", "1ns"}, exitFailed, "waited"},
+		{[]string{"--key", key}, exitUnarchived, "not yet archived (3 records, oldest"},
+	}
+	for _, tc := range cases {
+		code, out, errOut := runCLI(t, append([]string{"verify", "--data", dir}, tc.args...)...)
+		if code != tc.want || !strings.Contains(out, tc.text) {
+			t.Errorf("%q: exit %d, want %d and %q\n%s%s", tc.args, code, tc.want, tc.text, out, errOut)
+		}
+	}
+}
