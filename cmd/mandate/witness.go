@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/mandate-dev/mandate/shared/archive"
 	"github.com/mandate-dev/mandate/shared/checkpoint"
 	"github.com/mandate-dev/mandate/shared/local"
 	"github.com/mandate-dev/mandate/shared/witness"
@@ -97,7 +99,7 @@ func cmdWitness(ctx context.Context, args []string, stdout, stderr io.Writer) in
 // verifying the archive with the same anchors as verify, and writes the cosigned note, the
 // checkpoint to keep for `mandate verify --since`:
 //
-//	mandate cosign --data DIR (--key FILE | --key-id FP | --since CP) --witness-url URL [--last N] [--out FILE]
+//	mandate cosign --data DIR (--key FILE | --key-id FP | --since CP) --witness-url URL [--last N] [--out FILE] [--store]
 //	mandate cosign --data DIR (--key FILE | --key-id FP | --since CP) --log-key   prints the log's verifier key
 func cmdCosign(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flags("cosign", stderr)
@@ -109,6 +111,7 @@ func cmdCosign(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	url := fs.String("witness-url", "", "the witness's URL (without "+witness.Path+")")
 	last := fs.Uint64("last", 0, "the size the witness cosigned last (it says so when wrong)")
 	out := fs.String("out", "", "write the cosigned checkpoint here (default: standard output)")
+	store := fs.Bool("store", false, "also keep the cosigned checkpoint in the archive (cosigned/), where verify --witness finds it")
 	logKey := fs.Bool("log-key", false, "print the log's ORIGIN=VERIFIER_KEY for the witness's --log, and stop")
 	if fs.Parse(args) != nil || fs.NArg() > 0 || (*url == "" && !*logKey) {
 		fmt.Fprintln(stderr, "usage: mandate cosign --data DIR (--key FILE | --key-id FP | --since CP) (--witness-url URL [--last N] [--out FILE] | --log-key)")
@@ -151,6 +154,14 @@ func cmdCosign(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mandate cosign: %v\n", err)
 		return exitFailed
 	}
+	if *store {
+		name := cosignerName(cosigned)
+		b := archive.Dir{Root: filepath.Join(*dir, local.ArchiveDir)}
+		if err := b.Create(ctx, checkpoint.CosignedKey(rep.Newest.Index, name), cosigned, time.Now().Add(archive.DefaultRetention)); err != nil && !errors.Is(err, archive.ErrExists) {
+			fmt.Fprintf(stderr, "mandate cosign: %v\n", err)
+			return exitFailed
+		}
+	}
 	if *out == "" {
 		_, _ = stdout.Write(cosigned)
 		return exitOK
@@ -161,6 +172,13 @@ func cmdCosign(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintf(stdout, "cosigned checkpoint of %d records written to %s: keep it outside the data folder\n", rep.Size, *out)
 	return exitOK
+}
+
+// cosignerName is the name on a cosigned note's last signature line: the witness's.
+func cosignerName(n []byte) string {
+	lines := strings.Split(strings.TrimRight(string(n), "\n"), "\n")
+	name, _, _ := strings.Cut(strings.TrimPrefix(lines[len(lines)-1], "— "), " ")
+	return name
 }
 
 func firstNonEmpty(a, b string) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/audit"
+	"github.com/mandate-dev/mandate/shared/local"
 	"github.com/mandate-dev/mandate/shared/witness"
 )
 
@@ -77,15 +79,36 @@ func TestWitnessProcessCosignsAndCatchesARewrite(t *testing.T) {
 		resp.Body.Close()
 	}
 
+	if code, out, _ := runCLI(t, "verify", "--data", dir, "--key", key, "--witness", vkey, "--cosignatures", "1"); code != exitUnverifiable || !strings.Contains(out, "0 of the 1 witness cosignatures") {
+		t.Fatalf("not cosigned yet, one required: exit %d\n%s", code, out)
+	}
 	kept := filepath.Join(t.TempDir(), "kept.note")
-	if code, out, errOut := runCLI(t, "cosign", "--data", dir, "--key", key, "--witness-url", url, "--out", kept); code != exitOK {
+	if code, out, errOut := runCLI(t, "cosign", "--data", dir, "--key", key, "--witness-url", url, "--out", kept, "--store"); code != exitOK {
 		t.Fatalf("cosign: exit %d\n%s%s", code, out, errOut)
 	}
 	if code, out, _ := runCLI(t, "verify", "--data", dir, "--since", kept, "--witness", vkey, "--cosignatures", "1"); code != exitOK || !strings.Contains(out, "cosigners witness.example") {
 		t.Fatalf("verify with the cosigned note: exit %d\n%s", code, out)
 	}
+	if code, out, _ := runCLI(t, "verify", "--data", dir, "--key", key, "--witness", vkey, "--cosignatures", "1"); code != exitOK || !strings.Contains(out, "cosigned by: witness.example") {
+		t.Fatalf("verify with the note stored in the archive: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runCLI(t, "verify", "--data", dir, "--key", key, "--witness", vkey, "--cosignatures", "2"); code != exitUnverifiable {
+		t.Fatalf("two required: exit %d\n%s", code, out)
+	}
 
+	// The insider rewrites the folder; the cosigned notes survive, as they do under Object Lock.
+	cosignedDir := filepath.Join(dir, local.ArchiveDir, "cosigned")
+	saved := filepath.Join(t.TempDir(), "cosigned")
+	if err := os.Rename(cosignedDir, saved); err != nil {
+		t.Fatal(err)
+	}
 	rewrite(t, dir, func(c map[string][]audit.Record) { c["ses_a"][0].Verdict.Decision = "allow" }, false)
+	if err := os.Rename(saved, cosignedDir); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runCLI(t, "verify", "--data", dir, "--key", key, "--witness", vkey); code != exitFailed || !strings.Contains(out, "cosigned another tree of 3 records") {
+		t.Fatalf("verify of a rewritten log against the stored cosigned note: exit %d\n%s", code, out)
+	}
 	if code, _, errOut := runCLI(t, "cosign", "--data", dir, "--key", key, "--witness-url", url, "--last", "3"); code != exitFailed || !strings.Contains(errOut, "refused") {
 		t.Fatalf("cosign of a rewritten log: exit %d %s", code, errOut)
 	}
