@@ -111,6 +111,17 @@ func TestVerifyTrustsNothingInTheFolder(t *testing.T) {
 	if code, out, _ := runCLI(t, "verify", "--data", dir, "--key-id", fp); code != exitOK || !strings.Contains(out, "archive intact") {
 		t.Fatalf("pinned fingerprint: exit %d\n%s", code, out)
 	}
+	id := keyIDOf(t, inFolder)
+	for _, spelling := range []string{id, strings.ToUpper(id), "sha256:" + id, " SHA256:" + strings.ToUpper(id) + "\n"} {
+		if code, out, _ := runCLI(t, "verify", "--data", dir, "--key-id", spelling); code != exitOK {
+			t.Errorf("fingerprint spelled %q: exit %d\n%s", spelling, code, out)
+		}
+	}
+	for _, wrong := range []string{"SHA256:" + strings.Repeat("0", 64), id[:16], "SHA256:", "SHA256:" + id + "00"} {
+		if code, out, _ := runCLI(t, "verify", "--data", dir, "--key-id", wrong); code != exitFailed || !strings.Contains(out, "re-keyed") {
+			t.Errorf("wrong fingerprint %q: exit %d\n%s", wrong, code, out)
+		}
+	}
 	t.Setenv(envVerifyKeyID, fp)
 	if code, out, _ := runCLI(t, "verify", "--data", dir); code != exitOK {
 		t.Fatalf("fingerprint from $%s: exit %d\n%s", envVerifyKeyID, code, out)

@@ -104,7 +104,7 @@ func VerifyArchive(ctx context.Context, dir string, a Anchor, lagBound time.Dura
 	}
 	o := checkpoint.Options{Verifier: v, Progress: progress, LagBound: lagBound, Witnesses: ws, Cosignatures: a.Cosignatures}
 	if a.KeyID != "" {
-		want := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(a.KeyID), "SHA256:"))
+		want := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(a.KeyID)), "sha256:")
 		trust = append(trust, "the fingerprint "+short(want))
 		if subtle.ConstantTimeCompare([]byte(want), []byte(v.KeyID())) != 1 {
 			out.Trust = strings.Join(trust, " and ")
