@@ -111,6 +111,17 @@ func TestVerifyTrustsNothingInTheFolder(t *testing.T) {
 	if code, out, _ := runCLI(t, "verify", "--data", dir, "--key-id", fp); code != exitOK || !strings.Contains(out, "archive intact") {
 		t.Fatalf("pinned fingerprint: exit %d\n%s", code, out)
 	}
+	id := keyIDOf(t, inFolder)
+	for _, spelling := range []string{id, strings.ToUpper(id), "sha256:" + id, " SHA256:" + strings.ToUpper(id) + "\n"} {
+		if code, out, _ := runCLI(t, "verify", "--data", dir, "--key-id", spelling); code != exitOK {
+			t.Errorf("fingerprint spelled %q: exit %d\n%s", spelling, code, out)
+		}
+	}
+	for _, wrong := range []string{"SHA256:" + strings.Repeat("0", 64), id[:16], "SHA256:", "SHA256:" + id + "00"} {
+		if code, out, _ := runCLI(t, "verify", "--data", dir, "--key-id", wrong); code != exitFailed || !strings.Contains(out, "re-keyed") {
+			t.Errorf("wrong fingerprint %q: exit %d\n%s", wrong, code, out)
+		}
+	}
 	t.Setenv(envVerifyKeyID, fp)
 	if code, out, _ := runCLI(t, "verify", "--data", dir); code != exitOK {
 		t.Fatalf("fingerprint from $%s: exit %d\n%s", envVerifyKeyID, code, out)
@@ -170,5 +181,32 @@ func TestQueryNamedAndSQL(t *testing.T) {
 	}
 	if code, out, _ := runCLI(t, "query", "--list"); code != exitOK || !strings.Contains(out, "incomplete_actions") {
 		t.Fatalf("list: %d %s", code, out)
+	}
+}
+
+// TestVerifyDeletedArchive: a deleted archive folder is not "unreadable" (exit 3): against a
+// checkpoint kept earlier it is a break, and the store's records it held are lag only within
+// the bound.
+func TestVerifyDeletedArchive(t *testing.T) {
+	dir := archivedFolder(t)
+	key := pinKey(t, dir)
+	kept := keepCheckpoint(t, dir)
+	if err := os.RemoveAll(filepath.Join(dir, local.ArchiveDir)); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want int
+		text string
+	}{
+		{[]string{"--key", key, "--since", kept}, exitFailed, "kept earlier covers 3 records"},
+		{[]string{"--key", key, "--lag-bound", "1ns"}, exitFailed, "waited"},
+		{[]string{"--key", key}, exitUnarchived, "not yet archived (3 records, oldest"},
+	}
+	for _, tc := range cases {
+		code, out, errOut := runCLI(t, append([]string{"verify", "--data", dir}, tc.args...)...)
+		if code != tc.want || !strings.Contains(out, tc.text) {
+			t.Errorf("%q: exit %d, want %d and %q\n%s%s", tc.args, code, tc.want, tc.text, out, errOut)
+		}
 	}
 }

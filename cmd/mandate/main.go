@@ -54,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"demo":    cmdDemo,
 		"verify":  cmdVerify,
 		"prove":   cmdProve,
+		"cosign":  cmdCosign,
+		"witness": cmdWitness,
 		"query":   cmdQuery,
 		"load":    cmdLoad,
 		"policy":  cmdPolicy,
@@ -78,6 +80,8 @@ commands:
   demo    run the authority with a scripted agent and check every scenario
   verify  verify every audit chain in a data folder
   prove   print the inclusion proof of one audit record in the newest checkpoint
+  cosign  get the newest checkpoint cosigned by a witness, to keep for verify --since
+  witness run a witness that cosigns checkpoints of the logs it knows (tlog-witness)
   query   run SQL (or a named query) over the local audit archive with DuckDB
   load    measure end-to-end action latency under load beside a direct baseline
   policy  validate a policy folder (policy validate DIR) or run its tests (policy test DIR)

@@ -32,7 +32,8 @@ import (
 //	   bound (--lag-bound, default 15m): shipping lag or a restart pending; verify again
 //	   later. Past the bound they are a break (1).
 //	6  unverifiable: consistent with the folder's own checkpoint key only (--self-check), or
-//	   the kept checkpoint lacks the witness cosignatures required (--cosignatures).
+//	   the kept note or the newest checkpoint lacks the witness cosignatures required
+//	   (--witness, --cosignatures).
 //	   Anyone who can write the folder can rewrite it and re-sign with that key; pin the key
 //	   kept elsewhere (--key, --key-id) or a checkpoint kept earlier (--since).
 //
@@ -132,7 +133,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mandate verify: %v\n", err)
 		return exitUsage
 	}
-	if errors.Is(err, checkpoint.ErrCosignatures) || errors.Is(err, checkpoint.ErrKeptForm) {
+	if errors.Is(err, checkpoint.ErrCosignatures) {
 		fmt.Fprintf(stdout, "UNVERIFIABLE: %v\n", err)
 		return exitUnverifiable
 	}
@@ -201,6 +202,13 @@ func report(stdout io.Writer, chains []audit.Report, arch *local.ArchiveReport, 
 	}
 	if arch == nil {
 		return exitOK
+	}
+	if len(arch.Cosigners) > 0 {
+		fmt.Fprintf(stdout, "newest checkpoint cosigned by: %s\n", strings.Join(arch.Cosigners, ", "))
+	}
+	if arch.CosignShortfall {
+		fmt.Fprintf(stdout, "UNVERIFIABLE: the newest checkpoint has %d of the %d witness cosignatures required (mandate cosign --store)\n", len(arch.Cosigners), t.cosignatures)
+		return exitUnverifiable
 	}
 	if arch.SelfCheck {
 		fmt.Fprintln(stdout, "UNVERIFIABLE: self-check only. The folder agrees with its own checkpoint key, which anyone who can write the folder can use to rewrite and re-sign it. Verify with the key kept elsewhere (--key, --key-id) or a checkpoint kept earlier (--since).")

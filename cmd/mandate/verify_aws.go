@@ -55,7 +55,11 @@ func verifyAWS(ctx context.Context, t verifyTarget, chainsProgress, objectsProgr
 	if err != nil {
 		return nil, nil, err
 	}
-	o := checkpoint.Options{Verifier: v, Store: st, Progress: objectsProgress, LagBound: t.lagBound}
+	ws, err := checkpoint.ParseWitnessKeys(t.witnesses)
+	if err != nil {
+		return nil, nil, err
+	}
+	o := checkpoint.Options{Verifier: v, Store: st, Progress: objectsProgress, LagBound: t.lagBound, Witnesses: ws, Cosignatures: t.cosignatures}
 	trust := "the key in " + t.key
 	if t.since != "" {
 		kept, err := os.ReadFile(t.since)
@@ -67,6 +71,9 @@ func verifyAWS(ctx context.Context, t verifyTarget, chainsProgress, objectsProgr
 			return nil, nil, fmt.Errorf("kept checkpoint %s: %w", t.since, err)
 		}
 		o.Since = c
+		if c.Signature == "" {
+			o.Cosignatures = 0 // required of the kept note, checked by ReadKept
+		}
 		trust += fmt.Sprintf(" and the checkpoint of %d records kept in %s", c.Size, t.since)
 		if len(cosigners) > 0 {
 			trust += " and its cosigners " + strings.Join(cosigners, ", ")

@@ -2,6 +2,7 @@ package checkpoint_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -60,4 +61,44 @@ func BenchmarkVerifyArchive(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*sessions*each)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkConsistencyProof computes and verifies the consistency proof between a kept
+// checkpoint of half the log and the newest (100,000 leaves), as verify --since does.
+func BenchmarkConsistencyProof(b *testing.B) {
+	const n = 100_000
+	leaves := make(checkpoint.Leaves, n)
+	for i := range leaves {
+		h := sha256.Sum256([]byte(fmt.Sprint(i)))
+		leaves[i] = h[:]
+	}
+	root1, _ := leaves.Root(n / 2)
+	root2, _ := leaves.Root(n)
+	b.ResetTimer()
+	for b.Loop() {
+		p, err := leaves.Consistency(n/2, n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := checkpoint.VerifyConsistency(n/2, n, p, root1, root2); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRootOfLog is the baseline of BenchmarkConsistencyProof: the root of the same
+// 100,000 leaves, which verify computes anyway.
+func BenchmarkRootOfLog(b *testing.B) {
+	const n = 100_000
+	leaves := make(checkpoint.Leaves, n)
+	for i := range leaves {
+		h := sha256.Sum256([]byte(fmt.Sprint(i)))
+		leaves[i] = h[:]
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := leaves.Root(n); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

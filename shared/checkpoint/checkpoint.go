@@ -130,8 +130,11 @@ func ParseKept(b []byte) (Checkpoint, error) {
 	if err != nil || strconv.FormatUint(size, 10) != lines[1] {
 		return Checkpoint{}, fmt.Errorf("checkpoint: note size %q is not a decimal number", lines[1])
 	}
-	root, err := base64.StdEncoding.DecodeString(lines[2])
-	if err != nil || len(root) != sha256.Size {
+	if lines[0] == "" || strings.ContainsAny(lines[0], " \t\r") {
+		return Checkpoint{}, fmt.Errorf("checkpoint: note origin %q is empty or holds white space", lines[0])
+	}
+	root, err := base64.StdEncoding.Strict().DecodeString(lines[2])
+	if err != nil || len(root) != sha256.Size || base64.StdEncoding.EncodeToString(root) != lines[2] {
 		return Checkpoint{}, fmt.Errorf("checkpoint: note root %q is not a base64 SHA-256", lines[2])
 	}
 	return Checkpoint{Version: Version, Origin: lines[0], Size: size, Root: hex.EncodeToString(root), Note: string(b)}, nil

@@ -9,7 +9,10 @@
 // log's size and root after them, the compact range that lets the next checkpoint extend the
 // tree without rereading it, and the hash of the previous checkpoint's statement. The
 // statement (the checkpoint's canonical JSON without its signature) is signed with a KMS
-// asymmetric key (ECDSA_SHA_256) in AWS or an ed25519 key in the local data folder.
+// asymmetric key (ECDSA_SHA_256) in AWS or an ed25519 key in the local data folder. Each
+// checkpoint also carries the log's C2SP tlog-checkpoint (note.go): a signed note of origin,
+// size and base64 root that witnesses cosign (shared/witness) and monitors read; Leaves
+// answers RFC 6962 inclusion and consistency proofs (proof.go).
 //
 // Place in the flow: asynchronous. Requests never wait for a checkpoint: the scheduled
 // checkpoint function (and, locally, the archive loop of `mandate local`) calls Writer.Run.
@@ -18,6 +21,9 @@
 // Contract: a checkpoint is written once under checkpoints/<index>.json with Object Lock, and
 // MUST NOT be written when nothing new was shipped. VerifyArchive MUST check every signature
 // with a public key the verifier trusts (never one read from the archive it checks), every
-// link between checkpoints, every covered object's digest and count, every root, and every
-// record's hash chain, and report each problem with the record or checkpoint it concerns.
+// link between checkpoints, every checkpoint note, every covered object's digest and count,
+// every root, every record's hash chain, every delete marker and overwrite a versioned bucket
+// shows, and the log's consistency with a checkpoint kept earlier (Options.Since), and report
+// each problem with the record or checkpoint it concerns. Records the store holds and the
+// archive does not yet are lag, not a problem, until older than Options.LagBound.
 package checkpoint

@@ -169,31 +169,22 @@ func ParseWitnessKey(vkey string) (note.Verifier, error) {
 	return v, nil
 }
 
-// ErrKeptForm means cosignatures were required of a kept checkpoint object: witnesses cosign
-// the C2SP note, so keep the cosigned note instead.
-var ErrKeptForm = errors.New("checkpoint: witness cosignatures are on the checkpoint note, not the checkpoint object")
-
 // ReadKept reads a checkpoint kept outside the archive (ParseKept) for Options.Since. A kept
 // note must carry at least minCosignatures cosignatures by the witnesses (verifier keys)
-// besides the log's signature by v; the cosigners are returned.
+// besides the log's signature by v; the cosigners are returned. A kept checkpoint object
+// carries no cosignatures: the requirement then applies to the archive's newest checkpoint
+// (Options.Cosignatures).
 func ReadKept(b []byte, v *Verifier, witnesses []string, minCosignatures int) (*Checkpoint, []string, error) {
 	c, err := ParseKept(b)
 	if err != nil {
 		return nil, nil, err
 	}
 	if c.Signature != "" {
-		if minCosignatures > 0 {
-			return nil, nil, ErrKeptForm
-		}
 		return &c, nil, nil
 	}
-	var ws []note.Verifier
-	for _, k := range witnesses {
-		w, err := ParseWitnessKey(k)
-		if err != nil {
-			return nil, nil, err
-		}
-		ws = append(ws, w)
+	ws, err := ParseWitnessKeys(witnesses)
+	if err != nil {
+		return nil, nil, err
 	}
 	n, err := OpenNote(b, c.Origin, v, ws, minCosignatures)
 	if errors.Is(err, ErrSignature) {
@@ -204,4 +195,26 @@ func ReadKept(b []byte, v *Verifier, witnesses []string, minCosignatures int) (*
 		return nil, nil, err
 	}
 	return &c, n.Cosigners, nil
+}
+
+// ParseWitnessKeys reads witnesses' verifier keys.
+func ParseWitnessKeys(vkeys []string) ([]note.Verifier, error) {
+	var ws []note.Verifier
+	for _, k := range vkeys {
+		w, err := ParseWitnessKey(k)
+		if err != nil {
+			return nil, err
+		}
+		ws = append(ws, w)
+	}
+	return ws, nil
+}
+
+// CosignedPrefix is where the archive keeps witness-cosigned checkpoint notes.
+const CosignedPrefix = "cosigned/"
+
+// CosignedKey names the note of checkpoint i that the named witness cosigned, in the archive.
+func CosignedKey(i uint64, witness string) string {
+	sum := sha256.Sum256([]byte(witness))
+	return fmt.Sprintf("%s%020d/%x.note", CosignedPrefix, i, sum[:8])
 }

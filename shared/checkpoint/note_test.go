@@ -1,6 +1,7 @@
 package checkpoint_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
@@ -9,10 +10,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/mandate-dev/mandate/shared/archive"
 	"github.com/mandate-dev/mandate/shared/checkpoint"
 )
 
@@ -138,5 +141,76 @@ func TestCheckpointNoteIsStandard(t *testing.T) {
 	ov, _ := checkpoint.ParseWitnessKey(other)
 	if _, err := checkpoint.OpenNote(cosigned, "", v, []note.Verifier{ov}, 1); !errors.Is(err, checkpoint.ErrCosignatures) {
 		t.Fatalf("unknown witness counted: %v", err)
+	}
+}
+
+// FuzzParseKept: a kept checkpoint is read from wherever an operator kept it. Parsing never
+// panics, and a note it accepts states its size and root in the C2SP body form.
+func FuzzParseKept(f *testing.F) {
+	f.Add([]byte(specCheckpoint))
+	f.Add([]byte(`{"v":2,"index":1}`))
+	f.Add([]byte("o\n1\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := checkpoint.ParseKept(b)
+		if err != nil || c.Signature != "" || c.Note == "" {
+			return
+		}
+		root, err := hex.DecodeString(c.Root)
+		if err != nil || len(root) != 32 {
+			t.Fatalf("accepted root %q", c.Root)
+		}
+		if !strings.HasPrefix(string(b), checkpoint.NoteBody(c.Origin, c.Size, root)) {
+			t.Fatalf("accepted %q as %+v", b, c)
+		}
+	})
+}
+
+// TestStoredCosignedNoteShowsACut: a note a known witness cosigned, kept in the archive's
+// cosigned/ folder, shows a cut tail (newest checkpoint, its object and the store's tail
+// deleted) as a break; a note no known witness cosigned is no evidence.
+func TestStoredCosignedNoteShowsACut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := f.keep(t, 2)
+	pub, _ := os.ReadFile(f.dir + "/" + checkpoint.PublicKeyFile)
+	v, _ := checkpoint.ParsePublicKey(pub)
+	lv, _ := v.NoteVerifier(c.Origin)
+	n, err := note.Open([]byte(c.Note), note.VerifierList(lv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wskey, wvkey, _ := note.GenerateKey(rand.Reader, "witness.example")
+	ws, _ := fnote.NewSignerForCosignatureV1(wskey)
+	cosigned, err := note.Sign(n, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.bucket.Create(context.Background(), checkpoint.CosignedKey(2, "witness.example"), cosigned, time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	wv, _ := checkpoint.ParseWitnessKey(wvkey)
+	_, otherKey, _ := note.GenerateKey(rand.Reader, "other.example")
+	other, _ := checkpoint.ParseWitnessKey(otherKey)
+
+	verify := func(ws ...note.Verifier) checkpoint.Report {
+		rep, err := checkpoint.VerifyArchive(context.Background(), f.bucket, checkpoint.Options{Verifier: v, Store: f.store, Witnesses: ws, Cosignatures: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	if rep := verify(wv); !rep.Intact() || rep.CosignShortfall || len(rep.Cosigners) != 1 {
+		t.Fatalf("untouched: %v, cosigners %v", rep.Problems, rep.Cosigners)
+	}
+	keys := f.keys(t, archive.AuditPrefix)
+	os.Remove(f.path(keys[len(keys)-1]))
+	os.Remove(f.path(checkpoint.Key(2)))
+	f.store = newStoreWith(t, f.store, 3)
+	rep := verify(wv)
+	if rep.Intact() || rep.Problems[0].Kind != checkpoint.Truncated || !strings.Contains(rep.Problems[0].Detail, "cosigned 21 records") {
+		t.Fatalf("cut: %v", rep.Problems)
+	}
+	if rep := verify(other); !rep.Intact() || !rep.CosignShortfall {
+		t.Fatalf("an unknown witness's note counted: %v", rep.Problems)
 	}
 }

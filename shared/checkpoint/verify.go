@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/mandate-dev/mandate/shared/archive"
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/store"
@@ -77,17 +79,26 @@ type Report struct {
 	Root string `json:"root,omitempty"`
 	// Newest is that checkpoint.
 	Newest *Checkpoint `json:"-"`
+	// Cosigners are the known witnesses that cosigned the newest checkpoint; CosignShortfall
+	// is set when they are fewer than Options.Cosignatures (unverifiable, not broken).
+	Cosigners       []string `json:"cosigners,omitempty"`
+	CosignShortfall bool     `json:"cosign_shortfall,omitempty"`
 	// Leaves are the log's first Size leaves, for inclusion and consistency proofs.
 	Leaves Leaves `json:"-"`
-	// leafIndex maps "session#seq" to the record's leaf index in the log.
-	leafIndex map[string]uint64
+	// leafIndex maps a record to its leaf index in the log.
+	leafIndex map[recordID]uint64
 	Problems  []Problem `json:"problems"`
+}
+
+type recordID struct {
+	session string
+	seq     uint64
 }
 
 // LeafOf returns the leaf index of a record in the verified log (below Size), and false when
 // the record is not in it.
 func (r Report) LeafOf(session string, seq uint64) (uint64, bool) {
-	i, ok := r.leafIndex[fmt.Sprintf("%s#%d", session, seq)]
+	i, ok := r.leafIndex[recordID{session, seq}]
 	return i, ok && i < r.Size
 }
 
@@ -113,6 +124,12 @@ type Options struct {
 	LagBound time.Duration
 	// Now is the clock lag is measured with (time.Now when nil).
 	Now func() time.Time
+	// Witnesses verify the cosignatures on the notes in the archive's cosigned/ folder. A note
+	// a known witness cosigned is evidence of what the log was: a larger or different tree
+	// than the archive's is a problem. Cosignatures is how many witnesses must have cosigned
+	// the newest checkpoint (Report.Cosigners).
+	Witnesses    []note.Verifier
+	Cosignatures int
 }
 
 // DefaultLagBound is how long a record may sit in the store without being archived before
@@ -208,6 +225,13 @@ func VerifyArchive(ctx context.Context, b archive.Bucket, o Options) (Report, er
 	rep.Problems = append(rep.Problems, cpProblems...)
 	if o.Since != nil {
 		rep.Problems = append(rep.Problems, checkSince(*o.Since, o.Verifier, &rep)...)
+	}
+	if len(o.Witnesses) > 0 || o.Cosignatures > 0 {
+		ps, err := checkCosigned(ctx, b, o, &rep)
+		if err != nil {
+			return rep, err
+		}
+		rep.Problems = append(rep.Problems, ps...)
 	}
 	for k, od := range objects {
 		if !covered[k] {
@@ -431,9 +455,9 @@ func verifyCheckpoints(ctx context.Context, b archive.Bucket, keys []string, obj
 						break
 					}
 					if rep.leafIndex == nil {
-						rep.leafIndex = map[string]uint64{}
+						rep.leafIndex = map[recordID]uint64{}
 					}
-					rep.leafIndex[fmt.Sprintf("%s#%d", l.Session, l.Seq)] = uint64(len(leaves))
+					rep.leafIndex[recordID{l.Session, l.Seq}] = uint64(len(leaves))
 					leaves = append(leaves, leaf)
 				}
 			}
@@ -535,6 +559,43 @@ func checkNote(c Checkpoint, v *Verifier) (Problem, bool) {
 		return Problem{Kind: Forged, Checkpoint: c.Index, Detail: fmt.Sprintf("the checkpoint note states %d records, the checkpoint %d", n.Size, c.Size)}, false
 	}
 	return Problem{}, true
+}
+
+// checkCosigned checks every witness-cosigned note in the archive against the log: a witness
+// that saw more records, or another tree of a size the log has, shows the log was cut or
+// rewritten. Notes no known witness cosigned are no evidence and are skipped.
+func checkCosigned(ctx context.Context, b archive.Bucket, o Options, rep *Report) ([]Problem, error) {
+	keys, err := b.List(ctx, CosignedPrefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []Problem
+	for _, k := range keys {
+		body, err := b.Get(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		n, err := OpenNote(body, "", o.Verifier, o.Witnesses, 1)
+		if err != nil {
+			continue
+		}
+		switch root, rerr := rep.Leaves.Root(n.Size); {
+		case n.Size > rep.Size:
+			out = append(out, Problem{Kind: Truncated, Object: k, Detail: fmt.Sprintf(
+				"witnesses %s cosigned %d records; the newest checkpoint that verifies covers %d", strings.Join(n.Cosigners, ", "), n.Size, rep.Size)})
+		case rerr != nil || !bytes.Equal(root, n.Root):
+			out = append(out, Problem{Kind: Modified, Object: k, Detail: fmt.Sprintf(
+				"witnesses %s cosigned another tree of %d records: records it covered were rewritten", strings.Join(n.Cosigners, ", "), n.Size)})
+		case rep.Newest != nil && n.Size == rep.Newest.Size:
+			for _, c := range n.Cosigners {
+				if !slices.Contains(rep.Cosigners, c) {
+					rep.Cosigners = append(rep.Cosigners, c)
+				}
+			}
+		}
+	}
+	rep.CosignShortfall = len(rep.Cosigners) < o.Cosignatures
+	return out, nil
 }
 
 // checkSince checks the archive's log against a checkpoint kept earlier: same key, at least as

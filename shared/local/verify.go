@@ -52,8 +52,9 @@ type Anchor struct {
 	// Since is a checkpoint file (checkpoints/NNN.json) copied out of the archive earlier:
 	// it pins the key that signed it and the log it committed to.
 	Since string
-	// Witnesses are the verifier keys of witnesses whose cosignatures on a kept checkpoint
-	// note count; Cosignatures is how many of them are required.
+	// Witnesses are the verifier keys of witnesses whose cosignatures count, on a kept note
+	// and on the notes in the archive's cosigned/ folder; Cosignatures is how many of them
+	// must have cosigned the kept note (when Since is one) or the newest checkpoint.
 	Witnesses    []string
 	Cosignatures int
 	// SelfCheck trusts the folder's own checkpoint.pub. It shows that the folder is
@@ -97,9 +98,13 @@ func VerifyArchive(ctx context.Context, dir string, a Anchor, lagBound time.Dura
 	if err != nil {
 		return out, err
 	}
-	o := checkpoint.Options{Verifier: v, Progress: progress, LagBound: lagBound}
+	ws, err := checkpoint.ParseWitnessKeys(a.Witnesses)
+	if err != nil {
+		return out, err
+	}
+	o := checkpoint.Options{Verifier: v, Progress: progress, LagBound: lagBound, Witnesses: ws, Cosignatures: a.Cosignatures}
 	if a.KeyID != "" {
-		want := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(a.KeyID), "SHA256:"))
+		want := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(a.KeyID)), "sha256:")
 		trust = append(trust, "the fingerprint "+short(want))
 		if subtle.ConstantTimeCompare([]byte(want), []byte(v.KeyID())) != 1 {
 			out.Trust = strings.Join(trust, " and ")
@@ -118,6 +123,9 @@ func VerifyArchive(ctx context.Context, dir string, a Anchor, lagBound time.Dura
 			return out, fmt.Errorf("local: kept checkpoint %s: %w", a.Since, err)
 		}
 		o.Since = kept
+		if kept.Signature == "" {
+			o.Cosignatures = 0 // required of the kept note, checked by ReadKept
+		}
 		trust = append(trust, fmt.Sprintf("the checkpoint of %d records kept in %s", kept.Size, a.Since))
 		if len(cosigners) > 0 {
 			trust = append(trust, "its cosigners "+strings.Join(cosigners, ", "))
