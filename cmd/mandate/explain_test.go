@@ -175,8 +175,8 @@ func TestExplainAgainstADeployment(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer
-	if code := run(ctx, []string{"explain", "--aws", "../../testdata/explain/aws-deleteitem.json"}, &out, &errOut); code != exitOK {
-		t.Fatalf("explain --aws: exit %d: %s", code, errOut.String())
+	if code := run(ctx, []string{"explain", "--aws", "../../testdata/explain/aws-deleteitem.json"}, &out, &errOut); code != exitFailed {
+		t.Fatalf("explain --aws of a denied action: exit %d, want 1: %s", code, errOut.String())
 	}
 	var ex struct {
 		Verdict string   `json:"verdict"`
