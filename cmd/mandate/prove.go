@@ -39,12 +39,13 @@ func cmdProve(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&a.KeyID, "key-id", "", "fingerprint of the trusted checkpoint key")
 	fs.StringVar(&a.Since, "since", "", "a checkpoint kept from an earlier run")
 	fs.BoolVar(&a.SelfCheck, "self-check", false, "trust the data folder's own checkpoint.pub")
-	if fs.Parse(args) != nil || fs.NArg() != 2 {
-		fmt.Fprintln(stderr, "usage: mandate prove [--data DIR] (--key FILE | --key-id FP | --since CHECKPOINT | --self-check) SESSION SEQ")
-		return exitUsage
+	pos, code, ok := parseArgs(fs, args, "mandate prove [--data DIR] (--key FILE | --key-id FP | --since CHECKPOINT | --self-check) SESSION SEQ",
+		func(n int) bool { return n == 2 }, stdout, stderr)
+	if !ok {
+		return code
 	}
-	session := fs.Arg(0)
-	seq, err := strconv.ParseUint(fs.Arg(1), 10, 64)
+	session := pos[0]
+	seq, err := strconv.ParseUint(pos[1], 10, 64)
 	if err != nil || seq == 0 {
 		fmt.Fprintf(stderr, "mandate prove: sequence %q is not a positive number\n", fs.Arg(1))
 		return exitUsage

@@ -92,8 +92,8 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	prefix := fs.String("table-prefix", "", "the audit table is PREFIX-audit (as deployed with table prefix PREFIX)")
 	fs.StringVar(&t.s3Endpoint, "s3-endpoint", os.Getenv(envS3Endpoint), "S3 endpoint (an S3-compatible server); empty: AWS")
 	fs.StringVar(&t.ddbEndpoint, "dynamodb-endpoint", os.Getenv(envDynamoDB), "DynamoDB endpoint; empty: AWS")
-	if fs.Parse(args) != nil || fs.NArg() > 0 {
-		return exitUsage
+	if _, code, ok := parseArgs(fs, args, "mandate verify [--data DIR] (--key FILE | --key-id FP | --since CHECKPOINT | --self-check) [flags]", none, stdout, stderr); !ok {
+		return code
 	}
 	if *prefix != "" {
 		if t.table != "" {

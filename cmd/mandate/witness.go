@@ -36,8 +36,12 @@ func cmdWitness(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	addr := fs.String("addr", "127.0.0.1:8081", "address to listen on")
 	var logs multiFlag
 	fs.Var(&logs, "log", "a log to witness: ORIGIN=VERIFIER_KEY (repeatable; `mandate cosign --log-key` prints it)")
-	if fs.Parse(args) != nil || fs.NArg() > 0 || *keyFile == "" {
-		fmt.Fprintln(stderr, "usage: mandate witness --keygen NAME --key FILE | mandate witness --key FILE --log ORIGIN=VKEY --state FILE [--addr ADDR]")
+	const witnessUsage = "mandate witness --keygen NAME --key FILE | mandate witness --key FILE --log ORIGIN=VKEY --state FILE [--addr ADDR]"
+	if _, code, ok := parseArgs(fs, args, witnessUsage, none, stdout, stderr); !ok {
+		return code
+	}
+	if *keyFile == "" {
+		fmt.Fprintln(stderr, "usage: "+witnessUsage)
 		return exitUsage
 	}
 	if *keygen != "" {
@@ -113,8 +117,12 @@ func cmdCosign(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	out := fs.String("out", "", "write the cosigned checkpoint here (default: standard output)")
 	store := fs.Bool("store", false, "also keep the cosigned checkpoint in the archive (cosigned/), where verify --witness finds it")
 	logKey := fs.Bool("log-key", false, "print the log's ORIGIN=VERIFIER_KEY for the witness's --log, and stop")
-	if fs.Parse(args) != nil || fs.NArg() > 0 || (*url == "" && !*logKey) {
-		fmt.Fprintln(stderr, "usage: mandate cosign --data DIR (--key FILE | --key-id FP | --since CP) (--witness-url URL [--last N] [--out FILE] | --log-key)")
+	const cosignUsage = "mandate cosign --data DIR (--key FILE | --key-id FP | --since CP) (--witness-url URL [--last N] [--out FILE] | --log-key)"
+	if _, code, ok := parseArgs(fs, args, cosignUsage, none, stdout, stderr); !ok {
+		return code
+	}
+	if *url == "" && !*logKey {
+		fmt.Fprintln(stderr, "usage: "+cosignUsage)
 		return exitUsage
 	}
 	rep, err := local.VerifyArchive(ctx, *dir, a, checkpoint.DefaultLagBound, nil)
