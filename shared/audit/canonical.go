@@ -67,6 +67,10 @@ func encodeRecord(b []byte, r *Record) ([]byte, int, error) {
 			return nil, 0, err
 		}
 	}
+	if r.Client != nil {
+		sep()
+		b = appendClient(append(b, `"client":`...), r.Client)
+	}
 	// "hash" would be here.
 	sep()
 	at := len(b)
@@ -120,6 +124,20 @@ func appendAction(b []byte, a *Action) []byte {
 		b = appendString(append(b, `,"statement":`...), a.Statement)
 	}
 	b = appendString(append(b, `,"target":`...), a.Target)
+	return append(b, '}')
+}
+
+func appendClient(b []byte, c *Client) []byte {
+	b = append(b, '{')
+	if c.SourceIP != "" {
+		b = appendString(append(b, `"source_ip":`...), c.SourceIP)
+	}
+	if c.UserAgent != "" {
+		if c.SourceIP != "" {
+			b = append(b, ',')
+		}
+		b = appendString(append(b, `"user_agent":`...), c.UserAgent)
+	}
 	return append(b, '}')
 }
 

@@ -147,6 +147,9 @@ func (g gen) record() Record {
 		}
 	}
 	if g.maybe() {
+		r.Client = &Client{SourceIP: g.string(), UserAgent: g.string()}
+	}
+	if g.maybe() {
 		r.Action = &Action{Kind: g.string(), Target: g.string(), Name: g.string(), Resource: g.string(), Query: g.string(), Statement: g.string(), Digest: g.string()}
 	}
 	if g.maybe() {
@@ -319,7 +322,7 @@ func TestFastEncoderCoversRecord(t *testing.T) {
 		".v int", ".session string", ".seq uint64", ".prev_hash string", ".type string", ".time time.Time",
 		".request_id,omitempty string",
 		".identity.agent string", ".identity.agent_kind string", ".identity.operator string", ".identity.operator_verified bool",
-		".identity.operator_method,omitempty string", ".identity.operator_issuer,omitempty string",
+		".identity.operator_method,omitempty string", ".identity.operator_issuer,omitempty string", ".client,omitempty[].source_ip,omitempty string", ".client,omitempty[].user_agent,omitempty string",
 		".prompt,omitempty[].hmac,omitempty string", ".prompt,omitempty[].masked string", ".prompt,omitempty[].sha256,omitempty string", ".prompt,omitempty[].purpose,omitempty string",
 		".prompt,omitempty[].masking,omitempty map[string]int",
 		".prompt,omitempty[].purpose_flag,omitempty[].intent string",

@@ -41,6 +41,9 @@ func (c *Chain) Append(ctx context.Context, r Record) (Record, error) {
 		return Record{}, errors.New("audit: record without session")
 	}
 	r.Version = Version
+	if cl, ok := ctx.Value(clientKey{}).(Client); ok && r.Client == nil {
+		r.Client = &cl
+	}
 	mu := &c.locks[fnv32(r.Session)%uint32(len(c.locks))]
 	mu.Lock()
 	defer mu.Unlock()

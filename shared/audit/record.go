@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -44,7 +45,10 @@ type Record struct {
 	Time      time.Time `json:"time"`
 	RequestID string    `json:"request_id,omitempty"`
 
-	Identity Identity     `json:"identity"`
+	Identity Identity `json:"identity"`
+	// Client is where the request that made the record came from; absent in records
+	// written before it existed and in records no request made.
+	Client   *Client      `json:"client,omitempty"`
 	Prompt   *Prompt      `json:"prompt,omitempty"`
 	Intents  []api.Intent `json:"intents,omitempty"`
 	Action   *Action      `json:"action,omitempty"`
@@ -56,6 +60,24 @@ type Record struct {
 
 	// Hash is the record's own hash; it is not part of what is hashed.
 	Hash string `json:"hash,omitempty"`
+}
+
+// Client is the network origin of the request behind a record, as API Gateway (or the local
+// gateway) saw it.
+type Client struct {
+	SourceIP  string `json:"source_ip,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
+}
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying the client of the request being served: every record
+// appended under it names it (Chain.Append).
+func WithClient(ctx context.Context, c Client) context.Context {
+	if c == (Client{}) {
+		return ctx
+	}
+	return context.WithValue(ctx, clientKey{}, c)
 }
 
 // Identity is the blended identity behind a record.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/action"
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/identity"
 )
@@ -123,6 +124,8 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return problem(api.Problem{Type: api.ProblemNotFound, Title: "No such route", Status: 404, RequestID: rid}), nil
 	}
 	c := callerOf(req)
+	// Every record this request appends names where it came from.
+	ctx = audit.WithClient(ctx, audit.Client{SourceIP: req.RequestContext.HTTP.SourceIP, UserAgent: req.RequestContext.HTTP.UserAgent})
 	if p, refused := h.untrustedIssuer(c); refused { // tokens.go
 		p.RequestID = rid
 		return problem(p), nil

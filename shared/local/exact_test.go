@@ -455,3 +455,29 @@ func TestCaseInsensitiveTarget(t *testing.T) {
 		t.Fatalf("the target received %q, want the lower-cased path with the query as written", uris)
 	}
 }
+
+// Every record a request appends names the caller's address and user agent.
+func TestRecordsNameTheClient(t *testing.T) {
+	t.Parallel()
+	inst, _ := startExact(t, "")
+	c := agentClient(inst)
+	ctx := context.Background()
+	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = c.Act(ctx, s.SessionID, get("/items/1"))
+	_, _ = c.Act(ctx, s.SessionID, get("/admin/users"))
+	a, err := c.Audit(ctx, s.SessionID)
+	if err != nil || len(a.Records) != 4 {
+		t.Fatalf("audit = %d records, %v", len(a.Records), err)
+	}
+	for _, raw := range a.Records {
+		b, _ := json.Marshal(raw)
+		var r audit.Record
+		_ = json.Unmarshal(b, &r)
+		if r.Client == nil || r.Client.SourceIP != "127.0.0.1" || r.Client.UserAgent == "" {
+			t.Errorf("record %d (%s) client = %+v", r.Seq, r.Type, r.Client)
+		}
+	}
+}

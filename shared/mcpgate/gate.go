@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/authority"
 )
 
@@ -138,6 +139,7 @@ type session struct {
 	ended   string           // why no more calls are taken
 	server  *mcp.Server
 	offered map[string]bool // target tools on offer now
+	client  audit.Client    // where the MCP session was started from, on its records
 }
 
 // refresh brings the offered tools in line with what policy could allow now, or with none
@@ -187,7 +189,7 @@ func (g *Gate) addTool(st *session, t tool) {
 func (g *Gate) server(r *http.Request) *mcp.Server {
 	c, _ := callerFrom(r.Context())
 	c.Signature, c.IdempotencyKey = "", "" // each tool call is its own request to the authority
-	st := &session{caller: c, offered: map[string]bool{}}
+	st := &session{caller: c, offered: map[string]bool{}, client: audit.Client{SourceIP: c.SourceIP, UserAgent: r.UserAgent()}}
 	s := mcp.NewServer(&mcp.Implementation{Name: "mandate", Version: "1"}, &mcp.ServerOptions{
 		Instructions: "Call " + OpenSessionTool + " first with the operator you act for and their original request; every other tool acts through Mandate in that session.",
 	})
@@ -221,7 +223,8 @@ func (g *Gate) open(ctx context.Context, st *session, in openInput) (*mcp.CallTo
 		return errorResult("this MCP session is already bound to Mandate session " + st.mandate + "; start a new MCP session for another"), openOutput{}, nil
 	}
 	c := st.caller
-	c.RequestID = newRequestID()
+	c.RequestID = "mcp-" + newRequestID()
+	ctx = audit.WithClient(ctx, st.client)
 	s, err := g.auth.OpenSession(ctx, c, api.OpenSessionRequest{Operator: in.Operator, OperatorToken: in.OperatorToken, Prompt: in.Prompt, Purpose: in.Purpose, TTL: in.TTL})
 	if err != nil {
 		return refusal(err), openOutput{}, nil
@@ -267,6 +270,7 @@ func (g *Gate) call(ctx context.Context, st *session, t tool, req *mcp.CallToolR
 		return errorResult(err.Error()), nil
 	}
 	c.RequestID = "mcp-" + newRequestID()
+	ctx = audit.WithClient(ctx, st.client)
 	out, err := g.auth.Act(ctx, c, mandate, api.ActionRequest{Action: act, ApprovalID: in.ApprovalID})
 	if err != nil {
 		var e *authority.Error

@@ -2,6 +2,7 @@ package ocsf
 
 import (
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/mandate-dev/mandate/shared/audit"
@@ -141,6 +142,7 @@ type Cloud struct {
 type Endpoint struct {
 	UID     string `json:"uid"`
 	SvcName string `json:"svc_name,omitempty"`
+	IP      string `json:"ip,omitempty"`
 }
 
 // Resource is what was acted on.
@@ -225,6 +227,14 @@ func (m *Mapper) Map(r audit.Record) Event {
 	}
 	if e.SrcEndpoint.UID == "" {
 		e.SrcEndpoint.UID = "unknown"
+	}
+	if cl := r.Client; cl != nil {
+		if net.ParseIP(cl.SourceIP) != nil {
+			e.SrcEndpoint.IP = cl.SourceIP
+		}
+		if cl.UserAgent != "" {
+			e.Unmapped["user_agent"] = cl.UserAgent
+		}
 	}
 	if r.RequestID != "" {
 		e.API.Request = &APIRequest{UID: r.RequestID}

@@ -38,7 +38,8 @@ func records() map[string]audit.Record {
 	t0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	id := audit.Identity{Agent: "arn:aws:iam::111122223333:role/agent", AgentKind: "iam", Operator: "ada@example.com", OperatorVerified: true}
 	base := func(typ string, seq uint64) audit.Record {
-		return audit.Record{Version: 1, Session: "ses_1", Seq: seq, Type: typ, Time: t0, Identity: id, Hash: strings.Repeat("a", 64), RequestID: "req-1"}
+		return audit.Record{Version: 1, Session: "ses_1", Seq: seq, Type: typ, Time: t0, Identity: id, Hash: strings.Repeat("a", 64), RequestID: "req-1",
+			Client: &audit.Client{SourceIP: "203.0.113.7", UserAgent: "agent/1.0"}}
 	}
 	open := base(audit.TypeSessionOpen, 1)
 	open.Prompt = &audit.Prompt{Masked: "call [PHONE]", SHA256: "p"}
@@ -157,5 +158,16 @@ func TestDecisionAndResultAreDistinct(t *testing.T) {
 	alone := ocsf.Map(recs["result"])
 	if alone.ActivityID != ocsf.ActivityUnknown || alone.API.Operation != "result of decision #2" || len(alone.Resources) != 0 {
 		t.Errorf("result alone: %+v", alone)
+	}
+}
+
+// Every event names where its request came from: the caller's address and user agent.
+func TestEventsCarryTheClient(t *testing.T) {
+	t.Parallel()
+	for name, r := range records() {
+		e := ocsf.Map(r)
+		if e.SrcEndpoint.IP != "203.0.113.7" || e.Unmapped["user_agent"] != "agent/1.0" {
+			t.Errorf("%s: src_endpoint %+v, user agent %v", name, e.SrcEndpoint, e.Unmapped["user_agent"])
+		}
 	}
 }
