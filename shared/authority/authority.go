@@ -202,7 +202,7 @@ func (a *Authority) openSession(ctx context.Context, c Caller, agent principal, 
 	s := store.Session{
 		ID: newID("ses"), Agent: agent.ID, AgentKind: agent.Kind,
 		Operator: op.ID, OperatorVerified: op.Verified, OperatorMethod: op.Method, OperatorIssuer: op.Issuer,
-		PromptMasked: string(masked), PromptHash: a.promptDigest(req.Prompt), Purpose: req.Purpose,
+		PromptMasked: string(masked), PromptHash: a.promptDigest(req.Prompt), Purpose: a.maskText(req.Purpose), // stored and recorded masked, like the prompt
 		PurposeFlag: cl.CheckPurpose(intents, req.Purpose),
 		Intents:     intents, Status: store.SessionOpen, CreatedAt: now, ExpiresAt: now.Add(ttl),
 		ByFamily: map[string]int{},

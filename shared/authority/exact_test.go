@@ -106,3 +106,27 @@ func TestRefusedOpenIsRecorded(t *testing.T) {
 		t.Fatalf("record = %+v %+v %+v", r, r.Verdict, r.Prompt)
 	}
 }
+
+// The declared purpose is stored and recorded masked, like the prompt.
+func TestPurposeIsMasked(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	s, err := f.auth.OpenSession(context.Background(), agent("demo-agent"), api.OpenSessionRequest{
+		Operator: "ada@example.com", Prompt: prompt, Purpose: "ticket from grace.hopper@example.org about card 4111 1111 1111 1111"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.VerifyChain(context.Background(), f.store, s.SessionID)
+	if err != nil || len(rep.Records) != 1 {
+		t.Fatal(err)
+	}
+	stored, err := f.store.GetSession(context.Background(), s.SessionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{rep.Records[0].Prompt.Purpose, stored.Purpose} {
+		if strings.Contains(p, "grace.hopper") || strings.Contains(p, "4111") || !strings.Contains(p, "ticket from") {
+			t.Errorf("purpose kept as %q", p)
+		}
+	}
+}
