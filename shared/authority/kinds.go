@@ -54,6 +54,10 @@ func (a *Authority) checkKind(t target.Target, c *action.Action) (*sqlparse.Stat
 			return nil, fail(ErrInvalid, "the statement could not be read", err)
 		}
 		c.Name, c.Resource = "sql:"+st.Type, strings.Join(st.TableNames(), ",")
+		if what := st.Disallowed(t.AllowedFunctions); what != "" {
+			return nil, &Error{Kind: ErrUnsupported, Detail: fmt.Sprintf("%s is not allowed on target %q (only pure built-in functions and those the target lists)", what, t.Name),
+				Reasons: []string{"sql-" + strings.ReplaceAll(what, " ", ":")}}
+		}
 		for _, name := range st.TableNames() {
 			if !t.AllowsTable(name) {
 				return nil, &Error{Kind: ErrDenied, Detail: fmt.Sprintf("table %s is outside target %q", name, t.Name),
@@ -91,5 +95,5 @@ func sqlContext(st *sqlparse.Statement) *policy.SQL {
 	if st == nil {
 		return nil
 	}
-	return &policy.SQL{Type: st.Type, Tables: st.TableNames(), Columns: st.Columns}
+	return &policy.SQL{Type: st.Type, Tables: st.TableNames(), Columns: st.Columns, Functions: st.Functions}
 }

@@ -481,3 +481,30 @@ func TestRecordsNameTheClient(t *testing.T) {
 		}
 	}
 }
+
+// SQL reaches nothing the table allow-list never saw: functions and casts outside the pure
+// built-ins are refused before policy and before anything is minted, with a recorded reason.
+func TestSQLFunctionsOutsideTheAllowList(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	c := agentClient(inst)
+	ctx := context.Background()
+	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stmt, reason := range map[string]string{
+		"SELECT query_to_xml('SELECT rolname FROM pg_roles', true, true, '')": "sql-function:query_to_xml",
+		"SELECT * FROM pg_stat_get_activity(NULL)":                            "sql-function:pg_stat_get_activity",
+		"SELECT lo_from_bytea(0, 'x') FROM customers":                         "sql-function:lo_from_bytea",
+		"SELECT email::xml FROM customers":                                    "sql-cast:to:xml",
+		`SELECT "Pg_Sleep"(1) FROM customers`:                                 "sql-function:Pg_Sleep",
+	} {
+		_, err := c.Act(ctx, s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: local.DemoSQLTarget, Statement: stmt}})
+		pr := problemOf(t, err)
+		if pr.Status != 400 || pr.Record == nil || strings.Join(pr.Reasons, ",") != reason {
+			t.Errorf("%s: %+v, want a recorded 400 with reason %s", stmt, pr, reason)
+		}
+	}
+	verified(t, c, s.SessionID)
+}

@@ -7,6 +7,7 @@ import "github.com/cedar-policy/cedar-go"
 //	context.sql.type     String     "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "DROP"
 //	context.sql.tables   Set<String> "schema.table" of every table the statement touches
 //	context.sql.columns  Set<String> column names it references ("*" for a star)
+//	context.sql.functions Set<String> functions it calls ("lower", "app.refresh_totals")
 //
 // For actions of other kinds the record is present with type "" and empty sets, so a policy
 // can test it without `has`.
@@ -14,18 +15,21 @@ type SQL struct {
 	Type    string
 	Tables  []string
 	Columns []string
+	// Functions are the functions it calls (context.sql.functions), each allowed on the target.
+	Functions []string
 }
 
-var emptySQL = cedar.NewRecord(cedar.RecordMap{"type": cedar.String(""), "tables": cedar.NewSet(), "columns": cedar.NewSet()})
+var emptySQL = cedar.NewRecord(cedar.RecordMap{"type": cedar.String(""), "tables": cedar.NewSet(), "columns": cedar.NewSet(), "functions": cedar.NewSet()})
 
 func sqlRecord(s *SQL) cedar.Value {
 	if s == nil {
 		return emptySQL
 	}
 	return cedar.NewRecord(cedar.RecordMap{
-		"type":    cedar.String(s.Type),
-		"tables":  stringSet(s.Tables),
-		"columns": stringSet(s.Columns),
+		"type":      cedar.String(s.Type),
+		"tables":    stringSet(s.Tables),
+		"columns":   stringSet(s.Columns),
+		"functions": stringSet(s.Functions),
 	})
 }
 

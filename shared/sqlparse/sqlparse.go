@@ -69,6 +69,10 @@ type Statement struct {
 	// ReadOnly says the statement changes nothing (the executor runs it in a read-only
 	// transaction).
 	ReadOnly bool `json:"read_only"`
+	// Functions are the functions the statement calls (FunctionName), sorted, once each.
+	Functions []string `json:"functions"`
+	// Casts are the types it casts to (FunctionName of the type), sorted, once each.
+	Casts []string `json:"casts"`
 }
 
 // TableNames returns the qualified names of the tables.
@@ -87,8 +91,26 @@ type Parser interface {
 
 // Builder accumulates tables and columns while a parse tree is walked.
 type Builder struct {
-	tables  map[string]*Table
-	columns map[string]bool
+	tables    map[string]*Table
+	columns   map[string]bool
+	functions map[string]bool
+	casts     map[string]bool
+}
+
+// AddFunction records a called function.
+func (b *Builder) AddFunction(name string) {
+	if b.functions == nil {
+		b.functions = map[string]bool{}
+	}
+	b.functions[name] = true
+}
+
+// AddCast records a cast's target type.
+func (b *Builder) AddCast(name string) {
+	if b.casts == nil {
+		b.casts = map[string]bool{}
+	}
+	b.casts[name] = true
 }
 
 // AddTable records that the statement needs priv on schema.name (schema "" is DefaultSchema).
@@ -121,7 +143,15 @@ func (b *Builder) AddColumn(name string) {
 
 // Statement returns the statement of type typ with what was recorded.
 func (b *Builder) Statement(typ string) Statement {
-	s := Statement{Type: typ, Tables: []Table{}, Columns: []string{}, ReadOnly: typ == TypeSelect}
+	s := Statement{Type: typ, Tables: []Table{}, Columns: []string{}, Functions: []string{}, Casts: []string{}, ReadOnly: typ == TypeSelect}
+	for f := range b.functions {
+		s.Functions = append(s.Functions, f)
+	}
+	slices.Sort(s.Functions)
+	for c := range b.casts {
+		s.Casts = append(s.Casts, c)
+	}
+	slices.Sort(s.Casts)
 	for _, t := range b.tables {
 		s.Tables = append(s.Tables, *t)
 	}

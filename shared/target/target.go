@@ -62,6 +62,11 @@ type Target struct {
 	// AllowedTables are the "schema.table" names statements may touch; any other table is
 	// refused before a credential is minted.
 	AllowedTables []string `yaml:"allowed_tables,omitempty" json:"allowed_tables,omitempty"`
+	// AllowedFunctions extend sqlparse.DefaultFunctions and DefaultCasts for this target:
+	// functions ("name", or "schema.name" outside pg_catalog, such as a SECURITY DEFINER
+	// function of the application) and cast types a statement may use. Anything else is
+	// refused before policy, naming the function.
+	AllowedFunctions []string `yaml:"allowed_functions,omitempty" json:"allowed_functions,omitempty"`
 	// MaxRows caps the rows a statement returns (default DefaultMaxRows).
 	MaxRows int `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
 	// DBResourceID is the RDS resource id of the instance or cluster ("db-…" or

@@ -165,7 +165,17 @@ var (
 	columnRefName  = (&pg.ColumnRef{}).ProtoReflect().Descriptor().FullName()
 	selectName     = (&pg.SelectStmt{}).ProtoReflect().Descriptor().FullName()
 	withClauseName = (&pg.WithClause{}).ProtoReflect().Descriptor().FullName()
-	modifyNames    = []protoreflect.FullName{
+	funcCallName   = (&pg.FuncCall{}).ProtoReflect().Descriptor().FullName()
+	typeNameName   = (&pg.TypeName{}).ProtoReflect().Descriptor().FullName()
+	aExprName      = (&pg.A_Expr{}).ProtoReflect().Descriptor().FullName()
+	// builtinOperators are the operators of PostgreSQL's catalogue on built-in types that
+	// read only their operands.
+	builtinOperators = map[string]bool{"=": true, "<>": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true,
+		"+": true, "-": true, "*": true, "/": true, "%": true, "^": true, "||": true, "~~": true, "!~~": true, "~~*": true, "!~~*": true,
+		"~": true, "!~": true, "~*": true, "!~*": true, "->": true, "->>": true, "#>": true, "#>>": true, "@>": true, "<@": true,
+		"?": true, "?|": true, "?&": true, "&&": true, "|": true, "&": true, "#": true, "<<": true, ">>": true,
+		"BETWEEN": true, "NOT BETWEEN": true, "BETWEEN SYMMETRIC": true, "NOT BETWEEN SYMMETRIC": true}
+	modifyNames = []protoreflect.FullName{
 		(&pg.InsertStmt{}).ProtoReflect().Descriptor().FullName(),
 		(&pg.UpdateStmt{}).ProtoReflect().Descriptor().FullName(),
 		(&pg.DeleteStmt{}).ProtoReflect().Descriptor().FullName(),
@@ -218,6 +228,28 @@ func (w *walker) walk(m protoreflect.Message, ctes []string, top bool, depth int
 			}
 		}
 		return
+	case name == funcCallName:
+		var parts []string
+		for _, n := range m.Interface().(*pg.FuncCall).GetFuncname() {
+			parts = append(parts, n.GetString_().GetSval())
+		}
+		w.b.AddFunction(sqlparse.FunctionName(parts))
+		// its arguments are walked below
+	case name == typeNameName:
+		var parts []string
+		for _, n := range m.Interface().(*pg.TypeName).GetNames() {
+			parts = append(parts, n.GetString_().GetSval())
+		}
+		w.b.AddCast(sqlparse.FunctionName(parts))
+	case name == aExprName:
+		// A user-defined operator runs a function the allow-list must see: only the
+		// built-in operators of PostgreSQL's own catalogue are taken.
+		for _, n := range m.Interface().(*pg.A_Expr).GetName() {
+			if op := n.GetString_().GetSval(); !builtinOperators[op] && op != "pg_catalog" {
+				w.fail("operator %q", op)
+				return
+			}
+		}
 	case name == selectName:
 		s := m.Interface().(*pg.SelectStmt)
 		if s.GetIntoClause() != nil {

@@ -2,6 +2,8 @@ package pgquery_test
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -95,7 +97,8 @@ func TestParse(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT"}
+			// Functions and casts are TestFunctionsAndCasts' business.
+			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT", Functions: got.Functions, Casts: got.Casts}
 			if want.Tables == nil {
 				want.Tables = []sqlparse.Table{}
 			}
@@ -147,7 +150,8 @@ func TestParseRefuses(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"SELECT * FROM customers WHERE id = 1", "WITH a AS (SELECT 1) SELECT * FROM a",
-		"INSERT INTO t (a) VALUES (1) RETURNING *", "DELETE FROM t USING u WHERE t.id = u.id", "SELECT 1; SELECT 2"} {
+		"INSERT INTO t (a) VALUES (1) RETURNING *", "DELETE FROM t USING u WHERE t.id = u.id", "SELECT 1; SELECT 2",
+		"SELECT query_to_xml('SELECT 1', true, true, '')", "SELECT 'x'::regclass", "SELECT a OPERATOR(s.+) b FROM t"} {
 		f.Add(s)
 	}
 	p := pgquery.New()
@@ -159,6 +163,12 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Parse(%q) returned an unclassified error: %v", sql, err)
 			}
 			return
+		}
+		// Every call and cast is named: an unnamed one could never be refused.
+		for _, f := range append(slices.Clone(st.Functions), st.Casts...) {
+			if f == "" || strings.HasPrefix(f, ".") || strings.HasSuffix(f, ".") {
+				t.Fatalf("Parse(%q) named a function or cast %q", sql, f)
+			}
 		}
 		switch st.Type {
 		case "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "DROP":
@@ -178,4 +188,55 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Every function and cast in the tree is named, whatever its spelling or depth; only the
+// pure built-ins (and what a target lists) are allowed, and the classes of escape the
+// table allow-list never saw are refused.
+func TestFunctionsAndCasts(t *testing.T) {
+	t.Parallel()
+	p := pgquery.New()
+	cases := []struct {
+		sql     string
+		refused string // "" when allowed by default
+	}{
+		{"SELECT lower(email), count(*) FROM customers GROUP BY 1", ""},
+		{"SELECT pg_catalog.lower(email) FROM customers", ""},
+		{"SELECT id::text, created_at::date FROM orders", ""},
+		{"SELECT query_to_xml('SELECT rolname FROM pg_roles', true, true, '')", "function query_to_xml"},
+		{"SELECT * FROM pg_stat_get_activity(NULL)", "function pg_stat_get_activity"},
+		{"SELECT lo_from_bytea(0, 'x')", "function lo_from_bytea"},
+		{"SELECT set_config('default_transaction_read_only', 'off', false)", "function set_config"},
+		{"SELECT current_setting('is_superuser')", "function current_setting"},
+		{"SELECT pg_sleep(10)", "function pg_sleep"},
+		{"SELECT dblink('host=evil', 'SELECT 1')", "function dblink"},
+		{"SELECT pg_catalog.pg_read_file('/etc/passwd')", "function pg_read_file"},
+		{`SELECT "Query_To_Xml"('x', true, true, '')`, "function Query_To_Xml"},
+		{`SELECT "lower"(email) FROM customers`, ""},
+		{"SELECT PG_SLEEP(1)", "function pg_sleep"},
+		{"INSERT INTO orders (id, note) VALUES (1, app.wipe_customers())", "function app.wipe_customers"},
+		{"SELECT * FROM customers WHERE id IN (SELECT id FROM orders WHERE note = md5(pg_sleep(1)::text))", "function pg_sleep"},
+		{"WITH x AS (SELECT txid_current()) SELECT * FROM x", "function txid_current"},
+		{"SELECT 'customers'::regclass", "cast to regclass"},
+		{"SELECT email::xml FROM customers", "cast to xml"},
+		{"SELECT CAST(id AS app.secret_type) FROM customers", "cast to app.secret_type"},
+		{"SELECT id FROM customers WHERE email OPERATOR(app.===) 'x'", "operator"},
+	}
+	for _, c := range cases {
+		st, err := p.Parse(c.sql)
+		if err != nil {
+			if c.refused != "" && errors.Is(err, sqlparse.ErrUnsupported) && strings.Contains(err.Error(), c.refused) {
+				continue
+			}
+			t.Errorf("Parse(%q): %v", c.sql, err)
+			continue
+		}
+		if got := st.Disallowed(nil); got != c.refused {
+			t.Errorf("%q: disallowed %q, want %q (functions %v, casts %v)", c.sql, got, c.refused, st.Functions, st.Casts)
+		}
+	}
+	st, err := p.Parse("INSERT INTO orders (id, note) VALUES (1, app.refresh_totals())")
+	if err != nil || st.Disallowed([]string{"app.refresh_totals"}) != "" {
+		t.Errorf("a function the target lists: %v %v", st, err)
+	}
 }
