@@ -48,6 +48,8 @@ func TestCommandLineConventions(t *testing.T) {
 		{"policy test with no cases", []string{"policy", "test", policies}, exitFailed, "nothing was tested", ""},
 		{"flags after the folder", []string{"policy", "validate", policies, "--intents", filepath.Join(empty, "none.yaml")}, exitFailed, "", ""},
 		{"query of a missing data folder", []string{"query", "--data", filepath.Join(empty, "typo"), "SELECT 1"}, exitUsage, "", "not a Mandate data folder"},
+		{"policy test --output json", []string{"policy", "test", "--output", "json", "--policies", "../../shared/local/defaults", "../../testdata/policies"}, exitOK, `"exit_code": 0`, ""},
+		{"policy validate --output json of an empty folder", []string{"policy", "validate", empty, "--output", "json"}, exitFailed, `"exit_code": 1`, ""},
 		{"query flags after the SQL", []string{"query", "SELECT 1", "--data", filepath.Join(empty, "typo")}, exitUsage, "", "typo"},
 	}
 	for _, c := range cases {

@@ -27,6 +27,17 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 	if code := run(ctx, []string{"verify", "--data", dir, "--key", key}, &out, &errOut); code != exitOK || !strings.Contains(out.String(), "intact: 3 chains, 26 records") {
 		t.Fatalf("verify exit %d: %s %s", code, out.String(), errOut.String())
 	}
+	out.Reset()
+	var js struct {
+		ExitCode int   `json:"exit_code"`
+		Chains   int   `json:"chains"`
+		Records  int   `json:"records"`
+		Broken   []any `json:"broken"`
+	}
+	if code := run(ctx, []string{"verify", "--data", dir, "--output", "json", "--key", key}, &out, &errOut); code != exitOK ||
+		json.Unmarshal(out.Bytes(), &js) != nil || js.ExitCode != 0 || js.Chains != 3 || js.Records != 26 || len(js.Broken) != 0 {
+		t.Fatalf("verify --output json: %d %s %s", code, out.String(), errOut.String())
+	}
 
 	// An insider edits the verdict of the second record in the store file.
 	db, err := bbolt.Open(filepath.Join(dir, local.StoreFile), 0o600, nil)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -40,6 +41,7 @@ func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	flagSet := flags("policy "+sub, stderr)
 	policies := flagSet.String("policies", "", "folder of the *.cedar files (default: DIR)")
 	intentsFile := flagSet.String("intents", "", "intent catalog whose names policies may use (default: PDIR/intents.yaml if present)")
+	output := flagSet.String("output", "text", "text, or json: one object with the exit code, the problems and the report")
 	pos, code, ok := parseArgs(flagSet, args[1:], "mandate policy "+sub+" [--policies PDIR] [--intents FILE] DIR", exactly1, stdout, stderr)
 	if !ok {
 		return code
@@ -55,7 +57,16 @@ func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return exitUsage
 		}
 	}
+	if *output != "text" && *output != "json" {
+		fmt.Fprintf(stderr, "mandate policy %s: --output must be text or json, not %q\n", sub, *output)
+		return exitUsage
+	}
+	var text bytes.Buffer
 	r := &policyRun{out: stdout}
+	if *output == "json" {
+		r.out = &text
+		defer func() { policyJSON(stdout, r, &text) }()
+	}
 	set := r.validate(*policies, *intentsFile)
 	if sub == "test" {
 		r.test(dir, set)
@@ -71,6 +82,22 @@ func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	fmt.Fprintln(stdout, "ok")
 	return exitOK
+}
+
+// policyJSON prints a policy run as one JSON object.
+func policyJSON(stdout io.Writer, r *policyRun, text *bytes.Buffer) {
+	code := exitOK
+	if r.failed > 0 {
+		code = exitFailed
+	}
+	lines := strings.Split(strings.TrimSpace(text.String()), "\n")
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(struct {
+		ExitCode int      `json:"exit_code"`
+		Problems int      `json:"problems"`
+		Report   []string `json:"report"`
+	}{code, r.failed, lines})
 }
 
 // policyRun accumulates what a policy command found.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -73,6 +75,7 @@ type verifyTarget struct {
 	bucket, table           string
 	s3Endpoint, ddbEndpoint string
 	aws                     bool
+	output                  string // text or json
 }
 
 func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -84,6 +87,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.StringVar(&t.since, "since", "", "a checkpoint file kept from an earlier run: the log must still hold and extend it")
 	fs.Var(&t.witnesses, "witness", "verifier key of a witness whose cosignature on the --since note counts (repeatable)")
 	fs.IntVar(&t.cosignatures, "cosignatures", 0, "witness cosignatures the --since note must carry")
+	fs.StringVar(&t.output, "output", "text", "text, or json: one object with the exit code, the lines of the text report, the broken records and the archive report")
 	fs.BoolVar(&t.selfCheck, "self-check", false, "trust the data folder's own checkpoint.pub: shows consistency, not that nobody rewrote the folder (exit 6 at best)")
 	fs.DurationVar(&t.lagBound, "lag-bound", checkpoint.DefaultLagBound, "how long a record may wait to be archived before it counts as missing")
 	useEnv := fs.Bool("aws", false, "verify a deployment: the bucket and table the functions use ($"+envBucket+", $"+envTableAudit+", default "+defaultAudit+")")
@@ -92,8 +96,12 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	prefix := fs.String("table-prefix", "", "the audit table is PREFIX-audit (as deployed with table prefix PREFIX)")
 	fs.StringVar(&t.s3Endpoint, "s3-endpoint", os.Getenv(envS3Endpoint), "S3 endpoint (an S3-compatible server); empty: AWS")
 	fs.StringVar(&t.ddbEndpoint, "dynamodb-endpoint", os.Getenv(envDynamoDB), "DynamoDB endpoint; empty: AWS")
-	if _, code, ok := parseArgs(fs, args, "mandate verify [--data DIR] (--key FILE | --key-id FP | --since CHECKPOINT | --self-check) [flags]", none, stdout, stderr); !ok {
+	if _, code, ok := parseArgs(fs, args, "mandate verify [--data DIR] (--key FILE | --key-id FP | --since CHECKPOINT | --self-check) [--output text|json] [flags]", none, stdout, stderr); !ok {
 		return code
+	}
+	if t.output != "text" && t.output != "json" {
+		fmt.Fprintf(stderr, "mandate verify: --output must be text or json, not %q\n", t.output)
+		return exitUsage
 	}
 	if *prefix != "" {
 		if t.table != "" {
@@ -141,7 +149,37 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mandate verify: %v\n", err)
 		return exitUnreadable
 	}
+	if t.output == "json" {
+		return reportJSON(stdout, chains, arch, t)
+	}
 	return report(stdout, chains, arch, t)
+}
+
+// reportJSON prints the outcome as one JSON object, for scripts: the exit code and the text
+// report's lines beside the structured findings.
+func reportJSON(stdout io.Writer, chains []audit.Report, arch *local.ArchiveReport, t verifyTarget) int {
+	var text bytes.Buffer
+	code := report(&text, chains, arch, t)
+	out := struct {
+		ExitCode int                  `json:"exit_code"`
+		Report   []string             `json:"report"`
+		Chains   int                  `json:"chains"`
+		Records  int                  `json:"records"`
+		Broken   []*audit.Break       `json:"broken"`
+		Archive  *local.ArchiveReport `json:"archive,omitempty"`
+	}{ExitCode: code, Report: strings.Split(strings.TrimSpace(text.String()), "\n"), Chains: len(chains), Broken: []*audit.Break{}, Archive: arch}
+	for _, r := range chains {
+		out.Records += len(r.Records)
+		if r.Break != nil {
+			out.Broken = append(out.Broken, r.Break)
+		}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return exitFailed
+	}
+	return code
 }
 
 func verifyLocal(ctx context.Context, t verifyTarget, objects func(done, total int)) ([]audit.Report, *local.ArchiveReport, error) {
