@@ -25,6 +25,7 @@ func cmdQuery(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	named := fs.String("named", "", "run the named query NAME (see --list)")
 	list := fs.Bool("list", false, "list the named queries")
 	format := fs.String("format", "tsv", "output: tsv (a header line, then one line per row) or json (one object per row)")
+	fs.StringVar(format, "output", "tsv", "the same as --format, as the other commands spell it")
 	pos, code, ok := parseArgs(fs, args, `mandate query [--data DIR] [--format tsv|json] "SQL" [ARG...] | --named NAME [ARG...] | --list`, nil, stdout, stderr)
 	if !ok {
 		return code
