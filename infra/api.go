@@ -145,9 +145,18 @@ func (m *Mandate) callerRoles() {
 			}
 			trust = awsiam.NewCompositePrincipal(ps...)
 		}
+		// AWS, not the caller, names each role session: the session name must be the
+		// caller's IAM user name, or the value of the caller's tag (mandate-person for humans,
+		// mandate-agent for workloads). The functions read the person or the agent from it.
+		tag := SessionTagPerson
+		if c.kind == CallerAgent {
+			tag = SessionTagAgent
+		}
 		role := awsiam.NewRole(m.Stack, jsii.String(title(c.kind)+"CallerRole"), &awsiam.RoleProps{
-			RoleName:           jsii.String(m.callerRoleName(c.kind)),
-			AssumedBy:          trust,
+			RoleName: jsii.String(m.callerRoleName(c.kind)),
+			AssumedBy: awsiam.NewPrincipalWithConditions(trust, &map[string]any{
+				"StringEquals": map[string]any{"sts:RoleSessionName": "${aws:username}"},
+			}),
 			Description:        jsii.String("Mandate " + c.kind + ": may only invoke the " + c.kind + " routes"),
 			MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 			InlinePolicies: &map[string]awsiam.PolicyDocument{
@@ -159,11 +168,23 @@ func (m *Mandate) callerRoles() {
 				}),
 			},
 		})
+		role.AssumeRolePolicy().AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings("sts:AssumeRole"),
+			Principals: &[]awsiam.IPrincipal{trust},
+			Conditions: &map[string]any{"StringEquals": map[string]any{"sts:RoleSessionName": "${aws:PrincipalTag/" + tag + "}"}},
+		}))
 		suppress(role, "IAM5", "the wildcards stand for the path parameters ({id}) of exactly this caller's routes; API, stage and method are fixed", routeARNsFinding)
 		m.CallerRoles[c.kind] = role
 	}
 	m.humanEnv()
 }
+
+// Principal tags that name the person or agent behind a caller role session: an IAM role or
+// user that may assume a caller role carries one, and its session name must equal it.
+const (
+	SessionTagPerson = "mandate-person"
+	SessionTagAgent  = "mandate-agent"
+)
 
 // callerRoleName is the fixed name of a caller role, so its ARN can be written without a
 // reference to the role (the functions name it, and the role's policy names the API that
@@ -182,6 +203,10 @@ func (m *Mandate) humanEnv() {
 			Resource: jsii.String("role"), ResourceName: jsii.String(m.callerRoleName(kind))})
 	}
 	for _, fn := range m.Functions {
+		if _, ok := m.CallerRoles[CallerAgent]; ok {
+			// Every session of the agent caller role is its own agent (authority.Roles.SessionBound).
+			fn.AddEnvironment(jsii.String(authority.EnvSessionBoundRoles), arn(CallerAgent), nil)
+		}
 		if _, ok := m.CallerRoles[CallerOperator]; ok {
 			fn.AddEnvironment(jsii.String(authority.EnvOperators), arn(CallerOperator), nil)
 		}

@@ -623,3 +623,36 @@ func TestCdkNag(t *testing.T) {
 		t.Error("no suppression found: the metadata layout changed or the check is broken")
 	}
 }
+
+// A person cannot mint themselves a second identity: every caller role accepts only role
+// sessions whose name AWS binds to the caller (the IAM user name, or the caller's
+// mandate-person / mandate-agent tag), and the functions tell agents' role sessions apart.
+func TestCallerRoleSessionsAreBoundToTheCaller(t *testing.T) {
+	s := synth(t)
+	roles := s.resources("AWS::IAM::Role")
+	for prefix, tag := range map[string]string{"AgentCallerRole": "mandate-agent", "OperatorCallerRole": "mandate-person", "AdminCallerRole": "mandate-person"} {
+		trust := roles[s.logicalID(t, "AWS::IAM::Role", prefix)]["AssumeRolePolicyDocument"].(map[string]any)
+		sts := list(trust["Statement"])
+		if len(sts) != 2 {
+			t.Fatalf("%s trust has %d statements: %s", prefix, len(sts), js(trust))
+		}
+		var conds []string
+		for _, st := range sts {
+			c, ok := st.(map[string]any)["Condition"]
+			if !ok {
+				t.Fatalf("%s trusts a statement without a condition on the session name: %s", prefix, js(st))
+			}
+			conds = append(conds, js(c))
+		}
+		all := strings.Join(conds, " ")
+		if !strings.Contains(all, `"sts:RoleSessionName":"${aws:username}"`) || !strings.Contains(all, `"sts:RoleSessionName":"${aws:PrincipalTag/`+tag+`}"`) {
+			t.Errorf("%s trust conditions %s", prefix, all)
+		}
+	}
+	for id, fn := range s.resources("AWS::Lambda::Function") {
+		env := js(fn["Environment"])
+		if strings.Contains(env, "MANDATE_OPERATORS") && !strings.Contains(env, "MANDATE_SESSION_BOUND_ROLES") {
+			t.Errorf("%s does not tell agents' role sessions apart: %s", id, env)
+		}
+	}
+}
