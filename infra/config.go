@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/archive"
+	"github.com/mandate-dev/mandate/shared/config"
+	"github.com/mandate-dev/mandate/shared/identity"
 )
 
 // Context keys: set them in cdk.json under "context" or with `cdk deploy -c key=value`.
@@ -29,6 +32,7 @@ const (
 	CtxReserved           = "mandate:reservedConcurrency" // {"function": n}: reserved concurrency per function
 	CtxCheckpointMinutes  = "mandate:checkpointMinutes"   // how often the checkpoint function runs
 	CtxLogLevel           = "mandate:logLevel"            // debug, info, warn or error
+	CtxIssuers            = "mandate:issuers"             // trusted OIDC issuers (identity.IssuerSpec list) of the API functions
 )
 
 // Defaults of the context values.
@@ -67,6 +71,10 @@ type Config struct {
 	CheckpointMinutes int
 	// LogLevel is the functions' minimum log level.
 	LogLevel string
+	// Issuers is the JSON of the API functions' trusted OIDC issuers (config.EnvIssuers):
+	// CtxIssuers as given, else, with AgentAuthJWT, the agents' issuer of the JWT authorizer
+	// (RS256, its discovery document). Empty when there are none.
+	Issuers string
 }
 
 var (
@@ -176,6 +184,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	default:
 		bad(CtxReserved, "must be an object of function name to number, not %v", v)
 	}
+	c.Issuers = issuers(get(CtxIssuers), c, bad)
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("infra: invalid configuration:\n%w", err)
@@ -223,4 +232,57 @@ func toStrings(v any) ([]string, bool) {
 		return l, true
 	}
 	return nil, false
+}
+
+// issuers returns the JSON of the trusted issuers from the context value v (a list of
+// identity.IssuerSpec, or its JSON as a string), checked as the functions will check it at
+// cold start; with AgentAuthJWT and no v, the agents' issuer of the JWT authorizer, so the
+// edge trusts the tokens the authorizer lets through.
+func issuers(v any, c Config, bad func(key, format string, args ...any)) string {
+	var raw []byte
+	switch x := v.(type) {
+	case nil:
+		if c.AgentAuth != AgentAuthJWT || c.OIDCIssuer == "" {
+			return ""
+		}
+		raw, _ = json.Marshal([]identity.IssuerSpec{{
+			Issuer: c.OIDCIssuer, Audiences: c.OIDCAudiences, Algorithms: []string{"RS256"},
+			DiscoveryURL: strings.TrimSuffix(c.OIDCIssuer, "/") + "/.well-known/openid-configuration",
+			Trust:        identity.TrustAgent,
+		}})
+	case string:
+		raw = []byte(x)
+	default:
+		var err error
+		if raw, err = json.Marshal(x); err != nil {
+			bad(CtxIssuers, "must be a list of issuers, not %v", v)
+			return ""
+		}
+	}
+	specs, err := identity.ParseIssuerSpecs(raw)
+	if err == nil && len(specs) == 0 {
+		err = errors.New("lists no issuer")
+	}
+	if err == nil {
+		for _, sp := range specs {
+			if sp.JWKSFile != "" {
+				err = fmt.Errorf("issuer %q: jwks_file is not deployed with the functions; give discovery_url or jwks_url", sp.Issuer)
+				break
+			}
+		}
+	}
+	if err == nil {
+		_, err = config.TokensFromEnv(func(string) string { return string(raw) })
+	}
+	if err != nil {
+		bad(CtxIssuers, "%v", err)
+		return ""
+	}
+	// The functions read the compact JSON form.
+	compact, err := json.Marshal(specs)
+	if err != nil {
+		bad(CtxIssuers, "%v", err)
+		return ""
+	}
+	return string(compact)
 }

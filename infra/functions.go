@@ -150,6 +150,9 @@ func (m *Mandate) functions(fs []Function, assetDir string) {
 	for k, v := range m.Tables.Env() {
 		storeEnv[k] = v
 	}
+	if m.Config.Issuers != "" {
+		storeEnv[config.EnvIssuers] = m.Config.Issuers
+	}
 	for _, f := range fs {
 		id := title(f.Name)
 		role := awsiam.NewRole(s, jsii.String(id+"Role"), &awsiam.RoleProps{
