@@ -239,16 +239,20 @@ func (m *Mandate) grantBroker(r awsiam.Role) {
 		"Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*")
 }
 
+// RevocationActions are the IAM calls of shared/revoke's sweeping Revoker.
+var RevocationActions = []string{"iam:PutRolePolicy", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:DeleteRolePolicy"}
+
 // RevocationTimeout is how long a kill allows itself to revoke on target roles
 // (shared/authority's revocation bound); the kill switch function's timeout exceeds it.
 const RevocationTimeout = 30 * time.Second
 
 // grantRevocation lets the kill switch put the inline deny that revokes credentials already
-// minted, on target roles only. shared/revoke calls PutRolePolicy and nothing else on IAM.
+// minted, and sweep the expired denies of earlier kills, on target roles only: shared/revoke
+// calls PutRolePolicy, ListRolePolicies, GetRolePolicy and DeleteRolePolicy.
 func (m *Mandate) grantRevocation(r awsiam.Role) {
 	r.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("RevokeOnMandateTargetRoles"),
-		Actions:   jsii.Strings("iam:PutRolePolicy"),
+		Actions:   jsii.Strings(RevocationActions...),
 		Resources: jsii.Strings("arn:" + *m.Stack.Partition() + ":iam::" + *m.Stack.Account() + ":role/*"),
 		Conditions: &map[string]any{
 			"StringEquals": map[string]any{"iam:ResourceTag/" + TargetRoleTag: TargetRoleTagValue},

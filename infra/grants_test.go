@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mandate-dev/mandate/shared/config"
 )
 
 // dynamoWrites are every DynamoDB operation that changes data; a function's role may hold
@@ -125,8 +127,9 @@ func TestGrantsSeen(t *testing.T) {
 	}
 }
 
-// TestRevocationGrant: the kill switch may only put inline policies (what shared/revoke
-// calls), only on tagged target roles; and its timeout covers revocation's bound.
+// TestRevocationGrant: the kill switch may only put, list, read and delete inline policies
+// (what shared/revoke calls), only on tagged target roles; its timeout covers revocation's
+// bound; target credentials live no longer than the sweep assumes.
 func TestRevocationGrant(t *testing.T) {
 	s := synth(t)
 	var iamActions []string
@@ -144,8 +147,12 @@ func TestRevocationGrant(t *testing.T) {
 			}
 		}
 	}
-	if js(iamActions) != `["iam:PutRolePolicy"]` {
-		t.Errorf("the kill switch may call %v on IAM, its code calls iam:PutRolePolicy", iamActions)
+	if js(iamActions) != js(RevocationActions) {
+		t.Errorf("the kill switch may call %v on IAM, its code calls %v", iamActions, RevocationActions)
+	}
+	target := s.resources("AWS::IAM::Role")[s.logicalID(t, "AWS::IAM::Role", "ExampleTarget")]
+	if d, _ := target["MaxSessionDuration"].(float64); time.Duration(d)*time.Second != config.MaxTargetCredentialLifetime {
+		t.Errorf("target credentials may live %vs; revocation denies are swept after %v", d, config.MaxTargetCredentialLifetime)
 	}
 	fn := s.resources("AWS::Lambda::Function")[s.logicalID(t, "AWS::Lambda::Function", "KillswitchFunction")]
 	timeout, _ := fn["Timeout"].(float64)

@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/mandate-dev/mandate/shared/config"
 )
 
 // TargetSessionTags are the session tags the broker sets on every AssumeRole (shared/broker):
@@ -63,10 +65,11 @@ func NewTargetRole(scope constructs.Construct, id string, props *TargetRoleProps
 		},
 	})
 	role := awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
-		AssumedBy:          awsiam.NewArnPrincipal(props.Broker.RoleArn()),
-		RoleName:           props.RoleName,
-		Description:        props.Description,
-		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+		AssumedBy:   awsiam.NewArnPrincipal(props.Broker.RoleArn()),
+		RoleName:    props.RoleName,
+		Description: props.Description,
+		// Revocation denies are swept after this (config.MaxTargetCredentialLifetime).
+		MaxSessionDuration: awscdk.Duration_Seconds(jsii.Number(config.MaxTargetCredentialLifetime.Seconds())),
 	})
 	// The trust policy is replaced whole, so no unconditioned statement from AssumedBy remains.
 	role.Node().DefaultChild().(awsiam.CfnRole).SetAssumeRolePolicyDocument(trust)
