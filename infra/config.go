@@ -33,6 +33,10 @@ const (
 	CtxCheckpointMinutes  = "mandate:checkpointMinutes"   // how often the checkpoint function runs
 	CtxLogLevel           = "mandate:logLevel"            // debug, info, warn or error
 	CtxIssuers            = "mandate:issuers"             // trusted OIDC issuers (identity.IssuerSpec list) of the API functions
+	CtxMaxActions         = "mandate:maxActions"          // a session's action budget (default: the functions' own)
+	CtxBedrockModel       = "mandate:bedrockModel"        // Bedrock model id of the intent classifier's second opinion
+	CtxMaskKeySecret      = "mandate:maskKeySecret"       // Secrets Manager ARN of the masking key, read by every API function
+	CtxOCSFEventBus       = "mandate:ocsfEventBus"        // EventBridge bus name the shipper forwards OCSF events to
 )
 
 // Defaults of the context values.
@@ -75,11 +79,23 @@ type Config struct {
 	// CtxIssuers as given, else, with AgentAuthJWT, the agents' issuer of the JWT authorizer
 	// (RS256, its discovery document). Empty when there are none.
 	Issuers string
+	// MaxActions is a session's action budget; 0 leaves the functions' default.
+	MaxActions int
+	// BedrockModel is the model id the session function asks; empty for none.
+	BedrockModel string
+	// MaskKeySecret is the ARN of the masking key's secret; empty for none.
+	MaskKeySecret string
+	// OCSFEventBus is the EventBridge bus the shipper forwards to; empty for none.
+	OCSFEventBus string
 }
 
 var (
 	stageRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,15}$`)
 	arnRE   = regexp.MustCompile(`^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/:-]+$`)
+	// Model ids such as anthropic.claude-3-haiku-20240307-v1:0.
+	modelRE  = regexp.MustCompile(`^[a-z0-9-]+\.[A-Za-z0-9.-]+(:[0-9a-z]+)*$`)
+	secretRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
+	busRE    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
 )
 
 // ConfigFromContext reads the configuration through get (the app's TryGetContext), applying
@@ -185,6 +201,19 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 		bad(CtxReserved, "must be an object of function name to number, not %v", v)
 	}
 	c.Issuers = issuers(get(CtxIssuers), c, bad)
+	num(CtxMaxActions, &c.MaxActions, 1, 1_000_000)
+	str(CtxBedrockModel, &c.BedrockModel)
+	if c.BedrockModel != "" && !modelRE.MatchString(c.BedrockModel) {
+		bad(CtxBedrockModel, "%q is not a Bedrock model id", c.BedrockModel)
+	}
+	str(CtxMaskKeySecret, &c.MaskKeySecret)
+	if c.MaskKeySecret != "" && !secretRE.MatchString(c.MaskKeySecret) {
+		bad(CtxMaskKeySecret, "%q is not the full ARN (with its six-character suffix) of a Secrets Manager secret", c.MaskKeySecret)
+	}
+	str(CtxOCSFEventBus, &c.OCSFEventBus)
+	if c.OCSFEventBus != "" && !busRE.MatchString(c.OCSFEventBus) {
+		bad(CtxOCSFEventBus, "%q is not an EventBridge bus name", c.OCSFEventBus)
+	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("infra: invalid configuration:\n%w", err)

@@ -47,6 +47,14 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "issuer with an unknown field", ctx: map[string]any{CtxIssuers: `[{"issuer":"https://i.example.com","trusted":"yes"}]`}, wantErr: []string{CtxIssuers}},
 		{name: "issuer with a local key file", ctx: map[string]any{CtxIssuers: `[{"issuer":"https://i.example.com","audiences":["m"],"algorithms":["RS256"],"jwks_file":"k.json","trust":"agent"}]`}, wantErr: []string{CtxIssuers, "jwks_file"}},
 		{name: "no issuer", ctx: map[string]any{CtxIssuers: `[]`}, wantErr: []string{CtxIssuers}},
+		{name: "settings", ctx: map[string]any{CtxMaxActions: "25", CtxBedrockModel: "anthropic.claude-3-haiku-20240307-v1:0",
+			CtxMaskKeySecret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mask-AbC123", CtxOCSFEventBus: "security-lake"},
+			want: func(c *Config) {
+				c.MaxActions, c.BedrockModel = 25, "anthropic.claude-3-haiku-20240307-v1:0"
+				c.MaskKeySecret, c.OCSFEventBus = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mask-AbC123", "security-lake"
+			}},
+		{name: "bad settings", ctx: map[string]any{CtxMaxActions: float64(0), CtxBedrockModel: "claude; rm", CtxMaskKeySecret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mask",
+			CtxOCSFEventBus: "arn:aws:events:x"}, wantErr: []string{CtxMaxActions, CtxBedrockModel, CtxMaskKeySecret, CtxOCSFEventBus}},
 		{name: "fractional number", ctx: map[string]any{CtxThrottleBurst: 1.5}, wantErr: []string{CtxThrottleBurst}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

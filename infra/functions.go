@@ -201,6 +201,7 @@ func (m *Mandate) functions(fs []Function, assetDir string) {
 			props.DeadLetterQueue = m.DLQ
 			props.RetryAttempts = jsii.Number(2)
 		}
+		m.contextSettings(f, env, role) // settings.go
 		fn := awslambda.NewFunction(s, jsii.String(id+"Function"), props)
 		f.Grant(m, role)
 		suppressDataKey(role)
