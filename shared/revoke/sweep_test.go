@@ -87,7 +87,7 @@ func TestSweepKeepsTheQuota(t *testing.T) {
 		t.Run(fmt.Sprint("sweeping=", sweeping), func(t *testing.T) {
 			t.Parallel()
 			f := &fakeIAM{roles: map[string]map[string]string{"mandate-orders": {
-				"app-permissions":          `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"*"}]}`,
+				"app-permissions":           `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"dynamodb:GetItem","Resource":"*"}]}`,
 				PolicyPrefix + "unreadable": `not json`,
 			}}, page: 3}
 			now := killAt
