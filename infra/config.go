@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/archive"
+	"github.com/mandate-dev/mandate/shared/config"
+	"github.com/mandate-dev/mandate/shared/identity"
 )
 
 // Context keys: set them in cdk.json under "context" or with `cdk deploy -c key=value`.
@@ -29,6 +32,11 @@ const (
 	CtxReserved           = "mandate:reservedConcurrency" // {"function": n}: reserved concurrency per function
 	CtxCheckpointMinutes  = "mandate:checkpointMinutes"   // how often the checkpoint function runs
 	CtxLogLevel           = "mandate:logLevel"            // debug, info, warn or error
+	CtxIssuers            = "mandate:issuers"             // trusted OIDC issuers (identity.IssuerSpec list) of the API functions
+	CtxMaxActions         = "mandate:maxActions"          // a session's action budget (default: the functions' own)
+	CtxBedrockModel       = "mandate:bedrockModel"        // Bedrock model id of the intent classifier's second opinion
+	CtxMaskKeySecret      = "mandate:maskKeySecret"       // Secrets Manager ARN of the masking key, read by every API function
+	CtxOCSFEventBus       = "mandate:ocsfEventBus"        // EventBridge bus name the shipper forwards OCSF events to
 )
 
 // Defaults of the context values.
@@ -67,11 +75,27 @@ type Config struct {
 	CheckpointMinutes int
 	// LogLevel is the functions' minimum log level.
 	LogLevel string
+	// Issuers is the JSON of the API functions' trusted OIDC issuers (config.EnvIssuers):
+	// CtxIssuers as given, else, with AgentAuthJWT, the agents' issuer of the JWT authorizer
+	// (RS256, its discovery document). Empty when there are none.
+	Issuers string
+	// MaxActions is a session's action budget; 0 leaves the functions' default.
+	MaxActions int
+	// BedrockModel is the model id the session function asks; empty for none.
+	BedrockModel string
+	// MaskKeySecret is the ARN of the masking key's secret; empty for none.
+	MaskKeySecret string
+	// OCSFEventBus is the EventBridge bus the shipper forwards to; empty for none.
+	OCSFEventBus string
 }
 
 var (
 	stageRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,15}$`)
 	arnRE   = regexp.MustCompile(`^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/:-]+$`)
+	// Model ids such as anthropic.claude-3-haiku-20240307-v1:0.
+	modelRE  = regexp.MustCompile(`^[a-z0-9-]+\.[A-Za-z0-9.-]+(:[0-9a-z]+)*$`)
+	secretRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
+	busRE    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
 )
 
 // ConfigFromContext reads the configuration through get (the app's TryGetContext), applying
@@ -176,6 +200,20 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	default:
 		bad(CtxReserved, "must be an object of function name to number, not %v", v)
 	}
+	c.Issuers = issuers(get(CtxIssuers), c, bad)
+	num(CtxMaxActions, &c.MaxActions, 1, 1_000_000)
+	str(CtxBedrockModel, &c.BedrockModel)
+	if c.BedrockModel != "" && !modelRE.MatchString(c.BedrockModel) {
+		bad(CtxBedrockModel, "%q is not a Bedrock model id", c.BedrockModel)
+	}
+	str(CtxMaskKeySecret, &c.MaskKeySecret)
+	if c.MaskKeySecret != "" && !secretRE.MatchString(c.MaskKeySecret) {
+		bad(CtxMaskKeySecret, "%q is not the full ARN (with its six-character suffix) of a Secrets Manager secret", c.MaskKeySecret)
+	}
+	str(CtxOCSFEventBus, &c.OCSFEventBus)
+	if c.OCSFEventBus != "" && !busRE.MatchString(c.OCSFEventBus) {
+		bad(CtxOCSFEventBus, "%q is not an EventBridge bus name", c.OCSFEventBus)
+	}
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("infra: invalid configuration:\n%w", err)
@@ -223,4 +261,57 @@ func toStrings(v any) ([]string, bool) {
 		return l, true
 	}
 	return nil, false
+}
+
+// issuers returns the JSON of the trusted issuers from the context value v (a list of
+// identity.IssuerSpec, or its JSON as a string), checked as the functions will check it at
+// cold start; with AgentAuthJWT and no v, the agents' issuer of the JWT authorizer, so the
+// edge trusts the tokens the authorizer lets through.
+func issuers(v any, c Config, bad func(key, format string, args ...any)) string {
+	var raw []byte
+	switch x := v.(type) {
+	case nil:
+		if c.AgentAuth != AgentAuthJWT || c.OIDCIssuer == "" {
+			return ""
+		}
+		raw, _ = json.Marshal([]identity.IssuerSpec{{
+			Issuer: c.OIDCIssuer, Audiences: c.OIDCAudiences, Algorithms: []string{"RS256"},
+			DiscoveryURL: strings.TrimSuffix(c.OIDCIssuer, "/") + "/.well-known/openid-configuration",
+			Trust:        identity.TrustAgent,
+		}})
+	case string:
+		raw = []byte(x)
+	default:
+		var err error
+		if raw, err = json.Marshal(x); err != nil {
+			bad(CtxIssuers, "must be a list of issuers, not %v", v)
+			return ""
+		}
+	}
+	specs, err := identity.ParseIssuerSpecs(raw)
+	if err == nil && len(specs) == 0 {
+		err = errors.New("lists no issuer")
+	}
+	if err == nil {
+		for _, sp := range specs {
+			if sp.JWKSFile != "" {
+				err = fmt.Errorf("issuer %q: jwks_file is not deployed with the functions; give discovery_url or jwks_url", sp.Issuer)
+				break
+			}
+		}
+	}
+	if err == nil {
+		_, err = config.TokensFromEnv(func(string) string { return string(raw) })
+	}
+	if err != nil {
+		bad(CtxIssuers, "%v", err)
+		return ""
+	}
+	// The functions read the compact JSON form.
+	compact, err := json.Marshal(specs)
+	if err != nil {
+		bad(CtxIssuers, "%v", err)
+		return ""
+	}
+	return string(compact)
 }

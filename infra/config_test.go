@@ -26,11 +26,35 @@ func TestConfigFromContext(t *testing.T) {
 		{name: "-c strings", ctx: map[string]any{CtxRetentionDays: "90", CtxOIDCAudiences: "a, b", CtxAgentAuth: "jwt", CtxOIDCIssuer: "https://issuer.example.com"},
 			want: func(c *Config) {
 				c.RetentionDays, c.AgentAuth, c.OIDCIssuer, c.OIDCAudiences = 90, AgentAuthJWT, "https://issuer.example.com", []string{"a", "b"}
+				// The edge trusts the agents' issuer the JWT authorizer checks (it refused every agent when unset).
+				c.Issuers = `[{"issuer":"https://issuer.example.com","audiences":["a","b"],"algorithms":["RS256"],"discovery_url":"https://issuer.example.com/.well-known/openid-configuration","trust":"agent"}]`
+			}},
+		{name: "operator issuers in IAM mode", ctx: map[string]any{CtxIssuers: []any{map[string]any{"issuer": "https://login.example.com", "audiences": []any{"mandate"},
+			"algorithms": []any{"ES256"}, "jwks_url": "https://login.example.com/jwks", "trust": "operator", "operator_claim": "email"}}},
+			want: func(c *Config) {
+				c.Issuers = `[{"issuer":"https://login.example.com","audiences":["mandate"],"algorithms":["ES256"],"jwks_url":"https://login.example.com/jwks","trust":"operator","operator_claim":"email"}]`
+			}},
+		{name: "issuers as a -c string", ctx: map[string]any{CtxIssuers: `[{"issuer":"https://i.example.com","audiences":["m"],"algorithms":["RS256"],"jwks_url":"https://i.example.com/k","trust":"agent"}]`},
+			want: func(c *Config) {
+				c.Issuers = `[{"issuer":"https://i.example.com","audiences":["m"],"algorithms":["RS256"],"jwks_url":"https://i.example.com/k","trust":"agent"}]`
 			}},
 		{name: "every problem at once", ctx: map[string]any{CtxStage: "Prod!", CtxRetentionDays: float64(0), CtxAgentAuth: "jwt",
 			CtxOIDCIssuer: "http://x", CtxLogLevel: "loud", CtxReserved: map[string]any{"nope": float64(1)}, CtxAgentPrincipals: "not-an-arn"},
 			wantErr: []string{CtxStage, CtxRetentionDays, CtxOIDCIssuer, CtxOIDCAudiences, CtxLogLevel, `names no function "nope"`, `"not-an-arn" is not an IAM or STS ARN`}},
 		{name: "OIDC settings without jwt", ctx: map[string]any{CtxOIDCIssuer: "https://issuer.example.com"}, wantErr: []string{CtxAgentAuth}},
+		{name: "issuer with HMAC", ctx: map[string]any{CtxIssuers: `[{"issuer":"https://i.example.com","audiences":["m"],"algorithms":["HS256"],"jwks_url":"https://i.example.com/k","trust":"agent"}]`}, wantErr: []string{CtxIssuers, "HS256"}},
+		{name: "issuer over http", ctx: map[string]any{CtxIssuers: `[{"issuer":"https://i.example.com","audiences":["m"],"algorithms":["RS256"],"jwks_url":"http://i.example.com/k","trust":"agent"}]`}, wantErr: []string{CtxIssuers, "https"}},
+		{name: "issuer with an unknown field", ctx: map[string]any{CtxIssuers: `[{"issuer":"https://i.example.com","trusted":"yes"}]`}, wantErr: []string{CtxIssuers}},
+		{name: "issuer with a local key file", ctx: map[string]any{CtxIssuers: `[{"issuer":"https://i.example.com","audiences":["m"],"algorithms":["RS256"],"jwks_file":"k.json","trust":"agent"}]`}, wantErr: []string{CtxIssuers, "jwks_file"}},
+		{name: "no issuer", ctx: map[string]any{CtxIssuers: `[]`}, wantErr: []string{CtxIssuers}},
+		{name: "settings", ctx: map[string]any{CtxMaxActions: "25", CtxBedrockModel: "anthropic.claude-3-haiku-20240307-v1:0",
+			CtxMaskKeySecret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mask-AbC123", CtxOCSFEventBus: "security-lake"},
+			want: func(c *Config) {
+				c.MaxActions, c.BedrockModel = 25, "anthropic.claude-3-haiku-20240307-v1:0"
+				c.MaskKeySecret, c.OCSFEventBus = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mask-AbC123", "security-lake"
+			}},
+		{name: "bad settings", ctx: map[string]any{CtxMaxActions: float64(0), CtxBedrockModel: "claude; rm", CtxMaskKeySecret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mask",
+			CtxOCSFEventBus: "arn:aws:events:x"}, wantErr: []string{CtxMaxActions, CtxBedrockModel, CtxMaskKeySecret, CtxOCSFEventBus}},
 		{name: "fractional number", ctx: map[string]any{CtxThrottleBurst: 1.5}, wantErr: []string{CtxThrottleBurst}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

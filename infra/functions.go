@@ -56,49 +56,36 @@ type Function struct {
 var Catalog = []Function{
 	{Name: "session", Routes: edge.SessionRoutes, Caller: CallerAgent, MemoryMB: 512, Timeout: 10 * time.Second,
 		Grant: func(m *Mandate, r awsiam.Role) {
-			m.Tables.Sessions.GrantReadWriteData(r)
-			m.Tables.Claims.GrantReadWriteData(r)
-			m.readDocumentsAndControls(r)
+			m.grantTables("session", r)
 			m.grantAudit(r, true)
 		}},
 	{Name: "action", Routes: edge.ActionRoutes, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second,
 		Grant: func(m *Mandate, r awsiam.Role) {
-			m.Tables.Sessions.GrantReadWriteData(r)
-			m.Tables.Claims.GrantReadWriteData(r)
-			m.Tables.Approvals.GrantReadWriteData(r)
-			m.readDocumentsAndControls(r)
+			m.grantTables("action", r)
 			m.grantAudit(r, true)
 			m.grantBroker(r)
 		}},
 	{Name: "approval", Routes: edge.ApprovalRoutes, Caller: CallerOperator, MemoryMB: 512, Timeout: 10 * time.Second,
 		Grant: func(m *Mandate, r awsiam.Role) {
-			m.Tables.Approvals.GrantReadWriteData(r)
-			m.Tables.Sessions.GrantReadData(r)
-			m.Tables.Claims.GrantReadWriteData(r)
-			m.readDocumentsAndControls(r)
+			m.grantTables("approval", r)
 			m.grantAudit(r, true)
 		}},
-	{Name: "killswitch", Routes: edge.KillRoutes, Caller: CallerOperator, MemoryMB: 512, Timeout: 15 * time.Second,
+	// The kill switch's timeout covers revocation's own bound (RevocationTimeout) plus the
+	// records written before and after it.
+	{Name: "killswitch", Routes: edge.KillRoutes, Caller: CallerOperator, MemoryMB: 512, Timeout: RevocationTimeout + 10*time.Second,
 		Grant: func(m *Mandate, r awsiam.Role) {
-			m.Tables.Controls.GrantReadWriteData(r)
-			m.Tables.Sessions.GrantReadData(r)
-			m.readDocumentsAndControls(r)
+			m.grantTables("killswitch", r)
 			m.grantAudit(r, true)
 			m.grantRevocation(r)
 		}},
 	{Name: "admin", Routes: edge.AdminRoutes, Caller: CallerAdmin, MemoryMB: 512, Timeout: 15 * time.Second,
 		Grant: func(m *Mandate, r awsiam.Role) {
-			for _, t := range m.Tables.Documents() {
-				t.GrantReadWriteData(r)
-			}
-			m.Tables.Claims.GrantReadWriteData(r)
-			m.Tables.Controls.GrantReadData(r)
+			m.grantTables("admin", r)
 			m.grantAudit(r, true)
 		}},
 	{Name: "audit", Routes: edge.AuditRoutes, Caller: CallerAgent, MemoryMB: 512, Timeout: 15 * time.Second,
 		Grant: func(m *Mandate, r awsiam.Role) {
-			m.Tables.Sessions.GrantReadData(r)
-			m.readDocumentsAndControls(r)
+			m.grantTables("audit", r)
 			m.grantAudit(r, false)
 		}},
 	{Name: "shipper", MemoryMB: 512, Timeout: 60 * time.Second,
@@ -163,6 +150,9 @@ func (m *Mandate) functions(fs []Function, assetDir string) {
 	for k, v := range m.Tables.Env() {
 		storeEnv[k] = v
 	}
+	if m.Config.Issuers != "" {
+		storeEnv[config.EnvIssuers] = m.Config.Issuers
+	}
 	for _, f := range fs {
 		id := title(f.Name)
 		role := awsiam.NewRole(s, jsii.String(id+"Role"), &awsiam.RoleProps{
@@ -211,6 +201,7 @@ func (m *Mandate) functions(fs []Function, assetDir string) {
 			props.DeadLetterQueue = m.DLQ
 			props.RetryAttempts = jsii.Number(2)
 		}
+		m.contextSettings(f, env, role) // settings.go
 		fn := awslambda.NewFunction(s, jsii.String(id+"Function"), props)
 		f.Grant(m, role)
 		suppressDataKey(role)
@@ -220,14 +211,6 @@ func (m *Mandate) functions(fs []Function, assetDir string) {
 			f.Wire(m, fn)
 		}
 	}
-}
-
-// readDocumentsAndControls lets role read policies, intents, targets and kill switches.
-func (m *Mandate) readDocumentsAndControls(r awsiam.IRole) {
-	for _, t := range m.Tables.Documents() {
-		t.GrantReadData(r)
-	}
-	m.Tables.Controls.GrantReadData(r)
 }
 
 // grantBroker lets the action function's role assume target roles, and only roles tagged
@@ -257,12 +240,20 @@ func (m *Mandate) grantBroker(r awsiam.Role) {
 		"Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*")
 }
 
+// RevocationActions are the IAM calls of shared/revoke's sweeping Revoker.
+var RevocationActions = []string{"iam:PutRolePolicy", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:DeleteRolePolicy"}
+
+// RevocationTimeout is how long a kill allows itself to revoke on target roles
+// (shared/authority's revocation bound); the kill switch function's timeout exceeds it.
+const RevocationTimeout = 30 * time.Second
+
 // grantRevocation lets the kill switch put the inline deny that revokes credentials already
-// minted, on target roles only.
+// minted, and sweep the expired denies of earlier kills, on target roles only: shared/revoke
+// calls PutRolePolicy, ListRolePolicies, GetRolePolicy and DeleteRolePolicy.
 func (m *Mandate) grantRevocation(r awsiam.Role) {
 	r.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("RevokeOnMandateTargetRoles"),
-		Actions:   jsii.Strings("iam:PutRolePolicy", "iam:GetRolePolicy"),
+		Actions:   jsii.Strings(RevocationActions...),
 		Resources: jsii.Strings("arn:" + *m.Stack.Partition() + ":iam::" + *m.Stack.Account() + ":role/*"),
 		Conditions: &map[string]any{
 			"StringEquals": map[string]any{"iam:ResourceTag/" + TargetRoleTag: TargetRoleTagValue},

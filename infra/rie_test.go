@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,6 +236,31 @@ func TestBootstrapsUnderRIE(t *testing.T) {
 			}
 		})
 	}
+
+	// A kill by an operator, signed (a real authorization header): the kill switch claims the
+	// signature against replay before it stores the kill, so the same event again is refused.
+	t.Run("killswitch kill", func(t *testing.T) {
+		if !deployed["killswitch"] {
+			t.Skip("functions/killswitch does not exist yet")
+		}
+		env := append(slices.Clone(storeEnv), authority.EnvOperators+"=arn:aws:iam::123456789012:role/mandate-operator=ada")
+		bootstrap := buildBootstrap(t, dir, "killswitch")
+		event := readEvent(t, "apigw-kill.json")
+		var first apiAnswer
+		if err := json.Unmarshal(rieInvoke(t, rie, bootstrap, env, event), &first); err != nil {
+			t.Fatal(err)
+		}
+		if first.StatusCode != http.StatusCreated && first.StatusCode != http.StatusOK {
+			t.Fatalf("kill: HTTP %d %s, want the kill in force", first.StatusCode, first.Body)
+		}
+		var again apiAnswer
+		if err := json.Unmarshal(rieInvoke(t, rie, bootstrap, env, event), &again); err != nil {
+			t.Fatal(err)
+		}
+		if again.StatusCode != http.StatusConflict || !strings.Contains(again.Body, "already received") {
+			t.Fatalf("replayed kill: HTTP %d %s, want 409 replayed", again.StatusCode, again.Body)
+		}
+	})
 
 	s3env, kmsEndpoint := os.Getenv("MANDATE_TEST_S3_ENDPOINT"), os.Getenv("MANDATE_TEST_KMS_ENDPOINT")
 	bucket := "mandate-rie-" + fmt.Sprint(time.Now().UnixNano())

@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/mandate-dev/mandate/shared/config"
 )
 
 // TargetSessionTags are the session tags the broker sets on every AssumeRole (shared/broker):
@@ -28,26 +30,46 @@ type TargetRoleProps struct {
 // carries TargetRoleTag so the broker's own policy allows it. Give it the permissions the
 // target's actions need; the broker narrows each credential further with a session policy.
 func NewTargetRole(scope constructs.Construct, id string, props *TargetRoleProps) awsiam.Role {
-	requestTags := map[string]any{"sts:SourceIdentity": "?*"}
+	tags := map[string]any{}
 	for _, k := range TargetSessionTags {
-		requestTags["aws:RequestTag/"+k] = "?*"
+		tags["aws:RequestTag/"+k] = "?*"
+	}
+	onlyTheseKeys := map[string]any{"aws:TagKeys": TargetSessionTags}
+	identity := map[string]any{"sts:SourceIdentity": "?*"}
+	both := map[string]any{}
+	for k, v := range tags {
+		both[k] = v
+	}
+	for k, v := range identity {
+		both[k] = v
+	}
+	// One statement per STS action, each with the conditions its request carries: IAM
+	// authorizes sts:TagSession and sts:SetSourceIdentity as actions of their own, and a
+	// statement joining them under every condition refuses sts:TagSession.
+	stmt := func(sid, action string, cond map[string]any) awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(sid),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(props.Broker.RoleArn())},
+			Actions:    jsii.Strings(action),
+			Conditions: &cond,
+		})
 	}
 	trust := awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
-		Statements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("OnlyMandateBrokerWithSessionTagsAndSourceIdentity"),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(props.Broker.RoleArn())},
-			Actions:    jsii.Strings("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"),
-			Conditions: &map[string]any{
-				"StringLike":                requestTags,
-				"ForAllValues:StringEquals": map[string]any{"aws:TagKeys": TargetSessionTags},
-			},
-		})},
+		Statements: &[]awsiam.PolicyStatement{
+			stmt("OnlyMandateBrokerWithSessionTagsAndSourceIdentity", "sts:AssumeRole",
+				map[string]any{"StringLike": both, "ForAllValues:StringEquals": onlyTheseKeys}),
+			stmt("OnlyMandateSessionTags", "sts:TagSession",
+				map[string]any{"StringLike": tags, "ForAllValues:StringEquals": onlyTheseKeys}),
+			stmt("OnlyWithSourceIdentity", "sts:SetSourceIdentity",
+				map[string]any{"StringLike": identity}),
+		},
 	})
 	role := awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
-		AssumedBy:          awsiam.NewArnPrincipal(props.Broker.RoleArn()),
-		RoleName:           props.RoleName,
-		Description:        props.Description,
-		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
+		AssumedBy:   awsiam.NewArnPrincipal(props.Broker.RoleArn()),
+		RoleName:    props.RoleName,
+		Description: props.Description,
+		// Revocation denies are swept after this (config.MaxTargetCredentialLifetime).
+		MaxSessionDuration: awscdk.Duration_Seconds(jsii.Number(config.MaxTargetCredentialLifetime.Seconds())),
 	})
 	// The trust policy is replaced whole, so no unconditioned statement from AssumedBy remains.
 	role.Node().DefaultChild().(awsiam.CfnRole).SetAssumeRolePolicyDocument(trust)

@@ -399,28 +399,56 @@ func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 	broker := s.logicalID(t, "AWS::IAM::Role", "ActionRole")
 	target := s.resources("AWS::IAM::Role")[s.logicalID(t, "AWS::IAM::Role", "ExampleTarget")]
 	sts := list(target["AssumeRolePolicyDocument"].(map[string]any)["Statement"])
-	if len(sts) != 1 {
-		t.Fatalf("target trust policy has %d statements, want 1: %s", len(sts), js(sts))
+	// One statement per STS action: IAM authorizes each on its own, and a statement joining
+	// them under every condition refuses sts:TagSession.
+	want := map[string][]string{
+		"sts:AssumeRole":        {"tags", "identity"},
+		"sts:TagSession":        {"tags"},
+		"sts:SetSourceIdentity": {"identity"},
 	}
-	st := sts[0].(map[string]any)
-	if got := js(st["Principal"]); got != `{"AWS":{"Fn::GetAtt":["`+broker+`","Arn"]}}` {
-		t.Errorf("target role trusts %s, want only the action function's role", got)
+	if len(sts) != len(want) {
+		t.Fatalf("target trust policy has %d statements, want %d: %s", len(sts), len(want), js(sts))
 	}
-	if got := js(st["Action"]); got != `["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]` {
-		t.Errorf("target role trust actions %s", got)
-	}
-	cond := st["Condition"].(map[string]any)
-	like := cond["StringLike"].(map[string]any)
-	if like["sts:SourceIdentity"] != "?*" {
-		t.Errorf("target trust does not require a source identity: %s", js(cond))
-	}
-	for _, k := range TargetSessionTags {
-		if like["aws:RequestTag/"+k] != "?*" {
-			t.Errorf("target trust does not require session tag %s: %s", k, js(cond))
+	for _, raw := range sts {
+		st := raw.(map[string]any)
+		if got := js(st["Principal"]); got != `{"AWS":{"Fn::GetAtt":["`+broker+`","Arn"]}}` {
+			t.Errorf("target role trusts %s, want only the action function's role", got)
+		}
+		action, _ := st["Action"].(string)
+		needs, ok := want[action]
+		if !ok || st["Effect"] != "Allow" {
+			t.Errorf("target trust statement for %s: %s", js(st["Action"]), js(st))
+			continue
+		}
+		delete(want, action)
+		cond, _ := st["Condition"].(map[string]any)
+		like, _ := cond["StringLike"].(map[string]any)
+		for _, n := range needs {
+			switch n {
+			case "identity":
+				if like["sts:SourceIdentity"] != "?*" {
+					t.Errorf("%s does not require a source identity: %s", action, js(cond))
+				}
+			case "tags":
+				for _, k := range TargetSessionTags {
+					if like["aws:RequestTag/"+k] != "?*" {
+						t.Errorf("%s does not require session tag %s: %s", action, k, js(cond))
+					}
+				}
+				if got := js(cond["ForAllValues:StringEquals"]); got != js(map[string]any{"aws:TagKeys": TargetSessionTags}) {
+					t.Errorf("%s tag keys %s", action, got)
+				}
+			}
+		}
+		if !slices.Contains(needs, "identity") && like["sts:SourceIdentity"] != nil {
+			t.Errorf("%s conditioned on a source identity its request does not carry: %s", action, js(cond))
+		}
+		if !slices.Contains(needs, "tags") && (cond["ForAllValues:StringEquals"] != nil || len(like) > 1) {
+			t.Errorf("%s conditioned on tags its request does not carry: %s", action, js(cond))
 		}
 	}
-	if got := js(cond["ForAllValues:StringEquals"]); got != js(map[string]any{"aws:TagKeys": TargetSessionTags}) {
-		t.Errorf("target trust tag keys %s", got)
+	if len(want) > 0 {
+		t.Errorf("target trust policy does not allow %v", want)
 	}
 	if !strings.Contains(js(target["Tags"]), `{"Key":"`+TargetRoleTag+`","Value":"`+TargetRoleTagValue+`"}`) {
 		t.Errorf("target role is not tagged %s: %s", TargetRoleTag, js(target["Tags"]))

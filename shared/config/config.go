@@ -83,6 +83,12 @@ func (f Function) Handler(ctx context.Context, getenv func(string) string, log *
 	if err != nil {
 		return nil, nil, err
 	}
+	if seeds(routes) { // seed.go: a fresh deployment starts
+		if err := Seed(ctx, st, time.Now()); err != nil {
+			st.Close()
+			return nil, nil, err
+		}
+	}
 	roles, err := authority.RolesFromEnv(getenv)
 	if err != nil {
 		st.Close()

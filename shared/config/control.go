@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -24,6 +25,11 @@ const (
 	// (a test server).
 	EnvIAMEndpoint = "MANDATE_IAM_ENDPOINT"
 )
+
+// MaxTargetCredentialLifetime is the longest a credential of a target role can live: the
+// target roles' MaxSessionDuration (infra's NewTargetRole), above the 15 minutes the broker
+// asks for. A revocation deny older than this refuses nothing and is swept.
+const MaxTargetCredentialLifetime = time.Hour
 
 // controlConfig reads runtime control: the action budget, and for a function that serves
 // the kill route, the IAM client that revokes credentials minted for aws targets.
@@ -49,10 +55,12 @@ func (f Function) controlConfig(ctx context.Context, getenv func(string) string,
 	if err != nil {
 		return c, fmt.Errorf("config: load AWS configuration: %w", err)
 	}
-	c.IAM = revoke.New(iam.NewFromConfig(cfg, func(o *iam.Options) {
+	// Denies of earlier kills are swept once every credential they refuse has expired, so a
+	// target role's inline policy quota never fills.
+	c.IAM = revoke.NewSweeping(iam.NewFromConfig(cfg, func(o *iam.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
-	}))
+	}), MaxTargetCredentialLifetime, time.Now)
 	return c, nil
 }

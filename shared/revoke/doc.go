@@ -9,6 +9,11 @@
 // lifted work again without removing anything, and the deny is harmless once the last
 // credential it targets has expired (at most 15 minutes, STS's minimum lifetime).
 //
+// A Revoker made by NewSweeping removes, before each put, the denies of earlier kills older
+// than the longest credential lifetime: they refuse nothing, and left in place they would fill
+// the role's inline policy quota (10,240 characters, about 37 denies) and stop revocation.
+// A deny it cannot read or date is kept; a failed sweep never stops the kill's own deny.
+//
 // Contract: Revoke MUST put the policy on every target role and report every role it could
 // not update (the caller keeps the kill in force and retries); the policy document MUST match
 // the tags and SourceIdentity the broker sets.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -37,13 +38,103 @@ type iamAPI interface {
 	PutRolePolicy(ctx context.Context, in *iam.PutRolePolicyInput, optFns ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error)
 }
 
+// sweepAPI is what Sweep needs besides iamAPI (*iam.Client fits it).
+type sweepAPI interface {
+	ListRolePolicies(ctx context.Context, in *iam.ListRolePoliciesInput, optFns ...func(*iam.Options)) (*iam.ListRolePoliciesOutput, error)
+	GetRolePolicy(ctx context.Context, in *iam.GetRolePolicyInput, optFns ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error)
+	DeleteRolePolicy(ctx context.Context, in *iam.DeleteRolePolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
+}
+
 // Revoker writes revocation policies on target roles.
 type Revoker struct {
-	iam iamAPI
+	iam      iamAPI
+	sweep    sweepAPI
+	lifetime time.Duration
+	now      func() time.Time
 }
 
 // New returns a Revoker using client (an *iam.Client).
-func New(client iamAPI) *Revoker { return &Revoker{iam: client} }
+func New(client iamAPI) *Revoker { return &Revoker{iam: client, now: time.Now} }
+
+// NewSweeping returns a Revoker that, before it puts a kill's deny on a role, removes the
+// denies of earlier kills whose targeted credentials have all expired (Sweep), so a role's
+// inline policies never fill IAM's quota. lifetime is the longest a credential of a target
+// role can live (the roles' MaxSessionDuration).
+func NewSweeping(client interface {
+	iamAPI
+	sweepAPI
+}, lifetime time.Duration, now func() time.Time) *Revoker {
+	return &Revoker{iam: client, sweep: client, lifetime: lifetime, now: now}
+}
+
+// ErrSweep wraps every failure to remove an expired deny; the kill's own deny is still put.
+var ErrSweep = errors.New("revoke: expired denies not removed")
+
+// Sweep removes from role the denies this package wrote whose kill is older than lifetime
+// before now: every credential such a deny refuses was issued before the kill and has
+// expired, so the deny refuses nothing. Denies it cannot read or date are kept.
+func (r *Revoker) Sweep(ctx context.Context, roleARN string) error {
+	if r.sweep == nil {
+		return nil
+	}
+	role, err := roleName(roleARN)
+	if err != nil {
+		return err
+	}
+	var names []string
+	var marker *string
+	for {
+		out, err := r.sweep.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(role), Marker: marker})
+		if err != nil {
+			return fmt.Errorf("%w: list policies of role %q: %w", ErrSweep, role, err)
+		}
+		for _, n := range out.PolicyNames {
+			if strings.HasPrefix(n, PolicyPrefix) {
+				names = append(names, n)
+			}
+		}
+		if !out.IsTruncated || out.Marker == nil {
+			break
+		}
+		marker = out.Marker
+	}
+	cutoff := r.now().Add(-r.lifetime)
+	var errs []error
+	for _, n := range names {
+		out, err := r.sweep.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(n)})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: read %s on role %q: %w", ErrSweep, n, role, err))
+			continue
+		}
+		at, ok := killTime(aws.ToString(out.PolicyDocument))
+		if !ok || !at.Before(cutoff) {
+			continue
+		}
+		if _, err := r.sweep.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(n)}); err != nil {
+			errs = append(errs, fmt.Errorf("%w: delete %s on role %q: %w", ErrSweep, n, role, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// killTime returns the kill time of a deny Document wrote (IAM returns it URL-encoded).
+func killTime(doc string) (time.Time, bool) {
+	if d, err := url.QueryUnescape(doc); err == nil {
+		doc = d
+	}
+	var v struct {
+		Statement []struct {
+			Sid       string
+			Effect    string
+			Condition map[string]map[string]string
+		}
+	}
+	if json.Unmarshal([]byte(doc), &v) != nil || len(v.Statement) != 1 || v.Statement[0].Sid != "MandateRevoke" || v.Statement[0].Effect != "Deny" {
+		return time.Time{}, false
+	}
+	at, err := time.Parse(time.RFC3339, v.Statement[0].Condition["DateLessThan"]["aws:TokenIssueTime"])
+	return at, err == nil
+}
 
 // Kill names what to revoke: a scope, the value the credentials carry for it (the tag value
 // or SourceIdentity exactly as the broker wrote it; empty for global) and the kill's time.
@@ -95,8 +186,9 @@ func PolicyName(k Kill) string {
 	return PolicyPrefix + k.Scope + "-" + hex.EncodeToString(sum[:8])
 }
 
-// Revoke puts k's deny policy on every role in roleARNs. It tries every role and returns the
-// joined errors of those it could not update.
+// Revoke puts k's deny policy on every role in roleARNs, after sweeping each (NewSweeping). It
+// tries every role and returns the joined errors of those it could not update; a failed
+// sweep is reported (wrapping ErrSweep) only when the put failed too.
 func (r *Revoker) Revoke(ctx context.Context, k Kill, roleARNs []string) error {
 	doc, err := Document(k)
 	if err != nil {
@@ -110,11 +202,12 @@ func (r *Revoker) Revoke(ctx context.Context, k Kill, roleARNs []string) error {
 			errs = append(errs, err)
 			continue
 		}
+		swept := r.Sweep(ctx, arn)
 		_, err = r.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
 			RoleName: aws.String(role), PolicyName: aws.String(name), PolicyDocument: aws.String(string(doc)),
 		})
 		if err != nil {
-			errs = append(errs, fmt.Errorf("revoke: put %s on role %q: %w", name, role, err))
+			errs = append(errs, fmt.Errorf("revoke: put %s on role %q: %w", name, role, err), swept)
 		}
 	}
 	return errors.Join(errs...)

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/mandate-dev/mandate/shared/config"
+	"github.com/mandate-dev/mandate/shared/ocsf"
+)
+
+const testMaskSecret = "arn:aws:secretsmanager:us-east-1:123456789012:secret:mandate/mask-key-AbC123"
+
+// TestContextSettings: issuers, the action budget, the masking key, the Bedrock model and
+// OCSF forwarding set in the stack context reach the functions that use them, each with the
+// grant it needs on exactly its resource; the masking key is readable by every API function.
+func TestContextSettings(t *testing.T) {
+	requireNode(t)
+	assets := t.TempDir()
+	for _, f := range Catalog {
+		if err := os.MkdirAll(filepath.Join(assets, f.Name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(assets, f.Name, "bootstrap"), []byte("placeholder"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app := newApp(map[string]any{CtxStage: "set", CtxAgentAuth: "jwt", CtxOIDCIssuer: "https://id.example.com", CtxOIDCAudiences: "mandate",
+		CtxMaxActions: float64(40), CtxBedrockModel: "anthropic.claude-3-haiku-20240307-v1:0", CtxMaskKeySecret: testMaskSecret, CtxOCSFEventBus: "security-lake"})
+	cfg, err := ConfigFromContext(func(k string) any { return app.Node().TryGetContext(jsii.String(k)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMandateStack(app, "Mandate-set", &MandateStackProps{Config: cfg, Functions: Catalog, AssetDir: assets})
+	raw, _ := json.Marshal(assertions.Template_FromStack(m.Stack, nil).ToJSON())
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	s := &synthesized{json: doc, m: m}
+	fns := s.resources("AWS::Lambda::Function")
+	for _, f := range Catalog {
+		env := js(fns[s.logicalID(t, "AWS::Lambda::Function", title(f.Name)+"Function")]["Environment"])
+		has := func(k string) bool { return strings.Contains(env, `"`+k+`"`) }
+		api := !f.async()
+		for k, want := range map[string]bool{
+			config.EnvIssuers: api, config.EnvMaxActions: api, config.EnvMaskKeyRef: api,
+			config.EnvBedrockModel: f.Name == "session", ocsf.EnvEventBus: f.Name == "shipper",
+		} {
+			if has(k) != want {
+				t.Errorf("%s: %s set %v, want %v: %s", f.Name, k, has(k), want, env)
+			}
+		}
+	}
+	grants := map[string]string{} // action -> roles
+	for _, st := range s.identityStatements() {
+		for _, a := range st.actions() {
+			switch a {
+			case "secretsmanager:GetSecretValue", "bedrock:InvokeModel", "events:PutEvents":
+				if a == "secretsmanager:GetSecretValue" && st.raw["Sid"] != "ReadMaskingKey" {
+					continue // the broker's tagged target secrets
+				}
+				grants[a] += strings.SplitN(st.where, "Role", 2)[0] + " "
+				if a == "secretsmanager:GetSecretValue" && js(st.raw["Resource"]) != `"`+testMaskSecret+`"` {
+					t.Errorf("%s reads %s, want only the masking key", st.where, js(st.raw["Resource"]))
+				}
+				if a == "bedrock:InvokeModel" && !strings.Contains(js(st.raw["Resource"]), "foundation-model/anthropic.claude-3-haiku-20240307-v1:0") {
+					t.Errorf("%s may invoke %s", st.where, js(st.raw["Resource"]))
+				}
+				if a == "events:PutEvents" && !strings.Contains(js(st.raw["Resource"]), ":event-bus/security-lake") {
+					t.Errorf("%s may put events on %s", st.where, js(st.raw["Resource"]))
+				}
+			}
+		}
+	}
+	if got := strings.Fields(grants["secretsmanager:GetSecretValue"]); len(got) != 6 {
+		t.Errorf("the masking key is readable by %v, want the six API functions", got)
+	}
+	if got := strings.TrimSpace(grants["bedrock:InvokeModel"]); got != "Session" {
+		t.Errorf("the model is invoked by %q, want Session", got)
+	}
+	if got := strings.TrimSpace(grants["events:PutEvents"]); got != "Shipper" {
+		t.Errorf("OCSF events are put by %q, want Shipper", got)
+	}
+}

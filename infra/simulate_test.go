@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The IAM policy simulator (npm @cloud-copilot/iam-simulate, AGPL-3.0) is a test-time tool:
+// installed into .cache, run by testdata/iamsim.mjs, never linked into or shipped with Mandate.
+const iamSimulatePackage = "@cloud-copilot/iam-simulate@0.1.173"
+
+// iamSimulator returns the directory holding the simulator, installing it if needed; it
+// skips without node or npm, except in CI, where it fails.
+func iamSimulator(t *testing.T) string {
+	t.Helper()
+	requireNode(t)
+	dir, err := filepath.Abs(filepath.Join("..", ".cache", "iam-simulate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@cloud-copilot", "iam-simulate", "package.json")); err == nil {
+		return dir
+	}
+	fail := t.Skipf
+	if os.Getenv("CI") == "true" {
+		fail = t.Fatalf
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fail("iam-simulate: %v", err)
+	}
+	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, iamSimulatePackage)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		fail("install %s: %v\n%s", iamSimulatePackage, err, out)
+	}
+	return dir
+}
+
+// simulation is one request to the simulator and the result it must give.
+type simulation struct {
+	name       string
+	action     string
+	principal  string
+	context    map[string]any
+	trust      map[string]any
+	identity   map[string]any
+	wantResult string
+}
+
+func runSimulations(t *testing.T, sims []simulation) {
+	t.Helper()
+	dir := iamSimulator(t)
+	type in struct {
+		Name       string         `json:"name"`
+		Simulation map[string]any `json:"simulation"`
+	}
+	var input []in
+	for _, s := range sims {
+		input = append(input, in{s.name, map[string]any{
+			"identityPolicies":        []any{map[string]any{"name": "broker", "policy": s.identity}},
+			"serviceControlPolicies":  []any{},
+			"resourceControlPolicies": []any{},
+			"resourcePolicy":          s.trust,
+			"request": map[string]any{
+				"action": s.action, "principal": s.principal,
+				"resource":         map[string]any{"accountId": "123456789012", "resource": targetARN},
+				"contextVariables": s.context,
+			},
+		}})
+	}
+	raw, _ := json.Marshal(input)
+	cmd := exec.Command("node", filepath.Join("testdata", "iamsim.mjs"))
+	cmd.Env = append(os.Environ(), "IAM_SIMULATE_DIR="+dir)
+	cmd.Stdin = bytes.NewReader(raw)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("simulator: %v\n%s", err, stderr.String())
+	}
+	var got []struct{ Name, Result string }
+	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(sims) {
+		t.Fatalf("simulator answered %s (%v)", out, err)
+	}
+	for i, s := range sims {
+		if got[i].Result != s.wantResult {
+			t.Errorf("%s: %s, want %s", s.name, got[i].Result, s.wantResult)
+		}
+	}
+}
+
+const (
+	brokerARN  = "arn:aws:iam::222222222222:role/mandate-prod-action"
+	brokerSess = "arn:aws:sts::222222222222:assumed-role/mandate-prod-action/broker"
+	targetARN  = "arn:aws:iam::123456789012:role/orders-target"
+)
+
+// concrete replaces the template's references to the broker role and the partition with
+// values, so the simulator reads the synthesized documents as IAM would.
+func concrete(t *testing.T, s *synthesized, doc any) map[string]any {
+	t.Helper()
+	broker := s.logicalID(t, "AWS::IAM::Role", "ActionRole")
+	raw := js(doc)
+	raw = strings.ReplaceAll(raw, `{"Fn::GetAtt":["`+broker+`","Arn"]}`, `"`+brokerARN+`"`)
+	var out map[string]any
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestTrustPolicySimulated proves with an IAM policy simulator that the broker, from another
+// account, can assume a target role with the session tags and a source identity (each of
+// sts:AssumeRole, sts:TagSession and sts:SetSourceIdentity allowed on its own), and nothing
+// less: not without a tag, with a foreign tag key, without a source identity, nor as another
+// principal. The statement that joined the three actions is refused sts:TagSession.
+func TestTrustPolicySimulated(t *testing.T) {
+	s := synth(t)
+	target := s.resources("AWS::IAM::Role")[s.logicalID(t, "AWS::IAM::Role", "ExampleTarget")]
+	trust := concrete(t, s, target["AssumeRolePolicyDocument"])
+	// The broker's own grant, from the template, on a concrete resource pattern.
+	var grant map[string]any
+	for _, st := range s.identityStatements() {
+		if st.raw["Sid"] == "AssumeMandateTargetRoles" {
+			grant = concrete(t, s, st.raw)
+		}
+	}
+	if grant == nil {
+		t.Fatal("no AssumeMandateTargetRoles statement")
+	}
+	grant["Resource"] = "arn:aws:iam::*:role/*"
+	identity := map[string]any{"Version": "2012-10-17", "Statement": []any{grant}}
+
+	full := map[string]any{
+		"sts:SourceIdentity": "ada", "aws:TagKeys": TargetSessionTags,
+		"aws:ResourceTag/" + TargetRoleTag: TargetRoleTagValue,
+	}
+	for _, k := range TargetSessionTags {
+		full["aws:RequestTag/"+k] = "v"
+	}
+	without := func(keys ...string) map[string]any {
+		c := map[string]any{}
+		for k, v := range full {
+			c[k] = v
+		}
+		for _, k := range keys {
+			delete(c, k)
+		}
+		return c
+	}
+	withForeignTag := without()
+	withForeignTag["aws:TagKeys"] = append(append([]string{}, TargetSessionTags...), "team")
+	withForeignTag["aws:RequestTag/team"] = "x"
+
+	joined := map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+		"Effect": "Allow", "Principal": map[string]any{"AWS": brokerARN},
+		"Action":    []string{"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"},
+		"Condition": map[string]any{"StringLike": map[string]any{"sts:SourceIdentity": "?*", "aws:RequestTag/mandate:agent": "?*"}},
+	}}}
+	var sims []simulation
+	for _, a := range []string{"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"} {
+		sims = append(sims, simulation{name: "broker " + a, action: a, principal: brokerSess, context: full, trust: trust, identity: identity, wantResult: "Allowed"})
+	}
+	denied := []simulation{
+		{name: "AssumeRole without a source identity", action: "sts:AssumeRole", context: without("sts:SourceIdentity")},
+		{name: "AssumeRole without the session tag", action: "sts:AssumeRole", context: without("aws:RequestTag/mandate:session")},
+		{name: "TagSession without a tag", action: "sts:TagSession", context: without("aws:RequestTag/mandate:record")},
+		{name: "TagSession with a foreign tag key", action: "sts:TagSession", context: withForeignTag},
+		{name: "SetSourceIdentity without one", action: "sts:SetSourceIdentity", context: without("sts:SourceIdentity")},
+		{name: "another principal", action: "sts:AssumeRole", principal: "arn:aws:sts::222222222222:assumed-role/intruder/x", context: full},
+		{name: "an untagged target role", action: "sts:AssumeRole", context: without("aws:ResourceTag/" + TargetRoleTag)},
+	}
+	for _, d := range denied {
+		if d.principal == "" {
+			d.principal = brokerSess
+		}
+		d.trust, d.identity, d.wantResult = trust, identity, "ImplicitlyDenied"
+		sims = append(sims, d)
+	}
+	// The case that was seen: one statement joining the three actions refuses TagSession.
+	sims = append(sims, simulation{name: "the joined statement, TagSession", action: "sts:TagSession", principal: brokerSess,
+		context: full, trust: joined, identity: identity, wantResult: "ImplicitlyDenied"})
+	runSimulations(t, sims)
+}
