@@ -152,10 +152,7 @@ func TestSpellingsOfAForbiddenPath(t *testing.T) {
 	inst, e := startExact(t, "")
 	c := agentClient(inst)
 	ctx := context.Background()
-	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDemo(t, c)
 	// Each spelling of /admin/users is refused as non-canonical, or denied by the forbid
 	// exactly as the canonical path is; none reaches the target.
 	for _, p := range []string{
@@ -196,10 +193,7 @@ func TestQueryIsSeenByPolicyNotHidingThePath(t *testing.T) {
 	inst, e := startExact(t, "")
 	c := agentClient(inst)
 	ctx := context.Background()
-	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDemo(t, c)
 	for _, p := range []string{"/customers", "/customers?page=1", "/customers?", "/%63ustomers?page=2&limit=9", "/customers?limit=1&export=0"} {
 		out, err := c.Submit(ctx, s.SessionID, api.ActionRequest{Action: get(p).Action, IdempotencyKey: client.NewIdempotencyKey()})
 		switch {
@@ -230,10 +224,7 @@ func TestTargetReceivesTheCanonicalBytes(t *testing.T) {
 	inst, e := startExact(t, "")
 	c := agentClient(inst)
 	ctx := context.Background()
-	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDemo(t, c)
 	if _, err := c.Act(ctx, s.SessionID, get("/items/%7e%61:b@c?z=a+b&a=%31&a=0&q=%2F")); err != nil {
 		t.Fatal(err)
 	}
@@ -382,10 +373,7 @@ func TestSecretInAPathIsNeverRecorded(t *testing.T) {
 	inst, e := startExact(t, "")
 	c := agentClient(inst)
 	ctx := context.Background()
-	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDemo(t, c)
 	secrets := []string{"AKIAQYLPMN5HHHFPZAM2", "ghp_9aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789a"}
 	for _, p := range []string{"/keys/" + secrets[0], "/keys?token=" + secrets[1], "/keys/%41KIAQYLPMN5HHHFPZAM2"} {
 		_, err := c.Act(ctx, s.SessionID, get(p))
@@ -394,7 +382,7 @@ func TestSecretInAPathIsNeverRecorded(t *testing.T) {
 		}
 	}
 	// A refused open with a secret in its prompt is recorded in the agent's chain, masked.
-	_, err = c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: "use " + secrets[0], TTL: "forever"})
+	_, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: "use " + secrets[0], TTL: "forever"})
 	if pr := problemOf(t, err); pr.Status != 400 || pr.Record == nil {
 		t.Errorf("refused open: %+v, want a recorded 400", pr)
 	}
@@ -438,10 +426,7 @@ func TestCaseInsensitiveTarget(t *testing.T) {
 	inst, e := startExact(t, "")
 	c := agentClient(inst)
 	ctx := context.Background()
-	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDemo(t, c)
 	for _, p := range []string{"/ADMIN/users", "/Admin/Users", "/%41dmin/users", "/admin/USERS?x=Y"} {
 		_, err := c.Act(ctx, s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "iis", Method: "GET", Path: p}})
 		if pr := problemOf(t, err); pr.Type != api.ProblemDenied || !strings.Contains(strings.Join(pr.Reasons, ","), "forbid-iis-admin") {
@@ -462,10 +447,7 @@ func TestRecordsNameTheClient(t *testing.T) {
 	inst, _ := startExact(t, "")
 	c := agentClient(inst)
 	ctx := context.Background()
-	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDemo(t, c)
 	_, _ = c.Act(ctx, s.SessionID, get("/items/1"))
 	_, _ = c.Act(ctx, s.SessionID, get("/admin/users"))
 	a, err := c.Audit(ctx, s.SessionID)
@@ -489,10 +471,7 @@ func TestSQLFunctionsOutsideTheAllowList(t *testing.T) {
 	inst := start(t)
 	c := agentClient(inst)
 	ctx := context.Background()
-	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openDemo(t, c)
 	for stmt, reason := range map[string]string{
 		"SELECT query_to_xml('SELECT rolname FROM pg_roles', true, true, '')": "sql-function:query_to_xml",
 		"SELECT * FROM pg_stat_get_activity(NULL)":                            "sql-function:pg_stat_get_activity",
@@ -507,4 +486,14 @@ func TestSQLFunctionsOutsideTheAllowList(t *testing.T) {
 		}
 	}
 	verified(t, c, s.SessionID)
+}
+
+// openDemo opens a session for the demo operator with the demo prompt.
+func openDemo(t *testing.T, c *client.Client) api.Session {
+	t.Helper()
+	s, err := c.OpenSession(context.Background(), api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
