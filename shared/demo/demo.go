@@ -54,6 +54,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 		return err
 	}
 	defer inst.Close()
+	fingerprint := inst.KeyFingerprint() // for the verify command the demo ends with
 	agent := inst.Config.Agents[0]
 	c := client.New(inst.URL, inst.Config.Region, agent.AccessKeyID, agent.SecretAccessKey)
 
@@ -71,7 +72,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	if err != nil {
 		n.say("   -> %v", err)
 		n.expect(false, "open session", "the session was not opened")
-		return n.result(inst.Dir)
+		return n.result(inst.Dir, fingerprint)
 	}
 	n.say("   -> session %s, expires %s", sess.SessionID, sess.ExpiresAt.Format("15:04:05 MST"))
 	for _, in := range sess.Intents {
@@ -152,7 +153,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	if err != nil {
 		n.say("   -> %v", err)
 		n.expect(false, "verify", "the chain could not be verified")
-		return n.result(inst.Dir)
+		return n.result(inst.Dir, fingerprint)
 	}
 	records := 0
 	var broken *audit.Break
@@ -173,7 +174,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 		}
 	}
 	n.expect(broken == nil && records-before == 4+approvalRecords+sqlRecords+killRecords+awsRecords+mcpRecords, "verify", fmt.Sprintf("%d records (%d before this run), break: %v", records, before, broken))
-	return n.result(inst.Dir)
+	return n.result(inst.Dir, fingerprint)
 }
 
 // recordsIn counts the audit records a data folder holds; 0 for a new folder.
@@ -189,7 +190,7 @@ func recordsIn(ctx context.Context, dir string) int {
 	return n
 }
 
-func (n *narrator) result(dir string) error {
+func (n *narrator) result(dir, fingerprint string) error {
 	n.say("")
 	if len(n.failed) > 0 {
 		n.say("%d scenario(s) did NOT behave as expected:", len(n.failed))
@@ -200,7 +201,8 @@ func (n *narrator) result(dir string) error {
 		return errors.New("demo: " + strings.Join(n.failed, "; "))
 	}
 	n.say("All %d checks behaved as expected. State kept in %s; check it yourself with:", n.passed, dir)
-	n.say("  go run ./cmd/mandate verify --data %s", dir)
+	n.say("  go run ./cmd/mandate verify --data %s --key-id %s", dir, fingerprint)
+	n.say("(the fingerprint is the checkpoint key's: keep it outside the folder, where a rewrite cannot reach it)")
 	return nil
 }
 

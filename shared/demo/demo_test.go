@@ -22,6 +22,7 @@ func TestDemoTellsTheWholeStory(t *testing.T) {
 		"401 from the target",
 		"every hash, link and sequence checks out",
 		"State kept in " + dir,
+		"verify --data " + dir + " --key-id SHA256:",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q", want)

@@ -313,6 +313,15 @@ func (inst *Instance) Endpoint() string {
 	return b.String()
 }
 
+// KeyFingerprint is the fingerprint of the folder's checkpoint key, to give verify as
+// --key-id; "" once the instance is closed.
+func (inst *Instance) KeyFingerprint() string {
+	if inst.archiver == nil {
+		return ""
+	}
+	return checkpoint.Fingerprint(inst.archiver.signer.KeyID())
+}
+
 // KeyNotice is what a person must keep of this folder's checkpoint key, printed once: the
 // key's fingerprint and where to keep it. It is empty unless this start created the key.
 func (inst *Instance) KeyNotice() string {
