@@ -21,6 +21,8 @@ require github.com/aws/aws-sdk-go-v2/service/eventbridge v1.55.11
 
 require github.com/aws/aws-sdk-go-v2/service/bedrockruntime v1.63.13
 
+require github.com/nyaruka/phonenumbers v1.8.1 // indirect
+
 require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect
 	github.com/apache/arrow-go/v18 v18.5.1 // indirect
