@@ -36,6 +36,8 @@ require (
 	golang.org/x/time v0.15.0 // indirect
 )
 
+require github.com/nyaruka/phonenumbers v1.8.1
+
 require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect
 	github.com/apache/arrow-go/v18 v18.5.1 // indirect

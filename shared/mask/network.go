@@ -175,12 +175,12 @@ var ibanLengths = map[[2]byte]int{
 // ibanMax is the longest IBAN of any country.
 const ibanMax = 34
 
-// iban reports the IBAN starting at s[i] (two upper-case letters, then the check digits):
-// written whole ("DE89370400440532013000") or in groups of four separated by single spaces
-// ("DE89 3704 0044 0532 0130 00"), with the country's exact length, ending at a word end and
-// passing mod-97. The caller has checked that a word starts at s[i].
+// iban reports the IBAN starting at s[i] (two letters, then the check digits): written whole
+// ("DE89370400440532013000") or in groups of four separated by single spaces ("DE89 3704 0044
+// 0532 0130 00"), in upper or lower case ("gb82west..."), with the country's exact length,
+// ending at a word end and passing mod-97. The caller has checked that a word starts at s[i].
 func iban(s []byte, i int) (int, bool) {
-	want, ok := ibanLengths[[2]byte{s[i], s[i+1]}]
+	want, ok := ibanLengths[[2]byte{upper(s[i]), upper(s[i+1])}]
 	if !ok || i+4 > len(s) || !isDigit(s[i+2]) || !isDigit(s[i+3]) {
 		return 0, false
 	}
@@ -190,11 +190,11 @@ func iban(s []byte, i int) (int, bool) {
 	for j < len(s) && n < want {
 		c := s[j]
 		switch {
-		case isDigit(c) || isUpperASCII(c):
-			buf[n] = c
+		case isDigit(c) || isLetter(c):
+			buf[n] = upper(c)
 			n++
 			j++
-		case c == ' ' && spaced && n%4 == 0 && n > 0 && j+1 < len(s) && (isDigit(s[j+1]) || isUpperASCII(s[j+1])):
+		case c == ' ' && spaced && n%4 == 0 && n > 0 && j+1 < len(s) && (isDigit(s[j+1]) || isLetter(s[j+1])):
 			j++
 		default:
 			return 0, false

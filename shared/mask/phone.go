@@ -2,51 +2,68 @@ package mask
 
 // This file holds the country calling codes the international phone detector validates
 // against: a number written with '+' (or the call prefix 00) must start with an assigned
-// ITU-T E.164 country code, and its national significant number must have a length that
-// country uses. Countries without an entry here are held to E.164's general bounds.
+// ITU-T E.164 country calling code, and its national significant number must have a length
+// the numbering plan of that code uses. The table is libphonenumber's metadata (through
+// github.com/nyaruka/phonenumbers, which only the tests import):
+// TestCountryLengthsMatchMetadata fails when the two differ and prints the table to paste.
 
-// natLen is the range of national significant number lengths of a country code.
-type natLen struct{ min, max uint8 }
-
-// twoDigitCodes are the assigned two-digit country codes and their national lengths.
-var twoDigitCodes = map[int]natLen{
-	20: {8, 10}, 27: {9, 9}, 30: {10, 10}, 31: {9, 9}, 32: {8, 9}, 33: {9, 9}, 34: {9, 9}, 36: {8, 9},
-	39: {6, 11}, 40: {9, 9}, 41: {9, 9}, 43: {4, 13}, 44: {7, 10}, 45: {8, 8}, 46: {7, 10}, 47: {8, 8},
-	48: {9, 9}, 49: {6, 13}, 51: {8, 9}, 52: {10, 10}, 53: {6, 8}, 54: {10, 11}, 55: {10, 11}, 56: {9, 9},
-	57: {10, 10}, 58: {10, 10}, 60: {8, 10}, 61: {9, 9}, 62: {8, 12}, 63: {8, 10}, 64: {8, 10}, 65: {8, 8},
-	66: {8, 9}, 81: {9, 10}, 82: {8, 11}, 84: {9, 10}, 86: {9, 12}, 90: {10, 10}, 91: {10, 10}, 92: {9, 10},
-	93: {9, 9}, 94: {9, 9}, 95: {7, 10}, 98: {10, 10},
-}
-
-// threeDigitZones are the first two digits of the three-digit country codes (Africa,
-// Europe, the Americas' smaller states, Oceania, Asia): 21x, 22x, ... 99x.
-var threeDigitZones = map[int]bool{
-	21: true, 22: true, 23: true, 24: true, 25: true, 26: true, 29: true, 35: true, 37: true, 38: true,
-	42: true, 50: true, 59: true, 67: true, 68: true, 69: true, 80: true, 85: true, 87: true, 88: true,
-	96: true, 97: true, 99: true,
+// countryLengths maps each country calling code to the set of national significant number
+// lengths its plan uses (bit n: n digits), local-only lengths included.
+var countryLengths = map[int]uint32{
+	1: 0x480, 7: 0x4480, 20: 0x7c0, 27: 0x7e0, 30: 0x1c00, 31: 0xfe0, 32: 0x300, 33: 0x200,
+	34: 0x200, 36: 0x3c0, 39: 0x1fc0, 40: 0x240, 41: 0x1200, 43: 0x3ff8, 44: 0x7f0, 45: 0x100,
+	46: 0x17c0, 47: 0x120, 48: 0x7c0, 49: 0xfffc, 51: 0x3c0, 52: 0x580, 53: 0x5f0, 54: 0xdc0,
+	55: 0xf00, 56: 0xe00, 57: 0xd90, 58: 0x480, 60: 0x7c0, 61: 0x17e0, 62: 0x3ffe0, 63: 0x3ff0,
+	64: 0x7e0, 65: 0xd00, 66: 0x2700, 81: 0x3ff00, 82: 0x7ff8, 84: 0x780, 86: 0x1fe0, 90: 0x3480,
+	91: 0x3fc0, 92: 0x1fe0, 93: 0x280, 94: 0x280, 95: 0x7e0, 98: 0x5f0, 211: 0x200, 212: 0x200,
+	213: 0x300, 216: 0x100, 218: 0x280, 220: 0x80, 221: 0x200, 222: 0x100, 223: 0x100, 224: 0x300,
+	225: 0x400, 226: 0x100, 227: 0x100, 228: 0x100, 229: 0x500, 230: 0x580, 231: 0x380, 232: 0x140,
+	233: 0x380, 234: 0x7cc0, 235: 0x100, 236: 0x100, 237: 0x300, 238: 0x80, 239: 0x80, 240: 0x200,
+	241: 0x180, 242: 0x200, 243: 0x780, 244: 0x200, 245: 0x280, 246: 0x80, 247: 0x60, 248: 0x80,
+	249: 0x200, 250: 0x300, 251: 0x280, 252: 0x3c0, 253: 0x100, 254: 0x780, 255: 0x200, 256: 0x2e0,
+	257: 0x100, 258: 0x300, 260: 0x240, 261: 0x280, 262: 0x200, 263: 0x7f8, 264: 0x300, 265: 0x280,
+	266: 0x100, 267: 0x580, 268: 0x300, 269: 0x90, 290: 0x30, 291: 0xc0, 297: 0x80, 298: 0x40,
+	299: 0x40, 350: 0x100, 351: 0x200, 352: 0xff0, 353: 0x7e0, 354: 0x280, 355: 0x3e0, 356: 0x100,
+	357: 0x100, 358: 0x1fe0, 359: 0x13f0, 370: 0x100, 371: 0x100, 372: 0x580, 373: 0x100, 374: 0x160,
+	375: 0xfe0, 376: 0x340, 377: 0x300, 378: 0x540, 380: 0x6e0, 381: 0x1ff0, 382: 0x340, 383: 0x1f00,
+	385: 0x3c0, 386: 0x1e0, 387: 0x340, 389: 0x1c0, 420: 0x1e00, 421: 0x2c0, 423: 0x280, 500: 0x20,
+	501: 0x880, 502: 0x900, 503: 0x980, 504: 0x900, 505: 0x100, 506: 0x500, 507: 0xd80, 508: 0x240,
+	509: 0x100, 590: 0x200, 591: 0x380, 592: 0x80, 593: 0xf80, 594: 0x200, 595: 0xfe0, 596: 0x200,
+	597: 0xc0, 598: 0x3ff0, 599: 0x180, 670: 0x180, 672: 0x60, 673: 0x80, 674: 0x80, 675: 0x180,
+	676: 0xa0, 677: 0xa0, 678: 0xa0, 679: 0x880, 680: 0x80, 681: 0x240, 682: 0x20, 683: 0x90,
+	685: 0x4e0, 686: 0x120, 687: 0x40, 688: 0xe0, 689: 0x340, 690: 0xf0, 691: 0x80, 692: 0x80,
+	800: 0x100, 808: 0x100, 850: 0x5c0, 852: 0xbe0, 853: 0x180, 855: 0x7c0, 856: 0x740, 870: 0x1200,
+	878: 0x1000, 880: 0x7c0, 881: 0x600, 882: 0x1f80, 883: 0x1f00, 886: 0xf80, 888: 0x800, 960: 0x480,
+	961: 0x180, 962: 0x300, 963: 0x3c0, 964: 0x7c0, 965: 0x180, 966: 0x680, 967: 0x3c0, 968: 0x380,
+	970: 0x780, 971: 0x1fe0, 972: 0x1f80, 973: 0x100, 974: 0xb80, 975: 0x1c0, 976: 0x770, 977: 0xdc0,
+	979: 0x300, 992: 0x2e8, 993: 0x100, 994: 0x280, 995: 0x2c0, 996: 0x660, 998: 0x200,
 }
 
 // validInternational reports whether d (the digits after '+' or 00, country code first) is a
-// number with an assigned country code and a national number of a length that country uses.
-// Country code 1 (NANP) is checked by the caller; 7 (Russia, Kazakhstan) has ten digits.
+// number with an assigned country calling code and a national number of a length that code
+// uses. Country calling codes are prefix-free, so at most one of the one-, two- and
+// three-digit prefixes of d is a code. Country code 1 (NANP) is checked by the caller.
 func validInternational(d []byte) bool {
-	if len(d) < 2 {
+	if len(d) < 2 || d[0] == '0' || d[0] == '1' {
 		return false
 	}
-	switch d[0] {
-	case '0', '1':
-		return false
-	case '7':
-		return len(d) == 11
+	for k := 1; k <= 3 && k < len(d); k++ {
+		if set, ok := countryLengths[prefix(d, k)]; ok {
+			n := len(d) - k
+			return n < 32 && set&(1<<n) != 0
+		}
 	}
-	two := prefix(d, 2)
-	if r, ok := twoDigitCodes[two]; ok {
-		n := len(d) - 2
-		return n >= int(r.min) && n <= int(r.max)
-	}
-	if threeDigitZones[two] {
-		n := len(d) - 3
-		return n >= 4 && n <= 12
+	return false
+}
+
+// longestInternational reports whether d (a validInternational number) has the longest
+// national length its country calling code uses.
+func longestInternational(d []byte) bool {
+	for k := 1; k <= 3 && k < len(d); k++ {
+		if set, ok := countryLengths[prefix(d, k)]; ok {
+			n := len(d) - k
+			return n < 32 && set>>(n+1) == 0
+		}
 	}
 	return false
 }

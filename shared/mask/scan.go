@@ -121,6 +121,7 @@ type scanner struct {
 	matches []match
 	groups  []group
 	digits  [cardMaxDigits + 1]byte
+	skip    int // set by card: the group after a run of card-shaped groups that is no card
 
 	// key is the JSON key the scanned value belongs to (nil in text mode); its label bits are
 	// computed only when a bare number needs them.
@@ -225,7 +226,7 @@ func (sc *scanner) scan(s []byte) {
 			}
 			i++
 		case clsDigit:
-			if sc.enabled[detIBAN] && i-2 >= floor && isUpperASCII(s[i-1]) && isUpperASCII(s[i-2]) && wordStartAt(s, i-2) {
+			if sc.enabled[detIBAN] && i-2 >= floor && isLetter(s[i-1]) && isLetter(s[i-2]) && wordStartAt(s, i-2) {
 				if end, ok := iban(s, i-2); ok {
 					add(i-2, end, detIBAN)
 					i = end
@@ -474,6 +475,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		hi = lastWord(gs)
 	}
 	for w := lo; w < hi; {
+		sc.skip = 0
 		if e, det, ok := sc.matchAt(s, w, hi, plus && w == 0, *floor); ok {
 			start := gs[w].ts
 			if w == 0 && plus {
@@ -482,6 +484,10 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 			sc.matches = append(sc.matches, match{start, gs[e-1].te, det})
 			*floor = gs[e-1].te
 			w = e
+			continue
+		}
+		if sc.skip > w {
+			w = sc.skip
 			continue
 		}
 		w = nextWord(gs, w)
@@ -601,10 +607,13 @@ func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 	return 0, false
 }
 
-// card matches 13-19 digits with a known IIN and a valid Luhn digit: bare, one word of groups
-// joined by '-', or single-group words joined by spaces (the longest such prefix that is a
-// card, so a card followed by an expiry date is still found). Separated groups have 3-6 digits,
-// the first 4-6, as printed cards do.
+// card matches 12-19 digits with a known IIN and a valid Luhn digit: bare, one word of groups
+// joined by '-', or single-group words joined by spaces. Separated groups have 3-9 digits, the
+// first 4-6, as printed cards do (19 digits are printed 4-4-4-7, 4-6-9 and 4-4-4-4-3). Of a
+// run of spaced groups the whole run is taken, or a prefix of it followed only by an expiry
+// date ("4111 1111 1111 1111 12 29", "... 1229"). A run of card-shaped groups that is not a
+// card is skipped whole (sc.skip), so no shorter number inside it is taken for a card or a
+// phone: a mistyped card number is left alone, not masked in part.
 func (sc *scanner) card(w, hi int) (int, bool) {
 	gs := sc.groups
 	g := gs[w]
@@ -620,8 +629,8 @@ func (sc *scanner) card(w, hi int) (int, bool) {
 		if g.len() < 4 || g.len() > 6 {
 			return 0, false
 		}
-		for _, x := range gs[w+1 : e] {
-			if x.sep != '-' || x.paren || x.len() < 3 || x.len() > 6 {
+		for k, x := range gs[w+1 : e] {
+			if x.sep != '-' || x.paren || x.len() > 9 || (x.len() < 3 && !(w+1+k == e-1 && fours(gs[w:e-1]))) {
 				return 0, false
 			}
 		}
@@ -636,21 +645,55 @@ func (sc *scanner) card(w, hi int) (int, bool) {
 	}
 	// Space-separated single-group words.
 	last, total := w, 0
-	for k := w; k < hi && total <= cardMaxDigits; k++ {
+	for k := w; k < hi && total <= cardMaxDigits+6; k++ {
 		x := gs[k]
-		if x.paren || (k > w && (x.sep != ' ' || x.len() < 3 || x.len() > 6)) || !wordEnd(gs, k+1, hi) {
+		if x.paren || (k > w && (x.sep != ' ' || x.len() > 9)) || !wordEnd(gs, k+1, hi) {
 			break
 		}
 		total += x.len()
 		last = k + 1
 	}
 	for e := last; e > w+1; e-- {
+		if (gs[e-1].len() < 3 && !fours(gs[w:e-1])) || (e < last && !expiry(s, gs[e:last], gs[w].ds, gs[e-1].de)) {
+			continue
+		}
 		d, ok := sc.collect(s, w, e)
 		if ok && len(d) >= cardMinDigits && isCard(d) {
 			return e, true
 		}
 	}
+	if last-w >= 3 && total >= cardMinDigits && total <= cardMaxDigits {
+		sc.skip = last
+	}
 	return 0, false
+}
+
+// fours reports whether gs are at least three groups of four digits, after which a card
+// number may end in a short group ("6203 2493 6286 12" is a 14-digit UnionPay number).
+func fours(gs []group) bool {
+	if len(gs) < 3 {
+		return false
+	}
+	for _, g := range gs {
+		if g.len() != 4 {
+			return false
+		}
+	}
+	return true
+}
+
+// expiry reports whether the groups are an expiry date written after a card number of the
+// digits s[from:to]: "MM YY", "MM YYYY" or "MM/YY", or "MMYY" after a number of more than twelve digits
+// (twelve digits and four more are one sixteen-digit number, not a Maestro number and a date).
+func expiry(s []byte, gs []group, from, to int) bool {
+	month := func(g group) bool { m := prefix(s[g.ds:], 2); return m >= 1 && m <= 12 }
+	switch len(gs) {
+	case 1: // "MMYY", or "MM" of "MM/YY"
+		return (gs[0].len() == 4 && to-from > 12+3*2 || gs[0].len() == 2 && gs[0].te < len(s) && s[gs[0].te] == '/') && month(gs[0])
+	case 2:
+		return gs[0].len() == 2 && month(gs[0]) && (gs[1].len() == 2 || gs[1].len() == 4)
+	}
+	return false
 }
 
 // e164 matches an international number: '+', a country code not starting with 0, 8-15 digits
@@ -665,30 +708,41 @@ func (sc *scanner) e164(w, hi int) (int, bool) {
 }
 
 // international matches the digits of groups from w on, after skip leading digits (an
-// international call prefix "00"), as an E.164 number (see e164). A bare run needs at least 10
-// digits, and a dotted one at least three groups, so "+12345678" (a score) and "+37.774929" (a
-// latitude) are not numbers.
+// international call prefix "00"), as an E.164 number (see e164): a country calling code and
+// a national number of a length its plan uses (countryLengths). The trunk prefix some write
+// in parentheses after the country code ("+41 (0)96 471 07 95") is not part of the number.
+// A dotted run needs at least three groups, so "+37.774929" (a latitude) is no number; an
+// ungrouped run of fewer than nine digits must be of the longest length its plan uses, so
+// "+49301234" (a score) is none while "+2908999" (Saint Helena) is one. After
+// '+1' any ten digits with a valid area code are taken: the '+' says it is a phone number,
+// whatever the exchange.
 func (sc *scanner) international(w, hi, skip int) (int, bool) {
 	gs, s := sc.groups, sc.src
 	best, total, dots := 0, -skip, false
+	var buf [e164MaxDigits + 4]byte
+	d := buf[:0]
 	for k := w; k < hi; k++ {
-		total += gs[k].len()
-		dots = dots || gs[k].sep == '.'
+		g := gs[k]
+		dots = dots || g.sep == '.'
+		if k > w && g.paren && g.len() == 1 && s[g.ds] == '0' && k == w+1 {
+			continue // "(0)"
+		}
+		total += g.len()
 		if total > e164MaxDigits {
 			break
 		}
-		if !wordEnd(gs, k+1, hi) || total < e164MinDigits || (k == w && (skip > 0 || total < 10)) || (dots && k-w < 2) {
+		d = append(d, s[g.ds:g.de]...)
+		if !wordEnd(gs, k+1, hi) || total < e164MinDigits || (k == w && skip > 0) || (dots && k-w < 2) {
 			continue
 		}
-		d, _ := sc.collect(s, w, k+1)
-		d = d[skip:]
-		if d[0] == '1' {
-			if len(d) == 11 && isNANP(d[1:]) {
+		n := d[skip:]
+		if n[0] == '1' {
+			if len(n) == 11 && n[1] >= '2' && (skip == 0 || isNANP(n[1:])) {
 				return k + 1, true
 			}
 			continue
 		}
-		if validInternational(d) {
+		if validInternational(n) && (k > w || len(n) >= 9 || longestInternational(n)) {
 			best = k + 1
 		}
 	}
@@ -709,14 +763,54 @@ func (sc *scanner) phone(s []byte, w, hi, floor int) (int, bool) {
 	}
 	gs := sc.groups
 	g := gs[w]
-	if g.paren || !wordEnd(gs, w+1, hi) {
+	if !g.paren && wordEnd(gs, w+1, hi) {
+		d := s[g.ds:g.de]
+		if (len(d) == 10 && isNANP(d)) || (len(d) == 11 && d[0] == '1' && isNANP(d[1:])) {
+			return w + 1, sc.labels(s, g.ts, floor)&labelPhone != 0
+		}
+	}
+	return sc.labelledNational(s, w, hi, floor)
+}
+
+// labelledNational matches, after a phone label ("phone:", "tel", "call", a phoneNumber
+// key), a national number in the form of its own plan: 7 to 13 digits in one to six
+// groups, the longest such run of whole words, that is neither a date ("2024-01-15",
+// "15.01.2024") nor NANP-shaped (nanp judges those) nor after a '/'.
+func (sc *scanner) labelledNational(s []byte, w, hi, floor int) (int, bool) {
+	gs := sc.groups
+	best, total := 0, 0
+	for k := w; k < hi && k < w+6; k++ {
+		total += gs[k].len()
+		if total > 13 {
+			break
+		}
+		if total >= 7 && wordEnd(gs, k+1, hi) && !dateShaped(gs[w:k+1]) {
+			best = k + 1
+		}
+	}
+	if best == 0 || nanpShaped(gs[w:best]) || (gs[w].ts > 0 && s[gs[w].ts-1] == '/') ||
+		sc.labels(s, gs[w].ts, floor)&labelPhone == 0 {
 		return 0, false
 	}
-	d := s[g.ds:g.de]
-	if (len(d) == 10 && isNANP(d)) || (len(d) == 11 && d[0] == '1' && isNANP(d[1:])) {
-		return w + 1, sc.labels(s, g.ts, floor)&labelPhone != 0
+	return best, true
+}
+
+// nanpShaped reports whether groups are laid out as a NANP number (3-3-4, with an optional
+// leading 1), which nanp alone judges: one it refused ("123-456-7890") stays refused.
+func nanpShaped(gs []group) bool {
+	if len(gs) == 4 && gs[0].len() == 1 {
+		gs = gs[1:]
 	}
-	return 0, false
+	return len(gs) == 3 && gs[0].len() == 3 && gs[1].len() == 3 && gs[2].len() == 4
+}
+
+// dateShaped reports whether groups are laid out as a calendar date: 4-2-2 or 2-2-4 digits.
+func dateShaped(gs []group) bool {
+	if len(gs) != 3 {
+		return false
+	}
+	a, b, c := gs[0].len(), gs[1].len(), gs[2].len()
+	return (a == 4 && b == 2 && c == 2) || (a == 2 && b == 2 && (c == 4 || c == 2) && gs[1].sep != ' ')
 }
 
 // nanp matches the written NANP forms (see phone). After "(415)" any separator may follow.

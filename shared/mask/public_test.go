@@ -1,0 +1,326 @@
+package mask
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/nyaruka/phonenumbers"
+	"google.golang.org/protobuf/proto"
+)
+
+// This file measures the detectors on labelled data that was written outside this project
+// (testdata/masking/public, each source with its licence; see the README there), and keeps a
+// floor per detector and form. The floors are what the detectors reach today; a change that
+// lowers one fails here.
+
+var publicDir = filepath.Join("..", "..", "testdata", "masking", "public")
+
+// labelled is one case: text to scan, and the values a detector must find in it. An empty
+// want is a look-alike that must be left alone.
+type labelled struct {
+	text string
+	want map[[2]string]int
+}
+
+// tally holds true and false positives and misses of one detector over a set of cases.
+type tally struct{ tp, fp, fn, positives, negatives, touched int }
+
+func (s tally) recall() float64    { return ratio(s.tp, s.tp+s.fn) }
+func (s tally) precision() float64 { return ratio(s.tp, s.tp+s.fp) }
+
+// leftAlone is the share of look-alikes nothing was detected in.
+func (s tally) leftAlone() float64 { return ratio(s.negatives-s.touched, s.negatives) }
+
+// measure scans every case and scores detector det (matches of other detectors count
+// against precision too: a look-alike changed by any detector is changed).
+func measure(t *testing.T, det string, cases []labelled) tally {
+	t.Helper()
+	var s tally
+	shown := 0
+	for _, c := range cases {
+		got := detections(c.text, "")
+		if len(c.want) == 0 {
+			s.negatives++
+			if len(got) > 0 {
+				s.touched++
+				if shown < 8 {
+					shown++
+					t.Logf("%s: look-alike changed: %q -> %v", det, c.text, got)
+				}
+			}
+		}
+		for k, n := range c.want {
+			s.positives += n
+			hit := min(n, got[k])
+			s.tp += hit
+			s.fn += n - hit
+			if n-hit > 0 && shown < 8 {
+				shown++
+				t.Logf("%s: missed %q in %q (found %v)", det, k[1], c.text, got)
+			}
+		}
+		for k, n := range got {
+			if extra := n - c.want[k]; extra > 0 {
+				s.fp += extra
+			}
+		}
+	}
+	return s
+}
+
+// floor is the least recall and share of look-alikes left alone a data set must keep.
+type floor struct{ recall, leftAlone float64 }
+
+func checkFloor(t *testing.T, name string, s tally, f floor) {
+	t.Helper()
+	t.Logf("%-28s positives=%5d tp=%5d fn=%4d fp=%4d recall=%.3f precision=%.3f look-alikes=%4d left alone=%.3f",
+		name, s.positives, s.tp, s.fn, s.fp, s.recall(), s.precision(), s.negatives, s.leftAlone())
+	if s.recall() < f.recall {
+		t.Errorf("%s: recall %.3f, want >= %.3f", name, s.recall(), f.recall)
+	}
+	if s.leftAlone() < f.leftAlone {
+		t.Errorf("%s: look-alikes left alone %.3f, want >= %.3f", name, s.leftAlone(), f.leftAlone)
+	}
+}
+
+func one(det, value string) map[[2]string]int { return map[[2]string]int{{det, value}: 1} }
+
+// withLuhn completes digits (all but the check digit) with the Luhn check digit, or with a
+// wrong one when bad is set.
+func withLuhn(digits []byte, bad bool) string {
+	for c := byte('0'); c <= '9'; c++ {
+		d := append(append([]byte(nil), digits...), c)
+		if luhn(d) != bad {
+			return string(d)
+		}
+	}
+	panic("unreachable")
+}
+
+// grouped writes a card number with sep at the gaps its network prints it with.
+func grouped(n string, gaps []int, sep string) string {
+	var b strings.Builder
+	cuts := gaps
+	last := 0
+	for _, c := range cuts {
+		if c >= len(n) {
+			break
+		}
+		b.WriteString(n[last:c])
+		b.WriteString(sep)
+		last = c
+	}
+	b.WriteString(n[last:])
+	return b.String()
+}
+
+// cardNetwork is one network of the table: IIN patterns, where it prints gaps, lengths.
+type cardNetwork struct {
+	Patterns []json.RawMessage `json:"patterns"`
+	Gaps     []int             `json:"gaps"`
+	Lengths  []int             `json:"lengths"`
+}
+
+// cardNetworks reads Braintree's table of card networks: IIN patterns (a prefix, or a
+// [low, high] range of prefixes of equal length) and the lengths each network issues.
+func cardNetworks(t *testing.T) map[string]cardNetwork {
+	raw, err := os.ReadFile(filepath.Join(publicDir, "cards", "card-types.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nets map[string]cardNetwork
+	if err := json.Unmarshal(raw, &nets); err != nil {
+		t.Fatal(err)
+	}
+	if len(nets) < 10 {
+		t.Fatalf("card table holds %d networks", len(nets))
+	}
+	return nets
+}
+
+// TestPublicCardNetworks takes every IIN range of every network in the public table at every
+// length the network issues: the first and last prefix of each range and random ones
+// between, filled with random digits and completed with the Luhn digit, written bare, in
+// groups with spaces and with dashes. Every one must be found; the same numbers with a wrong
+// check digit must be left alone.
+func TestPublicCardNetworks(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(7, 16))
+	var pos, neg []labelled
+	for name, n := range cardNetworks(t) {
+		for _, p := range n.Patterns {
+			var lo, hi int
+			var pair [2]int
+			if json.Unmarshal(p, &lo) == nil {
+				hi = lo
+			} else if err := json.Unmarshal(p, &pair); err == nil {
+				lo, hi = pair[0], pair[1]
+			} else {
+				t.Fatalf("%s: pattern %s", name, p)
+			}
+			width := len(fmt.Sprint(lo))
+			for _, length := range n.Lengths {
+				for _, pre := range []int{lo, hi, lo + r.IntN(hi-lo+1)} {
+					d := []byte(fmt.Sprintf("%0*d", width, pre))
+					for len(d) < length-1 {
+						d = append(d, byte('0'+r.IntN(10)))
+					}
+					good, bad := withLuhn(d, false), withLuhn(d, true)
+					for _, form := range []func(string) string{
+						func(s string) string { return s },
+						func(s string) string { return grouped(s, n.Gaps, " ") },
+						func(s string) string { return grouped(s, n.Gaps, "-") },
+					} {
+						pos = append(pos, labelled{"paid with " + form(good) + " yesterday", one(Card, form(good))})
+						neg = append(neg, labelled{"paid with " + form(bad) + " yesterday", nil})
+					}
+					if length%4 == 0 || length%4 == 3 { // also printed in fours: 4-4-4-3, 4-4-4-4-3
+						fours := grouped(good, []int{4, 8, 12, 16}, " ")
+						pos = append(pos, labelled{"card no. " + fours + ", exp 12 29", one(Card, fours)})
+						neg = append(neg, labelled{"card no. " + grouped(bad, []int{4, 8, 12, 16}, " ") + ", exp 12 29", nil})
+					}
+				}
+			}
+		}
+	}
+	checkFloor(t, "card (public IIN table)", measure(t, Card, pos), floor{recall: 1})
+	checkFloor(t, "card look-alikes (bad Luhn)", measure(t, Card, neg), floor{leftAlone: 0.98})
+}
+
+// TestPublicIBANs reads the example IBANs of go-iban (44 countries), checks each by mod-97,
+// and writes the valid ones as payment systems print them: compact, in groups of four,
+// and in lower case. The examples with one check digit changed must be left alone.
+func TestPublicIBANs(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open(filepath.Join(publicDir, "iban", "example-ibans.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var pos, neg []labelled
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		v := strings.ToUpper(strings.Join(strings.Fields(sc.Text()), ""))
+		if len(v) < 15 || seen[v] || !mod97([]byte(v)) {
+			continue
+		}
+		seen[v] = true
+		var groups []string
+		for i := 0; i < len(v); i += 4 {
+			groups = append(groups, v[i:min(i+4, len(v))])
+		}
+		for _, form := range []string{v, strings.Join(groups, " "), strings.ToLower(v)} {
+			pos = append(pos, labelled{"IBAN: " + form + ".", one(IBAN, form)})
+		}
+		b := []byte(v)
+		b[2] = '0' + (b[2]-'0'+1)%10
+		neg = append(neg, labelled{"ref " + string(b), nil})
+	}
+	if len(pos) < 300 {
+		t.Fatalf("only %d IBAN cases", len(pos))
+	}
+	checkFloor(t, "iban (go-iban examples)", measure(t, IBAN, pos), floor{recall: 0.99})
+	checkFloor(t, "iban look-alikes (bad check)", measure(t, IBAN, neg), floor{leftAlone: 0.99})
+}
+
+// phoneTypes are the number types libphonenumber keeps an example of for each region.
+var phoneTypes = []phonenumbers.PhoneNumberType{
+	phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.TOLL_FREE, phonenumbers.PREMIUM_RATE,
+	phonenumbers.SHARED_COST, phonenumbers.VOIP, phonenumbers.PERSONAL_NUMBER, phonenumbers.PAGER,
+	phonenumbers.UAN, phonenumbers.VOICEMAIL,
+}
+
+// TestPublicPhoneNumbers takes libphonenumber's example number of every type of every
+// region (its metadata, through github.com/nyaruka/phonenumbers) and writes each as
+// E.164, in the international format and in the national format of its region.
+func TestPublicPhoneNumbers(t *testing.T) {
+	t.Parallel()
+	forms := map[string][]labelled{}
+	for region := range phonenumbers.GetSupportedRegions() {
+		for _, typ := range phoneTypes {
+			n := phonenumbers.GetExampleNumberForType(region, typ)
+			if n == nil || !phonenumbers.IsValidNumber(n) {
+				continue
+			}
+			for _, f := range []struct {
+				name string
+				fmt  phonenumbers.PhoneNumberFormat
+			}{{"e164", phonenumbers.E164}, {"international", phonenumbers.INTERNATIONAL}, {"national", phonenumbers.NATIONAL}} {
+				v := phonenumbers.Format(n, f.fmt)
+				forms[f.name] = append(forms[f.name], labelled{"the number is " + v + " today", one(Phone, v)})
+				if f.fmt == phonenumbers.NATIONAL {
+					forms["national after a label"] = append(forms["national after a label"], labelled{"call " + v + " today", one(Phone, v)})
+				}
+			}
+		}
+	}
+	if len(forms["e164"]) < 500 {
+		t.Fatalf("only %d example numbers", len(forms["e164"]))
+	}
+	// An ungrouped E.164 number under nine digits is taken only at its plan's longest length
+	// (so "+49301234", a score, is left): that costs the short numbers of a few plans.
+	// A national number without a label is as often an id as a phone number: only the
+	// forms the detector takes without context (NANP, trunk prefix 0) count there.
+	floors := map[string]floor{"e164": {recall: 0.98}, "international": {recall: 0.99},
+		"national after a label": {recall: 0.92}, "national": {recall: 0.40}}
+	for _, name := range []string{"e164", "international", "national after a label", "national"} {
+		checkFloor(t, "phone "+name+" (libphonenumber)", measure(t, Phone, forms[name]), floors[name])
+	}
+}
+
+// metadataLengths returns, per country calling code, the set of national significant number
+// lengths (bit n: n digits) libphonenumber's metadata deems possible for that code.
+func metadataLengths() map[int]uint32 {
+	out := map[int]uint32{}
+	for cc := range phonenumbers.GetSupportedCallingCodes() {
+		for n := 1; n <= 17; n++ {
+			num := &phonenumbers.PhoneNumber{CountryCode: proto.Int32(int32(cc)), NationalNumber: proto.Uint64(5 * ((pow10(n) - 1) / 9))}
+			if phonenumbers.IsPossibleNumber(num) {
+				out[cc] |= 1 << n
+			}
+		}
+	}
+	return out
+}
+
+func pow10(n int) uint64 {
+	v := uint64(1)
+	for range n {
+		v *= 10
+	}
+	return v
+}
+
+// TestCountryLengthsMatchMetadata keeps the table the international phone detector uses
+// equal to libphonenumber's metadata.
+func TestCountryLengthsMatchMetadata(t *testing.T) {
+	t.Parallel()
+	want := metadataLengths()
+	if len(want) < 200 {
+		t.Fatalf("metadata has %d calling codes", len(want))
+	}
+	diff := len(want) != len(countryLengths)
+	for cc, set := range want {
+		diff = diff || countryLengths[cc] != set
+	}
+	if diff {
+		codes := make([]int, 0, len(want))
+		for cc := range want {
+			codes = append(codes, cc)
+		}
+		slices.Sort(codes)
+		var b strings.Builder
+		for _, cc := range codes {
+			fmt.Fprintf(&b, "%d: %#x, ", cc, want[cc])
+		}
+		t.Errorf("countryLengths differs from the metadata; it should be:\n%s", b.String())
+	}
+}
