@@ -459,10 +459,7 @@ func (a *Authority) Audit(ctx context.Context, c Caller, id string) (api.AuditRe
 
 // refuse records a refusal in the session's chain and returns it.
 func (a *Authority) refuse(ctx context.Context, dec audit.Record, e *Error) error {
-	reasons := e.Reasons
-	if len(reasons) == 0 {
-		reasons = []string{slug(e.Kind)}
-	}
+	reasons := e.reasons()
 	dec.Verdict = &audit.Verdict{Decision: api.VerdictDeny, Reasons: reasons, PolicyVersion: a.current().policyVersion}
 	r, err := a.chain.Append(ctx, dec)
 	if err != nil {

@@ -45,16 +45,14 @@ func (a *Authority) canonical(act api.Action) (action.Action, target.Target, *sq
 	c, err := action.Parse(act)
 	switch {
 	case errors.Is(err, action.ErrNonCanonicalPath):
-		return action.Action{}, t, nil, &Error{Kind: ErrNonCanonical, Detail: strings.TrimPrefix(err.Error(), "non-canonical path: "),
-			Reasons: []string{"non-canonical-path"}}
+		return action.Action{}, t, nil, nonCanonical(err)
 	case err != nil:
 		return action.Action{}, t, nil, &Error{Kind: ErrInvalid, Detail: err.Error(), Reasons: []string{"invalid-action"}}
 	}
 	if c.HTTP != nil && t.CaseInsensitivePaths {
 		p := c.HTTP.LowerCase()
 		if _, err := action.ParsePath(p.String()); err != nil { // lower-casing may leave NFKC
-			return action.Action{}, t, nil, &Error{Kind: ErrNonCanonical, Detail: strings.TrimPrefix(err.Error(), "non-canonical path: "),
-				Reasons: []string{"non-canonical-path"}}
+			return action.Action{}, t, nil, nonCanonical(err)
 		}
 		c.HTTP, c.Path, c.Resource = &p, p.String(), p.Encoded()
 	}
@@ -63,6 +61,11 @@ func (a *Authority) canonical(act api.Action) (action.Action, target.Target, *sq
 		return c, t, nil, verr
 	}
 	return c, t, stmt, nil
+}
+
+// nonCanonical is the refusal of a path with no canonical form.
+func nonCanonical(err error) *Error {
+	return &Error{Kind: ErrNonCanonical, Detail: strings.TrimPrefix(err.Error(), "non-canonical path: "), Reasons: []string{"non-canonical-path"}}
 }
 
 // describe is the action as the chain records it: canonical, with the resource, query and

@@ -69,3 +69,12 @@ func (e *Error) Unwrap() []error {
 func fail(kind error, detail string, cause error) *Error {
 	return &Error{Kind: kind, Detail: detail, Cause: cause}
 }
+
+// reasons are what a record of the refusal names: the deciding policies or kill, else the
+// kind of refusal.
+func (e *Error) reasons() []string {
+	if len(e.Reasons) > 0 {
+		return e.Reasons
+	}
+	return []string{slug(e.Kind)}
+}

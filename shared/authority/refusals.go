@@ -22,10 +22,7 @@ func (a *Authority) recordRefusedOpen(ctx context.Context, c Caller, agent princ
 	if !errors.As(err, &e) || errors.Is(e.Kind, ErrUnavailable) {
 		return err
 	}
-	reasons := e.Reasons
-	if len(reasons) == 0 {
-		reasons = []string{slug(e.Kind)}
-	}
+	reasons := e.reasons()
 	prompt := clipUTF8(req.Prompt, MaxPromptBytes)
 	masked, summary := a.masker.Text([]byte(prompt))
 	r, aerr := a.chain.Append(ctx, audit.Record{
@@ -87,10 +84,7 @@ func (a *Authority) refuseRequest(ctx context.Context, c Caller, agent principal
 	if !errors.As(err, &e) || errors.Is(e.Kind, ErrUnavailable) {
 		return err
 	}
-	reasons := e.Reasons
-	if len(reasons) == 0 {
-		reasons = []string{slug(e.Kind)}
-	}
+	reasons := e.reasons()
 	rec := audit.Record{
 		Session: audit.AgentChain(agent.ID), Type: audit.TypeDecision, RequestID: c.RequestID,
 		Identity: audit.Identity{Agent: agent.ID, AgentKind: agent.Kind},
