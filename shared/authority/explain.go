@@ -62,10 +62,7 @@ func (a *Authority) Explain(ctx context.Context, id string, act api.Action) (Exp
 	d := a.describeRaw(act)
 	refused := func(e *Error) (Explanation, error) {
 		out.Verdict, out.Detail, out.Action, out.Resource = api.VerdictDeny, e.Detail, d.Name, d.Resource
-		out.Reasons = e.Reasons
-		if len(out.Reasons) == 0 {
-			out.Reasons = []string{slug(e.Kind)}
-		}
+		out.Reasons = e.reasons()
 		return out, nil
 	}
 	if id != "" {
