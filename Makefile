@@ -9,7 +9,8 @@ export PATH := $(TOOLS):$(PATH)
 .PHONY: demo test unit lint fmt bench build build-action local clean synth
 
 demo: ## Run the authority with a scripted agent; exits non-zero if any scenario misbehaves.
-	$(GO) run ./cmd/mandate demo
+	@./scripts/build-cli .cache/bin/mandate
+	.cache/bin/mandate demo
 
 local: ## Serve the API on 127.0.0.1:8080 with state in ./.mandate
 	$(GO) run ./cmd/mandate local

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package duck
 
 import (
@@ -62,12 +64,6 @@ func (d *DB) define(ctx context.Context, root string) error {
 }
 
 func quoteString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// Result is a query's columns and rows, each value as database/sql scanned it.
-type Result struct {
-	Columns []string
-	Rows    [][]any
-}
 
 // Query runs one statement with ? arguments.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (Result, error) {
