@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/authority"
@@ -32,9 +33,14 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	dir := fs.String("data", "./.mandate", "data folder (config.yaml, store)")
 	session := fs.String("session", "", "the session the action would run in (default: none, no intents)")
 	deployed := fs.Bool("aws", false, "evaluate against the deployment named by the functions' environment variables")
-	pos, code, ok := parseArgs(fs, args, "mandate explain [--data DIR | --aws] [--session ID] ACTION.json|-", exactly1, stdout, stderr)
+	output := fs.String("output", "json", "json (one object), or text (a line per fact, for people)")
+	pos, code, ok := parseArgs(fs, args, "mandate explain [--data DIR | --aws] [--session ID] [--output json|text] ACTION.json|-", exactly1, stdout, stderr)
 	if !ok {
 		return code
+	}
+	if *output != "json" && *output != "text" {
+		fmt.Fprintf(stderr, "mandate explain: --output is json or text, not %q\n", *output)
+		return exitUsage
 	}
 	act, err := readAction(pos[0])
 	if err != nil {
@@ -51,17 +57,48 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
 		return exitFailed
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(ex); err != nil {
-		fmt.Fprintf(stderr, "mandate explain: %v\n", err)
-		return exitFailed
+	if *output == "text" {
+		explainText(stdout, ex)
+	} else {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(ex); err != nil {
+			fmt.Fprintf(stderr, "mandate explain: %v\n", err)
+			return exitFailed
+		}
 	}
 	if ex.Verdict == api.VerdictDeny {
 		return exitFailed // a finding: scripts gate on it
 	}
 	return exitOK
+}
+
+// explainText prints an explanation for people: the verdict first, then what decided it.
+func explainText(w io.Writer, ex authority.Explanation) {
+	fmt.Fprintf(w, "verdict:  %s\n", ex.Verdict)
+	if len(ex.Reasons) > 0 {
+		fmt.Fprintf(w, "reasons:  %s\n", strings.Join(ex.Reasons, ", "))
+	}
+	if ex.Detail != "" {
+		fmt.Fprintf(w, "detail:   %s\n", ex.Detail)
+	}
+	fmt.Fprintf(w, "action:   %s on %s\n", ex.Action, ex.Resource)
+	names := make([]string, 0, len(ex.Intents))
+	for _, in := range ex.Intents {
+		names = append(names, in.Name)
+	}
+	fmt.Fprintf(w, "intents:  %s\n", strings.Join(names, ", "))
+	switch {
+	case ex.Mint != nil:
+		raw, _ := json.Marshal(ex.Mint)
+		fmt.Fprintf(w, "mint:     %s\n", raw)
+	case ex.MintError != "":
+		fmt.Fprintf(w, "mint:     none: %s\n", ex.MintError)
+	}
+	for _, e := range ex.Errors {
+		fmt.Fprintf(w, "error:    %s\n", e)
+	}
 }
 
 // readAction reads an action or an action request from path ("-" is standard input).

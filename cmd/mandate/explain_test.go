@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -84,6 +85,12 @@ func TestExplainFixtures(t *testing.T) {
 			var ex authority.Explanation
 			if err := json.Unmarshal(out.Bytes(), &ex); err != nil {
 				t.Fatalf("output is not one JSON object: %v\n%s", err, out.String())
+			}
+			// --output text says the same verdict, with the same exit status.
+			var text bytes.Buffer
+			if c := run(ctx, []string{"explain", "--output", "text", "--data", dir, "--session", sess.SessionID, filepath.Join("../../testdata/explain", tc.File)}, &text, &errOut); c != code ||
+				!strings.HasPrefix(text.String(), "verdict:  "+tc.Verdict+"\n") {
+				t.Fatalf("--output text: exit %d (json %d):\n%s", c, code, text.String())
 			}
 			if ex.Verdict != tc.Verdict || !cmp.Equal(ex.Reasons, tc.Reasons) {
 				t.Fatalf("verdict %s %v, want %s %v\n%s", ex.Verdict, ex.Reasons, tc.Verdict, tc.Reasons, out.String())

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/client"
@@ -17,7 +18,7 @@ import (
 
 const killUsage = `usage: mandate kill [--url URL] [--key ID --secret SECRET | --data DIR [--as NAME]] SCOPE [ID] --reason REASON
        mandate kill [...] --lift SCOPE [ID] [--reason REASON]
-       mandate kill [...] --list
+       mandate kill [...] --list [--output json|text]
 SCOPE is global, agent, operator or session; ID is the agent's name, access key id or identity
 (an ARN), a name of the operator (any spelling the directory of people knows), or the session
 id, and none for global. Naming nobody is refused with 404 and nothing is stored.`
@@ -35,7 +36,8 @@ func cmdKill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	as := fs.String("as", "", "with --data: the operator to sign as (default: the first with a key)")
 	reason := fs.String("reason", "", "why (required to kill)")
 	lift := fs.Bool("lift", false, "lift the kill switch instead of setting it")
-	list := fs.Bool("list", false, "list the kill switches in force")
+	list := fs.Bool("list", false, "list the kill switches in force, and lifts that wait for a second human")
+	output := fs.String("output", "json", "json (the API's answer), or text (a line per kill switch)")
 	pos, code, ok := parseArgs(fs, args, strings.TrimPrefix(killUsage, "usage: "), nil, stdout, stderr)
 	if !ok {
 		return code
@@ -44,6 +46,10 @@ func cmdKill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if *base = local.Endpoint(*dir); *dir == "" || *base == "" {
 			*base = "http://127.0.0.1:8080"
 		}
+	}
+	if *output != "json" && *output != "text" {
+		fmt.Fprintf(stderr, "mandate kill: --output is json or text, not %q\n", *output)
+		return exitUsage
 	}
 	c, err := operatorClient(*base, *key, *secret, *region, *dir, *as)
 	if err != nil {
@@ -95,9 +101,44 @@ func cmdKill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return exitFailed
 	}
+	if *output == "text" {
+		killText(stdout, out)
+		return exitOK
+	}
 	raw, _ := json.MarshalIndent(out, "", "  ")
 	fmt.Fprintf(stdout, "%s\n", raw)
 	return exitOK
+}
+
+// killText prints an answer of the kill API for people, one line per kill switch.
+func killText(w io.Writer, out any) {
+	line := func(k api.Kill) {
+		id := k.ID
+		if k.Scope == "global" {
+			id = "*"
+		}
+		fmt.Fprintf(w, "%s %s  by %s at %s: %s\n", k.Scope, id, k.By, k.CreatedAt.UTC().Format(time.RFC3339), k.Reason)
+		if p := k.PendingLift; p != nil {
+			fmt.Fprintf(w, "  lift asked by %s; waits for a second human until %s\n", p.By, p.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+	}
+	switch v := out.(type) {
+	case *api.KillList:
+		if len(v.Kills) == 0 {
+			fmt.Fprintln(w, "no kill switch is in force")
+		}
+		for _, k := range v.Kills {
+			line(k)
+		}
+	case *api.Kill:
+		line(*v)
+	case *api.Lift:
+		if v.Status == api.LiftPending && v.ExpiresAt != nil {
+			fmt.Fprintf(w, "lift of %s %s asked by %s; waits for a second human until %s\n", v.Scope, v.ID, strings.Join(v.By, ", "), v.ExpiresAt.UTC().Format(time.RFC3339))
+		} else {
+			fmt.Fprintf(w, "%s %s lifted by %s\n", v.Scope, v.ID, strings.Join(v.By, ", "))
+		}
+	}
 }
 
 // operatorClient signs as the operator given by keys, or by a local data folder's config.

@@ -64,4 +64,37 @@ func TestKillCommand(t *testing.T) {
 	if code := run(ctx, []string{"kill", "agent", "no-such-agent", "--reason", "x", "--data", dir}, &out2, &errOut2); code != exitFailed {
 		t.Fatalf("a kill naming nobody exits %d", code)
 	}
+
+	// A global kill whose lift waits for a second human: --list shows the waiting lift, in
+	// JSON and in text, and the second operator (--as) lifts it.
+	if code, out, errOut := kill("global", "--reason", "breach"); code != exitOK {
+		t.Fatalf("global kill: %d %s %s", code, out, errOut)
+	}
+	if code, out, errOut := kill("--lift", "global", "--output", "text"); code != exitOK || !strings.Contains(out, "waits for a second human") {
+		t.Fatalf("first lift: %d %s %s", code, out, errOut)
+	}
+	code, out, errOut = kill("--list", "--output", "json")
+	var l api.KillList
+	if code != exitOK || json.Unmarshal([]byte(out), &l) != nil {
+		t.Fatalf("--list --output json: %d %s %s", code, out, errOut)
+	}
+	var waiting *api.Pending
+	for _, k := range l.Kills {
+		if k.Scope == "global" {
+			waiting = k.PendingLift
+		}
+	}
+	if waiting == nil || waiting.By != local.DefaultOperator {
+		t.Fatalf("--list does not show the lift that waits: %s", out)
+	}
+	if code, out, _ := kill("--list", "--output", "text"); code != exitOK || !strings.Contains(out, "lift asked by "+local.DefaultOperator) {
+		t.Fatalf("--list --output text: %d %s", code, out)
+	}
+	if code, _, errOut := kill("--list", "--output", "yaml"); code != exitUsage || !strings.Contains(errOut, "json or text") {
+		t.Fatalf("--output yaml: %d %s", code, errOut)
+	}
+	second := inst.Config.Operators[1].Name
+	if code, out, errOut := kill("--lift", "global", "--as", second); code != exitOK || !strings.Contains(out, `"lifted"`) {
+		t.Fatalf("the second operator's lift: %d %s %s", code, out, errOut)
+	}
 }

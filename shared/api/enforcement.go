@@ -20,7 +20,8 @@ type EnforcementRequest struct {
 type Enforcement struct {
 	Mode string `json:"mode"`
 	// Status is "done", or "pending" while a switch to log-only waits for a second
-	// administrator until ExpiresAt.
+	// administrator until ExpiresAt (By names who asked). GET says "pending" too while such
+	// a request waits, with Mode still the mode in force.
 	Status    string     `json:"status"`
 	By        []string   `json:"by,omitempty"`
 	Version   int64      `json:"version"`

@@ -49,6 +49,16 @@ type Kill struct {
 	Record *RecordRef `json:"record,omitempty"`
 	// Revocation says what was done about credentials minted before the kill (POST only).
 	Revocation *Revocation `json:"revocation,omitempty"`
+	// PendingLift is a request to lift this (global) kill that waits for a second human
+	// (GET only).
+	PendingLift *Pending `json:"pending_lift,omitempty"`
+}
+
+// Pending is a two-person change asked for by one human that waits for a second, different
+// human until ExpiresAt.
+type Pending struct {
+	By        string    `json:"by"`
+	ExpiresAt time.Time `json:"expires_at"`
 }
 
 // Revocation is what a kill did to credentials already minted.

@@ -79,8 +79,22 @@ func (a *Authority) GetEnforcement(ctx context.Context, c Caller) (api.Enforceme
 		return api.Enforcement{}, err
 	}
 	cur := a.documents(ctx)
-	return api.Enforcement{Mode: enforcementMode(cur), Status: "done", Version: cur.enforcementVersion}, nil
+	out := api.Enforcement{Mode: enforcementMode(cur), Status: "done", Version: cur.enforcementVersion}
+	if out.Mode == api.EnforcementOn {
+		p, err := a.pending(ctx, enforcementBase(cur.enforcementVersion), a.now())
+		if err != nil {
+			return api.Enforcement{}, err
+		}
+		if p != nil {
+			exp := p.ExpiresAt
+			out.Status, out.By, out.ExpiresAt = "pending", []string{p.By}, &exp
+		}
+	}
+	return out, nil
 }
+
+// enforcementBase names the two-person rounds of switching enforcement off from version v.
+func enforcementBase(v int64) string { return "enforcement#" + strconv.FormatInt(v, 10) + "#" }
 
 // SetEnforcement switches enforcement on or off (the two-person rule for off).
 func (a *Authority) SetEnforcement(ctx context.Context, c Caller, req api.EnforcementRequest) (api.Enforcement, error) {
@@ -113,8 +127,7 @@ func (a *Authority) SetEnforcement(ctx context.Context, c Caller, req api.Enforc
 	}
 	by := []string{h.Name}
 	if req.Mode == api.EnforcementLogOnly {
-		base := "enforcement#" + strconv.FormatInt(cur.enforcementVersion, 10) + "#"
-		first, exp, ref, err := a.twoPerson(ctx, h, base, a.now(), func(exp time.Time) (*api.RecordRef, error) {
+		first, exp, ref, err := a.twoPerson(ctx, h, enforcementBase(cur.enforcementVersion), a.now(), func(exp time.Time) (*api.RecordRef, error) {
 			r, err := a.chain.Append(ctx, audit.Record{Session: audit.AdminChain, Type: typeEnforcementRequest, RequestID: c.RequestID,
 				Identity: humanIdentity(h), Admin: &audit.Admin{Kind: store.KindPolicies, Name: EnforcementDocument, Version: cur.enforcementVersion + 1, By: h.Name}})
 			if err != nil {

@@ -51,6 +51,10 @@ func TestTurningEnforcementOffTakesTwoAdministrators(t *testing.T) {
 	if err != nil || first.Status != "pending" || first.Mode != api.EnforcementOn || first.ExpiresAt == nil || first.Record == nil {
 		t.Fatalf("first request = %+v, %v; want pending", first, err)
 	}
+	if got, err := f.auth.GetEnforcement(ctx, agent(auditor)); err != nil || got.Mode != api.EnforcementOn || got.Status != "pending" ||
+		len(got.By) != 1 || got.By[0] != root || got.ExpiresAt == nil || !got.ExpiresAt.Equal(*first.ExpiresAt) {
+		t.Fatalf("GET while a request waits = %+v, %v; want it pending, asked by %s", got, err, root)
+	}
 	if _, err := f.auth.SetEnforcement(ctx, agent(root), off); kindOf(err) != authority.ErrForbidden {
 		t.Fatalf("the same administrator confirmed their own request: %v", err)
 	}
@@ -89,7 +93,7 @@ func TestTurningEnforcementOffTakesTwoAdministrators(t *testing.T) {
 		t.Fatalf("enforcement back on, delete = %v", err)
 	}
 	got, err := f.auth.GetEnforcement(ctx, agent(auditor))
-	if err != nil || got.Mode != api.EnforcementOn || got.Version != 2 {
+	if err != nil || got.Mode != api.EnforcementOn || got.Version != 2 || got.Status != "done" {
 		t.Fatalf("GetEnforcement = %+v, %v", got, err)
 	}
 }

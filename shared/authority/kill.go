@@ -161,8 +161,17 @@ func (a *Authority) ListKills(ctx context.Context, c Caller) (api.KillList, erro
 		return api.KillList{}, fail(ErrUnavailable, "kill switches could not be read", err)
 	}
 	out := api.KillList{Kills: make([]api.Kill, 0, len(list))}
+	now := a.now()
 	for _, k := range list {
-		out.Kills = append(out.Kills, api.Kill{Scope: k.Scope, ID: k.ID, Reason: k.Reason, By: k.By, CreatedAt: k.CreatedAt})
+		kill := api.Kill{Scope: k.Scope, ID: k.ID, Reason: k.Reason, By: k.By, CreatedAt: k.CreatedAt}
+		if k.Scope == store.ScopeGlobal {
+			p, err := a.pending(ctx, liftBase(k), now)
+			if err != nil {
+				return api.KillList{}, err
+			}
+			kill.PendingLift = p
+		}
+		out.Kills = append(out.Kills, kill)
 	}
 	return out, nil
 }
@@ -236,8 +245,7 @@ type pendingLift struct {
 // name when h confirms another human's pending request, or the pending lift h's own request
 // started. The round is keyed by the kill (its scope, id and time), so a new kill starts over.
 func (a *Authority) secondHuman(ctx context.Context, c Caller, h human, k store.Control, reason string, now time.Time) (string, *api.Lift, error) {
-	base := "lift#" + k.Scope + "#" + k.ID + "#" + k.CreatedAt.UTC().Format(time.RFC3339Nano) + "#"
-	first, exp, ref, err := a.twoPerson(ctx, h, base, now, func(exp time.Time) (*api.RecordRef, error) {
+	first, exp, ref, err := a.twoPerson(ctx, h, liftBase(k), now, func(exp time.Time) (*api.RecordRef, error) {
 		rec := audit.Kill{Scope: k.Scope, ID: k.ID, Reason: reason, By: []string{h.Name}, At: k.CreatedAt.UTC(), ExpiresAt: &exp}
 		r, err := a.chain.Append(ctx, audit.Record{Session: audit.ControlChain, Type: audit.TypeKillLiftRequest, RequestID: c.RequestID, Identity: humanIdentity(h), Kill: &rec})
 		if err != nil {
@@ -291,6 +299,33 @@ func (a *Authority) twoPerson(ctx context.Context, h human, base string, now tim
 		return p.Name, nil, nil, nil
 	}
 	return "", nil, nil, fail(ErrConflict, "this change has too many lapsed requests; start over", nil)
+}
+
+// liftBase names the two-person rounds of lifting kill k: keyed by the kill (its scope, id
+// and time), so a new kill starts over.
+func liftBase(k store.Control) string {
+	return "lift#" + k.Scope + "#" + k.ID + "#" + k.CreatedAt.UTC().Format(time.RFC3339Nano) + "#"
+}
+
+// pending returns the request of twoPerson's rounds under base that waits for a second
+// human at now, or nil. It takes nothing: probing a free round stores a claim that is
+// already expired, which the next real request replaces (as replay.go's answer probe).
+func (a *Authority) pending(ctx context.Context, base string, now time.Time) (*api.Pending, error) {
+	for round := range maxLiftRounds {
+		held, err := a.store.ClaimKey(ctx, store.Claim{Key: base + strconv.Itoa(round), ExpiresAt: now})
+		if err == nil {
+			return nil, nil // a free round: nothing waits
+		}
+		if !errors.Is(err, store.ErrExists) {
+			return nil, fail(ErrUnavailable, "pending requests could not be read", err)
+		}
+		var p pendingLift
+		if json.Unmarshal(held.Result, &p) != nil || !now.Before(p.ExpiresAt) {
+			continue // lapsed: twoPerson goes on to the next round too
+		}
+		return &api.Pending{By: p.Name, ExpiresAt: p.ExpiresAt.UTC()}, nil
+	}
+	return nil, nil
 }
 
 // revokeMinted revokes what was minted before a kill at time at, everywhere it can, and

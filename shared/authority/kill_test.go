@@ -292,16 +292,24 @@ func TestGlobalLiftNeedsTwoHumans(t *testing.T) {
 	if _, err := k.auth.Kill(ctx, human(ada), api.KillRequest{Scope: "global", Reason: "breach"}); err != nil {
 		t.Fatal(err)
 	}
+	// stillKilled also checks what --list shows of a lift that waits: who asked and until when.
+	var waiting *api.Pending
 	stillKilled := func() {
 		t.Helper()
-		if list, err := k.auth.ListKills(ctx, human(ada)); err != nil || len(list.Kills) != 1 {
+		list, err := k.auth.ListKills(ctx, human(ada))
+		if err != nil || len(list.Kills) != 1 {
 			t.Fatalf("the global kill is not in force: %+v %v", list, err)
 		}
+		if !cmp.Equal(list.Kills[0].PendingLift, waiting) {
+			t.Fatalf("pending lift listed as %+v, want %+v", list.Kills[0].PendingLift, waiting)
+		}
 	}
+	stillKilled()
 	first, err := k.auth.LiftKill(ctx, human(ada), "global", "*", api.LiftRequest{Reason: "fixed"})
 	if err != nil || first.Status != api.LiftPending || first.ExpiresAt == nil || !first.ExpiresAt.Equal(k.now().UTC().Add(window)) {
 		t.Fatalf("first lift = %+v, %v", first, err)
 	}
+	waiting = &api.Pending{By: ada, ExpiresAt: *first.ExpiresAt}
 	stillKilled()
 	if _, err := k.auth.LiftKill(ctx, human(ada), "global", "*", api.LiftRequest{}); kindOf(err) != authority.ErrForbidden {
 		t.Fatalf("the same human twice = %v, want forbidden", err)
@@ -314,6 +322,7 @@ func TestGlobalLiftNeedsTwoHumans(t *testing.T) {
 	if err != nil || second.Status != api.LiftPending || !cmp.Equal(second.By, []string{grace}) {
 		t.Fatalf("after the window = %+v, %v; want a new pending lift", second, err)
 	}
+	waiting = &api.Pending{By: grace, ExpiresAt: *second.ExpiresAt}
 	stillKilled()
 	k.advance(window - time.Nanosecond) // the last instant of grace's window
 	done, err := k.auth.LiftKill(ctx, human(ada), "global", "*", api.LiftRequest{})
