@@ -15,7 +15,10 @@ demo: ## Run the authority with a scripted agent; exits non-zero if any scenario
 local: ## Serve the API on 127.0.0.1:8080 with state in ./.mandate
 	$(GO) run ./cmd/mandate local
 
-test: lint ## Lint, then every test, with dynalite started for the DynamoDB conformance suite.
+test: ## Lint, then every test, with the servers the tests need (.ci/with-services).
+	@./.ci/install-tools & tools=$$!; \
+	$(MAKE) --no-print-directory lint || { wait $$tools; exit 1; }; \
+	wait $$tools || exit 1
 	./.ci/with-services $(GO) test -count=1 -race ./...
 
 unit: ## Tests that need no server (server tests skip unless CI=true).
