@@ -265,3 +265,27 @@ func approvalView(ap store.Approval) api.Approval {
 func validApprovalID(id string) bool {
 	return len(id) == 30 && strings.HasPrefix(id, "apr_") && validID("ses_"+id[4:])
 }
+
+// AgentApproval returns an approval of one of the calling agent's sessions, so that an agent
+// can wait for a human without asking again: a read, recorded nowhere. Another session's
+// approval, or another agent's session, is reported as missing.
+func (a *Authority) AgentApproval(ctx context.Context, c Caller, session, id string) (api.Approval, error) {
+	agent, err := a.authenticate(c)
+	if err != nil {
+		return api.Approval{}, err
+	}
+	if _, err := a.loadSession(ctx, agent, session); err != nil {
+		return api.Approval{}, err
+	}
+	if !validApprovalID(id) {
+		return api.Approval{}, fail(ErrNotFound, "no such approval", nil)
+	}
+	ap, err := a.store.GetApproval(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || err == nil && ap.SessionID != session:
+		return api.Approval{}, fail(ErrNotFound, "no such approval", nil)
+	case err != nil:
+		return api.Approval{}, fail(ErrUnavailable, "the approval could not be read", err)
+	}
+	return approvalView(ap), nil
+}

@@ -12,8 +12,10 @@
 // target, only the operations some permit could allow there (authority.Offers, an upper
 // bound computed from the policies' scopes when the MCP session starts); every call is still
 // decided in full. A denial is a tool error naming the deciding policies; an approval is a
-// result that tells the agent to call again with the approval_id once a human approved; a
-// kill switch ends the session's use.
+// result that tells the agent to call again with the approval_id once a human approved, or,
+// when the client sent a progress token, the call waits for the human (Gate.ApprovalWait,
+// two minutes) with a progress notification each second and answers with the action's result
+// or the denial; a kill switch ends the session's use.
 //
 // Contract: every tool call MUST reach the authority as the agent that started the MCP
 // session (an MCP session id presented by another identity is unknown: 404); no tool call

@@ -12,12 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/authority"
+	"github.com/mandate-dev/mandate/shared/store"
 )
 
 // Path is where the MCP endpoint is served.
@@ -34,14 +36,24 @@ type Gate struct {
 
 	mu     sync.Mutex
 	owners map[string]string // MCP session id -> the agent that started it
+
+	// ApprovalWait is how long a tool call that needs a human's approval waits for it when
+	// the client sent a progress token (0: it never waits); ApprovalPoll how often it looks.
+	ApprovalWait, ApprovalPoll time.Duration
 }
+
+// Defaults of Gate.ApprovalWait and Gate.ApprovalPoll.
+const (
+	DefaultApprovalWait = 2 * time.Minute
+	DefaultApprovalPoll = time.Second
+)
 
 // New returns a gate over a.
 func New(a *authority.Authority, log *slog.Logger) *Gate {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{auth: a, log: log, owners: map[string]string{}}
+	g := &Gate{auth: a, log: log, owners: map[string]string{}, ApprovalWait: DefaultApprovalWait, ApprovalPoll: DefaultApprovalPoll}
 	g.h = mcp.NewStreamableHTTPHandler(g.server, &mcp.StreamableHTTPOptions{JSONResponse: true, Logger: log})
 	return g
 }
@@ -273,26 +285,92 @@ func (g *Gate) call(ctx context.Context, st *session, t tool, req *mcp.CallToolR
 	ctx = audit.WithClient(ctx, st.client)
 	out, err := g.auth.Act(ctx, c, mandate, api.ActionRequest{Action: act, ApprovalID: in.ApprovalID})
 	if err != nil {
-		var e *authority.Error
-		if errors.As(err, &e) && (e.Kind == authority.ErrKilled || e.Kind == authority.ErrSessionClosed || e.Kind == authority.ErrSessionExpired) {
-			st.mu.Lock()
-			st.ended = "the Mandate session has ended (" + e.Kind.Error() + "): " + e.Detail
-			st.mu.Unlock()
-		}
+		g.endOnKill(st, err)
 		return refusal(err), nil
 	}
 	if out.Verdict == api.VerdictApproval {
-		text := fmt.Sprintf("A human must approve this exact action first (approval %s, until %s). Once approved, call %s again with the same arguments and approval_id %q.",
-			out.ApprovalID, out.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z"), t.tool.Name, out.ApprovalID)
-		return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}},
-			StructuredContent: map[string]any{"verdict": out.Verdict, "approval_id": out.ApprovalID, "reasons": out.Reasons}}, nil
+		if tok := req.Params.GetProgressToken(); tok != nil && g.ApprovalWait > 0 && in.ApprovalID == "" {
+			return g.awaitApproval(ctx, st, t, req, tok, c, mandate, act, out), nil
+		}
+		return askLater(t, out), nil
 	}
+	return allowed(out), nil
+}
+
+// askLater tells the agent to call again with the approval once a human granted it.
+func askLater(t tool, out api.ActionResponse) *mcp.CallToolResult {
+	text := fmt.Sprintf("A human must approve this exact action first (approval %s, until %s). Once approved, call %s again with the same arguments and approval_id %q.",
+		out.ApprovalID, out.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z"), t.tool.Name, out.ApprovalID)
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: text}},
+		StructuredContent: map[string]any{"verdict": out.Verdict, "approval_id": out.ApprovalID, "reasons": out.Reasons}}
+}
+
+// awaitApproval: the client asked for progress, so the call waits for a human (up to
+// ApprovalWait, and never past the approval's expiry), telling the client with a progress
+// notification each time it looks. Approved, the action runs with the approval, as the
+// agent's own retry would (its decision and result records follow the approval's); denied,
+// the call is a tool error naming who denied it; still waiting at the end, or cancelled by
+// the client, it answers as without progress: call again with approval_id. Looking is a read
+// and records nothing.
+func (g *Gate) awaitApproval(ctx context.Context, st *session, t tool, req *mcp.CallToolRequest, tok any, c authority.Caller, mandate string, act api.Action, asked api.ActionResponse) *mcp.CallToolResult {
+	deadline := time.Now().Add(g.ApprovalWait)
+	if asked.ExpiresAt != nil && asked.ExpiresAt.Before(deadline) {
+		deadline = *asked.ExpiresAt
+	}
+	poll := time.NewTicker(max(g.ApprovalPoll, 10*time.Millisecond))
+	defer poll.Stop()
+	for n := 1; time.Now().Before(deadline); n++ {
+		_ = req.Session.NotifyProgress(ctx, &mcp.ProgressNotificationParams{ProgressToken: tok, Progress: float64(n),
+			Message: fmt.Sprintf("waiting for a human to approve (approval %s, asked for by %s)", asked.ApprovalID, strings.Join(asked.Reasons, ", "))})
+		select {
+		case <-ctx.Done():
+			return askLater(t, asked)
+		case <-poll.C:
+		}
+		ap, err := g.auth.AgentApproval(ctx, c, mandate, asked.ApprovalID)
+		if err != nil {
+			return refusal(err)
+		}
+		switch ap.Status {
+		case store.ApprovalPending:
+			continue
+		case store.ApprovalDenied:
+			res := errorResult(fmt.Sprintf("a human denied this action (approval %s, by %s)", ap.ApprovalID, ap.DecidedBy))
+			res.StructuredContent = map[string]any{"refused": "approval-denied", "approval_id": ap.ApprovalID, "decided_by": ap.DecidedBy}
+			return res
+		case store.ApprovalApproved:
+			c.RequestID = "mcp-" + newRequestID()
+			out, err := g.auth.Act(ctx, c, mandate, api.ActionRequest{Action: act, ApprovalID: ap.ApprovalID})
+			if err != nil {
+				g.endOnKill(st, err)
+				return refusal(err)
+			}
+			return allowed(out)
+		default: // consumed by another call: that call ran it
+			return errorResult(fmt.Sprintf("approval %s is %s: another call used it", ap.ApprovalID, ap.Status))
+		}
+	}
+	return askLater(t, asked)
+}
+
+// allowed is the result of a performed action, masked, with its shape.
+func allowed(out api.ActionResponse) *mcp.CallToolResult {
 	body, _ := json.Marshal(out.Result)
 	return &mcp.CallToolResult{
 		Content: []mcp.Content{&mcp.TextContent{Text: string(body)}},
 		StructuredContent: map[string]any{"verdict": out.Verdict, "status": out.Status, "result": out.Result,
 			"masking": out.Masking, "record": out.Record},
-	}, nil
+	}
+}
+
+// endOnKill ends the MCP session's use when err says the Mandate session has ended.
+func (g *Gate) endOnKill(st *session, err error) {
+	var e *authority.Error
+	if errors.As(err, &e) && (e.Kind == authority.ErrKilled || e.Kind == authority.ErrSessionClosed || e.Kind == authority.ErrSessionExpired) {
+		st.mu.Lock()
+		st.ended = "the Mandate session has ended (" + e.Kind.Error() + "): " + e.Detail
+		st.mu.Unlock()
+	}
 }
 
 // refusal is a tool error naming what refused the call.
