@@ -23,15 +23,18 @@ import (
 )
 
 // postgres returns a target on a fresh database of the test server with tables customers,
-// notes (serial id) and secrets, and an administrator connection to it.
+// notes (serial id) and secrets, and a superuser connection to it. The target's login is the
+// least-privilege administrator of MANDATE_TEST_POSTGRES_ADMIN_DSN (CREATEROLE, not
+// superuser): the tables belong to the superuser, which grants the administrator what it
+// hands on, WITH GRANT OPTION, as an application's owner does for an RDS operator.
 func postgres(t *testing.T) (target.Target, *broker.Broker, *pgx.Conn) {
 	t.Helper()
-	dsn := os.Getenv("MANDATE_TEST_POSTGRES_DSN")
-	if dsn == "" {
+	dsn, adminDSN := os.Getenv("MANDATE_TEST_POSTGRES_DSN"), os.Getenv("MANDATE_TEST_POSTGRES_ADMIN_DSN")
+	if dsn == "" || adminDSN == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("MANDATE_TEST_POSTGRES_DSN is not set (run under .ci/with-services)")
+			t.Fatal("MANDATE_TEST_POSTGRES_DSN or MANDATE_TEST_POSTGRES_ADMIN_DSN is not set (run under .ci/with-services)")
 		}
-		t.Skip("MANDATE_TEST_POSTGRES_DSN is not set")
+		t.Skip("MANDATE_TEST_POSTGRES_DSN or MANDATE_TEST_POSTGRES_ADMIN_DSN is not set")
 	}
 	if !pgquery.Available {
 		t.Skip("built without cgo: no SQL parser")
@@ -41,9 +44,17 @@ func postgres(t *testing.T) (target.Target, *broker.Broker, *pgx.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	au, err := url.Parse(adminDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
 	admin, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var super bool
+	if err := admin.QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = $1", au.User.Username()).Scan(&super); err != nil || super {
+		t.Fatalf("the administrator %s must exist and not be superuser (superuser %v, %v)", au.User.Username(), super, err)
 	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -57,24 +68,29 @@ func postgres(t *testing.T) (target.Target, *broker.Broker, *pgx.Conn) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	adm := pgx.Identifier{au.User.Username()}.Sanitize()
 	for _, s := range []string{
 		"CREATE TABLE customers (id int PRIMARY KEY, email text, tier text)",
 		"INSERT INTO customers VALUES (42, 'ada@example.com', 'gold'), (43, 'bob@example.com', 'silver'), (44, 'cy@example.com', 'gold')",
 		"CREATE TABLE notes (id serial PRIMARY KEY, customer_id int, body text)",
 		"CREATE TABLE secrets (id int, value text)",
 		"INSERT INTO secrets VALUES (1, 'top')",
+		"GRANT CONNECT ON DATABASE " + db + " TO " + adm + " WITH GRANT OPTION",
+		"GRANT USAGE ON SCHEMA public TO " + adm + " WITH GRANT OPTION",
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON customers, notes TO " + adm + " WITH GRANT OPTION",
+		"GRANT USAGE ON SEQUENCE notes_id_seq TO " + adm + " WITH GRANT OPTION",
 	} {
 		if _, err := conn.Exec(ctx, s); err != nil {
 			t.Fatal(err)
 		}
 	}
 	dir := t.TempDir()
-	pw, _ := u.User.Password()
+	pw, _ := au.User.Password()
 	if err := os.WriteFile(filepath.Join(dir, "pg.key"), []byte(pw+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tg := target.Target{
-		Name: "crm", Kind: api.KindSQL, Endpoint: u.Host, Database: db, User: u.User.Username(), SecretRef: "file:pg.key",
+		Name: "crm", Kind: api.KindSQL, Endpoint: u.Host, Database: db, User: au.User.Username(), SecretRef: "file:pg.key",
 		Schema: "public", AllowedTables: []string{"public.customers", "public.notes"}, MaxRows: 1000,
 		Timeout: target.Duration(5 * time.Second), MaxResponseBytes: 1 << 20, CredentialTTL: target.Duration(30 * time.Second),
 	}
@@ -99,10 +115,13 @@ func roleExists(t *testing.T, conn *pgx.Conn, name string) bool {
 	return n == 1
 }
 
-// tableGrants lists "PRIVILEGE table" the role holds on tables of the database.
+// tableGrants lists "PRIVILEGE table" the role holds, directly or through membership, on
+// the tables of the database.
 func tableGrants(t *testing.T, conn *pgx.Conn, role string) []string {
 	t.Helper()
-	rows, err := conn.Query(context.Background(), `SELECT privilege_type || ' ' || table_name FROM information_schema.role_table_grants WHERE grantee = $1 ORDER BY 1`, role)
+	rows, err := conn.Query(context.Background(), `SELECT p || ' ' || c.relname FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+		WHERE n.nspname = 'public' AND c.relkind = 'r' AND has_table_privilege($1, c.oid, p) ORDER BY 1`, role)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,11 +275,18 @@ func TestSweepDropsExpiredRolesOnly(t *testing.T) {
 	old := broker.RolePrefix + "sweep_" + hex.EncodeToString(b[:])
 	live := old + "_live"
 	other := "not_mandate_" + hex.EncodeToString(b[:])
+	// Left behind by an earlier broker as the administrator: a role with a direct grant and a
+	// large object it owns.
 	for _, s := range []string{
+		"SET ROLE " + tg.User,
 		"CREATE ROLE " + old + " LOGIN VALID UNTIL '2000-01-01'",
 		"GRANT SELECT ON customers TO " + old,
 		"CREATE ROLE " + live + " LOGIN VALID UNTIL 'infinity'",
 		"CREATE ROLE " + other + " LOGIN VALID UNTIL '2000-01-01'",
+		"RESET ROLE",
+		"SET ROLE " + old,
+		"SELECT lo_from_bytea(0, 'x')",
+		"RESET ROLE",
 	} {
 		if _, err := conn.Exec(ctx, s); err != nil {
 			t.Fatal(err)
