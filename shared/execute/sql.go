@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -21,11 +22,32 @@ import (
 // constraint violation ...): the action reached the target and the target said no.
 const StatusSQLError = 422
 
+// SQLConnsPerTarget is how many statements one executor runs at once on one database; the
+// others wait their turn. Logins are the expensive part of an action (a backend per
+// connection), and hundreds started together on a small server all miss their timeout where
+// the same work queued finishes.
+const SQLConnsPerTarget = 8
+
 // SQL runs one statement on a PostgreSQL target as the ephemeral role the broker minted.
-type SQL struct{}
+type SQL struct {
+	slots sync.Map // endpoint and database -> chan struct{} of capacity SQLConnsPerTarget
+}
 
 // NewSQL returns the SQL executor.
 func NewSQL() *SQL { return &SQL{} }
+
+// slot waits for a free connection slot on t's database (bounded by ctx, not by the
+// statement's timeout, which starts once the slot is held) and returns its release.
+func (s *SQL) slot(ctx context.Context, t target.Target) (func(), error) {
+	ch, _ := s.slots.LoadOrStore(t.Endpoint+"\x00"+t.Database, make(chan struct{}, SQLConnsPerTarget))
+	sem := ch.(chan struct{})
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
 
 // SQLResult is the JSON body of a SQL action's result.
 type SQLResult struct {
@@ -62,6 +84,11 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	// The extended protocol carries exactly one statement: a second one is a protocol error
 	// even if the parser were fooled.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	free, err := s.slot(ctx, t)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: waiting for a connection to %s: %v", ErrTarget, t.Name, err)
+	}
+	defer free()
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(t.Timeout))
 	defer cancel()
 	start := time.Now()
