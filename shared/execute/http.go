@@ -32,6 +32,10 @@ type Result struct {
 	Body        []byte
 	Truncated   bool
 	Duration    time.Duration
+	// Outcome, when set, is what the record says came of the action instead of "ok" (for
+	// instance OutcomeRolledBack), and Reason says why.
+	Outcome string
+	Reason  string
 }
 
 // HTTP performs http actions.

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +23,10 @@ import (
 // StatusSQLError is the Result.Status of a statement PostgreSQL refused (permission denied,
 // constraint violation ...): the action reached the target and the target said no.
 const StatusSQLError = 422
+
+// OutcomeRolledBack is the outcome of a write that changed a table its statement does not
+// name (through a SECURITY DEFINER function or a trigger): it was rolled back.
+const OutcomeRolledBack = "rolled-back"
 
 // SQLConnsPerTarget is how many statements one executor runs at once on one database; the
 // others wait their turn. Logins are the expensive part of an action (a backend per
@@ -98,7 +104,20 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 
-	rows, err := conn.Query(ctx, a.Statement)
+	// A write runs in a transaction that commits only if the tables it changed are among the
+	// ones the parsed statement names.
+	var q interface {
+		Query(context.Context, string, ...any) (pgx.Rows, error)
+	} = conn
+	var tx pgx.Tx
+	if !c.SQL.ReadOnly {
+		if tx, err = conn.Begin(ctx); err != nil {
+			return sqlFailure(err, t, start)
+		}
+		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+		q = tx
+	}
+	rows, err := q.Query(ctx, a.Statement)
 	if err != nil {
 		return sqlFailure(err, t, start)
 	}
@@ -139,6 +158,26 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 		return sqlFailure(err, t, start)
 	}
 	out.Command = rows.CommandTag().String()
+	if tx != nil {
+		other, err := changedOutside(ctx, tx, c.SQL.Writes)
+		if err != nil {
+			return sqlFailure(err, t, start)
+		}
+		if len(other) > 0 {
+			if err := tx.Rollback(ctx); err != nil {
+				return Result{}, fmt.Errorf("%w: roll back on %s: %v", ErrTarget, t.Name, err)
+			}
+			reason := fmt.Sprintf("the statement changed %s, which it does not name; rolled back", strings.Join(other, ", "))
+			var body SQLError
+			body.Error.Code, body.Error.Message = "mandate_rolled_back", reason
+			raw, _ := json.Marshal(body)
+			return Result{Status: StatusSQLError, ContentType: "application/json", Body: raw, Duration: time.Since(start),
+				Outcome: OutcomeRolledBack, Reason: reason}, nil
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return sqlFailure(err, t, start)
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -146,6 +185,30 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 		return Result{}, fmt.Errorf("%w: encode rows of %s: %v", ErrTarget, t.Name, err)
 	}
 	return Result{Status: 200, ContentType: "application/json", Body: bytes.TrimSpace(buf.Bytes()), Truncated: out.Truncated, Duration: time.Since(start)}, nil
+}
+
+// changedOutside returns the tables ("schema.name") the transaction inserted into, updated or
+// deleted from that are not in allowed, from PostgreSQL's own per-transaction counters, which
+// count what functions and triggers did whatever role they ran as. TRUNCATE is not counted
+// there; it is never granted to an ephemeral role and a function doing it needs its owner's
+// privilege on the table.
+func changedOutside(ctx context.Context, tx pgx.Tx, allowed []string) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT schemaname || '.' || relname FROM pg_stat_xact_user_tables
+		WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	changed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, tb := range changed {
+		if !slices.Contains(allowed, tb) {
+			out = append(out, tb)
+		}
+	}
+	return out, nil
 }
 
 // sqlFailure turns PostgreSQL's refusal into a result the agent sees (masked like any other)

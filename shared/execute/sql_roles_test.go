@@ -214,3 +214,59 @@ func TestSQLRestartSweepsLeftovers(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSQLWriteOutsideParsedTablesRolledBack: a write the parser saw as touching notes only
+// changes another table through a SECURITY DEFINER function or trigger: the executor rolls it
+// back and says why, and nothing changed.
+func TestSQLWriteOutsideParsedTablesRolledBack(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	for _, s := range []string{
+		"CREATE FUNCTION wipe() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'DELETE FROM secrets RETURNING 42'",
+		"CREATE TABLE audit_trail (note_id int)",
+		"CREATE FUNCTION trail() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS 'BEGIN DELETE FROM secrets; RETURN NEW; END'",
+		"CREATE TRIGGER notes_trail AFTER UPDATE ON notes FOR EACH ROW EXECUTE FUNCTION trail()",
+		"INSERT INTO notes (customer_id, body) VALUES (43, 'before')",
+	} {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ex := execute.NewSQL()
+	for _, sql := range []string{
+		"INSERT INTO notes (customer_id, body) VALUES (wipe(), 'emptied secrets')",
+		"UPDATE notes SET body = 'trigger' WHERE customer_id = 43",
+	} {
+		st, err := pgquery.New().Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL, Statement: sql}, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := ex.Do(ctx, tg, c, api.Action{Kind: api.KindSQL, Statement: sql})
+		_ = c.Release(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Status != execute.StatusSQLError || res.Outcome != execute.OutcomeRolledBack || !strings.Contains(res.Reason, "public.secrets") {
+			t.Fatalf("%q: status %d, outcome %q, reason %q: %s", sql, res.Status, res.Outcome, res.Reason, res.Body)
+		}
+		var secrets, notes int
+		if err := conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM secrets), (SELECT count(*) FROM notes WHERE body <> 'before')").Scan(&secrets, &notes); err != nil {
+			t.Fatal(err)
+		}
+		if secrets != 1 || notes != 0 {
+			t.Fatalf("%q: %d secret(s) left, %d note(s) changed: the write was not rolled back", sql, secrets, notes)
+		}
+	}
+	// The same write without the side effect commits.
+	if err := action(ctx, br, ex, tg, "INSERT INTO notes (customer_id, body) VALUES (42, 'kept')"); err != nil {
+		t.Fatal(err)
+	}
+	var kept int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM notes WHERE body = 'kept'").Scan(&kept); err != nil || kept != 1 {
+		t.Fatalf("kept %d (%v)", kept, err)
+	}
+}
