@@ -388,9 +388,8 @@ func (r *sqlRoles) mint(ctx context.Context, t target.Target, sc Scope) (Credent
 
 // scramIterations is the PBKDF2 iteration count of an ephemeral role's SCRAM-SHA-256
 // verifier. Stretching protects guessable passwords; an ephemeral password is 192 random
-// bits, so one iteration loses nothing, and it spares every action's login the client side
-// of 4,096 iterations, which under hundreds of concurrent logins on a small host is what
-// made connections time out.
+// bits, so one iteration loses nothing and spares each action's login the client side of
+// PostgreSQL's default 4,096.
 const scramIterations = 1
 
 // scramVerifier is the SCRAM-SHA-256 secret PostgreSQL stores for password (RFC 5802, RFC
