@@ -24,6 +24,9 @@ type Plan struct {
 	// for its name, which is random).
 	Role   string   `json:"role,omitempty"`
 	Grants []string `json:"grants,omitempty"`
+	// MemberOf are the standing roles (StandingPrefix) through which the ephemeral role holds
+	// its grants, one per table and privilege.
+	MemberOf []string `json:"member_of,omitempty"`
 	// AWS is the AssumeRole request of an aws action.
 	RoleARN         string            `json:"role_arn,omitempty"`
 	RoleSessionName string            `json:"role_session_name,omitempty"`
@@ -60,8 +63,8 @@ func (b *Broker) Plan(_ context.Context, t target.Target, a api.Action, sc Scope
 				DurationSeconds: p.DurationSeconds, SessionPolicy: p.SessionPolicy}, nil
 		}
 		return Plan{Kind: "postgres-ephemeral-role", Lifetime: time.Duration(t.CredentialTTL).String(),
-			Role:   RolePrefix + "<record>_<random> LOGIN VALID UNTIL now+" + time.Duration(t.CredentialTTL).String() + ", dropped after the action",
-			Grants: grants}, nil
+			Role:   RolePrefix + "<record>_<random> LOGIN VALID UNTIL now+" + time.Duration(t.CredentialTTL).String() + " CONNECTION LIMIT 2, dropped after the action",
+			Grants: grants, MemberOf: standingRoles(t, *sc.Statement)}, nil
 	case api.KindAWS:
 		p, err := PlanAWS(t, a, sc, b.now())
 		if err != nil {

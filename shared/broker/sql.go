@@ -267,6 +267,17 @@ func standingRole(db string, table sqlparse.Table, priv string) string {
 	return StandingPrefix + hex.EncodeToString(h[:8]) + "_" + strings.ToLower(priv)
 }
 
+// standingRoles names the standing roles an ephemeral role for stmt joins, in order.
+func standingRoles(t target.Target, stmt sqlparse.Statement) []string {
+	var out []string
+	for _, tb := range stmt.Tables {
+		for _, priv := range tb.Privileges {
+			out = append(out, standingRole(t.Database, tb, priv))
+		}
+	}
+	return out
+}
+
 // ensureStanding creates the standing role of priv on table with its grants unless it exists.
 // Creations on a database are serialised by an advisory lock, so concurrent first actions
 // neither collide on the table's ACL nor create the role twice; a role that exists was made in

@@ -182,6 +182,23 @@ func TestSQLEphemeralRolePerAction(t *testing.T) {
 					t.Fatalf("grants (-want +got)\n%s", diff)
 				}
 			}
+			// explain names the standing roles the minted role is a member of.
+			plan, err := br.Plan(ctx, tg, api.Action{Kind: api.KindSQL, Statement: tc.sql}, broker.Scope{Statement: &st})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := conn.Query(ctx, `SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+				JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = $1 ORDER BY 1`, role)
+			if err != nil {
+				t.Fatal(err)
+			}
+			member, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(slices.Sorted(slices.Values(plan.MemberOf)), member); diff != "" || len(member) == 0 {
+				t.Fatalf("member of (-plan +database)\n%s", diff)
+			}
 			var until time.Time
 			if err := conn.QueryRow(ctx, "SELECT rolvaliduntil FROM pg_roles WHERE rolname = $1", role).Scan(&until); err != nil || time.Until(until) > 31*time.Second || time.Until(until) < 20*time.Second {
 				t.Fatalf("VALID UNTIL %v (%v)", until, err)
