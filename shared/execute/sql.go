@@ -3,6 +3,7 @@ package execute
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -138,7 +140,7 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 		}
 		row := make(map[string]any, len(vals))
 		for i, v := range vals {
-			row[out.Columns[i]] = v
+			row[out.Columns[i]] = textual(v)
 		}
 		raw, err := json.Marshal(row)
 		if err != nil {
@@ -185,6 +187,21 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 		return Result{}, fmt.Errorf("%w: encode rows of %s: %v", ErrTarget, t.Name, err)
 	}
 	return Result{Status: 200, ContentType: "application/json", Body: bytes.TrimSpace(buf.Bytes()), Truncated: out.Truncated, Duration: time.Since(start)}, nil
+}
+
+// textual turns bytes (bytea, and types pgx does not decode such as xml) into text the
+// masker's detection reads: the string itself when it is UTF-8, PostgreSQL's hex form
+// ("\\x...") otherwise. encoding/json would write them as base64, which no detector reads,
+// so convert_to(email, 'UTF8') or email::xml would come back unmasked.
+func textual(v any) any {
+	b, ok := v.([]byte)
+	if !ok {
+		return v
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return `\x` + hex.EncodeToString(b)
 }
 
 // changedOutside returns the tables ("schema.name") the transaction inserted into, updated or

@@ -18,6 +18,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/mask"
 	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
 	"github.com/mandate-dev/mandate/shared/target"
 )
@@ -268,5 +269,42 @@ func TestSQLWriteOutsideParsedTablesRolledBack(t *testing.T) {
 	var kept int
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM notes WHERE body = 'kept'").Scan(&kept); err != nil || kept != 1 {
 		t.Fatalf("kept %d (%v)", kept, err)
+	}
+}
+
+// TestSQLEncodedValuesReachDetection: values a function or cast turns into bytea or xml come
+// back as text the masker's detection reads, not as base64, so the email or card number in
+// them is masked. (Data in JSON keys, json_object_agg(email, id), is not: the masker never
+// masks keys, and lineage from classified columns is what must catch it.)
+func TestSQLEncodedValuesReachDetection(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, "ALTER TABLE customers ADD COLUMN card text; UPDATE customers SET card = '4111111111111111'"); err != nil {
+		t.Fatal(err)
+	}
+	ex := execute.NewSQL()
+	for _, sql := range []string{
+		"SELECT convert_to(email, 'UTF8') AS b FROM customers WHERE id = 42",
+		"SELECT email::xml AS x FROM customers WHERE id = 42",
+		"SELECT convert_to(card, 'UTF8') AS b FROM customers WHERE id = 42",
+		"SELECT decode(card, 'escape') AS b FROM customers WHERE id = 42",
+	} {
+		st, err := pgquery.New().Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL, Statement: sql}, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := ex.Do(ctx, tg, c, api.Action{Kind: api.KindSQL, Statement: sql})
+		_ = c.Release(ctx)
+		if err != nil || res.Status != 200 {
+			t.Fatalf("%q: %v: %s", sql, err, res.Body)
+		}
+		masked, summary := mask.New().Apply(res.Body)
+		if strings.Contains(string(masked), "ada@example.com") || strings.Contains(string(masked), "4111111111111111") || summary.Total() == 0 {
+			t.Errorf("%q: masked %s (from %s)", sql, masked, res.Body)
+		}
 	}
 }
