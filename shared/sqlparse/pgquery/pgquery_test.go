@@ -98,7 +98,7 @@ func TestParse(t *testing.T) {
 				t.Fatalf("Parse: %v", err)
 			}
 			// Functions and casts are TestFunctionsAndCasts' business.
-			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT", Functions: got.Functions, Casts: got.Casts}
+			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT", Functions: got.Functions, Casts: got.Casts, Outputs: got.Outputs}
 			if want.Tables == nil {
 				want.Tables = []sqlparse.Table{}
 			}
