@@ -48,6 +48,9 @@ type SQLLogin struct {
 	// Writes are the tables ("schema.name") the parsed statement may change: the executor
 	// rolls the statement back if it changed any other table.
 	Writes []string
+	// Outputs are the statement's output columns with their lineage: the executor masks the
+	// ones reading a classified column of the target.
+	Outputs []sqlparse.Output
 }
 
 // SQLGrants returns the privileges the ephemeral role of stmt gets on target t, as GRANT
@@ -388,7 +391,7 @@ func (r *sqlRoles) mint(ctx context.Context, t target.Target, sc Scope) (Credent
 	}
 	return Credential{
 		Kind: "postgres-ephemeral-role", ExpiresAt: exp,
-		SQL: &SQLLogin{User: name, Password: password, Grants: grants, ReadOnly: sc.Statement.ReadOnly, Writes: writes},
+		SQL: &SQLLogin{User: name, Password: password, Grants: grants, ReadOnly: sc.Statement.ReadOnly, Writes: writes, Outputs: sc.Statement.Outputs},
 		release: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/sqlparse"
 	"github.com/mandate-dev/mandate/shared/target"
 )
 
@@ -124,8 +125,11 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 		return sqlFailure(err, t, start)
 	}
 	out := SQLResult{Columns: []string{}, Rows: []map[string]any{}}
+	// A column whose lineage reads a classified column is masked whole by its class.
+	var classes []string
 	for _, f := range rows.FieldDescriptions() {
 		out.Columns = append(out.Columns, f.Name)
+		classes = append(classes, sqlparse.Classify(c.SQL.Outputs, t.ClassifiedColumns, f.Name))
 	}
 	size := 0
 	for rows.Next() {
@@ -140,6 +144,10 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 		}
 		row := make(map[string]any, len(vals))
 		for i, v := range vals {
+			if classes[i] != "" && v != nil {
+				row[out.Columns[i]] = "[" + strings.ToUpper(classes[i]) + "]"
+				continue
+			}
 			row[out.Columns[i]] = textual(v)
 		}
 		raw, err := json.Marshal(row)

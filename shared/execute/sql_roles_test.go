@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mandate-dev/mandate/shared/api"
@@ -305,6 +307,60 @@ func TestSQLEncodedValuesReachDetection(t *testing.T) {
 		masked, summary := mask.New().Apply(res.Body)
 		if strings.Contains(string(masked), "ada@example.com") || strings.Contains(string(masked), "4111111111111111") || summary.Total() == 0 {
 			t.Errorf("%q: masked %s (from %s)", sql, masked, res.Body)
+		}
+	}
+}
+
+// TestSQLLineageMasksClassifiedColumns: with the target's classified columns, every output
+// computed from one comes back masked whole, through functions, casts, aggregates and JSON
+// keys; explain's plan shows the lineage; columns computed from nothing classified are kept.
+func TestSQLLineageMasksClassifiedColumns(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, "ALTER TABLE customers ADD COLUMN card text; UPDATE customers SET card = '4111111111111111'"); err != nil {
+		t.Fatal(err)
+	}
+	tg.ClassifiedColumns = map[string]string{"public.customers.email": "email", "public.customers.card": "payment_card"}
+	ex := execute.NewSQL()
+	cases := []struct {
+		sql  string
+		want map[string]any // the first row
+	}{
+		{"SELECT json_object_agg(email, id) FROM customers", map[string]any{"json_object_agg": "[EMAIL]"}},
+		{"SELECT convert_to(card, 'UTF8') AS b, id FROM customers WHERE id = 42", map[string]any{"b": "[PAYMENT_CARD]", "id": float64(42)}},
+		{"SELECT email::xml, tier FROM customers WHERE id = 42", map[string]any{"email": "[EMAIL]", "tier": "gold"}},
+		{"SELECT lpad(card, 30, 'x') AS p FROM customers WHERE id = 42", map[string]any{"p": "[PAYMENT_CARD]"}},
+		{"SELECT * FROM customers WHERE id = 42", map[string]any{"id": float64(42), "email": "[EMAIL]", "tier": "gold", "card": "[PAYMENT_CARD]"}},
+		{"SELECT x FROM (SELECT email AS x FROM customers) s LIMIT 1", map[string]any{"x": "[EMAIL]"}},
+	}
+	for _, tc := range cases {
+		st, err := pgquery.New().Parse(tc.sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		act := api.Action{Kind: api.KindSQL, Statement: tc.sql}
+		c, err := br.Mint(ctx, tg, act, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := ex.Do(ctx, tg, c, act)
+		_ = c.Release(ctx)
+		if err != nil || res.Status != 200 {
+			t.Fatalf("%q: %v: %s", tc.sql, err, res.Body)
+		}
+		var r execute.SQLResult
+		if err := json.Unmarshal(res.Body, &r); err != nil || len(r.Rows) == 0 {
+			t.Fatalf("%q: %v: %s", tc.sql, err, res.Body)
+		}
+		if diff := cmp.Diff(tc.want, r.Rows[0]); diff != "" {
+			t.Errorf("%q: (-want +got)\n%s", tc.sql, diff)
+		}
+		if strings.Contains(string(res.Body), "example.com") || strings.Contains(string(res.Body), "4111") {
+			t.Errorf("%q: classified data in %s", tc.sql, res.Body)
+		}
+		plan, err := br.Plan(ctx, tg, act, broker.Scope{Statement: &st})
+		if err != nil || len(plan.Lineage) == 0 || plan.Lineage[0].Class == "" {
+			t.Errorf("%q: plan lineage %+v (%v)", tc.sql, plan.Lineage, err)
 		}
 	}
 }
