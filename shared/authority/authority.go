@@ -410,6 +410,9 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	}
 	res.Result.ResponseSHA256, res.Result.ResponseBytes = hex.EncodeToString(digest[:]), len(out.Body)
 	res.Result.Truncated, res.Result.Masking = out.Truncated || masked.Truncated, counts(summary)
+	for class, n := range out.Masked {
+		res.Result.Masking[class] += n
+	}
 	res.Result.DurationMS = a.now().Sub(start).Milliseconds()
 	stage = time.Now()
 	done, err := a.chain.Append(ctx, res)

@@ -36,6 +36,9 @@ type Result struct {
 	// instance OutcomeRolledBack), and Reason says why.
 	Outcome string
 	Reason  string
+	// Masked counts the values the executor masked itself, by class (a SQL column whose
+	// lineage reads a classified column); the record adds them to the masker's counts.
+	Masked map[string]int
 }
 
 // HTTP performs http actions.

@@ -127,6 +127,7 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	out := SQLResult{Columns: []string{}, Rows: []map[string]any{}}
 	// A column whose lineage reads a classified column is masked whole by its class.
 	var classes []string
+	var masked map[string]int
 	for _, f := range rows.FieldDescriptions() {
 		out.Columns = append(out.Columns, f.Name)
 		classes = append(classes, sqlparse.Classify(c.SQL.Outputs, t.ClassifiedColumns, f.Name))
@@ -146,6 +147,10 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 		for i, v := range vals {
 			if classes[i] != "" && v != nil {
 				row[out.Columns[i]] = "[" + strings.ToUpper(classes[i]) + "]"
+				if masked == nil {
+					masked = map[string]int{}
+				}
+				masked[classes[i]]++
 				continue
 			}
 			row[out.Columns[i]] = textual(v)
@@ -194,7 +199,7 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	if err := enc.Encode(out); err != nil {
 		return Result{}, fmt.Errorf("%w: encode rows of %s: %v", ErrTarget, t.Name, err)
 	}
-	return Result{Status: 200, ContentType: "application/json", Body: bytes.TrimSpace(buf.Bytes()), Truncated: out.Truncated, Duration: time.Since(start)}, nil
+	return Result{Status: 200, ContentType: "application/json", Body: bytes.TrimSpace(buf.Bytes()), Truncated: out.Truncated, Duration: time.Since(start), Masked: masked}, nil
 }
 
 // textual turns bytes (bytea, and types pgx does not decode such as xml) into text the

@@ -355,6 +355,9 @@ func TestSQLLineageMasksClassifiedColumns(t *testing.T) {
 		if diff := cmp.Diff(tc.want, r.Rows[0]); diff != "" {
 			t.Errorf("%q: (-want +got)\n%s", tc.sql, diff)
 		}
+		if res.Masked["email"]+res.Masked["payment_card"] == 0 {
+			t.Errorf("%q: masked counts %v", tc.sql, res.Masked)
+		}
 		if strings.Contains(string(res.Body), "example.com") || strings.Contains(string(res.Body), "4111") {
 			t.Errorf("%q: classified data in %s", tc.sql, res.Body)
 		}
