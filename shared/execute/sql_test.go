@@ -403,6 +403,14 @@ func TestReleaseEndsTheActionInFlight(t *testing.T) {
 		done <- nil // ended early: an error, or PostgreSQL's answer that the session was terminated
 	}()
 	time.Sleep(500 * time.Millisecond) // the statement is running as the ephemeral role
+	rows, err := conn.Query(ctx, "SELECT pid FROM pg_stat_activity WHERE usename = $1", c.SQL.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int32])
+	if err != nil || len(pids) != 1 {
+		t.Fatalf("backends of the role while it runs: %v (%v)", pids, err)
+	}
 	if err := c.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -417,4 +425,16 @@ func TestReleaseEndsTheActionInFlight(t *testing.T) {
 	if roleExists(t, conn, c.SQL.User) {
 		t.Fatalf("role %s still exists", c.SQL.User)
 	}
+	// Its backend is gone, ended by the administrator (not superuser, no pg_signal_backend).
+	var backends int
+	for range 50 {
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)", pids).Scan(&backends); err != nil {
+			t.Fatal(err)
+		}
+		if backends == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%d backend(s) of %s still running", backends, c.SQL.User)
 }
