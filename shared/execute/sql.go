@@ -101,7 +101,7 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(t.Timeout))
 	defer cancel()
 	start := time.Now()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := connect(ctx, cfg)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: connect to %s as its ephemeral role: %v", ErrTarget, t.Name, err)
 	}
@@ -200,6 +200,26 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 		return Result{}, fmt.Errorf("%w: encode rows of %s: %v", ErrTarget, t.Name, err)
 	}
 	return Result{Status: 200, ContentType: "application/json", Body: bytes.TrimSpace(buf.Bytes()), Truncated: out.Truncated, Duration: time.Since(start), Masked: masked}, nil
+}
+
+// connect logs in, waiting while the server or the role has no connection to spare
+// (SQLSTATE 53300, too_many_connections: other processes' actions, or a connection limit),
+// with backoff, until ctx ends.
+func connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+	wait := 10 * time.Millisecond
+	for {
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		var pe *pgconn.PgError
+		if err == nil || !errors.As(err, &pe) || pe.Code != "53300" {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
 }
 
 // textual turns bytes (bytea, and types pgx does not decode such as xml) into text the

@@ -367,3 +367,39 @@ func TestSQLLineageMasksClassifiedColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLWaitsForAConnection: when no connection is to be had (here the role's CONNECTION
+// LIMIT, as the server's max_connections would be under other processes' actions), the
+// executor waits for one within the statement's timeout instead of failing.
+func TestSQLWaitsForAConnection(t *testing.T) {
+	tg, br, _ := postgres(t)
+	ctx := context.Background()
+	const sql = "SELECT id FROM customers WHERE id = 42"
+	st, err := pgquery.New().Parse(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL, Statement: sql}, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release(ctx)
+	cfg, err := broker.ConnConfig(tg, c.SQL.User, c.SQL.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []*pgx.Conn
+	for range 2 { // CONNECTION LIMIT 2
+		conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, conn)
+	}
+	time.AfterFunc(400*time.Millisecond, func() { held[0].Close(context.Background()) })
+	defer held[1].Close(ctx)
+	res, err := execute.NewSQL().Do(ctx, tg, c, api.Action{Kind: api.KindSQL, Statement: sql})
+	if err != nil || res.Status != 200 {
+		t.Fatalf("status %d, %v: %s", res.Status, err, res.Body)
+	}
+}
