@@ -270,6 +270,18 @@ func standingRole(db string, table sqlparse.Table, priv string) string {
 	return StandingPrefix + hex.EncodeToString(h[:8]) + "_" + strings.ToLower(priv)
 }
 
+// writtenTables are the tables ("schema.name") stmt may change: those it needs a privilege
+// other than SELECT on.
+func writtenTables(stmt sqlparse.Statement) []string {
+	var out []string
+	for _, tb := range stmt.Tables {
+		if slices.ContainsFunc(tb.Privileges, func(p string) bool { return p != sqlparse.PrivSelect }) {
+			out = append(out, tb.QualifiedName())
+		}
+	}
+	return out
+}
+
 // standingRoles names the standing roles an ephemeral role for stmt joins, in order.
 func standingRoles(t target.Target, stmt sqlparse.Statement) []string {
 	var out []string
@@ -358,7 +370,6 @@ func (r *sqlRoles) mint(ctx context.Context, t target.Target, sc Scope) (Credent
 	// background, on the first action on a database and then every sweepEvery.
 	r.sweepSoon(p)
 	var member []string
-	var writes []string
 	for _, tb := range sc.Statement.Tables {
 		for _, priv := range tb.Privileges {
 			name, err := r.ensureStanding(ctx, p, t, tb, priv)
@@ -366,9 +377,6 @@ func (r *sqlRoles) mint(ctx context.Context, t target.Target, sc Scope) (Credent
 				return Credential{}, err
 			}
 			member = append(member, pgx.Identifier{name}.Sanitize())
-			if priv != sqlparse.PrivSelect && !slices.Contains(writes, tb.QualifiedName()) {
-				writes = append(writes, tb.QualifiedName())
-			}
 		}
 	}
 	name := roleName(sc.Record)
@@ -391,7 +399,7 @@ func (r *sqlRoles) mint(ctx context.Context, t target.Target, sc Scope) (Credent
 	}
 	return Credential{
 		Kind: "postgres-ephemeral-role", ExpiresAt: exp,
-		SQL: &SQLLogin{User: name, Password: password, Grants: grants, ReadOnly: sc.Statement.ReadOnly, Writes: writes, Outputs: sc.Statement.Outputs},
+		SQL: &SQLLogin{User: name, Password: password, Grants: grants, ReadOnly: sc.Statement.ReadOnly, Writes: writtenTables(*sc.Statement), Outputs: sc.Statement.Outputs},
 		release: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
