@@ -243,8 +243,11 @@ func textual(v any) any {
 // there; it is never granted to an ephemeral role and a function doing it needs its owner's
 // privilege on the table.
 func changedOutside(ctx context.Context, tx pgx.Tx, allowed []string) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT schemaname || '.' || relname FROM pg_stat_xact_user_tables
-		WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY 1`)
+	// A partition counts as its partitioned table, which is what the statement names.
+	rows, err := tx.Query(ctx, `SELECT DISTINCT n.nspname || '.' || c.relname FROM pg_stat_xact_user_tables s
+		JOIN pg_class c ON c.oid = coalesce(pg_partition_root(s.relid), s.relid)
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0 ORDER BY 1`)
 	if err != nil {
 		return nil, err
 	}

@@ -264,8 +264,22 @@ func TestSQLWriteOutsideParsedTablesRolledBack(t *testing.T) {
 			t.Fatalf("%q: %d secret(s) left, %d note(s) changed: the write was not rolled back", sql, secrets, notes)
 		}
 	}
-	// The same write without the side effect commits.
+	// The same write without the side effect commits, and so does one into a partitioned
+	// table, whose rows land in a partition the statement does not name.
 	if err := action(ctx, br, ex, tg, "INSERT INTO notes (customer_id, body) VALUES (42, 'kept')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{
+		"CREATE TABLE events (id int, at date) PARTITION BY RANGE (at)",
+		"CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
+		"GRANT INSERT ON events TO " + tg.User + " WITH GRANT OPTION",
+	} {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg.AllowedTables = append(tg.AllowedTables, "public.events")
+	if err := action(ctx, br, ex, tg, "INSERT INTO events VALUES (1, '2026-12-05')"); err != nil {
 		t.Fatal(err)
 	}
 	var kept int
