@@ -344,6 +344,15 @@ func (r *sqlRoles) ensureStanding(ctx context.Context, p *pgxpool.Pool, t target
 				return "", fmt.Errorf("broker: standing role %s on target %q: %w", name, t.Name, err)
 			}
 		}
+		// GRANT by an administrator without the grant option only warns ("no privileges were
+		// granted"): check, or the role would exist for good without its privilege.
+		var ok bool
+		if err := tx.QueryRow(ctx, "SELECT has_table_privilege($1, to_regclass($2), $3)", name, tbl, priv).Scan(&ok); err != nil {
+			return "", fmt.Errorf("broker: standing role %s on target %q: %w", name, t.Name, err)
+		}
+		if !ok {
+			return "", fmt.Errorf("broker: target %q: the administrator %s cannot grant %s on %s (it needs the privilege WITH GRANT OPTION)", t.Name, t.User, priv, tbl)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return "", fmt.Errorf("broker: standing role %s on target %q: %w", name, t.Name, err)

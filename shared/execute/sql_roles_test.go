@@ -417,3 +417,37 @@ func TestSQLWaitsForAConnection(t *testing.T) {
 		t.Fatalf("status %d, %v: %s", res.Status, err, res.Body)
 	}
 }
+
+// TestSQLAdministratorWithoutGrantOption: a table the target allows but the administrator
+// holds no grantable privilege on fails the mint (PostgreSQL only warns on such a GRANT) and
+// leaves no standing role without its privilege behind; once the owner grants it, it works.
+func TestSQLAdministratorWithoutGrantOption(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	tg.AllowedTables = append(tg.AllowedTables, "public.secrets")
+	ex := execute.NewSQL()
+	const sql = "SELECT id FROM secrets"
+	if err := action(ctx, br, ex, tg, sql); err == nil || !strings.Contains(err.Error(), "permission denied") {
+		t.Fatalf("action = %v, want permission denied", err)
+	}
+	// With the privilege but not the grant option, PostgreSQL's GRANT only warns.
+	if _, err := conn.Exec(ctx, "GRANT SELECT ON secrets TO "+tg.User); err != nil {
+		t.Fatal(err)
+	}
+	if err := action(ctx, br, ex, tg, sql); err == nil || !strings.Contains(err.Error(), "GRANT OPTION") {
+		t.Fatalf("action = %v, want a mint error naming the grant option", err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_roles r WHERE starts_with(r.rolname, $1) AND NOT EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.roleid = r.oid) AND r.rolname LIKE '%_select' AND NOT has_table_privilege(r.oid, 'secrets', 'SELECT')", broker.StandingPrefix).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("%d standing role(s) without their privilege", n)
+	}
+	if _, err := conn.Exec(ctx, "GRANT SELECT ON secrets TO "+tg.User+" WITH GRANT OPTION"); err != nil {
+		t.Fatal(err)
+	}
+	if err := action(ctx, br, ex, tg, sql); err != nil {
+		t.Fatal(err)
+	}
+}
