@@ -153,7 +153,7 @@ func TestSQLLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d actions in %s", n, time.Since(start))
-	if left := ephemeralRoles(t, conn) - before; left != 0 {
+	if left := ephemeralRoles(t, conn) - before; left > 0 {
 		t.Fatalf("%d ephemeral role(s) left after %d actions", left, n)
 	}
 }
@@ -437,12 +437,16 @@ func TestSQLAdministratorWithoutGrantOption(t *testing.T) {
 	if err := action(ctx, br, ex, tg, sql); err == nil || !strings.Contains(err.Error(), "GRANT OPTION") {
 		t.Fatalf("action = %v, want a mint error naming the grant option", err)
 	}
-	var n int
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_roles r WHERE starts_with(r.rolname, $1) AND NOT EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.roleid = r.oid) AND r.rolname LIKE '%_select' AND NOT has_table_privilege(r.oid, 'secrets', 'SELECT')", broker.StandingPrefix).Scan(&n); err != nil {
+	st, err := pgquery.New().Parse(sql)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 0 {
-		t.Fatalf("%d standing role(s) without their privilege", n)
+	plan, err := br.Plan(ctx, tg, api.Action{Kind: api.KindSQL, Statement: sql}, broker.Scope{Statement: &st})
+	if err != nil || len(plan.MemberOf) != 1 {
+		t.Fatalf("plan %+v: %v", plan, err)
+	}
+	if roleExists(t, conn, plan.MemberOf[0]) {
+		t.Fatalf("standing role %s exists without its privilege", plan.MemberOf[0])
 	}
 	if _, err := conn.Exec(ctx, "GRANT SELECT ON secrets TO "+tg.User+" WITH GRANT OPTION"); err != nil {
 		t.Fatal(err)
