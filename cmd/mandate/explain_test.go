@@ -35,6 +35,8 @@ type explainCase struct {
 	SourceIdentity string   `yaml:"source_identity"`
 	Grants         []string `yaml:"grants"`
 	Header         string   `yaml:"header"`
+	// Lineage is the class of each output column of a sql statement ("" for none).
+	Lineage map[string]string `yaml:"lineage"`
 }
 
 // TestExplainFixtures runs `mandate explain` on every action file of testdata/explain in a
@@ -108,6 +110,15 @@ func TestExplainFixtures(t *testing.T) {
 			if tc.Grants != nil {
 				if diff := cmp.Diff(tc.Grants, m.Grants); diff != "" {
 					t.Errorf("grants (-want +got):\n%s", diff)
+				}
+			}
+			if tc.Lineage != nil {
+				got := map[string]string{}
+				for _, o := range m.Lineage {
+					got[o.Name] = o.Class
+				}
+				if diff := cmp.Diff(tc.Lineage, got); diff != "" {
+					t.Errorf("lineage (-want +got):\n%s", diff)
 				}
 			}
 			if tc.Header != "" && m.Header != tc.Header {

@@ -318,6 +318,9 @@ func appendResult(b []byte, r *Result) ([]byte, error) {
 		}
 	}
 	b = appendString(append(b, `,"outcome":`...), r.Outcome)
+	if r.Reason != "" {
+		b = appendString(append(b, `,"reason":`...), r.Reason)
+	}
 	b = appendInt(append(b, `,"response_bytes":`...), int64(r.ResponseBytes))
 	if r.ResponseSHA256 != "" {
 		b = appendString(append(b, `,"response_sha256":`...), r.ResponseSHA256)

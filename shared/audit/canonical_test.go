@@ -164,7 +164,7 @@ func (g gen) record() Record {
 		}
 	}
 	if g.maybe() {
-		r.Result = &Result{DecisionSeq: g.uint(), Status: int(g.int()), Outcome: g.string(), ResponseSHA256: g.string(),
+		r.Result = &Result{DecisionSeq: g.uint(), Status: int(g.int()), Outcome: g.string(), Reason: g.string(), ResponseSHA256: g.string(),
 			ResponseBytes: int(g.int()), Truncated: g.maybe(), Masking: g.counts(), DurationMS: g.int(), Credential: g.string()}
 	}
 	if g.maybe() {
@@ -344,7 +344,7 @@ func TestFastEncoderCoversRecord(t *testing.T) {
 		".verdict,omitempty[].errors,omitempty[] string", ".verdict,omitempty[].approval_id,omitempty string",
 		".verdict,omitempty[].shadow,omitempty[].set string", ".verdict,omitempty[].shadow,omitempty[].version int64",
 		".verdict,omitempty[].shadow,omitempty[].decision string", ".verdict,omitempty[].shadow,omitempty[].reasons[] string",
-		".result,omitempty[].decision_seq uint64", ".result,omitempty[].status int", ".result,omitempty[].outcome string",
+		".result,omitempty[].decision_seq uint64", ".result,omitempty[].status int", ".result,omitempty[].outcome string", ".result,omitempty[].reason,omitempty string",
 		".result,omitempty[].response_sha256,omitempty string", ".result,omitempty[].response_bytes int",
 		".result,omitempty[].truncated,omitempty bool", ".result,omitempty[].masking map[string]int",
 		".result,omitempty[].duration_ms int64", ".result,omitempty[].credential,omitempty string",

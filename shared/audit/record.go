@@ -141,9 +141,12 @@ type Verdict struct {
 
 // Result is what came of an executed (or failed) action.
 type Result struct {
-	DecisionSeq    uint64         `json:"decision_seq"`
-	Status         int            `json:"status"`
-	Outcome        string         `json:"outcome"` // ok, target-error, failed
+	DecisionSeq uint64 `json:"decision_seq"`
+	Status      int    `json:"status"`
+	Outcome     string `json:"outcome"` // ok, target-error, failed, rolled-back ...
+	// Reason says why the outcome is not "ok" when the executor said why (a write rolled back
+	// because it changed a table its statement does not name).
+	Reason         string         `json:"reason,omitempty"`
 	ResponseSHA256 string         `json:"response_sha256,omitempty"`
 	ResponseBytes  int            `json:"response_bytes"`
 	Truncated      bool           `json:"truncated,omitempty"`

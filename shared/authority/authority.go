@@ -404,9 +404,15 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	}
 	maskedBody, summary := masked.Body, masked.Summary
 	digest := sha256.Sum256(out.Body)
-	res.Result.Status, res.Result.Outcome = out.Status, "ok"
+	res.Result.Status, res.Result.Outcome, res.Result.Reason = out.Status, "ok", out.Reason
+	if out.Outcome != "" {
+		res.Result.Outcome = out.Outcome
+	}
 	res.Result.ResponseSHA256, res.Result.ResponseBytes = hex.EncodeToString(digest[:]), len(out.Body)
 	res.Result.Truncated, res.Result.Masking = out.Truncated || masked.Truncated, counts(summary)
+	for class, n := range out.Masked {
+		res.Result.Masking[class] += n
+	}
 	res.Result.DurationMS = a.now().Sub(start).Milliseconds()
 	stage = time.Now()
 	done, err := a.chain.Append(ctx, res)

@@ -9,9 +9,21 @@
 //     target's secret, read from a local file ("file:") or Secrets Manager (an ARN), and
 //     injected as the target's header.
 //   - sql: a real PostgreSQL role per action, created by the target's administrator with
-//     LOGIN, a random password, VALID UNTIL now+TTL and only the grants the parsed statement
-//     needs on exactly its tables (SQLGrants); dropped after the action, and expired leftovers
-//     swept before the first action on a database. On RDS with IAM database authentication
+//     LOGIN, a random password (stored as a SCRAM verifier), VALID UNTIL now+TTL, CONNECTION
+//     LIMIT 2 and only the privileges the parsed statement needs on exactly its tables
+//     (SQLGrants), held through membership in standing NOLOGIN roles, one per table and
+//     privilege (StandingPrefix), created once under an advisory lock: no action changes a
+//     table's ACL. Dropped after the action (its sessions ended, what it owns dropped), and
+//     expired leftovers swept in the background on the first action on a database and every
+//     10 minutes after; a failed sweep never blocks an action. The administrator needs only
+//     CREATEROLE (not superuser) and the privileges it hands on WITH GRANT OPTION (CONNECT on
+//     the database, USAGE on the schema, the table privileges, USAGE on the tables'
+//     sequences). PostgreSQL 15 lets CREATEROLE administer any non-superuser role; 16 and
+//     later only roles it holds ADMIN OPTION on, which the creator of a role gets: the
+//     standing and ephemeral roles must be created by the same administrator, which grants
+//     itself membership in an ephemeral role before dropping it (DROP OWNED BY and ending its
+//     sessions need the role's privileges on both). A write runs in a transaction the
+//     executor rolls back if it changed a table the statement does not name. On RDS with IAM database authentication
 //     (a sql target with role_arn), STS AssumeRole with a session policy allowing only
 //     rds-db:connect as the target's database user on its database (PlanRDS), and an RDS
 //     auth token signed with that credential (feature/rds/auth) as the login's password.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/sqlparse"
 	"github.com/mandate-dev/mandate/shared/target"
 )
 
@@ -24,6 +25,12 @@ type Plan struct {
 	// for its name, which is random).
 	Role   string   `json:"role,omitempty"`
 	Grants []string `json:"grants,omitempty"`
+	// MemberOf are the standing roles (StandingPrefix) through which the ephemeral role holds
+	// its grants, one per table and privilege.
+	MemberOf []string `json:"member_of,omitempty"`
+	// Lineage is, per output column of a sql statement, the table columns it reads and the
+	// class it is masked by (ClassifiedColumns of the target).
+	Lineage []sqlparse.Output `json:"lineage,omitempty"`
 	// AWS is the AssumeRole request of an aws action.
 	RoleARN         string            `json:"role_arn,omitempty"`
 	RoleSessionName string            `json:"role_session_name,omitempty"`
@@ -56,12 +63,13 @@ func (b *Broker) Plan(_ context.Context, t target.Target, a api.Action, sc Scope
 			}
 			return Plan{Kind: "rds-iam-token", Lifetime: time.Duration(t.PolicyWindow).String(),
 				Role:    t.User + " (IAM database authentication; the statement runs with this user's privileges)",
+				Lineage: sqlparse.WithClasses(sc.Statement.Outputs, t.ClassifiedColumns),
 				RoleARN: p.RoleARN, RoleSessionName: p.RoleSessionName, SourceIdentity: p.SourceIdentity, Tags: p.Tags,
 				DurationSeconds: p.DurationSeconds, SessionPolicy: p.SessionPolicy}, nil
 		}
 		return Plan{Kind: "postgres-ephemeral-role", Lifetime: time.Duration(t.CredentialTTL).String(),
-			Role:   RolePrefix + "<record>_<random> LOGIN VALID UNTIL now+" + time.Duration(t.CredentialTTL).String() + ", dropped after the action",
-			Grants: grants}, nil
+			Role:   RolePrefix + "<record>_<random> LOGIN VALID UNTIL now+" + time.Duration(t.CredentialTTL).String() + " CONNECTION LIMIT 2, dropped after the action",
+			Grants: grants, MemberOf: standingRoles(t, *sc.Statement), Lineage: sqlparse.WithClasses(sc.Statement.Outputs, t.ClassifiedColumns)}, nil
 	case api.KindAWS:
 		p, err := PlanAWS(t, a, sc, b.now())
 		if err != nil {

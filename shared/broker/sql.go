@@ -2,7 +2,11 @@ package broker
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/pbkdf2"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mandate-dev/mandate/shared/sqlparse"
@@ -35,10 +40,17 @@ type SQLLogin struct {
 	User string
 	// Password MUST NOT be logged, returned or recorded.
 	Password string
-	// Grants are the GRANT statements the role was given, for the record.
+	// Grants are the privileges the role holds, as GRANT statements, for the record; it holds
+	// them through membership in standing roles (StandingPrefix).
 	Grants []string
 	// ReadOnly says the statement only reads: the executor runs it in a read-only transaction.
 	ReadOnly bool
+	// Writes are the tables ("schema.name") the parsed statement may change: the executor
+	// rolls the statement back if it changed any other table.
+	Writes []string
+	// Outputs are the statement's output columns with their lineage: the executor masks the
+	// ones reading a classified column of the target.
+	Outputs []sqlparse.Output
 }
 
 // SQLGrants returns the privileges the ephemeral role of stmt gets on target t, as GRANT
@@ -69,21 +81,34 @@ func SQLGrants(t target.Target, stmt sqlparse.Statement) ([]string, error) {
 	return append(head, out...), nil
 }
 
+// StandingPrefix starts the name of the standing roles: one NOLOGIN role per table and
+// privilege, created once and never dropped by the broker, holding that one privilege (and
+// CONNECT on the database and USAGE on the schema). Each ephemeral role is made a member of
+// the standing roles its statement needs, so an action never changes a table's ACL: per
+// action GRANTs on the same table collide ("tuple concurrently updated") under concurrency.
+const StandingPrefix = "mandate_t_"
+
+// sweepEvery is how often expired ephemeral roles are swept once a database has been swept.
+const sweepEvery = 10 * time.Minute
+
 // sqlRoles creates one PostgreSQL role per action through an administrator connection
 // pool per target.
 type sqlRoles struct {
-	secrets Secrets
-	now     func() time.Time
-	mu      sync.Mutex
-	pools   map[string]*pgxpool.Pool // by target name and address
-	swept   sync.Map                 // *pgxpool.Pool -> true once swept
+	secrets  Secrets
+	now      func() time.Time
+	mu       sync.Mutex
+	pools    map[string]*pgxpool.Pool // by target name and address
+	sweptAt  map[*pgxpool.Pool]time.Time
+	standing sync.Map // pool pointer + role name -> true once the standing role exists
+	sweeps   sync.WaitGroup
 }
 
 func newSQLRoles(s Secrets, now func() time.Time) *sqlRoles {
-	return &sqlRoles{secrets: s, now: now, pools: map[string]*pgxpool.Pool{}}
+	return &sqlRoles{secrets: s, now: now, pools: map[string]*pgxpool.Pool{}, sweptAt: map[*pgxpool.Pool]time.Time{}}
 }
 
 func (r *sqlRoles) close() {
+	r.sweeps.Wait()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for k, p := range r.pools {
@@ -149,18 +174,40 @@ func (r *sqlRoles) admin(ctx context.Context, t target.Target) (*pgxpool.Pool, e
 	return p, nil
 }
 
-// Sweep drops the expired ephemeral roles of target t and returns their number.
+// Sweep drops the expired ephemeral roles of target t and returns their number. A role it
+// cannot drop is named in the error; the others are dropped all the same.
 func (b *Broker) Sweep(ctx context.Context, t target.Target) (int, error) {
 	p, err := b.sql.admin(ctx, t)
 	if err != nil {
 		return 0, err
 	}
 	n, err := sweep(ctx, p)
+	b.sql.mu.Lock()
+	b.sql.sweptAt[p] = time.Now()
+	b.sql.mu.Unlock()
 	if err != nil {
-		return 0, fmt.Errorf("broker: sweep target %q: %w", t.Name, err)
+		return n, fmt.Errorf("broker: sweep target %q: %w", t.Name, err)
 	}
-	b.sql.swept.Store(p, true)
 	return n, nil
+}
+
+// sweepSoon starts a sweep of p in the background when none ran in the last sweepEvery. A
+// failed sweep is only retried later: it never stands in the way of an action.
+func (r *sqlRoles) sweepSoon(p *pgxpool.Pool) {
+	r.mu.Lock()
+	if last, ok := r.sweptAt[p]; ok && time.Since(last) < sweepEvery {
+		r.mu.Unlock()
+		return
+	}
+	r.sweptAt[p] = time.Now()
+	r.sweeps.Add(1)
+	r.mu.Unlock()
+	go func() {
+		defer r.sweeps.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, _ = sweep(ctx, p)
+	}()
 }
 
 func sweep(ctx context.Context, p *pgxpool.Pool) (int, error) {
@@ -172,29 +219,150 @@ func sweep(ctx context.Context, p *pgxpool.Pool) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, n := range names {
-		if err := dropRole(ctx, p, n); err != nil {
-			return 0, err
+	n := 0
+	var errs []error
+	for _, name := range names {
+		if err := dropRole(ctx, p, name); err != nil {
+			errs = append(errs, err)
+			continue
 		}
+		n++
 	}
-	return len(names), nil
+	return n, errors.Join(errs...)
 }
 
 // dropRole ends the role's sessions (a statement still running as the role stops: this is how
-// a kill reaches an action in flight), then drops what it was granted and the role. Ending the
-// sessions needs pg_signal_backend (or superuser); without it the drop still happens and the
-// running statement ends at its timeout.
+// a kill reaches an action in flight), then drops what it owns and the role.
+//
+// The administrator first makes itself a member of the role. On PostgreSQL 15 CREATEROLE may
+// grant and drop any non-superuser role but DROP OWNED BY and pg_terminate_backend need the
+// privileges of the role ("permission denied to drop objects"); on PostgreSQL 16 and later the
+// creator of a role holds ADMIN OPTION on it, which lets it grant itself the membership. A
+// role already gone (another process swept it) is not an error.
 func dropRole(ctx context.Context, p *pgxpool.Pool, name string) error {
 	id := pgx.Identifier{name}.Sanitize()
-	_, _ = p.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name)
+	if _, err := p.Exec(ctx, "GRANT "+id+" TO CURRENT_USER"); err != nil {
+		if isUndefinedRole(err) {
+			return nil
+		}
+		return fmt.Errorf("broker: drop role %s: %w", name, err)
+	}
+	if _, err := p.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name); err != nil {
+		return fmt.Errorf("broker: end the sessions of role %s: %w", name, err)
+	}
 	_, err := p.Exec(ctx, "DROP OWNED BY "+id+"; DROP ROLE IF EXISTS "+id, pgx.QueryExecModeSimpleProtocol)
-	if err != nil {
+	if err != nil && !isUndefinedRole(err) {
 		return fmt.Errorf("broker: drop role %s: %w", name, err)
 	}
 	return nil
 }
 
-// mint creates the role, grants exactly what the statement needs and returns its login.
+func isUndefinedRole(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "42704"
+}
+
+// standingRole is the name of the standing role holding priv on table of database db: the
+// prefix, 16 hex digits of a hash of database, schema and table (roles are per cluster, table
+// names are per database) and the privilege.
+func standingRole(db string, table sqlparse.Table, priv string) string {
+	h := sha256.Sum256([]byte(db + "\x00" + table.Schema + "\x00" + table.Name))
+	return StandingPrefix + hex.EncodeToString(h[:8]) + "_" + strings.ToLower(priv)
+}
+
+// writtenTables are the tables ("schema.name") stmt may change: those it needs a privilege
+// other than SELECT on.
+func writtenTables(stmt sqlparse.Statement) []string {
+	var out []string
+	for _, tb := range stmt.Tables {
+		if slices.ContainsFunc(tb.Privileges, func(p string) bool { return p != sqlparse.PrivSelect }) {
+			out = append(out, tb.QualifiedName())
+		}
+	}
+	return out
+}
+
+// standingRoles names the standing roles an ephemeral role for stmt joins, in order.
+func standingRoles(t target.Target, stmt sqlparse.Statement) []string {
+	var out []string
+	for _, tb := range stmt.Tables {
+		for _, priv := range tb.Privileges {
+			out = append(out, standingRole(t.Database, tb, priv))
+		}
+	}
+	return out
+}
+
+// ensureStanding creates the standing role of priv on table with its grants unless it exists.
+// Creations on a database are serialised by an advisory lock, so concurrent first actions
+// neither collide on the table's ACL nor create the role twice; a role that exists was made in
+// one committed transaction with all its grants.
+func (r *sqlRoles) ensureStanding(ctx context.Context, p *pgxpool.Pool, t target.Target, table sqlparse.Table, priv string) (string, error) {
+	name := standingRole(t.Database, table, priv)
+	key := fmt.Sprintf("%p\x00%s", p, name)
+	if _, ok := r.standing.Load(key); ok {
+		return name, nil
+	}
+	tx, err := p.Begin(ctx)
+	if err != nil {
+		return "", fmt.Errorf("broker: target %q: %w", t.Name, err)
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended('mandate standing roles', 0))"); err != nil {
+		return "", fmt.Errorf("broker: lock standing roles on target %q: %w", t.Name, err)
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name).Scan(&exists); err != nil {
+		return "", fmt.Errorf("broker: standing role on target %q: %w", t.Name, err)
+	}
+	if !exists {
+		id := pgx.Identifier{name}.Sanitize()
+		tbl := pgx.Identifier{table.Schema, table.Name}.Sanitize()
+		stmts := []string{
+			"CREATE ROLE " + id + " NOLOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
+			"GRANT CONNECT ON DATABASE " + pgx.Identifier{t.Database}.Sanitize() + " TO " + id,
+			"GRANT USAGE ON SCHEMA " + pgx.Identifier{table.Schema}.Sanitize() + " TO " + id,
+			"GRANT " + priv + " ON TABLE " + tbl + " TO " + id,
+		}
+		if priv == sqlparse.PrivInsert {
+			rows, err := tx.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_depend d
+				JOIN pg_class c ON c.oid = d.objid JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE c.relkind = 'S' AND d.refobjid = to_regclass($1) AND d.deptype IN ('a', 'i')`, tbl)
+			if err != nil {
+				return "", fmt.Errorf("broker: sequences of %s on target %q: %w", tbl, t.Name, err)
+			}
+			seqs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return "", fmt.Errorf("broker: sequences of %s on target %q: %w", tbl, t.Name, err)
+			}
+			for _, sq := range seqs {
+				stmts = append(stmts, "GRANT USAGE ON SEQUENCE "+sq+" TO "+id)
+			}
+		}
+		for _, st := range stmts {
+			if _, err := tx.Exec(ctx, st); err != nil {
+				return "", fmt.Errorf("broker: standing role %s on target %q: %w", name, t.Name, err)
+			}
+		}
+		// GRANT by an administrator without the grant option only warns ("no privileges were
+		// granted"): check, or the role would exist for good without its privilege.
+		var ok bool
+		if err := tx.QueryRow(ctx, "SELECT has_table_privilege($1, to_regclass($2), $3)", name, tbl, priv).Scan(&ok); err != nil {
+			return "", fmt.Errorf("broker: standing role %s on target %q: %w", name, t.Name, err)
+		}
+		if !ok {
+			return "", fmt.Errorf("broker: target %q: the administrator %s cannot grant %s on %s (it needs the privilege WITH GRANT OPTION)", t.Name, t.User, priv, tbl)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return "", fmt.Errorf("broker: standing role %s on target %q: %w", name, t.Name, err)
+	}
+	r.standing.Store(key, true)
+	return name, nil
+}
+
+// mint creates the role as a member of the standing roles the statement needs and returns
+// its login.
 func (r *sqlRoles) mint(ctx context.Context, t target.Target, sc Scope) (Credential, error) {
 	if sc.Statement == nil {
 		return Credential{}, fmt.Errorf("%w: sql action on target %q without a parsed statement", ErrUnsupported, t.Name)
@@ -207,13 +375,18 @@ func (r *sqlRoles) mint(ctx context.Context, t target.Target, sc Scope) (Credent
 	if err != nil {
 		return Credential{}, err
 	}
-	// The first action on a database sweeps the expired roles a stopped process left behind
-	// between create and drop.
-	if _, done := r.swept.Load(p); !done {
-		if _, err := sweep(ctx, p); err != nil {
-			return Credential{}, fmt.Errorf("broker: sweep target %q: %w", t.Name, err)
+	// Expired roles a stopped process left behind between create and drop are swept in the
+	// background, on the first action on a database and then every sweepEvery.
+	r.sweepSoon(p)
+	var member []string
+	for _, tb := range sc.Statement.Tables {
+		for _, priv := range tb.Privileges {
+			name, err := r.ensureStanding(ctx, p, t, tb, priv)
+			if err != nil {
+				return Credential{}, err
+			}
+			member = append(member, pgx.Identifier{name}.Sanitize())
 		}
-		r.swept.Store(p, true)
 	}
 	name := roleName(sc.Record)
 	id := pgx.Identifier{name}.Sanitize()
@@ -221,60 +394,49 @@ func (r *sqlRoles) mint(ctx context.Context, t target.Target, sc Scope) (Credent
 	_, _ = rand.Read(pw[:])
 	password := hex.EncodeToString(pw[:])
 	exp := r.now().Add(time.Duration(t.CredentialTTL)).UTC()
-
-	tx, err := p.Begin(ctx)
-	if err != nil {
-		return Credential{}, fmt.Errorf("broker: target %q: %w", t.Name, err)
+	// The verifier is base64 and the role names sanitized identifiers: CREATE ROLE takes no
+	// parameters, so all are spelled into the statement. The password itself never reaches
+	// the server's statement log. One statement: the role never exists without its
+	// memberships.
+	create := fmt.Sprintf("CREATE ROLE %s LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 2 PASSWORD '%s' VALID UNTIL '%s'",
+		id, scramVerifier(password), exp.Format("2006-01-02 15:04:05.999999Z07:00"))
+	if len(member) > 0 {
+		create += " IN ROLE " + strings.Join(member, ", ")
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	// The password is hex and the role name a sanitized identifier: CREATE ROLE takes no
-	// parameters, so both are spelled into the statement.
-	create := fmt.Sprintf("CREATE ROLE %s LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 2 PASSWORD '%s' VALID UNTIL '%s'",
-		id, password, exp.Format("2006-01-02 15:04:05.999999Z07:00"))
-	if _, err := tx.Exec(ctx, create); err != nil {
-		return Credential{}, fmt.Errorf("broker: create role on target %q: %w", t.Name, err)
-	}
-	var given []string
-	for _, g := range grants {
-		if owned, ok := strings.CutPrefix(g, "GRANT USAGE ON SEQUENCES OWNED BY "); ok {
-			table := strings.TrimSuffix(owned, " TO ROLE")
-			rows, err := tx.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_depend d
-				JOIN pg_class c ON c.oid = d.objid JOIN pg_namespace n ON n.oid = c.relnamespace
-				WHERE c.relkind = 'S' AND d.refobjid = to_regclass($1) AND d.deptype IN ('a', 'i')`, table)
-			if err != nil {
-				return Credential{}, fmt.Errorf("broker: sequences of %s on target %q: %w", table, t.Name, err)
-			}
-			seqs, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				return Credential{}, fmt.Errorf("broker: sequences of %s on target %q: %w", table, t.Name, err)
-			}
-			for _, s := range seqs {
-				stmt := "GRANT USAGE ON SEQUENCE " + s + " TO " + id
-				if _, err := tx.Exec(ctx, stmt); err != nil {
-					return Credential{}, fmt.Errorf("broker: grant on target %q: %w", t.Name, err)
-				}
-				given = append(given, strings.TrimSuffix(stmt, id)+"ROLE")
-			}
-			continue
-		}
-		stmt := strings.TrimSuffix(g, "ROLE") + id
-		if _, err := tx.Exec(ctx, stmt); err != nil {
-			return Credential{}, fmt.Errorf("broker: grant on target %q: %w", t.Name, err)
-		}
-		given = append(given, g)
-	}
-	if err := tx.Commit(ctx); err != nil {
+	if _, err := p.Exec(ctx, create); err != nil {
 		return Credential{}, fmt.Errorf("broker: create role on target %q: %w", t.Name, err)
 	}
 	return Credential{
 		Kind: "postgres-ephemeral-role", ExpiresAt: exp,
-		SQL: &SQLLogin{User: name, Password: password, Grants: given, ReadOnly: sc.Statement.ReadOnly},
+		SQL: &SQLLogin{User: name, Password: password, Grants: grants, ReadOnly: sc.Statement.ReadOnly, Writes: writtenTables(*sc.Statement), Outputs: sc.Statement.Outputs},
 		release: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			return dropRole(ctx, p, name)
 		},
 	}, nil
+}
+
+// scramIterations is the PBKDF2 iteration count of an ephemeral role's SCRAM-SHA-256
+// verifier. Stretching protects guessable passwords; an ephemeral password is 192 random
+// bits, so one iteration loses nothing and spares each action's login the client side of
+// PostgreSQL's default 4,096.
+const scramIterations = 1
+
+// scramVerifier is the SCRAM-SHA-256 secret PostgreSQL stores for password (RFC 5802, RFC
+// 7677), in the form CREATE ROLE ... PASSWORD accepts as already hashed.
+func scramVerifier(password string) string {
+	var salt [16]byte
+	_, _ = rand.Read(salt[:])
+	salted, _ := pbkdf2.Key(sha256.New, password, salt[:], scramIterations, sha256.Size)
+	mac := func(key []byte, msg string) []byte {
+		h := hmac.New(sha256.New, key)
+		h.Write([]byte(msg))
+		return h.Sum(nil)
+	}
+	stored := sha256.Sum256(mac(salted, "Client Key"))
+	b64 := base64.StdEncoding.EncodeToString
+	return fmt.Sprintf("SCRAM-SHA-256$%d:%s$%s:%s", scramIterations, b64(salt[:]), b64(stored[:]), b64(mac(salted, "Server Key")))
 }
 
 // roleName is RolePrefix, the first 12 hex digits of the decision record's hash (so a role

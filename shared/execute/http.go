@@ -32,6 +32,13 @@ type Result struct {
 	Body        []byte
 	Truncated   bool
 	Duration    time.Duration
+	// Outcome, when set, is what the record says came of the action instead of "ok" (for
+	// instance OutcomeRolledBack), and Reason says why.
+	Outcome string
+	Reason  string
+	// Masked counts the values the executor masked itself, by class (a SQL column whose
+	// lineage reads a classified column); the record adds them to the masker's counts.
+	Masked map[string]int
 }
 
 // HTTP performs http actions.

@@ -3,17 +3,23 @@ package execute
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/sqlparse"
 	"github.com/mandate-dev/mandate/shared/target"
 )
 
@@ -21,11 +27,36 @@ import (
 // constraint violation ...): the action reached the target and the target said no.
 const StatusSQLError = 422
 
+// OutcomeRolledBack is the outcome of a write that changed a table its statement does not
+// name (through a SECURITY DEFINER function or a trigger): it was rolled back.
+const OutcomeRolledBack = "rolled-back"
+
+// SQLConnsPerTarget is how many statements one executor runs at once on one database; the
+// others wait their turn. Logins are the expensive part of an action (a backend per
+// connection), and hundreds started together on a small server all miss their timeout where
+// the same work queued finishes.
+const SQLConnsPerTarget = 8
+
 // SQL runs one statement on a PostgreSQL target as the ephemeral role the broker minted.
-type SQL struct{}
+type SQL struct {
+	slots sync.Map // endpoint and database -> chan struct{} of capacity SQLConnsPerTarget
+}
 
 // NewSQL returns the SQL executor.
 func NewSQL() *SQL { return &SQL{} }
+
+// slot waits for a free connection slot on t's database (bounded by ctx, not by the
+// statement's timeout, which starts once the slot is held) and returns its release.
+func (s *SQL) slot(ctx context.Context, t target.Target) (func(), error) {
+	ch, _ := s.slots.LoadOrStore(t.Endpoint+"\x00"+t.Database, make(chan struct{}, SQLConnsPerTarget))
+	sem := ch.(chan struct{})
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
 
 // SQLResult is the JSON body of a SQL action's result.
 type SQLResult struct {
@@ -62,22 +93,44 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	// The extended protocol carries exactly one statement: a second one is a protocol error
 	// even if the parser were fooled.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	free, err := s.slot(ctx, t)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: waiting for a connection to %s: %v", ErrTarget, t.Name, err)
+	}
+	defer free()
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(t.Timeout))
 	defer cancel()
 	start := time.Now()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := connect(ctx, cfg)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: connect to %s as its ephemeral role: %v", ErrTarget, t.Name, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 
-	rows, err := conn.Query(ctx, a.Statement)
+	// A write runs in a transaction that commits only if the tables it changed are among the
+	// ones the parsed statement names.
+	var q interface {
+		Query(context.Context, string, ...any) (pgx.Rows, error)
+	} = conn
+	var tx pgx.Tx
+	if !c.SQL.ReadOnly {
+		if tx, err = conn.Begin(ctx); err != nil {
+			return sqlFailure(err, t, start)
+		}
+		defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+		q = tx
+	}
+	rows, err := q.Query(ctx, a.Statement)
 	if err != nil {
 		return sqlFailure(err, t, start)
 	}
 	out := SQLResult{Columns: []string{}, Rows: []map[string]any{}}
+	// A column whose lineage reads a classified column is masked whole by its class.
+	var classes []string
+	var masked map[string]int
 	for _, f := range rows.FieldDescriptions() {
 		out.Columns = append(out.Columns, f.Name)
+		classes = append(classes, sqlparse.Classify(c.SQL.Outputs, t.ClassifiedColumns, f.Name))
 	}
 	size := 0
 	for rows.Next() {
@@ -92,7 +145,15 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 		}
 		row := make(map[string]any, len(vals))
 		for i, v := range vals {
-			row[out.Columns[i]] = v
+			if classes[i] != "" && v != nil {
+				row[out.Columns[i]] = "[" + strings.ToUpper(classes[i]) + "]"
+				if masked == nil {
+					masked = map[string]int{}
+				}
+				masked[classes[i]]++
+				continue
+			}
+			row[out.Columns[i]] = textual(v)
 		}
 		raw, err := json.Marshal(row)
 		if err != nil {
@@ -112,13 +173,95 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 		return sqlFailure(err, t, start)
 	}
 	out.Command = rows.CommandTag().String()
+	if tx != nil {
+		other, err := changedOutside(ctx, tx, c.SQL.Writes)
+		if err != nil {
+			return sqlFailure(err, t, start)
+		}
+		if len(other) > 0 {
+			if err := tx.Rollback(ctx); err != nil {
+				return Result{}, fmt.Errorf("%w: roll back on %s: %v", ErrTarget, t.Name, err)
+			}
+			reason := fmt.Sprintf("the statement changed %s, which it does not name; rolled back", strings.Join(other, ", "))
+			var body SQLError
+			body.Error.Code, body.Error.Message = "mandate_rolled_back", reason
+			raw, _ := json.Marshal(body)
+			return Result{Status: StatusSQLError, ContentType: "application/json", Body: raw, Duration: time.Since(start),
+				Outcome: OutcomeRolledBack, Reason: reason}, nil
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return sqlFailure(err, t, start)
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(out); err != nil {
 		return Result{}, fmt.Errorf("%w: encode rows of %s: %v", ErrTarget, t.Name, err)
 	}
-	return Result{Status: 200, ContentType: "application/json", Body: bytes.TrimSpace(buf.Bytes()), Truncated: out.Truncated, Duration: time.Since(start)}, nil
+	return Result{Status: 200, ContentType: "application/json", Body: bytes.TrimSpace(buf.Bytes()), Truncated: out.Truncated, Duration: time.Since(start), Masked: masked}, nil
+}
+
+// connect logs in, waiting while the server or the role has no connection to spare
+// (SQLSTATE 53300, too_many_connections: other processes' actions, or a connection limit),
+// with backoff, until ctx ends.
+func connect(ctx context.Context, cfg *pgx.ConnConfig) (*pgx.Conn, error) {
+	wait := 10 * time.Millisecond
+	for {
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		var pe *pgconn.PgError
+		if err == nil || !errors.As(err, &pe) || pe.Code != "53300" {
+			return conn, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// textual turns bytes (bytea, and types pgx does not decode such as xml) into text the
+// masker's detection reads: the string itself when it is UTF-8, PostgreSQL's hex form
+// ("\\x...") otherwise. encoding/json would write them as base64, which no detector reads,
+// so convert_to(email, 'UTF8') or email::xml would come back unmasked.
+func textual(v any) any {
+	b, ok := v.([]byte)
+	if !ok {
+		return v
+	}
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return `\x` + hex.EncodeToString(b)
+}
+
+// changedOutside returns the tables ("schema.name") the transaction inserted into, updated or
+// deleted from that are not in allowed, from PostgreSQL's own per-transaction counters, which
+// count what functions and triggers did whatever role they ran as. TRUNCATE is not counted
+// there; it is never granted to an ephemeral role and a function doing it needs its owner's
+// privilege on the table.
+func changedOutside(ctx context.Context, tx pgx.Tx, allowed []string) ([]string, error) {
+	// A partition counts as its partitioned table, which is what the statement names.
+	rows, err := tx.Query(ctx, `SELECT DISTINCT n.nspname || '.' || c.relname FROM pg_stat_xact_user_tables s
+		JOIN pg_class c ON c.oid = coalesce(pg_partition_root(s.relid), s.relid)
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0 ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	changed, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, tb := range changed {
+		if !slices.Contains(allowed, tb) {
+			out = append(out, tb)
+		}
+	}
+	return out, nil
 }
 
 // sqlFailure turns PostgreSQL's refusal into a result the agent sees (masked like any other)

@@ -102,6 +102,8 @@ targets:
     user: mandate
     secret_ref: file:secrets/warehouse.key
     allowed_tables: [public.customers, public.orders]
+    # Columns masked whole in results, through any function, cast, aggregate or JSON key.
+    classified_columns: {public.customers.email: email}
     timeout: 5s
     max_rows: 500
 %s`, crm.Audience, DemoTargetHost, DemoSecretRef, DemoSQLTarget, demoAWSTarget)

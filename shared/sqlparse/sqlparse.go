@@ -73,6 +73,8 @@ type Statement struct {
 	Functions []string `json:"functions"`
 	// Casts are the types it casts to (FunctionName of the type), sorted, once each.
 	Casts []string `json:"casts"`
+	// Outputs are the statement's output columns with their lineage, in order.
+	Outputs []Output `json:"outputs,omitempty"`
 }
 
 // TableNames returns the qualified names of the tables.

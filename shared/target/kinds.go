@@ -3,9 +3,11 @@ package target
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +31,9 @@ var (
 	regionRe   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
 	resourceRe = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:[\x21-\x7e]+$`)
 )
+
+// classRe is a column class: a masking detector's name or one of the registry's own.
+var classRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
 func (t *Target) fillSQL() []error {
 	var errs []error
@@ -60,6 +65,15 @@ func (t *Target) fillSQL() []error {
 		schema, table, ok := strings.Cut(name, ".")
 		if !ok || !identRe.MatchString(schema) || !identRe.MatchString(table) {
 			errs = append(errs, fmt.Errorf("allowed_tables[%d] %q must be schema.table", i, name))
+		}
+	}
+	for _, col := range slices.Sorted(maps.Keys(t.ClassifiedColumns)) {
+		parts := strings.Split(col, ".")
+		if len(parts) != 3 || !identRe.MatchString(parts[0]) || !identRe.MatchString(parts[1]) || !identRe.MatchString(parts[2]) {
+			errs = append(errs, fmt.Errorf("classified_columns %q must be schema.table.column", col))
+		}
+		if !classRe.MatchString(t.ClassifiedColumns[col]) {
+			errs = append(errs, fmt.Errorf("classified_columns %q: the class must be a lower-case name such as email", col))
 		}
 	}
 	if t.MaxRows < 0 {

@@ -67,6 +67,11 @@ type Target struct {
 	// function of the application) and cast types a statement may use. Anything else is
 	// refused before policy, naming the function.
 	AllowedFunctions []string `yaml:"allowed_functions,omitempty" json:"allowed_functions,omitempty"`
+	// ClassifiedColumns classify table columns ("schema.table.column" -> class, such as
+	// "public.customers.email: email"): any output column whose lineage reads one is
+	// returned masked whole as [CLASS], whatever function, cast, aggregate or JSON key
+	// position carried it. Other columns still go through the masking profile's detection.
+	ClassifiedColumns map[string]string `yaml:"classified_columns,omitempty" json:"classified_columns,omitempty"`
 	// MaxRows caps the rows a statement returns (default DefaultMaxRows).
 	MaxRows int `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
 	// DBResourceID is the RDS resource id of the instance or cluster ("db-…" or

@@ -123,7 +123,9 @@ func Analyze(tree *pg.ParseResult) (sqlparse.Statement, error) {
 	if w.err != nil {
 		return sqlparse.Statement{}, w.err
 	}
-	return w.b.Statement(typ), nil
+	st := w.b.Statement(typ)
+	st.Outputs = lineage(tree.Stmts[0].GetStmt(), st.TableNames())
+	return st, nil
 }
 
 // walker collects the tables and columns of a parse tree and refuses what cannot be scoped.

@@ -98,7 +98,7 @@ func TestParse(t *testing.T) {
 				t.Fatalf("Parse: %v", err)
 			}
 			// Functions and casts are TestFunctionsAndCasts' business.
-			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT", Functions: got.Functions, Casts: got.Casts}
+			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT", Functions: got.Functions, Casts: got.Casts, Outputs: got.Outputs}
 			if want.Tables == nil {
 				want.Tables = []sqlparse.Table{}
 			}
@@ -151,7 +151,8 @@ func TestParseRefuses(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{"SELECT * FROM customers WHERE id = 1", "WITH a AS (SELECT 1) SELECT * FROM a",
 		"INSERT INTO t (a) VALUES (1) RETURNING *", "DELETE FROM t USING u WHERE t.id = u.id", "SELECT 1; SELECT 2",
-		"SELECT query_to_xml('SELECT 1', true, true, '')", "SELECT 'x'::regclass", "SELECT a OPERATOR(s.+) b FROM t"} {
+		"SELECT query_to_xml('SELECT 1', true, true, '')", "SELECT 'x'::regclass", "SELECT a OPERATOR(s.+) b FROM t",
+		"SELECT json_object_agg(c.email, o.id), x.* FROM customers c JOIN orders o ON o.c = c.id, (SELECT 1) x", "SELECT c FROM s.customers c"} {
 		f.Add(s)
 	}
 	p := pgquery.New()
@@ -174,6 +175,17 @@ func FuzzParse(f *testing.F) {
 		case "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "DROP":
 		default:
 			t.Fatalf("Parse(%q) returned type %q", sql, st.Type)
+		}
+		// Lineage names only tables the statement reads, so the target's classification of
+		// them applies; a source outside them would be a value masking never sees.
+		for _, o := range st.Outputs {
+			for _, src := range o.Sources {
+				schema, rest, _ := strings.Cut(src, ".")
+				table, _, _ := strings.Cut(rest, ".")
+				if !slices.Contains(st.TableNames(), schema+"."+table) {
+					t.Fatalf("Parse(%q): output %q reads %q, not a table of the statement %v", sql, o.Name, src, st.TableNames())
+				}
+			}
 		}
 		for _, tb := range st.Tables {
 			if tb.Name == "" || tb.Schema == "" || len(tb.Privileges) == 0 {

@@ -1,0 +1,96 @@
+package sqlparse
+
+import (
+	"slices"
+	"strings"
+)
+
+// Output is one output column of a statement (a SELECT's target list or a RETURNING list)
+// with its lineage: the table columns its value is computed from, through any function,
+// cast, aggregate, operator or JSON key position.
+type Output struct {
+	// Name is the column's name in the result ("*" for a star, which expands to the named
+	// table columns).
+	Name string `json:"name"`
+	// Sources are, sorted and once each:
+	//   "schema.table.column"  the value reads that column;
+	//   "schema.table.*"       a star over the table: each result column it expands to is
+	//                          that table column under its own name;
+	//   "schema.table"         anything of the table (read through a subquery, WITH query,
+	//                          set operation or function whose columns are not followed).
+	Sources []string `json:"sources"`
+	// Class is the classification the value is masked by ("" when it reads no classified
+	// column); set by Classify, not by the parser.
+	Class string `json:"class,omitempty"`
+}
+
+// Classify returns the class of the result column named name, given the statement's
+// outputs and the target's classified columns ("schema.table.column" -> class): the class
+// of the first classified source, in sorted order, of any output that can produce a column
+// of that name. A source naming a whole table is classified if any column of the table is.
+func Classify(outputs []Output, classified map[string]string, name string) string {
+	var classes []string
+	for _, o := range outputs {
+		star := o.Name == "*"
+		if !star && o.Name != name {
+			continue
+		}
+		for _, s := range o.Sources {
+			switch {
+			case strings.HasSuffix(s, ".*") && !star: // row_to_json(c.*): the whole row in one value
+				classes = append(classes, tableClasses(classified, strings.TrimSuffix(s, ".*"))...)
+			case strings.HasSuffix(s, ".*"):
+				if c, ok := classified[strings.TrimSuffix(s, "*")+name]; ok {
+					classes = append(classes, c)
+				}
+			case strings.Count(s, ".") == 1:
+				if star || o.Name == name {
+					classes = append(classes, tableClasses(classified, s)...)
+				}
+			default:
+				if !star {
+					if c, ok := classified[s]; ok {
+						classes = append(classes, c)
+					}
+				}
+			}
+		}
+	}
+	if len(classes) == 0 {
+		return ""
+	}
+	slices.Sort(classes)
+	return classes[0]
+}
+
+func tableClasses(classified map[string]string, table string) []string {
+	var out []string
+	for col, c := range classified {
+		if strings.HasPrefix(col, table+".") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// WithClasses returns outputs with Class set from classified.
+func WithClasses(outputs []Output, classified map[string]string) []Output {
+	out := make([]Output, len(outputs))
+	for i, o := range outputs {
+		o.Sources = slices.Clone(o.Sources)
+		if o.Name == "*" {
+			var classes []string
+			for _, s := range o.Sources {
+				classes = append(classes, tableClasses(classified, strings.TrimSuffix(strings.TrimSuffix(s, ".*"), "."))...)
+			}
+			if len(classes) > 0 {
+				slices.Sort(classes)
+				o.Class = "by column: " + strings.Join(slices.Compact(classes), ", ")
+			}
+		} else {
+			o.Class = Classify([]Output{o}, classified, o.Name)
+		}
+		out[i] = o
+	}
+	return out
+}

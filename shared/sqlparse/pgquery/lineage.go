@@ -1,0 +1,267 @@
+package pgquery
+
+import (
+	"slices"
+
+	pg "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/mandate-dev/mandate/shared/sqlparse"
+)
+
+// lineage computes the output columns of the statement and the table columns each is
+// computed from. It follows column references through expressions of any depth (functions,
+// casts, aggregates, operators, CASE, JSON constructors), resolves them against the FROM
+// clause of the statement's own SELECT, and falls back to whole tables ("schema.table")
+// where it does not follow columns: subqueries, WITH queries, set operations, functions in
+// FROM. It never under-states: a value it cannot place reads every table of the statement.
+func lineage(stmt *pg.Node, all []string) []sqlparse.Output {
+	var targets []*pg.Node
+	l := &lin{all: all, rels: map[string]lrel{}}
+	switch n := stmt.GetNode().(type) {
+	case *pg.Node_SelectStmt:
+		s := n.SelectStmt
+		if s.GetOp() != pg.SetOperation_SETOP_NONE {
+			// UNION and friends: the names are the left arm's, the values any arm's.
+			left := s
+			for left.GetOp() != pg.SetOperation_SETOP_NONE && left.GetLarg() != nil {
+				left = left.GetLarg()
+			}
+			l.opaque = true
+			targets = left.GetTargetList()
+		} else {
+			targets = s.GetTargetList()
+			for _, c := range s.GetWithClause().GetCtes() {
+				l.ctes = append(l.ctes, c.GetCommonTableExpr().GetCtename())
+			}
+			for _, f := range s.GetFromClause() {
+				l.from(f)
+			}
+		}
+	case *pg.Node_InsertStmt:
+		targets = n.InsertStmt.GetReturningList()
+		l.add(n.InsertStmt.GetRelation())
+	case *pg.Node_UpdateStmt:
+		targets = n.UpdateStmt.GetReturningList()
+		l.add(n.UpdateStmt.GetRelation())
+		for _, f := range n.UpdateStmt.GetFromClause() {
+			l.from(f)
+		}
+	case *pg.Node_DeleteStmt:
+		targets = n.DeleteStmt.GetReturningList()
+		l.add(n.DeleteStmt.GetRelation())
+		for _, f := range n.DeleteStmt.GetUsingClause() {
+			l.from(f)
+		}
+	}
+	out := []sqlparse.Output{}
+	for _, t := range targets {
+		rt := t.GetResTarget()
+		if rt == nil {
+			continue
+		}
+		l.src = map[string]bool{}
+		if l.opaque {
+			l.everything()
+		} else {
+			l.walk(rt.GetVal().ProtoReflect(), 0)
+		}
+		name := rt.GetName()
+		if name == "" {
+			name = defaultName(rt.GetVal())
+		}
+		out = append(out, sqlparse.Output{Name: name, Sources: slices.Sorted(mapsKeys(l.src))})
+	}
+	return out
+}
+
+// lrel is one FROM item: a table ("schema.table"), or nothing when its columns are not
+// followed (subquery, WITH query, function).
+type lrel struct{ table string }
+
+type lin struct {
+	all    []string        // every table of the statement, "schema.table"
+	rels   map[string]lrel // by the name a column reference qualifies with
+	order  []lrel
+	ctes   []string
+	opaque bool
+	src    map[string]bool
+}
+
+func (l *lin) add(rv *pg.RangeVar) {
+	if rv == nil {
+		return
+	}
+	name := rv.GetRelname()
+	if a := rv.GetAlias().GetAliasname(); a != "" {
+		name = a
+	}
+	r := lrel{}
+	if !(rv.GetSchemaname() == "" && slices.Contains(l.ctes, rv.GetRelname())) {
+		schema := rv.GetSchemaname()
+		if schema == "" {
+			schema = sqlparse.DefaultSchema
+		}
+		r.table = schema + "." + rv.GetRelname()
+	}
+	l.rels[name] = r
+	if rv.GetSchemaname() != "" && rv.GetAlias() == nil {
+		l.rels[rv.GetSchemaname()+"."+rv.GetRelname()] = r
+	}
+	l.order = append(l.order, r)
+}
+
+func (l *lin) from(n *pg.Node) {
+	switch {
+	case n.GetRangeVar() != nil:
+		l.add(n.GetRangeVar())
+	case n.GetJoinExpr() != nil:
+		j := n.GetJoinExpr()
+		l.from(j.GetLarg())
+		l.from(j.GetRarg())
+		if a := j.GetAlias().GetAliasname(); a != "" {
+			l.rels[a] = lrel{}
+		}
+	case n.GetRangeSubselect() != nil:
+		r := lrel{}
+		l.rels[n.GetRangeSubselect().GetAlias().GetAliasname()] = r
+		l.order = append(l.order, r)
+	case n.GetRangeFunction() != nil:
+		r := lrel{}
+		if a := n.GetRangeFunction().GetAlias().GetAliasname(); a != "" {
+			l.rels[a] = r
+		}
+		l.order = append(l.order, r)
+	default:
+		l.order = append(l.order, lrel{})
+	}
+}
+
+// everything records every table of the statement as a source.
+func (l *lin) everything() {
+	for _, t := range l.all {
+		l.src[t] = true
+	}
+}
+
+func (l *lin) column(r lrel, col string) {
+	if r.table == "" {
+		l.everything()
+		return
+	}
+	l.src[r.table+"."+col] = true
+}
+
+func (l *lin) ref(fields []*pg.Node) {
+	var parts []string
+	star := false
+	for _, f := range fields {
+		switch {
+		case f.GetAStar() != nil:
+			star = true
+		case f.GetString_() != nil:
+			parts = append(parts, f.GetString_().GetSval())
+		}
+	}
+	col := "*"
+	if !star {
+		if len(parts) == 0 {
+			l.everything()
+			return
+		}
+		col, parts = parts[len(parts)-1], parts[:len(parts)-1]
+	}
+	switch len(parts) {
+	case 0: // unqualified: any FROM item may have it
+		if len(l.order) == 0 {
+			l.everything()
+		}
+		if r, ok := l.rels[col]; ok { // SELECT c FROM customers c: the whole row
+			l.column(r, "*")
+		}
+		for _, r := range l.order {
+			l.column(r, col)
+		}
+	default:
+		q := parts[len(parts)-1]
+		if len(parts) >= 2 {
+			q = parts[len(parts)-2] + "." + q
+		}
+		r, ok := l.rels[q]
+		if !ok {
+			l.everything() // an outer reference or a name this walk does not know
+			return
+		}
+		l.column(r, col)
+	}
+}
+
+var (
+	subLinkName  = (&pg.SubLink{}).ProtoReflect().Descriptor().FullName()
+	selectNameL  = (&pg.SelectStmt{}).ProtoReflect().Descriptor().FullName()
+	columnRefNmL = (&pg.ColumnRef{}).ProtoReflect().Descriptor().FullName()
+)
+
+func (l *lin) walk(m protoreflect.Message, depth int) {
+	if !m.IsValid() || depth > maxDepth {
+		return
+	}
+	switch m.Descriptor().FullName() {
+	case columnRefNmL:
+		l.ref(m.Interface().(*pg.ColumnRef).GetFields())
+		return
+	case subLinkName, selectNameL:
+		l.everything() // a subquery: its columns are not followed
+		return
+	}
+	m.Range(func(f protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case f.IsList() && f.Kind() == protoreflect.MessageKind:
+			lst := v.List()
+			for i := range lst.Len() {
+				l.walk(lst.Get(i).Message(), depth+1)
+			}
+		case !f.IsMap() && f.Kind() == protoreflect.MessageKind:
+			l.walk(v.Message(), depth+1)
+		}
+		return true
+	})
+}
+
+// defaultName is the name PostgreSQL gives an output column without AS.
+func defaultName(n *pg.Node) string {
+	switch {
+	case n.GetColumnRef() != nil:
+		f := n.GetColumnRef().GetFields()
+		if len(f) > 0 {
+			if f[len(f)-1].GetAStar() != nil {
+				return "*"
+			}
+			return f[len(f)-1].GetString_().GetSval()
+		}
+	case n.GetFuncCall() != nil:
+		f := n.GetFuncCall().GetFuncname()
+		if len(f) > 0 {
+			return f[len(f)-1].GetString_().GetSval()
+		}
+	case n.GetTypeCast() != nil:
+		if inner := defaultName(n.GetTypeCast().GetArg()); inner != "?column?" {
+			return inner
+		}
+		names := n.GetTypeCast().GetTypeName().GetNames()
+		if len(names) > 0 {
+			return names[len(names)-1].GetString_().GetSval()
+		}
+	}
+	return "?column?"
+}
+
+func mapsKeys(m map[string]bool) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
