@@ -98,7 +98,7 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 	b, parents := s.bucket(r.Action)
 	req, ents := cedarRequest(r, &s.cache, s.ctxUsed, s.sessUsed)
 	ents.actionParents = parents
-	d = decide(candidates{a: b.anyTarget, b: b.byTarget[r.Target]}, req, ents)
+	d = decide(b.requestCandidates(&r), req, ents)
 	s.qualify(&d)
 	return d
 }

@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cedar-policy/cedar-go"
+	cast "github.com/cedar-policy/cedar-go/ast"
 	xast "github.com/cedar-policy/cedar-go/x/exp/ast"
 )
 
@@ -90,6 +92,14 @@ type entry struct {
 	pos    int // index in document order
 	id     cedar.PolicyID
 	policy *cedar.Policy
+	// eval is policy less the scopes its place in the index proves (index): what Evaluate
+	// hands cedar-go.
+	eval *cedar.Policy
+	// guard is what the policy's leading conditions require of a request (guard.go).
+	guard guard
+	// agent is the one agent the principal scope holds for, when byAgent.
+	agent   string
+	byAgent bool
 }
 
 // slice is an ordered list of policies handed to cedar.Authorize. It iterates in document
@@ -119,9 +129,11 @@ type Set struct {
 	// byID maps a policy id to its index in all.
 	byID map[string]int
 	// byAction holds the candidates of every action named in some policy's action scope.
-	byAction map[string]*bucket
+	byAction map[string]*lazyBucket
 	// byFamily holds the candidates of any other action, keyed by its family ("" for none).
-	byFamily map[string]*bucket
+	byFamily map[string]*lazyBucket
+	// target is the target each policy's resource scope names, "" for none, as in all.
+	target []string
 	// generic indexes the policies for Authorize.
 	generic generic
 	// ctxUsed are the top-level context attributes some policy reads, sessUsed those of
@@ -143,26 +155,68 @@ type bucket struct {
 	anyTarget slice
 	// byTarget are the candidates whose resource scope names a target, by target.
 	byTarget map[string]slice
+	// anyCell and byCell are anyTarget and byTarget split by agent, for Evaluate.
+	anyCell cell
+	byCell  map[string]*cell
 }
 
-// candidates is what Evaluate hands cedar-go: two disjoint slices merged in document order.
-type candidates struct{ a, b slice }
+// cell holds candidates of one action and target split by agent: each candidate is in
+// exactly one of anyAgent and byAgent.
+type cell struct {
+	// anyAgent are the candidates whose principal scope names no agent.
+	anyAgent slice
+	// byAgent are the candidates whose principal scope holds for one agent only, by agent.
+	byAgent map[string]slice
+}
+
+func newCell(member slice) cell {
+	c := cell{byAgent: map[string]slice{}}
+	for _, e := range member {
+		if e.byAgent {
+			c.byAgent[e.agent] = append(c.byAgent[e.agent], e)
+		} else {
+			c.anyAgent = append(c.anyAgent, e)
+		}
+	}
+	return c
+}
+
+// candidates is what Evaluate hands cedar-go: up to four disjoint slices merged in document
+// order, less the policies whose guard the request fails (none when r is nil).
+type candidates struct {
+	parts [4]slice
+	r     *Request
+	// eval says to yield each entry's eval rather than its policy: only for parts of a
+	// bucket's cells, whose scopes the index has checked.
+	eval bool
+}
 
 var _ cedar.PolicyIterator = candidates{}
 
 // All implements cedar.PolicyIterator.
 func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 	return func(yield func(cedar.PolicyID, *cedar.Policy) bool) {
-		a, b := c.a, c.b
-		i, j := 0, 0
-		for i < len(a) || j < len(b) {
-			var e *entry
-			if j == len(b) || (i < len(a) && a[i].pos < b[j].pos) {
-				e, i = &a[i], i+1
-			} else {
-				e, j = &b[j], j+1
+		parts := c.parts
+		for {
+			k := -1
+			for i := range parts {
+				if len(parts[i]) > 0 && (k < 0 || parts[i][0].pos < parts[k][0].pos) {
+					k = i
+				}
 			}
-			if !yield(e.id, e.policy) {
+			if k < 0 {
+				return
+			}
+			e := &parts[k][0]
+			parts[k] = parts[k][1:]
+			if c.r != nil && e.guard != nil && !e.guard.holds(c.r) {
+				continue
+			}
+			p := e.policy
+			if c.eval {
+				p = e.eval
+			}
+			if !yield(e.id, p) {
 				return
 			}
 		}
@@ -170,7 +224,13 @@ func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 }
 
 // Len returns the number of candidates.
-func (c candidates) Len() int { return len(c.a) + len(c.b) }
+func (c candidates) Len() int {
+	n := 0
+	for range c.All() {
+		n++
+	}
+	return n
+}
 
 // Compile parses the Cedar policy document src, named name in error positions, checks that
 // every policy has a unique, well-formed @id annotation and slices the policies by action.
@@ -268,7 +328,7 @@ func build(name string, list []*cedar.Policy, autoID bool) (*Set, error) {
 				perr.Message = fmt.Sprintf("duplicate @id, first used at %s:%d:%d", prev.Filename, prev.Line, prev.Column)
 			} else {
 				first[string(id)] = pos
-				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), policy: p})
+				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), policy: p, guard: readGuard((*xast.Policy)(p.AST()))})
 				variants = append(variants, v)
 				continue
 			}
@@ -364,7 +424,7 @@ const (
 	targetType   = cedar.EntityType("Target")
 )
 
-// index builds byAction and byFamily.
+// index builds byAction and byFamily, and each policy's eval.
 //
 // A policy is a candidate for action a when its action scope can be true for a: it has no
 // action scope, or it names a (==, in, or in a set), or it names a's family with `in`.
@@ -374,18 +434,28 @@ const (
 //
 // Among those, a policy is a candidate for target t when its resource scope is
 // `resource in Target::"t"` (or `resource is Resource in Target::"t"`), or when its resource
-// scope names no target: that scope is kept for every target and cedar-go decides it.
+// scope names no target: that scope is kept for every target and cedar-go decides it. Then
+// likewise by agent (principalAgent), and by guard (guard.go).
 //
 // Dropping a policy whose scope is false is exact: cedar-go evaluates a policy as
 // principal scope && action scope && resource scope && conditions, and scopes never fail,
-// so such a policy neither matches nor reports an error.
+// so such a policy neither matches nor reports an error. For the same reason a scope that
+// the index proves true wherever the policy is a candidate (its action scope, a target or
+// agent it is filed under) is left out of what cedar-go evaluates (entry.eval): `true && x`
+// is x, errors included.
+//
+// Buckets are built on the first request for their action (lazyBucket): loading a set costs
+// a pass over its policies, not a copy of them per action.
 func (s *Set) index() {
 	var unscoped []int
 	eq := map[string][]int{}
 	in := map[string][]int{}
 	target := make([]string, len(s.all)) // "" when the resource scope names no target
-	for i, e := range s.all {
+	for i := range s.all {
+		e := &s.all[i]
 		pol := (*xast.Policy)(e.policy.AST())
+		res := *pol
+		proven := false // some scope of res is now all
 		switch sc := pol.Action.(type) {
 		case xast.ScopeTypeAll:
 			unscoped = append(unscoped, i)
@@ -393,19 +463,22 @@ func (s *Set) index() {
 			if sc.Entity.Type == actionType {
 				eq[string(sc.Entity.ID)] = append(eq[string(sc.Entity.ID)], i)
 			}
+			res.Action, proven = xast.ScopeTypeAll{}, true
 		case xast.ScopeTypeIn:
 			if sc.Entity.Type == actionType {
 				in[string(sc.Entity.ID)] = append(in[string(sc.Entity.ID)], i)
 			}
+			res.Action, proven = xast.ScopeTypeAll{}, true
 		case xast.ScopeTypeInSet:
-			for _, ent := range sc.Entities {
+			for _, ent := range slices.Compact(slices.Clone(sc.Entities)) {
 				if ent.Type == actionType {
 					in[string(ent.ID)] = append(in[string(ent.ID)], i)
 				}
 			}
+			res.Action, proven = xast.ScopeTypeAll{}, true
 		default:
 			// A scope this package does not know: always a candidate, so slicing can
-			// never drop a policy that might apply.
+			// never drop a policy that might apply, and cedar-go decides the scope.
 			unscoped = append(unscoped, i)
 		}
 		switch sc := pol.Resource.(type) {
@@ -418,30 +491,24 @@ func (s *Set) index() {
 				target[i] = string(sc.Entity.ID)
 			}
 		}
-	}
-	build := func(groups ...[]int) *bucket {
-		var member []int
-		for _, g := range groups {
-			member = append(member, g...)
+		if target[i] != "" {
+			res.Resource, proven = xast.ScopeTypeAll{}, true
 		}
-		slices.Sort(member)
-		member = slices.Compact(member)
-		b := &bucket{byTarget: map[string]slice{}}
-		for _, i := range member {
-			switch {
-			case target[i] == "":
-				b.anyTarget = append(b.anyTarget, s.all[i])
-			default:
-				b.byTarget[target[i]] = append(b.byTarget[target[i]], s.all[i])
-			}
+		if a, ok := principalAgent(pol); ok {
+			e.agent, e.byAgent = a, true
+			res.Principal, proven = xast.ScopeTypeAll{}, true
 		}
-		return b
+		e.eval = e.policy
+		if proven {
+			e.eval = cedar.NewPolicyFromAST((*cast.Policy)(&res))
+		}
 	}
-	s.byFamily = map[string]*bucket{"": build(unscoped)}
+	s.target = target
+	s.byFamily = map[string]*lazyBucket{"": {groups: [][]int{unscoped}}}
 	for _, f := range families {
-		s.byFamily[f] = build(unscoped, in[f])
+		s.byFamily[f] = &lazyBucket{groups: [][]int{unscoped, in[f]}, parents: familyParents[f]}
 	}
-	s.byAction = map[string]*bucket{}
+	s.byAction = map[string]*lazyBucket{}
 	for _, m := range []map[string][]int{eq, in} {
 		for a := range m {
 			if _, done := s.byAction[a]; done {
@@ -451,25 +518,70 @@ func (s *Set) index() {
 			if f := Family(a); f != "" {
 				groups = append(groups, in[f])
 			}
-			s.byAction[a] = build(groups...)
-			s.byAction[a].parents = familyParents[Family(a)]
+			s.byAction[a] = &lazyBucket{groups: groups, parents: familyParents[Family(a)]}
 		}
 	}
 }
 
-// bucket returns the candidates of action and the action's parent set.
-func (s *Set) bucket(action string) (*bucket, cedar.EntityUIDSet) {
-	if b, ok := s.byAction[action]; ok {
-		return b, b.parents
-	}
-	f := Family(action)
-	return s.byFamily[f], familyParents[f]
+// lazyBucket is the bucket of an action, built on first use from groups of policy indexes.
+type lazyBucket struct {
+	once    sync.Once
+	b       *bucket
+	groups  [][]int
+	parents cedar.EntityUIDSet
 }
 
-// candidates returns the policies that can apply to action on target.
+func (s *Set) buildBucket(lb *lazyBucket) *bucket {
+	lb.once.Do(func() {
+		var member []int
+		for _, g := range lb.groups {
+			member = append(member, g...)
+		}
+		slices.Sort(member)
+		member = slices.Compact(member)
+		b := &bucket{parents: lb.parents, byTarget: map[string]slice{}, byCell: map[string]*cell{}}
+		for _, i := range member {
+			if t := s.target[i]; t != "" {
+				b.byTarget[t] = append(b.byTarget[t], s.all[i])
+			} else {
+				b.anyTarget = append(b.anyTarget, s.all[i])
+			}
+		}
+		b.anyCell = newCell(b.anyTarget)
+		for t, member := range b.byTarget {
+			c := newCell(member)
+			b.byCell[t] = &c
+		}
+		lb.b, lb.groups = b, nil
+	})
+	return lb.b
+}
+
+// bucket returns the candidates of action and the action's parent set.
+func (s *Set) bucket(action string) (*bucket, cedar.EntityUIDSet) {
+	lb, ok := s.byAction[action]
+	if !ok {
+		lb = s.byFamily[Family(action)]
+	}
+	return s.buildBucket(lb), lb.parents
+}
+
+// candidates returns the policies that can apply to action on target, for any agent and
+// whatever the conditions.
 func (s *Set) candidates(action, target string) candidates {
 	b, _ := s.bucket(action)
-	return candidates{a: b.anyTarget, b: b.byTarget[target]}
+	return candidates{parts: [4]slice{b.anyTarget, b.byTarget[target]}}
+}
+
+// requestCandidates returns the policies that can apply to r: those of its action and
+// target, narrowed by agent and by guard.
+func (b *bucket) requestCandidates(r *Request) candidates {
+	c := candidates{r: r, eval: true}
+	c.parts[0], c.parts[1] = b.anyCell.anyAgent, b.anyCell.byAgent[r.Agent]
+	if tc := b.byCell[r.Target]; tc != nil {
+		c.parts[2], c.parts[3] = tc.anyAgent, tc.byAgent[r.Agent]
+	}
+	return c
 }
 
 // CouldPermit reports whether some permit of the set is scoped to action (exactly or by its

@@ -1,0 +1,182 @@
+package policy
+
+import (
+	"slices"
+
+	"github.com/cedar-policy/cedar-go/types"
+	xast "github.com/cedar-policy/cedar-go/x/exp/ast"
+
+	"github.com/mandate-dev/mandate/shared/api"
+)
+
+// Beyond action and target, Evaluate narrows the candidates by what a policy's scope and its
+// first conditions make certain about the request:
+//
+//   - the agent: `principal == Agent::"a"`, `principal in Agent::"a"` and
+//     `principal is Agent in Agent::"a"` hold only for agent a (an agent has no parents in
+//     the policy model, so `in` is equality);
+//   - guards: the leading conjuncts of the conditions that test the operator's verification
+//     (`context.operator.verified`, `== true`, `== false`, `!`), an intent
+//     (`context.intents.contains("x")`) or the agent's kind (`context.agent.kind == "k"`),
+//     in `when` or, negated, as the whole of an `unless`.
+//
+// Cedar evaluates a policy as its scopes, then its conditions in order, left to right, with
+// `&&` short-circuiting. A guard is read only from the conditions' first conjuncts, up to
+// the first conjunct that is not a guard, and a guard cannot fail (the attributes it reads
+// are always in the context when some policy reads them, with the types it needs). So when
+// a guard is false for a request, Cedar evaluates nothing after it: the policy neither
+// matches nor reports an error, and leaving it out changes neither the verdict, nor the
+// deciding policies, nor the errors. TestMixedSlicedEqualsUnsliced and
+// TestSlicedEqualsUnsliced hold Evaluate to that.
+
+// Facts of a request a guard can test.
+const (
+	factVerified uint8 = iota // context.operator.verified
+	factIntent                // context.intents.contains(arg)
+	factKind                  // context.agent.kind == arg
+)
+
+// atom is one guard: the fact must have the value want.
+type atom struct {
+	fact uint8
+	arg  string
+	want bool
+}
+
+// guard is what a policy's leading conditions require of a request; nil requires nothing.
+type guard []atom
+
+// holds reports whether r can satisfy every atom of g.
+func (g guard) holds(r *Request) bool {
+	for _, a := range g {
+		var v bool
+		switch a.fact {
+		case factVerified:
+			v = r.OperatorVerified
+		case factKind:
+			v = r.AgentKind == a.arg
+		case factIntent:
+			v = slices.ContainsFunc(r.Intents, func(in api.Intent) bool { return in.Name == a.arg })
+		}
+		if v != a.want {
+			return false
+		}
+	}
+	return true
+}
+
+// readGuard returns the guard of a policy's conditions.
+func readGuard(p *xast.Policy) guard {
+	var g guard
+	for _, c := range p.Conditions {
+		if c.Condition == xast.ConditionUnless {
+			a, ok := guardAtom(c.Body)
+			if !ok {
+				break
+			}
+			a.want = !a.want
+			g = append(g, a)
+			continue
+		}
+		var leaves []xast.IsNode
+		conjuncts(c.Body, &leaves)
+		for _, n := range leaves {
+			a, ok := guardAtom(n)
+			if !ok {
+				return g
+			}
+			g = append(g, a)
+		}
+	}
+	return g
+}
+
+// conjuncts lists the operands of a chain of `&&`, in evaluation order.
+func conjuncts(n xast.IsNode, out *[]xast.IsNode) {
+	if and, ok := n.(xast.NodeTypeAnd); ok {
+		conjuncts(and.Left, out)
+		conjuncts(and.Right, out)
+		return
+	}
+	*out = append(*out, n)
+}
+
+// guardAtom reads a condition that is a guard, with want true when it must hold.
+func guardAtom(n xast.IsNode) (atom, bool) {
+	switch v := n.(type) {
+	case xast.NodeTypeNot:
+		a, ok := guardAtom(v.Arg)
+		a.want = !a.want
+		return a, ok
+	case xast.NodeTypeAccess:
+		if isContextPath(v, "operator", "verified") {
+			return atom{fact: factVerified, want: true}, true
+		}
+	case xast.NodeTypeContains:
+		if acc, ok := v.Left.(xast.NodeTypeAccess); ok && isContextPath(acc, "intents") {
+			if s, ok := stringValue(v.Right); ok {
+				return atom{fact: factIntent, arg: s, want: true}, true
+			}
+		}
+	case xast.NodeTypeEquals:
+		for _, side := range [][2]xast.IsNode{{v.Left, v.Right}, {v.Right, v.Left}} {
+			acc, ok := side[0].(xast.NodeTypeAccess)
+			if !ok {
+				continue
+			}
+			val, ok := side[1].(xast.NodeValue)
+			if !ok {
+				continue
+			}
+			if s, ok := val.Value.(types.String); ok && isContextPath(acc, "agent", "kind") {
+				return atom{fact: factKind, arg: string(s), want: true}, true
+			}
+			if b, ok := val.Value.(types.Boolean); ok && isContextPath(acc, "operator", "verified") {
+				return atom{fact: factVerified, want: bool(b)}, true
+			}
+		}
+	}
+	return atom{}, false
+}
+
+// isContextPath reports whether acc is context.<path...>, e.g. context.operator.verified.
+func isContextPath(acc xast.NodeTypeAccess, path ...string) bool {
+	n := xast.IsNode(acc)
+	for i := len(path) - 1; i >= 0; i-- {
+		a, ok := n.(xast.NodeTypeAccess)
+		if !ok || string(a.Value) != path[i] {
+			return false
+		}
+		n = a.Arg
+	}
+	v, ok := n.(xast.NodeTypeVariable)
+	return ok && v.Name == "context"
+}
+
+func stringValue(n xast.IsNode) (string, bool) {
+	if v, ok := n.(xast.NodeValue); ok {
+		if s, ok := v.Value.(types.String); ok {
+			return string(s), true
+		}
+	}
+	return "", false
+}
+
+// principalAgent returns the one agent a policy's principal scope can hold for, if any.
+func principalAgent(p *xast.Policy) (string, bool) {
+	switch sc := p.Principal.(type) {
+	case xast.ScopeTypeEq:
+		if sc.Entity.Type == agentType {
+			return string(sc.Entity.ID), true
+		}
+	case xast.ScopeTypeIn:
+		if sc.Entity.Type == agentType {
+			return string(sc.Entity.ID), true
+		}
+	case xast.ScopeTypeIsIn:
+		if sc.Type == agentType && sc.Entity.Type == agentType {
+			return string(sc.Entity.ID), true
+		}
+	}
+	return "", false
+}
