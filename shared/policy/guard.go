@@ -17,7 +17,8 @@ import (
 //     the policy model, so `in` is equality);
 //   - guards: the leading conjuncts of the conditions that test the operator's verification
 //     (`context.operator.verified`, `== true`, `== false`, `!`), an intent
-//     (`context.intents.contains("x")`) or the agent's kind (`context.agent.kind == "k"`),
+//     (`context.intents.contains("x")`, `context.intent_scores has "x"`) or the agent's kind
+//     (`context.agent.kind == "k"`),
 //     in `when` or, negated, as the whole of an `unless`.
 //
 // Cedar evaluates a policy as its scopes, then its conditions in order, left to right, with
@@ -32,7 +33,7 @@ import (
 // Facts of a request a guard can test.
 const (
 	factVerified uint8 = iota // context.operator.verified
-	factIntent                // context.intents.contains(arg)
+	factIntent                // context.intents.contains(arg), context.intent_scores has arg
 	factKind                  // context.agent.kind == arg
 )
 
@@ -111,6 +112,11 @@ func guardAtom(n xast.IsNode) (atom, bool) {
 	case xast.NodeTypeAccess:
 		if isContextPath(v, "operator", "verified") {
 			return atom{fact: factVerified, want: true}, true
+		}
+	case xast.NodeTypeHas:
+		// intent_scores has a key for every intent of the session, and no other.
+		if acc, ok := v.Arg.(xast.NodeTypeAccess); ok && isContextPath(acc, "intent_scores") {
+			return atom{fact: factIntent, arg: string(v.Value), want: true}, true
 		}
 	case xast.NodeTypeContains:
 		if acc, ok := v.Left.(xast.NodeTypeAccess); ok && isContextPath(acc, "intents") {

@@ -133,31 +133,65 @@ func mixedPolicySet(m mixedShape, n int, seed uint64) string {
 	return b.String()
 }
 
-// mixedRequests returns n requests of shape m from seed: a random agent with its kind, an
-// operator verified half the time, one or two intents with scores, one of the actions (or,
-// one time in ten, an action no policy names), a resource in its target, counters and a time.
+// mixedRequests returns n requests of shape m from seed, as sessions send them: a session
+// is a random agent with its kind, an operator verified half the time and one or two
+// intents with scores; it asks for 1 to 20 actions, each one of the actions (or, one time in
+// ten, an action no policy names) on a resource in its target, its counters counting and
+// its clock advancing a few seconds per action. Up to four sessions run interleaved. With
+// fresh set, every request is a session of its own (the context caches never help).
 func mixedRequests(m mixedShape, n int, seed uint64) []Request {
+	return mixedSessions(m, n, seed, false)
+}
+
+func mixedSessions(m mixedShape, n int, seed uint64, fresh bool) []Request {
 	rng := rand.New(rand.NewPCG(seed, 0x6d69786564))
+	type session struct {
+		r    Request
+		left int
+	}
+	newSession := func() *session {
+		a := rng.IntN(m.agents)
+		s := &session{left: 1 + rng.IntN(20), r: Request{
+			Agent: m.agent(a), AgentKind: m.kind(a), Operator: "op", OperatorVerified: rng.IntN(2) == 0,
+			SessionAgeSeconds: rng.Int64N(3600), SessionActions: rng.IntN(150),
+			SessionByFamily: map[string]int{FamilyRead: rng.IntN(20), FamilyWrite: rng.IntN(20), FamilyDelete: rng.IntN(20)},
+			Now:             time.Date(2026, 3, 2+rng.IntN(7), rng.IntN(24), rng.IntN(60), 0, 0, time.UTC),
+		}}
+		for range 1 + rng.IntN(2) {
+			s.r.Intents = append(s.r.Intents, api.Intent{Name: m.intent(rng.IntN(m.intents)), Score: rng.Float64()})
+		}
+		return s
+	}
+	var live []*session
 	out := make([]Request, n)
 	for i := range out {
-		a := rng.IntN(m.agents)
+		if fresh || len(live) < 4 {
+			live = append(live, newSession())
+		}
+		k := rng.IntN(len(live))
+		s := live[k]
 		res := rng.IntN(m.resources)
 		action := m.action(rng.IntN(m.actions))
 		if rng.IntN(10) == 0 {
 			action = []string{"http:OPTIONS", "s3:RestoreObject", "read", "custom"}[rng.IntN(4)]
 		}
-		r := Request{
-			Agent: m.agent(a), AgentKind: m.kind(a),
-			Operator: "op", OperatorVerified: rng.IntN(2) == 0,
-			Action: action, Target: m.target(res % m.targets), TargetKind: "http", Resource: m.resource(res),
-			SessionAgeSeconds: rng.Int64N(3600), SessionActions: rng.IntN(150),
-			SessionByFamily: map[string]int{FamilyRead: rng.IntN(20), FamilyWrite: rng.IntN(20), FamilyDelete: rng.IntN(20)},
-			Now:             time.Date(2026, 3, 2+rng.IntN(7), rng.IntN(24), rng.IntN(60), 0, 0, time.UTC),
+		r := s.r
+		r.Action, r.Target, r.TargetKind, r.Resource = action, m.target(res%m.targets), "http", m.resource(res)
+		r.SessionByFamily = map[string]int{}
+		for f, c := range s.r.SessionByFamily {
+			r.SessionByFamily[f] = c
 		}
-		for range 1 + rng.IntN(2) {
-			r.Intents = append(r.Intents, api.Intent{Name: m.intent(rng.IntN(m.intents)), Score: rng.Float64()})
+		if f := Family(action); f != "" {
+			r.SessionByFamily[f]++
 		}
+		r.SessionActions++
 		out[i] = r
+		s.r = r
+		s.r.Now = r.Now.Add(time.Duration(1+rng.IntN(5)) * time.Second)
+		s.r.SessionAgeSeconds += int64(s.r.Now.Sub(r.Now) / time.Second)
+		if s.left--; s.left == 0 || fresh {
+			live = append(live[:k], live[k+1:]...)
+		}
 	}
 	return out
 }
