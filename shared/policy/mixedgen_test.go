@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,85 +53,173 @@ func (m mixedShape) action(i int) string   { return benchActions[i%len(benchActi
 
 // mixedPolicySet writes n policies of shape m, ids m0..m(n-1), from seed.
 func mixedPolicySet(m mixedShape, n int, seed uint64) string {
+	doc, _ := mixedDocuments(m, n, seed)
+	return doc
+}
+
+// mixedDocuments writes n policies of shape m from seed in Cedar, and the same policies in
+// Rego (package mandate: permits and forbids are the sets of the ids of the policies that
+// match, as Cedar's reasons; allow holds when some permit and no forbid matches). The Rego
+// reads the input mixedInput builds from a Request. A Cedar policy that fails to evaluate is
+// skipped; the Rego rule of the same policy is then undefined, which is skipping it too.
+func mixedDocuments(m mixedShape, n int, seed uint64) (cedarDoc, regoDoc string) {
 	rng := rand.New(rand.NewPCG(seed, uint64(n)))
-	var b strings.Builder
-	agentScope := func(p int) string {
+	var b, rb strings.Builder
+	rb.WriteString("package mandate\n\nimport rego.v1\n\ndefault allow := false\n\nallow if {\n\tcount(permits) > 0\n\tcount(forbids) == 0\n}\n\n" +
+		"decision := {\"allow\": allow, \"permits\": permits, \"forbids\": forbids}\n\n")
+	type part struct{ c, r string } // a Cedar scope or condition and its Rego
+	agentScope := func(p int) part {
 		if rng.IntN(100) < p {
-			return fmt.Sprintf("principal == Agent::%q", m.agent(rng.IntN(m.agents)))
+			a := m.agent(rng.IntN(m.agents))
+			return part{fmt.Sprintf("principal == Agent::%q", a), fmt.Sprintf("input.agent == %q", a)}
 		}
-		return "principal"
+		return part{"principal", ""}
 	}
-	actionScope := func() string {
+	actionScope := func() part {
 		switch rng.IntN(10) {
 		case 0, 1:
-			return fmt.Sprintf("action in Action::%q", families[rng.IntN(len(families))])
+			f := families[rng.IntN(len(families))]
+			return part{fmt.Sprintf("action in Action::%q", f), fmt.Sprintf("input.family == %q", f)}
 		case 2, 3:
-			return fmt.Sprintf("action in [Action::%q, Action::%q]", m.action(rng.IntN(m.actions)), m.action(rng.IntN(m.actions)))
+			a1, a2 := m.action(rng.IntN(m.actions)), m.action(rng.IntN(m.actions))
+			return part{fmt.Sprintf("action in [Action::%q, Action::%q]", a1, a2), fmt.Sprintf("input.action in {%q, %q}", a1, a2)}
 		}
-		return fmt.Sprintf("action == Action::%q", m.action(rng.IntN(m.actions)))
+		a := m.action(rng.IntN(m.actions))
+		return part{fmt.Sprintf("action == Action::%q", a), fmt.Sprintf("input.action == %q", a)}
 	}
-	resourceScope := func() string {
+	resourceScope := func() part {
 		if rng.IntN(4) == 0 {
 			r := rng.IntN(m.resources)
-			return fmt.Sprintf("resource == Resource::\"%s/%s\"", m.target(r%m.targets), m.resource(r))
+			id := m.target(r%m.targets) + "/" + m.resource(r)
+			return part{fmt.Sprintf("resource == Resource::%q", id), fmt.Sprintf("input.resource == %q", id)}
 		}
-		return fmt.Sprintf("resource in Target::%q", m.target(rng.IntN(m.targets)))
+		t := m.target(rng.IntN(m.targets))
+		return part{fmt.Sprintf("resource in Target::%q", t), fmt.Sprintf("input.target == %q", t)}
 	}
-	extra := func() string {
+	extra := func() part {
 		switch rng.IntN(4) {
 		case 0:
-			return fmt.Sprintf(" && context.session.actions < %d", 5+rng.IntN(100))
+			k := 5 + rng.IntN(100)
+			return part{fmt.Sprintf(" && context.session.actions < %d", k), fmt.Sprintf("input.session.actions < %d", k)}
 		case 1:
 			h := rng.IntN(20)
-			return fmt.Sprintf(" && context.time.hour >= %d && context.time.hour < %d", h, h+1+rng.IntN(23-h))
+			h2 := h + 1 + rng.IntN(23-h)
+			return part{fmt.Sprintf(" && context.time.hour >= %d && context.time.hour < %d", h, h2), fmt.Sprintf("input.time.hour >= %d\n\tinput.time.hour < %d", h, h2)}
 		case 2:
-			return " && context.operator.verified"
+			return part{" && context.operator.verified", "input.operator.verified == true"}
 		}
-		return ""
+		return part{}
+	}
+	rule := func(set, id string, body ...string) {
+		fmt.Fprintf(&rb, "%s contains %q if {\n", set, id)
+		for _, l := range body {
+			if l != "" {
+				fmt.Fprintf(&rb, "\t%s\n", l)
+			}
+		}
+		rb.WriteString("}\n\n")
 	}
 	for i := range n {
-		fmt.Fprintf(&b, "@id(\"m%d\")\n", i)
+		id := fmt.Sprintf("m%d", i)
+		fmt.Fprintf(&b, "@id(%q)\n", id)
 		in := m.intent(rng.IntN(m.intents))
 		score := 10 * rng.IntN(10)
 		switch p := rng.IntN(100); {
 		case p < 5:
-			var cond string
+			var cond, rcond string
 			switch rng.IntN(3) {
 			case 0:
-				cond = fmt.Sprintf("when { context.session.actions > %d }", 10+rng.IntN(200))
+				k := 10 + rng.IntN(200)
+				cond, rcond = fmt.Sprintf("when { context.session.actions > %d }", k), fmt.Sprintf("input.session.actions > %d", k)
 			case 1:
-				cond = fmt.Sprintf("when { context.time.hour < %d }", rng.IntN(8))
+				h := rng.IntN(8)
+				cond, rcond = fmt.Sprintf("when { context.time.hour < %d }", h), fmt.Sprintf("input.time.hour < %d", h)
 			default:
-				cond = "unless { context.operator.verified }"
+				cond, rcond = "unless { context.operator.verified }", "input.operator.verified == false"
 			}
-			fmt.Fprintf(&b, "forbid (principal == Agent::%q, action, resource) %s;\n", m.agent(rng.IntN(m.agents)), cond)
+			a := m.agent(rng.IntN(m.agents))
+			fmt.Fprintf(&b, "forbid (principal == Agent::%q, action, resource) %s;\n", a, cond)
+			rule("forbids", id, fmt.Sprintf("input.agent == %q", a), rcond)
 		case p < 50:
+			ag, ac, rs, ex := agentScope(50), actionScope(), resourceScope(), extra()
 			fmt.Fprintf(&b, "permit (%s, %s, %s) when { context.intents.contains(%q) && context.intent_scores[%q] >= %d%s };\n",
-				agentScope(50), actionScope(), resourceScope(), in, in, score, extra())
+				ag.c, ac.c, rs.c, in, in, score, ex.c)
+			rule("permits", id, ag.r, ac.r, rs.r, fmt.Sprintf("%q in input.intents", in), fmt.Sprintf("input.intent_scores[%q] >= %d", in, score), ex.r)
 		case p < 62:
+			ag, ac, rs, ex := agentScope(50), actionScope(), resourceScope(), extra()
 			fmt.Fprintf(&b, "permit (%s, %s, %s) when { context.intent_scores has %q && context.intent_scores[%q] >= %d%s };\n",
-				agentScope(50), actionScope(), resourceScope(), in, in, score, extra())
+				ag.c, ac.c, rs.c, in, in, score, ex.c)
+			rule("permits", id, ag.r, ac.r, rs.r, fmt.Sprintf("input.intent_scores[%q] >= %d", in, score), ex.r)
 		case p < 65:
 			// No `has` first: an error (skipped, reported) when the session lacks the intent.
+			ag, ac, rs, ex := agentScope(50), actionScope(), resourceScope(), extra()
 			fmt.Fprintf(&b, "permit (%s, %s, %s) when { context.intent_scores[%q] >= %d%s };\n",
-				agentScope(50), actionScope(), resourceScope(), in, score, extra())
+				ag.c, ac.c, rs.c, in, score, ex.c)
+			rule("permits", id, ag.r, ac.r, rs.r, fmt.Sprintf("input.intent_scores[%q] >= %d", in, score), ex.r)
 		case p < 80:
+			ac, rs := actionScope(), resourceScope()
+			k := agentKinds[rng.IntN(len(agentKinds))]
+			ex := extra()
 			fmt.Fprintf(&b, "permit (principal, %s, %s) when { context.agent.kind == %q && context.operator.verified%s };\n",
-				actionScope(), resourceScope(), agentKinds[rng.IntN(len(agentKinds))], extra())
+				ac.c, rs.c, k, ex.c)
+			rule("permits", id, ac.r, rs.r, fmt.Sprintf("input.agent_kind == %q", k), "input.operator.verified == true", ex.r)
 		case p < 90:
-			fmt.Fprintf(&b, "forbid (principal, action in Action::%q, resource in Target::%q) unless { context.operator.verified };\n",
-				families[rng.IntN(len(families))], m.target(rng.IntN(m.targets)))
+			f, t := families[rng.IntN(len(families))], m.target(rng.IntN(m.targets))
+			fmt.Fprintf(&b, "forbid (principal, action in Action::%q, resource in Target::%q) unless { context.operator.verified };\n", f, t)
+			rule("forbids", id, fmt.Sprintf("input.family == %q", f), fmt.Sprintf("input.target == %q", t), "input.operator.verified == false")
 		default:
 			fam := families[rng.IntN(len(families))]
-			cond := fmt.Sprintf("context.session.by_family.%s > %d", fam, rng.IntN(20))
+			k := rng.IntN(20)
+			cond := fmt.Sprintf("context.session.by_family.%s > %d", fam, k)
+			rconds := [][]string{{fmt.Sprintf("input.session.by_family.%s > %d", fam, k)}}
 			if rng.IntN(2) == 0 {
-				cond = fmt.Sprintf("context.time.weekday >= 6 || context.time.hour >= %d", 18+rng.IntN(6))
+				h := 18 + rng.IntN(6)
+				cond = fmt.Sprintf("context.time.weekday >= 6 || context.time.hour >= %d", h)
+				rconds = [][]string{{"input.time.weekday >= 6"}, {fmt.Sprintf("input.time.hour >= %d", h)}}
 			}
-			fmt.Fprintf(&b, "forbid (%s, action == Action::%q, resource in Target::%q) when { %s };\n",
-				agentScope(30), m.action(rng.IntN(m.actions)), m.target(rng.IntN(m.targets)), cond)
+			ag := agentScope(30)
+			a, t := m.action(rng.IntN(m.actions)), m.target(rng.IntN(m.targets))
+			fmt.Fprintf(&b, "forbid (%s, action == Action::%q, resource in Target::%q) when { %s };\n", ag.c, a, t, cond)
+			for _, rc := range rconds {
+				rule("forbids", id, append([]string{ag.r, fmt.Sprintf("input.action == %q", a), fmt.Sprintf("input.target == %q", t)}, rc...)...)
+			}
 		}
 	}
-	return b.String()
+	return b.String(), rb.String()
+}
+
+// mixedInput is the OPA input of r, as the Rego of mixedDocuments reads it: the context of
+// the Cedar request, with the action's family (the action itself for a family) and the
+// resource's id beside the target.
+func mixedInput(r Request) map[string]any {
+	family := Family(r.Action)
+	if slices.Contains(families[:], r.Action) {
+		family = r.Action
+	}
+	intents := make([]any, 0, len(r.Intents))
+	scores := map[string]any{}
+	for _, in := range r.Intents {
+		intents = append(intents, in.Name)
+		sc := int64(scaledScore(in.Score))
+		if prev, ok := scores[in.Name].(int64); !ok || prev < sc {
+			scores[in.Name] = sc
+		}
+	}
+	now := r.Now.UTC()
+	weekday := int64(now.Weekday())
+	if weekday == 0 {
+		weekday = 7
+	}
+	return map[string]any{
+		"agent": r.Agent, "agent_kind": r.AgentKind, "action": r.Action, "family": family,
+		"target": r.Target, "resource": r.Target + "/" + r.Resource,
+		"intents": intents, "intent_scores": scores,
+		"operator": map[string]any{"id": r.Operator, "verified": r.OperatorVerified},
+		"session": map[string]any{"actions": int64(r.SessionActions), "age_s": r.SessionAgeSeconds, "by_family": map[string]any{
+			FamilyRead: int64(r.SessionByFamily[FamilyRead]), FamilyWrite: int64(r.SessionByFamily[FamilyWrite]), FamilyDelete: int64(r.SessionByFamily[FamilyDelete]),
+		}},
+		"time": map[string]any{"hour": int64(now.Hour()), "weekday": weekday, "unix": now.Unix()},
+	}
 }
 
 // mixedRequests returns n requests of shape m from seed, as sessions send them: a session
