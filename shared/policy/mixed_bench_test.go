@@ -55,7 +55,7 @@ func BenchmarkMixed(b *testing.B) {
 		b.Run(fmt.Sprintf("policies=%d/unsliced-cedar", n), func(b *testing.B) {
 			pm := cedar.PolicyMap{}
 			for _, e := range s.all {
-				pm[e.id] = e.policy
+				pm[e.id] = e.policy()
 			}
 			var ds []time.Duration
 			for b.Loop() {

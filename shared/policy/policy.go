@@ -89,17 +89,48 @@ func Problems(err error) []*Error {
 
 // entry is one compiled policy of a Set, in document order.
 type entry struct {
-	pos    int // index in document order
-	id     cedar.PolicyID
-	policy *cedar.Policy
-	// eval is policy less the scopes its place in the index proves (index): what Evaluate
-	// hands cedar-go.
-	eval *cedar.Policy
+	pos int // index in document order
+	id  cedar.PolicyID
+	ast *xast.Policy
+	// c holds the policy compiled, as written and as Evaluate hands it to cedar-go; shared
+	// by every copy of the entry, compiled on first use.
+	c *compiled
 	// guard is what the policy's leading conditions require of a request (guard.go).
 	guard guard
 	// agent is the one agent the principal scope holds for, when byAgent.
 	agent   string
 	byAgent bool
+}
+
+// compiled is a policy compiled for cedar-go, on first use: a set loaded from its
+// precompiled form compiles only the policies its requests reach.
+type compiled struct {
+	once   sync.Once
+	policy *cedar.Policy // as written
+	// evalAST is the policy less the scopes its place in the index proves (Set.index), nil
+	// when that is the policy as written; eval is it compiled, what Evaluate hands cedar-go.
+	evalAST  *xast.Policy
+	evalOnce sync.Once
+	eval     *cedar.Policy
+}
+
+// policy returns the policy as written, compiled.
+func (e *entry) policy() *cedar.Policy {
+	e.c.once.Do(func() {
+		if e.c.policy == nil {
+			e.c.policy = cedar.NewPolicyFromAST((*cast.Policy)(e.ast))
+		}
+	})
+	return e.c.policy
+}
+
+// evaluator returns what Evaluate hands cedar-go for the policy.
+func (e *entry) evaluator() *cedar.Policy {
+	if e.c.evalAST == nil {
+		return e.policy()
+	}
+	e.c.evalOnce.Do(func() { e.c.eval = cedar.NewPolicyFromAST((*cast.Policy)(e.c.evalAST)) })
+	return e.c.eval
 }
 
 // slice is an ordered list of policies handed to cedar.Authorize. It iterates in document
@@ -109,8 +140,8 @@ type slice []entry
 // All implements cedar.PolicyIterator.
 func (s slice) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 	return func(yield func(cedar.PolicyID, *cedar.Policy) bool) {
-		for _, e := range s {
-			if !yield(e.id, e.policy) {
+		for i := range s {
+			if !yield(s[i].id, s[i].policy()) {
 				return
 			}
 		}
@@ -212,9 +243,11 @@ func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 			if c.r != nil && e.guard != nil && !e.guard.holds(c.r) {
 				continue
 			}
-			p := e.policy
+			var p *cedar.Policy
 			if c.eval {
-				p = e.eval
+				p = e.evaluator()
+			} else {
+				p = e.policy()
 			}
 			if !yield(e.id, p) {
 				return
@@ -282,7 +315,11 @@ func compile(name string, files []Source, autoID bool) (*Set, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
-	s, err := build(name, list, autoID)
+	asts := make([]*xast.Policy, len(list))
+	for i, p := range list {
+		asts[i] = (*xast.Policy)(p.AST())
+	}
+	s, err := build(name, asts, list, autoID)
 	if err != nil {
 		return nil, err
 	}
@@ -292,16 +329,18 @@ func compile(name string, files []Source, autoID bool) (*Set, error) {
 	return s, nil
 }
 
-// build checks the ids and annotations of parsed policies and indexes them.
-func build(name string, list []*cedar.Policy, autoID bool) (*Set, error) {
+// build checks the ids and annotations of parsed policies and indexes them. parsed are
+// the policies compiled, as the parser returns them, or nil to compile them on first use.
+func build(name string, list []*xast.Policy, parsed []*cedar.Policy, autoID bool) (*Set, error) {
 	var problems []error
 	entries := make(slice, 0, len(list))
 	variants := make([]variant, 0, len(list))
 	first := make(map[string]cedar.Position, len(list))
 	for n, p := range list {
-		pos := p.Position()
+		pos := cedar.Position(p.Position)
 		file := pos.Filename
-		id, ok := p.Annotations()[IDAnnotation]
+		ann := annotations(p)
+		id, ok := ann[IDAnnotation]
 		var v variant
 		var vproblems []string
 		if autoID {
@@ -309,7 +348,7 @@ func build(name string, list []*cedar.Policy, autoID bool) (*Set, error) {
 			// and Mandate's annotations mean nothing to documents written for Cedar.
 			id, ok = cedar.String(fmt.Sprintf("policy%d", n)), true
 		} else {
-			v, vproblems = readVariant(p)
+			v, vproblems = readVariant(ann, p.Effect == xast.EffectForbid)
 		}
 		perr := &Error{File: file, Line: pos.Line, Column: pos.Column}
 		for _, msg := range vproblems {
@@ -328,7 +367,11 @@ func build(name string, list []*cedar.Policy, autoID bool) (*Set, error) {
 				perr.Message = fmt.Sprintf("duplicate @id, first used at %s:%d:%d", prev.Filename, prev.Line, prev.Column)
 			} else {
 				first[string(id)] = pos
-				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), policy: p, guard: readGuard((*xast.Policy)(p.AST()))})
+				c := &compiled{}
+				if parsed != nil {
+					c.policy = parsed[n]
+				}
+				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), ast: p, c: c, guard: readGuard(p)})
 				variants = append(variants, v)
 				continue
 			}
@@ -401,6 +444,15 @@ func parseError(name string, err error) error {
 	return e
 }
 
+// annotations returns the annotations of p by key; the parser keeps one value per key.
+func annotations(p *xast.Policy) cedar.Annotations {
+	m := make(cedar.Annotations, len(p.Annotations))
+	for _, a := range p.Annotations {
+		m[a.Key] = a.Value
+	}
+	return m
+}
+
 // Name returns the name the set was compiled under.
 func (s *Set) Name() string { return s.name }
 
@@ -453,7 +505,7 @@ func (s *Set) index() {
 	target := make([]string, len(s.all)) // "" when the resource scope names no target
 	for i := range s.all {
 		e := &s.all[i]
-		pol := (*xast.Policy)(e.policy.AST())
+		pol := e.ast
 		res := *pol
 		proven := false // some scope of res is now all
 		switch sc := pol.Action.(type) {
@@ -498,9 +550,8 @@ func (s *Set) index() {
 			e.agent, e.byAgent = a, true
 			res.Principal, proven = xast.ScopeTypeAll{}, true
 		}
-		e.eval = e.policy
 		if proven {
-			e.eval = cedar.NewPolicyFromAST((*cast.Policy)(&res))
+			e.c.evalAST = &res
 		}
 	}
 	s.target = target

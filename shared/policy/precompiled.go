@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/cedar-policy/cedar-go"
-	cast "github.com/cedar-policy/cedar-go/ast"
 	"github.com/cedar-policy/cedar-go/types"
 	xast "github.com/cedar-policy/cedar-go/x/exp/ast"
 )
@@ -132,7 +130,7 @@ func load(c *setCache, name string, src, form []byte) (*Set, string, error) {
 	var s *Set
 	if len(form) > 0 && len(src) <= MaxDocumentBytes {
 		if list, err := decodeForm(k, form); err == nil {
-			if s, err = build(name, list, false); err != nil {
+			if s, err = build(name, list, nil, false); err != nil {
 				s = nil // not what Compile made: parse the text, which reports the problems
 			}
 		}
@@ -163,7 +161,7 @@ func (s *Set) Precompiled() ([]byte, error) {
 	e.buf.Write(s.key[:])
 	e.uvarint(uint64(len(s.all)))
 	for _, en := range s.all {
-		if err := e.policy((*xast.Policy)(en.policy.AST())); err != nil {
+		if err := e.policy(en.ast); err != nil {
 			return nil, fmt.Errorf("policy: precompile %q: %w", string(en.id), err)
 		}
 	}
@@ -513,8 +511,8 @@ func (d *decoder) entity() types.EntityUID {
 	return types.NewEntityUID(types.EntityType(t), types.String(d.str()))
 }
 
-// decodeForm checks that form was made for key and returns its policies, compiled.
-func decodeForm(key [32]byte, form []byte) (list []*cedar.Policy, err error) {
+// decodeForm checks that form was made for key and returns its policies.
+func decodeForm(key [32]byte, form []byte) (list []*xast.Policy, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			list, err = nil, fmt.Errorf("%w: %v", errForm, v)
@@ -530,13 +528,13 @@ func decodeForm(key [32]byte, form []byte) (list []*cedar.Policy, err error) {
 	}
 	d := &decoder{b: body[len(formMagic)+len(key):], strs: map[string]string{}}
 	n := d.count()
-	list = make([]*cedar.Policy, 0, n)
+	list = make([]*xast.Policy, 0, n)
 	for range n {
 		p := d.policy()
 		if d.err != nil {
 			return nil, d.err
 		}
-		list = append(list, cedar.NewPolicyFromAST((*cast.Policy)(p)))
+		list = append(list, p)
 	}
 	if d.err != nil || len(d.b) != 0 {
 		return nil, errForm
