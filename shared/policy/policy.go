@@ -173,8 +173,12 @@ type Set struct {
 	sessUsed uint8
 	// cache holds the reusable parts of requests' contexts.
 	cache requestCache
-	// key binds the set to its precompiled form (formKey); zero for a set of several files.
+	// key binds the set to its precompiled form (formKey, filesKey).
 	key [32]byte
+	// autoID is true for a set compiled by CompileUnnamed.
+	autoID bool
+	// served is true for a set decoded from its precompiled form (Load, Served).
+	served bool
 }
 
 // bucket holds the candidates of one action, split by target: each candidate is in exactly
@@ -325,7 +329,10 @@ func compile(name string, files []Source, autoID bool) (*Set, error) {
 	}
 	if len(files) == 1 {
 		s.key = formKey(name, autoID, files[0].Text)
+	} else {
+		s.key = filesKey(name, autoID, files)
 	}
+	s.autoID = autoID
 	return s, nil
 }
 

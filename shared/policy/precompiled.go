@@ -53,6 +53,56 @@ func formKey(name string, autoID bool, src []byte) [32]byte {
 	return k
 }
 
+// filesKey is formKey for a set of several files: each file's name and text, framed by
+// their lengths, under a header no single text's key has.
+func filesKey(name string, autoID bool, files []Source) [32]byte {
+	h := sha256.New()
+	var hdr [9]byte
+	binary.LittleEndian.PutUint64(hdr[:8], uint64(len(name)))
+	hdr[8] = 2
+	if autoID {
+		hdr[8] |= 1
+	}
+	h.Write(hdr[:])
+	h.Write([]byte(name))
+	var n [8]byte
+	for _, f := range files {
+		for _, part := range []string{f.Name, string(f.Text)} {
+			binary.LittleEndian.PutUint64(n[:], uint64(len(part)))
+			h.Write(n[:])
+			h.Write([]byte(part))
+		}
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// Served returns the set the authority runs for the same policies: s written in its
+// precompiled form and read back as Load reads it on a cold start (decoded, checked and
+// indexed afresh, no in-process cache), so that deciding with it (Evaluate, Authorize) goes
+// through what production runs. `mandate policy test` decides with it.
+func (s *Set) Served() (*Set, error) {
+	form, err := s.Precompiled()
+	if err != nil {
+		return nil, err
+	}
+	list, err := decodeForm(s.key, form)
+	if err != nil {
+		return nil, err
+	}
+	out, err := build(s.name, list, nil, s.autoID)
+	if err != nil {
+		return nil, err
+	}
+	out.key, out.autoID, out.served = s.key, s.autoID, true
+	return out, nil
+}
+
+// FromPrecompiledForm reports whether the set was read from a precompiled form (by Load or
+// Served) rather than compiled from text.
+func (s *Set) FromPrecompiledForm() bool { return s != nil && s.served }
+
 // setCache holds the most recently loaded Sets, newest first.
 type setCache struct {
 	mu   sync.Mutex
@@ -141,6 +191,8 @@ func load(c *setCache, name string, src, form []byte) (*Set, string, error) {
 			return nil, "", err
 		}
 		how = fromText
+	} else {
+		s.served = true
 	}
 	s.key = k
 	if c != nil {
