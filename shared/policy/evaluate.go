@@ -96,9 +96,13 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 		return Decision{Verdict: api.VerdictDeny, Reasons: []string{ReasonDefaultDeny}, Errors: []string{"no policy set is loaded"}}
 	}
 	b, parents := s.bucket(r.Action)
-	req, ents := cedarRequest(r, &s.cache, s.ctxUsed, s.sessUsed)
+	cands := b.requestCandidates(&r)
+	// Only what the candidates read is built: an attribute no candidate reads cannot change
+	// their decision.
+	used, sess := cands.contextUse()
+	req, ents := cedarRequest(r, &s.cache, used, sess)
 	ents.actionParents = parents
-	d = decide(b.requestCandidates(&r), req, ents)
+	d = decide(cands, req, ents)
 	s.qualify(&d)
 	return d
 }

@@ -97,6 +97,9 @@ type entry struct {
 	c *compiled
 	// guard is what the policy's leading conditions require of a request (guard.go).
 	guard guard
+	// ctx and sess are the context attributes the policy reads (contextUse).
+	ctx  uint16
+	sess uint8
 	// agent is the one agent the principal scope holds for, when byAgent.
 	agent   string
 	byAgent bool
@@ -260,6 +263,21 @@ func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 	}
 }
 
+// contextUse returns the context attributes the candidates read: the only ones a decision
+// over them can observe.
+func (c candidates) contextUse() (used uint16, sess uint8) {
+	for _, part := range c.parts {
+		for i := range part {
+			e := &part[i]
+			if c.r != nil && e.guard != nil && !e.guard.holds(c.r) {
+				continue
+			}
+			used, sess = used|e.ctx, sess|e.sess
+		}
+	}
+	return used, sess
+}
+
 // Len returns the number of candidates.
 func (c candidates) Len() int {
 	n := 0
@@ -394,7 +412,11 @@ func build(name string, list []*xast.Policy, parsed []*cedar.Policy, autoID bool
 	}
 	s.index()
 	s.indexGeneric()
-	s.ctxUsed, s.sessUsed = contextUse(s.all)
+	for i := range s.all {
+		e := &s.all[i]
+		e.ctx, e.sess = contextUse(s.all[i : i+1])
+		s.ctxUsed, s.sessUsed = s.ctxUsed|e.ctx, s.sessUsed|e.sess
+	}
 	return s, nil
 }
 
