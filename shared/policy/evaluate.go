@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cedar-policy/cedar-go"
+	xast "github.com/cedar-policy/cedar-go/x/exp/ast"
 
 	"github.com/mandate-dev/mandate/shared/api"
 )
@@ -100,9 +101,21 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 	// Only what the candidates read is built: an attribute no candidate reads cannot change
 	// their decision.
 	used, sess := cands.contextUse()
+	certain, _ := cands.certain()
+	if len(certain) > 0 {
+		// Policies certain to match cannot change what cedar-go says of the others; they
+		// are merged into its decision by decideCertain, and cedar-go needs only what the
+		// others read.
+		cands.uncertain = true
+		used, sess = cands.contextUse()
+	}
 	req, ents := cedarRequest(r, &s.cache, used, sess)
 	ents.actionParents = parents
-	d = decide(cands, req, ents)
+	if len(certain) > 0 {
+		d = s.decideCertain(certain, cands, req, ents)
+	} else {
+		d = decide(cands, req, ents)
+	}
 	s.qualify(&d)
 	return d
 }
@@ -117,6 +130,58 @@ func decide(policies cedar.PolicyIterator, req cedar.Request, ents *entities) (d
 	}()
 	dec, diag := cedar.Authorize(policies, ents, req)
 	return fromDiagnostic(dec, diag)
+}
+
+// decideCertain is decide for candidates some of which (certain) are certain to match: cedar-go
+// decides the others, and the decision is what it would be over all of them. A forbid that
+// matches denies, and the reasons are every matching forbid; else a permit that matches
+// allows, and the reasons are every matching permit; cedar-go's reasons say which of the
+// two its own policies gave (forbids when it denies with reasons, permits when it allows).
+// Certain policies report no error.
+func (s *Set) decideCertain(certain []*entry, others candidates, req cedar.Request, ents *entities) (d Decision) {
+	defer func() {
+		if v := recover(); v != nil {
+			d = failed(v)
+		}
+	}()
+	dec, diag := cedar.Authorize(others, ents, req)
+	d = fromDiagnostic(dec, diag)
+	cedarForbids := dec == cedar.Deny && len(diag.Reasons) > 0
+	var certainForbids, certainPermits []*entry
+	for _, e := range certain {
+		if e.ast.Effect == xast.EffectForbid {
+			certainForbids = append(certainForbids, e)
+		} else {
+			certainPermits = append(certainPermits, e)
+		}
+	}
+	var mine []*entry
+	switch {
+	case len(certainForbids) > 0:
+		d.Verdict, mine = verdictDeny, certainForbids
+		if !cedarForbids {
+			d.Reasons = nil
+		}
+	case cedarForbids:
+		return d
+	default:
+		d.Verdict, mine = verdictAllow, certainPermits
+		if dec != cedar.Allow {
+			d.Reasons = nil
+		}
+	}
+	// Merge by document order.
+	merged := make([]string, 0, len(mine)+len(d.Reasons))
+	theirs := d.Reasons
+	for len(mine) > 0 || len(theirs) > 0 {
+		if len(theirs) == 0 || len(mine) > 0 && mine[0].pos < s.byID[theirs[0]] {
+			merged, mine = append(merged, string(mine[0].id)), mine[1:]
+		} else {
+			merged, theirs = append(merged, theirs[0]), theirs[1:]
+		}
+	}
+	d.Reasons = merged
+	return d
 }
 
 // fromDiagnostic turns cedar-go's answer into a Decision (before qualify).

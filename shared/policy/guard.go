@@ -66,14 +66,15 @@ func (g guard) holds(r *Request) bool {
 	return true
 }
 
-// readGuard returns the guard of a policy's conditions.
-func readGuard(p *xast.Policy) guard {
+// readGuard returns the guard of a policy's conditions, and whether the guard is all of
+// them (then, scopes aside, the policy matches exactly when its guard holds).
+func readGuard(p *xast.Policy) (guard, bool) {
 	var g guard
 	for _, c := range p.Conditions {
 		if c.Condition == xast.ConditionUnless {
 			a, ok := guardAtom(c.Body)
 			if !ok {
-				break
+				return g, false
 			}
 			a.want = !a.want
 			g = append(g, a)
@@ -84,12 +85,12 @@ func readGuard(p *xast.Policy) guard {
 		for _, n := range leaves {
 			a, ok := guardAtom(n)
 			if !ok {
-				return g
+				return g, false
 			}
 			g = append(g, a)
 		}
 	}
-	return g
+	return g, true
 }
 
 // conjuncts lists the operands of a chain of `&&`, in evaluation order.

@@ -95,8 +95,14 @@ type entry struct {
 	// c holds the policy compiled, as written and as Evaluate hands it to cedar-go; shared
 	// by every copy of the entry, compiled on first use.
 	c *compiled
-	// guard is what the policy's leading conditions require of a request (guard.go).
-	guard guard
+	// guard is what the policy's leading conditions require of a request (guard.go), and
+	// wholeGuard whether it is all its conditions.
+	guard      guard
+	wholeGuard bool
+	// certain is true when a request the index hands the policy to matches it whenever
+	// its guard holds, without an error: every scope is proven and its conditions are its
+	// guard. Evaluate decides such a policy without cedar-go.
+	certain bool
 	// ctx and sess are the context attributes the policy reads (contextUse).
 	ctx  uint16
 	sess uint8
@@ -224,6 +230,8 @@ func newCell(member slice) cell {
 type candidates struct {
 	parts [4]slice
 	r     *Request
+	// uncertain leaves out the policies that are certain to match (entry.certain).
+	uncertain bool
 	// eval says to yield each entry's eval rather than its policy: only for parts of a
 	// bucket's cells, whose scopes the index has checked.
 	eval bool
@@ -247,7 +255,7 @@ func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 			}
 			e := &parts[k][0]
 			parts[k] = parts[k][1:]
-			if c.r != nil && e.guard != nil && !e.guard.holds(c.r) {
+			if (c.r != nil && e.guard != nil && !e.guard.holds(c.r)) || (c.uncertain && e.certain) {
 				continue
 			}
 			var p *cedar.Policy
@@ -263,13 +271,36 @@ func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 	}
 }
 
+// certain returns the candidates certain to match (entry.certain), in document order, and
+// whether any is a forbid.
+func (c candidates) certain() (out []*entry, forbid bool) {
+	parts := c.parts
+	for {
+		k := -1
+		for i := range parts {
+			if len(parts[i]) > 0 && (k < 0 || parts[i][0].pos < parts[k][0].pos) {
+				k = i
+			}
+		}
+		if k < 0 {
+			return out, forbid
+		}
+		e := &parts[k][0]
+		parts[k] = parts[k][1:]
+		if e.certain && (c.r == nil || e.guard == nil || e.guard.holds(c.r)) {
+			out = append(out, e)
+			forbid = forbid || e.ast.Effect == xast.EffectForbid
+		}
+	}
+}
+
 // contextUse returns the context attributes the candidates read: the only ones a decision
 // over them can observe.
 func (c candidates) contextUse() (used uint16, sess uint8) {
 	for _, part := range c.parts {
 		for i := range part {
 			e := &part[i]
-			if c.r != nil && e.guard != nil && !e.guard.holds(c.r) {
+			if (c.r != nil && e.guard != nil && !e.guard.holds(c.r)) || (c.uncertain && e.certain) {
 				continue
 			}
 			used, sess = used|e.ctx, sess|e.sess
@@ -396,7 +427,8 @@ func build(name string, list []*xast.Policy, parsed []*cedar.Policy, autoID bool
 				if parsed != nil {
 					c.policy = parsed[n]
 				}
-				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), ast: p, c: c, guard: readGuard(p)})
+				g, whole := readGuard(p)
+				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), ast: p, c: c, guard: g, wholeGuard: whole})
 				variants = append(variants, v)
 				continue
 			}
@@ -582,6 +614,10 @@ func (s *Set) index() {
 		if proven {
 			e.c.evalAST = &res
 		}
+		_, pAll := res.Principal.(xast.ScopeTypeAll)
+		_, aAll := res.Action.(xast.ScopeTypeAll)
+		_, rAll := res.Resource.(xast.ScopeTypeAll)
+		e.certain = e.wholeGuard && pAll && aAll && rAll
 	}
 	s.target = target
 	s.byFamily = map[string]*lazyBucket{"": {groups: [][]int{unscoped}}}
