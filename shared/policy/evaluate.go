@@ -2,7 +2,9 @@ package policy
 
 import (
 	"fmt"
+	"iter"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/cedar-policy/cedar-go"
@@ -97,27 +99,60 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 		return Decision{Verdict: api.VerdictDeny, Reasons: []string{ReasonDefaultDeny}, Errors: []string{"no policy set is loaded"}}
 	}
 	b, parents := s.bucket(r.Action)
-	cands := b.requestCandidates(&r)
-	// Only what the candidates read is built: an attribute no candidate reads cannot change
-	// their decision.
-	used, sess := cands.contextUse()
-	certain, _ := cands.certain()
-	if len(certain) > 0 {
-		// Policies certain to match cannot change what cedar-go says of the others; they
-		// are merged into its decision by decideCertain, and cedar-go needs only what the
-		// others read.
-		cands.uncertain = true
-		used, sess = cands.contextUse()
+	buf := entryLists.Get().(*[]*entry)
+	defer func() {
+		clear(*buf)
+		entryLists.Put(buf)
+	}()
+	list := b.requestCandidates(&r).collect((*buf)[:0])
+	*buf = list
+	// Only what cedar-go evaluates reads the context, and only what it reads is built: an
+	// attribute no candidate reads cannot change their decision. Policies certain to match
+	// cannot change what cedar-go says of the others; decideCertain merges them into its
+	// decision.
+	var used uint16
+	var sess uint8
+	certain := false
+	for _, e := range list {
+		if e.certain {
+			certain = true
+			continue
+		}
+		used, sess = used|e.ctx, sess|e.sess
 	}
 	req, ents := cedarRequest(r, &s.cache, used, sess)
 	ents.actionParents = parents
-	if len(certain) > 0 {
-		d = s.decideCertain(certain, cands, req, ents)
+	if certain {
+		d = s.decideCertain(list, req, ents)
 	} else {
-		d = decide(cands, req, ents)
+		d = decide(entryList{list: list}, req, ents)
 	}
 	s.qualify(&d)
 	return d
+}
+
+// entryLists are the scratch lists of candidates Evaluate collects.
+var entryLists = sync.Pool{New: func() any { return new([]*entry) }}
+
+// entryList hands cedar-go the policies of a list of candidates as Evaluate runs them
+// (entry.evaluator), less those certain to match when uncertain is set.
+type entryList struct {
+	list      []*entry
+	uncertain bool
+}
+
+// All implements cedar.PolicyIterator.
+func (l entryList) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
+	return func(yield func(cedar.PolicyID, *cedar.Policy) bool) {
+		for _, e := range l.list {
+			if l.uncertain && e.certain {
+				continue
+			}
+			if !yield(e.id, e.evaluator()) {
+				return
+			}
+		}
+	}
 }
 
 // decide runs cedar-go over policies. Evaluate hands it the candidates of the request; the
@@ -132,23 +167,26 @@ func decide(policies cedar.PolicyIterator, req cedar.Request, ents *entities) (d
 	return fromDiagnostic(dec, diag)
 }
 
-// decideCertain is decide for candidates some of which (certain) are certain to match: cedar-go
+// decideCertain is decide for candidates some of which are certain to match: cedar-go
 // decides the others, and the decision is what it would be over all of them. A forbid that
 // matches denies, and the reasons are every matching forbid; else a permit that matches
 // allows, and the reasons are every matching permit; cedar-go's reasons say which of the
 // two its own policies gave (forbids when it denies with reasons, permits when it allows).
 // Certain policies report no error.
-func (s *Set) decideCertain(certain []*entry, others candidates, req cedar.Request, ents *entities) (d Decision) {
+func (s *Set) decideCertain(list []*entry, req cedar.Request, ents *entities) (d Decision) {
 	defer func() {
 		if v := recover(); v != nil {
 			d = failed(v)
 		}
 	}()
-	dec, diag := cedar.Authorize(others, ents, req)
+	dec, diag := cedar.Authorize(entryList{list: list, uncertain: true}, ents, req)
 	d = fromDiagnostic(dec, diag)
 	cedarForbids := dec == cedar.Deny && len(diag.Reasons) > 0
 	var certainForbids, certainPermits []*entry
-	for _, e := range certain {
+	for _, e := range list {
+		if !e.certain {
+			continue
+		}
 		if e.ast.Effect == xast.EffectForbid {
 			certainForbids = append(certainForbids, e)
 		} else {

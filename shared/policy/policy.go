@@ -230,8 +230,6 @@ func newCell(member slice) cell {
 type candidates struct {
 	parts [4]slice
 	r     *Request
-	// uncertain leaves out the policies that are certain to match (entry.certain).
-	uncertain bool
 	// eval says to yield each entry's eval rather than its policy: only for parts of a
 	// bucket's cells, whose scopes the index has checked.
 	eval bool
@@ -255,7 +253,7 @@ func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 			}
 			e := &parts[k][0]
 			parts[k] = parts[k][1:]
-			if (c.r != nil && e.guard != nil && !e.guard.holds(c.r)) || (c.uncertain && e.certain) {
+			if c.r != nil && e.guard != nil && !e.guard.holds(c.r) {
 				continue
 			}
 			var p *cedar.Policy
@@ -271,9 +269,8 @@ func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 	}
 }
 
-// certain returns the candidates certain to match (entry.certain), in document order, and
-// whether any is a forbid.
-func (c candidates) certain() (out []*entry, forbid bool) {
+// collect appends the candidates to out, in document order, and returns it.
+func (c candidates) collect(out []*entry) []*entry {
 	parts := c.parts
 	for {
 		k := -1
@@ -283,30 +280,14 @@ func (c candidates) certain() (out []*entry, forbid bool) {
 			}
 		}
 		if k < 0 {
-			return out, forbid
+			return out
 		}
 		e := &parts[k][0]
 		parts[k] = parts[k][1:]
-		if e.certain && (c.r == nil || e.guard == nil || e.guard.holds(c.r)) {
+		if c.r == nil || e.guard == nil || e.guard.holds(c.r) {
 			out = append(out, e)
-			forbid = forbid || e.ast.Effect == xast.EffectForbid
 		}
 	}
-}
-
-// contextUse returns the context attributes the candidates read: the only ones a decision
-// over them can observe.
-func (c candidates) contextUse() (used uint16, sess uint8) {
-	for _, part := range c.parts {
-		for i := range part {
-			e := &part[i]
-			if (c.r != nil && e.guard != nil && !e.guard.holds(c.r)) || (c.uncertain && e.certain) {
-				continue
-			}
-			used, sess = used|e.ctx, sess|e.sess
-		}
-	}
-	return used, sess
 }
 
 // Len returns the number of candidates.
