@@ -104,7 +104,8 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 		clear(*buf)
 		entryLists.Put(buf)
 	}()
-	list := b.requestCandidates(&r).collect((*buf)[:0])
+	f := s.factsOf(&r)
+	list := b.requestCandidates(&f).collect((*buf)[:0])
 	*buf = list
 	// Only what cedar-go evaluates reads the context, and only what it reads is built: an
 	// attribute no candidate reads cannot change their decision. Policies certain to match

@@ -37,27 +37,76 @@ const (
 	factKind                  // context.agent.kind == arg
 )
 
-// atom is one guard: the fact must have the value want.
+// atom is one guard: the fact must have the value want. bit, when not zero, is the bit of
+// the fact in facts.bits (Set.factBits).
 type atom struct {
 	fact uint8
 	arg  string
 	want bool
+	bit  uint64
 }
 
 // guard is what a policy's leading conditions require of a request; nil requires nothing.
 type guard []atom
 
-// holds reports whether r can satisfy every atom of g.
-func (g guard) holds(r *Request) bool {
+// facts are what guards test of one request: the facts with a bit as bits, the request for
+// the others.
+type facts struct {
+	r    *Request
+	bits uint64
+}
+
+// factKey names a fact with an argument: an intent or an agent kind.
+type factKey struct {
+	fact uint8
+	arg  string
+}
+
+// assignBits gives the first 64 intents and kinds the guards name a bit each.
+func (s *Set) assignBits() {
+	s.factBits = map[factKey]uint64{}
+	for i := range s.all {
+		g := s.all[i].guard
+		for j := range g {
+			if g[j].fact == factVerified {
+				continue
+			}
+			k := factKey{g[j].fact, g[j].arg}
+			b, ok := s.factBits[k]
+			if !ok && len(s.factBits) < 64 {
+				b = 1 << len(s.factBits)
+				s.factBits[k] = b
+			}
+			g[j].bit = b
+		}
+	}
+}
+
+// factsOf returns the facts of r.
+func (s *Set) factsOf(r *Request) facts {
+	f := facts{r: r}
+	if len(s.factBits) > 0 {
+		f.bits |= s.factBits[factKey{factKind, r.AgentKind}]
+		for _, in := range r.Intents {
+			f.bits |= s.factBits[factKey{factIntent, in.Name}]
+		}
+	}
+	return f
+}
+
+// holds reports whether the request of f can satisfy every atom of g.
+func (g guard) holds(f *facts) bool {
 	for _, a := range g {
 		var v bool
-		switch a.fact {
-		case factVerified:
-			v = r.OperatorVerified
-		case factKind:
-			v = r.AgentKind == a.arg
-		case factIntent:
-			v = slices.ContainsFunc(r.Intents, func(in api.Intent) bool { return in.Name == a.arg })
+		switch {
+		case a.fact == factVerified:
+			v = f.r.OperatorVerified
+		case a.bit != 0:
+			v = f.bits&a.bit != 0
+		case a.fact == factKind:
+			v = f.r.AgentKind == a.arg
+		case a.fact == factIntent:
+			v = slices.ContainsFunc(f.r.Intents, func(in api.Intent) bool { return in.Name == a.arg })
 		}
 		if v != a.want {
 			return false

@@ -48,7 +48,8 @@ func BenchmarkMixed(b *testing.B) {
 			total := 0
 			for _, r := range reqs {
 				bk, _ := s.bucket(r.Action)
-				total += bk.requestCandidates(&r).Len()
+				f := s.factsOf(&r)
+				total += bk.requestCandidates(&f).Len()
 			}
 			b.ReportMetric(float64(total)/float64(len(reqs)), "candidates")
 		})

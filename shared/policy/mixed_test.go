@@ -19,11 +19,13 @@ func TestMixedSlicedEqualsUnsliced(t *testing.T) {
 		requests   int
 	}{
 		{"small", mixedSmall, 40, 120, 150},
+		// More intents than guard bits: the rest are tested by name.
+		{"many-intents", mixedShape{agents: 4, resources: 6, targets: 3, actions: 12, intents: 90}, 4, 800, 400},
 		{"full-1000", mixedFull, 1, 1000, 3000},
 		{"full-10000", mixedFull, 1, 10000, 200},
 	}
 	if testing.Short() {
-		runs = runs[:2]
+		runs = runs[:3]
 	}
 	for _, run := range runs {
 		allows, forbids, errs := 0, 0, 0

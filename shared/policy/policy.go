@@ -174,6 +174,8 @@ type Set struct {
 	byFamily map[string]*lazyBucket
 	// target is the target each policy's resource scope names, "" for none, as in all.
 	target []string
+	// factBits are the bits of the intents and kinds guards test (assignBits).
+	factBits map[factKey]uint64
 	// generic indexes the policies for Authorize.
 	generic generic
 	// ctxUsed are the top-level context attributes some policy reads, sessUsed those of
@@ -229,7 +231,7 @@ func newCell(member slice) cell {
 // order, less the policies whose guard the request fails (none when r is nil).
 type candidates struct {
 	parts [4]slice
-	r     *Request
+	r     *facts
 	// eval says to yield each entry's eval rather than its policy: only for parts of a
 	// bucket's cells, whose scopes the index has checked.
 	eval bool
@@ -423,6 +425,7 @@ func build(name string, list []*xast.Policy, parsed []*cedar.Policy, autoID bool
 	for i, e := range entries {
 		s.byID[string(e.id)] = i
 	}
+	s.assignBits()
 	s.index()
 	s.indexGeneric()
 	for i := range s.all {
@@ -672,8 +675,9 @@ func (s *Set) candidates(action, target string) candidates {
 
 // requestCandidates returns the policies that can apply to r: those of its action and
 // target, narrowed by agent and by guard.
-func (b *bucket) requestCandidates(r *Request) candidates {
-	c := candidates{r: r, eval: true}
+func (b *bucket) requestCandidates(f *facts) candidates {
+	r := f.r
+	c := candidates{r: f, eval: true}
 	c.parts[0], c.parts[1] = b.anyCell.anyAgent, b.anyCell.byAgent[r.Agent]
 	if tc := b.byCell[r.Target]; tc != nil {
 		c.parts[2], c.parts[3] = tc.anyAgent, tc.byAgent[r.Agent]
