@@ -20,8 +20,8 @@ import (
 //     log-only set promoted to enforced, a second authority) costs a hash.
 //   - Set.Precompiled encodes the parsed policies (cedar-go's AST) in a compact binary
 //     form, bound to the SHA-256 of the text it came from and closed by the SHA-256 of
-//     itself. Load given the text and that
-//     form decodes the AST and hands it to cedar-go's compiler, skipping the parser. The
+//     itself. Load given the text and that form decodes the AST, skipping the parser, and
+//     leaves cedar-go's compiler to the first decision that needs each policy. The
 //     form is derived data: it is accepted only for the exact text it was made from, and
 //     any problem with it (another text, another format version, damage) falls back to
 //     parsing the text. The checks Compile makes on ids and annotations run either way.
