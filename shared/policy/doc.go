@@ -28,7 +28,8 @@
 //     by target (policies whose resource scope is `resource in Target::"<target>"` for this
 //     target, and those naming no target), by agent (a principal scope naming one agent)
 //     and by guards, the leading conditions that test the operator's verification, an
-//     intent or the agent's kind (guard.go). Scopes the index proves are left out of what
+//     intent, the agent's kind, or compare a counter, the hour or an intent's score with a
+//     literal (guard.go). Scopes the index proves are left out of what
 //     cedar-go evaluates, a candidate whose conditions are all guards the request passes is
 //     decided without it, and only the context attributes the remaining candidates read are
 //     built. The result is by construction, and by property test (over generated sets and

@@ -98,6 +98,9 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 	if s == nil {
 		return Decision{Verdict: api.VerdictDeny, Reasons: []string{ReasonDefaultDeny}, Errors: []string{"no policy set is loaded"}}
 	}
+	if r.Now.IsZero() {
+		r.Now = time.Now() // one clock for the guards and the context
+	}
 	b, parents := s.bucket(r.Action)
 	buf := entryLists.Get().(*[]*entry)
 	defer func() {

@@ -18,7 +18,10 @@ import (
 //   - guards: the leading conjuncts of the conditions that test the operator's verification
 //     (`context.operator.verified`, `== true`, `== false`, `!`), an intent
 //     (`context.intents.contains("x")`, `context.intent_scores has "x"`) or the agent's kind
-//     (`context.agent.kind == "k"`),
+//     (`context.agent.kind == "k"`), or compare a Long the context always holds with a
+//     literal (`context.session.actions < 20`, `context.session.age_s`,
+//     `context.session.by_family.read`, `context.time.hour`, `context.time.weekday`, and
+//     `context.intent_scores["x"]` once the guard has required intent x, so it is present),
 //     in `when` or, negated, as the whole of an `unless`.
 //
 // Cedar evaluates a policy as its scopes, then its conditions in order, left to right, with
@@ -35,6 +38,23 @@ const (
 	factVerified uint8 = iota // context.operator.verified
 	factIntent                // context.intents.contains(arg), context.intent_scores has arg
 	factKind                  // context.agent.kind == arg
+	// Comparisons of a Long attribute with a literal (atom.op, atom.n).
+	factActions  // context.session.actions
+	factAge      // context.session.age_s
+	factByFamily // context.session.by_family.<arg>, arg a family
+	factHour     // context.time.hour
+	factWeekday  // context.time.weekday
+	factScore    // context.intent_scores["<arg>"], only after the guard has asserted intent arg
+)
+
+// Comparison operators of atoms.
+const (
+	opLess uint8 = iota
+	opLessEq
+	opGreater
+	opGreaterEq
+	opEq
+	opNotEq
 )
 
 // atom is one guard: the fact must have the value want. bit, when not zero, is the bit of
@@ -44,6 +64,8 @@ type atom struct {
 	arg  string
 	want bool
 	bit  uint64
+	op   uint8
+	n    int64
 }
 
 // guard is what a policy's leading conditions require of a request; nil requires nothing.
@@ -68,7 +90,7 @@ func (s *Set) assignBits() {
 	for i := range s.all {
 		g := s.all[i].guard
 		for j := range g {
-			if g[j].fact == factVerified {
+			if g[j].fact != factIntent && g[j].fact != factKind {
 				continue
 			}
 			k := factKey{g[j].fact, g[j].arg}
@@ -107,12 +129,108 @@ func (g guard) holds(f *facts) bool {
 			v = f.r.AgentKind == a.arg
 		case a.fact == factIntent:
 			v = slices.ContainsFunc(f.r.Intents, func(in api.Intent) bool { return in.Name == a.arg })
+		default:
+			v = compare(f.long(a), a.op, a.n)
 		}
 		if v != a.want {
 			return false
 		}
 	}
 	return true
+}
+
+// long returns the Long attribute an atom compares, as the context holds it (cedarRequest).
+func (f *facts) long(a atom) int64 {
+	r := f.r
+	switch a.fact {
+	case factActions:
+		return int64(r.SessionActions)
+	case factAge:
+		return r.SessionAgeSeconds
+	case factByFamily:
+		return int64(r.SessionByFamily[a.arg])
+	case factHour:
+		return int64(r.Now.UTC().Hour())
+	case factWeekday:
+		w := int64(r.Now.UTC().Weekday())
+		if w == 0 {
+			w = 7
+		}
+		return w
+	case factScore:
+		best := int64(-1)
+		for _, in := range r.Intents {
+			if in.Name == a.arg {
+				best = max(best, int64(scaledScore(in.Score)))
+			}
+		}
+		return best
+	}
+	return 0
+}
+
+func compare(v int64, op uint8, n int64) bool {
+	switch op {
+	case opLess:
+		return v < n
+	case opLessEq:
+		return v <= n
+	case opGreater:
+		return v > n
+	case opGreaterEq:
+		return v >= n
+	case opEq:
+		return v == n
+	}
+	return v != n
+}
+
+// longAtom reads `<Long attribute> <op> <literal>`.
+func longAtom(op uint8, left, right xast.IsNode) (atom, bool) {
+	val, ok := right.(xast.NodeValue)
+	if !ok {
+		return atom{}, false
+	}
+	n, ok := val.Value.(types.Long)
+	if !ok {
+		return atom{}, false
+	}
+	a := atom{op: op, n: int64(n), want: true}
+	acc, ok := left.(xast.NodeTypeAccess)
+	if !ok {
+		return atom{}, false
+	}
+	switch {
+	case isContextPath(acc, "session", "actions"):
+		a.fact = factActions
+	case isContextPath(acc, "session", "age_s"):
+		a.fact = factAge
+	case isContextPath(acc, "time", "hour"):
+		a.fact = factHour
+	case isContextPath(acc, "time", "weekday"):
+		a.fact = factWeekday
+	default:
+		inner, ok := acc.Arg.(xast.NodeTypeAccess)
+		switch {
+		case ok && isContextPath(inner, "session", "by_family") && slices.Contains(families[:], string(acc.Value)):
+			a.fact, a.arg = factByFamily, string(acc.Value)
+		case ok && isContextPath(inner, "intent_scores"):
+			a.fact, a.arg = factScore, string(acc.Value)
+		default:
+			return atom{}, false
+		}
+	}
+	return a, true
+}
+
+// asserts reports whether g already requires intent name.
+func (g guard) asserts(name string) bool {
+	for _, a := range g {
+		if a.fact == factIntent && a.arg == name && a.want {
+			return true
+		}
+	}
+	return false
 }
 
 // readGuard returns the guard of a policy's conditions, and whether the guard is all of
@@ -122,7 +240,7 @@ func readGuard(p *xast.Policy) (guard, bool) {
 	for _, c := range p.Conditions {
 		if c.Condition == xast.ConditionUnless {
 			a, ok := guardAtom(c.Body)
-			if !ok {
+			if !ok || (a.fact == factScore && !g.asserts(a.arg)) {
 				return g, false
 			}
 			a.want = !a.want
@@ -133,7 +251,7 @@ func readGuard(p *xast.Policy) (guard, bool) {
 		conjuncts(c.Body, &leaves)
 		for _, n := range leaves {
 			a, ok := guardAtom(n)
-			if !ok {
+			if !ok || (a.fact == factScore && !g.asserts(a.arg)) {
 				return g, false
 			}
 			g = append(g, a)
@@ -174,7 +292,20 @@ func guardAtom(n xast.IsNode) (atom, bool) {
 				return atom{fact: factIntent, arg: s, want: true}, true
 			}
 		}
+	case xast.NodeTypeLessThan:
+		return longAtom(opLess, v.Left, v.Right)
+	case xast.NodeTypeLessThanOrEqual:
+		return longAtom(opLessEq, v.Left, v.Right)
+	case xast.NodeTypeGreaterThan:
+		return longAtom(opGreater, v.Left, v.Right)
+	case xast.NodeTypeGreaterThanOrEqual:
+		return longAtom(opGreaterEq, v.Left, v.Right)
+	case xast.NodeTypeNotEquals:
+		return longAtom(opNotEq, v.Left, v.Right)
 	case xast.NodeTypeEquals:
+		if a, ok := longAtom(opEq, v.Left, v.Right); ok {
+			return a, true
+		}
 		for _, side := range [][2]xast.IsNode{{v.Left, v.Right}, {v.Right, v.Left}} {
 			acc, ok := side[0].(xast.NodeTypeAccess)
 			if !ok {
