@@ -146,10 +146,29 @@ func (r *policyRun) validate(dir, intentsFile string) *policy.Set {
 		for _, p := range policy.Problems(err) {
 			r.fail("%v", p)
 		}
-		return set
+		return r.served(dir, set)
 	}
 	fmt.Fprintf(r.out, "valid: %d policies in %d file(s)\n", set.Len(), len(files))
-	return set
+	return r.served(dir, set)
+}
+
+// served returns the set as the authority runs it (policy.Set.Served: read back from its
+// precompiled form and indexed as on a cold start), so tests decide what production runs.
+func (r *policyRun) served(name string, set *policy.Set) *policy.Set {
+	s, err := set.Served()
+	if err != nil {
+		r.fail("%s: the policy set has no precompiled form the authority could load: %v", name, err)
+		return nil
+	}
+	return s
+}
+
+// decidedBy names how a set decides, for the report.
+func decidedBy(set *policy.Set) string {
+	if set.FromPrecompiledForm() {
+		return "as served: read back from its precompiled form"
+	}
+	return "compiled from text"
 }
 
 // intentNames reads the intent catalog, checks its examples and returns its names (with
@@ -227,7 +246,7 @@ func (r *policyRun) cases(path string, set *policy.Set) {
 	for _, e := range splitJoined(errs) {
 		r.fail("%s: %v", path, e)
 	}
-	fmt.Fprintf(r.out, "%s: %d case(s), %d failed\n", path, len(cases), len(splitJoined(errs)))
+	fmt.Fprintf(r.out, "%s: %d case(s), %d failed (%s)\n", path, len(cases), len(splitJoined(errs)), decidedBy(set))
 }
 
 // cedarTest is one file of Cedar's integration-test format.
@@ -283,9 +302,13 @@ func (r *policyRun) cedarTest(path string) {
 		r.fail("%v", err)
 		return
 	}
-	set, err := policy.CompileUnnamed(tt.Policies, polText)
+	compiled, err := policy.CompileUnnamed(tt.Policies, polText)
 	if err != nil {
 		r.fail("%s: %v", path, err)
+		return
+	}
+	set := r.served(path, compiled)
+	if set == nil {
 		return
 	}
 	var ents cedar.EntityMap
@@ -336,7 +359,7 @@ func (r *policyRun) cedarTest(path string) {
 			r.fail("%s: %s: got %s %v errors %v, want %s %v errors %v", path, q.Description, d.Verdict, reasons, d.ErrorPolicies, q.Decision, q.Reasons, q.Errors)
 		}
 	}
-	fmt.Fprintf(r.out, "%s: %d request(s), %d failed\n", path, len(tt.Requests), bad)
+	fmt.Fprintf(r.out, "%s: %d request(s), %d failed (%s)\n", path, len(tt.Requests), bad, decidedBy(set))
 }
 
 func sameSet(a, b []string) bool {

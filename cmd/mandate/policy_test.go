@@ -25,6 +25,34 @@ func TestPolicyTestPassesOnDemoCasesAndCedarCorpus(t *testing.T) {
 	}
 }
 
+// TestPolicyTestDecidesAsServed: `mandate policy test` decides case files and Cedar's corpus
+// with the set the authority would run (read back from its precompiled form, indexed as on
+// a cold start), not with the set it compiled from the text.
+func TestPolicyTestDecidesAsServed(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"policy", "test", "--policies", "../../shared/local/defaults", "../../testdata/policies"},
+		{"policy", "test", "../../testdata/cedar-integration"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != exitOK {
+			t.Fatalf("run(%q) = %d\n%s%s", args, code, out.String(), errOut.String())
+		}
+		decided := 0
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.Contains(line, " failed (") {
+				decided++
+				if !strings.HasSuffix(line, "failed (as served: read back from its precompiled form)") {
+					t.Errorf("run(%q): %q was not decided as served", args, line)
+				}
+			}
+		}
+		if decided == 0 {
+			t.Errorf("run(%q) reported no decided file:\n%s", args, out.String())
+		}
+	}
+}
+
 // writeDir writes files into a new folder and returns it.
 func writeDir(t *testing.T, files map[string]string) string {
 	t.Helper()

@@ -47,11 +47,9 @@ type variant struct {
 
 // readVariant reads and checks the variant annotations of p; problems are returned as
 // messages for a policy author.
-func readVariant(p *cedar.Policy) (variant, []string) {
+func readVariant(ann cedar.Annotations, forbid bool) (variant, []string) {
 	var v variant
 	var problems []string
-	ann := p.Annotations()
-	forbid := p.Effect() == cedar.Forbid
 	for _, key := range []string{AnnotationApproval, AnnotationSelfApproval, AnnotationMask, AnnotationMaxTTL} {
 		val, ok := ann[types.AnnotationKey(key)]
 		if !ok {

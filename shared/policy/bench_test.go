@@ -82,7 +82,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		b.Run(fmt.Sprintf("policies=%d/unsliced-cedar", n), func(b *testing.B) {
 			pm := cedar.PolicyMap{}
 			for _, e := range s.all {
-				pm[e.id] = e.policy
+				pm[e.id] = e.policy()
 			}
 			req, ents := cedarRequest(r, nil, 0, 0)
 			b.ReportAllocs()

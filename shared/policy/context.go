@@ -80,7 +80,7 @@ func contextUse(policies slice) (used uint16, sess uint8) {
 		return true
 	}
 	for _, e := range policies {
-		for _, c := range (*xast.Policy)(e.policy.AST()).Conditions {
+		for _, c := range e.ast.Conditions {
 			xast.Inspect(xast.NewNode(c.Body), visit)
 			if used == ctxAll && sess == sessAll {
 				return used, sess

@@ -23,12 +23,19 @@
 //     absent) is skipped, as Cedar specifies, and the failure is reported in
 //     Decision.Errors. Evaluation never panics. Because a failing forbid is skipped, write
 //     forbids defensively: test presence with `has` before reading optional attributes.
-//   - Evaluate hands cedar-go only the policies whose scope can match the request: sliced
-//     at Compile time by action (policies naming the action or its family, and those with
-//     no action scope) and then by target (policies whose resource scope is
-//     `resource in Target::"<target>"` for this target, and those naming no target). The
-//     result is by construction, and by property test, equal to evaluating every policy.
-//     Unscoped policies are candidates for every request, so keep global rules few.
+//   - Evaluate hands cedar-go only the policies that can match the request: sliced by
+//     action (policies naming the action or its family, and those with no action scope),
+//     by target (policies whose resource scope is `resource in Target::"<target>"` for this
+//     target, and those naming no target), by agent (a principal scope naming one agent)
+//     and by guards, the leading conditions that test the operator's verification, an
+//     intent, the agent's kind, or compare a counter, the hour or an intent's score with a
+//     literal (guard.go). Scopes the index proves are left out of what
+//     cedar-go evaluates, a candidate whose conditions are all guards the request passes is
+//     decided without it, and only the context attributes the remaining candidates read are
+//     built. The result is by construction, and by property test (over generated sets and
+//     the mixed set of mixedgen_test.go), equal to cedar-go evaluating every policy:
+//     verdict, reasons and errors. Policies with no scope and no guard are candidates for
+//     every request, so keep global rules few, and put the guards of a policy first.
 //   - Evaluate's verdict is allow, deny or approval; Reasons are unaffected by variants.
 //   - Evaluate builds only the context attributes some policy of the set reads (found at
 //     Compile time; leaving out what no policy observes cannot change a decision), and
@@ -38,7 +45,10 @@
 //   - Load compiles a stored document: from the last few Sets compiled in this process, or
 //     from a Set.Precompiled form of the same name and text (cedar-go's AST in a compact
 //     binary form, checksummed; anything else falls back to parsing the text), with the
-//     same result and errors as Compile (precompiled.go).
+//     same result and errors as Compile (precompiled.go). A set loaded from its form builds
+//     each action's candidates on the first request for it, and compiles each policy on the
+//     first decision that reaches it. Set.Served is the set the authority runs for a
+//     compiled one: `mandate policy test` MUST decide with it.
 //
 // # Policy model
 //

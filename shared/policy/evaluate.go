@@ -2,10 +2,13 @@ package policy
 
 import (
 	"fmt"
+	"iter"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/cedar-policy/cedar-go"
+	xast "github.com/cedar-policy/cedar-go/x/exp/ast"
 
 	"github.com/mandate-dev/mandate/shared/api"
 )
@@ -95,12 +98,65 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 	if s == nil {
 		return Decision{Verdict: api.VerdictDeny, Reasons: []string{ReasonDefaultDeny}, Errors: []string{"no policy set is loaded"}}
 	}
+	if r.Now.IsZero() {
+		r.Now = time.Now() // one clock for the guards and the context
+	}
 	b, parents := s.bucket(r.Action)
-	req, ents := cedarRequest(r, &s.cache, s.ctxUsed, s.sessUsed)
+	buf := entryLists.Get().(*[]*entry)
+	defer func() {
+		clear(*buf)
+		entryLists.Put(buf)
+	}()
+	f := s.factsOf(&r)
+	list := b.requestCandidates(&f).collect((*buf)[:0])
+	*buf = list
+	// Only what cedar-go evaluates reads the context, and only what it reads is built: an
+	// attribute no candidate reads cannot change their decision. Policies certain to match
+	// cannot change what cedar-go says of the others; decideCertain merges them into its
+	// decision.
+	var used uint16
+	var sess uint8
+	certain := false
+	for _, e := range list {
+		if e.certain {
+			certain = true
+			continue
+		}
+		used, sess = used|e.ctx, sess|e.sess
+	}
+	req, ents := cedarRequest(r, &s.cache, used, sess)
 	ents.actionParents = parents
-	d = decide(candidates{a: b.anyTarget, b: b.byTarget[r.Target]}, req, ents)
+	if certain {
+		d = s.decideCertain(list, req, ents)
+	} else {
+		d = decide(entryList{list: list}, req, ents)
+	}
 	s.qualify(&d)
 	return d
+}
+
+// entryLists are the scratch lists of candidates Evaluate collects.
+var entryLists = sync.Pool{New: func() any { return new([]*entry) }}
+
+// entryList hands cedar-go the policies of a list of candidates as Evaluate runs them
+// (entry.evaluator), less those certain to match when uncertain is set.
+type entryList struct {
+	list      []*entry
+	uncertain bool
+}
+
+// All implements cedar.PolicyIterator.
+func (l entryList) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
+	return func(yield func(cedar.PolicyID, *cedar.Policy) bool) {
+		for _, e := range l.list {
+			if l.uncertain && e.certain {
+				continue
+			}
+			if !yield(e.id, e.evaluator()) {
+				return
+			}
+		}
+	}
 }
 
 // decide runs cedar-go over policies. Evaluate hands it the candidates of the request; the
@@ -113,6 +169,61 @@ func decide(policies cedar.PolicyIterator, req cedar.Request, ents *entities) (d
 	}()
 	dec, diag := cedar.Authorize(policies, ents, req)
 	return fromDiagnostic(dec, diag)
+}
+
+// decideCertain is decide for candidates some of which are certain to match: cedar-go
+// decides the others, and the decision is what it would be over all of them. A forbid that
+// matches denies, and the reasons are every matching forbid; else a permit that matches
+// allows, and the reasons are every matching permit; cedar-go's reasons say which of the
+// two its own policies gave (forbids when it denies with reasons, permits when it allows).
+// Certain policies report no error.
+func (s *Set) decideCertain(list []*entry, req cedar.Request, ents *entities) (d Decision) {
+	defer func() {
+		if v := recover(); v != nil {
+			d = failed(v)
+		}
+	}()
+	dec, diag := cedar.Authorize(entryList{list: list, uncertain: true}, ents, req)
+	d = fromDiagnostic(dec, diag)
+	cedarForbids := dec == cedar.Deny && len(diag.Reasons) > 0
+	var certainForbids, certainPermits []*entry
+	for _, e := range list {
+		if !e.certain {
+			continue
+		}
+		if e.ast.Effect == xast.EffectForbid {
+			certainForbids = append(certainForbids, e)
+		} else {
+			certainPermits = append(certainPermits, e)
+		}
+	}
+	var mine []*entry
+	switch {
+	case len(certainForbids) > 0:
+		d.Verdict, mine = verdictDeny, certainForbids
+		if !cedarForbids {
+			d.Reasons = nil
+		}
+	case cedarForbids:
+		return d
+	default:
+		d.Verdict, mine = verdictAllow, certainPermits
+		if dec != cedar.Allow {
+			d.Reasons = nil
+		}
+	}
+	// Merge by document order.
+	merged := make([]string, 0, len(mine)+len(d.Reasons))
+	theirs := d.Reasons
+	for len(mine) > 0 || len(theirs) > 0 {
+		if len(theirs) == 0 || len(mine) > 0 && mine[0].pos < s.byID[theirs[0]] {
+			merged, mine = append(merged, string(mine[0].id)), mine[1:]
+		} else {
+			merged, theirs = append(merged, theirs[0]), theirs[1:]
+		}
+	}
+	d.Reasons = merged
+	return d
 }
 
 // fromDiagnostic turns cedar-go's answer into a Decision (before qualify).

@@ -23,7 +23,7 @@ type generic struct {
 func (s *Set) indexGeneric() {
 	g := generic{byAction: map[cedar.EntityUID][]int{}}
 	for i, e := range s.all {
-		switch sc := (*xast.Policy)(e.policy.AST()).Action.(type) {
+		switch sc := e.ast.Action.(type) {
 		case xast.ScopeTypeEq:
 			g.byAction[sc.Entity] = append(g.byAction[sc.Entity], i)
 		case xast.ScopeTypeIn:

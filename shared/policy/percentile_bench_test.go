@@ -54,7 +54,7 @@ func BenchmarkDecisionPercentiles(b *testing.B) {
 		b.Run(fmt.Sprintf("policies=%d/unsliced-cedar", n), func(b *testing.B) {
 			pm := cedar.PolicyMap{}
 			for _, e := range s.all {
-				pm[e.id] = e.policy
+				pm[e.id] = e.policy()
 			}
 			var ds []time.Duration
 			for b.Loop() {

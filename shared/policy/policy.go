@@ -7,8 +7,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cedar-policy/cedar-go"
+	cast "github.com/cedar-policy/cedar-go/ast"
 	xast "github.com/cedar-policy/cedar-go/x/exp/ast"
 )
 
@@ -87,9 +89,57 @@ func Problems(err error) []*Error {
 
 // entry is one compiled policy of a Set, in document order.
 type entry struct {
-	pos    int // index in document order
-	id     cedar.PolicyID
-	policy *cedar.Policy
+	pos int // index in document order
+	id  cedar.PolicyID
+	ast *xast.Policy
+	// c holds the policy compiled, as written and as Evaluate hands it to cedar-go; shared
+	// by every copy of the entry, compiled on first use.
+	c *compiled
+	// guard is what the policy's leading conditions require of a request (guard.go), and
+	// wholeGuard whether it is all its conditions.
+	guard      guard
+	wholeGuard bool
+	// certain is true when a request the index hands the policy to matches it whenever
+	// its guard holds, without an error: every scope is proven and its conditions are its
+	// guard. Evaluate decides such a policy without cedar-go.
+	certain bool
+	// ctx and sess are the context attributes the policy reads (contextUse).
+	ctx  uint16
+	sess uint8
+	// agent is the one agent the principal scope holds for, when byAgent.
+	agent   string
+	byAgent bool
+}
+
+// compiled is a policy compiled for cedar-go, on first use: a set loaded from its
+// precompiled form compiles only the policies its requests reach.
+type compiled struct {
+	once   sync.Once
+	policy *cedar.Policy // as written
+	// evalAST is the policy less the scopes its place in the index proves (Set.index), nil
+	// when that is the policy as written; eval is it compiled, what Evaluate hands cedar-go.
+	evalAST  *xast.Policy
+	evalOnce sync.Once
+	eval     *cedar.Policy
+}
+
+// policy returns the policy as written, compiled.
+func (e *entry) policy() *cedar.Policy {
+	e.c.once.Do(func() {
+		if e.c.policy == nil {
+			e.c.policy = cedar.NewPolicyFromAST((*cast.Policy)(e.ast))
+		}
+	})
+	return e.c.policy
+}
+
+// evaluator returns what Evaluate hands cedar-go for the policy.
+func (e *entry) evaluator() *cedar.Policy {
+	if e.c.evalAST == nil {
+		return e.policy()
+	}
+	e.c.evalOnce.Do(func() { e.c.eval = cedar.NewPolicyFromAST((*cast.Policy)(e.c.evalAST)) })
+	return e.c.eval
 }
 
 // slice is an ordered list of policies handed to cedar.Authorize. It iterates in document
@@ -99,8 +149,8 @@ type slice []entry
 // All implements cedar.PolicyIterator.
 func (s slice) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 	return func(yield func(cedar.PolicyID, *cedar.Policy) bool) {
-		for _, e := range s {
-			if !yield(e.id, e.policy) {
+		for i := range s {
+			if !yield(s[i].id, s[i].policy()) {
 				return
 			}
 		}
@@ -119,9 +169,13 @@ type Set struct {
 	// byID maps a policy id to its index in all.
 	byID map[string]int
 	// byAction holds the candidates of every action named in some policy's action scope.
-	byAction map[string]*bucket
+	byAction map[string]*lazyBucket
 	// byFamily holds the candidates of any other action, keyed by its family ("" for none).
-	byFamily map[string]*bucket
+	byFamily map[string]*lazyBucket
+	// target is the target each policy's resource scope names, "" for none, as in all.
+	target []string
+	// factBits are the bits of the intents and kinds guards test (assignBits).
+	factBits map[factKey]uint64
 	// generic indexes the policies for Authorize.
 	generic generic
 	// ctxUsed are the top-level context attributes some policy reads, sessUsed those of
@@ -130,8 +184,12 @@ type Set struct {
 	sessUsed uint8
 	// cache holds the reusable parts of requests' contexts.
 	cache requestCache
-	// key binds the set to its precompiled form (formKey); zero for a set of several files.
+	// key binds the set to its precompiled form (formKey, filesKey).
 	key [32]byte
+	// autoID is true for a set compiled by CompileUnnamed.
+	autoID bool
+	// served is true for a set decoded from its precompiled form (Load, Served).
+	served bool
 }
 
 // bucket holds the candidates of one action, split by target: each candidate is in exactly
@@ -143,34 +201,105 @@ type bucket struct {
 	anyTarget slice
 	// byTarget are the candidates whose resource scope names a target, by target.
 	byTarget map[string]slice
+	// anyCell and byCell are anyTarget and byTarget split by agent, for Evaluate.
+	anyCell cell
+	byCell  map[string]*cell
 }
 
-// candidates is what Evaluate hands cedar-go: two disjoint slices merged in document order.
-type candidates struct{ a, b slice }
+// cell holds candidates of one action and target split by agent: each candidate is in
+// exactly one of anyAgent and byAgent.
+type cell struct {
+	// anyAgent are the candidates whose principal scope names no agent.
+	anyAgent slice
+	// byAgent are the candidates whose principal scope holds for one agent only, by agent.
+	byAgent map[string]slice
+}
+
+func newCell(member slice) cell {
+	c := cell{byAgent: map[string]slice{}}
+	for _, e := range member {
+		if e.byAgent {
+			c.byAgent[e.agent] = append(c.byAgent[e.agent], e)
+		} else {
+			c.anyAgent = append(c.anyAgent, e)
+		}
+	}
+	return c
+}
+
+// candidates is what Evaluate hands cedar-go: up to four disjoint slices merged in document
+// order, less the policies whose guard the request fails (none when r is nil).
+type candidates struct {
+	parts [4]slice
+	r     *facts
+	// eval says to yield each entry's eval rather than its policy: only for parts of a
+	// bucket's cells, whose scopes the index has checked.
+	eval bool
+}
 
 var _ cedar.PolicyIterator = candidates{}
 
 // All implements cedar.PolicyIterator.
 func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 	return func(yield func(cedar.PolicyID, *cedar.Policy) bool) {
-		a, b := c.a, c.b
-		i, j := 0, 0
-		for i < len(a) || j < len(b) {
-			var e *entry
-			if j == len(b) || (i < len(a) && a[i].pos < b[j].pos) {
-				e, i = &a[i], i+1
-			} else {
-				e, j = &b[j], j+1
+		parts := c.parts
+		for {
+			k := -1
+			for i := range parts {
+				if len(parts[i]) > 0 && (k < 0 || parts[i][0].pos < parts[k][0].pos) {
+					k = i
+				}
 			}
-			if !yield(e.id, e.policy) {
+			if k < 0 {
+				return
+			}
+			e := &parts[k][0]
+			parts[k] = parts[k][1:]
+			if c.r != nil && e.guard != nil && !e.guard.holds(c.r) {
+				continue
+			}
+			var p *cedar.Policy
+			if c.eval {
+				p = e.evaluator()
+			} else {
+				p = e.policy()
+			}
+			if !yield(e.id, p) {
 				return
 			}
 		}
 	}
 }
 
+// collect appends the candidates to out, in document order, and returns it.
+func (c candidates) collect(out []*entry) []*entry {
+	parts := c.parts
+	for {
+		k := -1
+		for i := range parts {
+			if len(parts[i]) > 0 && (k < 0 || parts[i][0].pos < parts[k][0].pos) {
+				k = i
+			}
+		}
+		if k < 0 {
+			return out
+		}
+		e := &parts[k][0]
+		parts[k] = parts[k][1:]
+		if c.r == nil || e.guard == nil || e.guard.holds(c.r) {
+			out = append(out, e)
+		}
+	}
+}
+
 // Len returns the number of candidates.
-func (c candidates) Len() int { return len(c.a) + len(c.b) }
+func (c candidates) Len() int {
+	n := 0
+	for range c.All() {
+		n++
+	}
+	return n
+}
 
 // Compile parses the Cedar policy document src, named name in error positions, checks that
 // every policy has a unique, well-formed @id annotation and slices the policies by action.
@@ -222,26 +351,35 @@ func compile(name string, files []Source, autoID bool) (*Set, error) {
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
-	s, err := build(name, list, autoID)
+	asts := make([]*xast.Policy, len(list))
+	for i, p := range list {
+		asts[i] = (*xast.Policy)(p.AST())
+	}
+	s, err := build(name, asts, list, autoID)
 	if err != nil {
 		return nil, err
 	}
 	if len(files) == 1 {
 		s.key = formKey(name, autoID, files[0].Text)
+	} else {
+		s.key = filesKey(name, autoID, files)
 	}
+	s.autoID = autoID
 	return s, nil
 }
 
-// build checks the ids and annotations of parsed policies and indexes them.
-func build(name string, list []*cedar.Policy, autoID bool) (*Set, error) {
+// build checks the ids and annotations of parsed policies and indexes them. parsed are
+// the policies compiled, as the parser returns them, or nil to compile them on first use.
+func build(name string, list []*xast.Policy, parsed []*cedar.Policy, autoID bool) (*Set, error) {
 	var problems []error
 	entries := make(slice, 0, len(list))
 	variants := make([]variant, 0, len(list))
 	first := make(map[string]cedar.Position, len(list))
 	for n, p := range list {
-		pos := p.Position()
+		pos := cedar.Position(p.Position)
 		file := pos.Filename
-		id, ok := p.Annotations()[IDAnnotation]
+		ann := annotations(p)
+		id, ok := ann[IDAnnotation]
 		var v variant
 		var vproblems []string
 		if autoID {
@@ -249,7 +387,7 @@ func build(name string, list []*cedar.Policy, autoID bool) (*Set, error) {
 			// and Mandate's annotations mean nothing to documents written for Cedar.
 			id, ok = cedar.String(fmt.Sprintf("policy%d", n)), true
 		} else {
-			v, vproblems = readVariant(p)
+			v, vproblems = readVariant(ann, p.Effect == xast.EffectForbid)
 		}
 		perr := &Error{File: file, Line: pos.Line, Column: pos.Column}
 		for _, msg := range vproblems {
@@ -268,7 +406,12 @@ func build(name string, list []*cedar.Policy, autoID bool) (*Set, error) {
 				perr.Message = fmt.Sprintf("duplicate @id, first used at %s:%d:%d", prev.Filename, prev.Line, prev.Column)
 			} else {
 				first[string(id)] = pos
-				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), policy: p})
+				c := &compiled{}
+				if parsed != nil {
+					c.policy = parsed[n]
+				}
+				g, whole := readGuard(p)
+				entries = append(entries, entry{pos: len(entries), id: cedar.PolicyID(id), ast: p, c: c, guard: g, wholeGuard: whole})
 				variants = append(variants, v)
 				continue
 			}
@@ -282,9 +425,14 @@ func build(name string, list []*cedar.Policy, autoID bool) (*Set, error) {
 	for i, e := range entries {
 		s.byID[string(e.id)] = i
 	}
+	s.assignBits()
 	s.index()
 	s.indexGeneric()
-	s.ctxUsed, s.sessUsed = contextUse(s.all)
+	for i := range s.all {
+		e := &s.all[i]
+		e.ctx, e.sess = contextUse(s.all[i : i+1])
+		s.ctxUsed, s.sessUsed = s.ctxUsed|e.ctx, s.sessUsed|e.sess
+	}
 	return s, nil
 }
 
@@ -341,6 +489,15 @@ func parseError(name string, err error) error {
 	return e
 }
 
+// annotations returns the annotations of p by key; the parser keeps one value per key.
+func annotations(p *xast.Policy) cedar.Annotations {
+	m := make(cedar.Annotations, len(p.Annotations))
+	for _, a := range p.Annotations {
+		m[a.Key] = a.Value
+	}
+	return m
+}
+
 // Name returns the name the set was compiled under.
 func (s *Set) Name() string { return s.name }
 
@@ -364,7 +521,7 @@ const (
 	targetType   = cedar.EntityType("Target")
 )
 
-// index builds byAction and byFamily.
+// index builds byAction and byFamily, and each policy's eval.
 //
 // A policy is a candidate for action a when its action scope can be true for a: it has no
 // action scope, or it names a (==, in, or in a set), or it names a's family with `in`.
@@ -374,18 +531,28 @@ const (
 //
 // Among those, a policy is a candidate for target t when its resource scope is
 // `resource in Target::"t"` (or `resource is Resource in Target::"t"`), or when its resource
-// scope names no target: that scope is kept for every target and cedar-go decides it.
+// scope names no target: that scope is kept for every target and cedar-go decides it. Then
+// likewise by agent (principalAgent), and by guard (guard.go).
 //
 // Dropping a policy whose scope is false is exact: cedar-go evaluates a policy as
 // principal scope && action scope && resource scope && conditions, and scopes never fail,
-// so such a policy neither matches nor reports an error.
+// so such a policy neither matches nor reports an error. For the same reason a scope that
+// the index proves true wherever the policy is a candidate (its action scope, a target or
+// agent it is filed under) is left out of what cedar-go evaluates (entry.eval): `true && x`
+// is x, errors included.
+//
+// Buckets are built on the first request for their action (lazyBucket): loading a set costs
+// a pass over its policies, not a copy of them per action.
 func (s *Set) index() {
 	var unscoped []int
 	eq := map[string][]int{}
 	in := map[string][]int{}
 	target := make([]string, len(s.all)) // "" when the resource scope names no target
-	for i, e := range s.all {
-		pol := (*xast.Policy)(e.policy.AST())
+	for i := range s.all {
+		e := &s.all[i]
+		pol := e.ast
+		res := *pol
+		proven := false // some scope of res is now all
 		switch sc := pol.Action.(type) {
 		case xast.ScopeTypeAll:
 			unscoped = append(unscoped, i)
@@ -393,19 +560,22 @@ func (s *Set) index() {
 			if sc.Entity.Type == actionType {
 				eq[string(sc.Entity.ID)] = append(eq[string(sc.Entity.ID)], i)
 			}
+			res.Action, proven = xast.ScopeTypeAll{}, true
 		case xast.ScopeTypeIn:
 			if sc.Entity.Type == actionType {
 				in[string(sc.Entity.ID)] = append(in[string(sc.Entity.ID)], i)
 			}
+			res.Action, proven = xast.ScopeTypeAll{}, true
 		case xast.ScopeTypeInSet:
-			for _, ent := range sc.Entities {
+			for _, ent := range slices.Compact(slices.Clone(sc.Entities)) {
 				if ent.Type == actionType {
 					in[string(ent.ID)] = append(in[string(ent.ID)], i)
 				}
 			}
+			res.Action, proven = xast.ScopeTypeAll{}, true
 		default:
 			// A scope this package does not know: always a candidate, so slicing can
-			// never drop a policy that might apply.
+			// never drop a policy that might apply, and cedar-go decides the scope.
 			unscoped = append(unscoped, i)
 		}
 		switch sc := pol.Resource.(type) {
@@ -418,30 +588,27 @@ func (s *Set) index() {
 				target[i] = string(sc.Entity.ID)
 			}
 		}
-	}
-	build := func(groups ...[]int) *bucket {
-		var member []int
-		for _, g := range groups {
-			member = append(member, g...)
+		if target[i] != "" {
+			res.Resource, proven = xast.ScopeTypeAll{}, true
 		}
-		slices.Sort(member)
-		member = slices.Compact(member)
-		b := &bucket{byTarget: map[string]slice{}}
-		for _, i := range member {
-			switch {
-			case target[i] == "":
-				b.anyTarget = append(b.anyTarget, s.all[i])
-			default:
-				b.byTarget[target[i]] = append(b.byTarget[target[i]], s.all[i])
-			}
+		if a, ok := principalAgent(pol); ok {
+			e.agent, e.byAgent = a, true
+			res.Principal, proven = xast.ScopeTypeAll{}, true
 		}
-		return b
+		if proven {
+			e.c.evalAST = &res
+		}
+		_, pAll := res.Principal.(xast.ScopeTypeAll)
+		_, aAll := res.Action.(xast.ScopeTypeAll)
+		_, rAll := res.Resource.(xast.ScopeTypeAll)
+		e.certain = e.wholeGuard && pAll && aAll && rAll
 	}
-	s.byFamily = map[string]*bucket{"": build(unscoped)}
+	s.target = target
+	s.byFamily = map[string]*lazyBucket{"": {groups: [][]int{unscoped}}}
 	for _, f := range families {
-		s.byFamily[f] = build(unscoped, in[f])
+		s.byFamily[f] = &lazyBucket{groups: [][]int{unscoped, in[f]}, parents: familyParents[f]}
 	}
-	s.byAction = map[string]*bucket{}
+	s.byAction = map[string]*lazyBucket{}
 	for _, m := range []map[string][]int{eq, in} {
 		for a := range m {
 			if _, done := s.byAction[a]; done {
@@ -451,25 +618,71 @@ func (s *Set) index() {
 			if f := Family(a); f != "" {
 				groups = append(groups, in[f])
 			}
-			s.byAction[a] = build(groups...)
-			s.byAction[a].parents = familyParents[Family(a)]
+			s.byAction[a] = &lazyBucket{groups: groups, parents: familyParents[Family(a)]}
 		}
 	}
 }
 
-// bucket returns the candidates of action and the action's parent set.
-func (s *Set) bucket(action string) (*bucket, cedar.EntityUIDSet) {
-	if b, ok := s.byAction[action]; ok {
-		return b, b.parents
-	}
-	f := Family(action)
-	return s.byFamily[f], familyParents[f]
+// lazyBucket is the bucket of an action, built on first use from groups of policy indexes.
+type lazyBucket struct {
+	once    sync.Once
+	b       *bucket
+	groups  [][]int
+	parents cedar.EntityUIDSet
 }
 
-// candidates returns the policies that can apply to action on target.
+func (s *Set) buildBucket(lb *lazyBucket) *bucket {
+	lb.once.Do(func() {
+		var member []int
+		for _, g := range lb.groups {
+			member = append(member, g...)
+		}
+		slices.Sort(member)
+		member = slices.Compact(member)
+		b := &bucket{parents: lb.parents, byTarget: map[string]slice{}, byCell: map[string]*cell{}}
+		for _, i := range member {
+			if t := s.target[i]; t != "" {
+				b.byTarget[t] = append(b.byTarget[t], s.all[i])
+			} else {
+				b.anyTarget = append(b.anyTarget, s.all[i])
+			}
+		}
+		b.anyCell = newCell(b.anyTarget)
+		for t, member := range b.byTarget {
+			c := newCell(member)
+			b.byCell[t] = &c
+		}
+		lb.b, lb.groups = b, nil
+	})
+	return lb.b
+}
+
+// bucket returns the candidates of action and the action's parent set.
+func (s *Set) bucket(action string) (*bucket, cedar.EntityUIDSet) {
+	lb, ok := s.byAction[action]
+	if !ok {
+		lb = s.byFamily[Family(action)]
+	}
+	return s.buildBucket(lb), lb.parents
+}
+
+// candidates returns the policies that can apply to action on target, for any agent and
+// whatever the conditions.
 func (s *Set) candidates(action, target string) candidates {
 	b, _ := s.bucket(action)
-	return candidates{a: b.anyTarget, b: b.byTarget[target]}
+	return candidates{parts: [4]slice{b.anyTarget, b.byTarget[target]}}
+}
+
+// requestCandidates returns the policies that can apply to r: those of its action and
+// target, narrowed by agent and by guard.
+func (b *bucket) requestCandidates(f *facts) candidates {
+	r := f.r
+	c := candidates{r: f, eval: true}
+	c.parts[0], c.parts[1] = b.anyCell.anyAgent, b.anyCell.byAgent[r.Agent]
+	if tc := b.byCell[r.Target]; tc != nil {
+		c.parts[2], c.parts[3] = tc.anyAgent, tc.byAgent[r.Agent]
+	}
+	return c
 }
 
 // CouldPermit reports whether some permit of the set is scoped to action (exactly or by its

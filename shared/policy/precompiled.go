@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/cedar-policy/cedar-go"
-	cast "github.com/cedar-policy/cedar-go/ast"
 	"github.com/cedar-policy/cedar-go/types"
 	xast "github.com/cedar-policy/cedar-go/x/exp/ast"
 )
@@ -22,8 +20,8 @@ import (
 //     log-only set promoted to enforced, a second authority) costs a hash.
 //   - Set.Precompiled encodes the parsed policies (cedar-go's AST) in a compact binary
 //     form, bound to the SHA-256 of the text it came from and closed by the SHA-256 of
-//     itself. Load given the text and that
-//     form decodes the AST and hands it to cedar-go's compiler, skipping the parser. The
+//     itself. Load given the text and that form decodes the AST, skipping the parser, and
+//     leaves cedar-go's compiler to the first decision that needs each policy. The
 //     form is derived data: it is accepted only for the exact text it was made from, and
 //     any problem with it (another text, another format version, damage) falls back to
 //     parsing the text. The checks Compile makes on ids and annotations run either way.
@@ -54,6 +52,56 @@ func formKey(name string, autoID bool, src []byte) [32]byte {
 	h.Sum(k[:0])
 	return k
 }
+
+// filesKey is formKey for a set of several files: each file's name and text, framed by
+// their lengths, under a header no single text's key has.
+func filesKey(name string, autoID bool, files []Source) [32]byte {
+	h := sha256.New()
+	var hdr [9]byte
+	binary.LittleEndian.PutUint64(hdr[:8], uint64(len(name)))
+	hdr[8] = 2
+	if autoID {
+		hdr[8] |= 1
+	}
+	h.Write(hdr[:])
+	h.Write([]byte(name))
+	var n [8]byte
+	for _, f := range files {
+		for _, part := range []string{f.Name, string(f.Text)} {
+			binary.LittleEndian.PutUint64(n[:], uint64(len(part)))
+			h.Write(n[:])
+			h.Write([]byte(part))
+		}
+	}
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// Served returns the set the authority runs for the same policies: s written in its
+// precompiled form and read back as Load reads it on a cold start (decoded, checked and
+// indexed afresh, no in-process cache), so that deciding with it (Evaluate, Authorize) goes
+// through what production runs. `mandate policy test` decides with it.
+func (s *Set) Served() (*Set, error) {
+	form, err := s.Precompiled()
+	if err != nil {
+		return nil, err
+	}
+	list, err := decodeForm(s.key, form)
+	if err != nil {
+		return nil, err
+	}
+	out, err := build(s.name, list, nil, s.autoID)
+	if err != nil {
+		return nil, err
+	}
+	out.key, out.autoID, out.served = s.key, s.autoID, true
+	return out, nil
+}
+
+// FromPrecompiledForm reports whether the set was read from a precompiled form (by Load or
+// Served) rather than compiled from text.
+func (s *Set) FromPrecompiledForm() bool { return s != nil && s.served }
 
 // setCache holds the most recently loaded Sets, newest first.
 type setCache struct {
@@ -132,7 +180,7 @@ func load(c *setCache, name string, src, form []byte) (*Set, string, error) {
 	var s *Set
 	if len(form) > 0 && len(src) <= MaxDocumentBytes {
 		if list, err := decodeForm(k, form); err == nil {
-			if s, err = build(name, list, false); err != nil {
+			if s, err = build(name, list, nil, false); err != nil {
 				s = nil // not what Compile made: parse the text, which reports the problems
 			}
 		}
@@ -143,6 +191,8 @@ func load(c *setCache, name string, src, form []byte) (*Set, string, error) {
 			return nil, "", err
 		}
 		how = fromText
+	} else {
+		s.served = true
 	}
 	s.key = k
 	if c != nil {
@@ -163,7 +213,7 @@ func (s *Set) Precompiled() ([]byte, error) {
 	e.buf.Write(s.key[:])
 	e.uvarint(uint64(len(s.all)))
 	for _, en := range s.all {
-		if err := e.policy((*xast.Policy)(en.policy.AST())); err != nil {
+		if err := e.policy(en.ast); err != nil {
 			return nil, fmt.Errorf("policy: precompile %q: %w", string(en.id), err)
 		}
 	}
@@ -513,8 +563,8 @@ func (d *decoder) entity() types.EntityUID {
 	return types.NewEntityUID(types.EntityType(t), types.String(d.str()))
 }
 
-// decodeForm checks that form was made for key and returns its policies, compiled.
-func decodeForm(key [32]byte, form []byte) (list []*cedar.Policy, err error) {
+// decodeForm checks that form was made for key and returns its policies.
+func decodeForm(key [32]byte, form []byte) (list []*xast.Policy, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			list, err = nil, fmt.Errorf("%w: %v", errForm, v)
@@ -530,13 +580,13 @@ func decodeForm(key [32]byte, form []byte) (list []*cedar.Policy, err error) {
 	}
 	d := &decoder{b: body[len(formMagic)+len(key):], strs: map[string]string{}}
 	n := d.count()
-	list = make([]*cedar.Policy, 0, n)
+	list = make([]*xast.Policy, 0, n)
 	for range n {
 		p := d.policy()
 		if d.err != nil {
 			return nil, d.err
 		}
-		list = append(list, cedar.NewPolicyFromAST((*cast.Policy)(p)))
+		list = append(list, p)
 	}
 	if d.err != nil || len(d.b) != 0 {
 		return nil, errForm

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	xast "github.com/cedar-policy/cedar-go/x/exp/ast"
+	"github.com/cedar-policy/cedar-go"
 	"github.com/cedar-policy/cedar-go/x/exp/schema"
 	"github.com/cedar-policy/cedar-go/x/exp/schema/validate"
 )
@@ -85,11 +85,11 @@ func (s *Set) Validate(intents []string) error {
 	v := validate.New(resolved, validate.WithStrict())
 	var problems []error
 	for _, e := range s.all {
-		err := v.Policy(string(e.id), (*xast.Policy)(e.policy.AST()))
+		err := v.Policy(string(e.id), e.ast)
 		if err == nil {
 			continue
 		}
-		pos := e.policy.Position()
+		pos := cedar.Position(e.ast.Position)
 		// The validator checks a policy once per action it may apply to and says so in
 		// each message; one problem per policy and message is what an author needs.
 		var msgs []string
@@ -110,7 +110,7 @@ func (s *Set) Validate(intents []string) error {
 			for _, name := range sortedUnique(names) {
 				if !known[name] {
 					e := s.all[i]
-					pos := e.policy.Position()
+					pos := cedar.Position(e.ast.Position)
 					problems = append(problems, &Error{File: pos.Filename, Line: pos.Line, Column: pos.Column, PolicyID: string(e.id),
 						Message: fmt.Sprintf("intent %q is not in the intent catalog", name)})
 				}
@@ -130,7 +130,7 @@ func (s *Set) Validate(intents []string) error {
 // filePos orders files as the set holds them: by the position of their first policy.
 func (s *Set) filePos(file string) int {
 	for i, e := range s.all {
-		if e.policy.Position().Filename == file {
+		if cedar.Position(e.ast.Position).Filename == file {
 			return i
 		}
 	}
@@ -159,7 +159,7 @@ type refs struct {
 func (s *Set) references() refs {
 	r := refs{intents: map[int][]string{}}
 	for i, e := range s.all {
-		raw, err := e.policy.MarshalJSON()
+		raw, err := e.policy().MarshalJSON()
 		if err != nil {
 			continue
 		}

@@ -204,7 +204,7 @@ func assertCedarAgrees(t *testing.T, s *Set, r Request, got Decision) {
 	t.Helper()
 	pm := cedar.PolicyMap{}
 	for _, e := range s.all {
-		pm[e.id] = e.policy
+		pm[e.id] = e.policy()
 	}
 	req, ents := cedarRequest(r, nil, 0, 0)
 	dec, diag := cedar.Authorize(pm, ents, req)
