@@ -37,6 +37,29 @@ func NewChain(s store.Audit, now func() time.Time) *Chain {
 // Seq, PrevHash, Time and Hash and returns the sealed record. On any error nothing that
 // follows from this record may happen.
 func (c *Chain) Append(ctx context.Context, r Record) (Record, error) {
+	return c.write(ctx, r, c.store.AppendRecord)
+}
+
+// Commit links r to the end of its session's chain and writes it durably together with d's
+// claim and counters, in one store.Decisions.Commit (d.Record is filled here). A sequence
+// number lost to a concurrent append is retried as Append retries it; store.ErrClaimed,
+// store.ErrConflict and store.ErrNotFound come back wrapped, and then nothing was written:
+// the caller refuses a replay, or re-reads the session and decides again. On any error
+// nothing that follows from this decision may happen.
+func (c *Chain) Commit(ctx context.Context, r Record, d store.Decision) (Record, error) {
+	s, ok := c.store.(store.Decisions)
+	if !ok {
+		return Record{}, errors.New("audit: the store cannot commit decisions")
+	}
+	return c.write(ctx, r, func(ctx context.Context, sr store.Record) error {
+		d.Record = sr
+		return s.Commit(ctx, d)
+	})
+}
+
+// write seals r at the head of its chain and stores it with put, retrying when another
+// process took the sequence number (put returns store.ErrExists).
+func (c *Chain) write(ctx context.Context, r Record, put func(context.Context, store.Record) error) (Record, error) {
 	if r.Session == "" {
 		return Record{}, errors.New("audit: record without session")
 	}
@@ -68,7 +91,7 @@ func (c *Chain) Append(ctx context.Context, r Record) (Record, error) {
 		if err != nil {
 			return Record{}, err
 		}
-		err = c.store.AppendRecord(ctx, store.Record{SessionID: r.Session, Seq: r.Seq, Hash: r.Hash, PrevHash: r.PrevHash, Body: body})
+		err = put(ctx, store.Record{SessionID: r.Session, Seq: r.Seq, Hash: r.Hash, PrevHash: r.PrevHash, Body: body})
 		if errors.Is(err, store.ErrExists) {
 			continue
 		}
