@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/action"
@@ -105,6 +106,8 @@ type Authority struct {
 	targets *target.Registry
 	masking masking // masking.go
 	control control // kill.go
+	// deciding serialises the decisions of one session in this process.
+	deciding sessionLocks
 	// digestKey keys the digests of actions and prompts in records (canonical.go); nil
 	// without a deployment key.
 	digestKey []byte
@@ -291,6 +294,10 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	}
 	// The replay claim is taken in the one write that records the decision, or the refusal.
 	claim := a.replayClaim(ctx, c) // replay.go
+	// Actions of one session are decided one at a time in this process, on the session as
+	// read under the lock; other processes are held off by the decision commit's condition.
+	unlock := sync.OnceFunc(a.deciding.lock(id)) // held until the decision is durable
+	defer unlock()
 	s, err := a.loadSession(ctx, agent, id)
 	if err != nil {
 		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, err, claim) // refusals.go
@@ -333,6 +340,16 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		approved bool // the approval is spent: a decision taken again is an allow
 	)
 	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if s, err = a.loadSession(ctx, agent, id); err != nil {
+				return api.ActionResponse{}, err
+			}
+			if err := a.checkLive(s); err != nil {
+				var e *Error
+				errors.As(err, &e)
+				return api.ActionResponse{}, a.refuse(ctx, c, dec, e, claim)
+			}
+		}
 		counted, verr := a.count(s, policy.Family(act.Name))
 		if verr != nil {
 			return api.ActionResponse{}, a.refuse(ctx, c, dec, verr, claim)
@@ -364,19 +381,12 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		if attempt+1 >= MaxDecideAttempts {
 			return api.ActionResponse{}, fail(ErrUnavailable, "the session is busy; nothing was executed; retry", err)
 		}
-		// Another action counted in between: back off a little, read the session again.
+		// Another process counted in between: back off a little, read the session again.
 		if err := sleep(ctx, attempt); err != nil {
 			return api.ActionResponse{}, fail(ErrUnavailable, "the session is busy; nothing was executed; retry", err)
 		}
-		if s, err = a.loadSession(ctx, agent, id); err != nil {
-			return api.ActionResponse{}, err
-		}
-		if err := a.checkLive(s); err != nil {
-			var e *Error
-			errors.As(err, &e)
-			return api.ActionResponse{}, a.refuse(ctx, c, dec, e, claim)
-		}
 	}
+	unlock()
 	switch {
 	case errors.Is(err, store.ErrClaimed):
 		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, a.replayed(ctx, c), nil)
@@ -593,6 +603,20 @@ func (a *Authority) count(s store.Session, family string) (store.Session, *Error
 	s.Actions++
 	s.ByFamily = byFamily
 	return s, nil
+}
+
+// sessionLocks are striped locks by session id.
+type sessionLocks [64]sync.Mutex
+
+// lock locks id's stripe and returns its unlock.
+func (l *sessionLocks) lock(id string) func() {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	mu := &l[h%uint32(len(l))]
+	mu.Lock()
+	return mu.Unlock
 }
 
 // sleep waits a little longer after each lost attempt, with jitter, unless ctx ends first.
