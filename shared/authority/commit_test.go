@@ -182,18 +182,23 @@ func TestFailedDecisionCommitPreventsExecution(t *testing.T) {
 }
 
 // TestParallelActionsHoldTheBudget: parallel actions of one session against its action
-// budget never exceed it, and every one of them is accounted for: decided and counted, or
-// refused for the budget, each with its record.
+// budget, through two authorities over one store (two processes, which only the decision
+// commit's condition keeps apart), never exceed it, and every one of them is accounted for:
+// decided and counted, or refused for the budget, each with its record.
 func TestParallelActionsHoldTheBudget(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newFixture(t)
 	const n, budget = 24, 10
-	auth, err := authority.New(ctx, authority.Config{Store: f.store, Broker: broker.New(broker.NewFileSecrets(f.dir), f.now),
-		Executor: execute.NewHTTP(nil), Masker: mask.New(), Now: f.now, Log: quiet, MaskKey: testMaskKey,
-		Control: authority.ControlConfig{MaxActions: budget}})
-	if err != nil {
-		t.Fatal(err)
+	var auths [2]*authority.Authority
+	for i := range auths {
+		var err error
+		auths[i], err = authority.New(ctx, authority.Config{Store: f.store, Broker: broker.New(broker.NewFileSecrets(f.dir), f.now),
+			Executor: execute.NewHTTP(nil), Masker: mask.New(), Now: f.now, Log: quiet, MaskKey: testMaskKey,
+			Control: authority.ControlConfig{MaxActions: budget}})
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	s := f.open(t)
 	errs := make([]error, n)
@@ -202,7 +207,7 @@ func TestParallelActionsHoldTheBudget(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = auth.Act(ctx, agent("demo-agent"), s.SessionID, read)
+			_, errs[i] = auths[i%2].Act(ctx, agent("demo-agent"), s.SessionID, read)
 		}()
 	}
 	wg.Wait()
