@@ -57,6 +57,7 @@ require (
 require (
 	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/open-policy-agent/opa v1.22.4
+	github.com/truora/minidyn v0.8.2
 )
 
 require (

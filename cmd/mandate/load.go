@@ -5,20 +5,35 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/load"
 )
 
-// cmdLoad runs the load generator against a fresh local instance and prints latency
-// percentiles beside the direct-to-target baseline measured in the same run.
+// fsyncSamples is how many write+fsync pairs the disk baseline times.
+const fsyncSamples = 500
+
+// cmdLoad runs the load generator against a fresh local instance per worker count and prints
+// latency percentiles beside the direct-to-target baseline and the disk's fsync, all measured
+// in the same run. Progress goes to stderr about once a second.
 func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flags("load", stderr)
-	workers := fs.Int("workers", 8, "concurrent workers")
+	workers := fs.String("workers", "1,16", "concurrent workers: one count or a comma-separated list, each run in turn")
 	requests := fs.Int("requests", 2000, "requests per phase")
 	duration := fs.Duration("duration", 60*time.Second, "time limit per phase")
 	if _, code, ok := parseArgs(fs, args, "mandate load [flags]", none, stdout, stderr); !ok {
 		return code
+	}
+	var counts []int
+	for _, f := range strings.Split(*workers, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > load.MaxWorkers {
+			fmt.Fprintf(stderr, "mandate load: -workers: %q is not a count from 1 to %d\n", f, load.MaxWorkers)
+			return exitUsage
+		}
+		counts = append(counts, n)
 	}
 	dir, err := os.MkdirTemp("", "mandate-load-")
 	if err != nil {
@@ -26,12 +41,25 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	defer os.RemoveAll(dir)
-	stats, err := load.Run(ctx, load.Options{Dir: dir, Workers: *workers, Requests: *requests, Duration: *duration})
+	disk, err := load.Fsync(dir, fsyncSamples)
 	if err != nil {
 		fmt.Fprintf(stderr, "mandate load: %v\n", err)
 		return exitFailed
 	}
-	fmt.Fprintf(stdout, "%d workers, up to %d requests per phase, local authority with the embedded store\n", *workers, *requests)
-	fmt.Fprint(stdout, load.Report(stats))
+	fmt.Fprintf(stdout, "disk under %s: %s\n", os.TempDir(), disk)
+	for i, n := range counts {
+		run := fmt.Sprintf("%s/run%d", dir, i)
+		if err := os.Mkdir(run, 0o700); err != nil {
+			fmt.Fprintf(stderr, "mandate load: %v\n", err)
+			return exitFailed
+		}
+		stats, err := load.Run(ctx, load.Options{Dir: run, Workers: n, Requests: *requests, Duration: *duration, Progress: stderr})
+		if err != nil {
+			fmt.Fprintf(stderr, "mandate load: %v\n", err)
+			return exitFailed
+		}
+		fmt.Fprintf(stdout, "\n%d workers, up to %d requests per phase, local authority with the embedded store\n", n, *requests)
+		fmt.Fprint(stdout, load.Report(stats))
+	}
 	return exitOK
 }

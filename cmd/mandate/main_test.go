@@ -11,6 +11,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/local"
 	"github.com/mandate-dev/mandate/shared/store"
 )
@@ -104,5 +105,33 @@ func TestVerifyMissingData(t *testing.T) {
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"verify", "--data", t.TempDir()}, &out, &errOut); code != exitUnreadable {
 		t.Fatalf("verify of an empty folder = %d", code)
+	}
+}
+
+// TestVerifyReportsUnansweredDecisions: an allowed decision with no result is reported (a
+// crash between execution and the result record) without failing; a result with no
+// decision is a break.
+func TestVerifyReportsUnansweredDecisions(t *testing.T) {
+	t.Parallel()
+	allow := audit.Record{Seq: 2, Type: audit.TypeDecision, Verdict: &audit.Verdict{Decision: "allow"}}
+	tests := []struct {
+		name    string
+		records []audit.Record
+		want    int
+		line    string
+	}{
+		{"answered", []audit.Record{{Seq: 1}, allow, {Seq: 3, Type: audit.TypeResult, Result: &audit.Result{DecisionSeq: 2}}}, exitOK, ""},
+		{"incomplete", []audit.Record{{Seq: 1}, allow}, exitOK, "incomplete: 1 allowed decisions have no result record"},
+		{"orphan result", []audit.Record{{Seq: 1}, {Seq: 2, Type: audit.TypeResult, Result: &audit.Result{DecisionSeq: 1}}}, exitFailed, "BROKEN: 1 result records answer no allowed decision; the first: ses_x#2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var out bytes.Buffer
+			code := report(&out, []audit.Report{{Session: "ses_x", Records: tc.records}}, nil, verifyTarget{})
+			if code != tc.want || !strings.Contains(out.String(), tc.line) || (tc.line == "" && strings.Contains(out.String(), "incomplete")) {
+				t.Fatalf("exit %d, want %d; output:\n%s", code, tc.want, out.String())
+			}
+		})
 	}
 }

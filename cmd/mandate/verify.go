@@ -225,6 +225,25 @@ func report(stdout io.Writer, chains []audit.Report, arch *local.ArchiveReport, 
 	case !t.aws || t.table != "":
 		fmt.Fprintf(stdout, "%s: %d chains, %d records %s\n", consistent, len(chains), records, where)
 	}
+	var incomplete, orphans []string
+	for _, r := range chains {
+		u := audit.Answers(r.Records)
+		for _, seq := range u.Incomplete {
+			incomplete = append(incomplete, fmt.Sprintf("%s#%d", r.Session, seq))
+		}
+		for _, seq := range u.Orphans {
+			orphans = append(orphans, fmt.Sprintf("%s#%d", r.Session, seq))
+		}
+	}
+	if len(orphans) > 0 {
+		fmt.Fprintf(stdout, "BROKEN: %d result records answer no allowed decision; the first: %s\n", len(orphans), orphans[0])
+	}
+	if len(incomplete) > 0 {
+		// A crash between execution and the result record leaves this; so does an action
+		// still running. Not a break: the decision is on record.
+		fmt.Fprintf(stdout, "incomplete: %d allowed decisions have no result record (the action may have run; its outcome is not on record), the first: %s; the named query incomplete_actions lists them\n",
+			len(incomplete), incomplete[0])
+	}
 	if arch != nil {
 		if !arch.Intact() {
 			fmt.Fprintf(stdout, "BROKEN archive: %d problems; the first: %s\n", len(arch.Problems), arch.Problems[0])
@@ -235,7 +254,7 @@ func report(stdout io.Writer, chains []audit.Report, arch *local.ArchiveReport, 
 		}
 		fmt.Fprintf(stdout, "archive %s: %d records of %d sessions in %d objects, %d checkpoints\n", consistent, arch.Records, arch.Sessions, arch.Objects, arch.Checkpoints)
 	}
-	if len(broken) > 0 {
+	if len(broken) > 0 || len(orphans) > 0 {
 		return exitFailed
 	}
 	if arch == nil {

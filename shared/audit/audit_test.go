@@ -5,6 +5,7 @@ import (
 	"context"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -217,4 +218,44 @@ func FuzzVerifyRecords(f *testing.F) {
 			}
 		}
 	})
+}
+
+// headReads counts LastRecord calls.
+type headReads struct {
+	store.Store
+	n atomic.Int64
+}
+
+func (h *headReads) LastRecord(ctx context.Context, session string) (store.Record, error) {
+	h.n.Add(1)
+	return h.Store.LastRecord(ctx, session)
+}
+
+// TestChainKnowsItsHead: a chain reads a session's head once and then remembers what it
+// wrote; when another process appended in between, the store refuses the stale sequence
+// number and the chain reads the head again, so the chain neither forks nor skips.
+func TestChainKnowsItsHead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := &headReads{Store: openStore(t)}
+	a, b := NewChain(s, time.Now), NewChain(s, time.Now)
+	for range 3 {
+		if _, err := a.Append(ctx, Record{Session: "ses_h", Type: TypeDecision}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.n.Load(); n != 1 {
+		t.Fatalf("%d head reads for three appends by one chain, want 1", n)
+	}
+	if _, err := b.Append(ctx, Record{Session: "ses_h", Type: TypeDecision}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := a.Append(ctx, Record{Session: "ses_h", Type: TypeDecision})
+	if err != nil || r.Seq != 5 {
+		t.Fatalf("append after another chain's: seq %d, %v; want 5", r.Seq, err)
+	}
+	rep, err := VerifyChain(ctx, s, "ses_h")
+	if err != nil || rep.Break != nil || len(rep.Records) != 5 {
+		t.Fatalf("chain: %d records, break %v, %v", len(rep.Records), rep.Break, err)
+	}
 }

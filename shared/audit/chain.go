@@ -26,6 +26,18 @@ type Chain struct {
 	store store.Audit
 	now   func() time.Time
 	locks [64]sync.Mutex
+	// heads[i], guarded by locks[i], is the head this process last wrote in a session of
+	// that slot, so the next append there need not read it back. Another process may have
+	// appended since: the store's condition on the sequence number then refuses the append,
+	// and the head is read from the store.
+	heads [64]head
+}
+
+// head is the last record written in a session.
+type head struct {
+	session string
+	seq     uint64
+	hash    string
 }
 
 // NewChain returns a Chain over s; now is the clock records are stamped with.
@@ -37,6 +49,29 @@ func NewChain(s store.Audit, now func() time.Time) *Chain {
 // Seq, PrevHash, Time and Hash and returns the sealed record. On any error nothing that
 // follows from this record may happen.
 func (c *Chain) Append(ctx context.Context, r Record) (Record, error) {
+	return c.write(ctx, r, c.store.AppendRecord)
+}
+
+// Commit links r to the end of its session's chain and writes it durably together with d's
+// claim and counters, in one store.Decisions.Commit (d.Record is filled here). A sequence
+// number lost to a concurrent append is retried as Append retries it; store.ErrClaimed,
+// store.ErrConflict and store.ErrNotFound come back wrapped, and then nothing was written:
+// the caller refuses a replay, or re-reads the session and decides again. On any error
+// nothing that follows from this decision may happen.
+func (c *Chain) Commit(ctx context.Context, r Record, d store.Decision) (Record, error) {
+	s, ok := c.store.(store.Decisions)
+	if !ok {
+		return Record{}, errors.New("audit: the store cannot commit decisions")
+	}
+	return c.write(ctx, r, func(ctx context.Context, sr store.Record) error {
+		d.Record = sr
+		return s.Commit(ctx, d)
+	})
+}
+
+// write seals r at the head of its chain and stores it with put, retrying when another
+// process took the sequence number (put returns store.ErrExists).
+func (c *Chain) write(ctx context.Context, r Record, put func(context.Context, store.Record) error) (Record, error) {
 	if r.Session == "" {
 		return Record{}, errors.New("audit: record without session")
 	}
@@ -44,7 +79,8 @@ func (c *Chain) Append(ctx context.Context, r Record) (Record, error) {
 	if cl, ok := ctx.Value(clientKey{}).(Client); ok && r.Client == nil {
 		r.Client = &cl
 	}
-	mu := &c.locks[fnv32(r.Session)%uint32(len(c.locks))]
+	slot := fnv32(r.Session) % uint32(len(c.locks))
+	mu, known := &c.locks[slot], &c.heads[slot]
 	mu.Lock()
 	defer mu.Unlock()
 	r.Time = c.now().UTC()
@@ -55,26 +91,36 @@ func (c *Chain) Append(ctx context.Context, r Record) (Record, error) {
 				return Record{}, fmt.Errorf("audit: append to %s: %w", r.Session, err)
 			}
 		}
-		last, err := c.store.LastRecord(ctx, r.Session)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			r.Seq, r.PrevHash = 1, ""
-		case err != nil:
-			return Record{}, fmt.Errorf("audit: read head of %s: %w", r.Session, err)
-		default:
-			r.Seq, r.PrevHash = last.Seq+1, last.Hash
+		if known.session == r.Session {
+			r.Seq, r.PrevHash = known.seq+1, known.hash
+		} else {
+			last, err := c.store.LastRecord(ctx, r.Session)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				r.Seq, r.PrevHash = 1, ""
+			case err != nil:
+				return Record{}, fmt.Errorf("audit: read head of %s: %w", r.Session, err)
+			default:
+				r.Seq, r.PrevHash = last.Seq+1, last.Hash
+			}
 		}
 		body, err := Seal(&r)
 		if err != nil {
 			return Record{}, err
 		}
-		err = c.store.AppendRecord(ctx, store.Record{SessionID: r.Session, Seq: r.Seq, Hash: r.Hash, PrevHash: r.PrevHash, Body: body})
-		if errors.Is(err, store.ErrExists) {
+		err = put(ctx, store.Record{SessionID: r.Session, Seq: r.Seq, Hash: r.Hash, PrevHash: r.PrevHash, Body: body})
+		switch {
+		case errors.Is(err, store.ErrExists):
+			*known = head{} // another process appended: read the head from the store
 			continue
-		}
-		if err != nil {
+		case errors.Is(err, store.ErrClaimed), errors.Is(err, store.ErrConflict), errors.Is(err, store.ErrNotFound):
+			// A decision's other condition failed and nothing was written: the head stands.
+			return Record{}, fmt.Errorf("audit: append %s#%d: %w", r.Session, r.Seq, err)
+		case err != nil:
+			*known = head{} // the write may or may not have happened
 			return Record{}, fmt.Errorf("audit: append %s#%d: %w", r.Session, r.Seq, err)
 		}
+		*known = head{session: r.Session, seq: r.Seq, hash: r.Hash}
 		return r, nil
 	}
 	return Record{}, fmt.Errorf("%w: %s", ErrContention, r.Session)

@@ -157,3 +157,39 @@ func VerifyAll(ctx context.Context, s store.Audit, progress func(done, total int
 	}
 	return reps, nil
 }
+
+// Unanswered is what a chain's results say of its decisions: Incomplete lists the allowed
+// decisions no result record answers (the action may have run, but its outcome is not on
+// record: a crash between execution and the result record, or an action still running), and
+// Orphans lists the result records that answer no allowed decision of the chain, which the
+// authority never writes.
+type Unanswered struct {
+	Incomplete []uint64 // sequence numbers of decisions
+	Orphans    []uint64 // sequence numbers of results
+}
+
+// Answers checks records, one session's chain in order, for decisions without a result and
+// results without a decision.
+func Answers(records []Record) Unanswered {
+	allowed := map[uint64]bool{}
+	answered := map[uint64]bool{}
+	var u Unanswered
+	for _, r := range records {
+		switch {
+		case r.Type == TypeDecision && r.Verdict != nil && r.Verdict.Decision == "allow":
+			allowed[r.Seq] = true
+		case r.Type == TypeResult:
+			if r.Result == nil || !allowed[r.Result.DecisionSeq] {
+				u.Orphans = append(u.Orphans, r.Seq)
+				continue
+			}
+			answered[r.Result.DecisionSeq] = true
+		}
+	}
+	for _, r := range records {
+		if allowed[r.Seq] && !answered[r.Seq] {
+			u.Incomplete = append(u.Incomplete, r.Seq)
+		}
+	}
+	return u
+}

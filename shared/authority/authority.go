@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/action"
@@ -104,6 +106,8 @@ type Authority struct {
 	targets *target.Registry
 	masking masking // masking.go
 	control control // kill.go
+	// deciding serialises the decisions of one session in this process.
+	deciding sessionLocks
 	// digestKey keys the digests of actions and prompts in records (canonical.go); nil
 	// without a deployment key.
 	digestKey []byte
@@ -288,19 +292,22 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	if err != nil {
 		return api.ActionResponse{}, err
 	}
-	if err := a.claimSignature(ctx, c); err != nil {
-		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, err) // refusals.go
-	}
+	// The replay claim is taken in the one write that records the decision, or the refusal.
+	claim := a.replayClaim(ctx, c) // replay.go
+	// Actions of one session are decided one at a time in this process, on the session as
+	// read under the lock; other processes are held off by the decision commit's condition.
+	unlock := sync.OnceFunc(a.deciding.lock(id)) // held until the decision is durable
+	defer unlock()
 	s, err := a.loadSession(ctx, agent, id)
 	if err != nil {
-		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, err)
+		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, err, claim) // refusals.go
 	}
 	dec := audit.Record{Session: s.ID, Type: audit.TypeDecision, RequestID: c.RequestID, Identity: identityOf(s)}
 	dec.Action = a.describeRaw(req.Action)
 	if err := a.checkLive(s); err != nil {
 		var e *Error
 		errors.As(err, &e)
-		return api.ActionResponse{}, a.refuse(ctx, dec, e)
+		return api.ActionResponse{}, a.refuse(ctx, c, dec, e, claim)
 	}
 
 	if err := a.checkSessionKills(ctx, s); err != nil {
@@ -308,7 +315,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		if !errors.As(err, &e) || e.Kind != ErrKilled {
 			return api.ActionResponse{}, err // the kill switches could not be read: fail closed
 		}
-		return api.ActionResponse{}, a.refuse(ctx, dec, e)
+		return api.ActionResponse{}, a.refuse(ctx, c, dec, e, claim)
 	}
 	// One canonical form, built once: policy, the digests, the record and the target see it
 	// and nothing else (canonical.go).
@@ -317,39 +324,77 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		dec.Action = a.describe(act)
 	}
 	if verr != nil {
-		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
+		return api.ActionResponse{}, a.refuse(ctx, c, dec, verr, claim)
 	}
 	outbound, verr := a.masking.request(ctx, s, t, act.Action) // secrets refused, tokens detokenized
 	if verr != nil {
-		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
-	}
-	// Count the action before deciding it, atomically with the budget: the decision sees a
-	// count that includes this action, so parallel requests never decide on the same count.
-	counted, verr := a.count(ctx, s, policy.Family(act.Name))
-	if verr != nil {
-		if errors.Is(verr.Kind, ErrUnavailable) {
-			return api.ActionResponse{}, verr
-		}
-		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
+		return api.ActionResponse{}, a.refuse(ctx, c, dec, verr, claim)
 	}
 
-	stage := time.Now()
-	d, version, shadow := a.evaluate(ctx, a.policyRequest(s, counted, act, t, stmt))
-	m.Policy = time.Since(stage)
-	dec.Verdict = &audit.Verdict{Decision: d.Verdict, Reasons: nonNil(d.Reasons), PolicyVersion: version, Errors: d.Errors, Shadow: shadow}
-	if d.Verdict == api.VerdictApproval && req.ApprovalID != "" {
-		// A human approved this exact action: spend the approval, then decide allow.
-		if err := a.consumeApproval(ctx, c, s, act, req.ApprovalID); err != nil {
-			return api.ActionResponse{}, a.refuse(ctx, dec, err)
+	// Decide on a count that includes this action, then make the decision durable in one
+	// write: the replay claim, the counters and the decision record together, committed
+	// only if no other action counted in between; otherwise re-read, decide again.
+	var (
+		d        policy.Decision
+		decided  audit.Record
+		approved bool // the approval is spent: a decision taken again is an allow
+	)
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if s, err = a.loadSession(ctx, agent, id); err != nil {
+				return api.ActionResponse{}, err
+			}
+			if err := a.checkLive(s); err != nil {
+				var e *Error
+				errors.As(err, &e)
+				return api.ActionResponse{}, a.refuse(ctx, c, dec, e, claim)
+			}
 		}
-		d.Verdict, dec.Verdict.Decision, dec.Verdict.ApprovalID = api.VerdictAllow, api.VerdictAllow, req.ApprovalID
+		counted, verr := a.count(s, policy.Family(act.Name))
+		if verr != nil {
+			return api.ActionResponse{}, a.refuse(ctx, c, dec, verr, claim)
+		}
+		stage := time.Now()
+		var (
+			version int64
+			shadow  []audit.Shadow
+		)
+		d, version, shadow = a.evaluate(ctx, a.policyRequest(s, counted, act, t, stmt))
+		m.Policy = time.Since(stage)
+		dec.Verdict = &audit.Verdict{Decision: d.Verdict, Reasons: nonNil(d.Reasons), PolicyVersion: version, Errors: d.Errors, Shadow: shadow}
+		if d.Verdict == api.VerdictApproval && req.ApprovalID != "" {
+			// A human approved this exact action: spend the approval, then decide allow.
+			if !approved {
+				if err := a.consumeApproval(ctx, c, s, act, req.ApprovalID); err != nil {
+					return api.ActionResponse{}, a.refuse(ctx, c, dec, err, claim)
+				}
+				approved = true
+			}
+			d.Verdict, dec.Verdict.Decision, dec.Verdict.ApprovalID = api.VerdictAllow, api.VerdictAllow, req.ApprovalID
+		}
+		stage = time.Now()
+		decided, err = a.chain.Commit(ctx, dec, store.Decision{Claim: claim, Counted: &counted})
+		m.Decision = time.Since(stage)
+		if !errors.Is(err, store.ErrConflict) {
+			break
+		}
+		if attempt+1 >= MaxDecideAttempts {
+			return api.ActionResponse{}, fail(ErrUnavailable, "the session is busy; nothing was executed; retry", err)
+		}
+		// Another process counted in between: back off a little, read the session again.
+		if err := sleep(ctx, attempt); err != nil {
+			return api.ActionResponse{}, fail(ErrUnavailable, "the session is busy; nothing was executed; retry", err)
+		}
 	}
-	stage = time.Now()
-	decided, err := a.chain.Append(ctx, dec)
-	if err != nil {
+	unlock()
+	switch {
+	case errors.Is(err, store.ErrClaimed):
+		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, a.replayed(ctx, c), nil)
+	case err != nil:
 		return api.ActionResponse{}, fail(ErrUnavailable, "the decision record could not be written; nothing was executed", err)
 	}
-	m.Decision, m.Verdict, m.Target = time.Since(stage), d.Verdict, t.Name
+	m.Verdict, m.Target = d.Verdict, t.Name
+	var stage time.Time
 	ref := &api.RecordRef{Seq: decided.Seq, Hash: decided.Hash}
 	if d.Verdict == api.VerdictApproval {
 		return a.requestApproval(ctx, c, s, act, d, decided)
@@ -463,11 +508,16 @@ func (a *Authority) Audit(ctx context.Context, c Caller, id string) (api.AuditRe
 	return out, nil
 }
 
-// refuse records a refusal in the session's chain and returns it.
-func (a *Authority) refuse(ctx context.Context, dec audit.Record, e *Error) error {
+// refuse records a refusal in the session's chain, in one write with the request's replay
+// claim (nil: none), and returns it. A request whose claim is already held is refused as a
+// replay instead.
+func (a *Authority) refuse(ctx context.Context, c Caller, dec audit.Record, e *Error, claim *store.Claim) error {
 	reasons := e.reasons()
 	dec.Verdict = &audit.Verdict{Decision: api.VerdictDeny, Reasons: reasons, PolicyVersion: a.current().policyVersion}
-	r, err := a.chain.Append(ctx, dec)
+	r, err := a.chain.Commit(ctx, dec, store.Decision{Claim: claim})
+	if errors.Is(err, store.ErrClaimed) {
+		return a.refuse(ctx, c, dec, a.replayed(ctx, c), nil)
+	}
 	if err != nil {
 		return fail(ErrUnavailable, "the refusal could not be recorded", err)
 	}
@@ -538,19 +588,53 @@ func (a *Authority) checkKills(ctx context.Context, agent, operator, session str
 		Reasons: []string{"kill:" + k.Scope + ":" + k.ID}}
 }
 
-// count adds the action to the session's counters in one atomic store write that also holds
-// the action budget (kill.go) under concurrency, and returns the session as counted: the
-// counters policy sees include this action.
-func (a *Authority) count(ctx context.Context, s store.Session, family string) (store.Session, *Error) {
-	counted, err := a.store.CountAction(ctx, s.ID, family, a.control.maxActions)
-	switch {
-	case errors.Is(err, store.ErrConflict):
-		s.Actions = a.control.maxActions
-		return s, a.checkBudget(s)
-	case err != nil:
-		return s, fail(ErrUnavailable, "the session could not be updated; nothing was executed", err)
+// MaxDecideAttempts bounds how often an action is decided again because another action of
+// its session counted in between.
+const MaxDecideAttempts = 16
+
+// count is the session with this action counted, as policy decides it, or the budget's
+// refusal (kill.go) if the session has used it up. Nothing is written: the counters are
+// committed with the decision, only if no other action counted in between.
+func (a *Authority) count(s store.Session, family string) (store.Session, *Error) {
+	if a.control.maxActions > 0 {
+		if err := a.checkBudget(s); err != nil {
+			return s, err
+		}
 	}
-	return counted, nil
+	byFamily := make(map[string]int, len(s.ByFamily)+1)
+	for k, v := range s.ByFamily {
+		byFamily[k] = v
+	}
+	byFamily[family]++
+	s.Actions++
+	s.ByFamily = byFamily
+	return s, nil
+}
+
+// sessionLocks are striped locks by session id.
+type sessionLocks [64]sync.Mutex
+
+// lock locks id's stripe and returns its unlock.
+func (l *sessionLocks) lock(id string) func() {
+	h := uint32(2166136261) // FNV-1a
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	mu := &l[h%uint32(len(l))]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// sleep waits a little longer after each lost attempt, with jitter, unless ctx ends first.
+func sleep(ctx context.Context, attempt int) error {
+	t := time.NewTimer(time.Duration(mrand.Int64N(int64(attempt+1) * int64(200*time.Microsecond))))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // policyRequest is the canonical action in a session, as policy decides it.

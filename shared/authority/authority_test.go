@@ -27,11 +27,20 @@ import (
 
 const prompt = "look up the contact details of customer 42 to answer their ticket"
 
-// faultyStore fails audit appends or session reads on demand.
+// faultyStore fails audit appends (and decision commits, which append), decision commits
+// alone, or session reads on demand.
 type faultyStore struct {
 	store.Store
 	failAppend atomic.Bool
+	failCommit atomic.Bool
 	failGet    atomic.Bool
+}
+
+func (f *faultyStore) Commit(ctx context.Context, d store.Decision) error {
+	if f.failAppend.Load() || f.failCommit.Load() {
+		return store.ErrUnavailable
+	}
+	return f.Store.Commit(ctx, d)
 }
 
 func (f *faultyStore) AppendRecord(ctx context.Context, r store.Record) error {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/audit"
+	"github.com/mandate-dev/mandate/shared/store"
 )
 
 // Every refusal of an identified caller is a record with its true reason: refusals of an
@@ -77,9 +78,11 @@ func clipUTF8(s string, n int) string {
 
 // refuseRequest records a refused action request of an identified agent as one deny record
 // with its true reason: in the session's chain when the session is the agent's, otherwise
-// (no such session, another agent's) in the agent's chain. It returns the refusal with a
-// pointer to that record; refusals for want of a store are returned as they are.
-func (a *Authority) refuseRequest(ctx context.Context, c Caller, agent principal, id string, act api.Action, err error) error {
+// (no such session, another agent's) in the agent's chain, in one write with the request's
+// replay claim (nil: none). A request whose claim is already held is refused as a replay
+// instead. It returns the refusal with a pointer to that record; refusals for want of a
+// store are returned as they are.
+func (a *Authority) refuseRequest(ctx context.Context, c Caller, agent principal, id string, act api.Action, err error, claim *store.Claim) error {
 	var e *Error
 	if !errors.As(err, &e) || errors.Is(e.Kind, ErrUnavailable) {
 		return err
@@ -96,7 +99,10 @@ func (a *Authority) refuseRequest(ctx context.Context, c Caller, agent principal
 			rec.Session, rec.Identity = s.ID, identityOf(s)
 		}
 	}
-	r, aerr := a.chain.Append(ctx, rec)
+	r, aerr := a.chain.Commit(ctx, rec, store.Decision{Claim: claim})
+	if errors.Is(aerr, store.ErrClaimed) {
+		return a.refuseRequest(ctx, c, agent, id, act, a.replayed(ctx, c), nil)
+	}
 	if aerr != nil {
 		a.log.ErrorContext(ctx, "refused action request not recorded", "request_id", c.RequestID, "agent", agent.ID, "error", aerr)
 		return err

@@ -50,22 +50,38 @@ type onceKey struct{}
 // signature is claimed once, with a conditional write, for as long as it can verify. Requests
 // without a signature (bearer tokens) are not checked: a bearer token is replayable by nature,
 // and retries are made safe with idempotency keys. It does nothing inside actOnce, which
-// claimed already.
+// claimed already. Act does not call it: an action's claim is taken in the one write that
+// records its decision (replayClaim).
 func (a *Authority) claimSignature(ctx context.Context, c Caller) error {
-	if c.Signature == "" || ctx.Value(onceKey{}) != nil {
+	claim := a.replayClaim(ctx, c)
+	if claim == nil {
 		return nil
 	}
-	sum := sha256.Sum256([]byte(c.Signature))
-	_, err := a.store.ClaimKey(ctx, store.Claim{Key: "sigv4#" + hex.EncodeToString(sum[:]), Digest: "replay", ExpiresAt: a.now().Add(signatureWindow)})
+	_, err := a.store.ClaimKey(ctx, *claim)
 	switch {
 	case errors.Is(err, store.ErrExists):
-		a.log.WarnContext(ctx, "replayed request refused", "request_id", c.RequestID, "source", c.SourceIP)
-		return fail(ErrReplayed, "this signed request was already received; sign each attempt anew: send a random X-Mandate-Nonce header inside the signature "+
-			"(the Go client does; with curl --aws-sigv4 add -H \"X-Mandate-Nonce: $(openssl rand -hex 16)\"), and give retries one Idempotency-Key so the action runs once", nil)
+		return a.replayed(ctx, c)
 	case err != nil:
 		return fail(ErrUnavailable, "the request could not be checked for replay", err)
 	}
 	return nil
+}
+
+// replayClaim is the claim that refuses a replay of c's signed request, or nil when there is
+// nothing to claim (no signature, or inside actOnce, which claimed already).
+func (a *Authority) replayClaim(ctx context.Context, c Caller) *store.Claim {
+	if c.Signature == "" || ctx.Value(onceKey{}) != nil {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(c.Signature))
+	return &store.Claim{Key: "sigv4#" + hex.EncodeToString(sum[:]), Digest: "replay", ExpiresAt: a.now().Add(signatureWindow)}
+}
+
+// replayed is the refusal of a signed request that was already received.
+func (a *Authority) replayed(ctx context.Context, c Caller) *Error {
+	a.log.WarnContext(ctx, "replayed request refused", "request_id", c.RequestID, "source", c.SourceIP)
+	return fail(ErrReplayed, "this signed request was already received; sign each attempt anew: send a random X-Mandate-Nonce header inside the signature "+
+		"(the Go client does; with curl --aws-sigv4 add -H \"X-Mandate-Nonce: $(openssl rand -hex 16)\"), and give retries one Idempotency-Key so the action runs once", nil)
 }
 
 // storedAnswer is what an idempotency key replays: the response, or the refusal.
@@ -98,7 +114,7 @@ func (a *Authority) actOnce(ctx context.Context, c Caller, id string, req api.Ac
 		return api.ActionResponse{}, err
 	}
 	refuse := func(err error) (api.ActionResponse, error) { // refusals.go: on record
-		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, err)
+		return api.ActionResponse{}, a.refuseRequest(ctx, c, agent, id, req.Action, err, nil)
 	}
 	key := req.IdempotencyKey
 	if c.IdempotencyKey != "" {

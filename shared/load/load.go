@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -32,6 +33,8 @@ type Options struct {
 	Workers  int           // concurrent workers
 	Requests int           // total requests per phase
 	Duration time.Duration // time limit per phase
+	// Progress, when set, receives a line about the running phase about once a second.
+	Progress io.Writer
 }
 
 // Stats summarise one phase.
@@ -46,15 +49,23 @@ type Stats struct {
 	Max      time.Duration
 	// FirstError is the first failure's message, when there were failures.
 	FirstError string
+	// Writes and Commits are the store's durable writes and fsynced transactions during the
+	// phase per request (zero for the baseline). They include what the phase's session opens
+	// wrote.
+	Writes, Commits float64
 }
 
 // RPS is requests per second.
 func (s Stats) RPS() float64 { return float64(s.Requests) / s.Elapsed.Seconds() }
 
 func (s Stats) String() string {
-	return fmt.Sprintf("%-28s %7d req %5d err %9.0f req/s  p50 %8s  p90 %8s  p99 %8s  max %8s",
+	line := fmt.Sprintf("%-28s %7d req %5d err %9.0f req/s  p50 %8s  p90 %8s  p99 %8s  max %8s",
 		s.Name, s.Requests, s.Errors, s.RPS(), s.P50.Round(time.Microsecond), s.P90.Round(time.Microsecond),
 		s.P99.Round(time.Microsecond), s.Max.Round(time.Microsecond))
+	if s.Writes > 0 {
+		line += fmt.Sprintf("  %.2f writes, %.2f fsyncs /req", s.Writes, s.Commits)
+	}
+	return line
 }
 
 // Run starts a local instance in o.Dir and measures, in this order: the baseline (direct
@@ -133,13 +144,54 @@ func Run(ctx context.Context, o Options) ([]Stats, error) {
 		{"allowed read via Mandate", allowed},
 		{"denied delete via Mandate", denied},
 	} {
+		before, counted := inst.StoreStats()
 		st, err := phase(ctx, p.name, o, p.fn)
 		if err != nil {
 			return out, err
 		}
+		if after, _ := inst.StoreStats(); counted && p.name != "baseline: direct to target" && st.Requests > 0 {
+			st.Writes = float64(after.Writes-before.Writes) / float64(st.Requests+st.Errors)
+			st.Commits = float64(after.Commits-before.Commits) / float64(st.Requests+st.Errors)
+		}
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// Fsync measures the disk under dir: n appends of 512 bytes to one file, each followed by
+// fsync, as a store commit ends. It is the floor under any durable write there.
+func Fsync(dir string, n int) (Stats, error) {
+	f, err := os.CreateTemp(dir, "fsync-")
+	if err != nil {
+		return Stats{}, fmt.Errorf("load: fsync baseline: %w", err)
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	buf := make([]byte, 512)
+	lat := make([]time.Duration, 0, n)
+	start := time.Now()
+	for range n {
+		t := time.Now()
+		if _, err := f.Write(buf); err != nil {
+			return Stats{}, fmt.Errorf("load: fsync baseline: %w", err)
+		}
+		if err := f.Sync(); err != nil {
+			return Stats{}, fmt.Errorf("load: fsync baseline: %w", err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	return summarise("fsync baseline: write+fsync", time.Since(start), lat), nil
+}
+
+func summarise(name string, elapsed time.Duration, all []time.Duration) Stats {
+	slices.Sort(all)
+	st := Stats{Name: name, Elapsed: elapsed, Requests: len(all)}
+	if len(all) == 0 {
+		return st
+	}
+	q := func(p float64) time.Duration { return all[min(len(all)-1, int(p*float64(len(all))))] }
+	st.P50, st.P90, st.P99, st.Max = q(0.50), q(0.90), q(0.99), all[len(all)-1]
+	return st
 }
 
 // sessionPool hands out sessions, opening a new one before a session's action budget runs
@@ -181,6 +233,24 @@ func phase(ctx context.Context, name string, o Options, fn func(context.Context,
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	start := time.Now()
+	if o.Progress != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-tick.C:
+					n := min(next.Load(), int64(o.Requests))
+					fmt.Fprintf(o.Progress, "  %s, %d workers: %d of %d requests, %d errors, %.0f req/s so far\n",
+						name, o.Workers, n, o.Requests, errs.Load(), float64(n)/time.Since(start).Seconds())
+				}
+			}
+		}()
+	}
 	for w := range o.Workers {
 		wg.Add(1)
 		go func() {
@@ -200,17 +270,12 @@ func phase(ctx context.Context, name string, o Options, fn func(context.Context,
 		}()
 	}
 	wg.Wait()
-	st := Stats{Name: name, Elapsed: time.Since(start), Errors: int(errs.Load())}
+	st := summarise(name, time.Since(start), slices.Concat(lat...))
+	st.Errors = int(errs.Load())
 	st.FirstError, _ = firstErr.Load().(string)
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	st.Requests = len(all)
-	if len(all) == 0 {
-		msg, _ := firstErr.Load().(string)
-		return st, fmt.Errorf("load: %s: no request succeeded: %s", name, msg)
+	if st.Requests == 0 {
+		return st, fmt.Errorf("load: %s: no request succeeded: %s", name, st.FirstError)
 	}
-	q := func(p float64) time.Duration { return all[min(len(all)-1, int(p*float64(len(all))))] }
-	st.P50, st.P90, st.P99, st.Max = q(0.50), q(0.90), q(0.99), all[len(all)-1]
 	return st, nil
 }
 

@@ -2,14 +2,17 @@ package load
 
 import (
 	"context"
+	"io"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 func TestRunMeasuresEveryPhase(t *testing.T) {
 	t.Parallel()
-	stats, err := Run(context.Background(), Options{Dir: t.TempDir(), Workers: 2, Requests: 120, Duration: 30 * time.Second})
+	var progress strings.Builder
+	stats, err := Run(context.Background(), Options{Dir: t.TempDir(), Workers: 2, Requests: 120, Duration: 30 * time.Second, Progress: &syncWriter{w: &progress}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,8 +24,55 @@ func TestRunMeasuresEveryPhase(t *testing.T) {
 			t.Errorf("%+v", s)
 		}
 	}
-	if r := Report(stats); !strings.Contains(r, "adds p50") {
+	if r := Report(stats); !strings.Contains(r, "adds p50") || !strings.Contains(r, "fsyncs /req") {
 		t.Fatalf("report: %s", r)
+	}
+	// An allowed read is its decision's one write and its result record; a denial is one
+	// write. Sessions opened along the way add a little to both.
+	if w := stats[1].Writes; w < 2 || w > 2.5 {
+		t.Errorf("allowed read: %.2f writes per request, want 2 and a share of session opens", w)
+	}
+	if w := stats[2].Writes; w < 1 || w > 1.5 {
+		t.Errorf("denied delete: %.2f writes per request, want 1 and a share of session opens", w)
+	}
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func TestProgressIsPrinted(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	w := &syncWriter{w: &out}
+	_, err := phase(context.Background(), "slow", Options{Workers: 1, Requests: 3, Duration: 10 * time.Second, Progress: w},
+		func(ctx context.Context, _ int) error { time.Sleep(600 * time.Millisecond); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !strings.Contains(out.String(), "slow, 1 workers: ") {
+		t.Fatalf("progress: %q", out.String())
+	}
+}
+
+func TestFsyncBaseline(t *testing.T) {
+	t.Parallel()
+	st, err := Fsync(t.TempDir(), 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Requests != 20 || st.P50 <= 0 || st.Max < st.P50 {
+		t.Fatalf("%+v", st)
 	}
 }
 

@@ -14,15 +14,16 @@ import (
 	"github.com/mandate-dev/mandate/shared/local"
 )
 
-// TestDynamoDBStoreByConfiguration runs the local authority on DynamoDB (dynalite) instead of
-// the embedded store, chosen by config.yaml alone.
+// TestDynamoDBStoreByConfiguration runs the local authority on DynamoDB (moto: a decision is a
+// TransactWriteItems, which dynalite lacks) instead of the embedded store, chosen by
+// config.yaml alone.
 func TestDynamoDBStoreByConfiguration(t *testing.T) {
-	endpoint := os.Getenv("MANDATE_TEST_DYNAMODB_ENDPOINT")
+	endpoint := os.Getenv("MANDATE_TEST_DYNAMODB_TX_ENDPOINT")
 	if endpoint == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("MANDATE_TEST_DYNAMODB_ENDPOINT is required in CI")
+			t.Fatal("MANDATE_TEST_DYNAMODB_TX_ENDPOINT is required in CI")
 		}
-		t.Skip("set MANDATE_TEST_DYNAMODB_ENDPOINT to run against a DynamoDB-compatible server")
+		t.Skip("set MANDATE_TEST_DYNAMODB_TX_ENDPOINT to run against a DynamoDB-compatible server with transactions (moto_server)")
 	}
 	t.Parallel()
 	dir := t.TempDir()

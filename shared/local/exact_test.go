@@ -301,11 +301,11 @@ func TestParallelReadsUnderALimit(t *testing.T) {
 			t.Parallel()
 			endpoint := ""
 			if backend == "dynamodb" {
-				if endpoint = os.Getenv("MANDATE_TEST_DYNAMODB_ENDPOINT"); endpoint == "" {
+				if endpoint = os.Getenv("MANDATE_TEST_DYNAMODB_TX_ENDPOINT"); endpoint == "" {
 					if os.Getenv("CI") == "true" {
-						t.Fatal("MANDATE_TEST_DYNAMODB_ENDPOINT is required in CI")
+						t.Fatal("MANDATE_TEST_DYNAMODB_TX_ENDPOINT is required in CI")
 					}
-					t.Skip("set MANDATE_TEST_DYNAMODB_ENDPOINT to run against a DynamoDB-compatible server")
+					t.Skip("set MANDATE_TEST_DYNAMODB_TX_ENDPOINT to run against a DynamoDB-compatible server with transactions (moto_server)")
 				}
 			}
 			inst, e := startExact(t, endpoint)

@@ -26,6 +26,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/mcpgate"
 	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
 	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
 )
 
 //go:embed defaults
@@ -151,6 +152,16 @@ type Instance struct {
 	broker   *broker.Broker       // closed with the instance (its database pools)
 	auth     *authority.Authority // for Explain (explain.go)
 	archiver *archiver            // ships the audit chain to DATA/archive and checkpoints it
+}
+
+// StoreStats returns the embedded store's counts of durable writes and commits; false when
+// the instance runs on another store.
+func (i *Instance) StoreStats() (bolt.Stats, bool) {
+	s, ok := i.store.(interface{ Stats() bolt.Stats })
+	if !ok {
+		return bolt.Stats{}, false
+	}
+	return s.Stats(), true
 }
 
 // Start initialises the data folder if needed and serves the API and the demo target.

@@ -12,6 +12,9 @@
 //   - Invariants are enforced by conditional writes inside the store, never by a read
 //     followed by a write in the caller: an audit sequence number, a document version and an
 //     idempotency key can each be taken once; an approval is decided once and consumed once.
+//   - A decision (Commit: replay claim, session counters, decision record) is written whole or
+//     not at all, in one transaction; its counters are stored only if the session's version is
+//     still the one they were counted from.
 //   - Errors are the sentinels below (wrapped with context) so callers can act on them with
 //     errors.Is; any other error means the store could not answer and callers MUST fail closed.
 package store

@@ -22,6 +22,9 @@ var (
 	ErrUnavailable = errors.New("store: unavailable")
 	// ErrTooLarge means an item exceeds the store's item size limit; nothing was written.
 	ErrTooLarge = errors.New("store: item too large")
+	// ErrClaimed means a Commit's claim is already held and unexpired: the request was
+	// already received. Nothing was written; callers refuse the request as a replay.
+	ErrClaimed = errors.New("store: already claimed")
 )
 
 // MaxItemBytes is the largest item any implementation accepts (DynamoDB's limit is 400 KB
@@ -36,7 +39,30 @@ type Store interface {
 	Documents
 	Claims
 	Audit
+	Decisions
 	Close() error
+}
+
+// Decision is what deciding one action makes durable, in one write: the request's replay
+// claim, the session's counters as the decision saw them, and the decision record.
+type Decision struct {
+	// Claim, when set, is taken once as ClaimKey would take it; ErrClaimed if it is held
+	// and unexpired.
+	Claim *Claim
+	// Counted, when set, is the session as the decision counted it: its Actions and
+	// ByFamily are stored, with Version+1, if the stored Version still equals
+	// Counted.Version (no other action counted in between); ErrConflict if it does not,
+	// ErrNotFound if there is no session. Nothing else of the session is written.
+	Counted *Session
+	// Record is appended as AppendRecord appends it; ErrExists if its Seq is taken.
+	Record Record
+}
+
+// Decisions commits decisions.
+type Decisions interface {
+	// Commit writes d's claim, counters and record together or not at all, durably, in one
+	// transaction. When several conditions fail, the error names one of them.
+	Commit(ctx context.Context, d Decision) error
 }
 
 // Session status values.

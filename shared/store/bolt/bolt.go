@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -49,6 +50,22 @@ type Store struct {
 	group committer
 	// writes is how batch commits: writesGroup except in benchmarks that compare.
 	writes int
+	// written counts successful writes, commits the transactions that made them durable.
+	written, commits atomic.Uint64
+}
+
+// Stats counts what a store has made durable since it was opened.
+type Stats struct {
+	// Writes is how many write calls succeeded; each was on disk when it returned.
+	Writes uint64
+	// Commits is how many read-write transactions were committed, each with one fsync. Under
+	// group commit one commit holds the writes of several callers.
+	Commits uint64
+}
+
+// Stats returns the counts of writes and commits so far.
+func (s *Store) Stats() Stats {
+	return Stats{Writes: s.written.Load(), Commits: s.commits.Load()}
 }
 
 // How Store.batch commits.
@@ -59,7 +76,9 @@ const (
 )
 
 func newStore(db *bbolt.DB) *Store {
-	return &Store{db: db, now: time.Now, group: committer{db: db}}
+	s := &Store{db: db, now: time.Now}
+	s.group = committer{db: db, commits: &s.commits}
+	return s
 }
 
 var _ store.Store = (*Store)(nil)
@@ -107,7 +126,12 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return s.db.Update(fn)
+	if err := s.db.Update(fn); err != nil {
+		return err
+	}
+	s.written.Add(1)
+	s.commits.Add(1)
+	return nil
 }
 
 // batch runs fn in a read-write transaction that may be shared with concurrent writes (group
@@ -119,13 +143,22 @@ func (s *Store) batch(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	var err error
 	switch s.writes {
 	case writesSolo:
-		return s.db.Update(fn)
+		err = s.db.Update(fn)
+		if err == nil {
+			s.commits.Add(1)
+		}
 	case writesBatch:
-		return s.db.Batch(fn)
+		err = s.db.Batch(fn) // its commits are not counted
+	default:
+		err = s.group.do(fn)
 	}
-	return s.group.do(fn)
+	if err == nil {
+		s.written.Add(1)
+	}
+	return err
 }
 
 // view runs fn in a read-only transaction unless ctx is already done.
@@ -595,23 +628,14 @@ func (s *Store) LatestDocument(ctx context.Context, kind, name string) (store.Do
 // ClaimKey takes c.Key once. If the key is held and unexpired it returns the existing claim
 // and store.ErrExists; an expired claim is replaced.
 func (s *Store) ClaimKey(ctx context.Context, c store.Claim) (store.Claim, error) {
-	if c.Key == "" {
-		return store.Claim{}, errors.New("bolt: claim: empty key")
-	}
-	if n := size([]byte(c.Key), []byte(c.Digest), c.Result); n > store.MaxItemBytes {
-		return store.Claim{}, tooLarge("claim", n)
+	if err := checkClaim(c); err != nil {
+		return store.Claim{}, err
 	}
 	var held store.Claim
 	err := s.update(ctx, func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketClaims)
-		ok, err := get(b, []byte(c.Key), &held)
-		if err != nil {
-			return err
-		}
-		if ok && held.ExpiresAt.After(s.now()) {
-			return store.ErrExists
-		}
-		return put(b, []byte(c.Key), c)
+		var err error
+		held, err = s.claimIn(tx, c)
+		return err
 	})
 	if errors.Is(err, store.ErrExists) {
 		return held, fmt.Errorf("bolt: claim %q: %w", c.Key, err)
@@ -622,40 +646,143 @@ func (s *Store) ClaimKey(ctx context.Context, c store.Claim) (store.Claim, error
 	return c, nil
 }
 
+// checkClaim refuses a claim that is malformed or too large.
+func checkClaim(c store.Claim) error {
+	if c.Key == "" {
+		return errors.New("bolt: claim: empty key")
+	}
+	if n := size([]byte(c.Key), []byte(c.Digest), c.Result); n > store.MaxItemBytes {
+		return tooLarge("claim", n)
+	}
+	return nil
+}
+
+// claimIn takes c.Key in tx; store.ErrExists, with the claim that holds it, if it is held
+// and unexpired.
+func (s *Store) claimIn(tx *bbolt.Tx, c store.Claim) (store.Claim, error) {
+	b := tx.Bucket(bucketClaims)
+	var held store.Claim
+	ok, err := get(b, []byte(c.Key), &held)
+	if err != nil {
+		return store.Claim{}, err
+	}
+	if ok && held.ExpiresAt.After(s.now()) {
+		return held, store.ErrExists
+	}
+	return store.Claim{}, put(b, []byte(c.Key), c)
+}
+
+// --- decisions ---
+
+// Commit implements store.Decisions: the claim, the counters and the record in one
+// transaction, joined to the group commit (one fsync shared with concurrent writes).
+func (s *Store) Commit(ctx context.Context, d store.Decision) error {
+	r := d.Record
+	if err := checkRecord(r); err != nil {
+		return err
+	}
+	if d.Claim != nil {
+		if err := checkClaim(*d.Claim); err != nil {
+			return err
+		}
+	}
+	if d.Counted != nil && d.Counted.ID != r.SessionID {
+		return fmt.Errorf("bolt: commit %q#%d: counters of another session %q", r.SessionID, r.Seq, d.Counted.ID)
+	}
+	err := s.batch(ctx, func(tx *bbolt.Tx) error {
+		if d.Claim != nil {
+			if _, err := s.claimIn(tx, *d.Claim); errors.Is(err, store.ErrExists) {
+				return store.ErrClaimed
+			} else if err != nil {
+				return err
+			}
+		}
+		if d.Counted != nil {
+			if err := countIn(tx, *d.Counted); err != nil {
+				return err
+			}
+		}
+		held, err := appendIn(tx, r)
+		if held {
+			return store.ErrExists // the claim and counters above belong to a new decision
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: commit %q#%d: %w", r.SessionID, r.Seq, err)
+	}
+	return nil
+}
+
+// countIn stores counted's counters and the next version if the stored version is still
+// counted.Version.
+func countIn(tx *bbolt.Tx, counted store.Session) error {
+	b := tx.Bucket(bucketSessions)
+	var cur store.Session
+	ok, err := get(b, []byte(counted.ID), &cur)
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return store.ErrNotFound
+	case cur.Version != counted.Version:
+		return fmt.Errorf("%w: stored version %d, counted from %d", store.ErrConflict, cur.Version, counted.Version)
+	}
+	cur.Actions, cur.ByFamily, cur.Version = counted.Actions, counted.ByFamily, cur.Version+1
+	return put(b, []byte(counted.ID), cur)
+}
+
 // --- audit ---
 
 // AppendRecord stores r; store.ErrExists if r.Seq is taken by a different record in that
 // session. The identical record again is success.
 func (s *Store) AppendRecord(ctx context.Context, r store.Record) error {
+	if err := checkRecord(r); err != nil {
+		return err
+	}
+	err := s.batch(ctx, func(tx *bbolt.Tx) error {
+		held, err := appendIn(tx, r)
+		if held && err == nil {
+			return nil // the identical record: an idempotent retry
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("bolt: append record %q#%d: %w", r.SessionID, r.Seq, err)
+	}
+	return nil
+}
+
+// checkRecord refuses a record that is malformed or too large.
+func checkRecord(r store.Record) error {
 	if r.SessionID == "" || r.Seq == 0 {
 		return fmt.Errorf("bolt: append record %q#%d: session must be set and seq at least 1", r.SessionID, r.Seq)
 	}
 	if n := size([]byte(r.SessionID), []byte(r.Hash), []byte(r.PrevHash), r.Body); n > store.MaxItemBytes {
 		return tooLarge(fmt.Sprintf("record %s#%d", r.SessionID, r.Seq), n)
 	}
-	err := s.batch(ctx, func(tx *bbolt.Tx) error {
-		b, err := tx.Bucket(bucketAudit).CreateBucketIfNotExists([]byte(r.SessionID))
-		if err != nil {
-			return err
-		}
-		k := u64(r.Seq)
-		var held store.Record
-		ok, err := get(b, k, &held)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if sameRecord(held, r) {
-				return nil
-			}
-			return store.ErrExists
-		}
-		return put(b, k, r)
-	})
-	if err != nil {
-		return fmt.Errorf("bolt: append record %q#%d: %w", r.SessionID, r.Seq, err)
-	}
 	return nil
+}
+
+// appendIn stores r in tx; store.ErrExists if another record holds r.Seq. held reports that
+// the identical record is already there (nothing written, no error).
+func appendIn(tx *bbolt.Tx, r store.Record) (held bool, err error) {
+	b, err := tx.Bucket(bucketAudit).CreateBucketIfNotExists([]byte(r.SessionID))
+	if err != nil {
+		return false, err
+	}
+	k := u64(r.Seq)
+	var cur store.Record
+	ok, err := get(b, k, &cur)
+	switch {
+	case err != nil:
+		return false, err
+	case ok && sameRecord(cur, r):
+		return true, nil
+	case ok:
+		return false, store.ErrExists
+	}
+	return false, put(b, k, r)
 }
 
 func sameRecord(a, b store.Record) bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -27,6 +28,8 @@ type committer struct {
 	mu    sync.Mutex
 	busy  bool // a leader is committing
 	queue []*write
+	// commits counts committed transactions (Store.Stats); nil counts nothing.
+	commits *atomic.Uint64
 }
 
 type write struct {
@@ -90,13 +93,26 @@ func (c *committer) commit(group []*write) {
 			group = slices.Delete(group, failed, failed+1)
 			continue
 		}
+		if err == nil {
+			c.count()
+		}
 		for _, w := range group {
 			w.done <- err
 		}
 		break
 	}
 	for _, w := range alone {
-		w.done <- c.db.Update(func(tx *bbolt.Tx) error { return call(w.fn, tx) })
+		err := c.db.Update(func(tx *bbolt.Tx) error { return call(w.fn, tx) })
+		if err == nil {
+			c.count()
+		}
+		w.done <- err
+	}
+}
+
+func (c *committer) count() {
+	if c.commits != nil {
+		c.commits.Add(1)
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	minidyn "github.com/truora/minidyn/aws-v2/client"
 
 	"github.com/mandate-dev/mandate/shared/store"
 	"github.com/mandate-dev/mandate/shared/store/dynamo"
@@ -52,7 +54,14 @@ func testClient(tb testing.TB, endpoint string, optFns ...func(*dynamodb.Options
 // deletes them when the test ends.
 func openTestStore(tb testing.TB) *dynamo.Store {
 	tb.Helper()
-	c := testClient(tb, testEndpoint(tb))
+	return openStoreAt(tb, testEndpoint(tb))
+}
+
+// openStoreAt creates a fresh set of tables with a random prefix on the server at endpoint
+// and deletes them when the test ends.
+func openStoreAt(tb testing.TB, endpoint string) *dynamo.Store {
+	tb.Helper()
+	c := testClient(tb, endpoint)
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		tb.Fatal(err)
@@ -73,9 +82,11 @@ func openTestStore(tb testing.TB) *dynamo.Store {
 	return dynamo.New(c, tables)
 }
 
+// TestConformance runs the suite against dynalite, which has no TransactWriteItems: the
+// decision commits run against minidyn (TestConformanceMinidyn).
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) store.Store { return openTestStore(t) })
+	storetest.Run(t, func(t *testing.T) store.Store { return openTestStore(t) }, storetest.WithoutTransactions())
 }
 
 // TestCreateTablesTwice shows CreateTables leaves existing tables as they are, so local mode
@@ -127,4 +138,30 @@ func BenchmarkGetSession(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) { storetest.BenchGetSession(b, s, parallel) })
 	}
+}
+
+// TestConformanceMinidyn runs the decision commits (store.Decisions, one TransactWriteItems)
+// against minidyn, an in-process DynamoDB whose every call is atomic, as DynamoDB's are. The
+// rest of the suite runs against dynalite (TestConformance): minidyn scans a table for every
+// query, too slowly for the suite's chains.
+func TestConformanceMinidyn(t *testing.T) {
+	t.Parallel()
+	c := activeTables{minidyn.NewClient()}
+	tables := dynamo.NamedTables("test-minidyn")
+	if err := dynamo.CreateTables(t.Context(), c, tables); err != nil {
+		t.Fatalf("CreateTables: %v", err)
+	}
+	storetest.Run(t, func(t *testing.T) store.Store { return dynamo.New(c, tables) }, storetest.OnlyTransactions())
+}
+
+// activeTables reports minidyn's tables ACTIVE, as DynamoDB does once they are created
+// (minidyn leaves the status empty, which CreateTables' waiter would wait on forever).
+type activeTables struct{ *minidyn.Client }
+
+func (c activeTables) DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, opts ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	out, err := c.Client.DescribeTable(ctx, in, opts...)
+	if err == nil && out.Table != nil && out.Table.TableStatus == "" {
+		out.Table.TableStatus = types.TableStatusActive
+	}
+	return out, err
 }

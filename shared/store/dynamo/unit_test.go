@@ -96,6 +96,10 @@ func TestUnavailable(t *testing.T) {
 					_, err := s.ClaimKey(ctx, store.Claim{Key: "k", Digest: "d", ExpiresAt: time.Now().Add(time.Minute)})
 					return err
 				}},
+				{"Commit", func() error {
+					return s.Commit(ctx, store.Decision{Claim: &store.Claim{Key: "k", ExpiresAt: time.Now().Add(time.Minute)},
+						Record: store.Record{SessionID: "ses-1", Seq: 1, Hash: "ab", Body: []byte("{}")}})
+				}},
 			}
 			for _, c := range calls {
 				attempts.Store(0)
@@ -194,6 +198,10 @@ func (c *refusingClient) Scan(context.Context, *dynamodb.ScanInput, ...func(*dyn
 	return nil, c.called("Scan")
 }
 
+func (c *refusingClient) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return nil, c.called("TransactWriteItems")
+}
+
 // TestSizeGuard shows that every write of an item over store.MaxItemBytes is refused with
 // store.ErrTooLarge before a request is sent.
 func TestSizeGuard(t *testing.T) {
@@ -222,6 +230,12 @@ func TestSizeGuard(t *testing.T) {
 		{"ClaimKey", func(s *dynamo.Store) error {
 			_, err := s.ClaimKey(ctx, store.Claim{Key: "k", Result: big})
 			return err
+		}},
+		{"Commit record", func(s *dynamo.Store) error {
+			return s.Commit(ctx, store.Decision{Record: store.Record{SessionID: "ses-1", Seq: 1, Hash: "ab", Body: big}})
+		}},
+		{"Commit claim", func(s *dynamo.Store) error {
+			return s.Commit(ctx, store.Decision{Claim: &store.Claim{Key: "k", Result: big}, Record: store.Record{SessionID: "ses-1", Seq: 1, Hash: "ab"}})
 		}},
 		{"PutControl", func(s *dynamo.Store) error {
 			return s.PutControl(ctx, store.Control{Scope: store.ScopeAgent, ID: "a", Reason: string(big)})

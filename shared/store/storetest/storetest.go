@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,12 +20,30 @@ import (
 // Concurrency is how many goroutines the concurrency subtests run at once against one item.
 const Concurrency = 8
 
+// Option changes what Run runs.
+type Option func(*options)
+
+type options struct{ noTransactions, onlyTransactions bool }
+
+// WithoutTransactions leaves out the Decisions subtests, for a test server that does not
+// implement transactions (dynalite has no TransactWriteItems). The implementation MUST then
+// run them against another server that does (OnlyTransactions).
+func WithoutTransactions() Option { return func(o *options) { o.noTransactions = true } }
+
+// OnlyTransactions runs the Decisions subtests alone, against a server that implements
+// transactions but is too slow or partial for the rest of the suite.
+func OnlyTransactions() Option { return func(o *options) { o.onlyTransactions = true } }
+
 // Run runs the conformance suite against the store that open returns. open is called once;
 // every subtest shares that store and runs in parallel with its own random ids. Run closes
 // the store when the test and all its subtests have finished, before cleanups that open
 // registered (such as removing a temporary directory).
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	s := open(t)
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
@@ -68,8 +87,13 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Audit/TooLarge", testAuditTooLarge},
 		{"Audit/LargeBody", testAuditLargeBody},
 		{"Audit/ConcurrentChain", testAuditConcurrentChain},
+		{"Decisions/CommitTogether", testCommitTogether},
+		{"Decisions/ConcurrentBudget", testCommitConcurrentBudget},
 	}
 	for _, tc := range tests {
+		if decisions := strings.HasPrefix(tc.name, "Decisions/"); (o.noTransactions && decisions) || (o.onlyTransactions && !decisions) {
+			continue
+		}
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.run(t, s)
