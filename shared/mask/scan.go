@@ -34,16 +34,17 @@ const (
 	detSecret
 	detConnString
 	detField
+	detKnown
 	numDetectors
 )
 
 // names and redactions are indexed by detector.
 var (
 	names = [numDetectors]string{Email, Card, SSN, Phone, IBAN, IP, DOB, AWSAccessKeyID, AWSSecretKey,
-		AWSSessionToken, JWT, PrivateKey, GitHubToken, GitLabToken, SlackToken, StripeKey, Secret, ConnectionString, Field}
+		AWSSessionToken, JWT, PrivateKey, GitHubToken, GitLabToken, SlackToken, StripeKey, Secret, ConnectionString, Field, Known}
 	redactions = [numDetectors]string{"[EMAIL]", "[CARD]", "[SSN]", "[PHONE]", "[IBAN]", "[IP]", "[DOB]",
 		"[AWS_ACCESS_KEY_ID]", "[AWS_SECRET_KEY]", "[AWS_SESSION_TOKEN]", "[JWT]", "[PRIVATE_KEY]", "[GITHUB_TOKEN]",
-		"[GITLAB_TOKEN]", "[SLACK_TOKEN]", "[STRIPE_KEY]", "[SECRET]", "[PASSWORD]", "[REDACTED]"}
+		"[GITLAB_TOKEN]", "[SLACK_TOKEN]", "[STRIPE_KEY]", "[SECRET]", "[PASSWORD]", "[REDACTED]", "[MASKED]"}
 )
 
 // detectorNamed returns the detector with the given name.
