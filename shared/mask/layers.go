@@ -264,9 +264,14 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
-		case b64Start[c] && (i == 0 || !b64Any[s[i-1]]):
+		case b64Start[c] && (i == 0 || !b64Start[s[i-1]]):
+			// A run is base64 letters and at most two '=' of padding: "key=dmFsdWU=" is
+			// the word "key" and the run "dmFsdWU=".
 			j := i
-			for j < len(s) && b64Any[s[j]] {
+			for j < len(s) && b64Start[s[j]] {
+				j++
+			}
+			for k := 0; k < 2 && j < len(s) && s[j] == '='; k++ {
 				j++
 			}
 			if j-i >= minBase64 {

@@ -280,6 +280,9 @@ func (st *state) run(f Format) Format {
 	src := st.w.src
 	switch f {
 	case FormatAuto, FormatJSON:
+		if st.layer > 0 && !looksStream(src) && !looksXML(src) {
+			break // a decoded layer is a document or text, never a bare JSON scalar
+		}
 		if st.json() == nil {
 			return FormatJSON
 		}
