@@ -319,7 +319,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	if verr != nil {
 		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
 	}
-	outbound, verr := a.masking.request(ctx, s, t, act.Action) // secrets refused, tokens detokenized
+	outbound, known, verr := a.masking.request(ctx, s, t, act.Action) // secrets refused, tokens detokenized
 	if verr != nil {
 		return api.ActionResponse{}, a.refuse(ctx, dec, verr)
 	}
@@ -392,7 +392,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		return api.ActionResponse{}, fail(ErrTargetFailed, "the target did not answer", err)
 	}
 	stage = time.Now()
-	masked, profile, merr := a.masking.response(ctx, s, t, d, out)
+	masked, profile, merr := a.masking.response(ctx, s, t, d, out, known)
 	m.Mask = time.Since(stage)
 	if masked.Body == nil && merr != nil {
 		res.Result.Outcome = "mask-failed"

@@ -213,3 +213,43 @@ func TestSecretsInRequestsAreMaskedWhenTheProfileSaysSo(t *testing.T) {
 		t.Fatalf("the response holds the secret: %s", raw)
 	}
 }
+
+// TestDetokenizedValuesEchoedBackAreMasked: a value a token was replaced with on egress is
+// masked when the target echoes it, even where no detector would find it (here the email
+// detector is off and the value was tokenized as a named field).
+func TestDetokenizedValuesEchoedBackAreMasked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	catalog, err := mask.NewCatalog([]byte("profiles:\n  - {name: fieldtok, modes: {field: token, email: off}, fields: [email]}\n"), bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, echo := newMaskingFixtureWith(t, "fieldtok", catalog)
+	sid := openSession(t, auth)
+	res, err := auth.Act(ctx, agent("demo-agent"), sid, get("/customers/42"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(res.Result)
+	var rec struct{ Email string }
+	if err := json.Unmarshal(body, &rec); err != nil || !strings.HasPrefix(rec.Email, "tok_field_") {
+		t.Fatalf("email %q (%v); want a field token", rec.Email, err)
+	}
+	res, err = auth.Act(ctx, agent("demo-agent"), sid, get("/customers/lookup?email="+rec.Email))
+	if err != nil {
+		t.Fatalf("acting with a token: %v", err)
+	}
+	echo.mu.Lock()
+	got := echo.queries[len(echo.queries)-1]
+	echo.mu.Unlock()
+	if got != "grace.hopper@example.org" {
+		t.Fatalf("the target received %q; want the detokenized value", got)
+	}
+	body, _ = json.Marshal(res.Result)
+	if bytes.Contains(body, []byte("grace.hopper")) {
+		t.Fatalf("the detokenized value came back in clear: %s", body)
+	}
+	if res.Masking[mask.Known] != 1 {
+		t.Fatalf("masking summary %v; want one known value", res.Masking)
+	}
+}
