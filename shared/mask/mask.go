@@ -29,6 +29,7 @@ const (
 	StripeKey        = "stripe_key"        // sk_live_, sk_test_, rk_live_, rk_test_, whsec_ keys
 	Secret           = "secret"            // passwords and high-entropy values under a secret label
 	ConnectionString = "connection_string" // the password of a URL such as postgres://user:pw@host
+	MandateToken     = "mandate_token"     // Mandate's own action tokens (mdt1.<claims>.<mac>)
 
 	Field = "field" // values of the JSON fields named with WithFields, whatever they hold
 	Known = "known" // values Mandate itself put into the action (MaskKnown), wherever they come back

@@ -165,6 +165,17 @@ func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 				return j, detStripe, true
 			}
 		}
+	case 'm':
+		// Mandate's action tokens: "mdt1.", base64url claims, '.', a base64url HMAC-SHA256.
+		if enabled[detMandate] && bytes.HasPrefix(t, []byte("mdt1.")) {
+			j := runOf(s, i+5, &b64urlChar, maxSecretValue)
+			if j-(i+5) >= 16 && j < len(s) && s[j] == '.' {
+				k := runOf(s, j+1, &b64urlChar, 64)
+				if k-(j+1) >= 43 && tokenEnd(s, k, &b64urlChar) {
+					return k, detMandate, true
+				}
+			}
+		}
 	case 'w':
 		if enabled[detStripe] && bytes.HasPrefix(t, []byte("whsec_")) {
 			j := runOf(s, i+6, &b64Char, 255)
