@@ -114,8 +114,8 @@ func FuzzDecoders(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte, fm uint8) {
 		format := mask.Format(fm % 6)
 		m := e.Mask(in, format)
-		if len(m.Findings) != m.Summary.Total() {
-			t.Fatalf("%d findings for %v: %q -> %q", len(m.Findings), m.Summary, in, m.Body)
+		if len(m.Findings()) != m.Summary.Total() {
+			t.Fatalf("%d findings for %v: %q -> %q", len(m.Findings()), m.Summary, in, m.Body)
 		}
 		bom := bytes.HasPrefix(m.Body, []byte{0xff, 0xfe}) || bytes.HasPrefix(m.Body, []byte{0xfe, 0xff})
 		if !bom && bytes.IndexByte(m.Body, 0) < 0 && !utf8.Valid(m.Body) {

@@ -163,7 +163,7 @@ func TestEveryHidingPlace(t *testing.T) {
 			if revealed(m.Body, tc.secret) {
 				t.Fatalf("%q came out: %q", tc.secret, m.Body)
 			}
-			if diff := cmp.Diff(tc.want, m.Findings); diff != "" {
+			if diff := cmp.Diff(tc.want, m.Findings()); diff != "" {
 				t.Errorf("findings (-want +got):\n%s\nout: %q", diff, m.Body)
 			}
 			if m.Summary.Total() != len(tc.want) {
@@ -195,8 +195,8 @@ func TestLookAlikesLeftAlone(t *testing.T) {
 		"git sha 1c9d2b3a4e5f60718293a4b5c6d7e8f901234567 and dGhlIHF1aWNrIGJyb3duIGZveA==",
 	} {
 		m := e0.Mask([]byte(in), mask.FormatAuto)
-		if !bytes.Equal(m.Body, []byte(in)) || len(m.Findings) != 0 {
-			t.Errorf("a look-alike was changed: %q -> %q %v", in, m.Body, m.Findings)
+		if !bytes.Equal(m.Body, []byte(in)) || len(m.Findings()) != 0 {
+			t.Errorf("a look-alike was changed: %q -> %q %v", in, m.Body, m.Findings())
 		}
 	}
 }

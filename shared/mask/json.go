@@ -109,6 +109,7 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 			return kend, err
 		}
 		key := src[i+1 : kend-1]
+		st.path = append(st.path, segment{start: int32(i + 1), end: int32(kend - 1), index: -1, escaped: escaped, det: numDetectors})
 		if !suppress && kend-i-2 >= minCandidate {
 			// A value can hide in a key as well as in a value; a key that is a value (or
 			// the replacement of one) labels nothing, so masking stays idempotent.
@@ -116,6 +117,14 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 			st.w.loc.key = true
 			st.maskString(i+1, kend-1, escaped, nil)
 			st.w.loc.key = false
+			if len(st.w.finds) > n {
+				// The path names the key by what replaced it, never by its value.
+				d := st.w.finds[n].det
+				st.path[len(st.path)-1].det = d
+				for _, f := range st.w.finds[n:] {
+					st.w.segs[f.segTo-1].det = d
+				}
+			}
 			if len(st.w.finds) > n || isReplacement(key) {
 				key = nil
 			}
@@ -138,6 +147,7 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 		if named {
 			st.w.replace(start, i, detField, true, src[start:i])
 		}
+		st.path = st.path[:len(st.path)-1]
 		i = skipWS(src, i)
 		if i >= len(src) {
 			return i, syntaxError(i)
@@ -162,11 +172,13 @@ func (st *state) array(i, depth int, key []byte, suppress bool) (int, error) {
 	if i < len(src) && src[i] == ']' {
 		return i + 1, nil
 	}
-	for {
+	for n := int32(0); ; n++ {
 		var err error
+		st.path = append(st.path, segment{index: n})
 		if i, err = st.value(i, depth, key, suppress); err != nil {
 			return i, err
 		}
+		st.path = st.path[:len(st.path)-1]
 		i = skipWS(src, i)
 		if i >= len(src) {
 			return i, syntaxError(i)
@@ -406,7 +418,7 @@ func (st *state) embedded(start, end int) bool {
 	w.out = appendEscaped(w.out, masked)
 	w.last = end
 	w.absorb(off, encJSON, Masked{Summary: inner.w.summary(), Tokens: inner.w.tokens, Withheld: inner.w.reason,
-		Findings: inner.findings(masked, FormatJSON, "")})
+		found: inner.findings(masked, FormatJSON, "")})
 	return true
 }
 

@@ -73,13 +73,87 @@ type location struct {
 	xpath    string
 }
 
-// rawFinding is a finding before its path is read: off is its offset in the output.
+// rawFinding is a finding before its path is written: off is its offset in the output,
+// and segs[segFrom:segTo] of its writer its JSON path.
 type rawFinding struct {
-	off   int
-	det   detector // numDetectors: withheld
-	loc   location
-	enc   string // encodings of a value found in a layer
-	inner string // its path inside the layer
+	off            int32
+	row, col       int32
+	segFrom, segTo int32
+	note           int32    // 1 + the index of its note in the writer's notes; 0: none
+	det            detector // numDetectors: withheld
+	key            bool
+}
+
+// note is what few findings carry: an XML path, the encodings of a value found in a layer
+// and its path inside that layer.
+type note struct {
+	xpath, enc, inner string
+}
+
+// segment is one step of a JSON path: a member key (src[start:end], raw) or an array index.
+type segment struct {
+	start, end int32
+	index      int32 // -1 for a key
+	escaped    bool
+	det        detector // for a key that held a value: its detector (numDetectors: none)
+}
+
+// finding records a finding at output offset off with the current location and path.
+func (w *writer) finding(off int, det detector) rawFinding {
+	f := rawFinding{off: int32(off), det: det, key: w.loc.key, row: int32(w.loc.row), col: int32(w.loc.col)}
+	if w.loc.xpath != "" {
+		f = w.withNote(f, note{xpath: w.loc.xpath})
+	}
+	if w.path != nil && len(*w.path) > 0 {
+		f.segFrom = int32(len(w.segs))
+		w.segs = append(w.segs, *w.path...)
+		f.segTo = int32(len(w.segs))
+	}
+	return f
+}
+
+// withNote attaches n to f.
+func (w *writer) withNote(f rawFinding, n note) rawFinding {
+	w.notes = append(w.notes, n)
+	f.note = int32(len(w.notes))
+	return f
+}
+
+// noteOf returns the note of f (the zero note when it has none).
+func noteOf(notes []note, f rawFinding) note {
+	if f.note == 0 {
+		return note{}
+	}
+	return notes[f.note-1]
+}
+
+// pointer appends the JSON pointer of segs (keys of src) to b.
+func pointer(b []byte, src []byte, segs []segment) []byte {
+	for _, s := range segs {
+		b = append(b, '/')
+		switch {
+		case s.index >= 0:
+			b = strconv.AppendInt(b, int64(s.index), 10)
+		case s.det < numDetectors:
+			b = append(b, redactions[s.det]...)
+		default:
+			k := src[s.start:s.end]
+			if s.escaped {
+				k = decodeKey(k)
+			}
+			for _, c := range k { // RFC 6901: '~' as "~0", '/' as "~1"
+				switch c {
+				case '~':
+					b = append(b, '~', '0')
+				case '/':
+					b = append(b, '~', '1')
+				default:
+					b = append(b, c)
+				}
+			}
+		}
+	}
+	return b
 }
 
 // budget bounds the decoding of one call.
@@ -496,7 +570,7 @@ func (st *state) inner(d []byte) (Masked, bool) {
 		return withheldPart("decoded size over the decoding limit"), true
 	}
 	m := st.eng.mask(d, FormatAuto, max(len(d), b.left), b, st.layer+1)
-	if len(m.Findings) == 0 && m.Withheld == "" {
+	if m.Summary.Total() == 0 && m.Withheld == "" {
 		return m, false
 	}
 	if len(d) >= 3 && d[0] == 0x1f && d[1] == 0x8b && m.Withheld == "" {
@@ -507,7 +581,7 @@ func (st *state) inner(d []byte) (Masked, bool) {
 
 func withheldPart(reason string) Masked {
 	return Masked{Body: withheld(nil, reason), Withheld: reason, Summary: Summary{Withheld: 1},
-		Findings: []Finding{{Detector: Withheld}}}
+		found: []Finding{{Detector: Withheld}}}
 }
 
 // known appends to ms the occurrences in s of the values Mandate put into the action.
@@ -622,7 +696,7 @@ func (w *writer) absorb(off int, enc string, m Masked) {
 		w.reason = m.Withheld
 	}
 	w.tokens = append(w.tokens, m.Tokens...)
-	for _, f := range m.Findings {
+	for _, f := range m.Findings() {
 		d, ok := detectorNamed(f.Detector)
 		if !ok {
 			d = numDetectors
@@ -631,59 +705,83 @@ func (w *writer) absorb(off int, enc string, m Masked) {
 		if f.Encoding != "" {
 			e += ">" + f.Encoding
 		}
-		w.finds = append(w.finds, rawFinding{off: off, det: d, loc: w.loc, enc: e, inner: f.Path})
+		r := w.finding(off, d)
+		n := noteOf(w.notes, r)
+		n.enc, n.inner = e, f.Path
+		w.finds = append(w.finds, w.withNote(r, n))
 	}
 }
 
-// findings reads the path of each finding from the masked output.
+// findings writes the path of each finding of the state's writer: out is the masked
+// output, f how the input was read, enc the encoding it came under.
 func (st *state) findings(out []byte, f Format, enc string) []Finding {
-	fs := st.w.finds
-	if len(fs) == 0 {
+	if len(st.w.finds) == 0 {
 		return nil
 	}
-	res := make([]Finding, len(fs))
-	var ptrs []string
-	if f == FormatJSON || f == FormatNDJSON {
-		offs := make([]int, len(fs))
-		for i, r := range fs {
-			offs[i] = r.off
-		}
-		ptrs = pointers(out, offs, f == FormatNDJSON)
+	fs := findingSet{finds: st.w.finds, segs: st.w.segs, notes: st.w.notes, src: st.w.src, out: out, format: f, enc: enc}
+	return fs.render()
+}
+
+// capture keeps what findings needs, so the paths are written only when asked for.
+func (st *state) capture(out []byte, f Format, enc string) *findingSet {
+	if len(st.w.finds) == 0 {
+		return nil
 	}
+	return &findingSet{finds: append([]rawFinding(nil), st.w.finds...), segs: append([]segment(nil), st.w.segs...),
+		notes: append([]note(nil), st.w.notes...), src: st.w.src, out: out, format: f, enc: enc}
+}
+
+// findingSet is the findings of one call before their paths are written.
+type findingSet struct {
+	finds  []rawFinding
+	segs   []segment
+	notes  []note
+	src    []byte // the input the JSON paths' keys are in
+	out    []byte // the masked output (text positions)
+	format Format
+	enc    string
+}
+
+func (fs *findingSet) render() []Finding {
+	res := make([]Finding, len(fs.finds))
 	line, lineStart, at := 1, 0, 0
-	for i, r := range fs {
+	var buf []byte
+	out := fs.out
+	for i, r := range fs.finds {
 		name := Withheld
 		if r.det < numDetectors {
 			name = names[r.det]
 		}
 		var p string
-		switch {
-		case ptrs != nil:
-			p = ptrs[i]
+		n := noteOf(fs.notes, r)
+		switch f := fs.format; {
+		case f == FormatJSON || f == FormatNDJSON:
+			buf = buf[:0]
+			if f == FormatNDJSON {
+				buf = append(strconv.AppendInt(append(buf, "line "...), int64(r.row), 10), ' ')
+			}
+			p = string(pointer(buf, fs.src, fs.segs[r.segFrom:r.segTo]))
 		case f == FormatCSV:
-			p = "row " + strconv.Itoa(r.loc.row) + " column " + strconv.Itoa(r.loc.col)
+			p = "row " + strconv.Itoa(int(r.row)) + " column " + strconv.Itoa(int(r.col))
 		case f == FormatXML:
-			p = r.loc.xpath
+			p = n.xpath
 		default:
-			for ; at < r.off && at < len(out); at++ {
+			off := int(r.off)
+			for ; at < off && at < len(out); at++ {
 				if out[at] == '\n' {
 					line, lineStart = line+1, at+1
 				}
 			}
-			p = "line " + strconv.Itoa(line) + " column " + strconv.Itoa(r.off-lineStart+1)
+			p = "line " + strconv.Itoa(line) + " column " + strconv.Itoa(off-lineStart+1)
 		}
-		if r.inner != "" {
-			p += " > " + r.inner
+		if n.inner != "" {
+			p += " > " + n.inner
 		}
-		e := r.enc
-		if enc != "" {
-			if e != "" {
-				e = enc + ">" + e
-			} else {
-				e = enc
-			}
+		e := n.enc
+		if fs.enc != "" {
+			e = joinEnc(fs.enc, e)
 		}
-		res[i] = Finding{Detector: name, Path: p, Key: r.loc.key, Encoding: e}
+		res[i] = Finding{Detector: name, Path: p, Key: r.key, Encoding: e}
 	}
 	return res
 }

@@ -209,14 +209,25 @@ type Masked struct {
 	// CutAt is the offset in the input where it was cut when Truncated: no value the
 	// detectors match straddles it, so nothing before it is the prefix of a masked value.
 	CutAt int
-	// Findings say where each masked value was and the encodings it was found under, in
-	// order. They never carry a value: a path is read from the masked output.
-	Findings []Finding
+	// found (or lazy, written when Findings is called) say where each value was.
+	found []Finding
+	lazy  *findingSet
 	// Withheld gives the reason a part of the input (or all of it) could not be inspected
 	// within the limits and was replaced by WithheldMarker; empty when nothing was.
 	Withheld string
 	// InvalidUTF8 counts the invalid UTF-8 sequences replaced by U+FFFD before scanning.
 	InvalidUTF8 int
+}
+
+// Findings says where each masked (or withheld) value was, in order: its detector, its path
+// and the encodings it was found under. A finding never carries a value, and a JSON path
+// names a key that held a value by what replaced it. The paths are written on the first
+// call, so a caller that does not ask pays nothing for them.
+func (m Masked) Findings() []Finding {
+	if m.lazy != nil {
+		return m.lazy.render()
+	}
+	return m.found
 }
 
 // Mask masks src read as format f. It never returns unmasked content: input it cannot read
@@ -246,7 +257,7 @@ func (e *Engine) mask(src []byte, f Format, limit int, b *budget, depth int) Mas
 	if reason != "" {
 		m.Body, m.Format, m.Withheld = withheld(nil, reason), FormatText, reason
 		m.Summary = Summary{Withheld: 1}
-		m.Findings = []Finding{{Detector: Withheld, Path: "", Encoding: enc}}
+		m.found = []Finding{{Detector: Withheld, Path: "", Encoding: enc}}
 		return m
 	}
 	src, m.InvalidUTF8 = validUTF8(src)
@@ -261,7 +272,7 @@ func (e *Engine) mask(src []byte, f Format, limit int, b *budget, depth int) Mas
 	st.budget, st.layer = b, depth
 	m.Format = st.run(f)
 	m.Body, m.Summary = st.w.finish(), st.w.summary()
-	m.Findings = st.findings(m.Body, m.Format, enc)
+	m.lazy = st.capture(m.Body, m.Format, enc)
 	m.Withheld = st.w.reason
 	if len(st.w.tokens) > 0 {
 		m.Tokens = append([]Token(nil), st.w.tokens...)
@@ -373,14 +384,15 @@ type state struct {
 	eng     *Engine
 	sc      scanner
 	w       writer
-	dec     []byte   // a decoded JSON string
-	offs    []int32  // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
-	header  [][]byte // CSV column names
-	depth   int      // embedded JSON documents this state is inside of
-	layer   int      // decoded layers (base64, gzip, ...) this state is inside of
-	budget  *budget  // decoding budget shared by every layer of one call; nil: a fresh one
-	xpath   []byte   // XML path of the element being read
-	scratch []byte   // decoded base64 being judged
+	dec     []byte    // a decoded JSON string
+	offs    []int32   // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
+	header  [][]byte  // CSV column names
+	depth   int       // embedded JSON documents this state is inside of
+	layer   int       // decoded layers (base64, gzip, ...) this state is inside of
+	budget  *budget   // decoding budget shared by every layer of one call; nil: a fresh one
+	xpath   []byte    // XML path of the element being read
+	path    []segment // JSON path of the value being read
+	scratch []byte    // decoded base64 being judged
 }
 
 var pool = sync.Pool{New: func() any { return new(state) }}
@@ -395,13 +407,19 @@ func (e *Engine) get(src []byte) *state {
 	st.w.eng = e
 	st.w.reset(src)
 	st.depth, st.layer, st.budget = 0, 0, nil
-	st.xpath = st.xpath[:0]
+	st.xpath, st.path = st.xpath[:0], st.path[:0]
+	st.w.path = &st.path
 	return st
 }
 
 func put(st *state) {
 	st.eng, st.w.src, st.w.out, st.sc.src, st.sc.key, st.w.eng, st.w.tokens = nil, nil, nil, nil, nil, nil, nil
-	st.w.finds, st.budget = nil, nil
+	st.budget = nil
+	if cap(st.w.finds) > maxPooledFindings || cap(st.w.segs) > 4*maxPooledFindings {
+		st.w.finds, st.w.segs = nil, nil
+	}
+	clear(st.w.notes)
+	st.w.notes = st.w.notes[:0]
 	clear(st.header)
 	st.header = st.header[:0]
 	if cap(st.scratch) > maxPooledBuffer {
@@ -418,6 +436,10 @@ func put(st *state) {
 
 // maxPooledBuffer bounds the scratch buffers a pooled state keeps between calls.
 const maxPooledBuffer = 64 << 10
+
+// maxPooledFindings bounds the findings a pooled state keeps room for between calls (a
+// finding is 28 bytes).
+const maxPooledFindings = 1 << 16
 
 // text masks the whole input as text.
 func (st *state) text() {
@@ -437,15 +459,22 @@ type writer struct {
 	eng    *Engine
 	tokens []Token // tokens minted by this call
 	finds  []rawFinding
-	loc    location // where the values being scanned are
-	held   int      // parts withheld
-	reason string   // why the first part was withheld
+	notes  []note
+	segs   []segment  // the JSON paths of the findings, one after another
+	path   *[]segment // the JSON path being read
+	loc    location   // where the values being scanned are
+	held   int        // parts withheld
+	reason string     // why the first part was withheld
 	hashState
 }
 
 // reset starts a new output over src, keeping the keyed hash for reuse.
 func (w *writer) reset(src []byte) {
-	*w = writer{src: src, eng: w.eng, hashState: w.hashState}
+	*w = writer{src: src, eng: w.eng, path: w.path, hashState: w.hashState,
+		finds: w.finds[:0], segs: w.segs[:0], notes: w.notes[:0]} // kept: findings are copied out
+	if w.path != nil {
+		*w.path = (*w.path)[:0]
+	}
 }
 
 // replace writes src[last:start], then the replacement of value (detected by det; as a
@@ -458,7 +487,7 @@ func (w *writer) replace(start, end int, det detector, quote bool, value []byte)
 	if quote {
 		w.out = append(w.out, '"')
 	}
-	w.finds = append(w.finds, rawFinding{off: len(w.out), det: det, loc: w.loc})
+	w.finds = append(w.finds, w.finding(len(w.out), det))
 	w.out = w.render(w.out, det, value)
 	if quote {
 		w.out = append(w.out, '"')

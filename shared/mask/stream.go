@@ -50,7 +50,7 @@ func (s *Streamed) add(m Masked, path string) {
 		}
 		s.Summary[name] += n
 	}
-	for _, f := range m.Findings {
+	for _, f := range m.Findings() {
 		if len(s.Findings) >= maxStreamFindings {
 			break
 		}
@@ -479,11 +479,11 @@ func (j *jsonStreamer) scalar(raw, key []byte, isKey bool) (Masked, bool, error)
 	}
 	var m Masked
 	m.Body, m.Summary = st.w.finish(), st.w.summary()
-	m.Findings = st.findings(m.Body, FormatJSON, "")
+	m.found = st.findings(m.Body, FormatJSON, "")
 	m.Tokens, m.Withheld = st.w.tokens, st.w.reason
 	if withheldToken {
 		m.Summary[Withheld]++
-		m.Findings = append(m.Findings, Finding{Detector: Withheld})
+		m.found = append(m.found, Finding{Detector: Withheld})
 		if m.Withheld == "" {
 			m.Withheld = "value larger than the stream limit"
 		}
@@ -535,7 +535,7 @@ func (j *jsonStreamer) skipNamed(c byte) error {
 	if err := j.w.write([]byte(`"` + redactions[detField] + `"`)); err != nil {
 		return err
 	}
-	j.s.add(Masked{Summary: Summary{Field: 1}, Findings: []Finding{{Detector: Field}}}, j.pointer())
+	j.s.add(Masked{Summary: Summary{Field: 1}, found: []Finding{{Detector: Field}}}, j.pointer())
 	return nil
 }
 

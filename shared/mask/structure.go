@@ -3,7 +3,6 @@ package mask
 import (
 	"bytes"
 	"html"
-	"strconv"
 	"strings"
 )
 
@@ -21,8 +20,10 @@ func looksStream(src []byte) bool {
 // and reports whether it was one; each finding names the line its document starts on.
 func (st *state) stream() bool {
 	src := st.w.src
-	n := 0
+	n, line, counted := 0, 1, 0
 	for i := skipWS(src, 0); i < len(src); i = skipWS(src, i) {
+		line += bytes.Count(src[counted:i], []byte{'\n'})
+		counted, st.w.loc.row = i, line
 		var err error
 		if i, err = st.value(i, 0, nil, false); err != nil {
 			return false
@@ -235,9 +236,10 @@ func (st *state) xmlDecoded(start, end int, key, d []byte) {
 	w.out = appendEntities(w.out, masked)
 	w.last = end
 	for _, f := range inner.w.finds {
-		f.off = off
-		f.enc = joinEnc(encEntity, f.enc)
-		w.finds = append(w.finds, f)
+		n := noteOf(inner.w.notes, f)
+		n.enc = joinEnc(encEntity, n.enc)
+		f.off, f.note = int32(off), 0
+		w.finds = append(w.finds, w.withNote(f, n))
 	}
 	for d, n := range inner.w.counts {
 		w.counts[d] += n
@@ -254,143 +256,6 @@ func joinEnc(outer, inner string) string {
 		return outer
 	}
 	return outer + ">" + inner
-}
-
-// pointers returns the JSON pointer of the value (or key) at each output offset in offs
-// (ascending) of the valid JSON document out; in a stream, each is preceded by the line its
-// document starts on. It allocates only the pointers it returns.
-func pointers(out []byte, offs []int, stream bool) []string {
-	res := make([]string, len(offs))
-	p := pointerWalk{src: out, offs: offs, res: res}
-	line, counted := 1, 0
-	for i := skipWS(out, 0); i < len(out) && p.next < len(offs); i = skipWS(out, i) {
-		if stream {
-			line += bytes.Count(out[counted:i], []byte{'\n'})
-			counted = i
-			p.prefix = "line " + strconv.Itoa(line) + " "
-		}
-		end, ok := p.value(i)
-		if !ok {
-			break
-		}
-		i = end
-	}
-	return res
-}
-
-// segment is one step of a JSON pointer: a key (the raw string src[start:end], quotes
-// included) or an array index.
-type segment struct {
-	start, end int
-	index      int // -1 for a key
-}
-
-type pointerWalk struct {
-	src    []byte
-	offs   []int
-	res    []string
-	next   int
-	prefix string
-	path   []segment
-}
-
-// assign gives the current pointer to every offset in [start, end).
-func (p *pointerWalk) assign(start, end int) {
-	for p.next < len(p.offs) && p.offs[p.next] < end {
-		if p.offs[p.next] >= start {
-			p.res[p.next] = p.pointer()
-		}
-		p.next++
-	}
-}
-
-func (p *pointerWalk) pointer() string {
-	b := []byte(p.prefix)
-	for _, s := range p.path {
-		b = append(b, '/')
-		if s.index >= 0 {
-			b = strconv.AppendInt(b, int64(s.index), 10)
-			continue
-		}
-		raw := p.src[s.start:s.end]
-		k := raw[1 : len(raw)-1]
-		if bytes.IndexByte(k, '\\') >= 0 {
-			k = fieldValue(raw)
-		}
-		b = append(b, escapePointer(string(k))...)
-	}
-	return string(b)
-}
-
-func (p *pointerWalk) value(i int) (int, bool) {
-	src := p.src
-	if i >= len(src) {
-		return i, false
-	}
-	switch src[i] {
-	case '{':
-		i = skipWS(src, i+1)
-		if i < len(src) && src[i] == '}' {
-			return i + 1, true
-		}
-		for {
-			kend, _, err := stringEnd(src, i)
-			if err != nil {
-				return i, false
-			}
-			p.path = append(p.path, segment{i, kend, -1})
-			p.assign(i, kend)
-			i = skipWS(src, kend)
-			if i >= len(src) || src[i] != ':' {
-				return i, false
-			}
-			var ok bool
-			i, ok = p.value(skipWS(src, i+1))
-			p.path = p.path[:len(p.path)-1]
-			if !ok {
-				return i, false
-			}
-			i = skipWS(src, i)
-			if i < len(src) && src[i] == ',' {
-				i = skipWS(src, i+1)
-				continue
-			}
-			return i + 1, i < len(src) && src[i] == '}'
-		}
-	case '[':
-		i = skipWS(src, i+1)
-		if i < len(src) && src[i] == ']' {
-			return i + 1, true
-		}
-		for n := 0; ; n++ {
-			var ok bool
-			p.path = append(p.path, segment{index: n})
-			i, ok = p.value(i)
-			p.path = p.path[:len(p.path)-1]
-			if !ok {
-				return i, false
-			}
-			i = skipWS(src, i)
-			if i < len(src) && src[i] == ',' {
-				i = skipWS(src, i+1)
-				continue
-			}
-			return i + 1, i < len(src) && src[i] == ']'
-		}
-	case '"':
-		end, _, err := stringEnd(src, i)
-		if err != nil {
-			return i, false
-		}
-		p.assign(i, end)
-		return end, true
-	}
-	j := i
-	for j < len(src) && src[j] != ',' && src[j] != ']' && src[j] != '}' && src[j] != ' ' && src[j] != '\t' && src[j] != '\r' && src[j] != '\n' {
-		j++
-	}
-	p.assign(i, j)
-	return j, j > i
 }
 
 // escapePointer escapes a key as a JSON pointer token (RFC 6901).
