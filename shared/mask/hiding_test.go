@@ -309,3 +309,20 @@ func TestTokensInAResponseStayTokens(t *testing.T) {
 		t.Errorf("a token in a response: %q", again.Body)
 	}
 }
+
+// TestValuesSplitIntoScalarsAreText: a value split by white space is not read as a stream
+// of JSON scalars, whole or streamed.
+func TestValuesSplitIntoScalarsAreText(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"4111 1111 1111 1111", "{\"a\":1}\n4111 1111 1111 1111"} {
+		for _, f := range []mask.Format{mask.FormatJSON, mask.FormatNDJSON, mask.FormatAuto} {
+			if m := e0.Mask([]byte(in), f); strings.Contains(string(m.Body), "4111 1111") {
+				t.Errorf("Mask %v: %q", f, m.Body)
+			}
+			var out bytes.Buffer
+			if _, err := e0.Stream(strings.NewReader(in), &out, f); err != nil || strings.Contains(out.String(), "4111 1111") {
+				t.Errorf("Stream %v: %q %v", f, out.String(), err)
+			}
+		}
+	}
+}

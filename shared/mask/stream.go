@@ -91,9 +91,9 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 	var err error
 	switch f {
 	case FormatText:
-		err = e.streamText(in, cw, &s, false)
+		err = e.streamText(in, cw, &s, false, nil, nil)
 	case FormatCSV:
-		err = e.streamText(in, cw, &s, true)
+		err = e.streamText(in, cw, &s, true, nil, nil)
 	default:
 		i := 0
 		for {
@@ -108,7 +108,7 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 			err = e.streamJSON(in, cw, &s)
 		} else {
 			s.Format = FormatText
-			err = e.streamText(in, cw, &s, false)
+			err = e.streamText(in, cw, &s, false, nil, nil)
 		}
 	}
 	if ferr := cw.w.Flush(); err == nil {
@@ -150,9 +150,12 @@ func (c *countReader) Read(p []byte) (int, error) {
 
 // streamText masks text (or CSV, with its header as the labels of every chunk) a chunk at a
 // time, each cut at a line break outside quotes and before any value that straddles it.
-func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool) error {
+// prefix was read already and comes first; ctx is context (a label) masked with the first
+// chunk and not written.
+func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool, ctx, prefix []byte) error {
 	var header []byte
-	buf := make([]byte, 0, 2*streamChunk)
+	buf := make([]byte, 0, 2*streamChunk+len(ctx)+len(prefix))
+	buf = append(append(buf, ctx...), prefix...)
 	line := 0
 	eof := false
 	for !eof || len(buf) > 0 {
@@ -203,7 +206,12 @@ func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool
 		} else {
 			m = e.mask(chunk, FormatText, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
 		}
-		if _, err := w.Write(m.Body); err != nil {
+		body := m.Body
+		if len(ctx) > 0 {
+			body = bytes.TrimPrefix(body, ctx)
+			ctx = nil
+		}
+		if _, err := w.Write(body); err != nil {
 			return err
 		}
 		s.add(m, path)
@@ -249,6 +257,7 @@ func chunkCut(buf []byte, csv bool) int {
 type jsonFrame struct {
 	object bool
 	keyed  bool   // an object's member key was read, its value not yet
+	colon  bool   // and the ':' after it
 	key    []byte // the label of the next value: the member key, or an array's own key
 	shown  []byte // the member key as written (masked), for pointers
 	index  int
@@ -256,40 +265,121 @@ type jsonFrame struct {
 
 var errInvalidStream = errors.New("mask: stream: invalid JSON")
 
-// streamJSON masks a stream of JSON values token by token.
+// streamJSON masks a stream of JSON values token by token. What it masks is held until a
+// separator or a closing bracket after at least holdBytes, together with the raw bytes it came
+// from: when the input turns out not to be JSON, the held output is dropped and the raw bytes
+// and the rest are masked as text, so a value split over tokens ("4111 1111 ...") is still
+// found whole. Output already written ends at a separator, where no value continues.
 func (e *Engine) streamJSON(in *bufio.Reader, w *countWriter, s *Streamed) error {
-	js := jsonStreamer{e: e, in: in, w: w, s: s}
+	js := jsonStreamer{e: e, in: in, w: &holdWriter{cw: w}, s: s}
+	js.mark()
 	err := js.run()
 	if errors.Is(err, errInvalidStream) {
-		// Mask the rest as text: what was already written was masked, and the rest is
-		// never passed through.
 		s.Fallback = true
-		if len(js.pending) > 0 {
-			m := e.mask(js.pending, FormatText, len(js.pending)+1, &budget{left: max(4*len(js.pending), minBudget)}, 0)
-			if _, werr := w.Write(m.Body); werr != nil {
-				return werr
+		js.restore()
+		if js.w.lost {
+			// The raw input of the held output is not all here: withhold it.
+			const reason = "invalid JSON after a token larger than the stream limit"
+			if _, err := w.Write(withheld(nil, reason)); err != nil {
+				return err
 			}
-			s.add(m, "")
+			s.add(withheldPart(reason), "")
+			return e.streamText(in, w, s, false, nil, nil)
 		}
-		return e.streamText(in, w, s, false)
+		return e.streamText(in, w, s, false, nil, js.w.raw)
+	}
+	if err == nil {
+		err = js.w.flush()
 	}
 	return err
 }
 
+// holdBytes is how much masked output the JSON streamer holds before it writes at a
+// separator.
+const holdBytes = 64 << 10
+
+// holdWriter holds the JSON streamer's output and the raw input it came from.
+type holdWriter struct {
+	cw   *countWriter
+	out  []byte
+	raw  []byte
+	lost bool // raw bytes were dropped since the last flush
+}
+
+func (h *holdWriter) WriteByte(c byte) error { h.out = append(h.out, c); return nil }
+func (h *holdWriter) write(p []byte) error   { h.out = append(h.out, p...); return nil }
+
+func (h *holdWriter) flush() error {
+	_, err := h.cw.Write(h.out)
+	h.out, h.raw, h.lost = h.out[:0], h.raw[:0], false
+	return err
+}
+
+// mark records the counts and lists of the stream at a flush, so a fallback can drop what
+// was added since.
+func (j *jsonStreamer) mark() {
+	j.saved = Summary{}
+	for k, v := range j.s.Summary {
+		j.saved[k] = v
+	}
+	j.nFind, j.nTok, j.held = len(j.s.Findings), len(j.s.Tokens), j.s.Withheld
+}
+
+func (j *jsonStreamer) restore() {
+	j.s.Summary = j.saved
+	j.s.Findings, j.s.Tokens, j.s.Withheld = j.s.Findings[:j.nFind], j.s.Tokens[:j.nTok], j.held
+}
+
+// separator writes the held output when there is enough of it; it is called after a ',' or
+// a closing bracket.
+func (j *jsonStreamer) separator() error {
+	if len(j.w.out) < holdBytes {
+		return nil
+	}
+	j.mark()
+	return j.w.flush()
+}
+
+func (j *jsonStreamer) readByte() (byte, error) {
+	c, err := j.in.ReadByte()
+	if err == nil {
+		j.w.keep([]byte{c})
+	}
+	return c, err
+}
+
+// keep holds raw input for a fallback, up to maxHeldRaw; past it the raw bytes are dropped
+// and a fallback withholds them.
+func (h *holdWriter) keep(p []byte) {
+	if len(h.raw)+len(p) > maxHeldRaw {
+		h.lost = true
+		return
+	}
+	h.raw = append(h.raw, p...)
+}
+
+// maxHeldRaw bounds the raw input the JSON streamer holds for a fallback.
+const maxHeldRaw = StreamLimit + 2*holdBytes
+
 type jsonStreamer struct {
-	e       *Engine
-	in      *bufio.Reader
-	w       *countWriter
-	s       *Streamed
-	stack   []jsonFrame
-	pending []byte // bytes read but not written when the input turned out invalid
-	doc     int    // top-level values seen
+	e     *Engine
+	in    *bufio.Reader
+	w     *holdWriter
+	s     *Streamed
+	saved Summary
+	nFind int
+	nTok  int
+	held  string
+	stack []jsonFrame
+	tok   []byte // the token being read, reused
+	b     budget
+	doc   int // top-level values seen
 }
 
 func (j *jsonStreamer) run() error {
 	expectValue := true
 	for {
-		c, err := j.in.ReadByte()
+		c, err := j.readByte()
 		if err == io.EOF {
 			if len(j.stack) > 0 {
 				return errInvalidStream
@@ -310,12 +400,15 @@ func (j *jsonStreamer) run() error {
 		switch {
 		case c == ',' && top >= 0 && !expectValue:
 			if j.stack[top].object {
-				j.stack[top].keyed = false
+				j.stack[top].keyed, j.stack[top].colon = false, false
 			} else {
 				j.stack[top].index++
 			}
 			expectValue = true
 			if err := j.w.WriteByte(c); err != nil {
+				return err
+			}
+			if err := j.separator(); err != nil {
 				return err
 			}
 			continue
@@ -325,18 +418,26 @@ func (j *jsonStreamer) run() error {
 			if err := j.w.WriteByte(c); err != nil {
 				return err
 			}
+			if err := j.separator(); err != nil {
+				return err
+			}
 			continue
-		case c == ':' && top >= 0 && j.stack[top].object && j.stack[top].keyed && expectValue:
+		case c == ':' && top >= 0 && j.stack[top].object && j.stack[top].keyed && !j.stack[top].colon && expectValue:
+			j.stack[top].colon = true
 			if err := j.w.WriteByte(c); err != nil {
 				return err
 			}
 			continue
 		}
-		if !expectValue && top >= 0 {
-			j.pending = []byte{c}
+		if !expectValue && top >= 0 || (top >= 0 && j.stack[top].object && !j.stack[top].colon && (j.stack[top].keyed || c != '"')) {
 			return errInvalidStream
 		}
 		if top < 0 {
+			if c != '{' && c != '[' {
+				// A bare scalar at the top could be a part of a value split by white
+				// space ("4111 1111 ..."): the input is read as text.
+				return errInvalidStream
+			}
 			j.doc++
 		}
 		// A key, or a value.
@@ -403,11 +504,6 @@ func (j *jsonStreamer) run() error {
 	}
 }
 
-func (c *countWriter) write(p []byte) error {
-	_, err := c.Write(p)
-	return err
-}
-
 // isNamed reports whether key is a named field.
 func (e *Engine) isNamed(key []byte) bool {
 	for _, f := range e.fields {
@@ -422,29 +518,37 @@ func (e *Engine) isNamed(key []byte) bool {
 // quote, or a literal or number up to a delimiter. A token longer than StreamLimit is
 // returned as errTooLong after being skipped.
 func (j *jsonStreamer) token(c byte) ([]byte, error) {
-	tok := []byte{c}
+	tok := append(j.tok[:0], c)
 	if c == '"' {
-		esc := false
 		for {
-			b, err := j.in.ReadByte()
-			if err != nil {
-				j.pending = tok
+			// Up to the next quote; it closes the string unless an odd run of
+			// backslashes escapes it.
+			part, err := j.in.ReadSlice('"')
+			j.w.keep(part)
+			if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
 				return nil, errInvalidStream
 			}
 			if len(tok) < StreamLimit {
-				tok = append(tok, b)
+				tok = append(tok, part...)
 			}
-			switch {
-			case esc:
-				esc = false
-			case b == '\\':
-				esc = true
-			case b == '"':
-				if len(tok) >= StreamLimit {
-					return []byte(`"` + WithheldMarker + `value larger than the stream limit]"`), nil
-				}
-				return tok, nil
+			if err != nil { // the buffer filled before a quote
+				continue
 			}
+			b, k := tok, len(tok)-2
+			if len(tok) >= StreamLimit {
+				b, k = part, len(part)-2
+			}
+			for k >= 1 && b[k] == '\\' {
+				k--
+			}
+			if (len(b)-2-k)%2 == 1 {
+				continue // an escaped quote
+			}
+			j.tok = tok
+			if len(tok) >= StreamLimit {
+				return []byte(`"` + WithheldMarker + `value larger than the stream limit]"`), nil
+			}
+			return tok, nil
 		}
 	}
 	for {
@@ -452,9 +556,8 @@ func (j *jsonStreamer) token(c byte) ([]byte, error) {
 		if err != nil || bytes.IndexByte([]byte(",]} \t\r\n:"), b[0]) >= 0 {
 			return tok, nil
 		}
-		j.in.ReadByte()
+		j.readByte()
 		if len(tok) > 64 {
-			j.pending = tok
 			return nil, errInvalidStream
 		}
 		tok = append(tok, b[0])
@@ -466,11 +569,11 @@ func (j *jsonStreamer) token(c byte) ([]byte, error) {
 func (j *jsonStreamer) scalar(raw, key []byte, isKey bool) (Masked, bool, error) {
 	st := j.e.get(raw)
 	defer put(st)
-	st.budget = &budget{left: max(4*len(raw), minBudget)}
+	j.b = budget{left: max(4*len(raw), minBudget)}
+	st.budget = &j.b
 	st.w.loc.key = isKey
 	end, err := st.value(0, 0, key, false)
 	if err != nil || end != len(raw) {
-		j.pending = raw
 		return Masked{}, false, errInvalidStream
 	}
 	withheldToken := bytes.HasPrefix(raw, []byte(`"`+WithheldMarker))
@@ -511,7 +614,7 @@ func (j *jsonStreamer) skipNamed(c byte) error {
 		}
 	}
 	for depth > 0 || inStr {
-		b, err := j.in.ReadByte()
+		b, err := j.readByte()
 		if err != nil {
 			return errInvalidStream
 		}

@@ -104,3 +104,21 @@ func TestStreamGzip(t *testing.T) {
 		t.Errorf("gzip stream: %q %v", out.String(), s.Summary)
 	}
 }
+
+// TestStreamEscapedQuotes: strings with escaped quotes and backslashes are read whole.
+func TestStreamEscapedQuotes(t *testing.T) {
+	t.Parallel()
+	for _, d := range []string{
+		`{"a":"x\"y ` + hiddenEmail + `","b":"\\","c":"\\\\\"` + hiddenCard + `\"","d":"\\\""}`,
+		`["\"","\\\\",""]`,
+	} {
+		whole := e0.Mask([]byte(d), mask.FormatJSON)
+		var out bytes.Buffer
+		if _, err := e0.Stream(strings.NewReader(d), &out, mask.FormatAuto); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != string(whole.Body) {
+			t.Errorf("stream %q, Mask %q", out.String(), whole.Body)
+		}
+	}
+}

@@ -24,6 +24,9 @@ func (st *state) stream() bool {
 	for i := skipWS(src, 0); i < len(src); i = skipWS(src, i) {
 		line += bytes.Count(src[counted:i], []byte{'\n'})
 		counted, st.w.loc.row = i, line
+		if src[i] != '{' && src[i] != '[' {
+			return false // a bare scalar could be a part of a value split by white space
+		}
 		var err error
 		if i, err = st.value(i, 0, nil, false); err != nil {
 			return false
