@@ -49,6 +49,14 @@
 // path (JSON pointer, NDJSON line, CSV row and column, XML path, text line and column) and
 // the encodings it was under, never the value.
 //
+// # Streaming
+//
+// Engine.Stream masks an input of any size in bounded memory and writes as it goes (the
+// mandate mask command): JSON token by token, each key and scalar masked under the key
+// that labels it, the output held until a separator so that JSON found invalid part way is
+// masked as text from there; text and CSV a chunk at a time, cut at record boundaries and
+// never inside a value; gzip decompressed as it is read.
+//
 // Each detector has labelled positives and near-misses in testdata/masking/corpus.jsonl;
 // TestCorpusPrecisionRecall fails when precision or recall of any detector is under 0.95.
 //
