@@ -580,6 +580,9 @@ func (j *jsonStreamer) scalar(raw, key []byte, isKey bool) (Masked, bool, error)
 	if st.w.out == nil && !withheldToken {
 		return Masked{}, false, j.w.write(raw) // nothing masked: the common case, no allocation
 	}
+	if !isKey {
+		return Masked{}, true, j.addValue(st, withheldToken)
+	}
 	var m Masked
 	m.Body, m.Summary = st.w.finish(), st.w.summary()
 	m.found = st.findings(m.Body, FormatJSON, "")
@@ -591,13 +594,45 @@ func (j *jsonStreamer) scalar(raw, key []byte, isKey bool) (Masked, bool, error)
 			m.Withheld = "value larger than the stream limit"
 		}
 	}
-	if err := j.w.write(m.Body); err != nil {
-		return Masked{}, false, err
+	// A key's finding is added by the caller once the key is known as written.
+	return m, true, j.w.write(m.Body)
+}
+
+// addValue writes a masked scalar value and adds its counts, tokens and (while there is
+// room) findings to the stream, without building a Masked.
+func (j *jsonStreamer) addValue(st *state, withheldToken bool) error {
+	body := st.w.finish()
+	if err := j.w.write(body); err != nil {
+		return err
 	}
-	if !isKey { // a key's finding is added once the key is known as written
-		j.s.add(m, j.pointer())
+	s := j.s
+	if s.Summary == nil {
+		s.Summary = Summary{}
 	}
-	return m, true, nil
+	for d, n := range st.w.counts {
+		if n > 0 {
+			s.Summary[names[d]] += n
+		}
+	}
+	if st.w.held > 0 {
+		s.Summary[Withheld] += st.w.held
+	}
+	s.Tokens = append(s.Tokens, st.w.tokens...)
+	if s.Withheld == "" {
+		s.Withheld = st.w.reason
+	}
+	var extra []Finding
+	if withheldToken {
+		s.Summary[Withheld]++
+		extra = []Finding{{Detector: Withheld}}
+		if s.Withheld == "" {
+			s.Withheld = "value larger than the stream limit"
+		}
+	}
+	if len(s.Findings) < maxStreamFindings {
+		j.s.add(Masked{found: append(st.findings(body, FormatJSON, ""), extra...)}, j.pointer())
+	}
+	return nil
 }
 
 // skipNamed skips the value of a named field starting with c and writes its redaction.
