@@ -312,7 +312,12 @@ func (m masking) response(ctx context.Context, s store.Session, t target.Target,
 	if e == nil {
 		return mask.Masked{}, "", perr
 	}
-	res := e.MaskKnown(out.Body, formatOf(out.ContentType), known)
+	var res mask.Masked
+	if out.Truncated {
+		res = e.MaskCut(out.Body, formatOf(out.ContentType), known) // never the first part of a value
+	} else {
+		res = e.MaskKnown(out.Body, formatOf(out.ContentType), known)
+	}
 	if len(res.Tokens) > 0 {
 		if m.vault == nil {
 			return mask.Masked{}, used, errors.New("authority: tokens minted without a vault")

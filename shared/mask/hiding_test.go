@@ -326,3 +326,22 @@ func TestValuesSplitIntoScalarsAreText(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskCutDropsThePartOfAValue: a body a size limit cut inside a value returns no part
+// of it, and says it was cut.
+func TestMaskCutDropsThePartOfAValue(t *testing.T) {
+	t.Parallel()
+	full := `{"customers":[{"id":1,"card":"4111 1111 1111 1111","email":"` + hiddenEmail + `"},{"id":2,"card":"4111 1111 1111 1111","note":"call 415 555 0132"}]}`
+	for cut := 20; cut < len(full); cut++ {
+		m := e0.MaskCut([]byte(full[:cut]), mask.FormatJSON, nil)
+		body := strings.TrimSuffix(string(m.Body), mask.TruncatedMarker)
+		if !m.Truncated || len(body) == len(m.Body) {
+			t.Fatalf("cut at %d: not marked: %q", cut, m.Body)
+		}
+		for _, part := range []string{"4111", "jane", "415 5"} {
+			if strings.Contains(body, part) {
+				t.Fatalf("cut at %d: %q left in %q", cut, part, body)
+			}
+		}
+	}
+}

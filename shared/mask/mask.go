@@ -250,6 +250,34 @@ func (e *Engine) MaskKnown(src []byte, f Format, known []string) Masked {
 	return e.mask(src, f, limit, b, 0)
 }
 
+// MaskCut is MaskKnown for an input that a size limit already cut at its end (a target's
+// response read up to a cap): its last bytes may be the first part of a value, which no
+// detector can recognise once cut. The input is cut again before its tail, at the last line
+// break or separator that no value holds ('"', ',', ';', '{', '[', '<', '>') in the last
+// 4 KiB (or 4 KiB back when there is none), masked as text and marked with TruncatedMarker.
+func (e *Engine) MaskCut(src []byte, f Format, known []string) Masked {
+	cut := tailCut(src)
+	m := e.MaskKnown(src[:cut], FormatText, known)
+	if !m.Truncated {
+		m.Body = append(m.Body, TruncatedMarker...)
+		m.Truncated, m.CutAt = true, cut
+	}
+	return m
+}
+
+// tailCut returns where to cut an input cut by someone else: after the last byte in the last
+// 4 KiB that no detected value contains.
+func tailCut(src []byte) int {
+	from := max(0, len(src)-4096)
+	for i := len(src) - 1; i >= from; i-- {
+		switch src[i] {
+		case '\n', '"', ',', ';', '{', '[', '<', '>':
+			return i + 1
+		}
+	}
+	return from
+}
+
 // mask is Mask at layer depth (0 for the outermost input) within the decoding budget b.
 func (e *Engine) mask(src []byte, f Format, limit int, b *budget, depth int) Masked {
 	var m Masked
