@@ -407,6 +407,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	res.Result.Status, res.Result.Outcome = out.Status, "ok"
 	res.Result.ResponseSHA256, res.Result.ResponseBytes = hex.EncodeToString(digest[:]), len(out.Body)
 	res.Result.Truncated, res.Result.Masking = out.Truncated || masked.Truncated, counts(summary)
+	res.Result.MaskFindings = maskFindings(masked.Findings())
 	res.Result.DurationMS = a.now().Sub(start).Milliseconds()
 	stage = time.Now()
 	done, err := a.chain.Append(ctx, res)
@@ -608,6 +609,18 @@ func intentNames(in []api.Intent) []string {
 	out := make([]string, len(in))
 	for i, x := range in {
 		out[i] = x.Name
+	}
+	return out
+}
+
+// maskFindings keeps where the first masked values were, for the result record.
+func maskFindings(fs []mask.Finding) []audit.MaskFinding {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]audit.MaskFinding, 0, min(len(fs), audit.MaxMaskFindings))
+	for _, f := range fs[:min(len(fs), audit.MaxMaskFindings)] {
+		out = append(out, audit.MaskFinding{Detector: f.Detector, Path: f.Path, Key: f.Key, Encoding: f.Encoding})
 	}
 	return out
 }

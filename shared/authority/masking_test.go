@@ -259,6 +259,16 @@ func TestDetokenizedValuesEchoedBackAreMasked(t *testing.T) {
 	if res.Masking[mask.Known] != 1 {
 		t.Fatalf("masking summary %v; want one known value", res.Masking)
 	}
+	// The result record says where each value was, never the value.
+	chain, err := auth.Audit(ctx, agent("demo-agent"), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := json.Marshal(chain.Records[len(chain.Records)-1])
+	if !bytes.Contains(last, []byte(`"mask_findings":[`)) || !bytes.Contains(last, []byte(`{"detector":"known","path":"/looked_up"}`)) ||
+		bytes.Contains(last, []byte("grace.hopper")) {
+		t.Fatalf("the result record: %s", last)
+	}
 }
 
 // TestResponseCutInsideAValue: a response the executor cut at the target's size limit in the
