@@ -87,8 +87,10 @@
 //   - Input the engine cannot read as its format is masked as text; input beyond the cap is
 //     cut and marked with TruncatedMarker, before any value that straddles the cap, so no
 //     prefix of a value is returned. Invalid UTF-8 is replaced by U+FFFD before scanning.
-//     A part that cannot be inspected within the decoding limits is withheld whole. Nothing
-//     is ever passed through unmasked.
+//     A part that cannot be inspected within the decoding limits is withheld whole. An input
+//     someone else already cut at a size limit (MaskCut) is cut again before its last
+//     separator, so the first part of a value is never returned. Nothing is ever passed
+//     through unmasked.
 //   - In JSON mode a key MUST change only where it holds a detected value, the output MUST
 //     be valid JSON and structurally equal to the input apart from the masked values; an
 //     integer number that is masked becomes a JSON string.
