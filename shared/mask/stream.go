@@ -89,10 +89,16 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 	in := bufio.NewReaderSize(cr, 64<<10)
 	s := Streamed{Format: f}
 	var err error
-	switch f {
-	case FormatText:
+	head, _ := in.Peek(128)
+	_, utf16 := utf16Shaped(head[:len(head)&^1])
+	switch {
+	case len(head) >= 2 && ((head[0] == 0xff && head[1] == 0xfe) || (head[0] == 0xfe && head[1] == 0xff)) || utf16:
+		// UTF-16 is not streamed: it is read whole, up to maxUTF16Stream, and masked as
+		// Mask does (decoded, masked, written back as UTF-16); a longer input is withheld.
+		err = e.streamUTF16(in, cw, &s, f)
+	case f == FormatText:
 		err = e.streamText(in, cw, &s, false, nil, nil)
-	case FormatCSV:
+	case f == FormatCSV:
 		err = e.streamText(in, cw, &s, true, nil, nil)
 	default:
 		i := 0
@@ -119,6 +125,30 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 		s.Summary = Summary{}
 	}
 	return s, err
+}
+
+// maxUTF16Stream is the longest UTF-16 input Stream masks; it reads UTF-16 whole.
+const maxUTF16Stream = 4 * StreamLimit
+
+func (e *Engine) streamUTF16(in *bufio.Reader, w io.Writer, s *Streamed, f Format) error {
+	all, err := io.ReadAll(io.LimitReader(in, maxUTF16Stream+1))
+	if err != nil {
+		return err
+	}
+	if len(all) > maxUTF16Stream {
+		const reason = "UTF-16 input larger than the stream limit"
+		if _, err := io.Copy(io.Discard, in); err != nil {
+			return err
+		}
+		s.add(withheldPart(reason), "")
+		_, err := w.Write(withheld(nil, reason))
+		return err
+	}
+	m := e.mask(all, f, len(all)+1, &budget{left: max(4*len(all), minBudget)}, 0)
+	s.Format = m.Format
+	s.add(m, "")
+	_, err = w.Write(m.Body)
+	return err
 }
 
 type countWriter struct {

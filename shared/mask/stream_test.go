@@ -122,3 +122,16 @@ func TestStreamEscapedQuotes(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamUTF16: UTF-16 input, with or without a byte order mark, is masked and written
+// back as UTF-16.
+func TestStreamUTF16(t *testing.T) {
+	t.Parallel()
+	for _, in := range [][]byte{utf16Bytes(`{"email":"`+hiddenEmail+`"}`, false, true), utf16Bytes("mail "+hiddenEmail, true, false)} {
+		var out bytes.Buffer
+		s, err := e0.Stream(bytes.NewReader(in), &out, mask.FormatAuto)
+		if err != nil || revealed(out.Bytes(), hiddenEmail) || s.Summary[mask.Email] != 1 {
+			t.Errorf("UTF-16 stream: %q %v %v", out.Bytes(), s.Summary, err)
+		}
+	}
+}
