@@ -130,7 +130,7 @@ func FuzzDecoders(f *testing.F) {
 
 // FuzzStream checks the streaming masker on any input and format: no panic or error from a
 // reader that never fails; what it counts it found; and nothing found when its output is
-// masked again. On valid JSON it writes what Mask writes.
+// masked again as the same format. On valid JSON it writes what Mask writes.
 func FuzzStream(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add([]byte(s), uint8(0))
@@ -148,7 +148,9 @@ func FuzzStream(f *testing.F) {
 		if len(s.Findings) != s.Summary.Total() {
 			t.Fatalf("%d findings for %v", len(s.Findings), s.Summary)
 		}
-		again := e.Mask(out.Bytes(), mask.FormatText)
+		// Masked again as the same format, the output holds nothing (a named field is masked
+		// whatever it holds, so it is left out).
+		again := e.Mask(out.Bytes(), format)
 		if again.Summary.Total() != again.Summary[mask.Field] {
 			t.Fatalf("a value survived streaming: %q -> %q (%v)", in, out.Bytes(), again.Summary)
 		}
