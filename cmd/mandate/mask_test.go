@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mandate-dev/mandate/shared/mask"
 )
 
 func TestMaskCommand(t *testing.T) {
@@ -44,7 +48,7 @@ func TestMaskCommand(t *testing.T) {
 			if err := json.Unmarshal(errOut.Bytes(), &sum); err != nil {
 				t.Fatalf("summary %q: %v", errOut.String(), err)
 			}
-			if sum.Format != tc.format || len(sum.Masked) != len(tc.summary) {
+			if sum.Format != tc.format || len(sum.Masked) != len(tc.summary) || len(sum.Findings) != sum.Total {
 				t.Fatalf("summary %+v", sum)
 			}
 			for k, v := range tc.summary {
@@ -57,10 +61,59 @@ func TestMaskCommand(t *testing.T) {
 			}
 		})
 	}
-	for _, args := range [][]string{{"--profile", "nope"}, {"--format", "xml"}, {"extra"}, {"--key-file", "/nonexistent"}} {
+	for _, args := range [][]string{{"--profile", "nope"}, {"--format", "yaml"}, {"extra"}, {"--key-file", "/nonexistent"}} {
 		var out, errOut bytes.Buffer
 		if code := maskStream(args, strings.NewReader("x"), &out, &errOut); code != exitUsage {
 			t.Errorf("%v: exit %d; want %d", args, code, exitUsage)
 		}
+	}
+}
+
+// TestMaskCommandStreams: an input far past the engine's 16 MiB cap is masked whole and
+// stays JSON; a part withheld within the decoding limits makes the exit status 1.
+func TestMaskCommandStreams(t *testing.T) {
+	t.Parallel()
+	var in strings.Builder
+	in.WriteString(`{"customers":[`)
+	n := 0
+	for in.Len() < 20<<20 {
+		if n > 0 {
+			in.WriteByte(',')
+		}
+		fmt.Fprintf(&in, `{"id":%d,"email":"user%d@example.com","card":"4111 1111 1111 1111","ssn":123456789}`, n, n)
+		n++
+	}
+	in.WriteString(`]}`)
+	var out, errOut bytes.Buffer
+	if code := maskStream(nil, strings.NewReader(in.String()), &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var doc struct{ Customers []map[string]any }
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || len(doc.Customers) != n {
+		t.Fatalf("output is not the %d records as JSON: %v (%d)", n, err, len(doc.Customers))
+	}
+	if bytes.Contains(out.Bytes(), []byte("@example.com")) || bytes.Contains(out.Bytes(), []byte("4111 1111")) || bytes.Contains(out.Bytes(), []byte("123456789")) {
+		t.Fatal("a value survived")
+	}
+	var sum maskSummary
+	if err := json.Unmarshal(errOut.Bytes(), &sum); err != nil || sum.Masked["email"] != n || sum.Masked["card"] != n || sum.Bytes != int64(in.Len()) {
+		t.Fatalf("summary %+v (%v)", sum, err)
+	}
+
+	deep := "card 4111111111111111"
+	for range mask.MaxLayers + 2 {
+		deep = base64.StdEncoding.EncodeToString([]byte(deep))
+	}
+	out.Reset()
+	errOut.Reset()
+	if code := maskStream(nil, strings.NewReader(`{"x":"`+deep+`"}`), &out, &errOut); code != exitFailed {
+		t.Fatalf("withheld part: exit %d; want %d: %s", code, exitFailed, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), `"withheld":`) {
+		t.Fatalf("the summary does not say what was withheld: %s", errOut.String())
+	}
+	out.Reset()
+	if code := maskStream([]string{"--help"}, strings.NewReader(""), &out, &errOut); code != exitOK || !strings.Contains(out.String(), "usage: mandate mask") {
+		t.Fatalf("--help: exit %d, %q", code, out.String())
 	}
 }

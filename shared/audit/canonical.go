@@ -308,6 +308,24 @@ func appendResult(b []byte, r *Result) ([]byte, error) {
 	}
 	b = appendUint(append(b, `"decision_seq":`...), r.DecisionSeq)
 	b = appendInt(append(b, `,"duration_ms":`...), r.DurationMS)
+	if len(r.MaskFindings) > 0 { // "mask_findings" sorts before "masking"
+		b = append(b, `,"mask_findings":[`...)
+		for i, f := range r.MaskFindings {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(append(b, `{"detector":`...), f.Detector)
+			if f.Encoding != "" {
+				b = appendString(append(b, `,"encoding":`...), f.Encoding)
+			}
+			if f.Key {
+				b = append(b, `,"key":true`...)
+			}
+			b = appendString(append(b, `,"path":`...), f.Path)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	b = append(b, `,"masking":`...)
 	if r.Masking == nil {
 		b = append(b, "null"...)

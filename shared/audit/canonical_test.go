@@ -259,11 +259,18 @@ func TestFastEncoderEdgeCases(t *testing.T) {
 		"nil evidence":       func(r *Record) { r.Intents[0].Evidence = nil },
 		"empty reasons":      func(r *Record) { r.Verdict.Reasons = []string{} },
 		"nil result masking": func(r *Record) { r.Result = &Result{} },
-		"empty shadow":       func(r *Record) { r.Verdict.Shadow = []Shadow{} },
-		"zone":               func(r *Record) { r.Time = r.Time.In(time.FixedZone("", -(5*3600 + 30*60))) },
-		"year 10000":         func(r *Record) { r.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
-		"nan":                func(r *Record) { r.Intents[0].Score = math.NaN() },
-		"kill":               func(r *Record) { r.Kill = &Kill{Scope: "global", At: t0, ExpiresAt: &time.Time{}} },
+		"mask findings": func(r *Record) {
+			r.Result = &Result{Masking: map[string]int{"email": 2}, MaskFindings: []MaskFinding{
+				{Detector: "email", Path: "/users/[EMAIL]", Key: true}, {Detector: "card", Path: "/x > /c\"~1", Encoding: "base64>gzip"}}}
+		},
+		"invalid mask finding": func(r *Record) {
+			r.Result = &Result{MaskFindings: []MaskFinding{{Detector: "\xff", Path: "\xed\xa0\x80"}}}
+		},
+		"empty shadow": func(r *Record) { r.Verdict.Shadow = []Shadow{} },
+		"zone":         func(r *Record) { r.Time = r.Time.In(time.FixedZone("", -(5*3600 + 30*60))) },
+		"year 10000":   func(r *Record) { r.Time = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"nan":          func(r *Record) { r.Intents[0].Score = math.NaN() },
+		"kill":         func(r *Record) { r.Kill = &Kill{Scope: "global", At: t0, ExpiresAt: &time.Time{}} },
 	}
 	for name, edit := range edits {
 		t.Run(name, func(t *testing.T) {
@@ -286,7 +293,8 @@ func FuzzFastEncoderMatchesTheReference(f *testing.F) {
 		r := g.record()
 		r.Session, r.Identity.Operator = a, b
 		r.Intents = append(r.Intents, api.Intent{Name: b, Score: score, Evidence: []string{a, key}})
-		r.Result = &Result{Masking: map[string]int{key: int(n), a: 1}, DurationMS: n, Outcome: a}
+		r.Result = &Result{Masking: map[string]int{key: int(n), a: 1}, DurationMS: n, Outcome: a,
+			MaskFindings: []MaskFinding{{Detector: key, Path: a, Encoding: b, Key: n%2 == 0}}}
 		r.Approval = &Approval{ID: key, DecisionSeq: uint64(n), ExpiresAt: g.time(), Note: b}
 		checkAgainstReference(t, r)
 	})
@@ -347,6 +355,8 @@ func TestFastEncoderCoversRecord(t *testing.T) {
 		".result,omitempty[].decision_seq uint64", ".result,omitempty[].status int", ".result,omitempty[].outcome string", ".result,omitempty[].reason,omitempty string",
 		".result,omitempty[].response_sha256,omitempty string", ".result,omitempty[].response_bytes int",
 		".result,omitempty[].truncated,omitempty bool", ".result,omitempty[].masking map[string]int",
+		".result,omitempty[].mask_findings,omitempty[].detector string", ".result,omitempty[].mask_findings,omitempty[].encoding,omitempty string",
+		".result,omitempty[].mask_findings,omitempty[].key,omitempty bool", ".result,omitempty[].mask_findings,omitempty[].path string",
 		".result,omitempty[].duration_ms int64", ".result,omitempty[].credential,omitempty string",
 		".approval,omitempty[].id string", ".approval,omitempty[].digest string", ".approval,omitempty[].status string",
 		".approval,omitempty[].expires_at time.Time", ".approval,omitempty[].decision_seq,omitempty uint64",

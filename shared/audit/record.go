@@ -151,9 +151,25 @@ type Result struct {
 	ResponseBytes  int            `json:"response_bytes"`
 	Truncated      bool           `json:"truncated,omitempty"`
 	Masking        map[string]int `json:"masking"`
-	DurationMS     int64          `json:"duration_ms"`
-	Credential     string         `json:"credential,omitempty"` // what was minted, never its value
+	// MaskFindings says where the first masked values were (at most MaxMaskFindings):
+	// detector, path and encodings, never a value.
+	MaskFindings []MaskFinding `json:"mask_findings,omitempty"`
+	DurationMS   int64         `json:"duration_ms"`
+	Credential   string        `json:"credential,omitempty"` // what was minted, never its value
 }
+
+// MaskFinding is where one masked value of a response was (shared/mask.Finding): the
+// detector, the path (a JSON pointer, "row 2 column 3", an XML path, "line 4 column 9"),
+// whether it was in a JSON key, and the encodings it was found under. Never the value.
+type MaskFinding struct {
+	Detector string `json:"detector"`
+	Encoding string `json:"encoding,omitempty"`
+	Key      bool   `json:"key,omitempty"`
+	Path     string `json:"path"`
+}
+
+// MaxMaskFindings is how many findings a result record keeps; Masking counts them all.
+const MaxMaskFindings = 32
 
 // leafPrefix is the RFC 6962 leaf domain separator.
 const leafPrefix = 0x00

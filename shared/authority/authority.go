@@ -326,7 +326,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	if verr != nil {
 		return api.ActionResponse{}, a.refuse(ctx, c, dec, verr, claim)
 	}
-	outbound, verr := a.masking.request(ctx, s, t, act.Action) // secrets refused, tokens detokenized
+	outbound, known, verr := a.masking.request(ctx, s, t, act.Action) // secrets refused, tokens detokenized
 	if verr != nil {
 		return api.ActionResponse{}, a.refuse(ctx, c, dec, verr, claim)
 	}
@@ -437,7 +437,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		return api.ActionResponse{}, fail(ErrTargetFailed, "the target did not answer", err)
 	}
 	stage = time.Now()
-	masked, profile, merr := a.masking.response(ctx, s, t, d, out)
+	masked, profile, merr := a.masking.response(ctx, s, t, d, out, known)
 	m.Mask = time.Since(stage)
 	if masked.Body == nil && merr != nil {
 		res.Result.Outcome = "mask-failed"
@@ -458,6 +458,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	for class, n := range out.Masked {
 		res.Result.Masking[class] += n
 	}
+	res.Result.MaskFindings = maskFindings(masked.Findings())
 	res.Result.DurationMS = a.now().Sub(start).Milliseconds()
 	stage = time.Now()
 	done, err := a.chain.Append(ctx, res)
@@ -698,6 +699,18 @@ func intentNames(in []api.Intent) []string {
 	out := make([]string, len(in))
 	for i, x := range in {
 		out[i] = x.Name
+	}
+	return out
+}
+
+// maskFindings keeps where the first masked values were, for the result record.
+func maskFindings(fs []mask.Finding) []audit.MaskFinding {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]audit.MaskFinding, 0, min(len(fs), audit.MaxMaskFindings))
+	for _, f := range fs[:min(len(fs), audit.MaxMaskFindings)] {
+		out = append(out, audit.MaskFinding{Detector: f.Detector, Path: f.Path, Key: f.Key, Encoding: f.Encoding})
 	}
 	return out
 }

@@ -68,28 +68,29 @@ func (m masking) engine(name string) (*mask.Engine, string, error) {
 
 // request inspects an action's parameters for secrets (what the target's profile says:
 // refuse, mask or allow) and replaces the tokens they carry with their values for the
-// target. It returns the action to send; the action as the agent wrote it is what policy
-// sees and what is recorded.
-func (m masking) request(ctx context.Context, s store.Session, t target.Target, act api.Action) (api.Action, *Error) {
+// target. It returns the action to send and the values the tokens were replaced with, which
+// the response is masked against (a target that echoes its request must not hand them to
+// the agent); the action as the agent wrote it is what policy sees and what is recorded.
+func (m masking) request(ctx context.Context, s store.Session, t target.Target, act api.Action) (api.Action, []string, *Error) {
 	switch m.catalog.Requests(t.MaskProfile) {
 	case mask.RequestRefuse:
 		if found := m.secretsIn(act); len(found) > 0 {
-			return act, &Error{Kind: ErrInvalid, Reasons: secretReasons(found),
+			return act, nil, &Error{Kind: ErrInvalid, Reasons: secretReasons(found),
 				Detail: "the action's parameters hold a secret (" + strings.Join(found, ", ") + "); Mandate supplies credentials itself"}
 		}
 	case mask.RequestMask:
 		act = m.maskSecrets(act)
 	}
-	out, err := m.detokenize(ctx, s.ID, act)
+	out, known, err := m.detokenize(ctx, s.ID, act)
 	var te *mask.TokenError
 	switch {
 	case errors.As(err, &te):
-		return act, &Error{Kind: ErrInvalid, Reasons: []string{"unknown-token:" + te.Detector},
+		return act, nil, &Error{Kind: ErrInvalid, Reasons: []string{"unknown-token:" + te.Detector},
 			Detail: "the action carries a " + te.Detector + " token this session was not given"}
 	case err != nil:
-		return act, fail(ErrUnavailable, "the token vault could not be read; nothing was executed", err)
+		return act, nil, fail(ErrUnavailable, "the token vault could not be read; nothing was executed", err)
 	}
-	return out, nil
+	return out, known, nil
 }
 
 func secretReasons(found []string) []string {
@@ -216,18 +217,23 @@ func mapStrings(v any, f func(key, s string) string) any {
 // detokenize replaces the tokens in the action's strings with their values from the
 // session's vault, escaped for where they stand: path segments and query values are
 // URL-escaped, and a token in a SQL statement must be a whole string literal ('tok_...'),
-// whose value is quoted as one.
-func (m masking) detokenize(ctx context.Context, session string, act api.Action) (api.Action, error) {
+// whose value is quoted as one. It also returns the values the tokens stood for.
+func (m masking) detokenize(ctx context.Context, session string, act api.Action) (api.Action, []string, error) {
 	has := false
 	actionStrings(act, func(s string) { has = has || len(mask.FindTokens(s)) > 0 })
 	if !has {
-		return act, nil
+		return act, nil, nil
 	}
 	if m.vault == nil {
-		return act, &mask.TokenError{Detector: tokenDetector(act)}
+		return act, nil, &mask.TokenError{Detector: tokenDetector(act)}
 	}
+	var known []string
 	lookup := func(ctx context.Context, tok string) (string, bool, error) {
-		return m.vault.Get(ctx, session, tok)
+		v, ok, err := m.vault.Get(ctx, session, tok)
+		if ok {
+			known = append(known, v)
+		}
+		return v, ok, err
 	}
 	var firstErr error
 	do := func(s string, escape func(string) string) string {
@@ -251,7 +257,7 @@ func (m masking) detokenize(ctx context.Context, session string, act api.Action)
 	}
 	if act.Statement != "" {
 		if !tokensQuoted(act.Statement) {
-			return act, &mask.TokenError{Detector: tokenDetector(act)}
+			return act, nil, &mask.TokenError{Detector: tokenDetector(act)}
 		}
 		act.Statement = do(act.Statement, func(v string) string { return strings.ReplaceAll(v, "'", "''") })
 	}
@@ -260,7 +266,7 @@ func (m masking) detokenize(ctx context.Context, session string, act api.Action)
 	if p, ok := mapStrings(map[string]any(act.Params), func(_, s string) string { return do(s, nil) }).(map[string]any); ok {
 		act.Params = p
 	}
-	return act, firstErr
+	return act, known, firstErr
 }
 
 // tokensQuoted reports whether every token in a SQL statement is a whole string literal.
@@ -295,8 +301,9 @@ func tokenDetector(act api.Action) string {
 
 // response masks a target's response with the profile the deciding policies name (@mask),
 // or else the target's, and keeps the tokens it minted in the session's vault until the
-// session expires. A vault that cannot be written withholds the response.
-func (m masking) response(ctx context.Context, s store.Session, t target.Target, d policy.Decision, out execute.Result) (mask.Masked, string, error) {
+// session expires. The values the request's tokens were replaced with (known) are masked
+// wherever they come back. A vault that cannot be written withholds the response.
+func (m masking) response(ctx context.Context, s store.Session, t target.Target, d policy.Decision, out execute.Result, known []string) (mask.Masked, string, error) {
 	name := d.Mask
 	if name == "" {
 		name = t.MaskProfile
@@ -305,7 +312,12 @@ func (m masking) response(ctx context.Context, s store.Session, t target.Target,
 	if e == nil {
 		return mask.Masked{}, "", perr
 	}
-	res := e.Mask(out.Body, formatOf(out.ContentType))
+	var res mask.Masked
+	if out.Truncated {
+		res = e.MaskCut(out.Body, formatOf(out.ContentType), known) // never the first part of a value
+	} else {
+		res = e.MaskKnown(out.Body, formatOf(out.ContentType), known)
+	}
 	if len(res.Tokens) > 0 {
 		if m.vault == nil {
 			return mask.Masked{}, used, errors.New("authority: tokens minted without a vault")
@@ -328,6 +340,10 @@ func formatOf(contentType string) mask.Format {
 		return mask.FormatCSV
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
 		return mask.FormatJSON
+	case mt == "application/x-ndjson" || mt == "application/jsonl" || mt == "application/json-seq":
+		return mask.FormatNDJSON
+	case mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml"):
+		return mask.FormatXML
 	}
 	return mask.FormatAuto
 }

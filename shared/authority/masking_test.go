@@ -51,6 +51,13 @@ func newMaskingFixture(t *testing.T, profile string) (*authority.Authority, *ech
 // newMaskingFixtureWith is newMaskingFixture with a catalog of profiles (nil: the built-in ones).
 func newMaskingFixtureWith(t *testing.T, profile string, catalog *mask.Catalog) (*authority.Authority, *echoTarget) {
 	t.Helper()
+	return newMaskingFixtureTarget(t, profile, catalog, "")
+}
+
+// newMaskingFixtureTarget is newMaskingFixtureWith with more fields of the target (YAML
+// flow mapping entries, each starting with ", ").
+func newMaskingFixtureTarget(t *testing.T, profile string, catalog *mask.Catalog, extra string) (*authority.Authority, *echoTarget) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := bolt.Open(filepath.Join(dir, "m.db"))
@@ -72,7 +79,7 @@ func newMaskingFixtureWith(t *testing.T, profile string, catalog *mask.Catalog) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	tgt := []byte("targets:\n- {name: customers, kind: http, base_url: '" + srv.URL + "', secret_ref: 'file:crm.key', mask_profile: " + profile + "}\n")
+	tgt := []byte("targets:\n- {name: customers, kind: http, base_url: '" + srv.URL + "', secret_ref: 'file:crm.key', mask_profile: " + profile + extra + "}\n")
 	for kind, body := range map[string][]byte{store.KindPolicies: pol, store.KindIntents: cat, store.KindTargets: tgt} {
 		if err := db.PutDocument(ctx, store.Document{Kind: kind, Name: authority.DocumentName, Version: 1, Body: body}); err != nil {
 			t.Fatal(err)
@@ -211,5 +218,73 @@ func TestSecretsInRequestsAreMaskedWhenTheProfileSaysSo(t *testing.T) {
 	}
 	if raw, _ := json.Marshal(res); strings.Contains(string(raw), key) {
 		t.Fatalf("the response holds the secret: %s", raw)
+	}
+}
+
+// TestDetokenizedValuesEchoedBackAreMasked: a value a token was replaced with on egress is
+// masked when the target echoes it, even where no detector would find it (here the email
+// detector is off and the value was tokenized as a named field).
+func TestDetokenizedValuesEchoedBackAreMasked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	catalog, err := mask.NewCatalog([]byte("profiles:\n  - {name: fieldtok, modes: {field: token, email: off}, fields: [email]}\n"), bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, echo := newMaskingFixtureWith(t, "fieldtok", catalog)
+	sid := openSession(t, auth)
+	res, err := auth.Act(ctx, agent("demo-agent"), sid, get("/customers/42"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(res.Result)
+	var rec struct{ Email string }
+	if err := json.Unmarshal(body, &rec); err != nil || !strings.HasPrefix(rec.Email, "tok_field_") {
+		t.Fatalf("email %q (%v); want a field token", rec.Email, err)
+	}
+	res, err = auth.Act(ctx, agent("demo-agent"), sid, get("/customers/lookup?email="+rec.Email))
+	if err != nil {
+		t.Fatalf("acting with a token: %v", err)
+	}
+	echo.mu.Lock()
+	got := echo.queries[len(echo.queries)-1]
+	echo.mu.Unlock()
+	if got != "grace.hopper@example.org" {
+		t.Fatalf("the target received %q; want the detokenized value", got)
+	}
+	body, _ = json.Marshal(res.Result)
+	if bytes.Contains(body, []byte("grace.hopper")) {
+		t.Fatalf("the detokenized value came back in clear: %s", body)
+	}
+	if res.Masking[mask.Known] != 1 {
+		t.Fatalf("masking summary %v; want one known value", res.Masking)
+	}
+	// The result record says where each value was, never the value.
+	chain, err := auth.Audit(ctx, agent("demo-agent"), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, _ := json.Marshal(chain.Records[len(chain.Records)-1])
+	if !bytes.Contains(last, []byte(`"mask_findings":[`)) || !bytes.Contains(last, []byte(`{"detector":"known","path":"/looked_up"}`)) ||
+		bytes.Contains(last, []byte("grace.hopper")) {
+		t.Fatalf("the result record: %s", last)
+	}
+}
+
+// TestResponseCutInsideAValue: a response the executor cut at the target's size limit in the
+// middle of a card number returns no part of it, and the result says it was truncated.
+func TestResponseCutInsideAValue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// The echo target writes {"card":"4111 1111 1111 1111",...}: 20 bytes end inside it.
+	auth, _ := newMaskingFixtureTarget(t, "default", nil, ", max_response_bytes: 20")
+	sid := openSession(t, auth)
+	res, err := auth.Act(ctx, agent("demo-agent"), sid, get("/customers/42"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(res.Result)
+	if bytes.Contains(body, []byte("4111")) || !bytes.Contains(body, []byte("TRUNCATED")) {
+		t.Fatalf("a cut card came back, or the cut is not marked: %s", body)
 	}
 }

@@ -44,11 +44,11 @@ func (st *state) csv() bool {
 			}
 			start, end, next = i, j, j
 		}
+		st.w.loc.row, st.w.loc.col = row+1, col+1
 		if row == 0 {
 			st.header = append(st.header, src[start:end])
-		} else {
-			st.csvField(start, end, col)
 		}
+		st.csvField(start, end, col, row == 0)
 		// The separator after the field.
 		switch {
 		case next >= len(src):
@@ -70,13 +70,14 @@ func (st *state) csv() bool {
 	return true
 }
 
-// csvField masks the field src[start:end] of column col.
-func (st *state) csvField(start, end, col int) {
+// csvField masks the field src[start:end] of column col (a column name when header is set,
+// scanned as text: a value can hide in a header as well as below it).
+func (st *state) csvField(start, end, col int, header bool) {
 	if end-start == 0 {
 		return
 	}
 	var key []byte
-	if col < len(st.header) {
+	if col < len(st.header) && !header {
 		key = st.header[col]
 	}
 	if key != nil && st.isField(key) {
@@ -87,7 +88,5 @@ func (st *state) csvField(start, end, col int) {
 	sc.setKey(key)
 	sc.matches = sc.matches[:0]
 	sc.scanValue(st.w.src[start:end])
-	for _, m := range sc.matches {
-		st.w.replace(start+m.start, start+m.end, m.det, false, st.w.src[start+m.start:start+m.end])
-	}
+	st.emit(st.w.src[start:end], nil, start)
 }

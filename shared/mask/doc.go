@@ -29,8 +29,33 @@
 // truncated input); GitHubToken, GitLabToken, SlackToken, StripeKey (by prefix, alphabet and
 // length); Secret (passwords under a password label, and high-entropy values under a label
 // such as api_key, client_secret, X-Api-Key or Authorization); ConnectionString (the
-// password of scheme://user:password@host). Field masks the whole value of named JSON keys
-// and CSV columns (WithFields).
+// password of scheme://user:password@host); MandateToken (Mandate's own action tokens,
+// mdt1.<claims>.<mac>). Field masks the whole value of named JSON keys and CSV columns
+// (WithFields). Known masks the values Mandate itself put into an action (MaskKnown: the
+// values its tokens were replaced with), wherever the target hands them back.
+//
+// # Hiding places
+//
+// Values are looked for in JSON keys as well as values, in JSON documents inside JSON
+// strings, in NDJSON streams, in XML (text, CDATA, comments, attribute values, under the
+// element or attribute name as a label), in CSV headers and quoted fields, and under
+// encodings: base64 and base64url runs, URL percent-encoding, HTML/XML entities, gzip
+// (a body or a decoded run) and UTF-16 (with or without a byte order mark). An encoded run
+// is decoded, masked as an input of its own and written back encoded as it came; a run
+// that decodes to binary (an image) holds no text value and is left alone. Decoding is
+// bounded: at most MaxLayers encodings deep and, in all, four times the input (at least
+// 1 MiB) of decoded bytes; what cannot be inspected within those limits is replaced by
+// WithheldMarker and counted as Withheld. Masked.Findings names, for every value, its
+// path (JSON pointer, NDJSON line, CSV row and column, XML path, text line and column) and
+// the encodings it was under, never the value.
+//
+// # Streaming
+//
+// Engine.Stream masks an input of any size in bounded memory and writes as it goes (the
+// mandate mask command): JSON token by token, each key and scalar masked under the key
+// that labels it, the output held until a separator so that JSON found invalid part way is
+// masked as text from there; text and CSV a chunk at a time, cut at record boundaries and
+// never inside a value; gzip decompressed as it is read.
 //
 // Each detector has labelled positives and near-misses in testdata/masking/corpus.jsonl;
 // TestCorpusPrecisionRecall fails when precision or recall of any detector is under 0.95.
@@ -60,10 +85,15 @@
 //     masking the output again finds nothing (a named field is masked again whatever it
 //     holds, its redaction included; a format-preserving stand-in is never detected).
 //   - Input the engine cannot read as its format is masked as text; input beyond the cap is
-//     cut and marked with TruncatedMarker. Nothing is ever passed through unmasked.
-//   - In JSON mode keys MUST never change, the output MUST be valid JSON and structurally
-//     equal to the input apart from the masked values; an integer number that is masked
-//     becomes a JSON string.
+//     cut and marked with TruncatedMarker, before any value that straddles the cap, so no
+//     prefix of a value is returned. Invalid UTF-8 is replaced by U+FFFD before scanning.
+//     A part that cannot be inspected within the decoding limits is withheld whole. An input
+//     someone else already cut at a size limit (MaskCut) is cut again before its last
+//     separator, so the first part of a value is never returned. Nothing is ever passed
+//     through unmasked.
+//   - In JSON mode a key MUST change only where it holds a detected value, the output MUST
+//     be valid JSON and structurally equal to the input apart from the masked values; an
+//     integer number that is masked becomes a JSON string.
 //   - The Summary carries counts per detector name, never a value; errors never carry
 //     content. Token values (Masked.Tokens) are for a Vault only, and a ClaimsVault seals
 //     them, bound to their session.

@@ -109,6 +109,26 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 			return kend, err
 		}
 		key := src[i+1 : kend-1]
+		st.path = append(st.path, segment{start: int32(i + 1), end: int32(kend - 1), index: -1, escaped: escaped, det: numDetectors})
+		if !suppress && kend-i-2 >= minCandidate {
+			// A value can hide in a key as well as in a value; a key that is a value (or
+			// the replacement of one) labels nothing, so masking stays idempotent.
+			n := len(st.w.finds)
+			st.w.loc.key = true
+			st.maskString(i+1, kend-1, escaped, nil)
+			st.w.loc.key = false
+			if len(st.w.finds) > n {
+				// The path names the key by what replaced it, never by its value.
+				d := st.w.finds[n].det
+				st.path[len(st.path)-1].det = d
+				for _, f := range st.w.finds[n:] {
+					st.w.segs[f.segTo-1].det = d
+				}
+			}
+			if len(st.w.finds) > n || isReplacement(key) {
+				key = nil
+			}
+		}
 		if i = skipWS(src, kend); i >= len(src) || src[i] != ':' {
 			return i, syntaxError(i)
 		}
@@ -127,6 +147,7 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 		if named {
 			st.w.replace(start, i, detField, true, src[start:i])
 		}
+		st.path = st.path[:len(st.path)-1]
 		i = skipWS(src, i)
 		if i >= len(src) {
 			return i, syntaxError(i)
@@ -151,11 +172,13 @@ func (st *state) array(i, depth int, key []byte, suppress bool) (int, error) {
 	if i < len(src) && src[i] == ']' {
 		return i + 1, nil
 	}
-	for {
+	for n := int32(0); ; n++ {
 		var err error
+		st.path = append(st.path, segment{index: n})
 		if i, err = st.value(i, depth, key, suppress); err != nil {
 			return i, err
 		}
+		st.path = st.path[:len(st.path)-1]
 		i = skipWS(src, i)
 		if i >= len(src) {
 			return i, syntaxError(i)
@@ -169,6 +192,12 @@ func (st *state) array(i, depth int, key []byte, suppress bool) (int, error) {
 			return i, syntaxError(i)
 		}
 	}
+}
+
+// isReplacement reports a key that is what masking writes in place of a value: a redaction
+// ("[EMAIL]", "[CARD ****1111]") or a token.
+func isReplacement(key []byte) bool {
+	return (key[0] == '[' && key[len(key)-1] == ']') || bytes.HasPrefix(key, []byte(TokenPrefix))
 }
 
 // isField reports whether key (decoded) is one of the engine's named fields.
@@ -346,9 +375,7 @@ func (st *state) maskString(start, end int, escaped bool, key []byte) {
 	raw := st.w.src[start:end]
 	if !escaped {
 		sc.scanValue(raw)
-		for _, m := range sc.matches {
-			st.w.replace(start+m.start, start+m.end, m.det, false, raw[m.start:m.end])
-		}
+		st.emit(raw, nil, start)
 		return
 	}
 	st.decode(raw)
@@ -356,9 +383,7 @@ func (st *state) maskString(start, end int, escaped bool, key []byte) {
 		return
 	}
 	sc.scanValue(st.dec)
-	for _, m := range sc.matches {
-		st.w.replace(start+int(st.offs[m.start]), start+st.rawEnd(m.end), m.det, false, st.dec[m.start:m.end])
-	}
+	st.emit(st.dec, st.offs, start)
 }
 
 // maxEmbedded is how deep JSON documents inside JSON strings are masked as JSON; deeper
@@ -376,15 +401,11 @@ func (st *state) embedded(start, end int) bool {
 	}
 	inner := st.eng.get(d)
 	defer put(inner)
-	inner.depth = st.depth + 1
+	inner.depth, inner.layer, inner.budget = st.depth+1, st.layer, st.budget
 	if inner.json() != nil {
 		return false
 	}
-	total := 0
-	for _, n := range inner.w.counts {
-		total += n
-	}
-	if total == 0 {
+	if len(inner.w.finds) == 0 {
 		return true // valid JSON with nothing to mask: the raw string stays as it is
 	}
 	masked := inner.w.finish()
@@ -393,12 +414,11 @@ func (st *state) embedded(start, end int) bool {
 		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
 	}
 	w.out = append(w.out, w.src[w.last:start]...)
+	off := len(w.out)
 	w.out = appendEscaped(w.out, masked)
 	w.last = end
-	for det, n := range inner.w.counts {
-		w.counts[det] += n
-	}
-	w.tokens = append(w.tokens, inner.w.tokens...)
+	w.absorb(off, encJSON, Masked{Summary: inner.w.summary(), Tokens: inner.w.tokens, Withheld: inner.w.reason,
+		found: inner.findings(masked, FormatJSON, "")})
 	return true
 }
 

@@ -29,8 +29,14 @@ const (
 	StripeKey        = "stripe_key"        // sk_live_, sk_test_, rk_live_, rk_test_, whsec_ keys
 	Secret           = "secret"            // passwords and high-entropy values under a secret label
 	ConnectionString = "connection_string" // the password of a URL such as postgres://user:pw@host
+	MandateToken     = "mandate_token"     // Mandate's own action tokens (mdt1.<claims>.<mac>)
 
 	Field = "field" // values of the JSON fields named with WithFields, whatever they hold
+	Known = "known" // values Mandate itself put into the action (MaskKnown), wherever they come back
+
+	// Withheld is no detector: it counts the parts of an input that could not be inspected
+	// within the decoding limits and were replaced whole by WithheldMarker.
+	Withheld = "withheld"
 )
 
 // ErrInvalidJSON is returned by Engine.JSON when its input is not valid JSON (RFC 8259). The
@@ -157,9 +163,16 @@ const (
 	// FormatCSV masks CSV (RFC 4180): the first record is the header, whose names label the
 	// fields below them as JSON keys label values. Invalid CSV is masked as text.
 	FormatCSV
+	// FormatNDJSON masks a stream of JSON documents (one a line, or separated by white
+	// space); findings name the line of each document.
+	FormatNDJSON
+	// FormatXML masks XML: text and CDATA under their element's name as a label, attribute
+	// values under the attribute's name, comments as text; entities are decoded before
+	// scanning. XML it cannot read is masked as text.
+	FormatXML
 )
 
-var formatNames = [...]string{"auto", "json", "text", "csv"}
+var formatNames = [...]string{"auto", "json", "text", "csv", "ndjson", "xml"}
 
 // String returns the format's name.
 func (f Format) String() string {
@@ -169,14 +182,14 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", f)
 }
 
-// ParseFormat reads a format name: auto, json, text or csv.
+// ParseFormat reads a format name: auto, json, text, csv, ndjson or xml.
 func ParseFormat(s string) (Format, error) {
 	for i, n := range formatNames {
 		if n == s {
 			return Format(i), nil
 		}
 	}
-	return 0, fmt.Errorf("mask: unknown format %q (want auto, json, text or csv)", s)
+	return 0, fmt.Errorf("mask: unknown format %q (want auto, json, text, csv, ndjson or xml)", s)
 }
 
 // Masked is the outcome of Engine.Mask.
@@ -193,45 +206,107 @@ type Masked struct {
 	// Truncated reports that the input was longer than the engine's cap; Body ends with
 	// TruncatedMarker.
 	Truncated bool
+	// CutAt is the offset in the input where it was cut when Truncated: no value the
+	// detectors match straddles it, so nothing before it is the prefix of a masked value.
+	CutAt int
+	// found (or lazy, written when Findings is called) say where each value was.
+	found []Finding
+	lazy  *findingSet
+	// Withheld gives the reason a part of the input (or all of it) could not be inspected
+	// within the limits and was replaced by WithheldMarker; empty when nothing was.
+	Withheld string
+	// InvalidUTF8 counts the invalid UTF-8 sequences replaced by U+FFFD before scanning.
+	InvalidUTF8 int
+}
+
+// Findings says where each masked (or withheld) value was, in order: its detector, its path
+// and the encodings it was found under. A finding never carries a value, and a JSON path
+// names a key that held a value by what replaced it. The paths are written on the first
+// call, so a caller that does not ask pays nothing for them.
+func (m Masked) Findings() []Finding {
+	if m.lazy != nil {
+		return m.lazy.render()
+	}
+	return m.found
 }
 
 // Mask masks src read as format f. It never returns unmasked content: input it cannot read
-// as f is masked as text, and input beyond the engine's cap is dropped and marked.
+// as f is masked as text, input beyond the engine's cap is dropped and marked, and a part
+// that cannot be inspected within the decoding limits is withheld and marked.
 func (e *Engine) Mask(src []byte, f Format) Masked {
+	return e.MaskKnown(src, f, nil)
+}
+
+// MaskKnown is Mask that also masks every occurrence of the known values (as Known), in
+// whatever layer they appear: the values Mandate itself put into the action (detokenized
+// tokens, injected credentials), so a target that echoes its request hands none of them
+// back. Values shorter than MinKnownBytes are ignored.
+func (e *Engine) MaskKnown(src []byte, f Format, known []string) Masked {
 	limit := e.maxBytes
 	if limit <= 0 {
 		limit = DefaultMaxBytes
 	}
+	b := &budget{left: max(4*len(src), minBudget), known: knownValues(known)}
+	return e.mask(src, f, limit, b, 0)
+}
+
+// MaskCut is MaskKnown for an input that a size limit already cut at its end (a target's
+// response read up to a cap): its last bytes may be the first part of a value, which no
+// detector can recognise once cut. The input is cut again before its tail, at the last line
+// break or separator that no value holds ('"', ',', ';', '{', '[', '<', '>') in the last
+// 4 KiB (or 4 KiB back when there is none), masked as text and marked with TruncatedMarker.
+func (e *Engine) MaskCut(src []byte, f Format, known []string) Masked {
+	cut := tailCut(src)
+	m := e.MaskKnown(src[:cut], FormatText, known)
+	if !m.Truncated {
+		m.Body = append(m.Body, TruncatedMarker...)
+		m.Truncated, m.CutAt = true, cut
+	}
+	return m
+}
+
+// tailCut returns where to cut an input cut by someone else: after the last byte in the last
+// 4 KiB that no detected value contains.
+func tailCut(src []byte) int {
+	from := max(0, len(src)-4096)
+	for i := len(src) - 1; i >= from; i-- {
+		switch src[i] {
+		case '\n', '"', ',', ';', '{', '[', '<', '>':
+			return i + 1
+		}
+	}
+	return from
+}
+
+// mask is Mask at layer depth (0 for the outermost input) within the decoding budget b.
+func (e *Engine) mask(src []byte, f Format, limit int, b *budget, depth int) Masked {
+	var m Masked
+	src, enc, reason := sniff(src, limit, b)
+	if reason != "" {
+		m.Body, m.Format, m.Withheld = withheld(nil, reason), FormatText, reason
+		m.Summary = Summary{Withheld: 1}
+		m.found = []Finding{{Detector: Withheld, Path: "", Encoding: enc}}
+		return m
+	}
+	src, m.InvalidUTF8 = validUTF8(src)
 	truncated := len(src) > limit
 	if truncated {
-		src = src[:cutPoint(src, limit)]
+		m.CutAt = e.cutPoint(src, limit)
+		src = src[:m.CutAt]
 		f = FormatText
 	}
 	st := e.get(src)
 	defer put(st)
-	var m Masked
-	switch f {
-	case FormatAuto, FormatJSON:
-		m.Format = FormatJSON
-		if st.json() != nil {
-			st.w.reset(src)
-			st.text()
-			m.Format = FormatText
-		}
-	case FormatCSV:
-		m.Format = FormatCSV
-		if !st.csv() {
-			st.w.reset(src)
-			st.text()
-			m.Format = FormatText
-		}
-	default:
-		m.Format = FormatText
-		st.text()
-	}
+	st.budget, st.layer = b, depth
+	m.Format = st.run(f)
 	m.Body, m.Summary = st.w.finish(), st.w.summary()
+	m.lazy = st.capture(m.Body, m.Format, enc)
+	m.Withheld = st.w.reason
 	if len(st.w.tokens) > 0 {
 		m.Tokens = append([]Token(nil), st.w.tokens...)
+	}
+	if enc == encUTF16LE || enc == encUTF16BE || enc == encUTF16LEBOM || enc == encUTF16BEBOM {
+		m.Body = toUTF16(m.Body, enc)
 	}
 	if truncated {
 		m.Body = append(m.Body, TruncatedMarker...)
@@ -240,18 +315,70 @@ func (e *Engine) Mask(src []byte, f Format) Masked {
 	return m
 }
 
+// run masks the state's input read as f and returns how it was read.
+func (st *state) run(f Format) Format {
+	src := st.w.src
+	switch f {
+	case FormatAuto, FormatJSON:
+		if st.layer > 0 && !looksStream(src) && !looksXML(src) {
+			break // a decoded layer is a document or text, never a bare JSON scalar
+		}
+		if st.json() == nil {
+			return FormatJSON
+		}
+		if f == FormatAuto || looksStream(src) {
+			if st.w.reset(src); st.stream() {
+				return FormatNDJSON
+			}
+			if st.w.reset(src); looksXML(src) && st.xml() {
+				return FormatXML
+			}
+		}
+	case FormatCSV:
+		if st.csv() {
+			return FormatCSV
+		}
+	case FormatNDJSON:
+		if st.stream() {
+			return FormatNDJSON
+		}
+	case FormatXML:
+		if st.xml() {
+			return FormatXML
+		}
+	}
+	st.w.reset(src)
+	st.text()
+	return FormatText
+}
+
 // cutPoint returns where to cut src to at most limit bytes: at the last line break, or else
-// the last space, in the 4 KiB before limit, so no value is cut in two where possible.
-func cutPoint(src []byte, limit int) int {
+// the last space, in the 4 KiB before limit, and then before any value the detectors find
+// across the cut (looking up to cutLookahead bytes past it), so no value is cut in two and
+// no prefix of one is left unmasked.
+func (e *Engine) cutPoint(src []byte, limit int) int {
+	cut := limit
 	from := max(0, limit-4096)
 	if i := bytes.LastIndexByte(src[from:limit], '\n'); i >= 0 {
-		return from + i
+		cut = from + i
+	} else if i := bytes.LastIndexByte(src[from:limit], ' '); i >= 0 {
+		cut = from + i
 	}
-	if i := bytes.LastIndexByte(src[from:limit], ' '); i >= 0 {
-		return from + i
+	lo, hi := max(0, cut-cutLookahead), min(len(src), cut+cutLookahead)
+	st := e.get(src[lo:hi])
+	defer put(st)
+	st.sc.matches = st.sc.matches[:0]
+	st.sc.scan(st.w.src)
+	for _, m := range st.sc.matches {
+		if lo+m.start < cut && lo+m.end > cut {
+			return lo + m.start
+		}
 	}
-	return limit
+	return cut
 }
+
+// cutLookahead is how far past a cut the detectors look for a value the cut would split.
+const cutLookahead = 8 << 10
 
 // Apply masks src as JSON when it is valid JSON, otherwise as text. It returns a new slice
 // (a copy of src when nothing was masked) and the counts of what it masked.
@@ -282,13 +409,18 @@ func (e *Engine) JSON(src []byte) ([]byte, Summary, error) {
 
 // state is the scratch space of one call; it is pooled so a call allocates only its output.
 type state struct {
-	eng    *Engine
-	sc     scanner
-	w      writer
-	dec    []byte   // a decoded JSON string
-	offs   []int32  // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
-	header [][]byte // CSV column names
-	depth  int      // embedded JSON documents this state is inside of
+	eng     *Engine
+	sc      scanner
+	w       writer
+	dec     []byte    // a decoded JSON string
+	offs    []int32   // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
+	header  [][]byte  // CSV column names
+	depth   int       // embedded JSON documents this state is inside of
+	layer   int       // decoded layers (base64, gzip, ...) this state is inside of
+	budget  *budget   // decoding budget shared by every layer of one call; nil: a fresh one
+	xpath   []byte    // XML path of the element being read
+	path    []segment // JSON path of the value being read
+	scratch []byte    // decoded base64 being judged
 }
 
 var pool = sync.Pool{New: func() any { return new(state) }}
@@ -302,14 +434,25 @@ func (e *Engine) get(src []byte) *state {
 	st.sc.setKey(nil)
 	st.w.eng = e
 	st.w.reset(src)
-	st.depth = 0
+	st.depth, st.layer, st.budget = 0, 0, nil
+	st.xpath, st.path = st.xpath[:0], st.path[:0]
+	st.w.path = &st.path
 	return st
 }
 
 func put(st *state) {
 	st.eng, st.w.src, st.w.out, st.sc.src, st.sc.key, st.w.eng, st.w.tokens = nil, nil, nil, nil, nil, nil, nil
+	st.budget = nil
+	if cap(st.w.finds) > maxPooledFindings || cap(st.w.segs) > 4*maxPooledFindings {
+		st.w.finds, st.w.segs = nil, nil
+	}
+	clear(st.w.notes)
+	st.w.notes = st.w.notes[:0]
 	clear(st.header)
 	st.header = st.header[:0]
+	if cap(st.scratch) > maxPooledBuffer {
+		st.scratch = nil
+	}
 	if cap(st.dec) > maxPooledBuffer {
 		st.dec, st.offs = nil, nil
 	}
@@ -322,15 +465,17 @@ func put(st *state) {
 // maxPooledBuffer bounds the scratch buffers a pooled state keeps between calls.
 const maxPooledBuffer = 64 << 10
 
+// maxPooledFindings bounds the findings a pooled state keeps room for between calls (a
+// finding is 28 bytes).
+const maxPooledFindings = 1 << 16
+
 // text masks the whole input as text.
 func (st *state) text() {
 	sc := &st.sc
 	sc.matches = sc.matches[:0]
 	sc.setKey(nil)
 	sc.scan(st.w.src)
-	for _, m := range sc.matches {
-		st.w.replace(m.start, m.end, m.det, false, st.w.src[m.start:m.end])
-	}
+	st.emit(st.w.src, nil, 0)
 }
 
 // writer builds the output lazily: nothing is copied until the first replacement.
@@ -341,12 +486,23 @@ type writer struct {
 	counts [numDetectors]int
 	eng    *Engine
 	tokens []Token // tokens minted by this call
+	finds  []rawFinding
+	notes  []note
+	segs   []segment  // the JSON paths of the findings, one after another
+	path   *[]segment // the JSON path being read
+	loc    location   // where the values being scanned are
+	held   int        // parts withheld
+	reason string     // why the first part was withheld
 	hashState
 }
 
 // reset starts a new output over src, keeping the keyed hash for reuse.
 func (w *writer) reset(src []byte) {
-	*w = writer{src: src, eng: w.eng, hashState: w.hashState}
+	*w = writer{src: src, eng: w.eng, path: w.path, hashState: w.hashState,
+		finds: w.finds[:0], segs: w.segs[:0], notes: w.notes[:0]} // kept: findings are copied out
+	if w.path != nil {
+		*w.path = (*w.path)[:0]
+	}
 }
 
 // replace writes src[last:start], then the replacement of value (detected by det; as a
@@ -359,6 +515,7 @@ func (w *writer) replace(start, end int, det detector, quote bool, value []byte)
 	if quote {
 		w.out = append(w.out, '"')
 	}
+	w.finds = append(w.finds, w.finding(len(w.out), det))
 	w.out = w.render(w.out, det, value)
 	if quote {
 		w.out = append(w.out, '"')
@@ -380,6 +537,9 @@ func (w *writer) summary() Summary {
 		if n > 0 {
 			s[names[d]] = n
 		}
+	}
+	if w.held > 0 {
+		s[Withheld] = w.held
 	}
 	return s
 }

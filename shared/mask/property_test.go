@@ -79,7 +79,7 @@ func (p *planter) value(depth int) any {
 	}
 }
 
-// key returns an object key; some keys look like values, which must never be masked.
+// key returns an object key; some keys are values, which must be masked as values are.
 func (p *planter) key() string {
 	return p.pick([]string{"id", "name", "email", "notes", "contact", "bob@example.com", "4111111111111111",
 		"415-555-0132", "created_at", "items", "é\"k"})
@@ -87,7 +87,7 @@ func (p *planter) key() string {
 
 // TestPlantedValuesNeverSurvive builds random JSON documents with sensitive values planted in
 // strings and numbers, masks them, and checks that no planted value is left in any value, that
-// the keys are unchanged, and that the output is the same document apart from masked values.
+// the keys are unchanged but for the values they hold, and that the output is the same document apart from masked values.
 func TestPlantedValuesNeverSurvive(t *testing.T) {
 	t.Parallel()
 	e := mask.New()

@@ -33,17 +33,19 @@ const (
 	detStripe
 	detSecret
 	detConnString
+	detMandate
 	detField
+	detKnown
 	numDetectors
 )
 
 // names and redactions are indexed by detector.
 var (
 	names = [numDetectors]string{Email, Card, SSN, Phone, IBAN, IP, DOB, AWSAccessKeyID, AWSSecretKey,
-		AWSSessionToken, JWT, PrivateKey, GitHubToken, GitLabToken, SlackToken, StripeKey, Secret, ConnectionString, Field}
+		AWSSessionToken, JWT, PrivateKey, GitHubToken, GitLabToken, SlackToken, StripeKey, Secret, ConnectionString, MandateToken, Field, Known}
 	redactions = [numDetectors]string{"[EMAIL]", "[CARD]", "[SSN]", "[PHONE]", "[IBAN]", "[IP]", "[DOB]",
 		"[AWS_ACCESS_KEY_ID]", "[AWS_SECRET_KEY]", "[AWS_SESSION_TOKEN]", "[JWT]", "[PRIVATE_KEY]", "[GITHUB_TOKEN]",
-		"[GITLAB_TOKEN]", "[SLACK_TOKEN]", "[STRIPE_KEY]", "[SECRET]", "[PASSWORD]", "[REDACTED]"}
+		"[GITLAB_TOKEN]", "[SLACK_TOKEN]", "[STRIPE_KEY]", "[SECRET]", "[PASSWORD]", "[MANDATE_TOKEN]", "[REDACTED]", "[MASKED]"}
 )
 
 // detectorNamed returns the detector with the given name.
@@ -95,7 +97,7 @@ func init() {
 	class[':'] = clsColon
 	class['='] = clsEquals
 	class['-'] = clsDash
-	for _, c := range []byte("AIFeghxsrw") {
+	for _, c := range []byte("AIFeghxsrwm") {
 		class[c] = clsPrefix
 	}
 	for c := 'a'; c <= 'z'; c++ {

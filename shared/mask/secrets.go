@@ -2,6 +2,8 @@ package mask
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"math"
 )
 
@@ -40,6 +42,9 @@ var (
 	b64Char    [256]bool // standard base64 alphabet and padding
 	labelByte  [256]bool // bytes of a label: letters, digits, '_', '-', '.'
 	valueStop  [256]bool // bytes that end an unquoted value
+	// passwordStop ends an unquoted password: white space, quotes, '&' (a query's next
+	// parameter), '<' (markup).
+	passwordStop [256]bool
 )
 
 func init() {
@@ -51,6 +56,7 @@ func init() {
 		tokenChar[c] = an || bytes.IndexByte([]byte("-_+/=.~"), b) >= 0
 		labelByte[c] = an || b == '_' || b == '-' || b == '.'
 		valueStop[c] = c <= ' ' || bytes.IndexByte([]byte(`"',;&)}]<>`), b) >= 0
+		passwordStop[c] = c <= ' ' || bytes.IndexByte([]byte("\"'`&<"), b) >= 0
 	}
 }
 
@@ -91,7 +97,7 @@ func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 			break
 		}
 		for _, p := range awsKeyPrefixes {
-			if bytes.HasPrefix(t, []byte(p)) {
+			if bytes.HasPrefix(t, []byte(p)) || (p == "AKIA" && t[1] == '3' && t[2] == 'T' && (isUpperASCII(t[3]) || isDigit(t[3]))) {
 				j := i + 4
 				for j < len(s) && j-i < 20 && (isUpperASCII(s[j]) || isDigit(s[j])) {
 					j++
@@ -129,7 +135,7 @@ func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 				return j, detGitHub, true
 			}
 		} else if t[1] == 'l' && enabled[detGitLab] {
-			for _, p := range [...]string{"glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-"} {
+			for _, p := range [...]string{"glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "glimt-", "glagent-", "gloas-"} {
 				if bytes.HasPrefix(t, []byte(p)) {
 					j := runOf(s, i+len(p), &b64urlChar, 255)
 					if j-(i+len(p)) >= 20 && tokenEnd(s, j, &b64urlChar) {
@@ -163,6 +169,17 @@ func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 			j := runOf(s, i+8, &alnumSet, 255)
 			if j-(i+8) >= 16 && tokenEnd(s, j, &wordByte) {
 				return j, detStripe, true
+			}
+		}
+	case 'm':
+		// Mandate's action tokens: "mdt1.", base64url claims, '.', a base64url HMAC-SHA256.
+		if enabled[detMandate] && bytes.HasPrefix(t, []byte("mdt1.")) {
+			j := runOf(s, i+5, &b64urlChar, maxSecretValue)
+			if j-(i+5) >= 16 && j < len(s) && s[j] == '.' {
+				k := runOf(s, j+1, &b64urlChar, 64)
+				if k-(j+1) >= 43 && tokenEnd(s, k, &b64urlChar) {
+					return k, detMandate, true
+				}
 			}
 		}
 	case 'w':
@@ -210,14 +227,35 @@ func jwt(s []byte, i int) (int, detector, bool) {
 		return 0, 0, false
 	}
 	p := runOf(s, h+1, &b64urlChar, maxSecretValue)
-	if p-(h+1) < 10 || p >= len(s) || s[p] != '.' {
+	if p-(h+1) < 10 || !jsonSegment(s[i:h]) {
 		return 0, 0, false
+	}
+	if p >= len(s) || s[p] != '.' {
+		// Header and claims without a signature part: taken when the claims are JSON too.
+		if (p < len(s) && b64Char[s[p]]) || !jsonSegment(s[h+1:p]) {
+			return 0, 0, false
+		}
+		return p, detJWT, true
 	}
 	sig := runOf(s, p+1, &b64urlChar, maxSecretValue)
 	if sig < len(s) && (s[sig] == '.' || b64Char[s[sig]]) {
 		return 0, 0, false
 	}
 	return sig, detJWT, true
+}
+
+// jsonSegment reports whether a base64url segment decodes to a JSON object.
+func jsonSegment(seg []byte) bool {
+	var buf [512]byte
+	if base64.RawURLEncoding.DecodedLen(len(seg)) > len(buf) {
+		return true // a header this long is judged by its shape alone
+	}
+	n, err := base64.RawURLEncoding.Decode(buf[:], seg)
+	if err != nil {
+		return false
+	}
+	d := bytes.TrimSpace(buf[:n])
+	return len(d) > 1 && d[0] == '{' && json.Valid(d)
 }
 
 // pem reports the PEM private key block starting at s[i] ("-----BEGIN ... PRIVATE KEY-----",
@@ -463,11 +501,32 @@ func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
 		}
 		fallthrough
 	default:
-		if highEntropy(v) {
+		if highEntropy(v) || symbolic(v) {
 			return detSecret, enabled[detSecret]
 		}
 	}
 	return 0, false
+}
+
+// symbolic reports a value under a secret label that is no word but a run of symbols with
+// letters or digits ("m{{h}o)p${e]nob(ody"): at least 8 bytes, no white space, a quarter of
+// them neither letters nor digits.
+func symbolic(v []byte) bool {
+	if len(v) < 8 || len(v) > maxSecretValue {
+		return false
+	}
+	alnum, sym := 0, 0
+	for _, c := range v {
+		switch {
+		case c <= ' ':
+			return false
+		case isLetter(c) || isDigit(c):
+			alnum++
+		default:
+			sym++
+		}
+	}
+	return alnum > 0 && sym*4 >= len(v)
 }
 
 // allDetectors has every detector on.
@@ -526,7 +585,7 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		v++
 	}
 	var q byte
-	if v < len(s) && (s[v] == '"' || s[v] == '\'') {
+	if v < len(s) && (s[v] == '"' || s[v] == '\'' || s[v] == '`') {
 		q = s[v]
 		v++
 	}
@@ -537,6 +596,15 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	if q != 0 {
 		for e < len(s) && e-v <= maxSecretValue && s[e] != q && s[e] != '\n' {
 			e++
+		}
+	} else if kind != lblAuth {
+		// A password or key may hold any symbol: it runs to white space, a quote or '&',
+		// less a final ',' or ';'.
+		for e < len(s) && e-v <= maxSecretValue && !passwordStop[s[e]] {
+			e++
+		}
+		for e > v+1 && (s[e-1] == ',' || s[e-1] == ';') {
+			e--
 		}
 	} else {
 		for e < len(s) && e-v <= maxSecretValue && !valueStop[s[e]] {

@@ -1,0 +1,347 @@
+package mask_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"encoding/json"
+	"html"
+	"net/url"
+	"strings"
+	"testing"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mandate-dev/mandate/shared/mask"
+)
+
+// The values an attacker hides; none may come out in clear, under any encoding.
+const (
+	hiddenEmail = "jane.doe@example.com"
+	hiddenCard  = "4111111111111111"
+)
+
+func b64(s string) string    { return base64.StdEncoding.EncodeToString([]byte(s)) }
+func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func gz(s string) []byte {
+	var b bytes.Buffer
+	w := gzip.NewWriter(&b)
+	w.Write([]byte(s))
+	w.Close()
+	return b.Bytes()
+}
+
+func utf16Bytes(s string, be, bom bool) []byte {
+	var out []byte
+	if bom {
+		if be {
+			out = append(out, 0xfe, 0xff)
+		} else {
+			out = append(out, 0xff, 0xfe)
+		}
+	}
+	for _, u := range utf16.Encode([]rune(s)) {
+		if be {
+			out = append(out, byte(u>>8), byte(u))
+		} else {
+			out = append(out, byte(u), byte(u>>8))
+		}
+	}
+	return out
+}
+
+// revealed decodes every layer an output could hide a value under (base64 runs, URL and
+// HTML escapes, JSON escapes, gzip, UTF-16) and reports whether secret is in any of them.
+func revealed(out []byte, secret string) bool {
+	views := []string{string(out)}
+	if u, err := url.QueryUnescape(string(out)); err == nil {
+		views = append(views, u)
+	}
+	views = append(views, html.UnescapeString(string(out)))
+	if r, err := gzip.NewReader(bytes.NewReader(out)); err == nil {
+		var b bytes.Buffer
+		b.ReadFrom(r)
+		views = append(views, b.String())
+	}
+	if len(out) >= 2 && len(out)%2 == 0 && bytes.IndexByte(out, 0) >= 0 {
+		for _, be := range []bool{false, true} {
+			u := make([]uint16, len(out)/2)
+			for i := range u {
+				if be {
+					u[i] = uint16(out[2*i])<<8 | uint16(out[2*i+1])
+				} else {
+					u[i] = uint16(out[2*i+1])<<8 | uint16(out[2*i])
+				}
+			}
+			views = append(views, string(utf16.Decode(u)))
+		}
+	}
+	for _, v := range views {
+		if strings.Contains(v, secret) || strings.Contains(strings.ReplaceAll(v, `\`, ""), secret) {
+			return true
+		}
+		for _, w := range strings.FieldsFunc(v, func(r rune) bool { return !strings.ContainsRune(base64Alphabet, r) }) {
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+				if d, err := enc.DecodeString(w); err == nil {
+					if revealed(d, secret) {
+						return true
+					}
+					break
+				}
+			}
+		}
+	}
+	return false
+}
+
+const base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_"
+
+// TestEveryHidingPlace hides a value in each place a target can put one and checks that it
+// never comes out, that the finding names its path and encodings, and that masking the
+// output again finds nothing.
+func TestEveryHidingPlace(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	nested := `{"a":` + jsonString(`{"b":`+jsonString(`{"c":"`+hiddenEmail+`"}`)+`}`) + `}`
+	cases := []struct {
+		name   string
+		in     []byte
+		f      mask.Format
+		secret string
+		want   []mask.Finding
+	}{
+		{"value as a JSON key", []byte(`{"users":{"` + hiddenEmail + `":{"id":1}}}`), mask.FormatJSON, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "/users/[EMAIL]", Key: true}}},
+		{"escaped value as a JSON key", []byte(`{"jane.doe\u0040example.com":1}`), mask.FormatJSON, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "/[EMAIL]", Key: true}}},
+		{"base64 in a JSON value", []byte(`{"blob":"` + b64("mail "+hiddenEmail+" today") + `"}`), mask.FormatJSON, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "/blob > line 1 column 6", Encoding: "base64"}}},
+		{"base64url of JSON", []byte(`{"blob":"` + b64url(`{"card":"`+hiddenCard+`","x":"??>>"}`) + `"}`), mask.FormatJSON, hiddenCard,
+			[]mask.Finding{{Detector: mask.Card, Path: "/blob > /card", Encoding: "base64url"}}},
+		{"base64 in text", []byte("token: " + b64(hiddenCard) + " end"), mask.FormatText, hiddenCard,
+			[]mask.Finding{{Detector: mask.Card, Path: "line 1 column 8 > line 1 column 1", Encoding: "base64"}}},
+		{"percent-encoded in a URL", []byte(`{"next":"https://crm.test/cb?email=jane.doe%40example.com&page=2"}`), mask.FormatJSON, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "/next > line 1 column 27", Encoding: "url"}}},
+		{"HTML entities in text", []byte("reply to jane.doe&#64;example.com please"), mask.FormatText, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "line 1 column 10 > line 1 column 1", Encoding: "html"}}},
+		{"JSON in a JSON string, twice", []byte(nested), mask.FormatJSON, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "/a > /b > /c", Encoding: "json>json"}}},
+		{"gzip body", gz(`{"email":"` + hiddenEmail + `"}`), mask.FormatAuto, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "/email", Encoding: "gzip"}}},
+		{"gzip in base64 in JSON", []byte(`{"payload":"` + base64.StdEncoding.EncodeToString(gz(`{"card":"`+hiddenCard+`"}`)) + `"}`), mask.FormatJSON, hiddenCard,
+			[]mask.Finding{{Detector: mask.Card, Path: "/payload > /card", Encoding: "base64>gzip"}}},
+		{"XML text under a label", []byte(`<?xml version="1.0"?><user><ssn>123456789</ssn><note>card ` + hiddenCard + `</note></user>`), mask.FormatAuto, "123456789",
+			[]mask.Finding{{Detector: mask.SSN, Path: "/user/ssn"}, {Detector: mask.Card, Path: "/user/note"}}},
+		{"XML attribute", []byte(`<user id="7" contact="` + hiddenEmail + `"/>`), mask.FormatXML, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "/user/@contact"}}},
+		{"XML entity-encoded text", []byte(`<r><m>jane.doe&#x40;example.com</m></r>`), mask.FormatAuto, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "/r/m", Encoding: "html"}}},
+		{"XML CDATA and comment", []byte(`<r><![CDATA[` + hiddenCard + `]]><!-- ` + hiddenEmail + ` --></r>`), mask.FormatAuto, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Card, Path: "/r"}, {Detector: mask.Email, Path: "/r"}}},
+		{"NDJSON", []byte("{\"id\":1}\n{\"id\":2,\"email\":\"" + hiddenEmail + "\"}\n"), mask.FormatAuto, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "line 2 /email"}}},
+		{"CSV quoted field with a line break", []byte("name,notes\r\n\"Doe, Jane\",\"call\n415-555-0132 or " + hiddenEmail + "\"\r\n"), mask.FormatCSV, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Phone, Path: "row 2 column 2"}, {Detector: mask.Email, Path: "row 2 column 2"}}},
+		{"CSV header", []byte(hiddenEmail + ",b\n1,2\n"), mask.FormatCSV, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "row 1 column 1"}}},
+		{"UTF-16LE with BOM", utf16Bytes(`{"email":"`+hiddenEmail+`"}`, false, true), mask.FormatAuto, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "/email", Encoding: "utf-16le-bom"}}},
+		{"UTF-16BE with BOM", utf16Bytes("mail "+hiddenEmail, true, true), mask.FormatAuto, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "line 1 column 6", Encoding: "utf-16be-bom"}}},
+		{"UTF-16LE without BOM", utf16Bytes("mail "+hiddenEmail, false, false), mask.FormatAuto, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "line 1 column 6", Encoding: "utf-16le"}}},
+		{"UTF-16 in base64", []byte(`{"x":"` + base64.StdEncoding.EncodeToString(utf16Bytes("card "+hiddenCard, false, true)) + `"}`), mask.FormatJSON, hiddenCard,
+			[]mask.Finding{{Detector: mask.Card, Path: "/x > line 1 column 6", Encoding: "base64>utf-16le-bom"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			m := e.Mask(tc.in, tc.f)
+			if revealed(m.Body, tc.secret) {
+				t.Fatalf("%q came out: %q", tc.secret, m.Body)
+			}
+			if diff := cmp.Diff(tc.want, m.Findings()); diff != "" {
+				t.Errorf("findings (-want +got):\n%s\nout: %q", diff, m.Body)
+			}
+			if m.Summary.Total() != len(tc.want) {
+				t.Errorf("summary %v, want %d values", m.Summary, len(tc.want))
+			}
+			if again := e.Mask(m.Body, tc.f); again.Summary.Total() != 0 || !bytes.Equal(again.Body, m.Body) {
+				t.Errorf("masking the output again found %v: %q -> %q", again.Summary, m.Body, again.Body)
+			}
+		})
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// TestLookAlikesLeftAlone: encoded data that holds no value is not changed: base64 of an
+// image, hashes, UUIDs, URLs without values, ordinary XML and NDJSON.
+func TestLookAlikesLeftAlone(t *testing.T) {
+	t.Parallel()
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{0, 1, 2, 0xfe, 0x80}, 40)...)
+	for _, in := range []string{
+		`{"avatar":"data:image/png;base64,` + base64.StdEncoding.EncodeToString(png) + `"}`,
+		`{"sha256":"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","id":"3f2504e0-4f89-11d3-9a0c-0305e82c3301"}`,
+		`{"next":"https://crm.test/customers?page=2&per_page=50&q=caf%C3%A9","doc":"` + b64("hello world, nothing here") + `"}`,
+		"<feed><entry id=\"42\"><title>Q3 report &amp; notes</title></entry></feed>",
+		"{\"id\":1,\"v\":\"1.2.3\"}\n{\"id\":2,\"v\":\"2.0.0\"}\n",
+		"git sha 1c9d2b3a4e5f60718293a4b5c6d7e8f901234567 and dGhlIHF1aWNrIGJyb3duIGZveA==",
+	} {
+		m := e0.Mask([]byte(in), mask.FormatAuto)
+		if !bytes.Equal(m.Body, []byte(in)) || len(m.Findings()) != 0 {
+			t.Errorf("a look-alike was changed: %q -> %q %v", in, m.Body, m.Findings())
+		}
+	}
+}
+
+var e0 = mask.New()
+
+// TestDecodingIsBounded: a gzip bomb and an encoding nested past MaxLayers are withheld with
+// a reason, never passed through and never decoded past the limits.
+func TestDecodingIsBounded(t *testing.T) {
+	t.Parallel()
+	bomb := gz(strings.Repeat("0", 8<<20) + hiddenEmail)
+	m := mask.New(mask.WithMaxBytes(1<<20)).Mask(bomb, mask.FormatAuto)
+	if !bytes.HasPrefix(m.Body, []byte(mask.WithheldMarker)) || m.Summary[mask.Withheld] != 1 || m.Withheld == "" {
+		t.Errorf("gzip bomb: got %q %v %q", m.Body, m.Summary, m.Withheld)
+	}
+	deep := "card " + hiddenCard
+	for range mask.MaxLayers + 2 {
+		deep = b64(deep)
+	}
+	m = e0.Mask([]byte(`{"x":"`+deep+`"}`), mask.FormatJSON)
+	if revealed(m.Body, hiddenCard) || m.Summary[mask.Withheld] != 1 || !revealed(m.Body, mask.WithheldMarker) {
+		t.Errorf("deep nesting: got %q %v", m.Body, m.Summary)
+	}
+	if !json.Valid(m.Body) {
+		t.Errorf("withholding a part broke the JSON: %q", m.Body)
+	}
+	// Within the limit, the same nesting is masked and written back encoded.
+	ok := "card " + hiddenCard
+	for range mask.MaxLayers - 1 {
+		ok = b64(ok)
+	}
+	m = e0.Mask([]byte(`{"x":"`+ok+`"}`), mask.FormatJSON)
+	if revealed(m.Body, hiddenCard) || m.Summary[mask.Card] != 1 || m.Summary[mask.Withheld] != 0 {
+		t.Errorf("nesting within the limit: got %q %v", m.Body, m.Summary)
+	}
+	m = e0.Mask(gz("not gzip after all")[:12], mask.FormatAuto)
+	if !bytes.HasPrefix(m.Body, []byte(mask.WithheldMarker)) {
+		t.Errorf("corrupt gzip passed: %q", m.Body)
+	}
+}
+
+// TestInvalidUTF8Replaced: invalid UTF-8 never passes through; values next to it are masked.
+func TestInvalidUTF8Replaced(t *testing.T) {
+	t.Parallel()
+	for _, f := range []mask.Format{mask.FormatAuto, mask.FormatText, mask.FormatCSV} {
+		m := e0.Mask([]byte("a\xff "+hiddenEmail+" \xc3(\xed\xa0\x80"), f)
+		if !utf8.Valid(m.Body) || m.InvalidUTF8 != 5 || revealed(m.Body, hiddenEmail) {
+			t.Errorf("%v: %q (%d replaced)", f, m.Body, m.InvalidUTF8)
+		}
+	}
+	m := e0.Mask([]byte("{\"n\":\"\xfe"+hiddenCard+"\"}"), mask.FormatJSON)
+	if m.Format != mask.FormatJSON || !json.Valid(m.Body) || !utf8.Valid(m.Body) || revealed(m.Body, hiddenCard) {
+		t.Errorf("JSON with invalid UTF-8: %v %q", m.Format, m.Body)
+	}
+}
+
+// TestTruncationNeverSplitsAValue: a cap that falls inside a value cuts before it, so no
+// prefix of it is returned, and the cut is marked and reported.
+func TestTruncationNeverSplitsAValue(t *testing.T) {
+	t.Parallel()
+	const limit = 1000
+	e := mask.New(mask.WithMaxBytes(limit))
+	for _, sep := range []string{",", "\n", " "} {
+		for at := limit - 15; at < limit; at++ {
+			in := strings.Repeat("x", at) + sep + hiddenCard + sep + strings.Repeat("y", 100)
+			m := e.Mask([]byte(in), mask.FormatText)
+			body := strings.TrimSuffix(string(m.Body), mask.TruncatedMarker)
+			if !m.Truncated || !strings.HasSuffix(string(m.Body), mask.TruncatedMarker) || m.CutAt > limit {
+				t.Fatalf("cut at %d, sep %q: not marked: %q", at, sep, m.Body)
+			}
+			if strings.Contains(body, "41111") {
+				t.Fatalf("cut at %d, sep %q: a prefix of the card was returned: %q", at, sep, body[len(body)-40:])
+			}
+		}
+	}
+	pemKey := "-----BEGIN RSA PRIVATE KEY-----\n" + strings.Repeat("MIIEowIBAAKCAQEA0Z3VS5JJcds3xfn/ygWyF8PbnGy0AHB7\n", 30) + "-----END RSA PRIVATE KEY-----\n"
+	in := strings.Repeat("z", 900) + "\n" + pemKey
+	m := e.Mask([]byte(in), mask.FormatText)
+	if strings.Contains(string(m.Body), "MIIEow") {
+		t.Errorf("a private key cut by the cap left a part: %q", m.Body)
+	}
+}
+
+// TestKnownValuesComeBackMasked: a value Mandate put into the action (a detokenized value, an
+// injected credential) is masked when the target echoes it, in clear or encoded, even when no
+// detector would find it.
+func TestKnownValuesComeBackMasked(t *testing.T) {
+	t.Parallel()
+	const v = "Blue Meadow 42"
+	echo := `{"echo":{"note":"` + v + `","b":"` + b64("x "+v) + `"}}`
+	m := e0.MaskKnown([]byte(echo), mask.FormatJSON, []string{v, "ab"})
+	if revealed(m.Body, v) || m.Summary[mask.Known] != 2 {
+		t.Errorf("echoed value: %q %v", m.Body, m.Summary)
+	}
+	if m := e0.Mask([]byte(echo), mask.FormatJSON); m.Summary.Total() != 0 {
+		t.Errorf("without known values nothing is found: %v", m.Summary)
+	}
+}
+
+// TestTokensInAResponseStayTokens: a masking token in a target's response is never replaced
+// by its value on the way to the agent; masking does not look tokens up.
+func TestTokensInAResponseStayTokens(t *testing.T) {
+	t.Parallel()
+	key := bytes.Repeat([]byte{9}, 32)
+	e := mask.New(mask.WithKey(key), mask.WithMode(mask.ModeToken, mask.Email))
+	first := e.Mask([]byte(`{"email":"`+hiddenEmail+`"}`), mask.FormatJSON)
+	tok := first.Tokens[0].Token
+	again := e.Mask([]byte(`{"echo":"`+tok+`"}`), mask.FormatJSON)
+	if !strings.Contains(string(again.Body), tok) || revealed(again.Body, hiddenEmail) {
+		t.Errorf("a token in a response: %q", again.Body)
+	}
+}
+
+// TestValuesSplitIntoScalarsAreText: a value split by white space is not read as a stream
+// of JSON scalars, whole or streamed.
+func TestValuesSplitIntoScalarsAreText(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"4111 1111 1111 1111", "{\"a\":1}\n4111 1111 1111 1111"} {
+		for _, f := range []mask.Format{mask.FormatJSON, mask.FormatNDJSON, mask.FormatAuto} {
+			if m := e0.Mask([]byte(in), f); strings.Contains(string(m.Body), "4111 1111") {
+				t.Errorf("Mask %v: %q", f, m.Body)
+			}
+			var out bytes.Buffer
+			if _, err := e0.Stream(strings.NewReader(in), &out, f); err != nil || strings.Contains(out.String(), "4111 1111") {
+				t.Errorf("Stream %v: %q %v", f, out.String(), err)
+			}
+		}
+	}
+}
+
+// TestMaskCutDropsThePartOfAValue: a body a size limit cut inside a value returns no part
+// of it, and says it was cut.
+func TestMaskCutDropsThePartOfAValue(t *testing.T) {
+	t.Parallel()
+	full := `{"customers":[{"id":1,"card":"4111 1111 1111 1111","email":"` + hiddenEmail + `"},{"id":2,"card":"4111 1111 1111 1111","note":"call 415 555 0132"}]}`
+	for cut := 20; cut < len(full); cut++ {
+		m := e0.MaskCut([]byte(full[:cut]), mask.FormatJSON, nil)
+		body := strings.TrimSuffix(string(m.Body), mask.TruncatedMarker)
+		if !m.Truncated || len(body) == len(m.Body) {
+			t.Fatalf("cut at %d: not marked: %q", cut, m.Body)
+		}
+		for _, part := range []string{"4111", "jane", "415 5"} {
+			if strings.Contains(body, part) {
+				t.Fatalf("cut at %d: %q left in %q", cut, part, body)
+			}
+		}
+	}
+}

@@ -1,0 +1,787 @@
+package mask
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"html"
+	"io"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// This file holds the places a value can hide beyond plain text: encodings (base64 and
+// base64url, URL percent-encoding, HTML/XML entities, gzip, UTF-16) and the findings that say
+// where each masked value was. An encoded run is decoded, masked as an input of its own (one
+// layer deeper, within a budget shared by the whole call) and, when something in it was
+// masked, written back encoded as it was, so the output keeps its shape. A run that cannot be
+// inspected within the limits is replaced whole by WithheldMarker: never passed through.
+
+// Limits of decoding.
+const (
+	// MaxLayers is how many encodings deep a value is decoded (base64 of gzip of JSON is
+	// three); an encoded run found deeper is withheld.
+	MaxLayers = 4
+	// minBudget is the fewest decoded bytes one call may produce in all its layers; the
+	// budget is four times the input when that is more.
+	minBudget = 1 << 20
+	// minBase64 is the shortest base64 run decoded (12 bytes decoded).
+	minBase64 = 16
+	// MinKnownBytes is the shortest known value MaskKnown looks for.
+	MinKnownBytes = 4
+)
+
+// WithheldMarker starts what replaces a part that could not be inspected; the reason and
+// "]" follow.
+const WithheldMarker = "[MASK: WITHHELD: "
+
+// Encoding names in findings.
+const (
+	encBase64     = "base64"
+	encBase64URL  = "base64url"
+	encPercent    = "url"
+	encEntity     = "html"
+	encGzip       = "gzip"
+	encJSON       = "json" // a JSON document inside a JSON string
+	encUTF16LE    = "utf-16le"
+	encUTF16BE    = "utf-16be"
+	encUTF16LEBOM = "utf-16le-bom"
+	encUTF16BEBOM = "utf-16be-bom"
+)
+
+// Finding says where one masked value was. It never carries the value.
+type Finding struct {
+	// Detector is the detector's name, or Withheld.
+	Detector string `json:"detector"`
+	// Path is where the value was: a JSON pointer ("/users/0/email"), "line 3 /a/b" in an
+	// NDJSON stream, "row 2 column 3" in CSV, an XML path ("/a/b/@id"), "line 4 column 9" in
+	// text; a value found in a decoded layer adds " > " and its path inside that layer.
+	// Paths are read from the masked output, so a masked key shows masked.
+	Path string `json:"path"`
+	// Key is set when the value was in a JSON object key rather than a value.
+	Key bool `json:"key,omitempty"`
+	// Encoding lists the encodings the value was found under, outermost first, joined by
+	// '>' ("base64>gzip>json"); empty for a value in the clear.
+	Encoding string `json:"encoding,omitempty"`
+}
+
+// location is what the walker knows of where the values being scanned are.
+type location struct {
+	row, col int // CSV record and column (1-based), or NDJSON document line
+	key      bool
+	xpath    string
+}
+
+// rawFinding is a finding before its path is written: off is its offset in the output,
+// and segs[segFrom:segTo] of its writer its JSON path.
+type rawFinding struct {
+	off            int32
+	row, col       int32
+	segFrom, segTo int32
+	note           int32    // 1 + the index of its note in the writer's notes; 0: none
+	det            detector // numDetectors: withheld
+	key            bool
+}
+
+// note is what few findings carry: an XML path, the encodings of a value found in a layer
+// and its path inside that layer.
+type note struct {
+	xpath, enc, inner string
+}
+
+// segment is one step of a JSON path: a member key (src[start:end], raw) or an array index.
+type segment struct {
+	start, end int32
+	index      int32 // -1 for a key
+	escaped    bool
+	det        detector // for a key that held a value: its detector (numDetectors: none)
+}
+
+// finding records a finding at output offset off with the current location and path.
+func (w *writer) finding(off int, det detector) rawFinding {
+	f := rawFinding{off: int32(off), det: det, key: w.loc.key, row: int32(w.loc.row), col: int32(w.loc.col)}
+	if w.loc.xpath != "" {
+		f = w.withNote(f, note{xpath: w.loc.xpath})
+	}
+	if w.path != nil && len(*w.path) > 0 {
+		f.segFrom = int32(len(w.segs))
+		w.segs = append(w.segs, *w.path...)
+		f.segTo = int32(len(w.segs))
+	}
+	return f
+}
+
+// withNote attaches n to f.
+func (w *writer) withNote(f rawFinding, n note) rawFinding {
+	w.notes = append(w.notes, n)
+	f.note = int32(len(w.notes))
+	return f
+}
+
+// noteOf returns the note of f (the zero note when it has none).
+func noteOf(notes []note, f rawFinding) note {
+	if f.note == 0 {
+		return note{}
+	}
+	return notes[f.note-1]
+}
+
+// pointer appends the JSON pointer of segs (keys of src) to b.
+func pointer(b []byte, src []byte, segs []segment) []byte {
+	for _, s := range segs {
+		b = append(b, '/')
+		switch {
+		case s.index >= 0:
+			b = strconv.AppendInt(b, int64(s.index), 10)
+		case s.det < numDetectors:
+			b = append(b, redactions[s.det]...)
+		default:
+			k := src[s.start:s.end]
+			if s.escaped {
+				k = decodeKey(k)
+			}
+			for _, c := range k { // RFC 6901: '~' as "~0", '/' as "~1"
+				switch c {
+				case '~':
+					b = append(b, '~', '0')
+				case '/':
+					b = append(b, '~', '1')
+				default:
+					b = append(b, c)
+				}
+			}
+		}
+	}
+	return b
+}
+
+// budget bounds the decoding of one call.
+type budget struct {
+	left  int // decoded bytes still allowed
+	known [][]byte
+}
+
+func (b *budget) take(n int) bool {
+	if n > b.left {
+		return false
+	}
+	b.left -= n
+	return true
+}
+
+// knownValues keeps the values long enough to look for.
+func knownValues(list []string) [][]byte {
+	var out [][]byte
+	for _, v := range list {
+		if len(v) >= MinKnownBytes {
+			out = append(out, []byte(v))
+		}
+	}
+	return out
+}
+
+// withheld appends the marker of a withheld part.
+func withheld(out []byte, reason string) []byte {
+	out = append(out, WithheldMarker...)
+	out = append(out, reason...)
+	return append(out, ']')
+}
+
+// sniff recognises a gzip or UTF-16 input and returns it decoded (UTF-8), with the name of
+// the encoding; reason is set when it cannot be decoded within limit and the budget.
+func sniff(src []byte, limit int, b *budget) (out []byte, enc, reason string) {
+	switch {
+	case len(src) >= 3 && src[0] == 0x1f && src[1] == 0x8b && src[2] == 8:
+		d, reason := gunzip(src, min(limit, b.left))
+		if reason != "" {
+			return nil, encGzip, reason
+		}
+		b.take(len(d))
+		return d, encGzip, ""
+	case len(src) >= 2 && src[0] == 0xff && src[1] == 0xfe:
+		return fromUTF16(src[2:], false), encUTF16LEBOM, ""
+	case len(src) >= 2 && src[0] == 0xfe && src[1] == 0xff:
+		return fromUTF16(src[2:], true), encUTF16BEBOM, ""
+	}
+	if le, ok := utf16Shaped(src); ok {
+		if le {
+			return fromUTF16(src, false), encUTF16LE, ""
+		}
+		return fromUTF16(src, true), encUTF16BE, ""
+	}
+	return src, "", ""
+}
+
+// gunzip decompresses src, at most limit bytes out; a longer or corrupt stream is a reason
+// to withhold it.
+func gunzip(src []byte, limit int) ([]byte, string) {
+	r, err := gzip.NewReader(bytes.NewReader(src))
+	if err != nil {
+		return nil, "gzip stream unreadable"
+	}
+	d, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, "gzip stream unreadable"
+	}
+	if len(d) > limit {
+		return nil, "gzip stream larger than the decoding limit"
+	}
+	return d, ""
+}
+
+// regzip compresses d again.
+func regzip(d []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(d)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// utf16Shaped reports text in UTF-16 without a byte order mark: an even length and, in the
+// first 64 code units, every high byte zero and every low byte printable ASCII.
+func utf16Shaped(src []byte) (le, ok bool) {
+	if len(src) < 8 || len(src)%2 != 0 {
+		return false, false
+	}
+	n := min(len(src), 128)
+	zeroOdd, zeroEven := true, true
+	for i := 0; i+1 < n; i += 2 {
+		zeroEven = zeroEven && src[i] == 0 && printable(src[i+1])
+		zeroOdd = zeroOdd && src[i+1] == 0 && printable(src[i])
+	}
+	if zeroOdd {
+		return true, true
+	}
+	return false, zeroEven
+}
+
+func printable(c byte) bool { return (c >= 0x20 && c < 0x7f) || c == '\n' || c == '\r' || c == '\t' }
+
+// fromUTF16 decodes UTF-16 (an odd last byte is dropped; bad surrogates become U+FFFD).
+func fromUTF16(src []byte, be bool) []byte {
+	u := make([]uint16, len(src)/2)
+	for i := range u {
+		if be {
+			u[i] = uint16(src[2*i])<<8 | uint16(src[2*i+1])
+		} else {
+			u[i] = uint16(src[2*i+1])<<8 | uint16(src[2*i])
+		}
+	}
+	out := make([]byte, 0, len(u))
+	for _, r := range utf16.Decode(u) {
+		out = utf8.AppendRune(out, r)
+	}
+	return out
+}
+
+// toUTF16 encodes UTF-8 text as enc (a UTF-16 encoding name), with its byte order mark when
+// enc has one.
+func toUTF16(s []byte, enc string) []byte {
+	be := enc == encUTF16BE || enc == encUTF16BEBOM
+	out := make([]byte, 0, 2*len(s)+2)
+	switch enc {
+	case encUTF16LEBOM:
+		out = append(out, 0xff, 0xfe)
+	case encUTF16BEBOM:
+		out = append(out, 0xfe, 0xff)
+	}
+	for _, u := range utf16.Encode([]rune(string(s))) {
+		if be {
+			out = append(out, byte(u>>8), byte(u))
+		} else {
+			out = append(out, byte(u), byte(u>>8))
+		}
+	}
+	return out
+}
+
+// validUTF8 returns src with every invalid UTF-8 sequence replaced by U+FFFD, and how many
+// were replaced.
+func validUTF8(src []byte) ([]byte, int) {
+	if utf8.Valid(src) {
+		return src, 0
+	}
+	out := make([]byte, 0, len(src)+16)
+	n := 0
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c < utf8.RuneSelf {
+			out = append(out, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, "\uFFFD"...)
+			n++
+		} else {
+			out = append(out, src[i:i+size]...)
+		}
+		i += size
+	}
+	return out, n
+}
+
+// hit is an encoded run whose decoded content had something masked (or was withheld).
+type hit struct {
+	start, end int // the run in the scanned string
+	repl       []byte
+	inner      Masked
+	enc        string
+}
+
+// layerHits finds the encoded runs of s (base64, percent-encoded and entity-encoded words),
+// masks what each decodes to, and returns those in which something was masked or withheld.
+func (st *state) layerHits(s []byte, out []hit) []hit {
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case b64Start[c] && (i == 0 || !b64Start[s[i-1]]):
+			// A run is base64 letters and at most two '=' of padding: "key=dmFsdWU=" is
+			// the word "key" and the run "dmFsdWU=".
+			j := i
+			for j < len(s) && b64Start[s[j]] {
+				j++
+			}
+			for k := 0; k < 2 && j < len(s) && s[j] == '='; k++ {
+				j++
+			}
+			if j-i >= minBase64 {
+				if h, ok := st.base64Run(s, i, j); ok {
+					out = append(out, h)
+				}
+			}
+			i = j
+		case c == '%' || c == '&':
+			ws, we := wordAround(s, i)
+			if h, ok := st.escapedWord(s, ws, we); ok {
+				out = append(out, h)
+			}
+			i = we
+		default:
+			i++
+		}
+	}
+	return out
+}
+
+var (
+	b64Start  [256]bool // bytes a base64 run starts with
+	b64Any    [256]bool // bytes of a base64 or base64url run, padding included
+	wordStop  [256]bool // bytes that end a word of percent- or entity-encoded text
+	keepPct   [256]bool // bytes written back unescaped in a percent-encoded word
+	keepPlain [256]bool // bytes written back unescaped in an entity-encoded word
+)
+
+func init() {
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		an := isLetter(b) || isDigit(b)
+		b64Start[c] = an || b == '+' || b == '/' || b == '-' || b == '_'
+		b64Any[c] = b64Start[c] || b == '='
+		wordStop[c] = c <= ' ' || c >= 0x7f || bytes.IndexByte([]byte(`"'<>\`), b) >= 0
+		keepPct[c] = an || bytes.IndexByte([]byte("-._~:/?#[]@!$'()*;="), b) >= 0
+		keepPlain[c] = an || bytes.IndexByte([]byte(" -._~:/?#[]@!$()*+;=%"), b) >= 0
+	}
+}
+
+// wordAround returns the word of s around s[i]: the bytes up to white space, a quote or a
+// tag bracket on either side.
+func wordAround(s []byte, i int) (int, int) {
+	a, b := i, i
+	for a > 0 && !wordStop[s[a-1]] {
+		a--
+	}
+	for b < len(s) && !wordStop[s[b]] {
+		b++
+	}
+	return a, b
+}
+
+// base64Run decodes s[i:j] as base64 or base64url and masks what it decodes to when that is
+// text (or gzip or UTF-16): binary content such as an image is no text value and is left.
+func (st *state) base64Run(s []byte, i, j int) (hit, bool) {
+	run := s[i:j]
+	body := bytes.TrimRight(run, "=")
+	if len(run)-len(body) > 2 || len(body)%4 == 1 {
+		return hit{}, false
+	}
+	std := bytes.ContainsAny(body, "+/")
+	url := bytes.ContainsAny(body, "-_")
+	if std && url {
+		return hit{}, false
+	}
+	enc, name := base64.RawStdEncoding, encBase64
+	if url {
+		enc, name = base64.RawURLEncoding, encBase64URL
+	}
+	if cap(st.scratch) < enc.DecodedLen(len(body)) {
+		st.scratch = make([]byte, max(enc.DecodedLen(len(body)), 256))
+	}
+	d := st.scratch[:enc.DecodedLen(len(body))]
+	n, err := enc.Decode(d, body)
+	if err != nil {
+		return hit{}, false
+	}
+	d = d[:n]
+	if !inspectable(d) {
+		return hit{}, false
+	}
+	d = bytes.Clone(d)
+	m, ok := st.inner(d)
+	if !ok {
+		return hit{}, false
+	}
+	padded := len(run) > len(body) || (!url && len(body)%4 == 0)
+	e := base64.RawStdEncoding
+	if url {
+		e = base64.RawURLEncoding
+	}
+	if padded {
+		e = e.WithPadding(base64.StdPadding)
+	}
+	return hit{start: i, end: j, repl: []byte(e.EncodeToString(m.Body)), inner: m, enc: name}, true
+}
+
+// inspectable reports decoded bytes that can hold a text value: gzip, UTF-16 with a byte
+// order mark, or UTF-8 text with almost no control bytes.
+func inspectable(d []byte) bool {
+	if len(d) >= 3 && d[0] == 0x1f && d[1] == 0x8b && d[2] == 8 {
+		return true
+	}
+	if len(d) >= 2 && ((d[0] == 0xff && d[1] == 0xfe) || (d[0] == 0xfe && d[1] == 0xff)) {
+		return true
+	}
+	if _, ok := utf16Shaped(d); ok {
+		return true
+	}
+	if !utf8.Valid(d) {
+		return false
+	}
+	bad := 0
+	for _, c := range d {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' || c == 0x7f {
+			bad++
+		}
+	}
+	return bad*50 <= len(d)
+}
+
+// escapedWord decodes the percent-encoded or entity-encoded word s[ws:we] and masks it.
+func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
+	w := s[ws:we]
+	var d []byte
+	var name string
+	switch {
+	case hasPercent(w):
+		d, name = unpercent(w), encPercent
+	case bytes.IndexByte(w, '&') >= 0 && bytes.IndexByte(w, ';') >= 0:
+		d, name = []byte(html.UnescapeString(string(w))), encEntity
+		if bytes.Equal(d, w) {
+			return hit{}, false
+		}
+	default:
+		return hit{}, false
+	}
+	m, ok := st.inner(d)
+	if !ok {
+		return hit{}, false
+	}
+	var repl []byte
+	if name == encPercent {
+		repl = appendPercent(nil, m.Body)
+	} else {
+		repl = appendEntities(nil, m.Body)
+	}
+	return hit{start: ws, end: we, repl: repl, inner: m, enc: name}, true
+}
+
+func hasPercent(w []byte) bool {
+	for i := 0; i+2 < len(w); i++ {
+		if w[i] == '%' && hex4([]byte{'0', '0', w[i+1], w[i+2]}) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// unpercent decodes %XX escapes and '+' as a space, leaving malformed escapes as they are.
+func unpercent(w []byte) []byte {
+	out := make([]byte, 0, len(w))
+	for i := 0; i < len(w); i++ {
+		switch {
+		case w[i] == '%' && i+2 < len(w) && hex4([]byte{'0', '0', w[i+1], w[i+2]}) >= 0:
+			out = append(out, byte(hex4([]byte{'0', '0', w[i+1], w[i+2]})))
+			i += 2
+		case w[i] == '+':
+			out = append(out, ' ')
+		default:
+			out = append(out, w[i])
+		}
+	}
+	return out
+}
+
+const hexDigits = "0123456789ABCDEF"
+
+// appendPercent percent-encodes d (every byte outside the URL's unreserved and reserved
+// characters), so it stays one word.
+func appendPercent(out, d []byte) []byte {
+	for _, c := range d {
+		if keepPct[c] {
+			out = append(out, c)
+		} else {
+			out = append(out, '%', hexDigits[c>>4], hexDigits[c&15])
+		}
+	}
+	return out
+}
+
+// appendEntities writes d with every byte that could end the word or break the format it
+// stands in (quotes, brackets, '&', ',', '\\', white space but ' ') as a numeric entity.
+func appendEntities(out, d []byte) []byte {
+	for _, c := range d {
+		if keepPlain[c] || c >= 0x80 {
+			out = append(out, c)
+		} else {
+			out = append(out, "&#"...)
+			out = strconv.AppendInt(out, int64(c), 10)
+			out = append(out, ';')
+		}
+	}
+	return out
+}
+
+// inner masks decoded bytes one layer deeper. It reports whether anything was masked or
+// withheld (only then is the run replaced); a run beyond MaxLayers or the budget is
+// withheld.
+func (st *state) inner(d []byte) (Masked, bool) {
+	b := st.budget
+	if b == nil {
+		b = &budget{left: max(4*len(st.w.src), minBudget)}
+		st.budget = b
+	}
+	if st.layer+1 > MaxLayers {
+		return withheldPart("encoded more than " + strconv.Itoa(MaxLayers) + " layers deep"), true
+	}
+	if !b.take(len(d)) {
+		return withheldPart("decoded size over the decoding limit"), true
+	}
+	m := st.eng.mask(d, FormatAuto, max(len(d), b.left), b, st.layer+1)
+	if m.Summary.Total() == 0 && m.Withheld == "" {
+		return m, false
+	}
+	if len(d) >= 3 && d[0] == 0x1f && d[1] == 0x8b && m.Withheld == "" {
+		m.Body = regzip(m.Body) // written back as it came: gzip in base64
+	}
+	return m, true
+}
+
+func withheldPart(reason string) Masked {
+	return Masked{Body: withheld(nil, reason), Withheld: reason, Summary: Summary{Withheld: 1},
+		found: []Finding{{Detector: Withheld}}}
+}
+
+// known appends to ms the occurrences in s of the values Mandate put into the action.
+func (st *state) knownMatches(s []byte, ms []match) []match {
+	if st.budget == nil || len(st.budget.known) == 0 || !st.sc.enabled[detKnown] {
+		return ms
+	}
+	for _, v := range st.budget.known {
+		for i := 0; ; {
+			k := bytes.Index(s[i:], v)
+			if k < 0 {
+				break
+			}
+			ms = append(ms, match{i + k, i + k + len(v), detKnown})
+			i += k + len(v)
+		}
+	}
+	return ms
+}
+
+// span is one replacement in a scanned string: a detector's match, or an encoded run.
+type span struct {
+	start, end int
+	det        detector
+	h          int // index of the hit, or -1
+}
+
+// emit writes the replacements of the scanned string s: the scanner's matches, the known
+// values and the encoded runs. When offs is nil s is the raw input at base; otherwise s was
+// decoded and offs maps its bytes back (as st.offs does). Overlapping replacements are
+// merged into one that covers them all.
+func (st *state) emit(s []byte, offs []int32, base int) {
+	sc := &st.sc
+	hits := st.layerHits(s, nil)
+	ms := st.knownMatches(s, nil)
+	if len(hits) == 0 && len(ms) == 0 {
+		for _, m := range sc.matches {
+			rs, re := st.rawSpan(m.start, m.end, offs, base)
+			st.w.replace(rs, re, m.det, false, s[m.start:m.end])
+		}
+		return
+	}
+	all := make([]span, 0, len(sc.matches)+len(ms)+len(hits))
+	for _, m := range sc.matches {
+		all = append(all, span{m.start, m.end, m.det, -1})
+	}
+	for _, m := range ms {
+		all = append(all, span{m.start, m.end, m.det, -1})
+	}
+	for i, h := range hits {
+		all = append(all, span{h.start, h.end, numDetectors, i})
+	}
+	sortSpans(all)
+	for k := 0; k < len(all); {
+		cur := all[k]
+		n := k + 1
+		for n < len(all) && all[n].start < cur.end {
+			cur.end = max(cur.end, all[n].end)
+			if cur.h >= 0 && all[n].h < 0 {
+				cur.det, cur.h = all[n].det, -1 // a detector's match over a run: redact all
+			}
+			n++
+		}
+		rs, re := st.rawSpan(cur.start, cur.end, offs, base)
+		if cur.h >= 0 {
+			st.w.splice(rs, re, &hits[cur.h])
+		} else {
+			st.w.replace(rs, re, cur.det, false, s[cur.start:cur.end])
+		}
+		k = n
+	}
+}
+
+func sortSpans(a []span) {
+	for i := 1; i < len(a); i++ { // insertion sort: a few spans, mostly in order
+		for j := i; j > 0 && a[j].start < a[j-1].start; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+func (st *state) rawSpan(start, end int, offs []int32, base int) (int, int) {
+	if offs == nil {
+		return base + start, base + end
+	}
+	return base + int(offs[start]), base + st.rawEnd(end)
+}
+
+// splice writes src[last:start], then the encoded run's replacement, and skips
+// src[start:end]; the counts, tokens and findings of the run's layer join this call's.
+func (w *writer) splice(start, end int, h *hit) {
+	if w.out == nil {
+		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
+	}
+	w.out = append(w.out, w.src[w.last:start]...)
+	off := len(w.out)
+	w.out = append(w.out, h.repl...)
+	w.last = end
+	w.absorb(off, h.enc, h.inner)
+}
+
+// absorb adds the outcome of an inner layer found at output offset off.
+func (w *writer) absorb(off int, enc string, m Masked) {
+	for name, n := range m.Summary {
+		if d, ok := detectorNamed(name); ok {
+			w.counts[d] += n
+		} else if name == Withheld {
+			w.held += n
+		}
+	}
+	if w.reason == "" {
+		w.reason = m.Withheld
+	}
+	w.tokens = append(w.tokens, m.Tokens...)
+	for _, f := range m.Findings() {
+		d, ok := detectorNamed(f.Detector)
+		if !ok {
+			d = numDetectors
+		}
+		e := enc
+		if f.Encoding != "" {
+			e += ">" + f.Encoding
+		}
+		r := w.finding(off, d)
+		n := noteOf(w.notes, r)
+		n.enc, n.inner = e, f.Path
+		w.finds = append(w.finds, w.withNote(r, n))
+	}
+}
+
+// findings writes the path of each finding of the state's writer: out is the masked
+// output, f how the input was read, enc the encoding it came under.
+func (st *state) findings(out []byte, f Format, enc string) []Finding {
+	if len(st.w.finds) == 0 {
+		return nil
+	}
+	fs := findingSet{finds: st.w.finds, segs: st.w.segs, notes: st.w.notes, src: st.w.src, out: out, format: f, enc: enc}
+	return fs.render()
+}
+
+// capture keeps what findings needs, so the paths are written only when asked for.
+func (st *state) capture(out []byte, f Format, enc string) *findingSet {
+	if len(st.w.finds) == 0 {
+		return nil
+	}
+	return &findingSet{finds: append([]rawFinding(nil), st.w.finds...), segs: append([]segment(nil), st.w.segs...),
+		notes: append([]note(nil), st.w.notes...), src: st.w.src, out: out, format: f, enc: enc}
+}
+
+// findingSet is the findings of one call before their paths are written.
+type findingSet struct {
+	finds  []rawFinding
+	segs   []segment
+	notes  []note
+	src    []byte // the input the JSON paths' keys are in
+	out    []byte // the masked output (text positions)
+	format Format
+	enc    string
+}
+
+func (fs *findingSet) render() []Finding {
+	res := make([]Finding, len(fs.finds))
+	line, lineStart, at := 1, 0, 0
+	var buf []byte
+	out := fs.out
+	for i, r := range fs.finds {
+		name := Withheld
+		if r.det < numDetectors {
+			name = names[r.det]
+		}
+		var p string
+		n := noteOf(fs.notes, r)
+		switch f := fs.format; {
+		case f == FormatJSON || f == FormatNDJSON:
+			buf = buf[:0]
+			if f == FormatNDJSON {
+				buf = append(strconv.AppendInt(append(buf, "line "...), int64(r.row), 10), ' ')
+			}
+			p = string(pointer(buf, fs.src, fs.segs[r.segFrom:r.segTo]))
+		case f == FormatCSV:
+			p = "row " + strconv.Itoa(int(r.row)) + " column " + strconv.Itoa(int(r.col))
+		case f == FormatXML:
+			p = n.xpath
+		default:
+			off := int(r.off)
+			for ; at < off && at < len(out); at++ {
+				if out[at] == '\n' {
+					line, lineStart = line+1, at+1
+				}
+			}
+			p = "line " + strconv.Itoa(line) + " column " + strconv.Itoa(off-lineStart+1)
+		}
+		if n.inner != "" {
+			p += " > " + n.inner
+		}
+		e := n.enc
+		if fs.enc != "" {
+			e = joinEnc(fs.enc, e)
+		}
+		res[i] = Finding{Detector: name, Path: p, Key: r.key, Encoding: e}
+	}
+	return res
+}

@@ -1,0 +1,727 @@
+package mask
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// This file holds the streaming masker: it reads an input of any size in bounded memory and
+// writes the masked output as it goes. JSON (one document, or a stream such as NDJSON) is
+// read token by token: structure is copied, each key and each scalar value is masked as a
+// JSON document of its own under the key that labels it, and a named field's value is
+// skipped and replaced whole. Text and CSV are masked a chunk at a time, cut at line breaks
+// (outside quotes, for CSV) and never inside a value the detectors find.
+
+// StreamLimit is the largest single token (a JSON string or number) or text line the
+// streaming masker holds in memory; a longer one is withheld (WithheldMarker) and skipped.
+const StreamLimit = 16 << 20
+
+// streamChunk is how much text the streaming masker masks at a time.
+const streamChunk = 1 << 20
+
+// Streamed is the outcome of Engine.Stream.
+type Streamed struct {
+	// Read and Written count the bytes read (after any gzip) and written.
+	Read, Written int64
+	Summary       Summary
+	Findings      []Finding
+	Tokens        []Token
+	// Format is how the input was read; Fallback is set when JSON turned out invalid part
+	// way and the rest was masked as text.
+	Format   Format
+	Fallback bool
+	// Withheld is the reason of the first part withheld; empty when none was.
+	Withheld    string
+	InvalidUTF8 int
+}
+
+// maxStreamFindings bounds the findings a stream keeps (the summary still counts all).
+const maxStreamFindings = 10000
+
+func (s *Streamed) add(m Masked, path string) {
+	for name, n := range m.Summary {
+		if s.Summary == nil {
+			s.Summary = Summary{}
+		}
+		s.Summary[name] += n
+	}
+	for _, f := range m.Findings() {
+		if len(s.Findings) >= maxStreamFindings {
+			break
+		}
+		if path != "" {
+			if f.Path == "" {
+				f.Path = path
+			} else if f.Path[0] == '/' {
+				f.Path = path + f.Path
+			} else {
+				f.Path = path + " > " + f.Path
+			}
+		}
+		s.Findings = append(s.Findings, f)
+	}
+	s.Tokens = append(s.Tokens, m.Tokens...)
+	if s.Withheld == "" {
+		s.Withheld = m.Withheld
+	}
+	s.InvalidUTF8 += m.InvalidUTF8
+}
+
+// Stream masks r read as f to w, in memory bounded by StreamLimit and a chunk. A gzip input
+// is decompressed as it is read. Nothing is ever passed through unmasked: a token too long
+// to hold is withheld, and JSON found invalid part way is masked as text from there on.
+func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if head, _ := br.Peek(3); len(head) == 3 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8 {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return Streamed{}, fmt.Errorf("mask: stream: gzip: %w", err)
+		}
+		br = bufio.NewReaderSize(zr, 64<<10)
+	}
+	cw := &countWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	cr := &countReader{r: br}
+	in := bufio.NewReaderSize(cr, 64<<10)
+	s := Streamed{Format: f}
+	var err error
+	head, _ := in.Peek(128)
+	_, utf16 := utf16Shaped(head[:len(head)&^1])
+	switch {
+	case len(head) >= 2 && ((head[0] == 0xff && head[1] == 0xfe) || (head[0] == 0xfe && head[1] == 0xff)) || utf16:
+		// UTF-16 is not streamed: it is read whole, up to maxUTF16Stream, and masked as
+		// Mask does (decoded, masked, written back as UTF-16); a longer input is withheld.
+		err = e.streamUTF16(in, cw, &s, f)
+	case f == FormatText:
+		err = e.streamText(in, cw, &s, false, nil, nil)
+	case f == FormatCSV:
+		err = e.streamText(in, cw, &s, true, nil, nil)
+	default:
+		i := 0
+		for {
+			b, perr := in.Peek(i + 1)
+			if perr != nil || (b[i] != ' ' && b[i] != '\n' && b[i] != '\r' && b[i] != '\t') || i > 4096 {
+				break
+			}
+			i++
+		}
+		if b, _ := in.Peek(i + 1); len(b) > i && (b[i] == '{' || b[i] == '[') || f == FormatJSON || f == FormatNDJSON {
+			s.Format = FormatJSON
+			err = e.streamJSON(in, cw, &s)
+		} else {
+			s.Format = FormatText
+			err = e.streamText(in, cw, &s, false, nil, nil)
+		}
+	}
+	if ferr := cw.w.Flush(); err == nil {
+		err = ferr
+	}
+	s.Read, s.Written = cr.n, cw.n
+	if s.Summary == nil {
+		s.Summary = Summary{}
+	}
+	return s, err
+}
+
+// maxUTF16Stream is the longest UTF-16 input Stream masks; it reads UTF-16 whole.
+const maxUTF16Stream = 4 * StreamLimit
+
+func (e *Engine) streamUTF16(in *bufio.Reader, w io.Writer, s *Streamed, f Format) error {
+	all, err := io.ReadAll(io.LimitReader(in, maxUTF16Stream+1))
+	if err != nil {
+		return err
+	}
+	if len(all) > maxUTF16Stream {
+		const reason = "UTF-16 input larger than the stream limit"
+		if _, err := io.Copy(io.Discard, in); err != nil {
+			return err
+		}
+		s.add(withheldPart(reason), "")
+		_, err := w.Write(withheld(nil, reason))
+		return err
+	}
+	m := e.mask(all, f, len(all)+1, &budget{left: max(4*len(all), minBudget)}, 0)
+	s.Format = m.Format
+	s.add(m, "")
+	_, err = w.Write(m.Body)
+	return err
+}
+
+type countWriter struct {
+	w *bufio.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countWriter) WriteByte(b byte) error {
+	c.n++
+	return c.w.WriteByte(b)
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// streamText masks text (or CSV, with its header as the labels of every chunk) a chunk at a
+// time, each cut at a line break outside quotes and before any value that straddles it.
+// prefix was read already and comes first; ctx is context (a label) masked with the first
+// chunk and not written.
+func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool, ctx, prefix []byte) error {
+	var header []byte
+	buf := make([]byte, 0, 2*streamChunk+len(ctx)+len(prefix))
+	buf = append(append(buf, ctx...), prefix...)
+	line := 0
+	eof := false
+	for !eof || len(buf) > 0 {
+		for !eof && len(buf) < streamChunk {
+			n, err := in.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if err == io.EOF {
+				eof = true
+			} else if err != nil {
+				return err
+			}
+			if len(buf) == cap(buf) {
+				break
+			}
+		}
+		cut := len(buf)
+		if !eof {
+			cut = chunkCut(buf, csv)
+			if cut == 0 {
+				cut = e.cutPoint(buf, len(buf)-cutLookahead)
+				if cut == 0 {
+					cut = len(buf) - cutLookahead
+				}
+			}
+		}
+		chunk := buf[:cut]
+		var m Masked
+		path := "line " + strconv.Itoa(line+1)
+		if csv {
+			if header == nil {
+				if k := firstRecord(chunk); k > 0 || eof {
+					if k == 0 {
+						k = len(chunk)
+					}
+					header = bytes.Clone(chunk[:k])
+				}
+				m = e.mask(chunk, FormatCSV, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
+			} else {
+				doc := append(bytes.Clone(header), chunk...)
+				m = e.mask(doc, FormatCSV, len(doc)+1, &budget{left: max(4*len(doc), minBudget)}, 0)
+				if m.Format == FormatCSV && bytes.HasPrefix(m.Body, header) {
+					m.Body = m.Body[len(header):]
+				} else {
+					m = e.mask(chunk, FormatText, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
+				}
+			}
+			path = ""
+		} else {
+			m = e.mask(chunk, FormatText, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
+		}
+		body := m.Body
+		if len(ctx) > 0 {
+			body = bytes.TrimPrefix(body, ctx)
+			ctx = nil
+		}
+		if _, err := w.Write(body); err != nil {
+			return err
+		}
+		s.add(m, path)
+		line += bytes.Count(chunk, []byte{'\n'})
+		buf = append(buf[:0], buf[cut:]...)
+	}
+	return nil
+}
+
+// firstRecord returns the offset after the first CSV record's line break, or 0.
+func firstRecord(buf []byte) int {
+	quoted := false
+	for i, c := range buf {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '\n' && !quoted:
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// chunkCut returns the offset after the last line break of buf (outside double quotes when
+// csv is set), or 0.
+func chunkCut(buf []byte, csv bool) int {
+	if !csv {
+		return bytes.LastIndexByte(buf, '\n') + 1
+	}
+	last, quoted := 0, false
+	for i, c := range buf {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '\n' && !quoted:
+			last = i + 1
+		}
+	}
+	return last
+}
+
+// jsonFrame is an open object or array of the JSON streamer.
+type jsonFrame struct {
+	object bool
+	keyed  bool   // an object's member key was read, its value not yet
+	colon  bool   // and the ':' after it
+	key    []byte // the label of the next value: the member key, or an array's own key
+	shown  []byte // the member key as written (masked), for pointers
+	index  int
+}
+
+var errInvalidStream = errors.New("mask: stream: invalid JSON")
+
+// streamJSON masks a stream of JSON values token by token. What it masks is held until a
+// separator or a closing bracket after at least holdBytes, together with the raw bytes it came
+// from: when the input turns out not to be JSON, the held output is dropped and the raw bytes
+// and the rest are masked as text, so a value split over tokens ("4111 1111 ...") is still
+// found whole. Output already written ends at a separator, where no value continues.
+func (e *Engine) streamJSON(in *bufio.Reader, w *countWriter, s *Streamed) error {
+	js := jsonStreamer{e: e, in: in, w: &holdWriter{cw: w}, s: s}
+	js.mark()
+	err := js.run()
+	if errors.Is(err, errInvalidStream) {
+		s.Fallback = true
+		js.restore()
+		if js.w.lost {
+			// The raw input of the held output is not all here: withhold it.
+			const reason = "invalid JSON after a token larger than the stream limit"
+			if _, err := w.Write(withheld(nil, reason)); err != nil {
+				return err
+			}
+			s.add(withheldPart(reason), "")
+			return e.streamText(in, w, s, false, nil, nil)
+		}
+		return e.streamText(in, w, s, false, nil, js.w.raw)
+	}
+	if err == nil {
+		err = js.w.flush()
+	}
+	return err
+}
+
+// holdBytes is how much masked output the JSON streamer holds before it writes at a
+// separator.
+const holdBytes = 64 << 10
+
+// holdWriter holds the JSON streamer's output and the raw input it came from.
+type holdWriter struct {
+	cw   *countWriter
+	out  []byte
+	raw  []byte
+	lost bool // raw bytes were dropped since the last flush
+}
+
+func (h *holdWriter) WriteByte(c byte) error { h.out = append(h.out, c); return nil }
+func (h *holdWriter) write(p []byte) error   { h.out = append(h.out, p...); return nil }
+
+func (h *holdWriter) flush() error {
+	_, err := h.cw.Write(h.out)
+	h.out, h.raw, h.lost = h.out[:0], h.raw[:0], false
+	return err
+}
+
+// mark records the counts and lists of the stream at a flush, so a fallback can drop what
+// was added since.
+func (j *jsonStreamer) mark() {
+	j.saved = Summary{}
+	for k, v := range j.s.Summary {
+		j.saved[k] = v
+	}
+	j.nFind, j.nTok, j.held = len(j.s.Findings), len(j.s.Tokens), j.s.Withheld
+}
+
+func (j *jsonStreamer) restore() {
+	j.s.Summary = j.saved
+	j.s.Findings, j.s.Tokens, j.s.Withheld = j.s.Findings[:j.nFind], j.s.Tokens[:j.nTok], j.held
+}
+
+// separator writes the held output when there is enough of it; it is called after a ',' or
+// a closing bracket.
+func (j *jsonStreamer) separator() error {
+	if len(j.w.out) < holdBytes {
+		return nil
+	}
+	j.mark()
+	return j.w.flush()
+}
+
+func (j *jsonStreamer) readByte() (byte, error) {
+	c, err := j.in.ReadByte()
+	if err == nil {
+		j.w.keep([]byte{c})
+	}
+	return c, err
+}
+
+// keep holds raw input for a fallback, up to maxHeldRaw; past it the raw bytes are dropped
+// and a fallback withholds them.
+func (h *holdWriter) keep(p []byte) {
+	if len(h.raw)+len(p) > maxHeldRaw {
+		h.lost = true
+		return
+	}
+	h.raw = append(h.raw, p...)
+}
+
+// maxHeldRaw bounds the raw input the JSON streamer holds for a fallback.
+const maxHeldRaw = StreamLimit + 2*holdBytes
+
+type jsonStreamer struct {
+	e     *Engine
+	in    *bufio.Reader
+	w     *holdWriter
+	s     *Streamed
+	saved Summary
+	nFind int
+	nTok  int
+	held  string
+	stack []jsonFrame
+	tok   []byte // the token being read, reused
+	b     budget
+	doc   int // top-level values seen
+}
+
+func (j *jsonStreamer) run() error {
+	expectValue := true
+	for {
+		c, err := j.readByte()
+		if err == io.EOF {
+			if len(j.stack) > 0 {
+				return errInvalidStream
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			if err := j.w.WriteByte(c); err != nil {
+				return err
+			}
+			continue
+		}
+		top := len(j.stack) - 1
+		switch {
+		case c == ',' && top >= 0 && !expectValue:
+			if j.stack[top].object {
+				j.stack[top].keyed, j.stack[top].colon = false, false
+			} else {
+				j.stack[top].index++
+			}
+			expectValue = true
+			if err := j.w.WriteByte(c); err != nil {
+				return err
+			}
+			if err := j.separator(); err != nil {
+				return err
+			}
+			continue
+		case (c == '}' || c == ']') && top >= 0 && j.stack[top].object == (c == '}'):
+			j.stack = j.stack[:top]
+			expectValue = false
+			if err := j.w.WriteByte(c); err != nil {
+				return err
+			}
+			if err := j.separator(); err != nil {
+				return err
+			}
+			continue
+		case c == ':' && top >= 0 && j.stack[top].object && j.stack[top].keyed && !j.stack[top].colon && expectValue:
+			j.stack[top].colon = true
+			if err := j.w.WriteByte(c); err != nil {
+				return err
+			}
+			continue
+		}
+		if !expectValue && top >= 0 || (top >= 0 && j.stack[top].object && !j.stack[top].colon && (j.stack[top].keyed || c != '"')) {
+			return errInvalidStream
+		}
+		if top < 0 {
+			if c != '{' && c != '[' {
+				// A bare scalar at the top could be a part of a value split by white
+				// space ("4111 1111 ..."): the input is read as text.
+				return errInvalidStream
+			}
+			j.doc++
+		}
+		// A key, or a value.
+		if c == '"' && top >= 0 && j.stack[top].object && !j.stack[top].keyed {
+			raw, err := j.token(c)
+			if err != nil {
+				return err
+			}
+			key := raw[1 : len(raw)-1]
+			if bytes.IndexByte(key, '\\') >= 0 {
+				key = fieldValue(raw)
+			}
+			f := &j.stack[top]
+			f.key, f.shown = append(f.key[:0], key...), append(f.shown[:0], key...)
+			if len(raw)-2 >= minCandidate {
+				m, found, err := j.scalar(raw, nil, true)
+				if err != nil {
+					return err
+				}
+				if found || (len(key) > 0 && isReplacement(key)) {
+					f.key = f.key[:0] // a key that is a value labels nothing
+				}
+				if found {
+					f.shown = append(f.shown[:0], fieldValue(m.Body)...)
+					j.s.add(m, j.pointer())
+				}
+			} else if err := j.w.write(raw); err != nil {
+				return err
+			}
+			f.keyed = true
+			continue
+		}
+		var key []byte
+		if top >= 0 {
+			key = j.stack[top].key
+			if j.stack[top].object && len(key) > 0 && j.e.isNamed(key) {
+				if err := j.skipNamed(c); err != nil {
+					return err
+				}
+				expectValue = false
+				continue
+			}
+		}
+		if c == '{' || c == '[' {
+			f := jsonFrame{object: c == '{'}
+			if c == '[' {
+				f.key = bytes.Clone(key) // array elements are labelled by the array's key
+			}
+			j.stack = append(j.stack, f)
+			if err := j.w.WriteByte(c); err != nil {
+				return err
+			}
+			expectValue = true
+			continue
+		}
+		raw, err := j.token(c)
+		if err != nil {
+			return err
+		}
+		if _, _, err := j.scalar(raw, key, false); err != nil {
+			return err
+		}
+		expectValue = false
+	}
+}
+
+// isNamed reports whether key is a named field.
+func (e *Engine) isNamed(key []byte) bool {
+	for _, f := range e.fields {
+		if len(f) == len(key) && bytes.EqualFold(f, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// token reads the rest of a scalar token starting with c: a string through its closing
+// quote, or a literal or number up to a delimiter. A token longer than StreamLimit is
+// returned as errTooLong after being skipped.
+func (j *jsonStreamer) token(c byte) ([]byte, error) {
+	tok := append(j.tok[:0], c)
+	if c == '"' {
+		for {
+			// Up to the next quote; it closes the string unless an odd run of
+			// backslashes escapes it.
+			part, err := j.in.ReadSlice('"')
+			j.w.keep(part)
+			if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+				return nil, errInvalidStream
+			}
+			if len(tok) < StreamLimit {
+				tok = append(tok, part...)
+			}
+			if err != nil { // the buffer filled before a quote
+				continue
+			}
+			b, k := tok, len(tok)-2
+			if len(tok) >= StreamLimit {
+				b, k = part, len(part)-2
+			}
+			for k >= 1 && b[k] == '\\' {
+				k--
+			}
+			if (len(b)-2-k)%2 == 1 {
+				continue // an escaped quote
+			}
+			j.tok = tok
+			if len(tok) >= StreamLimit {
+				return []byte(`"` + WithheldMarker + `value larger than the stream limit]"`), nil
+			}
+			return tok, nil
+		}
+	}
+	for {
+		b, err := j.in.Peek(1)
+		if err != nil || bytes.IndexByte([]byte(",]} \t\r\n:"), b[0]) >= 0 {
+			return tok, nil
+		}
+		j.readByte()
+		if len(tok) > 64 {
+			return nil, errInvalidStream
+		}
+		tok = append(tok, b[0])
+	}
+}
+
+// scalar masks one key or scalar value (a JSON document of its own) under key, writes it
+// and returns what it wrote and whether anything was masked.
+func (j *jsonStreamer) scalar(raw, key []byte, isKey bool) (Masked, bool, error) {
+	st := j.e.get(raw)
+	defer put(st)
+	j.b = budget{left: max(4*len(raw), minBudget)}
+	st.budget = &j.b
+	st.w.loc.key = isKey
+	end, err := st.value(0, 0, key, false)
+	if err != nil || end != len(raw) {
+		return Masked{}, false, errInvalidStream
+	}
+	withheldToken := bytes.HasPrefix(raw, []byte(`"`+WithheldMarker))
+	if st.w.out == nil && !withheldToken {
+		return Masked{}, false, j.w.write(raw) // nothing masked: the common case, no allocation
+	}
+	if !isKey {
+		return Masked{}, true, j.addValue(st, withheldToken)
+	}
+	var m Masked
+	m.Body, m.Summary = st.w.finish(), st.w.summary()
+	m.found = st.findings(m.Body, FormatJSON, "")
+	m.Tokens, m.Withheld = st.w.tokens, st.w.reason
+	if withheldToken {
+		m.Summary[Withheld]++
+		m.found = append(m.found, Finding{Detector: Withheld})
+		if m.Withheld == "" {
+			m.Withheld = "value larger than the stream limit"
+		}
+	}
+	// A key's finding is added by the caller once the key is known as written.
+	return m, true, j.w.write(m.Body)
+}
+
+// addValue writes a masked scalar value and adds its counts, tokens and (while there is
+// room) findings to the stream, without building a Masked.
+func (j *jsonStreamer) addValue(st *state, withheldToken bool) error {
+	body := st.w.finish()
+	if err := j.w.write(body); err != nil {
+		return err
+	}
+	s := j.s
+	if s.Summary == nil {
+		s.Summary = Summary{}
+	}
+	for d, n := range st.w.counts {
+		if n > 0 {
+			s.Summary[names[d]] += n
+		}
+	}
+	if st.w.held > 0 {
+		s.Summary[Withheld] += st.w.held
+	}
+	s.Tokens = append(s.Tokens, st.w.tokens...)
+	if s.Withheld == "" {
+		s.Withheld = st.w.reason
+	}
+	var extra []Finding
+	if withheldToken {
+		s.Summary[Withheld]++
+		extra = []Finding{{Detector: Withheld}}
+		if s.Withheld == "" {
+			s.Withheld = "value larger than the stream limit"
+		}
+	}
+	if len(s.Findings) < maxStreamFindings {
+		j.s.add(Masked{found: append(st.findings(body, FormatJSON, ""), extra...)}, j.pointer())
+	}
+	return nil
+}
+
+// skipNamed skips the value of a named field starting with c and writes its redaction.
+func (j *jsonStreamer) skipNamed(c byte) error {
+	depth, inStr, esc := 0, false, false
+	switch c {
+	case '{', '[':
+		depth = 1
+	case '"':
+		inStr = true
+	default:
+		if _, err := j.token(c); err != nil {
+			return err
+		}
+	}
+	for depth > 0 || inStr {
+		b, err := j.readByte()
+		if err != nil {
+			return errInvalidStream
+		}
+		switch {
+		case inStr && esc:
+			esc = false
+		case inStr && b == '\\':
+			esc = true
+		case inStr && b == '"':
+			inStr = false
+		case inStr:
+		case b == '"':
+			inStr = true
+		case b == '{' || b == '[':
+			depth++
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	// The value was not held, so it is redacted whatever the field's mode.
+	if err := j.w.write([]byte(`"` + redactions[detField] + `"`)); err != nil {
+		return err
+	}
+	j.s.add(Masked{Summary: Summary{Field: 1}, found: []Finding{{Detector: Field}}}, j.pointer())
+	return nil
+}
+
+// pointer is the JSON pointer of the token being read.
+func (j *jsonStreamer) pointer() string {
+	var b []byte
+	if j.doc > 1 {
+		b = append(b, "document "...)
+		b = strconv.AppendInt(b, int64(j.doc), 10)
+		b = append(b, ' ')
+	}
+	for _, f := range j.stack {
+		b = append(b, '/')
+		if f.object {
+			b = append(b, escapePointer(string(f.shown))...)
+		} else {
+			b = strconv.AppendInt(b, int64(f.index), 10)
+		}
+	}
+	return string(b)
+}

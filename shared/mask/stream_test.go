@@ -1,0 +1,137 @@
+package mask_test
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mandate-dev/mandate/shared/mask"
+)
+
+// TestStreamMatchesMask: streaming a JSON document or stream gives the same bytes and counts
+// as masking it whole.
+func TestStreamMatchesMask(t *testing.T) {
+	t.Parallel()
+	e := mask.New(mask.WithFields("password"))
+	docs := []string{
+		string(customers(256 << 10)),
+		`{"users":{"` + hiddenEmail + `":{"id":1,"ssn":123456789,"password":{"x":[1,"a"]}}},"n":[4111111111111111, "x"]}`,
+		`{"blob":"` + b64("mail "+hiddenEmail) + `","a":"{\"b\":\"` + hiddenCard + `\"}"}`,
+		"{\"id\":1}\n{\"id\":2,\"email\":\"" + hiddenEmail + "\"}\n[\"415-555-0132\"]\n",
+		`{"e":"jane.doe\u0040example.com","k\u0065y":"x"}`,
+	}
+	for i, d := range docs {
+		whole := e.Mask([]byte(d), mask.FormatAuto)
+		var out bytes.Buffer
+		s, err := e.Stream(strings.NewReader(d), &out, mask.FormatAuto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(string(whole.Body), out.String()); diff != "" {
+			t.Errorf("doc %d: stream differs from Mask (-mask +stream):\n%s", i, diff)
+		}
+		if diff := cmp.Diff(whole.Summary, s.Summary); diff != "" {
+			t.Errorf("doc %d: summary (-mask +stream):\n%s", i, diff)
+		}
+		if s.Read != int64(len(d)) || s.Written != int64(out.Len()) || s.Fallback {
+			t.Errorf("doc %d: read %d written %d fallback %v", i, s.Read, s.Written, s.Fallback)
+		}
+	}
+}
+
+// TestStreamLargeInputs: text and CSV larger than a chunk are masked whole, with no value
+// split at a chunk's edge; a stream that stops being JSON is masked as text from there.
+func TestStreamLargeInputs(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	var text strings.Builder
+	for i := 0; text.Len() < 3<<20; i++ {
+		fmt.Fprintf(&text, "row %d,%s,card %s;", i, hiddenEmail, hiddenCard) // no line breaks at all
+	}
+	var out bytes.Buffer
+	s, err := e.Stream(strings.NewReader(text.String()), &out, mask.FormatText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "jane.doe") || strings.Contains(out.String(), "4111111111") {
+		t.Error("a value survived streaming text")
+	}
+	n := strings.Count(text.String(), hiddenCard)
+	if s.Summary[mask.Card] != n || s.Summary[mask.Email] != n {
+		t.Errorf("summary %v, want %d of each", s.Summary, n)
+	}
+
+	var csv strings.Builder
+	csv.WriteString("id,ssn,notes\n")
+	for i := 0; csv.Len() < 3<<20; i++ {
+		fmt.Fprintf(&csv, "%d,123456789,\"call\n415-555-0132, or %s\"\n", i, hiddenEmail)
+	}
+	out.Reset()
+	s, err = e.Stream(strings.NewReader(csv.String()), &out, mask.FormatCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Count(csv.String(), hiddenEmail)
+	if strings.Contains(out.String(), "123456789") || strings.Contains(out.String(), "jane.doe") || s.Summary[mask.SSN] != rows {
+		t.Errorf("CSV: %v, want %d SSNs", s.Summary, rows)
+	}
+	if !strings.HasPrefix(out.String(), "id,ssn,notes\n") || strings.Count(out.String(), "id,ssn,notes") != 1 {
+		t.Error("CSV header not written once")
+	}
+
+	out.Reset()
+	s, err = e.Stream(strings.NewReader(`{"a":"x"} oops `+hiddenCard+` `+hiddenEmail), &out, mask.FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Fallback || strings.Contains(out.String(), "4111111111") || strings.Contains(out.String(), "jane.doe") {
+		t.Errorf("invalid JSON part way: %q %+v", out.String(), s)
+	}
+}
+
+// TestStreamGzip: a gzip input is decompressed as it is read and masked.
+func TestStreamGzip(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	s, err := e0.Stream(bytes.NewReader(gz(`{"email":"`+hiddenEmail+`"}`)), &out, mask.FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != `{"email":"[EMAIL]"}` || s.Summary[mask.Email] != 1 {
+		t.Errorf("gzip stream: %q %v", out.String(), s.Summary)
+	}
+}
+
+// TestStreamEscapedQuotes: strings with escaped quotes and backslashes are read whole.
+func TestStreamEscapedQuotes(t *testing.T) {
+	t.Parallel()
+	for _, d := range []string{
+		`{"a":"x\"y ` + hiddenEmail + `","b":"\\","c":"\\\\\"` + hiddenCard + `\"","d":"\\\""}`,
+		`["\"","\\\\",""]`,
+	} {
+		whole := e0.Mask([]byte(d), mask.FormatJSON)
+		var out bytes.Buffer
+		if _, err := e0.Stream(strings.NewReader(d), &out, mask.FormatAuto); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != string(whole.Body) {
+			t.Errorf("stream %q, Mask %q", out.String(), whole.Body)
+		}
+	}
+}
+
+// TestStreamUTF16: UTF-16 input, with or without a byte order mark, is masked and written
+// back as UTF-16.
+func TestStreamUTF16(t *testing.T) {
+	t.Parallel()
+	for _, in := range [][]byte{utf16Bytes(`{"email":"`+hiddenEmail+`"}`, false, true), utf16Bytes("mail "+hiddenEmail, true, false)} {
+		var out bytes.Buffer
+		s, err := e0.Stream(bytes.NewReader(in), &out, mask.FormatAuto)
+		if err != nil || revealed(out.Bytes(), hiddenEmail) || s.Summary[mask.Email] != 1 {
+			t.Errorf("UTF-16 stream: %q %v %v", out.Bytes(), s.Summary, err)
+		}
+	}
+}
