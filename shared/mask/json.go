@@ -3,6 +3,7 @@ package mask
 import (
 	"bytes"
 	"encoding/binary"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -100,6 +101,7 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 	if i < len(src) && src[i] == '}' {
 		return i + 1, nil
 	}
+	var keys map[string]bool // masked keys of this object, as written: each must stay unique
 	for {
 		if i >= len(src) || src[i] != '"' {
 			return i, syntaxError(i)
@@ -114,9 +116,13 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 			// A value can hide in a key as well as in a value; a key that is a value (or
 			// the replacement of one) labels nothing, so masking stays idempotent.
 			n := len(st.w.finds)
+			at := len(st.w.out) + (i + 1 - st.w.last) // where the key starts in the output
 			st.w.loc.key = true
 			st.maskString(i+1, kend-1, escaped, nil)
 			st.w.loc.key = false
+			if len(st.w.finds) > n || isReplacement(key) {
+				keys = st.uniqueKey(keys, at, kend-1)
+			}
 			if len(st.w.finds) > n {
 				// The path names the key by what replaced it, never by its value.
 				d := st.w.finds[n].det
@@ -192,6 +198,34 @@ func (st *state) array(i, depth int, key []byte, suppress bool) (int, error) {
 			return i, syntaxError(i)
 		}
 	}
+}
+
+// uniqueKey keeps a masked key unique in its object: two keys that held values masked to the
+// same text ({"ada@example.com":1,"bob@example.com":2} redacts both to "[EMAIL]") would be a
+// repeated name, which strict readers refuse and lax ones resolve by dropping a member. The
+// second and later get "#2", "#3", ... at their end. The key starts at output offset at and
+// ends at source offset end; keys holds the object's masked keys so far.
+func (st *state) uniqueKey(keys map[string]bool, at, end int) map[string]bool {
+	w := &st.w
+	if w.out == nil { // nothing was replaced: a replacement's text given in the input
+		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
+		w.out = append(w.out, w.src[:end]...)
+		w.last = end
+	} else {
+		w.out = append(w.out, w.src[w.last:end]...)
+		w.last = end
+	}
+	if keys == nil {
+		keys = make(map[string]bool, 2)
+	}
+	base := string(w.out[at:])
+	name := base
+	for n := 2; keys[name]; n++ {
+		name = base + "#" + strconv.Itoa(n)
+	}
+	w.out = append(w.out[:at], name...)
+	keys[name] = true
+	return keys
 }
 
 // isReplacement reports a key that is what masking writes in place of a value: a redaction

@@ -395,8 +395,9 @@ func (e *Engine) Text(src []byte) ([]byte, Summary) {
 
 // JSON masks src, which must be a valid JSON document: string values are scanned, integer
 // number values that are card numbers (or, under a labelling key, SSNs, phone numbers,
-// dates of birth and passwords) become replacement strings, keys are never changed, and the
-// output is valid JSON. An invalid document is an error wrapping ErrInvalidJSON, and nothing
+// dates of birth and passwords) become replacement strings, keys that hold values are masked
+// too and kept unique in their object (a second "[EMAIL]" key is "[EMAIL]#2"), and the
+// output is valid JSON without repeated names. An invalid document is an error wrapping ErrInvalidJSON, and nothing
 // is returned.
 func (e *Engine) JSON(src []byte) ([]byte, Summary, error) {
 	st := e.get(src)

@@ -291,6 +291,25 @@ type jsonFrame struct {
 	key    []byte // the label of the next value: the member key, or an array's own key
 	shown  []byte // the member key as written (masked), for pointers
 	index  int
+	keys   map[string]bool // masked keys written in this object, each unique (see uniqueKey)
+}
+
+// unique returns the masked key body (a JSON string) as it must be written: a name no
+// earlier masked key of this object took, with "#2", "#3", ... added when one did.
+func (f *jsonFrame) unique(body []byte) []byte {
+	if f.keys == nil {
+		f.keys = make(map[string]bool, 2)
+	}
+	base := string(body[1 : len(body)-1])
+	name := base
+	for n := 2; f.keys[name]; n++ {
+		name = base + "#" + strconv.Itoa(n)
+	}
+	f.keys[name] = true
+	if name == base {
+		return body
+	}
+	return []byte(`"` + name + `"`)
 }
 
 var errInvalidStream = errors.New("mask: stream: invalid JSON")
@@ -490,7 +509,14 @@ func (j *jsonStreamer) run() error {
 				if found || (len(key) > 0 && isReplacement(key)) {
 					f.key = f.key[:0] // a key that is a value labels nothing
 				}
+				if !found && len(key) > 0 && isReplacement(key) {
+					f.unique(raw) // written as given; a masked key must not repeat it
+				}
 				if found {
+					m.Body = f.unique(m.Body)
+					if err := j.w.write(m.Body); err != nil {
+						return err
+					}
 					f.shown = append(f.shown[:0], fieldValue(m.Body)...)
 					j.s.add(m, j.pointer())
 				}
@@ -624,8 +650,8 @@ func (j *jsonStreamer) scalar(raw, key []byte, isKey bool) (Masked, bool, error)
 			m.Withheld = "value larger than the stream limit"
 		}
 	}
-	// A key's finding is added by the caller once the key is known as written.
-	return m, true, j.w.write(m.Body)
+	// The caller writes the key, unique in its object, and adds its finding.
+	return m, true, nil
 }
 
 // addValue writes a masked scalar value and adds its counts, tokens and (while there is
