@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -23,8 +24,22 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workers := fs.String("workers", "1,16", "concurrent workers: one count or a comma-separated list, each run in turn")
 	requests := fs.Int("requests", 2000, "requests per phase")
 	duration := fs.Duration("duration", 60*time.Second, "time limit per phase")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
 	if _, code, ok := parseArgs(fs, args, "mandate load [flags]", none, stdout, stderr); !ok {
 		return code
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "mandate load: %v\n", err)
+			return exitUsage
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "mandate load: %v\n", err)
+			return exitFailed
+		}
+		defer pprof.StopCPUProfile()
 	}
 	var counts []int
 	for _, f := range strings.Split(*workers, ",") {
