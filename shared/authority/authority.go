@@ -437,6 +437,9 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 		return api.ActionResponse{}, fail(ErrTargetFailed, "the target did not answer", err)
 	}
 	stage = time.Now()
+	// What Mandate itself put into the request (detokenized values, the minted credential)
+	// is masked out of the answer whatever the target does with it.
+	known = append(known, cred.Secrets()...)
 	masked, profile, merr := a.masking.response(ctx, s, t, d, out, known)
 	m.Mask = time.Since(stage)
 	if masked.Body == nil && merr != nil {

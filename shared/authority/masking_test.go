@@ -35,10 +35,15 @@ func (e *echoTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.queries = append(e.queries, r.URL.Query().Get("email"))
 	e.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
+	body := map[string]any{
 		"id": 42, "email": "grace.hopper@example.org", "card": "4111 1111 1111 1111",
 		"looked_up": r.URL.Query().Get("email"),
-	})
+	}
+	if r.URL.Query().Get("echo") == "headers" { // a target that echoes its request, credential and all
+		body["authorization"] = r.Header.Get("Authorization")
+		body["note"] = "called with " + strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	}
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // newMaskingFixture is an authority whose target uses the tokenize profile, with a
@@ -286,5 +291,25 @@ func TestResponseCutInsideAValue(t *testing.T) {
 	body, _ := json.Marshal(res.Result)
 	if bytes.Contains(body, []byte("4111")) || !bytes.Contains(body, []byte("TRUNCATED")) {
 		t.Fatalf("a cut card came back, or the cut is not marked: %s", body)
+	}
+}
+
+// TestInjectedCredentialIsMaskedInTheAnswer: a target that echoes the request gives back the
+// credential the broker injected; the agent never sees it, whole or as the bare value.
+func TestInjectedCredentialIsMaskedInTheAnswer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	auth, _ := newMaskingFixture(t, "default")
+	sid := openSession(t, auth)
+	res, err := auth.Act(ctx, agent("demo-agent"), sid, get("/customers/42?echo=headers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(res.Result)
+	if strings.Contains(string(raw), "kkkkkkkk") || !strings.Contains(string(raw), "authorization") {
+		t.Fatalf("the injected credential came back: %s", raw)
+	}
+	if res.Masking["known"] == 0 {
+		t.Fatalf("masking summary %v does not count the credential", res.Masking)
 	}
 }

@@ -38,6 +38,31 @@ type Credential struct {
 	release func(context.Context) error
 }
 
+// Secrets are the credential's secret values, for masking them out of anything the target
+// answers (a target that echoes its request headers echoes them): the header value and, for
+// a "Scheme value" header, the value alone; the database password; the AWS secret key and
+// session token. Never record or return them.
+func (c Credential) Secrets() []string {
+	var out []string
+	add := func(v string) {
+		if len(v) >= 8 { // shorter is no secret worth the false matches
+			out = append(out, v)
+		}
+	}
+	add(c.Value)
+	if _, v, ok := strings.Cut(c.Value, " "); ok {
+		add(strings.TrimSpace(v))
+	}
+	if c.SQL != nil {
+		add(c.SQL.Password)
+	}
+	if c.AWS != nil {
+		add(c.AWS.SecretAccessKey)
+		add(c.AWS.SessionToken)
+	}
+	return out
+}
+
 // Describe says what was minted without its value, for audit records and logs.
 func (c Credential) Describe() string {
 	switch {
