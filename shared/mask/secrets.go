@@ -295,6 +295,56 @@ func pem(s []byte, i int) (int, bool) {
 // It runs for every JSON string value, so the last letter decides first whether any suffix
 // can match.
 func secretLabel(w []byte) uint8 {
+	if kind := labelKind(w); kind != lblNone {
+		return kind
+	}
+	return qualifiedLabel(w)
+}
+
+// qualifiedLabels is how many trailing words of a label qualifiedLabel looks past.
+const qualifiedLabels = 2
+
+// qualifiedLabel reads a secret word followed by qualifiers ("password_super_secure",
+// "apikey_myservice", "db_pass_secure"): it drops up to two trailing words of a label
+// written with '_', '-' or '.' and reads what is left. A trailing word that says the value
+// is about the secret rather than the secret ("password_length", "api_key_id",
+// "secret_name") makes it no label.
+func qualifiedLabel(w []byte) uint8 {
+	end := len(w)
+	for range qualifiedLabels {
+		cut := bytes.LastIndexAny(w[:end], "_-.")
+		if cut <= 0 || cut == end-1 {
+			return lblNone
+		}
+		if metaWord(w[cut+1 : end]) {
+			return lblNone
+		}
+		end = cut
+		if kind := labelKind(w[:end]); kind != lblNone {
+			return kind
+		}
+	}
+	return lblNone
+}
+
+// metaWords are label words that name something about a secret, not the secret.
+var metaWords = [...]string{"id", "ids", "name", "names", "ref", "url", "uri", "path", "file", "length", "len", "size",
+	"type", "kind", "policy", "hint", "expires", "expiry", "expiration", "at", "version", "arn", "enabled", "required",
+	"count", "format", "field", "label", "min", "max", "rotation", "updated", "created", "changed", "set", "reset",
+	"env", "var", "header", "param", "prefix", "suffix", "mask", "masked", "hash", "hashed", "digest", "salt", "rule",
+	"rules", "regex", "pattern", "strength", "age", "ttl", "timeout", "status", "description", "note", "help"}
+
+func metaWord(word []byte) bool {
+	for _, m := range metaWords {
+		if len(word) == len(m) && hasPrefixFold(word, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// labelKind is secretLabel for the label as written, without qualifiers.
+func labelKind(w []byte) uint8 {
 	k := len(w) - 1
 	for k >= 0 && (w[k] == '_' || w[k] == '-' || w[k] == '.' || w[k] == ' ') {
 		k--
@@ -559,9 +609,22 @@ func skipScheme(v []byte) int {
 // before it (quotes and a space may sit between), the value the quoted string or the unquoted
 // run after it. It returns the value's span.
 func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, ok bool) {
+	if i > floor && s[i] == '=' && (s[i-1] == '=' || s[i-1] == ':') {
+		return 0, 0, 0, false // the second '=' of "==" or ":=": the first one reads it
+	}
 	j := i
+	if j > floor && s[i] == '=' && s[j-1] == '!' { // a comparison "!=" or "!=="
+		j--
+	}
 	for k := 0; k < 2 && j > floor && (s[j-1] == '"' || s[j-1] == '\'' || s[j-1] == ' '); k++ {
 		j--
+	}
+	if j > floor && s[j-1] == ']' { // an element or array: "secret[] =", "char key[25] ="
+		b := bytes.LastIndexByte(s[max(floor, j-8):j-1], '[')
+		if b < 0 {
+			return 0, 0, 0, false
+		}
+		j = max(floor, j-8) + b
 	}
 	if j == floor || !isLetter(s[j-1]) {
 		return 0, 0, 0, false
@@ -578,10 +641,14 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		return 0, 0, 0, false
 	}
 	v := i + 1
-	if v < len(s) && s[i] == ':' && s[v] == '=' { // ":=" assignments
+	// ":=" and "=>" assign; "==" and "===" compare a value in code with the secret.
+	for n := 0; n < 2 && v < len(s) && (s[v] == '=' || (s[v] == '>' && s[i] == '=')) && !(s[i] == ':' && n > 0); n++ {
 		v++
 	}
 	for n := 0; n < 2 && v < len(s) && s[v] == ' '; n++ {
+		v++
+	}
+	if v+1 < len(s) && s[v] == '@' && s[v+1] == '"' { // a C# verbatim string
 		v++
 	}
 	var q byte
