@@ -42,7 +42,7 @@ var publicSecretFloors = map[string][2]float64{
 	"slack_token":       {1, 1},
 	"stripe_key":        {1, 1},
 	"github_token":      {1, 1},
-	"gitlab_token":      {0.81, 0.46}, // GitLab runner registration tokens (GR1348941...) are not detected; lengths are not checked per prefix
+	"gitlab_token":      {1, 0.66}, // the look-alikes masked are tokens longer than their prefix's length: a masker masks them
 	"connection_string": {1, 1},
 	// Read now: labels with qualifiers (password_super_secure, apikey_myservice), code
 	// comparisons (api_key == "...", db_pass != "..."), "=>", ":=", C# @"..." strings and
@@ -57,7 +57,7 @@ var publicSecretFloors = map[string][2]float64{
 }
 
 // publicSecretOverall is the floor of recall over every labelled secret of the corpus.
-const publicSecretOverall = 0.76 // the target is 0.85
+const publicSecretOverall = 0.78 // the target is 0.85
 
 // TestPublicSecrets measures the secret detectors on the labelled lines of detect-secrets'
 // plugin tests (testdata/masking/public/secrets; Apache-2.0): a line labelled as a secret

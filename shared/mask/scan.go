@@ -97,7 +97,7 @@ func init() {
 	class[':'] = clsColon
 	class['='] = clsEquals
 	class['-'] = clsDash
-	for _, c := range []byte("AIFeghxsrwm") {
+	for _, c := range []byte("AIFGeghxsrwm") {
 		class[c] = clsPrefix
 	}
 	for c := 'a'; c <= 'z'; c++ {

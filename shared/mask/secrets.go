@@ -81,6 +81,17 @@ func tokenEnd(s []byte, j int, set *[256]bool) bool {
 	return j == len(s) || !set[s[j]]
 }
 
+// gitLabPrefixes are GitLab's token prefixes (docs.gitlab.com, "Token prefixes") with the
+// shortest secret part each is issued with: longer ones are masked too, shorter ones are not
+// tokens.
+var gitLabPrefixes = [...]struct {
+	prefix string
+	min    int
+}{
+	{"glpat-", 20}, {"gldt-", 20}, {"glrt-", 20}, {"glsoat-", 20}, {"glcbt-", 20}, {"glft-", 20},
+	{"glffct-", 20}, {"glimt-", 25}, {"glptt-", 40}, {"glagent-", 50}, {"gloas-", 64},
+}
+
 // awsKeyPrefixes are the four-letter prefixes of AWS access key ids (IAM unique id prefixes).
 var awsKeyPrefixes = [...]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA", "ASCA"}
 
@@ -135,14 +146,23 @@ func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 				return j, detGitHub, true
 			}
 		} else if t[1] == 'l' && enabled[detGitLab] {
-			for _, p := range [...]string{"glpat-", "gldt-", "glrt-", "glptt-", "glsoat-", "glcbt-", "glimt-", "glagent-", "gloas-"} {
-				if bytes.HasPrefix(t, []byte(p)) {
-					j := runOf(s, i+len(p), &b64urlChar, 255)
-					if j-(i+len(p)) >= 20 && tokenEnd(s, j, &b64urlChar) {
+			for _, p := range gitLabPrefixes {
+				if bytes.HasPrefix(t, []byte(p.prefix)) {
+					j := runOf(s, i+len(p.prefix), &b64urlChar, 255)
+					if j-(i+len(p.prefix)) >= p.min && tokenEnd(s, j, &b64urlChar) {
 						return j, detGitLab, true
 					}
 					break
 				}
+			}
+		}
+	case 'G':
+		// GitLab runner registration tokens: "GR1348941" and at least 20 more.
+		const runner = "GR1348941"
+		if enabled[detGitLab] && bytes.HasPrefix(t, []byte(runner)) {
+			j := runOf(s, i+len(runner), &b64urlChar, 255)
+			if j-(i+len(runner)) >= 20 && tokenEnd(s, j, &b64urlChar) {
+				return j, detGitLab, true
 			}
 		}
 	case 'x':
