@@ -636,6 +636,16 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	if j > floor && s[i] == '=' && s[j-1] == '!' { // a comparison "!=" or "!=="
 		j--
 	}
+	if s[i] == '=' && (j < i || (i+1 < len(s) && s[i+1] == '=')) {
+		// A comparison: a quoted string before it is the value, never a label.
+		b := j
+		for n := 0; n < 2 && b > floor && s[b-1] == ' '; n++ {
+			b--
+		}
+		if b > floor && (s[b-1] == '"' || s[b-1] == '\'') {
+			return sc.comparedBefore(s, i, floor)
+		}
+	}
 	for k := 0; k < 2 && j > floor && (s[j-1] == '"' || s[j-1] == '\'' || s[j-1] == ' '); k++ {
 		j--
 	}
@@ -647,7 +657,7 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		j = max(floor, j-8) + b
 	}
 	if j == floor || !isLetter(s[j-1]) {
-		return 0, 0, 0, false
+		return sc.comparedBefore(s, i, floor)
 	}
 	k := j
 	for k > floor && j-k <= maxLabel && labelByte[s[k-1]] {
@@ -702,6 +712,56 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		v += skipScheme(s[v:e])
 	}
 	if e-v > maxSecretValue || e == v {
+		return 0, 0, 0, false
+	}
+	if d, ok := judge(kind, s[v:e], &sc.enabled); ok {
+		return v, e, d, true
+	}
+	return 0, 0, 0, false
+}
+
+// comparedBefore reports a secret compared in code with its label after it
+// (if ("..." == password)): at the first byte of "==", "===", "!=" or "!==" at s[i], a quoted
+// value right before and a secret label right after. It returns the value's span.
+func (sc *scanner) comparedBefore(s []byte, i, floor int) (vs, ve int, det detector, ok bool) {
+	op := i
+	if s[i] == '=' && op > floor && s[op-1] == '!' {
+		op--
+	} else if s[i] != '=' || i+1 >= len(s) || s[i+1] != '=' {
+		return 0, 0, 0, false
+	}
+	e := op
+	for n := 0; n < 2 && e > floor && s[e-1] == ' '; n++ {
+		e--
+	}
+	if e-1 <= floor || (s[e-1] != '"' && s[e-1] != '\'') {
+		return 0, 0, 0, false
+	}
+	q := s[e-1]
+	e--
+	v := e
+	for v > floor && e-v <= maxSecretValue && s[v-1] != q && s[v-1] != '\n' {
+		v--
+	}
+	if v == floor || s[v-1] != q || e == v || e-v > maxSecretValue {
+		return 0, 0, 0, false
+	}
+	a := i + 1
+	for n := 0; n < 2 && a < len(s) && s[a] == '='; n++ {
+		a++
+	}
+	for n := 0; n < 2 && a < len(s) && s[a] == ' '; n++ {
+		a++
+	}
+	b := a
+	for b < len(s) && b-a <= maxLabel && labelByte[s[b]] {
+		b++
+	}
+	if b == a || b-a > maxLabel || !isLetter(s[a]) {
+		return 0, 0, 0, false
+	}
+	kind := secretLabel(s[a:b])
+	if kind == lblNone {
 		return 0, 0, 0, false
 	}
 	if d, ok := judge(kind, s[v:e], &sc.enabled); ok {
