@@ -207,14 +207,7 @@ func (st *state) array(i, depth int, key []byte, suppress bool) (int, error) {
 // ends at source offset end; keys holds the object's masked keys so far.
 func (st *state) uniqueKey(keys map[string]bool, at, end int) map[string]bool {
 	w := &st.w
-	if w.out == nil { // nothing was replaced: a replacement's text given in the input
-		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
-		w.out = append(w.out, w.src[:end]...)
-		w.last = end
-	} else {
-		w.out = append(w.out, w.src[w.last:end]...)
-		w.last = end
-	}
+	w.copyTo(end)
 	if keys == nil {
 		keys = make(map[string]bool, 2)
 	}
@@ -444,11 +437,7 @@ func (st *state) embedded(start, end int) bool {
 	}
 	masked := inner.w.finish()
 	w := &st.w
-	if w.out == nil {
-		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
-	}
-	w.out = append(w.out, w.src[w.last:start]...)
-	off := len(w.out)
+	off := w.copyTo(start)
 	w.out = appendEscaped(w.out, masked)
 	w.last = end
 	w.absorb(off, encJSON, Masked{Summary: inner.w.summary(), Tokens: inner.w.tokens, Withheld: inner.w.reason,

@@ -673,11 +673,7 @@ func (st *state) rawSpan(start, end int, offs []int32, base int) (int, int) {
 // splice writes src[last:start], then the encoded run's replacement, and skips
 // src[start:end]; the counts, tokens and findings of the run's layer join this call's.
 func (w *writer) splice(start, end int, h *hit) {
-	if w.out == nil {
-		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
-	}
-	w.out = append(w.out, w.src[w.last:start]...)
-	off := len(w.out)
+	off := w.copyTo(start)
 	w.out = append(w.out, h.repl...)
 	w.last = end
 	w.absorb(off, h.enc, h.inner)

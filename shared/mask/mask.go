@@ -509,10 +509,7 @@ func (w *writer) reset(src []byte) {
 // replace writes src[last:start], then the replacement of value (detected by det; as a
 // JSON string when quote is set), and skips src[start:end].
 func (w *writer) replace(start, end int, det detector, quote bool, value []byte) {
-	if w.out == nil {
-		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
-	}
-	w.out = append(w.out, w.src[w.last:start]...)
+	w.copyTo(start)
 	if quote {
 		w.out = append(w.out, '"')
 	}
@@ -523,6 +520,17 @@ func (w *writer) replace(start, end int, det detector, quote bool, value []byte)
 	}
 	w.last = end
 	w.counts[det]++
+}
+
+// copyTo writes src[last:end] to the output, starting the output at the first change, and
+// returns the output's length.
+func (w *writer) copyTo(end int) int {
+	if w.out == nil {
+		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
+	}
+	w.out = append(w.out, w.src[w.last:end]...)
+	w.last = end
+	return len(w.out)
 }
 
 func (w *writer) finish() []byte {

@@ -231,11 +231,7 @@ func (st *state) xmlDecoded(start, end int, key, d []byte) {
 	}
 	masked := inner.w.finish()
 	w := &st.w
-	if w.out == nil {
-		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
-	}
-	w.out = append(w.out, w.src[w.last:start]...)
-	off := len(w.out)
+	off := w.copyTo(start)
 	w.out = appendEntities(w.out, masked)
 	w.last = end
 	for _, f := range inner.w.finds {
