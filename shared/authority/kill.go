@@ -308,15 +308,14 @@ func liftBase(k store.Control) string {
 }
 
 // pending returns the request of twoPerson's rounds under base that waits for a second
-// human at now, or nil. It takes nothing: probing a free round stores a claim that is
-// already expired, which the next real request replaces (as replay.go's answer probe).
+// human at now, or nil. It writes nothing.
 func (a *Authority) pending(ctx context.Context, base string, now time.Time) (*api.Pending, error) {
 	for round := range maxLiftRounds {
-		held, err := a.store.ClaimKey(ctx, store.Claim{Key: base + strconv.Itoa(round), ExpiresAt: now})
-		if err == nil {
+		held, err := a.store.HeldClaim(ctx, base+strconv.Itoa(round))
+		if errors.Is(err, store.ErrNotFound) {
 			return nil, nil // a free round: nothing waits
 		}
-		if !errors.Is(err, store.ErrExists) {
+		if err != nil {
 			return nil, fail(ErrUnavailable, "pending requests could not be read", err)
 		}
 		var p pendingLift

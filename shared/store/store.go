@@ -233,6 +233,9 @@ type Claims interface {
 	// ClaimKey takes c.Key once. If the key is already held and unexpired it returns the
 	// existing claim and ErrExists; an expired claim is replaced.
 	ClaimKey(ctx context.Context, c Claim) (Claim, error)
+	// HeldClaim returns the claim under key while it is held (unexpired), ErrNotFound
+	// otherwise. It writes nothing.
+	HeldClaim(ctx context.Context, key string) (Claim, error)
 }
 
 // Record is one stored audit record. Body is the record's canonical JSON, which already

@@ -732,6 +732,24 @@ func countIn(tx *bbolt.Tx, counted store.Session) error {
 	return put(b, []byte(counted.ID), cur)
 }
 
+// HeldClaim returns the unexpired claim under key; store.ErrNotFound otherwise.
+func (s *Store) HeldClaim(ctx context.Context, key string) (store.Claim, error) {
+	var held store.Claim
+	var ok bool
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		ok, err = get(tx.Bucket(bucketClaims), []byte(key), &held)
+		return err
+	})
+	switch {
+	case err != nil:
+		return store.Claim{}, fmt.Errorf("bolt: claim %q: %w", key, err)
+	case !ok || !held.ExpiresAt.After(s.now()):
+		return store.Claim{}, fmt.Errorf("bolt: claim %q: %w", key, store.ErrNotFound)
+	}
+	return held, nil
+}
+
 // --- audit ---
 
 // AppendRecord stores r; store.ErrExists if r.Seq is taken by a different record in that

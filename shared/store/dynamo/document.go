@@ -156,6 +156,27 @@ type claimItem struct {
 	ExpiresAt   int64     `dynamodbav:"expires_at"`
 }
 
+// HeldClaim returns the unexpired claim under key (a consistent read); store.ErrNotFound
+// otherwise.
+func (s *Store) HeldClaim(ctx context.Context, key string) (store.Claim, error) {
+	op := fmt.Sprintf("claim %q", key)
+	held, err := s.getItem(ctx, s.tables.Claims, map[string]types.AttributeValue{AttrClaimKey: avS(key)})
+	if err != nil {
+		return store.Claim{}, wrap(op, err)
+	}
+	if held == nil {
+		return store.Claim{}, fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
+	}
+	var it claimItem
+	if err := attributevalue.UnmarshalMap(held, &it); err != nil {
+		return store.Claim{}, fmt.Errorf("dynamo: %s: decode: %w", op, err)
+	}
+	if !it.Expiry.After(s.now()) {
+		return store.Claim{}, fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
+	}
+	return store.Claim{Key: it.Key, Digest: it.Digest, Result: it.Result, ExpiresAt: it.Expiry}, nil
+}
+
 // ClaimKey takes c.Key once, with a write conditioned on the key being absent or its claim
 // expired. If the key is held and unexpired it returns the existing claim and
 // store.ErrExists.

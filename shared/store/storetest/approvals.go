@@ -333,9 +333,14 @@ func testDocumentConcurrentPut(t *testing.T, s store.Store) {
 func testClaimOnce(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	first := store.Claim{Key: newID("idem"), Digest: "d1", Result: []byte(`{"status":200}`), ExpiresAt: time.Now().Add(time.Hour)}
+	_, err := s.HeldClaim(ctx, first.Key)
+	wantErr(t, "HeldClaim before the claim", err, store.ErrNotFound)
 	got, err := s.ClaimKey(ctx, first)
 	wantErr(t, "ClaimKey", err, nil)
 	diff(t, "ClaimKey result", first, got)
+	got, err = s.HeldClaim(ctx, first.Key)
+	wantErr(t, "HeldClaim", err, nil)
+	diff(t, "HeldClaim", first, got)
 
 	for _, second := range []store.Claim{
 		{Key: first.Key, Digest: "d2", ExpiresAt: time.Now().Add(2 * time.Hour)},
@@ -362,6 +367,8 @@ func testClaimExpired(t *testing.T, s store.Store) {
 	old := store.Claim{Key: key, Digest: "old", Result: []byte("r1"), ExpiresAt: time.Now().Add(-time.Second)}
 	_, err := s.ClaimKey(ctx, old)
 	wantErr(t, "ClaimKey of an already expired claim", err, nil)
+	_, err = s.HeldClaim(ctx, key)
+	wantErr(t, "HeldClaim of an expired claim", err, store.ErrNotFound)
 
 	fresh := store.Claim{Key: key, Digest: "new", ExpiresAt: time.Now().Add(time.Hour)}
 	got, err := s.ClaimKey(ctx, fresh)
