@@ -362,18 +362,13 @@ func (n *newcomer) start(where string) {
 					admins = append(admins, m[3]+":"+m[4])
 				}
 			}
-			if _, fp, ok := strings.Cut(l, "checkpoint key created: "); ok {
-				n.vars["KEYID"] = strings.TrimSpace(fp)
-			}
 			ready = strings.HasPrefix(l, "admin:") && len(admins) == 2
 		case <-deadline:
 			t.Fatalf("%s: mandate local printed no keys in 2 minutes:\n%s", where, n.logText())
 		}
 	}
-	if len(admins) == 2 {
-		n.vars["ADMIN1"], n.vars["ADMIN2"] = admins[0], admins[1]
-	}
-	go func() { // keep draining, so the server never blocks on its output
+	n.vars["ADMIN1"], n.vars["ADMIN2"] = admins[0], admins[1] // ready: both printed
+	go func() {                                               // keep draining, so the server never blocks on its output
 		for l := range lines {
 			if _, fp, ok := strings.Cut(l, "checkpoint key created: "); ok {
 				n.later <- [2]string{"KEYID", strings.TrimSpace(fp)}

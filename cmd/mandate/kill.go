@@ -113,11 +113,7 @@ func cmdKill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // killText prints an answer of the kill API for people, one line per kill switch.
 func killText(w io.Writer, out any) {
 	line := func(k api.Kill) {
-		id := k.ID
-		if k.Scope == "global" {
-			id = "*"
-		}
-		fmt.Fprintf(w, "%s %s  by %s at %s: %s\n", k.Scope, id, k.By, k.CreatedAt.UTC().Format(time.RFC3339), k.Reason)
+		fmt.Fprintf(w, "%s %s  by %s at %s: %s\n", k.Scope, k.ID, k.By, k.CreatedAt.UTC().Format(time.RFC3339), k.Reason)
 		if p := k.PendingLift; p != nil {
 			fmt.Fprintf(w, "  lift asked by %s; waits for a second human until %s\n", p.By, p.ExpiresAt.UTC().Format(time.RFC3339))
 		}
