@@ -112,18 +112,17 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 		}
 		key := src[i+1 : kend-1]
 		st.path = append(st.path, segment{start: int32(i + 1), end: int32(kend - 1), index: -1, escaped: escaped, det: numDetectors})
+		raw := key
+		at := len(st.w.out) + (i + 1 - st.w.last) // where the key starts in the output
+		masked := false
 		if !suppress && kend-i-2 >= minCandidate {
 			// A value can hide in a key as well as in a value; a key that is a value (or
 			// the replacement of one) labels nothing, so masking stays idempotent.
 			n := len(st.w.finds)
-			at := len(st.w.out) + (i + 1 - st.w.last) // where the key starts in the output
 			st.w.loc.key = true
 			st.maskString(i+1, kend-1, escaped, nil)
 			st.w.loc.key = false
-			if len(st.w.finds) > n || isReplacement(key) {
-				keys = st.uniqueKey(keys, at, kend-1)
-			}
-			if len(st.w.finds) > n {
+			if masked = len(st.w.finds) > n; masked {
 				// The path names the key by what replaced it, never by its value.
 				d := st.w.finds[n].det
 				st.path[len(st.path)-1].det = d
@@ -131,9 +130,14 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 					st.w.segs[f.segTo-1].det = d
 				}
 			}
-			if len(st.w.finds) > n || isReplacement(key) {
+			if masked || isReplacement(key) {
 				key = nil
 			}
+		}
+		// A masked key, and any key that could read like one as given ("[EMAIL]#2"), is
+		// kept unique in its object.
+		if !suppress && (masked || bytes.IndexByte(raw, '[') >= 0 || bytes.HasPrefix(raw, []byte(TokenPrefix))) {
+			keys = st.uniqueKey(keys, at, kend-1)
 		}
 		if i = skipWS(src, kend); i >= len(src) || src[i] != ':' {
 			return i, syntaxError(i)

@@ -20,6 +20,11 @@ func TestMaskedKeysStayUnique(t *testing.T) {
 		`{"[EMAIL]":0,"ada@example.com":1}`,
 		`{"a":{"ada@example.com":1,"bob@example.com":{"x@example.com":1,"y@example.com":2}},"b":[{"ada@example.com":1,"bob@example.com":2}]}`,
 		`{"contact ada@example.com":1,"contact bob@example.com":2}`,
+		// Keys given as what masking writes, before and after the masked ones, short and long.
+		`{"[EMAIL]#2":0,"ada@example.com":1,"bob@example.com":2}`,
+		`{"ada@example.com":1,"bob@example.com":2,"[EMAIL]#2":0,"[EMAIL]":3}`,
+		`{"[IP]":0,"10.1.2.3":1,"[IP]#2":2,"10.1.2.4":3}`,
+		`{"contact [EMAIL]#2":0,"contact ada@example.com":1,"contact bob@example.com":2}`,
 	} {
 		out, _ := e.Apply([]byte(in))
 		if err := action.CheckJSON(out); err != nil {

@@ -291,7 +291,7 @@ type jsonFrame struct {
 	key    []byte // the label of the next value: the member key, or an array's own key
 	shown  []byte // the member key as written (masked), for pointers
 	index  int
-	keys   map[string]bool // masked keys written in this object, each unique (see uniqueKey)
+	keys   map[string]bool // masked keys, and keys that read like them, written in this object
 }
 
 // unique returns the masked key body (a JSON string) as it must be written: a name no
@@ -501,27 +501,32 @@ func (j *jsonStreamer) run() error {
 			}
 			f := &j.stack[top]
 			f.key, f.shown = append(f.key[:0], key...), append(f.shown[:0], key...)
+			var m Masked
+			found := false
 			if len(raw)-2 >= minCandidate {
-				m, found, err := j.scalar(raw, nil, true)
-				if err != nil {
+				if m, found, err = j.scalar(raw, nil, true); err != nil {
 					return err
 				}
-				if found || (len(key) > 0 && isReplacement(key)) {
+				if found || isReplacement(key) {
 					f.key = f.key[:0] // a key that is a value labels nothing
 				}
-				if !found && len(key) > 0 && isReplacement(key) {
-					f.unique(raw) // written as given; a masked key must not repeat it
-				}
-				if found {
-					m.Body = f.unique(m.Body)
-					if err := j.w.write(m.Body); err != nil {
-						return err
-					}
-					f.shown = append(f.shown[:0], fieldValue(m.Body)...)
-					j.s.add(m, j.pointer())
-				}
-			} else if err := j.w.write(raw); err != nil {
+			}
+			body := raw
+			if found {
+				body = m.Body
+			}
+			// A masked key, and any key that could read like one as given ("[EMAIL]#2"), is
+			// kept unique in its object.
+			if found || bytes.IndexByte(key, '[') >= 0 || bytes.HasPrefix(key, []byte(TokenPrefix)) {
+				body = f.unique(body)
+			}
+			if err := j.w.write(body); err != nil {
 				return err
+			}
+			if found {
+				f.shown = append(f.shown[:0], fieldValue(body)...)
+				m.Body = body
+				j.s.add(m, j.pointer())
 			}
 			f.keyed = true
 			continue
@@ -634,6 +639,9 @@ func (j *jsonStreamer) scalar(raw, key []byte, isKey bool) (Masked, bool, error)
 	}
 	withheldToken := bytes.HasPrefix(raw, []byte(`"`+WithheldMarker))
 	if st.w.out == nil && !withheldToken {
+		if isKey {
+			return Masked{}, false, nil // the caller writes keys
+		}
 		return Masked{}, false, j.w.write(raw) // nothing masked: the common case, no allocation
 	}
 	if !isKey {
