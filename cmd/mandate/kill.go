@@ -14,6 +14,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/client"
 	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/person"
 )
 
 const killUsage = `usage: mandate kill [--url URL] [--key ID --secret SECRET | --data DIR [--as NAME]] SCOPE [ID] --reason REASON
@@ -151,7 +152,7 @@ func operatorClient(base, key, secret, region, dir, as string) (*client.Client, 
 			region = cfg.Region
 		}
 		for _, h := range cfg.Operators {
-			if h.AccessKeyID != "" && (as == "" || h.Name == as) {
+			if h.AccessKeyID != "" && (as == "" || person.Normalize(h.Name) == person.Normalize(as)) { // any spelling of the name
 				return client.New(base, region, h.AccessKeyID, h.SecretAccessKey), nil
 			}
 		}
