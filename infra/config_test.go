@@ -88,7 +88,7 @@ func TestPathPattern(t *testing.T) {
 	for in, want := range map[string]string{
 		"/v1/sessions":              "/v1/sessions",
 		"/v1/sessions/{id}/actions": "/v1/sessions/*/actions",
-		"/v1/kill/{scope}/{id}":     "/v1/kill/*/*",
+		"/v1/kill/{scope}/{id+}":    "/v1/kill/*/*",
 	} {
 		if got := pathPattern(in); got != want {
 			t.Errorf("pathPattern(%q) = %q, want %q", in, got, want)

@@ -10,7 +10,7 @@ const (
 	ScopeSession  = "session"
 )
 
-// Lift statuses (DELETE /v1/kill/{scope}/{id}).
+// Lift statuses (DELETE /v1/kill/{scope}/{id+}).
 const (
 	// LiftDone: the kill is lifted.
 	LiftDone = "lifted"
@@ -33,7 +33,7 @@ type KillRequest struct {
 	Reason string `json:"reason"`
 }
 
-// LiftRequest is the optional body of DELETE /v1/kill/{scope}/{id}.
+// LiftRequest is the optional body of DELETE /v1/kill/{scope}/{id+}.
 type LiftRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
@@ -80,7 +80,7 @@ type KillList struct {
 	Kills []Kill `json:"kills"`
 }
 
-// Lift is the answer to DELETE /v1/kill/{scope}/{id}.
+// Lift is the answer to DELETE /v1/kill/{scope}/{id+}.
 type Lift struct {
 	Scope  string `json:"scope"`
 	ID     string `json:"id"`

@@ -14,7 +14,7 @@ import (
 // Routes of human operators: kill switches.
 const (
 	RouteKill      = "POST /v1/kill"
-	RouteLiftKill  = "DELETE /v1/kill/{scope}/{id}"
+	RouteLiftKill  = "DELETE /v1/kill/{scope}/{id+}" // greedy: an ARN's slashes need no %2F
 	RouteListKills = "GET /v1/kill"
 )
 

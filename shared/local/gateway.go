@@ -44,7 +44,7 @@ const MaxGatewayBodyBytes = 6 << 20
 func NewGateway(h *edge.Handler, v *identity.SigV4Verifier, log *slog.Logger) *Gateway {
 	g := &Gateway{handler: h, verifier: v, log: log, mux: http.NewServeMux(), limiter: identity.NewFailureLimiter(0, 0, nil)}
 	for _, route := range edge.AllRoutes {
-		g.mux.HandleFunc(route, func(w http.ResponseWriter, r *http.Request) { g.dispatch(w, r, route) })
+		g.mux.HandleFunc(muxPattern(route), func(w http.ResponseWriter, r *http.Request) { g.dispatch(w, r, route) })
 	}
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, api.Problem{Type: api.ProblemNotFound, Title: "No such route", Status: 404, RequestID: requestID(r)})
@@ -115,6 +115,9 @@ func (g *Gateway) dispatch(w http.ResponseWriter, r *http.Request, route string)
 	w.WriteHeader(resp.StatusCode)
 	io.WriteString(w, resp.Body)
 }
+
+// muxPattern spells a route's greedy parameter ({id+}, API Gateway's) as ServeMux does ({id...}).
+func muxPattern(route string) string { return strings.ReplaceAll(route, "+}", "...}") }
 
 func writeProblem(w http.ResponseWriter, p api.Problem) {
 	w.Header().Set("Content-Type", api.ProblemContentType)

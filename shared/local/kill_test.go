@@ -2,6 +2,7 @@ package local_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -85,5 +86,36 @@ func TestKillOverSignedHTTP(t *testing.T) {
 				t.Fatalf("after the lift: %+v %v", res, err)
 			}
 		})
+	}
+}
+
+// An id with slashes (an assumed-role ARN) lifts as written in the path, and percent-encoded:
+// both spellings name the same kill.
+func TestLiftKillOfAnIDWithSlashes(t *testing.T) {
+	ctx := context.Background()
+	inst := start(t)
+	ada, grace := humanClient(t, inst, inst.Config.Operators, local.DefaultOperator), humanClient(t, inst, inst.Config.Operators, local.DefaultApprover)
+	for i, spell := range []func(string) string{
+		func(id string) string { return id },
+		url.PathEscape,
+	} {
+		id := fmt.Sprintf("arn:aws:sts::123456789012:assumed-role/agents/run-%d", i)
+		var kill api.Kill
+		if err := grace.Do(ctx, http.MethodPost, "/v1/kill", api.KillRequest{Scope: "agent", ID: id, Reason: "incident 9"}, &kill); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Until(kill.CreatedAt.Truncate(time.Second).Add(time.Second)))
+		path := "/v1/kill/agent/" + spell(id)
+		var lift api.Lift
+		if err := ada.Do(ctx, http.MethodDelete, path, api.LiftRequest{Reason: "contained"}, &lift); err != nil {
+			t.Fatalf("DELETE %s: %v", path, err)
+		}
+		if lift.Status != api.LiftDone {
+			t.Fatalf("DELETE %s = %+v", path, lift)
+		}
+	}
+	var list api.KillList
+	if err := ada.Do(ctx, http.MethodGet, "/v1/kill", nil, &list); err != nil || len(list.Kills) != 0 {
+		t.Fatalf("kills left = %+v %v", list, err)
 	}
 }
