@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/mandate-dev/mandate/shared/store/dynamo"
 )
 
 // Table names as Writes and Reads spell them.
@@ -24,7 +26,7 @@ const (
 	// opPut is PutItem: CreateSession, UpdateSession, CreateApproval, PutControl, PutDocument
 	// (including the precompiled companion of a policy set), ClaimKey.
 	opPut = "dynamodb:PutItem"
-	// opUpdate is UpdateItem: CountAction, DecideApproval, ConsumeApproval.
+	// opUpdate is UpdateItem: the counters of a decision commit (and CountAction).
 	opUpdate = "dynamodb:UpdateItem"
 	// opDelete is DeleteItem: DeleteControl only.
 	opDelete = "dynamodb:DeleteItem"
@@ -36,24 +38,42 @@ const (
 // table); every API function also reads what Reads lists and appends to the audit chain.
 //
 //   - session: CreateSession and CloseSession's UpdateSession (PutItem); the replay claim.
-//   - action: CountAction (UpdateItem, the counter only: never a PutItem of a whole session);
-//     CreateApproval (PutItem) and ConsumeApproval (UpdateItem); the replay and idempotency
-//     claims. It never decides an approval's fate through DeleteItem and never writes a
-//     document: the precompiled policy form is written by admin when it stores a version, and
-//     a function that finds none parses the text (a writer of forms could smuggle policies
-//     into a version nobody has stored yet).
-//   - approval: DecideApproval (UpdateItem); the replay claim.
+//   - action: the counters of a decision commit (UpdateItem of CounterAttributes only: never
+//     a PutItem of a whole session); CreateApproval and ConsumeApproval (PutItem of request
+//     and use items, Keys); the replay and idempotency claims. It never decides an approval:
+//     decisions live in items whose keys only the approval function may write. It never
+//     writes a document: the precompiled policy form is written by admin when it stores a
+//     version, and a function that finds none parses the text (a writer of forms could
+//     smuggle policies into a version nobody has stored yet).
+//   - approval: DecideApproval (PutItem of a decision item, Keys); the replay claim.
 //   - killswitch: PutControl and DeleteControl; the replay and kill-round claims.
 //   - admin: PutDocument on the three document tables (versions are never deleted or
 //     rewritten: PutItem is conditional on a new version); the replay claim.
 //   - audit: nothing.
 var Writes = map[string]map[string][]string{
 	"session":    {TableSessions: {opPut}, TableClaims: {opPut}},
-	"action":     {TableSessions: {opUpdate}, TableApprovals: {opPut, opUpdate}, TableClaims: {opPut}},
-	"approval":   {TableApprovals: {opUpdate}, TableClaims: {opPut}},
+	"action":     {TableSessions: {opUpdate}, TableApprovals: {opPut}, TableClaims: {opPut}},
+	"approval":   {TableApprovals: {opPut}, TableClaims: {opPut}},
 	"killswitch": {TableControls: {opPut, opDelete}, TableClaims: {opPut}},
 	"admin":      {TablePolicies: {opPut}, TableIntents: {opPut}, TableTargets: {opPut}, TableClaims: {opPut}},
 	"audit":      {},
+}
+
+// Keys is, for each function and table, the partition keys its writes may name (IAM
+// dynamodb:LeadingKeys, StringLike): two functions write the approvals table, and only the
+// key tells a request or a use (the action function's) from a decision (the approval
+// function's). See shared/store/dynamo's approval items.
+var Keys = map[string]map[string][]string{
+	"action":   {TableApprovals: {"apr_*", dynamo.ApprovalUsePrefix + "*"}},
+	"approval": {TableApprovals: {dynamo.ApprovalDecisionPrefix + "*"}},
+}
+
+// Attributes is, for each function and table, the attributes its writes may touch (IAM
+// dynamodb:Attributes, StringLike): the action function updates a session's counters and
+// nothing else (not its operator, its expiry or its state). IAM cannot bound the values:
+// the counters are the function's to keep, and every action is in the chain besides.
+var Attributes = map[string]map[string][]string{
+	"action": {TableSessions: dynamo.CounterAttributes},
 }
 
 // Reads is, for each API function, the tables it reads (GetItem, BatchGetItem, Query, Scan).
@@ -102,6 +122,23 @@ func (m *Mandate) grantTables(fn string, role awsiam.IRole) {
 	}
 	slices.Sort(names) // a stable template
 	for _, name := range names {
-		m.Tables.table(name).Grant(role, *jsii.Strings(writes[name]...)...)
+		keys, attrs := Keys[fn][name], Attributes[fn][name]
+		if keys == nil && attrs == nil {
+			m.Tables.table(name).Grant(role, *jsii.Strings(writes[name]...)...)
+			continue
+		}
+		// ForAllValues is true of an absent key: Null false requires the request to name it.
+		like, present := map[string]any{}, map[string]any{}
+		if keys != nil {
+			like["dynamodb:LeadingKeys"], present["dynamodb:LeadingKeys"] = keys, "false"
+		}
+		if attrs != nil {
+			like["dynamodb:Attributes"], present["dynamodb:Attributes"] = attrs, "false"
+		}
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:    jsii.Strings(writes[name]...),
+			Resources:  jsii.Strings(*m.Tables.table(name).TableArn()),
+			Conditions: &map[string]any{"ForAllValues:StringLike": like, "Null": present},
+		}))
 	}
 }

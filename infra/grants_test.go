@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -114,7 +115,8 @@ func TestGrantsSeen(t *testing.T) {
 		{"admin cannot rewrite policy history", "AdminRole", TablePolicies, "dynamodb:UpdateItem", false},
 		{"admin cannot delete intent history", "AdminRole", TableIntents, "dynamodb:DeleteItem", false},
 		{"admin cannot delete target history", "AdminRole", TableTargets, "dynamodb:BatchWriteItem", false},
-		{"the approval function cannot create an approval", "ApprovalRole", TableApprovals, "dynamodb:PutItem", false},
+		{"the approval function cannot update an approval request", "ApprovalRole", TableApprovals, "dynamodb:UpdateItem", false},
+		{"the action function cannot update an approval (its status)", "ActionRole", TableApprovals, "dynamodb:UpdateItem", false},
 		{"the session function cannot delete a claim", "SessionRole", TableClaims, "dynamodb:DeleteItem", false},
 	}
 	for _, c := range cases {
@@ -159,4 +161,91 @@ func TestRevocationGrant(t *testing.T) {
 	if time.Duration(timeout)*time.Second <= RevocationTimeout {
 		t.Errorf("the kill switch times out after %vs, before revocation's %v", timeout, RevocationTimeout)
 	}
+}
+
+// tableARN is the ARN the simulations give the table Writes names.
+func tableARN(name string) string {
+	return "arn:aws:dynamodb:us-east-1:123456789012:table/mandate-prod-" + name
+}
+
+// roleIdentity returns the identity policy of the role with logical id prefix, its table
+// references replaced by tableARN, as IAM would read it.
+func (s *synthesized) roleIdentity(t *testing.T, rolePrefix string) map[string]any {
+	t.Helper()
+	var stmts []any
+	for _, st := range s.identityStatements() {
+		if !strings.HasPrefix(st.where, rolePrefix) {
+			continue
+		}
+		raw := js(st.raw)
+		for _, name := range []string{TableSessions, TableControls, TableApprovals, TablePolicies, TableIntents, TableTargets, TableClaims, "audit"} {
+			id := s.logicalID(t, "AWS::DynamoDB::Table", title(name))
+			raw = strings.ReplaceAll(raw, `{"Fn::GetAtt":["`+id+`","Arn"]}`, `"`+tableARN(name)+`"`)
+		}
+		var c map[string]any
+		if err := json.Unmarshal([]byte(raw), &c); err != nil {
+			t.Fatal(err)
+		}
+		var resources []any
+		for _, r := range list(c["Resource"]) {
+			resources = append(resources, resolved(r))
+		}
+		c["Resource"] = resources
+		stmts = append(stmts, c)
+	}
+	return map[string]any{"Version": "2012-10-17", "Statement": stmts}
+}
+
+// resolved returns a resource as a string: itself, the join of a Fn::Join of strings, or, for
+// a reference to anything else, an ARN nothing here asks about.
+func resolved(r any) any {
+	if str, ok := r.(string); ok {
+		return str
+	}
+	if j, ok := r.(map[string]any)["Fn::Join"].([]any); ok && len(j) == 2 {
+		var parts []string
+		for _, p := range list(j[1]) {
+			str, ok := p.(string)
+			if !ok {
+				return "arn:aws:unresolved:::elsewhere"
+			}
+			parts = append(parts, str)
+		}
+		sep, _ := j[0].(string)
+		return strings.Join(parts, sep)
+	}
+	return "arn:aws:unresolved:::elsewhere"
+}
+
+// TestApprovalAndCounterWritesSimulated proves with an IAM policy simulator, on the roles as
+// synthesized, what was seen broader than the code: the action function could approve its own
+// approval (it may write the approvals table) and rewrite a session (reset it, extend it). It
+// may now write only request and use items (keys apr_*, use#*) and only a session's counters;
+// decisions (keys decision#*) only the approval function may write, and it nothing else.
+func TestApprovalAndCounterWritesSimulated(t *testing.T) {
+	s := synth(t)
+	action, approval := s.roleIdentity(t, "ActionRole"), s.roleIdentity(t, "ApprovalRole")
+	const principal = "arn:aws:sts::123456789012:assumed-role/mandate-prod-action/fn"
+	keys := func(k ...string) map[string]any { return map[string]any{"dynamodb:LeadingKeys": k} }
+	attrs := func(a ...string) map[string]any { return map[string]any{"dynamodb:Attributes": a} }
+	sims := []simulation{
+		{name: "action puts a request", identity: action, action: "dynamodb:PutItem", resource: tableARN(TableApprovals), context: keys("apr_x"), wantResult: "Allowed"},
+		{name: "action puts a use", identity: action, action: "dynamodb:PutItem", resource: tableARN(TableApprovals), context: keys("use#apr_x"), wantResult: "Allowed"},
+		{name: "action puts a decision", identity: action, action: "dynamodb:PutItem", resource: tableARN(TableApprovals), context: keys("decision#apr_x"), wantResult: "ImplicitlyDenied"},
+		{name: "action puts a key of no kind", identity: action, action: "dynamodb:PutItem", resource: tableARN(TableApprovals), context: keys("x"), wantResult: "ImplicitlyDenied"},
+		{name: "action puts without a key", identity: action, action: "dynamodb:PutItem", resource: tableARN(TableApprovals), context: map[string]any{}, wantResult: "ImplicitlyDenied"},
+		{name: "action updates a request", identity: action, action: "dynamodb:UpdateItem", resource: tableARN(TableApprovals), context: keys("apr_x"), wantResult: "ImplicitlyDenied"},
+		{name: "approval puts a decision", identity: approval, action: "dynamodb:PutItem", resource: tableARN(TableApprovals), context: keys("decision#apr_x"), wantResult: "Allowed"},
+		{name: "approval rewrites a request", identity: approval, action: "dynamodb:PutItem", resource: tableARN(TableApprovals), context: keys("apr_x"), wantResult: "ImplicitlyDenied"},
+		{name: "approval puts a use", identity: approval, action: "dynamodb:PutItem", resource: tableARN(TableApprovals), context: keys("use#apr_x"), wantResult: "ImplicitlyDenied"},
+		{name: "action counts", identity: action, action: "dynamodb:UpdateItem", resource: tableARN(TableSessions), context: attrs("id", "actions", "version", "fam_read"), wantResult: "Allowed"},
+		{name: "action reopens a session", identity: action, action: "dynamodb:UpdateItem", resource: tableARN(TableSessions), context: attrs("id", "version", "state"), wantResult: "ImplicitlyDenied"},
+		{name: "action extends a session", identity: action, action: "dynamodb:UpdateItem", resource: tableARN(TableSessions), context: attrs("expires_at"), wantResult: "ImplicitlyDenied"},
+		{name: "action updates without naming attributes", identity: action, action: "dynamodb:UpdateItem", resource: tableARN(TableSessions), context: map[string]any{}, wantResult: "ImplicitlyDenied"},
+		{name: "action puts a whole session", identity: action, action: "dynamodb:PutItem", resource: tableARN(TableSessions), context: map[string]any{}, wantResult: "ImplicitlyDenied"},
+	}
+	for i := range sims {
+		sims[i].principal = principal
+	}
+	runSimulations(t, sims)
 }

@@ -44,6 +44,7 @@ func iamSimulator(t *testing.T) string {
 type simulation struct {
 	name       string
 	action     string
+	resource   string // targetARN if empty
 	principal  string
 	context    map[string]any
 	trust      map[string]any
@@ -60,6 +61,10 @@ func runSimulations(t *testing.T, sims []simulation) {
 	}
 	var input []in
 	for _, s := range sims {
+		resource := s.resource
+		if resource == "" {
+			resource = targetARN
+		}
 		input = append(input, in{s.name, map[string]any{
 			"identityPolicies":        []any{map[string]any{"name": "broker", "policy": s.identity}},
 			"serviceControlPolicies":  []any{},
@@ -67,7 +72,7 @@ func runSimulations(t *testing.T, sims []simulation) {
 			"resourcePolicy":          s.trust,
 			"request": map[string]any{
 				"action": s.action, "principal": s.principal,
-				"resource":         map[string]any{"accountId": "123456789012", "resource": targetARN},
+				"resource":         map[string]any{"accountId": "123456789012", "resource": resource},
 				"contextVariables": s.context,
 			},
 		}})

@@ -2,8 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"crypto/subtle"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,13 +16,30 @@ import (
 	"github.com/mandate-dev/mandate/shared/store"
 )
 
-// approvalItem is an approval as stored. ExpiryNanos is the exact expiry the consume
-// condition compares with.
+// An approval is up to three items of the approvals table, written by different functions
+// and told apart by their partition key alone, the only part of a write IAM can condition on
+// (dynamodb:LeadingKeys):
+//
+//   - the request, under the approval's id (apr_...), put once by the action function;
+//   - the decision, under ApprovalDecisionPrefix+id, put once by the approval function, with
+//     the digest and expiry it decided on copied from the request;
+//   - the use, under ApprovalUsePrefix+id, put once by the action function when it runs the
+//     approved action.
+//
+// Status is read from the decision and the use, never from the request: a function that may
+// write requests cannot approve one by writing a status into it.
+const (
+	ApprovalDecisionPrefix = "decision#"
+	ApprovalUsePrefix      = "use#"
+)
+
+// approvalItem is a request or a decision as stored. ExpiryNanos is the exact expiry the
+// consume check compares with.
 type approvalItem struct {
 	ID          string    `dynamodbav:"id"`
 	SessionID   string    `dynamodbav:"session_id,omitempty"`
 	Digest      string    `dynamodbav:"digest,omitempty"`
-	Status      string    `dynamodbav:"status"`
+	Status      string    `dynamodbav:"status,omitempty"`
 	Agent       string    `dynamodbav:"agent,omitempty"`
 	Operator    string    `dynamodbav:"operator,omitempty"`
 	Action      []byte    `dynamodbav:"action,omitempty"`
@@ -32,31 +51,52 @@ type approvalItem struct {
 	DecidedAt   time.Time `dynamodbav:"decided_at"`
 }
 
-func approvalFromItem(m map[string]types.AttributeValue) (store.Approval, error) {
-	var it approvalItem
-	if err := attributevalue.UnmarshalMap(m, &it); err != nil {
+// approvalOf joins a request with its decision and use (either may be nil).
+func approvalOf(request, decision, use map[string]types.AttributeValue) (store.Approval, error) {
+	var r, d approvalItem
+	if err := attributevalue.UnmarshalMap(request, &r); err != nil {
 		return store.Approval{}, fmt.Errorf("decode approval: %w", err)
 	}
-	return store.Approval{
-		ID: it.ID, SessionID: it.SessionID, Digest: it.Digest, Status: it.Status, Agent: it.Agent, Operator: it.Operator,
-		Action: it.Action, Reasons: it.Reasons, DecidedBy: it.DecidedBy, CreatedAt: it.CreatedAt, ExpiresAt: it.Expiry, DecidedAt: it.DecidedAt,
-	}, nil
+	a := store.Approval{
+		ID: r.ID, SessionID: r.SessionID, Digest: r.Digest, Status: store.ApprovalPending, Agent: r.Agent, Operator: r.Operator,
+		Action: r.Action, Reasons: r.Reasons, CreatedAt: r.CreatedAt, ExpiresAt: r.Expiry,
+	}
+	if decision != nil {
+		if err := attributevalue.UnmarshalMap(decision, &d); err != nil {
+			return store.Approval{}, fmt.Errorf("decode approval decision: %w", err)
+		}
+		a.Status, a.DecidedBy, a.DecidedAt = d.Status, d.DecidedBy, d.DecidedAt
+	}
+	if use != nil && a.Status == store.ApprovalApproved {
+		a.Status = store.ApprovalConsumed
+	}
+	return a, nil
 }
 
 func approvalKey(id string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{AttrID: avS(id)}
 }
 
-// CreateApproval stores a new approval; store.ErrExists if the id is taken.
+// requestID reports whether id can name a request: not empty and not in the key space of
+// decisions or uses.
+func requestID(id string) bool {
+	return id != "" && !strings.HasPrefix(id, ApprovalDecisionPrefix) && !strings.HasPrefix(id, ApprovalUsePrefix)
+}
+
+// CreateApproval stores a new approval request; store.ErrExists if the id is taken. The
+// approval's status is not stored: a new approval is pending until a decision is.
 func (s *Store) CreateApproval(ctx context.Context, a store.Approval) error {
 	op := fmt.Sprintf("create approval %q", a.ID)
-	if a.ID == "" {
-		return fmt.Errorf("dynamo: %s: empty id", op)
+	if !requestID(a.ID) {
+		return fmt.Errorf("dynamo: %s: an approval id must be non-empty and not start with %q or %q", op, ApprovalDecisionPrefix, ApprovalUsePrefix)
+	}
+	if a.Status != store.ApprovalPending && a.Status != "" {
+		return fmt.Errorf("dynamo: %s: a new approval is pending, not %q", op, a.Status)
 	}
 	item, err := attributevalue.MarshalMap(approvalItem{
-		ID: a.ID, SessionID: a.SessionID, Digest: a.Digest, Status: a.Status, Agent: a.Agent, Operator: a.Operator,
-		Action: a.Action, Reasons: a.Reasons, DecidedBy: a.DecidedBy, CreatedAt: a.CreatedAt, Expiry: a.ExpiresAt,
-		ExpiryNanos: unixNanos(a.ExpiresAt), DecidedAt: a.DecidedAt,
+		ID: a.ID, SessionID: a.SessionID, Digest: a.Digest, Agent: a.Agent, Operator: a.Operator,
+		Action: a.Action, Reasons: a.Reasons, CreatedAt: a.CreatedAt, Expiry: a.ExpiresAt,
+		ExpiryNanos: unixNanos(a.ExpiresAt),
 	})
 	if err != nil {
 		return fmt.Errorf("dynamo: %s: encode: %w", op, err)
@@ -82,78 +122,112 @@ func (s *Store) CreateApproval(ctx context.Context, a store.Approval) error {
 // GetApproval returns the approval; store.ErrNotFound if there is none.
 func (s *Store) GetApproval(ctx context.Context, id string) (store.Approval, error) {
 	op := fmt.Sprintf("get approval %q", id)
-	if id == "" {
+	if !requestID(id) {
 		return store.Approval{}, fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
 	}
-	item, err := s.getItem(ctx, s.tables.Approvals, approvalKey(id))
+	request, decision, use, err := s.approvalItems(ctx, id)
 	if err != nil {
 		return store.Approval{}, wrap(op, err)
 	}
-	if item == nil {
+	if request == nil {
 		return store.Approval{}, fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
 	}
-	a, err := approvalFromItem(item)
+	a, err := approvalOf(request, decision, use)
 	if err != nil {
 		return store.Approval{}, fmt.Errorf("dynamo: %s: %w", op, err)
 	}
 	return a, nil
 }
 
+// approvalItems reads an approval's three items (nil where absent) with strongly consistent
+// reads.
+func (s *Store) approvalItems(ctx context.Context, id string) (request, decision, use map[string]types.AttributeValue, err error) {
+	if request, err = s.getItem(ctx, s.tables.Approvals, approvalKey(id)); err != nil || request == nil {
+		return nil, nil, nil, err
+	}
+	if decision, err = s.getItem(ctx, s.tables.Approvals, approvalKey(ApprovalDecisionPrefix+id)); err != nil {
+		return nil, nil, nil, err
+	}
+	if use, err = s.getItem(ctx, s.tables.Approvals, approvalKey(ApprovalUsePrefix+id)); err != nil {
+		return nil, nil, nil, err
+	}
+	return request, decision, use, nil
+}
+
 // ListApprovals returns approvals with the given status ("" for all), ordered by id.
 func (s *Store) ListApprovals(ctx context.Context, status string) ([]store.Approval, error) {
-	in := &dynamodb.ScanInput{TableName: aws.String(s.tables.Approvals)}
-	if status != "" {
-		in.FilterExpression = aws.String("#status = :status")
-		in.ExpressionAttributeNames = names("status")
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":status": avS(status)}
-	}
-	var out []store.Approval
-	err := s.scan(ctx, in, func(item map[string]types.AttributeValue) error {
-		a, err := approvalFromItem(item)
-		if err == nil {
-			out = append(out, a)
+	requests := map[string]map[string]types.AttributeValue{}
+	decisions := map[string]map[string]types.AttributeValue{}
+	uses := map[string]map[string]types.AttributeValue{}
+	err := s.scan(ctx, &dynamodb.ScanInput{TableName: aws.String(s.tables.Approvals)}, func(item map[string]types.AttributeValue) error {
+		key, _ := item[AttrID].(*types.AttributeValueMemberS)
+		switch {
+		case key == nil:
+		case strings.HasPrefix(key.Value, ApprovalDecisionPrefix):
+			decisions[strings.TrimPrefix(key.Value, ApprovalDecisionPrefix)] = item
+		case strings.HasPrefix(key.Value, ApprovalUsePrefix):
+			uses[strings.TrimPrefix(key.Value, ApprovalUsePrefix)] = item
+		default:
+			requests[key.Value] = item
 		}
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: list approvals %q: %w", status, err)
+	}
+	var out []store.Approval
+	for id, r := range requests {
+		a, err := approvalOf(r, decisions[id], uses[id])
+		if err != nil {
+			return nil, fmt.Errorf("dynamo: list approvals %q: %w", status, err)
+		}
+		if status == "" || a.Status == status {
+			out = append(out, a)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
 }
 
-// DecideApproval moves a pending approval to approved or denied, recording who and when;
-// store.ErrConflict if it is not pending, store.ErrNotFound if there is none.
+// DecideApproval decides a pending approval, approved or denied, recording who and when in
+// the decision item (put once); store.ErrConflict if it is decided already, store.ErrNotFound
+// if there is none.
 func (s *Store) DecideApproval(ctx context.Context, id, status, by string, at time.Time) error {
 	op := fmt.Sprintf("decide approval %q", id)
 	if status != store.ApprovalApproved && status != store.ApprovalDenied {
 		return fmt.Errorf("dynamo: %s: invalid decision %q", op, status)
 	}
-	if id == "" {
+	if !requestID(id) {
 		return fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
 	}
-	atValue, err := attributevalue.Marshal(at)
+	request, err := s.getItem(ctx, s.tables.Approvals, approvalKey(id))
 	if err != nil {
-		return fmt.Errorf("dynamo: %s: encode time: %w", op, err)
+		return wrap(op, err)
 	}
-	update := "SET #status = :status, #decided_at = :at"
-	attrNames := names(AttrID, "status", "decided_at")
-	values := map[string]types.AttributeValue{":status": avS(status), ":at": atValue, ":pending": avS(store.ApprovalPending)}
-	if by != "" {
-		update += ", #decided_by = :by"
-		attrNames["#decided_by"] = "decided_by"
-		values[":by"] = avS(by)
+	if request == nil {
+		return fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
 	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.tables.Approvals),
-		Key:                       approvalKey(id),
-		UpdateExpression:          aws.String(update),
-		ConditionExpression:       aws.String("attribute_exists(#id) AND #status = :pending"),
-		ExpressionAttributeNames:  attrNames,
-		ExpressionAttributeValues: values,
+	var r approvalItem
+	if err := attributevalue.UnmarshalMap(request, &r); err != nil {
+		return fmt.Errorf("dynamo: %s: decode: %w", op, err)
+	}
+	// The decision carries what was decided on: the action function may write requests, so
+	// the use check compares with these copies, not with the request.
+	item, err := attributevalue.MarshalMap(approvalItem{
+		ID: ApprovalDecisionPrefix + id, SessionID: r.SessionID, Digest: r.Digest, Status: status, DecidedBy: by,
+		CreatedAt: r.CreatedAt, Expiry: r.Expiry, ExpiryNanos: r.ExpiryNanos, DecidedAt: at,
+	})
+	if err != nil {
+		return fmt.Errorf("dynamo: %s: encode: %w", op, err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.tables.Approvals),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
+		ExpressionAttributeNames: names(AttrID),
 	})
 	if conditionFailed(err) {
-		return s.missingOr(ctx, op, s.tables.Approvals, approvalKey(id), store.ErrConflict)
+		return fmt.Errorf("dynamo: %s: %w", op, store.ErrConflict)
 	}
 	if err != nil {
 		return wrap(op, err)
@@ -161,33 +235,40 @@ func (s *Store) DecideApproval(ctx context.Context, id, status, by string, at ti
 	return nil
 }
 
-// ConsumeApproval moves an approved approval whose digest equals digest and whose expiry is
-// after now to consumed, once, in one conditional update; store.ErrConflict otherwise,
-// store.ErrNotFound if there is none.
+// ConsumeApproval uses an approved approval whose decided digest equals digest and whose
+// decided expiry is after now, once (the use item is put once); store.ErrConflict otherwise,
+// store.ErrNotFound if there is none. A decision is final once put, so reading it and then
+// putting the use is as safe as one conditional write.
 func (s *Store) ConsumeApproval(ctx context.Context, id, digest string, now time.Time) error {
 	op := fmt.Sprintf("consume approval %q", id)
-	if id == "" {
+	if !requestID(id) {
 		return fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
 	}
-	if digest == "" {
-		// No approval is for an empty digest; DynamoDB conditions cannot compare with "".
+	decision, err := s.getItem(ctx, s.tables.Approvals, approvalKey(ApprovalDecisionPrefix+id))
+	if err != nil {
+		return wrap(op, err)
+	}
+	if decision == nil {
 		return s.missingOr(ctx, op, s.tables.Approvals, approvalKey(id), store.ErrConflict)
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                aws.String(s.tables.Approvals),
-		Key:                      approvalKey(id),
-		UpdateExpression:         aws.String("SET #status = :consumed"),
-		ConditionExpression:      aws.String("attribute_exists(#id) AND #status = :approved AND #digest = :digest AND #expiry_ns > :now"),
-		ExpressionAttributeNames: names(AttrID, "status", "digest", "expiry_ns"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":consumed": avS(store.ApprovalConsumed),
-			":approved": avS(store.ApprovalApproved),
-			":digest":   avS(digest),
-			":now":      avN(unixNanos(now)),
+	var d approvalItem
+	if err := attributevalue.UnmarshalMap(decision, &d); err != nil {
+		return fmt.Errorf("dynamo: %s: decode: %w", op, err)
+	}
+	if d.Status != store.ApprovalApproved || digest == "" || subtle.ConstantTimeCompare([]byte(d.Digest), []byte(digest)) != 1 ||
+		d.ExpiryNanos <= unixNanos(now) {
+		return fmt.Errorf("dynamo: %s: %w", op, store.ErrConflict)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.tables.Approvals),
+		Item: map[string]types.AttributeValue{
+			AttrID: avS(ApprovalUsePrefix + id), "digest": avS(digest), "used_ns": avN(unixNanos(now)),
 		},
+		ConditionExpression:      aws.String("attribute_not_exists(#id)"),
+		ExpressionAttributeNames: names(AttrID),
 	})
 	if conditionFailed(err) {
-		return s.missingOr(ctx, op, s.tables.Approvals, approvalKey(id), store.ErrConflict)
+		return fmt.Errorf("dynamo: %s: %w", op, store.ErrConflict)
 	}
 	if err != nil {
 		return wrap(op, err)

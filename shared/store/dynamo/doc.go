@@ -6,7 +6,7 @@
 //
 //	sessions   id (S)                      TTL attribute expires_at (epoch seconds)
 //	controls   pk (S) = scope "#" id
-//	approvals  id (S)
+//	approvals  id (S)                      a request (apr_...), its decision#, its use#
 //	policies   name (S), version (N)
 //	intents    name (S), version (N)
 //	targets    name (S), version (N)
@@ -21,9 +21,12 @@
 // Contract:
 //   - Invariants are conditional writes on one item (no TransactWriteItems, so the same code
 //     runs on dynalite): attribute_not_exists for create-once items (sessions, approvals,
-//     document versions, audit sequence numbers), a version check for session updates, a
-//     status check (and digest and expiry for consumption) for approvals, and "absent or
-//     expired" for claims. A failed condition maps to store.ErrExists, store.ErrConflict or
+//     document versions, audit sequence numbers, approval decisions and uses), a version
+//     check for session updates, and "absent or expired" for claims. An approval's decision
+//     and its use are items of their own, put once each, so that IAM can let the action
+//     function write requests and uses and only the approval function write decisions
+//     (dynamodb:LeadingKeys); consumption checks the decision's digest and expiry, then puts
+//     the use. A failed condition maps to store.ErrExists, store.ErrConflict or
 //     store.ErrNotFound after at most one consistent read to tell which.
 //   - An audit record appended again with identical contents is success: on a failed
 //     condition the stored record is read and compared.

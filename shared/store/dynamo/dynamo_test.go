@@ -61,6 +61,13 @@ func openTestStore(tb testing.TB) *dynamo.Store {
 // and deletes them when the test ends.
 func openStoreAt(tb testing.TB, endpoint string) *dynamo.Store {
 	tb.Helper()
+	return dynamo.New(testClient(tb, endpoint), testTables(tb, endpoint))
+}
+
+// testTables creates a fresh set of tables with a random prefix on the server at endpoint
+// and deletes them when the test ends.
+func testTables(tb testing.TB, endpoint string) dynamo.Tables {
+	tb.Helper()
 	c := testClient(tb, endpoint)
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -79,7 +86,7 @@ func openStoreAt(tb testing.TB, endpoint string) *dynamo.Store {
 			tb.Errorf("DeleteTables: %v", err)
 		}
 	})
-	return dynamo.New(c, tables)
+	return tables
 }
 
 // TestConformance runs the suite against dynalite, which has no TransactWriteItems: the

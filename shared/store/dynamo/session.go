@@ -73,6 +73,11 @@ func sessionToItem(v store.Session) (map[string]types.AttributeValue, error) {
 	return m, nil
 }
 
+// CounterAttributes are the attributes of a session a decision commit updates (IAM
+// dynamodb:Attributes patterns, StringLike): the key, the counters and the version. The
+// action function may update these and nothing else of a session.
+var CounterAttributes = []string{AttrID, "actions", AttrVersion, familyAttr + "*"}
+
 // familyAttr prefixes the attribute of each action family's count.
 const familyAttr = "fam_"
 
