@@ -103,11 +103,14 @@ func freePort(t *testing.T) string {
 var cgoFunctions = map[string]bool{"action": true}
 
 // buildBootstrap builds functions/<name> as Lambda does run it, for this machine's
-// architecture (linux/amd64 here): CGO_ENABLED=0, -tags lambda.norpc, -trimpath.
+// architecture (linux/amd64 here): CGO_ENABLED=0, -tags lambda.norpc. Without the
+// Makefile's -trimpath, which only changes the file names the binary records: with it every
+// package would compile again, while without it they are the ones the pure-Go CLI build
+// (cmd/mandate's TestBuildsAndDemoesWithoutACCompiler) already compiled.
 func buildBootstrap(t *testing.T, dir, name string) string {
 	t.Helper()
 	out := filepath.Join(dir, name, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/"+name)
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", out, "./functions/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
 	if cgoFunctions[name] { // as the Makefile's build-action, with this machine's gcc
 		cmd = exec.Command("go", "build", "-tags", "lambda.norpc,netgo,osusergo", "-trimpath", `-ldflags=-s -w -extldflags "-static"`, "-o", out, "./functions/"+name)
