@@ -320,8 +320,8 @@ func (ab *awsBroker) evict(now time.Time) {
 	}
 }
 
-// cachedCredentials is how many credentials the reuse cache holds.
-func (b *Broker) cachedCredentials() int {
+// CachedCredentials is how many AWS credentials the reuse cache holds.
+func (b *Broker) CachedCredentials() int {
 	if b.aws == nil {
 		return 0
 	}

@@ -335,7 +335,7 @@ func TestReuseCacheIsBoundedAndKeyedByAgent(t *testing.T) {
 		clock = now.Add(time.Duration(i) * time.Second) // later scopes expire later
 		mint(sc(i))
 	}
-	if n := b.cachedCredentials(); n > limit {
+	if n := b.CachedCredentials(); n > limit {
 		t.Fatalf("%d credentials cached, bound %d", n, limit)
 	}
 	before := len(srv.forms)
@@ -356,7 +356,7 @@ func TestReuseCacheIsBoundedAndKeyedByAgent(t *testing.T) {
 	// Past the window every entry is expired: the next insert sweeps them all.
 	clock = now.Add(time.Hour)
 	mint(sc(1))
-	if n := b.cachedCredentials(); n != 1 {
+	if n := b.CachedCredentials(); n != 1 {
 		t.Fatalf("%d credentials cached after expiry, want 1", n)
 	}
 }

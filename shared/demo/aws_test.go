@@ -17,7 +17,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/client"
 	"github.com/mandate-dev/mandate/shared/local"
 )
 
@@ -176,5 +178,61 @@ func TestDemoReadsAnOrderThroughSTS(t *testing.T) {
 	}
 	if decisions != 2 || results != 2 {
 		t.Fatalf("chain holds %d allowed GetItem decisions and %d masked results with the minted credential; want 2 and 2", decisions, results)
+	}
+}
+
+// TestKillDropsCachedCredentials: through the real pipeline on moto, killing a session drops
+// the AWS credentials cached for it and no other session's; killing the agent drops them all.
+func TestKillDropsCachedCredentials(t *testing.T) {
+	t.Parallel()
+	endpoint := motoEndpoint(t)
+	ctx := context.Background()
+	if err := setupAWS(ctx, endpoint, local.DefaultRegion, nil); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := local.Start(ctx, local.Options{Dir: t.TempDir(), Addr: "127.0.0.1:0", AWSEndpoint: endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close()
+	a := inst.Config.Agents[0]
+	agent := client.New(inst.URL, inst.Config.Region, a.AccessKeyID, a.SecretAccessKey)
+	get := api.ActionRequest{Action: api.Action{Kind: api.KindAWS, Target: local.DemoAWSTarget, Service: "dynamodb",
+		Operation: "GetItem", Resource: local.DemoOrdersTableARN, Params: map[string]any{"Key": orderKey}}}
+	var sessions []string
+	for range 2 {
+		s, err := agent.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: Prompt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := agent.Act(ctx, s.SessionID, get); err != nil {
+			t.Fatal(err)
+		}
+		sessions = append(sessions, s.SessionID)
+	}
+	if n := inst.Broker().CachedCredentials(); n != 2 {
+		t.Fatalf("%d credentials cached after one read in each of two sessions, want 2", n)
+	}
+	grace := human(inst, local.DefaultApprover)
+	kill := func(scope, id string) {
+		t.Helper()
+		var k api.Kill
+		if err := grace.Do(ctx, http.MethodPost, "/v1/kill", api.KillRequest{Scope: scope, ID: id, Reason: "test"}, &k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kill(api.ScopeSession, sessions[0])
+	if n := inst.Broker().CachedCredentials(); n != 1 {
+		t.Fatalf("%d credentials cached after a session kill, want 1", n)
+	}
+	if res, err := agent.Act(ctx, sessions[1], get); err != nil || res.Status != http.StatusOK {
+		t.Fatalf("the other session's read: %v", err)
+	}
+	if hits, _ := inst.Broker().ReuseStats(); hits != 1 {
+		t.Fatalf("the other session's credential was not reused (%d hits)", hits)
+	}
+	kill(api.ScopeAgent, a.Name)
+	if n := inst.Broker().CachedCredentials(); n != 0 {
+		t.Fatalf("%d credentials cached after an agent kill, want 0", n)
 	}
 }
