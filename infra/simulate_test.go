@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mandate-dev/mandate/shared/broker"
 )
 
 // The IAM policy simulator (npm @cloud-copilot/iam-simulate, AGPL-3.0) is a test-time tool:
@@ -190,4 +194,23 @@ func TestTrustPolicySimulated(t *testing.T) {
 	sims = append(sims, simulation{name: "the joined statement, TagSession", action: "sts:TagSession", principal: brokerSess,
 		context: full, trust: joined, identity: identity, wantResult: "ImplicitlyDenied"})
 	runSimulations(t, sims)
+}
+
+// TestTargetTrustIsTheBrokers holds the trust policy NewTargetRole synthesizes equal to
+// broker.TrustPolicy, the document `mandate demo --aws-endpoint` gives its target role, and
+// the session tags it requires equal to those the broker sends.
+func TestTargetTrustIsTheBrokers(t *testing.T) {
+	s := synth(t)
+	target := s.resources("AWS::IAM::Role")[s.logicalID(t, "AWS::IAM::Role", "ExampleTarget")]
+	got := concrete(t, s, target["AssumeRolePolicyDocument"])
+	var want map[string]any
+	if err := json.Unmarshal([]byte(js(broker.TrustPolicy(brokerARN))), &want); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("target trust policy (-broker.TrustPolicy +synthesized):\n%s", diff)
+	}
+	if diff := cmp.Diff(broker.SessionTagKeys, TargetSessionTags); diff != "" {
+		t.Fatalf("session tags (-broker +infra):\n%s", diff)
+	}
 }

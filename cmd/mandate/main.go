@@ -1,8 +1,8 @@
 // Command mandate is the operator CLI: it runs the authority locally, plays the demo, and
 // verifies audit chains.
 //
-//	mandate local  [--addr 127.0.0.1:8080] [--data ./.mandate]
-//	mandate demo   [--data DIR]
+//	mandate local  [--addr 127.0.0.1:8080] [--data ./.mandate] [--aws-endpoint URL]
+//	mandate demo   [--data DIR] [--aws-endpoint URL]
 //	mandate verify [--data ./.mandate] (--key FILE | --key-id FP | --since CHECKPOINT | --self-check)   (exit codes: verify.go)
 //	mandate prove  [--data DIR] (--key FILE | --key-id FP | --since CHECKPOINT) SESSION SEQ
 //	mandate verify --bucket B --table-prefix P --key FILE [--s3-endpoint URL] [--dynamodb-endpoint URL]
@@ -113,11 +113,12 @@ func cmdLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flags("local", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dir := fs.String("data", "./.mandate", "data folder (config.yaml, store, secrets)")
-	if _, code, ok := parseArgs(fs, args, "mandate local [--addr HOST:PORT] [--data DIR]", none, stdout, stderr); !ok {
+	awsEndpoint := fs.String("aws-endpoint", "", "a local AWS stand-in (moto_server) that aws targets run against, e.g. http://127.0.0.1:5000 (default: config.yaml's aws_endpoint)")
+	if _, code, ok := parseArgs(fs, args, "mandate local [--addr HOST:PORT] [--data DIR] [--aws-endpoint URL]", none, stdout, stderr); !ok {
 		return code
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	inst, err := local.Start(ctx, local.Options{Dir: *dir, Addr: *addr, Log: log})
+	inst, err := local.Start(ctx, local.Options{Dir: *dir, Addr: *addr, Log: log, AWSEndpoint: *awsEndpoint})
 	if err != nil {
 		fmt.Fprintf(stderr, "mandate local: %v\n", err)
 		return exitFailed
@@ -133,7 +134,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flags("demo", stderr)
 	dir := fs.String("data", "", "data folder to keep the demo's state in (default: a new temporary folder)")
 	verbose := fs.Bool("v", false, "show the authority's logs")
-	if _, code, ok := parseArgs(fs, args, "mandate demo [--data DIR] [-v]", none, stdout, stderr); !ok {
+	awsEndpoint := fs.String("aws-endpoint", "", "a local AWS stand-in (moto_server): the demo creates the orders role and table there and reads an order through STS")
+	if _, code, ok := parseArgs(fs, args, "mandate demo [--data DIR] [--aws-endpoint URL] [-v]", none, stdout, stderr); !ok {
 		return code
 	}
 	if *dir == "" {
@@ -148,7 +150,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		log = slog.New(slog.NewJSONHandler(stderr, nil))
 	}
-	if err := demo.Run(ctx, stdout, demo.Options{Dir: *dir, Log: log}); err != nil {
+	if err := demo.Run(ctx, stdout, demo.Options{Dir: *dir, Log: log, AWSEndpoint: *awsEndpoint}); err != nil {
 		fmt.Fprintf(stderr, "mandate demo: %v\n", err)
 		return exitFailed
 	}

@@ -35,6 +35,9 @@ const (
 	ReuseMargin = 20 * time.Second
 	// ClockSkew is how far before now the policy's window opens, for clocks slightly behind.
 	ClockSkew = 30 * time.Second
+	// MaxCachedCredentials bounds the reuse cache. When it is full, expired credentials are
+	// dropped first, then those closest to the end of their window.
+	MaxCachedCredentials = 4096
 )
 
 // ErrPolicyTooLarge means the session policy and tags would exceed STS's size limit: the
@@ -198,14 +201,17 @@ type awsBroker struct {
 
 	mu           sync.Mutex
 	cache        map[reuseKey]AWSCredential
+	limit        int // MaxCachedCredentials
 	hits, misses atomic.Int64
 }
 
-type reuseKey struct{ target, session, service, operation, resource, intent string }
+// reuseKey is the exact scope a credential may be reused for: never across targets,
+// sessions, agents, operations, resources or intents.
+type reuseKey struct{ target, session, agent, service, operation, resource, intent string }
 
 // UseSTS lets the broker mint for aws targets through c.
 func (b *Broker) UseSTS(c AssumeRoler) {
-	b.aws = &awsBroker{sts: c, now: b.now, cache: map[reuseKey]AWSCredential{}}
+	b.aws = &awsBroker{sts: c, now: b.now, cache: map[reuseKey]AWSCredential{}, limit: MaxCachedCredentials}
 }
 
 // Forget drops every cached AWS credential of a session (on kill or close); session ""
@@ -232,7 +238,7 @@ func (b *Broker) ReuseStats() (hits, misses int64) {
 }
 
 func (ab *awsBroker) mint(ctx context.Context, t target.Target, a api.Action, sc Scope) (Credential, error) {
-	key := reuseKey{t.Name, sc.Session, a.Service, a.Operation, a.Resource, sc.Intent}
+	key := reuseKey{t.Name, sc.Session, sc.Agent, a.Service, a.Operation, a.Resource, sc.Intent}
 	c, reused, err := ab.assume(ctx, t, key, func(now time.Time) (AWSPlan, error) { return PlanAWS(t, a, sc, now) })
 	if err != nil {
 		return Credential{}, err
@@ -268,7 +274,7 @@ func (ab *awsBroker) assume(ctx context.Context, t target.Target, key reuseKey, 
 		SourceIdentity: aws.String(plan.SourceIdentity), DurationSeconds: aws.Int32(plan.DurationSeconds),
 		Policy: aws.String(string(plan.SessionPolicy)),
 	}
-	for _, k := range []string{"mandate:agent", "mandate:session", "mandate:intent", "mandate:record"} {
+	for _, k := range SessionTagKeys {
 		in.Tags = append(in.Tags, ststypes.Tag{Key: aws.String(k), Value: aws.String(plan.Tags[k])})
 	}
 	ab.misses.Add(1)
@@ -287,7 +293,39 @@ func (ab *awsBroker) assume(ctx context.Context, t target.Target, key reuseKey, 
 		c.NotAfter = *exp
 	}
 	ab.mu.Lock()
+	if len(ab.cache) >= ab.limit {
+		ab.evict(now)
+	}
 	ab.cache[key] = c
 	ab.mu.Unlock()
 	return c, false, nil
+}
+
+// evict makes room in a full cache: it drops every credential too close to the end of its
+// window to be handed out again, and if none was, the one closest to it. Callers hold mu.
+func (ab *awsBroker) evict(now time.Time) {
+	var oldest reuseKey
+	var oldestEnd time.Time
+	for k, c := range ab.cache {
+		if now.Add(ReuseMargin).After(c.NotAfter) {
+			delete(ab.cache, k)
+			continue
+		}
+		if oldestEnd.IsZero() || c.NotAfter.Before(oldestEnd) {
+			oldest, oldestEnd = k, c.NotAfter
+		}
+	}
+	if len(ab.cache) >= ab.limit {
+		delete(ab.cache, oldest)
+	}
+}
+
+// CachedCredentials is how many AWS credentials the reuse cache holds.
+func (b *Broker) CachedCredentials() int {
+	if b.aws == nil {
+		return 0
+	}
+	b.aws.mu.Lock()
+	defer b.aws.mu.Unlock()
+	return len(b.aws.cache)
 }

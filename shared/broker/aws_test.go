@@ -305,3 +305,58 @@ func TestPolicyNeverExceedsTheAction(t *testing.T) {
 		t.Fatalf("only %d of 5000 random actions planned: the generator is too strict to test anything", planned)
 	}
 }
+
+// TestReuseCacheIsBoundedAndKeyedByAgent: the cache never holds more than its bound
+// (MaxCachedCredentials, 8 here), evicting expired entries first and then those closest to expiry, so
+// the newest scopes are still reused; another agent never gets a credential minted for the
+// first, even under the same session id.
+func TestReuseCacheIsBoundedAndKeyedByAgent(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := now
+	srv, client := newSTS(t, now)
+	b := New(nil, func() time.Time { return clock })
+	b.UseSTS(client)
+	const limit = 8
+	b.aws.limit = limit
+	get := api.Action{Kind: api.KindAWS, Target: "orders", Service: "dynamodb", Operation: "GetItem", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/orders"}
+	mint := func(sc Scope) Credential {
+		t.Helper()
+		c, err := b.Mint(context.Background(), awsTarget, get, sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	sc := func(i int) Scope {
+		return Scope{Session: fmt.Sprintf("ses_%d", i), Record: record, Agent: "agent-a", Operator: "ada@example.com", Intent: "x"}
+	}
+	for i := range limit + 10 {
+		clock = now.Add(time.Duration(i) * time.Second) // later scopes expire later
+		mint(sc(i))
+	}
+	if n := b.CachedCredentials(); n > limit {
+		t.Fatalf("%d credentials cached, bound %d", n, limit)
+	}
+	before := len(srv.forms)
+	if c := mint(sc(limit + 9)); c.Kind != "sts-session (reused)" {
+		t.Fatalf("the newest scope was evicted: %s", c.Kind)
+	}
+	if c := mint(sc(0)); c.Kind == "sts-session (reused)" {
+		t.Fatal("the oldest scope survived past the bound")
+	}
+	otherAgent := sc(limit + 9)
+	otherAgent.Agent = "agent-b"
+	if c := mint(otherAgent); c.Kind == "sts-session (reused)" {
+		t.Fatal("another agent got the first agent's credential")
+	}
+	if got := len(srv.forms) - before; got != 2 {
+		t.Fatalf("%d AssumeRole calls after the fill, want 2", got)
+	}
+	// Past the window every entry is expired: the next insert sweeps them all.
+	clock = now.Add(time.Hour)
+	mint(sc(1))
+	if n := b.CachedCredentials(); n != 1 {
+		t.Fatalf("%d credentials cached after expiry, want 1", n)
+	}
+}

@@ -30,7 +30,9 @@
 //   - aws: STS AssumeRole into the target role with an inline session policy allowing only
 //     the operation's IAM actions on the action's resource until an aws:CurrentTime bound
 //     (PlanAWS), SourceIdentity = the operator, session tags, DurationSeconds 900. A
-//     credential is reused only for the identical scope within its window; Forget drops them.
+//     credential is reused only for the identical scope (target, session, agent, operation,
+//     resource, intent) within its window, from a cache of at most MaxCachedCredentials;
+//     Forget drops them (on kill).
 //
 // Contract: Mint MUST scope the credential to the one target and action, MUST bound its
 // lifetime, MUST refuse (before calling anything) what it cannot scope, and MUST NOT expose a

@@ -40,7 +40,7 @@ func (b *Broker) mintRDS(ctx context.Context, t target.Target, sc Scope) (Creden
 	if b.aws == nil {
 		return Credential{}, fmt.Errorf("%w: no STS client is configured for RDS target %q", ErrUnsupported, t.Name)
 	}
-	key := reuseKey{t.Name, sc.Session, "rds-db", "connect", t.DBUserARN(), sc.Intent}
+	key := reuseKey{t.Name, sc.Session, sc.Agent, "rds-db", "connect", t.DBUserARN(), sc.Intent}
 	c, reused, err := b.aws.assume(ctx, t, key, func(now time.Time) (AWSPlan, error) { return PlanRDS(t, sc, now) })
 	if err != nil {
 		return Credential{}, err

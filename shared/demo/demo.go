@@ -24,6 +24,12 @@ const Prompt = "look up the contact details of customer 42 to answer their ticke
 type Options struct {
 	Dir string       // data folder; it is kept afterwards
 	Log *slog.Logger // the authority's logs; nil discards them
+	// AWSEndpoint is a local AWS stand-in (moto_server) the AWS scene runs against: the
+	// demo creates the orders target's role and table there. "" (or one that does not
+	// answer): the scene explains the allowed read instead of performing it.
+	AWSEndpoint string
+	// AWSTransport carries every request to AWSEndpoint; nil is a default transport.
+	AWSTransport http.RoundTripper
 }
 
 // step narrates one scenario and remembers whether it behaved as expected.
@@ -49,7 +55,7 @@ func (n *narrator) expect(ok bool, scenario, why string) {
 func Run(ctx context.Context, w io.Writer, o Options) error {
 	n := &narrator{w: w}
 	before := recordsIn(ctx, o.Dir) // a folder used before keeps its records; count this run's
-	inst, err := local.Start(ctx, local.Options{Dir: o.Dir, Addr: "127.0.0.1:0", Log: o.Log})
+	inst, err := local.Start(ctx, local.Options{Dir: o.Dir, Addr: "127.0.0.1:0", Log: o.Log, AWSEndpoint: o.AWSEndpoint, AWSTransport: o.AWSTransport})
 	if err != nil {
 		return err
 	}
@@ -120,7 +126,7 @@ func Run(ctx context.Context, w io.Writer, o Options) error {
 	// 4. A bulk export waits for a second human's approval.
 	approvalScenario(ctx, n, inst, c, sess.SessionID)
 	sqlScenario(ctx, n, c, sess.SessionID)
-	awsScenario(ctx, n, inst, c, sess.SessionID) // aws.go
+	awsRecords := awsScenario(ctx, n, inst, c, sess.SessionID, o.AWSTransport) // aws.go
 
 	// 5. The agent cannot reach the target without Mandate.
 	n.say("\n5. The agent calls the customer service directly, without Mandate")

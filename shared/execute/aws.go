@@ -33,8 +33,9 @@ const MaxParamsBytes = 256 << 10
 // AWS performs aws actions with the temporary credential the broker minted: DynamoDB over
 // its JSON protocol (SigV4-signed with the SDK's signer) and S3 through the SDK's client.
 type AWS struct {
-	client *http.Client
-	signer *v4.Signer
+	client   *http.Client
+	signer   *v4.Signer
+	endpoint string // UseEndpoint
 }
 
 // NewAWS returns the AWS executor using transport rt (nil: a fresh default transport).
@@ -46,6 +47,19 @@ func NewAWS(rt http.RoundTripper) *AWS {
 		client: &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		signer: v4.NewSigner(),
 	}
+}
+
+// UseEndpoint sends the actions of every aws target that names no endpoint of its own to u,
+// the base URL of a local stand-in serving every AWS service on one port (moto), as
+// `mandate local --aws-endpoint` asks. Call it before the first Do.
+func (x *AWS) UseEndpoint(u string) { x.endpoint = u }
+
+// endpointFor is the base URL t's actions go to: its own, the stand-in's, or "" for AWS.
+func (x *AWS) endpointFor(t target.Target) string {
+	if t.Endpoint != "" {
+		return t.Endpoint
+	}
+	return x.endpoint
 }
 
 // Do performs a on t with c.
@@ -93,7 +107,7 @@ func (x *AWS) dynamodb(ctx context.Context, t target.Target, creds aws.Credentia
 	if err != nil || len(raw) > MaxParamsBytes {
 		return Result{}, fmt.Errorf("%w: parameters must be JSON of at most %d bytes", ErrBadAction, MaxParamsBytes)
 	}
-	endpoint := t.Endpoint
+	endpoint := x.endpointFor(t)
 	if endpoint == "" {
 		endpoint = "https://dynamodb." + t.Region + ".amazonaws.com"
 	}
@@ -124,7 +138,7 @@ func (x *AWS) dynamodb(ctx context.Context, t target.Target, creds aws.Credentia
 func (x *AWS) s3(ctx context.Context, t target.Target, creds aws.Credentials, op iamaction.Operation, res iamaction.Resource, params map[string]any) (Result, error) {
 	client := s3.New(s3.Options{
 		Region: t.Region, Credentials: credentials.StaticCredentialsProvider{Value: creds}, HTTPClient: x.client,
-		BaseEndpoint: endpointOrNil(t.Endpoint), UsePathStyle: t.Endpoint != "", RetryMaxAttempts: 1,
+		BaseEndpoint: endpointOrNil(x.endpointFor(t)), UsePathStyle: x.endpointFor(t) != "", RetryMaxAttempts: 1,
 	})
 	str := func(k string) (*string, error) {
 		v, ok := params[k]

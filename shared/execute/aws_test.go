@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,5 +244,48 @@ func TestGenericJSONProtocolRequest(t *testing.T) {
 	act(t, br, tg, api.Action{Service: "kinesis", Operation: "PutRecord", Resource: stream, Params: map[string]any{"StreamARN": stream, "Data": "aGk=", "PartitionKey": "p"}})
 	if s := <-got; s.target != "Kinesis_20131202.PutRecord" || s.contentType != "application/x-amz-json-1.1" || !strings.Contains(s.auth, "/us-east-1/kinesis/aws4_request") {
 		t.Fatalf("kinesis request: %+v", s)
+	}
+}
+
+// TestUseEndpointReachesTheStandIn: with UseEndpoint, a target that names no endpoint of its
+// own is reached at the stand-in (DynamoDB, the generic JSON path and S3 alike); a target
+// with its own endpoint keeps it.
+func TestUseEndpointReachesTheStandIn(t *testing.T) {
+	t.Parallel()
+	hits := func() (*httptest.Server, *[]string) {
+		var got []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = append(got, r.Header.Get("X-Amz-Target")+" "+r.URL.Path)
+			fmt.Fprint(w, `{}`)
+		}))
+		t.Cleanup(srv.Close)
+		return srv, &got
+	}
+	standIn, atStandIn := hits()
+	own, atOwn := hits()
+	br := broker.New(nil, time.Now)
+	br.UseSTS(fakeSTS(t, "ASIAMINTED", "mintedsecret", "FQoGZXIvYXdzEXAMPLE"))
+	x := execute.NewAWS(nil)
+	x.UseEndpoint(standIn.URL)
+	run := func(tg target.Target, a api.Action) {
+		t.Helper()
+		a.Kind, a.Target = api.KindAWS, tg.Name
+		c, err := br.Mint(context.Background(), tg, a, broker.Scope{Session: "ses_e", Record: "abcdef0123456789", Operator: "ada@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := x.Do(context.Background(), tg, c, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	table := "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+	get := api.Action{Service: "dynamodb", Operation: "GetItem", Resource: table, Params: map[string]any{"Key": map[string]any{"id": map[string]any{"S": "o-42"}}}}
+	run(awsTarget("", table, "arn:aws:s3:::reports/*"), get)
+	run(awsTarget("", table), api.Action{Service: "dynamodb", Operation: "DescribeTable", Resource: table, Params: map[string]any{"TableName": "orders"}})
+	run(awsTarget("", "arn:aws:s3:::reports/*"), api.Action{Service: "s3", Operation: "DeleteObject", Resource: "arn:aws:s3:::reports/q1.csv"})
+	run(awsTarget(own.URL, table), get)
+	want := []string{"DynamoDB_20120810.GetItem /", "DynamoDB_20120810.DescribeTable /", " /reports/q1.csv"}
+	if !slices.Equal(*atStandIn, want) || !slices.Equal(*atOwn, []string{"DynamoDB_20120810.GetItem /"}) {
+		t.Fatalf("stand-in saw %q, the target's own endpoint %q", *atStandIn, *atOwn)
 	}
 }

@@ -34,7 +34,7 @@ func (x *AWS) jsonProtocol(ctx context.Context, t target.Target, creds aws.Crede
 	if err != nil || len(raw) > MaxParamsBytes {
 		return Result{}, fmt.Errorf("%w: parameters must be JSON of at most %d bytes", ErrBadAction, MaxParamsBytes)
 	}
-	endpoint := t.Endpoint
+	endpoint := x.endpointFor(t)
 	if endpoint == "" {
 		endpoint = "https://" + svc.EndpointPrefix + "." + t.Region + ".amazonaws.com"
 	}

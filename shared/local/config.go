@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"github.com/mandate-dev/mandate/shared/person"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -44,6 +46,12 @@ type Config struct {
 	// Issuers are the OIDC issuers trusted for agents (bearer tokens) and for operators
 	// (delegation and ID tokens); see Issuer.
 	Issuers []Issuer `yaml:"issuers,omitempty"`
+	// AWSEndpoint is the base URL of a local AWS stand-in serving STS and the targets'
+	// services on one port (moto_server, e.g. http://127.0.0.1:5000). With it, aws targets
+	// run for real: the broker assumes their roles through its STS and the executor calls
+	// the service there with the minted credential. Empty: aws actions are decided and
+	// recorded, and an allowed one is refused as unsupported. `--aws-endpoint` overrides it.
+	AWSEndpoint string `yaml:"aws_endpoint,omitempty"`
 }
 
 // Agent is one local agent's key pair.
@@ -106,12 +114,29 @@ func (c Config) Validate() error {
 	if _, err := person.New(c.people()); err != nil {
 		errs = append(errs, err)
 	}
+	if err := ValidAWSEndpoint(c.AWSEndpoint); err != nil {
+		errs = append(errs, fmt.Errorf("aws_endpoint: %w", err))
+	}
 	if c.DemoTarget.Enabled {
 		if _, _, err := net.SplitHostPort(c.DemoTarget.Addr); err != nil {
 			errs = append(errs, fmt.Errorf("demo_target.addr: %w", err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ValidAWSEndpoint checks an AWS endpoint: empty, or an absolute http(s) URL without
+// credentials, path, query or fragment.
+func ValidAWSEndpoint(u string) error {
+	if u == "" {
+		return nil
+	}
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" || p.User != nil ||
+		strings.Trim(p.Path, "/") != "" || p.RawQuery != "" || p.Fragment != "" {
+		return errors.New("must be an http(s) URL of a host and port, such as http://127.0.0.1:5000")
+	}
+	return nil
 }
 
 // LoadConfig reads DATA/config.yaml strictly.

@@ -133,6 +133,11 @@ type Options struct {
 	Log *slog.Logger
 	// Store overrides the embedded store (tests use it to inject faults); nil opens DIR/mandate.db.
 	Store store.Store
+	// AWSEndpoint overrides config.yaml's aws_endpoint (Config.AWSEndpoint).
+	AWSEndpoint string
+	// AWSTransport carries every request to the AWS endpoint (STS and the targets'
+	// services); nil is a default transport. Tests record with it.
+	AWSTransport http.RoundTripper
 }
 
 // Instance is a running local authority.
@@ -145,6 +150,8 @@ type Instance struct {
 	CRMAddr string
 	// Handler is the edge handler the gateway calls, for feeding it API Gateway events directly.
 	Handler *edge.Handler
+	// AWSEndpoint is the AWS stand-in aws targets run against; "" when there is none.
+	AWSEndpoint string
 
 	store    store.Store
 	ownsDB   bool
@@ -174,7 +181,13 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	inst := &Instance{Dir: o.Dir, Config: cfg, store: o.Store}
+	if err := ValidAWSEndpoint(o.AWSEndpoint); err != nil {
+		return nil, fmt.Errorf("local: aws endpoint: %w", err)
+	}
+	inst := &Instance{Dir: o.Dir, Config: cfg, store: o.Store, AWSEndpoint: cfg.AWSEndpoint}
+	if o.AWSEndpoint != "" {
+		inst.AWSEndpoint = o.AWSEndpoint
+	}
 	if inst.store == nil {
 		if inst.store, err = OpenStore(ctx, o.Dir, cfg, false); err != nil {
 			return nil, err
@@ -217,8 +230,9 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 	if err != nil {
 		return nil, err
 	}
+	brk, awsExec := inst.brokerFor(secrets, o.AWSTransport) // targets.go
 	auth, err := authority.New(ctx, authority.Config{
-		Store: inst.store, Broker: inst.brokerFor(secrets), Executor: execute.Executors{HTTP: execute.NewHTTP(inst.transport()), SQL: execute.NewSQL(), AWS: execute.NewAWS(nil)},
+		Store: inst.store, Broker: brk, Executor: execute.Executors{HTTP: execute.NewHTTP(inst.transport()), SQL: execute.NewSQL(), AWS: awsExec},
 		Masker: mask.New(), Log: log, Roles: roles, SQL: pgquery.New(), Tokens: tokens, MaskKey: maskKey,
 		Control: authority.ControlConfig{Revocations: revs},
 	})
