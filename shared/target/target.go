@@ -115,11 +115,18 @@ func Parse(src []byte) (*Registry, error) {
 	r := &Registry{byName: make(map[string]Target, len(doc.Targets))}
 	for i, t := range doc.Targets {
 		if err := t.fill(); err != nil {
-			errs = append(errs, fmt.Errorf("target %d (%q): %w", i, t.Name, err))
+			// One problem per field, each naming its target, so a refusal lists them all.
+			problems := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				problems = j.Unwrap()
+			}
+			for _, e := range problems {
+				errs = append(errs, fmt.Errorf("targets[%d] (%q): %w", i, t.Name, e))
+			}
 			continue
 		}
 		if _, dup := r.byName[t.Name]; dup {
-			errs = append(errs, fmt.Errorf("target %d: duplicate name %q", i, t.Name))
+			errs = append(errs, fmt.Errorf("targets[%d]: duplicate name %q", i, t.Name))
 			continue
 		}
 		r.byName[t.Name] = t
