@@ -43,6 +43,7 @@ func TestTargetsThroughTheAPI(t *testing.T) {
 	bad := []struct{ name, doc, field string }{
 		{"bad base_url", "targets:\n- {name: customers, kind: http, base_url: 'ftp://crm'}\n", "targets[0] (\"customers\"): base_url"},
 		{"unknown field", "targets:\n- {name: customers, kind: http, base_url: 'http://crm', password: x}\n", "password"},
+		{"bad kms key", "targets:\n- {name: o, kind: aws, account: '123456789012', role_arn: 'arn:aws:iam::123456789012:role/r', region: us-east-1, allowed_resources: ['arn:aws:s3:::b/*'], kms_keys: ['alias/mine']}\n", "kms_keys[0]"},
 	}
 	for _, b := range bad {
 		p := problemOf(t, admin.Do(ctx, http.MethodPut, "/v1/targets", api.TargetsUpload{Targets: b.doc}, nil))

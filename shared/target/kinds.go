@@ -25,10 +25,12 @@ const (
 )
 
 var (
-	identRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]{0,62}$`)
-	roleARNRe  = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
-	accountRe  = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRe   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	identRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]{0,62}$`)
+	roleARNRe = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
+	accountRe = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	// kmsKeyRe is the ARN of one KMS key (a multi-Region key's id starts with mrk-).
+	kmsKeyRe   = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):kms:([a-z]{2}(?:-[a-z]+)+-[0-9]):[0-9]{12}:key/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 	resourceRe = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:[\x21-\x7e]+$`)
 )
 
@@ -122,6 +124,19 @@ func (t *Target) fillAWS() []error {
 		if !resourceRe.MatchString(p) {
 			errs = append(errs, fmt.Errorf("allowed_resources[%d] %q must be an ARN (with * wildcards)", i, p))
 		}
+	}
+	seen := map[string]bool{}
+	for i, k := range t.KMSKeys {
+		m := kmsKeyRe.FindStringSubmatch(k)
+		switch {
+		case m == nil:
+			errs = append(errs, fmt.Errorf("kms_keys[%d] %q must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; no alias, no wildcard)", i, k))
+		case m[2] != t.Region:
+			errs = append(errs, fmt.Errorf("kms_keys[%d] %q must be in the target's region %q", i, k, t.Region))
+		case seen[k]:
+			errs = append(errs, fmt.Errorf("kms_keys[%d] %q is listed twice", i, k))
+		}
+		seen[k] = true
 	}
 	if t.Endpoint != "" {
 		u, err := url.Parse(t.Endpoint)

@@ -92,6 +92,12 @@ type Target struct {
 	AllowedResources []string `yaml:"allowed_resources,omitempty" json:"allowed_resources,omitempty"`
 	// PolicyWindow bounds aws:CurrentTime in the session policy (default DefaultPolicyWindow).
 	PolicyWindow Duration `yaml:"policy_window,omitempty" json:"policy_window,omitempty"`
+	// KMSKeys are the ARNs of the customer managed KMS keys the target's resources are
+	// encrypted with (an S3 bucket or DynamoDB table under SSE-KMS): each session policy then
+	// allows kms:Decrypt (and kms:GenerateDataKey for operations that are not reads) on
+	// exactly these keys, only through the target's service (kms:ViaService). Key ARNs in
+	// the target's Region, never aliases or patterns.
+	KMSKeys []string `yaml:"kms_keys,omitempty" json:"kms_keys,omitempty"`
 }
 
 // Registry is the set of targets by name.
@@ -159,6 +165,9 @@ func (t *Target) fill() error {
 		errs = append(errs, t.fillAWS()...)
 	default:
 		errs = append(errs, fmt.Errorf("unknown kind %q", t.Kind))
+	}
+	if len(t.KMSKeys) > 0 && t.Kind != "aws" {
+		errs = append(errs, errors.New("kms_keys is only for aws targets"))
 	}
 	if t.Timeout < 0 || t.MaxResponseBytes < 0 || t.CredentialTTL < 0 {
 		errs = append(errs, errors.New("limits must not be negative"))
