@@ -30,7 +30,15 @@ func (a *Authority) loadTargets(ctx context.Context, cur *active) error {
 		return fmt.Errorf("authority: target registry %q v%d: %w", DocumentName, doc.Version, err)
 	}
 	cur.targets, cur.targetsVersion = reg, doc.Version
+	a.warnTargets(ctx, reg, doc.Version)
 	return nil
+}
+
+// warnTargets logs what an administrator should know of a registry version in force.
+func (a *Authority) warnTargets(ctx context.Context, reg *target.Registry, version int64) {
+	for _, w := range reg.Warnings() {
+		a.log.WarnContext(ctx, "target registry: "+w, "version", version)
+	}
 }
 
 // registry is the target registry in force.
@@ -67,6 +75,7 @@ func (a *Authority) PutTargets(ctx context.Context, c Caller, up api.TargetsUplo
 	if err != nil {
 		return api.Document{}, err
 	}
+	a.warnTargets(ctx, reg, doc.Version)
 	a.activate(ctx, func(next *active) { next.targets, next.targetsVersion = reg, doc.Version })
 	out := documentView(doc)
 	out.Record = rec

@@ -6,12 +6,15 @@ import (
 	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,25 +120,60 @@ func (r *sqlRoles) close() {
 	}
 }
 
-// ConnConfig is how a login reaches an sql target: TLS is required except on loopback.
+// ConnConfig is how a login reaches an sql target. Off loopback the server is verified in
+// full (target.TLSMode): its certificate must chain to the system roots or the target's CA
+// bundle and name the endpoint's host; "require" (a target's explicit choice, warned about
+// when the registry loads) encrypts without verifying. There is never a plain-text fallback.
 func ConnConfig(t target.Target, user, password string) (*pgx.ConnConfig, error) {
 	host, port, err := net.SplitHostPort(t.Endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("broker: target %q endpoint: %w", t.Name, err)
 	}
-	mode := "require"
-	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
-		mode = "disable"
-	}
-	cfg, err := pgx.ParseConfig("sslmode=" + mode)
+	cfg, err := pgx.ParseConfig("sslmode=disable")
 	if err != nil {
 		return nil, err
+	}
+	switch t.TLSMode() {
+	case target.SSLDisable:
+	case target.SSLRequire:
+		cfg.TLSConfig = &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12} // the target's explicit choice
+	default:
+		roots, err := rootsFor(t)
+		if err != nil {
+			return nil, fmt.Errorf("broker: target %q: %w", t.Name, err)
+		}
+		cfg.TLSConfig = &tls.Config{ServerName: host, RootCAs: roots, MinVersion: tls.VersionTLS12}
 	}
 	p, _ := strconv.Atoi(port)
 	cfg.Host, cfg.Port, cfg.Database, cfg.User, cfg.Password = host, uint16(p), t.Database, user, password
 	cfg.ConnectTimeout = time.Duration(t.Timeout)
 	cfg.RuntimeParams["application_name"] = "mandate"
 	return cfg, nil
+}
+
+// rootsFor is the system roots plus the target's CA bundle (PEM text, or a file read now).
+func rootsFor(t target.Target) (*x509.CertPool, error) {
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	if t.CABundle == "" {
+		return roots, nil
+	}
+	raw := []byte(t.CABundle)
+	if !target.IsPEM(t.CABundle) {
+		if raw, err = os.ReadFile(t.CABundle); err != nil {
+			return nil, fmt.Errorf("ca_bundle: %w", err)
+		}
+	}
+	certs, err := target.ParseCABundle(raw)
+	if err != nil {
+		return nil, fmt.Errorf("ca_bundle: %w", err)
+	}
+	for _, c := range certs {
+		roots.AddCert(c)
+	}
+	return roots, nil
 }
 
 // admin returns the target's administrator pool.

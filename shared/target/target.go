@@ -74,6 +74,15 @@ type Target struct {
 	ClassifiedColumns map[string]string `yaml:"classified_columns,omitempty" json:"classified_columns,omitempty"`
 	// MaxRows caps the rows a statement returns (default DefaultMaxRows).
 	MaxRows int `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
+	// SSLMode is how connections to a sql target use TLS: "verify-full" (the default off
+	// loopback: the server's certificate must chain to the system roots or CABundle and
+	// name the endpoint's host), "require" (encrypted, the server not verified: accepted
+	// with a warning, for a server whose CA cannot be given) or "disable" (loopback only,
+	// and its default there).
+	SSLMode string `yaml:"sslmode,omitempty" json:"sslmode,omitempty"`
+	// CABundle adds CAs to the system roots for verify-full: PEM text (such as the Amazon
+	// RDS global bundle), or the absolute path of a PEM file read when connecting.
+	CABundle string `yaml:"ca_bundle,omitempty" json:"ca_bundle,omitempty"`
 	// DBResourceID is the RDS resource id of the instance or cluster ("db-…" or
 	// "cluster-…") of a sql target on RDS with IAM database authentication (RoleARN set):
 	// the session policy allows rds-db:connect as User on exactly this database.
@@ -166,6 +175,9 @@ func (t *Target) fill() error {
 	default:
 		errs = append(errs, fmt.Errorf("unknown kind %q", t.Kind))
 	}
+	if (t.SSLMode != "" || t.CABundle != "") && t.Kind != "sql" {
+		errs = append(errs, errors.New("sslmode and ca_bundle are only for sql targets"))
+	}
 	if len(t.KMSKeys) > 0 && t.Kind != "aws" {
 		errs = append(errs, errors.New("kms_keys is only for aws targets"))
 	}
@@ -185,6 +197,18 @@ func (t *Target) fill() error {
 		t.AuthHeader = "Authorization"
 	}
 	return errors.Join(errs...)
+}
+
+// Warnings are what an administrator should know of a valid registry: targets that connect
+// without verifying their server.
+func (r *Registry) Warnings() []string {
+	var out []string
+	for _, t := range r.Targets() {
+		if t.Kind == "sql" && t.SSLMode == SSLRequire {
+			out = append(out, fmt.Sprintf("target %q: sslmode require: the PostgreSQL server is not verified (give its CA in ca_bundle and use verify-full)", t.Name))
+		}
+	}
+	return out
 }
 
 // Lookup returns the named target, or ErrUnknown.
