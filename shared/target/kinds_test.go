@@ -80,6 +80,13 @@ func TestRequireWarns(t *testing.T) {
 	if w := r.Warnings(); len(w) != 1 || !strings.Contains(w[0], `"d"`) || !strings.Contains(w[0], "not verified") {
 		t.Fatalf("warnings = %q", w)
 	}
+	// An RDS endpoint is verified against a CA that is not among the system roots.
+	if r, err = Parse([]byte("targets:\n- " + rdsOK + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	if w := r.Warnings(); len(w) != 1 || !strings.Contains(w[0], `"ledger"`) || !strings.Contains(w[0], "ca_bundle") {
+		t.Fatalf("warnings of an RDS target without a bundle = %q", w)
+	}
 }
 
 func TestMatchARN(t *testing.T) {

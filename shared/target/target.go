@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -204,8 +206,15 @@ func (t *Target) fill() error {
 func (r *Registry) Warnings() []string {
 	var out []string
 	for _, t := range r.Targets() {
-		if t.Kind == "sql" && t.SSLMode == SSLRequire {
+		if t.Kind != "sql" {
+			continue
+		}
+		host, _, _ := net.SplitHostPort(t.Endpoint)
+		switch {
+		case t.SSLMode == SSLRequire:
 			out = append(out, fmt.Sprintf("target %q: sslmode require: the PostgreSQL server is not verified (give its CA in ca_bundle and use verify-full)", t.Name))
+		case t.TLSMode() == SSLVerifyFull && t.CABundle == "" && strings.HasSuffix(strings.ToLower(host), ".rds.amazonaws.com"):
+			out = append(out, fmt.Sprintf("target %q: an RDS endpoint without ca_bundle: RDS certificates do not chain to the system roots, so connections fail until ca_bundle holds the RDS global bundle", t.Name))
 		}
 	}
 	return out
