@@ -151,17 +151,27 @@ func ConnConfig(t target.Target, user, password string) (*pgx.ConnConfig, error)
 	return cfg, nil
 }
 
-// rootsFor is the system roots plus the target's CA bundle (PEM text, or a file read now).
+// rootsFor is the system roots plus the target's CA bundle (PEM text, or a file read now);
+// nil, which TLS reads as the system roots, when there is no bundle. Pools are built once per
+// bundle (and file version): parsing the RDS global bundle costs milliseconds per connection.
 func rootsFor(t target.Target) (*x509.CertPool, error) {
-	roots, err := x509.SystemCertPool()
-	if err != nil || roots == nil {
-		roots = x509.NewCertPool()
-	}
 	if t.CABundle == "" {
-		return roots, nil
+		return nil, nil
+	}
+	key := t.CABundle
+	if !target.IsPEM(t.CABundle) {
+		st, err := os.Stat(t.CABundle)
+		if err != nil {
+			return nil, fmt.Errorf("ca_bundle: %w", err)
+		}
+		key = fmt.Sprintf("%s\x00%d\x00%d", t.CABundle, st.ModTime().UnixNano(), st.Size())
+	}
+	if p := rootPools.get(key); p != nil {
+		return p, nil
 	}
 	raw := []byte(t.CABundle)
 	if !target.IsPEM(t.CABundle) {
+		var err error
 		if raw, err = os.ReadFile(t.CABundle); err != nil {
 			return nil, fmt.Errorf("ca_bundle: %w", err)
 		}
@@ -170,10 +180,41 @@ func rootsFor(t target.Target) (*x509.CertPool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca_bundle: %w", err)
 	}
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
 	for _, c := range certs {
 		roots.AddCert(c)
 	}
+	rootPools.put(key, roots)
 	return roots, nil
+}
+
+// rootPools caches the pools of rootsFor; a pool is only read once built.
+var rootPools = poolCache{m: map[string]*x509.CertPool{}}
+
+// maxRootPools bounds rootPools: past it the cache starts over.
+const maxRootPools = 64
+
+type poolCache struct {
+	mu sync.Mutex
+	m  map[string]*x509.CertPool
+}
+
+func (c *poolCache) get(key string) *x509.CertPool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *poolCache) put(key string, p *x509.CertPool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxRootPools {
+		clear(c.m)
+	}
+	c.m[key] = p
 }
 
 // admin returns the target's administrator pool.

@@ -101,6 +101,20 @@ func TestConnConfigVerifiesTheServer(t *testing.T) {
 			t.Error("a certificate from another CA, or for another host, is accepted")
 		}
 	}
+	// A bundle file replaced on disk is read again (pools are cached per file version).
+	if err := os.WriteFile(file, []byte(other.pem), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(file, time.Now(), time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ConnConfig(sqlTarget(t, ", endpoint: 'db.example.com:5432', ca_bundle: "+quoteYAML(file)), "u", "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := good.Verify(x509.VerifyOptions{Roots: cfg.TLSConfig.RootCAs, DNSName: "db.example.com"}); err == nil {
+		t.Error("the CA removed from the bundle file is still trusted")
+	}
 	// No bundle: verify-full against the system roots alone.
 	if cfg, err := ConnConfig(sqlTarget(t, ", endpoint: 'db.example.com:5432'"), "u", "p"); err != nil || cfg.TLSConfig == nil || cfg.TLSConfig.InsecureSkipVerify {
 		t.Fatalf("default = %+v %v, want verify-full", cfg, err)
