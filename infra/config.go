@@ -37,6 +37,7 @@ const (
 	CtxBedrockModel       = "mandate:bedrockModel"        // Bedrock model id of the intent classifier's second opinion
 	CtxMaskKeySecret      = "mandate:maskKeySecret"       // Secrets Manager ARN of the masking key, read by every API function
 	CtxOCSFEventBus       = "mandate:ocsfEventBus"        // EventBridge bus name the shipper forwards OCSF events to
+	CtxVPC                = "mandate:vpc"                 // {"subnets": [...], "securityGroups": [...]} of the functions that reach targets
 )
 
 // Defaults of the context values.
@@ -87,6 +88,16 @@ type Config struct {
 	MaskKeySecret string
 	// OCSFEventBus is the EventBridge bus the shipper forwards to; empty for none.
 	OCSFEventBus string
+	// VPC places the functions that reach targets (Function.ReachesTargets) in private
+	// subnets, to reach a private RDS or HTTP target; nil leaves every function outside.
+	VPC *VPC
+}
+
+// VPC is where the functions that reach targets run: subnet and security group ids of one VPC.
+// The subnets need a route to the AWS APIs the functions call (NAT or VPC endpoints).
+type VPC struct {
+	Subnets        []string `json:"subnets"`
+	SecurityGroups []string `json:"securityGroups"`
 }
 
 var (
@@ -96,6 +107,8 @@ var (
 	modelRE  = regexp.MustCompile(`^[a-z0-9-]+\.[A-Za-z0-9.-]+(:[0-9a-z]+)*$`)
 	secretRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
 	busRE    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,256}$`)
+	subnetRE = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	groupRE  = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
 )
 
 // ConfigFromContext reads the configuration through get (the app's TryGetContext), applying
@@ -214,6 +227,7 @@ func ConfigFromContext(get func(key string) any) (Config, error) {
 	if c.OCSFEventBus != "" && !busRE.MatchString(c.OCSFEventBus) {
 		bad(CtxOCSFEventBus, "%q is not an EventBridge bus name", c.OCSFEventBus)
 	}
+	c.VPC = vpc(get(CtxVPC), bad)
 	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	if err := errors.Join(errs...); err != nil {
 		return Config{}, fmt.Errorf("infra: invalid configuration:\n%w", err)
@@ -314,4 +328,56 @@ func issuers(v any, c Config, bad func(key, format string, args ...any)) string 
 		return ""
 	}
 	return string(compact)
+}
+
+// vpc reads the context value v (an object, or its JSON as a string): at least one subnet and
+// one security group, each a well-formed id given once, and no other key.
+func vpc(v any, bad func(key, format string, args ...any)) *VPC {
+	if v == nil {
+		return nil
+	}
+	raw, ok := v.(string)
+	if !ok {
+		b, err := json.Marshal(v)
+		if err != nil {
+			bad(CtxVPC, "must be an object, not %v", v)
+			return nil
+		}
+		raw = string(b)
+	}
+	var out VPC
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&out); err != nil {
+		bad(CtxVPC, `must be {"subnets": [...], "securityGroups": [...]}: %v`, err)
+		return nil
+	}
+	ok = true
+	for _, l := range []struct {
+		name string
+		ids  []string
+		re   *regexp.Regexp
+		what string
+	}{{"subnets", out.Subnets, subnetRE, "a subnet id"}, {"securityGroups", out.SecurityGroups, groupRE, "a security group id"}} {
+		if len(l.ids) == 0 {
+			bad(CtxVPC, "%s must list at least one id", l.name)
+			ok = false
+		}
+		seen := map[string]bool{}
+		for _, id := range l.ids {
+			switch {
+			case !l.re.MatchString(id):
+				bad(CtxVPC, "%q is not %s", id, l.what)
+				ok = false
+			case seen[id]:
+				bad(CtxVPC, "%q is listed twice", id)
+				ok = false
+			}
+			seen[id] = true
+		}
+	}
+	if !ok {
+		return nil
+	}
+	return &out
 }

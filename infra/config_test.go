@@ -55,6 +55,19 @@ func TestConfigFromContext(t *testing.T) {
 			}},
 		{name: "bad settings", ctx: map[string]any{CtxMaxActions: float64(0), CtxBedrockModel: "claude; rm", CtxMaskKeySecret: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mask",
 			CtxOCSFEventBus: "arn:aws:events:x"}, wantErr: []string{CtxMaxActions, CtxBedrockModel, CtxMaskKeySecret, CtxOCSFEventBus}},
+		{name: "vpc", ctx: map[string]any{CtxVPC: map[string]any{"subnets": []any{"subnet-0123456789abcdef0", "subnet-89abcdef"}, "securityGroups": []any{"sg-0123456789abcdef0"}}},
+			want: func(c *Config) {
+				c.VPC = &VPC{Subnets: []string{"subnet-0123456789abcdef0", "subnet-89abcdef"}, SecurityGroups: []string{"sg-0123456789abcdef0"}}
+			}},
+		{name: "vpc as a -c string", ctx: map[string]any{CtxVPC: `{"subnets":["subnet-0123456789abcdef0"],"securityGroups":["sg-01234567"]}`},
+			want: func(c *Config) {
+				c.VPC = &VPC{Subnets: []string{"subnet-0123456789abcdef0"}, SecurityGroups: []string{"sg-01234567"}}
+			}},
+		{name: "bad vpc ids", ctx: map[string]any{CtxVPC: map[string]any{"subnets": []any{"subnet-xyz", "subnet-89abcdef", "subnet-89abcdef"}, "securityGroups": []any{"sg-0123456789abcdef0", "vpc-01234567"}}},
+			wantErr: []string{`"subnet-xyz" is not a subnet id`, `"subnet-89abcdef" is listed twice`, `"vpc-01234567" is not a security group id`}},
+		{name: "vpc without groups", ctx: map[string]any{CtxVPC: map[string]any{"subnets": []any{"subnet-89abcdef"}}}, wantErr: []string{CtxVPC, "securityGroups"}},
+		{name: "vpc with an unknown key", ctx: map[string]any{CtxVPC: `{"subnets":["subnet-89abcdef"],"securityGroups":["sg-01234567"],"vpcId":"vpc-1"}`}, wantErr: []string{CtxVPC, "vpcId"}},
+		{name: "vpc not an object", ctx: map[string]any{CtxVPC: float64(3)}, wantErr: []string{CtxVPC}},
 		{name: "fractional number", ctx: map[string]any{CtxThrottleBurst: 1.5}, wantErr: []string{CtxThrottleBurst}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -50,6 +50,9 @@ type Function struct {
 	Env func(m *Mandate) map[string]string
 	// Wire connects an event-driven function to its source (stream, schedule).
 	Wire func(m *Mandate, fn awslambda.Function)
+	// ReachesTargets says the function calls targets (the broker and executors): it runs in
+	// the VPC of the stack context (CtxVPC), when one is given.
+	ReachesTargets bool
 }
 
 // Catalog is every function Mandate has, in flow order.
@@ -59,7 +62,7 @@ var Catalog = []Function{
 			m.grantTables("session", r)
 			m.grantAudit(r, true)
 		}},
-	{Name: "action", Routes: edge.ActionRoutes, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second,
+	{Name: "action", Routes: edge.ActionRoutes, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second, ReachesTargets: true,
 		Grant: func(m *Mandate, r awsiam.Role) {
 			m.grantTables("action", r)
 			m.grantAudit(r, true)
@@ -203,6 +206,7 @@ func (m *Mandate) functions(fs []Function, assetDir string) {
 		}
 		m.contextSettings(f, env, role) // settings.go
 		fn := awslambda.NewFunction(s, jsii.String(id+"Function"), props)
+		m.placeInVPC(f, fn, role)
 		f.Grant(m, role)
 		suppressDataKey(role)
 		m.Functions[f.Name] = fn
@@ -211,6 +215,21 @@ func (m *Mandate) functions(fs []Function, assetDir string) {
 			f.Wire(m, fn)
 		}
 	}
+}
+
+// placeInVPC puts a function that reaches targets in the context's subnets and security
+// groups, and lets its role manage the network interfaces Lambda creates there (the managed
+// policy Lambda documents for this; its ec2 actions have no resource-level form).
+func (m *Mandate) placeInVPC(f Function, fn awslambda.Function, role awsiam.Role) {
+	v := m.Config.VPC
+	if v == nil || !f.ReachesTargets {
+		return
+	}
+	cfn := fn.Node().DefaultChild().(awslambda.CfnFunction)
+	cfn.AddPropertyOverride(jsii.String("VpcConfig"), map[string]any{"SubnetIds": v.Subnets, "SecurityGroupIds": v.SecurityGroups})
+	role.AddManagedPolicy(awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaVPCAccessExecutionRole")))
+	suppress(role, "IAM4", "Lambda's network interfaces in the target VPC: the documented managed policy, whose ec2 actions have no resource-level permissions",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
 }
 
 // grantBroker lets the action function's role assume target roles, and only roles tagged

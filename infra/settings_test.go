@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/mandate-dev/mandate/shared/config"
 	"github.com/mandate-dev/mandate/shared/ocsf"
@@ -31,18 +34,24 @@ func TestContextSettings(t *testing.T) {
 		}
 	}
 	app := newApp(map[string]any{CtxStage: "set", CtxAgentAuth: "jwt", CtxOIDCIssuer: "https://id.example.com", CtxOIDCAudiences: "mandate",
-		CtxMaxActions: float64(40), CtxBedrockModel: "anthropic.claude-3-haiku-20240307-v1:0", CtxMaskKeySecret: testMaskSecret, CtxOCSFEventBus: "security-lake"})
+		CtxMaxActions: float64(40), CtxBedrockModel: "anthropic.claude-3-haiku-20240307-v1:0", CtxMaskKeySecret: testMaskSecret, CtxOCSFEventBus: "security-lake",
+		CtxVPC: map[string]any{"subnets": []any{"subnet-0123456789abcdef0", "subnet-89abcdef"}, "securityGroups": []any{"sg-0123456789abcdef0"}}})
 	cfg, err := ConfigFromContext(func(k string) any { return app.Node().TryGetContext(jsii.String(k)) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := NewMandateStack(app, "Mandate-set", &MandateStackProps{Config: cfg, Functions: Catalog, AssetDir: assets})
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	raw, _ := json.Marshal(assertions.Template_FromStack(m.Stack, nil).ToJSON())
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		t.Fatal(err)
 	}
 	s := &synthesized{json: doc, m: m}
+	ann := assertions.Annotations_FromStack(m.Stack)
+	if errs := ann.FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))); len(*errs) > 0 {
+		t.Errorf("cdk-nag with every setting: %d unsuppressed errors: %s", len(*errs), js(errs))
+	}
 	fns := s.resources("AWS::Lambda::Function")
 	for _, f := range Catalog {
 		env := js(fns[s.logicalID(t, "AWS::Lambda::Function", title(f.Name)+"Function")]["Environment"])
@@ -56,6 +65,19 @@ func TestContextSettings(t *testing.T) {
 				t.Errorf("%s: %s set %v, want %v: %s", f.Name, k, has(k), want, env)
 			}
 		}
+	}
+	// Only the functions that reach targets are in the VPC, and only their roles may manage
+	// the network interfaces Lambda needs there.
+	roles := s.resources("AWS::IAM::Role")
+	for _, f := range Catalog {
+		vpc := js(fns[s.logicalID(t, "AWS::Lambda::Function", title(f.Name)+"Function")]["VpcConfig"])
+		eni := strings.Contains(js(roles[s.logicalID(t, "AWS::IAM::Role", title(f.Name)+"Role")]["ManagedPolicyArns"]), "service-role/AWSLambdaVPCAccessExecutionRole")
+		if want := `{"SecurityGroupIds":["sg-0123456789abcdef0"],"SubnetIds":["subnet-0123456789abcdef0","subnet-89abcdef"]}`; f.ReachesTargets != (vpc == want) || f.ReachesTargets != eni {
+			t.Errorf("%s (reaches targets: %v): VpcConfig %s, ENI policy %v", f.Name, f.ReachesTargets, vpc, eni)
+		}
+	}
+	if !slices.ContainsFunc(Catalog, func(f Function) bool { return f.Name == "action" && f.ReachesTargets }) {
+		t.Error("the action function does not reach targets")
 	}
 	grants := map[string]string{} // action -> roles
 	for _, st := range s.identityStatements() {

@@ -48,12 +48,14 @@ func iamSimulator(t *testing.T) string {
 type simulation struct {
 	name       string
 	action     string
-	resource   string // targetARN if empty
 	principal  string
 	context    map[string]any
 	trust      map[string]any
 	identity   map[string]any
 	wantResult string
+	// resource is the resource of the request (default targetARN); with no trust, the
+	// request has no resource policy.
+	resource string
 }
 
 func runSimulations(t *testing.T, sims []simulation) {
@@ -65,21 +67,23 @@ func runSimulations(t *testing.T, sims []simulation) {
 	}
 	var input []in
 	for _, s := range sims {
-		resource := s.resource
-		if resource == "" {
-			resource = targetARN
+		if s.resource == "" {
+			s.resource = targetARN
 		}
-		input = append(input, in{s.name, map[string]any{
+		sim := map[string]any{
 			"identityPolicies":        []any{map[string]any{"name": "broker", "policy": s.identity}},
 			"serviceControlPolicies":  []any{},
 			"resourceControlPolicies": []any{},
-			"resourcePolicy":          s.trust,
 			"request": map[string]any{
 				"action": s.action, "principal": s.principal,
-				"resource":         map[string]any{"accountId": "123456789012", "resource": resource},
+				"resource":         map[string]any{"accountId": "123456789012", "resource": s.resource},
 				"contextVariables": s.context,
 			},
-		}})
+		}
+		if s.trust != nil {
+			sim["resourcePolicy"] = s.trust
+		}
+		input = append(input, in{s.name, sim})
 	}
 	raw, _ := json.Marshal(input)
 	cmd := exec.Command("node", filepath.Join("testdata", "iamsim.mjs"))

@@ -574,6 +574,23 @@ func TestAPI(t *testing.T) {
 			}
 		}
 	}
+	// Administrators manage the target registry through the admin function, with IAM.
+	for _, key := range []string{"PUT /v1/targets", "GET /v1/targets"} {
+		found := false
+		for _, p := range routes {
+			if p["RouteKey"] != key {
+				continue
+			}
+			found = true
+			target, _ := json.Marshal(p["Target"])
+			if !strings.Contains(string(target), "AdminIntegration") {
+				t.Errorf("route %s goes to %s, want the admin function's integration", key, target)
+			}
+		}
+		if !found {
+			t.Errorf("route %s is not deployed", key)
+		}
+	}
 	s.template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), &map[string]any{
 		"StageName":            "$default",
 		"AutoDeploy":           true,

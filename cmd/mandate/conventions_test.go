@@ -36,6 +36,8 @@ func TestCommandLineConventions(t *testing.T) {
 		{"query --help", []string{"query", "--help"}, exitOK, "-named", ""},
 		{"policy test --help", []string{"policy", "test", "--help"}, exitOK, "-policies", ""},
 		{"kill --help", []string{"kill", "--help"}, exitOK, "-reason", ""},
+		{"target get --help", []string{"target", "get", "--help"}, exitOK, "-version", ""},
+		{"help of target", []string{"help", "target"}, exitOK, "examples:", ""},
 		{"load --help", []string{"load", "--help"}, exitOK, "-workers", ""},
 		{"verify --help", []string{"verify", "--help"}, exitOK, "-key-id", ""},
 		{"prove --help", []string{"prove", "--help"}, exitOK, "usage: mandate prove", ""},

@@ -140,6 +140,12 @@ func killText(w io.Writer, out any) {
 
 // operatorClient signs as the operator given by keys, or by a local data folder's config.
 func operatorClient(base, key, secret, region, dir, as string) (*client.Client, error) {
+	return humanClient(base, key, secret, region, dir, as, "operator", func(c local.Config) []local.Operator { return c.Operators })
+}
+
+// humanClient signs as the human given by keys, or as one of the humans of a local data
+// folder's config that list picks (role names them in errors).
+func humanClient(base, key, secret, region, dir, as, role string, list func(local.Config) []local.Operator) (*client.Client, error) {
 	if dir != "" {
 		if key != "" || secret != "" {
 			return nil, errors.New("give either --data or --key and --secret")
@@ -151,12 +157,12 @@ func operatorClient(base, key, secret, region, dir, as string) (*client.Client, 
 		if region == "" {
 			region = cfg.Region
 		}
-		for _, h := range cfg.Operators {
+		for _, h := range list(cfg) {
 			if h.AccessKeyID != "" && (as == "" || person.Normalize(h.Name) == person.Normalize(as)) { // any spelling of the name
 				return client.New(base, region, h.AccessKeyID, h.SecretAccessKey), nil
 			}
 		}
-		return nil, fmt.Errorf("%s names no operator %q with a key", dir, as)
+		return nil, fmt.Errorf("%s names no %s %q with a key", dir, role, as)
 	}
 	if key == "" || secret == "" {
 		return nil, errors.New("give --key and --secret, or --data")

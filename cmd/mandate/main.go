@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"explain": cmdExplain,
 		"mask":    cmdMask,
 		"kill":    cmdKill,
+		"target":  cmdTarget,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -88,6 +89,7 @@ commands:
   explain evaluate an action without executing it and show what would be minted
   mask    mask standard input with a masking profile; the summary goes to standard error
   kill    set, lift (--lift) or list (--list) kill switches as a human operator
+  target  read (target get) or replace (target put FILE) the target registry as an administrator
 
 Flags may come before or after arguments. Exit codes: 0 ok; 1 the command ran and found a
 problem (a broken chain, a failed policy test, a denied explain, a failed scenario); 2 the
@@ -99,6 +101,7 @@ examples:
   mandate explain --session ses_... testdata/explain/aws-getitem.json
   mandate policy test shared/local/defaults
   mandate kill agent demo-agent --reason "runaway" --data ./.mandate
+  mandate target put --data ./.mandate targets.yaml
 `)
 }
 

@@ -1,6 +1,6 @@
 // Command admin is the Lambda function behind Mandate's administration routes
-// (edge.AdminRoutes): versioned policy sets and intent catalogs, validated before they are
-// stored.
+// (edge.AdminRoutes): versioned policy sets, intent catalogs, the directory of people and the
+// target registry, validated before they are stored.
 package main
 
 import (

@@ -59,9 +59,17 @@ type PeopleUpload struct {
 	RollbackTo int64  `json:"rollback_to,omitempty"`
 }
 
+// TargetsUpload is the body of PUT /v1/targets: a new version of the target registry.
+type TargetsUpload struct {
+	// Targets is the registry (YAML or JSON: {targets: [...]}, the format of
+	// shared/target). Exactly one of Targets and RollbackTo is set.
+	Targets    string `json:"targets,omitempty"`
+	RollbackTo int64  `json:"rollback_to,omitempty"`
+}
+
 // Document is one version of a policy set or intent catalog (GET and PUT answers).
 type Document struct {
-	Kind      string    `json:"kind"` // policies, intents
+	Kind      string    `json:"kind"` // policies, intents, targets
 	Name      string    `json:"name"`
 	Mode      string    `json:"mode,omitempty"`
 	Version   int64     `json:"version"`

@@ -103,7 +103,6 @@ type Authority struct {
 	docs    docs // the active policy sets and intent catalog (documents.go)
 	roles   Roles
 	tokens  tokenVerifier
-	targets *target.Registry
 	masking masking // masking.go
 	control control // kill.go
 	// deciding serialises the decisions of one session in this process.
@@ -150,13 +149,6 @@ func New(ctx context.Context, cfg Config) (*Authority, error) {
 	var err error
 	if a.masking, err = newMasking(cfg); err != nil {
 		return nil, err
-	}
-	reg, err := cfg.Store.LatestDocument(ctx, store.KindTargets, DocumentName)
-	if err != nil {
-		return nil, fmt.Errorf("authority: load target registry %q: %w", DocumentName, err)
-	}
-	if a.targets, err = target.Parse(reg.Body); err != nil {
-		return nil, fmt.Errorf("authority: target registry %q v%d: %w", DocumentName, reg.Version, err)
 	}
 	return a, nil
 }
@@ -319,7 +311,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	}
 	// One canonical form, built once: policy, the digests, the record and the target see it
 	// and nothing else (canonical.go).
-	act, t, stmt, verr := a.canonical(req.Action)
+	act, t, stmt, verr := a.canonical(ctx, req.Action)
 	if act.Kind != "" {
 		dec.Action = a.describe(act)
 	}
@@ -655,11 +647,11 @@ func (a *Authority) policyRequest(s, counted store.Session, act action.Action, t
 	}
 }
 
-func (a *Authority) validate(act api.Action) (target.Target, *Error) {
+func (a *Authority) validate(ctx context.Context, act api.Action) (target.Target, *Error) {
 	if act.Kind != api.KindHTTP && act.Kind != api.KindSQL && act.Kind != api.KindAWS {
 		return target.Target{}, fail(ErrUnsupported, fmt.Sprintf("action kind %q is not supported", act.Kind), nil)
 	}
-	t, err := a.targets.Lookup(act.Target)
+	t, err := a.registry(ctx).Lookup(act.Target)
 	if err != nil {
 		return target.Target{}, fail(ErrUnknownTarget, fmt.Sprintf("no target named %q", act.Target), nil)
 	}

@@ -1,6 +1,7 @@
 package authority
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
@@ -37,8 +38,8 @@ func digestKey(maskKey []byte) []byte {
 
 // canonical validates an action and returns its canonical form with its target and, for
 // sql, its parsed statement. Every later stage reads only what it returns.
-func (a *Authority) canonical(act api.Action) (action.Action, target.Target, *sqlparse.Statement, *Error) {
-	t, verr := a.validate(act)
+func (a *Authority) canonical(ctx context.Context, act api.Action) (action.Action, target.Target, *sqlparse.Statement, *Error) {
+	t, verr := a.validate(ctx, act)
 	if verr != nil {
 		return action.Action{}, t, nil, verr
 	}

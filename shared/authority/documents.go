@@ -16,6 +16,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/person"
 	"github.com/mandate-dev/mandate/shared/policy"
 	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/target"
 )
 
 // The policy store. Policy sets and intent catalogs are versioned documents in the store
@@ -65,6 +66,9 @@ type active struct {
 	// people is the stored directory of people (PeopleDocument); nil: the configured one.
 	people        *person.Directory
 	peopleVersion int64
+	// targets is the target registry (targets.go).
+	targets        *target.Registry
+	targetsVersion int64
 	// logOnly is true while enforcement is switched off (enforcement.go).
 	logOnly            bool
 	enforcementVersion int64
@@ -92,7 +96,8 @@ func (a *Authority) setCurrent(cur *active) {
 	a.docs.curMu.Unlock()
 }
 
-// loadDocuments loads the latest policy sets and intent catalog; New fails without them.
+// loadDocuments loads the latest policy sets, intent catalog and target registry; New fails
+// without them.
 func (a *Authority) loadDocuments(ctx context.Context) error {
 	if a.docs.interval <= 0 {
 		a.docs.interval = DefaultReloadInterval
@@ -113,6 +118,9 @@ func (a *Authority) loadDocuments(ctx context.Context) error {
 		return err
 	}
 	if err := a.loadPeople(ctx, cur); err != nil { // people.go
+		return err
+	}
+	if err := a.loadTargets(ctx, cur); err != nil { // targets.go
 		return err
 	}
 	cat, err := a.store.LatestDocument(ctx, store.KindIntents, DocumentName)
@@ -201,6 +209,9 @@ func (a *Authority) reload(ctx context.Context, cur *active) (*active, error) {
 		return nil, err
 	}
 	if err := a.loadPeople(ctx, &next); err != nil {
+		return nil, err
+	}
+	if err := a.loadTargets(ctx, &next); err != nil {
 		return nil, err
 	}
 	cat, err := a.store.LatestDocument(ctx, store.KindIntents, DocumentName)

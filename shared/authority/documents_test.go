@@ -287,3 +287,50 @@ func TestPolicySetsHavePrecompiledCompanions(t *testing.T) {
 		t.Fatalf("read under v%d loaded by another authority: %v, want ErrDenied", next, err)
 	}
 }
+
+// The target registry is reloaded like the policy set: another authority acts on the version
+// it has until its reload interval passes, then on the new one; a registry stored around the
+// API that does not validate is never put in force.
+func TestOtherAuthoritiesReloadTheTargetRegistry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newRolesFixture(t)
+	other, err := authority.New(ctx, authority.Config{
+		Store: f.store, Broker: broker.New(broker.NewFileSecrets(f.dir), f.now),
+		Executor: execute.NewHTTP(nil), Masker: mask.New(), Now: f.now, Roles: roles, Log: quiet, ReloadInterval: time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.open(t)
+	if _, err := f.auth.PutTargets(ctx, agent(grace), api.TargetsUpload{Targets: "targets: []\n"}); !errors.Is(err, authority.ErrForbidden) {
+		t.Fatalf("PutTargets as an operator: %v, want ErrForbidden", err)
+	}
+	v1, err := f.auth.GetTargets(ctx, agent(root), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := strings.Replace(v1.Body, "name: customers", "name: customers-retired", 1)
+	if without == v1.Body {
+		t.Fatalf("the fixture's registry names no customers target: %s", v1.Body)
+	}
+	if v2, err := f.auth.PutTargets(ctx, agent(root), api.TargetsUpload{Targets: without}); err != nil || v2.Version != v1.Version+1 {
+		t.Fatalf("PutTargets = %+v, %v", v2, err)
+	}
+	if _, err := other.Act(ctx, agent("demo-agent"), s.SessionID, read); err != nil {
+		t.Fatalf("read before reload: %v", err)
+	}
+	f.advance(time.Second)
+	if _, err := other.Act(ctx, agent("demo-agent"), s.SessionID, read); !errors.Is(err, authority.ErrUnknownTarget) {
+		t.Fatalf("read after reload: %v, want ErrUnknownTarget", err)
+	}
+	// A version written straight to the store that does not validate stays out of force.
+	if err := f.store.PutDocument(ctx, store.Document{Kind: store.KindTargets, Name: authority.DocumentName, Version: v1.Version + 2,
+		Body: []byte(v1.Body + "- {name: broken, kind: ftp}\n"), CreatedBy: "someone", CreatedAt: f.now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(time.Second)
+	if _, err := other.Act(ctx, agent("demo-agent"), s.SessionID, read); !errors.Is(err, authority.ErrUnknownTarget) {
+		t.Fatalf("read after an invalid version was stored: %v, want the last valid registry (ErrUnknownTarget)", err)
+	}
+}

@@ -80,7 +80,7 @@ func (a *Authority) Explain(ctx context.Context, id string, act api.Action) (Exp
 	}
 	// The same canonical form and the same policy request as Act, with the session's counts
 	// as the next action would see them.
-	c, t, stmt, verr := a.canonical(act)
+	c, t, stmt, verr := a.canonical(ctx, act)
 	if c.Kind != "" {
 		d = &audit.Action{Name: c.Name, Resource: c.Resource}
 	}

@@ -332,7 +332,7 @@ func (a *Authority) pending(ctx context.Context, base string, now time.Time) (*a
 func (a *Authority) revokeMinted(ctx context.Context, scope, id string, at time.Time) api.Revocation {
 	rev := api.Revocation{Roles: []string{}}
 	var roles []string
-	for _, t := range a.targets.Targets() {
+	for _, t := range a.registry(ctx).Targets() {
 		if t.RoleARN != "" { // aws targets, and sql targets on RDS with IAM authentication
 			roles = append(roles, t.RoleARN)
 		}

@@ -31,7 +31,7 @@ var offeredActions = map[string][]string{
 func (a *Authority) Offers(ctx context.Context) []Offer {
 	cur := a.documents(ctx)
 	var out []Offer
-	for _, t := range a.targets.Targets() {
+	for _, t := range cur.targets.Targets() {
 		candidates := offeredActions[t.Kind]
 		if t.Kind == api.KindAWS {
 			services := map[string]bool{}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/iamaction"
+	"github.com/mandate-dev/mandate/shared/policy"
 	"github.com/mandate-dev/mandate/shared/target"
 )
 
@@ -104,21 +105,39 @@ func PlanAWS(t target.Target, a api.Action, sc Scope, now time.Time) (AWSPlan, e
 	if !t.AllowsResource(res.ARN) {
 		return AWSPlan{}, fmt.Errorf("%w: resource is outside target %q", ErrUnsupported, t.Name)
 	}
-	return planAssume(t, op.Actions, res.ARN, sc, now)
+	return planAssume(t, op.Actions, res.ARN, sc, now, kmsStatement(t, a)...)
 }
 
-// planAssume is the AssumeRole request allowing actions on resource alone until now + the
-// target's policy window.
-func planAssume(t target.Target, actions []string, resource string, sc Scope, now time.Time) (AWSPlan, error) {
+// kmsStatement allows what the action needs of the target's customer managed keys, if it
+// has any: kms:Decrypt for a read, and kms:GenerateDataKey too for any operation that is not
+// a read (policy.Family: what Mandate cannot prove read-only may store data under the key);
+// on exactly those keys, and only through the target's service in its Region.
+func kmsStatement(t target.Target, a api.Action) []PolicyStatement {
+	if len(t.KMSKeys) == 0 {
+		return nil
+	}
+	actions := []string{"kms:Decrypt"}
+	if policy.Family(a.Service+":"+a.Operation) != policy.FamilyRead {
+		actions = append(actions, "kms:GenerateDataKey")
+	}
+	return []PolicyStatement{{Sid: "MandateKMS", Effect: "Allow", Action: actions, Resource: append([]string(nil), t.KMSKeys...),
+		Condition: map[string]map[string]string{"StringEquals": {"kms:ViaService": a.Service + "." + t.Region + ".amazonaws.com"}}}}
+}
+
+// planAssume is the AssumeRole request allowing actions on resource alone, and the extra
+// statements, until now + the target's policy window.
+func planAssume(t target.Target, actions []string, resource string, sc Scope, now time.Time, extra ...PolicyStatement) (AWSPlan, error) {
 	now = now.UTC().Truncate(time.Second)
 	notAfter := now.Add(time.Duration(t.PolicyWindow))
 	pol := SessionPolicy{Version: "2012-10-17", Statement: []PolicyStatement{{
 		Sid: "MandateAction", Effect: "Allow", Action: actions, Resource: []string{resource},
-		Condition: map[string]map[string]string{
-			"DateGreaterThan": {"aws:CurrentTime": now.Add(-ClockSkew).Format(time.RFC3339)},
-			"DateLessThan":    {"aws:CurrentTime": notAfter.Format(time.RFC3339)},
-		},
+		Condition: map[string]map[string]string{},
 	}}}
+	pol.Statement = append(pol.Statement, extra...)
+	for _, st := range pol.Statement { // every statement holds only within the window
+		st.Condition["DateGreaterThan"] = map[string]string{"aws:CurrentTime": now.Add(-ClockSkew).Format(time.RFC3339)}
+		st.Condition["DateLessThan"] = map[string]string{"aws:CurrentTime": notAfter.Format(time.RFC3339)}
+	}
 	raw, err := json.Marshal(pol)
 	if err != nil {
 		return AWSPlan{}, fmt.Errorf("broker: session policy: %w", err)

@@ -6,12 +6,15 @@ import (
 	"crypto/pbkdf2"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -117,25 +120,101 @@ func (r *sqlRoles) close() {
 	}
 }
 
-// ConnConfig is how a login reaches an sql target: TLS is required except on loopback.
+// ConnConfig is how a login reaches an sql target. Off loopback the server is verified in
+// full (target.TLSMode): its certificate must chain to the system roots or the target's CA
+// bundle and name the endpoint's host; "require" (a target's explicit choice, warned about
+// when the registry loads) encrypts without verifying. There is never a plain-text fallback.
 func ConnConfig(t target.Target, user, password string) (*pgx.ConnConfig, error) {
 	host, port, err := net.SplitHostPort(t.Endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("broker: target %q endpoint: %w", t.Name, err)
 	}
-	mode := "require"
-	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
-		mode = "disable"
-	}
-	cfg, err := pgx.ParseConfig("sslmode=" + mode)
+	cfg, err := pgx.ParseConfig("sslmode=disable")
 	if err != nil {
 		return nil, err
+	}
+	switch t.TLSMode() {
+	case target.SSLDisable:
+	case target.SSLRequire:
+		cfg.TLSConfig = &tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12} // the target's explicit choice
+	default:
+		roots, err := rootsFor(t)
+		if err != nil {
+			return nil, fmt.Errorf("broker: target %q: %w", t.Name, err)
+		}
+		cfg.TLSConfig = &tls.Config{ServerName: host, RootCAs: roots, MinVersion: tls.VersionTLS12}
 	}
 	p, _ := strconv.Atoi(port)
 	cfg.Host, cfg.Port, cfg.Database, cfg.User, cfg.Password = host, uint16(p), t.Database, user, password
 	cfg.ConnectTimeout = time.Duration(t.Timeout)
 	cfg.RuntimeParams["application_name"] = "mandate"
 	return cfg, nil
+}
+
+// rootsFor is the system roots plus the target's CA bundle (PEM text, or a file read now);
+// nil, which TLS reads as the system roots, when there is no bundle. Pools are built once per
+// bundle (and file version): parsing the RDS global bundle costs milliseconds per connection.
+func rootsFor(t target.Target) (*x509.CertPool, error) {
+	if t.CABundle == "" {
+		return nil, nil
+	}
+	key := t.CABundle
+	if !target.IsPEM(t.CABundle) {
+		st, err := os.Stat(t.CABundle)
+		if err != nil {
+			return nil, fmt.Errorf("ca_bundle: %w", err)
+		}
+		key = fmt.Sprintf("%s\x00%d\x00%d", t.CABundle, st.ModTime().UnixNano(), st.Size())
+	}
+	if p := rootPools.get(key); p != nil {
+		return p, nil
+	}
+	raw := []byte(t.CABundle)
+	if !target.IsPEM(t.CABundle) {
+		var err error
+		if raw, err = os.ReadFile(t.CABundle); err != nil {
+			return nil, fmt.Errorf("ca_bundle: %w", err)
+		}
+	}
+	certs, err := target.ParseCABundle(raw)
+	if err != nil {
+		return nil, fmt.Errorf("ca_bundle: %w", err)
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	for _, c := range certs {
+		roots.AddCert(c)
+	}
+	rootPools.put(key, roots)
+	return roots, nil
+}
+
+// rootPools caches the pools of rootsFor; a pool is only read once built.
+var rootPools = poolCache{m: map[string]*x509.CertPool{}}
+
+// maxRootPools bounds rootPools: past it the cache starts over.
+const maxRootPools = 64
+
+type poolCache struct {
+	mu sync.Mutex
+	m  map[string]*x509.CertPool
+}
+
+func (c *poolCache) get(key string) *x509.CertPool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[key]
+}
+
+func (c *poolCache) put(key string, p *x509.CertPool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= maxRootPools {
+		clear(c.m)
+	}
+	c.m[key] = p
 }
 
 // admin returns the target's administrator pool.

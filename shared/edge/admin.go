@@ -11,7 +11,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/authority"
 )
 
-// Routes of administrators: the policy store.
+// Routes of administrators: the policy store and the target registry.
 const (
 	RoutePutPolicies = "PUT /v1/policies"
 	RouteGetPolicies = "GET /v1/policies"
@@ -20,6 +20,9 @@ const (
 	// RoutePutPeople and RouteGetPeople manage the directory of people (authority.PeopleDocument).
 	RoutePutPeople = "PUT /v1/people"
 	RouteGetPeople = "GET /v1/people"
+	// RoutePutTargets and RouteGetTargets manage the target registry.
+	RoutePutTargets = "PUT /v1/targets"
+	RouteGetTargets = "GET /v1/targets"
 	// RoutePutEnforcement switches enforcement on, or off (two administrators).
 	RoutePutEnforcement = "PUT /v1/policies/enforcement"
 	RouteGetEnforcement = "GET /v1/policies/enforcement"
@@ -27,7 +30,7 @@ const (
 
 // AdminRoutes are served by the admin function.
 var AdminRoutes = []string{RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents, RoutePutEnforcement, RouteGetEnforcement,
-	RoutePutPeople, RouteGetPeople}
+	RoutePutPeople, RouteGetPeople, RoutePutTargets, RouteGetTargets}
 
 // adminRoutes are the handlers of AdminRoutes. GET takes ?version=N (default: the latest)
 // and, for policies, ?mode=enforce|log-only.
@@ -86,6 +89,22 @@ func adminRoutes(a *authority.Authority) map[string]route {
 				return 0, nil, err
 			}
 			out, err := a.GetPeople(ctx, c, v)
+			return http.StatusOK, out, err
+		},
+		RoutePutTargets: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			var in api.TargetsUpload
+			if err := decode(req, &in); err != nil {
+				return 0, nil, err
+			}
+			out, err := a.PutTargets(ctx, c, in)
+			return http.StatusCreated, out, err
+		},
+		RouteGetTargets: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			v, err := versionParam(req)
+			if err != nil {
+				return 0, nil, err
+			}
+			out, err := a.GetTargets(ctx, c, v)
 			return http.StatusOK, out, err
 		},
 		RouteGetIntents: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {

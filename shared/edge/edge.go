@@ -40,6 +40,7 @@ var (
 	AllRoutes = []string{RouteOpenSession, RouteGetSession, RouteCloseSession, RouteAct, RouteAudit,
 		RouteListApprovals, RouteApproveApproval, RouteDenyApproval,
 		RoutePutPolicies, RouteGetPolicies, RoutePutIntents, RouteGetIntents, RoutePutEnforcement, RouteGetEnforcement, RoutePutPeople, RouteGetPeople,
+		RoutePutTargets, RouteGetTargets,
 		RouteKill, RouteLiftKill, RouteListKills}
 )
 

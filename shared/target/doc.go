@@ -9,6 +9,7 @@
 // Contract: Parse MUST reject a registry with unknown fields, duplicate names, unknown kinds,
 // base URLs that are not absolute http(s) URLs without credentials, sql targets without an
 // endpoint, database, user, secret or allowed tables, aws targets whose role is not in their
-// account or without resource patterns, or negative limits, and report every problem at
-// once. Defaults are filled in for limits left out.
+// account or without resource patterns, KMS keys that are not key ARNs in the target's Region
+// (or on a target that is not aws), or negative limits, and report every problem at once,
+// each naming its target and field. Defaults are filled in for limits left out.
 package target

@@ -1,11 +1,15 @@
 package target
 
 import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"maps"
 	"net"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,12 +29,93 @@ const (
 )
 
 var (
-	identRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]{0,62}$`)
-	roleARNRe  = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
-	accountRe  = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRe   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	identRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_$]{0,62}$`)
+	roleARNRe = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):iam::([0-9]{12}):role/[\w+=,.@/-]{1,512}$`)
+	accountRe = regexp.MustCompile(`^[0-9]{12}$`)
+	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	// kmsKeyRe is the ARN of one KMS key (a multi-Region key's id starts with mrk-).
+	kmsKeyRe   = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):kms:([a-z]{2}(?:-[a-z]+)+-[0-9]):[0-9]{12}:key/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 	resourceRe = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):[a-z0-9-]+:[a-z0-9-]*:([0-9]{12})?:[\x21-\x7e]+$`)
 )
+
+// TLS modes of sql targets (Target.SSLMode), as PostgreSQL names them.
+const (
+	SSLVerifyFull = "verify-full"
+	SSLRequire    = "require"
+	SSLDisable    = "disable"
+)
+
+// Loopback reports whether host (of an endpoint) is this machine.
+func Loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return (ip != nil && ip.IsLoopback()) || host == "localhost"
+}
+
+// TLSMode is the TLS mode a sql target's connections use: SSLMode if set, else disable on
+// loopback and verify-full anywhere else.
+func (t Target) TLSMode() string {
+	if t.SSLMode != "" {
+		return t.SSLMode
+	}
+	if host, _, err := net.SplitHostPort(t.Endpoint); err == nil && Loopback(host) {
+		return SSLDisable
+	}
+	return SSLVerifyFull
+}
+
+// IsPEM says whether a CA bundle is PEM text rather than a file path.
+func IsPEM(bundle string) bool { return strings.HasPrefix(strings.TrimSpace(bundle), "-----BEGIN") }
+
+// ParseCABundle reads the certificates of PEM text; it fails unless there is at least one and
+// every block is a certificate that parses.
+func ParseCABundle(pemText []byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for rest := pemText; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			if len(bytes.TrimSpace(rest)) > 0 {
+				return nil, errors.New("text that is not PEM")
+			}
+			break
+		}
+		if b.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("a %s block, not a CERTIFICATE", b.Type)
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no certificate")
+	}
+	return out, nil
+}
+
+func (t *Target) fillTLS(host string) []error {
+	var errs []error
+	switch t.SSLMode {
+	case "", SSLVerifyFull, SSLRequire:
+	case SSLDisable:
+		if !Loopback(host) {
+			errs = append(errs, errors.New("sslmode disable is only for a loopback endpoint: a password never crosses a network in clear"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("sslmode must be %s or %s (or %s on loopback)", SSLVerifyFull, SSLRequire, SSLDisable))
+	}
+	switch {
+	case t.CABundle == "":
+	case IsPEM(t.CABundle):
+		if _, err := ParseCABundle([]byte(t.CABundle)); err != nil {
+			errs = append(errs, fmt.Errorf("ca_bundle: %w", err))
+		}
+	case !filepath.IsAbs(t.CABundle) || filepath.Clean(t.CABundle) != t.CABundle:
+		errs = append(errs, errors.New("ca_bundle must be PEM text or the absolute, clean path of a PEM file"))
+	}
+	return errs
+}
 
 // classRe is a column class: a masking detector's name or one of the registry's own.
 var classRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
@@ -41,6 +126,7 @@ func (t *Target) fillSQL() []error {
 	if p, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || p < 1 || p > 65535 {
 		errs = append(errs, errors.New("endpoint must be host:port"))
 	}
+	errs = append(errs, t.fillTLS(host)...)
 	if !identRe.MatchString(t.Database) {
 		errs = append(errs, errors.New("database must be a plain identifier"))
 	}
@@ -122,6 +208,19 @@ func (t *Target) fillAWS() []error {
 		if !resourceRe.MatchString(p) {
 			errs = append(errs, fmt.Errorf("allowed_resources[%d] %q must be an ARN (with * wildcards)", i, p))
 		}
+	}
+	seen := map[string]bool{}
+	for i, k := range t.KMSKeys {
+		m := kmsKeyRe.FindStringSubmatch(k)
+		switch {
+		case m == nil:
+			errs = append(errs, fmt.Errorf("kms_keys[%d] %q must be a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; no alias, no wildcard)", i, k))
+		case m[2] != t.Region:
+			errs = append(errs, fmt.Errorf("kms_keys[%d] %q must be in the target's region %q", i, k, t.Region))
+		case seen[k]:
+			errs = append(errs, fmt.Errorf("kms_keys[%d] %q is listed twice", i, k))
+		}
+		seen[k] = true
 	}
 	if t.Endpoint != "" {
 		u, err := url.Parse(t.Endpoint)

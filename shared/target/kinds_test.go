@@ -1,6 +1,7 @@
 package target
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,8 +21,17 @@ func TestParseKinds(t *testing.T) {
 		{"sql bad table", "targets:\n- {name: d, kind: sql, endpoint: 'h:1', database: d, user: u, secret_ref: x, allowed_tables: [customers, 'a.b;drop']}\n", []string{"allowed_tables[0]", "allowed_tables[1]"}},
 		{"sql classified columns", "targets:\n- {name: d, kind: sql, endpoint: 'h:1', database: d, user: u, secret_ref: x, allowed_tables: [a.b], classified_columns: {a.b.email: email, a.b.card: payment_card}}\n", nil},
 		{"sql bad classified columns", "targets:\n- {name: d, kind: sql, endpoint: 'h:1', database: d, user: u, secret_ref: x, allowed_tables: [a.b], classified_columns: {b.email: email, a.b.c: 'Bad Class'}}\n", []string{"\"b.email\" must be schema.table.column", "\"a.b.c\": the class"}},
+		{"sql tls", "targets:\n- {name: d, kind: sql, endpoint: 'db.example.com:5432', database: d, user: u, secret_ref: x, allowed_tables: [a.b], sslmode: verify-full, ca_bundle: /etc/ssl/rds/global-bundle.pem}\n", nil},
+		{"sql bad tls", "targets:\n- {name: d, kind: sql, endpoint: 'db.example.com:5432', database: d, user: u, secret_ref: x, allowed_tables: [a.b], sslmode: prefer, ca_bundle: 'bundle.pem'}\n", []string{"sslmode", "ca_bundle"}},
+		{"sql bad pem", "targets:\n- {name: d, kind: sql, endpoint: 'db.example.com:5432', database: d, user: u, secret_ref: x, allowed_tables: [a.b], ca_bundle: \"-----BEGIN CERTIFICATE-----\\nAAAA\\n-----END CERTIFICATE-----\\n\"}\n", []string{"ca_bundle"}},
+		{"sql plain text off loopback", "targets:\n- {name: d, kind: sql, endpoint: 'db.example.com:5432', database: d, user: u, secret_ref: x, allowed_tables: [a.b], sslmode: disable}\n", []string{"sslmode disable"}},
+		{"tls on an http target", "targets:\n- {name: c, kind: http, base_url: 'http://h/', sslmode: require}\n", []string{"sslmode and ca_bundle are only for sql targets"}},
 		{"sql bad port", "targets:\n- {name: d, kind: sql, endpoint: 'h:99999', database: d, user: u, secret_ref: x, allowed_tables: [a.b]}\n", []string{"endpoint"}},
 		{"aws account mismatch", "targets:\n- {name: d, kind: aws, account: '000000000000', role_arn: 'arn:aws:iam::123456789012:role/r', region: us-east-1, allowed_resources: ['arn:aws:s3:::b/*']}\n", []string{"role_arn must be in account"}},
+		{"aws kms keys", "targets:\n- {name: o, kind: aws, account: '123456789012', role_arn: 'arn:aws:iam::123456789012:role/r', region: us-east-1, allowed_resources: ['arn:aws:s3:::b/*'], kms_keys: ['arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', 'arn:aws:kms:us-east-1:210987654321:key/mrk-1234abcd12ab34cd56ef1234567890ab']}\n", nil},
+		{"aws bad kms keys", "targets:\n- {name: o, kind: aws, account: '123456789012', role_arn: 'arn:aws:iam::123456789012:role/r', region: us-east-1, allowed_resources: ['arn:aws:s3:::b/*'], kms_keys: ['alias/mine', 'arn:aws:kms:us-east-1:123456789012:alias/mine', 'arn:aws:kms:us-east-1:123456789012:key/*', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab', 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab']}\n",
+			[]string{"kms_keys[0]", "kms_keys[1]", "kms_keys[2]", "kms_keys[3] \"arn:aws:kms:eu-west-1", "region", "kms_keys[5]", "twice"}},
+		{"kms keys on an http target", "targets:\n- {name: c, kind: http, base_url: 'http://h/', kms_keys: ['arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab']}\n", []string{"kms_keys is only for aws targets"}},
 		{"aws bad everything", "targets:\n- {name: d, kind: aws, role_arn: 'arn:aws:iam::1:user/x', region: mars, allowed_resources: ['*'], endpoint: 'ftp://x', policy_window: 1h}\n", []string{"role_arn", "region", "allowed_resources[0]", "endpoint", "policy_window"}},
 	})
 }
@@ -57,6 +67,25 @@ func TestKindDefaultsAndChecks(t *testing.T) {
 		if got := a.AllowsResource(arn); got != want {
 			t.Errorf("AllowsResource(%q) = %v, want %v", arn, got, want)
 		}
+	}
+}
+
+// A target that asks for encryption without verifying the server is accepted with a warning.
+func TestRequireWarns(t *testing.T) {
+	t.Parallel()
+	r, err := Parse([]byte("targets:\n- {name: d, kind: sql, endpoint: 'db.example.com:5432', database: d, user: u, secret_ref: x, allowed_tables: [a.b], sslmode: require}\n- " + sqlOK + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := r.Warnings(); len(w) != 1 || !strings.Contains(w[0], `"d"`) || !strings.Contains(w[0], "not verified") {
+		t.Fatalf("warnings = %q", w)
+	}
+	// An RDS endpoint is verified against a CA that is not among the system roots.
+	if r, err = Parse([]byte("targets:\n- " + rdsOK + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	if w := r.Warnings(); len(w) != 1 || !strings.Contains(w[0], `"ledger"`) || !strings.Contains(w[0], "ca_bundle") {
+		t.Fatalf("warnings of an RDS target without a bundle = %q", w)
 	}
 }
 

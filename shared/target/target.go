@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -74,6 +76,15 @@ type Target struct {
 	ClassifiedColumns map[string]string `yaml:"classified_columns,omitempty" json:"classified_columns,omitempty"`
 	// MaxRows caps the rows a statement returns (default DefaultMaxRows).
 	MaxRows int `yaml:"max_rows,omitempty" json:"max_rows,omitempty"`
+	// SSLMode is how connections to a sql target use TLS: "verify-full" (the default off
+	// loopback: the server's certificate must chain to the system roots or CABundle and
+	// name the endpoint's host), "require" (encrypted, the server not verified: accepted
+	// with a warning, for a server whose CA cannot be given) or "disable" (loopback only,
+	// and its default there).
+	SSLMode string `yaml:"sslmode,omitempty" json:"sslmode,omitempty"`
+	// CABundle adds CAs to the system roots for verify-full: PEM text (such as the Amazon
+	// RDS global bundle), or the absolute path of a PEM file read when connecting.
+	CABundle string `yaml:"ca_bundle,omitempty" json:"ca_bundle,omitempty"`
 	// DBResourceID is the RDS resource id of the instance or cluster ("db-…" or
 	// "cluster-…") of a sql target on RDS with IAM database authentication (RoleARN set):
 	// the session policy allows rds-db:connect as User on exactly this database.
@@ -92,6 +103,12 @@ type Target struct {
 	AllowedResources []string `yaml:"allowed_resources,omitempty" json:"allowed_resources,omitempty"`
 	// PolicyWindow bounds aws:CurrentTime in the session policy (default DefaultPolicyWindow).
 	PolicyWindow Duration `yaml:"policy_window,omitempty" json:"policy_window,omitempty"`
+	// KMSKeys are the ARNs of the customer managed KMS keys the target's resources are
+	// encrypted with (an S3 bucket or DynamoDB table under SSE-KMS): each session policy then
+	// allows kms:Decrypt (and kms:GenerateDataKey for operations that are not reads) on
+	// exactly these keys, only through the target's service (kms:ViaService). Key ARNs in
+	// the target's Region, never aliases or patterns.
+	KMSKeys []string `yaml:"kms_keys,omitempty" json:"kms_keys,omitempty"`
 }
 
 // Registry is the set of targets by name.
@@ -115,11 +132,18 @@ func Parse(src []byte) (*Registry, error) {
 	r := &Registry{byName: make(map[string]Target, len(doc.Targets))}
 	for i, t := range doc.Targets {
 		if err := t.fill(); err != nil {
-			errs = append(errs, fmt.Errorf("target %d (%q): %w", i, t.Name, err))
+			// One problem per field, each naming its target, so a refusal lists them all.
+			problems := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				problems = j.Unwrap()
+			}
+			for _, e := range problems {
+				errs = append(errs, fmt.Errorf("targets[%d] (%q): %w", i, t.Name, e))
+			}
 			continue
 		}
 		if _, dup := r.byName[t.Name]; dup {
-			errs = append(errs, fmt.Errorf("target %d: duplicate name %q", i, t.Name))
+			errs = append(errs, fmt.Errorf("targets[%d]: duplicate name %q", i, t.Name))
 			continue
 		}
 		r.byName[t.Name] = t
@@ -153,6 +177,12 @@ func (t *Target) fill() error {
 	default:
 		errs = append(errs, fmt.Errorf("unknown kind %q", t.Kind))
 	}
+	if (t.SSLMode != "" || t.CABundle != "") && t.Kind != "sql" {
+		errs = append(errs, errors.New("sslmode and ca_bundle are only for sql targets"))
+	}
+	if len(t.KMSKeys) > 0 && t.Kind != "aws" {
+		errs = append(errs, errors.New("kms_keys is only for aws targets"))
+	}
 	if t.Timeout < 0 || t.MaxResponseBytes < 0 || t.CredentialTTL < 0 {
 		errs = append(errs, errors.New("limits must not be negative"))
 	}
@@ -169,6 +199,25 @@ func (t *Target) fill() error {
 		t.AuthHeader = "Authorization"
 	}
 	return errors.Join(errs...)
+}
+
+// Warnings are what an administrator should know of a valid registry: targets that connect
+// without verifying their server.
+func (r *Registry) Warnings() []string {
+	var out []string
+	for _, t := range r.Targets() {
+		if t.Kind != "sql" {
+			continue
+		}
+		host, _, _ := net.SplitHostPort(t.Endpoint)
+		switch {
+		case t.SSLMode == SSLRequire:
+			out = append(out, fmt.Sprintf("target %q: sslmode require: the PostgreSQL server is not verified (give its CA in ca_bundle and use verify-full)", t.Name))
+		case t.TLSMode() == SSLVerifyFull && t.CABundle == "" && strings.HasSuffix(strings.ToLower(host), ".rds.amazonaws.com"):
+			out = append(out, fmt.Sprintf("target %q: an RDS endpoint without ca_bundle: RDS certificates do not chain to the system roots, so connections fail until ca_bundle holds the RDS global bundle", t.Name))
+		}
+	}
+	return out
 }
 
 // Lookup returns the named target, or ErrUnknown.

@@ -40,6 +40,8 @@ func TestLookupFillsDefaults(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("targets:\n- {name: customers, kind: http, base_url: 'http://127.0.0.1:9/'}\n"))
+	f.Add([]byte("targets:\n- {name: o, kind: aws, account: '123456789012', role_arn: 'arn:aws:iam::123456789012:role/r', region: us-east-1, allowed_resources: ['arn:aws:s3:::b/*'], kms_keys: ['arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab']}\n"))
+	f.Add([]byte("targets:\n- {name: d, kind: sql, endpoint: 'db.example.com:5432', database: d, user: u, secret_ref: x, allowed_tables: [a.b], sslmode: require, ca_bundle: \"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n\"}\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		r, err := Parse(src)
 		if err != nil {
@@ -48,6 +50,19 @@ func FuzzParse(f *testing.F) {
 		for name, tg := range r.byName {
 			if name == "" || tg.Timeout <= 0 || tg.MaxResponseBytes <= 0 {
 				t.Fatalf("accepted target violates invariants: %+v", tg)
+			}
+			if IsPEM(tg.CABundle) {
+				if _, err := ParseCABundle([]byte(tg.CABundle)); err != nil {
+					t.Fatalf("accepted a CA bundle that does not parse: %v", err)
+				}
+			}
+			if m := tg.TLSMode(); tg.Kind == "sql" && m != SSLVerifyFull && m != SSLRequire && m != SSLDisable {
+				t.Fatalf("accepted TLS mode %q", m)
+			}
+			for _, k := range tg.KMSKeys { // a session policy names these keys as given
+				if !kmsKeyRe.MatchString(k) || tg.Kind != "aws" {
+					t.Fatalf("accepted KMS key %q of %s target %q", k, tg.Kind, name)
+				}
 			}
 		}
 	})
