@@ -51,9 +51,9 @@ const (
 	MaxKillIDBytes = 512
 	// maxLiftRounds bounds how many lapsed lift requests one kill can accumulate.
 	maxLiftRounds = 16
-	// revocationTimeout bounds the revocation of one kill, which runs to completion even if
-	// the caller goes away.
-	revocationTimeout = 30 * time.Second
+	// RevocationTimeout bounds the revocation of one kill, which runs to completion even if
+	// the caller goes away. The kill switch function's timeout MUST exceed it (infra).
+	RevocationTimeout = 30 * time.Second
 )
 
 // ErrBudgetExhausted: the session has used its action budget; 403. Open a new session.
@@ -137,7 +137,7 @@ func (a *Authority) Kill(ctx context.Context, c Caller, req api.KillRequest) (ap
 	if scope == store.ScopeSession {
 		a.recordInSession(ctx, c, id, audit.TypeKill, k) // after the store: see the ordering above
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revocationTimeout)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RevocationTimeout)
 	defer cancel()
 	rev := a.revokeMinted(rctx, scope, id, now)
 	done := k
@@ -348,7 +348,7 @@ func (a *Authority) revokeMinted(ctx context.Context, scope, id string, at time.
 			}
 			if err := errors.Join(errs...); err != nil {
 				a.log.ErrorContext(ctx, "revocation not put on target role", "role", role, "scope", scope, "error", err)
-				rev.Failed = append(rev.Failed, "target role "+role)
+				rev.Failed = append(rev.Failed, "target role "+role+": "+revokeFailure(err))
 				continue
 			}
 			rev.Roles = append(rev.Roles, role)
@@ -370,7 +370,26 @@ func (a *Authority) revokeMinted(ctx context.Context, scope, id string, at time.
 	if failed > 0 {
 		rev.Failed = append(rev.Failed, fmt.Sprintf("%d live credential(s) of actions in flight", failed))
 	}
+	rev.Status = api.RevocationComplete
+	if len(rev.Failed) > 0 {
+		rev.Status = api.RevocationDegraded
+	}
 	return rev
+}
+
+// revokeFailure says, without IAM's own text, why a target role was not revoked on.
+func revokeFailure(err error) string {
+	switch {
+	case errors.Is(err, revoke.ErrFull):
+		return "its revocation policy is full; credentials minted before the kill work there until they expire"
+	case errors.Is(err, revoke.ErrAccount):
+		return "the revocation role of its account could not be assumed"
+	case errors.Is(err, revoke.ErrNoPolicy):
+		return "it has no revocation policy (permissions boundary under " + revoke.PolicyPath + ")"
+	case errors.Is(err, revoke.ErrForeign):
+		return "its revocation policy holds statements Mandate did not write"
+	}
+	return "IAM refused or did not answer"
 }
 
 // iamKills are the revocations of shared/revoke that cover a kill: credentials carry the

@@ -66,7 +66,9 @@ func (f *fakeIAM) defaultDoc(t *testing.T, role string) *Document {
 	return d
 }
 
-func noSuchEntity(what string) error { return &types.NoSuchEntityException{Message: aws.String(what + " not found")} }
+func noSuchEntity(what string) error {
+	return &types.NoSuchEntityException{Message: aws.String(what + " not found")}
+}
 
 func (f *fakeIAM) GetRole(_ context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
 	f.mu.Lock()
