@@ -25,7 +25,9 @@
 // credentials minted before it keep working on that role until they expire (at most
 // config.MaxTargetCredentialLifetime); the caller MUST report the revocation as degraded.
 // Concurrent kills of one role each merge the versions written between the one they read
-// and their own, so none is lost unless more than four versions are written meanwhile.
+// and their own, so none is lost unless more than four versions are written meanwhile, or
+// IAM, which is eventually consistent, does not yet list a version another kill wrote in the
+// same second (a known limit: such a kill is still in force in Mandate).
 //
 // A target role in another account is written through that account's revocation role
 // (RevocationRoleName, infra's NewRevocationRole), which trusts only the kill switch; a role
