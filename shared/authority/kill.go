@@ -62,7 +62,7 @@ var ErrBudgetExhausted = errors.New("budget exhausted")
 // RoleRevoker puts the deny that revokes credentials issued before a kill on IAM roles
 // (*revoke.Revoker).
 type RoleRevoker interface {
-	Revoke(ctx context.Context, k revoke.Kill, roleARNs []string) error
+	Revoke(ctx context.Context, kills []revoke.Kill, roleARNs []string) error
 }
 
 var _ RoleRevoker = (*revoke.Revoker)(nil)
@@ -342,11 +342,7 @@ func (a *Authority) revokeMinted(ctx context.Context, scope, id string, at time.
 		rev.Failed = append(rev.Failed, fmt.Sprintf("%d target role(s): no IAM client is configured", len(roles)))
 	case len(roles) > 0:
 		for _, role := range roles {
-			var errs []error
-			for _, k := range iamKills(scope, id, at) {
-				errs = append(errs, a.control.iam.Revoke(ctx, k, []string{role}))
-			}
-			if err := errors.Join(errs...); err != nil {
+			if err := a.control.iam.Revoke(ctx, iamKills(scope, id, at), []string{role}); err != nil {
 				a.log.ErrorContext(ctx, "revocation not put on target role", "role", role, "scope", scope, "error", err)
 				rev.Failed = append(rev.Failed, "target role "+role+": "+revokeFailure(err))
 				continue

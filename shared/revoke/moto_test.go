@@ -116,7 +116,7 @@ func TestRevokeOnMoto(t *testing.T) {
 	var kills []Kill
 	for i := range 7 { // more versions than IAM keeps
 		k := Kill{Scope: ScopeSession, Value: "ses_" + hex.EncodeToString(suffix) + string(rune('a'+i)), At: now.Add(-time.Duration(7-i) * time.Minute)}
-		if err := r.Revoke(ctx, k, []string{homeRole, farRole}); err != nil {
+		if err := r.Revoke(ctx, []Kill{k}, []string{homeRole, farRole}); err != nil {
 			t.Fatalf("kill %d: %v", i, err)
 		}
 		kills = append(kills, k)

@@ -112,27 +112,33 @@ type Kill struct {
 	At    time.Time
 }
 
-// Revoke writes k into the revocation policy of every role in roleARNs. It tries every role
-// and returns the joined errors of those it could not update: ErrFull when the document
-// cannot hold k, ErrNoPolicy, ErrAccount, ErrForeign, or IAM's own.
-func (r *Revoker) Revoke(ctx context.Context, k Kill, roleARNs []string) error {
-	if err := k.valid(); err != nil {
-		return err
+// Revoke writes kills (one kill switch's: an operator's is two, verified and asserted) into
+// the revocation policy of every role in roleARNs, in one version per role. It tries every
+// role and returns the joined errors of those it could not update: ErrFull when the document
+// cannot hold the kills, ErrNoPolicy, ErrAccount, ErrForeign, or IAM's own.
+func (r *Revoker) Revoke(ctx context.Context, kills []Kill, roleARNs []string) error {
+	if len(kills) == 0 {
+		return errors.New("revoke: no kill")
+	}
+	for _, k := range kills {
+		if err := k.valid(); err != nil {
+			return err
+		}
 	}
 	var errs []error
 	for _, arn := range roleARNs {
-		if err := r.revokeRole(ctx, k, arn); err != nil {
+		if err := r.revokeRole(ctx, kills, arn); err != nil {
 			errs = append(errs, fmt.Errorf("revoke: role %q: %w", arn, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// revokeRole writes k into one role's revocation policy: read the default version, add k,
+// revokeRole writes kills into one role's revocation policy: read the default version, add them,
 // sweep, and write a new default version. A kill written at the same time by another
 // function can make a version this write did not see; every version created between the one
 // read and the one written is merged in and written again, so no kill is lost.
-func (r *Revoker) revokeRole(ctx context.Context, k Kill, arn string) error {
+func (r *Revoker) revokeRole(ctx context.Context, kills []Kill, arn string) error {
 	name, err := roleName(arn)
 	if err != nil {
 		return err
@@ -165,9 +171,11 @@ func (r *Revoker) revokeRole(ctx context.Context, k Kill, arn string) error {
 	for round := range maxRounds {
 		before := string(doc.Render())
 		doc.Sweep(now)
-		if !doc.Covers(k) {
-			if err := doc.Add(k); err != nil {
-				return err
+		for _, k := range kills {
+			if !doc.Covers(k) {
+				if err := doc.Add(k); err != nil {
+					return err
+				}
 			}
 		}
 		if round == 0 && string(doc.Render()) == before && base != "" {

@@ -197,7 +197,7 @@ func TestRevokeRefusesEarlierCredentialsOfTheKilledSubject(t *testing.T) {
 			roles := []string{f.targetRole("orders"), f.targetRole("billing")}
 			now := killAt
 			k := Kill{Scope: scope, Value: killed.of(scope), At: killAt.Add(300 * time.Millisecond)}
-			if err := New(f, time.Hour, clock(&now)).Revoke(context.Background(), k, roles); err != nil {
+			if err := New(f, time.Hour, clock(&now)).Revoke(context.Background(), []Kill{k}, roles); err != nil {
 				t.Fatal(err)
 			}
 			for _, role := range []string{"orders", "billing"} {
@@ -243,7 +243,7 @@ func TestFiveHundredKillsInAnHour(t *testing.T) {
 		}
 		scope := []string{ScopeAgent, ScopeSession, ScopeOperator}[i%3]
 		k := Kill{Scope: scope, Value: sub.of(scope), At: now}
-		err := r.Revoke(context.Background(), k, []string{role})
+		err := r.Revoke(context.Background(), []Kill{k}, []string{role})
 		switch {
 		case errors.Is(err, ErrFull):
 			full++
@@ -274,7 +274,7 @@ func TestFiveHundredKillsInAnHour(t *testing.T) {
 	// Two windows later every earlier deny has expired and is swept.
 	now = now.Add(2 * time.Hour)
 	k := Kill{Scope: ScopeAgent, Value: "arn:aws:iam::123456789012:role/late", At: now}
-	if err := r.Revoke(context.Background(), k, []string{role}); err != nil {
+	if err := r.Revoke(context.Background(), []Kill{k}, []string{role}); err != nil {
 		t.Fatalf("after the sweep: %v", err)
 	}
 	if n := len(f.defaultDoc(t, "orders").st); n != 1 {
@@ -294,7 +294,7 @@ func TestKillsWithoutEndNeverFill(t *testing.T) {
 	agent := func(i int) string { return fmt.Sprintf("arn:aws:iam::123456789012:role/agent-%03d", i) }
 	for i := range 576 {
 		now = killAt.Add(time.Duration(i) * 5 * time.Minute)
-		if err := r.Revoke(context.Background(), Kill{Scope: ScopeAgent, Value: agent(i), At: now}, []string{role}); err != nil {
+		if err := r.Revoke(context.Background(), []Kill{{Scope: ScopeAgent, Value: agent(i), At: now}}, []string{role}); err != nil {
 			t.Fatalf("kill %d: %v", i, err)
 		}
 		d := f.defaultDoc(t, "orders")
@@ -340,7 +340,7 @@ func TestConcurrentKillsAreNotLost(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = r.Revoke(context.Background(), k, []string{role})
+			errs[i] = r.Revoke(context.Background(), []Kill{k}, []string{role})
 		}()
 	}
 	wg.Wait()
@@ -375,7 +375,7 @@ func TestRevokeAcrossAccounts(t *testing.T) {
 	r := New(home, time.Hour, clock(&now)).CrossAccount("111111111111", assume)
 	k := Kill{Scope: ScopeGlobal, At: killAt}
 	gone := "arn:aws:iam::333333333333:role/payments"
-	err := r.Revoke(context.Background(), k, []string{homeRole, farRole, gone})
+	err := r.Revoke(context.Background(), []Kill{k}, []string{homeRole, farRole, gone})
 	if !errors.Is(err, ErrAccount) || !strings.Contains(err.Error(), gone) || strings.Contains(err.Error(), "ledger") {
 		t.Fatalf("Revoke = %v, want ErrAccount for %s only", err, gone)
 	}
@@ -411,11 +411,11 @@ func TestRevokeRefuses(t *testing.T) {
 		{"arn:aws:iam::123456789012:role/elsewhere", ErrNoPolicy},
 		{foreign, ErrForeign},
 	} {
-		if err := r.Revoke(context.Background(), k, []string{tc.role}); !errors.Is(err, tc.want) {
+		if err := r.Revoke(context.Background(), []Kill{k}, []string{tc.role}); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.role, err, tc.want)
 		}
 	}
-	if err := r.Revoke(context.Background(), k, []string{"arn:aws:iam::123456789012:role/missing", "not-an-arn"}); err == nil ||
+	if err := r.Revoke(context.Background(), []Kill{k}, []string{"arn:aws:iam::123456789012:role/missing", "not-an-arn"}); err == nil ||
 		!strings.Contains(err.Error(), "missing") || !strings.Contains(err.Error(), "not-an-arn") {
 		t.Errorf("unknown roles: %v", err)
 	}
@@ -423,7 +423,7 @@ func TestRevokeRefuses(t *testing.T) {
 		t.Fatalf("%d versions written", f.writes)
 	}
 	for _, bad := range []Kill{{Scope: "galaxy", At: killAt}, {Scope: ScopeSession, At: killAt}, {Scope: ScopeGlobal}, {Scope: ScopeGlobal, Value: "x", At: killAt}} {
-		if err := r.Revoke(context.Background(), bad, []string{foreign}); err == nil {
+		if err := r.Revoke(context.Background(), []Kill{bad}, []string{foreign}); err == nil {
 			t.Errorf("Revoke(%+v) accepted", bad)
 		}
 	}
@@ -439,7 +439,7 @@ func TestVersionsAreRecycled(t *testing.T) {
 	r := New(f, time.Hour, clock(&now))
 	for i := range 12 {
 		now = now.Add(time.Minute)
-		if err := r.Revoke(context.Background(), Kill{Scope: ScopeSession, Value: fmt.Sprint("ses_", i), At: now}, []string{role}); err != nil {
+		if err := r.Revoke(context.Background(), []Kill{{Scope: ScopeSession, Value: fmt.Sprint("ses_", i), At: now}}, []string{role}); err != nil {
 			t.Fatalf("kill %d: %v", i, err)
 		}
 	}
@@ -447,7 +447,26 @@ func TestVersionsAreRecycled(t *testing.T) {
 		t.Fatalf("%d writes, %d versions", f.writes, len(f.policies[f.roles["orders"]].versions))
 	}
 	// The same kill again writes nothing.
-	if err := r.Revoke(context.Background(), Kill{Scope: ScopeSession, Value: "ses_11", At: now}, []string{role}); err != nil || f.writes != 12 {
+	if err := r.Revoke(context.Background(), []Kill{{Scope: ScopeSession, Value: "ses_11", At: now}}, []string{role}); err != nil || f.writes != 12 {
 		t.Fatalf("repeat: %v, %d writes", err, f.writes)
+	}
+}
+
+// TestOneVersionPerKillSwitch: an operator's kill (the verified and the asserted spelling of
+// the operator) is one new version of each role's policy, holding both.
+func TestOneVersionPerKillSwitch(t *testing.T) {
+	t.Parallel()
+	f := newFakeIAM("123456789012")
+	role := f.targetRole("orders")
+	kills := []Kill{{Scope: ScopeOperator, Value: "ada@example.com", At: killAt}, {Scope: ScopeOperator, Value: "asserted.ada@example.com", At: killAt}}
+	if err := New(f, time.Hour, nil).Revoke(context.Background(), kills, []string{role}); err != nil {
+		t.Fatal(err)
+	}
+	d := f.defaultDoc(t, "orders")
+	if f.writes != 1 || !d.Covers(kills[0]) || !d.Covers(kills[1]) {
+		t.Fatalf("%d writes: %s", f.writes, d.Render())
+	}
+	if err := New(f, time.Hour, nil).Revoke(context.Background(), nil, []string{role}); err == nil {
+		t.Fatal("no kill accepted")
 	}
 }
