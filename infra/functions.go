@@ -16,9 +16,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/checkpoint"
 	"github.com/mandate-dev/mandate/shared/config"
 	"github.com/mandate-dev/mandate/shared/edge"
+	"github.com/mandate-dev/mandate/shared/revoke"
 )
 
 // Who may call a function's routes. Each kind gets its own IAM role (api.go), and an agent
@@ -80,7 +82,9 @@ var Catalog = []Function{
 			m.grantTables("killswitch", r)
 			m.grantAudit(r, true)
 			m.grantRevocation(r)
-		}},
+		},
+		// Target roles of other accounts are revoked through their revocation roles.
+		Env: func(m *Mandate) map[string]string { return map[string]string{config.EnvAccount: *m.Stack.Account()} }},
 	{Name: "admin", Routes: edge.AdminRoutes, Caller: CallerAdmin, MemoryMB: 512, Timeout: 15 * time.Second,
 		Grant: func(m *Mandate, r awsiam.Role) {
 			m.grantTables("admin", r)
@@ -259,27 +263,53 @@ func (m *Mandate) grantBroker(r awsiam.Role) {
 		"Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:*")
 }
 
-// RevocationActions are the IAM calls of shared/revoke's sweeping Revoker.
-var RevocationActions = []string{"iam:PutRolePolicy", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:DeleteRolePolicy"}
+// RevocationActions are the IAM calls of shared/revoke: it reads a target role's permissions
+// boundary (GetRole), then lists, reads, writes and deletes versions of that revocation
+// policy, and nothing else.
+var RevocationActions = []string{"iam:GetRole", "iam:ListPolicyVersions", "iam:GetPolicyVersion", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion"}
 
 // RevocationTimeout is how long a kill allows itself to revoke on target roles
 // (shared/authority's revocation bound); the kill switch function's timeout exceeds it.
-const RevocationTimeout = 30 * time.Second
+const RevocationTimeout = authority.RevocationTimeout
 
-// grantRevocation lets the kill switch put the inline deny that revokes credentials already
-// minted, and sweep the expired denies of earlier kills, on target roles only: shared/revoke
-// calls PutRolePolicy, ListRolePolicies, GetRolePolicy and DeleteRolePolicy.
+// grantRevocation lets the kill switch write the revocation policies of target roles (the
+// customer-managed policies under revoke.PolicyPath that are their permissions boundaries)
+// in this account, and assume the revocation role of any other account. It may not change a
+// role, nor any other policy: a boundary only takes permissions away, so what it writes can
+// never grant a target role anything.
 func (m *Mandate) grantRevocation(r awsiam.Role) {
+	for _, st := range revocationStatements(*m.Stack.Partition(), *m.Stack.Account()) {
+		r.AddToPrincipalPolicy(st)
+	}
 	r.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:       jsii.String("RevokeOnMandateTargetRoles"),
-		Actions:   jsii.Strings(RevocationActions...),
-		Resources: jsii.Strings("arn:" + *m.Stack.Partition() + ":iam::" + *m.Stack.Account() + ":role/*"),
-		Conditions: &map[string]any{
-			"StringEquals": map[string]any{"iam:ResourceTag/" + TargetRoleTag: TargetRoleTagValue},
-		},
+		Sid:       jsii.String("AssumeRevocationRoles"),
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: jsii.Strings("arn:" + *m.Stack.Partition() + ":iam::*:role/" + revoke.RevocationRoleName),
 	}))
-	suppress(r, "IAM5", "the kill switch revokes on target roles only: the statement only matches roles tagged "+TargetRoleTag+"="+TargetRoleTagValue,
-		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*")
+	suppress(r, "IAM5", "the kill switch reads target roles only (tagged "+TargetRoleTag+"="+TargetRoleTagValue+"), writes revocation policies only (path "+revoke.PolicyPath+"), and assumes the revocation role of any account",
+		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*",
+		"Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:policy"+revoke.PolicyPath+"*",
+		"Resource::arn:<AWS::Partition>:iam::*:role/"+revoke.RevocationRoleName)
+}
+
+// revocationStatements are the grants of revocation in one account: read the tagged target
+// roles (to find their revocation policy), and write versions of revocation policies.
+func revocationStatements(partition, account string) []awsiam.PolicyStatement {
+	return []awsiam.PolicyStatement{
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("ReadMandateTargetRoles"),
+			Actions:   jsii.Strings(RevocationActions[0]),
+			Resources: jsii.Strings("arn:" + partition + ":iam::" + account + ":role/*"),
+			Conditions: &map[string]any{
+				"StringEquals": map[string]any{"iam:ResourceTag/" + TargetRoleTag: TargetRoleTagValue},
+			},
+		}),
+		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("WriteRevocationPolicies"),
+			Actions:   jsii.Strings(RevocationActions[1:]...),
+			Resources: jsii.Strings("arn:" + partition + ":iam::" + account + ":policy" + revoke.PolicyPath + "*"),
+		}),
+	}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/config"
+	"github.com/mandate-dev/mandate/shared/revoke"
 )
 
 // dynamoWrites are every DynamoDB operation that changes data; a function's role may hold
@@ -129,28 +130,54 @@ func TestGrantsSeen(t *testing.T) {
 	}
 }
 
-// TestRevocationGrant: the kill switch may only put, list, read and delete inline policies
-// (what shared/revoke calls), only on tagged target roles; its timeout covers revocation's
-// bound; target credentials live no longer than the sweep assumes.
+// TestRevocationGrant: the kill switch (and a target account's revocation role) may only read
+// tagged target roles and write versions of revocation policies (what shared/revoke calls);
+// the kill switch may assume only revocation roles; its timeout covers revocation's bound;
+// target credentials live no longer than the sweep assumes.
 func TestRevocationGrant(t *testing.T) {
 	s := synth(t)
-	var iamActions []string
+	got := map[string][]string{}
 	for _, st := range s.identityStatements() {
 		for _, a := range st.actions() {
-			if !strings.HasPrefix(a, "iam:") {
+			if !strings.HasPrefix(a, "iam:") && !(a == "sts:AssumeRole" && strings.HasPrefix(st.where, "KillswitchRole")) {
 				continue
 			}
-			if !strings.HasPrefix(st.where, "KillswitchRole") {
-				t.Errorf("%s may call %s", st.where, a)
+			owner := "KillswitchRole"
+			if !strings.HasPrefix(st.where, owner) {
+				owner = "ExampleRevocation"
+				if !strings.HasPrefix(st.where, owner) {
+					t.Errorf("%s may call %s", st.where, a)
+					continue
+				}
 			}
-			iamActions = append(iamActions, a)
-			if !strings.Contains(js(st.raw["Condition"]), `"iam:ResourceTag/`+TargetRoleTag+`":"`+TargetRoleTagValue+`"`) {
-				t.Errorf("the kill switch may change untagged roles: %s", js(st.raw))
+			got[owner] = append(got[owner], a)
+			res := js(st.raw["Resource"])
+			switch {
+			case a == "iam:GetRole":
+				if !strings.Contains(js(st.raw["Condition"]), `"iam:ResourceTag/`+TargetRoleTag+`":"`+TargetRoleTagValue+`"`) || !strings.Contains(res, `:role/*`) {
+					t.Errorf("%s may read untagged roles: %s", owner, js(st.raw))
+				}
+			case a == "sts:AssumeRole":
+				if res != `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::*:role/`+revoke.RevocationRoleName+`"]]}` {
+					t.Errorf("the kill switch may assume %s", res)
+				}
+			default:
+				if !strings.Contains(res, `:policy`+revoke.PolicyPath+`*"`) || st.raw["Condition"] != nil {
+					t.Errorf("%s may call %s on %s", owner, a, res)
+				}
 			}
 		}
 	}
-	if js(iamActions) != js(RevocationActions) {
-		t.Errorf("the kill switch may call %v on IAM, its code calls %v", iamActions, RevocationActions)
+	if want := js(append(slices.Clone(RevocationActions), "sts:AssumeRole")); js(got["KillswitchRole"]) != want {
+		t.Errorf("the kill switch may call %v, its code calls %v", got["KillswitchRole"], want)
+	}
+	if js(got["ExampleRevocation"]) != js(RevocationActions) {
+		t.Errorf("the revocation role may call %v, the kill switch's code calls %v", got["ExampleRevocation"], RevocationActions)
+	}
+	trust := s.resources("AWS::IAM::Role")[s.logicalID(t, "AWS::IAM::Role", "ExampleRevocation")]["AssumeRolePolicyDocument"]
+	killswitch := s.logicalID(t, "AWS::IAM::Role", "KillswitchRole")
+	if want := `{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"AWS":{"Fn::GetAtt":["` + killswitch + `","Arn"]}}}],"Version":"2012-10-17"}`; js(trust) != want {
+		t.Errorf("the revocation role trusts %s, want the kill switch only", js(trust))
 	}
 	target := s.resources("AWS::IAM::Role")[s.logicalID(t, "AWS::IAM::Role", "ExampleTarget")]
 	if d, _ := target["MaxSessionDuration"].(float64); time.Duration(d)*time.Second != config.MaxTargetCredentialLifetime {

@@ -84,6 +84,9 @@ func (m *Mandate) outputs() {
 	if r, ok := m.Roles["action"]; ok {
 		out("BrokerRoleArn", *r.RoleArn(), "the only principal target roles trust (NewTargetRole)")
 	}
+	if r, ok := m.Roles["killswitch"]; ok {
+		out("KillSwitchRoleArn", *r.RoleArn(), "the only principal revocation roles trust (NewRevocationRole)")
+	}
 }
 
 func title(s string) string {

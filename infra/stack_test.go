@@ -16,6 +16,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/mandate-dev/mandate/shared/query"
+	"github.com/mandate-dev/mandate/shared/revoke"
 	"github.com/mandate-dev/mandate/shared/store/dynamo"
 )
 
@@ -71,6 +72,7 @@ func synth(t *testing.T) *synthesized {
 		}
 		m := NewMandateStack(app, "Mandate-test", &MandateStackProps{Config: cfg, Functions: Catalog, AssetDir: assets})
 		NewTargetRole(m.Stack, "ExampleTarget", &TargetRoleProps{Broker: m.Roles["action"]})
+		NewRevocationRole(m.Stack, "ExampleRevocation", &RevocationRoleProps{KillSwitch: m.Roles["killswitch"]})
 		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 		tmpl := assertions.Template_FromStack(m.Stack, nil)
 		raw, err := json.Marshal(tmpl.ToJSON())
@@ -453,10 +455,15 @@ func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 	if !strings.Contains(js(target["Tags"]), `{"Key":"`+TargetRoleTag+`","Value":"`+TargetRoleTagValue+`"}`) {
 		t.Errorf("target role is not tagged %s: %s", TargetRoleTag, js(target["Tags"]))
 	}
-	// Only the broker may assume roles, and only tagged ones.
+	// Only the broker may assume roles, and only tagged ones; the kill switch only revocation
+	// roles (TestRevocationGrant).
 	for _, st := range s.identityStatements() {
 		for _, a := range st.actions() {
 			if !matches(a, "sts:AssumeRole") {
+				continue
+			}
+			if strings.HasPrefix(st.where, "KillswitchRole") && a == "sts:AssumeRole" &&
+				js(st.raw["Resource"]) == `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::*:role/`+revoke.RevocationRoleName+`"]]}` {
 				continue
 			}
 			if !strings.HasPrefix(st.where, "ActionRole") {

@@ -71,9 +71,19 @@ type Revocation struct {
 	// Published says the kill reached the revocation lists targets consult (local demo
 	// tokens).
 	Published int `json:"published"`
-	// Failed names what could not be revoked; the kill itself is in force regardless.
+	// Failed names what could not be revoked, and why; the kill itself is in force
+	// regardless.
 	Failed []string `json:"failed,omitempty"`
+	// Status is RevocationComplete, or RevocationDegraded when Failed names anything:
+	// credentials minted before the kill may keep working there until they expire.
+	Status string `json:"status"`
 }
+
+// Revocation statuses.
+const (
+	RevocationComplete = "complete"
+	RevocationDegraded = "degraded"
+)
 
 // KillList is the body of GET /v1/kill.
 type KillList struct {

@@ -51,9 +51,9 @@ const (
 	MaxKillIDBytes = 512
 	// maxLiftRounds bounds how many lapsed lift requests one kill can accumulate.
 	maxLiftRounds = 16
-	// revocationTimeout bounds the revocation of one kill, which runs to completion even if
-	// the caller goes away.
-	revocationTimeout = 30 * time.Second
+	// RevocationTimeout bounds the revocation of one kill, which runs to completion even if
+	// the caller goes away. The kill switch function's timeout MUST exceed it (infra).
+	RevocationTimeout = 30 * time.Second
 )
 
 // ErrBudgetExhausted: the session has used its action budget; 403. Open a new session.
@@ -62,7 +62,7 @@ var ErrBudgetExhausted = errors.New("budget exhausted")
 // RoleRevoker puts the deny that revokes credentials issued before a kill on IAM roles
 // (*revoke.Revoker).
 type RoleRevoker interface {
-	Revoke(ctx context.Context, k revoke.Kill, roleARNs []string) error
+	Revoke(ctx context.Context, kills []revoke.Kill, roleARNs []string) error
 }
 
 var _ RoleRevoker = (*revoke.Revoker)(nil)
@@ -137,7 +137,7 @@ func (a *Authority) Kill(ctx context.Context, c Caller, req api.KillRequest) (ap
 	if scope == store.ScopeSession {
 		a.recordInSession(ctx, c, id, audit.TypeKill, k) // after the store: see the ordering above
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revocationTimeout)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), RevocationTimeout)
 	defer cancel()
 	rev := a.revokeMinted(rctx, scope, id, now)
 	done := k
@@ -342,13 +342,9 @@ func (a *Authority) revokeMinted(ctx context.Context, scope, id string, at time.
 		rev.Failed = append(rev.Failed, fmt.Sprintf("%d target role(s): no IAM client is configured", len(roles)))
 	case len(roles) > 0:
 		for _, role := range roles {
-			var errs []error
-			for _, k := range iamKills(scope, id, at) {
-				errs = append(errs, a.control.iam.Revoke(ctx, k, []string{role}))
-			}
-			if err := errors.Join(errs...); err != nil {
+			if err := a.control.iam.Revoke(ctx, iamKills(scope, id, at), []string{role}); err != nil {
 				a.log.ErrorContext(ctx, "revocation not put on target role", "role", role, "scope", scope, "error", err)
-				rev.Failed = append(rev.Failed, "target role "+role)
+				rev.Failed = append(rev.Failed, "target role "+role+": "+revokeFailure(err))
 				continue
 			}
 			rev.Roles = append(rev.Roles, role)
@@ -370,7 +366,26 @@ func (a *Authority) revokeMinted(ctx context.Context, scope, id string, at time.
 	if failed > 0 {
 		rev.Failed = append(rev.Failed, fmt.Sprintf("%d live credential(s) of actions in flight", failed))
 	}
+	rev.Status = api.RevocationComplete
+	if len(rev.Failed) > 0 {
+		rev.Status = api.RevocationDegraded
+	}
 	return rev
+}
+
+// revokeFailure says, without IAM's own text, why a target role was not revoked on.
+func revokeFailure(err error) string {
+	switch {
+	case errors.Is(err, revoke.ErrFull):
+		return "its revocation policy is full; credentials minted before the kill work there until they expire"
+	case errors.Is(err, revoke.ErrAccount):
+		return "the revocation role of its account could not be assumed"
+	case errors.Is(err, revoke.ErrNoPolicy):
+		return "it has no revocation policy (permissions boundary under " + revoke.PolicyPath + ")"
+	case errors.Is(err, revoke.ErrForeign):
+		return "its revocation policy holds statements Mandate did not write"
+	}
+	return "IAM refused or did not answer"
 }
 
 // iamKills are the revocations of shared/revoke that cover a kill: credentials carry the

@@ -4,19 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mandate-dev/mandate/shared/api"
@@ -496,92 +492,126 @@ func TestSessionExpiryBoundary(t *testing.T) {
 	}
 }
 
-// TestKillRevokesOnTargetRoles: the kill path sends IAM the deny of shared/revoke for every
-// target role, as the SDK sends it, to a server that answers in IAM's format.
+// roleRevoker records the kills it is asked to revoke and fails with err.
+type roleRevoker struct {
+	mu    sync.Mutex
+	kills []revoke.Kill
+	roles [][]string
+	err   error
+}
+
+func (r *roleRevoker) Revoke(_ context.Context, kills []revoke.Kill, roles []string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.kills = append(r.kills, kills...)
+	r.roles = append(r.roles, roles)
+	return r.err
+}
+
+func (r *roleRevoker) take() ([]revoke.Kill, [][]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k, roles := r.kills, r.roles
+	r.kills, r.roles = nil, nil
+	return k, roles
+}
+
+const ordersTarget = "- {name: orders, kind: aws, account: '123456789012', role_arn: 'arn:aws:iam::123456789012:role/mandate-orders', region: us-east-1, allowed_resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders']}\n"
+
+// TestKillRevokesOnTargetRoles: the kill path asks shared/revoke to refuse, on every target
+// role, the credentials issued before it whose tags or SourceIdentity the broker wrote for
+// the killed scope, and answers that the revocation is complete.
 func TestKillRevokesOnTargetRoles(t *testing.T) {
 	t.Parallel()
-	var mu sync.Mutex
-	var got []url.Values
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body)
-		form, err := url.ParseQuery(string(raw))
-		if err != nil || !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=AKIDTEST/") {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		got = append(got, form)
-		mu.Unlock()
-		w.Header().Set("Content-Type", "text/xml")
-		io.WriteString(w, `<PutRolePolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>4a0b2b0c-0000-4d5e-9f00-000000000001</RequestId></ResponseMetadata></PutRolePolicyResponse>`)
-	}))
-	t.Cleanup(srv.Close)
-	client := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRET", "")})
-	const orders = "- {name: orders, kind: aws, account: '123456789012', role_arn: 'arn:aws:iam::123456789012:role/mandate-orders', region: us-east-1, allowed_resources: ['arn:aws:dynamodb:us-east-1:123456789012:table/orders']}\n"
+	rr := &roleRevoker{}
 	ctx := context.Background()
-	k := newKillFixture(t, authority.ControlConfig{IAM: revoke.New(client)}, orders)
+	k := newKillFixture(t, authority.ControlConfig{IAM: rr}, ordersTarget)
 	s := k.open(t)
 	agentID := identity.LocalARN("demo-agent")
-
-	type cond = map[string]map[string]string
 	cases := []struct {
 		scope, id string
-		want      []cond // one PutRolePolicy per condition
+		want      []revoke.Kill // At is filled in
 	}{
-		{"session", s.SessionID, []cond{{"StringEquals": {"aws:PrincipalTag/mandate:session": broker.TagValue(s.SessionID)}}}},
-		{"agent", agentID, []cond{{"StringEquals": {"aws:PrincipalTag/mandate:agent": broker.TagValue(agentID)}}}},
-		{"operator", ada, []cond{{"StringEquals": {"aws:SourceIdentity": ada}}, {"StringEquals": {"aws:SourceIdentity": "asserted." + ada}}}},
-		{"global", "", []cond{{}}},
+		{"session", s.SessionID, []revoke.Kill{{Scope: "session", Value: broker.TagValue(s.SessionID)}}},
+		{"agent", agentID, []revoke.Kill{{Scope: "agent", Value: broker.TagValue(agentID)}}},
+		{"operator", ada, []revoke.Kill{{Scope: "operator", Value: ada}, {Scope: "operator", Value: "asserted." + ada}}},
+		{"global", "", []revoke.Kill{{Scope: "global"}}},
 	}
 	for _, tc := range cases {
-		mu.Lock()
-		got = nil
-		mu.Unlock()
 		kill, err := k.auth.Kill(ctx, human(grace), api.KillRequest{Scope: tc.scope, ID: tc.id, Reason: "r"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !cmp.Equal(kill.Revocation.Roles, []string{"arn:aws:iam::123456789012:role/mandate-orders"}) || len(kill.Revocation.Failed) != 0 {
+		if !cmp.Equal(kill.Revocation.Roles, []string{"arn:aws:iam::123456789012:role/mandate-orders"}) || len(kill.Revocation.Failed) != 0 ||
+			kill.Revocation.Status != api.RevocationComplete {
 			t.Fatalf("%s: revocation %+v", tc.scope, kill.Revocation)
 		}
-		issued := kill.CreatedAt.Truncate(time.Second).Add(time.Second).Format(time.RFC3339)
-		mu.Lock()
-		if len(got) != len(tc.want) {
-			t.Fatalf("%s: %d IAM requests, want %d", tc.scope, len(got), len(tc.want))
+		at := kill.CreatedAt.Truncate(time.Second).Add(time.Second) // issue times have whole seconds
+		got, roles := rr.take()
+		for i := range tc.want {
+			tc.want[i].At = at
 		}
-		for i, form := range got {
-			if form.Get("Action") != "PutRolePolicy" || form.Get("RoleName") != "mandate-orders" || !strings.HasPrefix(form.Get("PolicyName"), revoke.PolicyPrefix+tc.scope) {
-				t.Fatalf("%s: request %v", tc.scope, form)
-			}
-			var doc struct {
-				Statement []struct {
-					Effect    string
-					Action    []string
-					Condition cond
-				}
-			}
-			if err := json.Unmarshal([]byte(form.Get("PolicyDocument")), &doc); err != nil || len(doc.Statement) != 1 {
-				t.Fatalf("%s: document %q: %v", tc.scope, form.Get("PolicyDocument"), err)
-			}
-			want := cond{"DateLessThan": {"aws:TokenIssueTime": issued}}
-			for k, v := range tc.want[i] {
-				want[k] = v
-			}
-			if st := doc.Statement[0]; st.Effect != "Deny" || !cmp.Equal(st.Action, []string{"*"}) {
-				t.Fatalf("%s: statement %+v", tc.scope, st)
-			} else if diff := cmp.Diff(want, st.Condition); diff != "" {
-				t.Fatalf("%s: condition (-want +got):\n%s", tc.scope, diff)
-			}
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Fatalf("%s: kills (-want +got):\n%s", tc.scope, diff)
 		}
-		mu.Unlock()
+		if len(roles) != 1 || !cmp.Equal(roles[0], []string{"arn:aws:iam::123456789012:role/mandate-orders"}) {
+			t.Fatalf("%s: revoked in %d calls on %v, want one on the target role", tc.scope, len(roles), roles)
+		}
 	}
 
 	// Without an IAM client the kill is in force and says what it could not revoke.
-	k2 := newKillFixture(t, authority.ControlConfig{}, orders)
+	k2 := newKillFixture(t, authority.ControlConfig{}, ordersTarget)
 	kill, err := k2.auth.Kill(ctx, human(grace), api.KillRequest{Scope: "global", Reason: "r"})
-	if err != nil || len(kill.Revocation.Failed) != 1 || !strings.Contains(kill.Revocation.Failed[0], "no IAM client") {
+	if err != nil || len(kill.Revocation.Failed) != 1 || !strings.Contains(kill.Revocation.Failed[0], "no IAM client") || kill.Revocation.Status != api.RevocationDegraded {
 		t.Fatalf("Kill without IAM = %+v, %v", kill, err)
+	}
+}
+
+// TestKillWithDegradedRevocation: when a target role's revocation policy is full, or its
+// account's revocation role cannot be assumed, the kill is still in force in Mandate, and
+// its answer and its record say the revocation is degraded and why, without IAM's text.
+func TestKillWithDegradedRevocation(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("revoke: role %q: %w", "arn:aws:iam::123456789012:role/mandate-orders", revoke.ErrFull), "revocation policy is full"},
+		{fmt.Errorf("revoke: role %q: %w: AccessDenied secret-ish text", "arn:aws:iam::123456789012:role/mandate-orders", revoke.ErrAccount), "revocation role of its account could not be assumed"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			k := newKillFixture(t, authority.ControlConfig{IAM: &roleRevoker{err: tc.err}}, ordersTarget)
+			s := k.open(t)
+			kill, err := k.auth.Kill(ctx, human(grace), api.KillRequest{Scope: "session", ID: s.SessionID, Reason: "r"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rev := kill.Revocation
+			if rev.Status != api.RevocationDegraded || len(rev.Roles) != 0 || len(rev.Failed) != 1 ||
+				!strings.Contains(rev.Failed[0], "mandate-orders") || !strings.Contains(rev.Failed[0], tc.want) || strings.Contains(rev.Failed[0], "AccessDenied") {
+				t.Fatalf("revocation %+v", rev)
+			}
+			if _, err := k.auth.Act(ctx, agent("demo-agent"), s.SessionID, read); kindOf(err) != authority.ErrKilled {
+				t.Fatalf("Act after the kill = %v, want killed", err)
+			}
+			recs, err := k.store.Records(ctx, audit.ControlChain, 1, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found bool
+			for _, r := range recs {
+				var rec audit.Record
+				if json.Unmarshal(r.Body, &rec) == nil && rec.Type == audit.TypeKillRevoke && rec.Kill != nil &&
+					len(rec.Kill.Failed) == 1 && strings.Contains(rec.Kill.Failed[0], tc.want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("no kill-revoke record names the failure: %+v", recs)
+			}
+		})
 	}
 }
 

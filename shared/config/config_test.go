@@ -143,3 +143,43 @@ func TestMaskKeyFromSecretReference(t *testing.T) {
 		}
 	}
 }
+
+// TestKillSwitchAccountFromEnv: the kill switch's own account (which decides whose target
+// roles are revoked through another account's revocation role) must be a 12-digit account
+// id; a function without the kill route ignores it.
+func TestKillSwitchAccountFromEnv(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := bolt.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := local.Seed(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	for _, tc := range []struct {
+		account string
+		routes  []string
+		ok      bool
+	}{
+		{"123456789012", edge.KillRoutes, true},
+		{"", edge.KillRoutes, true},
+		{"12345678901", edge.KillRoutes, false},
+		{"arn:aws:iam::123456789012:root", edge.KillRoutes, false},
+		{"not-an-account", edge.SessionRoutes, true},
+	} {
+		e := env(map[string]string{config.EnvStore: "bolt:" + path, config.EnvAccount: tc.account, "AWS_REGION": "us-east-1"})
+		cfg, err := config.FromEnv(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, closer, err := cfg.Handler(context.Background(), e, slog.New(slog.DiscardHandler), tc.routes)
+		if closer != nil {
+			closer.Close()
+		}
+		if (err == nil) != tc.ok || (err != nil && !strings.Contains(err.Error(), config.EnvAccount)) {
+			t.Errorf("%s=%q: %v, want ok=%v", config.EnvAccount, tc.account, err, tc.ok)
+		}
+	}
+}

@@ -2,13 +2,12 @@ package revoke
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,110 +29,79 @@ const (
 	ScopeSession  = "session"
 )
 
-// PolicyPrefix starts the name of every inline policy this package writes.
-const PolicyPrefix = "mandate-revoke-"
+// PolicyPath is the IAM path of every revocation policy: the customer-managed policy that is
+// a target role's permissions boundary (infra's NewTargetRole creates it). The kill switch
+// may write policy versions under this path and nowhere else.
+const PolicyPath = "/mandate/revocation/"
 
-// iamAPI is the part of the IAM client revocation uses (*iam.Client fits it).
-type iamAPI interface {
-	PutRolePolicy(ctx context.Context, in *iam.PutRolePolicyInput, optFns ...func(*iam.Options)) (*iam.PutRolePolicyOutput, error)
+// RevocationRoleName is the name of the role the kill switch assumes in another account to
+// revoke on that account's target roles (infra's NewRevocationRole creates it).
+const RevocationRoleName = "mandate-revocation"
+
+// maxVersions is how many versions IAM keeps of a managed policy.
+const maxVersions = 5
+
+// maxRounds bounds how often one revocation rewrites a policy that concurrent kills changed.
+const maxRounds = 4
+
+// ErrNoPolicy: the target role has no revocation policy (a permissions boundary under
+// PolicyPath); nothing can be revoked on it until it gets one (NewTargetRole).
+var ErrNoPolicy = errors.New("revoke: the role has no revocation policy")
+
+// ErrAccount: the revocation role of the target role's account could not be assumed; nothing
+// was revoked on it. Deploy NewRevocationRole in that account.
+var ErrAccount = errors.New("revoke: the revocation role of the role's account could not be assumed")
+
+// IAM is the part of the IAM client revocation uses (*iam.Client fits it).
+type IAM interface {
+	GetRole(ctx context.Context, in *iam.GetRoleInput, optFns ...func(*iam.Options)) (*iam.GetRoleOutput, error)
+	ListPolicyVersions(ctx context.Context, in *iam.ListPolicyVersionsInput, optFns ...func(*iam.Options)) (*iam.ListPolicyVersionsOutput, error)
+	GetPolicyVersion(ctx context.Context, in *iam.GetPolicyVersionInput, optFns ...func(*iam.Options)) (*iam.GetPolicyVersionOutput, error)
+	CreatePolicyVersion(ctx context.Context, in *iam.CreatePolicyVersionInput, optFns ...func(*iam.Options)) (*iam.CreatePolicyVersionOutput, error)
+	DeletePolicyVersion(ctx context.Context, in *iam.DeletePolicyVersionInput, optFns ...func(*iam.Options)) (*iam.DeletePolicyVersionOutput, error)
 }
 
-// sweepAPI is what Sweep needs besides iamAPI (*iam.Client fits it).
-type sweepAPI interface {
-	ListRolePolicies(ctx context.Context, in *iam.ListRolePoliciesInput, optFns ...func(*iam.Options)) (*iam.ListRolePoliciesOutput, error)
-	GetRolePolicy(ctx context.Context, in *iam.GetRolePolicyInput, optFns ...func(*iam.Options)) (*iam.GetRolePolicyOutput, error)
-	DeleteRolePolicy(ctx context.Context, in *iam.DeleteRolePolicyInput, optFns ...func(*iam.Options)) (*iam.DeleteRolePolicyOutput, error)
-}
+// AssumeFunc returns an IAM client acting as the revocation role roleARN of another account.
+type AssumeFunc func(ctx context.Context, roleARN string) (IAM, error)
 
-// Revoker writes revocation policies on target roles.
+// Revoker writes kills into the revocation policies of target roles.
 type Revoker struct {
-	iam      iamAPI
-	sweep    sweepAPI
+	home     IAM
+	account  string
+	assume   AssumeFunc
 	lifetime time.Duration
 	now      func() time.Time
+
+	mu      sync.Mutex
+	clients map[string]IAM // by account, for other accounts
 }
 
-// New returns a Revoker using client (an *iam.Client).
-func New(client iamAPI) *Revoker { return &Revoker{iam: client, now: time.Now} }
-
-// NewSweeping returns a Revoker that, before it puts a kill's deny on a role, removes the
-// denies of earlier kills whose targeted credentials have all expired (Sweep), so a role's
-// inline policies never fill IAM's quota. lifetime is the longest a credential of a target
-// role can live (the roles' MaxSessionDuration).
-func NewSweeping(client interface {
-	iamAPI
-	sweepAPI
-}, lifetime time.Duration, now func() time.Time) *Revoker {
-	return &Revoker{iam: client, sweep: client, lifetime: lifetime, now: now}
+// New returns a Revoker writing through client (an *iam.Client of the kill switch's own
+// account). lifetime is the longest a credential of a target role can live (the roles'
+// MaxSessionDuration): a document's windows are that long, and denies older than it are
+// swept on the next write.
+func New(client IAM, lifetime time.Duration, now func() time.Time) *Revoker {
+	if now == nil {
+		now = time.Now
+	}
+	return &Revoker{home: client, lifetime: lifetime, now: now, clients: map[string]IAM{}}
 }
 
-// ErrSweep wraps every failure to remove an expired deny; the kill's own deny is still put.
-var ErrSweep = errors.New("revoke: expired denies not removed")
-
-// Sweep removes from role the denies this package wrote whose kill is older than lifetime
-// before now: every credential such a deny refuses was issued before the kill and has
-// expired, so the deny refuses nothing. Denies it cannot read or date are kept.
-func (r *Revoker) Sweep(ctx context.Context, roleARN string) error {
-	if r.sweep == nil {
-		return nil
-	}
-	role, err := roleName(roleARN)
-	if err != nil {
-		return err
-	}
-	var names []string
-	var marker *string
-	for {
-		out, err := r.sweep.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: aws.String(role), Marker: marker})
-		if err != nil {
-			return fmt.Errorf("%w: list policies of role %q: %w", ErrSweep, role, err)
-		}
-		for _, n := range out.PolicyNames {
-			if strings.HasPrefix(n, PolicyPrefix) {
-				names = append(names, n)
-			}
-		}
-		if !out.IsTruncated || out.Marker == nil {
-			break
-		}
-		marker = out.Marker
-	}
-	cutoff := r.now().Add(-r.lifetime)
-	var errs []error
-	for _, n := range names {
-		out, err := r.sweep.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(n)})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%w: read %s on role %q: %w", ErrSweep, n, role, err))
-			continue
-		}
-		at, ok := killTime(aws.ToString(out.PolicyDocument))
-		if !ok || !at.Before(cutoff) {
-			continue
-		}
-		if _, err := r.sweep.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(role), PolicyName: aws.String(n)}); err != nil {
-			errs = append(errs, fmt.Errorf("%w: delete %s on role %q: %w", ErrSweep, n, role, err))
-		}
-	}
-	return errors.Join(errs...)
+// CrossAccount makes r revoke on target roles of accounts other than home through each
+// account's revocation role (RevocationRoleARN), assumed with assume. Without it every role
+// is written through the home client.
+func (r *Revoker) CrossAccount(home string, assume AssumeFunc) *Revoker {
+	r.account, r.assume = home, assume
+	return r
 }
 
-// killTime returns the kill time of a deny Document wrote (IAM returns it URL-encoded).
-func killTime(doc string) (time.Time, bool) {
-	if d, err := url.QueryUnescape(doc); err == nil {
-		doc = d
+// RevocationRoleARN is the revocation role of the account a target role belongs to.
+func RevocationRoleARN(targetRoleARN string) (string, error) {
+	parts := strings.SplitN(targetRoleARN, ":", 6)
+	if _, err := roleName(targetRoleARN); err != nil {
+		return "", err
 	}
-	var v struct {
-		Statement []struct {
-			Sid       string
-			Effect    string
-			Condition map[string]map[string]string
-		}
-	}
-	if json.Unmarshal([]byte(doc), &v) != nil || len(v.Statement) != 1 || v.Statement[0].Sid != "MandateRevoke" || v.Statement[0].Effect != "Deny" {
-		return time.Time{}, false
-	}
-	at, err := time.Parse(time.RFC3339, v.Statement[0].Condition["DateLessThan"]["aws:TokenIssueTime"])
-	return at, err == nil
+	return "arn:" + parts[1] + ":iam::" + parts[4] + ":role/" + RevocationRoleName, nil
 }
 
 // Kill names what to revoke: a scope, the value the credentials carry for it (the tag value
@@ -144,79 +112,216 @@ type Kill struct {
 	At    time.Time
 }
 
-// Document returns the policy document for k.
-func Document(k Kill) ([]byte, error) {
-	cond := map[string]map[string]string{
-		"DateLessThan": {"aws:TokenIssueTime": k.At.UTC().Format(time.RFC3339)},
+// Revoke writes kills (one kill switch's: an operator's is two, verified and asserted) into
+// the revocation policy of every role in roleARNs, in one version per role. It tries every
+// role and returns the joined errors of those it could not update: ErrFull when the document
+// cannot hold the kills, ErrNoPolicy, ErrAccount, ErrForeign, or IAM's own.
+func (r *Revoker) Revoke(ctx context.Context, kills []Kill, roleARNs []string) error {
+	if len(kills) == 0 {
+		return errors.New("revoke: no kill")
 	}
-	switch k.Scope {
-	case ScopeGlobal:
-	case ScopeAgent:
-		cond["StringEquals"] = map[string]string{"aws:PrincipalTag/" + TagAgent: k.Value}
-	case ScopeSession:
-		cond["StringEquals"] = map[string]string{"aws:PrincipalTag/" + TagSession: k.Value}
-	case ScopeOperator:
-		cond["StringEquals"] = map[string]string{"aws:SourceIdentity": k.Value}
-	default:
-		return nil, fmt.Errorf("revoke: unknown scope %q", k.Scope)
+	for _, k := range kills {
+		if err := k.valid(); err != nil {
+			return err
+		}
 	}
-	if k.Scope != ScopeGlobal && k.Value == "" {
-		return nil, fmt.Errorf("revoke: a %s kill needs the value its credentials carry", k.Scope)
-	}
-	if k.At.IsZero() {
-		return nil, errors.New("revoke: the kill's time is required")
-	}
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Sid":       "MandateRevoke",
-			"Effect":    "Deny",
-			"Action":    []string{"*"},
-			"Resource":  []string{"*"},
-			"Condition": cond,
-		}},
-	}
-	return json.Marshal(doc)
-}
-
-// PolicyName is the inline policy name for k: one per scope and value, so a second kill of
-// the same scope replaces the first with the later time.
-func PolicyName(k Kill) string {
-	sum := sha256.Sum256([]byte(k.Scope + "\x00" + k.Value))
-	return PolicyPrefix + k.Scope + "-" + hex.EncodeToString(sum[:8])
-}
-
-// Revoke puts k's deny policy on every role in roleARNs, after sweeping each (NewSweeping). It
-// tries every role and returns the joined errors of those it could not update; a failed
-// sweep is reported (wrapping ErrSweep) only when the put failed too.
-func (r *Revoker) Revoke(ctx context.Context, k Kill, roleARNs []string) error {
-	doc, err := Document(k)
-	if err != nil {
-		return err
-	}
-	name := PolicyName(k)
 	var errs []error
 	for _, arn := range roleARNs {
-		role, err := roleName(arn)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		swept := r.Sweep(ctx, arn)
-		_, err = r.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{
-			RoleName: aws.String(role), PolicyName: aws.String(name), PolicyDocument: aws.String(string(doc)),
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("revoke: put %s on role %q: %w", name, role, err), swept)
+		if err := r.revokeRole(ctx, kills, arn); err != nil {
+			errs = append(errs, fmt.Errorf("revoke: role %q: %w", arn, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// revokeRole writes kills into one role's revocation policy: read the default version, add them,
+// sweep, and write a new default version. A kill written at the same time by another
+// function can make a version this write did not see; every version created between the one
+// read and the one written is merged in and written again, so no kill is lost.
+func (r *Revoker) revokeRole(ctx context.Context, kills []Kill, arn string) error {
+	name, err := roleName(arn)
+	if err != nil {
+		return err
+	}
+	client, err := r.client(ctx, arn)
+	if err != nil {
+		return err
+	}
+	out, err := client.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("read the role: %w", err)
+	}
+	var policy string
+	if b := out.Role.PermissionsBoundary; b != nil {
+		policy = aws.ToString(b.PermissionsBoundaryArn)
+	}
+	if !strings.Contains(policy, ":policy"+PolicyPath) {
+		return ErrNoPolicy
+	}
+	versions, err := listVersions(ctx, client, policy)
+	if err != nil {
+		return err
+	}
+	base := defaultVersion(versions)
+	doc, err := readVersion(ctx, client, policy, base, r.lifetime)
+	if err != nil {
+		return err
+	}
+	now := r.now()
+	for round := range maxRounds {
+		before := string(doc.Render())
+		doc.Sweep(now)
+		for _, k := range kills {
+			if !doc.Covers(k) {
+				if err := doc.Add(k); err != nil {
+					return err
+				}
+			}
+		}
+		if round == 0 && string(doc.Render()) == before && base != "" {
+			return nil // already refused, and nothing to sweep: no new version
+		}
+		if len(versions) >= maxVersions {
+			if err := deleteOldest(ctx, client, policy, versions); err != nil {
+				return err
+			}
+		}
+		created, err := client.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
+			PolicyArn: aws.String(policy), PolicyDocument: aws.String(string(doc.Render())), SetAsDefault: true,
+		})
+		if err != nil {
+			return fmt.Errorf("write %s: %w", policy, err)
+		}
+		mine := aws.ToString(created.PolicyVersion.VersionId)
+		if versions, err = listVersions(ctx, client, policy); err != nil {
+			return err
+		}
+		// A version between the one read and this one was written by a concurrent kill that
+		// did not see this one; a later version's writer sees this one and merges it.
+		concurrent := false
+		for _, v := range versions {
+			n := versionNumber(aws.ToString(v.VersionId))
+			if n <= versionNumber(base) || n >= versionNumber(mine) {
+				continue
+			}
+			other, err := readVersion(ctx, client, policy, aws.ToString(v.VersionId), r.lifetime)
+			if err != nil {
+				return err
+			}
+			merged := NewDocument(r.lifetime)
+			merged.Merge(doc)
+			merged.Merge(other)
+			if !merged.Equal(doc) {
+				concurrent = true
+				doc = merged
+			}
+		}
+		if !concurrent {
+			return nil
+		}
+		base = mine
+	}
+	return fmt.Errorf("write %s: changed by %d concurrent kills in a row", policy, maxRounds)
+}
+
+// client returns the IAM client for the account of role arn.
+func (r *Revoker) client(ctx context.Context, arn string) (IAM, error) {
+	account := strings.SplitN(arn, ":", 6)[4]
+	if r.assume == nil || account == r.account {
+		return r.home, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c, ok := r.clients[account]; ok {
+		return c, nil
+	}
+	role, err := RevocationRoleARN(arn)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.assume(ctx, role)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrAccount, role, err)
+	}
+	r.clients[account] = c
+	return c, nil
+}
+
+func listVersions(ctx context.Context, client IAM, policy string) ([]iamVersion, error) {
+	var out []iamVersion
+	var marker *string
+	for {
+		page, err := client.ListPolicyVersions(ctx, &iam.ListPolicyVersionsInput{PolicyArn: aws.String(policy), Marker: marker})
+		if err != nil {
+			return nil, fmt.Errorf("list the versions of %s: %w", policy, err)
+		}
+		for _, v := range page.Versions {
+			out = append(out, iamVersion{VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion})
+		}
+		if !page.IsTruncated || page.Marker == nil {
+			break
+		}
+		marker = page.Marker
+	}
+	slices.SortFunc(out, func(a, b iamVersion) int {
+		return versionNumber(aws.ToString(a.VersionId)) - versionNumber(aws.ToString(b.VersionId))
+	})
+	return out, nil
+}
+
+type iamVersion struct {
+	VersionId        *string
+	IsDefaultVersion bool
+}
+
+func defaultVersion(vs []iamVersion) string {
+	for _, v := range vs {
+		if v.IsDefaultVersion {
+			return aws.ToString(v.VersionId)
+		}
+	}
+	return ""
+}
+
+func readVersion(ctx context.Context, client IAM, policy, id string, window time.Duration) (*Document, error) {
+	if id == "" {
+		return NewDocument(window), nil
+	}
+	out, err := client.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(policy), VersionId: aws.String(id)})
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", policy, id, err)
+	}
+	return ParseDocument(aws.ToString(out.PolicyVersion.Document), window)
+}
+
+// deleteOldest makes room for a new version: IAM keeps five.
+func deleteOldest(ctx context.Context, client IAM, policy string, vs []iamVersion) error {
+	for _, v := range vs {
+		if v.IsDefaultVersion {
+			continue
+		}
+		_, err := client.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(policy), VersionId: v.VersionId})
+		if err != nil {
+			return fmt.Errorf("delete %s %s: %w", policy, aws.ToString(v.VersionId), err)
+		}
+		return nil
+	}
+	return nil
+}
+
+// versionNumber reads IAM's version id "v7" as 7 (0 for none).
+func versionNumber(id string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(id, "v"))
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
 // roleName returns the name of the role in arn:aws:iam::ACCOUNT:role[/path]/NAME.
 func roleName(arn string) (string, error) {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") || parts[4] == "" {
 		return "", fmt.Errorf("revoke: %q is not an IAM role ARN", arn)
 	}
 	res := parts[5]
