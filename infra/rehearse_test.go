@@ -486,6 +486,11 @@ func TestRehearse(t *testing.T) {
 		t.Skipf("%s or %s is not set (run under .ci/with-services)", EnvTestRIE, EnvTestDynamoDBTx)
 	}
 	began := time.Now()
+	for _, f := range Available("..") { // the builds run while the stack synthesizes
+		if !f.async() {
+			startBuild(f.Name)
+		}
+	}
 	c := cfn{resources: synth(t).json["Resources"].(map[string]any)}
 	fns := templateFunctions(t, c)
 	t.Logf("synthesized in %v", time.Since(began).Round(time.Millisecond))
@@ -569,14 +574,15 @@ func TestRehearse(t *testing.T) {
 	// first cold start, the session function has no policy set and refuses to start.
 	t.Run("a function before the seed does not start", func(t *testing.T) {
 		f := fns["session"]
-		invoke := rieStart(t, rie, buildBootstrap(t, "session"), envFor(f, "AKIDREHEARSALSESSION"))
+		invoke, stop := rieStart(t, rie, buildBootstrap(t, "session"), envFor(f, "AKIDREHEARSALSESSION"))
+		defer stop()
 		status, body := invoke(gw.event(agent, edge.RouteOpenSession, "/v1/sessions", nil, map[string]string{"prompt": "x"}))
 		if status == http.StatusOK && !bytes.Contains(body, []byte("error")) {
 			t.Fatalf("the session function served before any policy set was stored: HTTP %d %s", status, body)
 		}
 	})
 	for _, name := range apiFns {
-		gw.invoke[name] = rieStart(t, rie, buildBootstrap(t, name), envFor(fns[name], "AKIDREHEARSAL"+strings.ToUpper(name)))
+		gw.invoke[name], _ = rieStart(t, rie, buildBootstrap(t, name), envFor(fns[name], "AKIDREHEARSAL"+strings.ToUpper(name)))
 	}
 
 	story := time.Now()
@@ -700,7 +706,7 @@ func TestRehearse(t *testing.T) {
 		}
 		key := "AKIDREHEARSALKILLNOCLAIMS"
 		enroll("killswitch", key, cut)
-		invoke := rieStart(t, rie, buildBootstrap(t, "killswitch"), envFor(fns["killswitch"], key))
+		invoke, _ := rieStart(t, rie, buildBootstrap(t, "killswitch"), envFor(fns["killswitch"], key))
 		before := len(proxy.denials())
 		status, body := invoke(gw.event(ada, "POST /v1/kill", "/v1/kill", nil, map[string]string{"scope": "operator", "id": "grace", "reason": "rehearsal without the grant"}))
 		var a apiAnswer

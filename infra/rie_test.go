@@ -41,17 +41,19 @@ const EnvTestRIE = "MANDATE_TEST_RIE"
 // returns the function's answer.
 func rieInvoke(t *testing.T, rie, bootstrap string, env []string, event []byte) []byte {
 	t.Helper()
-	status, body := rieStart(t, rie, bootstrap, env)(event)
+	invoke, stop := rieStart(t, rie, bootstrap, env)
+	defer stop() // the next invocation is a new cold start, as the bolt store's lock requires
+	status, body := invoke(event)
 	if status != http.StatusOK {
 		t.Fatalf("invoke: HTTP %d: %s", status, body)
 	}
 	return body
 }
 
-// rieStart runs bootstrap under the runtime interface emulator with env until the test ends,
-// and returns a function that invokes it (a cold start the first time, warm afterwards) and
-// returns the emulator's HTTP status and the function's answer.
-func rieStart(t *testing.T, rie, bootstrap string, env []string) func(event []byte) (int, []byte) {
+// rieStart runs bootstrap under the runtime interface emulator with env until stop is called
+// or the test ends, and returns a function that invokes it (a cold start the first time, warm
+// afterwards) and returns the emulator's HTTP status and the function's answer.
+func rieStart(t *testing.T, rie, bootstrap string, env []string) (invoke func(event []byte) (int, []byte), stop func()) {
 	t.Helper()
 	port, apiPort := freePort(t), freePort(t)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", "127.0.0.1:"+port,
@@ -64,13 +66,17 @@ func rieStart(t *testing.T, rie, bootstrap string, env []string) func(event []by
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", rie, err)
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("emulator and %s output:\n%s", filepath.Base(filepath.Dir(bootstrap)), logs.String())
-		}
-	})
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			if t.Failed() {
+				t.Logf("emulator and %s output:\n%s", filepath.Base(filepath.Dir(bootstrap)), logs.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
 	url := "http://127.0.0.1:" + port + "/2015-03-31/functions/function/invocations"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -98,7 +104,7 @@ func rieStart(t *testing.T, rie, bootstrap string, env []string) func(event []by
 		}
 		t.Logf("%s answered in %v: %.300s", filepath.Base(filepath.Dir(bootstrap)), time.Since(start).Round(time.Millisecond), body)
 		return resp.StatusCode, body
-	}
+	}, stop
 }
 
 // syncBuffer is a bytes.Buffer the emulator's two output streams may write at once.
@@ -137,8 +143,51 @@ var cgoFunctions = map[string]bool{"action": true}
 // RIE test and the deploy rehearsal run the same bytes.
 var builds struct {
 	sync.Mutex
-	dir   string
-	paths map[string]string
+	dir  string
+	runs map[string]*build
+}
+
+// build is one function's bootstrap, built in the background; done is closed when it is.
+type build struct {
+	done chan struct{}
+	path string
+	err  error
+}
+
+// startBuild starts building functions/<name> unless it is built or being built, and returns
+// its build: the rehearsal starts every build before the slow synthesis.
+func startBuild(name string) *build {
+	builds.Lock()
+	defer builds.Unlock()
+	if b, ok := builds.runs[name]; ok {
+		return b
+	}
+	b := &build{done: make(chan struct{})}
+	if builds.dir == "" {
+		dir, err := os.MkdirTemp("", "mandate-bootstraps")
+		if err != nil {
+			b.err = err
+			close(b.done)
+			return b
+		}
+		builds.dir, builds.runs = dir, map[string]*build{}
+	}
+	builds.runs[name] = b
+	b.path = filepath.Join(builds.dir, name, "bootstrap")
+	go func() {
+		defer close(b.done)
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", b.path, "./functions/"+name)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+		if cgoFunctions[name] { // as the Makefile's build-action, with this machine's gcc
+			cmd = exec.Command("go", "build", "-tags", "lambda.norpc,netgo,osusergo", "-trimpath", `-ldflags=-s -w -extldflags "-static"`, "-o", b.path, "./functions/"+name)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOOS=linux", "GOARCH=amd64")
+		}
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("build %s: %v\n%s", name, err, out)
+		}
+	}()
+	return b
 }
 
 // buildBootstrap builds functions/<name> as Lambda does run it, for this machine's
@@ -147,31 +196,12 @@ var builds struct {
 // (TestMain).
 func buildBootstrap(t *testing.T, name string) string {
 	t.Helper()
-	builds.Lock()
-	defer builds.Unlock()
-	if p, ok := builds.paths[name]; ok {
-		return p
+	b := startBuild(name)
+	<-b.done
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	if builds.dir == "" {
-		dir, err := os.MkdirTemp("", "mandate-bootstraps")
-		if err != nil {
-			t.Fatal(err)
-		}
-		builds.dir, builds.paths = dir, map[string]string{}
-	}
-	out := filepath.Join(builds.dir, name, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", out, "./functions/"+name)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if cgoFunctions[name] { // as the Makefile's build-action, with this machine's gcc
-		cmd = exec.Command("go", "build", "-tags", "lambda.norpc,netgo,osusergo", "-trimpath", `-ldflags=-s -w -extldflags "-static"`, "-o", out, "./functions/"+name)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOOS=linux", "GOARCH=amd64")
-	}
-	cmd.Dir = ".."
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", name, err, b)
-	}
-	builds.paths[name] = out
-	return out
+	return b.path
 }
 
 func TestMain(m *testing.M) {
