@@ -398,6 +398,18 @@ func (p *ddbProxy) enroll(accessKey string, who ddbPrincipal) {
 	p.callers[accessKey] = who
 }
 
+// served returns the functions whose calls the proxy has allowed so far.
+func (p *ddbProxy) served() map[string]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]bool{}
+	for k := range p.allowed {
+		fn, _, _ := strings.Cut(k, " ")
+		out[fn] = true
+	}
+	return out
+}
+
 // denials returns the refused calls so far.
 func (p *ddbProxy) denials() []ddbDenial {
 	p.mu.Lock()

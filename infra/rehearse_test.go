@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/audit"
@@ -474,6 +475,52 @@ func (g *gateway) send(route string, ev []byte) apiAnswer {
 	return a
 }
 
+func TestCFNResolve(t *testing.T) {
+	t.Parallel()
+	c := cfn{resources: map[string]any{
+		"Claims1": map[string]any{"Type": "AWS::DynamoDB::Table", "Properties": map[string]any{"TableName": "mandate-test-claims"}},
+		"Role1":   map[string]any{"Type": "AWS::IAM::Role", "Properties": map[string]any{}},
+	}}
+	cases := []struct {
+		name string
+		in   string
+		want any
+	}{
+		{"ref of a table", `{"Ref":"Claims1"}`, "mandate-test-claims"},
+		{"table arn", `{"Fn::GetAtt":["Claims1","Arn"]}`, "arn:aws:dynamodb:us-east-1:123456789012:table/mandate-test-claims"},
+		{"role arn by logical id", `{"Fn::GetAtt":["Role1","Arn"]}`, "arn:aws:iam::123456789012:role/Role1"},
+		{"join with pseudo parameters", `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::",{"Ref":"AWS::AccountId"},":role/x"]]}`, "arn:aws:iam::123456789012:role/x"},
+		{"sub", `{"Fn::Sub":"arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${Claims1}/index/*"}`,
+			"arn:aws:dynamodb:us-east-1:123456789012:table/mandate-test-claims/index/*"},
+		{"sub with variables and attributes", `{"Fn::Sub":["${A}|${Claims1.Arn}",{"A":{"Ref":"AWS::Region"}}]}`,
+			"us-east-1|arn:aws:dynamodb:us-east-1:123456789012:table/mandate-test-claims"},
+		{"nested", `{"Resource":[{"Fn::GetAtt":["Claims1","Arn"]},"*"]}`, map[string]any{"Resource": []any{"arn:aws:dynamodb:us-east-1:123456789012:table/mandate-test-claims", "*"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var in any
+			if err := json.Unmarshal([]byte(tc.in), &in); err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.resolve(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Fatalf("resolve %s (-want +got):\n%s", tc.in, diff)
+			}
+		})
+	}
+	for _, bad := range []string{`{"Ref":"Missing"}`, `{"Fn::ImportValue":"x"}`, `{"Fn::GetAtt":["Missing","Arn"]}`, `{"Fn::Sub":"${Missing}"}`} {
+		var in any
+		_ = json.Unmarshal([]byte(bad), &in)
+		if got, err := c.resolve(in); err == nil {
+			t.Errorf("resolve %s = %v, want an error", bad, got)
+		}
+	}
+}
+
 // TestRehearse is the deploy rehearsal (`make rehearse`): the synthesized stack's tables and
 // functions, each function under its own role's policy at an enforcing DynamoDB, and the
 // demo's story through them.
@@ -674,6 +721,11 @@ func TestRehearse(t *testing.T) {
 	t.Logf("story ran in %v", time.Since(story).Round(time.Millisecond))
 	if d := proxy.denials(); len(d) > 0 {
 		t.Errorf("a function was refused a call the story needs: %+v", d)
+	}
+	for _, name := range apiFns { // no function reached DynamoDB around the proxy
+		if !proxy.served()[name] {
+			t.Errorf("the %s function made no DynamoDB call through the proxy", name)
+		}
 	}
 
 	// The proxy is no pass-through: the action function's own key may not delete an approval
