@@ -633,7 +633,9 @@ func TestRehearse(t *testing.T) {
 		invoke, stop := rieStart(t, rie, buildBootstrap(t, "session"), envFor(f, "AKIDREHEARSALSESSION"))
 		defer stop()
 		status, body := invoke(gw.event(agent, edge.RouteOpenSession, "/v1/sessions", nil, map[string]string{"prompt": "x"}))
-		if status == http.StatusOK && !bytes.Contains(body, []byte("error")) {
+		// The emulator answers 502 when the function exits during its init; the same function
+		// with the same environment serves the story once the admin function has seeded.
+		if status == http.StatusOK {
 			t.Fatalf("the session function served before any policy set was stored: HTTP %d %s", status, body)
 		}
 	})
