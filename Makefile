@@ -1,12 +1,13 @@
 # Mandate. `make demo` runs the whole authority locally with a scripted agent;
-# `make test` runs every check CI runs (it starts the servers the tests need).
+# `make test` runs every check CI runs (it starts the servers the tests need), the deploy
+# rehearsal of `make rehearse` included.
 SHELL := /bin/bash
 GO ?= go
 STATICCHECK_VERSION := v0.8.2
 TOOLS := $(CURDIR)/.cache/bin
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: demo test tests unit lint fmt bench build build-action local clean synth
+.PHONY: demo test tests unit lint fmt bench build build-action local clean synth rehearse
 
 demo: ## Run the authority with a scripted agent; exits non-zero if any scenario misbehaves.
 	@./scripts/build-cli .cache/bin/mandate
@@ -28,6 +29,9 @@ test: ## Lint, then every test, with the servers the tests need (.ci/with-servic
 tests:
 	$(GO) test -count=1 -race -vet=off $$($(GO) list ./... | grep -v '/infra$$')
 	$(GO) test -count=1 -vet=off ./infra/...
+
+rehearse: ## Deploy rehearsal: the synthesized stack's functions under their IAM policies, on moto and the Lambda emulator.
+	./.ci/with-services $(GO) test -count=1 -run '^TestRehearse$$' -v ./infra/
 
 unit: ## Tests that need no server (server tests skip unless CI=true).
 	$(GO) test ./...

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,24 +41,42 @@ const EnvTestRIE = "MANDATE_TEST_RIE"
 // returns the function's answer.
 func rieInvoke(t *testing.T, rie, bootstrap string, env []string, event []byte) []byte {
 	t.Helper()
+	invoke, stop := rieStart(t, rie, bootstrap, env)
+	defer stop() // the next invocation is a new cold start, as the bolt store's lock requires
+	status, body := invoke(event)
+	if status != http.StatusOK {
+		t.Fatalf("invoke: HTTP %d: %s", status, body)
+	}
+	return body
+}
+
+// rieStart runs bootstrap under the runtime interface emulator with env until stop is called
+// or the test ends, and returns a function that invokes it (a cold start the first time, warm
+// afterwards) and returns the emulator's HTTP status and the function's answer.
+func rieStart(t *testing.T, rie, bootstrap string, env []string) (invoke func(event []byte) (int, []byte), stop func()) {
+	t.Helper()
 	port, apiPort := freePort(t), freePort(t)
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", "127.0.0.1:"+port,
 		"--runtime-api-address", "127.0.0.1:"+apiPort, "--log-level", "error", bootstrap)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=AKIDTEST", "AWS_SECRET_ACCESS_KEY=test",
 		"AWS_LAMBDA_FUNCTION_NAME=" + filepath.Base(filepath.Dir(bootstrap)), "AWS_LAMBDA_FUNCTION_TIMEOUT=60"}, env...)
-	var logs bytes.Buffer
+	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", rie, err)
 	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("emulator and function output:\n%s", logs.String())
-		}
-	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			if t.Failed() {
+				t.Logf("emulator and %s output:\n%s", filepath.Base(filepath.Dir(bootstrap)), logs.String())
+			}
+		})
+	}
+	t.Cleanup(stop)
 	url := "http://127.0.0.1:" + port + "/2015-03-31/functions/function/invocations"
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -71,21 +90,39 @@ func rieInvoke(t *testing.T, rie, bootstrap string, env []string, event []byte) 
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	start := time.Now()
-	resp, err := (&http.Client{Timeout: 90 * time.Second}).Post(url, "application/json", bytes.NewReader(event))
-	if err != nil {
-		t.Fatalf("invoke: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s answered in %v: %.300s", filepath.Base(filepath.Dir(bootstrap)), time.Since(start).Round(time.Millisecond), body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("invoke: HTTP %d: %s", resp.StatusCode, body)
-	}
-	return body
+	return func(event []byte) (int, []byte) {
+		t.Helper()
+		start := time.Now()
+		resp, err := (&http.Client{Timeout: 90 * time.Second}).Post(url, "application/json", bytes.NewReader(event))
+		if err != nil {
+			t.Fatalf("invoke: %v", err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s answered in %v: %.300s", filepath.Base(filepath.Dir(bootstrap)), time.Since(start).Round(time.Millisecond), body)
+		return resp.StatusCode, body
+	}, stop
+}
+
+// syncBuffer is a bytes.Buffer the emulator's two output streams may write at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }
 
 func freePort(t *testing.T) string {
@@ -102,25 +139,79 @@ func freePort(t *testing.T) string {
 // function links PostgreSQL's parser).
 var cgoFunctions = map[string]bool{"action": true}
 
+// builds caches the bootstraps built by this test binary: each function is built once, and the
+// RIE test and the deploy rehearsal run the same bytes.
+var builds struct {
+	sync.Mutex
+	dir  string
+	runs map[string]*build
+}
+
+// build is one function's bootstrap, built in the background; done is closed when it is.
+type build struct {
+	done chan struct{}
+	path string
+	err  error
+}
+
+// startBuild starts building functions/<name> unless it is built or being built, and returns
+// its build: the rehearsal starts every build before the slow synthesis.
+func startBuild(name string) *build {
+	builds.Lock()
+	defer builds.Unlock()
+	if b, ok := builds.runs[name]; ok {
+		return b
+	}
+	b := &build{done: make(chan struct{})}
+	if builds.dir == "" {
+		dir, err := os.MkdirTemp("", "mandate-bootstraps")
+		if err != nil {
+			b.err = err
+			close(b.done)
+			return b
+		}
+		builds.dir, builds.runs = dir, map[string]*build{}
+	}
+	builds.runs[name] = b
+	b.path = filepath.Join(builds.dir, name, "bootstrap")
+	go func() {
+		defer close(b.done)
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", b.path, "./functions/"+name)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+		if cgoFunctions[name] { // as the Makefile's build-action, with this machine's gcc
+			cmd = exec.Command("go", "build", "-tags", "lambda.norpc,netgo,osusergo", "-trimpath", `-ldflags=-s -w -extldflags "-static"`, "-o", b.path, "./functions/"+name)
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOOS=linux", "GOARCH=amd64")
+		}
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("build %s: %v\n%s", name, err, out)
+		}
+	}()
+	return b
+}
+
 // buildBootstrap builds functions/<name> as Lambda does run it, for this machine's
 // architecture (linux/amd64 here): CGO_ENABLED=0, -tags lambda.norpc. Without the
 // Makefile's -trimpath, which only changes the file names the binary records: with it every
 // package would compile again, while without it they are the ones the pure-Go CLI build
-// (cmd/mandate's TestBuildsAndDemoesWithoutACCompiler) already compiled.
-func buildBootstrap(t *testing.T, dir, name string) string {
+// (cmd/mandate's TestBuildsAndDemoesWithoutACCompiler) already compiled. Each function is
+// built once per test binary, into a folder removed when the binary exits (TestMain).
+func buildBootstrap(t *testing.T, name string) string {
 	t.Helper()
-	out := filepath.Join(dir, name, "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-ldflags=-s -w", "-o", out, "./functions/"+name)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-	if cgoFunctions[name] { // as the Makefile's build-action, with this machine's gcc
-		cmd = exec.Command("go", "build", "-tags", "lambda.norpc,netgo,osusergo", "-trimpath", `-ldflags=-s -w -extldflags "-static"`, "-o", out, "./functions/"+name)
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=1", "GOOS=linux", "GOARCH=amd64")
+	b := startBuild(name)
+	<-b.done
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	cmd.Dir = ".."
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", name, err, b)
+	return b.path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builds.dir != "" {
+		os.RemoveAll(builds.dir)
 	}
-	return out
+	os.Exit(code)
 }
 
 func readEvent(t *testing.T, name string) []byte {
@@ -183,7 +274,7 @@ func TestBootstrapsUnderRIE(t *testing.T) {
 	}
 	api := func(t *testing.T, name string, event []byte) apiAnswer {
 		var a apiAnswer
-		body := rieInvoke(t, rie, buildBootstrap(t, dir, name), storeEnv, event)
+		body := rieInvoke(t, rie, buildBootstrap(t, name), storeEnv, event)
 		if err := json.Unmarshal(body, &a); err != nil || a.StatusCode == 0 {
 			t.Fatalf("%s: not an API Gateway answer: %s", name, body)
 		}
@@ -247,7 +338,7 @@ func TestBootstrapsUnderRIE(t *testing.T) {
 			t.Skip("functions/killswitch does not exist yet")
 		}
 		env := append(slices.Clone(storeEnv), authority.EnvOperators+"=arn:aws:iam::123456789012:role/mandate-operator=ada")
-		bootstrap := buildBootstrap(t, dir, "killswitch")
+		bootstrap := buildBootstrap(t, "killswitch")
 		event := readEvent(t, "apigw-kill.json")
 		var first apiAnswer
 		if err := json.Unmarshal(rieInvoke(t, rie, bootstrap, env, event), &first); err != nil {
@@ -282,7 +373,7 @@ func TestBootstrapsUnderRIE(t *testing.T) {
 		if s3env == "" {
 			t.Skip("MANDATE_TEST_S3_ENDPOINT is not set")
 		}
-		body := rieInvoke(t, rie, buildBootstrap(t, dir, "shipper"), archiveEnv(), readEvent(t, "dynamodb-audit-stream.json"))
+		body := rieInvoke(t, rie, buildBootstrap(t, "shipper"), archiveEnv(), readEvent(t, "dynamodb-audit-stream.json"))
 		var out struct {
 			BatchItemFailures []any `json:"batchItemFailures"`
 		}
@@ -301,7 +392,7 @@ func TestBootstrapsUnderRIE(t *testing.T) {
 			t.Fatalf("create signing key: %v", err)
 		}
 		env := append(archiveEnv(), checkpoint.EnvKMSKey+"="+aws.ToString(key.KeyMetadata.Arn), checkpoint.EnvKMSEndpoint+"="+kmsEndpoint)
-		body := rieInvoke(t, rie, buildBootstrap(t, dir, "checkpoint"), env, readEvent(t, "schedule-checkpoint.json"))
+		body := rieInvoke(t, rie, buildBootstrap(t, "checkpoint"), env, readEvent(t, "schedule-checkpoint.json"))
 		if strings.Contains(string(body), "errorMessage") {
 			t.Fatalf("checkpoint: %s", body)
 		}
