@@ -152,6 +152,14 @@ func evalCondition(op, key string, want []string, ctx map[string][]string) (resu
 	if !evaluatedKeys[strings.ToLower(key)] {
 		return false, false
 	}
+	values, present := ctx[canonicalKey(key)]
+	if op == "Null" { // "true": the request lacks the key; "false": it carries it
+		present = present && len(values) > 0
+		if len(want) != 1 || (want[0] != "true" && want[0] != "false") {
+			return false, false
+		}
+		return present == (want[0] == "false"), true
+	}
 	set, base, _ := strings.Cut(op, ":")
 	if base == "" {
 		set, base = "", op
@@ -174,7 +182,6 @@ func evalCondition(op, key string, want []string, ctx map[string][]string) (resu
 		hit := slices.ContainsFunc(want, func(p string) bool { return match(p, v) })
 		return hit != negated
 	}
-	values, present := ctx[canonicalKey(key)]
 	switch set {
 	case "ForAllValues":
 		for _, v := range values { // an absent or empty key holds vacuously, as in IAM
@@ -597,6 +604,12 @@ func TestIAMEvaluator(t *testing.T) {
 		{"StringEquals on a missing key", iamPolicy{{Effect: "Allow", Actions: []string{"dynamodb:Scan"}, Resources: []string{"*"},
 			Conditions: map[string]map[string][]string{"StringEquals": {"dynamodb:LeadingKeys": {"a"}}}}},
 			iamRequest{Action: "dynamodb:Scan", Resource: testTableARN + "claims"}, false},
+		{"Null false with the key", iamPolicy{{Effect: "Allow", Actions: []string{"dynamodb:PutItem"}, Resources: []string{"*"},
+			Conditions: map[string]map[string][]string{"Null": {"dynamodb:LeadingKeys": {"false"}}}}},
+			iamRequest{Action: "dynamodb:PutItem", Resource: "x", Context: map[string][]string{"dynamodb:leadingkeys": {"a"}}}, true},
+		{"Null false without the key", iamPolicy{{Effect: "Allow", Actions: []string{"dynamodb:Scan"}, Resources: []string{"*"},
+			Conditions: map[string]map[string][]string{"Null": {"dynamodb:LeadingKeys": {"false"}}}}},
+			iamRequest{Action: "dynamodb:Scan", Resource: "x"}, false},
 		{"StringNotLike on a missing key", iamPolicy{{Effect: "Allow", Actions: []string{"dynamodb:Scan"}, Resources: []string{"*"},
 			Conditions: map[string]map[string][]string{"StringNotLike": {"dynamodb:LeadingKeys": {"a*"}}}}},
 			iamRequest{Action: "dynamodb:Scan", Resource: testTableARN + "claims"}, true},

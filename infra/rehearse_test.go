@@ -31,13 +31,11 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/audit"
-	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/client"
 	"github.com/mandate-dev/mandate/shared/config"
 	"github.com/mandate-dev/mandate/shared/crm"
 	"github.com/mandate-dev/mandate/shared/edge"
 	"github.com/mandate-dev/mandate/shared/identity"
-	"github.com/mandate-dev/mandate/shared/store"
 	"github.com/mandate-dev/mandate/shared/store/dynamo"
 )
 
@@ -656,17 +654,18 @@ func TestRehearse(t *testing.T) {
 	if a := gw.call(root, "PUT /v1/policies", "/v1/policies", nil, api.PolicyUpload{Policies: string(policies)}); a.StatusCode != http.StatusOK && a.StatusCode != http.StatusCreated {
 		t.Fatalf("store the demo policies: HTTP %d %s", a.StatusCode, a.Body)
 	}
-	// There is no admin route for targets yet: the target registry's next version is written
-	// to the targets table directly, as `mandate admin` would.
+	// Targets are managed like policies: the administrator stores the registry's next version
+	// through the admin route, and every function reloads it.
+	registry := "targets:\n- {name: customers, kind: http, base_url: '" + customers.URL + "', secret_ref: '" + aws.ToString(sec.ARN) + "'}\n"
+	if a := gw.call(root, "PUT /v1/targets", "/v1/targets", nil, api.TargetsUpload{Targets: registry}); a.StatusCode != http.StatusOK && a.StatusCode != http.StatusCreated {
+		t.Fatalf("store the target registry: HTTP %d %s", a.StatusCode, a.Body)
+	}
+
 	tables, err := dynamo.TablesFromEnv(func(k string) string { return fns["admin"].env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := dynamo.New(db, tables)
-	if err := st.PutDocument(ctx, store.Document{Kind: store.KindTargets, Name: authority.DocumentName, Version: 2, CreatedBy: "rehearsal", CreatedAt: time.Now().UTC(),
-		Body: []byte("targets:\n- {name: customers, kind: http, base_url: '" + customers.URL + "', secret_ref: '" + aws.ToString(sec.ARN) + "'}\n")}); err != nil {
-		t.Fatalf("store the target registry: %v", err)
-	}
+	st := dynamo.New(db, tables) // to verify the stored chain at the end
 
 	var session string
 	t.Run("story", func(t *testing.T) {
