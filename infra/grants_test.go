@@ -276,3 +276,26 @@ func TestApprovalAndCounterWritesSimulated(t *testing.T) {
 	}
 	runSimulations(t, sims)
 }
+
+// TestEveryCallGranted: every function's role holds exactly the actions beyond DynamoDB that
+// Calls lists for it: nothing its code does not call, nothing it calls missing.
+func TestEveryCallGranted(t *testing.T) {
+	s := synth(t)
+	for _, f := range Catalog {
+		var got []string
+		for _, st := range s.identityStatements() {
+			if !strings.HasPrefix(st.where, title(f.Name)+"Role") || st.raw["Effect"] != "Allow" {
+				continue
+			}
+			for _, a := range st.actions() {
+				if !strings.HasPrefix(a, "dynamodb:") && !slices.Contains(got, a) {
+					got = append(got, a)
+				}
+			}
+		}
+		slices.Sort(got)
+		if want := Calls[f.Name]; js(got) != js(want) {
+			t.Errorf("%s may call %v; its code calls %v", f.Name, got, want)
+		}
+	}
+}
