@@ -65,6 +65,17 @@ var Catalog = []Function{
 			m.grantAudit(r, true)
 			m.grantBroker(r)
 		}},
+	// The MCP front door (POST /mcp) is a function of its own rather than the action
+	// function: its open_session tool creates sessions, a PutItem on the sessions table that
+	// the action role must never hold (it could rewrite a session whole), while its tool calls
+	// act and so broker like the action function (target roles trust both, TargetRoleProps.MCP).
+	// The gate is stateless (mcpgate.NewStateless): any instance serves any call of a session.
+	{Name: "mcp", Routes: edge.MCPRoutes, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second,
+		Grant: func(m *Mandate, r awsiam.Role) {
+			m.grantTables("mcp", r)
+			m.grantAudit(r, true)
+			m.grantBroker(r)
+		}},
 	{Name: "approval", Routes: edge.ApprovalRoutes, Caller: CallerOperator, MemoryMB: 512, Timeout: 10 * time.Second,
 		Grant: func(m *Mandate, r awsiam.Role) {
 			m.grantTables("approval", r)
@@ -213,7 +224,7 @@ func (m *Mandate) functions(fs []Function, assetDir string) {
 	}
 }
 
-// grantBroker lets the action function's role assume target roles, and only roles tagged
+// grantBroker lets a brokering function's role (action, mcp) assume target roles, and only roles tagged
 // TargetRoleTag, with session tags and a source identity (shared/broker).
 func (m *Mandate) grantBroker(r awsiam.Role) {
 	r.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

@@ -42,6 +42,8 @@ const (
 //     document: the precompiled policy form is written by admin when it stores a version, and
 //     a function that finds none parses the text (a writer of forms could smuggle policies
 //     into a version nobody has stored yet).
+//   - mcp: open_session's CreateSession (PutItem) and, per tool call, what action writes
+//     (CountAction, CreateApproval, ConsumeApproval); the replay and idempotency claims.
 //   - approval: DecideApproval (UpdateItem); the replay claim.
 //   - killswitch: PutControl and DeleteControl; the replay and kill-round claims.
 //   - admin: PutDocument on the three document tables (versions are never deleted or
@@ -50,6 +52,7 @@ const (
 var Writes = map[string]map[string][]string{
 	"session":    {TableSessions: {opPut}, TableClaims: {opPut}},
 	"action":     {TableSessions: {opUpdate}, TableApprovals: {opPut, opUpdate}, TableClaims: {opPut}},
+	"mcp":        {TableSessions: {opPut, opUpdate}, TableApprovals: {opPut, opUpdate}, TableClaims: {opPut}},
 	"approval":   {TableApprovals: {opUpdate}, TableClaims: {opPut}},
 	"killswitch": {TableControls: {opPut, opDelete}, TableClaims: {opPut}},
 	"admin":      {TablePolicies: {opPut}, TableIntents: {opPut}, TableTargets: {opPut}, TableClaims: {opPut}},
@@ -62,6 +65,7 @@ var Writes = map[string]map[string][]string{
 var Reads = map[string][]string{
 	"session":    {TableSessions, TableClaims, TableControls, TablePolicies, TableIntents, TableTargets},
 	"action":     {TableSessions, TableClaims, TableApprovals, TableControls, TablePolicies, TableIntents, TableTargets},
+	"mcp":        {TableSessions, TableClaims, TableApprovals, TableControls, TablePolicies, TableIntents, TableTargets},
 	"approval":   {TableSessions, TableClaims, TableApprovals, TableControls, TablePolicies, TableIntents, TableTargets},
 	"killswitch": {TableSessions, TableClaims, TableControls, TablePolicies, TableIntents, TableTargets},
 	"admin":      {TableClaims, TableControls, TablePolicies, TableIntents, TableTargets},

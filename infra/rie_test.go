@@ -100,7 +100,7 @@ func freePort(t *testing.T) string {
 
 // cgoFunctions are built with cgo, statically (the Makefile's build-action: the action
 // function links PostgreSQL's parser).
-var cgoFunctions = map[string]bool{"action": true}
+var cgoFunctions = map[string]bool{"action": true, "mcp": true}
 
 // buildBootstrap builds functions/<name> as Lambda does run it, for this machine's
 // architecture (linux/amd64 here): CGO_ENABLED=0, -tags lambda.norpc, -trimpath.

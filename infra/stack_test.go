@@ -70,7 +70,7 @@ func synth(t *testing.T) *synthesized {
 			t.Fatal(err)
 		}
 		m := NewMandateStack(app, "Mandate-test", &MandateStackProps{Config: cfg, Functions: Catalog, AssetDir: assets})
-		NewTargetRole(m.Stack, "ExampleTarget", &TargetRoleProps{Broker: m.Roles["action"]})
+		NewTargetRole(m.Stack, "ExampleTarget", &TargetRoleProps{Broker: m.Roles["action"], MCP: m.Roles["mcp"]})
 		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 		tmpl := assertions.Template_FromStack(m.Stack, nil)
 		raw, err := json.Marshal(tmpl.ToJSON())
@@ -356,7 +356,7 @@ func TestCallerRolesOnlyInvokeTheirRoutes(t *testing.T) {
 		want   []string // route fragments in the ARNs
 		never  []string
 	}{
-		{"AgentCallerRole", []string{"/POST/v1/sessions\"", "/GET/v1/sessions/*\"", "/DELETE/v1/sessions/*\"", "/POST/v1/sessions/*/actions\"", "/GET/v1/sessions/*/audit\""},
+		{"AgentCallerRole", []string{"/POST/mcp\"", "/POST/v1/sessions\"", "/GET/v1/sessions/*\"", "/DELETE/v1/sessions/*\"", "/POST/v1/sessions/*/actions\"", "/GET/v1/sessions/*/audit\""},
 			[]string{"/v1/approvals", "/v1/policies", "/v1/intents", "/v1/kill"}},
 		{"OperatorCallerRole", []string{"/GET/v1/approvals\"", "/POST/v1/approvals/*/approve\"", "/POST/v1/kill\""},
 			[]string{"/v1/sessions", "/v1/policies"}},
@@ -397,6 +397,7 @@ func TestCallerRolesOnlyInvokeTheirRoutes(t *testing.T) {
 func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 	s := synth(t)
 	broker := s.logicalID(t, "AWS::IAM::Role", "ActionRole")
+	mcp := s.logicalID(t, "AWS::IAM::Role", "McpRole")
 	target := s.resources("AWS::IAM::Role")[s.logicalID(t, "AWS::IAM::Role", "ExampleTarget")]
 	sts := list(target["AssumeRolePolicyDocument"].(map[string]any)["Statement"])
 	// One statement per STS action: IAM authorizes each on its own, and a statement joining
@@ -411,8 +412,8 @@ func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 	}
 	for _, raw := range sts {
 		st := raw.(map[string]any)
-		if got := js(st["Principal"]); got != `{"AWS":{"Fn::GetAtt":["`+broker+`","Arn"]}}` {
-			t.Errorf("target role trusts %s, want only the action function's role", got)
+		if got := js(st["Principal"]); got != `{"AWS":[{"Fn::GetAtt":["`+broker+`","Arn"]},{"Fn::GetAtt":["`+mcp+`","Arn"]}]}` {
+			t.Errorf("target role trusts %s, want only the brokers: the action and mcp functions' roles", got)
 		}
 		action, _ := st["Action"].(string)
 		needs, ok := want[action]
@@ -459,7 +460,7 @@ func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 			if !matches(a, "sts:AssumeRole") {
 				continue
 			}
-			if !strings.HasPrefix(st.where, "ActionRole") {
+			if !strings.HasPrefix(st.where, "ActionRole") && !strings.HasPrefix(st.where, "McpRole") {
 				t.Errorf("%s may assume roles: %s", st.where, js(st.raw))
 			}
 			if !strings.Contains(js(st.raw["Condition"]), `"aws:ResourceTag/`+TargetRoleTag+`":"`+TargetRoleTagValue+`"`) {
@@ -470,7 +471,7 @@ func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 }
 
 // TestOnlyTheBrokerReadsTaggedSecrets: secrets injected into targets' requests are readable by
-// the action function alone, and only those tagged for Mandate.
+// the brokers alone (the action and mcp functions), and only those tagged for Mandate.
 func TestOnlyTheBrokerReadsTaggedSecrets(t *testing.T) {
 	s := synth(t)
 	found := false
@@ -480,7 +481,7 @@ func TestOnlyTheBrokerReadsTaggedSecrets(t *testing.T) {
 				continue
 			}
 			found = true
-			if !strings.HasPrefix(st.where, "ActionRole") {
+			if !strings.HasPrefix(st.where, "ActionRole") && !strings.HasPrefix(st.where, "McpRole") {
 				t.Errorf("%s may read secrets: %s", st.where, js(st.raw))
 			}
 			if !strings.Contains(js(st.raw["Condition"]), `"secretsmanager:ResourceTag/`+TargetRoleTag+`":"`+TargetRoleTagValue+`"`) {
@@ -533,6 +534,18 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("session function lacks %s: %s", k, env)
 		}
 	}
+	// The MCP front door acts: it has the store's tables and, like every agent function, learns
+	// which identities are humans (they never use it).
+	mcp := fns[s.logicalID(t, "AWS::Lambda::Function", "McpFunction")]
+	mcpEnv := js(mcp["Environment"])
+	for _, k := range []string{dynamo.EnvTableSessions, dynamo.EnvTableApprovals, dynamo.EnvTableAudit, dynamo.EnvTableClaims, "MANDATE_STORE", "MANDATE_OPERATORS"} {
+		if !strings.Contains(mcpEnv, `"`+k+`"`) {
+			t.Errorf("mcp function lacks %s: %s", k, mcpEnv)
+		}
+	}
+	if mcp["Timeout"] != float64(30) || mcp["MemorySize"] != float64(1024) {
+		t.Errorf("mcp function sized %v MB, %v s, want the action function's 1024 MB, 30 s", mcp["MemorySize"], mcp["Timeout"])
+	}
 	approval := js(fns[s.logicalID(t, "AWS::Lambda::Function", "ApprovalFunction")]["Environment"])
 	for _, want := range []string{`"MANDATE_OPERATORS"`, `:role/mandate-test-operator`, `"MANDATE_ADMINS"`, `:role/mandate-test-admin`} {
 		if !strings.Contains(approval, want) {
@@ -573,6 +586,19 @@ func TestAPI(t *testing.T) {
 				t.Errorf("route %q of %s is not deployed", r, f.Name)
 			}
 		}
+	}
+	// POST /mcp reaches the mcp function, behind the agents' authorizer like the REST routes.
+	var mcpRoute map[string]any
+	for _, p := range routes {
+		if p["RouteKey"] == "POST /mcp" {
+			mcpRoute = p
+		}
+	}
+	if mcpRoute == nil || !strings.Contains(js(mcpRoute["Target"]), s.logicalID(t, "AWS::ApiGatewayV2::Integration", "ApiPOSTmcpMcpIntegration")) {
+		t.Errorf("POST /mcp route %s, want one integrated with the mcp function", js(mcpRoute))
+	}
+	if ints := s.resources("AWS::ApiGatewayV2::Integration"); !strings.Contains(js(ints[s.logicalID(t, "AWS::ApiGatewayV2::Integration", "ApiPOSTmcpMcpIntegration")]), s.logicalID(t, "AWS::Lambda::Function", "McpFunction")) {
+		t.Errorf("the /mcp integration does not invoke the mcp function: %s", js(ints))
 	}
 	s.template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), &map[string]any{
 		"StageName":            "$default",

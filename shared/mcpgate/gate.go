@@ -228,7 +228,7 @@ func (g *Gate) newServer(r *http.Request, b *binding) *mcp.Server {
 		Instructions: "Call " + OpenSessionTool + " first with the operator you act for and their original request; every other tool acts through Mandate in that session.",
 	}
 	if b != nil { // stateless: no stream to announce a changed tool list on
-		opts.Capabilities = &mcp.ServerCapabilities{Logging: &mcp.LoggingCapabilities{}, Tools: &mcp.ToolCapabilities{}}
+		opts.Capabilities = &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "mandate", Version: "1"}, opts)
 	mcp.AddTool(s, &mcp.Tool{Name: OpenSessionTool, Description: "Open the Mandate session every other tool acts in: the human operator you act for and their original prompt."},
