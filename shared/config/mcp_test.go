@@ -146,9 +146,13 @@ func TestMCPIsStatelessAcrossInstances(t *testing.T) {
 		if resp.StatusCode == http.StatusOK && (!strings.Contains(resp.Body, `"isError":true`) || strings.Contains(resp.Body, "[EMAIL]")) {
 			t.Errorf("another agent's call in the session: %d %s, want a refusal", resp.StatusCode, resp.Body)
 		}
-		// A replayed signed request is refused before it reaches the MCP server.
-		if resp, _ := h.Handle(context.Background(), mcpEvent(t, 4, sid, `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"customers.get","arguments":{"path":"/customers/42"}}}`)); resp.StatusCode != http.StatusConflict {
-			t.Errorf("replayed call: %d %s, want 409", resp.StatusCode, resp.Body)
+		// A replayed signed tool call is refused: its signature was claimed with its decision.
+		if _, out := call(h, 4, sid, `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"customers.get","arguments":{"path":"/customers/42"}}}`); !strings.Contains(js(out), `"isError":true`) || !strings.Contains(js(out), "replay") || strings.Contains(js(out), "[EMAIL]") {
+			t.Errorf("replayed call: %s, want a tool error naming the replay", js(out))
+		}
+		// So is a replayed open_session.
+		if _, out := call(h, 2, "", `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"open_session","arguments":{"operator":"`+local.DefaultOperator+`","prompt":"Look up customer 42 and tell me their email domain","ttl":"1h"}}}`); !strings.Contains(js(out), `"isError":true`) || !strings.Contains(js(out), "replay") {
+			t.Errorf("replayed open_session: %s, want a tool error naming the replay", js(out))
 		}
 	})
 }

@@ -37,8 +37,10 @@ type Gate struct {
 	mu     sync.Mutex
 	owners map[string]string // MCP session id -> the agent that started it
 
-	// stateless: nothing is kept between requests (stateless.go).
+	// stateless: nothing is kept between requests (stateless.go); schemas then spares the
+	// server built for each request the reflection of open_session's schema.
 	stateless bool
+	schemas   *mcp.SchemaCache
 
 	// ApprovalWait is how long a tool call that needs a human's approval waits for it when
 	// the client sent a progress token (0: it never waits); ApprovalPoll how often it looks.
@@ -219,7 +221,14 @@ func (g *Gate) server(r *http.Request) *mcp.Server {
 // request's binding to its Mandate session.
 func (g *Gate) newServer(r *http.Request, b *binding) *mcp.Server {
 	c, _ := callerFrom(r.Context())
-	c.Signature, c.IdempotencyKey = "", "" // each tool call is its own request to the authority
+	if b == nil {
+		c.Signature, c.IdempotencyKey = "", "" // each tool call is its own request to the authority
+	} else {
+		// Stateless, the server lives for this one request: the tool call (or open_session) it
+		// carries claims the request's signature in the write that records its decision, as
+		// the REST routes do, instead of in a write of its own before it.
+		c.IdempotencyKey = ""
+	}
 	st := &session{caller: c, offered: map[string]bool{}, client: audit.Client{SourceIP: c.SourceIP, UserAgent: r.UserAgent()}, bound: b}
 	if b != nil {
 		st.mandate = b.mandate
@@ -229,6 +238,7 @@ func (g *Gate) newServer(r *http.Request, b *binding) *mcp.Server {
 	}
 	if b != nil { // stateless: no stream to announce a changed tool list on
 		opts.Capabilities = &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}
+		opts.SchemaCache = g.schemas
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "mandate", Version: "1"}, opts)
 	mcp.AddTool(s, &mcp.Tool{Name: OpenSessionTool, Description: "Open the Mandate session every other tool acts in: the human operator you act for and their original prompt."},

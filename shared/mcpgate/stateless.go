@@ -2,7 +2,6 @@ package mcpgate
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 
@@ -29,7 +28,7 @@ func NewStateless(a *authority.Authority, log *slog.Logger) *Gate {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{auth: a, log: log, stateless: true}
+	g := &Gate{auth: a, log: log, stateless: true, schemas: mcp.NewSchemaCache()}
 	g.h = mcp.NewStreamableHTTPHandler(g.server, &mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: log,
 		// The caller was authenticated by the front (SigV4 or a bearer token), not by the
 		// Host it named: the check for browsers on loopback servers has nothing to guard.
@@ -58,17 +57,11 @@ func (g *Gate) serveStateless(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, api.Problem{Type: api.ProblemForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: "only agents use the MCP endpoint"})
 		return
 	}
-	if r.Method == http.MethodPost {
-		if err := g.auth.RefuseReplay(r.Context(), c); err != nil {
-			var e *authority.Error
-			if errors.As(err, &e) && errors.Is(e.Kind, authority.ErrReplayed) {
-				writeProblem(w, api.Problem{Type: api.ProblemReplayed, Title: "Replayed request", Status: http.StatusConflict, Detail: e.Detail})
-				return
-			}
-			writeProblem(w, api.Problem{Type: api.ProblemUnavailable, Title: "Temporarily unavailable", Status: http.StatusServiceUnavailable})
-			return
-		}
-	}
+	// No replay claim of its own here: the request's signature stays on the caller, and the
+	// call that acts (a tool call, open_session) claims it in the write that records it, as
+	// POST /v1/sessions/{id}/actions does; a replayed one is refused as a tool error naming
+	// the replay. A replayed initialize or tools/list only reads. One signed POST acts at most
+	// once: a second call in the same request meets its own claim.
 	b := &binding{mandate: r.Header.Get(sessionHeader)}
 	g.h.ServeHTTP(&naming{ResponseWriter: w, b: b}, r.WithContext(context.WithValue(r.Context(), bindingKey{}, b)))
 }
