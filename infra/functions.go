@@ -41,6 +41,8 @@ type Function struct {
 	Routes []string
 	// Caller is CallerAgent, CallerOperator or CallerAdmin for API functions.
 	Caller string
+	// Public are routes of Routes deployed without authorization: discovery documents only.
+	Public []string
 	// MemoryMB and Timeout size the function.
 	MemoryMB int
 	Timeout  time.Duration
@@ -70,7 +72,9 @@ var Catalog = []Function{
 	// the action role must never hold (it could rewrite a session whole), while its tool calls
 	// act and so broker like the action function (target roles trust both, TargetRoleProps.MCP).
 	// The gate is stateless (mcpgate.NewStateless): any instance serves any call of a session.
-	{Name: "mcp", Routes: edge.MCPRoutes, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second,
+	// Its Protected Resource Metadata (RFC 9728) is public: bearer clients read it to find the
+	// trusted issuers before they hold a token.
+	{Name: "mcp", Routes: edge.MCPRoutes, Public: []string{edge.RouteMCPMetadata}, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second,
 		Grant: func(m *Mandate, r awsiam.Role) {
 			m.grantTables("mcp", r)
 			m.grantAudit(r, true)

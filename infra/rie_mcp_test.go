@@ -126,4 +126,20 @@ func TestMCPBootstrapUnderRIE(t *testing.T) {
 	if !strings.Contains(out, `"error":{"code":-32602`) || !strings.Contains(out, "unknown tool") {
 		t.Fatalf("a tool never offered: %s, want a JSON-RPC error", out)
 	}
+	// The resource metadata, as API Gateway delivers the public route: no authorizer, no body.
+	var ev map[string]any
+	if err := json.Unmarshal(mcpSample(t, 6, "", ""), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["routeKey"], ev["rawPath"] = "GET /.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource/mcp"
+	rc := ev["requestContext"].(map[string]any)
+	delete(rc, "authorizer")
+	rc["http"].(map[string]any)["method"] = "GET"
+	delete(ev["headers"].(map[string]any), "authorization")
+	raw, _ := json.Marshal(ev)
+	var meta apiAnswer
+	if err := json.Unmarshal(rieInvoke(t, rie, bootstrap, env, raw), &meta); err != nil || meta.StatusCode != http.StatusOK ||
+		!strings.Contains(meta.Body, `"resource":"https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/mcp"`) || !strings.Contains(meta.Body, `"authorization_servers":[]`) {
+		t.Fatalf("resource metadata: %+v, want the endpoint and no agent issuer (none configured)", meta)
+	}
 }

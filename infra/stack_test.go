@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/mandate-dev/mandate/shared/edge"
 	"github.com/mandate-dev/mandate/shared/query"
 	"github.com/mandate-dev/mandate/shared/store/dynamo"
 )
@@ -357,7 +358,7 @@ func TestCallerRolesOnlyInvokeTheirRoutes(t *testing.T) {
 		never  []string
 	}{
 		{"AgentCallerRole", []string{"/POST/mcp\"", "/POST/v1/sessions\"", "/GET/v1/sessions/*\"", "/DELETE/v1/sessions/*\"", "/POST/v1/sessions/*/actions\"", "/GET/v1/sessions/*/audit\""},
-			[]string{"/v1/approvals", "/v1/policies", "/v1/intents", "/v1/kill"}},
+			[]string{"/v1/approvals", "/v1/policies", "/v1/intents", "/v1/kill", "oauth-protected-resource"}},
 		{"OperatorCallerRole", []string{"/GET/v1/approvals\"", "/POST/v1/approvals/*/approve\"", "/POST/v1/kill\""},
 			[]string{"/v1/sessions", "/v1/policies"}},
 		{"AdminCallerRole", []string{"/PUT/v1/policies\"", "/GET/v1/intents\""},
@@ -576,6 +577,13 @@ func TestAPI(t *testing.T) {
 	var keys []string
 	for id, p := range routes {
 		keys = append(keys, p["RouteKey"].(string))
+		if p["RouteKey"] == edge.RouteMCPMetadata {
+			// The one public route: a discovery document, no authorizer.
+			if p["AuthorizationType"] != "NONE" {
+				t.Errorf("route %s %v authorization %v, want NONE", id, p["RouteKey"], p["AuthorizationType"])
+			}
+			continue
+		}
 		if p["AuthorizationType"] != "AWS_IAM" {
 			t.Errorf("route %s %v authorization %v, want AWS_IAM", id, p["RouteKey"], p["AuthorizationType"])
 		}

@@ -194,3 +194,36 @@ func FuzzMCPEvent(f *testing.F) {
 		}
 	})
 }
+
+// TestMCPResourceMetadata: the mcp function serves the RFC 9728 document naming the issuers
+// trusted for agents (and only those), for the endpoint of the API it is reached through.
+func TestMCPResourceMetadata(t *testing.T) {
+	t.Parallel()
+	path, dir := seededStore(t)
+	issuers := `[{"issuer":"https://agents.example.com","audiences":["mandate"],"algorithms":["RS256"],"jwks_url":"https://agents.example.com/jwks","trust":"agent"},` +
+		`{"issuer":"https://people.example.com","audiences":["mandate"],"algorithms":["RS256"],"jwks_url":"https://people.example.com/jwks","trust":"operator"}]`
+	e := env(map[string]string{config.EnvStore: "bolt:" + path, config.EnvSecretsDir: dir, config.EnvIssuers: issuers})
+	cfg, err := config.FromEnv(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, closer, err := cfg.Handler(context.Background(), e, slog.New(slog.DiscardHandler), edge.MCPRoutes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	ev := mcpEvent(t, 1, "", "")
+	ev.RouteKey, ev.RawPath, ev.RequestContext.HTTP.Method = edge.RouteMCPMetadata, "/.well-known/oauth-protected-resource/mcp", http.MethodGet
+	ev.RequestContext.Authorizer = nil // a discovery document: no authorizer runs
+	delete(ev.Headers, "authorization")
+	resp, _ := h.Handle(context.Background(), ev)
+	var got edge.ProtectedResourceMetadata
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(resp.Body), &got) != nil {
+		t.Fatalf("metadata: %d %s", resp.StatusCode, resp.Body)
+	}
+	want := edge.ProtectedResourceMetadata{Resource: "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/mcp",
+		AuthorizationServers: []string{"https://agents.example.com"}, BearerMethodsSupported: []string{"header"}, ResourceName: "Mandate"}
+	if js(got) != js(want) {
+		t.Errorf("metadata %s, want %s", js(got), js(want))
+	}
+}

@@ -94,7 +94,7 @@ func New(a *authority.Authority, log *slog.Logger, routes []string) (*Handler, e
 			return http.StatusOK, out, err
 		},
 	}
-	for _, more := range []map[string]route{approvalRoutes(a), adminRoutes(a), killRoutes(a), mcpRoutes(mcpgate.NewStateless(a, log))} {
+	for _, more := range []map[string]route{approvalRoutes(a), adminRoutes(a), killRoutes(a), mcpRoutes(a, mcpgate.NewStateless(a, log))} {
 		for k, r := range more {
 			all[k] = r
 		}

@@ -19,13 +19,34 @@ import (
 // and the GET stream and DELETE of stateful MCP sessions do not exist.
 const RouteMCP = "POST " + mcpgate.Path
 
+// RouteMCPMetadata is the MCP endpoint's OAuth 2.0 Protected Resource Metadata (RFC 9728):
+// where MCP clients that authenticate with bearer tokens discover the trusted agent issuers.
+// It is a discovery document, served to anyone (the stack deploys it without authorization).
+const RouteMCPMetadata = "GET /.well-known/oauth-protected-resource" + mcpgate.Path
+
 // MCPRoutes are served by the mcp function.
-var MCPRoutes = []string{RouteMCP}
+var MCPRoutes = []string{RouteMCP, RouteMCPMetadata}
+
+// ProtectedResourceMetadata is the RFC 9728 document of the MCP endpoint.
+type ProtectedResourceMetadata struct {
+	Resource               string   `json:"resource"`
+	AuthorizationServers   []string `json:"authorization_servers"`
+	BearerMethodsSupported []string `json:"bearer_methods_supported"`
+	ResourceName           string   `json:"resource_name"`
+}
 
 // mcpRoutes are the handlers of MCPRoutes: the event becomes the HTTP request the gate
 // serves, with the caller every route reads (callerOf), and its answer is passed through.
-func mcpRoutes(gate http.Handler) map[string]route {
+func mcpRoutes(a *authority.Authority, gate http.Handler) map[string]route {
 	return map[string]route{
+		RouteMCPMetadata: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
+			issuers := a.AgentIssuers()
+			if issuers == nil {
+				issuers = []string{}
+			}
+			return http.StatusOK, ProtectedResourceMetadata{Resource: "https://" + req.RequestContext.DomainName + mcpgate.Path,
+				AuthorizationServers: issuers, BearerMethodsSupported: []string{"header"}, ResourceName: "Mandate"}, nil
+		},
 		RouteMCP: func(ctx context.Context, c authority.Caller, req events.APIGatewayV2HTTPRequest) (int, any, error) {
 			body := []byte(req.Body)
 			if req.IsBase64Encoded {
