@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -41,6 +42,7 @@ type Gate struct {
 	// server built for each request the reflection of open_session's schema.
 	stateless bool
 	schemas   *mcp.SchemaCache
+	shared    atomic.Pointer[shared]
 
 	// ApprovalWait is how long a tool call that needs a human's approval waits for it when
 	// the client sent a progress token (0: it never waits); ApprovalPoll how often it looks.
@@ -201,6 +203,10 @@ func (g *Gate) refresh(ctx context.Context, st *session) {
 
 func (g *Gate) addTool(st *session, t tool) {
 	st.server.AddTool(t.tool, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		st, ok := g.sessionOf(ctx, st)
+		if !ok {
+			return errorResult("Mandate could not take the call"), nil
+		}
 		res, err := g.call(ctx, st, t, req)
 		if !g.stateless { // a stateless server has no stream to announce changes on
 			g.refresh(ctx, st) // a kill or a policy change since: the client hears of it
@@ -214,35 +220,29 @@ func (g *Gate) server(r *http.Request) *mcp.Server {
 	if g.stateless {
 		return g.statelessServer(r)
 	}
-	return g.newServer(r, nil)
+	return g.newServer(r, false)
 }
 
-// newServer builds the MCP server of one MCP session; b, for a stateless gate, is the
-// request's binding to its Mandate session.
-func (g *Gate) newServer(r *http.Request, b *binding) *mcp.Server {
+// newServer builds the MCP server of one MCP session, or, shared, the server a stateless gate
+// serves every request with (its handlers then act for the request's own session, sessionOf).
+func (g *Gate) newServer(r *http.Request, shared bool) *mcp.Server {
 	c, _ := callerFrom(r.Context())
-	if b == nil {
-		c.Signature, c.IdempotencyKey = "", "" // each tool call is its own request to the authority
-	} else {
-		// Stateless, the server lives for this one request: the tool call (or open_session) it
-		// carries claims the request's signature in the write that records its decision, as
-		// the REST routes do, instead of in a write of its own before it.
-		c.IdempotencyKey = ""
-	}
-	st := &session{caller: c, offered: map[string]bool{}, client: audit.Client{SourceIP: c.SourceIP, UserAgent: r.UserAgent()}, bound: b}
-	if b != nil {
-		st.mandate = b.mandate
-	}
+	c.Signature, c.IdempotencyKey = "", "" // each tool call is its own request to the authority
+	st := &session{caller: c, offered: map[string]bool{}, client: audit.Client{SourceIP: c.SourceIP, UserAgent: r.UserAgent()}}
 	opts := &mcp.ServerOptions{
 		Instructions: "Call " + OpenSessionTool + " first with the operator you act for and their original request; every other tool acts through Mandate in that session.",
 	}
-	if b != nil { // stateless: no stream to announce a changed tool list on
+	if shared { // stateless: no stream to announce a changed tool list on
 		opts.Capabilities = &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}
 		opts.SchemaCache = g.schemas
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "mandate", Version: "1"}, opts)
 	mcp.AddTool(s, &mcp.Tool{Name: OpenSessionTool, Description: "Open the Mandate session every other tool acts in: the human operator you act for and their original prompt."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in openInput) (*mcp.CallToolResult, openOutput, error) {
+			st, ok := g.sessionOf(ctx, st)
+			if !ok {
+				return errorResult("Mandate could not take the call"), openOutput{}, nil
+			}
 			return g.open(ctx, st, in)
 		})
 	st.server = s

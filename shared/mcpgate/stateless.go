@@ -4,17 +4,20 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/authority"
 )
 
 // NewStateless returns a gate that keeps nothing between HTTP requests, for a server that
 // answers one request at a time and may be a different process on the next (a Lambda
-// function). It runs the SDK's stateless Streamable HTTP mode: every request is served by an
-// MCP server built for it, with the tools policy could allow now.
+// function). It runs the SDK's stateless Streamable HTTP mode: every request is served with
+// the tools policy could allow now, by one MCP server rebuilt only when those change, whose
+// handlers act for the request's own session (built per request from its caller and header).
 //
 // The MCP session is the Mandate session: open_session answers with the new Mandate session
 // id in the Mcp-Session-Id response header, the client sends it back on every later request
@@ -41,10 +44,27 @@ func NewStateless(a *authority.Authority, log *slog.Logger) *Gate {
 type binding struct {
 	mandate string
 	opened  string
-	server  *mcp.Server // built once per request (the SDK asks for it more than once)
 }
 
-type bindingKey struct{}
+// sessionKey carries a stateless request's own session to the shared server's handlers.
+type sessionKey struct{}
+
+// sessionOf is the session a handler serves: its own MCP session's on a stateful gate; on a
+// stateless one the request's, which the shared server's handlers find in their context.
+func (g *Gate) sessionOf(ctx context.Context, own *session) (*session, bool) {
+	if !g.stateless {
+		return own, true
+	}
+	st, ok := ctx.Value(sessionKey{}).(*session)
+	return st, ok
+}
+
+// shared is the server a stateless gate serves every request with while the tools policy
+// could allow stay the same.
+type shared struct {
+	tools  string // the offered tools' names, in order
+	server *mcp.Server
+}
 
 // serveStateless serves one request of a stateless gate.
 func (g *Gate) serveStateless(w http.ResponseWriter, r *http.Request) {
@@ -63,22 +83,31 @@ func (g *Gate) serveStateless(w http.ResponseWriter, r *http.Request) {
 	// the replay. A replayed initialize or tools/list only reads. One signed POST acts at most
 	// once: a second call in the same request meets its own claim.
 	b := &binding{mandate: r.Header.Get(sessionHeader)}
-	g.h.ServeHTTP(&naming{ResponseWriter: w, b: b}, r.WithContext(context.WithValue(r.Context(), bindingKey{}, b)))
+	c.IdempotencyKey = ""
+	st := &session{caller: c, mandate: b.mandate, offered: map[string]bool{}, bound: b,
+		client: audit.Client{SourceIP: c.SourceIP, UserAgent: r.UserAgent()}}
+	g.h.ServeHTTP(&naming{ResponseWriter: w, b: b}, r.WithContext(context.WithValue(r.Context(), sessionKey{}, st)))
 }
 
 // sessionHeader carries the MCP session id, here the Mandate session's.
 const sessionHeader = "Mcp-Session-Id"
 
-// statelessServer is the MCP server of one request.
+// statelessServer is the server of a request: the shared one while the offered tools stay
+// the same, a new one when policy changed them.
 func (g *Gate) statelessServer(r *http.Request) *mcp.Server {
-	b, ok := r.Context().Value(bindingKey{}).(*binding)
-	if !ok {
-		b = &binding{}
+	var names []string
+	for _, o := range g.auth.Offers(r.Context()) {
+		for _, a := range o.Actions {
+			names = append(names, o.Target+" "+a)
+		}
 	}
-	if b.server == nil {
-		b.server = g.newServer(r, b)
+	key := strings.Join(names, "\n")
+	if cur := g.shared.Load(); cur != nil && cur.tools == key {
+		return cur.server
 	}
-	return b.server
+	s := g.newServer(r, true)
+	g.shared.Store(&shared{tools: key, server: s})
+	return s
 }
 
 // naming adds the Mcp-Session-Id of a session opened while serving the request to its response.
