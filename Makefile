@@ -52,20 +52,21 @@ bench: ## Go benchmarks of the hot paths and the load generator (see BENCHMARKS.
 	./.ci/with-services $(GO) test -run '^$$' -bench . -benchmem ./shared/...
 	$(GO) run ./cmd/mandate load -workers 8 -requests 3000
 
-build: ## Lambda bootstraps for linux/arm64: pure Go, except action (PostgreSQL parser, cgo, static).
+build: ## Lambda bootstraps for linux/arm64: pure Go, except action and mcp (PostgreSQL parser, cgo, static).
 	@for f in functions/*/; do n=$$(basename $$f); \
-	  [ "$$n" = action ] && continue; \
+	  case " $(CGO_FUNCTIONS) " in *" $$n "*) continue;; esac; \
 	  echo "build $$n"; \
 	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o build/$$n/bootstrap ./functions/$$n || exit 1; \
 	done
 	@$(MAKE) --no-print-directory build-action
 
-# The action function links libpg_query (pg_query_go, cgo) so sql actions are parsed by
-# PostgreSQL's own parser: a static linux/arm64 binary cross-compiled with Debian's
+# The functions that act (action, and mcp whose tool calls are actions) link libpg_query
+# (pg_query_go, cgo) so sql actions are parsed by PostgreSQL's own parser: a static linux/arm64 binary cross-compiled with Debian's
 # gcc-aarch64-linux-gnu, installed here with apt-get when missing (as root). netgo and
 # osusergo keep DNS and user lookups in Go: a static glibc cannot load NSS modules at run time.
 AARCH64_CC ?= aarch64-linux-gnu-gcc
-build-action: ## The action function alone, with the PostgreSQL parser statically linked.
+CGO_FUNCTIONS := action mcp
+build-action: ## The functions that act (action, mcp), with the PostgreSQL parser statically linked.
 	@command -v $(AARCH64_CC) >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing gcc-aarch64-linux-gnu (the arm64 cross compiler for the action function)"; \
@@ -73,10 +74,12 @@ build-action: ## The action function alone, with the PostgreSQL parser staticall
 	  else \
 	    echo "build: the action function needs $(AARCH64_CC): sudo apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross" >&2; exit 1; \
 	  fi; }
-	@echo "build action (cgo, static, with the PostgreSQL parser)"
-	CGO_ENABLED=1 CC=$(AARCH64_CC) GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc,netgo,osusergo -trimpath \
-	  -ldflags='-s -w -extldflags "-static"' -o build/action/bootstrap ./functions/action
-	@$(GO) version -m build/action/bootstrap | grep -q 'CGO_ENABLED=1' || { echo "build: build/action/bootstrap was built without cgo: it would refuse every sql action" >&2; exit 1; }
+	@for n in $(CGO_FUNCTIONS); do \
+	  echo "build $$n (cgo, static, with the PostgreSQL parser)"; \
+	  CGO_ENABLED=1 CC=$(AARCH64_CC) GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc,netgo,osusergo -trimpath \
+	    -ldflags='-s -w -extldflags "-static"' -o build/$$n/bootstrap ./functions/$$n || exit 1; \
+	  $(GO) version -m build/$$n/bootstrap | grep -q 'CGO_ENABLED=1' || { echo "build: build/$$n/bootstrap was built without cgo: it would refuse every sql action" >&2; exit 1; }; \
+	done
 
 # The CDK CLI and Node 22 (the jsii runtime warns on Node 20) come from npm into .cache/.
 CDK_CLI_VERSION := 2.1148.1

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -66,12 +67,21 @@ func (m *Mandate) api() {
 		}
 		for _, key := range f.Routes {
 			method, path, _ := strings.Cut(key, " ")
-			m.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			routeAuth, public := auth, slices.Contains(f.Public, key)
+			if public {
+				routeAuth = awsapigatewayv2.NewHttpNoneAuthorizer()
+			}
+			routes := m.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 				Path:        jsii.String(path),
 				Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(method)},
 				Integration: integration,
-				Authorizer:  auth,
+				Authorizer:  routeAuth,
 			})
+			if public {
+				for _, r := range *routes {
+					suppress(r, "APIG4", "a discovery document (RFC 9728 resource metadata) that clients read before they hold credentials; it names public issuers only")
+				}
+			}
 		}
 	}
 }
@@ -95,6 +105,9 @@ func (m *Mandate) routeARNs(kind string) []string {
 			continue
 		}
 		for _, key := range f.Routes {
+			if slices.Contains(f.Public, key) {
+				continue // anyone may read it: no caller role needs it
+			}
 			method, path, _ := strings.Cut(key, " ")
 			out = append(out, *m.API.ArnForExecuteApi(jsii.String(method), jsii.String(pathPattern(path)), jsii.String(StageName)))
 		}

@@ -43,6 +43,8 @@ type Function struct {
 	Routes []string
 	// Caller is CallerAgent, CallerOperator or CallerAdmin for API functions.
 	Caller string
+	// Public are routes of Routes deployed without authorization: discovery documents only.
+	Public []string
 	// MemoryMB and Timeout size the function.
 	MemoryMB int
 	Timeout  time.Duration
@@ -67,6 +69,19 @@ var Catalog = []Function{
 	{Name: "action", Routes: edge.ActionRoutes, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second, ReachesTargets: true,
 		Grant: func(m *Mandate, r awsiam.Role) {
 			m.grantTables("action", r)
+			m.grantAudit(r, true)
+			m.grantBroker(r)
+		}},
+	// The MCP front door (POST /mcp) is a function of its own rather than the action
+	// function: its open_session tool creates sessions, a PutItem on the sessions table that
+	// the action role must never hold (it could rewrite a session whole), while its tool calls
+	// act and so broker like the action function (target roles trust both, TargetRoleProps.MCP).
+	// The gate is stateless (mcpgate.NewStateless): any instance serves any call of a session.
+	// Its Protected Resource Metadata (RFC 9728) is public: bearer clients read it to find the
+	// trusted issuers before they hold a token.
+	{Name: "mcp", Routes: edge.MCPRoutes, Public: []string{edge.RouteMCPMetadata}, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second, ReachesTargets: true,
+		Grant: func(m *Mandate, r awsiam.Role) {
+			m.grantTables("mcp", r)
 			m.grantAudit(r, true)
 			m.grantBroker(r)
 		}},
@@ -236,7 +251,7 @@ func (m *Mandate) placeInVPC(f Function, fn awslambda.Function, role awsiam.Role
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
 }
 
-// grantBroker lets the action function's role assume target roles, and only roles tagged
+// grantBroker lets a brokering function's role (action, mcp) assume target roles, and only roles tagged
 // TargetRoleTag, with session tags and a source identity (shared/broker).
 func (m *Mandate) grantBroker(r awsiam.Role) {
 	r.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{

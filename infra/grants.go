@@ -45,6 +45,8 @@ const (
 //     writes a document: the precompiled policy form is written by admin when it stores a
 //     version, and a function that finds none parses the text (a writer of forms could
 //     smuggle policies into a version nobody has stored yet).
+//   - mcp: open_session's CreateSession (PutItem) and, per tool call, what action writes (the
+//     counters, request and use items, Keys); the replay and idempotency claims.
 //   - approval: DecideApproval (PutItem of a decision item, Keys); the replay claim.
 //   - killswitch: PutControl and DeleteControl; the replay and kill-round claims.
 //   - admin: PutDocument on the three document tables (versions are never deleted or
@@ -53,6 +55,7 @@ const (
 var Writes = map[string]map[string][]string{
 	"session":    {TableSessions: {opPut}, TableClaims: {opPut}},
 	"action":     {TableSessions: {opUpdate}, TableApprovals: {opPut}, TableClaims: {opPut}},
+	"mcp":        {TableSessions: {opPut, opUpdate}, TableApprovals: {opPut}, TableClaims: {opPut}},
 	"approval":   {TableApprovals: {opPut}, TableClaims: {opPut}},
 	"killswitch": {TableControls: {opPut, opDelete}, TableClaims: {opPut}},
 	"admin":      {TablePolicies: {opPut}, TableIntents: {opPut}, TableTargets: {opPut}, TableClaims: {opPut}},
@@ -65,6 +68,7 @@ var Writes = map[string]map[string][]string{
 // function's). See shared/store/dynamo's approval items.
 var Keys = map[string]map[string][]string{
 	"action":   {TableApprovals: {"apr_*", dynamo.ApprovalUsePrefix + "*"}},
+	"mcp":      {TableApprovals: {"apr_*", dynamo.ApprovalUsePrefix + "*"}},
 	"approval": {TableApprovals: {dynamo.ApprovalDecisionPrefix + "*"}},
 }
 
@@ -87,6 +91,7 @@ var Attributes = map[string]map[string][]string{
 //   - action: the broker (shared/broker): sts:AssumeRole with TagSession and
 //     SetSourceIdentity on tagged target roles, secretsmanager:GetSecretValue on tagged
 //     secrets.
+//   - mcp: the broker, as action (each tool call is an action).
 //   - killswitch: shared/revoke's IAM calls (RevocationActions) and sts:AssumeRole on the
 //     revocation roles of other accounts.
 //   - shipper: s3:PutObject and PutObjectRetention (the COMPLIANCE lock) of archive objects,
@@ -97,6 +102,7 @@ var Attributes = map[string]map[string][]string{
 var Calls = map[string][]string{
 	"session":    withDataKey(true),
 	"action":     withDataKey(true, "secretsmanager:GetSecretValue", "sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"),
+	"mcp":        withDataKey(true, "secretsmanager:GetSecretValue", "sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"),
 	"approval":   withDataKey(true),
 	"killswitch": withDataKey(true, append([]string{"sts:AssumeRole"}, RevocationActions...)...),
 	"admin":      withDataKey(true),
@@ -121,6 +127,7 @@ func withDataKey(writes bool, actions ...string) []string {
 var Reads = map[string][]string{
 	"session":    {TableSessions, TableClaims, TableControls, TablePolicies, TableIntents, TableTargets},
 	"action":     {TableSessions, TableClaims, TableApprovals, TableControls, TablePolicies, TableIntents, TableTargets},
+	"mcp":        {TableSessions, TableClaims, TableApprovals, TableControls, TablePolicies, TableIntents, TableTargets},
 	"approval":   {TableSessions, TableClaims, TableApprovals, TableControls, TablePolicies, TableIntents, TableTargets},
 	"killswitch": {TableSessions, TableClaims, TableControls, TablePolicies, TableIntents, TableTargets},
 	"admin":      {TableClaims, TableControls, TablePolicies, TableIntents, TableTargets},

@@ -119,6 +119,12 @@ func TestGrantsSeen(t *testing.T) {
 		{"the approval function cannot update an approval request", "ApprovalRole", TableApprovals, "dynamodb:UpdateItem", false},
 		{"the action function cannot update an approval (its status)", "ActionRole", TableApprovals, "dynamodb:UpdateItem", false},
 		{"the session function cannot delete a claim", "SessionRole", TableClaims, "dynamodb:DeleteItem", false},
+		{"the mcp function opens sessions (open_session)", "McpRole", TableSessions, "dynamodb:PutItem", true},
+		{"the mcp function counts actions", "McpRole", TableSessions, "dynamodb:UpdateItem", true},
+		{"the mcp function cannot delete a session", "McpRole", TableSessions, "dynamodb:DeleteItem", false},
+		{"the mcp function cannot delete an approval", "McpRole", TableApprovals, "dynamodb:DeleteItem", false},
+		{"the mcp function cannot decide a kill", "McpRole", TableControls, "dynamodb:PutItem", false},
+		{"the mcp function cannot write a policy", "McpRole", TablePolicies, "dynamodb:PutItem", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

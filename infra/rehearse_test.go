@@ -411,13 +411,15 @@ type gateway struct {
 
 // call signs method path body as who, passes it through the gateway to the function serving
 // route, and returns the function's answer.
-func (g *gateway) call(who caller, route, path string, params map[string]string, body any) apiAnswer {
+// call sends who's signed request to the function of route; header is name, value pairs set
+// before signing.
+func (g *gateway) call(who caller, route, path string, params map[string]string, body any, header ...string) apiAnswer {
 	g.t.Helper()
-	ev := g.event(who, route, path, params, body)
+	ev := g.event(who, route, path, params, body, header...)
 	return g.send(route, ev)
 }
 
-func (g *gateway) event(who caller, route, path string, params map[string]string, body any) []byte {
+func (g *gateway) event(who caller, route, path string, params map[string]string, body any, header ...string) []byte {
 	g.t.Helper()
 	var raw []byte
 	if body != nil {
@@ -432,6 +434,9 @@ func (g *gateway) event(who caller, route, path string, params map[string]string
 		g.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	// A random nonce inside the signature, as the Go client signs: two requests signed in the
 	// same second with the same body are two requests, not a replay.
 	nonce := make([]byte, 16)
@@ -708,6 +713,28 @@ func TestRehearse(t *testing.T) {
 		if a := act(export, pending.ApprovalID); a.StatusCode != http.StatusOK || !strings.Contains(a.Body, `"verdict":"allow"`) {
 			t.Fatalf("approved export: HTTP %d %s, want 200", a.StatusCode, a.Body)
 		}
+		// The same story through the MCP front door, its own function: a session opened by a
+		// tool, a read answered masked from the store alone (each request a separate event).
+		mcp := func(sid, message string) apiAnswer {
+			h := []string{"Accept", "application/json, text/event-stream", "Mcp-Protocol-Version", "2025-06-18"}
+			if sid != "" {
+				h = append(h, "Mcp-Session-Id", sid)
+			}
+			return gw.call(agent, "POST /mcp", "/mcp", nil, json.RawMessage(message), h...)
+		}
+		if a := mcp("", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"rehearsal","version":"1"}}}`); a.StatusCode != http.StatusOK {
+			t.Fatalf("mcp initialize: HTTP %d %s", a.StatusCode, a.Body)
+		}
+		a = mcp("", `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"open_session","arguments":{"operator":"ada","prompt":"look up the contact details of customer 42 to answer their ticket"}}}`)
+		sid := a.Headers["Mcp-Session-Id"]
+		if a.StatusCode != http.StatusOK || !strings.HasPrefix(sid, "ses_") {
+			t.Fatalf("mcp open_session: HTTP %d %v %s, want a Mandate session as the Mcp-Session-Id", a.StatusCode, a.Headers, a.Body)
+		}
+		if a := mcp(sid, `{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"customers.get","arguments":{"path":"/customers/42"}}}`); a.StatusCode != http.StatusOK ||
+			!strings.Contains(a.Body, `"verdict":"allow"`) || !strings.Contains(a.Body, "[EMAIL]") || strings.Contains(a.Body, `"isError":true`) {
+			t.Fatalf("mcp tools/call: HTTP %d %s, want the masked customer", a.StatusCode, a.Body)
+		}
+
 		kill := gw.event(ada, "POST /v1/kill", "/v1/kill", nil, map[string]string{"scope": "session", "id": session, "reason": "rehearsal"})
 		if a := gw.send("POST /v1/kill", kill); a.StatusCode != http.StatusCreated {
 			t.Fatalf("kill: HTTP %d %s, want 201", a.StatusCode, a.Body)

@@ -137,7 +137,7 @@ func freePort(t *testing.T) string {
 
 // cgoFunctions are built with cgo, statically (the Makefile's build-action: the action
 // function links PostgreSQL's parser).
-var cgoFunctions = map[string]bool{"action": true}
+var cgoFunctions = map[string]bool{"action": true, "mcp": true}
 
 // builds caches the bootstraps built by this test binary: each function is built once, and the
 // RIE test and the deploy rehearsal run the same bytes.

@@ -21,6 +21,10 @@ type TargetRoleProps struct {
 	// Broker is the action function's role (the stack's BrokerRoleArn output; in another app,
 	// awsiam.Role_FromRoleArn). It is the only principal the target role trusts.
 	Broker awsiam.IRole
+	// MCP is optional: the mcp function's role (the stack's MCPBrokerRoleArn output), which
+	// brokers tool calls as the action function brokers actions. Without it, tool calls on
+	// this target through /mcp are refused at AssumeRole.
+	MCP awsiam.IRole
 	// RoleName is optional.
 	RoleName *string
 	// Description is optional.
@@ -28,7 +32,8 @@ type TargetRoleProps struct {
 }
 
 // NewTargetRole creates a role that Mandate's broker can assume to act on a target, and that
-// nobody else can: the trust policy names only the broker role, requires every session tag of
+// nobody else can: the trust policy names only the broker roles (action's, and mcp's when
+// given), requires every session tag of
 // TargetSessionTags (and no other tag keys) and a source identity (the operator), and the role
 // carries TargetRoleTag so the broker's own policy allows it. Give it the permissions the
 // target's actions need; the broker narrows each credential further with a session policy.
@@ -51,10 +56,14 @@ func NewTargetRole(scope constructs.Construct, id string, props *TargetRoleProps
 	// One statement per STS action, each with the conditions its request carries: IAM
 	// authorizes sts:TagSession and sts:SetSourceIdentity as actions of their own, and a
 	// statement joining them under every condition refuses sts:TagSession.
+	brokers := []awsiam.IPrincipal{awsiam.NewArnPrincipal(props.Broker.RoleArn())}
+	if props.MCP != nil {
+		brokers = append(brokers, awsiam.NewArnPrincipal(props.MCP.RoleArn()))
+	}
 	stmt := func(sid, action string, cond map[string]any) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:        jsii.String(sid),
-			Principals: &[]awsiam.IPrincipal{awsiam.NewArnPrincipal(props.Broker.RoleArn())},
+			Principals: &brokers,
 			Actions:    jsii.Strings(action),
 			Conditions: &cond,
 		})

@@ -10,7 +10,7 @@ import (
 
 // contextSettings adds to env (and grants role) the optional settings of the stack context
 // that function f uses: the action budget and the masking key on every API function, the
-// Bedrock model on the session function (which classifies), the OCSF bus on the shipper.
+// Bedrock model on the functions that classify (session, and mcp's open_session), the OCSF bus on the shipper.
 func (m *Mandate) contextSettings(f Function, env map[string]*string, role awsiam.Role) {
 	c := m.Config
 	part, region, account := *m.Stack.Partition(), *m.Stack.Region(), *m.Stack.Account()
@@ -26,7 +26,7 @@ func (m *Mandate) contextSettings(f Function, env map[string]*string, role awsia
 			}))
 		}
 	}
-	if f.Name == "session" && c.BedrockModel != "" {
+	if (f.Name == "session" || f.Name == "mcp") && c.BedrockModel != "" { // both open sessions
 		env[config.EnvBedrockModel] = jsii.String(c.BedrockModel)
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid: jsii.String("AskIntentModel"), Actions: jsii.Strings("bedrock:InvokeModel"),

@@ -59,7 +59,7 @@ func TestContextSettings(t *testing.T) {
 		api := !f.async()
 		for k, want := range map[string]bool{
 			config.EnvIssuers: api, config.EnvMaxActions: api, config.EnvMaskKeyRef: api,
-			config.EnvBedrockModel: f.Name == "session", ocsf.EnvEventBus: f.Name == "shipper",
+			config.EnvBedrockModel: f.Name == "session" || f.Name == "mcp", ocsf.EnvEventBus: f.Name == "shipper",
 		} {
 			if has(k) != want {
 				t.Errorf("%s: %s set %v, want %v: %s", f.Name, k, has(k), want, env)
@@ -100,11 +100,11 @@ func TestContextSettings(t *testing.T) {
 			}
 		}
 	}
-	if got := strings.Fields(grants["secretsmanager:GetSecretValue"]); len(got) != 6 {
-		t.Errorf("the masking key is readable by %v, want the six API functions", got)
+	if got := strings.Fields(grants["secretsmanager:GetSecretValue"]); len(got) != 7 {
+		t.Errorf("the masking key is readable by %v, want the seven API functions", got)
 	}
-	if got := strings.TrimSpace(grants["bedrock:InvokeModel"]); got != "Session" {
-		t.Errorf("the model is invoked by %q, want Session", got)
+	if got := strings.Fields(grants["bedrock:InvokeModel"]); js(got) != `["Session","Mcp"]` && js(got) != `["Mcp","Session"]` {
+		t.Errorf("the model is invoked by %q, want Session and Mcp (the functions that open sessions)", got)
 	}
 	if got := strings.TrimSpace(grants["events:PutEvents"]); got != "Shipper" {
 		t.Errorf("OCSF events are put by %q, want Shipper", got)

@@ -109,6 +109,8 @@ func runSimulations(t *testing.T, sims []simulation) {
 const (
 	brokerARN  = "arn:aws:iam::222222222222:role/mandate-prod-action"
 	brokerSess = "arn:aws:sts::222222222222:assumed-role/mandate-prod-action/broker"
+	mcpARN     = "arn:aws:iam::222222222222:role/mandate-prod-mcp"
+	mcpSess    = "arn:aws:sts::222222222222:assumed-role/mandate-prod-mcp/broker"
 	targetARN  = "arn:aws:iam::123456789012:role/orders-target"
 )
 
@@ -116,9 +118,10 @@ const (
 // values, so the simulator reads the synthesized documents as IAM would.
 func concrete(t *testing.T, s *synthesized, doc any) map[string]any {
 	t.Helper()
-	broker := s.logicalID(t, "AWS::IAM::Role", "ActionRole")
+	broker, mcp := s.logicalID(t, "AWS::IAM::Role", "ActionRole"), s.logicalID(t, "AWS::IAM::Role", "McpRole")
 	raw := js(doc)
 	raw = strings.ReplaceAll(raw, `{"Fn::GetAtt":["`+broker+`","Arn"]}`, `"`+brokerARN+`"`)
+	raw = strings.ReplaceAll(raw, `{"Fn::GetAtt":["`+mcp+`","Arn"]}`, `"`+mcpARN+`"`)
 	var out map[string]any
 	if err := json.Unmarshal([]byte(raw), &out); err != nil {
 		t.Fatal(err)
@@ -177,6 +180,7 @@ func TestTrustPolicySimulated(t *testing.T) {
 	var sims []simulation
 	for _, a := range []string{"sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"} {
 		sims = append(sims, simulation{name: "broker " + a, action: a, principal: brokerSess, context: full, trust: trust, identity: identity, wantResult: "Allowed"})
+		sims = append(sims, simulation{name: "mcp broker " + a, action: a, principal: mcpSess, context: full, trust: trust, identity: identity, wantResult: "Allowed"})
 	}
 	denied := []simulation{
 		{name: "AssumeRole without a source identity", action: "sts:AssumeRole", context: without("sts:SourceIdentity")},

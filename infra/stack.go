@@ -82,7 +82,10 @@ func (m *Mandate) outputs() {
 		}
 	}
 	if r, ok := m.Roles["action"]; ok {
-		out("BrokerRoleArn", *r.RoleArn(), "the only principal target roles trust (NewTargetRole)")
+		out("BrokerRoleArn", *r.RoleArn(), "the principal target roles trust (NewTargetRole)")
+	}
+	if r, ok := m.Roles["mcp"]; ok {
+		out("MCPBrokerRoleArn", *r.RoleArn(), "the other principal target roles trust, for tool calls through /mcp (TargetRoleProps.MCP)")
 	}
 	if r, ok := m.Roles["killswitch"]; ok {
 		out("KillSwitchRoleArn", *r.RoleArn(), "the only principal revocation roles trust (NewRevocationRole)")

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/mandate-dev/mandate/shared/edge"
 	"github.com/mandate-dev/mandate/shared/query"
 	"github.com/mandate-dev/mandate/shared/revoke"
 	"github.com/mandate-dev/mandate/shared/store/dynamo"
@@ -71,7 +72,7 @@ func synth(t *testing.T) *synthesized {
 			t.Fatal(err)
 		}
 		m := NewMandateStack(app, "Mandate-test", &MandateStackProps{Config: cfg, Functions: Catalog, AssetDir: assets})
-		NewTargetRole(m.Stack, "ExampleTarget", &TargetRoleProps{Broker: m.Roles["action"]})
+		NewTargetRole(m.Stack, "ExampleTarget", &TargetRoleProps{Broker: m.Roles["action"], MCP: m.Roles["mcp"]})
 		NewRevocationRole(m.Stack, "ExampleRevocation", &RevocationRoleProps{KillSwitch: m.Roles["killswitch"]})
 		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 		tmpl := assertions.Template_FromStack(m.Stack, nil)
@@ -358,8 +359,8 @@ func TestCallerRolesOnlyInvokeTheirRoutes(t *testing.T) {
 		want   []string // route fragments in the ARNs
 		never  []string
 	}{
-		{"AgentCallerRole", []string{"/POST/v1/sessions\"", "/GET/v1/sessions/*\"", "/DELETE/v1/sessions/*\"", "/POST/v1/sessions/*/actions\"", "/GET/v1/sessions/*/audit\""},
-			[]string{"/v1/approvals", "/v1/policies", "/v1/intents", "/v1/kill"}},
+		{"AgentCallerRole", []string{"/POST/mcp\"", "/POST/v1/sessions\"", "/GET/v1/sessions/*\"", "/DELETE/v1/sessions/*\"", "/POST/v1/sessions/*/actions\"", "/GET/v1/sessions/*/audit\""},
+			[]string{"/v1/approvals", "/v1/policies", "/v1/intents", "/v1/kill", "oauth-protected-resource"}},
 		{"OperatorCallerRole", []string{"/GET/v1/approvals\"", "/POST/v1/approvals/*/approve\"", "/POST/v1/kill\""},
 			[]string{"/v1/sessions", "/v1/policies"}},
 		{"AdminCallerRole", []string{"/PUT/v1/policies\"", "/GET/v1/intents\""},
@@ -399,6 +400,7 @@ func TestCallerRolesOnlyInvokeTheirRoutes(t *testing.T) {
 func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 	s := synth(t)
 	broker := s.logicalID(t, "AWS::IAM::Role", "ActionRole")
+	mcp := s.logicalID(t, "AWS::IAM::Role", "McpRole")
 	target := s.resources("AWS::IAM::Role")[s.logicalID(t, "AWS::IAM::Role", "ExampleTarget")]
 	sts := list(target["AssumeRolePolicyDocument"].(map[string]any)["Statement"])
 	// One statement per STS action: IAM authorizes each on its own, and a statement joining
@@ -413,8 +415,8 @@ func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 	}
 	for _, raw := range sts {
 		st := raw.(map[string]any)
-		if got := js(st["Principal"]); got != `{"AWS":{"Fn::GetAtt":["`+broker+`","Arn"]}}` {
-			t.Errorf("target role trusts %s, want only the action function's role", got)
+		if got := js(st["Principal"]); got != `{"AWS":[{"Fn::GetAtt":["`+broker+`","Arn"]},{"Fn::GetAtt":["`+mcp+`","Arn"]}]}` {
+			t.Errorf("target role trusts %s, want only the brokers: the action and mcp functions' roles", got)
 		}
 		action, _ := st["Action"].(string)
 		needs, ok := want[action]
@@ -466,7 +468,7 @@ func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 				js(st.raw["Resource"]) == `{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::*:role/`+revoke.RevocationRoleName+`"]]}` {
 				continue
 			}
-			if !strings.HasPrefix(st.where, "ActionRole") {
+			if !strings.HasPrefix(st.where, "ActionRole") && !strings.HasPrefix(st.where, "McpRole") {
 				t.Errorf("%s may assume roles: %s", st.where, js(st.raw))
 			}
 			if !strings.Contains(js(st.raw["Condition"]), `"aws:ResourceTag/`+TargetRoleTag+`":"`+TargetRoleTagValue+`"`) {
@@ -477,7 +479,7 @@ func TestTargetRoleTrustsOnlyTheBrokerWithTagsAndSourceIdentity(t *testing.T) {
 }
 
 // TestOnlyTheBrokerReadsTaggedSecrets: secrets injected into targets' requests are readable by
-// the action function alone, and only those tagged for Mandate.
+// the brokers alone (the action and mcp functions), and only those tagged for Mandate.
 func TestOnlyTheBrokerReadsTaggedSecrets(t *testing.T) {
 	s := synth(t)
 	found := false
@@ -487,7 +489,7 @@ func TestOnlyTheBrokerReadsTaggedSecrets(t *testing.T) {
 				continue
 			}
 			found = true
-			if !strings.HasPrefix(st.where, "ActionRole") {
+			if !strings.HasPrefix(st.where, "ActionRole") && !strings.HasPrefix(st.where, "McpRole") {
 				t.Errorf("%s may read secrets: %s", st.where, js(st.raw))
 			}
 			if !strings.Contains(js(st.raw["Condition"]), `"secretsmanager:ResourceTag/`+TargetRoleTag+`":"`+TargetRoleTagValue+`"`) {
@@ -540,6 +542,18 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("session function lacks %s: %s", k, env)
 		}
 	}
+	// The MCP front door acts: it has the store's tables and, like every agent function, learns
+	// which identities are humans (they never use it).
+	mcp := fns[s.logicalID(t, "AWS::Lambda::Function", "McpFunction")]
+	mcpEnv := js(mcp["Environment"])
+	for _, k := range []string{dynamo.EnvTableSessions, dynamo.EnvTableApprovals, dynamo.EnvTableAudit, dynamo.EnvTableClaims, "MANDATE_STORE", "MANDATE_OPERATORS"} {
+		if !strings.Contains(mcpEnv, `"`+k+`"`) {
+			t.Errorf("mcp function lacks %s: %s", k, mcpEnv)
+		}
+	}
+	if mcp["Timeout"] != float64(30) || mcp["MemorySize"] != float64(1024) {
+		t.Errorf("mcp function sized %v MB, %v s, want the action function's 1024 MB, 30 s", mcp["MemorySize"], mcp["Timeout"])
+	}
 	approval := js(fns[s.logicalID(t, "AWS::Lambda::Function", "ApprovalFunction")]["Environment"])
 	for _, want := range []string{`"MANDATE_OPERATORS"`, `:role/mandate-test-operator`, `"MANDATE_ADMINS"`, `:role/mandate-test-admin`} {
 		if !strings.Contains(approval, want) {
@@ -570,6 +584,13 @@ func TestAPI(t *testing.T) {
 	var keys []string
 	for id, p := range routes {
 		keys = append(keys, p["RouteKey"].(string))
+		if p["RouteKey"] == edge.RouteMCPMetadata {
+			// The one public route: a discovery document, no authorizer.
+			if p["AuthorizationType"] != "NONE" {
+				t.Errorf("route %s %v authorization %v, want NONE", id, p["RouteKey"], p["AuthorizationType"])
+			}
+			continue
+		}
 		if p["AuthorizationType"] != "AWS_IAM" {
 			t.Errorf("route %s %v authorization %v, want AWS_IAM", id, p["RouteKey"], p["AuthorizationType"])
 		}
@@ -597,6 +618,19 @@ func TestAPI(t *testing.T) {
 		if !found {
 			t.Errorf("route %s is not deployed", key)
 		}
+	}
+	// POST /mcp reaches the mcp function, behind the agents' authorizer like the REST routes.
+	var mcpRoute map[string]any
+	for _, p := range routes {
+		if p["RouteKey"] == "POST /mcp" {
+			mcpRoute = p
+		}
+	}
+	if mcpRoute == nil || !strings.Contains(js(mcpRoute["Target"]), s.logicalID(t, "AWS::ApiGatewayV2::Integration", "ApiPOSTmcpMcpIntegration")) {
+		t.Errorf("POST /mcp route %s, want one integrated with the mcp function", js(mcpRoute))
+	}
+	if ints := s.resources("AWS::ApiGatewayV2::Integration"); !strings.Contains(js(ints[s.logicalID(t, "AWS::ApiGatewayV2::Integration", "ApiPOSTmcpMcpIntegration")]), s.logicalID(t, "AWS::Lambda::Function", "McpFunction")) {
+		t.Errorf("the /mcp integration does not invoke the mcp function: %s", js(ints))
 	}
 	s.template.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::Stage"), &map[string]any{
 		"StageName":            "$default",

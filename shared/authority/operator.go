@@ -13,12 +13,22 @@ import (
 type tokenVerifier interface {
 	VerifyOperator(ctx context.Context, raw string, agent identity.Principal) (identity.Operator, error)
 	Trusts(iss, trust string) bool
+	Issuers(trust string) []string
 }
 
 // TrustsAgentIssuer reports whether iss is an issuer trusted for agents. The edge uses it to
 // re-check the issuer of a bearer token an API Gateway JWT authorizer accepted.
 func (a *Authority) TrustsAgentIssuer(iss string) bool {
 	return a.tokens != nil && a.tokens.Trusts(iss, identity.TrustAgent)
+}
+
+// AgentIssuers returns the issuers whose tokens agents may present, sorted (for the MCP
+// endpoint's Protected Resource Metadata, RFC 9728).
+func (a *Authority) AgentIssuers() []string {
+	if a.tokens == nil {
+		return nil
+	}
+	return a.tokens.Issuers(identity.TrustAgent)
 }
 
 // operatorOf establishes the human behind a new session: verified when the agent presents an

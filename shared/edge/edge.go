@@ -20,6 +20,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/identity"
+	"github.com/mandate-dev/mandate/shared/mcpgate"
 )
 
 // Route keys, exactly as API Gateway v2 names routes (and as net/http.ServeMux patterns).
@@ -94,7 +95,7 @@ func New(a *authority.Authority, log *slog.Logger, routes []string) (*Handler, e
 			return http.StatusOK, out, err
 		},
 	}
-	for _, more := range []map[string]route{approvalRoutes(a), adminRoutes(a), killRoutes(a)} {
+	for _, more := range []map[string]route{approvalRoutes(a), adminRoutes(a), killRoutes(a), mcpRoutes(a, mcpgate.NewStateless(a, log))} {
 		for k, r := range more {
 			all[k] = r
 		}
@@ -141,6 +142,9 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 			h.log.InfoContext(ctx, "request refused", "request_id", rid, "route", req.RouteKey, "status", p.Status, "type", p.Type)
 		}
 		return problem(p), nil
+	}
+	if raw, ok := out.(*passThrough); ok { // mcp.go: the MCP server's own answer
+		return raw.response(rid), nil
 	}
 	body, err := json.Marshal(out)
 	if err != nil {

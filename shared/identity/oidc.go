@@ -230,6 +230,21 @@ func (v *TokenVerifier) Trusts(iss, trust string) bool {
 	return ok && is.cfg.Trust == trust
 }
 
+// Issuers returns the configured issuers with the given trust, sorted.
+func (v *TokenVerifier) Issuers(trust string) []string {
+	if v == nil {
+		return nil
+	}
+	var out []string
+	for iss, is := range v.issuers {
+		if is.cfg.Trust == trust {
+			out = append(out, iss)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Token is a verified token: its issuer's configuration and its claims.
 type Token struct {
 	Issuer  string

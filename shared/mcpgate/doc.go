@@ -17,6 +17,12 @@
 // two minutes) with a progress notification each second and answers with the action's result
 // or the denial; a kill switch ends the session's use.
 //
+// A gate made by NewStateless keeps nothing between requests (the SDK's stateless Streamable
+// HTTP mode), for the Lambda function behind POST /mcp: open_session answers with the Mandate
+// session id as the Mcp-Session-Id, the client sends it back, and each call loads that session
+// from the store, as POST /v1/sessions/{id}/actions does with the id in its path; no
+// list_changed announcements, and approvals never wait within a call.
+//
 // Contract: every tool call MUST reach the authority as the agent that started the MCP
 // session (an MCP session id presented by another identity is unknown: 404); no tool call
 // may run outside an open Mandate session; results MUST be the authority's masked results.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -36,6 +37,12 @@ type Gate struct {
 
 	mu     sync.Mutex
 	owners map[string]string // MCP session id -> the agent that started it
+
+	// stateless: nothing is kept between requests (stateless.go); schemas then spares the
+	// server built for each request the reflection of open_session's schema.
+	stateless bool
+	schemas   *mcp.SchemaCache
+	shared    atomic.Pointer[shared]
 
 	// ApprovalWait is how long a tool call that needs a human's approval waits for it when
 	// the client sent a progress token (0: it never waits); ApprovalPoll how often it looks.
@@ -72,6 +79,10 @@ func callerFrom(ctx context.Context) (authority.Caller, bool) {
 
 // ServeHTTP serves one HTTP request of the MCP transport from a verified caller.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if g.stateless {
+		g.serveStateless(w, r)
+		return
+	}
 	c, ok := callerFrom(r.Context())
 	if !ok {
 		writeProblem(w, api.Problem{Type: api.ProblemUnauthenticated, Title: "Not authenticated", Status: http.StatusUnauthorized})
@@ -152,6 +163,7 @@ type session struct {
 	server  *mcp.Server
 	offered map[string]bool // target tools on offer now
 	client  audit.Client    // where the MCP session was started from, on its records
+	bound   *binding        // a stateless gate's request binding; nil for a stateful gate
 }
 
 // refresh brings the offered tools in line with what policy could allow now, or with none
@@ -191,22 +203,46 @@ func (g *Gate) refresh(ctx context.Context, st *session) {
 
 func (g *Gate) addTool(st *session, t tool) {
 	st.server.AddTool(t.tool, func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		st, ok := g.sessionOf(ctx, st)
+		if !ok {
+			return errorResult("Mandate could not take the call"), nil
+		}
 		res, err := g.call(ctx, st, t, req)
-		g.refresh(ctx, st) // a kill or a policy change since: the client hears of it
+		if !g.stateless { // a stateless server has no stream to announce changes on
+			g.refresh(ctx, st) // a kill or a policy change since: the client hears of it
+		}
 		return res, err
 	})
 }
 
 // server builds the MCP server of a new MCP session for the agent initialising it.
 func (g *Gate) server(r *http.Request) *mcp.Server {
+	if g.stateless {
+		return g.statelessServer(r)
+	}
+	return g.newServer(r, false)
+}
+
+// newServer builds the MCP server of one MCP session, or, shared, the server a stateless gate
+// serves every request with (its handlers then act for the request's own session, sessionOf).
+func (g *Gate) newServer(r *http.Request, shared bool) *mcp.Server {
 	c, _ := callerFrom(r.Context())
 	c.Signature, c.IdempotencyKey = "", "" // each tool call is its own request to the authority
 	st := &session{caller: c, offered: map[string]bool{}, client: audit.Client{SourceIP: c.SourceIP, UserAgent: r.UserAgent()}}
-	s := mcp.NewServer(&mcp.Implementation{Name: "mandate", Version: "1"}, &mcp.ServerOptions{
+	opts := &mcp.ServerOptions{
 		Instructions: "Call " + OpenSessionTool + " first with the operator you act for and their original request; every other tool acts through Mandate in that session.",
-	})
+	}
+	if shared { // stateless: no stream to announce a changed tool list on
+		opts.Capabilities = &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}
+		opts.SchemaCache = g.schemas
+	}
+	s := mcp.NewServer(&mcp.Implementation{Name: "mandate", Version: "1"}, opts)
 	mcp.AddTool(s, &mcp.Tool{Name: OpenSessionTool, Description: "Open the Mandate session every other tool acts in: the human operator you act for and their original prompt."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in openInput) (*mcp.CallToolResult, openOutput, error) {
+			st, ok := g.sessionOf(ctx, st)
+			if !ok {
+				return errorResult("Mandate could not take the call"), openOutput{}, nil
+			}
 			return g.open(ctx, st, in)
 		})
 	st.server = s
@@ -242,6 +278,9 @@ func (g *Gate) open(ctx context.Context, st *session, in openInput) (*mcp.CallTo
 		return refusal(err), openOutput{}, nil
 	}
 	st.mandate = s.SessionID
+	if st.bound != nil {
+		st.bound.opened = s.SessionID // the response names it: the client sends it back
+	}
 	return nil, openOutput{SessionID: s.SessionID, Intents: s.Intents, ExpiresAt: s.ExpiresAt.UTC().Format("2006-01-02T15:04:05Z")}, nil
 }
 

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mandate-dev/mandate/shared/authority"
+	"github.com/mandate-dev/mandate/shared/config"
+	"github.com/mandate-dev/mandate/shared/crm"
+	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
+)
+
+// mcpSample is events/apigw-mcp.json (a signed POST /mcp as API Gateway v2 delivers it) with
+// its own signature n (a signed POST is claimed against replay), the Mcp-Session-Id sid when
+// set, and message as its body.
+func mcpSample(t *testing.T, n int, sid, message string) []byte {
+	t.Helper()
+	var ev map[string]any
+	if err := json.Unmarshal(readEvent(t, "apigw-mcp.json"), &ev); err != nil {
+		t.Fatal(err)
+	}
+	h := ev["headers"].(map[string]any)
+	auth := h["authorization"].(string)
+	h["authorization"] = auth[:len(auth)-8] + fmt.Sprintf("%08x", n)
+	if sid != "" {
+		h["mcp-session-id"] = sid
+	}
+	ev["body"] = message
+	b, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestMCPBootstrapUnderRIE runs the mcp function's bootstrap under the Lambda runtime interface
+// emulator, each request in a process of its own, as separate Lambda instances would serve
+// them: initialize, open_session, tools/list and a tools/call of the session the second
+// process opened, answered by a fourth from the store alone.
+func TestMCPBootstrapUnderRIE(t *testing.T) {
+	rie := os.Getenv(EnvTestRIE)
+	if rie == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: run under .ci/with-services", EnvTestRIE)
+		}
+		t.Skipf("%s is not set (.ci/with-services installs aws-lambda-rie)", EnvTestRIE)
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "store.db")
+	st, err := bolt.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := local.Seed(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	secret := strings.Repeat("5e", 32)
+	if err := os.WriteFile(filepath.Join(dir, "customers.key"), []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	customers := httptest.NewServer(crm.New([]byte(secret), time.Now))
+	t.Cleanup(customers.Close)
+	if err := st.PutDocument(context.Background(), store.Document{Kind: store.KindTargets, Name: authority.DocumentName, Version: 2,
+		Body: []byte("targets:\n- {name: customers, kind: http, base_url: '" + customers.URL + "', secret_ref: 'file:customers.key'}\n")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{config.EnvStore + "=bolt:" + db, config.EnvSecretsDir + "=" + dir}
+	bootstrap := buildBootstrap(t, "mcp")
+	// invoke serves one request in a new process and returns its answer and JSON-RPC message.
+	invoke := func(n int, sid, message string) (apiAnswer, string) {
+		t.Helper()
+		var a apiAnswer
+		body := rieInvoke(t, rie, bootstrap, env, mcpSample(t, n, sid, message))
+		if err := json.Unmarshal(body, &a); err != nil || a.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %s, want HTTP 200 from API Gateway's answer", message, body)
+		}
+		return a, a.Body
+	}
+
+	a, out := invoke(1, "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"rie","version":"1"}}}`)
+	if !strings.Contains(out, `"serverInfo":{"name":"mandate"`) || a.Headers["Mcp-Session-Id"] != "" {
+		t.Fatalf("initialize: %s %v, want the server's info and no MCP session", out, a.Headers)
+	}
+	a, out = invoke(2, "", `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"open_session","arguments":{"operator":"`+local.DefaultOperator+`","prompt":"Look up customer 42 and tell me their email domain","ttl":"1h"}}}`)
+	sid := a.Headers["Mcp-Session-Id"]
+	if !strings.HasPrefix(sid, "ses_") || !strings.Contains(out, sid) {
+		t.Fatalf("open_session: %s %v, want the Mandate session as the Mcp-Session-Id", out, a.Headers)
+	}
+	_, out = invoke(3, sid, `{"jsonrpc":"2.0","id":3,"method":"tools/list"}`)
+	var list struct {
+		Result struct {
+			Tools []struct {
+				Name string `json:"name"`
+			} `json:"tools"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tl := range list.Result.Tools {
+		names = append(names, tl.Name)
+	}
+	if !slices.Contains(names, "customers.get") || slices.Contains(names, "customers.delete") {
+		t.Errorf("tools/list: %v, want customers.get and never customers.delete", names)
+	}
+	_, out = invoke(4, sid, `{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"customers.get","arguments":{"path":"/customers/42"}}}`)
+	if !strings.Contains(out, `"verdict":"allow"`) || !strings.Contains(out, "[EMAIL]") || strings.Contains(out, "grace.hopper@example.org") || strings.Contains(out, `"isError":true`) {
+		t.Fatalf("tools/call in a fresh process: %s, want the masked customer", out)
+	}
+	_, out = invoke(5, sid, `{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"customers.delete","arguments":{"path":"/customers/42"}}}`)
+	if !strings.Contains(out, `"error":{"code":-32602`) || !strings.Contains(out, "unknown tool") {
+		t.Fatalf("a tool never offered: %s, want a JSON-RPC error", out)
+	}
+	// The resource metadata, as API Gateway delivers the public route: no authorizer, no body.
+	var ev map[string]any
+	if err := json.Unmarshal(mcpSample(t, 6, "", ""), &ev); err != nil {
+		t.Fatal(err)
+	}
+	ev["routeKey"], ev["rawPath"] = "GET /.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource/mcp"
+	rc := ev["requestContext"].(map[string]any)
+	delete(rc, "authorizer")
+	rc["http"].(map[string]any)["method"] = "GET"
+	delete(ev["headers"].(map[string]any), "authorization")
+	raw, _ := json.Marshal(ev)
+	var meta apiAnswer
+	if err := json.Unmarshal(rieInvoke(t, rie, bootstrap, env, raw), &meta); err != nil || meta.StatusCode != http.StatusOK ||
+		!strings.Contains(meta.Body, `"resource":"https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/mcp"`) || !strings.Contains(meta.Body, `"authorization_servers":[]`) {
+		t.Fatalf("resource metadata: %+v, want the endpoint and no agent issuer (none configured)", meta)
+	}
+}
