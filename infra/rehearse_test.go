@@ -12,12 +12,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
@@ -26,6 +28,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
@@ -767,6 +770,56 @@ func TestRehearse(t *testing.T) {
 
 	// The proxy is no pass-through: the action function's own key may not delete an approval
 	// (it could approve itself otherwise).
+	// Finding: with agentAuth jwt the stack set no trusted issuers, so every agent the JWT
+	// authorizer let through was refused 401 by the function. The session function of a
+	// jwt-mode synthesis, with its template environment, opens a session for a bearer-token
+	// agent; the same function without MANDATE_ISSUERS refuses it, as it did.
+	t.Run("agents with bearer tokens (agentAuth jwt)", func(t *testing.T) {
+		const issuer = "https://id.rehearsal.example"
+		jwt := templateFunctions(t, cfn{resources: synthTemplate(t, map[string]any{CtxStage: "test", CtxRetentionDays: float64(testRetentionDays),
+			CtxAgentAuth: AgentAuthJWT, CtxOIDCIssuer: issuer, CtxOIDCAudiences: "mandate"})["Resources"].(map[string]any)})
+		f := jwt["session"]
+		if f.env[config.EnvIssuers] == "" {
+			t.Fatalf("the jwt-mode session function has no %s: %v", config.EnvIssuers, f.env)
+		}
+		key := "AKIDREHEARSALJWT"
+		enroll("session", key, f.policy)
+		ev, _ := json.Marshal(events.APIGatewayV2HTTPRequest{
+			Version: "2.0", RouteKey: edge.RouteOpenSession, RawPath: "/v1/sessions", Headers: map[string]string{"content-type": "application/json"},
+			Body: `{"operator":"ada","prompt":"look up the contact details of customer 42 to answer their ticket"}`,
+			RequestContext: events.APIGatewayV2HTTPRequestContext{
+				RouteKey: edge.RouteOpenSession, AccountID: rehearsalAccount, Stage: "$default", RequestID: "jwt-1", DomainName: rehearsalAPIHost,
+				APIID: "a1b2c3d4e5", TimeEpoch: time.Now().UnixMilli(),
+				HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/v1/sessions", Protocol: "HTTP/1.1", SourceIP: "203.0.113.10"},
+				Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+					Claims: map[string]string{"iss": issuer, "sub": "agent-7", "aud": "mandate", "exp": fmt.Sprint(time.Now().Add(time.Hour).Unix())},
+				}},
+			},
+		})
+		answer := func(env []string) apiAnswer {
+			invoke, stop := rieStart(t, rie, buildBootstrap(t, "session"), env)
+			defer stop()
+			status, body := invoke(ev)
+			var a apiAnswer
+			if status != http.StatusOK || json.Unmarshal(body, &a) != nil {
+				t.Fatalf("session function: HTTP %d %s", status, body)
+			}
+			return a
+		}
+		if a := answer(envFor(f, key)); a.StatusCode != http.StatusCreated {
+			t.Fatalf("a bearer-token agent of the trusted issuer: HTTP %d %s, want 201", a.StatusCode, a.Body)
+		}
+		without := rehearsalFunction{env: map[string]string{}, policy: f.policy}
+		for k, v := range f.env {
+			if k != config.EnvIssuers {
+				without.env[k] = v
+			}
+		}
+		if a := answer(envFor(without, key)); a.StatusCode != http.StatusUnauthorized || !strings.Contains(a.Body, api.ProblemUntrustedIssuer) {
+			t.Fatalf("without %s: HTTP %d %s, want 401 untrusted issuer", config.EnvIssuers, a.StatusCode, a.Body)
+		}
+	})
+
 	t.Run("an ungranted call is refused", func(t *testing.T) {
 		key := "AKIDREHEARSALACTION"
 		actionDB := dynamodb.New(dynamodb.Options{Region: rehearsalRegion, BaseEndpoint: aws.String(ddb.URL), RetryMaxAttempts: 1,
@@ -808,4 +861,31 @@ func TestRehearse(t *testing.T) {
 		}
 	})
 	t.Logf("rehearsal took %v", time.Since(began).Round(time.Millisecond))
+}
+
+// synthTemplate synthesizes the stack with context ctx (placeholder bootstraps: the template
+// does not depend on their bytes) and returns its template.
+func synthTemplate(t *testing.T, ctx map[string]any) map[string]any {
+	t.Helper()
+	assets := t.TempDir()
+	for _, f := range Catalog {
+		if err := os.MkdirAll(filepath.Join(assets, f.Name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(assets, f.Name, "bootstrap"), []byte("placeholder"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	app := newApp(ctx)
+	cfg, err := ConfigFromContext(func(k string) any { return app.Node().TryGetContext(jsii.String(k)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewMandateStack(app, "Mandate-"+cfg.Stage, &MandateStackProps{Config: cfg, Functions: Catalog, AssetDir: assets})
+	raw, _ := json.Marshal(assertions.Template_FromStack(m.Stack, nil).ToJSON())
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }
