@@ -118,6 +118,12 @@ func killText(w io.Writer, out any) {
 		if p := k.PendingLift; p != nil {
 			fmt.Fprintf(w, "  lift asked by %s; waits for a second human until %s\n", p.By, p.ExpiresAt.UTC().Format(time.RFC3339))
 		}
+		if r := k.Revocation; r != nil {
+			fmt.Fprintf(w, "  revocation %s: %d target role(s), %d credential(s) dropped\n", r.Status, len(r.Roles), r.Dropped)
+			for _, f := range r.Failed {
+				fmt.Fprintf(w, "  not revoked: %s (the kill is in force in Mandate; credentials minted before it may work there until they expire)\n", f)
+			}
+		}
 	}
 	switch v := out.(type) {
 	case *api.KillList:

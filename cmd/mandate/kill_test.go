@@ -98,3 +98,20 @@ func TestKillCommand(t *testing.T) {
 		t.Fatalf("the second operator's lift: %d %s %s", code, out, errOut)
 	}
 }
+
+// TestKillTextShowsRevocation: a kill whose revocation is degraded says so in text output,
+// naming what was not revoked; a complete one says complete.
+func TestKillTextShowsRevocation(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	killText(&b, &api.Kill{Scope: "agent", ID: "a", By: "ada", Reason: "r", Revocation: &api.Revocation{
+		Roles: []string{"arn:aws:iam::1:role/x"}, Failed: []string{"arn:aws:iam::2:role/y: revocation role not assumable"}, Status: api.RevocationDegraded}})
+	if out := b.String(); !strings.Contains(out, "revocation degraded: 1 target role(s)") || !strings.Contains(out, "not revoked: arn:aws:iam::2:role/y: revocation role not assumable") {
+		t.Fatalf("degraded revocation in text:\n%s", out)
+	}
+	b.Reset()
+	killText(&b, &api.Kill{Scope: "agent", ID: "a", By: "ada", Reason: "r", Revocation: &api.Revocation{Status: api.RevocationComplete}})
+	if out := b.String(); !strings.Contains(out, "revocation complete") || strings.Contains(out, "not revoked") {
+		t.Fatalf("complete revocation in text:\n%s", out)
+	}
+}
