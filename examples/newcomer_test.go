@@ -151,6 +151,7 @@ type newcomer struct {
 	log     *bytes.Buffer
 	later   chan [2]string // what mandate local prints after its keys: name and value
 	skipped []string
+	awsPort string // where the README's AWS stand-in listens here
 }
 
 // command is one shell command of a block with the answer the README shows under it.
@@ -209,6 +210,10 @@ func (n *newcomer) shell(b block) int {
 			continue
 		case assignment.MatchString(c.text):
 			n.assign(where, c.text)
+			continue
+		case strings.HasSuffix(bare, "&"):
+			n.background(where, bare)
+			ran++
 			continue
 		case strings.HasPrefix(c.text, runCLI+" local"):
 			n.serve = c.text
@@ -286,7 +291,40 @@ func (n *newcomer) rewrite(cmd string) string {
 	if n.addr != "" {
 		cmd = strings.ReplaceAll(cmd, "127.0.0.1:8080", n.addr)
 	}
+	if strings.Contains(cmd, "127.0.0.1:5000") || strings.Contains(cmd, "-p 5000") { // the AWS stand-in
+		if n.awsPort == "" {
+			n.awsPort = freePort(n.t)
+		}
+		cmd = strings.ReplaceAll(strings.ReplaceAll(cmd, "127.0.0.1:5000", "127.0.0.1:"+n.awsPort), "-p 5000", "-p "+n.awsPort)
+	}
 	return cmd
+}
+
+// background starts a command the README runs with a trailing & (a server) in its own
+// process group, stopped when the test ends.
+func (n *newcomer) background(where, cmd string) {
+	n.t.Helper()
+	n.t.Logf("%s", where)
+	c := exec.Command("bash", "-c", "exec "+strings.TrimSuffix(strings.TrimSpace(n.rewrite(cmd)), "&"))
+	c.Dir, c.Env = n.repo, n.env()
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := c.Start(); err != nil {
+		n.t.Fatalf("%s: %v", where, err)
+	}
+	n.t.Cleanup(func() {
+		_ = syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		_ = c.Wait()
+	})
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 }
 
 // run runs one command with bash in the copy and fails the test unless it exits 0.
