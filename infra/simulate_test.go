@@ -212,7 +212,7 @@ func TestTargetTrustIsTheBrokers(t *testing.T) {
 	target := s.resources("AWS::IAM::Role")[s.logicalID(t, "AWS::IAM::Role", "ExampleTarget")]
 	got := concrete(t, s, target["AssumeRolePolicyDocument"])
 	var want map[string]any
-	if err := json.Unmarshal([]byte(js(broker.TrustPolicy(brokerARN))), &want); err != nil {
+	if err := json.Unmarshal([]byte(js(broker.TrustPolicy(brokerARN, mcpARN))), &want); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -4,14 +4,18 @@ package broker
 // sends them. A target role's trust policy allows these and no other (TrustPolicy).
 var SessionTagKeys = []string{"mandate:agent", "mandate:session", "mandate:intent", "mandate:record"}
 
-// TrustPolicy is the trust policy of a target role that the broker, calling STS as principal
-// (an IAM role or user ARN), can assume with its session tags and a source identity, and
+// TrustPolicy is the trust policy of a target role that the brokers, calling STS as
+// principals (IAM role or user ARNs: the action function's and the mcp function's), can assume with its session tags and a source identity, and
 // that nobody can assume without them. One statement per STS action: IAM authorizes
 // sts:TagSession and sts:SetSourceIdentity as actions of their own, and a statement joining
 // them under every condition refuses sts:TagSession. infra.NewTargetRole writes the same
 // document (a test there holds them equal); `mandate demo --aws-endpoint` creates its demo
 // target role with it.
-func TrustPolicy(principal string) map[string]any {
+func TrustPolicy(principals ...string) map[string]any {
+	var principal any = principals // IAM's form: one principal is a string, several a list
+	if len(principals) == 1 {
+		principal = principals[0]
+	}
 	tags := map[string]any{}
 	for _, k := range SessionTagKeys {
 		tags["aws:RequestTag/"+k] = "?*"
