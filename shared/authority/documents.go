@@ -316,18 +316,14 @@ func (a *Authority) GetIntents(ctx context.Context, c Caller, version int64) (ap
 // it and makes it active on this authority at once (on others within their reload
 // interval).
 func (a *Authority) PutPolicies(ctx context.Context, c Caller, up api.PolicyUpload) (api.Document, error) {
-	h, err := a.authenticateHuman(c, RoleAdmin)
-	if err != nil {
-		return api.Document{}, err
-	}
-	if err := a.claimSignature(ctx, c); err != nil { // replay.go
+	if _, err := a.authenticateHuman(c, RoleAdmin); err != nil { // before saying what is wrong with the upload
 		return api.Document{}, err
 	}
 	name, err := policySetName(up.Mode)
 	if err != nil {
 		return api.Document{}, err
 	}
-	body, err := a.uploadBody(ctx, store.KindPolicies, name, up.Policies, up.RollbackTo)
+	h, body, err := a.upload(ctx, c, store.KindPolicies, name, "", up.Policies, up.RollbackTo)
 	if err != nil {
 		return api.Document{}, err
 	}
@@ -369,14 +365,7 @@ func (a *Authority) PutPolicies(ctx context.Context, c Caller, up api.PolicyUplo
 // they say, and the enforced policy set must still validate against its intent names) and,
 // if it passes, records, stores and activates it.
 func (a *Authority) PutIntents(ctx context.Context, c Caller, up api.IntentUpload) (api.Document, error) {
-	h, err := a.authenticateHuman(c, RoleAdmin)
-	if err != nil {
-		return api.Document{}, err
-	}
-	if err := a.claimSignature(ctx, c); err != nil { // replay.go
-		return api.Document{}, err
-	}
-	body, err := a.uploadBody(ctx, store.KindIntents, DocumentName, up.Catalog, up.RollbackTo)
+	h, body, err := a.upload(ctx, c, store.KindIntents, DocumentName, "catalog", up.Catalog, up.RollbackTo)
 	if err != nil {
 		return api.Document{}, err
 	}
@@ -403,9 +392,28 @@ func (a *Authority) PutIntents(ctx context.Context, c Caller, up api.IntentUploa
 	return out, nil
 }
 
+// upload begins every document upload: an administrator whom no kill stops (a stopped
+// person changes no document: a policy set could permit anything), a signed request not seen
+// before, and the body: the text given, or the body of version rollbackTo (exactly one;
+// required names the text's field when an empty one is refused).
+func (a *Authority) upload(ctx context.Context, c Caller, kind, name, required, text string, rollbackTo int64) (human, []byte, error) {
+	h, err := a.authenticateHuman(c, RoleAdmin)
+	if err != nil {
+		return human{}, nil, err
+	}
+	if err := a.checkHumanKills(ctx, h); err != nil { // roles.go
+		return human{}, nil, err
+	}
+	if err := a.claimSignature(ctx, c); err != nil { // replay.go
+		return human{}, nil, err
+	}
+	body, err := a.uploadBody(ctx, kind, name, required, text, rollbackTo)
+	return h, body, err
+}
+
 // uploadBody returns the body of an upload: the text given, or the body of version
 // rollbackTo; exactly one must be set.
-func (a *Authority) uploadBody(ctx context.Context, kind, name, text string, rollbackTo int64) ([]byte, error) {
+func (a *Authority) uploadBody(ctx context.Context, kind, name, required, text string, rollbackTo int64) ([]byte, error) {
 	switch {
 	case text != "" && rollbackTo != 0:
 		return nil, fail(ErrInvalid, "give either a document or rollback_to, not both", nil)
@@ -417,8 +425,8 @@ func (a *Authority) uploadBody(ctx context.Context, kind, name, text string, rol
 			return nil, err
 		}
 		return doc.Body, nil
-	case strings.TrimSpace(text) == "" && kind == store.KindIntents:
-		return nil, fail(ErrInvalid, "catalog is required", nil)
+	case strings.TrimSpace(text) == "" && required != "":
+		return nil, fail(ErrInvalid, required+" is required", nil)
 	case len(text) > MaxDocumentBytes:
 		return nil, invalidDocument(fmt.Sprintf("the document is %d bytes; the limit is %d", len(text), MaxDocumentBytes))
 	}

@@ -68,20 +68,7 @@ func (a *Authority) operatorOfSession(s store.Session) (key string, known bool) 
 // administrator, and makes it active on this authority at once (on others within their
 // reload interval). A directory in which two people share a name or identity is refused.
 func (a *Authority) PutPeople(ctx context.Context, c Caller, up api.PeopleUpload) (api.Document, error) {
-	h, err := a.authenticateHuman(c, RoleAdmin)
-	if err != nil {
-		return api.Document{}, err
-	}
-	if err := a.checkHumanKills(ctx, h); err != nil {
-		return api.Document{}, err
-	}
-	if err := a.claimSignature(ctx, c); err != nil { // replay.go
-		return api.Document{}, err
-	}
-	if up.People == "" && up.RollbackTo == 0 {
-		return api.Document{}, fail(ErrInvalid, "people is required", nil)
-	}
-	body, err := a.uploadBody(ctx, store.KindPolicies, PeopleDocument, up.People, up.RollbackTo)
+	h, body, err := a.upload(ctx, c, store.KindPolicies, PeopleDocument, "people", up.People, up.RollbackTo)
 	if err != nil {
 		return api.Document{}, err
 	}

@@ -50,20 +50,7 @@ func (a *Authority) registry(ctx context.Context) *target.Registry {
 // and makes it active on this authority at once (on others within their reload interval).
 // A registry with any invalid target is refused whole, every problem named by its field.
 func (a *Authority) PutTargets(ctx context.Context, c Caller, up api.TargetsUpload) (api.Document, error) {
-	h, err := a.authenticateHuman(c, RoleAdmin)
-	if err != nil {
-		return api.Document{}, err
-	}
-	if err := a.checkHumanKills(ctx, h); err != nil {
-		return api.Document{}, err
-	}
-	if err := a.claimSignature(ctx, c); err != nil { // replay.go
-		return api.Document{}, err
-	}
-	if up.Targets == "" && up.RollbackTo == 0 {
-		return api.Document{}, fail(ErrInvalid, "targets is required", nil)
-	}
-	body, err := a.uploadBody(ctx, store.KindTargets, DocumentName, up.Targets, up.RollbackTo)
+	h, body, err := a.upload(ctx, c, store.KindTargets, DocumentName, "targets", up.Targets, up.RollbackTo)
 	if err != nil {
 		return api.Document{}, err
 	}

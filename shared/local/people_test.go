@@ -210,3 +210,43 @@ func TestPeopleDirectoryThroughTheAPI(t *testing.T) {
 		t.Fatalf("a session for the stopped person opened: %+v", s)
 	}
 }
+
+// A stopped administrator changes no document: not the policies (which could permit
+// anything), not the intents, the people or the targets. Another administrator still can.
+func TestStoppedAdministratorChangesNoDocument(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	ctx := context.Background()
+	admin := humanClient(t, inst, inst.Config.Admins, local.DefaultAdmin)
+	second := humanClient(t, inst, inst.Config.Admins, local.SecondAdmin)
+	grace := humanClient(t, inst, inst.Config.Operators, local.DefaultApprover)
+	var policies, intents, targets api.Document
+	for path, out := range map[string]*api.Document{"/v1/policies": &policies, "/v1/intents": &intents, "/v1/targets": &targets} {
+		if err := admin.Do(ctx, http.MethodGet, path, nil, out); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	if err := grace.Do(ctx, http.MethodPost, "/v1/kill", api.KillRequest{Scope: "operator", ID: "Admin@Example.com", Reason: "credentials leaked"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		path string
+		body any
+	}{
+		{"/v1/policies", api.PolicyUpload{Policies: "@id(\"anything\") permit(principal, action, resource);"}},
+		{"/v1/intents", api.IntentUpload{RollbackTo: intents.Version}},
+		{"/v1/people", api.PeopleUpload{People: "- {id: admin@example.com}\n"}},
+		{"/v1/targets", api.TargetsUpload{RollbackTo: targets.Version}},
+	} {
+		if p := problemOf(t, admin.Do(ctx, http.MethodPut, c.path, c.body, nil)); p.Status != http.StatusForbidden || p.Type != api.ProblemKilled {
+			t.Errorf("PUT %s by the stopped administrator = %+v, want 403 killed", c.path, p)
+		}
+	}
+	var after api.Document
+	if err := admin.Do(ctx, http.MethodGet, "/v1/policies", nil, &after); err != nil || after.Version != policies.Version {
+		t.Fatalf("policies after the refused upload: version %d (was %d) %v", after.Version, policies.Version, err)
+	}
+	if err := second.Do(ctx, http.MethodPut, "/v1/intents", api.IntentUpload{RollbackTo: intents.Version}, nil); err != nil {
+		t.Errorf("another administrator stores a version: %v", err)
+	}
+}
