@@ -26,7 +26,7 @@ const (
 	// opPut is PutItem: CreateSession, UpdateSession, CreateApproval, PutControl, PutDocument
 	// (including the precompiled companion of a policy set), ClaimKey.
 	opPut = "dynamodb:PutItem"
-	// opUpdate is UpdateItem: the counters of a decision commit (and CountAction).
+	// opUpdate is UpdateItem: the counters of a decision commit.
 	opUpdate = "dynamodb:UpdateItem"
 	// opDelete is DeleteItem: DeleteControl only.
 	opDelete = "dynamodb:DeleteItem"

@@ -45,11 +45,6 @@ func (w *writeCounter) UpdateSession(ctx context.Context, s store.Session) error
 	return w.Store.UpdateSession(ctx, s)
 }
 
-func (w *writeCounter) CountAction(ctx context.Context, id, family string, limit int) (store.Session, error) {
-	w.note("CountAction")
-	return w.Store.CountAction(ctx, id, family, limit)
-}
-
 func (w *writeCounter) ClaimKey(ctx context.Context, c store.Claim) (store.Claim, error) {
 	w.note("ClaimKey")
 	return w.Store.ClaimKey(ctx, c)

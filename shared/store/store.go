@@ -106,11 +106,6 @@ type Sessions interface {
 	// UpdateSession replaces the session if the stored Version equals s.Version, storing
 	// s.Version+1; ErrConflict if it does not, ErrNotFound if there is no session.
 	UpdateSession(ctx context.Context, s Session) error
-	// CountAction atomically adds one action of family to the session's counters (Actions,
-	// ByFamily[family]) and increments Version, if Actions is below limit (limit <= 0: no
-	// limit), and returns the session as counted. ErrConflict when the limit is reached,
-	// ErrNotFound if there is no session. Concurrent calls never lose a count.
-	CountAction(ctx context.Context, id, family string, limit int) (Session, error)
 }
 
 // Kill switch scopes.

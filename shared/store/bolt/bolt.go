@@ -284,41 +284,6 @@ func (s *Store) UpdateSession(ctx context.Context, v store.Session) error {
 	return nil
 }
 
-// CountAction implements store.Sessions: one read-modify-write in one transaction.
-func (s *Store) CountAction(ctx context.Context, id, family string, limit int) (store.Session, error) {
-	var counted store.Session
-	err := s.batch(ctx, func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketSessions)
-		var cur store.Session
-		ok, err := get(b, []byte(id), &cur)
-		switch {
-		case err != nil:
-			return err
-		case !ok:
-			return store.ErrNotFound
-		case limit > 0 && cur.Actions >= limit:
-			return fmt.Errorf("%w: the session has %d actions, its limit is %d", store.ErrConflict, cur.Actions, limit)
-		}
-		cur.Actions++
-		byFamily := make(map[string]int, len(cur.ByFamily)+1)
-		for k, v := range cur.ByFamily {
-			byFamily[k] = v
-		}
-		byFamily[family]++
-		cur.ByFamily = byFamily
-		cur.Version++
-		if err := put(b, []byte(id), cur); err != nil {
-			return err
-		}
-		counted = cur // set last: a re-run of this closure overwrites it
-		return nil
-	})
-	if err != nil {
-		return store.Session{}, fmt.Errorf("bolt: count action of session %q: %w", id, err)
-	}
-	return counted, nil
-}
-
 // --- controls ---
 
 func validScope(scope string) bool {

@@ -62,8 +62,8 @@ func sessionToItem(v store.Session) (map[string]types.AttributeValue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode session: %w", err)
 	}
-	// Counts per family are top-level number attributes, so CountAction can ADD to them
-	// atomically even when the family is new to the session.
+	// Counts per family are top-level number attributes, so a decision commit updates the
+	// counters alone (CounterAttributes), whichever families the session has.
 	for f, n := range v.ByFamily {
 		if !validFamily(f) {
 			return nil, fmt.Errorf("encode session: action family %q", f)
@@ -92,44 +92,6 @@ func validFamily(f string) bool {
 		}
 	}
 	return true
-}
-
-// CountAction implements store.Sessions with one conditional UpdateItem: ADD is atomic, so
-// concurrent actions never lose a count, and the condition holds the limit.
-func (s *Store) CountAction(ctx context.Context, id, family string, limit int) (store.Session, error) {
-	op := fmt.Sprintf("count action of session %q", id)
-	if id == "" {
-		return store.Session{}, fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
-	}
-	if !validFamily(family) {
-		return store.Session{}, fmt.Errorf("dynamo: %s: action family %q", op, family)
-	}
-	key := map[string]types.AttributeValue{AttrID: avS(id)}
-	in := &dynamodb.UpdateItemInput{
-		TableName:                 aws.String(s.tables.Sessions),
-		Key:                       key,
-		UpdateExpression:          aws.String("ADD #actions :one, #version :one, #fam :one"),
-		ConditionExpression:       aws.String("attribute_exists(#id)"),
-		ExpressionAttributeNames:  map[string]string{"#actions": "actions", "#version": AttrVersion, "#fam": familyAttr + family, "#id": AttrID},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":one": avN(1)},
-		ReturnValues:              types.ReturnValueAllNew,
-	}
-	if limit > 0 {
-		in.ConditionExpression = aws.String("attribute_exists(#id) AND (attribute_not_exists(#actions) OR #actions < :limit)")
-		in.ExpressionAttributeValues[":limit"] = avN(int64(limit))
-	}
-	out, err := s.db.UpdateItem(ctx, in)
-	if conditionFailed(err) {
-		return store.Session{}, s.missingOr(ctx, op, s.tables.Sessions, key, store.ErrConflict)
-	}
-	if err != nil {
-		return store.Session{}, wrap(op, err)
-	}
-	v, err := sessionFromItem(out.Attributes)
-	if err != nil {
-		return store.Session{}, fmt.Errorf("dynamo: %s: %w", op, err)
-	}
-	return v, nil
 }
 
 func sessionFromItem(m map[string]types.AttributeValue) (store.Session, error) {

@@ -59,8 +59,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"Sessions/Update", testSessionUpdate},
 		{"Sessions/ConcurrentCreate", testSessionConcurrentCreate},
 		{"Sessions/ConcurrentUpdate", testSessionConcurrentUpdate},
-		{"Sessions/CountAction", testSessionCountAction},
-		{"Sessions/ConcurrentCountAction", testSessionConcurrentCountAction},
 		{"Controls/PutFindDelete", testControlsPutFindDelete},
 		{"Controls/List", testControlsList},
 		{"Controls/Global", testControlsGlobal},
