@@ -130,7 +130,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 	ctx = audit.WithClient(ctx, audit.Client{SourceIP: req.RequestContext.HTTP.SourceIP, UserAgent: req.RequestContext.HTTP.UserAgent})
 	if p, refused := h.untrustedIssuer(c); refused { // tokens.go
 		p.RequestID = rid
-		return problem(p), nil
+		return challenged(problem(p), c), nil
 	}
 	status, out, err := r(ctx, c, req)
 	if err != nil {
@@ -141,7 +141,7 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		} else {
 			h.log.InfoContext(ctx, "request refused", "request_id", rid, "route", req.RouteKey, "status", p.Status, "type", p.Type)
 		}
-		return problem(p), nil
+		return challenged(problem(p), c), nil
 	}
 	if raw, ok := out.(*passThrough); ok { // mcp.go: the MCP server's own answer
 		return raw.response(rid), nil
@@ -245,6 +245,17 @@ func problem(p api.Problem) events.APIGatewayV2HTTPResponse {
 		h["WWW-Authenticate"] = `AWS4-HMAC-SHA256 realm="mandate"`
 	}
 	return events.APIGatewayV2HTTPResponse{StatusCode: p.Status, Headers: h, Body: string(body)}
+}
+
+// BearerChallenge is the WWW-Authenticate of a 401 to a bearer-token caller (RFC 6750).
+const BearerChallenge = `Bearer realm="mandate", error="invalid_token"`
+
+// challenged answers a bearer-token caller's 401 with the Bearer challenge, not SigV4's.
+func challenged(resp events.APIGatewayV2HTTPResponse, c authority.Caller) events.APIGatewayV2HTTPResponse {
+	if resp.StatusCode == http.StatusUnauthorized && c.JWT != nil && c.IAM == nil {
+		resp.Headers["WWW-Authenticate"] = BearerChallenge
+	}
+	return resp
 }
 
 // CallerOf is the identity and request metadata of an API Gateway v2 event, as every route

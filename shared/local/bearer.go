@@ -86,6 +86,9 @@ func (g *Gateway) refuseUnauthenticated(w http.ResponseWriter, r *http.Request, 
 	typ := edge.AuthProblemType(err)
 	_, isBearer := bearer(r)
 	g.log.Info("authentication failed", "request_id", rid, "source", sourceIP(r), "reason", typ, "bearer", isBearer, "failures", n)
+	if isBearer {
+		w.Header().Set("WWW-Authenticate", edge.BearerChallenge)
+	}
 	writeProblem(w, api.Problem{Type: typ, Title: "Not authenticated", Status: http.StatusUnauthorized,
 		Detail: "the request does not carry a valid credential of a known agent", RequestID: rid})
 }

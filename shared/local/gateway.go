@@ -124,7 +124,7 @@ func writeProblem(w http.ResponseWriter, p api.Problem) {
 	if p.RequestID != "" {
 		w.Header().Set("X-Request-Id", p.RequestID)
 	}
-	if p.Status == http.StatusUnauthorized {
+	if p.Status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Add("WWW-Authenticate", `AWS4-HMAC-SHA256 realm="mandate"`)
 	}
 	w.WriteHeader(p.Status)

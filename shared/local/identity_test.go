@@ -22,6 +22,7 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/client"
+	"github.com/mandate-dev/mandate/shared/edge"
 	"github.com/mandate-dev/mandate/shared/local"
 )
 
@@ -232,6 +233,9 @@ func TestJWTContextFromUntrustedIssuer(t *testing.T) {
 		if resp.StatusCode != 401 || p.Type != api.ProblemUntrustedIssuer {
 			t.Errorf("issuer %s: %d %+v", iss, resp.StatusCode, p)
 		}
+		if got := resp.Headers["WWW-Authenticate"]; got != edge.BearerChallenge {
+			t.Errorf("issuer %s: WWW-Authenticate %q, want the Bearer challenge (RFC 6750)", iss, got)
+		}
 	}
 }
 
@@ -410,5 +414,29 @@ func TestPresignedURL(t *testing.T) {
 	resp2.Body.Close()
 	if resp2.StatusCode != 401 {
 		t.Fatalf("presigned for an hour = %d; want 401 (at most 15 minutes)", resp2.StatusCode)
+	}
+}
+
+// TestUnauthenticatedChallenges: a 401 names the scheme the caller tried: Bearer for a bearer
+// token (RFC 6750), SigV4 for a signature or nothing.
+func TestUnauthenticatedChallenges(t *testing.T) {
+	inst, _, _ := startWithIssuers(t)
+	for _, c := range []struct{ authorization, want string }{
+		{"Bearer not-a-token", edge.BearerChallenge},
+		{"", `AWS4-HMAC-SHA256 realm="mandate"`},
+		{"AWS4-HMAC-SHA256 Credential=AKIDNOBODY/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host, Signature=00", `AWS4-HMAC-SHA256 realm="mandate"`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, inst.URL+"/v1/sessions", strings.NewReader(`{"operator":"a","prompt":"p"}`))
+		if c.authorization != "" {
+			req.Header.Set("Authorization", c.authorization)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != c.want {
+			t.Errorf("Authorization %q: %d, WWW-Authenticate %q, want 401 and %q", c.authorization, resp.StatusCode, resp.Header.Get("WWW-Authenticate"), c.want)
+		}
 	}
 }
