@@ -127,7 +127,7 @@ func (s *Store) GetApproval(ctx context.Context, id string) (store.Approval, err
 	}
 	request, decision, use, err := s.approvalItems(ctx, id)
 	if err != nil {
-		return store.Approval{}, wrap(op, err)
+		return store.Approval{}, err
 	}
 	if request == nil {
 		return store.Approval{}, fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
@@ -139,19 +139,14 @@ func (s *Store) GetApproval(ctx context.Context, id string) (store.Approval, err
 	return a, nil
 }
 
-// approvalItems reads an approval's three items (nil where absent) with strongly consistent
-// reads.
+// approvalItems reads an approval's three items (nil where absent) in one strongly
+// consistent BatchGetItem.
 func (s *Store) approvalItems(ctx context.Context, id string) (request, decision, use map[string]types.AttributeValue, err error) {
-	if request, err = s.getItem(ctx, s.tables.Approvals, approvalKey(id)); err != nil || request == nil {
+	items, err := s.batchGet(ctx, "get approval", s.tables.Approvals, AttrID, []string{id, ApprovalDecisionPrefix + id, ApprovalUsePrefix + id})
+	if err != nil {
 		return nil, nil, nil, err
 	}
-	if decision, err = s.getItem(ctx, s.tables.Approvals, approvalKey(ApprovalDecisionPrefix+id)); err != nil {
-		return nil, nil, nil, err
-	}
-	if use, err = s.getItem(ctx, s.tables.Approvals, approvalKey(ApprovalUsePrefix+id)); err != nil {
-		return nil, nil, nil, err
-	}
-	return request, decision, use, nil
+	return items[id], items[ApprovalDecisionPrefix+id], items[ApprovalUsePrefix+id], nil
 }
 
 // ListApprovals returns approvals with the given status ("" for all), ordered by id.

@@ -17,7 +17,7 @@ import (
 // MaxBatchGetKeys is the most keys one BatchGetItem request may carry.
 const MaxBatchGetKeys = 100
 
-// MaxUnprocessedRounds bounds how often FindControls re-requests keys that DynamoDB left
+// MaxUnprocessedRounds bounds how often batchGet re-requests keys that DynamoDB left
 // unprocessed (a partial throttle) before it reports store.ErrUnavailable.
 const MaxUnprocessedRounds = 5
 
@@ -98,46 +98,59 @@ func (s *Store) FindControls(ctx context.Context, keys []store.ControlKey) ([]st
 			order = append(order, pk)
 		}
 	}
-	found := map[string]store.Control{}
-	for start := 0; start < len(order); start += MaxBatchGetKeys {
-		batch := order[start:min(start+MaxBatchGetKeys, len(order))]
+	items, err := s.batchGet(ctx, "find controls", s.tables.Controls, AttrControlKey, order)
+	if err != nil {
+		return nil, err
+	}
+	var result []store.Control
+	for _, pk := range order {
+		if item, ok := items[pk]; ok {
+			c, err := controlFromItem(item)
+			if err != nil {
+				return nil, fmt.Errorf("dynamo: find controls: %w", err)
+			}
+			result = append(result, c)
+		}
+	}
+	return result, nil
+}
+
+// batchGet reads the items of table whose string partition key keyAttr is one of pks, with
+// strongly consistent BatchGetItem requests, re-requesting what DynamoDB leaves unprocessed
+// (MaxUnprocessedRounds at most). It returns the items found by key; absent ones are missing.
+func (s *Store) batchGet(ctx context.Context, op, table, keyAttr string, pks []string) (map[string]map[string]types.AttributeValue, error) {
+	found := map[string]map[string]types.AttributeValue{}
+	for start := 0; start < len(pks); start += MaxBatchGetKeys {
+		batch := pks[start:min(start+MaxBatchGetKeys, len(pks))]
 		req := make([]map[string]types.AttributeValue, len(batch))
 		for i, pk := range batch {
-			req[i] = map[string]types.AttributeValue{AttrControlKey: avS(pk)}
+			req[i] = map[string]types.AttributeValue{keyAttr: avS(pk)}
 		}
-		pending := map[string]types.KeysAndAttributes{s.tables.Controls: {Keys: req, ConsistentRead: aws.Bool(true)}}
+		pending := map[string]types.KeysAndAttributes{table: {Keys: req, ConsistentRead: aws.Bool(true)}}
 		for round := 0; len(pending) > 0; round++ {
 			if round == MaxUnprocessedRounds {
-				return nil, fmt.Errorf("dynamo: find controls: keys still unprocessed after %d rounds: %w", round, store.ErrUnavailable)
+				return nil, fmt.Errorf("dynamo: %s: keys still unprocessed after %d rounds: %w", op, round, store.ErrUnavailable)
 			}
 			if round > 0 {
 				select {
 				case <-ctx.Done():
-					return nil, wrap("find controls", ctx.Err())
+					return nil, wrap(op, ctx.Err())
 				case <-time.After(time.Duration(25<<round) * time.Millisecond):
 				}
 			}
 			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
-				return nil, wrap("find controls", err)
+				return nil, wrap(op, err)
 			}
-			for _, item := range out.Responses[s.tables.Controls] {
-				c, err := controlFromItem(item)
-				if err != nil {
-					return nil, fmt.Errorf("dynamo: find controls: %w", err)
+			for _, item := range out.Responses[table] {
+				if k, ok := item[keyAttr].(*types.AttributeValueMemberS); ok {
+					found[k.Value] = item
 				}
-				found[controlPK(c.Scope, c.ID)] = c
 			}
 			pending = out.UnprocessedKeys
 		}
 	}
-	var result []store.Control
-	for _, pk := range order {
-		if c, ok := found[pk]; ok {
-			result = append(result, c)
-		}
-	}
-	return result, nil
+	return found, nil
 }
 
 // ListControls returns every set kill switch, ordered by scope and id.
