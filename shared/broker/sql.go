@@ -100,7 +100,7 @@ type sqlRoles struct {
 	secrets  Secrets
 	now      func() time.Time
 	mu       sync.Mutex
-	pools    map[string]*pgxpool.Pool // by target name and address
+	pools    map[string]*pgxpool.Pool // by target name, address and TLS settings
 	sweptAt  map[*pgxpool.Pool]time.Time
 	standing sync.Map // pool pointer + role name -> true once the standing role exists
 	sweeps   sync.WaitGroup
@@ -219,7 +219,10 @@ func (c *poolCache) put(key string, p *x509.CertPool) {
 
 // admin returns the target's administrator pool.
 func (r *sqlRoles) admin(ctx context.Context, t target.Target) (*pgxpool.Pool, error) {
-	key := t.Name + "\x00" + t.Endpoint + "\x00" + t.Database + "\x00" + t.User
+	// How the pool connects is part of its key: a registry version that changes the TLS mode
+	// or the CA bundle gets a pool that connects its way, never the one before it.
+	bundle := sha256.Sum256([]byte(t.CABundle))
+	key := strings.Join([]string{t.Name, t.Endpoint, t.Database, t.User, t.TLSMode(), hex.EncodeToString(bundle[:])}, "\x00")
 	r.mu.Lock()
 	p, ok := r.pools[key]
 	r.mu.Unlock()
