@@ -236,7 +236,7 @@ func (a *Authority) DecideApproval(ctx context.Context, c Caller, id string, app
 	}); err != nil {
 		return api.Approval{}, fail(ErrUnavailable, "the decision could not be recorded", err)
 	}
-	err = a.store.DecideApproval(ctx, id, status, h.Name, now)
+	err = a.store.DecideApproval(ctx, ap, status, h.Name, now) // binds what was checked and recorded
 	if errors.Is(err, store.ErrConflict) {
 		return api.Approval{}, fail(ErrApprovalDecided, "the approval was decided by someone else meanwhile", nil)
 	}

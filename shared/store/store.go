@@ -178,9 +178,11 @@ type Approvals interface {
 	GetApproval(ctx context.Context, id string) (Approval, error)
 	// ListApprovals returns approvals with the given status ("" for all).
 	ListApprovals(ctx context.Context, status string) ([]Approval, error)
-	// DecideApproval moves a pending approval to approved or denied, recording who and when;
-	// ErrConflict if it is not pending, ErrNotFound if there is none.
-	DecideApproval(ctx context.Context, id, status, by string, at time.Time) error
+	// DecideApproval moves a pending approval to approved or denied, recording who and when.
+	// a is the approval as the decider read and checked it: the decision binds its digest,
+	// expiry and session, whatever the stored request says by then. ErrConflict if it is not
+	// pending (or no longer the one read), ErrNotFound if there is none.
+	DecideApproval(ctx context.Context, a Approval, status, by string, at time.Time) error
 	// ConsumeApproval moves an approved approval whose digest equals digest and whose expiry
 	// is after now to consumed, once; ErrConflict otherwise, ErrNotFound if there is none.
 	ConsumeApproval(ctx context.Context, id, digest string, now time.Time) error

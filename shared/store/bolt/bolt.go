@@ -459,14 +459,18 @@ func (s *Store) modifyApproval(ctx context.Context, id string, change func(a *st
 }
 
 // DecideApproval moves a pending approval to approved or denied; store.ErrConflict if it is
-// not pending, store.ErrNotFound if there is none.
-func (s *Store) DecideApproval(ctx context.Context, id, status, by string, at time.Time) error {
+// not pending or not the approval the decider read, store.ErrNotFound if there is none.
+func (s *Store) DecideApproval(ctx context.Context, read store.Approval, status, by string, at time.Time) error {
+	id := read.ID
 	if status != store.ApprovalApproved && status != store.ApprovalDenied {
 		return fmt.Errorf("bolt: decide approval %q: invalid decision %q", id, status)
 	}
 	err := s.modifyApproval(ctx, id, func(a *store.Approval) error {
-		if a.Status != store.ApprovalPending {
+		switch {
+		case a.Status != store.ApprovalPending:
 			return fmt.Errorf("%w: approval is %s", store.ErrConflict, a.Status)
+		case a.Digest != read.Digest || a.SessionID != read.SessionID || !a.ExpiresAt.Equal(read.ExpiresAt):
+			return fmt.Errorf("%w: approval changed since it was read", store.ErrConflict)
 		}
 		a.Status, a.DecidedBy, a.DecidedAt = status, by, at
 		return nil

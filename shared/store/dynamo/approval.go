@@ -186,8 +186,11 @@ func (s *Store) ListApprovals(ctx context.Context, status string) ([]store.Appro
 
 // DecideApproval decides a pending approval, approved or denied, recording who and when in
 // the decision item (put once); store.ErrConflict if it is decided already, store.ErrNotFound
-// if there is none.
-func (s *Store) DecideApproval(ctx context.Context, id, status, by string, at time.Time) error {
+// if there is none. The decision carries the digest, expiry and session of read, the
+// approval as the decider checked it: the action function may write requests, so neither the
+// use check nor the decision may trust a request read again after that.
+func (s *Store) DecideApproval(ctx context.Context, read store.Approval, status, by string, at time.Time) error {
+	id := read.ID
 	op := fmt.Sprintf("decide approval %q", id)
 	if status != store.ApprovalApproved && status != store.ApprovalDenied {
 		return fmt.Errorf("dynamo: %s: invalid decision %q", op, status)
@@ -195,25 +198,21 @@ func (s *Store) DecideApproval(ctx context.Context, id, status, by string, at ti
 	if !requestID(id) {
 		return fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
 	}
+	item, err := attributevalue.MarshalMap(approvalItem{
+		ID: ApprovalDecisionPrefix + id, SessionID: read.SessionID, Digest: read.Digest, Status: status, DecidedBy: by,
+		CreatedAt: read.CreatedAt, Expiry: read.ExpiresAt, ExpiryNanos: unixNanos(read.ExpiresAt), DecidedAt: at,
+	})
+	if err != nil {
+		return fmt.Errorf("dynamo: %s: encode: %w", op, err)
+	}
+	// Put only while the request exists and no decision does: one conditional write cannot span
+	// the two items, so the request is checked first; a request is never deleted.
 	request, err := s.getItem(ctx, s.tables.Approvals, approvalKey(id))
 	if err != nil {
 		return wrap(op, err)
 	}
 	if request == nil {
 		return fmt.Errorf("dynamo: %s: %w", op, store.ErrNotFound)
-	}
-	var r approvalItem
-	if err := attributevalue.UnmarshalMap(request, &r); err != nil {
-		return fmt.Errorf("dynamo: %s: decode: %w", op, err)
-	}
-	// The decision carries what was decided on: the action function may write requests, so
-	// the use check compares with these copies, not with the request.
-	item, err := attributevalue.MarshalMap(approvalItem{
-		ID: ApprovalDecisionPrefix + id, SessionID: r.SessionID, Digest: r.Digest, Status: status, DecidedBy: by,
-		CreatedAt: r.CreatedAt, Expiry: r.Expiry, ExpiryNanos: r.ExpiryNanos, DecidedAt: at,
-	})
-	if err != nil {
-		return fmt.Errorf("dynamo: %s: encode: %w", op, err)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                aws.String(s.tables.Approvals),

@@ -77,7 +77,7 @@ func TestApprovalDecisionsAreKeyedApart(t *testing.T) {
 		t.Fatal(err)
 	}
 	actionKeys := rec.taken()
-	if err := s.DecideApproval(ctx, a.ID, store.ApprovalApproved, "grace", now); err != nil {
+	if err := s.DecideApproval(ctx, a, store.ApprovalApproved, "grace", now); err != nil {
 		t.Fatal(err)
 	}
 	approvalKeys := rec.taken()
@@ -121,6 +121,30 @@ func TestApprovalDecisionsAreKeyedApart(t *testing.T) {
 	}
 	if l, err := s.ListApprovals(ctx, store.ApprovalApproved); err != nil || len(l) != 0 {
 		t.Errorf("approved list = %+v %v, want none", l, err)
+	}
+	// A request rewritten between the decider's check and its decision (what a compromised
+	// action function can do) does not change what was decided: the decision binds the digest
+	// the decider read.
+	swapped := store.Approval{ID: "apr_cccccccccccccccccccccccccc", SessionID: "ses_1", Digest: "sha256:checked", Status: store.ApprovalPending,
+		CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.CreateApproval(ctx, swapped); err != nil {
+		t.Fatal(err)
+	}
+	_, err = rec.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(tables.Approvals), Item: map[string]types.AttributeValue{
+		dynamo.AttrID: &types.AttributeValueMemberS{Value: swapped.ID}, "digest": &types.AttributeValueMemberS{Value: "sha256:other-action"},
+		"expiry_ns": &types.AttributeValueMemberN{Value: "9000000000000000000"}, "session_id": &types.AttributeValueMemberS{Value: "ses_1"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DecideApproval(ctx, swapped, store.ApprovalApproved, "grace", now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ConsumeApproval(ctx, swapped.ID, "sha256:other-action", now); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("consuming for the swapped-in action: %v, want ErrConflict", err)
+	}
+	if err := s.ConsumeApproval(ctx, swapped.ID, "sha256:checked", now); err != nil {
+		t.Errorf("consuming for the action the decider checked: %v", err)
 	}
 	// Ids in the decision or use key space are refused outright.
 	for _, id := range []string{dynamo.ApprovalDecisionPrefix + a.ID, dynamo.ApprovalUsePrefix + a.ID} {

@@ -51,8 +51,8 @@ func testApprovalList(t *testing.T, s store.Store) {
 		wantErr(t, "CreateApproval", s.CreateApproval(ctx, a), nil)
 	}
 	at := baseTime().Add(time.Second)
-	wantErr(t, "DecideApproval approve", s.DecideApproval(ctx, approved.ID, store.ApprovalApproved, "bob", at), nil)
-	wantErr(t, "DecideApproval deny", s.DecideApproval(ctx, denied.ID, store.ApprovalDenied, "bob", at), nil)
+	wantErr(t, "DecideApproval approve", s.DecideApproval(ctx, approved, store.ApprovalApproved, "bob", at), nil)
+	wantErr(t, "DecideApproval deny", s.DecideApproval(ctx, denied, store.ApprovalDenied, "bob", at), nil)
 	approved.Status, approved.DecidedBy, approved.DecidedAt = store.ApprovalApproved, "bob", at
 	denied.Status, denied.DecidedBy, denied.DecidedAt = store.ApprovalDenied, "bob", at
 
@@ -90,7 +90,7 @@ func testApprovalDecide(t *testing.T, s store.Store) {
 		a := newApproval()
 		wantErr(t, "CreateApproval", s.CreateApproval(ctx, a), nil)
 		at := baseTime().Add(30 * time.Second)
-		wantErr(t, "DecideApproval "+status, s.DecideApproval(ctx, a.ID, status, "bob@example.com", at), nil)
+		wantErr(t, "DecideApproval "+status, s.DecideApproval(ctx, a, status, "bob@example.com", at), nil)
 		got, err := s.GetApproval(ctx, a.ID)
 		wantErr(t, "GetApproval", err, nil)
 		want := a
@@ -99,7 +99,7 @@ func testApprovalDecide(t *testing.T, s store.Store) {
 
 		// Decided once: neither the same nor the other decision applies again.
 		for _, again := range []string{store.ApprovalApproved, store.ApprovalDenied} {
-			err := s.DecideApproval(ctx, a.ID, again, "carol@example.com", at.Add(time.Second))
+			err := s.DecideApproval(ctx, a, again, "carol@example.com", at.Add(time.Second))
 			wantErr(t, "DecideApproval "+again+" after "+status, err, store.ErrConflict)
 		}
 		got, err = s.GetApproval(ctx, a.ID)
@@ -107,13 +107,13 @@ func testApprovalDecide(t *testing.T, s store.Store) {
 		diff(t, "GetApproval after a second decision", want, got)
 	}
 
-	wantErr(t, "DecideApproval of an unknown id", s.DecideApproval(ctx, newID("apr"), store.ApprovalApproved, "bob", baseTime()), store.ErrNotFound)
+	wantErr(t, "DecideApproval of an unknown id", s.DecideApproval(ctx, store.Approval{ID: newID("apr")}, store.ApprovalApproved, "bob", baseTime()), store.ErrNotFound)
 
 	// Only approved and denied are decisions; anything else is refused and changes nothing.
 	a := newApproval()
 	wantErr(t, "CreateApproval", s.CreateApproval(ctx, a), nil)
 	for _, bad := range []string{store.ApprovalConsumed, store.ApprovalPending, "maybe", ""} {
-		if err := s.DecideApproval(ctx, a.ID, bad, "bob", baseTime()); err == nil {
+		if err := s.DecideApproval(ctx, a, bad, "bob", baseTime()); err == nil {
 			t.Errorf("DecideApproval(%q) = nil, want an error", bad)
 		}
 	}
@@ -131,7 +131,7 @@ func testApprovalConsume(t *testing.T, s store.Store) {
 		a.ExpiresAt = expires
 		wantErr(t, "CreateApproval", s.CreateApproval(ctx, a), nil)
 		if decide != "" {
-			wantErr(t, "DecideApproval", s.DecideApproval(ctx, a.ID, decide, "bob", now), nil)
+			wantErr(t, "DecideApproval", s.DecideApproval(ctx, a, decide, "bob", now), nil)
 			a.Status, a.DecidedBy, a.DecidedAt = decide, "bob", now
 		}
 		return a
@@ -157,7 +157,7 @@ func testApprovalConsume(t *testing.T, s store.Store) {
 	want.Status = store.ApprovalConsumed
 	diff(t, "GetApproval after consume", want, got)
 	wantErr(t, "ConsumeApproval twice", s.ConsumeApproval(ctx, a.ID, a.Digest, now), store.ErrConflict)
-	wantErr(t, "DecideApproval after consume", s.DecideApproval(ctx, a.ID, store.ApprovalApproved, "bob", now), store.ErrConflict)
+	wantErr(t, "DecideApproval after consume", s.DecideApproval(ctx, a, store.ApprovalApproved, "bob", now), store.ErrConflict)
 
 	p := create("", now.Add(time.Minute))
 	wantErr(t, "ConsumeApproval of a pending approval", s.ConsumeApproval(ctx, p.ID, p.Digest, now), store.ErrConflict)
@@ -176,7 +176,7 @@ func testApprovalConcurrentConsume(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a := newApproval()
 	wantErr(t, "CreateApproval", s.CreateApproval(ctx, a), nil)
-	wantErr(t, "DecideApproval", s.DecideApproval(ctx, a.ID, store.ApprovalApproved, "bob", baseTime()), nil)
+	wantErr(t, "DecideApproval", s.DecideApproval(ctx, a, store.ApprovalApproved, "bob", baseTime()), nil)
 	now := time.Now()
 	errs := Race(Concurrency, func(int) error { return s.ConsumeApproval(ctx, a.ID, a.Digest, now) })
 	exactlyOne(t, "concurrent ConsumeApproval", errs, store.ErrConflict)
@@ -196,7 +196,7 @@ func testApprovalConcurrentDecide(t *testing.T, s store.Store) {
 		if i%2 == 1 {
 			status = store.ApprovalDenied
 		}
-		return s.DecideApproval(ctx, a.ID, status, fmt.Sprintf("approver-%d", i), baseTime())
+		return s.DecideApproval(ctx, a, status, fmt.Sprintf("approver-%d", i), baseTime())
 	})
 	w := exactlyOne(t, "concurrent DecideApproval", errs, store.ErrConflict)
 	got, err := s.GetApproval(ctx, a.ID)
