@@ -19,8 +19,9 @@
 // other scopes) on every request and written only by an operator.
 //
 // Contract:
-//   - Invariants are conditional writes on one item (no TransactWriteItems, so the same code
-//     runs on dynalite): attribute_not_exists for create-once items (sessions, approvals,
+//   - Invariants are conditional writes on one item, except a decision (Commit): its claim,
+//     counters and record are one TransactWriteItems, tested on minidyn and moto since
+//     dynalite has no transactions. Single-item conditions: attribute_not_exists for create-once items (sessions, approvals,
 //     document versions, audit sequence numbers, approval decisions and uses), a version
 //     check for session updates, and "absent or expired" for claims. An approval's decision
 //     and its use are items of their own, put once each, so that IAM can let the action
