@@ -181,13 +181,17 @@ func (r *Revoker) revokeRole(ctx context.Context, kills []Kill, arn string) erro
 		if round == 0 && string(doc.Render()) == before && base != "" {
 			return nil // already refused, and nothing to sweep: no new version
 		}
+		body := doc.Render()
+		if len(body) > DocumentQuota { // a merge of concurrent kills can pass what Add checked
+			return ErrFull
+		}
 		if len(versions) >= maxVersions {
 			if err := deleteOldest(ctx, client, policy, versions); err != nil {
 				return err
 			}
 		}
 		created, err := client.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
-			PolicyArn: aws.String(policy), PolicyDocument: aws.String(string(doc.Render())), SetAsDefault: true,
+			PolicyArn: aws.String(policy), PolicyDocument: aws.String(string(body)), SetAsDefault: true,
 		})
 		if err != nil {
 			return fmt.Errorf("write %s: %w", policy, err)
