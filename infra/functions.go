@@ -281,7 +281,13 @@ func (m *Mandate) grantBroker(r awsiam.Role) {
 // RevocationActions are the IAM calls of shared/revoke: it reads a target role's permissions
 // boundary (GetRole), then lists, reads, writes and deletes versions of that revocation
 // policy, and nothing else.
-var RevocationActions = []string{"iam:GetRole", "iam:ListPolicyVersions", "iam:GetPolicyVersion", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion"}
+var RevocationActions = append(slices.Clone(revocationReads), revocationWrites...)
+
+// revocationReads are granted on tagged target roles, revocationWrites on revocation policies.
+var (
+	revocationReads  = []string{"iam:GetRole"}
+	revocationWrites = []string{"iam:ListPolicyVersions", "iam:GetPolicyVersion", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion"}
+)
 
 // RevocationTimeout is how long a kill allows itself to revoke on target roles
 // (shared/authority's revocation bound); the kill switch function's timeout exceeds it.
@@ -313,7 +319,7 @@ func revocationStatements(partition, account string) []awsiam.PolicyStatement {
 	return []awsiam.PolicyStatement{
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("ReadMandateTargetRoles"),
-			Actions:   jsii.Strings(RevocationActions[0]),
+			Actions:   jsii.Strings(revocationReads...),
 			Resources: jsii.Strings("arn:" + partition + ":iam::" + account + ":role/*"),
 			Conditions: &map[string]any{
 				"StringEquals": map[string]any{"iam:ResourceTag/" + TargetRoleTag: TargetRoleTagValue},
@@ -321,7 +327,7 @@ func revocationStatements(partition, account string) []awsiam.PolicyStatement {
 		}),
 		awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("WriteRevocationPolicies"),
-			Actions:   jsii.Strings(RevocationActions[1:]...),
+			Actions:   jsii.Strings(revocationWrites...),
 			Resources: jsii.Strings("arn:" + partition + ":iam::" + account + ":policy" + revoke.PolicyPath + "*"),
 		}),
 	}

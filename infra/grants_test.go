@@ -283,6 +283,47 @@ func TestApprovalAndCounterWritesSimulated(t *testing.T) {
 	runSimulations(t, sims)
 }
 
+// Calls is, for each function, every IAM action its role holds besides DynamoDB's (Reads and
+// Writes list those), each for a call the code makes or AWS makes for it. With the default
+// stack context; the optional settings add exactly their own grant (bedrock:InvokeModel on
+// the model, secretsmanager:GetSecretValue on the masking key, events:PutEvents on the bus).
+//
+//   - every function: CloudWatch Logs (its log group); the data key, which encrypts the
+//     tables, the archive and the environment (kms:Decrypt and DescribeKey to read, and to
+//     write kms:Encrypt, GenerateDataKey* and ReEncrypt*, which DynamoDB and S3 ask for).
+//   - action: the broker (shared/broker): sts:AssumeRole with TagSession and
+//     SetSourceIdentity on tagged target roles, secretsmanager:GetSecretValue on tagged
+//     secrets.
+//   - mcp: the broker, as action (each tool call is an action).
+//   - killswitch: shared/revoke's IAM calls (RevocationActions) and sts:AssumeRole on the
+//     revocation roles of other accounts.
+//   - shipper: s3:PutObject and PutObjectRetention (the COMPLIANCE lock) of archive objects,
+//     s3:GetObject to compare an object already there (shared/archive); the stream's
+//     on-failure queue (sqs:, Lambda sends to it with the function's role).
+//   - checkpoint: the archive read (s3:ListBucket, GetObject) and write, kms:Sign and
+//     GetPublicKey on the signing key (shared/checkpoint), the dead-letter queue.
+var Calls = map[string][]string{
+	"session":    withDataKey(true),
+	"action":     withDataKey(true, "secretsmanager:GetSecretValue", "sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"),
+	"mcp":        withDataKey(true, "secretsmanager:GetSecretValue", "sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"),
+	"approval":   withDataKey(true),
+	"killswitch": withDataKey(true, append([]string{"sts:AssumeRole"}, RevocationActions...)...),
+	"admin":      withDataKey(true),
+	"audit":      withDataKey(false),
+	"shipper":    withDataKey(true, "s3:GetObject", "s3:PutObject", "s3:PutObjectRetention", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"),
+	"checkpoint": withDataKey(true, "kms:GetPublicKey", "kms:Sign", "s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectRetention", "sqs:SendMessage"),
+}
+
+// withDataKey returns actions with the logs and data-key actions every function holds.
+func withDataKey(writes bool, actions ...string) []string {
+	out := append([]string{"logs:CreateLogStream", "logs:PutLogEvents", "kms:Decrypt", "kms:DescribeKey"}, actions...)
+	if writes {
+		out = append(out, "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+	}
+	slices.Sort(out)
+	return out
+}
+
 // TestEveryCallGranted: every function's role holds exactly the actions beyond DynamoDB that
 // Calls lists for it: nothing its code does not call, nothing it calls missing.
 func TestEveryCallGranted(t *testing.T) {
