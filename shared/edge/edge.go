@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,7 +96,11 @@ func New(a *authority.Authority, log *slog.Logger, routes []string) (*Handler, e
 			return http.StatusOK, out, err
 		},
 	}
-	for _, more := range []map[string]route{approvalRoutes(a), adminRoutes(a), killRoutes(a), mcpRoutes(a, mcpgate.NewStateless(a, log))} {
+	var gate http.Handler // only a function that serves /mcp builds the MCP gate
+	if slices.Contains(routes, RouteMCP) {
+		gate = mcpgate.NewStateless(a, log)
+	}
+	for _, more := range []map[string]route{approvalRoutes(a), adminRoutes(a), killRoutes(a), mcpRoutes(a, gate)} {
 		for k, r := range more {
 			all[k] = r
 		}
