@@ -12,6 +12,7 @@ import (
 	mrand "math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/action"
@@ -91,6 +92,7 @@ type Config struct {
 type Authority struct {
 	store    store.Store
 	chain    *audit.Chain
+	offers   atomic.Pointer[offersOf] // offers.go: the last answer of Offers
 	broker   minter
 	executor executor
 	masker   *mask.Engine

@@ -6,6 +6,8 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/iamaction"
+	"github.com/mandate-dev/mandate/shared/policy"
+	"github.com/mandate-dev/mandate/shared/target"
 )
 
 // Offer is what a front door (the MCP server, shared/mcpgate) may show an agent of one
@@ -27,9 +29,22 @@ var offeredActions = map[string][]string{
 	api.KindSQL:  {"sql:SELECT", "sql:INSERT", "sql:UPDATE", "sql:DELETE"},
 }
 
-// Offers returns, for every target, the actions policy could allow there.
+// offersOf is Offers computed for one policy set and target registry: both are replaced, never
+// changed, when a new version is active, so their pointers name what the offers were made of.
+type offersOf struct {
+	policies *policy.Set
+	targets  *target.Registry
+	offers   []Offer
+}
+
+// Offers returns, for every target, the actions policy could allow there. The answer is
+// computed once per active policy set and target registry (a front door asks on every
+// request); callers must not change it.
 func (a *Authority) Offers(ctx context.Context) []Offer {
 	cur := a.documents(ctx)
+	if m := a.offers.Load(); m != nil && m.policies == cur.policies && m.targets == cur.targets {
+		return m.offers
+	}
 	var out []Offer
 	for _, t := range cur.targets.Targets() {
 		candidates := offeredActions[t.Kind]
@@ -56,6 +71,7 @@ func (a *Authority) Offers(ctx context.Context) []Offer {
 			out = append(out, o)
 		}
 	}
+	a.offers.Store(&offersOf{policies: cur.policies, targets: cur.targets, offers: out})
 	return out
 }
 
