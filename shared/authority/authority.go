@@ -455,7 +455,7 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	for class, n := range out.Masked {
 		res.Result.Masking[class] += n
 	}
-	res.Result.MaskFindings = maskFindings(masked.Findings())
+	res.Result.MaskFindings = maskFindings(masked.FindingsN(audit.MaxMaskFindings))
 	res.Result.DurationMS = a.now().Sub(start).Milliseconds()
 	stage = time.Now()
 	done, err := a.chain.Append(ctx, res)

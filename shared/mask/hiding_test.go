@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"html"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -341,6 +342,36 @@ func TestMaskCutDropsThePartOfAValue(t *testing.T) {
 		for _, part := range []string{"4111", "jane", "415 5"} {
 			if strings.Contains(body, part) {
 				t.Fatalf("cut at %d: %q left in %q", cut, part, body)
+			}
+		}
+	}
+}
+
+// TestFindingsN: the first n findings are those of the whole list, rendered alike, whatever
+// the format; n past the end or negative gives them all.
+func TestFindingsN(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, c := range []struct {
+		f   mask.Format
+		src string
+	}{
+		{mask.FormatJSON, `{"a":"ada@example.com","b":["grace@example.org","4111 1111 1111 1111"],"c":{"d":"bob@example.net"}}`},
+		{mask.FormatText, "ada@example.com\nline two grace@example.org\n4111 1111 1111 1111 and bob@example.net"},
+		{mask.FormatCSV, "name,email\nada,ada@example.com\ngrace,grace@example.org\nbob,bob@example.net\n"},
+	} {
+		m := e.Mask([]byte(c.src), c.f)
+		all := m.Findings()
+		if len(all) < 3 {
+			t.Fatalf("%s: %d findings, want at least 3", c.f, len(all))
+		}
+		for _, n := range []int{0, 1, 2, len(all), len(all) + 5, -1} {
+			want := all
+			if n >= 0 && n < len(all) {
+				want = all[:n]
+			}
+			if got := m.FindingsN(n); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+				t.Errorf("%s: FindingsN(%d) = %+v, want %+v", c.f, n, got, want)
 			}
 		}
 	}

@@ -715,7 +715,7 @@ func (st *state) findings(out []byte, f Format, enc string) []Finding {
 		return nil
 	}
 	fs := findingSet{finds: st.w.finds, segs: st.w.segs, notes: st.w.notes, src: st.w.src, out: out, format: f, enc: enc}
-	return fs.render()
+	return fs.render(-1)
 }
 
 // capture keeps what findings needs, so the paths are written only when asked for.
@@ -738,12 +738,16 @@ type findingSet struct {
 	enc    string
 }
 
-func (fs *findingSet) render() []Finding {
-	res := make([]Finding, len(fs.finds))
+func (fs *findingSet) render(limit int) []Finding {
+	finds := fs.finds
+	if limit >= 0 && limit < len(finds) {
+		finds = finds[:limit] // the first ones of the whole list, each rendered as there
+	}
+	res := make([]Finding, len(finds))
 	line, lineStart, at := 1, 0, 0
 	var buf []byte
 	out := fs.out
-	for i, r := range fs.finds {
+	for i, r := range finds {
 		name := Withheld
 		if r.det < numDetectors {
 			name = names[r.det]

@@ -223,9 +223,16 @@ type Masked struct {
 // and the encodings it was found under. A finding never carries a value, and a JSON path
 // names a key that held a value by what replaced it. The paths are written on the first
 // call, so a caller that does not ask pays nothing for them.
-func (m Masked) Findings() []Finding {
+func (m Masked) Findings() []Finding { return m.FindingsN(-1) }
+
+// FindingsN is the first n findings (all of them when n < 0), rendering no more than those:
+// a record keeps a bounded number, and a response can hold many more.
+func (m Masked) FindingsN(n int) []Finding {
 	if m.lazy != nil {
-		return m.lazy.render()
+		return m.lazy.render(n)
+	}
+	if n >= 0 && n < len(m.found) {
+		return m.found[:n]
 	}
 	return m.found
 }
