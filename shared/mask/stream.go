@@ -183,7 +183,7 @@ func (c *countReader) Read(p []byte) (int, error) {
 // prefix was read already and comes first; ctx is context (a label) masked with the first
 // chunk and not written.
 func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool, ctx, prefix []byte) error {
-	var header []byte
+	var header, maskedHeader []byte // a CSV's first record, as read and as masking writes it
 	buf := make([]byte, 0, 2*streamChunk+len(ctx)+len(prefix))
 	buf = append(append(buf, ctx...), prefix...)
 	line := 0
@@ -221,13 +221,14 @@ func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool
 						k = len(chunk)
 					}
 					header = bytes.Clone(chunk[:k])
+					maskedHeader = e.mask(header, FormatCSV, len(header)+1, &budget{left: max(4*len(header), minBudget)}, 0).Body
 				}
 				m = e.mask(chunk, FormatCSV, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
 			} else {
 				doc := append(bytes.Clone(header), chunk...)
 				m = e.mask(doc, FormatCSV, len(doc)+1, &budget{left: max(4*len(doc), minBudget)}, 0)
-				if m.Format == FormatCSV && bytes.HasPrefix(m.Body, header) {
-					m.Body = m.Body[len(header):]
+				if m.Format == FormatCSV && bytes.HasPrefix(m.Body, maskedHeader) {
+					m.Body = m.Body[len(maskedHeader):]
 				} else {
 					m = e.mask(chunk, FormatText, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
 				}

@@ -135,3 +135,27 @@ func TestStreamUTF16(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamCSVHeaderWithAValue: a header that itself holds a value to mask still labels the
+// columns of every later chunk (a 9-digit ssn column is an SSN only by its label).
+func TestStreamCSVHeaderWithAValue(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	var csv strings.Builder
+	csv.WriteString("id,ssn,owner ada@example.com\n")
+	for i := 0; csv.Len() < 3<<20; i++ {
+		fmt.Fprintf(&csv, "%d,123456789,x\n", i)
+	}
+	var out strings.Builder
+	s, err := e.Stream(strings.NewReader(csv.String()), &out, mask.FormatCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := strings.Count(csv.String(), "123456789")
+	if n := strings.Count(out.String(), "123456789"); n > 0 || s.Summary[mask.SSN] != rows {
+		t.Errorf("%d of %d SSNs survived; summary %v", n, rows, s.Summary)
+	}
+	if strings.Contains(out.String(), "ada@example.com") || strings.Count(out.String(), "id,ssn,owner") != 1 {
+		t.Errorf("header not written once, masked: %.80q", out.String())
+	}
+}
