@@ -36,6 +36,23 @@ func sameRecord(a, b store.Record) bool {
 	return a.SessionID == b.SessionID && a.Seq == b.Seq && a.Hash == b.Hash && a.PrevHash == b.PrevHash && bytes.Equal(a.Body, b.Body)
 }
 
+// recordPut is the write that appends r: a put conditioned on its sequence number being free.
+func (s *Store) recordPut(r store.Record) (*types.Put, error) {
+	item, err := attributevalue.MarshalMap(recordItem(r))
+	if err != nil {
+		return nil, fmt.Errorf("encode record: %w", err)
+	}
+	if err := checkSize(fmt.Sprintf("record %s#%d", r.SessionID, r.Seq), item); err != nil {
+		return nil, err
+	}
+	return &types.Put{
+		TableName:                aws.String(s.tables.Audit),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(#seq)"),
+		ExpressionAttributeNames: names(AttrSeq),
+	}, nil
+}
+
 // AppendRecord stores r with a write conditioned on its sequence number being free;
 // store.ErrExists if another record holds it. The identical record again is success.
 func (s *Store) AppendRecord(ctx context.Context, r store.Record) error {
@@ -43,19 +60,12 @@ func (s *Store) AppendRecord(ctx context.Context, r store.Record) error {
 	if r.SessionID == "" || r.Seq == 0 {
 		return fmt.Errorf("dynamo: %s: session must be set and seq at least 1", op)
 	}
-	item, err := attributevalue.MarshalMap(recordItem(r))
+	put, err := s.recordPut(r)
 	if err != nil {
-		return fmt.Errorf("dynamo: %s: encode: %w", op, err)
+		return fmt.Errorf("dynamo: %s: %w", op, err)
 	}
-	if err := checkSize(fmt.Sprintf("record %s#%d", r.SessionID, r.Seq), item); err != nil {
-		return err
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:                aws.String(s.tables.Audit),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#seq)"),
-		ExpressionAttributeNames: names(AttrSeq),
-	})
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: put.Item,
+		ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames})
 	if err == nil {
 		return nil
 	}

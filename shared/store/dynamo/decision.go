@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -31,20 +30,11 @@ func (s *Store) Commit(ctx context.Context, d store.Decision) error {
 		if c.Key == "" {
 			return fmt.Errorf("dynamo: %s: claim with an empty key", op)
 		}
-		item, err := attributevalue.MarshalMap(claimItem{Key: c.Key, Digest: c.Digest, Result: c.Result, Expiry: c.ExpiresAt, ExpiryNanos: unixNanos(c.ExpiresAt), ExpiresAt: ttlSeconds(c.ExpiresAt)})
+		put, err := s.claimPut(*c)
 		if err != nil {
-			return fmt.Errorf("dynamo: %s: encode claim: %w", op, err)
+			return fmt.Errorf("dynamo: %s: %w", op, err)
 		}
-		if err := checkSize("claim", item); err != nil {
-			return err
-		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{
-			TableName:                 aws.String(s.tables.Claims),
-			Item:                      item,
-			ConditionExpression:       aws.String("attribute_not_exists(#key) OR #expiry_ns <= :now"),
-			ExpressionAttributeNames:  names(AttrClaimKey, "expiry_ns"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": avN(unixNanos(s.now()))},
-		}})
+		items = append(items, types.TransactWriteItem{Put: put})
 		parts = append(parts, "claim")
 	}
 	if v := d.Counted; v != nil {
@@ -74,19 +64,11 @@ func (s *Store) Commit(ctx context.Context, d store.Decision) error {
 		}})
 		parts = append(parts, "counters")
 	}
-	item, err := attributevalue.MarshalMap(recordItem(r))
+	put, err := s.recordPut(r)
 	if err != nil {
-		return fmt.Errorf("dynamo: %s: encode record: %w", op, err)
+		return fmt.Errorf("dynamo: %s: %w", op, err)
 	}
-	if err := checkSize(fmt.Sprintf("record %s#%d", r.SessionID, r.Seq), item); err != nil {
-		return err
-	}
-	items = append(items, types.TransactWriteItem{Put: &types.Put{
-		TableName:                aws.String(s.tables.Audit),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(#seq)"),
-		ExpressionAttributeNames: names(AttrSeq),
-	}})
+	items = append(items, types.TransactWriteItem{Put: put})
 	parts = append(parts, "record")
 
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})

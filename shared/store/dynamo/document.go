@@ -177,6 +177,25 @@ func (s *Store) HeldClaim(ctx context.Context, key string) (store.Claim, error) 
 	return store.Claim{Key: it.Key, Digest: it.Digest, Result: it.Result, ExpiresAt: it.Expiry}, nil
 }
 
+// claimPut is the write that takes claim c: a put conditioned on the key being absent or its
+// claim expired by now.
+func (s *Store) claimPut(c store.Claim) (*types.Put, error) {
+	item, err := attributevalue.MarshalMap(claimItem{Key: c.Key, Digest: c.Digest, Result: c.Result, Expiry: c.ExpiresAt, ExpiryNanos: unixNanos(c.ExpiresAt), ExpiresAt: ttlSeconds(c.ExpiresAt)})
+	if err != nil {
+		return nil, fmt.Errorf("encode claim: %w", err)
+	}
+	if err := checkSize("claim", item); err != nil {
+		return nil, err
+	}
+	return &types.Put{
+		TableName:                 aws.String(s.tables.Claims),
+		Item:                      item,
+		ConditionExpression:       aws.String("attribute_not_exists(#key) OR #expiry_ns <= :now"),
+		ExpressionAttributeNames:  names(AttrClaimKey, "expiry_ns"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": avN(unixNanos(s.now()))},
+	}, nil
+}
+
 // ClaimKey takes c.Key once, with a write conditioned on the key being absent or its claim
 // expired. If the key is held and unexpired it returns the existing claim and
 // store.ErrExists.
@@ -185,22 +204,15 @@ func (s *Store) ClaimKey(ctx context.Context, c store.Claim) (store.Claim, error
 	if c.Key == "" {
 		return store.Claim{}, fmt.Errorf("dynamo: %s: empty key", op)
 	}
-	item, err := attributevalue.MarshalMap(claimItem{Key: c.Key, Digest: c.Digest, Result: c.Result, Expiry: c.ExpiresAt, ExpiryNanos: unixNanos(c.ExpiresAt), ExpiresAt: ttlSeconds(c.ExpiresAt)})
-	if err != nil {
-		return store.Claim{}, fmt.Errorf("dynamo: %s: encode: %w", op, err)
-	}
-	if err := checkSize("claim", item); err != nil {
-		return store.Claim{}, err
-	}
 	key := map[string]types.AttributeValue{AttrClaimKey: avS(c.Key)}
 	for range MaxClaimAttempts {
-		now := s.now()
-		_, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-			TableName:                 aws.String(s.tables.Claims),
-			Item:                      item,
-			ConditionExpression:       aws.String("attribute_not_exists(#key) OR #expiry_ns <= :now"),
-			ExpressionAttributeNames:  names(AttrClaimKey, "expiry_ns"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": avN(unixNanos(now))},
+		put, err := s.claimPut(c)
+		if err != nil {
+			return store.Claim{}, fmt.Errorf("dynamo: %s: %w", op, err)
+		}
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+			ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
 		})
 		if err == nil {
 			return c, nil
