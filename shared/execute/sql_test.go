@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -105,6 +106,27 @@ func postgres(t *testing.T) (target.Target, *broker.Broker, *pgx.Conn) {
 		}
 	})
 	return tg, br, conn
+}
+
+// TestPostgresServerVersion holds the cluster to the major version the run says it is
+// (MANDATE_TEST_POSTGRES_VERSION: .ci/with-services sets it, and make tests sets 16 when it runs
+// these tests again on PostgreSQL 16), so a run meant for one version cannot pass on another.
+func TestPostgresServerVersion(t *testing.T) {
+	want := os.Getenv("MANDATE_TEST_POSTGRES_VERSION")
+	if want == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("MANDATE_TEST_POSTGRES_VERSION is not set (run under .ci/with-services)")
+		}
+		t.Skip("MANDATE_TEST_POSTGRES_VERSION is not set")
+	}
+	_, _, conn := postgres(t)
+	var num int
+	if err := conn.QueryRow(context.Background(), "SELECT current_setting('server_version_num')::int").Scan(&num); err != nil {
+		t.Fatal(err)
+	}
+	if got := strconv.Itoa(num / 10000); got != want {
+		t.Fatalf("server is PostgreSQL %s (%d), the run says %s", got, num, want)
+	}
 }
 
 func roleExists(t *testing.T, conn *pgx.Conn, name string) bool {
