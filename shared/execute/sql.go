@@ -237,17 +237,24 @@ func textual(v any) any {
 	return `\x` + hex.EncodeToString(b)
 }
 
-// changedOutside returns the tables ("schema.name") the transaction inserted into, updated or
-// deleted from that are not in allowed, from PostgreSQL's own per-transaction counters, which
-// count what functions and triggers did whatever role they ran as. TRUNCATE is not counted
-// there; it is never granted to an ephemeral role and a function doing it needs its owner's
-// privilege on the table.
+// changedOutside returns the tables ("schema.name") the transaction changed that are not in
+// allowed. Two sources, both PostgreSQL's own and blind to which role did it (a SECURITY
+// DEFINER function, a trigger): the per-transaction row counters (INSERT, UPDATE, DELETE), and
+// the locks the transaction holds stronger than a row writer's, which TRUNCATE, DROP, ALTER and
+// CREATE take and the counters never show. A table dropped in the transaction has no name left
+// to report.
 func changedOutside(ctx context.Context, tx pgx.Tx, allowed []string) ([]string, error) {
 	// A partition counts as its partitioned table, which is what the statement names.
-	rows, err := tx.Query(ctx, `SELECT DISTINCT n.nspname || '.' || c.relname FROM pg_stat_xact_user_tables s
-		JOIN pg_class c ON c.oid = coalesce(pg_partition_root(s.relid), s.relid)
-		JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE s.n_tup_ins + s.n_tup_upd + s.n_tup_del > 0 ORDER BY 1`)
+	rows, err := tx.Query(ctx, `SELECT DISTINCT coalesce(n.nspname || '.' || c.relname, 'a table it dropped') FROM (
+			SELECT relid AS oid FROM pg_stat_xact_user_tables WHERE n_tup_ins + n_tup_upd + n_tup_del > 0
+			UNION
+			SELECT l.relation FROM pg_locks l LEFT JOIN pg_class r ON r.oid = l.relation
+			WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+				AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')
+				AND (r.oid IS NULL OR (r.relkind IN ('r', 'p', 'm', 'f') AND r.relpersistence <> 't'))
+		) w
+		LEFT JOIN pg_class c ON c.oid = coalesce(pg_partition_root(w.oid), w.oid)
+		LEFT JOIN pg_namespace n ON n.oid = c.relnamespace ORDER BY 1`)
 	if err != nil {
 		return nil, err
 	}

@@ -226,6 +226,10 @@ func TestSQLWriteOutsideParsedTablesRolledBack(t *testing.T) {
 	ctx := context.Background()
 	for _, s := range []string{
 		"CREATE FUNCTION wipe() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'DELETE FROM secrets RETURNING 42'",
+		// Statements PostgreSQL's row counters never see: TRUNCATE, DROP and ALTER.
+		"CREATE FUNCTION cut() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'TRUNCATE secrets; SELECT 42'",
+		"CREATE FUNCTION gone() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'DROP TABLE secrets; SELECT 42'",
+		"CREATE FUNCTION bend() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'ALTER TABLE secrets RENAME COLUMN value TO v; SELECT 42'",
 		"CREATE TABLE audit_trail (note_id int)",
 		"CREATE FUNCTION trail() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS 'BEGIN DELETE FROM secrets; RETURN NEW; END'",
 		"CREATE TRIGGER notes_trail AFTER UPDATE ON notes FOR EACH ROW EXECUTE FUNCTION trail()",
@@ -239,6 +243,9 @@ func TestSQLWriteOutsideParsedTablesRolledBack(t *testing.T) {
 	for _, sql := range []string{
 		"INSERT INTO notes (customer_id, body) VALUES (wipe(), 'emptied secrets')",
 		"UPDATE notes SET body = 'trigger' WHERE customer_id = 43",
+		"INSERT INTO notes (customer_id, body) VALUES (cut(), 'truncated secrets')",
+		"INSERT INTO notes (customer_id, body) VALUES (gone(), 'dropped secrets')",
+		"INSERT INTO notes (customer_id, body) VALUES (bend(), 'altered secrets')",
 	} {
 		st, err := pgquery.New().Parse(sql)
 		if err != nil {
@@ -253,11 +260,15 @@ func TestSQLWriteOutsideParsedTablesRolledBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Status != execute.StatusSQLError || res.Outcome != execute.OutcomeRolledBack || !strings.Contains(res.Reason, "public.secrets") {
+		named := "public.secrets"
+		if strings.Contains(sql, "gone()") {
+			named = "a table it dropped" // its name went with it
+		}
+		if res.Status != execute.StatusSQLError || res.Outcome != execute.OutcomeRolledBack || !strings.Contains(res.Reason, named) {
 			t.Fatalf("%q: status %d, outcome %q, reason %q: %s", sql, res.Status, res.Outcome, res.Reason, res.Body)
 		}
 		var secrets, notes int
-		if err := conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM secrets), (SELECT count(*) FROM notes WHERE body <> 'before')").Scan(&secrets, &notes); err != nil {
+		if err := conn.QueryRow(ctx, "SELECT (SELECT count(value) FROM secrets), (SELECT count(*) FROM notes WHERE body <> 'before')").Scan(&secrets, &notes); err != nil {
 			t.Fatal(err)
 		}
 		if secrets != 1 || notes != 0 {
