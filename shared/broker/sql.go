@@ -406,6 +406,7 @@ func (r *sqlRoles) ensureStanding(ctx context.Context, p *pgxpool.Pool, t target
 			"GRANT USAGE ON SCHEMA " + pgx.Identifier{table.Schema}.Sanitize() + " TO " + id,
 			"GRANT " + priv + " ON TABLE " + tbl + " TO " + id,
 		}
+		var seqs []string
 		if priv == sqlparse.PrivInsert {
 			rows, err := tx.Query(ctx, `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_depend d
 				JOIN pg_class c ON c.oid = d.objid JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -413,7 +414,7 @@ func (r *sqlRoles) ensureStanding(ctx context.Context, p *pgxpool.Pool, t target
 			if err != nil {
 				return "", fmt.Errorf("broker: sequences of %s on target %q: %w", tbl, t.Name, err)
 			}
-			seqs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			seqs, err = pgx.CollectRows(rows, pgx.RowTo[string])
 			if err != nil {
 				return "", fmt.Errorf("broker: sequences of %s on target %q: %w", tbl, t.Name, err)
 			}
@@ -434,6 +435,16 @@ func (r *sqlRoles) ensureStanding(ctx context.Context, p *pgxpool.Pool, t target
 		}
 		if !ok {
 			return "", fmt.Errorf("broker: target %q: the administrator %s cannot grant %s on %s (it needs the privilege WITH GRANT OPTION)", t.Name, t.User, priv, tbl)
+		}
+		// The same for the sequences an INSERT draws its defaults from: without USAGE every
+		// INSERT through this role would fail, for as long as the role stands.
+		for _, sq := range seqs {
+			if err := tx.QueryRow(ctx, "SELECT has_sequence_privilege($1, $2, 'USAGE')", name, sq).Scan(&ok); err != nil {
+				return "", fmt.Errorf("broker: standing role %s on target %q: %w", name, t.Name, err)
+			}
+			if !ok {
+				return "", fmt.Errorf("broker: target %q: the administrator %s cannot grant USAGE on sequence %s, which INSERT into %s uses (it needs the privilege WITH GRANT OPTION)", t.Name, t.User, sq, tbl)
+			}
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -466,3 +466,44 @@ func TestSQLAdministratorWithoutGrantOption(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSQLAdministratorWithoutSequenceGrantOption: an INSERT into a table whose serial column's
+// sequence the administrator cannot grant fails the mint naming the sequence, and leaves no
+// standing INSERT role behind that would fail every later INSERT with "permission denied for
+// sequence"; once the owner grants it, the INSERT works.
+func TestSQLAdministratorWithoutSequenceGrantOption(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	for _, s := range []string{
+		"CREATE TABLE tickets (id bigserial PRIMARY KEY, body text)",
+		"GRANT INSERT ON tickets TO " + tg.User + " WITH GRANT OPTION",
+		"GRANT USAGE ON SEQUENCE tickets_id_seq TO " + tg.User, // no grant option
+	} {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tg.AllowedTables = append(tg.AllowedTables, "public.tickets")
+	ex := execute.NewSQL()
+	const sql = "INSERT INTO tickets (body) VALUES ('hello')"
+	if err := action(ctx, br, ex, tg, sql); err == nil || !strings.Contains(err.Error(), "tickets_id_seq") {
+		t.Fatalf("action = %v, want a mint error naming the sequence", err)
+	}
+	st, err := pgquery.New().Parse(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := br.Plan(ctx, tg, api.Action{Kind: api.KindSQL, Statement: sql}, broker.Scope{Statement: &st})
+	if err != nil || len(plan.MemberOf) != 1 {
+		t.Fatalf("plan %+v: %v", plan, err)
+	}
+	if roleExists(t, conn, plan.MemberOf[0]) {
+		t.Fatalf("standing role %s exists without the sequence", plan.MemberOf[0])
+	}
+	if _, err := conn.Exec(ctx, "GRANT USAGE ON SEQUENCE tickets_id_seq TO "+tg.User+" WITH GRANT OPTION"); err != nil {
+		t.Fatal(err)
+	}
+	if err := action(ctx, br, ex, tg, sql); err != nil {
+		t.Fatal(err)
+	}
+}
