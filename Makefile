@@ -33,7 +33,7 @@ tests:
 	@if [ -n "$${MANDATE_TEST_POSTGRES16_DSN:-}" ]; then \
 	  echo "PostgreSQL 16: the SQL tests again"; \
 	  MANDATE_TEST_POSTGRES_DSN="$$MANDATE_TEST_POSTGRES16_DSN" MANDATE_TEST_POSTGRES_ADMIN_DSN="$$MANDATE_TEST_POSTGRES16_ADMIN_DSN" \
-	  MANDATE_TEST_POSTGRES_VERSION=16 $(GO) test -count=1 -race -vet=off -run 'Postgres|SQL|Sweep|Release' ./shared/execute/; \
+	  MANDATE_TEST_POSTGRES_VERSION=16 $(GO) test -count=1 -race -vet=off -run 'Postgres|SQL|Sweep|Release' ./shared/execute/ ./shared/local/; \
 	elif [ "$${CI:-}" = true ]; then echo "MANDATE_TEST_POSTGRES16_DSN is not set (run under .ci/with-services)"; exit 1; fi
 
 rehearse: ## Deploy rehearsal: the synthesized stack's functions under their IAM policies, on moto and the Lambda emulator.

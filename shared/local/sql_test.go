@@ -1,0 +1,204 @@
+package local_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/audit"
+	"github.com/mandate-dev/mandate/shared/authority"
+	"github.com/mandate-dev/mandate/shared/local"
+	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
+	"github.com/mandate-dev/mandate/shared/store"
+)
+
+// sqlPolicies let the agent insert notes: the statement names public.notes only.
+const sqlPolicies = `
+@id("permit-notes-insert")
+permit (principal, action == Action::"sql:INSERT", resource in Target::"warehouse")
+when { ["public.notes"].containsAll(context.sql.tables) };
+`
+
+// startSQL runs `mandate local` with a warehouse target on a fresh database of the test
+// PostgreSQL server (MANDATE_TEST_POSTGRES_DSN, with the least-privilege administrator of
+// MANDATE_TEST_POSTGRES_ADMIN_DSN as the target's user), under sqlPolicies. The database holds
+// notes, secrets (one row) and wipe(), a SECURITY DEFINER function of the table owner that the
+// target lists; it returns the instance and a superuser connection to the database.
+func startSQL(t *testing.T) (*local.Instance, *pgx.Conn) {
+	t.Helper()
+	dsn, adminDSN := os.Getenv("MANDATE_TEST_POSTGRES_DSN"), os.Getenv("MANDATE_TEST_POSTGRES_ADMIN_DSN")
+	if dsn == "" || adminDSN == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("MANDATE_TEST_POSTGRES_DSN or MANDATE_TEST_POSTGRES_ADMIN_DSN is not set (run under .ci/with-services)")
+		}
+		t.Skip("MANDATE_TEST_POSTGRES_DSN or MANDATE_TEST_POSTGRES_ADMIN_DSN is not set")
+	}
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	ctx := context.Background()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	au, err := url.Parse(adminDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	db := "mandate_local_" + hex.EncodeToString(b)
+	super, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := super.Exec(ctx, "CREATE DATABASE "+db); err != nil {
+		t.Fatal(err)
+	}
+	super.Close(ctx)
+	u.Path = "/" + db
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		conn.Close(context.Background())
+		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE "+db+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	})
+	adm := pgx.Identifier{au.User.Username()}.Sanitize()
+	for _, s := range []string{
+		"CREATE TABLE notes (id serial PRIMARY KEY, customer_id int, body text)",
+		"CREATE TABLE secrets (id int, value text)",
+		"INSERT INTO secrets VALUES (1, 'top')",
+		"CREATE FUNCTION wipe() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'DELETE FROM secrets RETURNING 42'",
+		"CREATE FUNCTION cut() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'TRUNCATE secrets; SELECT 42'",
+		"GRANT CONNECT ON DATABASE " + db + " TO " + adm + " WITH GRANT OPTION",
+		"GRANT USAGE ON SCHEMA public TO " + adm + " WITH GRANT OPTION",
+		"GRANT SELECT, INSERT ON notes TO " + adm + " WITH GRANT OPTION",
+		"GRANT USAGE ON SEQUENCE notes_id_seq TO " + adm + " WITH GRANT OPTION",
+	} {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	dir := t.TempDir()
+	cfg, err := local.Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, _ := au.User.Password()
+	if err := os.WriteFile(filepath.Join(dir, "warehouse.key"), []byte(pw+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	targets := "targets:\n  - {name: warehouse, kind: sql, endpoint: '" + u.Host + "', database: " + db +
+		", user: " + au.User.Username() + ", secret_ref: 'file:warehouse.key', allowed_tables: [public.notes]" +
+		", allowed_functions: [public.wipe, public.cut], timeout: 5s, max_rows: 100}\n"
+	intents, err := os.ReadFile("defaults/intents.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := local.OpenStore(ctx, dir, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for kind, body := range map[string]string{store.KindPolicies: sqlPolicies, store.KindTargets: targets, store.KindIntents: string(intents)} {
+		if err := st.PutDocument(ctx, store.Document{Kind: kind, Name: authority.DocumentName, Version: 1, Body: []byte(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, ok := st.(io.Closer); ok {
+		c.Close()
+	}
+	inst, err := local.Start(ctx, local.Options{Dir: dir, Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Close() })
+	return inst, conn
+}
+
+// TestSQLRolledBackWriteThroughThePipeline: an allowed INSERT into notes whose listed SECURITY
+// DEFINER function empties secrets (DELETE, or TRUNCATE, which no row counter shows), a table the statement does not name, is rolled back by
+// the database; the agent gets the refusal with the reason, the result record says
+// rolled-back and why, nothing changed in either table, and the chain verifies. The same
+// INSERT without the side effect commits.
+func TestSQLRolledBackWriteThroughThePipeline(t *testing.T) {
+	inst, conn := startSQL(t)
+	c := agentClient(inst)
+	ctx := context.Background()
+	s := openDemo(t, c)
+	act := func(stmt string) api.ActionResponse {
+		t.Helper()
+		res, err := c.Act(ctx, s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}})
+		if err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+		return res
+	}
+	for _, stmt := range []string{
+		"INSERT INTO notes (customer_id, body) VALUES (public.wipe(), 'emptied secrets')",
+		"INSERT INTO notes (customer_id, body) VALUES (public.cut(), 'truncated secrets')",
+	} {
+		res := act(stmt)
+		if res.Verdict != api.VerdictAllow || res.Status != 422 || !strings.Contains(toJSON(t, res.Result), "mandate_rolled_back") ||
+			!strings.Contains(toJSON(t, res.Result), "public.secrets") {
+			t.Fatalf("%s: verdict %s, status %d, result %s: want the allowed write rolled back, naming public.secrets", stmt, res.Verdict, res.Status, toJSON(t, res.Result))
+		}
+		var secrets, notes int
+		if err := conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM secrets), (SELECT count(*) FROM notes)").Scan(&secrets, &notes); err != nil {
+			t.Fatal(err)
+		}
+		if secrets != 1 || notes != 0 {
+			t.Fatalf("%s: %d secret(s), %d note(s) after a rolled-back write, want 1 and 0", stmt, secrets, notes)
+		}
+	}
+	if res := act("INSERT INTO notes (customer_id, body) VALUES (42, 'kept')"); res.Status != 200 {
+		t.Fatalf("plain insert: status %d, %s", res.Status, toJSON(t, res.Result))
+	}
+	verified(t, c, s.SessionID)
+	inst.Close()
+	reps, err := local.Verify(ctx, inst.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outcomes []string
+	for _, r := range reps {
+		if r.Session != s.SessionID {
+			continue
+		}
+		for _, rec := range r.Records {
+			if rec.Type == audit.TypeResult {
+				outcomes = append(outcomes, rec.Result.Outcome+": "+rec.Result.Reason)
+			}
+		}
+	}
+	want := []string{"rolled-back: the statement changed public.secrets, which it does not name; rolled back",
+		"rolled-back: the statement changed public.secrets, which it does not name; rolled back", "ok: "}
+	if !slices.Equal(outcomes, want) {
+		t.Fatalf("result records %q, want %q", outcomes, want)
+	}
+}
+
+func toJSON(t *testing.T, v any) string {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
+}
