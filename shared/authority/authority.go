@@ -645,7 +645,7 @@ func (a *Authority) policyRequest(s, counted store.Session, act action.Action, t
 		Agent: s.Agent, AgentKind: s.AgentKind, Operator: s.Operator, OperatorVerified: s.OperatorVerified, OperatorPerson: person,
 		Action: act.Name, Target: t.Name, TargetKind: t.Kind, Resource: act.Resource, Intents: s.Intents,
 		SessionAgeSeconds: int64(a.now().Sub(s.CreatedAt).Seconds()), SessionActions: counted.Actions, SessionByFamily: counted.ByFamily,
-		Now: a.now(), SQL: sqlContext(stmt), HTTP: act.HTTP,
+		Now: a.now(), SQL: sqlContext(stmt, t), HTTP: act.HTTP,
 	}
 }
 

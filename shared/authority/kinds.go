@@ -90,10 +90,11 @@ func primaryIntent(in []api.Intent) string {
 	return in[0].Name
 }
 
-// sqlContext is the statement as policy sees it (context.sql).
-func sqlContext(st *sqlparse.Statement) *policy.SQL {
+// sqlContext is the statement on target t as policy sees it (context.sql).
+func sqlContext(st *sqlparse.Statement, t target.Target) *policy.SQL {
 	if st == nil {
 		return nil
 	}
-	return &policy.SQL{Type: st.Type, Tables: st.TableNames(), Columns: st.Columns, Functions: st.Functions}
+	return &policy.SQL{Type: st.Type, Tables: st.TableNames(), Columns: st.Columns, Functions: st.Functions,
+		Classes: sqlparse.Classes(st.Outputs, t.ClassifiedColumns)}
 }

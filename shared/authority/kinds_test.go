@@ -40,6 +40,13 @@ const kindsTargets = `targets:
 
 func kindsFixture(t *testing.T, withParser bool) (*authority.Authority, *countingBroker, store.Store) {
 	t.Helper()
+	pol, _ := os.ReadFile("../local/defaults/policies.cedar")
+	return kindsFixtureWith(t, withParser, pol, kindsTargets)
+}
+
+// kindsFixtureWith is kindsFixture under the given policies and target registry.
+func kindsFixtureWith(t *testing.T, withParser bool, pol []byte, targets string) (*authority.Authority, *countingBroker, store.Store) {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := bolt.Open(filepath.Join(dir, "m.db"))
@@ -47,9 +54,8 @@ func kindsFixture(t *testing.T, withParser bool) (*authority.Authority, *countin
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	pol, _ := os.ReadFile("../local/defaults/policies.cedar")
 	cat, _ := os.ReadFile("../local/defaults/intents.yaml")
-	for kind, body := range map[string][]byte{store.KindPolicies: pol, store.KindIntents: cat, store.KindTargets: []byte(kindsTargets)} {
+	for kind, body := range map[string][]byte{store.KindPolicies: pol, store.KindIntents: cat, store.KindTargets: []byte(targets)} {
 		if err := db.PutDocument(ctx, store.Document{Kind: kind, Name: authority.DocumentName, Version: 1, Body: body}); err != nil {
 			t.Fatal(err)
 		}
@@ -124,6 +130,53 @@ func TestRefusedBeforeAnyCredential(t *testing.T) {
 	}
 	if n := b.mints.Load(); n != 0 {
 		t.Fatalf("%d credential(s) minted for refused actions", n)
+	}
+}
+
+// TestPolicySeesClassesOfTheResult: context.sql.classes names the classified columns a
+// statement's result reads however it spells them (a function, an aggregate's key, a star, a
+// subquery), so a policy can refuse payment cards outright rather than return them masked.
+func TestPolicySeesClassesOfTheResult(t *testing.T) {
+	t.Parallel()
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	pol := []byte(`
+@id("permit-select")
+permit (principal, action == Action::"sql:SELECT", resource in Target::"warehouse");
+
+@id("forbid-card-numbers")
+forbid (principal, action, resource in Target::"warehouse")
+when { context.sql.classes.contains("payment_card") };
+`)
+	targets := strings.Replace(kindsTargets, "allowed_tables: [public.customers, public.orders]",
+		"allowed_tables: [public.customers, public.orders], classified_columns: {public.customers.card: payment_card, public.customers.email: email}", 1)
+	a, b, _ := kindsFixtureWith(t, true, pol, targets)
+	ctx := context.Background()
+	s, err := a.OpenSession(ctx, agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stmt, want := range map[string]string{
+		"SELECT lpad(card, 30, 'x') AS tier FROM customers":           api.VerdictDeny,
+		"SELECT json_object_agg(card, id) FROM customers":             api.VerdictDeny,
+		"SELECT * FROM customers":                                     api.VerdictDeny,
+		"SELECT x FROM (SELECT card AS x FROM customers) s":           api.VerdictDeny,
+		"SELECT o.id, (SELECT c.card FROM customers c) FROM orders o": api.VerdictDeny,
+		"SELECT id, email FROM customers":                             api.VerdictAllow,
+		"SELECT count(*) FROM customers":                              api.VerdictAllow,
+	} {
+		ex, err := a.Explain(ctx, s.SessionID, api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt})
+		if err != nil || ex.Verdict != want {
+			t.Errorf("%s: %+v, %v; want %s", stmt, ex, err, want)
+			continue
+		}
+		if want == api.VerdictDeny && !slices.Contains(ex.Reasons, "forbid-card-numbers") {
+			t.Errorf("%s: reasons %v", stmt, ex.Reasons)
+		}
+	}
+	if n := b.mints.Load(); n != 0 {
+		t.Fatalf("explain minted %d", n)
 	}
 }
 

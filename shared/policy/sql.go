@@ -8,6 +8,9 @@ import "github.com/cedar-policy/cedar-go"
 //	context.sql.tables   Set<String> "schema.table" of every table the statement touches
 //	context.sql.columns  Set<String> column names it references ("*" for a star)
 //	context.sql.functions Set<String> functions it calls ("lower", "app.refresh_totals")
+//	context.sql.classes  Set<String> classes of the target's classified columns its result
+//	                                 reads, through any function, cast, aggregate or JSON key
+//	                                 ("email", "payment_card"): what masking will hide
 //
 // For actions of other kinds the record is present with type "" and empty sets, so a policy
 // can test it without `has`.
@@ -17,9 +20,11 @@ type SQL struct {
 	Columns []string
 	// Functions are the functions it calls (context.sql.functions), each allowed on the target.
 	Functions []string
+	// Classes are the classes of classified columns its result reads (context.sql.classes).
+	Classes []string
 }
 
-var emptySQL = cedar.NewRecord(cedar.RecordMap{"type": cedar.String(""), "tables": cedar.NewSet(), "columns": cedar.NewSet(), "functions": cedar.NewSet()})
+var emptySQL = cedar.NewRecord(cedar.RecordMap{"type": cedar.String(""), "tables": cedar.NewSet(), "columns": cedar.NewSet(), "functions": cedar.NewSet(), "classes": cedar.NewSet()})
 
 func sqlRecord(s *SQL) cedar.Value {
 	if s == nil {
@@ -30,6 +35,7 @@ func sqlRecord(s *SQL) cedar.Value {
 		"tables":    stringSet(s.Tables),
 		"columns":   stringSet(s.Columns),
 		"functions": stringSet(s.Functions),
+		"classes":   stringSet(s.Classes),
 	})
 }
 

@@ -73,6 +73,32 @@ func tableClasses(classified map[string]string, table string) []string {
 	return out
 }
 
+// Classes returns, sorted and once each, the classes of classified (schema.table.column ->
+// class) that any output of the statement can carry: what Classify would mask in its result,
+// whatever names the columns come back under.
+func Classes(outputs []Output, classified map[string]string) []string {
+	if len(classified) == 0 {
+		return nil
+	}
+	var out []string
+	for _, o := range outputs {
+		for _, s := range o.Sources {
+			switch {
+			case strings.HasSuffix(s, ".*"):
+				out = append(out, tableClasses(classified, strings.TrimSuffix(s, ".*"))...)
+			case strings.Count(s, ".") == 1:
+				out = append(out, tableClasses(classified, s)...)
+			default:
+				if c, ok := classified[s]; ok {
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // WithClasses returns outputs with Class set from classified.
 func WithClasses(outputs []Output, classified map[string]string) []Output {
 	out := make([]Output, len(outputs))

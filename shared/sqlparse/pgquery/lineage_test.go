@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/mandate-dev/mandate/shared/sqlparse"
 	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
@@ -57,5 +58,39 @@ func TestLineage(t *testing.T) {
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("%q (outputs %+v): (-want +got)\n%s", tc.sql, st.Outputs, diff)
 		}
+	}
+}
+
+// TestClasses: the classes a statement's result can carry, which policy sees as
+// context.sql.classes, include every class masking would apply, whatever the column names.
+func TestClasses(t *testing.T) {
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	cases := map[string][]string{
+		"SELECT lpad(card, 30, 'x') AS padded, id FROM customers":    {"payment_card"},
+		"SELECT json_object_agg(email, card) FROM customers":         {"email", "payment_card"},
+		"SELECT * FROM customers":                                    {"email", "payment_card"},
+		"SELECT c.* FROM customers c":                                {"email", "payment_card"},
+		"SELECT row_to_json(c.*) FROM customers c":                   {"email", "payment_card"},
+		"SELECT x FROM (SELECT card AS x FROM customers) s":          {"email", "payment_card"},
+		"SELECT (SELECT card FROM customers LIMIT 1) AS tier":        {"email", "payment_card"},
+		"SELECT id, tier FROM customers":                             nil,
+		"SELECT count(*) FROM customers":                             nil,
+		"SELECT n.body FROM notes n JOIN customers c ON c.id = n.id": nil,
+		"INSERT INTO customers (id) VALUES (1) RETURNING email":      {"email"},
+		"UPDATE customers SET tier = 'gold' WHERE card = '4111'":     nil,
+	}
+	for sql, want := range cases {
+		st, err := pgquery.New().Parse(sql)
+		if err != nil {
+			t.Fatalf("%q: %v", sql, err)
+		}
+		if got := sqlparse.Classes(st.Outputs, classified); !cmp.Equal(got, want, cmpopts.EquateEmpty()) {
+			t.Errorf("%q: classes %q, want %q (outputs %+v)", sql, got, want, st.Outputs)
+		}
+	}
+	if got := sqlparse.Classes([]sqlparse.Output{{Name: "email", Sources: []string{"public.customers.email"}}}, nil); got != nil {
+		t.Errorf("no classified columns: %q", got)
 	}
 }
