@@ -23,8 +23,15 @@ import (
 // the approval to wait for (TestMCPFrontDoor).
 func TestMCPWaitsForApprovalWithProgress(t *testing.T) {
 	t.Parallel()
-	for _, approve := range []bool{true, false} {
-		t.Run(map[bool]string{true: "approved", false: "denied"}[approve], func(t *testing.T) {
+	// A client that opens no standalone GET stream (the spec makes it optional) hears the
+	// progress on the call's own response stream.
+	for _, c := range []struct {
+		name     string
+		approve  bool
+		postOnly bool
+	}{{"approved", true, false}, {"denied", false, false}, {"approved, POST only", true, true}, {"denied, POST only", false, true}} {
+		approve := c.approve
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			inst := start(t)
 			ctx := context.Background()
@@ -36,7 +43,8 @@ func TestMCPWaitsForApprovalWithProgress(t *testing.T) {
 					progress = append(progress, r.Params.Message)
 					mu.Unlock()
 				}})
-			cs, err := mc.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: inst.URL + mcpgate.Path, HTTPClient: agentClient(inst).HTTPClient(), MaxRetries: -1}, nil)
+			cs, err := mc.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: inst.URL + mcpgate.Path, HTTPClient: agentClient(inst).HTTPClient(), MaxRetries: -1,
+				DisableStandaloneSSE: c.postOnly}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

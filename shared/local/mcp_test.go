@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -314,5 +316,36 @@ func TestMCPFromTheTypeScriptSDK(t *testing.T) {
 	}
 	if !strings.HasPrefix(seen.Delete, "refused") {
 		t.Errorf("delete = %q", seen.Delete)
+	}
+}
+
+// TestMCPSessionsBackToBack: sessions opened one after another by several clients at once
+// all initialise. The gate answers on the event stream, which reaches the client before the
+// request's handler returns; a session was once owned only after that, so the client's
+// notifications/initialized could find "no such session".
+func TestMCPSessionsBackToBack(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	ctx := context.Background()
+	hc := agentClient(inst).HTTPClient()
+	mc := mcp.NewClient(&mcp.Implementation{Name: "test-agent", Version: "1"}, nil)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for range 75 {
+				cs, err := mc.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: inst.URL + mcpgate.Path, HTTPClient: hc, DisableStandaloneSSE: true, MaxRetries: -1}, nil)
+				if err != nil {
+					failed.Add(1)
+					t.Log(err)
+					continue
+				}
+				cs.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if n := failed.Load(); n != 0 {
+		t.Fatalf("%d of 300 sessions failed to initialise", n)
 	}
 }

@@ -15,7 +15,9 @@
 // result that tells the agent to call again with the approval_id once a human approved, or,
 // when the client sent a progress token, the call waits for the human (Gate.ApprovalWait,
 // two minutes) with a progress notification each second and answers with the action's result
-// or the denial; a kill switch ends the session's use.
+// or the denial; a kill switch ends the session's use. Answers to POSTs are event streams, so
+// those notifications ride the call's own response: a client that opens no GET stream (the
+// specification makes it optional) hears them too.
 //
 // A gate made by NewStateless keeps nothing between requests (the SDK's stateless Streamable
 // HTTP mode), for the Lambda function behind POST /mcp: open_session answers with the Mandate

@@ -61,7 +61,7 @@ func New(a *authority.Authority, log *slog.Logger) *Gate {
 		log = slog.New(slog.DiscardHandler)
 	}
 	g := &Gate{auth: a, log: log, owners: map[string]string{}, ApprovalWait: DefaultApprovalWait, ApprovalPoll: DefaultApprovalPoll}
-	g.h = mcp.NewStreamableHTTPHandler(g.server, &mcp.StreamableHTTPOptions{JSONResponse: true, Logger: log})
+	g.h = mcp.NewStreamableHTTPHandler(g.server, &mcp.StreamableHTTPOptions{Logger: log})
 	return g
 }
 
@@ -117,12 +117,16 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rec := &recorder{ResponseWriter: w}
-	g.h.ServeHTTP(rec, r)
-	if sid == "" && rec.sessionID != "" {
-		g.mu.Lock()
-		g.owners[rec.sessionID] = agent
-		g.mu.Unlock()
+	if sid == "" {
+		// The new session is the agent's before its id leaves in the response: a streamed
+		// answer reaches the client, which may send its next request, before ServeHTTP returns.
+		rec.started = func(id string) {
+			g.mu.Lock()
+			g.owners[id] = agent
+			g.mu.Unlock()
+		}
 	}
+	g.h.ServeHTTP(rec, r)
 	if r.Method == http.MethodDelete && sid != "" {
 		g.mu.Lock()
 		delete(g.owners, sid)
@@ -130,25 +134,36 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// recorder notes the MCP session id the SDK assigns on initialisation.
+// recorder calls started with the MCP session id the SDK assigns on initialisation, once,
+// before the response's header is sent.
 type recorder struct {
 	http.ResponseWriter
-	sessionID string
+	started func(id string)
+	wrote   bool
+}
+
+func (r *recorder) header() {
+	if r.wrote {
+		return
+	}
+	r.wrote = true
+	if id := r.Header().Get("Mcp-Session-Id"); id != "" && r.started != nil {
+		r.started(id)
+	}
 }
 
 func (r *recorder) WriteHeader(code int) {
-	r.sessionID = r.Header().Get("Mcp-Session-Id")
+	r.header()
 	r.ResponseWriter.WriteHeader(code)
 }
 
 func (r *recorder) Write(b []byte) (int, error) {
-	if r.sessionID == "" {
-		r.sessionID = r.Header().Get("Mcp-Session-Id")
-	}
+	r.header()
 	return r.ResponseWriter.Write(b)
 }
 
 func (r *recorder) Flush() {
+	r.header()
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
