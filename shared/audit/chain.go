@@ -52,6 +52,37 @@ func (c *Chain) Append(ctx context.Context, r Record) (Record, error) {
 	return c.write(ctx, r, c.store.AppendRecord)
 }
 
+// AppendLater links r to the end of its session's chain as Append does, but when the store
+// can (store.DeferredAudit) it does not wait for r to be durable: r rides the store's next
+// commit, before anything appended after it. If that write fails, failed gets the error (on
+// the store's committing goroutine: it must not block) and this process reads the chain's
+// head from the store again. A malformed record is refused at once, as by Append.
+func (c *Chain) AppendLater(ctx context.Context, r Record, failed func(error)) (Record, error) {
+	d, ok := c.store.(store.DeferredAudit)
+	if !ok {
+		return c.Append(ctx, r)
+	}
+	return c.write(ctx, r, func(_ context.Context, sr store.Record) error {
+		return d.AppendRecordLater(sr, func(err error) {
+			if err != nil {
+				go c.forget(sr.SessionID, sr.Seq) // write may hold the lock on this goroutine
+				failed(err)
+			}
+		})
+	})
+}
+
+// forget drops the head this process holds for session if it is seq or later: that record
+// was not stored.
+func (c *Chain) forget(session string, seq uint64) {
+	slot := fnv32(session) % uint32(len(c.locks))
+	c.locks[slot].Lock()
+	defer c.locks[slot].Unlock()
+	if h := &c.heads[slot]; h.session == session && h.seq >= seq {
+		*h = head{}
+	}
+}
+
 // Commit links r to the end of its session's chain and writes it durably together with d's
 // claim and counters, in one store.Decisions.Commit (d.Record is filled here). A sequence
 // number lost to a concurrent append is retried as Append retries it; store.ErrClaimed,

@@ -458,7 +458,13 @@ func (a *Authority) Act(ctx context.Context, c Caller, id string, req api.Action
 	res.Result.MaskFindings = maskFindings(masked.FindingsN(audit.MaxMaskFindings))
 	res.Result.DurationMS = a.now().Sub(start).Milliseconds()
 	stage = time.Now()
-	done, err := a.chain.Append(ctx, res)
+	// The result record rides the store's next commit instead of waiting for one of its own
+	// (an embedded store; DynamoDB writes it now): the decision was durable before anything
+	// ran, and a crash before this record is on disk leaves a decision without a result,
+	// which verify reports, never a result without its decision.
+	done, err := a.chain.AppendLater(ctx, res, func(err error) {
+		a.log.Error("result record not written", "session", s.ID, "decision_seq", decided.Seq, "error", err)
+	})
 	m.Result, m.Masked = time.Since(stage), res.Result.Masking
 	if err != nil {
 		// The action ran but its result is not on record: withhold the response.

@@ -257,3 +257,15 @@ type Audit interface {
 	// Chains returns the ids of every session that has at least one record, sorted.
 	Chains(ctx context.Context) ([]string, error)
 }
+
+// DeferredAudit is an Audit that can store a record without the caller waiting for it to be
+// durable: the record rides the store's next commit. Writes made after the call commit after
+// the record or with it, never before it, and a record whose PrevHash is not the hash of the
+// record before it is refused with ErrExists, so nothing built on a lost deferred record is
+// stored. A crash may lose the record (and what was queued after it); the chain then ends
+// before it.
+type DeferredAudit interface {
+	// AppendRecordLater queues r and returns; done gets the outcome of its write. It returns
+	// an error, and never calls done, for a record it refuses at once.
+	AppendRecordLater(r Record, done func(error)) error
+}

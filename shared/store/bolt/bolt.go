@@ -81,7 +81,10 @@ func newStore(db *bbolt.DB) *Store {
 	return s
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.DeferredAudit = (*Store)(nil)
+)
 
 // Open opens or creates the store file at path and its buckets, for this process alone: it
 // returns ErrInUse if another process holds the file after DefaultOpenTimeout. The caller
@@ -113,8 +116,9 @@ func Open(path string) (*Store, error) {
 	return newStore(db), nil
 }
 
-// Close releases the file.
+// Close commits the deferred writes and releases the file.
 func (s *Store) Close() error {
+	s.group.sync()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("bolt: close: %w", err)
 	}
@@ -740,6 +744,33 @@ func (s *Store) AppendRecord(ctx context.Context, r store.Record) error {
 	return nil
 }
 
+// AppendRecordLater stores r as AppendRecord does, without waiting: r rides the next commit
+// of any write queued after it (which then commits after it or with it), or is committed on
+// its own within DeferDelay, and then reports its outcome to done, on the committing
+// goroutine (done must not block or write to the store). A malformed or too large record is
+// refused at once and done is not called. A crash before the commit loses r and nothing
+// queued after it.
+func (s *Store) AppendRecordLater(r store.Record, done func(error)) error {
+	if err := checkRecord(r); err != nil {
+		return err
+	}
+	s.group.later(func(tx *bbolt.Tx) error {
+		held, err := appendIn(tx, r)
+		if held && err == nil {
+			return nil
+		}
+		return err
+	}, func(err error) {
+		if err != nil {
+			err = fmt.Errorf("bolt: append record %q#%d: %w", r.SessionID, r.Seq, err)
+		} else {
+			s.written.Add(1)
+		}
+		done(err)
+	})
+	return nil
+}
+
 // checkRecord refuses a record that is malformed or too large.
 func checkRecord(r store.Record) error {
 	if r.SessionID == "" || r.Seq == 0 {
@@ -751,8 +782,11 @@ func checkRecord(r store.Record) error {
 	return nil
 }
 
-// appendIn stores r in tx; store.ErrExists if another record holds r.Seq. held reports that
-// the identical record is already there (nothing written, no error).
+// appendIn stores r in tx; store.ErrExists if another record holds r.Seq, or if r does not
+// follow the record before it (none at r.Seq-1, or one whose hash is not r.PrevHash): a
+// record built on a deferred append that was lost is refused, and its writer reads the head
+// again. held reports that the identical record is already there (nothing written, no
+// error).
 func appendIn(tx *bbolt.Tx, r store.Record) (held bool, err error) {
 	b, err := tx.Bucket(bucketAudit).CreateBucketIfNotExists([]byte(r.SessionID))
 	if err != nil {
@@ -769,7 +803,44 @@ func appendIn(tx *bbolt.Tx, r store.Record) (held bool, err error) {
 	case ok:
 		return false, store.ErrExists
 	}
+	if r.Seq > 1 {
+		prev := b.Get(u64(r.Seq - 1))
+		if prev == nil {
+			return false, store.ErrExists
+		}
+		h, err := recordHash(prev)
+		if err != nil {
+			return false, fmt.Errorf("decode %s#%d: %w", r.SessionID, r.Seq-1, err)
+		}
+		if h != r.PrevHash {
+			return false, store.ErrExists
+		}
+	}
 	return false, put(b, k, r)
+}
+
+// recordHash reads the Hash of a stored record, stopping there rather than decoding its body.
+func recordHash(data []byte) (string, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return "", fmt.Errorf("not a record: %v", err)
+	}
+	for d.More() {
+		key, err := d.Token()
+		if err != nil {
+			return "", err
+		}
+		if key == "Hash" {
+			var h string
+			err := d.Decode(&h)
+			return h, err
+		}
+		var skip json.RawMessage
+		if err := d.Decode(&skip); err != nil {
+			return "", err
+		}
+	}
+	return "", errors.New("record without hash")
 }
 
 func sameRecord(a, b store.Record) bool {
@@ -779,6 +850,7 @@ func sameRecord(a, b store.Record) bool {
 // LastRecord returns the record with the highest sequence; store.ErrNotFound for an empty
 // chain.
 func (s *Store) LastRecord(ctx context.Context, sessionID string) (store.Record, error) {
+	s.group.settle() // a read sees the deferred appends made before it
 	var r store.Record
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAudit).Bucket([]byte(sessionID))
@@ -802,6 +874,7 @@ func (s *Store) LastRecord(ctx context.Context, sessionID string) (store.Record,
 
 // Records returns up to limit records with Seq >= fromSeq in order (limit <= 0: all).
 func (s *Store) Records(ctx context.Context, sessionID string, fromSeq uint64, limit int) ([]store.Record, error) {
+	s.group.settle() // a read sees the deferred appends made before it
 	var out []store.Record
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAudit).Bucket([]byte(sessionID))
@@ -826,6 +899,7 @@ func (s *Store) Records(ctx context.Context, sessionID string, fromSeq uint64, l
 
 // Chains returns the ids of every session that has at least one record, sorted.
 func (s *Store) Chains(ctx context.Context) ([]string, error) {
+	s.group.settle() // a read sees the deferred appends made before it
 	var out []string
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		audit := tx.Bucket(bucketAudit)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 )
@@ -13,11 +14,19 @@ import (
 // maxGroup bounds how many writes share one transaction.
 const maxGroup = 1000
 
+// DeferDelay bounds how long a deferred write (Store.AppendRecordLater) waits for another
+// write to ride with before it is committed on its own.
+const DeferDelay = 5 * time.Millisecond
+
 // committer is group commit without a timer. A write that finds no commit in flight commits
 // at once, so a lone writer pays one transaction and one fsync, as with Update. Writes that
 // arrive while a commit is in flight queue; when it ends, the first of them commits the whole
 // queue in one transaction and one fsync. Under load a group is as large as what arrived
 // during one fsync.
+//
+// A deferred write (later) does not wait: it queues, in order with every other write, and
+// rides the next commit, or, when none comes within DeferDelay, is committed on its own; its
+// result goes to its callback.
 //
 // bbolt's DB.Batch groups by a timer instead (MaxBatchDelay): every write waits for it, and
 // Go timers below a millisecond fire late on an idle or loaded machine, which made a lone
@@ -28,32 +37,85 @@ type committer struct {
 	mu    sync.Mutex
 	busy  bool // a leader is committing
 	queue []*write
+	flush *time.Timer // set while only deferred writes wait and no leader runs
+	// deferred counts deferred writes not yet committed or failed.
+	deferred atomic.Int64
 	// commits counts committed transactions (Store.Stats); nil counts nothing.
 	commits *atomic.Uint64
 }
 
 type write struct {
 	fn   func(*bbolt.Tx) error
-	done chan error // capacity 1: errLead once, then the result
+	done chan error  // a waiting write's: capacity 1, errLead any number of times, then the result
+	then func(error) // a deferred write's result, called by the committing goroutine
+}
+
+func (c *committer) deliver(w *write, err error) {
+	if w.then != nil {
+		w.then(err)
+		c.deferred.Add(-1)
+		return
+	}
+	w.done <- err
 }
 
 // errLead tells a queued write that it commits the queue next.
 var errLead = errors.New("bolt: lead the next group")
 
-// do runs fn in a read-write transaction, perhaps shared with concurrent writes, and returns
-// once that transaction is on disk (or fn's own error).
+// do runs fn in a read-write transaction, perhaps shared with concurrent writes and with
+// deferred ones queued before it, and returns once that transaction is on disk (or fn's own
+// error).
 func (c *committer) do(fn func(*bbolt.Tx) error) error {
 	w := &write{fn: fn, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, w)
 	lead := !c.busy
 	c.busy = true
+	if c.flush != nil {
+		c.flush.Stop() // the deferred writes ride this commit
+		c.flush = nil
+	}
 	c.mu.Unlock()
-	if !lead {
-		if err := <-w.done; err != errLead {
+	if lead {
+		c.lead()
+	}
+	for {
+		err := <-w.done
+		if err != errLead {
 			return err
 		}
+		c.lead()
 	}
+}
+
+// later queues fn without waiting for it and calls then with its outcome once its
+// transaction is on disk or failed. Writes queued after it commit after it or with it.
+func (c *committer) later(fn func(*bbolt.Tx) error, then func(error)) {
+	c.deferred.Add(1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.queue = append(c.queue, &write{fn: fn, then: then})
+	if !c.busy && c.flush == nil {
+		c.flush = time.AfterFunc(DeferDelay, c.flushDeferred)
+	}
+}
+
+// flushDeferred commits the deferred writes that found nothing to ride.
+func (c *committer) flushDeferred() {
+	c.mu.Lock()
+	c.flush = nil
+	if c.busy || len(c.queue) == 0 {
+		c.mu.Unlock()
+		return
+	}
+	c.busy = true
+	c.mu.Unlock()
+	c.lead()
+}
+
+// lead commits the head of the queue (the caller leads: busy is set), then hands the lead to
+// the first waiting write still queued; with only deferred writes left it arms the flush.
+func (c *committer) lead() {
 	c.mu.Lock()
 	n := min(len(c.queue), maxGroup)
 	group := slices.Clone(c.queue[:n])
@@ -63,13 +125,30 @@ func (c *committer) do(fn func(*bbolt.Tx) error) error {
 	c.commit(group)
 
 	c.mu.Lock()
-	if len(c.queue) > 0 {
-		c.queue[0].done <- errLead
-	} else {
-		c.busy = false
+	defer c.mu.Unlock()
+	for _, w := range c.queue {
+		if w.then == nil {
+			w.done <- errLead
+			return
+		}
 	}
-	c.mu.Unlock()
-	return <-w.done
+	c.busy = false
+	if len(c.queue) > 0 && c.flush == nil {
+		c.flush = time.AfterFunc(DeferDelay, c.flushDeferred)
+	}
+}
+
+// sync returns once every write queued before it is committed or failed.
+func (c *committer) sync() {
+	_ = c.do(func(*bbolt.Tx) error { return nil })
+}
+
+// settle returns once every deferred write queued before it is committed or failed, so a
+// read after it sees them: at once when there are none.
+func (c *committer) settle() {
+	if c.deferred.Load() > 0 {
+		c.sync()
+	}
 }
 
 // commit runs every write of group in one transaction and delivers the results. A write
@@ -97,7 +176,7 @@ func (c *committer) commit(group []*write) {
 			c.count()
 		}
 		for _, w := range group {
-			w.done <- err
+			c.deliver(w, err)
 		}
 		break
 	}
@@ -106,7 +185,7 @@ func (c *committer) commit(group []*write) {
 		if err == nil {
 			c.count()
 		}
-		w.done <- err
+		c.deliver(w, err)
 	}
 }
 

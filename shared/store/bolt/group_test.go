@@ -1,14 +1,17 @@
 package bolt
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
+	"github.com/mandate-dev/mandate/shared/store"
 	"github.com/mandate-dev/mandate/shared/store/storetest"
 )
 
@@ -141,5 +144,97 @@ func TestLoneWriterCommitsAtOnce(t *testing.T) {
 	defer s.group.mu.Unlock()
 	if s.group.busy || len(s.group.queue) != 0 {
 		t.Fatalf("committer busy %v with %d queued after the writes", s.group.busy, len(s.group.queue))
+	}
+}
+
+func rec(session string, seq uint64, prev, hash string) store.Record {
+	return store.Record{SessionID: session, Seq: seq, PrevHash: prev, Hash: hash, Body: []byte(`{}`)}
+}
+
+// TestDeferredAppendRidesTheNextCommit: a deferred record and the write after it share one
+// transaction (one fsync), and the record is on disk when that write returns.
+func TestDeferredAppendRidesTheNextCommit(t *testing.T) {
+	t.Parallel()
+	s := openInternal(t)
+	ctx := context.Background()
+	if err := s.AppendRecord(ctx, rec("s", 1, "", "h1")); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Stats().Commits
+	got := make(chan error, 1)
+	if err := s.AppendRecordLater(rec("s", 2, "h1", "h2"), func(err error) { got <- err }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AppendRecord(ctx, rec("s", 3, "h2", "h3")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	default:
+		t.Fatal("the deferred record was not committed with the write after it")
+	}
+	if n := s.Stats().Commits - before; n != 1 {
+		t.Fatalf("%d commits for a deferred record and the write after it, want 1", n)
+	}
+}
+
+// TestDeferredAppendCommitsAlone: with nothing to ride, a deferred record is committed on its
+// own within DeferDelay; and Close commits what is still queued.
+func TestDeferredAppendCommitsAlone(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "mandate.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	if err := s.AppendRecordLater(rec("s", 1, "", "h1"), func(err error) { got <- err }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(100 * DeferDelay):
+		t.Fatal("a lone deferred record was never committed")
+	}
+	if err := s.AppendRecordLater(rec("s", 2, "h1", "h2"), func(error) {}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	last, err := ro.LastRecord(context.Background(), "s")
+	if err != nil || last.Seq != 2 {
+		t.Fatalf("after Close the chain ends at %d (%v), want the deferred record 2", last.Seq, err)
+	}
+}
+
+// TestAppendRefusesARecordThatDoesNotFollow: a record whose predecessor is missing or has
+// another hash is refused (what was built on a lost deferred record never lands); a
+// malformed deferred record is refused at once.
+func TestAppendRefusesARecordThatDoesNotFollow(t *testing.T) {
+	t.Parallel()
+	s := openInternal(t)
+	ctx := context.Background()
+	if err := s.AppendRecord(ctx, rec("s", 1, "", "h1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []store.Record{rec("s", 2, "other", "h2"), rec("s", 3, "h2", "h3"), rec("t", 2, "", "x")} {
+		if err := s.AppendRecord(ctx, r); !errors.Is(err, store.ErrExists) {
+			t.Errorf("%s#%d after %q: %v, want store.ErrExists", r.SessionID, r.Seq, r.PrevHash, err)
+		}
+	}
+	if err := s.AppendRecordLater(store.Record{SessionID: "s"}, func(error) { t.Error("called back for a refused record") }); err == nil {
+		t.Fatal("a record without a sequence was accepted")
 	}
 }
