@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -52,6 +53,10 @@ type Store struct {
 	writes int
 	// written counts successful writes, commits the transactions that made them durable.
 	written, commits atomic.Uint64
+	// deferred counts, per session, records queued by AppendRecordLater and not yet
+	// committed or failed: a read of that session's chain waits for them.
+	deferredMu sync.Mutex
+	deferred   map[string]int
 }
 
 // Stats counts what a store has made durable since it was opened.
@@ -754,6 +759,12 @@ func (s *Store) AppendRecordLater(r store.Record, done func(error)) error {
 	if err := checkRecord(r); err != nil {
 		return err
 	}
+	s.deferredMu.Lock()
+	if s.deferred == nil {
+		s.deferred = map[string]int{}
+	}
+	s.deferred[r.SessionID]++
+	s.deferredMu.Unlock()
 	s.group.later(func(tx *bbolt.Tx) error {
 		held, err := appendIn(tx, r)
 		if held && err == nil {
@@ -761,6 +772,11 @@ func (s *Store) AppendRecordLater(r store.Record, done func(error)) error {
 		}
 		return err
 	}, func(err error) {
+		s.deferredMu.Lock()
+		if s.deferred[r.SessionID]--; s.deferred[r.SessionID] <= 0 {
+			delete(s.deferred, r.SessionID)
+		}
+		s.deferredMu.Unlock()
 		if err != nil {
 			err = fmt.Errorf("bolt: append record %q#%d: %w", r.SessionID, r.Seq, err)
 		} else {
@@ -769,6 +785,17 @@ func (s *Store) AppendRecordLater(r store.Record, done func(error)) error {
 		done(err)
 	})
 	return nil
+}
+
+// settle returns once the deferred appends to session made before it are committed or
+// failed; at once when there are none (another session's do not hold up this read).
+func (s *Store) settle(session string) {
+	s.deferredMu.Lock()
+	n := s.deferred[session]
+	s.deferredMu.Unlock()
+	if n > 0 {
+		s.group.sync()
+	}
 }
 
 // checkRecord refuses a record that is malformed or too large.
@@ -850,7 +877,7 @@ func sameRecord(a, b store.Record) bool {
 // LastRecord returns the record with the highest sequence; store.ErrNotFound for an empty
 // chain.
 func (s *Store) LastRecord(ctx context.Context, sessionID string) (store.Record, error) {
-	s.group.settle() // a read sees the deferred appends made before it
+	s.settle(sessionID) // a read sees the deferred appends made before it
 	var r store.Record
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAudit).Bucket([]byte(sessionID))
@@ -874,7 +901,7 @@ func (s *Store) LastRecord(ctx context.Context, sessionID string) (store.Record,
 
 // Records returns up to limit records with Seq >= fromSeq in order (limit <= 0: all).
 func (s *Store) Records(ctx context.Context, sessionID string, fromSeq uint64, limit int) ([]store.Record, error) {
-	s.group.settle() // a read sees the deferred appends made before it
+	s.settle(sessionID) // a read sees the deferred appends made before it
 	var out []store.Record
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket(bucketAudit).Bucket([]byte(sessionID))
