@@ -59,15 +59,24 @@ func setOf(names ...string) map[string]bool {
 
 // FunctionName is how a call is named: "name" for a built-in (unqualified or in pg_catalog),
 // "schema.name" otherwise. Unquoted names arrive lower-cased from the parser; a quoted name
-// keeps its case and so matches nothing unless listed that way.
+// keeps its case and so matches nothing unless listed that way. A part that holds a dot or a
+// quote, or is empty, is written quoted, so the function "app.refresh" in the search path
+// (`"app.refresh"()`) is never the function refresh of schema app.
 func FunctionName(parts []string) string {
-	switch {
-	case len(parts) == 1:
-		return parts[0]
-	case len(parts) == 2 && parts[0] == "pg_catalog":
-		return parts[1]
+	q := make([]string, len(parts))
+	for i, p := range parts {
+		q[i] = p
+		if p == "" || strings.ContainsAny(p, `."`) {
+			q[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
+		}
 	}
-	return strings.Join(parts, ".")
+	switch {
+	case len(q) == 1:
+		return q[0]
+	case len(q) == 2 && parts[0] == "pg_catalog":
+		return q[1]
+	}
+	return strings.Join(q, ".")
 }
 
 // Disallowed returns the first function or cast of s that neither the default nor extra
