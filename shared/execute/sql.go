@@ -130,8 +130,8 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	var masked map[string]int
 	for _, f := range rows.FieldDescriptions() {
 		out.Columns = append(out.Columns, f.Name)
-		classes = append(classes, sqlparse.Classify(c.SQL.Outputs, t.ClassifiedColumns, f.Name))
 	}
+	classes = sqlparse.ClassifyColumns(c.SQL.Outputs, t.ClassifiedColumns, out.Columns)
 	size := 0
 	for rows.Next() {
 		if out.RowCount >= t.MaxRows {

@@ -357,6 +357,13 @@ func TestSQLLineageMasksClassifiedColumns(t *testing.T) {
 		{"SELECT lpad(card, 30, 'x') AS p FROM customers WHERE id = 42", map[string]any{"p": "[PAYMENT_CARD]"}},
 		{"SELECT * FROM customers WHERE id = 42", map[string]any{"id": float64(42), "email": "[EMAIL]", "tier": "gold", "card": "[PAYMENT_CARD]"}},
 		{"SELECT x FROM (SELECT email AS x FROM customers) s LIMIT 1", map[string]any{"x": "[EMAIL]"}},
+		// Names PostgreSQL gives that the statement does not spell: the whole row as text, a
+		// composite expanded, CASE, an unnamed expression beside a star.
+		{"SELECT (customers.*)::text FROM customers WHERE id = 42", map[string]any{"customers": "[EMAIL]"}},
+		{"SELECT c.*::text FROM customers c WHERE id = 42", map[string]any{"c": "[EMAIL]"}},
+		{"SELECT (c).* FROM customers c WHERE id = 42", map[string]any{"id": float64(42), "email": "[EMAIL]", "tier": "gold", "card": "[PAYMENT_CARD]"}},
+		{"SELECT CASE WHEN true THEN card END FROM customers WHERE id = 42", map[string]any{"case": "[PAYMENT_CARD]"}},
+		{"SELECT *, card || '' FROM customers WHERE id = 42", map[string]any{"id": float64(42), "email": "[EMAIL]", "tier": "gold", "card": "[PAYMENT_CARD]", "?column?": "[PAYMENT_CARD]"}},
 	}
 	for _, tc := range cases {
 		st, err := pgquery.New().Parse(tc.sql)

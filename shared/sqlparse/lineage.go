@@ -63,6 +63,58 @@ func Classify(outputs []Output, classified map[string]string, name string) strin
 	return classes[0]
 }
 
+// ClassifyColumns returns the class of each column of a result whose columns PostgreSQL
+// named names, in order, given the statement's outputs: "" for a column that reads no
+// classified column. Without a star the outputs are the columns, one for one, whatever their
+// names. From the first star on, a column is classified by name (Classify); an output there
+// whose name is none of those columns' names (PostgreSQL named it otherwise) lends its class
+// to every one of them, so a name computed differently never unmasks a value. When the
+// outputs cannot be matched at all, every column gets the first class any output reads.
+func ClassifyColumns(outputs []Output, classified map[string]string, names []string) []string {
+	out := make([]string, len(names))
+	if len(classified) == 0 {
+		return out
+	}
+	star := slices.IndexFunc(outputs, func(o Output) bool { return o.Name == "*" })
+	if star < 0 && len(outputs) != len(names) || star > len(names) {
+		if all := Classes(outputs, classified); len(all) > 0 {
+			for i := range out {
+				out[i] = all[0]
+			}
+		}
+		return out
+	}
+	if star < 0 {
+		star = len(outputs)
+	}
+	for i := range star {
+		out[i] = first(Classes(outputs[i:i+1], classified))
+	}
+	rest, tail := names[star:], outputs[star:]
+	var loose []string
+	for _, o := range tail {
+		if o.Name != "*" && !slices.Contains(rest, o.Name) {
+			loose = append(loose, Classes([]Output{o}, classified)...)
+		}
+	}
+	for i, name := range rest {
+		cs := slices.Clone(loose)
+		if c := Classify(tail, classified, name); c != "" {
+			cs = append(cs, c)
+		}
+		slices.Sort(cs)
+		out[star+i] = first(cs)
+	}
+	return out
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
 func tableClasses(classified map[string]string, table string) []string {
 	var out []string
 	for col, c := range classified {

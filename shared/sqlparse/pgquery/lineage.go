@@ -228,30 +228,73 @@ func (l *lin) walk(m protoreflect.Message, depth int) {
 	})
 }
 
-// defaultName is the name PostgreSQL gives an output column without AS.
+// defaultName is the name PostgreSQL gives an output column without AS (FigureColname), for
+// the forms a star's place depends on and the common ones; "*" only for a star that expands
+// into columns. A name it gets wrong costs over-masking, never a value unmasked
+// (sqlparse.ClassifyColumns).
 func defaultName(n *pg.Node) string {
 	switch {
 	case n.GetColumnRef() != nil:
-		f := n.GetColumnRef().GetFields()
-		if len(f) > 0 {
-			if f[len(f)-1].GetAStar() != nil {
-				return "*"
+		return lastField(n.GetColumnRef().GetFields(), false)
+	case n.GetAIndirection() != nil:
+		ind := n.GetAIndirection().GetIndirection()
+		if len(ind) > 0 {
+			switch last := ind[len(ind)-1]; {
+			case last.GetAStar() != nil:
+				return "*" // (c).* expands
+			case last.GetString_() != nil:
+				return last.GetString_().GetSval()
 			}
-			return f[len(f)-1].GetString_().GetSval()
 		}
+		return defaultName(n.GetAIndirection().GetArg())
 	case n.GetFuncCall() != nil:
 		f := n.GetFuncCall().GetFuncname()
 		if len(f) > 0 {
 			return f[len(f)-1].GetString_().GetSval()
 		}
 	case n.GetTypeCast() != nil:
-		if inner := defaultName(n.GetTypeCast().GetArg()); inner != "?column?" {
+		arg := n.GetTypeCast().GetArg()
+		inner := defaultName(arg)
+		if arg.GetColumnRef() != nil {
+			inner = lastField(arg.GetColumnRef().GetFields(), true) // c.*::text is one column, "c"
+		}
+		if inner != "?column?" && inner != "*" {
 			return inner
 		}
 		names := n.GetTypeCast().GetTypeName().GetNames()
 		if len(names) > 0 {
 			return names[len(names)-1].GetString_().GetSval()
 		}
+	case n.GetCollateClause() != nil:
+		return defaultName(n.GetCollateClause().GetArg())
+	case n.GetCaseExpr() != nil:
+		return "case"
+	case n.GetAArrayExpr() != nil:
+		return "array"
+	case n.GetRowExpr() != nil:
+		return "row"
+	case n.GetCoalesceExpr() != nil:
+		return "coalesce"
+	case n.GetMinMaxExpr() != nil:
+		if n.GetMinMaxExpr().GetOp() == pg.MinMaxOp_IS_LEAST {
+			return "least"
+		}
+		return "greatest"
+	}
+	return "?column?"
+}
+
+// lastField is the name of a column reference: its last field, "*" for a star, or with
+// skipStar the last name before it.
+func lastField(f []*pg.Node, skipStar bool) string {
+	for i := len(f) - 1; i >= 0; i-- {
+		if f[i].GetAStar() != nil {
+			if skipStar {
+				continue
+			}
+			return "*"
+		}
+		return f[i].GetString_().GetSval()
 	}
 	return "?column?"
 }

@@ -94,3 +94,52 @@ func TestClasses(t *testing.T) {
 		t.Errorf("no classified columns: %q", got)
 	}
 }
+
+// TestClassifyColumnsAsPostgreSQLNamesThem: each result column, under the name PostgreSQL 16
+// gives it (psql, LIMIT 0), is masked by the class of what it reads, however the parser would
+// have named it: a whole row cast to text, a field of a composite, a composite expanded, an
+// expression PostgreSQL names "case" or "?column?", beside a star.
+func TestClassifyColumnsAsPostgreSQLNamesThem(t *testing.T) {
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	cases := []struct {
+		sql   string
+		names []string // as PostgreSQL names the result's columns
+		want  []string // class per column; "?" for any (over-masking allowed), "+" for any but ""
+	}{
+		{"SELECT (c).email FROM customers c", []string{"email"}, []string{"email"}},
+		{"SELECT (c).card AS x, id FROM customers c", []string{"x", "id"}, []string{"+", ""}}, // (c) reads the whole row
+		{"SELECT (customers.*)::text FROM customers", []string{"customers"}, []string{"email"}},
+		{"SELECT c.*::text FROM customers c", []string{"c"}, []string{"email"}},
+		{"SELECT (c).* FROM customers c", []string{"id", "email", "card", "tier"}, []string{"", "email", "payment_card", ""}},
+		{"SELECT CASE WHEN true THEN card END FROM customers", []string{"case"}, []string{"payment_card"}},
+		{"SELECT ARRAY[card] FROM customers", []string{"array"}, []string{"payment_card"}},
+		{"SELECT COALESCE(card, 'x'), id FROM customers", []string{"coalesce", "id"}, []string{"payment_card", ""}},
+		{"SELECT card || '' FROM customers", []string{"?column?"}, []string{"payment_card"}},
+		{"SELECT id, email IS NULL, card || '' FROM customers", []string{"id", "?column?", "?column?"}, []string{"", "email", "payment_card"}},
+		{"SELECT *, card || '' FROM customers", []string{"id", "email", "card", "tier", "?column?"}, []string{"?", "email", "payment_card", "?", "payment_card"}},
+		{"SELECT *, GREATEST(card, '') FROM customers", []string{"id", "email", "card", "tier", "greatest"}, []string{"?", "email", "payment_card", "?", "payment_card"}},
+		{"SELECT id, *, (c).card FROM customers c", []string{"id", "id", "email", "card", "tier", "card"}, []string{"", "?", "email", "+", "?", "+"}},
+		{"SELECT *, NULLIF(card, '') FROM customers", []string{"id", "email", "card", "tier", "nullif"}, []string{"?", "email", "payment_card", "?", "payment_card"}},
+	}
+	for _, tc := range cases {
+		st, err := pgquery.New().Parse(tc.sql)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.sql, err)
+		}
+		got := sqlparse.ClassifyColumns(st.Outputs, classified, tc.names)
+		if len(got) != len(tc.want) {
+			t.Fatalf("%q: %d classes for %d columns", tc.sql, len(got), len(tc.want))
+		}
+		for i, w := range tc.want {
+			if w == "+" && got[i] == "" || w != "?" && w != "+" && got[i] != w {
+				t.Errorf("%q: column %d (%s) class %q, want %q (outputs %+v)", tc.sql, i, tc.names[i], got[i], w, st.Outputs)
+			}
+		}
+	}
+	// Outputs that cannot be matched to the columns: every column gets a class.
+	if got := sqlparse.ClassifyColumns([]sqlparse.Output{{Name: "a", Sources: []string{"public.customers.card"}}}, classified, []string{"x", "y"}); got[0] == "" || got[1] == "" {
+		t.Errorf("unmatched outputs: %q", got)
+	}
+}

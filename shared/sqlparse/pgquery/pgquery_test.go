@@ -3,6 +3,7 @@ package pgquery_test
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -197,6 +198,22 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
+		// Every column of the result is classified, whatever PostgreSQL names it, when the
+		// statement reads a classified column of a table it names.
+		cls := map[string]string{}
+		for _, tb := range st.TableNames() {
+			cls[tb+".c"] = "k"
+		}
+		names := make([]string, len(st.Outputs))
+		for i := range names {
+			names[i] = "col" + strconv.Itoa(i) // no name the parser computed
+		}
+		for i, c := range sqlparse.ClassifyColumns(st.Outputs, cls, names) {
+			if c == "" && len(sqlparse.Classes(st.Outputs, cls)) > 0 && !slices.ContainsFunc(st.Outputs, func(o sqlparse.Output) bool { return o.Name == "*" }) &&
+				len(sqlparse.Classes(st.Outputs[i:i+1], cls)) > 0 {
+				t.Fatalf("Parse(%q): column %d reads %v unmasked", sql, i, st.Outputs[i].Sources)
+			}
+		}
 		for _, tb := range st.Tables {
 			if tb.Name == "" || tb.Schema == "" || len(tb.Privileges) == 0 {
 				t.Fatalf("Parse(%q) returned table %+v", sql, tb)
@@ -260,5 +277,26 @@ func TestFunctionsAndCasts(t *testing.T) {
 	st, err := p.Parse("INSERT INTO orders (id, note) VALUES (1, app.refresh_totals())")
 	if err != nil || st.Disallowed([]string{"app.refresh_totals"}) != "" {
 		t.Errorf("a function the target lists: %v %v", st, err)
+	}
+	// A quoted name with a dot is another function (in the search path), not the listed one;
+	// nor is a quoted schema with a dot, or an empty quoted name.
+	for sql, name := range map[string]string{
+		`SELECT "app.refresh_totals"() FROM orders`:        `"app.refresh_totals"`,
+		`SELECT "app.x".refresh_totals() FROM orders`:      `"app.x".refresh_totals`,
+		`SELECT app."refresh_totals"() FROM orders`:        "app.refresh_totals",
+		`SELECT "."() FROM orders`:                         `"."`,
+		`SELECT CAST(id AS "app.secret_type") FROM orders`: `"app.secret_type"`,
+	} {
+		st, err := p.Parse(sql)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		named := append(slices.Clone(st.Functions), st.Casts...)
+		if !slices.Contains(named, name) {
+			t.Errorf("%s: named %v, want %s", sql, named, name)
+		}
+		if name != "app.refresh_totals" && st.Disallowed([]string{"app.refresh_totals", "app.secret_type"}) == "" {
+			t.Errorf("%s: allowed as the listed function", sql)
+		}
 	}
 }
