@@ -20,6 +20,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/pgtest"
 	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
 	"github.com/mandate-dev/mandate/shared/target"
 )
@@ -31,81 +32,31 @@ import (
 // hands on, WITH GRANT OPTION, as an application's owner does for an RDS operator.
 func postgres(t *testing.T) (target.Target, *broker.Broker, *pgx.Conn) {
 	t.Helper()
-	dsn, adminDSN := os.Getenv("MANDATE_TEST_POSTGRES_DSN"), os.Getenv("MANDATE_TEST_POSTGRES_ADMIN_DSN")
-	if dsn == "" || adminDSN == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("MANDATE_TEST_POSTGRES_DSN or MANDATE_TEST_POSTGRES_ADMIN_DSN is not set (run under .ci/with-services)")
-		}
-		t.Skip("MANDATE_TEST_POSTGRES_DSN or MANDATE_TEST_POSTGRES_ADMIN_DSN is not set")
-	}
-	if !pgquery.Available {
-		t.Skip("built without cgo: no SQL parser")
-	}
-	ctx := context.Background()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	au, err := url.Parse(adminDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var super bool
-	if err := admin.QueryRow(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = $1", au.User.Username()).Scan(&super); err != nil || super {
-		t.Fatalf("the administrator %s must exist and not be superuser (superuser %v, %v)", au.User.Username(), super, err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	db := "mandate_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+db); err != nil {
-		t.Fatal(err)
-	}
-	admin.Close(ctx)
-	u.Path = "/" + db
-	conn, err := pgx.Connect(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	adm := pgx.Identifier{au.User.Username()}.Sanitize()
-	for _, s := range []string{
+	db := pgtest.New(t, "mandate_test_")
+	adm := pgx.Identifier{db.Admin}.Sanitize()
+	db.Exec(t,
 		"CREATE TABLE customers (id int PRIMARY KEY, email text, tier text)",
 		"INSERT INTO customers VALUES (42, 'ada@example.com', 'gold'), (43, 'bob@example.com', 'silver'), (44, 'cy@example.com', 'gold')",
 		"CREATE TABLE notes (id serial PRIMARY KEY, customer_id int, body text)",
 		"CREATE TABLE secrets (id int, value text)",
 		"INSERT INTO secrets VALUES (1, 'top')",
-		"GRANT CONNECT ON DATABASE " + db + " TO " + adm + " WITH GRANT OPTION",
-		"GRANT USAGE ON SCHEMA public TO " + adm + " WITH GRANT OPTION",
-		"GRANT SELECT, INSERT, UPDATE, DELETE ON customers, notes TO " + adm + " WITH GRANT OPTION",
-		"GRANT USAGE ON SEQUENCE notes_id_seq TO " + adm + " WITH GRANT OPTION",
-	} {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
+		"GRANT CONNECT ON DATABASE "+db.Name+" TO "+adm+" WITH GRANT OPTION",
+		"GRANT USAGE ON SCHEMA public TO "+adm+" WITH GRANT OPTION",
+		"GRANT SELECT, INSERT, UPDATE, DELETE ON customers, notes TO "+adm+" WITH GRANT OPTION",
+		"GRANT USAGE ON SEQUENCE notes_id_seq TO "+adm+" WITH GRANT OPTION",
+	)
 	dir := t.TempDir()
-	pw, _ := au.User.Password()
-	if err := os.WriteFile(filepath.Join(dir, "pg.key"), []byte(pw+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "pg.key"), []byte(db.AdminPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	tg := target.Target{
-		Name: "crm", Kind: api.KindSQL, Endpoint: u.Host, Database: db, User: au.User.Username(), SecretRef: "file:pg.key",
+		Name: "crm", Kind: api.KindSQL, Endpoint: db.Host, Database: db.Name, User: db.Admin, SecretRef: "file:pg.key",
 		Schema: "public", AllowedTables: []string{"public.customers", "public.notes"}, MaxRows: 1000,
 		Timeout: target.Duration(5 * time.Second), MaxResponseBytes: 1 << 20, CredentialTTL: target.Duration(30 * time.Second),
 	}
 	br := broker.New(broker.NewFileSecrets(dir), time.Now)
-	t.Cleanup(func() {
-		br.Close()
-		conn.Close(context.Background())
-		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
-			_, _ = c.Exec(context.Background(), "DROP DATABASE "+db+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	})
-	return tg, br, conn
+	t.Cleanup(br.Close)
+	return tg, br, db.Conn
 }
 
 // TestPostgresServerVersion holds the cluster to the major version the run says it is

@@ -83,7 +83,6 @@ when { context.session.by_family.read > 5 };
 // store or, with dynamo set, on the DynamoDB-compatible server.
 func startExact(t *testing.T, dynamo string) (*local.Instance, *echo) {
 	t.Helper()
-	ctx := context.Background()
 	e := &echo{}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
@@ -108,17 +107,32 @@ func startExact(t *testing.T, dynamo string) (*local.Instance, *echo) {
 	if err := os.WriteFile(filepath.Join(dir, "echo.key"), bytes.Repeat([]byte("e"), 32), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	st, err := local.OpenStore(ctx, dir, cfg, false)
+	targets := "targets:\n  - {name: echo, kind: http, base_url: '" + srv.URL + "', secret_ref: 'file:echo.key', mask_profile: default, timeout: 5s}\n" +
+		"  - {name: iis, kind: http, base_url: '" + srv.URL + "', secret_ref: 'file:echo.key', mask_profile: default, timeout: 5s, case_insensitive_paths: true}\n"
+	return startWith(t, dir, &cfg, exactPolicies, targets), e
+}
+
+// startWith runs `mandate local` on data folder dir (its config cfg, nil: a fresh one)
+// with version 1 of the given policies and targets and the default intent catalog.
+func startWith(t *testing.T, dir string, cfg *local.Config, policies, targets string) *local.Instance {
+	t.Helper()
+	ctx := context.Background()
+	if cfg == nil {
+		c, err := local.Init(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg = &c
+	}
+	st, err := local.OpenStore(ctx, dir, *cfg, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	targets := "targets:\n  - {name: echo, kind: http, base_url: '" + srv.URL + "', secret_ref: 'file:echo.key', mask_profile: default, timeout: 5s}\n" +
-		"  - {name: iis, kind: http, base_url: '" + srv.URL + "', secret_ref: 'file:echo.key', mask_profile: default, timeout: 5s, case_insensitive_paths: true}\n"
 	intents, err := os.ReadFile("defaults/intents.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for kind, body := range map[string]string{store.KindPolicies: exactPolicies, store.KindTargets: targets, store.KindIntents: string(intents)} {
+	for kind, body := range map[string]string{store.KindPolicies: policies, store.KindTargets: targets, store.KindIntents: string(intents)} {
 		if err := st.PutDocument(ctx, store.Document{Kind: kind, Name: authority.DocumentName, Version: 1, Body: []byte(body)}); err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +145,7 @@ func startExact(t *testing.T, dynamo string) (*local.Instance, *echo) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { inst.Close() })
-	return inst, e
+	return inst
 }
 
 func get(path string) api.ActionRequest {

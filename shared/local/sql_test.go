@@ -2,11 +2,7 @@ package local_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,10 +13,8 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/audit"
-	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/local"
-	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
-	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/pgtest"
 )
 
 // sqlPolicies let the agent insert notes: the statement names public.notes only.
@@ -37,99 +31,27 @@ when { ["public.notes"].containsAll(context.sql.tables) };
 // target lists; it returns the instance and a superuser connection to the database.
 func startSQL(t *testing.T) (*local.Instance, *pgx.Conn) {
 	t.Helper()
-	dsn, adminDSN := os.Getenv("MANDATE_TEST_POSTGRES_DSN"), os.Getenv("MANDATE_TEST_POSTGRES_ADMIN_DSN")
-	if dsn == "" || adminDSN == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("MANDATE_TEST_POSTGRES_DSN or MANDATE_TEST_POSTGRES_ADMIN_DSN is not set (run under .ci/with-services)")
-		}
-		t.Skip("MANDATE_TEST_POSTGRES_DSN or MANDATE_TEST_POSTGRES_ADMIN_DSN is not set")
-	}
-	if !pgquery.Available {
-		t.Skip("built without cgo: no SQL parser")
-	}
-	ctx := context.Background()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	au, err := url.Parse(adminDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	db := "mandate_local_" + hex.EncodeToString(b)
-	super, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := super.Exec(ctx, "CREATE DATABASE "+db); err != nil {
-		t.Fatal(err)
-	}
-	super.Close(ctx)
-	u.Path = "/" + db
-	conn, err := pgx.Connect(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn.Close(context.Background())
-		if c, err := pgx.Connect(context.Background(), dsn); err == nil {
-			_, _ = c.Exec(context.Background(), "DROP DATABASE "+db+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	})
-	adm := pgx.Identifier{au.User.Username()}.Sanitize()
-	for _, s := range []string{
+	db := pgtest.New(t, "mandate_local_")
+	adm := pgx.Identifier{db.Admin}.Sanitize()
+	db.Exec(t,
 		"CREATE TABLE notes (id serial PRIMARY KEY, customer_id int, body text)",
 		"CREATE TABLE secrets (id int, value text)",
 		"INSERT INTO secrets VALUES (1, 'top')",
 		"CREATE FUNCTION wipe() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'DELETE FROM secrets RETURNING 42'",
 		"CREATE FUNCTION cut() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'TRUNCATE secrets; SELECT 42'",
-		"GRANT CONNECT ON DATABASE " + db + " TO " + adm + " WITH GRANT OPTION",
-		"GRANT USAGE ON SCHEMA public TO " + adm + " WITH GRANT OPTION",
-		"GRANT SELECT, INSERT ON notes TO " + adm + " WITH GRANT OPTION",
-		"GRANT USAGE ON SEQUENCE notes_id_seq TO " + adm + " WITH GRANT OPTION",
-	} {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-
+		"GRANT CONNECT ON DATABASE "+db.Name+" TO "+adm+" WITH GRANT OPTION",
+		"GRANT USAGE ON SCHEMA public TO "+adm+" WITH GRANT OPTION",
+		"GRANT SELECT, INSERT ON notes TO "+adm+" WITH GRANT OPTION",
+		"GRANT USAGE ON SEQUENCE notes_id_seq TO "+adm+" WITH GRANT OPTION",
+	)
 	dir := t.TempDir()
-	cfg, err := local.Init(dir)
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "warehouse.key"), []byte(db.AdminPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pw, _ := au.User.Password()
-	if err := os.WriteFile(filepath.Join(dir, "warehouse.key"), []byte(pw+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	targets := "targets:\n  - {name: warehouse, kind: sql, endpoint: '" + u.Host + "', database: " + db +
-		", user: " + au.User.Username() + ", secret_ref: 'file:warehouse.key', allowed_tables: [public.notes]" +
+	targets := "targets:\n  - {name: warehouse, kind: sql, endpoint: '" + db.Host + "', database: " + db.Name +
+		", user: " + db.Admin + ", secret_ref: 'file:warehouse.key', allowed_tables: [public.notes]" +
 		", allowed_functions: [public.wipe, public.cut], timeout: 5s, max_rows: 100}\n"
-	intents, err := os.ReadFile("defaults/intents.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := local.OpenStore(ctx, dir, cfg, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for kind, body := range map[string]string{store.KindPolicies: sqlPolicies, store.KindTargets: targets, store.KindIntents: string(intents)} {
-		if err := st.PutDocument(ctx, store.Document{Kind: kind, Name: authority.DocumentName, Version: 1, Body: []byte(body)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if c, ok := st.(io.Closer); ok {
-		c.Close()
-	}
-	inst, err := local.Start(ctx, local.Options{Dir: dir, Addr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Close() })
-	return inst, conn
+	return startWith(t, dir, nil, sqlPolicies, targets), db.Conn
 }
 
 // TestSQLRolledBackWriteThroughThePipeline: an allowed INSERT into notes whose listed SECURITY
