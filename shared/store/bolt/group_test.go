@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -236,5 +238,46 @@ func TestAppendRefusesARecordThatDoesNotFollow(t *testing.T) {
 	}
 	if err := s.AppendRecordLater(store.Record{SessionID: "s"}, func(error) { t.Error("called back for a refused record") }); err == nil {
 		t.Fatal("a record without a sequence was accepted")
+	}
+}
+
+// TestCrashLosesOnlyTheDeferredTail: a process that dies with a deferred record still queued
+// (os.Exit, no Close) leaves the records it had waited for and nothing broken: the chain ends
+// before the lost record, and the next writer continues from that end.
+func TestCrashLosesOnlyTheDeferredTail(t *testing.T) {
+	if path := os.Getenv("MANDATE_TEST_CRASH_DB"); path != "" {
+		s, err := Open(path)
+		if err != nil {
+			os.Exit(3)
+		}
+		if err := s.AppendRecord(context.Background(), rec("s", 1, "", "h1")); err != nil {
+			os.Exit(4)
+		}
+		if err := s.AppendRecordLater(rec("s", 2, "h1", "h2"), func(error) {}); err != nil {
+			os.Exit(5)
+		}
+		os.Exit(0) // dies before the deferred record's commit
+	}
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "mandate.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashLosesOnlyTheDeferredTail$")
+	cmd.Env = append(os.Environ(), "MANDATE_TEST_CRASH_DB="+path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("the crashing process: %v: %s", err, out)
+	}
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	recs, err := s.Records(ctx, "s", 1, 0)
+	if err != nil || len(recs) == 0 || recs[0].Hash != "h1" {
+		t.Fatalf("after the crash: %+v %v; want the record written before it", recs, err)
+	}
+	t.Logf("after the crash the chain holds %d record(s)", len(recs))
+	last := recs[len(recs)-1]
+	if err := s.AppendRecord(ctx, rec("s", last.Seq+1, last.Hash, "next")); err != nil {
+		t.Fatalf("the next writer cannot continue the chain: %v", err)
 	}
 }
