@@ -8,7 +8,10 @@
 // A change of record schema bumps Version and keeps old records verifiable.
 //
 // Place in the flow: the authority appends a decision record before anything is brokered or
-// executed, and a result record after; if an append fails, the caller MUST fail closed.
+// executed, and a result record after; if an append fails, the caller MUST fail closed. The
+// result record may ride the store's next commit (Chain.AppendLater, store.DeferredAudit): a
+// crash before it lands leaves an allowed decision without a result, which verification
+// reports as incomplete, and never a result without its decision or a broken chain.
 // Records never hold a secret or an unmasked value: prompts are stored masked with the
 // SHA-256 of the original, responses only by digest and masking counts.
 package audit

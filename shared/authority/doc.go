@@ -3,7 +3,7 @@
 //
 //	authenticate -> load session, check kill switches -> validate the action -> evaluate
 //	policy -> append the decision record (fail closed) -> broker a credential -> execute ->
-//	mask -> append the result record -> respond
+//	mask -> append the result record (on the embedded store it rides the next commit) -> respond
 //
 // A permit carrying @approval makes the verdict "approval": after the decision record, the
 // authority records and stores a pending approval bound to a digest of the session and the
