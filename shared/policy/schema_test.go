@@ -1,9 +1,12 @@
 package policy
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/cedar-policy/cedar-go"
 )
 
 func TestDemoPoliciesValidate(t *testing.T) {
@@ -95,5 +98,37 @@ func TestCompileFilesKeepsFilePositions(t *testing.T) {
 	p := Problems(err)
 	if len(p) != 1 || p[0].File != "b.cedar" || p[0].Line != 2 || !strings.Contains(p[0].Message, "first used at a.cedar:1:1") {
 		t.Fatalf("problems %v", p)
+	}
+}
+
+// TestSchemaDeclaresEverySQLAttribute: every attribute of context.sql that requests carry is
+// in the schema uploads are validated against, so a policy reading it is not refused.
+func TestSchemaDeclaresEverySQLAttribute(t *testing.T) {
+	t.Parallel()
+	rec, ok := sqlRecord(&SQL{Type: "SELECT"}).(cedar.Record)
+	if !ok {
+		t.Fatal("context.sql is not a record")
+	}
+	n := 0
+	for k := range rec.All() {
+		n++
+		src := fmt.Sprintf(`@id("a") permit (principal, action, resource) when { context.sql has %s };`, k)
+		s, err := Compile("t.cedar", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Validate(nil); err != nil {
+			t.Errorf("context.sql.%s: %v", k, err)
+		}
+	}
+	if n < 5 {
+		t.Fatalf("context.sql has %d attributes", n)
+	}
+	s, err := Compile("t.cedar", []byte(`@id("a") forbid (principal, action, resource) when { context.sql.classes.contains("payment_card") };`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(nil); err != nil {
+		t.Errorf("a policy on context.sql.classes: %v", err)
 	}
 }
