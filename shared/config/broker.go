@@ -3,7 +3,9 @@ package config
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -37,7 +39,24 @@ type SQLParser interface {
 type Option func(*wiring)
 
 type wiring struct {
-	sql SQLParser
+	sql     SQLParser
+	metrics io.Writer
+}
+
+// WithMetrics sends the EMF metric lines to w instead of standard output (where CloudWatch
+// Logs makes them metrics); io.Discard drops them, as benchmarks do.
+func WithMetrics(w io.Writer) Option { return func(x *wiring) { x.metrics = w } }
+
+// options applies opts.
+func options(opts []Option) wiring {
+	var w wiring
+	for _, o := range opts {
+		o(&w)
+	}
+	if w.metrics == nil {
+		w.metrics = os.Stdout
+	}
+	return w
 }
 
 // WithSQLParser links a SQL parser: sql actions are parsed with it and performed by the SQL
@@ -74,10 +93,7 @@ type wired struct {
 // and aws always, sql only with a parser. The AWS configuration is the SDK's default chain
 // (the function's role in Lambda).
 func (f Function) wireBroker(ctx context.Context, opts []Option) (wired, error) {
-	var w wiring
-	for _, o := range opts {
-		o(&w)
-	}
+	w := options(opts)
 	cfg, err := awsconfig.LoadDefaultConfig(ctx)
 	if err != nil {
 		return wired{}, fmt.Errorf("config: load AWS configuration: %w", err)

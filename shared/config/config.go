@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"time"
 
@@ -119,7 +118,7 @@ func (f Function) Handler(ctx context.Context, getenv func(string) string, log *
 		Store: st, Broker: brk.broker, SQL: brk.sql,
 		Executor: brk.executors, Masker: mask.New(), Log: log, Roles: roles, Tokens: tokens,
 		Control: ctl, Model: model, MaskKey: maskKey,
-		Metrics: metrics.New(os.Stdout, time.Now), // EMF lines: CloudWatch Logs makes them metrics
+		Metrics: metrics.New(options(opts).metrics, time.Now), // EMF lines: CloudWatch Logs makes them metrics
 	})
 	if err != nil {
 		closer.Close()

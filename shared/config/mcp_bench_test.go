@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"slices"
@@ -33,7 +34,7 @@ func BenchmarkLambdaFrontDoors(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, closer, err := cfg.Handler(ctx, e, slog.New(slog.DiscardHandler), append(append([]string{}, edge.SessionRoutes...), append(edge.ActionRoutes, edge.MCPRoutes...)...))
+	h, closer, err := cfg.Handler(ctx, e, slog.New(slog.DiscardHandler), append(append([]string{}, edge.SessionRoutes...), append(edge.ActionRoutes, edge.MCPRoutes...)...), config.WithMetrics(io.Discard))
 	if err != nil {
 		b.Fatal(err)
 	}
