@@ -18,7 +18,6 @@ import (
 	"github.com/mandate-dev/mandate/shared/crm"
 	"github.com/mandate-dev/mandate/shared/local"
 	"github.com/mandate-dev/mandate/shared/store"
-	"github.com/mandate-dev/mandate/shared/store/bolt"
 )
 
 // mcpSample is events/apigw-mcp.json (a signed POST /mcp as API Gateway v2 delivers it) with
@@ -49,22 +48,7 @@ func mcpSample(t *testing.T, n int, sid, message string) []byte {
 // them: initialize, open_session, tools/list and a tools/call of the session the second
 // process opened, answered by a fourth from the store alone.
 func TestMCPBootstrapUnderRIE(t *testing.T) {
-	rie := os.Getenv(EnvTestRIE)
-	if rie == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: run under .ci/with-services", EnvTestRIE)
-		}
-		t.Skipf("%s is not set (.ci/with-services installs aws-lambda-rie)", EnvTestRIE)
-	}
-	dir := t.TempDir()
-	db := filepath.Join(dir, "store.db")
-	st, err := bolt.Open(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := local.Seed(context.Background(), st); err != nil {
-		t.Fatal(err)
-	}
+	rie, dir, db, st := rieStore(t)
 	secret := strings.Repeat("5e", 32)
 	if err := os.WriteFile(filepath.Join(dir, "customers.key"), []byte(secret), 0o600); err != nil {
 		t.Fatal(err)

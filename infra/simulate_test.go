@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -58,19 +57,16 @@ type simulation struct {
 	resource string
 }
 
+// runSimulations runs sims through the simulator (simulate), each as one request of the
+// broker's identity policy, with the trust policy as the resource policy when it has one.
 func runSimulations(t *testing.T, sims []simulation) {
 	t.Helper()
-	dir := iamSimulator(t)
-	type in struct {
-		Name       string         `json:"name"`
-		Simulation map[string]any `json:"simulation"`
-	}
-	var input []in
+	var all []sim
 	for _, s := range sims {
 		if s.resource == "" {
 			s.resource = targetARN
 		}
-		sim := map[string]any{
+		one := map[string]any{
 			"identityPolicies":        []any{map[string]any{"name": "broker", "policy": s.identity}},
 			"serviceControlPolicies":  []any{},
 			"resourceControlPolicies": []any{},
@@ -81,29 +77,11 @@ func runSimulations(t *testing.T, sims []simulation) {
 			},
 		}
 		if s.trust != nil {
-			sim["resourcePolicy"] = s.trust
+			one["resourcePolicy"] = s.trust
 		}
-		input = append(input, in{s.name, sim})
+		all = append(all, sim{name: s.name, simulation: one, want: s.wantResult})
 	}
-	raw, _ := json.Marshal(input)
-	cmd := exec.Command("node", filepath.Join("testdata", "iamsim.mjs"))
-	cmd.Env = append(os.Environ(), "IAM_SIMULATE_DIR="+dir)
-	cmd.Stdin = bytes.NewReader(raw)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("simulator: %v\n%s", err, stderr.String())
-	}
-	var got []struct{ Name, Result string }
-	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(sims) {
-		t.Fatalf("simulator answered %s (%v)", out, err)
-	}
-	for i, s := range sims {
-		if got[i].Result != s.wantResult {
-			t.Errorf("%s: %s, want %s", s.name, got[i].Result, s.wantResult)
-		}
-	}
+	simulate(t, all)
 }
 
 const (
