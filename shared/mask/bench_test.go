@@ -1,8 +1,10 @@
 package mask_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"regexp"
 	"testing"
@@ -186,5 +188,24 @@ func TestBenchmarkCorpus(t *testing.T) {
 			t.Errorf("%s: %v", in.name, err)
 		}
 		t.Logf("%s: %d bytes, %v", in.name, len(in.doc), sum)
+	}
+}
+
+// BenchmarkStream measures the streaming masker (what mandate mask runs) on the same
+// documents, read from memory and written to io.Discard, beside BenchmarkApply.
+func BenchmarkStream(b *testing.B) {
+	e := mask.New()
+	for _, in := range benchInputs {
+		for _, f := range []mask.Format{mask.FormatJSON, mask.FormatText} {
+			b.Run(in.name+"/"+f.String(), func(b *testing.B) {
+				b.SetBytes(int64(len(in.doc)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := e.Stream(bytes.NewReader(in.doc), io.Discard, f); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
