@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
+	"sync"
 )
 
 // This file holds the streaming masker: it reads an input of any size in bounded memory and
@@ -21,6 +23,11 @@ import (
 // StreamLimit is the largest single token (a JSON string or number) or text line the
 // streaming masker holds in memory; a longer one is withheld (WithheldMarker) and skipped.
 const StreamLimit = 16 << 20
+
+// noCap is the size cap the streaming masker hands the engine for a part it has bounded
+// already: a part grows when invalid UTF-8 is replaced or UTF-16 is decoded, and must never
+// be cut for it.
+const noCap = math.MaxInt
 
 // streamChunk is how much text the streaming masker masks at a time.
 const streamChunk = 1 << 20
@@ -87,7 +94,9 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 	}
 	cw := &countWriter{w: bufio.NewWriterSize(w, 64<<10)}
 	cr := &countReader{r: br}
-	in := bufio.NewReaderSize(cr, batchWindow)
+	in := windows.Get().(*bufio.Reader)
+	in.Reset(cr)
+	defer func() { in.Reset(nil); windows.Put(in) }()
 	s := Streamed{Format: f}
 	var err error
 	head, _ := in.Peek(128)
@@ -145,7 +154,7 @@ func (e *Engine) streamUTF16(in *bufio.Reader, w io.Writer, s *Streamed, f Forma
 		_, err := w.Write(withheld(nil, reason))
 		return err
 	}
-	m := e.mask(all, f, len(all)+1, &budget{left: max(4*len(all), minBudget)}, 0)
+	m := e.mask(all, f, noCap, &budget{left: max(4*len(all), minBudget)}, 0)
 	s.Format = m.Format
 	s.add(m, "")
 	_, err = w.Write(m.Body)
@@ -222,21 +231,21 @@ func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool
 						k = len(chunk)
 					}
 					header = bytes.Clone(chunk[:k])
-					maskedHeader = e.mask(header, FormatCSV, len(header)+1, &budget{left: max(4*len(header), minBudget)}, 0).Body
+					maskedHeader = e.mask(header, FormatCSV, noCap, &budget{left: max(4*len(header), minBudget)}, 0).Body
 				}
-				m = e.mask(chunk, FormatCSV, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
+				m = e.mask(chunk, FormatCSV, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
 			} else {
 				doc := append(bytes.Clone(header), chunk...)
-				m = e.mask(doc, FormatCSV, len(doc)+1, &budget{left: max(4*len(doc), minBudget)}, 0)
+				m = e.mask(doc, FormatCSV, noCap, &budget{left: max(4*len(doc), minBudget)}, 0)
 				if m.Format == FormatCSV && bytes.HasPrefix(m.Body, maskedHeader) {
 					m.Body = m.Body[len(maskedHeader):]
 				} else {
-					m = e.mask(chunk, FormatText, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
+					m = e.mask(chunk, FormatText, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
 				}
 			}
 			path = ""
 		} else {
-			m = e.mask(chunk, FormatText, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
+			m = e.mask(chunk, FormatText, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
 		}
 		body := m.Body
 		if len(ctx) > 0 {
@@ -586,6 +595,9 @@ func (j *jsonStreamer) run() error {
 // elements at once (see batch); it is the size of the stream's read buffer.
 const batchWindow = 1 << 20
 
+// windows holds read buffers of batchWindow bytes, so a short stream does not pay for one.
+var windows = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, batchWindow) }}
+
 // batchBytes is the input a batch of array elements stops growing at.
 const batchBytes = 256 << 10
 
@@ -617,6 +629,10 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	defer put(st)
 	j.b = budget{left: max(4*len(src), minBudget)}
 	st.budget = &j.b
+	// The output is written straight into the held output's free room.
+	h := j.w
+	h.out = slices.Grow(h.out, len(src)+len(src)/8+32)
+	st.w.spare = h.out[len(h.out):]
 	idx, i, valid := f.index, 0, true
 	for valid {
 		st.path = append(st.path[:0], segment{index: int32(idx)})
@@ -653,11 +669,14 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 // addBatch writes a masked batch of array elements and adds its counts, tokens and (while
 // there is room) findings to the stream.
 func (j *jsonStreamer) addBatch(st *state, src []byte) error {
+	h := j.w
 	body := src
 	if st.w.out != nil {
 		body = st.w.finish()
 	}
-	if err := j.w.write(body); err != nil {
+	if n := len(h.out); len(body) > 0 && cap(h.out)-n >= len(body) && &h.out[:n+1][n] == &body[0] {
+		h.out = h.out[:n+len(body)] // written in place
+	} else if err := h.write(body); err != nil {
 		return err
 	}
 	s := j.s

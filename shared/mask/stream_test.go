@@ -159,3 +159,50 @@ func TestStreamCSVHeaderWithAValue(t *testing.T) {
 		t.Errorf("header not written once, masked: %.80q", out.String())
 	}
 }
+
+// TestStreamBatchesMatchMask: runs of array elements are masked in batches; across batch
+// edges, elements longer than the look-ahead window, nested and empty arrays, and values
+// split by white space between elements, the stream writes what Mask writes and its
+// findings name the same paths (array indexes counted across batches).
+func TestStreamBatchesMatchMask(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	var many strings.Builder
+	many.WriteString(`{"rows":[`)
+	for i := range 40000 { // several batches
+		if i > 0 {
+			many.WriteString(",\n ")
+		}
+		fmt.Fprintf(&many, `{"n":%d,"email":"u%d@example.com","tags":[[],["%s"]]}`, i, i, hiddenCard)
+	}
+	many.WriteString(`],"next":null}`)
+	long := `[{"a":1},{"note":"` + strings.Repeat("x", 1<<21) + ` ` + hiddenEmail + `"},"` + hiddenEmail + `",[[["415-555-0132"]]],7]`
+	docs := []string{many.String(), long, `[ ]`, `[[],[[]],{}]`, `["a", "b" ,"` + hiddenEmail + `" ]`}
+	for i, d := range docs {
+		whole := e.Mask([]byte(d), mask.FormatJSON)
+		var out bytes.Buffer
+		s, err := e.Stream(strings.NewReader(d), &out, mask.FormatAuto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != string(whole.Body) {
+			t.Errorf("doc %d: stream differs from Mask", i)
+		}
+		if diff := cmp.Diff(whole.Summary, s.Summary); diff != "" || s.Fallback {
+			t.Errorf("doc %d: summary (-mask +stream):\n%s (fallback %v)", i, diff, s.Fallback)
+		}
+		if diff := cmp.Diff(whole.FindingsN(len(s.Findings)), s.Findings); diff != "" || (len(s.Findings) == 0) != (whole.Summary.Total() == 0) {
+			t.Errorf("doc %d: findings (-mask +stream):\n%s", i, diff)
+		}
+	}
+
+	// A card split by white space over two array "elements" is not JSON: it is found whole
+	// as text, never written in part.
+	for _, d := range []string{`[1, 4111 1111 1111 1111]`, `[{"a":1}, "x", 4111 1111 1111 1111, 2]`} {
+		var out bytes.Buffer
+		s, err := e.Stream(strings.NewReader(d), &out, mask.FormatAuto)
+		if err != nil || !s.Fallback || strings.Contains(out.String(), "4111") || s.Summary[mask.Card] != 1 {
+			t.Errorf("%s -> %q %v fallback %v err %v", d, out.String(), s.Summary, s.Fallback, err)
+		}
+	}
+}
