@@ -75,6 +75,7 @@ const (
 	clsEquals       // '=' after a secret's label
 	clsDash         // '-' of "-----BEGIN ... PRIVATE KEY-----"
 	clsPrefix       // the first letter of a shaped secret (AKIA..., eyJ..., ghp_...)
+	clsQuote        // a quote that may open a secret after its label with no operator
 )
 
 var (
@@ -97,6 +98,8 @@ func init() {
 	class[':'] = clsColon
 	class['='] = clsEquals
 	class['-'] = clsDash
+	class['"'] = clsQuote
+	class['\''] = clsQuote
 	for _, c := range []byte("AIFGeghxsrwm") {
 		class[c] = clsPrefix
 	}
@@ -275,9 +278,27 @@ func (sc *scanner) scan(s []byte) {
 				continue
 			}
 			i++
+		case clsQuote:
+			// A label and a quoted value with no operator: password "...";
+			if i >= 2 && i-2 >= floor && s[i-1] == ' ' && isLetter(s[i-2]) {
+				if vs, ve, d, ok := sc.quotedAfterLabel(s, i-1, i, floor); ok {
+					add(vs, ve, d)
+					i = ve
+					continue
+				}
+			}
+			i++
 		default: // '+' or '(' must be followed by a digit to start a run
 			if i+1 < n && isDigit(s[i+1]) {
 				i = sc.number(s, i, &floor)
+			} else if s[i] == '(' && i+1 < n && (s[i+1] == '"' || s[i+1] == '\'') && i > floor && isLetter(s[i-1]) {
+				// A value as a call argument after its label: secret("...")
+				if vs, ve, d, ok := sc.quotedAfterLabel(s, i, i+1, floor); ok {
+					add(vs, ve, d)
+					i = ve
+					continue
+				}
+				i++
 			} else {
 				i++
 			}

@@ -720,6 +720,45 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	return 0, 0, 0, false
 }
 
+// quotedAfterLabel reports a labelled secret written with no assignment operator: a secret
+// label ending at s[j] and a quoted value opening at s[q], either a call's argument
+// (secret("..."), std::string secret("...")), closed by ')' or ',', or a value right after
+// its label in a statement (password "...";), closed by ';'. It returns the value's span.
+func (sc *scanner) quotedAfterLabel(s []byte, j, q, floor int) (vs, ve int, det detector, ok bool) {
+	k := j
+	for k > floor && j-k <= maxLabel && labelByte[s[k-1]] {
+		k--
+	}
+	if k == j || j-k > maxLabel || !isLetter(s[k]) {
+		return 0, 0, 0, false
+	}
+	kind := secretLabel(s[k:j])
+	if kind == lblNone {
+		return 0, 0, 0, false
+	}
+	v, e := q+1, q+1
+	for e < len(s) && e-v <= maxSecretValue && s[e] != s[q] && s[e] != '\n' {
+		e++
+	}
+	if e >= len(s) || s[e] != s[q] || e == v || e-v > maxSecretValue {
+		return 0, 0, 0, false
+	}
+	call := s[j] == '('
+	switch after := byte(0); {
+	case e+1 < len(s):
+		after = s[e+1]
+		if (call && after != ')' && after != ',') || (!call && after != ';') {
+			return 0, 0, 0, false
+		}
+	default:
+		return 0, 0, 0, false // unclosed: a call or a statement goes on
+	}
+	if d, ok := judge(kind, s[v:e], &sc.enabled); ok {
+		return v, e, d, true
+	}
+	return 0, 0, 0, false
+}
+
 // comparedBefore reports a secret compared in code with its label after it
 // (if ("..." == password)): at the first byte of "==", "===", "!=" or "!==" at s[i], a quoted
 // value right before and a secret label right after. It returns the value's span.
