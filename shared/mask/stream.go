@@ -604,8 +604,8 @@ const batchBytes = 256 << 10
 // batch masks a run of whole array elements, the first starting with c (read already), in
 // one pass of the JSON walker, as Mask masks them inside the whole document: the streamer's
 // work per token is what made it several times slower than masking in memory. It looks
-// ahead in the read buffer only, and consumes nothing unless the first element ends within
-// the window; otherwise the element is read token by token (and batches are not tried again
+// ahead in the read buffer only (what is buffered, then up to the whole window), and
+// consumes nothing unless the first element ends within the window; otherwise the element is read token by token (and batches are not tried again
 // until half a window further, so a deep or long element is not looked through again and
 // again). It returns whether it masked any.
 func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
@@ -617,8 +617,14 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	if err := j.in.UnreadByte(); err != nil {
 		return false, nil
 	}
-	win, _ := j.in.Peek(j.in.Size())
+	// What is read already comes first, so a slow source is not waited for while whole
+	// elements are at hand; the window is filled only when none is.
+	win, _ := j.in.Peek(j.in.Buffered())
 	end := elementsEnd(win, batchBytes)
+	if end <= 0 && len(win) < j.in.Size() {
+		win, _ = j.in.Peek(j.in.Size())
+		end = elementsEnd(win, batchBytes)
+	}
 	if end <= 0 {
 		j.in.ReadByte() // c again, kept already
 		j.batchFrom = j.w.read + batchWindow/2
