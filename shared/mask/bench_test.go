@@ -208,4 +208,30 @@ func BenchmarkStream(b *testing.B) {
 			})
 		}
 	}
+	nd := ndjson(benchInputs[1].doc)
+	b.Run("1MB/ndjson", func(b *testing.B) {
+		b.SetBytes(int64(len(nd)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := e.Stream(bytes.NewReader(nd), io.Discard, mask.FormatNDJSON); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// ndjson writes the customer records of doc one a line.
+func ndjson(doc []byte) []byte {
+	var v struct {
+		Customers []json.RawMessage `json:"customers"`
+	}
+	if err := json.Unmarshal(doc, &v); err != nil {
+		panic(err)
+	}
+	var b bytes.Buffer
+	for _, r := range v.Customers {
+		b.Write(r)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
 }

@@ -503,6 +503,14 @@ func (j *jsonStreamer) run() error {
 				// space ("4111 1111 ..."): the input is read as text.
 				return errInvalidStream
 			}
+			done, err := j.batch(c, nil)
+			if err != nil {
+				return err
+			}
+			if done {
+				expectValue = false
+				continue
+			}
 			j.doc++
 		}
 		// A key, or a value.
@@ -601,7 +609,8 @@ var windows = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, batchW
 // batchBytes is the input a batch of array elements stops growing at.
 const batchBytes = 256 << 10
 
-// batch masks a run of whole array elements, the first starting with c (read already), in
+// batch masks a run of whole array elements (or of documents at the top of the stream), the
+// first starting with c (read already), in
 // one pass of the JSON walker, as Mask masks them inside the whole document: the streamer's
 // work per token is what made it several times slower than masking in memory. It looks
 // ahead in the read buffer only (what is buffered, then up to the whole window), and
@@ -609,8 +618,12 @@ const batchBytes = 256 << 10
 // until half a window further, so a deep or long element is not looked through again and
 // again). It returns whether it masked any.
 func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
-	f := &j.stack[len(j.stack)-1]
-	if j.w.read < j.batchFrom || f.index > math.MaxInt32-batchBytes {
+	top := len(j.stack) == 0 // documents of a stream, one after another
+	var f *jsonFrame
+	if !top {
+		f = &j.stack[len(j.stack)-1]
+	}
+	if j.w.read < j.batchFrom || (!top && f.index > math.MaxInt32-batchBytes) {
 		return false, nil
 	}
 	// c was the last byte read: put it back and look at the window from it.
@@ -620,10 +633,10 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	// What is read already comes first, so a slow source is not waited for while whole
 	// elements are at hand; the window is filled only when none is.
 	win, _ := j.in.Peek(j.in.Buffered())
-	end := elementsEnd(win, batchBytes)
+	end := elementsEnd(win, batchBytes, top)
 	if end <= 0 && len(win) < j.in.Size() {
 		win, _ = j.in.Peek(j.in.Size())
-		end = elementsEnd(win, batchBytes)
+		end = elementsEnd(win, batchBytes, top)
 	}
 	if end <= 0 {
 		j.in.ReadByte() // c again, kept already
@@ -639,9 +652,18 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	h := j.w
 	h.out = slices.Grow(h.out, len(src)+len(src)/8+32)
 	st.w.spare = h.out[len(h.out):]
-	idx, i, valid := f.index, 0, true
+	idx, i, valid := 0, 0, true
+	if !top {
+		idx = f.index
+	}
+	var docs []int // for documents: the findings before each
 	for valid {
-		st.path = append(st.path[:0], segment{index: int32(idx)})
+		if top {
+			docs = append(docs, len(st.w.finds))
+			st.path = st.path[:0]
+		} else {
+			st.path = append(st.path[:0], segment{index: int32(idx)})
+		}
 		var err error
 		if i, err = st.value(i, len(j.stack), key, false); err != nil {
 			valid = false
@@ -650,16 +672,18 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 		if i = skipWS(src, i); i >= len(src) {
 			break
 		}
-		if src[i] != ',' {
-			valid = false
-			break
+		if !top {
+			if src[i] != ',' {
+				valid = false
+				break
+			}
+			i = skipWS(src, i+1)
 		}
-		i = skipWS(src, i+1)
 		idx++
 	}
 	var werr error
 	if valid {
-		werr = j.addBatch(st, src)
+		werr = j.addBatch(st, src, docs)
 	}
 	j.w.keep(src[1:])
 	if _, err := j.in.Discard(len(src)); err != nil {
@@ -668,13 +692,17 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	if !valid {
 		return true, errInvalidStream
 	}
+	if top {
+		j.doc += len(docs)
+		return true, j.separator()
+	}
 	f.index = idx
 	return true, werr
 }
 
 // addBatch writes a masked batch of array elements and adds its counts, tokens and (while
 // there is room) findings to the stream.
-func (j *jsonStreamer) addBatch(st *state, src []byte) error {
+func (j *jsonStreamer) addBatch(st *state, src []byte, docs []int) error {
 	h := j.w
 	body := src
 	if st.w.out != nil {
@@ -701,20 +729,45 @@ func (j *jsonStreamer) addBatch(st *state, src []byte) error {
 	if s.Withheld == "" {
 		s.Withheld = st.w.reason
 	}
-	if room := maxStreamFindings - len(s.Findings); room > 0 && len(st.w.finds) > 0 {
-		fs := findingSet{finds: st.w.finds, segs: st.w.segs, notes: st.w.notes, src: st.w.src, out: body, format: FormatJSON}
-		s.add(Masked{found: fs.render(room)}, j.pointerTo(len(j.stack)-1))
+	room := maxStreamFindings - len(s.Findings)
+	if room <= 0 || len(st.w.finds) == 0 {
+		return nil
+	}
+	fs := findingSet{finds: st.w.finds, segs: st.w.segs, notes: st.w.notes, src: st.w.src, out: body, format: FormatJSON}
+	found := fs.render(room)
+	if docs == nil {
+		s.add(Masked{found: found}, j.pointerTo(len(j.stack)-1))
+		return nil
+	}
+	// Documents: each one's findings under its own number, as pointer writes it.
+	for d, from := range docs {
+		to := len(found)
+		if d+1 < len(docs) {
+			to = min(to, docs[d+1])
+		}
+		if from >= to {
+			continue
+		}
+		prefix := ""
+		if n := j.doc + 1 + d; n > 1 {
+			prefix = "document " + strconv.Itoa(n) + " "
+		}
+		s.add(Masked{found: found[from:to]}, prefix)
 	}
 	return nil
 }
 
 // elementsEnd returns the offset in win after the last of a run of whole array elements
-// ("e1, e2, e3") that starts at win[0], ends within win and stops growing at limit bytes; 0
+// ("e1, e2, e3"), or with docs of whole objects and arrays apart by white space (a stream
+// of documents), that starts at win[0], ends within win and stops growing at limit bytes; 0
 // when the first does not end within win. Only the nesting of brackets and strings is
 // followed: the walker validates the rest.
-func elementsEnd(win []byte, limit int) int {
+func elementsEnd(win []byte, limit int, docs bool) int {
 	end, i := 0, 0
 	for {
+		if docs && (i >= len(win) || (win[i] != '{' && win[i] != '[')) {
+			return end
+		}
 		e := valueEnd(win, i)
 		if e < 0 {
 			return end
@@ -722,7 +775,10 @@ func elementsEnd(win []byte, limit int) int {
 		if end = e; end >= limit {
 			return end
 		}
-		if i = skipWS(win, end); i >= len(win) || win[i] != ',' {
+		if i = skipWS(win, end); docs {
+			continue
+		}
+		if i >= len(win) || win[i] != ',' {
 			return end
 		}
 		i = skipWS(win, i+1)

@@ -206,3 +206,33 @@ func TestStreamBatchesMatchMask(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamDocumentsInBatches: a stream of many documents (NDJSON) is masked in batches
+// of whole documents, as Mask masks it, and each finding names its document as the
+// token-by-token reading does ("document 2 /x/1/e").
+func TestStreamDocumentsInBatches(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	var nd strings.Builder
+	for i := 0; nd.Len() < 600<<10; i++ {
+		fmt.Fprintf(&nd, "{\"n\":%d,\"x\":[1,{\"e\":\"u%d@example.com\"}]}\n", i, i)
+	}
+	nd.WriteString(`["415-555-0132"]` + "\n")
+	whole := e.Mask([]byte(nd.String()), mask.FormatAuto)
+	var out bytes.Buffer
+	s, err := e.Stream(strings.NewReader(nd.String()), &out, mask.FormatAuto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != string(whole.Body) || s.Fallback {
+		t.Errorf("stream differs from Mask (fallback %v)", s.Fallback)
+	}
+	if diff := cmp.Diff(whole.Summary, s.Summary); diff != "" {
+		t.Errorf("summary (-mask +stream):\n%s", diff)
+	}
+	for i, want := range map[int]string{0: "/x/1/e", 1: "document 2 /x/1/e", 9999: "document 10000 /x/1/e"} {
+		if i >= len(s.Findings) || s.Findings[i].Path != want {
+			t.Errorf("finding %d of %d: want path %q", i, len(s.Findings), want)
+		}
+	}
+}
