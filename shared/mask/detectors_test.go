@@ -74,5 +74,9 @@ func TestSecrets(t *testing.T) {
 		{"label and quote in prose", `the password "reset" link`, `the password "reset" link`, nil},
 		{"key label, a word as argument", `apiKey("default");`, `apiKey("default");`, nil},
 		{"call left open", `secret("a8F3kq9ZpL2mN7vR`, `secret("a8F3kq9ZpL2mN7vR`, nil},
+		{"quoted words under a key label", `api_key: 'correct horse battery staple'`, `api_key: '[SECRET]'`, one(mask.Secret)},
+		{"quoted one word under a key label", `api_key: 'production'`, `api_key: 'production'`, nil},
+		{"unquoted words under a key label", `api_key: left blank for now`, `api_key: left blank for now`, nil},
+		{"quoted words under a neutral label", `title: 'correct horse battery staple'`, `title: 'correct horse battery staple'`, nil},
 	})
 }

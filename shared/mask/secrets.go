@@ -714,10 +714,35 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	if e-v > maxSecretValue || e == v {
 		return 0, 0, 0, false
 	}
+	if q != 0 && kind == lblSecret && e < len(s) && s[e] == q && passphrase(s[v:e]) {
+		return v, e, detSecret, sc.enabled[detSecret]
+	}
 	if d, ok := judge(kind, s[v:e], &sc.enabled); ok {
 		return v, e, d, true
 	}
 	return 0, 0, 0, false
+}
+
+// passphrase reports a quoted value of words under a key or secret label ("api_key: 'value
+// with quotes and spaces'"): the quotes bound it, so its spaces are its own, and a value
+// typed in words under such a label is a passphrase, not a generated key the entropy rule
+// judges. It needs two or more words and 8 or more bytes, and no placeholder ("none").
+func passphrase(v []byte) bool {
+	if len(v) < 8 || isPlaceholder(v) || v[0] == ' ' || v[len(v)-1] == ' ' {
+		return false
+	}
+	words, letters := 1, false
+	for _, c := range v {
+		switch {
+		case c == ' ':
+			words++
+		case c < ' ':
+			return false
+		case isLetter(c):
+			letters = true
+		}
+	}
+	return words >= 2 && letters
 }
 
 // quotedAfterLabel reports a labelled secret written with no assignment operator: a secret
