@@ -182,6 +182,8 @@ func TestPhone(t *testing.T) {
 		{"labelled year", "call 2024 today", "call 2024 today", nil},
 		{"labelled version", "phone firmware 10.0.19041.1", "phone firmware 10.0.19041.1", nil},
 		{"labelled ticket", "call #4521", "call #4521", nil},
+		{"labelled national is no part", "call 3 81234 today", "call 3 81234 today", nil},
+		{"labelled national with trunk", "call 0800 1234567890", "call [PHONE]", one(mask.Phone)},
 	})
 }
 

@@ -811,22 +811,31 @@ func (sc *scanner) phone(s []byte, w, hi, floor int) (int, bool) {
 }
 
 // labelledNational matches, after a phone label ("phone:", "tel", "call", a phoneNumber
-// key), a national number in the form of its own plan: 4 to 13 digits in one to six groups,
-// the longest such run of whole words, that is neither a date ("2024-01-15", "15.01.2024"),
+// key), a national number in the form of its own plan: 4 to 13 digits (14 after a trunk
+// prefix 0) in one to six groups at the start of a number run, the longest such run of whole
+// words, that is neither a date ("2024-01-15", "15.01.2024"),
 // a version (dots and a one-digit group) nor NANP-shaped (nanp judges those) nor after a
 // '/' or '#'. libphonenumber's metadata has
 // national numbers of four to six digits in the plans of small territories ("8999", "20 123",
-// "712 345"); such a short run is taken only in groups of two or more digits joined by
-// spaces or '-', of five digits or more unless it is one group of four that is not a year,
-// so "12.50", "10-20" and "2024" stay. A NANP-shaped run nanp refused is skipped whole: no
+// "712 345"); such a short run is taken only as a whole number run (never the end or the
+// start of a longer one: "0800 1234567890", "3 81234"), in groups of two or more digits
+// joined by spaces or '-', of five digits or more unless it is one group of four that is
+// not a year, so "12.50", "10-20" and "2024" stay. A NANP-shaped run nanp refused is skipped whole: no
 // shorter number inside it is taken ("call 800 123 4567" is not masked as "800 [PHONE]").
 func (sc *scanner) labelledNational(s []byte, w, hi, floor int) (int, bool) {
 	gs := sc.groups
+	if w > 0 {
+		return 0, false // a national number starts its run, right after its label
+	}
+	longest := 13
+	if s[gs[w].ds] == '0' {
+		longest = 14 // and a trunk prefix
+	}
 	best, total, short, dots, single := 0, 0, true, false, false
 	for k := w; k < hi && k < w+6; k++ {
 		g := gs[k]
 		total += g.len()
-		if total > 13 {
+		if total > longest {
 			break
 		}
 		short = short && g.len() >= 2 && !g.paren && (k == w || g.sep == ' ' || g.sep == '-')
@@ -837,7 +846,7 @@ func (sc *scanner) labelledNational(s []byte, w, hi, floor int) (int, bool) {
 		if !wordEnd(gs, k+1, hi) || dateShaped(gs[w:k+1]) {
 			continue
 		}
-		if total >= 7 || (short && (total >= 5 || (k == w && !yearShaped(s[g.ds:g.de])))) && total >= minLabelledPhone {
+		if total >= 7 || (short && k+1 == len(gs) && (total >= 5 || (k == w && !yearShaped(s[g.ds:g.de])))) && total >= minLabelledPhone {
 			best = k + 1
 		}
 	}
