@@ -383,12 +383,13 @@ func (j *jsonStreamer) mark() {
 	for k, v := range j.s.Summary {
 		j.saved[k] = v
 	}
-	j.nFind, j.nTok, j.held = len(j.s.Findings), len(j.s.Tokens), j.s.Withheld
+	j.nFind, j.nTok, j.held, j.nBad = len(j.s.Findings), len(j.s.Tokens), j.s.Withheld, j.s.InvalidUTF8
 }
 
 func (j *jsonStreamer) restore() {
 	j.s.Summary = j.saved
 	j.s.Findings, j.s.Tokens, j.s.Withheld = j.s.Findings[:j.nFind], j.s.Tokens[:j.nTok], j.held
+	j.s.InvalidUTF8 = j.nBad
 }
 
 // separator writes the held output when there is enough of it; it is called after a ',' or
@@ -431,6 +432,7 @@ type jsonStreamer struct {
 	saved Summary
 	nFind int
 	nTok  int
+	nBad  int
 	held  string
 	stack []jsonFrame
 	tok   []byte // the token being read, reused
@@ -643,7 +645,8 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 		j.batchFrom = j.w.read + batchWindow/2
 		return false, nil
 	}
-	src := win[:end]
+	raw := win[:end]
+	src, bad := validUTF8(raw) // replaced before scanning, as Mask does
 	st := j.e.get(src)
 	defer put(st)
 	j.b = budget{left: max(4*len(src), minBudget)}
@@ -684,9 +687,10 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	var werr error
 	if valid {
 		werr = j.addBatch(st, src, docs)
+		j.s.InvalidUTF8 += bad
 	}
-	j.w.keep(src[1:])
-	if _, err := j.in.Discard(len(src)); err != nil {
+	j.w.keep(raw[1:])
+	if _, err := j.in.Discard(len(raw)); err != nil {
 		return true, err
 	}
 	if !valid {
@@ -891,7 +895,10 @@ func (j *jsonStreamer) token(c byte) ([]byte, error) {
 			if len(tok) >= StreamLimit {
 				return []byte(`"` + WithheldMarker + `value larger than the stream limit]"`), nil
 			}
-			return tok, nil
+			// Invalid UTF-8 is replaced before scanning, as Mask does.
+			valid, bad := validUTF8(tok)
+			j.s.InvalidUTF8 += bad
+			return valid, nil
 		}
 	}
 	for {

@@ -236,3 +236,27 @@ func TestStreamDocumentsInBatches(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamInvalidUTF8: invalid UTF-8 in streamed JSON is replaced before scanning and
+// counted, as Mask does, whether the values are masked in a batch or token by token (in a
+// document longer than the look-ahead window).
+func TestStreamInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	big := strings.Repeat("x", 1<<21)
+	for _, d := range []string{
+		"{\"a\":\"\xff " + hiddenEmail + "\"}",
+		"[\"\xff x\",\"jane@ex\xffample.com\",{\"k\xfe\":1}]",
+		"{\"big\":\"" + big + "\",\"a\":\"\xff " + hiddenEmail + "\",\"k\xfe\":[\"\xc3\"]}",
+	} {
+		whole := e.Mask([]byte(d), mask.FormatAuto)
+		var out bytes.Buffer
+		s, err := e.Stream(strings.NewReader(d), &out, mask.FormatAuto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != string(whole.Body) || s.InvalidUTF8 != whole.InvalidUTF8 || s.InvalidUTF8 == 0 || s.Fallback {
+			t.Errorf("%.40q: stream %.60q (%d replaced, fallback %v), Mask %.60q (%d)", d, out.String(), s.InvalidUTF8, s.Fallback, whole.Body, whole.InvalidUTF8)
+		}
+	}
+}
