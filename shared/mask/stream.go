@@ -331,7 +331,7 @@ var errInvalidStream = errors.New("mask: stream: invalid JSON")
 // and the rest are masked as text, so a value split over tokens ("4111 1111 ...") is still
 // found whole. Output already written ends at a separator, where no value continues.
 func (e *Engine) streamJSON(in *bufio.Reader, w *countWriter, s *Streamed) error {
-	js := jsonStreamer{e: e, in: in, w: &holdWriter{cw: w}, s: s, batchFrom: -1}
+	js := jsonStreamer{e: e, in: in, w: &holdWriter{cw: w}, s: s}
 	js.mark()
 	err := js.run()
 	if errors.Is(err, errInvalidStream) {
@@ -438,9 +438,9 @@ type jsonStreamer struct {
 	tok   []byte // the token being read, reused
 	b     budget
 	doc   int // top-level values seen
-	// batchFrom is the input offset from which a batch is tried again after one failed
-	// (-1: from the start); see batch.
-	batchFrom int64
+	// missed counts the bytes looked through by batches that found no whole element; see
+	// batch.
+	missed int64
 }
 
 func (j *jsonStreamer) run() error {
@@ -612,20 +612,22 @@ var windows = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, batchW
 const batchBytes = 256 << 10
 
 // batch masks a run of whole array elements (or of documents at the top of the stream), the
-// first starting with c (read already), in
-// one pass of the JSON walker, as Mask masks them inside the whole document: the streamer's
-// work per token is what made it several times slower than masking in memory. It looks
-// ahead in the read buffer only (what is buffered, then up to the whole window), and
-// consumes nothing unless the first element ends within the window; otherwise the element is read token by token (and batches are not tried again
-// until half a window further, so a deep or long element is not looked through again and
-// again). It returns whether it masked any.
+// first starting with c (read already), in one pass of the JSON walker, as Mask masks them
+// inside the whole document: the streamer's work per token is what made it several times
+// slower than masking in memory. It looks ahead in the read buffer only (what is buffered,
+// then up to the whole window), and consumes nothing unless the first element ends within
+// the window; otherwise the element is read token by token, and batches are tried inside
+// it. A batch that finds no whole element looked through the window for nothing: batches
+// are tried only while such bytes stay within a window of all the bytes read, so a deep or
+// long element is not looked through again and again (the work stays linear in the input).
+// It returns whether it masked any.
 func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	top := len(j.stack) == 0 // documents of a stream, one after another
 	var f *jsonFrame
 	if !top {
 		f = &j.stack[len(j.stack)-1]
 	}
-	if j.w.read < j.batchFrom || (!top && f.index > math.MaxInt32-batchBytes) {
+	if j.missed > j.w.read+batchWindow || (!top && f.index > math.MaxInt32-batchBytes) {
 		return false, nil
 	}
 	// c was the last byte read: put it back and look at the window from it.
@@ -642,7 +644,7 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	}
 	if end <= 0 {
 		j.in.ReadByte() // c again, kept already
-		j.batchFrom = j.w.read + batchWindow/2
+		j.missed += int64(len(win))
 		return false, nil
 	}
 	raw := win[:end]
