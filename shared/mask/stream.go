@@ -15,9 +15,10 @@ import (
 
 // This file holds the streaming masker: it reads an input of any size in bounded memory and
 // writes the masked output as it goes. JSON (one document, or a stream such as NDJSON) is
-// read token by token: structure is copied, each key and each scalar value is masked as a
-// JSON document of its own under the key that labels it, and a named field's value is
-// skipped and replaced whole. Text and CSV are masked a chunk at a time, cut at line breaks
+// masked a run of whole array elements or documents at a time by the JSON walker (batch),
+// and read token by token inside a value longer than the read-ahead window: structure is
+// copied, each key and each scalar value is masked as a JSON document of its own under the
+// key that labels it, and a named field's value is skipped and replaced whole. Text and CSV are masked a chunk at a time, cut at line breaks
 // (outside quotes, for CSV) and never inside a value the detectors find.
 
 // StreamLimit is the largest single token (a JSON string or number) or text line the
@@ -325,7 +326,7 @@ func (f *jsonFrame) unique(body []byte) []byte {
 
 var errInvalidStream = errors.New("mask: stream: invalid JSON")
 
-// streamJSON masks a stream of JSON values token by token. What it masks is held until a
+// streamJSON masks a stream of JSON values in batches and token by token. What it masks is held until a
 // separator or a closing bracket after at least holdBytes, together with the raw bytes it came
 // from: when the input turns out not to be JSON, the held output is dropped and the raw bytes
 // and the rest are masked as text, so a value split over tokens ("4111 1111 ...") is still
