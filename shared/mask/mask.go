@@ -128,6 +128,9 @@ type Engine struct {
 	fields   [][]byte
 	tokenKey []byte // HMAC key of tokens, derived from the deployment key; nil: none
 	maxBytes int
+	// tokens makes Stream read JSON token by token only, never in batches: the two ways
+	// must write the same bytes, and the fuzz tests compare them.
+	tokens bool
 }
 
 // New returns an engine with every detector on, in redact mode, and no named fields, changed

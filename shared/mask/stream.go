@@ -628,7 +628,7 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	if !top {
 		f = &j.stack[len(j.stack)-1]
 	}
-	if j.missed > j.w.read+batchWindow || (!top && f.index > math.MaxInt32-batchBytes) {
+	if j.e.tokens || j.missed > j.w.read+batchWindow || (!top && f.index > math.MaxInt32-batchBytes) {
 		return false, nil
 	}
 	// c was the last byte read: put it back and look at the window from it.
