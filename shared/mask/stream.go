@@ -18,8 +18,9 @@ import (
 // masked a run of whole array elements or documents at a time by the JSON walker (batch),
 // and read token by token inside a value longer than the read-ahead window: structure is
 // copied, each key and each scalar value is masked as a JSON document of its own under the
-// key that labels it, and a named field's value is skipped and replaced whole. Text and CSV are masked a chunk at a time, cut at line breaks
-// (outside quotes, for CSV) and never inside a value the detectors find.
+// key that labels it, and a named field's value is skipped and replaced whole. Text and CSV
+// are masked a chunk at a time, cut at line breaks (outside quotes, for CSV) and never inside
+// a value the detectors find.
 
 // StreamLimit is the largest single token (a JSON string or number) or text line the
 // streaming masker holds in memory; a longer one is withheld (WithheldMarker) and skipped.
@@ -699,16 +700,16 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	if !valid {
 		return true, errInvalidStream
 	}
-	if top {
+	if top && werr == nil {
 		j.doc += len(docs)
-		return true, j.separator()
+		return true, j.separator() // after whole documents, as after each one read by tokens
 	}
 	f.index = idx
 	return true, werr
 }
 
-// addBatch writes a masked batch of array elements and adds its counts, tokens and (while
-// there is room) findings to the stream.
+// addBatch writes a masked batch of array elements or documents and adds its counts,
+// tokens and (while there is room) findings to the stream.
 func (j *jsonStreamer) addBatch(st *state, src []byte, docs []int) error {
 	h := j.w
 	body := src
