@@ -1,8 +1,10 @@
 package mask_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"regexp"
 	"testing"
@@ -187,4 +189,49 @@ func TestBenchmarkCorpus(t *testing.T) {
 		}
 		t.Logf("%s: %d bytes, %v", in.name, len(in.doc), sum)
 	}
+}
+
+// BenchmarkStream measures the streaming masker (what mandate mask runs) on the same
+// documents, read from memory and written to io.Discard, beside BenchmarkApply.
+func BenchmarkStream(b *testing.B) {
+	e := mask.New()
+	for _, in := range benchInputs {
+		for _, f := range []mask.Format{mask.FormatJSON, mask.FormatText} {
+			b.Run(in.name+"/"+f.String(), func(b *testing.B) {
+				b.SetBytes(int64(len(in.doc)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := e.Stream(bytes.NewReader(in.doc), io.Discard, f); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+	nd := ndjson(benchInputs[1].doc)
+	b.Run("1MB/ndjson", func(b *testing.B) {
+		b.SetBytes(int64(len(nd)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := e.Stream(bytes.NewReader(nd), io.Discard, mask.FormatNDJSON); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// ndjson writes the customer records of doc one a line.
+func ndjson(doc []byte) []byte {
+	var v struct {
+		Customers []json.RawMessage `json:"customers"`
+	}
+	if err := json.Unmarshal(doc, &v); err != nil {
+		panic(err)
+	}
+	var b bytes.Buffer
+	for _, r := range v.Customers {
+		b.Write(r)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
 }

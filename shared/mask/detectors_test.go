@@ -67,5 +67,16 @@ func TestSecrets(t *testing.T) {
 		{"basic auth", "Authorization: Basic c3ZjOlpxOG1LMnZMOXhXNHBSN3Q=", "Authorization: Basic [SECRET]", one(mask.Secret)},
 		{"url password", "postgres://app:s3cr3t@db.internal:5432/app", "postgres://app:[PASSWORD]@db.internal:5432/app", one(mask.ConnectionString)},
 		{"url without password", "postgres://app@db.internal/app", "postgres://app@db.internal/app", nil},
+		{"call argument", `std::string secret("a8F3kq9ZpL2mN7vR");`, `std::string secret("[SECRET]");`, one(mask.Secret)},
+		{"call argument then more", `setPassword("hunter2!x", 17)`, `setPassword("[SECRET]", 17)`, one(mask.Secret)},
+		{"statement with no operator", `password "hunter2!x";`, `password "[SECRET]";`, one(mask.Secret)},
+		{"call of a word that is no label", `print("a8F3kq9ZpL2mN7vR");`, `print("a8F3kq9ZpL2mN7vR");`, nil},
+		{"label and quote in prose", `the password "reset" link`, `the password "reset" link`, nil},
+		{"key label, a word as argument", `apiKey("default");`, `apiKey("default");`, nil},
+		{"call left open", `secret("a8F3kq9ZpL2mN7vR`, `secret("a8F3kq9ZpL2mN7vR`, nil},
+		{"quoted words under a key label", `api_key: 'correct horse battery staple'`, `api_key: '[SECRET]'`, one(mask.Secret)},
+		{"quoted one word under a key label", `api_key: 'production'`, `api_key: 'production'`, nil},
+		{"unquoted words under a key label", `api_key: left blank for now`, `api_key: left blank for now`, nil},
+		{"quoted words under a neutral label", `title: 'correct horse battery staple'`, `title: 'correct horse battery staple'`, nil},
 	})
 }

@@ -52,9 +52,12 @@
 // # Streaming
 //
 // Engine.Stream masks an input of any size in bounded memory and writes as it goes (the
-// mandate mask command): JSON token by token, each key and scalar masked under the key
-// that labels it, the output held until a separator so that JSON found invalid part way is
-// masked as text from there; text and CSV a chunk at a time, cut at record boundaries and
+// mandate mask command): JSON a run of whole array elements or documents at a time (up to
+// 256 KiB, looked for in a 1 MiB read-ahead and masked by the same walker as Mask, so the
+// bytes written are Mask's), and token by token inside a value longer than that, each key
+// and scalar masked under the key that labels it; invalid UTF-8 replaced as Mask replaces
+// it; the output held until a separator so that JSON found invalid part way is masked as
+// text from there; text and CSV a chunk at a time, cut at record boundaries and
 // never inside a value; gzip decompressed as it is read.
 //
 // Each detector has labelled positives and near-misses in testdata/masking/corpus.jsonl;

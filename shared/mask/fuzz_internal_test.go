@@ -2,6 +2,7 @@ package mask
 
 import (
 	"bytes"
+	"maps"
 	"testing"
 )
 
@@ -105,6 +106,39 @@ func FuzzModes(f *testing.F) {
 			if !bytes.Contains(m.Body, []byte(tk.Token)) {
 				t.Fatalf("token %q is not in the output", tk.Token)
 			}
+		}
+	})
+}
+
+// FuzzStreamBatches checks that masking a JSON stream in batches of whole values and token
+// by token write the same bytes and counts, whenever neither falls back to text.
+func FuzzStreamBatches(f *testing.F) {
+	for _, s := range []string{
+		`{"users":[{"email":"bob@example.com","phone":"415-555-0132"},{"ssn":123456789}],"n":[4111111111111111,"x"]}`,
+		"{\"id\":1}\n{\"id\":2,\"email\":\"bob@example.com\"}\n[\"415-555-0132\"]\n",
+		`[{"bob@example.com":1,"ann@example.com":2},"a\"b",[[],{}],{"password":{"x":[1]}}]`,
+		"[\"\xff bob@example.com\",{\"k\xfe\":\"4111 1111 1111 1111\"}]",
+	} {
+		f.Add([]byte(s))
+	}
+	batches := New(WithFields("password"))
+	tokens := New(WithFields("password"))
+	tokens.tokens = true
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var a, b bytes.Buffer
+		sa, erra := batches.Stream(bytes.NewReader(in), &a, FormatAuto)
+		sb, errb := tokens.Stream(bytes.NewReader(in), &b, FormatAuto)
+		if (erra == nil) != (errb == nil) {
+			t.Fatalf("errors differ: %v, %v", erra, errb)
+		}
+		if erra != nil || sa.Fallback || sb.Fallback {
+			return
+		}
+		if !bytes.Equal(a.Bytes(), b.Bytes()) {
+			t.Fatalf("%q: batches %q, tokens %q", in, a.Bytes(), b.Bytes())
+		}
+		if !maps.Equal(sa.Summary, sb.Summary) || sa.InvalidUTF8 != sb.InvalidUTF8 {
+			t.Fatalf("%q: batches %v (%d replaced), tokens %v (%d)", in, sa.Summary, sa.InvalidUTF8, sb.Summary, sb.InvalidUTF8)
 		}
 	})
 }

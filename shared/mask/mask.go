@@ -128,6 +128,9 @@ type Engine struct {
 	fields   [][]byte
 	tokenKey []byte // HMAC key of tokens, derived from the deployment key; nil: none
 	maxBytes int
+	// tokens makes Stream read JSON token by token only, never in batches: the two ways
+	// must write the same bytes, and the fuzz tests compare them.
+	tokens bool
 }
 
 // New returns an engine with every detector on, in redact mode, and no named fields, changed
@@ -450,6 +453,7 @@ func (e *Engine) get(src []byte) *state {
 
 func put(st *state) {
 	st.eng, st.w.src, st.w.out, st.sc.src, st.sc.key, st.w.eng, st.w.tokens = nil, nil, nil, nil, nil, nil, nil
+	st.w.spare = nil
 	st.budget = nil
 	if cap(st.w.finds) > maxPooledFindings || cap(st.w.segs) > 4*maxPooledFindings {
 		st.w.finds, st.w.segs = nil, nil
@@ -501,6 +505,7 @@ type writer struct {
 	loc    location   // where the values being scanned are
 	held   int        // parts withheld
 	reason string     // why the first part was withheld
+	spare  []byte     // room the output may start in (the caller's buffer), or nil
 	hashState
 }
 
@@ -533,7 +538,11 @@ func (w *writer) replace(start, end int, det detector, quote bool, value []byte)
 // returns the output's length.
 func (w *writer) copyTo(end int) int {
 	if w.out == nil {
-		w.out = make([]byte, 0, len(w.src)+len(w.src)/8+32)
+		if n := len(w.src) + len(w.src)/8 + 32; cap(w.spare) >= n {
+			w.out = w.spare[:0]
+		} else {
+			w.out = make([]byte, 0, n)
+		}
 	}
 	w.out = append(w.out, w.src[w.last:end]...)
 	w.last = end

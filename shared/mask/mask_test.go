@@ -173,6 +173,17 @@ func TestPhone(t *testing.T) {
 		{"file name", "415-555-0132.json", "415-555-0132.json", nil},
 		{"time", "12:30:45", "12:30:45", nil},
 		{"sum", "1+4155550132", "1+4155550132", nil},
+		{"labelled short national", "call 8999 today", "call [PHONE] today", one(mask.Phone)},
+		{"labelled short grouped", "tel 20 123", "tel [PHONE]", one(mask.Phone)},
+		{"labelled short dashed", "call 712-345 today", "call [PHONE] today", one(mask.Phone)},
+		{"labelled short at the end", "phone: 31234", "phone: [PHONE]", one(mask.Phone)},
+		{"labelled trunk 8", "call 8 801 123 4567 today", "call [PHONE] today", one(mask.Phone)},
+		{"labelled refused NANP not cut", "call 800 123 4567 today", "call 800 123 4567 today", nil},
+		{"labelled year", "call 2024 today", "call 2024 today", nil},
+		{"labelled version", "phone firmware 10.0.19041.1", "phone firmware 10.0.19041.1", nil},
+		{"labelled ticket", "call #4521", "call #4521", nil},
+		{"labelled national is no part", "call 3 81234 today", "call 3 81234 today", nil},
+		{"labelled national with trunk", "call 0800 1234567890", "call [PHONE]", one(mask.Phone)},
 	})
 }
 

@@ -46,19 +46,20 @@ var publicSecretFloors = map[string][2]float64{
 	"connection_string": {1, 1},
 	// Read now: labels with qualifiers (password_super_secure, apikey_myservice), code
 	// comparisons either way round (api_key == "...", "..." !== password), "=>", ":=", C#
-	// @"..." strings and array elements (secret[] = ...). Still missed: a value as a call
-	// argument (secret("..."), .assign("...")), a label and value with no operator
-	// (password "...";), a quoted value with spaces under a key label and the misspelt
-	// label "secrete".
+	// @"..." strings, array elements (secret[] = ...), a value as a call argument
+	// (std::string secret("...")), a label and quoted value with no operator
+	// (password "...";) and a quoted value of words under a key label. Still missed: an
+	// unquoted value with spaces under a key label (where it ends is a guess) and the
+	// misspelt label "secrete" (which also hides secrete.assign("...")).
 	// The look-alikes masked are all values under a password or key label that detect-secrets
 	// leaves alone for its own reasons ("fake" in the value, a language that needs quotes
 	// around a string, "=>" where it is no assignment), which a masker masks on purpose: reading
 	// "=>" and "secret[] =" raised recall by 0.17 and masked 3 more of them.
-	"secret": {0.81, 0.40},
+	"secret": {0.86, 0.40},
 }
 
 // publicSecretOverall is the floor of recall over every labelled secret of the corpus.
-const publicSecretOverall = 0.88 // the target is 0.85
+const publicSecretOverall = 0.91 // the target is 0.85
 
 // TestPublicSecrets measures the secret detectors on the labelled lines of detect-secrets'
 // plugin tests (testdata/masking/public/secrets; Apache-2.0): a line labelled as a secret

@@ -76,7 +76,8 @@ func measure(t *testing.T, det string, cases []labelled) tally {
 }
 
 // floor is the least recall and share of look-alikes left alone a data set must keep.
-type floor struct{ recall, leftAlone float64 }
+// floor is the least recall, precision (0: not checked) and share of look-alikes left alone.
+type floor struct{ recall, precision, leftAlone float64 }
 
 func checkFloor(t *testing.T, name string, s tally, f floor) {
 	t.Helper()
@@ -84,6 +85,9 @@ func checkFloor(t *testing.T, name string, s tally, f floor) {
 		name, s.positives, s.tp, s.fn, s.fp, s.recall(), s.precision(), s.negatives, s.leftAlone())
 	if s.recall() < f.recall {
 		t.Errorf("%s: recall %.3f, want >= %.3f", name, s.recall(), f.recall)
+	}
+	if s.precision() < f.precision {
+		t.Errorf("%s: precision %.3f, want >= %.3f", name, s.precision(), f.precision)
 	}
 	if s.leftAlone() < f.leftAlone {
 		t.Errorf("%s: look-alikes left alone %.3f, want >= %.3f", name, s.leftAlone(), f.leftAlone)
@@ -270,10 +274,24 @@ func TestPublicPhoneNumbers(t *testing.T) {
 	// A national number without a label is as often an id as a phone number: only the
 	// forms the detector takes without context (NANP, trunk prefix 0) count there.
 	floors := map[string]floor{"e164": {recall: 0.98}, "international": {recall: 0.99},
-		"national after a label": {recall: 0.92}, "national": {recall: 0.40}}
+		"national after a label": {recall: 0.96, precision: 0.99}, "national": {recall: 0.40}}
 	for _, name := range []string{"e164", "international", "national after a label", "national"} {
 		checkFloor(t, "phone "+name+" (libphonenumber)", measure(t, Phone, forms[name]), floors[name])
 	}
+	// What follows a phone label and is no phone number: years, dates, times, amounts,
+	// counts, ranges, versions, addresses and NANP numbers nanp refuses.
+	var alike []labelled
+	for _, v := range []string{
+		"call 2024 today", "call on 2024-01-15", "call on 15.01.2024", "call at 10:30 today", "call 12.50 USD",
+		"call 10-20 minutes", "call 3 times", "call 911 today", "call 415-155-0132", "call 123-456-7890",
+		"phone model 14 pro", "call v2.3.1 support", "call 1.5 hours", "call ticket 12", "call back in 45 minutes",
+		"phone charger 65 W", "call 2:30 pm", "call room 12B", "call 20 % of them",
+		"phone: 1999", "tel. 2025 plan", "call #4521", "call ORD-2024-802054", "phone firmware 10.0.19041.1",
+		"call 4 or 5", "call 12 34", "call 1.234,56 EUR", "call at 9.30", "call 2x 15 min",
+	} {
+		alike = append(alike, labelled{v, nil})
+	}
+	checkFloor(t, "phone look-alikes after a label", measure(t, Phone, alike), floor{leftAlone: 0.95})
 }
 
 // metadataLengths returns, per country calling code, the set of national significant number

@@ -75,6 +75,7 @@ const (
 	clsEquals       // '=' after a secret's label
 	clsDash         // '-' of "-----BEGIN ... PRIVATE KEY-----"
 	clsPrefix       // the first letter of a shaped secret (AKIA..., eyJ..., ghp_...)
+	clsQuote        // a quote that may open a secret after its label with no operator
 )
 
 var (
@@ -97,6 +98,8 @@ func init() {
 	class[':'] = clsColon
 	class['='] = clsEquals
 	class['-'] = clsDash
+	class['"'] = clsQuote
+	class['\''] = clsQuote
 	for _, c := range []byte("AIFGeghxsrwm") {
 		class[c] = clsPrefix
 	}
@@ -275,9 +278,27 @@ func (sc *scanner) scan(s []byte) {
 				continue
 			}
 			i++
+		case clsQuote:
+			// A label and a quoted value with no operator: password "...";
+			if i >= 2 && i-2 >= floor && s[i-1] == ' ' && isLetter(s[i-2]) {
+				if vs, ve, d, ok := sc.quotedAfterLabel(s, i-1, i, floor); ok {
+					add(vs, ve, d)
+					i = ve
+					continue
+				}
+			}
+			i++
 		default: // '+' or '(' must be followed by a digit to start a run
 			if i+1 < n && isDigit(s[i+1]) {
 				i = sc.number(s, i, &floor)
+			} else if s[i] == '(' && i+1 < n && (s[i+1] == '"' || s[i+1] == '\'') && i > floor && isLetter(s[i-1]) {
+				// A value as a call argument after its label: secret("...")
+				if vs, ve, d, ok := sc.quotedAfterLabel(s, i, i+1, floor); ok {
+					add(vs, ve, d)
+					i = ve
+					continue
+				}
+				i++
 			} else {
 				i++
 			}
@@ -460,7 +481,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		for k < len(s) && isDigit(s[k]) {
 			k++
 		}
-		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]]) {
+		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]]) && !sc.labelledShort(s, i, k-i, *floor) {
 			return k
 		}
 	}
@@ -495,6 +516,21 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		w = nextWord(gs, w)
 	}
 	return end
+}
+
+// labelledShort reports whether a lone group of n digits at s[i], too short for a bare
+// number, may be a national number after a phone label (see labelledNational): a phone key,
+// or a label word before it on the line, with a space right before the digits as labels are
+// written ("call 8999", "tel: 20123"). It is asked of every short number, so it looks back
+// only in that case.
+func (sc *scanner) labelledShort(s []byte, i, n, floor int) bool {
+	if n < minLabelledPhone || !sc.enabled[detPhone] {
+		return false
+	}
+	if sc.keyLabels()&labelPhone != 0 {
+		return true
+	}
+	return i > 0 && s[i-1] == ' ' && sc.labels(s, i, floor)&labelPhone != 0
 }
 
 // nextWord returns the index of the first group of the word after the one starting at w.
@@ -775,32 +811,71 @@ func (sc *scanner) phone(s []byte, w, hi, floor int) (int, bool) {
 }
 
 // labelledNational matches, after a phone label ("phone:", "tel", "call", a phoneNumber
-// key), a national number in the form of its own plan: 7 to 13 digits in one to six
-// groups, the longest such run of whole words, that is neither a date ("2024-01-15",
-// "15.01.2024") nor NANP-shaped (nanp judges those) nor after a '/'.
+// key), a national number in the form of its own plan: 4 to 13 digits (14 after a trunk
+// prefix 0) in one to six groups at the start of a number run, the longest such run of whole
+// words, that is neither a date ("2024-01-15", "15.01.2024"),
+// a version (dots and a one-digit group) nor NANP-shaped (nanp judges those) nor after a
+// '/' or '#'. libphonenumber's metadata has
+// national numbers of four to six digits in the plans of small territories ("8999", "20 123",
+// "712 345"); such a short run is taken only as a whole number run (never the end or the
+// start of a longer one: "0800 1234567890", "3 81234"), in groups of two or more digits
+// joined by spaces or '-', of five digits or more unless it is one group of four that is
+// not a year, so "12.50", "10-20" and "2024" stay. A NANP-shaped run nanp refused is skipped whole: no
+// shorter number inside it is taken ("call 800 123 4567" is not masked as "800 [PHONE]").
 func (sc *scanner) labelledNational(s []byte, w, hi, floor int) (int, bool) {
 	gs := sc.groups
-	best, total := 0, 0
+	if w > 0 {
+		return 0, false // a national number starts its run, right after its label
+	}
+	longest := 13
+	if s[gs[w].ds] == '0' {
+		longest = 14 // and a trunk prefix
+	}
+	best, total, short, dots, single := 0, 0, true, false, false
 	for k := w; k < hi && k < w+6; k++ {
-		total += gs[k].len()
-		if total > 13 {
+		g := gs[k]
+		total += g.len()
+		if total > longest {
 			break
 		}
-		if total >= 7 && wordEnd(gs, k+1, hi) && !dateShaped(gs[w:k+1]) {
+		short = short && g.len() >= 2 && !g.paren && (k == w || g.sep == ' ' || g.sep == '-')
+		dots, single = dots || g.sep == '.', single || g.len() == 1
+		if dots && single {
+			break // a version ("10.0.19041.1"); dotted numbers are written in pairs or more
+		}
+		if !wordEnd(gs, k+1, hi) || dateShaped(gs[w:k+1]) {
+			continue
+		}
+		if total >= 7 || (short && k+1 == len(gs) && (total >= 5 || (k == w && !yearShaped(s[g.ds:g.de])))) && total >= minLabelledPhone {
 			best = k + 1
 		}
 	}
-	if best == 0 || nanpShaped(gs[w:best]) || (gs[w].ts > 0 && s[gs[w].ts-1] == '/') ||
-		sc.labels(s, gs[w].ts, floor)&labelPhone == 0 {
+	if best == 0 {
+		return 0, false
+	}
+	if nanpShaped(s, gs[w:best]) {
+		sc.skip = best
+		return 0, false
+	}
+	if (gs[w].ts > 0 && (s[gs[w].ts-1] == '/' || s[gs[w].ts-1] == '#')) || sc.labels(s, gs[w].ts, floor)&labelPhone == 0 {
 		return 0, false
 	}
 	return best, true
 }
 
+// minLabelledPhone is the fewest digits of a national number taken after a phone label.
+const minLabelledPhone = 4
+
+// yearShaped reports four digits that read as a year from 1900 to 2099.
+func yearShaped(d []byte) bool {
+	return len(d) == 4 && ((d[0] == '1' && d[1] == '9') || (d[0] == '2' && d[1] == '0'))
+}
+
 // nanpShaped reports whether groups are laid out as a NANP number (3-3-4, with an optional
-// leading 1), which nanp alone judges: one it refused ("123-456-7890") stays refused.
-func nanpShaped(gs []group) bool {
-	if len(gs) == 4 && gs[0].len() == 1 {
+// leading country code 1), which nanp alone judges: one it refused ("123-456-7890") stays
+// refused. A leading 8 is the trunk prefix of other plans ("8 801 123 4567").
+func nanpShaped(s []byte, gs []group) bool {
+	if len(gs) == 4 && gs[0].len() == 1 && s[gs[0].ds] == '1' {
 		gs = gs[1:]
 	}
 	return len(gs) == 3 && gs[0].len() == 3 && gs[1].len() == 3 && gs[2].len() == 4

@@ -714,6 +714,70 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	if e-v > maxSecretValue || e == v {
 		return 0, 0, 0, false
 	}
+	if q != 0 && kind == lblSecret && e < len(s) && s[e] == q && passphrase(s[v:e]) {
+		return v, e, detSecret, sc.enabled[detSecret]
+	}
+	if d, ok := judge(kind, s[v:e], &sc.enabled); ok {
+		return v, e, d, true
+	}
+	return 0, 0, 0, false
+}
+
+// passphrase reports a quoted value of words under a key or secret label ("api_key: 'value
+// with quotes and spaces'"): the quotes bound it, so its spaces are its own, and a value
+// typed in words under such a label is a passphrase, not a generated key the entropy rule
+// judges. It needs two or more words and 8 or more bytes, and no placeholder ("none").
+func passphrase(v []byte) bool {
+	if len(v) < 8 || isPlaceholder(v) || v[0] == ' ' || v[len(v)-1] == ' ' {
+		return false
+	}
+	words, letters := 1, false
+	for _, c := range v {
+		switch {
+		case c == ' ':
+			words++
+		case c < ' ':
+			return false
+		case isLetter(c):
+			letters = true
+		}
+	}
+	return words >= 2 && letters
+}
+
+// quotedAfterLabel reports a labelled secret written with no assignment operator: a secret
+// label ending at s[j] and a quoted value opening at s[q], either a call's argument
+// (secret("..."), std::string secret("...")), closed by ')' or ',', or a value right after
+// its label in a statement (password "...";), closed by ';'. It returns the value's span.
+func (sc *scanner) quotedAfterLabel(s []byte, j, q, floor int) (vs, ve int, det detector, ok bool) {
+	k := j
+	for k > floor && j-k <= maxLabel && labelByte[s[k-1]] {
+		k--
+	}
+	if k == j || j-k > maxLabel || !isLetter(s[k]) {
+		return 0, 0, 0, false
+	}
+	kind := secretLabel(s[k:j])
+	if kind == lblNone {
+		return 0, 0, 0, false
+	}
+	v, e := q+1, q+1
+	for e < len(s) && e-v <= maxSecretValue && s[e] != s[q] && s[e] != '\n' {
+		e++
+	}
+	if e >= len(s) || s[e] != s[q] || e == v || e-v > maxSecretValue {
+		return 0, 0, 0, false
+	}
+	call := s[j] == '('
+	switch after := byte(0); {
+	case e+1 < len(s):
+		after = s[e+1]
+		if (call && after != ')' && after != ',') || (!call && after != ';') {
+			return 0, 0, 0, false
+		}
+	default:
+		return 0, 0, 0, false // unclosed: a call or a statement goes on
+	}
 	if d, ok := judge(kind, s[v:e], &sc.enabled); ok {
 		return v, e, d, true
 	}

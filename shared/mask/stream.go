@@ -7,19 +7,29 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strconv"
+	"sync"
 )
 
 // This file holds the streaming masker: it reads an input of any size in bounded memory and
 // writes the masked output as it goes. JSON (one document, or a stream such as NDJSON) is
-// read token by token: structure is copied, each key and each scalar value is masked as a
-// JSON document of its own under the key that labels it, and a named field's value is
-// skipped and replaced whole. Text and CSV are masked a chunk at a time, cut at line breaks
-// (outside quotes, for CSV) and never inside a value the detectors find.
+// masked a run of whole array elements or documents at a time by the JSON walker (batch),
+// and read token by token inside a value longer than the read-ahead window: structure is
+// copied, each key and each scalar value is masked as a JSON document of its own under the
+// key that labels it, and a named field's value is skipped and replaced whole. Text and CSV
+// are masked a chunk at a time, cut at line breaks (outside quotes, for CSV) and never inside
+// a value the detectors find.
 
 // StreamLimit is the largest single token (a JSON string or number) or text line the
 // streaming masker holds in memory; a longer one is withheld (WithheldMarker) and skipped.
 const StreamLimit = 16 << 20
+
+// noCap is the size cap the streaming masker hands the engine for a part it has bounded
+// already: a part grows when invalid UTF-8 is replaced or UTF-16 is decoded, and must never
+// be cut for it.
+const noCap = math.MaxInt
 
 // streamChunk is how much text the streaming masker masks at a time.
 const streamChunk = 1 << 20
@@ -86,7 +96,9 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 	}
 	cw := &countWriter{w: bufio.NewWriterSize(w, 64<<10)}
 	cr := &countReader{r: br}
-	in := bufio.NewReaderSize(cr, 64<<10)
+	in := windows.Get().(*bufio.Reader)
+	in.Reset(cr)
+	defer func() { in.Reset(nil); windows.Put(in) }()
 	s := Streamed{Format: f}
 	var err error
 	head, _ := in.Peek(128)
@@ -144,7 +156,7 @@ func (e *Engine) streamUTF16(in *bufio.Reader, w io.Writer, s *Streamed, f Forma
 		_, err := w.Write(withheld(nil, reason))
 		return err
 	}
-	m := e.mask(all, f, len(all)+1, &budget{left: max(4*len(all), minBudget)}, 0)
+	m := e.mask(all, f, noCap, &budget{left: max(4*len(all), minBudget)}, 0)
 	s.Format = m.Format
 	s.add(m, "")
 	_, err = w.Write(m.Body)
@@ -221,21 +233,21 @@ func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool
 						k = len(chunk)
 					}
 					header = bytes.Clone(chunk[:k])
-					maskedHeader = e.mask(header, FormatCSV, len(header)+1, &budget{left: max(4*len(header), minBudget)}, 0).Body
+					maskedHeader = e.mask(header, FormatCSV, noCap, &budget{left: max(4*len(header), minBudget)}, 0).Body
 				}
-				m = e.mask(chunk, FormatCSV, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
+				m = e.mask(chunk, FormatCSV, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
 			} else {
 				doc := append(bytes.Clone(header), chunk...)
-				m = e.mask(doc, FormatCSV, len(doc)+1, &budget{left: max(4*len(doc), minBudget)}, 0)
+				m = e.mask(doc, FormatCSV, noCap, &budget{left: max(4*len(doc), minBudget)}, 0)
 				if m.Format == FormatCSV && bytes.HasPrefix(m.Body, maskedHeader) {
 					m.Body = m.Body[len(maskedHeader):]
 				} else {
-					m = e.mask(chunk, FormatText, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
+					m = e.mask(chunk, FormatText, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
 				}
 			}
 			path = ""
 		} else {
-			m = e.mask(chunk, FormatText, len(chunk)+1, &budget{left: max(4*len(chunk), minBudget)}, 0)
+			m = e.mask(chunk, FormatText, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
 		}
 		body := m.Body
 		if len(ctx) > 0 {
@@ -315,7 +327,7 @@ func (f *jsonFrame) unique(body []byte) []byte {
 
 var errInvalidStream = errors.New("mask: stream: invalid JSON")
 
-// streamJSON masks a stream of JSON values token by token. What it masks is held until a
+// streamJSON masks a stream of JSON values in batches and token by token. What it masks is held until a
 // separator or a closing bracket after at least holdBytes, together with the raw bytes it came
 // from: when the input turns out not to be JSON, the held output is dropped and the raw bytes
 // and the rest are masked as text, so a value split over tokens ("4111 1111 ...") is still
@@ -353,7 +365,8 @@ type holdWriter struct {
 	cw   *countWriter
 	out  []byte
 	raw  []byte
-	lost bool // raw bytes were dropped since the last flush
+	lost bool  // raw bytes were dropped since the last flush
+	read int64 // raw bytes read in all
 }
 
 func (h *holdWriter) WriteByte(c byte) error { h.out = append(h.out, c); return nil }
@@ -372,12 +385,13 @@ func (j *jsonStreamer) mark() {
 	for k, v := range j.s.Summary {
 		j.saved[k] = v
 	}
-	j.nFind, j.nTok, j.held = len(j.s.Findings), len(j.s.Tokens), j.s.Withheld
+	j.nFind, j.nTok, j.held, j.nBad = len(j.s.Findings), len(j.s.Tokens), j.s.Withheld, j.s.InvalidUTF8
 }
 
 func (j *jsonStreamer) restore() {
 	j.s.Summary = j.saved
 	j.s.Findings, j.s.Tokens, j.s.Withheld = j.s.Findings[:j.nFind], j.s.Tokens[:j.nTok], j.held
+	j.s.InvalidUTF8 = j.nBad
 }
 
 // separator writes the held output when there is enough of it; it is called after a ',' or
@@ -401,6 +415,7 @@ func (j *jsonStreamer) readByte() (byte, error) {
 // keep holds raw input for a fallback, up to maxHeldRaw; past it the raw bytes are dropped
 // and a fallback withholds them.
 func (h *holdWriter) keep(p []byte) {
+	h.read += int64(len(p))
 	if len(h.raw)+len(p) > maxHeldRaw {
 		h.lost = true
 		return
@@ -419,11 +434,15 @@ type jsonStreamer struct {
 	saved Summary
 	nFind int
 	nTok  int
+	nBad  int
 	held  string
 	stack []jsonFrame
 	tok   []byte // the token being read, reused
 	b     budget
 	doc   int // top-level values seen
+	// missed counts the bytes looked through by batches that found no whole element; see
+	// batch.
+	missed int64
 }
 
 func (j *jsonStreamer) run() error {
@@ -488,6 +507,14 @@ func (j *jsonStreamer) run() error {
 				// space ("4111 1111 ..."): the input is read as text.
 				return errInvalidStream
 			}
+			done, err := j.batch(c, nil)
+			if err != nil {
+				return err
+			}
+			if done {
+				expectValue = false
+				continue
+			}
 			j.doc++
 		}
 		// A key, or a value.
@@ -543,6 +570,16 @@ func (j *jsonStreamer) run() error {
 				continue
 			}
 		}
+		if top >= 0 && !j.stack[top].object {
+			done, err := j.batch(c, key)
+			if err != nil {
+				return err
+			}
+			if done {
+				expectValue = false
+				continue
+			}
+		}
 		if c == '{' || c == '[' {
 			f := jsonFrame{object: c == '{'}
 			if c == '[' {
@@ -564,6 +601,258 @@ func (j *jsonStreamer) run() error {
 		}
 		expectValue = false
 	}
+}
+
+// batchWindow is the most input the JSON streamer looks ahead in to mask a run of whole array
+// elements at once (see batch); it is the size of the stream's read buffer.
+const batchWindow = 1 << 20
+
+// windows holds read buffers of batchWindow bytes, so a short stream does not pay for one.
+var windows = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, batchWindow) }}
+
+// batchBytes is the input a batch of array elements stops growing at.
+const batchBytes = 256 << 10
+
+// batch masks a run of whole array elements (or of documents at the top of the stream), the
+// first starting with c (read already), in one pass of the JSON walker, as Mask masks them
+// inside the whole document: the streamer's work per token is what made it several times
+// slower than masking in memory. It looks ahead in the read buffer only (what is buffered,
+// then up to the whole window), and consumes nothing unless the first element ends within
+// the window; otherwise the element is read token by token, and batches are tried inside
+// it. A batch that finds no whole element looked through the window for nothing: batches
+// are tried only while such bytes stay within a window of all the bytes read, so a deep or
+// long element is not looked through again and again (the work stays linear in the input).
+// It returns whether it masked any.
+func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
+	top := len(j.stack) == 0 // documents of a stream, one after another
+	var f *jsonFrame
+	if !top {
+		f = &j.stack[len(j.stack)-1]
+	}
+	if j.e.tokens || j.missed > j.w.read+batchWindow || (!top && f.index > math.MaxInt32-batchBytes) {
+		return false, nil
+	}
+	// c was the last byte read: put it back and look at the window from it.
+	if err := j.in.UnreadByte(); err != nil {
+		return false, nil
+	}
+	// What is read already comes first, so a slow source is not waited for while whole
+	// elements are at hand; the window is filled only when none is.
+	win, _ := j.in.Peek(j.in.Buffered())
+	end := elementsEnd(win, batchBytes, top)
+	if end <= 0 && len(win) < j.in.Size() {
+		win, _ = j.in.Peek(j.in.Size())
+		end = elementsEnd(win, batchBytes, top)
+	}
+	if end <= 0 {
+		j.in.ReadByte() // c again, kept already
+		j.missed += int64(len(win))
+		return false, nil
+	}
+	raw := win[:end]
+	src, bad := validUTF8(raw) // replaced before scanning, as Mask does
+	st := j.e.get(src)
+	defer put(st)
+	j.b = budget{left: max(4*len(src), minBudget)}
+	st.budget = &j.b
+	// The output is written straight into the held output's free room.
+	h := j.w
+	h.out = slices.Grow(h.out, len(src)+len(src)/8+32)
+	st.w.spare = h.out[len(h.out):]
+	idx, i, valid := 0, 0, true
+	if !top {
+		idx = f.index
+	}
+	var docs []int // for documents: the findings before each
+	for valid {
+		if top {
+			docs = append(docs, len(st.w.finds))
+			st.path = st.path[:0]
+		} else {
+			st.path = append(st.path[:0], segment{index: int32(idx)})
+		}
+		var err error
+		if i, err = st.value(i, len(j.stack), key, false); err != nil {
+			valid = false
+			break
+		}
+		if i = skipWS(src, i); i >= len(src) {
+			break
+		}
+		if !top {
+			if src[i] != ',' {
+				valid = false
+				break
+			}
+			i = skipWS(src, i+1)
+		}
+		idx++
+	}
+	var werr error
+	if valid {
+		werr = j.addBatch(st, src, docs)
+		j.s.InvalidUTF8 += bad
+	}
+	j.w.keep(raw[1:])
+	if _, err := j.in.Discard(len(raw)); err != nil {
+		return true, err
+	}
+	if !valid {
+		return true, errInvalidStream
+	}
+	if top && werr == nil {
+		j.doc += len(docs)
+		return true, j.separator() // after whole documents, as after each one read by tokens
+	}
+	f.index = idx
+	return true, werr
+}
+
+// addBatch writes a masked batch of array elements or documents and adds its counts,
+// tokens and (while there is room) findings to the stream.
+func (j *jsonStreamer) addBatch(st *state, src []byte, docs []int) error {
+	h := j.w
+	body := src
+	if st.w.out != nil {
+		body = st.w.finish()
+	}
+	if n := len(h.out); len(body) > 0 && cap(h.out)-n >= len(body) && &h.out[:n+1][n] == &body[0] {
+		h.out = h.out[:n+len(body)] // written in place
+	} else if err := h.write(body); err != nil {
+		return err
+	}
+	s := j.s
+	if s.Summary == nil {
+		s.Summary = Summary{}
+	}
+	for d, n := range st.w.counts {
+		if n > 0 {
+			s.Summary[names[d]] += n
+		}
+	}
+	if st.w.held > 0 {
+		s.Summary[Withheld] += st.w.held
+	}
+	s.Tokens = append(s.Tokens, st.w.tokens...)
+	if s.Withheld == "" {
+		s.Withheld = st.w.reason
+	}
+	room := maxStreamFindings - len(s.Findings)
+	if room <= 0 || len(st.w.finds) == 0 {
+		return nil
+	}
+	fs := findingSet{finds: st.w.finds, segs: st.w.segs, notes: st.w.notes, src: st.w.src, out: body, format: FormatJSON}
+	found := fs.render(room)
+	if docs == nil {
+		s.add(Masked{found: found}, j.pointerTo(len(j.stack)-1))
+		return nil
+	}
+	// Documents: each one's findings under its own number, as pointer writes it.
+	for d, from := range docs {
+		to := len(found)
+		if d+1 < len(docs) {
+			to = min(to, docs[d+1])
+		}
+		if from >= to {
+			continue
+		}
+		prefix := ""
+		if n := j.doc + 1 + d; n > 1 {
+			prefix = "document " + strconv.Itoa(n) + " "
+		}
+		s.add(Masked{found: found[from:to]}, prefix)
+	}
+	return nil
+}
+
+// elementsEnd returns the offset in win after the last of a run of whole array elements
+// ("e1, e2, e3"), or with docs of whole objects and arrays apart by white space (a stream
+// of documents), that starts at win[0], ends within win and stops growing at limit bytes; 0
+// when the first does not end within win. Only the nesting of brackets and strings is
+// followed: the walker validates the rest.
+func elementsEnd(win []byte, limit int, docs bool) int {
+	end, i := 0, 0
+	for {
+		if docs && (i >= len(win) || (win[i] != '{' && win[i] != '[')) {
+			return end
+		}
+		e := valueEnd(win, i)
+		if e < 0 {
+			return end
+		}
+		if end = e; end >= limit {
+			return end
+		}
+		if i = skipWS(win, end); docs {
+			continue
+		}
+		if i >= len(win) || win[i] != ',' {
+			return end
+		}
+		i = skipWS(win, i+1)
+	}
+}
+
+// valueEnd returns the offset after the JSON value starting at win[i] when it ends within win
+// (a literal or number only when a delimiter follows it there), or -1.
+func valueEnd(win []byte, i int) int {
+	if i >= len(win) {
+		return -1
+	}
+	switch win[i] {
+	case '"':
+		return quoteEnd(win, i+1)
+	case '{', '[':
+	default:
+		for k := i; k < len(win); k++ {
+			switch win[k] {
+			case ',', ']', '}', ' ', '\t', '\r', '\n', ':', '{', '[', '"':
+				if k == i {
+					return -1
+				}
+				return k
+			}
+		}
+		return -1
+	}
+	depth := 0
+	for k := i; k < len(win); k++ {
+		switch win[k] {
+		case '"':
+			if k = quoteEnd(win, k+1); k < 0 {
+				return -1
+			}
+			k--
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth == 0 {
+				return k + 1
+			}
+		}
+	}
+	return -1
+}
+
+// quoteEnd returns the offset after the quote that closes a JSON string whose contents start
+// at win[from], or -1 when it does not close within win.
+func quoteEnd(win []byte, from int) int {
+	for k := from; k < len(win); {
+		q := bytes.IndexByte(win[k:], '"')
+		if q < 0 {
+			return -1
+		}
+		q += k
+		b := q - 1
+		for b >= from && win[b] == '\\' {
+			b--
+		}
+		if (q-1-b)%2 == 0 {
+			return q + 1
+		}
+		k = q + 1
+	}
+	return -1
 }
 
 // isNamed reports whether key is a named field.
@@ -610,7 +899,10 @@ func (j *jsonStreamer) token(c byte) ([]byte, error) {
 			if len(tok) >= StreamLimit {
 				return []byte(`"` + WithheldMarker + `value larger than the stream limit]"`), nil
 			}
-			return tok, nil
+			// Invalid UTF-8 is replaced before scanning, as Mask does.
+			valid, bad := validUTF8(tok)
+			j.s.InvalidUTF8 += bad
+			return valid, nil
 		}
 	}
 	for {
@@ -743,14 +1035,18 @@ func (j *jsonStreamer) skipNamed(c byte) error {
 }
 
 // pointer is the JSON pointer of the token being read.
-func (j *jsonStreamer) pointer() string {
+func (j *jsonStreamer) pointer() string { return j.pointerTo(len(j.stack)) }
+
+// pointerTo is the JSON pointer of the first n open objects and arrays, and of the document
+// when the stream holds more than one.
+func (j *jsonStreamer) pointerTo(n int) string {
 	var b []byte
 	if j.doc > 1 {
 		b = append(b, "document "...)
 		b = strconv.AppendInt(b, int64(j.doc), 10)
 		b = append(b, ' ')
 	}
-	for _, f := range j.stack {
+	for _, f := range j.stack[:n] {
 		b = append(b, '/')
 		if f.object {
 			b = append(b, escapePointer(string(f.shown))...)
