@@ -721,22 +721,7 @@ func (j *jsonStreamer) addBatch(st *state, src []byte, docs []int) error {
 	} else if err := h.write(body); err != nil {
 		return err
 	}
-	s := j.s
-	if s.Summary == nil {
-		s.Summary = Summary{}
-	}
-	for d, n := range st.w.counts {
-		if n > 0 {
-			s.Summary[names[d]] += n
-		}
-	}
-	if st.w.held > 0 {
-		s.Summary[Withheld] += st.w.held
-	}
-	s.Tokens = append(s.Tokens, st.w.tokens...)
-	if s.Withheld == "" {
-		s.Withheld = st.w.reason
-	}
+	s := j.tally(st)
 	room := maxStreamFindings - len(s.Findings)
 	if room <= 0 || len(st.w.finds) == 0 {
 		return nil
@@ -955,13 +940,9 @@ func (j *jsonStreamer) scalar(raw, key []byte, isKey bool) (Masked, bool, error)
 	return m, true, nil
 }
 
-// addValue writes a masked scalar value and adds its counts, tokens and (while there is
-// room) findings to the stream, without building a Masked.
-func (j *jsonStreamer) addValue(st *state, withheldToken bool) error {
-	body := st.w.finish()
-	if err := j.w.write(body); err != nil {
-		return err
-	}
+// tally adds what st masked (counts, what it withheld, tokens) to the stream's summary and
+// returns the stream's result.
+func (j *jsonStreamer) tally(st *state) *Streamed {
 	s := j.s
 	if s.Summary == nil {
 		s.Summary = Summary{}
@@ -978,6 +959,17 @@ func (j *jsonStreamer) addValue(st *state, withheldToken bool) error {
 	if s.Withheld == "" {
 		s.Withheld = st.w.reason
 	}
+	return s
+}
+
+// addValue writes a masked scalar value and adds its counts, tokens and (while there is
+// room) findings to the stream, without building a Masked.
+func (j *jsonStreamer) addValue(st *state, withheldToken bool) error {
+	body := st.w.finish()
+	if err := j.w.write(body); err != nil {
+		return err
+	}
+	s := j.tally(st)
 	var extra []Finding
 	if withheldToken {
 		s.Summary[Withheld]++
