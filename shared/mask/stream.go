@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -121,7 +123,18 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 			}
 			i++
 		}
-		if b, _ := in.Peek(i + 1); len(b) > i && (b[i] == '{' || b[i] == '[') || f == FormatJSON || f == FormatNDJSON {
+		if b, perr := in.Peek(maxBareScalar + 1); len(b) > i && b[i] != '{' && b[i] != '[' && errors.Is(perr, io.EOF) && json.Valid(b) {
+			// The whole input is one JSON scalar ("4111111111111111", "\"a@b.c\""): masked as
+			// the document it is, as Mask does, so the output stays JSON.
+			s.Format = FormatJSON
+			m := e.mask(b, FormatJSON, noCap, &budget{left: max(4*len(b), minBudget)}, 0)
+			if _, werr := in.Discard(len(b)); werr == nil {
+				_, err = cw.Write(m.Body)
+				s.add(m, "")
+			} else {
+				err = werr
+			}
+		} else if len(b) > i && (b[i] == '{' || b[i] == '[') || f == FormatJSON || f == FormatNDJSON {
 			s.Format = FormatJSON
 			err = e.streamJSON(in, cw, &s)
 		} else {
@@ -138,6 +151,9 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 	}
 	return s, err
 }
+
+// maxBareScalar is the longest input Stream reads whole to mask it as one JSON scalar.
+const maxBareScalar = 64 << 10
 
 // maxUTF16Stream is the longest UTF-16 input Stream masks; it reads UTF-16 whole.
 const maxUTF16Stream = 4 * StreamLimit
@@ -196,6 +212,8 @@ func (c *countReader) Read(p []byte) (int, error) {
 // chunk and not written.
 func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool, ctx, prefix []byte) error {
 	var header, maskedHeader []byte // a CSV's first record, as read and as masking writes it
+	var headerMasked Masked         // what masking the header alone found
+	records := 0                    // CSV records in the chunks written so far, the header's too
 	buf := make([]byte, 0, 2*streamChunk+len(ctx)+len(prefix))
 	buf = append(append(buf, ctx...), prefix...)
 	line := 0
@@ -233,19 +251,28 @@ func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool
 						k = len(chunk)
 					}
 					header = bytes.Clone(chunk[:k])
-					maskedHeader = e.mask(header, FormatCSV, noCap, &budget{left: max(4*len(header), minBudget)}, 0).Body
+					headerMasked = e.mask(header, FormatCSV, noCap, &budget{left: max(4*len(header), minBudget)}, 0)
+					maskedHeader = headerMasked.Body
 				}
 				m = e.mask(chunk, FormatCSV, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
+				path = ""
 			} else {
 				doc := append(bytes.Clone(header), chunk...)
 				m = e.mask(doc, FormatCSV, noCap, &budget{left: max(4*len(doc), minBudget)}, 0)
 				if m.Format == FormatCSV && bytes.HasPrefix(m.Body, maskedHeader) {
 					m.Body = m.Body[len(maskedHeader):]
-				} else {
-					m = e.mask(chunk, FormatText, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
+					// The header rode along as labels: its values are counted once, with the
+					// first chunk, and rows are numbered in the file, not in this chunk.
+					if _, err := w.Write(m.Body); err != nil {
+						return err
+					}
+					s.addLaterCSV(m, headerMasked, records)
+					records += csvRecords(chunk)
+					buf = append(buf[:0], buf[cut:]...)
+					continue
 				}
+				m = e.mask(chunk, FormatText, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
 			}
-			path = ""
 		} else {
 			m = e.mask(chunk, FormatText, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
 		}
@@ -259,9 +286,80 @@ func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool
 		}
 		s.add(m, path)
 		line += bytes.Count(chunk, []byte{'\n'})
+		if csv {
+			records += csvRecords(chunk)
+		}
 		buf = append(buf[:0], buf[cut:]...)
 	}
 	return nil
+}
+
+// addLaterCSV adds m, a later chunk of a CSV masked below its header, to the stream: without
+// what the header alone gave (counted with the first chunk), and with each finding's row
+// number counted in the file, after the records of the chunks before.
+func (s *Streamed) addLaterCSV(m Masked, header Masked, before int) {
+	if s.Summary == nil {
+		s.Summary = Summary{}
+	}
+	for name, n := range m.Summary {
+		if n -= header.Summary[name]; n > 0 {
+			s.Summary[name] += n
+		}
+	}
+	for _, f := range m.Findings() {
+		row, rest, ok := csvRow(f.Path)
+		if ok && row == 1 {
+			continue // the header
+		}
+		if len(s.Findings) >= maxStreamFindings {
+			break
+		}
+		if ok {
+			f.Path = "row " + strconv.Itoa(before+row-1) + rest
+		}
+		s.Findings = append(s.Findings, f)
+	}
+	tokens := m.Tokens
+	if len(tokens) >= len(header.Tokens) {
+		tokens = tokens[len(header.Tokens):]
+	}
+	s.Tokens = append(s.Tokens, tokens...)
+	if s.Withheld == "" {
+		s.Withheld = m.Withheld
+	}
+	s.InvalidUTF8 += m.InvalidUTF8
+}
+
+// csvRow splits a CSV finding's path ("row 3 column 2 > /a") into its row number and the
+// rest (" column 2 > /a").
+func csvRow(path string) (int, string, bool) {
+	rest, ok := strings.CutPrefix(path, "row ")
+	if !ok {
+		return 0, "", false
+	}
+	i := 0
+	for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
+		i++
+	}
+	n, err := strconv.Atoi(rest[:i])
+	if err != nil {
+		return 0, "", false
+	}
+	return n, rest[i:], true
+}
+
+// csvRecords counts the records of a CSV chunk: its line breaks outside double quotes.
+func csvRecords(chunk []byte) int {
+	n, quoted := 0, false
+	for _, c := range chunk {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '\n' && !quoted:
+			n++
+		}
+	}
+	return n
 }
 
 // firstRecord returns the offset after the first CSV record's line break, or 0.

@@ -2,7 +2,9 @@ package mask_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -279,4 +281,67 @@ func TestStreamDeepLongDocument(t *testing.T) {
 		t.Errorf("deep document: %v %v fallback %v", err, s.Summary, s.Fallback)
 	}
 	t.Logf("%d levels, %d bytes: %v", depth, len(d), took)
+}
+
+// TestStreamCSVFindingsAcrossChunks: a CSV masked a chunk at a time reports what one Mask of
+// the whole file reports: the header's value counted once (not once a chunk), and each row's
+// finding under its row number in the file (numbers do not restart with a chunk).
+func TestStreamCSVFindingsAcrossChunks(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	var csv strings.Builder
+	csv.WriteString("id,ssn,owner ada@example.com,pad\n")
+	pad := strings.Repeat("x", 600)
+	rows := 0
+	for ; csv.Len() < 3<<20; rows++ { // three chunks, fewer findings than a stream keeps
+		fmt.Fprintf(&csv, "%d,123456789,x,%s\n", rows, pad)
+	}
+	s, err := e.Stream(strings.NewReader(csv.String()), io.Discard, mask.FormatCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Summary[mask.Email] != 1 || s.Summary[mask.SSN] != rows {
+		t.Fatalf("summary %v, want 1 email (the header's) and %d SSNs", s.Summary, rows)
+	}
+	var ssn []string
+	emails := 0
+	for _, f := range s.Findings {
+		switch f.Detector {
+		case mask.SSN:
+			ssn = append(ssn, f.Path)
+		case mask.Email:
+			emails++
+			if f.Path != "row 1 column 3" {
+				t.Errorf("the header's email at %q", f.Path)
+			}
+		}
+	}
+	if emails != 1 || len(ssn) != rows {
+		t.Fatalf("%d email and %d SSN findings, want 1 and %d", emails, len(ssn), rows)
+	}
+	for i, p := range ssn {
+		if want := fmt.Sprintf("row %d column 2", i+2); p != want {
+			t.Fatalf("SSN finding %d at %q, want %q", i, p, want)
+		}
+	}
+}
+
+// TestStreamBareScalarStaysJSON: an input that is one JSON scalar is masked as the JSON
+// document it is, as Mask does: the output is still JSON (it was a bare [CARD]).
+func TestStreamBareScalarStaysJSON(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, in := range []string{"4115011111111", ` "ada@example.com"` + "\n", "4111111111111111"} {
+		for _, f := range []mask.Format{mask.FormatAuto, mask.FormatJSON} {
+			var out bytes.Buffer
+			s, err := e.Stream(strings.NewReader(in), &out, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole := e.Mask([]byte(in), mask.FormatJSON)
+			if out.String() != string(whole.Body) || !json.Valid(out.Bytes()) || s.Summary.Total() != 1 {
+				t.Errorf("%q as %v: stream %q, Mask %q (summary %v)", in, f, out.String(), whole.Body, s.Summary)
+			}
+		}
+	}
 }
