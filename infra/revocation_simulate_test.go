@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mandate-dev/mandate/shared/iamsim"
 	"github.com/mandate-dev/mandate/shared/revoke"
 )
 
@@ -32,35 +29,16 @@ type sim struct {
 	want       string
 }
 
-// simulate runs sims through testdata/iamsim.mjs.
+// simulate runs sims through the IAM policy simulator and checks each result.
 func simulate(t *testing.T, sims []sim) {
 	t.Helper()
-	dir := iamSimulator(t)
-	type in struct {
-		Name       string         `json:"name"`
-		Simulation map[string]any `json:"simulation"`
-	}
-	var input []in
-	for _, s := range sims {
-		input = append(input, in{s.name, s.simulation})
-	}
-	raw, _ := json.Marshal(input)
-	cmd := exec.Command("node", filepath.Join("testdata", "iamsim.mjs"))
-	cmd.Env = append(os.Environ(), "IAM_SIMULATE_DIR="+dir)
-	cmd.Stdin = bytes.NewReader(raw)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("simulator: %v\n%s", err, stderr.String())
-	}
-	var got []struct{ Name, Result string }
-	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(sims) {
-		t.Fatalf("simulator answered %s (%v)", out, err)
-	}
+	input := make([]iamsim.Sim, len(sims))
 	for i, s := range sims {
-		if got[i].Result != s.want {
-			t.Errorf("%s: %s, want %s", s.name, got[i].Result, s.want)
+		input[i] = iamsim.Sim{Name: s.name, Simulation: s.simulation}
+	}
+	for i, got := range iamsim.Run(t, input) {
+		if got != sims[i].want {
+			t.Errorf("%s: %s, want %s", sims[i].name, got, sims[i].want)
 		}
 	}
 }

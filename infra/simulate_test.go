@@ -2,9 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,36 +9,6 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/broker"
 )
-
-// The IAM policy simulator (npm @cloud-copilot/iam-simulate, AGPL-3.0) is a test-time tool:
-// installed into .cache, run by testdata/iamsim.mjs, never linked into or shipped with Mandate.
-const iamSimulatePackage = "@cloud-copilot/iam-simulate@0.1.173"
-
-// iamSimulator returns the directory holding the simulator, installing it if needed; it
-// skips without node or npm, except in CI, where it fails.
-func iamSimulator(t *testing.T) string {
-	t.Helper()
-	requireNode(t)
-	dir, err := filepath.Abs(filepath.Join("..", ".cache", "iam-simulate"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@cloud-copilot", "iam-simulate", "package.json")); err == nil {
-		return dir
-	}
-	fail := t.Skipf
-	if os.Getenv("CI") == "true" {
-		fail = t.Fatalf
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		fail("iam-simulate: %v", err)
-	}
-	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, iamSimulatePackage)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fail("install %s: %v\n%s", iamSimulatePackage, err, out)
-	}
-	return dir
-}
 
 // simulation is one request to the simulator and the result it must give.
 type simulation struct {

@@ -1,49 +1,16 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/iamsim"
 )
-
-// iamSimulator returns the folder holding the IAM policy simulator (npm
-// @cloud-copilot/iam-simulate, AGPL-3.0: a test-time tool, never linked into or shipped with
-// Mandate), installing it into .cache as the infra tests do; it skips without node, except in
-// CI, where it fails.
-func iamSimulator(t *testing.T) string {
-	t.Helper()
-	fail := t.Skipf
-	if os.Getenv("CI") == "true" {
-		fail = t.Fatalf
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		fail("node is needed for the IAM policy simulator: %v", err)
-	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", ".cache", "iam-simulate"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@cloud-copilot", "iam-simulate", "package.json")); err == nil {
-		return dir
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		fail("iam-simulate: %v", err)
-	}
-	out, err := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "@cloud-copilot/iam-simulate@0.1.173").CombinedOutput()
-	if err != nil {
-		fail("install the IAM policy simulator: %v\n%s", err, out)
-	}
-	return dir
-}
 
 // TestMintedCredentialSimulated proves with an IAM policy simulator what a credential the
 // broker mints may do: the session policy is the one Mint sent to STS, applied to a target
@@ -118,14 +85,10 @@ func TestMintedCredentialSimulated(t *testing.T) {
 		{"GetObject below the object", "s3", "s3:GetObject", object + "/x", inside, "ImplicitlyDenied"},
 		{"PutObject on the object", "s3", "s3:PutObject", object, inside, "ImplicitlyDenied"},
 	}
-	type sim struct {
-		Name       string         `json:"name"`
-		Simulation map[string]any `json:"simulation"`
-	}
-	var input []sim
+	var input []iamsim.Sim
 	for _, c := range cases {
 		account := "123456789012"
-		input = append(input, sim{c.name, map[string]any{
+		input = append(input, iamsim.Sim{Name: c.name, Simulation: map[string]any{
 			"identityPolicies":        []any{map[string]any{"name": "target-role", "policy": role}},
 			"sessionPolicy":           policies[c.policy],
 			"serviceControlPolicies":  []any{},
@@ -141,38 +104,10 @@ func TestMintedCredentialSimulated(t *testing.T) {
 			},
 		}})
 	}
-	got := simulate(t, input)
+	got := iamsim.Run(t, input)
 	for i, c := range cases {
 		if got[i] != c.want {
 			t.Errorf("%s: %s, want %s", c.name, got[i], c.want)
 		}
 	}
-}
-
-// simulate runs the simulations through infra/testdata/iamsim.mjs and returns each result.
-func simulate(t *testing.T, input any) []string {
-	t.Helper()
-	dir := iamSimulator(t)
-	raw, err := json.Marshal(input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("node", filepath.Join("..", "..", "infra", "testdata", "iamsim.mjs"))
-	cmd.Env = append(os.Environ(), "IAM_SIMULATE_DIR="+dir)
-	cmd.Stdin = bytes.NewReader(raw)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("simulator: %v\n%s", err, stderr.String())
-	}
-	var res []struct{ Name, Result string }
-	if err := json.Unmarshal(out, &res); err != nil {
-		t.Fatalf("simulator answered %s: %v", out, err)
-	}
-	results := make([]string, len(res))
-	for i, r := range res {
-		results[i] = r.Result
-	}
-	return results
 }
