@@ -1,42 +1,21 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/config"
-	"github.com/mandate-dev/mandate/shared/crm"
+	"github.com/mandate-dev/mandate/shared/fixture"
 	"github.com/mandate-dev/mandate/shared/local"
-	"github.com/mandate-dev/mandate/shared/store"
 )
 
-// mcpSample is events/apigw-mcp.json (a signed POST /mcp as API Gateway v2 delivers it) with
-// its own signature n (a signed POST is claimed against replay), the Mcp-Session-Id sid when
-// set, and message as its body.
+// mcpSample is the sample MCP event (fixture.MCPEvent) as the emulator is sent it.
 func mcpSample(t *testing.T, n int, sid, message string) []byte {
 	t.Helper()
-	var ev map[string]any
-	if err := json.Unmarshal(readEvent(t, "apigw-mcp.json"), &ev); err != nil {
-		t.Fatal(err)
-	}
-	h := ev["headers"].(map[string]any)
-	auth := h["authorization"].(string)
-	h["authorization"] = auth[:len(auth)-8] + fmt.Sprintf("%08x", n)
-	if sid != "" {
-		h["mcp-session-id"] = sid
-	}
-	ev["body"] = message
-	b, err := json.Marshal(ev)
+	b, err := json.Marshal(fixture.MCPEvent(t, n, sid, message))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,20 +27,8 @@ func mcpSample(t *testing.T, n int, sid, message string) []byte {
 // them: initialize, open_session, tools/list and a tools/call of the session the second
 // process opened, answered by a fourth from the store alone.
 func TestMCPBootstrapUnderRIE(t *testing.T) {
-	rie, dir, db, st := rieStore(t)
-	secret := strings.Repeat("5e", 32)
-	if err := os.WriteFile(filepath.Join(dir, "customers.key"), []byte(secret), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	customers := httptest.NewServer(crm.New([]byte(secret), time.Now))
-	t.Cleanup(customers.Close)
-	if err := st.PutDocument(context.Background(), store.Document{Kind: store.KindTargets, Name: authority.DocumentName, Version: 2,
-		Body: []byte("targets:\n- {name: customers, kind: http, base_url: '" + customers.URL + "', secret_ref: 'file:customers.key'}\n")}); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
+	rie := rieBinary(t)
+	db, dir := fixture.DemoStore(t)
 	env := []string{config.EnvStore + "=bolt:" + db, config.EnvSecretsDir + "=" + dir}
 	bootstrap := buildBootstrap(t, "mcp")
 	// invoke serves one request in a new process and returns its answer and JSON-RPC message.

@@ -230,19 +230,26 @@ type apiAnswer struct {
 	Body       string            `json:"body"`
 }
 
-// rieStore returns the emulator's binary (MANDATE_TEST_RIE; the test skips without it, or
-// fails when CI=true) and an embedded store, seeded as a fresh deployment, at db in dir.
-func rieStore(t *testing.T) (rie, dir, db string, st *bolt.Store) {
+// rieBinary returns the emulator's binary (MANDATE_TEST_RIE); the test skips without it, or
+// fails when CI=true.
+func rieBinary(t *testing.T) string {
 	t.Helper()
-	rie = os.Getenv(EnvTestRIE)
+	rie := os.Getenv(EnvTestRIE)
 	if rie == "" {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s is not set: run under .ci/with-services", EnvTestRIE)
 		}
 		t.Skipf("%s is not set (.ci/with-services installs aws-lambda-rie)", EnvTestRIE)
 	}
-	dir = t.TempDir()
-	db = filepath.Join(dir, "store.db")
+	return rie
+}
+
+// TestBootstrapsUnderRIE runs each function's bootstrap under the Lambda runtime interface
+// emulator and has it answer a sample event from events/.
+func TestBootstrapsUnderRIE(t *testing.T) {
+	rie := rieBinary(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "store.db")
 	st, err := bolt.Open(db)
 	if err != nil {
 		t.Fatal(err)
@@ -250,13 +257,6 @@ func rieStore(t *testing.T) (rie, dir, db string, st *bolt.Store) {
 	if err := local.Seed(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
-	return rie, dir, db, st
-}
-
-// TestBootstrapsUnderRIE runs each function's bootstrap under the Lambda runtime interface
-// emulator and has it answer a sample event from events/.
-func TestBootstrapsUnderRIE(t *testing.T) {
-	rie, dir, db, st := rieStore(t)
 	// The demo customer service, reachable from the bootstrap, with its secret where the
 	// function's broker reads target secrets.
 	secret := strings.Repeat("5e", 32)

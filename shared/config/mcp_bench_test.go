@@ -16,6 +16,7 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/config"
 	"github.com/mandate-dev/mandate/shared/edge"
+	"github.com/mandate-dev/mandate/shared/fixture"
 	"github.com/mandate-dev/mandate/shared/local"
 )
 
@@ -28,7 +29,7 @@ import (
 // It reports the median and 99th percentile of each and their difference.
 func BenchmarkLambdaFrontDoors(b *testing.B) {
 	ctx := context.Background()
-	path, dir := seededStore(b)
+	path, dir := fixture.DemoStore(b)
 	e := env(map[string]string{config.EnvStore: "bolt:" + path, config.EnvSecretsDir: dir})
 	cfg, err := config.FromEnv(e)
 	if err != nil {
@@ -51,7 +52,7 @@ func BenchmarkLambdaFrontDoors(b *testing.B) {
 		return ev
 	}
 	openEv, actEv := sample("apigw-session-open.json"), sample("apigw-action.json")
-	sig := mcpEvent(b, 0, "", "").Headers["authorization"]
+	sig := fixture.MCPEvent(b, 0, "", "").Headers["authorization"]
 	n := 0
 	signed := func(ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPRequest {
 		n++
@@ -75,7 +76,7 @@ func BenchmarkLambdaFrontDoors(b *testing.B) {
 	}
 	openMCP := func() string {
 		n++
-		resp, _ := h.Handle(ctx, mcpEvent(b, 1<<30+n, "", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"open_session","arguments":{"operator":"`+local.DefaultOperator+`","prompt":"Look up customer 42 and tell me their email domain","ttl":"1h"}}}`))
+		resp, _ := h.Handle(ctx, fixture.MCPEvent(b, 1<<30+n, "", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"open_session","arguments":{"operator":"`+local.DefaultOperator+`","prompt":"Look up customer 42 and tell me their email domain","ttl":"1h"}}}`))
 		if resp.Headers["Mcp-Session-Id"] == "" {
 			b.Fatalf("open_session: %d %s", resp.StatusCode, resp.Body)
 		}
@@ -97,7 +98,7 @@ func BenchmarkLambdaFrontDoors(b *testing.B) {
 			b.Fatalf("rest: %d %s", resp.StatusCode, resp.Body)
 		}
 		n++
-		mev := mcpEvent(b, 1<<30+n, mcpSID, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"customers.get","arguments":{"path":"/customers/42"}}}`)
+		mev := fixture.MCPEvent(b, 1<<30+n, mcpSID, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"customers.get","arguments":{"path":"/customers/42"}}}`)
 		start = time.Now()
 		resp, _ = h.Handle(ctx, mev)
 		mcp = append(mcp, time.Since(start))

@@ -3,74 +3,19 @@ package config_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/config"
-	"github.com/mandate-dev/mandate/shared/crm"
 	"github.com/mandate-dev/mandate/shared/edge"
+	"github.com/mandate-dev/mandate/shared/fixture"
 	"github.com/mandate-dev/mandate/shared/local"
-	"github.com/mandate-dev/mandate/shared/store"
-	"github.com/mandate-dev/mandate/shared/store/bolt"
 )
-
-// mcpEvent is the sample MCP event carrying one JSON-RPC message, with its own signature (a
-// signed POST is claimed against replay) and, when sid is set, the Mcp-Session-Id header.
-func mcpEvent(t testing.TB, n int, sid, message string) events.APIGatewayV2HTTPRequest {
-	t.Helper()
-	raw, err := os.ReadFile("../../events/apigw-mcp.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ev events.APIGatewayV2HTTPRequest
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		t.Fatal(err)
-	}
-	auth := ev.Headers["authorization"]
-	ev.Headers["authorization"] = auth[:len(auth)-8] + fmt.Sprintf("%08x", n)
-	if sid != "" {
-		ev.Headers["mcp-session-id"] = sid
-	}
-	ev.Body = message
-	return ev
-}
-
-// seededStore is a store with the demo seed whose customers target is a live demo service.
-func seededStore(t testing.TB) (path, secretsDir string) {
-	t.Helper()
-	dir := t.TempDir()
-	path = filepath.Join(dir, "m.db")
-	db, err := bolt.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := local.Seed(context.Background(), db); err != nil {
-		t.Fatal(err)
-	}
-	secret := strings.Repeat("5e", 32)
-	if err := os.WriteFile(filepath.Join(dir, "customers.key"), []byte(secret), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	customers := httptest.NewServer(crm.New([]byte(secret), time.Now))
-	t.Cleanup(customers.Close)
-	if err := db.PutDocument(context.Background(), store.Document{Kind: store.KindTargets, Name: authority.DocumentName, Version: 2,
-		Body: []byte("targets:\n- {name: customers, kind: http, base_url: '" + customers.URL + "', secret_ref: 'file:customers.key'}\n")}); err != nil {
-		t.Fatal(err)
-	}
-	return path, dir
-}
 
 // TestMCPIsStatelessAcrossInstances: the MCP function keeps nothing between invocations. One
 // instance initialises and opens the Mandate session, which comes back as the Mcp-Session-Id;
@@ -78,7 +23,7 @@ func seededStore(t testing.TB) (path, secretsDir string) {
 // session from the store alone.
 func TestMCPIsStatelessAcrossInstances(t *testing.T) {
 	t.Parallel()
-	path, dir := seededStore(t)
+	path, dir := fixture.DemoStore(t)
 	e := env(map[string]string{config.EnvStore: "bolt:" + path, config.EnvSecretsDir: dir})
 	cfg, err := config.FromEnv(e)
 	if err != nil {
@@ -94,7 +39,7 @@ func TestMCPIsStatelessAcrossInstances(t *testing.T) {
 	}
 	call := func(h *edge.Handler, n int, sid, message string) (events.APIGatewayV2HTTPResponse, map[string]any) {
 		t.Helper()
-		resp, err := h.Handle(context.Background(), mcpEvent(t, n, sid, message))
+		resp, err := h.Handle(context.Background(), fixture.MCPEvent(t, n, sid, message))
 		if err != nil || resp.StatusCode != http.StatusOK {
 			t.Fatalf("%s: HTTP %d %s (%v)", message, resp.StatusCode, resp.Body, err)
 		}
@@ -138,7 +83,7 @@ func TestMCPIsStatelessAcrossInstances(t *testing.T) {
 			t.Errorf("open_session in a bound MCP session: %s, want a tool error", got)
 		}
 		// Another agent presenting the session id gets nothing of it.
-		other := mcpEvent(t, 7, sid, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"customers.get","arguments":{"path":"/customers/42"}}}`)
+		other := fixture.MCPEvent(t, 7, sid, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"customers.get","arguments":{"path":"/customers/42"}}}`)
 		iam := *other.RequestContext.Authorizer.IAM
 		iam.UserARN = "arn:aws:sts::123456789012:assumed-role/another-agent/x"
 		other.RequestContext.Authorizer.IAM = &iam
@@ -170,7 +115,7 @@ func FuzzMCPEvent(f *testing.F) {
 	f.Add(`[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":2,"method":"tools/list"}]`, "")
 	f.Add(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"open_session","arguments":{"prompt":"x","extra":1}}}`, "x")
 	f.Add(`{"jsonrpc":"2.0","method":"notifications/initialized"}`, "")
-	path, dir := seededStore(f)
+	path, dir := fixture.DemoStore(f)
 	e := env(map[string]string{config.EnvStore: "bolt:" + path, config.EnvSecretsDir: dir})
 	cfg, err := config.FromEnv(e)
 	if err != nil {
@@ -184,7 +129,7 @@ func FuzzMCPEvent(f *testing.F) {
 	n := 0
 	f.Fuzz(func(t *testing.T, body, sid string) {
 		n++
-		ev := mcpEvent(t, 1000+n, "", body)
+		ev := fixture.MCPEvent(t, 1000+n, "", body)
 		if sid != "" {
 			ev.Headers["mcp-session-id"] = sid
 		}
@@ -199,7 +144,7 @@ func FuzzMCPEvent(f *testing.F) {
 // trusted for agents (and only those), for the endpoint of the API it is reached through.
 func TestMCPResourceMetadata(t *testing.T) {
 	t.Parallel()
-	path, dir := seededStore(t)
+	path, dir := fixture.DemoStore(t)
 	issuers := `[{"issuer":"https://agents.example.com","audiences":["mandate"],"algorithms":["RS256"],"jwks_url":"https://agents.example.com/jwks","trust":"agent"},` +
 		`{"issuer":"https://people.example.com","audiences":["mandate"],"algorithms":["RS256"],"jwks_url":"https://people.example.com/jwks","trust":"operator"}]`
 	e := env(map[string]string{config.EnvStore: "bolt:" + path, config.EnvSecretsDir: dir, config.EnvIssuers: issuers})
@@ -212,7 +157,7 @@ func TestMCPResourceMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closer.Close()
-	ev := mcpEvent(t, 1, "", "")
+	ev := fixture.MCPEvent(t, 1, "", "")
 	ev.RouteKey, ev.RawPath, ev.RequestContext.HTTP.Method = edge.RouteMCPMetadata, "/.well-known/oauth-protected-resource/mcp", http.MethodGet
 	ev.RequestContext.Authorizer = nil // a discovery document: no authorizer runs
 	delete(ev.Headers, "authorization")
