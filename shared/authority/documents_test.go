@@ -138,17 +138,25 @@ func TestPutPoliciesActivatesVersionsAndRollsBack(t *testing.T) {
 	}
 }
 
-func TestOtherAuthoritiesReloadNewVersions(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	f := newRolesFixture(t)
-	other, err := authority.New(ctx, authority.Config{
+// reloading is another authority on f's store (another Lambda instance), with f's roles,
+// reloading the documents every second.
+func (f *fixture) reloading(t *testing.T) *authority.Authority {
+	t.Helper()
+	other, err := authority.New(context.Background(), authority.Config{
 		Store: f.store, Broker: broker.New(broker.NewFileSecrets(f.dir), f.now),
 		Executor: execute.NewHTTP(nil), Masker: mask.New(), Now: f.now, Roles: roles, Log: quiet, ReloadInterval: time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return other
+}
+
+func TestOtherAuthoritiesReloadNewVersions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newRolesFixture(t)
+	other := f.reloading(t)
 	s := f.open(t)
 	if _, err := f.auth.PutPolicies(ctx, agent(root), api.PolicyUpload{Policies: denyReads}); err != nil {
 		t.Fatal(err)
@@ -295,13 +303,7 @@ func TestOtherAuthoritiesReloadTheTargetRegistry(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f := newRolesFixture(t)
-	other, err := authority.New(ctx, authority.Config{
-		Store: f.store, Broker: broker.New(broker.NewFileSecrets(f.dir), f.now),
-		Executor: execute.NewHTTP(nil), Masker: mask.New(), Now: f.now, Roles: roles, Log: quiet, ReloadInterval: time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := f.reloading(t)
 	s := f.open(t)
 	if _, err := f.auth.PutTargets(ctx, agent(grace), api.TargetsUpload{Targets: "targets: []\n"}); !errors.Is(err, authority.ErrForbidden) {
 		t.Fatalf("PutTargets as an operator: %v, want ErrForbidden", err)

@@ -38,14 +38,7 @@ func asSession(ev events.APIGatewayV2HTTPRequest, session string) events.APIGate
 func TestSessionsOfOneRoleAreDistinctAgents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := local.Seed(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := seeded(t)
 	auth, err := authority.New(ctx, authority.Config{
 		Store: db, Broker: broker.New(nil, nil), Executor: execute.Executors{}, Masker: mask.New(),
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
@@ -76,4 +69,18 @@ func TestSessionsOfOneRoleAreDistinctAgents(t *testing.T) {
 			t.Errorf("%s by another workload of the role: %d %s, want 404", name, other.StatusCode, other.Body)
 		}
 	}
+}
+
+// seeded is an embedded store with the demo seed, closed when the test ends.
+func seeded(t *testing.T) *bolt.Store {
+	t.Helper()
+	db, err := bolt.Open(filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := local.Seed(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

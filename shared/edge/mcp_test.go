@@ -3,7 +3,6 @@ package edge_test
 import (
 	"context"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,10 +12,8 @@ import (
 	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/edge"
 	"github.com/mandate-dev/mandate/shared/execute"
-	"github.com/mandate-dev/mandate/shared/local"
 	"github.com/mandate-dev/mandate/shared/mask"
 	"github.com/mandate-dev/mandate/shared/store"
-	"github.com/mandate-dev/mandate/shared/store/bolt"
 )
 
 // The stateless MCP route serves every request with one MCP server, and builds a new one when
@@ -24,14 +21,7 @@ import (
 func TestMCPToolsFollowPolicy(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := bolt.Open(filepath.Join(t.TempDir(), "m.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := local.Seed(ctx, db); err != nil {
-		t.Fatal(err)
-	}
+	db := seeded(t)
 	var now atomic.Int64
 	now.Store(time.Now().UnixNano())
 	auth, err := authority.New(ctx, authority.Config{
