@@ -56,16 +56,7 @@ type Streamed struct {
 const maxStreamFindings = 10000
 
 func (s *Streamed) add(m Masked, path string) {
-	for name, n := range m.Summary {
-		if s.Summary == nil {
-			s.Summary = Summary{}
-		}
-		s.Summary[name] += n
-	}
-	for _, f := range m.Findings() {
-		if len(s.Findings) >= maxStreamFindings {
-			break
-		}
+	s.addWith(m, Masked{}, func(f *Finding) bool {
 		if path != "" {
 			if f.Path == "" {
 				f.Path = path
@@ -75,9 +66,36 @@ func (s *Streamed) add(m Masked, path string) {
 				f.Path = path + " > " + f.Path
 			}
 		}
+		return true
+	})
+}
+
+// addWith adds m to the stream without what already (masked earlier, counted then) holds:
+// its counts, and as many of its first tokens. place sets a finding's path in the stream and
+// reports whether to keep it.
+func (s *Streamed) addWith(m, already Masked, place func(*Finding) bool) {
+	if s.Summary == nil {
+		s.Summary = Summary{}
+	}
+	for name, n := range m.Summary {
+		if n -= already.Summary[name]; n > 0 {
+			s.Summary[name] += n
+		}
+	}
+	for _, f := range m.Findings() {
+		if !place(&f) {
+			continue
+		}
+		if len(s.Findings) >= maxStreamFindings {
+			break
+		}
 		s.Findings = append(s.Findings, f)
 	}
-	s.Tokens = append(s.Tokens, m.Tokens...)
+	tokens := m.Tokens
+	if len(tokens) >= len(already.Tokens) {
+		tokens = tokens[len(already.Tokens):]
+	}
+	s.Tokens = append(s.Tokens, tokens...)
 	if s.Withheld == "" {
 		s.Withheld = m.Withheld
 	}
@@ -298,36 +316,16 @@ func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool
 // what the header alone gave (counted with the first chunk), and with each finding's row
 // number counted in the file, after the records of the chunks before.
 func (s *Streamed) addLaterCSV(m Masked, header Masked, before int) {
-	if s.Summary == nil {
-		s.Summary = Summary{}
-	}
-	for name, n := range m.Summary {
-		if n -= header.Summary[name]; n > 0 {
-			s.Summary[name] += n
-		}
-	}
-	for _, f := range m.Findings() {
+	s.addWith(m, header, func(f *Finding) bool {
 		row, rest, ok := csvRow(f.Path)
 		if ok && row == 1 {
-			continue // the header
-		}
-		if len(s.Findings) >= maxStreamFindings {
-			break
+			return false // the header
 		}
 		if ok {
 			f.Path = "row " + strconv.Itoa(before+row-1) + rest
 		}
-		s.Findings = append(s.Findings, f)
-	}
-	tokens := m.Tokens
-	if len(tokens) >= len(header.Tokens) {
-		tokens = tokens[len(header.Tokens):]
-	}
-	s.Tokens = append(s.Tokens, tokens...)
-	if s.Withheld == "" {
-		s.Withheld = m.Withheld
-	}
-	s.InvalidUTF8 += m.InvalidUTF8
+		return true
+	})
 }
 
 // csvRow splits a CSV finding's path ("row 3 column 2 > /a") into its row number and the
