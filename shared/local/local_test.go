@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -249,5 +250,26 @@ func TestInitKeepsExistingState(t *testing.T) {
 	key, err := os.Stat(filepath.Join(dir, local.MaskKeyFile))
 	if err != nil || key.Mode().Perm() != 0o600 || key.Size() < 64 {
 		t.Fatalf("masking key file: %v %v", key, err)
+	}
+}
+
+// TestCloseWithAnIdleDial: a connection a client dialled and never sent a request on (an
+// HTTP transport dials spares under load) does not make Close fail: net/http's Shutdown
+// waits five seconds for its first request, and Close then closes it, nothing being in
+// flight. Before, Close answered "context deadline exceeded" and the demo failed with it.
+func TestCloseWithAnIdleDial(t *testing.T) {
+	t.Parallel()
+	inst, err := local.Start(context.Background(), local.Options{Dir: t.TempDir(), Addr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", strings.TrimPrefix(inst.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	time.Sleep(100 * time.Millisecond) // accepted: the server holds it as new
+	if err := inst.Close(); err != nil {
+		t.Fatalf("Close with a dialled, unused connection: %v", err)
 	}
 }
