@@ -31,6 +31,27 @@ func (a *Authority) AgentIssuers() []string {
 	return a.tokens.Issuers(identity.TrustAgent)
 }
 
+// VerifyAgentToken verifies a bearer token of an issuer trusted for agents, as API Gateway's
+// JWT authorizer would, and returns the claims that authorizer passes on. The edge calls it
+// for a route deployed without an authorizer that still takes bearer agents (the MCP
+// endpoint in jwt mode, so that its 401 can say where the resource metadata is).
+func (a *Authority) VerifyAgentToken(ctx context.Context, raw string) (map[string]string, error) {
+	v, ok := a.tokens.(interface {
+		Verify(ctx context.Context, raw, trust string) (identity.Token, error)
+	})
+	if !ok || len(a.AgentIssuers()) == 0 {
+		return nil, identity.ErrUntrustedIssuer
+	}
+	tok, err := v.Verify(ctx, raw, identity.TrustAgent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tok.Principal(); err != nil {
+		return nil, err
+	}
+	return tok.AuthorizerClaims(), nil
+}
+
 // operatorOf establishes the human behind a new session: verified when the agent presents an
 // operator token (the X-Mandate-Operator-Token header or operator_token in the body, checked
 // against the issuers trusted for operators), asserted otherwise. A delegation token must name

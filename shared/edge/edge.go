@@ -54,6 +54,8 @@ type Handler struct {
 	routes map[string]route
 	// trusts re-checks the issuer of a bearer token the JWT authorizer accepted (tokens.go).
 	trusts func(iss string) bool
+	// verifyAgent verifies a bearer token the function itself must check (mcp.go).
+	verifyAgent func(ctx context.Context, raw string) (map[string]string, error)
 }
 
 // New returns a Handler for the given routes over a.
@@ -105,7 +107,7 @@ func New(a *authority.Authority, log *slog.Logger, routes []string) (*Handler, e
 			all[k] = r
 		}
 	}
-	h := &Handler{log: log, routes: map[string]route{}, trusts: a.TrustsAgentIssuer}
+	h := &Handler{log: log, routes: map[string]route{}, trusts: a.TrustsAgentIssuer, verifyAgent: a.VerifyAgentToken}
 	for _, k := range routes {
 		r, ok := all[k]
 		if !ok {
@@ -131,6 +133,11 @@ func (h *Handler) Handle(ctx context.Context, req events.APIGatewayV2HTTPRequest
 		return problem(api.Problem{Type: api.ProblemNotFound, Title: "No such route", Status: 404, RequestID: rid}), nil
 	}
 	c := callerOf(req)
+	if req.RouteKey == RouteMCP && c.IAM == nil && c.JWT == nil { // mcp.go: no authorizer ran
+		if resp, refused := h.mcpBearer(ctx, &c, req); refused {
+			return resp, nil
+		}
+	}
 	// Every record this request appends names where it came from.
 	ctx = audit.WithClient(ctx, audit.Client{SourceIP: req.RequestContext.HTTP.SourceIP, UserAgent: req.RequestContext.HTTP.UserAgent})
 	if p, refused := h.untrustedIssuer(c); refused { // tokens.go

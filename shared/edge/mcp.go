@@ -24,6 +24,42 @@ const RouteMCP = "POST " + mcpgate.Path
 // It is a discovery document, served to anyone (the stack deploys it without authorization).
 const RouteMCPMetadata = "GET /.well-known/oauth-protected-resource" + mcpgate.Path
 
+// mcpBearer authenticates a call of the MCP route that reached the function without an
+// authorizer's verdict: in jwt mode the stack deploys that route without one, because API
+// Gateway's JWT authorizer answers 401 without saying where the resource metadata is, and MCP
+// clients find their authorization server only from that (MCP authorization, RFC 9728
+// section 5.1). The function verifies the bearer token as the authorizer would, against the
+// issuers trusted for agents, and refuses anything else with a challenge naming the metadata.
+// It reports whether it refused; when it did not, c carries the token's claims.
+func (h *Handler) mcpBearer(ctx context.Context, c *authority.Caller, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, bool) {
+	challenge := `Bearer resource_metadata="https://` + req.RequestContext.DomainName + strings.TrimPrefix(RouteMCPMetadata, "GET ") + `"`
+	p := api.Problem{Type: api.ProblemUnauthenticated, Title: "Not authenticated", Status: http.StatusUnauthorized,
+		Detail: "the MCP endpoint takes a bearer token of an issuer trusted for agents (see the resource metadata)", RequestID: req.RequestContext.RequestID}
+	raw, ok := bearerToken(header(req, "Authorization"))
+	if ok {
+		claims, err := h.verifyAgent(ctx, raw)
+		if err == nil {
+			c.JWT = claims
+			return events.APIGatewayV2HTTPResponse{}, false
+		}
+		p.Type, p.Detail = AuthProblemType(err), "the bearer token was not accepted"
+		challenge += `, error="invalid_token"`
+		h.log.InfoContext(ctx, "authentication failed", "request_id", p.RequestID, "route", req.RouteKey, "reason", p.Type)
+	}
+	resp := problem(p)
+	resp.Headers["WWW-Authenticate"] = challenge
+	return resp, true
+}
+
+// bearerToken returns the token of an `Authorization: Bearer <token>` header value.
+func bearerToken(h string) (string, bool) {
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
+}
+
 // MCPRoutes are served by the mcp function.
 var MCPRoutes = []string{RouteMCP, RouteMCPMetadata}
 

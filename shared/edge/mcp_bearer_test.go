@@ -1,0 +1,175 @@
+package edge_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	jose "github.com/go-jose/go-jose/v4"
+
+	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/authority"
+	"github.com/mandate-dev/mandate/shared/broker"
+	"github.com/mandate-dev/mandate/shared/edge"
+	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/identity"
+	"github.com/mandate-dev/mandate/shared/mask"
+)
+
+// signer mints ES256 tokens of one issuer.
+type signer struct {
+	iss string
+	key *ecdsa.PrivateKey
+}
+
+func newSigner(t *testing.T, iss string) signer {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer{iss: iss, key: k}
+}
+
+func (s signer) jwksFile(t *testing.T) string {
+	t.Helper()
+	raw, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: s.key.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(p, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (s signer) token(t *testing.T, edit func(map[string]any)) string {
+	t.Helper()
+	now := time.Now()
+	c := map[string]any{"iss": s.iss, "sub": "system:serviceaccount:support:bot", "aud": "mandate", "iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
+	if edit != nil {
+		edit(c)
+	}
+	js, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: s.key, KeyID: "k1"}}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, _ := json.Marshal(c)
+	jws, err := js.Sign(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := jws.CompactSerialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// In jwt mode the stack deploys POST /mcp without an authorizer, so that an MCP client
+// without a token learns where the resource metadata is (MCP authorization, RFC 9728): the
+// function verifies the bearer token itself, exactly as strictly as the JWT authorizer, and
+// every credential it cannot verify is a 401 naming the metadata, never a tool answer.
+func TestMCPBearerVerifiedByTheFunction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	agents, operators, stranger := newSigner(t, "https://k8s.example.test"), newSigner(t, "https://login.example.test"), newSigner(t, "https://evil.example.test")
+	tv, err := identity.NewTokenVerifier([]identity.IssuerConfig{
+		{Issuer: agents.iss, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: agents.jwksFile(t), Trust: identity.TrustAgent},
+		{Issuer: operators.iss, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: operators.jwksFile(t), Trust: identity.TrustOperator},
+	}, nil, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err := authority.New(ctx, authority.Config{
+		Store: seeded(t), Broker: broker.New(nil, nil), Executor: execute.Executors{}, Masker: mask.New(),
+		Log: slog.New(slog.DiscardHandler), Tokens: tv,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := edge.New(auth, slog.New(slog.DiscardHandler), edge.MCPRoutes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sample event as API Gateway passes it with no authorizer on the route.
+	call := func(authorization string) events.APIGatewayV2HTTPResponse {
+		ev := loadEvent(t, "apigw-mcp.json")
+		ev.RequestContext.Authorizer = nil
+		delete(ev.Headers, "authorization")
+		if authorization != "" {
+			ev.Headers["authorization"] = authorization
+		}
+		ev.Body = `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
+		resp, err := h.Handle(ctx, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	const metadata = `resource_metadata="https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/.well-known/oauth-protected-resource/mcp"`
+	sigv4 := loadEvent(t, "apigw-mcp.json").Headers["authorization"]
+	hmacAlg := func() string { // a token "signed" with HS256 under the public key's bytes
+		parts := strings.Split(agents.token(t, nil), ".")
+		parts[0] = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0"
+		return strings.Join(parts, ".")
+	}
+	noneAlg := func() string {
+		parts := strings.Split(agents.token(t, nil), ".")
+		return "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + parts[1] + "."
+	}
+	refused := []struct {
+		name, authorization, problem string
+		invalid                      bool
+	}{
+		{"no credential", "", api.ProblemUnauthenticated, false},
+		{"a SigV4 signature no authorizer checked", sigv4, api.ProblemUnauthenticated, false},
+		{"an empty bearer", "Bearer ", api.ProblemUnauthenticated, false},
+		{"another scheme", "Basic " + agents.token(t, nil), api.ProblemUnauthenticated, false},
+		{"an issuer nobody trusts", "Bearer " + stranger.token(t, nil), api.ProblemUntrustedIssuer, true},
+		{"a stranger's key under the trusted issuer's name", "Bearer " + newSigner(t, agents.iss).token(t, nil), api.ProblemBadSignature, true},
+		{"an operator issuer's token as an agent", "Bearer " + operators.token(t, nil), api.ProblemUntrustedIssuer, true},
+		{"expired", "Bearer " + agents.token(t, func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }), api.ProblemExpiredToken, true},
+		{"another audience", "Bearer " + agents.token(t, func(c map[string]any) { c["aud"] = "someone-else" }), api.ProblemWrongAudience, true},
+		{"no subject", "Bearer " + agents.token(t, func(c map[string]any) { delete(c, "sub") }), "", true},
+		{"alg none", "Bearer " + noneAlg(), "", true},
+		{"alg HS256", "Bearer " + hmacAlg(), "", true},
+		{"not a JWS", "Bearer not.a.token", api.ProblemMalformedCredentials, true},
+	}
+	for _, tc := range refused {
+		resp := call(tc.authorization)
+		var p api.Problem
+		_ = json.Unmarshal([]byte(resp.Body), &p)
+		challenge := resp.Headers["WWW-Authenticate"]
+		if resp.StatusCode != 401 || !strings.HasPrefix(challenge, "Bearer ") || !strings.Contains(challenge, metadata) {
+			t.Errorf("%s: %d %q %s, want 401 with a Bearer challenge naming the resource metadata", tc.name, resp.StatusCode, challenge, resp.Body)
+			continue
+		}
+		if got := strings.Contains(challenge, `error="invalid_token"`); got != tc.invalid {
+			t.Errorf("%s: challenge %q, invalid_token %v, want %v", tc.name, challenge, got, tc.invalid)
+		}
+		if tc.problem != "" && p.Type != tc.problem {
+			t.Errorf("%s: problem %q, want %q", tc.name, p.Type, tc.problem)
+		}
+		if strings.Contains(resp.Body, `"tools"`) {
+			t.Errorf("%s: refused, yet the body lists tools: %s", tc.name, resp.Body)
+		}
+	}
+
+	for _, scheme := range []string{"Bearer ", "bearer ", "BEARER "} {
+		resp := call(scheme + agents.token(t, nil))
+		if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"name":"open_session"`) {
+			t.Errorf("%q with a trusted agent's token: %d %s, want the tool list", scheme, resp.StatusCode, resp.Body)
+		}
+	}
+}
