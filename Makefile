@@ -26,21 +26,15 @@ test: ## Lint, then every test, with the servers the tests need (.ci/with-servic
 # stack (jsii, in node) and run Lambda binaries as processes, so -race finds nothing there and
 # would compile the CDK's 200 packages (half the source the tests build) a second time. vet
 # already ran in lint.
-# The CDK app's tests run beside the others (their output follows when both are done): they
-# spend much of their time waiting on node, the Lambda emulator and moto, which the race
-# build fills. The SQL tests run again on PostgreSQL 16, whose CREATEROLE rules differ from 15's.
+# The SQL tests run again on PostgreSQL 16, whose CREATEROLE rules differ from 15's.
 tests:
-	@infra_log=$$(mktemp); \
-	$(GO) test -count=1 -vet=off ./infra/... >"$$infra_log" 2>&1 & infra=$$!; \
-	$(GO) test -count=1 -race -vet=off $$($(GO) list ./... | grep -v '/infra$$'); status=$$?; \
-	if [ -n "$${MANDATE_TEST_POSTGRES16_DSN:-}" ]; then \
+	$(GO) test -count=1 -race -vet=off $$($(GO) list ./... | grep -v '/infra$$')
+	$(GO) test -count=1 -vet=off ./infra/...
+	@if [ -n "$${MANDATE_TEST_POSTGRES16_DSN:-}" ]; then \
 	  echo "PostgreSQL 16: the SQL tests again"; \
 	  MANDATE_TEST_POSTGRES_DSN="$$MANDATE_TEST_POSTGRES16_DSN" MANDATE_TEST_POSTGRES_ADMIN_DSN="$$MANDATE_TEST_POSTGRES16_ADMIN_DSN" \
-	  MANDATE_TEST_POSTGRES_VERSION=16 $(GO) test -count=1 -race -vet=off -run 'Postgres|SQL|Sweep|Release' ./shared/execute/ ./shared/local/ || status=1; \
-	elif [ "$${CI:-}" = true ]; then echo "MANDATE_TEST_POSTGRES16_DSN is not set (run under .ci/with-services)"; status=1; fi; \
-	wait $$infra || status=1; \
-	echo "The CDK app's tests (./infra):"; cat "$$infra_log"; rm -f "$$infra_log"; \
-	exit $$status
+	  MANDATE_TEST_POSTGRES_VERSION=16 $(GO) test -count=1 -race -vet=off -run 'Postgres|SQL|Sweep|Release' ./shared/execute/ ./shared/local/; \
+	elif [ "$${CI:-}" = true ]; then echo "MANDATE_TEST_POSTGRES16_DSN is not set (run under .ci/with-services)"; exit 1; fi
 
 rehearse: ## Deploy rehearsal: the synthesized stack's functions under their IAM policies, on moto and the Lambda emulator.
 	./.ci/with-services $(GO) test -count=1 -run '^TestRehearse$$' -v ./infra/
