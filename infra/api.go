@@ -68,7 +68,8 @@ func (m *Mandate) api() {
 		for _, key := range f.Routes {
 			method, path, _ := strings.Cut(key, " ")
 			routeAuth, public := auth, slices.Contains(f.Public, key)
-			if public {
+			ownBearer := m.Config.AgentAuth == AgentAuthJWT && slices.Contains(f.OwnBearer, key)
+			if public || ownBearer {
 				routeAuth = awsapigatewayv2.NewHttpNoneAuthorizer()
 			}
 			routes := m.API.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
@@ -80,6 +81,11 @@ func (m *Mandate) api() {
 			if public {
 				for _, r := range *routes {
 					suppress(r, "APIG4", "a discovery document (RFC 9728 resource metadata) that clients read before they hold credentials; it names public issuers only")
+				}
+			}
+			if ownBearer {
+				for _, r := range *routes {
+					suppress(r, "APIG4", "the function verifies the bearer token against the agents' issuers itself, so that its 401 names the RFC 9728 resource metadata, which the JWT authorizer's 401 cannot")
 				}
 			}
 		}

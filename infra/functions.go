@@ -45,6 +45,10 @@ type Function struct {
 	Caller string
 	// Public are routes of Routes deployed without authorization: discovery documents only.
 	Public []string
+	// OwnBearer are routes of Routes that, with agentAuth jwt, are deployed without the JWT
+	// authorizer: the function verifies the bearer token itself, against the same issuers,
+	// so that its 401 can say where the resource metadata is (edge.mcpBearer).
+	OwnBearer []string
 	// MemoryMB and Timeout size the function.
 	MemoryMB int
 	Timeout  time.Duration
@@ -79,7 +83,9 @@ var Catalog = []Function{
 	// The gate is stateless (mcpgate.NewStateless): any instance serves any call of a session.
 	// Its Protected Resource Metadata (RFC 9728) is public: bearer clients read it to find the
 	// trusted issuers before they hold a token.
-	{Name: "mcp", Routes: edge.MCPRoutes, Public: []string{edge.RouteMCPMetadata}, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second, ReachesTargets: true,
+	// With agentAuth jwt, POST /mcp has no authorizer: API Gateway's JWT authorizer answers
+	// 401 without the resource_metadata challenge MCP clients discover issuers by.
+	{Name: "mcp", Routes: edge.MCPRoutes, Public: []string{edge.RouteMCPMetadata}, OwnBearer: []string{edge.RouteMCP}, Caller: CallerAgent, MemoryMB: 1024, Timeout: 30 * time.Second, ReachesTargets: true,
 		Grant: func(m *Mandate, r awsiam.Role) {
 			m.grantTables("mcp", r)
 			m.grantAudit(r, true)

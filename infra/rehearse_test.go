@@ -767,8 +767,9 @@ func TestRehearse(t *testing.T) {
 	// agent; the same function without MANDATE_ISSUERS refuses it, as it did.
 	t.Run("agents with bearer tokens (agentAuth jwt)", func(t *testing.T) {
 		const issuer = "https://id.rehearsal.example"
-		jwt := templateFunctions(t, cfn{resources: synthTemplate(t, map[string]any{CtxStage: "test", CtxRetentionDays: float64(testRetentionDays),
-			CtxAgentAuth: AgentAuthJWT, CtxOIDCIssuer: issuer, CtxOIDCAudiences: "mandate"})["Resources"].(map[string]any)})
+		resources := synthTemplate(t, map[string]any{CtxStage: "test", CtxRetentionDays: float64(testRetentionDays),
+			CtxAgentAuth: AgentAuthJWT, CtxOIDCIssuer: issuer, CtxOIDCAudiences: "mandate"})["Resources"].(map[string]any)
+		jwt := templateFunctions(t, cfn{resources: resources})
 		f := jwt["session"]
 		if f.env[config.EnvIssuers] == "" {
 			t.Fatalf("the jwt-mode session function has no %s: %v", config.EnvIssuers, f.env)
@@ -808,6 +809,52 @@ func TestRehearse(t *testing.T) {
 		}
 		if a := answer(envFor(without, key)); a.StatusCode != http.StatusUnauthorized || !strings.Contains(a.Body, api.ProblemUntrustedIssuer) {
 			t.Fatalf("without %s: HTTP %d %s, want 401 untrusted issuer", config.EnvIssuers, a.StatusCode, a.Body)
+		}
+
+		// Finding: behind the JWT authorizer an MCP client without a token got API Gateway's
+		// 401, which names no resource metadata, so it could not discover the issuer. POST /mcp
+		// now has no authorizer in jwt mode (every other agent route keeps the JWT one), and the
+		// mcp function's own 401 names the metadata.
+		for id, r := range resources {
+			r := r.(map[string]any)
+			if r["Type"] != "AWS::ApiGatewayV2::Route" {
+				continue
+			}
+			p := r["Properties"].(map[string]any)
+			want := "JWT"
+			switch p["RouteKey"] {
+			case edge.RouteMCP, edge.RouteMCPMetadata:
+				want = "NONE"
+			case edge.RouteOpenSession, edge.RouteAct:
+			default:
+				continue
+			}
+			if p["AuthorizationType"] != want {
+				t.Errorf("jwt mode: route %s %v authorization %v, want %s", id, p["RouteKey"], p["AuthorizationType"], want)
+			}
+		}
+		m := jwt["mcp"]
+		mcpKey := "AKIDREHEARSALJWTMCP"
+		enroll("mcp", mcpKey, m.policy)
+		invoke, stop := rieStart(t, rie, buildBootstrap(t, "mcp"), envFor(m, mcpKey))
+		defer stop()
+		anon, _ := json.Marshal(events.APIGatewayV2HTTPRequest{
+			Version: "2.0", RouteKey: edge.RouteMCP, RawPath: "/mcp", Headers: map[string]string{"content-type": "application/json", "accept": "application/json, text/event-stream"},
+			Body: `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`,
+			RequestContext: events.APIGatewayV2HTTPRequestContext{
+				RouteKey: edge.RouteMCP, AccountID: rehearsalAccount, Stage: "$default", RequestID: "jwt-mcp-1", DomainName: rehearsalAPIHost,
+				APIID: "a1b2c3d4e5", TimeEpoch: time.Now().UnixMilli(),
+				HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/mcp", Protocol: "HTTP/1.1", SourceIP: "203.0.113.10"},
+			},
+		})
+		status, body := invoke(anon)
+		var a apiAnswer
+		if status != http.StatusOK || json.Unmarshal(body, &a) != nil {
+			t.Fatalf("mcp function: HTTP %d %s", status, body)
+		}
+		want := `resource_metadata="https://` + rehearsalAPIHost + `/.well-known/oauth-protected-resource/mcp"`
+		if a.StatusCode != http.StatusUnauthorized || !strings.Contains(a.Headers["WWW-Authenticate"], want) {
+			t.Fatalf("jwt mode, /mcp without a token: HTTP %d %v %s, want 401 with %s", a.StatusCode, a.Headers, a.Body, want)
 		}
 	})
 
