@@ -186,38 +186,48 @@ func (s *Set) decideCertain(list []*entry, req cedar.Request, ents *entities) (d
 	dec, diag := cedar.Authorize(entryList{list: list, uncertain: true}, ents, req)
 	d = fromDiagnostic(dec, diag)
 	cedarForbids := dec == cedar.Deny && len(diag.Reasons) > 0
-	var certainForbids, certainPermits []*entry
+	forbids, permits := 0, 0
 	for _, e := range list {
 		if !e.certain {
 			continue
 		}
 		if e.ast.Effect == xast.EffectForbid {
-			certainForbids = append(certainForbids, e)
+			forbids++
 		} else {
-			certainPermits = append(certainPermits, e)
+			permits++
 		}
 	}
-	var mine []*entry
+	// mine are the certain policies of effect mineEffect, read from list in document order.
+	var mineEffect xast.Effect
+	n := 0
 	switch {
-	case len(certainForbids) > 0:
-		d.Verdict, mine = verdictDeny, certainForbids
+	case forbids > 0:
+		d.Verdict, mineEffect, n = verdictDeny, xast.EffectForbid, forbids
 		if !cedarForbids {
 			d.Reasons = nil
 		}
 	case cedarForbids:
 		return d
 	default:
-		d.Verdict, mine = verdictAllow, certainPermits
+		d.Verdict, mineEffect, n = verdictAllow, xast.EffectPermit, permits
 		if dec != cedar.Allow {
 			d.Reasons = nil
 		}
 	}
+	mine := list
+	nextMine := func() {
+		for len(mine) > 0 && !(mine[0].certain && mine[0].ast.Effect == mineEffect) {
+			mine = mine[1:]
+		}
+	}
+	nextMine()
 	// Merge by document order.
-	merged := make([]string, 0, len(mine)+len(d.Reasons))
+	merged := make([]string, 0, n+len(d.Reasons))
 	theirs := d.Reasons
 	for len(mine) > 0 || len(theirs) > 0 {
 		if len(theirs) == 0 || len(mine) > 0 && mine[0].pos < s.byID[theirs[0]] {
 			merged, mine = append(merged, string(mine[0].id)), mine[1:]
+			nextMine()
 		} else {
 			merged, theirs = append(merged, theirs[0]), theirs[1:]
 		}

@@ -84,12 +84,28 @@ type factKey struct {
 	arg  string
 }
 
-// assignBits gives the first 64 intents and kinds the guards name a bit each.
+// What entry.verified requires of the operator's verification.
+const (
+	mustBeVerified   uint8 = 1
+	mustBeUnverified uint8 = 2
+)
+
+// assignBits gives the first 64 intents and kinds the guards name a bit each, and sets each
+// entry's need, refuse and verified from its guard.
 func (s *Set) assignBits() {
 	s.factBits = map[factKey]uint64{}
 	for i := range s.all {
-		g := s.all[i].guard
+		e := &s.all[i]
+		g := e.guard
 		for j := range g {
+			if g[j].fact == factVerified {
+				if g[j].want {
+					e.verified |= mustBeVerified
+				} else {
+					e.verified |= mustBeUnverified
+				}
+				continue
+			}
 			if g[j].fact != factIntent && g[j].fact != factKind {
 				continue
 			}
@@ -100,8 +116,28 @@ func (s *Set) assignBits() {
 				s.factBits[k] = b
 			}
 			g[j].bit = b
+			if g[j].want {
+				e.need |= b
+			} else {
+				e.refuse |= b
+			}
 		}
 	}
+}
+
+// admits reports whether e's guard holds for f. The tests kept in the entry come first: they
+// are implied by the guard, so one that fails means the guard fails.
+func (e *entry) admits(f *facts) bool {
+	if e.need&^f.bits != 0 || e.refuse&f.bits != 0 {
+		return false
+	}
+	if e.verified != 0 {
+		v := f.r.OperatorVerified
+		if v && e.verified&mustBeUnverified != 0 || !v && e.verified&mustBeVerified != 0 {
+			return false
+		}
+	}
+	return e.guard == nil || e.guard.holds(f)
 }
 
 // factsOf returns the facts of r.

@@ -99,6 +99,11 @@ type entry struct {
 	// wholeGuard whether it is all its conditions.
 	guard      guard
 	wholeGuard bool
+	// need, refuse and verified are the guard's tests of facts.bits and of the operator's
+	// verification, kept in the entry so that most candidates a request fails are passed
+	// over without reading the guard (entry.admits; Set.assignBits sets them).
+	need, refuse uint64
+	verified     uint8
 	// certain is true when a request the index hands the policy to matches it whenever
 	// its guard holds, without an error: every scope is proven and its conditions are its
 	// guard. Evaluate decides such a policy without cedar-go.
@@ -255,7 +260,7 @@ func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 			}
 			e := &parts[k][0]
 			parts[k] = parts[k][1:]
-			if c.r != nil && e.guard != nil && !e.guard.holds(c.r) {
+			if c.r != nil && !e.admits(c.r) {
 				continue
 			}
 			var p *cedar.Policy
@@ -271,25 +276,49 @@ func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 	}
 }
 
-// collect appends the candidates to out, in document order, and returns it.
+// collect appends the candidates to out, in document order, and returns it. Most entries
+// of a part fail their guard, so each part is filtered on its own first (an entry read
+// once), and only the few that remain are merged by position.
 func (c candidates) collect(out []*entry) []*entry {
-	parts := c.parts
+	start := len(out)
+	var runs [len(c.parts) + 1]int
+	for i, p := range c.parts {
+		runs[i] = len(out)
+		for j := range p {
+			if c.r == nil || p[j].admits(c.r) {
+				out = append(out, &p[j])
+			}
+		}
+	}
+	end := len(out)
+	runs[len(c.parts)] = end
+	nonEmpty := 0
+	for i := range c.parts {
+		if runs[i+1] > runs[i] {
+			nonEmpty++
+		}
+	}
+	if nonEmpty <= 1 {
+		return out // one sorted run (or none): already in document order
+	}
+	// Merge the runs after them, then move the merged list into their place.
+	next := runs
 	for {
 		k := -1
-		for i := range parts {
-			if len(parts[i]) > 0 && (k < 0 || parts[i][0].pos < parts[k][0].pos) {
+		for i := range c.parts {
+			if next[i] < runs[i+1] && (k < 0 || out[next[i]].pos < out[next[k]].pos) {
 				k = i
 			}
 		}
 		if k < 0 {
-			return out
+			break
 		}
-		e := &parts[k][0]
-		parts[k] = parts[k][1:]
-		if c.r == nil || e.guard == nil || e.guard.holds(c.r) {
-			out = append(out, e)
-		}
+		out = append(out, out[next[k]])
+		next[k]++
 	}
+	n := copy(out[start:], out[end:])
+	clear(out[start+n:])
+	return out[:start+n]
 }
 
 // Len returns the number of candidates.
