@@ -2,9 +2,6 @@ package edge_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -14,67 +11,28 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	jose "github.com/go-jose/go-jose/v4"
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/authority"
 	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/edge"
 	"github.com/mandate-dev/mandate/shared/execute"
+	"github.com/mandate-dev/mandate/shared/fixture"
 	"github.com/mandate-dev/mandate/shared/identity"
 	"github.com/mandate-dev/mandate/shared/mask"
 )
 
-// signer mints ES256 tokens of one issuer.
-type signer struct {
-	iss string
-	key *ecdsa.PrivateKey
-}
-
-func newSigner(t *testing.T, iss string) signer {
+// jwksFile writes the issuer's key set to a file for identity.IssuerConfig.JWKSFile.
+func jwksFile(t *testing.T, i fixture.Issuer) string {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return signer{iss: iss, key: k}
-}
-
-func (s signer) jwksFile(t *testing.T) string {
-	t.Helper()
-	raw, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: s.key.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	p := filepath.Join(t.TempDir(), "jwks.json")
-	if err := os.WriteFile(p, raw, 0o600); err != nil {
+	if err := os.WriteFile(p, i.JWKS(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return p
 }
 
-func (s signer) token(t *testing.T, edit func(map[string]any)) string {
-	t.Helper()
-	now := time.Now()
-	c := map[string]any{"iss": s.iss, "sub": "system:serviceaccount:support:bot", "aud": "mandate", "iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
-	if edit != nil {
-		edit(c)
-	}
-	js, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: s.key, KeyID: "k1"}}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(c)
-	jws, err := js.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+const botSubject = "system:serviceaccount:support:bot"
 
 // In jwt mode the stack deploys POST /mcp without an authorizer, so that an MCP client
 // without a token learns where the resource metadata is (MCP authorization, RFC 9728): the
@@ -83,10 +41,10 @@ func (s signer) token(t *testing.T, edit func(map[string]any)) string {
 func TestMCPBearerVerifiedByTheFunction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	agents, operators, stranger := newSigner(t, "https://k8s.example.test"), newSigner(t, "https://login.example.test"), newSigner(t, "https://evil.example.test")
+	agents, operators, stranger := fixture.NewIssuer(t, "https://k8s.example.test"), fixture.NewIssuer(t, "https://login.example.test"), fixture.NewIssuer(t, "https://evil.example.test")
 	tv, err := identity.NewTokenVerifier([]identity.IssuerConfig{
-		{Issuer: agents.iss, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: agents.jwksFile(t), Trust: identity.TrustAgent},
-		{Issuer: operators.iss, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: operators.jwksFile(t), Trust: identity.TrustOperator},
+		{Issuer: agents.Iss, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: jwksFile(t, agents), Trust: identity.TrustAgent},
+		{Issuer: operators.Iss, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: jwksFile(t, operators), Trust: identity.TrustOperator},
 	}, nil, time.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -120,12 +78,12 @@ func TestMCPBearerVerifiedByTheFunction(t *testing.T) {
 	const metadata = `resource_metadata="https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/.well-known/oauth-protected-resource/mcp"`
 	sigv4 := loadEvent(t, "apigw-mcp.json").Headers["authorization"]
 	hmacAlg := func() string { // a token "signed" with HS256 under the public key's bytes
-		parts := strings.Split(agents.token(t, nil), ".")
+		parts := strings.Split(agents.Token(t, botSubject, nil), ".")
 		parts[0] = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0"
 		return strings.Join(parts, ".")
 	}
 	noneAlg := func() string {
-		parts := strings.Split(agents.token(t, nil), ".")
+		parts := strings.Split(agents.Token(t, botSubject, nil), ".")
 		return "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + parts[1] + "."
 	}
 	refused := []struct {
@@ -135,13 +93,13 @@ func TestMCPBearerVerifiedByTheFunction(t *testing.T) {
 		{"no credential", "", api.ProblemUnauthenticated, false},
 		{"a SigV4 signature no authorizer checked", sigv4, api.ProblemUnauthenticated, false},
 		{"an empty bearer", "Bearer ", api.ProblemUnauthenticated, false},
-		{"another scheme", "Basic " + agents.token(t, nil), api.ProblemUnauthenticated, false},
-		{"an issuer nobody trusts", "Bearer " + stranger.token(t, nil), api.ProblemUntrustedIssuer, true},
-		{"a stranger's key under the trusted issuer's name", "Bearer " + newSigner(t, agents.iss).token(t, nil), api.ProblemBadSignature, true},
-		{"an operator issuer's token as an agent", "Bearer " + operators.token(t, nil), api.ProblemUntrustedIssuer, true},
-		{"expired", "Bearer " + agents.token(t, func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }), api.ProblemExpiredToken, true},
-		{"another audience", "Bearer " + agents.token(t, func(c map[string]any) { c["aud"] = "someone-else" }), api.ProblemWrongAudience, true},
-		{"no subject", "Bearer " + agents.token(t, func(c map[string]any) { delete(c, "sub") }), "", true},
+		{"another scheme", "Basic " + agents.Token(t, botSubject, nil), api.ProblemUnauthenticated, false},
+		{"an issuer nobody trusts", "Bearer " + stranger.Token(t, botSubject, nil), api.ProblemUntrustedIssuer, true},
+		{"a stranger's key under the trusted issuer's name", "Bearer " + fixture.NewIssuer(t, agents.Iss).Token(t, botSubject, nil), api.ProblemBadSignature, true},
+		{"an operator issuer's token as an agent", "Bearer " + operators.Token(t, botSubject, nil), api.ProblemUntrustedIssuer, true},
+		{"expired", "Bearer " + agents.Token(t, botSubject, func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }), api.ProblemExpiredToken, true},
+		{"another audience", "Bearer " + agents.Token(t, botSubject, func(c map[string]any) { c["aud"] = "someone-else" }), api.ProblemWrongAudience, true},
+		{"no subject", "Bearer " + agents.Token(t, botSubject, func(c map[string]any) { delete(c, "sub") }), "", true},
 		{"alg none", "Bearer " + noneAlg(), "", true},
 		{"alg HS256", "Bearer " + hmacAlg(), "", true},
 		{"not a JWS", "Bearer not.a.token", api.ProblemMalformedCredentials, true},
@@ -167,7 +125,7 @@ func TestMCPBearerVerifiedByTheFunction(t *testing.T) {
 	}
 
 	for _, scheme := range []string{"Bearer ", "bearer ", "BEARER "} {
-		resp := call(scheme + agents.token(t, nil))
+		resp := call(scheme + agents.Token(t, botSubject, nil))
 		if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"name":"open_session"`) {
 			t.Errorf("%q with a trusted agent's token: %d %s, want the tool list", scheme, resp.StatusCode, resp.Body)
 		}

@@ -3,9 +3,6 @@ package local_test
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -17,12 +14,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	jose "github.com/go-jose/go-jose/v4"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/client"
 	"github.com/mandate-dev/mandate/shared/edge"
+	"github.com/mandate-dev/mandate/shared/fixture"
 	"github.com/mandate-dev/mandate/shared/local"
 )
 
@@ -33,52 +30,9 @@ const (
 )
 
 // issuerKey signs the tokens of one test issuer.
-type issuerKey struct {
-	iss  string
-	priv *ecdsa.PrivateKey
-}
+type issuerKey = fixture.Issuer
 
-func newIssuerKey(t *testing.T, iss string) issuerKey {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return issuerKey{iss: iss, priv: k}
-}
-
-func (k issuerKey) jwks(t *testing.T) []byte {
-	t.Helper()
-	raw, err := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: k.priv.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return raw
-}
-
-// token mints a token for sub with audience mandate, valid for ten minutes, edited by edit.
-func (k issuerKey) token(t *testing.T, sub string, edit func(map[string]any)) string {
-	t.Helper()
-	now := time.Now()
-	c := map[string]any{"iss": k.iss, "sub": sub, "aud": "mandate", "iat": now.Unix(), "exp": now.Add(10 * time.Minute).Unix()}
-	if edit != nil {
-		edit(c)
-	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: k.priv, KeyID: "k1"}}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(c)
-	jws, err := s.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := jws.CompactSerialize()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
+func newIssuerKey(t *testing.T, iss string) issuerKey { return fixture.NewIssuer(t, iss) }
 
 // startWithIssuers starts an instance whose config.yaml trusts an agent issuer and an
 // operator issuer, each with a jwks_file in the data folder.
@@ -91,7 +45,7 @@ func startWithIssuers(t *testing.T) (*local.Instance, issuerKey, issuerKey) {
 	}
 	agents, operators := newIssuerKey(t, agentIssuer), newIssuerKey(t, operatorIssuer)
 	for name, k := range map[string]issuerKey{"agents.jwks": agents, "operators.jwks": operators} {
-		if err := os.WriteFile(filepath.Join(dir, name), k.jwks(t), 0o600); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), k.JWKS(t), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -124,8 +78,8 @@ var (
 func TestOIDCAgentWithVerifiedOperator(t *testing.T) {
 	inst, agents, operators := startWithIssuers(t)
 	ctx := context.Background()
-	bot := client.NewBearer(inst.URL, client.StaticToken(agents.token(t, botSubject, nil)))
-	delegation := operators.token(t, "ada@example.com", func(c map[string]any) {
+	bot := client.NewBearer(inst.URL, client.StaticToken(agents.Token(t, botSubject, nil)))
+	delegation := operators.Token(t, "ada@example.com", func(c map[string]any) {
 		c["act"] = map[string]any{"sub": botSubject, "iss": agentIssuer}
 	})
 	s, err := bot.WithOperatorToken(delegation).OpenSession(ctx, api.OpenSessionRequest{Prompt: prompt})
@@ -156,7 +110,7 @@ func TestOIDCAgentWithVerifiedOperator(t *testing.T) {
 	}
 
 	// The same body field works too, and an ID token (no act) verifies the operator.
-	s2, err := bot.OpenSession(ctx, api.OpenSessionRequest{Prompt: prompt, OperatorToken: operators.token(t, "grace@example.com", nil)})
+	s2, err := bot.OpenSession(ctx, api.OpenSessionRequest{Prompt: prompt, OperatorToken: operators.Token(t, "grace@example.com", nil)})
 	if err != nil || !s2.Operator.Verified || s2.Operator.ID != "grace@example.com" {
 		t.Fatalf("ID-token session = %+v, %v", s2, err)
 	}
@@ -183,20 +137,20 @@ func TestOperatorAndBearerTokensRefused(t *testing.T) {
 		req  api.OpenSessionRequest
 		typ  string
 	}{
-		{name: "delegation to another agent", c: sig.WithOperatorToken(operators.token(t, "ada@example.com", func(c map[string]any) {
+		{name: "delegation to another agent", c: sig.WithOperatorToken(operators.Token(t, "ada@example.com", func(c map[string]any) {
 			c["act"] = map[string]any{"sub": botSubject, "iss": agentIssuer}
 		})), typ: api.ProblemActorMismatch},
-		{name: "expired operator token", c: sig.WithOperatorToken(operators.token(t, "ada@example.com", func(c map[string]any) {
+		{name: "expired operator token", c: sig.WithOperatorToken(operators.Token(t, "ada@example.com", func(c map[string]any) {
 			c["exp"] = time.Now().Add(-time.Hour).Unix()
 		})), typ: api.ProblemExpiredToken},
-		{name: "operator token for another audience", c: sig.WithOperatorToken(operators.token(t, "ada@example.com", func(c map[string]any) { c["aud"] = "payroll" })), typ: api.ProblemWrongAudience},
-		{name: "agent token as operator token", c: sig.WithOperatorToken(agents.token(t, botSubject, nil)), typ: api.ProblemUntrustedIssuer},
+		{name: "operator token for another audience", c: sig.WithOperatorToken(operators.Token(t, "ada@example.com", func(c map[string]any) { c["aud"] = "payroll" })), typ: api.ProblemWrongAudience},
+		{name: "agent token as operator token", c: sig.WithOperatorToken(agents.Token(t, botSubject, nil)), typ: api.ProblemUntrustedIssuer},
 		{name: "operator token that does not parse", c: sig.WithOperatorToken("not-a-token"), typ: api.ProblemMalformedCredentials},
-		{name: "operator named differently than the token", c: sig, req: api.OpenSessionRequest{Operator: "mallory@example.com", OperatorToken: operators.token(t, "ada@example.com", nil)}, typ: api.ProblemMalformed},
-		{name: "bearer from the operator issuer", c: client.NewBearer(inst.URL, client.StaticToken(operators.token(t, "ada@example.com", nil))), typ: api.ProblemUntrustedIssuer},
-		{name: "bearer for another audience", c: client.NewBearer(inst.URL, client.StaticToken(agents.token(t, botSubject, func(c map[string]any) { c["aud"] = "x" }))), typ: api.ProblemWrongAudience},
-		{name: "expired bearer", c: client.NewBearer(inst.URL, client.StaticToken(agents.token(t, botSubject, func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }))), typ: api.ProblemExpiredToken},
-		{name: "bearer signed by an unknown key", c: client.NewBearer(inst.URL, client.StaticToken(newIssuerKey(t, agentIssuer).token(t, botSubject, nil))), typ: api.ProblemBadSignature},
+		{name: "operator named differently than the token", c: sig, req: api.OpenSessionRequest{Operator: "mallory@example.com", OperatorToken: operators.Token(t, "ada@example.com", nil)}, typ: api.ProblemMalformed},
+		{name: "bearer from the operator issuer", c: client.NewBearer(inst.URL, client.StaticToken(operators.Token(t, "ada@example.com", nil))), typ: api.ProblemUntrustedIssuer},
+		{name: "bearer for another audience", c: client.NewBearer(inst.URL, client.StaticToken(agents.Token(t, botSubject, func(c map[string]any) { c["aud"] = "x" }))), typ: api.ProblemWrongAudience},
+		{name: "expired bearer", c: client.NewBearer(inst.URL, client.StaticToken(agents.Token(t, botSubject, func(c map[string]any) { c["exp"] = time.Now().Add(-time.Hour).Unix() }))), typ: api.ProblemExpiredToken},
+		{name: "bearer signed by an unknown key", c: client.NewBearer(inst.URL, client.StaticToken(newIssuerKey(t, agentIssuer).Token(t, botSubject, nil))), typ: api.ProblemBadSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

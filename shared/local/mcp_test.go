@@ -280,7 +280,7 @@ func TestMCPFromTheTypeScriptSDK(t *testing.T) {
 	if err := os.Symlink(modules, filepath.Join(work, "node_modules")); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(node, filepath.Join(work, "ts-client.mjs"), inst.URL+mcpgate.Path, agents.token(t, botSubject, nil), local.DefaultOperator, prompt)
+	cmd := exec.Command(node, filepath.Join(work, "ts-client.mjs"), inst.URL+mcpgate.Path, agents.Token(t, botSubject, nil), local.DefaultOperator, prompt)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node: %v\n%s", err, out)
