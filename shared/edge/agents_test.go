@@ -72,7 +72,7 @@ func TestSessionsOfOneRoleAreDistinctAgents(t *testing.T) {
 }
 
 // seeded is an embedded store with the demo seed, closed when the test ends.
-func seeded(t *testing.T) *bolt.Store {
+func seeded(t testing.TB) *bolt.Store {
 	t.Helper()
 	db, err := bolt.Open(filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {

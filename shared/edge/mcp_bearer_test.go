@@ -22,34 +22,27 @@ import (
 	"github.com/mandate-dev/mandate/shared/mask"
 )
 
-// jwksFile writes the issuer's key set to a file for identity.IssuerConfig.JWKSFile.
-func jwksFile(t *testing.T, i fixture.Issuer) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "jwks.json")
-	if err := os.WriteFile(p, i.JWKS(t), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 const botSubject = "system:serviceaccount:support:bot"
 
-// In jwt mode the stack deploys POST /mcp without an authorizer, so that an MCP client
-// without a token learns where the resource metadata is (MCP authorization, RFC 9728): the
-// function verifies the bearer token itself, exactly as strictly as the JWT authorizer, and
-// every credential it cannot verify is a 401 naming the metadata, never a tool answer.
-func TestMCPBearerVerifiedByTheFunction(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	agents, operators, stranger := fixture.NewIssuer(t, "https://k8s.example.test"), fixture.NewIssuer(t, "https://login.example.test"), fixture.NewIssuer(t, "https://evil.example.test")
+// bearerHandler is the mcp function's handler trusting agents for agents and operators for
+// operators, over a seeded store.
+func bearerHandler(t testing.TB, agents, operators fixture.Issuer) *edge.Handler {
+	t.Helper()
+	write := func(i fixture.Issuer) string {
+		p := filepath.Join(t.TempDir(), "jwks.json")
+		if err := os.WriteFile(p, i.JWKS(t), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
 	tv, err := identity.NewTokenVerifier([]identity.IssuerConfig{
-		{Issuer: agents.Iss, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: jwksFile(t, agents), Trust: identity.TrustAgent},
-		{Issuer: operators.Iss, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: jwksFile(t, operators), Trust: identity.TrustOperator},
+		{Issuer: agents.Iss, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: write(agents), Trust: identity.TrustAgent},
+		{Issuer: operators.Iss, Audiences: []string{"mandate"}, Algorithms: []string{"ES256"}, JWKSFile: write(operators), Trust: identity.TrustOperator},
 	}, nil, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth, err := authority.New(ctx, authority.Config{
+	auth, err := authority.New(context.Background(), authority.Config{
 		Store: seeded(t), Broker: broker.New(nil, nil), Executor: execute.Executors{}, Masker: mask.New(),
 		Log: slog.New(slog.DiscardHandler), Tokens: tv,
 	})
@@ -60,6 +53,42 @@ func TestMCPBearerVerifiedByTheFunction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return h
+}
+
+// FuzzMCPAuthorization: whatever the Authorization header of an unauthorized MCP call holds,
+// the answer is never a 5xx, and it lists tools only for the trusted agent's token.
+func FuzzMCPAuthorization(f *testing.F) {
+	agents := fixture.NewIssuer(f, "https://k8s.example.test")
+	valid := agents.Token(f, botSubject, nil)
+	h := bearerHandler(f, agents, fixture.NewIssuer(f, "https://login.example.test"))
+	for _, s := range []string{"", "Bearer", "Bearer " + valid, "bearer  " + valid + " ", "Bearer " + valid[:len(valid)-2], "Basic x", "Bearer a.b.c", "AWS4-HMAC-SHA256 Credential=x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, authorization string) {
+		ev := loadEventF(t, "apigw-mcp.json")
+		ev.RequestContext.Authorizer = nil
+		ev.Headers["authorization"] = authorization
+		ev.Body = `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`
+		resp, err := h.Handle(context.Background(), ev)
+		if err != nil || resp.StatusCode >= 500 {
+			t.Fatalf("%q: %d %v %s", authorization, resp.StatusCode, err, resp.Body)
+		}
+		if resp.StatusCode != 401 && !strings.Contains(authorization, valid) {
+			t.Fatalf("%q: %d %s, want 401 for anything but the trusted token", authorization, resp.StatusCode, resp.Body)
+		}
+	})
+}
+
+// In jwt mode the stack deploys POST /mcp without an authorizer, so that an MCP client
+// without a token learns where the resource metadata is (MCP authorization, RFC 9728): the
+// function verifies the bearer token itself, exactly as strictly as the JWT authorizer, and
+// every credential it cannot verify is a 401 naming the metadata, never a tool answer.
+func TestMCPBearerVerifiedByTheFunction(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	agents, operators, stranger := fixture.NewIssuer(t, "https://k8s.example.test"), fixture.NewIssuer(t, "https://login.example.test"), fixture.NewIssuer(t, "https://evil.example.test")
+	h := bearerHandler(t, agents, operators)
 	// The sample event as API Gateway passes it with no authorizer on the route.
 	call := func(authorization string) events.APIGatewayV2HTTPResponse {
 		ev := loadEvent(t, "apigw-mcp.json")
