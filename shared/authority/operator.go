@@ -12,6 +12,7 @@ import (
 // tokenVerifier checks OIDC tokens (identity.TokenVerifier).
 type tokenVerifier interface {
 	VerifyOperator(ctx context.Context, raw string, agent identity.Principal) (identity.Operator, error)
+	VerifyAgent(ctx context.Context, raw string) (map[string]string, error)
 	Trusts(iss, trust string) bool
 	Issuers(trust string) []string
 }
@@ -32,24 +33,14 @@ func (a *Authority) AgentIssuers() []string {
 }
 
 // VerifyAgentToken verifies a bearer token of an issuer trusted for agents, as API Gateway's
-// JWT authorizer would, and returns the claims that authorizer passes on. The edge calls it
-// for a route deployed without an authorizer that still takes bearer agents (the MCP
-// endpoint in jwt mode, so that its 401 can say where the resource metadata is).
+// JWT authorizer would, and returns the claims that authorizer passes on
+// (identity.TokenVerifier.VerifyAgent). The edge calls it for a route deployed without an
+// authorizer that still takes bearer agents (the MCP endpoint in jwt mode).
 func (a *Authority) VerifyAgentToken(ctx context.Context, raw string) (map[string]string, error) {
-	v, ok := a.tokens.(interface {
-		Verify(ctx context.Context, raw, trust string) (identity.Token, error)
-	})
-	if !ok || len(a.AgentIssuers()) == 0 {
+	if a.tokens == nil {
 		return nil, identity.ErrUntrustedIssuer
 	}
-	tok, err := v.Verify(ctx, raw, identity.TrustAgent)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tok.Principal(); err != nil {
-		return nil, err
-	}
-	return tok.AuthorizerClaims(), nil
+	return a.tokens.VerifyAgent(ctx, raw)
 }
 
 // operatorOf establishes the human behind a new session: verified when the agent presents an

@@ -35,7 +35,7 @@ func (h *Handler) mcpBearer(ctx context.Context, c *authority.Caller, req events
 	challenge := `Bearer resource_metadata="https://` + req.RequestContext.DomainName + strings.TrimPrefix(RouteMCPMetadata, "GET ") + `"`
 	p := api.Problem{Type: api.ProblemUnauthenticated, Title: "Not authenticated", Status: http.StatusUnauthorized,
 		Detail: "the MCP endpoint takes a bearer token of an issuer trusted for agents (see the resource metadata)", RequestID: req.RequestContext.RequestID}
-	raw, ok := bearerToken(header(req, "Authorization"))
+	raw, ok := BearerToken(header(req, "Authorization"))
 	if ok {
 		claims, err := h.verifyAgent(ctx, raw)
 		if err == nil {
@@ -51,8 +51,9 @@ func (h *Handler) mcpBearer(ctx context.Context, c *authority.Caller, req events
 	return resp, true
 }
 
-// bearerToken returns the token of an `Authorization: Bearer <token>` header value.
-func bearerToken(h string) (string, bool) {
+// BearerToken returns the token of an `Authorization: Bearer <token>` header value (the
+// scheme in any case); false for another scheme or an empty token.
+func BearerToken(h string) (string, bool) {
 	scheme, tok, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) == "" {
 		return "", false

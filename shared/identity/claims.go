@@ -169,6 +169,24 @@ type Operator struct {
 	Actor string
 }
 
+// VerifyAgent checks raw as an agent's bearer token, as API Gateway's JWT authorizer would
+// (Verify against the issuers trusted for agents, and a principal it names), and returns the
+// claims that authorizer passes on (Token.AuthorizerClaims). The local gateway and a route
+// deployed without an authorizer (the MCP endpoint in jwt mode) both verify with it.
+func (v *TokenVerifier) VerifyAgent(ctx context.Context, raw string) (map[string]string, error) {
+	if v == nil {
+		return nil, fmt.Errorf("identity: %w: no agent issuers are configured", ErrUntrustedIssuer)
+	}
+	tok, err := v.Verify(ctx, raw, TrustAgent)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tok.Principal(); err != nil {
+		return nil, err
+	}
+	return tok.AuthorizerClaims(), nil
+}
+
 // VerifyOperator checks raw, a token from an issuer trusted for operators, presented by agent:
 // an RFC 8693 delegation token (act.sub names the agent) or an operator's ID token (no act).
 // A delegation token for another agent is ErrActorMismatch: act.sub must equal agent.ID, or

@@ -24,14 +24,10 @@ func (g *Gateway) authenticate(r *http.Request, body []byte) (*events.APIGateway
 		if g.tokens == nil {
 			return nil, identity.IAMContext{}, identity.ErrUntrustedIssuer
 		}
-		tok, err := g.tokens.Verify(r.Context(), raw, identity.TrustAgent)
+		claims, err := g.tokens.VerifyAgent(r.Context(), raw)
 		if err != nil {
 			return nil, identity.IAMContext{}, err
 		}
-		if _, err := tok.Principal(); err != nil {
-			return nil, identity.IAMContext{}, err
-		}
-		claims := tok.AuthorizerClaims()
 		var scopes []string
 		if s := claims["scope"]; s != "" {
 			scopes = strings.Fields(s)
@@ -53,17 +49,13 @@ func (g *Gateway) authenticate(r *http.Request, body []byte) (*events.APIGateway
 	}, iam, nil
 }
 
-// bearer returns the token of an `Authorization: Bearer` header.
+// bearer returns the token of a request's one `Authorization: Bearer` header.
 func bearer(r *http.Request) (string, bool) {
 	h := r.Header.Values("Authorization")
 	if len(h) != 1 {
 		return "", false
 	}
-	scheme, tok, ok := strings.Cut(h[0], " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	return strings.TrimSpace(tok), true
+	return edge.BearerToken(h[0])
 }
 
 // refuseBlocked answers 429 to a source that failed authentication too often, without
