@@ -247,22 +247,7 @@ var _ cedar.PolicyIterator = candidates{}
 // All implements cedar.PolicyIterator.
 func (c candidates) All() iter.Seq2[cedar.PolicyID, *cedar.Policy] {
 	return func(yield func(cedar.PolicyID, *cedar.Policy) bool) {
-		parts := c.parts
-		for {
-			k := -1
-			for i := range parts {
-				if len(parts[i]) > 0 && (k < 0 || parts[i][0].pos < parts[k][0].pos) {
-					k = i
-				}
-			}
-			if k < 0 {
-				return
-			}
-			e := &parts[k][0]
-			parts[k] = parts[k][1:]
-			if c.r != nil && !e.admits(c.r) {
-				continue
-			}
+		for _, e := range c.collect(nil) {
 			var p *cedar.Policy
 			if c.eval {
 				p = e.evaluator()
