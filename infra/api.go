@@ -78,14 +78,16 @@ func (m *Mandate) api() {
 				Integration: integration,
 				Authorizer:  routeAuth,
 			})
-			if public {
-				for _, r := range *routes {
-					suppress(r, "APIG4", "a discovery document (RFC 9728 resource metadata) that clients read before they hold credentials; it names public issuers only")
-				}
+			why := ""
+			switch {
+			case public:
+				why = "a discovery document (RFC 9728 resource metadata) that clients read before they hold credentials; it names public issuers only"
+			case ownBearer:
+				why = "the function verifies the bearer token against the agents' issuers itself, so that its 401 names the RFC 9728 resource metadata, which the JWT authorizer's 401 cannot"
 			}
-			if ownBearer {
+			if why != "" {
 				for _, r := range *routes {
-					suppress(r, "APIG4", "the function verifies the bearer token against the agents' issuers itself, so that its 401 names the RFC 9728 resource metadata, which the JWT authorizer's 401 cannot")
+					suppress(r, "APIG4", why)
 				}
 			}
 		}
