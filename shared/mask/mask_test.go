@@ -187,6 +187,34 @@ func TestPhone(t *testing.T) {
 	})
 }
 
+// TestPhoneExtensions: a number with an extension is masked whole, the extension with it, in
+// every way an extension is written; a letter or a product after a number is no extension.
+func TestPhoneExtensions(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		{"x joined", "345-899-3560x4587", "[PHONE]", one(mask.Phone)},
+		{"parens x joined", "(898)666-3621x0135", "[PHONE]", one(mask.Phone)},
+		{"upper X", "415-555-0132X12", "[PHONE]", one(mask.Phone)},
+		{"space x", "call 415-555-0132 x4587 today", "call [PHONE] today", one(mask.Phone)},
+		{"ext dot", "415.555.0132 ext. 204", "[PHONE]", one(mask.Phone)},
+		{"ext no space", "415 555 0132ext204", "[PHONE]", one(mask.Phone)},
+		{"Ext word", "(415) 555-0132 Ext 9", "[PHONE]", one(mask.Phone)},
+		{"rfc 3966", "tel:+1-415-555-0132;ext=77", "tel:[PHONE]", one(mask.Phone)},
+		{"e164 x", "+44 20 7946 0958x12", "[PHONE]", one(mask.Phone)},
+		{"trunk x", "020 7946 0958 x12", "[PHONE]", one(mask.Phone)},
+		{"in a list", "345-899-3560x4587,415-555-0133", "[PHONE],[PHONE]", mask.Summary{mask.Phone: 2}},
+		{"labelled national x", "phone: 60-56-85-91x3", "phone: [PHONE]", one(mask.Phone)},
+		{"product", "415-555-0132 x 2", "[PHONE] x 2", one(mask.Phone)},
+		{"x then a word", "415-555-0132xyz", "415-555-0132xyz", nil},
+		{"x digits then a letter", "415-555-0132x12b", "415-555-0132x12b", nil},
+		{"seven digits", "415-555-0132x1234567", "415-555-0132x1234567", nil},
+		{"no number before", "4155x12", "4155x12", nil},
+		{"card then x", "4111111111111111x12", "4111111111111111x12", nil},
+		{"dimensions", "1920x1080", "1920x1080", nil},
+		{"refused NANP x", "123-456-7890x12", "123-456-7890x12", nil},
+	})
+}
+
 func TestWithoutDetectors(t *testing.T) {
 	t.Parallel()
 	in := "bob@example.com 4111111111111111 123-45-6789 415-555-0132"

@@ -155,6 +155,17 @@ func fieldValue(raw []byte) []byte {
 	return raw
 }
 
+// withoutExtension returns a phone number without its extension ("x12", " ext. 12", ";ext=12"),
+// which starts at the first letter or ';' of the number as the scanner matches it.
+func withoutExtension(v []byte) []byte {
+	for i, c := range v {
+		if isLetter(c) || c == ';' {
+			return v[:i]
+		}
+	}
+	return v
+}
+
 // lastN appends up to n of the last letters and digits of v.
 func lastN(out, v []byte, n int) []byte {
 	var tail [8]byte
@@ -174,6 +185,9 @@ func partial(out []byte, det detector, value []byte) ([]byte, bool) {
 	open := func() []byte { return append(append(out, r[:len(r)-1]...), ' ') }
 	switch det {
 	case detCard, detPhone, detSSN, detIBAN:
+		if det == detPhone {
+			value = withoutExtension(value)
+		}
 		out = append(open(), "****"...)
 		return append(lastN(out, value, 4), ']'), true
 	case detEmail:

@@ -25,6 +25,7 @@ func TestModes(t *testing.T) {
 	runText(t, partial, []textCase{
 		{"card", "card 4111 1111 1111 1111", "card [CARD ****1111]", one(mask.Card)},
 		{"phone", "call (415) 555-0132", "call [PHONE ****0132]", one(mask.Phone)},
+		{"phone keeps the number's digits, not the extension's", "call 415-555-0132 ext. 77", "call [PHONE ****0132]", one(mask.Phone)},
 		{"ssn", "123-45-6789", "[SSN ****6789]", one(mask.SSN)},
 		{"email keeps the domain", "bob@example.com", "[EMAIL ***@example.com]", one(mask.Email)},
 		{"ipv4 keeps two octets", "from 10.20.30.40", "from [IP 10.20.*.*]", one(mask.IP)},

@@ -494,18 +494,30 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	if i > 0 && leftBad[s[i-1]] {
 		lo = nextWord(gs, 0)
 	}
+	// A phone number's extension ("x4587", " ext. 12", ";ext=12") after the run's last word
+	// belongs to a phone number ending there; the last word is then a phone number's or
+	// nothing's, as it would be with a letter right after it.
+	ext := extension(s, end)
+	phoneOnly := len(gs)
 	if rightBad(s, end) {
 		hi = lastWord(gs)
+		if ext > 0 && !rightBad(s, ext) {
+			phoneOnly, hi = hi, len(gs)
+		}
 	}
 	for w := lo; w < hi; {
 		sc.skip = 0
-		if e, det, ok := sc.matchAt(s, w, hi, plus && w == 0, *floor); ok {
+		if e, det, ok := sc.matchAt(s, w, hi, plus && w == 0, *floor); ok && (e <= phoneOnly || det == detPhone) {
 			start := gs[w].ts
 			if w == 0 && plus {
 				start = i
 			}
-			sc.matches = append(sc.matches, match{start, gs[e-1].te, det})
-			*floor = gs[e-1].te
+			stop := gs[e-1].te
+			if e == len(gs) && det == detPhone && ext > 0 {
+				stop, end = ext, ext
+			}
+			sc.matches = append(sc.matches, match{start, stop, det})
+			*floor = stop
 			w = e
 			continue
 		}
@@ -516,6 +528,44 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		w = nextWord(gs, w)
 	}
 	return end
+}
+
+// extension returns the end of a phone extension written at s[i], right after a number run:
+// 'x' and one to six digits ("x4587"), or an optional space, "ext" (any case, optionally
+// with '.' and a space) and the digits ("ext. 12"), or ";ext=" and the digits (RFC 3966); 0
+// when there is none. "x 2" (a product) is not one.
+func extension(s []byte, i int) int {
+	j := i
+	switch {
+	case j+5 < len(s) && s[j] == ';' && string(s[j+1:j+5]) == "ext=":
+		j += 5
+	default:
+		if j < len(s) && s[j] == ' ' {
+			j++
+		}
+		switch {
+		case j+3 <= len(s) && lower(s[j]) == 'e' && lower(s[j+1]) == 'x' && lower(s[j+2]) == 't':
+			j += 3
+			if j < len(s) && s[j] == '.' {
+				j++
+			}
+			if j < len(s) && s[j] == ' ' {
+				j++
+			}
+		case j < len(s) && lower(s[j]) == 'x':
+			j++
+		default:
+			return 0
+		}
+	}
+	k := j
+	for k < len(s) && k-j < 7 && isDigit(s[k]) {
+		k++
+	}
+	if k == j || k-j > 6 || (k < len(s) && (isLetter(s[k]) || s[k] == '_')) {
+		return 0
+	}
+	return k
 }
 
 // labelledShort reports whether a lone group of n digits at s[i], too short for a bare
