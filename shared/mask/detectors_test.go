@@ -1,6 +1,7 @@
 package mask_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -46,6 +47,41 @@ func TestNetworkAndBank(t *testing.T) {
 	})
 }
 
+// TestGitLabTokenLengths: each kind of GitLab token is masked at the lengths GitLab issues it
+// in, whole (a routable token's ".01.<crc>" too), and a longer or shorter run under a prefix
+// of a kind issued at one length is no token of that kind.
+func TestGitLabTokenLengths(t *testing.T) {
+	t.Parallel()
+	run := func(n int) string { return strings.Repeat("aB3_-", 210)[:n] }
+	hex := func(n int) string { return strings.Repeat("0f3a9c", 200)[:n] }
+	cases := []textCase{
+		{"routable personal", "t glpat-" + run(27) + ".01.0w1xyz2 end", "t [GITLAB_TOKEN] end", one(mask.GitLabToken)},
+		{"routable, no second dot", "t glpat-" + run(27) + ".010w1xyz2 end", "t [GITLAB_TOKEN] end", one(mask.GitLabToken)},
+		{"routable, crc too long", "t glpat-" + run(27) + ".01.0w1xyz2ab end", "t [GITLAB_TOKEN].01.0w1xyz2ab end", one(mask.GitLabToken)},
+		{"runner token long", "glrt-" + run(120), "[GITLAB_TOKEN]", one(mask.GitLabToken)},
+		{"personal too short", "glpat-" + run(19), "glpat-" + run(19), nil},
+		{"dot but no crc", "glpat-" + run(20) + ".01.x", "[GITLAB_TOKEN].01.x", one(mask.GitLabToken)},
+	}
+	for _, k := range []struct {
+		prefix   string
+		min, max int
+		alphabet func(int) string
+	}{
+		{"glimt-", 25, 25, run}, {"glptt-", 40, 40, hex}, {"gloas-", 64, 64, run},
+		{"glsoat-", 20, 50, run}, {"GR1348941", 20, 50, run}, {"glagent-", 50, 1024, run},
+	} {
+		for _, n := range []int{k.min, k.max} {
+			v := k.prefix + k.alphabet(n)
+			cases = append(cases, textCase{fmt.Sprintf("%s%d", k.prefix, n), "x " + v + " y", "x [GITLAB_TOKEN] y", one(mask.GitLabToken)})
+		}
+		for _, n := range []int{k.min - 1, k.max + 1} {
+			v := k.prefix + k.alphabet(n)
+			cases = append(cases, textCase{fmt.Sprintf("%s%d", k.prefix, n), "x " + v + " y", "x " + v + " y", nil})
+		}
+	}
+	runText(t, mask.New(), cases)
+}
+
 func TestSecrets(t *testing.T) {
 	t.Parallel()
 	runText(t, mask.New(), []textCase{
@@ -76,7 +112,18 @@ func TestSecrets(t *testing.T) {
 		{"call left open", `secret("a8F3kq9ZpL2mN7vR`, `secret("a8F3kq9ZpL2mN7vR`, nil},
 		{"quoted words under a key label", `api_key: 'correct horse battery staple'`, `api_key: '[SECRET]'`, one(mask.Secret)},
 		{"quoted one word under a key label", `api_key: 'production'`, `api_key: 'production'`, nil},
-		{"unquoted words under a key label", `api_key: left blank for now`, `api_key: left blank for now`, nil},
+		// A label starting its line owns the rest of the line (YAML, INI, properties): its
+		// words are the value, masked whole, not cut at the first space.
+		{"unquoted words under a key label", `api_key: left blank for now`, `api_key: [SECRET]`, one(mask.Secret)},
+		{"unquoted passphrase starting a line", "host: db\n  password: correct horse battery staple\nport: 5432", "host: db\n  password: [SECRET]\nport: 5432", one(mask.Secret)},
+		{"unquoted passphrase in a YAML list", "- aws_secret_access_key: value with quotes and spaces \r\n", "- aws_secret_access_key: [SECRET] \r\n", one(mask.Secret)},
+		{"unquoted words after a label inside a line", `login failed: password: hunter2x was wrong`, `login failed: password: [SECRET] was wrong`, one(mask.Secret)},
+		{"unquoted one word under a key label", `api_key: production`, `api_key: production`, nil},
+		{"punctuation only", `password = ,.:-¨@*¿?!`, `password = ,.:-¨@*¿?!`, nil},
+		{"punctuation quoted", `password: ',.:-¨@*¿?!'`, `password: ',.:-¨@*¿?!'`, nil},
+		{"a letter of another script", `secrete = Ж,.:-¨@*¿?!`, `secrete = [SECRET]`, one(mask.Secret)},
+		{"secrete label", `secrete = A,.:-¨@*¿?!`, `secrete = [SECRET]`, one(mask.Secret)},
+		{"secrete in prose", `glands secrete hormones: a7Fk29xQ`, `glands secrete hormones: a7Fk29xQ`, nil},
 		{"quoted words under a neutral label", `title: 'correct horse battery staple'`, `title: 'correct horse battery staple'`, nil},
 	})
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"unicode"
+	"unicode/utf8"
 )
 
 // This file holds the secret detectors. Secrets with a recognisable shape are found from
@@ -82,14 +84,42 @@ func tokenEnd(s []byte, j int, set *[256]bool) bool {
 }
 
 // gitLabPrefixes are GitLab's token prefixes (docs.gitlab.com, "Token prefixes") with the
-// shortest secret part each is issued with: longer ones are masked too, shorter ones are not
-// tokens.
+// shortest and longest secret part each is issued with. Personal, deploy, runner, CI job and
+// feed tokens are masked at any length from 20 (the routable forms are longer and end in
+// ".01.<crc>"); the kinds generated at one length (incoming mail, trigger and OAuth application
+// secrets: SecureRandom.hex) only at that length, and SCIM and agent tokens in the range
+// they are generated in, so "glptt-Need5_T00-be-exactly-40-chars--ELse_failing" is no
+// trigger token.
 var gitLabPrefixes = [...]struct {
-	prefix string
-	min    int
+	prefix   string
+	min, max int
 }{
-	{"glpat-", 20}, {"gldt-", 20}, {"glrt-", 20}, {"glsoat-", 20}, {"glcbt-", 20}, {"glft-", 20},
-	{"glffct-", 20}, {"glimt-", 25}, {"glptt-", 40}, {"glagent-", 50}, {"gloas-", 64},
+	{"glpat-", 20, 255}, {"gldt-", 20, 255}, {"glrt-", 20, 255}, {"glcbt-", 20, 255}, {"glft-", 20, 255},
+	{"glffct-", 20, 255}, {"glsoat-", 20, 50}, {"glimt-", 25, 25}, {"glptt-", 40, 40}, {"glagent-", 50, 1024},
+	{"gloas-", 64, 64},
+}
+
+// gitLabRoutable returns the end of the version and checksum that end a routable GitLab token,
+// at s[j] after its secret part: '.', two base-36 digits, an optional '.', seven base-36
+// digits (".01.0w1xyz2" or ".010w1xyz2"); j when there is none.
+func gitLabRoutable(s []byte, j int) int {
+	base36 := func(k int) bool { return k < len(s) && (isDigit(s[k]) || isLowerASCII(s[k])) }
+	if j >= len(s) || s[j] != '.' || !base36(j+1) || !base36(j+2) {
+		return j
+	}
+	k := j + 3
+	if k < len(s) && s[k] == '.' {
+		k++
+	}
+	for n := 0; n < 7; n, k = n+1, k+1 {
+		if !base36(k) {
+			return j
+		}
+	}
+	if k < len(s) && b64urlChar[s[k]] {
+		return j
+	}
+	return k
 }
 
 // awsKeyPrefixes are the four-letter prefixes of AWS access key ids (IAM unique id prefixes).
@@ -148,8 +178,11 @@ func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 		} else if t[1] == 'l' && enabled[detGitLab] {
 			for _, p := range gitLabPrefixes {
 				if bytes.HasPrefix(t, []byte(p.prefix)) {
-					j := runOf(s, i+len(p.prefix), &b64urlChar, 255)
-					if j-(i+len(p.prefix)) >= p.min && tokenEnd(s, j, &b64urlChar) {
+					j := runOf(s, i+len(p.prefix), &b64urlChar, p.max+1)
+					if n := j - (i + len(p.prefix)); n >= p.min && n <= p.max && tokenEnd(s, j, &b64urlChar) {
+						if p.max == 255 {
+							j = gitLabRoutable(s, j)
+						}
 						return j, detGitLab, true
 					}
 					break
@@ -157,11 +190,11 @@ func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 			}
 		}
 	case 'G':
-		// GitLab runner registration tokens: "GR1348941" and at least 20 more.
+		// GitLab runner registration tokens: "GR1348941" and 20 to 50 more.
 		const runner = "GR1348941"
 		if enabled[detGitLab] && bytes.HasPrefix(t, []byte(runner)) {
-			j := runOf(s, i+len(runner), &b64urlChar, 255)
-			if j-(i+len(runner)) >= 20 && tokenEnd(s, j, &b64urlChar) {
+			j := runOf(s, i+len(runner), &b64urlChar, 51)
+			if n := j - (i + len(runner)); n >= 20 && n <= 50 && tokenEnd(s, j, &b64urlChar) {
 				return j, detGitLab, true
 			}
 		}
@@ -426,6 +459,9 @@ func labelKind(w []byte) uint8 {
 		if has("passphrase") {
 			return lblPassword
 		}
+		if has("secrete") { // "secret" in Spanish, Italian and Portuguese code, and a common misspelling
+			return lblSecret
+		}
 	case 's':
 		if has("credentials") {
 			return lblSecret
@@ -550,7 +586,7 @@ func highEntropy(v []byte) bool {
 // judge decides whether v, the value of a label of kind kind, is a secret, and of which
 // detector. A value a shaped detector recognises is left to that detector.
 func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
-	if len(v) == 0 || isPlaceholder(v) {
+	if len(v) == 0 || isPlaceholder(v) || !hasLetterOrDigit(v) {
 		return 0, false
 	}
 	if _, _, ok := prefixToken(v, 0, &allDetectors); ok {
@@ -578,25 +614,47 @@ func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
 	return 0, false
 }
 
+// hasLetterOrDigit reports whether v holds a letter or digit of any script: a value of
+// punctuation only (",.:-¨@*¿?!") is a separator or a decoration, not a secret.
+func hasLetterOrDigit(v []byte) bool {
+	for i := 0; i < len(v); {
+		c := v[i]
+		if c < utf8.RuneSelf {
+			if isLetter(c) || isDigit(c) {
+				return true
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(v[i:])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+		i += n
+	}
+	return false
+}
+
 // symbolic reports a value under a secret label that is no word but a run of symbols with
-// letters or digits ("m{{h}o)p${e]nob(ody"): at least 8 bytes, no white space, a quarter of
-// them neither letters nor digits.
+// letters or digits of any script ("m{{h}o)p${e]nob(ody"): at least 8 bytes, no white space,
+// a quarter of its characters neither letters nor digits.
 func symbolic(v []byte) bool {
 	if len(v) < 8 || len(v) > maxSecretValue {
 		return false
 	}
-	alnum, sym := 0, 0
-	for _, c := range v {
+	alnum, sym, n := 0, 0, 0
+	for _, r := range string(v) {
+		n++
 		switch {
-		case c <= ' ':
+		case r <= ' ' || unicode.IsSpace(r):
 			return false
-		case isLetter(c) || isDigit(c):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
 			alnum++
 		default:
 			sym++
 		}
 	}
-	return alnum > 0 && sym*4 >= len(v)
+	return alnum > 0 && sym*4 >= n
 }
 
 // allDetectors has every detector on.
@@ -703,6 +761,9 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		for e > v+1 && (s[e-1] == ',' || s[e-1] == ';') {
 			e--
 		}
+		if le := lineValue(s, k, e); le > e && passphrase(s[v:le]) {
+			return v, le, detSecret, sc.enabled[detSecret]
+		}
 	} else {
 		for e < len(s) && e-v <= maxSecretValue && !valueStop[s[e]] {
 			e++
@@ -721,6 +782,32 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		return v, e, d, true
 	}
 	return 0, 0, 0, false
+}
+
+// lineValue returns the end of an unquoted value that runs on past white space at s[e] to the
+// end of its line, when its label (starting at s[k]) starts the line, as in YAML, INI and
+// properties files ("aws_secret_access_key: value with spaces"), where the value is the rest
+// of the line; 0 otherwise. Spaces, tabs and a YAML list marker may come before the label.
+func lineValue(s []byte, k, e int) int {
+	if e >= len(s) || (s[e] != ' ' && s[e] != '\t') {
+		return 0
+	}
+	for b := k - 1; b >= 0 && s[b] != '\n'; b-- {
+		if c := s[b]; c != ' ' && c != '\t' && c != '-' && c != '\r' {
+			return 0
+		}
+	}
+	le := e
+	for le < len(s) && le-e <= maxSecretValue && s[le] != '\n' {
+		le++
+	}
+	for le > e && (s[le-1] == ' ' || s[le-1] == '\t' || s[le-1] == '\r') {
+		le--
+	}
+	if le-e > maxSecretValue {
+		return 0
+	}
+	return le
 }
 
 // passphrase reports a quoted value of words under a key or secret label ("api_key: 'value
