@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 )
 
@@ -120,6 +121,21 @@ func WithFields(keys ...string) Option {
 	}
 }
 
+// WithAllowedSecrets leaves in clear every value a secret detector matched (a password under a
+// label, a key, a token: the detectors IsSecret names) that one of the patterns matches: the
+// known placeholders of a team's fixtures ("(?i)fake"), which an agent may need to see. The
+// patterns are matched against the value alone; personal data, Field and Known values are
+// never allowed.
+func WithAllowedSecrets(patterns ...*regexp.Regexp) Option {
+	return func(e *Engine) {
+		for _, p := range patterns {
+			if p != nil {
+				e.allowSecrets = append(e.allowSecrets, p)
+			}
+		}
+	}
+}
+
 // Engine masks sensitive values in JSON documents, CSV and text. It is immutable once built
 // and safe for concurrent use. The zero Engine is the default one: every detector on, in
 // redact mode.
@@ -128,6 +144,8 @@ type Engine struct {
 	fields   [][]byte
 	tokenKey []byte // HMAC key of tokens, derived from the deployment key; nil: none
 	maxBytes int
+	// allowSecrets are the patterns of secret values left in clear (WithAllowedSecrets).
+	allowSecrets []*regexp.Regexp
 	// tokens makes Stream read JSON token by token only, never in batches: the two ways
 	// must write the same bytes, and the fuzz tests compare them.
 	tokens bool
@@ -442,6 +460,7 @@ func (e *Engine) get(src []byte) *state {
 	for d := range st.sc.enabled {
 		st.sc.enabled[d] = e.modes[d] != ModeOff
 	}
+	st.sc.allow = e.allowSecrets
 	st.sc.setKey(nil)
 	st.w.eng = e
 	st.w.reset(src)

@@ -163,6 +163,44 @@ func TestCatalog(t *testing.T) {
 	}
 }
 
+// TestAllowedSecrets: a profile's allow_secrets leaves the secret values its patterns match in
+// clear, wherever they are (text, a JSON value under a secret key, CSV), and nothing else:
+// not another secret, not personal data, not a value Mandate put into the action.
+func TestAllowedSecrets(t *testing.T) {
+	t.Parallel()
+	c, err := mask.NewCatalog([]byte("profiles:\n- {name: fixtures, fields: [pin], allow_secrets: ['(?i)fake', '^test-only-[0-9]+$']}\n"), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := c.Engine("fixtures")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runText(t, e, []textCase{
+		{"allowed password", `password = "somefakekey"`, `password = "somefakekey"`, nil},
+		{"allowed in any case", `api_key: MyFAKEkey123xyz`, `api_key: MyFAKEkey123xyz`, nil},
+		{"allowed whole value", `secret=test-only-42`, `secret=test-only-42`, nil},
+		{"pattern anchored", `password=test-only-42x`, `password=[SECRET]`, one(mask.Secret)},
+		{"other secret", `password = "hunter2!x"`, `password = "[SECRET]"`, one(mask.Secret)},
+		{"allowed shaped token", shaped("gh"+"p_", "fake"+strings.Repeat("0", 32)), shaped("gh"+"p_", "fake"+strings.Repeat("0", 32)), nil},
+		{"shaped token", ghToken, `[GITHUB_TOKEN]`, one(mask.GitHubToken)},
+		{"email never allowed", `fake.person@example.com`, `[EMAIL]`, one(mask.Email)},
+	})
+	m := e.Mask([]byte(`{"db":{"password":"fakepass1","pin":"fake"},"token":"x9FakeQ2m7ZpL4vR8sT1"}`), mask.FormatJSON)
+	if want := `{"db":{"password":"fakepass1","pin":"[REDACTED]"},"token":"x9FakeQ2m7ZpL4vR8sT1"}`; string(m.Body) != want {
+		t.Errorf("JSON: %s, want %s (a named field is masked whole whatever it holds)", m.Body, want)
+	}
+	k := e.MaskKnown([]byte(`echo: fake-injected-value`), mask.FormatText, []string{"fake-injected-value"})
+	if strings.Contains(string(k.Body), "fake-injected-value") {
+		t.Errorf("a known value came back under an allow pattern: %s", k.Body)
+	}
+	for _, bad := range []string{"''", "'.*'", "'x|'", "'(('"} {
+		if _, err := mask.NewCatalog([]byte("profiles:\n- {name: a, allow_secrets: ["+bad+"]}\n"), nil); err == nil || !strings.Contains(err.Error(), "allow_secrets") {
+			t.Errorf("allow_secrets %s: %v", bad, err)
+		}
+	}
+}
+
 // TestVaults runs the same checks on the memory vault and the store-backed one.
 func TestVaults(t *testing.T) {
 	t.Parallel()

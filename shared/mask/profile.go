@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 
 	"go.yaml.in/yaml/v3"
@@ -24,6 +25,7 @@ import (
 //	    fields: [password, dob]     # JSON keys and CSV columns masked whole
 //	    requests: refuse            # refuse | mask | allow: secrets in an action's parameters
 //	    max_bytes: 1048576          # input cap (default DefaultMaxBytes)
+//	    allow_secrets: ['(?i)fake'] # secret values left in clear (RE2), for fixtures' placeholders
 
 // DefaultProfile is the profile used when neither the target nor the policy names one.
 const DefaultProfile = "default"
@@ -49,6 +51,9 @@ type Profile struct {
 	Fields      []string          `yaml:"fields,omitempty" json:"fields,omitempty"`
 	Requests    RequestAction     `yaml:"requests,omitempty" json:"requests,omitempty"`
 	MaxBytes    int               `yaml:"max_bytes,omitempty" json:"max_bytes,omitempty"`
+	// AllowSecrets are regular expressions (RE2) of secret values left in clear: known
+	// placeholders of fixtures. See WithAllowedSecrets.
+	AllowSecrets []string `yaml:"allow_secrets,omitempty" json:"allow_secrets,omitempty"`
 }
 
 // Catalog is a set of compiled profiles, one engine each, built with one deployment key.
@@ -172,10 +177,22 @@ func (p Profile) engine(key []byte) (*Engine, error) {
 	if p.MaxBytes < 0 {
 		errs = append(errs, errors.New("max_bytes must not be negative"))
 	}
+	allow := make([]*regexp.Regexp, 0, len(p.AllowSecrets))
+	for _, a := range p.AllowSecrets {
+		re, err := regexp.Compile(a)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("allow_secrets: %w", err))
+		case a == "" || re.MatchString(""):
+			errs = append(errs, fmt.Errorf("allow_secrets: %q matches every value", a))
+		default:
+			allow = append(allow, re)
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	opts = append(opts, WithFields(p.Fields...), WithMaxBytes(p.MaxBytes), WithKey(key))
+	opts = append(opts, WithFields(p.Fields...), WithMaxBytes(p.MaxBytes), WithKey(key), WithAllowedSecrets(allow...))
 	return New(opts...), nil
 }
 
@@ -236,6 +253,14 @@ func (c *Catalog) Inspector() *Engine { return c.inspect }
 // secretDetectors are the detectors of credentials, as opposed to personal data.
 var secretDetectors = []detector{detAWSKeyID, detAWSSecret, detAWSSession, detJWT, detPrivateKey, detGitHub, detGitLab,
 	detSlack, detStripe, detSecret, detConnString}
+
+// isSecretDetector marks the secretDetectors.
+var isSecretDetector = func() (t [numDetectors]bool) {
+	for _, d := range secretDetectors {
+		t[d] = true
+	}
+	return t
+}()
 
 // IsSecret reports whether the named detector finds credentials rather than personal data.
 func IsSecret(name string) bool {

@@ -1,8 +1,15 @@
 package mask
 
+import (
+	"regexp"
+	"slices"
+)
+
 // This file holds the text scanner: one left-to-right pass over a byte string that finds
 // candidates with a byte-class table ('@' for an email, a digit, '+' or '(' for a number) and
-// hands each candidate to its validator. No regular expression runs on this path.
+// hands each candidate to its validator. No regular expression runs on this path, unless a
+// profile allows secret values by pattern (WithAllowedSecrets), and then only on values
+// already matched.
 //
 // Numbers are read as runs: digit groups joined by single separators (' ', '-', '.'), with an
 // optional leading '+' and parenthesised groups such as "(415)". A space splits a run into
@@ -136,6 +143,24 @@ type scanner struct {
 	keySecret   uint8 // secretLabel of key
 	secretKnown bool
 	labelCache  [32]labelEntry
+
+	// allow are the patterns of secret values left in clear (WithAllowedSecrets).
+	allow []*regexp.Regexp
+}
+
+// leaveAllowed drops the matches from index from on whose value, in s, is a secret an allow
+// pattern matches.
+func (sc *scanner) leaveAllowed(s []byte, from int) {
+	if len(sc.allow) == 0 {
+		return
+	}
+	kept := sc.matches[:from]
+	for _, m := range sc.matches[from:] {
+		if !isSecretDetector[m.det] || !slices.ContainsFunc(sc.allow, func(p *regexp.Regexp) bool { return p.Match(s[m.start:m.end]) }) {
+			kept = append(kept, m)
+		}
+	}
+	sc.matches = kept
 }
 
 // setKey sets the JSON key of the next values scanned.
@@ -191,6 +216,7 @@ func (sc *scanner) scanValue(s []byte) {
 		if vs, ve, d, ok := sc.keyedSecret(s); ok {
 			sc.src = s
 			sc.matches = append(sc.matches, match{vs, ve, d})
+			sc.leaveAllowed(s, len(sc.matches)-1)
 			return
 		}
 	}
@@ -199,6 +225,7 @@ func (sc *scanner) scanValue(s []byte) {
 
 // scan appends the matches found in s to sc.matches, in order and without overlap.
 func (sc *scanner) scan(s []byte) {
+	from := len(sc.matches)
 	sc.src = s
 	floor := 0 // end of the last match: look-behinds never cross it
 	n := len(s)
@@ -304,6 +331,7 @@ func (sc *scanner) scan(s []byte) {
 			}
 		}
 	}
+	sc.leaveAllowed(s, from)
 }
 
 // email reports the email address around the '@' at s[at]: a local part of up to 64 bytes
