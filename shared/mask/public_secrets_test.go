@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -35,6 +36,14 @@ var secretDetectors = map[string][]string{
 // publicSecretFloors are the recall (labelled secrets masked) and look-alikes left alone of
 // each type on the public corpus: what the detectors reach today. A change that lowers one
 // fails TestPublicSecrets.
+//
+// detect-secrets runs each keyword case under file extensions, and its labels depend on the
+// extension's language: "password = value" unquoted is a secret in a .conf file and not in a
+// .py file, where it would be a variable. A masker reads an API's answer, which has no
+// language, as configuration text, so the keyword cases are scored in two sets: those of
+// detect-secrets' configuration files (.conf), which are the claim, and those of the
+// programming languages it runs them under (Go, C, C#, Objective-C, C++, Java, JavaScript,
+// Python, Swift, Terraform, a file with no extension), which are reported.
 var publicSecretFloors = map[string][2]float64{
 	"aws":               {1, 1},
 	"jwt":               {1, 1},
@@ -42,24 +51,20 @@ var publicSecretFloors = map[string][2]float64{
 	"slack_token":       {1, 1},
 	"stripe_key":        {1, 1},
 	"github_token":      {1, 1},
-	"gitlab_token":      {1, 0.66}, // the look-alikes masked are tokens longer than their prefix's length: a masker masks them
+	"gitlab_token":      {1, 1},
 	"connection_string": {1, 1},
-	// Read now: labels with qualifiers (password_super_secure, apikey_myservice), code
-	// comparisons either way round (api_key == "...", "..." !== password), "=>", ":=", C#
-	// @"..." strings, array elements (secret[] = ...), a value as a call argument
-	// (std::string secret("...")), a label and quoted value with no operator
-	// (password "...";) and a quoted value of words under a key label. Still missed: an
-	// unquoted value with spaces under a key label (where it ends is a guess) and the
-	// misspelt label "secrete" (which also hides secrete.assign("...")).
-	// The look-alikes masked are all values under a password or key label that detect-secrets
-	// leaves alone for its own reasons ("fake" in the value, a language that needs quotes
-	// around a string, "=>" where it is no assignment), which a masker masks on purpose: reading
-	// "=>" and "secret[] =" raised recall by 0.17 and masked 3 more of them.
-	"secret": {0.86, 0.40},
+	"secret/config":     {1, 1},
+	// The look-alikes masked in the code set are all a value after a password or key label
+	// that detect-secrets leaves alone for the grammar of the file's language: unquoted or in
+	// single quotes ("password = m{{h}o)p...", "api_key = '...';") where that is a variable
+	// or a character literal, and a Go struct field ("password: \"real_key\""), which its Go
+	// rules do not read. The same label and value in a .conf file are a secret: reading every
+	// answer as configuration, the masker masks them on purpose.
+	"secret/code": {1, 0.73},
 }
 
 // publicSecretOverall is the floor of recall over every labelled secret of the corpus.
-const publicSecretOverall = 0.91 // the target is 0.85
+const publicSecretOverall = 1.0 // the target is 0.85
 
 // TestPublicSecrets measures the secret detectors on the labelled lines of detect-secrets'
 // plugin tests (testdata/masking/public/secrets; Apache-2.0): a line labelled as a secret
@@ -74,12 +79,15 @@ func TestPublicSecrets(t *testing.T) {
 	}
 	defer f.Close()
 	type row struct {
-		Source, Type, Text, Value string
-		Secret                    bool
+		Source, Type, Ext, Text, Value string
+		Secret                         bool
 	}
 	type score struct{ pos, found, neg, alone int }
 	scores := map[string]*score{}
 	e := mask.New()
+	// detect-secrets runs its keyword cases with keyword_exclude='.*fake.*' (a line pattern);
+	// the profile's allow_secrets is the same knob, matched against the value only.
+	allowFake := mask.New(mask.WithAllowedSecrets(regexp.MustCompile(".*fake.*")))
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -91,12 +99,20 @@ func TestPublicSecrets(t *testing.T) {
 		if !ok {
 			t.Fatalf("unknown type %q", r.Type)
 		}
-		s := scores[r.Type]
+		set := r.Type
+		if r.Type == "secret" {
+			set += "/" + keywordSet(r.Ext)
+		}
+		s := scores[set]
 		if s == nil {
 			s = &score{}
-			scores[r.Type] = s
+			scores[set] = s
 		}
-		out, sum := e.Text([]byte(r.Text))
+		eng := e
+		if r.Type == "secret" && r.Ext != "" {
+			eng = allowFake
+		}
+		out, sum := eng.Text([]byte(r.Text))
 		fired := slices.ContainsFunc(dets, func(d string) bool { return sum[d] > 0 })
 		switch {
 		case r.Secret:
@@ -108,14 +124,14 @@ func TestPublicSecrets(t *testing.T) {
 			if masked {
 				s.found++
 			} else {
-				t.Logf("missed %s (%s): %q -> %q", r.Type, r.Source, r.Text, out)
+				t.Logf("missed %s (%s): %q -> %q", set, r.Source, r.Text, out)
 			}
 		default:
 			s.neg++
 			if !fired {
 				s.alone++
 			} else {
-				t.Logf("look-alike changed %s (%s): %q -> %q", r.Type, r.Source, r.Text, out)
+				t.Logf("look-alike changed %s (%s): %q -> %q", set, r.Source, r.Text, out)
 			}
 		}
 	}
@@ -145,6 +161,15 @@ func TestPublicSecrets(t *testing.T) {
 	if overall < publicSecretOverall {
 		t.Errorf("overall recall %.3f under the floor %.2f", overall, publicSecretOverall)
 	}
+}
+
+// keywordSet names the set a keyword case of detect-secrets is scored in: "config" for its
+// configuration files, "code" for the extensions of programming languages and none.
+func keywordSet(ext string) string {
+	if ext == "conf" {
+		return "config"
+	}
+	return "code"
 }
 
 // TestSecretLookAlikesLeftAlone: values shaped like secrets that are none (hashes, UUIDs,
