@@ -92,7 +92,7 @@ func FuzzParseProfiles(f *testing.F) {
 }
 
 // FuzzDecoders feeds every reader and decoder (NDJSON, XML, CSV, base64, URL and HTML
-// escapes, gzip, UTF-16) with any input and checks: no panic; a finding for every value
+// escapes, gzip, UTF-16, values split by markup) with any input and checks: no panic; a finding for every value
 // counted; output that is valid UTF-8 (or UTF-16 written back as it came); and nothing found
 // when the output is masked again.
 func FuzzDecoders(f *testing.F) {
@@ -105,6 +105,8 @@ func FuzzDecoders(f *testing.F) {
 		string(gz(`{"email":"bob@example.com"}`)),
 		string(utf16Bytes("mail bob@example.com", false, true)),
 		`{"a":"{\"b\":\"{\\\"c\\\":\\\"bob@example.com\\\"}\"}"}`,
+		"<p>card 4111<b>1111</b>1111 1111, <i>bob</i>@example.com</p><td>415</td><td>555-0132</td>",
+		"password=hunt<b>er2x</b>; 123-45-<!-- x -->6789 x<5 y>3",
 	} {
 		for fm := range 6 {
 			f.Add([]byte(s), uint8(fm))

@@ -376,3 +376,38 @@ func TestFindingsN(t *testing.T) {
 		}
 	}
 }
+
+// TestValuesSplitByMarkup: a value whose parts are split by tags or comments, as a page shows it
+// whole, is masked whole; the tags inside it are kept (a secret's are not: its bytes are all
+// its own); markup that splits nothing, and text with '<' that is no tag, are left alone.
+func TestValuesSplitByMarkup(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		{"card, bold part", "4111<b>1111</b>11111111", "[CARD]<b></b>", one(mask.Card)},
+		{"card, spaced span", "4111 1111 <span class=\"x\">1111 1111</span>", "[CARD]<span class=\"x\"></span>", one(mask.Card)},
+		{"card, comment", "4111<!-- x -->111111111111", "[CARD]<!-- x -->", one(mask.Card)},
+		{"card, upper-case tag", "4111 1111 <SPAN>1111</SPAN> 1111", "[CARD]<SPAN></SPAN>", one(mask.Card)},
+		{"card across two cells", "<tr><td>4111 1111</td><td>1111 1111</td></tr>", "<tr><td>[CARD]</td><td></td></tr>", one(mask.Card)},
+		{"card across a line break tag", "4111 1111<br/>1111 1111", "[CARD]<br/>", one(mask.Card)},
+		{"email, domain in bold", "<b>bob</b>@<i>example</i>.com", "<b>[EMAIL]</b><i></i>", one(mask.Email)},
+		{"phone, exchange in a span", "call 415-<span>555</span>-0132", "call [PHONE]<span></span>", one(mask.Phone)},
+		{"ssn, serial in bold", "ssn 123-45-<b>6789</b>", "ssn [SSN]<b></b>", one(mask.SSN)},
+		{"iban, a group in bold", "IBAN GB82 <b>WEST</b> 1234 5698 7654 32", "IBAN [IBAN]<b></b>", one(mask.IBAN)},
+		{"password, half in bold", "password=hunt<b>er2x</b>;", "password=[SECRET]</b>;", one(mask.Secret)},
+		{"password, words split", "api_key: 'correct <i>horse</i> battery staple'", "api_key: '[SECRET]'", one(mask.Secret)},
+		{"whole value in a tag", "<p>4111111111111111</p>", "<p>[CARD]</p>", one(mask.Card)},
+		{"two numbers in two cells", "<td>2024</td><td>15</td>", "<td>2024</td><td>15</td>", nil},
+		{"comparison, no tag", "x<5 and y>3", "x<5 and y>3", nil},
+		{"a tag that never closes", "4111<b 1111 1111 1111", "4111<b 1111 1111 1111", nil},
+		{"a bad check across tags", "4111<b>1111</b>11111112", "4111<b>1111</b>11111112", nil},
+	})
+	e := mask.New()
+	m := e.Mask([]byte(`{"html":"<p>write to jane</p><p>.doe@<i>example</i>.com</p>","n":"4111<b>1111</b>11111111"}`), mask.FormatJSON)
+	if want := `{"html":"<p>write to jane</p><p>.[EMAIL]<i></i></p>","n":"[CARD]<b></b>"}`; string(m.Body) != want {
+		t.Errorf("JSON: %s\nwant %s", m.Body, want)
+	}
+	m = e.Mask([]byte(`{"html":"<b>bob</b>@<i>example</i>.com \u003cb\u003e4111\u003c/b\u003e 1111 1111 1111"}`), mask.FormatJSON)
+	if want := `{"html":"<b>[EMAIL]</b><i></i> \u003cb\u003e[CARD]\u003c/b\u003e"}`; string(m.Body) != want {
+		t.Errorf("JSON with escaped tags: %s\nwant %s", m.Body, want)
+	}
+}

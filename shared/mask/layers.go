@@ -617,14 +617,15 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 	sc := &st.sc
 	hits := st.layerHits(s, nil)
 	ms := st.knownMatches(s, nil)
-	if len(hits) == 0 && len(ms) == 0 {
+	mk := st.markupMatches(s)
+	if len(hits) == 0 && len(ms) == 0 && len(mk) == 0 {
 		for _, m := range sc.matches {
 			rs, re := st.rawSpan(m.start, m.end, offs, base)
 			st.w.replace(rs, re, m.det, false, s[m.start:m.end])
 		}
 		return
 	}
-	all := make([]span, 0, len(sc.matches)+len(ms)+len(hits))
+	all := make([]span, 0, len(sc.matches)+len(ms)+len(hits)+len(mk))
 	for _, m := range sc.matches {
 		all = append(all, span{m.start, m.end, m.det, -1})
 	}
@@ -634,6 +635,9 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 	for i, h := range hits {
 		all = append(all, span{h.start, h.end, numDetectors, i})
 	}
+	for i, m := range mk {
+		all = append(all, span{m.start, m.end, m.det, markupSpan - i})
+	}
 	sortSpans(all)
 	for k := 0; k < len(all); {
 		cur := all[k]
@@ -642,18 +646,31 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 			cur.end = max(cur.end, all[n].end)
 			if cur.h >= 0 && all[n].h < 0 {
 				cur.det, cur.h = all[n].det, -1 // a detector's match over a run: redact all
+			} else if cur.h <= markupSpan {
+				cur.h = -1 // a value across tags over another: redact all
 			}
 			n++
 		}
 		rs, re := st.rawSpan(cur.start, cur.end, offs, base)
-		if cur.h >= 0 {
+		switch {
+		case cur.h >= 0:
 			st.w.splice(rs, re, &hits[cur.h])
-		} else {
+		case cur.h <= markupSpan:
+			m := mk[markupSpan-cur.h]
+			st.w.replace(rs, re, cur.det, false, m.value)
+			if !isSecretDetector[cur.det] { // a secret's bytes are all its own, tags or not
+				st.writeTags(s, cur.start, cur.end, offs, base)
+			}
+		default:
 			st.w.replace(rs, re, cur.det, false, s[cur.start:cur.end])
 		}
 		k = n
 	}
 }
+
+// markupSpan marks a span of a value found across tags: span.h is markupSpan minus its
+// index in the markup matches.
+const markupSpan = -2
 
 func sortSpans(a []span) {
 	for i := 1; i < len(a); i++ { // insertion sort: a few spans, mostly in order

@@ -440,6 +440,7 @@ func (e *Engine) JSON(src []byte) ([]byte, Summary, error) {
 type state struct {
 	eng     *Engine
 	sc      scanner
+	msc     scanner // scans a string with its markup taken out (markupMatches)
 	w       writer
 	dec     []byte    // a decoded JSON string
 	offs    []int32   // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
@@ -472,6 +473,10 @@ func (e *Engine) get(src []byte) *state {
 
 func put(st *state) {
 	st.eng, st.w.src, st.w.out, st.sc.src, st.sc.key, st.w.eng, st.w.tokens = nil, nil, nil, nil, nil, nil, nil
+	st.msc.src, st.msc.key = nil, nil
+	if cap(st.msc.matches) > maxPooledBuffer/16 || cap(st.msc.groups) > maxPooledBuffer/16 {
+		st.msc.matches, st.msc.groups = nil, nil
+	}
 	st.w.spare = nil
 	st.budget = nil
 	if cap(st.w.finds) > maxPooledFindings || cap(st.w.segs) > 4*maxPooledFindings {

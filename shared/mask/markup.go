@@ -1,0 +1,158 @@
+package mask
+
+import "bytes"
+
+// This file reads values split by markup: "4111 <b>1111</b> 1111 1111" or
+// "hunt<span>er2</span>" is one value to a reader of the rendered page, and the text scanner,
+// which sees the tags, finds none. A scanned string holding a tag is scanned a second time
+// with its tags taken out: an inline tag (b, span, a, an unknown one) or a comment is
+// removed, a block tag (p, td, br, li ...) reads as a space, as a browser lays it out, and
+// white space and block tags one after another as one space. A
+// match of that reading that covers a tag is masked whole in the string (the value's text
+// in every part of it), and the tags inside it are written back, so the markup keeps its
+// shape: "<b>[CARD]</b>".
+
+// markupMatch is a value found across tags: its span in the scanned string, its detector and
+// its text as read without the tags.
+type markupMatch struct {
+	start, end int
+	det        detector
+	value      []byte
+}
+
+// maxTag is the longest tag (or comment) read as markup; a '<' with no '>' within it is text.
+const maxTag = 1024
+
+// tagAt returns the end of the tag or comment starting at s[i] ('<'), and whether it is a
+// block tag, or 0 when s[i] starts none: a tag is '<', an optional '/' or '!', a name
+// (letters, digits, '-') ended by white space, '/' or '>', then anything up to '>' but
+// another '<'.
+func tagAt(s []byte, i int) (end int, block bool) {
+	if i+2 >= len(s) {
+		return 0, false
+	}
+	if bytes.HasPrefix(s[i:], []byte("<!--")) {
+		k := bytes.Index(s[i+4:min(len(s), i+maxTag)], []byte("-->"))
+		if k < 0 {
+			return 0, false
+		}
+		return i + 4 + k + 3, false
+	}
+	n := i + 1
+	if s[n] == '/' || s[n] == '!' {
+		n++
+	}
+	if n >= len(s) || !isLetter(s[n]) {
+		return 0, false
+	}
+	ne := n
+	for ne < len(s) && (isLetter(s[ne]) || isDigit(s[ne]) || (ne > n && s[ne] == '-')) {
+		ne++
+	}
+	if ne >= len(s) || (s[ne] != '>' && s[ne] != '/' && !isSpace(s[ne])) {
+		return 0, false // "<A0@example.com>" is an address in brackets, not a tag
+	}
+	for k := ne; k < len(s) && k-i < maxTag; k++ {
+		switch s[k] {
+		case '>':
+			return k + 1, blockTag(s[n:ne])
+		case '<':
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// blockTags are the HTML elements a browser lays out apart from the text around them.
+var blockTags = [...]string{"address", "article", "aside", "blockquote", "body", "br", "caption", "dd", "div", "dl",
+	"dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "head", "header",
+	"hr", "html", "li", "main", "nav", "ol", "option", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th",
+	"thead", "title", "tr", "ul"}
+
+func blockTag(name []byte) bool {
+	for _, b := range blockTags {
+		if len(b) == len(name) && hasPrefixFold(name, b) {
+			return true
+		}
+	}
+	return false
+}
+
+// markupMatches scans s with its tags taken out and returns the matches that cover a tag, in
+// the coordinates of s. It returns nothing for a string with no tag.
+func (st *state) markupMatches(s []byte) []markupMatch {
+	first := bytes.IndexByte(s, '<')
+	if first < 0 {
+		return nil
+	}
+	var plain []byte
+	var offs []int32 // offs[k]: the offset in s of plain[k]
+	last := 0
+	for i := first; i < len(s); {
+		if s[i] != '<' {
+			i++
+			continue
+		}
+		end, block := tagAt(s, i)
+		if end == 0 {
+			i++
+			continue
+		}
+		if plain == nil {
+			plain, offs = make([]byte, 0, len(s)), make([]int32, 0, len(s)+1)
+		}
+		for k := last; k < i; k++ {
+			offs = append(offs, int32(k))
+		}
+		plain = append(plain, s[last:i]...)
+		if block && len(plain) > 0 && !isSpace(plain[len(plain)-1]) {
+			plain = append(plain, ' ') // "</td><td>" is one space, as white space collapses
+			offs = append(offs, int32(i))
+		}
+		i, last = end, end
+	}
+	if plain == nil {
+		return nil
+	}
+	for k := last; k < len(s); k++ {
+		offs = append(offs, int32(k))
+	}
+	plain = append(plain, s[last:]...)
+	offs = append(offs, int32(len(s)))
+
+	sc := &st.msc
+	sc.enabled, sc.allow = st.sc.enabled, st.sc.allow
+	sc.setKey(st.sc.key)
+	sc.matches = sc.matches[:0]
+	sc.scanValue(plain)
+	var out []markupMatch
+	for _, m := range sc.matches {
+		start, end := int(offs[m.start]), int(offs[m.end-1])+1
+		if end-start == m.end-m.start {
+			continue // no tag inside: the scan of s itself judged these bytes
+		}
+		out = append(out, markupMatch{start, end, m.det, bytes.Clone(plain[m.start:m.end])})
+	}
+	return out
+}
+
+// writeTags writes back the tags (and comments) of s[start:end], the raw bytes of each, after
+// the replacement of a value found across them.
+func (st *state) writeTags(s []byte, start, end int, offs []int32, base int) {
+	for i := start; i < end; {
+		if s[i] != '<' {
+			i++
+			continue
+		}
+		e, _ := tagAt(s, i)
+		if e == 0 || e > end {
+			i++
+			continue
+		}
+		rs, re := st.rawSpan(i, e, offs, base)
+		st.w.out = append(st.w.out, st.w.src[rs:re]...)
+		i = e
+	}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
