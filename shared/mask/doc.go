@@ -45,7 +45,10 @@
 // that decodes to binary (an image) holds no text value and is left alone. Decoding is
 // bounded: at most MaxLayers encodings deep and, in all, four times the input (at least
 // 1 MiB) of decoded bytes; what cannot be inspected within those limits is replaced by
-// WithheldMarker and counted as Withheld. Masked.Findings names, for every value, its
+// WithheldMarker and counted as Withheld. A value split by tags or comments
+// ("4111<b>1111</b>11111111") is read as the page shows it (inline tags and comments
+// removed, block tags as a space), masked whole and its tags written back (encoding
+// "markup"). Masked.Findings names, for every value, its
 // path (JSON pointer, NDJSON line, CSV row and column, XML path, text line and column) and
 // the encodings it was under, never the value.
 //

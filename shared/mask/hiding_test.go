@@ -402,6 +402,10 @@ func TestValuesSplitByMarkup(t *testing.T) {
 		{"a bad check across tags", "4111<b>1111</b>11111112", "4111<b>1111</b>11111112", nil},
 	})
 	e := mask.New()
+	f := e.Mask([]byte("name: Jo\ncard 4111<b>1111</b>11111111"), mask.FormatText).Findings()
+	if want := []mask.Finding{{Detector: mask.Card, Path: "line 2 column 6", Encoding: "markup"}}; !reflect.DeepEqual(f, want) {
+		t.Errorf("findings %+v, want %+v", f, want)
+	}
 	m := e.Mask([]byte(`{"html":"<p>write to jane</p><p>.doe@<i>example</i>.com</p>","n":"4111<b>1111</b>11111111"}`), mask.FormatJSON)
 	if want := `{"html":"<p>write to jane</p><p>.[EMAIL]<i></i></p>","n":"[CARD]<b></b>"}`; string(m.Body) != want {
 		t.Errorf("JSON: %s\nwant %s", m.Body, want)

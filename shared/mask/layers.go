@@ -43,7 +43,8 @@ const (
 	encPercent    = "url"
 	encEntity     = "html"
 	encGzip       = "gzip"
-	encJSON       = "json" // a JSON document inside a JSON string
+	encJSON       = "json"   // a JSON document inside a JSON string
+	encMarkup     = "markup" // a value split by tags or comments
 	encUTF16LE    = "utf-16le"
 	encUTF16BE    = "utf-16be"
 	encUTF16LEBOM = "utf-16le-bom"
@@ -658,6 +659,10 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 		case cur.h <= markupSpan:
 			m := mk[markupSpan-cur.h]
 			st.w.replace(rs, re, cur.det, false, m.value)
+			f := &st.w.finds[len(st.w.finds)-1]
+			n := noteOf(st.w.notes, *f)
+			n.enc = encMarkup
+			*f = st.w.withNote(*f, n)
 			if !isSecretDetector[cur.det] { // a secret's bytes are all its own, tags or not
 				st.writeTags(s, cur.start, cur.end, offs, base)
 			}
