@@ -2,10 +2,12 @@ package mask
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/base64"
 	"html"
 	"io"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -678,6 +680,10 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 const markupSpan = -2
 
 func sortSpans(a []span) {
+	if len(a) > 64 { // a page of values, each list in order: insertion sort would be quadratic
+		slices.SortStableFunc(a, func(x, y span) int { return cmp.Compare(x.start, y.start) })
+		return
+	}
 	for i := 1; i < len(a); i++ { // insertion sort: a few spans, mostly in order
 		for j := i; j > 0 && a[j].start < a[j-1].start; j-- {
 			a[j], a[j-1] = a[j-1], a[j]

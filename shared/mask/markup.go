@@ -70,70 +70,104 @@ var blockTags = [...]string{"address", "article", "aside", "blockquote", "body",
 	"thead", "title", "tr", "ul"}
 
 func blockTag(name []byte) bool {
-	for _, b := range blockTags {
-		if len(b) == len(name) && hasPrefixFold(name, b) {
-			return true
-		}
+	if len(name) > 10 {
+		return false
 	}
-	return false
+	var buf [10]byte
+	for i, c := range name {
+		buf[i] = lower(c)
+	}
+	_, ok := blockTagSet[string(buf[:len(name)])]
+	return ok
 }
 
+var blockTagSet = func() map[string]struct{} {
+	m := make(map[string]struct{}, len(blockTags))
+	for _, b := range blockTags {
+		m[b] = struct{}{}
+	}
+	return m
+}()
+
 // markupMatches scans s with its tags taken out and returns the matches that cover a tag, in
-// the coordinates of s. It returns nothing for a string with no tag.
+// the coordinates of s. It returns nothing for a string with no tag. The values it returns
+// are valid until the next call.
 func (st *state) markupMatches(s []byte) []markupMatch {
 	first := bytes.IndexByte(s, '<')
 	if first < 0 {
 		return nil
 	}
-	var plain []byte
-	var offs []int32 // offs[k]: the offset in s of plain[k]
+	// plain is s without its tags; cuts map it back: plain[c.plain:] comes from s[c.orig:]
+	// up to the next cut.
+	if cap(st.plain) < len(s) {
+		st.plain = make([]byte, 0, len(s))
+	}
+	plain, cuts := st.plain[:0], st.cuts[:0]
 	last := 0
 	for i := first; i < len(s); {
 		if s[i] != '<' {
-			i++
-			continue
+			if k := bytes.IndexByte(s[i+1:], '<'); k >= 0 {
+				i += 1 + k
+				continue
+			}
+			break
 		}
 		end, block := tagAt(s, i)
 		if end == 0 {
 			i++
 			continue
 		}
-		if plain == nil {
-			plain, offs = make([]byte, 0, len(s)), make([]int32, 0, len(s)+1)
-		}
-		for k := last; k < i; k++ {
-			offs = append(offs, int32(k))
+		if len(cuts) == 0 {
+			cuts = append(cuts, cut{0, 0})
 		}
 		plain = append(plain, s[last:i]...)
 		if block && len(plain) > 0 && !isSpace(plain[len(plain)-1]) {
+			cuts = append(cuts, cut{int32(len(plain)), int32(i)})
 			plain = append(plain, ' ') // "</td><td>" is one space, as white space collapses
-			offs = append(offs, int32(i))
 		}
 		i, last = end, end
+		cuts = append(cuts, cut{int32(len(plain)), int32(end)})
 	}
-	if plain == nil {
+	st.plain, st.cuts = plain, cuts
+	if len(cuts) == 0 {
 		return nil
 	}
-	for k := last; k < len(s); k++ {
-		offs = append(offs, int32(k))
-	}
 	plain = append(plain, s[last:]...)
-	offs = append(offs, int32(len(s)))
+	st.plain = plain
 
 	sc := &st.msc
 	sc.enabled, sc.allow = st.sc.enabled, st.sc.allow
 	sc.setKey(st.sc.key)
 	sc.matches = sc.matches[:0]
 	sc.scanValue(plain)
-	var out []markupMatch
+	out := st.marks[:0]
 	for _, m := range sc.matches {
-		start, end := int(offs[m.start]), int(offs[m.end-1])+1
+		start, end := origin(cuts, m.start), origin(cuts, m.end-1)+1
 		if end-start == m.end-m.start {
 			continue // no tag inside: the scan of s itself judged these bytes
 		}
-		out = append(out, markupMatch{start, end, m.det, bytes.Clone(plain[m.start:m.end])})
+		out = append(out, markupMatch{start, end, m.det, plain[m.start:m.end]})
 	}
+	st.marks = out
 	return out
+}
+
+// cut is where a run of plain text starts, in the text without tags and in the string.
+type cut struct{ plain, orig int32 }
+
+// origin returns the offset in the string of byte k of the text without its tags.
+func origin(cuts []cut, k int) int {
+	lo, hi := 0, len(cuts) // the last cut at or before k
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if int(cuts[mid].plain) <= k {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	c := cuts[lo]
+	return int(c.orig) + k - int(c.plain)
 }
 
 // writeTags writes back the tags (and comments) of s[start:end], the raw bytes of each, after

@@ -440,7 +440,10 @@ func (e *Engine) JSON(src []byte) ([]byte, Summary, error) {
 type state struct {
 	eng     *Engine
 	sc      scanner
-	msc     scanner // scans a string with its markup taken out (markupMatches)
+	msc     scanner       // scans a string with its markup taken out (markupMatches)
+	plain   []byte        // that string
+	cuts    []cut         // where its runs come from
+	marks   []markupMatch // the values it found across tags
 	w       writer
 	dec     []byte    // a decoded JSON string
 	offs    []int32   // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
@@ -474,6 +477,10 @@ func (e *Engine) get(src []byte) *state {
 func put(st *state) {
 	st.eng, st.w.src, st.w.out, st.sc.src, st.sc.key, st.w.eng, st.w.tokens = nil, nil, nil, nil, nil, nil, nil
 	st.msc.src, st.msc.key = nil, nil
+	if cap(st.plain) > maxPooledBuffer || cap(st.cuts) > maxPooledBuffer/8 || cap(st.marks) > maxPooledBuffer/32 {
+		st.plain, st.cuts, st.marks = nil, nil, nil
+	}
+	clear(st.marks[:cap(st.marks)])
 	if cap(st.msc.matches) > maxPooledBuffer/16 || cap(st.msc.groups) > maxPooledBuffer/16 {
 		st.msc.matches, st.msc.groups = nil, nil
 	}
