@@ -53,11 +53,16 @@ func loadCorpus(t testing.TB) []corpusRow {
 
 // detections runs the scanner of a default engine over one text, as the value of key.
 func detections(text, key string) map[[2]string]int {
-	st := New().get(nil)
+	return detectionsWith(New(), text, key)
+}
+
+// detectionsWith is detections by the engine e.
+func detectionsWith(e *Engine, text string, key ...string) map[[2]string]int {
+	st := e.get(nil)
 	defer put(st)
 	st.sc.matches = st.sc.matches[:0]
-	if key != "" {
-		st.sc.setKey([]byte(key))
+	if len(key) > 0 && key[0] != "" {
+		st.sc.setKey([]byte(key[0]))
 	}
 	st.sc.scanValue([]byte(text))
 	found := map[[2]string]int{}

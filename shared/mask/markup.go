@@ -136,7 +136,7 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	st.plain = plain
 
 	sc := &st.msc
-	sc.enabled, sc.allow = st.sc.enabled, st.sc.allow
+	sc.enabled, sc.allow, sc.regions = st.sc.enabled, st.sc.allow, st.sc.regions
 	sc.setKey(st.sc.key)
 	sc.matches = sc.matches[:0]
 	sc.scanValue(plain)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sync"
 )
 
@@ -136,6 +137,23 @@ func WithAllowedSecrets(patterns ...*regexp.Regexp) Option {
 	}
 }
 
+// WithPhoneRegions makes the phone detector also take, without a label, national numbers of
+// the named regions (ISO 3166 codes: "ES", "BR", "DE"; PhoneRegions lists them) as they are
+// written there without a country code: two or more groups of digits (or a parenthesised
+// area code) that make a valid number of the region's plan, with or without its national
+// prefix ("912 345 678", "(11) 96123-4567", "030 1234 5678"). Without it, such a number is
+// taken only after a phone label, as an id or an amount is as often written that way. Codes
+// it does not know are ignored; Profile validates them.
+func WithPhoneRegions(regions ...string) Option {
+	return func(e *Engine) {
+		for _, r := range regions {
+			if p, ok := planFor(r); ok && !slices.Contains(e.regions, p) {
+				e.regions = append(e.regions, p)
+			}
+		}
+	}
+}
+
 // Engine masks sensitive values in JSON documents, CSV and text. It is immutable once built
 // and safe for concurrent use. The zero Engine is the default one: every detector on, in
 // redact mode.
@@ -146,6 +164,8 @@ type Engine struct {
 	maxBytes int
 	// allowSecrets are the patterns of secret values left in clear (WithAllowedSecrets).
 	allowSecrets []*regexp.Regexp
+	// regions are the national plans of WithPhoneRegions.
+	regions []*regionPlan
 	// tokens makes Stream read JSON token by token only, never in batches: the two ways
 	// must write the same bytes, and the fuzz tests compare them.
 	tokens bool
@@ -464,7 +484,7 @@ func (e *Engine) get(src []byte) *state {
 	for d := range st.sc.enabled {
 		st.sc.enabled[d] = e.modes[d] != ModeOff
 	}
-	st.sc.allow = e.allowSecrets
+	st.sc.allow, st.sc.regions = e.allowSecrets, e.regions
 	st.sc.setKey(nil)
 	st.w.eng = e
 	st.w.reset(src)

@@ -2,6 +2,8 @@ package mask_test
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -213,6 +215,49 @@ func TestPhoneExtensions(t *testing.T) {
 		{"dimensions", "1920x1080", "1920x1080", nil},
 		{"refused NANP x", "123-456-7890x12", "123-456-7890x12", nil},
 	})
+}
+
+// TestPhoneRegions: with the regions a deployment names, their national numbers are masked
+// with no label, in the forms the region writes them; without them, and for other shapes,
+// numbers stay.
+func TestPhoneRegions(t *testing.T) {
+	t.Parallel()
+	e := mask.New(mask.WithPhoneRegions("ES", "BR", "DE", "AU", "unknown"))
+	runText(t, e, []textCase{
+		{"spain, spaced", "llame al 912 345 678 hoy", "llame al [PHONE] hoy", one(mask.Phone)},
+		{"spain, dashed", "612-345-678", "[PHONE]", one(mask.Phone)},
+		{"brazil, area in parentheses", "ligue (11) 96123-4567", "ligue [PHONE]", one(mask.Phone)},
+		{"germany, with its prefix", "Büro 030 123456", "Büro [PHONE]", one(mask.Phone)},
+		{"germany, 14 digits", "0800 1234567890", "[PHONE]", one(mask.Phone)},
+		{"australia, toll-free without the prefix", "1800 123 456", "[PHONE]", one(mask.Phone)},
+		{"germany, without its prefix", "30 123456", "30 123456", nil},
+		{"one group", "912345678", "912345678", nil},
+		{"part of a longer run", "912 345 678 901", "912 345 678 901", nil},
+		{"after a slash", "/912 345 678", "/912 345 678", nil},
+		{"after a hash", "#912 345 678", "#912 345 678", nil},
+		{"dotted thousands", "912.345.678", "912.345.678", nil},
+		{"date", "2024-01-15", "2024-01-15", nil},
+		{"isbn", "978-0-306-40615-7", "978-0-306-40615-7", nil},
+		{"zip+4", "94103-1234", "94103-1234", nil},
+		{"two years", "2024 2025", "2024 2025", nil},
+		{"not the plan", "112 345 678", "112 345 678", nil},
+	})
+	runText(t, mask.New(), []textCase{
+		{"no region", "llame al 912 345 678 hoy", "llame al 912 345 678 hoy", nil},
+	})
+	if _, err := mask.NewCatalog([]byte("profiles:\n- {name: a, phone_regions: [ES, es, XX]}\n"), nil); err == nil ||
+		!strings.Contains(err.Error(), `"es"`) || !strings.Contains(err.Error(), `"XX"`) || strings.Contains(err.Error(), `"ES"`) {
+		t.Errorf("phone_regions: %v", err)
+	}
+	c, err := mask.NewCatalog([]byte("profiles:\n- {name: es, phone_regions: [ES]}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, _ := c.Engine("es")
+	runText(t, es, []textCase{{"profile", "912 345 678", "[PHONE]", one(mask.Phone)}})
+	if r := mask.PhoneRegions(); len(r) < 240 || !slices.Contains(r, "ES") {
+		t.Errorf("PhoneRegions: %d", len(r))
+	}
 }
 
 func TestWithoutDetectors(t *testing.T) {

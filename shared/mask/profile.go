@@ -26,6 +26,7 @@ import (
 //	    requests: refuse            # refuse | mask | allow: secrets in an action's parameters
 //	    max_bytes: 1048576          # input cap (default DefaultMaxBytes)
 //	    allow_secrets: ['(?i)fake'] # secret values left in clear (RE2), for fixtures' placeholders
+//	    phone_regions: [ES, BR]     # national numbers of these regions masked with no label
 
 // DefaultProfile is the profile used when neither the target nor the policy names one.
 const DefaultProfile = "default"
@@ -54,6 +55,9 @@ type Profile struct {
 	// AllowSecrets are regular expressions (RE2) of secret values left in clear: known
 	// placeholders of fixtures. See WithAllowedSecrets.
 	AllowSecrets []string `yaml:"allow_secrets,omitempty" json:"allow_secrets,omitempty"`
+	// PhoneRegions are the regions (ISO 3166 codes) whose national numbers are masked with no
+	// label. See WithPhoneRegions.
+	PhoneRegions []string `yaml:"phone_regions,omitempty" json:"phone_regions,omitempty"`
 }
 
 // Catalog is a set of compiled profiles, one engine each, built with one deployment key.
@@ -177,6 +181,11 @@ func (p Profile) engine(key []byte) (*Engine, error) {
 	if p.MaxBytes < 0 {
 		errs = append(errs, errors.New("max_bytes must not be negative"))
 	}
+	for _, r := range p.PhoneRegions {
+		if _, ok := nationalPlans[r]; !ok {
+			errs = append(errs, fmt.Errorf("phone_regions: %q is no region with a numbering plan (ISO 3166 code in capitals, such as ES)", r))
+		}
+	}
 	allow := make([]*regexp.Regexp, 0, len(p.AllowSecrets))
 	for _, a := range p.AllowSecrets {
 		re, err := regexp.Compile(a)
@@ -192,7 +201,7 @@ func (p Profile) engine(key []byte) (*Engine, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	opts = append(opts, WithFields(p.Fields...), WithMaxBytes(p.MaxBytes), WithKey(key), WithAllowedSecrets(allow...))
+	opts = append(opts, WithFields(p.Fields...), WithMaxBytes(p.MaxBytes), WithKey(key), WithAllowedSecrets(allow...), WithPhoneRegions(p.PhoneRegions...))
 	return New(opts...), nil
 }
 

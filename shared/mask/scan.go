@@ -146,6 +146,8 @@ type scanner struct {
 
 	// allow are the patterns of secret values left in clear (WithAllowedSecrets).
 	allow []*regexp.Regexp
+	// regions are the national plans unlabelled national numbers are read by.
+	regions []*regionPlan
 }
 
 // leaveAllowed drops the matches from index from on whose value, in s, is a secret an allow
@@ -885,7 +887,52 @@ func (sc *scanner) phone(s []byte, w, hi, floor int) (int, bool) {
 			return w + 1, sc.labels(s, g.ts, floor)&labelPhone != 0
 		}
 	}
-	return sc.labelledNational(s, w, hi, floor)
+	e, ok := sc.labelledNational(s, w, hi, floor)
+	if ok || len(sc.regions) == 0 {
+		return e, ok
+	}
+	if e, ok := sc.regional(s, w, hi); ok {
+		sc.skip = 0
+		return e, true
+	}
+	return 0, false
+}
+
+// regional matches, with no label, a national number of a region the engine was given
+// (WithPhoneRegions): a whole number run of two to six groups, 6 to 14 digits in all, that is
+// a valid number of one of the plans. A run that holds no one else's number is judged: not
+// after '/' or '#'; one one-digit group at most, and not the last ("978-0-306-40615-7" is an
+// ISBN); dotted in three groups or more, not
+// thousands ("12.500.000"); not a date, a US ZIP+4 code ("94103-1234") nor two years ("2024
+// 2025"). A NANP-shaped
+// run nanp refused is taken when a plan of the engine's regions says it is one.
+func (sc *scanner) regional(s []byte, w, hi int) (int, bool) {
+	gs := sc.groups
+	if w > 0 || hi != len(gs) || hi-w < 2 || hi-w > 6 || (gs[w].ts > 0 && (s[gs[w].ts-1] == '/' || s[gs[w].ts-1] == '#')) {
+		return 0, false
+	}
+	var buf [14]byte // 13 digits and a national prefix
+	d := buf[:0]
+	dots, thousands, singles := false, true, 0
+	for k := w; k < hi; k++ {
+		g := gs[k]
+		if len(d)+g.len() > len(buf) || (k > w && g.len() == 1 && (k == hi-1 || singles > 0)) {
+			return 0, false
+		}
+		if g.len() == 1 {
+			singles++
+		}
+		d = append(d, s[g.ds:g.de]...)
+		dots = dots || g.sep == '.'
+		thousands = thousands && (k == w || g.len() == 3)
+	}
+	two := hi-w == 2
+	if len(d) < 6 || (dots && (hi-w < 3 || thousands)) || dateShaped(gs[w:hi]) ||
+		(two && gs[w].len() == 5 && gs[w+1].len() == 4 && gs[w+1].sep == '-') ||
+		(two && yearShaped(s[gs[w].ds:gs[w].de]) && yearShaped(s[gs[w+1].ds:gs[w+1].de])) {
+		return 0, false
+	}
+	return hi, nationalOf(sc.regions, d)
 }
 
 // labelledNational matches, after a phone label ("phone:", "tel", "call", a phoneNumber
