@@ -82,6 +82,51 @@ func TestGitLabTokenLengths(t *testing.T) {
 	runText(t, mask.New(), cases)
 }
 
+// TestSecretCarriers: a labelled secret is read in each way languages and formats write an
+// assignment, and a shaped token of filler or of documentation is none.
+func TestSecretCarriers(t *testing.T) {
+	t.Parallel()
+	const v = "Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB"
+	ant := "sk-ant-api03-" + strings.Repeat("aB3_-", 19)[:93] + "AA"
+	oai := "sk-" + strings.Repeat("aB3dE6", 2) + "T3BlbkFJ" + strings.Repeat("gH9jK2", 5)[:28]
+	runText(t, mask.New(), []textCase{
+		{"php concatenation", `$apiToken .= "` + v + `"`, `$apiToken .= "[SECRET]"`, one(mask.Secret)},
+		{"make conditional", `API_TOKEN ?= "` + v + `"`, `API_TOKEN ?= "[SECRET]"`, one(mask.Secret)},
+		{"make shell", `API_TOKEN ::= "` + v + `"`, `API_TOKEN ::= "[SECRET]"`, one(mask.Secret)},
+		{"make evaluated", `API_TOKEN :::= "` + v + `"`, `API_TOKEN :::= "[SECRET]"`, one(mask.Secret)},
+		{"append", `API_TOKEN += "` + v + `"`, `API_TOKEN += "[SECRET]"`, one(mask.Secret)},
+		{"go typed var", `var apiToken string = "` + v + `"`, `var apiToken string = "[SECRET]"`, one(mask.Secret)},
+		{"kotlin typed var", `var apiToken: String = "` + v + `"`, `var apiToken: String = "[SECRET]"`, one(mask.Secret)},
+		{"quoted pair", `System.setProperty("API_TOKEN", "` + v + `")`, `System.setProperty("API_TOKEN", "[SECRET]")`, one(mask.Secret)},
+		{"xml element in text", "<apiToken>\n    " + v + "\n</apiToken>", "<apiToken>\n    [SECRET]\n</apiToken>", one(mask.Secret)},
+		{"escaped newline after", `{"config.ini": "API_TOKEN=` + v + `\nNEXT=1"}`, `{"config.ini": "API_TOKEN=[SECRET]\nNEXT=1"}`, one(mask.Secret)},
+		{"label ending in digits", `api_token_123 = "` + v + `"`, `api_token_123 = "[SECRET]"`, one(mask.Secret)},
+		{"camel-case qualifier", `mySecretString=` + v, `mySecretString=[SECRET]`, one(mask.Secret)},
+		{"creds", `creds = ` + v, `creds = [SECRET]`, one(mask.Secret)},
+		{"auth as a word", `"user_auth": "` + v + `"`, `"user_auth": "[SECRET]"`, one(mask.Secret)},
+		{"slack workflow webhook", "https://hooks.slack.com/workflows/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", "https://[SLACK_TOKEN]", one(mask.SlackToken)},
+		{"slack refresh token", "xoxe-1-" + strings.Repeat("My0xLTMxNzcw", 6), "[SLACK_TOKEN]", one(mask.SlackToken)},
+		{"anthropic key", "key " + ant + " end", "key [SECRET] end", one(mask.Secret)},
+		{"openai legacy key", "key " + oai + " end", "key [SECRET] end", one(mask.Secret)},
+		{"openai project key", "key sk-proj-" + strings.Repeat("aB3_-9", 10) + " end", "key [SECRET] end", one(mask.Secret)},
+		// Left alone.
+		{"anthropic near miss", "key " + ant[:len(ant)-2] + "BB end", "key " + ant[:len(ant)-2] + "BB end", nil},
+		{"github filler", shaped("gh"+"p_", strings.Repeat("x", 36)), shaped("gh"+"p_", strings.Repeat("x", 36)), nil},
+		{"aws filler", shaped("AKI"+"A", strings.Repeat("X", 16)), shaped("AKI"+"A", strings.Repeat("X", 16)), nil},
+		{"aws documentation key", shaped("AKI"+"A", "IOSFODNN7EXAMPLE"), shaped("AKI"+"A", "IOSFODNN7EXAMPLE"), nil},
+		{"slack too short", "xoxb-12345-abcd234", "xoxb-12345-abcd234", nil},
+		{"slack one segment", "xoxp-1234567890", "xoxp-1234567890", nil},
+		{"slack short numbers", "xoxp-1234-1234-1234-4ddbc191d40ee098cbaae6f3523ada2d", "xoxp-1234-1234-1234-4ddbc191d40ee098cbaae6f3523ada2d", nil},
+		{"code after a label", "  credentials: new AWS.SharedIniFileCredentials({ profile: 'x' })", "  credentials: new AWS.SharedIniFileCredentials({ profile: 'x' })", nil},
+		{"shell command", "SUMO_ACCESS_KEY=`etcdctl get /sumologic_secret`", "SUMO_ACCESS_KEY=`etcdctl get /sumologic_secret`", nil},
+		{"placeholder fill", `token="sha256~XXXXXXXXXX_PUT_YOUR_TOKEN_HERE"`, `token="sha256~XXXXXXXXXX_PUT_YOUR_TOKEN_HERE"`, nil},
+		{"key and qualifiers", "key_down_event=4bOgD0sHeKAsd_psrrNhEWGBJ4wbyS", "key_down_event=4bOgD0sHeKAsd_psrrNhEWGBJ4wbyS", nil},
+		{"oauth is no auth", `oauth: "` + v + `"`, `oauth: "` + v + `"`, nil},
+		{"xml element of a neutral label", "<title>" + v + "</title>", "<title>" + v + "</title>", nil},
+		{"quoted pair, neutral label", `put("color", "` + v + `")`, `put("color", "` + v + `")`, nil},
+	})
+}
+
 func TestSecrets(t *testing.T) {
 	t.Parallel()
 	runText(t, mask.New(), []textCase{

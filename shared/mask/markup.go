@@ -104,6 +104,8 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	}
 	plain, cuts := st.plain[:0], st.cuts[:0]
 	last := 0
+	out := st.marks[:0]
+	open, openEnd := []byte(nil), 0 // the last start tag's name and end
 	for i := first; i < len(s); {
 		if s[i] != '<' {
 			if k := bytes.IndexByte(s[i+1:], '<'); k >= 0 {
@@ -125,6 +127,17 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 			cuts = append(cuts, cut{int32(len(plain)), int32(i)})
 			plain = append(plain, ' ') // "</td><td>" is one space, as white space collapses
 		}
+		// An element's text under a secret label: <apiToken>\n    ...\n</apiToken>
+		if name, closing := tagName(s[i:end]); closing && open != nil && bytes.EqualFold(name, open) {
+			if m, ok := st.elementValue(s, name, openEnd, i); ok {
+				out = append(out, m)
+			}
+			open = nil
+		} else if !closing && name != nil && s[end-2] != '/' {
+			open, openEnd = name, end
+		} else {
+			open = nil
+		}
 		i, last = end, end
 		cuts = append(cuts, cut{int32(len(plain)), int32(end)})
 	}
@@ -140,7 +153,6 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	sc.setKey(st.sc.key)
 	sc.matches = sc.matches[:0]
 	sc.scanValue(plain)
-	out := st.marks[:0]
 	for _, m := range sc.matches {
 		start, end := origin(cuts, m.start), origin(cuts, m.end-1)+1
 		if end-start == m.end-m.start {
@@ -150,6 +162,45 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	}
 	st.marks = out
 	return out
+}
+
+// tagName returns the name of the tag t (a whole tag as tagAt finds it) and whether it is an
+// end tag; no name for a comment or a declaration.
+func tagName(t []byte) (name []byte, closing bool) {
+	n := 1
+	if t[n] == '!' {
+		return nil, false
+	}
+	if t[n] == '/' {
+		closing = true
+		n++
+	}
+	e := n
+	for e < len(t) && (isLetter(t[e]) || isDigit(t[e]) || t[e] == '-' || t[e] == '_' || t[e] == ':') {
+		e++
+	}
+	return t[n:e], closing
+}
+
+// elementValue judges the text s[from:to] of an element named name (its white space around
+// it trimmed) as the value of that label, as an XML reader would ("<apiToken> ... </apiToken>"
+// in text that is not read as XML).
+func (st *state) elementValue(s, name []byte, from, to int) (markupMatch, bool) {
+	for from < to && isSpace(s[from]) {
+		from++
+	}
+	for to > from && isSpace(s[to-1]) {
+		to--
+	}
+	if from == to || to-from > maxSecretValue || bytes.IndexByte(s[from:to], '\n') >= 0 {
+		return markupMatch{}, false
+	}
+	kind := secretLabel(name)
+	if kind == lblNone {
+		return markupMatch{}, false
+	}
+	d, ok := judge(kind, s[from:to], &st.sc.enabled)
+	return markupMatch{from, to, d, s[from:to]}, ok
 }
 
 // cut is where a run of plain text starts, in the text without tags and in the string.

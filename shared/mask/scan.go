@@ -107,7 +107,7 @@ func init() {
 	class['-'] = clsDash
 	class['"'] = clsQuote
 	class['\''] = clsQuote
-	for _, c := range []byte("AIFGeghxsrwm") {
+	for _, c := range []byte("AIFGeghxsrwm") { // 's': Stripe's sk_ and model providers' sk- keys
 		class[c] = clsPrefix
 	}
 	for c := 'a'; c <= 'z'; c++ {
@@ -311,6 +311,14 @@ func (sc *scanner) scan(s []byte) {
 			// A label and a quoted value with no operator: password "...";
 			if i >= 2 && i-2 >= floor && s[i-1] == ' ' && isLetter(s[i-2]) {
 				if vs, ve, d, ok := sc.quotedAfterLabel(s, i-1, i, floor); ok {
+					add(vs, ve, d)
+					i = ve
+					continue
+				}
+			}
+			// A quoted label and a quoted value: setProperty("API_TOKEN", "...")
+			if i >= 4 && (s[i-1] == ',' || s[i-1] == ' ') {
+				if vs, ve, d, ok := sc.quotedPair(s, i, floor); ok {
 					add(vs, ve, d)
 					i = ve
 					continue

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -122,12 +123,111 @@ func gitLabRoutable(s []byte, j int) int {
 	return k
 }
 
+// slackShaped reports the part of a Slack token after "xoxb-" (or another kind) laid out as
+// Slack issues them: two segments or more joined by '-', one of them a team, user or app
+// number of six digits or more, the last one of eight letters and digits or more; or a last
+// segment of 40 or more ("xoxe-1-..."). "12345-abcd234", "1234-1234-1234-4ddbc..." and "...-"
+// are not.
+func slackShaped(t []byte) bool {
+	segs := bytes.Split(t, []byte("-"))
+	if len(segs) < 2 {
+		return false
+	}
+	last := segs[len(segs)-1]
+	if len(last) < 8 || runOf(last, 0, &alnumSet, len(last)) != len(last) {
+		return false
+	}
+	if len(last) >= 40 {
+		return true // a configuration or refresh token: "xoxe-1-" and its long random part
+	}
+	for _, g := range segs[:len(segs)-1] {
+		if len(g) >= 6 && digitsIn(g) == len(g) {
+			return true
+		}
+	}
+	return false
+}
+
+// aiKeyPrefixes are the prefixes of OpenAI's project, service account and admin keys.
+var aiKeyPrefixes = [...]string{"sk-proj-", "sk-svcacct-", "sk-admin-"}
+
+// aiKey reports a model provider's API key at s[i] ("sk-"): Anthropic's ("sk-ant-", a kind
+// and version such as "api03" or "admin01", '-', 93 base64url bytes and "AA"), one of
+// aiKeyPrefixes and at least 40 base64url bytes, or OpenAI's older form, "sk-" and 48 letters
+// and digits holding "T3BlbkFJ" (the base64 of "OpenAI").
+func aiKey(s []byte, i int) (int, detector, bool) {
+	t := s[i:]
+	if bytes.HasPrefix(t, []byte("sk-ant-")) {
+		k := i + 7
+		for k < len(s) && k-i < 20 && isLowerASCII(s[k]) {
+			k++
+		}
+		d := k
+		for d < len(s) && d-k < 3 && isDigit(s[d]) {
+			d++
+		}
+		if k == i+7 || d == k || d >= len(s) || s[d] != '-' {
+			return 0, 0, false
+		}
+		j := runOf(s, d+1, &b64urlChar, 96)
+		if j-(d+1) == 95 && s[j-2] == 'A' && s[j-1] == 'A' && tokenEnd(s, j, &b64urlChar) {
+			return j, detSecret, true
+		}
+		return 0, 0, false
+	}
+	for _, p := range aiKeyPrefixes {
+		if bytes.HasPrefix(t, []byte(p)) {
+			j := runOf(s, i+len(p), &b64urlChar, maxSecretValue)
+			if j-(i+len(p)) >= 40 && tokenEnd(s, j, &b64urlChar) {
+				return j, detSecret, true
+			}
+			return 0, 0, false
+		}
+	}
+	j := runOf(s, i+3, &alnumSet, 64)
+	if j-(i+3) == 48 && tokenEnd(s, j, &b64urlChar) && bytes.Contains(s[i+3:j], []byte("T3BlbkFJ")) {
+		return j, detSecret, true
+	}
+	return 0, 0, false
+}
+
 // awsKeyPrefixes are the four-letter prefixes of AWS access key ids (IAM unique id prefixes).
 var awsKeyPrefixes = [...]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA", "ASCA"}
 
 // prefixToken reports the shaped secret starting at s[i], whose first byte the class table
-// marked as a possible start. It returns the end and the detector.
+// marked as a possible start. It returns the end and the detector. A token of the right shape
+// whose random part is filler ("ghp_xxxx...", "AKIAXXXXXXXXXXXXXXXX") or a documentation
+// example ("AKIAIOSFODNN7EXAMPLE") is none.
 func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, bool) {
+	end, d, ok := shapedToken(s, i, enabled)
+	if !ok || filler(s[i:end]) {
+		return 0, 0, false
+	}
+	return end, d, true
+}
+
+// filler reports a token whose last 16 letters and digits are all 'x' or 'X', the glyph
+// written where a token's random part was left out, or which holds "EXAMPLE" (AWS's
+// documentation keys). A token of another repeated letter ("AKIAZZZZZZZZZZZZZZZZ") is no
+// convention of documentation and is masked.
+func filler(t []byte) bool {
+	if bytes.Contains(t, []byte("EXAMPLE")) {
+		return true
+	}
+	n := 0
+	for k := len(t) - 1; k >= 0 && n < 16; k-- {
+		switch c := t[k]; {
+		case c == 'x' || c == 'X':
+			n++
+		case isLetter(c) || isDigit(c):
+			return false
+		}
+	}
+	return n == 16
+}
+
+// shapedToken is prefixToken before the filler check.
+func shapedToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, bool) {
 	if !wordStartAt(s, i) || len(s)-i < 8 {
 		return 0, 0, false
 	}
@@ -205,16 +305,21 @@ func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 		if (t[1] == 'o' && t[2] == 'x' && bytes.IndexByte([]byte("abposer"), t[3]) >= 0 && t[4] == '-') ||
 			bytes.HasPrefix(t, []byte("xapp-")) {
 			j := runOf(s, i+5, &slackChar, 255)
-			if j-(i+5) >= 10 && tokenEnd(s, j, &slackChar) && digitsIn(s[i+5:j]) >= 4 {
+			if j-(i+5) >= 10 && tokenEnd(s, j, &slackChar) && slackShaped(s[i+5:j]) {
 				return j, detSlack, true
 			}
 		}
 	case 'h':
-		const hook = "hooks.slack.com/services/"
+		// Incoming webhooks (/services/) and the workflow builder's (/workflows/, /triggers/).
+		const hook = "hooks.slack.com/"
 		if enabled[detSlack] && bytes.HasPrefix(t, []byte(hook)) {
-			j := runOf(s, i+len(hook), &slackHookChar, 255)
-			if j-(i+len(hook)) >= 20 {
-				return j, detSlack, true
+			for _, kind := range [...]string{"services/", "workflows/", "triggers/"} {
+				if bytes.HasPrefix(t[len(hook):], []byte(kind)) {
+					h := i + len(hook) + len(kind)
+					if j := runOf(s, h, &slackHookChar, 255); j-h >= 20 {
+						return j, detSlack, true
+					}
+				}
 			}
 		}
 	case 's', 'r':
@@ -223,6 +328,9 @@ func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 			if j-(i+8) >= 16 && tokenEnd(s, j, &wordByte) {
 				return j, detStripe, true
 			}
+		}
+		if enabled[detSecret] && t[0] == 's' && t[1] == 'k' && t[2] == '-' {
+			return aiKey(s, i)
 		}
 	case 'm':
 		// Mandate's action tokens: "mdt1.", base64url claims, '.', a base64url HMAC-SHA256.
@@ -333,6 +441,7 @@ func pem(s []byte, i int) (int, bool) {
 	if end < 0 {
 		return len(s), true
 	}
+
 	f := body + end + len("-----END ")
 	close := bytes.Index(s[f:min(len(s), f+64)], []byte(dashes))
 	if close < 0 {
@@ -365,19 +474,37 @@ const qualifiedLabels = 2
 func qualifiedLabel(w []byte) uint8 {
 	end := len(w)
 	for range qualifiedLabels {
-		cut := bytes.LastIndexAny(w[:end], "_-.")
-		if cut <= 0 || cut == end-1 {
+		cut, next := lastLabelWord(w[:end])
+		if cut <= 0 || next >= end {
 			return lblNone
 		}
-		if metaWord(w[cut+1 : end]) {
+		if metaWord(w[next:end]) {
 			return lblNone
 		}
 		end = cut
 		if kind := labelKind(w[:end]); kind != lblNone {
+			if kind == lblSecret && end == 3 && hasPrefixFold(w, "key") {
+				return lblNone // "key" and qualifiers is a key of anything: key_down_event, keyName
+			}
 			return kind
 		}
 	}
 	return lblNone
+}
+
+// lastLabelWord returns where the last word of a label starts: after its '_', '-' or '.' (cut is
+// the separator's index), or at its last camel-case capital ("mySecretString": cut = next, at
+// 'S').
+func lastLabelWord(w []byte) (cut, next int) {
+	for k := len(w) - 1; k > 0; k-- {
+		switch c := w[k]; {
+		case c == '_' || c == '-' || c == '.':
+			return k, k + 1
+		case isUpperASCII(c) && isLowerASCII(w[k-1]):
+			return k, k
+		}
+	}
+	return -1, len(w)
 }
 
 // metaWords are label words that name something about a secret, not the secret.
@@ -463,7 +590,7 @@ func labelKind(w []byte) uint8 {
 			return lblSecret
 		}
 	case 's':
-		if has("credentials") {
+		if has("credentials") || has("creds") {
 			return lblSecret
 		}
 		if has("dbpass") || (whole && string(l) == "pass") {
@@ -478,7 +605,8 @@ func labelKind(w []byte) uint8 {
 			return lblSecret
 		}
 	case 'h':
-		if whole && string(l) == "auth" {
+		// "auth" as a word of its own: user_auth, basicAuth (not oauth, author)
+		if (whole && string(l) == "auth") || (has("auth") && authWord(w)) {
 			return lblSecret
 		}
 	case 'g':
@@ -487,6 +615,26 @@ func labelKind(w []byte) uint8 {
 		}
 	}
 	return lblNone
+}
+
+// authWord reports a label written with "auth" as its last word: after '_', '-', '.' or a
+// lower-case letter and "Auth" (user_auth, basicAuth, PROXY_AUTH), not "oauth".
+func authWord(w []byte) bool {
+	k := len(w) - 1
+	for k >= 0 && (w[k] == '_' || w[k] == '-' || w[k] == '.' || w[k] == ' ') {
+		k--
+	}
+	if k < 4 {
+		return false
+	}
+	a := k - 3 // the 'a' of "auth"
+	switch c := w[a-1]; {
+	case c == '_' || c == '-' || c == '.':
+		return true
+	case w[a] == 'A' && isLowerASCII(c):
+		return true
+	}
+	return false
 }
 
 // labelSuffix is the longest label suffix secretLabel compares ("proxyauthorization").
@@ -538,6 +686,22 @@ func isPlaceholder(v []byte) bool {
 	for _, p := range placeholders {
 		if len(p) == len(v) && hasPrefixFold(v, p) {
 			return true
+		}
+	}
+	return hasFill(v)
+}
+
+// hasFill reports a run of six or more of one fill byte ('x', 'X', '*', '#'), which stands
+// where a value was left out: "sha256~XXXXXXXXXX_PUT_YOUR_TOKEN_HERE".
+func hasFill(v []byte) bool {
+	n := 0
+	for k, c := range v {
+		if (c == 'x' || c == 'X' || c == '*' || c == '#') && k > 0 && c == v[k-1] {
+			if n++; n >= 5 {
+				return true
+			}
+		} else {
+			n = 0
 		}
 	}
 	return false
@@ -694,6 +858,10 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	if j > floor && s[i] == '=' && s[j-1] == '!' { // a comparison "!=" or "!=="
 		j--
 	}
+	// An assignment of more than one byte: "?=", "??=", "+=", "||=", " .=" (PHP).
+	for n := 0; n < 2 && j > floor+1 && s[i] == '=' && (s[j-1] == '?' || s[j-1] == '+' || s[j-1] == '|' || (s[j-1] == '.' && s[j-2] == ' ')); n++ {
+		j--
+	}
 	if s[i] == '=' && (j < i || (i+1 < len(s) && s[i+1] == '=')) {
 		// A comparison: a quoted string before it is the value, never a label.
 		b := j
@@ -714,7 +882,7 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		}
 		j = max(floor, j-8) + b
 	}
-	if j == floor || !isLetter(s[j-1]) {
+	if j == floor || !(isLetter(s[j-1]) || isDigit(s[j-1])) {
 		return sc.comparedBefore(s, i, floor)
 	}
 	k := j
@@ -726,9 +894,21 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	}
 	kind := secretLabel(s[k:j])
 	if kind == lblNone {
+		kind = typedLabel(s, k, j, floor) // var apiToken string = "..."
+	}
+	if kind == lblNone {
 		return 0, 0, 0, false
 	}
 	v := i + 1
+	if s[i] == ':' { // "::=" and ":::=" (Makefiles)
+		c := v
+		for c < len(s) && c-v < 2 && s[c] == ':' {
+			c++
+		}
+		if c < len(s) && c > v && s[c] == '=' {
+			v = c
+		}
+	}
 	// ":=" and "=>" assign; "==" and "===" compare a value in code with the secret.
 	for n := 0; n < 2 && v < len(s) && (s[v] == '=' || (s[v] == '>' && s[i] == '=')) && !(s[i] == ':' && n > 0); n++ {
 		v++
@@ -755,13 +935,13 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	} else if kind != lblAuth {
 		// A password or key may hold any symbol: it runs to white space, a quote or '&',
 		// less a final ',' or ';'.
-		for e < len(s) && e-v <= maxSecretValue && !passwordStop[s[e]] {
+		for e < len(s) && e-v <= maxSecretValue && !passwordStop[s[e]] && !escapeAt(s, e) {
 			e++
 		}
 		for e > v+1 && (s[e-1] == ',' || s[e-1] == ';') {
 			e--
 		}
-		if le := lineValue(s, k, e); le > e && passphrase(s[v:le]) {
+		if le := lineValue(s, k, e); le > e && passphrase(s[v:le]) && !bytes.ContainsAny(s[v:le], codePunct) {
 			return v, le, detSecret, sc.enabled[detSecret]
 		}
 	} else {
@@ -775,8 +955,92 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	if e-v > maxSecretValue || e == v {
 		return 0, 0, 0, false
 	}
-	if q != 0 && kind == lblSecret && e < len(s) && s[e] == q && passphrase(s[v:e]) {
+	if q != 0 && q != '`' && kind == lblSecret && e < len(s) && s[e] == q && passphrase(s[v:e]) {
 		return v, e, detSecret, sc.enabled[detSecret]
+	}
+	if d, ok := judge(kind, s[v:e], &sc.enabled); ok {
+		return v, e, d, true
+	}
+	return 0, 0, 0, false
+}
+
+// codePunct are bytes a line of code has and a passphrase written as the rest of a line has
+// not: "credentials: new AWS.SharedIniFileCredentials({ profile: '...' })" is code.
+const codePunct = "(){}[]<>;\"'`"
+
+// escapeAt reports a backslash escape at s[i] that ends an unquoted value written inside a
+// string: "\n", "\r", "\t" or an escaped quote ("TOKEN=abc\nNEXT=1" in a JSON string read as
+// text).
+func escapeAt(s []byte, i int) bool {
+	return s[i] == '\\' && i+1 < len(s) && bytes.IndexByte([]byte(`nrt"'`), s[i+1]) >= 0
+}
+
+// typeWords are type names written between a label and its value in a declaration.
+var typeWords = [...]string{"string", "str", "char", "text", "charsequence", "securestring", "var", "val", "const"}
+
+// typedLabel returns the kind of the label of a typed declaration whose type word is s[k:j]:
+// "var apiToken string =" (Go), "var apiToken: String =" (Kotlin, Swift).
+func typedLabel(s []byte, k, j, floor int) uint8 {
+	word := s[k:j]
+	if !slices.ContainsFunc(typeWords[:], func(t string) bool { return len(t) == len(word) && hasPrefixFold(word, t) }) {
+		return lblNone
+	}
+	e := k
+	if e > floor && s[e-1] == ' ' {
+		e--
+	}
+	if e > floor && s[e-1] == ':' {
+		e--
+	}
+	if e == k || e <= floor || !labelByte[s[e-1]] {
+		return lblNone
+	}
+	b := e
+	for b > floor && e-b <= maxLabel && labelByte[s[b-1]] {
+		b--
+	}
+	if e-b > maxLabel {
+		return lblNone
+	}
+	return secretLabel(s[b:e])
+}
+
+// quotedPair reports a labelled secret written as two quoted strings, the label's and the
+// value's, separated by a comma: setProperty("API_TOKEN", "..."), ("password", "..."). s[q] is
+// the quote opening the value; it returns the value's span.
+func (sc *scanner) quotedPair(s []byte, q, floor int) (vs, ve int, det detector, ok bool) {
+	b := q
+	for n := 0; n < 2 && b > floor && s[b-1] == ' '; n++ {
+		b--
+	}
+	if b <= floor+2 || s[b-1] != ',' {
+		return 0, 0, 0, false
+	}
+	b--
+	for n := 0; n < 2 && b > floor && s[b-1] == ' '; n++ {
+		b--
+	}
+	if b <= floor+2 || (s[b-1] != '"' && s[b-1] != '\'') {
+		return 0, 0, 0, false
+	}
+	lq, le := s[b-1], b-1
+	o := le
+	for o > floor && le-o <= maxLabel && labelByte[s[o-1]] {
+		o--
+	}
+	if o == le || o <= floor || s[o-1] != lq || le-o > maxLabel {
+		return 0, 0, 0, false
+	}
+	kind := secretLabel(s[o:le])
+	if kind == lblNone {
+		return 0, 0, 0, false
+	}
+	v, e := q+1, q+1
+	for e < len(s) && e-v <= maxSecretValue && s[e] != s[q] && s[e] != '\n' {
+		e++
+	}
+	if e >= len(s) || s[e] != s[q] || e == v {
+		return 0, 0, 0, false
 	}
 	if d, ok := judge(kind, s[v:e], &sc.enabled); ok {
 		return v, e, d, true
