@@ -45,14 +45,31 @@ func dir(t testing.TB) string {
 		fail("node is needed for the IAM policy simulator: %v", err)
 	}
 	d := filepath.Join(root(t), ".cache", "iam-simulate")
-	if _, err := os.Stat(filepath.Join(d, "node_modules", "@cloud-copilot", "iam-simulate", "package.json")); err == nil {
+	installed := func(d string) bool {
+		_, err := os.Stat(filepath.Join(d, "node_modules", "@cloud-copilot", "iam-simulate", "package.json"))
+		return err == nil
+	}
+	if installed(d) {
 		return d
 	}
-	if err := os.MkdirAll(d, 0o755); err != nil {
+	// Test packages run in parallel: each installs into a folder of its own and moves it into
+	// place in one rename, so none reads a half-written install.
+	if err := os.MkdirAll(filepath.Dir(d), 0o755); err != nil {
 		fail("iam-simulate: %v", err)
 	}
-	if out, err := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", d, Package).CombinedOutput(); err != nil {
+	tmp, err := os.MkdirTemp(filepath.Dir(d), "iam-simulate-")
+	if err != nil {
+		fail("iam-simulate: %v", err)
+	}
+	defer os.RemoveAll(tmp)
+	if out, err := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", tmp, Package).CombinedOutput(); err != nil {
 		fail("install %s: %v\n%s", Package, err, out)
+	}
+	if installed(d) {
+		return d // another package's install won
+	}
+	if err := os.Rename(tmp, d); err != nil && !installed(d) {
+		fail("iam-simulate: %v (remove %s if an install was cut short)", err, d)
 	}
 	return d
 }
