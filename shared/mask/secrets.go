@@ -515,13 +515,24 @@ var metaWords = [...]string{"id", "ids", "name", "names", "ref", "url", "uri", "
 	"rules", "regex", "pattern", "strength", "age", "ttl", "timeout", "status", "description", "note", "help"}
 
 func metaWord(word []byte) bool {
-	for _, m := range metaWords {
-		if len(word) == len(m) && hasPrefixFold(word, m) {
-			return true
-		}
+	if len(word) > 12 {
+		return false
 	}
-	return false
+	var buf [12]byte
+	for i, c := range word {
+		buf[i] = lower(c)
+	}
+	_, ok := metaWordSet[string(buf[:len(word)])]
+	return ok
 }
+
+var metaWordSet = func() map[string]struct{} {
+	m := make(map[string]struct{}, len(metaWords))
+	for _, w := range metaWords {
+		m[w] = struct{}{}
+	}
+	return m
+}()
 
 // labelKind is secretLabel for the label as written, without qualifiers.
 func labelKind(w []byte) uint8 {
