@@ -124,6 +124,13 @@ func TestSecretCarriers(t *testing.T) {
 		{"oauth is no auth", `oauth: "` + v + `"`, `oauth: "` + v + `"`, nil},
 		{"xml element of a neutral label", "<title>" + v + "</title>", "<title>" + v + "</title>", nil},
 		{"quoted pair, neutral label", `put("color", "` + v + `")`, `put("color", "` + v + `")`, nil},
+		{"documentation key under a label", "aws_access_key: " + shaped("AKI"+"A", "IOSFODNN7EXAMPLE"), "aws_access_key: " + shaped("AKI"+"A", "IOSFODNN7EXAMPLE"), nil},
+		{"empty key block", "-----BEGIN OPENSSH " + "PRIVATE KEY----------END OPENSSH PRIVATE KEY-----", "-----BEGIN OPENSSH " + "PRIVATE KEY----------END OPENSSH PRIVATE KEY-----", nil},
+		{"variable name", "passwordVariable: 'PASSWORD'", "passwordVariable: 'PASSWORD'", nil},
+		{"dotted name under key", `<entry key="jetbrains.mps.v8_elimination" value="executed" />`, `<entry key="jetbrains.mps.v8_elimination" value="executed" />`, nil},
+		{"artifact and version", `token: "jjwt-jackson-0.11.2"`, `token: "jjwt-jackson-0.11.2"`, nil},
+		{"public token", `publicToken = "` + v + `"`, `publicToken = "` + v + `"`, nil},
+		{"dotted token", `token = "pat.g1z7xr9n553dpm9c71fj2h.r9ct04wg9k9v7xsuimdr0l5y"`, `token = "[SECRET]"`, one(mask.Secret)},
 	})
 }
 

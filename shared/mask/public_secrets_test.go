@@ -314,8 +314,8 @@ func TestPublicSecretsGitleaks(t *testing.T) {
 			t.Errorf("%s: recall %.3f (floor %.2f), look-alikes left alone %.3f (floor %.2f)", fam, r, f[0], a, f[1])
 		}
 	}
-	if r, a := ratio(all.found, all.pos), ratio(all.alone, all.neg); r < 0.93 || a < 0.92 {
-		t.Errorf("all: recall %.3f (floor 0.93), look-alikes left alone %.3f (floor 0.92)", r, a)
+	if r, a := ratio(all.found, all.pos), ratio(all.alone, all.neg); r < 0.93 || a < 0.94 {
+		t.Errorf("all: recall %.3f (floor 0.93), look-alikes left alone %.3f (floor 0.94)", r, a)
 	}
 }
 
@@ -324,12 +324,13 @@ func TestPublicSecretsGitleaks(t *testing.T) {
 // run on it): recall 0.757 in all, 0.714 generic, 0.860 JWT; look-alikes left alone 0.869.
 // The look-alikes still masked are gitleaks' near misses of its own formats that are tokens
 // all the same (a Stripe-like value under "nonMatchingToken", a key that misses
-// ClickHouse's length), a PEM block of words ("anything"), which detect-secrets labels a key,
-// and under "other", values a masker masks under a secret label. "other" is recall under a
+// ClickHouse's length, "GR1348941" and "123123..."), a hex key under apiKey, a PEM block of
+// words ("anything"), which detect-secrets labels a key, and under "other", values a masker
+// masks under a secret label. "other" is recall under a
 // label only: no detector of this package is shaped for those 200 providers.
 var gitleaksFloors = map[string][2]float64{
-	"aws": {1, 0.8}, "github_token": {1, 1}, "gitlab_token": {1, 0.83}, "jwt": {0.96, 1}, "private_key": {1, 0},
-	"secret": {0.98, 0.93}, "slack_token": {1, 1}, "stripe_key": {0.98, 0}, "other": {0.91, 0.92},
+	"aws": {1, 1}, "github_token": {1, 1}, "gitlab_token": {1, 0.83}, "jwt": {0.96, 1}, "private_key": {1, 0.5},
+	"secret": {0.98, 0.98}, "slack_token": {1, 1}, "stripe_key": {0.98, 0}, "other": {0.91, 0.92},
 }
 
 func ratio(a, b int) float64 {

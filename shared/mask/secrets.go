@@ -441,6 +441,9 @@ func pem(s []byte, i int) (int, bool) {
 	if end < 0 {
 		return len(s), true
 	}
+	if !hasLetterOrDigit(s[body : body+end]) {
+		return 0, false // BEGIN and END with nothing between holds no key
+	}
 
 	f := body + end + len("-----END ")
 	close := bytes.Index(s[f:min(len(s), f+64)], []byte(dashes))
@@ -512,7 +515,8 @@ var metaWords = [...]string{"id", "ids", "name", "names", "ref", "url", "uri", "
 	"type", "kind", "policy", "hint", "expires", "expiry", "expiration", "at", "version", "arn", "enabled", "required",
 	"count", "format", "field", "label", "min", "max", "rotation", "updated", "created", "changed", "set", "reset",
 	"env", "var", "header", "param", "prefix", "suffix", "mask", "masked", "hash", "hashed", "digest", "salt", "rule",
-	"rules", "regex", "pattern", "strength", "age", "ttl", "timeout", "status", "description", "note", "help"}
+	"rules", "regex", "pattern", "strength", "age", "ttl", "timeout", "status", "description", "note", "help",
+	"variable", "placeholder"}
 
 func metaWord(word []byte) bool {
 	if len(word) > 12 {
@@ -555,6 +559,9 @@ func labelKind(w []byte) uint8 {
 	}
 	l := buf[len(buf)-n:]
 	whole := k < 0 // l is the whole label
+	if bytes.Contains(l, []byte("public")) {
+		return lblNone // publicKey, publishable_key, publicToken: made to be shown
+	}
 	has := func(suffix string) bool { return bytes.HasSuffix(l, []byte(suffix)) }
 	contains := func(part string) bool {
 		return bytes.Contains(l, []byte(part)) || (!whole && containsFold(w, part))
@@ -739,6 +746,9 @@ func highEntropy(v []byte) bool {
 	if ext := bytes.LastIndexByte(v, '.'); ext >= 0 && len(v)-ext >= 3 && len(v)-ext <= 5 && isLowerWord(v[ext+1:]) {
 		return false // a file name: "photos/2024/beach.jpg"
 	}
+	if dottedName(v) || versioned(v) {
+		return false // "jetbrains.mps.v8_elimination", "jjwt-jackson-0.11.2"
+	}
 	classes := 0
 	for _, b := range [...]bool{up, lo, dg} {
 		if b {
@@ -758,14 +768,60 @@ func highEntropy(v []byte) bool {
 	return h >= minEntropy
 }
 
+// dottedName reports a name of lower-case words joined by '.' (two or more), a package or
+// property name: each word a lower-case letter and then up to 19 lower-case letters, digits
+// (two at most) or '_'. The dotted parts of generated tokens are longer or hold more digits
+// ("pat.g1z7xr9n553dpm9c71fj2h...", "dt0c01.hmb2ynjldcsbz4...").
+func dottedName(v []byte) bool {
+	words := bytes.Split(v, []byte("."))
+	if len(words) < 2 {
+		return false
+	}
+	for _, w := range words {
+		if len(w) == 0 || len(w) > 20 || !isLowerASCII(w[0]) || digitsIn(w) > 2 {
+			return false
+		}
+		for _, c := range w {
+			if !isLowerASCII(c) && !isDigit(c) && c != '_' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// versioned reports an artifact name and its version: lower-case words joined by '-', then
+// '-' and a version of two or three dotted numbers ("jjwt-jackson-0.11.2").
+func versioned(v []byte) bool {
+	dash := bytes.LastIndexByte(v, '-')
+	if dash <= 0 {
+		return false
+	}
+	ver := bytes.Split(v[dash+1:], []byte("."))
+	if len(ver) < 2 || len(ver) > 3 {
+		return false
+	}
+	for _, n := range ver {
+		if len(n) == 0 || digitsIn(n) != len(n) {
+			return false
+		}
+	}
+	for _, c := range v[:dash] {
+		if !isLowerASCII(c) && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
 // judge decides whether v, the value of a label of kind kind, is a secret, and of which
 // detector. A value a shaped detector recognises is left to that detector.
 func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
 	if len(v) == 0 || isPlaceholder(v) || !hasLetterOrDigit(v) {
 		return 0, false
 	}
-	if _, _, ok := prefixToken(v, 0, &allDetectors); ok {
-		return 0, false
+	if _, _, ok := shapedToken(v, 0, &allDetectors); ok {
+		return 0, false // a shaped token is its detector's, and a filler one ("AKIA...EXAMPLE") no secret
 	}
 	switch kind {
 	case lblPassword:
