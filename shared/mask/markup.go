@@ -69,25 +69,9 @@ var blockTags = [...]string{"address", "article", "aside", "blockquote", "body",
 	"hr", "html", "li", "main", "nav", "ol", "option", "p", "pre", "section", "table", "tbody", "td", "tfoot", "th",
 	"thead", "title", "tr", "ul"}
 
-func blockTag(name []byte) bool {
-	if len(name) > 10 {
-		return false
-	}
-	var buf [10]byte
-	for i, c := range name {
-		buf[i] = lower(c)
-	}
-	_, ok := blockTagSet[string(buf[:len(name)])]
-	return ok
-}
+func blockTag(name []byte) bool { return blockTagSet.hasFold(name) }
 
-var blockTagSet = func() map[string]struct{} {
-	m := make(map[string]struct{}, len(blockTags))
-	for _, b := range blockTags {
-		m[b] = struct{}{}
-	}
-	return m
-}()
+var blockTagSet = newWordSet(blockTags[:])
 
 // markupMatches scans s with its tags taken out and returns the matches that cover a tag, in
 // the coordinates of s. It returns nothing for a string with no tag. The values it returns

@@ -518,25 +518,33 @@ var metaWords = [...]string{"id", "ids", "name", "names", "ref", "url", "uri", "
 	"rules", "regex", "pattern", "strength", "age", "ttl", "timeout", "status", "description", "note", "help",
 	"variable", "placeholder"}
 
-func metaWord(word []byte) bool {
-	if len(word) > 12 {
-		return false
-	}
-	var buf [12]byte
-	for i, c := range word {
-		buf[i] = lower(c)
-	}
-	_, ok := metaWordSet[string(buf[:len(word)])]
-	return ok
-}
+func metaWord(word []byte) bool { return metaWordSet.hasFold(word) }
 
-var metaWordSet = func() map[string]struct{} {
-	m := make(map[string]struct{}, len(metaWords))
-	for _, w := range metaWords {
+var metaWordSet = newWordSet(metaWords[:])
+
+// wordSet is a set of lower-case ASCII words looked up without regard to case.
+type wordSet map[string]struct{}
+
+func newWordSet(words []string) wordSet {
+	m := make(wordSet, len(words))
+	for _, w := range words {
 		m[w] = struct{}{}
 	}
 	return m
-}()
+}
+
+// hasFold reports whether w, lower-cased, is in the set (words of up to 16 bytes).
+func (ws wordSet) hasFold(w []byte) bool {
+	if len(w) > 16 {
+		return false
+	}
+	var buf [16]byte
+	for i, c := range w {
+		buf[i] = lower(c)
+	}
+	_, ok := ws[string(buf[:len(w)])]
+	return ok
+}
 
 // labelKind is secretLabel for the label as written, without qualifiers.
 func labelKind(w []byte) uint8 {
@@ -1062,14 +1070,31 @@ func typedLabel(s []byte, k, j, floor int) uint8 {
 	if e == k || e <= floor || !labelByte[s[e-1]] {
 		return lblNone
 	}
-	b := e
-	for b > floor && e-b <= maxLabel && labelByte[s[b-1]] {
-		b--
-	}
-	if e-b > maxLabel {
+	b, ok := labelStart(s, e, floor)
+	if !ok {
 		return lblNone
 	}
 	return secretLabel(s[b:e])
+}
+
+// labelStart returns the start of the label that ends at s[j] (its bytes labelByte, at most
+// maxLabel of them, none before floor), and false when there is none.
+func labelStart(s []byte, j, floor int) (int, bool) {
+	k := j
+	for k > floor && j-k <= maxLabel && labelByte[s[k-1]] {
+		k--
+	}
+	return k, k < j && j-k <= maxLabel
+}
+
+// quoted returns the span of the quoted value opened by the quote at s[q], closed by the same
+// quote on the same line; false when it is empty, unclosed or longer than maxSecretValue.
+func quoted(s []byte, q int) (v, e int, ok bool) {
+	v, e = q+1, q+1
+	for e < len(s) && e-v <= maxSecretValue && s[e] != s[q] && s[e] != '\n' {
+		e++
+	}
+	return v, e, e < len(s) && s[e] == s[q] && e > v && e-v <= maxSecretValue
 }
 
 // quotedPair reports a labelled secret written as two quoted strings, the label's and the
@@ -1091,22 +1116,16 @@ func (sc *scanner) quotedPair(s []byte, q, floor int) (vs, ve int, det detector,
 		return 0, 0, 0, false
 	}
 	lq, le := s[b-1], b-1
-	o := le
-	for o > floor && le-o <= maxLabel && labelByte[s[o-1]] {
-		o--
-	}
-	if o == le || o <= floor || s[o-1] != lq || le-o > maxLabel {
+	o, ok := labelStart(s, le, floor)
+	if !ok || o <= floor || s[o-1] != lq {
 		return 0, 0, 0, false
 	}
 	kind := secretLabel(s[o:le])
 	if kind == lblNone {
 		return 0, 0, 0, false
 	}
-	v, e := q+1, q+1
-	for e < len(s) && e-v <= maxSecretValue && s[e] != s[q] && s[e] != '\n' {
-		e++
-	}
-	if e >= len(s) || s[e] != s[q] || e == v {
+	v, e, ok := quoted(s, q)
+	if !ok {
 		return 0, 0, 0, false
 	}
 	if d, ok := judge(kind, s[v:e], &sc.enabled); ok {
@@ -1168,22 +1187,16 @@ func passphrase(v []byte) bool {
 // (secret("..."), std::string secret("...")), closed by ')' or ',', or a value right after
 // its label in a statement (password "...";), closed by ';'. It returns the value's span.
 func (sc *scanner) quotedAfterLabel(s []byte, j, q, floor int) (vs, ve int, det detector, ok bool) {
-	k := j
-	for k > floor && j-k <= maxLabel && labelByte[s[k-1]] {
-		k--
-	}
-	if k == j || j-k > maxLabel || !isLetter(s[k]) {
+	k, ok := labelStart(s, j, floor)
+	if !ok || !isLetter(s[k]) {
 		return 0, 0, 0, false
 	}
 	kind := secretLabel(s[k:j])
 	if kind == lblNone {
 		return 0, 0, 0, false
 	}
-	v, e := q+1, q+1
-	for e < len(s) && e-v <= maxSecretValue && s[e] != s[q] && s[e] != '\n' {
-		e++
-	}
-	if e >= len(s) || s[e] != s[q] || e == v || e-v > maxSecretValue {
+	v, e, ok := quoted(s, q)
+	if !ok {
 		return 0, 0, 0, false
 	}
 	call := s[j] == '('
