@@ -41,6 +41,33 @@ func runText(t *testing.T, e *mask.Engine, cases []textCase) {
 
 func one(name string) mask.Summary { return mask.Summary{name: 1} }
 
+// TestEmailEveryScript: addresses in other scripts, with RFC 5322's other local-part
+// characters or a quoted local part are masked whole; quotes, keys and sentences around an
+// address stay.
+func TestEmailEveryScript(t *testing.T) {
+	t.Parallel()
+	cjk := "请联系我们的客服团队以获取更多关于您的订单的详细信息和帮助邮箱"
+	runText(t, mask.New(), []textCase{
+		{"cyrillic", "пишите юзер@екзампл.ком сегодня", "пишите [EMAIL] сегодня", one(mask.Email)},
+		{"greek", "ιωάννης@εεττ.gr", "[EMAIL]", one(mask.Email)},
+		{"chinese domain, ascii user", "jeff@臺網中心.tw", "[EMAIL]", one(mask.Email)},
+		{"devanagari", "राम@मोहन.ईन्फो", "[EMAIL]", one(mask.Email)},
+		{"accented", "ñoñó@example.tld", "[EMAIL]", one(mask.Email)},
+		{"punycode tld", "test@xn--hxajbheg2az3al.xn--jxalpdlp", "[EMAIL]", one(mask.Email)},
+		{"apostrophe", "o'brien@example.com", "[EMAIL]", one(mask.Email)},
+		{"quoted local part", `write "quoted local part"@example.org now`, "write [EMAIL] now", one(mask.Email)},
+		{"quoted, escaped quote", `to "a\"b"@example.org`, "to [EMAIL]", one(mask.Email)},
+		// The local part is the last 64 bytes: "kefu" and the 20 characters before it.
+		{"no spaces before it", cjk + "kefu@公司.中国", cjk[:len(cjk)-60] + "[EMAIL]", one(mask.Email)},
+		{"quotes around it", "'bob@example.com'", "'[EMAIL]'", one(mask.Email)},
+		{"key before it", "email=bob@example.com&x=1", "email=[EMAIL]&x=1", one(mask.Email)},
+		{"ideographic comma before it", "电话，邮箱：kefu@example.com", "电话，邮箱：[EMAIL]", one(mask.Email)},
+		{"no tld", "юзер@екзампл", "юзер@екзампл", nil},
+		{"file name", "logo@2x.png", "logo@2x.png", nil},
+		{"mention", "@юзер hi", "@юзер hi", nil},
+	})
+}
+
 func TestEmail(t *testing.T) {
 	t.Parallel()
 	runText(t, mask.New(), []textCase{

@@ -1,8 +1,11 @@
 package mask
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
+	"unicode"
+	"unicode/utf8"
 )
 
 // This file holds the text scanner: one left-to-right pass over a byte string that finds
@@ -347,45 +350,29 @@ func (sc *scanner) scan(s []byte) {
 // email reports the email address around the '@' at s[at]: a local part of up to 64 bytes
 // found looking back (never before floor), then a domain of at least two labels whose last
 // label (the top-level domain) is letters only and not a file extension ("logo@2x.png").
+// Local parts and domains may be written in any script ("юзер@екзампл.ком", "jeff@臺網中心.tw"),
+// a local part may hold the other characters RFC 5322 allows inside it ("o'brien") or be
+// quoted ("\"quoted local part\"@example.org"), and a top-level domain may be punycode
+// ("xn--jxalpdlp"). In text with no spaces (Chinese, Japanese), a local part longer than 64
+// bytes is taken as its last 64.
 func email(s []byte, at, floor int) (start, end int, ok bool) {
-	j := at
-	for j > floor && localChar[s[j-1]] {
-		j--
-		if at-j > emailMaxLocal {
-			return 0, 0, false
-		}
-	}
-	for j < at && s[j] == '.' {
-		j++
-	}
-	if j == at || s[at-1] == '.' || (j >= 3 && s[j-1] == '/' && s[j-2] == '/' && s[j-3] == ':') {
-		return 0, 0, false // no local part, or the user of a URL ("ftp://anonymous@host")
-	}
-	alnum := false
-	for _, c := range s[j:at] {
-		if isDigit(c) || isLetter(c) {
-			alnum = true
-			break
-		}
-	}
-	if !alnum {
+	j, ok := localPart(s, at, floor)
+	if !ok {
 		return 0, 0, false
 	}
-	// Domain: labels of letters, digits and inner hyphens, separated by single dots. A dot not
-	// followed by a label character ends the address (end of a sentence).
+	// Domain: labels of letters (of any script), digits and inner hyphens, separated by single
+	// dots. A dot not followed by a label character ends the address (end of a sentence).
 	k := at + 1
 	labels, tld := 0, 0
 	for {
 		ls := k
-		for k < len(s) && domChar[s[k]] {
-			k++
-		}
+		k = domainLabel(s, k)
 		if k == ls || k-ls > emailMaxLabel || s[ls] == '-' || s[k-1] == '-' {
 			return 0, 0, false
 		}
 		labels++
 		tld = ls
-		if k+1 < len(s) && s[k] == '.' && domChar[s[k+1]] {
+		if k+1 < len(s) && s[k] == '.' && domainLabel(s, k+1) > k+1 {
 			k++
 			continue
 		}
@@ -397,9 +384,107 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 	return j, k, true
 }
 
+// localPart returns the start of the local part of the address whose '@' is at s[at].
+func localPart(s []byte, at, floor int) (int, bool) {
+	if at-1 > floor && s[at-1] == '"' { // "quoted local part"@example.org, "a\"b"@example.org
+		q := at - 2
+		for q >= floor && at-q <= emailMaxLocal+2 && (s[q] != '"' || (q > floor && s[q-1] == '\\')) {
+			q--
+		}
+		if q < floor || s[q] != '"' {
+			return 0, false
+		}
+		if q+1 == at-1 || bytes.IndexByte(s[q:at], '\n') >= 0 || (q > floor && !isSpace(s[q-1]) && s[q-1] != '<' && s[q-1] != '(' && s[q-1] != ':') {
+			return 0, false
+		}
+		return q, true
+	}
+	j, wide := at, false
+	for j > floor {
+		if c := s[j-1]; c < utf8.RuneSelf {
+			if !localChar[c] && !atextInner[c] {
+				break
+			}
+			j--
+		} else {
+			r, n := utf8.DecodeLastRune(s[floor:j])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) && r != '＠' {
+				break
+			}
+			j -= n
+			wide = true
+		}
+		if at-j > emailMaxLocal {
+			if !wide {
+				return 0, false // a word too long to be a local part
+			}
+			j = at - emailMaxLocal // text with no spaces: the last 64 bytes, from a rune start
+			for j < at && !utf8.RuneStart(s[j]) {
+				j++
+			}
+			break
+		}
+	}
+	// It starts with a letter or digit, so "'bob@example.com'" keeps its quote, and a dot at
+	// either end is the sentence's.
+	for j < at && s[j] < utf8.RuneSelf && !isLetter(s[j]) && !isDigit(s[j]) && s[j] != '_' {
+		j++
+	}
+	if j == at || s[at-1] == '.' || (j >= 3 && s[j-1] == '/' && s[j-2] == '/' && s[j-3] == ':') {
+		return 0, false // no local part, or the user of a URL ("ftp://anonymous@host")
+	}
+	return j, true
+}
+
+// atextInner are the characters RFC 5322 allows in a local part besides letters, digits and
+// "._%+-", taken inside one ("o'brien@example.com"): not '=', '&', '?' or '/', which join an
+// address to the key or path before it in URLs and assignments.
+var atextInner = func() (t [256]bool) {
+	for _, c := range []byte("'!#$*^`{|}~") {
+		t[c] = true
+	}
+	return t
+}()
+
+// domainLabel returns the end of the domain label starting at s[k]: letters of any script,
+// digits and hyphens.
+func domainLabel(s []byte, k int) int {
+	for k < len(s) {
+		if c := s[k]; c < utf8.RuneSelf {
+			if !domChar[c] {
+				break
+			}
+			k++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[k:])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) {
+			break
+		}
+		k += n
+	}
+	return k
+}
+
 // validTLD reports whether t can be a top-level domain: two or more letters and not one of the
 // file extensions that follow an '@' in names such as "icon@2x.png".
 func validTLD(t []byte) bool {
+	if len(t) >= 6 && hasPrefixFold(t, "xn--") { // punycode of a top-level domain in another script
+		for _, c := range t[4:] {
+			if !isLetter(c) && !isDigit(c) && c != '-' {
+				return false
+			}
+		}
+		return true
+	}
+	if t[0] >= utf8.RuneSelf { // a top-level domain in another script: letters (and marks) only
+		for _, r := range string(t) {
+			if !unicode.IsLetter(r) && !unicode.IsMark(r) {
+				return false
+			}
+		}
+		return true
+	}
 	if len(t) < 2 {
 		return false
 	}
