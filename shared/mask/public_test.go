@@ -515,3 +515,57 @@ func descOf(m *phonenumbers.PhoneMetadata, typ phonenumbers.PhoneNumberType) str
 	}
 	return d.GetNationalNumberPattern()
 }
+
+// TestPublicEmails measures the email detector on the addresses of python-email-validator's
+// syntax tests (testdata/masking/public/email; public domain): those its tests take as valid,
+// ASCII and internationalized (Unicode local parts and domains), count as masked when the
+// address no longer appears; those valid only with a quoted local part are scored apart.
+func TestPublicEmails(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open(filepath.Join(publicDir, "email", "emails.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sets := map[string]*tally{}
+	sc := bufio.NewScanner(f)
+	e := New()
+	for sc.Scan() {
+		var r struct {
+			Test, Address string
+			Valid         bool
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		set := "valid"
+		switch {
+		case r.Test == "test_email_valid_only_if_quoted_local_part":
+			set = "valid with a quoted local part"
+		case !r.Valid:
+			continue
+		}
+		s := sets[set]
+		if s == nil {
+			s = &tally{}
+			sets[set] = s
+		}
+		in := "write to " + r.Address + " today"
+		out := string(e.Mask([]byte(in), FormatText).Body)
+		s.positives++
+		if strings.Contains(out, r.Address) {
+			s.fn++
+			t.Logf("%s: missed %q -> %q", set, in, out)
+		} else {
+			s.tp++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Before addresses in other scripts, punycode top-level domains, RFC 5322's other
+	// local-part characters and quoted local parts were read: 0.400 and 0. Missed now:
+	// "!#$%&`*+/=?^`{|}~@iana.org", whose local part is symbols only.
+	checkFloor(t, "email valid (python-email-validator)", *sets["valid"], floor{recall: 0.97})
+	checkFloor(t, "email quoted local part (python-email-validator)", *sets["valid with a quoted local part"], floor{recall: 1})
+}
