@@ -336,3 +336,72 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// countingStore counts the chains read from a bolt store; hiding hides its ChainHeads.
+type countingStore struct {
+	*bolt.Store
+	reads atomic.Int64
+}
+
+func (s *countingStore) Records(ctx context.Context, id string, from uint64, limit int) ([]store.Record, error) {
+	s.reads.Add(1)
+	return s.Store.Records(ctx, id, from, limit)
+}
+
+type hiding struct{ store.Audit }
+
+// TestTailReadsOnlyGrownChains: a flush reads the chains that grew since the last one, not
+// every chain the store ever held; a store without chain heads is read whole and ships the
+// same records.
+func TestTailReadsOnlyGrownChains(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	bs, err := bolt.Open(filepath.Join(dir, "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bs.Close()
+	st := &countingStore{Store: bs}
+	c := audit.NewChain(bs, time.Now)
+	appendTo := func(session string) {
+		if _, err := c.Append(ctx, audit.Record{Session: session, Type: audit.TypeDecision}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 50 {
+		appendTo(fmt.Sprintf("ses_%02d", i))
+	}
+	heads, err := bs.ChainHeads(ctx)
+	if err != nil || len(heads) != 50 || heads["ses_07"] != 1 {
+		t.Fatalf("heads %v, %v", heads, err)
+	}
+	tail, err := archive.NewTail(ctx, st, archive.NewShipper(archive.Dir{Root: filepath.Join(dir, "a")}, time.Hour, time.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := tail.Flush(ctx); n != 50 || err != nil {
+		t.Fatalf("flush: %d, %v", n, err)
+	}
+	st.reads.Store(0)
+	appendTo("ses_07")
+	appendTo("ses_07")
+	appendTo("ses_31")
+	if n, err := tail.Flush(ctx); n != 3 || err != nil {
+		t.Fatalf("flush of the grown: %d, %v", n, err)
+	}
+	if r := st.reads.Load(); r != 2 {
+		t.Errorf("%d chains read, want the 2 that grew", r)
+	}
+	if heads, _ := bs.ChainHeads(ctx); heads["ses_07"] != 3 {
+		t.Errorf("head of ses_07 = %d, want 3", heads["ses_07"])
+	}
+
+	whole, err := archive.NewTail(ctx, hiding{bs}, archive.NewShipper(archive.Dir{Root: filepath.Join(dir, "b")}, time.Hour, time.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := whole.Flush(ctx); n != 53 || err != nil {
+		t.Fatalf("flush without heads: %d, %v", n, err)
+	}
+}

@@ -924,6 +924,26 @@ func (s *Store) Records(ctx context.Context, sessionID string, fromSeq uint64, l
 	return out, nil
 }
 
+// ChainHeads returns the sequence number of the last record of every session that has one,
+// in one read: a shipper reads only the chains that grew.
+func (s *Store) ChainHeads(ctx context.Context) (map[string]uint64, error) {
+	s.group.settle() // a read sees the deferred appends made before it
+	out := map[string]uint64{}
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		audit := tx.Bucket(bucketAudit)
+		return audit.ForEachBucket(func(name []byte) error {
+			if last, _ := audit.Bucket(name).Cursor().Last(); len(last) == 8 {
+				out[string(name)] = binary.BigEndian.Uint64(last)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bolt: chain heads: %w", err)
+	}
+	return out, nil
+}
+
 // Chains returns the ids of every session that has at least one record, sorted.
 func (s *Store) Chains(ctx context.Context) ([]string, error) {
 	s.group.settle() // a read sees the deferred appends made before it
