@@ -569,3 +569,55 @@ func TestPublicEmails(t *testing.T) {
 	checkFloor(t, "email valid (python-email-validator)", *sets["valid"], floor{recall: 0.97})
 	checkFloor(t, "email quoted local part (python-email-validator)", *sets["valid with a quoted local part"], floor{recall: 1})
 }
+
+// TestPublicIPs measures the IP detector on the addresses of the Go standard library's
+// net/netip parser tests (testdata/masking/public/ip; BSD-3-Clause): those ParseAddr accepts
+// count as masked when the address no longer appears in a sentence; those it refuses are
+// scored as look-alikes (a detection in them changes them).
+func TestPublicIPs(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open(filepath.Join(publicDir, "ip", "addresses.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var valid, invalid tally
+	sc := bufio.NewScanner(f)
+	e := New()
+	for sc.Scan() {
+		var r struct {
+			Address string
+			Valid   bool
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		in := "from " + r.Address + " today"
+		m := e.Mask([]byte(in), FormatText)
+		switch {
+		case r.Valid:
+			valid.positives++
+			if strings.Contains(string(m.Body), r.Address) {
+				valid.fn++
+				t.Logf("missed %q -> %q", in, m.Body)
+			} else {
+				valid.tp++
+			}
+		case r.Address != "":
+			invalid.negatives++
+			if m.Summary.Total() > 0 {
+				invalid.touched++
+				t.Logf("look-alike changed %q -> %q", in, m.Body)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// Missed: "::" and "::1", the unspecified and loopback addresses, which name no host and
+	// which the detector leaves to code ("std::", "a::1"). The refused strings it changes hold
+	// a valid address all the same ("1.2.3.4%eth0", an IPv4 address after too many IPv6
+	// groups): the address in them is masked, the rest kept.
+	checkFloor(t, "ip valid (net/netip)", valid, floor{recall: 0.85})
+	checkFloor(t, "ip refused by net/netip", invalid, floor{leftAlone: 0.84})
+}
