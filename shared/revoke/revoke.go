@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
 // Session tag keys and the condition keys they are read by. They MUST equal the tags the
@@ -43,6 +45,10 @@ const maxVersions = 5
 
 // maxRounds bounds how often one revocation rewrites a policy that concurrent kills changed.
 const maxRounds = 4
+
+// maxRoomAttempts bounds how often one write makes room again after concurrent kills filled
+// the policy's versions first.
+const maxRoomAttempts = 12
 
 // ErrNoPolicy: the target role has no revocation policy (a permissions boundary under
 // PolicyPath); nothing can be revoked on it until it gets one (NewTargetRole).
@@ -185,16 +191,9 @@ func (r *Revoker) revokeRole(ctx context.Context, kills []Kill, arn string) erro
 		if len(body) > DocumentQuota { // a merge of concurrent kills can pass what Add checked
 			return ErrFull
 		}
-		if len(versions) >= maxVersions {
-			if err := deleteOldest(ctx, client, policy, versions); err != nil {
-				return err
-			}
-		}
-		created, err := client.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
-			PolicyArn: aws.String(policy), PolicyDocument: aws.String(string(body)), SetAsDefault: true,
-		})
+		created, err := createVersion(ctx, client, policy, body, versions)
 		if err != nil {
-			return fmt.Errorf("write %s: %w", policy, err)
+			return err
 		}
 		mine := aws.ToString(created.PolicyVersion.VersionId)
 		if versions, err = listVersions(ctx, client, policy); err != nil {
@@ -298,6 +297,44 @@ func readVersion(ctx context.Context, client IAM, policy, id string, window time
 	return ParseDocument(aws.ToString(out.PolicyVersion.Document), window)
 }
 
+// createVersion writes body as the policy's new default version, making room first when
+// versions (as last listed) are as many as IAM keeps. Concurrent kills of the role each make
+// room from their own list and may fill the last place between one's list and its write:
+// IAM's LimitExceeded with the policy full is answered by listing again and making room again.
+func createVersion(ctx context.Context, client IAM, policy string, body []byte, versions []iamVersion) (*iam.CreatePolicyVersionOutput, error) {
+	for attempt := 0; ; attempt++ {
+		if len(versions) >= maxVersions {
+			if err := deleteOldest(ctx, client, policy, versions); err != nil {
+				return nil, err
+			}
+		}
+		created, err := client.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
+			PolicyArn: aws.String(policy), PolicyDocument: aws.String(string(body)), SetAsDefault: true,
+		})
+		if err == nil {
+			return created, nil
+		}
+		var full *types.LimitExceededException
+		if !errors.As(err, &full) || attempt == maxRoomAttempts {
+			return nil, fmt.Errorf("write %s: %w", policy, err)
+		}
+		// Writers that made room from the same list wait apart before making room again.
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(1+rand.IntN(10*(attempt+1))) * time.Millisecond):
+		}
+		fresh, lerr := listVersions(ctx, client, policy)
+		if lerr != nil {
+			return nil, lerr
+		}
+		if len(fresh) < maxVersions { // the document's own quota, not the number of versions
+			return nil, fmt.Errorf("write %s: %w", policy, err)
+		}
+		versions = fresh
+	}
+}
+
 // deleteOldest makes room for a new version: IAM keeps five.
 func deleteOldest(ctx context.Context, client IAM, policy string, vs []iamVersion) error {
 	for _, v := range vs {
@@ -305,7 +342,8 @@ func deleteOldest(ctx context.Context, client IAM, policy string, vs []iamVersio
 			continue
 		}
 		_, err := client.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(policy), VersionId: v.VersionId})
-		if err != nil {
+		var gone *types.NoSuchEntityException
+		if err != nil && !errors.As(err, &gone) { // gone: a concurrent kill made the same room
 			return fmt.Errorf("delete %s %s: %w", policy, aws.ToString(v.VersionId), err)
 		}
 		return nil
