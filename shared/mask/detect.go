@@ -255,3 +255,4 @@ func isDigit(c byte) bool      { return c >= '0' && c <= '9' }
 func isLowerASCII(c byte) bool { return c >= 'a' && c <= 'z' }
 func isUpperASCII(c byte) bool { return c >= 'A' && c <= 'Z' }
 func isLetter(c byte) bool     { return isLowerASCII(c) || isUpperASCII(c) }
+func isSpace(c byte) bool      { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

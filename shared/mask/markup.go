@@ -223,5 +223,3 @@ func (st *state) writeTags(s []byte, start, end int, offs []int32, base int) {
 		i = e
 	}
 }
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
-	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -129,18 +128,18 @@ func gitLabRoutable(s []byte, j int) int {
 // segment of 40 or more ("xoxe-1-..."). "12345-abcd234", "1234-1234-1234-4ddbc..." and "...-"
 // are not.
 func slackShaped(t []byte) bool {
-	segs := bytes.Split(t, []byte("-"))
-	if len(segs) < 2 {
+	dash := bytes.LastIndexByte(t, '-')
+	if dash < 0 {
 		return false
 	}
-	last := segs[len(segs)-1]
+	last := t[dash+1:]
 	if len(last) < 8 || runOf(last, 0, &alnumSet, len(last)) != len(last) {
 		return false
 	}
 	if len(last) >= 40 {
 		return true // a configuration or refresh token: "xoxe-1-" and its long random part
 	}
-	for _, g := range segs[:len(segs)-1] {
+	for g := range bytes.SplitSeq(t[:dash], []byte("-")) {
 		if len(g) >= 6 && digitsIn(g) == len(g) {
 			return true
 		}
@@ -781,11 +780,10 @@ func highEntropy(v []byte) bool {
 // (two at most) or '_'. The dotted parts of generated tokens are longer or hold more digits
 // ("pat.g1z7xr9n553dpm9c71fj2h...", "dt0c01.hmb2ynjldcsbz4...").
 func dottedName(v []byte) bool {
-	words := bytes.Split(v, []byte("."))
-	if len(words) < 2 {
+	if bytes.IndexByte(v, '.') < 0 {
 		return false
 	}
-	for _, w := range words {
+	for w := range bytes.SplitSeq(v, []byte(".")) {
 		if len(w) == 0 || len(w) > 20 || !isLowerASCII(w[0]) || digitsIn(w) > 2 {
 			return false
 		}
@@ -805,11 +803,10 @@ func versioned(v []byte) bool {
 	if dash <= 0 {
 		return false
 	}
-	ver := bytes.Split(v[dash+1:], []byte("."))
-	if len(ver) < 2 || len(ver) > 3 {
+	if dots := bytes.Count(v[dash+1:], []byte(".")); dots < 1 || dots > 2 {
 		return false
 	}
-	for _, n := range ver {
+	for n := range bytes.SplitSeq(v[dash+1:], []byte(".")) {
 		if len(n) == 0 || digitsIn(n) != len(n) {
 			return false
 		}
@@ -1051,13 +1048,13 @@ func escapeAt(s []byte, i int) bool {
 }
 
 // typeWords are type names written between a label and its value in a declaration.
-var typeWords = [...]string{"string", "str", "char", "text", "charsequence", "securestring", "var", "val", "const"}
+var typeWords = newWordSet([]string{"string", "str", "char", "text", "charsequence", "securestring", "var", "val", "const"})
 
 // typedLabel returns the kind of the label of a typed declaration whose type word is s[k:j]:
 // "var apiToken string =" (Go), "var apiToken: String =" (Kotlin, Swift).
 func typedLabel(s []byte, k, j, floor int) uint8 {
 	word := s[k:j]
-	if !slices.ContainsFunc(typeWords[:], func(t string) bool { return len(t) == len(word) && hasPrefixFold(word, t) }) {
+	if !typeWords.hasFold(word) {
 		return lblNone
 	}
 	e := k
