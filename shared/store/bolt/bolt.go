@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -946,20 +947,9 @@ func (s *Store) ChainHeads(ctx context.Context) (map[string]uint64, error) {
 
 // Chains returns the ids of every session that has at least one record, sorted.
 func (s *Store) Chains(ctx context.Context) ([]string, error) {
-	s.group.settle() // a read sees the deferred appends made before it
-	var out []string
-	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		audit := tx.Bucket(bucketAudit)
-		return audit.ForEachBucket(func(name []byte) error {
-			if first, _ := audit.Bucket(name).Cursor().First(); first != nil {
-				out = append(out, string(name))
-			}
-			return nil
-		})
-	})
+	heads, err := s.ChainHeads(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("bolt: chains: %w", err)
+		return nil, err
 	}
-	slices.Sort(out) // bbolt orders by bytes, which is string order; sorting states the contract
-	return out, nil
+	return slices.Sorted(maps.Keys(heads)), nil
 }
