@@ -53,7 +53,14 @@ type Stats struct {
 	// phase per request (zero for the baseline). They include what the phase's session opens
 	// wrote.
 	Writes, Commits float64
+	// CPU is the process's CPU time (user and system) per request during the phase: agents,
+	// authority and target together, as they share the process. Zero where the platform
+	// does not say.
+	CPU time.Duration
 }
+
+// Cores is how many cores the phase kept busy on average: CPU per request times the rate.
+func (s Stats) Cores() float64 { return s.CPU.Seconds() * s.RPS() }
 
 // RPS is requests per second.
 func (s Stats) RPS() float64 { return float64(s.Requests) / s.Elapsed.Seconds() }
@@ -62,6 +69,9 @@ func (s Stats) String() string {
 	line := fmt.Sprintf("%-28s %7d req %5d err %9.0f req/s  p50 %8s  p90 %8s  p99 %8s  max %8s",
 		s.Name, s.Requests, s.Errors, s.RPS(), s.P50.Round(time.Microsecond), s.P90.Round(time.Microsecond),
 		s.P99.Round(time.Microsecond), s.Max.Round(time.Microsecond))
+	if s.CPU > 0 {
+		line += fmt.Sprintf("  cpu %s/req (%.1f cores)", s.CPU.Round(time.Microsecond), s.Cores())
+	}
 	if s.Writes > 0 {
 		line += fmt.Sprintf("  %.2f writes, %.2f fsyncs /req", s.Writes, s.Commits)
 	}
@@ -232,6 +242,7 @@ func phase(ctx context.Context, name string, o Options, fn func(context.Context,
 	lat := make([][]time.Duration, o.Workers)
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	cpu := cpuTime()
 	start := time.Now()
 	if o.Progress != nil {
 		done := make(chan struct{})
@@ -272,6 +283,9 @@ func phase(ctx context.Context, name string, o Options, fn func(context.Context,
 	wg.Wait()
 	st := summarise(name, time.Since(start), slices.Concat(lat...))
 	st.Errors = int(errs.Load())
+	if n := st.Requests + st.Errors; n > 0 && cpu > 0 {
+		st.CPU = (cpuTime() - cpu) / time.Duration(n)
+	}
 	st.FirstError, _ = firstErr.Load().(string)
 	if st.Requests == 0 {
 		return st, fmt.Errorf("load: %s: no request succeeded: %s", name, st.FirstError)

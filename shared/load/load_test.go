@@ -3,6 +3,7 @@ package load
 import (
 	"context"
 	"io"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -24,7 +25,14 @@ func TestRunMeasuresEveryPhase(t *testing.T) {
 			t.Errorf("%+v", s)
 		}
 	}
-	if r := Report(stats); !strings.Contains(r, "adds p50") || !strings.Contains(r, "fsyncs /req") {
+	if runtime.GOOS == "linux" {
+		for _, s := range stats {
+			if s.CPU <= 0 || s.Cores() <= 0 {
+				t.Errorf("%s: no CPU time measured: %+v", s.Name, s)
+			}
+		}
+	}
+	if r := Report(stats); !strings.Contains(r, "adds p50") || !strings.Contains(r, "fsyncs /req") || !strings.Contains(r, "cores)") {
 		t.Fatalf("report: %s", r)
 	}
 	// An allowed read is its decision's one write and its result record; a denial is one
