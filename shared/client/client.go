@@ -66,20 +66,29 @@ type Client struct {
 	operatorToken string
 }
 
+// transport is every Client's: net/http's defaults, keeping as many idle connections to the
+// API as an agent running actions in parallel needs (the default of 2 dialled a new
+// connection for every concurrent request beyond the second, and closed it after).
+var transport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	return t
+}()
+
 // New returns a client for the API at baseURL that signs each request with SigV4 (the AWS SDK
 // v2 signer, service execute-api) with the given key pair.
 func New(baseURL, region, accessKeyID, secretAccessKey string) *Client {
 	return &Client{
 		base: strings.TrimRight(baseURL, "/"), region: region,
 		creds:  aws.Credentials{AccessKeyID: accessKeyID, SecretAccessKey: secretAccessKey},
-		signer: v4.NewSigner(), http: &http.Client{Timeout: 30 * time.Second}, now: time.Now,
+		signer: v4.NewSigner(), http: &http.Client{Transport: transport, Timeout: 30 * time.Second}, now: time.Now,
 	}
 }
 
 // NewBearer returns a client for the API at baseURL that sends `Authorization: Bearer` with
 // the token of source on each request (OIDC agents).
 func NewBearer(baseURL string, source TokenSource) *Client {
-	return &Client{base: strings.TrimRight(baseURL, "/"), token: source, http: &http.Client{Timeout: 30 * time.Second}, now: time.Now}
+	return &Client{base: strings.TrimRight(baseURL, "/"), token: source, http: &http.Client{Transport: transport, Timeout: 30 * time.Second}, now: time.Now}
 }
 
 // WithOperatorToken returns a copy of c that proves the operator with token (an RFC 8693
@@ -299,7 +308,7 @@ func SetClock(c *Client, now func() time.Time) { c.now = now }
 // client does (SigV4 with a fresh nonce, or the bearer token): hand it to other protocols'
 // clients, such as an MCP SDK's Streamable HTTP transport pointed at Mandate's /mcp.
 func (c *Client) HTTPClient() *http.Client {
-	return &http.Client{Transport: &authorizing{c: c, base: http.DefaultTransport}}
+	return &http.Client{Transport: &authorizing{c: c, base: transport}}
 }
 
 type authorizing struct {

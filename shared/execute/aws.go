@@ -38,10 +38,10 @@ type AWS struct {
 	endpoint string // UseEndpoint
 }
 
-// NewAWS returns the AWS executor using transport rt (nil: a fresh default transport).
+// NewAWS returns the AWS executor using transport rt (nil: a fresh Transport).
 func NewAWS(rt http.RoundTripper) *AWS {
 	if rt == nil {
-		rt = http.DefaultTransport.(*http.Transport).Clone()
+		rt = Transport()
 	}
 	return &AWS{
 		client: &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},

@@ -46,10 +46,10 @@ type HTTP struct {
 	client *http.Client
 }
 
-// NewHTTP returns an executor using transport rt (nil: a fresh default transport).
+// NewHTTP returns an executor using transport rt (nil: a fresh Transport).
 func NewHTTP(rt http.RoundTripper) *HTTP {
 	if rt == nil {
-		rt = http.DefaultTransport.(*http.Transport).Clone()
+		rt = Transport()
 	}
 	return &HTTP{client: &http.Client{
 		Transport: rt,

@@ -292,7 +292,7 @@ func (inst *Instance) serve(addr string, h http.Handler) (string, error) {
 // transport resolves the demo target's host name to where it listens; every other host is
 // dialled as usual.
 func (inst *Instance) transport() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := execute.Transport()
 	var d net.Dialer
 	demo := net.JoinHostPort(DemoTargetHost, "80")
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {

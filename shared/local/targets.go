@@ -50,7 +50,7 @@ func (inst *Instance) brokerFor(secrets broker.Secrets, rt http.RoundTripper) (*
 	x := execute.NewAWS(rt)
 	if inst.AWSEndpoint != "" {
 		if rt == nil {
-			rt = http.DefaultTransport.(*http.Transport).Clone()
+			rt = execute.Transport()
 		}
 		inst.broker.UseSTS(sts.New(sts.Options{
 			Region: inst.Config.Region, BaseEndpoint: aws.String(inst.AWSEndpoint), Credentials: StandInCredentials(),
