@@ -821,58 +821,35 @@ func appendIn(tx *bbolt.Tx, r store.Record) (held bool, err error) {
 		return false, err
 	}
 	k := u64(r.Seq)
-	var cur store.Record
-	ok, err := get(b, k, &cur)
-	switch {
-	case err != nil:
-		return false, err
-	case ok && sameRecord(cur, r):
-		return true, nil
-	case ok:
+	if data := b.Get(k); data != nil {
+		cur, body, err := recordHead(data)
+		switch {
+		case err != nil:
+			return false, fmt.Errorf("decode %s#%d: %w", r.SessionID, r.Seq, err)
+		case sameRecord(cur, body, r):
+			return true, nil
+		}
 		return false, store.ErrExists
 	}
 	if r.Seq > 1 {
-		prev := b.Get(u64(r.Seq - 1))
-		if prev == nil {
+		data := b.Get(u64(r.Seq - 1))
+		if data == nil {
 			return false, store.ErrExists
 		}
-		h, err := recordHash(prev)
+		prev, _, err := recordHead(data)
 		if err != nil {
 			return false, fmt.Errorf("decode %s#%d: %w", r.SessionID, r.Seq-1, err)
 		}
-		if h != r.PrevHash {
+		if prev.Hash != r.PrevHash {
 			return false, store.ErrExists
 		}
 	}
-	return false, put(b, k, r)
+	return false, b.Put(k, encodeRecord(r))
 }
 
-// recordHash reads the Hash of a stored record, stopping there rather than decoding its body.
-func recordHash(data []byte) (string, error) {
-	d := json.NewDecoder(bytes.NewReader(data))
-	if t, err := d.Token(); err != nil || t != json.Delim('{') {
-		return "", fmt.Errorf("not a record: %v", err)
-	}
-	for d.More() {
-		key, err := d.Token()
-		if err != nil {
-			return "", err
-		}
-		if key == "Hash" {
-			var h string
-			err := d.Decode(&h)
-			return h, err
-		}
-		var skip json.RawMessage
-		if err := d.Decode(&skip); err != nil {
-			return "", err
-		}
-	}
-	return "", errors.New("record without hash")
-}
-
-func sameRecord(a, b store.Record) bool {
-	return a.SessionID == b.SessionID && a.Seq == b.Seq && a.Hash == b.Hash && a.PrevHash == b.PrevHash && bytes.Equal(a.Body, b.Body)
+// sameRecord reports whether the stored head a with its body is r.
+func sameRecord(a store.Record, body []byte, r store.Record) bool {
+	return a.SessionID == r.SessionID && a.Seq == r.Seq && a.Hash == r.Hash && a.PrevHash == r.PrevHash && bytes.Equal(body, r.Body)
 }
 
 // LastRecord returns the record with the highest sequence; store.ErrNotFound for an empty
@@ -889,7 +866,8 @@ func (s *Store) LastRecord(ctx context.Context, sessionID string) (store.Record,
 		if k == nil {
 			return store.ErrNotFound
 		}
-		if err := json.Unmarshal(v, &r); err != nil {
+		var err error
+		if r, err = decodeRecord(v); err != nil {
 			return fmt.Errorf("decode: %w", err)
 		}
 		return nil
@@ -911,8 +889,8 @@ func (s *Store) Records(ctx context.Context, sessionID string, fromSeq uint64, l
 		}
 		c := b.Cursor()
 		for k, v := c.Seek(u64(fromSeq)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			var r store.Record
-			if err := json.Unmarshal(v, &r); err != nil {
+			r, err := decodeRecord(v)
+			if err != nil {
 				return fmt.Errorf("decode seq %d: %w", binary.BigEndian.Uint64(k), err)
 			}
 			out = append(out, r)
