@@ -88,8 +88,3 @@ func (a *Authority) AgentOf(c Caller) (string, error) {
 	return p.ID, nil
 }
 
-// RefuseReplay claims a signed request's signature once, as every mutating route does: an
-// exact copy is ErrReplayed. For front doors that carry many calls over one route (MCP).
-func (a *Authority) RefuseReplay(ctx context.Context, c Caller) error {
-	return a.claimSignature(ctx, c)
-}

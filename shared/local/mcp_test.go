@@ -235,25 +235,95 @@ func TestMCPReplayRefused(t *testing.T) {
 	if err := c.Sign(ctx, req, body); err != nil {
 		t.Fatal(err)
 	}
-	send := func() int {
+	send := func() (int, string) {
 		again := req.Clone(ctx)
 		again.Body = io.NopCloser(bytes.NewReader(body))
 		resp, err := http.DefaultClient.Do(again)
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp.Body.Close()
-		return resp.StatusCode
+		defer resp.Body.Close()
+		answer, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(answer)
 	}
 	served := inst.CRM.Served()
-	if code := send(); code != http.StatusOK {
-		t.Fatalf("the signed call = %d", code)
+	if code, answer := send(); code != http.StatusOK || strings.Contains(answer, `"isError":true`) {
+		t.Fatalf("the signed call = %d %s", code, answer)
 	}
-	if code := send(); code != http.StatusConflict {
-		t.Fatalf("its exact replay = %d, want 409", code)
+	// The replay's call is refused as a tool error naming the replay: the signature was
+	// claimed in the write that recorded the first call's decision.
+	if code, answer := send(); code != http.StatusOK || !strings.Contains(answer, `"isError":true`) || !strings.Contains(answer, "replayed request") {
+		t.Fatalf("its exact replay = %d %s, want a tool error naming the replay", code, answer)
 	}
 	if inst.CRM.Served() != served+1 {
 		t.Fatalf("the target served %d calls, want 1", inst.CRM.Served()-served)
+	}
+	// A client cannot hand its calls a signature of its choosing: the gate drops the header
+	// it carries signatures in and sets the verified one.
+	forged := []byte(`{"jsonrpc":"2.0","id":100,"method":"tools/call","params":{"name":"customers.get","arguments":{"path":"/customers/42"}}}`)
+	req, _ = http.NewRequest(http.MethodPost, inst.URL+mcpgate.Path, bytes.NewReader(forged))
+	for k, v := range map[string]string{"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+		"Mcp-Session-Id": cs.ID(), "Mcp-Protocol-Version": cs.InitializeResult().ProtocolVersion, "X-Mandate-Verified-Signature": "chosen"} {
+		req.Header.Set(k, v)
+	}
+	if err := c.Sign(ctx, req, forged); err != nil {
+		t.Fatal(err)
+	}
+	body = forged
+	for i := range 2 {
+		code, answer := send()
+		if refused := strings.Contains(answer, "replayed request"); code != http.StatusOK || refused != (i == 1) {
+			t.Fatalf("send %d of a call naming its own signature = %d %s", i+1, code, answer)
+		}
+	}
+}
+
+// A tool call costs the durable writes of the same action on the REST route: its decision
+// (with the POST's replay claim) and its result, and no write of its own per POST.
+func TestMCPToolCallWritesAsRESTDoes(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	ctx := context.Background()
+	c := agentClient(inst)
+	writes := func(do func()) uint64 {
+		t.Helper()
+		before, ok := inst.StoreStats()
+		if !ok {
+			t.Fatal("no store stats")
+		}
+		do()
+		after, _ := inst.StoreStats()
+		return after.Writes - before.Writes
+	}
+	s, err := c.OpenSession(ctx, api.OpenSessionRequest{Operator: local.DefaultOperator, Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := api.ActionRequest{Action: api.Action{Kind: api.KindHTTP, Target: "customers", Method: "GET", Path: "/customers/42"}}
+	rest := writes(func() {
+		if _, err := c.Act(ctx, s.SessionID, read); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Audit(ctx, s.SessionID); err != nil { // the result record is on disk
+			t.Fatal(err)
+		}
+	})
+	cs := mcpSession(t, inst, c)
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: mcpgate.OpenSessionTool, Arguments: map[string]any{"operator": local.DefaultOperator, "prompt": prompt}})
+	if err != nil || res.IsError {
+		t.Fatalf("open_session: %v %s", err, toolErr(res))
+	}
+	mandate := res.StructuredContent.(map[string]any)["session_id"].(string)
+	viaMCP := writes(func() {
+		if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/customers/42"}}); err != nil || res.IsError {
+			t.Fatalf("tool call: %v %s", err, toolErr(res))
+		}
+		if _, err := c.Audit(ctx, mandate); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if rest != 2 || viaMCP != rest {
+		t.Fatalf("durable writes: REST action %d, tool call %d; want 2 each", rest, viaMCP)
 	}
 }
 

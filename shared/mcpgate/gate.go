@@ -38,8 +38,9 @@ type Gate struct {
 	mu     sync.Mutex
 	owners map[string]string // MCP session id -> the agent that started it
 
-	// stateless: nothing is kept between requests (stateless.go); schemas then spares the
-	// server built for each request the reflection of open_session's schema.
+	// stateless: nothing is kept between requests (stateless.go). schemas spares the server
+	// built for each MCP session (or each stateless request) the reflection of open_session's
+	// schema.
 	stateless bool
 	schemas   *mcp.SchemaCache
 	shared    atomic.Pointer[shared]
@@ -60,7 +61,7 @@ func New(a *authority.Authority, log *slog.Logger) *Gate {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{auth: a, log: log, owners: map[string]string{}, ApprovalWait: DefaultApprovalWait, ApprovalPoll: DefaultApprovalPoll}
+	g := &Gate{auth: a, log: log, owners: map[string]string{}, schemas: mcp.NewSchemaCache(), ApprovalWait: DefaultApprovalWait, ApprovalPoll: DefaultApprovalPoll}
 	g.h = mcp.NewStreamableHTTPHandler(g.server, &mcp.StreamableHTTPOptions{Logger: log})
 	return g
 }
@@ -79,6 +80,7 @@ func callerFrom(ctx context.Context) (authority.Caller, bool) {
 
 // ServeHTTP serves one HTTP request of the MCP transport from a verified caller.
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r.Header.Del(signatureHeader) // only ServeHTTP sets it, below
 	if g.stateless {
 		g.serveStateless(w, r)
 		return
@@ -93,17 +95,13 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, api.Problem{Type: api.ProblemForbidden, Title: "Forbidden", Status: http.StatusForbidden, Detail: "only agents use the MCP endpoint"})
 		return
 	}
-	if r.Method == http.MethodPost {
-		// A signed POST carries calls that act: an exact copy is refused, as on every route.
-		if err := g.auth.RefuseReplay(r.Context(), c); err != nil {
-			var e *authority.Error
-			if errors.As(err, &e) && errors.Is(e.Kind, authority.ErrReplayed) {
-				writeProblem(w, api.Problem{Type: api.ProblemReplayed, Title: "Replayed request", Status: http.StatusConflict, Detail: e.Detail})
-				return
-			}
-			writeProblem(w, api.Problem{Type: api.ProblemUnavailable, Title: "Temporarily unavailable", Status: http.StatusServiceUnavailable})
-			return
-		}
+	// A signed POST carries calls that act. Its signature reaches the call that acts (a tool
+	// call, open_session) with the request, which the SDK hands each handler, and is claimed
+	// in the write that records it, as POST /v1/sessions/{id}/actions does: an exact copy of
+	// the POST is refused as a tool error naming the replay, with no durable write of its
+	// own per POST. A replayed initialize or tools/list only reads.
+	if r.Method == http.MethodPost && c.Signature != "" {
+		r.Header.Set(signatureHeader, c.Signature)
 	}
 	sid := r.Header.Get("Mcp-Session-Id")
 	if sid != "" {
@@ -132,6 +130,19 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delete(g.owners, sid)
 		g.mu.Unlock()
 	}
+}
+
+// signatureHeader carries a stateful gate's verified SigV4 signature of a POST to the calls
+// the POST carries (ServeHTTP sets it; a client's own is dropped).
+const signatureHeader = "X-Mandate-Verified-Signature"
+
+// signatureOf is the verified signature of the POST that carried req ("" for a bearer
+// token's).
+func signatureOf(req *mcp.CallToolRequest) string {
+	if req == nil || req.Extra == nil {
+		return ""
+	}
+	return req.Extra.Header.Get(signatureHeader)
 }
 
 // recorder calls started with the MCP session id the SDK assigns on initialisation, once,
@@ -176,9 +187,11 @@ type session struct {
 	mandate string           // the Mandate session; "" until open_session
 	ended   string           // why no more calls are taken
 	server  *mcp.Server
-	offered map[string]bool // target tools on offer now
-	client  audit.Client    // where the MCP session was started from, on its records
-	bound   *binding        // a stateless gate's request binding; nil for a stateful gate
+	offered map[string]bool   // target tools on offer now
+	offers  []authority.Offer // what offered was made from (Offers's answer; none once ended)
+	applied bool              // offered was made at least once
+	client  audit.Client      // where the MCP session was started from, on its records
+	bound   *binding          // a stateless gate's request binding; nil for a stateful gate
 }
 
 // refresh brings the offered tools in line with what policy could allow now, or with none
@@ -189,15 +202,23 @@ func (g *Gate) refresh(ctx context.Context, st *session) {
 	st.mu.Lock()
 	ended := st.ended != ""
 	st.mu.Unlock()
+	var offers []authority.Offer
 	if !ended {
-		for _, o := range g.auth.Offers(ctx) {
-			for _, t := range toolsFor(o) {
-				want[t.tool.Name] = t
-			}
-		}
+		offers = g.auth.Offers(ctx)
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	// Offers answers with the same slice while policy and targets stay the same: then so do
+	// the tools, and a tool call does not rebuild them.
+	if st.applied && len(offers) == len(st.offers) && (len(offers) == 0 || &offers[0] == &st.offers[0]) {
+		return
+	}
+	st.applied, st.offers = true, offers
+	for _, o := range offers {
+		for _, t := range toolsFor(o) {
+			want[t.tool.Name] = t
+		}
+	}
 	var gone []string
 	for name := range st.offered {
 		if _, ok := want[name]; !ok {
@@ -247,9 +268,9 @@ func (g *Gate) newServer(r *http.Request, shared bool) *mcp.Server {
 	opts := &mcp.ServerOptions{
 		Instructions: "Call " + OpenSessionTool + " first with the operator you act for and their original request; every other tool acts through Mandate in that session.",
 	}
+	opts.SchemaCache = g.schemas
 	if shared { // stateless: no stream to announce a changed tool list on
 		opts.Capabilities = &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}
-		opts.SchemaCache = g.schemas
 	}
 	s := mcp.NewServer(&mcp.Implementation{Name: "mandate", Version: "1"}, opts)
 	mcp.AddTool(s, &mcp.Tool{Name: OpenSessionTool, Description: "Open the Mandate session every other tool acts in: the human operator you act for and their original prompt."},
@@ -258,7 +279,7 @@ func (g *Gate) newServer(r *http.Request, shared bool) *mcp.Server {
 			if !ok {
 				return errorResult("Mandate could not take the call"), openOutput{}, nil
 			}
-			return g.open(ctx, st, in)
+			return g.open(ctx, st, req, in)
 		})
 	st.server = s
 	g.refresh(r.Context(), st)
@@ -279,7 +300,7 @@ type openOutput struct {
 	ExpiresAt string       `json:"expires_at"`
 }
 
-func (g *Gate) open(ctx context.Context, st *session, in openInput) (*mcp.CallToolResult, openOutput, error) {
+func (g *Gate) open(ctx context.Context, st *session, req *mcp.CallToolRequest, in openInput) (*mcp.CallToolResult, openOutput, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.mandate != "" {
@@ -287,6 +308,9 @@ func (g *Gate) open(ctx context.Context, st *session, in openInput) (*mcp.CallTo
 	}
 	c := st.caller
 	c.RequestID = "mcp-" + newRequestID()
+	if !g.stateless {
+		c.Signature = signatureOf(req)
+	}
 	ctx = audit.WithClient(ctx, st.client)
 	s, err := g.auth.OpenSession(ctx, c, api.OpenSessionRequest{Operator: in.Operator, OperatorToken: in.OperatorToken, Prompt: in.Prompt, Purpose: in.Purpose, TTL: in.TTL})
 	if err != nil {
@@ -336,6 +360,9 @@ func (g *Gate) call(ctx context.Context, st *session, t tool, req *mcp.CallToolR
 		return errorResult(err.Error()), nil
 	}
 	c.RequestID = "mcp-" + newRequestID()
+	if !g.stateless {
+		c.Signature = signatureOf(req)
+	}
 	ctx = audit.WithClient(ctx, st.client)
 	out, err := g.auth.Act(ctx, c, mandate, api.ActionRequest{Action: act, ApprovalID: in.ApprovalID})
 	if err != nil {
@@ -393,7 +420,9 @@ func (g *Gate) awaitApproval(ctx context.Context, st *session, t tool, req *mcp.
 			res.StructuredContent = map[string]any{"refused": "approval-denied", "approval_id": ap.ApprovalID, "decided_by": ap.DecidedBy}
 			return res
 		case store.ApprovalApproved:
-			c.RequestID = "mcp-" + newRequestID()
+			// The asking decision claimed the POST's signature; the approval, used once,
+			// keeps this run to one.
+			c.RequestID, c.Signature = "mcp-"+newRequestID(), ""
 			out, err := g.auth.Act(ctx, c, mandate, api.ActionRequest{Action: act, ApprovalID: ap.ApprovalID})
 			if err != nil {
 				g.endOnKill(st, err)
