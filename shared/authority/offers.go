@@ -87,4 +87,3 @@ func (a *Authority) AgentOf(c Caller) (string, error) {
 	}
 	return p.ID, nil
 }
-
