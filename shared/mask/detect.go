@@ -80,7 +80,7 @@ var iinRanges = [...]iinRange{
 	{4, 3095, 3095, lens(14, 19)},          // Diners Club
 	{2, 36, 36, lens(14, 19)},              // Diners Club
 	{2, 38, 39, lens(14, 19)},              // Diners Club
-	{4, 3528, 3589, lens(16, 19)},          // JCB
+	{2, 35, 35, lens(16, 19)},              // JCB (its block 3528-3589; no other network under 35)
 	{1, 4, 4, lens(13, 13) | lens(16, 19)}, // Visa (Elo, Naranja inside)
 	{6, 493698, 493698, lens(12, 19)},      // Maestro
 	{2, 50, 50, lens(12, 19)},              // Maestro (Verve, Elo inside)
@@ -144,12 +144,13 @@ const (
 	labelSSN uint8 = 1 << iota
 	labelPhone
 	labelDOB
+	labelCard
 )
 
 // labelsIn returns the label bits of the words found in s, case-insensitively and at word
 // boundaries (camelCase counts as a boundary): "ssn", "social security", "phone", "telephone",
 // "tel", "mobile", "cell", "call", "fax", "msisdn"; "dob", "birth..." ("date of birth", "birthDate",
-// "birthday") and "born".
+// "birthday") and "born"; "card".
 func labelsIn(s []byte) uint8 {
 	var bits uint8
 	for i := 0; i < len(s); i++ {
@@ -188,6 +189,8 @@ func labelsIn(s []byte) uint8 {
 		case 'c':
 			if hasPrefixFold(s[i:], "cellphone") || hasWord(s, i, "cell") || hasWord(s, i, "call") {
 				bits |= labelPhone
+			} else if hasWord(s, i, "card") {
+				bits |= labelCard
 			}
 		case 'f':
 			if hasWord(s, i, "fax") {

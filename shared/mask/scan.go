@@ -378,8 +378,20 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 		}
 		break
 	}
-	if labels < 2 || k-(at+1) > emailMaxDomain || !validTLD(s[tld:k]) {
+	if labels < 2 || k-(at+1) > emailMaxDomain {
 		return 0, 0, false
+	}
+	if !validTLD(s[tld:k]) {
+		// A top-level domain has no digits: in "a@b.com4111111111111111" the address ends
+		// at "com" and a number follows, as the text reads once the number is masked.
+		p := tld
+		for p < k && !isDigit(s[p]) {
+			p++
+		}
+		if p == tld || p == k || !validTLD(s[tld:p]) {
+			return 0, 0, false
+		}
+		k = p
 	}
 	return j, k, true
 }
@@ -592,9 +604,37 @@ func rightBad(s []byte, end int) bool {
 	}
 	if (c == '-' || c == '.') && end+1 < len(s) {
 		d := s[end+1]
+		if c == '-' && phoneWord(s, end+1) {
+			return false // "815-Fax": a number and the kind of line it is
+		}
 		return isLetter(d) || isDigit(d) || d == '_'
 	}
 	return false
+}
+
+// phoneWords name the kind of a phone line when written after its number ("416 60 039
+// office", "3660170548-Fax").
+var phoneWords = newWordSet([]string{"fax", "office", "mobile", "cell", "home", "work", "tel", "phone"})
+
+// phoneWord reports whether s[i:] starts with one of phoneWords as a whole word.
+func phoneWord(s []byte, i int) bool {
+	j := i
+	for j < len(s) && isLetter(s[j]) {
+		j++
+	}
+	return j > i && (j == len(s) || !isDigit(s[j]) && s[j] != '_' && s[j] != '@') && phoneWords.hasFold(s[i:j])
+}
+
+// phoneWordAfter reports whether one of phoneWords follows a number ending at s[end], after a
+// space, a '-' or " (" ("781 1704 office", "063-Office", "555 1234 (home)").
+func phoneWordAfter(s []byte, end int) bool {
+	if end < len(s) && (s[end] == ' ' || s[end] == '-') {
+		end++
+	}
+	if end < len(s) && s[end] == '(' {
+		end++
+	}
+	return phoneWord(s, end)
 }
 
 // number reads the run at s[i], records the matches in it and returns where scanning resumes.
@@ -749,7 +789,7 @@ func (sc *scanner) matchAt(s []byte, w, hi int, plus bool, floor int) (int, dete
 		}
 	}
 	if sc.enabled[detCard] {
-		if e, ok := sc.card(w, hi); ok {
+		if e, ok := sc.card(w, hi, floor); ok {
 			return e, detCard, true
 		}
 	}
@@ -776,17 +816,56 @@ func (sc *scanner) collect(s []byte, w, e int) ([]byte, bool) {
 
 // labels returns the label bits that apply to a bare number starting at s[start]: those of the
 // JSON key, and those of the words in the labelWindow bytes before it on the same line (never
-// before floor or across a ']', so a redaction such as "[SSN]" is no label).
+// before floor or across a ']', so a redaction such as "[SSN]" is no label). A number that
+// starts its line also takes the labels of a line before it that ends in ':' ("Phone:" above
+// the number, as forms and contact cards lay it out).
 func (sc *scanner) labels(s []byte, start, floor int) uint8 {
 	bits := sc.keyLabels()
 	from := max(start-labelWindow, floor)
 	for k := start - 1; k >= from; k-- {
+		if s[k] == ']' {
+			from = k + 1
+			break
+		}
+		if s[k] == '\n' {
+			from = k + 1
+			if blank(s[from:start]) {
+				bits |= labelLine(s, k, floor)
+			}
+			break
+		}
+	}
+	return bits | labelsIn(s[from:start])
+}
+
+// labelLine returns the labels of the line ending at s[end] (a '\n') when it ends in ':' and
+// holds nothing after its last labelWindow bytes that a redaction closed (']').
+func labelLine(s []byte, end, floor int) uint8 {
+	e := end
+	for e > floor && (s[e-1] == ' ' || s[e-1] == '\t' || s[e-1] == '\r') {
+		e--
+	}
+	if e == floor || s[e-1] != ':' {
+		return 0
+	}
+	from := max(e-labelWindow, floor)
+	for k := e - 1; k >= from; k-- {
 		if s[k] == ']' || s[k] == '\n' {
 			from = k + 1
 			break
 		}
 	}
-	return bits | labelsIn(s[from:start])
+	return labelsIn(s[from:e])
+}
+
+// blank reports whether b holds only spaces and tabs.
+func blank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // ssn matches "AAA-GG-SSSS" as one word; with an SSN label nearby also nine bare digits or
@@ -818,14 +897,15 @@ func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 	return 0, false
 }
 
-// card matches 12-19 digits with a known IIN and a valid Luhn digit: bare, one word of groups
+// card matches 12-19 digits with a known IIN and a valid Luhn digit (one bare group: any IIN
+// after the word "card"): bare, one word of groups
 // joined by '-', or single-group words joined by spaces. Separated groups have 3-9 digits, the
 // first 4-6, as printed cards do (19 digits are printed 4-4-4-7, 4-6-9 and 4-4-4-4-3). Of a
 // run of spaced groups the whole run is taken, or a prefix of it followed only by an expiry
 // date ("4111 1111 1111 1111 12 29", "... 1229"). A run of card-shaped groups that is not a
 // card is skipped whole (sc.skip), so no shorter number inside it is taken for a card or a
 // phone: a mistyped card number is left alone, not masked in part.
-func (sc *scanner) card(w, hi int) (int, bool) {
+func (sc *scanner) card(w, hi, floor int) (int, bool) {
 	gs := sc.groups
 	g := gs[w]
 	if g.paren || g.len() > cardMaxDigits {
@@ -849,7 +929,10 @@ func (sc *scanner) card(w, hi int) (int, bool) {
 		return e, ok && isCard(d)
 	}
 	if g.len() >= cardMinDigits {
-		return e, isCard(s[g.ds:g.de])
+		d := s[g.ds:g.de]
+		// After the word "card", a Luhn-valid number of a card's length is one whatever its
+		// IIN: an issuer's range this table lacks, or a test generator's.
+		return e, isCard(d) || (len(d) <= cardMaxDigits && luhn(d) && sc.labels(s, g.ts, floor)&labelCard != 0)
 	}
 	if g.len() < 4 || g.len() > 6 {
 		return 0, false
@@ -1075,7 +1158,8 @@ func (sc *scanner) labelledNational(s []byte, w, hi, floor int) (int, bool) {
 		sc.skip = best
 		return 0, false
 	}
-	if (gs[w].ts > 0 && (s[gs[w].ts-1] == '/' || s[gs[w].ts-1] == '#')) || sc.labels(s, gs[w].ts, floor)&labelPhone == 0 {
+	if (gs[w].ts > 0 && (s[gs[w].ts-1] == '/' || s[gs[w].ts-1] == '#')) ||
+		(sc.labels(s, gs[w].ts, floor)&labelPhone == 0 && (best < hi || !phoneWordAfter(s, gs[best-1].de))) {
 		return 0, false
 	}
 	return best, true
