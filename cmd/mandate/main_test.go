@@ -13,7 +13,7 @@ import (
 
 	"github.com/mandate-dev/mandate/shared/audit"
 	"github.com/mandate-dev/mandate/shared/local"
-	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
 )
 
 func TestDemoThenVerifyThenTamper(t *testing.T) {
@@ -54,16 +54,12 @@ func TestDemoThenVerifyThenTamper(t *testing.T) {
 		}
 		chain := audit.Bucket(session)
 		key := binary.BigEndian.AppendUint64(nil, 2)
-		var r store.Record
-		if err := json.Unmarshal(chain.Get(key), &r); err != nil {
-			return err
-		}
-		r.Body = bytes.Replace(r.Body, []byte(`"decision":"allow"`), []byte(`"decision":"deny"`), 1)
-		raw, err := json.Marshal(r)
+		r, err := bolt.DecodeRecord(chain.Get(key))
 		if err != nil {
 			return err
 		}
-		return chain.Put(key, raw)
+		r.Body = bytes.Replace(r.Body, []byte(`"decision":"allow"`), []byte(`"decision":"deny"`), 1)
+		return chain.Put(key, bolt.EncodeRecord(r))
 	})
 	db.Close()
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/checkpoint"
 	"github.com/mandate-dev/mandate/shared/local"
 	"github.com/mandate-dev/mandate/shared/store"
+	"github.com/mandate-dev/mandate/shared/store/bolt"
 )
 
 // rewrite plays an insider with write access to the data folder and its checkpoint key: it
@@ -38,9 +39,9 @@ func rewrite(t *testing.T, dir string, edit func(map[string][]audit.Record), rek
 		err := b.ForEachBucket(func(name []byte) error {
 			names = append(names, slices.Clone(name))
 			return b.Bucket(name).ForEach(func(_, v []byte) error {
-				var sr store.Record
 				var r audit.Record
-				if err := json.Unmarshal(v, &sr); err != nil {
+				sr, err := bolt.DecodeRecord(v)
+				if err != nil {
 					return err
 				}
 				if err := json.Unmarshal(sr.Body, &r); err != nil {
@@ -72,10 +73,7 @@ func rewrite(t *testing.T, dir string, edit func(map[string][]audit.Record), rek
 				if err != nil {
 					return err
 				}
-				raw, err := json.Marshal(store.Record{SessionID: id, Seq: r.Seq, Hash: r.Hash, PrevHash: r.PrevHash, Body: body})
-				if err != nil {
-					return err
-				}
+				raw := bolt.EncodeRecord(store.Record{SessionID: id, Seq: r.Seq, Hash: r.Hash, PrevHash: r.PrevHash, Body: body})
 				if err := sb.Put(binary.BigEndian.AppendUint64(nil, r.Seq), raw); err != nil {
 					return err
 				}

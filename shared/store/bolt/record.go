@@ -80,6 +80,14 @@ func readString(b []byte) (string, []byte, bool) {
 	return string(b[n : n+int(l)]), b[n+int(l):], true
 }
 
+// DecodeRecord returns the audit record stored as data in either layout, for tools that read
+// the store file directly (a forensic copy, a tamper test).
+func DecodeRecord(data []byte) (store.Record, error) { return decodeRecord(data) }
+
+// EncodeRecord returns r in the layout the store writes, for tools that write the store file
+// directly.
+func EncodeRecord(r store.Record) []byte { return encodeRecord(r) }
+
 // decodeRecord returns the record stored as data, its body copied out of data.
 func decodeRecord(data []byte) (store.Record, error) {
 	r, body, err := recordHead(data)
