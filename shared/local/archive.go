@@ -26,16 +26,30 @@ const (
 	CheckpointInterval = 30 * time.Second
 )
 
+// The embedded store's expired claims (replay and idempotency claims, kill rounds) are swept
+// every ClaimSweepInterval, at most ClaimSweepBudget claims read a sweep (DynamoDB's TTL does
+// this for the deployed tables).
+const (
+	ClaimSweepInterval = 10 * time.Second
+	ClaimSweepBudget   = 20000
+)
+
+// claimSweeper is a store that deletes its expired claims (bolt.Store).
+type claimSweeper interface {
+	SweepClaims(ctx context.Context, budget int) (int, error)
+}
+
 // archiver is the local stand-in for the audit stream, the shipper and the scheduled
 // checkpoint: it follows the store and writes the archive in the background, so requests
-// never wait for it.
+// never wait for it. It also sweeps the store's expired claims, where the store can.
 type archiver struct {
-	signer *checkpoint.Ed25519
-	tail   *archive.Tail
-	writer *checkpoint.Writer
-	log    *slog.Logger
-	stop   chan struct{}
-	done   sync.WaitGroup
+	sweeper claimSweeper // nil when the store sweeps its own (DynamoDB's TTL)
+	signer  *checkpoint.Ed25519
+	tail    *archive.Tail
+	writer  *checkpoint.Writer
+	log     *slog.Logger
+	stop    chan struct{}
+	done    sync.WaitGroup
 }
 
 // startArchive ships what the archive lacks, then keeps shipping in the background.
@@ -50,6 +64,7 @@ func startArchive(ctx context.Context, dir string, st store.Audit, log *slog.Log
 		return nil, fmt.Errorf("local: archive: %w", err)
 	}
 	a := &archiver{signer: signer, tail: tail, writer: &checkpoint.Writer{Bucket: bucket, Signer: signer, Now: time.Now}, log: log, stop: make(chan struct{})}
+	a.sweeper, _ = st.(claimSweeper)
 	if err := a.flush(ctx, true); err != nil {
 		return nil, err
 	}
@@ -62,7 +77,7 @@ func (a *archiver) loop() {
 	defer a.done.Done()
 	ship := time.NewTicker(ArchiveInterval)
 	defer ship.Stop()
-	last := time.Now()
+	last, swept := time.Now(), time.Now()
 	for {
 		select {
 		case <-a.stop:
@@ -74,6 +89,12 @@ func (a *archiver) loop() {
 			}
 			if err := a.flush(context.Background(), due); err != nil {
 				a.log.Error("archive", "error", err)
+			}
+			if a.sweeper != nil && time.Since(swept) >= ClaimSweepInterval {
+				swept = time.Now()
+				if _, err := a.sweeper.SweepClaims(context.Background(), ClaimSweepBudget); err != nil {
+					a.log.Error("claim sweep", "error", err)
+				}
 			}
 		}
 	}

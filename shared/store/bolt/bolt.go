@@ -58,6 +58,9 @@ type Store struct {
 	// committed or failed: a read of that session's chain waits for them.
 	deferredMu sync.Mutex
 	deferred   map[string]int
+	// sweepFrom is the claim key the next SweepClaims reads from (nil: the first).
+	sweepMu   sync.Mutex
+	sweepFrom []byte
 }
 
 // Stats counts what a store has made durable since it was opened.
@@ -649,6 +652,66 @@ func (s *Store) claimIn(tx *bbolt.Tx, c store.Claim) (store.Claim, error) {
 		return held, store.ErrExists
 	}
 	return store.Claim{}, put(b, []byte(c.Key), c)
+}
+
+// SweepClaims deletes expired claims. It reads at most budget claims, from where the last
+// sweep stopped and wrapping at the end, so a sweep's cost is bounded however many claims the
+// file holds; it returns how many it deleted. An expired claim answers as none (ClaimKey
+// replaces it, HeldClaim reports it missing), so deleting it changes no answer; unswept, the
+// claim of every signed request stayed in the file for good (DynamoDB's TTL removes them
+// there). Reading writes nothing: a sweep that finds nothing expired commits nothing, and its
+// deletions are not counted in Stats' Writes.
+func (s *Store) SweepClaims(ctx context.Context, budget int) (int, error) {
+	s.sweepMu.Lock()
+	defer s.sweepMu.Unlock()
+	now := s.now()
+	var expired [][]byte
+	var next []byte
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
+		c := tx.Bucket(bucketClaims).Cursor()
+		k, v := c.Seek(s.sweepFrom)
+		for n := 0; k != nil && n < budget; n++ {
+			if claimExpired(v, now) {
+				expired = append(expired, slices.Clone(k))
+			}
+			k, v = c.Next()
+		}
+		next = slices.Clone(k) // nil at the end: the next sweep starts over
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bolt: sweep claims: %w", err)
+	}
+	s.sweepFrom = next
+	if len(expired) == 0 {
+		return 0, nil
+	}
+	deleted := 0
+	err = s.group.do(func(tx *bbolt.Tx) error {
+		deleted = 0
+		b := tx.Bucket(bucketClaims)
+		for _, k := range expired {
+			// Taken again since it was read: a fresh claim stays.
+			if v := b.Get(k); v != nil && claimExpired(v, now) {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+				deleted++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("bolt: sweep claims: %w", err)
+	}
+	return deleted, nil
+}
+
+// claimExpired reports whether the stored claim v expired at or before now; a value that does
+// not decode is kept.
+func claimExpired(v []byte, now time.Time) bool {
+	var c struct{ ExpiresAt time.Time }
+	return json.Unmarshal(v, &c) == nil && !c.ExpiresAt.IsZero() && !c.ExpiresAt.After(now)
 }
 
 // --- decisions ---
