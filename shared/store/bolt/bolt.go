@@ -907,7 +907,7 @@ func appendIn(tx *bbolt.Tx, r store.Record) (held bool, err error) {
 			return false, store.ErrExists
 		}
 	}
-	return false, b.Put(k, encodeRecord(r))
+	return false, b.Put(k, EncodeRecord(r))
 }
 
 // sameRecord reports whether the stored head a with its body is r.
@@ -930,7 +930,7 @@ func (s *Store) LastRecord(ctx context.Context, sessionID string) (store.Record,
 			return store.ErrNotFound
 		}
 		var err error
-		if r, err = decodeRecord(v); err != nil {
+		if r, err = DecodeRecord(v); err != nil {
 			return fmt.Errorf("decode: %w", err)
 		}
 		return nil
@@ -952,7 +952,7 @@ func (s *Store) Records(ctx context.Context, sessionID string, fromSeq uint64, l
 		}
 		c := b.Cursor()
 		for k, v := c.Seek(u64(fromSeq)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {
-			r, err := decodeRecord(v)
+			r, err := DecodeRecord(v)
 			if err != nil {
 				return fmt.Errorf("decode seq %d: %w", binary.BigEndian.Uint64(k), err)
 			}

@@ -22,7 +22,9 @@ const recordV1 = 0x01
 // errRecord means stored bytes are not a record in either layout.
 var errRecord = errors.New("not a stored record")
 
-func encodeRecord(r store.Record) []byte {
+// EncodeRecord returns r in the layout the store writes (also for tools that write the store
+// file directly, such as the CLI's tamper tests).
+func EncodeRecord(r store.Record) []byte {
 	n := 1 + 4*binary.MaxVarintLen64 + len(r.SessionID) + len(r.Hash) + len(r.PrevHash) + len(r.Body)
 	b := make([]byte, 0, n)
 	b = append(b, recordV1)
@@ -80,16 +82,9 @@ func readString(b []byte) (string, []byte, bool) {
 	return string(b[n : n+int(l)]), b[n+int(l):], true
 }
 
-// DecodeRecord returns the audit record stored as data in either layout, for tools that read
-// the store file directly (a forensic copy, a tamper test).
-func DecodeRecord(data []byte) (store.Record, error) { return decodeRecord(data) }
-
-// EncodeRecord returns r in the layout the store writes, for tools that write the store file
-// directly.
-func EncodeRecord(r store.Record) []byte { return encodeRecord(r) }
-
-// decodeRecord returns the record stored as data, its body copied out of data.
-func decodeRecord(data []byte) (store.Record, error) {
+// DecodeRecord returns the audit record stored as data in either layout, its body copied out
+// of data (also for tools that read the store file directly).
+func DecodeRecord(data []byte) (store.Record, error) {
 	r, body, err := recordHead(data)
 	if err != nil {
 		return store.Record{}, err

@@ -89,7 +89,7 @@ func TestRecordsStoredAsJSONStillRead(t *testing.T) {
 func TestRecordLayoutIsSmaller(t *testing.T) {
 	r := store.Record{SessionID: "ses_22d2vnmg2xzvqm3w6r3tkeovam", Seq: 2, Hash: string(bytes.Repeat([]byte("a"), 64)), PrevHash: string(bytes.Repeat([]byte("b"), 64)), Body: bytes.Repeat([]byte(`{"k":"v"}`), 100)}
 	js, _ := json.Marshal(r)
-	bin := encodeRecord(r)
+	bin := EncodeRecord(r)
 	if len(bin) > len(r.Body)+len(r.SessionID)+len(r.Hash)+len(r.PrevHash)+16 || len(bin) >= len(js) {
 		t.Fatalf("binary %d bytes, JSON %d, body %d", len(bin), len(js), len(r.Body))
 	}
@@ -103,14 +103,14 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add([]byte{recordV1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := decodeRecord(data)
+		r, err := DecodeRecord(data)
 		if err != nil {
 			if !errors.Is(err, errRecord) {
 				t.Fatalf("error %v is not errRecord", err)
 			}
 			return
 		}
-		again, err := decodeRecord(encodeRecord(r))
+		again, err := DecodeRecord(EncodeRecord(r))
 		if err != nil || !sameRecord(again, again.Body, r) {
 			t.Fatalf("round trip: %+v, %v; want %+v", again, err, r)
 		}
