@@ -821,25 +821,26 @@ func (sc *scanner) collect(s []byte, w, e int) ([]byte, bool) {
 // the number, as forms and contact cards lay it out).
 func (sc *scanner) labels(s []byte, start, floor int) uint8 {
 	bits := sc.keyLabels()
-	from := max(start-labelWindow, floor)
-	for k := start - 1; k >= from; k-- {
-		if s[k] == ']' {
-			from = k + 1
-			break
-		}
-		if s[k] == '\n' {
-			from = k + 1
-			if blank(s[from:start]) {
-				bits |= labelLine(s, k, floor)
-			}
-			break
-		}
+	from := labelFrom(s, start, floor)
+	if from > floor && s[from-1] == '\n' && blank(s[from:start]) {
+		bits |= labelLine(s, from-1, floor)
 	}
 	return bits | labelsIn(s[from:start])
 }
 
-// labelLine returns the labels of the line ending at s[end] (a '\n') when it ends in ':' and
-// holds nothing after its last labelWindow bytes that a redaction closed (']').
+// labelFrom is where the label window before s[end] starts: labelWindow bytes back, never
+// before floor, nor before the line's start or a ']'.
+func labelFrom(s []byte, end, floor int) int {
+	from := max(end-labelWindow, floor)
+	for k := end - 1; k >= from; k-- {
+		if s[k] == ']' || s[k] == '\n' {
+			return k + 1
+		}
+	}
+	return from
+}
+
+// labelLine returns the labels of the line ending at s[end] (a '\n') when it ends in ':'.
 func labelLine(s []byte, end, floor int) uint8 {
 	e := end
 	for e > floor && (s[e-1] == ' ' || s[e-1] == '\t' || s[e-1] == '\r') {
@@ -848,14 +849,7 @@ func labelLine(s []byte, end, floor int) uint8 {
 	if e == floor || s[e-1] != ':' {
 		return 0
 	}
-	from := max(e-labelWindow, floor)
-	for k := e - 1; k >= from; k-- {
-		if s[k] == ']' || s[k] == '\n' {
-			from = k + 1
-			break
-		}
-	}
-	return labelsIn(s[from:e])
+	return labelsIn(s[labelFrom(s, e, floor):e])
 }
 
 // blank reports whether b holds only spaces and tabs.
@@ -932,7 +926,7 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 		d := s[g.ds:g.de]
 		// After the word "card", a Luhn-valid number of a card's length is one whatever its
 		// IIN: an issuer's range this table lacks, or a test generator's.
-		return e, isCard(d) || (len(d) <= cardMaxDigits && luhn(d) && sc.labels(s, g.ts, floor)&labelCard != 0)
+		return e, isCard(d) || (luhn(d) && sc.labels(s, g.ts, floor)&labelCard != 0)
 	}
 	if g.len() < 4 || g.len() > 6 {
 		return 0, false
