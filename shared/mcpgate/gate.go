@@ -189,7 +189,6 @@ type session struct {
 	server  *mcp.Server
 	offered map[string]bool   // target tools on offer now
 	offers  []authority.Offer // what offered was made from (Offers's answer; none once ended)
-	applied bool              // offered was made at least once
 	client  audit.Client      // where the MCP session was started from, on its records
 	bound   *binding          // a stateless gate's request binding; nil for a stateful gate
 }
@@ -198,7 +197,6 @@ type session struct {
 // once the session has ended; the SDK announces each change to the client with
 // notifications/tools/list_changed.
 func (g *Gate) refresh(ctx context.Context, st *session) {
-	want := map[string]tool{}
 	st.mu.Lock()
 	ended := st.ended != ""
 	st.mu.Unlock()
@@ -209,11 +207,13 @@ func (g *Gate) refresh(ctx context.Context, st *session) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	// Offers answers with the same slice while policy and targets stay the same: then so do
-	// the tools, and a tool call does not rebuild them.
-	if st.applied && len(offers) == len(st.offers) && (len(offers) == 0 || &offers[0] == &st.offers[0]) {
+	// the tools, and a tool call does not rebuild them. (None offered before and none now:
+	// nothing to change either.)
+	if len(offers) == len(st.offers) && (len(offers) == 0 || &offers[0] == &st.offers[0]) {
 		return
 	}
-	st.applied, st.offers = true, offers
+	st.offers = offers
+	want := map[string]tool{}
 	for _, o := range offers {
 		for _, t := range toolsFor(o) {
 			want[t.tool.Name] = t
