@@ -153,6 +153,8 @@ type Instance struct {
 	Handler *edge.Handler
 	// AWSEndpoint is the AWS stand-in aws targets run against; "" when there is none.
 	AWSEndpoint string
+	// MCP is the MCP front door served at /mcp.
+	MCP *mcpgate.Gate
 
 	store    store.Store
 	ownsDB   bool
@@ -259,7 +261,8 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 			agentIssuers = append(agentIssuers, is.Issuer)
 		}
 	}
-	gw.ServeMCP(mcpgate.New(auth, log), agentIssuers) // the MCP front door, through the same authentication
+	inst.MCP = mcpgate.New(auth, log)
+	gw.ServeMCP(inst.MCP, agentIssuers) // the MCP front door, through the same authentication
 	addr, err := inst.serve(o.Addr, withBearer(gw, tokens))
 	if err != nil {
 		return nil, fmt.Errorf("local: api: %w", err)

@@ -327,6 +327,40 @@ func TestMCPToolCallWritesAsRESTDoes(t *testing.T) {
 	}
 }
 
+// An MCP session's server, with its tools, is built when the session starts, and only then:
+// the SDK asks for a server on every request (for the protocol versions it speaks), and a tool
+// call or a tools/list must not build a session's worth of tools again. (The Go SDK client
+// starts with a probe of a newer protocol before it initialises, and each is a request with no
+// session: at most two servers per session start.)
+func TestMCPServerBuiltOncePerSession(t *testing.T) {
+	t.Parallel()
+	inst := start(t)
+	ctx := context.Background()
+	c := agentClient(inst)
+	built := inst.MCP.ServersBuilt
+	before := built()
+	cs := mcpSession(t, inst, c)
+	started := built()
+	if n := started - before; n < 1 || n > 2 {
+		t.Fatalf("starting one MCP session built %d servers, want 1 or 2", n)
+	}
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: mcpgate.OpenSessionTool, Arguments: map[string]any{"operator": local.DefaultOperator, "prompt": prompt}})
+	if err != nil || res.IsError {
+		t.Fatalf("open_session: %v %s", err, toolErr(res))
+	}
+	for range 3 {
+		if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "customers.get", Arguments: map[string]any{"path": "/customers/42"}}); err != nil || res.IsError {
+			t.Fatalf("tool call: %v %s", err, toolErr(res))
+		}
+	}
+	if _, err := cs.ListTools(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := built() - started; n != 0 {
+		t.Fatalf("four tool calls and a tools/list in a running MCP session built %d servers, want 0", n)
+	}
+}
+
 // An agent built on the TypeScript SDK, with an OIDC bearer token, gets the same governed
 // tools: interoperability beyond the Go SDK, from a Node script.
 func TestMCPFromTheTypeScriptSDK(t *testing.T) {

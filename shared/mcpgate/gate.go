@@ -23,6 +23,9 @@ import (
 	"github.com/mandate-dev/mandate/shared/store"
 )
 
+// implementation is what the gate's servers call themselves.
+var implementation = &mcp.Implementation{Name: "mandate", Version: "1"}
+
 // Path is where the MCP endpoint is served.
 const Path = "/mcp"
 
@@ -44,6 +47,8 @@ type Gate struct {
 	stateless bool
 	schemas   *mcp.SchemaCache
 	shared    atomic.Pointer[shared]
+	bare      *mcp.Server  // a stateful gate's answer for requests in a running session (server)
+	built     atomic.Int64 // servers built, ServersBuilt
 
 	// ApprovalWait is how long a tool call that needs a human's approval waits for it when
 	// the client sent a progress token (0: it never waits); ApprovalPoll how often it looks.
@@ -62,9 +67,14 @@ func New(a *authority.Authority, log *slog.Logger) *Gate {
 		log = slog.New(slog.DiscardHandler)
 	}
 	g := &Gate{auth: a, log: log, owners: map[string]string{}, schemas: mcp.NewSchemaCache(), ApprovalWait: DefaultApprovalWait, ApprovalPoll: DefaultApprovalPoll}
+	g.bare = mcp.NewServer(implementation, nil)
 	g.h = mcp.NewStreamableHTTPHandler(g.server, &mcp.StreamableHTTPOptions{Logger: log})
 	return g
 }
+
+// ServersBuilt is how many MCP servers, each with its tools, the gate has built: one per MCP
+// session, or for a stateless gate one per change of the tools on offer.
+func (g *Gate) ServersBuilt() int64 { return g.built.Load() }
 
 type callerKey struct{}
 
@@ -123,6 +133,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			g.owners[id] = agent
 			g.mu.Unlock()
 		}
+		r = r.WithContext(context.WithValue(r.Context(), newbornKey{}, &newborn{}))
 	}
 	g.h.ServeHTTP(rec, r)
 	if r.Method == http.MethodDelete && sid != "" {
@@ -251,17 +262,37 @@ func (g *Gate) addTool(st *session, t tool) {
 	})
 }
 
-// server builds the MCP server of a new MCP session for the agent initialising it.
+// server answers the SDK's question for the MCP server of a request. The SDK asks on every
+// request, for the protocol versions the server speaks, and once more for the request that
+// starts a session. Only that request gets a server of its own, with its tools, built once
+// (its context holds it between the two questions); a request in a running session gets the
+// bare server, which speaks the same versions.
 func (g *Gate) server(r *http.Request) *mcp.Server {
 	if g.stateless {
 		return g.statelessServer(r)
 	}
-	return g.newServer(r, false)
+	if r.Header.Get("Mcp-Session-Id") != "" {
+		return g.bare
+	}
+	nb, ok := r.Context().Value(newbornKey{}).(*newborn)
+	if !ok { // not through ServeHTTP
+		return g.newServer(r, false)
+	}
+	if nb.server == nil {
+		nb.server = g.newServer(r, false)
+	}
+	return nb.server
 }
+
+// newborn holds the server built for a request that starts an MCP session.
+type newborn struct{ server *mcp.Server }
+
+type newbornKey struct{}
 
 // newServer builds the MCP server of one MCP session, or, shared, the server a stateless gate
 // serves every request with (its handlers then act for the request's own session, sessionOf).
 func (g *Gate) newServer(r *http.Request, shared bool) *mcp.Server {
+	g.built.Add(1)
 	c, _ := callerFrom(r.Context())
 	c.Signature, c.IdempotencyKey = "", "" // each tool call is its own request to the authority
 	st := &session{caller: c, offered: map[string]bool{}, client: audit.Client{SourceIP: c.SourceIP, UserAgent: r.UserAgent()}}
@@ -272,7 +303,7 @@ func (g *Gate) newServer(r *http.Request, shared bool) *mcp.Server {
 	if shared { // stateless: no stream to announce a changed tool list on
 		opts.Capabilities = &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{}}
 	}
-	s := mcp.NewServer(&mcp.Implementation{Name: "mandate", Version: "1"}, opts)
+	s := mcp.NewServer(implementation, opts)
 	mcp.AddTool(s, &mcp.Tool{Name: OpenSessionTool, Description: "Open the Mandate session every other tool acts in: the human operator you act for and their original prompt."},
 		func(ctx context.Context, req *mcp.CallToolRequest, in openInput) (*mcp.CallToolResult, openOutput, error) {
 			st, ok := g.sessionOf(ctx, st)
