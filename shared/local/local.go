@@ -139,6 +139,8 @@ type Options struct {
 	// AWSTransport carries every request to the AWS endpoint (STS and the targets'
 	// services); nil is a default transport. Tests record with it.
 	AWSTransport http.RoundTripper
+	// MCPIdleTimeout closes an MCP session idle this long; 0 is mcpgate.DefaultIdleTimeout.
+	MCPIdleTimeout time.Duration
 }
 
 // Instance is a running local authority.
@@ -262,6 +264,9 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 		}
 	}
 	inst.MCP = mcpgate.New(auth, log)
+	if o.MCPIdleTimeout > 0 {
+		inst.MCP.IdleTimeout = o.MCPIdleTimeout
+	}
 	gw.ServeMCP(inst.MCP, agentIssuers) // the MCP front door, through the same authentication
 	addr, err := inst.serve(o.Addr, withBearer(gw, tokens))
 	if err != nil {

@@ -361,6 +361,42 @@ func TestMCPServerBuiltOncePerSession(t *testing.T) {
 	}
 }
 
+// An MCP session nobody uses is closed after the idle timeout, and the gate forgets its owner:
+// clients that never say goodbye do not make a long-running server grow, and the closed
+// session's id is refused like any unknown one.
+func TestMCPIdleSessionsClosed(t *testing.T) {
+	t.Parallel()
+	const idle = 300 * time.Millisecond
+	inst, err := local.Start(context.Background(), local.Options{Dir: t.TempDir(), Addr: "127.0.0.1:0", MCPIdleTimeout: idle})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Close() })
+	ctx := context.Background()
+	c := agentClient(inst)
+	gone := mcpSession(t, inst, c)
+	kept := mcpSession(t, inst, c)
+	if n := inst.MCP.Sessions(); n != 2 {
+		t.Fatalf("%d MCP sessions held, want 2", n)
+	}
+	// kept is used more often than the idle timeout, gone is not.
+	for end := time.Now().Add(3 * idle); time.Now().Before(end); time.Sleep(idle / 4) {
+		if _, err := kept.ListTools(ctx, nil); err != nil {
+			t.Fatalf("a session in use was closed: %v", err)
+		}
+	}
+	mcpSession(t, inst, c) // a new session drops the owners of idle ones
+	if n := inst.MCP.Sessions(); n != 2 {
+		t.Fatalf("%d MCP sessions held after the idle one timed out, want 2 (the one in use and the new one)", n)
+	}
+	if _, err := gone.ListTools(ctx, nil); err == nil {
+		t.Fatal("an idle MCP session still answered after its timeout")
+	}
+	if _, err := kept.ListTools(ctx, nil); err != nil {
+		t.Fatalf("the session in use: %v", err)
+	}
+}
+
 // An agent built on the TypeScript SDK, with an OIDC bearer token, gets the same governed
 // tools: interoperability beyond the Go SDK, from a Node script.
 func TestMCPFromTheTypeScriptSDK(t *testing.T) {

@@ -39,7 +39,9 @@ type Gate struct {
 	h    *mcp.StreamableHTTPHandler
 
 	mu     sync.Mutex
-	owners map[string]string // MCP session id -> the agent that started it
+	owners map[string]*owner // MCP session id -> the agent that started it
+	swept  time.Time         // when owners of idle sessions were last dropped
+	start  sync.Once         // builds h, with IdleTimeout, on the first request
 
 	// stateless: nothing is kept between requests (stateless.go). schemas spares the server
 	// built for each MCP session (or each stateless request) the reflection of open_session's
@@ -50,26 +52,77 @@ type Gate struct {
 	bare      *mcp.Server  // a stateful gate's answer for requests in a running session (server)
 	built     atomic.Int64 // servers built, ServersBuilt
 
+	// IdleTimeout closes an MCP session that has had no request for this long (0: never),
+	// and the gate forgets its owner. Set it before the gate serves.
+	IdleTimeout time.Duration
+
 	// ApprovalWait is how long a tool call that needs a human's approval waits for it when
 	// the client sent a progress token (0: it never waits); ApprovalPoll how often it looks.
 	ApprovalWait, ApprovalPoll time.Duration
 }
 
-// Defaults of Gate.ApprovalWait and Gate.ApprovalPoll.
+// Defaults of Gate.ApprovalWait, Gate.ApprovalPoll and Gate.IdleTimeout.
 const (
 	DefaultApprovalWait = 2 * time.Minute
 	DefaultApprovalPoll = time.Second
+	DefaultIdleTimeout  = 30 * time.Minute
 )
+
+// owner is the agent that started an MCP session, and when the session was last used.
+type owner struct {
+	agent  string
+	seen   time.Time // a request's start or end
+	active int       // requests being served
+}
 
 // New returns a gate over a.
 func New(a *authority.Authority, log *slog.Logger) *Gate {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{auth: a, log: log, owners: map[string]string{}, schemas: mcp.NewSchemaCache(), ApprovalWait: DefaultApprovalWait, ApprovalPoll: DefaultApprovalPoll}
+	g := &Gate{auth: a, log: log, owners: map[string]*owner{}, schemas: mcp.NewSchemaCache(),
+		ApprovalWait: DefaultApprovalWait, ApprovalPoll: DefaultApprovalPoll, IdleTimeout: DefaultIdleTimeout}
 	g.bare = mcp.NewServer(implementation, nil)
-	g.h = mcp.NewStreamableHTTPHandler(g.server, &mcp.StreamableHTTPOptions{Logger: log})
 	return g
+}
+
+// Sessions is how many MCP sessions the gate holds an owner for.
+func (g *Gate) Sessions() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.owners)
+}
+
+// use marks the start (+1) or end (-1) of a request in MCP session sid; it reports whether
+// agent owns the session.
+func (g *Gate) use(sid, agent string, delta int) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	o, ok := g.owners[sid]
+	if !ok || o.agent != agent {
+		return false
+	}
+	o.active += delta
+	o.seen = time.Now()
+	return true
+}
+
+// own records agent as the owner of a new MCP session, and drops the owners of sessions
+// idle past IdleTimeout, which the SDK has closed (at most every half IdleTimeout).
+func (g *Gate) own(sid, agent string) {
+	now := time.Now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.owners[sid] = &owner{agent: agent, seen: now, active: 1}
+	if g.IdleTimeout <= 0 || now.Sub(g.swept) < g.IdleTimeout/2 {
+		return
+	}
+	g.swept = now
+	for id, o := range g.owners {
+		if o.active <= 0 && now.Sub(o.seen) > g.IdleTimeout {
+			delete(g.owners, id)
+		}
+	}
 }
 
 // ServersBuilt is how many MCP servers, each with its tools, the gate has built: one per MCP
@@ -113,33 +166,34 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && c.Signature != "" {
 		r.Header.Set(signatureHeader, c.Signature)
 	}
+	g.start.Do(func() {
+		g.h = mcp.NewStreamableHTTPHandler(g.server, &mcp.StreamableHTTPOptions{Logger: g.log, SessionTimeout: max(g.IdleTimeout, 0)})
+	})
 	sid := r.Header.Get("Mcp-Session-Id")
-	if sid != "" {
-		g.mu.Lock()
-		owner, known := g.owners[sid]
-		g.mu.Unlock()
-		if !known || owner != agent {
-			// Another identity's MCP session is reported exactly like a missing one.
-			writeProblem(w, api.Problem{Type: api.ProblemSessionNotFound, Title: "No such session", Status: http.StatusNotFound})
-			return
-		}
+	if sid != "" && !g.use(sid, agent, +1) {
+		// Another identity's MCP session is reported exactly like a missing one.
+		writeProblem(w, api.Problem{Type: api.ProblemSessionNotFound, Title: "No such session", Status: http.StatusNotFound})
+		return
 	}
 	rec := &recorder{ResponseWriter: w}
 	if sid == "" {
 		// The new session is the agent's before its id leaves in the response: a streamed
 		// answer reaches the client, which may send its next request, before ServeHTTP returns.
 		rec.started = func(id string) {
-			g.mu.Lock()
-			g.owners[id] = agent
-			g.mu.Unlock()
+			sid = id
+			g.own(id, agent)
 		}
 		r = r.WithContext(context.WithValue(r.Context(), newbornKey{}, &newborn{}))
 	}
 	g.h.ServeHTTP(rec, r)
-	if r.Method == http.MethodDelete && sid != "" {
+	switch {
+	case sid == "":
+	case r.Method == http.MethodDelete:
 		g.mu.Lock()
 		delete(g.owners, sid)
 		g.mu.Unlock()
+	default:
+		g.use(sid, agent, -1)
 	}
 }
 
