@@ -48,6 +48,8 @@ const (
 	ProblemApprovalDecided  = "urn:mandate:problem:approval-decided"
 	ProblemInvalidDocument  = "urn:mandate:problem:invalid-document"
 	ProblemConflict         = "urn:mandate:problem:conflict"
+	// ProblemTooManySessions (429): the agent holds as many MCP sessions as one agent may.
+	ProblemTooManySessions = "urn:mandate:problem:too-many-mcp-sessions"
 	// ProblemNonCanonicalPath: an http action's path or query is spelled in a way a target
 	// could read differently from policy (shared/action); send the canonical spelling.
 	ProblemNonCanonicalPath = "urn:mandate:problem:non-canonical-path"

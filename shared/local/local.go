@@ -141,6 +141,9 @@ type Options struct {
 	AWSTransport http.RoundTripper
 	// MCPIdleTimeout closes an MCP session idle this long; 0 is mcpgate.DefaultIdleTimeout.
 	MCPIdleTimeout time.Duration
+	// MCPMaxSessions is how many MCP sessions one agent may hold; 0 is
+	// mcpgate.DefaultMaxSessions.
+	MCPMaxSessions int
 }
 
 // Instance is a running local authority.
@@ -266,6 +269,9 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 	inst.MCP = mcpgate.New(auth, log)
 	if o.MCPIdleTimeout > 0 {
 		inst.MCP.IdleTimeout = o.MCPIdleTimeout
+	}
+	if o.MCPMaxSessions > 0 {
+		inst.MCP.MaxSessions = o.MCPMaxSessions
 	}
 	gw.ServeMCP(inst.MCP, agentIssuers) // the MCP front door, through the same authentication
 	addr, err := inst.serve(o.Addr, withBearer(gw, tokens))

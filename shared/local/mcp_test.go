@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/audit"
@@ -394,6 +395,93 @@ func TestMCPIdleSessionsClosed(t *testing.T) {
 	}
 	if _, err := kept.ListTools(ctx, nil); err != nil {
 		t.Fatalf("the session in use: %v", err)
+	}
+}
+
+// One agent holds at most MCPMaxSessions MCP sessions: starting more, even all at once, is
+// refused with 429 naming the limit, and ending one makes room. Another agent is not held to
+// the first one's count.
+func TestMCPSessionsPerAgentLimited(t *testing.T) {
+	t.Parallel()
+	const most = 3
+	dir := t.TempDir()
+	cfg, err := local.Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Agents = append(cfg.Agents, local.Agent{Name: "second-agent", AccessKeyID: "AKIASECONDAGENT00001", SecretAccessKey: "second-agent-secret-key-for-this-test-only-0001"})
+	raw, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, local.ConfigFile), raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := local.Start(context.Background(), local.Options{Dir: dir, Addr: "127.0.0.1:0", MCPMaxSessions: most})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { inst.Close() })
+	c := agentClient(inst)
+	connect := func(c *client.Client) (*mcp.ClientSession, error) {
+		return mcp.NewClient(&mcp.Implementation{Name: "greedy", Version: "1"}, nil).Connect(context.Background(),
+			&mcp.StreamableClientTransport{Endpoint: inst.URL + mcpgate.Path, HTTPClient: c.HTTPClient(), DisableStandaloneSSE: true, MaxRetries: -1}, nil)
+	}
+	var (
+		mu      sync.Mutex
+		started []*mcp.ClientSession
+		wg      sync.WaitGroup
+	)
+	for range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if cs, err := connect(c); err == nil {
+				mu.Lock()
+				started = append(started, cs)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(started) == 0 || len(started) > most {
+		t.Fatalf("12 parallel starts: %d sessions, want 1 to %d", len(started), most)
+	}
+	if n := inst.MCP.Sessions(); n != len(started) {
+		t.Fatalf("the gate holds %d sessions, the agent started %d", n, len(started))
+	}
+	for len(started) < most { // fill up, one at a time
+		cs, err := connect(c)
+		if err != nil {
+			t.Fatalf("session %d of %d: %v", len(started)+1, most, err)
+		}
+		started = append(started, cs)
+	}
+	// One more: 429, with the limit named, and nothing held for it.
+	req, _ := http.NewRequest(http.MethodPost, inst.URL+mcpgate.Path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := c.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), api.ProblemTooManySessions) || !strings.Contains(string(body), "3 MCP sessions") {
+		t.Fatalf("a session over the limit: %d %s", resp.StatusCode, body)
+	}
+	// Another agent starts its own.
+	other := inst.Config.Agents[1]
+	if _, err := connect(client.New(inst.URL, inst.Config.Region, other.AccessKeyID, other.SecretAccessKey)); err != nil {
+		t.Fatalf("another agent: %v", err)
+	}
+	// Ending one makes room for one.
+	started[0].Close()
+	if _, err := connect(c); err != nil {
+		t.Fatalf("after one ended: %v", err)
+	}
+	if _, err := connect(c); err == nil {
+		t.Fatal("a fourth session after one ended and one started")
 	}
 }
 

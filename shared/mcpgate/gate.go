@@ -40,6 +40,7 @@ type Gate struct {
 
 	mu     sync.Mutex
 	owners map[string]*owner // MCP session id -> the agent that started it
+	held   map[string]int    // agent -> MCP sessions it owns or is starting
 	swept  time.Time         // when owners of idle sessions were last dropped
 	start  sync.Once         // builds h, with IdleTimeout, on the first request
 
@@ -55,6 +56,9 @@ type Gate struct {
 	// IdleTimeout closes an MCP session that has had no request for this long (0: never),
 	// and the gate forgets its owner. Set it before the gate serves.
 	IdleTimeout time.Duration
+	// MaxSessions is how many MCP sessions one agent may hold at once (0: no limit); a
+	// request to start one more is refused with 429. Set it before the gate serves.
+	MaxSessions int
 
 	// ApprovalWait is how long a tool call that needs a human's approval waits for it when
 	// the client sent a progress token (0: it never waits); ApprovalPoll how often it looks.
@@ -66,6 +70,7 @@ const (
 	DefaultApprovalWait = 2 * time.Minute
 	DefaultApprovalPoll = time.Second
 	DefaultIdleTimeout  = 30 * time.Minute
+	DefaultMaxSessions  = 100
 )
 
 // owner is the agent that started an MCP session, and when the session was last used.
@@ -80,8 +85,8 @@ func New(a *authority.Authority, log *slog.Logger) *Gate {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	g := &Gate{auth: a, log: log, owners: map[string]*owner{}, schemas: mcp.NewSchemaCache(),
-		ApprovalWait: DefaultApprovalWait, ApprovalPoll: DefaultApprovalPoll, IdleTimeout: DefaultIdleTimeout}
+	g := &Gate{auth: a, log: log, owners: map[string]*owner{}, held: map[string]int{}, schemas: mcp.NewSchemaCache(),
+		ApprovalWait: DefaultApprovalWait, ApprovalPoll: DefaultApprovalPoll, IdleTimeout: DefaultIdleTimeout, MaxSessions: DefaultMaxSessions}
 	g.bare = mcp.NewServer(implementation, nil)
 	return g
 }
@@ -107,21 +112,63 @@ func (g *Gate) use(sid, agent string, delta int) bool {
 	return true
 }
 
-// own records agent as the owner of a new MCP session, and drops the owners of sessions
-// idle past IdleTimeout, which the SDK has closed (at most every half IdleTimeout).
-func (g *Gate) own(sid, agent string) {
+// reserve holds a place for one more MCP session of agent while a request that may start one
+// is served, so that parallel requests cannot start more than MaxSessions between them; it
+// reports false when the agent already holds MaxSessions. Owners of sessions idle past
+// IdleTimeout, which the SDK has closed, are dropped first (at most every half IdleTimeout,
+// or whenever the agent is at its limit).
+func (g *Gate) reserve(agent string) bool {
 	now := time.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.owners[sid] = &owner{agent: agent, seen: now, active: 1}
-	if g.IdleTimeout <= 0 || now.Sub(g.swept) < g.IdleTimeout/2 {
-		return
-	}
-	g.swept = now
-	for id, o := range g.owners {
-		if o.active <= 0 && now.Sub(o.seen) > g.IdleTimeout {
-			delete(g.owners, id)
+	full := g.MaxSessions > 0 && g.held[agent] >= g.MaxSessions
+	if g.IdleTimeout > 0 && (full || now.Sub(g.swept) >= g.IdleTimeout/2) {
+		g.swept = now
+		for id, o := range g.owners {
+			if o.active <= 0 && now.Sub(o.seen) > g.IdleTimeout {
+				g.drop(id, o)
+			}
 		}
+		full = g.MaxSessions > 0 && g.held[agent] >= g.MaxSessions
+	}
+	if full {
+		return false
+	}
+	g.held[agent]++
+	return true
+}
+
+// release gives back the place reserve held; the session started, if any, holds its own.
+func (g *Gate) release(agent string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.held[agent]--; g.held[agent] <= 0 {
+		delete(g.held, agent)
+	}
+}
+
+// own records agent as the owner of a new MCP session.
+func (g *Gate) own(sid, agent string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.owners[sid] = &owner{agent: agent, seen: time.Now(), active: 1}
+	g.held[agent]++
+}
+
+// forget drops the owner of MCP session sid, which has ended.
+func (g *Gate) forget(sid string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if o, ok := g.owners[sid]; ok {
+		g.drop(sid, o)
+	}
+}
+
+// drop forgets owner o of sid; g.mu is held.
+func (g *Gate) drop(sid string, o *owner) {
+	delete(g.owners, sid)
+	if g.held[o.agent]--; g.held[o.agent] <= 0 {
+		delete(g.held, o.agent)
 	}
 }
 
@@ -175,6 +222,14 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, api.Problem{Type: api.ProblemSessionNotFound, Title: "No such session", Status: http.StatusNotFound})
 		return
 	}
+	if sid == "" {
+		if !g.reserve(agent) {
+			writeProblem(w, api.Problem{Type: api.ProblemTooManySessions, Title: "Too many MCP sessions", Status: http.StatusTooManyRequests,
+				Detail: fmt.Sprintf("this agent holds %d MCP sessions, the most one agent may: end one (DELETE /mcp with its Mcp-Session-Id) or let one go idle for %s", g.MaxSessions, g.IdleTimeout)})
+			return
+		}
+		defer g.release(agent)
+	}
 	rec := &recorder{ResponseWriter: w}
 	if sid == "" {
 		// The new session is the agent's before its id leaves in the response: a streamed
@@ -189,9 +244,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case sid == "":
 	case r.Method == http.MethodDelete:
-		g.mu.Lock()
-		delete(g.owners, sid)
-		g.mu.Unlock()
+		g.forget(sid)
 	default:
 		g.use(sid, agent, -1)
 	}
