@@ -423,9 +423,16 @@ func TestMCPSessionsPerAgentLimited(t *testing.T) {
 	}
 	t.Cleanup(func() { inst.Close() })
 	c := agentClient(inst)
+	// Connections dialled for the parallel starts and never used would hold the server's
+	// shutdown for five seconds.
+	t.Cleanup(func() { c.HTTPClient().CloseIdleConnections() })
 	connect := func(c *client.Client) (*mcp.ClientSession, error) {
-		return mcp.NewClient(&mcp.Implementation{Name: "greedy", Version: "1"}, nil).Connect(context.Background(),
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "greedy", Version: "1"}, nil).Connect(context.Background(),
 			&mcp.StreamableClientTransport{Endpoint: inst.URL + mcpgate.Path, HTTPClient: c.HTTPClient(), DisableStandaloneSSE: true, MaxRetries: -1}, nil)
+		if err == nil {
+			t.Cleanup(func() { cs.Close() })
+		}
+		return cs, err
 	}
 	var (
 		mu      sync.Mutex
@@ -478,7 +485,7 @@ func TestMCPSessionsPerAgentLimited(t *testing.T) {
 	// Ending one makes room for one.
 	started[0].Close()
 	if _, err := connect(c); err != nil {
-		t.Fatalf("after one ended: %v", err)
+		t.Fatalf("after one ended: %v (sessions %d, started %d)", err, inst.MCP.Sessions(), len(started))
 	}
 	if _, err := connect(c); err == nil {
 		t.Fatal("a fourth session after one ended and one started")

@@ -138,21 +138,18 @@ func (g *Gate) reserve(agent string) bool {
 	return true
 }
 
-// release gives back the place reserve held; the session started, if any, holds its own.
-func (g *Gate) release(agent string) {
+// settle turns the place reserve held into agent's MCP session sid, or gives it back when
+// the request started none (sid "").
+func (g *Gate) settle(agent, sid string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if sid != "" {
+		g.owners[sid] = &owner{agent: agent, seen: time.Now(), active: 1}
+		return
+	}
 	if g.held[agent]--; g.held[agent] <= 0 {
 		delete(g.held, agent)
 	}
-}
-
-// own records agent as the owner of a new MCP session.
-func (g *Gate) own(sid, agent string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.owners[sid] = &owner{agent: agent, seen: time.Now(), active: 1}
-	g.held[agent]++
 }
 
 // forget drops the owner of MCP session sid, which has ended.
@@ -222,30 +219,37 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, api.Problem{Type: api.ProblemSessionNotFound, Title: "No such session", Status: http.StatusNotFound})
 		return
 	}
+	rec := &recorder{ResponseWriter: w}
 	if sid == "" {
 		if !g.reserve(agent) {
 			writeProblem(w, api.Problem{Type: api.ProblemTooManySessions, Title: "Too many MCP sessions", Status: http.StatusTooManyRequests,
 				Detail: fmt.Sprintf("this agent holds %d MCP sessions, the most one agent may: end one (DELETE /mcp with its Mcp-Session-Id) or let one go idle for %s", g.MaxSessions, g.IdleTimeout)})
 			return
 		}
-		defer g.release(agent)
-	}
-	rec := &recorder{ResponseWriter: w}
-	if sid == "" {
-		// The new session is the agent's before its id leaves in the response: a streamed
-		// answer reaches the client, which may send its next request, before ServeHTTP returns.
+		// The answer settles the place reserved, before it leaves: a streamed answer reaches
+		// the client, which may send its next request, before ServeHTTP returns. A new session
+		// is then the agent's, and a request that started none (a probe of another protocol
+		// version, a refusal) gives its place back.
 		rec.started = func(id string) {
 			sid = id
-			g.own(id, agent)
+			g.settle(agent, id)
 		}
 		r = r.WithContext(context.WithValue(r.Context(), newbornKey{}, &newborn{}))
+		defer func() {
+			if !rec.wrote {
+				g.settle(agent, "")
+			}
+		}()
+	}
+	if sid != "" && r.Method == http.MethodDelete {
+		// Forgotten before the SDK answers: a client that hears the session ended may start
+		// another at once, which must find the place free.
+		g.forget(sid)
+		g.h.ServeHTTP(rec, r)
+		return
 	}
 	g.h.ServeHTTP(rec, r)
-	switch {
-	case sid == "":
-	case r.Method == http.MethodDelete:
-		g.forget(sid)
-	default:
+	if sid != "" {
 		g.use(sid, agent, -1)
 	}
 }
@@ -263,8 +267,8 @@ func signatureOf(req *mcp.CallToolRequest) string {
 	return req.Extra.Header.Get(signatureHeader)
 }
 
-// recorder calls started with the MCP session id the SDK assigns on initialisation, once,
-// before the response's header is sent.
+// recorder calls started with the MCP session id the SDK assigns on initialisation ("" for
+// an answer that starts no session), once, before the response's header is sent.
 type recorder struct {
 	http.ResponseWriter
 	started func(id string)
@@ -276,8 +280,8 @@ func (r *recorder) header() {
 		return
 	}
 	r.wrote = true
-	if id := r.Header().Get("Mcp-Session-Id"); id != "" && r.started != nil {
-		r.started(id)
+	if r.started != nil {
+		r.started(r.Header().Get("Mcp-Session-Id"))
 	}
 }
 
