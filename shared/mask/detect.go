@@ -145,12 +145,17 @@ const (
 	labelPhone
 	labelDOB
 	labelCard
+	// labelCallFar: the verb "call" with other words between it and the number ("call a
+	// taxi to Unit 7349"): a phone label for a number of seven digits or more, not for a
+	// short one. "call" right before the number, or with only pronouns and prepositions
+	// between ("call 8999", "call me at 8999"), is labelPhone.
+	labelCallFar
 )
 
 // labelsIn returns the label bits of the words found in s, case-insensitively and at word
 // boundaries (camelCase counts as a boundary): "ssn", "social security", "phone", "telephone",
-// "tel", "mobile", "cell", "call", "fax", "msisdn"; "dob", "birth..." ("date of birth", "birthDate",
-// "birthday") and "born"; "card".
+// "tel", "mobile", "cell", "call" (labelCallFar when other words follow it), "fax", "msisdn";
+// "dob", "birth..." ("date of birth", "birthDate", "birthday") and "born"; "card".
 func labelsIn(s []byte) uint8 {
 	var bits uint8
 	for i := 0; i < len(s); i++ {
@@ -187,8 +192,14 @@ func labelsIn(s []byte) uint8 {
 				bits |= labelPhone
 			}
 		case 'c':
-			if hasPrefixFold(s[i:], "cellphone") || hasWord(s, i, "cell") || hasWord(s, i, "call") {
+			if hasPrefixFold(s[i:], "cellphone") || hasWord(s, i, "cell") {
 				bits |= labelPhone
+			} else if hasWord(s, i, "call") {
+				if callsNext(s[i+len("call"):]) {
+					bits |= labelPhone
+				} else {
+					bits |= labelCallFar
+				}
 			} else if hasWord(s, i, "card") {
 				bits |= labelCard
 			}
@@ -207,6 +218,32 @@ func labelsIn(s []byte) uint8 {
 		}
 	}
 	return bits
+}
+
+// callWords may stand between the verb "call" and the number it labels.
+var callWords = newWordSet([]string{"me", "us", "him", "her", "them", "you", "at", "on", "to", "now", "back", "directly", "anytime", "number"})
+
+// callsNext reports whether rest, what follows "call" up to the number, holds only
+// callWords, spaces and punctuation: "call", "call me at", "call: ".
+func callsNext(rest []byte) bool {
+	for i := 0; i < len(rest); {
+		if !isLetter(rest[i]) {
+			if isDigit(rest[i]) {
+				return false
+			}
+			i++
+			continue
+		}
+		j := i
+		for j < len(rest) && isLetter(rest[j]) {
+			j++
+		}
+		if !callWords.hasFold(rest[i:j]) {
+			return false
+		}
+		i = j
+	}
+	return true
 }
 
 // wordStart reports whether a word starts at s[i]: start of s, after a non-letter, or a

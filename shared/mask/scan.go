@@ -1054,7 +1054,7 @@ func (sc *scanner) phone(s []byte, w, hi, floor int) (int, bool) {
 	if !g.paren && wordEnd(gs, w+1, hi) {
 		d := s[g.ds:g.de]
 		if (len(d) == 10 && isNANP(d)) || (len(d) == 11 && d[0] == '1' && isNANP(d[1:])) {
-			return w + 1, sc.labels(s, g.ts, floor)&labelPhone != 0
+			return w + 1, sc.labels(s, g.ts, floor)&(labelPhone|labelCallFar) != 0
 		}
 	}
 	e, ok := sc.labelledNational(s, w, hi, floor)
@@ -1126,7 +1126,7 @@ func (sc *scanner) labelledNational(s []byte, w, hi, floor int) (int, bool) {
 	if s[gs[w].ds] == '0' {
 		longest = 14 // and a trunk prefix
 	}
-	best, total, short, dots, single := 0, 0, true, false, false
+	best, digits, total, short, dots, single := 0, 0, 0, true, false, false
 	for k := w; k < hi && k < w+6; k++ {
 		g := gs[k]
 		total += g.len()
@@ -1142,7 +1142,7 @@ func (sc *scanner) labelledNational(s []byte, w, hi, floor int) (int, bool) {
 			continue
 		}
 		if total >= 7 || (short && k+1 == len(gs) && (total >= 5 || (k == w && !yearShaped(s[g.ds:g.de])))) && total >= minLabelledPhone {
-			best = k + 1
+			best, digits = k+1, total
 		}
 	}
 	if best == 0 {
@@ -1152,8 +1152,12 @@ func (sc *scanner) labelledNational(s []byte, w, hi, floor int) (int, bool) {
 		sc.skip = best
 		return 0, false
 	}
+	label := labelPhone
+	if digits >= 7 {
+		label |= labelCallFar // "call" further back labels a number this long, not a short one
+	}
 	if (gs[w].ts > 0 && (s[gs[w].ts-1] == '/' || s[gs[w].ts-1] == '#')) ||
-		(sc.labels(s, gs[w].ts, floor)&labelPhone == 0 && (best < hi || !phoneWordAfter(s, gs[best-1].de))) {
+		(sc.labels(s, gs[w].ts, floor)&label == 0 && (best < hi || !phoneWordAfter(s, gs[best-1].de))) {
 		return 0, false
 	}
 	return best, true
