@@ -17,7 +17,10 @@
 // two minutes) with a progress notification each second and answers with the action's result
 // or the denial; a kill switch ends the session's use. Answers to POSTs are event streams, so
 // those notifications ride the call's own response: a client that opens no GET stream (the
-// specification makes it optional) hears them too.
+// specification makes it optional) hears them too. A stateful gate holds a session's server
+// (its tools) in memory, built once when the session starts: it closes a session idle for
+// Gate.IdleTimeout (30 minutes) and lets one agent hold at most Gate.MaxSessions (100) at
+// once, refusing one more with 429.
 //
 // A gate made by NewStateless keeps nothing between requests (the SDK's stateless Streamable
 // HTTP mode), for the Lambda function behind POST /mcp: open_session answers with the Mandate
