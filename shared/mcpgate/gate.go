@@ -65,7 +65,7 @@ type Gate struct {
 	ApprovalWait, ApprovalPoll time.Duration
 }
 
-// Defaults of Gate.ApprovalWait, Gate.ApprovalPoll and Gate.IdleTimeout.
+// Defaults of Gate.ApprovalWait, Gate.ApprovalPoll, Gate.IdleTimeout and Gate.MaxSessions.
 const (
 	DefaultApprovalWait = 2 * time.Minute
 	DefaultApprovalPoll = time.Second
@@ -115,14 +115,16 @@ func (g *Gate) use(sid, agent string, delta int) bool {
 // reserve holds a place for one more MCP session of agent while a request that may start one
 // is served, so that parallel requests cannot start more than MaxSessions between them; it
 // reports false when the agent already holds MaxSessions. Owners of sessions idle past
-// IdleTimeout, which the SDK has closed, are dropped first (at most every half IdleTimeout,
-// or whenever the agent is at its limit).
+// IdleTimeout, which the SDK has closed, are dropped first: every half IdleTimeout, and when
+// an agent is at its limit at most once a second (an agent asking again and again does not
+// make every request walk every session).
 func (g *Gate) reserve(agent string) bool {
 	now := time.Now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	full := g.MaxSessions > 0 && g.held[agent] >= g.MaxSessions
-	if g.IdleTimeout > 0 && (full || now.Sub(g.swept) >= g.IdleTimeout/2) {
+	since := now.Sub(g.swept)
+	if g.IdleTimeout > 0 && (since >= g.IdleTimeout/2 || (full && since >= time.Second)) {
 		g.swept = now
 		for id, o := range g.owners {
 			if o.active <= 0 && now.Sub(o.seen) > g.IdleTimeout {
