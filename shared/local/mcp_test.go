@@ -367,7 +367,7 @@ func TestMCPServerBuiltOncePerSession(t *testing.T) {
 // session's id is refused like any unknown one.
 func TestMCPIdleSessionsClosed(t *testing.T) {
 	t.Parallel()
-	const idle = 300 * time.Millisecond
+	const idle = time.Second
 	inst, err := local.Start(context.Background(), local.Options{Dir: t.TempDir(), Addr: "127.0.0.1:0", MCPIdleTimeout: idle})
 	if err != nil {
 		t.Fatal(err)
@@ -381,7 +381,7 @@ func TestMCPIdleSessionsClosed(t *testing.T) {
 		t.Fatalf("%d MCP sessions held, want 2", n)
 	}
 	// kept is used more often than the idle timeout, gone is not.
-	for end := time.Now().Add(3 * idle); time.Now().Before(end); time.Sleep(idle / 4) {
+	for end := time.Now().Add(2500 * time.Millisecond); time.Now().Before(end); time.Sleep(idle / 10) {
 		if _, err := kept.ListTools(ctx, nil); err != nil {
 			t.Fatalf("a session in use was closed: %v", err)
 		}
