@@ -85,3 +85,18 @@ func TestRecordCopiesItsMap(t *testing.T) {
 		t.Fatalf("the record changed with its map: %v", rec)
 	}
 }
+
+// An error's text reads "<policy> at <file>:<line>:<column>: <message>", as the audit
+// records and `mandate explain` have always shown it, whatever the numbers' size.
+func TestErrorText(t *testing.T) {
+	for _, e := range []cedar.DiagnosticError{
+		{PolicyID: "p1", Position: cedar.Position{Filename: "policies.cedar", Line: 3, Column: 7}, Message: "attribute `score` not found"},
+		{PolicyID: "forbid-more-than-20-reads-a-session", Position: cedar.Position{Filename: "", Line: 100000, Column: 256}, Message: ""},
+		{PolicyID: "", Position: cedar.Position{Line: -1, Column: 0}, Message: "ü \"quoted\""},
+	} {
+		want := fmt.Sprintf("%s at %s:%d:%d: %s", e.PolicyID, e.Position.Filename, e.Position.Line, e.Position.Column, e.Message)
+		if got := errorText(e); got != want {
+			t.Errorf("errorText = %q, want %q", got, want)
+		}
+	}
+}
