@@ -145,22 +145,26 @@ const (
 	labelPhone
 	labelDOB
 	labelCard
-	// labelCallFar: the verb "call" with other words between it and the number ("call a
-	// taxi to Unit 7349"): a phone label for a number of seven digits or more, not for a
-	// short one. "call" right before the number, or with only pronouns and prepositions
-	// between ("call 8999", "call me at 8999"), is labelPhone.
-	labelCallFar
+	// labelWeakPhone: a word that names a phone line but other things too, a phone label for
+	// a number of seven digits or more and not for a short one: the verb "call" with other
+	// words between it and the number ("call a taxi to Unit 7349"), and the line names of
+	// signatures and contact pages ("Desk:", "Landline", "Switchboard", "Hotline",
+	// "Helpline", "WhatsApp", "SMS"; "Desk 4012" is a desk). "call" right before the
+	// number, or with only pronouns and prepositions between ("call 8999", "call me at
+	// 8999"), is labelPhone.
+	labelWeakPhone
 )
 
 // labelsIn returns the label bits of the words found in s, case-insensitively and at word
 // boundaries (camelCase counts as a boundary): "ssn", "social security", "phone", "telephone",
-// "tel", "mobile", "cell", "call" (labelCallFar when other words follow it), "fax", "msisdn";
-// "dob", "birth..." ("date of birth", "birthDate", "birthday") and "born"; "card".
+// "tel", "mobile", "cell", "call" (labelWeakPhone when other words follow it), "fax", "msisdn";
+// labelWeakPhone's line names; "dob", "birth..." ("date of birth", "birthDate", "birthday")
+// and "born"; "card".
 func labelsIn(s []byte) uint8 {
 	var bits uint8
 	for i := 0; i < len(s); i++ {
 		c := lower(s[i])
-		if c != 's' && c != 'p' && c != 't' && c != 'm' && c != 'c' && c != 'f' && c != 'd' && c != 'b' {
+		if c != 's' && c != 'p' && c != 't' && c != 'm' && c != 'c' && c != 'f' && c != 'd' && c != 'b' && c != 'l' && c != 'h' && c != 'w' {
 			continue
 		}
 		if !wordStart(s, i) {
@@ -170,6 +174,8 @@ func labelsIn(s []byte) uint8 {
 		case 's':
 			if hasWord(s, i, "ssn") {
 				bits |= labelSSN
+			} else if lineName(s, i, "sms") || lineName(s, i, "switchboard") {
+				bits |= labelWeakPhone
 			} else if hasPrefixFold(s[i:], "social") {
 				j := i + len("social")
 				if j < len(s) && (s[j] == ' ' || s[j] == '_' || s[j] == '-' || s[j] == '.') {
@@ -198,7 +204,7 @@ func labelsIn(s []byte) uint8 {
 				if callsNext(s[i+len("call"):]) {
 					bits |= labelPhone
 				} else {
-					bits |= labelCallFar
+					bits |= labelWeakPhone
 				}
 			} else if hasWord(s, i, "card") {
 				bits |= labelCard
@@ -210,6 +216,20 @@ func labelsIn(s []byte) uint8 {
 		case 'd':
 			if hasWord(s, i, "dob") {
 				bits |= labelDOB
+			} else if lineName(s, i, "desk") {
+				bits |= labelWeakPhone
+			}
+		case 'l':
+			if lineName(s, i, "landline") {
+				bits |= labelWeakPhone
+			}
+		case 'h':
+			if lineName(s, i, "hotline") || lineName(s, i, "helpline") {
+				bits |= labelWeakPhone
+			}
+		case 'w':
+			if lineName(s, i, "whatsapp") {
+				bits |= labelWeakPhone
 			}
 		case 'b':
 			if hasPrefixFold(s[i:], "birth") || hasWord(s, i, "born") {
@@ -242,6 +262,21 @@ func callsNext(rest []byte) bool {
 			return false
 		}
 		i = j
+	}
+	return true
+}
+
+// lineName reports whether the word w is at s[i] with nothing but spaces and punctuation
+// after it to the end of s, the number's label window: "Desk: ", "WhatsApp - ", not
+// "Hotline ticket ".
+func lineName(s []byte, i int, w string) bool {
+	if !hasWord(s, i, w) {
+		return false
+	}
+	for _, c := range s[i+len(w):] {
+		if isLetter(c) || isDigit(c) {
+			return false
+		}
 	}
 	return true
 }

@@ -383,7 +383,7 @@ func (st *state) maskNumber(start, end int, key []byte) {
 	case sc.enabled[detSSN] && isSSN(d) && sc.keyLabels()&labelSSN != 0:
 		det = detSSN
 	case sc.enabled[detPhone] && ((len(d) == 10 && isNANP(d)) || (len(d) == 11 && d[0] == '1' && isNANP(d[1:]))) &&
-		sc.keyLabels()&(labelPhone|labelCallFar) != 0:
+		sc.keyLabels()&(labelPhone|labelWeakPhone) != 0:
 		det = detPhone
 	}
 	if det == numDetectors && len(d) == 8 && sc.enabled[detDOB] && sc.keyLabels()&labelDOB != 0 {

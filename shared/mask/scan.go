@@ -1054,7 +1054,7 @@ func (sc *scanner) phone(s []byte, w, hi, floor int) (int, bool) {
 	if !g.paren && wordEnd(gs, w+1, hi) {
 		d := s[g.ds:g.de]
 		if (len(d) == 10 && isNANP(d)) || (len(d) == 11 && d[0] == '1' && isNANP(d[1:])) {
-			return w + 1, sc.labels(s, g.ts, floor)&(labelPhone|labelCallFar) != 0
+			return w + 1, sc.labels(s, g.ts, floor)&(labelPhone|labelWeakPhone) != 0
 		}
 	}
 	e, ok := sc.labelledNational(s, w, hi, floor)
@@ -1154,7 +1154,7 @@ func (sc *scanner) labelledNational(s []byte, w, hi, floor int) (int, bool) {
 	}
 	label := labelPhone
 	if digits >= 7 {
-		label |= labelCallFar // "call" further back labels a number this long, not a short one
+		label |= labelWeakPhone // "call" further back labels a number this long, not a short one
 	}
 	if (gs[w].ts > 0 && (s[gs[w].ts-1] == '/' || s[gs[w].ts-1] == '#')) ||
 		(sc.labels(s, gs[w].ts, floor)&label == 0 && (best < hi || !phoneWordAfter(s, gs[best-1].de))) {
