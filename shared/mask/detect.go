@@ -174,8 +174,6 @@ func labelsIn(s []byte) uint8 {
 		case 's':
 			if hasWord(s, i, "ssn") {
 				bits |= labelSSN
-			} else if lineName(s, i, "sms") || lineName(s, i, "switchboard") {
-				bits |= labelWeakPhone
 			} else if hasPrefixFold(s[i:], "social") {
 				j := i + len("social")
 				if j < len(s) && (s[j] == ' ' || s[j] == '_' || s[j] == '-' || s[j] == '.') {
@@ -201,7 +199,7 @@ func labelsIn(s []byte) uint8 {
 			if hasPrefixFold(s[i:], "cellphone") || hasWord(s, i, "cell") {
 				bits |= labelPhone
 			} else if hasWord(s, i, "call") {
-				if callsNext(s[i+len("call"):]) {
+				if onlyWords(s[i+len("call"):], callWords) {
 					bits |= labelPhone
 				} else {
 					bits |= labelWeakPhone
@@ -216,36 +214,38 @@ func labelsIn(s []byte) uint8 {
 		case 'd':
 			if hasWord(s, i, "dob") {
 				bits |= labelDOB
-			} else if lineName(s, i, "desk") {
-				bits |= labelWeakPhone
-			}
-		case 'l':
-			if lineName(s, i, "landline") {
-				bits |= labelWeakPhone
-			}
-		case 'h':
-			if lineName(s, i, "hotline") || lineName(s, i, "helpline") {
-				bits |= labelWeakPhone
-			}
-		case 'w':
-			if lineName(s, i, "whatsapp") {
-				bits |= labelWeakPhone
 			}
 		case 'b':
 			if hasPrefixFold(s[i:], "birth") || hasWord(s, i, "born") {
 				bits |= labelDOB
 			}
 		}
+		if n := wordLen(s, i); lineNames.hasFold(s[i:i+n]) && onlyWords(s[i+n:], nil) {
+			bits |= labelWeakPhone
+		}
 	}
 	return bits
+}
+
+// lineNames name a phone line in signatures and contact pages ("Desk: 5403926876"): a weak
+// phone label, and only with nothing but spaces and punctuation between it and the number.
+var lineNames = newWordSet([]string{"desk", "landline", "switchboard", "hotline", "helpline", "whatsapp", "sms"})
+
+// wordLen is the length of the run of letters at s[i] ("WhatsApp" whole).
+func wordLen(s []byte, i int) int {
+	j := i
+	for j < len(s) && isLetter(s[j]) {
+		j++
+	}
+	return j - i
 }
 
 // callWords may stand between the verb "call" and the number it labels.
 var callWords = newWordSet([]string{"me", "us", "him", "her", "them", "you", "at", "on", "to", "now", "back", "directly", "anytime", "number"})
 
-// callsNext reports whether rest, what follows "call" up to the number, holds only
-// callWords, spaces and punctuation: "call", "call me at", "call: ".
-func callsNext(rest []byte) bool {
+// onlyWords reports whether rest, what follows a label up to the number, holds only words of
+// allowed (none when nil), spaces and punctuation: "call me at" with callWords, "Desk: ".
+func onlyWords(rest []byte, allowed wordSet) bool {
 	for i := 0; i < len(rest); {
 		if !isLetter(rest[i]) {
 			if isDigit(rest[i]) {
@@ -258,25 +258,10 @@ func callsNext(rest []byte) bool {
 		for j < len(rest) && isLetter(rest[j]) {
 			j++
 		}
-		if !callWords.hasFold(rest[i:j]) {
+		if !allowed.hasFold(rest[i:j]) {
 			return false
 		}
 		i = j
-	}
-	return true
-}
-
-// lineName reports whether the word w is at s[i] with nothing but spaces and punctuation
-// after it to the end of s, the number's label window: "Desk: ", "WhatsApp - ", not
-// "Hotline ticket ".
-func lineName(s []byte, i int, w string) bool {
-	if !hasWord(s, i, w) {
-		return false
-	}
-	for _, c := range s[i+len(w):] {
-		if isLetter(c) || isDigit(c) {
-			return false
-		}
 	}
 	return true
 }
