@@ -149,9 +149,7 @@ func (g *Gate) settle(agent, sid string) {
 		g.owners[sid] = &owner{agent: agent, seen: time.Now(), active: 1}
 		return
 	}
-	if g.held[agent]--; g.held[agent] <= 0 {
-		delete(g.held, agent)
-	}
+	g.unhold(agent)
 }
 
 // forget drops the owner of MCP session sid, which has ended.
@@ -166,8 +164,13 @@ func (g *Gate) forget(sid string) {
 // drop forgets owner o of sid; g.mu is held.
 func (g *Gate) drop(sid string, o *owner) {
 	delete(g.owners, sid)
-	if g.held[o.agent]--; g.held[o.agent] <= 0 {
-		delete(g.held, o.agent)
+	g.unhold(o.agent)
+}
+
+// unhold gives back one of agent's places; g.mu is held.
+func (g *Gate) unhold(agent string) {
+	if g.held[agent]--; g.held[agent] <= 0 {
+		delete(g.held, agent)
 	}
 }
 
