@@ -1,6 +1,7 @@
 package mcpgate
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -486,7 +487,7 @@ func (g *Gate) call(ctx context.Context, st *session, t tool, req *mcp.CallToolR
 				return errorResult("this tool takes no argument " + strconvQuote(name)), nil
 			}
 		}
-		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.UseNumber() // numbers reach the target as written
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&in); err != nil {
