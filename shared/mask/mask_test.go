@@ -248,6 +248,28 @@ func TestPhoneExtensions(t *testing.T) {
 	})
 }
 
+// TestPhoneParenthesesGlued: a trunk prefix or an area code in parentheses written right
+// after the digits before it, as validator.js's tests write them ("+31(0)612345678",
+// "+1(567)362-8910"), is part of the number; parentheses glued to digits that make no number
+// leave them alone.
+func TestPhoneParenthesesGlued(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		{"trunk after the country code", "reach her at +31(0)612345678 today", "reach her at [PHONE] today", one(mask.Phone)},
+		{"trunk, then groups", "+44(0)20 7946 0958", "[PHONE]", one(mask.Phone)},
+		{"trunk, swiss groups", "Tel. +41(0)96 471 07 95", "Tel. [PHONE]", one(mask.Phone)},
+		{"area after +1", "+1(567)362-8910", "[PHONE]", one(mask.Phone)},
+		{"area after +1, ungrouped", "+1(567)3628910", "[PHONE]", one(mask.Phone)},
+		{"area after +1, spaced", "+1(567) 362-8910", "[PHONE]", one(mask.Phone)},
+		{"area after 1", "Phone: 1(567)362-8910", "Phone: [PHONE]", one(mask.Phone)},
+		{"refused area after +1", "+1(123)362-8910", "+1(123)362-8910", nil},
+		{"math", "2(3)=6 and 12(34)", "2(3)=6 and 12(34)", nil},
+		{"a call with a number", "f1(0)", "f1(0)", nil},
+		{"a footnote", "see page 12(3)", "see page 12(3)", nil},
+		{"a version", "release 1(2).3", "release 1(2).3", nil},
+	})
+}
+
 // TestPhoneRegions: with the regions a deployment names, their national numbers are masked
 // with no label, in the forms the region writes them; without them, and for other shapes,
 // numbers stay.

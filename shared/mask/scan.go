@@ -584,8 +584,8 @@ func (sc *scanner) parseRun(s []byte, i int) (end int, plus bool) {
 		case (c == ' ' || c == '-') && j+1 < n && s[j+1] == '(':
 			sep = c
 			j++
-		case g.paren && isDigit(c):
-			sep = 0
+		case g.paren && isDigit(c), !g.paren && c == '(':
+			sep = 0 // "(415)555-0132", "+44(0)20 7946 0958"
 		default:
 			return end, plus
 		}
@@ -644,7 +644,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		for k < len(s) && isDigit(s[k]) {
 			k++
 		}
-		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]]) && !sc.labelledShort(s, i, k-i, *floor) {
+		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]] && s[k] != '(') && !sc.labelledShort(s, i, k-i, *floor) {
 			return k
 		}
 	}
@@ -1202,9 +1202,6 @@ func (sc *scanner) nanp(w, hi int) (int, bool) {
 	}
 	ga, ge, gl := gs[a], gs[a+1], gs[a+2]
 	if ga.len() != 3 || ge.len() != 3 || gl.len() != 4 || ge.paren || gl.paren || !wordEnd(gs, a+3, hi) {
-		return 0, false
-	}
-	if a > w && ga.sep == 0 {
 		return 0, false
 	}
 	if !ga.paren {
