@@ -2,7 +2,9 @@ package mask
 
 // This file holds the detectors of network addresses and bank accounts: IPv4 (dotted quads,
 // read by the number scanner), IPv6 (found from its colons) and IBAN (found from its check
-// digits, validated by country length and the ISO 7064 mod-97 check).
+// digits, validated by country format and the ISO 7064 mod-97 check).
+
+import "strings"
 
 // ipv4 reports whether groups [w, w+4) of the current run are a dotted-quad IPv4 address:
 // four groups joined by '.', each 1-3 digits, at most 255, without leading zeros.
@@ -153,23 +155,79 @@ func dottedQuad(a []byte) bool {
 	return parts == 4
 }
 
-// ibanLengths is the length of an IBAN by country (the SWIFT IBAN registry).
-var ibanLengths = map[[2]byte]int{
-	{'A', 'D'}: 24, {'A', 'E'}: 23, {'A', 'L'}: 28, {'A', 'T'}: 20, {'A', 'Z'}: 28, {'B', 'A'}: 20,
-	{'B', 'E'}: 16, {'B', 'G'}: 22, {'B', 'H'}: 22, {'B', 'I'}: 27, {'B', 'R'}: 29, {'B', 'Y'}: 28,
-	{'C', 'H'}: 21, {'C', 'R'}: 22, {'C', 'Y'}: 28, {'C', 'Z'}: 24, {'D', 'E'}: 22, {'D', 'J'}: 27,
-	{'D', 'K'}: 18, {'D', 'O'}: 28, {'E', 'E'}: 20, {'E', 'G'}: 29, {'E', 'S'}: 24, {'F', 'I'}: 18,
-	{'F', 'K'}: 18, {'F', 'O'}: 18, {'F', 'R'}: 27, {'G', 'B'}: 22, {'G', 'E'}: 22, {'G', 'I'}: 23,
-	{'G', 'L'}: 18, {'G', 'R'}: 27, {'G', 'T'}: 28, {'H', 'N'}: 28, {'H', 'R'}: 21, {'H', 'U'}: 28,
-	{'I', 'E'}: 22, {'I', 'L'}: 23, {'I', 'Q'}: 23, {'I', 'S'}: 26, {'I', 'T'}: 27, {'J', 'O'}: 30,
-	{'K', 'W'}: 30, {'K', 'Z'}: 20, {'L', 'B'}: 28, {'L', 'C'}: 32, {'L', 'I'}: 21, {'L', 'T'}: 20,
-	{'L', 'U'}: 20, {'L', 'V'}: 21, {'L', 'Y'}: 25, {'M', 'C'}: 27, {'M', 'D'}: 24, {'M', 'E'}: 22,
-	{'M', 'K'}: 19, {'M', 'N'}: 20, {'M', 'R'}: 27, {'M', 'T'}: 31, {'M', 'U'}: 30, {'N', 'I'}: 28,
-	{'N', 'L'}: 18, {'N', 'O'}: 15, {'O', 'M'}: 23, {'P', 'K'}: 24, {'P', 'L'}: 28, {'P', 'S'}: 29,
-	{'P', 'T'}: 25, {'Q', 'A'}: 29, {'R', 'O'}: 24, {'R', 'S'}: 22, {'R', 'U'}: 33, {'S', 'A'}: 24,
-	{'S', 'C'}: 31, {'S', 'D'}: 18, {'S', 'E'}: 24, {'S', 'I'}: 19, {'S', 'K'}: 24, {'S', 'M'}: 27,
-	{'S', 'O'}: 23, {'S', 'T'}: 25, {'S', 'V'}: 28, {'T', 'L'}: 23, {'T', 'N'}: 24, {'T', 'R'}: 26,
-	{'U', 'A'}: 29, {'V', 'A'}: 22, {'V', 'G'}: 24, {'X', 'K'}: 20, {'Y', 'E'}: 30,
+// ibanSpecs is the BBAN of each country's IBAN (the part after the country code and the check
+// digits) in the IBAN registry's notation: "4!a14!n" is four upper-case letters, then fourteen
+// digits; c is a letter or a digit. The table holds the SWIFT registry's countries and those
+// that write IBANs outside it (French overseas territories, West and Central Africa, Algeria,
+// Iran, Morocco, Mozambique...), as schwifty's registry lists them (testdata/masking/public/
+// iban-registry; TestIBANSpecsMatchRegistry keeps the two equal).
+var ibanSpecs = map[[2]byte]string{
+	{'A', 'D'}: "4!n4!n12!c", {'A', 'E'}: "3!n16!n", {'A', 'L'}: "8!n16!c", {'A', 'O'}: "21!n",
+	{'A', 'T'}: "5!n11!n", {'A', 'X'}: "3!n11!n", {'A', 'Z'}: "4!a20!c", {'B', 'A'}: "3!n3!n8!n2!n",
+	{'B', 'E'}: "3!n7!n2!n", {'B', 'F'}: "2!c22!n", {'B', 'G'}: "4!a4!n2!n8!c", {'B', 'H'}: "4!a14!c",
+	{'B', 'I'}: "5!n5!n11!n2!n", {'B', 'J'}: "2!c22!n", {'B', 'L'}: "5!n5!n11!c2!n",
+	{'B', 'R'}: "8!n5!n10!n1!a1!c", {'B', 'Y'}: "4!c4!n16!c", {'C', 'F'}: "23!n", {'C', 'G'}: "23!n",
+	{'C', 'H'}: "5!n12!c", {'C', 'I'}: "2!a22!n", {'C', 'M'}: "23!n", {'C', 'R'}: "4!n14!n",
+	{'C', 'V'}: "21!n", {'C', 'Y'}: "3!n5!n16!c", {'C', 'Z'}: "4!n6!n10!n", {'D', 'E'}: "8!n10!n",
+	{'D', 'J'}: "23!n", {'D', 'K'}: "4!n9!n1!n", {'D', 'O'}: "4!c20!n", {'D', 'Z'}: "22!n",
+	{'E', 'E'}: "2!n2!n11!n1!n", {'E', 'G'}: "4!n4!n17!n", {'E', 'S'}: "4!n4!n1!n1!n10!n",
+	{'F', 'I'}: "3!n11!n", {'F', 'K'}: "2!a12!n", {'F', 'O'}: "4!n9!n1!n",
+	{'F', 'R'}: "5!n5!n11!c2!n", {'G', 'A'}: "23!n", {'G', 'B'}: "4!a6!n8!n", {'G', 'E'}: "2!a16!n",
+	{'G', 'F'}: "5!n5!n11!c2!n", {'G', 'G'}: "4!a6!n8!n", {'G', 'I'}: "4!a15!c",
+	{'G', 'L'}: "4!n9!n1!n", {'G', 'P'}: "5!n5!n11!c2!n", {'G', 'Q'}: "23!n",
+	{'G', 'R'}: "3!n4!n16!c", {'G', 'T'}: "4!c20!c", {'G', 'W'}: "2!c19!n", {'H', 'N'}: "4!a20!n",
+	{'H', 'R'}: "7!n10!n", {'H', 'U'}: "3!n4!n1!n15!n1!n", {'I', 'E'}: "4!a6!n8!n",
+	{'I', 'L'}: "3!n3!n13!n", {'I', 'M'}: "4!a6!n8!n", {'I', 'Q'}: "4!a3!n12!n", {'I', 'R'}: "22!n",
+	{'I', 'S'}: "4!n2!n6!n10!n", {'I', 'T'}: "1!a5!n5!n12!c", {'J', 'E'}: "4!a6!n8!n",
+	{'J', 'O'}: "4!a4!n18!c", {'K', 'M'}: "23!n", {'K', 'W'}: "4!a22!c", {'K', 'Z'}: "3!n13!c",
+	{'L', 'B'}: "4!n20!c", {'L', 'C'}: "4!a24!c", {'L', 'I'}: "5!n12!c", {'L', 'T'}: "5!n11!n",
+	{'L', 'U'}: "3!n13!c", {'L', 'V'}: "4!a13!c", {'L', 'Y'}: "3!n3!n15!n", {'M', 'A'}: "24!n",
+	{'M', 'C'}: "5!n5!n11!c2!n", {'M', 'D'}: "2!c18!c", {'M', 'E'}: "3!n13!n2!n",
+	{'M', 'F'}: "5!n5!n11!c2!n", {'M', 'G'}: "23!n", {'M', 'K'}: "3!n10!c2!n", {'M', 'L'}: "2!c22!n",
+	{'M', 'N'}: "4!n12!n", {'M', 'Q'}: "5!n5!n11!c2!n", {'M', 'R'}: "5!n5!n11!n2!n",
+	{'M', 'T'}: "4!a5!n18!c", {'M', 'U'}: "4!a2!n2!n12!n3!n3!a", {'M', 'Z'}: "21!n",
+	{'N', 'C'}: "5!n5!n11!c2!n", {'N', 'E'}: "2!a22!n", {'N', 'I'}: "4!a20!n", {'N', 'L'}: "4!a10!n",
+	{'N', 'O'}: "4!n6!n1!n", {'O', 'M'}: "3!n16!c", {'P', 'F'}: "5!n5!n11!c2!n",
+	{'P', 'K'}: "4!a16!c", {'P', 'L'}: "8!n16!n", {'P', 'M'}: "5!n5!n11!c2!n", {'P', 'S'}: "4!a21!c",
+	{'P', 'T'}: "4!n4!n11!n2!n", {'Q', 'A'}: "4!a21!c", {'R', 'E'}: "5!n5!n11!c2!n",
+	{'R', 'O'}: "4!a16!c", {'R', 'S'}: "3!n13!n2!n", {'R', 'U'}: "9!n5!n15!c", {'S', 'A'}: "2!n18!c",
+	{'S', 'C'}: "4!a2!n2!n16!n3!a", {'S', 'D'}: "2!n12!n", {'S', 'E'}: "3!n16!n1!n",
+	{'S', 'I'}: "5!n8!n2!n", {'S', 'K'}: "4!n6!n10!n", {'S', 'M'}: "1!a5!n5!n12!c",
+	{'S', 'N'}: "2!a22!n", {'S', 'O'}: "4!n3!n12!n", {'S', 'T'}: "4!n4!n11!n2!n",
+	{'S', 'V'}: "4!a20!n", {'T', 'D'}: "23!n", {'T', 'F'}: "5!n5!n11!c2!n",
+	{'T', 'G'}: "2!a3!n5!n12!n2!n", {'T', 'L'}: "3!n14!n2!n", {'T', 'N'}: "2!n3!n13!n2!n",
+	{'T', 'R'}: "5!n1!n16!c", {'U', 'A'}: "6!n19!c", {'V', 'A'}: "3!n15!n", {'V', 'G'}: "4!a16!n",
+	{'W', 'F'}: "5!n5!n11!c2!n", {'X', 'K'}: "4!n10!n2!n", {'Y', 'E'}: "4!a4!n18!c",
+	{'Y', 'T'}: "5!n5!n11!c2!n",
+}
+
+// ibanFormats is ibanSpecs written out, a class byte per BBAN character ('n', 'a' or 'c').
+var ibanFormats = func() map[[2]byte]string {
+	m := make(map[[2]byte]string, len(ibanSpecs))
+	for cc, spec := range ibanSpecs {
+		m[cc] = expandBBAN(spec)
+	}
+	return m
+}()
+
+// expandBBAN writes out a BBAN spec ("4!a14!n" -> "aaaannnnnnnnnnnnnn"); "" for one it
+// cannot read.
+func expandBBAN(spec string) string {
+	var b strings.Builder
+	for spec != "" {
+		n := 0
+		for spec != "" && isDigit(spec[0]) {
+			n = n*10 + int(spec[0]-'0')
+			spec = spec[1:]
+		}
+		spec = strings.TrimPrefix(spec, "!")
+		if n == 0 || spec == "" || !strings.ContainsRune("nac", rune(spec[0])) {
+			return ""
+		}
+		b.WriteString(strings.Repeat(spec[:1], n))
+		spec = spec[1:]
+	}
+	return b.String()
 }
 
 // ibanMax is the longest IBAN of any country.
@@ -177,10 +235,12 @@ const ibanMax = 34
 
 // iban reports the IBAN starting at s[i] (two letters, then the check digits): written whole
 // ("DE89370400440532013000") or in groups of four separated by single spaces ("DE89 3704 0044
-// 0532 0130 00"), in upper or lower case ("gb82west..."), with the country's exact length,
-// ending at a word end and passing mod-97. The caller has checked that a word starts at s[i].
+// 0532 0130 00"), in upper or lower case ("gb82west..."), with the country's exact length and
+// BBAN format (letters and digits where its registry entry has them), ending at a word end
+// and passing mod-97. The caller has checked that a word starts at s[i].
 func iban(s []byte, i int) (int, bool) {
-	want, ok := ibanLengths[[2]byte{upper(s[i]), upper(s[i+1])}]
+	format, ok := ibanFormats[[2]byte{upper(s[i]), upper(s[i+1])}]
+	want := 4 + len(format)
 	if !ok || i+4 > len(s) || !isDigit(s[i+2]) || !isDigit(s[i+3]) {
 		return 0, false
 	}
@@ -202,6 +262,11 @@ func iban(s []byte, i int) (int, bool) {
 	}
 	if n != want || (j < len(s) && wordByte[s[j]]) {
 		return 0, false
+	}
+	for k, class := range []byte(format) {
+		if c := buf[4+k]; (class == 'n' && !isDigit(c)) || (class == 'a' && isDigit(c)) {
+			return 0, false
+		}
 	}
 	return j, mod97(buf[:n])
 }

@@ -235,6 +235,46 @@ func TestPublicIBANs(t *testing.T) {
 	checkFloor(t, "iban look-alikes (bad check)", measure(t, IBAN, neg), floor{leftAlone: 0.99})
 }
 
+// TestIBANSpecsMatchRegistry keeps the IBAN detector's country formats equal to schwifty's
+// IBAN registry (testdata/masking/public/iban-registry; MIT): the SWIFT registry's countries
+// and those that write IBANs outside it. Every spec must write out to its IBAN length.
+func TestIBANSpecsMatchRegistry(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join(publicDir, "iban-registry", "registry.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reg map[string]struct {
+		BBANSpec   string `json:"bban_spec"`
+		IBANLength int    `json:"iban_length"`
+	}
+	if err := json.Unmarshal(raw, &reg); err != nil {
+		t.Fatal(err)
+	}
+	if len(reg) < 120 {
+		t.Fatalf("registry has %d countries", len(reg))
+	}
+	for cc, e := range reg {
+		key := [2]byte{cc[0], cc[1]}
+		if ibanSpecs[key] != e.BBANSpec {
+			t.Errorf("%s: spec %q, the registry says %q", cc, ibanSpecs[key], e.BBANSpec)
+		}
+		if n := 4 + len(expandBBAN(e.BBANSpec)); n != e.IBANLength {
+			t.Errorf("%s: %q writes out to an IBAN of %d, the registry says %d", cc, e.BBANSpec, n, e.IBANLength)
+		}
+	}
+	for key := range ibanSpecs {
+		if _, ok := reg[string(key[:])]; !ok {
+			t.Errorf("%s is not in the registry", key[:])
+		}
+	}
+	for _, bad := range []string{"", "4!", "!a", "4!x", "a4"} {
+		if expandBBAN(bad) != "" {
+			t.Errorf("expandBBAN(%q) = %q, want none", bad, expandBBAN(bad))
+		}
+	}
+}
+
 // phoneTypes are the number types libphonenumber keeps an example of for each region.
 var phoneTypes = []phonenumbers.PhoneNumberType{
 	phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.TOLL_FREE, phonenumbers.PREMIUM_RATE,
