@@ -2,7 +2,7 @@ package mask
 
 // This file holds the detectors of network addresses and bank accounts: IPv4 (dotted quads,
 // read by the number scanner), IPv6 (found from its colons) and IBAN (found from its check
-// digits, validated by country format and the ISO 7064 mod-97 check).
+// digits, validated by country length and the ISO 7064 mod-97 check).
 
 import "strings"
 
@@ -201,11 +201,11 @@ var ibanSpecs = map[[2]byte]string{
 	{'Y', 'T'}: "5!n5!n11!c2!n",
 }
 
-// ibanFormats is ibanSpecs written out, a class byte per BBAN character ('n', 'a' or 'c').
-var ibanFormats = func() map[[2]byte]string {
-	m := make(map[[2]byte]string, len(ibanSpecs))
+// ibanLengths is the length of each country's IBAN, from ibanSpecs.
+var ibanLengths = func() map[[2]byte]int {
+	m := make(map[[2]byte]int, len(ibanSpecs))
 	for cc, spec := range ibanSpecs {
-		m[cc] = expandBBAN(spec)
+		m[cc] = 4 + len(expandBBAN(spec))
 	}
 	return m
 }()
@@ -235,12 +235,12 @@ const ibanMax = 34
 
 // iban reports the IBAN starting at s[i] (two letters, then the check digits): written whole
 // ("DE89370400440532013000") or in groups of four separated by single spaces ("DE89 3704 0044
-// 0532 0130 00"), in upper or lower case ("gb82west..."), with the country's exact length and
-// BBAN format (letters and digits where its registry entry has them), ending at a word end
-// and passing mod-97. The caller has checked that a word starts at s[i].
+// 0532 0130 00"), in upper or lower case ("gb82west..."), with the country's exact length,
+// ending at a word end and passing mod-97. Letters where the country's format has digits do
+// not save a value from masking: with the country's length and valid check digits it is an
+// account number, or a test system's stand-in for one, as often as not.
 func iban(s []byte, i int) (int, bool) {
-	format, ok := ibanFormats[[2]byte{upper(s[i]), upper(s[i+1])}]
-	want := 4 + len(format)
+	want, ok := ibanLengths[[2]byte{upper(s[i]), upper(s[i+1])}]
 	if !ok || i+4 > len(s) || !isDigit(s[i+2]) || !isDigit(s[i+3]) {
 		return 0, false
 	}
@@ -262,11 +262,6 @@ func iban(s []byte, i int) (int, bool) {
 	}
 	if n != want || (j < len(s) && wordByte[s[j]]) {
 		return 0, false
-	}
-	for k, class := range []byte(format) {
-		if c := buf[4+k]; (class == 'n' && !isDigit(c)) || (class == 'a' && isDigit(c)) {
-			return 0, false
-		}
 	}
 	return j, mod97(buf[:n])
 }

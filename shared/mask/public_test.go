@@ -235,7 +235,7 @@ func TestPublicIBANs(t *testing.T) {
 	checkFloor(t, "iban look-alikes (bad check)", measure(t, IBAN, neg), floor{leftAlone: 0.99})
 }
 
-// TestIBANSpecsMatchRegistry keeps the IBAN detector's country formats equal to schwifty's
+// TestIBANSpecsMatchRegistry keeps the IBAN detector's country table equal to schwifty's
 // IBAN registry (testdata/masking/public/iban-registry; MIT): the SWIFT registry's countries
 // and those that write IBANs outside it. Every spec must write out to its IBAN length.
 func TestIBANSpecsMatchRegistry(t *testing.T) {

@@ -123,10 +123,12 @@ func TestPublicValidatorJS(t *testing.T) {
 	// 0.839 (look-alikes 0.400), email 1.000, phone international 0.971, national after a
 	// label 0.975, national with its region named and no label 0.110. Since: parentheses
 	// glued to the digits before them ("+31(0)612345678", "+1(567)362-8910") are read as part
-	// of the number; IBANs are held to each country's format in an IBAN registry
-	// (schwifty's), which also has the countries outside SWIFT's.
+	// of the number; IBANs are read for the countries of an IBAN registry that also has those
+	// outside SWIFT's (schwifty's).
 	checkFloor(t, "card (validator.js)", cards, floor{recall: 1, leftAlone: 1})
-	checkFloor(t, "iban (validator.js)", ibans, floor{recall: 1, leftAlone: 1})
+	// Three of the five invalid IBANs pass mod-97 with their country's length and have
+	// letters where its format has digits; they are masked on purpose (see iban).
+	checkFloor(t, "iban (validator.js)", ibans, floor{recall: 1, leftAlone: 0.4})
 	checkFloor(t, "email (validator.js)", emails, floor{recall: 1})
 	checkFloor(t, "phone international (validator.js)", intl, floor{recall: 0.978})
 	checkFloor(t, "phone national, labelled (validator.js)", national, floor{recall: 0.978})
