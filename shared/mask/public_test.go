@@ -384,6 +384,9 @@ func TestPublicNationalNumbersOfARegion(t *testing.T) {
 		"ISBN 978-0-306-40615-7", "serial 0123-4567-8901-2345", "zip 94103-1234", "10 20 30 40 50 60 70",
 		"page 12 of 345", "score 3-1", "rows 100 200", "1 000", "id 4155550132", "2024 2025",
 		"192.168.100.200", "lat 51.5074", "1.0.0", "99 bottles", "route 66",
+		// One group of digits: zero-padded ids, a timestamp, an account number, a count.
+		"id 0000012345", "ts 1700000000", "at 1733480000123", "acct 00123456789", "total 123456789",
+		"order 001234567", "invoice 0000000042", "batch 0000000000",
 	} {
 		alike = append(alike, labelled{v, nil})
 	}

@@ -1070,7 +1070,9 @@ func (sc *scanner) phone(s []byte, w, hi, floor int) (int, bool) {
 
 // regional matches, with no label, a national number of a region the engine was given
 // (WithPhoneRegions): a whole number run of two to six groups, 6 to 14 digits in all, that is
-// a valid number of one of the plans. A run that holds no one else's number is judged: not
+// a valid number of one of the plans, or of one group of 9 to 14 digits that is one written
+// with its plan's national prefix ("0612345678"; with no prefix, one group is as often an id).
+// A run that holds no one else's number is judged: not
 // after '/' or '#'; one one-digit group at most, and not the last ("978-0-306-40615-7" is an
 // ISBN); dotted in three groups or more, not
 // thousands ("12.500.000"); not a date, a US ZIP+4 code ("94103-1234") nor two years ("2024
@@ -1078,8 +1080,12 @@ func (sc *scanner) phone(s []byte, w, hi, floor int) (int, bool) {
 // run nanp refused is taken when a plan of the engine's regions says it is one.
 func (sc *scanner) regional(s []byte, w, hi int) (int, bool) {
 	gs := sc.groups
-	if w > 0 || hi != len(gs) || hi-w < 2 || hi-w > 6 || (gs[w].ts > 0 && (s[gs[w].ts-1] == '/' || s[gs[w].ts-1] == '#')) {
+	if w > 0 || hi != len(gs) || hi-w > 6 || (gs[w].ts > 0 && (s[gs[w].ts-1] == '/' || s[gs[w].ts-1] == '#')) {
 		return 0, false
+	}
+	if hi-w == 1 { // one group: only with the plan's national prefix ("0612345678")
+		g := gs[w]
+		return hi, !g.paren && g.len() <= 14 && prefixedOf(sc.regions, s[g.ds:g.de])
 	}
 	var buf [14]byte // 13 digits and a national prefix
 	d := buf[:0]
