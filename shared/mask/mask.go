@@ -141,8 +141,10 @@ func WithAllowedSecrets(patterns ...*regexp.Regexp) Option {
 // the named regions (ISO 3166 codes: "ES", "BR", "DE"; PhoneRegions lists them) as they are
 // written there without a country code: two or more groups of digits (or a parenthesised
 // area code) that make a valid number of the region's plan, with or without its national
-// prefix ("912 345 678", "(11) 96123-4567", "030 1234 5678"). Without it, such a number is
-// taken only after a phone label, as an id or an amount is as often written that way. Codes
+// prefix ("912 345 678", "(11) 96123-4567", "030 1234 5678"), or one group of digits written
+// with the national prefix ("0612345678"; without the prefix, one group is left alone).
+// Without it, such a number is taken only after a phone label, as an id or an amount is as
+// often written that way. Codes
 // it does not know are ignored; Profile validates them.
 func WithPhoneRegions(regions ...string) Option {
 	return func(e *Engine) {
