@@ -121,12 +121,20 @@ type entry struct {
 type compiled struct {
 	once   sync.Once
 	policy *cedar.Policy // as written
-	// evalAST is the policy less the scopes its place in the index proves (Set.index), nil
-	// when that is the policy as written; eval is it compiled, what Evaluate hands cedar-go.
-	evalAST  *xast.Policy
+	// proven holds the scopes the policy's place in the index proves (Set.index); eval is
+	// the policy less them, compiled, what Evaluate hands cedar-go (the policy as written
+	// when none is proven).
+	proven   uint8
 	evalOnce sync.Once
 	eval     *cedar.Policy
 }
+
+// Scopes the index proves (compiled.proven).
+const (
+	provenPrincipal uint8 = 1 << iota
+	provenAction
+	provenResource
+)
 
 // policy returns the policy as written, compiled.
 func (e *entry) policy() *cedar.Policy {
@@ -140,10 +148,22 @@ func (e *entry) policy() *cedar.Policy {
 
 // evaluator returns what Evaluate hands cedar-go for the policy.
 func (e *entry) evaluator() *cedar.Policy {
-	if e.c.evalAST == nil {
+	if e.c.proven == 0 {
 		return e.policy()
 	}
-	e.c.evalOnce.Do(func() { e.c.eval = cedar.NewPolicyFromAST((*cast.Policy)(e.c.evalAST)) })
+	e.c.evalOnce.Do(func() {
+		res := *e.ast
+		if e.c.proven&provenPrincipal != 0 {
+			res.Principal = xast.ScopeTypeAll{}
+		}
+		if e.c.proven&provenAction != 0 {
+			res.Action = xast.ScopeTypeAll{}
+		}
+		if e.c.proven&provenResource != 0 {
+			res.Resource = xast.ScopeTypeAll{}
+		}
+		e.c.eval = cedar.NewPolicyFromAST((*cast.Policy)(&res))
+	})
 	return e.c.eval
 }
 
@@ -565,8 +585,7 @@ func (s *Set) index() {
 	for i := range s.all {
 		e := &s.all[i]
 		pol := e.ast
-		res := *pol
-		proven := false // some scope of res is now all
+		var proven uint8
 		switch sc := pol.Action.(type) {
 		case xast.ScopeTypeAll:
 			unscoped = append(unscoped, i)
@@ -574,19 +593,19 @@ func (s *Set) index() {
 			if sc.Entity.Type == actionType {
 				eq[string(sc.Entity.ID)] = append(eq[string(sc.Entity.ID)], i)
 			}
-			res.Action, proven = xast.ScopeTypeAll{}, true
+			proven |= provenAction
 		case xast.ScopeTypeIn:
 			if sc.Entity.Type == actionType {
 				in[string(sc.Entity.ID)] = append(in[string(sc.Entity.ID)], i)
 			}
-			res.Action, proven = xast.ScopeTypeAll{}, true
+			proven |= provenAction
 		case xast.ScopeTypeInSet:
 			for _, ent := range slices.Compact(slices.Clone(sc.Entities)) {
 				if ent.Type == actionType {
 					in[string(ent.ID)] = append(in[string(ent.ID)], i)
 				}
 			}
-			res.Action, proven = xast.ScopeTypeAll{}, true
+			proven |= provenAction
 		default:
 			// A scope this package does not know: always a candidate, so slicing can
 			// never drop a policy that might apply, and cedar-go decides the scope.
@@ -603,19 +622,18 @@ func (s *Set) index() {
 			}
 		}
 		if target[i] != "" {
-			res.Resource, proven = xast.ScopeTypeAll{}, true
+			proven |= provenResource
 		}
 		if a, ok := principalAgent(pol); ok {
 			e.agent, e.byAgent = a, true
-			res.Principal, proven = xast.ScopeTypeAll{}, true
+			proven |= provenPrincipal
 		}
-		if proven {
-			e.c.evalAST = &res
+		e.c.proven = proven
+		all := func(scope xast.IsScopeNode, bit uint8) bool {
+			_, ok := scope.(xast.ScopeTypeAll)
+			return ok || proven&bit != 0
 		}
-		_, pAll := res.Principal.(xast.ScopeTypeAll)
-		_, aAll := res.Action.(xast.ScopeTypeAll)
-		_, rAll := res.Resource.(xast.ScopeTypeAll)
-		e.certain = e.wholeGuard && pAll && aAll && rAll
+		e.certain = e.wholeGuard && all(pol.Principal, provenPrincipal) && all(pol.Action, provenAction) && all(pol.Resource, provenResource)
 	}
 	s.target = target
 	s.byFamily = map[string]*lazyBucket{"": {groups: [][]int{unscoped}}}

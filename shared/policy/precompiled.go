@@ -491,8 +491,10 @@ func (e *encoder) node(n xast.IsNode) error {
 type decoder struct {
 	b   []byte
 	err error
-	// strs interns the strings read: names of types, attributes and variables repeat.
-	strs map[string]string
+	// text is what b was made from, as one string: every string read is a piece of it, so
+	// the names that repeat through a set (types, attributes, variables) cost no allocation
+	// each, and all of them one.
+	text string
 }
 
 func (d *decoder) fail() {
@@ -543,20 +545,10 @@ func (d *decoder) int() int {
 
 func (d *decoder) str() string {
 	n := d.count()
-	b := d.b[:n]
+	at := len(d.text) - len(d.b) // b is always the end of text
 	d.b = d.b[n:]
-	if s, ok := d.strs[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(d.strs) < maxInterned {
-		d.strs[s] = s
-	}
-	return s
+	return d.text[at : at+n]
 }
-
-// maxInterned bounds the strings a decoder interns.
-const maxInterned = 4096
 
 func (d *decoder) entity() types.EntityUID {
 	t := d.str()
@@ -578,7 +570,8 @@ func decodeForm(key [32]byte, form []byte) (list []*xast.Policy, err error) {
 	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
 		return nil, errForm // damaged
 	}
-	d := &decoder{b: body[len(formMagic)+len(key):], strs: map[string]string{}}
+	d := &decoder{b: body[len(formMagic)+len(key):]}
+	d.text = string(d.b)
 	n := d.count()
 	list = make([]*xast.Policy, 0, n)
 	for range n {
