@@ -1,0 +1,80 @@
+package mask
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPublicPresidioRecognizerCases measures the detectors on the cases of presidio-analyzer's
+// own recognizer tests (testdata/masking/public/presidio-tests; MIT): SSN, card, email, IBAN,
+// IP and phone texts, each with the spans presidio's recognizer must find in it. A span
+// counts as found when its value no longer appears in the masked text; a case that expects
+// none is a look-alike, changed when any detector fired in it. Presidio scores context-free
+// matches of weak shapes low ("078051121" as an SSN); every span it expects is counted here.
+func TestPublicPresidioRecognizerCases(t *testing.T) {
+	t.Parallel()
+	f, err := os.Open(filepath.Join(publicDir, "presidio-tests", "cases.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sets := map[string]*tally{}
+	e := New()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var c struct {
+			Entity, Text string
+			Spans        [][2]int
+		}
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			t.Fatal(err)
+		}
+		s := sets[c.Entity]
+		if s == nil {
+			s = &tally{}
+			sets[c.Entity] = s
+		}
+		m := e.Mask([]byte(c.Text), FormatText)
+		if len(c.Spans) == 0 {
+			s.negatives++
+			if m.Summary.Total() > 0 {
+				s.touched++
+				t.Logf("%s: look-alike changed %q -> %q", c.Entity, c.Text, m.Body)
+			}
+			continue
+		}
+		for _, sp := range c.Spans {
+			v := c.Text[sp[0]:sp[1]]
+			s.positives++
+			if strings.Contains(string(m.Body), v) {
+				s.fn++
+				t.Logf("%s: missed %q in %q -> %q", c.Entity, v, c.Text, m.Body)
+			} else {
+				s.tp++
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	// First run, before any change made for this data. SSN: presidio takes any 3-2-4 digits
+	// as a weak SSN, dotted, spaced or run together; with no label this masker takes only
+	// the dashed form, since nine digits are as often an id. IP: "::" and "::1" and network
+	// prefixes ("fe80::/10") are left to code on purpose. Phone: "09-7625400" and
+	// "13812345678" are national numbers after "number", which is no phone label.
+	floors := map[string]floor{
+		"ssn":   {recall: 0.14, leftAlone: 1},
+		"card":  {recall: 0.93, leftAlone: 1},
+		"email": {recall: 1, leftAlone: 1},
+		"iban":  {recall: 0.99, leftAlone: 0.91},
+		"ip":    {recall: 0.83, leftAlone: 1},
+		"phone": {recall: 0.92},
+	}
+	for _, name := range []string{"ssn", "card", "email", "iban", "ip", "phone"} {
+		checkFloor(t, name+" (presidio recognizer tests)", *sets[name], floors[name])
+	}
+}
