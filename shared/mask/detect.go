@@ -64,12 +64,14 @@ func lens(from, to int) uint32 {
 // tabulated by Braintree's credit-card-type (testdata/masking/public/cards: Visa,
 // Mastercard, American Express, Diners Club, Discover, JCB, UnionPay, Maestro, Mir, Elo,
 // Troy, Hiper, Hipercard, Naranja, Verve), with the networks' older forms still in
-// circulation: 13-digit Visa and 15-digit JCB numbers starting 1800 and 2131. Ranges of one
+// circulation: 13-digit Visa and 15-digit JCB numbers starting 1800 and 2131; and UATP, the
+// airlines' card, whose 15-digit numbers start with 1 (presidio's card tests hold one). Ranges of one
 // network nested in a wider one of another (Elo, Verve, Naranja, Hipercard inside Visa,
 // Maestro and Discover) need no line of their own. Maestro issues 12 to 19 digits under
 // every IIN starting 5 or 6 other than Mastercard's, so a Luhn-valid number of that shape is
 // taken whatever the rest of its digits.
 var iinRanges = [...]iinRange{
+	{1, 1, 1, lens(15, 15)},                // UATP (ISO/IEC 7812's airline industry digit)
 	{4, 1800, 1800, lens(15, 19)},          // JCB
 	{4, 2131, 2131, lens(15, 19)},          // JCB
 	{4, 2200, 2204, lens(16, 19)},          // Mir

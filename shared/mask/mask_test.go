@@ -290,6 +290,35 @@ func TestIBANCountriesAndFormats(t *testing.T) {
 	})
 }
 
+// TestPresidioRecognizerSeenCases holds what presidio-analyzer's recognizer tests found
+// (testdata/masking/public/presidio-tests), each with look-alikes.
+func TestPresidioRecognizerSeenCases(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		// An IBAN in groups of four joined by dashes, as by spaces.
+		{"iban, dashes", "Dash as iban separator: AL47-2121-1009-0000-0002-3569-8741", "Dash as iban separator: [IBAN]", one(mask.IBAN)},
+		{"iban, dashes, then a full stop", "to DE89-3704-0044-0532-0130-00.", "to [IBAN].", one(mask.IBAN)},
+		{"iban, dashes and spaces mixed", "DE89 3704-0044-0532-0130-00", "DE89 3704-0044-0532-0130-00", nil},
+		{"iban, dashes, a wrong check", "AL47-2121-1009-0000-0002-3569-8740", "AL47-2121-1009-0000-0002-3569-8740", nil},
+		// The digit groups of an IBAN that fails its check are no phone number.
+		{"failed iban, 0044 inside", "DE89 A704 0044 0532 0130 00", "DE89 A704 0044 0532 0130 00", nil},
+		{"failed iban, 0020 after the head", "CY17 0020 0128 0000 0012 0052 760", "CY17 0020 0128 0000 0012 0052 760", nil},
+		{"failed iban, a group of three", "HR12 001 0051 8630 0016 A", "HR12 001 0051 8630 0016 A", nil},
+		{"failed iban, dashes", "CH93-0076-2011-6238-5295-8", "CH93-0076-2011-6238-5295-8", nil},
+		{"a phone after an iban", "IBAN DE89 3704 0044 0532 0130 00, phone 0044 20 7946 0958", "IBAN [IBAN], phone [PHONE]", mask.Summary{mask.IBAN: 1, mask.Phone: 1}},
+		{"a phone after a code that is no iban", "ref XX12 0044 20 7946 0958", "ref XX12 [PHONE]", one(mask.Phone)},
+		// An IPv6 address before a full stop.
+		{"ipv6, full stop", "Server IP: 2400:c401::5054:ff:fe1b:b031.", "Server IP: [IP].", one(mask.IP)},
+		{"ipv6, short, full stop", "from 2001:db8::1.", "from [IP].", one(mask.IP)},
+		{"ipv6 then a dotted tail", "2001:db8::1.5", "2001:db8::1.5", nil},
+		// UATP: 15 digits starting with 1, Luhn-valid.
+		{"uatp", "122000000000003", "[CARD]", one(mask.Card)},
+		{"uatp, labelled", "my credit card: 122000000000003", "my credit card: [CARD]", one(mask.Card)},
+		{"uatp, wrong check digit", "122000000000004", "122000000000004", nil},
+		{"starts with 1, 16 digits", "1220000000000003", "1220000000000003", nil},
+	})
+}
+
 // TestPhoneRegions: with the regions a deployment names, their national numbers are masked
 // with no label, in the forms the region writes them; without them, and for other shapes,
 // numbers stay.

@@ -76,10 +76,11 @@ func ipv6(s []byte, i, floor int) (start, end int, ok bool) {
 		end++
 	}
 	// A sentence may end right after an address; a single trailing ':' is not part of it.
+	scanned := end
 	for end > i+1 && (s[end-1] == '.' || (s[end-1] == ':' && s[end-2] != ':')) {
 		end--
 	}
-	if end-start > maxIPv6 || (end < len(s) && (wordByte[s[end]] || (ip6Char[s[end]] && !(dot && s[end] == ':')))) {
+	if end-start > maxIPv6 || (end < len(s) && (wordByte[s[end]] || (end == scanned && ip6Char[s[end]] && !(dot && s[end] == ':')))) {
 		return 0, 0, false
 	}
 	return start, end, isIPv6(s[start:end])
@@ -235,7 +236,7 @@ const ibanMax = 34
 
 // iban reports the IBAN starting at s[i] (two letters, then the check digits): written whole
 // ("DE89370400440532013000") or in groups of four separated by single spaces ("DE89 3704 0044
-// 0532 0130 00"), in upper or lower case ("gb82west..."), with the country's exact length,
+// 0532 0130 00") or dashes ("AL47-2121-1009-..."), in upper or lower case ("gb82west..."), with the country's exact length,
 // ending at a word end and passing mod-97. Letters where the country's format has digits do
 // not save a value from masking: with the country's length and valid check digits it is an
 // account number, or a test system's stand-in for one, as often as not.
@@ -246,7 +247,10 @@ func iban(s []byte, i int) (int, bool) {
 	}
 	var buf [ibanMax]byte
 	n, j := 0, i
-	spaced := i+4 < len(s) && s[i+4] == ' '
+	var sep byte // what separates its groups of four: ' ', '-' or nothing
+	if i+4 < len(s) && (s[i+4] == ' ' || s[i+4] == '-') {
+		sep = s[i+4]
+	}
 	for j < len(s) && n < want {
 		c := s[j]
 		switch {
@@ -254,7 +258,7 @@ func iban(s []byte, i int) (int, bool) {
 			buf[n] = upper(c)
 			n++
 			j++
-		case c == ' ' && spaced && n%4 == 0 && n > 0 && j+1 < len(s) && (isDigit(s[j+1]) || isLetter(s[j+1])):
+		case c == sep && sep != 0 && n%4 == 0 && n > 0 && j+1 < len(s) && (isDigit(s[j+1]) || isLetter(s[j+1])):
 			j++
 		default:
 			return 0, false
@@ -264,6 +268,49 @@ func iban(s []byte, i int) (int, bool) {
 		return 0, false
 	}
 	return j, mod97(buf[:n])
+}
+
+// inIBAN reports whether a number run at s[i] is part of an account number written as an IBAN
+// is: a country's code and two check digits at a word start, then groups of one to four
+// letters and digits, each after one space or dash. The run starts in the head ("CY17 0020
+// 0128 ...") or in a later group ("DE89 A704 0044 0532 0130 00"). Such a run is an IBAN that
+// failed its check or length, and "0044 0532 0130 00" in it is no phone number.
+func inIBAN(s []byte, i int) bool {
+	k := i // the start of the group the run starts in
+	for k > 0 && i-k < 4 && (isLetter(s[k-1]) || isDigit(s[k-1])) {
+		k--
+	}
+	if ibanHead(s, k) {
+		return true
+	}
+	for range ibanMax / 2 {
+		if k < 2 || (s[k-1] != ' ' && s[k-1] != '-') {
+			return false
+		}
+		e := k - 1 // the separator before the group at k
+		k = e
+		for k > 0 && e-k < 4 && (isLetter(s[k-1]) || isDigit(s[k-1])) {
+			k--
+		}
+		if k == e {
+			return false
+		}
+		if ibanHead(s, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// ibanHead reports whether a word starting at s[k] begins with a country code of an IBAN and
+// two check digits, then a space or dash.
+func ibanHead(s []byte, k int) bool {
+	if k+5 > len(s) || (k > 0 && wordByte[s[k-1]]) || !isLetter(s[k]) || !isLetter(s[k+1]) ||
+		!isDigit(s[k+2]) || !isDigit(s[k+3]) || (s[k+4] != ' ' && s[k+4] != '-') {
+		return false
+	}
+	_, ok := ibanLengths[[2]byte{upper(s[k]), upper(s[k+1])}]
+	return ok
 }
 
 // mod97 reports whether an IBAN passes ISO 7064 MOD 97-10: the first four characters moved

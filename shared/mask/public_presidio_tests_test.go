@@ -65,13 +65,20 @@ func TestPublicPresidioRecognizerCases(t *testing.T) {
 	// as a weak SSN, dotted, spaced or run together; with no label this masker takes only
 	// the dashed form, since nine digits are as often an id. IP: "::" and "::1" and network
 	// prefixes ("fe80::/10") are left to code on purpose. Phone: "09-7625400" and
-	// "13812345678" are national numbers after "number", which is no phone label.
+	// "13812345678" are national numbers after "number", which is no phone label. Card 0.938,
+	// IBAN 0.994 with look-alikes 0.919, IP 0.831.
+	//
+	// Since, each case in TestPresidioRecognizerSeenCases: an IBAN joined by dashes; no phone
+	// number read in the digits of an IBAN that fails its check ("DE89 A704 0044 0532 0130
+	// 00"); an IPv6 address before a full stop; UATP cards. The IBAN look-alikes still changed
+	// are "LV80 bANK ...", which passes its check (lower case is read on purpose), and a
+	// North American phone number, masked as one.
 	floors := map[string]floor{
 		"ssn":   {recall: 0.14, leftAlone: 1},
-		"card":  {recall: 0.93, leftAlone: 1},
+		"card":  {recall: 1, leftAlone: 1},
 		"email": {recall: 1, leftAlone: 1},
-		"iban":  {recall: 0.99, leftAlone: 0.91},
-		"ip":    {recall: 0.83, leftAlone: 1},
+		"iban":  {recall: 1, leftAlone: 0.98},
+		"ip":    {recall: 0.85, leftAlone: 1},
 		"phone": {recall: 0.92},
 	}
 	for _, name := range []string{"ssn", "card", "email", "iban", "ip", "phone"} {
