@@ -311,6 +311,14 @@ func TestPresidioRecognizerSeenCases(t *testing.T) {
 		{"ipv6, full stop", "Server IP: 2400:c401::5054:ff:fe1b:b031.", "Server IP: [IP].", one(mask.IP)},
 		{"ipv6, short, full stop", "from 2001:db8::1.", "from [IP].", one(mask.IP)},
 		{"ipv6 then a dotted tail", "2001:db8::1.5", "2001:db8::1.5", nil},
+		// An SSN written with dots, as with dashes; presidio's other weak forms (run
+		// together, spaced, odd dashes) still need an SSN label.
+		{"ssn, dotted", "078.05.1123", "[SSN]", one(mask.SSN)},
+		{"ssn, dotted in a sentence", "it is 078.05.1123.", "it is [SSN].", one(mask.SSN)},
+		{"ssn, dots and a dash", "693-09.4444", "693-09.4444", nil},
+		{"ssn, dotted, area 666", "666.05.1123", "666.05.1123", nil},
+		{"ssn, dotted, a fourth group", "078.05.1123.4", "078.05.1123.4", nil},
+		{"ssn, spaced, no label", "abc 078 05 1123 abc", "abc 078 05 1123 abc", nil},
 		// UATP: 15 digits starting with 1, Luhn-valid.
 		{"uatp", "122000000000003", "[CARD]", one(mask.Card)},
 		{"uatp, labelled", "my credit card: 122000000000003", "my credit card: [CARD]", one(mask.Card)},

@@ -866,8 +866,8 @@ func blank(b []byte) bool {
 	return true
 }
 
-// ssn matches "AAA-GG-SSSS" as one word; with an SSN label nearby also nine bare digits or
-// "AAA GG SSSS".
+// ssn matches "AAA-GG-SSSS" or "AAA.GG.SSSS" as one word; with an SSN label nearby also nine
+// bare digits or "AAA GG SSSS".
 func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 	gs := sc.groups
 	g := gs[w]
@@ -875,7 +875,7 @@ func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 		return 0, false
 	}
 	if g.len() == 3 && w+3 <= hi && wordEnd(gs, w+3, hi) &&
-		gs[w+1].sep == '-' && gs[w+2].sep == '-' && !gs[w+1].paren && !gs[w+2].paren &&
+		(gs[w+1].sep == '-' || gs[w+1].sep == '.') && gs[w+2].sep == gs[w+1].sep && !gs[w+1].paren && !gs[w+2].paren &&
 		gs[w+1].len() == 2 && gs[w+2].len() == 4 {
 		d, _ := sc.collect(s, w, w+3)
 		return w + 3, isSSN(d)
