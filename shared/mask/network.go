@@ -236,10 +236,10 @@ const ibanMax = 34
 
 // iban reports the IBAN starting at s[i] (two letters, then the check digits): written whole
 // ("DE89370400440532013000") or in groups of four separated by single spaces ("DE89 3704 0044
-// 0532 0130 00") or dashes ("AL47-2121-1009-..."), in upper or lower case ("gb82west..."), with the country's exact length,
-// ending at a word end and passing mod-97. Letters where the country's format has digits do
-// not save a value from masking: with the country's length and valid check digits it is an
-// account number, or a test system's stand-in for one, as often as not.
+// 0532 0130 00") or dashes ("AL47-2121-1009-..."), in upper or lower case ("gb82west..."),
+// with the country's exact length, ending at a word end and passing mod-97. Letters where the
+// country's format has digits do not save a value from masking: with the country's length
+// and valid check digits it is an account number, or a test system's stand-in for one.
 func iban(s []byte, i int) (int, bool) {
 	want, ok := ibanLengths[[2]byte{upper(s[i]), upper(s[i+1])}]
 	if !ok || i+4 > len(s) || !isDigit(s[i+2]) || !isDigit(s[i+3]) {

@@ -317,23 +317,23 @@ func PhoneRegions() []string {
 // national number of one of the plans: its digits after the plan's national prefix are a
 // national significant number of the plan, or its digits are one the region writes without
 // the prefix.
-// prefixedOf reports whether d is a number of one of plans written with that plan's national
-// prefix.
-func prefixedOf(plans []*regionPlan, d []byte) bool {
+func nationalOf(plans []*regionPlan, d []byte) bool {
+	if prefixedOf(plans, d) {
+		return true
+	}
 	for _, p := range plans {
-		if len(p.prefix) > 0 && bytes.HasPrefix(d, p.prefix) && p.re.Match(d[len(p.prefix):]) {
+		if p.bare != nil && p.bare.Match(d) {
 			return true
 		}
 	}
 	return false
 }
 
-func nationalOf(plans []*regionPlan, d []byte) bool {
+// prefixedOf reports whether d is a number of one of the plans written with that plan's
+// national prefix.
+func prefixedOf(plans []*regionPlan, d []byte) bool {
 	for _, p := range plans {
 		if len(p.prefix) > 0 && bytes.HasPrefix(d, p.prefix) && p.re.Match(d[len(p.prefix):]) {
-			return true
-		}
-		if p.bare != nil && p.bare.Match(d) {
 			return true
 		}
 	}
