@@ -633,7 +633,8 @@ func (s *Set) index() {
 			_, ok := scope.(xast.ScopeTypeAll)
 			return ok || proven&bit != 0
 		}
-		e.certain = e.wholeGuard && all(pol.Principal, provenPrincipal) && all(pol.Action, provenAction) && all(pol.Resource, provenResource)
+		e.certain = e.wholeGuard && all(pol.Principal, provenPrincipal) && all(pol.Action, provenAction) &&
+			all(pol.Resource, provenResource)
 	}
 	s.target = target
 	s.byFamily = map[string]*lazyBucket{"": {groups: [][]int{unscoped}}}
