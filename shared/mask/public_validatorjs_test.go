@@ -124,8 +124,8 @@ func TestPublicValidatorJS(t *testing.T) {
 	// label 0.975, national with its region named and no label 0.110. Since: parentheses
 	// glued to the digits before them ("+31(0)612345678", "+1(567)362-8910") are read as part
 	// of the number (0.978, 0.979); a region named, one group with its national prefix is a
-	// number of it (0.390); IBANs are read for the countries of an IBAN registry that also has those
-	// outside SWIFT's (schwifty's).
+	// number of it (0.390); IBANs are read for the countries of an IBAN registry that also
+	// has those outside SWIFT's, schwifty's (1.000).
 	checkFloor(t, "card (validator.js)", cards, floor{recall: 1, leftAlone: 1})
 	// Three of the five invalid IBANs pass mod-97 with their country's length and have
 	// letters where its format has digits; they are masked on purpose (see iban).
