@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzText checks that every value the scanner detects in a text is gone from the output:
-// each of its occurrences that was detected is removed, and no redaction can recreate one.
+// each of its occurrences that was detected is removed, no redaction can recreate one, and
+// the summary counts each.
 // Inputs of odd length are masked with the national plans of six regions.
 func FuzzText(f *testing.F) {
 	for _, s := range []string{
@@ -37,7 +38,10 @@ func FuzzText(f *testing.F) {
 				t.Fatalf("%s %q detected %d times, %d of %d occurrences left: %q -> %q", k[0], v, n, left, in, text, out)
 			}
 		}
-		if total != sum.Total() {
+		// The summary counts every value the scanner found, and may count more: values
+		// found in a decoded layer ("a%40b.com", "%000100000000") that the scanner of the
+		// text as written cannot see.
+		if total > sum.Total() {
 			t.Fatalf("scanner found %d values, summary says %v", total, sum)
 		}
 	})
