@@ -327,6 +327,37 @@ func TestPresidioRecognizerSeenCases(t *testing.T) {
 	})
 }
 
+// TestProviderTokens: API tokens of providers with no detector of their own are masked
+// wherever they stand, by the prefix and format each provider documents (secretlint's rule
+// snapshots held them bare, with no label); a prefix in a word, a run of the wrong length or
+// alphabet, and a placeholder stay.
+func TestProviderTokens(t *testing.T) {
+	t.Parallel()
+	runText(t, mask.New(), []textCase{
+		{"npm", "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", "[SECRET]", one(mask.Secret)},
+		{"shopify", "token shpat_r8TRc9ZXAvcVvcrmtr7qoVw69WeeY1ex here", "token [SECRET] here", one(mask.Secret)},
+		{"sendgrid", "oops SG.APhb3zgjtx3hajdas1TjBB.H7Sgbba3afgKSDyB442aDK0kpGO3SD332313-L5528K", "oops [SECRET]", one(mask.Secret)},
+		{"grafana service account", "glsa_abcdefghijklmnopqrstuvwxyz012345_89abcdef", "[SECRET]", one(mask.Secret)},
+		{"vault", "VAULT=hvs.CAESIJlUg8zDYNqCpoUNl2FXEWydALbOTvqNS4rUnqMb9c5nGh4KHGh2cy5ZaVJITXZkdUVOMEJvS0NHdE1MRlRrNGY", "VAULT=[SECRET]", one(mask.Secret)},
+		{"vault, a full stop after", "use hvs.CAESIJlUg8zDYNqCpoUNl2FXEWydALbOT.", "use [SECRET].", one(mask.Secret)},
+		{"hugging face", "hf_FakeFakeFakeFakeFakeFakeFakeFakeFa", "[SECRET]", one(mask.Secret)},
+		{"databricks", "dapiFEDCBA9876543210FEDCBA9876543210", "[SECRET]", one(mask.Secret)},
+		{"databricks with a suffix", "dapi0123456789ABCDEF0123456789ABCDEF-3 then", "[SECRET] then", one(mask.Secret)},
+		{"vercel", "vcp_aBcDeFgHiJkLmNoPqRsT1234567890abcdefghij", "[SECRET]", one(mask.Secret)},
+		{"google api key", "key AIzaSyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM ok", "key [SECRET] ok", one(mask.Secret)},
+		{"1password", "ops_eyJlbWFpbCI6ImVqd2U2NHFtbHhocmlAMXBhc3N3b3Jkc2VydmljZWFjY291bnRzLmxjbCIsIm11ayI6eyJhbGciOiJBMjU2R0NNIiwiZXh0Ijp0cnVl", "[SECRET]", one(mask.Secret)},
+		// Look-alikes.
+		{"a command", "npm_install_dependencies and hf_hub_download", "npm_install_dependencies and hf_hub_download", nil},
+		{"a prefix inside a word", "mydapi1234567890abcdef1234567890abcdef", "mydapi1234567890abcdef1234567890abcdef", nil},
+		{"too long for databricks", "dapiABCDEF1234567890ABCDEF1234567890AB", "dapiABCDEF1234567890ABCDEF1234567890AB", nil},
+		{"hugging face with a digit", "hf_FakeFakeFake1FakeFakeFakeFakeFakeFa", "hf_FakeFakeFake1FakeFakeFakeFakeFakeFa", nil},
+		{"groq one too long", "gsk_aBcDeFgHiJkLmNoPqRsT1234567890abcdefghijklmnopqrstuvWXYZ", "gsk_aBcDeFgHiJkLmNoPqRsT1234567890abcdefghijklmnopqrstuvWXYZ", nil},
+		{"1password not a JWT", "ops_DUMMYWFpbCI6ImVqd2U2NHFtbHhocmlAMXBhc3N3b3Jkc2VydmljZWFjY291bnRzLmxjbCIsIm11ayI6eyJhbGciOiJBMjU2R0NNIiwiZXh0Ijp0", "ops_DUMMYWFpbCI6ImVqd2U2NHFtbHhocmlAMXBhc3N3b3Jkc2VydmljZWFjY291bnRzLmxjbCIsIm11ayI6eyJhbGciOiJBMjU2R0NNIiwiZXh0Ijp0", nil},
+		{"x placeholder", "hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", nil},
+		{"a word after a prefix", "the vcp_configuration_parameters_for_everything", "the vcp_configuration_parameters_for_everything", nil},
+	})
+}
+
 // TestPhoneRegions: with the regions a deployment names, their national numbers are masked
 // with no label, in the forms the region writes them; without them, and for other shapes,
 // numbers stay.

@@ -314,8 +314,8 @@ func TestPublicSecretsGitleaks(t *testing.T) {
 			t.Errorf("%s: recall %.3f (floor %.2f), look-alikes left alone %.3f (floor %.2f)", fam, r, f[0], a, f[1])
 		}
 	}
-	if r, a := ratio(all.found, all.pos), ratio(all.alone, all.neg); r < 0.93 || a < 0.94 {
-		t.Errorf("all: recall %.3f (floor 0.93), look-alikes left alone %.3f (floor 0.94)", r, a)
+	if r, a := ratio(all.found, all.pos), ratio(all.alone, all.neg); r < 0.93 || a < 0.89 {
+		t.Errorf("all: recall %.3f (floor 0.93), look-alikes left alone %.3f (floor 0.89)", r, a)
 	}
 }
 
@@ -326,11 +326,14 @@ func TestPublicSecretsGitleaks(t *testing.T) {
 // all the same (a Stripe-like value under "nonMatchingToken", a key that misses
 // ClickHouse's length, "GR1348941" and "123123..."), a hex key under apiKey, a PEM block of
 // words ("anything"), which detect-secrets labels a key, and under "other", values a masker
-// masks under a secret label. "other" is recall under a
-// label only: no detector of this package is shaped for those 200 providers.
+// masks under a secret label. "other" is mostly recall under a label: this package is shaped
+// for about 35 of those 200 providers' tokens (providerTokens). Of those, Google API keys
+// ("AIzaSy..." and 33 more) are masked wherever they stand, and 17 of gitleaks' look-alikes
+// are such keys in the real format, which gitleaks allowlists as public: masked on purpose,
+// so "other" leaves 0.848 of its look-alikes alone, not 0.929.
 var gitleaksFloors = map[string][2]float64{
 	"aws": {1, 1}, "github_token": {1, 1}, "gitlab_token": {1, 0.83}, "jwt": {0.96, 1}, "private_key": {1, 0.5},
-	"secret": {0.98, 0.98}, "slack_token": {1, 1}, "stripe_key": {0.98, 0}, "other": {0.91, 0.92},
+	"secret": {0.98, 0.98}, "slack_token": {1, 1}, "stripe_key": {0.98, 0}, "other": {0.91, 0.84},
 }
 
 func ratio(a, b int) float64 {

@@ -113,6 +113,11 @@ func init() {
 	for _, c := range []byte("AIFGeghxsrwm") { // 's': Stripe's sk_ and model providers' sk- keys
 		class[c] = clsPrefix
 	}
+	for c := range providerStart {
+		if providerStart[c] {
+			class[c] = clsPrefix
+		}
+	}
 	for c := 'a'; c <= 'z'; c++ {
 		for _, x := range []byte{byte(c), byte(c) - 'a' + 'A'} {
 			leftBad[x] = true
@@ -312,7 +317,10 @@ func (sc *scanner) scan(s []byte) {
 				i = end
 				continue
 			}
-			i++
+			// No shaped secret starts inside a word: the rest of its letters are passed over
+			// at once (letters belong to no other class).
+			for i++; i < n && isLetter(s[i]); i++ {
+			}
 		case clsQuote:
 			// A label and a quoted value with no operator: password "...";
 			if i >= 2 && i-2 >= floor && s[i-1] == ' ' && isLetter(s[i-2]) {

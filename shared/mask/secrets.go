@@ -190,6 +190,119 @@ func aiKey(s []byte, i int) (int, detector, bool) {
 	return 0, 0, false
 }
 
+// providerTokens are the API tokens of providers with no detector of their own, each by the
+// prefix its provider documents, the alphabet of what follows and its length: exact where
+// the provider issues one length (a longer or shorter run is no such token), or at least min
+// (max 0). The random part must hold a letter and a digit, except where the provider's
+// alphabet is letters alone. A prefix alone is no token: "npm_install", "hf_hub" and "dapi"
+// in a word stay.
+var providerTokens = [...]struct {
+	prefix   string
+	min, max int
+	alphabet *[256]bool // b64urlChar unless set
+	letters  bool       // the random part is letters only
+	then     string     // what the random part starts with, where the provider fixes it
+}{
+	{prefix: "npm_", min: 36, max: 36, alphabet: &alnumSet},               // npm access tokens
+	{prefix: "shpat_", min: 32},                                           // Shopify: admin API access tokens,
+	{prefix: "shpca_", min: 32},                                           // custom app tokens,
+	{prefix: "shppa_", min: 32},                                           // private app tokens,
+	{prefix: "shpss_", min: 32},                                           // app shared secrets
+	{prefix: "SG.", min: 60, alphabet: &tokenPartChar},                    // SendGrid API keys: SG.<id>.<secret>
+	{prefix: "lin_api_", min: 40, max: 40, alphabet: &alnumSet},           // Linear
+	{prefix: "glsa_", min: 41},                                            // Grafana service accounts: <32>_<8 hex>
+	{prefix: "glc_", min: 32, alphabet: &b64Char},                         // Grafana Cloud access policy tokens
+	{prefix: "hvs.", min: 24},                                             // HashiCorp Vault service tokens,
+	{prefix: "hvb.", min: 24},                                             // batch tokens,
+	{prefix: "hvr.", min: 24},                                             // recovery tokens
+	{prefix: "hf_", min: 34, max: 34, alphabet: &alnumSet, letters: true}, // Hugging Face
+	{prefix: "gsk_", min: 52, max: 52, alphabet: &alnumSet},               // Groq
+	{prefix: "cfat_", min: 48, max: 48, alphabet: &alnumSet},              // Cloudflare account API tokens,
+	{prefix: "cfut_", min: 48, max: 48, alphabet: &alnumSet},              // user API tokens,
+	{prefix: "cfk_", min: 48, max: 48, alphabet: &alnumSet},               // global API keys
+	{prefix: "dapi", min: 32, max: 32, alphabet: &hexSet},                 // Databricks (a "-2" suffix may follow)
+	{prefix: "dop_v1_", min: 64, max: 64, alphabet: &hexSet},              // DigitalOcean personal access tokens,
+	{prefix: "doo_v1_", min: 64, max: 64, alphabet: &hexSet},              // OAuth tokens,
+	{prefix: "dor_v1_", min: 64, max: 64, alphabet: &hexSet},              // refresh tokens
+	{prefix: "ops_", min: 100, alphabet: &tokenPartChar, then: "eyJ"},     // 1Password service accounts
+	{prefix: "tskey-", min: 30},                                           // Tailscale: tskey-<kind>-<id>-<secret>
+	{prefix: "vcp_", min: 24},                                             // Vercel personal,
+	{prefix: "vci_", min: 24},                                             // integration,
+	{prefix: "vca_", min: 24},                                             // app,
+	{prefix: "vcr_", min: 24},                                             // refresh
+	{prefix: "vck_", min: 24},                                             // and API key tokens
+	{prefix: "pypi-AgE", min: 50},                                         // PyPI API tokens
+	{prefix: "AIza", min: 35, max: 35},                                    // Google API keys
+	{prefix: "ya29.", min: 30, alphabet: &tokenPartChar},                  // Google OAuth access tokens
+	{prefix: "sq0atp-", min: 22},                                          // Square access tokens,
+	{prefix: "sq0csp-", min: 40},                                          // application secrets
+	{prefix: "xai-", min: 70, alphabet: &alnumSet},                        // xAI
+	{prefix: "ATATT3", min: 100},                                          // Atlassian API tokens
+}
+
+// providerStart marks the first bytes of providerTokens' prefixes, and providerBy lists the
+// tokens of each first byte (variables, not init steps, so the scanner's class table, built
+// in another file's init, finds them made).
+var (
+	providerStart = func() (m [256]bool) {
+		for _, p := range providerTokens {
+			m[p.prefix[0]] = true
+		}
+		return m
+	}()
+	providerBy = func() (m [256][]uint8) {
+		for k, p := range providerTokens {
+			m[p.prefix[0]] = append(m[p.prefix[0]], uint8(k))
+		}
+		return m
+	}()
+)
+
+// providerToken reports a providerTokens token at s[i] (a word start).
+func providerToken(s []byte, i int) (int, bool) {
+	t := s[i:]
+	for _, k := range providerBy[t[0]] {
+		p := &providerTokens[k]
+		if len(t) < len(p.prefix) || t[1] != p.prefix[1] || !bytes.HasPrefix(t, []byte(p.prefix)) {
+			continue
+		}
+		set := p.alphabet
+		if set == nil {
+			set = &b64urlChar
+		}
+		k := i + len(p.prefix)
+		j := runOf(s, k, set, maxSecretValue)
+		for j > k && s[j-1] == '.' { // a full stop after the token
+			j--
+		}
+		n := j - k
+		if p.prefix == "dapi" && j+1 < len(s) && s[j] == '-' && isDigit(s[j+1]) {
+			j = runOf(s, j+1, &digitSet, 4)
+		}
+		random := s[k:min(k+n, len(s))]
+		ok := n >= p.min && (p.max == 0 || n <= p.max) && tokenEnd(s, j, &b64urlChar) &&
+			bytes.HasPrefix(random, []byte(p.then))
+		if p.letters {
+			ok = ok && !bytes.ContainsFunc(random, func(r rune) bool { return r < 'A' || (r > 'Z' && r < 'a') || r > 'z' })
+		} else {
+			ok = ok && hasLetterAndDigit(random)
+		}
+		return j, ok
+	}
+	return 0, false
+}
+
+// hasLetterAndDigit reports whether b holds a letter and a digit: a token's random part
+// does, an identifier spelled out in words seldom.
+func hasLetterAndDigit(b []byte) bool {
+	var letter, digit bool
+	for _, c := range b {
+		letter = letter || isLetter(c)
+		digit = digit || isDigit(c)
+	}
+	return letter && digit
+}
+
 // awsKeyPrefixes are the four-letter prefixes of AWS access key ids (IAM unique id prefixes).
 var awsKeyPrefixes = [...]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA", "ASCA"}
 
@@ -350,6 +463,11 @@ func shapedToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 			}
 		}
 	}
+	if enabled[detSecret] && providerStart[t[0]] {
+		if j, ok := providerToken(s, i); ok {
+			return j, detSecret, true
+		}
+	}
 	return 0, 0, false
 }
 
@@ -357,12 +475,16 @@ var (
 	alnumSet      [256]bool
 	slackChar     [256]bool // letters, digits and '-'
 	slackHookChar [256]bool // letters, digits and '/'
+	tokenPartChar [256]bool // base64url and '.', which joins a token's parts
+	hexSet        [256]bool
 )
 
 func init() {
 	for c := 0; c < 256; c++ {
 		b := byte(c)
 		alnumSet[c] = isLetter(b) || isDigit(b)
+		tokenPartChar[c] = alnumSet[c] || b == '-' || b == '_' || b == '.'
+		hexSet[c] = isDigit(b) || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F')
 		slackChar[c] = alnumSet[c] || b == '-'
 		slackHookChar[c] = alnumSet[c] || b == '/'
 	}
