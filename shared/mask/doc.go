@@ -18,7 +18,9 @@
 //
 // Personal data: Email; Card (IIN range and Luhn); SSN (SSA area/group/serial rules); Phone
 // (NANP written forms, E.164 with an assigned country code and a national length that
-// country uses, trunk-prefixed national numbers); IBAN (country length and mod-97); IP
+// country uses, trunk-prefixed national numbers); IBAN (country length, from an IBAN
+// registry that has the countries outside SWIFT's too, and mod-97; groups joined by spaces
+// or dashes); IP
 // (IPv4 dotted quads, IPv6 in RFC 4291 text form); DOB (a calendar date under a label such
 // as "dob" or "date of birth"). A bare nine-digit SSN, ten-digit phone number or a date is
 // only taken when a JSON key, CSV column or a word just before it says so.
@@ -27,8 +29,10 @@
 // characters under an AWS secret label); AWSSessionToken (by its prefix, or under a session
 // token label); JWT; PrivateKey (PEM blocks, through the END line or to the end of a
 // truncated input); GitHubToken, GitLabToken, SlackToken, StripeKey (by prefix, alphabet and
-// length); Secret (passwords under a password label, and high-entropy values under a label
-// such as api_key, client_secret, X-Api-Key or Authorization); ConnectionString (the
+// length); Secret (passwords under a password label, high-entropy values under a label
+// such as api_key, client_secret, X-Api-Key or Authorization, model providers' keys, and
+// other providers' API tokens by the prefix, alphabet and length each documents: npm_,
+// shpat_, SG., hvs., vcp_, dapi, AIza and more, providerTokens); ConnectionString (the
 // password of scheme://user:password@host); MandateToken (Mandate's own action tokens,
 // mdt1.<claims>.<mac>). Field masks the whole value of named JSON keys and CSV columns
 // (WithFields). Known masks the values Mandate itself put into an action (MaskKnown: the
