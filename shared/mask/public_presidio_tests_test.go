@@ -1,13 +1,16 @@
 package mask
 
 import (
-	"bufio"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
+
+// presidioCase is one case of presidio-analyzer's recognizer tests: a text, the type this
+// project claims for it and the byte spans the test expects found.
+type presidioCase struct {
+	Entity, Text string
+	Spans        [][2]int
+}
 
 // TestPublicPresidioRecognizerCases measures the detectors on the cases of presidio-analyzer's
 // own recognizer tests (testdata/masking/public/presidio-tests; MIT): SSN, card, email, IBAN,
@@ -17,22 +20,9 @@ import (
 // matches of weak shapes low ("078051121" as an SSN); every span it expects is counted here.
 func TestPublicPresidioRecognizerCases(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open(filepath.Join(publicDir, "presidio-tests", "cases.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	sets := map[string]*tally{}
 	e := New()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var c struct {
-			Entity, Text string
-			Spans        [][2]int
-		}
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatal(err)
-		}
+	for _, c := range jsonLines[presidioCase](t, "presidio-tests", "cases.jsonl") {
 		s := sets[c.Entity]
 		if s == nil {
 			s = &tally{}
@@ -57,9 +47,6 @@ func TestPublicPresidioRecognizerCases(t *testing.T) {
 				s.tp++
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	// First run, before any change made for this data. SSN: presidio takes any 3-2-4 digits
 	// as a weak SSN, dotted, spaced or run together; with no label this masker takes only

@@ -565,22 +565,12 @@ func descOf(m *phonenumbers.PhoneMetadata, typ phonenumbers.PhoneNumberType) str
 // address no longer appears; those valid only with a quoted local part are scored apart.
 func TestPublicEmails(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open(filepath.Join(publicDir, "email", "emails.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	sets := map[string]*tally{}
-	sc := bufio.NewScanner(f)
 	e := New()
-	for sc.Scan() {
-		var r struct {
-			Test, Address string
-			Valid         bool
-		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range jsonLines[struct {
+		Test, Address string
+		Valid         bool
+	}](t, "email", "emails.jsonl") {
 		set := "valid"
 		switch {
 		case r.Test == "test_email_valid_only_if_quoted_local_part":
@@ -603,9 +593,6 @@ func TestPublicEmails(t *testing.T) {
 			s.tp++
 		}
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
 	// Before addresses in other scripts, punycode top-level domains, RFC 5322's other
 	// local-part characters and quoted local parts were read: 0.400 and 0. Missed now:
 	// "!#$%&`*+/=?^`{|}~@iana.org", whose local part is symbols only.
@@ -619,22 +606,12 @@ func TestPublicEmails(t *testing.T) {
 // scored as look-alikes (a detection in them changes them).
 func TestPublicIPs(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open(filepath.Join(publicDir, "ip", "addresses.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	var valid, invalid tally
-	sc := bufio.NewScanner(f)
 	e := New()
-	for sc.Scan() {
-		var r struct {
-			Address string
-			Valid   bool
-		}
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatal(err)
-		}
+	for _, r := range jsonLines[struct {
+		Address string
+		Valid   bool
+	}](t, "ip", "addresses.jsonl") {
 		in := "from " + r.Address + " today"
 		m := e.Mask([]byte(in), FormatText)
 		switch {
@@ -653,9 +630,6 @@ func TestPublicIPs(t *testing.T) {
 				t.Logf("look-alike changed %q -> %q", in, m.Body)
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
 	}
 	// Missed: "::" and "::1", the unspecified and loopback addresses, which name no host and
 	// which the detector leaves to code ("std::", "a::1"). The refused strings it changes hold

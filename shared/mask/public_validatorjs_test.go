@@ -20,17 +20,19 @@ type validatorCase struct {
 	Value     string
 }
 
-func validatorCases(t *testing.T) []validatorCase {
+// jsonLines reads a JSON Lines file of the public corpora, one T per line.
+func jsonLines[T any](t *testing.T, path ...string) []T {
 	t.Helper()
-	f, err := os.Open(filepath.Join(publicDir, "validatorjs", "cases.jsonl"))
+	f, err := os.Open(filepath.Join(append([]string{publicDir}, path...)...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var out []validatorCase
+	var out []T
 	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		var c validatorCase
+		var c T
 		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +75,7 @@ func scoreValue(t *testing.T, name string, e *Engine, s *tally, sentence, value 
 // with a trailing dot or glued to a word invalid, which a masker must still mask.
 func TestPublicValidatorJS(t *testing.T) {
 	t.Parallel()
-	cases := validatorCases(t)
+	cases := jsonLines[validatorCase](t, "validatorjs", "cases.jsonl")
 	e := New()
 	digits := regexp.MustCompile(`^[0-9 -]+$`)
 	account := regexp.MustCompile(`^[A-Z0-9 ]+$`)
