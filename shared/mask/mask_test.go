@@ -346,7 +346,10 @@ func TestProviderTokens(t *testing.T) {
 		{"vercel", "vcp_aBcDeFgHiJkLmNoPqRsT1234567890abcdefghij", "[SECRET]", one(mask.Secret)},
 		{"google api key", "key AIzaSyA5_iVawFQ8ABuTZNUdcwERLJv_a_p4wtM ok", "key [SECRET] ok", one(mask.Secret)},
 		{"1password", "ops_eyJlbWFpbCI6ImVqd2U2NHFtbHhocmlAMXBhc3N3b3Jkc2VydmljZWFjY291bnRzLmxjbCIsIm11ayI6eyJhbGciOiJBMjU2R0NNIiwiZXh0Ijp0cnVl", "[SECRET]", one(mask.Secret)},
+		{"github installation token, stateless", "ghs_12345_eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3NDU1NjgwMDAsImV4cCI6MTc0NTU2ODM2MCwiaXNzIjoiMTIzNDUiLCJzdWIiOiJnaXRodWJ8MTIzNDUifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c.", "[GITHUB_TOKEN].", one(mask.GitHubToken)},
+		{"github installation token", "ghs_16C7e42F292c6912E7710c838347Ae178B4a", "[GITHUB_TOKEN]", one(mask.GitHubToken)},
 		// Look-alikes.
+		{"github installation token, short", "ghs_12345_abc.def", "ghs_12345_abc.def", nil},
 		{"a command", "npm_install_dependencies and hf_hub_download", "npm_install_dependencies and hf_hub_download", nil},
 		{"a prefix inside a word", "mydapi1234567890abcdef1234567890abcdef", "mydapi1234567890abcdef1234567890abcdef", nil},
 		{"too long for databricks", "dapiABCDEF1234567890ABCDEF1234567890AB", "dapiABCDEF1234567890ABCDEF1234567890AB", nil},

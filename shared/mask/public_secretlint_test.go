@@ -51,12 +51,13 @@ func TestPublicSecretsSecretlint(t *testing.T) {
 	// First run, before any change made for this data: recall 0.670, look-alikes left
 	// alone 0.743. Most misses were providers' tokens standing alone, with no label
 	// (npm_, shpat_, SG., lin_api_, glsa_, hvs., vcp_, dapi...); providerTokens now reads
-	// them by the formats their providers document (0.858). Left: Azure tenant and client
+	// them by the formats their providers document (0.858), and GitHub's stateless
+	// installation tokens, "ghs_<id>_<JWT>", are read (0.868). Left: Azure tenant and client
 	// ids (UUIDs, no secrets alone), tokens whose random part is a placeholder (x's,
 	// "EXAMPLE", Tailscale's "AAAA...-BBBB..." with no digit), a Grafana token whose random
-	// part happens to hold no digit, GitHub's "ghs_<id>_<JWT>" form, a secp256k1 key as 0x
-	// and 64 hex digits (a hash is written so too), and a SendGrid key glued inside a word.
+	// part happens to hold no digit, a secp256k1 key as 0x and 64 hex digits (a hash is
+	// written so too), and a SendGrid key glued inside a word.
 	// The look-alikes still changed are values under a secret label or in a URL's password,
 	// masked on purpose, and PEM blocks of placeholders.
-	checkFloor(t, "secrets (secretlint snapshots)", s, floor{recall: 0.84, leftAlone: 0.74})
+	checkFloor(t, "secrets (secretlint snapshots)", s, floor{recall: 0.86, leftAlone: 0.74})
 }

@@ -378,7 +378,16 @@ func shapedToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 			break
 		}
 		if t[1] == 'h' && t[3] == '_' && bytes.IndexByte([]byte("pousr"), t[2]) >= 0 && enabled[detGitHub] {
-			j := runOf(s, i+4, &alnumSet, 255)
+			set := &alnumSet
+			if t[2] == 's' {
+				// Installation tokens also come stateless: "ghs_" and a JWT with the app's
+				// id, about 520 characters with two dots (GitHub's changelog, 2026-05-15).
+				set = &tokenPartChar
+			}
+			j := runOf(s, i+4, set, maxSecretValue)
+			for j > i+4 && s[j-1] == '.' { // a full stop after the token
+				j--
+			}
 			if j-(i+4) >= 36 && tokenEnd(s, j, &b64urlChar) {
 				return j, detGitHub, true
 			}
