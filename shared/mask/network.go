@@ -270,49 +270,6 @@ func iban(s []byte, i int) (int, bool) {
 	return j, mod97(buf[:n])
 }
 
-// inIBAN reports whether a number run at s[i] is part of an account number written as an IBAN
-// is: a country's code and two check digits at a word start, then groups of one to four
-// letters and digits, each after one space or dash. The run starts in the head ("CY17 0020
-// 0128 ...") or in a later group ("DE89 A704 0044 0532 0130 00"). Such a run is an IBAN that
-// failed its check or length, and "0044 0532 0130 00" in it is no phone number.
-func inIBAN(s []byte, i int) bool {
-	k := i // the start of the group the run starts in
-	for k > 0 && i-k < 4 && (isLetter(s[k-1]) || isDigit(s[k-1])) {
-		k--
-	}
-	if ibanHead(s, k) {
-		return true
-	}
-	for range ibanMax / 2 {
-		if k < 2 || (s[k-1] != ' ' && s[k-1] != '-') {
-			return false
-		}
-		e := k - 1 // the separator before the group at k
-		k = e
-		for k > 0 && e-k < 4 && (isLetter(s[k-1]) || isDigit(s[k-1])) {
-			k--
-		}
-		if k == e {
-			return false
-		}
-		if ibanHead(s, k) {
-			return true
-		}
-	}
-	return false
-}
-
-// ibanHead reports whether a word starting at s[k] begins with a country code of an IBAN and
-// two check digits, then a space or dash.
-func ibanHead(s []byte, k int) bool {
-	if k+5 > len(s) || (k > 0 && wordByte[s[k-1]]) || !isLetter(s[k]) || !isLetter(s[k+1]) ||
-		!isDigit(s[k+2]) || !isDigit(s[k+3]) || (s[k+4] != ' ' && s[k+4] != '-') {
-		return false
-	}
-	_, ok := ibanLengths[[2]byte{upper(s[k]), upper(s[k+1])}]
-	return ok
-}
-
 // mod97 reports whether an IBAN passes ISO 7064 MOD 97-10: the first four characters moved
 // to the end, letters read as 10-35, the number modulo 97 is 1.
 func mod97(a []byte) bool {

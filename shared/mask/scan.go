@@ -142,9 +142,6 @@ type scanner struct {
 	groups  []group
 	digits  [cardMaxDigits + 1]byte
 	skip    int // set by card: the group after a run of card-shaped groups that is no card
-	// inAccount is set for a number run that continues an IBAN-shaped account number
-	// (inIBAN): its digits are read as no phone number.
-	inAccount bool
 
 	// key is the JSON key the scanned value belongs to (nil in text mode); its label bits are
 	// computed only when a bare number needs them.
@@ -664,7 +661,6 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	if len(gs) == 0 {
 		return i + 1
 	}
-	sc.inAccount = !plus && inIBAN(s, i)
 	lo, hi := 0, len(gs)
 	if i > 0 && leftBad[s[i-1]] {
 		lo = nextWord(gs, 0)
@@ -805,7 +801,7 @@ func (sc *scanner) matchAt(s []byte, w, hi int, plus bool, floor int) (int, dete
 			return e, detCard, true
 		}
 	}
-	if sc.enabled[detPhone] && !sc.inAccount {
+	if sc.enabled[detPhone] {
 		if e, ok := sc.phone(s, w, hi, floor); ok {
 			return e, detPhone, true
 		}
