@@ -3,6 +3,7 @@ package mask
 import (
 	"bytes"
 	"maps"
+	"strings"
 	"testing"
 )
 
@@ -38,13 +39,34 @@ func FuzzText(f *testing.F) {
 				t.Fatalf("%s %q detected %d times, %d of %d occurrences left: %q -> %q", k[0], v, n, left, in, text, out)
 			}
 		}
-		// The summary counts every value the scanner found, and may count more: values
-		// found in a decoded layer ("a%40b.com", "%000100000000") that the scanner of the
-		// text as written cannot see.
-		if total > sum.Total() {
+		// The summary counts every value the scanner found, unless the text holds an
+		// encoded layer, which the scanner of the text as written cannot see into: a value
+		// found only decoded ("a%40b.com", "%000100000000") counts one more, and values
+		// found on both sides of an escape are one replacement ("bob@x.com%20alice@y.org"
+		// is one [EMAIL]). Every value found is still gone from the output (above).
+		if total != sum.Total() && !mayHoldLayer(text) {
 			t.Fatalf("scanner found %d values, summary says %v", total, sum)
 		}
 	})
+}
+
+// mayHoldLayer reports whether text could hold a percent- or entity-encoded word or a base64
+// run, which Text decodes and masks as an input of its own.
+func mayHoldLayer(text string) bool {
+	if strings.ContainsAny(text, "%&") {
+		return true
+	}
+	run := 0
+	for i := 0; i < len(text); i++ {
+		if b64Any[text[i]] {
+			if run++; run >= minBase64 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 // overlapping counts the occurrences of v in s, overlapping ones included.

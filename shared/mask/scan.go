@@ -1088,13 +1088,26 @@ func (sc *scanner) phone(s []byte, w, hi, floor int) (int, bool) {
 // run nanp refused is taken when a plan of the engine's regions says it is one.
 func (sc *scanner) regional(s []byte, w, hi int) (int, bool) {
 	gs := sc.groups
-	if w > 0 || hi != len(gs) || hi-w > 6 || (gs[w].ts > 0 && (s[gs[w].ts-1] == '/' || s[gs[w].ts-1] == '#')) {
+	if gs[w].ts > 0 && (s[gs[w].ts-1] == '/' || s[gs[w].ts-1] == '#') {
 		return 0, false
 	}
-	if hi-w == 1 { // one group: only with the plan's national prefix ("0612345678")
-		g := gs[w]
-		return hi, !g.paren && g.len() <= 14 && prefixedOf(sc.regions, s[g.ds:g.de])
+	if w == 0 && hi == len(gs) && hi-w >= 2 && hi-w <= 6 {
+		if e, ok := sc.regionalRun(s, w, hi); ok {
+			return e, true
+		}
 	}
+	// One group, a word of its own, is taken only with the plan's national prefix
+	// ("0612345678"), also beside others ("0612345678 0612345678", which is no one number).
+	if g := gs[w]; !g.paren && (w == 0 || g.sep == ' ') && wordEnd(gs, w+1, hi) && g.len() <= 14 &&
+		prefixedOf(sc.regions, s[g.ds:g.de]) {
+		return w + 1, true
+	}
+	return 0, false
+}
+
+// regionalRun is regional's reading of a whole run of two to six groups as one number.
+func (sc *scanner) regionalRun(s []byte, w, hi int) (int, bool) {
+	gs := sc.groups
 	var buf [14]byte // 13 digits and a national prefix
 	d := buf[:0]
 	dots, thousands, singles := false, true, 0
