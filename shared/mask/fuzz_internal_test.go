@@ -50,10 +50,10 @@ func FuzzText(f *testing.F) {
 	})
 }
 
-// mayHoldLayer reports whether text could hold a percent- or entity-encoded word or a base64
-// run, which Text decodes and masks as an input of its own.
+// mayHoldLayer reports whether text could hold a percent-, form- or entity-encoded word or a
+// base64 run, which Text decodes and masks as an input of its own.
 func mayHoldLayer(text string) bool {
-	if strings.ContainsAny(text, "%&") {
+	if strings.ContainsAny(text, "%&+") {
 		return true
 	}
 	run := 0

@@ -415,3 +415,59 @@ func TestValuesSplitByMarkup(t *testing.T) {
 		t.Errorf("JSON with escaped tags: %s\nwant %s", m.Body, want)
 	}
 }
+
+// TestNewShapesInEveryHidingPlace: the shapes read since the unseen corpora (a provider's
+// token by its prefix, GitHub's stateless installation token, an IBAN joined by dashes, a
+// phone number with its trunk prefix glued in parentheses, an SSN with dots) are found in
+// every place a value can hide, as the older shapes are.
+func TestNewShapesInEveryHidingPlace(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	values := map[string]string{
+		"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": mask.Secret,
+		"ghs_12345_eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpYXQiOjE3NDU1NjgwMDAsImlzcyI6IjEyMzQ1In0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c": mask.GitHubToken,
+		"AL47-2121-1009-0000-0002-3569-8741": mask.IBAN,
+		"+44(0)20 7946 0958":                 mask.Phone,
+		"078.05.1123":                        mask.SSN,
+	}
+	for v, det := range values {
+		places := map[string]string{
+			"json key":         `{"` + v + `": 1}`,
+			"base64 in json":   `{"note": "` + base64.StdEncoding.EncodeToString([]byte("value "+v+" here")) + `"}`,
+			"url query":        `{"u": "https://x.example/?q=` + url.QueryEscape("value "+v) + `"}`,
+			"json in a string": `{"s": "{\"inner\": \"` + v + `\"}"}`,
+			"xml text":         "<r><a>" + v + "</a></r>",
+			"ndjson":           `{"a": "x"}` + "\n" + `{"b": "` + v + `"}` + "\n",
+		}
+		for place, in := range places {
+			m := e.Mask([]byte(in), mask.FormatAuto)
+			if bytes.Contains(m.Body, []byte(v)) || m.Summary[det] == 0 {
+				t.Errorf("%s in a %s: %q -> %q %v", det, place, in, m.Body, m.Summary)
+			}
+		}
+	}
+}
+
+// TestFormEncodedQuery: a query whose words are joined by '+' (a form-encoded space) and hold
+// no %XX escape hid values from the scanner: "q=card+4111111111111111" read as one word after
+// a '+', which starts only a phone number. Such a word is decoded and masked like a
+// percent-encoded one and written back with its '+', '&' and '='. Sums, C++ and base64 stay.
+func TestFormEncodedQuery(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, c := range []struct{ in, want string }{
+		{"https://x.example/?q=card+4111111111111111&x=1", "https://x.example/?q=card+[CARD]&x=1"},
+		{"https://x.example/?q=call+415-555-0132", "https://x.example/?q=call+[PHONE]"},
+		{"https://x.example/?q=ssn+078-05-1120", "https://x.example/?q=ssn+[SSN]"},
+		{`{"q": "buy+now+4111111111111111"}`, `{"q": "buy+now+[CARD]"}`},
+		{"a+b=c", "a+b=c"},
+		{"2+2=4 and 10+20", "2+2=4 and 10+20"},
+		{"c++ code", "c++ code"},
+		{"call +44 20 7946 0958", "call [PHONE]"},
+	} {
+		m := e.Mask([]byte(c.in), mask.FormatAuto)
+		if string(m.Body) != c.want {
+			t.Errorf("%q -> %q, want %q", c.in, m.Body, c.want)
+		}
+	}
+}

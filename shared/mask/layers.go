@@ -354,6 +354,22 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			if j-i >= minBase64 {
 				if h, ok := st.base64Run(s, i, j); ok {
 					out = append(out, h)
+					i = j
+					continue
+				}
+			}
+			// Not base64: a query's words joined by '+' ("q=card+4111111111111111") are
+			// form-encoded text, '+' for a space.
+			if bytes.IndexByte(s[i:j], '+') < 0 {
+				i = j
+				continue
+			}
+			if k := plusJoin(s, i, j); k >= 0 {
+				ws, we := wordAround(s, k)
+				if h, ok := st.escapedWord(s, ws, we); ok {
+					out = append(out, h)
+					i = max(j, we)
+					continue
 				}
 			}
 			i = j
@@ -477,9 +493,12 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 	w := s[ws:we]
 	var d []byte
 	var name string
+	plusOnly := false // form-encoded with '+' for a space and no %XX escape
 	switch {
 	case hasPercent(w):
 		d, name = unpercent(w), encPercent
+	case plusJoin(w, 0, len(w)) >= 0:
+		d, name, plusOnly = unpercent(w), encPercent, true
 	case bytes.IndexByte(w, '&') >= 0 && bytes.IndexByte(w, ';') >= 0:
 		d, name = []byte(html.UnescapeString(string(w))), encEntity
 		if bytes.Equal(d, w) {
@@ -493,12 +512,42 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 		return hit{}, false
 	}
 	var repl []byte
-	if name == encPercent {
+	if plusOnly {
+		repl = appendForm(nil, m.Body)
+	} else if name == encPercent {
 		repl = appendPercent(nil, m.Body)
 	} else {
 		repl = appendEntities(nil, m.Body)
 	}
 	return hit{start: ws, end: we, repl: repl, inner: m, enc: name}, true
+}
+
+// plusJoin returns the index of the first '+' in s[i:j] with a letter or digit on both sides
+// ("card+4111..."), the space of a form-encoded query; -1 when there is none. A '+' after a
+// space or a '(' starts a phone number instead.
+func plusJoin(s []byte, i, j int) int {
+	for k := max(i, 1); k+1 < j; k++ {
+		if s[k] == '+' && alnumSet[s[k-1]] && alnumSet[s[k+1]] {
+			return k
+		}
+	}
+	return -1
+}
+
+// appendForm writes d back form-encoded, as a '+'-joined word came: a space as '+', the
+// query's own '&' and '=' as they were, every other byte as appendPercent writes it.
+func appendForm(out, d []byte) []byte {
+	for _, c := range d {
+		switch c {
+		case ' ':
+			out = append(out, '+')
+		case '&', '=':
+			out = append(out, c)
+		default:
+			out = appendPercent(out, []byte{c})
+		}
+	}
+	return out
 }
 
 func hasPercent(w []byte) bool {
