@@ -471,3 +471,31 @@ func TestFormEncodedQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestUnicodeSpellings: a value written with other spellings of its characters is masked
+// whole, the bytes it was written with replaced: fullwidth and other scripts' digits,
+// Unicode dashes and spaces between its groups, invisible characters inside it. Each was
+// left in clear. Text around it, and other scripts' words, stay as they are.
+func TestUnicodeSpellings(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, c := range []struct{ in, want string }{
+		{"card 4111\u200b1111\u200b1111\u200b1111 ok", "card [CARD] ok"},
+		{"card ４１１１１１１１１１１１１１１１ ok", "card [CARD] ok"},
+		{"card 4111\u00a01111\u00a01111\u00a01111", "card [CARD]"},
+		{"call 415–555–0132 now", "call [PHONE] now"},
+		{"call 415\u2011555\u20110132", "call [PHONE]"},
+		{"ssn ０７８-０５-１１２０", "ssn [SSN]"},
+		{"card ٤١١١١١١١١١١١١١١١", "card [CARD]"},
+		{"mail bob\u200b@example.com", "mail [EMAIL]"},
+		{`{"card": "４１１１ １１１１ １１１１ １１１１", "name": "Zoë"}`, `{"card": "[CARD]", "name": "Zoë"}`},
+		{`{"card": "4111\u200b1111\u200b1111\u200b1111"}`, `{"card": "[CARD]"}`},
+		{"юзер@екзампл.ком and ＠@fullwidth.at", "[EMAIL] and [EMAIL]"},
+		{"Zoë – the café at 12 rue", "Zoë – the café at 12 rue"},
+	} {
+		m := e.Mask([]byte(c.in), mask.FormatAuto)
+		if string(m.Body) != c.want {
+			t.Errorf("%q -> %q, want %q", c.in, m.Body, c.want)
+		}
+	}
+}

@@ -405,6 +405,12 @@ func (st *state) maskString(start, end int, escaped bool, key []byte) {
 	sc.matches = sc.matches[:0]
 	raw := st.w.src[start:end]
 	if !escaped {
+		if f, offs, ok := fold(raw, nil, len(raw)); ok {
+			st.dec, st.offs = f, offs
+			sc.scanValue(f)
+			st.emit(f, offs, start)
+			return
+		}
 		sc.scanValue(raw)
 		st.emit(raw, nil, start)
 		return
@@ -412,6 +418,9 @@ func (st *state) maskString(start, end int, escaped bool, key []byte) {
 	st.decode(raw)
 	if st.embedded(start, end) {
 		return
+	}
+	if f, offs, ok := fold(st.dec, st.offs, len(raw)); ok {
+		st.dec, st.offs = f, offs
 	}
 	sc.scanValue(st.dec)
 	st.emit(st.dec, st.offs, start)

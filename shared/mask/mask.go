@@ -539,6 +539,12 @@ func (st *state) text() {
 	sc := &st.sc
 	sc.matches = sc.matches[:0]
 	sc.setKey(nil)
+	if f, offs, ok := fold(st.w.src, nil, len(st.w.src)); ok {
+		st.dec, st.offs = f, offs
+		sc.scan(f)
+		st.emit(f, offs, 0)
+		return
+	}
 	sc.scan(st.w.src)
 	st.emit(st.w.src, nil, 0)
 }
