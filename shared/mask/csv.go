@@ -87,6 +87,5 @@ func (st *state) csvField(start, end, col int, header bool) {
 	sc := &st.sc
 	sc.setKey(key)
 	sc.matches = sc.matches[:0]
-	sc.scanValue(st.w.src[start:end])
-	st.emit(st.w.src[start:end], nil, start)
+	st.scanRaw(start, end)
 }

@@ -499,3 +499,21 @@ func TestUnicodeSpellings(t *testing.T) {
 		}
 	}
 }
+
+// TestUnicodeSpellingsInCSVAndXML: the folded scan holds in CSV fields and XML values too.
+func TestUnicodeSpellingsInCSVAndXML(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, c := range []struct {
+		in, want string
+		format   mask.Format
+	}{
+		{"name,card\nZoë,４１１１１１１１１１１１１１１１\n", "name,card\nZoë,[CARD]\n", mask.FormatCSV},
+		{"<r><card>4111\u200b1111\u200b1111\u200b1111</card><n>Zoë</n></r>", "<r><card>[CARD]</card><n>Zoë</n></r>", mask.FormatAuto},
+	} {
+		m := e.Mask([]byte(c.in), c.format)
+		if string(m.Body) != c.want {
+			t.Errorf("%q -> %q, want %q", c.in, m.Body, c.want)
+		}
+	}
+}

@@ -405,14 +405,7 @@ func (st *state) maskString(start, end int, escaped bool, key []byte) {
 	sc.matches = sc.matches[:0]
 	raw := st.w.src[start:end]
 	if !escaped {
-		if f, offs, ok := fold(raw, nil, len(raw)); ok {
-			st.dec, st.offs = f, offs
-			sc.scanValue(f)
-			st.emit(f, offs, start)
-			return
-		}
-		sc.scanValue(raw)
-		st.emit(raw, nil, start)
+		st.scanRaw(start, end)
 		return
 	}
 	st.decode(raw)

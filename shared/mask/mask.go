@@ -549,6 +549,20 @@ func (st *state) text() {
 	st.emit(st.w.src, nil, 0)
 }
 
+// scanRaw scans the value src[start:end] as it stands (scanValue: the scanner's key is set)
+// and writes its replacements, reading a folded copy when it holds other spellings.
+func (st *state) scanRaw(start, end int) {
+	v := st.w.src[start:end]
+	if f, offs, ok := fold(v, nil, len(v)); ok {
+		st.dec, st.offs = f, offs
+		st.sc.scanValue(f)
+		st.emit(f, offs, start)
+		return
+	}
+	st.sc.scanValue(v)
+	st.emit(v, nil, start)
+}
+
 // writer builds the output lazily: nothing is copied until the first replacement.
 type writer struct {
 	src    []byte

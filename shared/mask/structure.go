@@ -209,9 +209,7 @@ func (st *state) xmlRaw(start, end int, key []byte) {
 	sc := &st.sc
 	sc.setKey(key)
 	sc.matches = sc.matches[:0]
-	v := st.w.src[start:end]
-	sc.scanValue(v)
-	st.emit(v, nil, start)
+	st.scanRaw(start, end)
 }
 
 // xmlDecoded masks the entity-decoded value d of src[start:end] and, when something in it was
