@@ -517,3 +517,23 @@ func TestUnicodeSpellingsInCSVAndXML(t *testing.T) {
 		}
 	}
 }
+
+// TestCardGroupsJoinedByDots: a card number printed with dots between its groups is masked as
+// one printed with dashes; a version, an IP address and mixed separators stay.
+func TestCardGroupsJoinedByDots(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, c := range []struct{ in, want string }{
+		{"card 4111.1111.1111.1111 ok", "card [CARD] ok"},
+		{"paid with 5555.5555.5555.4444.", "paid with [CARD]."},
+		{"card 4111.1111.1111.1112", "card 4111.1111.1111.1112"},
+		{"v2024.1111.1111.1111", "v2024.1111.1111.1111"},
+		{"10.111.111.111", "[IP]"},
+		{"4111.1111-1111.1111", "4111.1111-1111.1111"},
+	} {
+		m := e.Mask([]byte(c.in), mask.FormatAuto)
+		if string(m.Body) != c.want {
+			t.Errorf("%q -> %q, want %q", c.in, m.Body, c.want)
+		}
+	}
+}

@@ -918,12 +918,14 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 		return 0, false
 	}
 	s := sc.src
-	if e-w > 1 { // one word of dash-joined groups, used whole
+	if e-w > 1 { // one word of groups joined by dashes (or dots, as some print them), used whole
 		if g.len() < 4 || g.len() > 6 {
 			return 0, false
 		}
+		sep := gs[w+1].sep
 		for k, x := range gs[w+1 : e] {
-			if x.sep != '-' || x.paren || x.len() > 9 || (x.len() < 3 && !(w+1+k == e-1 && fours(gs[w:e-1]))) {
+			if (x.sep != '-' && x.sep != '.') || x.sep != sep || x.paren || x.len() > 9 ||
+				(x.len() < 3 && !(w+1+k == e-1 && fours(gs[w:e-1]))) {
 				return 0, false
 			}
 		}
