@@ -206,15 +206,15 @@ var ibanSpecs = map[[2]byte]string{
 var ibanLengths = func() map[[2]byte]int {
 	m := make(map[[2]byte]int, len(ibanSpecs))
 	for cc, spec := range ibanSpecs {
-		m[cc] = 4 + len(expandBBAN(spec))
+		m[cc] = 4 + bbanLength(spec)
 	}
 	return m
 }()
 
-// expandBBAN writes out a BBAN spec ("4!a14!n" -> "aaaannnnnnnnnnnnnn"); "" for one it
+// bbanLength is the length of the BBAN a spec describes ("4!a14!n": 18); -1 for one it
 // cannot read.
-func expandBBAN(spec string) string {
-	var b strings.Builder
+func bbanLength(spec string) int {
+	total := 0
 	for spec != "" {
 		n := 0
 		for spec != "" && isDigit(spec[0]) {
@@ -223,12 +223,12 @@ func expandBBAN(spec string) string {
 		}
 		spec = strings.TrimPrefix(spec, "!")
 		if n == 0 || spec == "" || !strings.ContainsRune("nac", rune(spec[0])) {
-			return ""
+			return -1
 		}
-		b.WriteString(strings.Repeat(spec[:1], n))
+		total += n
 		spec = spec[1:]
 	}
-	return b.String()
+	return total
 }
 
 // ibanMax is the longest IBAN of any country.
