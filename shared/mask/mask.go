@@ -536,17 +536,9 @@ const maxPooledFindings = 1 << 16
 
 // text masks the whole input as text.
 func (st *state) text() {
-	sc := &st.sc
-	sc.matches = sc.matches[:0]
-	sc.setKey(nil)
-	if f, offs, ok := fold(st.w.src, nil, len(st.w.src)); ok {
-		st.dec, st.offs = f, offs
-		sc.scan(f)
-		st.emit(f, offs, 0)
-		return
-	}
-	sc.scan(st.w.src)
-	st.emit(st.w.src, nil, 0)
+	st.sc.matches = st.sc.matches[:0]
+	st.sc.setKey(nil) // with no key, scanValue is the plain scan
+	st.scanRaw(0, len(st.w.src))
 }
 
 // scanRaw scans the value src[start:end] as it stands (scanValue: the scanner's key is set)
