@@ -202,6 +202,7 @@ var providerTokens = [...]struct {
 	alphabet *[256]bool // b64urlChar unless set
 	letters  bool       // the random part is letters only
 	then     string     // what the random part starts with, where the provider fixes it
+	version  bool       // a "-<digits>" version may follow the random part
 }{
 	{prefix: "npm_", min: 36, max: 36, alphabet: &alnumSet},               // npm access tokens
 	{prefix: "shpat_", min: 32},                                           // Shopify: admin API access tokens,
@@ -220,7 +221,7 @@ var providerTokens = [...]struct {
 	{prefix: "cfat_", min: 48, max: 48, alphabet: &alnumSet},              // Cloudflare account API tokens,
 	{prefix: "cfut_", min: 48, max: 48, alphabet: &alnumSet},              // user API tokens,
 	{prefix: "cfk_", min: 48, max: 48, alphabet: &alnumSet},               // global API keys
-	{prefix: "dapi", min: 32, max: 32, alphabet: &hexSet},                 // Databricks (a "-2" suffix may follow)
+	{prefix: "dapi", min: 32, max: 32, alphabet: &hexSet, version: true},  // Databricks
 	{prefix: "dop_v1_", min: 64, max: 64, alphabet: &hexSet},              // DigitalOcean personal access tokens,
 	{prefix: "doo_v1_", min: 64, max: 64, alphabet: &hexSet},              // OAuth tokens,
 	{prefix: "dor_v1_", min: 64, max: 64, alphabet: &hexSet},              // refresh tokens
@@ -275,15 +276,14 @@ func providerToken(s []byte, i int) (int, bool) {
 		for j > k && s[j-1] == '.' { // a full stop after the token
 			j--
 		}
-		n := j - k
-		if p.prefix == "dapi" && j+1 < len(s) && s[j] == '-' && isDigit(s[j+1]) {
+		random := s[k:j]
+		if p.version && j+1 < len(s) && s[j] == '-' && isDigit(s[j+1]) {
 			j = runOf(s, j+1, &digitSet, 4)
 		}
-		random := s[k:min(k+n, len(s))]
-		ok := n >= p.min && (p.max == 0 || n <= p.max) && tokenEnd(s, j, &b64urlChar) &&
+		ok := len(random) >= p.min && (p.max == 0 || len(random) <= p.max) && tokenEnd(s, j, &b64urlChar) &&
 			bytes.HasPrefix(random, []byte(p.then))
 		if p.letters {
-			ok = ok && !bytes.ContainsFunc(random, func(r rune) bool { return r < 'A' || (r > 'Z' && r < 'a') || r > 'z' })
+			ok = ok && digitsIn(random) == 0 // the alphabet is letters and digits: no digit
 		} else {
 			ok = ok && hasLetterAndDigit(random)
 		}
