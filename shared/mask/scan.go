@@ -923,9 +923,11 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 			return 0, false
 		}
 		sep := gs[w+1].sep
+		if sep != '-' && sep != '.' {
+			return 0, false
+		}
 		for k, x := range gs[w+1 : e] {
-			if (x.sep != '-' && x.sep != '.') || x.sep != sep || x.paren || x.len() > 9 ||
-				(x.len() < 3 && !(w+1+k == e-1 && fours(gs[w:e-1]))) {
+			if x.sep != sep || x.paren || x.len() > 9 || (x.len() < 3 && !(w+1+k == e-1 && fours(gs[w:e-1]))) {
 				return 0, false
 			}
 		}
