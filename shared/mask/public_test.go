@@ -22,6 +22,30 @@ import (
 
 var publicDir = filepath.Join("..", "..", "testdata", "masking", "public")
 
+// jsonLines reads a JSON Lines file of the public corpora, one T per line.
+func jsonLines[T any](t *testing.T, path ...string) []T {
+	t.Helper()
+	f, err := os.Open(filepath.Join(append([]string{publicDir}, path...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []T
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var c T
+		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // labelled is one case: text to scan, and the values a detector must find in it. An empty
 // want is a look-alike that must be left alone.
 type labelled struct {

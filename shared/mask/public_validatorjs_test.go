@@ -1,11 +1,8 @@
 package mask
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,30 +15,6 @@ type validatorCase struct {
 	Args      []json.RawMessage
 	Valid     bool
 	Value     string
-}
-
-// jsonLines reads a JSON Lines file of the public corpora, one T per line.
-func jsonLines[T any](t *testing.T, path ...string) []T {
-	t.Helper()
-	f, err := os.Open(filepath.Join(append([]string{publicDir}, path...)...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []T
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var c T
-		if err := json.Unmarshal(sc.Bytes(), &c); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, c)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
 // scoreValue adds one case to s: a valid value counts as found when it no longer appears in
