@@ -65,10 +65,13 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 	if first < 0 {
 		return nil, nil, false
 	}
-	out = make([]byte, 0, len(s))
+	out = append(make([]byte, 0, len(s)), s[:first]...)
 	outOffs = make([]int32, 0, len(s)+1)
-	for i := 0; i < len(s); {
-		if s[i] < utf8.RuneSelf || i < first {
+	for i := range first {
+		outOffs = append(outOffs, at(i))
+	}
+	for i := first; i < len(s); {
+		if s[i] < utf8.RuneSelf {
 			out = append(out, s[i])
 			outOffs = append(outOffs, at(i))
 			i++
