@@ -539,11 +539,7 @@ func TestRehearse(t *testing.T) {
 		t.Skipf("%s or %s is not set (run under .ci/with-services)", EnvTestRIE, EnvTestDynamoDBTx)
 	}
 	began := time.Now()
-	for _, f := range Available("..") { // the builds run while the stack synthesizes
-		if !f.async() {
-			startBuild(f.Name)
-		}
-	}
+	startBuilds() // the builds run while the stack synthesizes
 	c := cfn{resources: synth(t).json["Resources"].(map[string]any)}
 	fns := templateFunctions(t, c)
 	t.Logf("synthesized in %v", time.Since(began).Round(time.Millisecond))
