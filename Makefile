@@ -54,8 +54,12 @@ $(TOOLS)/staticcheck:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# -tags opa adds OPA, the policy benchmarks' baseline, and TestMixedRegoAgrees, which holds it
+# to Cedar's verdicts first; vet checks that file here, since lint builds without the tag.
 bench: ## Go benchmarks of the hot paths and the load generator (see BENCHMARKS.md).
-	./.ci/with-services $(GO) test -run '^$$' -bench . -benchmem ./shared/...
+	$(GO) vet -tags opa ./shared/policy
+	$(GO) test -tags opa -count=1 -run '^TestMixedRegoAgrees$$' ./shared/policy
+	./.ci/with-services $(GO) test -tags opa -run '^$$' -bench . -benchmem ./shared/...
 	$(GO) run ./cmd/mandate load -workers 8 -requests 3000
 
 build: ## Lambda bootstraps for linux/arm64: pure Go, except action and mcp (PostgreSQL parser, cgo, static).

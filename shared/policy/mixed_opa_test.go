@@ -1,3 +1,10 @@
+// The OPA baseline of the policy benchmarks, and the test that holds it to Cedar's verdicts.
+// They build only with -tags opa (`make bench` sets it): OPA and what it imports are about 140
+// packages that no other test needs, which a plain and a race build of the tests would each
+// compile, about 100 s of CPU on a cold cache.
+
+//go:build opa
+
 package policy
 
 import (
@@ -103,5 +110,39 @@ func BenchmarkMixedOPA(b *testing.B) {
 			}
 			report(b, ds)
 		})
+	}
+}
+
+// mixedInput is the OPA input of r, as the Rego of mixedDocuments reads it: the context of
+// the Cedar request, with the action's family (the action itself for a family) and the
+// resource's id beside the target.
+func mixedInput(r Request) map[string]any {
+	family := Family(r.Action)
+	if slices.Contains(families[:], r.Action) {
+		family = r.Action
+	}
+	intents := make([]any, 0, len(r.Intents))
+	scores := map[string]any{}
+	for _, in := range r.Intents {
+		intents = append(intents, in.Name)
+		sc := int64(scaledScore(in.Score))
+		if prev, ok := scores[in.Name].(int64); !ok || prev < sc {
+			scores[in.Name] = sc
+		}
+	}
+	now := r.Now.UTC()
+	weekday := int64(now.Weekday())
+	if weekday == 0 {
+		weekday = 7
+	}
+	return map[string]any{
+		"agent": r.Agent, "agent_kind": r.AgentKind, "action": r.Action, "family": family,
+		"target": r.Target, "resource": r.Target + "/" + r.Resource,
+		"intents": intents, "intent_scores": scores,
+		"operator": map[string]any{"id": r.Operator, "verified": r.OperatorVerified},
+		"session": map[string]any{"actions": int64(r.SessionActions), "age_s": r.SessionAgeSeconds, "by_family": map[string]any{
+			FamilyRead: int64(r.SessionByFamily[FamilyRead]), FamilyWrite: int64(r.SessionByFamily[FamilyWrite]), FamilyDelete: int64(r.SessionByFamily[FamilyDelete]),
+		}},
+		"time": map[string]any{"hour": int64(now.Hour()), "weekday": weekday, "unix": now.Unix()},
 	}
 }
