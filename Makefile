@@ -16,7 +16,11 @@ demo: ## Run the authority with a scripted agent; exits non-zero if any scenario
 local: ## Serve the API on 127.0.0.1:8080 with state in ./.mandate
 	$(GO) run ./cmd/mandate local
 
+# The standard library is compiled first, once: the tool installs and vet each start by
+# compiling it, and run at once they would each compile it (the build cache does not share work
+# in progress between processes).
 test: ## Lint, then every test, with the servers the tests need (.ci/with-services).
+	@echo "compiling the standard library"; $(GO) build $$($(GO) list -deps -test ./... | grep -v '[. ]')
 	@./.ci/install-tools & tools=$$!; \
 	$(MAKE) --no-print-directory lint || { wait $$tools; exit 1; }; \
 	wait $$tools || exit 1
