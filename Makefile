@@ -3,11 +3,10 @@
 # rehearsal of `make rehearse` included.
 SHELL := /bin/bash
 GO ?= go
-STATICCHECK_VERSION := v0.8.2
 TOOLS := $(CURDIR)/.cache/bin
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: demo test tests unit lint fmt bench build build-action local clean synth rehearse
+.PHONY: demo test tests test-infra test-postgres16 unit lint vet staticcheck fmt bench build build-action local clean synth rehearse
 
 demo: ## Run the authority with a scripted agent; exits non-zero if any scenario misbehaves.
 	@./scripts/build-cli .cache/bin/mandate
@@ -18,22 +17,29 @@ local: ## Serve the API on 127.0.0.1:8080 with state in ./.mandate
 
 # The standard library is compiled first, once: the tool installs and vet each start by
 # compiling it, and run at once they would each compile it (the build cache does not share work
-# in progress between processes).
+# in progress between processes). The tools, staticcheck among them, install while vet runs.
 test: ## Lint, then every test, with the servers the tests need (.ci/with-services).
 	@echo "compiling the standard library"; $(GO) build $$($(GO) list -deps -test ./... | grep -v '[. ]')
 	@./.ci/install-tools & tools=$$!; \
-	$(MAKE) --no-print-directory lint || { wait $$tools; exit 1; }; \
+	$(MAKE) --no-print-directory vet || { wait $$tools; exit 1; }; \
 	wait $$tools || exit 1
+	$(MAKE) --no-print-directory staticcheck
 	./.ci/with-services $(MAKE) --no-print-directory tests
 
 # Every package's tests with the race detector, except the CDK app's: its tests synthesize the
 # stack (jsii, in node) and run Lambda binaries as processes, so -race finds nothing there and
 # would compile the CDK's 200 packages (half the source the tests build) a second time. vet
-# already ran in lint.
-# The SQL tests run again on PostgreSQL 16, whose CREATEROLE rules differ from 15's.
+# already ran in lint. Then the CDK app's tests and the SQL tests on PostgreSQL 16 (whose
+# CREATEROLE rules differ from 15's) run side by side: they use different servers, and both
+# wait on them more than they compute.
 tests:
 	$(GO) test -count=1 -race -vet=off $$($(GO) list ./... | grep -v '/infra$$')
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-infra test-postgres16
+
+test-infra:
 	$(GO) test -count=1 -vet=off ./infra/...
+
+test-postgres16:
 	@if [ -n "$${MANDATE_TEST_POSTGRES16_DSN:-}" ]; then \
 	  echo "PostgreSQL 16: the SQL tests again"; \
 	  MANDATE_TEST_POSTGRES_DSN="$$MANDATE_TEST_POSTGRES16_DSN" MANDATE_TEST_POSTGRES_ADMIN_DSN="$$MANDATE_TEST_POSTGRES16_ADMIN_DSN" \
@@ -46,14 +52,18 @@ rehearse: ## Deploy rehearsal: the synthesized stack's functions under their IAM
 unit: ## Tests that need no server (server tests skip unless CI=true).
 	$(GO) test ./...
 
-lint: $(TOOLS)/staticcheck
+lint: vet staticcheck
+
+vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+staticcheck: $(TOOLS)/staticcheck
 	staticcheck ./...
 
 $(TOOLS)/staticcheck:
-	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	./.ci/install-tools staticcheck
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
