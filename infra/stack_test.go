@@ -42,8 +42,9 @@ type synthesized struct {
 }
 
 var (
-	synthOnce sync.Once
-	synthRes  *synthesized
+	synthOnce   sync.Once
+	synthRes    *synthesized
+	synthAssets string // the placeholder bootstraps' folder, removed by TestMain
 )
 
 const testRetentionDays = 2555
@@ -57,6 +58,7 @@ func synth(t *testing.T) *synthesized {
 		if err != nil {
 			t.Fatal(err)
 		}
+		synthAssets = assets
 		// The template does not depend on the bootstrap bytes; the RIE test runs real ones.
 		for _, f := range Catalog {
 			if err := os.MkdirAll(filepath.Join(assets, f.Name), 0o755); err != nil {
