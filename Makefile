@@ -29,7 +29,7 @@ test: ## Lint, then every test, with the servers the tests need (.ci/with-servic
 # Every package's tests with the race detector, except the CDK app's: its tests synthesize the
 # stack (jsii, in node) and run Lambda binaries as processes, so -race finds nothing there and
 # would compile the CDK's 200 packages (half the source the tests build) a second time. vet
-# already ran in lint. Then the CDK app's tests and the SQL tests on PostgreSQL 16 (whose
+# already ran (make vet). Then the CDK app's tests and the SQL tests on PostgreSQL 16 (whose
 # CREATEROLE rules differ from 15's) run side by side: they use different servers, and both
 # wait on them more than they compute.
 tests:
