@@ -4,12 +4,17 @@ import (
 	"encoding/binary"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // This file folds the other spellings of the characters values are written with into the
 // ASCII ones the detectors read, so that a value cannot slip past them in fullwidth digits
-// ("４１１１…"), other scripts' digits, Unicode dashes and spaces between its groups
-// ("415–555–0132", "4111 1111…" with no-break spaces), or with invisible characters inside it
+// ("４１１１…"), other scripts' digits, Unicode's compatibility forms (superscript, subscript,
+// circled and mathematical digits and letters, "jane＠example.com"), Unicode dashes and spaces
+// between its groups ("415–555–0132", "4111 1111…" with no-break spaces), the ideographic full
+// stops IDNA reads as dots ("example。com"), Cyrillic and Greek letters drawn as Latin ones
+// ("GВ82 WЕST…" with a Cyrillic В and Е), or with invisible characters inside it
 // ("4111\u200b1111…"). The scan reads the folded text; each match is mapped back to the bytes
 // it came from, which are replaced whole.
 
@@ -17,8 +22,7 @@ import (
 // and ok false for one kept as it is.
 func foldRune(r rune) (b byte, ok bool) {
 	switch {
-	case r >= 0xFF01 && r <= 0xFF5E && r != 0xFF20:
-		// Fullwidth ASCII; '＠' is kept, a character of internationalized local parts.
+	case r >= 0xFF01 && r <= 0xFF5E: // fullwidth ASCII
 		return byte(r - 0xFEE0), true
 	case r == 0x00AD, r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0xFEFF: // soft hyphen, zero widths
 		return 0, true
@@ -26,6 +30,16 @@ func foldRune(r rune) (b byte, ok bool) {
 		return '-', true
 	case r == 0x00A0, r >= 0x2000 && r <= 0x200A, r == 0x202F, r == 0x205F, r == 0x3000: // spaces
 		return ' ', true
+	case r == 0x3002, r == 0xFF61: // ideographic full stops, label separators in IDNA (UTS #46)
+		return '.', true
+	case r >= 0x2776 && r <= 0x2793: // dingbat circled digits: three sets of 1-10 ("➀", "❶")
+		if d := (r - 0x2776) % 10; d < 9 {
+			return byte('1' + d), true
+		}
+		return 0, false
+	case r >= 0x0370 && r <= 0x052F: // Greek and Cyrillic
+		b, ok := latinLookalike[r]
+		return b, ok
 	case r > 0x7F && unicode.IsDigit(r):
 		zero := r
 		for zero > 0 && unicode.IsDigit(zero-1) {
@@ -33,7 +47,27 @@ func foldRune(r rune) (b byte, ok bool) {
 		}
 		return byte('0' + (r-zero)%10), true
 	}
+	// A compatibility character that decomposes to one printable ASCII character: "⁴", "①",
+	// "𝐀", "﹫", "ℂ".
+	var buf [utf8.UTFMax]byte
+	if d := norm.NFKC.Properties(buf[:utf8.EncodeRune(buf[:], r)]).Decomposition(); len(d) == 1 && d[0] > ' ' && d[0] < 0x7F {
+		return d[0], true
+	}
 	return 0, false
+}
+
+// latinLookalike maps the Greek and Cyrillic letters drawn the same as a Latin letter (Unicode
+// TR39's confusables of the Latin alphabet in those scripts) to that letter.
+var latinLookalike = map[rune]byte{
+	// Greek capitals, and the small omicron and nu.
+	'Α': 'A', 'Β': 'B', 'Ε': 'E', 'Ζ': 'Z', 'Η': 'H', 'Ι': 'I', 'Κ': 'K', 'Μ': 'M', 'Ν': 'N',
+	'Ο': 'O', 'Ρ': 'P', 'Τ': 'T', 'Υ': 'Y', 'Χ': 'X', 'ο': 'o', 'ν': 'v',
+	// Cyrillic capitals.
+	'А': 'A', 'В': 'B', 'Е': 'E', 'К': 'K', 'М': 'M', 'Н': 'H', 'О': 'O', 'Р': 'P', 'С': 'C',
+	'Т': 'T', 'Х': 'X', 'У': 'Y', 'Ѕ': 'S', 'І': 'I', 'Ј': 'J', 'Ԛ': 'Q', 'Ԝ': 'W', 'Ү': 'Y',
+	// Cyrillic small letters.
+	'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'у': 'y', 'х': 'x', 'ѕ': 's', 'і': 'i',
+	'ј': 'j', 'ԁ': 'd', 'һ': 'h', 'ԛ': 'q', 'ԝ': 'w', 'ӏ': 'l',
 }
 
 // fold returns s with foldRune applied and, for each byte of it, the offset in the raw value
@@ -55,8 +89,8 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRune(s[i:])
-		if _, f := foldRune(r); f {
+		n, _, f := foldAt(s, i)
+		if f {
 			first = i
 			break
 		}
@@ -77,8 +111,8 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 			i++
 			continue
 		}
-		r, n := utf8.DecodeRune(s[i:])
-		if b, f := foldRune(r); f {
+		n, b, f := foldAt(s, i)
+		if f {
 			if b != 0 {
 				out = append(out, b)
 				outOffs = append(outOffs, at(i))
@@ -92,6 +126,18 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 		i += n
 	}
 	return out, append(outOffs, int32(rawLen)), true
+}
+
+// foldAt folds the rune at s[i] (not ASCII) and returns its length. An at sign written
+// otherwise right before an '@' is kept: a character of an internationalized local part
+// ("＠@fullwidth.at").
+func foldAt(s []byte, i int) (n int, b byte, ok bool) {
+	r, n := utf8.DecodeRune(s[i:])
+	b, ok = foldRune(r)
+	if b == '@' && i+n < len(s) && s[i+n] == '@' {
+		return n, 0, false
+	}
+	return n, b, ok
 }
 
 // isASCII reports whether s is ASCII only, eight bytes at a time.

@@ -519,3 +519,30 @@ func TestCardGroupsJoinedByDots(t *testing.T) {
 		{"4111.1111-1111.1111", "4111.1111-1111.1111"},
 	})
 }
+
+// TestCompatibilitySpellings: digits and letters written with Unicode's compatibility forms
+// (superscripts, subscripts, circled and mathematical digits, fullwidth and small at signs,
+// ideographic full stops, which IDNA reads as dots) and Latin letters written with the
+// Cyrillic and Greek letters drawn the same are read as the ASCII they stand for.
+func TestCompatibilitySpellings(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"card ⁴¹¹¹¹¹¹¹¹¹¹¹¹¹¹¹ ok", "card [CARD] ok"},
+		{"card ₄₁₁₁₁₁₁₁₁₁₁₁₁₁₁₁ ok", "card [CARD] ok"},
+		{"card ④①①①①①①①①①①①①①①① ok", "card [CARD] ok"},
+		{"card ➃➀➀➀ ➀➀➀➀ ➀➀➀➀ ➀➀➀➀ ok", "card [CARD] ok"},
+		{"mail jane.doe＠example.com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe﹫example.com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe@example。com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe@example｡com ok", "mail [EMAIL] ok"},
+		{"ip 192。168。1。1 ok", "ip [IP] ok"},
+		{"iban GВ82 WЕST 1234 5698 7654 32", "iban [IBAN]"},                      // Cyrillic В and Е
+		{"iban ΓB82 WEST 1234 5698 7654 32", "iban ΓB82 WEST 1234 5698 7654 32"}, // Γ draws no Latin letter
+		{"key АKIAQ3EGRK7ZJ2XW4M5P ok", "key [AWS_ACCESS_KEY_ID] ok"},               // Cyrillic А
+		{"юзер@екзампл.ком", "[EMAIL]"},
+		{"＠@fullwidth.at", "[EMAIL]"},
+		{"Привет, мир. Ελληνικά κείμενα.", "Привет, мир. Ελληνικά κείμενα."},
+		{"x² + y² = 10³", "x² + y² = 10³"},
+		{"文。次の文。", "文。次の文。"},
+	})
+}
