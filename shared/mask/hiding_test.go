@@ -546,3 +546,15 @@ func TestCompatibilitySpellings(t *testing.T) {
 		{"文。次の文。", "文。次の文。"},
 	})
 }
+// TestPaddedIPv4: an IPv4 address written with every octet three digits wide, as fixed-width
+// logs print it, is an address; a version with a leading zero in one part is not.
+func TestPaddedIPv4(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"from 192.168.001.001 ok", "from [IP] ok"},
+		{"from 010.000.000.001", "from [IP]"},
+		{"v1.02.3.4", "v1.02.3.4"},
+		{"1.02.3.4", "1.02.3.4"},
+		{"from 192.168.001.256", "from 192.168.001.256"},
+	})
+}

@@ -7,15 +7,20 @@ package mask
 import "strings"
 
 // ipv4 reports whether groups [w, w+4) of the current run are a dotted-quad IPv4 address:
-// four groups joined by '.', each 1-3 digits, at most 255, without leading zeros.
+// four groups joined by '.', each 1-3 digits, at most 255, without leading zeros, or each
+// three digits wide, as fixed-width logs pad them ("192.168.001.001").
 func (sc *scanner) ipv4(w, hi int) (int, bool) {
 	gs, s := sc.groups, sc.src
 	if w+4 > hi || !wordEnd(gs, w+4, hi) {
 		return 0, false
 	}
+	padded := true
+	for _, g := range gs[w : w+4] {
+		padded = padded && g.len() == 3
+	}
 	for k := w; k < w+4; k++ {
 		g := gs[k]
-		if g.paren || (k > w && g.sep != '.') || !octet(s[g.ds:g.de]) {
+		if g.paren || (k > w && g.sep != '.') || !(octet(s[g.ds:g.de]) || padded && prefix(s[g.ds:], 3) <= 255) {
 			return 0, false
 		}
 	}
