@@ -538,7 +538,7 @@ func TestCompatibilitySpellings(t *testing.T) {
 		{"ip 192。168。1。1 ok", "ip [IP] ok"},
 		{"iban GВ82 WЕST 1234 5698 7654 32", "iban [IBAN]"},                      // Cyrillic В and Е
 		{"iban ΓB82 WEST 1234 5698 7654 32", "iban ΓB82 WEST 1234 5698 7654 32"}, // Γ draws no Latin letter
-		{"key АKIAQ3EGRK7ZJ2XW4M5P ok", "key [AWS_ACCESS_KEY_ID] ok"},               // Cyrillic А
+		{"key АKIAQ3EGRK7ZJ2XW4M5P ok", "key [AWS_ACCESS_KEY_ID] ok"},            // Cyrillic А
 		{"юзер@екзампл.ком", "[EMAIL]"},
 		{"＠@fullwidth.at", "[EMAIL]"},
 		{"Привет, мир. Ελληνικά κείμενα.", "Привет, мир. Ελληνικά κείμενα."},
@@ -546,6 +546,7 @@ func TestCompatibilitySpellings(t *testing.T) {
 		{"文。次の文。", "文。次の文。"},
 	})
 }
+
 // TestPaddedIPv4: an IPv4 address written with every octet three digits wide, as fixed-width
 // logs print it, is an address; a version with a leading zero in one part is not.
 func TestPaddedIPv4(t *testing.T) {
