@@ -559,3 +559,59 @@ func TestPaddedIPv4(t *testing.T) {
 		{"from 192.168.001.256", "from 192.168.001.256"},
 	})
 }
+
+// TestAnySeparatorBetweenGroups: a value whose digit groups are joined by any one separator,
+// used the same way throughout, is masked whole, as it is with the separators it is printed
+// with: '_', '/', '|', ',', ':', a tab, a line break, two spaces, " - ". The groups are its
+// printed ones or all of one size (the last may be shorter), "4 1 1 1 …" as much as
+// "41111111 11111111". Lists, object identifiers, dates, versions, mistyped numbers and
+// separators that change along the run stay as they are.
+func TestAnySeparatorBetweenGroups(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"card 4111_1111_1111_1111 ok", "card [CARD] ok"},
+		{"card 4111/1111/1111/1111 ok", "card [CARD] ok"},
+		{"card 4111|1111|1111|1111 ok", "card [CARD] ok"},
+		{"card 4111,1111,1111,1111 ok", "card [CARD] ok"},
+		{"card 4111:1111:1111:1111 ok", "card [CARD] ok"},
+		{"card 4111\t1111\t1111\t1111 ok", "card [CARD] ok"},
+		{"card\n4111\n1111\n1111\n1111\nok", "card\n[CARD]\nok"},
+		{"card 4111\r\n1111\r\n1111\r\n1111", "card [CARD]"},
+		{"card 4111  1111  1111  1111 ok", "card [CARD] ok"},
+		{"card 4111 - 1111 - 1111 - 1111 ok", "card [CARD] ok"},
+		{"card 4111, 1111, 1111, 1111 ok", "card [CARD] ok"},
+		{"card 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 ok", "card [CARD] ok"},
+		{"card 4-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1 ok", "card [CARD] ok"},
+		{"card 41111111 11111111 ok", "card [CARD] ok"},
+		{"card 41-11-11-11-11-11-11-11 ok", "card [CARD] ok"},
+		{"amex 3782/822463/10005", "amex [CARD]"},
+		{"x=5555_5555_5555_4444;", "x=[CARD];"},
+		{`{"note": "4111|1111|1111|1111"}`, `{"note": "[CARD]"}`},
+		{"ssn 078/05/1120", "ssn [SSN]"},
+		{"ssn 078_05_1120", "ssn [SSN]"},
+		{"call 415/555/0132", "call [PHONE]"},
+		{"call 415_555_0132", "call [PHONE]"},
+		{"iban GB82_WEST_1234_5698_7654_32", "iban [IBAN]"},
+		{"iban GB82.WEST.1234.5698.7654.32.", "iban [IBAN]."},
+		{"iban GB82/WEST/1234/5698/7654/32", "iban [IBAN]"},
+		// A number written before or after the value in the same run does not hide it.
+		{"1/4111/1111/1111/1111", "1/[CARD]"},
+		{"note 12\n4111\n1111\n1111\n1111\n7\n", "note 12\n[CARD]\n7\n"},
+		{"4111_1111_1111_1111_12_2029", "[CARD]_12_2029"},
+		{"6203_2493_6286_12_5", "[CARD]_5"},
+		// Left as they are.
+		{"4111\n1111\n1111\n1111\n2222\n", "4111\n1111\n1111\n1111\n2222\n"},     // a column
+		{"card 4111_1111_1111_1112 ok", "card 4111_1111_1111_1112 ok"},           // Luhn fails
+		{"4111/1111/1111/1111/1111/1111", "4111/1111/1111/1111/1111/1111"},       // too long whole
+		{"x 4111_1111-1111_1111", "x 4111_1111-1111_1111"},                       // mixed separators
+		{"oid 1.2.840.113549.1.1.11", "oid 1.2.840.113549.1.1.11"},               // groups of no card's shape
+		{"41 111 1111 11111 1", "41 111 1111 11111 1"},                           // no shape either
+		{"on 2024/11/15 at 10:30:45", "on 2024/11/15 at 10:30:45"},               // date, time
+		{"years 2019, 2020, 2021, 2022", "years 2019, 2020, 2021, 2022"},         // a list
+		{"v4111_1111_1111_1111", "v4111_1111_1111_1111"},                         // inside a word
+		{"id_4111_1111_1111_1111", "id_4111_1111_1111_1111"},                     // inside a word
+		{"scores 5, 3, 2, 4, 1, 1, 2, 3", "scores 5, 3, 2, 4, 1, 1, 2, 3"},       // a short list
+		{"ab_078_05_1120", "ab_078_05_1120"},                                     // inside a word
+		{"iban GB82_WEST_1234_5698_7654_33", "iban GB82_WEST_1234_5698_7654_33"}, // mod 97 fails
+	})
+}

@@ -241,7 +241,8 @@ const ibanMax = 34
 
 // iban reports the IBAN starting at s[i] (two letters, then the check digits): written whole
 // ("DE89370400440532013000") or in groups of four separated by single spaces ("DE89 3704 0044
-// 0532 0130 00") or dashes ("AL47-2121-1009-..."), in upper or lower case ("gb82west..."),
+// 0532 0130 00"), dashes ("AL47-2121-1009-...") or any other one punctuation or white-space
+// byte, the same throughout ("GB82_WEST_...", "GB82/WEST/..."), in upper or lower case ("gb82west..."),
 // with the country's exact length, ending at a word end and passing mod-97. Letters where the
 // country's format has digits do not save a value from masking: with the country's length
 // and valid check digits it is an account number, or a test system's stand-in for one.
@@ -252,8 +253,8 @@ func iban(s []byte, i int) (int, bool) {
 	}
 	var buf [ibanMax]byte
 	n, j := 0, i
-	var sep byte // what separates its groups of four: ' ', '-' or nothing
-	if i+4 < len(s) && (s[i+4] == ' ' || s[i+4] == '-') {
+	var sep byte // what separates its groups of four, or nothing
+	if i+4 < len(s) && looseSep[s[i+4]] {
 		sep = s[i+4]
 	}
 	for j < len(s) && n < want {

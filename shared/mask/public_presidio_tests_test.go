@@ -60,7 +60,10 @@ func TestPublicPresidioRecognizerCases(t *testing.T) {
 	// look-alikes still changed: 13 IBANs that fail their check, whose digit groups read as
 	// an international phone number ("DE89 A704 0044 0532 0130 00"), masked on purpose
 	// (TestPresidioRecognizerSeenCases says why); "LV80 bANK ...", which passes its check
-	// (lower case is read on purpose); and a North American phone number, masked as one.
+	// (lower case is read on purpose); a North American phone number, masked as one; and
+	// "AL47/2121/1009/0000/0002/3569/8741", which presidio's format refuses for its slashes:
+	// it passes its check, and an account number joined by any one separator is masked
+	// (TestAnySeparatorBetweenGroups), 0.919 to 0.913.
 	floors := map[string]floor{
 		"ssn":   {recall: 0.28, leftAlone: 1},
 		"card":  {recall: 1, leftAlone: 1},

@@ -141,7 +141,8 @@ type scanner struct {
 	matches []match
 	groups  []group
 	digits  [cardMaxDigits + 1]byte
-	skip    int // set by card: the group after a run of card-shaped groups that is no card
+	spans   []digitSpan // the groups of a run read by loose
+	skip    int         // set by card: the group after a run of card-shaped groups that is no card
 
 	// key is the JSON key the scanned value belongs to (nil in text mode); its label bits are
 	// computed only when a bare number needs them.
@@ -653,9 +654,10 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 			k++
 		}
 		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]] && s[k] != '(') && !sc.labelledShort(s, i, k-i, *floor) {
-			return k
+			return sc.loose(s, i, k, k, floor)
 		}
 	}
+	before := len(sc.matches)
 	end, plus := sc.parseRun(s, i)
 	gs := sc.groups
 	if len(gs) == 0 {
@@ -697,6 +699,9 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 			continue
 		}
 		w = nextWord(gs, w)
+	}
+	if len(sc.matches) == before && !plus && gs[0].ts == i && !gs[0].paren {
+		return sc.loose(s, i, gs[0].de, end, floor)
 	}
 	return end
 }

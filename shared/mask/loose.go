@@ -1,0 +1,152 @@
+package mask
+
+import "bytes"
+
+// This file reads a value's digit groups joined by a separator it is not printed with: any
+// ASCII punctuation or white space, up to maxLooseSep bytes, the same every time
+// ("4111_1111_1111_1111", "4111/1111/1111/1111", "4111 - 1111 - …", one group per line,
+// "4 1 1 1 …"). Where a value can be re-spelt by whoever prints it (a query's string
+// functions, a template), it is read as one spelling: its digits. A run is judged whole; when
+// it is no value, each longest stretch of groups of one size in it is (a number written
+// before or after the value, "1/4111/1111/1111/1111", does not hide it), so a list or a column
+// of same-size numbers never lends a window of itself to a value. Runs are asked of this only
+// when the printed spellings matched nothing in them.
+
+// maxLooseSep is the longest separator read between groups: ", ", " - ", "\r\n".
+const maxLooseSep = 3
+
+// maxLooseGroups bounds the groups of one run read here; a longer run is a list.
+const maxLooseGroups = 256
+
+// looseSep marks the bytes a separator is made of.
+var looseSep = func() (t [256]bool) {
+	for c := 0; c < 0x7F; c++ {
+		t[c] = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c > ' ' && !isLetter(byte(c)) && !isDigit(byte(c))
+	}
+	return t
+}()
+
+// digitSpan is a digit group of a loose run.
+type digitSpan struct{ s, e int }
+
+// loose reads the run whose first group is the digits s[i:k], records what it matches and
+// returns where scanning resumes: after the last match, or at end when it matched nothing.
+func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
+	if i < *floor || k-i > cardMaxDigits || k+1 >= len(s) || !looseSep[s[k]] || (i > 0 && wordByte[s[i-1]]) {
+		return end
+	}
+	m := k
+	for m < len(s) && m-k <= maxLooseSep && looseSep[s[m]] {
+		m++
+	}
+	if m == len(s) || m-k > maxLooseSep || !isDigit(s[m]) {
+		return end
+	}
+	sep := s[k:m]
+	if p := i - len(sep); p > 0 && bytes.Equal(s[p:i], sep) && isDigit(s[p-1]) {
+		return end // inside a run that started before
+	}
+	gs := sc.spans[:0]
+	for j := i; len(gs) < maxLooseGroups; {
+		e := j
+		for e < len(s) && isDigit(s[e]) {
+			e++
+		}
+		gs = append(gs, digitSpan{j, e})
+		if e+len(sep) < len(s) && bytes.Equal(s[e:e+len(sep)], sep) && isDigit(s[e+len(sep)]) {
+			j = e + len(sep)
+			continue
+		}
+		break
+	}
+	sc.spans = gs
+	last := gs[len(gs)-1].e
+	if len(gs) == maxLooseGroups || (last < len(s) && wordByte[s[last]]) {
+		return end
+	}
+	// With a separator values are printed with, the printed spellings have judged the run by
+	// their rules (what may stand around it, which shapes need a label): what is left is a
+	// card number in groups of one size ("4 1 1 1 …", "41111111 11111111"), the run whole.
+	if len(sep) == 1 && runJoin[sep[0]] {
+		if i > 0 && leftBad[s[i-1]] || rightBad(s, last) {
+			return end
+		}
+		if sc.enabled[detCard] && sc.looseCard(s, gs, true) {
+			return sc.addLoose(i, last, detCard, floor)
+		}
+		return end
+	}
+	if d := sc.looseDigits(s, gs); len(gs) == 3 && d != nil {
+		switch size := [3]int{gs[0].e - gs[0].s, gs[1].e - gs[1].s, gs[2].e - gs[2].s}; {
+		case sc.enabled[detSSN] && size == [3]int{3, 2, 4} && isSSN(d):
+			return sc.addLoose(i, last, detSSN, floor)
+		case sc.enabled[detPhone] && size == [3]int{3, 3, 4} && isNANP(d):
+			return sc.addLoose(i, last, detPhone, floor)
+		}
+	}
+	if !sc.enabled[detCard] {
+		return end
+	}
+	if sc.looseCard(s, gs, false) {
+		return sc.addLoose(i, last, detCard, floor)
+	}
+	// Each longest stretch of same-size groups, with a shorter group after it ("… 1111 12").
+	resume := end
+	for a := 0; a < len(gs); {
+		b := a + 1
+		for b < len(gs) && gs[b].e-gs[b].s == gs[a].e-gs[a].s {
+			b++
+		}
+		if a > 0 || b < len(gs) {
+			switch {
+			case b < len(gs) && gs[b].e-gs[b].s < gs[a].e-gs[a].s && sc.looseCard(s, gs[a:b+1], false):
+				resume = sc.addLoose(gs[a].s, gs[b].e, detCard, floor)
+			case sc.looseCard(s, gs[a:b], false):
+				resume = sc.addLoose(gs[a].s, gs[b-1].e, detCard, floor)
+			}
+		}
+		a = b
+	}
+	return resume
+}
+
+// addLoose records a match and returns its end.
+func (sc *scanner) addLoose(start, end int, det detector, floor *int) int {
+	sc.matches = append(sc.matches, match{start, end, det})
+	*floor = end
+	return end
+}
+
+// looseDigits copies the digits of gs into sc.digits, or returns nil when there are more than
+// any detector accepts.
+func (sc *scanner) looseDigits(s []byte, gs []digitSpan) []byte {
+	d := sc.digits[:0]
+	for _, g := range gs {
+		if len(d)+g.e-g.s > cardMaxDigits {
+			return nil
+		}
+		d = append(d, s[g.s:g.e]...)
+	}
+	return d
+}
+
+// looseCard reports whether gs are a card number in a card's groups: its printed ones (the
+// first 4-6 digits, the others 3-9; not when the separator is a printed one, whose rules
+// judged those) or all one size, the last possibly shorter.
+func (sc *scanner) looseCard(s []byte, gs []digitSpan, evenOnly bool) bool {
+	if len(gs) < 2 {
+		return false
+	}
+	first := gs[0].e - gs[0].s
+	printed, even := !evenOnly && first >= 4 && first <= 6, true
+	for k, g := range gs[1:] {
+		n := g.e - g.s
+		printed = printed && n >= 3 && n <= 9
+		even = even && (n == first || k == len(gs)-2 && n < first)
+	}
+	if !printed && !even {
+		return false
+	}
+	d := sc.looseDigits(s, gs)
+	return len(d) >= cardMinDigits && isCard(d)
+}
