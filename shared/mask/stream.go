@@ -375,10 +375,19 @@ func firstRecord(buf []byte) int {
 }
 
 // chunkCut returns the offset after the last line break of buf (outside double quotes when
-// csv is set), or 0.
+// csv is set), or 0. In text, a line break with digits on both sides may join the groups of
+// one value ("4111\n1111\n…", see loose.go): the cut is at the last of the 64 last line
+// breaks that does not.
 func chunkCut(buf []byte, csv bool) int {
 	if !csv {
-		return bytes.LastIndexByte(buf, '\n') + 1
+		last := bytes.LastIndexByte(buf, '\n') + 1
+		for c, tries := last, 0; c > 0 && tries < 64; tries++ {
+			if !joinsDigits(buf, c) {
+				return c
+			}
+			c = bytes.LastIndexByte(buf[:c-1], '\n') + 1
+		}
+		return last
 	}
 	last, quoted := 0, false
 	for i, c := range buf {
@@ -390,6 +399,23 @@ func chunkCut(buf []byte, csv bool) int {
 		}
 	}
 	return last
+}
+
+// joinsDigits reports whether the line break before buf[c] stands between digits, within
+// the separator bytes a loose run allows on either side.
+func joinsDigits(buf []byte, c int) bool {
+	a := c - 1
+	for k := 0; a >= 0 && k < maxLooseSep && looseSep[buf[a]]; k++ {
+		a--
+	}
+	if a < 0 || !isDigit(buf[a]) {
+		return false
+	}
+	b := c
+	for k := 0; b < len(buf) && k < maxLooseSep-1 && looseSep[buf[b]]; k++ {
+		b++
+	}
+	return b == len(buf) || isDigit(buf[b])
 }
 
 // jsonFrame is an open object or array of the JSON streamer.

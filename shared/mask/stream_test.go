@@ -345,3 +345,26 @@ func TestStreamBareScalarStaysJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamValueAcrossLines: a card number written one group per line is masked whole
+// wherever a chunk of streamed text ends, never cut between its lines.
+func TestStreamValueAcrossLines(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for pad := range 5 {
+		var text strings.Builder
+		text.WriteString(strings.Repeat("x", pad))
+		n := 0
+		for ; text.Len() < 3<<20; n++ {
+			text.WriteString("note\n4111\n1111\n1111\n1111\n")
+		}
+		var out bytes.Buffer
+		s, err := e.Stream(strings.NewReader(text.String()), &out, mask.FormatText)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Summary[mask.Card] != n || strings.Contains(out.String(), "4111") {
+			t.Errorf("pad %d: %d cards masked of %d", pad, s.Summary[mask.Card], n)
+		}
+	}
+}
