@@ -429,6 +429,9 @@ func TestIdempotent(t *testing.T) {
 		"ssn 123456789 123456789",
 		"a@b.com@c.org 415-555-0132+14155550133",
 		"[x] 415-555-0132(4155550132)",
+		// Words before a run's first match are a run of their own once it is masked.
+		"0CAll 00000 0100000.0000",
+		"call 0800 0100000.0000",
 	} {
 		once, _ := e.Text([]byte(in))
 		twice, sum := e.Text(once)

@@ -678,6 +678,31 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 			phoneOnly, hi = hi, len(gs)
 		}
 	}
+	floor0 := *floor
+	first := sc.words(s, i, lo, hi, phoneOnly, ext, plus, floor, &end)
+	// Once the run's first match is masked, the words before it are a run of their own, and
+	// masking the output again judges them so ("call 00000 0100000.0000"): they are judged
+	// so now, and what they hold is masked with the rest.
+	if first > lo {
+		later := slices.Clone(sc.matches[before:])
+		sc.matches = sc.matches[:before]
+		sc.groups = gs[:first]
+		f := floor0
+		sc.words(s, i, lo, first, first, 0, plus, &f, nil)
+		sc.groups = gs
+		sc.matches = append(sc.matches, later...)
+	}
+	if len(sc.matches) == before && !plus && gs[0].ts == i && !gs[0].paren {
+		return sc.loose(s, i, gs[0].de, end, floor)
+	}
+	return end
+}
+
+// words tries the detectors on the words [lo, hi) of the run at s[i] (sc.groups), records
+// the matches and returns the word the first one starts at (-1 for none). A phone number
+// that ends the run takes the extension ending at ext, and end moves to it.
+func (sc *scanner) words(s []byte, i, lo, hi, phoneOnly, ext int, plus bool, floor *int, end *int) int {
+	gs, first := sc.groups, -1
 	for w := lo; w < hi; {
 		sc.skip = 0
 		if e, det, ok := sc.matchAt(s, w, hi, plus && w == 0, *floor); ok && (e <= phoneOnly || det == detPhone) {
@@ -687,10 +712,13 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 			}
 			stop := gs[e-1].te
 			if e == len(gs) && det == detPhone && ext > 0 {
-				stop, end = ext, ext
+				stop, *end = ext, ext
 			}
 			sc.matches = append(sc.matches, match{start, stop, det})
 			*floor = stop
+			if first < 0 {
+				first = w
+			}
 			w = e
 			continue
 		}
@@ -700,10 +728,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		}
 		w = nextWord(gs, w)
 	}
-	if len(sc.matches) == before && !plus && gs[0].ts == i && !gs[0].paren {
-		return sc.loose(s, i, gs[0].de, end, floor)
-	}
-	return end
+	return first
 }
 
 // extension returns the end of a phone extension written at s[i], right after a number run:
