@@ -166,7 +166,7 @@ func labelsIn(s []byte) uint8 {
 	var bits uint8
 	for i := 0; i < len(s); i++ {
 		c := lower(s[i])
-		if c != 's' && c != 'p' && c != 't' && c != 'm' && c != 'c' && c != 'f' && c != 'd' && c != 'b' && c != 'l' && c != 'h' && c != 'w' {
+		if c != 's' && c != 'p' && c != 't' && c != 'm' && c != 'c' && c != 'f' && c != 'd' && c != 'b' && c != 'l' && c != 'h' && c != 'w' && c != 'a' && c != 'r' {
 			continue
 		}
 		if !wordStart(s, i) {
@@ -222,7 +222,8 @@ func labelsIn(s []byte) uint8 {
 				bits |= labelDOB
 			}
 		}
-		if n := wordLen(s, i); lineNames.hasFold(s[i:i+n]) && onlyWords(s[i+n:], nil) {
+		if n := wordLen(s, i); lineNames.hasFold(s[i:i+n]) && onlyWords(s[i+n:], nil) ||
+			reachVerbs.hasFold(s[i:i+n]) && onlyWords(s[i+n:], callWords) && hasAnyWord(s[i+n:], reachPrepositions) {
 			bits |= labelWeakPhone
 		}
 	}
@@ -232,6 +233,28 @@ func labelsIn(s []byte) uint8 {
 // lineNames name a phone line in signatures and contact pages ("Desk: 5403926876"): a weak
 // phone label, and only with nothing but spaces and punctuation between it and the number.
 var lineNames = newWordSet([]string{"desk", "landline", "switchboard", "hotline", "helpline", "whatsapp", "sms"})
+
+// reachVerbs name reaching someone by phone other than "call". With "at", "on" or "to"
+// between them and the number, and otherwise only callWords ("answering at", "messages to",
+// "text me on"), they are a weak phone label, as "call" is further back: a number of seven
+// digits or more ("reached 1 000 000 users" has no preposition; "text 4 chars" is short).
+var (
+	reachVerbs = newWordSet([]string{"answering", "reach", "reachable", "ring", "text", "texts",
+		"texting", "message", "messages", "messaging", "dial", "dialing", "dialling", "contact", "calling"})
+	reachPrepositions = newWordSet([]string{"at", "on", "to"})
+)
+
+// hasAnyWord reports whether s holds one of the words of set.
+func hasAnyWord(s []byte, set wordSet) bool {
+	for i := 0; i < len(s); {
+		n := wordLen(s, i)
+		if n > 0 && set.hasFold(s[i:i+n]) {
+			return true
+		}
+		i += max(n, 1)
+	}
+	return false
+}
 
 // wordLen is the length of the run of letters at s[i] ("WhatsApp" whole).
 func wordLen(s []byte, i int) int {

@@ -89,7 +89,7 @@ func TestPublicValidatorJS(t *testing.T) {
 			var locale string
 			if len(c.Args) > 0 && json.Unmarshal(c.Args[0], &locale) == nil {
 				if _, region, ok := strings.Cut(locale, "-"); ok {
-					scoreValue(t, "phone national, region named", New(WithPhoneRegions(strings.ToUpper(region))), &regional, "reach her at "+c.Value+" today", c.Value, true)
+					scoreValue(t, "phone national, region named", New(WithPhoneRegions(strings.ToUpper(region))), &regional, "noted "+c.Value+" today", c.Value, true)
 				}
 			}
 		}
