@@ -615,3 +615,22 @@ func TestAnySeparatorBetweenGroups(t *testing.T) {
 		{"iban GB82_WEST_1234_5698_7654_33", "iban GB82_WEST_1234_5698_7654_33"}, // mod 97 fails
 	})
 }
+
+// TestBackslashEscapes: a value written with the backslash escapes of source code and
+// serialised strings in text ("\u0040", "\x40", JSON's surrogate pairs) is decoded, masked
+// and written back escaped as it came. Paths and escapes of other characters stay.
+func TestBackslashEscapes(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{`mail jane.doe\u0040example.com ok`, "mail [EMAIL] ok"},
+		{`mail jane.doe\x40example.com ok`, "mail [EMAIL] ok"},
+		{`msg="card \u0034\u0031\u0031\u0031111111111111"`, `msg="card [CARD]"`},
+		{`log: ssn=\x30\x37\x38-05-1120;`, `log: ssn=[SSN];`},
+		{`a \u004a\u0041\u004e\u0045\u002e\u0044\u004f\u0045\u0040example\u002ecom b`, "a [EMAIL] b"},
+		{`x jane\u005fdoe\u0040ex\u0061mple.com\n`, `x [EMAIL]\n`},
+		// Left as they are.
+		{`C:\xampp\htdocs\index.php`, `C:\xampp\htdocs\index.php`},
+		{`caf\u00e9 \u00e9t\u00e9`, `caf\u00e9 \u00e9t\u00e9`},
+		{`regex \d+\x41`, `regex \d+\x41`},
+	})
+}

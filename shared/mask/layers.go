@@ -47,6 +47,7 @@ const (
 	encGzip       = "gzip"
 	encJSON       = "json"   // a JSON document inside a JSON string
 	encMarkup     = "markup" // a value split by tags or comments
+	encBackslash  = "backslash"
 	encUTF16LE    = "utf-16le"
 	encUTF16BE    = "utf-16be"
 	encUTF16LEBOM = "utf-16le-bom"
@@ -373,6 +374,17 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				}
 			}
 			i = j
+		case c == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'x'):
+			ws, we := escapedWordAround(s, i)
+			if n := len(out); n > 0 && out[n-1].end > ws {
+				ws = out[n-1].end
+			}
+			if h, ok := st.backslashWord(s, ws, we); ok {
+				out = append(out, h)
+				i = we
+				continue
+			}
+			i++
 		case c == '%' || c == '&':
 			ws, we := wordAround(s, i)
 			if h, ok := st.escapedWord(s, ws, we); ok {
@@ -520,6 +532,102 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 		repl = appendEntities(nil, m.Body)
 	}
 	return hit{start: ws, end: we, repl: repl, inner: m, enc: name}, true
+}
+
+// escapedWordAround returns the word of s around the backslash at s[i], as wordAround does
+// but through backslashes.
+func escapedWordAround(s []byte, i int) (int, int) {
+	a, b := i, i
+	for a > 0 && (s[a-1] == '\\' || !wordStop[s[a-1]]) {
+		a--
+	}
+	for b < len(s) && (s[b] == '\\' || !wordStop[s[b]]) {
+		b++
+	}
+	return a, b
+}
+
+// backslashWord decodes the backslash escapes of the word s[ws:we] (unbackslash) and masks
+// it; what it masked is written back escaped the same way.
+func (st *state) backslashWord(s []byte, ws, we int) (hit, bool) {
+	d, style, ok := unbackslash(s[ws:we])
+	if !ok {
+		return hit{}, false
+	}
+	m, ok := st.inner(d)
+	if !ok {
+		return hit{}, false
+	}
+	return hit{start: ws, end: we, repl: appendBackslash(nil, m.Body, style), inner: m, enc: encBackslash}, true
+}
+
+// unbackslash decodes the escapes of source code and serialised strings in w: \uXXXX (a
+// UTF-16 surrogate pair joined into one character), \xXX, and \n \r \t \\ \" \' \/; any
+// other backslash stays. style is 'u' or 'x', the first of those w holds; ok is false when
+// it holds neither.
+func unbackslash(w []byte) (d []byte, style byte, ok bool) {
+	d = make([]byte, 0, len(w))
+	for i := 0; i < len(w); i++ {
+		if w[i] != '\\' || i+1 == len(w) {
+			d = append(d, w[i])
+			continue
+		}
+		switch c := w[i+1]; {
+		case c == 'u' && i+6 <= len(w) && hex4(w[i+2:]) >= 0:
+			r := hex4(w[i+2:])
+			i += 5
+			if utf16.IsSurrogate(r) && i+7 <= len(w) && w[i+1] == '\\' && w[i+2] == 'u' && hex4(w[i+3:]) >= 0 {
+				r = utf16.DecodeRune(r, hex4(w[i+3:]))
+				i += 6
+			}
+			d = utf8.AppendRune(d, r)
+			style = cmp.Or(style, 'u')
+		case c == 'x' && i+4 <= len(w) && hex4([]byte{'0', '0', w[i+2], w[i+3]}) >= 0:
+			d = append(d, byte(hex4([]byte{'0', '0', w[i+2], w[i+3]})))
+			i += 3
+			style = cmp.Or(style, 'x')
+		case c == 'n':
+			d = append(d, '\n')
+			i++
+		case c == 'r':
+			d = append(d, '\r')
+			i++
+		case c == 't':
+			d = append(d, '\t')
+			i++
+		case c == '\\' || c == '"' || c == '\'' || c == '/':
+			d = append(d, c)
+			i++
+		default:
+			d = append(d, '\\')
+		}
+	}
+	return d, style, style != 0
+}
+
+// appendBackslash writes d escaped in style ('u' or 'x'): line breaks and tabs as \n \r \t,
+// backslashes and quotes and other control bytes as \uXXXX or \xXX, so it stays one word.
+func appendBackslash(out, d []byte, style byte) []byte {
+	for _, c := range d {
+		switch {
+		case c == '\n':
+			out = append(out, '\\', 'n')
+		case c == '\r':
+			out = append(out, '\\', 'r')
+		case c == '\t':
+			out = append(out, '\\', 't')
+		case c < ' ' || c == 0x7f || c == '\\' || c == '"' || c == '\'' || c == ' ':
+			if style == 'u' {
+				out = append(out, '\\', 'u', '0', '0')
+			} else {
+				out = append(out, '\\', 'x')
+			}
+			out = append(out, hexDigits[c>>4], hexDigits[c&15])
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // plusJoin returns the index of the first '+' in s[i:j] with a letter or digit on both sides
