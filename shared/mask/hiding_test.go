@@ -634,3 +634,34 @@ func TestBackslashEscapes(t *testing.T) {
 		{`regex \d+\x41`, `regex \d+\x41`},
 	})
 }
+
+// TestByteOrderMarkHidesNothing: two bytes of a UTF-16 byte order mark before UTF-8 text
+// made the masker read the text as UTF-16, find nothing in what it decoded to and return the
+// text as it came, values in clear (and an odd last byte dropped). Text after a mark is
+// masked as it reads without one too; UTF-16 with its mark is masked and written back as
+// UTF-16, as before.
+func TestByteOrderMarkHidesNothing(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, bom := range []string{"\xfe\xff", "\xff\xfe"} {
+		for _, tail := range []string{" ok", " o"} {
+			in := bom + "card " + hiddenCard + tail
+			for _, f := range []mask.Format{mask.FormatAuto, mask.FormatText} {
+				m := e.Mask([]byte(in), f)
+				if revealed(m.Body, hiddenCard) || m.Summary[mask.Card] != 1 || !strings.HasSuffix(string(m.Body), tail) {
+					t.Errorf("%q as %v -> %q %v", in, f, m.Body, m.Summary)
+				}
+				var out bytes.Buffer
+				if _, err := e.Stream(strings.NewReader(in), &out, f); err != nil || revealed(out.Bytes(), hiddenCard) {
+					t.Errorf("stream %q -> %q %v", in, out.Bytes(), err)
+				}
+			}
+		}
+		be := bom == "\xfe\xff"
+		in := utf16Bytes("card "+hiddenCard+" mail "+hiddenEmail, be, true)
+		m := e.Mask(in, mask.FormatAuto)
+		if want := utf16Bytes("card [CARD] mail [EMAIL]", be, true); !bytes.Equal(m.Body, want) {
+			t.Errorf("UTF-16 (big endian %v) -> %q, want %q", be, m.Body, want)
+		}
+	}
+}

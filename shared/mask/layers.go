@@ -203,9 +203,9 @@ func sniff(src []byte, limit int, b *budget) (out []byte, enc, reason string) {
 		}
 		b.take(len(d))
 		return d, encGzip, ""
-	case len(src) >= 2 && src[0] == 0xff && src[1] == 0xfe:
+	case len(src) >= 2 && len(src)%2 == 0 && src[0] == 0xff && src[1] == 0xfe:
 		return fromUTF16(src[2:], false), encUTF16LEBOM, ""
-	case len(src) >= 2 && src[0] == 0xfe && src[1] == 0xff:
+	case len(src) >= 2 && len(src)%2 == 0 && src[0] == 0xfe && src[1] == 0xff:
 		return fromUTF16(src[2:], true), encUTF16BEBOM, ""
 	}
 	if le, ok := utf16Shaped(src); ok {

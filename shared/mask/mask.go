@@ -330,14 +330,36 @@ func tailCut(src []byte) int {
 
 // mask is Mask at layer depth (0 for the outermost input) within the decoding budget b.
 func (e *Engine) mask(src []byte, f Format, limit int, b *budget, depth int) Masked {
-	var m Masked
+	raw := src
 	src, enc, reason := sniff(src, limit, b)
 	if reason != "" {
-		m.Body, m.Format, m.Withheld = withheld(nil, reason), FormatText, reason
-		m.Summary = Summary{Withheld: 1}
-		m.found = []Finding{{Detector: Withheld, Path: "", Encoding: enc}}
+		return withheldWhole(reason, enc)
+	}
+	m := e.maskRead(src, enc, f, limit, b, depth)
+	if enc != encUTF16LEBOM && enc != encUTF16BEBOM {
 		return m
 	}
+	// A byte order mark is two bytes anyone can put before text: what follows is masked as
+	// it reads without one too, so a mark cannot make a value unreadable to the masker alone.
+	// Values in both readings cannot be masked in one body: it is withheld.
+	if plain := e.maskRead(raw, "", f, limit, b, depth); plain.Summary.Total() > 0 {
+		if m.Summary.Total() > 0 {
+			return withheldWhole("values in both its UTF-16 and its UTF-8 reading", enc)
+		}
+		return plain
+	}
+	return m
+}
+
+// withheldWhole is the outcome of masking an input withheld whole for reason.
+func withheldWhole(reason, enc string) Masked {
+	return Masked{Body: withheld(nil, reason), Format: FormatText, Withheld: reason, Summary: Summary{Withheld: 1},
+		found: []Finding{{Detector: Withheld, Path: "", Encoding: enc}}}
+}
+
+// maskRead masks src as read by sniff (enc its encoding, "" for UTF-8).
+func (e *Engine) maskRead(src []byte, enc string, f Format, limit int, b *budget, depth int) Masked {
+	var m Masked
 	src, m.InvalidUTF8 = validUTF8(src)
 	truncated := len(src) > limit
 	if truncated {
