@@ -665,3 +665,20 @@ func TestByteOrderMarkHidesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestValueGluedToAnAddress: a number written right after an email address's top-level
+// domain was left in clear ("a@b.com4111111111111111" came out "[EMAIL]4111111111111111"):
+// the letter before it made it part of a word, though that letter was masked with the
+// address. An address whose top-level domain an IP address is glued to was left whole.
+func TestValueGluedToAnAddress(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"x a@b.com4111111111111111 y", "x [EMAIL][CARD] y"},
+		{"mail a@b.com415-555-0132 now", "mail [EMAIL][PHONE] now"},
+		{"mail a@b.com078-05-1120 now", "mail [EMAIL][SSN] now"},
+		{"mail a@b.com4111_1111_1111_1111 now", "mail [EMAIL][CARD] now"},
+		{"mail a@b.com192.168.1.1 now", "mail [EMAIL][IP] now"},
+		{"logo@2x.png v1.2", "logo@2x.png v1.2"},
+		{"ORD-4111111111111111", "ORD-4111111111111111"},
+	})
+}

@@ -32,7 +32,7 @@ type digitSpan struct{ s, e int }
 // loose reads the run whose first group is the digits s[i:k], records what it matches and
 // returns where scanning resumes: after the last match, or at end when it matched nothing.
 func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
-	if i < *floor || k-i > cardMaxDigits || k+1 >= len(s) || !looseSep[s[k]] || (i > 0 && wordByte[s[i-1]]) {
+	if i < *floor || k-i > cardMaxDigits || k+1 >= len(s) || !looseSep[s[k]] || (i > *floor && wordByte[s[i-1]]) {
 		return end
 	}
 	m := k
@@ -68,7 +68,7 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 	// their rules (what may stand around it, which shapes need a label): what is left is a
 	// card number in groups of one size ("4 1 1 1 …", "41111111 11111111"), the run whole.
 	if len(sep) == 1 && runJoin[sep[0]] {
-		if i > 0 && leftBad[s[i-1]] || rightBad(s, last) {
+		if i > *floor && leftBad[s[i-1]] || rightBad(s, last) {
 			return end
 		}
 		if sc.enabled[detCard] && sc.looseCard(s, gs, true) {
@@ -132,13 +132,13 @@ func (sc *scanner) looseDigits(s []byte, gs []digitSpan) []byte {
 
 // looseCard reports whether gs are a card number in a card's groups: its printed ones (the
 // first 4-6 digits, the others 3-9; not when the separator is a printed one, whose rules
-// judged those) or all one size, the last possibly shorter.
+// judged those) or all one size of at most 8, the last possibly shorter.
 func (sc *scanner) looseCard(s []byte, gs []digitSpan, evenOnly bool) bool {
 	if len(gs) < 2 {
 		return false
 	}
 	first := gs[0].e - gs[0].s
-	printed, even := !evenOnly && first >= 4 && first <= 6, true
+	printed, even := !evenOnly && first >= 4 && first <= 6, first <= 8
 	for k, g := range gs[1:] {
 		n := g.e - g.s
 		printed = printed && n >= 3 && n <= 9

@@ -392,17 +392,37 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 	}
 	if !validTLD(s[tld:k]) {
 		// A top-level domain has no digits: in "a@b.com4111111111111111" the address ends
-		// at "com" and a number follows, as the text reads once the number is masked.
-		p := tld
-		for p < k && !isDigit(s[p]) {
-			p++
-		}
-		if p == tld || p == k || !validTLD(s[tld:p]) {
-			return 0, 0, false
-		}
-		k = p
+		// at "com" and a number follows, as the text reads once the number is masked; in
+		// "a@b.com192.168.1.1", an address.
+		return gluedEnd(s, at+1, k, j)
 	}
 	return j, k, true
+}
+
+// gluedEnd returns the address whose domain starts at s[from] when a number is glued to its
+// top-level domain: the first label after a dot that is letters and then a digit ends at
+// its letters, which must be a top-level domain.
+func gluedEnd(s []byte, from, to, start int) (int, int, bool) {
+	for l := from; l < to; {
+		e := l
+		for e < to && s[e] != '.' {
+			e++
+		}
+		if l > from {
+			p := l
+			for p < e && !isDigit(s[p]) {
+				p++
+			}
+			if p < e {
+				if p == l || !validTLD(s[l:p]) {
+					return 0, 0, false
+				}
+				return start, p, true
+			}
+		}
+		l = e + 1
+	}
+	return 0, 0, false
 }
 
 // localPart returns the start of the local part of the address whose '@' is at s[at].
@@ -664,7 +684,9 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		return i + 1
 	}
 	lo, hi := 0, len(gs)
-	if i > 0 && leftBad[s[i-1]] {
+	// A byte right before the run that ends a match is replaced with it: the run starts there
+	// ("a@b.com4111111111111111").
+	if i > *floor && leftBad[s[i-1]] {
 		lo = nextWord(gs, 0)
 	}
 	// A phone number's extension ("x4587", " ext. 12", ";ext=12") after the run's last word
