@@ -91,10 +91,10 @@ func FuzzParseProfiles(f *testing.F) {
 	})
 }
 
-// FuzzDecoders feeds every reader and decoder (NDJSON, XML, CSV, base64, URL and HTML
-// escapes, gzip, UTF-16, values split by markup) with any input and checks: no panic; a finding for every value
-// counted; output that is valid UTF-8 (or UTF-16 written back as it came); and nothing found
-// when the output is masked again.
+// FuzzDecoders feeds every reader and decoder (NDJSON, XML, CSV, base64, URL, HTML and
+// backslash escapes, gzip, UTF-16, values split by markup) with any input and checks: no
+// panic; a finding for every value counted; output that is valid UTF-8 (or UTF-16 written
+// back as it came); and nothing found when the output is masked again.
 func FuzzDecoders(f *testing.F) {
 	for _, s := range []string{
 		"{\"a\":1}\n{\"email\":\"bob@example.com\"}\n",
@@ -107,6 +107,9 @@ func FuzzDecoders(f *testing.F) {
 		`{"a":"{\"b\":\"{\\\"c\\\":\\\"bob@example.com\\\"}\"}"}`,
 		"<p>card 4111<b>1111</b>1111 1111, <i>bob</i>@example.com</p><td>415</td><td>555-0132</td>",
 		"password=hunt<b>er2x</b>; 123-45-<!-- x -->6789 x<5 y>3",
+		`mail jane\u005fdoe\u0040example.com \x34111111111111111 \ud83d\ude00 C:\xampp`,
+		"\xfe\xffcard 4111111111111111 ok",
+		"card 4111_1111_1111_1111 or\n5555\n5555\n5555\n4444\n1/4111/1111/1111/1111",
 	} {
 		for fm := range 6 {
 			f.Add([]byte(s), uint8(fm))
