@@ -92,7 +92,7 @@ func FuzzParseProfiles(f *testing.F) {
 }
 
 // FuzzDecoders feeds every reader and decoder (NDJSON, XML, CSV, base64, URL, HTML and
-// backslash escapes, gzip, UTF-16, values split by markup) with any input and checks: no
+// backslash escapes, spelled-out addresses, gzip, UTF-16, values split by markup) with any input and checks: no
 // panic; a finding for every value counted; output that is valid UTF-8 (or UTF-16 written
 // back as it came); and nothing found when the output is masked again.
 func FuzzDecoders(f *testing.F) {
@@ -110,6 +110,7 @@ func FuzzDecoders(f *testing.F) {
 		`mail jane\u005fdoe\u0040example.com \x34111111111111111 \ud83d\ude00 C:\xampp`,
 		"\xfe\xffcard 4111111111111111 ok",
 		"card 4111_1111_1111_1111 or\n5555\n5555\n5555\n4444\n1/4111/1111/1111/1111",
+		"jane.doe [at] example [dot] com, bob(at)x.org, a {at} b",
 	} {
 		for fm := range 6 {
 			f.Add([]byte(s), uint8(fm))

@@ -682,3 +682,24 @@ func TestValueGluedToAnAddress(t *testing.T) {
 		{"ORD-4111111111111111", "ORD-4111111111111111"},
 	})
 }
+
+// TestObfuscatedAddresses: an email address written with its '@' and dots as bracketed words,
+// as pages write them against harvesters ("jane.doe [at] example [dot] com"), is masked
+// whole. "at" and "dot" as words of a sentence stay.
+func TestObfuscatedAddresses(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"mail jane.doe [at] example [dot] com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe[at]example[dot]com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe(at)example.com.", "mail [EMAIL]."},
+		{"mail jane.doe {AT} mail {DOT} example {DOT} org", "mail [EMAIL]"},
+		{"mail jane (at) example (dot) co (dot) uk!", "mail [EMAIL]!"},
+		{"mail jane.doe<at>example<dot>com ok", "mail [EMAIL] ok"},
+		{`{"contact": "jane [at] example [dot] com"}`, `{"contact": "[EMAIL]"}`},
+		// Left as they are.
+		{"look at example dot com", "look at example dot com"},
+		{"jane [at] home", "jane [at] home"},
+		{"see [at] example [dot] 123", "see [at] example [dot] 123"},
+		{"x [at] y", "x [at] y"},
+	})
+}

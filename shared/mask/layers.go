@@ -48,6 +48,7 @@ const (
 	encJSON       = "json"   // a JSON document inside a JSON string
 	encMarkup     = "markup" // a value split by tags or comments
 	encBackslash  = "backslash"
+	encSpelled    = "spelled" // an address with its '@' and dots written as words
 	encUTF16LE    = "utf-16le"
 	encUTF16BE    = "utf-16be"
 	encUTF16LEBOM = "utf-16le-bom"
@@ -385,6 +386,13 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				continue
 			}
 			i++
+		case (c == '[' || c == '(' || c == '{' || c == '<') && i+3 < len(s) && lower(s[i+1]) == 'a' && lower(s[i+2]) == 't':
+			if h, ok := st.spelledAddress(s, i); ok && (len(out) == 0 || out[len(out)-1].end <= h.start) {
+				out = append(out, h)
+				i = h.end
+				continue
+			}
+			i++
 		case c == '%' || c == '&':
 			ws, we := wordAround(s, i)
 			if h, ok := st.escapedWord(s, ws, we); ok {
@@ -532,6 +540,65 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 		repl = appendEntities(nil, m.Body)
 	}
 	return hit{start: ws, end: we, repl: repl, inner: m, enc: name}, true
+}
+
+// spelledAddress reads the email address whose '@' is written as a bracketed word at s[i]
+// ("[at]", "(at)", "{at}", "<at>", any case, spaces around it or not), its dots as dots or as
+// bracketed "dot" words, and masks it written plainly.
+func (st *state) spelledAddress(s []byte, i int) (hit, bool) {
+	close := s[i] + 2 // ']', '}' and '>' are two bytes after their opening brackets
+	if s[i] == '(' {
+		close = ')'
+	}
+	if s[i+3] != close {
+		return hit{}, false
+	}
+	start := i
+	for start > 0 && s[start-1] == ' ' {
+		start--
+	}
+	local := start
+	for local > 0 && (localChar[s[local-1]] || s[local-1] >= utf8.RuneSelf) {
+		local--
+	}
+	if local == start {
+		return hit{}, false
+	}
+	d := append(append(make([]byte, 0, 64), s[local:start]...), '@')
+	j, labels := i+4, 0
+	for {
+		for j < len(s) && s[j] == ' ' {
+			j++
+		}
+		e := domainLabel(s, j)
+		if e == j {
+			return hit{}, false
+		}
+		d, labels, j = append(d, s[j:e]...), labels+1, e
+		k := j
+		for k < len(s) && s[k] == ' ' {
+			k++
+		}
+		switch {
+		case k+5 <= len(s) && (s[k] == '[' || s[k] == '(' || s[k] == '{' || s[k] == '<') && hasPrefixFold(s[k+1:], "dot") && s[k+4] == close:
+			j = k + 5
+		case k == j && k+1 < len(s) && s[k] == '.' && domainLabel(s, k+1) > k+1:
+			j = k + 1
+		default:
+			if labels < 2 {
+				return hit{}, false
+			}
+			if _, end, ok := email(d, bytes.IndexByte(d, '@'), 0); !ok || end != len(d) {
+				return hit{}, false
+			}
+			m, ok := st.inner(d)
+			if !ok {
+				return hit{}, false
+			}
+			return hit{start: local, end: j, repl: m.Body, inner: m, enc: encSpelled}, true
+		}
+		d = append(d, '.')
+	}
 }
 
 // escapedWordAround returns the word of s around the backslash at s[i], as wordAround does
