@@ -139,13 +139,33 @@ func customersHTML(size int) []byte {
 	return b.Bytes()
 }
 
-// BenchmarkText measures the same documents masked as plain text, and an HTML page of them.
+// customersIntl returns about size bytes of customer notes in Russian, Greek and Japanese
+// with values among them, text whose every character the fold (fold.go) reads.
+func customersIntl(size int) []byte {
+	r := rand.New(rand.NewPCG(7, 7))
+	lines := []string{
+		"Клиент Иван Петров %d позвонил по телефону +7 495 123-%02d-%02d, почта ivan%d@пример.рф.\n",
+		"Ο πελάτης %d πλήρωσε με κάρτα 4111 1111 1111 1111 στις %02d/%02d, email maria%d@example.gr.\n",
+		"東京都港区の顧客%d、電話 03-%04d-%04d、メール taro%d@example.jp。\n",
+	}
+	var b bytes.Buffer
+	for n := 0; b.Len() < size; n++ {
+		fmt.Fprintf(&b, lines[n%len(lines)], n, r.IntN(100), r.IntN(100), n)
+	}
+	return b.Bytes()
+}
+
+// BenchmarkText measures the same documents masked as plain text, an HTML page of them and
+// text in other scripts.
 func BenchmarkText(b *testing.B) {
 	e := mask.New()
 	for _, in := range append(benchInputs, struct {
 		name string
 		doc  []byte
-	}{"1MB-html", customersHTML(1 << 20)}) {
+	}{"1MB-html", customersHTML(1 << 20)}, struct {
+		name string
+		doc  []byte
+	}{"1MB-intl", customersIntl(1 << 20)}) {
 		b.Run(in.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in.doc)))
 			b.ReportAllocs()

@@ -92,9 +92,9 @@ func FuzzParseProfiles(f *testing.F) {
 }
 
 // FuzzDecoders feeds every reader and decoder (NDJSON, XML, CSV, base64, URL, HTML and
-// backslash escapes, spelled-out addresses, gzip, UTF-16, values split by markup) with any input and checks: no
-// panic; a finding for every value counted; output that is valid UTF-8 (or UTF-16 written
-// back as it came); and nothing found when the output is masked again.
+// backslash escapes, spelled-out addresses, gzip, UTF-16, values split by markup) with any
+// input and checks: no panic; a finding for every value counted; output that is valid UTF-8
+// (or UTF-16 written back as it came); and nothing found when the output is masked again.
 func FuzzDecoders(f *testing.F) {
 	for _, s := range []string{
 		"{\"a\":1}\n{\"email\":\"bob@example.com\"}\n",
