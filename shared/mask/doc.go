@@ -43,8 +43,11 @@
 // Values are looked for in JSON keys as well as values, in JSON documents inside JSON
 // strings, in NDJSON streams, in XML (text, CDATA, comments, attribute values, under the
 // element or attribute name as a label), in CSV headers and quoted fields, and under
-// encodings: base64 and base64url runs, URL percent-encoding, HTML/XML entities, gzip
-// (a body or a decoded run) and UTF-16 (with or without a byte order mark). An encoded run
+// encodings: base64 and base64url runs, URL percent-encoding, HTML/XML entities, backslash
+// escapes in text ("\u0040", "\x40"), gzip (a body or a decoded run) and UTF-16 (with or
+// without a byte order mark; text after a mark is also read as it reads without one, so
+// two bytes cannot hide it). An email address with its '@' and dots spelled as bracketed
+// words ("jane [at] example [dot] com") is read as the address. An encoded run
 // is decoded, masked as an input of its own and written back encoded as it came; a run
 // that decodes to binary (an image) holds no text value and is left alone. Decoding is
 // bounded: at most MaxLayers encodings deep and, in all, four times the input (at least
@@ -55,6 +58,17 @@
 // "markup"). Masked.Findings names, for every value, its
 // path (JSON pointer, NDJSON line, CSV row and column, XML path, text line and column) and
 // the encodings it was under, never the value.
+//
+// # Spellings
+//
+// A value is read as its characters spell it, whatever bytes write them: fullwidth, other
+// scripts' and Unicode's compatibility digits and letters ("４", "٤", "⁴", "①", "𝟒"),
+// Unicode dashes and spaces, invisible characters inside it, ideographic full stops in a
+// domain, and Greek and Cyrillic letters drawn as Latin ones are folded to ASCII before the
+// scan (fold.go). Digit groups may be joined by any one punctuation or white-space
+// separator, up to three bytes, the same throughout ("4111_1111_1111_1111", one group per
+// line, "4 1 1 1 ..."): such a run is judged by its digits, whole and then each longest
+// stretch of groups of one size (loose.go).
 //
 // # Streaming
 //
