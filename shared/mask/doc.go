@@ -19,8 +19,8 @@
 // Personal data: Email; Card (IIN range and Luhn); SSN (SSA area/group/serial rules); Phone
 // (NANP written forms, E.164 with an assigned country code and a national length that
 // country uses, trunk-prefixed national numbers); IBAN (country length, from an IBAN
-// registry that has the countries outside SWIFT's too, and mod-97; groups joined by spaces
-// or dashes); IP
+// registry that has the countries outside SWIFT's too, and mod-97; groups of four joined by
+// any one separator); IP
 // (IPv4 dotted quads, IPv6 in RFC 4291 text form); DOB (a calendar date under a label such
 // as "dob" or "date of birth"). A bare nine-digit SSN, ten-digit phone number or a date is
 // only taken when a JSON key, CSV column or a word just before it says so.
