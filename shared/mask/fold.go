@@ -2,6 +2,7 @@ package mask
 
 import (
 	"encoding/binary"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -18,9 +19,50 @@ import (
 // ("4111\u200b1111…"). The scan reads the folded text; each match is mapped back to the bytes
 // it came from, which are replaced whole.
 
-// foldRune returns the ASCII byte r is a spelling of, 0 for a character dropped (invisible),
-// and ok false for one kept as it is.
+// foldRune returns the ASCII byte r is a spelling of wherever it stands, 0 for a character
+// dropped (invisible), and ok false for one kept as it is (foldAt folds some of those in
+// context). Below tableEnd the answer is looked up in a table of foldSlow's.
 func foldRune(r rune) (b byte, ok bool) {
+	if r < tableEnd {
+		switch b := foldTable()[r]; b {
+		case keep:
+			return 0, false
+		case drop:
+			return 0, true
+		default:
+			return b, true
+		}
+	}
+	return foldSlow(r)
+}
+
+// tableEnd is where kana start: the scripts before it are read through foldTable.
+const tableEnd = 0x3040
+
+// The entries of foldTable that are no ASCII byte.
+const (
+	keep = 0
+	drop = 0xFF
+)
+
+// foldTable is foldSlow's answer for every rune below tableEnd, made when text first needs it.
+var foldTable = sync.OnceValue(func() *[tableEnd]byte {
+	var t [tableEnd]byte
+	for r := rune(0x80); r < tableEnd; r++ {
+		switch b, ok := foldSlow(r); {
+		case !ok:
+			t[r] = keep
+		case b == 0:
+			t[r] = drop
+		default:
+			t[r] = b
+		}
+	}
+	return &t
+})
+
+// foldSlow is foldRune without the table.
+func foldSlow(r rune) (b byte, ok bool) {
 	switch {
 	case r >= 0xFF01 && r <= 0xFF5E: // fullwidth ASCII
 		return byte(r - 0xFEE0), true
@@ -30,16 +72,15 @@ func foldRune(r rune) (b byte, ok bool) {
 		return '-', true
 	case r == 0x00A0, r >= 0x2000 && r <= 0x200A, r == 0x202F, r == 0x205F, r == 0x3000: // spaces
 		return ' ', true
-	case r == 0x3002, r == 0xFF61: // ideographic full stops, label separators in IDNA (UTS #46)
-		return '.', true
 	case r >= 0x2776 && r <= 0x2793: // dingbat circled digits: three sets of 1-10 ("➀", "❶")
 		if d := (r - 0x2776) % 10; d < 9 {
 			return byte('1' + d), true
 		}
 		return 0, false
-	case r >= 0x0370 && r <= 0x052F: // Greek and Cyrillic
-		b, ok := latinLookalike[r]
-		return b, ok
+	case r >= 0x3040 && r < 0xA000, r >= 0xAC00 && r < 0xD7A4:
+		// Kana, CJK ideographs, Hangul: no digit, no compatibility form of an ASCII
+		// character (TestFoldRuneSkipsScripts), the bulk of the text that reaches here.
+		return 0, false
 	case r > 0x7F && unicode.IsDigit(r):
 		zero := r
 		for zero > 0 && unicode.IsDigit(zero-1) {
@@ -56,9 +97,11 @@ func foldRune(r rune) (b byte, ok bool) {
 	return 0, false
 }
 
-// latinLookalike maps the Greek and Cyrillic letters drawn the same as a Latin letter (Unicode
-// TR39's confusables of the Latin alphabet in those scripts) to that letter.
-var latinLookalike = map[rune]byte{
+// lookalikes are the Greek and Cyrillic letters drawn the same as a Latin letter (Unicode
+// TR39's confusables of the Latin alphabet in those scripts) and that letter. They are
+// folded only in a word that also holds ASCII letters or digits ("GВ82", "АKIA..."): a word
+// of their own script is no spelling of an ASCII value, and is scanned as it is.
+var lookalikes = map[rune]byte{
 	// Greek capitals, and the small omicron and nu.
 	'Α': 'A', 'Β': 'B', 'Ε': 'E', 'Ζ': 'Z', 'Η': 'H', 'Ι': 'I', 'Κ': 'K', 'Μ': 'M', 'Ν': 'N',
 	'Ο': 'O', 'Ρ': 'P', 'Τ': 'T', 'Υ': 'Y', 'Χ': 'X', 'ο': 'o', 'ν': 'v',
@@ -68,6 +111,68 @@ var latinLookalike = map[rune]byte{
 	// Cyrillic small letters.
 	'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'у': 'y', 'х': 'x', 'ѕ': 's', 'і': 'i',
 	'ј': 'j', 'ԁ': 'd', 'һ': 'h', 'ԛ': 'q', 'ԝ': 'w', 'ӏ': 'l',
+}
+
+// Greek and Cyrillic span lookalikeFirst through lookalikeLast; latinOf indexes lookalikes by
+// rune from there.
+const lookalikeFirst, lookalikeLast = 0x0370, 0x052F
+
+var latinOf = func() (t [lookalikeLast - lookalikeFirst + 1]byte) {
+	for r, b := range lookalikes {
+		t[r-lookalikeFirst] = b
+	}
+	return t
+}()
+
+// word caches whether the word fold last looked at holds ASCII letters or digits.
+type word struct {
+	end   int
+	ascii bool
+}
+
+// foldAt folds the rune at s[i] (not ASCII) and returns its length. An at sign written
+// otherwise right before an '@' is kept: a character of an internationalized local part
+// ("＠@fullwidth.at"). An ideographic full stop is a dot between ASCII letters or digits
+// ("example。com"), and a lookalike a Latin letter in a word that holds some.
+func foldAt(s []byte, i int, w *word) (n int, b byte, ok bool) {
+	r, n := utf8.DecodeRune(s[i:])
+	if b, ok = foldRune(r); ok {
+		if b == '@' && i+n < len(s) && s[i+n] == '@' {
+			return n, 0, false
+		}
+		return n, b, true
+	}
+	switch {
+	case r == 0x3002, r == 0xFF61: // label separators in IDNA (UTS #46)
+		if i > 0 && alnumSet[s[i-1]] && i+n < len(s) && alnumSet[s[i+n]] {
+			return n, '.', true
+		}
+	case r >= lookalikeFirst && r <= lookalikeLast:
+		if l := latinOf[r-lookalikeFirst]; l != 0 && w.hasASCII(s, i) {
+			return n, l, true
+		}
+	}
+	return n, 0, false
+}
+
+// hasASCII reports whether the word around s[i] holds an ASCII letter or digit. A word is
+// read by bytes: ASCII letters and digits and every byte of a character beyond ASCII, so a
+// word in another script runs on through its punctuation, which at worst folds a lookalike
+// that needed none.
+func (w *word) hasASCII(s []byte, i int) bool {
+	if i < w.end {
+		return w.ascii
+	}
+	w.ascii = false
+	for j := i; j > 0 && (s[j-1] >= utf8.RuneSelf || alnumSet[s[j-1]]); j-- {
+		w.ascii = w.ascii || s[j-1] < utf8.RuneSelf
+	}
+	j := i
+	for ; j < len(s) && (s[j] >= utf8.RuneSelf || alnumSet[s[j]]); j++ {
+		w.ascii = w.ascii || s[j] < utf8.RuneSelf
+	}
+	w.end = j
+	return w.ascii
 }
 
 // fold returns s with foldRune applied and, for each byte of it, the offset in the raw value
@@ -84,12 +189,13 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 		return nil, nil, false
 	}
 	first := -1
+	var w word
 	for i := 0; i < len(s); {
 		if s[i] < utf8.RuneSelf {
 			i++
 			continue
 		}
-		n, _, f := foldAt(s, i)
+		n, _, f := foldAt(s, i, &w)
 		if f {
 			first = i
 			break
@@ -111,7 +217,7 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 			i++
 			continue
 		}
-		n, b, f := foldAt(s, i)
+		n, b, f := foldAt(s, i, &w)
 		if f {
 			if b != 0 {
 				out = append(out, b)
@@ -126,18 +232,6 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 		i += n
 	}
 	return out, append(outOffs, int32(rawLen)), true
-}
-
-// foldAt folds the rune at s[i] (not ASCII) and returns its length. An at sign written
-// otherwise right before an '@' is kept: a character of an internationalized local part
-// ("＠@fullwidth.at").
-func foldAt(s []byte, i int) (n int, b byte, ok bool) {
-	r, n := utf8.DecodeRune(s[i:])
-	b, ok = foldRune(r)
-	if b == '@' && i+n < len(s) && s[i+n] == '@' {
-		return n, 0, false
-	}
-	return n, b, ok
 }
 
 // isASCII reports whether s is ASCII only, eight bytes at a time.
