@@ -26,6 +26,43 @@ var looseSep = func() (t [256]bool) {
 	return t
 }()
 
+// mayBeLoose reports whether the run parseRun read (sc.groups), which matched nothing, may
+// be one loose reads: one that goes on after its first group with another separator, or a
+// printed one joining groups of one size of at most eight digits, 12 to 19 in all (what
+// loose takes with a printed separator), so most runs are not read twice.
+func (sc *scanner) mayBeLoose(s []byte, k int) bool {
+	gs := sc.groups
+	if len(gs) == 1 {
+		return sepThenDigit(s, k)
+	}
+	if gs[len(gs)-1].de-gs[0].ds < cardMinDigits {
+		return false // fewer digits than a card has, separators and all
+	}
+	size, total := gs[0].len(), 0
+	for n := range gs {
+		g := &gs[n]
+		if g.paren || n > 0 && (g.sep != gs[1].sep || g.len() > size || g.len() < size && n < len(gs)-1) {
+			return false
+		}
+		total += g.len()
+	}
+	return size <= 8 && total >= cardMinDigits && total <= cardMaxDigits
+}
+
+// sepThenDigit reports whether a separator of up to maxLooseSep bytes and a digit follow
+// s[k]: whether a loose run may go on after a group ending there.
+func sepThenDigit(s []byte, k int) bool {
+	for j := k; j < len(s) && j-k <= maxLooseSep; j++ {
+		if isDigit(s[j]) {
+			return j > k
+		}
+		if !looseSep[s[j]] {
+			return false
+		}
+	}
+	return false
+}
+
 // digitSpan is a digit group of a loose run.
 type digitSpan struct{ s, e int }
 

@@ -674,7 +674,10 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 			k++
 		}
 		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]] && s[k] != '(') && !sc.labelledShort(s, i, k-i, *floor) {
-			return sc.loose(s, i, k, k, floor)
+			if sepThenDigit(s, k) {
+				return sc.loose(s, i, k, k, floor)
+			}
+			return k
 		}
 	}
 	before := len(sc.matches)
@@ -714,7 +717,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		sc.groups = gs
 		sc.matches = append(sc.matches, later...)
 	}
-	if len(sc.matches) == before && !plus && gs[0].ts == i && !gs[0].paren {
+	if len(sc.matches) == before && !plus && gs[0].ts == i && !gs[0].paren && sc.mayBeLoose(s, gs[0].de) {
 		return sc.loose(s, i, gs[0].de, end, floor)
 	}
 	return end
