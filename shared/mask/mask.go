@@ -341,12 +341,22 @@ func (e *Engine) mask(src []byte, f Format, limit int, b *budget, depth int) Mas
 	}
 	// A byte order mark is two bytes anyone can put before text: what follows is masked as
 	// it reads without one too, so a mark cannot make a value unreadable to the masker alone.
-	// Values in both readings cannot be masked in one body: it is withheld.
+	// Values in both readings cannot be masked in one body: it is withheld. With none in
+	// either, the body goes out as it came (written back, a lone surrogate would change).
+	const both = "values in both its UTF-16 and its UTF-8 reading"
 	if plain := e.maskRead(raw, "", f, limit, b, depth); plain.Summary.Total() > 0 {
 		if m.Summary.Total() > 0 {
-			return withheldWhole("values in both its UTF-16 and its UTF-8 reading", enc)
+			return withheldWhole(both, enc)
 		}
 		return plain
+	}
+	if m.Summary.Total() == 0 && m.Withheld == "" {
+		m.Body = bytes.Clone(raw)
+		return m
+	}
+	// The UTF-16 reading's output, read as UTF-8, must hold nothing either.
+	if again := e.maskRead(m.Body, "", f, limit, b, depth); again.Summary.Total() > 0 {
+		return withheldWhole(both, enc)
 	}
 	return m
 }
