@@ -92,9 +92,10 @@ func FuzzParseProfiles(f *testing.F) {
 }
 
 // FuzzDecoders feeds every reader and decoder (NDJSON, XML, CSV, base64, URL, HTML and
-// backslash escapes, spelled-out addresses, gzip, UTF-16, values split by markup) with any
-// input and checks: no panic; a finding for every value counted; output that is valid UTF-8
-// (or UTF-16 written back as it came); and nothing found when the output is masked again.
+// backslash escapes, spelled-out addresses and digits, gzip, UTF-16, values split by
+// markup) with any input and checks: no panic; a finding for every value counted; output
+// that is valid UTF-8 (or UTF-16 written back as it came); and nothing found when the
+// output is masked again.
 func FuzzDecoders(f *testing.F) {
 	for _, s := range []string{
 		"{\"a\":1}\n{\"email\":\"bob@example.com\"}\n",
@@ -111,6 +112,7 @@ func FuzzDecoders(f *testing.F) {
 		"\xfe\xffcard 4111111111111111 ok",
 		"card 4111_1111_1111_1111 or\n5555\n5555\n5555\n4444\n1/4111/1111/1111/1111",
 		"jane.doe [at] example [dot] com, bob(at)x.org, a {at} b",
+		"card 4 one 1 one, one one one one, one one one one, one one one one; Four-One-One",
 	} {
 		for fm := range 6 {
 			f.Add([]byte(s), uint8(fm))

@@ -703,3 +703,22 @@ func TestObfuscatedAddresses(t *testing.T) {
 		{"x [at] y", "x [at] y"},
 	})
 }
+
+// TestSpelledOutDigits: a card number written as English digit words ("four one one one
+// ...", hyphenated, or mixed with digits) is read as the digits it spells and masked whole.
+// Counting, a few digit words in a sentence and numbers that are no value stay.
+func TestSpelledOutDigits(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"card four one one one one one one one one one one one one one one one ok",
+			"card [CARD] ok"},
+		{"card Four-One-One-One-One-One-One-One-One-One-One-One-One-One-One-One.", "card [CARD]."},
+		{"card 4 one 1 one, one one one one, one one one one, one one one one", "card [CARD]"},
+		{`{"n": "five five five five five five five five five five five five four four four four"}`, `{"n": "[CARD]"}`},
+		// Left as they are.
+		{"one two three four five six seven eight nine ten", "one two three four five six seven eight nine ten"},
+		{"four one one one one one one one one one one one one one one two", "four one one one one one one one one one one one one one one two"},
+		{"one of the two of us saw three", "one of the two of us saw three"},
+		{"someone often noted", "someone often noted"},
+	})
+}

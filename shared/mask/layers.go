@@ -340,9 +340,24 @@ type hit struct {
 // layerHits finds the encoded runs of s (base64, percent-encoded and entity-encoded words),
 // masks what each decodes to, and returns those in which something was masked or withheld.
 func (st *state) layerHits(s []byte, out []hit) []hit {
+	spelled := -1 // the end of the last run of digit words read
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
+		case digitInitial[c] && spelled < i && (i == 0 || !isLetter(s[i-1])) && digitWord(s, i) >= 0:
+			// Digits written as words ("four one one one ..."): read once, from the first
+			// digit or digit word of the run.
+			from := max(spelled, 0)
+			if n := len(out); n > 0 {
+				from = max(from, out[n-1].end)
+			}
+			h, end, ok := st.spelledDigits(s, runStart(s, i, from))
+			spelled = end
+			if ok {
+				out = append(out, h)
+				i = h.end
+				continue
+			}
 		case b64Start[c] && (i == 0 || !b64Start[s[i-1]]):
 			// A run is base64 letters and at most two '=' of padding: "key=dmFsdWU=" is
 			// the word "key" and the run "dmFsdWU=".
@@ -599,6 +614,133 @@ func (st *state) spelledAddress(s []byte, i int) (hit, bool) {
 		}
 		d = append(d, '.')
 	}
+}
+
+// digitWords are the English words of the digits, by digit.
+var digitWords = [10]string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+
+// digitInitial marks the first letters of digitWords, either case.
+var digitInitial = func() (t [256]bool) {
+	for _, w := range digitWords {
+		t[w[0]], t[w[0]-'a'+'A'] = true, true
+	}
+	return t
+}()
+
+// digitWord returns the digit the word at s[i] names ("Four", "one"), or -1: a word of
+// letters ending where a letter does not follow.
+func digitWord(s []byte, i int) int {
+	var a, b int // the digits whose words start with this letter
+	switch lower(s[i]) {
+	case 'z':
+		a, b = 0, 0
+	case 'o':
+		a, b = 1, 1
+	case 't':
+		a, b = 2, 3
+	case 'f':
+		a, b = 4, 5
+	case 's':
+		a, b = 6, 7
+	case 'e':
+		a, b = 8, 8
+	case 'n':
+		a, b = 9, 9
+	default:
+		return -1
+	}
+	for d := a; d <= b; d++ {
+		w := digitWords[d]
+		if hasPrefixFold(s[i:], w) && (i+len(w) == len(s) || !isLetter(s[i+len(w)])) {
+			return d
+		}
+	}
+	return -1
+}
+
+// runStart returns where the run of digits and digit words joined as spelledDigits reads
+// them, whose digit word at s[i] is not its first, starts (never before from).
+func runStart(s []byte, i, from int) int {
+	for {
+		q := i - 1
+		if q-1 >= from && s[q] == ' ' && s[q-1] == ',' {
+			q--
+		} else if q < from || s[q] != ' ' && s[q] != '-' {
+			return i
+		}
+		t := q
+		for t > from && (isDigit(s[t-1]) || isLetter(s[t-1])) {
+			t--
+		}
+		if t == q || !(digitWord(s, t) >= 0 || allDigits(s[t:q])) {
+			return i
+		}
+		i = t
+	}
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// spelledDigits reads the run of digits written as words at s[i] ("four one one one ...",
+// "Four-One-...", digits among them, joined by spaces, '-' or ", ") and, when it holds three
+// digit words or more and 12 to 19 digits, masks the digits it spells as a value of their
+// own; end is where the run ends either way.
+func (st *state) spelledDigits(s []byte, i int) (h hit, end int, ok bool) {
+	var d [cardMaxDigits + 1]byte
+	n, words, j := 0, 0, i
+	for {
+		k := j
+		if dw := digitWord(s, j); dw >= 0 {
+			for k < len(s) && isLetter(s[k]) {
+				k++
+			}
+			words++
+			if n < len(d) {
+				d[n] = byte('0' + dw)
+			}
+			n++
+		} else {
+			for k < len(s) && isDigit(s[k]) {
+				k++
+			}
+			if k == j || k < len(s) && isLetter(s[k]) {
+				break
+			}
+			for _, c := range s[j:k] {
+				if n < len(d) {
+					d[n] = c
+				}
+				n++
+			}
+		}
+		end = k
+		switch {
+		case k+1 < len(s) && (s[k] == ' ' || s[k] == '-'):
+			j = k + 1
+		case k+2 < len(s) && s[k] == ',' && s[k+1] == ' ':
+			j = k + 2
+		default:
+			j = len(s)
+		}
+		if j >= len(s) || !isLetter(s[j]) && !isDigit(s[j]) {
+			break
+		}
+	}
+	if words < 3 || n < cardMinDigits || n > cardMaxDigits {
+		return hit{}, end, false
+	}
+	m, ok := st.inner(d[:n])
+	if !ok {
+		return hit{}, end, false
+	}
+	return hit{start: i, end: end, repl: m.Body, inner: m, enc: encSpelled}, end, true
 }
 
 // escapedWordAround returns the word of s around the backslash at s[i], as wordAround does
