@@ -59,11 +59,28 @@ func FuzzText(f *testing.F) {
 	})
 }
 
-// mayHoldLayer reports whether text could hold a percent-, form- or entity-encoded word or a
-// base64 run, which Text decodes and masks as an input of its own.
+// mayHoldLayer reports whether text could hold what Text decodes and masks as an input of
+// its own: a percent-, form-, entity- or backslash-escaped word, a base64 run, tags, an
+// address with a bracketed "at", or digits written as words.
 func mayHoldLayer(text string) bool {
-	if strings.ContainsAny(text, "%&+") {
+	if strings.ContainsAny(text, "%&+\\") {
 		return true
+	}
+	lower := strings.ToLower(text)
+	for _, at := range []string{"[at", "(at", "{at", "<at"} {
+		if strings.Contains(lower, at) {
+			return true
+		}
+	}
+	for i := 0; i+1 < len(text); i++ {
+		if c := text[i+1]; text[i] == '<' && (isLetter(c) || c == '/' || c == '!') {
+			return true
+		}
+	}
+	for i := range len(text) { // digits written as words
+		if (i == 0 || !isLetter(text[i-1])) && digitWord([]byte(text), i) >= 0 {
+			return true
+		}
 	}
 	run := 0
 	for i := 0; i < len(text); i++ {
