@@ -68,7 +68,8 @@
 // scan (fold.go). Digit groups may be joined by any one punctuation or white-space
 // separator, up to three bytes, the same throughout ("4111_1111_1111_1111", one group per
 // line, "4 1 1 1 ..."): such a run is judged by its digits, whole and then each longest
-// stretch of groups of one size (loose.go).
+// stretch of groups of one size (loose.go). A card number written as English digit words
+// ("four one one one ...") is read as the digits it spells.
 //
 // # Streaming
 //
