@@ -722,3 +722,31 @@ func TestSpelledOutDigits(t *testing.T) {
 		{"someone often noted", "someone often noted"},
 	})
 }
+
+// TestValueSplitOverScalars: a card number split over the scalars of an object or array, as a
+// query's substrings return it ({"a":"4111","b":"1111",...}), is masked in every part and
+// counted once. Lists of numbers, coordinates and mistyped numbers stay.
+func TestValueSplitOverScalars(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, c := range [][2]string{
+		{`{"a":"4111","b":"1111","c":"1111","d":"1111"}`, `{"a":"[CARD]","b":"[CARD]","c":"[CARD]","d":"[CARD]"}`},
+		{`["4111","1111","1111","1111"]`, `["[CARD]","[CARD]","[CARD]","[CARD]"]`},
+		{`{"rows":[[4111,1111,1111,1111]]}`, `{"rows":[["[CARD]","[CARD]","[CARD]","[CARD]"]]}`},
+		{`{"id":7,"p1":"4111","p2":"1111","p3":"1111","p4":"1111","n":"x"}`, `{"id":7,"p1":"[CARD]","p2":"[CARD]","p3":"[CARD]","p4":"[CARD]","n":"x"}`},
+		{`[{"x":"3782","y":"822463","z":"10005"}]`, `[{"x":"[CARD]","y":"[CARD]","z":"[CARD]"}]`},
+		{`{"a":"4111","b":"1111","c":"1111","d":"1111","e":"1111"}`, `{"a":"4111","b":"1111","c":"1111","d":"1111","e":"1111"}`},
+		{`[2019,2020,2021,2022]`, `[2019,2020,2021,2022]`},
+		{`["4111","1111","1111","1112"]`, `["4111","1111","1111","1112"]`},
+		{`{"lat":41,"lon":11,"z":1111}`, `{"lat":41,"lon":11,"z":1111}`},
+		{`[4111,1111,1111,1111.5]`, `[4111,1111,1111,1111.5]`},
+	} {
+		m := e.Mask([]byte(c[0]), mask.FormatJSON)
+		if string(m.Body) != c[1] {
+			t.Errorf("%s -> %s, want %s", c[0], m.Body, c[1])
+		}
+		if strings.Contains(c[1], "[CARD]") && m.Summary[mask.Card] != 1 {
+			t.Errorf("%s: %v, want one card", c[0], m.Summary)
+		}
+	}
+}

@@ -102,6 +102,8 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 		return i + 1, nil
 	}
 	var keys map[string]bool // masked keys of this object, as written: each must stay unique
+	var parts digitParts
+	defer parts.flush(st)
 	for {
 		if i >= len(src) || src[i] != '"' {
 			return i, syntaxError(i)
@@ -109,6 +111,11 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 		kend, escaped, err := stringEnd(src, i)
 		if err != nil {
 			return kend, err
+		}
+		if v := skipWS(src, kend); v < len(src) && src[v] == ':' {
+			if _, _, ok := digitScalar(src, skipWS(src, v+1)); !ok || suppress {
+				parts.flush(st) // before this member's key or value changes anything
+			}
 		}
 		key := src[i+1 : kend-1]
 		st.path = append(st.path, segment{start: int32(i + 1), end: int32(kend - 1), index: -1, escaped: escaped, det: numDetectors})
@@ -151,6 +158,9 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 			named = st.isField(key)
 		}
 		start := i
+		if suppress || named || !parts.add(src, i) {
+			parts.flush(st)
+		}
 		if i, err = st.value(i, depth, key, suppress || named); err != nil {
 			return i, err
 		}
@@ -182,9 +192,14 @@ func (st *state) array(i, depth int, key []byte, suppress bool) (int, error) {
 	if i < len(src) && src[i] == ']' {
 		return i + 1, nil
 	}
+	var parts digitParts
+	defer parts.flush(st)
 	for n := int32(0); ; n++ {
 		var err error
 		st.path = append(st.path, segment{index: n})
+		if !suppress && !parts.add(src, i) {
+			parts.flush(st)
+		}
 		if i, err = st.value(i, depth, key, suppress); err != nil {
 			return i, err
 		}

@@ -187,3 +187,96 @@ func (sc *scanner) looseCard(s []byte, gs []digitSpan, evenOnly bool) bool {
 	d := sc.looseDigits(s, gs)
 	return len(d) >= cardMinDigits && isCard(d)
 }
+
+// A value can also be split over the scalars of a JSON object or array ({"a":"4111",
+// "b":"1111",...}, ["4111","1111",...]), as a query's substrings return it. digitParts
+// gathers an object's or array's consecutive scalars that are one to nine digits (strings
+// without escapes, or unsigned integers) and, when the run ends, judges them as loose does a
+// run of groups: whole, then each longest stretch of same-size parts. A card found is
+// masked in every part: the first as its mode writes it, the others with the redaction.
+type digitParts struct {
+	spans  []digitSpan // the digits of each part
+	quoted []bool      // whether the part is a string
+}
+
+// digitScalar returns the digits of the JSON value at src[i] when it is a string of one to
+// nine digits without escapes or an unsigned integer of one to nine digits.
+func digitScalar(src []byte, i int) (digitSpan, bool, bool) {
+	quoted := i < len(src) && src[i] == '"'
+	j := i
+	if quoted {
+		j++
+	}
+	k := j
+	for k < len(src) && k-j <= 9 && isDigit(src[k]) {
+		k++
+	}
+	if k == j || k-j > 9 || quoted && (k == len(src) || src[k] != '"') ||
+		!quoted && k < len(src) && (src[k] == '.' || src[k] == 'e' || src[k] == 'E') {
+		return digitSpan{}, false, false
+	}
+	return digitSpan{j, k}, quoted, true
+}
+
+// add appends the part at src[i] when it is one and reports whether it was.
+func (p *digitParts) add(src []byte, i int) bool {
+	d, quoted, ok := digitScalar(src, i)
+	if ok && len(p.spans) < maxLooseGroups {
+		p.spans = append(p.spans, d)
+		p.quoted = append(p.quoted, quoted)
+	}
+	return ok
+}
+
+// flush judges the parts gathered and masks what they spell; the run starts again.
+func (p *digitParts) flush(st *state) {
+	gs := p.spans
+	if len(gs) >= 2 && len(gs) < maxLooseGroups && st.sc.enabled[detCard] && st.w.last <= gs[0].s-1 {
+		src := st.w.src
+		if st.sc.looseCard(src, gs, false) {
+			p.mask(st, 0, len(gs))
+		} else {
+			for a := 0; a < len(gs); {
+				b := a + 1
+				for b < len(gs) && gs[b].e-gs[b].s == gs[a].e-gs[a].s {
+					b++
+				}
+				if a > 0 || b < len(gs) {
+					switch {
+					case b < len(gs) && gs[b].e-gs[b].s < gs[a].e-gs[a].s && st.sc.looseCard(src, gs[a:b+1], false):
+						p.mask(st, a, b+1)
+					case st.sc.looseCard(src, gs[a:b], false):
+						p.mask(st, a, b)
+					}
+				}
+				a = b
+			}
+		}
+	}
+	p.spans, p.quoted = p.spans[:0], p.quoted[:0]
+}
+
+// mask replaces parts [a, b) with the card they spell.
+func (p *digitParts) mask(st *state, a, b int) {
+	w := &st.w
+	if w.last > p.spans[a].s-1 {
+		return
+	}
+	digits := st.sc.looseDigits(w.src, p.spans[a:b])
+	for k := a; k < b; k++ {
+		g, quoted := p.spans[k], p.quoted[k]
+		if k == a {
+			w.replace(g.s, g.e, detCard, !quoted, digits)
+			continue
+		}
+		w.copyTo(g.s)
+		if !quoted {
+			w.out = append(w.out, '"')
+		}
+		w.out = append(w.out, redactions[detCard]...)
+		if !quoted {
+			w.out = append(w.out, '"')
+		}
+		w.last = g.e
+	}
+}

@@ -25,6 +25,8 @@ func TestStreamMatchesMask(t *testing.T) {
 		`{"blob":"` + b64("mail "+hiddenEmail) + `","a":"{\"b\":\"` + hiddenCard + `\"}"}`,
 		"{\"id\":1}\n{\"id\":2,\"email\":\"" + hiddenEmail + "\"}\n[\"415-555-0132\"]\n",
 		`{"e":"jane.doe\u0040example.com","k\u0065y":"x"}`,
+		`[["4111","1111","1111","1111"],{"a":4111,"b":1111,"c":1111,"d":1111}]`,
+		`["4111","1111","1111","1111"]`,
 	}
 	for i, d := range docs {
 		whole := e.Mask([]byte(d), mask.FormatAuto)
