@@ -5,13 +5,16 @@ package mask
 // named "ssn", "dob" or "password" labels its values as a JSON key does, and a column named
 // with WithFields is masked whole. Fields are scanned in place, quoted ones between their
 // quotes; replacements never hold a quote, comma or line break, so the output is CSV with
-// the same records and fields.
+// the same records and fields. A card number split over a row's fields ("4111,1111,1111,
+// 1111") is masked in each, as in a JSON object (digitParts).
 
 // csv masks the input as CSV and reports whether it was valid CSV (every quoted field
 // closed, nothing between a closing quote and the next separator).
 func (st *state) csv() bool {
 	src := st.w.src
 	col, row := 0, 0
+	var parts digitParts // a row's fields of digits: a card split over columns
+	defer parts.flush(st)
 	for i := 0; i <= len(src); {
 		// One field starts at i.
 		var start, end, next int
@@ -47,6 +50,8 @@ func (st *state) csv() bool {
 		st.w.loc.row, st.w.loc.col = row+1, col+1
 		if row == 0 {
 			st.header = append(st.header, src[start:end])
+		} else if end-start == 0 || end-start > 9 || !allDigits(src[start:end]) || !parts.addSpan(digitSpan{start, end}, true) {
+			parts.flush(st)
 		}
 		st.csvField(start, end, col, row == 0)
 		// The separator after the field.
@@ -57,6 +62,7 @@ func (st *state) csv() bool {
 			col++
 			i = next + 1
 		default: // a line end
+			parts.flush(st)
 			if src[next] == '\r' && next+1 < len(src) && src[next+1] == '\n' {
 				next++
 			}

@@ -750,3 +750,14 @@ func TestValueSplitOverScalars(t *testing.T) {
 		}
 	}
 }
+
+// TestValueSplitOverCSVFields: a card number split over the fields of a CSV row is masked in
+// each; a row of years stays.
+func TestValueSplitOverCSVFields(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatCSV, [][2]string{
+		{"id,a,b,c,d\n7,4111,1111,1111,1111\n8,2019,2020,2021,2022\n",
+			"id,a,b,c,d\n7,[CARD],[CARD],[CARD],[CARD]\n8,2019,2020,2021,2022\n"},
+		{"a,b,c,d\r\n\"4111\",\"1111\",\"1111\",\"1111\"\r\n", "a,b,c,d\r\n\"[CARD]\",\"[CARD]\",\"[CARD]\",\"[CARD]\"\r\n"},
+	})
+}

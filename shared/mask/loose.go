@@ -189,7 +189,8 @@ func (sc *scanner) looseCard(s []byte, gs []digitSpan, evenOnly bool) bool {
 }
 
 // A value can also be split over the scalars of a JSON object or array ({"a":"4111",
-// "b":"1111",...}, ["4111","1111",...]), as a query's substrings return it. digitParts
+// "b":"1111",...}, ["4111","1111",...]) or the fields of a CSV row, as a query's
+// substrings return it. digitParts
 // gathers an object's or array's consecutive scalars that are one to nine digits (strings
 // without escapes, or unsigned integers) and, when the run ends, judges them as loose does a
 // run of groups: whole, then each longest stretch of same-size parts. A card found is
@@ -218,14 +219,19 @@ func digitScalar(src []byte, i int) (digitSpan, bool, bool) {
 	return digitSpan{j, k}, quoted, true
 }
 
-// add appends the part at src[i] when it is one and reports whether it was.
+// add appends the JSON value at src[i] when it is a part and reports whether it was.
 func (p *digitParts) add(src []byte, i int) bool {
 	d, quoted, ok := digitScalar(src, i)
-	if ok && len(p.spans) < maxLooseGroups {
+	return ok && p.addSpan(d, quoted)
+}
+
+// addSpan appends a part: digits d, replaced in place when quoted, as a JSON string when not.
+func (p *digitParts) addSpan(d digitSpan, quoted bool) bool {
+	if len(p.spans) < maxLooseGroups {
 		p.spans = append(p.spans, d)
 		p.quoted = append(p.quoted, quoted)
 	}
-	return ok
+	return true
 }
 
 // flush judges the parts gathered and masks what they spell; the run starts again.
