@@ -47,12 +47,12 @@ func (st *state) csv() bool {
 			}
 			start, end, next = i, j, j
 		}
-		st.w.loc.row, st.w.loc.col = row+1, col+1
 		if row == 0 {
 			st.header = append(st.header, src[start:end])
 		} else if end-start == 0 || end-start > 9 || !allDigits(src[start:end]) || !parts.addSpan(digitSpan{start, end}, true) {
-			parts.flush(st)
+			parts.flush(st) // found in its row, at its last part's column
 		}
+		st.w.loc.row, st.w.loc.col = row+1, col+1
 		st.csvField(start, end, col, row == 0)
 		// The separator after the field.
 		switch {

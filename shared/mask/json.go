@@ -196,10 +196,10 @@ func (st *state) array(i, depth int, key []byte, suppress bool) (int, error) {
 	defer parts.flush(st)
 	for n := int32(0); ; n++ {
 		var err error
-		st.path = append(st.path, segment{index: n})
-		if !suppress && !parts.add(src, i) {
-			parts.flush(st)
+		if suppress || !parts.add(src, i) {
+			parts.flush(st) // found under the array's path, not the next element's
 		}
+		st.path = append(st.path, segment{index: n})
 		if i, err = st.value(i, depth, key, suppress); err != nil {
 			return i, err
 		}
