@@ -193,8 +193,9 @@ func (sc *scanner) looseCard(s []byte, gs []digitSpan, evenOnly bool) bool {
 // substrings return it. digitParts
 // gathers an object's or array's consecutive scalars that are one to nine digits (strings
 // without escapes, or unsigned integers) and, when the run ends, judges them as loose does a
-// run of groups: whole, then each longest stretch of same-size parts. A card found is
-// masked in every part: the first as its mode writes it, the others with the redaction.
+// run of groups: an SSN (3-2-4) or a NANP phone number (3-3-4) whole, a card whole, then
+// each longest stretch of same-size parts. A value found is masked in every part: the first
+// as its mode writes it, the others with the redaction.
 type digitParts struct {
 	spans  []digitSpan // the digits of each part
 	quoted []bool      // whether the part is a string
@@ -236,34 +237,52 @@ func (p *digitParts) addSpan(d digitSpan, quoted bool) bool {
 
 // flush judges the parts gathered and masks what they spell; the run starts again.
 func (p *digitParts) flush(st *state) {
-	gs := p.spans
-	if len(gs) >= 2 && len(gs) < maxLooseGroups && st.sc.enabled[detCard] && st.w.last <= gs[0].s-1 {
-		src := st.w.src
-		if st.sc.looseCard(src, gs, false) {
-			p.mask(st, 0, len(gs))
-		} else {
-			for a := 0; a < len(gs); {
-				b := a + 1
-				for b < len(gs) && gs[b].e-gs[b].s == gs[a].e-gs[a].s {
-					b++
-				}
-				if a > 0 || b < len(gs) {
-					switch {
-					case b < len(gs) && gs[b].e-gs[b].s < gs[a].e-gs[a].s && st.sc.looseCard(src, gs[a:b+1], false):
-						p.mask(st, a, b+1)
-					case st.sc.looseCard(src, gs[a:b], false):
-						p.mask(st, a, b)
-					}
-				}
-				a = b
-			}
-		}
+	if gs := p.spans; len(gs) >= 2 && len(gs) < maxLooseGroups {
+		p.judge(st, gs)
 	}
 	p.spans, p.quoted = p.spans[:0], p.quoted[:0]
 }
 
-// mask replaces parts [a, b) with the card they spell.
-func (p *digitParts) mask(st *state, a, b int) {
+func (p *digitParts) judge(st *state, gs []digitSpan) {
+	src, sc := st.w.src, &st.sc
+	// An SSN or a phone number split in three is taken from strings only, which keep their
+	// leading zeros ("078", "05"): three numbers of those sizes are as often anything.
+	if d := sc.looseDigits(src, gs); len(gs) == 3 && d != nil && p.quoted[0] && p.quoted[1] && p.quoted[2] {
+		switch size := [3]int{gs[0].e - gs[0].s, gs[1].e - gs[1].s, gs[2].e - gs[2].s}; {
+		case sc.enabled[detSSN] && size == [3]int{3, 2, 4} && isSSN(d):
+			p.mask(st, 0, 3, detSSN)
+			return
+		case sc.enabled[detPhone] && size == [3]int{3, 3, 4} && isNANP(d):
+			p.mask(st, 0, 3, detPhone)
+			return
+		}
+	}
+	if !sc.enabled[detCard] {
+		return
+	}
+	if sc.looseCard(src, gs, false) {
+		p.mask(st, 0, len(gs), detCard)
+		return
+	}
+	for a := 0; a < len(gs); {
+		b := a + 1
+		for b < len(gs) && gs[b].e-gs[b].s == gs[a].e-gs[a].s {
+			b++
+		}
+		if a > 0 || b < len(gs) {
+			switch {
+			case b < len(gs) && gs[b].e-gs[b].s < gs[a].e-gs[a].s && sc.looseCard(src, gs[a:b+1], false):
+				p.mask(st, a, b+1, detCard)
+			case sc.looseCard(src, gs[a:b], false):
+				p.mask(st, a, b, detCard)
+			}
+		}
+		a = b
+	}
+}
+
+// mask replaces parts [a, b) with the value of det they spell.
+func (p *digitParts) mask(st *state, a, b int, det detector) {
 	w := &st.w
 	if w.last > p.spans[a].s-1 {
 		return
@@ -272,14 +291,14 @@ func (p *digitParts) mask(st *state, a, b int) {
 	for k := a; k < b; k++ {
 		g, quoted := p.spans[k], p.quoted[k]
 		if k == a {
-			w.replace(g.s, g.e, detCard, !quoted, digits)
+			w.replace(g.s, g.e, det, !quoted, digits)
 			continue
 		}
 		w.copyTo(g.s)
 		if !quoted {
 			w.out = append(w.out, '"')
 		}
-		w.out = append(w.out, redactions[detCard]...)
+		w.out = append(w.out, redactions[det]...)
 		if !quoted {
 			w.out = append(w.out, '"')
 		}
