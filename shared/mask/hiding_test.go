@@ -599,6 +599,7 @@ func TestAnySeparatorBetweenGroups(t *testing.T) {
 		{"note 12\n4111\n1111\n1111\n1111\n7\n", "note 12\n[CARD]\n7\n"},
 		{"4111_1111_1111_1111_12_2029", "[CARD]_12_2029"},
 		{"6203_2493_6286_12_5", "[CARD]_5"},
+		{"4111_11111111_1111\n5555\n57979797\n4202", "[CARD]\n[CARD]"}, // a run right after a match
 		// Left as they are.
 		{"4111\n1111\n1111\n1111\n2222\n", "4111\n1111\n1111\n1111\n2222\n"},     // a column
 		{"card 4111_1111_1111_1112 ok", "card 4111_1111_1111_1112 ok"},           // Luhn fails

@@ -80,8 +80,8 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 		return end
 	}
 	sep := s[k:m]
-	if p := i - len(sep); p > 0 && bytes.Equal(s[p:i], sep) && isDigit(s[p-1]) {
-		return end // inside a run that started before
+	if p := i - len(sep); p > *floor && bytes.Equal(s[p:i], sep) && isDigit(s[p-1]) {
+		return end // inside a run that started before (and is no match)
 	}
 	gs := sc.spans[:0]
 	for j := i; len(gs) < maxLooseGroups; {
