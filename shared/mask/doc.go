@@ -47,7 +47,9 @@
 // escapes in text ("\u0040", "\x40"), gzip (a body or a decoded run) and UTF-16 (with or
 // without a byte order mark; text after a mark is also read as it reads without one, so
 // two bytes cannot hide it). An email address with its '@' and dots spelled as bracketed
-// words ("jane [at] example [dot] com") is read as the address. An encoded run
+// words ("jane [at] example [dot] com") is read as the address. A card number, SSN or phone
+// number split over the scalars of a JSON object or array or the fields of a CSV row
+// ({"a":"4111","b":"1111",...}) is masked in every part. An encoded run
 // is decoded, masked as an input of its own and written back encoded as it came; a run
 // that decodes to binary (an image) holds no text value and is left alone. Decoding is
 // bounded: at most MaxLayers encodings deep and, in all, four times the input (at least
