@@ -113,22 +113,38 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 		}
 		return end
 	}
-	if d := sc.looseDigits(s, gs); len(gs) == 3 && d != nil {
+	resume := end
+	for _, m := range sc.judgeLoose(s, gs, true) {
+		resume = sc.addLoose(gs[m.a].s, gs[m.b-1].e, m.det, floor)
+	}
+	return resume
+}
+
+// looseMatch is a value found in groups [a, b) of a loose run.
+type looseMatch struct {
+	a, b int
+	det  detector
+}
+
+// judgeLoose returns the values the groups of a loose run spell: an SSN (3-2-4) or a NANP
+// phone number (3-3-4) when three may be taken, a card in all of them, or else in each
+// longest stretch of groups of one size, with a shorter group after it ("… 1111 12").
+func (sc *scanner) judgeLoose(s []byte, gs []digitSpan, three bool) []looseMatch {
+	var found []looseMatch // allocated only when something is found
+	if d := sc.looseDigits(s, gs); three && len(gs) == 3 && d != nil {
 		switch size := [3]int{gs[0].e - gs[0].s, gs[1].e - gs[1].s, gs[2].e - gs[2].s}; {
 		case sc.enabled[detSSN] && size == [3]int{3, 2, 4} && isSSN(d):
-			return sc.addLoose(i, last, detSSN, floor)
+			return append(found, looseMatch{0, 3, detSSN})
 		case sc.enabled[detPhone] && size == [3]int{3, 3, 4} && isNANP(d):
-			return sc.addLoose(i, last, detPhone, floor)
+			return append(found, looseMatch{0, 3, detPhone})
 		}
 	}
 	if !sc.enabled[detCard] {
-		return end
+		return found
 	}
 	if sc.looseCard(s, gs, false) {
-		return sc.addLoose(i, last, detCard, floor)
+		return append(found, looseMatch{0, len(gs), detCard})
 	}
-	// Each longest stretch of same-size groups, with a shorter group after it ("… 1111 12").
-	resume := end
 	for a := 0; a < len(gs); {
 		b := a + 1
 		for b < len(gs) && gs[b].e-gs[b].s == gs[a].e-gs[a].s {
@@ -137,14 +153,14 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 		if a > 0 || b < len(gs) {
 			switch {
 			case b < len(gs) && gs[b].e-gs[b].s < gs[a].e-gs[a].s && sc.looseCard(s, gs[a:b+1], false):
-				resume = sc.addLoose(gs[a].s, gs[b].e, detCard, floor)
+				found = append(found, looseMatch{a, b + 1, detCard})
 			case sc.looseCard(s, gs[a:b], false):
-				resume = sc.addLoose(gs[a].s, gs[b-1].e, detCard, floor)
+				found = append(found, looseMatch{a, b, detCard})
 			}
 		}
 		a = b
 	}
-	return resume
+	return found
 }
 
 // addLoose records a match and returns its end.
@@ -244,40 +260,11 @@ func (p *digitParts) flush(st *state) {
 }
 
 func (p *digitParts) judge(st *state, gs []digitSpan) {
-	src, sc := st.w.src, &st.sc
 	// An SSN or a phone number split in three is taken from strings only, which keep their
 	// leading zeros ("078", "05"): three numbers of those sizes are as often anything.
-	if d := sc.looseDigits(src, gs); len(gs) == 3 && d != nil && p.quoted[0] && p.quoted[1] && p.quoted[2] {
-		switch size := [3]int{gs[0].e - gs[0].s, gs[1].e - gs[1].s, gs[2].e - gs[2].s}; {
-		case sc.enabled[detSSN] && size == [3]int{3, 2, 4} && isSSN(d):
-			p.mask(st, 0, 3, detSSN)
-			return
-		case sc.enabled[detPhone] && size == [3]int{3, 3, 4} && isNANP(d):
-			p.mask(st, 0, 3, detPhone)
-			return
-		}
-	}
-	if !sc.enabled[detCard] {
-		return
-	}
-	if sc.looseCard(src, gs, false) {
-		p.mask(st, 0, len(gs), detCard)
-		return
-	}
-	for a := 0; a < len(gs); {
-		b := a + 1
-		for b < len(gs) && gs[b].e-gs[b].s == gs[a].e-gs[a].s {
-			b++
-		}
-		if a > 0 || b < len(gs) {
-			switch {
-			case b < len(gs) && gs[b].e-gs[b].s < gs[a].e-gs[a].s && sc.looseCard(src, gs[a:b+1], false):
-				p.mask(st, a, b+1, detCard)
-			case sc.looseCard(src, gs[a:b], false):
-				p.mask(st, a, b, detCard)
-			}
-		}
-		a = b
+	three := len(gs) == 3 && p.quoted[0] && p.quoted[1] && p.quoted[2]
+	for _, m := range st.sc.judgeLoose(st.w.src, gs, three) {
+		p.mask(st, m.a, m.b, m.det)
 	}
 }
 
