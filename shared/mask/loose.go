@@ -211,11 +211,17 @@ func (sc *scanner) looseCard(s []byte, gs []digitSpan, evenOnly bool) bool {
 // without escapes, or unsigned integers) and, when the run ends, judges them as loose does a
 // run of groups: an SSN (3-2-4) or a NANP phone number (3-3-4) whole, a card whole, then
 // each longest stretch of same-size parts. A value found is masked in every part: the first
-// as its mode writes it, the others with the redaction.
+// as its mode writes it, the others with the redaction. A run of more than maxParts parts
+// is a list, and judged not at all; the parts live in the walker's frame, never allocated.
 type digitParts struct {
-	spans  []digitSpan // the digits of each part
-	quoted []bool      // whether the part is a string
+	n      int                 // parts gathered; maxParts+1 once the run is a list
+	spans  [maxParts]digitSpan // the digits of each part
+	quoted [maxParts]bool      // whether the part is a string
 }
+
+// maxParts is the most parts a run judged has: one digit each of the longest card, and one
+// more before it.
+const maxParts = cardMaxDigits + 1
 
 // digitScalar returns the digits of the JSON value at src[i] when it is a string of one to
 // nine digits without escapes or an unsigned integer of one to nine digits.
@@ -244,19 +250,19 @@ func (p *digitParts) add(src []byte, i int) bool {
 
 // addSpan appends a part: digits d, replaced in place when quoted, as a JSON string when not.
 func (p *digitParts) addSpan(d digitSpan, quoted bool) bool {
-	if len(p.spans) < maxLooseGroups {
-		p.spans = append(p.spans, d)
-		p.quoted = append(p.quoted, quoted)
+	if p.n < maxParts {
+		p.spans[p.n], p.quoted[p.n] = d, quoted
 	}
+	p.n = min(p.n+1, maxParts+1)
 	return true
 }
 
 // flush judges the parts gathered and masks what they spell; the run starts again.
 func (p *digitParts) flush(st *state) {
-	if gs := p.spans; len(gs) >= 2 && len(gs) < maxLooseGroups {
-		p.judge(st, gs)
+	if p.n >= 2 && p.n <= maxParts {
+		p.judge(st, p.spans[:p.n])
 	}
-	p.spans, p.quoted = p.spans[:0], p.quoted[:0]
+	p.n = 0
 }
 
 func (p *digitParts) judge(st *state, gs []digitSpan) {
