@@ -470,15 +470,11 @@ func (st *state) embedded(start, end int) bool {
 func appendEscaped(out, s []byte) []byte {
 	const hexd = "0123456789abcdef"
 	for _, c := range s {
-		switch {
+		switch e := lineEscape(c); {
 		case c == '"' || c == '\\':
 			out = append(out, '\\', c)
-		case c == '\n':
-			out = append(out, '\\', 'n')
-		case c == '\r':
-			out = append(out, '\\', 'r')
-		case c == '\t':
-			out = append(out, '\\', 't')
+		case e != 0:
+			out = append(out, '\\', e)
 		case c < 0x20:
 			out = append(out, '\\', 'u', '0', '0', hexd[c>>4], hexd[c&0xf])
 		default:
@@ -486,6 +482,19 @@ func appendEscaped(out, s []byte) []byte {
 		}
 	}
 	return out
+}
+
+// lineEscape returns the letter of c's one-letter escape (\n, \r, \t), or 0.
+func lineEscape(c byte) byte {
+	switch c {
+	case '\n':
+		return 'n'
+	case '\r':
+		return 'r'
+	case '\t':
+		return 't'
+	}
+	return 0
 }
 
 // rawEnd returns the raw offset where the escape that produced dec[b-1] ends.

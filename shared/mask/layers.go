@@ -630,28 +630,9 @@ var digitInitial = func() (t [256]bool) {
 // digitWord returns the digit the word at s[i] names ("Four", "one"), or -1: a word of
 // letters ending where a letter does not follow.
 func digitWord(s []byte, i int) int {
-	var a, b int // the digits whose words start with this letter
-	switch lower(s[i]) {
-	case 'z':
-		a, b = 0, 0
-	case 'o':
-		a, b = 1, 1
-	case 't':
-		a, b = 2, 3
-	case 'f':
-		a, b = 4, 5
-	case 's':
-		a, b = 6, 7
-	case 'e':
-		a, b = 8, 8
-	case 'n':
-		a, b = 9, 9
-	default:
-		return -1
-	}
-	for d := a; d <= b; d++ {
-		w := digitWords[d]
-		if hasPrefixFold(s[i:], w) && (i+len(w) == len(s) || !isLetter(s[i+len(w)])) {
+	c := lower(s[i])
+	for d, w := range digitWords {
+		if w[0] == c && hasPrefixFold(s[i:], w) && (i+len(w) == len(s) || !isLetter(s[i+len(w)])) {
 			return d
 		}
 	}
@@ -818,13 +799,11 @@ func unbackslash(w []byte) (d []byte, style byte, ok bool) {
 // backslashes and quotes and other control bytes as \uXXXX or \xXX, so it stays one word.
 func appendBackslash(out, d []byte, style byte) []byte {
 	for _, c := range d {
+		if e := lineEscape(c); e != 0 {
+			out = append(out, '\\', e)
+			continue
+		}
 		switch {
-		case c == '\n':
-			out = append(out, '\\', 'n')
-		case c == '\r':
-			out = append(out, '\\', 'r')
-		case c == '\t':
-			out = append(out, '\\', 't')
 		case c < ' ' || c == 0x7f || c == '\\' || c == '"' || c == '\'' || c == ' ':
 			if style == 'u' {
 				out = append(out, '\\', 'u', '0', '0')
