@@ -766,3 +766,24 @@ func TestValueSplitOverCSVFields(t *testing.T) {
 		{"a,b,c,d\r\n\"4111\",\"1111\",\"1111\",\"1111\"\r\n", "a,b,c,d\r\n\"[CARD]\",\"[CARD]\",\"[CARD]\",\"[CARD]\"\r\n"},
 	})
 }
+
+// TestUTF16ShapedHeadHidesNothing: text whose first 64 code units look like UTF-16 without a
+// byte order mark (every other byte zero) was read as UTF-16 whole, and what followed in
+// plain ASCII decoded to other characters: a card after such a head went out in clear. The
+// rest is masked as it reads as UTF-8 too; UTF-16 without a mark is masked as before.
+func TestUTF16ShapedHeadHidesNothing(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	in := strings.Repeat("a\x00", 64) + "card " + hiddenCard + " ok"
+	if m := e.Mask([]byte(in), mask.FormatAuto); revealed(m.Body, hiddenCard) || m.Summary[mask.Card] != 1 {
+		t.Errorf("%q -> %q %v", in, m.Body, m.Summary)
+	}
+	var out bytes.Buffer
+	if _, err := e.Stream(strings.NewReader(in), &out, mask.FormatAuto); err != nil || revealed(out.Bytes(), hiddenCard) {
+		t.Errorf("stream %q -> %q %v", in, out.Bytes(), err)
+	}
+	le := utf16Bytes("card "+hiddenCard+" mail "+hiddenEmail, false, false)
+	if m := e.Mask(le, mask.FormatAuto); !bytes.Equal(m.Body, utf16Bytes("card [CARD] mail [EMAIL]", false, false)) {
+		t.Errorf("UTF-16LE -> %q", m.Body)
+	}
+}

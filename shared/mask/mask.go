@@ -336,11 +336,12 @@ func (e *Engine) mask(src []byte, f Format, limit int, b *budget, depth int) Mas
 		return withheldWhole(reason, enc)
 	}
 	m := e.maskRead(src, enc, f, limit, b, depth)
-	if enc != encUTF16LEBOM && enc != encUTF16BEBOM {
+	if enc != encUTF16LEBOM && enc != encUTF16BEBOM && enc != encUTF16LE && enc != encUTF16BE {
 		return m
 	}
-	// A byte order mark is two bytes anyone can put before text: what follows is masked as
-	// it reads without one too, so a mark cannot make a value unreadable to the masker alone.
+	// A byte order mark is two bytes anyone can put before text, and UTF-16 without one is
+	// told by the shape of the first 128 bytes alone: the input is masked as it reads as
+	// UTF-8 too, so neither can make a value unreadable to the masker alone.
 	// Values in both readings cannot be masked in one body: it is withheld. With none in
 	// either, the body goes out as it came (written back, a lone surrogate would change).
 	const both = "values in both its UTF-16 and its UTF-8 reading"
