@@ -561,11 +561,11 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 // ("[at]", "(at)", "{at}", "<at>", any case, spaces around it or not), its dots as dots or as
 // bracketed "dot" words, and masks it written plainly.
 func (st *state) spelledAddress(s []byte, i int) (hit, bool) {
-	close := s[i] + 2 // ']', '}' and '>' are two bytes after their opening brackets
+	closer := s[i] + 2 // ']', '}' and '>' are two bytes after their opening brackets
 	if s[i] == '(' {
-		close = ')'
+		closer = ')'
 	}
-	if s[i+3] != close {
+	if s[i+3] != closer {
 		return hit{}, false
 	}
 	start := i
@@ -595,7 +595,7 @@ func (st *state) spelledAddress(s []byte, i int) (hit, bool) {
 			k++
 		}
 		switch {
-		case k+5 <= len(s) && (s[k] == '[' || s[k] == '(' || s[k] == '{' || s[k] == '<') && hasPrefixFold(s[k+1:], "dot") && s[k+4] == close:
+		case k+5 <= len(s) && (s[k] == '[' || s[k] == '(' || s[k] == '{' || s[k] == '<') && hasPrefixFold(s[k+1:], "dot") && s[k+4] == closer:
 			j = k + 5
 		case k == j && k+1 < len(s) && s[k] == '.' && domainLabel(s, k+1) > k+1:
 			j = k + 1
