@@ -702,6 +702,10 @@ func TestObfuscatedAddresses(t *testing.T) {
 		{"jane [at] home", "jane [at] home"},
 		{"see [at] example [dot] 123", "see [at] example [dot] 123"},
 		{"x [at] y", "x [at] y"},
+		{"mail a [at] b (dot] com", "mail a [at] b (dot] com"}, // brackets that do not pair
+		{"0[At]0(dot]AA+0(At)0.AA", "0[At]0(dot]AA+[EMAIL]"},   // '+' read as a form-encoded space
+		{"a(at)b.com+c(at)d.org", "[EMAIL]+[EMAIL]"},           // two, joined
+
 	})
 }
 

@@ -402,7 +402,11 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			}
 			i++
 		case (c == '[' || c == '(' || c == '{' || c == '<') && i+3 < len(s) && lower(s[i+1]) == 'a' && lower(s[i+2]) == 't':
-			if h, ok := st.spelledAddress(s, i); ok && (len(out) == 0 || out[len(out)-1].end <= h.start) {
+			from := 0
+			if n := len(out); n > 0 {
+				from = out[n-1].end
+			}
+			if h, ok := st.spelledAddress(s, i, from); ok {
 				out = append(out, h)
 				i = h.end
 				continue
@@ -559,21 +563,18 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 
 // spelledAddress reads the email address whose '@' is written as a bracketed word at s[i]
 // ("[at]", "(at)", "{at}", "<at>", any case, spaces around it or not), its dots as dots or as
-// bracketed "dot" words, and masks it written plainly.
-func (st *state) spelledAddress(s []byte, i int) (hit, bool) {
-	closer := s[i] + 2 // ']', '}' and '>' are two bytes after their opening brackets
-	if s[i] == '(' {
-		closer = ')'
-	}
-	if s[i+3] != closer {
+// bracketed "dot" words, and masks it written plainly. The local part starts at from or
+// after it (where the last hit ended).
+func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
+	if !bracketed(s, i, "at") {
 		return hit{}, false
 	}
 	start := i
-	for start > 0 && s[start-1] == ' ' {
+	for start > from && s[start-1] == ' ' {
 		start--
 	}
 	local := start
-	for local > 0 && (localChar[s[local-1]] || s[local-1] >= utf8.RuneSelf) {
+	for local > from && (localChar[s[local-1]] || s[local-1] >= utf8.RuneSelf) {
 		local--
 	}
 	if local == start {
@@ -595,7 +596,7 @@ func (st *state) spelledAddress(s []byte, i int) (hit, bool) {
 			k++
 		}
 		switch {
-		case k+5 <= len(s) && (s[k] == '[' || s[k] == '(' || s[k] == '{' || s[k] == '<') && hasPrefixFold(s[k+1:], "dot") && s[k+4] == closer:
+		case bracketed(s, k, "dot"):
 			j = k + 5
 		case k == j && k+1 < len(s) && s[k] == '.' && domainLabel(s, k+1) > k+1:
 			j = k + 1
@@ -603,14 +604,15 @@ func (st *state) spelledAddress(s []byte, i int) (hit, bool) {
 			if labels < 2 {
 				return hit{}, false
 			}
-			if _, end, ok := email(d, bytes.IndexByte(d, '@'), 0); !ok || end != len(d) {
+			ls, end, ok := email(d, bytes.IndexByte(d, '@'), 0)
+			if !ok || end != len(d) {
 				return hit{}, false
 			}
-			m, ok := st.inner(d)
+			m, ok := st.inner(d[ls:])
 			if !ok {
 				return hit{}, false
 			}
-			return hit{start: local, end: j, repl: m.Body, inner: m, enc: encSpelled}, true
+			return hit{start: local + ls, end: j, repl: m.Body, inner: m, enc: encSpelled}, true
 		}
 		d = append(d, '.')
 	}
@@ -722,6 +724,26 @@ func (st *state) spelledDigits(s []byte, i int) (h hit, end int, ok bool) {
 		return hit{}, end, false
 	}
 	return hit{start: i, end: end, repl: m.Body, inner: m, enc: encSpelled}, end, true
+}
+
+// bracketed reports whether s[i:] is word (lower case) in a pair of brackets, any case:
+// "[at]", "(AT)", "{dot}", "<dot>".
+func bracketed(s []byte, i int, word string) bool {
+	n := i + len(word) + 1
+	if n >= len(s) || !hasPrefixFold(s[i+1:], word) {
+		return false
+	}
+	switch s[i] {
+	case '[':
+		return s[n] == ']'
+	case '(':
+		return s[n] == ')'
+	case '{':
+		return s[n] == '}'
+	case '<':
+		return s[n] == '>'
+	}
+	return false
 }
 
 // escapedWordAround returns the word of s around the backslash at s[i], as wordAround does
