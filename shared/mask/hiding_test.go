@@ -791,3 +791,17 @@ func TestUTF16ShapedHeadHidesNothing(t *testing.T) {
 		t.Errorf("UTF-16LE -> %q", m.Body)
 	}
 }
+
+// TestMaskedCSVHeaderLabelsNothing: a CSV header masking wrote ("[CARD]") named its column as
+// a card's, so masking the output again took a Luhn-valid number below it that the first
+// pass had left (FuzzDecoders). Such a header labels nothing, as a masked JSON key does.
+func TestMaskedCSVHeaderLabelsNothing(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, in := range []string{"4111_11111111_1111\n5555257979797\n", "[CARD]\n5555257979797\n"} {
+		if m := e.Mask([]byte(in), mask.FormatCSV); m.Summary[mask.Card] > 1 || strings.Count(string(m.Body), "[CARD]") != 1 {
+			t.Errorf("%q -> %q %v", in, m.Body, m.Summary)
+		}
+	}
+	maskedAs(t, e, mask.FormatCSV, [][2]string{{"card\n5555257979797\n", "card\n[CARD]\n"}})
+}
