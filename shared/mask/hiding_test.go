@@ -803,5 +803,5 @@ func TestMaskedCSVHeaderLabelsNothing(t *testing.T) {
 			t.Errorf("%q -> %q %v", in, m.Body, m.Summary)
 		}
 	}
-	maskedAs(t, e, mask.FormatCSV, [][2]string{{"card\n5555257979797\n", "card\n[CARD]\n"}})
+	maskedAs(t, e, mask.FormatCSV, [][2]string{{"card\n5555257979797\n", "card\n[CARD]\n"}, {"\n0", "\n0"}, {"\r0", "\r0"}})
 }

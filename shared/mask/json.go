@@ -243,7 +243,7 @@ func (st *state) uniqueKey(keys map[string]bool, at, end int) map[string]bool {
 // isReplacement reports a key that is what masking writes in place of a value: a redaction
 // ("[EMAIL]", "[CARD ****1111]") or a token.
 func isReplacement(key []byte) bool {
-	return (key[0] == '[' && key[len(key)-1] == ']') || bytes.HasPrefix(key, []byte(TokenPrefix))
+	return len(key) > 0 && key[0] == '[' && key[len(key)-1] == ']' || bytes.HasPrefix(key, []byte(TokenPrefix))
 }
 
 // isField reports whether key (decoded) is one of the engine's named fields.
