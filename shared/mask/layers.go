@@ -347,11 +347,7 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 		case digitInitial[c] && spelled < i && (i == 0 || !isLetter(s[i-1])) && digitWord(s, i) >= 0:
 			// Digits written as words ("four one one one ..."): read once, from the first
 			// digit or digit word of the run.
-			from := max(spelled, 0)
-			if n := len(out); n > 0 {
-				from = max(from, out[n-1].end)
-			}
-			h, end, ok := st.spelledDigits(s, runStart(s, i, from))
+			h, end, ok := st.spelledDigits(s, runStart(s, i, max(spelled, hitsEnd(out))))
 			spelled = end
 			if ok {
 				out = append(out, h)
@@ -392,21 +388,14 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			i = j
 		case c == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'x'):
 			ws, we := escapedWordAround(s, i)
-			if n := len(out); n > 0 && out[n-1].end > ws {
-				ws = out[n-1].end
-			}
-			if h, ok := st.backslashWord(s, ws, we); ok {
+			if h, ok := st.backslashWord(s, max(ws, hitsEnd(out)), we); ok {
 				out = append(out, h)
 				i = we
 				continue
 			}
 			i++
-		case (c == '[' || c == '(' || c == '{' || c == '<') && i+3 < len(s) && lower(s[i+1]) == 'a' && lower(s[i+2]) == 't':
-			from := 0
-			if n := len(out); n > 0 {
-				from = out[n-1].end
-			}
-			if h, ok := st.spelledAddress(s, i, from); ok {
+		case c == '[' || c == '(' || c == '{' || c == '<':
+			if h, ok := st.spelledAddress(s, i, hitsEnd(out)); ok {
 				out = append(out, h)
 				i = h.end
 				continue
@@ -618,6 +607,15 @@ func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
 	}
 }
 
+// hitsEnd returns where the last of the hits ends, 0 when there are none: no later hit may
+// start before it.
+func hitsEnd(out []hit) int {
+	if len(out) == 0 {
+		return 0
+	}
+	return out[len(out)-1].end
+}
+
 // digitWords are the English words of the digits, by digit.
 var digitWords = [10]string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
 
@@ -729,21 +727,24 @@ func (st *state) spelledDigits(s []byte, i int) (h hit, end int, ok bool) {
 // bracketed reports whether s[i:] is word (lower case) in a pair of brackets, any case:
 // "[at]", "(AT)", "{dot}", "<dot>".
 func bracketed(s []byte, i int, word string) bool {
-	n := i + len(word) + 1
-	if n >= len(s) || !hasPrefixFold(s[i+1:], word) {
+	if i >= len(s) {
 		return false
 	}
+	var closer byte
 	switch s[i] {
 	case '[':
-		return s[n] == ']'
+		closer = ']'
 	case '(':
-		return s[n] == ')'
+		closer = ')'
 	case '{':
-		return s[n] == '}'
+		closer = '}'
 	case '<':
-		return s[n] == '>'
+		closer = '>'
+	default:
+		return false
 	}
-	return false
+	n := i + len(word) + 1
+	return n < len(s) && s[n] == closer && hasPrefixFold(s[i+1:], word)
 }
 
 // escapedWordAround returns the word of s around the backslash at s[i], as wordAround does
