@@ -83,8 +83,8 @@ func (st *state) csvField(start, end, col int, header bool) {
 		return
 	}
 	var key []byte
-	if col < len(st.header) && !header && !isReplacement(st.header[col]) {
-		key = st.header[col] // a header masking wrote ("[CARD]") labels nothing, as a JSON key
+	if col < len(st.header) && !header {
+		key = st.header[col]
 	}
 	if key != nil && st.isField(key) {
 		st.w.replace(start, end, detField, false, st.w.src[start:end])

@@ -1,5 +1,7 @@
 package mask
 
+import "bytes"
+
 // This file holds the validators: pure functions over candidate bytes that decide whether a
 // candidate the scanner found is a value of its kind. They never allocate.
 
@@ -165,6 +167,12 @@ const (
 func labelsIn(s []byte) uint8 {
 	var bits uint8
 	for i := 0; i < len(s); i++ {
+		if s[i] == '[' { // a redaction masking wrote ("[CARD]", "[SSN ***-**-1120]") labels nothing
+			if j := bytes.IndexByte(s[i:], ']'); j > 0 {
+				i += j
+				continue
+			}
+		}
 		c := lower(s[i])
 		if c != 's' && c != 'p' && c != 't' && c != 'm' && c != 'c' && c != 'f' && c != 'd' && c != 'b' && c != 'l' && c != 'h' && c != 'w' && c != 'a' && c != 'r' {
 			continue
