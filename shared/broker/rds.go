@@ -54,7 +54,7 @@ func (b *Broker) mintRDS(ctx context.Context, t target.Target, sc Scope) (Creden
 		kind = "rds-iam-token (reused sts-session)"
 	}
 	return Credential{Kind: kind, ExpiresAt: c.NotAfter, AWS: &c,
-		SQL: &SQLLogin{User: t.User, Password: token, ReadOnly: sc.Statement.ReadOnly, Writes: writtenTables(*sc.Statement), Outputs: sc.Statement.Outputs}}, nil
+		SQL: &SQLLogin{User: t.User, Password: token, ReadOnly: sc.Statement.ReadOnly, Writes: writtenTables(*sc.Statement), Outputs: sc.Statement.Outputs, Reads: sc.Statement.TableNames()}}, nil
 }
 
 // RDSAuthToken signs the IAM database authentication token of t's user with credential c

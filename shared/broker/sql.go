@@ -54,6 +54,10 @@ type SQLLogin struct {
 	// Outputs are the statement's output columns with their lineage: the executor masks the
 	// ones reading a classified column of the target.
 	Outputs []sqlparse.Output
+	// Reads are the tables ("schema.name") the parsed statement names: where one has a
+	// classified column, the executor withholds PostgreSQL's message of a failure that came
+	// from the data rather than from the statement's text.
+	Reads []string
 }
 
 // SQLGrants returns the privileges the ephemeral role of stmt gets on target t, as GRANT
@@ -501,7 +505,7 @@ func (r *sqlRoles) mint(ctx context.Context, t target.Target, sc Scope) (Credent
 	}
 	return Credential{
 		Kind: "postgres-ephemeral-role", ExpiresAt: exp,
-		SQL: &SQLLogin{User: name, Password: password, Grants: grants, ReadOnly: sc.Statement.ReadOnly, Writes: writtenTables(*sc.Statement), Outputs: sc.Statement.Outputs},
+		SQL: &SQLLogin{User: name, Password: password, Grants: grants, ReadOnly: sc.Statement.ReadOnly, Writes: writtenTables(*sc.Statement), Outputs: sc.Statement.Outputs, Reads: sc.Statement.TableNames()},
 		release: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()

@@ -122,7 +122,7 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	}
 	rows, err := q.Query(ctx, a.Statement)
 	if err != nil {
-		return sqlFailure(err, t, start)
+		return statementFailure(ctx, conn, tx, c.SQL, t, a.Statement, err, start)
 	}
 	out := SQLResult{Columns: []string{}, Rows: []map[string]any{}}
 	// A column whose lineage reads a classified column is masked whole by its class.
@@ -170,7 +170,7 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return sqlFailure(err, t, start)
+		return statementFailure(ctx, conn, tx, c.SQL, t, a.Statement, err, start)
 	}
 	out.Command = rows.CommandTag().String()
 	if tx != nil {
@@ -189,8 +189,8 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 			return Result{Status: StatusSQLError, ContentType: "application/json", Body: raw, Duration: time.Since(start),
 				Outcome: OutcomeRolledBack, Reason: reason}, nil
 		}
-		if err := tx.Commit(ctx); err != nil {
-			return sqlFailure(err, t, start)
+		if err := tx.Commit(ctx); err != nil { // a deferred constraint
+			return statementFailure(ctx, conn, tx, c.SQL, t, a.Statement, err, start)
 		}
 	}
 	var buf bytes.Buffer
@@ -269,6 +269,88 @@ func changedOutside(ctx context.Context, tx pgx.Tx, allowed []string) ([]string,
 		}
 	}
 	return out, nil
+}
+
+// statementFailure is sqlFailure for a failure of the statement itself. PostgreSQL's messages
+// quote the value that failed (`invalid input syntax for type integer: "gold"`, `date field
+// value out of range: 2020-13-103`), so a statement over a classified column could read it
+// out through an error, where lineage never looks and in a spelling detection does not know.
+// Where the statement reads a table with a classified column, the message is kept only if the
+// statement's text alone raises it: the same statement prepared again (parse analysis, no row
+// read) fails with the same error. Otherwise the SQLSTATE is kept and the message withheld.
+func statementFailure(ctx context.Context, conn *pgx.Conn, tx pgx.Tx, login *broker.SQLLogin, t target.Target, stmt string, err error, start time.Time) (Result, error) {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || !readsClassified(t, login.Reads) {
+		return sqlFailure(err, t, start)
+	}
+	if tx != nil {
+		_ = tx.Rollback(ctx) // a failed transaction takes no other statement
+	}
+	var again *pgconn.PgError
+	if _, perr := conn.Prepare(ctx, "", stmt); errors.As(perr, &again) && again.Code == pe.Code && again.Message == pe.Message {
+		return sqlFailure(err, t, start)
+	}
+	var body SQLError
+	body.Error.Code = pe.Code
+	body.Error.Message = fmt.Sprintf("the statement failed with SQLSTATE %s (%s); PostgreSQL's message is withheld because it can quote the data of a table with classified columns", pe.Code, sqlstateClass(pe.Code))
+	raw, _ := json.Marshal(body)
+	return Result{Status: StatusSQLError, ContentType: "application/json", Body: raw, Duration: time.Since(start)}, nil
+}
+
+// readsClassified reports whether any of tables ("schema.name") has a classified column of
+// t. Reads unknown (nil) counts as yes when t classifies anything.
+func readsClassified(t target.Target, tables []string) bool {
+	if len(t.ClassifiedColumns) == 0 {
+		return false
+	}
+	if tables == nil {
+		return true
+	}
+	for col := range t.ClassifiedColumns {
+		for _, tb := range tables {
+			if strings.HasPrefix(col, tb+".") && !strings.Contains(col[len(tb)+1:], ".") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sqlstateClass names the class of a SQLSTATE (its first two characters), as PostgreSQL's
+// documentation does (Appendix A), for a failure whose message is withheld.
+func sqlstateClass(code string) string {
+	if len(code) < 2 {
+		return "unknown class"
+	}
+	switch code[:2] {
+	case "0A":
+		return "feature not supported"
+	case "21":
+		return "cardinality violation"
+	case "22":
+		return "data exception"
+	case "23":
+		return "integrity constraint violation"
+	case "25":
+		return "invalid transaction state"
+	case "2F", "38", "39":
+		return "function exception"
+	case "40":
+		return "transaction rollback"
+	case "42":
+		return "syntax error or access rule violation"
+	case "53":
+		return "insufficient resources"
+	case "54":
+		return "program limit exceeded"
+	case "57":
+		return "operator intervention"
+	case "P0":
+		return "PL/pgSQL error"
+	case "XX":
+		return "internal error"
+	}
+	return "class " + code[:2]
 }
 
 // sqlFailure turns PostgreSQL's refusal into a result the agent sees (masked like any other)

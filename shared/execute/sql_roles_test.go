@@ -511,3 +511,85 @@ func noStandingRole(t *testing.T, br *broker.Broker, tg target.Target, conn *pgx
 		t.Fatalf("standing role %s exists after a failed mint", plan.MemberOf[0])
 	}
 }
+
+// TestSQLErrorsCarryNoClassifiedValue: PostgreSQL's error messages quote the value that failed
+// (`invalid input syntax for type integer: "gold"`), so a statement that reads a classified
+// column could read it out through an error rather than a result, where lineage never looks,
+// in a spelling detection does not know (reversed, translated). On a table with classified
+// columns the message is withheld and the SQLSTATE kept; elsewhere the message is kept.
+func TestSQLErrorsCarryNoClassifiedValue(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, "INSERT INTO notes (customer_id, body) VALUES (42, 'amber')"); err != nil {
+		t.Fatal(err)
+	}
+	tg.ClassifiedColumns = map[string]string{"public.customers.email": "email", "public.customers.tier": "tier"}
+	ex := execute.NewSQL()
+	run := func(sql string) execute.Result {
+		t.Helper()
+		st, err := pgquery.New().Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		act := api.Action{Kind: api.KindSQL, Statement: sql}
+		c, err := br.Mint(ctx, tg, act, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
+		if err != nil {
+			t.Fatalf("%q: mint: %v", sql, err)
+		}
+		defer c.Release(ctx)
+		res, err := ex.Do(ctx, tg, c, act)
+		if err != nil {
+			t.Fatalf("%q: %v", sql, err)
+		}
+		return res
+	}
+	for _, sql := range []string{
+		"SELECT tier::int FROM customers WHERE id = 42",
+		"SELECT id FROM customers WHERE tier::int > 0",
+		"SELECT id FROM customers ORDER BY tier::date",
+		"SELECT tier::uuid AS u FROM customers WHERE id = 42",
+		"SELECT (tier || 'x')::numeric FROM customers WHERE id = 42",
+		"SELECT reverse(email)::int FROM customers WHERE id = 42",
+		"SELECT translate(email, '@.', '#,')::bool FROM customers WHERE id = 42",
+		"SELECT to_date(tier, 'YYYY') FROM customers WHERE id = 42",
+		"SELECT n.id FROM notes n JOIN customers c ON c.id = n.customer_id WHERE c.tier::int = 1",
+		"SELECT x::int FROM (SELECT tier AS x FROM customers) s",
+		"WITH t AS (SELECT tier FROM customers) SELECT tier::int FROM t",
+		"SELECT (c)::text::int FROM customers c WHERE id = 42",
+	} {
+		res := run(sql)
+		if res.Status != execute.StatusSQLError {
+			t.Fatalf("%q: status %d, want the SQL error status: %s", sql, res.Status, res.Body)
+		}
+		body := string(res.Body)
+		for _, v := range []string{"gold", "dlog", "ada", "example", "elpmaxe"} {
+			if strings.Contains(body, v) {
+				t.Errorf("%q: the error carries %q: %s", sql, v, body)
+			}
+		}
+		var e execute.SQLError
+		if err := json.Unmarshal(res.Body, &e); err != nil || len(e.Error.Code) != 5 || !strings.Contains(e.Error.Message, e.Error.Code) {
+			t.Errorf("%q: want the SQLSTATE kept and named in the message: %s (%v)", sql, body, err)
+		}
+	}
+	// A write that fails on the data is rolled back and says no more.
+	res := run("UPDATE customers SET tier = 'x' WHERE tier::int = 1")
+	if res.Status != execute.StatusSQLError || strings.Contains(string(res.Body), "gold") {
+		t.Errorf("update: %d %s", res.Status, res.Body)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM customers WHERE tier = 'x'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("update changed %d rows (%v)", n, err)
+	}
+	// What the statement's text alone raises keeps PostgreSQL's words, and so does a table
+	// without classified columns.
+	for sql, want := range map[string]string{
+		"SELECT emial FROM customers":       `column \"emial\" does not exist`,
+		"SELECT 'gold'::int FROM customers": `invalid input syntax for type integer: \"gold\"`,
+		"SELECT body::int FROM notes":       `invalid input syntax for type integer: \"amber\"`,
+	} {
+		if res := run(sql); res.Status != execute.StatusSQLError || !strings.Contains(string(res.Body), want) {
+			t.Errorf("%q: %d %s, want %s", sql, res.Status, res.Body, want)
+		}
+	}
+}
