@@ -96,5 +96,5 @@ func sqlContext(st *sqlparse.Statement, t target.Target) *policy.SQL {
 		return nil
 	}
 	return &policy.SQL{Type: st.Type, Tables: st.TableNames(), Columns: st.Columns, Functions: st.Functions,
-		Classes: sqlparse.Classes(st.Outputs, t.ClassifiedColumns)}
+		Classes: sqlparse.ClassesRead(*st, t.ClassifiedColumns)}
 }

@@ -134,8 +134,9 @@ func TestRefusedBeforeAnyCredential(t *testing.T) {
 }
 
 // TestPolicySeesClassesOfTheResult: context.sql.classes names the classified columns a
-// statement's result reads however it spells them (a function, an aggregate's key, a star, a
-// subquery), so a policy can refuse payment cards outright rather than return them masked.
+// statement reads however it spells them (a function, an aggregate's key, a star, a
+// subquery), and wherever (a filter, an order, a join), so a policy can refuse payment cards
+// outright rather than return them masked or let them be read a digit a query.
 func TestPolicySeesClassesOfTheResult(t *testing.T) {
 	t.Parallel()
 	if !pgquery.Available {
@@ -158,13 +159,19 @@ when { context.sql.classes.contains("payment_card") };
 		t.Fatal(err)
 	}
 	for stmt, want := range map[string]string{
-		"SELECT lpad(card, 30, 'x') AS tier FROM customers":           api.VerdictDeny,
-		"SELECT json_object_agg(card, id) FROM customers":             api.VerdictDeny,
-		"SELECT * FROM customers":                                     api.VerdictDeny,
-		"SELECT x FROM (SELECT card AS x FROM customers) s":           api.VerdictDeny,
-		"SELECT o.id, (SELECT c.card FROM customers c) FROM orders o": api.VerdictDeny,
-		"SELECT id, email FROM customers":                             api.VerdictAllow,
-		"SELECT count(*) FROM customers":                              api.VerdictAllow,
+		"SELECT lpad(card, 30, 'x') AS tier FROM customers":                          api.VerdictDeny,
+		"SELECT json_object_agg(card, id) FROM customers":                            api.VerdictDeny,
+		"SELECT * FROM customers":                                                    api.VerdictDeny,
+		"SELECT x FROM (SELECT card AS x FROM customers) s":                          api.VerdictDeny,
+		"SELECT o.id, (SELECT c.card FROM customers c) FROM orders o":                api.VerdictDeny,
+		"SELECT id FROM customers WHERE card LIKE '4111%'":                           api.VerdictDeny,
+		"SELECT count(*) FROM customers WHERE substr(card, 1, 1) = '4'":              api.VerdictDeny,
+		"SELECT id FROM customers ORDER BY card":                                     api.VerdictDeny,
+		"SELECT id FROM customers c WHERE c::text LIKE '%4111%'":                     api.VerdictDeny,
+		"SELECT o.id FROM orders o JOIN customers c USING (id) WHERE (c).card > '4'": api.VerdictDeny,
+		"SELECT id, email FROM customers":                                            api.VerdictAllow,
+		"SELECT id FROM customers WHERE email = 'ada@example.com'":                   api.VerdictAllow,
+		"SELECT count(*) FROM customers":                                             api.VerdictAllow,
 	} {
 		ex, err := a.Explain(ctx, s.SessionID, api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt})
 		if err != nil || ex.Verdict != want {

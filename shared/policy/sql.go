@@ -8,9 +8,11 @@ import "github.com/cedar-policy/cedar-go"
 //	context.sql.tables   Set<String> "schema.table" of every table the statement touches
 //	context.sql.columns  Set<String> column names it references ("*" for a star)
 //	context.sql.functions Set<String> functions it calls ("lower", "app.refresh_totals")
-//	context.sql.classes  Set<String> classes of the target's classified columns its result
-//	                                 reads, through any function, cast, aggregate or JSON key
-//	                                 ("email", "payment_card"): what masking will hide
+//	context.sql.classes  Set<String> classes of the target's classified columns it reads
+//	                                 ("email", "payment_card"): in its result, through any
+//	                                 function, cast, aggregate or JSON key (what masking will
+//	                                 hide), and in a filter, join, order, grouping or
+//	                                 assignment, which tell values apart as surely
 //
 // For actions of other kinds the record is present with type "" and empty sets, so a policy
 // can test it without `has`.
@@ -20,7 +22,7 @@ type SQL struct {
 	Columns []string
 	// Functions are the functions it calls (context.sql.functions), each allowed on the target.
 	Functions []string
-	// Classes are the classes of classified columns its result reads (context.sql.classes).
+	// Classes are the classes of classified columns it reads anywhere (context.sql.classes).
 	Classes []string
 }
 

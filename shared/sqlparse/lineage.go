@@ -151,6 +151,35 @@ func Classes(outputs []Output, classified map[string]string) []string {
 	return slices.Compact(out)
 }
 
+// ClassesRead returns the classes of the classified columns statement s reads anywhere:
+// those its result reads (Classes), and those it names in a filter, a join, an order, a
+// grouping or an assignment, each of which tells values apart as surely as returning them
+// (`WHERE card LIKE '4111%'` is one digit a query). Columns are matched by name against the
+// tables s touches; a star, a whole-row reference, a NATURAL join or columns renamed by an
+// alias reach columns without naming them, and the parser records those as "*": every
+// classified column of the tables s touches.
+func ClassesRead(s Statement, classified map[string]string) []string {
+	if len(classified) == 0 {
+		return nil
+	}
+	out := Classes(s.Outputs, classified)
+	_, star := slices.BinarySearch(s.Columns, "*")
+	for _, tb := range s.Tables {
+		prefix := tb.QualifiedName() + "."
+		for col, class := range classified {
+			name, ok := strings.CutPrefix(col, prefix)
+			if !ok || strings.Contains(name, ".") {
+				continue
+			}
+			if _, named := slices.BinarySearch(s.Columns, name); star || named {
+				out = append(out, class)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // WithClasses returns outputs with Class set from classified.
 func WithClasses(outputs []Output, classified map[string]string) []Output {
 	out := make([]Output, len(outputs))

@@ -143,3 +143,57 @@ func TestClassifyColumnsAsPostgreSQLNamesThem(t *testing.T) {
 		t.Errorf("unmatched outputs: %q", got)
 	}
 }
+
+// TestClassesRead: a statement reads a classified column wherever it names it, not only in
+// its result: a filter, a join, an order, a grouping or an assignment over card numbers
+// tells card numbers apart (`WHERE card LIKE '4111%'`, one digit a query), so policy sees
+// those classes too. A reference that does not name the column (the whole row, a field of
+// it, a NATURAL join, the table's columns renamed) reads every column of the table.
+func TestClassesRead(t *testing.T) {
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	card := []string{"payment_card"}
+	all := []string{"email", "payment_card"}
+	cases := map[string][]string{
+		"SELECT id FROM customers WHERE card LIKE '4111%'":                                    card,
+		"SELECT count(*) FROM customers WHERE substr(card, 1, 1) = '4'":                       card,
+		"SELECT id FROM customers ORDER BY card":                                              card,
+		"SELECT tier FROM customers GROUP BY tier, card":                                      card,
+		"SELECT id FROM customers c WHERE c.card > '4'":                                       card,
+		"SELECT id FROM customers WHERE public.customers.card > '4'":                          card,
+		`SELECT id FROM customers WHERE "card" > '4'`:                                         card,
+		"SELECT n.id FROM notes n JOIN customers c ON c.card = n.body":                        card,
+		"SELECT n.id FROM notes n JOIN customers c USING (card)":                              card,
+		"SELECT id FROM notes WHERE EXISTS (SELECT 1 FROM customers WHERE card > '4')":        card,
+		"SELECT id FROM notes WHERE body IN (SELECT card FROM customers)":                     card,
+		"UPDATE customers SET tier = 'x' WHERE card LIKE '4%' RETURNING id":                   card,
+		"DELETE FROM customers WHERE card LIKE '4%'":                                          card,
+		"UPDATE customers SET card = NULL WHERE id = 1":                                       card,
+		"SELECT id FROM customers WHERE 1 / (CASE WHEN card LIKE '4%' THEN 0 ELSE 1 END) = 1": card,
+		"SELECT id FROM customers c WHERE (c).card > '4'":                                     all,
+		"SELECT id FROM customers c WHERE c::text LIKE '%4111%'":                              all,
+		"SELECT id FROM customers WHERE customers::text LIKE '%4111%'":                        all,
+		"SELECT id FROM customers c WHERE c.*::text LIKE '%4111%'":                            all,
+		"SELECT id FROM customers WHERE to_jsonb(customers) ->> 'card' LIKE '4%'":             all,
+		"SELECT i FROM customers AS c(i, e, k) WHERE k LIKE '4%'":                             all,
+		"SELECT c.id FROM customers c NATURAL JOIN notes n":                                   all,
+		"SELECT id FROM (SELECT * FROM customers) s WHERE card > '4'":                         all,
+		"WITH s AS (SELECT id, card AS k FROM customers) SELECT id FROM s WHERE k > '4'":      all, // its result reads s, which reads the table
+		// Nothing classified is named.
+		"SELECT id, tier FROM customers WHERE tier = 'gold' ORDER BY id": nil,
+		"SELECT count(*) FROM customers":                                 nil,
+		"SELECT id FROM notes WHERE body LIKE 'card%'":                   nil,
+		"SELECT n.id FROM notes n WHERE n.card > '4'":                    nil, // not a column of customers: PostgreSQL refuses it
+		"SELECT c.id FROM customers c JOIN notes n ON n.id = c.id":       nil,
+	}
+	for sql, want := range cases {
+		st, err := pgquery.New().Parse(sql)
+		if err != nil {
+			t.Fatalf("%q: %v", sql, err)
+		}
+		if got := sqlparse.ClassesRead(st, classified); !cmp.Equal(got, want, cmpopts.EquateEmpty()) {
+			t.Errorf("%q: classes read %q, want %q (columns %q)", sql, got, want, st.Columns)
+		}
+	}
+}

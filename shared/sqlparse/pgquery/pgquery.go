@@ -123,6 +123,7 @@ func Analyze(tree *pg.ParseResult) (sqlparse.Statement, error) {
 	if w.err != nil {
 		return sqlparse.Statement{}, w.err
 	}
+	w.wholeRows()
 	st := w.b.Statement(typ)
 	st.Outputs = lineage(tree.Stmts[0].GetStmt(), st.TableNames())
 	return st, nil
@@ -133,6 +134,45 @@ type walker struct {
 	b    sqlparse.Builder
 	skip map[*pg.RangeVar]bool // target relations already recorded with their privileges
 	err  error
+	// names are the column names recorded; rels the names and aliases of the tables, by
+	// which a reference can name a whole row instead (c, c::text, to_jsonb(customers)).
+	names, rels map[string]bool
+}
+
+// column records a referenced column name.
+func (w *walker) column(name string) {
+	if w.names == nil {
+		w.names = map[string]bool{}
+	}
+	w.names[name] = true
+	w.b.AddColumn(name)
+}
+
+// relation records the name and alias by which rv's rows can be referenced. Columns renamed
+// by the alias (customers AS c(i, e, k)) are then referenced by names that are not theirs:
+// every column counts as referenced ("*").
+func (w *walker) relation(rv *pg.RangeVar) {
+	if w.rels == nil {
+		w.rels = map[string]bool{}
+	}
+	w.rels[rv.GetRelname()] = true
+	if a := rv.GetAlias(); a != nil {
+		w.rels[a.GetAliasname()] = true
+		if len(a.GetColnames()) > 0 {
+			w.b.AddColumn("*")
+		}
+	}
+}
+
+// wholeRows records "*" when a column reference names a table or its alias: a whole-row
+// reference reads every column of the row.
+func (w *walker) wholeRows() {
+	for n := range w.names {
+		if w.rels[n] {
+			w.b.AddColumn("*")
+			return
+		}
+	}
 }
 
 func (w *walker) fail(format string, args ...any) {
@@ -151,25 +191,28 @@ func (w *walker) target(rv *pg.RangeVar, priv string) {
 		return
 	}
 	w.skip[rv] = true
+	w.relation(rv)
 	w.b.AddTable(rv.GetSchemaname(), rv.GetRelname(), priv)
 }
 
 func (w *walker) resTargets(nodes []*pg.Node) {
 	for _, n := range nodes {
 		if rt := n.GetResTarget(); rt != nil && rt.GetName() != "" {
-			w.b.AddColumn(rt.GetName())
+			w.column(rt.GetName())
 		}
 	}
 }
 
 var (
-	rangeVarName   = (&pg.RangeVar{}).ProtoReflect().Descriptor().FullName()
-	columnRefName  = (&pg.ColumnRef{}).ProtoReflect().Descriptor().FullName()
-	selectName     = (&pg.SelectStmt{}).ProtoReflect().Descriptor().FullName()
-	withClauseName = (&pg.WithClause{}).ProtoReflect().Descriptor().FullName()
-	funcCallName   = (&pg.FuncCall{}).ProtoReflect().Descriptor().FullName()
-	typeNameName   = (&pg.TypeName{}).ProtoReflect().Descriptor().FullName()
-	aExprName      = (&pg.A_Expr{}).ProtoReflect().Descriptor().FullName()
+	rangeVarName    = (&pg.RangeVar{}).ProtoReflect().Descriptor().FullName()
+	columnRefName   = (&pg.ColumnRef{}).ProtoReflect().Descriptor().FullName()
+	joinExprName    = (&pg.JoinExpr{}).ProtoReflect().Descriptor().FullName()
+	indirectionName = (&pg.A_Indirection{}).ProtoReflect().Descriptor().FullName()
+	selectName      = (&pg.SelectStmt{}).ProtoReflect().Descriptor().FullName()
+	withClauseName  = (&pg.WithClause{}).ProtoReflect().Descriptor().FullName()
+	funcCallName    = (&pg.FuncCall{}).ProtoReflect().Descriptor().FullName()
+	typeNameName    = (&pg.TypeName{}).ProtoReflect().Descriptor().FullName()
+	aExprName       = (&pg.A_Expr{}).ProtoReflect().Descriptor().FullName()
 	// builtinOperators are the operators of PostgreSQL's catalogue on built-in types that
 	// read only their operands.
 	builtinOperators = map[string]bool{"=": true, "<>": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true,
@@ -216,8 +259,29 @@ func (w *walker) walk(m protoreflect.Message, ctes []string, top bool, depth int
 		if rv.GetSchemaname() == "" && slices.Contains(ctes, rv.GetRelname()) {
 			return // a WITH query in scope, not a table
 		}
+		w.relation(rv)
 		w.b.AddTable(rv.GetSchemaname(), rv.GetRelname(), sqlparse.PrivSelect)
 		return
+	case name == joinExprName:
+		// NATURAL joins on the columns both sides share, naming none of them; USING names
+		// them outside any column reference.
+		j := m.Interface().(*pg.JoinExpr)
+		if j.GetIsNatural() {
+			w.b.AddColumn("*")
+		}
+		for _, n := range j.GetUsingClause() {
+			w.column(n.GetString_().GetSval())
+		}
+	case name == indirectionName:
+		// A field of a composite ((c).card) is a column named outside a column reference.
+		for _, n := range m.Interface().(*pg.A_Indirection).GetIndirection() {
+			switch {
+			case n.GetAStar() != nil:
+				w.b.AddColumn("*")
+			case n.GetString_() != nil:
+				w.column(n.GetString_().GetSval())
+			}
+		}
 	case name == columnRefName:
 		fields := m.Interface().(*pg.ColumnRef).GetFields()
 		if len(fields) > 0 {
@@ -226,7 +290,7 @@ func (w *walker) walk(m protoreflect.Message, ctes []string, top bool, depth int
 			case last.GetAStar() != nil:
 				w.b.AddColumn("*")
 			case last.GetString_() != nil:
-				w.b.AddColumn(last.GetString_().GetSval())
+				w.column(last.GetString_().GetSval())
 			}
 		}
 		return

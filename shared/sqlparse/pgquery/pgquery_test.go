@@ -154,7 +154,8 @@ func FuzzParse(f *testing.F) {
 		"INSERT INTO t (a) VALUES (1) RETURNING *", "DELETE FROM t USING u WHERE t.id = u.id", "SELECT 1; SELECT 2",
 		"SELECT query_to_xml('SELECT 1', true, true, '')", "SELECT 'x'::regclass", "SELECT a OPERATOR(s.+) b FROM t",
 		"SELECT json_object_agg(c.email, o.id), x.* FROM customers c JOIN orders o ON o.c = c.id, (SELECT 1) x", "SELECT c FROM s.customers c",
-		`SELECT "PG_SLEEP"(1), pg_catalog.current_setting('x'), lo_import('/etc/passwd')`} {
+		`SELECT "PG_SLEEP"(1), pg_catalog.current_setting('x'), lo_import('/etc/passwd')`,
+		"SELECT a.id FROM t a NATURAL JOIN u JOIN v USING (c) WHERE (a).c > 1 AND a::text <> ''", "SELECT i FROM t AS a(i, c)"} {
 		f.Add(s)
 	}
 	p := pgquery.New()
@@ -213,6 +214,17 @@ func FuzzParse(f *testing.F) {
 				len(sqlparse.Classes(st.Outputs[i:i+1], cls)) > 0 {
 				t.Fatalf("Parse(%q): column %d reads %v unmasked", sql, i, st.Outputs[i].Sources)
 			}
+		}
+		// What the result reads, the statement reads; and a column it names, of a table it
+		// names, is read wherever it is named.
+		read := sqlparse.ClassesRead(st, cls)
+		for _, c := range sqlparse.Classes(st.Outputs, cls) {
+			if !slices.Contains(read, c) {
+				t.Fatalf("Parse(%q): the result reads %q, the statement %v", sql, c, read)
+			}
+		}
+		if len(st.Tables) > 0 && slices.Contains(st.Columns, "c") && !slices.Contains(read, "k") {
+			t.Fatalf("Parse(%q) names column c of %v, reads %v", sql, st.TableNames(), read)
 		}
 		for _, tb := range st.Tables {
 			if tb.Name == "" || tb.Schema == "" || len(tb.Privileges) == 0 {
