@@ -24,6 +24,10 @@ type sqlParser interface {
 // does not allow; the table or ARN follows the colon.
 const ReasonOutsideTarget = "outside-target:"
 
+// ReasonStoresClassified is the reason of a refusal for a write that stores values read from
+// a classified column in a column not classified the same (sqlparse.StoresClassified).
+const ReasonStoresClassified = "sql-stores-classified"
+
 // checkKind validates the kind-specific part of a canonical action on its target, before
 // policy and before anything is minted: an http path stays under the base URL; a sql
 // statement is exactly one parsed statement of a supported type touching only the target's
@@ -63,6 +67,10 @@ func (a *Authority) checkKind(t target.Target, c *action.Action) (*sqlparse.Stat
 				return nil, &Error{Kind: ErrDenied, Detail: fmt.Sprintf("table %s is outside target %q", name, t.Name),
 					Reasons: []string{ReasonOutsideTarget + name}}
 			}
+		}
+		if why := sqlparse.StoresClassified(st, t.ClassifiedColumns); why != "" {
+			return nil, &Error{Kind: ErrDenied, Detail: why + ": masking follows a class only in its own columns",
+				Reasons: []string{ReasonStoresClassified}}
 		}
 		return &st, nil
 	case api.KindAWS:

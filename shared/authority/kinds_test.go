@@ -187,6 +187,46 @@ when { context.sql.classes.contains("payment_card") };
 	}
 }
 
+// TestWritesDoNotLaunderClassifiedValues: a write that copies a classified value into a
+// column not classified the same is refused before policy and before anything is minted:
+// read back from there (or at once, RETURNING it), lineage would not mask it. A policy that
+// permits every write does not change that.
+func TestWritesDoNotLaunderClassifiedValues(t *testing.T) {
+	t.Parallel()
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	pol := []byte(`
+@id("permit-all-sql")
+permit (principal, action, resource in Target::"warehouse");
+`)
+	targets := strings.Replace(kindsTargets, "allowed_tables: [public.customers, public.orders]",
+		"allowed_tables: [public.customers, public.orders], classified_columns: {public.customers.card: payment_card, public.customers.email: email}", 1)
+	a, b, _ := kindsFixtureWith(t, true, pol, targets)
+	ctx := context.Background()
+	s, err := a.OpenSession(ctx, agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for stmt, refused := range map[string]bool{
+		"INSERT INTO orders (note) SELECT translate(card, '0123456789', 'abcdefghij') FROM customers RETURNING note": true,
+		"UPDATE customers SET tier = card WHERE id = 42 RETURNING tier":                                              true,
+		"UPDATE orders o SET note = c.email FROM customers c WHERE c.id = o.customer_id":                             true,
+		"UPDATE customers SET email = lower(email) WHERE id = 42":                                                    false,
+		"INSERT INTO orders (note) VALUES ('x')":                                                                     false,
+	} {
+		_, err := a.Act(ctx, agent("demo-agent"), s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}})
+		var ae *authority.Error
+		got := errors.As(err, &ae) && errors.Is(err, authority.ErrDenied) && slices.Contains(ae.Reasons, authority.ReasonStoresClassified)
+		if got != refused {
+			t.Errorf("%s: %v; want refused %v", stmt, err, refused)
+		}
+	}
+	if n := b.mints.Load(); n != 2 {
+		t.Fatalf("%d credential(s) minted, want 2 (the writes that were not refused)", n)
+	}
+}
+
 func TestSQLWithoutParserFailsClosed(t *testing.T) {
 	t.Parallel()
 	a, b, _ := kindsFixture(t, false)

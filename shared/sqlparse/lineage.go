@@ -1,6 +1,7 @@
 package sqlparse
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -178,6 +179,22 @@ func ClassesRead(s Statement, classified map[string]string) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// StoresClassified returns why statement s may not run on a target with the classified
+// columns given, or "" when it may: it stores a value read from a classified column in a
+// column not classified the same. Lineage masks a class only where it is read, so a value
+// copied to another column (INSERT INTO notes SELECT translate(card, ...) FROM customers, or
+// UPDATE customers SET tier = card ... RETURNING tier) would come back unmasked.
+func StoresClassified(s Statement, classified map[string]string) string {
+	for _, o := range s.Stored {
+		for _, c := range Classes([]Output{o}, classified) {
+			if classified[o.Name] != c {
+				return fmt.Sprintf("the statement stores values read from a column classified %s in %s, which is not classified %s", c, o.Name, c)
+			}
+		}
+	}
+	return ""
 }
 
 // WithClasses returns outputs with Class set from classified.

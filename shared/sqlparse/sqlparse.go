@@ -75,6 +75,10 @@ type Statement struct {
 	Casts []string `json:"casts"`
 	// Outputs are the statement's output columns with their lineage, in order.
 	Outputs []Output `json:"outputs,omitempty"`
+	// Stored are the values a write stores, one per column it writes, with their lineage:
+	// Name is "schema.table.column", or "schema.table.*" where the statement does not name
+	// the columns (INSERT INTO t SELECT ...). Empty for statements that store nothing.
+	Stored []Output `json:"stored,omitempty"`
 }
 
 // TableNames returns the qualified names of the tables.

@@ -308,3 +308,126 @@ func mapsKeys(m map[string]bool) func(func(string) bool) {
 		}
 	}
 }
+
+// stored computes the values an INSERT or UPDATE stores, one per column it writes, and the
+// table columns each is computed from, as lineage does for outputs: SET expressions against
+// the target and FROM, an INSERT's select list by position against its own FROM, VALUES rows
+// against nothing. Where positions cannot be followed (a star, a set operation, no column
+// list) every written value reads what all of them read; a subquery reads every table.
+func stored(stmt *pg.Node, all []string) []sqlparse.Output {
+	switch n := stmt.GetNode().(type) {
+	case *pg.Node_InsertStmt:
+		ins := n.InsertStmt
+		table := qualified(ins.GetRelation())
+		var cols []string
+		for _, c := range ins.GetCols() {
+			cols = append(cols, c.GetResTarget().GetName())
+		}
+		srcs, follows := insertSources(ins, all)
+		var out []sqlparse.Output
+		if len(cols) == 0 || !follows || len(srcs) != len(cols) {
+			union := map[string]bool{}
+			for _, s := range srcs {
+				for k := range s {
+					union[k] = true
+				}
+			}
+			names := cols
+			if len(names) == 0 {
+				names = []string{"*"}
+			}
+			for _, c := range names {
+				out = append(out, sqlparse.Output{Name: table + "." + c, Sources: slices.Sorted(mapsKeys(union))})
+			}
+		} else {
+			for i, c := range cols {
+				out = append(out, sqlparse.Output{Name: table + "." + c, Sources: slices.Sorted(mapsKeys(srcs[i]))})
+			}
+		}
+		if oc := ins.GetOnConflictClause(); oc != nil {
+			l := &lin{all: all, rels: map[string]lrel{}}
+			l.add(ins.GetRelation())
+			l.rels["excluded"] = lrel{} // the row proposed: whatever the insert read
+			out = append(out, l.sets(table, oc.GetTargetList())...)
+		}
+		return out
+	case *pg.Node_UpdateStmt:
+		up := n.UpdateStmt
+		l := &lin{all: all, rels: map[string]lrel{}}
+		l.add(up.GetRelation())
+		for _, f := range up.GetFromClause() {
+			l.from(f)
+		}
+		return l.sets(qualified(up.GetRelation()), up.GetTargetList())
+	}
+	return nil
+}
+
+// insertSources returns the sources of each value position of an INSERT's rows, and whether
+// positions could be followed one for one.
+func insertSources(ins *pg.InsertStmt, all []string) ([]map[string]bool, bool) {
+	sel := ins.GetSelectStmt().GetSelectStmt()
+	if sel == nil {
+		return nil, true // DEFAULT VALUES
+	}
+	if rows := sel.GetValuesLists(); len(rows) > 0 {
+		var out []map[string]bool
+		for _, r := range rows {
+			for i, e := range r.GetList().GetItems() {
+				if i == len(out) {
+					out = append(out, map[string]bool{})
+				}
+				l := &lin{all: all, rels: map[string]lrel{}, src: out[i]}
+				l.walk(e.ProtoReflect(), 0)
+			}
+		}
+		return out, true
+	}
+	l := &lin{all: all, rels: map[string]lrel{}}
+	if sel.GetOp() != pg.SetOperation_SETOP_NONE {
+		l.src = map[string]bool{}
+		l.everything()
+		return []map[string]bool{l.src}, false
+	}
+	for _, w := range []*pg.WithClause{ins.GetWithClause(), sel.GetWithClause()} {
+		for _, c := range w.GetCtes() {
+			l.ctes = append(l.ctes, c.GetCommonTableExpr().GetCtename())
+		}
+	}
+	for _, f := range sel.GetFromClause() {
+		l.from(f)
+	}
+	var out []map[string]bool
+	follows := true
+	for _, t := range sel.GetTargetList() {
+		v := t.GetResTarget().GetVal()
+		if ref := v.GetColumnRef(); ref != nil && lastField(ref.GetFields(), false) == "*" {
+			follows = false // a star fills as many positions as it has columns
+		}
+		l.src = map[string]bool{}
+		l.walk(v.ProtoReflect(), 0)
+		out = append(out, l.src)
+	}
+	return out, follows
+}
+
+// sets returns the values SET assignments store in table, each against l's relations.
+func (l *lin) sets(table string, targets []*pg.Node) []sqlparse.Output {
+	var out []sqlparse.Output
+	for _, t := range targets {
+		rt := t.GetResTarget()
+		l.src = map[string]bool{}
+		l.walk(rt.GetVal().ProtoReflect(), 0)
+		out = append(out, sqlparse.Output{Name: table + "." + rt.GetName(), Sources: slices.Sorted(mapsKeys(l.src))})
+	}
+	return out
+}
+
+// qualified is rv's "schema.table", in the default schema when it names none.
+func qualified(rv *pg.RangeVar) string {
+	schema := rv.GetSchemaname()
+	if schema == "" {
+		schema = sqlparse.DefaultSchema
+	}
+	return schema + "." + rv.GetRelname()
+}

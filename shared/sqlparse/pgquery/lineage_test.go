@@ -197,3 +197,66 @@ func TestClassesRead(t *testing.T) {
 		}
 	}
 }
+
+// TestStoresClassified: a write that stores values read from a classified column in a column
+// not classified the same launders them: lineage masks the class where it is read, never in
+// the column it was copied to (INSERT INTO notes SELECT translate(card, ...) FROM customers,
+// then SELECT body FROM notes; or at once with RETURNING). Such writes are refused, whatever
+// the value goes through; writes that keep a class in its own columns, or store nothing read
+// from one, are not.
+func TestStoresClassified(t *testing.T) {
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	refused := []string{
+		"INSERT INTO notes (body) SELECT card FROM customers",
+		"INSERT INTO notes (body) SELECT translate(card, '0123456789', 'abcdefghij') FROM customers RETURNING body",
+		"INSERT INTO notes (id, body) SELECT id, reverse(card) FROM customers c",
+		"INSERT INTO notes (body) SELECT c.card || '' FROM customers c JOIN notes n ON n.id = c.id",
+		"INSERT INTO notes (body) SELECT x FROM (SELECT card AS x FROM customers) s",
+		"INSERT INTO notes (body) SELECT (c)::text FROM customers c",
+		"INSERT INTO notes (body) SELECT * FROM customers",
+		"INSERT INTO notes SELECT id, card FROM customers",
+		"INSERT INTO notes (body) VALUES ((SELECT card FROM customers LIMIT 1))",
+		"INSERT INTO notes (body) SELECT card FROM customers UNION SELECT 'x'",
+		"WITH s AS (SELECT card FROM customers) INSERT INTO notes (body) SELECT card FROM s",
+		"UPDATE customers SET tier = card WHERE id = 42 RETURNING tier",
+		"UPDATE customers SET tier = upper(email)",
+		"UPDATE notes SET body = (SELECT card FROM customers WHERE id = 42) WHERE id = 1",
+		"UPDATE notes n SET body = c.card FROM customers c WHERE c.id = n.id",
+		"UPDATE customers SET (tier, email) = (SELECT card, email FROM customers WHERE id = 1)",
+		"UPDATE customers SET email = card",
+		"INSERT INTO customers (id, email) SELECT id + 1000, card FROM customers",
+		"INSERT INTO notes (id, body) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET body = (SELECT card FROM customers LIMIT 1)",
+	}
+	allowed := []string{
+		"INSERT INTO notes (body) VALUES ('x')",
+		"INSERT INTO notes (id, body) SELECT id, tier FROM customers",
+		"INSERT INTO customers (id, email, card) VALUES (7, 'a@example.com', '4111111111111111')",
+		"INSERT INTO customers (id, email) SELECT id + 1000, lower(email) FROM customers",
+		"UPDATE customers SET email = lower(email) WHERE id = 42",
+		"UPDATE customers SET tier = 'gold' WHERE card LIKE '4%'",
+		"UPDATE notes n SET body = c.tier FROM customers c WHERE c.id = n.id AND c.email = 'a@example.com'",
+		"DELETE FROM customers WHERE email = 'ada@example.com'",
+		"INSERT INTO notes (id, body) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET body = excluded.body",
+		"SELECT card FROM customers",
+	}
+	for _, sql := range refused {
+		st, err := pgquery.New().Parse(sql)
+		if err != nil {
+			t.Fatalf("%q: %v", sql, err)
+		}
+		if why := sqlparse.StoresClassified(st, classified); why == "" {
+			t.Errorf("%q: not refused (stored %+v)", sql, st.Stored)
+		}
+	}
+	for _, sql := range allowed {
+		st, err := pgquery.New().Parse(sql)
+		if err != nil {
+			t.Fatalf("%q: %v", sql, err)
+		}
+		if why := sqlparse.StoresClassified(st, classified); why != "" {
+			t.Errorf("%q: refused: %s (stored %+v)", sql, why, st.Stored)
+		}
+	}
+}

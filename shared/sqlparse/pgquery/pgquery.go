@@ -126,6 +126,7 @@ func Analyze(tree *pg.ParseResult) (sqlparse.Statement, error) {
 	w.wholeRows()
 	st := w.b.Statement(typ)
 	st.Outputs = lineage(tree.Stmts[0].GetStmt(), st.TableNames())
+	st.Stored = stored(tree.Stmts[0].GetStmt(), st.TableNames())
 	return st, nil
 }
 

@@ -99,7 +99,7 @@ func TestParse(t *testing.T) {
 				t.Fatalf("Parse: %v", err)
 			}
 			// Functions and casts are TestFunctionsAndCasts' business.
-			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT", Functions: got.Functions, Casts: got.Casts, Outputs: got.Outputs}
+			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT", Functions: got.Functions, Casts: got.Casts, Outputs: got.Outputs, Stored: got.Stored}
 			if want.Tables == nil {
 				want.Tables = []sqlparse.Table{}
 			}
@@ -155,7 +155,8 @@ func FuzzParse(f *testing.F) {
 		"SELECT query_to_xml('SELECT 1', true, true, '')", "SELECT 'x'::regclass", "SELECT a OPERATOR(s.+) b FROM t",
 		"SELECT json_object_agg(c.email, o.id), x.* FROM customers c JOIN orders o ON o.c = c.id, (SELECT 1) x", "SELECT c FROM s.customers c",
 		`SELECT "PG_SLEEP"(1), pg_catalog.current_setting('x'), lo_import('/etc/passwd')`,
-		"SELECT a.id FROM t a NATURAL JOIN u JOIN v USING (c) WHERE (a).c > 1 AND a::text <> ''", "SELECT i FROM t AS a(i, c)"} {
+		"SELECT a.id FROM t a NATURAL JOIN u JOIN v USING (c) WHERE (a).c > 1 AND a::text <> ''", "SELECT i FROM t AS a(i, c)",
+		"INSERT INTO n (b) SELECT c FROM t ON CONFLICT (id) DO UPDATE SET b = excluded.b", "UPDATE n SET (a, b) = (SELECT c, d FROM t) FROM u"} {
 		f.Add(s)
 	}
 	p := pgquery.New()
@@ -190,7 +191,7 @@ func FuzzParse(f *testing.F) {
 		}
 		// Lineage names only tables the statement reads, so the target's classification of
 		// them applies; a source outside them would be a value masking never sees.
-		for _, o := range st.Outputs {
+		for _, o := range append(slices.Clone(st.Outputs), st.Stored...) {
 			for _, src := range o.Sources {
 				schema, rest, _ := strings.Cut(src, ".")
 				table, _, _ := strings.Cut(rest, ".")
@@ -214,6 +215,10 @@ func FuzzParse(f *testing.F) {
 				len(sqlparse.Classes(st.Outputs[i:i+1], cls)) > 0 {
 				t.Fatalf("Parse(%q): column %d reads %v unmasked", sql, i, st.Outputs[i].Sources)
 			}
+		}
+		// A write names every value it stores; what stores nothing names none.
+		if st.ReadOnly && len(st.Stored) > 0 {
+			t.Fatalf("Parse(%q): a read-only statement stores %+v", sql, st.Stored)
 		}
 		// What the result reads, the statement reads; and a column it names, of a table it
 		// names, is read wherever it is named.
