@@ -3,6 +3,9 @@ package mask_test
 import (
 	"bytes"
 	"encoding/json"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -62,6 +65,42 @@ func FuzzApply(f *testing.F) {
 		// other input with nothing masked comes back as it was.
 		if sum.Total() == 0 && utf8.Valid(in) && bytes.IndexByte(in, 0) < 0 && !bytes.Equal(out, in) {
 			t.Fatalf("nothing masked but output differs: %q -> %q", in, out)
+		}
+	})
+}
+
+// FuzzKnown masks any input, read as any format, with a known value (one Mandate put into
+// the request): no panic, and the value does not come back as it is, upper- or lower-cased,
+// or reversed. The value is one knownShapes looks for: ASCII, a digit in it, at least eight
+// letters and digits, no more than four other bytes in a row, no brackets (the markers').
+func FuzzKnown(f *testing.F) {
+	f.Add([]byte(`{"echo":"MDT-ZQ84KPX2LW9"}`), "mdt-Zq84kPx2Lw9", uint8(0))
+	f.Add([]byte("key m d t - z q 8 4 k p x 2, 2xPk48qZ-tdm"), "mdt-Zq84kPx2", uint8(1))
+	f.Add([]byte(`{"a":"6d64742d5a7138346b5078"}`), "mdt-Zq84kPx", uint8(2))
+	long := regexp.MustCompile(`[^A-Za-z0-9]{5}`)
+	e := mask.New()
+	formats := []mask.Format{mask.FormatJSON, mask.FormatText, mask.FormatAuto, mask.FormatCSV, mask.FormatNDJSON, mask.FormatXML}
+	f.Fuzz(func(t *testing.T, in []byte, known string, fm uint8) {
+		alnum := 0
+		for i := 0; i < len(known); i++ {
+			c := known[i]
+			if c >= utf8.RuneSelf || c < ' ' {
+				return
+			}
+			if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+				alnum++
+			}
+		}
+		if alnum < 8 || !strings.ContainsAny(known, "0123456789") || strings.ContainsAny(known, "[]") || long.MatchString(known) {
+			return
+		}
+		m := e.MaskKnown(in, formats[int(fm)%len(formats)], []string{known})
+		r := []byte(known)
+		slices.Reverse(r)
+		for _, shape := range []string{known, strings.ToUpper(known), strings.ToLower(known), string(r)} {
+			if bytes.Contains(m.Body, []byte(shape)) {
+				t.Fatalf("known %q came back as %q: %q -> %q", known, shape, in, m.Body)
+			}
 		}
 	})
 }

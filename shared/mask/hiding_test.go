@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"html"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -294,6 +296,58 @@ func TestKnownValuesComeBackMasked(t *testing.T) {
 	}
 	if m := e0.Mask([]byte(echo), mask.FormatJSON); m.Summary.Total() != 0 {
 		t.Errorf("without known values nothing is found: %v", m.Summary)
+	}
+}
+
+// TestKnownValuesComeBackInAnyShape: a target may hand a value Mandate put into the request
+// back in another shape: its case changed (an email normalised), spaced or dashed out, each
+// character apart (NUL or zero-width between), in hex, reversed, in full-width letters. Each
+// shape is masked. A value of the same form that Mandate did not put in is left alone, and so
+// is the known value's text broken by more than a few bytes between its characters.
+func TestKnownValuesComeBackInAnyShape(t *testing.T) {
+	t.Parallel()
+	const v = "mdt-Zq84kPx2Lw9sVt7Rb3Nc"
+	spread := func(sep string) string { return strings.Join(strings.Split(v, ""), sep) }
+	reversed := func(s string) string {
+		r := []rune(s)
+		slices.Reverse(r)
+		return string(r)
+	}
+	full := strings.Map(func(r rune) rune {
+		if r > ' ' && r < 0x7f {
+			return r - '!' + '！'
+		}
+		return r
+	}, v)
+	for name, shape := range map[string]string{
+		"upper": strings.ToUpper(v), "lower": strings.ToLower(v), "spaced": spread(" "), "dashed": spread("-"),
+		"nul": spread(`\u0000`), "tabs": spread("\t"), "hex": hex.EncodeToString([]byte(v)),
+		"HEX": strings.ToUpper(hex.EncodeToString([]byte(v))), "reversed": reversed(v), "full-width": full,
+		"reversed upper": strings.ToUpper(reversed(v)), "dots": spread("."), "in a sentence": "key is " + strings.ToLower(spread(" ")) + ", ok",
+	} {
+		for _, f := range []mask.Format{mask.FormatJSON, mask.FormatText} {
+			body := `{"echo":"` + shape + `"}`
+			m := e0.MaskKnown([]byte(body), f, []string{v})
+			if m.Summary[mask.Known] == 0 || strings.Contains(strings.ToLower(string(m.Body)), "zq84") || strings.Contains(string(m.Body), "x2") {
+				t.Errorf("%s, format %v: %s -> %s", name, f, body, m.Body)
+			}
+		}
+	}
+	// A number Mandate put in comes back as a JSON number, with or without its leading zeros.
+	for _, body := range []string{`{"account":4402913388}`, `{"account":[4402913388.0]}`, `{"account":402913388}`} {
+		m := e0.MaskKnown([]byte(body), mask.FormatJSON, []string{"04402913388", "0402913388"})
+		if m.Summary[mask.Known] == 0 || strings.Contains(string(m.Body), "2913388") || !json.Valid(m.Body) {
+			t.Errorf("number: %s -> %s", body, m.Body)
+		}
+	}
+	for name, body := range map[string]string{
+		"another value": `{"echo":"mdt-Zq84kPx2Lw9sVt7Rb3Nd"}`,
+		"far apart":     `{"echo":"` + spread("      ") + `"}`,
+		"part of it":    `{"echo":"Zq84kPx2Lw9"}`,
+	} {
+		if m := e0.MaskKnown([]byte(body), mask.FormatJSON, []string{v}); m.Summary.Total() != 0 {
+			t.Errorf("%s: %s -> %s", name, body, m.Body)
+		}
 	}
 }
 

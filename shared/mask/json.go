@@ -84,7 +84,11 @@ func (st *state) value(i, depth int, key []byte, suppress bool) (int, error) {
 		return literal(src, i, "null")
 	case c == '-' || isDigit(c):
 		end, plain, err := number(src, i)
-		if err == nil && plain && !suppress {
+		switch {
+		case err != nil || suppress:
+		case len(st.knownMatches(src[i:end], nil)) > 0: // a value Mandate put in, as a number
+			st.w.replace(i, end, detKnown, true, src[i:end])
+		case plain:
 			st.maskNumber(i, end, key)
 		}
 		return end, err

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/hex"
 	"html"
 	"io"
 	"slices"
@@ -165,6 +166,11 @@ func pointer(b []byte, src []byte, segs []segment) []byte {
 type budget struct {
 	left  int // decoded bytes still allowed
 	known [][]byte
+	// shapes are the known values' skeletons as a target may hand them back otherwise
+	// (knownShapes); skel and at are knownMatches' scratch.
+	shapes [][]byte
+	skel   []byte
+	at     []int32
 }
 
 func (b *budget) take(n int) bool {
@@ -181,6 +187,70 @@ func knownValues(list []string) [][]byte {
 	for _, v := range list {
 		if len(v) >= MinKnownBytes {
 			out = append(out, []byte(v))
+		}
+	}
+	return out
+}
+
+// minSkeleton is the fewest letters and digits a known value needs to be looked for in
+// other shapes: fewer would turn up by chance in ordinary text.
+const minSkeleton = 8
+
+// maxKnownGap is the most bytes that may stand between two characters of a known value in
+// another shape ("m d t", "m\x00d\x00t", "4111 - 1111").
+const maxKnownGap = 4
+
+// skeleton appends to dst the letters (lower-cased) and digits of s, each folded to ASCII
+// (full-width, mathematical, lookalike letters), and to at where each came from. Any other character is a gap; a gap longer than maxKnownGap bytes
+// is written as a 0 byte, which no skeleton holds, so no match spans it.
+func skeleton(dst []byte, at []int32, s []byte) ([]byte, []int32) {
+	gap := 0
+	for i := 0; i < len(s); {
+		c, n := s[i], 1
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRune(s[i:])
+			n = size
+			if b, ok := foldRune(r); ok && b != 0 {
+				c = b
+			}
+		}
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		default:
+			gap += n
+			if gap > maxKnownGap && len(dst) > 0 && dst[len(dst)-1] != 0 {
+				dst = append(dst, 0)
+				at = append(at, int32(i))
+			}
+			i += n
+			continue
+		}
+		gap = 0
+		dst = append(dst, c)
+		at = append(at, int32(i))
+		i += n
+	}
+	return dst, at
+}
+
+// knownShapes returns the shapes a target may hand a known value back in, as skeletons: the
+// value with its case changed or spread out, reversed, and in hex. Base64, URL, HTML and
+// JSON escapes are decoded before any matching, so they need no shape of their own.
+func knownShapes(known [][]byte) [][]byte {
+	var out [][]byte
+	for _, v := range known {
+		sk, _ := skeleton(nil, nil, v)
+		if bytes.IndexByte(sk, 0) >= 0 || len(sk) < minSkeleton {
+			continue
+		}
+		rev := slices.Clone(sk)
+		slices.Reverse(rev)
+		out = append(out, sk, rev, []byte(hex.EncodeToString(v)))
+		// A number read and written back as one loses its leading zeros (078051120).
+		if t := bytes.TrimLeft(sk, "0"); len(t) < len(sk) && len(t) >= minSkeleton && allDigits(t) {
+			out = append(out, t)
 		}
 	}
 	return out
@@ -960,13 +1030,30 @@ func (st *state) knownMatches(s []byte, ms []match) []match {
 	if st.budget == nil || len(st.budget.known) == 0 || !st.sc.enabled[detKnown] {
 		return ms
 	}
-	for _, v := range st.budget.known {
+	b := st.budget
+	for _, v := range b.known {
 		for i := 0; ; {
 			k := bytes.Index(s[i:], v)
 			if k < 0 {
 				break
 			}
 			ms = append(ms, match{i + k, i + k + len(v), detKnown})
+			i += k + len(v)
+		}
+	}
+	if len(b.shapes) == 0 || len(s) < minSkeleton {
+		return ms
+	}
+	b.skel, b.at = skeleton(b.skel[:0], b.at[:0], s)
+	for _, v := range b.shapes {
+		for i := 0; ; {
+			k := bytes.Index(b.skel[i:], v)
+			if k < 0 {
+				break
+			}
+			first, last := int(b.at[i+k]), int(b.at[i+k+len(v)-1])
+			_, n := utf8.DecodeRune(s[last:])
+			ms = append(ms, match{first, last + n, detKnown})
 			i += k + len(v)
 		}
 	}

@@ -297,6 +297,7 @@ func (e *Engine) MaskKnown(src []byte, f Format, known []string) Masked {
 		limit = DefaultMaxBytes
 	}
 	b := &budget{left: max(4*len(src), minBudget), known: knownValues(known)}
+	b.shapes = knownShapes(b.known)
 	return e.mask(src, f, limit, b, 0)
 }
 
