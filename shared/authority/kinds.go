@@ -9,6 +9,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/api"
 	"github.com/mandate-dev/mandate/shared/execute"
 	"github.com/mandate-dev/mandate/shared/iamaction"
+	"github.com/mandate-dev/mandate/shared/mask"
 	"github.com/mandate-dev/mandate/shared/policy"
 	"github.com/mandate-dev/mandate/shared/sqlparse"
 	"github.com/mandate-dev/mandate/shared/target"
@@ -23,6 +24,34 @@ type sqlParser interface {
 // ReasonOutsideTarget starts the reason of a refusal for a table or resource that the target
 // does not allow; the table or ARN follows the colon.
 const ReasonOutsideTarget = "outside-target:"
+
+// ReasonTokenUnplaced is the reason of a refusal for a masking token in a SQL statement that
+// stands anywhere but compared with, or stored in, a classified column (sqlparse.Unplaced):
+// the statement would compute with the value the token stands for.
+const ReasonTokenUnplaced = "sql-token-unplaced"
+
+// plainLiterals reports whether every occurrence of the tokens in stmt opens a plain string
+// literal: no letter, digit or '&' before its quote, so no E'...' (whose backslashes would
+// let a value end the literal early once it is written in) and no U&'...'.
+func plainLiterals(stmt string, toks []string) bool {
+	for _, tok := range toks {
+		for i := 0; ; {
+			k := strings.Index(stmt[i:], tok)
+			if k < 0 {
+				break
+			}
+			at := i + k
+			if at >= 2 {
+				c := stmt[at-2]
+				if c == '&' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+					return false
+				}
+			}
+			i = at + len(tok)
+		}
+	}
+	return true
+}
 
 // ReasonStoresClassified is the reason of a refusal for a write that stores values read from
 // a classified column in a column not classified the same (sqlparse.StoresClassified).
@@ -71,6 +100,15 @@ func (a *Authority) checkKind(t target.Target, c *action.Action) (*sqlparse.Stat
 		if why := sqlparse.StoresClassified(st, t.ClassifiedColumns); why != "" {
 			return nil, &Error{Kind: ErrDenied, Detail: why + ": masking follows a class only in its own columns",
 				Reasons: []string{ReasonStoresClassified}}
+		}
+		if toks := mask.FindTokens(c.Statement); len(toks) > 0 {
+			why := st.Unplaced(toks, t.ClassifiedColumns)
+			if why == "" && !plainLiterals(c.Statement, toks) {
+				why = "a token may stand only in a plain string literal ('tok_...'), not an escape string (E'...') or another prefixed one"
+			}
+			if why != "" {
+				return nil, &Error{Kind: ErrDenied, Detail: why, Reasons: []string{ReasonTokenUnplaced}}
+			}
 		}
 		return &st, nil
 	case api.KindAWS:

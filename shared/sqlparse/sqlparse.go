@@ -2,6 +2,7 @@ package sqlparse
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -79,6 +80,41 @@ type Statement struct {
 	// Name is "schema.table.column", or "schema.table.*" where the statement does not name
 	// the columns (INSERT INTO t SELECT ...). Empty for statements that store nothing.
 	Stored []Output `json:"stored,omitempty"`
+	// Literals are the statement's string constants, each with the column it is placed
+	// against; not recorded (the statement is).
+	Literals []Literal `json:"-"`
+}
+
+// Literal is one string constant of a statement.
+type Literal struct {
+	Value string
+	// Column is the column ("schema.table.column") the constant is compared with (=, <>,
+	// IN, either side) or stored in (a VALUES item under a column list, SET), as itself and
+	// with nothing around it; "" wherever else it stands (an argument, an operand of any
+	// other operator, an output, a cast) or where the column cannot be told.
+	Column string
+}
+
+// Unplaced returns why one of values may not stand where it does in s, or "" when each
+// stands only as a Literal placed against a column classified. These are values the
+// statement is rewritten with before it runs (the values of masking tokens): computed with,
+// they would come back in another shape than the one masking knows, or answer a question a
+// character at a time; compared with or stored in a classified column, lineage masks them.
+func (s Statement) Unplaced(values []string, classified map[string]string) string {
+	for _, v := range values {
+		for _, l := range s.Literals {
+			if !strings.Contains(l.Value, v) {
+				continue
+			}
+			switch {
+			case l.Value != v || l.Column == "":
+				return fmt.Sprintf("%s stands where the statement computes with it; it may only be compared (=, <>, IN) with a classified column or stored in one, as a literal of its own", v)
+			case classified[l.Column] == "":
+				return fmt.Sprintf("%s is placed against %s, which is not a classified column", v, l.Column)
+			}
+		}
+	}
+	return ""
 }
 
 // TableNames returns the qualified names of the tables.

@@ -260,3 +260,68 @@ func TestStoresClassified(t *testing.T) {
 		}
 	}
 }
+
+// TestTokensStandOnlyAgainstClassifiedColumns: a masking token in a statement is replaced by
+// the value it stands for before the statement reaches the database, so a statement that
+// computes with it reads the value out in another shape (reverse('tok_...'), translate,
+// substr by substr, md5 to look up offline, 'tok_...' LIKE '4%' a digit a query). A token may
+// stand only where it is compared with a classified column (=, <>, IN) or stored in one.
+func TestTokensStandOnlyAgainstClassifiedColumns(t *testing.T) {
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	const tok = "tok_card_abcdefghijklmnopqrst"
+	refused := []string{
+		"SELECT reverse('" + tok + "')",
+		"SELECT translate('" + tok + "', '0123456789', 'abcdefghij') AS x",
+		"SELECT substr('" + tok + "', 1, 8), substr('" + tok + "', 9, 8)",
+		"SELECT md5('" + tok + "')",
+		"SELECT 1 WHERE '" + tok + "' LIKE '4%'",
+		"SELECT id FROM customers WHERE card LIKE '" + tok + "'",
+		"SELECT id FROM customers WHERE card > '" + tok + "'",
+		"SELECT id FROM customers WHERE card = '" + tok + "'::text",
+		"SELECT id FROM customers WHERE lower(card) = '" + tok + "'",
+		"SELECT id FROM customers WHERE tier = '" + tok + "'",
+		"SELECT n.id FROM notes n WHERE n.body = '" + tok + "'",
+		"SELECT c.id FROM customers c, notes n WHERE card = '" + tok + "'",
+		"SELECT id FROM customers WHERE card = '" + tok + "' OR length('" + tok + "') > 3",
+		"INSERT INTO notes (body) VALUES ('" + tok + "')",
+		"INSERT INTO customers VALUES (1, 'a@example.com', '" + tok + "')",
+		"INSERT INTO customers (id, card) SELECT 1, '" + tok + "'",
+		"UPDATE customers SET tier = '" + tok + "' WHERE id = 1",
+		"UPDATE customers SET card = '" + tok + "' || '' WHERE id = 1",
+		"SELECT '" + tok + "' AS card FROM customers",
+		"SELECT id FROM customers WHERE card = (SELECT '" + tok + "')",
+		"SELECT id FROM customers c JOIN notes c ON true WHERE c.card = '" + tok + "'",
+	}
+	allowed := []string{
+		"SELECT id FROM customers WHERE card = '" + tok + "'",
+		"SELECT id FROM customers WHERE '" + tok + "' = card",
+		"SELECT id FROM customers c WHERE c.card <> '" + tok + "'",
+		"SELECT id FROM public.customers WHERE public.customers.card = '" + tok + "'",
+		"SELECT id FROM customers WHERE card IN ('" + tok + "', '4111')",
+		"SELECT c.id FROM customers c JOIN notes n ON n.id = c.id WHERE c.card = '" + tok + "'",
+		"INSERT INTO customers (id, card) VALUES (1, '" + tok + "')",
+		"UPDATE customers SET card = '" + tok + "' WHERE email = 'x'",
+		"DELETE FROM customers WHERE card = '" + tok + "'",
+		"SELECT id FROM customers WHERE card = 'tok_card_other' OR tier = 'gold'",
+	}
+	for _, sql := range refused {
+		st, err := pgquery.New().Parse(sql)
+		if err != nil {
+			t.Fatalf("%q: %v", sql, err)
+		}
+		if why := st.Unplaced([]string{tok}, classified); why == "" {
+			t.Errorf("%q: not refused (literals %+v)", sql, st.Literals)
+		}
+	}
+	for _, sql := range allowed {
+		st, err := pgquery.New().Parse(sql)
+		if err != nil {
+			t.Fatalf("%q: %v", sql, err)
+		}
+		if why := st.Unplaced([]string{tok}, classified); why != "" {
+			t.Errorf("%q: refused: %s (literals %+v)", sql, why, st.Literals)
+		}
+	}
+}

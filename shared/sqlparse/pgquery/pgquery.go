@@ -66,12 +66,28 @@ func Analyze(tree *pg.ParseResult) (sqlparse.Statement, error) {
 			w.target(s.GetRelation(), sqlparse.PrivSelect)
 		}
 		w.resTargets(s.GetCols())
+		table := qualified(s.GetRelation())
+		if cols := s.GetCols(); len(cols) > 0 {
+			for _, row := range s.GetSelectStmt().GetSelectStmt().GetValuesLists() {
+				for i, item := range row.GetList().GetItems() {
+					if i < len(cols) {
+						w.place(item, place{column: table + "." + cols[i].GetResTarget().GetName()})
+					}
+				}
+			}
+		}
+		for _, t := range s.GetOnConflictClause().GetTargetList() {
+			w.place(t.GetResTarget().GetVal(), place{column: table + "." + t.GetResTarget().GetName()})
+		}
 	case *pg.Node_UpdateStmt:
 		typ = sqlparse.TypeUpdate
 		s := n.UpdateStmt
 		w.target(s.GetRelation(), sqlparse.PrivUpdate)
 		w.target(s.GetRelation(), sqlparse.PrivSelect) // SET a = a + 1 and WHERE read the row
 		w.resTargets(s.GetTargetList())
+		for _, t := range s.GetTargetList() {
+			w.place(t.GetResTarget().GetVal(), place{column: qualified(s.GetRelation()) + "." + t.GetResTarget().GetName()})
+		}
 	case *pg.Node_DeleteStmt:
 		typ = sqlparse.TypeDelete
 		s := n.DeleteStmt
@@ -127,6 +143,7 @@ func Analyze(tree *pg.ParseResult) (sqlparse.Statement, error) {
 	st := w.b.Statement(typ)
 	st.Outputs = lineage(tree.Stmts[0].GetStmt(), st.TableNames())
 	st.Stored = stored(tree.Stmts[0].GetStmt(), st.TableNames())
+	st.Literals = w.literals(st)
 	return st, nil
 }
 
@@ -138,6 +155,62 @@ type walker struct {
 	// names are the column names recorded; rels the names and aliases of the tables, by
 	// which a reference can name a whole row instead (c, c::text, to_jsonb(customers)).
 	names, rels map[string]bool
+	// aliases are the tables by the names references qualify columns with ("" where two
+	// tables share one); placed the string constants compared with or stored in a column,
+	// and consts every string constant, in the order met.
+	aliases map[string]string
+	placed  map[*pg.A_Const]place
+	consts  []*pg.A_Const
+}
+
+// place is the column a constant is placed against: a reference to resolve (qual, name), or
+// a column already known (column, for INSERT and UPDATE targets).
+type place struct{ qual, name, column string }
+
+// place records that c, if it is a string constant, is placed against the column.
+func (w *walker) place(n *pg.Node, p place) {
+	if c := n.GetAConst(); c != nil && c.GetSval() != nil {
+		if w.placed == nil {
+			w.placed = map[*pg.A_Const]place{}
+		}
+		w.placed[c] = p
+	}
+}
+
+// placeRef places c against the column reference ref, when it is one.
+func (w *walker) placeRef(ref, c *pg.Node) {
+	fields := ref.GetColumnRef().GetFields()
+	if len(fields) == 0 || fields[len(fields)-1].GetString_() == nil {
+		return
+	}
+	var parts []string
+	for _, f := range fields {
+		parts = append(parts, f.GetString_().GetSval())
+	}
+	name, qual := parts[len(parts)-1], strings.Join(parts[:len(parts)-1], ".")
+	w.place(c, place{qual: qual, name: name})
+}
+
+// literals resolves the string constants met against the tables of st.
+func (w *walker) literals(st sqlparse.Statement) []sqlparse.Literal {
+	var out []sqlparse.Literal
+	for _, c := range w.consts {
+		l := sqlparse.Literal{Value: c.GetSval().GetSval()}
+		if p, ok := w.placed[c]; ok {
+			switch {
+			case p.column != "":
+				l.Column = p.column
+			case p.qual != "":
+				if t := w.aliases[p.qual]; t != "" {
+					l.Column = t + "." + p.name
+				}
+			case len(st.Tables) == 1:
+				l.Column = st.Tables[0].QualifiedName() + "." + p.name
+			}
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // column records a referenced column name.
@@ -157,6 +230,22 @@ func (w *walker) relation(rv *pg.RangeVar) {
 		w.rels = map[string]bool{}
 	}
 	w.rels[rv.GetRelname()] = true
+	if w.aliases == nil {
+		w.aliases = map[string]string{}
+	}
+	alias := func(name string) {
+		if t, ok := w.aliases[name]; ok && t != qualified(rv) {
+			w.aliases[name] = "" // two tables by one name: a reference to it is not told
+			return
+		}
+		w.aliases[name] = qualified(rv)
+	}
+	if a := rv.GetAlias().GetAliasname(); a != "" {
+		alias(a)
+	} else {
+		alias(rv.GetRelname())
+		alias(qualified(rv))
+	}
 	if a := rv.GetAlias(); a != nil {
 		w.rels[a.GetAliasname()] = true
 		if len(a.GetColnames()) > 0 {
@@ -209,6 +298,7 @@ var (
 	columnRefName   = (&pg.ColumnRef{}).ProtoReflect().Descriptor().FullName()
 	joinExprName    = (&pg.JoinExpr{}).ProtoReflect().Descriptor().FullName()
 	indirectionName = (&pg.A_Indirection{}).ProtoReflect().Descriptor().FullName()
+	aConstName      = (&pg.A_Const{}).ProtoReflect().Descriptor().FullName()
 	selectName      = (&pg.SelectStmt{}).ProtoReflect().Descriptor().FullName()
 	withClauseName  = (&pg.WithClause{}).ProtoReflect().Descriptor().FullName()
 	funcCallName    = (&pg.FuncCall{}).ProtoReflect().Descriptor().FullName()
@@ -311,12 +401,29 @@ func (w *walker) walk(m protoreflect.Message, ctes []string, top bool, depth int
 	case name == aExprName:
 		// A user-defined operator runs a function the allow-list must see: only the
 		// built-in operators of PostgreSQL's own catalogue are taken.
-		for _, n := range m.Interface().(*pg.A_Expr).GetName() {
+		e := m.Interface().(*pg.A_Expr)
+		for _, n := range e.GetName() {
 			if op := n.GetString_().GetSval(); !builtinOperators[op] && op != "pg_catalog" {
 				w.fail("operator %q", op)
 				return
 			}
 		}
+		if len(e.GetName()) == 1 {
+			switch op := e.GetName()[0].GetString_().GetSval(); {
+			case e.GetKind() == pg.A_Expr_Kind_AEXPR_OP && (op == "=" || op == "<>" || op == "!="):
+				w.placeRef(e.GetLexpr(), e.GetRexpr())
+				w.placeRef(e.GetRexpr(), e.GetLexpr())
+			case e.GetKind() == pg.A_Expr_Kind_AEXPR_IN:
+				for _, item := range e.GetRexpr().GetList().GetItems() {
+					w.placeRef(e.GetLexpr(), item)
+				}
+			}
+		}
+	case name == aConstName:
+		if c := m.Interface().(*pg.A_Const); c.GetSval() != nil {
+			w.consts = append(w.consts, c)
+		}
+		return
 	case name == selectName:
 		s := m.Interface().(*pg.SelectStmt)
 		if s.GetIntoClause() != nil {

@@ -99,7 +99,7 @@ func TestParse(t *testing.T) {
 				t.Fatalf("Parse: %v", err)
 			}
 			// Functions and casts are TestFunctionsAndCasts' business.
-			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT", Functions: got.Functions, Casts: got.Casts, Outputs: got.Outputs, Stored: got.Stored}
+			want := sqlparse.Statement{Type: tc.typ, Tables: tc.tables, Columns: tc.columns, ReadOnly: tc.typ == "SELECT", Functions: got.Functions, Casts: got.Casts, Outputs: got.Outputs, Stored: got.Stored, Literals: got.Literals}
 			if want.Tables == nil {
 				want.Tables = []sqlparse.Table{}
 			}
@@ -156,7 +156,8 @@ func FuzzParse(f *testing.F) {
 		"SELECT json_object_agg(c.email, o.id), x.* FROM customers c JOIN orders o ON o.c = c.id, (SELECT 1) x", "SELECT c FROM s.customers c",
 		`SELECT "PG_SLEEP"(1), pg_catalog.current_setting('x'), lo_import('/etc/passwd')`,
 		"SELECT a.id FROM t a NATURAL JOIN u JOIN v USING (c) WHERE (a).c > 1 AND a::text <> ''", "SELECT i FROM t AS a(i, c)",
-		"INSERT INTO n (b) SELECT c FROM t ON CONFLICT (id) DO UPDATE SET b = excluded.b", "UPDATE n SET (a, b) = (SELECT c, d FROM t) FROM u"} {
+		"INSERT INTO n (b) SELECT c FROM t ON CONFLICT (id) DO UPDATE SET b = excluded.b", "UPDATE n SET (a, b) = (SELECT c, d FROM t) FROM u",
+		"SELECT id FROM t a, u WHERE a.c = 'x' AND 'y' <> d AND e IN ('z', 'w')", "INSERT INTO t (a, b) VALUES ('x', 'y'), ('z', E'w')"} {
 		f.Add(s)
 	}
 	p := pgquery.New()
@@ -214,6 +215,12 @@ func FuzzParse(f *testing.F) {
 			if c == "" && len(sqlparse.Classes(st.Outputs, cls)) > 0 && !slices.ContainsFunc(st.Outputs, func(o sqlparse.Output) bool { return o.Name == "*" }) &&
 				len(sqlparse.Classes(st.Outputs[i:i+1], cls)) > 0 {
 				t.Fatalf("Parse(%q): column %d reads %v unmasked", sql, i, st.Outputs[i].Sources)
+			}
+		}
+		// A constant is placed only against a column of a table the statement names.
+		for _, l := range st.Literals {
+			if l.Column != "" && !slices.Contains(st.TableNames(), l.Column[:max(0, strings.LastIndexByte(l.Column, '.'))]) {
+				t.Fatalf("Parse(%q): %q placed against %q, not a column of %v", sql, l.Value, l.Column, st.TableNames())
 			}
 		}
 		// A write names every value it stores; what stores nothing names none.
