@@ -15,9 +15,10 @@ demo: ## Run the authority with a scripted agent; exits non-zero if any scenario
 local: ## Serve the API on 127.0.0.1:8080 with state in ./.mandate
 	$(GO) run ./cmd/mandate local
 
-# The standard library is compiled first, once: the tool installs and vet each start by
-# compiling it, and run at once they would each compile it (the build cache does not share work
-# in progress between processes). The tools, staticcheck among them, install while vet runs.
+# The standard library is compiled first, once: the tool installs each start by compiling it,
+# and run at once they would each compile it (the build cache does not share work in progress
+# between processes); vet compiles the race build's own. The tools, staticcheck among them,
+# install while vet runs.
 test: ## Lint, then every test, with the servers the tests need (.ci/with-services).
 	@echo "compiling the standard library"; $(GO) build $$($(GO) list -deps -test ./... | grep -v '[. ]')
 	@./.ci/install-tools & tools=$$!; \
@@ -33,7 +34,7 @@ test: ## Lint, then every test, with the servers the tests need (.ci/with-servic
 # CREATEROLE rules differ from 15's) run side by side: they use different servers, and both
 # wait on them more than they compute.
 tests:
-	$(GO) test -count=1 -race -vet=off $$($(GO) list ./... | grep -v '/infra$$')
+	$(GO) test -count=1 -race -vet=off $(RACE_PKGS)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-infra test-postgres16
 
 test-infra:
@@ -54,13 +55,21 @@ unit: ## Tests that need no server (server tests skip unless CI=true).
 
 lint: vet staticcheck
 
+# The packages the tests build with the race detector (all but the CDK app's). vet and
+# staticcheck read them in that build too (-race; GOFLAGS for staticcheck's go list), so each
+# package compiles once for all three rather than once plain and once with the detector; the
+# CDK app is read in the plain build its tests use.
+RACE_PKGS = $$($(GO) list ./... | grep -v '/infra$$')
+
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet ./...
+	$(GO) vet -race $(RACE_PKGS)
+	$(GO) vet ./infra/...
 
 staticcheck: $(TOOLS)/staticcheck
-	staticcheck ./...
+	GOFLAGS="$$GOFLAGS -race" staticcheck $(RACE_PKGS)
+	staticcheck ./infra/...
 
 $(TOOLS)/staticcheck:
 	./.ci/install-tools staticcheck

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,7 +29,8 @@ import (
 //
 // What it changes, and only this: the port (a free one instead of 8080), `go run
 // ./cmd/mandate` (the binary `make demo` built in the copy, the same build), and the
-// placeholders a newcomer fills in by hand (AK=AKIA..., S=ses_..., KEYID=SHA256:...).
+// placeholders a newcomer fills in by hand (AK=AKIA..., S=ses_..., KEYID=SHA256:...);
+// and, when this test runs under the race detector, what the commands build is built with it.
 // The deployment commands (make synth, which installs the CDK CLI and Node 22 and
 // cross-compiles for arm64; cdk; aws) are listed, not run: infra's tests synthesize the same
 // app and run its bootstraps under the Lambda runtime interface emulator.
@@ -281,7 +284,19 @@ func (n *newcomer) env() []string {
 	for k, v := range n.vars {
 		env = append(env, k+"="+v)
 	}
+	if raceBuilt() {
+		// What the commands build (the CLI, the Go example) is built with the race detector
+		// as this test is: the race build is the one the test run already compiled, so it
+		// compiles nothing again, and the whole authority runs under the detector.
+		env = append(env, "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -race"))
+	}
 	return env
+}
+
+// raceBuilt reports whether this test binary was built with the race detector.
+func raceBuilt() bool {
+	bi, ok := debug.ReadBuildInfo()
+	return ok && slices.ContainsFunc(bi.Settings, func(s debug.BuildSetting) bool { return s.Key == "-race" && s.Value == "true" })
 }
 
 func (n *newcomer) rewrite(cmd string) string {

@@ -177,14 +177,17 @@ func startBuilds() {
 				pure = append(pure, f.Name)
 			}
 		}
-		// Pure Go, as deployed. The cgo functions link statically, with this machine's gcc.
-		goBuild(dir, err, pure, "-ldflags=-s -w", "CGO_ENABLED=0")
-		goBuild(dir, err, cgo, `-ldflags=-s -w -extldflags "-static"`, "CGO_ENABLED=1")
+		// Pure Go, as deployed. The cgo functions link statically, with this machine's gcc,
+		// and with the race detector: its build of their packages is the one the other tests
+		// compiled (make tests), where a plain one would compile them all again, and the
+		// rehearsal runs them under the detector.
+		goBuild(dir, err, pure, []string{"-ldflags=-s -w"}, "CGO_ENABLED=0")
+		goBuild(dir, err, cgo, []string{"-race", `-ldflags=-s -w -extldflags "-static"`}, "CGO_ENABLED=1")
 	})
 }
 
 // goBuild builds names into dir/<name>/bootstrap with one `go build`, in the background.
-func goBuild(dir string, err error, names []string, ldflags, cgo string) {
+func goBuild(dir string, err error, names []string, flags []string, cgo string) {
 	b := &build{done: make(chan struct{}), err: err}
 	for _, name := range names {
 		builds.runs[name] = b
@@ -196,7 +199,8 @@ func goBuild(dir string, err error, names []string, ldflags, cgo string) {
 	go func() {
 		defer close(b.done)
 		out := filepath.Join(dir, "out-"+cgo)
-		args := []string{"build", "-tags", "lambda.norpc", ldflags, "-o", out + "/"}
+		args := append([]string{"build", "-tags", "lambda.norpc"}, flags...)
+		args = append(args, "-o", out+"/")
 		for _, name := range names {
 			args = append(args, "./functions/"+name)
 		}
