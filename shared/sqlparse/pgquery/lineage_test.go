@@ -293,6 +293,12 @@ func TestTokensStandOnlyAgainstClassifiedColumns(t *testing.T) {
 		"SELECT '" + tok + "' AS card FROM customers",
 		"SELECT id FROM customers WHERE card = (SELECT '" + tok + "')",
 		"SELECT id FROM customers c JOIN notes c ON true WHERE c.card = '" + tok + "'",
+		// Compared with what is not the table's column, though named like it.
+		"WITH x AS (SELECT reverse(card) AS card FROM customers) SELECT 1 FROM x WHERE card = '" + tok + "'",
+		"WITH x AS (SELECT reverse(card) AS card FROM customers) SELECT 1 FROM x WHERE x.card = '" + tok + "'",
+		"SELECT 1 FROM customers c WHERE EXISTS (SELECT 1 FROM (SELECT v AS card FROM (VALUES ('4111')) g(v)) c WHERE c.card = '" + tok + "')",
+		"SELECT 1 FROM (SELECT v AS card FROM (VALUES ('4111')) g(v)) s, customers WHERE card = '" + tok + "'",
+		"SELECT 1 FROM (customers c JOIN notes n ON true) j WHERE j.card = '" + tok + "'",
 	}
 	allowed := []string{
 		"SELECT id FROM customers WHERE card = '" + tok + "'",

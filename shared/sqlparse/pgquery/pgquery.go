@@ -161,6 +161,21 @@ type walker struct {
 	aliases map[string]string
 	placed  map[*pg.A_Const]place
 	consts  []*pg.A_Const
+	// ranges counts the FROM items and targets (tables, WITH queries, subqueries, functions):
+	// an unqualified column is told only when there is one.
+	ranges int
+}
+
+// notTable records a name a reference can qualify columns with that is no table (a subquery,
+// a WITH query, a function, a join): a column qualified with it is not told.
+func (w *walker) notTable(name string) {
+	if name == "" {
+		return
+	}
+	if w.aliases == nil {
+		w.aliases = map[string]string{}
+	}
+	w.aliases[name] = ""
 }
 
 // place is the column a constant is placed against: a reference to resolve (qual, name), or
@@ -204,7 +219,7 @@ func (w *walker) literals(st sqlparse.Statement) []sqlparse.Literal {
 				if t := w.aliases[p.qual]; t != "" {
 					l.Column = t + "." + p.name
 				}
-			case len(st.Tables) == 1:
+			case len(st.Tables) == 1 && w.ranges == 1:
 				l.Column = st.Tables[0].QualifiedName() + "." + p.name
 			}
 		}
@@ -230,6 +245,7 @@ func (w *walker) relation(rv *pg.RangeVar) {
 		w.rels = map[string]bool{}
 	}
 	w.rels[rv.GetRelname()] = true
+	w.ranges++
 	if w.aliases == nil {
 		w.aliases = map[string]string{}
 	}
@@ -280,8 +296,10 @@ func (w *walker) target(rv *pg.RangeVar, priv string) {
 		w.fail("table %q names another database", rv.GetRelname())
 		return
 	}
+	if !w.skip[rv] { // a target is recorded once for each privilege it needs
+		w.relation(rv)
+	}
 	w.skip[rv] = true
-	w.relation(rv)
 	w.b.AddTable(rv.GetSchemaname(), rv.GetRelname(), priv)
 }
 
@@ -294,16 +312,18 @@ func (w *walker) resTargets(nodes []*pg.Node) {
 }
 
 var (
-	rangeVarName    = (&pg.RangeVar{}).ProtoReflect().Descriptor().FullName()
-	columnRefName   = (&pg.ColumnRef{}).ProtoReflect().Descriptor().FullName()
-	joinExprName    = (&pg.JoinExpr{}).ProtoReflect().Descriptor().FullName()
-	indirectionName = (&pg.A_Indirection{}).ProtoReflect().Descriptor().FullName()
-	aConstName      = (&pg.A_Const{}).ProtoReflect().Descriptor().FullName()
-	selectName      = (&pg.SelectStmt{}).ProtoReflect().Descriptor().FullName()
-	withClauseName  = (&pg.WithClause{}).ProtoReflect().Descriptor().FullName()
-	funcCallName    = (&pg.FuncCall{}).ProtoReflect().Descriptor().FullName()
-	typeNameName    = (&pg.TypeName{}).ProtoReflect().Descriptor().FullName()
-	aExprName       = (&pg.A_Expr{}).ProtoReflect().Descriptor().FullName()
+	rangeVarName       = (&pg.RangeVar{}).ProtoReflect().Descriptor().FullName()
+	columnRefName      = (&pg.ColumnRef{}).ProtoReflect().Descriptor().FullName()
+	joinExprName       = (&pg.JoinExpr{}).ProtoReflect().Descriptor().FullName()
+	indirectionName    = (&pg.A_Indirection{}).ProtoReflect().Descriptor().FullName()
+	aConstName         = (&pg.A_Const{}).ProtoReflect().Descriptor().FullName()
+	rangeSubselectName = (&pg.RangeSubselect{}).ProtoReflect().Descriptor().FullName()
+	rangeFunctionName  = (&pg.RangeFunction{}).ProtoReflect().Descriptor().FullName()
+	selectName         = (&pg.SelectStmt{}).ProtoReflect().Descriptor().FullName()
+	withClauseName     = (&pg.WithClause{}).ProtoReflect().Descriptor().FullName()
+	funcCallName       = (&pg.FuncCall{}).ProtoReflect().Descriptor().FullName()
+	typeNameName       = (&pg.TypeName{}).ProtoReflect().Descriptor().FullName()
+	aExprName          = (&pg.A_Expr{}).ProtoReflect().Descriptor().FullName()
 	// builtinOperators are the operators of PostgreSQL's catalogue on built-in types that
 	// read only their operands.
 	builtinOperators = map[string]bool{"=": true, "<>": true, "!=": true, "<": true, ">": true, "<=": true, ">=": true,
@@ -348,15 +368,25 @@ func (w *walker) walk(m protoreflect.Message, ctes []string, top bool, depth int
 			return
 		}
 		if rv.GetSchemaname() == "" && slices.Contains(ctes, rv.GetRelname()) {
+			w.ranges++
+			w.notTable(rv.GetRelname())
+			w.notTable(rv.GetAlias().GetAliasname())
 			return // a WITH query in scope, not a table
 		}
 		w.relation(rv)
 		w.b.AddTable(rv.GetSchemaname(), rv.GetRelname(), sqlparse.PrivSelect)
 		return
+	case name == rangeSubselectName:
+		w.ranges++
+		w.notTable(m.Interface().(*pg.RangeSubselect).GetAlias().GetAliasname())
+	case name == rangeFunctionName:
+		w.ranges++
+		w.notTable(m.Interface().(*pg.RangeFunction).GetAlias().GetAliasname())
 	case name == joinExprName:
 		// NATURAL joins on the columns both sides share, naming none of them; USING names
 		// them outside any column reference.
 		j := m.Interface().(*pg.JoinExpr)
+		w.notTable(j.GetAlias().GetAliasname())
 		if j.GetIsNatural() {
 			w.b.AddColumn("*")
 		}
