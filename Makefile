@@ -6,7 +6,7 @@ GO ?= go
 TOOLS := $(CURDIR)/.cache/bin
 export PATH := $(TOOLS):$(PATH)
 
-.PHONY: demo test tests test-infra test-postgres16 unit lint vet staticcheck fmt bench build build-action local clean synth rehearse
+.PHONY: demo test tests test-postgres16 unit lint vet staticcheck fmt bench build build-action local clean synth rehearse
 
 demo: ## Run the authority with a scripted agent; exits non-zero if any scenario misbehaves.
 	@./scripts/build-cli .cache/bin/mandate
@@ -27,18 +27,13 @@ test: ## Lint, then every test, with the servers the tests need (.ci/with-servic
 	$(MAKE) --no-print-directory staticcheck
 	./.ci/with-services $(MAKE) --no-print-directory tests
 
-# Every package's tests with the race detector, except the CDK app's: its tests synthesize the
-# stack (jsii, in node) and run Lambda binaries as processes, so -race finds nothing there and
-# would compile the CDK's 200 packages (half the source the tests build) a second time. vet
-# already ran (make vet). Then the CDK app's tests and the SQL tests on PostgreSQL 16 (whose
-# CREATEROLE rules differ from 15's) run side by side: they use different servers, and both
-# wait on them more than they compute.
+# Every package's tests with the race detector, the CDK app's too: the race build is the one
+# vet and staticcheck already read (make vet), so the tests compile only their own files. A
+# plain build of the CDK app alone would compile most of the others again, since it imports
+# them. Then the SQL tests again on PostgreSQL 16, whose CREATEROLE rules differ from 15's.
 tests:
-	$(GO) test -count=1 -race -vet=off $(RACE_PKGS)
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-infra test-postgres16
-
-test-infra:
-	$(GO) test -count=1 -vet=off ./infra/...
+	$(GO) test -count=1 -race -vet=off ./...
+	@$(MAKE) --no-print-directory test-postgres16
 
 test-postgres16:
 	@if [ -n "$${MANDATE_TEST_POSTGRES16_DSN:-}" ]; then \
@@ -55,21 +50,16 @@ unit: ## Tests that need no server (server tests skip unless CI=true).
 
 lint: vet staticcheck
 
-# The packages the tests build with the race detector (all but the CDK app's). vet and
-# staticcheck read them in that build too (-race; GOFLAGS for staticcheck's go list), so each
-# package compiles once for all three rather than once plain and once with the detector; the
-# CDK app is read in the plain build its tests use.
-RACE_PKGS = $$($(GO) list ./... | grep -v '/infra$$')
-
+# vet and staticcheck read the build the tests run, the race detector's (-race; GOFLAGS for
+# staticcheck's go list), so each package compiles once for all three, not once plain and once
+# with the detector.
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
-	$(GO) vet -race $(RACE_PKGS)
-	$(GO) vet ./infra/...
+	$(GO) vet -race ./...
 
 staticcheck: $(TOOLS)/staticcheck
-	GOFLAGS="$$GOFLAGS -race" staticcheck $(RACE_PKGS)
-	staticcheck ./infra/...
+	GOFLAGS="$$GOFLAGS -race" staticcheck ./...
 
 $(TOOLS)/staticcheck:
 	./.ci/install-tools staticcheck
