@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -123,4 +124,95 @@ func toJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(raw)
+}
+
+// TestClassifiedDataThroughThePipeline: the ways a statement can read a classified column
+// other than in its result, tried over signed HTTP against `mandate local` and PostgreSQL.
+// A data error's message is withheld (its SQLSTATE kept) and is in no record; a filter on
+// card numbers meets the policy that forbids them; a write that copies emails into notes is
+// refused before anything is minted; a masking token of an email looks a customer up by
+// the classified column, and computed with, is refused.
+func TestClassifiedDataThroughThePipeline(t *testing.T) {
+	db := pgtest.New(t, "mandate_local_")
+	adm := pgx.Identifier{db.Admin}.Sanitize()
+	db.Exec(t,
+		"CREATE TABLE customers (id int PRIMARY KEY, email text, card text, tier text)",
+		"INSERT INTO customers VALUES (42, 'grace@example.org', '4111111111111111', 'gold')",
+		"CREATE TABLE notes (id serial PRIMARY KEY, customer_id int, body text)",
+		"INSERT INTO notes (customer_id, body) VALUES (42, 'wrote to grace@example.org')",
+		"GRANT CONNECT ON DATABASE "+db.Name+" TO "+adm+" WITH GRANT OPTION",
+		"GRANT USAGE ON SCHEMA public TO "+adm+" WITH GRANT OPTION",
+		"GRANT SELECT, INSERT ON customers, notes TO "+adm+" WITH GRANT OPTION",
+		"GRANT USAGE ON SEQUENCE notes_id_seq TO "+adm+" WITH GRANT OPTION",
+	)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "warehouse.key"), []byte(db.AdminPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	targets := "targets:\n  - {name: warehouse, kind: sql, endpoint: '" + db.Host + "', database: " + db.Name +
+		", user: " + db.Admin + ", secret_ref: 'file:warehouse.key', allowed_tables: [public.customers, public.notes]" +
+		", classified_columns: {public.customers.email: email, public.customers.card: payment_card, public.customers.tier: tier}" +
+		", mask_profile: tokenize, timeout: 5s, max_rows: 100}\n"
+	policies := `
+@id("permit-warehouse")
+permit (principal, action, resource in Target::"warehouse");
+
+@id("forbid-card-numbers")
+forbid (principal, action, resource in Target::"warehouse")
+when { context.sql.classes.contains("payment_card") };
+`
+	inst := startWith(t, dir, nil, policies, targets)
+	c := agentClient(inst)
+	ctx := context.Background()
+	s := openDemo(t, c)
+	act := func(stmt string) (api.ActionResponse, error) {
+		return c.Act(ctx, s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}})
+	}
+
+	res, err := act("SELECT tier::int FROM customers WHERE id = 42")
+	if err != nil || res.Status != 422 || strings.Contains(toJSON(t, res.Result), "gold") || !strings.Contains(toJSON(t, res.Result), "22P02") {
+		t.Fatalf("data error: %v, status %d, %s: want 422 with the SQLSTATE and no value", err, res.Status, toJSON(t, res.Result))
+	}
+	_, err = act("SELECT id FROM customers WHERE card LIKE '4111%'")
+	if p := problemOf(t, err); p.Status != 403 || !slices.Contains(p.Reasons, "forbid-card-numbers") {
+		t.Fatalf("filter on cards: %+v", p)
+	}
+	_, err = act("INSERT INTO notes (body) SELECT translate(email, '@.', '#,') FROM customers RETURNING body")
+	if p := problemOf(t, err); p.Status != 403 || !slices.Contains(p.Reasons, "sql-stores-classified") {
+		t.Fatalf("laundering write: %+v", p)
+	}
+
+	// The email in a note comes back as a token; by the classified column it finds customer 42.
+	res, err = act("SELECT body FROM notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := regexp.MustCompile(`tok_email_[a-z2-7]{20}`).FindString(toJSON(t, res.Result))
+	if tok == "" {
+		t.Fatalf("no token in %s", toJSON(t, res.Result))
+	}
+	res, err = act("SELECT id FROM customers WHERE email = '" + tok + "'")
+	if err != nil || res.Status != 200 || !strings.Contains(toJSON(t, res.Result), `"id":42`) {
+		t.Fatalf("lookup by token: %v, %s", err, toJSON(t, res.Result))
+	}
+	for _, stmt := range []string{"SELECT reverse('" + tok + "') AS r", "SELECT id FROM notes WHERE body = '" + tok + "'"} {
+		_, err = act(stmt)
+		if p := problemOf(t, err); p.Status != 403 || !slices.Contains(p.Reasons, "sql-token-unplaced") {
+			t.Fatalf("%s: %+v", stmt, p)
+		}
+	}
+	verified(t, c, s.SessionID)
+
+	inst.Close()
+	reps, err := local.Verify(ctx, inst.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range reps {
+		for _, rec := range r.Records {
+			if raw := toJSON(t, rec); strings.Contains(raw, "gold") || strings.Contains(raw, "grace") {
+				t.Errorf("a classified value in a record of %s: %s", r.Session, raw)
+			}
+		}
+	}
 }
