@@ -133,31 +133,44 @@ func TestRefusedBeforeAnyCredential(t *testing.T) {
 	}
 }
 
+// permitAllSQL permits every action on the warehouse.
+const permitAllSQL = `
+@id("permit-all-sql")
+permit (principal, action, resource in Target::"warehouse");
+`
+
+// classifiedFixture is kindsFixtureWith with the parser, the policies pol, and the warehouse's
+// columns classified as classified (a YAML flow mapping), with a session open.
+func classifiedFixture(t *testing.T, pol, classified string) (*authority.Authority, *countingBroker, string) {
+	t.Helper()
+	if !pgquery.Available {
+		t.Skip("built without cgo: no SQL parser")
+	}
+	targets := strings.Replace(kindsTargets, "allowed_tables: [public.customers, public.orders]",
+		"allowed_tables: [public.customers, public.orders], classified_columns: "+classified, 1)
+	a, b, _ := kindsFixtureWith(t, true, []byte(pol), targets)
+	s, err := a.OpenSession(context.Background(), agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, b, s.SessionID
+}
+
 // TestPolicySeesClassesOfTheResult: context.sql.classes names the classified columns a
 // statement reads however it spells them (a function, an aggregate's key, a star, a
 // subquery), and wherever (a filter, an order, a join), so a policy can refuse payment cards
 // outright rather than return them masked or let them be read a digit a query.
 func TestPolicySeesClassesOfTheResult(t *testing.T) {
 	t.Parallel()
-	if !pgquery.Available {
-		t.Skip("built without cgo: no SQL parser")
-	}
-	pol := []byte(`
+	a, b, sid := classifiedFixture(t, `
 @id("permit-select")
 permit (principal, action == Action::"sql:SELECT", resource in Target::"warehouse");
 
 @id("forbid-card-numbers")
 forbid (principal, action, resource in Target::"warehouse")
 when { context.sql.classes.contains("payment_card") };
-`)
-	targets := strings.Replace(kindsTargets, "allowed_tables: [public.customers, public.orders]",
-		"allowed_tables: [public.customers, public.orders], classified_columns: {public.customers.card: payment_card, public.customers.email: email}", 1)
-	a, b, _ := kindsFixtureWith(t, true, pol, targets)
+`, "{public.customers.card: payment_card, public.customers.email: email}")
 	ctx := context.Background()
-	s, err := a.OpenSession(ctx, agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for stmt, want := range map[string]string{
 		"SELECT lpad(card, 30, 'x') AS tier FROM customers":                          api.VerdictDeny,
 		"SELECT json_object_agg(card, id) FROM customers":                            api.VerdictDeny,
@@ -173,7 +186,7 @@ when { context.sql.classes.contains("payment_card") };
 		"SELECT id FROM customers WHERE email = 'ada@example.com'":                   api.VerdictAllow,
 		"SELECT count(*) FROM customers":                                             api.VerdictAllow,
 	} {
-		ex, err := a.Explain(ctx, s.SessionID, api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt})
+		ex, err := a.Explain(ctx, sid, api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt})
 		if err != nil || ex.Verdict != want {
 			t.Errorf("%s: %+v, %v; want %s", stmt, ex, err, want)
 			continue
@@ -193,21 +206,8 @@ when { context.sql.classes.contains("payment_card") };
 // permits every write does not change that.
 func TestWritesDoNotLaunderClassifiedValues(t *testing.T) {
 	t.Parallel()
-	if !pgquery.Available {
-		t.Skip("built without cgo: no SQL parser")
-	}
-	pol := []byte(`
-@id("permit-all-sql")
-permit (principal, action, resource in Target::"warehouse");
-`)
-	targets := strings.Replace(kindsTargets, "allowed_tables: [public.customers, public.orders]",
-		"allowed_tables: [public.customers, public.orders], classified_columns: {public.customers.card: payment_card, public.customers.email: email}", 1)
-	a, b, _ := kindsFixtureWith(t, true, pol, targets)
+	a, b, sid := classifiedFixture(t, permitAllSQL, "{public.customers.card: payment_card, public.customers.email: email}")
 	ctx := context.Background()
-	s, err := a.OpenSession(ctx, agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
 	for stmt, refused := range map[string]bool{
 		"INSERT INTO orders (note) SELECT translate(card, '0123456789', 'abcdefghij') FROM customers RETURNING note": true,
 		"UPDATE customers SET tier = card WHERE id = 42 RETURNING tier":                                              true,
@@ -215,7 +215,7 @@ permit (principal, action, resource in Target::"warehouse");
 		"UPDATE customers SET email = lower(email) WHERE id = 42":                                                    false,
 		"INSERT INTO orders (note) VALUES ('x')":                                                                     false,
 	} {
-		_, err := a.Act(ctx, agent("demo-agent"), s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}})
+		_, err := a.Act(ctx, agent("demo-agent"), sid, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}})
 		var ae *authority.Error
 		got := errors.As(err, &ae) && errors.Is(err, authority.ErrDenied) && slices.Contains(ae.Reasons, authority.ReasonStoresClassified)
 		if got != refused {
@@ -231,24 +231,11 @@ permit (principal, action, resource in Target::"warehouse");
 // token (the database sees the value it stands for) is refused before policy and before
 // anything is minted: reverse('tok_...') or 'tok_...' LIKE '4%' would read the value out. A
 // token compared with a classified column passes this check (and then needs its session's
-// vault, which this one does not have). So does nothing in an escape string.
+// vault, which this one does not have); in an escape string (E'...') it is refused too.
 func TestTokensInSQLStandOnlyAgainstClassifiedColumns(t *testing.T) {
 	t.Parallel()
-	if !pgquery.Available {
-		t.Skip("built without cgo: no SQL parser")
-	}
-	pol := []byte(`
-@id("permit-all-sql")
-permit (principal, action, resource in Target::"warehouse");
-`)
-	targets := strings.Replace(kindsTargets, "allowed_tables: [public.customers, public.orders]",
-		"allowed_tables: [public.customers, public.orders], classified_columns: {public.customers.card: payment_card}", 1)
-	a, b, _ := kindsFixtureWith(t, true, pol, targets)
+	a, b, sid := classifiedFixture(t, permitAllSQL, "{public.customers.card: payment_card}")
 	ctx := context.Background()
-	s, err := a.OpenSession(ctx, agent("demo-agent"), api.OpenSessionRequest{Operator: "ada@example.com", Prompt: prompt})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const tok = "tok_card_abcdefghijklmnopqrst"
 	for stmt, refused := range map[string]bool{
 		"SELECT reverse('" + tok + "')":                                  true,
@@ -260,7 +247,7 @@ permit (principal, action, resource in Target::"warehouse");
 		"SELECT id FROM customers WHERE card IN ('4111', '" + tok + "')": false,
 		"UPDATE customers SET card = '" + tok + "' WHERE id = 42":        false,
 	} {
-		_, err := a.Act(ctx, agent("demo-agent"), s.SessionID, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}})
+		_, err := a.Act(ctx, agent("demo-agent"), sid, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}})
 		var ae *authority.Error
 		got := errors.As(err, &ae) && slices.Contains(ae.Reasons, authority.ReasonTokenUnplaced)
 		if got != refused || err == nil {

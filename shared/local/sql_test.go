@@ -32,27 +32,37 @@ when { ["public.notes"].containsAll(context.sql.tables) };
 // target lists; it returns the instance and a superuser connection to the database.
 func startSQL(t *testing.T) (*local.Instance, *pgx.Conn) {
 	t.Helper()
+	return startWarehouse(t, func(adm string) []string {
+		return []string{
+			"CREATE TABLE notes (id serial PRIMARY KEY, customer_id int, body text)",
+			"CREATE TABLE secrets (id int, value text)",
+			"INSERT INTO secrets VALUES (1, 'top')",
+			"CREATE FUNCTION wipe() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'DELETE FROM secrets RETURNING 42'",
+			"CREATE FUNCTION cut() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'TRUNCATE secrets; SELECT 42'",
+			"GRANT SELECT, INSERT ON notes TO " + adm + " WITH GRANT OPTION",
+		}
+	}, "allowed_tables: [public.notes], allowed_functions: [public.wipe, public.cut]", sqlPolicies)
+}
+
+// startWarehouse runs `mandate local` under policies with a warehouse target on a fresh
+// database of the test PostgreSQL server, made by setup's statements (given the target's
+// administrator, quoted, to grant to) and holding a notes table with its sequence granted;
+// fields are the target's own. It returns the instance and a superuser connection.
+func startWarehouse(t *testing.T, setup func(adm string) []string, fields, policies string) (*local.Instance, *pgx.Conn) {
+	t.Helper()
 	db := pgtest.New(t, "mandate_local_")
 	adm := pgx.Identifier{db.Admin}.Sanitize()
-	db.Exec(t,
-		"CREATE TABLE notes (id serial PRIMARY KEY, customer_id int, body text)",
-		"CREATE TABLE secrets (id int, value text)",
-		"INSERT INTO secrets VALUES (1, 'top')",
-		"CREATE FUNCTION wipe() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'DELETE FROM secrets RETURNING 42'",
-		"CREATE FUNCTION cut() RETURNS int LANGUAGE sql SECURITY DEFINER AS 'TRUNCATE secrets; SELECT 42'",
+	db.Exec(t, append(setup(adm),
 		"GRANT CONNECT ON DATABASE "+db.Name+" TO "+adm+" WITH GRANT OPTION",
 		"GRANT USAGE ON SCHEMA public TO "+adm+" WITH GRANT OPTION",
-		"GRANT SELECT, INSERT ON notes TO "+adm+" WITH GRANT OPTION",
-		"GRANT USAGE ON SEQUENCE notes_id_seq TO "+adm+" WITH GRANT OPTION",
-	)
+		"GRANT USAGE ON SEQUENCE notes_id_seq TO "+adm+" WITH GRANT OPTION")...)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "warehouse.key"), []byte(db.AdminPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	targets := "targets:\n  - {name: warehouse, kind: sql, endpoint: '" + db.Host + "', database: " + db.Name +
-		", user: " + db.Admin + ", secret_ref: 'file:warehouse.key', allowed_tables: [public.notes]" +
-		", allowed_functions: [public.wipe, public.cut], timeout: 5s, max_rows: 100}\n"
-	return startWith(t, dir, nil, sqlPolicies, targets), db.Conn
+		", user: " + db.Admin + ", secret_ref: 'file:warehouse.key', " + fields + ", timeout: 5s, max_rows: 100}\n"
+	return startWith(t, dir, nil, policies, targets), db.Conn
 }
 
 // TestSQLRolledBackWriteThroughThePipeline: an allowed INSERT into notes whose listed SECURITY
@@ -133,26 +143,6 @@ func toJSON(t *testing.T, v any) string {
 // refused before anything is minted; a masking token of an email looks a customer up by
 // the classified column, and computed with, is refused.
 func TestClassifiedDataThroughThePipeline(t *testing.T) {
-	db := pgtest.New(t, "mandate_local_")
-	adm := pgx.Identifier{db.Admin}.Sanitize()
-	db.Exec(t,
-		"CREATE TABLE customers (id int PRIMARY KEY, email text, card text, tier text)",
-		"INSERT INTO customers VALUES (42, 'grace@example.org', '4111111111111111', 'gold')",
-		"CREATE TABLE notes (id serial PRIMARY KEY, customer_id int, body text)",
-		"INSERT INTO notes (customer_id, body) VALUES (42, 'wrote to grace@example.org')",
-		"GRANT CONNECT ON DATABASE "+db.Name+" TO "+adm+" WITH GRANT OPTION",
-		"GRANT USAGE ON SCHEMA public TO "+adm+" WITH GRANT OPTION",
-		"GRANT SELECT, INSERT ON customers, notes TO "+adm+" WITH GRANT OPTION",
-		"GRANT USAGE ON SEQUENCE notes_id_seq TO "+adm+" WITH GRANT OPTION",
-	)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "warehouse.key"), []byte(db.AdminPassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	targets := "targets:\n  - {name: warehouse, kind: sql, endpoint: '" + db.Host + "', database: " + db.Name +
-		", user: " + db.Admin + ", secret_ref: 'file:warehouse.key', allowed_tables: [public.customers, public.notes]" +
-		", classified_columns: {public.customers.email: email, public.customers.card: payment_card, public.customers.tier: tier}" +
-		", mask_profile: tokenize, timeout: 5s, max_rows: 100}\n"
 	policies := `
 @id("permit-warehouse")
 permit (principal, action, resource in Target::"warehouse");
@@ -161,7 +151,16 @@ permit (principal, action, resource in Target::"warehouse");
 forbid (principal, action, resource in Target::"warehouse")
 when { context.sql.classes.contains("payment_card") };
 `
-	inst := startWith(t, dir, nil, policies, targets)
+	inst, _ := startWarehouse(t, func(adm string) []string {
+		return []string{
+			"CREATE TABLE customers (id int PRIMARY KEY, email text, card text, tier text)",
+			"INSERT INTO customers VALUES (42, 'grace@example.org', '4111111111111111', 'gold')",
+			"CREATE TABLE notes (id serial PRIMARY KEY, customer_id int, body text)",
+			"INSERT INTO notes (customer_id, body) VALUES (42, 'wrote to grace@example.org')",
+			"GRANT SELECT, INSERT ON customers, notes TO " + adm + " WITH GRANT OPTION",
+		}
+	}, "allowed_tables: [public.customers, public.notes], mask_profile: tokenize"+
+		", classified_columns: {public.customers.email: email, public.customers.card: payment_card, public.customers.tier: tier}", policies)
 	c := agentClient(inst)
 	ctx := context.Background()
 	s := openDemo(t, c)
