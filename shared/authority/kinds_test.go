@@ -156,6 +156,18 @@ func classifiedFixture(t *testing.T, pol, classified string) (*authority.Authori
 	return a, b, s.SessionID
 }
 
+// actSQL acts with a sql statement on the warehouse in session sid.
+func actSQL(a *authority.Authority, sid, stmt string) error {
+	_, err := a.Act(context.Background(), agent("demo-agent"), sid, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}})
+	return err
+}
+
+// refusedFor reports whether err is a denial that gives reason.
+func refusedFor(err error, reason string) bool {
+	var ae *authority.Error
+	return errors.As(err, &ae) && errors.Is(err, authority.ErrDenied) && slices.Contains(ae.Reasons, reason)
+}
+
 // TestPolicySeesClassesOfTheResult: context.sql.classes names the classified columns a
 // statement reads however it spells them (a function, an aggregate's key, a star, a
 // subquery), and wherever (a filter, an order, a join), so a policy can refuse payment cards
@@ -207,7 +219,6 @@ when { context.sql.classes.contains("payment_card") };
 func TestWritesDoNotLaunderClassifiedValues(t *testing.T) {
 	t.Parallel()
 	a, b, sid := classifiedFixture(t, permitAllSQL, "{public.customers.card: payment_card, public.customers.email: email}")
-	ctx := context.Background()
 	for stmt, refused := range map[string]bool{
 		"INSERT INTO orders (note) SELECT translate(card, '0123456789', 'abcdefghij') FROM customers RETURNING note": true,
 		"UPDATE customers SET tier = card WHERE id = 42 RETURNING tier":                                              true,
@@ -215,10 +226,8 @@ func TestWritesDoNotLaunderClassifiedValues(t *testing.T) {
 		"UPDATE customers SET email = lower(email) WHERE id = 42":                                                    false,
 		"INSERT INTO orders (note) VALUES ('x')":                                                                     false,
 	} {
-		_, err := a.Act(ctx, agent("demo-agent"), sid, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}})
-		var ae *authority.Error
-		got := errors.As(err, &ae) && errors.Is(err, authority.ErrDenied) && slices.Contains(ae.Reasons, authority.ReasonStoresClassified)
-		if got != refused {
+		err := actSQL(a, sid, stmt)
+		if got := refusedFor(err, authority.ReasonStoresClassified); got != refused {
 			t.Errorf("%s: %v; want refused %v", stmt, err, refused)
 		}
 	}
@@ -235,7 +244,6 @@ func TestWritesDoNotLaunderClassifiedValues(t *testing.T) {
 func TestTokensInSQLStandOnlyAgainstClassifiedColumns(t *testing.T) {
 	t.Parallel()
 	a, b, sid := classifiedFixture(t, permitAllSQL, "{public.customers.card: payment_card}")
-	ctx := context.Background()
 	const tok = "tok_card_abcdefghijklmnopqrst"
 	for stmt, refused := range map[string]bool{
 		"SELECT reverse('" + tok + "')":                                  true,
@@ -247,10 +255,8 @@ func TestTokensInSQLStandOnlyAgainstClassifiedColumns(t *testing.T) {
 		"SELECT id FROM customers WHERE card IN ('4111', '" + tok + "')": false,
 		"UPDATE customers SET card = '" + tok + "' WHERE id = 42":        false,
 	} {
-		_, err := a.Act(ctx, agent("demo-agent"), sid, api.ActionRequest{Action: api.Action{Kind: api.KindSQL, Target: "warehouse", Statement: stmt}})
-		var ae *authority.Error
-		got := errors.As(err, &ae) && slices.Contains(ae.Reasons, authority.ReasonTokenUnplaced)
-		if got != refused || err == nil {
+		err := actSQL(a, sid, stmt)
+		if got := refusedFor(err, authority.ReasonTokenUnplaced); got != refused || err == nil {
 			t.Errorf("%s: %v; want refused for its place %v", stmt, err, refused)
 		}
 	}
