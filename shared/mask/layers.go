@@ -241,7 +241,7 @@ func skeleton(dst []byte, at []int32, s []byte) ([]byte, []int32) {
 func knownShapes(known [][]byte) [][]byte {
 	var out [][]byte
 	for _, v := range known {
-		sk, _ := skeleton(nil, nil, v)
+		sk, _ := skeleton(make([]byte, 0, len(v)), make([]int32, 0, len(v)), v)
 		if bytes.IndexByte(sk, 0) >= 0 || len(sk) < minSkeleton {
 			continue
 		}
@@ -1043,6 +1043,9 @@ func (st *state) knownMatches(s []byte, ms []match) []match {
 	}
 	if len(b.shapes) == 0 || len(s) < minSkeleton {
 		return ms
+	}
+	if b.skel == nil { // the scratch, once a call, as large as a typical scanned string
+		b.skel, b.at = make([]byte, 0, 512), make([]int32, 0, 512)
 	}
 	b.skel, b.at = skeleton(b.skel[:0], b.at[:0], s)
 	for _, v := range b.shapes {
