@@ -87,6 +87,9 @@ func (s *SQL) Do(ctx context.Context, t target.Target, c broker.Credential, a ap
 	}
 	cfg.RuntimeParams["search_path"] = t.Schema
 	cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(time.Duration(t.Timeout).Milliseconds(), 10)
+	// Backslashes in a plain literal are never escapes, whatever the database's default: a
+	// value written in for a token ('...' with its quotes doubled) cannot end its literal.
+	cfg.RuntimeParams["standard_conforming_strings"] = "on"
 	if c.SQL.ReadOnly {
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	}

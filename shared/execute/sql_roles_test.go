@@ -593,3 +593,34 @@ func TestSQLErrorsCarryNoClassifiedValue(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLStringsAreStandardWhateverTheDatabaseSays: a token's value is written into the
+// statement as a plain literal with its quotes doubled, which is enough only while backslashes
+// are not escapes. A database set to standard_conforming_strings = off would read
+// 'C:\' as an unterminated literal and let a value end it early; the executor pins it on.
+func TestSQLStringsAreStandardWhateverTheDatabaseSays(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{tg.Database}.Sanitize()+" SET standard_conforming_strings = off"); err != nil {
+		t.Fatal(err)
+	}
+	const sql = `SELECT 'C:\temp' AS p FROM customers WHERE id = 42`
+	st, err := pgquery.New().Parse(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := api.Action{Kind: api.KindSQL, Statement: sql}
+	c, err := br.Mint(ctx, tg, act, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release(ctx)
+	res, err := execute.NewSQL().Do(ctx, tg, c, act)
+	if err != nil || res.Status != 200 {
+		t.Fatalf("%v: %d %s", err, res.Status, res.Body)
+	}
+	var r execute.SQLResult
+	if err := json.Unmarshal(res.Body, &r); err != nil || len(r.Rows) != 1 || r.Rows[0]["p"] != `C:\temp` {
+		t.Fatalf("rows %v (%v): want the backslash as written", r.Rows, err)
+	}
+}
