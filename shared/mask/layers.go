@@ -201,8 +201,9 @@ const minSkeleton = 8
 const maxKnownGap = 4
 
 // skeleton appends to dst the letters (lower-cased) and digits of s, each folded to ASCII
-// (full-width, mathematical, lookalike letters), and to at where each came from. Any other character is a gap; a gap longer than maxKnownGap bytes
-// is written as a 0 byte, which no skeleton holds, so no match spans it.
+// (full-width, mathematical, lookalike letters), and to at where each came from. Any other
+// character is a gap; a gap longer than maxKnownGap bytes is written as a 0 byte, which no
+// skeleton holds, so no match spans it.
 func skeleton(dst []byte, at []int32, s []byte) ([]byte, []int32) {
 	gap := 0
 	for i := 0; i < len(s); {
@@ -236,8 +237,9 @@ func skeleton(dst []byte, at []int32, s []byte) ([]byte, []int32) {
 }
 
 // knownShapes returns the shapes a target may hand a known value back in, as skeletons: the
-// value with its case changed or spread out, reversed, and in hex. Base64, URL, HTML and
-// JSON escapes are decoded before any matching, so they need no shape of their own.
+// value with its case changed or spread out, reversed, in hex, and a number without its
+// leading zeros. Base64, URL, HTML and JSON escapes are decoded before any matching, so they
+// need no shape of their own.
 func knownShapes(known [][]byte) [][]byte {
 	var out [][]byte
 	for _, v := range known {
@@ -248,7 +250,7 @@ func knownShapes(known [][]byte) [][]byte {
 		rev := slices.Clone(sk)
 		slices.Reverse(rev)
 		out = append(out, sk, rev, []byte(hex.EncodeToString(v)))
-		// A number read and written back as one loses its leading zeros (078051120).
+		// A number read and written back as one loses them (078051120).
 		if t := bytes.TrimLeft(sk, "0"); len(t) < len(sk) && len(t) >= minSkeleton && allDigits(t) {
 			out = append(out, t)
 		}
