@@ -25,43 +25,22 @@ type sqlParser interface {
 // does not allow; the table or ARN follows the colon.
 const ReasonOutsideTarget = "outside-target:"
 
+// ReasonStoresClassified is the reason of a refusal for a write that stores values read from
+// a classified column in a column not classified the same (sqlparse.StoresClassified).
+const ReasonStoresClassified = "sql-stores-classified"
+
 // ReasonTokenUnplaced is the reason of a refusal for a masking token in a SQL statement that
 // stands anywhere but compared with, or stored in, a classified column (sqlparse.Unplaced):
 // the statement would compute with the value the token stands for.
 const ReasonTokenUnplaced = "sql-token-unplaced"
 
-// plainLiterals reports whether every occurrence of the tokens in stmt opens a plain string
-// literal: no letter, digit or '&' before its quote, so no E'...' (whose backslashes would
-// let a value end the literal early once it is written in) and no U&'...'.
-func plainLiterals(stmt string, toks []string) bool {
-	for _, tok := range toks {
-		for i := 0; ; {
-			k := strings.Index(stmt[i:], tok)
-			if k < 0 {
-				break
-			}
-			at := i + k
-			if at >= 2 {
-				c := stmt[at-2]
-				if c == '&' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
-					return false
-				}
-			}
-			i = at + len(tok)
-		}
-	}
-	return true
-}
-
-// ReasonStoresClassified is the reason of a refusal for a write that stores values read from
-// a classified column in a column not classified the same (sqlparse.StoresClassified).
-const ReasonStoresClassified = "sql-stores-classified"
-
 // checkKind validates the kind-specific part of a canonical action on its target, before
 // policy and before anything is minted: an http path stays under the base URL; a sql
 // statement is exactly one parsed statement of a supported type touching only the target's
-// tables; an aws operation is a supported one on a resource inside the target's patterns. It
-// completes a sql action's name and resource for policy and the record.
+// tables, storing no classified value in a column not classified the same, with each masking
+// token a plain literal compared with or stored in a classified column; an aws operation is
+// a supported one on a resource inside the target's patterns. It completes a sql action's
+// name and resource for policy and the record.
 func (a *Authority) checkKind(t target.Target, c *action.Action) (*sqlparse.Statement, *Error) {
 	switch c.Kind {
 	case api.KindHTTP:
@@ -143,4 +122,27 @@ func sqlContext(st *sqlparse.Statement, t target.Target) *policy.SQL {
 	}
 	return &policy.SQL{Type: st.Type, Tables: st.TableNames(), Columns: st.Columns, Functions: st.Functions,
 		Classes: sqlparse.ClassesRead(*st, t.ClassifiedColumns)}
+}
+
+// plainLiterals reports whether every occurrence of the tokens in stmt opens a plain string
+// literal: no letter, digit or '&' before its quote, so no E'...' (whose backslashes would
+// let a value end the literal early once it is written in) and no U&'...'.
+func plainLiterals(stmt string, toks []string) bool {
+	for _, tok := range toks {
+		for i := 0; ; {
+			k := strings.Index(stmt[i:], tok)
+			if k < 0 {
+				break
+			}
+			at := i + k
+			if at >= 2 {
+				c := stmt[at-2]
+				if c == '&' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+					return false
+				}
+			}
+			i = at + len(tok)
+		}
+	}
+	return true
 }
