@@ -82,8 +82,8 @@ func (a *Authority) checkKind(t target.Target, c *action.Action) (*sqlparse.Stat
 		}
 		if toks := mask.FindTokens(c.Statement); len(toks) > 0 {
 			why := st.Unplaced(toks, t.ClassifiedColumns)
-			if why == "" && !plainLiterals(c.Statement, toks) {
-				why = "a token may stand only in a plain string literal ('tok_...'), not an escape string (E'...') or another prefixed one"
+			if why == "" && !tokensQuoted(c.Statement) {
+				why = "a token may stand only as a whole plain string literal ('tok_...'), not outside one, in an escape string (E'...') or another prefixed one"
 			}
 			if why != "" {
 				return nil, &Error{Kind: ErrDenied, Detail: why, Reasons: []string{ReasonTokenUnplaced}}
@@ -122,27 +122,4 @@ func sqlContext(st *sqlparse.Statement, t target.Target) *policy.SQL {
 	}
 	return &policy.SQL{Type: st.Type, Tables: st.TableNames(), Columns: st.Columns, Functions: st.Functions,
 		Classes: sqlparse.ClassesRead(*st, t.ClassifiedColumns)}
-}
-
-// plainLiterals reports whether every occurrence of the tokens in stmt opens a plain string
-// literal: no letter, digit or '&' before its quote, so no E'...' (whose backslashes would
-// let a value end the literal early once it is written in) and no U&'...'.
-func plainLiterals(stmt string, toks []string) bool {
-	for _, tok := range toks {
-		for i := 0; ; {
-			k := strings.Index(stmt[i:], tok)
-			if k < 0 {
-				break
-			}
-			at := i + k
-			if at >= 2 {
-				c := stmt[at-2]
-				if c == '&' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
-					return false
-				}
-			}
-			i = at + len(tok)
-		}
-	}
-	return true
 }

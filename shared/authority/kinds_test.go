@@ -251,6 +251,7 @@ func TestTokensInSQLStandOnlyAgainstClassifiedColumns(t *testing.T) {
 		"SELECT id FROM customers WHERE tier = '" + tok + "'":            true,
 		"SELECT id FROM customers WHERE card = E'" + tok + "'":           true,
 		"SELECT id FROM customers WHERE card = U&'" + tok + "'":          true,
+		"SELECT id FROM customers WHERE card = '4111' -- " + tok:         true,
 		"SELECT id FROM customers WHERE card = '" + tok + "'":            false,
 		"SELECT id FROM customers WHERE card IN ('4111', '" + tok + "')": false,
 		"UPDATE customers SET card = '" + tok + "' WHERE id = 42":        false,

@@ -269,7 +269,10 @@ func (m masking) detokenize(ctx context.Context, session string, act api.Action)
 	return act, known, firstErr
 }
 
-// tokensQuoted reports whether every token in a SQL statement is a whole string literal.
+// tokensQuoted reports whether every token in a SQL statement is a whole plain string
+// literal: quoted on both sides, with no letter, digit, '_' or '&' before its opening quote,
+// so no E'...' (whose backslashes would let a value end the literal early once it is written
+// in) and no U&'...'.
 func tokensQuoted(stmt string) bool {
 	for _, tok := range mask.FindTokens(stmt) {
 		for i := 0; ; {
@@ -280,6 +283,11 @@ func tokensQuoted(stmt string) bool {
 			at := i + k
 			if at == 0 || stmt[at-1] != '\'' || at+len(tok) >= len(stmt) || stmt[at+len(tok)] != '\'' {
 				return false
+			}
+			if at >= 2 {
+				if c := stmt[at-2]; c == '&' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+					return false
+				}
 			}
 			i = at + len(tok)
 		}
