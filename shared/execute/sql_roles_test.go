@@ -48,6 +48,28 @@ func action(ctx context.Context, br *broker.Broker, ex *execute.SQL, tg target.T
 	return nil
 }
 
+// run parses sql, mints its role on tg, runs it and drops the role, failing the test on any
+// error before PostgreSQL answers; PostgreSQL's own refusal is in the result.
+func run(t *testing.T, br *broker.Broker, tg target.Target, sql string) execute.Result {
+	t.Helper()
+	ctx := context.Background()
+	st, err := pgquery.New().Parse(sql)
+	if err != nil {
+		t.Fatalf("%q: %v", sql, err)
+	}
+	act := api.Action{Kind: api.KindSQL, Statement: sql}
+	c, err := br.Mint(ctx, tg, act, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
+	if err != nil {
+		t.Fatalf("%q: mint: %v", sql, err)
+	}
+	defer c.Release(ctx)
+	res, err := execute.NewSQL().Do(ctx, tg, c, act)
+	if err != nil {
+		t.Fatalf("%q: %v", sql, err)
+	}
+	return res
+}
+
 // ephemeralRoles counts the roles of the broker's prefix left in the cluster.
 func ephemeralRoles(t *testing.T, conn *pgx.Conn) int {
 	t.Helper()
@@ -309,25 +331,15 @@ func TestSQLEncodedValuesReachDetection(t *testing.T) {
 	if _, err := conn.Exec(ctx, "ALTER TABLE customers ADD COLUMN card text; UPDATE customers SET card = '4111111111111111'"); err != nil {
 		t.Fatal(err)
 	}
-	ex := execute.NewSQL()
 	for _, sql := range []string{
 		"SELECT convert_to(email, 'UTF8') AS b FROM customers WHERE id = 42",
 		"SELECT email::xml AS x FROM customers WHERE id = 42",
 		"SELECT convert_to(card, 'UTF8') AS b FROM customers WHERE id = 42",
 		"SELECT decode(card, 'escape') AS b FROM customers WHERE id = 42",
 	} {
-		st, err := pgquery.New().Parse(sql)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL, Statement: sql}, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := ex.Do(ctx, tg, c, api.Action{Kind: api.KindSQL, Statement: sql})
-		_ = c.Release(ctx)
-		if err != nil || res.Status != 200 {
-			t.Fatalf("%q: %v: %s", sql, err, res.Body)
+		res := run(t, br, tg, sql)
+		if res.Status != 200 {
+			t.Fatalf("%q: %d: %s", sql, res.Status, res.Body)
 		}
 		masked, summary := mask.New().Apply(res.Body)
 		if strings.Contains(string(masked), "ada@example.com") || strings.Contains(string(masked), "4111111111111111") || summary.Total() == 0 {
@@ -524,25 +536,6 @@ func TestSQLErrorsCarryNoClassifiedValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg.ClassifiedColumns = map[string]string{"public.customers.email": "email", "public.customers.tier": "tier"}
-	ex := execute.NewSQL()
-	run := func(sql string) execute.Result {
-		t.Helper()
-		st, err := pgquery.New().Parse(sql)
-		if err != nil {
-			t.Fatal(err)
-		}
-		act := api.Action{Kind: api.KindSQL, Statement: sql}
-		c, err := br.Mint(ctx, tg, act, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
-		if err != nil {
-			t.Fatalf("%q: mint: %v", sql, err)
-		}
-		defer c.Release(ctx)
-		res, err := ex.Do(ctx, tg, c, act)
-		if err != nil {
-			t.Fatalf("%q: %v", sql, err)
-		}
-		return res
-	}
 	for _, sql := range []string{
 		"SELECT tier::int FROM customers WHERE id = 42",
 		"SELECT id FROM customers WHERE tier::int > 0",
@@ -557,7 +550,7 @@ func TestSQLErrorsCarryNoClassifiedValue(t *testing.T) {
 		"WITH t AS (SELECT tier FROM customers) SELECT tier::int FROM t",
 		"SELECT (c)::text::int FROM customers c WHERE id = 42",
 	} {
-		res := run(sql)
+		res := run(t, br, tg, sql)
 		if res.Status != execute.StatusSQLError {
 			t.Fatalf("%q: status %d, want the SQL error status: %s", sql, res.Status, res.Body)
 		}
@@ -573,7 +566,7 @@ func TestSQLErrorsCarryNoClassifiedValue(t *testing.T) {
 		}
 	}
 	// A write that fails on the data is rolled back and says no more.
-	res := run("UPDATE customers SET tier = 'x' WHERE tier::int = 1")
+	res := run(t, br, tg, "UPDATE customers SET tier = 'x' WHERE tier::int = 1")
 	if res.Status != execute.StatusSQLError || strings.Contains(string(res.Body), "gold") {
 		t.Errorf("update: %d %s", res.Status, res.Body)
 	}
@@ -588,7 +581,7 @@ func TestSQLErrorsCarryNoClassifiedValue(t *testing.T) {
 		"SELECT 'gold'::int FROM customers": `invalid input syntax for type integer: \"gold\"`,
 		"SELECT body::int FROM notes":       `invalid input syntax for type integer: \"amber\"`,
 	} {
-		if res := run(sql); res.Status != execute.StatusSQLError || !strings.Contains(string(res.Body), want) {
+		if res := run(t, br, tg, sql); res.Status != execute.StatusSQLError || !strings.Contains(string(res.Body), want) {
 			t.Errorf("%q: %d %s, want %s", sql, res.Status, res.Body, want)
 		}
 	}
@@ -604,20 +597,9 @@ func TestSQLStringsAreStandardWhateverTheDatabaseSays(t *testing.T) {
 	if _, err := conn.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{tg.Database}.Sanitize()+" SET standard_conforming_strings = off"); err != nil {
 		t.Fatal(err)
 	}
-	const sql = `SELECT 'C:\temp' AS p FROM customers WHERE id = 42`
-	st, err := pgquery.New().Parse(sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	act := api.Action{Kind: api.KindSQL, Statement: sql}
-	c, err := br.Mint(ctx, tg, act, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Release(ctx)
-	res, err := execute.NewSQL().Do(ctx, tg, c, act)
-	if err != nil || res.Status != 200 {
-		t.Fatalf("%v: %d %s", err, res.Status, res.Body)
+	res := run(t, br, tg, `SELECT 'C:\temp' AS p FROM customers WHERE id = 42`)
+	if res.Status != 200 {
+		t.Fatalf("%d %s", res.Status, res.Body)
 	}
 	var r execute.SQLResult
 	if err := json.Unmarshal(res.Body, &r); err != nil || len(r.Rows) != 1 || r.Rows[0]["p"] != `C:\temp` {

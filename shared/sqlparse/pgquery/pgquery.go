@@ -376,12 +376,9 @@ func (w *walker) walk(m protoreflect.Message, ctes []string, top bool, depth int
 		w.relation(rv)
 		w.b.AddTable(rv.GetSchemaname(), rv.GetRelname(), sqlparse.PrivSelect)
 		return
-	case name == rangeSubselectName:
+	case name == rangeSubselectName, name == rangeFunctionName:
 		w.ranges++
-		w.notTable(m.Interface().(*pg.RangeSubselect).GetAlias().GetAliasname())
-	case name == rangeFunctionName:
-		w.ranges++
-		w.notTable(m.Interface().(*pg.RangeFunction).GetAlias().GetAliasname())
+		w.notTable(m.Interface().(interface{ GetAlias() *pg.Alias }).GetAlias().GetAliasname())
 	case name == joinExprName:
 		// NATURAL joins on the columns both sides share, naming none of them; USING names
 		// them outside any column reference.
