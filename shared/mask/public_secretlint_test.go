@@ -58,6 +58,7 @@ func TestPublicSecretsSecretlint(t *testing.T) {
 	// part happens to hold no digit, a secp256k1 key as 0x and 64 hex digits (a hash is
 	// written so too), and a SendGrid key glued inside a word.
 	// The look-alikes still changed are values under a secret label or in a URL's password,
-	// masked on purpose, and PEM blocks of placeholders.
-	checkFloor(t, "secrets (secretlint snapshots)", s, floor{recall: 0.86, leftAlone: 0.74})
+	// masked on purpose, and a PEM block of 36 base64 characters, which may be a cut key.
+	// PEM blocks of "xxx" and "..." are left alone since keyMaterial (0.743 to 0.771).
+	checkFloor(t, "secrets (secretlint snapshots)", s, floor{recall: 0.86, leftAlone: 0.77})
 }

@@ -48,7 +48,11 @@ var secretDetectors = map[string][]string{
 var publicSecretFloors = map[string][2]float64{
 	"aws":         {1, 1},
 	"jwt":         {1, 1},
-	"private_key": {1, 1},
+	// detect-secrets finds a key by its BEGIN line alone, and labels a block of words a key
+	// ("-----BEGIN RSA PRIVATE KEY-----\nsuper secret private key here\n-----END ..."). A
+	// block whose body holds no base64 is left alone (keyMaterial), as gitleaks and secretlint
+	// label "anything", "xxx" and "..." between those lines: 1 of 2.
+	"private_key": {0.5, 1},
 	// The one Slack case missed is a webhook written with 'x' for each of its parts
 	// (".../services/Txxxxxxxx/Bxxxxxxxx/xxxx..."): a documentation placeholder, left alone on
 	// purpose as gitleaks labels "ghp_xxxx..." and "AKIAXXXX..." (TestPublicSecretsGitleaks).
@@ -314,26 +318,29 @@ func TestPublicSecretsGitleaks(t *testing.T) {
 			t.Errorf("%s: recall %.3f (floor %.2f), look-alikes left alone %.3f (floor %.2f)", fam, r, f[0], a, f[1])
 		}
 	}
-	if r, a := ratio(all.found, all.pos), ratio(all.alone, all.neg); r < 0.93 || a < 0.89 {
-		t.Errorf("all: recall %.3f (floor 0.93), look-alikes left alone %.3f (floor 0.89)", r, a)
+	if r, a := ratio(all.found, all.pos), ratio(all.alone, all.neg); r < 0.96 || a < 0.89 {
+		t.Errorf("all: recall %.3f (floor 0.96), look-alikes left alone %.3f (floor 0.89)", r, a)
 	}
 }
 
 // gitleaksFloors are the recall and look-alikes left alone of each family on gitleaks' cases:
 // what the detectors reach today. Measured before any change made for this corpus (the first
 // run on it): recall 0.757 in all, 0.714 generic, 0.860 JWT; look-alikes left alone 0.869.
-// The look-alikes still masked are gitleaks' near misses of its own formats that are tokens
-// all the same (a Stripe-like value under "nonMatchingToken", a key that misses
-// ClickHouse's length, "GR1348941" and "123123..."), a hex key under apiKey, a PEM block of
-// words ("anything"), which detect-secrets labels a key, and under "other", values a masker
-// masks under a secret label. "other" is mostly recall under a label: this package is shaped
+// Since: a generated value of 12 to 15 bytes under a secret label is a secret (a Dropbox app
+// secret is 15), and so are 24 or more digits (a Discord client secret is 32); age, Perplexity,
+// Sourcegraph, Notion, Facebook and X bearer tokens are read by their prefixes (recall
+// "other" 0.920 to 0.958, all 0.934 to 0.965); a PEM block of words is no key (private_key
+// look-alikes 0.5 to 1). The look-alikes still masked are gitleaks' near misses of its own
+// formats that are tokens all the same (a Stripe-like value under "nonMatchingToken", a key
+// that misses ClickHouse's length, "GR1348941" and "123123..."), a hex key under apiKey, and
+// under "other", values a masker masks under a secret label. "other" is mostly recall under a label: this package is shaped
 // for about 35 of those 200 providers' tokens (providerTokens). Of those, Google API keys
 // ("AIzaSy..." and 33 more) are masked wherever they stand, and 17 of gitleaks' look-alikes
 // are such keys in the real format, which gitleaks allowlists as public: masked on purpose,
 // so "other" leaves 0.848 of its look-alikes alone, not 0.929.
 var gitleaksFloors = map[string][2]float64{
-	"aws": {1, 1}, "github_token": {1, 1}, "gitlab_token": {1, 0.83}, "jwt": {0.96, 1}, "private_key": {1, 0.5},
-	"secret": {0.98, 0.98}, "slack_token": {1, 1}, "stripe_key": {0.98, 0}, "other": {0.91, 0.84},
+	"aws": {1, 1}, "github_token": {1, 1}, "gitlab_token": {1, 0.83}, "jwt": {0.96, 1}, "private_key": {1, 1},
+	"secret": {0.98, 0.98}, "slack_token": {1, 1}, "stripe_key": {0.98, 0}, "other": {0.95, 0.84},
 }
 
 func ratio(a, b int) float64 {

@@ -23,6 +23,8 @@ const (
 	maxLabel       = 48   // longest label read before a ':' or '='
 	maxSecretValue = 4096 // longest value judged as a labelled secret
 	minSecretLen   = 16   // shortest unlabelled-shape secret (API keys, tokens)
+	minLabelled    = 12   // shortest generated value taken under a secret label
+	minDigitSecret = 24   // shortest run of digits alone taken under a secret label
 	minPassword    = 4    // shortest value taken as a password
 	minEntropy     = 3.0  // bits per byte a labelled token needs (random base64 of 16 bytes has ~3.7)
 	maxUserinfo    = 256  // longest user:password part of a URL looked at
@@ -203,6 +205,9 @@ var providerTokens = [...]struct {
 	letters  bool       // the random part is letters only
 	then     string     // what the random part starts with, where the provider fixes it
 	version  bool       // a "-<digits>" version may follow the random part
+	anyMix   bool       // the prefix alone tells the token: no letter-and-digit test
+	end      *[256]bool // what may not follow the token (b64urlChar unless set)
+	shape    func(random []byte) bool
 }{
 	{prefix: "npm_", min: 36, max: 36, alphabet: &alnumSet},               // npm access tokens
 	{prefix: "shpat_", min: 32},                                           // Shopify: admin API access tokens,
@@ -239,6 +244,16 @@ var providerTokens = [...]struct {
 	{prefix: "sq0csp-", min: 40},                                          // application secrets
 	{prefix: "xai-", min: 70, alphabet: &alnumSet},                        // xAI
 	{prefix: "ATATT3", min: 100},                                          // Atlassian API tokens
+
+	{prefix: "AGE-SECRET-KEY-1", min: 58, max: 58, alphabet: &bech32Upper, anyMix: true}, // age identities
+	{prefix: "pplx-", min: 48, max: 48, alphabet: &alnumSet},                             // Perplexity
+	{prefix: "sgp_", min: 40, shape: sourcegraphShaped},                                  // Sourcegraph access tokens
+	{prefix: "ntn_", min: 46, max: 46, alphabet: &alnumSet, shape: notionShaped},         // Notion integration tokens
+	// Facebook page, user and app tokens.
+	{prefix: "EAAM", min: 100, alphabet: &alnumSet, end: &b64Char},
+	{prefix: "EAAC", min: 100, alphabet: &alnumSet, end: &b64Char},
+	// X (Twitter) app bearer tokens: 21 'A's, then URL-encoded base64 ("...%2B...%3D").
+	{prefix: "AAAAAAAAAAAAAAAAAAAAA", min: 60, max: 120, alphabet: &pctAlnum, end: &b64Char},
 }
 
 // providerStart marks the first bytes of providerTokens' prefixes, and providerBy lists the
@@ -280,16 +295,40 @@ func providerToken(s []byte, i int) (int, bool) {
 		if p.version && j+1 < len(s) && s[j] == '-' && isDigit(s[j+1]) {
 			j = runOf(s, j+1, &digitSet, 4)
 		}
-		ok := len(random) >= p.min && (p.max == 0 || len(random) <= p.max) && tokenEnd(s, j, &b64urlChar) &&
+		end := p.end
+		if end == nil {
+			end = &b64urlChar
+		}
+		ok := len(random) >= p.min && (p.max == 0 || len(random) <= p.max) && tokenEnd(s, j, end) &&
 			bytes.HasPrefix(random, []byte(p.then))
-		if p.letters {
+		switch {
+		case p.anyMix:
+		case p.letters:
 			ok = ok && digitsIn(random) == 0 // the alphabet is letters and digits: no digit
-		} else {
+		default:
 			ok = ok && hasLetterAndDigit(random)
 		}
-		return j, ok
+		return j, ok && (p.shape == nil || p.shape(random))
 	}
 	return 0, false
+}
+
+// notionShaped reports the random part of a Notion token: 11 digits, then 35 letters and
+// digits.
+func notionShaped(r []byte) bool {
+	return digitsIn(r[:11]) == 11
+}
+
+// sourcegraphShaped reports the random part of a Sourcegraph access token: 40 hex digits,
+// alone or after 16 hex digits or "local" and '_', generated (highEntropy).
+func sourcegraphShaped(r []byte) bool {
+	if k := bytes.IndexByte(r, '_'); k >= 0 {
+		if k != 16 && !bytes.Equal(r[:k], []byte("local")) || k == 16 && runOf(r, 0, &hexSet, 16) != 16 {
+			return false
+		}
+		r = r[k+1:]
+	}
+	return len(r) == 40 && runOf(r, 0, &hexSet, 40) == 40 && highEntropy(r)
 }
 
 // hasLetterAndDigit reports whether b holds a letter and a digit: a token's random part
@@ -486,6 +525,8 @@ var (
 	slackHookChar [256]bool // letters, digits and '/'
 	tokenPartChar [256]bool // base64url and '.', which joins a token's parts
 	hexSet        [256]bool
+	bech32Upper   [256]bool // bech32's data characters, upper case
+	pctAlnum      [256]bool // letters, digits and '%' (URL-encoded base64)
 )
 
 func init() {
@@ -496,6 +537,10 @@ func init() {
 		hexSet[c] = isDigit(b) || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F')
 		slackChar[c] = alnumSet[c] || b == '-'
 		slackHookChar[c] = alnumSet[c] || b == '/'
+		pctAlnum[c] = alnumSet[c] || b == '%'
+	}
+	for _, c := range []byte("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L") {
+		bech32Upper[c] = true
 	}
 }
 
@@ -549,6 +594,22 @@ func jsonSegment(seg []byte) bool {
 	return len(d) > 1 && d[0] == '{' && json.Valid(d)
 }
 
+// keyMaterial reports whether a PEM block's body holds base64 of a key, or a part of one: a
+// run of 16 base64 characters. Dots, filler and words hold none.
+func keyMaterial(b []byte) bool {
+	n := 0
+	for _, c := range b {
+		if b64Char[c] {
+			if n++; n >= 16 {
+				return true
+			}
+		} else if c != '\n' && c != '\r' {
+			n = 0
+		}
+	}
+	return false
+}
+
 // pem reports the PEM private key block starting at s[i] ("-----BEGIN ... PRIVATE KEY-----",
 // "-----BEGIN PGP PRIVATE KEY BLOCK-----"), through its END line. A block without an END
 // line runs to the end of s: a truncated key is still a key.
@@ -571,8 +632,8 @@ func pem(s []byte, i int) (int, bool) {
 	if end < 0 {
 		return len(s), true
 	}
-	if !hasLetterOrDigit(s[body : body+end]) {
-		return 0, false // BEGIN and END with nothing between holds no key
+	if !keyMaterial(s[body : body+end]) {
+		return 0, false // no key between BEGIN and END: "...", "xxx", "anything", words
 	}
 
 	f := body + end + len("-----END ")
@@ -863,11 +924,11 @@ func hasFill(v []byte) bool {
 	return false
 }
 
-// highEntropy reports whether v looks like a generated secret: 16 to 4096 token bytes, at
-// least two of upper case, lower case and digits, and at least minEntropy bits of Shannon
-// entropy per byte. Words, paths and dates fall short of it.
+// highEntropy reports whether v looks like a generated secret: 12 to 4096 token bytes, at
+// least two of upper case, lower case and digits (or 24 digits or more), and at least
+// minEntropy bits of Shannon entropy per byte. Words, paths and dates fall short of it.
 func highEntropy(v []byte) bool {
-	if len(v) < minSecretLen || len(v) > maxSecretValue {
+	if len(v) < minLabelled || len(v) > maxSecretValue {
 		return false
 	}
 	var counts [256]uint16
@@ -893,8 +954,8 @@ func highEntropy(v []byte) bool {
 			classes++
 		}
 	}
-	if classes < 2 {
-		return false
+	if classes < 2 && !(dg && len(v) >= minDigitSecret) {
+		return false // one class: a word; digits alone are a secret only as long as a generated one
 	}
 	h, n := 0.0, float64(len(v))
 	for _, k := range counts {
