@@ -59,6 +59,8 @@ func TestPublicSecretsSecretlint(t *testing.T) {
 	// written so too), and a SendGrid key glued inside a word.
 	// The look-alikes still changed are values under a secret label or in a URL's password,
 	// masked on purpose, and a PEM block of 36 base64 characters, which may be a cut key.
-	// PEM blocks of "xxx" and "..." are left alone since keyMaterial (0.743 to 0.771).
-	checkFloor(t, "secrets (secretlint snapshots)", s, floor{recall: 0.86, leftAlone: 0.77})
+	// PEM blocks of "xxx" and "..." are left alone since keyMaterial (0.743 to 0.771), and
+	// Stripe keys of fewer than 24 letters and digits after the mode, which Stripe never
+	// issues (0.800).
+	checkFloor(t, "secrets (secretlint snapshots)", s, floor{recall: 0.86, leftAlone: 0.80})
 }

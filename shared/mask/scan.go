@@ -292,6 +292,13 @@ func (sc *scanner) scan(s []byte) {
 					continue
 				}
 			}
+			if sc.enabled[detSecret] {
+				if vs, ve, ok := curlCredentials(s, i, floor); ok {
+					add(vs, ve, detSecret)
+					i = max(ve, i+1)
+					continue
+				}
+			}
 			fallthrough
 		case clsEquals:
 			if vs, ve, d, ok := sc.assigned(s, i, floor); ok {

@@ -483,9 +483,11 @@ func shapedToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 			}
 		}
 	case 's', 'r':
+		// Secret and restricted keys: "sk_" or "rk_", the mode ("live" or "test"; Stripe
+		// has no other), and 24 letters and digits or more (99 in keys made since 2024).
 		if enabled[detStripe] && t[1] == 'k' && t[2] == '_' && (bytes.HasPrefix(t[3:], []byte("live_")) || bytes.HasPrefix(t[3:], []byte("test_"))) {
 			j := runOf(s, i+8, &alnumSet, 255)
-			if j-(i+8) >= 16 && tokenEnd(s, j, &wordByte) {
+			if j-(i+8) >= 24 && tokenEnd(s, j, &wordByte) {
 				return j, detStripe, true
 			}
 		}
@@ -1502,6 +1504,109 @@ func urlPassword(s []byte, at, floor int) (ps, pe int, ok bool) {
 		return 0, 0, false
 	}
 	return ps, at, true
+}
+
+// maxCurlLine is how far back from a -u option curlCredentials looks for the curl command.
+const maxCurlLine = 1024
+
+// curlCredentials reports the credentials of curl's -u or --user option whose ':' is at
+// s[c]: "curl -u user:password URL", "--user 'user:password'", "--user=user:password", the
+// command on this line or on lines before it joined by a trailing '\'. It returns the
+// password's span, or the user's where the password is empty: "-u sk_live_...:" gives an
+// API key as the user, as Stripe's and Mailgun's documentation do.
+func curlCredentials(s []byte, c, floor int) (vs, ve int, ok bool) {
+	u := c
+	for u > floor && c-u < maxUserinfo && !curlStop[s[u-1]] {
+		u--
+	}
+	k, q := u, byte(0)
+	if k > floor && (s[k-1] == '"' || s[k-1] == '\'') {
+		q = s[k-1]
+		k--
+	}
+	switch {
+	case k-7 >= floor && string(s[k-7:k]) == "--user=":
+		k -= 7
+	default:
+		sp := k
+		for sp > floor && k-sp < 5 && (s[sp-1] == ' ' || s[sp-1] == '\t') {
+			sp--
+		}
+		switch {
+		case sp == k:
+			return 0, 0, false
+		case sp-2 >= floor && string(s[sp-2:sp]) == "-u":
+			k = sp - 2
+		case sp-6 >= floor && string(s[sp-6:sp]) == "--user":
+			k = sp - 6
+		default:
+			return 0, 0, false
+		}
+	}
+	if k == 0 || (s[k-1] != ' ' && s[k-1] != '\t') || !curlBefore(s, k) {
+		return 0, 0, false
+	}
+	p := c + 1
+	if q == 0 && p < len(s) && (s[p] == '"' || s[p] == '\'') {
+		q = s[p] // the password quoted on its own: user:'password'
+		p++
+	}
+	e := p
+	for e < len(s) && e-c <= maxUserinfo && s[e] != q && !(q == 0 && curlStop[s[e]]) {
+		e++
+	}
+	if q != 0 && (e == len(s) || s[e] != q) {
+		return 0, 0, false
+	}
+	vs, ve = p, e
+	if vs == ve {
+		vs, ve = u, c // the user is the secret
+	} else if bytes.Equal(s[vs:ve], s[u:c]) {
+		return 0, 0, false // "test:test"
+	}
+	v := s[vs:ve]
+	if ve-vs < minPassword || isPlaceholder(v) || credentialWordSet.hasFold(v) {
+		return 0, 0, false // "user:password", "username:token": a usage line
+	}
+	return vs, ve, true
+}
+
+// credentialWordSet holds the names of credentials, written where a usage line shows
+// where one goes ("curl -u username:password").
+var credentialWordSet = newWordSet([]string{"pass", "passwd", "password", "pwd", "secret", "token", "apikey",
+	"api_key", "key", "pw"})
+
+// curlStop ends a user or password of curl's -u option written without quotes.
+var curlStop = func() (t [256]bool) {
+	for c := 0; c <= ' '; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte("\"'`:=<>") {
+		t[c] = true
+	}
+	return t
+}()
+
+// curlBefore reports the word "curl" before s[k] on its command line: the same line, or
+// lines before it that end in '\'. It may cross a match (a URL's address before -u).
+func curlBefore(s []byte, k int) bool {
+	lo := max(0, k-maxCurlLine)
+	for j := k; j > lo; j-- {
+		if s[j-1] == '\n' {
+			b := j - 1
+			if b > lo && s[b-1] == '\r' {
+				b--
+			}
+			if b == lo || s[b-1] != '\\' {
+				return false
+			}
+			continue
+		}
+		if j-4 >= lo && s[j-1] == 'l' && string(s[j-4:j]) == "curl" && (j-4 == 0 || !wordByte[s[j-5]]) && (j == len(s) || !wordByte[s[j]]) {
+			return true
+		}
+	}
+	return false
 }
 
 // isLowerWord reports whether b is lower-case letters only.
