@@ -651,6 +651,10 @@ func TestAnySeparatorBetweenGroups(t *testing.T) {
 		// A number written before or after the value in the same run does not hide it.
 		{"1/4111/1111/1111/1111", "1/[CARD]"},
 		{"note 12\n4111\n1111\n1111\n1111\n7\n", "note 12\n[CARD]\n7\n"},
+		// Nor does a number too long to be a group after it, which is masked as itself:
+		// the run ends before it, as it ends at its redaction when the output is masked
+		// again.
+		{"5555\n55555555\n4444\n411191111111111111", "[CARD]\n[CARD]"},
 		{"4111_1111_1111_1111_12_2029", "[CARD]_12_2029"},
 		{"6203_2493_6286_12_5", "[CARD]_5"},
 		{"4111_11111111_1111\n5555\n57979797\n4202", "[CARD]\n[CARD]"}, // a run right after a match

@@ -18,6 +18,11 @@ const maxLooseSep = 3
 // maxLooseGroups bounds the groups of one run read here; a longer run is a list.
 const maxLooseGroups = 256
 
+// maxLooseGroup is the longest group after the first that a value's groups hold (a card's
+// printed groups after the first are 3 to 9 digits). A run ends before a longer number, as
+// it ends at the redaction that number becomes, so a second pass reads what the first did.
+const maxLooseGroup = 9
+
 // looseSep marks the bytes a separator is made of.
 var looseSep = func() (t [256]bool) {
 	for c := 0; c < 0x7F; c++ {
@@ -88,6 +93,9 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 		e := j
 		for e < len(s) && isDigit(s[e]) {
 			e++
+		}
+		if len(gs) > 0 && e-j > maxLooseGroup {
+			break // a longer number is one of its own, which no spelling here splits
 		}
 		gs = append(gs, digitSpan{j, e})
 		if e+len(sep) < len(s) && bytes.Equal(s[e:e+len(sep)], sep) && isDigit(s[e+len(sep)]) {
