@@ -1159,10 +1159,16 @@ func (st *state) rawSpan(start, end int, offs []int32, base int) (int, int) {
 }
 
 // splice writes src[last:start], then the encoded run's replacement, and skips
-// src[start:end]; the counts, tokens and findings of the run's layer join this call's.
+// src[start:end]; the counts, tokens and findings of the run's layer join this call's. A run
+// withheld is replaced by its marker as plain text: encoded as the run was, the marker would
+// be one more layer to decode, and masking the output again would withhold it again.
 func (w *writer) splice(start, end int, h *hit) {
 	off := w.copyTo(start)
-	w.out = append(w.out, h.repl...)
+	if h.inner.Withheld != "" {
+		w.out = append(w.out, h.inner.Body...)
+	} else {
+		w.out = append(w.out, h.repl...)
+	}
 	w.last = end
 	w.absorb(off, h.enc, h.inner)
 }
