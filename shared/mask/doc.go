@@ -43,8 +43,9 @@
 // Values are looked for in JSON keys as well as values, in JSON documents inside JSON
 // strings, in NDJSON streams, in XML (text, CDATA, comments, attribute values, under the
 // element or attribute name as a label), in CSV headers and quoted fields, and under
-// encodings: base64 and base64url runs, URL percent-encoding, HTML/XML entities, backslash
-// escapes in text ("\u0040", "\x40"), gzip (a body or a decoded run) and UTF-16 (with or
+// encodings: base64 and base64url runs, runs of hex digits ("6a616e65...", "0x...",
+// PostgreSQL's "\x..."), URL percent-encoding, quoted-printable words ("jane.doe=40..."),
+// HTML/XML entities, backslash escapes in text ("\u0040", "\x40"), gzip (a body or a decoded run) and UTF-16 (with or
 // without a byte order mark; text after a mark is also read as it reads without one, so
 // two bytes cannot hide it). An email address with its '@' and dots spelled as bracketed
 // words ("jane [at] example [dot] com") is read as the address. A card number, SSN or phone

@@ -60,11 +60,17 @@ func FuzzText(f *testing.F) {
 }
 
 // mayHoldLayer reports whether text could hold what Text decodes and masks as an input of
-// its own: a percent-, form-, entity- or backslash-escaped word, a base64 run, tags, an
+// its own: a percent-, form-, entity-, quoted-printable- or backslash-escaped word, a
+// base64 or hex run, tags, an
 // address with a bracketed "at", or digits written as words.
 func mayHoldLayer(text string) bool {
 	if strings.ContainsAny(text, "%&+\\") {
 		return true
+	}
+	for i := 0; i+2 < len(text); i++ { // a quoted-printable escape
+		if text[i] == '=' && upperHex(text[i+1]) && upperHex(text[i+2]) {
+			return true
+		}
 	}
 	lower := strings.ToLower(text)
 	for _, at := range []string{"[at", "(at", "{at", "<at"} {

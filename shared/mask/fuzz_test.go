@@ -130,8 +130,8 @@ func FuzzParseProfiles(f *testing.F) {
 	})
 }
 
-// FuzzDecoders feeds every reader and decoder (NDJSON, XML, CSV, base64, URL, HTML and
-// backslash escapes, spelled-out addresses and digits, gzip, UTF-16, values split by
+// FuzzDecoders feeds every reader and decoder (NDJSON, XML, CSV, base64, hex, URL,
+// quoted-printable, HTML and backslash escapes, spelled-out addresses and digits, gzip, UTF-16, values split by
 // markup) with any input and checks: no panic; a finding for every value counted; output
 // that is valid UTF-8 (or UTF-16 written back as it came); and nothing found when the
 // output is masked again.
@@ -152,6 +152,8 @@ func FuzzDecoders(f *testing.F) {
 		"card 4111_1111_1111_1111 or\n5555\n5555\n5555\n4444\n1/4111/1111/1111/1111",
 		"jane.doe [at] example [dot] com, bob(at)x.org, a {at} b",
 		"card 4 one 1 one, one one one one, one one one one, one one one one; Four-One-One",
+		"hex 34313131313131313131313131313131 0x616461406578616d706c652e636f6d \\x3431 ABCDEF0123456789",
+		"qp card=20=34=31=31=31=31=31=31=31=31=31=31=31=31=31=31=31 Caf=C3=A9 a=3D=3D=3D",
 	} {
 		for fm := range 6 {
 			f.Add([]byte(s), uint8(fm))

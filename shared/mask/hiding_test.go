@@ -128,6 +128,12 @@ func TestEveryHidingPlace(t *testing.T) {
 			[]mask.Finding{{Detector: mask.Card, Path: "line 1 column 7 > line 1 column 1", Encoding: "base64"}}},
 		{"percent-encoded in a URL", []byte(`{"next":"https://crm.test/cb?email=jane.doe%40example.com&page=2"}`), mask.FormatJSON, hiddenEmail,
 			[]mask.Finding{{Detector: mask.Email, Path: "/next > line 1 column 27", Encoding: "url"}}},
+		{"hex in a JSON value", []byte(`{"blob":"` + hex.EncodeToString([]byte("card "+hiddenCard)) + `"}`), mask.FormatJSON, hiddenCard,
+			[]mask.Finding{{Detector: mask.Card, Path: "/blob > line 1 column 6", Encoding: "hex"}}},
+		{"PostgreSQL bytea hex", []byte(`{"raw":"\\x` + strings.ToUpper(hex.EncodeToString([]byte(hiddenEmail))) + `"}`), mask.FormatJSON, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "/raw > line 1 column 1", Encoding: "hex"}}},
+		{"quoted-printable mail body", []byte("Content-Transfer-Encoding: quoted-printable\r\n\r\nreply=20to=20jane.doe=40example.com=20please"), mask.FormatText, hiddenEmail,
+			[]mask.Finding{{Detector: mask.Email, Path: "line 3 column 1 > line 1 column 10", Encoding: "quoted-printable"}}},
 		{"HTML entities in text", []byte("reply to jane.doe&#64;example.com please"), mask.FormatText, hiddenEmail,
 			[]mask.Finding{{Detector: mask.Email, Path: "line 1 column 10 > line 1 column 1", Encoding: "html"}}},
 		{"JSON in a JSON string, twice", []byte(nested), mask.FormatJSON, hiddenEmail,
@@ -196,6 +202,8 @@ func TestLookAlikesLeftAlone(t *testing.T) {
 		"<feed><entry id=\"42\"><title>Q3 report &amp; notes</title></entry></feed>",
 		"{\"id\":1,\"v\":\"1.2.3\"}\n{\"id\":2,\"v\":\"2.0.0\"}\n",
 		"git sha 1c9d2b3a4e5f60718293a4b5c6d7e8f901234567 and dGhlIHF1aWNrIGJyb3duIGZveA==",
+		"hex of text " + hex.EncodeToString([]byte("nothing to see here")) + ", 0xDEADBEEFCAFEBABE1234, Caf=C3=A9 x=3D1",
+		"GET /items?page=10&limit=50&offset=20&sort=AB&q=caf=C3=A9 ext=77",
 	} {
 		m := e0.Mask([]byte(in), mask.FormatAuto)
 		if !bytes.Equal(m.Body, []byte(in)) || len(m.Findings()) != 0 {

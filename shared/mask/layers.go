@@ -10,12 +10,13 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // This file holds the places a value can hide beyond plain text: encodings (base64 and
-// base64url, URL percent-encoding, HTML/XML entities, gzip, UTF-16) and the findings that say
+// base64url, hex, URL percent-encoding, quoted-printable, HTML/XML entities, gzip, UTF-16) and the findings that say
 // where each masked value was. An encoded run is decoded, masked as an input of its own (one
 // layer deeper, within a budget shared by the whole call) and, when something in it was
 // masked, written back encoded as it was, so the output keeps its shape. A run that cannot be
@@ -31,6 +32,11 @@ const (
 	minBudget = 1 << 20
 	// minBase64 is the shortest base64 run decoded (12 bytes decoded).
 	minBase64 = 16
+	// minHex is the shortest run of hex digits decoded (8 bytes decoded).
+	minHex = 16
+	// minQP is the fewest "=XX" escapes that make a word quoted-printable: fewer are as
+	// often an assignment ("ext=77", "limit=20").
+	minQP = 3
 	// MinKnownBytes is the shortest known value MaskKnown looks for.
 	MinKnownBytes = 4
 )
@@ -49,7 +55,9 @@ const (
 	encJSON       = "json"   // a JSON document inside a JSON string
 	encMarkup     = "markup" // a value split by tags or comments
 	encBackslash  = "backslash"
-	encSpelled    = "spelled" // an address with its '@' and dots written as words
+	encHex        = "hex"
+	encQP         = "quoted-printable" // MIME's "=XX" escapes (RFC 2045)
+	encSpelled    = "spelled"          // an address with its '@' and dots written as words
 	encUTF16LE    = "utf-16le"
 	encUTF16BE    = "utf-16be"
 	encUTF16LEBOM = "utf-16le-bom"
@@ -433,11 +441,28 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			for j < len(s) && b64Start[s[j]] {
 				j++
 			}
+			if j+2 < len(s) && s[j] == '=' && upperHex(s[j+1]) && upperHex(s[j+2]) {
+				// "Caf=C3=A9": a quoted-printable word, not base64 and its padding.
+				if ws, we := wordAround(s, i); ws >= hitsEnd(out) && qpEscapes(s[ws:we]) >= minQP {
+					if h, ok := st.escapedWord(s, ws, we); ok {
+						out = append(out, h)
+					}
+					i = we
+					continue
+				}
+			}
 			for k := 0; k < 2 && j < len(s) && s[j] == '='; k++ {
 				j++
 			}
 			if j-i >= minBase64 {
 				if h, ok := st.base64Run(s, i, j); ok {
+					out = append(out, h)
+					i = j
+					continue
+				}
+			}
+			if j-i >= minHex {
+				if h, ok := st.hexRun(s, i, j); ok {
 					out = append(out, h)
 					i = j
 					continue
@@ -479,6 +504,16 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				out = append(out, h)
 			}
 			i = we
+		case c == '=' && i+2 < len(s) && upperHex(s[i+1]) && upperHex(s[i+2]):
+			ws, we := wordAround(s, i)
+			if ws = max(ws, hitsEnd(out)); qpEscapes(s[ws:we]) >= minQP {
+				if h, ok := st.escapedWord(s, ws, we); ok {
+					out = append(out, h)
+				}
+				i = we
+				continue
+			}
+			i++
 		default:
 			i++
 		}
@@ -597,6 +632,8 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 	switch {
 	case hasPercent(w):
 		d, name = unpercent(w), encPercent
+	case qpEscapes(w) >= minQP:
+		d, name = unqp(w), encQP
 	case plusJoin(w, 0, len(w)) >= 0:
 		d, name, plusOnly = unpercent(w), encPercent, true
 	case bytes.IndexByte(w, '&') >= 0 && bytes.IndexByte(w, ';') >= 0:
@@ -612,11 +649,14 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 		return hit{}, false
 	}
 	var repl []byte
-	if plusOnly {
+	switch {
+	case plusOnly:
 		repl = appendForm(nil, m.Body)
-	} else if name == encPercent {
+	case name == encPercent:
 		repl = appendPercent(nil, m.Body)
-	} else {
+	case name == encQP:
+		repl = appendQP(nil, m.Body)
+	default:
 		repl = appendEntities(nil, m.Body)
 	}
 	return hit{start: ws, end: we, repl: repl, inner: m, enc: name}, true
@@ -968,6 +1008,88 @@ func unpercent(w []byte) []byte {
 }
 
 const hexDigits = "0123456789ABCDEF"
+
+// upperHex reports a hex digit as quoted-printable writes it: 0-9 or A-F.
+func upperHex(c byte) bool { return isDigit(c) || (c >= 'A' && c <= 'F') }
+
+// qpEscapes counts the "=XX" escapes of w, or returns 0 when w holds an '=' that starts
+// none: quoted-printable writes '=' itself as "=3D", so "page=10&q=bob" is a query.
+func qpEscapes(w []byte) int {
+	n := 0
+	for i := 0; i < len(w); i++ {
+		if w[i] != '=' {
+			continue
+		}
+		if i+2 >= len(w) || !upperHex(w[i+1]) || !upperHex(w[i+2]) {
+			return 0
+		}
+		n++
+		i += 2
+	}
+	return n
+}
+
+// unqp decodes the "=XX" escapes of a quoted-printable word, leaving anything else as it is.
+func unqp(w []byte) []byte {
+	out := make([]byte, 0, len(w))
+	for i := 0; i < len(w); i++ {
+		if w[i] == '=' && i+2 < len(w) && upperHex(w[i+1]) && upperHex(w[i+2]) {
+			out = append(out, byte(hex4([]byte{'0', '0', w[i+1], w[i+2]})))
+			i += 2
+			continue
+		}
+		out = append(out, w[i])
+	}
+	return out
+}
+
+// appendQP writes d quoted-printable, as one word: printable ASCII but '=' as itself, every
+// other byte (white space included) as "=XX".
+func appendQP(out, d []byte) []byte {
+	for _, c := range d {
+		if c > ' ' && c < 0x7f && c != '=' {
+			out = append(out, c)
+		} else {
+			out = append(out, '=', hexDigits[c>>4], hexDigits[c&15])
+		}
+	}
+	return out
+}
+
+// hexRun decodes s[i:j] as hex ("3431...", after "0x", or after PostgreSQL's "\\x") and
+// masks what it decodes to when that is text: the hex of a hash, a key or an id is binary
+// and is left.
+func (st *state) hexRun(s []byte, i, j int) (hit, bool) {
+	k := i
+	switch {
+	case j-i > 2 && s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X'):
+		k = i + 2
+	case j-i > 1 && s[i] == 'x' && i > 0 && s[i-1] == '\\':
+		k = i + 1
+	}
+	run := s[k:j]
+	if len(run) < minHex || len(run)%2 != 0 || runOf(run, 0, &hexSet, len(run)) != len(run) {
+		return hit{}, false
+	}
+	if cap(st.scratch) < len(run)/2 {
+		st.scratch = make([]byte, max(len(run)/2, 256))
+	}
+	d := st.scratch[:len(run)/2]
+	if _, err := hex.Decode(d, run); err != nil || !inspectable(d) {
+		return hit{}, false
+	}
+	m, ok := st.inner(bytes.Clone(d))
+	if !ok {
+		return hit{}, false
+	}
+	repl := append([]byte(nil), s[i:k]...)
+	if bytes.ContainsAny(run, "abcdef") || !bytes.ContainsAny(run, "ABCDEF") {
+		repl = hex.AppendEncode(repl, m.Body)
+	} else {
+		repl = append(repl, strings.ToUpper(hex.EncodeToString(m.Body))...)
+	}
+	return hit{start: i, end: j, repl: repl, inner: m, enc: encHex}, true
+}
 
 // appendPercent percent-encodes d (every byte outside the URL's unreserved and reserved
 // characters), so it stays one word.
