@@ -653,7 +653,7 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 	case plusOnly:
 		repl = appendForm(nil, m.Body)
 	case name == encPercent:
-		repl = appendPercent(nil, m.Body)
+		repl = appendPercentAs(nil, m.Body, w)
 	case name == encQP:
 		repl = appendQP(nil, m.Body)
 	default:
@@ -1093,6 +1093,37 @@ func (st *state) hexRun(s []byte, i, j int) (hit, bool) {
 
 // appendPercent percent-encodes d (every byte outside the URL's unreserved and reserved
 // characters), so it stays one word.
+// appendPercentAs percent-encodes d as appendPercent does, but writes a byte as the word it
+// came from wrote it: a '&' or ',' that stood plain there and never escaped stays plain, and
+// a space is '+' where the word had '+' and no "%20". So "?email=bob%40x.com&page=2" comes
+// back "?email=[EMAIL]&page=2", its parameters as they were.
+func appendPercentAs(out, d, word []byte) []byte {
+	plus := bytes.IndexByte(word, '+') >= 0 && !escapes(word, ' ')
+	for _, c := range d {
+		switch {
+		case keepPct[c]:
+			out = append(out, c)
+		case c == ' ' && plus:
+			out = append(out, '+')
+		case c != '+' && c != '%' && c >= ' ' && c < 0x7f && bytes.IndexByte(word, c) >= 0 && !escapes(word, c):
+			out = append(out, c)
+		default:
+			out = append(out, '%', hexDigits[c>>4], hexDigits[c&15])
+		}
+	}
+	return out
+}
+
+// escapes reports whether word holds c percent-encoded ("%26" or "%2a", any case).
+func escapes(word []byte, c byte) bool {
+	for i := 0; i+2 < len(word); i++ {
+		if word[i] == '%' && hex4([]byte{'0', '0', word[i+1], word[i+2]}) == rune(c) {
+			return true
+		}
+	}
+	return false
+}
+
 func appendPercent(out, d []byte) []byte {
 	for _, c := range d {
 		if keepPct[c] {
