@@ -622,9 +622,10 @@ func TestPaddedIPv4(t *testing.T) {
 	})
 }
 
-// TestPercentWordKeepsItsShape: a percent-encoded word with a value in it is written back
-// with its other bytes as it wrote them, so a URL's parameters stay apart.
-func TestPercentWordKeepsItsShape(t *testing.T) {
+// TestEncodedWordKeepsItsShape: a percent- or entity-encoded word with a value in it is
+// written back with its other bytes as it wrote them, so a URL's parameters stay apart and
+// no entity brings digits the word did not hold.
+func TestEncodedWordKeepsItsShape(t *testing.T) {
 	t.Parallel()
 	maskedAs(t, mask.New(), mask.FormatText, [][2]string{
 		{"see https://x.test/a?email=bob%40example.com&page=2 ok", "see https://x.test/a?email=[EMAIL]&page=2 ok"},
@@ -632,6 +633,10 @@ func TestPercentWordKeepsItsShape(t *testing.T) {
 		{"see https://x.test/a?to=bob%40example.com,ann%40example.com ok", "see https://x.test/a?to=[EMAIL],[EMAIL] ok"},
 		// Where the word wrote '&' both ways, which one each was is not known: escaped.
 		{"see https://x.test/a?q=a%26b&email=bob%40example.com ok", "see https://x.test/a?q=a%26b%26email=[EMAIL] ok"},
+		// Found by FuzzDecoders: '}' written back as "&#125;" five times was a card number
+		// when the output was masked again.
+		{"}}}}}0&#64;0.AA", "}}}}}[EMAIL]"},
+		{"&#x7d;&#x7d;&#x7d;&#x7d;&#x7d;0&#x40;0.AA", "&#x7d;&#x7d;&#x7d;&#x7d;&#x7d;[EMAIL]"},
 	})
 }
 

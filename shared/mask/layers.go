@@ -657,7 +657,7 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 	case name == encQP:
 		repl = appendQP(nil, m.Body)
 	default:
-		repl = appendEntities(nil, m.Body)
+		repl = appendEntitiesAs(nil, m.Body, w)
 	}
 	return hit{start: ws, end: we, repl: repl, inner: m, enc: name}, true
 }
@@ -1134,6 +1134,29 @@ func appendPercent(out, d []byte) []byte {
 	}
 	return out
 }
+
+// appendEntitiesAs writes d as appendEntities does, but a byte the word it came from wrote
+// plain (a '}' or ',' that did not end it) plain again: written as an entity, its digits
+// would be text the word never held ("}}}}" as "&#125;&#125;...", digits a second pass reads
+// as a number).
+func appendEntitiesAs(out, d, word []byte) []byte {
+	hexForm := bytes.Contains(word, []byte("&#x")) || bytes.Contains(word, []byte("&#X"))
+	for _, c := range d {
+		switch {
+		case keepPlain[c] || c >= 0x80 || c != '&' && !wordStop[c] && bytes.IndexByte(word, c) >= 0:
+			out = append(out, c)
+		case hexForm: // as the word wrote its entities: "&#x7d;" stays hex, no decimal digits
+			out = append(out, '&', '#', 'x', lowerHex[c>>4], lowerHex[c&15], ';')
+		default:
+			out = append(out, "&#"...)
+			out = strconv.AppendInt(out, int64(c), 10)
+			out = append(out, ';')
+		}
+	}
+	return out
+}
+
+const lowerHex = "0123456789abcdef"
 
 // appendEntities writes d with every byte that could end the word or break the format it
 // stands in (quotes, brackets, '&', ',', '\\', white space but ' ') as a numeric entity.
