@@ -115,7 +115,21 @@ func TestSecretCarriers(t *testing.T) {
 		{"sourcegraph token", shaped("sg"+"p_", "d7dfFD43cF2503B1_"+"da673EB560aAa3e80f16FA42d7dfFD43cF2503B1"), "[SECRET]", one(mask.Secret)},
 		{"facebook page token", shaped("EA"+"AM", strings.Repeat("9GOnCB9kBO2frzOAWGN2", 5)), "[SECRET]", one(mask.Secret)},
 		{"x bearer token", shaped(strings.Repeat("A", 21), "MLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F"), "[SECRET]", one(mask.Secret)},
+		// A YAML block scalar holds its value on the lines under its label.
+		{"yaml literal block", "db:\n  password: |\n    " + v + "\n  user: app\n", "db:\n  password: |\n    [SECRET]\n  user: app\n", one(mask.Secret)},
+		{"yaml folded block", "db:\n  password: >-\n    correct horse\n    battery staple\n\n  user: app", "db:\n  password: >-\n    [SECRET]\n\n  user: app", one(mask.Secret)},
+		{"yaml block under a key label", "api_key: |+ # rotated\n  " + v + "\nnext: 1", "api_key: |+ # rotated\n  [SECRET]\nnext: 1", one(mask.Secret)},
+		// Session cookies are bearer credentials: each generated value of a Cookie or
+		// Set-Cookie header, its attributes and words left.
+		{"cookie header", "Cookie: session=" + v + "; theme=dark", "Cookie: session=[SECRET]; theme=dark", one(mask.Secret)},
+		{"set-cookie header", "Set-Cookie: sid=" + v + "; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT; HttpOnly", "Set-Cookie: sid=[SECRET]; Path=/; Expires=Wed, 21 Oct 2026 07:28:00 GMT; HttpOnly", one(mask.Secret)},
+		{"cookie header in JSON", `{"headers":{"Cookie":"a=1; connect.sid=s%3AaBcDeFgHiJkLmNoP.qRsTuVwXyZ0123"}}`, `{"headers":{"Cookie":"a=1; connect.sid=[SECRET]"}}`, one(mask.Secret)},
 		// Left alone.
+		{"yaml block of a word under a key label", "api_key: |\n  production\n", "api_key: |\n  production\n", nil},
+		{"yaml block under a neutral label", "notes: |\n  " + v + "\n", "notes: |\n  " + v + "\n", nil},
+		{"cookie pairs with no header", "theme=dark; session=" + v, "theme=dark; session=" + v, nil},
+		{"cookie header on the line before", "Cookie: a=b\nsession=" + v, "Cookie: a=b\nsession=" + v, nil},
+		{"cookie policy", `{"cookie_policy": "x=` + v + `"}`, `{"cookie_policy": "x=` + v + `"}`, nil},
 		{"notion token with ten digits", shaped("nt"+"n_", "1234567890aBcDeFgHiJkLmNoPqRsT1234567890abcdef"), shaped("nt"+"n_", "1234567890aBcDeFgHiJkLmNoPqRsT1234567890abcdef"), nil},
 		{"sourcegraph token of a non-hex", shaped("sg"+"p_", "local_d45b6G86aBb0F2Cee943902dbaDBCFCFDD1dA089"), shaped("sg"+"p_", "local_d45b6G86aBb0F2Cee943902dbaDBCFCFDD1dA089"), nil},
 		{"facebook prefix in base64", shaped("EA"+"AM", strings.Repeat("9GOnCB9kBO2frzOAWGN2", 5)) + "+/w==", shaped("EA"+"AM", strings.Repeat("9GOnCB9kBO2frzOAWGN2", 5)) + "+/w==", nil},

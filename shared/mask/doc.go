@@ -32,7 +32,9 @@
 // length); Secret (passwords under a password label, high-entropy values under a label
 // such as api_key, client_secret, X-Api-Key or Authorization, model providers' keys, and
 // other providers' API tokens by the prefix, alphabet and length each documents: npm_,
-// shpat_, SG., hvs., vcp_, dapi, AIza and more, providerTokens); ConnectionString (the
+// shpat_, SG., hvs., vcp_, dapi, AIza and more, providerTokens; the lines of a YAML block
+// scalar under such a label; the generated values of a Cookie or Set-Cookie header; the
+// password of curl's -u or --user); ConnectionString (the
 // password of scheme://user:password@host); MandateToken (Mandate's own action tokens,
 // mdt1.<claims>.<mac>). Field masks the whole value of named JSON keys and CSV columns
 // (WithFields). Known masks the values Mandate itself put into an action (MaskKnown: the
@@ -44,10 +46,10 @@
 // strings, in NDJSON streams, in XML (text, CDATA, comments, attribute values, under the
 // element or attribute name as a label), in CSV headers and quoted fields, and under
 // encodings: base64 and base64url runs, runs of hex digits ("6a616e65...", "0x...",
-// PostgreSQL's "\x..."), URL percent-encoding, quoted-printable words ("jane.doe=40..."),
-// HTML/XML entities, backslash escapes in text ("\u0040", "\x40"), gzip (a body or a decoded run) and UTF-16 (with or
-// without a byte order mark; text after a mark is also read as it reads without one, so
-// two bytes cannot hide it). An email address with its '@' and dots spelled as bracketed
+// PostgreSQL's "\x..."), URL percent-encoding, quoted-printable words of three escapes or
+// more ("=6A=61=6E=65..."), HTML/XML entities, backslash escapes in text ("\u0040", "\x40"),
+// gzip (a body or a decoded run) and UTF-16 (with or without a byte order mark; text after
+// a mark is also read as it reads without one, so two bytes cannot hide it). An email address with its '@' and dots spelled as bracketed
 // words ("jane [at] example [dot] com") is read as the address. A card number, SSN or phone
 // number split over the scalars of a JSON object or array or the fields of a CSV row
 // ({"a":"4111","b":"1111",...}) is masked in every part. An encoded run

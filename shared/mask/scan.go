@@ -153,6 +153,11 @@ type scanner struct {
 	secretKnown bool
 	labelCache  [32]labelEntry
 
+	// cookies is where the cookie pairs of a Cookie or Set-Cookie header end in the string
+	// being scanned (0: none); cookieAll says the next string scanned is one.
+	cookies   int
+	cookieAll bool
+
 	// allow are the patterns of secret values left in clear (WithAllowedSecrets).
 	allow []*regexp.Regexp
 	// regions are the national plans unlabelled national numbers are read by.
@@ -224,6 +229,9 @@ func (sc *scanner) keyLabels() uint8 {
 // other value, or one the label's rule does not take, is scanned as text.
 func (sc *scanner) scanValue(s []byte) {
 	if len(sc.key) > 0 {
+		if sc.keySecretKind() == lblCookie {
+			sc.cookieAll = true // {"Cookie": "sid=...; theme=dark"}: its pairs
+		}
 		if vs, ve, d, ok := sc.keyedSecret(s); ok {
 			sc.src = s
 			sc.matches = append(sc.matches, match{vs, ve, d})
@@ -243,6 +251,10 @@ func (sc *scanner) scan(s []byte) {
 	add := func(start, end int, d detector) {
 		sc.matches = append(sc.matches, match{start, end, d})
 		floor = end
+	}
+	sc.cookies = 0
+	if sc.cookieAll {
+		sc.cookies, sc.cookieAll = n, false
 	}
 	for i := 0; i < n; {
 		for i < n && class[s[i]] == clsNone {
@@ -301,6 +313,13 @@ func (sc *scanner) scan(s []byte) {
 			}
 			fallthrough
 		case clsEquals:
+			if i < sc.cookies && s[i] == '=' && sc.enabled[detSecret] {
+				if vs, ve, ok := cookieValue(s, i, floor); ok {
+					add(vs, ve, detSecret)
+					i = ve
+					continue
+				}
+			}
 			if vs, ve, d, ok := sc.assigned(s, i, floor); ok {
 				add(vs, ve, d)
 				i = ve

@@ -38,6 +38,7 @@ const (
 	lblAuth // "Authorization": the value may start with a scheme word ("Bearer ")
 	lblAWSSecret
 	lblAWSSession
+	lblCookie // "Cookie", "Set-Cookie": name=value pairs, each value judged (cookieValue)
 )
 
 var (
@@ -805,6 +806,9 @@ func labelKind(w []byte) uint8 {
 		if has("passphrase") {
 			return lblPassword
 		}
+		if has("cookie") {
+			return lblCookie
+		}
 		if has("secrete") { // "secret" in Spanish, Italian and Portuguese code, and a common misspelling
 			return lblSecret
 		}
@@ -929,14 +933,17 @@ func hasFill(v []byte) bool {
 // highEntropy reports whether v looks like a generated secret: 12 to 4096 token bytes, at
 // least two of upper case, lower case and digits (or 24 digits or more), and at least
 // minEntropy bits of Shannon entropy per byte. Words, paths and dates fall short of it.
-func highEntropy(v []byte) bool {
+func highEntropy(v []byte) bool { return generatedIn(v, &tokenChar) }
+
+// generatedIn is highEntropy for a value of the bytes of set.
+func generatedIn(v []byte, set *[256]bool) bool {
 	if len(v) < minLabelled || len(v) > maxSecretValue {
 		return false
 	}
 	var counts [256]uint16
 	var up, lo, dg bool
 	for _, c := range v {
-		if !tokenChar[c] {
+		if !set[c] {
 			return false
 		}
 		counts[c]++
@@ -1165,6 +1172,14 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	if kind == lblNone {
 		return 0, 0, 0, false
 	}
+	if kind == lblCookie {
+		// "Cookie: sid=...; theme=dark": the pairs to the end of the line are read at
+		// their '=' (cookieValue).
+		if s[i] == ':' {
+			sc.cookies = max(sc.cookies, lineEnd(s, i))
+		}
+		return 0, 0, 0, false
+	}
 	v := i + 1
 	if s[i] == ':' { // "::=" and ":::=" (Makefiles)
 		c := v
@@ -1184,6 +1199,15 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	}
 	if v+1 < len(s) && s[v] == '@' && s[v+1] == '"' { // a C# verbatim string
 		v++
+	}
+	if s[i] == ':' && v < len(s) && (s[v] == '|' || s[v] == '>') {
+		// A YAML block scalar ("password: |"): the value is the lines indented under it.
+		if bs, be, first, ok := blockScalar(s, k, v); ok {
+			if d, ok := judge(kind, first, &sc.enabled); ok {
+				return bs, be, d, true
+			}
+		}
+		return 0, 0, 0, false
 	}
 	var q byte
 	if v < len(s) && (s[v] == '"' || s[v] == '\'' || s[v] == '`') {
@@ -1228,6 +1252,108 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		return v, e, d, true
 	}
 	return 0, 0, 0, false
+}
+
+// lineEnd returns the index of the end of the line s[i] is on.
+func lineEnd(s []byte, i int) int {
+	if k := bytes.IndexByte(s[i:], '\n'); k >= 0 {
+		return i + k
+	}
+	return len(s)
+}
+
+// blockScalar reads the YAML block scalar whose indicator ('|' or '>', then chomping and
+// indentation indicators and perhaps a comment) is at s[v], under the label at s[k]: the lines
+// after it indented deeper than the label's line, blank ones among them. It returns the span
+// from the first line's text to the end of the last line's, and the first line's text.
+func blockScalar(s []byte, k, v int) (bs, be int, first []byte, ok bool) {
+	j := v + 1
+	for j < len(s) && j-v <= 3 && (s[j] == '-' || s[j] == '+' || (s[j] >= '1' && s[j] <= '9')) {
+		j++
+	}
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	if j < len(s) && s[j] == '#' {
+		j = lineEnd(s, j)
+	}
+	if j < len(s) && s[j] == '\r' {
+		j++
+	}
+	if j >= len(s) || s[j] != '\n' {
+		return 0, 0, nil, false
+	}
+	ls := k
+	for ls > 0 && s[ls-1] != '\n' {
+		ls--
+	}
+	indent := k - ls // the label's column ("- password: |" too)
+	for p := j + 1; p < len(s) && p-j <= maxSecretValue; {
+		e := lineEnd(s, p)
+		t := p
+		for t < e && (s[t] == ' ' || s[t] == '\t') {
+			t++
+		}
+		text := bytes.TrimRight(s[t:e], " \t\r")
+		switch {
+		case len(text) == 0: // a blank line inside or after the block
+		case t-p <= indent:
+			return bs, be, first, first != nil
+		case first == nil:
+			bs, first = t, text
+			be = t + len(text)
+		default:
+			be = t + len(text)
+		}
+		if e == len(s) {
+			break
+		}
+		p = e + 1
+	}
+	return bs, be, first, first != nil
+}
+
+// cookieAttrs are the attributes of a Set-Cookie header, which are no cookie's value.
+var cookieAttrs = newWordSet([]string{"expires", "max-age", "domain", "path", "samesite", "priority", "secure",
+	"httponly", "partitioned", "version", "comment"})
+
+// cookieOctet marks the bytes of a cookie's value (RFC 6265: no white space, quote, comma,
+// semicolon or backslash).
+var cookieOctet = func() (t [256]bool) {
+	for c := 0x21; c < 0x7f; c++ {
+		t[c] = bytes.IndexByte([]byte("\",;\\"), byte(c)) < 0
+	}
+	return t
+}()
+
+// cookieValue reports the value of the cookie pair whose '=' is at s[eq], inside a Cookie or
+// Set-Cookie header: a value judged generated (a session id, a signed token) is a secret; an
+// attribute's ("Path=/", "Expires=...") and a word are not.
+func cookieValue(s []byte, eq, floor int) (vs, ve int, ok bool) {
+	n := eq
+	for n > floor && eq-n <= maxLabel && cookieOctet[s[n-1]] && s[n-1] != '=' {
+		n--
+	}
+	if n == eq || cookieAttrs.hasFold(s[n:eq]) {
+		return 0, 0, false
+	}
+	vs = eq + 1
+	q := vs < len(s) && s[vs] == '"'
+	if q {
+		vs++
+	}
+	ve = vs
+	for ve < len(s) && ve-vs <= maxSecretValue && cookieOctet[s[ve]] {
+		ve++
+	}
+	if q && (ve == len(s) || s[ve] != '"') {
+		return 0, 0, false
+	}
+	v := s[vs:ve]
+	if len(v) == 0 || isPlaceholder(v) || !generatedIn(v, &cookieOctet) {
+		return 0, 0, false
+	}
+	return vs, ve, true
 }
 
 // codePunct are bytes a line of code has and a passphrase written as the rest of a line has
@@ -1460,8 +1586,8 @@ func (sc *scanner) comparedBefore(s []byte, i, floor int) (vs, ve int, det detec
 // returns the span of the secret in v: all of it, or what follows an authorization scheme.
 func (sc *scanner) keyedSecret(v []byte) (vs, ve int, det detector, ok bool) {
 	kind := sc.keySecretKind()
-	if kind == lblNone || len(v) == 0 {
-		return 0, 0, 0, false
+	if kind == lblNone || kind == lblCookie || len(v) == 0 {
+		return 0, 0, 0, false // a cookie header's pairs are read one by one (cookieValue)
 	}
 	if kind == lblAuth || kind == lblSecret {
 		vs = skipScheme(v)
