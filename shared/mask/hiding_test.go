@@ -622,6 +622,20 @@ func TestPaddedIPv4(t *testing.T) {
 	})
 }
 
+// TestNamesHoldingValuesLabelNothing: a CSV header or JSON key that holds an assignment is
+// text, whose value is masked, not a label for the values under it; masked, it labels
+// nothing either, so a second pass finds nothing new (found by FuzzDecoders).
+func TestNamesHoldingValuesLabelNothing(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatCSV, [][2]string{
+		{"pAssA=..00\n0001", "pAssA=[SECRET]\n0001"},
+		{"pAssA=[SECRET]\n0001", "pAssA=[SECRET]\n0001"},
+	})
+	maskedAs(t, mask.New(), mask.FormatJSON, [][2]string{
+		{`{"pass=[SECRET]":"0001"}`, `{"pass=[SECRET]":"0001"}`},
+	})
+}
+
 // TestEncodedWordKeepsItsShape: a percent- or entity-encoded word with a value in it is
 // written back with its other bytes as it wrote them, so a URL's parameters stay apart and
 // no entity brings digits the word did not hold.

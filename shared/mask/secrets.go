@@ -654,6 +654,12 @@ func pem(s []byte, i int) (int, bool) {
 // It runs for every JSON string value, so the last letter decides first whether any suffix
 // can match.
 func secretLabel(w []byte) uint8 {
+	if bytes.ContainsAny(w, "=[]") {
+		// A name holding an assignment or a redaction ("pass=..00", "pass=[SECRET]" once
+		// masked) is text, not a label: read as one, its qualifiers would change with what
+		// masking wrote into it, and a second pass would judge its values anew.
+		return lblNone
+	}
 	if kind := labelKind(w); kind != lblNone {
 		return kind
 	}
