@@ -422,7 +422,40 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 		// "a@b.com192.168.1.1", an address.
 		return gluedEnd(s, at+1, k, j)
 	}
+	if s[at-1] != '"' {
+		if qs, qe, ok := quotedAround(s, j, k, floor); ok {
+			return qs, qe, true
+		}
+	}
 	return j, k, true
+}
+
+// quotedAround returns the address whose quoted local part holds the address s[j:k]
+// ("\"00@0.AA\"@0.AA", "\"x 00@0.AA\"@0.AA"): masked alone, it would leave the quotes and the
+// outer domain, which a second pass reads as another address.
+func quotedAround(s []byte, j, k, floor int) (int, int, bool) {
+	lo := max(floor, j-emailMaxLocal)
+	q := bytes.LastIndexByte(s[lo:j], '"')
+	if q < 0 {
+		return 0, 0, false
+	}
+	q += lo
+	hi := min(len(s), q+emailMaxLocal+2)
+	if hi <= k {
+		return 0, 0, false
+	}
+	c := bytes.IndexByte(s[k:hi], '"')
+	if c < 0 {
+		return 0, 0, false
+	}
+	c += k
+	if c+1 >= len(s) || s[c+1] != '@' {
+		return 0, 0, false
+	}
+	if qs, qe, ok := email(s, c+1, floor); ok && qs == q {
+		return qs, qe, true
+	}
+	return 0, 0, false
 }
 
 // gluedEnd returns the address whose domain starts at s[from] when a number is glued to its
