@@ -420,7 +420,9 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 		// A top-level domain has no digits: in "a@b.com4111111111111111" the address ends
 		// at "com" and a number follows, as the text reads once the number is masked; in
 		// "a@b.com192.168.1.1", an address.
-		return gluedEnd(s, at+1, k, j)
+		if j, k, ok = gluedEnd(s, at+1, k, j); !ok {
+			return 0, 0, false
+		}
 	}
 	if s[at-1] != '"' {
 		if qs, qe, ok := quotedAround(s, j, k, floor); ok {
