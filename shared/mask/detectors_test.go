@@ -166,6 +166,17 @@ func TestSecrets(t *testing.T) {
 	runText(t, mask.New(), []textCase{
 		{"aws key id", "key " + awsKeyID + " used", "key [AWS_ACCESS_KEY_ID] used", one(mask.AWSAccessKeyID)},
 		{"aws key id too short", awsKeyID[:19], awsKeyID[:19], nil},
+		{"aws key id in a credential scope", "key " + awsKeyID + "/20260101/us-east-1/s3/aws4_request used", "key [AWS_ACCESS_KEY_ID]/20260101/us-east-1/s3/aws4_request used", one(mask.AWSAccessKeyID)},
+		{"aws key id shape in base64", "blob " + awsKeyID + "/abc+def==", "blob " + awsKeyID + "/abc+def==", nil},
+		{"sigv4 authorization", "Authorization: AWS4-HMAC-SHA256 Credential=" + awsKeyID + "/20260101/us-east-1/s3/aws4_request, SignedHeaders=host",
+			"Authorization: AWS4-HMAC-SHA256 [SECRET], SignedHeaders=host", one(mask.Secret)},
+		// A signed URL's signature is its credential; elsewhere a signature is no secret.
+		{"azure sas signature", "https://a.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&sig=Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB%2Fabc%3D",
+			"https://a.blob.core.windows.net/c/b?sv=2022-11-02&sp=r&sig=[SECRET]", one(mask.Secret)},
+		{"cloudfront signature", "https://d1.cloudfront.net/v.mp4?Expires=1767225600&Signature=Zf3D0LXCM3EIMbgJpUNn~kRtOfOueHznB__&Key-Pair-Id=K2JCJMDEHXQW5F",
+			"https://d1.cloudfront.net/v.mp4?Expires=1767225600&Signature=[SECRET]&Key-Pair-Id=K2JCJMDEHXQW5F", one(mask.Secret)},
+		{"signature as a name", `{"signature": "John Smith"}`, `{"signature": "John Smith"}`, nil},
+		{"webhook signature header", "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17", "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17", nil},
 		{"aws secret labelled", "aws_secret_access_key = " + awsSK, "aws_secret_access_key = [AWS_SECRET_KEY]", one(mask.AWSSecretKey)},
 		{"aws secret unlabelled", "blob " + awsSK, "blob " + awsSK, nil},
 		{"jwt", "Authorization: Bearer " + jwtValue, "Authorization: Bearer [JWT]", one(mask.JWT)},

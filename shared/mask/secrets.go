@@ -39,6 +39,11 @@ const (
 	lblAWSSecret
 	lblAWSSession
 	lblCookie // "Cookie", "Set-Cookie": name=value pairs, each value judged (cookieValue)
+	// lblSignature is "sig" or "...Signature": a secret only as a URL's query parameter,
+	// where a signed URL's signature is its credential (Azure's SAS "sig", CloudFront's
+	// "Signature", GCS's "X-Goog-Signature"); elsewhere a signature proves a body or is a
+	// name under an e-signature.
+	lblSignature
 )
 
 var (
@@ -343,6 +348,13 @@ func hasLetterAndDigit(b []byte) bool {
 	return letter && digit
 }
 
+// credentialScope reports a SigV4 credential scope after an access key id at s[j]:
+// "AKIA.../20260101/us-east-1/s3/aws4_request", as Authorization headers, presigned URLs
+// and logs write the key id: '/', a date of eight digits, '/'.
+func credentialScope(s []byte, j int) bool {
+	return j+10 <= len(s) && s[j] == '/' && digitsIn(s[j+1:j+9]) == 8 && s[j+9] == '/'
+}
+
 // awsKeyPrefixes are the four-letter prefixes of AWS access key ids (IAM unique id prefixes).
 var awsKeyPrefixes = [...]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "AROA", "APKA", "ASCA"}
 
@@ -395,7 +407,7 @@ func shapedToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 				for j < len(s) && j-i < 20 && (isUpperASCII(s[j]) || isDigit(s[j])) {
 					j++
 				}
-				if j-i == 20 && tokenEnd(s, j, &b64Char) {
+				if j-i == 20 && (tokenEnd(s, j, &b64Char) || credentialScope(s, j)) {
 					return j, detAWSKeyID, true
 				}
 				break
@@ -812,6 +824,9 @@ func labelKind(w []byte) uint8 {
 		if has("passphrase") {
 			return lblPassword
 		}
+		if has("signature") {
+			return lblSignature
+		}
 		if has("cookie") {
 			return lblCookie
 		}
@@ -839,6 +854,9 @@ func labelKind(w []byte) uint8 {
 			return lblSecret
 		}
 	case 'g':
+		if whole && string(l) == "sig" {
+			return lblSignature
+		}
 		if has("connectionstring") {
 			return lblSecret
 		}
@@ -1109,7 +1127,7 @@ var allDetectors = func() (a [numDetectors]bool) {
 }()
 
 // authSchemes are the words that may precede a credential in an Authorization value.
-var authSchemes = [...]string{"bearer", "basic", "token", "bot", "digest", "apikey"}
+var authSchemes = [...]string{"bearer", "basic", "token", "bot", "digest", "apikey", "aws4-hmac-sha256"}
 
 // skipScheme returns the offset after an authorization scheme word and its spaces at v[0],
 // or 0.
@@ -1178,6 +1196,12 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	if kind == lblNone {
 		return 0, 0, 0, false
 	}
+	if kind == lblSignature {
+		if k == floor || (s[k-1] != '?' && s[k-1] != '&') || s[i] != '=' {
+			return 0, 0, 0, false
+		}
+		kind = lblSecret
+	}
 	if kind == lblCookie {
 		// "Cookie: sid=...; theme=dark": the pairs to the end of the line are read at
 		// their '=' (cookieValue).
@@ -1221,7 +1245,7 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		v++
 	}
 	if q == 0 && kind == lblAuth {
-		v += skipScheme(s[v:min(len(s), v+16)])
+		v += skipScheme(s[v:min(len(s), v+24)])
 	}
 	e := v
 	if q != 0 {
@@ -1592,7 +1616,7 @@ func (sc *scanner) comparedBefore(s []byte, i, floor int) (vs, ve int, det detec
 // returns the span of the secret in v: all of it, or what follows an authorization scheme.
 func (sc *scanner) keyedSecret(v []byte) (vs, ve int, det detector, ok bool) {
 	kind := sc.keySecretKind()
-	if kind == lblNone || kind == lblCookie || len(v) == 0 {
+	if kind == lblNone || kind == lblCookie || kind == lblSignature || len(v) == 0 {
 		return 0, 0, 0, false // a cookie header's pairs are read one by one (cookieValue)
 	}
 	if kind == lblAuth || kind == lblSecret {
