@@ -651,6 +651,10 @@ func TestEncodedWordKeepsItsShape(t *testing.T) {
 		// when the output was masked again.
 		{"}}}}}0&#64;0.AA", "}}}}}[EMAIL]"},
 		{"&#x7d;&#x7d;&#x7d;&#x7d;&#x7d;0&#x40;0.AA", "&#x7d;&#x7d;&#x7d;&#x7d;&#x7d;[EMAIL]"},
+		// Found by FuzzStream: a plain '\\' written back as "\\u005C" gave "u005C@0.Ā", an
+		// address, to a second pass.
+		{`\@0.\u01004111111111111111`, `\@0.Ā[CARD]`},
+		{`note\u0020\u0034111111111111111\"x`, `note\u0020[CARD]\"x`},
 	})
 }
 

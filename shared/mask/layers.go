@@ -931,14 +931,19 @@ func unbackslash(w []byte) (d []byte, style byte, ok bool) {
 }
 
 // appendBackslash writes d escaped in style ('u' or 'x'): line breaks and tabs as \n \r \t,
-// backslashes and quotes and other control bytes as \uXXXX or \xXX, so it stays one word.
+// quotes and other control bytes as \uXXXX or \xXX, so it stays one word. A backslash is
+// escaped too unless it ends the word or what follows it could start no escape ("\@"
+// stays): written as "\u005C", its letters and digits would be text a second pass reads
+// anew.
 func appendBackslash(out, d []byte, style byte) []byte {
-	for _, c := range d {
+	for i, c := range d {
 		if e := lineEscape(c); e != 0 {
 			out = append(out, '\\', e)
 			continue
 		}
 		switch {
+		case c == '\\' && (i+1 == len(d) || !alnumSet[d[i+1]] && d[i+1] != '\\' && d[i+1] != '"' && d[i+1] != '\'' && d[i+1] != '/' && d[i+1] > ' '):
+			out = append(out, c)
 		case c < ' ' || c == 0x7f || c == '\\' || c == '"' || c == '\'' || c == ' ':
 			if style == 'u' {
 				out = append(out, '\\', 'u', '0', '0')
