@@ -252,6 +252,7 @@ func (sc *scanner) scan(s []byte) {
 		sc.matches = append(sc.matches, match{start, end, d})
 		floor = end
 	}
+	curl := -1 // whether s holds "curl" (1) or not (0); -1 until a ':' asks
 	sc.cookies = 0
 	if sc.cookieAll {
 		sc.cookies, sc.cookieAll = n, false
@@ -304,7 +305,13 @@ func (sc *scanner) scan(s []byte) {
 					continue
 				}
 			}
-			if sc.enabled[detSecret] {
+			if curl < 0 && sc.enabled[detSecret] { // looked for once a string, at its first ':'
+				curl = 0
+				if bytes.Contains(s, []byte("curl")) {
+					curl = 1
+				}
+			}
+			if curl > 0 {
 				if vs, ve, ok := curlCredentials(s, i, floor); ok {
 					add(vs, ve, detSecret)
 					i = max(ve, i+1)

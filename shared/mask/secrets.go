@@ -666,7 +666,7 @@ func pem(s []byte, i int) (int, bool) {
 // It runs for every JSON string value, so the last letter decides first whether any suffix
 // can match.
 func secretLabel(w []byte) uint8 {
-	if bytes.ContainsAny(w, "=[]") {
+	if holdsValue(w) {
 		// A name holding an assignment or a redaction ("pass=..00", "pass=[SECRET]" once
 		// masked) is text, not a label: read as one, its qualifiers would change with what
 		// masking wrote into it, and a second pass would judge its values anew.
@@ -676,6 +676,16 @@ func secretLabel(w []byte) uint8 {
 		return kind
 	}
 	return qualifiedLabel(w)
+}
+
+// holdsValue reports a name with '=', '[' or ']' in it.
+func holdsValue(w []byte) bool {
+	for _, c := range w {
+		if c == '=' || c == '[' || c == ']' {
+			return true
+		}
+	}
+	return false
 }
 
 // qualifiedLabels is how many trailing words of a label qualifiedLabel looks past.
