@@ -458,6 +458,9 @@ func TestValuesSplitByMarkup(t *testing.T) {
 		{"password, half in bold", "password=hunt<b>er2x</b>;", "password=[SECRET]</b>;", one(mask.Secret)},
 		{"password, words split", "api_key: 'correct <i>horse</i> battery staple'", "api_key: '[SECRET]'", one(mask.Secret)},
 		{"whole value in a tag", "<p>4111111111111111</p>", "<p>[CARD]</p>", one(mask.Card)},
+		// Found by FuzzDecoders: the rest of a run whose first group a value across a tag
+		// took is read as the page shows it, not left for a second pass.
+		{"the rest of a run after a value across a tag", "0100<td>000000 01000 00000", "[PHONE]<td> [PHONE]", map[string]int{mask.Phone: 2}},
 		{"two numbers in two cells", "<td>2024</td><td>15</td>", "<td>2024</td><td>15</td>", nil},
 		{"comparison, no tag", "x<5 and y>3", "x<5 and y>3", nil},
 		{"a tag that never closes", "4111<b 1111 1111 1111", "4111<b 1111 1111 1111", nil},

@@ -138,10 +138,11 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	sc.matches = sc.matches[:0]
 	sc.scanValue(plain)
 	for _, m := range sc.matches {
+		// Values with no tag inside are kept too: where a value across tags took the first
+		// group of a run ("0100<td>000000 01000 00000"), the rest of the run reads as one
+		// more here, and the scan of s, which saw the run whole, found none; masked alone,
+		// the first would leave the second for a second pass.
 		start, end := origin(cuts, m.start), origin(cuts, m.end-1)+1
-		if end-start == m.end-m.start {
-			continue // no tag inside: the scan of s itself judged these bytes
-		}
 		out = append(out, markupMatch{start, end, m.det, plain[m.start:m.end]})
 	}
 	st.marks = out
