@@ -70,11 +70,15 @@ func run(t *testing.T, br *broker.Broker, tg target.Target, sql string) execute.
 	return res
 }
 
-// ephemeralRoles counts the roles of the broker's prefix left in the cluster.
-func ephemeralRoles(t *testing.T, conn *pgx.Conn) int {
+// ephemeralRoles counts the ephemeral roles minted for record (its first 12 hex digits name
+// them) left in the cluster. Only those: other packages' tests mint roles on the same server
+// at the same time (go test runs packages in parallel), and a count of every ephemeral role
+// saw one of theirs in flight as left behind.
+func ephemeralRoles(t *testing.T, conn *pgx.Conn, record string) int {
 	t.Helper()
 	var n int
-	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)", broker.RolePrefix).Scan(&n); err != nil {
+	prefix := broker.RolePrefix + record[:min(len(record), 12)] + "_"
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM pg_roles WHERE starts_with(rolname, $1)", prefix).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -94,7 +98,7 @@ func TestSQLConcurrentActions(t *testing.T) {
 	tg, br, conn := postgres(t)
 	ctx := context.Background()
 	ex := execute.NewSQL()
-	before := ephemeralRoles(t, conn)
+	before := ephemeralRoles(t, conn, "ab12cd34ef56aa")
 	const n = 300
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
@@ -121,7 +125,7 @@ func TestSQLConcurrentActions(t *testing.T) {
 	if failed > 0 {
 		t.Fatalf("%d of %d concurrent actions failed", failed, n)
 	}
-	if left := ephemeralRoles(t, conn) - before; left > 0 {
+	if left := ephemeralRoles(t, conn, "ab12cd34ef56aa") - before; left > 0 {
 		t.Fatalf("%d ephemeral role(s) left", left)
 	}
 }
@@ -148,7 +152,7 @@ func TestSQLLeak(t *testing.T) {
 	tg, br, conn := postgres(t)
 	ctx := context.Background()
 	ex := execute.NewSQL()
-	before := ephemeralRoles(t, conn)
+	before := ephemeralRoles(t, conn, "ab12cd34ef56aa")
 	const n, workers = 1000, 16
 	work := make(chan string)
 	errs := make(chan error, n)
@@ -175,7 +179,7 @@ func TestSQLLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d actions in %s", n, time.Since(start))
-	if left := ephemeralRoles(t, conn) - before; left > 0 {
+	if left := ephemeralRoles(t, conn, "ab12cd34ef56aa") - before; left > 0 {
 		t.Fatalf("%d ephemeral role(s) left after %d actions", left, n)
 	}
 }
