@@ -156,24 +156,49 @@ func foldAt(s []byte, i int, w *word) (n int, b byte, ok bool) {
 }
 
 // hasASCII reports whether the word around s[i] holds an ASCII letter or digit. A word is
-// read by bytes: ASCII letters and digits and every byte of a character beyond ASCII, so a
-// word in another script runs on through its punctuation, which at worst folds a lookalike
-// that needed none.
+// letters, digits and marks of any script; anything else ends it ("Ζ\uFFFD0" is the word
+// "Ζ" and the word "0": what replaced an invalid byte joins nothing, so the text reads the
+// same once a value after it is masked).
 func (w *word) hasASCII(s []byte, i int) bool {
 	if i < w.end {
 		return w.ascii
 	}
 	w.ascii = false
-	for j := i; j > 0 && (s[j-1] >= utf8.RuneSelf || alnumSet[s[j-1]]); j-- {
-		w.ascii = w.ascii || s[j-1] < utf8.RuneSelf
+	for j := i; j > 0; {
+		if c := s[j-1]; c < utf8.RuneSelf {
+			if !alnumSet[c] {
+				break
+			}
+			w.ascii, j = true, j-1
+			continue
+		}
+		r, n := utf8.DecodeLastRune(s[:j])
+		if !wordRune(r) {
+			break
+		}
+		j -= n
 	}
 	j := i
-	for ; j < len(s) && (s[j] >= utf8.RuneSelf || alnumSet[s[j]]); j++ {
-		w.ascii = w.ascii || s[j] < utf8.RuneSelf
+	for j < len(s) {
+		if c := s[j]; c < utf8.RuneSelf {
+			if !alnumSet[c] {
+				break
+			}
+			w.ascii, j = true, j+1
+			continue
+		}
+		r, n := utf8.DecodeRune(s[j:])
+		if j > i && !wordRune(r) {
+			break
+		}
+		j += n
 	}
 	w.end = j
 	return w.ascii
 }
+
+// wordRune reports a letter, digit or mark of any script.
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) }
 
 // fold returns s with foldRune applied and, for each byte of it, the offset in the raw value
 // it came from (through offs when s is itself decoded, offs[len(s)] the raw end), with a
