@@ -702,6 +702,8 @@ func TestAnySeparatorBetweenGroups(t *testing.T) {
 		// the run ends before it, as it ends at its redaction when the output is masked
 		// again.
 		{"5555\n55555555\n4444\n411191111111111111", "[CARD]\n[CARD]"},
+		// Nor an address's local part after it (found by FuzzDecoders).
+		{"41111111 11111111 0@0.AA", "[CARD] [EMAIL]"},
 		{"4111_1111_1111_1111_12_2029", "[CARD]_12_2029"},
 		{"6203_2493_6286_12_5", "[CARD]_5"},
 		{"4111_11111111_1111\n5555\n57979797\n4202", "[CARD]\n[CARD]"}, // a run right after a match

@@ -19,8 +19,9 @@ const maxLooseSep = 3
 const maxLooseGroups = 256
 
 // maxLooseGroup is the longest group after the first that a value's groups hold (a card's
-// printed groups after the first are 3 to 9 digits). A run ends before a longer number, as
-// it ends at the redaction that number becomes, so a second pass reads what the first did.
+// printed groups after the first are 3 to 9 digits). A run ends before a longer number, and
+// before digits glued to an '@', as it ends at the redaction each becomes, so a second pass
+// reads what the first did.
 const maxLooseGroup = 9
 
 // looseSep marks the bytes a separator is made of.
@@ -94,8 +95,10 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 		for e < len(s) && isDigit(s[e]) {
 			e++
 		}
-		if len(gs) > 0 && e-j > maxLooseGroup {
-			break // a longer number is one of its own, which no spelling here splits
+		if len(gs) > 0 && (e-j > maxLooseGroup || e < len(s) && s[e] == '@') {
+			// A longer number is one of its own, which no spelling here splits; digits
+			// before an '@' are an address's local part, which becomes its redaction.
+			break
 		}
 		gs = append(gs, digitSpan{j, e})
 		if e+len(sep) < len(s) && bytes.Equal(s[e:e+len(sep)], sep) && isDigit(s[e+len(sep)]) {
