@@ -461,8 +461,8 @@ func quotedAround(s []byte, j, k, floor int) (int, int, bool) {
 	if c+1 >= len(s) || s[c+1] != '@' {
 		return 0, 0, false
 	}
-	if qs, qe, ok := email(s, c+1, floor); ok && qs == q {
-		return qs, qe, true
+	if qs, qe, ok := email(s, c+1, floor); ok && qs <= q && qe > c {
+		return qs, qe, true // the quoted local part holds the address, an escaped quote before it or not
 	}
 	return 0, 0, false
 }
