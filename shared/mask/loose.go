@@ -19,9 +19,9 @@ const maxLooseSep = 3
 const maxLooseGroups = 256
 
 // maxLooseGroup is the longest group after the first that a value's groups hold (a card's
-// printed groups after the first are 3 to 9 digits). A run ends before a longer number, and
-// before digits glued to an '@', as it ends at the redaction each becomes, so a second pass
-// reads what the first did.
+// printed groups after the first are 3 to 9 digits). A run ends before a longer number,
+// before digits glued to an '@' and before digits that other punctuation joins on, as it ends
+// at the redaction each may become, so a second pass reads what the first did.
 const maxLooseGroup = 9
 
 // looseSep marks the bytes a separator is made of.
@@ -53,6 +53,16 @@ func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 		total += g.len()
 	}
 	return size <= 8 && total >= cardMinDigits && total <= cardMaxDigits
+}
+
+// gluedOn reports whether the group ending at s[e] goes on with punctuation other than the
+// run's separator and a digit: "4111/11111111/1111" after a column of groups one a line.
+func gluedOn(s []byte, e int, sep []byte) bool {
+	if e+1 >= len(s) || !isDigit(s[e+1]) || s[e] == sep[0] {
+		return false
+	}
+	c := s[e]
+	return looseSep[c] && c != ' ' && c != '\t' && c != '\n' && c != '\r'
 }
 
 // sepThenDigit reports whether a separator of up to maxLooseSep bytes and a digit follow
@@ -95,9 +105,11 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 		for e < len(s) && isDigit(s[e]) {
 			e++
 		}
-		if len(gs) > 0 && (e-j > maxLooseGroup || e < len(s) && s[e] == '@') {
+		if len(gs) > 0 && (e-j > maxLooseGroup || e < len(s) && s[e] == '@' || gluedOn(s, e, sep)) {
 			// A longer number is one of its own, which no spelling here splits; digits
-			// before an '@' are an address's local part, which becomes its redaction.
+			// before an '@' are an address's local part, which becomes its redaction; and
+			// digits joined on by other punctuation ("...\n4111/1111...") start a run of
+			// their own.
 			break
 		}
 		gs = append(gs, digitSpan{j, e})
