@@ -55,14 +55,23 @@ func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 	return size <= 8 && total >= cardMinDigits && total <= cardMaxDigits
 }
 
-// gluedOn reports whether the group ending at s[e] goes on with punctuation other than the
-// run's separator and a digit: "4111/11111111/1111" after a column of groups one a line.
+// gluedOn reports whether the group ending at s[e] starts a run of its own: punctuation
+// other than the run's separator, digits, the same punctuation and a digit again
+// ("4111/11111111/1111" after a column of groups one a line), which the printed spellings
+// read as one value. Punctuation once ("44441!4111/...", "4111/2") starts none.
 func gluedOn(s []byte, e int, sep []byte) bool {
 	if e+1 >= len(s) || !isDigit(s[e+1]) || s[e] == sep[0] {
 		return false
 	}
 	c := s[e]
-	return looseSep[c] && c != ' ' && c != '\t' && c != '\n' && c != '\r'
+	if !looseSep[c] || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+		return false
+	}
+	k := e + 1
+	for k < len(s) && isDigit(s[k]) {
+		k++
+	}
+	return k+1 < len(s) && s[k] == c && isDigit(s[k+1])
 }
 
 // sepThenDigit reports whether a separator of up to maxLooseSep bytes and a digit follow
