@@ -38,6 +38,9 @@ var looseSep = func() (t [256]bool) {
 // loose takes with a printed separator), so most runs are not read twice.
 func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 	gs := sc.groups
+	if n := len(gs); n > 1 && gs[n-1].de < len(s) && s[gs[n-1].de] == '@' {
+		gs, k = gs[:n-1], gs[n-2].de // an address's local part, which loose leaves out of the run
+	}
 	if len(gs) == 1 {
 		return sepThenDigit(s, k)
 	}
