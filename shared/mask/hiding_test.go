@@ -708,6 +708,7 @@ func TestAnySeparatorBetweenGroups(t *testing.T) {
 		// Nor digits other punctuation joins on to a value of their own.
 		{"5555\n5555\n5555\n4444\n4111/11111111/1111", "[CARD]\n[CARD]"},
 		{"4555\n555515555\n44441!4111/1111/1111/1111", "[CARD]![CARD]"},
+		{"4555\n555515555\n44441/4111/1111/1111/1111", "[CARD]/[CARD]"},
 		{"4111_1111_1111_1111_12_2029", "[CARD]_12_2029"},
 		{"6203_2493_6286_12_5", "[CARD]_5"},
 		{"4111_11111111_1111\n5555\n57979797\n4202", "[CARD]\n[CARD]"}, // a run right after a match

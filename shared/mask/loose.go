@@ -19,9 +19,9 @@ const maxLooseSep = 3
 const maxLooseGroups = 256
 
 // maxLooseGroup is the longest group after the first that a value's groups hold (a card's
-// printed groups after the first are 3 to 9 digits). A run ends before a longer number,
-// before digits glued to an '@' and before digits that other punctuation joins on, as it ends
-// at the redaction each may become, so a second pass reads what the first did.
+// printed groups after the first are 3 to 9 digits). A run ends before a longer number and
+// before digits glued to an '@', as it ends at the redaction each becomes, so a second pass
+// reads what the first did.
 const maxLooseGroup = 9
 
 // looseSep marks the bytes a separator is made of.
@@ -58,23 +58,15 @@ func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 	return size <= 8 && total >= cardMinDigits && total <= cardMaxDigits
 }
 
-// gluedOn reports whether the group ending at s[e] starts a run of its own: punctuation
-// other than the run's separator, digits, the same punctuation and a digit again
-// ("4111/11111111/1111" after a column of groups one a line), which the printed spellings
-// read as one value. Punctuation once ("44441!4111/...", "4111/2") starts none.
+// gluedOn reports whether the group ending at s[e] goes on with punctuation other than the
+// run's separator and a digit ("...\n4444\n4111/11111111/1111"): digits a printed spelling
+// may take into a value of its own, or not.
 func gluedOn(s []byte, e int, sep []byte) bool {
 	if e+1 >= len(s) || !isDigit(s[e+1]) || s[e] == sep[0] {
 		return false
 	}
 	c := s[e]
-	if !looseSep[c] || c == ' ' || c == '\t' || c == '\n' || c == '\r' {
-		return false
-	}
-	k := e + 1
-	for k < len(s) && isDigit(s[k]) {
-		k++
-	}
-	return k+1 < len(s) && s[k] == c && isDigit(s[k+1])
+	return looseSep[c] && c != ' ' && c != '\t' && c != '\n' && c != '\r'
 }
 
 // sepThenDigit reports whether a separator of up to maxLooseSep bytes and a digit follow
@@ -117,11 +109,9 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 		for e < len(s) && isDigit(s[e]) {
 			e++
 		}
-		if len(gs) > 0 && (e-j > maxLooseGroup || e < len(s) && s[e] == '@' || gluedOn(s, e, sep)) {
+		if len(gs) > 0 && (e-j > maxLooseGroup || e < len(s) && s[e] == '@') {
 			// A longer number is one of its own, which no spelling here splits; digits
-			// before an '@' are an address's local part, which becomes its redaction; and
-			// digits joined on by other punctuation ("...\n4111/1111...") start a run of
-			// their own.
+			// before an '@' are an address's local part, which becomes its redaction.
 			break
 		}
 		gs = append(gs, digitSpan{j, e})
@@ -136,23 +126,41 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 	if len(gs) == maxLooseGroups || (last < len(s) && wordByte[s[last]]) {
 		return end
 	}
+	if resume, ok := sc.judgeRun(s, i, gs, sep, floor); ok {
+		return resume
+	}
+	// A last group that other punctuation joins on may be the start of a value of its own
+	// ("4111/11111111/1111"), whose redaction would end the run before it: the run without
+	// it is judged too, so a second pass reads what this one did.
+	if len(gs) > 2 && gluedOn(s, last, sep) {
+		if resume, ok := sc.judgeRun(s, i, gs[:len(gs)-1], sep, floor); ok {
+			return resume
+		}
+	}
+	return end
+}
+
+// judgeRun judges the groups gs of a loose run starting at s[i] and records what they spell;
+// it returns where scanning resumes and whether anything was found.
+func (sc *scanner) judgeRun(s []byte, i int, gs []digitSpan, sep []byte, floor *int) (int, bool) {
+	last := gs[len(gs)-1].e
 	// With a separator values are printed with, the printed spellings have judged the run by
 	// their rules (what may stand around it, which shapes need a label): what is left is a
 	// card number in groups of one size ("4 1 1 1 …", "41111111 11111111"), the run whole.
 	if len(sep) == 1 && runJoin[sep[0]] {
 		if i > *floor && leftBad[s[i-1]] || rightBad(s, last) {
-			return end
+			return 0, false
 		}
 		if sc.enabled[detCard] && sc.looseCard(s, gs, true) {
-			return sc.addLoose(i, last, detCard, floor)
+			return sc.addLoose(i, last, detCard, floor), true
 		}
-		return end
+		return 0, false
 	}
-	resume := end
+	resume, found := 0, false
 	for _, m := range sc.judgeLoose(s, gs, true) {
-		resume = sc.addLoose(gs[m.a].s, gs[m.b-1].e, m.det, floor)
+		resume, found = sc.addLoose(gs[m.a].s, gs[m.b-1].e, m.det, floor), true
 	}
-	return resume
+	return resume, found
 }
 
 // looseMatch is a value found in groups [a, b) of a loose run.
