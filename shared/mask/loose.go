@@ -38,7 +38,7 @@ var looseSep = func() (t [256]bool) {
 // loose takes with a printed separator), so most runs are not read twice.
 func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 	gs := sc.groups
-	if n := len(gs); n > 1 && gs[n-1].de < len(s) && s[gs[n-1].de] == '@' {
+	if n := len(gs); n > 1 && localPartAt(s, gs[n-1].ds) {
 		gs, k = gs[:n-1], gs[n-2].de // an address's local part, which loose leaves out of the run
 	}
 	if len(gs) == 1 {
@@ -56,6 +56,20 @@ func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 		total += g.len()
 	}
 	return size <= 8 && total >= cardMinDigits && total <= cardMaxDigits
+}
+
+// localPartAt reports whether s[i] starts an address's local part: local-part bytes, then
+// '@' ("0@x.org", "0A@x.org").
+func localPartAt(s []byte, i int) bool {
+	for j := i; j < len(s) && j-i <= emailMaxLocal; j++ {
+		switch {
+		case s[j] == '@':
+			return j > i
+		case !localChar[s[j]]:
+			return false
+		}
+	}
+	return false
 }
 
 // gluedOn reports whether the group ending at s[e] goes on with punctuation other than the
@@ -109,7 +123,7 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 		for e < len(s) && isDigit(s[e]) {
 			e++
 		}
-		if len(gs) > 0 && (e-j > maxLooseGroup || e < len(s) && s[e] == '@') {
+		if len(gs) > 0 && (e-j > maxLooseGroup || localPartAt(s, j)) {
 			// A longer number is one of its own, which no spelling here splits; digits
 			// before an '@' are an address's local part, which becomes its redaction.
 			break
