@@ -639,6 +639,20 @@ func TestNamesHoldingValuesLabelNothing(t *testing.T) {
 	})
 }
 
+// TestDigitsAfterARedaction: digits right after a redaction are read as they are right after
+// the match it replaced, so a second pass finds what the first did (found by FuzzStream:
+// "0@0.AA0000 0100000 000" masked to "[EMAIL]0000 0100000 000", whose run a second pass read
+// from its second word, a phone number).
+func TestDigitsAfterARedaction(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatText, [][2]string{
+		{"0@0.AA0000 0100000 000", "[EMAIL]0000 0100000 000"},
+		{"[EMAIL]0000 0100000 000", "[EMAIL]0000 0100000 000"},
+		{"a@b.com4111111111111111", "[EMAIL][CARD]"},
+		{"[EMAIL]4111111111111111", "[EMAIL][CARD]"},
+	})
+}
+
 // TestEncodedWordKeepsItsShape: a percent- or entity-encoded word with a value in it is
 // written back with its other bytes as it wrote them, so a URL's parameters stay apart and
 // no entity brings digits the word did not hold.

@@ -125,7 +125,7 @@ func init() {
 			domChar[x] = true
 		}
 	}
-	for _, c := range []byte("_.-$@]\\+") {
+	for _, c := range []byte("_.-$@\\+") {
 		leftBad[c] = true
 	}
 	for _, c := range []byte("._%+-") {
