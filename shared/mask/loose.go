@@ -20,8 +20,8 @@ const maxLooseGroups = 256
 
 // maxLooseGroup is the longest group after the first that a value's groups hold (a card's
 // printed groups after the first are 3 to 9 digits). A run ends before a longer number and
-// before digits glued to an '@', as it ends at the redaction each becomes, so a second pass
-// reads what the first did.
+// before digits that start an address's local part, as it ends at the redaction each
+// becomes, so a second pass reads what the first did.
 const maxLooseGroup = 9
 
 // looseSep marks the bytes a separator is made of.
@@ -124,8 +124,8 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 			e++
 		}
 		if len(gs) > 0 && (e-j > maxLooseGroup || localPartAt(s, j)) {
-			// A longer number is one of its own, which no spelling here splits; digits
-			// before an '@' are an address's local part, which becomes its redaction.
+			// A longer number is one of its own, which no spelling here splits; digits that
+			// start an address's local part ("0@", "0A@") go with its redaction.
 			break
 		}
 		gs = append(gs, digitSpan{j, e})
