@@ -124,10 +124,12 @@ func FuzzURL(f *testing.F) {
 	})
 }
 
-// TestConcurrentActionsReuseConnections holds the executor to one connection per action in
-// flight: 16 actions at a time, 20 rounds, may open at most 16 connections to the target.
-// With net/http's default of 2 idle connections per host, each round closed 14 of them and
-// the next dialled 14 anew (about 280 dials).
+// TestConcurrentActionsReuseConnections holds the executor to about one connection per
+// action in flight: 16 actions at a time, 20 rounds. With net/http's default of 2 idle
+// connections per host, each round closed 14 of them and the next dialled 14 anew (about 280
+// dials). The bound is twice the actions in flight: the transport puts a connection back in
+// its pool just after the caller has read the answer, so a request of the next round that
+// starts in between dials once more (17 was seen under the race detector on a busy machine).
 func TestConcurrentActionsReuseConnections(t *testing.T) {
 	t.Parallel()
 	var dialled atomic.Int64
@@ -160,7 +162,7 @@ func TestConcurrentActionsReuseConnections(t *testing.T) {
 	if err := failed.Load(); err != nil {
 		t.Fatal(err)
 	}
-	if n := dialled.Load(); n > inFlight {
+	if n := dialled.Load(); n > 2*inFlight {
 		t.Fatalf("%d connections for %d actions at most %d at a time", n, inFlight*rounds, inFlight)
 	}
 }
