@@ -118,9 +118,11 @@ func TestProblemErrorWithoutProblemBody(t *testing.T) {
 	}
 }
 
-// TestConcurrentRequestsReuseConnections: an agent running 16 actions at a time keeps at
-// most 16 connections to the API. With net/http's default of 2 idle connections per host,
-// every round closed 14 and the next dialled 14 anew.
+// TestConcurrentRequestsReuseConnections: an agent running 16 actions at a time keeps about
+// 16 connections to the API. With net/http's default of 2 idle connections per host, every
+// round closed 14 and the next dialled 14 anew. The bound is twice the requests in flight:
+// a connection goes back to the pool just after its answer is read, and a request starting
+// in between dials once more (as TestConcurrentActionsReuseConnections saw in CI).
 func TestConcurrentRequestsReuseConnections(t *testing.T) {
 	var dialled atomic.Int64
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -151,7 +153,7 @@ func TestConcurrentRequestsReuseConnections(t *testing.T) {
 	if err := failed.Load(); err != nil {
 		t.Fatal(err)
 	}
-	if n := dialled.Load(); n > inFlight {
+	if n := dialled.Load(); n > 2*inFlight {
 		t.Fatalf("%d connections for %d requests at most %d at a time", n, inFlight*rounds, inFlight)
 	}
 }
