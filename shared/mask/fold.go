@@ -197,8 +197,26 @@ func (w *word) hasASCII(s []byte, i int) bool {
 	return w.ascii
 }
 
-// wordRune reports a letter, digit or mark of any script.
-func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) }
+// wordRune reports a letter, digit or mark of any script; below wordTableEnd from a table,
+// as the range tables' search costs a word of Cyrillic or Greek text more than its fold.
+func wordRune(r rune) bool {
+	if r >= 0 && r < wordTableEnd {
+		return wordTable[r>>3]&(1<<(r&7)) != 0
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
+}
+
+// wordTableEnd bounds wordTable: the alphabets of Europe, the Middle East and South Asia.
+const wordTableEnd = 0x1000
+
+var wordTable = func() (t [wordTableEnd / 8]byte) {
+	for r := rune(0); r < wordTableEnd; r++ {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
+			t[r>>3] |= 1 << (r & 7)
+		}
+	}
+	return t
+}()
 
 // fold returns s with foldRune applied and, for each byte of it, the offset in the raw value
 // it came from (through offs when s is itself decoded, offs[len(s)] the raw end), with a
