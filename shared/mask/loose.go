@@ -58,14 +58,15 @@ func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 	return size <= 8 && total >= cardMinDigits && total <= cardMaxDigits
 }
 
-// localPartAt reports whether s[i] starts an address's local part: local-part bytes, then
-// '@' ("0@x.org", "0A@x.org").
+// localPartAt reports whether s[i] starts the local part of an address the email detector
+// reads ("0@x.org", "0A@x.org", "0!@x.org").
 func localPartAt(s []byte, i int) bool {
 	for j := i; j < len(s) && j-i <= emailMaxLocal; j++ {
 		switch {
 		case s[j] == '@':
-			return j > i
-		case !localChar[s[j]]:
+			start, _, ok := email(s, j, i)
+			return ok && start == i
+		case s[j] <= ' ' || s[j] == '"' || s[j] == '<':
 			return false
 		}
 	}
