@@ -788,6 +788,23 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	if len(sc.matches) == before && !plus && gs[0].ts == i && !gs[0].paren && sc.mayBeLoose(s, gs[0].de) {
 		return sc.loose(s, i, gs[0].de, end, floor)
 	}
+	// The words after the run's last match are a run of their own once it is masked, and
+	// masking the output again reads them loosely ("010000 0000 37828224 6310005"): they are
+	// read so now.
+	if len(sc.matches) > before && !plus {
+		last := sc.matches[len(sc.matches)-1].end
+		r := 0
+		for r < len(gs) && gs[r].ds < last {
+			r++
+		}
+		if r > 0 && r < len(gs)-1 && gs[r].sep == ' ' && !gs[r].paren {
+			sc.groups = gs[r:]
+			if sc.mayBeLoose(s, gs[r].de) {
+				end = max(end, sc.loose(s, gs[r].ds, gs[r].de, end, floor))
+			}
+			sc.groups = gs
+		}
+	}
 	return end
 }
 
