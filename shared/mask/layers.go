@@ -16,11 +16,12 @@ import (
 )
 
 // This file holds the places a value can hide beyond plain text: encodings (base64 and
-// base64url, hex, URL percent-encoding, quoted-printable, HTML/XML entities, gzip, UTF-16) and the findings that say
-// where each masked value was. An encoded run is decoded, masked as an input of its own (one
-// layer deeper, within a budget shared by the whole call) and, when something in it was
-// masked, written back encoded as it was, so the output keeps its shape. A run that cannot be
-// inspected within the limits is replaced whole by WithheldMarker: never passed through.
+// base64url, hex, URL percent-encoding, quoted-printable, HTML/XML entities, gzip, UTF-16)
+// and the findings that say where each masked value was. An encoded run is decoded, masked as
+// an input of its own (one layer deeper, within a budget shared by the whole call) and, when
+// something in it was masked, written back encoded as it was, so the output keeps its shape.
+// A run that cannot be inspected within the limits is replaced whole by WithheldMarker: never
+// passed through.
 
 // Limits of decoding.
 const (
@@ -1103,14 +1104,23 @@ func (st *state) hexRun(s []byte, i, j int) (hit, bool) {
 // a space is '+' where the word had '+' and no "%20". So "?email=bob%40x.com&page=2" comes
 // back "?email=[EMAIL]&page=2", its parameters as they were.
 func appendPercentAs(out, d, word []byte) []byte {
-	plus := bytes.IndexByte(word, '+') >= 0 && !escapes(word, ' ')
+	plain := plainBytes(word)
+	var escaped [256]bool // the bytes word writes as %XX
+	for i := 0; i+2 < len(word); i++ {
+		if word[i] == '%' {
+			if c := hex4([]byte{'0', '0', word[i+1], word[i+2]}); c >= 0 {
+				escaped[c] = true
+			}
+		}
+	}
+	plus := plain['+'] && !escaped[' ']
 	for _, c := range d {
 		switch {
 		case keepPct[c]:
 			out = append(out, c)
 		case c == ' ' && plus:
 			out = append(out, '+')
-		case c != '+' && c != '%' && c >= ' ' && c < 0x7f && bytes.IndexByte(word, c) >= 0 && !escapes(word, c):
+		case c != '+' && c != '%' && c >= ' ' && c < 0x7f && plain[c] && !escaped[c]:
 			out = append(out, c)
 		default:
 			out = append(out, '%', hexDigits[c>>4], hexDigits[c&15])
@@ -1119,14 +1129,12 @@ func appendPercentAs(out, d, word []byte) []byte {
 	return out
 }
 
-// escapes reports whether word holds c percent-encoded ("%26" or "%2a", any case).
-func escapes(word []byte, c byte) bool {
-	for i := 0; i+2 < len(word); i++ {
-		if word[i] == '%' && hex4([]byte{'0', '0', word[i+1], word[i+2]}) == rune(c) {
-			return true
-		}
+// plainBytes marks the bytes that stand in word.
+func plainBytes(word []byte) (t [256]bool) {
+	for _, c := range word {
+		t[c] = true
 	}
-	return false
+	return t
 }
 
 func appendPercent(out, d []byte) []byte {
@@ -1146,9 +1154,10 @@ func appendPercent(out, d []byte) []byte {
 // as a number).
 func appendEntitiesAs(out, d, word []byte) []byte {
 	hexForm := bytes.Contains(word, []byte("&#x")) || bytes.Contains(word, []byte("&#X"))
+	plain := plainBytes(word)
 	for _, c := range d {
 		switch {
-		case keepPlain[c] || c >= 0x80 || c != '&' && !wordStop[c] && bytes.IndexByte(word, c) >= 0:
+		case keepPlain[c] || c >= 0x80 || c != '&' && !wordStop[c] && plain[c]:
 			out = append(out, c)
 		case hexForm: // as the word wrote its entities: "&#x7d;" stays hex, no decimal digits
 			out = append(out, '&', '#', 'x', lowerHex[c>>4], lowerHex[c&15], ';')
