@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"regexp"
+	"sync"
 	"testing"
 
 	"github.com/mandate-dev/mandate/shared/mask"
@@ -95,18 +96,21 @@ func customers(size int) []byte {
 	}
 }
 
-var benchInputs = []struct {
+// benchInputs is built on first use, not at package init: built at init, every run of the
+// package's tests paid for it (about 25 s under the race detector).
+var benchInputs = sync.OnceValue(func() []benchInput {
+	return []benchInput{{"4KB", customers(4 << 10)}, {"1MB", customers(1 << 20)}}
+})
+
+type benchInput struct {
 	name string
 	doc  []byte
-}{
-	{"4KB", customers(4 << 10)},
-	{"1MB", customers(1 << 20)},
 }
 
 // BenchmarkApply measures the engine on realistic JSON responses.
 func BenchmarkApply(b *testing.B) {
 	e := mask.New()
-	for _, in := range benchInputs {
+	for _, in := range benchInputs() {
 		b.Run(in.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in.doc)))
 			b.ReportAllocs()
@@ -123,7 +127,7 @@ func BenchmarkApply(b *testing.B) {
 func BenchmarkMaskKnown(b *testing.B) {
 	e := mask.New()
 	known := []string{"Bearer mdt-Zq84kPx2Lw9sVt7Rb3Nc", "mdt-Zq84kPx2Lw9sVt7Rb3Nc"}
-	for _, in := range benchInputs {
+	for _, in := range benchInputs() {
 		b.Run(in.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in.doc)))
 			b.ReportAllocs()
@@ -176,13 +180,7 @@ func customersIntl(size int) []byte {
 // text in other scripts.
 func BenchmarkText(b *testing.B) {
 	e := mask.New()
-	for _, in := range append(benchInputs, struct {
-		name string
-		doc  []byte
-	}{"1MB-html", customersHTML(1 << 20)}, struct {
-		name string
-		doc  []byte
-	}{"1MB-intl", customersIntl(1 << 20)}) {
+	for _, in := range append(benchInputs(), benchInput{"1MB-html", customersHTML(1 << 20)}, benchInput{"1MB-intl", customersIntl(1 << 20)}) {
 		b.Run(in.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in.doc)))
 			b.ReportAllocs()
@@ -221,7 +219,7 @@ var baseline = []struct {
 
 // BenchmarkRegexpBaseline measures the naive baseline on the same documents.
 func BenchmarkRegexpBaseline(b *testing.B) {
-	for _, in := range benchInputs {
+	for _, in := range benchInputs() {
 		b.Run(in.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in.doc)))
 			b.ReportAllocs()
@@ -237,7 +235,7 @@ func BenchmarkRegexpBaseline(b *testing.B) {
 
 func TestBenchmarkCorpus(t *testing.T) {
 	t.Parallel()
-	for _, in := range benchInputs {
+	for _, in := range benchInputs() {
 		out, sum, err := mask.New().JSON(in.doc)
 		if err != nil {
 			t.Fatalf("%s: %v", in.name, err)
@@ -257,7 +255,7 @@ func TestBenchmarkCorpus(t *testing.T) {
 // documents, read from memory and written to io.Discard, beside BenchmarkApply.
 func BenchmarkStream(b *testing.B) {
 	e := mask.New()
-	for _, in := range benchInputs {
+	for _, in := range benchInputs() {
 		for _, f := range []mask.Format{mask.FormatJSON, mask.FormatText} {
 			b.Run(in.name+"/"+f.String(), func(b *testing.B) {
 				b.SetBytes(int64(len(in.doc)))
@@ -270,7 +268,7 @@ func BenchmarkStream(b *testing.B) {
 			})
 		}
 	}
-	nd := ndjson(benchInputs[1].doc)
+	nd := ndjson(benchInputs()[1].doc)
 	b.Run("1MB/ndjson", func(b *testing.B) {
 		b.SetBytes(int64(len(nd)))
 		b.ReportAllocs()
