@@ -30,10 +30,14 @@ test: ## Lint, then every test, with the servers the tests need (.ci/with-servic
 # Every package's tests with the race detector, the CDK app's too: the race build is the one
 # vet and staticcheck already read (make vet), so the tests compile only their own files. A
 # plain build of the CDK app alone would compile most of the others again, since it imports
-# them. Then the SQL tests again on PostgreSQL 16, whose CREATEROLE rules differ from 15's.
+# them. Beside them, the SQL tests again on PostgreSQL 16, whose CREATEROLE rules differ from
+# 15's: they mostly wait on the server (about a minute), so they run at the same time, and
+# their output follows the others'.
 tests:
-	$(GO) test -count=1 -race -vet=off ./...
-	@$(MAKE) --no-print-directory test-postgres16
+	@echo "$(GO) test -count=1 -race -vet=off ./...   (and the SQL tests on PostgreSQL 16 beside it)"; \
+	pg16=$$(mktemp); $(MAKE) --no-print-directory test-postgres16 >$$pg16 2>&1 & pg=$$!; \
+	$(GO) test -count=1 -race -vet=off ./...; status=$$?; \
+	wait $$pg || status=1; cat $$pg16; rm -f $$pg16; exit $$status
 
 test-postgres16:
 	@if [ -n "$${MANDATE_TEST_POSTGRES16_DSN:-}" ]; then \
