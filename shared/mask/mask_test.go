@@ -62,6 +62,8 @@ func TestEmailEveryScript(t *testing.T) {
 		{"address among words in a quoted local part", `write "x 00@0.AA y"@0.AA now`, "write [EMAIL] now", one(mask.Email)},
 		{"address with digits glued in a quoted local part", `write "0@0.AA00"@0.AA now`, "write [EMAIL] now", one(mask.Email)},
 		{"address after an escaped quote in a quoted local part", `write ("\"0@0.AA0"@0.AA0 now`, "write ([EMAIL]0 now", one(mask.Email)},
+		{"address before an escaped quote that ends a quoted local part", `to "00@0.AA\""@0.AA now`, "to [EMAIL] now", one(mask.Email)},
+		{"address before an escaped backslash that ends a quoted local part", `to "00@0.AA\\"@0.AA now`, "to [EMAIL] now", one(mask.Email)},
 		{"quoted address then an address", `said "a@b.org" to c@d.org`, `said "[EMAIL]" to [EMAIL]`, map[string]int{mask.Email: 2}},
 		{"quoted, escaped quote", `to "a\"b"@example.org`, "to [EMAIL]", one(mask.Email)},
 		// The local part is the last 64 bytes: "kefu" and the 20 characters before it.

@@ -453,11 +453,22 @@ func quotedAround(s []byte, j, k, floor int) (int, int, bool) {
 	if hi <= k {
 		return 0, 0, false
 	}
-	c := bytes.IndexByte(s[k:hi], '"')
-	if c < 0 {
-		return 0, 0, false
+	c := k // the quote that ends the local part: the first one after k not escaped
+	for {
+		n := bytes.IndexByte(s[c:hi], '"')
+		if n < 0 {
+			return 0, 0, false
+		}
+		c += n
+		b := c
+		for b > k && s[b-1] == '\\' {
+			b--
+		}
+		if (c-b)%2 == 0 {
+			break
+		}
+		c++
 	}
-	c += k
 	if c+1 >= len(s) || s[c+1] != '@' {
 		return 0, 0, false
 	}
