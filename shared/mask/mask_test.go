@@ -64,6 +64,8 @@ func TestEmailEveryScript(t *testing.T) {
 		{"address after an escaped quote in a quoted local part", `write ("\"0@0.AA0"@0.AA0 now`, "write ([EMAIL]0 now", one(mask.Email)},
 		{"address before an escaped quote that ends a quoted local part", `to "00@0.AA\""@0.AA now`, "to [EMAIL] now", one(mask.Email)},
 		{"address before an escaped backslash that ends a quoted local part", `to "00@0.AA\\"@0.AA now`, "to [EMAIL] now", one(mask.Email)},
+		{"an escaped quote before the at sign closes no quoted local part", `to "0@0.AA\"@0.AA now`, `to "[EMAIL]\"@0.AA now`, one(mask.Email)},
+		{"nor does one in a masked output", `to "[EMAIL]\"@0.AA now`, `to "[EMAIL]\"@0.AA now`, nil},
 		{"quoted address then an address", `said "a@b.org" to c@d.org`, `said "[EMAIL]" to [EMAIL]`, map[string]int{mask.Email: 2}},
 		{"quoted, escaped quote", `to "a\"b"@example.org`, "to [EMAIL]", one(mask.Email)},
 		// The local part is the last 64 bytes: "kefu" and the 20 characters before it.

@@ -460,11 +460,7 @@ func quotedAround(s []byte, j, k, floor int) (int, int, bool) {
 			return 0, 0, false
 		}
 		c += n
-		b := c
-		for b > k && s[b-1] == '\\' {
-			b--
-		}
-		if (c-b)%2 == 0 {
+		if !escaped(s, c, k) {
 			break
 		}
 		c++
@@ -504,11 +500,23 @@ func gluedEnd(s []byte, from, to, start int) (int, int, bool) {
 	return 0, 0, false
 }
 
+// escaped reports whether s[i] follows an odd number of backslashes (from s[floor] on).
+func escaped(s []byte, i, floor int) bool {
+	b := i
+	for b > floor && s[b-1] == '\\' {
+		b--
+	}
+	return (i-b)%2 == 1
+}
+
 // localPart returns the start of the local part of the address whose '@' is at s[at].
 func localPart(s []byte, at, floor int) (int, bool) {
 	if at-1 > floor && s[at-1] == '"' { // "quoted local part"@example.org, "a\"b"@example.org
+		if escaped(s, at-1, floor) {
+			return 0, false // "a\"@example.org: the quoted string is not closed
+		}
 		q := at - 2
-		for q >= floor && at-q <= emailMaxLocal+2 && (s[q] != '"' || (q > floor && s[q-1] == '\\')) {
+		for q >= floor && at-q <= emailMaxLocal+2 && (s[q] != '"' || escaped(s, q, floor)) {
 			q--
 		}
 		if q < floor || s[q] != '"' {
