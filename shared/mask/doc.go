@@ -68,9 +68,11 @@
 //
 // A value is read as its characters spell it, whatever bytes write them: fullwidth, other
 // scripts' and Unicode's compatibility digits and letters ("４", "٤", "⁴", "①", "𝟒"),
-// Unicode dashes and spaces, invisible characters inside it, ideographic full stops in a
-// domain, and Greek and Cyrillic letters drawn as Latin ones are folded to ASCII before the
-// scan (fold.go). Digit groups may be joined by any one punctuation or white-space
+// Unicode dashes and spaces, invisible characters inside it (every default-ignorable code
+// point, control characters), combining marks on its letters and digits, ideographic full
+// stops in a domain, and Greek and Cyrillic letters drawn as Latin ones are folded to ASCII
+// before the scan (fold.go). A terminal's escape sequences are markup: text is read without
+// them and, for their parameters, with only their control bytes blanked (markup.go). Digit groups may be joined by any one punctuation or white-space
 // separator, up to three bytes, the same throughout ("4111_1111_1111_1111", one group per
 // line, "4 1 1 1 ..."): such a run is judged by its digits, whole and then each longest
 // stretch of groups of one size (loose.go). A card number written as English digit words

@@ -15,9 +15,11 @@ import (
 // circled and mathematical digits and letters, "jane＠example.com"), Unicode dashes and spaces
 // between its groups ("415–555–0132", "4111 1111…" with no-break spaces), the ideographic full
 // stops IDNA reads as dots ("example。com"), Cyrillic and Greek letters drawn as Latin ones
-// ("GВ82 WЕST…" with a Cyrillic В and Е), or with invisible characters inside it
-// ("4111\u200b1111…"). The scan reads the folded text; each match is mapped back to the bytes
-// it came from, which are replaced whole.
+// ("GВ82 WЕST…" with a Cyrillic В and Е), with invisible characters inside it
+// ("4111\u200b1111…", every default-ignorable code point and control character, a terminal's
+// escape sequences), or with combining marks on its letters and digits ("4\u03011\u0301…").
+// The scan reads the folded text; each match is mapped back to the bytes it came from, which
+// are replaced whole.
 
 // foldRune returns the ASCII byte r is a spelling of wherever it stands, 0 for a character
 // dropped (invisible), and ok false for one kept as it is (foldAt folds some of those in
@@ -25,7 +27,7 @@ import (
 func foldRune(r rune) (b byte, ok bool) {
 	if r < tableEnd {
 		switch b := foldTable()[r]; b {
-		case keep:
+		case keep, mark:
 			return 0, false
 		case drop:
 			return 0, true
@@ -39,10 +41,12 @@ func foldRune(r rune) (b byte, ok bool) {
 // tableEnd is where kana start: the scripts before it are read through foldTable.
 const tableEnd = 0x3040
 
-// The entries of foldTable that are no ASCII byte.
+// The entries of foldTable that are no ASCII byte: kept, dropped, and a combining mark (kept,
+// but dropped by foldAt after an ASCII letter or digit).
 const (
 	keep = 0
 	drop = 0xFF
+	mark = 0xFE
 )
 
 // foldTable is foldSlow's answer for every rune below tableEnd, made when text first needs it.
@@ -50,6 +54,8 @@ var foldTable = sync.OnceValue(func() *[tableEnd]byte {
 	var t [tableEnd]byte
 	for r := rune(0x80); r < tableEnd; r++ {
 		switch b, ok := foldSlow(r); {
+		case !ok && isMark(r):
+			t[r] = mark
 		case !ok:
 			t[r] = keep
 		case b == 0:
@@ -68,6 +74,10 @@ func foldSlow(r rune) (b byte, ok bool) {
 		return byte(r - 0xFEE0), true
 	case r == 0x00AD, r >= 0x200B && r <= 0x200D, r == 0x2060, r == 0xFEFF: // soft hyphen, zero widths
 		return 0, true
+	case r == 0x0085: // the C1 next line
+		return ' ', true
+	case r >= 0x0080 && r < 0x00A0, r == 0x3164: // C1 controls, the Hangul filler
+		return 0, true
 	case r >= 0x2010 && r <= 0x2015, r == 0x2212, r == 0xFE63: // hyphens, dashes, minus
 		return '-', true
 	case r == 0x00A0, r >= 0x2000 && r <= 0x200A, r == 0x202F, r == 0x205F, r == 0x3000: // spaces
@@ -81,6 +91,8 @@ func foldSlow(r rune) (b byte, ok bool) {
 		// Kana, CJK ideographs, Hangul: no digit, no compatibility form of an ASCII
 		// character (TestFoldRuneSkipsScripts), the bulk of the text that reaches here.
 		return 0, false
+	case invisible(r):
+		return 0, true
 	case r > 0x7F && unicode.IsDigit(r):
 		zero := r
 		for zero > 0 && unicode.IsDigit(zero-1) {
@@ -96,6 +108,106 @@ func foldSlow(r rune) (b byte, ok bool) {
 	}
 	return 0, false
 }
+
+// invisible reports a default-ignorable code point (Unicode's DerivedCoreProperties): format
+// characters such as bidirectional controls, invisible operators and tags, variation
+// selectors, fillers. Nothing shows for them, so nothing they stand between is apart. The
+// prepended concatenation marks and interlinear annotation characters, which show, are not.
+func invisible(r rune) bool {
+	if unicode.Is(unicode.Cf, r) {
+		return !unicode.Is(unicode.Prepended_Concatenation_Mark, r) && (r < 0xFFF9 || r > 0xFFFB)
+	}
+	return unicode.Is(unicode.Variation_Selector, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r)
+}
+
+// isMark reports a nonspacing or enclosing combining mark ("\u0301", the keycap "\u20e3").
+func isMark(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Me) }
+
+// markAt reports whether r, at s[i], is a combining mark foldAt drops: one on an ASCII letter
+// or digit, or on a character folded to one ("４\u0301"), through other marks and invisible
+// characters. The marks on letters of other scripts stay, as they are part of those words.
+func markAt(s []byte, i int, r rune) bool {
+	switch {
+	case r < tableEnd:
+		if foldTable()[r] != mark {
+			return false
+		}
+	case r < 0xA000 && r != 0x3099 && r != 0x309A, r >= 0xAC00 && r < 0xD7A4:
+		return false // kana, CJK ideographs, Hangul: no mark but kana's two sound marks
+	case !isMark(r):
+		return false
+	}
+	for j := i; j > 0; {
+		if c := s[j-1]; c < utf8.RuneSelf {
+			return alnumSet[c]
+		}
+		p, n := utf8.DecodeLastRune(s[:j])
+		if b, ok := foldRune(p); ok && b != 0 {
+			return alnumSet[b]
+		} else if ok { // invisible: "4\ufe0f\u20e3"
+			j -= n
+			continue
+		}
+		if (p < tableEnd && foldTable()[p] == mark) || (p >= tableEnd && isMark(p)) {
+			j -= n
+			continue
+		}
+		return false
+	}
+	return false
+}
+
+// ctlDrop marks the ASCII control characters a value may hide behind: all but tab, line
+// feed, vertical tab, form feed and carriage return, which are white space.
+var ctlDrop = func() (t [utf8.RuneSelf]bool) {
+	for c := range 0x20 {
+		t[c] = c < '\t' || c > '\r'
+	}
+	t[0x7F] = true
+	return t
+}()
+
+// escSeq returns the length of the terminal escape sequence at s[i] (ESC) that markup reads
+// as an inline tag (markup.go): a CSI ("\x1b[1;31m": parameter bytes, intermediate bytes, a
+// final byte) or an OSC ("\x1b]8;;url\x1b\\", ended by BEL or ST within maxOSC bytes); 0 for
+// none. fold keeps those whole, so that the text is read both with them and without them (a
+// CSI's parameters are digits a reader sees); any other control is dropped.
+func escSeq(s []byte, i int) int {
+	if i+2 >= len(s) || s[i] != 0x1B {
+		return 0
+	}
+	j := i + 2
+	switch s[i+1] {
+	case '[':
+		for j < len(s) && s[j] >= 0x30 && s[j] <= 0x3F {
+			j++
+		}
+		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2F {
+			j++
+		}
+		if j < len(s) && s[j] >= 0x40 && s[j] <= 0x7E {
+			return j + 1 - i
+		}
+	case ']':
+		for ; j < len(s) && j-i <= maxOSC; j++ {
+			switch {
+			case s[j] == 0x07:
+				return j + 1 - i
+			case s[j] == 0x1B:
+				if j+1 < len(s) && s[j+1] == '\\' {
+					return j + 2 - i
+				}
+				return 0
+			case s[j] < 0x20:
+				return 0
+			}
+		}
+	}
+	return 0
+}
+
+// maxOSC bounds the operating system command (a hyperlink, a window title) read as one.
+const maxOSC = 2048
 
 // lookalikes are the Greek and Cyrillic letters drawn the same as a Latin letter (Unicode
 // TR39's confusables of the Latin alphabet in those scripts) and that letter. They are
@@ -151,6 +263,9 @@ func foldAt(s []byte, i int, w *word) (n int, b byte, ok bool) {
 		if l := latinOf[r-lookalikeFirst]; l != 0 && w.hasASCII(s, i) {
 			return n, l, true
 		}
+	}
+	if markAt(s, i, r) {
+		return n, 0, true
 	}
 	return n, 0, false
 }
@@ -228,13 +343,21 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 		}
 		return int32(i)
 	}
-	if isASCII(s) {
+	if plainASCII(s) {
 		return nil, nil, false
 	}
 	first := -1
 	var w word
 	for i := 0; i < len(s); {
 		if s[i] < utf8.RuneSelf {
+			if ctlDrop[s[i]] {
+				if n := escSeq(s, i); n > 0 {
+					i += n
+					continue
+				}
+				first = i
+				break
+			}
 			i++
 			continue
 		}
@@ -253,10 +376,27 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 	for i := range first {
 		outOffs = append(outOffs, at(i))
 	}
+	// A lone ESC dropped is counted with the byte after it, so a value masked after it takes
+	// it along: left before the marker, "\x1b[" would start an escape sequence the next
+	// reading takes the marker's first bytes into.
+	esc := -1
+	from := func(i int) int32 {
+		if esc >= 0 {
+			i, esc = esc, -1
+		}
+		return at(i)
+	}
 	for i := first; i < len(s); {
 		if s[i] < utf8.RuneSelf {
+			if ctlDrop[s[i]] && escSeq(s, i) == 0 {
+				if s[i] == 0x1B && esc < 0 {
+					esc = i
+				}
+				i++
+				continue
+			}
 			out = append(out, s[i])
-			outOffs = append(outOffs, at(i))
+			outOffs = append(outOffs, from(i))
 			i++
 			continue
 		}
@@ -264,12 +404,13 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 		if f {
 			if b != 0 {
 				out = append(out, b)
-				outOffs = append(outOffs, at(i))
+				outOffs = append(outOffs, from(i))
 			}
 		} else {
 			out = append(out, s[i:i+n]...)
+			o := from(i)
 			for range n {
-				outOffs = append(outOffs, at(i))
+				outOffs = append(outOffs, o)
 			}
 		}
 		i += n
@@ -277,16 +418,25 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 	return out, append(outOffs, int32(rawLen)), true
 }
 
-// isASCII reports whether s is ASCII only, eight bytes at a time.
-func isASCII(s []byte) bool {
+// plainASCII reports whether s is ASCII with no control character ctlDrop marks, eight bytes
+// at a time: a word with a byte below 0x20 is looked at byte by byte (most are line ends).
+func plainASCII(s []byte) bool {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		if binary.LittleEndian.Uint64(s[i:])&0x8080808080808080 != 0 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		if x&0x8080808080808080 != 0 {
 			return false
+		}
+		if (x-0x2020202020202020)&^x&0x8080808080808080 != 0 || (x+0x0101010101010101)&0x8080808080808080 != 0 {
+			for _, c := range s[i : i+8] {
+				if ctlDrop[c] {
+					return false
+				}
+			}
 		}
 	}
 	for ; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
+		if s[i] >= utf8.RuneSelf || ctlDrop[s[i]] {
 			return false
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -935,4 +936,107 @@ func TestMaskedCSVHeaderLabelsNothing(t *testing.T) {
 		}
 	}
 	maskedAs(t, e, mask.FormatCSV, [][2]string{{"card\n5555257979797\n", "card\n[CARD]\n"}, {"\n0", "\n0"}, {"\r0", "\r0"}})
+}
+
+// defaultIgnorable are the Default_Ignorable_Code_Point ranges of Unicode's
+// DerivedCoreProperties.txt (Unicode 15.1), written out here rather than derived from the
+// tables the masker reads: characters that show nothing.
+var defaultIgnorable = [][2]rune{
+	{0x00AD, 0x00AD}, {0x034F, 0x034F}, {0x061C, 0x061C}, {0x115F, 0x1160}, {0x17B4, 0x17B5},
+	{0x180B, 0x180F}, {0x200B, 0x200F}, {0x202A, 0x202E}, {0x2060, 0x206F}, {0x3164, 0x3164},
+	{0xFE00, 0xFE0F}, {0xFEFF, 0xFEFF}, {0xFFA0, 0xFFA0}, {0xFFF0, 0xFFF8}, {0x1BCA0, 0x1BCA3},
+	{0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
+}
+
+// between returns value with sep after each of its digits and letters but the last.
+func between(value, sep string) string {
+	var b strings.Builder
+	for i, r := range value {
+		b.WriteRune(r)
+		if i < len(value)-1 && (unicode.IsDigit(r) || unicode.IsLetter(r)) {
+			b.WriteString(sep)
+		}
+	}
+	return b.String()
+}
+
+// TestInvisibleCharactersOfEveryKind: a value with an invisible character after each of its
+// digits and letters is the value to whoever reads it. Seen: only the soft hyphen, the zero
+// widths, the word joiner and the byte order mark were read as nothing, so a card or an
+// address with a bidirectional control, a variation selector, a tag character, a Mongolian
+// vowel separator, a NUL, a backspace or any other control character inside came back in
+// clear; so did one with a combining mark on each digit ("4\u03011\u0301...", a keycap
+// "4\u20e3"), or split by a terminal's colour codes ("\x1b[1m4111\x1b[0m 1111...", as a CLI
+// target prints), or written in a colour code's parameters.
+func TestInvisibleCharactersOfEveryKind(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	const card, email = "4111 1111 1111 1111", "bob@example.com"
+	check := func(what string, sep string) {
+		t.Helper()
+		quoted, err := json.Marshal(between(card, sep)) // a control character as \u00XX
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range [][2]string{
+			{"card " + between(card, sep) + " ok", "card [CARD] ok"},
+			{"mail " + between(email, sep) + " ok", "mail [EMAIL] ok"},
+			{`{"card":` + string(quoted) + `}`, `{"card":"[CARD]"}`},
+		} {
+			if m := e.Mask([]byte(c[0]), mask.FormatAuto); string(m.Body) != c[1] {
+				t.Errorf("%s %U: %q -> %q, want %q", what, []rune(sep)[0], c[0], m.Body, c[1])
+			}
+		}
+	}
+	for _, rg := range defaultIgnorable {
+		for r := rg[0]; r <= rg[1]; r++ {
+			check("default-ignorable", string(r))
+		}
+	}
+	for c := rune(0); c < 0xA0; c++ {
+		if unicode.IsControl(c) && !unicode.IsSpace(c) {
+			check("control", string(c))
+		}
+	}
+	marks := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if unicode.In(r, unicode.Mn, unicode.Me) {
+			check("combining mark", string(r))
+			marks++
+		}
+	}
+	if marks < 1500 {
+		t.Fatalf("only %d combining marks checked", marks)
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{"card 4\u20e31\u20e31\u20e31\u20e3 1111 1111 1111", "card [CARD]"},
+		{"card 4\ufe0f\u20e31\ufe0f\u20e31\ufe0f\u20e31\ufe0f\u20e3 1111 1111 1111", "card [CARD]"},
+		{"card ４\u0301１\u0301１\u0301１\u0301 1111 1111 1111", "card [CARD]"},
+		{"mail jose\u0301@example.com", "mail [EMAIL]"},
+		// A terminal's escape sequences: read without them, and with their parameters.
+		{"card \x1b[1m4111\x1b[0m 1111 1111 1111 ok", "card \x1b[1m[CARD]\x1b[0m ok"},
+		{"card \x1b[31m4111 1111\x1b[0m \x1b[32m1111 1111\x1b[0m", "card \x1b[31m[CARD]\x1b[0m\x1b[32m\x1b[0m"},
+		{"mail b\x1b[31mob@exa\x1b[0mmple.com", "mail [EMAIL]\x1b[31m\x1b[0m"},
+		{"\x1b]8;;https://x.example/\x1b\\4111 1111 1111 1111\x1b]8;;\x1b\\", "\x1b]8;;https://x.example/\x1b\\[CARD]\x1b]8;;\x1b\\"},
+		{"card \x1b[4111;1111;1111;1111m ok", "card \x1b[[CARD]m ok"},
+		{"card 4\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1 ok", "card [CARD] ok"},
+		{"\x1b(B\x1b[m4111 1111 1111 1111", "\x1b(B\x1b[m[CARD]"},
+		// A lone ESC before a value goes with it: left before the marker, "\x1b[" would
+		// start an escape sequence in the output (FuzzDecoders).
+		{"pAss=\x1b0100", "pAss=[SECRET]"},
+		{`{"pAss":"\u001b0100"}`, `{"pAss":"[SECRET]"}`},
+		{"card \x1b4111 1111 1111 1111", "card [CARD]"},
+		// ASCII in UTF-16 among other text reads as ASCII, and masked in its UTF-16 reading
+		// it is not withheld for the UTF-8 reading finding the same address.
+		{"x\x00b\x00o\x00b\x00@\x00e\x00x\x00a\x00m\x00p\x00l\x00e\x00.\x00c\x00o\x00m\x00", "[\x00E\x00M\x00A\x00I\x00L\x00]\x00"},
+		{"note: b\x00o\x00b\x00@\x00e\x00x\x00a\x00m\x00p\x00l\x00e\x00.\x00c\x00o\x00m\x00 end", "note: [EMAIL] end"},
+		// Left alone: marks of other scripts' words, colour codes around words and numbers,
+		// short numbers a NUL separates.
+		{"नमस्ते दुनिया, मेरा नंबर १२ है", "नमस्ते दुनिया, मेरा नंबर १२ है"},
+		{"مَرْحَبًا بِكُمْ", "مَرْحَبًا بِكُمْ"},
+		{"Zoe\u0301 has 12\u0301 items", "Zoe\u0301 has 12\u0301 items"},
+		{"\x1b[32mOK\x1b[0m 12 items on 2026-01-01 \x1b[38;5;196mred\x1b[0m", "\x1b[32mOK\x1b[0m 12 items on 2026-01-01 \x1b[38;5;196mred\x1b[0m"},
+		{"\x1b[12;40Hmoved \x1b[2J", "\x1b[12;40Hmoved \x1b[2J"},
+		{"id\x0012\x0034\x0056", "id\x0012\x0034\x0056"},
+	})
 }

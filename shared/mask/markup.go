@@ -28,6 +28,12 @@ const maxTag = 1024
 // (letters, digits, '-') ended by white space, '/' or '>', then anything up to '>' but
 // another '<'.
 func tagAt(s []byte, i int) (end int, block bool) {
+	if s[i] == 0x1B {
+		if n := escSeq(s, i); n > 0 {
+			return i + n, false
+		}
+		return 0, false
+	}
 	if i+2 >= len(s) {
 		return 0, false
 	}
@@ -73,11 +79,14 @@ func blockTag(name []byte) bool { return blockTagSet.hasFold(name) }
 
 var blockTagSet = newWordSet(blockTags[:])
 
-// markupMatches scans s with its tags taken out and returns the matches that cover a tag, in
+// markupMatches scans s with its tags (and a terminal's escape sequences) taken out and returns the matches that cover a tag, in
 // the coordinates of s. It returns nothing for a string with no tag. The values it returns
 // are valid until the next call.
 func (st *state) markupMatches(s []byte) []markupMatch {
-	first := bytes.IndexByte(s, '<')
+	first, esc := bytes.IndexByte(s, '<'), bytes.IndexByte(s, 0x1B)
+	if first < 0 || (esc >= 0 && esc < first) {
+		first = esc
+	}
 	if first < 0 {
 		return nil
 	}
@@ -90,13 +99,13 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	last := 0
 	out := st.marks[:0]
 	open, openEnd := []byte(nil), 0 // the last start tag's name and end
+	escs := false                   // a terminal's escape sequence was taken out
 	for i := first; i < len(s); {
-		if s[i] != '<' {
-			if k := bytes.IndexByte(s[i+1:], '<'); k >= 0 {
-				i += 1 + k
-				continue
+		if s[i] != '<' && s[i] != 0x1B {
+			if i = nextMarkup(s, i+1, &esc); i < 0 {
+				break
 			}
-			break
+			continue
 		}
 		end, block := tagAt(s, i)
 		if end == 0 {
@@ -112,7 +121,9 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 			plain = append(plain, ' ') // "</td><td>" is one space, as white space collapses
 		}
 		// An element's text under a secret label: <apiToken>\n    ...\n</apiToken>
-		if name, closing := tagName(s[i:end]); closing && open != nil && bytes.EqualFold(name, open) {
+		if s[i] == 0x1B {
+			escs = true // a terminal's escape sequence ends no element
+		} else if name, closing := tagName(s[i:end]); closing && open != nil && bytes.EqualFold(name, open) {
 			if m, ok := st.elementValue(s, name, openEnd, i); ok {
 				out = append(out, m)
 			}
@@ -145,8 +156,61 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 		start, end := origin(cuts, m.start), origin(cuts, m.end-1)+1
 		out = append(out, markupMatch{start, end, m.det, plain[m.start:m.end]})
 	}
+	if escs {
+		out = st.escParams(s, out)
+	}
 	st.marks = out
 	return out
+}
+
+// escParams scans s a third time with only the control bytes of its escape sequences blanked
+// (the ESC, the '[' or ']', the final byte or terminator), which keeps the parameters
+// ("\x1b[4111;1111;1111;1111m"): a reader sees them, and the reading without the sequences
+// does not. It appends the matches to out.
+func (st *state) escParams(s []byte, out []markupMatch) []markupMatch {
+	params := append(st.params[:0], s...)
+	for i := 0; i < len(params); i++ {
+		n := escSeq(s, i)
+		if n == 0 {
+			continue
+		}
+		params[i], params[i+1] = ' ', ' '
+		end := i + n - 1
+		if s[i+1] == ']' && s[end] == '\\' {
+			params[end-1] = ' '
+		}
+		params[end] = ' '
+		i = end
+	}
+	st.params = params
+	sc := &st.msc
+	sc.matches = sc.matches[:0]
+	sc.scanValue(params)
+	for _, m := range sc.matches {
+		out = append(out, markupMatch{m.start, m.end, m.det, params[m.start:m.end]})
+	}
+	return out
+}
+
+// nextMarkup returns the index of the next '<' or ESC in s from s[from], or -1; *esc caches
+// the next ESC's (-1 for none left).
+func nextMarkup(s []byte, from int, esc *int) int {
+	if *esc >= 0 && *esc < from {
+		if *esc = bytes.IndexByte(s[from:], 0x1B); *esc >= 0 {
+			*esc += from
+		}
+	}
+	lt := bytes.IndexByte(s[from:], '<')
+	if lt >= 0 {
+		lt += from
+	}
+	switch {
+	case lt < 0:
+		return *esc
+	case *esc >= 0 && *esc < lt:
+		return *esc
+	}
+	return lt
 }
 
 // tagName returns the name of the tag t (a whole tag as tagAt finds it) and whether it is an
@@ -210,7 +274,7 @@ func origin(cuts []cut, k int) int {
 // the replacement of a value found across them.
 func (st *state) writeTags(s []byte, start, end int, offs []int32, base int) {
 	for i := start; i < end; {
-		if s[i] != '<' {
+		if s[i] != '<' && s[i] != 0x1B {
 			i++
 			continue
 		}

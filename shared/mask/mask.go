@@ -343,23 +343,22 @@ func (e *Engine) mask(src []byte, f Format, limit int, b *budget, depth int) Mas
 	// A byte order mark is two bytes anyone can put before text, and UTF-16 without one is
 	// told by the shape of the first 128 bytes alone: the input is masked as it reads as
 	// UTF-8 too, so neither can make a value unreadable to the masker alone.
-	// Values in both readings cannot be masked in one body: it is withheld. With none in
-	// either, the body goes out as it came (written back, a lone surrogate would change).
+	// Values in both readings cannot be masked in one body: it is withheld, unless masking
+	// the UTF-16 reading masked the UTF-8 one's too (the UTF-8 reading drops the NULs of
+	// ASCII in UTF-16, fold.go, so it finds the same values there). With none in either, the
+	// body goes out as it came (written back, a lone surrogate would change).
 	const both = "values in both its UTF-16 and its UTF-8 reading"
-	if plain := e.maskRead(raw, "", f, limit, b, depth); plain.Summary.Total() > 0 {
-		if m.Summary.Total() > 0 {
+	if m.Summary.Total() > 0 || m.Withheld != "" {
+		// The UTF-16 reading's output, read as UTF-8, must hold nothing.
+		if again := e.maskRead(m.Body, "", f, limit, b, depth); again.Summary.Total() > 0 {
 			return withheldWhole(both, enc)
 		}
-		return plain
-	}
-	if m.Summary.Total() == 0 && m.Withheld == "" {
-		m.Body = bytes.Clone(raw)
 		return m
 	}
-	// The UTF-16 reading's output, read as UTF-8, must hold nothing either.
-	if again := e.maskRead(m.Body, "", f, limit, b, depth); again.Summary.Total() > 0 {
-		return withheldWhole(both, enc)
+	if plain := e.maskRead(raw, "", f, limit, b, depth); plain.Summary.Total() > 0 {
+		return plain
 	}
+	m.Body = bytes.Clone(raw)
 	return m
 }
 
@@ -500,6 +499,7 @@ type state struct {
 	plain   []byte        // that string
 	cuts    []cut         // where its runs come from
 	marks   []markupMatch // the values it found across tags
+	params  []byte        // it with only its escape sequences' control bytes blanked
 	w       writer
 	dec     []byte    // a decoded JSON string
 	offs    []int32   // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
