@@ -1040,3 +1040,25 @@ func TestInvisibleCharactersOfEveryKind(t *testing.T) {
 		{"id\x0012\x0034\x0056", "id\x0012\x0034\x0056"},
 	})
 }
+
+// TestMarkdownDelimitersAreMarkup: Markdown's emphasis, strikethrough and code delimiters
+// next to digits split a value for the scanner and not for a reader of the rendered text.
+// Seen: "4111 **1111** 1111 1111" and "4111 _1111_ 1111 1111" came back in clear.
+func TestMarkdownDelimitersAreMarkup(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, d := range []string{"*", "**", "***", "_", "__", "~~", "`"} {
+		maskedAs(t, e, mask.FormatAuto, [][2]string{
+			{"card 4111 " + d + "1111" + d + " 1111 1111 ok", "card [CARD] ok"},
+			{"card " + d + "4111" + d + " " + d + "1111" + d + " " + d + "1111" + d + " " + d + "1111" + d, "card " + d + "[CARD]" + d},
+			{"card 4111 1111 " + d + "1111 1111" + d, "card [CARD]" + d},
+			{"call 415-" + d + "555" + d + "-0132 now", "call [PHONE] now"},
+			{"ssn 078-" + d + "05" + d + "-1120 ok", "ssn [SSN] ok"},
+			{`{"note":"card 4111 ` + d + `1111` + d + ` 1111 1111"}`, `{"note":"card [CARD]"}`},
+		})
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{"a_1_b, 2*3=6, snake_case_1, `x`, use **bold** 12 times, v1.2_3, ****1234****", "a_1_b, 2*3=6, snake_case_1, `x`, use **bold** 12 times, v1.2_3, ****1234****"},
+		{"order **12** of __34__ on ~~2024-01-02~~", "order **12** of __34__ on ~~2024-01-02~~"},
+	})
+}

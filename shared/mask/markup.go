@@ -4,7 +4,9 @@ import "bytes"
 
 // This file reads values split by markup: "4111 <b>1111</b> 1111 1111" or
 // "hunt<span>er2</span>" is one value to a reader of the rendered page, and the text scanner,
-// which sees the tags, finds none. A scanned string holding a tag is scanned a second time
+// which sees the tags, finds none. The same holds for a terminal's escape sequences
+// ("\x1b[1m4111\x1b[0m 1111 ...") and for Markdown's emphasis and code delimiters next to
+// digits ("4111 **1111** 1111 1111", "4111 `1111` ..."), which are inline markup too. A scanned string holding a tag is scanned a second time
 // with its tags taken out: an inline tag (b, span, a, an unknown one) or a comment is
 // removed, a block tag (p, td, br, li ...) reads as a space, as a browser lays it out, and
 // white space and block tags one after another as one space. A
@@ -83,9 +85,13 @@ var blockTagSet = newWordSet(blockTags[:])
 // the coordinates of s. It returns nothing for a string with no tag. The values it returns
 // are valid until the next call.
 func (st *state) markupMatches(s []byte) []markupMatch {
+	emph := st.sc.emph
 	first, esc := bytes.IndexByte(s, '<'), bytes.IndexByte(s, 0x1B)
 	if first < 0 || (esc >= 0 && esc < first) {
 		first = esc
+	}
+	if emph {
+		first = nextMarkupOrEmph(s, 0)
 	}
 	if first < 0 {
 		return nil
@@ -100,14 +106,31 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	out := st.marks[:0]
 	open, openEnd := []byte(nil), 0 // the last start tag's name and end
 	escs := false                   // a terminal's escape sequence was taken out
+	closer, closerEnd := -1, 0      // the delimiters that close the last emphasis opened
 	for i := first; i < len(s); {
-		if s[i] != '<' && s[i] != 0x1B {
-			if i = nextMarkup(s, i+1, &esc); i < 0 {
+		if s[i] != '<' && s[i] != 0x1B && !(emph && emphByte[s[i]]) {
+			if emph {
+				i = nextMarkupOrEmph(s, i+1)
+			} else {
+				i = nextMarkup(s, i+1, &esc)
+			}
+			if i < 0 {
 				break
 			}
 			continue
 		}
-		end, block := tagAt(s, i)
+		var end int
+		var block bool
+		switch {
+		case !emphByte[s[i]]:
+			end, block = tagAt(s, i)
+		case i == closer:
+			end, closer = closerEnd, -1
+		default:
+			if oe, cs, ce, ok := emphPair(s, i); ok && closer < 0 {
+				end, closer, closerEnd = oe, cs, ce
+			}
+		}
 		if end == 0 {
 			i++
 			continue
@@ -123,6 +146,8 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 		// An element's text under a secret label: <apiToken>\n    ...\n</apiToken>
 		if s[i] == 0x1B {
 			escs = true // a terminal's escape sequence ends no element
+		} else if emphByte[s[i]] {
+			// Nor does an emphasis delimiter.
 		} else if name, closing := tagName(s[i:end]); closing && open != nil && bytes.EqualFold(name, open) {
 			if m, ok := st.elementValue(s, name, openEnd, i); ok {
 				out = append(out, m)
@@ -211,6 +236,68 @@ func nextMarkup(s []byte, from int, esc *int) int {
 		return *esc
 	}
 	return lt
+}
+
+// emphByte marks Markdown's emphasis, strikethrough and code delimiters.
+var emphByte = [256]bool{'*': true, '_': true, '~': true, '`': true}
+
+// emphPair returns the delimiter pair that opens at s[i] around digits, as Markdown reads
+// emphasis, strikethrough and code: one to three of the same delimiter byte not after a letter,
+// digit or delimiter, then digits (with spaces, dashes, dots or slashes between them), then
+// the same delimiters not before a letter, digit or delimiter ("**1111**", "_05_",
+// "`4111 1111`"). It returns where the opener ends and where the closer starts and ends.
+func emphPair(s []byte, i int) (openEnd, closeStart, closeEnd int, ok bool) {
+	d := s[i]
+	if i > 0 && (alnumSet[s[i-1]] || emphByte[s[i-1]]) {
+		return 0, 0, 0, false
+	}
+	e := i + 1
+	for e < len(s) && s[e] == d {
+		e++
+	}
+	if e-i > 3 || e >= len(s) || !isDigit(s[e]) {
+		return 0, 0, 0, false
+	}
+	for c := e; c < len(s) && c-e <= maxEmphasized; c++ {
+		switch x := s[c]; {
+		case isDigit(x), x == ' ', x == '-', x == '.', x == '/':
+			continue
+		case x == d && isDigit(s[c-1]):
+			ce := c + e - i
+			if ce > len(s) || !bytes.Equal(s[c:ce], s[i:e]) || (ce < len(s) && (alnumSet[s[ce]] || emphByte[s[ce]])) {
+				return 0, 0, 0, false
+			}
+			return e, c, ce, true
+		}
+		return 0, 0, 0, false
+	}
+	return 0, 0, 0, false
+}
+
+// maxEmphasized bounds the digits and separators between a delimiter pair.
+const maxEmphasized = 64
+
+// emphAround reports whether the digits starting at s[i] have an emphasis delimiter right
+// before or right after them.
+func emphAround(s []byte, i int) bool {
+	if i > 0 && emphByte[s[i-1]] {
+		return true
+	}
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i < len(s) && emphByte[s[i]]
+}
+
+// nextMarkupOrEmph returns the index of the next '<', ESC or delimiter byte in s from
+// s[from], or -1.
+func nextMarkupOrEmph(s []byte, from int) int {
+	for i := from; i < len(s); i++ {
+		if c := s[i]; c == '<' || c == 0x1B || emphByte[c] {
+			return i
+		}
+	}
+	return -1
 }
 
 // tagName returns the name of the tag t (a whole tag as tagAt finds it) and whether it is an

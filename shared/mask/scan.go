@@ -157,6 +157,9 @@ type scanner struct {
 	// being scanned (0: none); cookieAll says the next string scanned is one.
 	cookies   int
 	cookieAll bool
+	// emph says the string scanned last has digits next to a Markdown emphasis or code
+	// delimiter ("4111 **1111** 1111 1111"), which markupMatches then reads as markup.
+	emph bool
 
 	// allow are the patterns of secret values left in clear (WithAllowedSecrets).
 	allow []*regexp.Regexp
@@ -228,6 +231,7 @@ func (sc *scanner) keyLabels() uint8 {
 // client_secret, SessionToken ...) the whole value is judged as that secret first; any
 // other value, or one the label's rule does not take, is scanned as text.
 func (sc *scanner) scanValue(s []byte) {
+	sc.emph = false
 	if len(sc.key) > 0 {
 		if sc.keySecretKind() == lblCookie {
 			sc.cookieAll = true // {"Cookie": "sid=...; theme=dark"}: its pairs
@@ -295,6 +299,9 @@ func (sc *scanner) scan(s []byte) {
 					i = end
 					continue
 				}
+			}
+			if !sc.emph && emphAround(s, i) {
+				sc.emph = true
 			}
 			i = sc.number(s, i, &floor)
 		case clsColon:
