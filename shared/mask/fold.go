@@ -123,20 +123,19 @@ func invisible(r rune) bool {
 // isMark reports a nonspacing or enclosing combining mark ("\u0301", the keycap "\u20e3").
 func isMark(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Me) }
 
-// markAt reports whether r, at s[i], is a combining mark foldAt drops: one on an ASCII letter
-// or digit, or on a character folded to one ("４\u0301"), through other marks and invisible
-// characters. The marks on letters of other scripts stay, as they are part of those words.
-func markAt(s []byte, i int, r rune) bool {
-	switch {
-	case r < tableEnd:
-		if foldTable()[r] != mark {
-			return false
-		}
-	case r < 0xA000 && r != 0x3099 && r != 0x309A, r >= 0xAC00 && r < 0xD7A4:
-		return false // kana, CJK ideographs, Hangul: no mark but kana's two sound marks
-	case !isMark(r):
+// markAbove reports a combining mark at or above tableEnd (below it, foldTable says): none
+// in kana, CJK ideographs and Hangul but kana's two sound marks.
+func markAbove(r rune) bool {
+	if r < 0xA000 && r != 0x3099 && r != 0x309A || r >= 0xAC00 && r < 0xD7A4 {
 		return false
 	}
+	return isMark(r)
+}
+
+// onASCII reports whether the combining mark at s[i] is on an ASCII letter or digit, or on a
+// character folded to one ("４\u0301"), through other marks and invisible characters: foldAt
+// drops it then. The marks on letters of other scripts stay, as they are part of those words.
+func onASCII(s []byte, i int) bool {
 	for j := i; j > 0; {
 		if c := s[j-1]; c < utf8.RuneSelf {
 			return alnumSet[c]
@@ -148,7 +147,7 @@ func markAt(s []byte, i int, r rune) bool {
 			j -= n
 			continue
 		}
-		if (p < tableEnd && foldTable()[p] == mark) || (p >= tableEnd && isMark(p)) {
+		if (p < tableEnd && foldTable()[p] == mark) || (p >= tableEnd && markAbove(p)) {
 			j -= n
 			continue
 		}
@@ -248,7 +247,20 @@ type word struct {
 // ("example。com"), and a lookalike a Latin letter in a word that holds some.
 func foldAt(s []byte, i int, w *word) (n int, b byte, ok bool) {
 	r, n := utf8.DecodeRune(s[i:])
-	if b, ok = foldRune(r); ok {
+	var t byte // the table's entry, looked up once
+	if r < tableEnd {
+		switch t = foldTable()[r]; t {
+		case keep, mark:
+			b, ok = 0, false
+		case drop:
+			b, ok = 0, true
+		default:
+			b, ok = t, true
+		}
+	} else {
+		b, ok = foldSlow(r)
+	}
+	if ok {
 		if b == '@' && i+n < len(s) && s[i+n] == '@' {
 			return n, 0, false
 		}
@@ -264,7 +276,7 @@ func foldAt(s []byte, i int, w *word) (n int, b byte, ok bool) {
 			return n, l, true
 		}
 	}
-	if markAt(s, i, r) {
+	if (t == mark || (r >= tableEnd && markAbove(r))) && onASCII(s, i) {
 		return n, 0, true
 	}
 	return n, 0, false
