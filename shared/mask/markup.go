@@ -277,17 +277,9 @@ func emphPair(s []byte, i int) (openEnd, closeStart, closeEnd int, ok bool) {
 // maxEmphasized bounds the digits and separators between a delimiter pair.
 const maxEmphasized = 64
 
-// emphAround reports whether the digits starting at s[i] have an emphasis delimiter right
-// before or right after them.
-func emphAround(s []byte, i int) bool {
-	if i > 0 && emphByte[s[i-1]] {
-		return true
-	}
-	for i < len(s) && isDigit(s[i]) {
-		i++
-	}
-	return i < len(s) && emphByte[s[i]]
-}
+// emphAround reports whether the digits starting at s[i] follow an emphasis delimiter, as
+// the digits in a pair emphPair takes do.
+func emphAround(s []byte, i int) bool { return i > 0 && emphByte[s[i-1]] }
 
 // nextMarkupOrEmph returns the index of the next '<', ESC or delimiter byte in s from
 // s[from], or -1.
