@@ -813,6 +813,12 @@ func TestValueGluedToAnAddress(t *testing.T) {
 		{"mail a@b.com192.168.1.1 now", "mail [EMAIL][IP] now"},
 		{"logo@2x.png v1.2", "logo@2x.png v1.2"},
 		{"ORD-4111111111111111", "ORD-4111111111111111"},
+		// Digits that start an address after a run, an atext character between them and the
+		// '@': the run ends before them, as it does at "0@" and at the redaction they become
+		// (FuzzDecoders).
+		{"4111 11111 1111111 0!@0.AA", "[CARD] [EMAIL]"},
+		{"4111<td>11111<td>1111111 0!@0.AA", "[CARD]<td><td> [EMAIL]"},
+		{"4111 11111 1111111 0#x@0.AA", "[CARD] [EMAIL]"},
 	})
 }
 

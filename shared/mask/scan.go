@@ -796,6 +796,8 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		if ext > 0 && !rightBad(s, ext) {
 			phoneOnly, hi = hi, len(gs)
 		}
+	} else if w := lastWord(gs); w > 0 && localPartAt(s, gs[w].ds) {
+		hi = w // "... 0!@x.org": the last word starts an address, and goes with its redaction
 	}
 	floor0 := *floor
 	first := sc.words(s, i, lo, hi, phoneOnly, ext, plus, floor, &end)
