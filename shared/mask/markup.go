@@ -5,11 +5,12 @@ import "bytes"
 // This file reads values split by markup: "4111 <b>1111</b> 1111 1111" or
 // "hunt<span>er2</span>" is one value to a reader of the rendered page, and the text scanner,
 // which sees the tags, finds none. The same holds for a terminal's escape sequences
-// ("\x1b[1m4111\x1b[0m 1111 ...") and for Markdown's emphasis and code delimiters next to
-// digits ("4111 **1111** 1111 1111", "4111 `1111` ..."), which are inline markup too. A scanned string holding a tag is scanned a second time
-// with its tags taken out: an inline tag (b, span, a, an unknown one) or a comment is
-// removed, a block tag (p, td, br, li ...) reads as a space, as a browser lays it out, and
-// white space and block tags one after another as one space. A
+// ("\x1b[1m4111\x1b[0m 1111 ...") and for Markdown's emphasis and code delimiters around
+// digits ("4111 **1111** 1111 1111", "4111 `1111` ..."), which are inline markup too. A
+// scanned string holding a tag is scanned a second time with its tags taken out: an inline
+// tag (b, span, a, an unknown one), a comment, an escape sequence or a delimiter is removed,
+// a block tag (p, td, br, li ...) reads as a space, as a browser lays it out, and white space
+// and block tags one after another as one space. A
 // match of that reading that covers a tag is masked whole in the string (the value's text
 // in every part of it), and the tags inside it are written back, so the markup keeps its
 // shape: "<b>[CARD]</b>".
@@ -81,9 +82,9 @@ func blockTag(name []byte) bool { return blockTagSet.hasFold(name) }
 
 var blockTagSet = newWordSet(blockTags[:])
 
-// markupMatches scans s with its tags (and a terminal's escape sequences) taken out and returns the matches that cover a tag, in
-// the coordinates of s. It returns nothing for a string with no tag. The values it returns
-// are valid until the next call.
+// markupMatches scans s with its tags (escape sequences and delimiters too) taken out and
+// returns the matches that cover a tag, in the coordinates of s. It returns nothing for a
+// string with no tag. The values it returns are valid until the next call.
 func (st *state) markupMatches(s []byte) []markupMatch {
 	emph := st.sc.emph
 	first, esc := bytes.IndexByte(s, '<'), bytes.IndexByte(s, 0x1B)
