@@ -45,7 +45,7 @@
 // Values are looked for in JSON keys as well as values, in JSON documents inside JSON
 // strings, in NDJSON streams, in XML (text, CDATA, comments, attribute values, under the
 // element or attribute name as a label), in CSV headers and quoted fields, and under
-// encodings: base64 and base64url runs, runs of hex digits ("6a616e65...", "0x...",
+// encodings: base64, base64url and base32 runs, runs of hex digits ("6a616e65...", "0x...",
 // PostgreSQL's "\x..."), URL percent-encoding, quoted-printable words of three escapes or
 // more ("=6A=61=6E=65..."), HTML/XML entities, backslash escapes in text ("\u0040", "\x40"),
 // gzip (a body or a decoded run) and UTF-16 (with or without a byte order mark; text after

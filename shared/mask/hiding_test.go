@@ -1068,3 +1068,20 @@ func TestMarkdownDelimitersAreMarkup(t *testing.T) {
 		{"order **12** of __34__ on ~~2024-01-02~~", "order **12** of __34__ on ~~2024-01-02~~"},
 	})
 }
+
+// TestBase32: a value in base32 (RFC 4648), as TOTP seeds, onion addresses and some ids are
+// written, came back in clear: "GQYTCMJRGEYTCMJRGEYTCMJRGE======" is a card number. It is
+// decoded and masked as base64 is, in either case, padded or not, and written back in the
+// same shape. Base32 of binary and words of capitals stay.
+func TestBase32(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"x GQYTCMJRGEYTCMJRGEYTCMJRGE====== y", "x LNBUCUSELU====== y"},
+		{"x gqytcmjrgeytcmjrgeytcmjrge y", "x lnbucuselu y"},
+		{"x GQYTCMJRGEYTCMJRGEYTCMJRGE== y", "x LNBUCUSELU====== y"},
+		{"mail MJXWEQDFPBQW24DMMUXGG33N", "mail LNCU2QKJJROQ"},
+		{`{"d":"MNQWY3BAFMYSANBRGUQDKNJVEAZDMNZR"}`, `{"d":"MNQWY3BALNIEQT2OIVOQ"}`},
+		{"https://x.example/?d=MJXWEQDFPBQW24DMMUXGG33N&x=1", "https://x.example/?d=LNCU2QKJJROQ&x=1"},
+		{"INTERNATIONALIZATION CONFIDENTIALITY JBSWY3DPEHPK3PXP ABCDEFGHIJKLMNOP234567", "INTERNATIONALIZATION CONFIDENTIALITY JBSWY3DPEHPK3PXP ABCDEFGHIJKLMNOP234567"},
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"compress/gzip"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"html"
@@ -35,6 +36,8 @@ const (
 	minBase64 = 16
 	// minHex is the shortest run of hex digits decoded (8 bytes decoded).
 	minHex = 16
+	// minBase32 is the shortest run of base32 letters decoded (10 bytes decoded).
+	minBase32 = 16
 	// minQP is the fewest "=XX" escapes that make a word quoted-printable: fewer are as
 	// often an assignment ("ext=77", "limit=20").
 	minQP = 3
@@ -57,6 +60,7 @@ const (
 	encMarkup     = "markup" // a value split by tags or comments
 	encBackslash  = "backslash"
 	encHex        = "hex"
+	encBase32     = "base32"
 	encQP         = "quoted-printable" // MIME's "=XX" escapes (RFC 2045)
 	encSpelled    = "spelled"          // an address with its '@' and dots written as words
 	encUTF16LE    = "utf-16le"
@@ -469,6 +473,13 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 					continue
 				}
 			}
+			if j-i >= minBase32 {
+				if h, ok := st.base32Run(s, i, j); ok {
+					out = append(out, h)
+					i = h.end
+					continue
+				}
+			}
 			// Not base64: a query's words joined by '+' ("q=card+4111111111111111") are
 			// form-encoded text, '+' for a space.
 			if bytes.IndexByte(s[i:j], '+') < 0 {
@@ -598,6 +609,49 @@ func (st *state) base64Run(s []byte, i, j int) (hit, bool) {
 		e = e.WithPadding(base64.StdPadding)
 	}
 	return hit{start: i, end: j, repl: []byte(e.EncodeToString(m.Body)), inner: m, enc: name}, true
+}
+
+// base32Run decodes s[i:j] as base32 (RFC 4648: "GQYTCMJR...", in upper or lower case,
+// with its padding, without it or with too little, as lenient readers take it) and masks what it decodes to when that is text. Base32 that
+// decodes to binary (a TOTP seed, a random id) is left, as is a word of capitals, which
+// decodes to binary too. The hit ends after the padding, which may be longer than base64's.
+func (st *state) base32Run(s []byte, i, j int) (hit, bool) {
+	body := bytes.TrimRight(s[i:j], "=")
+	end := i + len(body)
+	for end < len(s) && end-(i+len(body)) < 6 && s[end] == '=' {
+		end++
+	}
+	pad := end - (i + len(body))
+	if end < len(s) && s[end] == '=' {
+		return hit{}, false
+	}
+	switch len(body) % 8 {
+	case 1, 3, 6:
+		return hit{}, false
+	}
+	lower := body[0] >= 'a'
+	for _, c := range body {
+		if !(c >= '2' && c <= '7' || !lower && c >= 'A' && c <= 'Z' || lower && c >= 'a' && c <= 'z') {
+			return hit{}, false
+		}
+	}
+	enc := base32.StdEncoding.WithPadding(base32.NoPadding)
+	d, err := enc.DecodeString(strings.ToUpper(string(body)))
+	if err != nil || !inspectable(d) {
+		return hit{}, false
+	}
+	m, ok := st.inner(d)
+	if !ok {
+		return hit{}, false
+	}
+	if pad > 0 {
+		enc = base32.StdEncoding
+	}
+	repl := enc.EncodeToString(m.Body)
+	if lower {
+		repl = strings.ToLower(repl)
+	}
+	return hit{start: i, end: end, repl: []byte(repl), inner: m, enc: encBase32}, true
 }
 
 // inspectable reports decoded bytes that can hold a text value: gzip, UTF-16 with a byte
