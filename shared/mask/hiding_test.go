@@ -835,7 +835,12 @@ func TestObfuscatedAddresses(t *testing.T) {
 		{"mail jane (at) example (dot) co (dot) uk!", "mail [EMAIL]!"},
 		{"mail jane.doe<at>example<dot>com ok", "mail [EMAIL] ok"},
 		{`{"contact": "jane [at] example [dot] com"}`, `{"contact": "[EMAIL]"}`},
+		// The signs themselves in brackets.
+		{"mail jane.doe [@] example [.] com ok", "mail [EMAIL] ok"},
+		{"mail jane(@)example(.)org ok", "mail [EMAIL] ok"},
+		{"mail jane{@}example.co{.}uk ok", "mail [EMAIL] ok"},
 		// Left as they are.
+		{"x [@] y, a[.]b, see (@) here", "x [@] y, a[.]b, see (@) here"},
 		{"look at example dot com", "look at example dot com"},
 		{"jane [at] home", "jane [at] home"},
 		{"see [at] example [dot] 123", "see [at] example [dot] 123"},

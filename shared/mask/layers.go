@@ -717,12 +717,13 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 	return hit{start: ws, end: we, repl: repl, inner: m, enc: name}, true
 }
 
-// spelledAddress reads the email address whose '@' is written as a bracketed word at s[i]
-// ("[at]", "(at)", "{at}", "<at>", any case, spaces around it or not), its dots as dots or as
-// bracketed "dot" words, and masks it written plainly. The local part starts at from or
+// spelledAddress reads the email address whose '@' is written as a bracketed word or sign at
+// s[i] ("[at]", "(at)", "{at}", "<at>", "[@]", any case, spaces around it or not), its dots as
+// dots or as bracketed "dot" words or dots ("[.]"), and masks it written plainly. The local part starts at from or
 // after it (where the last hit ended).
 func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
-	if !bracketed(s, i, "at") {
+	at := bracketed(s, i, "at", '@')
+	if at == 0 {
 		return hit{}, false
 	}
 	start := i
@@ -737,7 +738,7 @@ func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
 		return hit{}, false
 	}
 	d := append(append(make([]byte, 0, 64), s[local:start]...), '@')
-	j, labels := i+4, 0
+	j, labels := i+at, 0
 	for {
 		for j < len(s) && s[j] == ' ' {
 			j++
@@ -751,9 +752,10 @@ func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
 		for k < len(s) && s[k] == ' ' {
 			k++
 		}
+		dot := bracketed(s, k, "dot", '.')
 		switch {
-		case bracketed(s, k, "dot"):
-			j = k + 5
+		case dot > 0:
+			j = k + dot
 		case k == j && k+1 < len(s) && s[k] == '.' && domainLabel(s, k+1) > k+1:
 			j = k + 1
 		default:
@@ -891,11 +893,12 @@ func (st *state) spelledDigits(s []byte, i int) (h hit, end int, ok bool) {
 	return hit{start: i, end: end, repl: m.Body, inner: m, enc: encSpelled}, end, true
 }
 
-// bracketed reports whether s[i:] is word (lower case) in a pair of brackets, any case:
-// "[at]", "(AT)", "{dot}", "<dot>".
-func bracketed(s []byte, i int, word string) bool {
+// bracketed returns the length of word (lower case, read in any case) or of the character
+// sym in a pair of brackets at s[i]: "[at]", "(AT)", "{dot}", "<dot>", "[@]", "(.)"; 0 for
+// none.
+func bracketed(s []byte, i int, word string, sym byte) int {
 	if i >= len(s) {
-		return false
+		return 0
 	}
 	var closer byte
 	switch s[i] {
@@ -908,10 +911,15 @@ func bracketed(s []byte, i int, word string) bool {
 	case '<':
 		closer = '>'
 	default:
-		return false
+		return 0
 	}
-	n := i + len(word) + 1
-	return n < len(s) && s[n] == closer && hasPrefixFold(s[i+1:], word)
+	if i+2 < len(s) && s[i+1] == sym && s[i+2] == closer {
+		return 3
+	}
+	if n := i + len(word) + 1; n < len(s) && s[n] == closer && hasPrefixFold(s[i+1:], word) {
+		return len(word) + 2
+	}
+	return 0
 }
 
 // escapedWordAround returns the word of s around the backslash at s[i], as wordAround does
