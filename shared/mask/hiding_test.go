@@ -839,8 +839,14 @@ func TestObfuscatedAddresses(t *testing.T) {
 		{"mail jane.doe [@] example [.] com ok", "mail [EMAIL] ok"},
 		{"mail jane(@)example(.)org ok", "mail [EMAIL] ok"},
 		{"mail jane{@}example.co{.}uk ok", "mail [EMAIL] ok"},
+		// An '@' set apart by spaces.
+		{"mail jane.doe @ example.com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe @example.com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe@ example.com ok", "mail [EMAIL] ok"},
+		{"mail jane @ example [dot] com ok", "mail [EMAIL] ok"},
 		// Left as they are.
 		{"x [@] y, a[.]b, see (@) here", "x [@] y, a[.]b, see (@) here"},
+		{"meet @ 5pm, ping @bob, x @ y, @ example.com, a @ b", "meet @ 5pm, ping @bob, x @ y, @ example.com, a @ b"},
 		{"look at example dot com", "look at example dot com"},
 		{"jane [at] home", "jane [at] home"},
 		{"see [at] example [dot] 123", "see [at] example [dot] 123"},

@@ -503,7 +503,7 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				continue
 			}
 			i++
-		case c == '[' || c == '(' || c == '{' || c == '<':
+		case c == '[' || c == '(' || c == '{' || c == '<', c == '@' && (i > 0 && s[i-1] == ' ' || i+1 < len(s) && s[i+1] == ' '):
 			if h, ok := st.spelledAddress(s, i, hitsEnd(out)); ok {
 				out = append(out, h)
 				i = h.end
@@ -718,11 +718,15 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 }
 
 // spelledAddress reads the email address whose '@' is written as a bracketed word or sign at
-// s[i] ("[at]", "(at)", "{at}", "<at>", "[@]", any case, spaces around it or not), its dots as
-// dots or as bracketed "dot" words or dots ("[.]"), and masks it written plainly. The local part starts at from or
+// s[i] ("[at]", "(at)", "{at}", "<at>", "[@]", any case, spaces around it or not), or as an
+// '@' with a space before or after it ("bob @ example.com"), its dots as dots or as bracketed
+// "dot" words or dots ("[.]"), and masks it written plainly. The local part starts at from or
 // after it (where the last hit ended).
 func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
 	at := bracketed(s, i, "at", '@')
+	if at == 0 && s[i] == '@' {
+		at = 1 // an '@' with a space on either side of it ("bob @ example.com")
+	}
 	if at == 0 {
 		return hit{}, false
 	}
