@@ -157,7 +157,7 @@ type scanner struct {
 	// being scanned (0: none); cookieAll says the next string scanned is one.
 	cookies   int
 	cookieAll bool
-	// emph says the string scanned last has digits next to a Markdown emphasis or code
+	// emph says the string scanned last has digits right after a Markdown emphasis or code
 	// delimiter ("4111 **1111** 1111 1111"), which markupMatches then reads as markup.
 	emph bool
 
