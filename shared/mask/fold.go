@@ -26,16 +26,20 @@ import (
 // context). Below tableEnd the answer is looked up in a table of foldSlow's.
 func foldRune(r rune) (b byte, ok bool) {
 	if r < tableEnd {
-		switch b := foldTable()[r]; b {
-		case keep, mark:
-			return 0, false
-		case drop:
-			return 0, true
-		default:
-			return b, true
-		}
+		return entry(foldTable()[r])
 	}
 	return foldSlow(r)
+}
+
+// entry is foldRune's answer for an entry of foldTable.
+func entry(t byte) (b byte, ok bool) {
+	switch t {
+	case keep, mark:
+		return 0, false
+	case drop:
+		return 0, true
+	}
+	return t, true
 }
 
 // tableEnd is where kana start: the scripts before it are read through foldTable.
@@ -249,14 +253,8 @@ func foldAt(s []byte, i int, w *word) (n int, b byte, ok bool) {
 	r, n := utf8.DecodeRune(s[i:])
 	var t byte // the table's entry, looked up once
 	if r < tableEnd {
-		switch t = foldTable()[r]; t {
-		case keep, mark:
-			b, ok = 0, false
-		case drop:
-			b, ok = 0, true
-		default:
-			b, ok = t, true
-		}
+		t = foldTable()[r]
+		b, ok = entry(t)
 	} else {
 		b, ok = foldSlow(r)
 	}

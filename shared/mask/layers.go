@@ -612,9 +612,10 @@ func (st *state) base64Run(s []byte, i, j int) (hit, bool) {
 }
 
 // base32Run decodes s[i:j] as base32 (RFC 4648: "GQYTCMJR...", in upper or lower case,
-// with its padding, without it or with too little, as lenient readers take it) and masks what it decodes to when that is text. Base32 that
-// decodes to binary (a TOTP seed, a random id) is left, as is a word of capitals, which
-// decodes to binary too. The hit ends after the padding, which may be longer than base64's.
+// with its padding, without it or with too little, as lenient readers take it) and masks
+// what it decodes to when that is text. Base32 that decodes to binary (a TOTP seed, a random
+// id) is left, as is a word of capitals, which decodes to binary too. The hit ends after the
+// padding, which may be longer than base64's.
 func (st *state) base32Run(s []byte, i, j int) (hit, bool) {
 	body := bytes.TrimRight(s[i:j], "=")
 	end := i + len(body)
