@@ -398,7 +398,15 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 	}
 	for i := first; i < len(s); {
 		if s[i] < utf8.RuneSelf {
-			if ctlDrop[s[i]] && escSeq(s, i) == 0 {
+			if ctlDrop[s[i]] {
+				if n := escSeq(s, i); n > 0 { // kept whole, its BEL or ST included
+					for k := i; k < i+n; k++ {
+						out = append(out, s[k])
+						outOffs = append(outOffs, from(k))
+					}
+					i += n
+					continue
+				}
 				if s[i] == 0x1B && esc < 0 {
 					esc = i
 				}

@@ -1035,6 +1035,11 @@ func TestInvisibleCharactersOfEveryKind(t *testing.T) {
 		{"card \x1b[31m4111 1111\x1b[0m \x1b[32m1111 1111\x1b[0m", "card \x1b[31m[CARD]\x1b[0m\x1b[32m\x1b[0m"},
 		{"mail b\x1b[31mob@exa\x1b[0mmple.com", "mail [EMAIL]\x1b[31m\x1b[0m"},
 		{"\x1b]8;;https://x.example/\x1b\\4111 1111 1111 1111\x1b]8;;\x1b\\", "\x1b]8;;https://x.example/\x1b\\[CARD]\x1b]8;;\x1b\\"},
+		// Ended by BEL, in text the fold changes (a zero width): the fold keeps the sequence
+		// whole, its BEL included, for the markup reading to take out.
+		{"a\u200bb 4111 \x1b]8;;u\x071111\x1b]8;;\x07 1111 1111 ok", "a\u200bb [CARD]\x1b]8;;u\x07\x1b]8;;\x07 ok"},
+		{"a\u200bb 4111\x1b]8;;u\x07 1111 1111 1111 ok", "a\u200bb [CARD]\x1b]8;;u\x07 ok"},
+		{"a\u200bb \x1b]8;;u\x074111 1111 1111 1111\x1b]8;;\x07 ok", "a\u200bb \x1b]8;;u\x07[CARD]\x1b]8;;\x07 ok"},
 		{"card \x1b[4111;1111;1111;1111m ok", "card \x1b[[CARD]m ok"},
 		{"card 4\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1\x1b1 ok", "card [CARD] ok"},
 		{"\x1b(B\x1b[m4111 1111 1111 1111", "\x1b(B\x1b[m[CARD]"},
