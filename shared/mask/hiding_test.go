@@ -819,6 +819,10 @@ func TestValueGluedToAnAddress(t *testing.T) {
 		{"4111 11111 1111111 0!@0.AA", "[CARD] [EMAIL]"},
 		{"4111<td>11111<td>1111111 0!@0.AA", "[CARD]<td><td> [EMAIL]"},
 		{"4111 11111 1111111 0#x@0.AA", "[CARD] [EMAIL]"},
+		// So do digits that start an address spelled with a bracketed or spaced '@'.
+		{"4111 11111 1111111 0 [at] 0.AA", "[CARD] [EMAIL]"},
+		{"4111 11111 1111111 0[at]0.AA", "[CARD] [EMAIL]"},
+		{"4111<td>11111<td>1111111 0 @0.AA", "[CARD]<td><td> [EMAIL]"},
 	})
 }
 

@@ -724,25 +724,39 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 // "dot" words or dots ("[.]"), and masks it written plainly. The local part starts at from or
 // after it (where the last hit ended).
 func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
+	start, end, addr, ok := spelled(s, i, from)
+	if !ok {
+		return hit{}, false
+	}
+	m, ok := st.inner(addr)
+	if !ok {
+		return hit{}, false
+	}
+	return hit{start: start, end: end, repl: m.Body, inner: m, enc: encSpelled}, true
+}
+
+// spelled reads the address spelledAddress reads at s[i], and returns where it starts and
+// ends in s and the address written plainly.
+func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 	at := bracketed(s, i, "at", '@')
-	if at == 0 && s[i] == '@' {
+	if at == 0 && i < len(s) && s[i] == '@' {
 		at = 1 // an '@' with a space on either side of it ("bob @ example.com")
 	}
 	if at == 0 {
-		return hit{}, false
+		return 0, 0, nil, false
 	}
-	start := i
-	for start > from && s[start-1] == ' ' {
-		start--
+	ls := i
+	for ls > from && s[ls-1] == ' ' {
+		ls--
 	}
-	local := start
+	local := ls
 	for local > from && (localChar[s[local-1]] || s[local-1] >= utf8.RuneSelf) {
 		local--
 	}
-	if local == start {
-		return hit{}, false
+	if local == ls {
+		return 0, 0, nil, false
 	}
-	d := append(append(make([]byte, 0, 64), s[local:start]...), '@')
+	d := append(append(make([]byte, 0, 64), s[local:ls]...), '@')
 	j, labels := i+at, 0
 	for {
 		for j < len(s) && s[j] == ' ' {
@@ -750,7 +764,7 @@ func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
 		}
 		e := domainLabel(s, j)
 		if e == j {
-			return hit{}, false
+			return 0, 0, nil, false
 		}
 		d, labels, j = append(d, s[j:e]...), labels+1, e
 		k := j
@@ -765,17 +779,13 @@ func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
 			j = k + 1
 		default:
 			if labels < 2 {
-				return hit{}, false
+				return 0, 0, nil, false
 			}
-			ls, end, ok := email(d, bytes.IndexByte(d, '@'), 0)
-			if !ok || end != len(d) {
-				return hit{}, false
+			as, ae, ok := email(d, bytes.IndexByte(d, '@'), 0)
+			if !ok || ae != len(d) {
+				return 0, 0, nil, false
 			}
-			m, ok := st.inner(d[ls:])
-			if !ok {
-				return hit{}, false
-			}
-			return hit{start: local + ls, end: j, repl: m.Body, inner: m, enc: encSpelled}, true
+			return local + as, j, d[as:], true
 		}
 		d = append(d, '.')
 	}

@@ -59,14 +59,22 @@ func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 }
 
 // localPartAt reports whether s[i] starts the local part of an address the email detector
-// reads ("0@x.org", "0A@x.org", "0!@x.org").
+// reads ("0@x.org", "0A@x.org", "0!@x.org") or the layers read spelled ("0 @x.org",
+// "0 [at] x [dot] org", spelledAddress).
 func localPartAt(s []byte, i int) bool {
 	for j := i; j < len(s) && j-i <= emailMaxLocal; j++ {
-		switch {
-		case s[j] == '@':
+		switch c := s[j]; {
+		case c == '@' && (j == i || s[j-1] != ' ') && (j+1 == len(s) || s[j+1] != ' '):
 			start, _, ok := email(s, j, i)
 			return ok && start == i
-		case s[j] <= ' ' || s[j] == '"' || s[j] == '<':
+		case c == ' ' || c == '@' || c == '[' || c == '(' || c == '{' || c == '<':
+			k := j
+			for k < len(s) && s[k] == ' ' {
+				k++
+			}
+			start, _, _, ok := spelled(s, k, i)
+			return ok && start == i
+		case c < ' ' || c == '"':
 			return false
 		}
 	}
