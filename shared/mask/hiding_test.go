@@ -732,6 +732,11 @@ func TestAnySeparatorBetweenGroups(t *testing.T) {
 		{"4111_1111_1111_1111_12_2029", "[CARD]_12_2029"},
 		{"6203_2493_6286_12_5", "[CARD]_5"},
 		{"4111_11111111_1111\n5555\n57979797\n4202", "[CARD]\n[CARD]"}, // a run right after a match
+		// Nor the first group of a printed value after it (found by FuzzDecoders).
+		{"5555\n55555555\n4444\n41119 11111111", "[CARD]\n[CARD]"},
+		{"5555/55555555/4444/41119 11111111", "[CARD]/[CARD]"},
+		{"5555\n5555\n5555\n4444\n4111 1111 1111 1111", "[CARD]\n[CARD]"},
+		{"1\n2\n3\n4111 1111 1111 1111", "1\n2\n3\n[CARD]"},
 		// Left as they are.
 		{"4111\n1111\n1111\n1111\n2222\n", "4111\n1111\n1111\n1111\n2222\n"},     // a column
 		{"card 4111_1111_1111_1112 ok", "card 4111_1111_1111_1112 ok"},           // Luhn fails

@@ -155,12 +155,29 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 	// A last group that other punctuation joins on may be the start of a value of its own
 	// ("4111/11111111/1111"), whose redaction would end the run before it: the run without
 	// it is judged too, so a second pass reads what this one did.
-	if len(gs) > 2 && gluedOn(s, last, sep) {
+	// So is a last group a printed value starts with ("...\n4444\n41119 11111111").
+	if len(gs) > 2 && (gluedOn(s, last, sep) || sep[0] != ' ' && last+1 < len(s) && s[last] == ' ' && isDigit(s[last+1]) && sc.printedFrom(s, gs[len(gs)-1].s, *floor)) {
 		if resume, ok := sc.judgeRun(s, i, gs[:len(gs)-1], sep, floor); ok {
 			return resume
 		}
 	}
 	return end
+}
+
+// printedFrom reports whether the printed spellings match a value starting at the first word
+// of the run at s[j], as number reads it; nothing is recorded.
+func (sc *scanner) printedFrom(s []byte, j, floor int) bool {
+	groups, before := sc.groups, len(sc.matches)
+	sc.groups = sc.trial[:0]
+	end, plus := sc.parseRun(s, j)
+	hi := len(sc.groups)
+	if rightBad(s, end) {
+		hi = lastWord(sc.groups)
+	}
+	first := sc.words(s, j, 0, hi, hi, 0, plus, &floor, nil)
+	sc.trial, sc.groups = sc.groups, groups
+	sc.matches = sc.matches[:before]
+	return first == 0
 }
 
 // judgeRun judges the groups gs of a loose run starting at s[i] and records what they spell;

@@ -142,6 +142,7 @@ type scanner struct {
 	groups  []group
 	digits  [cardMaxDigits + 1]byte
 	spans   []digitSpan // the groups of a run read by loose
+	trial   []group     // the groups of a run printedFrom reads
 	skip    int         // set by card: the group after a run of card-shaped groups that is no card
 
 	// key is the JSON key the scanned value belongs to (nil in text mode); its label bits are
