@@ -160,6 +160,26 @@ func customersHTML(size int) []byte {
 	return b.Bytes()
 }
 
+// accessLog returns about size bytes of a web server's access log, every line with
+// percent-escapes in its query and one in four with a value in it, the text the escaped
+// reading (unescape.go) reads whole.
+func accessLog(size int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < size; i++ {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&b, "10.0.%d.%d - - [07/Dec/2026:02:%02d:%02d +0000] \"GET /search?q=red%%20shoes%%20size%%20%d&page=%d HTTP/1.1\" 200 %d\n", i%250, i%200, i%60, i%60, i%13, i%9, 1000+i%5000)
+		case 1:
+			fmt.Fprintf(&b, "10.0.%d.%d - - [07/Dec/2026:02:%02d:%02d +0000] \"GET /account?email=user%d%%40example.com&next=%%2Fhome HTTP/1.1\" 302 0\n", i%250, i%200, i%60, i%60, i)
+		case 2:
+			fmt.Fprintf(&b, "10.0.%d.%d - - [07/Dec/2026:02:%02d:%02d +0000] \"POST /pay?card=4111%%201111%%201111%%20111%%31&amt=%d HTTP/1.1\" 201 %d\n", i%250, i%200, i%60, i%60, i%900, 100+i%300)
+		default:
+			fmt.Fprintf(&b, "10.0.%d.%d - - [07/Dec/2026:02:%02d:%02d +0000] \"GET /static/app.js?v=%d&amp;t=%%7Bts%%7D HTTP/1.1\" 304 0\n", i%250, i%200, i%60, i%60, i%40)
+		}
+	}
+	return b.Bytes()
+}
+
 // customersIntl returns about size bytes of customer notes in Russian, Greek and Japanese
 // with values among them, text whose every character the fold (fold.go) reads.
 func customersIntl(size int) []byte {
@@ -180,7 +200,7 @@ func customersIntl(size int) []byte {
 // text in other scripts.
 func BenchmarkText(b *testing.B) {
 	e := mask.New()
-	for _, in := range append(benchInputs(), benchInput{"1MB-html", customersHTML(1 << 20)}, benchInput{"1MB-intl", customersIntl(1 << 20)}) {
+	for _, in := range append(benchInputs(), benchInput{"1MB-html", customersHTML(1 << 20)}, benchInput{"1MB-intl", customersIntl(1 << 20)}, benchInput{"1MB-urls", accessLog(1 << 20)}) {
 		b.Run(in.name, func(b *testing.B) {
 			b.SetBytes(int64(len(in.doc)))
 			b.ReportAllocs()

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/url"
 	"reflect"
@@ -1108,5 +1109,89 @@ func TestBase32(t *testing.T) {
 		{`{"d":"MNQWY3BAFMYSANBRGUQDKNJVEAZDMNZR"}`, `{"d":"MNQWY3BALNIEQT2OIVOQ"}`},
 		{"https://x.example/?d=MJXWEQDFPBQW24DMMUXGG33N&x=1", "https://x.example/?d=LNCU2QKJJROQ&x=1"},
 		{"INTERNATIONALIZATION CONFIDENTIALITY JBSWY3DPEHPK3PXP ABCDEFGHIJKLMNOP234567", "INTERNATIONALIZATION CONFIDENTIALITY JBSWY3DPEHPK3PXP ABCDEFGHIJKLMNOP234567"},
+	})
+}
+
+// TestPartlyEscapedValues: a value with one of its characters escaped came back in clear when
+// its groups were words apart ("card 4111 1111 1111 111\u0031", "card %34111 1111 1111
+// 1111"), and digits after an escaped address kept a card ("bob%40example.com4111 1111 1111
+// 1111" became "[EMAIL]4111 1111 1111 1111"): an escaped word was decoded alone. Every
+// character of each value is escaped in turn, then all of them, in every escape style a
+// reader decodes: JSON and C (\uXXXX, \xXX, octal \NNN), URL (%XX) and HTML (&#NN;, &#xHH;,
+// named). A terminal's escape sequence written escaped ("\x1b[0m", "\e[1m") splits nothing.
+func TestPartlyEscapedValues(t *testing.T) {
+	t.Parallel()
+	styles := map[string]func(r rune) string{
+		`\u`:    func(r rune) string { return fmt.Sprintf(`\u%04x`, r) },
+		`\U`:    func(r rune) string { return fmt.Sprintf(`\u%04X`, r) },
+		`\x`:    func(r rune) string { return fmt.Sprintf(`\x%02x`, r) },
+		`octal`: func(r rune) string { return fmt.Sprintf(`\%03o`, r) },
+		`%`:     func(r rune) string { return fmt.Sprintf(`%%%02X`, r) },
+		`&#`:    func(r rune) string { return fmt.Sprintf(`&#%d;`, r) },
+		`&#x`:   func(r rune) string { return fmt.Sprintf(`&#x%x;`, r) },
+		`named`: func(r rune) string {
+			if n, ok := map[rune]string{'@': "&commat;", '.': "&period;", ' ': "&nbsp;", '+': "&plus;", '-': "&dash;"}[r]; ok {
+				return n
+			}
+			return string(r)
+		},
+	}
+	values := [][2]string{
+		{"4111 1111 1111 1111", "[CARD]"},
+		{"3782 822463 10005", "[CARD]"},
+		{"+1 415 555 0132", "[PHONE]"},
+		{"GB82 WEST 1234 5698 7654 32", "[IBAN]"},
+		{"jane.doe@example.com", "[EMAIL]"},
+		{"jane.doe@example.com4111 1111 1111 1111", "[EMAIL][CARD]"},
+	}
+	e := mask.New()
+	for name, esc := range styles {
+		for _, v := range values {
+			rs := []rune(v[0])
+			var spellings []string
+			for k := range rs {
+				spellings = append(spellings, string(rs[:k])+esc(rs[k])+string(rs[k+1:]))
+			}
+			var all strings.Builder
+			for _, r := range rs {
+				all.WriteString(esc(r))
+			}
+			spellings = append(spellings, all.String())
+			for _, sp := range spellings {
+				in := "note " + sp + " ok"
+				if m := e.Mask([]byte(in), mask.FormatText); string(m.Body) != "note "+v[1]+" ok" {
+					t.Errorf("%s: %q -> %q", name, in, m.Body)
+				}
+				var b bytes.Buffer
+				enc := json.NewEncoder(&b)
+				enc.SetEscapeHTML(false)
+				enc.Encode(map[string]string{"note": in})
+				want := `{"note":"note ` + v[1] + ` ok"}` + "\n"
+				if m := e.Mask(b.Bytes(), mask.FormatJSON); string(m.Body) != want {
+					t.Errorf("%s in JSON: %s -> %s", name, b.Bytes(), m.Body)
+				}
+			}
+		}
+	}
+	// A finding names the escapes it was read through.
+	for in, enc := range map[string]string{`4111 1111 1111 111%31`: "url", `4111 1111 1111 111&#49;`: "html", `4111 1111 1111 111\u0031`: "backslash"} {
+		m := e.Mask([]byte(in), mask.FormatText)
+		if f := m.Findings(); len(f) != 1 || f[0].Detector != "card" || f[0].Encoding != enc {
+			t.Errorf("%q: findings %+v, want one card under %s", in, f, enc)
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{`0\u00400.AA411111 111111111 100`, "[EMAIL][CARD]"}, // found by FuzzDecoders
+		// A terminal's escape sequences written escaped, as a log or a script holds them.
+		{`card \x1b[1m4111\x1b[0m 1111 1111 1111 ok`, `card \x1b[1m[CARD] ok`},
+		{`card 4111\033[31m 1111\033[0m 1111 1111 ok`, "card [CARD] ok"},
+		{`card 4111 \e[1m1111\e[0m 1111 1111 ok`, "card [CARD] ok"},
+		{`card 4111 \u001b[1m1111\u001b[0m 1111 1111 ok`, "card [CARD] ok"},
+		{`card 4111 \u001B[38;5;196m1111\u001B[m 1111 1111 ok`, "card [CARD] ok"},
+		{`{"log":"card 4111 \\u001b[1m1111\\u001b[0m 1111 1111"}`, `{"log":"card [CARD]"}`},
+		{`echo -e "\e[1mbold\e[0m" 4111 \e[1m`, `echo -e "\e[1mbold\e[0m" 4111 \e[1m`},
+		// Left as they are: escapes that spell no value.
+		{`a=1&b=2 C:\x64ir \d+ 50%off &amp; 5 &lt; 6 100%25 \101BC`, `a=1&b=2 C:\x64ir \d+ 50%off &amp; 5 &lt; 6 100%25 \101BC`},
+		{`order 1234 &#35;5678 ref %31%32 12`, `order 1234 &#35;5678 ref %31%32 12`},
 	})
 }

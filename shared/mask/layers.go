@@ -420,12 +420,15 @@ type hit struct {
 	repl       []byte
 	inner      Masked
 	enc        string
+	gone       bool // given up for values read across its edge (unescapedMatches)
+	crossed    int  // the values read unescaped that overlap it
 }
 
 // layerHits finds the encoded runs of s (base64, percent-encoded and entity-encoded words),
 // masks what each decodes to, and returns those in which something was masked or withheld.
 func (st *state) layerHits(s []byte, out []hit) []hit {
 	spelled := -1 // the end of the last run of digit words read
+	st.escs = false
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
@@ -495,7 +498,11 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				}
 			}
 			i = j
+		case c == '\\' && i+1 < len(s) && (isOctal(s[i+1]) || s[i+1] == 'e'):
+			st.escs = true // "\064": octal, which unescapedMatches reads
+			i++
 		case c == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'x'):
+			st.escs = true
 			ws, we := escapedWordAround(s, i)
 			if h, ok := st.backslashWord(s, max(ws, hitsEnd(out)), we); ok {
 				out = append(out, h)
@@ -511,6 +518,7 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			}
 			i++
 		case c == '%' || c == '&':
+			st.escs = true
 			ws, we := wordAround(s, i)
 			if h, ok := st.escapedWord(s, ws, we); ok {
 				out = append(out, h)
@@ -1348,6 +1356,10 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 	hits := st.layerHits(s, nil)
 	ms := st.knownMatches(s, nil)
 	mk := st.markupMatches(s)
+	if st.escs {
+		mk = st.unescapedMatches(s, hits, mk)
+		st.marks = mk
+	}
 	if len(hits) == 0 && len(ms) == 0 && len(mk) == 0 {
 		for _, m := range sc.matches {
 			rs, re := st.rawSpan(m.start, m.end, offs, base)
@@ -1363,7 +1375,9 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 		all = append(all, span{m.start, m.end, m.det, -1})
 	}
 	for i, h := range hits {
-		all = append(all, span{h.start, h.end, numDetectors, i})
+		if !h.gone {
+			all = append(all, span{h.start, h.end, numDetectors, i})
+		}
 	}
 	for i, m := range mk {
 		all = append(all, span{m.start, m.end, m.det, markupSpan - i})
@@ -1391,8 +1405,11 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 			f := &st.w.finds[len(st.w.finds)-1]
 			n := noteOf(st.w.notes, *f)
 			n.enc = encMarkup
+			if m.unescaped {
+				n.enc = escapeEncoding(s[cur.start:cur.end])
+			}
 			*f = st.w.withNote(*f, n)
-			if !isSecretDetector[cur.det] { // a secret's bytes are all its own, tags or not
+			if !isSecretDetector[cur.det] && !m.unescaped { // a secret's bytes are all its own, tags or not
 				st.writeTags(s, cur.start, cur.end, offs, base)
 			}
 		default:

@@ -21,6 +21,7 @@ type markupMatch struct {
 	start, end int
 	det        detector
 	value      []byte
+	unescaped  bool // found with escapes decoded (unescapedMatches), not across tags
 }
 
 // maxTag is the longest tag (or comment) read as markup; a '<' with no '>' within it is text.
@@ -180,7 +181,7 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 		// more here, and the scan of s, which saw the run whole, found none; masked alone,
 		// the first would leave the second for a second pass.
 		start, end := origin(cuts, m.start), origin(cuts, m.end-1)+1
-		out = append(out, markupMatch{start, end, m.det, plain[m.start:m.end]})
+		out = append(out, markupMatch{start, end, m.det, plain[m.start:m.end], false})
 	}
 	if escs {
 		out = st.escParams(s, out)
@@ -213,7 +214,7 @@ func (st *state) escParams(s []byte, out []markupMatch) []markupMatch {
 	sc.matches = sc.matches[:0]
 	sc.scanValue(params)
 	for _, m := range sc.matches {
-		out = append(out, markupMatch{m.start, m.end, m.det, params[m.start:m.end]})
+		out = append(out, markupMatch{m.start, m.end, m.det, params[m.start:m.end], false})
 	}
 	return out
 }
@@ -329,7 +330,7 @@ func (st *state) elementValue(s, name []byte, from, to int) (markupMatch, bool) 
 		return markupMatch{}, false
 	}
 	d, ok := judge(kind, s[from:to], &st.sc.enabled)
-	return markupMatch{from, to, d, s[from:to]}, ok
+	return markupMatch{from, to, d, s[from:to], false}, ok
 }
 
 // cut is where a run of plain text starts, in the text without tags and in the string.

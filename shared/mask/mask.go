@@ -500,6 +500,9 @@ type state struct {
 	cuts    []cut         // where its runs come from
 	marks   []markupMatch // the values it found across tags
 	params  []byte        // it with only its escape sequences' control bytes blanked
+	escs    bool          // layerHits saw a backslash, percent or character escape
+	unesc   []byte        // a string with its escapes decoded (unescapedMatches)
+	unoffs  []int32       // where each of its bytes comes from
 	w       writer
 	dec     []byte    // a decoded JSON string
 	offs    []int32   // offs[i]: offset in the raw string of the bytes that decoded to dec[i]

@@ -1,0 +1,256 @@
+package mask
+
+import (
+	"bytes"
+	"html"
+	"unicode/utf8"
+)
+
+// This file reads a string once more with its escapes decoded where they stand: a value
+// written partly escaped reads whole to whoever decodes it, whether its groups are words
+// apart ("4111 1111 1111 111\u0031", "card %34111 1111 1111 1111") or digits follow an
+// escaped address ("bob%40example.com4111 1111 1111 1111"). The layers decode an escaped word
+// alone, which sees neither the groups around it nor what follows it.
+
+// unescapedMatches scans s with its backslash escapes (\uXXXX, a surrogate pair, \xXX, octal
+// \NNN), percent escapes (%XX) and character references (&#NN;, &#xHH;, &name;) decoded,
+// each escape standing for the character it writes, and appends what it finds to out as
+// spans of s. A run of \xXX or %XX escapes is decoded when its bytes are UTF-8; one that is
+// not stays as written. It is asked only of a string the layers saw an escape in.
+//
+// A value inside one of the layers' hits (an escaped word) is left to it, which writes the
+// rest of the word back as it was; a value that crosses a hit's edge replaces the hit, and
+// the values inside it are kept with it (gone marks the hits given up).
+func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) []markupMatch {
+	dec, offs, ok := unescapeAll(s, st.unesc[:0], st.unoffs[:0])
+	st.unesc, st.unoffs = dec, offs
+	if !ok {
+		return out
+	}
+	if f, foffs, folded := fold(dec, offs, len(s)); folded {
+		dec, offs = f, foffs
+	}
+	sc := &st.msc
+	sc.enabled, sc.allow, sc.regions = st.sc.enabled, st.sc.allow, st.sc.regions
+	sc.setKey(st.sc.key)
+	sc.matches = sc.matches[:0]
+	sc.scanValue(dec)
+	// Hits and matches are each in order and apart, so one sweep pairs those that overlap.
+	from, k := len(out), 0
+	for _, m := range sc.matches {
+		start, end := int(offs[m.start]), spanEnd(offs, m.end)
+		for k < len(hits) && hits[k].end <= start {
+			k++
+		}
+		for j := k; j < len(hits) && hits[j].start < end; j++ {
+			h := &hits[j]
+			h.crossed++
+			if start < h.start || end > h.end {
+				h.gone = true
+			}
+		}
+		out = append(out, markupMatch{start, end, m.det, dec[m.start:m.end], true})
+	}
+	// A hit is given up only for at least as many values as it masked: one that masked more
+	// (a layer under the escapes) stays, and a value crossing its edge is redacted with it.
+	for i := range hits {
+		h := &hits[i]
+		h.gone = h.gone && h.inner.Withheld == "" && h.crossed >= h.inner.Summary.Total()
+	}
+	kept, k := out[:from], 0
+	for _, m := range out[from:] {
+		for k < len(hits) && hits[k].end <= m.start {
+			k++
+		}
+		if k < len(hits) && !hits[k].gone && hits[k].start <= m.start && m.end <= hits[k].end {
+			continue
+		}
+		kept = append(kept, m)
+	}
+	return kept
+}
+
+// escapeEncoding names the encoding of the first escape in v ("url", "html" or
+// "backslash"), as a finding reports it.
+func escapeEncoding(v []byte) string {
+	for i, c := range v {
+		switch {
+		case c == '%' && i+2 < len(v) && hex4([]byte{'0', '0', v[i+1], v[i+2]}) >= 0:
+			return encPercent
+		case c == '&' && bytes.IndexByte(v[i:], ';') > 0:
+			return encEntity
+		case c == '\\':
+			return encBackslash
+		}
+	}
+	return ""
+}
+
+// spanEnd returns where in the source the decoded bytes ending at b end: where the next
+// byte from elsewhere starts (offs holds a final entry for the end).
+func spanEnd(offs []int32, b int) int {
+	r := offs[b-1]
+	for _, o := range offs[b:] {
+		if o != r {
+			return int(o)
+		}
+	}
+	return int(offs[len(offs)-1])
+}
+
+// unescapeAll appends s to dec with its escapes decoded, and to offs the offset in s each
+// byte of dec comes from, then a final entry len(s); ok is false when s holds no escape it
+// decodes.
+func unescapeAll(s, dec []byte, offs []int32) ([]byte, []int32, bool) {
+	found := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' && c != '%' && c != '&' {
+			dec, offs = append(dec, c), append(offs, int32(i))
+			i++
+			continue
+		}
+		before := len(dec)
+		n := 0
+		switch c {
+		case '\\':
+			dec, n = unbackslashAt(s, i, dec)
+		case '%':
+			dec, n = escapedBytes(s, i, dec, '%')
+		default:
+			dec, n = charRef(s, i, dec)
+		}
+		if n == 0 {
+			dec, offs = append(dec, c), append(offs, int32(i))
+			i++
+			continue
+		}
+		found = true
+		if len(dec) == before+1 && dec[before] == 0x1B {
+			if m := csiAfter(s, i+n); m > 0 {
+				// A terminal's escape sequence written escaped ("\x1b[1m", "\033[0m",
+				// "\e[31m") shows as nothing: it goes, and what it split reads whole.
+				dec = dec[:before]
+				i += n + m
+				continue
+			}
+		}
+		for range len(dec) - before {
+			offs = append(offs, int32(i))
+		}
+		i += n
+	}
+	return dec, append(offs, int32(len(s))), found
+}
+
+// unbackslashAt decodes the backslash escape at s[i] onto dec and returns its length, 0 when
+// there is none.
+func unbackslashAt(s []byte, i int, dec []byte) ([]byte, int) {
+	if i+1 >= len(s) {
+		return dec, 0
+	}
+	switch c := s[i+1]; {
+	case c == 'u' && i+6 <= len(s) && hex4(s[i+2:]) >= 0:
+		r, n := hex4(s[i+2:]), 6
+		if utf16IsHigh(r) && i+12 <= len(s) && s[i+6] == '\\' && s[i+7] == 'u' {
+			if lo := hex4(s[i+8:]); utf16IsLow(lo) {
+				r, n = 0x10000+(r-0xD800)<<10+(lo-0xDC00), 12
+			}
+		}
+		if r == 0 || utf16IsHigh(r) || utf16IsLow(r) {
+			return dec, 0
+		}
+		return utf8.AppendRune(dec, r), n
+	case c == 'x':
+		return escapedBytes(s, i, dec, '\\')
+	case c == 'e' && csiAfter(s, i+2) > 0: // bash's "\e[0m"
+		return append(dec, 0x1B), 2
+	case c >= '0' && c <= '3' && i+4 <= len(s) && isOctal(s[i+2]) && isOctal(s[i+3]):
+		v := (c-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0')
+		if v == 0 || v >= utf8.RuneSelf {
+			return dec, 0
+		}
+		return append(dec, v), 4
+	}
+	return dec, 0
+}
+
+// csiAfter returns the length of the control sequence a written ESC starts at s[i]: '[', its
+// parameter and intermediate bytes, and a final byte (ECMA-48); 0 when there is none.
+func csiAfter(s []byte, i int) int {
+	if i >= len(s) || s[i] != '[' {
+		return 0
+	}
+	j := i + 1
+	for j < len(s) && j-i <= maxCSI && s[j] >= 0x30 && s[j] <= 0x3F {
+		j++
+	}
+	for j < len(s) && j-i <= maxCSI && s[j] >= 0x20 && s[j] <= 0x2F {
+		j++
+	}
+	if j >= len(s) || j-i > maxCSI || s[j] < 0x40 || s[j] > 0x7E {
+		return 0
+	}
+	return j + 1 - i
+}
+
+// maxCSI bounds a written control sequence.
+const maxCSI = 32
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+func utf16IsHigh(r rune) bool { return r >= 0xD800 && r < 0xDC00 }
+func utf16IsLow(r rune) bool  { return r >= 0xDC00 && r < 0xE000 }
+
+// escapedBytes decodes the run of byte escapes at s[i] ("%40", "%E2%80%8B", "\x34\x31")
+// onto dec when its bytes are UTF-8 and no NUL, and returns its length; 0 when they are not.
+func escapedBytes(s []byte, i int, dec []byte, kind byte) ([]byte, int) {
+	before, j := len(dec), i
+	for {
+		k := j + 1 // the first hex digit
+		if kind == '\\' {
+			if j+1 >= len(s) || s[j] != '\\' || s[j+1] != 'x' {
+				break
+			}
+			k++
+		} else if s[j] != '%' {
+			break
+		}
+		if k+2 > len(s) {
+			break
+		}
+		v := hex4([]byte{'0', '0', s[k], s[k+1]})
+		if v <= 0 {
+			break
+		}
+		dec = append(dec, byte(v))
+		if j = k + 2; j >= len(s) {
+			break
+		}
+	}
+	if j == i || !utf8.Valid(dec[before:]) {
+		return dec[:before], 0
+	}
+	return dec, j - i
+}
+
+// maxCharRef bounds a character reference's length: "&#x10FFFF;", "&CounterClockwiseContourIntegral;".
+const maxCharRef = 34
+
+// charRef decodes the character reference at s[i] ("&#64;", "&#x40;", "&commat;") onto dec
+// and returns its length, 0 when there is none.
+func charRef(s []byte, i int, dec []byte) ([]byte, int) {
+	j := i + 1
+	for j < len(s) && j-i < maxCharRef && (isLetter(s[j]) || isDigit(s[j]) || s[j] == '#') {
+		j++
+	}
+	if j == i+1 || j >= len(s) || s[j] != ';' {
+		return dec, 0
+	}
+	ref := string(s[i : j+1])
+	d := html.UnescapeString(ref)
+	if d == ref || d == "\x00" || d == "\uFFFD" {
+		return dec, 0
+	}
+	return append(dec, d...), j + 1 - i
+}
