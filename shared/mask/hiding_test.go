@@ -832,9 +832,28 @@ func TestValueGluedToAnAddress(t *testing.T) {
 	})
 }
 
+// TestAddressCommentsAndLiterals: an address with an RFC 5322 comment next to its '@'
+// ("bob(home)@example.com", "bob@(home)example.com") came back in clear, and one with an
+// address literal for a domain ("ada@[192.0.2.1]") kept its local part.
+func TestAddressCommentsAndLiterals(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"mail bob(home)@example.com ok", "mail [EMAIL] ok"},
+		{"mail bob@(home)example.com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe(work phone 2)@mail.example.org.", "mail [EMAIL]."},
+		{`{"to":"bob(x)@example.com"}`, `{"to":"[EMAIL]"}`},
+		{"mail ada@[192.0.2.1] ok", "mail [EMAIL] ok"},
+		{"mail ada@[IPv6:2001:db8::1] ok", "mail [EMAIL] ok"},
+		// Left as they are.
+		{"f(x)@y, call(a)@ 5, (note)@home, ada@[not an ip], ada@[999.1.1.1]", "f(x)@y, call(a)@ 5, (note)@home, ada@[not an ip], ada@[999.1.1.1]"},
+	})
+}
+
 // TestObfuscatedAddresses: an email address written with its '@' and dots as bracketed words,
 // as pages write them against harvesters ("jane.doe [at] example [dot] com"), is masked
-// whole. "at" and "dot" as words of a sentence stay.
+// whole. Seen next: spelled dots in the local part left "jane [dot]" in clear, and "ada AT
+// example DOT com", "jane.doe@example . com" and "jane.doe@example[.]com" came back whole.
+// "at" and "dot" as words of a sentence stay.
 func TestObfuscatedAddresses(t *testing.T) {
 	t.Parallel()
 	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{

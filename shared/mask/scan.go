@@ -2,6 +2,7 @@ package mask
 
 import (
 	"bytes"
+	"net/netip"
 	"regexp"
 	"slices"
 	"unicode"
@@ -412,7 +413,15 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 	}
 	// Domain: labels of letters (of any script), digits and inner hyphens, separated by single
 	// dots. A dot not followed by a label character ends the address (end of a sentence).
+	// A comment may stand before it ("bob@(home)example.com", RFC 5322), and an address
+	// literal in its place ("bob@[192.0.2.1]").
 	k := at + 1
+	if c := commentEnd(s, k); c > 0 {
+		k = c
+	}
+	if e := addressLiteral(s, k); e > 0 {
+		return j, e, true
+	}
 	labels, tld := 0, 0
 	for {
 		ls := k
@@ -535,6 +544,13 @@ func localPart(s []byte, at, floor int) (int, bool) {
 		}
 		return q, true
 	}
+	if at-1 > floor && s[at-1] == ')' { // a comment after the local part: bob(home)@example.com
+		c := commentStart(s, at-1, floor)
+		if c <= floor {
+			return 0, false
+		}
+		return localPart(s, c, floor)
+	}
 	j, wide := at, false
 	for j > floor {
 		if c := s[j-1]; c < utf8.RuneSelf {
@@ -570,6 +586,59 @@ func localPart(s []byte, at, floor int) (int, bool) {
 		return 0, false // no local part, or the user of a URL ("ftp://anonymous@host")
 	}
 	return j, true
+}
+
+// maxComment bounds a comment in an address, its parentheses included.
+const maxComment = 64
+
+// commentEnd returns the end of the comment ("(home)", no parentheses inside it, on one line)
+// at s[i], 0 for none.
+func commentEnd(s []byte, i int) int {
+	if i >= len(s) || s[i] != '(' {
+		return 0
+	}
+	for k := i + 1; k < len(s) && k-i < maxComment; k++ {
+		switch s[k] {
+		case ')':
+			return k + 1
+		case '(', '\n', '\r', '@':
+			return 0
+		}
+	}
+	return 0
+}
+
+// commentStart returns where the comment whose ')' is s[e] starts, or -1.
+func commentStart(s []byte, e, floor int) int {
+	for k := e - 1; k >= floor && e-k < maxComment; k-- {
+		switch s[k] {
+		case '(':
+			return k
+		case ')', '\n', '\r', '@':
+			return -1
+		}
+	}
+	return -1
+}
+
+// addressLiteral returns the end of the address literal at s[i] ("[192.0.2.1]",
+// "[IPv6:2001:db8::1]"), 0 for none.
+func addressLiteral(s []byte, i int) int {
+	if i >= len(s) || s[i] != '[' {
+		return 0
+	}
+	e := bytes.IndexByte(s[i:min(len(s), i+48)], ']')
+	if e < 0 {
+		return 0
+	}
+	lit := s[i+1 : i+e]
+	if len(lit) > 5 && hasPrefixFold(lit, "ipv6:") {
+		lit = lit[5:]
+	}
+	if a, err := netip.ParseAddr(string(lit)); err != nil || a.Zone() != "" {
+		return 0
+	}
+	return i + e + 1
 }
 
 // atextInner are the characters RFC 5322 allows in a local part besides letters, digits and
