@@ -73,9 +73,9 @@ func mayHoldLayer(text string) bool {
 		}
 	}
 	lower := strings.ToLower(text)
-	for _, at := range []string{"[at", "(at", "{at", "<at", "[@", "(@", "{@", "<@", " @", "@ "} {
+	for _, at := range []string{"[at", "(at", "{at", "<at", "[@", "(@", "{@", "<@", " @", "@ ", " at ", "[dot", "(dot", "{dot", "<dot", "[.", "(.", "{.", "<.", " . "} {
 		if strings.Contains(lower, at) {
-			return true // an address spelled with a bracketed or spaced '@' (spelledAddress)
+			return true // an address spelled with a bracketed or spaced '@' or dot (spelledAddress)
 		}
 	}
 	for i := 0; i+1 < len(text); i++ {

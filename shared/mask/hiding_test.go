@@ -873,6 +873,20 @@ func TestObfuscatedAddresses(t *testing.T) {
 		{"mail jane.doe @example.com ok", "mail [EMAIL] ok"},
 		{"mail jane.doe@ example.com ok", "mail [EMAIL] ok"},
 		{"mail jane @ example [dot] com ok", "mail [EMAIL] ok"},
+		// Spelled dots in the local part, dots set apart by spaces, a plain '@' with spelled
+		// dots, the words in capitals, and "at" with a bracketed dot.
+		{"mail jane [dot] doe [at] example [dot] com ok", "mail [EMAIL] ok"},
+		{"mail jane(.)doe(@)example(.)com ok", "mail [EMAIL] ok"},
+		{"mail jane dot doe [at] example dot com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe@example . com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe @ example . co . uk ok", "mail [EMAIL] ok"},
+		{"mail jane.doe@example[.]com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe@example(dot)com ok", "mail [EMAIL] ok"},
+		{"mail ada AT example DOT com ok", "mail [EMAIL] ok"},
+		{"mail jane DOT doe AT example DOT co DOT uk.", "mail [EMAIL]."},
+		{"mail ada at example [dot] com ok", "mail [EMAIL] ok"},
+		{"mail ada At mail (dot) example (dot) org ok", "mail [EMAIL] ok"},
+		{`{"contact": "jane DOT doe AT example DOT com"}`, `{"contact": "[EMAIL]"}`},
 		// Left as they are.
 		{"x [@] y, a[.]b, see (@) here", "x [@] y, a[.]b, see (@) here"},
 		{"meet @ 5pm, ping @bob, x @ y, @ example.com, a @ b", "meet @ 5pm, ping @bob, x @ y, @ example.com, a @ b"},
@@ -883,7 +897,10 @@ func TestObfuscatedAddresses(t *testing.T) {
 		{"mail a [at] b (dot] com", "mail a [at] b (dot] com"}, // brackets that do not pair
 		{"0[At]0(dot]AA+0(At)0.AA", "0[At]0(dot]AA+[EMAIL]"},   // '+' read as a form-encoded space
 		{"a(at)b.com+c(at)d.org", "[EMAIL]+[EMAIL]"},           // two, joined
-
+		{"look at the dot com bubble, meet at example.com, we met at Acme dot com", "look at the dot com bubble, meet at example.com, we met at Acme dot com"},
+		{"MEET AT THE DOT COM PARTY", "MEET AT THE DOT COM PARTY"},
+		{"write to bob@example.com . Thanks", "write to [EMAIL] . Thanks"},
+		{"the dot at 5 . 3 and x @ y . z", "the dot at 5 . 3 and x @ y . z"},
 	})
 }
 

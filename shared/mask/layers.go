@@ -449,6 +449,13 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			for j < len(s) && b64Start[s[j]] {
 				j++
 			}
+			if j-i == 2 && spacedWord(s, i, "at") {
+				if h, ok := st.spelledAddress(s, i, hitsEnd(out)); ok { // "ada at example dot com"
+					out = append(out, h)
+					i = h.end
+					continue
+				}
+			}
 			if j+2 < len(s) && s[j] == '=' && upperHex(s[j+1]) && upperHex(s[j+2]) {
 				// "Caf=C3=A9": a quoted-printable word, not base64 and its padding.
 				if ws, we := wordAround(s, i); ws >= hitsEnd(out) && qpEscapes(s[ws:we]) >= minQP {
@@ -510,7 +517,7 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				continue
 			}
 			i++
-		case c == '[' || c == '(' || c == '{' || c == '<', c == '@' && (i > 0 && s[i-1] == ' ' || i+1 < len(s) && s[i+1] == ' '):
+		case c == '[' || c == '(' || c == '{' || c == '<' || c == '@':
 			if h, ok := st.spelledAddress(s, i, hitsEnd(out)); ok {
 				out = append(out, h)
 				i = h.end
@@ -726,11 +733,13 @@ func (st *state) escapedWord(s []byte, ws, we int) (hit, bool) {
 	return hit{start: ws, end: we, repl: repl, inner: m, enc: name}, true
 }
 
-// spelledAddress reads the email address whose '@' is written as a bracketed word or sign at
-// s[i] ("[at]", "(at)", "{at}", "<at>", "[@]", any case, spaces around it or not), or as an
-// '@' with a space before or after it ("bob @ example.com"), its dots as dots or as bracketed
-// "dot" words or dots ("[.]"), and masks it written plainly. The local part starts at from or
-// after it (where the last hit ended).
+// spelledAddress reads the email address written with its '@' as a bracketed word or sign
+// at s[i] ("[at]", "(at)", "{at}", "<at>", "[@]", any case, spaces around it or not), as an
+// '@' with a space before or after it ("bob @ example.com"), or as the word "at" between
+// spaces ("ada at example dot com"); its dots as dots, as bracketed "dot" words or dots
+// ("[.]"), as a dot between spaces, or (with a spelled '@') as the word "dot". It masks the
+// address written plainly. The local part starts at from or after it (where the last hit
+// ended).
 func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
 	start, end, addr, ok := spelled(s, i, from)
 	if !ok {
@@ -743,37 +752,78 @@ func (st *state) spelledAddress(s []byte, i, from int) (hit, bool) {
 	return hit{start: start, end: end, repl: m.Body, inner: m, enc: encSpelled}, true
 }
 
+// maxLocalWords bounds the words of a spelled local part ("jane [dot] doe").
+const maxLocalWords = 8
+
 // spelled reads the address spelledAddress reads at s[i], and returns where it starts and
-// ends in s and the address written plainly.
+// ends in s and the address written plainly. An address with nothing spelled is the
+// scanner's, and is not read here.
 func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
-	at := bracketed(s, i, "at", '@')
-	if at == 0 && i < len(s) && s[i] == '@' {
-		at = 1 // an '@' with a space on either side of it ("bob @ example.com")
-	}
-	if at == 0 {
+	if i >= len(s) {
 		return 0, 0, nil, false
 	}
-	ls := i
-	for ls > from && s[ls-1] == ' ' {
-		ls--
-	}
-	local := ls
-	for local > from && (localChar[s[local-1]] || s[local-1] >= utf8.RuneSelf) {
-		local--
-	}
-	if local == ls {
+	at, word, upper := bracketed(s, i, "at", '@'), false, false
+	switch {
+	case at > 0:
+	case s[i] == '@':
+		at = 1
+	case spacedWord(s, i, "at"):
+		// The word "at": in capitals, with the dots as words or signs ("ada AT example DOT
+		// com"); in any other case only with a bracketed dot, as a sentence does not write
+		// it ("ada at example [dot] com", not "look at example dot com").
+		at, word, upper = 2, true, string(s[i:i+2]) == "AT"
+	default:
 		return 0, 0, nil, false
 	}
-	d := append(append(make([]byte, 0, 64), s[local:ls]...), '@')
-	j, labels := i+at, 0
+	signs := at > 1 || i > 0 && s[i-1] == ' ' || i+1 < len(s) && s[i+1] == ' '
+	// The local part, read back from the '@': words of local characters joined by dots
+	// written plainly or spelled ("jane [dot] doe").
+	var words [maxLocalWords][2]int
+	n, e := 0, i
+	for n < maxLocalWords {
+		for e > from && s[e-1] == ' ' {
+			e--
+		}
+		b := e
+		for b > from && (localChar[s[b-1]] || s[b-1] >= utf8.RuneSelf) {
+			b--
+		}
+		if b == e {
+			break
+		}
+		words[n], n = [2]int{b, e}, n+1
+		q := b
+		for q > from && s[q-1] == ' ' {
+			q--
+		}
+		dot := dotBefore(s, q, from, signs && (!word || upper), upper)
+		if dot == 0 {
+			break
+		}
+		signs, e = true, q-dot
+	}
+	if n == 0 {
+		return 0, 0, nil, false
+	}
+	d := make([]byte, 0, 64)
+	for w := n - 1; w >= 0; w-- {
+		d = append(d, s[words[w][0]:words[w][1]]...)
+		if w > 0 {
+			d = append(d, '.')
+		}
+	}
+	d = append(d, '@')
+	local := words[n-1][0]
+	j, labels, dots, brackets, spacedTLD := i+at, 0, 0, 0, false
 	for {
 		for j < len(s) && s[j] == ' ' {
 			j++
 		}
 		e := domainLabel(s, j)
-		if e == j {
+		if e == j || labels == 0 && word && notDomain.hasFold(s[j:e]) {
 			return 0, 0, nil, false
 		}
+		tld := len(d)
 		d, labels, j = append(d, s[j:e]...), labels+1, e
 		k := j
 		for k < len(s) && s[k] == ' ' {
@@ -782,15 +832,22 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 		dot := bracketed(s, k, "dot", '.')
 		switch {
 		case dot > 0:
-			j = k + dot
+			j, dots, brackets, spacedTLD = k+dot, dots+1, brackets+1, false
+		case k > j && (upper && spacedWord(s, k, "DOT") || !word && signs && spacedWord(s, k, "dot")):
+			j, dots, spacedTLD = k+3, dots+1, false
 		case k == j && k+1 < len(s) && s[k] == '.' && domainLabel(s, k+1) > k+1:
 			j = k + 1
+		case k > j && k+1 < len(s) && s[k] == '.' && s[k+1] == ' ': // "example . com"
+			j, dots, spacedTLD = k+1, dots+1, true
 		default:
-			if labels < 2 {
+			if labels < 2 || !signs && dots == 0 || upper && dots == 0 || word && !upper && brackets == 0 {
+				return 0, 0, nil, false
+			}
+			if spacedTLD && !oneCase(d[tld:]) {
 				return 0, 0, nil, false
 			}
 			as, ae, ok := email(d, bytes.IndexByte(d, '@'), 0)
-			if !ok || ae != len(d) {
+			if !ok || ae != len(d) || as != 0 && n > 1 {
 				return 0, 0, nil, false
 			}
 			return local + as, j, d[as:], true
@@ -798,6 +855,49 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 		d = append(d, '.')
 	}
 }
+
+// spacedWord reports whether s[i:] starts with word between spaces: in any case when word
+// is lower case, as written when it is upper case ("AT", not "At").
+func spacedWord(s []byte, i int, word string) bool {
+	e := i + len(word)
+	if i == 0 || s[i-1] != ' ' || e >= len(s) || s[e] != ' ' {
+		return false
+	}
+	if word[0] >= 'A' && word[0] <= 'Z' {
+		return string(s[i:e]) == word
+	}
+	return hasPrefixFold(s[i:], word)
+}
+
+// dotBefore returns the length of a spelled dot ending at s[e] (not before from): a
+// bracketed one ("[dot]", "(.)"), or, when words may spell it, the word "dot" between
+// spaces ("DOT" when upper is set); 0 for none.
+func dotBefore(s []byte, e, from int, words, upper bool) int {
+	for _, n := range [2]int{3, 5} {
+		if e-n >= from && bracketed(s, e-n, "dot", '.') == n {
+			return n
+		}
+	}
+	if words && e-4 >= from && (upper && spacedWord(s, e-3, "DOT") || !upper && spacedWord(s, e-3, "dot")) {
+		return 3
+	}
+	return 0
+}
+
+// oneCase reports whether the letters of b are all lower case or all upper case, as a
+// top-level domain is written ("com", "COM"; not "Thanks").
+func oneCase(b []byte) bool {
+	lo, up := false, false
+	for _, c := range b {
+		lo = lo || c >= 'a' && c <= 'z'
+		up = up || c >= 'A' && c <= 'Z'
+	}
+	return !(lo && up)
+}
+
+// notDomain are words that follow "at" in prose and start no domain ("at the dot com
+// peak"): an address spelled with the word "at" is not read when its domain starts with one.
+var notDomain = newWordSet([]string{"the", "a", "an", "this", "that", "these", "those", "my", "your", "our", "their", "his", "her", "its", "least", "most", "all", "once", "any", "some", "each", "every", "no", "one", "first", "last", "home", "work", "night", "noon"})
 
 // hitsEnd returns where the last of the hits ends, 0 when there are none: no later hit may
 // start before it.
