@@ -776,6 +776,9 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 		return 0, 0, nil, false
 	}
 	signs := at > 1 || i > 0 && s[i-1] == ' ' || i+1 < len(s) && s[i+1] == ' '
+	if !signs && !spelledDotNear(s, i, from) {
+		return 0, 0, nil, false // a plain address: the scanner's
+	}
 	// The local part, read back from the '@': words of local characters joined by dots
 	// written plainly or spelled ("jane [dot] doe").
 	var words [maxLocalWords][2]int
@@ -854,6 +857,31 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 		}
 		d = append(d, '.')
 	}
+}
+
+// spelledDotNear reports whether a spelled dot may follow the domain after the '@' at s[i]
+// or come before its local part (a bracket, or a dot between spaces): what an address with a
+// plain '@' needs to be read here, asked first since every address's '@' is.
+func spelledDotNear(s []byte, i, from int) bool {
+	e := i + 1
+	for e < len(s) && (domChar[s[e]] || s[e] == '.' || s[e] >= utf8.RuneSelf) {
+		e++
+	}
+	k := e
+	for k < len(s) && s[k] == ' ' {
+		k++
+	}
+	if bracketed(s, k, "dot", '.') > 0 || k > e && k+1 < len(s) && s[k] == '.' && s[k+1] == ' ' {
+		return true
+	}
+	b := i
+	for b > from && (localChar[s[b-1]] || s[b-1] >= utf8.RuneSelf) {
+		b--
+	}
+	for b > from && s[b-1] == ' ' {
+		b--
+	}
+	return dotBefore(s, b, from, false, false) > 0
 }
 
 // spacedWord reports whether s[i:] starts with word between spaces: in any case when word
