@@ -12,8 +12,9 @@ import (
 // This file folds the other spellings of the characters values are written with into the
 // ASCII ones the detectors read, so that a value cannot slip past them in fullwidth digits
 // ("４１１１…"), other scripts' digits, Unicode's compatibility forms (superscript, subscript,
-// circled and mathematical digits and letters, "jane＠example.com"), Unicode dashes and spaces
-// between its groups ("415–555–0132", "4111 1111…" with no-break spaces), the ideographic full
+// circled and mathematical digits and letters, "jane＠example.com"), Unicode dashes, spaces,
+// line breaks and middle dots between its groups ("415–555–0132", "4111 1111…" with no-break
+// spaces, "4111·1111·…", a vertical tab or a line separator), the ideographic full
 // stops IDNA reads as dots ("example。com"), Cyrillic and Greek letters drawn as Latin ones
 // ("GВ82 WЕST…" with a Cyrillic В and Е), with invisible characters inside it
 // ("4111\u200b1111…", every default-ignorable code point and control character, a terminal's
@@ -86,6 +87,12 @@ func foldSlow(r rune) (b byte, ok bool) {
 		return '-', true
 	case r == 0x00A0, r >= 0x2000 && r <= 0x200A, r == 0x202F, r == 0x205F, r == 0x3000: // spaces
 		return ' ', true
+	case r == 0x2028, r == 0x2029: // the line and paragraph separators
+		return '\n', true
+	case r == 0x00B7, r == 0x2022, r == 0x2027, r == 0x2219, r == 0x22C5, r == 0x30FB, r == 0xFF65: // middle dots, bullets
+		return '.', true
+	case r == 0x30A0: // the kana double hyphen, a dash among kana
+		return '-', true
 	case r >= 0x2776 && r <= 0x2793: // dingbat circled digits: three sets of 1-10 ("➀", "❶")
 		if d := (r - 0x2776) % 10; d < 9 {
 			return byte('1' + d), true
@@ -95,6 +102,10 @@ func foldSlow(r rune) (b byte, ok bool) {
 		// Kana, CJK ideographs, Hangul: no digit, no compatibility form of an ASCII
 		// character (TestFoldRuneSkipsScripts), the bulk of the text that reaches here.
 		return 0, false
+	case unicode.Is(unicode.Pd, r): // the other dashes ("\uFE58", "\u2E3A")
+		return '-', true
+	case unicode.Is(unicode.Zs, r): // the other spaces ("\u1680")
+		return ' ', true
 	case invisible(r):
 		return 0, true
 	case r > 0x7F && unicode.IsDigit(r):
@@ -160,15 +171,19 @@ func onASCII(s []byte, i int) bool {
 	return false
 }
 
-// ctlDrop marks the ASCII control characters a value may hide behind: all but tab, line
-// feed, vertical tab, form feed and carriage return, which are white space.
+// ctlDrop marks the ASCII control characters the fold reads: those a value may hide behind,
+// all but tab, line feed, vertical tab, form feed and carriage return, which it drops; and
+// vertical tab and form feed, line breaks it reads as a line feed (lineBreak).
 var ctlDrop = func() (t [utf8.RuneSelf]bool) {
 	for c := range 0x20 {
-		t[c] = c < '\t' || c > '\r'
+		t[c] = c < '\t' || c > '\n' && c != '\r'
 	}
 	t[0x7F] = true
 	return t
 }()
+
+// lineBreak reports a vertical tab or a form feed.
+func lineBreak(c byte) bool { return c == '\v' || c == '\f' }
 
 // escSeq returns the length of the terminal escape sequence at s[i] (ESC) that markup reads
 // as an inline tag (markup.go): a CSI ("\x1b[1;31m": parameter bytes, intermediate bytes, a
@@ -398,6 +413,12 @@ func fold(s []byte, offs []int32, rawLen int) (out []byte, outOffs []int32, ok b
 	}
 	for i := first; i < len(s); {
 		if s[i] < utf8.RuneSelf {
+			if lineBreak(s[i]) {
+				out = append(out, '\n')
+				outOffs = append(outOffs, from(i))
+				i++
+				continue
+			}
 			if ctlDrop[s[i]] {
 				if n := escSeq(s, i); n > 0 { // kept whole, its BEL or ST included
 					for k := i; k < i+n; k++ {

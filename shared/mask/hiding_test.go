@@ -1231,3 +1231,38 @@ func TestPartlyEscapedValues(t *testing.T) {
 		{`order 1234 &#35;5678 ref %31%32 12`, `order 1234 &#35;5678 ref %31%32 12`},
 	})
 }
+
+// TestEverySeparatorOfAClass: a card's groups joined by a vertical tab or a form feed, by
+// the line or paragraph separator, by a middle dot or a bullet ("4111·1111·1111·1111") or by
+// a dash the fold did not know ("4111﹘1111﹘…") came back in clear. Every character of
+// Unicode's dash punctuation (Pd), space separators (Zs), line and paragraph separators (Zl,
+// Zp), the ASCII line breaks and the middle dots now join groups as their ASCII reading
+// does, in text and in JSON.
+func TestEverySeparatorOfAClass(t *testing.T) {
+	t.Parallel()
+	var seps []rune
+	for _, tab := range []*unicode.RangeTable{unicode.Pd, unicode.Zs, unicode.Zl, unicode.Zp} {
+		for r := rune(0); r <= unicode.MaxRune; r++ {
+			if unicode.Is(tab, r) {
+				seps = append(seps, r)
+			}
+		}
+	}
+	seps = append(seps, '\v', '\f', '\u00b7', '\u2022', '\u2027', '\u2219', '\u22c5', '\u30fb', '\uff65')
+	e := mask.New()
+	for _, r := range seps {
+		sep := string(r)
+		in := "card 4111" + sep + "1111" + sep + "1111" + sep + "1111 ok"
+		if m := e.Mask([]byte(in), mask.FormatText); string(m.Body) != "card [CARD] ok" {
+			t.Errorf("U+%04X: %q -> %q", r, in, m.Body)
+		}
+		doc, _ := json.Marshal(map[string]string{"note": in})
+		if m := e.Mask(doc, mask.FormatJSON); string(m.Body) != `{"note":"card [CARD] ok"}` {
+			t.Errorf("U+%04X in JSON: %s -> %s", r, doc, m.Body)
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		// Left as they are: words these characters join, and lists of short numbers.
+		{"col·lecció, ジョン・スミス, 10〜20, page\f2, A–Z, • 12 • 34", "col·lecció, ジョン・スミス, 10〜20, page\f2, A–Z, • 12 • 34"},
+	})
+}
