@@ -697,6 +697,11 @@ func TestAnySeparatorBetweenGroups(t *testing.T) {
 		{"card 4111  1111  1111  1111 ok", "card [CARD] ok"},
 		{"card 4111 - 1111 - 1111 - 1111 ok", "card [CARD] ok"},
 		{"card 4111, 1111, 1111, 1111 ok", "card [CARD] ok"},
+		// Indented lines and columns of spaces, as psql, YAML and aligned logs print them.
+		{"card: 4111\n      1111\n      1111\n      1111", "card: [CARD]"},
+		{"card:\n\t\t4111\n\t\t1111\n\t\t1111\n\t\t1111\n", "card:\n\t\t[CARD]\n"},
+		{"card 4111        1111        1111        1111 ok", "card [CARD] ok"},
+		{"card 4111\r\n    1111\r\n    1111\r\n    1111", "card [CARD]"},
 		{"card 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 ok", "card [CARD] ok"},
 		{"card 4-1-1-1-1-1-1-1-1-1-1-1-1-1-1-1 ok", "card [CARD] ok"},
 		{"card 41111111 11111111 ok", "card [CARD] ok"},
@@ -739,19 +744,21 @@ func TestAnySeparatorBetweenGroups(t *testing.T) {
 		{"5555\n5555\n5555\n4444\n4111 1111 1111 1111", "[CARD]\n[CARD]"},
 		{"1\n2\n3\n4111 1111 1111 1111", "1\n2\n3\n[CARD]"},
 		// Left as they are.
-		{"4111\n1111\n1111\n1111\n2222\n", "4111\n1111\n1111\n1111\n2222\n"},     // a column
-		{"card 4111_1111_1111_1112 ok", "card 4111_1111_1111_1112 ok"},           // Luhn fails
-		{"4111/1111/1111/1111/1111/1111", "4111/1111/1111/1111/1111/1111"},       // too long whole
-		{"x 4111_1111-1111_1111", "x 4111_1111-1111_1111"},                       // mixed separators
-		{"oid 1.2.840.113549.1.1.11", "oid 1.2.840.113549.1.1.11"},               // groups of no card's shape
-		{"41 111 1111 11111 1", "41 111 1111 11111 1"},                           // no shape either
-		{"on 2024/11/15 at 10:30:45", "on 2024/11/15 at 10:30:45"},               // date, time
-		{"years 2019, 2020, 2021, 2022", "years 2019, 2020, 2021, 2022"},         // a list
-		{"v4111_1111_1111_1111", "v4111_1111_1111_1111"},                         // inside a word
-		{"id_4111_1111_1111_1111", "id_4111_1111_1111_1111"},                     // inside a word
-		{"scores 5, 3, 2, 4, 1, 1, 2, 3", "scores 5, 3, 2, 4, 1, 1, 2, 3"},       // a short list
-		{"ab_078_05_1120", "ab_078_05_1120"},                                     // inside a word
-		{"iban GB82_WEST_1234_5698_7654_33", "iban GB82_WEST_1234_5698_7654_33"}, // mod 97 fails
+		{"4111\n1111\n1111\n1111\n2222\n", "4111\n1111\n1111\n1111\n2222\n"}, // a column
+		{"card 4111_1111_1111_1112 ok", "card 4111_1111_1111_1112 ok"},       // Luhn fails
+		{"4111/1111/1111/1111/1111/1111", "4111/1111/1111/1111/1111/1111"},   // too long whole
+		{"x 4111_1111-1111_1111", "x 4111_1111-1111_1111"},                   // mixed separators
+		{"oid 1.2.840.113549.1.1.11", "oid 1.2.840.113549.1.1.11"},           // groups of no card's shape
+		{"41 111 1111 11111 1", "41 111 1111 11111 1"},                       // no shape either
+		{"on 2024/11/15 at 10:30:45", "on 2024/11/15 at 10:30:45"},           // date, time
+		{"years 2019, 2020, 2021, 2022", "years 2019, 2020, 2021, 2022"},     // a list
+		{"years 2019        2020        2021        2022\n      1111", "years 2019        2020        2021        2022\n      1111"},
+		{"card 4111                  1111 1111 1111", "card 4111                  1111 1111 1111"}, // too far apart
+		{"v4111_1111_1111_1111", "v4111_1111_1111_1111"},                                           // inside a word
+		{"id_4111_1111_1111_1111", "id_4111_1111_1111_1111"},                                       // inside a word
+		{"scores 5, 3, 2, 4, 1, 1, 2, 3", "scores 5, 3, 2, 4, 1, 1, 2, 3"},                         // a short list
+		{"ab_078_05_1120", "ab_078_05_1120"},                                                       // inside a word
+		{"iban GB82_WEST_1234_5698_7654_33", "iban GB82_WEST_1234_5698_7654_33"},                   // mod 97 fails
 	})
 }
 

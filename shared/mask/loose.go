@@ -3,9 +3,9 @@ package mask
 import "bytes"
 
 // This file reads a value's digit groups joined by a separator it is not printed with: any
-// ASCII punctuation or white space, up to maxLooseSep bytes, the same every time
-// ("4111_1111_1111_1111", "4111/1111/1111/1111", "4111 - 1111 - …", one group per line,
-// "4 1 1 1 …"). Where a value can be re-spelt by whoever prints it (a query's string
+// ASCII punctuation or white space, up to maxLooseSep bytes (maxLooseSpace of white space
+// alone), the same every time ("4111_1111_1111_1111", "4111/1111/1111/1111", "4111 - 1111
+// - …", one group per line, indented or not, "4 1 1 1 …"). Where a value can be re-spelt by whoever prints it (a query's string
 // functions, a template), it is read as one spelling: its digits. A run is judged whole; when
 // it is no value, each longest stretch of groups of one size in it is (a number written
 // before or after the value, "1/4111/1111/1111/1111", does not hide it), so a list or a column
@@ -14,6 +14,27 @@ import "bytes"
 
 // maxLooseSep is the longest separator read between groups: ", ", " - ", "\r\n".
 const maxLooseSep = 3
+
+// maxLooseSpace is the longest separator of white space alone read between groups: a line
+// break and the indentation after it ("4111\n      1111\n      …"), spaces between columns.
+const maxLooseSpace = 16
+
+// sepEnd returns the end of the separator starting at s[k] that loose reads, k for none: up
+// to maxLooseSep bytes of looseSep, or maxLooseSpace of white space.
+func sepEnd(s []byte, k int) int {
+	m, space := k, true
+	for m < len(s) && m-k < maxLooseSpace && looseSep[s[m]] {
+		space = space && isSpace(s[m])
+		if !space && m-k >= maxLooseSep {
+			return k
+		}
+		m++
+	}
+	if m < len(s) && looseSep[s[m]] {
+		return k // longer than any separator read
+	}
+	return m
+}
 
 // maxLooseGroups bounds the groups of one run read here; a longer run is a list.
 const maxLooseGroups = 256
@@ -92,18 +113,11 @@ func gluedOn(s []byte, e int, sep []byte) bool {
 	return looseSep[c] && c != ' ' && c != '\t' && c != '\n' && c != '\r'
 }
 
-// sepThenDigit reports whether a separator of up to maxLooseSep bytes and a digit follow
+// sepThenDigit reports whether a separator (sepEnd) and a digit follow
 // s[k]: whether a loose run may go on after a group ending there.
 func sepThenDigit(s []byte, k int) bool {
-	for j := k; j < len(s) && j-k <= maxLooseSep; j++ {
-		if isDigit(s[j]) {
-			return j > k
-		}
-		if !looseSep[s[j]] {
-			return false
-		}
-	}
-	return false
+	m := sepEnd(s, k)
+	return m > k && m < len(s) && isDigit(s[m])
 }
 
 // digitSpan is a digit group of a loose run.
@@ -115,11 +129,8 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 	if i < *floor || k-i > cardMaxDigits || k+1 >= len(s) || !looseSep[s[k]] || (i > *floor && wordByte[s[i-1]]) {
 		return end
 	}
-	m := k
-	for m < len(s) && m-k <= maxLooseSep && looseSep[s[m]] {
-		m++
-	}
-	if m == len(s) || m-k > maxLooseSep || !isDigit(s[m]) {
+	m := sepEnd(s, k)
+	if m == k || m == len(s) || !isDigit(s[m]) {
 		return end
 	}
 	sep := s[k:m]

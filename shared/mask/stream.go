@@ -405,14 +405,14 @@ func chunkCut(buf []byte, csv bool) int {
 // the separator bytes a loose run allows on either side.
 func joinsDigits(buf []byte, c int) bool {
 	a := c - 1
-	for k := 0; a >= 0 && k < maxLooseSep && looseSep[buf[a]]; k++ {
+	for k := 0; a >= 0 && k < maxLooseSpace && looseSep[buf[a]]; k++ {
 		a--
 	}
 	if a < 0 || !isDigit(buf[a]) {
 		return false
 	}
 	b := c
-	for k := 0; b < len(buf) && k < maxLooseSep-1 && looseSep[buf[b]]; k++ {
+	for k := 0; b < len(buf) && k < maxLooseSpace-1 && looseSep[buf[b]]; k++ {
 		b++
 	}
 	return b == len(buf) || isDigit(buf[b])
