@@ -774,6 +774,9 @@ func TestBackslashEscapes(t *testing.T) {
 		{`log: ssn=\x30\x37\x38-05-1120;`, `log: ssn=[SSN];`},
 		{`a \u004a\u0041\u004e\u0045\u002e\u0044\u004f\u0045\u0040example\u002ecom b`, "a [EMAIL] b"},
 		{`x jane\u005fdoe\u0040ex\u0061mple.com\n`, `x [EMAIL]\n`},
+		// In a JSON string, what the word writes back is escaped for it: "\\u0020" stays a
+		// backslash and "u0020", not a space.
+		{`{"a":"x jane\\u0040example.com\\u0020z"}`, `{"a":"x [EMAIL]\\u0020z"}`},
 		// Left as they are.
 		{`C:\xampp\htdocs\index.php`, `C:\xampp\htdocs\index.php`},
 		{`caf\u00e9 \u00e9t\u00e9`, `caf\u00e9 \u00e9t\u00e9`},

@@ -423,6 +423,8 @@ func (st *state) maskString(start, end int, escaped bool, key []byte) {
 	sc.setKey(key)
 	sc.matches = sc.matches[:0]
 	raw := st.w.src[start:end]
+	st.w.jsonStr = true // what a layer writes back is escaped for the string
+	defer func() { st.w.jsonStr = false }()
 	if !escaped {
 		st.scanRaw(start, end)
 		return

@@ -1576,9 +1576,12 @@ func (st *state) rawSpan(start, end int, offs []int32, base int) (int, int) {
 // be one more layer to decode, and masking the output again would withhold it again.
 func (w *writer) splice(start, end int, h *hit) {
 	off := w.copyTo(start)
-	if h.inner.Withheld != "" {
+	switch {
+	case h.inner.Withheld != "":
 		w.out = append(w.out, h.inner.Body...)
-	} else {
+	case w.jsonStr: // a line break or a backslash it writes back is one inside a JSON string
+		w.out = appendEscaped(w.out, h.repl)
+	default:
 		w.out = append(w.out, h.repl...)
 	}
 	w.last = end

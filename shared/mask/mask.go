@@ -594,20 +594,21 @@ func (st *state) scanRaw(start, end int) {
 
 // writer builds the output lazily: nothing is copied until the first replacement.
 type writer struct {
-	src    []byte
-	out    []byte
-	last   int // src[:last] has been written to out
-	counts [numDetectors]int
-	eng    *Engine
-	tokens []Token // tokens minted by this call
-	finds  []rawFinding
-	notes  []note
-	segs   []segment  // the JSON paths of the findings, one after another
-	path   *[]segment // the JSON path being read
-	loc    location   // where the values being scanned are
-	held   int        // parts withheld
-	reason string     // why the first part was withheld
-	spare  []byte     // room the output may start in (the caller's buffer), or nil
+	src     []byte
+	out     []byte
+	last    int // src[:last] has been written to out
+	counts  [numDetectors]int
+	eng     *Engine
+	tokens  []Token // tokens minted by this call
+	finds   []rawFinding
+	notes   []note
+	segs    []segment  // the JSON paths of the findings, one after another
+	path    *[]segment // the JSON path being read
+	loc     location   // where the values being scanned are
+	held    int        // parts withheld
+	reason  string     // why the first part was withheld
+	spare   []byte     // room the output may start in (the caller's buffer), or nil
+	jsonStr bool       // a JSON string is being masked: what a layer writes back is escaped
 	hashState
 }
 
