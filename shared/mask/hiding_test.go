@@ -1276,3 +1276,55 @@ func TestEverySeparatorOfAClass(t *testing.T) {
 		{"col·lecció, ジョン・スミス, 10〜20, page\f2, A–Z, • 12 • 34", "col·lecció, ジョン・スミス, 10〜20, page\f2, A–Z, • 12 • 34"},
 	})
 }
+
+// TestWrappedBase64: base64 wrapped into lines, as MIME, PEM and PostgreSQL's encode(…,
+// 'base64') write it, was decoded a line at a time, and a value across a line break came
+// back in clear. A block of lines of one length (the last as long or shorter) is decoded
+// whole and written back wrapped the same way. Each value is put at every offset, so that
+// it straddles a break at every position, at the widths 64 and 76 and with either line end.
+func TestWrappedBase64(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, width := range []int{64, 76} {
+		for _, nl := range []string{"\n", "\r\n"} {
+			for off := range width {
+				text := strings.Repeat("x", off) + " card " + hiddenCard + " mail " + hiddenEmail + " end of the note"
+				b := b64(text)
+				var block strings.Builder
+				for k := 0; k < len(b); k += width {
+					block.WriteString(b[k:min(k+width, len(b))] + nl)
+				}
+				for _, format := range []mask.Format{mask.FormatText, mask.FormatJSON} {
+					in := block.String()
+					if format == mask.FormatJSON {
+						doc, _ := json.Marshal(map[string]string{"body": in})
+						in = string(doc)
+					}
+					m := e.Mask([]byte(in), format)
+					out := string(m.Body)
+					if format == mask.FormatJSON {
+						var doc map[string]string
+						if err := json.Unmarshal(m.Body, &doc); err != nil {
+							t.Fatalf("width %d off %d: output not JSON: %s", width, off, m.Body)
+						}
+						out = doc["body"]
+					}
+					lines := strings.Split(strings.TrimSuffix(out, nl), nl)
+					for k, l := range lines[:len(lines)-1] {
+						if len(l) != width {
+							t.Errorf("width %d off %d: line %d of %d is %d long: %q", width, off, k, len(lines), len(l), out)
+						}
+					}
+					dec, err := base64.StdEncoding.DecodeString(strings.Join(lines, ""))
+					if err != nil || strings.Contains(string(dec), hiddenCard) || strings.Contains(string(dec), hiddenEmail) || m.Summary["card"] != 1 || m.Summary["email"] != 1 {
+						t.Errorf("width %d off %d nl %q: %v %q -> %q (%v)", width, off, nl, err, in, dec, m.Summary)
+					}
+				}
+			}
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		// Left as they are: lines of one length that are no base64 of text.
+		{"0123456789abcdef0123456789abcdef\nfedcba9876543210fedcba9876543210\n0123456789abcdef\n", "0123456789abcdef0123456789abcdef\nfedcba9876543210fedcba9876543210\n0123456789abcdef\n"},
+	})
+}

@@ -466,6 +466,13 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 					continue
 				}
 			}
+			if end, joined, nl, ok := base64Lines(s, i, j); ok {
+				if h, ok := st.base64Of(joined, i, end, j-i, nl); ok {
+					out = append(out, h)
+					i = end
+					continue
+				}
+			}
 			for k := 0; k < 2 && j < len(s) && s[j] == '='; k++ {
 				j++
 			}
@@ -584,7 +591,51 @@ func wordAround(s []byte, i int) (int, int) {
 // base64Run decodes s[i:j] as base64 or base64url and masks what it decodes to when that is
 // text (or gzip or UTF-16): binary content such as an image is no text value and is left.
 func (st *state) base64Run(s []byte, i, j int) (hit, bool) {
-	run := s[i:j]
+	return st.base64Of(s[i:j], i, j, 0, nil)
+}
+
+// base64Lines reads the base64 block whose first line is s[i:j], wrapped at that line's
+// length as MIME, PEM and PostgreSQL's encode() wrap it (64 or 76): lines of that length
+// joined by "\n" or "\r\n", the last one as long or shorter, padded or not. It returns the
+// block's end and its lines joined; ok is false for a line alone.
+func base64Lines(s []byte, i, j int) (end int, joined, nl []byte, ok bool) {
+	width := j - i
+	if width < minBase64 || width%4 != 0 || j >= len(s) || s[j] != '\n' && s[j] != '\r' {
+		return 0, nil, nil, false
+	}
+	nl = []byte("\n")
+	if s[j] == '\r' {
+		nl = []byte("\r\n")
+	}
+	joined = append(make([]byte, 0, 4*width), s[i:j]...)
+	end = j
+	for lines := 1; ; lines++ {
+		if !bytes.HasPrefix(s[end:], nl) {
+			return end, joined, nl, lines > 1
+		}
+		a := end + len(nl)
+		b := a
+		for b < len(s) && b-a < width && b64Start[s[b]] {
+			b++
+		}
+		full := b-a == width
+		for k := 0; !full && k < 2 && b < len(s) && s[b] == '='; k++ {
+			b++
+		}
+		if b == a || b < len(s) && b64Any[s[b]] {
+			return end, joined, nl, lines > 1 // no line, or one longer than the first
+		}
+		joined, end = append(joined, s[a:b]...), b
+		if !full {
+			return end, joined, nl, true
+		}
+	}
+}
+
+// base64Of decodes the base64 run (one line, or a block's lines joined) found at s[i:j] and
+// masks what it decodes to when that is text; width > 0 wraps what is written back at width
+// with nl, as the block was.
+func (st *state) base64Of(run []byte, i, j, width int, nl []byte) (hit, bool) {
 	body := bytes.TrimRight(run, "=")
 	if len(run)-len(body) > 2 || len(body)%4 == 1 {
 		return hit{}, false
@@ -623,7 +674,18 @@ func (st *state) base64Run(s []byte, i, j int) (hit, bool) {
 	if padded {
 		e = e.WithPadding(base64.StdPadding)
 	}
-	return hit{start: i, end: j, repl: []byte(e.EncodeToString(m.Body)), inner: m, enc: name}, true
+	repl := []byte(e.EncodeToString(m.Body))
+	if width > 0 {
+		wrapped := make([]byte, 0, len(repl)+len(repl)/width*len(nl))
+		for k := 0; k < len(repl); k += width {
+			if k > 0 {
+				wrapped = append(wrapped, nl...)
+			}
+			wrapped = append(wrapped, repl[k:min(k+width, len(repl))]...)
+		}
+		repl = wrapped
+	}
+	return hit{start: i, end: j, repl: repl, inner: m, enc: name}, true
 }
 
 // base32Run decodes s[i:j] as base32 (RFC 4648: "GQYTCMJR...", in upper or lower case,
