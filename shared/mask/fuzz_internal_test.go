@@ -61,7 +61,7 @@ func FuzzText(f *testing.F) {
 
 // mayHoldLayer reports whether text could hold what Text decodes and masks as an input of
 // its own: a percent-, form-, entity-, quoted-printable- or backslash-escaped word, a
-// base64 or hex run, tags, an
+// base64 or hex run, a list of hex bytes, tags, an
 // address with a bracketed "at", or digits written as words.
 func mayHoldLayer(text string) bool {
 	if strings.ContainsAny(text, "%&+\\") {
@@ -86,6 +86,18 @@ func mayHoldLayer(text string) bool {
 	for i := range len(text) { // digits written as words
 		if (i == 0 || !isLetter(text[i-1])) && digitWord([]byte(text), i) >= 0 {
 			return true
+		}
+	}
+	pairs := 0 // hex digits between list separators: a list of hex bytes (hexList)
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case hexSet[c], c == 'x', c == 'X':
+		case c == ' ' || c == ':' || c == ',':
+			if pairs++; pairs >= minHexList {
+				return true
+			}
+		default:
+			pairs = 0
 		}
 	}
 	run := 0

@@ -154,6 +154,8 @@ func FuzzDecoders(f *testing.F) {
 		"card 4 one 1 one, one one one one, one one one one, one one one one; Four-One-One",
 		"hex 34313131313131313131313131313131 0x616461406578616d706c652e636f6d \\x3431 ABCDEF0123456789",
 		"qp card=20=34=31=31=31=31=31=31=31=31=31=31=31=31=31=31=31 Caf=C3=A9 a=3D=3D=3D",
+		"hex 34 31 31 31 31 31 31 31 31 31 31 31 31 31 31 31 {0x6a, 0x61, 0x6e, 0x65, 0x40, 0x78, 0x2e, 0x6f, 0x72, 0x67} 3431 3131",
+		"card 4111 1111 1111 111\\u0031 \\x1b[1m%34111 1111 1111 1111 jane [dot] doe AT example DOT com",
 	} {
 		for fm := range 6 {
 			f.Add([]byte(s), uint8(fm))

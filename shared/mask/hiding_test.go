@@ -1328,3 +1328,42 @@ func TestWrappedBase64(t *testing.T) {
 		{"0123456789abcdef0123456789abcdef\nfedcba9876543210fedcba9876543210\n0123456789abcdef\n", "0123456789abcdef0123456789abcdef\nfedcba9876543210fedcba9876543210\n0123456789abcdef\n"},
 	})
 }
+
+// TestHexByteLists: a value written as a list of hex bytes, as hex dumps, packet captures
+// and source code write them ("34 31 31 31 …", "34:31:…", "0x34, 0x31, …", xxd's "3431
+// 3131 …"), came back in clear. A list of eight bytes or more that decodes to text is masked
+// and written back listed the same way.
+func TestHexByteLists(t *testing.T) {
+	t.Parallel()
+	list := func(v, sep, prefix string, size int, upper bool) string {
+		h := hex.EncodeToString([]byte(v))
+		if upper {
+			h = strings.ToUpper(h)
+		}
+		var parts []string
+		for k := 0; k < len(h); k += 2 * size {
+			parts = append(parts, prefix+h[k:min(k+2*size, len(h))])
+		}
+		return strings.Join(parts, sep)
+	}
+	e := mask.New()
+	for _, v := range []string{hiddenCard, hiddenEmail, "card " + hiddenCard + " mail " + hiddenEmail} {
+		for _, f := range []struct {
+			sep, prefix string
+			size        int
+		}{{" ", "", 1}, {":", "", 1}, {",", "", 1}, {", ", "0x", 1}, {",", "0x", 1}, {" ", "0x", 1}, {" ", "", 2}} {
+			for _, upper := range []bool{false, true} {
+				in := "dump " + list(v, f.sep, f.prefix, f.size, upper) + " end"
+				m := e.Mask([]byte(in), mask.FormatText)
+				if m.Summary.Total() == 0 || strings.Contains(string(m.Body), list(v, f.sep, f.prefix, f.size, upper)) {
+					t.Errorf("%q -> %q", in, m.Body)
+				}
+			}
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{"b = {0x34, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31, 0x31};", "b = {0x5b, 0x43, 0x41, 0x52, 0x44, 0x5d};"},
+		// Left as they are: lists that decode to no text, or to text with no value.
+		{"mac 00:1a:2b:3c:4d:5e, nums 12 34 56 78 90 12 34 56 78, be a bad dad, ids 31 32 33 34 35 36 37 38 39", "mac 00:1a:2b:3c:4d:5e, nums 12 34 56 78 90 12 34 56 78, be a bad dad, ids 31 32 33 34 35 36 37 38 39"},
+	})
+}

@@ -449,6 +449,13 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			for j < len(s) && b64Start[s[j]] {
 				j++
 			}
+			if j-i <= 4 && j < len(s) && (s[j] == ' ' || s[j] == ':' || s[j] == ',') {
+				if h, ok := st.hexList(s, i); ok { // "34 31 31 31 …", "0x34, 0x31, …"
+					out = append(out, h)
+					i = h.end
+					continue
+				}
+			}
 			if j-i == 2 && spacedWord(s, i, "at") {
 				if h, ok := st.spelledAddress(s, i, hitsEnd(out)); ok { // "ada at example dot com"
 					out = append(out, h)
