@@ -1236,6 +1236,16 @@ func TestPartlyEscapedValues(t *testing.T) {
 		{`card 4111 \u001B[38;5;196m1111\u001B[m 1111 1111 ok`, "card [CARD] ok"},
 		{`{"log":"card 4111 \\u001b[1m1111\\u001b[0m 1111 1111"}`, `{"log":"card [CARD]"}`},
 		{`echo -e "\e[1mbold\e[0m" 4111 \e[1m`, `echo -e "\e[1mbold\e[0m" 4111 \e[1m`},
+		// Line breaks and tabs written escaped, as logs of serialised strings and Python's
+		// repr print them; a shell's line continuation; quoted-printable's soft line break.
+		{`card 4111\n1111\n1111\n1111 ok`, "card [CARD] ok"},
+		{`card 4111\t1111\t1111\t1111 ok`, "card [CARD] ok"},
+		{`card 4111\r\n1111\r\n1111\r\n1111 ok`, "card [CARD] ok"},
+		{`{"log":"card 4111\\n1111\\n1111\\n1111"}`, `{"log":"card [CARD]"}`},
+		{"card 4111 1111 \\\n1111 1111 ok", "card [CARD] ok"},
+		{"card 4111 1111 11=\n11 1111 ok", "card [CARD] ok"},
+		{"card 4111 1111 11=\r\n11 1111 ok", "card [CARD] ok"},
+		{`C:\temp\new\2024\11 x =\n 5 \t12\n34`, `C:\temp\new\2024\11 x =\n 5 \t12\n34`},
 		// Left as they are: escapes that spell no value.
 		{`a=1&b=2 C:\x64ir \d+ 50%off &amp; 5 &lt; 6 100%25 \101BC`, `a=1&b=2 C:\x64ir \d+ 50%off &amp; 5 &lt; 6 100%25 \101BC`},
 		{`order 1234 &#35;5678 ref %31%32 12`, `order 1234 &#35;5678 ref %31%32 12`},

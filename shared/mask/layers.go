@@ -449,6 +449,9 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			for j < len(s) && b64Start[s[j]] {
 				j++
 			}
+			if j+1 < len(s) && s[j] == '=' && (s[j+1] == '\n' || s[j+1] == '\r') {
+				st.escs = true // a quoted-printable soft line break, not padding
+			}
 			if j-i <= 4 && j < len(s) && (s[j] == ' ' || s[j] == ':' || s[j] == ',') {
 				if h, ok := st.hexList(s, i); ok { // "34 31 31 31 …", "0x34, 0x31, …"
 					out = append(out, h)
@@ -519,8 +522,11 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				}
 			}
 			i = j
-		case c == '\\' && i+1 < len(s) && (isOctal(s[i+1]) || s[i+1] == 'e'):
-			st.escs = true // "\064": octal, which unescapedMatches reads
+		case c == '\\' && i+1 < len(s) && (isOctal(s[i+1]) || bytes.IndexByte([]byte("entr\r\n"), s[i+1]) >= 0):
+			st.escs = true // "\064", "\n", "\\\n": escapes unescapedMatches reads
+			i++
+		case c == '=' && i+1 < len(s) && (s[i+1] == '\n' || s[i+1] == '\r'):
+			st.escs = true // a quoted-printable soft line break
 			i++
 		case c == '\\' && i+1 < len(s) && (s[i+1] == 'u' || s[i+1] == 'x'):
 			st.escs = true

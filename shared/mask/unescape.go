@@ -13,8 +13,9 @@ import (
 // alone, which sees neither the groups around it nor what follows it.
 
 // unescapedMatches scans s with its backslash escapes (\uXXXX, a surrogate pair, \xXX, octal
-// \NNN), percent escapes (%XX) and character references (&#NN;, &#xHH;, &name;) decoded,
-// each escape standing for the character it writes, and appends what it finds to out as
+// \NNN, \n, \t, \r, a line continuation), percent escapes (%XX), character references (&#NN;,
+// &#xHH;, &name;) and quoted-printable soft line breaks decoded, each escape standing for
+// the character it writes, and appends what it finds to out as
 // spans of s. A run of \xXX or %XX escapes is decoded when its bytes are UTF-8; one that is
 // not stays as written. It is asked only of a string the layers saw an escape in.
 //
@@ -105,7 +106,7 @@ func unescapeAll(s, dec []byte, offs []int32) ([]byte, []int32, bool) {
 	found := false
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c != '\\' && c != '%' && c != '&' {
+		if c != '\\' && c != '%' && c != '&' && c != '=' {
 			dec, offs = append(dec, c), append(offs, int32(i))
 			i++
 			continue
@@ -117,6 +118,8 @@ func unescapeAll(s, dec []byte, offs []int32) ([]byte, []int32, bool) {
 			dec, n = unbackslashAt(s, i, dec)
 		case '%':
 			dec, n = escapedBytes(s, i, dec, '%')
+		case '=':
+			n = softBreak(s, i)
 		default:
 			dec, n = charRef(s, i, dec)
 		}
@@ -165,6 +168,16 @@ func unbackslashAt(s []byte, i int, dec []byte) ([]byte, int) {
 		return escapedBytes(s, i, dec, '\\')
 	case c == 'e' && csiAfter(s, i+2) > 0: // bash's "\e[0m"
 		return append(dec, 0x1B), 2
+	case c == 'n':
+		return append(dec, '\n'), 2
+	case c == 't':
+		return append(dec, '\t'), 2
+	case c == 'r':
+		return append(dec, '\r'), 2
+	case c == '\n': // a line continuation: nothing
+		return dec, 2
+	case c == '\r' && i+2 < len(s) && s[i+2] == '\n':
+		return dec, 3
 	case c >= '0' && c <= '3' && i+4 <= len(s) && isOctal(s[i+2]) && isOctal(s[i+3]):
 		v := (c-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0')
 		if v == 0 || v >= utf8.RuneSelf {
@@ -196,6 +209,21 @@ func csiAfter(s []byte, i int) int {
 
 // maxCSI bounds a written control sequence.
 const maxCSI = 32
+
+// softBreak returns the length of quoted-printable's soft line break at s[i] ("=\n",
+// "=\r\n") between letters or digits, which a reader of the message joins; 0 for none.
+func softBreak(s []byte, i int) int {
+	n := 2
+	if i+2 < len(s) && s[i+1] == '\r' && s[i+2] == '\n' {
+		n = 3
+	} else if i+1 >= len(s) || s[i+1] != '\n' {
+		return 0
+	}
+	if i == 0 || i+n >= len(s) || !alnumSet[s[i-1]] || !alnumSet[s[i+n]] {
+		return 0
+	}
+	return n
+}
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 
