@@ -160,8 +160,8 @@ func unbackslashAt(s []byte, i int, dec []byte) ([]byte, int) {
 				r, n = 0x10000+(r-0xD800)<<10+(lo-0xDC00), 12
 			}
 		}
-		if r == 0 || utf16IsHigh(r) || utf16IsLow(r) {
-			return dec, 0
+		if utf16IsHigh(r) || utf16IsLow(r) {
+			r = utf8.RuneError // as the layers and JSON decode a lone surrogate
 		}
 		return utf8.AppendRune(dec, r), n
 	case c == 'x':
@@ -180,7 +180,7 @@ func unbackslashAt(s []byte, i int, dec []byte) ([]byte, int) {
 		return dec, 3
 	case c >= '0' && c <= '3' && i+4 <= len(s) && isOctal(s[i+2]) && isOctal(s[i+3]):
 		v := (c-'0')<<6 | (s[i+2]-'0')<<3 | (s[i+3] - '0')
-		if v == 0 || v >= utf8.RuneSelf {
+		if v >= utf8.RuneSelf {
 			return dec, 0
 		}
 		return append(dec, v), 4
@@ -231,7 +231,7 @@ func utf16IsHigh(r rune) bool { return r >= 0xD800 && r < 0xDC00 }
 func utf16IsLow(r rune) bool  { return r >= 0xDC00 && r < 0xE000 }
 
 // escapedBytes decodes the run of byte escapes at s[i] ("%40", "%E2%80%8B", "\x34\x31")
-// onto dec when its bytes are UTF-8 and no NUL, and returns its length; 0 when they are not.
+// onto dec when its bytes are UTF-8, and returns its length; 0 when they are not.
 func escapedBytes(s []byte, i int, dec []byte, kind byte) ([]byte, int) {
 	before, j := len(dec), i
 	for {
@@ -248,7 +248,7 @@ func escapedBytes(s []byte, i int, dec []byte, kind byte) ([]byte, int) {
 			break
 		}
 		v := hex4([]byte{'0', '0', s[k], s[k+1]})
-		if v <= 0 {
+		if v < 0 {
 			break
 		}
 		dec = append(dec, byte(v))
@@ -277,7 +277,7 @@ func charRef(s []byte, i int, dec []byte) ([]byte, int) {
 	}
 	ref := string(s[i : j+1])
 	d := html.UnescapeString(ref)
-	if d == ref || d == "\x00" || d == "\uFFFD" {
+	if d == ref {
 		return dec, 0
 	}
 	return append(dec, d...), j + 1 - i
