@@ -47,7 +47,7 @@ const maxSummaryFindings = 100
 func maskStream(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flags("mask", stderr)
 	profile := fs.String("profile", mask.DefaultProfile, "masking profile")
-	format := fs.String("format", "auto", "input format: auto (JSON when it starts with { or [, else text), json, ndjson, text or csv")
+	format := fs.String("format", "auto", "input format: auto (JSON when it starts with { or [, CSV when it reads as CSV, else text), json, ndjson, text or csv")
 	profiles := fs.String("profiles", "", "a profile document (YAML or JSON) adding to the built-in profiles")
 	keyFile := fs.String("key-file", "", "file holding the deployment key (32+ bytes) for token and format modes; without it they redact")
 	list := fs.Bool("list", false, "list the profiles and detectors and exit")

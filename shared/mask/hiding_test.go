@@ -1380,3 +1380,44 @@ func TestHexByteLists(t *testing.T) {
 		{"mac 00:1a:2b:3c:4d:5e, nums 12 34 56 78 90 12 34 56 78, be a bad dad, ids 31 32 33 34 35 36 37 38 39", "mac 00:1a:2b:3c:4d:5e, nums 12 34 56 78 90 12 34 56 78, be a bad dad, ids 31 32 33 34 35 36 37 38 39"},
 	})
 }
+
+// TestCSVWhateverItIsDeclared: a CSV file served as text, octet-stream or JSON (an S3
+// object's usual content type) was masked as text, where its column names label nothing:
+// "ssn,dob,password,phone\n078051120,19800101,hunter2hunter2,4155550132" came back in
+// clear. An input that reads as CSV (a first record of names, records after it with as many
+// fields) is masked as CSV whatever it was declared, with a comma, a semicolon, a tab or '|'
+// between fields; so is a CSV file carried in a JSON string, and a CSV stream.
+func TestCSVWhateverItIsDeclared(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, sep := range []string{",", ";", "\t", "|"} {
+		row := func(f ...string) string { return strings.Join(f, sep) + "\n" }
+		in := row("id", "ssn", "dob", "password", "phone") + row("1", "078051120", "19800101", "hunter2hunter2", "4155550132") + row("2", `"078051120"`, "19800101", "s3cr3tPassw0rd!", "4155550132")
+		want := row("id", "ssn", "dob", "password", "phone") + row("1", "[SSN]", "[DOB]", "[SECRET]", "[PHONE]") + row("2", `"[SSN]"`, "[DOB]", "[SECRET]", "[PHONE]")
+		for _, f := range []mask.Format{mask.FormatAuto, mask.FormatJSON, mask.FormatNDJSON, mask.FormatXML, mask.FormatCSV} {
+			m := e.Mask([]byte(in), f)
+			if string(m.Body) != want || m.Format != mask.FormatCSV {
+				t.Errorf("%q as %v: %q (read as %v)", sep, f, m.Body, m.Format)
+			}
+		}
+		doc, _ := json.Marshal(map[string]string{"body": in})
+		wantDoc, _ := json.Marshal(map[string]string{"body": want})
+		m := e.Mask(doc, mask.FormatJSON)
+		if string(m.Body) != string(wantDoc) {
+			t.Errorf("%q in a JSON string: %s -> %s", sep, doc, m.Body)
+		}
+		if f := m.Findings(); len(f) != 8 || f[0].Encoding != "csv" || f[0].Path != "/body > row 2 column 2" {
+			t.Errorf("%q in a JSON string: findings %+v", sep, f)
+		}
+		var out bytes.Buffer
+		if s, err := e.Stream(strings.NewReader(in), &out, mask.FormatAuto); err != nil || out.String() != want || s.Format != mask.FormatCSV {
+			t.Errorf("%q streamed: %v %q (%v)", sep, err, out.String(), s.Format)
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		// Left as text: lines of different shapes, a first line of values, one line.
+		{"name, age\nbob, 42, extra\n078051120", "name, age\nbob, 42, extra\n078051120"},
+		{"4111,1111\n078051120,19800101\n", "4111,1111\n078051120,19800101\n"},
+		{"ssn,dob", "ssn,dob"},
+	})
+}

@@ -449,26 +449,35 @@ const maxEmbedded = 4
 // back, escaped, in place of the raw string src[start:end]. It reports whether it did.
 func (st *state) embedded(start, end int) bool {
 	d := st.dec
-	k := skipWS(d, 0)
-	if k >= len(d) || (d[k] != '{' && d[k] != '[') || st.depth >= maxEmbedded {
+	if st.depth >= maxEmbedded {
 		return false
+	}
+	format, enc, sep := FormatJSON, encJSON, byte(0)
+	if k := skipWS(d, 0); k >= len(d) || (d[k] != '{' && d[k] != '[') {
+		// A CSV file carried in a string ({"body": "ssn,dob\n078051120,..."}), as APIs
+		// return a file's content: its column names label its fields.
+		var ok bool
+		if sep, ok = sniffCSV(d); !ok {
+			return false
+		}
+		format, enc = FormatCSV, encCSV
 	}
 	inner := st.eng.get(d)
 	defer put(inner)
 	inner.depth, inner.layer, inner.budget = st.depth+1, st.layer, st.budget
-	if inner.json() != nil {
+	if format == FormatJSON && inner.json() != nil || format == FormatCSV && !inner.csv(sep) {
 		return false
 	}
 	if len(inner.w.finds) == 0 {
-		return true // valid JSON with nothing to mask: the raw string stays as it is
+		return true // valid JSON or CSV with nothing to mask: the raw string stays as it is
 	}
 	masked := inner.w.finish()
 	w := &st.w
 	off := w.copyTo(start)
 	w.out = appendEscaped(w.out, masked)
 	w.last = end
-	w.absorb(off, encJSON, Masked{Summary: inner.w.summary(), Tokens: inner.w.tokens, Withheld: inner.w.reason,
-		found: inner.findings(masked, FormatJSON, "")})
+	w.absorb(off, enc, Masked{Summary: inner.w.summary(), Tokens: inner.w.tokens, Withheld: inner.w.reason,
+		found: inner.findings(masked, format, "")})
 	return true
 }
 

@@ -57,6 +57,7 @@ const (
 	encEntity     = "html"
 	encGzip       = "gzip"
 	encJSON       = "json"   // a JSON document inside a JSON string
+	encCSV        = "csv"    // a CSV document inside a JSON string
 	encMarkup     = "markup" // a value split by tags or comments
 	encBackslash  = "backslash"
 	encHex        = "hex"

@@ -197,13 +197,17 @@ type Format uint8
 
 // Formats.
 const (
-	// FormatAuto masks a valid JSON document as JSON and anything else as text.
+	// FormatAuto masks a valid JSON document as JSON, a JSON stream as NDJSON, XML as XML,
+	// CSV (a first record of names and records of as many fields) as CSV, and anything else
+	// as text.
 	FormatAuto Format = iota
-	// FormatJSON masks a JSON document; invalid JSON is masked as text.
+	// FormatJSON masks a JSON document; invalid JSON is masked as CSV when it reads as CSV,
+	// else as text.
 	FormatJSON
 	// FormatText masks plain text.
 	FormatText
-	// FormatCSV masks CSV (RFC 4180): the first record is the header, whose names label the
+	// FormatCSV masks CSV (RFC 4180, or fields separated by ';', a tab or '|', the one the
+	// first record holds most of): the first record is the header, whose names label the
 	// fields below them as JSON keys label values. Invalid CSV is masked as text.
 	FormatCSV
 	// FormatNDJSON masks a stream of JSON documents (one a line, or separated by white
@@ -418,7 +422,7 @@ func (st *state) run(f Format) Format {
 			}
 		}
 	case FormatCSV:
-		if st.csv() {
+		if sep, _ := csvSep(src); st.csv(sep) {
 			return FormatCSV
 		}
 	case FormatNDJSON:
@@ -428,6 +432,15 @@ func (st *state) run(f Format) Format {
 	case FormatXML:
 		if st.xml() {
 			return FormatXML
+		}
+	}
+	// Whatever it was declared, an input that reads as CSV is masked as CSV: a target that
+	// serves a CSV file as text or octet-stream must not take its column names' labels away.
+	if f != FormatText && f != FormatCSV {
+		if sep, ok := sniffCSV(src); ok {
+			if st.w.reset(src); st.csv(sep) {
+				return FormatCSV
+			}
 		}
 	}
 	st.w.reset(src)

@@ -152,7 +152,13 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 			} else {
 				err = werr
 			}
-		} else if len(b) > i && (b[i] == '{' || b[i] == '[') || f == FormatJSON || f == FormatNDJSON {
+		} else if len(b) > i && (b[i] == '{' || b[i] == '[') {
+			s.Format = FormatJSON
+			err = e.streamJSON(in, cw, &s)
+		} else if head, _ := in.Peek(csvSniffBytes); f != FormatXML && sniffs(head) {
+			s.Format = FormatCSV // a CSV file, declared or not: its column names label its fields
+			err = e.streamText(in, cw, &s, true, nil, nil)
+		} else if f == FormatJSON || f == FormatNDJSON {
 			s.Format = FormatJSON
 			err = e.streamJSON(in, cw, &s)
 		} else {
@@ -168,6 +174,15 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 		s.Summary = Summary{}
 	}
 	return s, err
+}
+
+// csvSniffBytes is how much of a stream is read to tell whether it is CSV.
+const csvSniffBytes = 16 << 10
+
+// sniffs reports whether the head of a stream reads as CSV (sniffCSV).
+func sniffs(head []byte) bool {
+	_, ok := sniffCSVHead(head, len(head) < csvSniffBytes)
+	return ok
 }
 
 // maxBareScalar is the longest input Stream reads whole to mask it as one JSON scalar.
