@@ -3,6 +3,7 @@ package authority_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -34,6 +35,11 @@ func (e *echoTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	e.queries = append(e.queries, r.URL.Query().Get("email"))
 	e.mu.Unlock()
+	if shape, ok := shapes[r.URL.Query().Get("shape")]; ok { // a record in another shape
+		w.Header().Set("Content-Type", shape[0])
+		_, _ = w.Write([]byte(shape[1]))
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	body := map[string]any{
 		"id": 42, "email": "grace.hopper@example.org", "card": "4111 1111 1111 1111",
@@ -311,5 +317,50 @@ func TestInjectedCredentialIsMaskedInTheAnswer(t *testing.T) {
 	}
 	if res.Masking["known"] == 0 {
 		t.Fatalf("masking summary %v does not count the credential", res.Masking)
+	}
+}
+
+// shapes are bodies a target may answer with, by name: a content type and a body that
+// holds a customer's values in a shape other than plain JSON.
+var shapes = map[string][2]string{
+	"csv-octet": {"application/octet-stream", "id,ssn,dob,password\n42,078051120,19800101,hunter2hunter2\n"},
+	"csv-json":  {"application/json", `{"file":"id;ssn;dob\n42;078051120;19800101\n"}`},
+	"escaped":   {"text/plain", `card 4111 1111 1111 111\u0031, mail grace.hopper%40example.org4111 1111 1111 1111`},
+	"hexlist":   {"text/plain", "dump 34 31 31 31 31 31 31 31 31 31 31 31 31 31 31 31"},
+	"wrapped": {"application/json", `{"b64":"` + func() string {
+		b := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("x", 50) + " card 4111111111111111 mail grace.hopper@example.org"))
+		return b[:76] + `\n` + b[76:]
+	}() + `"}`},
+	"spelled":  {"text/plain", "mail grace [dot] hopper AT example DOT org, grace.hopper@example . org"},
+	"indented": {"text/plain", "card: 4111\n      1111\n      1111\n      1111\n"},
+}
+
+// TestEveryShapeATargetServesIsMasked: through the whole pipeline, a record a target
+// serves as CSV under another content type, with escapes, as a list of hex bytes, as
+// wrapped base64 in JSON, spelled out or on indented lines comes back with its values
+// masked and counted.
+func TestEveryShapeATargetServesIsMasked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	auth, _ := newMaskingFixture(t, "default")
+	sid := openSession(t, auth)
+	for name, shape := range shapes {
+		res, err := auth.Act(ctx, agent("demo-agent"), sid, get("/customers/42?shape="+name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		raw, _ := json.Marshal(res.Result)
+		total := 0
+		for _, n := range res.Masking {
+			total += n
+		}
+		if total == 0 || bytes.Equal(raw, []byte(shape[1])) {
+			t.Errorf("%s: nothing masked: %s (%v)", name, raw, res.Masking)
+		}
+		for _, leak := range []string{"078051120", "hunter2", "4111 1111 1111", "31 31 31 31", "grace", "MTExMTExMTEx", "      1111\\n"} {
+			if strings.Contains(string(raw), leak) {
+				t.Errorf("%s: %q came back: %s", name, leak, raw)
+			}
+		}
 	}
 }
