@@ -46,7 +46,12 @@ func (st *state) hexList(s []byte, i int) (hit, bool) {
 	if sep == nil || size == 2 && sep[0] != ' ' {
 		return hit{}, false
 	}
-	var d []byte
+	// The tokens are counted before anything is decoded: most candidates are a few short
+	// words or numbers ("2024 12 31"), turned away without a copy.
+	if n, _ := hexTokens(s, i, p, size, sep, minHexList); n*size < minHexList {
+		return hit{}, false
+	}
+	d := st.scratch[:0]
 	var upper, lower bool
 	end, j := i, i
 	for {
@@ -71,10 +76,11 @@ func (st *state) hexList(s []byte, i int) (hit, bool) {
 		}
 		j = end + len(sep)
 	}
+	st.scratch = d
 	if len(d) < minHexList || upper && lower || !inspectable(d) {
 		return hit{}, false
 	}
-	m, ok := st.inner(d)
+	m, ok := st.inner(bytes.Clone(d))
 	if !ok {
 		return hit{}, false
 	}
@@ -93,4 +99,57 @@ func (st *state) hexList(s []byte, i int) (hit, bool) {
 		repl = append(repl, digits[c>>4], digits[c&15])
 	}
 	return hit{start: i, end: end, repl: repl, inner: m, enc: encHex}, true
+}
+
+// hexTokens counts the tokens of the list at s[i] (prefix length p, size bytes each, sep
+// between them), stopping at max, and returns the count and where the last one ends.
+func hexTokens(s []byte, i, p, size int, sep []byte, max int) (n, end int) {
+	for j := i; n < max; n++ {
+		k := j + p
+		if p > 0 && (k > len(s) || s[j] != '0' || s[j+1] != 'x' && s[j+1] != 'X') {
+			return n, end
+		}
+		e := k
+		for e < len(s) && e-k < 2*size && hexSet[s[e]] {
+			e++
+		}
+		if e-k < 2 || (e-k)%2 != 0 || e < len(s) && (isLetter(s[e]) || isDigit(s[e])) {
+			return n, end
+		}
+		for b := k; b < e; b += 2 {
+			// A control byte is no text's ("4111 1111 …" read as xxd's groups is 41 11 …):
+			// the list ends before it.
+			if v := unhex(s[b])<<4 | unhex(s[b+1]); v < ' ' && v != '\t' && v != '\n' && v != '\r' || v == 0x7F {
+				return n, end
+			}
+		}
+		end = e
+		if e-k < 2*size || !bytes.HasPrefix(s[e:], sep) {
+			return n + 1, end
+		}
+		j = e + len(sep)
+	}
+	return n, end
+}
+
+// unhex returns the value of the hex digit c.
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// textByte reports whether the hex digits a and b write a byte of text: printable ASCII, a
+// tab or a line break, or a byte of a UTF-8 sequence. It is asked of the last byte of each
+// short word before a separator, so most words are turned away before hexList is called.
+func textByte(a, b byte) bool {
+	if !hexSet[a] || !hexSet[b] {
+		return false
+	}
+	v := unhex(a)<<4 | unhex(b)
+	return v >= ' ' && v != 0x7F || v == '\t' || v == '\n' || v == '\r'
 }
