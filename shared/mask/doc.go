@@ -42,15 +42,24 @@
 //
 // # Hiding places
 //
-// Values are looked for in JSON keys as well as values, in JSON documents inside JSON
-// strings, in NDJSON streams, in XML (text, CDATA, comments, attribute values, under the
-// element or attribute name as a label), in CSV headers and quoted fields, and under
-// encodings: base64, base64url and base32 runs, runs of hex digits ("6a616e65...", "0x...",
-// PostgreSQL's "\x..."), URL percent-encoding, quoted-printable words of three escapes or
-// more ("=6A=61=6E=65..."), HTML/XML entities, backslash escapes in text ("\u0040", "\x40"),
+// Values are looked for in JSON keys as well as values, in JSON documents and CSV files
+// inside JSON strings, in NDJSON streams, in XML (text, CDATA, comments, attribute values,
+// under the element or attribute name as a label), in CSV headers and quoted fields (an
+// input that reads as CSV is masked as CSV whatever it was declared, with ',', ';', a tab
+// or '|' between fields), and under encodings: base64, base64url and base32 runs (base64
+// wrapped into lines of one length read whole), runs of hex digits ("6a616e65...", "0x...",
+// PostgreSQL's "\x...") and lists of hex bytes ("6a 61 6e 65", "0x6a, 0x61", xxd's "6a61
+// 6e65"), URL percent-encoding, quoted-printable words of three escapes or more
+// ("=6A=61=6E=65..."), HTML/XML entities, backslash escapes in text ("\u0040", "\x40"),
 // gzip (a body or a decoded run) and UTF-16 (with or without a byte order mark; text after
-// a mark is also read as it reads without one, so two bytes cannot hide it). An email address with its '@' and dots spelled as bracketed
-// words ("jane [at] example [dot] com") is read as the address. A card number, SSN or phone
+// a mark is also read as it reads without one, so two bytes cannot hide it). A string with
+// escapes is also read once with all of them decoded where they stand (unescape.go: \u,
+// \x, octal, \n, \t, a line continuation, %XX, character references, quoted-printable's
+// soft line breaks), so a value with one character escaped, or with its groups words apart,
+// reads whole. An email address with its '@' and dots spelled ("jane [at] example [dot]
+// com", "jane [dot] doe [@] example [.] com", "ada AT example DOT com", "bob@example . com")
+// is read as the address, and one with an RFC 5322 comment by its '@' or an address literal
+// for a domain is read whole. A card number, SSN or phone
 // number split over the scalars of a JSON object or array or the fields of a CSV row
 // ({"a":"4111","b":"1111",...}) is masked in every part. An encoded run
 // is decoded, masked as an input of its own and written back encoded as it came; a run
@@ -68,13 +77,15 @@
 //
 // A value is read as its characters spell it, whatever bytes write them: fullwidth, other
 // scripts' and Unicode's compatibility digits and letters ("４", "٤", "⁴", "①", "𝟒"),
-// Unicode dashes and spaces, invisible characters inside it (every default-ignorable code
-// point, control characters), combining marks on its letters and digits, ideographic full
-// stops in a domain, and Greek and Cyrillic letters drawn as Latin ones are folded to ASCII
-// before the scan (fold.go). A terminal's escape sequences are markup: text is read without
-// them and, for their parameters, with only their control bytes blanked (markup.go). Digit groups may be joined by any one punctuation or white-space
-// separator, up to three bytes, the same throughout ("4111_1111_1111_1111", one group per
-// line, "4 1 1 1 ..."): such a run is judged by its digits, whole and then each longest
+// every Unicode dash, space and line break, middle dots, invisible characters inside it
+// (every default-ignorable code point, control characters), combining marks on its letters
+// and digits, ideographic full stops in a domain, and Greek and Cyrillic letters drawn as
+// Latin ones are folded to ASCII before the scan (fold.go). A terminal's escape sequences
+// are markup: text is read without them and, for their parameters, with only their control
+// bytes blanked (markup.go). Digit groups may be joined by any one punctuation or
+// white-space separator, up to three bytes (sixteen of white space alone: a line break and
+// its indentation), the same throughout ("4111_1111_1111_1111", one group per line, "4 1 1
+// 1 ..."): such a run is judged by its digits, whole and then each longest
 // stretch of groups of one size (loose.go). A card number written as English digit words
 // ("four one one one ...") is read as the digits it spells.
 //
