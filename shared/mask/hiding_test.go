@@ -1421,3 +1421,20 @@ func TestCSVWhateverItIsDeclared(t *testing.T) {
 		{"ssn,dob", "ssn,dob"},
 	})
 }
+
+// TestSSNWithoutItsLeadingZero: an SSN whose area starts with 0, kept as a number by a
+// spreadsheet or an integer column, loses that zero ("078-05-1120" becomes 78051120) and
+// came back in clear under its own label. Eight digits under an SSN label that are an SSN
+// with a zero before them are masked, in text, JSON and CSV; without the label they stay.
+func TestSSNWithoutItsLeadingZero(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"ssn 78051120 on file", "ssn [SSN] on file"},
+		{`{"ssn":"78051120"}`, `{"ssn":"[SSN]"}`},
+		{`{"social_security_number":78051120}`, `{"social_security_number":"[SSN]"}`},
+		{"name,ssn\nbob,78051120\n", "name,ssn\nbob,[SSN]\n"},
+		// Left as they are: no label, no SSN with the zero (group 00, serial 0000).
+		{"id 78051120, ssn 78050000, ssn 78001120", "id 78051120, ssn 78050000, ssn 78001120"},
+		{`{"order":78051120,"ssn":78000112}`, `{"order":78051120,"ssn":78000112}`},
+	})
+}

@@ -89,7 +89,15 @@ func (st *state) value(i, depth int, key []byte, suppress bool) (int, error) {
 		case len(st.knownMatches(src[i:end], nil)) > 0: // a value Mandate put in, as a number
 			st.w.replace(i, end, detKnown, true, src[i:end])
 		case plain:
-			st.maskNumber(i, end, key)
+			st.maskNumber(i, end, src[i:end], key)
+		default:
+			// A number written with a sign, a fraction or an exponent is the integer a reader
+			// parses when it is one ("4111111111111111.0", "4.111111111111111e15", as a
+			// float column serialises): that integer's digits are judged.
+			var buf [2 * cardMaxDigits]byte
+			if d, ok := integerDigits(src[i:end], buf[:0]); ok {
+				st.maskNumber(i, end, d, key)
+			}
 		}
 		return end, err
 	}
@@ -382,10 +390,60 @@ func number(src []byte, i int) (end int, plain bool, err error) {
 	return j, src[i] != '-' && j == intEnd, nil
 }
 
-// maskNumber replaces an integer number value that is a card number, or, under a key labelled
-// as such, an SSN or a phone number, with the redaction as a JSON string.
-func (st *state) maskNumber(start, end int, key []byte) {
-	d := st.w.src[start:end]
+// integerDigits returns the digits of the JSON number tok when its value is an integer of
+// at most cardMaxDigits digits, sign dropped, appended to buf: "4.111111111111111e15" and
+// "4111111111111111.0" are 4111111111111111.
+func integerDigits(tok, buf []byte) ([]byte, bool) {
+	if tok[0] == '-' {
+		tok = tok[1:]
+	}
+	mant, exp := tok, 0
+	if e := bytes.IndexAny(tok, "eE"); e >= 0 {
+		mant = tok[:e]
+		n, err := strconv.Atoi(string(tok[e+1:]))
+		if err != nil || n > cardMaxDigits || n < -2*cardMaxDigits {
+			return nil, false
+		}
+		exp = n
+	}
+	frac, dot := 0, false // digits after the point
+	for _, c := range mant {
+		if c == '.' {
+			dot = true
+			continue
+		}
+		if dot {
+			frac++
+		}
+		if buf = append(buf, c); len(buf) > cap(buf)-1 {
+			return nil, false
+		}
+	}
+	// The value is buf × 10^(exp-frac).
+	for shift := exp - frac; shift != 0; {
+		switch {
+		case shift > 0:
+			buf, shift = append(buf, '0'), shift-1
+		case len(buf) > 0 && buf[len(buf)-1] == '0':
+			buf, shift = buf[:len(buf)-1], shift+1
+		default:
+			return nil, false // a fraction
+		}
+		if len(buf) > cap(buf)-1 {
+			return nil, false
+		}
+	}
+	for len(buf) > 1 && buf[0] == '0' {
+		buf = buf[1:]
+	}
+	return buf, len(buf) > 0 && len(buf) <= cardMaxDigits
+}
+
+// maskNumber replaces an integer number value src[start:end], whose digits are d, that is a
+// card number, or, under a key labelled as such, an SSN or a phone number, with the
+// redaction as a JSON string. Under an SSN label an eight-digit number is one that lost
+// its leading zero, as spreadsheets and integer columns drop it.
+func (st *state) maskNumber(start, end int, d, key []byte) {
 	sc := &st.sc
 	sc.setKey(key)
 	if len(key) > 0 && len(d) >= minPassword && sc.keySecretKind() == lblPassword && sc.enabled[detSecret] {
@@ -399,7 +457,7 @@ func (st *state) maskNumber(start, end int, key []byte) {
 	switch {
 	case sc.enabled[detCard] && isCard(d):
 		det = detCard
-	case sc.enabled[detSSN] && isSSN(d) && sc.keyLabels()&labelSSN != 0:
+	case sc.enabled[detSSN] && (isSSN(d) || len(d) == 8 && isSSN(append([]byte{'0'}, d...))) && sc.keyLabels()&labelSSN != 0:
 		det = detSSN
 	case sc.enabled[detPhone] && ((len(d) == 10 && isNANP(d)) || (len(d) == 11 && d[0] == '1' && isNANP(d[1:]))) &&
 		sc.keyLabels()&(labelPhone|labelWeakPhone) != 0:

@@ -44,7 +44,11 @@ func TestJSON(t *testing.T) {
 		{"whitespace kept", plain, "{\n  \"a\" : [ \"bob@example.com\" ,\n 1 ]\n}\n", "{\n  \"a\" : [ \"[EMAIL]\" ,\n 1 ]\n}\n", one(mask.Email)},
 		{"top-level string", plain, `"call 415-555-0132"`, `"call [PHONE]"`, one(mask.Phone)},
 		{"top-level number", plain, `4111111111111111`, `"[CARD]"`, one(mask.Card)},
-		{"signed and fractional numbers", plain, `{"a":-4111111111111111,"b":4111111111111111.0,"c":4.111111111111111e15}`, `{"a":-4111111111111111,"b":4111111111111111.0,"c":4.111111111111111e15}`, mask.Summary{}},
+		// A number with a sign, a fraction or an exponent is the integer a reader parses when
+		// it is one, as a float column serialises (Python writes "4111111111111111.0").
+		{"signed and fractional numbers", plain, `{"a":-4111111111111111,"b":4111111111111111.0,"c":4.111111111111111e15,"d":411111111111111100e-2}`, `{"a":"[CARD]","b":"[CARD]","c":"[CARD]","d":"[CARD]"}`, mask.Summary{mask.Card: 4}},
+		{"fractions", plain, `{"a":4111111111111111.5,"b":1.5e3,"c":-12.25,"d":4111111111111111e1,"e":0.0}`, `{"a":4111111111111111.5,"b":1.5e3,"c":-12.25,"d":4111111111111111e1,"e":0.0}`, mask.Summary{}},
+		{"an SSN that lost its leading zero", plain, `{"ssn":78051120,"SSN":7.805112e7,"id":78051120}`, `{"ssn":"[SSN]","SSN":"[SSN]","id":78051120}`, mask.Summary{mask.SSN: 2}},
 		{"literals", plain, `{"a":true,"b":false,"c":null,"d":[]}`, `{"a":true,"b":false,"c":null,"d":[]}`, mask.Summary{}},
 		{"dates ids and versions", plain, `{"at":"2024-01-15T10:30:00Z","order":"ORD-2024-000123","v":"1.2.3","zip":"94103-1234"}`,
 			`{"at":"2024-01-15T10:30:00Z","order":"ORD-2024-000123","v":"1.2.3","zip":"94103-1234"}`, mask.Summary{}},

@@ -837,7 +837,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		for k < len(s) && isDigit(s[k]) {
 			k++
 		}
-		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]] && s[k] != '(') && !sc.labelledShort(s, i, k-i, *floor) {
+		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]] && s[k] != '(') && !sc.labelledShort(s, i, k-i, *floor) && !sc.ssnWithoutZero(s, i, k, *floor) {
 			if sepThenDigit(s, k) {
 				return sc.loose(s, i, k, k, floor)
 			}
@@ -975,6 +975,18 @@ func extension(s []byte, i int) int {
 		return 0
 	}
 	return k
+}
+
+// ssnWithoutZero reports whether the eight digits s[i:k] are an SSN that lost its leading
+// zero (spreadsheets and integer columns drop it) under an SSN label.
+func (sc *scanner) ssnWithoutZero(s []byte, i, k, floor int) bool {
+	if k-i != 8 || !sc.enabled[detSSN] || s[i] == '0' || (k < len(s) && isDigit(s[k])) {
+		return false
+	}
+	var d [9]byte
+	d[0] = '0'
+	copy(d[1:], s[i:k])
+	return isSSN(d[:]) && sc.labels(s, i, floor)&labelSSN != 0
 }
 
 // labelledShort reports whether a lone group of n digits at s[i], too short for a bare
@@ -1125,6 +1137,10 @@ func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 	switch {
 	case g.len() == 9 && wordEnd(gs, w+1, hi):
 		if isSSN(s[g.ds:g.de]) && sc.labels(s, g.ts, floor)&labelSSN != 0 {
+			return w + 1, true
+		}
+	case g.len() == 8 && wordEnd(gs, w+1, hi):
+		if sc.ssnWithoutZero(s, g.ds, g.de, floor) {
 			return w + 1, true
 		}
 	case g.len() == 3 && w+3 <= hi && wordEnd(gs, w+1, hi) && wordEnd(gs, w+2, hi) && wordEnd(gs, w+3, hi) &&
