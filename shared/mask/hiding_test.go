@@ -731,6 +731,7 @@ func TestAnySeparatorBetweenGroups(t *testing.T) {
 		// The words after a match in the same run are read as a run of their own (found by
 		// FuzzStream: an Amex number in two groups after a phone number).
 		{"010000 0000 37828224 6310005", "[PHONE] [CARD]"},
+		{"010000 0000 37828224!6310005", "[PHONE] [CARD]"},
 		// Nor digits other punctuation joins on to a value of their own.
 		{"5555\n5555\n5555\n4444\n4111/11111111/1111", "[CARD]\n[CARD]"},
 		{"4555\n555515555\n44441!4111/1111/1111/1111", "[CARD]![CARD]"},

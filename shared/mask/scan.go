@@ -888,14 +888,15 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	}
 	// The words after the run's last match are a run of their own once it is masked, and
 	// masking the output again reads them loosely ("010000 0000 37828224 6310005"): they are
-	// read so now.
+	// read so now, a last word that other punctuation joins on to more digits too
+	// ("… 37828224!6310005", found by FuzzStream).
 	if len(sc.matches) > before && !plus {
 		last := sc.matches[len(sc.matches)-1].end
 		r := 0
 		for r < len(gs) && gs[r].ds < last {
 			r++
 		}
-		if r > 0 && r < len(gs)-1 && gs[r].sep == ' ' && !gs[r].paren {
+		if r > 0 && (r < len(gs)-1 || r == len(gs)-1 && sepThenDigit(s, gs[r].de)) && gs[r].sep == ' ' && !gs[r].paren {
 			sc.groups = gs[r:]
 			if sc.mayBeLoose(s, gs[r].de) {
 				end = max(end, sc.loose(s, gs[r].ds, gs[r].de, end, floor))
