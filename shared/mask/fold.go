@@ -281,9 +281,14 @@ func foldAt(s []byte, i int, w *word) (n int, b byte, ok bool) {
 	}
 	switch {
 	case r == 0x3002, r == 0xFF61: // label separators in IDNA (UTS #46)
-		if i > 0 && alnumSet[s[i-1]] && i+n < len(s) && alnumSet[s[i+n]] {
+		if i > 0 && alnumSet[s[i-1]] && i+n < len(s) && alnumSet[s[i+n]] || digitsAround(s, i, n) {
 			return n, '.', true
 		}
+	case i > 0 && (isDigit(s[i-1]) || s[i-1] == ' ') && digitsAround(s, i, n) && (unicode.IsPunct(r) || unicode.IsSymbol(r)):
+		// Any other punctuation or symbol between digits ("4111★1111★…", "415→555→0132",
+		// an emoji) joins groups as ASCII punctuation does: it reads as '^', which the loose
+		// reader takes as a separator.
+		return n, '^', true
 	case r >= lookalikeFirst && r <= lookalikeLast:
 		if l := latinOf[r-lookalikeFirst]; l != 0 && w.hasASCII(s, i) {
 			return n, l, true
@@ -293,6 +298,27 @@ func foldAt(s []byte, i int, w *word) (n int, b byte, ok bool) {
 		return n, 0, true
 	}
 	return n, 0, false
+}
+
+// digitsAround reports whether the character s[i:i+n] stands between ASCII digits, a
+// space apart at most on either side, with nothing invisible after it (an emoji's
+// variation selector) counted.
+func digitsAround(s []byte, i, n int) bool {
+	a := i - 1
+	if a >= 0 && s[a] == ' ' {
+		a--
+	}
+	if a < 0 || !isDigit(s[a]) {
+		return false
+	}
+	b := i + n
+	for b+2 < len(s) && s[b] == 0xEF && s[b+1] == 0xB8 && s[b+2] >= 0x80 && s[b+2] <= 0x8F { // U+FE00–FE0F
+		b += 3
+	}
+	if b < len(s) && s[b] == ' ' {
+		b++
+	}
+	return b < len(s) && isDigit(s[b])
 }
 
 // hasASCII reports whether the word around s[i] holds an ASCII letter or digit. A word is

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/mandate-dev/mandate/shared/mask"
 )
@@ -1437,5 +1438,43 @@ func TestSSNWithoutItsLeadingZero(t *testing.T) {
 		// Left as they are: no label, no SSN with the zero (group 00, serial 0000).
 		{"id 78051120, ssn 78050000, ssn 78001120", "id 78051120, ssn 78050000, ssn 78001120"},
 		{`{"order":78051120,"ssn":78000112}`, `{"order":78051120,"ssn":78000112}`},
+	})
+}
+
+// TestAnySymbolBetweenDigits: a card's groups joined by a character of Unicode's
+// punctuation or symbol classes outside ASCII ("4111★1111★…", "415→555→0132", an emoji,
+// "、", "§") came back in clear: the loose reader took ASCII punctuation only. Every such
+// character between digits (a space apart at most) now reads as punctuation, in text and in
+// JSON.
+func TestAnySymbolBetweenDigits(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	failed := 0
+	for r := rune(0x80); r <= unicode.MaxRune; r++ {
+		if !unicode.IsPunct(r) && !unicode.IsSymbol(r) {
+			continue
+		}
+		if d := norm.NFKC.String(string(r)); len(d) == 1 && (unicode.IsLetter(rune(d[0])) || unicode.IsDigit(rune(d[0]))) {
+			continue // a letter or digit in a circle or square ("Ⓐ", "🄰"): it reads as one
+		}
+		sep := string(r)
+		for _, in := range []string{"card 4111" + sep + "1111" + sep + "1111" + sep + "1111 ok", "card 4111 " + sep + " 1111 " + sep + " 1111 " + sep + " 1111 ok"} {
+			doc, _ := json.Marshal(map[string]string{"note": in})
+			if m := e.Mask([]byte(in), mask.FormatText); string(m.Body) != "card [CARD] ok" {
+				failed++
+				t.Errorf("U+%04X: %q -> %q", r, in, m.Body)
+			} else if m := e.Mask(doc, mask.FormatJSON); string(m.Body) != `{"note":"card [CARD] ok"}` {
+				failed++
+				t.Errorf("U+%04X in JSON: %s -> %s", r, doc, m.Body)
+			}
+			if failed > 20 {
+				t.Fatal("and more")
+			}
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{"call 415→555→0132, ssn 078★05★1120", "call [PHONE], ssn [SSN]"},
+		// Left as they are: short numbers, symbols between words, coordinates, prices.
+		{"20°C, 40°26′46″N, 1→2→3, €100 → €120, ★★★★☆ 4/5, © 2024–2025 Acme™", "20°C, 40°26′46″N, 1→2→3, €100 → €120, ★★★★☆ 4/5, © 2024–2025 Acme™"},
 	})
 }
