@@ -453,7 +453,8 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			if j+1 < len(s) && s[j] == '=' && (s[j+1] == '\n' || s[j+1] == '\r') {
 				st.escs = true // a quoted-printable soft line break, not padding
 			}
-			if (j-i == 2 || j-i == 4) && j+1 < len(s) && (s[j] == ' ' || s[j] == ':' || s[j] == ',') && textByte(s[j-2], s[j-1]) {
+			if (j-i == 2 || j-i == 4) && j+1 < len(s) && (s[j] == ' ' || s[j] == ':' || s[j] == ',') && textByte(s[j-2], s[j-1]) &&
+				(j-i == 2 || textByte(s[i], s[i+1]) || s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X')) {
 				if h, ok := st.hexList(s, i); ok { // "34 31 31 31 …", "0x34, 0x31, …"
 					out = append(out, h)
 					i = h.end

@@ -837,7 +837,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		for k < len(s) && isDigit(s[k]) {
 			k++
 		}
-		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]] && s[k] != '(') && !sc.labelledShort(s, i, k-i, *floor) && !sc.ssnWithoutZero(s, i, k, *floor) {
+		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]] && s[k] != '(') && !sc.labelledShort(s, i, k-i, *floor) && (k-i != 8 || !sc.ssnWithoutZero(s, i, k, *floor)) {
 			if sepThenDigit(s, k) {
 				return sc.loose(s, i, k, k, floor)
 			}
