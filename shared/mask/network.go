@@ -88,13 +88,35 @@ func ipv6(s []byte, i, floor int) (start, end int, ok bool) {
 	if end-start > maxIPv6 || (end < len(s) && (wordByte[s[end]] || (end == scanned && ip6Char[s[end]] && !(dot && s[end] == ':')))) {
 		return 0, 0, false
 	}
-	return start, end, isIPv6(s[start:end])
+	a := s[start:end]
+	if p := prefixLength(s, end); p > 0 && ipv6Groups(a, 0) {
+		return start, p, true // a prefix, its length with it: "fe80::/10", "::/0", "2001:db8::/32"
+	}
+	// The loopback address, whose one group would otherwise be too few ("a::b" in code).
+	return start, end, ipv6Groups(a, 2) || string(a) == "::1"
 }
 
-// isIPv6 reports whether a is an IPv6 address in RFC 4291 text form: eight groups of one to
-// four hex digits, or fewer with one "::", the last two groups possibly a dotted-quad IPv4.
-// A compressed address needs at least two groups ("fe80::1"), so "::" and "::1" are left.
-func isIPv6(a []byte) bool {
+// prefixLength returns the end of a prefix length ("/10", "/128") at s[i] that ends a word,
+// 0 for none.
+func prefixLength(s []byte, i int) int {
+	if i+1 >= len(s) || s[i] != '/' || !isDigit(s[i+1]) {
+		return 0
+	}
+	j := i + 1
+	for j < len(s) && isDigit(s[j]) && j-i <= 3 {
+		j++
+	}
+	if j < len(s) && (wordByte[s[j]] || s[j] == '/') || prefix(s[i+1:], j-i-1) > 128 {
+		return 0
+	}
+	return j
+}
+
+// ipv6Groups reports whether a is an IPv6 address in RFC 4291 text form: eight groups of one
+// to four hex digits, or fewer with one "::" and at least min of them, the last two groups
+// possibly a dotted-quad IPv4. An address needs two groups ("fe80::1"; "a::" is code), a
+// prefix none ("::/0").
+func ipv6Groups(a []byte, min int) bool {
 	groups, double := 0, false
 	for i := 0; i < len(a); {
 		if a[i] == ':' {
@@ -133,7 +155,7 @@ func isIPv6(a []byte) bool {
 		}
 	}
 	if double {
-		return groups >= 2 && groups <= 7
+		return groups >= min && groups <= 7
 	}
 	return groups == 8
 }

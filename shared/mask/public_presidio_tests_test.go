@@ -64,12 +64,16 @@ func TestPublicPresidioRecognizerCases(t *testing.T) {
 	// "AL47/2121/1009/0000/0002/3569/8741", which presidio's format refuses for its slashes:
 	// it passes its check, and an account number joined by any one separator is masked
 	// (TestAnySeparatorBetweenGroups), 0.919 to 0.913.
+	//
+	// Since, the loopback address "::1" and IPv6 prefixes with their length ("fe80::/10",
+	// "::/0") are read: IP 0.854 to 0.944. Missed still: "::" alone (three cases), which code
+	// writes ("f :: Int", "std::"), "192.168.1.1.1" and "192.168.2.1@eth0".
 	floors := map[string]floor{
 		"ssn":   {recall: 0.28, leftAlone: 1},
 		"card":  {recall: 1, leftAlone: 1},
 		"email": {recall: 1, leftAlone: 1},
 		"iban":  {recall: 1, leftAlone: 0.91},
-		"ip":    {recall: 0.85, leftAlone: 1},
+		"ip":    {recall: 0.94, leftAlone: 1},
 		"phone": {recall: 0.92},
 	}
 	for _, name := range []string{"ssn", "card", "email", "iban", "ip", "phone"} {
