@@ -322,6 +322,10 @@ func TestPresidioRecognizerSeenCases(t *testing.T) {
 		{"ipv6, full stop", "Server IP: 2400:c401::5054:ff:fe1b:b031.", "Server IP: [IP].", one(mask.IP)},
 		{"ipv6, short, full stop", "from 2001:db8::1.", "from [IP].", one(mask.IP)},
 		{"ipv6 then a dotted tail", "2001:db8::1.5", "2001:db8::1.5", nil},
+		// An address and its interface after '@', which makes no email address of it.
+		{"ipv4 at an interface", "192.168.2.1@eth0", "[IP]@eth0", one(mask.IP)},
+		{"a card before an '@' of no address", "card 4111111111111111@x ok", "card [CARD]@x ok", one(mask.Card)},
+		{"ipv6 loopback and prefixes", "from ::1 via fe80::/10, ::/0", "from [IP] via [IP], [IP]", mask.Summary{mask.IP: 3}},
 		// An SSN written with dots, as with dashes; presidio's other weak forms (run
 		// together, spaced, odd dashes) still need an SSN label.
 		{"ssn, dotted", "078.05.1123", "[SSN]", one(mask.SSN)},

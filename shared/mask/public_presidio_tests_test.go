@@ -66,14 +66,15 @@ func TestPublicPresidioRecognizerCases(t *testing.T) {
 	// (TestAnySeparatorBetweenGroups), 0.919 to 0.913.
 	//
 	// Since, the loopback address "::1" and IPv6 prefixes with their length ("fe80::/10",
-	// "::/0") are read: IP 0.854 to 0.944. Missed still: "::" alone (three cases), which code
-	// writes ("f :: Int", "std::"), "192.168.1.1.1" and "192.168.2.1@eth0".
+	// "::/0") are read, and an address before an '@' that makes no email address of it
+	// ("192.168.2.1@eth0"): IP 0.854 to 0.955. Missed still: "::" alone (three cases), which
+	// code writes ("f :: Int", "std::"), and "192.168.1.1.1".
 	floors := map[string]floor{
 		"ssn":   {recall: 0.28, leftAlone: 1},
 		"card":  {recall: 1, leftAlone: 1},
 		"email": {recall: 1, leftAlone: 1},
 		"iban":  {recall: 1, leftAlone: 0.91},
-		"ip":    {recall: 0.94, leftAlone: 1},
+		"ip":    {recall: 0.95, leftAlone: 1},
 		"phone": {recall: 0.92},
 	}
 	for _, name := range []string{"ssn", "card", "email", "iban", "ip", "phone"} {

@@ -805,6 +805,16 @@ func rightBad(s []byte, end int) bool {
 	return false
 }
 
+// atNoAddress reports whether s[end] is an '@' that makes no address of the run before it
+// ("192.168.2.1@eth0", an address and its interface): the run's last word is then its own.
+func atNoAddress(s []byte, end, floor int) bool {
+	if s[end] != '@' {
+		return false
+	}
+	_, _, ok := email(s, end, floor)
+	return !ok
+}
+
 // phoneWords name the kind of a phone line when written after its number ("416 60 039
 // office", "3660170548-Fax").
 var phoneWords = newWordSet([]string{"fax", "office", "mobile", "cell", "home", "work", "tel", "phone"})
@@ -861,7 +871,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	// nothing's, as it would be with a letter right after it.
 	ext := extension(s, end)
 	phoneOnly := len(gs)
-	if rightBad(s, end) {
+	if rightBad(s, end) && !atNoAddress(s, end, *floor) {
 		hi = lastWord(gs)
 		if ext > 0 && !rightBad(s, ext) {
 			phoneOnly, hi = hi, len(gs)
