@@ -1166,7 +1166,8 @@ func TestBase32(t *testing.T) {
 // 1111" became "[EMAIL]4111 1111 1111 1111"): an escaped word was decoded alone. Every
 // character of each value is escaped in turn, then all of them, in every escape style a
 // reader decodes: JSON and C (\uXXXX, \xXX, octal \NNN), URL (%XX) and HTML (&#NN;, &#xHH;,
-// named). A terminal's escape sequence written escaped ("\x1b[0m", "\e[1m") splits nothing.
+// named), and escaped twice ("\\u0031", "%2531", "&amp;#49;"). A terminal's escape
+// sequence written escaped ("\x1b[0m", "\e[1m") splits nothing.
 func TestPartlyEscapedValues(t *testing.T) {
 	t.Parallel()
 	styles := map[string]func(r rune) string{
@@ -1177,6 +1178,10 @@ func TestPartlyEscapedValues(t *testing.T) {
 		`%`:     func(r rune) string { return fmt.Sprintf(`%%%02X`, r) },
 		`&#`:    func(r rune) string { return fmt.Sprintf(`&#%d;`, r) },
 		`&#x`:   func(r rune) string { return fmt.Sprintf(`&#x%x;`, r) },
+		// Escaped twice: JSON in a JSON string, a URL encoded again, HTML escaped again.
+		`\\u`:   func(r rune) string { return fmt.Sprintf(`\\u%04x`, r) },
+		`%25`:   func(r rune) string { return fmt.Sprintf(`%%25%02X`, r) },
+		`&amp;`: func(r rune) string { return fmt.Sprintf(`&amp;#%d;`, r) },
 		`named`: func(r rune) string {
 			if n, ok := map[rune]string{'@': "&commat;", '.': "&period;", ' ': "&nbsp;", '+': "&plus;", '-': "&dash;"}[r]; ok {
 				return n

@@ -516,6 +516,8 @@ type state struct {
 	escs    bool          // layerHits saw a backslash, percent or character escape
 	unesc   []byte        // a string with its escapes decoded (unescapedMatches)
 	unoffs  []int32       // where each of its bytes comes from
+	unesc2  []byte        // the same, a round of decoding before or after (unescapedMatches)
+	unoffs2 []int32
 	w       writer
 	dec     []byte    // a decoded JSON string
 	offs    []int32   // offs[i]: offset in the raw string of the bytes that decoded to dec[i]

@@ -28,6 +28,21 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) []mar
 	if !ok {
 		return out
 	}
+	// Text escaped twice (JSON in a JSON string, a URL encoded again: "\\u0031", "%2531",
+	// "&amp;#49;") is decoded again, up to maxUnescapeRounds, as whoever reads it decodes it.
+	for round := 1; round < maxUnescapeRounds; round++ {
+		again, aoffs, ok := unescapeAll(dec, st.unesc2[:0], st.unoffs2[:0])
+		st.unesc2, st.unoffs2 = again, aoffs
+		if !ok {
+			break
+		}
+		for k, o := range aoffs {
+			aoffs[k] = offs[o] // through this round's input to s
+		}
+		st.unesc, st.unesc2 = again, dec
+		st.unoffs, st.unoffs2 = aoffs, offs
+		dec, offs = again, aoffs
+	}
 	if f, foffs, folded := fold(dec, offs, len(s)); folded {
 		dec, offs = f, foffs
 	}
@@ -86,6 +101,9 @@ func escapeEncoding(v []byte) string {
 	}
 	return ""
 }
+
+// maxUnescapeRounds bounds how many times a string's escapes are decoded in turn.
+const maxUnescapeRounds = 3
 
 // spanEnd returns where in the source the decoded bytes ending at b end: where the next
 // byte from elsewhere starts (offs holds a final entry for the end).
@@ -168,6 +186,8 @@ func unbackslashAt(s []byte, i int, dec []byte) ([]byte, int) {
 		return escapedBytes(s, i, dec, '\\')
 	case c == 'e' && csiAfter(s, i+2) > 0: // bash's "\e[0m"
 		return append(dec, 0x1B), 2
+	case c == '\\': // an escaped backslash, which a second round may read on from
+		return append(dec, '\\'), 2
 	case c == 'n':
 		return append(dec, '\n'), 2
 	case c == 't':
