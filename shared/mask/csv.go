@@ -2,6 +2,7 @@ package mask
 
 import (
 	"bytes"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -176,6 +177,7 @@ func sniffCSVHead(src []byte, whole bool) (byte, bool) {
 			quoted = !quoted
 			continue
 		case quoted:
+			letter = letter || rows == 0 && isLetter(c) // a quoted name ("\"ssn\",\"dob\"")
 			continue
 		case c == sep || c == '\n' || c == '\r':
 			if rows == 0 {
@@ -201,7 +203,7 @@ func sniffCSVHead(src []byte, whole bool) (byte, bool) {
 			}
 		case rows == 0:
 			letter = letter || isLetter(c)
-			nameOK = nameOK && (isLetter(c) || isDigit(c) || c >= utf8.RuneSelf || bytes.IndexByte([]byte(" _-.()#/"), c) >= 0)
+			nameOK = nameOK && (isLetter(c) || isDigit(c) || c >= utf8.RuneSelf || strings.IndexByte(" _-.()#/", c) >= 0)
 		}
 	}
 	return sep, rows >= 2

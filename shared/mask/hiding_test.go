@@ -1399,8 +1399,8 @@ func TestCSVWhateverItIsDeclared(t *testing.T) {
 	e := mask.New()
 	for _, sep := range []string{",", ";", "\t", "|"} {
 		row := func(f ...string) string { return strings.Join(f, sep) + "\n" }
-		in := row("id", "ssn", "dob", "password", "phone") + row("1", "078051120", "19800101", "hunter2hunter2", "4155550132") + row("2", `"078051120"`, "19800101", "s3cr3tPassw0rd!", "4155550132")
-		want := row("id", "ssn", "dob", "password", "phone") + row("1", "[SSN]", "[DOB]", "[SECRET]", "[PHONE]") + row("2", `"[SSN]"`, "[DOB]", "[SECRET]", "[PHONE]")
+		in := row("id", `"ssn"`, "dob", "password", "phone") + row("1", "078051120", "19800101", "hunter2hunter2", "4155550132") + row("2", `"078051120"`, "19800101", "s3cr3tPassw0rd!", "4155550132")
+		want := row("id", `"ssn"`, "dob", "password", "phone") + row("1", "[SSN]", "[DOB]", "[SECRET]", "[PHONE]") + row("2", `"[SSN]"`, "[DOB]", "[SECRET]", "[PHONE]")
 		for _, f := range []mask.Format{mask.FormatAuto, mask.FormatJSON, mask.FormatNDJSON, mask.FormatXML, mask.FormatCSV} {
 			m := e.Mask([]byte(in), f)
 			if string(m.Body) != want || m.Format != mask.FormatCSV {
@@ -1422,6 +1422,7 @@ func TestCSVWhateverItIsDeclared(t *testing.T) {
 		}
 	}
 	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{`"id","ssn","dob"` + "\n" + `"1","078051120","19800101"` + "\n", `"id","ssn","dob"` + "\n" + `"1","[SSN]","[DOB]"` + "\n"},
 		// Left as text: lines of different shapes, a first line of values, one line.
 		{"name, age\nbob, 42, extra\n078051120", "name, age\nbob, 42, extra\n078051120"},
 		{"4111,1111\n078051120,19800101\n", "4111,1111\n078051120,19800101\n"},
