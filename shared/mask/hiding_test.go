@@ -1484,3 +1484,76 @@ func TestAnySymbolBetweenDigits(t *testing.T) {
 		{"20°C, 40°26′46″N, 1→2→3, €100 → €120, ★★★★☆ 4/5, © 2024–2025 Acme™", "20°C, 40°26′46″N, 1→2→3, €100 → €120, ★★★★☆ 4/5, © 2024–2025 Acme™"},
 	})
 }
+
+// xxdDump writes b as xxd does: offset, eight groups of two bytes, the text column.
+func xxdDump(b []byte) string {
+	var out strings.Builder
+	for k := 0; k < len(b); k += 16 {
+		line := b[k:min(k+16, len(b))]
+		var hexCol strings.Builder
+		for n, c := range line {
+			if n > 0 && n%2 == 0 {
+				hexCol.WriteByte(' ')
+			}
+			fmt.Fprintf(&hexCol, "%02x", c)
+		}
+		text := []byte(string(line))
+		for n, c := range text {
+			if c < ' ' || c > '~' {
+				text[n] = '.'
+			}
+		}
+		fmt.Fprintf(&out, "%08x: %-39s  %s\n", k, hexCol.String(), text)
+	}
+	return out.String()
+}
+
+// TestHexDumps: a value in a hex dump (xxd's lines, hexdump -C's, encoding/hex's Dump) came
+// back in clear when it crossed a line: each line's hex and text columns are split by the
+// next line's offset and hex. A dump whose text column matches its hex is decoded whole,
+// masked and dumped again the same way. Each value is put at every offset of a line.
+func TestHexDumps(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for off := range 16 {
+		text := strings.Repeat("x", off) + " card " + hiddenCard + " mail " + hiddenEmail + " end"
+		for name, dump := range map[string]string{"xxd": xxdDump([]byte(text)), "hexdump -C": hex.Dump([]byte(text))} {
+			for _, format := range []mask.Format{mask.FormatText, mask.FormatJSON} {
+				in := "dump:\n" + dump + "done\n"
+				if format == mask.FormatJSON {
+					doc, _ := json.Marshal(map[string]string{"out": in})
+					in = string(doc)
+				}
+				m := e.Mask([]byte(in), format)
+				out := string(m.Body)
+				if format == mask.FormatJSON {
+					var doc map[string]string
+					if err := json.Unmarshal(m.Body, &doc); err != nil {
+						t.Fatalf("%s off %d: output not JSON: %s", name, off, m.Body)
+					}
+					out = doc["out"]
+				}
+				// Every byte the output dumps, joined: no value in it, whichever column.
+				var shown []byte
+				for _, l := range strings.Split(out, "\n") {
+					if f := strings.Fields(l); len(f) > 1 && len(f[0]) >= 8 {
+						for _, g := range f[1:] {
+							if b, err := hex.DecodeString(g); err == nil && len(g) <= 4 {
+								shown = append(shown, b...)
+							}
+						}
+					}
+				}
+				if strings.Contains(string(shown), hiddenCard) || strings.Contains(out, "4111") || strings.Contains(out, "jane") ||
+					m.Summary["card"] != 1 || m.Summary["email"] != 1 || !strings.HasPrefix(out, "dump:\n00000000") || !strings.HasSuffix(out, "done\n") {
+					t.Errorf("%s off %d as %v: %q -> %q (%v)", name, off, format, in, out, m.Summary)
+				}
+			}
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		// Left as they are: a dump whose text column does not match, one line, no value.
+		{"00000000: 6361 7264 2034 3131  card 4111\n00000010: 3131 3131  nope\n", "00000000: 6361 7264 2034 3131  card 4111\n00000010: 3131 3131  nope\n"},
+		{hex.Dump([]byte("nothing to see here, move along please")), hex.Dump([]byte("nothing to see here, move along please"))},
+	})
+}

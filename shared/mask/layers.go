@@ -423,6 +423,7 @@ type hit struct {
 	enc        string
 	gone       bool // given up for values read across its edge (unescapedMatches)
 	crossed    int  // the values read unescaped that overlap it
+	dump       bool // a hex dump: the values its text column shows are its own
 }
 
 // layerHits finds the encoded runs of s (base64, percent-encoded and entity-encoded words),
@@ -456,6 +457,13 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			if (j-i == 2 || j-i == 4) && j+1 < len(s) && (s[j] == ' ' || s[j] == ':' || s[j] == ',') && textByte(s[j-2], s[j-1]) &&
 				(j-i == 2 || textByte(s[i], s[i+1]) || s[i] == '0' && (s[i+1] == 'x' || s[i+1] == 'X')) {
 				if h, ok := st.hexList(s, i); ok { // "34 31 31 31 …", "0x34, 0x31, …"
+					out = append(out, h)
+					i = h.end
+					continue
+				}
+			}
+			if j-i == 8 && (i == 0 || s[i-1] == '\n') && j+1 < len(s) && (s[j] == ':' || s[j] == ' ' && s[j+1] == ' ') {
+				if h, ok := st.dumpBlock(s, i); ok { // xxd's and hexdump -C's lines
 					out = append(out, h)
 					i = h.end
 					continue
@@ -1592,6 +1600,10 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 		cur := all[k]
 		n := k + 1
 		for n < len(all) && all[n].start < cur.end {
+			if cur.h >= 0 && hits[cur.h].dump && all[n].end <= cur.end {
+				n++ // a value in a dump's text column: the dump, masked and dumped again, holds it
+				continue
+			}
 			cur.end = max(cur.end, all[n].end)
 			if cur.h >= 0 && all[n].h < 0 {
 				cur.det, cur.h = all[n].det, -1 // a detector's match over a run: redact all
