@@ -506,28 +506,30 @@ func (e *Engine) JSON(src []byte) ([]byte, Summary, error) {
 
 // state is the scratch space of one call; it is pooled so a call allocates only its output.
 type state struct {
-	eng     *Engine
-	sc      scanner
-	msc     scanner       // scans a string with its markup taken out (markupMatches)
-	plain   []byte        // that string
-	cuts    []cut         // where its runs come from
-	marks   []markupMatch // the values it found across tags
-	params  []byte        // it with only its escape sequences' control bytes blanked
-	escs    bool          // layerHits saw a backslash, percent or character escape
-	unesc   []byte        // a string with its escapes decoded (unescapedMatches)
-	unoffs  []int32       // where each of its bytes comes from
-	unesc2  []byte        // the same, a round of decoding before or after (unescapedMatches)
-	unoffs2 []int32
-	w       writer
-	dec     []byte    // a decoded JSON string
-	offs    []int32   // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
-	header  [][]byte  // CSV column names
-	depth   int       // embedded JSON documents this state is inside of
-	layer   int       // decoded layers (base64, gzip, ...) this state is inside of
-	budget  *budget   // decoding budget shared by every layer of one call; nil: a fresh one
-	xpath   []byte    // XML path of the element being read
-	path    []segment // JSON path of the value being read
-	scratch []byte    // decoded base64 being judged
+	eng      *Engine
+	sc       scanner
+	msc      scanner       // scans a string with its markup taken out (markupMatches)
+	plain    []byte        // that string
+	cuts     []cut         // where its runs come from
+	marks    []markupMatch // the values it found across tags
+	params   []byte        // it with only its escape sequences' control bytes blanked
+	escs     bool          // layerHits saw a backslash, percent or character escape
+	unesc    []byte        // a string with its escapes decoded (unescapedMatches)
+	unoffs   []int32       // where each of its bytes comes from
+	unesc2   []byte        // the same, a round of decoding before or after (unescapedMatches)
+	unoffs2  []int32
+	redacted []byte // a string with the scanner's matches redacted (withRedactions)
+	redOffs  []int32
+	w        writer
+	dec      []byte    // a decoded JSON string
+	offs     []int32   // offs[i]: offset in the raw string of the bytes that decoded to dec[i]
+	header   [][]byte  // CSV column names
+	depth    int       // embedded JSON documents this state is inside of
+	layer    int       // decoded layers (base64, gzip, ...) this state is inside of
+	budget   *budget   // decoding budget shared by every layer of one call; nil: a fresh one
+	xpath    []byte    // XML path of the element being read
+	path     []segment // JSON path of the value being read
+	scratch  []byte    // decoded base64 being judged
 }
 
 var pool = sync.Pool{New: func() any { return new(state) }}

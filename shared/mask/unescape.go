@@ -2,7 +2,9 @@ package mask
 
 import (
 	"bytes"
+	"cmp"
 	"html"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -23,49 +25,46 @@ import (
 // rest of the word back as it was; a value that crosses a hit's edge replaces the hit, and
 // the values inside it are kept with it (gone marks the hits given up).
 func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) []markupMatch {
-	dec, offs, ok := unescapeAll(s, st.unesc[:0], st.unoffs[:0])
-	st.unesc, st.unoffs = dec, offs
+	from := len(out)
+	out, ok := st.readUnescaped(s, nil, out)
 	if !ok {
 		return out
 	}
-	// Text escaped twice (JSON in a JSON string, a URL encoded again: "\\u0031", "%2531",
-	// "&amp;#49;") is decoded again, up to maxUnescapeRounds, as whoever reads it decodes it.
-	for round := 1; round < maxUnescapeRounds; round++ {
-		again, aoffs, ok := unescapeAll(dec, st.unesc2[:0], st.unoffs2[:0])
-		st.unesc2, st.unoffs2 = again, aoffs
-		if !ok {
-			break
+	// Read again with the values the scan of s found as their redactions, as masking the
+	// output again reads them: a value found as written changes what is around the escapes
+	// ("111\0001 01000 000000X0000": the phone number found as written ends a run the
+	// first reading judged whole, and the card before it reads once the number is masked).
+	// What this reading finds apart from the first's is kept too.
+	if len(st.sc.matches) > 0 {
+		n := len(out)
+		red, redOffs := st.withRedactions(s)
+		out, _ = st.readUnescaped(red, redOffs, out)
+		kept, k := out[:n], from
+		for _, m := range out[n:] {
+			for k < n && out[k].end <= m.start {
+				k++
+			}
+			if k < n && out[k].start < m.end {
+				continue // the first reading has a value here
+			}
+			kept = append(kept, m)
 		}
-		for k, o := range aoffs {
-			aoffs[k] = offs[o] // through this round's input to s
-		}
-		st.unesc, st.unesc2 = again, dec
-		st.unoffs, st.unoffs2 = aoffs, offs
-		dec, offs = again, aoffs
+		out = kept
+		slices.SortStableFunc(out[from:], func(x, y markupMatch) int { return cmp.Compare(x.start, y.start) })
 	}
-	if f, foffs, folded := fold(dec, offs, len(s)); folded {
-		dec, offs = f, foffs
-	}
-	sc := &st.msc
-	sc.enabled, sc.allow, sc.regions = st.sc.enabled, st.sc.allow, st.sc.regions
-	sc.setKey(st.sc.key)
-	sc.matches = sc.matches[:0]
-	sc.scanValue(dec)
-	// Hits and matches are each in order and apart, so one sweep pairs those that overlap.
-	from, k := len(out), 0
-	for _, m := range sc.matches {
-		start, end := int(offs[m.start]), spanEnd(offs, m.end)
-		for k < len(hits) && hits[k].end <= start {
+	// Hits and matches are each in order, so one sweep pairs those that overlap.
+	k := 0
+	for _, m := range out[from:] {
+		for k < len(hits) && hits[k].end <= m.start {
 			k++
 		}
-		for j := k; j < len(hits) && hits[j].start < end; j++ {
+		for j := k; j < len(hits) && hits[j].start < m.end; j++ {
 			h := &hits[j]
 			h.crossed++
-			if start < h.start || end > h.end {
+			if m.start < h.start || m.end > h.end {
 				h.gone = true
 			}
 		}
-		out = append(out, markupMatch{start, end, m.det, dec[m.start:m.end], true})
 	}
 	// A hit is given up only for at least as many values as it masked: one that masked more
 	// (a layer under the escapes) stays, and a value crossing its edge is redacted with it.
@@ -73,7 +72,8 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) []mar
 		h := &hits[i]
 		h.gone = h.gone && h.inner.Withheld == "" && h.crossed >= h.inner.Summary.Total()
 	}
-	kept, k := out[:from], 0
+	kept := out[:from]
+	k = 0
 	for _, m := range out[from:] {
 		for k < len(hits) && hits[k].end <= m.start {
 			k++
@@ -84,6 +84,81 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) []mar
 		kept = append(kept, m)
 	}
 	return kept
+}
+
+// readUnescaped decodes in (s itself, or a copy of it whose bytes inOffs maps to s), folds
+// and scans it, and appends what it finds to out as spans of s; ok is false when in holds
+// no escape it decodes.
+func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch) ([]markupMatch, bool) {
+	dec, offs, ok := unescapeAll(in, st.unesc[:0], st.unoffs[:0])
+	st.unesc, st.unoffs = dec, offs
+	if !ok {
+		return out, false
+	}
+	// Text escaped twice (JSON in a JSON string, a URL encoded again: "\\u0031", "%2531",
+	// "&amp;#49;") is decoded again, up to maxUnescapeRounds, as whoever reads it decodes it.
+	for round := 1; round < maxUnescapeRounds; round++ {
+		again, aoffs, ok := unescapeAll(dec, st.unesc2[:0], st.unoffs2[:0])
+		st.unesc2, st.unoffs2 = again, aoffs
+		if !ok {
+			break
+		}
+		for k, o := range aoffs {
+			aoffs[k] = offs[o] // through this round's input to in
+		}
+		st.unesc, st.unesc2 = again, dec
+		st.unoffs, st.unoffs2 = aoffs, offs
+		dec, offs = again, aoffs
+	}
+	if inOffs != nil {
+		for k, o := range offs {
+			offs[k] = inOffs[o] // through the copy to s
+		}
+	}
+	if f, foffs, folded := fold(dec, offs, len(in)); folded {
+		dec, offs = f, foffs
+	}
+	sc := &st.msc
+	sc.enabled, sc.allow, sc.regions = st.sc.enabled, st.sc.allow, st.sc.regions
+	sc.setKey(st.sc.key)
+	sc.matches = sc.matches[:0]
+	sc.scanValue(dec)
+	for _, m := range sc.matches {
+		// The value is copied: the buffers are read again for the next reading.
+		out = append(out, markupMatch{int(offs[m.start]), spanEnd(offs, m.end), m.det, bytes.Clone(dec[m.start:m.end]), true})
+	}
+	return out, true
+}
+
+// withRedactions returns s with the scanner's matches replaced by their redactions, and for
+// each of its bytes (and its end) the offset in s it stands for: a redaction's bytes stand
+// for its match's start, so a value found across it takes the match whole.
+func (st *state) withRedactions(s []byte) ([]byte, []int32) {
+	red := st.redacted[:0]
+	offs := st.redOffs[:0]
+	last := 0
+	for _, m := range st.sc.matches {
+		if m.start < last {
+			continue
+		}
+		for k := last; k < m.start; k++ {
+			offs = append(offs, int32(k))
+		}
+		red = append(red, s[last:m.start]...)
+		r := redactions[m.det]
+		red = append(red, r...)
+		for range len(r) {
+			offs = append(offs, int32(m.start))
+		}
+		last = m.end
+	}
+	for k := last; k < len(s); k++ {
+		offs = append(offs, int32(k))
+	}
+	red = append(red, s[last:]...)
+	offs = append(offs, int32(len(s)))
+	st.redacted, st.redOffs = red, offs
+	return red, offs
 }
 
 // escapeEncoding names the encoding of the first escape in v ("url", "html" or
