@@ -35,7 +35,7 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) []mar
 	// ("111\0001 01000 000000X0000": the phone number found as written ends a run the
 	// first reading judged whole, and the card before it reads once the number is masked).
 	// What this reading finds apart from the first's is kept too.
-	if len(st.sc.matches) > 0 {
+	if st.foundApart(out[from:]) {
 		n := len(out)
 		red, redOffs := st.withRedactions(s)
 		out, _ = st.readUnescaped(red, redOffs, out)
@@ -84,6 +84,21 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) []mar
 		kept = append(kept, m)
 	}
 	return kept
+}
+
+// foundApart reports whether the scan of s found a value the escaped reading (first, its
+// matches in order) has none over: only such a value, masked, changes what the reading reads.
+func (st *state) foundApart(first []markupMatch) bool {
+	k := 0
+	for _, m := range st.sc.matches {
+		for k < len(first) && first[k].end <= m.start {
+			k++
+		}
+		if k == len(first) || first[k].start >= m.end {
+			return true
+		}
+	}
+	return false
 }
 
 // readUnescaped decodes in (s itself, or a copy of it whose bytes inOffs maps to s), folds
