@@ -170,12 +170,7 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	plain = append(plain, s[last:]...)
 	st.plain = plain
 
-	sc := &st.msc
-	sc.enabled, sc.allow, sc.regions = st.sc.enabled, st.sc.allow, st.sc.regions
-	sc.setKey(st.sc.key)
-	sc.matches = sc.matches[:0]
-	sc.scanValue(plain)
-	for _, m := range sc.matches {
+	for _, m := range st.scanAgain(plain) {
 		// Values with no tag inside are kept too: where a value across tags took the first
 		// group of a run ("0100<td>000000 01000 00000"), the rest of the run reads as one
 		// more here, and the scan of s, which saw the run whole, found none; masked alone,
@@ -188,6 +183,17 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	}
 	st.marks = out
 	return out
+}
+
+// scanAgain scans another reading of the string being scanned (without its tags, with its
+// escapes decoded) with a second scanner set as the first is, and returns its matches.
+func (st *state) scanAgain(s []byte) []match {
+	sc := &st.msc
+	sc.enabled, sc.allow, sc.regions = st.sc.enabled, st.sc.allow, st.sc.regions
+	sc.setKey(st.sc.key)
+	sc.matches = sc.matches[:0]
+	sc.scanValue(s)
+	return sc.matches
 }
 
 // escParams scans s a third time with only the control bytes of its escape sequences blanked
@@ -210,10 +216,7 @@ func (st *state) escParams(s []byte, out []markupMatch) []markupMatch {
 		i = end
 	}
 	st.params = params
-	sc := &st.msc
-	sc.matches = sc.matches[:0]
-	sc.scanValue(params)
-	for _, m := range sc.matches {
+	for _, m := range st.scanAgain(params) {
 		out = append(out, markupMatch{m.start, m.end, m.det, params[m.start:m.end], false})
 	}
 	return out

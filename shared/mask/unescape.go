@@ -133,12 +133,7 @@ func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch) ([]
 	if f, foffs, folded := fold(dec, offs, len(in)); folded {
 		dec, offs = f, foffs
 	}
-	sc := &st.msc
-	sc.enabled, sc.allow, sc.regions = st.sc.enabled, st.sc.allow, st.sc.regions
-	sc.setKey(st.sc.key)
-	sc.matches = sc.matches[:0]
-	sc.scanValue(dec)
-	for _, m := range sc.matches {
+	for _, m := range st.scanAgain(dec) {
 		// The value is copied: the buffers are read again for the next reading.
 		out = append(out, markupMatch{int(offs[m.start]), spanEnd(offs, m.end), m.det, bytes.Clone(dec[m.start:m.end]), true})
 	}
