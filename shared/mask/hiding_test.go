@@ -1319,19 +1319,7 @@ func TestWrappedBase64(t *testing.T) {
 				}
 				for _, format := range []mask.Format{mask.FormatText, mask.FormatJSON} {
 					in := block.String()
-					if format == mask.FormatJSON {
-						doc, _ := json.Marshal(map[string]string{"body": in})
-						in = string(doc)
-					}
-					m := e.Mask([]byte(in), format)
-					out := string(m.Body)
-					if format == mask.FormatJSON {
-						var doc map[string]string
-						if err := json.Unmarshal(m.Body, &doc); err != nil {
-							t.Fatalf("width %d off %d: output not JSON: %s", width, off, m.Body)
-						}
-						out = doc["body"]
-					}
+					m, out := maskIn(t, e, in, format)
 					lines := strings.Split(strings.TrimSuffix(out, nl), nl)
 					for k, l := range lines[:len(lines)-1] {
 						if len(l) != width {
@@ -1488,6 +1476,23 @@ func TestAnySymbolBetweenDigits(t *testing.T) {
 	})
 }
 
+// maskIn masks text as format: as it is, or as the value of a JSON document's member when
+// format is FormatJSON. It returns the result and the masked text (the member's value).
+func maskIn(t *testing.T, e *mask.Engine, text string, format mask.Format) (mask.Masked, string) {
+	t.Helper()
+	if format != mask.FormatJSON {
+		m := e.Mask([]byte(text), format)
+		return m, string(m.Body)
+	}
+	in, _ := json.Marshal(map[string]string{"v": text})
+	m := e.Mask(in, format)
+	var doc map[string]string
+	if err := json.Unmarshal(m.Body, &doc); err != nil {
+		t.Fatalf("output not JSON: %s", m.Body)
+	}
+	return m, doc["v"]
+}
+
 // xxdDump writes b as xxd does: offset, eight groups of two bytes, the text column.
 func xxdDump(b []byte) string {
 	var out strings.Builder
@@ -1523,19 +1528,7 @@ func TestHexDumps(t *testing.T) {
 		for name, dump := range map[string]string{"xxd": xxdDump([]byte(text)), "hexdump -C": hex.Dump([]byte(text))} {
 			for _, format := range []mask.Format{mask.FormatText, mask.FormatJSON} {
 				in := "dump:\n" + dump + "done\n"
-				if format == mask.FormatJSON {
-					doc, _ := json.Marshal(map[string]string{"out": in})
-					in = string(doc)
-				}
-				m := e.Mask([]byte(in), format)
-				out := string(m.Body)
-				if format == mask.FormatJSON {
-					var doc map[string]string
-					if err := json.Unmarshal(m.Body, &doc); err != nil {
-						t.Fatalf("%s off %d: output not JSON: %s", name, off, m.Body)
-					}
-					out = doc["out"]
-				}
+				m, out := maskIn(t, e, in, format)
 				// Every byte the output dumps, joined: no value in it, whichever column.
 				var shown []byte
 				for _, l := range strings.Split(out, "\n") {
