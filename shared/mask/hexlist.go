@@ -1,9 +1,6 @@
 package mask
 
-import (
-	"bytes"
-	"encoding/hex"
-)
+import "bytes"
 
 // This file reads bytes written as a list of hex numbers, as hex dumps, packet captures and
 // source code write them: "34 31 31 31 …", "34:31:31:…", "0x34, 0x31, …", and xxd's groups
@@ -46,36 +43,9 @@ func (st *state) hexList(s []byte, i int) (hit, bool) {
 	if sep == nil || size == 2 && sep[0] != ' ' {
 		return hit{}, false
 	}
-	// The tokens are counted before anything is decoded: most candidates are a few short
-	// words or numbers ("2024 12 31"), turned away without a copy.
-	if n, _ := hexTokens(s, i, p, size, sep, minHexList); n*size < minHexList {
-		return hit{}, false
-	}
-	d := st.scratch[:0]
-	var upper, lower bool
-	end, j := i, i
-	for {
-		k := j + p
-		if p > 0 && (k > len(s) || !bytes.EqualFold(s[j:k], []byte("0x"))) {
-			break
-		}
-		n := 0 // hex digits of this token
-		for k+n < len(s) && n < 2*size && hexSet[s[k+n]] {
-			n++
-		}
-		if n < 2 || n%2 != 0 || k+n < len(s) && (isLetter(s[k+n]) || isDigit(s[k+n])) {
-			break
-		}
-		for _, c := range s[k : k+n] {
-			upper, lower = upper || c >= 'A' && c <= 'F', lower || c >= 'a' && c <= 'f'
-		}
-		d, _ = hex.AppendDecode(d, s[k:k+n]) // hexSet digits: no error
-		end = k + n
-		if n < 2*size || !bytes.HasPrefix(s[end:], sep) {
-			break // an xxd line's last group may be one byte
-		}
-		j = end + len(sep)
-	}
+	// Decoded into the state's scratch buffer: most candidates are a few short words or
+	// numbers ("2024 12 31"), turned away without a copy.
+	d, end, upper, lower := hexTokens(s, i, p, size, sep, st.scratch[:0])
 	st.scratch = d
 	if len(d) < minHexList || upper && lower || !inspectable(d) {
 		return hit{}, false
@@ -101,35 +71,41 @@ func (st *state) hexList(s []byte, i int) (hit, bool) {
 	return hit{start: i, end: end, repl: repl, inner: m, enc: encHex}, true
 }
 
-// hexTokens counts the tokens of the list at s[i] (prefix length p, size bytes each, sep
-// between them), stopping at max, and returns the count and where the last one ends.
-func hexTokens(s []byte, i, p, size int, sep []byte, max int) (n, end int) {
-	for j := i; n < max; n++ {
+// hexTokens decodes the tokens of the list at s[i] (prefix length p, size bytes each, sep
+// between them) onto d, up to a control byte, and returns them, where the last token read
+// ends and whether its hex digits were upper or lower case.
+func hexTokens(s []byte, i, p, size int, sep, d []byte) (out []byte, end int, upper, lower bool) {
+	for j := i; ; {
 		k := j + p
 		if p > 0 && (k > len(s) || s[j] != '0' || s[j+1] != 'x' && s[j+1] != 'X') {
-			return n, end
+			return d, end, upper, lower
 		}
 		e := k
 		for e < len(s) && e-k < 2*size && hexSet[s[e]] {
 			e++
 		}
 		if e-k < 2 || (e-k)%2 != 0 || e < len(s) && (isLetter(s[e]) || isDigit(s[e])) {
-			return n, end
+			return d, end, upper, lower
 		}
+		before := len(d)
 		for b := k; b < e; b += 2 {
 			// A control byte is no text's ("4111 1111 …" read as xxd's groups is 41 11 …):
 			// the list ends before it.
-			if v := unhex(s[b])<<4 | unhex(s[b+1]); v < ' ' && v != '\t' && v != '\n' && v != '\r' || v == 0x7F {
-				return n, end
+			v := unhex(s[b])<<4 | unhex(s[b+1])
+			if v < ' ' && v != '\t' && v != '\n' && v != '\r' || v == 0x7F {
+				return d[:before], end, upper, lower
 			}
+			d = append(d, v)
+		}
+		for _, c := range s[k:e] {
+			upper, lower = upper || c >= 'A' && c <= 'F', lower || c >= 'a' && c <= 'f'
 		}
 		end = e
 		if e-k < 2*size || !bytes.HasPrefix(s[e:], sep) {
-			return n + 1, end
+			return d, end, upper, lower // an xxd line's last group may be one byte
 		}
 		j = e + len(sep)
 	}
-	return n, end
 }
 
 // unhex returns the value of the hex digit c.
