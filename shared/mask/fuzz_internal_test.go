@@ -84,7 +84,7 @@ func mayHoldLayer(text string) bool {
 		}
 	}
 	for i := range len(text) { // digits written as words
-		if (i == 0 || !isLetter(text[i-1])) && digitWord([]byte(text), i) >= 0 {
+		if (i == 0 || !isLetter(text[i-1])) && digitWordAt([]byte(text), i) {
 			return true
 		}
 	}

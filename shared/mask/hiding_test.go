@@ -935,6 +935,68 @@ func TestSpelledOutDigits(t *testing.T) {
 	})
 }
 
+// TestDigitWordsOfOtherLanguages: a card number spelled in digit words of Spanish, French,
+// German, Italian, Portuguese or Dutch, with or without accents, in any case, or in words of
+// several languages, is masked as the English words are. Counting in those languages and
+// sentences with a few number words stay.
+func TestDigitWordsOfOtherLanguages(t *testing.T) {
+	t.Parallel()
+	// Between them the three cards hold every digit.
+	cards := []string{"4111111111111111", "378282246310005", "30569309025904"}
+	spell := func(words [10]string, card, sep string) string {
+		var b strings.Builder
+		for i, c := range card {
+			if i > 0 {
+				b.WriteString(sep)
+			}
+			b.WriteString(words[c-'0'])
+		}
+		return b.String()
+	}
+	languages := map[string][10]string{
+		"es":        {"cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"},
+		"fr":        {"zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf"},
+		"de":        {"null", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun"},
+		"it":        {"zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove"},
+		"pt":        {"zero", "um", "dois", "três", "quatro", "cinco", "seis", "sete", "oito", "nove"},
+		"nl":        {"nul", "een", "twee", "drie", "vier", "vijf", "zes", "zeven", "acht", "negen"},
+		"es upper":  {"CERO", "UNO", "DOS", "TRES", "CUATRO", "CINCO", "SEIS", "SIETE", "OCHO", "NUEVE"},
+		"de upper":  {"NULL", "EINS", "ZWEI", "DREI", "VIER", "FÜNF", "SECHS", "SIEBEN", "ACHT", "NEUN"},
+		"fr title":  {"Zéro", "Un", "Deux", "Trois", "Quatre", "Cinq", "Six", "Sept", "Huit", "Neuf"},
+		"no accent": {"zero", "um", "dois", "tres", "quatro", "funf", "seis", "sete", "oito", "nove"},
+		"combining": {"ze\u0301ro", "um", "dois", "tre\u0302s", "quatro", "fu\u0308nf", "seis", "sete", "oito", "nove"},
+		"mixed":     {"zero", "uno", "deux", "drei", "quattro", "cinco", "zes", "seven", "huit", "nueve"},
+	}
+	var cases [][2]string
+	for name, words := range languages {
+		for _, card := range cards {
+			for _, sep := range []string{" ", "-", ", "} {
+				cases = append(cases, [2]string{name + ": " + spell(words, card, sep) + ".", name + ": [CARD]."})
+			}
+		}
+	}
+	cases = append(cases,
+		[2]string{"tarjeta 4 uno 1 uno uno uno uno uno uno uno uno uno uno uno uno uno", "tarjeta [CARD]"},
+		[2]string{`{"karte": "vier eins eins eins eins eins eins eins eins eins eins eins eins eins eins eins"}`, `{"karte": "[CARD]"}`},
+	)
+	// Left as they are: counting, sentences with number words, and a spelled number that
+	// fails the checksum.
+	for _, s := range []string{
+		"uno dos tres cuatro cinco seis siete ocho nueve diez",
+		"un deux trois quatre cinq six sept huit neuf dix",
+		"eins zwei drei vier fünf sechs sieben acht neun zehn",
+		"uno de los dos tres veces",
+		"un chat et une souris, deux fois",
+		"quatre un un un un un un un un un un un un un un deux",
+		"un homme, une femme et un enfant sont venus",
+		"ein Zwei-Personen-Zimmer für drei Nächte",
+		"une deux-pièces à trois cents mètres",
+	} {
+		cases = append(cases, [2]string{s, s})
+	}
+	maskedAs(t, mask.New(), mask.FormatAuto, cases)
+}
+
 // TestValueSplitOverScalars: a card number split over the scalars of an object or array, as a
 // query's substrings return it ({"a":"4111","b":"1111",...}), is masked in every part and
 // counted once. Lists of numbers, coordinates and mistyped numbers stay.

@@ -434,7 +434,7 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
-		case digitInitial[c] && spelled < i && (i == 0 || !isLetter(s[i-1])) && digitWord(s, i) >= 0:
+		case digitInitial[c] && spelled < i && (i == 0 || !isLetter(s[i-1]) && s[i-1] < utf8.RuneSelf) && digitWordAt(s, i):
 			// Digits written as words ("four one one one ..."): read once, from the first
 			// digit or digit word of the run.
 			h, end, ok := st.spelledDigits(s, runStart(s, i, max(spelled, hitsEnd(out))))
@@ -1021,27 +1021,74 @@ func hitsEnd(out []hit) int {
 	return out[len(out)-1].end
 }
 
-// digitWords are the English words of the digits, by digit.
-var digitWords = [10]string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+// digitWords are the words of the digits, by digit: English, Spanish, French, German,
+// Italian, Portuguese and Dutch, each with and without its accents (a value is spelled in the
+// language of the data it sits in, and an accent is easily left off).
+var digitWords = [10][]string{
+	{"zero", "cero", "zéro", "null", "nul"},
+	{"one", "uno", "una", "un", "une", "eins", "um", "uma", "een"},
+	{"two", "dos", "deux", "zwei", "zwo", "due", "dois", "duas", "twee"},
+	{"three", "tres", "trois", "drei", "tre", "três", "drie"},
+	{"four", "cuatro", "quatre", "vier", "quattro", "quatro"},
+	{"five", "cinco", "cinq", "fünf", "funf", "fuenf", "cinque", "vijf"},
+	{"six", "seis", "sechs", "sei", "zes"},
+	{"seven", "siete", "sept", "sieben", "sette", "sete", "zeven"},
+	{"eight", "ocho", "huit", "acht", "otto", "oito"},
+	{"nine", "nueve", "neuf", "neun", "nove", "negen"},
+}
 
-// digitInitial marks the first letters of digitWords, either case.
-var digitInitial = func() (t [256]bool) {
-	for _, w := range digitWords {
-		t[w[0]], t[w[0]-'a'+'A'] = true, true
-	}
-	return t
-}()
+// digitWordOf is one of digitWords and the digit it names.
+type digitWordOf struct {
+	word  string
+	digit int
+}
 
-// digitWord returns the digit the word at s[i] names ("Four", "one"), or -1: a word of
-// letters ending where a letter does not follow.
-func digitWord(s []byte, i int) int {
-	c := lower(s[i])
-	for d, w := range digitWords {
-		if w[0] == c && hasPrefixFold(s[i:], w) && (i+len(w) == len(s) || !isLetter(s[i+len(w)])) {
-			return d
+// digitWordsAt are digitWords by their first letter, in lower case; digitInitial marks those
+// letters, either case.
+var digitWordsAt, digitInitial = func() (at [256][]digitWordOf, initial [256]bool) {
+	for d, ws := range digitWords {
+		for _, w := range ws {
+			at[w[0]] = append(at[w[0]], digitWordOf{w, d})
+			initial[w[0]], initial[w[0]-'a'+'A'] = true, true
 		}
 	}
-	return -1
+	return at, initial
+}()
+
+// digitWord returns the digit the word at s[i] names ("Four", "uno", "ZÉRO") and the word's
+// length in bytes, or -1: a word ending where no letter, ASCII or not, follows.
+func digitWord(s []byte, i int) (digit, n int) {
+	for _, w := range digitWordsAt[lower(s[i])] {
+		e := i + len(w.word)
+		if latinPrefixFold(s[i:], w.word) && (e == len(s) || !isLetter(s[e]) && s[e] < utf8.RuneSelf) {
+			return w.digit, len(w.word)
+		}
+	}
+	return -1, 0
+}
+
+// digitWordAt reports whether a digit word starts at s[i].
+func digitWordAt(s []byte, i int) bool {
+	d, _ := digitWord(s, i)
+	return d >= 0
+}
+
+// latinPrefixFold reports whether s starts with w (lower case) in any case, the accented
+// letters of Latin-1 included ("É" for "é").
+func latinPrefixFold(s []byte, w string) bool {
+	if len(s) < len(w) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		c := s[i]
+		if i > 0 && w[i-1] == 0xc3 && c >= 0x80 && c <= 0x9e && c != 0x97 {
+			c += 0x20 // À-Þ (not ×) to à-þ
+		}
+		if lower(c) != w[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // runStart returns where the run of digits and digit words joined as spelledDigits reads
@@ -1055,10 +1102,10 @@ func runStart(s []byte, i, from int) int {
 			return i
 		}
 		t := q
-		for t > from && (isDigit(s[t-1]) || isLetter(s[t-1])) {
+		for t > from && (isDigit(s[t-1]) || isLetter(s[t-1]) || s[t-1] >= utf8.RuneSelf) {
 			t--
 		}
-		if t == q || !(digitWord(s, t) >= 0 || allDigits(s[t:q])) {
+		if d, _ := digitWord(s, t); t == q || !(d >= 0 || allDigits(s[t:q])) {
 			return i
 		}
 		i = t
@@ -1083,10 +1130,8 @@ func (st *state) spelledDigits(s []byte, i int) (h hit, end int, ok bool) {
 	n, words, j := 0, 0, i
 	for {
 		k := j
-		if dw := digitWord(s, j); dw >= 0 {
-			for k < len(s) && isLetter(s[k]) {
-				k++
-			}
+		if dw, wn := digitWord(s, j); dw >= 0 {
+			k += wn
 			words++
 			if n < len(d) {
 				d[n] = byte('0' + dw)
