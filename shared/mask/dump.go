@@ -1,6 +1,9 @@
 package mask
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // This file reads hex dumps: xxd's lines ("00000000: 6361 7264 2034 3131 …  card 4111…") and
 // hexdump -C's ("00000000  63 61 72 64 20 34 31 31  …  |card 4111…|"). A dump shows each
@@ -132,6 +135,68 @@ func dumpLine(s []byte, i int, d *[]byte, kind *dumpKind) (off, end, n int, ok b
 		return 0, 0, 0, false
 	}
 	return off, k + len(text), n, true
+}
+
+// dumpStart returns the start of the hex dump whose lines the line break before buf[c] is
+// between (two full lines of one layout at consecutive offsets, the second perhaps cut by the
+// end of buf), or c when it is between no such lines.
+func dumpStart(buf []byte, c int) int {
+	var d []byte
+	var kind dumpKind
+	off, ok := fullDumpLineBefore(buf, c, &d, &kind)
+	if !ok {
+		return c
+	}
+	if bytes.IndexByte(buf[c:], '\n') < 0 {
+		// The line at c is cut by the end of buf: the dump's next line if it starts as one.
+		for k := 0; k < 8 && c+k < len(buf); k++ {
+			if !hexSet[buf[c+k]] || int(unhex(buf[c+k])) != (off+dumpWidth)>>(28-4*k)&0xf {
+				return c
+			}
+		}
+	} else if next, _, _, ok := dumpLine(buf, c, &d, &kind); !ok || next != off+dumpWidth {
+		return c
+	}
+	start := bytes.LastIndexByte(buf[:c-1], '\n') + 1
+	for start > 0 {
+		prev, ok := fullDumpLineBefore(buf, start, &d, &kind)
+		if !ok || prev != off-dumpWidth {
+			break
+		}
+		off, start = prev, bytes.LastIndexByte(buf[:start-1], '\n')+1
+	}
+	return start
+}
+
+// fullDumpLineBefore reads the line that the line break before buf[c] ends as a dump line of
+// *kind (any kind when unset) showing a full line of bytes, and returns its offset.
+func fullDumpLineBefore(buf []byte, c int, d *[]byte, kind *dumpKind) (int, bool) {
+	if c < 2 || buf[c-1] != '\n' {
+		return 0, false
+	}
+	p := bytes.LastIndexByte(buf[:c-1], '\n') + 1
+	off, end, n, ok := dumpLine(buf, p, d, kind)
+	return off, ok && n == dumpWidth && end == c-1
+}
+
+// dumpQuietCut returns, for a cut c between the lines of a dump that starts at the chunk's
+// start, the nearest line start at or before c, up to 256 lines back, after a line whose
+// bytes end in a line break after a byte that is not a digit or a separator: no value is
+// read across such a line break. It returns c when there is none.
+func dumpQuietCut(buf []byte, c int) int {
+	var d []byte
+	var kind dumpKind
+	for b, lines := c, 0; b > 0 && lines < 256; lines++ {
+		d = d[:0]
+		if _, ok := fullDumpLineBefore(buf, b, &d, &kind); !ok {
+			break
+		}
+		if d[len(d)-1] == '\n' && !isDigit(d[len(d)-2]) && !looseSep[d[len(d)-2]] {
+			return b
+		}
+		b = bytes.LastIndexByte(buf[:b-1], '\n') + 1
+	}
+	return c
 }
 
 // hexdumpEnd returns the end of hexdump's last line, the end offset alone, after a line

@@ -392,11 +392,20 @@ func firstRecord(buf []byte) int {
 // chunkCut returns the offset after the last line break of buf (outside double quotes when
 // csv is set), or 0. In text, a line break with digits on both sides may join the groups of
 // one value ("4111\n1111\n…", see loose.go): the cut is at the last of the 64 last line
-// breaks that does not.
+// breaks that does not. Nor is a hex dump cut between its lines, where the bytes of one
+// value may continue (dump.go): the cut goes before the dump, or, when the dump is longer
+// than the chunk, where its bytes hold a line break.
 func chunkCut(buf []byte, csv bool) int {
 	if !csv {
 		last := bytes.LastIndexByte(buf, '\n') + 1
 		for c, tries := last, 0; c > 0 && tries < 64; tries++ {
+			if d := dumpStart(buf, c); d != c {
+				if d == 0 {
+					return dumpQuietCut(buf, c) // a dump longer than the chunk
+				}
+				c = d // the dump goes whole to the next chunk
+				continue
+			}
 			if !joinsDigits(buf, c) {
 				return c
 			}

@@ -2,6 +2,7 @@ package mask_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -96,6 +97,60 @@ func TestStreamLargeInputs(t *testing.T) {
 		t.Errorf("invalid JSON part way: %q %+v", out.String(), s)
 	}
 }
+
+// TestStreamHexDumpAcrossChunks: a stream is masked a chunk at a time, and a chunk cut
+// between two lines of a hex dump split the values whose bytes those lines share: each
+// chunk's dump held half a card, and both halves came back in clear in both columns. The cut
+// now goes before the dump, or, in a dump longer than a chunk, after a line of the dumped
+// text.
+func TestStreamHexDumpAcrossChunks(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	// Fourteen addresses of 15 bytes and a space, then a line of text, 240 bytes in all, 8
+	// bytes into the dump's lines of 16: an address crosses every line break of the dump but
+	// one in fifteen, after which the dumped text has a line break.
+	unit := strings.Repeat("jdoe@example.io ", 14) + "--- end\nrow ok: "
+	for name, dump := range map[string]func([]byte) string{"xxd": xxdDump, "hexdump -C": hex.Dump} {
+		for _, c := range []struct {
+			name         string
+			before, text string
+		}{
+			{"a dump longer than a chunk", "", "prefix: " + strings.Repeat(unit, 4000)},
+			{"a dump after a chunk of text", strings.Repeat("nothing here but words\n", 44000), "prefix: " + strings.Repeat(unit, 400)},
+		} {
+			in := c.before + dump([]byte(c.text)) + "done\n"
+			var out bytes.Buffer
+			s, err := e.Stream(pieces{strings.NewReader(in)}, &out, mask.FormatText)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every byte the output dumps, joined, and every text column: no card's digits.
+			var shown, text []byte
+			for _, l := range strings.Split(out.String(), "\n") {
+				if f := strings.Fields(l); len(f) > 1 && len(f[0]) >= 8 {
+					for _, g := range f[1:] {
+						if b, err := hex.DecodeString(g); err == nil && len(g) <= 4 {
+							shown = append(shown, b...)
+						}
+					}
+					text = append(text, l[min(len(l), 51):]...)
+				}
+			}
+			n := strings.Count(c.text, "jdoe@")
+			if i := bytes.Index(shown, []byte("example")); i >= 0 || bytes.Contains(text, []byte("example")) || bytes.Contains(text, []byte("jdoe")) ||
+				s.Summary[mask.Email] != n || !strings.HasSuffix(out.String(), "done\n") {
+				t.Errorf("%s, %s: %d addresses masked of %d; an address in the output at %d: %q", name, c.name, s.Summary[mask.Email], n,
+					i, shown[max(0, i-40):min(len(shown), max(0, i)+40)])
+			}
+		}
+	}
+}
+
+// pieces reads at most 64 KiB at a time, as a pipe or a socket delivers: a stream's chunks
+// then end wherever the input crossed the chunk size.
+type pieces struct{ r io.Reader }
+
+func (p pieces) Read(b []byte) (int, error) { return p.r.Read(b[:min(len(b), 64<<10)]) }
 
 // TestStreamGzip: a gzip input is decompressed as it is read and masked.
 func TestStreamGzip(t *testing.T) {
