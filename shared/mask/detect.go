@@ -161,7 +161,9 @@ const (
 
 // labelsIn returns the label bits of the words found in s, case-insensitively and at word
 // boundaries (camelCase counts as a boundary): "ssn", "social security", "phone", "telephone",
-// "tel", "mobile", "cell", "call" (labelWeakPhone when other words follow it), "fax", "msisdn";
+// "tel", "mobile", "cell", "cellular", "call" (labelWeakPhone when other words follow it),
+// "fax", "msisdn", and the phone's names in other languages ("Telefon", "teléfono",
+// "téléphone", "telefone", "telefoon", "móvil", "celular", "cellulare");
 // labelWeakPhone's line names; "dob", "birth..." ("date of birth", "birthDate", "birthday")
 // and "born"; "card".
 func labelsIn(s []byte) uint8 {
@@ -198,15 +200,16 @@ func labelsIn(s []byte) uint8 {
 				bits |= labelPhone
 			}
 		case 't':
-			if hasPrefixFold(s[i:], "telephone") || hasWord(s, i, "tel") {
+			if hasPrefixFold(s[i:], "telephone") || hasWord(s, i, "tel") || hasPrefixFold(s[i:], "telef") ||
+				hasPrefixFold(s[i:], "tel\xc3\xa9f") || hasPrefixFold(s[i:], "t\xc3\xa9l\xc3\xa9phone") {
 				bits |= labelPhone
 			}
 		case 'm':
-			if hasPrefixFold(s[i:], "mobile") || hasWord(s, i, "msisdn") {
+			if hasPrefixFold(s[i:], "mobile") || hasWord(s, i, "msisdn") || hasWord(s, i, "movil") || hasWord(s, i, "m\xc3\xb3vil") {
 				bits |= labelPhone
 			}
 		case 'c':
-			if hasPrefixFold(s[i:], "cellphone") || hasWord(s, i, "cell") {
+			if hasPrefixFold(s[i:], "cellphone") || hasWord(s, i, "cell") || hasPrefixFold(s[i:], "cellul") || hasPrefixFold(s[i:], "celular") {
 				bits |= labelPhone
 			} else if hasWord(s, i, "call") {
 				if onlyWords(s[i+len("call"):], callWords) {

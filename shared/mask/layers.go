@@ -1124,7 +1124,8 @@ func allDigits(b []byte) bool {
 // spelledDigits reads the run of digits written as words at s[i] ("four one one one ...",
 // "Four-One-...", digits among them, joined by spaces, '-' or ", ") and, when it holds three
 // digit words or more and 12 to 19 digits, masks the digits it spells as a value of their
-// own; end is where the run ends either way.
+// own; fewer digits under an SSN or phone label, as such a value (spelledLabelled). end is
+// where the run ends either way.
 func (st *state) spelledDigits(s []byte, i int) (h hit, end int, ok bool) {
 	var d [cardMaxDigits + 1]byte
 	n, words, j := 0, 0, i
@@ -1164,13 +1165,38 @@ func (st *state) spelledDigits(s []byte, i int) (h hit, end int, ok bool) {
 			break
 		}
 	}
-	if words < 3 || n < cardMinDigits || n > cardMaxDigits {
+	if words < 3 || n > cardMaxDigits {
 		return hit{}, end, false
+	}
+	if n < cardMinDigits {
+		return st.spelledLabelled(s, i, end, d[:n])
 	}
 	m, ok := st.inner(d[:n])
 	if !ok {
 		return hit{}, end, false
 	}
+	return hit{start: i, end: end, repl: m.Body, inner: m, enc: encSpelled}, end, true
+}
+
+// spelledLabelled masks the digits d that s[i:end] spells when a label before them names an
+// SSN or a phone number, as bare digits are masked under one: they are read after the label's
+// word ("ssn 078051120", "phone 4155550132") and masked when all of them are.
+func (st *state) spelledLabelled(s []byte, i, end int, d []byte) (hit, int, bool) {
+	labels := st.sc.labels(s, i, 0)
+	var word string
+	switch {
+	case labels&labelSSN != 0 && len(d) == 9:
+		word = "ssn "
+	case labels&(labelPhone|labelWeakPhone) != 0 && len(d) >= 7:
+		word = "phone "
+	default:
+		return hit{}, end, false
+	}
+	m, ok := st.inner(append([]byte(word), d...))
+	if !ok || !bytes.HasPrefix(m.Body, []byte(word)) || bytes.ContainsAny(m.Body[len(word):], "0123456789") {
+		return hit{}, end, false
+	}
+	m.Body = m.Body[len(word):]
 	return hit{start: i, end: end, repl: m.Body, inner: m, enc: encSpelled}, end, true
 }
 
