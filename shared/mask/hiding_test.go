@@ -1012,6 +1012,25 @@ func TestDigitWordsOfOtherLanguages(t *testing.T) {
 	maskedAs(t, mask.New(), mask.FormatAuto, cases)
 }
 
+// TestMagneticStripeTracks: a card's magnetic stripe, as a reader or a log stores it, holds
+// its number after track 1's format code 'B' ("%B4111…^DOE/JANE^2812…?"), which read as part
+// of a word and came back in clear. Track 2 (";4111…=2812…?") was masked and stays so. A
+// number after a 'B' with no field separator after it, or inside a word, stays.
+func TestMagneticStripeTracks(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"%B4111111111111111^DOE/JANE^28121010000000000000?", "%B[CARD]^DOE/JANE^28121010000000000000?"},
+		{"%B5555555555554444^SMITH/JOHN A^2512101?;5555555555554444=2512101?", "%B[CARD]^SMITH/JOHN A^2512101?;[CARD]=2512101?"},
+		{"track1=B378282246310005^AMEX/TEST^2901", "track1=B[CARD]^AMEX/TEST^2901"},
+		{`{"swipe": "%B4111111111111111^DOE/JANE^2812101?"}`, `{"swipe": "%B[CARD]^DOE/JANE^2812101?"}`},
+		{";4111111111111111=28121010000000000000?", ";[CARD]=28121010000000000000?"},
+		// Left as they are.
+		{"part B4111111111111111 of the order", "part B4111111111111111 of the order"},
+		{"AB4111111111111111^x", "AB4111111111111111^x"},
+		{"%B12345^x", "%B12345^x"},
+	})
+}
+
 // TestValueSplitOverScalars: a card number split over the scalars of an object or array, as a
 // query's substrings return it ({"a":"4111","b":"1111",...}), is masked in every part and
 // counted once. Lists of numbers, coordinates and mistyped numbers stay.

@@ -841,6 +841,20 @@ func phoneWordAfter(s []byte, end int) bool {
 }
 
 // number reads the run at s[i], records the matches in it and returns where scanning resumes.
+// trackOne reports whether the digits at s[i] are the card number of a magnetic stripe's
+// track 1 ("%B4111111111111111^DOE/JANE^2812…"): after its format code 'B' (and the start
+// sentinel '%', or nothing of a word) and before its field separator '^'.
+func trackOne(s []byte, i int) bool {
+	if i == 0 || s[i-1] != 'B' || i >= 2 && (isLetter(s[i-2]) || isDigit(s[i-2])) {
+		return false
+	}
+	k := i
+	for k < len(s) && isDigit(s[k]) {
+		k++
+	}
+	return k-i >= cardMinDigits && k-i <= cardMaxDigits && k < len(s) && s[k] == '^'
+}
+
 func (sc *scanner) number(s []byte, i int, floor *int) int {
 	if s[i] != '+' && s[i] != '(' { // fast path: a lone group too short to be anything
 		k := i
@@ -863,7 +877,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	lo, hi := 0, len(gs)
 	// A byte right before the run that ends a match is replaced with it: the run starts there
 	// ("a@b.com4111111111111111").
-	if i > *floor && leftBad[s[i-1]] {
+	if i > *floor && leftBad[s[i-1]] && !trackOne(s, i) {
 		lo = nextWord(gs, 0)
 	}
 	// A phone number's extension ("x4587", " ext. 12", ";ext=12") after the run's last word
