@@ -1031,6 +1031,38 @@ func TestMagneticStripeTracks(t *testing.T) {
 	})
 }
 
+// TestValuesGluedToTheirLabel: a value written onto the word that labels it, as names of
+// fields, files and log keys glue them ("card_4111…", "PAN4111…", "SSN078-05-1120",
+// "tel.+1415…", "ccNumber4111…"), came back in clear: a number after a letter reads as part
+// of a word. After a word that labels a card, an SSN or a phone number it is judged as one
+// standing apart; after any other word it stays part of it.
+func TestValuesGluedToTheirLabel(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"cc4111111111111111", "cc[CARD]"},
+		{"card_4111111111111111", "card_[CARD]"},
+		{"log: PAN4111111111111111 declined", "log: PAN[CARD] declined"},
+		{"ccNumber4111111111111111", "ccNumber[CARD]"},
+		{"card-4111 1111 1111 1111", "card-[CARD]"},
+		{"card_4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", "card_[CARD]"},
+		{"the SSN078-05-1120 here", "the SSN[SSN] here"},
+		{"ssn_078051120", "ssn_[SSN]"},
+		{"ssnNumber078-05-1120", "ssnNumber[SSN]"},
+		{"tel.+14155550132", "tel.[PHONE]"},
+		{"phone-415-555-0132", "phone-[PHONE]"},
+		{"mobile#4155550132", "mobile#[PHONE]"},
+		{"phoneNo4155550132", "phoneNo[PHONE]"},
+		// Left as they are: words that label nothing, and numbers no value.
+		{"ID4111111111111111", "ID4111111111111111"},
+		{"ref ABC-4111111111111111", "ref ABC-4111111111111111"},
+		{"orderNumber4111111111111111", "orderNumber4111111111111111"},
+		{"cardholder4111111111111111", "cardholder4111111111111111"},
+		{"cards_4111111111111111.csv", "cards_4111111111111111.csv"},
+		{"Card2 ssn_1 v1.2.3 item_4111", "Card2 ssn_1 v1.2.3 item_4111"},
+		{"card_4111111111111112", "card_4111111111111112"},
+	})
+}
+
 // TestValueSplitOverScalars: a card number split over the scalars of an object or array, as a
 // query's substrings return it ({"a":"4111","b":"1111",...}), is masked in every part and
 // counted once. Lists of numbers, coordinates and mistyped numbers stay.

@@ -126,7 +126,7 @@ type digitSpan struct{ s, e int }
 // loose reads the run whose first group is the digits s[i:k], records what it matches and
 // returns where scanning resumes: after the last match, or at end when it matched nothing.
 func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
-	if i < *floor || k-i > cardMaxDigits || k+1 >= len(s) || !looseSep[s[k]] || (i > *floor && wordByte[s[i-1]]) {
+	if i < *floor || k-i > cardMaxDigits || k+1 >= len(s) || !looseSep[s[k]] || (i > *floor && wordByte[s[i-1]] && !gluedLabel(s, i, *floor)) {
 		return end
 	}
 	m := sepEnd(s, k)
@@ -199,7 +199,7 @@ func (sc *scanner) judgeRun(s []byte, i int, gs []digitSpan, sep []byte, floor *
 	// their rules (what may stand around it, which shapes need a label): what is left is a
 	// card number in groups of one size ("4 1 1 1 …", "41111111 11111111"), the run whole.
 	if len(sep) == 1 && runJoin[sep[0]] {
-		if i > *floor && leftBad[s[i-1]] || rightBad(s, last) {
+		if i > *floor && leftBad[s[i-1]] && !gluedLabel(s, i, *floor) || rightBad(s, last) {
 			return 0, false
 		}
 		if sc.enabled[detCard] && sc.looseCard(s, gs, true) {

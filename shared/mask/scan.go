@@ -841,6 +841,47 @@ func phoneWordAfter(s []byte, end int) bool {
 }
 
 // number reads the run at s[i], records the matches in it and returns where scanning resumes.
+// gluedLabel reports whether the number at s[i] is written onto a label of what it may be
+// ("card_4111…", "PAN4111…", "SSN078-05-1120", "tel.+1415…", "ccNumber4111…"): the letters
+// before it, with at most one '_', '.', '-' or '#' between, end in a word that labels a card,
+// an SSN or a phone number. Such a number is judged as one standing apart; letters that
+// label nothing ("ID4111…", "ref ABC-4111…") still make it part of a word.
+func gluedLabel(s []byte, i, floor int) bool {
+	k := i
+	if k > floor && (s[k-1] == '_' || s[k-1] == '.' || s[k-1] == '-' || s[k-1] == '#') {
+		k--
+	}
+	ws := k
+	for ws > floor && isLetter(s[ws-1]) {
+		ws--
+	}
+	if ws == k || ws > floor && isDigit(s[ws-1]) {
+		return false
+	}
+	w := s[ws:k]
+	last := lastCamelWord(w)
+	if last > 0 && numberWords.hasFold(w[last:]) { // "ccNumber", "phoneNo"
+		w = w[:last]
+		last = lastCamelWord(w)
+	}
+	return labelsIn(w[last:])&(labelCard|labelSSN|labelPhone) != 0 || cardNames.hasFold(w[last:])
+}
+
+// lastCamelWord returns where the last word of the camelCase name w starts.
+func lastCamelWord(w []byte) int {
+	last := len(w) - 1
+	for last > 0 && !(isLowerASCII(w[last-1]) && isUpperASCII(w[last])) {
+		last--
+	}
+	return last
+}
+
+// numberWords end a camelCase label ("ccNumber", "phoneNo").
+var numberWords = newWordSet([]string{"number", "num", "no", "nr"})
+
+// cardNames label a card number glued to them, beside "card" (labelsIn).
+var cardNames = newWordSet([]string{"cc", "ccn", "ccnum", "pan", "cardno", "cardnum", "cardnumber", "creditcard"})
+
 // trackOne reports whether the digits at s[i] are the card number of a magnetic stripe's
 // track 1 ("%B4111111111111111^DOE/JANE^2812…"): after its format code 'B' (and the start
 // sentinel '%', or nothing of a word) and before its field separator '^'.
@@ -877,7 +918,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	lo, hi := 0, len(gs)
 	// A byte right before the run that ends a match is replaced with it: the run starts there
 	// ("a@b.com4111111111111111").
-	if i > *floor && leftBad[s[i-1]] && !trackOne(s, i) {
+	if i > *floor && leftBad[s[i-1]] && !trackOne(s, i) && !gluedLabel(s, i, *floor) {
 		lo = nextWord(gs, 0)
 	}
 	// A phone number's extension ("x4587", " ext. 12", ";ext=12") after the run's last word
