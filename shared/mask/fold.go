@@ -203,7 +203,7 @@ func escSeq(s []byte, i int) int {
 		for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2F {
 			j++
 		}
-		if j < len(s) && s[j] >= 0x40 && s[j] <= 0x7E {
+		if j < len(s) && csiFinal(s[j]) {
 			return j + 1 - i
 		}
 	case ']':

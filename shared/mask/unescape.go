@@ -306,11 +306,16 @@ func csiAfter(s []byte, i int) int {
 	for j < len(s) && j-i <= maxCSI && s[j] >= 0x20 && s[j] <= 0x2F {
 		j++
 	}
-	if j >= len(s) || j-i > maxCSI || s[j] < 0x40 || s[j] > 0x7E {
+	if j >= len(s) || j-i > maxCSI || !csiFinal(s[j]) {
 		return 0
 	}
 	return j + 1 - i
 }
+
+// csiFinal reports a control sequence's final byte (ECMA-48: '@' to '~'), but '[': no
+// terminal acts on it, and it opens what masking writes ("\x1b[" before "[PHONE]" would
+// otherwise take the redaction's '[' and leave its name to read as a label).
+func csiFinal(c byte) bool { return c >= 0x40 && c <= 0x7E && c != '[' }
 
 // maxCSI bounds a written control sequence.
 const maxCSI = 32
