@@ -1063,6 +1063,29 @@ func TestValuesGluedToTheirLabel(t *testing.T) {
 	})
 }
 
+// TestValuesGluedToAnotherValue: an address with a number glued on by a hyphen, a dot or an
+// underscore ("bob@example.com-4111…", "bob@example.com.4111…") came back whole in clear: the
+// number read as the address's top-level domain, which it cannot be, so there was no
+// address, and a number after a hyphen or a dot is part of a word. The address now ends
+// where a top-level domain can, and a number joined by one byte to a value found right
+// before it stands apart.
+func TestValuesGluedToAnotherValue(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"bob@example.com-4111111111111111", "[EMAIL]-[CARD]"},
+		{"bob@example.com.4111111111111111", "[EMAIL].[CARD]"},
+		{"bob@example.com_4111111111111111", "[EMAIL]_[CARD]"},
+		{"bob@example.com-078-05-1120", "[EMAIL]-[SSN]"},
+		{"bob@example.co.uk.4111 1111 1111 1111", "[EMAIL].[CARD]"},
+		{"contact bob@example.com.2 now", "contact [EMAIL].2 now"},
+		{"bob@host.local-1", "[EMAIL]-1"},
+		// Left as they are: no address, and a number after a word.
+		{"icon@2x.png", "icon@2x.png"},
+		{"v1.2.3-4111111111111111", "v1.2.3-4111111111111111"},
+		{"build-4111111111111111", "build-4111111111111111"},
+	})
+}
+
 // TestValueSplitOverScalars: a card number split over the scalars of an object or array, as a
 // query's substrings return it ({"a":"4111","b":"1111",...}), is masked in every part and
 // counted once. Lists of numbers, coordinates and mistyped numbers stay.

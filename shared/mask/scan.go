@@ -493,8 +493,11 @@ func quotedAround(s []byte, j, k, floor int) (int, int, bool) {
 
 // gluedEnd returns the address whose domain starts at s[from] when a number is glued to its
 // top-level domain: the first label after a dot that is letters and then a digit ends at
-// its letters, which must be a top-level domain.
+// its letters, or before a hyphen between them ("a@b.com-4111…"), which must be a top-level
+// domain; a label that starts with a digit ends the address at the dot before it, when
+// what comes before is a domain ("a@b.com.4111…").
 func gluedEnd(s []byte, from, to, start int) (int, int, bool) {
+	prev := -1 // the start of the label before l
 	for l := from; l < to; {
 		e := l
 		for e < to && s[e] != '.' {
@@ -506,13 +509,20 @@ func gluedEnd(s []byte, from, to, start int) (int, int, bool) {
 				p++
 			}
 			if p < e {
-				if p == l || !validTLD(s[l:p]) {
-					return 0, 0, false
+				switch {
+				case p == l:
+					if prev > from && validTLD(s[prev:l-1]) {
+						return start, l - 1, true
+					}
+				case s[p-1] == '-' && p-1 > l && validTLD(s[l:p-1]):
+					return start, p - 1, true
+				case validTLD(s[l:p]):
+					return start, p, true
 				}
-				return start, p, true
+				return 0, 0, false
 			}
 		}
-		l = e + 1
+		prev, l = l, e+1
 	}
 	return 0, 0, false
 }
@@ -882,6 +892,14 @@ var numberWords = newWordSet([]string{"number", "num", "no", "nr"})
 // cardNames label a card number glued to them, beside "card" (labelsIn).
 var cardNames = newWordSet([]string{"cc", "ccn", "ccnum", "pan", "cardno", "cardnum", "cardnumber", "creditcard"})
 
+// afterMatch reports whether one byte joins the number at s[i] to a value found right
+// before it ("[EMAIL]-4111…", "[PHONE]_4111…"): what it is glued to is no word, amount or
+// version, and once the value is masked the number stands apart.
+func afterMatch(s []byte, i, floor int) bool {
+	c := s[i-1]
+	return floor > 0 && i-1 == floor && (c == '-' || c == '_' || c == '.' || c == '+')
+}
+
 // trackOne reports whether the digits at s[i] are the card number of a magnetic stripe's
 // track 1 ("%B4111111111111111^DOE/JANE^2812…"): after its format code 'B' (and the start
 // sentinel '%', or nothing of a word) and before its field separator '^'.
@@ -918,7 +936,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	lo, hi := 0, len(gs)
 	// A byte right before the run that ends a match is replaced with it: the run starts there
 	// ("a@b.com4111111111111111").
-	if i > *floor && leftBad[s[i-1]] && !trackOne(s, i) && !gluedLabel(s, i, *floor) {
+	if i > *floor && leftBad[s[i-1]] && !trackOne(s, i) && !gluedLabel(s, i, *floor) && !afterMatch(s, i, *floor) {
 		lo = nextWord(gs, 0)
 	}
 	// A phone number's extension ("x4587", " ext. 12", ";ext=12") after the run's last word
