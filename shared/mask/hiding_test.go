@@ -1086,6 +1086,45 @@ func TestValuesGluedToAnotherValue(t *testing.T) {
 	})
 }
 
+// TestBase64InURLPaths: a value encoded in base64 or base64url as one segment of a URL's
+// path, as unsubscribe and tracking links carry an address
+// ("/unsubscribe/amFuZS5kb2VAZXhhbXBsZS5jb20"), came back in clear: the path read as one run
+// of base64 with its slashes, which decodes to nothing. The segments are now decoded one by
+// one when the run is no base64 whole. Paths of words and file names stay.
+func TestBase64InURLPaths(t *testing.T) {
+	t.Parallel()
+	email64 := base64.RawURLEncoding.EncodeToString([]byte(hiddenEmail))
+	card64 := base64.StdEncoding.EncodeToString([]byte(hiddenCard))
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"https://example.com/unsubscribe/" + email64, "https://example.com/unsubscribe/W0VNQUlMXQ"},
+		{"https://example.com/unsubscribe/" + email64 + "/confirm", "https://example.com/unsubscribe/W0VNQUlMXQ/confirm"},
+		{"see /u/" + email64 + " now", "see /u/W0VNQUlMXQ now"},
+		{"https://x.example/c/" + card64 + "/pay", "https://x.example/c/W0NBUkRd/pay"},
+		{`{"link": "https://example.com/t/` + email64 + `/open.gif"}`, `{"link": "https://example.com/t/W0VNQUlMXQ/open.gif"}`},
+		// Left as they are.
+		{"https://example.com/static/js/main.abc123def456.chunk.js", "https://example.com/static/js/main.abc123def456.chunk.js"},
+		{"/usr/local/share/doc/packages/something", "/usr/local/share/doc/packages/something"},
+		{"https://example.com/a/aGVsbG8gd29ybGQgaGVsbG8/b", "https://example.com/a/aGVsbG8gd29ybGQgaGVsbG8/b"},
+	})
+}
+
+// TestMIMEEncodedWords: a mail header's encoded word in Q encoding
+// ("=?UTF-8?Q?jane.doe=40example.com?=") came back in clear: one "=XX" escape is too few for
+// a quoted-printable word, and '_' is its space. The encoded word is now decoded whole and
+// what it masked written back Q-encoded in it. Words with nothing to mask stay.
+func TestMIMEEncodedWords(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"Subject: =?UTF-8?Q?jane.doe=40example.com?=", "Subject: =?UTF-8?Q?=5BEMAIL=5D?="},
+		{"Subject: =?utf-8?q?SSN_078-05-1120_for_you?=", "Subject: =?utf-8?q?SSN_=5BSSN=5D_for_you?="},
+		{"Reply-To: =?ISO-8859-1?Q?Karte_4111_1111_1111_1111?= <x@y>", "Reply-To: =?ISO-8859-1?Q?Karte_=5BCARD=5D?= <x@y>"},
+		// Left as they are.
+		{"From: =?ISO-8859-1?Q?Andr=E9?= Pirard", "From: =?ISO-8859-1?Q?Andr=E9?= Pirard"},
+		{"To: =?utf-8?q?Jane_Doe?=", "To: =?utf-8?q?Jane_Doe?="},
+		{"x =?? y a=?b", "x =?? y a=?b"},
+	})
+}
+
 // TestValueSplitOverScalars: a card number split over the scalars of an object or array, as a
 // query's substrings return it ({"a":"4111","b":"1111",...}), is masked in every part and
 // counted once. Lists of numbers, coordinates and mistyped numbers stay.

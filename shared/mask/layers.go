@@ -502,6 +502,13 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 					i = j
 					continue
 				}
+				if n := len(out); bytes.IndexByte(s[i:j], '/') >= 0 {
+					out = st.base64Segments(s, i, j, out)
+					if len(out) > n {
+						i = j
+						continue
+					}
+				}
 			}
 			if j-i >= minHex {
 				if h, ok := st.hexRun(s, i, j); ok {
@@ -561,6 +568,15 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				out = append(out, h)
 			}
 			i = we
+		case c == '=' && i+1 < len(s) && s[i+1] == '?' && i >= hitsEnd(out):
+			// A MIME header's encoded word in Q encoding ("=?UTF-8?Q?jane.doe=40example.com?="):
+			// '_' is a space and "=XX" a byte, whatever their number.
+			if h, ok := st.qWord(s, i); ok {
+				out = append(out, h)
+				i = h.end
+				continue
+			}
+			i++
 		case c == '=' && i+2 < len(s) && upperHex(s[i+1]) && upperHex(s[i+2]):
 			ws, we := wordAround(s, i)
 			if ws = max(ws, hitsEnd(out)); qpEscapes(s[ws:we]) >= minQP {
@@ -615,6 +631,25 @@ func wordAround(s []byte, i int) (int, int) {
 // text (or gzip or UTF-16): binary content such as an image is no text value and is left.
 func (st *state) base64Run(s []byte, i, j int) (hit, bool) {
 	return st.base64Of(s[i:j], i, j, 0, nil)
+}
+
+// base64Segments masks the segments between the slashes of the run s[i:j] that is no
+// base64 whole: a URL's path, whose segments may each be base64 or base64url
+// ("/unsubscribe/amFuZS5kb2VAZXhhbXBsZS5jb20"). It appends the hits to out.
+func (st *state) base64Segments(s []byte, i, j int, out []hit) []hit {
+	for a := i; a < j; {
+		b := a
+		for b < j && s[b] != '/' {
+			b++
+		}
+		if b-a >= minBase64 {
+			if h, ok := st.base64Run(s, a, b); ok {
+				out = append(out, h)
+			}
+		}
+		a = b + 1
+	}
+	return out
 }
 
 // base64Lines reads the base64 block whose first line is s[i:j], wrapped at that line's
@@ -1425,6 +1460,56 @@ func appendQP(out, d []byte) []byte {
 		if c > ' ' && c < 0x7f && c != '=' {
 			out = append(out, c)
 		} else {
+			out = append(out, '=', hexDigits[c>>4], hexDigits[c&15])
+		}
+	}
+	return out
+}
+
+// qWord decodes the RFC 2047 encoded word in Q encoding at s[i] ("=?", a charset, "?Q?", the
+// text, "?=") and masks its text; what it masked is written back Q-encoded in the same word.
+func (st *state) qWord(s []byte, i int) (hit, bool) {
+	j := i + 2
+	for j < len(s) && j-i <= maxCharset && s[j] != '?' && !wordStop[s[j]] {
+		j++
+	}
+	if j == i+2 || j+2 >= len(s) || s[j] != '?' || s[j+1] != 'Q' && s[j+1] != 'q' || s[j+2] != '?' {
+		return hit{}, false
+	}
+	ts := j + 3
+	te := ts
+	for te+1 < len(s) && te-ts < maxQText && !(s[te] == '?' && s[te+1] == '=') && !wordStop[s[te]] {
+		te++
+	}
+	if te+1 >= len(s) || s[te] != '?' || s[te+1] != '=' {
+		return hit{}, false
+	}
+	d := bytes.ReplaceAll(unqp(s[ts:te]), []byte("_"), []byte(" "))
+	m, ok := st.inner(d)
+	if !ok {
+		return hit{}, false
+	}
+	repl := append(append([]byte(nil), s[i:ts]...), appendQText(nil, m.Body)...)
+	return hit{start: i, end: te + 2, repl: append(repl, '?', '='), inner: m, enc: encQP}, true
+}
+
+// The longest charset name and encoded text a Q-encoded word is read with (RFC 2047 bounds a
+// whole encoded word at 75 bytes; the text is given more for what breaks that rule).
+const (
+	maxCharset = 40
+	maxQText   = 1024
+)
+
+// appendQText appends d Q-encoded (RFC 2047): letters, digits and "!*+-/" as they are, a
+// space as '_', any other byte as "=XX".
+func appendQText(out, d []byte) []byte {
+	for _, c := range d {
+		switch {
+		case isLetter(c) || isDigit(c) || c == '!' || c == '*' || c == '+' || c == '-' || c == '/':
+			out = append(out, c)
+		case c == ' ':
+			out = append(out, '_')
+		default:
 			out = append(out, '=', hexDigits[c>>4], hexDigits[c&15])
 		}
 	}
