@@ -963,6 +963,13 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		sc.groups = gs[:first]
 		f := floor0
 		sc.words(s, i, lo, first, first, 0, plus, &f, nil)
+		// As words they hold nothing: they are read loosely up to the match, as masking the
+		// output again reads them once the match is its redaction ("30 20 20 31 30 30 31
+		// 01000000 00X00000": fourteen digits in pairs before a phone number).
+		sc.groups = gs[:first]
+		if lim := later[0].start; len(sc.matches) == before && lo == 0 && !plus && gs[0].ts == i && !gs[0].paren && sc.mayBeLoose(s[:lim], gs[0].de) {
+			sc.loose(s[:lim], i, gs[0].de, lim, &f)
+		}
 		sc.groups = gs
 		sc.matches = append(sc.matches, later...)
 	}
