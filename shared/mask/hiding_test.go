@@ -1079,6 +1079,12 @@ func TestValuesGluedToAnotherValue(t *testing.T) {
 		{"bob@example.co.uk.4111 1111 1111 1111", "[EMAIL].[CARD]"},
 		{"contact bob@example.com.2 now", "contact [EMAIL].2 now"},
 		{"bob@host.local-1", "[EMAIL]-1"},
+		// A '+' before a card number that is no phone number, apart from a word.
+		{"x +4111111111111111 ok", "x [CARD] ok"},
+		{"[EMAIL]+4111111111111111 ok", "[EMAIL][CARD] ok"},
+		{"+4111 1111 1111 1111", "[CARD]"},
+		{"https://x.example/?q=card+4111111111111111&x=1", "https://x.example/?q=card+[CARD]&x=1"},
+		{"+1 415 555 0132 and +44 20 7946 0958", "[PHONE] and [PHONE]"},
 		// Left as they are: no address, and a number after a word.
 		{"icon@2x.png", "icon@2x.png"},
 		{"v1.2.3-4111111111111111", "v1.2.3-4111111111111111"},
@@ -1428,6 +1434,10 @@ func TestPartlyEscapedValues(t *testing.T) {
 		// A lone surrogate reads as U+FFFD here as in the escaped word, which joins nothing
 		// (found by FuzzStream).
 		{`000000000\100000000000.AA00\ud8004111 111181111 11006`, `[EMAIL]00\ud800[CARD]`},
+		// An escaped word given up for an address that covers only its start: the card the
+		// rest of it sets apart is masked too (found by FuzzDecoders).
+		{`0\100000.AA0+4111111111111111 0000000000`, `[EMAIL]0+[CARD] 0000000000`},
+		{`bob\100example.com+4111111111111111 ok`, `[EMAIL][CARD] ok`},
 		// A value found as written ends a run the reading judges whole; once it is masked,
 		// the card before it reads (found by FuzzDecoders).
 		{`4111 11111111 111\0001 01000 000000X0000`, "[CARD] [PHONE]"},

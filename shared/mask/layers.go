@@ -1726,7 +1726,7 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 	ms := st.knownMatches(s, nil)
 	mk := st.markupMatches(s)
 	if st.escs {
-		mk = st.unescapedMatches(s, hits, mk)
+		hits, mk = st.unescapedMatches(s, hits, mk)
 		st.marks = mk
 	}
 	if len(hits) == 0 && len(ms) == 0 && len(mk) == 0 {

@@ -145,6 +145,7 @@ type scanner struct {
 	spans   []digitSpan // the groups of a run read by loose
 	trial   []group     // the groups of a run printedFrom reads
 	skip    int         // set by card: the group after a run of card-shaped groups that is no card
+	signed  bool        // set by number: the run's '+' stands apart from a word (matchAt)
 
 	// key is the JSON key the scanned value belongs to (nil in text mode); its label bits are
 	// computed only when a bare number needs them.
@@ -929,6 +930,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	}
 	before := len(sc.matches)
 	end, plus := sc.parseRun(s, i)
+	sc.signed = plus && (i == 0 || i == *floor || !isLetter(s[i-1]) && !isDigit(s[i-1]))
 	gs := sc.groups
 	if len(gs) == 0 {
 		return i + 1
@@ -1123,6 +1125,14 @@ func (sc *scanner) matchAt(s []byte, w, hi int, plus bool, floor int) (int, dete
 		if sc.enabled[detPhone] {
 			if e, ok := sc.e164(w, hi); ok {
 				return e, detPhone, true
+			}
+		}
+		// No phone number: a sign before a card number does not hide it ("+4111…"), unless
+		// the '+' joins it to a word (a form-encoded space, "q=card+4111…", which the
+		// layers read).
+		if sc.enabled[detCard] && sc.signed {
+			if e, ok := sc.card(w, hi, floor); ok {
+				return e, detCard, true
 			}
 		}
 		return 0, 0, false

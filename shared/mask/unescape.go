@@ -23,12 +23,13 @@ import (
 //
 // A value inside one of the layers' hits (an escaped word) is left to it, which writes the
 // rest of the word back as it was; a value that crosses a hit's edge replaces the hit, and
-// the values inside it are kept with it (gone marks the hits given up).
-func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) []markupMatch {
+// the values inside it are kept with it (gone marks the hits given up). What of a hit given
+// up no value covers is masked on its own, and the hits are returned with those parts.
+func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) ([]hit, []markupMatch) {
 	from := len(out)
 	out, ok := st.readUnescaped(s, nil, out)
 	if !ok {
-		return out
+		return hits, out
 	}
 	// Read again with the values the scan of s found as their redactions, as masking the
 	// output again reads them: a value found as written changes what is around the escapes
@@ -83,7 +84,43 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) []mar
 		}
 		kept = append(kept, m)
 	}
-	return kept
+	// What of a hit given up the values do not cover is read as masking the output again
+	// reads it beside their redactions: each such stretch is masked on its own
+	// ("0\100000.AA0+4111…": the address the escape spells covers the start of the word
+	// "100000.AA0+4111…", and the card that the word's '+' sets apart is in the rest).
+	for i, n := 0, len(hits); i < n; i++ {
+		h := hits[i]
+		if !h.gone {
+			continue
+		}
+		a := h.start
+		for _, m := range kept[from:] {
+			if m.end <= a || m.start >= h.end {
+				continue
+			}
+			if m.start > a {
+				hits = st.gapHit(s, a, m.start, h.enc, hits)
+			}
+			a = max(a, m.end)
+		}
+		if a < h.end {
+			hits = st.gapHit(s, a, h.end, h.enc, hits)
+		}
+	}
+	return hits, kept
+}
+
+// gapHit masks s[a:b], the part of a hit given up that no value read unescaped covers, and
+// appends it to hits as a hit of its own when something in it was masked.
+func (st *state) gapHit(s []byte, a, b int, enc string, hits []hit) []hit {
+	if b-a < 2 {
+		return hits
+	}
+	m, ok := st.inner(bytes.Clone(s[a:b]))
+	if !ok {
+		return hits
+	}
+	return append(hits, hit{start: a, end: b, repl: m.Body, inner: m, enc: enc})
 }
 
 // foundApart reports whether the scan of s found a value the escaped reading (first, its
