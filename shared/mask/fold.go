@@ -115,11 +115,18 @@ func foldSlow(r rune) (b byte, ok bool) {
 		}
 		return byte('0' + (r-zero)%10), true
 	}
-	// A compatibility character that decomposes to one printable ASCII character: "⁴", "①",
-	// "𝐀", "﹫", "ℂ".
+	// A compatibility character that decomposes to one printable ASCII character ("⁴", "①",
+	// "𝐀", "﹫", "ℂ"), or to a digit in parentheses or with a full stop. (A parenthesized letter,
+	// "⒜", is a symbol: between digits, a separator.)
 	var buf [utf8.UTFMax]byte
-	if d := norm.NFKC.Properties(buf[:utf8.EncodeRune(buf[:], r)]).Decomposition(); len(d) == 1 && d[0] > ' ' && d[0] < 0x7F {
+	d := norm.NFKC.Properties(buf[:utf8.EncodeRune(buf[:], r)]).Decomposition()
+	switch {
+	case len(d) == 1 && d[0] > ' ' && d[0] < 0x7F:
 		return d[0], true
+	case len(d) == 3 && d[0] == '(' && d[2] == ')' && isDigit(d[1]):
+		return d[1], true // a parenthesized digit: "⑷"
+	case len(d) == 2 && d[1] == '.' && isDigit(d[0]):
+		return d[0], true // a digit with a full stop: "⒋"
 	}
 	return 0, false
 }

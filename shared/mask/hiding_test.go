@@ -563,6 +563,11 @@ func TestUnicodeSpellings(t *testing.T) {
 		{`{"card": "4111\u200b1111\u200b1111\u200b1111"}`, `{"card": "[CARD]"}`},
 		{"юзер@екзампл.ком and ＠@fullwidth.at", "[EMAIL] and [EMAIL]"},
 		{"Zoë – the café at 12 rue", "Zoë – the café at 12 rue"},
+		// Digits in parentheses and with a full stop, one character each ("⑷", "⒋"), were
+		// left in clear: each decomposes to more than its digit.
+		{"card ⑷⑴⑴⑴⑴⑴⑴⑴⑴⑴⑴⑴⑴⑴⑴⑴ ok", "card [CARD] ok"},
+		{"card ⒋⒈⒈⒈ ⒈⒈⒈⒈ ⒈⒈⒈⒈ ⒈⒈⒈⒈ ok", "card [CARD] ok"},
+		{"steps ⑴ ⑵ ⑶ and ⒈ ⒉", "steps ⑴ ⑵ ⑶ and ⒈ ⒉"},
 	})
 }
 
