@@ -937,6 +937,9 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 	}
 	d = append(d, '@')
 	local := words[n-1][0]
+	if local > 0 && s[local-1] == '\\' {
+		return 0, 0, nil, false // the local part would start inside an escape ("\x00 AT …")
+	}
 	j, labels, dots, brackets, spacedTLD := i+at, 0, 0, 0, false
 	for {
 		for j < len(s) && s[j] == ' ' {
