@@ -160,6 +160,22 @@ func customersHTML(size int) []byte {
 	return b.Bytes()
 }
 
+// BenchmarkXML measures a 1 MB XHTML table read as XML: every text node masked under its
+// element's name, and the document read once more as text since values may be split by
+// its inline elements (acrossMarkup).
+func BenchmarkXML(b *testing.B) {
+	e := mask.New()
+	doc := customersHTML(1 << 20)
+	if m := e.Mask(doc, mask.FormatXML); m.Format != mask.FormatXML {
+		b.Fatalf("read as %v", m.Format)
+	}
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		e.Mask(doc, mask.FormatXML)
+	}
+}
+
 // accessLog returns about size bytes of a web server's access log, every line with
 // percent-escapes in its query and one in four with a value in it, the text the escaped
 // reading (unescape.go) reads whole.

@@ -484,6 +484,42 @@ func TestValuesSplitByMarkup(t *testing.T) {
 	}
 }
 
+// TestValuesSplitByMarkupInXML: a document that reads as XML is masked a text node at a
+// time, and a value split by an inline element or a comment came back in clear there
+// ("<p>jane.doe<b></b>@example.com</p>", "<p>Card 4111 <b>1111</b> 1111 1111</p>"), though
+// the same markup read as text was masked. Such a document is read once more as text,
+// which joins text across tags; each value is counted once, and the output stays XML.
+func TestValuesSplitByMarkupInXML(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, c := range []struct {
+		in, want string
+		det      string
+	}{
+		{"<p>jane.doe<b></b>@example.com</p>", "<p>[EMAIL]<b></b></p>", mask.Email},
+		{"<p>jane.doe<!-- x -->@example.com</p>", "<p>[EMAIL]<!-- x --></p>", mask.Email},
+		{"<r><p>4111<b/>1111<b/>1111<b/>1111</p></r>", "<r><p>[CARD]<b/><b/><b/></p></r>", mask.Card},
+		{"<p>Card 4111 <b>1111</b> 1111 1111 ok</p>", "<p>Card [CARD]<b></b> ok</p>", mask.Card},
+		{"<r><ssn>078051120</ssn><n>Zoë</n></r>", "<r><ssn>[SSN]</ssn><n>Zoë</n></r>", mask.SSN},
+		{`<r><user email="jane.doe@example.com">x</user><n>y</n></r>`, `<r><user email="[EMAIL]">x</user><n>y</n></r>`, mask.Email},
+		// Left as they are.
+		{"<r><lat>41</lat><lon>11</lon><z>1111</z></r>", "<r><lat>41</lat><lon>11</lon><z>1111</z></r>", ""},
+		{"<r><v>1.2</v><v>3.4</v></r>", "<r><v>1.2</v><v>3.4</v></r>", ""},
+	} {
+		m := e.Mask([]byte(c.in), mask.FormatAuto)
+		want := 0
+		if c.det != "" {
+			want = 1
+		}
+		if string(m.Body) != c.want || m.Summary.Total() != want || want == 1 && m.Summary[c.det] != 1 || m.Format != mask.FormatXML {
+			t.Errorf("%s -> %s %v %v, want %s", c.in, m.Body, m.Summary, m.Format, c.want)
+		}
+		if f := m.Findings(); len(f) != want {
+			t.Errorf("%s: findings %+v, want %d", c.in, f, want)
+		}
+	}
+}
+
 // TestNewShapesInEveryHidingPlace: the shapes read since the unseen corpora (a provider's
 // token by its prefix, GitHub's stateless installation token, an IBAN joined by dashes, a
 // phone number with its trunk prefix glued in parentheses, an SSN with dots) are found in

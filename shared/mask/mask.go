@@ -392,12 +392,40 @@ func (e *Engine) maskRead(src []byte, enc string, f Format, limit int, b *budget
 	if len(st.w.tokens) > 0 {
 		m.Tokens = append([]Token(nil), st.w.tokens...)
 	}
+	if m.Format == FormatXML && st.mixed {
+		m = e.acrossMarkup(m, b, depth)
+	}
 	if enc == encUTF16LE || enc == encUTF16BE || enc == encUTF16LEBOM || enc == encUTF16BEBOM {
 		m.Body = toUTF16(m.Body, enc)
 	}
 	if truncated {
 		m.Body = append(m.Body, TruncatedMarker...)
 		m.Truncated = true
+	}
+	return m
+}
+
+// acrossMarkup masks XML whose text stands on both sides of markup once more, as text: XML
+// is masked a text node at a time, and a value split by an inline element, a comment or a
+// CDATA section ("jane.doe<b></b>@example.com", "4111 <b>1111</b> 1111 1111") is whole
+// only to the text reading, which reads across tags and writes them back. Values in
+// adjacent elements join as values split over JSON scalars do.
+func (e *Engine) acrossMarkup(m Masked, b *budget, depth int) Masked {
+	again := e.mask(m.Body, FormatText, noCap, b, depth)
+	if again.Summary.Total() == 0 {
+		return m
+	}
+	m.found, m.lazy = append(m.Findings(), again.Findings()...), nil
+	m.Body = again.Body
+	if m.Summary == nil {
+		m.Summary = Summary{}
+	}
+	for k, v := range again.Summary {
+		m.Summary[k] += v
+	}
+	m.Tokens = append(m.Tokens, again.Tokens...)
+	if m.Withheld == "" {
+		m.Withheld = again.Withheld
 	}
 	return m
 }
@@ -528,6 +556,7 @@ type state struct {
 	layer    int       // decoded layers (base64, gzip, ...) this state is inside of
 	budget   *budget   // decoding budget shared by every layer of one call; nil: a fresh one
 	xpath    []byte    // XML path of the element being read
+	mixed    bool      // the XML read holds text on both sides of markup (xml)
 	path     []segment // JSON path of the value being read
 	scratch  []byte    // decoded base64 being judged
 }

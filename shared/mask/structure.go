@@ -48,8 +48,10 @@ func looksXML(src []byte) bool {
 func (st *state) xml() bool {
 	src := st.w.src
 	st.xpath = st.xpath[:0]
+	st.mixed = false
 	var stack []int // lengths of st.xpath before each open element
 	elems := 0
+	texts := 0 // text nodes (and CDATA sections) with more than white space
 	for i := 0; i < len(src); {
 		if src[i] != '<' {
 			j := i
@@ -61,6 +63,9 @@ func (st *state) xml() bool {
 					return false // text outside the root element
 				}
 			} else {
+				if len(bytes.TrimSpace(src[i:j])) > 0 {
+					texts++
+				}
 				st.xmlValue(i, j, lastName(st.xpath))
 			}
 			i = j
@@ -87,6 +92,7 @@ func (st *state) xml() bool {
 				return false
 			}
 			st.xmlRaw(i+9, i+9+k, lastName(st.xpath))
+			texts++
 			i += 9 + k + 3
 		case bytes.HasPrefix(rest, []byte("<!")):
 			k := bytes.IndexByte(rest, '>')
@@ -132,6 +138,7 @@ func (st *state) xml() bool {
 			}
 		}
 	}
+	st.mixed = texts > 1
 	return elems > 0 && len(stack) == 0
 }
 
