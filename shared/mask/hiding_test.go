@@ -1172,6 +1172,25 @@ func TestMIMEEncodedWords(t *testing.T) {
 	})
 }
 
+// TestValuesWrappedAtALine: text wrapped at a line's width (a mail body, a terminal, a
+// folded YAML scalar) breaks a card's spaced groups across lines ("Your card 4111 1111
+// 1111\n1111 was charged"), and it came back in clear: a run of groups went on only with the
+// separator it started with. Spaced groups now go on after one line break and its
+// indentation. Numbers on lines of their own, tables and lists stay as they were read.
+func TestValuesWrappedAtALine(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"Your card 4111 1111 1111\n1111 was charged", "Your card [CARD] was charged"},
+		{"Your card 4111 1111\n1111 1111 was charged", "Your card [CARD] was charged"},
+		{"Your card 4111 1111 1111\r\n1111 was charged", "Your card [CARD] was charged"},
+		{"card: >-\n  4111 1111\n  1111 1111\n", "card: >-\n  [CARD]\n"},
+		// Left as they are.
+		{"2019 2020\n2021 2022\n", "2019 2020\n2021 2022\n"},
+		{"4111 1111 1111\n\n1111 ok", "4111 1111 1111\n\n1111 ok"},
+		{"4111 1111 1111\n1112 ok", "4111 1111 1111\n1112 ok"},
+	})
+}
+
 // TestValueSplitOverScalars: a card number split over the scalars of an object or array, as a
 // query's substrings return it ({"a":"4111","b":"1111",...}), is masked in every part and
 // counted once. Lists of numbers, coordinates and mistyped numbers stay.
