@@ -1231,10 +1231,14 @@ func (st *state) spelledLabelled(s []byte, i, end int, d []byte) (hit, int, bool
 		return hit{}, end, false
 	}
 	m, ok := st.inner(append([]byte(word), d...))
-	if !ok || !bytes.HasPrefix(m.Body, []byte(word)) || bytes.ContainsAny(m.Body[len(word):], "0123456789") {
+	switch {
+	case ok && m.Withheld != "":
+		// Not inspected within the limits: withheld whole, as any layer's part is.
+	case !ok || !bytes.HasPrefix(m.Body, []byte(word)) || bytes.ContainsAny(m.Body[len(word):], "0123456789"):
 		return hit{}, end, false
+	default:
+		m.Body = m.Body[len(word):]
 	}
-	m.Body = m.Body[len(word):]
 	return hit{start: i, end: end, repl: m.Body, inner: m, enc: encSpelled}, end, true
 }
 

@@ -215,15 +215,16 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 // printedFrom reports whether the printed spellings match a value starting at the first word
 // of the run at s[j], as number reads it; nothing is recorded.
 func (sc *scanner) printedFrom(s []byte, j, floor int) bool {
-	groups, before := sc.groups, len(sc.matches)
+	groups, before, signed := sc.groups, len(sc.matches), sc.signed
 	sc.groups = sc.trial[:0]
 	end, plus := sc.parseRun(s, j)
+	sc.signed = plus && signApart(s, j, floor)
 	hi := len(sc.groups)
 	if rightBad(s, end) {
 		hi = lastWord(sc.groups)
 	}
 	first := sc.words(s, j, 0, hi, hi, 0, plus, &floor, nil)
-	sc.trial, sc.groups = sc.groups, groups
+	sc.trial, sc.groups, sc.signed = sc.groups, groups, signed
 	sc.matches = sc.matches[:before]
 	return first == 0
 }

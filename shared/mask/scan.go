@@ -851,7 +851,6 @@ func phoneWordAfter(s []byte, end int) bool {
 	return phoneWord(s, end)
 }
 
-// number reads the run at s[i], records the matches in it and returns where scanning resumes.
 // gluedLabel reports whether the number at s[i] is written onto a label of what it may be
 // ("card_4111…", "PAN4111…", "SSN078-05-1120", "tel.+1415…", "ccNumber4111…"): the letters
 // before it, with at most one '_', '.', '-' or '#' between, end in a word that labels a card,
@@ -901,6 +900,12 @@ func afterMatch(s []byte, i, floor int) bool {
 	return floor > 0 && i-1 == floor && (c == '-' || c == '_' || c == '.' || c == '+')
 }
 
+// signApart reports whether the '+' at s[i] stands apart from a word: at the start, right
+// after a value found, or after a byte that is no letter or digit.
+func signApart(s []byte, i, floor int) bool {
+	return i == 0 || i == floor || !isLetter(s[i-1]) && !isDigit(s[i-1])
+}
+
 // trackOne reports whether the digits at s[i] are the card number of a magnetic stripe's
 // track 1 ("%B4111111111111111^DOE/JANE^2812…"): after its format code 'B' (and the start
 // sentinel '%', or nothing of a word) and before its field separator '^'.
@@ -915,6 +920,7 @@ func trackOne(s []byte, i int) bool {
 	return k-i >= cardMinDigits && k-i <= cardMaxDigits && k < len(s) && s[k] == '^'
 }
 
+// number reads the run at s[i], records the matches in it and returns where scanning resumes.
 func (sc *scanner) number(s []byte, i int, floor *int) int {
 	if s[i] != '+' && s[i] != '(' { // fast path: a lone group too short to be anything
 		k := i
@@ -930,7 +936,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	}
 	before := len(sc.matches)
 	end, plus := sc.parseRun(s, i)
-	sc.signed = plus && (i == 0 || i == *floor || !isLetter(s[i-1]) && !isDigit(s[i-1]))
+	sc.signed = plus && signApart(s, i, *floor)
 	gs := sc.groups
 	if len(gs) == 0 {
 		return i + 1
