@@ -246,6 +246,16 @@ func TestDecodingIsBounded(t *testing.T) {
 	if revealed(m.Body, hiddenCard) || m.Summary[mask.Card] != 1 || m.Summary[mask.Withheld] != 0 {
 		t.Errorf("nesting within the limit: got %q %v", m.Body, m.Summary)
 	}
+	// A value the deepest layer reads spelled is withheld there, as any other is.
+	for _, v := range []string{"ssn zero seven eight zero five one one two zero", "card four one one one one one one one one one one one one one one one"} {
+		spelled := v
+		for range mask.MaxLayers {
+			spelled = b64(spelled)
+		}
+		if m := e0.Mask([]byte(`{"x":"`+spelled+`"}`), mask.FormatJSON); m.Summary[mask.Withheld] != 1 || revealed(m.Body, spelled) {
+			t.Errorf("spelled at the deepest layer: %q -> %q %v", v, m.Body, m.Summary)
+		}
+	}
 	m = e0.Mask(gz("not gzip after all")[:12], mask.FormatAuto)
 	if !bytes.HasPrefix(m.Body, []byte(mask.WithheldMarker)) {
 		t.Errorf("corrupt gzip passed: %q", m.Body)
