@@ -1183,10 +1183,11 @@ func TestMIMEEncodedWords(t *testing.T) {
 }
 
 // TestValuesWrappedAtALine: text wrapped at a line's width (a mail body, a terminal, a
-// folded YAML scalar) breaks a card's spaced groups across lines ("Your card 4111 1111
-// 1111\n1111 was charged"), and it came back in clear: a run of groups went on only with the
-// separator it started with. Spaced groups now go on after one line break and its
-// indentation. Numbers on lines of their own, tables and lists stay as they were read.
+// folded YAML scalar) breaks a value's spaced groups across lines ("Your card 4111 1111
+// 1111\n1111 was charged", "call 415 555\n0132"), and it came back in clear: a run of groups
+// went on only with the separator it started with. Spaced groups now go on after one line
+// break and its indentation, and a line break between digits is read once more as a space.
+// Numbers on lines of their own, tables and lists stay as they were read.
 func TestValuesWrappedAtALine(t *testing.T) {
 	t.Parallel()
 	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
@@ -1194,8 +1195,16 @@ func TestValuesWrappedAtALine(t *testing.T) {
 		{"Your card 4111 1111\n1111 1111 was charged", "Your card [CARD] was charged"},
 		{"Your card 4111 1111 1111\r\n1111 was charged", "Your card [CARD] was charged"},
 		{"card: >-\n  4111 1111\n  1111 1111\n", "card: >-\n  [CARD]\n"},
+		// Any value whose groups a wrap breaks, read with the break as a space.
+		{"call 415 555\n0132 now", "call [PHONE] now"},
+		{"Amex 3782 822463\n10005 ok", "Amex [CARD] ok"},
+		{"ssn 078 05\n   1120", "ssn [SSN]"},
+		{"iban GB82 WEST 1234\n5698 7654 32", "iban [IBAN]"},
+		{`{"body": "Your card 3782 822463\n10005 was charged"}`, `{"body": "Your card [CARD] was charged"}`},
 		// Left as they are.
 		{"2019 2020\n2021 2022\n", "2019 2020\n2021 2022\n"},
+		{"total 12\n34 items", "total 12\n34 items"},
+		{"a 200 5123\n10.0.0.1 - - x", "a 200 5123\n[IP] - - x"},
 		{"4111 1111 1111\n\n1111 ok", "4111 1111 1111\n\n1111 ok"},
 		{"4111 1111 1111\n1112 ok", "4111 1111 1111\n1112 ok"},
 	})

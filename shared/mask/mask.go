@@ -541,6 +541,7 @@ type state struct {
 	cuts     []cut         // where its runs come from
 	marks    []markupMatch // the values it found across tags
 	params   []byte        // it with only its escape sequences' control bytes blanked
+	wrapped  []byte        // a window of it with a line break between digits as a space (wrap.go)
 	escs     bool          // layerHits saw a backslash, percent or character escape
 	unesc    []byte        // a string with its escapes decoded (unescapedMatches)
 	unoffs   []int32       // where each of its bytes comes from
