@@ -331,14 +331,23 @@ var shapes = map[string][2]string{
 		b := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("x", 50) + " card 4111111111111111 mail grace.hopper@example.org"))
 		return b[:76] + `\n` + b[76:]
 	}() + `"}`},
-	"spelled":  {"text/plain", "mail grace [dot] hopper AT example DOT org, grace.hopper@example . org"},
-	"indented": {"text/plain", "card: 4111\n      1111\n      1111\n      1111\n"},
+	"spelled":   {"text/plain", "mail grace [dot] hopper AT example DOT org, grace.hopper@example . org"},
+	"indented":  {"text/plain", "card: 4111\n      1111\n      1111\n      1111\n"},
+	"languages": {"text/plain", "tarjeta cuatro uno uno uno uno uno uno uno uno uno uno uno uno uno uno uno"},
+	"track":     {"text/plain", "swipe %B4111111111111111^HOPPER/GRACE^2812101?"},
+	"glued":     {"text/plain", "card_4111111111111111 grace.hopper@example.org-4111111111111111"},
+	"link":      {"text/html", "https://x.example/unsubscribe/Z3JhY2UuaG9wcGVyQGV4YW1wbGUub3Jn/confirm"},
+	"header":    {"message/rfc822", "Subject: =?UTF-8?Q?grace.hopper=40example.org?="},
+	"xhtml":     {"application/xhtml+xml", "<p>grace.hopper<!-- x -->@example.org <b>4111</b> 1111 1111 1111</p>"},
+	"wrap":      {"text/plain", "Your card 3782 822463\n10005 was charged"},
 }
 
 // TestEveryShapeATargetServesIsMasked: through the whole pipeline, a record a target
 // serves as CSV under another content type, with escapes, as a list of hex bytes, as
-// wrapped base64 in JSON, spelled out or on indented lines comes back with its values
-// masked and counted.
+// wrapped base64 in JSON, spelled out (in English or another language), on indented or
+// wrapped lines, as a magnetic stripe's track, glued to a label or an address, base64 in a
+// link's path, a mail header's encoded word or XHTML split by markup comes back with its
+// values masked and counted.
 func TestEveryShapeATargetServesIsMasked(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -357,7 +366,8 @@ func TestEveryShapeATargetServesIsMasked(t *testing.T) {
 		if total == 0 || bytes.Equal(raw, []byte(shape[1])) {
 			t.Errorf("%s: nothing masked: %s (%v)", name, raw, res.Masking)
 		}
-		for _, leak := range []string{"078051120", "hunter2", "4111 1111 1111", "31 31 31 31", "grace", "MTExMTExMTEx", "      1111\\n"} {
+		for _, leak := range []string{"078051120", "hunter2", "4111 1111 1111", "31 31 31 31", "grace", "MTExMTExMTEx", "      1111\\n",
+			"uno uno", "4111111111111111", "Z3JhY2U", "822463"} {
 			if strings.Contains(string(raw), leak) {
 				t.Errorf("%s: %q came back: %s", name, leak, raw)
 			}
