@@ -60,9 +60,9 @@ func FuzzText(f *testing.F) {
 }
 
 // mayHoldLayer reports whether text could hold what Text decodes and masks as an input of
-// its own: a percent-, form-, entity-, quoted-printable- or backslash-escaped word, a
-// base64 or hex run, a list of hex bytes, tags, an
-// address with a bracketed "at", or digits written as words.
+// its own, or reads again: a percent-, form-, entity-, quoted-printable- or
+// backslash-escaped word, a base64 or hex run, a list of hex bytes, tags, an address with a
+// bracketed "at", digits written as words, or a line break between digits.
 func mayHoldLayer(text string) bool {
 	if strings.ContainsAny(text, "%&+\\") {
 		return true
@@ -80,6 +80,21 @@ func mayHoldLayer(text string) bool {
 	}
 	for i := 0; i+1 < len(text); i++ {
 		if c := text[i+1]; text[i] == '<' && (isLetter(c) || c == '/' || c == '!') {
+			return true
+		}
+	}
+	for i := 0; i < len(text); i++ { // a line break between digits, read again as a space (wrap.go)
+		if text[i] != '\n' {
+			continue
+		}
+		a, b := i, i+1
+		for a > 0 && (text[a-1] == ' ' || text[a-1] == '\t' || text[a-1] == '\r') {
+			a--
+		}
+		for b < len(text) && (text[b] == ' ' || text[b] == '\t') {
+			b++
+		}
+		if a > 0 && isDigit(text[a-1]) && b < len(text) && isDigit(text[b]) {
 			return true
 		}
 	}

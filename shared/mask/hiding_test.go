@@ -1208,6 +1208,12 @@ func TestValuesWrappedAtALine(t *testing.T) {
 		{"4111 1111 1111\n\n1111 ok", "4111 1111 1111\n\n1111 ok"},
 		{"4111 1111 1111\n1112 ok", "4111 1111 1111\n1112 ok"},
 	})
+	// A number alone on each line is no value's groups, even where national numbers are read
+	// (found by FuzzText).
+	maskedAs(t, mask.New(mask.WithPhoneRegions("ES", "BR", "DE", "AU", "IN", "FR")), mask.FormatText, [][2]string{
+		{" 0\n100000", " 0\n100000"},
+		{"12\n345678\n", "12\n345678\n"},
+	})
 }
 
 // TestValueSplitOverScalars: a card number split over the scalars of an object or array, as a

@@ -12,9 +12,10 @@ import "bytes"
 // value's groups on one line.
 const wrapWindow = 64
 
-// wrapMatches appends to out the values found across the line breaks between digits in s,
-// but for a break whose digits on both sides the scan as written masked already, or after
-// which a value it found starts (a log's next line starting with an address).
+// wrapMatches appends to out the values found across the line breaks between digits in s
+// with a group of digits on either side of them (a number alone on each line is no value's
+// groups), but for a break whose digits on both sides the scan as written masked already,
+// or after which a value it found starts (a log's next line starting with an address).
 func (st *state) wrapMatches(s []byte, out []markupMatch) []markupMatch {
 	ms, k := st.sc.matches, 0 // in order: the matches not ended before the break
 	for p := bytes.IndexByte(s, '\n'); p >= 0; {
@@ -29,7 +30,7 @@ func (st *state) wrapMatches(s []byte, out []markupMatch) []markupMatch {
 		for k < len(ms) && ms[k].end < a {
 			k++
 		}
-		if a > 0 && isDigit(s[a-1]) && b < len(s) && isDigit(s[b]) && b-a <= maxLooseSpace &&
+		if a > 0 && isDigit(s[a-1]) && b < len(s) && isDigit(s[b]) && b-a <= maxLooseSpace && (groupBefore(s, a) || groupAfter(s, b)) &&
 			!(overlaps(ms[k:], a-1, a) && overlaps(ms[k:], b, b+1)) && !startsAt(ms[k:], b) {
 			out = st.unwrapAt(s, a, b, out)
 		}
@@ -80,4 +81,24 @@ func startsAt(ms []match, i int) bool {
 		}
 	}
 	return false
+}
+
+// groupBefore reports whether the digits ending at s[a] follow another group of digits
+// across one space, dash or dot ("415 555" before the break).
+func groupBefore(s []byte, a int) bool {
+	i := a
+	for i > 0 && isDigit(s[i-1]) {
+		i--
+	}
+	return i >= 2 && (s[i-1] == ' ' || s[i-1] == '-' || s[i-1] == '.') && isDigit(s[i-2])
+}
+
+// groupAfter reports whether the digits starting at s[b] are followed by another group of
+// digits across one space, dash or dot ("1111 1111" after the break).
+func groupAfter(s []byte, b int) bool {
+	i := b
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i+1 < len(s) && (s[i] == ' ' || s[i] == '-' || s[i] == '.') && isDigit(s[i+1])
 }
