@@ -925,6 +925,11 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 		}
 		signs, e = true, q-dot
 	}
+	// A first word right after a backslash is an escape's ("\x00 AT …", "\u0031[dot]0 AT
+	// …"): the local part starts after it, as it reads once the escape is decoded.
+	for n > 0 && words[n-1][0] > 0 && s[words[n-1][0]-1] == '\\' {
+		n--
+	}
 	if n == 0 {
 		return 0, 0, nil, false
 	}
@@ -937,9 +942,6 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 	}
 	d = append(d, '@')
 	local := words[n-1][0]
-	if local > 0 && s[local-1] == '\\' {
-		return 0, 0, nil, false // the local part would start inside an escape ("\x00 AT …")
-	}
 	j, labels, dots, brackets, spacedTLD := i+at, 0, 0, 0, false
 	for {
 		for j < len(s) && s[j] == ' ' {
