@@ -36,40 +36,6 @@ func sepEnd(s []byte, k int) int {
 	return m
 }
 
-// nextSep returns the length of the separator at s[e] that continues a run whose first
-// separator is sep: sep again, or, when sep is spaces on one line, white space with one line
-// break in it, as text wrapped at a line's width breaks a run of spaced groups
-// ("4111 1111 1111\n1111", "4111 1111\n    1111 1111").
-func nextSep(s []byte, e int, sep []byte) int {
-	if bytes.HasPrefix(s[e:], sep) {
-		return len(sep)
-	}
-	if !allSpace(sep) || bytes.IndexByte(sep, '\n') >= 0 {
-		return 0
-	}
-	return wrapAt(s, e)
-}
-
-// wrapAt returns the length of the white space at s[e] that holds one line break and is
-// followed by a digit (a line wrapped inside a run of groups), or 0.
-func wrapAt(s []byte, e int) int {
-	m := sepEnd(s, e)
-	if m == e || m == len(s) || !isDigit(s[m]) || !allSpace(s[e:m]) || bytes.Count(s[e:m], []byte{'\n'}) != 1 {
-		return 0
-	}
-	return m - e
-}
-
-// allSpace reports whether b is all white space.
-func allSpace(b []byte) bool {
-	for _, c := range b {
-		if !isSpace(c) {
-			return false
-		}
-	}
-	return true
-}
-
 // maxLooseGroups bounds the groups of one run read here; a longer run is a list.
 const maxLooseGroups = 256
 
@@ -98,9 +64,6 @@ func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 	}
 	if len(gs) == 1 {
 		return sepThenDigit(s, k)
-	}
-	if gs[1].sep == ' ' && wrapAt(s, gs[len(gs)-1].de) > 0 {
-		return true // spaced groups that go on after a line break: text wrapped at its width
 	}
 	if gs[len(gs)-1].de-gs[0].ds < cardMinDigits {
 		return false // fewer digits than a card has, separators and all
@@ -186,8 +149,8 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 			break
 		}
 		gs = append(gs, digitSpan{j, e})
-		if n := nextSep(s, e, sep); n > 0 && e+n < len(s) && isDigit(s[e+n]) {
-			j = e + n
+		if e+len(sep) < len(s) && bytes.Equal(s[e:e+len(sep)], sep) && isDigit(s[e+len(sep)]) {
+			j = e + len(sep)
 			continue
 		}
 		break

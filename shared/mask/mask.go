@@ -542,6 +542,7 @@ type state struct {
 	marks    []markupMatch // the values it found across tags
 	params   []byte        // it with only its escape sequences' control bytes blanked
 	wrapped  []byte        // a window of it with a line break between digits as a space (wrap.go)
+	wrapOffs []int32       // for each byte of wrapped (and its end), the offset it stands for
 	escs     bool          // layerHits saw a backslash, percent or character escape
 	unesc    []byte        // a string with its escapes decoded (unescapedMatches)
 	unoffs   []int32       // where each of its bytes comes from

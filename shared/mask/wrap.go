@@ -17,7 +17,9 @@ const wrapWindow = 64
 // groups), but for a break whose digits on both sides the scan as written masked already,
 // or after which a value it found starts (a log's next line starting with an address).
 func (st *state) wrapMatches(s []byte, out []markupMatch) []markupMatch {
-	ms, k := st.sc.matches, 0 // in order: the matches not ended before the break
+	// In order: k is the first match not ended before the break, w the first not ended
+	// before its window.
+	ms, k, w := st.sc.matches, 0, 0
 	for p := bytes.IndexByte(s, '\n'); p >= 0; {
 		a := p
 		for a > 0 && (s[a-1] == ' ' || s[a-1] == '\t' || s[a-1] == '\r') {
@@ -30,9 +32,12 @@ func (st *state) wrapMatches(s []byte, out []markupMatch) []markupMatch {
 		for k < len(ms) && ms[k].end < a {
 			k++
 		}
+		for w < len(ms) && ms[w].end <= a-wrapWindow {
+			w++
+		}
 		if a > 0 && isDigit(s[a-1]) && b < len(s) && isDigit(s[b]) && b-a <= maxLooseSpace && (groupBefore(s, a) || groupAfter(s, b)) &&
 			!(overlaps(ms[k:], a-1, a) && overlaps(ms[k:], b, b+1)) && !startsAt(ms[k:], b) {
-			out = st.unwrapAt(s, a, b, out)
+			out = st.unwrapAt(s, a, b, ms[w:], out)
 		}
 		next := bytes.IndexByte(s[p+1:], '\n')
 		if next < 0 {
@@ -44,18 +49,71 @@ func (st *state) wrapMatches(s []byte, out []markupMatch) []markupMatch {
 }
 
 // unwrapAt scans the window around the line break s[a:b] with the break as one space and
-// appends what it finds across the break, as spans of s. A value the window's edge may have
-// cut is left to the scan as written.
-func (st *state) unwrapAt(s []byte, a, b int, out []markupMatch) []markupMatch {
+// appends what it finds across the break, as spans of s. The window is read with the values
+// the scan as written found in it (ms, in order, from the first not ended before it) as
+// their redactions, as masking the output again reads them, and, when there were any, as
+// written too: a value that scan found only in part reads whole across the break ("call 415
+// 555\n0132"). A value the window's edge may have cut is left to the scan as written.
+func (st *state) unwrapAt(s []byte, a, b int, ms []match, out []markupMatch) []markupMatch {
 	lo, hi := max(0, a-wrapWindow), min(len(s), b+wrapWindow)
-	w := append(append(append(st.wrapped[:0], s[lo:a]...), ' '), s[b:hi]...)
-	st.wrapped = w
-	at := a - lo // the space in w
+	w, offs := st.wrapped[:0], st.wrapOffs[:0]
+	redacted := false
+	part := func(from, to int) {
+		k := from
+		for _, m := range ms {
+			if m.start >= to {
+				break
+			}
+			if m.start < k || m.end > to {
+				continue // across the window's edge or the break: read as written
+			}
+			for ; k < m.start; k++ {
+				w, offs = append(w, s[k]), append(offs, int32(k))
+			}
+			r := redactions[m.det]
+			w, redacted = append(w, r...), true
+			for range len(r) {
+				offs = append(offs, int32(m.start))
+			}
+			k = m.end
+		}
+		for ; k < to; k++ {
+			w, offs = append(w, s[k]), append(offs, int32(k))
+		}
+	}
+	part(lo, a)
+	at := len(w) // the space in w
+	w, offs = append(w, ' '), append(offs, int32(a))
+	part(b, hi)
+	offs = append(offs, int32(hi))
+	st.wrapped, st.wrapOffs = w, offs
+	out = st.acrossBreak(w, offs, at, lo > 0, hi < len(s), out)
+	// The window as written too: a value the scan as written found only in part reads whole
+	// across the break ("call 415 555\n0132", whose first two groups it took for a number).
+	if redacted {
+		w = append(append(append(w[:0], s[lo:a]...), ' '), s[b:hi]...)
+		offs = offs[:0]
+		for k := lo; k < a; k++ {
+			offs = append(offs, int32(k))
+		}
+		offs = append(offs, int32(a))
+		for k := b; k <= hi; k++ {
+			offs = append(offs, int32(k))
+		}
+		st.wrapped, st.wrapOffs = w, offs
+		out = st.acrossBreak(w, offs, a-lo, lo > 0, hi < len(s), out)
+	}
+	return out
+}
+
+// acrossBreak scans the window w (whose bytes offs maps to s) and appends what it finds
+// across the space at w[at], but for a value that may run past a cut edge of the window.
+func (st *state) acrossBreak(w []byte, offs []int32, at int, cutBefore, cutAfter bool, out []markupMatch) []markupMatch {
 	for _, m := range st.scanAgain(w) {
-		if m.start >= at || m.end <= at+1 || m.start == 0 && lo > 0 || m.end == len(w) && hi < len(s) {
+		if m.start >= at || m.end <= at+1 || m.start == 0 && cutBefore || m.end == len(w) && cutAfter {
 			continue
 		}
-		out = append(out, markupMatch{lo + m.start, b + m.end - (at + 1), m.det, bytes.Clone(w[m.start:m.end]), true})
+		out = append(out, markupMatch{int(offs[m.start]), spanEnd(offs, m.end), m.det, bytes.Clone(w[m.start:m.end]), true})
 	}
 	return out
 }
