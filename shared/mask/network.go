@@ -4,7 +4,10 @@ package mask
 // read by the number scanner), IPv6 (found from its colons) and IBAN (found from its check
 // digits, validated by country length and the ISO 7064 mod-97 check).
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // ipv4 reports whether groups [w, w+4) of the current run are a dotted-quad IPv4 address:
 // four groups joined by '.', each 1-3 digits, at most 255, without leading zeros, or each
@@ -86,6 +89,13 @@ func ipv6(s []byte, i, floor int) (start, end int, ok bool) {
 		end--
 	}
 	if end-start > maxIPv6 || (end < len(s) && (wordByte[s[end]] || (end == scanned && ip6Char[s[end]] && !(dot && s[end] == ':')))) {
+		// A word glued on to the last group: the address ends at the colon before that group,
+		// as it does once what follows is masked ("::1:4111_1111…" reads "::1:[CARD]").
+		if c := bytes.LastIndexByte(s[start:end], ':'); end-start <= maxIPv6 && end < len(s) && wordByte[s[end]] && c > 0 && s[start+c-1] != ':' {
+			if a := s[start : start+c]; ipv6Groups(a, 2) || string(a) == "::1" {
+				return start, start + c, true
+			}
+		}
 		return 0, 0, false
 	}
 	a := s[start:end]
