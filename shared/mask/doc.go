@@ -44,15 +44,20 @@
 //
 // Values are looked for in JSON keys as well as values, in JSON documents and CSV files
 // inside JSON strings, in NDJSON streams, in XML (text, CDATA, comments, attribute values,
-// under the element or attribute name as a label), in CSV headers and quoted fields (an
+// under the element or attribute name as a label; an XML document with more than one text
+// node is also read as text, so a value split by its inline elements or comments reads
+// whole), in CSV headers and quoted fields (an
 // input that reads as CSV is masked as CSV whatever it was declared, with ',', ';', a tab
 // or '|' between fields), and under encodings: base64, base64url and base32 runs (base64
-// wrapped into lines of one length read whole), runs of hex digits ("6a616e65...", "0x...",
-// PostgreSQL's "\x...") and lists of hex bytes ("6a 61 6e 65", "0x6a, 0x61", xxd's "6a61
-// 6e65"), URL percent-encoding, quoted-printable words of three escapes or more
-// ("=6A=61=6E=65..."), HTML/XML entities, backslash escapes in text ("\u0040", "\x40"),
-// gzip (a body or a decoded run) and UTF-16 (with or without a byte order mark; text after
-// a mark is also read as it reads without one, so two bytes cannot hide it). A string with
+// wrapped into lines of one length read whole; a run that is no base64 whole, such as a
+// URL's path, segment by segment between its slashes), runs of hex digits ("6a616e65...",
+// "0x...", PostgreSQL's "\x..."), lists of hex bytes ("6a 61 6e 65", "0x6a, 0x61", xxd's
+// "6a61 6e65") and hex dumps (xxd, hexdump -C), URL percent-encoding, quoted-printable
+// words of three escapes or more ("=6A=61=6E=65...") and MIME encoded words in Q encoding
+// ("=?UTF-8?Q?jane.doe=40example.com?="), HTML/XML entities, backslash escapes in text
+// ("\u0040", "\x40"), gzip (a body or a decoded run) and UTF-16 (with or without a byte
+// order mark; text after a mark is also read as it reads without one, so two bytes cannot
+// hide it). A string with
 // escapes is also read once with all of them decoded where they stand (unescape.go: \u,
 // \x, octal, \n, \t, a line continuation, %XX, character references, quoted-printable's
 // soft line breaks), so a value with one character escaped, or with its groups words apart,
@@ -86,8 +91,14 @@
 // white-space separator, up to three bytes (sixteen of white space alone: a line break and
 // its indentation), the same throughout ("4111_1111_1111_1111", one group per line, "4 1 1
 // 1 ..."): such a run is judged by its digits, whole and then each longest
-// stretch of groups of one size (loose.go). A card number written as English digit words
-// ("four one one one ...") is read as the digits it spells.
+// stretch of groups of one size (loose.go). A line break between groups of digits is also
+// read as a space, in a window around it (wrap.go), so a value that text wrapped at a line's
+// width breaks reads whole. A card number written as digit words of English, Spanish,
+// French, German, Italian, Portuguese or Dutch ("four one one one ...", "cuatro uno uno
+// ...") is read as the digits it spells, and so are an SSN or phone number under their
+// label. A number glued to a word that labels it ("card_4111...", "SSN078-05-1120"), to a
+// value found before it ("a@b.com-4111..."), after a '+' that is no phone number's, or
+// after a magnetic stripe's track 1 format code ("%B4111...^") stands apart.
 //
 // # Streaming
 //
