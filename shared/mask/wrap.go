@@ -56,8 +56,21 @@ func (st *state) wrapMatches(s []byte, out []markupMatch) []markupMatch {
 // 555\n0132"). A value the window's edge may have cut is left to the scan as written.
 func (st *state) unwrapAt(s []byte, a, b int, ms []match, out []markupMatch) []markupMatch {
 	lo, hi := max(0, a-wrapWindow), min(len(s), b+wrapWindow)
+	at, redacted := st.window(s, lo, a, b, hi, ms)
+	out = st.acrossBreak(st.wrapped, st.wrapOffs, at, lo > 0, hi < len(s), out)
+	if redacted {
+		at, _ = st.window(s, lo, a, b, hi, nil)
+		out = st.acrossBreak(st.wrapped, st.wrapOffs, at, lo > 0, hi < len(s), out)
+	}
+	return out
+}
+
+// window writes s[lo:a], a space for the break s[a:b], and s[b:hi] into st.wrapped, with
+// the matches ms wholly inside either side as their redactions, and for each of its bytes
+// (and its end) the offset in s it stands for into st.wrapOffs. It returns where the space
+// is and whether anything was redacted.
+func (st *state) window(s []byte, lo, a, b, hi int, ms []match) (at int, redacted bool) {
 	w, offs := st.wrapped[:0], st.wrapOffs[:0]
-	redacted := false
 	part := func(from, to int) {
 		k := from
 		for _, m := range ms {
@@ -82,28 +95,11 @@ func (st *state) unwrapAt(s []byte, a, b int, ms []match, out []markupMatch) []m
 		}
 	}
 	part(lo, a)
-	at := len(w) // the space in w
+	at = len(w)
 	w, offs = append(w, ' '), append(offs, int32(a))
 	part(b, hi)
-	offs = append(offs, int32(hi))
-	st.wrapped, st.wrapOffs = w, offs
-	out = st.acrossBreak(w, offs, at, lo > 0, hi < len(s), out)
-	// The window as written too: a value the scan as written found only in part reads whole
-	// across the break ("call 415 555\n0132", whose first two groups it took for a number).
-	if redacted {
-		w = append(append(append(w[:0], s[lo:a]...), ' '), s[b:hi]...)
-		offs = offs[:0]
-		for k := lo; k < a; k++ {
-			offs = append(offs, int32(k))
-		}
-		offs = append(offs, int32(a))
-		for k := b; k <= hi; k++ {
-			offs = append(offs, int32(k))
-		}
-		st.wrapped, st.wrapOffs = w, offs
-		out = st.acrossBreak(w, offs, a-lo, lo > 0, hi < len(s), out)
-	}
-	return out
+	st.wrapped, st.wrapOffs = w, append(offs, int32(hi))
+	return at, redacted
 }
 
 // acrossBreak scans the window w (whose bytes offs maps to s) and appends what it finds
