@@ -200,7 +200,7 @@ func (sc *scanner) judgeRun(s []byte, i int, gs []digitSpan, sep []byte, floor *
 	// their rules (what may stand around it, which shapes need a label): what is left is a
 	// card number in groups of one size ("4 1 1 1 …", "41111111 11111111"), the run whole.
 	if len(sep) == 1 && runJoin[sep[0]] {
-		if i > *floor && leftBad[s[i-1]] && !gluedLabel(s, i, *floor) || rightBad(s, last) {
+		if partOfWord(s, i, *floor) || rightBad(s, last) {
 			return 0, false
 		}
 		if sc.enabled[detCard] && sc.looseCard(s, gs, true) {

@@ -851,6 +851,14 @@ func phoneWordAfter(s []byte, end int) bool {
 	return phoneWord(s, end)
 }
 
+// partOfWord reports whether the number at s[i] is part of what stands right before it: a
+// word, an amount or a version (leftBad), unless that is a label of what the number may be
+// (gluedLabel), a magnetic stripe's format code (trackOne) or a value found right before it
+// (afterMatch).
+func partOfWord(s []byte, i, floor int) bool {
+	return i > floor && leftBad[s[i-1]] && !trackOne(s, i) && !gluedLabel(s, i, floor) && !afterMatch(s, i, floor)
+}
+
 // gluedLabel reports whether the number at s[i] is written onto a label of what it may be
 // ("card_4111…", "PAN4111…", "SSN078-05-1120", "tel.+1415…", "ccNumber4111…"): the letters
 // before it, with at most one '_', '.', '-' or '#' between, end in a word that labels a card,
@@ -944,7 +952,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	lo, hi := 0, len(gs)
 	// A byte right before the run that ends a match is replaced with it: the run starts there
 	// ("a@b.com4111111111111111").
-	if i > *floor && leftBad[s[i-1]] && !trackOne(s, i) && !gluedLabel(s, i, *floor) && !afterMatch(s, i, *floor) {
+	if partOfWord(s, i, *floor) {
 		lo = nextWord(gs, 0)
 	}
 	// A phone number's extension ("x4587", " ext. 12", ";ext=12") after the run's last word
