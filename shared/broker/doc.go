@@ -22,7 +22,9 @@
 //     later only roles it holds ADMIN OPTION on, which the creator of a role gets: the
 //     standing and ephemeral roles must be created by the same administrator, which grants
 //     itself membership in an ephemeral role before dropping it (DROP OWNED BY and ending its
-//     sessions need the role's privileges on both; the SQL tests run on both). A write runs in a transaction the
+//     sessions need the role's privileges on both; the SQL tests run on both), all in one
+//     transaction under an advisory lock on the role's name, so a release and a sweep never
+//     drop the same role at once. A write runs in a transaction the
 //     executor rolls back if it changed a table the statement does not name. On RDS with IAM database authentication
 //     (a sql target with role_arn), STS AssumeRole with a session policy allowing only
 //     rds-db:connect as the target's database user on its database (PlanRDS), and an RDS

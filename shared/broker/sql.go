@@ -323,22 +323,47 @@ func sweep(ctx context.Context, p *pgxpool.Pool) (int, error) {
 // The administrator first makes itself a member of the role. On PostgreSQL 15 CREATEROLE may
 // grant and drop any non-superuser role but DROP OWNED BY and pg_terminate_backend need the
 // privileges of the role ("permission denied to drop objects"); on PostgreSQL 16 and later the
-// creator of a role holds ADMIN OPTION on it, which lets it grant itself the membership. A
-// role already gone (another process swept it) is not an error.
+// creator of a role holds ADMIN OPTION on it, which lets it grant itself the membership.
+//
+// All of it is one transaction under an advisory lock on the role's name, so a role is never
+// dropped by two at once: a release and a sweep of the same expired role (in one process or
+// two) otherwise fail each other with whatever catalog row the other removed first ("tuple
+// concurrently deleted", "permission denied to drop objects", a duplicate membership). The
+// second to take the lock finds the role gone, which is not an error; so is a role gone by
+// the time a failed attempt is looked at again. A role still there is tried once more.
 func dropRole(ctx context.Context, p *pgxpool.Pool, name string) error {
-	id := pgx.Identifier{name}.Sanitize()
-	if _, err := p.Exec(ctx, "GRANT "+id+" TO CURRENT_USER"); err != nil {
-		if isUndefinedRole(err) {
+	var err error
+	for range 2 {
+		err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error { return dropRoleTx(ctx, tx, name) })
+		if err == nil || isUndefinedRole(err) {
 			return nil
 		}
-		return fmt.Errorf("broker: drop role %s: %w", name, err)
+		var exists bool
+		if qerr := p.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", name).Scan(&exists); qerr != nil {
+			return err
+		} else if !exists {
+			return nil
+		}
 	}
-	if _, err := p.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", name); err != nil {
-		return fmt.Errorf("broker: end the sessions of role %s: %w", name, err)
-	}
-	_, err := p.Exec(ctx, "DROP OWNED BY "+id+"; DROP ROLE IF EXISTS "+id, pgx.QueryExecModeSimpleProtocol)
-	if err != nil && !isUndefinedRole(err) {
-		return fmt.Errorf("broker: drop role %s: %w", name, err)
+	return err
+}
+
+func dropRoleTx(ctx context.Context, tx pgx.Tx, name string) error {
+	id := pgx.Identifier{name}.Sanitize()
+	for _, q := range []string{
+		"SELECT pg_advisory_xact_lock(hashtextextended('mandate drop role ' || $1, 0))",
+		"GRANT " + id + " TO CURRENT_USER",
+		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
+		"DROP OWNED BY " + id,
+		"DROP ROLE " + id,
+	} {
+		var args []any
+		if strings.Contains(q, "$1") {
+			args = []any{name}
+		}
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("broker: drop role %s: %w", name, err)
+		}
 	}
 	return nil
 }

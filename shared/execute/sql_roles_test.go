@@ -244,6 +244,64 @@ func TestSQLRestartSweepsLeftovers(t *testing.T) {
 	}
 }
 
+// TestSQLReleaseRacesSweep: actions outlive their roles' lifetime, so the actions' releases
+// and sweeps (two brokers', as in two processes) drop the same roles at the same moment:
+// neither fails on a role the other is dropping, and no role is left.
+func TestSQLReleaseRacesSweep(t *testing.T) {
+	tg, br, conn := postgres(t)
+	ctx := context.Background()
+	tg.CredentialTTL = target.Duration(time.Second)
+	st, err := pgquery.New().Parse("SELECT id FROM customers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := make([]broker.Credential, 40)
+	mine := map[string]bool{}
+	for i := range creds {
+		if creds[i], err = br.Mint(ctx, tg, api.Action{Kind: api.KindSQL}, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st}); err != nil {
+			t.Fatal(err)
+		}
+		mine[creds[i].SQL.User] = true
+	}
+	time.Sleep(1500 * time.Millisecond) // every role expires while its action still holds it
+	sweepers := []*broker.Broker{newBroker(t), newBroker(t)}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(creds)+2*len(sweepers))
+	for _, c := range creds {
+		wg.Go(func() {
+			if err := c.Release(ctx); err != nil {
+				errs <- fmt.Errorf("release %s: %w", c.SQL.User, err)
+			}
+		})
+	}
+	for _, sb := range sweepers {
+		for range 2 {
+			wg.Go(func() {
+				// Another package's tests share the server: only a failure on one of these
+				// roles is this test's.
+				if _, err := sb.Sweep(ctx, tg); err != nil {
+					for name := range mine {
+						if strings.Contains(err.Error(), name) {
+							errs <- fmt.Errorf("sweep: %w", err)
+							return
+						}
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for name := range mine {
+		if roleExists(t, conn, name) {
+			t.Errorf("role %s was left", name)
+		}
+	}
+}
+
 // TestSQLWriteOutsideParsedTablesRolledBack: a write the parser saw as touching notes only
 // changes another table through a SECURITY DEFINER function or trigger: the executor rolls it
 // back and says why, and nothing changed.
