@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/racebuild"
 )
 
 func TestMaskCommand(t *testing.T) {
@@ -72,6 +73,7 @@ func TestMaskCommand(t *testing.T) {
 // TestMaskCommandStreams: an input far past the engine's 16 MiB cap is masked whole and
 // stays JSON; a part withheld within the decoding limits makes the exit status 1.
 func TestMaskCommandStreams(t *testing.T) {
+	racebuild.Heavy(t)
 	t.Parallel()
 	var in strings.Builder
 	in.WriteString(`{"customers":[`)

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/racebuild"
 )
 
 // gen draws records that reach every branch of the fast encoder: every optional section
@@ -226,7 +227,7 @@ func TestFastEncoderMatchesTheReference(t *testing.T) {
 	t.Parallel()
 	g := gen{rand.New(rand.NewPCG(1, 2))}
 	var fast, refused int
-	const n = 20000
+	n := racebuild.Scale(20000)
 	for range n {
 		r := g.record()
 		if _, err := canonicalReference(r); err != nil {

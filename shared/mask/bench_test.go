@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/racebuild"
 )
 
 // customers returns a JSON response of customer records of about size bytes, as a CRM target
@@ -270,6 +271,7 @@ func BenchmarkRegexpBaseline(b *testing.B) {
 }
 
 func TestBenchmarkCorpus(t *testing.T) {
+	racebuild.Heavy(t)
 	t.Parallel()
 	for _, in := range benchInputs() {
 		out, sum, err := mask.New().JSON(in.doc)

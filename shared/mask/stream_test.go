@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/racebuild"
 )
 
 // TestStreamMatchesMask: streaming a JSON document or stream gives the same bytes and counts
@@ -104,6 +105,7 @@ func TestStreamLargeInputs(t *testing.T) {
 // now goes before the dump, or, in a dump longer than a chunk, after a line of the dumped
 // text.
 func TestStreamHexDumpAcrossChunks(t *testing.T) {
+	racebuild.Heavy(t)
 	t.Parallel()
 	e := mask.New()
 	// Fourteen addresses of 15 bytes and a space, then a line of text, 240 bytes in all, 8
@@ -406,6 +408,7 @@ func TestStreamBareScalarStaysJSON(t *testing.T) {
 // TestStreamValueAcrossLines: a card number written one group per line is masked whole
 // wherever a chunk of streamed text ends, never cut between its lines.
 func TestStreamValueAcrossLines(t *testing.T) {
+	racebuild.Heavy(t)
 	t.Parallel()
 	e := mask.New()
 	for pad := range 5 {

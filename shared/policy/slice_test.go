@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mandate-dev/mandate/shared/api"
+	"github.com/mandate-dev/mandate/shared/racebuild"
 )
 
 // genActions are the action ids generated policies and requests draw from: concrete actions
@@ -151,7 +152,7 @@ func genRequest(rng *rand.Rand) Request {
 func TestSlicedEqualsUnsliced(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(2, 5))
-	const sets, requests = 300, 60
+	sets, requests := racebuild.Scale(300), 60
 	sliced, pruned := 0, 0
 	for i := range sets {
 		doc := genPolicySet(rng, 1+rng.IntN(40))
