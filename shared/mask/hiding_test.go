@@ -1140,6 +1140,13 @@ func TestValuesGluedToAnotherValue(t *testing.T) {
 		{"+4111 1111 1111 1111", "[CARD]"},
 		{"https://x.example/?q=card+4111111111111111&x=1", "https://x.example/?q=card+[CARD]&x=1"},
 		{"+1 415 555 0132 and +44 20 7946 0958", "[PHONE] and [PHONE]"},
+		// A card after '$' or '@', which make a number an amount or a version.
+		{"paid $4111111111111111 today", "paid $[CARD] today"},
+		{"price:$4111 1111 1111 1111", "price:$[CARD]"},
+		{"US$5555555555554444", "US$[CARD]"},
+		{"@4111111111111111", "@[CARD]"},
+		{"pay@4111111111111111", "pay@[CARD]"},
+		{"paid $1499.99 for lodash@4.17.21 ($1234567890123456)", "paid $1499.99 for lodash@4.17.21 ($1234567890123456)"},
 		// Left as they are: no address, and a number after a word.
 		{"icon@2x.png", "icon@2x.png"},
 		{"v1.2.3-4111111111111111", "v1.2.3-4111111111111111"},

@@ -969,6 +969,15 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		hi = w // "... 0!@x.org": the last word starts an address, and goes with its redaction
 	}
 	floor0 := *floor
+	// A number after '$' or '@' is an amount or a version, unless its first word is a card
+	// ("$4111111111111111", "pay@4111…"): no amount or version has a card's length and check
+	// digit.
+	if lo > 0 && (s[i-1] == '$' || s[i-1] == '@') && sc.enabled[detCard] {
+		if e, ok := sc.card(0, hi, *floor); ok && e <= phoneOnly {
+			sc.matches = append(sc.matches, match{gs[0].ts, gs[e-1].te, detCard})
+			*floor, lo = gs[e-1].te, e
+		}
+	}
 	first := sc.words(s, i, lo, hi, phoneOnly, ext, plus, floor, &end)
 	// Once the run's first match is masked, the words before it are a run of their own, and
 	// masking the output again judges them so ("call 00000 0100000.0000"): they are judged
