@@ -1849,3 +1849,36 @@ func TestHexDumps(t *testing.T) {
 		{hex.Dump([]byte("nothing to see here, move along please")), hex.Dump([]byte("nothing to see here, move along please"))},
 	})
 }
+
+// TestIPv4InEverySpellingAURLAccepts: a URL's host is an IPv4 address in any spelling its
+// parsers accept, and "http://3232235777/", "http://0xC0A80101/" or "http://0300.0250.1.1/"
+// reach 192.168.1.1 as the dotted quad does; they came back in clear. Hosts that are names,
+// and "//" that starts no URL (floor division, a comment), stay.
+func TestIPv4InEverySpellingAURLAccepts(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"http://3232235777/", "http://[IP]/"},
+		{"http://0xC0A80101/x", "http://[IP]/x"},
+		{"http://0xc0a80101", "http://[IP]"},
+		{"https://0300.0250.01.01/", "https://[IP]/"},
+		{"http://0xc0.0xa8.1.1:8080/", "http://[IP]:8080/"},
+		{"http://192.168.257/", "http://[IP]/"},
+		{"curl https://127.1/admin", "curl https://[IP]/admin"},
+		{"http://127.0.0.1./", "http://[IP]/"},
+		{"http://user:pw@0x7f000001/db", "http://user:[PASSWORD]@[IP]/db"},
+		{"ws://u@3232235777:5432/", "ws://u@[IP]:5432/"},
+		{`<script src="//0x7f000001/a.js">`, `<script src="//[IP]/a.js">`},
+		{"//3232235777:80", "//[IP]:80"},
+		// Names, and no URL.
+		{"http://1.2.3.4.5/", "http://1.2.3.4.5/"},
+		{"http://999.1.1.1/", "http://999.1.1.1/"},
+		{"http://4294967296/", "http://4294967296/"},
+		{"http://0xfoo/", "http://0xfoo/"},
+		{"http://0xdeadbeef.example/", "http://0xdeadbeef.example/"},
+		{"http://1e100.net/", "http://1e100.net/"},
+		{"n = total//1000", "n = total//1000"},
+		{"//3 retries", "//3 retries"},
+		{"(a)//3 + a[1]//2", "(a)//3 + a[1]//2"},
+		{"server 3232235777 answered", "server 3232235777 answered"},
+	})
+}

@@ -30,6 +30,98 @@ func (sc *scanner) ipv4(w, hi int) (int, bool) {
 	return w + 4, true
 }
 
+// urlHost reports whether s[i] starts the host of a URL: right after its scheme's "://", or
+// the "//" of a URL without a scheme that no word or operand comes before ("src=//host/",
+// not Python's "n//10"), or after the '@' of userinfo that follows either. Without a scheme,
+// bare reports that only a path or a port after the host makes it one ("//3 retries" is a
+// comment). The userinfo may hold a value found before (its password): it is read only as
+// the host's context.
+func urlHost(s []byte, i, floor int) (host, bare bool) {
+	k := i
+	if k > floor && s[k-1] == '@' {
+		for k--; k > 0 && s[k-1] != '/' && s[k-1] != '@' && !isSpace(s[k-1]); k-- {
+		}
+	}
+	if k < 2 || s[k-1] != '/' || s[k-2] != '/' {
+		return false, false
+	}
+	if k >= 4 && s[k-3] == ':' && isLetter(s[k-4]) {
+		return true, false
+	}
+	return k == 2 || !wordByte[s[k-3]] && s[k-3] != ')' && s[k-3] != ']' && s[k-3] != ':', true
+}
+
+// hostIPv4 reports whether the URL host at s[i] is an IPv4 address in any spelling a URL
+// parser (WHATWG's, and inet_aton's before it) accepts, and returns where it ends: one to
+// four parts joined by '.' (and one '.' after them), each decimal, octal with a leading '0'
+// or hexadecimal after "0x", every part but the last at most 255 and the last filling the
+// bytes left ("http://3232235777/", "http://0xC0A80101/", "http://0300.0250.1.1/",
+// "http://192.168.257/"). The host must end where a URL's host can.
+func hostIPv4(s []byte, i int) (int, bool) {
+	end := i
+	for end < len(s) && (hexDigit[s[end]] || s[end] == '.' || s[end] == 'x' || s[end] == 'X') {
+		end++
+	}
+	if end == i || end < len(s) && (wordByte[s[end]] || s[end] == '-' || s[end] == '%') {
+		return 0, false
+	}
+	host := s[i:end]
+	if host[len(host)-1] == '.' {
+		host = host[:len(host)-1]
+	}
+	parts := bytes.Split(host, []byte("."))
+	if len(parts) > 4 {
+		return 0, false
+	}
+	for k, p := range parts {
+		v, ok := ipv4Part(p)
+		limit := uint64(255)
+		if k == len(parts)-1 {
+			limit = 1<<(8*(5-len(parts))) - 1
+		}
+		if !ok || v > limit {
+			return 0, false
+		}
+	}
+	return end, true
+}
+
+// ipv4Part parses one part of an IPv4 host as a URL parser does: "0x" and hexadecimal
+// digits (none is 0), '0' and octal digits, or decimal digits.
+func ipv4Part(p []byte) (uint64, bool) {
+	base := uint64(10)
+	switch {
+	case len(p) >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'):
+		p, base = p[2:], 16
+	case len(p) >= 2 && p[0] == '0':
+		p, base = p[1:], 8
+	case len(p) == 0:
+		return 0, false
+	}
+	if len(p) > 11 {
+		return 0, false // past 2^32 in any base, or padding no parser needs
+	}
+	var v uint64
+	for _, c := range p {
+		var d uint64
+		switch {
+		case isDigit(c):
+			d = uint64(c - '0')
+		case base == 16 && c >= 'a' && c <= 'f':
+			d = uint64(c-'a') + 10
+		case base == 16 && c >= 'A' && c <= 'F':
+			d = uint64(c-'A') + 10
+		default:
+			return 0, false
+		}
+		if d >= base {
+			return 0, false
+		}
+		v = v*base + d
+	}
+	return v, true
+}
+
 // octet reports whether d (digits) is a decimal 0-255 without a leading zero.
 func octet(d []byte) bool {
 	switch len(d) {

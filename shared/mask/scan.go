@@ -303,6 +303,13 @@ func (sc *scanner) scan(s []byte) {
 					continue
 				}
 			}
+			if host, bare := urlHost(s, i, floor); host && sc.enabled[detIP] {
+				if end, ok := hostIPv4(s, i); ok && (!bare || end < len(s) && (s[end] == '/' || s[end] == ':')) {
+					add(i, end, detIP)
+					i = end
+					continue
+				}
+			}
 			if !sc.emph && emphAround(s, i) {
 				sc.emph = true
 			}
