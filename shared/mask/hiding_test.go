@@ -512,6 +512,10 @@ func TestValuesSplitByMarkupInXML(t *testing.T) {
 		{"<p>Card 4111 <b>1111</b> 1111 1111 ok</p>", "<p>Card [CARD]<b></b> ok</p>", mask.Card},
 		{"<r><ssn>078051120</ssn><n>Zoë</n></r>", "<r><ssn>[SSN]</ssn><n>Zoë</n></r>", mask.SSN},
 		{`<r><user email="jane.doe@example.com">x</user><n>y</n></r>`, `<r><user email="[EMAIL]">x</user><n>y</n></r>`, mask.Email},
+		// Split over CDATA sections, or between text and one.
+		{"<r><![CDATA[4111 1111]]><![CDATA[ 1111 1111]]></r>", "<r><![CDATA[[CARD]]]><![CDATA[]]></r>", mask.Card},
+		{"<r><![CDATA[jane.doe]]><![CDATA[@example.com]]></r>", "<r><![CDATA[[EMAIL]]]><![CDATA[]]></r>", mask.Email},
+		{"<r>jane.doe<![CDATA[@example.com]]></r>", "<r>[EMAIL]<![CDATA[]]></r>", mask.Email},
 		// Left as they are.
 		{"<r><lat>41</lat><lon>11</lon><z>1111</z></r>", "<r><lat>41</lat><lon>11</lon><z>1111</z></r>", ""},
 		{"<r><v>1.2</v><v>3.4</v></r>", "<r><v>1.2</v><v>3.4</v></r>", ""},

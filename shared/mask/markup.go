@@ -41,6 +41,9 @@ func tagAt(s []byte, i int) (end int, block bool) {
 	if i+2 >= len(s) {
 		return 0, false
 	}
+	if bytes.HasPrefix(s[i:], cdataOpen) {
+		return i + len(cdataOpen), false
+	}
 	if bytes.HasPrefix(s[i:], []byte("<!--")) {
 		k := bytes.Index(s[i+4:min(len(s), i+maxTag)], []byte("-->"))
 		if k < 0 {
@@ -71,6 +74,19 @@ func tagAt(s []byte, i int) (end int, block bool) {
 		}
 	}
 	return 0, false
+}
+
+// cdataOpen starts an XML CDATA section, which reads as an inline tag: a value split over
+// two sections ("<![CDATA[4111 1111]]><![CDATA[ 1111 1111]]>") is one to an XML reader.
+var cdataOpen = []byte("<![CDATA[")
+
+// markupStart is where the tag at s[i] starts with the end of a CDATA section right before
+// it ("]]><![CDATA[", "]]></p>"), which is markup too, and not before last.
+func markupStart(s []byte, i, last int) int {
+	if s[i] == '<' && i-3 >= last && string(s[i-3:i]) == "]]>" {
+		return i - 3
+	}
+	return i
 }
 
 // blockTags are the HTML elements a browser lays out apart from the text around them.
@@ -140,9 +156,10 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 		if len(cuts) == 0 {
 			cuts = append(cuts, cut{0, 0})
 		}
-		plain = append(plain, s[last:i]...)
+		ts := markupStart(s, i, last)
+		plain = append(plain, s[last:ts]...)
 		if block && len(plain) > 0 && !isSpace(plain[len(plain)-1]) {
-			cuts = append(cuts, cut{int32(len(plain)), int32(i)})
+			cuts = append(cuts, cut{int32(len(plain)), int32(ts)})
 			plain = append(plain, ' ') // "</td><td>" is one space, as white space collapses
 		}
 		// An element's text under a secret label: <apiToken>\n    ...\n</apiToken>
@@ -367,7 +384,7 @@ func (st *state) writeTags(s []byte, start, end int, offs []int32, base int) {
 			i++
 			continue
 		}
-		rs, re := st.rawSpan(i, e, offs, base)
+		rs, re := st.rawSpan(markupStart(s, i, start), e, offs, base)
 		st.w.out = append(st.w.out, st.w.src[rs:re]...)
 		i = e
 	}
