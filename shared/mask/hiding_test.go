@@ -1864,6 +1864,8 @@ func TestIPv4InEverySpellingAURLAccepts(t *testing.T) {
 		{"http://3232235777/", "http://[IP]/"},
 		{"http://0xC0A80101/x", "http://[IP]/x"},
 		{"http://0xc0a80101", "http://[IP]"},
+		{"http://0x00000000000000000C0A80101/", "http://[IP]/"},
+		{"http://000000000000000000300.0250.1.1/", "http://[IP]/"},
 		{"https://0300.0250.01.01/", "https://[IP]/"},
 		{"http://0xc0.0xa8.1.1:8080/", "http://[IP]:8080/"},
 		{"http://192.168.257/", "http://[IP]/"},

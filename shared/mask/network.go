@@ -87,7 +87,7 @@ func hostIPv4(s []byte, i int) (int, bool) {
 }
 
 // ipv4Part parses one part of an IPv4 host as a URL parser does: "0x" and hexadecimal
-// digits (none is 0), '0' and octal digits, or decimal digits.
+// digits (none is 0), '0' and octal digits, or decimal digits, after any number of zeros.
 func ipv4Part(p []byte) (uint64, bool) {
 	base := uint64(10)
 	switch {
@@ -98,8 +98,11 @@ func ipv4Part(p []byte) (uint64, bool) {
 	case len(p) == 0:
 		return 0, false
 	}
+	for len(p) > 1 && p[0] == '0' { // leading zeros, as many as written ("0x000000C0A80101")
+		p = p[1:]
+	}
 	if len(p) > 11 {
-		return 0, false // past 2^32 in any base, or padding no parser needs
+		return 0, false // past 2^32 in any base
 	}
 	var v uint64
 	for _, c := range p {
