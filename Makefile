@@ -44,11 +44,14 @@ tests:
 # The packages whose tests are about volume, again in the plain build, where their tests of
 # volume run in full (shared/racebuild: under the race detector they run small or skip). The
 # CLI's plain build is cached by then (the newcomer test builds it), so this compiles little.
+# The tags are scripts/build-cli's, so the packages are the ones it compiled.
 PLAIN_PACKAGES := ./shared/mask ./shared/policy ./shared/audit
+comma := ,
+PLAIN_TAGS := $(if $(filter linux,$(shell $(GO) env GOOS)),-tags netgo$(comma)osusergo)
 test-plain:
-	@echo "$(GO) test -count=1 -vet=off $(PLAIN_PACKAGES)   (and the CLI's mask stream test)"
-	@$(GO) test -count=1 -vet=off $(PLAIN_PACKAGES) && \
-	$(GO) test -count=1 -vet=off -run '^TestMaskCommandStreams$$' ./cmd/mandate
+	@echo "$(GO) test -count=1 -vet=off $(PLAIN_TAGS) $(PLAIN_PACKAGES)   (and the CLI's mask stream test)"
+	@$(GO) test -count=1 -vet=off $(PLAIN_TAGS) $(PLAIN_PACKAGES) && \
+	$(GO) test -count=1 -vet=off $(PLAIN_TAGS) -run '^TestMaskCommandStreams$$' ./cmd/mandate
 
 test-postgres16:
 	@if [ -n "$${MANDATE_TEST_POSTGRES16_DSN:-}" ]; then \
