@@ -97,7 +97,7 @@ build: ## Lambda bootstraps for linux/arm64: pure Go, except action and mcp (Pos
 	@for f in functions/*/; do n=$$(basename $$f); \
 	  case " $(CGO_FUNCTIONS) " in *" $$n "*) continue;; esac; \
 	  echo "build $$n"; \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o build/$$n/bootstrap ./functions/$$n || exit 1; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc,netgo,osusergo -trimpath -ldflags='-s -w' -o build/$$n/bootstrap ./functions/$$n || exit 1; \
 	done
 	@$(MAKE) --no-print-directory build-action
 

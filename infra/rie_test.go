@@ -181,8 +181,8 @@ func startBuilds() {
 		// and with the race detector: its build of their packages is the one the other tests
 		// compiled (make tests), where a plain one would compile them all again, and the
 		// rehearsal runs them under the detector.
-		goBuild(dir, err, pure, []string{"-ldflags=-s -w"}, "CGO_ENABLED=0")
-		goBuild(dir, err, cgo, []string{"-race", `-ldflags=-s -w -extldflags "-static"`}, "CGO_ENABLED=1")
+		goBuild(dir, err, pure, []string{"-tags=lambda.norpc,netgo,osusergo", "-ldflags=-s -w"}, "CGO_ENABLED=0")
+		goBuild(dir, err, cgo, []string{"-tags=lambda.norpc", "-race", `-ldflags=-s -w -extldflags "-static"`}, "CGO_ENABLED=1")
 	})
 }
 
@@ -199,7 +199,7 @@ func goBuild(dir string, err error, names []string, flags []string, cgo string) 
 	go func() {
 		defer close(b.done)
 		out := filepath.Join(dir, "out-"+cgo)
-		args := append([]string{"build", "-tags", "lambda.norpc"}, flags...)
+		args := append([]string{"build"}, flags...)
 		args = append(args, "-o", out+"/")
 		for _, name := range names {
 			args = append(args, "./functions/"+name)
@@ -225,10 +225,11 @@ func goBuild(dir string, err error, names []string, flags []string, cgo string) 
 }
 
 // buildBootstrap builds functions/<name> as Lambda does run it, for this machine's
-// architecture (linux/amd64 here): CGO_ENABLED=0, -tags lambda.norpc. Without the
-// Makefile's -trimpath, which only changes the file names the binary records: with it every
-// package would compile again, while without it they are the ones the pure-Go CLI build
-// (cmd/mandate's TestBuildsAndDemoesWithoutACCompiler) already compiled. Each function is
+// architecture (linux/amd64 here): CGO_ENABLED=0, -tags lambda.norpc,netgo,osusergo. Without
+// the Makefile's -trimpath, which only changes the file names the binary records: with it
+// every package would compile again, while without it they are the ones the pure-Go CLI build
+// (cmd/mandate's TestBuildsAndDemoesWithoutACCompiler, scripts/build-cli's tags) already
+// compiled. Each function is
 // built once per test binary, into a folder removed when the binary exits (TestMain).
 func buildBootstrap(t *testing.T, name string) string {
 	t.Helper()
