@@ -72,6 +72,9 @@ func mayHoldLayer(text string) bool {
 			return true
 		}
 	}
+	if strings.Contains(text, "=\n") || strings.Contains(text, "=\r\n") {
+		return true // a quoted-printable soft line break (a form feed folds to '\n' first)
+	}
 	lower := strings.ToLower(text)
 	for _, at := range []string{"[at", "(at", "{at", "<at", "[@", "(@", "{@", "<@", " @", "@ ", " at ", "[dot", "(dot", "{dot", "<dot", "[.", "(.", "{.", "<.", " . "} {
 		if strings.Contains(lower, at) {
