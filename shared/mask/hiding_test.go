@@ -1216,6 +1216,9 @@ func TestValuesWrappedAtALine(t *testing.T) {
 		{"ssn 078 05\n   1120", "ssn [SSN]"},
 		{"iban GB82 WEST 1234\n5698 7654 32", "iban [IBAN]"},
 		{`{"body": "Your card 3782 822463\n10005 was charged"}`, `{"body": "Your card [CARD] was charged"}`},
+		// A number a line break splits, right before a value a wrap splits: once that value
+		// is masked, the lines before it read as a value of their own (found by FuzzDecoders).
+		{"378282\n246310005\n4111 1111 1111\n1111", "[CARD]\n[CARD]"},
 		// Left as they are.
 		{"2019 2020\n2021 2022\n", "2019 2020\n2021 2022\n"},
 		{"total 12\n34 items", "total 12\n34 items"},
