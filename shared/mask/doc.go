@@ -21,7 +21,8 @@
 // country uses, trunk-prefixed national numbers); IBAN (country length, from an IBAN
 // registry that has the countries outside SWIFT's too, and mod-97; groups of four joined by
 // any one separator); IP
-// (IPv4 dotted quads, IPv6 in RFC 4291 text form); DOB (a calendar date under a label such
+// (IPv4 dotted quads, and a URL's host in every spelling URL parsers accept: one to four
+// decimal, octal or hex parts; IPv6 in RFC 4291 text form); DOB (a calendar date under a label such
 // as "dob" or "date of birth"). A bare nine-digit SSN, ten-digit phone number or a date is
 // only taken when a JSON key, CSV column or a word just before it says so.
 //
@@ -45,8 +46,8 @@
 // Values are looked for in JSON keys as well as values, in JSON documents and CSV files
 // inside JSON strings, in NDJSON streams, in XML (text, CDATA, comments, attribute values,
 // under the element or attribute name as a label; an XML document with more than one text
-// node is also read as text, so a value split by its inline elements or comments reads
-// whole), in CSV headers and quoted fields (an
+// node is also read as text, so a value split by its inline elements, comments or CDATA
+// sections reads whole), in CSV headers and quoted fields (an
 // input that reads as CSV is masked as CSV whatever it was declared, with ',', ';', a tab
 // or '|' between fields), and under encodings: base64, base64url and base32 runs (base64
 // wrapped into lines of one length read whole; a run that is no base64 whole, such as a
@@ -93,12 +94,14 @@
 // 1 ..."): such a run is judged by its digits, whole and then each longest
 // stretch of groups of one size (loose.go). A line break between groups of digits is also
 // read as a space, in a window around it (wrap.go), so a value that text wrapped at a line's
-// width breaks reads whole. A card number written as digit words of English, Spanish,
+// width breaks reads whole, and the text around a value found so is read again with it
+// masked. A card number written as digit words of English, Spanish,
 // French, German, Italian, Portuguese or Dutch ("four one one one ...", "cuatro uno uno
 // ...") is read as the digits it spells, and so are an SSN or phone number under their
 // label. A number glued to a word that labels it ("card_4111...", "SSN078-05-1120"), to a
 // value found before it ("a@b.com-4111..."), after a '+' that is no phone number's, or
-// after a magnetic stripe's track 1 format code ("%B4111...^") stands apart.
+// after a magnetic stripe's track 1 format code ("%B4111...^") stands apart; after '$' or
+// '@' (an amount's or a version's) it is judged as a card only.
 //
 // # Streaming
 //
