@@ -340,14 +340,19 @@ var shapes = map[string][2]string{
 	"header":    {"message/rfc822", "Subject: =?UTF-8?Q?grace.hopper=40example.org?="},
 	"xhtml":     {"application/xhtml+xml", "<p>grace.hopper<!-- x -->@example.org <b>4111</b> 1111 1111 1111</p>"},
 	"wrap":      {"text/plain", "Your card 3782 822463\n10005 was charged"},
+	"lines":     {"text/plain", "378282\n246310005\n4111 1111 1111\n1111"},
+	"amount":    {"text/plain", "refund $4111111111111111 to @4111111111111111"},
+	"cdata":     {"application/xml", "<r><![CDATA[grace.hopper]]><![CDATA[@example.org]]></r>"},
+	"host":      {"text/plain", "GET http://3232235777/admin and http://0xC0A80101/"},
 }
 
 // TestEveryShapeATargetServesIsMasked: through the whole pipeline, a record a target
 // serves as CSV under another content type, with escapes, as a list of hex bytes, as
 // wrapped base64 in JSON, spelled out (in English or another language), on indented or
 // wrapped lines, as a magnetic stripe's track, glued to a label or an address, base64 in a
-// link's path, a mail header's encoded word or XHTML split by markup comes back with its
-// values masked and counted.
+// link's path, a mail header's encoded word, XHTML split by markup or XML by CDATA sections,
+// after an amount's '$', or as a URL's host in another spelling comes back with its values
+// masked and counted.
 func TestEveryShapeATargetServesIsMasked(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -367,7 +372,7 @@ func TestEveryShapeATargetServesIsMasked(t *testing.T) {
 			t.Errorf("%s: nothing masked: %s (%v)", name, raw, res.Masking)
 		}
 		for _, leak := range []string{"078051120", "hunter2", "4111 1111 1111", "31 31 31 31", "grace", "MTExMTExMTEx", "      1111\\n",
-			"uno uno", "4111111111111111", "Z3JhY2U", "822463"} {
+			"uno uno", "4111111111111111", "Z3JhY2U", "822463", "246310005", "3232235777", "C0A80101"} {
 			if strings.Contains(string(raw), leak) {
 				t.Errorf("%s: %q came back: %s", name, leak, raw)
 			}
