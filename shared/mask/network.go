@@ -69,15 +69,19 @@ func hostIPv4(s []byte, i int) (int, bool) {
 	if host[len(host)-1] == '.' {
 		host = host[:len(host)-1]
 	}
-	parts := bytes.Split(host, []byte("."))
-	if len(parts) > 4 {
+	n := bytes.Count(host, []byte(".")) + 1
+	if n > 4 {
 		return 0, false
 	}
-	for k, p := range parts {
+	for k := range n {
+		p := host
+		if d := bytes.IndexByte(host, '.'); d >= 0 {
+			p, host = host[:d], host[d+1:]
+		}
 		v, ok := ipv4Part(p)
 		limit := uint64(255)
-		if k == len(parts)-1 {
-			limit = 1<<(8*(5-len(parts))) - 1
+		if k == n-1 {
+			limit = 1<<(8*(5-n)) - 1
 		}
 		if !ok || v > limit {
 			return 0, false
