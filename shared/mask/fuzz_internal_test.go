@@ -72,6 +72,9 @@ func mayHoldLayer(text string) bool {
 			return true
 		}
 	}
+	if strings.ContainsRune(text, 0x1B) {
+		return true // a terminal's escape sequence, read again without it (markup.go)
+	}
 	if strings.Contains(text, "=\n") || strings.Contains(text, "=\r\n") {
 		return true // a quoted-printable soft line break (a form feed folds to '\n' first)
 	}
