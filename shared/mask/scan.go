@@ -975,7 +975,6 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	} else if w := lastWord(gs); w > 0 && localPartAt(s, gs[w].ds) {
 		hi = w // "... 0!@x.org": the last word starts an address, and goes with its redaction
 	}
-	floor0 := *floor
 	// A number after '$' or '@' is an amount or a version, unless its first word is a card
 	// ("$4111111111111111", "pay@4111…"): no amount or version has a card's length and check
 	// digit.
@@ -985,13 +984,14 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 			*floor, lo = gs[e-1].te, e
 		}
 	}
+	floor0, judged := *floor, len(sc.matches) // before the words [lo, hi)
 	first := sc.words(s, i, lo, hi, phoneOnly, ext, plus, floor, &end)
 	// Once the run's first match is masked, the words before it are a run of their own, and
 	// masking the output again judges them so ("call 00000 0100000.0000"): they are judged
 	// so now, and what they hold is masked with the rest.
 	if first > lo {
-		later := slices.Clone(sc.matches[before:])
-		sc.matches = sc.matches[:before]
+		later := slices.Clone(sc.matches[judged:])
+		sc.matches = sc.matches[:judged]
 		sc.groups = gs[:first]
 		f := floor0
 		sc.words(s, i, lo, first, first, 0, plus, &f, nil)
