@@ -21,6 +21,7 @@ import (
 	"github.com/mandate-dev/mandate/shared/broker"
 	"github.com/mandate-dev/mandate/shared/execute"
 	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/sqlparse"
 	"github.com/mandate-dev/mandate/shared/sqlparse/pgquery"
 	"github.com/mandate-dev/mandate/shared/target"
 )
@@ -184,17 +185,25 @@ func TestSQLLeak(t *testing.T) {
 	}
 }
 
-// TestSQLRestartSweepsLeftovers: a broker stops between creating roles and dropping them; a
-// new broker over the same database drops them once expired, even though one leftover cannot
-// be dropped by the administrator, and SQL actions work throughout.
-func TestSQLRestartSweepsLeftovers(t *testing.T) {
+// shortLived is postgres(t) with roles that expire a second after they are minted, and the
+// parsed statement to mint them for.
+func shortLived(t *testing.T) (target.Target, *broker.Broker, *pgx.Conn, sqlparse.Statement) {
+	t.Helper()
 	tg, br, conn := postgres(t)
-	ctx := context.Background()
 	tg.CredentialTTL = target.Duration(time.Second)
 	st, err := pgquery.New().Parse("SELECT id FROM customers")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tg, br, conn, st
+}
+
+// TestSQLRestartSweepsLeftovers: a broker stops between creating roles and dropping them; a
+// new broker over the same database drops them once expired, even though one leftover cannot
+// be dropped by the administrator, and SQL actions work throughout.
+func TestSQLRestartSweepsLeftovers(t *testing.T) {
+	tg, br, conn, st := shortLived(t)
+	ctx := context.Background()
 	var left []string
 	for range 5 {
 		c, err := br.Mint(ctx, tg, api.Action{Kind: api.KindSQL}, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st})
@@ -248,14 +257,10 @@ func TestSQLRestartSweepsLeftovers(t *testing.T) {
 // and sweeps (two brokers', as in two processes) drop the same roles at the same moment:
 // neither fails on a role the other is dropping, and no role is left.
 func TestSQLReleaseRacesSweep(t *testing.T) {
-	tg, br, conn := postgres(t)
+	tg, br, conn, st := shortLived(t)
 	ctx := context.Background()
-	tg.CredentialTTL = target.Duration(time.Second)
-	st, err := pgquery.New().Parse("SELECT id FROM customers")
-	if err != nil {
-		t.Fatal(err)
-	}
 	creds := make([]broker.Credential, 40)
+	var err error
 	mine := map[string]bool{}
 	for i := range creds {
 		if creds[i], err = br.Mint(ctx, tg, api.Action{Kind: api.KindSQL}, broker.Scope{Record: "ab12cd34ef56aa", Statement: &st}); err != nil {
