@@ -100,8 +100,8 @@
 // ...") is read as the digits it spells, and so are an SSN or phone number under their
 // label. A number glued to a word that labels it ("card_4111...", "SSN078-05-1120"), to a
 // value found before it ("a@b.com-4111..."), after a '+' that is no phone number's, or
-// after a magnetic stripe's track 1 format code ("%B4111...^") stands apart; after '$' or
-// '@' (an amount's or a version's) it is judged as a card only.
+// after a magnetic stripe's track 1 format code ("%B4111...^") stands apart; after '$', '@'
+// or a currency's code (an amount's or a version's: "USD4111...") it is judged as a card only.
 //
 // # Streaming
 //

@@ -1144,12 +1144,18 @@ func TestValuesGluedToAnotherValue(t *testing.T) {
 		{"+4111 1111 1111 1111", "[CARD]"},
 		{"https://x.example/?q=card+4111111111111111&x=1", "https://x.example/?q=card+[CARD]&x=1"},
 		{"+1 415 555 0132 and +44 20 7946 0958", "[PHONE] and [PHONE]"},
-		// A card after '$' or '@', which make a number an amount or a version.
+		// A card after '$', '@' or a currency's code, which make a number an amount or a
+		// version.
 		{"paid $4111111111111111 today", "paid $[CARD] today"},
 		{"price:$4111 1111 1111 1111", "price:$[CARD]"},
 		{"US$5555555555554444", "US$[CARD]"},
 		{"@4111111111111111", "@[CARD]"},
 		{"pay@4111111111111111", "pay@[CARD]"},
+		{"charged USD4111111111111111", "charged USD[CARD]"},
+		{"EUR5555 5555 5555 4444", "EUR[CARD]"},
+		// ... also when another card follows in the same run (found by FuzzDecoders).
+		{"$4111 11111111 1111 4111 11111111 1111", "$[CARD] [CARD]"},
+		{"USD1500 ID4111111111111111 XUSD4111111111111111 usd4111111111111111", "USD1500 ID4111111111111111 XUSD4111111111111111 usd4111111111111111"},
 		{"paid $1499.99 for lodash@4.17.21 ($1234567890123456)", "paid $1499.99 for lodash@4.17.21 ($1234567890123456)"},
 		// Left as they are: no address, and a number after a word.
 		{"icon@2x.png", "icon@2x.png"},

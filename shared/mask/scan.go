@@ -921,6 +921,24 @@ func signApart(s []byte, i, floor int) bool {
 	return i == 0 || i == floor || !isLetter(s[i-1]) && !isDigit(s[i-1])
 }
 
+// currencyCode reports whether an ISO 4217 code of a currency cards are charged in most
+// ("USD", "EUR", ...), in capitals, stands right before s[i] as a word of its own.
+func currencyCode(s []byte, i int) bool {
+	if i < 3 || i > 3 && isLetter(s[i-4]) {
+		return false
+	}
+	c := s[i-3 : i]
+	for _, b := range c {
+		if !isUpperASCII(b) {
+			return false
+		}
+	}
+	return currencyCodes.hasFold(c)
+}
+
+var currencyCodes = newWordSet([]string{"usd", "eur", "gbp", "jpy", "cny", "chf", "cad", "aud", "nzd", "hkd", "sgd",
+	"sek", "nok", "dkk", "pln", "czk", "huf", "inr", "brl", "mxn", "zar", "krw", "try", "ils", "aed", "sar", "rub"})
+
 // trackOne reports whether the digits at s[i] are the card number of a magnetic stripe's
 // track 1 ("%B4111111111111111^DOE/JANE^2812…"): after its format code 'B' (and the start
 // sentinel '%', or nothing of a word) and before its field separator '^'.
@@ -975,26 +993,34 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	} else if w := lastWord(gs); w > 0 && localPartAt(s, gs[w].ds) {
 		hi = w // "... 0!@x.org": the last word starts an address, and goes with its redaction
 	}
-	// A number after '$' or '@' is an amount or a version, unless its first word is a card
-	// ("$4111111111111111", "pay@4111…"): no amount or version has a card's length and check
-	// digit.
-	if lo > 0 && (s[i-1] == '$' || s[i-1] == '@') && sc.enabled[detCard] {
+	// A number after '$', '@' or a currency's code is an amount or a version, unless its first
+	// word is a card ("$4111111111111111", "pay@4111…", "USD4111…"): no amount or version has
+	// a card's length and check digit.
+	signed := lo > 0 && (s[i-1] == '$' || s[i-1] == '@' || currencyCode(s, i)) && sc.enabled[detCard]
+	if signed {
 		if e, ok := sc.card(0, hi, *floor); ok && e <= phoneOnly {
 			sc.matches = append(sc.matches, match{gs[0].ts, gs[e-1].te, detCard})
-			*floor, lo = gs[e-1].te, e
+			*floor, lo, signed = gs[e-1].te, e, false
 		}
 	}
 	floor0, judged := *floor, len(sc.matches) // before the words [lo, hi)
 	first := sc.words(s, i, lo, hi, phoneOnly, ext, plus, floor, &end)
 	// Once the run's first match is masked, the words before it are a run of their own, and
 	// masking the output again judges them so ("call 00000 0100000.0000"): they are judged
-	// so now, and what they hold is masked with the rest.
+	// so now, and what they hold is masked with the rest. The first word after a '$' is
+	// judged as a card again, up to that match ("$4111 1111 1111 1111 4111 …").
 	if first > lo {
 		later := slices.Clone(sc.matches[judged:])
 		sc.matches = sc.matches[:judged]
 		sc.groups = gs[:first]
-		f := floor0
-		sc.words(s, i, lo, first, first, 0, plus, &f, nil)
+		f, from := floor0, lo
+		if signed {
+			if e, ok := sc.card(0, first, f); ok {
+				sc.matches = append(sc.matches, match{gs[0].ts, gs[e-1].te, detCard})
+				f, from = gs[e-1].te, max(lo, e)
+			}
+		}
+		sc.words(s, i, from, first, first, 0, plus, &f, nil)
 		// As words they hold nothing: they are read loosely up to the match, as masking the
 		// output again reads them once the match is its redaction ("30 20 20 31 30 30 31
 		// 01000000 00X00000": fourteen digits in pairs before a phone number).
