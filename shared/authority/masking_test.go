@@ -341,7 +341,7 @@ var shapes = map[string][2]string{
 	"xhtml":     {"application/xhtml+xml", "<p>grace.hopper<!-- x -->@example.org <b>4111</b> 1111 1111 1111</p>"},
 	"wrap":      {"text/plain", "Your card 3782 822463\n10005 was charged"},
 	"lines":     {"text/plain", "378282\n246310005\n4111 1111 1111\n1111"},
-	"amount":    {"text/plain", "refund $4111111111111111 to @4111111111111111"},
+	"amount":    {"text/plain", "refund $4111111111111111 to @4111111111111111, fee USD5555555555554444"},
 	"cdata":     {"application/xml", "<r><![CDATA[grace.hopper]]><![CDATA[@example.org]]></r>"},
 	"host":      {"text/plain", "GET http://3232235777/admin and http://0xC0A80101/"},
 }
@@ -372,7 +372,7 @@ func TestEveryShapeATargetServesIsMasked(t *testing.T) {
 			t.Errorf("%s: nothing masked: %s (%v)", name, raw, res.Masking)
 		}
 		for _, leak := range []string{"078051120", "hunter2", "4111 1111 1111", "31 31 31 31", "grace", "MTExMTExMTEx", "      1111\\n",
-			"uno uno", "4111111111111111", "Z3JhY2U", "822463", "246310005", "3232235777", "C0A80101"} {
+			"uno uno", "4111111111111111", "5555555555554444", "Z3JhY2U", "822463", "246310005", "3232235777", "C0A80101"} {
 			if strings.Contains(string(raw), leak) {
 				t.Errorf("%s: %q came back: %s", name, leak, raw)
 			}
