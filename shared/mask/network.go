@@ -56,13 +56,15 @@ func urlHost(s []byte, i, floor int) (host, bare bool) {
 // four parts joined by '.' (and one '.' after them), each decimal, octal with a leading '0'
 // or hexadecimal after "0x", every part but the last at most 255 and the last filling the
 // bytes left ("http://3232235777/", "http://0xC0A80101/", "http://0300.0250.1.1/",
-// "http://192.168.257/"). The host must end where a URL's host can.
-func hostIPv4(s []byte, i int) (int, bool) {
+// "http://192.168.257/"). The host must end where a URL's host can; a bare one (urlHost),
+// before a path or a port.
+func hostIPv4(s []byte, i int, bare bool) (int, bool) {
 	end := i
 	for end < len(s) && (hexDigit[s[end]] || s[end] == '.' || s[end] == 'x' || s[end] == 'X') {
 		end++
 	}
-	if end == i || end < len(s) && (wordByte[s[end]] || s[end] == '-' || s[end] == '%') {
+	if end == i || end < len(s) && (wordByte[s[end]] || s[end] == '-' || s[end] == '%') ||
+		bare && (end == len(s) || s[end] != '/' && s[end] != ':') {
 		return 0, false
 	}
 	host := s[i:end]

@@ -304,7 +304,7 @@ func (sc *scanner) scan(s []byte) {
 				}
 			}
 			if host, bare := urlHost(s, i, floor); host && sc.enabled[detIP] {
-				if end, ok := hostIPv4(s, i); ok && (!bare || end < len(s) && (s[end] == '/' || s[end] == ':')) {
+				if end, ok := hostIPv4(s, i, bare); ok {
 					add(i, end, detIP)
 					i = end
 					continue
@@ -996,11 +996,10 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	// A number after '$', '@' or a currency's code is an amount or a version, unless its first
 	// word is a card ("$4111111111111111", "pay@4111…", "USD4111…"): no amount or version has
 	// a card's length and check digit.
-	signed := lo > 0 && (s[i-1] == '$' || s[i-1] == '@' || currencyCode(s, i)) && sc.enabled[detCard]
-	if signed {
-		if e, ok := sc.card(0, hi, *floor); ok && e <= phoneOnly {
-			sc.matches = append(sc.matches, match{gs[0].ts, gs[e-1].te, detCard})
-			*floor, lo, signed = gs[e-1].te, e, false
+	amount := lo > 0 && (s[i-1] == '$' || s[i-1] == '@' || currencyCode(s, i)) && sc.enabled[detCard]
+	if amount {
+		if e, ok := sc.firstCard(hi, phoneOnly, floor); ok {
+			lo, amount = e, false
 		}
 	}
 	floor0, judged := *floor, len(sc.matches) // before the words [lo, hi)
@@ -1014,10 +1013,9 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		sc.matches = sc.matches[:judged]
 		sc.groups = gs[:first]
 		f, from := floor0, lo
-		if signed {
-			if e, ok := sc.card(0, first, f); ok {
-				sc.matches = append(sc.matches, match{gs[0].ts, gs[e-1].te, detCard})
-				f, from = gs[e-1].te, max(lo, e)
+		if amount {
+			if e, ok := sc.firstCard(first, first, &f); ok {
+				from = max(lo, e)
 			}
 		}
 		sc.words(s, i, from, first, first, 0, plus, &f, nil)
@@ -1053,6 +1051,19 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		}
 	}
 	return end
+}
+
+// firstCard records a card the run's words [0, hi) start with that ends by word upto, moves
+// floor past it and returns its end word.
+func (sc *scanner) firstCard(hi, upto int, floor *int) (int, bool) {
+	gs := sc.groups
+	e, ok := sc.card(0, hi, *floor)
+	if !ok || e > upto {
+		return 0, false
+	}
+	sc.matches = append(sc.matches, match{gs[0].ts, gs[e-1].te, detCard})
+	*floor = gs[e-1].te
+	return e, true
 }
 
 // words tries the detectors on the words [lo, hi) of the run at s[i] (sc.groups), records
