@@ -86,14 +86,15 @@ func (st *state) xml() bool {
 			}
 			st.xmlValue(i+4, i+4+k, nil)
 			i += 4 + k + 3
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			k := bytes.Index(rest[9:], []byte("]]>"))
+		case bytes.HasPrefix(rest, cdataOpen):
+			n := len(cdataOpen)
+			k := bytes.Index(rest[n:], []byte("]]>"))
 			if k < 0 || len(stack) == 0 {
 				return false
 			}
-			st.xmlRaw(i+9, i+9+k, lastName(st.xpath))
+			st.xmlRaw(i+n, i+n+k, lastName(st.xpath))
 			texts++
-			i += 9 + k + 3
+			i += n + k + 3
 		case bytes.HasPrefix(rest, []byte("<!")):
 			k := bytes.IndexByte(rest, '>')
 			if k < 0 || bytes.IndexByte(rest[:k], '[') >= 0 {
