@@ -350,18 +350,17 @@ func dropRole(ctx context.Context, p *pgxpool.Pool, name string) error {
 
 func dropRoleTx(ctx context.Context, tx pgx.Tx, name string) error {
 	id := pgx.Identifier{name}.Sanitize()
-	for _, q := range []string{
-		"SELECT pg_advisory_xact_lock(hashtextextended('mandate drop role ' || $1, 0))",
-		"GRANT " + id + " TO CURRENT_USER",
-		"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1",
-		"DROP OWNED BY " + id,
-		"DROP ROLE " + id,
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"SELECT pg_advisory_xact_lock(hashtextextended('mandate drop role ' || $1, 0))", []any{name}},
+		{"GRANT " + id + " TO CURRENT_USER", nil},
+		{"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", []any{name}},
+		{"DROP OWNED BY " + id, nil},
+		{"DROP ROLE " + id, nil},
 	} {
-		var args []any
-		if strings.Contains(q, "$1") {
-			args = []any{name}
-		}
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
+		if _, err := tx.Exec(ctx, q.sql, q.args...); err != nil {
 			return fmt.Errorf("broker: drop role %s: %w", name, err)
 		}
 	}
