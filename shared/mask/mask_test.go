@@ -66,6 +66,16 @@ func TestEmailEveryScript(t *testing.T) {
 		{"address before an escaped backslash that ends a quoted local part", `to "00@0.AA\\"@0.AA now`, "to [EMAIL] now", one(mask.Email)},
 		{"an escaped quote before the at sign closes no quoted local part", `to "0@0.AA\"@0.AA now`, `to "[EMAIL]\"@0.AA now`, one(mask.Email)},
 		{"nor does one in a masked output", `to "[EMAIL]\"@0.AA now`, `to "[EMAIL]\"@0.AA now`, nil},
+		// Any other value in a quoted local part is the address's too (found by FuzzDecoders:
+		// '"::1 "@0.AA' left '"[IP] "@0.AA', which a second pass read as an address).
+		{"ipv6 in a quoted local part", `to "::1 "@0.AA now`, "to [EMAIL] now", one(mask.Email)},
+		{"ipv6 alone in a quoted local part", `to "fe80::1"@example.com`, "to [EMAIL]", one(mask.Email)},
+		{"ipv4 among words in a quoted local part", `to "x 192.168.1.1 y"@example.com`, "to [EMAIL]", one(mask.Email)},
+		{"card in a quoted local part", `to "4111 1111 1111 1111"@example.com`, "to [EMAIL]", one(mask.Email)},
+		{"phone in a quoted local part", `to "+1 415 555 0132"@example.com`, "to [EMAIL]", one(mask.Email)},
+		{"two values in a quoted local part", `to "10.0.0.1 4111111111111111"@example.com`, "to [EMAIL]", one(mask.Email)},
+		{"a value before the quoted local part stays its own", `10.0.0.1 "::1"@example.com`, "[IP] [EMAIL]", map[string]int{mask.IP: 1, mask.Email: 1}},
+		{"a value before a quote that opens no local part", `x ::1"@example.com`, `x [IP]"@example.com`, one(mask.IP)},
 		{"quoted address then an address", `said "a@b.org" to c@d.org`, `said "[EMAIL]" to [EMAIL]`, map[string]int{mask.Email: 2}},
 		{"quoted, escaped quote", `to "a\"b"@example.org`, "to [EMAIL]", one(mask.Email)},
 		// The local part is the last 64 bytes: "kefu" and the 20 characters before it.

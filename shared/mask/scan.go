@@ -286,6 +286,10 @@ func (sc *scanner) scan(s []byte) {
 					i = end
 					continue
 				}
+				if end, ok := sc.quotedOverMatches(s, i, from); ok {
+					floor, i = end, end
+					continue
+				}
 			}
 			i++
 		case clsDigit:
@@ -462,6 +466,46 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 		}
 	}
 	return j, k, true
+}
+
+// quotedOverMatches masks the address whose '@' is at s[at] when its quoted local part holds
+// values matched before the '@' was reached ("\"::1 \"@example.org", "\"4111 1111 1111
+// 1111\"@example.org"): they give way to the address, which a second pass would otherwise
+// read once they are masked ("\"[IP] \"@example.org"). Matches from index from on are those
+// of s. It reports the address's end.
+func (sc *scanner) quotedOverMatches(s []byte, at, from int) (int, bool) {
+	if at == 0 || s[at-1] != '"' || len(sc.matches) == from {
+		return 0, false
+	}
+	// The matches that may lie inside the local part, and the floor before them.
+	k := len(sc.matches)
+	for k > from && sc.matches[k-1].end > at-emailMaxLocal-2 {
+		k--
+	}
+	if k == len(sc.matches) {
+		return 0, false
+	}
+	lo := 0
+	if k > from {
+		lo = sc.matches[k-1].end
+	}
+	start, end, ok := email(s, at, lo)
+	if !ok || s[start] != '"' {
+		return 0, false
+	}
+	kept := k
+	for _, m := range sc.matches[k:] {
+		switch {
+		case m.end <= start:
+			kept++ // before the address
+		case m.start > start && m.end < at:
+			// inside the quotes: the address takes its place
+		default:
+			return 0, false // across the address's edge
+		}
+	}
+	sc.matches = append(sc.matches[:kept], match{start, end, detEmail})
+	return end, true
 }
 
 // quotedAround returns the address whose quoted local part holds the address s[j:k]
