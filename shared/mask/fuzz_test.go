@@ -1,7 +1,10 @@
 package mask_test
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/zlib"
+	"encoding/base64"
 	"encoding/json"
 	"regexp"
 	"slices"
@@ -160,6 +163,21 @@ func FuzzDecoders(f *testing.F) {
 		for fm := range 6 {
 			f.Add([]byte(s), uint8(fm))
 		}
+	}
+	// Compressed and archived inputs (archive.go): a zip, zlib, bzip2, xz, and a zip as
+	// base64 in JSON.
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, _ := zw.Create("a/bob@example.com.csv")
+	w.Write([]byte("id,card\n1,4111111111111111\n"))
+	zw.SetComment("by bob@example.com")
+	zw.Close()
+	var lb bytes.Buffer
+	lw := zlib.NewWriter(&lb)
+	lw.Write([]byte(`{"email":"bob@example.com"}`))
+	lw.Close()
+	for _, in := range [][]byte{zb.Bytes(), lb.Bytes(), bzip2Card, xzCard, []byte(`{"f":"` + base64.StdEncoding.EncodeToString(zb.Bytes()) + `"}`)} {
+		f.Add(in, uint8(0))
 	}
 	e := mask.New()
 	f.Fuzz(func(t *testing.T, in []byte, fm uint8) {

@@ -1,8 +1,11 @@
 package mask_test
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/bzip2"
 	"compress/gzip"
+	"compress/zlib"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -71,6 +74,29 @@ func revealed(out []byte, secret string) bool {
 		var b bytes.Buffer
 		b.ReadFrom(r)
 		views = append(views, b.String())
+	}
+	if r, err := zlib.NewReader(bytes.NewReader(out)); err == nil {
+		var b bytes.Buffer
+		b.ReadFrom(r)
+		views = append(views, b.String())
+	}
+	if bytes.HasPrefix(out, []byte("BZh")) {
+		var b bytes.Buffer
+		b.ReadFrom(bzip2.NewReader(bytes.NewReader(out)))
+		views = append(views, b.String())
+	}
+	if zr, err := zip.NewReader(bytes.NewReader(out), int64(len(out))); err == nil {
+		views = append(views, zr.Comment)
+		for _, f := range zr.File {
+			views = append(views, f.Name, f.Comment, string(f.Extra))
+			if r, err := f.Open(); err == nil {
+				var b bytes.Buffer
+				b.ReadFrom(r)
+				if revealed(b.Bytes(), secret) {
+					return true
+				}
+			}
+		}
 	}
 	if len(out) >= 2 && len(out)%2 == 0 && bytes.IndexByte(out, 0) >= 0 {
 		for _, be := range []bool{false, true} {

@@ -496,13 +496,18 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			for k := 0; k < 2 && j < len(s) && s[j] == '='; k++ {
 				j++
 			}
+			read := false // the run decoded whole to text (or a compressed input) and was read
 			if j-i >= minBase64 {
 				if h, ok := st.base64Run(s, i, j); ok {
 					out = append(out, h)
 					i = j
 					continue
 				}
-				if n := len(out); bytes.IndexByte(s[i:j], '/') >= 0 {
+				// A run read whole is not read again in pieces, between its slashes or its
+				// '+'s: a zip or zlib stream's base64 holds both as often as not, and its
+				// first piece decodes to a stream cut short.
+				read = st.b64Read
+				if n := len(out); !read && bytes.IndexByte(s[i:j], '/') >= 0 {
 					out = st.base64Segments(s, i, j, out)
 					if len(out) > n {
 						i = j
@@ -526,7 +531,7 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			}
 			// Not base64: a query's words joined by '+' ("q=card+4111111111111111") are
 			// form-encoded text, '+' for a space.
-			if bytes.IndexByte(s[i:j], '+') < 0 {
+			if read || bytes.IndexByte(s[i:j], '+') < 0 {
 				i = j
 				continue
 			}
@@ -694,6 +699,7 @@ func base64Lines(s []byte, i, j int) (end int, joined, nl []byte, ok bool) {
 // masks what it decodes to when that is text; width > 0 wraps what is written back at width
 // with nl, as the block was.
 func (st *state) base64Of(run []byte, i, j, width int, nl []byte) (hit, bool) {
+	st.b64Read = false
 	body := bytes.TrimRight(run, "=")
 	if len(run)-len(body) > 2 || len(body)%4 == 1 {
 		return hit{}, false
@@ -719,6 +725,7 @@ func (st *state) base64Of(run []byte, i, j, width int, nl []byte) (hit, bool) {
 	if !inspectable(d) {
 		return hit{}, false
 	}
+	st.b64Read = true
 	d = bytes.Clone(d)
 	m, ok := st.inner(d)
 	if !ok {
@@ -790,10 +797,11 @@ func (st *state) base32Run(s []byte, i, j int) (hit, bool) {
 	return hit{start: i, end: end, repl: []byte(repl), inner: m, enc: encBase32}, true
 }
 
-// inspectable reports decoded bytes that can hold a text value: gzip, UTF-16 with a byte
-// order mark, or UTF-8 text with almost no control bytes.
+// inspectable reports decoded bytes that can hold a text value: gzip or another compressed
+// or archive format (archive.go), UTF-16 with a byte order mark, or UTF-8 text with almost
+// no control bytes.
 func inspectable(d []byte) bool {
-	if len(d) >= 3 && d[0] == 0x1f && d[1] == 0x8b && d[2] == 8 {
+	if len(d) >= 3 && d[0] == 0x1f && d[1] == 0x8b && d[2] == 8 || compressedInput(d) {
 		return true
 	}
 	if len(d) >= 2 && ((d[0] == 0xff && d[1] == 0xfe) || (d[0] == 0xfe && d[1] == 0xff)) {

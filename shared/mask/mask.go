@@ -241,7 +241,8 @@ func ParseFormat(s string) (Format, error) {
 
 // Masked is the outcome of Engine.Mask.
 type Masked struct {
-	// Body is the masked input: a new slice, a copy of the input when nothing was masked.
+	// Body is the masked input: a new slice, a copy of the input when nothing was masked (a
+	// zip archive is always written again, archive.go).
 	Body []byte
 	// Summary counts the values masked by detector name.
 	Summary Summary
@@ -335,6 +336,9 @@ func tailCut(src []byte) int {
 
 // mask is Mask at layer depth (0 for the outermost input) within the decoding budget b.
 func (e *Engine) mask(src []byte, f Format, limit int, b *budget, depth int) Masked {
+	if m, ok := e.container(src, limit, b, depth); ok {
+		return m
+	}
 	raw := src
 	src, enc, reason := sniff(src, limit, b)
 	if reason != "" {
@@ -561,6 +565,9 @@ type state struct {
 	mixed    bool      // the XML read holds text on both sides of markup (xml)
 	path     []segment // JSON path of the value being read
 	scratch  []byte    // decoded base64 being judged
+	// b64Read says the last base64 run judged decoded to text (or a compressed or archived
+	// input) and was read, whether or not it held anything.
+	b64Read bool
 }
 
 var pool = sync.Pool{New: func() any { return new(state) }}

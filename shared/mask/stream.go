@@ -125,9 +125,13 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 	_, utf16 := utf16Shaped(head[:len(head)&^1])
 	switch {
 	case len(head) >= 2 && ((head[0] == 0xff && head[1] == 0xfe) || (head[0] == 0xfe && head[1] == 0xff)) || utf16:
-		// UTF-16 is not streamed: it is read whole, up to maxUTF16Stream, and masked as
+		// UTF-16 is not streamed: it is read whole, up to maxWholeStream, and masked as
 		// Mask does (decoded, masked, written back as UTF-16); a longer input is withheld.
-		err = e.streamUTF16(in, cw, &s, f)
+		err = e.streamWhole(in, cw, &s, f, "UTF-16 input")
+	case compressedInput(head):
+		// Nor is a zip archive, a zlib or bzip2 stream, or a format the masker cannot read
+		// (archive.go): Mask reads them whole.
+		err = e.streamWhole(in, cw, &s, f, "compressed input")
 	case f == FormatText:
 		err = e.streamText(in, cw, &s, false, nil, nil)
 	case f == FormatCSV:
@@ -188,16 +192,17 @@ func sniffs(head []byte) bool {
 // maxBareScalar is the longest input Stream reads whole to mask it as one JSON scalar.
 const maxBareScalar = 64 << 10
 
-// maxUTF16Stream is the longest UTF-16 input Stream masks; it reads UTF-16 whole.
-const maxUTF16Stream = 4 * StreamLimit
+// maxWholeStream is the longest input Stream reads whole (UTF-16, compressed or archived)
+// to mask it; a longer one is withheld.
+const maxWholeStream = 4 * StreamLimit
 
-func (e *Engine) streamUTF16(in *bufio.Reader, w io.Writer, s *Streamed, f Format) error {
-	all, err := io.ReadAll(io.LimitReader(in, maxUTF16Stream+1))
+func (e *Engine) streamWhole(in *bufio.Reader, w io.Writer, s *Streamed, f Format, what string) error {
+	all, err := io.ReadAll(io.LimitReader(in, maxWholeStream+1))
 	if err != nil {
 		return err
 	}
-	if len(all) > maxUTF16Stream {
-		const reason = "UTF-16 input larger than the stream limit"
+	if len(all) > maxWholeStream {
+		reason := what + " larger than the stream limit"
 		if _, err := io.Copy(io.Discard, in); err != nil {
 			return err
 		}
