@@ -1,11 +1,14 @@
 package authority_test
 
 import (
+	"archive/zip"
 	"bytes"
+	"compress/zlib"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -35,7 +38,11 @@ func (e *echoTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.mu.Lock()
 	e.queries = append(e.queries, r.URL.Query().Get("email"))
 	e.mu.Unlock()
-	if shape, ok := shapes[r.URL.Query().Get("shape")]; ok { // a record in another shape
+	shape, ok := shapes[r.URL.Query().Get("shape")]
+	if !ok {
+		shape, ok = compressedShapes[r.URL.Query().Get("shape")]
+	}
+	if ok { // a record in another shape
 		w.Header().Set("Content-Type", shape[0])
 		_, _ = w.Write([]byte(shape[1]))
 		return
@@ -344,6 +351,76 @@ var shapes = map[string][2]string{
 	"amount":    {"text/plain", "refund $4111111111111111 to @4111111111111111, fee USD5555555555554444"},
 	"cdata":     {"application/xml", "<r><![CDATA[grace.hopper]]><![CDATA[@example.org]]></r>"},
 	"host":      {"text/plain", "GET http://3232235777/admin and http://0xC0A80101/"},
+	"zip-json":  {"application/json", `{"report":"` + base64.StdEncoding.EncodeToString(zipped("customers.csv", "id,card\n42,4111111111111111\n")) + `"}`},
+	"zlib":      {"application/octet-stream", string(zlibbed("id,card\n42,4111111111111111\n"))},
+}
+
+// compressedShapes are the shapes whose record is compressed (checked by
+// TestCompressedResponsesAreMasked, which decodes what comes back), and one in a format the
+// masker cannot read (xz, made with Python's lzma module from "id,card\n42,4111111111111111\n").
+var compressedShapes = map[string][2]string{
+	"xz": {"application/x-xz", func() string {
+		b, _ := base64.StdEncoding.DecodeString("/Td6WFoAAATm1rRGAgAhARYAAAB0L+Wj4AAbABRdADSZAYTRvwZsAl8kSghvAwnceoAAACU218foWMKoAAEwHJffwesftvN9AQAAAAAEWVo=")
+		return string(b)
+	}()},
+}
+
+func zipped(name, content string) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, _ := zw.Create(name)
+	w.Write([]byte(content))
+	zw.Close()
+	return b.Bytes()
+}
+
+func zlibbed(content string) []byte {
+	var b bytes.Buffer
+	zw := zlib.NewWriter(&b)
+	zw.Write([]byte(content))
+	zw.Close()
+	return b.Bytes()
+}
+
+// TestCompressedResponsesAreMasked: through the whole pipeline, a record a target serves as
+// a zip archive in base64 in a JSON field, or as a zlib stream, comes back masked (the zip
+// still a zip, the zlib stream as its text); one compressed with xz is withheld.
+func TestCompressedResponsesAreMasked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	auth, _ := newMaskingFixture(t, "default")
+	sid := openSession(t, auth)
+	act := func(name string) api.ActionResponse {
+		t.Helper()
+		res, err := auth.Act(ctx, agent("demo-agent"), sid, get("/customers/42?shape="+name))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return res
+	}
+	res := act("zip-json")
+	var body struct{ Report []byte }
+	raw, _ := json.Marshal(res.Result)
+	if err := json.Unmarshal(raw, &body); err != nil {
+		t.Fatalf("zip-json: %v: %s", err, raw)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(body.Report), int64(len(body.Report)))
+	if err != nil || len(zr.File) != 1 {
+		t.Fatalf("zip-json: no zip came back: %v", err)
+	}
+	r, _ := zr.File[0].Open()
+	got, _ := io.ReadAll(r)
+	if string(got) != "id,card\n42,[CARD]\n" || res.Masking["card"] != 1 {
+		t.Errorf("zip-json: entry %q, masking %v", got, res.Masking)
+	}
+	res = act("zlib")
+	if res.Result != "id,card\n42,[CARD]\n" || res.Masking["card"] != 1 {
+		t.Errorf("zlib: %#v %v", res.Result, res.Masking)
+	}
+	res = act("xz")
+	if s, _ := res.Result.(string); !strings.HasPrefix(s, mask.WithheldMarker) || res.Masking[mask.Withheld] != 1 {
+		t.Errorf("xz: %#v %v", res.Result, res.Masking)
+	}
 }
 
 // TestEveryShapeATargetServesIsMasked: through the whole pipeline, a record a target
