@@ -56,9 +56,12 @@
 // "6a61 6e65") and hex dumps (xxd, hexdump -C), URL percent-encoding, quoted-printable
 // words of three escapes or more ("=6A=61=6E=65...") and MIME encoded words in Q encoding
 // ("=?UTF-8?Q?jane.doe=40example.com?="), HTML/XML entities, backslash escapes in text
-// ("\u0040", "\x40"), gzip (a body or a decoded run) and UTF-16 (with or without a byte
-// order mark; text after a mark is also read as it reads without one, so two bytes cannot
-// hide it). A string with
+// ("\u0040", "\x40"), gzip, zlib and bzip2 (a body, read as its text, or a decoded run),
+// zip archives (a body or a decoded run: each entry's name, comment and content, written
+// again as an archive from its central directory; archive.go) and UTF-16 (with or without a
+// byte order mark; text after a mark is also read as it reads without one, so two bytes
+// cannot hide it). An input compressed in a format the masker cannot read (xz, zstd, 7z,
+// rar, lz4 ...), an encrypted zip entry or a stream cut short is withheld. A string with
 // escapes is also read once with all of them decoded where they stand (unescape.go: \u,
 // \x, octal, \n, \t, a line continuation, %XX, character references, quoted-printable's
 // soft line breaks), so a value with one character escaped, or with its groups words apart,
@@ -112,7 +115,9 @@
 // and scalar masked under the key that labels it; invalid UTF-8 replaced as Mask replaces
 // it; the output held until a separator so that JSON found invalid part way is masked as
 // text from there; text and CSV a chunk at a time, cut at record boundaries and
-// never inside a value; gzip decompressed as it is read.
+// never inside a value; gzip decompressed as it is read; a zip archive, a zlib or bzip2
+// stream, UTF-16 and formats the masker cannot read are read whole (up to four times
+// StreamLimit) and masked as Mask masks them.
 //
 // Each detector has labelled positives and near-misses in testdata/masking/corpus.jsonl;
 // TestCorpusPrecisionRecall fails when precision or recall of any detector is under 0.95.
