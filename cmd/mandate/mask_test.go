@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/zlib"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -67,6 +68,33 @@ func TestMaskCommand(t *testing.T) {
 		if code := maskStream(args, strings.NewReader("x"), &out, &errOut); code != exitUsage {
 			t.Errorf("%v: exit %d; want %d", args, code, exitUsage)
 		}
+	}
+}
+
+// TestMaskCommandCompressed: a zlib stream on standard input comes out as its masked text
+// (exit 0); one compressed with xz, which the masker cannot read, is withheld (exit 1, the
+// summary says why).
+func TestMaskCommandCompressed(t *testing.T) {
+	t.Parallel()
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write([]byte("id,card\n42,4111111111111111\n"))
+	zw.Close()
+	var out, errOut bytes.Buffer
+	if code := maskStream(nil, bytes.NewReader(z.Bytes()), &out, &errOut); code != exitOK || out.String() != "id,card\n42,[CARD]\n" {
+		t.Errorf("zlib: exit %d, %q, %s", code, out.String(), errOut.String())
+	}
+	// Python's lzma.compress(b"id,card\n42,4111111111111111\n").
+	xz, _ := base64.StdEncoding.DecodeString("/Td6WFoAAATm1rRGAgAhARYAAAB0L+Wj4AAbABRdADSZAYTRvwZsAl8kSghvAwnceoAAACU218foWMKoAAEwHJffwesftvN9AQAAAAAEWVo=")
+	out.Reset()
+	errOut.Reset()
+	code := maskStream(nil, bytes.NewReader(xz), &out, &errOut)
+	var sum maskSummary
+	if err := json.Unmarshal(errOut.Bytes(), &sum); err != nil {
+		t.Fatalf("summary %q: %v", errOut.String(), err)
+	}
+	if code != 1 || !strings.HasPrefix(out.String(), mask.WithheldMarker) || !strings.Contains(errOut.String(), "xz") {
+		t.Errorf("xz: exit %d, %q, %s", code, out.String(), errOut.String())
 	}
 }
 
