@@ -32,8 +32,8 @@ import (
 //     start so by chance, and their layer reads them as it would any bytes. A zlib stream
 //     cut short is withheld wherever it is: it decodes up to the cut.)
 //
-// Decoding shares the call's budget (four times the input, at least 1 MiB), as gzip does:
-// a stream or archive that decodes to more is withheld.
+// Decoding shares the call's budget (decodeBudget): a stream or archive that decodes to more
+// is withheld.
 
 const (
 	encZip   = "zip"
@@ -42,6 +42,20 @@ const (
 	// maxZipEntries bounds the entries of a zip archive read; one with more is withheld.
 	maxZipEntries = 10000
 )
+
+// decodeBudget is how many decoded bytes masking src (read with the size cap limit) may
+// produce in all its layers: sixteen times src (text compresses five to ten times), or the
+// cap when that is less, and at least four times src and minBudget; for an input that is
+// compressed or archived as a whole (gzip included), the cap: a compressed body must not be
+// withheld where the same body plain would be masked. A part the streaming masker bounded
+// already (limit noCap) has no cap to go by.
+func decodeBudget(src []byte, limit int) int {
+	left := max(4*len(src), minBudget, min(limit, 16*len(src)))
+	if limit < noCap && (len(src) >= 3 && src[0] == 0x1f && src[1] == 0x8b && src[2] == 8 || compressedInput(src)) {
+		left = max(left, limit)
+	}
+	return left
+}
 
 // unreadableFormats are the compressed and archive formats recognised by their first bytes
 // that the masker cannot decode.

@@ -5,11 +5,14 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
 	"github.com/mandate-dev/mandate/shared/mask"
+	"github.com/mandate-dev/mandate/shared/racebuild"
 )
 
 // zipOf builds a zip archive of name/content pairs (deflated unless store), with comment.
@@ -238,5 +241,37 @@ func TestCompressionLookAlikesAreText(t *testing.T) {
 	in := `{"id":"` + blob + `"}`
 	if m := e0.Mask([]byte(in), mask.FormatJSON); string(m.Body) != in {
 		t.Errorf("random bytes with a zlib header: got %q %v", m.Body, m.Summary)
+	}
+}
+
+// TestCompressedBodiesUpToTheCap: a body served compressed ten times or more (as text
+// compresses) is masked, up to the engine's cap uncompressed, as the same body plain would
+// be: gzip, zip and zlib, as the whole body, and base64 of a zip in a JSON field. Before, a
+// body that decoded to more than four times its size was withheld. Past the cap it still is.
+func TestCompressedBodiesUpToTheCap(t *testing.T) {
+	t.Parallel()
+	racebuild.Heavy(t) // megabytes masked eight times: run in full by make test-plain
+	// Rows of words and a random id compress about eight times, as JSON records do.
+	rng := rand.New(rand.NewPCG(1, 2))
+	var rows strings.Builder
+	for rows.Len() < 1100<<10 {
+		fmt.Fprintf(&rows, `{"note":"nothing to see here","id":"%08x"},`, rng.Uint32())
+	}
+	doc := `{"rows":[` + rows.String() + `{"email":"` + hiddenEmail + `"}]}`
+	zipped := zipOf(t, false, "", "rows.json", doc)
+	for name, in := range map[string][]byte{
+		"gzip": gz(doc), "zip": zipped, "zlib": zlibOf(doc),
+		"zip in base64 in JSON": []byte(`{"export":"` + base64.StdEncoding.EncodeToString(zipped) + `"}`),
+	} {
+		if len(in)*4 >= len(doc) || len(in)*16 < len(doc) {
+			t.Fatalf("%s: %d bytes compressed from %d: not four to sixteen times", name, len(in), len(doc))
+		}
+		m := e0.Mask(in, mask.FormatAuto)
+		if m.Withheld != "" || m.Summary[mask.Email] != 1 || revealed(m.Body, hiddenEmail) {
+			t.Errorf("%s: %v %q", name, m.Summary, m.Withheld)
+		}
+		if m := mask.New(mask.WithMaxBytes(1<<20)).Mask(in, mask.FormatAuto); m.Summary[mask.Withheld] != 1 || revealed(m.Body, hiddenEmail) {
+			t.Errorf("%s past a 1 MiB cap: %v %q", name, m.Summary, m.Withheld)
+		}
 	}
 }

@@ -29,8 +29,8 @@ const (
 	// MaxLayers is how many encodings deep a value is decoded (base64 of gzip of JSON is
 	// three); an encoded run found deeper is withheld.
 	MaxLayers = 4
-	// minBudget is the fewest decoded bytes one call may produce in all its layers; the
-	// budget is four times the input when that is more.
+	// minBudget is the fewest decoded bytes one call may produce in all its layers
+	// (decodeBudget).
 	minBudget = 1 << 20
 	// minBase64 is the shortest base64 run decoded (12 bytes decoded).
 	minBase64 = 16
@@ -1664,7 +1664,7 @@ func appendEntities(out, d []byte) []byte {
 func (st *state) inner(d []byte) (Masked, bool) {
 	b := st.budget
 	if b == nil {
-		b = &budget{left: max(4*len(st.w.src), minBudget)}
+		b = &budget{left: decodeBudget(st.w.src, noCap)}
 		st.budget = b
 	}
 	if st.layer+1 > MaxLayers {

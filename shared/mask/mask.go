@@ -301,7 +301,7 @@ func (e *Engine) MaskKnown(src []byte, f Format, known []string) Masked {
 	if limit <= 0 {
 		limit = DefaultMaxBytes
 	}
-	b := &budget{left: max(4*len(src), minBudget), known: knownValues(known)}
+	b := &budget{left: decodeBudget(src, limit), known: knownValues(known)}
 	b.shapes = knownShapes(b.known)
 	return e.mask(src, f, limit, b, 0)
 }

@@ -149,7 +149,7 @@ func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 			// The whole input is one JSON scalar ("4111111111111111", "\"a@b.c\""): masked as
 			// the document it is, as Mask does, so the output stays JSON.
 			s.Format = FormatJSON
-			m := e.mask(b, FormatJSON, noCap, &budget{left: max(4*len(b), minBudget)}, 0)
+			m := e.mask(b, FormatJSON, noCap, &budget{left: decodeBudget(b, noCap)}, 0)
 			if _, werr := in.Discard(len(b)); werr == nil {
 				_, err = cw.Write(m.Body)
 				s.add(m, "")
@@ -210,7 +210,7 @@ func (e *Engine) streamWhole(in *bufio.Reader, w io.Writer, s *Streamed, f Forma
 		_, err := w.Write(withheld(nil, reason))
 		return err
 	}
-	m := e.mask(all, f, noCap, &budget{left: max(4*len(all), minBudget)}, 0)
+	m := e.mask(all, f, noCap, &budget{left: decodeBudget(all, maxWholeStream)}, 0)
 	s.Format = m.Format
 	s.add(m, "")
 	_, err = w.Write(m.Body)
@@ -289,14 +289,14 @@ func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool
 						k = len(chunk)
 					}
 					header = bytes.Clone(chunk[:k])
-					headerMasked = e.mask(header, FormatCSV, noCap, &budget{left: max(4*len(header), minBudget)}, 0)
+					headerMasked = e.mask(header, FormatCSV, noCap, &budget{left: decodeBudget(header, noCap)}, 0)
 					maskedHeader = headerMasked.Body
 				}
-				m = e.mask(chunk, FormatCSV, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
+				m = e.mask(chunk, FormatCSV, noCap, &budget{left: decodeBudget(chunk, noCap)}, 0)
 				path = ""
 			} else {
 				doc := append(bytes.Clone(header), chunk...)
-				m = e.mask(doc, FormatCSV, noCap, &budget{left: max(4*len(doc), minBudget)}, 0)
+				m = e.mask(doc, FormatCSV, noCap, &budget{left: decodeBudget(doc, noCap)}, 0)
 				if m.Format == FormatCSV && bytes.HasPrefix(m.Body, maskedHeader) {
 					m.Body = m.Body[len(maskedHeader):]
 					// The header rode along as labels: its values are counted once, with the
@@ -309,10 +309,10 @@ func (e *Engine) streamText(in *bufio.Reader, w io.Writer, s *Streamed, csv bool
 					buf = append(buf[:0], buf[cut:]...)
 					continue
 				}
-				m = e.mask(chunk, FormatText, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
+				m = e.mask(chunk, FormatText, noCap, &budget{left: decodeBudget(chunk, noCap)}, 0)
 			}
 		} else {
-			m = e.mask(chunk, FormatText, noCap, &budget{left: max(4*len(chunk), minBudget)}, 0)
+			m = e.mask(chunk, FormatText, noCap, &budget{left: decodeBudget(chunk, noCap)}, 0)
 		}
 		body := m.Body
 		if len(ctx) > 0 {
@@ -804,7 +804,7 @@ func (j *jsonStreamer) batch(c byte, key []byte) (bool, error) {
 	src, bad := validUTF8(raw) // replaced before scanning, as Mask does
 	st := j.e.get(src)
 	defer put(st)
-	j.b = budget{left: max(4*len(src), minBudget)}
+	j.b = budget{left: decodeBudget(src, noCap)}
 	st.budget = &j.b
 	// The output is written straight into the held output's free room.
 	h := j.w
@@ -1059,7 +1059,7 @@ func (j *jsonStreamer) token(c byte) ([]byte, error) {
 func (j *jsonStreamer) scalar(raw, key []byte, isKey bool) (Masked, bool, error) {
 	st := j.e.get(raw)
 	defer put(st)
-	j.b = budget{left: max(4*len(raw), minBudget)}
+	j.b = budget{left: decodeBudget(raw, noCap)}
 	st.budget = &j.b
 	st.w.loc.key = isKey
 	end, err := st.value(0, 0, key, false)
