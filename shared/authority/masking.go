@@ -321,7 +321,9 @@ func (m masking) response(ctx context.Context, s store.Session, t target.Target,
 		return mask.Masked{}, "", perr
 	}
 	var res mask.Masked
-	if out.Truncated {
+	if why := mask.ContentEncodingUnread(out.ContentEncoding, out.Body); why != "" {
+		res = mask.Withhold(why) // brotli and the like announce themselves in no byte
+	} else if out.Truncated {
 		res = e.MaskCut(out.Body, formatOf(out.ContentType), known) // never the first part of a value
 	} else {
 		res = e.MaskKnown(out.Body, formatOf(out.ContentType), known)

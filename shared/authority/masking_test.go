@@ -3,6 +3,7 @@ package authority_test
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
 	"context"
 	"encoding/base64"
@@ -41,6 +42,12 @@ func (e *echoTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	shape, ok := shapes[r.URL.Query().Get("shape")]
 	if !ok {
 		shape, ok = compressedShapes[r.URL.Query().Get("shape")]
+	}
+	if enc, ok := encodedShapes[r.URL.Query().Get("shape")]; ok { // a body in an HTTP encoding
+		w.Header().Set("Content-Type", "text/csv")
+		w.Header().Set("Content-Encoding", enc[0])
+		_, _ = w.Write([]byte(enc[1]))
+		return
 	}
 	if ok { // a record in another shape
 		w.Header().Set("Content-Type", shape[0])
@@ -365,6 +372,23 @@ var compressedShapes = map[string][2]string{
 	}()},
 }
 
+// encodedShapes are records served with a Content-Encoding (name, body): deflate (a zlib
+// stream) the masker reads; brotli it cannot (no byte announces it: these bytes stand for a
+// brotli stream), nor two encodings, nor raw DEFLATE under deflate's name (no byte announces
+// it either).
+var encodedShapes = map[string][2]string{
+	"deflate": {"deflate", string(zlibbed("id,card\n42,4111111111111111\n"))},
+	"br":      {"br", "\x1b\x1b\x00\xf8\xa5\x40\xc2\xe7\x98\x41\x11\x11"},
+	"two":     {"deflate, br", "\x1b\x1b\x00\xf8\xa5"},
+	"deflate-raw": {"deflate", func() string { // raw DEFLATE, as some servers send for deflate
+		var b bytes.Buffer
+		fw, _ := flate.NewWriter(&b, flate.BestCompression)
+		fw.Write([]byte("id,card\n42,4111111111111111\n"))
+		fw.Close()
+		return b.String()
+	}()},
+}
+
 func zipped(name, content string) []byte {
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
@@ -383,8 +407,9 @@ func zlibbed(content string) []byte {
 }
 
 // TestCompressedResponsesAreMasked: through the whole pipeline, a record a target serves as
-// a zip archive in base64 in a JSON field, or as a zlib stream, comes back masked (the zip
-// still a zip, the zlib stream as its text); one compressed with xz is withheld.
+// a zip archive in base64 in a JSON field, as a zlib stream, or with Content-Encoding
+// deflate comes back masked (the zip still a zip, the zlib stream as its text); one
+// compressed with xz, or with a Content-Encoding the masker cannot read, is withheld.
 func TestCompressedResponsesAreMasked(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -420,6 +445,18 @@ func TestCompressedResponsesAreMasked(t *testing.T) {
 	res = act("xz")
 	if s, _ := res.Result.(string); !strings.HasPrefix(s, mask.WithheldMarker) || res.Masking[mask.Withheld] != 1 {
 		t.Errorf("xz: %#v %v", res.Result, res.Masking)
+	}
+	// Served with a Content-Encoding: deflate is read; anything the masker cannot read
+	// by its bytes is withheld, whatever the bytes look like.
+	res = act("deflate")
+	if res.Result != "id,card\n42,[CARD]\n" || res.Masking["card"] != 1 {
+		t.Errorf("deflate: %#v %v", res.Result, res.Masking)
+	}
+	for _, name := range []string{"br", "two", "deflate-raw"} {
+		res = act(name)
+		if s, _ := res.Result.(string); !strings.HasPrefix(s, mask.WithheldMarker) || res.Masking[mask.Withheld] != 1 {
+			t.Errorf("%s: %#v %v", name, res.Result, res.Masking)
+		}
 	}
 }
 

@@ -173,7 +173,8 @@ func (x *AWS) s3(ctx context.Context, t target.Target, creds aws.Credentials, op
 		if err != nil {
 			return Result{}, fmt.Errorf("%w: read object from %s: %v", ErrTarget, t.Name, err)
 		}
-		return Result{Status: 200, ContentType: aws.ToString(out.ContentType), Body: raw, Truncated: truncated, Duration: time.Since(start)}, nil
+		return Result{Status: 200, ContentType: aws.ToString(out.ContentType), ContentEncoding: aws.ToString(out.ContentEncoding),
+			Body: raw, Truncated: truncated, Duration: time.Since(start)}, nil
 	case "PutObject":
 		content, err := str("Body")
 		if err != nil {

@@ -108,6 +108,17 @@ func TestS3WithBrokeredCredential(t *testing.T) {
 	if res := act(t, br, tg, api.Action{Service: "s3", Operation: "GetObject", Resource: obj}); res.Status != 200 || string(res.Body) != `{"total": 42}` {
 		t.Fatalf("GetObject: %d %s", res.Status, res.Body)
 	}
+	// An object stored with a Content-Encoding comes with it, for the masker to judge.
+	if _, err := admin.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("assets/app.js"), Body: strings.NewReader("\x1b\x04\x00"),
+		ContentEncoding: aws.String("br")}); err != nil {
+		t.Fatal(err)
+	}
+	if res := act(t, br, tg, api.Action{Service: "s3", Operation: "GetObject", Resource: "arn:aws:s3:::" + bucket + "/assets/app.js"}); res.ContentEncoding != "br" {
+		t.Fatalf("GetObject of a br object: %+v", res)
+	}
+	if _, err := admin.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: &bucket, Key: aws.String("assets/app.js")}); err != nil {
+		t.Fatal(err)
+	}
 	res := act(t, br, tg, api.Action{Service: "s3", Operation: "ListObjectsV2", Resource: "arn:aws:s3:::" + bucket, Params: map[string]any{"Prefix": "reports/"}})
 	var list struct {
 		Keys []struct{ Key string } `json:"keys"`

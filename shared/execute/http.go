@@ -29,9 +29,13 @@ var (
 type Result struct {
 	Status      int
 	ContentType string
-	Body        []byte
-	Truncated   bool
-	Duration    time.Duration
+	// ContentEncoding is the answer's Content-Encoding (an S3 object's, for GetObject) when
+	// its body is still encoded so: the masker reads gzip and deflate (zlib) by their bytes,
+	// and withholds a body in any other (mask.ContentEncodingUnread).
+	ContentEncoding string
+	Body            []byte
+	Truncated       bool
+	Duration        time.Duration
 	// Outcome, when set, is what the record says came of the action instead of "ok" (for
 	// instance OutcomeRolledBack), and Reason says why.
 	Outcome string
@@ -126,7 +130,10 @@ func (h *HTTP) Do(ctx context.Context, t target.Target, c broker.Credential, a a
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: read response of %s: %v", ErrTarget, t.Name, scrub(err))
 	}
-	res := Result{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: raw, Duration: time.Since(start)}
+	// The transport decodes the gzip it asked for and then drops the header; any encoding
+	// still named is the body's.
+	res := Result{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), ContentEncoding: resp.Header.Get("Content-Encoding"),
+		Body: raw, Duration: time.Since(start)}
 	if int64(len(raw)) > t.MaxResponseBytes {
 		res.Body, res.Truncated = raw[:t.MaxResponseBytes], true
 	}

@@ -1,6 +1,7 @@
 package execute
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -74,6 +75,14 @@ func TestDo(t *testing.T) {
 			b, _ := io.ReadAll(r.Body)
 			w.Header().Set("Content-Type", "application/json")
 			w.Write(b)
+		case "/gzip": // what the transport asked for: it decodes it
+			w.Header().Set("Content-Encoding", "gzip")
+			zw := gzip.NewWriter(w)
+			io.WriteString(zw, "plain")
+			zw.Close()
+		case "/br": // what it did not: the body comes as it was sent, and says so
+			w.Header().Set("Content-Encoding", "br")
+			w.Write([]byte{0x1b, 0x04, 0x00})
 		}
 	}))
 	t.Cleanup(srv.Close)
@@ -88,6 +97,14 @@ func TestDo(t *testing.T) {
 	}
 	if gotAuth.Load() != "Bearer secret-value" {
 		t.Fatalf("credential not injected: %v", gotAuth.Load())
+	}
+	res, err = h.Do(ctx, tg, cred, api.Action{Method: "GET", Path: "/gzip"})
+	if err != nil || string(res.Body) != "plain" || res.ContentEncoding != "" {
+		t.Fatalf("gzip = %+v, %v", res, err)
+	}
+	res, err = h.Do(ctx, tg, cred, api.Action{Method: "GET", Path: "/br"})
+	if err != nil || res.ContentEncoding != "br" || string(res.Body) != "\x1b\x04\x00" {
+		t.Fatalf("br = %+v, %v", res, err)
 	}
 	res, err = h.Do(ctx, tg, cred, api.Action{Method: "GET", Path: "/redirect"})
 	if err != nil || res.Status != http.StatusFound {

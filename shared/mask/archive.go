@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -56,6 +57,40 @@ func decodeBudget(src []byte, limit int) int {
 	}
 	return left
 }
+
+// ContentEncodingUnread returns why a body served with the HTTP Content-Encoding enc (as the
+// header gives it, "" for none) cannot be masked as it is: an encoding other than identity,
+// gzip and deflate (RFC 9110; deflate is a zlib stream), which the masker reads by their
+// bytes, such as br (brotli, which no bytes announce) or compress; more than one; or a
+// body that does not start as the encoding it names. "" when it can be.
+func ContentEncodingUnread(enc string, body []byte) string {
+	named := ""
+	for _, tok := range strings.Split(enc, ",") {
+		tok = strings.ToLower(strings.TrimSpace(tok))
+		switch {
+		case tok == "" || tok == "identity":
+			continue
+		case named != "":
+			return "served with more than one Content-Encoding (" + enc + ")"
+		case tok == "gzip" || tok == "x-gzip" || tok == "deflate":
+			named = tok
+		default:
+			return "served with Content-Encoding " + strconv.Quote(tok) + ", which the masker cannot read"
+		}
+	}
+	gzipped := len(body) >= 3 && body[0] == 0x1f && body[1] == 0x8b && body[2] == 8
+	switch {
+	case named == "deflate" && !isZlib(body) && len(body) > 0:
+		return "served with Content-Encoding deflate and no zlib stream"
+	case (named == "gzip" || named == "x-gzip") && !gzipped && len(body) > 0:
+		return "served with Content-Encoding gzip and no gzip stream"
+	}
+	return ""
+}
+
+// Withhold is the outcome of masking an input withheld whole for reason, for a caller that
+// knows it cannot be read (ContentEncodingUnread).
+func Withhold(reason string) Masked { return withheldWhole(reason, "") }
 
 // unreadableFormats are the compressed and archive formats recognised by their first bytes
 // that the masker cannot decode.

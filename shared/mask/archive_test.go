@@ -275,3 +275,62 @@ func TestCompressedBodiesUpToTheCap(t *testing.T) {
 		}
 	}
 }
+
+// TestContentEncodingUnread: a body served with a Content-Encoding the masker reads by its
+// bytes (gzip, deflate as zlib, identity) is masked; any other, two at once, or a body that
+// is not what its encoding names is not.
+func TestContentEncodingUnread(t *testing.T) {
+	t.Parallel()
+	z, g := zlibOf("x"), gz("x")
+	for _, c := range []struct {
+		enc      string
+		body     []byte
+		readable bool
+	}{
+		{"", []byte("plain"), true},
+		{"identity", []byte("plain"), true},
+		{"gzip", g, true},
+		{"X-GZIP", g, true},
+		{" deflate ", z, true},
+		{"identity, gzip", g, true},
+		{"gzip", nil, true}, // nothing to read
+		{"br", []byte("\x1b\x04\x00"), false},
+		{"zstd", []byte("\x28\xb5\x2f\xfd"), false},
+		{"compress", []byte("\x1f\x9d\x90"), false},
+		{"gzip, br", g, false},
+		{"gzip, gzip", g, false},
+		{"deflate", []byte("plain, or raw DEFLATE"), false},
+		{"gzip", []byte("plain"), false},
+		{"aes128gcm", []byte("plain"), false},
+	} {
+		if why := mask.ContentEncodingUnread(c.enc, c.body); (why == "") != c.readable {
+			t.Errorf("%q: %q", c.enc, why)
+		}
+	}
+}
+
+// FuzzContentEncoding: any header and body; readable only for at most one of gzip, x-gzip
+// and deflate (beside identity) over a body of that encoding.
+func FuzzContentEncoding(f *testing.F) {
+	f.Add("gzip", []byte{0x1f, 0x8b, 8})
+	f.Add("identity, deflate", []byte{0x78, 0x9c, 0, 0, 0, 0})
+	f.Add("br", []byte("x"))
+	f.Fuzz(func(t *testing.T, enc string, body []byte) {
+		if mask.ContentEncodingUnread(enc, body) != "" {
+			return
+		}
+		named := 0
+		for _, tok := range strings.Split(enc, ",") {
+			switch strings.ToLower(strings.TrimSpace(tok)) {
+			case "", "identity":
+			case "gzip", "x-gzip", "deflate":
+				named++
+			default:
+				t.Fatalf("%q read", enc)
+			}
+		}
+		if named > 1 {
+			t.Fatalf("%q read", enc)
+		}
+	})
+}
