@@ -227,7 +227,7 @@ func rezlib(d []byte) []byte {
 }
 
 // maskZip masks a zip archive's entries' names, contents and comments, and the archive's
-// comment, and writes the archive again when any was masked.
+// comment, and writes the archive again from what it read.
 func (e *Engine) maskZip(src []byte, limit int, b *budget, depth int) Masked {
 	zr, err := zip.NewReader(bytes.NewReader(src), int64(len(src)))
 	if err != nil {
@@ -241,8 +241,8 @@ func (e *Engine) maskZip(src []byte, limit int, b *budget, depth int) Masked {
 	}
 	res := Masked{Format: FormatText, Summary: Summary{}}
 	// part masks one text of the archive (a name, a comment or an entry's content) and adds
-	// its findings under where, as a layer below the archive.
-	part := func(d []byte, f Format, where func() string) []byte {
+	// its findings under the path at, as a layer below the archive.
+	part := func(d []byte, f Format, at string) []byte {
 		m := e.mask(d, f, max(len(d), b.left), b, depth+1)
 		if m.Summary.Total() == 0 && m.Withheld == "" {
 			return d
@@ -254,7 +254,6 @@ func (e *Engine) maskZip(src []byte, limit int, b *budget, depth int) Masked {
 		if res.Withheld == "" {
 			res.Withheld = m.Withheld
 		}
-		at := where()
 		for _, fd := range m.Findings() {
 			fd.Path = at + " > " + fd.Path
 			if fd.Encoding == "" {
@@ -276,10 +275,10 @@ func (e *Engine) maskZip(src []byte, limit int, b *budget, depth int) Masked {
 			return withheldWhole("zip entry compressed with method "+strconv.Itoa(int(f.Method)), encZip)
 		}
 		entry := "entry " + strconv.Itoa(i+1)
-		name := part([]byte(f.Name), FormatText, func() string { return entry + " name" })
+		name := part([]byte(f.Name), FormatText, entry+" name")
 		comment := []byte(f.Comment)
 		if len(comment) > 0 {
-			comment = part(comment, FormatText, func() string { return entry + " comment" })
+			comment = part(comment, FormatText, entry+" comment")
 		}
 		var content []byte
 		if !f.Mode().IsDir() {
@@ -296,7 +295,7 @@ func (e *Engine) maskZip(src []byte, limit int, b *budget, depth int) Masked {
 			if len(content) > left || !b.take(len(content)) {
 				return withheldWhole("zip archive larger than the decoding limit", encZip)
 			}
-			content = part(content, FormatAuto, func() string { return entry + " (" + string(name) + ")" })
+			content = part(content, FormatAuto, entry+" ("+string(name)+")")
 		}
 		w, err := zw.CreateHeader(&zip.FileHeader{Name: string(name), Comment: string(comment), Method: f.Method, Modified: f.Modified})
 		if err != nil {
@@ -305,7 +304,7 @@ func (e *Engine) maskZip(src []byte, limit int, b *budget, depth int) Masked {
 		w.Write(content)
 	}
 	if zr.Comment != "" {
-		zw.SetComment(string(part([]byte(zr.Comment), FormatText, func() string { return "archive comment" })))
+		zw.SetComment(string(part([]byte(zr.Comment), FormatText, "archive comment")))
 	}
 	if err := zw.Close(); err != nil {
 		return withheldWhole("zip archive unwritable", encZip)
