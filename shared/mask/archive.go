@@ -219,11 +219,7 @@ func (e *Engine) decoded(d []byte, enc string, limit int, b *budget, depth int) 
 
 // rezlib compresses d again as a zlib stream.
 func rezlib(d []byte) []byte {
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	zw.Write(d)
-	zw.Close()
-	return buf.Bytes()
+	return compress(d, func(w io.Writer) io.WriteCloser { return zlib.NewWriter(w) })
 }
 
 // maskZip masks a zip archive's entries' names, contents and comments, and the archive's

@@ -323,8 +323,13 @@ func gunzip(src []byte, limit int) ([]byte, string) {
 
 // regzip compresses d again.
 func regzip(d []byte) []byte {
+	return compress(d, func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) })
+}
+
+// compress writes d through the compressor open makes and returns what it wrote.
+func compress(d []byte, open func(io.Writer) io.WriteCloser) []byte {
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
+	zw := open(&buf)
 	zw.Write(d)
 	zw.Close()
 	return buf.Bytes()
