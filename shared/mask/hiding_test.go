@@ -1576,6 +1576,9 @@ func TestPartlyEscapedValues(t *testing.T) {
 		// A value found as written ends a run the reading judges whole; once it is masked,
 		// the card before it reads (found by FuzzDecoders).
 		{`4111 11111111 111\0001 01000 000000X0000`, "[CARD] [PHONE]"},
+		// A value found across a line break does the same (found by FuzzDecoders).
+		{"4111 11111111 111\\0001 4111\f11111111 1111", "[CARD] [CARD]"},
+		{"card 4111 1111 1111 111\\u0031 5555\n5555 5555 4444", "card [CARD] [CARD]"},
 		// A terminal's escape sequences written escaped, as a log or a script holds them.
 		{`card \x1b[1m4111\x1b[0m 1111 1111 1111 ok`, `card \x1b[1m[CARD] ok`},
 		{`card 4111\033[31m 1111\033[0m 1111 1111 ok`, "card [CARD] ok"},

@@ -1751,7 +1751,11 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 		hits, mk = st.unescapedMatches(s, hits, mk)
 		st.marks = mk
 	}
+	wrapped := len(mk)
 	mk = st.wrapMatches(s, mk)
+	if st.escs {
+		mk = st.unescapedNextToWrapped(s, mk, wrapped)
+	}
 	if len(hits) == 0 && len(ms) == 0 && len(mk) == 0 {
 		for _, m := range sc.matches {
 			rs, re := st.rawSpan(m.start, m.end, offs, base)

@@ -38,7 +38,7 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) ([]hi
 	// What this reading finds apart from the first's is kept too.
 	if st.foundApart(out[from:]) {
 		n := len(out)
-		red, redOffs := st.withRedactions(s)
+		red, redOffs := st.withRedactions(s, st.sc.matches)
 		out, _ = st.readUnescaped(red, redOffs, out)
 		kept, k := out[:n], from
 		for _, m := range out[n:] {
@@ -177,14 +177,36 @@ func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch) ([]
 	return out, true
 }
 
-// withRedactions returns s with the scanner's matches replaced by their redactions, and for
+// unescapedNextToWrapped reads a string with escapes once more, unescaped, with the values the
+// reading across line breaks found (out[from:]) and the scan's as their redactions: a value
+// found across a break changes what is around the escapes as one found as written does
+// ("4111 11111111 111\0001 4111\f11111111 1111": once the card across the form feed is
+// masked, the one before it, a digit escaped, reads whole). It appends what it finds apart
+// from out.
+func (st *state) unescapedNextToWrapped(s []byte, out []markupMatch, from int) []markupMatch {
+	if len(out) == from {
+		return out
+	}
+	red, redOffs := st.withRedactions(s, withWrapped(st.sc.matches, out[from:]))
+	n := len(out)
+	out, _ = st.readUnescaped(red, redOffs, out)
+	kept := out[:n]
+	for _, m := range out[n:] {
+		if !overlapsFound(out[:n], m.start, m.end) {
+			kept = append(kept, m)
+		}
+	}
+	return kept
+}
+
+// withRedactions returns s with the matches ms (in order) replaced by their redactions, and for
 // each of its bytes (and its end) the offset in s it stands for: a redaction's bytes stand
 // for its match's start, so a value found across it takes the match whole.
-func (st *state) withRedactions(s []byte) ([]byte, []int32) {
+func (st *state) withRedactions(s []byte, ms []match) ([]byte, []int32) {
 	red := st.redacted[:0]
 	offs := st.redOffs[:0]
 	last := 0
-	for _, m := range st.sc.matches {
+	for _, m := range ms {
 		if m.start < last {
 			continue
 		}
