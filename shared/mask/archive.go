@@ -28,10 +28,10 @@ import (
 //   - an input in a compressed or archive format the masker recognises but cannot read (xz,
 //     zstd, 7z, rar, lz4, ...), an encrypted zip entry, an entry compressed with a method
 //     other than store or deflate, or one of these streams that does not decode, is
-//     withheld whole: nothing unread is handed over. (A zlib header followed by no stream is
-//     withheld only as the outermost input, and only when it is not text: decoded bytes
-//     start so by chance, and their layer reads them as it would any bytes. A zlib stream
-//     cut short is withheld wherever it is: it decodes up to the cut.)
+//     withheld whole: nothing unread is handed over. (A zlib stream that stops short decodes
+//     up to where it stops: it is withheld when that holds a value, or when it is the whole
+//     input and is not text; otherwise it is read as any bytes are, since text can start as
+//     a zlib header does and decoded bytes do so by chance.)
 //
 // Decoding shares the call's budget (decodeBudget): a stream or archive that decodes to more
 // is withheld.
@@ -163,16 +163,12 @@ func (e *Engine) container(src []byte, limit int, b *budget, depth int) (m Maske
 		switch {
 		case errors.Is(err, errDecodedTooLarge):
 			return withheldWhole("zlib stream larger than the decoding limit", encZlib), true
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			// Cut short: what it holds decodes up to the cut.
-			return withheldWhole("zlib stream cut short", encZlib), true
-		case err != nil && depth == 0 && !utf8.Valid(src):
-			return withheldWhole("zlib stream unreadable", encZlib), true
 		case err != nil:
-			// Text that starts as a zlib header does ("x^"), or decoded bytes that start so by
-			// chance (about one in 2,000): read as any bytes are, unless what decoded before
-			// the error holds a value.
-			if len(d) > 0 && e.decoded(d, encZlib, limit, b, depth).Summary.Total() > 0 {
+			// Cut short or corrupt, it decodes up to where it stops: withheld when that holds a
+			// value, or when it is the whole input and no text. Otherwise it is text that
+			// starts as a zlib header does ("x^", "\b["), or decoded bytes that start so by
+			// chance (about one in 2,000), read as any bytes are.
+			if len(d) > 0 && e.decoded(d, encZlib, limit, b, depth).Summary.Total() > 0 || depth == 0 && !utf8.Valid(src) {
 				return withheldWhole("zlib stream unreadable", encZlib), true
 			}
 			return Masked{}, false
