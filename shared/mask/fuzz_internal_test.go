@@ -60,12 +60,12 @@ func FuzzText(f *testing.F) {
 }
 
 // mayHoldLayer reports whether text could hold what Text decodes and masks as an input of
-// its own, or reads again: a percent-, form-, entity-, quoted-printable- or
+// its own, or reads again: compressed or archived input, a percent-, form-, entity-, quoted-printable- or
 // backslash-escaped word, a base64 or hex run, a list of hex bytes, tags, an address with a
 // bracketed "at", digits written as words, or a line break between digits.
 func mayHoldLayer(text string) bool {
-	if strings.ContainsAny(text, "%&+\\") {
-		return true
+	if strings.ContainsAny(text, "%&+\\") || compressedInput([]byte(text)) {
+		return true // an escape, or compressed or archived (a stream that does not decode is withheld)
 	}
 	for i := 0; i+2 < len(text); i++ { // a quoted-printable escape
 		if text[i] == '=' && upperHex(text[i+1]) && upperHex(text[i+2]) {
