@@ -60,9 +60,10 @@ func FuzzText(f *testing.F) {
 }
 
 // mayHoldLayer reports whether text could hold what Text decodes and masks as an input of
-// its own, or reads again: compressed or archived input, a percent-, form-, entity-, quoted-printable- or
-// backslash-escaped word, a base64 or hex run, a list of hex bytes, tags, an address with a
-// bracketed "at", digits written as words, or a line break between digits.
+// its own, or reads again: compressed or archived input, a percent-, form-, entity-,
+// quoted-printable- or backslash-escaped word, a base64 or hex run, a list of hex bytes,
+// tags, an address with a bracketed "at", digits written as words, or a line break between
+// digits.
 func mayHoldLayer(text string) bool {
 	if strings.ContainsAny(text, "%&+\\") || compressedInput([]byte(text)) {
 		return true // an escape, or compressed or archived (a stream that does not decode is withheld)
