@@ -64,8 +64,9 @@ func FuzzText(f *testing.F) {
 
 // mayHoldLayer reports whether text could hold what Text decodes and masks as an input of
 // its own, or reads again: a percent-, form-, entity-, quoted-printable- or
-// backslash-escaped word, a base64 or hex run, a list of hex bytes, tags, an address with a
-// bracketed "at", digits written as words, or a line break between digits.
+// backslash-escaped word, a base64 or hex run, a list of hex bytes, tags or Markdown
+// emphasis before digits, an address with a bracketed "at", digits written as words, or a
+// line break between digits.
 func mayHoldLayer(text string) bool {
 	if strings.ContainsAny(text, "%&+\\") {
 		return true
@@ -90,6 +91,9 @@ func mayHoldLayer(text string) bool {
 	for i := 0; i+1 < len(text); i++ {
 		if c := text[i+1]; text[i] == '<' && (isLetter(c) || c == '/' || c == '!') {
 			return true
+		}
+		if emphByte[text[i]] && isDigit(text[i+1]) {
+			return true // a Markdown emphasis or code delimiter before digits, read without it (markup.go)
 		}
 	}
 	for i := 0; i < len(text); i++ { // a line break between digits, read again as a space (wrap.go)
