@@ -187,6 +187,13 @@ func TestSecrets(t *testing.T) {
 		{"github too short", ghToken[:30], ghToken[:30], nil},
 		{"password", "login with password=hunter2!x please", "login with password=[SECRET] please", one(mask.Secret)},
 		{"password placeholder", "password=${DB_PASSWORD}", "password=${DB_PASSWORD}", nil},
+		// A password's length is in characters, one outside ASCII counting as two.
+		{"short password in another script", "password=日本", "password=[SECRET]", one(mask.Secret)},
+		{"two characters are too short", "password=0€", "password=0€", nil},
+		// A symbol between digits folds to one byte: the value is judged alike either way
+		// (found by FuzzDecoders).
+		{"a symbol before a number", "pAss=0\uFFFD 0100000 000", "pAss=0\uFFFD [PHONE]", one(mask.Phone)},
+		{"and before its redaction", "pAss=0\uFFFD [PHONE]", "pAss=0\uFFFD [PHONE]", nil},
 		{"api key", `"api_key": "7f3a9c2e1b8d4f6a0c5e9b3d7a1f4c8e"`, `"api_key": "[SECRET]"`, one(mask.Secret)},
 		{"api key low entropy", "api_key: none", "api_key: none", nil},
 		// Providers issue short ones too: a Dropbox app secret is 15 letters and digits, a

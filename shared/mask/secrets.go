@@ -25,7 +25,7 @@ const (
 	minSecretLen   = 16   // shortest unlabelled-shape secret (API keys, tokens)
 	minLabelled    = 12   // shortest generated value taken under a secret label
 	minDigitSecret = 24   // shortest run of digits alone taken under a secret label
-	minPassword    = 4    // shortest value taken as a password
+	minPassword    = 4    // shortest value taken as a password (passwordWidth)
 	minEntropy     = 3.0  // bits per byte a labelled token needs (random base64 of 16 bytes has ~3.7)
 	maxUserinfo    = 256  // longest user:password part of a URL looked at
 )
@@ -1065,7 +1065,7 @@ func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
 	}
 	switch kind {
 	case lblPassword:
-		if len(v) >= minPassword && len(v) <= maxSecretValue {
+		if passwordWidth(v) >= minPassword && len(v) <= maxSecretValue {
 			return detSecret, enabled[detSecret]
 		}
 	case lblAWSSession:
@@ -1083,6 +1083,23 @@ func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
 		}
 	}
 	return 0, false
+}
+
+// passwordWidth is the length of a password value in characters, one outside ASCII counting
+// as two: "ab" and "0€" are too short, "日本" and "аб" are not, as by their UTF-8 bytes
+// before; but "0€" and "0\uFFFD" are no longer four, since read between digits they fold to
+// "0^", which is two, and a value must be judged alike in both spellings (found by
+// FuzzDecoders: "pAss=0\xfc 0100000 000").
+func passwordWidth(v []byte) int {
+	n := 0
+	for _, r := range string(v) {
+		if r < utf8.RuneSelf {
+			n++
+		} else {
+			n += 2
+		}
+	}
+	return n
 }
 
 // hasLetterOrDigit reports whether v holds a letter or digit of any script: a value of
