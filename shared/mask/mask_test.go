@@ -457,6 +457,10 @@ func TestIdempotent(t *testing.T) {
 		// Words before a run's first match are a run of their own once it is masked.
 		"0CAll 00000 0100000.0000",
 		"call 0800 0100000.0000",
+		// So are the lines before a value the loose reading finds on the next line, whose
+		// first group went with them (found by FuzzDecoders).
+		"5955\n55555555\n44444  11111111",
+		"5955\n55555555\n5555  5555  5555  4444",
 	} {
 		once, _ := e.Text([]byte(in))
 		twice, sum := e.Text(once)

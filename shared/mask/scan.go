@@ -1006,7 +1006,10 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		}
 		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]] && s[k] != '(') && !sc.labelledShort(s, i, k-i, *floor) && (k-i != 8 || !sc.ssnWithoutZero(s, i, k, *floor)) {
 			if sepThenDigit(s, k) {
-				return sc.loose(s, i, k, k, floor)
+				before, f0 := len(sc.matches), *floor
+				end := sc.loose(s, i, k, k, floor)
+				sc.beforeLoose(s, i, f0, before)
+				return end
 			}
 			return k
 		}
@@ -1074,7 +1077,10 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		sc.matches = append(sc.matches, later...)
 	}
 	if len(sc.matches) == before && !plus && gs[0].ts == i && !gs[0].paren && sc.mayBeLoose(s, gs[0].de) {
-		return sc.loose(s, i, gs[0].de, end, floor)
+		f0 := *floor
+		end = sc.loose(s, i, gs[0].de, end, floor)
+		sc.beforeLoose(s, i, f0, before)
+		return end
 	}
 	// The words after the run's last match are a run of their own once it is masked, and
 	// masking the output again reads them loosely ("010000 0000 37828224 6310005"): they are
@@ -1095,6 +1101,40 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		}
 	}
 	return end
+}
+
+// beforeLoose reads again, as a text of their own, the digits right before a value the loose
+// reading found at s[i] (the matches from index before on), when a separator alone stands
+// between them: read with it, they were one more group of its run ("5955\n55555555\n44444
+// 11111111" with two spaces: the last line's first group went with the lines before), and
+// once the value is masked they are a run that ends there, as masking the output again
+// reads them (found by FuzzDecoders). floor is where the scan stood before the value.
+func (sc *scanner) beforeLoose(s []byte, i, floor, before int) {
+	if len(sc.matches) == before || sc.matches[before].start != i {
+		return
+	}
+	j := i
+	for j > floor && looseSep[s[j-1]] {
+		j--
+	}
+	if j == i || j == floor || !isDigit(s[j-1]) {
+		return
+	}
+	start := j
+	for start > floor && (isDigit(s[start-1]) || looseSep[s[start-1]]) {
+		start--
+	}
+	later := slices.Clone(sc.matches[before:])
+	sc.matches = sc.matches[:before]
+	sub, f := s[:j], floor
+	for k := start; k < j; {
+		if isDigit(sub[k]) {
+			k = max(k+1, sc.number(sub, k, &f))
+		} else {
+			k++
+		}
+	}
+	sc.matches = append(sc.matches, later...)
 }
 
 // firstCard records a card the run's words [0, hi) start with that ends by word upto, moves
