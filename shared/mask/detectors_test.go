@@ -194,6 +194,8 @@ func TestSecrets(t *testing.T) {
 		// (found by FuzzDecoders).
 		{"a symbol before a number", "pAss=0\uFFFD 0100000 000", "pAss=0\uFFFD [PHONE]", one(mask.Phone)},
 		{"and before its redaction", "pAss=0\uFFFD [PHONE]", "pAss=0\uFFFD [PHONE]", nil},
+		{"three and a symbol before its redaction", "pAss=00\uFFFD [PHONE]", "pAss=00\uFFFD [PHONE]", nil},
+		{"four and a symbol", "pAss=000\uFFFD [PHONE]", "pAss=[SECRET] [PHONE]", one(mask.Secret)},
 		{"api key", `"api_key": "7f3a9c2e1b8d4f6a0c5e9b3d7a1f4c8e"`, `"api_key": "[SECRET]"`, one(mask.Secret)},
 		{"api key low entropy", "api_key: none", "api_key: none", nil},
 		// Providers issue short ones too: a Dropbox app secret is 15 letters and digits, a

@@ -1085,17 +1085,23 @@ func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
 	return 0, false
 }
 
-// passwordWidth is the length of a password value in characters, one outside ASCII counting
-// as two: "ab" and "0€" are too short, "日本" and "аб" are not, as by their UTF-8 bytes
-// before; but "0€" and "0\uFFFD" are no longer four, since read between digits they fold to
-// "0^", which is two, and a value must be judged alike in both spellings (found by
-// FuzzDecoders: "pAss=0\xfc 0100000 000").
+// passwordWidth is the length of a password value as the scan reads it, folded (fold.go):
+// a character that is a spelling of an ASCII one, or punctuation or a symbol (which reads as
+// '^' between digits), counts as one, an invisible one as none, and any other outside ASCII
+// (a letter of another script) as two, as its bytes did before. So "0€", "00\uFFFD" and
+// their folded "0^", "00^" are all under four, and a value is judged alike in both
+// spellings (found by FuzzDecoders: "pAss=0\xfc 0100000 000"); "日本" and "аб" are four.
 func passwordWidth(v []byte) int {
 	n := 0
 	for _, r := range string(v) {
-		if r < utf8.RuneSelf {
+		b, ok := foldRune(r)
+		switch {
+		case r < utf8.RuneSelf:
 			n++
-		} else {
+		case ok && b == 0: // dropped wherever it stands
+		case ok, unicode.IsPunct(r), unicode.IsSymbol(r):
+			n++
+		default:
 			n += 2
 		}
 	}
