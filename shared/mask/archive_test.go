@@ -41,11 +41,7 @@ func zipOf(t *testing.T, store bool, comment string, files ...string) []byte {
 }
 
 func zlibOf(s string) []byte {
-	var b bytes.Buffer
-	w := zlib.NewWriter(&b)
-	w.Write([]byte(s))
-	w.Close()
-	return b.Bytes()
+	return compressedWith(s, func(w io.Writer) io.WriteCloser { return zlib.NewWriter(w) })
 }
 
 // Made with Python's bz2 and lzma modules from "name,card\nJane,4111111111111111\n" (the

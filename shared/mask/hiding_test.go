@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"io"
 	"net/url"
 	"reflect"
 	"slices"
@@ -36,8 +37,13 @@ func b64(s string) string    { return base64.StdEncoding.EncodeToString([]byte(s
 func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func gz(s string) []byte {
+	return compressedWith(s, func(w io.Writer) io.WriteCloser { return gzip.NewWriter(w) })
+}
+
+// compressedWith is s written through the compressor open makes.
+func compressedWith(s string, open func(io.Writer) io.WriteCloser) []byte {
 	var b bytes.Buffer
-	w := gzip.NewWriter(&b)
+	w := open(&b)
 	w.Write([]byte(s))
 	w.Close()
 	return b.Bytes()
