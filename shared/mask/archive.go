@@ -52,7 +52,7 @@ const (
 // already (limit noCap) has no cap to go by.
 func decodeBudget(src []byte, limit int) int {
 	left := max(4*len(src), minBudget, min(limit, 16*len(src)))
-	if limit < noCap && (len(src) >= 3 && src[0] == 0x1f && src[1] == 0x8b && src[2] == 8 || compressedInput(src)) {
+	if limit < noCap && compressedInput(src) {
 		left = max(left, limit)
 	}
 	return left
@@ -78,11 +78,10 @@ func ContentEncodingUnread(enc string, body []byte) string {
 			return "served with Content-Encoding " + strconv.Quote(tok) + ", which the masker cannot read"
 		}
 	}
-	gzipped := len(body) >= 3 && body[0] == 0x1f && body[1] == 0x8b && body[2] == 8
 	switch {
 	case named == "deflate" && !isZlib(body) && len(body) > 0:
 		return "served with Content-Encoding deflate and no zlib stream"
-	case (named == "gzip" || named == "x-gzip") && !gzipped && len(body) > 0:
+	case (named == "gzip" || named == "x-gzip") && !isGzip(body) && len(body) > 0:
 		return "served with Content-Encoding gzip and no gzip stream"
 	}
 	return ""
@@ -119,6 +118,11 @@ func unreadableFormat(src []byte) string {
 	return ""
 }
 
+// isGzip reports a gzip stream (RFC 1952: its magic and deflate), which sniff decodes.
+func isGzip(src []byte) bool {
+	return len(src) >= 3 && src[0] == 0x1f && src[1] == 0x8b && src[2] == 8
+}
+
 // isZip reports an input that starts as a zip archive does: a local file header, or the end
 // of an empty archive.
 func isZip(src []byte) bool {
@@ -140,10 +144,10 @@ func isBzip2(src []byte) bool {
 		(string(src[4:10]) == "1AY&SY" || string(src[4:10]) == "\x17\x72\x45\x38\x50\x90")
 }
 
-// compressedInput reports an input that is compressed or archived in a format this file
-// reads or withholds (gzip is sniff's).
+// compressedInput reports an input that is compressed or archived: gzip (sniff's), or a
+// format this file reads or withholds.
 func compressedInput(src []byte) bool {
-	return isZip(src) || isZlib(src) || isBzip2(src) || unreadableFormat(src) != ""
+	return isGzip(src) || isZip(src) || isZlib(src) || isBzip2(src) || unreadableFormat(src) != ""
 }
 
 // container masks src when it is compressed or archived (ok); depth is its layer.

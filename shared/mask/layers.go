@@ -283,7 +283,7 @@ func withheld(out []byte, reason string) []byte {
 // the encoding; reason is set when it cannot be decoded within limit and the budget.
 func sniff(src []byte, limit int, b *budget) (out []byte, enc, reason string) {
 	switch {
-	case len(src) >= 3 && src[0] == 0x1f && src[1] == 0x8b && src[2] == 8:
+	case isGzip(src):
 		d, reason := gunzip(src, min(limit, b.left))
 		if reason != "" {
 			return nil, encGzip, reason
@@ -806,7 +806,7 @@ func (st *state) base32Run(s []byte, i, j int) (hit, bool) {
 // or archive format (archive.go), UTF-16 with a byte order mark, or UTF-8 text with almost
 // no control bytes.
 func inspectable(d []byte) bool {
-	if len(d) >= 3 && d[0] == 0x1f && d[1] == 0x8b && d[2] == 8 || compressedInput(d) {
+	if compressedInput(d) {
 		return true
 	}
 	if len(d) >= 2 && ((d[0] == 0xff && d[1] == 0xfe) || (d[0] == 0xfe && d[1] == 0xff)) {
@@ -1682,7 +1682,7 @@ func (st *state) inner(d []byte) (Masked, bool) {
 	if m.Summary.Total() == 0 && m.Withheld == "" {
 		return m, false
 	}
-	if len(d) >= 3 && d[0] == 0x1f && d[1] == 0x8b && m.Withheld == "" {
+	if isGzip(d) && m.Withheld == "" {
 		m.Body = regzip(m.Body) // written back as it came: gzip in base64
 	}
 	return m, true

@@ -107,7 +107,7 @@ func (s *Streamed) addWith(m, already Masked, place func(*Finding) bool) {
 // to hold is withheld, and JSON found invalid part way is masked as text from there on.
 func (e *Engine) Stream(r io.Reader, w io.Writer, f Format) (Streamed, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	if head, _ := br.Peek(3); len(head) == 3 && head[0] == 0x1f && head[1] == 0x8b && head[2] == 8 {
+	if head, _ := br.Peek(3); isGzip(head) {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			return Streamed{}, fmt.Errorf("mask: stream: gzip: %w", err)
