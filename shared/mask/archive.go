@@ -179,8 +179,8 @@ func (e *Engine) container(src []byte, limit int, b *budget, depth int) (m Maske
 		}
 		b.take(len(d))
 		m := e.decoded(d, encZlib, limit, b, depth)
-		if depth > 0 && m.Withheld == "" {
-			m.Body = rezlib(m.Body)
+		if depth > 0 && m.Withheld == "" && m.Summary.Total() > 0 {
+			m.Body = rezlib(m.Body) // inside a layer, written back as it came, as gzip is
 		}
 		return m, true
 	case isBzip2(src):

@@ -3,6 +3,7 @@ package mask_test
 import (
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"compress/zlib"
 	"encoding/base64"
 	"fmt"
@@ -105,6 +106,18 @@ func TestCompressedAndArchivedValues(t *testing.T) {
 		{"zip in a zip", zipOf(t, false, "", "inner.zip", string(inner)), hiddenCard, func(t *testing.T, out []byte) {
 			if got := entries(t, []byte(entries(t, out)["inner.zip"]))["c.csv"]; got != "name,card\nJane,[CARD]\n" {
 				t.Errorf("inner entry: %q", got)
+			}
+		}},
+		// An entry keeps its own compression: gzip is written back as gzip wherever it is.
+		{"gzip in a zip", zipOf(t, false, "", "c.csv.gz", string(gz(csv))), hiddenCard, func(t *testing.T, out []byte) {
+			r, err := gzip.NewReader(strings.NewReader(entries(t, out)["c.csv.gz"]))
+			if err != nil {
+				t.Fatalf("the entry is no gzip stream any more: %v", err)
+			}
+			var b bytes.Buffer
+			b.ReadFrom(r)
+			if b.String() != "name,card\nJane,[CARD]\n" {
+				t.Errorf("decoded entry: %q", b.String())
 			}
 		}},
 		{"xlsx shared strings", xlsx, hiddenEmail, func(t *testing.T, out []byte) {

@@ -1682,9 +1682,6 @@ func (st *state) inner(d []byte) (Masked, bool) {
 	if m.Summary.Total() == 0 && m.Withheld == "" {
 		return m, false
 	}
-	if isGzip(d) && m.Withheld == "" {
-		m.Body = regzip(m.Body) // written back as it came: gzip in base64
-	}
 	return m, true
 }
 

@@ -345,6 +345,9 @@ func (e *Engine) mask(src []byte, f Format, limit int, b *budget, depth int) Mas
 		return withheldWhole(reason, enc)
 	}
 	m := e.maskRead(src, enc, f, limit, b, depth)
+	if enc == encGzip && depth > 0 && m.Withheld == "" && m.Summary.Total() > 0 {
+		m.Body = regzip(m.Body) // inside a layer, written back as it came (gzip in base64)
+	}
 	if enc != encUTF16LEBOM && enc != encUTF16BEBOM && enc != encUTF16LE && enc != encUTF16BE {
 		return m
 	}
