@@ -40,17 +40,7 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) ([]hi
 		n := len(out)
 		red, redOffs := st.withRedactions(s, st.sc.matches)
 		out, _ = st.readUnescaped(red, redOffs, out)
-		kept, k := out[:n], from
-		for _, m := range out[n:] {
-			for k < n && out[k].end <= m.start {
-				k++
-			}
-			if k < n && out[k].start < m.end {
-				continue // the first reading has a value here
-			}
-			kept = append(kept, m)
-		}
-		out = kept
+		out = keepApart(out, from, n)
 		slices.SortStableFunc(out[from:], func(x, y markupMatch) int { return cmp.Compare(x.start, y.start) })
 	}
 	// Hits and matches are each in order, so one sweep pairs those that overlap.
@@ -190,11 +180,30 @@ func (st *state) unescapedNextToWrapped(s []byte, out []markupMatch, from int) [
 	red, redOffs := st.withRedactions(s, withWrapped(st.sc.matches, out[from:]))
 	n := len(out)
 	out, _ = st.readUnescaped(red, redOffs, out)
-	kept := out[:n]
+	return keepApart(out, 0, n)
+}
+
+// keepApart keeps of out[n:], a reading's matches in order, those that none of out[lo:n],
+// an earlier reading's in any order, overlaps, in one sweep: a match overlaps one of those
+// that start before its end exactly when the furthest end among them is past its start.
+func keepApart(out []markupMatch, lo, n int) []markupMatch {
+	if len(out) == n {
+		return out
+	}
+	earlier := make([][2]int, 0, n-lo)
+	for _, m := range out[lo:n] {
+		earlier = append(earlier, [2]int{m.start, m.end})
+	}
+	slices.SortFunc(earlier, func(a, b [2]int) int { return cmp.Compare(a[0], b[0]) })
+	kept, k, furthest := out[:n], 0, -1
 	for _, m := range out[n:] {
-		if !overlapsFound(out[:n], m.start, m.end) {
-			kept = append(kept, m)
+		for ; k < len(earlier) && earlier[k][0] < m.end; k++ {
+			furthest = max(furthest, earlier[k][1])
 		}
+		if furthest > m.start {
+			continue // an earlier reading has a value here
+		}
+		kept = append(kept, m)
 	}
 	return kept
 }
