@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -46,14 +47,32 @@ var (
 
 // Store is store.Store over one bbolt file. It is safe for concurrent use.
 type Store struct {
-	db  *bbolt.DB
-	now func() time.Time // the clock claim expiry is judged by
+	db   *bbolt.DB
+	path string
+	now  func() time.Time // the clock claim expiry is judged by
+	// lock is the open lock file (FILE-lock) while this store holds it.
+	lock *os.File
+	// jmu is held by every read-write transaction and by the start and end of a new base,
+	// so the journal's order is the order of commits.
+	jmu sync.Mutex
+	// j is the journal (journal.go); nil for a read-only store or one opened unjournaled.
+	j *journal
+	// rotating is set while a new base is written; closing stops it; rotation waits for it.
+	rotating, closing atomic.Bool
+	rotation          sync.WaitGroup
+	// rotateErr is the last failure to write a base (nil once one succeeds).
+	rotateMu  sync.Mutex
+	rotateErr error
+	// journalLimit is the journal size past which a new base is written; afterBaseRename,
+	// when set (tests), runs between rotate's two renames.
+	journalLimit    int64
+	afterBaseRename func()
 	// group commits chain appends and session updates in groups (group.go).
 	group committer
 	// writes is how batch commits: writesGroup except in benchmarks that compare.
 	writes int
 	// written counts successful writes, commits the transactions that made them durable.
-	written, commits atomic.Uint64
+	written, commits, fsyncs atomic.Uint64
 	// deferred counts, per session, records queued by AppendRecordLater and not yet
 	// committed or failed: a read of that session's chain waits for them.
 	deferredMu sync.Mutex
@@ -67,26 +86,29 @@ type Store struct {
 type Stats struct {
 	// Writes is how many write calls succeeded; each was on disk when it returned.
 	Writes uint64
-	// Commits is how many read-write transactions were committed, each with one fsync. Under
-	// group commit one commit holds the writes of several callers.
+	// Commits is how many read-write transactions were committed. Under group commit one
+	// commit holds the writes of several callers.
 	Commits uint64
+	// Fsyncs is how many fsyncs those commits waited for: one per journaled commit that
+	// changed something, two per commit bbolt synced itself (before the first base, or
+	// unjournaled).
+	Fsyncs uint64
 }
 
 // Stats returns the counts of writes and commits so far.
 func (s *Store) Stats() Stats {
-	return Stats{Writes: s.written.Load(), Commits: s.commits.Load()}
+	return Stats{Writes: s.written.Load(), Commits: s.commits.Load(), Fsyncs: s.fsyncs.Load()}
 }
 
 // How Store.batch commits.
 const (
 	writesGroup = iota // committer: group commit without a timer
-	writesSolo         // one Update (transaction and fsync) per write
-	writesBatch        // bbolt's DB.Batch, grouped by its MaxBatchDelay timer
+	writesSolo         // one transaction per write
 )
 
-func newStore(db *bbolt.DB) *Store {
-	s := &Store{db: db, now: time.Now}
-	s.group = committer{db: db, commits: &s.commits}
+func newStore(db *bbolt.DB, path string) *Store {
+	s := &Store{db: db, path: path, now: time.Now, journalLimit: journalLimit}
+	s.group = committer{update: s.write, commits: &s.commits}
 	return s
 }
 
@@ -96,9 +118,35 @@ var (
 )
 
 // Open opens or creates the store file at path and its buckets, for this process alone: it
-// returns ErrInUse if another process holds the file after DefaultOpenTimeout. The caller
-// MUST Close it.
+// returns ErrInUse if another process holds the file after DefaultOpenTimeout. A store an
+// unclean stop left behind is first brought up to date from its journal (journal.go). The
+// caller MUST Close it.
 func Open(path string) (*Store, error) {
+	return open(path, true)
+}
+
+// OpenUnjournaled opens the store as Open does, with bbolt fsyncing every commit itself (two
+// fsyncs) and no journal: the baseline the journal is measured against.
+func OpenUnjournaled(path string) (*Store, error) {
+	return open(path, false)
+}
+
+func open(path string, journaled bool) (_ *Store, err error) {
+	lock, err := lockFile(path+lockSuffix, true, DefaultOpenTimeout)
+	if err != nil {
+		if errors.Is(err, ErrInUse) {
+			return nil, fmt.Errorf("%w: %s", ErrInUse, path)
+		}
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
+	if err := recoverJournal(path); err != nil {
+		return nil, fmt.Errorf("bolt: open %s: recover: %w", path, err)
+	}
 	db, err := bbolt.Open(path, FileMode, &bbolt.Options{Timeout: DefaultOpenTimeout})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", ErrInUse, path)
@@ -118,28 +166,122 @@ func Open(path string) (*Store, error) {
 		}
 		return nil
 	})
+	var j *journal
+	if err == nil && journaled {
+		// Until the first base is on disk bbolt fsyncs every commit as well, so the store
+		// file stays whole and this journal replays onto it.
+		if j, err = createJournal(path+journalSuffix, nil); err == nil {
+			if err = syncDir(path); err != nil {
+				j.f.Close()
+			}
+		}
+	}
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
-	return newStore(db), nil
+	s := newStore(db, path)
+	s.lock, s.j = lock, j
+	if j != nil {
+		s.startRotation()
+	}
+	return s, nil
 }
 
-// Close commits the deferred writes and releases the file.
+// Close commits the deferred writes and releases the file. A store whose journal is healthy
+// fsyncs its file and removes its journal and base, so the next Open has nothing to replay.
 func (s *Store) Close() error {
 	s.group.sync()
-	if err := s.db.Close(); err != nil {
+	s.closing.Store(true)
+	s.rotation.Wait()
+	var err error
+	if s.j != nil {
+		s.jmu.Lock()
+		if s.j.err == nil {
+			err = s.db.Sync()
+			if err == nil {
+				err = s.j.f.Close()
+			} else {
+				s.j.f.Close()
+			}
+			if err == nil {
+				err = os.Remove(s.path + journalSuffix)
+			}
+			if err == nil {
+				err = syncDir(s.path)
+			}
+			if err == nil {
+				if rerr := os.Remove(s.path + baseSuffix); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+					err = rerr
+				}
+			}
+		} else {
+			s.j.f.Close()
+		}
+		s.jmu.Unlock()
+	}
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	if s.lock != nil {
+		s.lock.Close()
+	}
+	if err != nil {
 		return fmt.Errorf("bolt: close: %w", err)
 	}
 	return nil
 }
 
-// update runs fn in a read-write transaction unless ctx is already done.
-func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+// write runs fn in a read-write transaction and, when it changed something, appends its
+// changes to the journal and fsyncs it before bbolt commits (journal.go). It is the only way
+// the store writes.
+func (s *Store) write(fn func(*wtx) error) error {
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	j := s.j
+	if j != nil && j.err != nil {
+		return j.err
+	}
+	journaled := false
+	err := s.db.Update(func(tx *bbolt.Tx) error {
+		w := &wtx{tx: tx}
+		if err := fn(w); err != nil {
+			return err
+		}
+		if j == nil || len(w.ops) == 0 {
+			return nil
+		}
+		if err := j.append(w.ops); err != nil {
+			return err
+		}
+		journaled = true
+		return nil
+	})
+	switch {
+	case err != nil && journaled:
+		// The journal holds a transaction bbolt did not commit.
+		j.fail(err)
+	case err != nil:
+	case !s.db.NoSync:
+		s.fsyncs.Add(2)
+		if journaled {
+			s.fsyncs.Add(1)
+		}
+	case journaled:
+		s.fsyncs.Add(1)
+		if j.size > s.journalLimit {
+			s.startRotation()
+		}
+	}
+	return err
+}
+
+// update runs fn in a read-write transaction of its own unless ctx is already done.
+func (s *Store) update(ctx context.Context, fn func(*wtx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := s.db.Update(fn); err != nil {
+	if err := s.write(fn); err != nil {
 		return err
 	}
 	s.written.Add(1)
@@ -152,19 +294,17 @@ func (s *Store) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 // fn may run more than once, each time in a new transaction whose earlier effects were
 // rolled back (a write of the group failed, or fn failed and runs again alone), so fn must
 // read everything it decides on inside the transaction and never change what it captured.
-func (s *Store) batch(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+func (s *Store) batch(ctx context.Context, fn func(*wtx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	var err error
 	switch s.writes {
 	case writesSolo:
-		err = s.db.Update(fn)
+		err = s.write(fn)
 		if err == nil {
 			s.commits.Add(1)
 		}
-	case writesBatch:
-		err = s.db.Batch(fn) // its commits are not counted
 	default:
 		err = s.group.do(fn)
 	}
@@ -196,7 +336,7 @@ func tooLarge(what string, n int) error {
 	return fmt.Errorf("bolt: %s is %d bytes, limit %d: %w", what, n, store.MaxItemBytes, store.ErrTooLarge)
 }
 
-func put(b *bbolt.Bucket, key []byte, v any) error {
+func put(b wbucket, key []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode: %w", err)
@@ -204,7 +344,7 @@ func put(b *bbolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
-func get(b *bbolt.Bucket, key []byte, v any) (bool, error) {
+func get(b interface{ Get([]byte) []byte }, key []byte, v any) (bool, error) {
 	data := b.Get(key)
 	if data == nil {
 		return false, nil
@@ -244,7 +384,7 @@ func (s *Store) CreateSession(ctx context.Context, v store.Session) error {
 	if n := sessionSize(v); n > store.MaxItemBytes {
 		return tooLarge("session "+v.ID, n)
 	}
-	return s.update(ctx, func(tx *bbolt.Tx) error {
+	return s.update(ctx, func(tx *wtx) error {
 		b := tx.Bucket(bucketSessions)
 		if b.Get([]byte(v.ID)) != nil {
 			return fmt.Errorf("bolt: create session %q: %w", v.ID, store.ErrExists)
@@ -277,7 +417,7 @@ func (s *Store) UpdateSession(ctx context.Context, v store.Session) error {
 	}
 	next := v
 	next.Version++
-	err := s.batch(ctx, func(tx *bbolt.Tx) error {
+	err := s.batch(ctx, func(tx *wtx) error {
 		b := tx.Bucket(bucketSessions)
 		var cur store.Session
 		ok, err := get(b, []byte(v.ID), &cur)
@@ -319,14 +459,14 @@ func (s *Store) PutControl(ctx context.Context, c store.Control) error {
 	if n := size([]byte(c.Scope), []byte(c.ID), []byte(c.Reason), []byte(c.By)); n > store.MaxItemBytes {
 		return tooLarge("control", n)
 	}
-	return s.update(ctx, func(tx *bbolt.Tx) error {
+	return s.update(ctx, func(tx *wtx) error {
 		return put(tx.Bucket(bucketControls), controlKey(c.Scope, c.ID), c)
 	})
 }
 
 // DeleteControl lifts a kill switch; store.ErrNotFound if none was set.
 func (s *Store) DeleteControl(ctx context.Context, scope, id string) error {
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *wtx) error {
 		b := tx.Bucket(bucketControls)
 		k := controlKey(scope, id)
 		if b.Get(k) == nil {
@@ -405,7 +545,7 @@ func (s *Store) CreateApproval(ctx context.Context, a store.Approval) error {
 	if n := approvalSize(a); n > store.MaxItemBytes {
 		return tooLarge("approval "+a.ID, n)
 	}
-	return s.update(ctx, func(tx *bbolt.Tx) error {
+	return s.update(ctx, func(tx *wtx) error {
 		b := tx.Bucket(bucketApprovals)
 		if b.Get([]byte(a.ID)) != nil {
 			return fmt.Errorf("bolt: create approval %q: %w", a.ID, store.ErrExists)
@@ -454,7 +594,7 @@ func (s *Store) ListApprovals(ctx context.Context, status string) ([]store.Appro
 // modifyApproval applies change to the stored approval in one transaction; change returns
 // an error (store.ErrConflict) to leave it as it is.
 func (s *Store) modifyApproval(ctx context.Context, id string, change func(a *store.Approval) error) error {
-	return s.update(ctx, func(tx *bbolt.Tx) error {
+	return s.update(ctx, func(tx *wtx) error {
 		b := tx.Bucket(bucketApprovals)
 		var a store.Approval
 		ok, err := get(b, []byte(id), &a)
@@ -537,7 +677,7 @@ func (s *Store) PutDocument(ctx context.Context, d store.Document) error {
 	if n := size([]byte(d.Kind), []byte(d.Name), d.Body, []byte(d.CreatedBy)); n > store.MaxItemBytes {
 		return tooLarge(fmt.Sprintf("document %s %q v%d", d.Kind, d.Name, d.Version), n)
 	}
-	err = s.update(ctx, func(tx *bbolt.Tx) error {
+	err = s.update(ctx, func(tx *wtx) error {
 		b, err := tx.Bucket(bucket).CreateBucketIfNotExists([]byte(d.Name))
 		if err != nil {
 			return err
@@ -614,7 +754,7 @@ func (s *Store) ClaimKey(ctx context.Context, c store.Claim) (store.Claim, error
 		return store.Claim{}, err
 	}
 	var held store.Claim
-	err := s.update(ctx, func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *wtx) error {
 		var err error
 		held, err = s.claimIn(tx, c)
 		return err
@@ -641,7 +781,7 @@ func checkClaim(c store.Claim) error {
 
 // claimIn takes c.Key in tx; store.ErrExists, with the claim that holds it, if it is held
 // and unexpired.
-func (s *Store) claimIn(tx *bbolt.Tx, c store.Claim) (store.Claim, error) {
+func (s *Store) claimIn(tx *wtx, c store.Claim) (store.Claim, error) {
 	b := tx.Bucket(bucketClaims)
 	var held store.Claim
 	ok, err := get(b, []byte(c.Key), &held)
@@ -687,7 +827,7 @@ func (s *Store) SweepClaims(ctx context.Context, budget int) (int, error) {
 		return 0, nil
 	}
 	deleted := 0
-	err = s.group.do(func(tx *bbolt.Tx) error {
+	err = s.group.do(func(tx *wtx) error {
 		deleted = 0
 		b := tx.Bucket(bucketClaims)
 		for _, k := range expired {
@@ -731,7 +871,7 @@ func (s *Store) Commit(ctx context.Context, d store.Decision) error {
 	if d.Counted != nil && d.Counted.ID != r.SessionID {
 		return fmt.Errorf("bolt: commit %q#%d: counters of another session %q", r.SessionID, r.Seq, d.Counted.ID)
 	}
-	err := s.batch(ctx, func(tx *bbolt.Tx) error {
+	err := s.batch(ctx, func(tx *wtx) error {
 		if d.Claim != nil {
 			if _, err := s.claimIn(tx, *d.Claim); errors.Is(err, store.ErrExists) {
 				return store.ErrClaimed
@@ -758,7 +898,7 @@ func (s *Store) Commit(ctx context.Context, d store.Decision) error {
 
 // countIn stores counted's counters and the next version if the stored version is still
 // counted.Version.
-func countIn(tx *bbolt.Tx, counted store.Session) error {
+func countIn(tx *wtx, counted store.Session) error {
 	b := tx.Bucket(bucketSessions)
 	var cur store.Session
 	ok, err := get(b, []byte(counted.ID), &cur)
@@ -800,7 +940,7 @@ func (s *Store) AppendRecord(ctx context.Context, r store.Record) error {
 	if err := checkRecord(r); err != nil {
 		return err
 	}
-	err := s.batch(ctx, func(tx *bbolt.Tx) error {
+	err := s.batch(ctx, func(tx *wtx) error {
 		held, err := appendIn(tx, r)
 		if held && err == nil {
 			return nil // the identical record: an idempotent retry
@@ -829,7 +969,7 @@ func (s *Store) AppendRecordLater(r store.Record, done func(error)) error {
 	}
 	s.deferred[r.SessionID]++
 	s.deferredMu.Unlock()
-	s.group.later(func(tx *bbolt.Tx) error {
+	s.group.later(func(tx *wtx) error {
 		held, err := appendIn(tx, r)
 		if held && err == nil {
 			return nil
@@ -878,7 +1018,7 @@ func checkRecord(r store.Record) error {
 // record built on a deferred append that was lost is refused, and its writer reads the head
 // again. held reports that the identical record is already there (nothing written, no
 // error).
-func appendIn(tx *bbolt.Tx, r store.Record) (held bool, err error) {
+func appendIn(tx *wtx, r store.Record) (held bool, err error) {
 	b, err := tx.Bucket(bucketAudit).CreateBucketIfNotExists([]byte(r.SessionID))
 	if err != nil {
 		return false, err

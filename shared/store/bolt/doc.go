@@ -16,14 +16,18 @@
 // whatever bytes the names contain, and big-endian keys make cursor order numeric order, so
 // LastRecord and LatestDocument are one Last() and Records is one Seek.
 //
-// Contract: every write is in a bbolt read-write transaction, which bbolt serialises and
-// fsyncs before it returns, so a nil error means the write is on disk and every later read
-// sees it. Chain appends and session updates from concurrent callers share transactions
-// (group commit, group.go): one fsync per group, each write's checks still made inside the
-// transaction that commits it. Invariants (create-once, version checks, approval states, claim expiry) are
-// checked and written inside that one transaction. Items larger than store.MaxItemBytes are
+// Contract: every write is in a bbolt read-write transaction whose changes are appended to
+// the store's journal and fsynced before bbolt commits them (journal.go), so a nil error
+// means the write is on disk and every later read sees it: one fsync per commit, where bbolt
+// alone fsyncs twice. After an unclean stop, Open rebuilds the store from its last base and
+// its journal rather than trusting the file. Chain appends and session updates from
+// concurrent callers share transactions (group commit, group.go): one fsync per group, each
+// write's checks still made inside the transaction that commits it. Invariants (create-once,
+// version checks, approval states, claim expiry) are checked and written inside that one
+// transaction. Items larger than store.MaxItemBytes are
 // refused with store.ErrTooLarge, measured close to the way DynamoDB measures them (the raw
 // bytes of string and byte fields plus a fixed allowance for names and numbers, not the JSON
 // encoding), so both implementations accept the same items short of the exact boundary.
-// One process at a time may open the file; a second Open fails after DefaultOpenTimeout.
+// One process at a time may open the file (its lock is FILE-lock); a second Open fails after
+// DefaultOpenTimeout.
 package bolt

@@ -1,17 +1,19 @@
 package bolt
 
-import "time"
-
 // Write modes the benchmarks compare.
 const (
 	WritesGroup = writesGroup
 	WritesSolo  = writesSolo
-	WritesBatch = writesBatch
 )
 
 // SetWrites chooses how s commits chain appends and session updates, before it is used
-// (benchmarks only); delay is bbolt's MaxBatchDelay for WritesBatch.
-func (s *Store) SetWrites(mode int, delay time.Duration) {
+// (benchmarks only).
+func (s *Store) SetWrites(mode int) {
 	s.writes = mode
-	s.db.MaxBatchDelay = delay
+}
+
+// WaitForBase waits until the store's first base is written and returns why it was not.
+func (s *Store) WaitForBase() error {
+	s.rotation.Wait()
+	return s.RotateErr()
 }

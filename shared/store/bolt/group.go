@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	bbolt "go.etcd.io/bbolt"
 )
 
 // maxGroup bounds how many writes share one transaction.
@@ -33,11 +31,12 @@ const DeferDelay = 5 * time.Millisecond
 // writer several times slower (BENCHMARKS.md, Store). Its re-run semantics are kept here: a
 // write function may run more than once, each time in a fresh transaction.
 type committer struct {
-	db    *bbolt.DB
-	mu    sync.Mutex
-	busy  bool // a leader is committing
-	queue []*write
-	flush *time.Timer // set while only deferred writes wait and no leader runs
+	// update runs a function in a read-write transaction and commits it (Store.write).
+	update func(func(*wtx) error) error
+	mu     sync.Mutex
+	busy   bool // a leader is committing
+	queue  []*write
+	flush  *time.Timer // set while only deferred writes wait and no leader runs
 	// deferred counts deferred writes not yet committed or failed.
 	deferred atomic.Int64
 	// commits counts committed transactions (Store.Stats); nil counts nothing.
@@ -45,7 +44,7 @@ type committer struct {
 }
 
 type write struct {
-	fn   func(*bbolt.Tx) error
+	fn   func(*wtx) error
 	done chan error  // a waiting write's: capacity 1, errLead any number of times, then the result
 	then func(error) // a deferred write's result, called by the committing goroutine
 }
@@ -65,7 +64,7 @@ var errLead = errors.New("bolt: lead the next group")
 // do runs fn in a read-write transaction, perhaps shared with concurrent writes and with
 // deferred ones queued before it, and returns once that transaction is on disk (or fn's own
 // error).
-func (c *committer) do(fn func(*bbolt.Tx) error) error {
+func (c *committer) do(fn func(*wtx) error) error {
 	w := &write{fn: fn, done: make(chan error, 1)}
 	c.mu.Lock()
 	c.queue = append(c.queue, w)
@@ -90,7 +89,7 @@ func (c *committer) do(fn func(*bbolt.Tx) error) error {
 
 // later queues fn without waiting for it and calls then with its outcome once its
 // transaction is on disk or failed. Writes queued after it commit after it or with it.
-func (c *committer) later(fn func(*bbolt.Tx) error, then func(error)) {
+func (c *committer) later(fn func(*wtx) error, then func(error)) {
 	c.deferred.Add(1)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -140,7 +139,7 @@ func (c *committer) lead() {
 
 // sync returns once every write queued before it is committed or failed.
 func (c *committer) sync() {
-	_ = c.do(func(*bbolt.Tx) error { return nil })
+	_ = c.do(func(*wtx) error { return nil })
 }
 
 // settle returns once every deferred write queued before it is committed or failed, so a
@@ -158,7 +157,7 @@ func (c *committer) commit(group []*write) {
 	var alone []*write
 	for len(group) > 0 {
 		failed := -1
-		err := c.db.Update(func(tx *bbolt.Tx) error {
+		err := c.update(func(tx *wtx) error {
 			for i, w := range group {
 				if err := call(w.fn, tx); err != nil {
 					failed = i
@@ -181,7 +180,7 @@ func (c *committer) commit(group []*write) {
 		break
 	}
 	for _, w := range alone {
-		err := c.db.Update(func(tx *bbolt.Tx) error { return call(w.fn, tx) })
+		err := c.update(func(tx *wtx) error { return call(w.fn, tx) })
 		if err == nil {
 			c.count()
 		}
@@ -196,7 +195,7 @@ func (c *committer) count() {
 }
 
 // call runs fn, turning a panic into an error so one write cannot strand its group.
-func call(fn func(*bbolt.Tx) error, tx *bbolt.Tx) (err error) {
+func call(fn func(*wtx) error, tx *wtx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("bolt: write panicked: %v", p)

@@ -45,9 +45,9 @@ func TestGroupCommitSharesTransactions(t *testing.T) {
 	var mu sync.Mutex
 	txs := map[int]bool{}
 	errs := storetest.Race(n, func(i int) error {
-		return s.group.do(func(tx *bbolt.Tx) error {
+		return s.group.do(func(tx *wtx) error {
 			mu.Lock()
-			txs[tx.ID()] = true
+			txs[tx.tx.ID()] = true
 			mu.Unlock()
 			return tx.Bucket(bucketClaims).Put(fmt.Appendf(nil, "k%03d", i), []byte("v"))
 		})
@@ -76,7 +76,7 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	var mu sync.Mutex
 	runs := map[int]int{}
 	errs := storetest.Race(n, func(i int) error {
-		return s.group.do(func(tx *bbolt.Tx) error {
+		return s.group.do(func(tx *wtx) error {
 			mu.Lock()
 			runs[i]++
 			mu.Unlock()
@@ -133,7 +133,7 @@ func TestLoneWriterCommitsAtOnce(t *testing.T) {
 	t.Parallel()
 	s := openInternal(t)
 	for i := range 3 {
-		if err := s.group.do(func(tx *bbolt.Tx) error {
+		if err := s.group.do(func(tx *wtx) error {
 			return tx.Bucket(bucketClaims).Put(fmt.Appendf(nil, "k%d", i), []byte("v"))
 		}); err != nil {
 			t.Fatal(err)

@@ -28,8 +28,8 @@ func TestRecordsStoredAsJSONStillRead(t *testing.T) {
 		{SessionID: "ses-1", Seq: 1, Hash: "h1", Body: []byte(`{"seq":1}`)},
 		{SessionID: "ses-1", Seq: 2, Hash: "h2", PrevHash: "h1", Body: []byte(`{"seq":2,"s":"\u00e9"}`)},
 	}
-	err = s.db.Update(func(tx *bbolt.Tx) error {
-		b, err := tx.Bucket(bucketAudit).CreateBucket([]byte("ses-1"))
+	err = s.write(func(tx *wtx) error {
+		b, err := tx.Bucket(bucketAudit).CreateBucketIfNotExists([]byte("ses-1"))
 		if err != nil {
 			return err
 		}
