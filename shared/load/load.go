@@ -49,10 +49,10 @@ type Stats struct {
 	Max      time.Duration
 	// FirstError is the first failure's message, when there were failures.
 	FirstError string
-	// Writes and Commits are the store's durable writes and fsynced transactions during the
-	// phase per request (zero for the baseline). They include what the phase's session opens
-	// wrote.
-	Writes, Commits float64
+	// Writes, Commits and Fsyncs are the store's durable writes, its committed transactions
+	// and the fsyncs they waited for during the phase, per request (zero for the baseline).
+	// They include what the phase's session opens wrote.
+	Writes, Commits, Fsyncs float64
 	// CPU is the process's CPU time (user and system) per request during the phase: agents,
 	// authority and target together, as they share the process. Zero where the platform
 	// does not say.
@@ -73,7 +73,7 @@ func (s Stats) String() string {
 		line += fmt.Sprintf("  cpu %s/req (%.1f cores)", s.CPU.Round(time.Microsecond), s.Cores())
 	}
 	if s.Writes > 0 {
-		line += fmt.Sprintf("  %.2f writes, %.2f fsyncs /req", s.Writes, s.Commits)
+		line += fmt.Sprintf("  %.2f writes, %.2f commits, %.2f fsyncs /req", s.Writes, s.Commits, s.Fsyncs)
 	}
 	return line
 }
@@ -162,6 +162,7 @@ func Run(ctx context.Context, o Options) ([]Stats, error) {
 		if after, _ := inst.StoreStats(); counted && p.name != "baseline: direct to target" && st.Requests > 0 {
 			st.Writes = float64(after.Writes-before.Writes) / float64(st.Requests+st.Errors)
 			st.Commits = float64(after.Commits-before.Commits) / float64(st.Requests+st.Errors)
+			st.Fsyncs = float64(after.Fsyncs-before.Fsyncs) / float64(st.Requests+st.Errors)
 		}
 		out = append(out, st)
 	}
