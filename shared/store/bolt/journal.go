@@ -323,11 +323,18 @@ func recoverJournal(path string) error {
 	return syncDir(path)
 }
 
+// journalChunk is how far ahead of its entries the journal file is filled with zeros: an
+// entry written over blocks the file already has is made durable by fdatasync without a
+// change to the file's size or extents (15-30% faster on ext4, BENCHMARKS.md). Replay reads
+// the zeros as the end of the journal.
+const journalChunk = 4 << 20
+
 // journal is the open journal file of a store.
 type journal struct {
-	f    *os.File
-	size int64 // the end of the last entry appended
-	buf  []byte
+	f     *os.File
+	size  int64 // the end of the last entry appended
+	alloc int64 // the file's length: zeros from size on
+	buf   []byte
 	// err is set once an append failed, or a transaction whose entry was appended failed to
 	// commit: the journal and the store file may disagree until Open replays the journal, so
 	// every later write fails.
@@ -341,7 +348,12 @@ func createJournal(path string, rest []byte) (*journal, error) {
 		return nil, err
 	}
 	data := append([]byte(journalMagic), rest...)
+	j := &journal{f: f, size: int64(len(data))}
 	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := j.extend(j.size); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -349,7 +361,17 @@ func createJournal(path string, rest []byte) (*journal, error) {
 		f.Close()
 		return nil, err
 	}
-	return &journal{f: f, size: int64(len(data))}, nil
+	return j, nil
+}
+
+// extend fills the file with zeros past end, one chunk or more.
+func (j *journal) extend(end int64) error {
+	n := max(journalChunk, end-j.alloc)
+	if _, err := j.f.WriteAt(make([]byte, n), max(j.alloc, j.size)); err != nil {
+		return err
+	}
+	j.alloc = max(j.alloc, j.size) + n
+	return nil
 }
 
 // append writes payload as one entry and fsyncs it.
@@ -358,6 +380,12 @@ func (j *journal) append(payload []byte) error {
 		return j.err
 	}
 	j.buf = appendEntry(j.buf[:0], payload)
+	if end := j.size + int64(len(j.buf)); end > j.alloc {
+		if err := j.extend(end); err != nil {
+			j.fail(err)
+			return j.err
+		}
+	}
 	if _, err := j.f.WriteAt(j.buf, j.size); err != nil {
 		j.fail(err)
 		return j.err
