@@ -57,12 +57,14 @@ type Store struct {
 	jmu sync.Mutex
 	// j is the journal (journal.go); nil for a read-only store or one opened unjournaled.
 	j *journal
-	// rotating is set while a new base is written; closing stops it; rotation waits for it.
-	rotating, closing atomic.Bool
-	rotation          sync.WaitGroup
-	// rotateErr is the last failure to write a base (nil once one succeeds).
-	rotateMu  sync.Mutex
-	rotateErr error
+	// rotateMu guards rotating (a new base is being written), closed (Close began: no new
+	// base starts) and rotateErr (the last failure to write a base; nil once one succeeds).
+	// closing stops a base being written; rotation waits for it.
+	rotateMu         sync.Mutex
+	rotating, closed bool
+	rotateErr        error
+	closing          atomic.Bool
+	rotation         sync.WaitGroup
 	// journalLimit is the journal size past which a new base is written; afterBaseRename,
 	// when set (tests), runs between rotate's two renames.
 	journalLimit    int64
@@ -192,8 +194,7 @@ func open(path string, journaled bool) (_ *Store, err error) {
 // fsyncs its file and removes its journal and base, so the next Open has nothing to replay.
 func (s *Store) Close() error {
 	s.group.sync()
-	s.closing.Store(true)
-	s.rotation.Wait()
+	s.stopRotation()
 	var err error
 	if s.j != nil {
 		s.jmu.Lock()

@@ -419,18 +419,29 @@ func syncDir(path string) error {
 
 // startRotation writes a new base in the background unless one is being written.
 func (s *Store) startRotation() {
-	if s.closing.Load() || !s.rotating.CompareAndSwap(false, true) {
+	s.rotateMu.Lock()
+	defer s.rotateMu.Unlock()
+	if s.closed || s.rotating {
 		return
 	}
+	s.rotating = true
 	s.rotation.Add(1)
 	go func() {
 		defer s.rotation.Done()
-		defer s.rotating.Store(false)
 		err := s.rotate()
 		s.rotateMu.Lock()
-		s.rotateErr = err
+		s.rotating, s.rotateErr = false, err
 		s.rotateMu.Unlock()
 	}()
+}
+
+// stopRotation stops a base being written, waits for it, and starts no other.
+func (s *Store) stopRotation() {
+	s.rotateMu.Lock()
+	s.closed = true
+	s.rotateMu.Unlock()
+	s.closing.Store(true)
+	s.rotation.Wait()
 }
 
 // RotateErr returns why the last new base could not be written, or nil. The store stays

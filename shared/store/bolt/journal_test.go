@@ -50,8 +50,7 @@ func dump(t *testing.T, db *bbolt.DB) map[string]string {
 func abandon(t *testing.T, s *Store) {
 	t.Helper()
 	s.group.sync()
-	s.closing.Store(true)
-	s.rotation.Wait()
+	s.stopRotation()
 	s.jmu.Lock()
 	if s.j != nil {
 		s.j.f.Close()
