@@ -24,6 +24,9 @@ func openInternal(t *testing.T) *Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
+	// The first base is copied in the background after Open; the committer's tests time
+	// their writes (DeferDelay) and run without it beside them.
+	s.rotation.Wait()
 	return s
 }
 
