@@ -762,6 +762,16 @@ func TestEncodedWordKeepsItsShape(t *testing.T) {
 		// address, to a second pass.
 		{`\@0.\u01004111111111111111`, `\@0.Ā[CARD]`},
 		{`note\u0020\u0034111111111111111\"x`, `note\u0020[CARD]\"x`},
+		// Found by FuzzDecoders: "%40" written back as '@' after a stray '%' (written "%25")
+		// was an address to a second pass. A byte the word only ever escaped is written
+		// escaped, a URL's '@', ':' and '/' too; one it also wrote plain stays plain.
+		{"0%400.AA%%400.AA", "[EMAIL]%25%400.AA"},
+		{"see https%3A%2F%2Fx.test%2Fa%3Femail%3Dbob%40example.com ok", "see https%3A%2F%2Fx.test%2Fa%3Femail%3D[EMAIL] ok"},
+		{"see https://x.test/a?path=a%2Fb&email=bob%40example.com ok", "see https://x.test/a?path=a/b&email=[EMAIL] ok"},
+		{"see https://x.test/a?email=bob%40example.com%3A4111111111111111 ok", "see https://x.test/a?email=[EMAIL]:[CARD] ok"},
+		// The redaction's letters stay plain where the word escaped the same letter.
+		{"see https://x.test/a?q=%42ob%20gb82west12345698765432 ok", "see https://x.test/a?q=%42ob%20[IBAN] ok"},
+		{"see https://x.test/a?q=%45va%20%4Dallory%20eve%40example.com ok", "see https://x.test/a?q=%45va%20%4Dallory%20[EMAIL] ok"},
 	})
 }
 

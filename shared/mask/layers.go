@@ -1573,12 +1573,11 @@ func (st *state) hexRun(s []byte, i, j int) (hit, bool) {
 	return hit{start: i, end: j, repl: repl, inner: m, enc: encHex}, true
 }
 
-// appendPercent percent-encodes d (every byte outside the URL's unreserved and reserved
-// characters), so it stays one word.
 // appendPercentAs percent-encodes d as appendPercent does, but writes a byte as the word it
-// came from wrote it: a '&' or ',' that stood plain there and never escaped stays plain, and
-// a space is '+' where the word had '+' and no "%20". So "?email=bob%40x.com&page=2" comes
-// back "?email=[EMAIL]&page=2", its parameters as they were.
+// came from wrote it: a '&' or ',' that stood plain there and never escaped stays plain, a
+// byte the word only ever escaped is escaped (an '@' too), and a space is '+' where the word
+// had '+' and no "%20". So "?email=bob%40x.com&page=2" comes back "?email=[EMAIL]&page=2", its
+// parameters as they were. Redactions and tokens are written plain.
 func appendPercentAs(out, d, word []byte) []byte {
 	plain := plainBytes(word)
 	var escaped [256]bool // the bytes word writes as %XX
@@ -1590,8 +1589,19 @@ func appendPercentAs(out, d, word []byte) []byte {
 		}
 	}
 	plus := plain['+'] && !escaped[' ']
-	for _, c := range d {
+	keep := 0 // d[:keep] is a redaction or a token, written as it is
+	for i, c := range d {
+		if i >= keep && (c == '[' || c == 't') {
+			keep = i + redactionLen(d[i:])
+		}
 		switch {
+		case i < keep:
+			out = append(out, c)
+		case escaped[c] && !plain[c]:
+			// The word only ever wrote it escaped: so it is written, even a byte a URL may
+			// hold plain. A '%40' that came back '@' beside a '%' was an address the next
+			// reading found.
+			out = append(out, '%', hexDigits[c>>4], hexDigits[c&15])
 		case keepPct[c]:
 			out = append(out, c)
 		case c == ' ' && plus:
@@ -1605,6 +1615,22 @@ func appendPercentAs(out, d, word []byte) []byte {
 	return out
 }
 
+// redactionLen returns the length of the redaction or token d starts with, or 0.
+func redactionLen(d []byte) int {
+	if d[0] == 't' {
+		if end, ok := tokenAt(string(d), 0); ok {
+			return end
+		}
+		return 0
+	}
+	for _, r := range redactions {
+		if bytes.HasPrefix(d, []byte(r)) {
+			return len(r)
+		}
+	}
+	return 0
+}
+
 // plainBytes marks the bytes that stand in word.
 func plainBytes(word []byte) (t [256]bool) {
 	for _, c := range word {
@@ -1613,6 +1639,8 @@ func plainBytes(word []byte) (t [256]bool) {
 	return t
 }
 
+// appendPercent percent-encodes d (every byte outside the URL's unreserved and reserved
+// characters), so it stays one word.
 func appendPercent(out, d []byte) []byte {
 	for _, c := range d {
 		if keepPct[c] {
