@@ -506,6 +506,16 @@ func TestValuesSplitByMarkup(t *testing.T) {
 		// Found by FuzzDecoders: the rest of a run whose first group a value across a tag
 		// took is read as the page shows it, not left for a second pass.
 		{"the rest of a run after a value across a tag", "0100<td>000000 01000 00000", "[PHONE]<td> [PHONE]", map[string]int{mask.Phone: 2}},
+		// A value across tags right after one found as written: the digits of both read as
+		// one run across the tags, which no detector takes, and the card came back in clear.
+		{"a card across a tag after an SSN", "ssn 123-45-6789<b>4111</b>111111111111", "ssn [SSN]<b>[CARD]</b>", map[string]int{mask.SSN: 1, mask.Card: 1}},
+		{"a card across a tag glued to an SSN", "ssn 123456789<b>4111</b>111111111111", "ssn [SSN]<b>[CARD]</b>", map[string]int{mask.SSN: 1, mask.Card: 1}},
+		{"a bad check there", "ssn 123456789<b>4111</b>111111111112", "ssn [SSN]<b>4111</b>111111111112", one(mask.SSN)},
+		// Found by FuzzDecoders, each masked further by a second pass: a card across a CDATA
+		// marker after a number, and a phone number across tags after an address spelled
+		// with a space before its '@' inside a tag.
+		{"a card across CDATA after a number", "ssn10010001<![CDATA[411111111111111<A0000>1", "ssn[SSN]<![CDATA[[CARD]<A0000>", map[string]int{mask.SSN: 1, mask.Card: 1}},
+		{"a phone across tags after a spelled address", "</aa>0</a @0.AAAAAAA>200<A00><td>200.0000 0000000000000", "</aa>0</[EMAIL]>[PHONE]<A00><td> 0000000000000", map[string]int{mask.Email: 1, mask.Phone: 1}},
 		{"two numbers in two cells", "<td>2024</td><td>15</td>", "<td>2024</td><td>15</td>", nil},
 		{"comparison, no tag", "x<5 and y>3", "x<5 and y>3", nil},
 		{"a tag that never closes", "4111<b 1111 1111 1111", "4111<b 1111 1111 1111", nil},

@@ -1771,7 +1771,7 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 	sc := &st.sc
 	hits := st.layerHits(s, nil)
 	ms := st.knownMatches(s, nil)
-	mk := st.markupMatches(s)
+	mk := st.markupNextToValues(s, st.markupMatches(s), hits)
 	if st.escs {
 		hits, mk = st.unescapedMatches(s, hits, mk)
 		st.marks = mk

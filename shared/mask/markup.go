@@ -1,6 +1,9 @@
 package mask
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+)
 
 // This file reads values split by markup: "4111 <b>1111</b> 1111 1111" or
 // "hunt<span>er2</span>" is one value to a reader of the rendered page, and the text scanner,
@@ -103,6 +106,7 @@ var blockTagSet = newWordSet(blockTags[:])
 // returns the matches that cover a tag, in the coordinates of s. It returns nothing for a
 // string with no tag. The values it returns are valid until the next call.
 func (st *state) markupMatches(s []byte) []markupMatch {
+	st.tagged = false
 	emph := st.sc.emph
 	first, esc := bytes.IndexByte(s, '<'), bytes.IndexByte(s, 0x1B)
 	if first < 0 || (esc >= 0 && esc < first) {
@@ -184,6 +188,7 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	if len(cuts) == 0 {
 		return nil
 	}
+	st.tagged = true
 	plain = append(plain, s[last:]...)
 	st.plain = plain
 
@@ -200,6 +205,31 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	}
 	st.marks = out
 	return out
+}
+
+// markupNextToValues reads s across its tags once more with the values the scan found as
+// written as their redactions and its encoded or spelled runs (hits) as they were masked, as
+// masking the output again reads it: a value found as written
+// ends a run of digits the first reading judged whole ("ssn10010001<![CDATA[411111111111111
+// <A0000>1": once the number after "ssn" is masked, the card across the tag reads whole). It
+// appends what it finds apart from out, the first reading's matches, to a copy of out.
+func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []markupMatch {
+	if !st.tagged || len(st.sc.matches) == 0 && len(hits) == 0 {
+		return out
+	}
+	// The first reading's matches and values live in buffers the next reading reuses.
+	out = slices.Clone(out)
+	for i := range out {
+		out[i].value = bytes.Clone(out[i].value)
+	}
+	n := len(out)
+	red, redOffs := st.withRedactions(s, st.sc.matches, hits)
+	for _, m := range st.markupMatches(red) {
+		start, end := int(redOffs[m.start]), spanEnd(redOffs, m.end)
+		out = append(out, markupMatch{start, end, m.det, bytes.Clone(m.value), m.unescaped})
+	}
+	st.marks = out
+	return keepApart(out, 0, n)
 }
 
 // scanAgain scans another reading of the string being scanned (without its tags, with its

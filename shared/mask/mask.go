@@ -547,6 +547,7 @@ type state struct {
 	plain    []byte        // that string
 	cuts     []cut         // where its runs come from
 	marks    []markupMatch // the values it found across tags
+	tagged   bool          // that string held markup
 	params   []byte        // it with only its escape sequences' control bytes blanked
 	wrapped  []byte        // a window of it with a line break between digits as a space (wrap.go)
 	wrapOffs []int32       // for each byte of wrapped (and its end), the offset it stands for

@@ -38,7 +38,7 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) ([]hi
 	// What this reading finds apart from the first's is kept too.
 	if st.foundApart(out[from:]) {
 		n := len(out)
-		red, redOffs := st.withRedactions(s, st.sc.matches)
+		red, redOffs := st.withRedactions(s, st.sc.matches, nil)
 		out, _ = st.readUnescaped(red, redOffs, out)
 		out = keepApart(out, from, n)
 		slices.SortStableFunc(out[from:], func(x, y markupMatch) int { return cmp.Compare(x.start, y.start) })
@@ -177,7 +177,7 @@ func (st *state) unescapedNextToWrapped(s []byte, out []markupMatch, from int) [
 	if len(out) == from {
 		return out
 	}
-	red, redOffs := st.withRedactions(s, withWrapped(st.sc.matches, out[from:]))
+	red, redOffs := st.withRedactions(s, withWrapped(st.sc.matches, out[from:]), nil)
 	n := len(out)
 	out, _ = st.readUnescaped(red, redOffs, out)
 	return keepApart(out, 0, n)
@@ -208,27 +208,42 @@ func keepApart(out []markupMatch, lo, n int) []markupMatch {
 	return kept
 }
 
-// withRedactions returns s with the matches ms (in order) replaced by their redactions, and for
-// each of its bytes (and its end) the offset in s it stands for: a redaction's bytes stand
-// for its match's start, so a value found across it takes the match whole.
-func (st *state) withRedactions(s []byte, ms []match) ([]byte, []int32) {
+// withRedactions returns s with the matches ms (in order) replaced by their redactions and the
+// encoded runs hits (in order) by what they were masked to, and for each of its bytes (and
+// its end) the offset in s it stands for: a replacement's bytes stand for its match's start,
+// so a value found across it takes the match whole.
+func (st *state) withRedactions(s []byte, ms []match, hits []hit) ([]byte, []int32) {
 	red := st.redacted[:0]
 	offs := st.redOffs[:0]
 	last := 0
-	for _, m := range ms {
-		if m.start < last {
+	for len(ms) > 0 || len(hits) > 0 {
+		var start, end int
+		var r []byte
+		switch {
+		case len(hits) > 0 && (len(ms) == 0 || hits[0].start < ms[0].start):
+			h := &hits[0]
+			hits = hits[1:]
+			if h.gone {
+				continue
+			}
+			start, end, r = h.start, h.end, h.repl
+		default:
+			m := ms[0]
+			ms = ms[1:]
+			start, end, r = m.start, m.end, []byte(redactions[m.det])
+		}
+		if start < last {
 			continue
 		}
-		for k := last; k < m.start; k++ {
+		for k := last; k < start; k++ {
 			offs = append(offs, int32(k))
 		}
-		red = append(red, s[last:m.start]...)
-		r := redactions[m.det]
+		red = append(red, s[last:start]...)
 		red = append(red, r...)
 		for range len(r) {
-			offs = append(offs, int32(m.start))
+			offs = append(offs, int32(start))
 		}
-		last = m.end
+		last = end
 	}
 	for k := last; k < len(s); k++ {
 		offs = append(offs, int32(k))
