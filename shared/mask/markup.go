@@ -1,9 +1,6 @@
 package mask
 
-import (
-	"bytes"
-	"slices"
-)
+import "bytes"
 
 // This file reads values split by markup: "4111 <b>1111</b> 1111 1111" or
 // "hunt<span>er2</span>" is one value to a reader of the rendered page, and the text scanner,
@@ -217,16 +214,18 @@ func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []m
 	if !st.tagged || len(st.sc.matches) == 0 && len(hits) == 0 {
 		return out
 	}
-	// The first reading's matches and values live in buffers the next reading reuses.
-	out = slices.Clone(out)
-	for i := range out {
-		out[i].value = bytes.Clone(out[i].value)
-	}
 	n := len(out)
 	red, redOffs := st.withRedactions(s, st.sc.matches, hits)
-	for _, m := range st.markupMatches(red) {
+	// The first reading's matches and values stay in its buffers; this one reads into the
+	// spare pair, kept for the next string.
+	plain := st.plain
+	st.plain, st.marks, st.plain2, st.marks2 = st.plain2, st.marks2, nil, nil
+	second := st.markupMatches(red)
+	st.plain2, st.marks2 = st.plain, second[:0]
+	st.plain = plain
+	for _, m := range second {
 		start, end := int(redOffs[m.start]), spanEnd(redOffs, m.end)
-		out = append(out, markupMatch{start, end, m.det, bytes.Clone(m.value), m.unescaped})
+		out = append(out, markupMatch{start, end, m.det, m.value, m.unescaped})
 	}
 	st.marks = out
 	return keepApart(out, 0, n)

@@ -548,13 +548,15 @@ type state struct {
 	cuts     []cut         // where its runs come from
 	marks    []markupMatch // the values it found across tags
 	tagged   bool          // that string held markup
-	params   []byte        // it with only its escape sequences' control bytes blanked
-	wrapped  []byte        // a window of it with a line break between digits as a space (wrap.go)
-	wrapOffs []int32       // for each byte of wrapped (and its end), the offset it stands for
-	escs     bool          // layerHits saw a backslash, percent or character escape
-	unesc    []byte        // a string with its escapes decoded (unescapedMatches)
-	unoffs   []int32       // where each of its bytes comes from
-	unesc2   []byte        // the same, a round of decoding before or after (unescapedMatches)
+	plain2   []byte        // the same two for a second reading (markupNextToValues)
+	marks2   []markupMatch
+	params   []byte  // it with only its escape sequences' control bytes blanked
+	wrapped  []byte  // a window of it with a line break between digits as a space (wrap.go)
+	wrapOffs []int32 // for each byte of wrapped (and its end), the offset it stands for
+	escs     bool    // layerHits saw a backslash, percent or character escape
+	unesc    []byte  // a string with its escapes decoded (unescapedMatches)
+	unoffs   []int32 // where each of its bytes comes from
+	unesc2   []byte  // the same, a round of decoding before or after (unescapedMatches)
 	unoffs2  []int32
 	redacted []byte // a string with the scanner's matches redacted (withRedactions)
 	redOffs  []int32
@@ -598,7 +600,11 @@ func put(st *state) {
 	if cap(st.plain) > maxPooledBuffer || cap(st.cuts) > maxPooledBuffer/8 || cap(st.marks) > maxPooledBuffer/32 {
 		st.plain, st.cuts, st.marks = nil, nil, nil
 	}
+	if cap(st.plain2) > maxPooledBuffer || cap(st.marks2) > maxPooledBuffer/32 {
+		st.plain2, st.marks2 = nil, nil
+	}
 	clear(st.marks[:cap(st.marks)])
+	clear(st.marks2[:cap(st.marks2)])
 	if cap(st.msc.matches) > maxPooledBuffer/16 || cap(st.msc.groups) > maxPooledBuffer/16 {
 		st.msc.matches, st.msc.groups = nil, nil
 	}
