@@ -270,9 +270,11 @@ func (s *Store) write(fn func(*wtx) error) error {
 		}
 	case journaled:
 		s.fsyncs.Add(1)
-		if j.size > s.journalLimit {
-			s.startRotation()
-		}
+	}
+	// A journal past its limit starts a new base; before the first base is on disk this
+	// also tries again one that failed (RotateErr), so the journal cannot grow for good.
+	if journaled && err == nil && j.size > s.journalLimit {
+		s.startRotation()
 	}
 	return err
 }

@@ -472,3 +472,38 @@ func FuzzJournal(f *testing.F) {
 		})
 	})
 }
+
+// TestAFailedFirstBaseIsTriedAgain: a store whose first base could not be written stays
+// safe (bbolt fsyncs every commit) and tries again once its journal passes the limit, so the
+// journal does not grow for good.
+func TestAFailedFirstBaseIsTriedAgain(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "mandate.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.rotation.Wait()
+	// As if the first base had failed: no base, bbolt fsyncing, an error on record.
+	s.jmu.Lock()
+	if err := os.Remove(path + baseSuffix); err != nil {
+		t.Fatal(err)
+	}
+	s.db.NoSync = false
+	s.journalLimit = 2 << 10
+	s.jmu.Unlock()
+	s.rotateMu.Lock()
+	s.rotateErr = errors.New("disk full")
+	s.rotateMu.Unlock()
+	for r := 0; s.RotateErr() != nil || !s.db.NoSync; r++ {
+		if r == 20 {
+			t.Fatalf("after %d rounds: no new base (%v)", r, s.RotateErr())
+		}
+		workload(t, s, r)
+		s.rotation.Wait()
+	}
+	if _, err := os.Stat(path + baseSuffix); err != nil {
+		t.Fatalf("no base after the retry: %v", err)
+	}
+}
