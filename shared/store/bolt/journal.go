@@ -289,15 +289,20 @@ func recoverJournal(path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", jpath, err)
 	}
-	if _, err := os.Stat(bpath); err == nil {
+	switch _, err := os.Stat(bpath); {
+	case err == nil:
 		if err := os.Rename(bpath, path); err != nil {
 			return err
 		}
 		if err := syncDir(path); err != nil {
 			return err
 		}
-	} else if _, err := os.Stat(path); err != nil {
-		return fmt.Errorf("the store file is missing beside its journal %s: %w", jpath, err)
+	case !errors.Is(err, os.ErrNotExist):
+		return err // never replay onto a file that may be torn because its base went unseen
+	default:
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("the store file is missing beside its journal %s: %w", jpath, err)
+		}
 	}
 	db, err := bbolt.Open(path, FileMode, &bbolt.Options{Timeout: DefaultOpenTimeout})
 	if err != nil {
