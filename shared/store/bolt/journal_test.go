@@ -46,6 +46,25 @@ func dump(t *testing.T, db *bbolt.DB) map[string]string {
 	return out
 }
 
+// openBased opens the store at path and waits for its first base.
+func openBased(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.rotation.Wait()
+	return s
+}
+
+// holds fails the test unless db holds exactly want, the state acknowledged before what.
+func holds(t *testing.T, db *bbolt.DB, want map[string]string, what string) {
+	t.Helper()
+	if diff := cmp.Diff(want, dump(t, db)); diff != "" {
+		t.Errorf("%s (-acknowledged +read):\n%s", what, diff)
+	}
+}
+
 // abandon stops s as a crash would: no final fsync, the journal and the base left in place.
 func abandon(t *testing.T, s *Store) {
 	t.Helper()
@@ -114,12 +133,8 @@ func workload(t *testing.T, s *Store, r int) {
 func TestJournalReplaysWithoutTheStoreFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "mandate.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openBased(t, path)
 	s.journalLimit = 4 << 10 // a new base every few rounds
-	s.rotation.Wait()
 	if err := s.RotateErr(); err != nil {
 		t.Fatal(err)
 	}
@@ -141,13 +156,11 @@ func TestJournalReplaysWithoutTheStoreFile(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	s, err = Open(path)
+	s, err := Open(path)
 	if err != nil {
 		t.Fatalf("reopen after the crash: %v", err)
 	}
-	if diff := cmp.Diff(want, dump(t, s.db)); diff != "" {
-		t.Errorf("after replay (-acknowledged +replayed):\n%s", diff)
-	}
+	holds(t, s.db, want, "after replay")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -165,11 +178,7 @@ func TestJournalReplaysWithoutTheStoreFile(t *testing.T) {
 func TestJournalBeforeTheFirstBase(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "mandate.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.rotation.Wait()
+	s := openBased(t, path)
 	workload(t, s, 0)
 	// Back to the state before any base: bbolt fsyncs, the journal holds what follows.
 	s.jmu.Lock()
@@ -197,9 +206,7 @@ func TestJournalBeforeTheFirstBase(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer s.Close()
-	if diff := cmp.Diff(want, dump(t, s.db)); diff != "" {
-		t.Errorf("after replay onto the store file (-acknowledged +replayed):\n%s", diff)
-	}
+	holds(t, s.db, want, "after replay onto the store file")
 }
 
 // TestJournalCrashBetweenRenames: a new base replaces the old pair with two renames; a crash
@@ -209,11 +216,7 @@ func TestJournalCrashBetweenRenames(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "mandate.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.rotation.Wait()
+	s := openBased(t, path)
 	crashed := filepath.Join(t.TempDir(), "mandate.db")
 	var want map[string]string
 	s.afterBaseRename = func() {
@@ -255,9 +258,7 @@ func TestJournalCrashBetweenRenames(t *testing.T) {
 		t.Fatalf("open the pair left between the renames: %v", err)
 	}
 	defer c.Close()
-	if diff := cmp.Diff(want, dump(t, c.db)); diff != "" {
-		t.Errorf("new base + old journal (-at the crash +replayed):\n%s", diff)
-	}
+	holds(t, c.db, want, "new base + old journal")
 }
 
 // TestJournalTornTailAndDamage: an append a crash cut short is the journal's last bytes and
@@ -266,11 +267,7 @@ func TestJournalCrashBetweenRenames(t *testing.T) {
 func TestJournalTornTailAndDamage(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "mandate.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.rotation.Wait()
+	s := openBased(t, path)
 	workload(t, s, 0)
 	workload(t, s, 1)
 	want := dump(t, s.db)
@@ -335,9 +332,7 @@ func TestJournalTornTailAndDamage(t *testing.T) {
 		if err != nil {
 			t.Fatalf("tail %d (%d bytes): %v", i, len(tail), err)
 		}
-		if diff := cmp.Diff(want, dump(t, s.db)); diff != "" {
-			t.Errorf("tail %d (%d bytes) (-acknowledged +replayed):\n%s", i, len(tail), diff)
-		}
+		holds(t, s.db, want, fmt.Sprintf("tail %d (%d bytes)", i, len(tail)))
 		abandon(t, s)
 	}
 }
@@ -348,11 +343,7 @@ func TestJournalFailureFailsClosed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "mandate.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.rotation.Wait()
+	s := openBased(t, path)
 	workload(t, s, 0)
 	want := dump(t, s.db)
 	s.jmu.Lock()
@@ -368,23 +359,19 @@ func TestJournalFailureFailsClosed(t *testing.T) {
 	if err := s.AppendRecord(ctx, rec); err == nil || !strings.Contains(err.Error(), "journal") {
 		t.Errorf("a later write: %v, want a journal error", err)
 	}
-	if diff := cmp.Diff(want, dump(t, s.db)); diff != "" {
-		t.Errorf("the store changed after the failure (-before +after):\n%s", diff)
-	}
+	holds(t, s.db, want, "the store changed after the failure")
 	if err := s.Close(); err != nil {
 		t.Logf("Close: %v", err)
 	}
 	if _, err := os.Stat(path + journalSuffix); err != nil {
 		t.Fatalf("the journal of a failed store was removed: %v", err)
 	}
-	s, err = Open(path)
+	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if diff := cmp.Diff(want, dump(t, s.db)); diff != "" {
-		t.Errorf("after reopening (-acknowledged +replayed):\n%s", diff)
-	}
+	holds(t, s.db, want, "after reopening")
 }
 
 // TestOneFsyncPerCommit: with a base on disk a commit waits for one fsync (the journal's);
@@ -422,11 +409,7 @@ func TestOneFsyncPerCommit(t *testing.T) {
 func TestOpenReadOnlyReplaysTheJournal(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "mandate.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.rotation.Wait()
+	s := openBased(t, path)
 	workload(t, s, 0)
 	want := dump(t, s.db)
 	abandon(t, s)
@@ -438,9 +421,7 @@ func TestOpenReadOnlyReplaysTheJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if diff := cmp.Diff(want, dump(t, ro.db)); diff != "" {
-		t.Errorf("read-only after the crash (-acknowledged +read):\n%s", diff)
-	}
+	holds(t, ro.db, want, "read-only after the crash")
 }
 
 // FuzzJournal: reading and replaying any journal bytes never panics.
@@ -479,12 +460,8 @@ func FuzzJournal(f *testing.F) {
 func TestAFailedFirstBaseIsTriedAgain(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "mandate.db")
-	s, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := openBased(t, path)
 	defer s.Close()
-	s.rotation.Wait()
 	// As if the first base had failed: no base, bbolt fsyncing, an error on record.
 	s.jmu.Lock()
 	if err := os.Remove(path + baseSuffix); err != nil {
