@@ -1494,6 +1494,15 @@ func TestMarkdownDelimitersAreMarkup(t *testing.T) {
 			{`{"note":"card 4111 ` + d + `1111` + d + ` 1111 1111"}`, `{"note":"card [CARD]"}`},
 		})
 	}
+	// A delimiter glued to a value found as written is emphasis once that value is masked
+	// ("123456789**4111**" holds none, "[SSN]**4111**" does), as a second pass reads it:
+	// the card came back in clear.
+	for _, d := range []string{"*", "**", "~~", "`"} {
+		maskedAs(t, e, mask.FormatText, [][2]string{
+			{"ssn 123456789" + d + "4111" + d + " 1111 1111 1111", "ssn [SSN]" + d + "[CARD]"},
+			{"ssn 123-45-6789" + d + "4111" + d + " 1111 1111 1111", "ssn [SSN]" + d + "[CARD]"},
+		})
+	}
 	maskedAs(t, e, mask.FormatAuto, [][2]string{
 		{"a_1_b, 2*3=6, snake_case_1, `x`, use **bold** 12 times, v1.2_3, ****1234****", "a_1_b, 2*3=6, snake_case_1, `x`, use **bold** 12 times, v1.2_3, ****1234****"},
 		{"order **12** of __34__ on ~~2024-01-02~~", "order **12** of __34__ on ~~2024-01-02~~"},

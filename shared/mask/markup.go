@@ -211,7 +211,12 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 // <A0000>1": once the number after "ssn" is masked, the card across the tag reads whole). It
 // appends what it finds apart from out, the first reading's matches, to a copy of out.
 func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []markupMatch {
-	if !st.tagged || len(st.sc.matches) == 0 && len(hits) == 0 {
+	if len(st.sc.matches) == 0 && len(hits) == 0 {
+		return out
+	}
+	// Markup the first reading did not take may read as markup beside a redaction:
+	// "123456789**4111**" holds no emphasis, "[SSN]**4111**" does.
+	if !st.tagged && !st.sc.emph && bytes.IndexByte(s, '<') < 0 && bytes.IndexByte(s, 0x1B) < 0 {
 		return out
 	}
 	n := len(out)
