@@ -232,8 +232,14 @@ func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []m
 		start, end := int(redOffs[m.start]), spanEnd(redOffs, m.end)
 		out = append(out, markupMatch{start, end, m.det, m.value, m.unescaped})
 	}
+	out = keepApart(out, 0, n)
+	// What this reading keeps may stand in the string with redactions, which the readings
+	// after it build again.
+	for i := n; i < len(out); i++ {
+		out[i].value = bytes.Clone(out[i].value)
+	}
 	st.marks = out
-	return keepApart(out, 0, n)
+	return out
 }
 
 // scanAgain scans another reading of the string being scanned (without its tags, with its
@@ -268,7 +274,8 @@ func (st *state) escParams(s []byte, out []markupMatch) []markupMatch {
 	}
 	st.params = params
 	for _, m := range st.scanAgain(params) {
-		out = append(out, markupMatch{m.start, m.end, m.det, params[m.start:m.end], false})
+		// Copied: a second reading of the string (markupNextToValues) blanks params again.
+		out = append(out, markupMatch{m.start, m.end, m.det, bytes.Clone(params[m.start:m.end]), false})
 	}
 	return out
 }

@@ -281,3 +281,34 @@ func TestClaimsVaultSealsValues(t *testing.T) {
 }
 
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+// TestTokensOfValuesReadAgainHoldTheValues: a value found only by a second reading of a
+// string (across tags with the values found as written masked) is tokenized from its own
+// text, whatever the readings after it build in the buffers it was read from.
+func TestTokensOfValuesReadAgainHoldTheValues(t *testing.T) {
+	t.Parallel()
+	e := mask.New(mask.WithMode(mask.ModeToken, mask.Detectors()...), mask.WithKey(testKey))
+	for _, in := range []string{
+		"ssn 123-45-6789<b>4111</b>111111111111",
+		`ssn 123-45-6789<b>4111</b>111111111111 and \u0041 \x1b[1m5555\x1b[0m 5555 5555 4444`,
+		"ssn 123456789<card>4111</card>111111111111 \\t done",
+		// A card in an escape sequence's parameters, read by the first reading, beside an
+		// address the scan found as written, which starts the second.
+		"bob@example.com \x1b[4111;1111;1111;1111m x",
+	} {
+		m := e.Mask([]byte(in), mask.FormatText)
+		cards := 0
+		for _, tk := range m.Tokens {
+			if tk.Detector != mask.Card {
+				continue
+			}
+			cards++
+			if v := strings.NewReplacer(" ", "", ";", "", "\x1b[1m", "", "\x1b[0m", "").Replace(tk.Value); v != "4111111111111111" && v != "5555555555554444" {
+				t.Errorf("%q: a card token holds %q", in, tk.Value)
+			}
+		}
+		if cards == 0 || bytes.Contains(m.Body, []byte("4111")) {
+			t.Errorf("%q: %s, %d card tokens", in, m.Body, cards)
+		}
+	}
+}
