@@ -490,6 +490,9 @@ func (sc *scanner) quotedOverMatches(s []byte, at, from int) (int, bool) {
 		lo = sc.matches[k-1].end
 	}
 	start, end, ok := email(s, at, lo)
+	if !ok {
+		start, end, ok = sc.quotedOverRedactions(s, at, lo, k)
+	}
 	if !ok || s[start] != '"' {
 		return 0, false
 	}
@@ -506,6 +509,35 @@ func (sc *scanner) quotedOverMatches(s []byte, at, from int) (int, bool) {
 	}
 	sc.matches = append(sc.matches[:kept], match{start, end, detEmail})
 	return end, true
+}
+
+// quotedOverRedactions reads the address whose '@' is at s[at] with the matches from
+// sc.matches[k] on written as their redactions, as a second pass reads the output: a quoted
+// local part that holds an address with quotes of its own ("\" \"0\"@0.AA\"@0.AA") is no
+// address as written, and is one once the inner address is "[EMAIL]". It returns the span in
+// s of an address whose local part starts with a quote before the first of those matches.
+func (sc *scanner) quotedOverRedactions(s []byte, at, lo, k int) (int, int, bool) {
+	first := sc.matches[k].start
+	if first < lo {
+		return 0, 0, false
+	}
+	buf := append([]byte(nil), s[lo:first]...)
+	last := first
+	for _, m := range sc.matches[k:] {
+		if m.start < last || m.end > at {
+			return 0, 0, false
+		}
+		buf = append(buf, s[last:m.start]...)
+		buf = append(buf, redactions[m.det]...)
+		last = m.end
+	}
+	shift := len(buf) - (last - lo)
+	buf = append(buf, s[last:min(len(s), at+1+emailMaxDomain)]...)
+	start, end, ok := email(buf, at-lo+shift, 0)
+	if !ok || start >= first-lo || buf[start] != '"' {
+		return 0, 0, false
+	}
+	return lo + start, end - shift + lo, true
 }
 
 // quotedAround returns the address whose quoted local part holds the address s[j:k]
