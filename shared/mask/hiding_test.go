@@ -1614,6 +1614,9 @@ func TestPartlyEscapedValues(t *testing.T) {
 		// A value found across a line break does the same (found by FuzzDecoders).
 		{"4111 11111111 111\\0001 4111\f11111111 1111", "[CARD] [CARD]"},
 		{"card 4111 1111 1111 111\\u0031 5555\n5555 5555 4444", "card [CARD] [CARD]"},
+		// So does a spelled address: as written its first word read as an escape sequence's
+		// parameter after "\x1B[", masked it does not (found by FuzzDecoders).
+		{`%34111 11111111 1111\x1B[0 AT 0 DOT AA`, `[CARD]\x1B[[EMAIL]`},
 		// A terminal's escape sequences written escaped, as a log or a script holds them.
 		{`card \x1b[1m4111\x1b[0m 1111 1111 1111 ok`, `card \x1b[1m[CARD] ok`},
 		{`card 4111\033[31m 1111\033[0m 1111 1111 ok`, "card [CARD] ok"},

@@ -35,10 +35,12 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) ([]hi
 	// output again reads them: a value found as written changes what is around the escapes
 	// ("111\0001 01000 000000X0000": the phone number found as written ends a run the
 	// first reading judged whole, and the card before it reads once the number is masked).
-	// What this reading finds apart from the first's is kept too.
-	if st.foundApart(out[from:]) {
+	// What this reading finds apart from the first's is kept too. The spelled and encoded
+	// runs masked (hits) change it the same way ("1111\x1B[0 AT 0 DOT AA": masked, the
+	// spelled address no longer reads as an escape sequence's parameters).
+	if st.foundApart(out[from:]) || liveHit(hits) {
 		n := len(out)
-		red, redOffs := st.withRedactions(s, st.sc.matches, nil)
+		red, redOffs := st.withRedactions(s, st.sc.matches, hits)
 		out, _ = st.readUnescaped(red, redOffs, out)
 		out = keepApart(out, from, n)
 		slices.SortStableFunc(out[from:], func(x, y markupMatch) int { return cmp.Compare(x.start, y.start) })
@@ -111,6 +113,20 @@ func (st *state) gapHit(s []byte, a, b int, enc string, hits []hit) []hit {
 		return hits
 	}
 	return append(hits, hit{start: a, end: b, repl: m.Body, inner: m, enc: enc})
+}
+
+// liveHit reports whether a hit is still to be written that is not an escaped word: the
+// escaped reading decodes those itself, and reading them again as written back doubled the
+// cost of text full of encoded URLs.
+func liveHit(hits []hit) bool {
+	for i := range hits {
+		switch h := &hits[i]; {
+		case h.gone, h.enc == encPercent, h.enc == encEntity, h.enc == encQP, h.enc == encBackslash:
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // foundApart reports whether the scan of s found a value the escaped reading (first, its
