@@ -520,6 +520,8 @@ func TestValuesSplitByMarkup(t *testing.T) {
 		{"comparison, no tag", "x<5 and y>3", "x<5 and y>3", nil},
 		{"a tag that never closes", "4111<b 1111 1111 1111", "4111<b 1111 1111 1111", nil},
 		{"a bad check across tags", "4111<b>1111</b>11111112", "4111<b>1111</b>11111112", nil},
+		{"a card across the end of a CDATA section", "x <![CDATA[4111]]>111111111111 y", "x <![CDATA[[CARD]]]> y", one(mask.Card)},
+		{"the end of a CDATA section with none opened is text", "x 4111]]>111111111111 y", "x 4111]]>111111111111 y", nil},
 	})
 	e := mask.New()
 	f := e.Mask([]byte("name: Jo\ncard 4111<b>1111</b>11111111"), mask.FormatText).Findings()
@@ -558,6 +560,11 @@ func TestValuesSplitByMarkupInXML(t *testing.T) {
 		{"<r><![CDATA[4111 1111]]><![CDATA[ 1111 1111]]></r>", "<r><![CDATA[[CARD]]]><![CDATA[]]></r>", mask.Card},
 		{"<r><![CDATA[jane.doe]]><![CDATA[@example.com]]></r>", "<r><![CDATA[[EMAIL]]]><![CDATA[]]></r>", mask.Email},
 		{"<r>jane.doe<![CDATA[@example.com]]></r>", "<r>[EMAIL]<![CDATA[]]></r>", mask.Email},
+		// Between a section and the text after it: the section's end is markup too, and is
+		// written back, so the document stays XML (the card came back in clear).
+		{"<r><n>card <![CDATA[4111 1111]]> 1111 1111</n></r>", "<r><n>card <![CDATA[[CARD]]]></n></r>", mask.Card},
+		{"<r><n><![CDATA[jane.doe]]>@example.com</n></r>", "<r><n><![CDATA[[EMAIL]]]></n></r>", mask.Email},
+		{"<r><n>call <![CDATA[415]]>-555-0132</n></r>", "<r><n>call <![CDATA[[PHONE]]]></n></r>", mask.Phone},
 		// Left as they are.
 		{"<r><lat>41</lat><lon>11</lon><z>1111</z></r>", "<r><lat>41</lat><lon>11</lon><z>1111</z></r>", ""},
 		{"<r><v>1.2</v><v>3.4</v></r>", "<r><v>1.2</v><v>3.4</v></r>", ""},

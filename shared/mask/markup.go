@@ -78,7 +78,7 @@ func tagAt(s []byte, i int) (end int, block bool) {
 
 // cdataOpen starts an XML CDATA section, which reads as an inline tag: a value split over
 // two sections ("<![CDATA[4111 1111]]><![CDATA[ 1111 1111]]>") is one to an XML reader.
-var cdataOpen = []byte("<![CDATA[")
+var cdataOpen, cdataClose = []byte("<![CDATA["), []byte("]]>")
 
 // markupStart is where the tag at s[i] starts with the end of a CDATA section right before
 // it ("]]><![CDATA[", "]]></p>"), which is markup too, and not before last.
@@ -126,12 +126,25 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	open, openEnd := []byte(nil), 0 // the last start tag's name and end
 	escs := false                   // a terminal's escape sequence was taken out
 	closer, closerEnd := -1, 0      // the delimiters that close the last emphasis opened
+	// A CDATA section's end is markup wherever it stands after a section opened, not only
+	// before a tag: "<![CDATA[4111 1111]]> 1111 1111" is one text to an XML reader.
+	cdata := bytes.Index(s, cdataOpen)
+	cdataEnd := -1 // the next "]]>" from where the search last looked
 	for i := first; i < len(s); {
-		if s[i] != '<' && s[i] != 0x1B && !(emph && emphByte[s[i]]) {
+		if s[i] != '<' && s[i] != 0x1B && !(emph && emphByte[s[i]]) && !(cdata >= 0 && i == cdataEnd) {
+			from := i + 1
 			if emph {
-				i = nextMarkupOrEmph(s, i+1)
+				i = nextMarkupOrEmph(s, from)
 			} else {
-				i = nextMarkup(s, i+1, &esc)
+				i = nextMarkup(s, from, &esc)
+			}
+			if cdata >= 0 && cdataEnd < from {
+				if cdataEnd = bytes.Index(s[from:], cdataClose); cdataEnd >= 0 {
+					cdataEnd += from
+				}
+			}
+			if cdata >= 0 && cdataEnd > cdata && (i < 0 || cdataEnd < i) {
+				i = cdataEnd
 			}
 			if i < 0 {
 				break
@@ -141,6 +154,8 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 		var end int
 		var block bool
 		switch {
+		case cdata >= 0 && i == cdataEnd && cdataEnd > cdata:
+			end = i + len(cdataClose)
 		case !emphByte[s[i]]:
 			end, block = tagAt(s, i)
 		case i == closer:
@@ -164,7 +179,9 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 			plain = append(plain, ' ') // "</td><td>" is one space, as white space collapses
 		}
 		// An element's text under a secret label: <apiToken>\n    ...\n</apiToken>
-		if s[i] == 0x1B {
+		if s[i] == ']' {
+			// The end of a CDATA section ends no element.
+		} else if s[i] == 0x1B {
 			escs = true // a terminal's escape sequence ends no element
 		} else if emphByte[s[i]] {
 			// Nor does an emphasis delimiter.
@@ -412,21 +429,24 @@ func origin(cuts []cut, k int) int {
 	return int(c.orig) + k - int(c.plain)
 }
 
-// writeTags writes back the tags (and comments) of s[start:end], the raw bytes of each, after
+// writeTags writes back the tags (comments, CDATA markers) of s[start:end], the raw bytes of each, after
 // the replacement of a value found across them.
 func (st *state) writeTags(s []byte, start, end int, offs []int32, base int) {
+	last := start
 	for i := start; i < end; {
-		if s[i] != '<' && s[i] != 0x1B {
-			i++
-			continue
+		e := 0
+		switch {
+		case s[i] == ']' && bytes.HasPrefix(s[i:], cdataClose) && bytes.Contains(s[:i], cdataOpen):
+			e = i + len(cdataClose) // a CDATA section's end: the document after it stays XML
+		case s[i] == '<' || s[i] == 0x1B:
+			e, _ = tagAt(s, i)
 		}
-		e, _ := tagAt(s, i)
 		if e == 0 || e > end {
 			i++
 			continue
 		}
-		rs, re := st.rawSpan(markupStart(s, i, start), e, offs, base)
+		rs, re := st.rawSpan(markupStart(s, i, last), e, offs, base)
 		st.w.out = append(st.w.out, st.w.src[rs:re]...)
-		i = e
+		i, last = e, e
 	}
 }
