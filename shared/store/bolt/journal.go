@@ -174,15 +174,14 @@ func entryAt(data []byte) (payload []byte, ok bool) {
 	return payload, true
 }
 
-// readJournal returns the payloads of the journal's entries and the length of its intact
-// part. A damaged tail (an append a crash cut short) is dropped; a damaged entry followed by
+// readJournal returns the payloads of the journal's entries. A damaged tail (an append a crash cut short) is dropped; a damaged entry followed by
 // an intact one is errJournalDamaged.
-func readJournal(data []byte) (entries [][]byte, end int, err error) {
+func readJournal(data []byte) (entries [][]byte, err error) {
 	if !bytes.HasPrefix(data, []byte(journalMagic)) {
 		if len(data) < len(journalMagic) && bytes.HasPrefix([]byte(journalMagic), data) {
-			return nil, 0, nil // the header itself was cut: no entry was ever appended
+			return nil, nil // the header itself was cut: no entry was ever appended
 		}
-		return nil, 0, fmt.Errorf("%w: not a journal", errJournalDamaged)
+		return nil, fmt.Errorf("%w: not a journal", errJournalDamaged)
 	}
 	off := len(journalMagic)
 	for off < len(data) {
@@ -190,7 +189,7 @@ func readJournal(data []byte) (entries [][]byte, end int, err error) {
 		if !ok {
 			for p := off + 1; p < len(data); p++ {
 				if _, ok := entryAt(data[p:]); ok {
-					return nil, 0, fmt.Errorf("%w: entry at byte %d is damaged and an intact one follows at byte %d", errJournalDamaged, off, p)
+					return nil, fmt.Errorf("%w: entry at byte %d is damaged and an intact one follows at byte %d", errJournalDamaged, off, p)
 				}
 			}
 			break
@@ -198,7 +197,7 @@ func readJournal(data []byte) (entries [][]byte, end int, err error) {
 		entries = append(entries, payload)
 		off += entryHeader + len(payload)
 	}
-	return entries, off, nil
+	return entries, nil
 }
 
 // replay applies one entry's operations in tx.
@@ -285,7 +284,7 @@ func recoverJournal(path string) error {
 	if err != nil {
 		return err
 	}
-	entries, _, err := readJournal(data)
+	entries, err := readJournal(data)
 	if err != nil {
 		return fmt.Errorf("%s: %w", jpath, err)
 	}
