@@ -21,12 +21,18 @@ func OpenReadOnly(path string) (*Store, error) {
 		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
 	}
 	if _, err := os.Stat(path + journalSuffix); err == nil {
-		s, err := Open(path)
-		if err != nil {
-			return nil, err
+		// Recovery alone, under the writers' lock: an Open would also start a new base.
+		lock, err := lockFile(path+lockSuffix, true, DefaultOpenTimeout)
+		if errors.Is(err, ErrInUse) {
+			return nil, fmt.Errorf("%w: %s", ErrInUse, path)
 		}
-		if err := s.Close(); err != nil {
-			return nil, err
+		if err != nil {
+			return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+		}
+		err = recoverJournal(path)
+		lock.Close()
+		if err != nil {
+			return nil, fmt.Errorf("bolt: open %s: recover: %w", path, err)
 		}
 	}
 	// No lock file: no journaling writer has opened this store, so there is no journal.
