@@ -134,12 +134,9 @@ func OpenUnjournaled(path string) (*Store, error) {
 }
 
 func open(path string, journaled bool) (_ *Store, err error) {
-	lock, err := lockFile(path+lockSuffix, true, DefaultOpenTimeout)
+	lock, err := lockWriter(path)
 	if err != nil {
-		if errors.Is(err, ErrInUse) {
-			return nil, fmt.Errorf("%w: %s", ErrInUse, path)
-		}
-		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -188,6 +185,19 @@ func open(path string, journaled bool) (_ *Store, err error) {
 		s.startRotation()
 	}
 	return s, nil
+}
+
+// lockWriter takes the store's lock for a writer (FILE-lock), waiting DefaultOpenTimeout;
+// ErrInUse if another process holds it.
+func lockWriter(path string) (*os.File, error) {
+	lock, err := lockFile(path+lockSuffix, true, DefaultOpenTimeout)
+	switch {
+	case errors.Is(err, ErrInUse):
+		return nil, fmt.Errorf("%w: %s", ErrInUse, path)
+	case err != nil:
+		return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+	}
+	return lock, nil
 }
 
 // Close commits the deferred writes and releases the file. A store whose journal is healthy

@@ -22,12 +22,9 @@ func OpenReadOnly(path string) (*Store, error) {
 	}
 	if _, err := os.Stat(path + journalSuffix); err == nil {
 		// Recovery alone, under the writers' lock: an Open would also start a new base.
-		lock, err := lockFile(path+lockSuffix, true, DefaultOpenTimeout)
-		if errors.Is(err, ErrInUse) {
-			return nil, fmt.Errorf("%w: %s", ErrInUse, path)
-		}
+		lock, err := lockWriter(path)
 		if err != nil {
-			return nil, fmt.Errorf("bolt: open %s: %w", path, err)
+			return nil, err
 		}
 		err = recoverJournal(path)
 		lock.Close()
