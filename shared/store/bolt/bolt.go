@@ -127,12 +127,6 @@ func Open(path string) (*Store, error) {
 	return open(path, true)
 }
 
-// OpenUnjournaled opens the store as Open does, with bbolt fsyncing every commit itself (two
-// fsyncs) and no journal: the baseline the journal is measured against.
-func OpenUnjournaled(path string) (*Store, error) {
-	return open(path, false)
-}
-
 func open(path string, journaled bool) (_ *Store, err error) {
 	lock, err := lockWriter(path)
 	if err != nil {
@@ -207,29 +201,7 @@ func (s *Store) Close() error {
 	s.stopRotation()
 	var err error
 	if s.j != nil {
-		s.jmu.Lock()
-		if s.j.err == nil {
-			err = s.db.Sync()
-			if err == nil {
-				err = s.j.f.Close()
-			} else {
-				s.j.f.Close()
-			}
-			if err == nil {
-				err = os.Remove(s.path + journalSuffix)
-			}
-			if err == nil {
-				err = syncDir(s.path)
-			}
-			if err == nil {
-				if rerr := os.Remove(s.path + baseSuffix); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-					err = rerr
-				}
-			}
-		} else {
-			s.j.f.Close()
-		}
-		s.jmu.Unlock()
+		err = s.closeJournal()
 	}
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
@@ -239,6 +211,34 @@ func (s *Store) Close() error {
 	}
 	if err != nil {
 		return fmt.Errorf("bolt: close: %w", err)
+	}
+	return nil
+}
+
+// closeJournal ends a journaled store cleanly: the store file fsynced, then the journal and
+// the base removed, so the next Open has nothing to replay. A journal that failed stays for
+// the next Open to replay.
+func (s *Store) closeJournal() error {
+	s.jmu.Lock()
+	defer s.jmu.Unlock()
+	cerr := s.j.f.Close()
+	if s.j.err != nil {
+		return nil
+	}
+	if err := s.db.Sync(); err != nil {
+		return err
+	}
+	if cerr != nil {
+		return cerr
+	}
+	if err := os.Remove(s.path + journalSuffix); err != nil {
+		return err
+	}
+	if err := syncDir(s.path); err != nil {
+		return err
+	}
+	if err := os.Remove(s.path + baseSuffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
 	}
 	return nil
 }

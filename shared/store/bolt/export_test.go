@@ -6,6 +6,12 @@ const (
 	WritesSolo  = writesSolo
 )
 
+// OpenUnjournaled opens the store as Open does, with bbolt fsyncing every commit itself (two
+// fsyncs) and no journal: the baseline the journal is measured against.
+func OpenUnjournaled(path string) (*Store, error) {
+	return open(path, false)
+}
+
 // SetWrites chooses how s commits chain appends and session updates, before it is used
 // (benchmarks only).
 func (s *Store) SetWrites(mode int) {
