@@ -103,7 +103,6 @@ var blockTagSet = newWordSet(blockTags[:])
 // returns the matches that cover a tag, in the coordinates of s. It returns nothing for a
 // string with no tag. The values it returns are valid until the next call.
 func (st *state) markupMatches(s []byte) []markupMatch {
-	st.tagged = false
 	emph := st.sc.emph
 	first, esc := bytes.IndexByte(s, '<'), bytes.IndexByte(s, 0x1B)
 	if first < 0 || (esc >= 0 && esc < first) {
@@ -202,7 +201,6 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 	if len(cuts) == 0 {
 		return nil
 	}
-	st.tagged = true
 	plain = append(plain, s[last:]...)
 	st.plain = plain
 
@@ -231,9 +229,10 @@ func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []m
 	if len(st.sc.matches) == 0 && len(hits) == 0 {
 		return out
 	}
-	// Markup the first reading did not take may read as markup beside a redaction:
-	// "123456789**4111**" holds no emphasis, "[SSN]**4111**" does.
-	if !st.tagged && !st.sc.emph && bytes.IndexByte(s, '<') < 0 && bytes.IndexByte(s, 0x1B) < 0 {
+	// Markup is a tag, an escape sequence or (with emphasis seen) a delimiter; one the first
+	// reading did not take may read as markup beside a redaction: "123456789**4111**" holds
+	// no emphasis, "[SSN]**4111**" does.
+	if !st.sc.emph && bytes.IndexByte(s, '<') < 0 && bytes.IndexByte(s, 0x1B) < 0 {
 		return out
 	}
 	n := len(out)

@@ -547,7 +547,6 @@ type state struct {
 	plain    []byte        // that string
 	cuts     []cut         // where its runs come from
 	marks    []markupMatch // the values it found across tags
-	tagged   bool          // that string held markup
 	plain2   []byte        // the same two for a second reading (markupNextToValues)
 	marks2   []markupMatch
 	params   []byte  // it with only its escape sequences' control bytes blanked
