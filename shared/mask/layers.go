@@ -1618,7 +1618,11 @@ func appendPercentAs(out, d, word []byte) []byte {
 // redactionLen returns the length of the redaction or token d starts with, or 0.
 func redactionLen(d []byte) int {
 	if d[0] == 't' {
-		if end, ok := tokenAt(string(d), 0); ok {
+		if !bytes.HasPrefix(d, []byte(TokenPrefix)) {
+			return 0
+		}
+		// A token is at most maxTokenLen bytes; one more shows whether a word goes on.
+		if end, ok := tokenAt(string(d[:min(len(d), maxTokenLen+1)]), 0); ok {
 			return end
 		}
 		return 0
@@ -1630,6 +1634,16 @@ func redactionLen(d []byte) int {
 	}
 	return 0
 }
+
+// maxTokenLen is the length of the longest token: the prefix, a detector's name, '_' and
+// the keyed part.
+var maxTokenLen = func() int {
+	n := 0
+	for _, name := range names {
+		n = max(n, len(name))
+	}
+	return len(TokenPrefix) + n + 1 + tokenChars
+}()
 
 // plainBytes marks the bytes that stand in word.
 func plainBytes(word []byte) (t [256]bool) {
