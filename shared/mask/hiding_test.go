@@ -538,6 +538,96 @@ func TestValuesSplitByMarkup(t *testing.T) {
 	}
 }
 
+// TestMarkupSpelledByEscapes: markup written with escapes ("&lt;b&gt;", "\u003cb\u003e")
+// is markup to whoever decodes the text, so a value it splits reads whole to them. Text that
+// held "ssn 123456789&lt;b&gt;4111&lt;/b&gt;111111111111" came back with the card in clear:
+// the escaped reading decoded the entities but did not take the tags they make out, and a
+// second pass masked the card. Every spelling of the tags, every value split so, masked in
+// one pass, and the output stays as it is when masked again.
+func TestMarkupSpelledByEscapes(t *testing.T) {
+	t.Parallel()
+	spellings := []struct{ name, lt, gt string }{
+		{"named entities", "&lt;", "&gt;"},
+		{"decimal references", "&#60;", "&#62;"},
+		{"hex references", "&#x3c;", "&#X3E;"},
+		{"JSON escapes", `\u003c`, `\u003E`},
+		{"hex escapes", `\x3c`, `\x3e`},
+		{"octal escapes", `\074`, `\076`},
+		{"percent escapes", "%3C", "%3e"},
+		{"entities escaped twice", "&amp;lt;", "&amp;gt;"},
+		{"only the opening bracket", "&lt;", ">"},
+	}
+	type shape struct {
+		name   string
+		in     func(lt, gt string) string
+		sum    mask.Summary
+		absent []string // what must not be left in clear
+	}
+	tag := func(lt, gt, name string) (string, string) {
+		return lt + name + gt, lt + "/" + name + gt
+	}
+	shapes := []shape{
+		{"a card glued to an SSN", func(lt, gt string) string {
+			o, c := tag(lt, gt, "b")
+			return "ssn 123456789" + o + "4111" + c + "111111111111"
+		}, mask.Summary{mask.SSN: 1, mask.Card: 1}, []string{"6789", "4111"}},
+		{"a spaced card", func(lt, gt string) string {
+			o, c := tag(lt, gt, "b")
+			return "card 4111 " + o + "1111" + c + " 1111 1111 ok"
+		}, one(mask.Card), []string{"4111", "1111"}},
+		{"a card split by a cell", func(lt, gt string) string {
+			o, c := tag(lt, gt, "td")
+			return "card 4111 1111" + c + o + "1111 1111 ok"
+		}, one(mask.Card), []string{"4111", "1111"}},
+		{"an address", func(lt, gt string) string {
+			o, c := tag(lt, gt, "i")
+			return "mail bob" + o + "@" + c + "example.com ok"
+		}, one(mask.Email), []string{"bob", "example"}},
+		{"a phone number", func(lt, gt string) string {
+			o, c := tag(lt, gt, "span")
+			return "call 415-" + o + "555" + c + "-0132 ok"
+		}, one(mask.Phone), []string{"555", "0132"}},
+	}
+	e := mask.New()
+	check := func(t *testing.T, in string, want mask.Summary, absent []string) {
+		got, sum := e.Text([]byte(in))
+		for _, v := range absent {
+			if bytes.Contains(got, []byte(v)) {
+				t.Errorf("Text(%q) = %q: %q in clear", in, got, v)
+			}
+		}
+		if !reflect.DeepEqual(sum, want) {
+			t.Errorf("Text(%q) = %q, summary %v, want %v", in, got, sum, want)
+		}
+		if again, _ := e.Text(got); !bytes.Equal(again, got) {
+			t.Errorf("Text(%q) = %q, and masked again %q", in, got, again)
+		}
+	}
+	for _, sp := range spellings {
+		for _, sh := range shapes {
+			in := sh.in(sp.lt, sp.gt)
+			t.Run(sp.name+"/"+sh.name, func(t *testing.T) { check(t, in, sh.sum, sh.absent) })
+		}
+		for _, neg := range []string{
+			"x " + sp.lt + "5 and y" + sp.gt + " 3",
+			"card 4111" + sp.lt + "b" + sp.gt + "1111" + sp.lt + "/b" + sp.gt + "11111112 (a bad check)",
+		} {
+			t.Run(sp.name+"/left alone", func(t *testing.T) {
+				if got, sum := e.Text([]byte(neg)); string(got) != neg || len(sum) != 0 {
+					t.Errorf("Text(%q) = %q, %v; want it as it was", neg, got, sum)
+				}
+			})
+		}
+	}
+	// A terminal's escape sequences, their ESC written as an escape, are markup the same way.
+	for _, esc := range []string{`\x1b`, `\x1B`, `\u001b`, `\033`} {
+		t.Run("escape sequences "+esc, func(t *testing.T) {
+			check(t, "ssn 123456789"+esc+"[1m4111"+esc+"[0m111111111111", mask.Summary{mask.SSN: 1, mask.Card: 1}, []string{"6789", "4111"})
+			check(t, "card 4111 "+esc+"[1m1111"+esc+"[0m 1111 1111 ok", one(mask.Card), []string{"4111", "1111"})
+		})
+	}
+}
+
 // TestValuesSplitByMarkupInXML: a document that reads as XML is masked a text node at a
 // time, and a value split by an inline element or a comment came back in clear there
 // ("<p>jane.doe<b></b>@example.com</p>", "<p>Card 4111 <b>1111</b> 1111 1111</p>"), though

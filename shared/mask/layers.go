@@ -1826,6 +1826,10 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 				n++ // a value in a dump's text column: the dump, masked and dumped again, holds it
 				continue
 			}
+			if nx := all[n]; cur.h <= markupSpan && nx.h <= markupSpan && nx.start == cur.start && nx.end == cur.end && nx.det == cur.det {
+				n++ // the same value read twice (across tags as written, and with escapes decoded)
+				continue
+			}
 			cur.end = max(cur.end, all[n].end)
 			if cur.h >= 0 && all[n].h < 0 {
 				cur.det, cur.h = all[n].det, -1 // a detector's match over a run: redact all

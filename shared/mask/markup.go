@@ -101,7 +101,8 @@ var blockTagSet = newWordSet(blockTags[:])
 
 // markupMatches scans s with its tags (escape sequences and delimiters too) taken out and
 // returns the matches that cover a tag, in the coordinates of s. It returns nothing for a
-// string with no tag. The values it returns are valid until the next call.
+// string with no tag, and leaves st.cuts empty when it took no markup out. The values it
+// returns are valid until the next call.
 func (st *state) markupMatches(s []byte) []markupMatch {
 	emph := st.sc.emph
 	first, esc := bytes.IndexByte(s, '<'), bytes.IndexByte(s, 0x1B)
@@ -112,6 +113,7 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 		first = nextMarkupOrEmph(s, 0)
 	}
 	if first < 0 {
+		st.cuts = st.cuts[:0] // no markup taken out
 		return nil
 	}
 	// plain is s without its tags; cuts map it back: plain[c.plain:] comes from s[c.orig:]
@@ -237,14 +239,7 @@ func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []m
 	}
 	n := len(out)
 	red, redOffs := st.withRedactions(s, st.sc.matches, hits)
-	// The first reading's matches and values stay in its buffers; this one reads into the
-	// spare pair, kept for the next string.
-	plain := st.plain
-	st.plain, st.marks, st.plain2, st.marks2 = st.plain2, st.marks2, nil, nil
-	second := st.markupMatches(red)
-	st.plain2, st.marks2 = st.plain, second[:0]
-	st.plain = plain
-	for _, m := range second {
+	for _, m := range st.markupAside(red) {
 		start, end := int(redOffs[m.start]), spanEnd(redOffs, m.end)
 		out = append(out, markupMatch{start, end, m.det, m.value, m.unescaped})
 	}
@@ -256,6 +251,18 @@ func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []m
 	}
 	st.marks = out
 	return out
+}
+
+// markupAside reads s across its markup as markupMatches does, into the spare pair of
+// buffers: the first reading's matches and values stay in theirs. What it returns is valid
+// until the next call.
+func (st *state) markupAside(s []byte) []markupMatch {
+	plain, marks := st.plain, st.marks
+	st.plain, st.marks = st.plain2, st.marks2
+	second := st.markupMatches(s)
+	st.plain2, st.marks2 = st.plain, st.marks
+	st.plain, st.marks = plain, marks
+	return second
 }
 
 // scanAgain scans another reading of the string being scanned (without its tags, with its

@@ -295,6 +295,9 @@ func TestTokensOfValuesReadAgainHoldTheValues(t *testing.T) {
 		// A card in an escape sequence's parameters, read by the first reading, beside an
 		// address the scan found as written, which starts the second.
 		"bob@example.com \x1b[4111;1111;1111;1111m x",
+		// Values across tags that escapes spell, read with the escapes decoded.
+		"ssn 123456789&lt;b&gt;4111&lt;/b&gt;111111111111",
+		`card 4111 \u003cb\u003e1111\u003c/b\u003e 1111 1111 ok`,
 	} {
 		m := e.Mask([]byte(in), mask.FormatText)
 		cards := 0

@@ -27,7 +27,7 @@ import (
 // up no value covers is masked on its own, and the hits are returned with those parts.
 func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) ([]hit, []markupMatch) {
 	from := len(out)
-	out, ok := st.readUnescaped(s, nil, out)
+	out, ok, tags := st.readUnescaped(s, nil, out)
 	if !ok {
 		return hits, out
 	}
@@ -37,11 +37,14 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) ([]hi
 	// first reading judged whole, and the card before it reads once the number is masked).
 	// What this reading finds apart from the first's is kept too. The spelled and encoded
 	// runs masked (hits) change it the same way ("1111\x1B[0 AT 0 DOT AA": masked, the
-	// spelled address no longer reads as an escape sequence's parameters).
-	if st.foundApart(out[from:]) || liveHit(hits) {
+	// spelled address no longer reads as an escape sequence's parameters). Markup the escapes
+	// spell is read again so too, as the markup written as such is (markupNextToValues):
+	// "ssn 123456789&lt;b&gt;4111&lt;/b&gt;111111111111" reads as a run of digits across the
+	// tags until the number after "ssn" is masked.
+	if tags || st.foundApart(out[from:]) || liveHit(hits) {
 		n := len(out)
 		red, redOffs := st.withRedactions(s, st.sc.matches, hits)
-		out, _ = st.readUnescaped(red, redOffs, out)
+		out, _, _ = st.readUnescaped(red, redOffs, out)
 		out = keepApart(out, from, n)
 		slices.SortStableFunc(out[from:], func(x, y markupMatch) int { return cmp.Compare(x.start, y.start) })
 	}
@@ -146,12 +149,12 @@ func (st *state) foundApart(first []markupMatch) bool {
 
 // readUnescaped decodes in (s itself, or a copy of it whose bytes inOffs maps to s), folds
 // and scans it, and appends what it finds to out as spans of s; ok is false when in holds
-// no escape it decodes.
-func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch) ([]markupMatch, bool) {
+// no escape it decodes, and tags is true when it read markup (written or spelled by escapes).
+func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch) (_ []markupMatch, ok, tags bool) {
 	dec, offs, ok := unescapeAll(in, st.unesc[:0], st.unoffs[:0])
 	st.unesc, st.unoffs = dec, offs
 	if !ok {
-		return out, false
+		return out, false, false
 	}
 	// Text escaped twice (JSON in a JSON string, a URL encoded again: "\\u0031", "%2531",
 	// "&amp;#49;") is decoded again, up to maxUnescapeRounds, as whoever reads it decodes it.
@@ -180,7 +183,15 @@ func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch) ([]
 		// The value is copied: the buffers are read again for the next reading.
 		out = append(out, markupMatch{int(offs[m.start]), spanEnd(offs, m.end), m.det, bytes.Clone(dec[m.start:m.end]), true})
 	}
-	return out, true
+	// Markup the escapes spell is markup to whoever decodes them: a value split by
+	// "&lt;b&gt;" or "\u003cb\u003e" reads whole once they are decoded and the tags read.
+	if bytes.IndexByte(dec, '<') >= 0 || bytes.IndexByte(dec, 0x1B) >= 0 {
+		for _, m := range st.markupAside(dec) {
+			out = append(out, markupMatch{int(offs[m.start]), spanEnd(offs, m.end), m.det, bytes.Clone(m.value), true})
+		}
+		tags = len(st.cuts) > 0
+	}
+	return out, true, tags
 }
 
 // unescapedNextToWrapped reads a string with escapes once more, unescaped, with the values the
@@ -195,7 +206,7 @@ func (st *state) unescapedNextToWrapped(s []byte, out []markupMatch, from int) [
 	}
 	red, redOffs := st.withRedactions(s, withWrapped(st.sc.matches, out[from:]), nil)
 	n := len(out)
-	out, _ = st.readUnescaped(red, redOffs, out)
+	out, _, _ = st.readUnescaped(red, redOffs, out)
 	return keepApart(out, 0, n)
 }
 
