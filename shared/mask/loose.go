@@ -83,23 +83,30 @@ func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 // reads ("0@x.org", "0A@x.org", "0!@x.org") or the layers read spelled ("0 @x.org",
 // "0 [at] x [dot] org", spelledAddress).
 func localPartAt(s []byte, i int) bool {
+	_, ok := addressAt(s, i)
+	return ok
+}
+
+// addressAt returns the end of the address whose local part starts at s[i], as localPartAt
+// reads it.
+func addressAt(s []byte, i int) (int, bool) {
 	for j := i; j < len(s) && j-i <= emailMaxLocal; j++ {
 		switch c := s[j]; {
 		case c == '@' && (j == i || s[j-1] != ' ') && (j+1 == len(s) || s[j+1] != ' '):
-			start, _, ok := email(s, j, i)
-			return ok && start == i
+			start, end, ok := email(s, j, i)
+			return end, ok && start == i
 		case c == ' ' || c == '@' || c == '[' || c == '(' || c == '{' || c == '<':
 			k := j
 			for k < len(s) && s[k] == ' ' {
 				k++
 			}
-			start, _, _, ok := spelled(s, k, i)
-			return ok && start == i
+			start, end, _, ok := spelled(s, k, i)
+			return end, ok && start == i
 		case c < ' ' || c == '"':
-			return false
+			return 0, false
 		}
 	}
-	return false
+	return 0, false
 }
 
 // gluedOn reports whether the group ending at s[e] goes on with punctuation other than the

@@ -125,6 +125,31 @@ func TestEmail(t *testing.T) {
 	})
 }
 
+// TestValueEndingInALocalPart: a value whose last word is an address's local part is masked
+// with the address. "card 4111 1111 1111 1111@example.com" came back as "card 4111 1111
+// 1111 [EMAIL]": the last word went to the address alone, and twelve digits of the card
+// stayed in clear; so with a phone number or an SSN, and with the address spelled.
+func TestValueEndingInALocalPart(t *testing.T) {
+	t.Parallel()
+	card := one(mask.Card)
+	runText(t, mask.New(), []textCase{
+		{"card, address", "card 4111 1111 1111 1111@example.com ok", "card [CARD] ok", card},
+		{"card, space before the at sign", "card 4111 1111 1111 1111 @example.com ok", "card [CARD] ok", card},
+		{"card, punctuation in the local part", "card 4111 1111 1111 1111!@example.com ok", "card [CARD] ok", card},
+		{"card, at spelled", "card 4111 1111 1111 1111 AT example DOT com", "card [CARD]", card},
+		{"card, at in parentheses", "card 4111 1111 1111 1111 (at) example.com", "card [CARD]", card},
+		{"card, at in brackets", "card 4111 1111 1111 1111[at]example.com", "card [CARD]", card},
+		{"amex groups", "card 3782 822463 10005@example.com", "card [CARD]", card},
+		{"card, first digit escaped", "%34111 1111 1111 1111@example.com", "[CARD]", card},
+		{"phone", "call 415 555 0132@example.com", "call [PHONE]", one(mask.Phone)},
+		{"phone, spelled address", "call 415 555 0132 [at] example [dot] com", "call [PHONE]", one(mask.Phone)},
+		{"ssn", "ssn 123 45 6789@example.com", "ssn [SSN]", one(mask.SSN)},
+		{"a phone number, then an address", "call 415 555 0132 or bob@example.com", "call [PHONE] or [EMAIL]", mask.Summary{mask.Phone: 1, mask.Email: 1}},
+		{"digits that make no value", "ref 1234 5678@example.com", "ref 1234 [EMAIL]", one(mask.Email)},
+		{"a date", "order 2024 12 31@example.com", "order 2024 12 [EMAIL]", one(mask.Email)},
+	})
+}
+
 func make65(c byte) []byte {
 	b := make([]byte, 65)
 	for i := range b {

@@ -1064,13 +1064,26 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	// nothing's, as it would be with a letter right after it.
 	ext := extension(s, end)
 	phoneOnly := len(gs)
+	addrEnd := -1 // the end of an address whose local part is the last word of a value
 	if rightBad(s, end) && !atNoAddress(s, end, *floor) {
 		hi = lastWord(gs)
 		if ext > 0 && !rightBad(s, ext) {
 			phoneOnly, hi = hi, len(gs)
 		}
+		// A value whose last word is an address's local part ("4111 1111 1111 1111@x.org")
+		// is masked with the address: given to the address alone, the last word left the
+		// rest of the card (or phone number, or SSN) in clear.
+		if s[end] == '@' && hi < len(gs) && sc.valueThroughLastWord(s, i, lo, plus, *floor) {
+			_, addrEnd, _ = email(s, end, *floor)
+			hi, phoneOnly = len(gs), len(gs)
+		}
 	} else if w := lastWord(gs); w > 0 && localPartAt(s, gs[w].ds) {
 		hi = w // "... 0!@x.org": the last word starts an address, and goes with its redaction
+		// Unless a value ends with it ("4111 1111 1111 1111 [at] x.org"), as above.
+		if sc.valueThroughLastWord(s, i, lo, plus, *floor) {
+			addrEnd, _ = addressAt(s, gs[w].ds)
+			hi, phoneOnly = len(gs), len(gs)
+		}
 	}
 	// A number after '$', '@' or a currency's code is an amount or a version, unless its first
 	// word is a card ("$4111111111111111", "pay@4111…", "USD4111…"): no amount or version has
@@ -1083,6 +1096,9 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	}
 	floor0, judged := *floor, len(sc.matches) // before the words [lo, hi)
 	first := sc.words(s, i, lo, hi, phoneOnly, ext, plus, floor, &end)
+	if m := len(sc.matches) - 1; addrEnd > 0 && m >= judged && sc.matches[m].end == gs[len(gs)-1].te {
+		sc.matches[m].end, *floor = addrEnd, addrEnd
+	}
 	// Once the run's first match is masked, the words before it are a run of their own, and
 	// masking the output again judges them so ("call 00000 0100000.0000"): they are judged
 	// so now, and what they hold is masked with the rest. The first word after a '$' is
@@ -1504,6 +1520,16 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 		sc.skip = last
 	}
 	return 0, false
+}
+
+// valueThroughLastWord reports whether the words of the run at s[i] (sc.groups) from lo hold
+// a value that ends with the run's last word, and leaves the matches as they were.
+func (sc *scanner) valueThroughLastWord(s []byte, i, lo int, plus bool, floor int) bool {
+	gs, before := sc.groups, len(sc.matches)
+	sc.words(s, i, lo, len(gs), len(gs), 0, plus, &floor, nil)
+	ok := len(sc.matches) > before && sc.matches[len(sc.matches)-1].end == gs[len(gs)-1].te
+	sc.matches, sc.skip = sc.matches[:before], 0
+	return ok
 }
 
 // fours reports whether gs are at least three groups of four digits, after which a card
