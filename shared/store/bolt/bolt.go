@@ -82,6 +82,8 @@ type Store struct {
 	// sweepFrom is the claim key the next SweepClaims reads from (nil: the first).
 	sweepMu   sync.Mutex
 	sweepFrom []byte
+	// sessions keeps sessions decoded beside their stored bytes (sessions.go).
+	sessions sessionCache
 }
 
 // Stats counts what a store has made durable since it was opened.
@@ -410,7 +412,9 @@ func (s *Store) CreateSession(ctx context.Context, v store.Session) error {
 func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
 	var v store.Session
 	err := s.view(ctx, func(tx *bbolt.Tx) error {
-		ok, err := get(tx.Bucket(bucketSessions), []byte(id), &v)
+		var ok bool
+		var err error
+		v, ok, err = s.getSession(tx.Bucket(bucketSessions), id)
 		if err == nil && !ok {
 			err = store.ErrNotFound
 		}
@@ -432,8 +436,7 @@ func (s *Store) UpdateSession(ctx context.Context, v store.Session) error {
 	next.Version++
 	err := s.batch(ctx, func(tx *wtx) error {
 		b := tx.Bucket(bucketSessions)
-		var cur store.Session
-		ok, err := get(b, []byte(v.ID), &cur)
+		cur, ok, err := s.getSession(b, v.ID)
 		switch {
 		case err != nil:
 			return err
@@ -893,7 +896,7 @@ func (s *Store) Commit(ctx context.Context, d store.Decision) error {
 			}
 		}
 		if d.Counted != nil {
-			if err := countIn(tx, *d.Counted); err != nil {
+			if err := s.countIn(tx, *d.Counted); err != nil {
 				return err
 			}
 		}
@@ -911,10 +914,9 @@ func (s *Store) Commit(ctx context.Context, d store.Decision) error {
 
 // countIn stores counted's counters and the next version if the stored version is still
 // counted.Version.
-func countIn(tx *wtx, counted store.Session) error {
+func (s *Store) countIn(tx *wtx, counted store.Session) error {
 	b := tx.Bucket(bucketSessions)
-	var cur store.Session
-	ok, err := get(b, []byte(counted.ID), &cur)
+	cur, ok, err := s.getSession(b, counted.ID)
 	switch {
 	case err != nil:
 		return err
@@ -924,7 +926,7 @@ func countIn(tx *wtx, counted store.Session) error {
 		return fmt.Errorf("%w: stored version %d, counted from %d", store.ErrConflict, cur.Version, counted.Version)
 	}
 	cur.Actions, cur.ByFamily, cur.Version = counted.Actions, counted.ByFamily, cur.Version+1
-	return put(b, []byte(counted.ID), cur)
+	return s.putCounted(b, cur)
 }
 
 // HeldClaim returns the unexpired claim under key; store.ErrNotFound otherwise.
