@@ -42,25 +42,28 @@ type Line struct {
 	Body    []byte // the record's stored canonical JSON, without a newline
 }
 
-var hexHash = regexp.MustCompile(`^[0-9a-f]{64}$`)
+// lineHead is what ParseLine reads of a record line.
+type lineHead struct {
+	Session string    `json:"session"`
+	Seq     uint64    `json:"seq"`
+	Hash    string    `json:"hash"`
+	Prev    string    `json:"prev_hash"`
+	Time    time.Time `json:"time"`
+}
 
 // ParseLine reads the placing fields of a record line. It does not verify the record's hash:
 // shared/audit does that.
 func ParseLine(body []byte) (Line, error) {
-	var head struct {
-		Session string    `json:"session"`
-		Seq     uint64    `json:"seq"`
-		Hash    string    `json:"hash"`
-		Prev    string    `json:"prev_hash"`
-		Time    time.Time `json:"time"`
-	}
-	if len(body) == 0 || len(body) > MaxLineBytes || bytes.ContainsAny(body, "\r\n") {
+	if len(body) == 0 || len(body) > MaxLineBytes || bytes.IndexByte(body, '\n') >= 0 || bytes.IndexByte(body, '\r') >= 0 {
 		return Line{}, fmt.Errorf("%w: record line of %d bytes", ErrMalformed, len(body))
 	}
-	if err := json.Unmarshal(body, &head); err != nil {
-		return Line{}, fmt.Errorf("%w: record line: %v", ErrMalformed, err)
+	head, ok := readHead(body)
+	if !ok {
+		if err := json.Unmarshal(body, &head); err != nil {
+			return Line{}, fmt.Errorf("%w: record line: %v", ErrMalformed, err)
+		}
 	}
-	if head.Session == "" || head.Seq == 0 || !hexHash.MatchString(head.Hash) || head.Time.IsZero() {
+	if head.Session == "" || head.Seq == 0 || !isHexHash(head.Hash) || head.Time.IsZero() {
 		return Line{}, fmt.Errorf("%w: record line lacks session, seq, hash or time", ErrMalformed)
 	}
 	return Line{Session: head.Session, Seq: head.Seq, Hash: head.Hash, Prev: head.Prev, Time: head.Time.UTC(), Body: body}, nil
