@@ -84,7 +84,13 @@ type Store struct {
 	sweepFrom []byte
 	// sessions keeps sessions decoded beside their stored bytes (sessions.go).
 	sessions sessionCache
+	// ops is the buffer a write transaction logs its changes in, kept for the next (under
+	// jmu) unless it grew past maxKeptOps.
+	ops []byte
 }
+
+// maxKeptOps bounds the journal buffer kept between transactions.
+const maxKeptOps = 1 << 20
 
 // Stats counts what a store has made durable since it was opened.
 type Stats struct {
@@ -257,7 +263,12 @@ func (s *Store) write(fn func(*wtx) error) error {
 	}
 	journaled := false
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		w := &wtx{tx: tx}
+		w := &wtx{tx: tx, ops: s.ops[:0]}
+		defer func() {
+			if cap(w.ops) <= maxKeptOps {
+				s.ops = w.ops[:0]
+			}
+		}()
 		if err := fn(w); err != nil {
 			return err
 		}

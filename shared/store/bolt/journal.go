@@ -368,13 +368,20 @@ func createJournal(path string, rest []byte) (*journal, error) {
 	return j, nil
 }
 
+// zeros is what extend writes, a chunk at a time.
+var zeros [journalChunk]byte
+
 // extend fills the file with zeros past end, one chunk or more.
 func (j *journal) extend(end int64) error {
-	n := max(journalChunk, end-j.alloc)
-	if _, err := j.f.WriteAt(make([]byte, n), max(j.alloc, j.size)); err != nil {
-		return err
+	at := max(j.alloc, j.size)
+	for stop := at + max(journalChunk, end-j.alloc); at < stop; {
+		n, err := j.f.WriteAt(zeros[:min(int64(len(zeros)), stop-at)], at)
+		if err != nil {
+			return err
+		}
+		at += int64(n)
+		j.alloc = at
 	}
-	j.alloc = max(j.alloc, j.size) + n
 	return nil
 }
 
