@@ -25,6 +25,7 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	requests := fs.Int("requests", 2000, "requests per phase")
 	duration := fs.Duration("duration", 60*time.Second, "time limit per phase")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
+	allocProfile := fs.String("allocprofile", "", "write a profile of the whole run's allocations to this file (go tool pprof -sample_index=alloc_space reads it)")
 	if _, code, ok := parseArgs(fs, args, "mandate load [flags]", none, stdout, stderr); !ok {
 		return code
 	}
@@ -40,6 +41,19 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *allocProfile != "" {
+		f, err := os.Create(*allocProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "mandate load: %v\n", err)
+			return exitUsage
+		}
+		defer func() {
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				fmt.Fprintf(stderr, "mandate load: %v\n", err)
+			}
+			f.Close()
+		}()
 	}
 	var counts []int
 	for _, f := range strings.Split(*workers, ",") {
