@@ -145,7 +145,10 @@ func TestValueEndingInALocalPart(t *testing.T) {
 		{"phone, spelled address", "call 415 555 0132 [at] example [dot] com", "call [PHONE]", one(mask.Phone)},
 		{"ssn", "ssn 123 45 6789@example.com", "ssn [SSN]", one(mask.SSN)},
 		{"a phone number, then an address", "call 415 555 0132 or bob@example.com", "call [PHONE] or [EMAIL]", mask.Summary{mask.Phone: 1, mask.Email: 1}},
+		{"card, letters after the last group", "card 4111 1111 1111 1111abc@example.com", "card [CARD]", card},
+		{"card, letters after the last group, address spelled", "4111 11111111 1111xA AT 0 DOT AA", "[CARD]", card},
 		{"digits that make no value", "ref 1234 5678@example.com", "ref 1234 [EMAIL]", one(mask.Email)},
+		{"digits that make no value, letters after them", "ref 1234 5678abc@example.com", "ref 1234 [EMAIL]", one(mask.Email)},
 		{"a date", "order 2024 12 31@example.com", "order 2024 12 [EMAIL]", one(mask.Email)},
 	})
 }

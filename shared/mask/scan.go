@@ -1070,12 +1070,13 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		if ext > 0 && !rightBad(s, ext) {
 			phoneOnly, hi = hi, len(gs)
 		}
-		// A value whose last word is an address's local part ("4111 1111 1111 1111@x.org")
-		// is masked with the address: given to the address alone, the last word left the
-		// rest of the card (or phone number, or SSN) in clear.
-		if s[end] == '@' && hi < len(gs) && sc.valueThroughLastWord(s, i, lo, plus, *floor) {
-			_, addrEnd, _ = email(s, end, *floor)
-			hi, phoneOnly = len(gs), len(gs)
+		// A value whose last word starts an address's local part ("4111 1111 1111 1111@x.org",
+		// "… 1111xA AT x DOT org") is masked with the address: given to the address alone,
+		// the last word left the rest of the card (or phone number, or SSN) in clear.
+		if hi > lo && hi < len(gs) {
+			if e, ok := addressAt(s, gs[hi].ds); ok && sc.valueThroughLastWord(s, i, lo, plus, *floor) {
+				addrEnd, hi, phoneOnly = e, len(gs), len(gs)
+			}
 		}
 	} else if w := lastWord(gs); w > 0 && localPartAt(s, gs[w].ds) {
 		hi = w // "... 0!@x.org": the last word starts an address, and goes with its redaction
