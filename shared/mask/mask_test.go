@@ -153,6 +153,44 @@ func TestValueEndingInALocalPart(t *testing.T) {
 	})
 }
 
+// TestSpelledAddressWithEscapes: an address spelled ("bob AT example DOT com", "[at]",
+// "(at)") with an escape anywhere in it is masked. "b\u006fb [at] example [dot] com" came
+// back whole and "bob&#46;smith AT example DOT com" as "bob&#46;[EMAIL]": the layers read
+// spelled addresses only as written, where an escape breaks them, and the reading with the
+// escapes decoded read only addresses with a plain '@'.
+func TestSpelledAddressWithEscapes(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	escapes := map[byte][]string{ // ways to write a letter or a dot
+		'o': {`\u006f`, `\x6f`, `\157`, "&#111;", "&#x6f;", "%6F", "&amp;#111;"},
+		'.': {`\u002e`, `\x2e`, `\056`, "&#46;", "&period;", "%2E"},
+		'A': {`\u0041`, `\x41`, `\101`, "&#65;", "%41"},
+	}
+	for _, form := range []string{"bob.smith AT example DOT com", "bob.smith [at] example [dot] com", "bob.smith (at) example.com", "bob.smith @ example.com"} {
+		for i := 0; i < len(form); i++ {
+			for _, esc := range escapes[form[i]] {
+				in := "write to " + form[:i] + esc + form[i+1:] + " today"
+				got, sum := e.Text([]byte(in))
+				if string(got) != "write to [EMAIL] today" || len(sum) != 1 || sum[mask.Email] != 1 {
+					t.Errorf("Text(%q) = %q, %v", in, got, sum)
+				}
+			}
+		}
+	}
+	for _, in := range []string{
+		`look at example dot com \u0041`, // a sentence, not an address
+		`b\u006fb [at] localhost`,       // no domain
+	} {
+		if got, sum := e.Text([]byte(in)); string(got) != in || len(sum) != 0 {
+			t.Errorf("Text(%q) = %q, %v; want it as it was", in, got, sum)
+		}
+	}
+	without := mask.New(mask.WithoutDetectors(mask.Email))
+	if in := `b\u006fb.smith AT example DOT com`; string(without.Mask([]byte(in), mask.FormatText).Body) != in {
+		t.Errorf("an address spelled with an escape was masked by an engine that masks none")
+	}
+}
+
 func make65(c byte) []byte {
 	b := make([]byte, 65)
 	for i := range b {

@@ -27,7 +27,7 @@ import (
 // up no value covers is masked on its own, and the hits are returned with those parts.
 func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) ([]hit, []markupMatch) {
 	from := len(out)
-	out, ok, tags := st.readUnescaped(s, nil, out)
+	out, ok, tags := st.readUnescaped(s, nil, out, true)
 	if !ok {
 		return hits, out
 	}
@@ -41,10 +41,12 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) ([]hi
 	// spell is read again so too, as the markup written as such is (markupNextToValues):
 	// "ssn 123456789&lt;b&gt;4111&lt;/b&gt;111111111111" reads as a run of digits across the
 	// tags until the number after "ssn" is masked.
-	if tags || st.foundApart(out[from:]) || liveHit(hits) {
+	// For the markup alone, the text needs no scan of its own.
+	scan := st.foundApart(out[from:]) || liveHit(hits)
+	if tags || scan {
 		n := len(out)
 		red, redOffs := st.withRedactions(s, st.sc.matches, hits)
-		out, _, _ = st.readUnescaped(red, redOffs, out)
+		out, _, _ = st.readUnescaped(red, redOffs, out, scan)
 		out = keepApart(out, from, n)
 		slices.SortStableFunc(out[from:], func(x, y markupMatch) int { return cmp.Compare(x.start, y.start) })
 	}
@@ -148,9 +150,10 @@ func (st *state) foundApart(first []markupMatch) bool {
 }
 
 // readUnescaped decodes in (s itself, or a copy of it whose bytes inOffs maps to s), folds
-// and scans it, and appends what it finds to out as spans of s; ok is false when in holds
-// no escape it decodes, and tags is true when it read markup (written or spelled by escapes).
-func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch) (_ []markupMatch, ok, tags bool) {
+// and scans it (unless scan is false: then it reads only across its markup), and appends
+// what it finds to out as spans of s; ok is false when in holds no escape it decodes, and
+// tags is true when it read markup (written or spelled by escapes).
+func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch, scan bool) (_ []markupMatch, ok, tags bool) {
 	dec, offs, ok := unescapeAll(in, st.unesc[:0], st.unoffs[:0])
 	st.unesc, st.unoffs = dec, offs
 	if !ok {
@@ -179,9 +182,12 @@ func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch) (_ 
 	if f, foffs, folded := fold(dec, offs, len(in)); folded {
 		dec, offs = f, foffs
 	}
-	for _, m := range st.scanAgain(dec) {
-		// The value is copied: the buffers are read again for the next reading.
-		out = append(out, markupMatch{int(offs[m.start]), spanEnd(offs, m.end), m.det, bytes.Clone(dec[m.start:m.end]), true})
+	if scan {
+		for _, m := range st.scanAgain(dec) {
+			// The value is copied: the buffers are read again for the next reading.
+			out = append(out, markupMatch{int(offs[m.start]), spanEnd(offs, m.end), m.det, bytes.Clone(dec[m.start:m.end]), true})
+		}
+		out = st.spelledAgain(dec, offs, out)
 	}
 	// Markup the escapes spell is markup to whoever decodes them: a value split by
 	// "&lt;b&gt;" or "\u003cb\u003e" reads whole once they are decoded and the tags read.
@@ -192,6 +198,36 @@ func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch) (_ 
 		tags = len(st.cuts) > 0
 	}
 	return out, true, tags
+}
+
+// spelledAgain appends to out, as spans of s through offs, the addresses spelled in dec, the
+// string decoded ("b\u006fb AT example DOT com", "bob&#46;smith [at] example [dot] com"):
+// the layers read spelled addresses in the string as written, where an escape in one
+// breaks it, and the scanner of the decoded string reads only addresses written plainly.
+func (st *state) spelledAgain(dec []byte, offs []int32, out []markupMatch) []markupMatch {
+	if !st.sc.enabled[detEmail] {
+		return out
+	}
+	from := 0
+	for i := 0; i < len(dec); i++ {
+		switch c := dec[i]; {
+		case c == '[' || c == '(' || c == '{' || c == '<' || c == '@':
+		case (c == 'a' || c == 'A') && spacedWord(dec, i, "at"):
+		default:
+			continue
+		}
+		start, end, addr, ok := spelled(dec, i, from)
+		if !ok {
+			continue
+		}
+		// The address written plainly is masked only as the scanner masks it (an address
+		// the profile allows stays).
+		if ms := st.scanAgain(addr); len(ms) == 1 && ms[0].det == detEmail && ms[0].start == 0 && ms[0].end == len(addr) {
+			out = append(out, markupMatch{int(offs[start]), spanEnd(offs, end), detEmail, addr, true})
+		}
+		from, i = end, end-1
+	}
+	return out
 }
 
 // unescapedNextToWrapped reads a string with escapes once more, unescaped, with the values the
@@ -206,7 +242,7 @@ func (st *state) unescapedNextToWrapped(s []byte, out []markupMatch, from int) [
 	}
 	red, redOffs := st.withRedactions(s, withWrapped(st.sc.matches, out[from:]), nil)
 	n := len(out)
-	out, _, _ = st.readUnescaped(red, redOffs, out)
+	out, _, _ = st.readUnescaped(red, redOffs, out, true)
 	return keepApart(out, 0, n)
 }
 
