@@ -178,3 +178,36 @@ func TestCloneSessionSharesNothing(t *testing.T) {
 	}
 	walk(reflect.TypeFor[store.Session]())
 }
+
+// BenchmarkSessionRead reads a session's stored bytes into a Session: from the cache, as a
+// read whose bytes did not change since the last read or count does, beside encoding/json's
+// decoding, which every read paid before.
+func BenchmarkSessionRead(b *testing.B) {
+	v := randomSession(rand.New(rand.NewPCG(5, 6)), "ses_01JEXAMPLE")
+	v.Intents = []api.Intent{{Name: "read-orders", Score: 0.91, Evidence: []string{"orders", "last week"}}, {Name: "export", Score: 0.4, Evidence: []string{"csv"}}}
+	v.ByFamily = map[string]int{"read": 7, "write": 1}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cache", func(b *testing.B) {
+		var c sessionCache
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.decode(v.ID, raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.SetBytes(int64(len(raw)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var got store.Session
+			if err := json.Unmarshal(raw, &got); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
