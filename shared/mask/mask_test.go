@@ -179,7 +179,7 @@ func TestSpelledAddressWithEscapes(t *testing.T) {
 	}
 	for _, in := range []string{
 		`look at example dot com \u0041`, // a sentence, not an address
-		`b\u006fb [at] localhost`,       // no domain
+		`b\u006fb [at] localhost`,        // no domain
 	} {
 		if got, sum := e.Text([]byte(in)); string(got) != in || len(sum) != 0 {
 			t.Errorf("Text(%q) = %q, %v; want it as it was", in, got, sum)
