@@ -1081,7 +1081,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	} else if w := lastWord(gs); w > 0 && localPartAt(s, gs[w].ds) {
 		hi = w // "... 0!@x.org": the last word starts an address, and goes with its redaction
 		// Unless a value ends with it ("4111 1111 1111 1111 [at] x.org"), as above.
-		if sc.valueThroughLastWord(s, i, lo, plus, *floor) {
+		if w > lo && sc.valueThroughLastWord(s, i, lo, plus, *floor) {
 			addrEnd, _ = addressAt(s, gs[w].ds)
 			hi, phoneOnly = len(gs), len(gs)
 		}

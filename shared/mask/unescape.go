@@ -40,8 +40,8 @@ func (st *state) unescapedMatches(s []byte, hits []hit, out []markupMatch) ([]hi
 	// spelled address no longer reads as an escape sequence's parameters). Markup the escapes
 	// spell is read again so too, as the markup written as such is (markupNextToValues):
 	// "ssn 123456789&lt;b&gt;4111&lt;/b&gt;111111111111" reads as a run of digits across the
-	// tags until the number after "ssn" is masked.
-	// For the markup alone, the text needs no scan of its own.
+	// tags until the number after "ssn" is masked. For the markup alone, the decoded text
+	// needs no scan of its own.
 	scan := st.foundApart(out[from:]) || liveHit(hits)
 	if tags || scan {
 		n := len(out)
@@ -220,8 +220,7 @@ func (st *state) spelledAgain(dec []byte, offs []int32, out []markupMatch) []mar
 		if !ok {
 			continue
 		}
-		// The address written plainly is masked only as the scanner masks it (an address
-		// the profile allows stays).
+		// Masked only when the scanner masks the address written plainly.
 		if ms := st.scanAgain(addr); len(ms) == 1 && ms[0].det == detEmail && ms[0].start == 0 && ms[0].end == len(addr) {
 			out = append(out, markupMatch{int(offs[start]), spanEnd(offs, end), detEmail, addr, true})
 		}
