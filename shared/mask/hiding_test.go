@@ -538,6 +538,27 @@ func TestValuesSplitByMarkup(t *testing.T) {
 	}
 }
 
+// TestSpelledAddressAcrossMarkup: an address spelled ("bob [at] example [dot] com") and
+// split by tags or a terminal's escape sequences is masked, as one written plainly is. "write
+// to <b>bob</b> [at] example [dot] com" came back whole: the layers read spelled addresses in
+// the string as written, where the tags break them, and the reading across tags scanned
+// only for addresses with a plain '@'.
+func TestSpelledAddressAcrossMarkup(t *testing.T) {
+	t.Parallel()
+	email := one(mask.Email)
+	runText(t, mask.New(), []textCase{
+		{"local part in bold", "write to <b>bob</b> [at] example [dot] com", "write to <b>[EMAIL]</b>", email},
+		{"the at sign in bold", "write to bob <b>AT</b> example DOT com", "write to [EMAIL]<b></b>", email},
+		{"domain in italics", "write to bob [at] <i>example</i> [dot] com", "write to [EMAIL]<i></i>", email},
+		{"an empty element in the domain", "write to bob AT ex<b></b>ample DOT com", "write to [EMAIL]<b></b>", email},
+		{"a comment in the local part", "write to bo<!-- x -->b (at) example.com", "write to [EMAIL]", email},
+		{"terminal colours around the at sign", "write to bob \x1b[1m(at)\x1b[0m example.com", "write to [EMAIL]\x1b[1m\x1b[0m", email},
+		{"tags spelled by escapes", "write to bob&lt;b&gt; AT example DOT com", "write to [EMAIL]", email},
+		{"no domain", "write to <b>bob</b> [at] localhost", "write to <b>bob</b> [at] localhost", nil},
+		{"a sentence", "look <b>at</b> example dot com", "look <b>at</b> example dot com", nil},
+	})
+}
+
 // TestMarkupSpelledByEscapes: markup written with escapes ("&lt;b&gt;", "\u003cb\u003e")
 // is markup to whoever decodes the text, so a value it splits reads whole to them. Text that
 // held "ssn 123456789&lt;b&gt;4111&lt;/b&gt;111111111111" came back with the card in clear:

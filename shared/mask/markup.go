@@ -214,6 +214,11 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 		start, end := origin(cuts, m.start), origin(cuts, m.end-1)+1
 		out = append(out, markupMatch{start, end, m.det, plain[m.start:m.end], false})
 	}
+	// Addresses spelled across tags ("<b>bob</b> [at] example [dot] com"): the layers read
+	// them in the string as written, where the tags break them.
+	st.eachSpelled(plain, func(ps, pe int, addr []byte) {
+		out = append(out, markupMatch{origin(cuts, ps), origin(cuts, pe-1) + 1, detEmail, addr, false})
+	})
 	if escs {
 		out = st.escParams(s, out)
 	}

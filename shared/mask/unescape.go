@@ -205,28 +205,35 @@ func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch, sca
 // the layers read spelled addresses in the string as written, where an escape in one
 // breaks it, and the scanner of the decoded string reads only addresses written plainly.
 func (st *state) spelledAgain(dec []byte, offs []int32, out []markupMatch) []markupMatch {
+	st.eachSpelled(dec, func(start, end int, addr []byte) {
+		out = append(out, markupMatch{int(offs[start]), spanEnd(offs, end), detEmail, addr, true})
+	})
+	return out
+}
+
+// eachSpelled calls fn with the span of each address spelled in text and the address written
+// plainly (spelled), when the scanner masks the address written plainly.
+func (st *state) eachSpelled(text []byte, fn func(start, end int, addr []byte)) {
 	if !st.sc.enabled[detEmail] {
-		return out
+		return
 	}
 	from := 0
-	for i := 0; i < len(dec); i++ {
-		switch c := dec[i]; {
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
 		case c == '[' || c == '(' || c == '{' || c == '<' || c == '@':
-		case (c == 'a' || c == 'A') && spacedWord(dec, i, "at"):
+		case (c == 'a' || c == 'A') && spacedWord(text, i, "at"):
 		default:
 			continue
 		}
-		start, end, addr, ok := spelled(dec, i, from)
+		start, end, addr, ok := spelled(text, i, from)
 		if !ok {
 			continue
 		}
-		// Masked only when the scanner masks the address written plainly.
 		if ms := st.scanAgain(addr); len(ms) == 1 && ms[0].det == detEmail && ms[0].start == 0 && ms[0].end == len(addr) {
-			out = append(out, markupMatch{int(offs[start]), spanEnd(offs, end), detEmail, addr, true})
+			fn(start, end, addr)
 		}
 		from, i = end, end-1
 	}
-	return out
 }
 
 // unescapedNextToWrapped reads a string with escapes once more, unescaped, with the values the
