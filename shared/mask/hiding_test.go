@@ -1124,7 +1124,14 @@ func TestObfuscatedAddresses(t *testing.T) {
 		{"mail ada at example [dot] com ok", "mail [EMAIL] ok"},
 		{"mail ada At mail (dot) example (dot) org ok", "mail [EMAIL] ok"},
 		{`{"contact": "jane DOT doe AT example DOT com"}`, `{"contact": "[EMAIL]"}`},
+		// Spaces inside the brackets (came back whole).
+		{"mail bob [ at ] example [ dot ] com ok", "mail [EMAIL] ok"},
+		{"mail jane [ dot ] doe ( at ) example { . } com ok", "mail [EMAIL] ok"},
+		{"mail bob ( @ ) example ( . ) com ok", "mail [EMAIL] ok"},
+		{"mail bob [  AT   ] example [dot ] com ok", "mail [EMAIL] ok"},
+		{"mail bob [      at      ] example [      dot      ] com ok", "mail [EMAIL] ok"},
 		// Left as they are.
+		{"meet [ at ] noon, see [ attic ] example [ dot ] com", "meet [ at ] noon, see [ attic ] example [ dot ] com"},
 		{"x [@] y, a[.]b, see (@) here", "x [@] y, a[.]b, see (@) here"},
 		{"meet @ 5pm, ping @bob, x @ y, @ example.com, a @ b", "meet @ 5pm, ping @bob, x @ y, @ example.com, a @ b"},
 		{"look at example dot com", "look at example dot com"},

@@ -1039,8 +1039,8 @@ func spacedWord(s []byte, i int, word string) bool {
 // bracketed one ("[dot]", "(.)"), or, when words may spell it, the word "dot" between
 // spaces ("DOT" when upper is set); 0 for none.
 func dotBefore(s []byte, e, from int, words, upper bool) int {
-	for _, n := range [2]int{3, 5} {
-		if e-n >= from && bracketed(s, e-n, "dot", '.') == n {
+	for n := 3; n <= len("[dot]")+2*maxBracketSpaces && e-n >= from; n++ {
+		if bracketed(s, e-n, "dot", '.') == n {
 			return n
 		}
 	}
@@ -1257,9 +1257,12 @@ func (st *state) spelledLabelled(s []byte, i, end int, d []byte) (hit, int, bool
 	return hit{start: i, end: end, repl: m.Body, inner: m, enc: encSpelled}, end, true
 }
 
+// maxBracketSpaces bounds the spaces read on each side of a bracketed word ("[ at ]").
+const maxBracketSpaces = 16
+
 // bracketed returns the length of word (lower case, read in any case) or of the character
-// sym in a pair of brackets at s[i]: "[at]", "(AT)", "{dot}", "<dot>", "[@]", "(.)"; 0 for
-// none.
+// sym in a pair of brackets at s[i], spaces inside them or not: "[at]", "(AT)", "{dot}",
+// "<dot>", "[@]", "(.)", "[ at ]"; 0 for none.
 func bracketed(s []byte, i int, word string, sym byte) int {
 	if i >= len(s) {
 		return 0
@@ -1277,11 +1280,23 @@ func bracketed(s []byte, i int, word string, sym byte) int {
 	default:
 		return 0
 	}
-	if i+2 < len(s) && s[i+1] == sym && s[i+2] == closer {
-		return 3
+	j := i + 1
+	for j < len(s) && s[j] == ' ' && j-i <= maxBracketSpaces {
+		j++
 	}
-	if n := i + len(word) + 1; n < len(s) && s[n] == closer && hasPrefixFold(s[i+1:], word) {
-		return len(word) + 2
+	switch {
+	case j < len(s) && s[j] == sym:
+		j++
+	case hasPrefixFold(s[j:], word):
+		j += len(word)
+	default:
+		return 0
+	}
+	for k := j; j < len(s) && s[j] == ' ' && j-k < maxBracketSpaces; {
+		j++
+	}
+	if j < len(s) && s[j] == closer {
+		return j + 1 - i
 	}
 	return 0
 }
