@@ -1124,6 +1124,12 @@ func TestObfuscatedAddresses(t *testing.T) {
 		{"mail ada at example [dot] com ok", "mail [EMAIL] ok"},
 		{"mail ada At mail (dot) example (dot) org ok", "mail [EMAIL] ok"},
 		{`{"contact": "jane DOT doe AT example DOT com"}`, `{"contact": "[EMAIL]"}`},
+		// A number glued to the top-level domain is a run of its own, as after a plain
+		// address ("a@b.com4111…"): both came back whole.
+		{"mail bob[at]example[dot]com4111 1111 1111 1111", "mail [EMAIL][CARD]"},
+		{"mail bob AT example DOT com4111 1111 1111 1111 ok", "mail [EMAIL][CARD] ok"},
+		{"mail bob[at]example.com4111111111111111", "mail [EMAIL][CARD]"},
+		{"mail bob[at]example[dot]com2 ok", "mail [EMAIL]2 ok"},
 		// Spaces inside the brackets (came back whole).
 		{"mail bob [ at ] example [ dot ] com ok", "mail [EMAIL] ok"},
 		{"mail jane [ dot ] doe ( at ) example { . } com ok", "mail [EMAIL] ok"},

@@ -988,10 +988,19 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 				return 0, 0, nil, false
 			}
 			as, ae, ok := email(d, bytes.IndexByte(d, '@'), 0)
-			if !ok || ae != len(d) || as != 0 && n > 1 {
+			if !ok || as != 0 && n > 1 {
 				return 0, 0, nil, false
 			}
-			return local + as, j, d[as:], true
+			// Digits glued to the top-level domain ("… [dot] com4111 1111 …") are a run of
+			// their own, as the scanner reads them after a plain address (gluedEnd): the
+			// address ends at the domain's letters.
+			if cut := len(d) - ae; cut > 0 {
+				if cut >= len(d)-tld {
+					return 0, 0, nil, false
+				}
+				j -= cut
+			}
+			return local + as, j, d[as:ae], true
 		}
 		d = append(d, '.')
 	}
@@ -1801,6 +1810,8 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 	hits := st.layerHits(s, nil)
 	ms := st.knownMatches(s, nil)
 	mk := st.markupNextToValues(s, st.markupMatches(s), hits)
+	mk = st.valuesNextToHits(s, mk, hits)
+	st.marks = mk
 	if st.escs {
 		hits, mk = st.unescapedMatches(s, hits, mk)
 		st.marks = mk

@@ -258,6 +258,33 @@ func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []m
 	return out
 }
 
+// valuesNextToHits reads s once more with the scan's values and the layers' runs (hits) as
+// they were masked, as masking the output again reads it, when a run is glued to a letter or
+// a digit ("bob[at]example[dot]com4111 1111 1111 1111": once the spelled address is masked,
+// the card glued to it starts a run of its own, where the scan of s read "com4111" as one
+// word). It appends what it finds apart from out, the readings' matches so far.
+func (st *state) valuesNextToHits(s []byte, out []markupMatch, hits []hit) []markupMatch {
+	glued := false
+	for i := range hits {
+		h := &hits[i]
+		if !h.gone && (h.end < len(s) && alnum(s[h.end]) || h.start > 0 && alnum(s[h.start-1])) {
+			glued = true
+			break
+		}
+	}
+	if !glued {
+		return out
+	}
+	n := len(out)
+	red, redOffs := st.withRedactions(s, st.sc.matches, hits)
+	for _, m := range st.scanAgain(red) {
+		out = append(out, markupMatch{int(redOffs[m.start]), spanEnd(redOffs, m.end), m.det, bytes.Clone(red[m.start:m.end]), false})
+	}
+	return keepApart(out, 0, n)
+}
+
+func alnum(c byte) bool { return isDigit(c) || isLetter(c) }
+
 // markupAside reads s across its markup as markupMatches does, into the spare pair of
 // buffers: the first reading's matches and values stay in theirs. What it returns is valid
 // until the next call.
