@@ -199,7 +199,8 @@ func FuzzModes(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, mode byte, text string) {
 		e := engines[int(mode)%len(engines)]
-		m := e.Mask([]byte(text), FormatText)
+		raw := []byte(text)
+		m := e.Mask(raw, FormatText)
 		// What Mask scans: invalid UTF-8 replaced, other spellings folded.
 		clean, _ := validUTF8([]byte(text))
 		if f, _, ok := fold(clean, nil, len(clean)); ok {
@@ -222,7 +223,7 @@ func FuzzModes(f *testing.F) {
 				t.Fatalf("mode %d: %s %q detected %d times, %d of %d occurrences left: %q -> %q", mode%4, k[0], v, n, left, in, text, m.Body)
 			}
 		}
-		if total != m.Summary.Total() && !mayHoldLayer(text) { // as in FuzzText
+		if total != m.Summary.Total() && !mayHoldLayer(text) && !compressedInput(raw) && !utf16Input(raw) { // as in FuzzText
 			t.Fatalf("scanner found %d values, summary says %v", total, m.Summary)
 		}
 		for _, tk := range m.Tokens {
