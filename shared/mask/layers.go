@@ -1811,7 +1811,6 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 	ms := st.knownMatches(s, nil)
 	mk := st.markupNextToValues(s, st.markupMatches(s), hits)
 	mk = st.valuesNextToHits(s, mk, hits)
-	st.marks = mk
 	if st.escs {
 		hits, mk = st.unescapedMatches(s, hits, mk)
 		st.marks = mk

@@ -280,7 +280,9 @@ func (st *state) valuesNextToHits(s []byte, out []markupMatch, hits []hit) []mar
 	for _, m := range st.scanAgain(red) {
 		out = append(out, markupMatch{int(redOffs[m.start]), spanEnd(redOffs, m.end), m.det, bytes.Clone(red[m.start:m.end]), false})
 	}
-	return keepApart(out, 0, n)
+	out = keepApart(out, 0, n)
+	st.marks = out
+	return out
 }
 
 func alnum(c byte) bool { return isDigit(c) || isLetter(c) }
