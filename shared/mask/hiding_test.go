@@ -1317,6 +1317,13 @@ func TestValuesGluedToAnotherValue(t *testing.T) {
 		{"bob@example.co.uk.4111 1111 1111 1111", "[EMAIL].[CARD]"},
 		{"contact bob@example.com.2 now", "contact [EMAIL].2 now"},
 		{"bob@host.local-1", "[EMAIL]-1"},
+		// The same after an address spelled, and after a redaction, as a second pass reads
+		// the output (all three came back with the card in clear, the first with the address
+		// too).
+		{"mail bob[at]example[dot]com.4111 1111 1111 1111", "mail [EMAIL].[CARD]"},
+		{"mail bob AT example DOT com-4111 1111 1111 1111", "mail [EMAIL]-[CARD]"},
+		{"[EMAIL].4111 1111 1111 1111", "[EMAIL].[CARD]"},
+		{"mail bob[at]example[dot]co[dot]uk.2024 ok", "mail [EMAIL].2024 ok"},
 		// An IPv6 address with a card glued on by a colon ends at that colon (found by
 		// FuzzDecoders: "::1" was left for a second pass).
 		{"::1:4111_11111111_1111", "[IP]:[CARD]"},

@@ -956,6 +956,7 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 	d = append(d, '@')
 	local := words[n-1][0]
 	j, labels, dots, brackets, spacedTLD := i+at, 0, 0, 0, false
+	prevEnd := -1 // where the label before the last one ends in s
 	for {
 		for j < len(s) && s[j] == ' ' {
 			j++
@@ -994,15 +995,21 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 			// Digits glued to the top-level domain ("… [dot] com4111 1111 …") are a run of
 			// their own, as the scanner reads them after a plain address (gluedEnd): the
 			// address ends at the domain's letters.
+			// A last label that starts with digits is no label ("… [dot] com.4111 …"): the
+			// address ends at the label before it.
 			if cut := len(d) - ae; cut > 0 {
-				if cut >= len(d)-tld {
+				switch {
+				case cut < len(d)-tld:
+					j -= cut
+				case ae == tld-1 && prevEnd > 0:
+					j = prevEnd
+				default:
 					return 0, 0, nil, false
 				}
-				j -= cut
 			}
 			return local + as, j, d[as:ae], true
 		}
-		d = append(d, '.')
+		d, prevEnd = append(d, '.'), e
 	}
 }
 

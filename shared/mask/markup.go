@@ -267,7 +267,7 @@ func (st *state) valuesNextToHits(s []byte, out []markupMatch, hits []hit) []mar
 	glued := false
 	for i := range hits {
 		h := &hits[i]
-		if !h.gone && (h.end < len(s) && alnum(s[h.end]) || h.start > 0 && alnum(s[h.start-1])) {
+		if !h.gone && (h.end < len(s) && (alnum(s[h.end]) || joiner(s, h.end)) || h.start > 0 && alnum(s[h.start-1])) {
 			glued = true
 			break
 		}
@@ -286,6 +286,13 @@ func (st *state) valuesNextToHits(s []byte, out []markupMatch, hits []hit) []mar
 }
 
 func alnum(c byte) bool { return isDigit(c) || isLetter(c) }
+
+// joiner reports whether s[i] is one byte that joins a digit after it to what stands before
+// ("[EMAIL].4111…", afterMatch).
+func joiner(s []byte, i int) bool {
+	c := s[i]
+	return (c == '-' || c == '_' || c == '.' || c == '+') && i+1 < len(s) && isDigit(s[i+1])
+}
 
 // markupAside reads s across its markup as markupMatches does, into the spare pair of
 // buffers: the first reading's matches and values stay in theirs. What it returns is valid

@@ -988,7 +988,21 @@ var cardNames = newWordSet([]string{"cc", "ccn", "ccnum", "pan", "cardno", "card
 // version, and once the value is masked the number stands apart.
 func afterMatch(s []byte, i, floor int) bool {
 	c := s[i-1]
-	return floor > 0 && i-1 == floor && (c == '-' || c == '_' || c == '.' || c == '+')
+	return (floor > 0 && i-1 == floor || redactionBefore(s, i-1)) && (c == '-' || c == '_' || c == '.' || c == '+')
+}
+
+// redactionBefore reports whether s[:end] ends with a redaction ("[EMAIL]"): a value masked
+// there, by a reading before this one, is a value found right before end.
+func redactionBefore(s []byte, end int) bool {
+	if end < 3 || s[end-1] != ']' {
+		return false
+	}
+	for _, r := range redactions {
+		if r != "" && bytes.HasSuffix(s[:end], []byte(r)) {
+			return true
+		}
+	}
+	return false
 }
 
 // signApart reports whether the '+' at s[i] stands apart from a word: at the start, right
