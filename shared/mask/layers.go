@@ -992,11 +992,10 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 			if !ok || as != 0 && n > 1 {
 				return 0, 0, nil, false
 			}
-			// Digits glued to the top-level domain ("… [dot] com4111 1111 …") are a run of
-			// their own, as the scanner reads them after a plain address (gluedEnd): the
-			// address ends at the domain's letters.
-			// A last label that starts with digits is no label ("… [dot] com.4111 …"): the
-			// address ends at the label before it.
+			// Digits glued to the top-level domain are a run of their own, as the scanner
+			// reads them after a plain address (gluedEnd): the address ends at the domain's
+			// letters ("… [dot] com4111 1111 …"), or at the label before a last label that
+			// starts with digits ("… [dot] com.4111 …").
 			if cut := len(d) - ae; cut > 0 {
 				switch {
 				case cut < len(d)-tld:
@@ -1055,9 +1054,11 @@ func spacedWord(s []byte, i int, word string) bool {
 // bracketed one ("[dot]", "(.)"), or, when words may spell it, the word "dot" between
 // spaces ("DOT" when upper is set); 0 for none.
 func dotBefore(s []byte, e, from int, words, upper bool) int {
-	for n := 3; n <= len("[dot]")+2*maxBracketSpaces && e-n >= from; n++ {
-		if bracketed(s, e-n, "dot", '.') == n {
-			return n
+	if e > from && closesBracket(s[e-1]) {
+		for n := 3; n <= len("[dot]")+2*maxBracketSpaces && e-n >= from; n++ {
+			if bracketed(s, e-n, "dot", '.') == n {
+				return n
+			}
 		}
 	}
 	if words && e-4 >= from && (upper && spacedWord(s, e-3, "DOT") || !upper && spacedWord(s, e-3, "dot")) {
@@ -1272,6 +1273,8 @@ func (st *state) spelledLabelled(s []byte, i, end int, d []byte) (hit, int, bool
 	}
 	return hit{start: i, end: end, repl: m.Body, inner: m, enc: encSpelled}, end, true
 }
+
+func closesBracket(c byte) bool { return c == ']' || c == ')' || c == '}' || c == '>' }
 
 // maxBracketSpaces bounds the spaces read on each side of a bracketed word ("[ at ]").
 const maxBracketSpaces = 16

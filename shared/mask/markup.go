@@ -244,7 +244,8 @@ func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []m
 	}
 	n := len(out)
 	red, redOffs := st.withRedactions(s, st.sc.matches, hits)
-	for _, m := range st.markupAside(red) {
+	second, _ := st.markupAside(red)
+	for _, m := range second {
 		start, end := int(redOffs[m.start]), spanEnd(redOffs, m.end)
 		out = append(out, markupMatch{start, end, m.det, m.value, m.unescaped})
 	}
@@ -296,14 +297,14 @@ func joiner(s []byte, i int) bool {
 
 // markupAside reads s across its markup as markupMatches does, into the spare pair of
 // buffers: the first reading's matches and values stay in theirs. What it returns is valid
-// until the next call.
-func (st *state) markupAside(s []byte) []markupMatch {
+// until the next call; took is true when s held markup it took out.
+func (st *state) markupAside(s []byte) (_ []markupMatch, took bool) {
 	plain, marks := st.plain, st.marks
 	st.plain, st.marks = st.plain2, st.marks2
 	second := st.markupMatches(s)
 	st.plain2, st.marks2 = st.plain, st.marks
 	st.plain, st.marks = plain, marks
-	return second
+	return second, len(st.cuts) > 0
 }
 
 // scanAgain scans another reading of the string being scanned (without its tags, with its

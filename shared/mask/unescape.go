@@ -192,10 +192,11 @@ func (st *state) readUnescaped(in []byte, inOffs []int32, out []markupMatch, sca
 	// Markup the escapes spell is markup to whoever decodes them: a value split by
 	// "&lt;b&gt;" or "\u003cb\u003e" reads whole once they are decoded and the tags read.
 	if bytes.IndexByte(dec, '<') >= 0 || bytes.IndexByte(dec, 0x1B) >= 0 {
-		for _, m := range st.markupAside(dec) {
+		var ms []markupMatch
+		ms, tags = st.markupAside(dec)
+		for _, m := range ms {
 			out = append(out, markupMatch{int(offs[m.start]), spanEnd(offs, m.end), m.det, bytes.Clone(m.value), true})
 		}
-		tags = len(st.cuts) > 0
 	}
 	return out, true, tags
 }
