@@ -174,8 +174,9 @@ func entryAt(data []byte) (payload []byte, ok bool) {
 	return payload, true
 }
 
-// readJournal returns the payloads of the journal's entries. A damaged tail (an append a crash cut short) is dropped; a damaged entry followed by
-// an intact one is errJournalDamaged.
+// readJournal returns the payloads of the journal's entries. A damaged tail (an append a
+// crash cut short) is dropped; a damaged entry followed by an intact one is
+// errJournalDamaged.
 func readJournal(data []byte) (entries [][]byte, err error) {
 	if !bytes.HasPrefix(data, []byte(journalMagic)) {
 		if len(data) < len(journalMagic) && bytes.HasPrefix([]byte(journalMagic), data) {
