@@ -20,6 +20,16 @@ import (
 	"github.com/mandate-dev/mandate/shared/policy"
 )
 
+const policyUsage = `usage: mandate policy validate [--policies PDIR] [--intents FILE] [--output text|json] DIR
+       mandate policy test [--policies PDIR] [--intents FILE] [--output text|json] DIR
+validate compiles and validates the *.cedar files of PDIR (default DIR); test does the same,
+then decides every case file of DIR through the engine the authority runs. Exit 0 when all
+holds, 1 on a problem or a mismatch, 2 on a wrong command line.
+
+examples:
+  mandate policy validate shared/local/defaults
+  mandate policy test --policies shared/local/defaults testdata/policies`
+
 // cmdPolicy is `mandate policy validate|test [--policies PDIR] [--intents FILE] DIR`, for
 // policy authors and CI:
 //
@@ -34,7 +44,11 @@ import (
 // Both exit 0 when everything holds, 1 on any problem or mismatch, 2 on a usage error.
 func cmdPolicy(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "validate" && args[0] != "test") {
-		fmt.Fprintln(stderr, "usage: mandate policy validate|test [--policies PDIR] [--intents FILE] DIR")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			fmt.Fprintln(stdout, policyUsage)
+			return exitOK
+		}
+		fmt.Fprintln(stderr, policyUsage)
 		return exitUsage
 	}
 	sub := args[0]
