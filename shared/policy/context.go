@@ -39,55 +39,69 @@ var ctxAttributes = map[cedar.String]uint16{
 	"agent": ctxAgent, "session": ctxSession, "target": ctxTarget, "sql": ctxSQL, "time": ctxTime, "http": ctxHTTP,
 }
 
-// Attributes of context.session, as bits.
+// Attributes of the two records that change from request to request, context.session and
+// context.time, as bits (sub).
 const (
 	sessAge uint8 = 1 << iota
 	sessActions
 	sessByFamily
+	timeHour
+	timeWeekday
+	timeUnix
 
 	sessAll = sessAge | sessActions | sessByFamily
+	timeAll = timeHour | timeWeekday | timeUnix
+	subAll  = sessAll | timeAll
 )
 
-var sessionAttributes = map[cedar.String]uint8{"age_s": sessAge, "actions": sessActions, "by_family": sessByFamily}
+var subAttributes = map[cedar.String]map[cedar.String]uint8{
+	"session": {"age_s": sessAge, "actions": sessActions, "by_family": sessByFamily},
+	"time":    {"hour": timeHour, "weekday": timeWeekday, "unix": timeUnix},
+}
 
 // contextUse returns the top-level context attributes the policies can observe, and the
-// attributes of context.session among them. A policy observes attribute a only through
-// `context.a` or `context has a`; any other use of `context` (the whole record compared,
-// put in a set, ...) observes every attribute. The same holds one level down for
-// context.session, the one record that changes with every request. Leaving out an
-// attribute no policy observes cannot change a decision.
-func contextUse(policies slice) (used uint16, sess uint8) {
+// attributes of context.session and context.time among them (sub). A policy observes
+// attribute a only through `context.a` or `context has a`; any other use of `context` (the
+// whole record compared, put in a set, ...) observes every attribute. The same holds one
+// level down for context.session and context.time, the records that change from request to
+// request: the time record of a set that reads only the hour and the weekday is the same
+// for an hour. Leaving out an attribute no policy observes cannot change a decision.
+func contextUse(policies slice) (used uint16, sub uint8) {
 	visit := func(n xast.IsNode) bool {
 		attr, ok := attribute(n)
 		if !ok {
 			if isVariable(n, "context") {
-				used, sess = ctxAll, sessAll
+				used, sub = ctxAll, subAll
 			}
 			return true
 		}
 		if isVariable(attr.Arg, "context") {
 			used |= ctxAttributes[attr.Value] // an unknown attribute is absent either way
-			if attr.Value == "session" {
-				sess = sessAll // context.session used as a whole
+			if !isHas(n) {                    // `context has session` observes only that it is there
+				for _, b := range subAttributes[attr.Value] {
+					sub |= b // context.session or context.time used as a whole
+				}
 			}
 			return false
 		}
-		if inner, ok := attribute(attr.Arg); ok && inner.Value == "session" && isVariable(inner.Arg, "context") {
-			used |= ctxSession
-			sess |= sessionAttributes[attr.Value]
-			return false
+		if inner, ok := attribute(attr.Arg); ok && isVariable(inner.Arg, "context") {
+			if attrs, ok := subAttributes[inner.Value]; ok {
+				used |= ctxAttributes[inner.Value]
+				sub |= attrs[attr.Value]
+				return false
+			}
 		}
 		return true
 	}
 	for _, e := range policies {
 		for _, c := range e.ast.Conditions {
 			xast.Inspect(xast.NewNode(c.Body), visit)
-			if used == ctxAll && sess == sessAll {
-				return used, sess
+			if used == ctxAll && sub == subAll {
+				return used, sub
 			}
 		}
 	}
-	return used, sess
+	return used, sub
 }
 
 // attribute returns the operand and name of an attribute access or `has` test.
@@ -103,6 +117,16 @@ func attribute(n xast.IsNode) (xast.StrOpNode, bool) {
 		return v.StrOpNode, v != nil
 	}
 	return xast.StrOpNode{}, false
+}
+
+func isHas(n xast.IsNode) bool {
+	switch v := n.(type) {
+	case xast.NodeTypeHas:
+		return true
+	case *xast.NodeTypeHas:
+		return v != nil
+	}
+	return false
 }
 
 func isVariable(n xast.IsNode, name string) bool {
@@ -161,7 +185,7 @@ type requestCache struct {
 	// targets is copied on write; lookups take no lock.
 	targets  atomic.Pointer[map[string]*targetContext]
 	targetMu sync.Mutex
-	clock    ring[int64, cedar.Value]
+	clock    ring[clockKey, cedar.Value]
 	families ring[[3]int, cedar.Value]
 }
 
@@ -218,29 +242,56 @@ func newTargetContext(name, kind string) *targetContext {
 	}
 }
 
-func (c *requestCache) timeRecord(now time.Time) cedar.Value {
-	if c == nil {
-		return timeRecord(now)
+// clockKey is what a time record holds: the attributes in sub (time bits), the others zero.
+type clockKey struct {
+	unix          int64
+	hour, weekday int8
+	sub           uint8
+}
+
+func newClockKey(now time.Time, sub uint8) clockKey {
+	k := clockKey{sub: sub & timeAll}
+	if sub&timeUnix != 0 {
+		k.unix = now.Unix()
 	}
-	unix := now.Unix()
-	if v, ok := c.clock.get(unix); ok {
+	if sub&timeHour != 0 {
+		k.hour = int8(now.Hour())
+	}
+	if sub&timeWeekday != 0 {
+		k.weekday = int8(now.Weekday())
+		if k.weekday == 0 {
+			k.weekday = 7 // ISO 8601: Monday is 1, Sunday is 7.
+		}
+	}
+	return k
+}
+
+// timeRecord returns context.time at now, with the attributes in sub.
+func (c *requestCache) timeRecord(now time.Time, sub uint8) cedar.Value {
+	k := newClockKey(now, sub)
+	if c == nil {
+		return timeRecord(k)
+	}
+	if v, ok := c.clock.get(k); ok {
 		return v
 	}
-	v := timeRecord(now)
-	c.clock.put(unix, v)
+	v := timeRecord(k)
+	c.clock.put(k, v)
 	return v
 }
 
-func timeRecord(now time.Time) cedar.Value {
-	weekday := int64(now.Weekday())
-	if weekday == 0 {
-		weekday = 7 // ISO 8601: Monday is 1, Sunday is 7.
+func timeRecord(k clockKey) cedar.Value {
+	m := cedar.RecordMap{}
+	if k.sub&timeHour != 0 {
+		m["hour"] = cedar.Long(k.hour)
 	}
-	return cedar.NewRecord(cedar.RecordMap{
-		"hour":    cedar.Long(now.Hour()),
-		"weekday": cedar.Long(weekday),
-		"unix":    cedar.Long(now.Unix()),
-	})
+	if k.sub&timeWeekday != 0 {
+		m["weekday"] = cedar.Long(k.weekday)
+	}
+	if k.sub&timeUnix != 0 {
+		m["unix"] = cedar.Long(k.unix)
+	}
+	return cedar.NewRecord(m)
 }
 
 func (c *requestCache) familyRecord(by map[string]int) cedar.Value {
@@ -331,9 +382,9 @@ func putRecordMap(m cedar.RecordMap) {
 // cedarRequest maps r onto the policy model of doc.go. With a nil cache it builds the whole
 // context afresh (the reference the property tests compare against); with a cache it
 // builds only the attributes in used and reuses what the cache holds.
-func cedarRequest(r Request, c *requestCache, used uint16, sess uint8) (cedar.Request, *entities) {
+func cedarRequest(r Request, c *requestCache, used uint16, sub uint8) (cedar.Request, *entities) {
 	if c == nil {
-		used, sess = ctxAll, sessAll
+		used, sub = ctxAll, subAll
 	}
 	var id *session
 	if used&ctxIdentity != 0 {
@@ -367,13 +418,13 @@ func cedarRequest(r Request, c *requestCache, used uint16, sess uint8) (cedar.Re
 	if used&ctxSession != 0 {
 		sm := recordMaps.Get().(cedar.RecordMap)
 		defer putRecordMap(sm)
-		if sess&sessAge != 0 {
+		if sub&sessAge != 0 {
 			sm["age_s"] = cedar.Long(r.SessionAgeSeconds)
 		}
-		if sess&sessActions != 0 {
+		if sub&sessActions != 0 {
 			sm["actions"] = cedar.Long(r.SessionActions)
 		}
-		if sess&sessByFamily != 0 {
+		if sub&sessByFamily != 0 {
 			sm["by_family"] = c.familyRecord(r.SessionByFamily)
 		}
 		m["session"] = cedar.NewRecord(sm)
@@ -392,7 +443,7 @@ func cedarRequest(r Request, c *requestCache, used uint16, sess uint8) (cedar.Re
 		if now.IsZero() {
 			now = time.Now()
 		}
-		m["time"] = c.timeRecord(now.UTC())
+		m["time"] = c.timeRecord(now.UTC(), sub)
 	}
 
 	action := cedar.NewEntityUID(actionType, cedar.String(r.Action))

@@ -15,7 +15,7 @@ func TestContextUse(t *testing.T) {
 	tests := []struct {
 		conditions []string
 		want       uint16
-		wantSess   uint8
+		wantSub    uint8
 	}{
 		{nil, 0, 0},
 		{[]string{`context.intents.contains("x")`}, ctxIntents, 0},
@@ -23,11 +23,16 @@ func TestContextUse(t *testing.T) {
 		{[]string{`context.session.actions > 3`}, ctxSession, sessActions},
 		{[]string{`context.session has by_family && context.session.by_family.read > 1`}, ctxSession, sessByFamily},
 		{[]string{`context.session == {"actions": 1}`}, ctxSession, sessAll},
+		{[]string{`context has session`}, ctxSession, 0},
+		{[]string{`context.time.hour < 9`, `context.time has weekday`}, ctxTime, timeHour | timeWeekday},
+		{[]string{`context.time.unix > 0`}, ctxTime, timeUnix},
+		{[]string{`context.time == {"hour": 1}`}, ctxTime, timeAll},
+		{[]string{`[context.time].contains({})`, `context.session.actions > 1`}, ctxTime | ctxSession, timeAll | sessActions},
 		{[]string{`context.sql.type == "x"`, `context.nonesuch == 1`}, ctxSQL, 0},
-		{[]string{`context == {}`}, ctxAll, sessAll},
-		{[]string{`[context].contains({})`}, ctxAll, sessAll},
+		{[]string{`context == {}`}, ctxAll, subAll},
+		{[]string{`[context].contains({})`}, ctxAll, subAll},
 		{[]string{`if context.target.name == "a" then context.agent.id == "b" else context.intent_scores has c`}, ctxTarget | ctxAgent | ctxIntentScores, 0},
-		{[]string{`{"c": context}.c has time`}, ctxAll, sessAll},
+		{[]string{`{"c": context}.c has time`}, ctxAll, subAll},
 		{[]string{`principal.context == 1`, `resource has session`}, 0, 0}, // not the context variable
 	}
 	for i, tt := range tests {
@@ -39,8 +44,8 @@ func TestContextUse(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%d: %v", i, err)
 		}
-		if s.ctxUsed != tt.want || s.sessUsed != tt.wantSess {
-			t.Errorf("%v: used %08b/%03b, want %08b/%03b", tt.conditions, s.ctxUsed, s.sessUsed, tt.want, tt.wantSess)
+		if s.ctxUsed != tt.want || s.subUsed != tt.wantSub {
+			t.Errorf("%v: used %09b/%06b, want %09b/%06b", tt.conditions, s.ctxUsed, s.subUsed, tt.want, tt.wantSub)
 		}
 	}
 }

@@ -117,16 +117,16 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 	// cannot change what cedar-go says of the others; decideCertain merges them into its
 	// decision.
 	var used uint16
-	var sess uint8
+	var sub uint8
 	certain := false
 	for _, e := range list {
 		if e.certain {
 			certain = true
 			continue
 		}
-		used, sess = used|e.ctx, sess|e.sess
+		used, sub = used|e.ctx, sub|e.sub
 	}
-	req, ents := cedarRequest(r, &s.cache, used, sess)
+	req, ents := cedarRequest(r, &s.cache, used, sub)
 	ents.actionParents = parents
 	if certain {
 		d = s.decideCertain(list, req, ents)

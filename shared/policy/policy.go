@@ -108,9 +108,9 @@ type entry struct {
 	// its guard holds, without an error: every scope is proven and its conditions are its
 	// guard. Evaluate decides such a policy without cedar-go.
 	certain bool
-	// ctx and sess are the context attributes the policy reads (contextUse).
-	ctx  uint16
-	sess uint8
+	// ctx and sub are the context attributes the policy reads (contextUse).
+	ctx uint16
+	sub uint8
 	// agent is the one agent the principal scope holds for, when byAgent.
 	agent   string
 	byAgent bool
@@ -203,10 +203,10 @@ type Set struct {
 	factBits map[factKey]uint64
 	// generic indexes the policies for Authorize.
 	generic generic
-	// ctxUsed are the top-level context attributes some policy reads, sessUsed those of
-	// context.session (contextUse).
-	ctxUsed  uint16
-	sessUsed uint8
+	// ctxUsed are the top-level context attributes some policy reads, subUsed those of
+	// context.session and context.time (contextUse).
+	ctxUsed uint16
+	subUsed uint8
 	// cache holds the reusable parts of requests' contexts.
 	cache requestCache
 	// key binds the set to its precompiled form (formKey, filesKey).
@@ -464,8 +464,8 @@ func build(name string, list []*xast.Policy, parsed []*cedar.Policy, autoID bool
 	s.indexGeneric()
 	for i := range s.all {
 		e := &s.all[i]
-		e.ctx, e.sess = contextUse(s.all[i : i+1])
-		s.ctxUsed, s.sessUsed = s.ctxUsed|e.ctx, s.sessUsed|e.sess
+		e.ctx, e.sub = contextUse(s.all[i : i+1])
+		s.ctxUsed, s.subUsed = s.ctxUsed|e.ctx, s.subUsed|e.sub
 	}
 	return s, nil
 }
