@@ -1154,6 +1154,79 @@ func TestObfuscatedAddresses(t *testing.T) {
 	})
 }
 
+// TestSpelledAddressWithTabs: a spelled address whose words are set apart by tabs instead of
+// spaces came back whole ("bob\tAT\texample\tDOT\tcom", "bob [\tat\t] …"): the spelled
+// reading took only the space as a gap, where a tab is as much a gap within a line. Every
+// form of TestObfuscatedAddresses with gaps is tried with each gap a tab, a tab and a space,
+// and two tabs; the sentences that must stay stay with tabs too. A line break is no gap: a
+// word at the end of one line and "@app.route" at the start of the next are no address.
+func TestSpelledAddressWithTabs(t *testing.T) {
+	t.Parallel()
+	forms := []string{
+		"mail jane.doe [at] example [dot] com ok",
+		"mail jane (at) example (dot) co (dot) uk ok",
+		"mail jane.doe @ example.com ok",
+		"mail jane.doe @example.com ok",
+		"mail jane.doe@ example.com ok",
+		"mail jane @ example [dot] com ok",
+		"mail jane [dot] doe [at] example [dot] com ok",
+		"mail jane dot doe [at] example dot com ok",
+		"mail jane.doe@example . com ok",
+		"mail ada AT example DOT com ok",
+		"mail jane DOT doe AT example DOT co DOT uk ok",
+		"mail ada at example [dot] com ok",
+		"mail bob [ at ] example [ dot ] com ok",
+		"mail bob ( @ ) example ( . ) com ok",
+	}
+	stay := []string{
+		"meet [ at ] noon, see [ attic ] example [ dot ] com",
+		"look at example dot com",
+		"MEET AT THE DOT COM PARTY",
+		"meet @ 5pm, ping @bob, x @ y, @ example.com, a @ b",
+		"the dot at 5 . 3 and x @ y . z",
+	}
+	var cases [][2]string
+	for _, gap := range []string{"\t", "\t ", " \t", "\t\t"} {
+		for _, f := range forms {
+			in := strings.ReplaceAll(strings.TrimSuffix(strings.TrimPrefix(f, "mail "), " ok"), " ", gap)
+			cases = append(cases, [2]string{"mail " + in + " ok", "mail [EMAIL] ok"})
+		}
+		for _, f := range stay {
+			in := strings.ReplaceAll(f, " ", gap)
+			cases = append(cases, [2]string{in, in})
+		}
+	}
+	cases = append(cases,
+		[2]string{`{"contact": "jane\tDOT\tdoe\tAT\texample\tDOT\tcom"}`, `{"contact": "[EMAIL]"}`},
+		[2]string{"mail bob\n@\nexample.com", "mail bob\n@\nexample.com"},
+		[2]string{"return x\n@app.route\ndef f(): pass", "return x\n@app.route\ndef f(): pass"},
+	)
+	maskedAs(t, mask.New(), mask.FormatAuto, cases)
+}
+
+// TestSpelledLocalPartWithDelimiters: a spelled address whose local part holds Markdown's
+// emphasis, strikethrough or code delimiters, or another character RFC 5322 allows in it,
+// kept that part in clear: "b**o**b AT example DOT com" came back as "b**o**[EMAIL]". The
+// spelled reading took fewer characters into a local part than the scanner does for a plain
+// address ("b**o**b@example.com" is masked whole). Each delimiter inside the local part,
+// with each spelling of the '@'.
+func TestSpelledLocalPartWithDelimiters(t *testing.T) {
+	t.Parallel()
+	var cases [][2]string
+	for _, d := range []string{"*", "**", "***", "~~", "`", "|", "^", "'", "!", "#", "$"} {
+		for _, at := range []string{" AT example DOT com", " [at] example [dot] com", " @ example.com", "(at)example(dot)com", "\tAT\texample\tDOT\tcom"} {
+			cases = append(cases, [2]string{"write b" + d + "o" + d + "b" + at + " ok", "write [EMAIL] ok"})
+		}
+	}
+	cases = append(cases,
+		[2]string{"write **bob** AT example DOT com ok", "write **[EMAIL] ok"}, // as "**bob**@example.com"
+		[2]string{"write {bob} AT example DOT com ok", "write {[EMAIL] ok"},
+		[2]string{"2 * 3 AT noon DOT", "2 * 3 AT noon DOT"},
+		[2]string{"a*b at example dot com", "a*b at example dot com"},
+	)
+	maskedAs(t, mask.New(), mask.FormatAuto, cases)
+}
+
 // TestSpelledOutDigits: a card number written as English digit words ("four one one one
 // ...", hyphenated, or mixed with digits) is read as the digits it spells and masked whole.
 // Counting, a few digit words in a sentence and numbers that are no value stay.

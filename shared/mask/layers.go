@@ -908,7 +908,7 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 	default:
 		return 0, 0, nil, false
 	}
-	signs := at > 1 || i > 0 && s[i-1] == ' ' || i+1 < len(s) && s[i+1] == ' '
+	signs := at > 1 || i > 0 && gap(s[i-1]) || i+1 < len(s) && gap(s[i+1])
 	if !signs && !spelledDotNear(s, i, from) {
 		return 0, 0, nil, false // a plain address: the scanner's
 	}
@@ -917,11 +917,14 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 	var words [maxLocalWords][2]int
 	n, e := 0, i
 	for n < maxLocalWords {
-		for e > from && s[e-1] == ' ' {
+		for e > from && gap(s[e-1]) {
 			e--
 		}
+		if n == 0 && e > from && (s[e-1] == ')' || s[e-1] == '}' || s[e-1] == '"') {
+			e-- // "(bob) AT …", "{bob} AT …": the bracket is masked with the address
+		}
 		b := e
-		for b > from && (localChar[s[b-1]] || s[b-1] >= utf8.RuneSelf) {
+		for b > from && spelledLocal(s[b-1]) {
 			b--
 		}
 		if b == e {
@@ -929,7 +932,7 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 		}
 		words[n], n = [2]int{b, e}, n+1
 		q := b
-		for q > from && s[q-1] == ' ' {
+		for q > from && gap(s[q-1]) {
 			q--
 		}
 		dot := dotBefore(s, q, from, signs && (!word || upper), upper)
@@ -958,7 +961,7 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 	j, labels, dots, brackets, spacedTLD := i+at, 0, 0, 0, false
 	prevEnd := -1 // where the label before the last one ends in s
 	for {
-		for j < len(s) && s[j] == ' ' {
+		for j < len(s) && gap(s[j]) {
 			j++
 		}
 		e := domainLabel(s, j)
@@ -968,7 +971,7 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 		tld := len(d)
 		d, labels, j = append(d, s[j:e]...), labels+1, e
 		k := j
-		for k < len(s) && s[k] == ' ' {
+		for k < len(s) && gap(s[k]) {
 			k++
 		}
 		dot := bracketed(s, k, "dot", '.')
@@ -979,7 +982,7 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 			j, dots, spacedTLD = k+3, dots+1, false
 		case k == j && k+1 < len(s) && s[k] == '.' && domainLabel(s, k+1) > k+1:
 			j = k + 1
-		case k > j && k+1 < len(s) && s[k] == '.' && s[k+1] == ' ': // "example . com"
+		case k > j && k+1 < len(s) && s[k] == '.' && gap(s[k+1]): // "example . com"
 			j, dots, spacedTLD = k+1, dots+1, true
 		default:
 			if labels < 2 || !signs && dots == 0 || upper && dots == 0 || word && !upper && brackets == 0 {
@@ -1012,6 +1015,13 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 	}
 }
 
+// spelledLocal reports whether c may be part of a spelled address's local part: what the
+// scanner reads into a plain address's (localChar, atextInner: "b**o**b AT …" as
+// "b**o**b@…"), less the braces that spell the '@' and the dots ("{at}").
+func spelledLocal(c byte) bool {
+	return localChar[c] || c >= utf8.RuneSelf || atextInner[c] && c != '{' && c != '}'
+}
+
 // spelledDotNear reports whether a spelled dot may follow the domain after the '@' at s[i]
 // or come before its local part (a bracket, or a dot between spaces): what an address with a
 // plain '@' needs to be read here, asked first since every address's '@' is.
@@ -1021,17 +1031,17 @@ func spelledDotNear(s []byte, i, from int) bool {
 		e++
 	}
 	k := e
-	for k < len(s) && s[k] == ' ' {
+	for k < len(s) && gap(s[k]) {
 		k++
 	}
-	if bracketed(s, k, "dot", '.') > 0 || k > e && k+1 < len(s) && s[k] == '.' && s[k+1] == ' ' {
+	if bracketed(s, k, "dot", '.') > 0 || k > e && k+1 < len(s) && s[k] == '.' && gap(s[k+1]) {
 		return true
 	}
 	b := i
-	for b > from && (localChar[s[b-1]] || s[b-1] >= utf8.RuneSelf) {
+	for b > from && spelledLocal(s[b-1]) {
 		b--
 	}
-	for b > from && s[b-1] == ' ' {
+	for b > from && gap(s[b-1]) {
 		b--
 	}
 	return dotBefore(s, b, from, false, false) > 0
@@ -1041,7 +1051,7 @@ func spelledDotNear(s []byte, i, from int) bool {
 // is lower case, as written when it is upper case ("AT", not "At").
 func spacedWord(s []byte, i int, word string) bool {
 	e := i + len(word)
-	if i == 0 || s[i-1] != ' ' || e >= len(s) || s[e] != ' ' {
+	if i == 0 || !gap(s[i-1]) || e >= len(s) || !gap(s[e]) {
 		return false
 	}
 	if word[0] >= 'A' && word[0] <= 'Z' {
@@ -1276,6 +1286,12 @@ func (st *state) spelledLabelled(s []byte, i, end int, d []byte) (hit, int, bool
 
 func closesBracket(c byte) bool { return c == ']' || c == ')' || c == '}' || c == '>' }
 
+// gap reports whether c sets apart the words of a spelled address: a space or a tab, the
+// gaps within a line ("bob\tAT\texample\tDOT\tcom"; other spaces are folded to ' '). A line
+// break is none: "x" at the end of a line and "@app.route" at the start of the next are no
+// address.
+func gap(c byte) bool { return c == ' ' || c == '\t' }
+
 // maxBracketSpaces bounds the spaces read on each side of a bracketed word ("[ at ]").
 const maxBracketSpaces = 16
 
@@ -1300,7 +1316,7 @@ func bracketed(s []byte, i int, word string, sym byte) int {
 		return 0
 	}
 	j := i + 1
-	for j < len(s) && s[j] == ' ' && j-i <= maxBracketSpaces {
+	for j < len(s) && gap(s[j]) && j-i <= maxBracketSpaces {
 		j++
 	}
 	switch {
@@ -1311,7 +1327,7 @@ func bracketed(s []byte, i int, word string, sym byte) int {
 	default:
 		return 0
 	}
-	for k := j; j < len(s) && s[j] == ' ' && j-k < maxBracketSpaces; {
+	for k := j; j < len(s) && gap(s[j]) && j-k < maxBracketSpaces; {
 		j++
 	}
 	if j < len(s) && s[j] == closer {
