@@ -1720,6 +1720,32 @@ func TestMarkdownDelimitersAreMarkup(t *testing.T) {
 	})
 }
 
+// TestAddressSplitByEmphasis: Markdown's emphasis, strikethrough and code delimiters inside an
+// address's domain split it for the scanner and not for a reader of the rendered text:
+// "bob@ex**am**ple.com" came back whole, and "bob@mail.ex**am**ple.com" as
+// "[EMAIL]**am**ple.com". Inside a word '*', '~~' and '`' are markup (CommonMark and GFM);
+// '_' is not ("ex_am_ple" renders as written). Each delimiter around part of a label, a whole
+// label, the top-level domain and a span across a dot.
+func TestAddressSplitByEmphasis(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, d := range []string{"*", "**", "***", "~~", "`"} {
+		maskedAs(t, e, mask.FormatAuto, [][2]string{
+			{"mail bob@ex" + d + "am" + d + "ple.com ok", "mail [EMAIL] ok"},
+			{"mail bob@mail.ex" + d + "am" + d + "ple.com ok", "mail [EMAIL] ok"},
+			{"mail bob@example.co" + d + "m" + d + " ok", "mail [EMAIL]" + d + " ok"}, // as "4111 **1111**"
+			{"mail bob@" + d + "example" + d + ".com ok", "mail [EMAIL] ok"},
+			{"mail bob@ex" + d + "ample.co" + d + "m ok", "mail [EMAIL] ok"},
+			{"mail j" + d + "a" + d + "ne@ex" + d + "am" + d + "ple.org, ok", "mail [EMAIL], ok"},
+			{`{"to":"bob@ex` + d + `am` + d + `ple.com"}`, `{"to":"[EMAIL]"}`},
+		})
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{"x**2**y = 4, a*b*c, 2**10**3 and `code`, see foo@bar", "x**2**y = 4, a*b*c, 2**10**3 and `code`, see foo@bar"},
+		{"mail bob@ex_am_ple.com ok", "mail bob@ex_am_ple.com ok"},
+	})
+}
+
 // TestBase32: a value in base32 (RFC 4648), as TOTP seeds, onion addresses and some ids are
 // written, came back in clear: "GQYTCMJRGEYTCMJRGEYTCMJRGE======" is a card number. It is
 // decoded and masked as base64 is, in either case, padded or not, and written back in the

@@ -369,30 +369,34 @@ func nextMarkup(s []byte, from int, esc *int) int {
 // emphByte marks Markdown's emphasis, strikethrough and code delimiters.
 var emphByte = [256]bool{'*': true, '_': true, '~': true, '`': true}
 
-// emphPair returns the delimiter pair that opens at s[i] around digits, as Markdown reads
-// emphasis, strikethrough and code: one to three of the same delimiter byte not after a letter,
-// digit or delimiter, then digits (with spaces, dashes, dots or slashes between them), then
-// the same delimiters not before a letter, digit or delimiter ("**1111**", "_05_",
-// "`4111 1111`"). It returns where the opener ends and where the closer starts and ends.
+// emphPair returns the delimiter pair that opens at s[i], as Markdown reads emphasis,
+// strikethrough and code: one to three of the same delimiter byte not after a delimiter,
+// then digits or letters (with spaces, dashes, dots or slashes between them), then the same
+// delimiters not before a delimiter ("**1111**", "_05_", "`4111 1111`", "ex**am**ple").
+// '_' is markup only between words: not after or before a letter or digit, and around digits
+// only ("snake_case_1" and "ex_am_ple" render as written); '*', '~' and '`' are markup inside
+// a word too ("4111**1111**…", "bob@ex**am**ple.com"). It returns where the opener ends and
+// where the closer starts and ends.
 func emphPair(s []byte, i int) (openEnd, closeStart, closeEnd int, ok bool) {
 	d := s[i]
-	if i > 0 && (alnumSet[s[i-1]] || emphByte[s[i-1]]) {
+	under := d == '_'
+	if i > 0 && (emphByte[s[i-1]] || under && alnumSet[s[i-1]]) {
 		return 0, 0, 0, false
 	}
 	e := i + 1
 	for e < len(s) && s[e] == d {
 		e++
 	}
-	if e-i > 3 || e >= len(s) || !isDigit(s[e]) {
+	if e-i > 3 || e >= len(s) || !isDigit(s[e]) && (under || !isLetter(s[e])) {
 		return 0, 0, 0, false
 	}
 	for c := e; c < len(s) && c-e <= maxEmphasized; c++ {
 		switch x := s[c]; {
-		case isDigit(x), x == ' ', x == '-', x == '.', x == '/':
+		case isDigit(x), x == ' ', x == '-', x == '.', x == '/', isLetter(x) && !under:
 			continue
-		case x == d && isDigit(s[c-1]):
+		case x == d && alnumSet[s[c-1]]:
 			ce := c + e - i
-			if ce > len(s) || !bytes.Equal(s[c:ce], s[i:e]) || (ce < len(s) && (alnumSet[s[ce]] || emphByte[s[ce]])) {
+			if ce > len(s) || !bytes.Equal(s[c:ce], s[i:e]) || (ce < len(s) && (emphByte[s[ce]] || under && alnumSet[s[ce]])) {
 				return 0, 0, 0, false
 			}
 			return e, c, ce, true
@@ -404,6 +408,20 @@ func emphPair(s []byte, i int) (openEnd, closeStart, closeEnd int, ok bool) {
 
 // maxEmphasized bounds the digits and separators between a delimiter pair.
 const maxEmphasized = 64
+
+// emphInDomain reports whether the domain after an '@' at s[from-1] holds an emphasis,
+// strikethrough or code delimiter that is markup inside a word ('*', '~', '`').
+func emphInDomain(s []byte, from int) bool {
+	for k := from; k < len(s) && k-from < maxEmphasized; k++ {
+		switch c := s[k]; {
+		case c == '*', c == '~', c == '`':
+			return true
+		case !domChar[c] && c != '.':
+			return false
+		}
+	}
+	return false
+}
 
 // emphAround reports whether the digits starting at s[i] follow an emphasis delimiter, as
 // the digits in a pair emphPair takes do.
