@@ -1746,6 +1746,32 @@ func TestAddressSplitByEmphasis(t *testing.T) {
 	})
 }
 
+// TestValuesSplitByEmphasisInWords: emphasis, strikethrough and code delimiters inside a word
+// split a value with letters in it for the scanner and not for a reader of the rendered
+// Markdown: "iban GB82 W**EST** 1234 5698 7654 32", "AKIAZ7Q3**X4RT2WLM**5PVB",
+// "ghp_**abc…789**" and "bob AT ex**am**ple DOT com" came back in clear. A delimiter run inside
+// a word (a letter, digit or '_' before it, a letter or digit after it) now asks for the
+// markup reading, as digits after a delimiter did. Each delimiter that is markup inside a word.
+func TestValuesSplitByEmphasisInWords(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, d := range []string{"*", "**", "***", "~~", "`"} {
+		maskedAs(t, e, mask.FormatAuto, [][2]string{
+			{"iban GB82 W" + d + "EST" + d + " 1234 5698 7654 32 ok", "iban [IBAN] ok"},
+			{"iban GB82 " + d + "WE" + d + "ST 1234 5698 7654 32 ok", "iban [IBAN] ok"},
+			{"key AKIAZ7Q3" + d + "X4RT2WLM" + d + "5PVB ok", "key [AWS_ACCESS_KEY_ID] ok"},
+			{"token ghp_" + d + "abcdefghijklmnopqrstuvwxyz0123456789" + d + " ok", "token [GITHUB_TOKEN]" + d + " ok"}, // the closer after the value stays
+			{"token ghp_abcdefghij" + d + "klmnopqrst" + d + "uvwxyz0123456789 ok", "token [GITHUB_TOKEN] ok"},
+			{"key sk_live_4eC39Hq" + d + "LyjWDar" + d + "jtT1zdp7dc ok", "key [STRIPE_KEY] ok"},
+			{"mail bob AT ex" + d + "am" + d + "ple DOT com ok", "mail [EMAIL] ok"},
+			{`{"iban":"GB82 W` + d + `EST` + d + ` 1234 5698 7654 32"}`, `{"iban":"[IBAN]"}`},
+		})
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{"use **bold** and *it* here, a*b*c, snake_case, x~~y~~z, `code`", "use **bold** and *it* here, a*b*c, snake_case, x~~y~~z, `code`"},
+	})
+}
+
 // TestBase32: a value in base32 (RFC 4648), as TOTP seeds, onion addresses and some ids are
 // written, came back in clear: "GQYTCMJRGEYTCMJRGEYTCMJRGE======" is a card number. It is
 // decoded and masked as base64 is, in either case, padded or not, and written back in the

@@ -375,12 +375,12 @@ var emphByte = [256]bool{'*': true, '_': true, '~': true, '`': true}
 // delimiters not before a delimiter ("**1111**", "_05_", "`4111 1111`", "ex**am**ple").
 // '_' is markup only between words: not after or before a letter or digit, and around digits
 // only ("snake_case_1" and "ex_am_ple" render as written); '*', '~' and '`' are markup inside
-// a word too ("4111**1111**…", "bob@ex**am**ple.com"). It returns where the opener ends and
-// where the closer starts and ends.
+// a word too ("4111**1111**…", "bob@ex**am**ple.com"), after a '_' too ("ghp_**…"). It returns
+// where the opener ends and where the closer starts and ends.
 func emphPair(s []byte, i int) (openEnd, closeStart, closeEnd int, ok bool) {
 	d := s[i]
 	under := d == '_'
-	if i > 0 && (emphByte[s[i-1]] || under && alnumSet[s[i-1]]) {
+	if i > 0 && (emphByte[s[i-1]] && (under || s[i-1] != '_') || under && alnumSet[s[i-1]]) {
 		return 0, 0, 0, false
 	}
 	e := i + 1
@@ -408,6 +408,32 @@ func emphPair(s []byte, i int) (openEnd, closeStart, closeEnd int, ok bool) {
 
 // maxEmphasized bounds the digits and separators between a delimiter pair.
 const maxEmphasized = 64
+
+// intrawordEmph reports whether s holds a run of '*', '~' or '`' inside a word, a letter,
+// digit or '_' right before it and a letter or digit right after it ("W**EST**",
+// "AKIA…**X4RT**…", "ghp_**…"): markup to a Markdown renderer, and read as such. Between
+// words ("use **bold** here") a run starts markupMatches' reading only before digits
+// (emphAround), so Markdown prose is not read twice for it.
+func intrawordEmph(s []byte) bool {
+	for _, d := range [...]byte{'*', '~', '`'} {
+		for i := 0; i < len(s); {
+			k := bytes.IndexByte(s[i:], d)
+			if k < 0 {
+				break
+			}
+			k += i
+			e := k + 1
+			for e < len(s) && s[e] == d {
+				e++
+			}
+			if k > 0 && (alnumSet[s[k-1]] || s[k-1] == '_') && e < len(s) && alnumSet[s[e]] {
+				return true
+			}
+			i = e
+		}
+	}
+	return false
+}
 
 // emphInDomain reports whether the domain after an '@' at s[from-1] holds an emphasis,
 // strikethrough or code delimiter that is markup inside a word ('*', '~', '`').

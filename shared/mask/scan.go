@@ -247,6 +247,9 @@ func (sc *scanner) scanValue(s []byte) {
 		}
 	}
 	sc.scan(s)
+	if !sc.emph {
+		sc.emph = intrawordEmph(s)
+	}
 }
 
 // scan appends the matches found in s to sc.matches, in order and without overlap.
