@@ -288,11 +288,19 @@ func (st *state) valuesNextToHits(s []byte, out []markupMatch, hits []hit) []mar
 
 func alnum(c byte) bool { return isDigit(c) || isLetter(c) }
 
-// joiner reports whether s[i] is one byte that joins a digit after it to what stands before
-// ("[EMAIL].4111…", afterMatch).
+// joiner reports whether s[i] is a punctuation byte that joins a number after it, or a
+// parenthesized one, to what stands before ("[EMAIL].4111…", "[EMAIL](415) 555-0132",
+// "[EMAIL]+(415) …").
 func joiner(s []byte, i int) bool {
 	c := s[i]
-	return (c == '-' || c == '_' || c == '.' || c == '+') && i+1 < len(s) && isDigit(s[i+1])
+	if c <= ' ' || c >= 0x7F || alnum(c) {
+		return false
+	}
+	n := i + 1
+	if c != '(' && n < len(s) && s[n] == '(' {
+		n++
+	}
+	return n < len(s) && isDigit(s[n])
 }
 
 // markupAside reads s across its markup as markupMatches does, into the spare pair of

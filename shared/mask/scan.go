@@ -444,12 +444,12 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 	for {
 		ls := k
 		k = domainLabel(s, k)
-		if k == ls || k-ls > emailMaxLabel || s[ls] == '-' || s[k-1] == '-' {
+		if k == ls || k-ls > emailMaxLabel || s[ls] == '-' || s[k-1] == '-' && labels == 0 {
 			return 0, 0, false
 		}
 		labels++
 		tld = ls
-		if k+1 < len(s) && s[k] == '.' && domainLabel(s, k+1) > k+1 {
+		if s[k-1] != '-' && k+1 < len(s) && s[k] == '.' && domainLabel(s, k+1) > k+1 {
 			k++
 			continue
 		}
@@ -461,8 +461,13 @@ func email(s []byte, at, floor int) (start, end int, ok bool) {
 	if !validTLD(s[tld:k]) {
 		// A top-level domain has no digits: in "a@b.com4111111111111111" the address ends
 		// at "com" and a number follows, as the text reads once the number is masked; in
-		// "a@b.com192.168.1.1", an address.
-		if j, k, ok = gluedEnd(s, at+1, k, j); !ok {
+		// "a@b.com192.168.1.1", an address. Nor a hyphen: in "a@b.com-(415) 555-0132" or
+		// "a@b.com-x" the address ends at "com", where the whole was left in clear.
+		if gj, gk, gok := gluedEnd(s, at+1, k, j); gok {
+			j, k = gj, gk
+		} else if h := bytes.IndexByte(s[tld:k], '-'); h > 0 && validTLD(s[tld:tld+h]) {
+			k = tld + h
+		} else {
 			return 0, 0, false
 		}
 	}
