@@ -77,9 +77,11 @@ func contextUse(policies slice) (used uint16, sub uint8) {
 		}
 		if isVariable(attr.Arg, "context") {
 			used |= ctxAttributes[attr.Value] // an unknown attribute is absent either way
-			if !isHas(n) {                    // `context has session` observes only that it is there
+			// context.session or context.time used as a whole observes all its attributes;
+			// `context has session` observes only that it is there.
+			if !isHas(n) {
 				for _, b := range subAttributes[attr.Value] {
-					sub |= b // context.session or context.time used as a whole
+					sub |= b
 				}
 			}
 			return false
