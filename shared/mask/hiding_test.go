@@ -1241,6 +1241,27 @@ func TestSpelledAddressWithTabs(t *testing.T) {
 	maskedAs(t, mask.New(), mask.FormatAuto, cases)
 }
 
+// TestTabsBetweenGroups: a value whose groups are set apart by tabs, as a tab-separated line
+// writes them, came back in clear where spaces were masked: "call +44\t20\t7946\t0958" and
+// "+1\t415\t555\t0132" (an international number with tabs between its groups), and a card
+// spelled in words joined by tabs. A '+' before the first group makes the tabs a phone
+// number's; without it, numbers in tab-separated columns stay apart.
+func TestTabsBetweenGroups(t *testing.T) {
+	t.Parallel()
+	words := strings.Repeat("one\t", 14) + "one"
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"call +44\t20\t7946\t0958 ok", "call [PHONE] ok"},
+		{"call +1\t415\t555\t0132 ok", "call [PHONE] ok"},
+		{"call +44 20\t7946 0958 ok", "call [PHONE] ok"},
+		{`{"tel":"+49\t30\t901820"}`, `{"tel":"[PHONE]"}`},
+		{"card four\t" + words + " ok", "card [CARD] ok"},
+		{"ssn zero\tseven\teight\tzero\tfive\tone\tone\ttwo\tzero", "ssn [SSN]"},
+		{"id\t2024\t15\t1234\t5678\t7\n", "id\t2024\t15\t1234\t5678\t7\n"},
+		{"sum\t+5\t3\t12", "sum\t+5\t3\t12"},
+		{"one\ttwo\tthree\tfour", "one\ttwo\tthree\tfour"},
+	})
+}
+
 // TestSpelledLocalPartWithDelimiters: a spelled address whose local part holds Markdown's
 // emphasis, strikethrough or code delimiters, or another character RFC 5322 allows in it,
 // kept that part in clear: "b**o**b AT example DOT com" came back as "b**o**[EMAIL]". The

@@ -1176,9 +1176,9 @@ func latinPrefixFold(s []byte, w string) bool {
 func runStart(s []byte, i, from int) int {
 	for {
 		q := i - 1
-		if q-1 >= from && s[q] == ' ' && s[q-1] == ',' {
+		if q-1 >= from && gap(s[q]) && s[q-1] == ',' {
 			q--
-		} else if q < from || s[q] != ' ' && s[q] != '-' {
+		} else if q < from || !gap(s[q]) && s[q] != '-' {
 			return i
 		}
 		t := q
@@ -1234,9 +1234,9 @@ func (st *state) spelledDigits(s []byte, i int) (h hit, end int, ok bool) {
 		}
 		end = k
 		switch {
-		case k+1 < len(s) && (s[k] == ' ' || s[k] == '-'):
+		case k+1 < len(s) && (gap(s[k]) || s[k] == '-'):
 			j = k + 1
-		case k+2 < len(s) && s[k] == ',' && s[k+1] == ' ':
+		case k+2 < len(s) && s[k] == ',' && gap(s[k+1]):
 			j = k + 2
 		default:
 			j = len(s)
@@ -1286,10 +1286,10 @@ func (st *state) spelledLabelled(s []byte, i, end int, d []byte) (hit, int, bool
 
 func closesBracket(c byte) bool { return c == ']' || c == ')' || c == '}' || c == '>' }
 
-// gap reports whether c sets apart the words of a spelled address: a space or a tab, the
-// gaps within a line ("bob\tAT\texample\tDOT\tcom"; other spaces are folded to ' '). A line
-// break is none: "x" at the end of a line and "@app.route" at the start of the next are no
-// address.
+// gap reports whether c sets apart the words of a spelled address or of digits spelled as
+// words: a space or a tab, the gaps within a line ("bob\tAT\texample\tDOT\tcom"; other
+// spaces are folded to ' '). A line break is none: "x" at the end of a line and "@app.route"
+// at the start of the next are no address.
 func gap(c byte) bool { return c == ' ' || c == '\t' }
 
 // maxBracketSpaces bounds the spaces read on each side of a bracketed word ("[ at ]").

@@ -875,6 +875,9 @@ func (sc *scanner) parseRun(s []byte, i int) (end int, plus bool) {
 			return end, plus
 		}
 		c := s[j]
+		if c == '\t' && plus {
+			c = ' ' // "+44\t20\t7946\t0958": after a '+', a tab is a space between groups
+		}
 		switch {
 		case (c == ' ' || c == '-' || c == '.') && j+1 < n && isDigit(s[j+1]):
 			sep = c
