@@ -1262,6 +1262,22 @@ func TestTabsBetweenGroups(t *testing.T) {
 	})
 }
 
+// TestSpacedDotInSpelledLocalPart: a spelled address whose local part is joined by a dot set
+// apart by spaces kept the words before it in clear: "jane . doe @ example . com" came back as
+// "jane . [EMAIL]", while the domain's spaced dot was read. A sentence's full stop stays.
+func TestSpacedDotInSpelledLocalPart(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"mail jane . doe @ example . com ok", "mail [EMAIL] ok"},
+		{"mail jane . doe AT example DOT com ok", "mail [EMAIL] ok"},
+		{"mail jane\t.\tdoe\t@\texample\t.\tcom ok", "mail [EMAIL] ok"},
+		{"mail jane . m . doe [at] example [dot] com ok", "mail [EMAIL] ok"},
+		{"mail jane . doe @ example.com ok", "mail [EMAIL] ok"},
+		{"it ends. bob @ 5pm, a . b @ c", "it ends. bob @ 5pm, a . b @ c"},
+		{"see jane . doe at example dot com", "see jane . doe at example dot com"},
+	})
+}
+
 // TestSpelledLocalPartWithDelimiters: a spelled address whose local part holds Markdown's
 // emphasis, strikethrough or code delimiters, or another character RFC 5322 allows in it,
 // kept that part in clear: "b**o**b AT example DOT com" came back as "b**o**[EMAIL]". The

@@ -1062,7 +1062,8 @@ func spacedWord(s []byte, i int, word string) bool {
 
 // dotBefore returns the length of a spelled dot ending at s[e] (not before from): a
 // bracketed one ("[dot]", "(.)"), or, when words may spell it, the word "dot" between
-// spaces ("DOT" when upper is set); 0 for none.
+// spaces ("DOT" when upper is set) or a dot between them ("jane . doe @ …", as the domain
+// reads "example . com"); 0 for none.
 func dotBefore(s []byte, e, from int, words, upper bool) int {
 	if e > from && closesBracket(s[e-1]) {
 		for n := 3; n <= len("[dot]")+2*maxBracketSpaces && e-n >= from; n++ {
@@ -1073,6 +1074,9 @@ func dotBefore(s []byte, e, from int, words, upper bool) int {
 	}
 	if words && e-4 >= from && (upper && spacedWord(s, e-3, "DOT") || !upper && spacedWord(s, e-3, "dot")) {
 		return 3
+	}
+	if words && e-2 >= from && s[e-1] == '.' && gap(s[e-2]) {
+		return 1
 	}
 	return 0
 }
