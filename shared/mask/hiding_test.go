@@ -1262,6 +1262,29 @@ func TestTabsBetweenGroups(t *testing.T) {
 	})
 }
 
+// TestCapitalATWithAPlainDomain: "bob AT example.com", the at sign spelled in capitals before a
+// domain written plainly, came back whole: the spelled reading asked for a spelled dot too
+// after "AT", so that text in capitals ("CONTACT US AT EXAMPLE.COM") is not read as an address.
+// A local part with a lower-case letter in it is no such text; one in capitals, or with no
+// letter, still needs a spelled dot. The price: a word before a capital AT and a domain reads
+// as an address ("Look AT example.com" is masked), where a sentence rarely writes AT in
+// capitals and an address hidden that way is common.
+func TestCapitalATWithAPlainDomain(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"mail bob AT example.com ok", "mail [EMAIL] ok"},
+		{"mail jane.doe AT mail.example.co.uk ok", "mail [EMAIL] ok"},
+		{"write to Bob AT Example.com.", "write to [EMAIL]."},
+		{"mail bob\tAT\texample.com ok", "mail [EMAIL] ok"},
+		{`{"to":"bob AT example.com"}`, `{"to":"[EMAIL]"}`},
+		{"CONTACT US AT EXAMPLE.COM", "CONTACT US AT EXAMPLE.COM"},
+		{"SAVE 20% AT SHOP.COM", "SAVE 20% AT SHOP.COM"},
+		{"we meet AT the office.com", "we meet AT the office.com"},
+		{"bob at example.com is not spelled", "bob at example.com is not spelled"},
+		{"Look AT example.com", "[EMAIL]"},
+	})
+}
+
 // TestSpacedDotInSpelledLocalPart: a spelled address whose local part is joined by a dot set
 // apart by spaces kept the words before it in clear: "jane . doe @ example . com" came back as
 // "jane . [EMAIL]", while the domain's spaced dot was read. A sentence's full stop stays.

@@ -985,7 +985,10 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 		case k > j && k+1 < len(s) && s[k] == '.' && gap(s[k+1]): // "example . com"
 			j, dots, spacedTLD = k+1, dots+1, true
 		default:
-			if labels < 2 || !signs && dots == 0 || upper && dots == 0 || word && !upper && brackets == 0 {
+			// "AT" in capitals with no spelled dot is an address only when its local part
+			// has a lower-case letter ("bob AT example.com"), not in text in capitals
+			// ("CONTACT US AT EXAMPLE.COM").
+			if labels < 2 || !signs && dots == 0 || upper && dots == 0 && !hasLower(s[local:i]) || word && !upper && brackets == 0 {
 				return 0, 0, nil, false
 			}
 			if spacedTLD && !oneCase(d[tld:]) {
@@ -1013,6 +1016,16 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 		}
 		d, prevEnd = append(d, '.'), e
 	}
+}
+
+// hasLower reports whether b holds an ASCII lower-case letter.
+func hasLower(b []byte) bool {
+	for _, c := range b {
+		if c >= 'a' && c <= 'z' {
+			return true
+		}
+	}
+	return false
 }
 
 // spelledLocal reports whether c may be part of a spelled address's local part: what the
