@@ -1262,6 +1262,33 @@ func TestTabsBetweenGroups(t *testing.T) {
 	})
 }
 
+// TestAtBetweenLikeSigns: the at sign and the dots spelled between two of the same sign
+// ("bob -at- example -dot- com", "bob_at_example_dot_com", "bob *at* example *dot* com",
+// "bob \"at\" example \"dot\" com", "bob |at| …") came back whole: only brackets were read
+// around the words. Each sign, with gaps and without, and in JSON. Words between such signs
+// that make no address stay ("state-at-rest", "created_at"), and so do path segments
+// ("/at/", "/dot/": a slash is no such sign) and "at" before a word that starts no domain.
+func TestAtBetweenLikeSigns(t *testing.T) {
+	t.Parallel()
+	var cases [][2]string
+	for _, d := range []string{"-", "_", "*", `'`, "|", "~"} {
+		cases = append(cases,
+			[2]string{"mail bob " + d + "at" + d + " example " + d + "dot" + d + " com ok", "mail [EMAIL] ok"},
+			[2]string{"mail bob" + d + "at" + d + "example" + d + "dot" + d + "com ok", "mail [EMAIL] ok"},
+			[2]string{"mail jane" + d + "dot" + d + "doe" + d + "AT" + d + "mail" + d + "DOT" + d + "example" + d + "DOT" + d + "org ok", "mail [EMAIL] ok"},
+		)
+	}
+	cases = append(cases,
+		[2]string{`mail bob "at" example "dot" com ok`, "mail [EMAIL] ok"},
+		[2]string{"mail bob -at- example.com ok", "mail [EMAIL] ok"},
+		[2]string{"mail bob_at_mail.example.org ok", "mail [EMAIL] ok"},
+		[2]string{`{"to":"bob -at- example -dot- com"}`, `{"to":"[EMAIL]"}`},
+		[2]string{"state-at-rest, created_at_ms, x/at/y, a-at-b-dot-c, meet -at- noon", "state-at-rest, created_at_ms, x/at/y, a-at-b-dot-c, meet -at- noon"},
+		[2]string{`see "at" the "dot" com, path /usr/at/example/dot/com`, `see "at" the "dot" com, path /usr/at/example/dot/com`},
+	)
+	maskedAs(t, mask.New(), mask.FormatAuto, cases)
+}
+
 // TestCapitalATWithAPlainDomain: "bob AT example.com", the at sign spelled in capitals before a
 // domain written plainly, came back whole: the spelled reading asked for a spelled dot too
 // after "AT", so that text in capitals ("CONTACT US AT EXAMPLE.COM") is not read as an address.

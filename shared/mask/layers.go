@@ -456,6 +456,13 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 			for j < len(s) && b64Start[s[j]] {
 				j++
 			}
+			if k := likeSignAt(s, i, j); k >= 0 { // "bob-at-example-dot-com"
+				if h, ok := st.spelledAddress(s, k, hitsEnd(out)); ok {
+					out = append(out, h)
+					i = h.end
+					continue
+				}
+			}
 			if j+1 < len(s) && s[j] == '=' && (s[j+1] == '\n' || s[j+1] == '\r') {
 				st.escs = true // a quoted-printable soft line break, not padding
 			}
@@ -564,7 +571,7 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				continue
 			}
 			i++
-		case c == '[' || c == '(' || c == '{' || c == '<' || c == '@':
+		case c == '[' || c == '(' || c == '{' || c == '<' || c == '@' || likeSign(c) && bracketed(s, i, "at", 0) > 0:
 			if h, ok := st.spelledAddress(s, i, hitsEnd(out)); ok {
 				out = append(out, h)
 				i = h.end
@@ -965,7 +972,10 @@ func spelled(s []byte, i, from int) (start, end int, addr []byte, ok bool) {
 			j++
 		}
 		e := domainLabel(s, j)
-		if e == j || labels == 0 && word && notDomain.hasFold(s[j:e]) {
+		e = dashDot(s, j, e)
+		// "at" as a word, or between like signs, is not read before a word that starts no
+		// domain (`see "at" the "dot" com`).
+		if e == j || labels == 0 && (word || likeSign(s[i])) && notDomain.hasFold(s[j:e]) {
 			return 0, 0, nil, false
 		}
 		tld := len(d)
@@ -1301,7 +1311,39 @@ func (st *state) spelledLabelled(s []byte, i, end int, d []byte) (hit, int, bool
 	return hit{start: i, end: end, repl: m.Body, inner: m, enc: encSpelled}, end, true
 }
 
-func closesBracket(c byte) bool { return c == ']' || c == ')' || c == '}' || c == '>' }
+func closesBracket(c byte) bool { return c == ']' || c == ')' || c == '}' || c == '>' || likeSign(c) }
+
+// likeSign reports whether c spells the at sign or a dot between two of itself ("-at-"). A
+// slash is none: "/at/" and "/dot/" are path segments.
+func likeSign(c byte) bool {
+	switch c {
+	case '-', '_', '*', '"', '\'', '|', '~':
+		return true
+	}
+	return false
+}
+
+// likeSignAt returns where "at" between two like signs starts in s[i:j], a run of base64
+// letters ("bob-at-example-dot-com", "bob_at_example_dot_com"), or -1.
+func likeSignAt(s []byte, i, j int) int {
+	for k := i; k+3 < j+1 && k+3 < len(s); k++ {
+		if likeSign(s[k]) && bracketed(s, k, "at", 0) > 0 {
+			return k
+		}
+	}
+	return -1
+}
+
+// dashDot returns where "-dot-" starts in the domain label s[j:e], which reads hyphens as its
+// own ("example-dot-com"), or e.
+func dashDot(s []byte, j, e int) int {
+	for k := j + 1; k+5 <= e; k++ {
+		if s[k] == '-' && bracketed(s, k, "dot", 0) == 5 {
+			return k
+		}
+	}
+	return e
+}
 
 // gap reports whether c sets apart the words of a spelled address or of digits spelled as
 // words: a space or a tab, the gaps within a line ("bob\tAT\texample\tDOT\tcom"; other
@@ -1314,7 +1356,8 @@ const maxBracketSpaces = 16
 
 // bracketed returns the length of word (lower case, read in any case) or of the character
 // sym in a pair of brackets at s[i], spaces inside them or not: "[at]", "(AT)", "{dot}",
-// "<dot>", "[@]", "(.)", "[ at ]"; 0 for none.
+// "<dot>", "[@]", "(.)", "[ at ]"; or of word between two of the same sign ("-at-", "_dot_",
+// "*dot*", "\"at\"", "'at'", "|at|", "~at~"); 0 for none.
 func bracketed(s []byte, i int, word string, sym byte) int {
 	if i >= len(s) {
 		return 0
@@ -1330,14 +1373,17 @@ func bracketed(s []byte, i int, word string, sym byte) int {
 	case '<':
 		closer = '>'
 	default:
-		return 0
+		if !likeSign(s[i]) {
+			return 0
+		}
+		closer, sym = s[i], 0 // a word between like signs, not a sign ("-.-" is no dot)
 	}
 	j := i + 1
 	for j < len(s) && gap(s[j]) && j-i <= maxBracketSpaces {
 		j++
 	}
 	switch {
-	case j < len(s) && s[j] == sym:
+	case sym != 0 && j < len(s) && s[j] == sym:
 		j++
 	case hasPrefixFold(s[j:], word):
 		j += len(word)
