@@ -452,15 +452,18 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 		case b64Start[c] && (i == 0 || !b64Start[s[i-1]]):
 			// A run is base64 letters and at most two '=' of padding: "key=dmFsdWU=" is
 			// the word "key" and the run "dmFsdWU=".
-			j := i
+			j, dashes := i, uint8(0)
 			for j < len(s) && b64Start[s[j]] {
+				dashes |= dashByte[s[j]]
 				j++
 			}
-			if k := likeSignAt(s, i, j); k >= 0 { // "bob-at-example-dot-com"
-				if h, ok := st.spelledAddress(s, k, hitsEnd(out)); ok {
-					out = append(out, h)
-					i = h.end
-					continue
+			if dashes != 0 { // a run with no '-' or '_' holds no "at" between like signs
+				if k := likeSignAt(s, i, j); k >= 0 { // "bob-at-example-dot-com"
+					if h, ok := st.spelledAddress(s, k, hitsEnd(out)); ok {
+						out = append(out, h)
+						i = h.end
+						continue
+					}
 				}
 			}
 			if j+1 < len(s) && s[j] == '=' && (s[j+1] == '\n' || s[j+1] == '\r') {
@@ -1323,11 +1326,16 @@ func likeSign(c byte) bool {
 	return false
 }
 
+// dashByte marks the like signs a run of base64 letters may hold ('-', '_'), so that a run is
+// searched for "at" between them only when it holds one.
+var dashByte = [256]uint8{'-': 1, '_': 1}
+
 // likeSignAt returns where "at" between two like signs starts in s[i:j], a run of base64
 // letters ("bob-at-example-dot-com", "bob_at_example_dot_com"), or -1.
 func likeSignAt(s []byte, i, j int) int {
-	for k := i; k+3 < j+1 && k+3 < len(s); k++ {
-		if likeSign(s[k]) && bracketed(s, k, "at", 0) > 0 {
+	for k := i; k < j && k+3 < len(s); k++ {
+		// Every word of a text is such a run: the bytes are tested here before a call.
+		if c := s[k]; (c == '-' || c == '_') && (s[k+1]|0x20 == 'a' || gap(s[k+1])) && bracketed(s, k, "at", 0) > 0 {
 			return k
 		}
 	}
