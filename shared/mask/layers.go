@@ -457,8 +457,15 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				dashes |= dashByte[s[j]]
 				j++
 			}
-			if dashes != 0 { // a run with no '-' or '_' holds no "at" between like signs
-				if k := likeSignAt(s, i, j); k >= 0 { // "bob-at-example-dot-com"
+			// "at" between like signs: inside a run when they are '-' or '_' ("bob-at-
+			// example-dot-com"), else a run of its own ("bob *at* example", `"at"`).
+			if k := -1; dashes != 0 || j-i == 2 {
+				if dashes != 0 {
+					k = likeSignAt(s, i, j)
+				} else if k = signBefore(s, i); k >= 0 && bracketed(s, k, "at", 0) == 0 {
+					k = -1
+				}
+				if k >= 0 {
 					if h, ok := st.spelledAddress(s, k, hitsEnd(out)); ok {
 						out = append(out, h)
 						i = h.end
@@ -574,7 +581,7 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				continue
 			}
 			i++
-		case c == '[' || c == '(' || c == '{' || c == '<' || c == '@' || likeSign(c) && bracketed(s, i, "at", 0) > 0:
+		case c == '[' || c == '(' || c == '{' || c == '<' || c == '@':
 			if h, ok := st.spelledAddress(s, i, hitsEnd(out)); ok {
 				out = append(out, h)
 				i = h.end
@@ -1044,9 +1051,11 @@ func hasLower(b []byte) bool {
 // spelledLocal reports whether c may be part of a spelled address's local part: what the
 // scanner reads into a plain address's (localChar, atextInner: "b**o**b AT …" as
 // "b**o**b@…"), less the braces that spell the '@' and the dots ("{at}").
-func spelledLocal(c byte) bool {
-	return localChar[c] || c >= utf8.RuneSelf || atextInner[c] && c != '{' && c != '}'
-}
+func spelledLocal(c byte) bool { return spelledLocalChar[c] }
+
+// spelledLocalChar is spelledLocal's table: every address's at sign asks it of its local part.
+// scan.go's init fills it, once localChar is filled.
+var spelledLocalChar [256]bool
 
 // spelledDotNear reports whether a spelled dot may follow the domain after the '@' at s[i]
 // or come before its local part (a bracket, or a dot between spaces): what an address with a
@@ -1318,12 +1327,22 @@ func closesBracket(c byte) bool { return c == ']' || c == ')' || c == '}' || c =
 
 // likeSign reports whether c spells the at sign or a dot between two of itself ("-at-"). A
 // slash is none: "/at/" and "/dot/" are path segments.
-func likeSign(c byte) bool {
-	switch c {
-	case '-', '_', '*', '"', '\'', '|', '~':
-		return true
+func likeSign(c byte) bool { return likeSigns[c] }
+
+// likeSigns is likeSign's table: the layers ask it of most bytes of a text.
+var likeSigns = [256]bool{'-': true, '_': true, '*': true, '"': true, '\'': true, '|': true, '~': true}
+
+// signBefore returns where the like sign before the word at s[i] stands, gaps between them or
+// not, or -1.
+func signBefore(s []byte, i int) int {
+	k := i - 1
+	for k >= 0 && i-k <= maxBracketSpaces && gap(s[k]) {
+		k--
 	}
-	return false
+	if k >= 0 && likeSigns[s[k]] {
+		return k
+	}
+	return -1
 }
 
 // dashByte marks the like signs a run of base64 letters may hold ('-', '_'), so that a run is

@@ -133,6 +133,9 @@ func init() {
 		localChar[c] = true
 	}
 	domChar['-'] = true
+	for c := range spelledLocalChar {
+		spelledLocalChar[c] = localChar[c] || c >= utf8.RuneSelf || atextInner[c] && c != '{' && c != '}'
+	}
 }
 
 // scanner finds matches in one byte string. Its slices are reused between calls.
