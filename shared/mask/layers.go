@@ -457,20 +457,11 @@ func (st *state) layerHits(s []byte, out []hit) []hit {
 				dashes |= dashByte[s[j]]
 				j++
 			}
-			// "at" between like signs: inside a run when they are '-' or '_' ("bob-at-
-			// example-dot-com"), else a run of its own ("bob *at* example", `"at"`).
-			if k := -1; dashes != 0 || j-i == 2 {
-				if dashes != 0 {
-					k = likeSignAt(s, i, j)
-				} else if k = signBefore(s, i); k >= 0 && bracketed(s, k, "at", 0) == 0 {
-					k = -1
-				}
-				if k >= 0 {
-					if h, ok := st.spelledAddress(s, k, hitsEnd(out)); ok {
-						out = append(out, h)
-						i = h.end
-						continue
-					}
+			if k := atBetweenSigns(s, i, j, dashes != 0); k >= 0 {
+				if h, ok := st.spelledAddress(s, k, hitsEnd(out)); ok {
+					out = append(out, h)
+					i = h.end
+					continue
 				}
 			}
 			if j+1 < len(s) && s[j] == '=' && (s[j+1] == '\n' || s[j+1] == '\r') {
@@ -1331,6 +1322,22 @@ func likeSign(c byte) bool { return likeSigns[c] }
 
 // likeSigns is likeSign's table: the layers ask it of most bytes of a text.
 var likeSigns = [256]bool{'-': true, '_': true, '*': true, '"': true, '\'': true, '|': true, '~': true}
+
+// atBetweenSigns returns where "at" between like signs starts for the run of base64 letters
+// s[i:j] (dashes: it holds a '-' or '_'), or -1: inside the run when the signs are '-' or '_'
+// ("bob-at-example-dot-com"), else before a run of two letters ("bob *at* example", `"at"`).
+func atBetweenSigns(s []byte, i, j int, dashes bool) int {
+	if dashes {
+		return likeSignAt(s, i, j)
+	}
+	if j-i != 2 {
+		return -1
+	}
+	if k := signBefore(s, i); k >= 0 && bracketed(s, k, "at", 0) > 0 {
+		return k
+	}
+	return -1
+}
 
 // signBefore returns where the like sign before the word at s[i] stands, gaps between them or
 // not, or -1.
