@@ -1859,6 +1859,7 @@ func TestAddressSplitByEmphasis(t *testing.T) {
 			{"mail bob@mail.ex" + d + "am" + d + "ple.com ok", "mail [EMAIL] ok"},
 			{"mail bob@example.co" + d + "m" + d + " ok", "mail [EMAIL]" + d + " ok"}, // as "4111 **1111**"
 			{"mail bob@" + d + "example" + d + ".com ok", "mail [EMAIL] ok"},
+			{"mail bob@example." + d + "com" + d + " ok", "mail [EMAIL]" + d + " ok"},
 			{"mail bob@ex" + d + "ample.co" + d + "m ok", "mail [EMAIL] ok"},
 			{"mail j" + d + "a" + d + "ne@ex" + d + "am" + d + "ple.org, ok", "mail [EMAIL], ok"},
 			{`{"to":"bob@ex` + d + `am` + d + `ple.com"}`, `{"to":"[EMAIL]"}`},

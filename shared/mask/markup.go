@@ -418,10 +418,11 @@ func emphPair(s []byte, i int) (openEnd, closeStart, closeEnd int, ok bool) {
 const maxEmphasized = 64
 
 // intrawordEmph reports whether s holds a run of '*', '~' or '`' inside a word, a letter,
-// digit or '_' right before it and a letter or digit right after it ("W**EST**",
-// "AKIA…**X4RT**…", "ghp_**…"): markup to a Markdown renderer, and read as such. Between
-// words ("use **bold** here") a run starts markupMatches' reading only before digits
-// (emphAround), so Markdown prose is not read twice for it.
+// digit, '_', '@' or '.' right before it and a letter or digit right after it ("W**EST**",
+// "AKIA…**X4RT**…", "ghp_**…", "bob@**example**.com", "example.**com**"): markup to a
+// Markdown renderer, and read as such. Between words ("use **bold** here") a run starts
+// markupMatches' reading only before digits (emphAround), so Markdown prose is not read
+// twice for it.
 func intrawordEmph(s []byte) bool {
 	for _, d := range [...]byte{'*', '~', '`'} {
 		for i := 0; i < len(s); {
@@ -434,24 +435,12 @@ func intrawordEmph(s []byte) bool {
 			for e < len(s) && s[e] == d {
 				e++
 			}
-			if k > 0 && (alnumSet[s[k-1]] || s[k-1] == '_') && e < len(s) && alnumSet[s[e]] {
-				return true
+			if k > 0 && e < len(s) && alnumSet[s[e]] {
+				if b := s[k-1]; alnumSet[b] || b == '_' || b == '@' || b == '.' {
+					return true
+				}
 			}
 			i = e
-		}
-	}
-	return false
-}
-
-// emphInDomain reports whether the domain after an '@' at s[from-1] holds an emphasis,
-// strikethrough or code delimiter that is markup inside a word ('*', '~', '`').
-func emphInDomain(s []byte, from int) bool {
-	for k := from; k < len(s) && k-from < maxEmphasized; k++ {
-		switch c := s[k]; {
-		case c == '*', c == '~', c == '`':
-			return true
-		case !domChar[c] && c != '.':
-			return false
 		}
 	}
 	return false

@@ -279,9 +279,6 @@ func (sc *scanner) scan(s []byte) {
 		}
 		switch class[s[i]] {
 		case clsAt:
-			if !sc.emph && sc.enabled[detEmail] && emphInDomain(s, i+1) {
-				sc.emph = true // "bob@ex**am**ple.com": markupMatches reads the address across them
-			}
 			if sc.enabled[detConnString] {
 				if ps, pe, ok := urlPassword(s, i, floor); ok {
 					add(ps, pe, detConnString)
