@@ -197,8 +197,9 @@ type Set struct {
 	byAction map[string]*lazyBucket
 	// byFamily holds the candidates of any other action, keyed by its family ("" for none).
 	byFamily map[string]*lazyBucket
-	// target is the target each policy's resource scope names, "" for none, as in all.
-	target []string
+	// target is the target each policy's resource scope names, "" for none, and resource
+	// the one resource it names, "" for none, as in all.
+	target, resource []string
 	// factBits are the bits of the intents and kinds guards test (assignBits).
 	factBits map[factKey]uint64
 	// generic indexes the policies for Authorize.
@@ -226,9 +227,12 @@ type bucket struct {
 	anyTarget slice
 	// byTarget are the candidates whose resource scope names a target, by target.
 	byTarget map[string]slice
-	// anyCell and byCell are anyTarget and byTarget split by agent, for Evaluate.
-	anyCell cell
-	byCell  map[string]*cell
+	// anyCell and byCell are anyTarget and byTarget split by agent, for Evaluate, less the
+	// candidates whose resource scope names one resource: those are in byResource, by the
+	// resource's id ("<target>/<resource>"), split by agent.
+	anyCell    cell
+	byCell     map[string]*cell
+	byResource map[string]*cell
 }
 
 // cell holds candidates of one action and target split by agent: each candidate is in
@@ -252,10 +256,10 @@ func newCell(member slice) cell {
 	return c
 }
 
-// candidates is what Evaluate hands cedar-go: up to four disjoint slices merged in document
+// candidates is what Evaluate hands cedar-go: up to six disjoint slices merged in document
 // order, less the policies whose guard the request fails (none when r is nil).
 type candidates struct {
-	parts [4]slice
+	parts [6]slice
 	r     *facts
 	// eval says to yield each entry's eval rather than its policy: only for parts of a
 	// bucket's cells, whose scopes the index has checked.
@@ -565,14 +569,18 @@ const (
 //
 // Among those, a policy is a candidate for target t when its resource scope is
 // `resource in Target::"t"` (or `resource is Resource in Target::"t"`), or when its resource
-// scope names no target: that scope is kept for every target and cedar-go decides it. Then
-// likewise by agent (principalAgent), and by guard (guard.go).
+// scope names no target: that scope is kept for every target and cedar-go decides it. For
+// Evaluate, a policy whose resource scope is one resource (`resource == Resource::"id"`,
+// `resource in Resource::"id"`, `resource is Resource in Resource::"id"`: a resource's
+// only parent is its target, so `in` a resource is equality) is a candidate only for the
+// request whose resource id is "id". Then likewise by agent (principalAgent), and by guard
+// (guard.go).
 //
 // Dropping a policy whose scope is false is exact: cedar-go evaluates a policy as
 // principal scope && action scope && resource scope && conditions, and scopes never fail,
 // so such a policy neither matches nor reports an error. For the same reason a scope that
 // the index proves true wherever the policy is a candidate (its action scope, a target or
-// agent it is filed under) is left out of what cedar-go evaluates (entry.eval): `true && x`
+// agent or resource it is filed under) is left out of what cedar-go evaluates (entry.eval): `true && x`
 // is x, errors included.
 //
 // Buckets are built on the first request for their action (lazyBucket): loading a set costs
@@ -581,7 +589,8 @@ func (s *Set) index() {
 	var unscoped []int
 	eq := map[string][]int{}
 	in := map[string][]int{}
-	target := make([]string, len(s.all)) // "" when the resource scope names no target
+	target := make([]string, len(s.all))   // "" when the resource scope names no target
+	resource := make([]string, len(s.all)) // "" when the resource scope names no one resource
 	for i := range s.all {
 		e := &s.all[i]
 		pol := e.ast
@@ -611,17 +620,32 @@ func (s *Set) index() {
 			// never drop a policy that might apply, and cedar-go decides the scope.
 			unscoped = append(unscoped, i)
 		}
+		// A request's resource is Resource::"<target>/<resource>", whose one parent is its
+		// target: `in` a Target is membership of the target, and `==` or `in` a Resource is
+		// that one resource.
 		switch sc := pol.Resource.(type) {
+		case xast.ScopeTypeEq:
+			if sc.Entity.Type == resourceType {
+				resource[i] = string(sc.Entity.ID)
+			}
 		case xast.ScopeTypeIn:
-			if sc.Entity.Type == targetType {
+			switch sc.Entity.Type {
+			case targetType:
 				target[i] = string(sc.Entity.ID)
+			case resourceType:
+				resource[i] = string(sc.Entity.ID)
 			}
 		case xast.ScopeTypeIsIn:
-			if sc.Type == resourceType && sc.Entity.Type == targetType {
-				target[i] = string(sc.Entity.ID)
+			if sc.Type == resourceType {
+				switch sc.Entity.Type {
+				case targetType:
+					target[i] = string(sc.Entity.ID)
+				case resourceType:
+					resource[i] = string(sc.Entity.ID)
+				}
 			}
 		}
-		if target[i] != "" {
+		if target[i] != "" || resource[i] != "" {
 			proven |= provenResource
 		}
 		if a, ok := principalAgent(pol); ok {
@@ -636,7 +660,7 @@ func (s *Set) index() {
 		e.certain = e.wholeGuard && all(pol.Principal, provenPrincipal) && all(pol.Action, provenAction) &&
 			all(pol.Resource, provenResource)
 	}
-	s.target = target
+	s.target, s.resource = target, resource
 	s.byFamily = map[string]*lazyBucket{"": {groups: [][]int{unscoped}}}
 	for _, f := range families {
 		s.byFamily[f] = &lazyBucket{groups: [][]int{unscoped, in[f]}, parents: familyParents[f]}
@@ -672,18 +696,29 @@ func (s *Set) buildBucket(lb *lazyBucket) *bucket {
 		}
 		slices.Sort(member)
 		member = slices.Compact(member)
-		b := &bucket{parents: lb.parents, byTarget: map[string]slice{}, byCell: map[string]*cell{}}
+		b := &bucket{parents: lb.parents, byTarget: map[string]slice{}, byCell: map[string]*cell{}, byResource: map[string]*cell{}}
+		var anyCell slice
+		byResource := map[string]slice{}
 		for _, i := range member {
-			if t := s.target[i]; t != "" {
+			switch t, res := s.target[i], s.resource[i]; {
+			case t != "":
 				b.byTarget[t] = append(b.byTarget[t], s.all[i])
-			} else {
+			case res != "":
 				b.anyTarget = append(b.anyTarget, s.all[i])
+				byResource[res] = append(byResource[res], s.all[i])
+			default:
+				b.anyTarget = append(b.anyTarget, s.all[i])
+				anyCell = append(anyCell, s.all[i])
 			}
 		}
-		b.anyCell = newCell(b.anyTarget)
+		b.anyCell = newCell(anyCell)
 		for t, member := range b.byTarget {
 			c := newCell(member)
 			b.byCell[t] = &c
+		}
+		for res, member := range byResource {
+			c := newCell(member)
+			b.byResource[res] = &c
 		}
 		lb.b, lb.groups = b, nil
 	})
@@ -703,7 +738,7 @@ func (s *Set) bucket(action string) (*bucket, cedar.EntityUIDSet) {
 // whatever the conditions.
 func (s *Set) candidates(action, target string) candidates {
 	b, _ := s.bucket(action)
-	return candidates{parts: [4]slice{b.anyTarget, b.byTarget[target]}}
+	return candidates{parts: [6]slice{b.anyTarget, b.byTarget[target]}}
 }
 
 // requestCandidates returns the policies that can apply to r: those of its action and
@@ -714,6 +749,14 @@ func (b *bucket) requestCandidates(f *facts) candidates {
 	c.parts[0], c.parts[1] = b.anyCell.anyAgent, b.anyCell.byAgent[r.Agent]
 	if tc := b.byCell[r.Target]; tc != nil {
 		c.parts[2], c.parts[3] = tc.anyAgent, tc.byAgent[r.Agent]
+	}
+	if len(b.byResource) > 0 {
+		// The resource's id as cedarRequest spells it, looked up without a copy.
+		var buf [128]byte
+		id := append(append(append(buf[:0], r.Target...), '/'), r.Resource...)
+		if rc := b.byResource[string(id)]; rc != nil {
+			c.parts[4], c.parts[5] = rc.anyAgent, rc.byAgent[r.Agent]
+		}
 	}
 	return c
 }

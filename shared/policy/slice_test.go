@@ -94,7 +94,7 @@ func genPolicySet(rng *rand.Rand, n int) string {
 			action = "action in [" + strings.Join(ents, ", ") + "]"
 		}
 		resource := "resource"
-		switch rng.IntN(9) {
+		switch rng.IntN(13) {
 		case 0, 1:
 			resource = fmt.Sprintf("resource in Target::\"t%d\"", 1+rng.IntN(3))
 		case 2:
@@ -107,6 +107,16 @@ func genPolicySet(rng *rand.Rand, n int) string {
 			resource = `resource is Other in Target::"t2"`
 		case 6:
 			resource = `resource in Other::"t1"`
+		case 7:
+			resource = `resource is Resource in Resource::"t2/r1"`
+		case 8:
+			// The same id from two requests: target "t1" with resource "r2/x", and target
+			// "t1/r2" with resource "x".
+			resource = `resource == Resource::"t1/r2/x"`
+		case 9:
+			resource = `resource == Target::"t1"` // never a request's resource
+		case 10:
+			resource = `resource in Resource::"t3"` // a target's id, as a Resource: none
 		}
 		fmt.Fprintf(&b, "@id(\"p%d\")\n%s (%s, %s, %s)", i, effect, principal, action, resource)
 		for range rng.IntN(3) {
@@ -128,8 +138,8 @@ func genRequest(rng *rand.Rand) Request {
 		Operator:          "op",
 		OperatorVerified:  rng.IntN(2) == 0,
 		Action:            genRequestActions[rng.IntN(len(genRequestActions))],
-		Target:            []string{"t1", "t2", "t3"}[rng.IntN(3)],
-		Resource:          []string{"r1", "r2"}[rng.IntN(2)],
+		Target:            []string{"t1", "t2", "t3", "t1/r2"}[rng.IntN(4)],
+		Resource:          []string{"r1", "r2", "r2/x", "x"}[rng.IntN(4)],
 		SessionAgeSeconds: rng.Int64N(20),
 		SessionActions:    rng.IntN(6),
 		SessionByFamily:   map[string]int{FamilyRead: rng.IntN(4), FamilyWrite: rng.IntN(2)},
@@ -304,6 +314,60 @@ func TestSliceSizes(t *testing.T) {
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("candidates(%q, %q) mismatch (-want +got):\n%s", tt.action, tt.target, diff)
+		}
+	}
+}
+
+// TestCandidatesByResource pins what Evaluate keeps of policies scoped to one resource: each
+// is a candidate only for the request whose resource id ("<target>/<resource>") it names,
+// whichever way the request splits that id, and with its conditions all guards it is
+// decided without cedar-go.
+func TestCandidatesByResource(t *testing.T) {
+	t.Parallel()
+	s, err := Compile("s.cedar", []byte(`
+@id("get") permit (principal, action == Action::"http:GET", resource);
+@id("eq") permit (principal, action == Action::"http:GET", resource == Resource::"orders/7") when { context.session.actions < 5 };
+@id("in") forbid (principal, action in Action::"read", resource in Resource::"orders/8");
+@id("is-in") permit (principal == Agent::"a", action, resource is Resource in Resource::"orders/7");
+@id("deep") permit (principal, action == Action::"http:GET", resource == Resource::"orders/7/lines");
+@id("target-id") permit (principal, action == Action::"http:GET", resource == Resource::"orders");
+@id("other-type") permit (principal, action == Action::"http:GET", resource == Target::"orders");
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		agent, target, resource string
+		want                    []string
+	}{
+		{"a", "orders", "7", []string{"get", "eq", "is-in", "other-type"}},
+		{"b", "orders", "7", []string{"get", "eq", "other-type"}},
+		{"a", "orders", "8", []string{"get", "in", "other-type"}},
+		{"a", "orders", "9", []string{"get", "other-type"}},
+		{"a", "orders", "7/lines", []string{"get", "deep", "other-type"}},
+		{"a", "orders/7", "lines", []string{"get", "deep", "other-type"}},
+		{"a", "ORDERS", "7", []string{"get", "other-type"}},
+		{"a", "orders", "", []string{"get", "other-type"}},
+		{"a", "", "orders", []string{"get", "other-type"}},
+	}
+	for _, tt := range tests {
+		r := Request{Agent: tt.agent, Action: "http:GET", Target: tt.target, Resource: tt.resource}
+		b, _ := s.bucket(r.Action)
+		f := s.factsOf(&r)
+		var got []string
+		for _, e := range b.requestCandidates(&f).collect(nil) {
+			got = append(got, string(e.id))
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s on %q / %q: candidates mismatch (-want +got):\n%s", tt.agent, tt.target, tt.resource, diff)
+		}
+		if d, want := s.Evaluate(r), unsliced(s, r); !cmp.Equal(d, want) {
+			t.Errorf("%s on %q / %q: Evaluate = %+v, unsliced %+v", tt.agent, tt.target, tt.resource, d, want)
+		}
+	}
+	for _, id := range []string{"eq", "in", "is-in", "deep"} {
+		if e := &s.all[s.byID[id]]; !e.certain {
+			t.Errorf("%s: not decided without cedar-go", id)
 		}
 	}
 }
