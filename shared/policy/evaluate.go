@@ -116,22 +116,32 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 	// attribute no candidate reads cannot change their decision. Policies certain to match
 	// cannot change what cedar-go says of the others; decideCertain merges them into its
 	// decision.
+	// When every candidate is certain, or there is none, cedar-go has nothing to decide and
+	// no request is built.
 	var used uint16
 	var sub uint8
-	certain := false
+	certain, uncertain := false, false
 	for _, e := range list {
 		if e.certain {
 			certain = true
 			continue
 		}
+		uncertain = true
 		used, sub = used|e.ctx, sub|e.sub
 	}
-	req, ents := cedarRequest(r, &s.cache, used, sub)
-	ents.actionParents = parents
-	if certain {
-		d = s.decideCertain(list, req, ents)
-	} else {
-		d = decide(entryList{list: list}, req, ents)
+	switch {
+	case !uncertain && !certain:
+		d = Decision{Verdict: verdictDeny, Reasons: []string{ReasonDefaultDeny}}
+	case !uncertain:
+		d = s.decideCertain(list, cedar.Request{}, nil)
+	default:
+		req, ents := cedarRequest(r, &s.cache, used, sub)
+		ents.actionParents = parents
+		if certain {
+			d = s.decideCertain(list, req, ents)
+		} else {
+			d = decide(entryList{list: list}, req, ents)
+		}
 	}
 	s.qualify(&d)
 	return d
@@ -178,14 +188,18 @@ func decide(policies cedar.PolicyIterator, req cedar.Request, ents *entities) (d
 // matches denies, and the reasons are every matching forbid; else a permit that matches
 // allows, and the reasons are every matching permit; cedar-go's reasons say which of the
 // two its own policies gave (forbids when it denies with reasons, permits when it allows).
-// Certain policies report no error.
+// Certain policies report no error. With ents nil every candidate is certain: cedar-go is
+// not asked, as it would deny with no reason over no policy.
 func (s *Set) decideCertain(list []*entry, req cedar.Request, ents *entities) (d Decision) {
 	defer func() {
 		if v := recover(); v != nil {
 			d = failed(v)
 		}
 	}()
-	dec, diag := cedar.Authorize(entryList{list: list, uncertain: true}, ents, req)
+	dec, diag := cedar.Deny, cedar.Diagnostic{}
+	if ents != nil {
+		dec, diag = cedar.Authorize(entryList{list: list, uncertain: true}, ents, req)
+	}
 	d = fromDiagnostic(dec, diag)
 	cedarForbids := dec == cedar.Deny && len(diag.Reasons) > 0
 	forbids, permits := 0, 0
