@@ -22,7 +22,11 @@ import (
 //     literal (`context.session.actions < 20`, `context.session.age_s`,
 //     `context.session.by_family.read`, `context.time.hour`, `context.time.weekday`, and
 //     `context.intent_scores["x"]` once the guard has required intent x, so it is present),
-//     in `when` or, negated, as the whole of an `unless`.
+//     in `when` or, negated, as the whole of an `unless`;
+//   - guards joined by `||` or `&&`, negated or not (`context.time.weekday >= 6 ||
+//     context.time.hour >= 18`, `unless { context.operator.verified && ... }`);
+//   - a score read with no test of its intent before it: the guard tests the intent first,
+//     softly (atom.soft), since a request without it makes the policy fail, not miss.
 //
 // Cedar evaluates a policy as its scopes, then its conditions in order, left to right, with
 // `&&` short-circuiting. A guard is read only from the conditions' first conjuncts, up to
@@ -45,6 +49,9 @@ const (
 	factHour     // context.time.hour
 	factWeekday  // context.time.weekday
 	factScore    // context.intent_scores["<arg>"], only after the guard has asserted intent arg
+	// Atoms joined: the fact holds when any of alts holds (`||`) or all of them (`&&`).
+	factAny
+	factAll
 )
 
 // Comparison operators of atoms.
@@ -58,14 +65,20 @@ const (
 )
 
 // atom is one guard: the fact must have the value want. bit, when not zero, is the bit of
-// the fact in facts.bits (Set.factBits).
+// the fact in facts.bits (Set.factBits). alts are the atoms a factAny or factAll joins.
+// soft marks the test of an intent that Cedar does not make but that the next atom needs:
+// `context.intent_scores["x"] >= 50` with no test of intent x before it. When a soft atom
+// is false, Cedar fails on the next atom: the policy reports an error, which only cedar-go
+// writes, so the policy stays a candidate and cedar-go decides it.
 type atom struct {
 	fact uint8
 	arg  string
 	want bool
+	soft bool
 	bit  uint64
 	op   uint8
 	n    int64
+	alts guard
 }
 
 // guard is what a policy's leading conditions require of a request; nil requires nothing.
@@ -97,8 +110,17 @@ func (s *Set) assignBits() {
 	for i := range s.all {
 		e := &s.all[i]
 		g := e.guard
+		soft := false // from a soft atom on, a false atom may be an error: not a refusal
 		for j := range g {
+			soft = soft || g[j].soft
+			if g[j].fact == factAny || g[j].fact == factAll {
+				s.joinedBits(g[j].alts)
+				continue
+			}
 			if g[j].fact == factVerified {
+				if soft {
+					continue
+				}
 				if g[j].want {
 					e.verified |= mustBeVerified
 				} else {
@@ -116,28 +138,72 @@ func (s *Set) assignBits() {
 				s.factBits[k] = b
 			}
 			g[j].bit = b
-			if g[j].want {
+			switch {
+			case soft:
+			case g[j].want:
 				e.need |= b
-			} else {
+			default:
 				e.refuse |= b
 			}
 		}
 	}
 }
 
-// admits reports whether e's guard holds for f. The tests kept in the entry come first: they
+// joinedBits gives the intents and kinds of joined atoms their bits; a joined atom sets no
+// need or refuse of its entry.
+func (s *Set) joinedBits(g guard) {
+	for j := range g {
+		switch g[j].fact {
+		case factAny, factAll:
+			s.joinedBits(g[j].alts)
+		case factIntent, factKind:
+			k := factKey{g[j].fact, g[j].arg}
+			b, ok := s.factBits[k]
+			if !ok && len(s.factBits) < 64 {
+				b = 1 << len(s.factBits)
+				s.factBits[k] = b
+			}
+			g[j].bit = b
+		}
+	}
+}
+
+// What a guard says of a request (entry.admits).
+const (
+	guardFails uint8 = iota // the policy neither matches nor reports an error
+	guardHolds              // the policy is a candidate
+	guardErrs               // a soft atom is false: the policy reports an error
+)
+
+// admits says whether e's guard holds for f. The tests kept in the entry come first: they
 // are implied by the guard, so one that fails means the guard fails.
-func (e *entry) admits(f *facts) bool {
+func (e *entry) admits(f *facts) uint8 {
 	if e.need&^f.bits != 0 || e.refuse&f.bits != 0 {
-		return false
+		return guardFails
 	}
 	if e.verified != 0 {
 		v := f.r.OperatorVerified
 		if v && e.verified&mustBeUnverified != 0 || !v && e.verified&mustBeVerified != 0 {
-			return false
+			return guardFails
 		}
 	}
-	return e.guard == nil || e.guard.holds(f)
+	if e.guard == nil {
+		return guardHolds
+	}
+	return e.guard.check(f)
+}
+
+// check says whether g holds for the request of f, fails, or fails at a soft atom.
+func (g guard) check(f *facts) uint8 {
+	for i := range g {
+		if g[i].value(f) != g[i].want {
+			if g[i].soft {
+				return guardErrs
+			}
+			return guardFails
+		}
+	}
+	return guardHolds
 }
 
 // factsOf returns the facts of r.
@@ -154,29 +220,40 @@ func (s *Set) factsOf(r *Request) facts {
 
 // holds reports whether the request of f can satisfy every atom of g.
 func (g guard) holds(f *facts) bool {
-	for _, a := range g {
-		var v bool
-		switch {
-		case a.fact == factVerified:
-			v = f.r.OperatorVerified
-		case a.bit != 0:
-			v = f.bits&a.bit != 0
-		case a.fact == factKind:
-			v = f.r.AgentKind == a.arg
-		case a.fact == factIntent:
-			v = slices.ContainsFunc(f.r.Intents, func(in api.Intent) bool { return in.Name == a.arg })
-		default:
-			v = compare(f.long(a), a.op, a.n)
-		}
-		if v != a.want {
+	for i := range g {
+		if g[i].value(f) != g[i].want {
 			return false
 		}
 	}
 	return true
 }
 
+// value is the fact of a for the request of f, before want.
+func (a *atom) value(f *facts) bool {
+	switch {
+	case a.fact == factAny:
+		for i := range a.alts {
+			if a.alts[i].value(f) == a.alts[i].want {
+				return true
+			}
+		}
+		return false
+	case a.fact == factAll:
+		return a.alts.holds(f)
+	case a.fact == factVerified:
+		return f.r.OperatorVerified
+	case a.bit != 0:
+		return f.bits&a.bit != 0
+	case a.fact == factKind:
+		return f.r.AgentKind == a.arg
+	case a.fact == factIntent:
+		return slices.ContainsFunc(f.r.Intents, func(in api.Intent) bool { return in.Name == a.arg })
+	}
+	return compare(f.long(a), a.op, a.n)
+}
+
 // long returns the Long attribute an atom compares, as the context holds it (cedarRequest).
-func (f *facts) long(a atom) int64 {
+func (f *facts) long(a *atom) int64 {
 	r := f.r
 	switch a.fact {
 	case factActions:
@@ -262,11 +339,27 @@ func longAtom(op uint8, left, right xast.IsNode) (atom, bool) {
 // asserts reports whether g already requires intent name.
 func (g guard) asserts(name string) bool {
 	for _, a := range g {
-		if a.fact == factIntent && a.arg == name && a.want {
+		if a.fact == factIntent && a.arg == name && a.want { // soft or not
 			return true
 		}
 	}
 	return false
+}
+
+// covers reports whether g asserts the intent of every score a reads: only then is the
+// score in the context whenever Cedar reads it, and a cannot fail.
+func (g guard) covers(a *atom) bool {
+	switch a.fact {
+	case factScore:
+		return g.asserts(a.arg)
+	case factAny, factAll:
+		for i := range a.alts {
+			if !g.covers(&a.alts[i]) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // readGuard returns the guard of a policy's conditions, and whether the guard is all of
@@ -274,21 +367,25 @@ func (g guard) asserts(name string) bool {
 func readGuard(p *xast.Policy) (guard, bool) {
 	var g guard
 	for _, c := range p.Conditions {
-		if c.Condition == xast.ConditionUnless {
-			a, ok := guardAtom(c.Body)
-			if !ok || (a.fact == factScore && !g.asserts(a.arg)) {
-				return g, false
-			}
-			a.want = !a.want
-			g = append(g, a)
-			continue
-		}
 		var leaves []xast.IsNode
-		conjuncts(c.Body, &leaves)
+		if c.Condition == xast.ConditionUnless {
+			leaves = append(leaves, c.Body)
+		} else {
+			conjuncts(c.Body, &leaves)
+		}
 		for _, n := range leaves {
 			a, ok := guardAtom(n)
-			if !ok || (a.fact == factScore && !g.asserts(a.arg)) {
+			if !ok {
 				return g, false
+			}
+			if a.fact == factScore && !g.asserts(a.arg) {
+				g = append(g, atom{fact: factIntent, arg: a.arg, want: true, soft: true})
+			}
+			if !g.covers(&a) {
+				return g, false
+			}
+			if c.Condition == xast.ConditionUnless {
+				a.want = !a.want
 			}
 			g = append(g, a)
 		}
@@ -306,6 +403,31 @@ func conjuncts(n xast.IsNode, out *[]xast.IsNode) {
 	*out = append(*out, n)
 }
 
+// disjuncts lists the operands of a chain of `||`, in evaluation order.
+func disjuncts(n xast.IsNode, out *[]xast.IsNode) {
+	if or, ok := n.(xast.NodeTypeOr); ok {
+		disjuncts(or.Left, out)
+		disjuncts(or.Right, out)
+		return
+	}
+	*out = append(*out, n)
+}
+
+// joined reads the operands of `&&` or `||` (leaves) as one atom of fact factAll or factAny.
+// Cedar stops at the first operand that decides, and no atom fails, so the atom is exactly
+// the condition.
+func joined(fact uint8, leaves []xast.IsNode) (atom, bool) {
+	a := atom{fact: fact, want: true, alts: make(guard, 0, len(leaves))}
+	for _, n := range leaves {
+		x, ok := guardAtom(n)
+		if !ok {
+			return atom{}, false
+		}
+		a.alts = append(a.alts, x)
+	}
+	return a, true
+}
+
 // guardAtom reads a condition that is a guard, with want true when it must hold.
 func guardAtom(n xast.IsNode) (atom, bool) {
 	switch v := n.(type) {
@@ -313,6 +435,14 @@ func guardAtom(n xast.IsNode) (atom, bool) {
 		a, ok := guardAtom(v.Arg)
 		a.want = !a.want
 		return a, ok
+	case xast.NodeTypeOr:
+		var leaves []xast.IsNode
+		disjuncts(v, &leaves)
+		return joined(factAny, leaves)
+	case xast.NodeTypeAnd:
+		var leaves []xast.IsNode
+		conjuncts(v, &leaves)
+		return joined(factAll, leaves)
 	case xast.NodeTypeAccess:
 		if isContextPath(v, "operator", "verified") {
 			return atom{fact: factVerified, want: true}, true

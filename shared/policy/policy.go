@@ -108,6 +108,9 @@ type entry struct {
 	// its guard holds, without an error: every scope is proven and its conditions are its
 	// guard. Evaluate decides such a policy without cedar-go.
 	certain bool
+	// errs is the entry as a candidate whose guard fails at a soft atom: not certain, for
+	// cedar-go to report the error (nil when the entry is not certain).
+	errs *entry
 	// ctx and sub are the context attributes the policy reads (contextUse).
 	ctx uint16
 	sub uint8
@@ -144,6 +147,14 @@ func (e *entry) policy() *cedar.Policy {
 		}
 	})
 	return e.c.policy
+}
+
+// erring returns e as a candidate whose guard fails at a soft atom: cedar-go decides it.
+func (e *entry) erring() *entry {
+	if e.errs != nil {
+		return e.errs
+	}
+	return e
 }
 
 // evaluator returns what Evaluate hands cedar-go for the policy.
@@ -294,8 +305,15 @@ func (c candidates) collect(out []*entry) []*entry {
 	for i, p := range c.parts {
 		runs[i] = len(out)
 		for j := range p {
-			if c.r == nil || p[j].admits(c.r) {
+			if c.r == nil {
 				out = append(out, &p[j])
+				continue
+			}
+			switch p[j].admits(c.r) {
+			case guardHolds:
+				out = append(out, &p[j])
+			case guardErrs:
+				out = append(out, p[j].erring())
 			}
 		}
 	}
@@ -463,14 +481,14 @@ func build(name string, list []*xast.Policy, parsed []*cedar.Policy, autoID bool
 	for i, e := range entries {
 		s.byID[string(e.id)] = i
 	}
-	s.assignBits()
-	s.index()
-	s.indexGeneric()
 	for i := range s.all {
 		e := &s.all[i]
 		e.ctx, e.sub = contextUse(s.all[i : i+1])
 		s.ctxUsed, s.subUsed = s.ctxUsed|e.ctx, s.subUsed|e.sub
 	}
+	s.assignBits()
+	s.index() // after contextUse: index copies entries
+	s.indexGeneric()
 	return s, nil
 }
 
@@ -659,6 +677,11 @@ func (s *Set) index() {
 		}
 		e.certain = e.wholeGuard && all(pol.Principal, provenPrincipal) && all(pol.Action, provenAction) &&
 			all(pol.Resource, provenResource)
+		if e.certain && slices.ContainsFunc(e.guard, func(a atom) bool { return a.soft }) {
+			errs := *e
+			errs.certain = false
+			e.errs = &errs
+		}
 	}
 	s.target, s.resource = target, resource
 	s.byFamily = map[string]*lazyBucket{"": {groups: [][]int{unscoped}}}

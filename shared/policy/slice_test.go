@@ -56,6 +56,14 @@ var genConditions = []string{
 	`context.time.unix > 1767312000`, // 2026-01-02: some generated requests are before it
 	`context.time has unix`,
 	`context.time != {"hour": 3, "weekday": 4}`, // the time record as a whole
+	// Guards joined by || and &&, negated, and scores read with no test of the intent.
+	`context.intents.contains("i1") || context.operator.verified`,
+	`!(context.agent.kind == "oidc" || context.session.actions >= 4)`,
+	`context.intents.contains("i2") && (context.intent_scores.i2 > 50 || context.time.hour < 6)`,
+	`(context.intents.contains("i1") && context.intent_scores.i1 > 20) || context.time.hour > 20`,
+	`context.session.actions > 4 || context.intent_scores.i2 > 30`, // an error when i2 is absent
+	`context.intent_scores.i2 < 40 && context.operator.verified`,   // an error when i2 is absent
+	`!(context.operator.verified && context.time.weekday < 6)`,
 }
 
 func genActionEntity(rng *rand.Rand) string {
@@ -368,6 +376,61 @@ func TestCandidatesByResource(t *testing.T) {
 	for _, id := range []string{"eq", "in", "is-in", "deep"} {
 		if e := &s.all[s.byID[id]]; !e.certain {
 			t.Errorf("%s: not decided without cedar-go", id)
+		}
+	}
+}
+
+// TestJoinedAndSoftGuards pins which conditions Evaluate decides without cedar-go: guards
+// joined by || or && (negated or not), and a score read with no test of its intent first,
+// when the request has the intent. Without it, such a policy reports an error, which only
+// cedar-go writes.
+func TestJoinedAndSoftGuards(t *testing.T) {
+	t.Parallel()
+	s, err := Compile("s.cedar", []byte(`
+@id("or") forbid (principal, action, resource in Target::"t") when { context.time.weekday >= 6 || context.time.hour >= 18 };
+@id("unless-and") forbid (principal, action, resource in Target::"t") unless { context.operator.verified && context.agent.kind == "oidc" };
+@id("not-or") permit (principal, action, resource in Target::"t") when { !(context.session.actions > 9 || context.intents.contains("i1")) };
+@id("nested") permit (principal, action, resource in Target::"t") when { context.intents.contains("i2") && (context.intent_scores.i2 > 50 || context.time.hour < 6) };
+@id("soft") permit (principal, action, resource in Target::"t") when { context.intent_scores.i1 >= 50 && context.operator.verified };
+@id("soft-unless") permit (principal, action, resource in Target::"t") unless { context.intent_scores.i1 < 50 };
+@id("nested-score") permit (principal, action, resource in Target::"t") when { context.session.actions > 4 || context.intent_scores.i2 > 30 };
+@id("not-guard") permit (principal, action, resource in Target::"t") when { context.time.hour < 3 || principal.level == 1 };
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]bool{
+		"or": true, "unless-and": true, "not-or": true, "nested": true, "soft": true, "soft-unless": true,
+		"nested-score": false, "not-guard": false,
+	} {
+		if got := s.all[s.byID[id]].certain; got != want {
+			t.Errorf("%s: decided without cedar-go = %v, want %v", id, got, want)
+		}
+	}
+	// A soft policy is left to cedar-go exactly when the request lacks its intent.
+	for _, tt := range []struct {
+		intents []api.Intent
+		want    map[string]bool // candidate: certain
+	}{
+		{nil, map[string]bool{"soft": false, "soft-unless": false}},
+		{[]api.Intent{{Name: "i1", Score: 0.7}}, map[string]bool{"soft": true, "soft-unless": true}},
+		{[]api.Intent{{Name: "i1", Score: 0.2}}, map[string]bool{}},
+	} {
+		r := Request{Agent: "a", Action: "http:GET", Target: "t", Resource: "r", OperatorVerified: true,
+			SessionActions: 20, Intents: tt.intents, Now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}
+		b, _ := s.bucket(r.Action)
+		f := s.factsOf(&r)
+		got := map[string]bool{}
+		for _, e := range b.requestCandidates(&f).collect(nil) {
+			if strings.HasPrefix(string(e.id), "soft") {
+				got[string(e.id)] = e.certain
+			}
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("intents %v: soft candidates mismatch (-want +got):\n%s", tt.intents, diff)
+		}
+		if d, want := s.Evaluate(r), unsliced(s, r); !cmp.Equal(d, want) {
+			t.Errorf("intents %v: Evaluate = %+v, unsliced %+v", tt.intents, d, want)
 		}
 	}
 }
