@@ -201,17 +201,20 @@ func (s *Set) decideCertain(list []*entry, req cedar.Request, ents *entities) (d
 		dec, diag = cedar.Authorize(entryList{list: list, uncertain: true}, ents, req)
 	}
 	d = fromDiagnostic(dec, diag)
+	s.certainErrors(list, &d)
 	cedarForbids := dec == cedar.Deny && len(diag.Reasons) > 0
 	forbids, permits := 0, 0
 	for _, e := range list {
-		if !e.certain {
-			continue
-		}
-		if e.ast.Effect == xast.EffectForbid {
+		switch {
+		case !e.certain || e.errText != "":
+		case e.ast.Effect == xast.EffectForbid:
 			forbids++
-		} else {
+		default:
 			permits++
 		}
+	}
+	if forbids == 0 && permits == 0 {
+		return d // only errors of their own: cedar-go's decision stands
 	}
 	// mine are the certain policies of effect mineEffect, read from list in document order.
 	var mineEffect xast.Effect
@@ -232,7 +235,7 @@ func (s *Set) decideCertain(list []*entry, req cedar.Request, ents *entities) (d
 	}
 	mine := list
 	nextMine := func() {
-		for len(mine) > 0 && !(mine[0].certain && mine[0].ast.Effect == mineEffect) {
+		for len(mine) > 0 && !(mine[0].certain && mine[0].errText == "" && mine[0].ast.Effect == mineEffect) {
 			mine = mine[1:]
 		}
 	}
@@ -250,6 +253,33 @@ func (s *Set) decideCertain(list []*entry, req cedar.Request, ents *entities) (d
 	}
 	d.Reasons = merged
 	return d
+}
+
+// certainErrors merges into d's errors, by document order, those of the certain candidates
+// whose guard fails at a soft atom (entry.errText).
+func (s *Set) certainErrors(list []*entry, d *Decision) {
+	n := 0
+	for _, e := range list {
+		if e.errText != "" {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	errs, ids := make([]string, 0, n+len(d.Errors)), make([]string, 0, n+len(d.Errors))
+	theirs, theirIDs := d.Errors, d.ErrorPolicies
+	for _, e := range list {
+		if e.errText == "" {
+			continue
+		}
+		for len(theirIDs) > 0 && s.byID[theirIDs[0]] < e.pos {
+			errs, ids = append(errs, theirs[0]), append(ids, theirIDs[0])
+			theirs, theirIDs = theirs[1:], theirIDs[1:]
+		}
+		errs, ids = append(errs, e.errText), append(ids, string(e.id))
+	}
+	d.Errors, d.ErrorPolicies = append(errs, theirs...), append(ids, theirIDs...)
 }
 
 // fromDiagnostic turns cedar-go's answer into a Decision (before qualify).

@@ -68,8 +68,9 @@ const (
 // the fact in facts.bits (Set.factBits). alts are the atoms a factAny or factAll joins.
 // soft marks the test of an intent that Cedar does not make but that the next atom needs:
 // `context.intent_scores["x"] >= 50` with no test of intent x before it. When a soft atom
-// is false, Cedar fails on the next atom: the policy reports an error, which only cedar-go
-// writes, so the policy stays a candidate and cedar-go decides it.
+// is false, Cedar fails on the next atom: the policy reports an error. errs is then the
+// candidate that reports it, for a certain policy (Set.index); any other stays a candidate
+// and cedar-go decides it.
 type atom struct {
 	fact uint8
 	arg  string
@@ -79,6 +80,13 @@ type atom struct {
 	op   uint8
 	n    int64
 	alts guard
+	errs *entry
+}
+
+// missingScore is the message of the error cedar-go reports when a policy reads the score
+// of an intent the request lacks. TestSlicedEqualsUnsliced holds it to cedar-go's words.
+func missingScore(intent string) string {
+	return "record does not have the attribute `" + intent + "`"
 }
 
 // guard is what a policy's leading conditions require of a request; nil requires nothing.
@@ -168,42 +176,32 @@ func (s *Set) joinedBits(g guard) {
 	}
 }
 
-// What a guard says of a request (entry.admits).
-const (
-	guardFails uint8 = iota // the policy neither matches nor reports an error
-	guardHolds              // the policy is a candidate
-	guardErrs               // a soft atom is false: the policy reports an error
-)
-
-// admits says whether e's guard holds for f. The tests kept in the entry come first: they
-// are implied by the guard, so one that fails means the guard fails.
-func (e *entry) admits(f *facts) uint8 {
+// admits returns the candidate e is for f: nil when its guard fails, e when it holds, and
+// when it fails at a soft atom, the atom's errs (e itself when e is not certain). The tests
+// kept in the entry come first: they are implied by the guard, so one that fails means the
+// guard fails.
+func (e *entry) admits(f *facts) *entry {
 	if e.need&^f.bits != 0 || e.refuse&f.bits != 0 {
-		return guardFails
+		return nil
 	}
 	if e.verified != 0 {
 		v := f.r.OperatorVerified
 		if v && e.verified&mustBeUnverified != 0 || !v && e.verified&mustBeVerified != 0 {
-			return guardFails
+			return nil
 		}
 	}
-	if e.guard == nil {
-		return guardHolds
-	}
-	return e.guard.check(f)
-}
-
-// check says whether g holds for the request of f, fails, or fails at a soft atom.
-func (g guard) check(f *facts) uint8 {
-	for i := range g {
-		if g[i].value(f) != g[i].want {
-			if g[i].soft {
-				return guardErrs
+	for i := range e.guard {
+		if a := &e.guard[i]; a.value(f) != a.want {
+			switch {
+			case !a.soft:
+				return nil
+			case a.errs != nil:
+				return a.errs
 			}
-			return guardFails
+			return e
 		}
 	}
-	return guardHolds
+	return e
 }
 
 // factsOf returns the facts of r.

@@ -108,9 +108,10 @@ type entry struct {
 	// its guard holds, without an error: every scope is proven and its conditions are its
 	// guard. Evaluate decides such a policy without cedar-go.
 	certain bool
-	// errs is the entry as a candidate whose guard fails at a soft atom: not certain, for
-	// cedar-go to report the error (nil when the entry is not certain).
-	errs *entry
+	// errText, when not "", makes the entry the candidate of a certain policy whose guard
+	// fails at a soft atom: the policy reports this error, in cedar-go's words, and
+	// neither matches nor is handed to cedar-go (atom.errs).
+	errText string
 	// ctx and sub are the context attributes the policy reads (contextUse).
 	ctx uint16
 	sub uint8
@@ -147,14 +148,6 @@ func (e *entry) policy() *cedar.Policy {
 		}
 	})
 	return e.c.policy
-}
-
-// erring returns e as a candidate whose guard fails at a soft atom: cedar-go decides it.
-func (e *entry) erring() *entry {
-	if e.errs != nil {
-		return e.errs
-	}
-	return e
 }
 
 // evaluator returns what Evaluate hands cedar-go for the policy.
@@ -307,13 +300,8 @@ func (c candidates) collect(out []*entry) []*entry {
 		for j := range p {
 			if c.r == nil {
 				out = append(out, &p[j])
-				continue
-			}
-			switch p[j].admits(c.r) {
-			case guardHolds:
-				out = append(out, &p[j])
-			case guardErrs:
-				out = append(out, p[j].erring())
+			} else if e := p[j].admits(c.r); e != nil {
+				out = append(out, e)
 			}
 		}
 	}
@@ -677,10 +665,18 @@ func (s *Set) index() {
 		}
 		e.certain = e.wholeGuard && all(pol.Principal, provenPrincipal) && all(pol.Action, provenAction) &&
 			all(pol.Resource, provenResource)
-		if e.certain && slices.ContainsFunc(e.guard, func(a atom) bool { return a.soft }) {
-			errs := *e
-			errs.certain = false
-			e.errs = &errs
+		if e.certain {
+			for j := range e.guard {
+				if a := &e.guard[j]; a.soft {
+					errs := *e
+					errs.errText = errorText(cedar.DiagnosticError{
+						PolicyID: e.id,
+						Position: cedar.Position(e.ast.Position),
+						Message:  missingScore(a.arg),
+					})
+					a.errs = &errs
+				}
+			}
 		}
 	}
 	s.target, s.resource = target, resource

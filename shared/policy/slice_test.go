@@ -381,9 +381,9 @@ func TestCandidatesByResource(t *testing.T) {
 }
 
 // TestJoinedAndSoftGuards pins which conditions Evaluate decides without cedar-go: guards
-// joined by || or && (negated or not), and a score read with no test of its intent first,
-// when the request has the intent. Without it, such a policy reports an error, which only
-// cedar-go writes.
+// joined by || or && (negated or not), and a score read with no test of its intent first:
+// with the intent the policy is decided by its guard; without it, the policy reports the
+// error cedar-go would.
 func TestJoinedAndSoftGuards(t *testing.T) {
 	t.Parallel()
 	s, err := Compile("s.cedar", []byte(`
@@ -407,23 +407,29 @@ func TestJoinedAndSoftGuards(t *testing.T) {
 			t.Errorf("%s: decided without cedar-go = %v, want %v", id, got, want)
 		}
 	}
-	// A soft policy is left to cedar-go exactly when the request lacks its intent.
+	// A soft policy is a candidate that reports its error when the request lacks its intent.
 	for _, tt := range []struct {
 		intents []api.Intent
-		want    map[string]bool // candidate: certain
+		want    map[string]string // candidate: its error, "" for none
 	}{
-		{nil, map[string]bool{"soft": false, "soft-unless": false}},
-		{[]api.Intent{{Name: "i1", Score: 0.7}}, map[string]bool{"soft": true, "soft-unless": true}},
-		{[]api.Intent{{Name: "i1", Score: 0.2}}, map[string]bool{}},
+		{nil, map[string]string{
+			"soft":        "soft at s.cedar:6:1: record does not have the attribute `i1`",
+			"soft-unless": "soft-unless at s.cedar:7:1: record does not have the attribute `i1`",
+		}},
+		{[]api.Intent{{Name: "i1", Score: 0.7}}, map[string]string{"soft": "", "soft-unless": ""}},
+		{[]api.Intent{{Name: "i1", Score: 0.2}}, map[string]string{}},
 	} {
 		r := Request{Agent: "a", Action: "http:GET", Target: "t", Resource: "r", OperatorVerified: true,
 			SessionActions: 20, Intents: tt.intents, Now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}
 		b, _ := s.bucket(r.Action)
 		f := s.factsOf(&r)
-		got := map[string]bool{}
+		got := map[string]string{}
 		for _, e := range b.requestCandidates(&f).collect(nil) {
 			if strings.HasPrefix(string(e.id), "soft") {
-				got[string(e.id)] = e.certain
+				if !e.certain {
+					t.Errorf("intents %v: %s left to cedar-go", tt.intents, e.id)
+				}
+				got[string(e.id)] = e.errText
 			}
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
