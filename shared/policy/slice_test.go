@@ -395,13 +395,14 @@ func TestJoinedAndSoftGuards(t *testing.T) {
 @id("soft-unless") permit (principal, action, resource in Target::"t") unless { context.intent_scores.i1 < 50 };
 @id("nested-score") permit (principal, action, resource in Target::"t") when { context.session.actions > 4 || context.intent_scores.i2 > 30 };
 @id("not-guard") permit (principal, action, resource in Target::"t") when { context.time.hour < 3 || principal.level == 1 };
+@id("odd-score") forbid (principal, action, resource in Target::"t") when { context.intent_scores["é \"x\"\u{1F600}"] > 1 };
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for id, want := range map[string]bool{
 		"or": true, "unless-and": true, "not-or": true, "nested": true, "soft": true, "soft-unless": true,
-		"nested-score": false, "not-guard": false,
+		"nested-score": false, "not-guard": false, "odd-score": true,
 	} {
 		if got := s.all[s.byID[id]].certain; got != want {
 			t.Errorf("%s: decided without cedar-go = %v, want %v", id, got, want)
