@@ -21,6 +21,8 @@ func FuzzCompile(f *testing.F) {
 	f.Add([]byte(`@id("b") forbid (principal, action in [Action::"http:DELETE", Action::"write"], resource) unless { context.operator.verified };`))
 	f.Add([]byte(`@id("c") permit (principal is Agent, action, resource is Resource in Target::"t") when { context.intent_scores.x >= 50 };`))
 	f.Add([]byte(`@id("d") permit (principal, action, resource == Resource::"t/r") when { context.time.hour + 9223372036854775807 > 0 };`))
+	f.Add([]byte(`@id("f") forbid (principal, action, resource in Resource::"t/r") when { context.time.weekday >= 6 || !(context.operator.verified && context.intent_scores.x < 5) };`))
+	f.Add([]byte(`@id("g") permit (principal == Agent::"a", action, resource is Resource in Resource::"t/r") unless { context.intent_scores.y < 20 } when { context.intents.contains("x") || context.session.actions > 2 };`))
 	f.Add([]byte(`permit (principal, action, resource);`))
 	f.Add([]byte("@id(\"e\") permit (principal, action, resource) when { \"\xff\" };"))
 	requests := []Request{
