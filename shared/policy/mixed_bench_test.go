@@ -26,6 +26,7 @@ func BenchmarkMixed(b *testing.B) {
 		reqs := mixedRequests(mixedFull, 500, 2)
 		b.Run(fmt.Sprintf("policies=%d/sliced-fresh-sessions", n), func(b *testing.B) {
 			fresh := mixedSessions(mixedFull, 500, 2, true)
+			warm(s, fresh)
 			var ds []time.Duration
 			b.ReportAllocs()
 			for b.Loop() {
@@ -38,6 +39,7 @@ func BenchmarkMixed(b *testing.B) {
 			report(b, ds)
 		})
 		b.Run(fmt.Sprintf("policies=%d/sliced", n), func(b *testing.B) {
+			warm(s, reqs)
 			var ds []time.Duration
 			b.ReportAllocs()
 			for b.Loop() {
@@ -70,6 +72,7 @@ func BenchmarkMixed(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(fmt.Sprintf("policies=%d/sliced-cedar-decides", n), func(b *testing.B) {
+			warm(sc, reqs)
 			var ds []time.Duration
 			b.ReportAllocs()
 			for b.Loop() {
