@@ -115,9 +115,8 @@ func (s *Set) Evaluate(r Request) (d Decision) {
 	// Only what cedar-go evaluates reads the context, and only what it reads is built: an
 	// attribute no candidate reads cannot change their decision. Policies certain to match
 	// cannot change what cedar-go says of the others; decideCertain merges them into its
-	// decision.
-	// When every candidate is certain, or there is none, cedar-go has nothing to decide and
-	// no request is built.
+	// decision. When every candidate is certain, or there is none, cedar-go has nothing to
+	// decide and no request is built.
 	var used uint16
 	var sub uint8
 	certain, uncertain := false, false

@@ -585,9 +585,9 @@ const (
 // Dropping a policy whose scope is false is exact: cedar-go evaluates a policy as
 // principal scope && action scope && resource scope && conditions, and scopes never fail,
 // so such a policy neither matches nor reports an error. For the same reason a scope that
-// the index proves true wherever the policy is a candidate (its action scope, a target or
-// agent or resource it is filed under) is left out of what cedar-go evaluates (entry.eval): `true && x`
-// is x, errors included.
+// the index proves true wherever the policy is a candidate (its action scope, or the target,
+// resource or agent it is filed under) is left out of what cedar-go evaluates (entry.eval):
+// `true && x` is x, errors included.
 //
 // Buckets are built on the first request for their action (lazyBucket): loading a set costs
 // a pass over its policies, not a copy of them per action.
