@@ -26,12 +26,14 @@
 //   - Evaluate hands cedar-go only the policies that can match the request: sliced by
 //     action (policies naming the action or its family, and those with no action scope),
 //     by target (policies whose resource scope is `resource in Target::"<target>"` for this
-//     target, and those naming no target), by agent (a principal scope naming one agent)
-//     and by guards, the leading conditions that test the operator's verification, an
-//     intent, the agent's kind, or compare a counter, the hour or an intent's score with a
-//     literal (guard.go). Scopes the index proves are left out of what
+//     target, and those naming no target), by resource (a resource scope naming one
+//     resource), by agent (a principal scope naming one agent) and by guards, the leading
+//     conditions that test the operator's verification, an intent, the agent's kind, or
+//     compare a counter, the hour, the weekday or an intent's score with a literal, alone
+//     or joined by || and && (guard.go). Scopes the index proves are left out of what
 //     cedar-go evaluates, a candidate whose conditions are all guards the request passes is
-//     decided without it, and only the context attributes the remaining candidates read are
+//     decided without it (as is the error of one that reads the score of an intent the
+//     request lacks), and only the context attributes the remaining candidates read are
 //     built. The result is by construction, and by property test (over generated sets and
 //     the mixed set of mixedgen_test.go), equal to cedar-go evaluating every policy:
 //     verdict, reasons and errors. Policies with no scope and no guard are candidates for
