@@ -159,8 +159,40 @@ const (
 	labelWeakPhone
 )
 
+// ssnLabelAt reports whether an SSN's label starts at s[i], a word's start: "ssn" or "ssns",
+// "SS#" (a space before the '#' at most), "S.S.N.", "social security", "social sec",
+// "soc sec" (a space, '_', '-' or '.' after each word) and "seguro social".
+func ssnLabelAt(s []byte, i int) bool {
+	gap := func(j int) int { // past one separator of words and a space after it
+		if j < len(s) && (s[j] == '.' || s[j] == '_' || s[j] == '-' || s[j] == ' ') {
+			j++
+		}
+		if j < len(s) && s[j] == ' ' {
+			j++
+		}
+		return j
+	}
+	switch {
+	case hasWord(s, i, "ssn"), hasWord(s, i, "ssns"), hasPrefixFold(s[i:], "s.s.n"):
+		return true
+	case hasPrefixFold(s[i:], "ss"):
+		j := i + 2
+		if j < len(s) && s[j] == ' ' {
+			j++
+		}
+		return j < len(s) && s[j] == '#'
+	case hasPrefixFold(s[i:], "social"):
+		return hasPrefixFold(s[gap(i+len("social")):], "sec")
+	case hasWord(s, i, "soc"):
+		return hasWord(s, gap(i+len("soc")), "sec")
+	case hasPrefixFold(s[i:], "seguro"):
+		return hasWord(s, gap(i+len("seguro")), "social")
+	}
+	return false
+}
+
 // labelsIn returns the label bits of the words found in s, case-insensitively and at word
-// boundaries (camelCase counts as a boundary): "ssn", "social security", "phone", "telephone",
+// boundaries (camelCase counts as a boundary): an SSN's (ssnLabelAt), "phone", "telephone",
 // "tel", "mobile", "cell", "cellular", "call" (labelWeakPhone when other words follow it),
 // "fax", "msisdn", and the phone's names in other languages ("Telefon", "teléfono",
 // "téléphone", "telefone", "telefoon", "móvil", "celular", "cellulare");
@@ -184,16 +216,8 @@ func labelsIn(s []byte) uint8 {
 		}
 		switch c {
 		case 's':
-			if hasWord(s, i, "ssn") {
+			if ssnLabelAt(s, i) {
 				bits |= labelSSN
-			} else if hasPrefixFold(s[i:], "social") {
-				j := i + len("social")
-				if j < len(s) && (s[j] == ' ' || s[j] == '_' || s[j] == '-' || s[j] == '.') {
-					j++
-				}
-				if hasPrefixFold(s[j:], "security") {
-					bits |= labelSSN
-				}
 			}
 		case 'p':
 			if hasPrefixFold(s[i:], "phone") {

@@ -409,14 +409,16 @@ func TestPresidioRecognizerSeenCases(t *testing.T) {
 		{"ipv4 at an interface", "192.168.2.1@eth0", "[IP]@eth0", one(mask.IP)},
 		{"a card before an '@' of no address", "card 4111111111111111@x ok", "card [CARD]@x ok", one(mask.Card)},
 		{"ipv6 loopback and prefixes", "from ::1 via fe80::/10, ::/0", "from [IP] via [IP], [IP]", mask.Summary{mask.IP: 3}},
-		// An SSN written with dots, as with dashes; presidio's other weak forms (run
-		// together, spaced, odd dashes) still need an SSN label.
+		// An SSN written with dots or spaces, as with dashes (presidio's medium-confidence
+		// shape); its very weak forms (run together, odd dashes) still need an SSN label.
 		{"ssn, dotted", "078.05.1123", "[SSN]", one(mask.SSN)},
 		{"ssn, dotted in a sentence", "it is 078.05.1123.", "it is [SSN].", one(mask.SSN)},
 		{"ssn, dots and a dash", "693-09.4444", "693-09.4444", nil},
 		{"ssn, dotted, area 666", "666.05.1123", "666.05.1123", nil},
 		{"ssn, dotted, a fourth group", "078.05.1123.4", "078.05.1123.4", nil},
-		{"ssn, spaced, no label", "abc 078 05 1123 abc", "abc 078 05 1123 abc", nil},
+		{"ssn, spaced, no label", "abc 078 05 1123 abc", "abc [SSN] abc", one(mask.SSN)},
+		{"ssn, run together, no label", "078051121", "078051121", nil},
+		{"ssn, odd dashes, no label", "078-051121 07805-1121", "078-051121 07805-1121", nil},
 		// UATP: 15 digits starting with 1, Luhn-valid.
 		{"uatp", "122000000000003", "[CARD]", one(mask.Card)},
 		{"uatp, labelled", "my credit card: 122000000000003", "my credit card: [CARD]", one(mask.Card)},

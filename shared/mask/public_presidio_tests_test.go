@@ -65,12 +65,18 @@ func TestPublicPresidioRecognizerCases(t *testing.T) {
 	// it passes its check, and an account number joined by any one separator is masked
 	// (TestAnySeparatorBetweenGroups), 0.919 to 0.913.
 	//
+	// Since, the spaced 3-2-4 SSN "078 05 1123" (presidio's medium-confidence shape, as the
+	// dashed and dotted ones) is masked without a label, unless a phone label or a
+	// configured region reads it as a phone number: SSN 0.286 to 0.571. Left: "078051121",
+	// "078-051121" and "07805-1121", presidio's very weak shapes (score 0.05), which nine
+	// digits of an id share; under an SSN label every grouping is masked (TestSSNSplitAnyWay).
+	//
 	// Since, the loopback address "::1" and IPv6 prefixes with their length ("fe80::/10",
 	// "::/0") are read, and an address before an '@' that makes no email address of it
 	// ("192.168.2.1@eth0"): IP 0.854 to 0.955. Missed still: "::" alone (three cases), which
 	// code writes ("f :: Int", "std::"), and "192.168.1.1.1".
 	floors := map[string]floor{
-		"ssn":   {recall: 0.28, leftAlone: 1},
+		"ssn":   {recall: 0.57, leftAlone: 1},
 		"card":  {recall: 1, leftAlone: 1},
 		"email": {recall: 1, leftAlone: 1},
 		"iban":  {recall: 1, leftAlone: 0.91},

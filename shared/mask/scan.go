@@ -1449,8 +1449,9 @@ func blank(b []byte) bool {
 	return true
 }
 
-// ssn matches "AAA-GG-SSSS" or "AAA.GG.SSSS" as one word; with an SSN label nearby also nine
-// bare digits or "AAA GG SSSS".
+// ssn matches "AAA-GG-SSSS" or "AAA.GG.SSSS" as one word, and "AAA GG SSSS" as a run of its
+// own; with an SSN label nearby also nine bare digits, or nine digits in groups joined by
+// '-', '.' or a space in any mix (splitSSN).
 func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 	gs := sc.groups
 	g := gs[w]
@@ -1458,10 +1459,16 @@ func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 		return 0, false
 	}
 	if g.len() == 3 && w+3 <= hi && wordEnd(gs, w+3, hi) &&
-		(gs[w+1].sep == '-' || gs[w+1].sep == '.') && gs[w+2].sep == gs[w+1].sep && !gs[w+1].paren && !gs[w+2].paren &&
+		(gs[w+1].sep == '-' || gs[w+1].sep == '.' || gs[w+1].sep == ' ' && w == 0 && w+3 == len(gs)) &&
+		gs[w+2].sep == gs[w+1].sep && !gs[w+1].paren && !gs[w+2].paren &&
 		gs[w+1].len() == 2 && gs[w+2].len() == 4 {
 		d, _ := sc.collect(s, w, w+3)
-		return w + 3, isSSN(d)
+		if isSSN(d) && (gs[w+1].sep != ' ' || !sc.phoneRather(s, w, hi, floor)) {
+			return w + 3, true
+		}
+	}
+	if e, ok := sc.splitSSN(s, w, hi, floor); ok {
+		return e, true
 	}
 	switch {
 	case g.len() == 9 && wordEnd(gs, w+1, hi):
@@ -1477,6 +1484,41 @@ func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 		d, _ := sc.collect(s, w, w+3)
 		if isSSN(d) && sc.labels(s, g.ts, floor)&labelSSN != 0 {
 			return w + 3, true
+		}
+	}
+	return 0, false
+}
+
+// phoneRather reports whether spaced 3-2-4 digits at group w read as a phone number rather
+// than an SSN: they are a national number in some plans ("372 12 3456" in Tajikistan), so
+// under a phone label, or as a number of a region the engine was given, they are one.
+func (sc *scanner) phoneRather(s []byte, w, hi, floor int) bool {
+	if sc.labels(s, sc.groups[w].ts, floor)&(labelPhone|labelWeakPhone) != 0 {
+		return true
+	}
+	if len(sc.regions) == 0 {
+		return false
+	}
+	_, ok := sc.regional(s, w, hi)
+	return ok
+}
+
+// splitSSN matches, under an SSN label, nine digits that are an SSN in groups joined by '-',
+// '.' or a space in any mix ("078-051123", "07805 1123", "078-05 1123", "0 7 8 0 5 1 1 2 3"):
+// the label says what the number is, whatever its grouping.
+func (sc *scanner) splitSSN(s []byte, w, hi, floor int) (int, bool) {
+	gs := sc.groups
+	n := 0
+	for e := w; e < hi; e++ {
+		if gs[e].paren || e > w && gs[e].sep == 0 {
+			return 0, false
+		}
+		if n += gs[e].len(); n >= 9 {
+			if n > 9 || e == w || !wordEnd(gs, e+1, hi) {
+				return 0, false
+			}
+			d, _ := sc.collect(s, w, e+1)
+			return e + 1, isSSN(d) && sc.labels(s, gs[w].ts, floor)&labelSSN != 0
 		}
 	}
 	return 0, false
