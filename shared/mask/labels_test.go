@@ -45,3 +45,50 @@ func TestQualifiedAndCodeLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestLabelledValueWithPunctuation: a generated value under a secret label came back in
+// clear when it held punctuation outside a token's alphabet ("sq0csp-fxtYcQOiyhH81jG^poM6...",
+// "8c0de099:3bbebffe", gitleaks' Square and Sidekiq cases): such a value was judged by its
+// entropy only when every byte was a token byte, and as a run of symbols only when a quarter
+// of it was. Each of ^ : ! # * @ ? | inside a generated value of letters and digits under a
+// label is now read as part of it, in every way the value can be written; code and words
+// under a label stay. ('%' is the URL reading's: "sig=...%2F" is decoded there.)
+func TestLabelledValueWithPunctuation(t *testing.T) {
+	e := mask.New()
+	failed := 0
+	for _, p := range strings.Split("^:!#*@?|", "") {
+		for _, v := range []string{"fxtYcQOiyhH81jG" + p + "poM6Tsr94egbfErUV", "8c0de099" + p + "3bbebffe", "Q7" + p + "x9LmP2" + p + "vB4nR8" + p + "kT"} {
+			for _, in := range []string{
+				"token = " + v,
+				`squareToken = "` + v + `"`,
+				`"squareToken" => "` + v + `"`,
+				`$squareToken .= "` + v + `";`,
+				`{"api_key": "` + v + `"}`,
+				"<apiKey>" + v + "</apiKey>",
+				"export SQUARE_TOKEN=" + v,
+			} {
+				out, _ := e.Text([]byte(in))
+				if strings.Contains(string(out), v) {
+					failed++
+					t.Errorf("%q -> %q", in, out)
+				}
+				if failed > 20 {
+					t.Fatal("and more")
+				}
+			}
+		}
+	}
+	for _, in := range []string{
+		`api_key = os.environ["API_KEY"]`,
+		`token = request.headers.get("X-Token")`,
+		"see: token = https://example.com/docs#tokens;",
+		"then: key = Hello:World!;",
+		"at: token_expires = 2026-12-07T10:00:00Z",
+		"set: key = a:b",
+		"ref: key = sha1:abc",
+	} {
+		if out, sum := e.Text([]byte(in)); sum.Total() != 0 {
+			t.Errorf("%q -> %q: changed", in, out)
+		}
+	}
+}

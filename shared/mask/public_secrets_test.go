@@ -318,8 +318,8 @@ func TestPublicSecretsGitleaks(t *testing.T) {
 			t.Errorf("%s: recall %.3f (floor %.2f), look-alikes left alone %.3f (floor %.2f)", fam, r, f[0], a, f[1])
 		}
 	}
-	if r, a := ratio(all.found, all.pos), ratio(all.alone, all.neg); r < 0.96 || a < 0.89 {
-		t.Errorf("all: recall %.3f (floor 0.96), look-alikes left alone %.3f (floor 0.89)", r, a)
+	if r, a := ratio(all.found, all.pos), ratio(all.alone, all.neg); r < 0.97 || a < 0.89 {
+		t.Errorf("all: recall %.3f (floor 0.97), look-alikes left alone %.3f (floor 0.89)", r, a)
 	}
 }
 
@@ -331,8 +331,10 @@ func TestPublicSecretsGitleaks(t *testing.T) {
 // Sourcegraph, Notion, Facebook and X bearer tokens are read by their prefixes (recall
 // "other" 0.920 to 0.958, all 0.934 to 0.965); a PEM block of words is no key (private_key
 // look-alikes 0.5 to 1); curl's -u and --user are read (10 of gitleaks' 11, "other" 0.960).
-// gitleaks' Square secrets hold '^', which its own character class lets in by a range and
-// Square never issues, and its "rk_prod_" key is no mode Stripe has: both left missed. The look-alikes still masked are gitleaks' near misses of its own
+// gitleaks' "rk_prod_" key is no mode Stripe has: left missed. Since, a generated value of
+// letters and digits under a label may hold ^ : ! # * @ ? | (its Square secrets hold '^',
+// its Sidekiq secrets ':'): "other" 0.960 to 0.976, all 0.967 to 0.980, no look-alike
+// changed. The look-alikes still masked are gitleaks' near misses of its own
 // formats that are tokens all the same (a Stripe-like value under "nonMatchingToken", a key
 // that misses ClickHouse's length, "GR1348941" and "123123..."), a hex key under apiKey, and
 // under "other", values a masker masks under a secret label. "other" is mostly recall under a label: this package is shaped
@@ -342,7 +344,7 @@ func TestPublicSecretsGitleaks(t *testing.T) {
 // so "other" leaves 0.848 of its look-alikes alone, not 0.929.
 var gitleaksFloors = map[string][2]float64{
 	"aws": {1, 1}, "github_token": {1, 1}, "gitlab_token": {1, 0.83}, "jwt": {0.96, 1}, "private_key": {1, 1},
-	"secret": {0.98, 0.98}, "slack_token": {1, 1}, "stripe_key": {0.98, 0}, "other": {0.95, 0.84},
+	"secret": {0.98, 0.98}, "slack_token": {1, 1}, "stripe_key": {0.98, 0}, "other": {0.97, 0.84},
 }
 
 func ratio(a, b int) float64 {

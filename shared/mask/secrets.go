@@ -48,6 +48,7 @@ const (
 
 var (
 	tokenChar  [256]bool // bytes of a token value: letters, digits and -_+/=.~
+	secretChar [256]bool // tokenChar's and ^ : ! # * @ ? | (mixedIn)
 	b64urlChar [256]bool // base64url alphabet
 	b64Char    [256]bool // standard base64 alphabet and padding
 	labelByte  [256]bool // bytes of a label: letters, digits, '_', '-', '.'
@@ -64,6 +65,7 @@ func init() {
 		b64urlChar[c] = an || b == '-' || b == '_'
 		b64Char[c] = an || b == '+' || b == '/' || b == '='
 		tokenChar[c] = an || bytes.IndexByte([]byte("-_+/=.~"), b) >= 0
+		secretChar[c] = tokenChar[c] || bytes.IndexByte([]byte("^:!#*@?|"), b) >= 0
 		labelByte[c] = an || b == '_' || b == '-' || b == '.'
 		valueStop[c] = c <= ' ' || bytes.IndexByte([]byte(`"',;&)}]<>`), b) >= 0
 		passwordStop[c] = c <= ' ' || bytes.IndexByte([]byte("\"'`&<"), b) >= 0
@@ -1010,6 +1012,15 @@ func generatedIn(v []byte, set *[256]bool) bool {
 	return h >= minEntropy
 }
 
+// mixedIn reports a generated value with punctuation outside a token's alphabet mixed in
+// ("sq0csp-fxtYcQOiyhH81jG^poM6...", "8c0de099:3bbebffe"): highEntropy over secretChar (the
+// punctuation generators mix in; not the brackets, quotes and '$' of code, nor '%', whose
+// escapes the URL reading decodes), with letters and digits both, as words joined by
+// punctuation ("Hello:World!") have none.
+func mixedIn(v []byte) bool {
+	return hasLetterAndDigit(v) && generatedIn(v, &secretChar)
+}
+
 // dottedName reports a name of lower-case words joined by '.' (two or more), a package or
 // property name: each word a lower-case letter and then up to 19 lower-case letters, digits
 // (two at most) or '_'. The dotted parts of generated tokens are longer or hold more digits
@@ -1078,7 +1089,7 @@ func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
 		}
 		fallthrough
 	default:
-		if highEntropy(v) || symbolic(v) {
+		if highEntropy(v) || mixedIn(v) || symbolic(v) {
 			return detSecret, enabled[detSecret]
 		}
 	}
