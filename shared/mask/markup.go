@@ -1,6 +1,10 @@
 package mask
 
-import "bytes"
+import (
+	"bytes"
+	"cmp"
+	"slices"
+)
 
 // This file reads values split by markup: "4111 <b>1111</b> 1111 1111" or
 // "hunt<span>er2</span>" is one value to a reader of the rendered page, and the text scanner,
@@ -233,7 +237,8 @@ func (st *state) markupMatches(s []byte) []markupMatch {
 // <A0000>1": once the number after "ssn" is masked, the card across the tag reads whole). It
 // appends what it finds apart from out, the first reading's matches, to a copy of out.
 func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []markupMatch {
-	if len(st.sc.matches) == 0 && len(hits) == 0 {
+	glued := gluedAcross(s, out)
+	if len(st.sc.matches) == 0 && len(hits) == 0 && !glued {
 		return out
 	}
 	// Markup is a tag, an escape sequence or (with emphasis seen) a delimiter; one the first
@@ -243,7 +248,18 @@ func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []m
 		return out
 	}
 	n := len(out)
-	red, redOffs := st.withRedactions(s, st.sc.matches, hits)
+	ms := st.sc.matches
+	if glued {
+		// A value this reading found glued to letters or digits ("bob <b>@example.com200
+		// <td>200 0000") is redacted too: the digits after it start a number of their own.
+		ms = make([]match, 0, len(ms)+n)
+		ms = append(ms, st.sc.matches...)
+		for _, m := range out {
+			ms = append(ms, match{m.start, m.end, m.det})
+		}
+		slices.SortStableFunc(ms, func(x, y match) int { return cmp.Compare(x.start, y.start) })
+	}
+	red, redOffs := st.withRedactions(s, ms, hits)
 	second, _ := st.markupAside(red)
 	for _, m := range second {
 		start, end := int(redOffs[m.start]), spanEnd(redOffs, m.end)
@@ -257,6 +273,17 @@ func (st *state) markupNextToValues(s []byte, out []markupMatch, hits []hit) []m
 	}
 	st.marks = out
 	return out
+}
+
+// gluedAcross reports whether a value read across tags (ms) ends glued to a letter or a
+// digit, or to a tag: what follows it may read otherwise once it is redacted.
+func gluedAcross(s []byte, ms []markupMatch) bool {
+	for _, m := range ms {
+		if m.end < len(s) && (alnum(s[m.end]) || s[m.end] == '<') {
+			return true
+		}
+	}
+	return false
 }
 
 // valuesNextToHits reads s once more with the scan's values and the layers' runs (hits) as
