@@ -2443,3 +2443,59 @@ func TestValueAcrossTagsGluedToAnother(t *testing.T) {
 		}
 	}
 }
+
+// TestCallPrefixSpelledAnyWay: an international number written with a call prefix instead
+// of '+' came back in clear, or in part, when the prefix stood apart ("00 44 20 7946 0958"),
+// in parentheses ("(0044) 20 7946 0958"), with tabs between the groups ("0044\t20\t7946\t0958"),
+// or was the NANP's "011" ("011 44 20 7946 0958" kept "0958"). '+', "00" and "011" are the same
+// thing before a country code: each number is masked whole behind each prefix, every way its
+// groups are joined, in text and JSON.
+func TestCallPrefixSpelledAnyWay(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	numbers := [][]string{
+		{"44", "20", "7946", "0958"},
+		{"49", "30", "1234567"},
+		{"33", "1", "23", "45", "67", "89"},
+		{"1", "415", "555", "0132"},
+	}
+	failed := 0
+	for _, n := range numbers {
+		for _, prefix := range []string{"+", "00", "00 ", "00-", "00\t", "(00)", "(00) ", "011 ", "011-", "011\t", "0011 "} {
+			for _, sep := range []string{" ", "\t", "-", ".", " - "} {
+				first := n[0]
+				rest := strings.Join(n[1:], sep)
+				if strings.HasPrefix(prefix, "(") && len(sep) > 1 {
+					continue // "(00) 44 - 20 - …": parentheses and a spaced dash, a mix nobody writes
+				}
+				ins := []string{prefix + first + sep + rest}
+				if prefix == "00" && len(sep) == 1 {
+					ins = append(ins, "(00"+first+")"+sep+rest) // "(0044) 20 7946 0958"
+				}
+				for _, in := range ins {
+					want := "see [PHONE] now"
+					if m := e.Mask([]byte("see "+in+" now"), mask.FormatText); string(m.Body) != want {
+						failed++
+						t.Errorf("%q -> %q", in, m.Body)
+					} else if doc, _ := json.Marshal(map[string]string{"n": in}); string(e.Mask(doc, mask.FormatJSON).Body) != `{"n":"[PHONE]"}` {
+						failed++
+						t.Errorf("in JSON: %s -> %s", doc, e.Mask(doc, mask.FormatJSON).Body)
+					}
+					if failed > 30 {
+						t.Fatal("and more")
+					}
+				}
+			}
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		// The trunk prefix some write after the country code, the call prefix apart or not.
+		{"see 00 44 (0)20 7946 0958 now", "see [PHONE] now"},
+		{"see 0044 (0) 20 7946 0958 now", "see [PHONE] now"},
+		{"see 011 44 (0) 20 7946 0958 now", "see [PHONE] now"},
+		// Left as they are: "00" or "011" before digits that are no international number,
+		// and a national number starting 011 (Sheffield's area code is 0114).
+		{"at 00 00 12 and 011 12 34", "at 00 00 12 and 011 12 34"},
+		{"ref 00 9 99 and 0011 0 12", "ref 00 9 99 and 0011 0 12"},
+	})
+}

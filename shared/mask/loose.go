@@ -65,6 +65,9 @@ func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 	if len(gs) == 1 {
 		return sepThenDigit(s, k)
 	}
+	if callPrefix(s[gs[0].ds:gs[0].de]) > 0 && sepThenDigit(s, gs[len(gs)-1].de) {
+		return true // "00 44 - 20 - 7946 - 0958": the number goes on with another separator
+	}
 	if gs[len(gs)-1].de-gs[0].ds < cardMinDigits {
 		return false // fewer digits than a card has, separators and all
 	}
@@ -144,6 +147,18 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 	if p := i - len(sep); p > *floor && bytes.Equal(s[p:i], sep) && isDigit(s[p-1]) {
 		return end // inside a run that started before (and is no match)
 	}
+	// A call prefix alone ("00", "011") may stand apart from the country code by a separator
+	// of its own ("00 44 - 20 - 7946 - 0958"): the run's is the one after the country code.
+	prefixed := false
+	if callPrefix(s[i:k]) == k-i {
+		e := m
+		for e < len(s) && isDigit(s[e]) {
+			e++
+		}
+		if n := sepEnd(s, e); e-m <= 3 && n > e && n < len(s) && isDigit(s[n]) && !bytes.Equal(s[e:n], sep) {
+			sep, prefixed = s[e:n], true
+		}
+	}
 	gs := sc.spans[:0]
 	for j := i; len(gs) < maxLooseGroups; {
 		e := j
@@ -156,6 +171,10 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 			break
 		}
 		gs = append(gs, digitSpan{j, e})
+		if prefixed && len(gs) == 1 {
+			j = m
+			continue
+		}
 		if e+len(sep) < len(s) && bytes.Equal(s[e:e+len(sep)], sep) && isDigit(s[e+len(sep)]) {
 			j = e + len(sep)
 			continue
@@ -203,6 +222,9 @@ func (sc *scanner) printedFrom(s []byte, j, floor int) bool {
 // it returns where scanning resumes and whether anything was found.
 func (sc *scanner) judgeRun(s []byte, i int, gs []digitSpan, sep []byte, floor *int) (int, bool) {
 	last := gs[len(gs)-1].e
+	if start, ok := sc.looseInternational(s, i, gs, *floor); ok && !rightBad(s, last) {
+		return sc.addLoose(start, last, detPhone, floor), true
+	}
 	// With a separator values are printed with, the printed spellings have judged the run by
 	// their rules (what may stand around it, which shapes need a label): what is left is a
 	// card number in groups of one size ("4 1 1 1 …", "41111111 11111111"), the run whole.
@@ -220,6 +242,31 @@ func (sc *scanner) judgeRun(s []byte, i int, gs []digitSpan, sep []byte, floor *
 		resume, found = sc.addLoose(gs[m.a].s, gs[m.b-1].e, m.det, floor), true
 	}
 	return resume, found
+}
+
+// looseInternational reports an international number in all the groups of a loose run, and
+// where it starts: after a '+' right before the run ("+44 - 20 - 7946 - 0958"), or after a
+// call prefix that is its first group ("00 / 44 / 20 …", "011_44_20_…"), as e164 and
+// international read one joined by a printed separator.
+func (sc *scanner) looseInternational(s []byte, i int, gs []digitSpan, floor int) (int, bool) {
+	if !sc.enabled[detPhone] {
+		return 0, false
+	}
+	start, skip := i, 0
+	if i > floor && s[i-1] == '+' {
+		start = i - 1
+	} else if skip = callPrefix(s[gs[0].s:gs[0].e]); skip == 0 {
+		return 0, false
+	}
+	d := sc.looseDigits(s, gs)
+	if d == nil || len(d)-skip < e164MinDigits || len(d)-skip > e164MaxDigits {
+		return 0, false
+	}
+	if n := d[skip:]; n[0] == '1' {
+		return start, len(n) == 11 && isNANP(n[1:])
+	} else {
+		return start, validInternational(n)
+	}
 }
 
 // looseMatch is a value found in groups [a, b) of a loose run.

@@ -875,8 +875,8 @@ func (sc *scanner) parseRun(s []byte, i int) (end int, plus bool) {
 			return end, plus
 		}
 		c := s[j]
-		if c == '\t' && plus {
-			c = ' ' // "+44\t20\t7946\t0958": after a '+', a tab is a space between groups
+		if c == '\t' && (plus || callPrefix(s[sc.groups[0].ds:sc.groups[0].de]) > 0) {
+			c = ' ' // "+44\t20\t7946\t0958", "0044\t20…": after a '+' or a call prefix, a tab is a space between groups
 		}
 		switch {
 		case (c == ' ' || c == '-' || c == '.') && j+1 < n && isDigit(s[j+1]):
@@ -1064,7 +1064,8 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		for k < len(s) && isDigit(s[k]) {
 			k++
 		}
-		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]] && s[k] != '(') && !sc.labelledShort(s, i, k-i, *floor) && (k-i != 8 || !sc.ssnWithoutZero(s, i, k, *floor)) {
+		if k-i < minBareDigits && (k == len(s) || !runJoin[s[k]] && s[k] != '(' && (s[k] != '\t' || callPrefix(s[i:k]) == 0)) &&
+			!sc.labelledShort(s, i, k-i, *floor) && (k-i != 8 || !sc.ssnWithoutZero(s, i, k, *floor)) {
 			if sepThenDigit(s, k) {
 				before, f0 := len(sc.matches), *floor
 				end := sc.loose(s, i, k, k, floor)
@@ -1153,10 +1154,14 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		sc.groups = gs
 		sc.matches = append(sc.matches, later...)
 	}
-	if len(sc.matches) == before && !plus && gs[0].ts == i && !gs[0].paren && sc.mayBeLoose(s, gs[0].de) {
+	// After a '+' the run is read loosely from its first digit: looseInternational takes the
+	// sign with the number ("+44 - 20 - 7946 - 0958").
+	if start := gs[0].ts; len(sc.matches) == before && (start == i || plus && start == i+1) && !gs[0].paren && sc.mayBeLoose(s, gs[0].de) {
 		f0 := *floor
-		end = sc.loose(s, i, gs[0].de, end, floor)
-		sc.beforeLoose(s, i, f0, before)
+		end = sc.loose(s, start, gs[0].de, end, floor)
+		if !plus {
+			sc.beforeLoose(s, i, f0, before)
+		}
 		return end
 	}
 	// The words after the run's last match are a run of their own once it is masked, and
@@ -1659,8 +1664,8 @@ func (sc *scanner) international(w, hi, skip int) (int, bool) {
 	for k := w; k < hi; k++ {
 		g := gs[k]
 		dots = dots || g.sep == '.'
-		if k > w && g.paren && g.len() == 1 && s[g.ds] == '0' && k == w+1 {
-			continue // "(0)"
+		if g.paren && g.len() == 1 && s[g.ds] == '0' && (k == w+1 || k == w+2 && skip == gs[w].len()) {
+			continue // "(0)" after the country code, with the call prefix apart or not
 		}
 		total += g.len()
 		if total > e164MaxDigits {
@@ -1682,6 +1687,21 @@ func (sc *scanner) international(w, hi, skip int) (int, bool) {
 		}
 	}
 	return best, best > 0
+}
+
+// callPrefix returns how many of the digits d, a run's first group, are an international
+// call prefix, the '+' of a number dialled: "00" alone or before a country code ("0044"),
+// or the NANP's "011" and Australia's "0011" alone; 0 for none.
+func callPrefix(d []byte) int {
+	switch {
+	case string(d) == "011":
+		return 3
+	case string(d) == "0011":
+		return 4
+	case len(d) >= 2 && len(d) <= 5 && d[0] == '0' && d[1] == '0' && (len(d) == 2 || d[2] != '0'):
+		return 2
+	}
+	return 0
 }
 
 // phone matches national formats: NANP numbers written "(415) 555-0132", "415-555-0132",
@@ -1893,11 +1913,14 @@ func (sc *scanner) trunk(w, hi int) (int, bool) {
 	if g.len() < 2 || s[g.ds] != '0' {
 		return 0, false
 	}
-	if s[g.ds+1] == '0' {
-		if g.paren || g.len() < 3 || g.len() > 5 || s[g.ds+2] == '0' {
-			return 0, false
+	// A call prefix standing alone ("00", "011", "0011") starts a run, with no '+' before it
+	// ("+00 00 2637027" is no number dialled from abroad); "0044" may stand anywhere.
+	if skip := callPrefix(s[g.ds:g.de]); skip > 0 && (skip < g.len() || w == 0 && (g.ts == 0 || s[g.ts-1] != '+')) {
+		if e, ok := sc.international(w, hi, skip); ok || s[g.ds+1] == '0' {
+			return e, ok
 		}
-		return sc.international(w, hi, 2)
+	} else if s[g.ds+1] == '0' {
+		return 0, false // "000…", "0001 6316 34": no national number starts so
 	}
 	var sep byte
 	best, total := 0, g.len()
