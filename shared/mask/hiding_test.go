@@ -2499,3 +2499,49 @@ func TestCallPrefixSpelledAnyWay(t *testing.T) {
 		{"ref 00 9 99 and 0011 0 12", "ref 00 9 99 and 0011 0 12"},
 	})
 }
+
+// TestSignBeforeAValue: a sign before a value hid it: "-4111111111111111" and "ssn
+// -078-05-1123" came back in clear (a '-' before digits made them part of a word), and so
+// did "+078-05-1123" (after '+' only a phone number or a card was looked for). A '+' or '-'
+// that stands after white space, the start or punctuation that opens a value is a sign:
+// the value after it is judged as without it, in text and JSON.
+func TestSignBeforeAValue(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	values := map[string]string{
+		"4111111111111111": "[CARD]", "4111 1111 1111 1111": "[CARD]", "078-05-1123": "[SSN]",
+		"078.05.1123": "[SSN]", "415-555-0132": "[PHONE]", "(415) 555-0132": "[PHONE]",
+		"GB82 WEST 1234 5698 7654 32": "[IBAN]",
+	}
+	failed := 0
+	for v, red := range values {
+		for _, sign := range []string{"-", "+", "--", "+-", "−"} {
+			for _, f := range []string{"see %s now", "see (%s) now", "x=%s;", "[%s]", "%s", "\"%s\"", "see:%s now"} {
+				in := fmt.Sprintf(f, sign+v)
+				want := fmt.Sprintf(f, sign+red)
+				if sign == "+" && strings.HasPrefix(v, "415") {
+					continue // "+415…" is an international number of its own
+				}
+				m := e.Mask([]byte(in), mask.FormatText)
+				if strings.Contains(string(m.Body), strings.TrimPrefix(v, "(")[:6]) {
+					failed++
+					t.Errorf("%q -> %q (want %q)", in, m.Body, want)
+				}
+				doc, _ := json.Marshal(map[string]string{"n": in})
+				if mj := e.Mask(doc, mask.FormatJSON); strings.Contains(string(mj.Body), strings.TrimPrefix(v, "(")[:6]) {
+					failed++
+					t.Errorf("in JSON: %s -> %s", doc, mj.Body)
+				}
+				if failed > 30 {
+					t.Fatal("and more")
+				}
+			}
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		// Left as they are: a '-' that joins a word ("id-4111…"), and signed numbers that
+		// are no value.
+		{"id-4111111111111111 and ref_-4111111111111111", "id-4111111111111111 and ref_-4111111111111111"},
+		{"delta -12345, +3.5%, -078-00-1123", "delta -12345, +3.5%, -078-00-1123"},
+	})
+}

@@ -953,7 +953,18 @@ func phoneWordAfter(s []byte, end int) bool {
 // (gluedLabel), a magnetic stripe's format code (trackOne) or a value found right before it
 // (afterMatch).
 func partOfWord(s []byte, i, floor int) bool {
-	return i > floor && leftBad[s[i-1]] && !trackOne(s, i) && !gluedLabel(s, i, floor) && !afterMatch(s, i, floor)
+	return i > floor && leftBad[s[i-1]] && !trackOne(s, i) && !gluedLabel(s, i, floor) && !afterMatch(s, i, floor) && !signed(s, i, floor)
+}
+
+// signed reports whether s[i] follows a sign: up to two of '-' and '+' after white space,
+// the start, or punctuation that opens a value ("see -4111…", "x=-078-05-1123", "(+…"), not
+// after a letter, a digit or '_' ("id-4111…", "q=x+4111…" with a form's '+' for a space).
+func signed(s []byte, i, floor int) bool {
+	k := i
+	for k > floor && i-k < 2 && (s[k-1] == '-' || s[k-1] == '+') {
+		k--
+	}
+	return k < i && (k == floor || !leftBad[s[k-1]])
 }
 
 // gluedLabel reports whether the number at s[i] is written onto a label of what it may be
@@ -1358,6 +1369,14 @@ func (sc *scanner) matchAt(s []byte, w, hi int, plus bool, floor int) (int, dete
 		if sc.enabled[detPhone] {
 			if e, ok := sc.e164(w, hi); ok {
 				return e, detPhone, true
+			}
+		}
+		// No phone number: a sign before an SSN does not hide it ("+078-05-1123"), unless the
+		// '+' joins it to a word (a form-encoded space, "q=ssn+078-05-1120", which the layers
+		// read).
+		if sc.enabled[detSSN] && sc.signed {
+			if e, ok := sc.ssn(s, w, hi, floor); ok {
+				return e, detSSN, true
 			}
 		}
 		// No phone number: a sign before a card number does not hide it ("+4111…"), unless
