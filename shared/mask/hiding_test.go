@@ -2376,7 +2376,8 @@ func TestSSNSplitAnyWay(t *testing.T) {
 			}
 		}
 	}
-	splits = append(splits, "0 7 8 0 5 1 1 2 3", "078 05 11 23", "07-80-51-12-3", "0.7.8.0.5.1.1.2.3", "0780 5 1 123")
+	splits = append(splits, "0 7 8 0 5 1 1 2 3", "078 05 11 23", "07-80-51-12-3", "0.7.8.0.5.1.1.2.3", "0780 5 1 123",
+		"(078) 05-1123", "(078)05-1123", "(078) 05 1123", "(078)-05-1123")
 	labels := []string{"SSN", "SSN:", "ssn#", "SSNs:", "SS#", "SS #", "S.S.N.", "s.s.n", "soc sec no", "Soc. Sec. #",
 		"social security number", "Social Security No.:", "social sec:", "número de seguro social", "seguro social:"}
 	failed := 0

@@ -1480,7 +1480,7 @@ func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 	gs := sc.groups
 	g := gs[w]
 	if g.paren {
-		return 0, false
+		return sc.splitSSN(s, w, hi, floor)
 	}
 	if g.len() == 3 && w+3 <= hi && wordEnd(gs, w+3, hi) &&
 		(gs[w+1].sep == '-' || gs[w+1].sep == '.' || gs[w+1].sep == ' ' && w == 0 && w+3 == len(gs)) &&
@@ -1534,8 +1534,8 @@ func (sc *scanner) splitSSN(s []byte, w, hi, floor int) (int, bool) {
 	gs := sc.groups
 	n := 0
 	for e := w; e < hi; e++ {
-		if gs[e].paren || e > w && gs[e].sep == 0 {
-			return 0, false
+		if gs[e].paren && e > w || e > w && gs[e].sep == 0 && !gs[e-1].paren {
+			return 0, false // "(078) 05-1123": the area in parentheses, as a phone's
 		}
 		if n += gs[e].len(); n >= 9 {
 			if n > 9 || e == w || !wordEnd(gs, e+1, hi) {
