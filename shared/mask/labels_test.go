@@ -1,6 +1,9 @@
 package mask_test
 
 import (
+	"bytes"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,6 +92,43 @@ func TestLabelledValueWithPunctuation(t *testing.T) {
 	} {
 		if out, sum := e.Text([]byte(in)); sum.Total() != 0 {
 			t.Errorf("%q -> %q: changed", in, out)
+		}
+	}
+}
+
+// TestColonValueHoldsAmpersand: a secret after a ':' label came back in part when it held
+// '&' or a '<' that opens no tag ("password: hunter2&more" kept "&more", "api_key:
+// q8Vr2kLm9pW4&xT7bN3cZ" its tail, "password: s3cr<et99" its tail): the value stopped there,
+// as a query's value stops at the next parameter. After ':' a value runs to white space or a
+// quote, and to a '<' only when a tag opens there, and a generated key may hold '&'; after
+// '=' '&' still ends it ("?password=hunter2&next=/home").
+func TestColonValueHoldsAmpersand(t *testing.T) {
+	e := mask.New()
+	passwords := []string{"hunter2&more", "a&b&c&d&e&f", "s3cr<et99", "s3cr<9et99", "p&amp;ss&lt;word"}
+	keys := []string{"q8Vr2kLm9pW4&xT7bN3cZ", "q8Vr2kLm<9pW4xT7bN3cZ", "q8Vr&amp;2kLm9pW4xT7bN3cZ"}
+	for _, v := range append(passwords, keys...) {
+		forms := []string{"password: %s", "password:%s", "  password: %s", "password: %s\nnext: line", "password: %s <br>"}
+		if slices.Contains(keys, v) {
+			forms = append(forms, "  api_key: %s", "X-Api-Key: %s", "secret:%s", "token: %s <br>")
+		}
+		for _, f := range forms {
+			in := fmt.Sprintf(f, v)
+			out, _ := e.Text([]byte(in))
+			after := string(out[bytes.IndexByte(out, ':')+1:]) // past the label
+			for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '&' || r == '<' || r == ';' }) {
+				if len(part) >= 3 && strings.Contains(after, part) {
+					t.Errorf("%q -> %q: %q is left", in, out, part)
+				}
+			}
+		}
+	}
+	for _, tc := range [][2]string{
+		{"https://x.example/?password=hunter2xyz&next=/home", "https://x.example/?password=[SECRET]&next=/home"},
+		{"<td>password: hunter2xyz</td>", "<td>password: [SECRET]</td>"},
+		{`msg="password: hunter2xyz" ok`, `msg="password: [SECRET]" ok`},
+	} {
+		if out, _ := e.Text([]byte(tc[0])); string(out) != tc[1] {
+			t.Errorf("%q -> %q, want %q", tc[0], out, tc[1])
 		}
 	}
 }

@@ -48,7 +48,7 @@ const (
 
 var (
 	tokenChar  [256]bool // bytes of a token value: letters, digits and -_+/=.~
-	secretChar [256]bool // tokenChar's and ^ : ! # * @ ? | (mixedIn)
+	secretChar [256]bool // tokenChar's and ^ : ! # * @ ? | & < ; (mixedIn)
 	b64urlChar [256]bool // base64url alphabet
 	b64Char    [256]bool // standard base64 alphabet and padding
 	labelByte  [256]bool // bytes of a label: letters, digits, '_', '-', '.'
@@ -65,7 +65,7 @@ func init() {
 		b64urlChar[c] = an || b == '-' || b == '_'
 		b64Char[c] = an || b == '+' || b == '/' || b == '='
 		tokenChar[c] = an || bytes.IndexByte([]byte("-_+/=.~"), b) >= 0
-		secretChar[c] = tokenChar[c] || bytes.IndexByte([]byte("^:!#*@?|"), b) >= 0
+		secretChar[c] = tokenChar[c] || bytes.IndexByte([]byte("^:!#*@?|&<;"), b) >= 0
 		labelByte[c] = an || b == '_' || b == '-' || b == '.'
 		valueStop[c] = c <= ' ' || bytes.IndexByte([]byte(`"',;&)}]<>`), b) >= 0
 		passwordStop[c] = c <= ' ' || bytes.IndexByte([]byte("\"'`&<"), b) >= 0
@@ -1014,9 +1014,10 @@ func generatedIn(v []byte, set *[256]bool) bool {
 
 // mixedIn reports a generated value with punctuation outside a token's alphabet mixed in
 // ("sq0csp-fxtYcQOiyhH81jG^poM6...", "8c0de099:3bbebffe"): highEntropy over secretChar (the
-// punctuation generators mix in; not the brackets, quotes and '$' of code, nor '%', whose
-// escapes the URL reading decodes), with letters and digits both, as words joined by
-// punctuation ("Hello:World!") have none.
+// punctuation generators mix in, and '&', '<' and ';' that a value after ':' may hold, raw
+// or as an entity; not the brackets, quotes and '$' of code, nor '%', whose escapes the URL
+// reading decodes), with letters and digits both, as words joined by punctuation
+// ("Hello:World!") have none.
 func mixedIn(v []byte) bool {
 	return hasLetterAndDigit(v) && generatedIn(v, &secretChar)
 }
@@ -1298,8 +1299,13 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		}
 	} else if kind != lblAuth {
 		// A password or key may hold any symbol: it runs to white space, a quote or '&',
-		// less a final ',' or ';'.
-		for e < len(s) && e-v <= maxSecretValue && !passwordStop[s[e]] && !escapeAt(s, e) {
+		// less a final ',' or ';'. After ':' it holds '&' and a '<' that opens no tag: '&'
+		// ends a query's value ("?password=…&next="), not a header's or a YAML key's.
+		colon := s[i] == ':'
+		for e < len(s) && e-v <= maxSecretValue && !escapeAt(s, e) {
+			if c := s[e]; passwordStop[c] && !(colon && (c == '&' || c == '<' && !tagOpens(s, e))) {
+				break
+			}
 			e++
 		}
 		for e > v+1 && (s[e-1] == ',' || s[e-1] == ';') {
@@ -1326,6 +1332,23 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 		return v, e, d, true
 	}
 	return 0, 0, 0, false
+}
+
+// tagOpens reports whether the '<' at s[i] opens a tag, a closing tag or a comment: a letter,
+// '/' or '!' after it and a '>' closing it on its line.
+func tagOpens(s []byte, i int) bool {
+	if i+1 >= len(s) || !(isLetter(s[i+1]) || s[i+1] == '/' || s[i+1] == '!') {
+		return false
+	}
+	for j := i + 2; j < len(s) && j-i < maxTag; j++ {
+		switch s[j] {
+		case '>':
+			return true
+		case '\n', '<':
+			return false
+		}
+	}
+	return false
 }
 
 // lineEnd returns the index of the end of the line s[i] is on.
