@@ -2546,3 +2546,33 @@ func TestSignBeforeAValue(t *testing.T) {
 		{"delta -12345, +3.5%, -078-00-1123", "delta -12345, +3.5%, -078-00-1123"},
 	})
 }
+
+// TestEscapedValueMaskedInItsWord: a labelled secret holding a percent escape took its whole
+// word with it ("https://a.example/c?token=Zf3D0LXCM3%2Fabc&x=1" came back as "[SECRET]",
+// the address and "x=1" lost): the value read as written and the word read decoded were
+// merged into one redaction. When the decoded reading masked a value of the same kind in the
+// word and the value as written is gone from what it writes back, its redaction is the
+// word's; what is around the value stays, in text and JSON.
+func TestEscapedValueMaskedInItsWord(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, tc := range [][2]string{
+		{"https://a.example/c?token=Zf3D0LXCM3%2Fabc&x=1", "https://a.example/c?token=[SECRET]&x=1"},
+		{"see https://a.example/c?password=Zf3D0LX%2Fabc and more", "see https://a.example/c?password=[SECRET] and more"},
+		{"password=Zf3D0LXCM3%41abc", "password=[SECRET]"},
+		{"x api_key=q8Vr2kLm9pW4%2FxT7bN3cZ&y=1 z", "x api_key=[SECRET]&y=1 z"},
+		{"x api_key=q8Vr2kLm9pW4&#47;xT7bN3cZ&y=1 z", "x api_key=[SECRET]&#38;y=1 z"}, // the word written back as entities
+		// The decoded reading masked less than the value as written: both are redacted as one.
+		{"x password:p&amp;ss&lt;word!", "x [SECRET]"},
+		{"https://x.example/?q=ssn+078-05-1120", "https://x.example/?q=ssn+[SSN]"},
+	} {
+		if m := e.Mask([]byte(tc[0]), mask.FormatText); string(m.Body) != tc[1] {
+			t.Errorf("%q -> %q, want %q", tc[0], m.Body, tc[1])
+		}
+		doc, _ := json.Marshal(map[string]string{"u": tc[0]})
+		var got map[string]string
+		if m := e.Mask(doc, mask.FormatJSON); json.Unmarshal(m.Body, &got) != nil || got["u"] != tc[1] {
+			t.Errorf("in JSON: %s -> %s, want %q", doc, m.Body, tc[1])
+		}
+	}
+}

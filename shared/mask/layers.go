@@ -431,6 +431,44 @@ type hit struct {
 	dump       bool // a hex dump: the values its text column shows are its own
 }
 
+// covers reports whether the hit, an escaped word, masked the value v that a detector of
+// kind det read in it as written: its decoded reading masked a value of that kind, v is not
+// in what the hit writes back, and no four letters or digits in a row of v decoded are left
+// in what that reading wrote (v may hold escapes, or be part of one: "%10010001"). The word
+// is then written back with its own redaction, and what is around the value stays
+// ("…?password=Zf3D0LX%2Fabc&x=1"); otherwise the two are redacted as one.
+func (h *hit) covers(v []byte, det detector) bool {
+	var d []byte
+	switch h.enc {
+	case encPercent:
+		d = unpercent(v)
+	case encEntity:
+		d = []byte(html.UnescapeString(string(v)))
+	case encQP:
+		d = unqp(v)
+	default:
+		return false
+	}
+	if h.inner.Withheld != "" || h.inner.Summary[names[det]] == 0 || bytes.Contains(h.repl, v) {
+		return false
+	}
+	for i := 0; i < len(d); {
+		j := i
+		for j < len(d) && alnum(d[j]) {
+			j++
+		}
+		// Any four of the run (or all of a run of three) left in the decoded text is a part
+		// of the value that reading did not mask.
+		for k := i; j-i >= 3 && k+min(4, j-i) <= j; k++ {
+			if bytes.Contains(h.inner.Body, d[k:k+min(4, j-i)]) {
+				return false
+			}
+		}
+		i = j + 1
+	}
+	return true
+}
+
 // layerHits finds the encoded runs of s (base64, percent-encoded and entity-encoded words),
 // masks what each decodes to, and returns those in which something was masked or withheld.
 func (st *state) layerHits(s []byte, out []hit) []hit {
@@ -1976,6 +2014,10 @@ func (st *state) emit(s []byte, offs []int32, base int) {
 			}
 			if nx := all[n]; cur.h <= markupSpan && nx.h <= markupSpan && nx.start == cur.start && nx.end == cur.end && nx.det == cur.det {
 				n++ // the same value read twice (across tags as written, and with escapes decoded)
+				continue
+			}
+			if cur.h >= 0 && all[n].h == -1 && all[n].end <= cur.end && hits[cur.h].covers(s[all[n].start:all[n].end], all[n].det) {
+				n++ // a value in an escaped word that the word's decoded reading masked
 				continue
 			}
 			cur.end = max(cur.end, all[n].end)
