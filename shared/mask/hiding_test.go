@@ -790,7 +790,8 @@ func TestUnicodeSpellingsInCSVAndXML(t *testing.T) {
 }
 
 // TestCardGroupsJoinedByDots: a card number printed with dots between its groups is masked as
-// one printed with dashes; a version, an IP address and mixed separators stay.
+// one printed with dashes, and so is one whose separators mix dots and dashes; a version and
+// an IP address stay.
 func TestCardGroupsJoinedByDots(t *testing.T) {
 	t.Parallel()
 	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
@@ -799,7 +800,7 @@ func TestCardGroupsJoinedByDots(t *testing.T) {
 		{"card 4111.1111.1111.1112", "card 4111.1111.1111.1112"},
 		{"v2024.1111.1111.1111", "v2024.1111.1111.1111"},
 		{"10.111.111.111", "[IP]"},
-		{"4111.1111-1111.1111", "4111.1111-1111.1111"},
+		{"4111.1111-1111.1111", "[CARD]"}, // mixed separators: still the card (TestGroupsJoinedByMixedSeparators)
 	})
 }
 
@@ -974,7 +975,7 @@ func TestAnySeparatorBetweenGroups(t *testing.T) {
 		{"4111\n1111\n1111\n1111\n2222\n", "4111\n1111\n1111\n1111\n2222\n"}, // a column
 		{"card 4111_1111_1111_1112 ok", "card 4111_1111_1111_1112 ok"},       // Luhn fails
 		{"4111/1111/1111/1111/1111/1111", "4111/1111/1111/1111/1111/1111"},   // too long whole
-		{"x 4111_1111-1111_1111", "x 4111_1111-1111_1111"},                   // mixed separators
+		{"x 4111_1111-1111_1112", "x 4111_1111-1111_1112"},                   // mixed separators, Luhn fails
 		{"oid 1.2.840.113549.1.1.11", "oid 1.2.840.113549.1.1.11"},           // groups of no card's shape
 		{"41 111 1111 11111 1", "41 111 1111 11111 1"},                       // no shape either
 		{"on 2024/11/15 at 10:30:45", "on 2024/11/15 at 10:30:45"},           // date, time
@@ -2575,4 +2576,56 @@ func TestEscapedValueMaskedInItsWord(t *testing.T) {
 			t.Errorf("in JSON: %s -> %s, want %q", doc, m.Body, tc[1])
 		}
 	}
+}
+
+// TestGroupsJoinedByMixedSeparators: a value whose groups were joined by separators that
+// change along it came back in clear ("4111 1111 - 1111 1111", "4111-1111 1111-1111",
+// "415-555 0132"): the printed spellings take one separator, or a space then one, and the
+// loose reader one separator every time. A run of groups joined by short separators of
+// any mix, which no reading found anything in, is judged whole: a card, a NANP phone number,
+// an international number after '+' or a call prefix, or (under its label) an SSN.
+func TestGroupsJoinedByMixedSeparators(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	values := map[string][][]string{
+		"[CARD]":  {{"4111", "1111", "1111", "1111"}, {"3782", "822463", "10005"}, {"5500", "0000", "0000", "0004"}},
+		"[PHONE]": {{"415", "555", "0132"}, {"+44", "20", "7946", "0958"}, {"0044", "20", "7946", "0958"}},
+	}
+	seps := []string{" ", "-", ".", " - ", "/", "_", ", "}
+	failed := 0
+	for red, vs := range values {
+		for _, groups := range vs {
+			for _, a := range seps {
+				for _, b := range seps {
+					if a == b {
+						continue
+					}
+					// The first separator between the first two groups, the other after.
+					v := groups[0] + a + strings.Join(groups[1:], b)
+					// And alternating.
+					w := groups[0]
+					for k, g := range groups[1:] {
+						w += []string{a, b}[k%2] + g
+					}
+					for _, in := range []string{v, w} {
+						if m := e.Mask([]byte("see "+in+" now"), mask.FormatText); string(m.Body) != "see "+red+" now" {
+							failed++
+							t.Errorf("%q -> %q", in, m.Body)
+						}
+						if failed > 30 {
+							t.Fatal("and more")
+						}
+					}
+				}
+			}
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{"ssn 078 05-1123 and ssn 078-05 1123", "ssn [SSN] and ssn [SSN]"},
+		// Left as they are: runs of other numbers with mixed separators, a bad check digit,
+		// and a list whose groups make no value whole.
+		{"2024-12 07, 10:30 - 11:45", "2024-12 07, 10:30 - 11:45"},
+		{"4111 1111 - 1111 1112", "4111 1111 - 1111 1112"},
+		{"12, 34 - 56/78", "12, 34 - 56/78"},
+	})
 }

@@ -65,8 +65,13 @@ func (sc *scanner) mayBeLoose(s []byte, k int) bool {
 	if len(gs) == 1 {
 		return sepThenDigit(s, k)
 	}
-	if callPrefix(s[gs[0].ds:gs[0].de]) > 0 && sepThenDigit(s, gs[len(gs)-1].de) {
-		return true // "00 44 - 20 - 7946 - 0958": the number goes on with another separator
+	if sepThenDigit(s, gs[len(gs)-1].de) {
+		return true // "00 44 - 20 - 7946 - 0958", "4111 1111 - 1111 1111": the run goes on with another separator
+	}
+	for n := 2; n < len(gs); n++ {
+		if gs[n].sep != gs[1].sep && !gs[n].paren && !gs[n-1].paren {
+			return true // "4111 1111-1111-1111": its separators change (mixedRun)
+		}
 	}
 	if gs[len(gs)-1].de-gs[0].ds < cardMinDigits {
 		return false // fewer digits than a card has, separators and all
@@ -183,7 +188,17 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 	}
 	sc.spans = gs
 	last := gs[len(gs)-1].e
-	if len(gs) == maxLooseGroups || (last < len(s) && wordByte[s[last]]) {
+	if len(gs) == maxLooseGroups {
+		return end
+	}
+	if last < len(s) && wordByte[s[last]] {
+		// The run by one separator ends in a word ("4111 1111_1111_1111": the '_' after
+		// the second group); with its separators mixed it may not.
+		if sepThenDigit(s, last) {
+			if resume, ok := sc.mixedRun(s, i, floor); ok {
+				return resume
+			}
+		}
 		return end
 	}
 	if resume, ok := sc.judgeRun(s, i, gs, sep, floor); ok {
@@ -198,7 +213,190 @@ func (sc *scanner) loose(s []byte, i, k, end int, floor *int) int {
 			return resume
 		}
 	}
+	// Another separator and a digit after the run: it may go on with its separators mixed.
+	if sepThenDigit(s, last) {
+		if resume, ok := sc.mixedRun(s, i, floor); ok {
+			return resume
+		}
+	}
 	return end
+}
+
+// mixedSep reports whether sep may join the groups of a run of mixed separators: not a
+// blank line, which ends a paragraph and what is in it, nor a backslash, which starts an
+// escape ("111\2001"), the escaped reading's.
+func mixedSep(sep []byte) bool {
+	lines := 0
+	for _, c := range sep {
+		if c == '\\' {
+			return false
+		}
+		if c == '\n' {
+			lines++
+		}
+	}
+	return lines < 2
+}
+
+// spelledAtIn reports whether w holds "at" as a word of its own or in brackets ("0 AT x",
+// "0 [at] x"), as a spelled address writes its '@'.
+func spelledAtIn(w []byte) bool {
+	for k := 1; k+2 < len(w); k++ {
+		if (w[k] == 'a' || w[k] == 'A') && (w[k+1] == 't' || w[k+1] == 'T') && !isLetter(w[k-1]) && !isLetter(w[k+2]) {
+			return true
+		}
+	}
+	return false
+}
+
+// maxMixedGroups bounds the groups of a run of mixed separators: a card is printed in five
+// at most, an international number in six or seven.
+const maxMixedGroups = 7
+
+// minMixedDigits is the fewest digits of a value mixedValue takes: an international number
+// after its country code's sign (e164MinDigits).
+const minMixedDigits = e164MinDigits
+
+// mixedRun reads the groups at s[i] joined by separators of any mix, each of at most
+// maxLooseSep bytes ("4111 1111 - 1111 1111", "415-555 0132"), when the reading by one
+// separator found nothing, and judges them whole: an international number after '+' or a
+// call prefix, a NANP phone number (3-3-4), an SSN (3-2-4) under its label, or a card in a
+// card's groups. It records what it finds and returns its end.
+func (sc *scanner) mixedRun(s []byte, i int, floor *int) (int, bool) {
+	var buf [maxMixedGroups]digitSpan
+	n, mixed := 0, false
+	var first []byte
+	for j := i; n < len(buf); {
+		e := j
+		for e < len(s) && isDigit(s[e]) {
+			e++
+		}
+		if n > 0 && e-j > maxLooseGroup {
+			break
+		}
+		buf[n], n = digitSpan{j, e}, n+1
+		m := sepEnd(s, e)
+		if m == e || m-e > maxLooseSep || m >= len(s) || !isDigit(s[m]) || !mixedSep(s[e:m]) {
+			break
+		}
+		if first == nil {
+			first = s[e:m]
+		} else if !bytes.Equal(first, s[e:m]) {
+			mixed = true
+		}
+		j = m
+	}
+	if !mixed {
+		return 0, false // one separator: the reading by it judged the run
+	}
+	// A value is the whole run or its groups up to one; most mixed runs (a log's time,
+	// "2026:10:30:45 +0000") have the shape of none, and are left here.
+	signed := i > *floor && s[i-1] == '+' || callPrefix(s[buf[0].s:buf[0].e]) > 0
+	plausible := false
+	for k := n; k >= 2 && !plausible; k-- {
+		plausible = valueShaped(buf[:k], signed)
+	}
+	if !plausible {
+		return 0, false
+	}
+	// Digits that start an address's local part ("0@", "0 AT x DOT org") go with its
+	// redaction, as in loose; asked only of a run with an '@' or a spelled one after its
+	// start, as it is costly.
+	if w := s[i:min(len(s), buf[n-1].e+emailMaxLocal+8)]; bytes.IndexByte(w, '@') >= 0 || spelledAtIn(w) {
+		for k := 1; k < n; k++ {
+			if localPartAt(s, buf[k].s) {
+				n = k
+				break
+			}
+		}
+	}
+	gs := buf[:n]
+	last := gs[n-1].e
+	if n < 2 || last < len(s) && wordByte[s[last]] || rightBad(s, last) {
+		return 0, false
+	}
+	// digits[k] is the number of digits in gs[:k]: no value has fewer than minMixedDigits.
+	var digits [maxMixedGroups + 1]int
+	for k, g := range gs {
+		digits[k+1] = digits[k] + g.e - g.s
+	}
+	if digits[n] < minMixedDigits {
+		return 0, false
+	}
+	if start, det, ok := sc.mixedValue(s, i, gs, *floor); ok {
+		return sc.addLoose(start, last, det, floor), true
+	}
+	// A value may start inside the run ("4011 11111111 111!0031 4111 11111111 1111"): once it
+	// is masked, its redaction ends the run before it, and a second pass judges the groups
+	// before it whole. The first value found from the end, as the printed spellings read it
+	// or as a run of its own, splits the run so now (found by FuzzDecoders).
+	for k := n - 1; k >= 2; k-- {
+		if digits[n]-digits[k] < minMixedDigits || !valueShaped(gs[:k], signed) {
+			continue
+		}
+		at := gs[k].s
+		if s[at-1] == '+' {
+			at-- // "…!44441+70000 000000": the sign starts the value the printed spellings read
+		}
+		if _, _, ok := sc.mixedValue(s, gs[k].s, gs[k:], *floor); ok || sc.printedFrom(s, at, *floor) {
+			if start, det, ok := sc.mixedValue(s, i, gs[:k], *floor); ok {
+				return sc.addLoose(start, gs[k-1].e, det, floor), true
+			}
+			return 0, false
+		}
+	}
+	return 0, false
+}
+
+// valueShaped reports whether groups gs have the shape of a value mixedValue may take,
+// before their digits are judged: an international number's length after a sign or a call
+// prefix (signed), three groups of 3-3-4 or 3-2-4, or a card's groups.
+func valueShaped(gs []digitSpan, signed bool) bool {
+	total := 0
+	for _, g := range gs {
+		total += g.e - g.s
+	}
+	if signed && total >= minMixedDigits && total <= e164MaxDigits+4 {
+		return true
+	}
+	size := func(k int) int { return gs[k].e - gs[k].s }
+	if len(gs) == 3 && size(0) == 3 && size(2) == 4 && (size(1) == 3 || size(1) == 2) {
+		return true
+	}
+	if total < cardMinDigits || total > cardMaxDigits {
+		return false
+	}
+	printed, even := size(0) >= 4 && size(0) <= 6, size(0) <= 8
+	for k := 1; k < len(gs); k++ {
+		printed = printed && size(k) >= 3 && size(k) <= 9
+		even = even && (size(k) == size(0) || k == len(gs)-1 && size(k) < size(0))
+	}
+	return printed || even
+}
+
+// mixedValue judges the groups gs of a run starting at s[i] whole: an international number
+// after '+' or a call prefix, a NANP phone number (3-3-4), an SSN (3-2-4) under its label,
+// or a card in a card's groups. It returns where the value starts and its detector.
+func (sc *scanner) mixedValue(s []byte, i int, gs []digitSpan, floor int) (int, detector, bool) {
+	if start, ok := sc.looseInternational(s, i, gs, floor); ok {
+		return start, detPhone, true
+	}
+	d := sc.looseDigits(s, gs)
+	if d == nil || len(gs) < 2 {
+		return 0, 0, false
+	}
+	if len(gs) == 3 {
+		switch size := [3]int{gs[0].e - gs[0].s, gs[1].e - gs[1].s, gs[2].e - gs[2].s}; {
+		case sc.enabled[detPhone] && size == [3]int{3, 3, 4} && isNANP(d):
+			return i, detPhone, true
+		case sc.enabled[detSSN] && size == [3]int{3, 2, 4} && isSSN(d) && sc.labels(s, i, floor)&labelSSN != 0:
+			return i, detSSN, true
+		}
+	}
+	if sc.enabled[detCard] && sc.looseCard(s, gs, false) {
+		return i, detCard, true
+	}
+	return 0, 0, false
 }
 
 // printedFrom reports whether the printed spellings match a value starting at the first word
