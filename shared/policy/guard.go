@@ -139,12 +139,7 @@ func (s *Set) assignBits() {
 			if g[j].fact != factIntent && g[j].fact != factKind {
 				continue
 			}
-			k := factKey{g[j].fact, g[j].arg}
-			b, ok := s.factBits[k]
-			if !ok && len(s.factBits) < 64 {
-				b = 1 << len(s.factBits)
-				s.factBits[k] = b
-			}
+			b := s.factBit(factKey{g[j].fact, g[j].arg})
 			g[j].bit = b
 			switch {
 			case soft:
@@ -165,15 +160,19 @@ func (s *Set) joinedBits(g guard) {
 		case factAny, factAll:
 			s.joinedBits(g[j].alts)
 		case factIntent, factKind:
-			k := factKey{g[j].fact, g[j].arg}
-			b, ok := s.factBits[k]
-			if !ok && len(s.factBits) < 64 {
-				b = 1 << len(s.factBits)
-				s.factBits[k] = b
-			}
-			g[j].bit = b
+			g[j].bit = s.factBit(factKey{g[j].fact, g[j].arg})
 		}
 	}
+}
+
+// factBit returns the bit of fact k, given one while fewer than 64 are; 0 after.
+func (s *Set) factBit(k factKey) uint64 {
+	b, ok := s.factBits[k]
+	if !ok && len(s.factBits) < 64 {
+		b = 1 << len(s.factBits)
+		s.factBits[k] = b
+	}
+	return b
 }
 
 // admits returns the candidate e is for f: nil when its guard fails, e when it holds, and
