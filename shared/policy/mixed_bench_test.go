@@ -26,30 +26,10 @@ func BenchmarkMixed(b *testing.B) {
 		reqs := mixedRequests(mixedFull, 500, 2)
 		b.Run(fmt.Sprintf("policies=%d/sliced-fresh-sessions", n), func(b *testing.B) {
 			fresh := mixedSessions(mixedFull, 500, 2, true)
-			warm(s, fresh)
-			var ds []time.Duration
-			b.ReportAllocs()
-			for b.Loop() {
-				for _, r := range fresh {
-					start := time.Now()
-					_ = s.Evaluate(r)
-					ds = append(ds, time.Since(start))
-				}
-			}
-			report(b, ds)
+			evaluatePercentiles(b, s, fresh)
 		})
 		b.Run(fmt.Sprintf("policies=%d/sliced", n), func(b *testing.B) {
-			warm(s, reqs)
-			var ds []time.Duration
-			b.ReportAllocs()
-			for b.Loop() {
-				for _, r := range reqs {
-					start := time.Now()
-					_ = s.Evaluate(r)
-					ds = append(ds, time.Since(start))
-				}
-			}
-			report(b, ds)
+			evaluatePercentiles(b, s, reqs)
 			total, toCedar := 0, 0
 			for _, r := range reqs {
 				bk, _ := s.bucket(r.Action)
@@ -72,17 +52,7 @@ func BenchmarkMixed(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(fmt.Sprintf("policies=%d/sliced-cedar-decides", n), func(b *testing.B) {
-			warm(sc, reqs)
-			var ds []time.Duration
-			b.ReportAllocs()
-			for b.Loop() {
-				for _, r := range reqs {
-					start := time.Now()
-					_ = sc.Evaluate(r)
-					ds = append(ds, time.Since(start))
-				}
-			}
-			report(b, ds)
+			evaluatePercentiles(b, sc, reqs)
 		})
 		b.Run(fmt.Sprintf("policies=%d/unsliced-cedar", n), func(b *testing.B) {
 			pm := cedar.PolicyMap{}
