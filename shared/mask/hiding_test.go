@@ -2622,6 +2622,11 @@ func TestGroupsJoinedByMixedSeparators(t *testing.T) {
 	}
 	maskedAs(t, e, mask.FormatAuto, [][2]string{
 		{"ssn 078 05-1123 and ssn 078-05 1123", "ssn [SSN] and ssn [SSN]"},
+		// Under a label the first groups alone read as a short national number, and the
+		// rest came back in clear ("call [PHONE] - 0132"): the whole run is the value.
+		{"call 415 555 - 0132", "call [PHONE]"},
+		{"phone: 415 555 - 0132 or tel 415.555 / 0132", "phone: [PHONE] or tel [PHONE]"},
+		{"card 4111 1111 - 1111 1111", "card [CARD]"},
 		// Left as they are: runs of other numbers with mixed separators, a bad check digit,
 		// and a list whose groups make no value whole.
 		{"2024-12 07, 10:30 - 11:45", "2024-12 07, 10:30 - 11:45"},

@@ -108,6 +108,10 @@ func addressAt(s []byte, i int) (int, bool) {
 			for k < len(s) && s[k] == ' ' {
 				k++
 			}
+			if n := bracketed(s, k, "dot", '.'); n > 0 {
+				j = k + n - 1 // a spelled dot inside the local part ("00[dot]0 AT …"): read on
+				continue
+			}
 			start, end, _, ok := spelled(s, k, i)
 			return end, ok && start == i
 		case c < ' ' || c == '"':
@@ -263,7 +267,7 @@ const minMixedDigits = e164MinDigits
 // call prefix, a NANP phone number (3-3-4), an SSN (3-2-4) under its label, or a card in a
 // card's groups. It records what it finds and returns its end.
 func (sc *scanner) mixedRun(s []byte, i int, floor *int) (int, bool) {
-	var buf [maxMixedGroups]digitSpan
+	var buf [2 * maxMixedGroups]digitSpan // a value's groups, and the next value's after them
 	n, mixed := 0, false
 	var first []byte
 	for j := i; n < len(buf); {
@@ -286,14 +290,14 @@ func (sc *scanner) mixedRun(s []byte, i int, floor *int) (int, bool) {
 		}
 		j = m
 	}
-	if !mixed {
-		return 0, false // one separator: the reading by it judged the run
+	if !mixed || partOfWord(s, i, *floor) {
+		return 0, false // one separator: the reading by it judged the run; or part of a word ("x.AA0A.200 …")
 	}
 	// A value is the whole run or its groups up to one; most mixed runs (a log's time,
 	// "2026:10:30:45 +0000") have the shape of none, and are left here.
 	signed := i > *floor && s[i-1] == '+' || callPrefix(s[buf[0].s:buf[0].e]) > 0
 	plausible := false
-	for k := n; k >= 2 && !plausible; k-- {
+	for k := min(n, maxMixedGroups); k >= 2 && !plausible; k-- {
 		plausible = valueShaped(buf[:k], signed)
 	}
 	if !plausible {
@@ -316,21 +320,24 @@ func (sc *scanner) mixedRun(s []byte, i int, floor *int) (int, bool) {
 		return 0, false
 	}
 	// digits[k] is the number of digits in gs[:k]: no value has fewer than minMixedDigits.
-	var digits [maxMixedGroups + 1]int
+	var digits [2*maxMixedGroups + 1]int
 	for k, g := range gs {
 		digits[k+1] = digits[k] + g.e - g.s
 	}
 	if digits[n] < minMixedDigits {
 		return 0, false
 	}
-	if start, det, ok := sc.mixedValue(s, i, gs, *floor); ok {
-		return sc.addLoose(start, last, det, floor), true
+	if n <= maxMixedGroups {
+		if start, det, ok := sc.mixedValue(s, i, gs, *floor); ok {
+			return sc.addLoose(start, last, det, floor), true
+		}
 	}
 	// A value may start inside the run ("4011 11111111 111!0031 4111 11111111 1111"): once it
 	// is masked, its redaction ends the run before it, and a second pass judges the groups
 	// before it whole. The first value found from the end, as the printed spellings read it
 	// or as a run of its own, splits the run so now (found by FuzzDecoders).
-	for k := n - 1; k >= 2; k-- {
+	for k := min(n-1, maxMixedGroups); k >= 2; k-- {
+		rest := gs[k:min(n, k+maxMixedGroups)]
 		if digits[n]-digits[k] < minMixedDigits || !valueShaped(gs[:k], signed) {
 			continue
 		}
@@ -338,7 +345,7 @@ func (sc *scanner) mixedRun(s []byte, i int, floor *int) (int, bool) {
 		if s[at-1] == '+' {
 			at-- // "…!44441+70000 000000": the sign starts the value the printed spellings read
 		}
-		if _, _, ok := sc.mixedValue(s, gs[k].s, gs[k:], *floor); ok || sc.printedFrom(s, at, *floor) {
+		if sc.valueFrom(s, gs[k].s, rest, *floor) || sc.printedFrom(s, at, *floor) {
 			if start, det, ok := sc.mixedValue(s, i, gs[:k], *floor); ok {
 				return sc.addLoose(start, gs[k-1].e, det, floor), true
 			}
@@ -346,6 +353,17 @@ func (sc *scanner) mixedRun(s []byte, i int, floor *int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// valueFrom reports whether a value starts at s[i], the first of groups gs: some of them
+// from the first on are one ("47010!00000" of "+47010!00000 0").
+func (sc *scanner) valueFrom(s []byte, i int, gs []digitSpan, floor int) bool {
+	for m := len(gs); m >= 2; m-- {
+		if _, _, ok := sc.mixedValue(s, i, gs[:m], floor); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // valueShaped reports whether groups gs have the shape of a value mixedValue may take,

@@ -31,7 +31,7 @@ const (
 	// ModeFormat replaces the value with a keyed stand-in of the same shape: a card number
 	// keeps its length, grouping and a valid Luhn digit but starts with 000 (no network's IIN);
 	// an SSN keeps its layout with area 000; a phone number keeps its separators and starts
-	// with 0000; an email becomes "<keyed local part>@example.invalid". A stand-in that any
+	// with 00000; an email becomes "<keyed local part>@example.invalid". A stand-in that any
 	// detector would find again is not used (a token is), and other detectors mint a token.
 	ModeFormat
 	// ModeOff turns the detector off.
@@ -297,8 +297,9 @@ func (w *writer) format(out []byte, det detector, value []byte) ([]byte, bool) {
 			}
 		}
 	case detPhone:
-		// "0000" starts no NANP area code, no country code and no trunk-prefixed number.
-		for i, n := first, 0; i < len(d) && n < 4; i++ {
+		// "00000" starts no NANP area code, no country code and no trunk-prefixed number, nor
+		// a call prefix and a country code ("+00 00 2637027" would read as "00 263…").
+		for i, n := first, 0; i < len(d) && n < 5; i++ {
 			if isDigit(d[i]) {
 				d[i] = '0'
 				n++

@@ -1135,6 +1135,14 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 			lo, amount = e, false
 		}
 	}
+	// A run that goes on with another separator ("415 555 - 0132") may be one value with
+	// its separators mixed: read so, it is taken whole before its first groups are read
+	// alone (under a label, "415 555" is a short national number and "0132" was left).
+	if lo == 0 && !plus && len(gs) >= 2 && gs[0].ts == i && !gs[0].paren && sepThenDigit(s, end) {
+		if r, ok := sc.mixedRun(s, i, floor); ok {
+			return r
+		}
+	}
 	floor0, judged := *floor, len(sc.matches) // before the words [lo, hi)
 	first := sc.words(s, i, lo, hi, phoneOnly, ext, plus, floor, &end)
 	if m := len(sc.matches) - 1; addrEnd > 0 && m >= judged && sc.matches[m].end == gs[len(gs)-1].te {
@@ -1179,7 +1187,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	// masking the output again reads them loosely ("010000 0000 37828224 6310005"): they are
 	// read so now, a last word that other punctuation joins on to more digits too
 	// ("… 37828224!6310005", found by FuzzStream).
-	if len(sc.matches) > before && !plus {
+	if len(sc.matches) > before {
 		last := sc.matches[len(sc.matches)-1].end
 		r := 0
 		for r < len(gs) && gs[r].ds < last {
@@ -1932,9 +1940,10 @@ func (sc *scanner) trunk(w, hi int) (int, bool) {
 	if g.len() < 2 || s[g.ds] != '0' {
 		return 0, false
 	}
-	// A call prefix standing alone ("00", "011", "0011") starts a run, with no '+' before it
-	// ("+00 00 2637027" is no number dialled from abroad); "0044" may stand anywhere.
-	if skip := callPrefix(s[g.ds:g.de]); skip > 0 && (skip < g.len() || w == 0 && (g.ts == 0 || s[g.ts-1] != '+')) {
+	// A call prefix standing alone ("00", "011", "0011") is one anywhere but right after a
+	// '+' ("+00 …" is no number dialled from abroad); "0044" may stand anywhere. Once what
+	// is before it in its run is masked, it starts a run of its own, as a second pass reads.
+	if skip := callPrefix(s[g.ds:g.de]); skip > 0 && (skip < g.len() || g.ts == 0 || s[g.ts-1] != '+') {
 		if e, ok := sc.international(w, hi, skip); ok || s[g.ds+1] == '0' {
 			return e, ok
 		}
