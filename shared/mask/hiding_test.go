@@ -2634,3 +2634,17 @@ func TestGroupsJoinedByMixedSeparators(t *testing.T) {
 		{"12, 34 - 56/78", "12, 34 - 56/78"},
 	})
 }
+
+// TestValueThroughAnAddressThenDigits: a value whose last word starts a spelled address
+// that has digits after its at sign ("4111 11111111 1111 AT 0000 DOT AA", found by
+// FuzzDecoders) panicked: the scan resumed inside the address the value took, before where
+// its readings had moved on to. It resumes after the address.
+func TestValueThroughAnAddressThenDigits(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatAuto, [][2]string{
+		{"4111 11111111 1111 AT 0000 DOT AA", "[CARD]"},
+		{"4111 1111 1111 1111 AT 0000 DOT AA then 415-555-0132", "[CARD] then [PHONE]"},
+		{"card 4111 11111111 1111 [at] 12 [dot] example [dot] com 078-05-1123", "card [CARD] [SSN]"},
+		{`{"n":"4111 11111111 1111 AT 0000 DOT AA"}`, `{"n":"[CARD]"}`},
+	})
+}

@@ -1147,6 +1147,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 	first := sc.words(s, i, lo, hi, phoneOnly, ext, plus, floor, &end)
 	if m := len(sc.matches) - 1; addrEnd > 0 && m >= judged && sc.matches[m].end == gs[len(gs)-1].te {
 		sc.matches[m].end, *floor = addrEnd, addrEnd
+		end = max(end, addrEnd) // scanning resumes after the address, which the match took
 	}
 	// Once the run's first match is masked, the words before it are a run of their own, and
 	// masking the output again judges them so ("call 00000 0100000.0000"): they are judged
@@ -1450,6 +1451,9 @@ func (sc *scanner) labels(s []byte, start, floor int) uint8 {
 // labelFrom is where the label window before s[end] starts: labelWindow bytes back, never
 // before floor, nor before the line's start or a ']'.
 func labelFrom(s []byte, end, floor int) int {
+	if end <= floor {
+		return end // nothing of this reading stands before end
+	}
 	from := max(end-labelWindow, floor)
 	for k := end - 1; k >= from; k-- {
 		if s[k] == ']' || s[k] == '\n' {
