@@ -267,6 +267,9 @@ const minMixedDigits = e164MinDigits
 // call prefix, a NANP phone number (3-3-4), an SSN (3-2-4) under its label, or a card in a
 // card's groups. It records what it finds and returns its end.
 func (sc *scanner) mixedRun(s []byte, i int, floor *int) (int, bool) {
+	if sc.mixedTried == i+1 && sc.mixedFloor == *floor {
+		return 0, false // asked already, and nothing found
+	}
 	var buf [2 * maxMixedGroups]digitSpan // a value's groups, and the next value's after them
 	n, mixed := 0, false
 	var first []byte

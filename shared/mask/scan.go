@@ -140,15 +140,19 @@ func init() {
 
 // scanner finds matches in one byte string. Its slices are reused between calls.
 type scanner struct {
-	enabled [numDetectors]bool
-	src     []byte // the string being scanned
-	matches []match
-	groups  []group
-	digits  [cardMaxDigits + 1]byte
-	spans   []digitSpan // the groups of a run read by loose
-	trial   []group     // the groups of a run printedFrom reads
-	skip    int         // set by card: the group after a run of card-shaped groups that is no card
-	signed  bool        // set by number: the run's '+' stands apart from a word (matchAt)
+	// mixedTried is 1 + the start of a run number read with mixed separators and found
+	// nothing in, at floor mixedFloor, within the current call of number: mixedRun is not
+	// asked the same again.
+	mixedTried, mixedFloor int
+	enabled                [numDetectors]bool
+	src                    []byte // the string being scanned
+	matches                []match
+	groups                 []group
+	digits                 [cardMaxDigits + 1]byte
+	spans                  []digitSpan // the groups of a run read by loose
+	trial                  []group     // the groups of a run printedFrom reads
+	skip                   int         // set by card: the group after a run of card-shaped groups that is no card
+	signed                 bool        // set by number: the run's '+' stands apart from a word (matchAt)
 
 	// key is the JSON key the scanned value belongs to (nil in text mode); its label bits are
 	// computed only when a bare number needs them.
@@ -1070,6 +1074,7 @@ func trackOne(s []byte, i int) bool {
 
 // number reads the run at s[i], records the matches in it and returns where scanning resumes.
 func (sc *scanner) number(s []byte, i int, floor *int) int {
+	sc.mixedTried = 0
 	if s[i] != '+' && s[i] != '(' { // fast path: a lone group too short to be anything
 		k := i
 		for k < len(s) && isDigit(s[k]) {
@@ -1142,6 +1147,7 @@ func (sc *scanner) number(s []byte, i int, floor *int) int {
 		if r, ok := sc.mixedRun(s, i, floor); ok {
 			return r
 		}
+		sc.mixedTried, sc.mixedFloor = i+1, *floor // the loose reading need not ask again
 	}
 	floor0, judged := *floor, len(sc.matches) // before the words [lo, hi)
 	first := sc.words(s, i, lo, hi, phoneOnly, ext, plus, floor, &end)
