@@ -1,5 +1,7 @@
 package mask
 
+import "bytes"
+
 // This file holds the date-of-birth detector: a calendar date is a date of birth only when a
 // label says so (a JSON key such as "dob" or "birthDate", or "date of birth:" just before it),
 // since every other date in a response (created_at, shipped_on) is not personal data.
@@ -63,19 +65,187 @@ func validDate(y, m, d int) bool {
 	return d <= days[m]
 }
 
-// dob reports a labelled date of birth at s[i]. The date must stand as a word: no letter,
+// dob reports a labelled date of birth at s[i], and where it starts: at s[i], or at the
+// month's name before it ("April 12, 1990"). The date must stand as a word: no letter,
 // digit or '.' before it, and after it only the end, a non-word byte or a 'T' starting a time.
-func (sc *scanner) dob(s []byte, i, floor int) (int, bool) {
+func (sc *scanner) dob(s []byte, i, floor int) (int, int, bool) {
 	if i > 0 && (leftBad[s[i-1]] || s[i-1] == '/') {
-		return 0, false
+		return 0, 0, false
 	}
 	end, ok := date(s, i)
 	if !ok {
-		return 0, false
+		// Under its label only: a date with its month as a word, or its parts spaced.
+		start, end, ok := wordDate(s, i, floor)
+		if !ok || wordByte[s[end-1]] && end < len(s) && (wordByte[s[end]] || s[end] == '.' && end+1 < len(s) && isDigit(s[end+1])) {
+			return 0, 0, false
+		}
+		return start, end, sc.labels(s, start, floor)&labelDOB != 0
 	}
 	if end < len(s) && (wordByte[s[end]] && !(s[end] == 'T' && end+1 < len(s) && isDigit(s[end+1])) ||
 		((s[end] == '-' || s[end] == '/' || s[end] == '.') && end+1 < len(s) && isDigit(s[end+1]))) {
-		return 0, false
+		return 0, 0, false
 	}
-	return end, sc.labels(s, i, floor)&labelDOB != 0
+	return i, end, sc.labels(s, i, floor)&labelDOB != 0
+}
+
+// months are the English months' names; each is also read by its first three letters, and
+// September by "Sept".
+var months = [12]string{"january", "february", "march", "april", "may", "june", "july", "august",
+	"september", "october", "november", "december"}
+
+// monthAt returns the month (1 to 12) whose name or abbreviation is the word at s[i], any
+// case, and the word's end (after a '.' that ends an abbreviation); 0 for none.
+func monthAt(s []byte, i int) (int, int) {
+	e := i
+	for e < len(s) && isLetter(s[e]) {
+		e++
+	}
+	w := s[i:e]
+	if len(w) < 3 {
+		return 0, 0
+	}
+	for m, name := range months {
+		if len(w) <= len(name) && hasPrefixFold([]byte(name), string(bytes.ToLower(w))) && (len(w) == 3 || len(w) == len(name) || m == 8 && len(w) == 4) {
+			if len(w) < len(name) && e < len(s) && s[e] == '.' {
+				e++
+			}
+			return m + 1, e
+		}
+	}
+	return 0, 0
+}
+
+// datePart is one part of a date written in words: a number (with its ordinal suffix or a
+// '.' after a day) or a month's name.
+type datePart struct {
+	n, digits int // the number, and how many digits it was written with (0 for a name)
+	month     bool
+	end       int
+}
+
+// readDatePart reads the part of a date at s[i].
+func readDatePart(s []byte, i int) (datePart, bool) {
+	if i >= len(s) {
+		return datePart{}, false
+	}
+	if isLetter(s[i]) {
+		m, e := monthAt(s, i)
+		return datePart{n: m, month: true, end: e}, m > 0
+	}
+	e := runOf(s, i, &digitSet, 5)
+	if n := e - i; n == 0 || n == 3 || n > 4 {
+		return datePart{}, false
+	}
+	p := datePart{n: prefix(s[i:], e-i), digits: e - i}
+	if p.digits <= 2 && e+1 < len(s) {
+		for _, suf := range []string{"st", "nd", "rd", "th"} {
+			if hasPrefixFold(s[e:], suf) && (e+2 == len(s) || !isLetter(s[e+2])) {
+				e += 2
+				break
+			}
+		}
+	}
+	p.end = e
+	return p, true
+}
+
+// dateSep returns the end of the separator between two parts of a date at s[i]: a space or
+// two, '-', '/' or '.' alone, or ',' or '.' and a space; i for none.
+func dateSep(s []byte, i int) int {
+	j := i
+	switch {
+	case j < len(s) && (s[j] == '-' || s[j] == '/') && j+1 < len(s) && s[j+1] != ' ':
+		return j + 1
+	case j < len(s) && (s[j] == ',' || s[j] == '.'):
+		j++
+	}
+	k := j
+	for k < len(s) && k-j < 2 && s[k] == ' ' {
+		k++
+	}
+	if k == j && (j == i || s[i] == ',') {
+		return i
+	}
+	return k
+}
+
+// wordDate reads a date whose month is a name, or whose parts are spaced, at s[i] (a digit)
+// or with the month's name before it: "April 12, 1990", "12 April 1990", "12-Apr-1990",
+// "1990 April 12", "12th April 1990", "12 04 1990", "1990 04 12". It returns where it
+// starts and ends. Numeric dates joined by '-', '/' or '.' are date's.
+func wordDate(s []byte, i, floor int) (int, int, bool) {
+	start := i
+	// "April 12, 1990": a month's name and a space or two before the day.
+	b := i
+	for b > floor && i-b < 2 && s[b-1] == ' ' {
+		b--
+	}
+	if b < i {
+		w := b
+		for w > floor && (isLetter(s[w-1]) || s[w-1] == '.') && b-w < 10 {
+			w--
+		}
+		if w < b && (w == floor || !isLetter(s[w-1]) && !isDigit(s[w-1])) {
+			if m, e := monthAt(s, w); m > 0 && e == b {
+				start = w
+			}
+		}
+	}
+	var parts [3]datePart
+	j := start
+	spaced := true
+	for k := range parts {
+		p, ok := readDatePart(s, j)
+		if !ok {
+			return 0, 0, false
+		}
+		parts[k] = p
+		if k == 2 {
+			break
+		}
+		n := dateSep(s, p.end)
+		if n == p.end {
+			return 0, 0, false
+		}
+		spaced = spaced && s[p.end] == ' '
+		j = n
+	}
+	var y, m, d, words int
+	for _, p := range parts {
+		switch {
+		case p.month:
+			m, words = p.n, words+1
+		case p.digits == 4:
+			y = p.n
+		}
+	}
+	if words > 1 || y == 0 {
+		return 0, 0, false
+	}
+	switch {
+	case words == 1 && parts[0].month: // April 12, 1990
+		d = parts[1].n
+		if parts[1].digits == 4 || parts[2].digits != 4 {
+			return 0, 0, false
+		}
+	case words == 1 && parts[1].month: // 12 April 1990, 1990-Apr-12
+		d = parts[0].n
+		if parts[0].digits == 4 {
+			d = parts[2].n
+		}
+	case words == 1:
+		return 0, 0, false
+	case !spaced:
+		return 0, 0, false // numeric with '-', '/' or '.': date's
+	case parts[0].digits == 4: // 1990 04 12
+		m, d = parts[1].n, parts[2].n
+	case parts[2].digits == 4: // 12 04 1990, day or month first
+		if !validDate(y, parts[1].n, parts[0].n) && !validDate(y, parts[0].n, parts[1].n) {
+			return 0, 0, false
+		}
+		return start, parts[2].end, true
+	default:
+		return 0, 0, false
+	}
+	return start, parts[2].end, validDate(y, m, d)
 }

@@ -2648,3 +2648,39 @@ func TestValueThroughAnAddressThenDigits(t *testing.T) {
 		{`{"n":"4111 11111111 1111 AT 0000 DOT AA"}`, `{"n":"[CARD]"}`},
 	})
 }
+
+// TestBirthDateInWords: a date of birth under its label came back in clear when its month
+// was written as a word ("born on April 12, 1990", "DOB: 12 April 1990", "dob: 12-Apr-1990")
+// or its parts were joined by spaces ("dob: 12 04 1990"): only numeric dates with '-', '/'
+// or '.' were read. Under a date-of-birth label every order of day, month (a number, an
+// English month's name or its three-letter abbreviation, any case) and year, joined by
+// spaces, '-', '/', '.' or ", ", is masked; without the label, no date is.
+func TestBirthDateInWords(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	dates := []string{
+		"April 12, 1990", "April 12 1990", "Apr 12 1990", "apr. 12, 1990", "APRIL 12TH, 1990", "April 12th 1990",
+		"12 April 1990", "12 Apr 1990", "12th April 1990", "12. April 1990", "12-Apr-1990", "12/Apr/1990",
+		"1990-Apr-12", "1990 April 12", "12 04 1990", "1990 04 12", "September 3, 1985", "3 Sept 1985",
+	}
+	failed := 0
+	for _, d := range dates {
+		for _, label := range []string{"born on %s", "DOB: %s", "date of birth: %s", "Birthday %s.", "dob=%s;"} {
+			in := fmt.Sprintf(label, d)
+			want := fmt.Sprintf(label, "[DOB]")
+			if m := e.Mask([]byte(in), mask.FormatText); string(m.Body) != want {
+				failed++
+				t.Errorf("%q -> %q, want %q", in, m.Body, want)
+			}
+			if failed > 30 {
+				t.Fatal("and more")
+			}
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{`{"dob": "April 12, 1990"}`, `{"dob": "[DOB]"}`},
+		// Left as they are: dates with no such label, a month and a year alone, no date.
+		{"shipped April 12, 1990 and 12 Apr 1990", "shipped April 12, 1990 and 12 Apr 1990"},
+		{"born in April 1990, dob: April 31, 1990", "born in April 1990, dob: April 31, 1990"},
+	})
+}

@@ -311,8 +311,8 @@ func (sc *scanner) scan(s []byte) {
 				}
 			}
 			if sc.enabled[detDOB] && (i == 0 || !isDigit(s[i-1])) {
-				if end, ok := sc.dob(s, i, floor); ok {
-					add(i, end, detDOB)
+				if start, end, ok := sc.dob(s, i, floor); ok {
+					add(start, end, detDOB)
 					i = end
 					continue
 				}
