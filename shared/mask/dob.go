@@ -1,7 +1,5 @@
 package mask
 
-import "bytes"
-
 // This file holds the date-of-birth detector: a calendar date is a date of birth only when a
 // label says so (a JSON key such as "dob" or "birthDate", or "date of birth:" just before it),
 // since every other date in a response (created_at, shipped_on) is not personal data.
@@ -105,7 +103,7 @@ func monthAt(s []byte, i int) (int, int) {
 		return 0, 0
 	}
 	for m, name := range months {
-		if len(w) <= len(name) && hasPrefixFold([]byte(name), string(bytes.ToLower(w))) && (len(w) == 3 || len(w) == len(name) || m == 8 && len(w) == 4) {
+		if len(w) <= len(name) && hasPrefixFold(w, name[:len(w)]) && (len(w) == 3 || len(w) == len(name) || m == 8 && len(w) == 4) {
 			if len(w) < len(name) && e < len(s) && s[e] == '.' {
 				e++
 			}
