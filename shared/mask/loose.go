@@ -402,17 +402,11 @@ func (sc *scanner) mixedValue(s []byte, i int, gs []digitSpan, floor int) (int, 
 	if start, ok := sc.looseInternational(s, i, gs, floor); ok {
 		return start, detPhone, true
 	}
-	d := sc.looseDigits(s, gs)
-	if d == nil || len(gs) < 2 {
+	if len(gs) < 2 {
 		return 0, 0, false
 	}
-	if len(gs) == 3 {
-		switch size := [3]int{gs[0].e - gs[0].s, gs[1].e - gs[1].s, gs[2].e - gs[2].s}; {
-		case sc.enabled[detPhone] && size == [3]int{3, 3, 4} && isNANP(d):
-			return i, detPhone, true
-		case sc.enabled[detSSN] && size == [3]int{3, 2, 4} && isSSN(d) && sc.labels(s, i, floor)&labelSSN != 0:
-			return i, detSSN, true
-		}
+	if det, ok := sc.threeGroups(s, gs, func() bool { return sc.labels(s, i, floor)&labelSSN != 0 }); ok {
+		return i, det, true
 	}
 	if sc.enabled[detCard] && sc.looseCard(s, gs, false) {
 		return i, detCard, true
@@ -481,11 +475,7 @@ func (sc *scanner) looseInternational(s []byte, i int, gs []digitSpan, floor int
 	if d == nil || len(d)-skip < e164MinDigits || len(d)-skip > e164MaxDigits {
 		return 0, false
 	}
-	if n := d[skip:]; n[0] == '1' {
-		return start, len(n) == 11 && isNANP(n[1:])
-	} else {
-		return start, validInternational(n)
-	}
+	return start, dialled(d[skip:], skip == 0)
 }
 
 // looseMatch is a value found in groups [a, b) of a loose run.
@@ -499,12 +489,9 @@ type looseMatch struct {
 // longest stretch of groups of one size, with a shorter group after it ("… 1111 12").
 func (sc *scanner) judgeLoose(s []byte, gs []digitSpan, three bool) []looseMatch {
 	var found []looseMatch // allocated only when something is found
-	if d := sc.looseDigits(s, gs); three && len(gs) == 3 && d != nil {
-		switch size := [3]int{gs[0].e - gs[0].s, gs[1].e - gs[1].s, gs[2].e - gs[2].s}; {
-		case sc.enabled[detSSN] && size == [3]int{3, 2, 4} && isSSN(d):
-			return append(found, looseMatch{0, 3, detSSN})
-		case sc.enabled[detPhone] && size == [3]int{3, 3, 4} && isNANP(d):
-			return append(found, looseMatch{0, 3, detPhone})
+	if three {
+		if det, ok := sc.threeGroups(s, gs, func() bool { return true }); ok {
+			return append(found, looseMatch{0, 3, det})
 		}
 	}
 	if !sc.enabled[detCard] {
@@ -529,6 +516,22 @@ func (sc *scanner) judgeLoose(s []byte, gs []digitSpan, three bool) []looseMatch
 		a = b
 	}
 	return found
+}
+
+// threeGroups reports the value three loose groups spell whole: an SSN (3-2-4) when
+// ssnOK says one may stand there, or a NANP phone number (3-3-4).
+func (sc *scanner) threeGroups(s []byte, gs []digitSpan, ssnOK func() bool) (detector, bool) {
+	if len(gs) != 3 {
+		return 0, false
+	}
+	d := sc.looseDigits(s, gs)
+	switch size := [3]int{gs[0].e - gs[0].s, gs[1].e - gs[1].s, gs[2].e - gs[2].s}; {
+	case sc.enabled[detSSN] && size == [3]int{3, 2, 4} && isSSN(d) && ssnOK():
+		return detSSN, true
+	case sc.enabled[detPhone] && size == [3]int{3, 3, 4} && isNANP(d):
+		return detPhone, true
+	}
+	return 0, false
 }
 
 // addLoose records a match and returns its end.

@@ -140,19 +140,15 @@ func init() {
 
 // scanner finds matches in one byte string. Its slices are reused between calls.
 type scanner struct {
-	// mixedTried is 1 + the start of a run number read with mixed separators and found
-	// nothing in, at floor mixedFloor, within the current call of number: mixedRun is not
-	// asked the same again.
-	mixedTried, mixedFloor int
-	enabled                [numDetectors]bool
-	src                    []byte // the string being scanned
-	matches                []match
-	groups                 []group
-	digits                 [cardMaxDigits + 1]byte
-	spans                  []digitSpan // the groups of a run read by loose
-	trial                  []group     // the groups of a run printedFrom reads
-	skip                   int         // set by card: the group after a run of card-shaped groups that is no card
-	signed                 bool        // set by number: the run's '+' stands apart from a word (matchAt)
+	enabled [numDetectors]bool
+	src     []byte // the string being scanned
+	matches []match
+	groups  []group
+	digits  [cardMaxDigits + 1]byte
+	spans   []digitSpan // the groups of a run read by loose
+	trial   []group     // the groups of a run printedFrom reads
+	skip    int         // set by card: the group after a run of card-shaped groups that is no card
+	signed  bool        // set by number: the run's '+' stands apart from a word (matchAt)
 
 	// key is the JSON key the scanned value belongs to (nil in text mode); its label bits are
 	// computed only when a bare number needs them.
@@ -175,6 +171,10 @@ type scanner struct {
 	allow []*regexp.Regexp
 	// regions are the national plans unlabelled national numbers are read by.
 	regions []*regionPlan
+	// mixedTried is 1 + the start of a run number read with mixed separators and found
+	// nothing in, at floor mixedFloor, within the current call of number: mixedRun is not
+	// asked the same again.
+	mixedTried, mixedFloor int
 }
 
 // leaveAllowed drops the matches from index from on whose value, in s, is a secret an allow
@@ -1714,16 +1714,27 @@ func (sc *scanner) international(w, hi, skip int) (int, bool) {
 		}
 		n := d[skip:]
 		if n[0] == '1' {
-			if len(n) == 11 && n[1] >= '2' && (skip == 0 || isNANP(n[1:])) {
+			if dialled(n, skip == 0) {
 				return k + 1, true
 			}
 			continue
 		}
-		if validInternational(n) && (k > w || len(n) >= 9 || longestInternational(n)) {
+		if dialled(n, skip == 0) && (k > w || len(n) >= 9 || longestInternational(n)) {
 			best = k + 1
 		}
 	}
 	return best, best > 0
+}
+
+// dialled reports whether n, the digits after '+' (signed) or a call prefix, are an
+// international number: country code 1 and a NANP number of ten digits (after '+' any
+// exchange, the '+' saying it is a phone number), or a number of a length its country
+// calling code's plan uses.
+func dialled(n []byte, signed bool) bool {
+	if len(n) > 0 && n[0] == '1' {
+		return len(n) == 11 && n[1] >= '2' && (signed || isNANP(n[1:]))
+	}
+	return validInternational(n)
 }
 
 // callPrefix returns how many of the digits d, a run's first group, are an international
