@@ -2684,3 +2684,79 @@ func TestBirthDateInWords(t *testing.T) {
 		{"born in April 1990, dob: April 31, 1990", "born in April 1990, dob: April 31, 1990"},
 	})
 }
+
+// TestCardThenMoreDigits: a card number in its printed groups followed by more digits came
+// back in clear ("4111 1111 1111 1111 123", a card and its security code; "... 1111 7"; a
+// year; more groups), and so did one split oddly under its label ("card 4111 1111 1111 111
+// 1"): the run was judged whole, and a card followed by anything but an expiry date was no
+// card. A card in a card's printed grouping (fours, 4-6-5, 4-6-4) starts a run whatever
+// follows it; under a card label any grouping of its digits does.
+func TestCardThenMoreDigits(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	type card struct{ digits, printed string } // printed: the groups joined by '|'
+	cards := []card{
+		{"4111111111111111", "4111|1111|1111|1111"},
+		{"5555555555554444", "5555|5555|5555|4444"},
+		{"378282246310005", "3782|822463|10005"},
+		{"30569309025904", "3056|930902|5904"},
+		{"6200000000000005", "6200|0000|0000|0005"},
+		{"4000056655665556", "4000|0566|5566|5556"},
+	}
+	trailers := []string{" 123", " 1234", " 7", " 12 27", " 1227", " 12/27", " 2027", " 12 2027",
+		" 1227 123", " 123 456 789", " 0000 0000", " 99", " 4111 1111"}
+	labels := []string{"", "card ", "Card number: ", "cc#"}
+	failed := 0
+	for _, c := range cards {
+		for _, sep := range []string{" ", "-", "."} {
+			printed := strings.ReplaceAll(c.printed, "|", sep)
+			for _, tr := range append(trailers, sep+"123", sep+"7") {
+				for _, label := range labels {
+					for _, before := range []string{"", "ref 12 "} {
+						in := before + label + printed + tr + " ok"
+						doc, _ := json.Marshal(map[string]string{"note": in})
+						for _, body := range []string{in, string(doc)} {
+							m := e.Mask([]byte(body), mask.FormatAuto)
+							if strings.Contains(onlyDigits(string(m.Body)), c.digits) {
+								failed++
+								t.Errorf("%s -> %s", body, m.Body)
+							}
+						}
+						if failed > 30 {
+							t.Fatal("and more")
+						}
+					}
+				}
+			}
+		}
+	}
+	// Under a card label, any split of a card's digits.
+	for _, v := range []string{"4111 1111 1111 111 1", "41111 11111 111111", "411 1111 1111 1111 1", "4111 11 11 1111 1111 123", "4111 1111 1111 111 1 7"} {
+		in := "card: " + v
+		if m := e.Mask([]byte(in), mask.FormatText); strings.Contains(onlyDigits(string(m.Body)), "4111111111111111") {
+			t.Errorf("%q -> %q", in, m.Body)
+		}
+	}
+	maskedAs(t, e, mask.FormatAuto, [][2]string{
+		{"4111 1111 1111 1111 123", "[CARD] 123"},
+		{"card 3782 822463 10005 1234", "card [CARD] 1234"},
+		// Left alone: a Luhn-invalid prefix, no card's grouping, a list of numbers whose
+		// first four are no card, an odd split with no label.
+		{"4111 1111 1111 1112 123", "4111 1111 1111 1112 123"},
+		{"1234 5678 9012 3456 7890", "1234 5678 9012 3456 7890"},
+		{"2019 2020 2021 2022 2023 2024", "2019 2020 2021 2022 2023 2024"},
+		{"ids 4111 1111 1111 111 1", "ids 4111 1111 1111 111 1"},
+		{"41 1111 1111 1111 11 123", "41 1111 1111 1111 11 123"},
+	})
+}
+
+// onlyDigits returns the digits of s.
+func onlyDigits(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

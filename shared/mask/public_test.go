@@ -219,7 +219,10 @@ func TestPublicCardNetworks(t *testing.T) {
 		}
 	}
 	checkFloor(t, "card (public IIN table)", measure(t, Card, pos), floor{recall: 1})
-	checkFloor(t, "card look-alikes (bad Luhn)", measure(t, Card, neg), floor{leftAlone: 0.98})
+	// A 19-digit number printed 4-4-4-4-3 reads as a 16-digit card and its security code
+	// when its first sixteen digits are one (TestCardThenMoreDigits): about one in ten of
+	// those with a wrong check digit, 2% of the look-alikes, are masked so.
+	checkFloor(t, "card look-alikes (bad Luhn)", measure(t, Card, neg), floor{leftAlone: 0.97})
 }
 
 // TestPublicIBANs reads the example IBANs of go-iban (44 countries), checks each by mod-97,

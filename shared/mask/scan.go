@@ -1586,20 +1586,7 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 	}
 	s := sc.src
 	if e-w > 1 { // one word of groups joined by dashes (or dots, as some print them), used whole
-		if g.len() < 4 || g.len() > 6 {
-			return 0, false
-		}
-		sep := gs[w+1].sep
-		if sep != '-' && sep != '.' {
-			return 0, false
-		}
-		for k, x := range gs[w+1 : e] {
-			if x.sep != sep || x.paren || x.len() > 9 || (x.len() < 3 && !(w+1+k == e-1 && fours(gs[w:e-1]))) {
-				return 0, false
-			}
-		}
-		d, ok := sc.collect(s, w, e)
-		return e, ok && isCard(d)
+		return sc.joinedCard(w, e, floor)
 	}
 	if g.len() >= cardMinDigits {
 		d := s[g.ds:g.de]
@@ -1607,7 +1594,7 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 		// IIN: an issuer's range this table lacks, or a test generator's.
 		return e, isCard(d) || (luhn(d) && sc.labels(s, g.ts, floor)&labelCard != 0)
 	}
-	if g.len() < 4 || g.len() > 6 {
+	if g.len() > 9 {
 		return 0, false
 	}
 	// Space-separated single-group words.
@@ -1620,19 +1607,84 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 		total += x.len()
 		last = k + 1
 	}
+	if g.len() >= 4 && g.len() <= 6 {
+		if e, ok := sc.spacedCard(w, last, false); ok {
+			return e, true
+		}
+		if last-w >= 3 && total >= cardMinDigits && total <= cardMaxDigits {
+			sc.skip = last
+		}
+	}
+	// Under a card label, any split of a card's digits ("card 4111 1111 1111 111 1").
+	if last-w >= 2 && total >= cardMinDigits && sc.labels(s, g.ts, floor)&labelCard != 0 {
+		return sc.spacedCard(w, last, true)
+	}
+	return 0, false
+}
+
+// spacedCard returns the end of the longest card the space-separated words [w, last) of the
+// run start with: all of them, or the words up to an expiry date that ends them, or a card
+// in a card's printed groups whatever follows it ("4111 1111 1111 1111 123", its security
+// code after it); under a card label (labelled), the digits of any of its first words that
+// are a Luhn-valid number of a card's length.
+func (sc *scanner) spacedCard(w, last int, labelled bool) (int, bool) {
+	gs, s := sc.groups, sc.src
 	for e := last; e > w+1; e-- {
-		if (gs[e-1].len() < 3 && !fours(gs[w:e-1])) || (e < last && !expiry(s, gs[e:last], gs[w].ds, gs[e-1].de)) {
+		if !labelled && (gs[e-1].len() < 3 && !fours(gs[w:e-1]) || e < last && !expiry(s, gs[e:last], gs[w].ds, gs[e-1].de) && !printedCard(gs[w:e])) {
 			continue
 		}
 		d, ok := sc.collect(s, w, e)
-		if ok && len(d) >= cardMinDigits && isCard(d) {
+		if ok && len(d) >= cardMinDigits && (isCard(d) || labelled && len(d) <= cardMaxDigits && luhn(d)) {
 			return e, true
 		}
 	}
-	if last-w >= 3 && total >= cardMinDigits && total <= cardMaxDigits {
-		sc.skip = last
+	return 0, false
+}
+
+// joinedCard judges the groups [w, e) of one word joined by dashes (or dots, as some print
+// them): a card whole, or a card in a card's printed groups that the word goes on after
+// ("4111-1111-1111-1111-123"), or under a card label any split of a card's digits.
+func (sc *scanner) joinedCard(w, e, floor int) (int, bool) {
+	gs, s := sc.groups, sc.src
+	g := gs[w]
+	sep := gs[w+1].sep
+	if sep != '-' && sep != '.' {
+		return 0, false
+	}
+	printed := g.len() >= 4 && g.len() <= 6
+	for k, x := range gs[w+1 : e] {
+		if x.sep != sep || x.paren || x.len() > 9 {
+			return 0, false
+		}
+		printed = printed && (x.len() >= 3 || w+1+k == e-1 && fours(gs[w:e-1]))
+	}
+	if d, ok := sc.collect(s, w, e); printed && ok && isCard(d) {
+		return e, true
+	}
+	for p := e - 1; p > w+2; p-- {
+		if d, ok := sc.collect(s, w, p); printedCard(gs[w:p]) && ok && isCard(d) {
+			return p, true
+		}
+	}
+	if g.len() <= 9 && sc.labels(s, g.ts, floor)&labelCard != 0 {
+		for p := e; p > w+1; p-- {
+			if d, ok := sc.collect(s, w, p); ok && len(d) >= cardMinDigits && len(d) <= cardMaxDigits && luhn(d) {
+				return p, true
+			}
+		}
 	}
 	return 0, false
+}
+
+// printedCard reports whether gs are a card's printed groups that more digits may follow:
+// four or more of four digits, maybe with a shorter one last, or Amex's 4-6-5 and Diners
+// Club's 4-6-4. Three groups of four, a 12-digit Maestro number, are as often the start of a
+// longer run of fours ("1234 5678 9012 3456 7890"), and are a card only whole.
+func printedCard(gs []group) bool {
+	if len(gs) >= 4 && fours(gs) || len(gs) >= 5 && fours(gs[:len(gs)-1]) && gs[len(gs)-1].len() < 4 {
+		return true
+	}
+	return len(gs) == 3 && gs[0].len() == 4 && gs[1].len() == 6 && (gs[2].len() == 5 || gs[2].len() == 4)
 }
 
 // valueThroughLastWord reports whether the words of the run at s[i] (sc.groups) from lo hold
