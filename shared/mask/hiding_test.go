@@ -2498,6 +2498,12 @@ func TestCallPrefixSpelledAnyWay(t *testing.T) {
 		// Left as they are: "00" or "011" before digits that are no international number,
 		// and a national number starting 011 (Sheffield's area code is 0114).
 		{"at 00 00 12 and 011 12 34", "at 00 00 12 and 011 12 34"},
+		// Nor are digits after "00" of a length a country code's plan uses that its plan has
+		// no number of (presidio's IBAN look-alikes: none of these plans starts with 0).
+		{"acct 0040 0440 1162 4", "acct 0040 0440 1162 4"},
+		{"acct 0020 0128 0000", "acct 0020 0128 0000"},
+		{"acct 0044 0532 0130 00", "acct 0044 0532 0130 00"},
+		{"call 0040 744 011 624 now", "call [PHONE] now"},
 		{"ref 00 9 99 and 0011 0 12", "ref 00 9 99 and 0011 0 12"},
 	})
 }

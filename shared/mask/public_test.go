@@ -330,6 +330,10 @@ func TestPublicPhoneNumbers(t *testing.T) {
 				if f.fmt == phonenumbers.NATIONAL {
 					forms["national after a label"] = append(forms["national after a label"], labelled{"call " + v + " today", one(Phone, v)})
 				}
+				if f.fmt == phonenumbers.INTERNATIONAL { // dialled with a call prefix: "0044 20 7946 0958"
+					d := "00" + v[1:]
+					forms["international after 00"] = append(forms["international after 00"], labelled{"the number is " + d + " today", one(Phone, d)})
+				}
 			}
 		}
 	}
@@ -341,9 +345,9 @@ func TestPublicPhoneNumbers(t *testing.T) {
 	// A national number without a label is as often an id as a phone number: only the
 	// forms the detector takes without context (NANP, trunk prefix 0) count there; a
 	// deployment names its regions to have theirs taken (TestPublicNationalNumbersOfARegion).
-	floors := map[string]floor{"e164": {recall: 0.98}, "international": {recall: 0.99},
+	floors := map[string]floor{"e164": {recall: 0.98}, "international": {recall: 0.99}, "international after 00": {recall: 0.99},
 		"national after a label": {recall: 0.96, precision: 0.99}, "national": {recall: 0.40}}
-	for _, name := range []string{"e164", "international", "national after a label", "national"} {
+	for _, name := range []string{"e164", "international", "international after 00", "national after a label", "national"} {
 		checkFloor(t, "phone "+name+" (libphonenumber)", measure(t, Phone, forms[name]), floors[name])
 	}
 	// What follows a phone label and is no phone number: years, dates, times, amounts,
@@ -478,6 +482,38 @@ func TestCountryLengthsMatchMetadata(t *testing.T) {
 			fmt.Fprintf(&b, "%d: %#x, ", cc, want[cc])
 		}
 		t.Errorf("countryLengths differs from the metadata; it should be:\n%s", b.String())
+	}
+}
+
+// TestCodeRegionsMatchMetadata keeps the regions of each country calling code, whose plans
+// judge a number dialled after a call prefix, equal to libphonenumber's metadata.
+func TestCodeRegionsMatchMetadata(t *testing.T) {
+	t.Parallel()
+	coll, _ := phonenumbers.MetadataCollection()
+	want := map[int][]string{}
+	for _, m := range coll.GetMetadata() {
+		if m.GetId() != "001" { // the non-geographic codes
+			cc := int(m.GetCountryCode())
+			want[cc] = append(want[cc], m.GetId())
+		}
+	}
+	codes := make([]int, 0, len(want))
+	for cc, r := range want {
+		slices.Sort(r)
+		codes = append(codes, cc)
+	}
+	slices.Sort(codes)
+	var b strings.Builder
+	diff := len(want) != len(codeRegions)
+	for _, cc := range codes {
+		diff = diff || !slices.Equal(codeRegions[cc], want[cc])
+		fmt.Fprintf(&b, "%d: {\"%s\"}, ", cc, strings.Join(want[cc], `", "`))
+	}
+	if diff {
+		t.Errorf("codeRegions differs from the metadata; it should be:\n%s", b.String())
+	}
+	if len(codes) < 200 {
+		t.Errorf("metadata has %d calling codes with regions", len(codes))
 	}
 }
 

@@ -1781,12 +1781,14 @@ func (sc *scanner) international(w, hi, skip int) (int, bool) {
 // dialled reports whether n, the digits after '+' (signed) or a call prefix, are an
 // international number: country code 1 and a NANP number of ten digits (after '+' any
 // exchange, the '+' saying it is a phone number), or a number of a length its country
-// calling code's plan uses.
+// calling code's plan uses. After a call prefix, which many numbers start with ("0040 0440
+// 1162 4" in an account number), the national number must also be one of a region of the
+// code (planned).
 func dialled(n []byte, signed bool) bool {
 	if len(n) > 0 && n[0] == '1' {
 		return len(n) == 11 && n[1] >= '2' && (signed || isNANP(n[1:]))
 	}
-	return validInternational(n)
+	return validInternational(n) && (signed || planned(n))
 }
 
 // callPrefix returns how many of the digits d, a run's first group, are an international
