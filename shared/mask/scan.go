@@ -379,10 +379,18 @@ func (sc *scanner) scan(s []byte) {
 				i = end
 				continue
 			}
-			// No shaped secret starts inside a word: the rest of its letters are passed over
-			// at once (letters belong to no other class).
-			for i++; i < n && isLetter(s[i]); i++ {
+			// The rest of the word's letters are passed over at once (letters belong to no
+			// other class), and a token glued to them is looked for where they end.
+			j := i + 1
+			for j < n && isLetter(s[j]) {
+				j++
 			}
+			if k, end, d, ok := gluedToken(s, i, j, &sc.enabled); ok && k >= floor {
+				add(k, end, d)
+				i = end
+				continue
+			}
+			i = j
 		case clsQuote:
 			// A label and a quoted value with no operator: password "...";
 			if i >= 2 && i-2 >= floor && s[i-1] == ' ' && isLetter(s[i-2]) {
@@ -1651,12 +1659,16 @@ func (sc *scanner) joinedCard(w, e, floor int) (int, bool) {
 	if sep != '-' && sep != '.' {
 		return 0, false
 	}
-	printed := g.len() >= 4 && g.len() <= 6
+	printed, total := g.len() >= 4 && g.len() <= 6, g.len()
 	for k, x := range gs[w+1 : e] {
 		if x.sep != sep || x.paren || x.len() > 9 {
 			return 0, false
 		}
 		printed = printed && (x.len() >= 3 || w+1+k == e-1 && fours(gs[w:e-1]))
+		total += x.len()
+	}
+	if total < cardMinDigits {
+		return 0, false // a date, a version, a phone number: fewer digits than any card
 	}
 	if d, ok := sc.collect(s, w, e); printed && ok && isCard(d) {
 		return e, true
