@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"math"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -222,7 +223,7 @@ var providerTokens = [...]struct {
 	{prefix: "shpca_", min: 32},                                           // custom app tokens,
 	{prefix: "shppa_", min: 32},                                           // private app tokens,
 	{prefix: "shpss_", min: 32},                                           // app shared secrets
-	{prefix: "SG.", min: 60, alphabet: &tokenPartChar},                    // SendGrid API keys: SG.<id>.<secret>
+	{prefix: "SG.", min: 66, max: 66, alphabet: &tokenPartChar},           // SendGrid API keys: SG.<22>.<43>
 	{prefix: "lin_api_", min: 40, max: 40, alphabet: &alnumSet},           // Linear
 	{prefix: "glsa_", min: 41},                                            // Grafana service accounts: <32>_<8 hex>
 	{prefix: "glc_", min: 32, alphabet: &b64Char},                         // Grafana Cloud access policy tokens
@@ -239,7 +240,7 @@ var providerTokens = [...]struct {
 	{prefix: "doo_v1_", min: 64, max: 64, alphabet: &hexSet},              // OAuth tokens,
 	{prefix: "dor_v1_", min: 64, max: 64, alphabet: &hexSet},              // refresh tokens
 	{prefix: "ops_", min: 100, alphabet: &tokenPartChar, then: "eyJ"},     // 1Password service accounts
-	{prefix: "tskey-", min: 30},                                           // Tailscale: tskey-<kind>-<id>-<secret>
+	{prefix: "tskey-", min: 30, anyMix: true, shape: tailscaleShaped},    // Tailscale: tskey-<kind>-<id>-<secret>
 	{prefix: "vcp_", min: 24},                                             // Vercel personal,
 	{prefix: "vci_", min: 24},                                             // integration,
 	{prefix: "vca_", min: 24},                                             // app,
@@ -280,13 +281,30 @@ var (
 		}
 		return m
 	}()
+	// providerGlue marks the prefixes read inside a word too: those holding a mark of their
+	// own, a byte other than a letter ("npm_", "SG.", "ATATT3") or letters of both cases
+	// ("AIza"). "dapi", "EAAC" and a run of 'A's are read only at a word's start.
+	providerGlue = func() (m [len(providerTokens)]bool) {
+		for k, p := range providerTokens {
+			var upper, lower, other bool
+			for _, c := range []byte(p.prefix) {
+				upper, lower, other = upper || isUpperASCII(c), lower || isLowerASCII(c), other || !isLetter(c)
+			}
+			m[k] = other || upper && lower
+		}
+		return m
+	}()
 )
 
-// providerToken reports a providerTokens token at s[i] (a word start).
-func providerToken(s []byte, i int) (int, bool) {
+// providerToken reports a providerTokens token at s[i]: a word start, or glued to the word
+// before it where its prefix marks it.
+func providerToken(s []byte, i int, glued bool) (int, bool) {
 	t := s[i:]
 	for _, k := range providerBy[t[0]] {
 		p := &providerTokens[k]
+		if glued && !providerGlue[k] {
+			continue
+		}
 		if len(t) < len(p.prefix) || t[1] != p.prefix[1] || !bytes.HasPrefix(t, []byte(p.prefix)) {
 			continue
 		}
@@ -314,7 +332,9 @@ func providerToken(s []byte, i int) (int, bool) {
 		case p.letters:
 			ok = ok && digitsIn(random) == 0 // the alphabet is letters and digits: no digit
 		default:
-			ok = ok && hasLetterAndDigit(random)
+			// A letter and a digit, or base64 of a JSON object ("eyJ…"), which needs neither
+			// to be a token's (Grafana Cloud's).
+			ok = ok && (hasLetterAndDigit(random) || bytes.HasPrefix(random, []byte("eyJ")))
 		}
 		return j, ok && (p.shape == nil || p.shape(random))
 	}
@@ -325,6 +345,24 @@ func providerToken(s []byte, i int) (int, bool) {
 // digits.
 func notionShaped(r []byte) bool {
 	return digitsIn(r[:11]) == 11
+}
+
+// tailscaleShaped reports the part of a Tailscale key after "tskey-": its kind (letters:
+// "auth", "api", "client", "scim", "webhook"), '-', a key id and '-', the secret, each of
+// letters and digits, however mixed: the prefix and the three parts make the token.
+func tailscaleShaped(r []byte) bool {
+	kind := 0
+	for kind < len(r) && kind < 16 && isLetter(r[kind]) {
+		kind++
+	}
+	if kind == 0 || kind == len(r) || r[kind] != '-' {
+		return false
+	}
+	id := runOf(r, kind+1, &alnumSet, 64)
+	if id-(kind+1) < 8 || id == len(r) || r[id] != '-' {
+		return false
+	}
+	return len(r)-(id+1) >= 16 && runOf(r, id+1, &alnumSet, len(r)) == len(r)
 }
 
 // sourcegraphShaped reports the random part of a Sourcegraph access token: 40 hex digits,
@@ -365,7 +403,7 @@ var awsKeyPrefixes = [...]string{"AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA",
 // whose random part is filler ("ghp_xxxx...", "AKIAXXXXXXXXXXXXXXXX") or a documentation
 // example ("AKIAIOSFODNN7EXAMPLE") is none.
 func prefixToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, bool) {
-	end, d, ok := shapedToken(s, i, enabled)
+	end, d, ok := shapedToken(s, i, enabled, glueAt(s, i))
 	if !ok || filler(s[i:end]) {
 		return 0, 0, false
 	}
@@ -392,12 +430,39 @@ func filler(t []byte) bool {
 	return n == 16
 }
 
-// shapedToken is prefixToken before the filler check.
-func shapedToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, bool) {
-	if !wordStartAt(s, i) || len(s)-i < 8 {
+// How a token at s[i] stands to the word before it (glueAt).
+const (
+	glueNone   = iota // at a word's start
+	glueMarked        // after '_', a digit, or letters of the other case ("MY_tskey-…", "0AKIA…", "someSG.…", "KEYghp_…")
+	glueWord          // inside a word's letters of one case ("adaghp_…", "task_live_…")
+)
+
+// glueAt says how a token at s[i] stands to the word before it. secretlint and gitleaks
+// label a prefix inside a word of one case ("wordgsk_…", "xsk_live_…") as no token, and one
+// after '_' or a digit ("MY_tskey-…") as one.
+func glueAt(s []byte, i int) uint8 {
+	if wordStartAt(s, i) {
+		return glueNone
+	}
+	p, c := s[i-1], s[i]
+	if !isLetter(p) || isLowerASCII(p) && isUpperASCII(c) || isUpperASCII(p) && isLowerASCII(c) {
+		return glueMarked
+	}
+	return glueWord
+}
+
+// shapedToken is prefixToken before the filler check. A token glued to the word before it
+// (glue) is read when its prefix marks it (providerGlue; every kind of this switch), and
+// inside a word's letters of one case only when its parts prove it: a JWT's header, an STS
+// token's, Mandate's own token.
+func shapedToken(s []byte, i int, enabled *[numDetectors]bool, glue uint8) (int, detector, bool) {
+	if len(s)-i < 8 {
 		return 0, 0, false
 	}
 	t := s[i:]
+	if glue == glueWord && t[0] != 'e' && t[0] != 'm' && t[0] != 'I' && t[0] != 'F' {
+		return 0, 0, false
+	}
 	switch t[0] {
 	case 'A':
 		if !enabled[detAWSKeyID] {
@@ -528,8 +593,8 @@ func shapedToken(s []byte, i int, enabled *[numDetectors]bool) (int, detector, b
 			}
 		}
 	}
-	if enabled[detSecret] && providerStart[t[0]] {
-		if j, ok := providerToken(s, i); ok {
+	if enabled[detSecret] && providerStart[t[0]] && glue != glueWord {
+		if j, ok := providerToken(s, i, glue == glueMarked); ok {
 			return j, detSecret, true
 		}
 	}
@@ -1072,7 +1137,7 @@ func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
 	if len(v) == 0 || isPlaceholder(v) || !hasLetterOrDigit(v) {
 		return 0, false
 	}
-	if _, _, ok := shapedToken(v, 0, &allDetectors); ok {
+	if _, _, ok := shapedToken(v, 0, &allDetectors, glueNone); ok {
 		return 0, false // a shaped token is its detector's, and a filler one ("AKIA...EXAMPLE") no secret
 	}
 	switch kind {
@@ -1840,4 +1905,96 @@ func isLowerWord(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// A token can be joined to the word before it, as a query that concatenates a value to
+// another writes it ("SELECT name || token": "adaghp_…", "MY_tskey-…", "BearereyJ…"). The
+// scanner reads a word's letters at once, so such a token is looked for where the letters
+// end (gluedToken): a prefix whose letters end the run and whose mark ('_', '-', '.' or a
+// digit) follows them ("ghp" and '_'), or, in a run that goes on with a digit, '_' or '-', a
+// key id's, a JWT's or an STS token's start inside it ("AKIA", "eyJ", "Fwo").
+
+// shapedPrefixes are the prefixes of the kinds shapedToken reads besides providerTokens.
+var shapedPrefixes = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "GR1348941",
+	"xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxe-", "xoxr-", "xapp-", "hooks.slack.com/",
+	"sk_live_", "sk_test_", "rk_live_", "rk_test_", "sk-", "mdt1.", "whsec_", "IQoJb3JpZ2lu"}
+
+// tailHeads lists, by the mark after them (glueMark) and their last letter, the letters a
+// glued prefix starts with.
+var tailHeads = func() (m [4][128][]string) {
+	add := func(p string) {
+		n := 0
+		for n < len(p) && isLetter(p[n]) {
+			n++
+		}
+		if n < 2 || n == len(p) {
+			return // a one-letter head, or no mark: read inside the run (gluedToken)
+		}
+		mark, last := glueMark(p[n]), p[n-1]
+		if mark < 0 || slices.Contains(m[mark][last], p[:n]) {
+			return
+		}
+		m[mark][last] = append(m[mark][last], p[:n])
+	}
+	for _, p := range shapedPrefixes {
+		add(p)
+	}
+	for _, p := range aiKeyPrefixes {
+		add(p)
+	}
+	for _, p := range gitLabPrefixes {
+		add(p.prefix)
+	}
+	for k, p := range providerTokens {
+		if providerGlue[k] {
+			add(p.prefix)
+		}
+	}
+	return m
+}()
+
+// glueMark is the index in tailHeads of the byte c after a prefix's letters; -1 for none.
+func glueMark(c byte) int {
+	switch {
+	case c == '_':
+		return 0
+	case c == '-':
+		return 1
+	case c == '.':
+		return 2
+	case isDigit(c):
+		return 3
+	}
+	return -1
+}
+
+// gluedToken looks for a token glued to the letters s[i:j] (a run the scanner passes over at
+// once, s[i] a possible token start already tried) and returns where it starts and ends.
+func gluedToken(s []byte, i, j int, enabled *[numDetectors]bool) (int, int, detector, bool) {
+	if j >= len(s) || j-i < 2 {
+		return 0, 0, 0, false
+	}
+	mark := glueMark(s[j])
+	if mark < 0 || s[j-1] >= 128 {
+		return 0, 0, 0, false
+	}
+	for _, h := range tailHeads[mark][s[j-1]] {
+		if k := j - len(h); k > i && string(s[k:j]) == h {
+			if end, d, ok := prefixToken(s, k, enabled); ok {
+				return k, end, d, true
+			}
+		}
+	}
+	if mark == 2 {
+		return 0, 0, 0, false // a full stop: a sentence's end, and no key id, JWT or STS token
+	}
+	for k := i + 1; k+1 < j; k++ {
+		c, d := s[k], s[k+1]
+		if c == 'A' && isUpperASCII(d) || c == 'e' && d == 'y' || c == 'F' && d == 'w' {
+			if end, det, ok := prefixToken(s, k, enabled); ok {
+				return k, end, det, true
+			}
+		}
+	}
+	return 0, 0, 0, false
 }
