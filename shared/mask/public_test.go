@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -182,7 +183,9 @@ func TestPublicCardNetworks(t *testing.T) {
 	t.Parallel()
 	r := rand.New(rand.NewPCG(7, 16))
 	var pos, neg []labelled
-	for name, n := range cardNetworks(t) {
+	nets := cardNetworks(t)
+	for _, name := range slices.Sorted(maps.Keys(nets)) { // in one order, so each run draws the same numbers
+		n := nets[name]
 		for _, p := range n.Patterns {
 			var lo, hi int
 			var pair [2]int
@@ -221,8 +224,8 @@ func TestPublicCardNetworks(t *testing.T) {
 	checkFloor(t, "card (public IIN table)", measure(t, Card, pos), floor{recall: 1})
 	// A 19-digit number printed 4-4-4-4-3 reads as a 16-digit card and its security code
 	// when its first sixteen digits are one (TestCardThenMoreDigits): about one in ten of
-	// those with a wrong check digit, 2% of the look-alikes, are masked so.
-	checkFloor(t, "card look-alikes (bad Luhn)", measure(t, Card, neg), floor{leftAlone: 0.97})
+	// those with a wrong check digit, 24 of the 4,311 look-alikes, are masked so.
+	checkFloor(t, "card look-alikes (bad Luhn)", measure(t, Card, neg), floor{leftAlone: 0.99})
 }
 
 // TestPublicIBANs reads the example IBANs of go-iban (44 countries), checks each by mod-97,

@@ -1633,11 +1633,16 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 // spacedCard returns the end of the longest card the space-separated words [w, last) of the
 // run start with: all of them, or the words up to an expiry date that ends them, or a card
 // in a card's printed groups whatever follows it ("4111 1111 1111 1111 123", its security
-// code after it); under a card label (labelled), the digits of any of its first words that
-// are a Luhn-valid number of a card's length.
+// code after it); under a card label (labelled), all of them split any way, a Luhn-valid
+// number of a card's length. Under the label too a run's first words in no card's grouping
+// are no card ("card no. 6479 0577 3998 9370" is a 16-digit number with a wrong check digit,
+// not a 12-digit one and more).
 func (sc *scanner) spacedCard(w, last int, labelled bool) (int, bool) {
 	gs, s := sc.groups, sc.src
 	for e := last; e > w+1; e-- {
+		if labelled && e < last {
+			break
+		}
 		if !labelled && (gs[e-1].len() < 3 && !fours(gs[w:e-1]) || e < last && !expiry(s, gs[e:last], gs[w].ds, gs[e-1].de) && !printedCard(gs[w:e])) {
 			continue
 		}
@@ -1651,7 +1656,7 @@ func (sc *scanner) spacedCard(w, last int, labelled bool) (int, bool) {
 
 // joinedCard judges the groups [w, e) of one word joined by dashes (or dots, as some print
 // them): a card whole, or a card in a card's printed groups that the word goes on after
-// ("4111-1111-1111-1111-123"), or under a card label any split of a card's digits.
+// ("4111-1111-1111-1111-123"), or under a card label the word whole split any way.
 func (sc *scanner) joinedCard(w, e, floor int) (int, bool) {
 	gs, s := sc.groups, sc.src
 	g := gs[w]
@@ -1678,11 +1683,9 @@ func (sc *scanner) joinedCard(w, e, floor int) (int, bool) {
 			return p, true
 		}
 	}
-	if g.len() <= 9 && sc.labels(s, g.ts, floor)&labelCard != 0 {
-		for p := e; p > w+1; p-- {
-			if d, ok := sc.collect(s, w, p); ok && len(d) >= cardMinDigits && len(d) <= cardMaxDigits && luhn(d) {
-				return p, true
-			}
+	if g.len() <= 9 && total <= cardMaxDigits && sc.labels(s, g.ts, floor)&labelCard != 0 {
+		if d, ok := sc.collect(s, w, e); ok && luhn(d) {
+			return e, true // under a card label, all its groups split any way
 		}
 	}
 	return 0, false
