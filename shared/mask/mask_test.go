@@ -78,6 +78,11 @@ func TestEmailEveryScript(t *testing.T) {
 		// '" "0"@0.AA"@0.AA' left '" [EMAIL]"@0.AA', which a second pass read as an address).
 		{"quoted address in a quoted local part", `" "0"@0.AA"@0.AA`, "[EMAIL]", one(mask.Email)},
 		{"quoted address among words in a quoted local part", `to "x "bob"@a.com y"@example.com ok`, "to [EMAIL] ok", one(mask.Email)},
+		// So is one whose own quotes end where the inner address's quoted local part ends
+		// (found by FuzzDecoders: '" " "@0.AA"@0.AA' left '" [EMAIL]"@0.AA': the second
+		// address, read as written, cut the first).
+		{"quoted address whose closing quote opens another", `" " "@0.AA"@0.AA`, "[EMAIL]", one(mask.Email)},
+		{"quoted address whose closing quote opens another, among words", `to "x "bob" "@a.com"@example.com ok`, `to "x "bob" [EMAIL] ok`, one(mask.Email)},
 		{"quoted address and a card in a quoted local part", `to "see "bob"@a.com and 4111 1111 1111 1111"@example.com ok`, "to [EMAIL] ok", one(mask.Email)},
 		{"a quote after a quoted address is no local part", `say "hi" to "bob"@a.com"@c.com`, `say "hi" to [EMAIL]"@c.com`, one(mask.Email)},
 		{"two values in a quoted local part", `to "10.0.0.1 4111111111111111"@example.com`, "to [EMAIL]", one(mask.Email)},

@@ -513,10 +513,26 @@ func (sc *scanner) quotedOverMatches(s []byte, at, from int) (int, bool) {
 		lo = sc.matches[k-1].end
 	}
 	start, end, ok := email(s, at, lo)
-	if !ok {
+	kept, fits := sc.quotedFits(s, start, at, k)
+	if !ok || !fits {
+		// As written, no address, or one whose quotes cut a match ("" " "@0.AA"@0.AA":
+		// the quotes of the second address are the first's last and the '@''s): read as a
+		// second pass reads it, with the matches redacted.
 		start, end, ok = sc.quotedOverRedactions(s, at, lo, k)
+		kept, fits = sc.quotedFits(s, start, at, k)
 	}
-	if !ok || s[start] != '"' {
+	if !ok || !fits {
+		return 0, false
+	}
+	sc.matches = append(sc.matches[:kept], match{start, end, detEmail})
+	return end, true
+}
+
+// quotedFits reports whether an address from s[start] with its '@' at s[at] starts with a
+// quote and holds the matches from sc.matches[k] on whole inside its quotes, where they give
+// way to it, or lies after them; and how many matches are kept before it.
+func (sc *scanner) quotedFits(s []byte, start, at, k int) (int, bool) {
+	if start >= len(s) || s[start] != '"' {
 		return 0, false
 	}
 	kept := k
@@ -530,8 +546,7 @@ func (sc *scanner) quotedOverMatches(s []byte, at, from int) (int, bool) {
 			return 0, false // across the address's edge
 		}
 	}
-	sc.matches = append(sc.matches[:kept], match{start, end, detEmail})
-	return end, true
+	return kept, true
 }
 
 // quotedOverRedactions reads the address whose '@' is at s[at] with the matches from
