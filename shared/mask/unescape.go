@@ -485,6 +485,17 @@ func softBreak(s []byte, i int) int {
 	if i == 0 || i+n >= len(s) || !alnumSet[s[i-1]] || !alnumSet[s[i+n]] {
 		return 0
 	}
+	// Base64's padding ends a value's line ("Authorization: Basic dXNlcjpodW50ZXIyMjI=" and
+	// the next header): a run of 16 or more base64 characters holding a letter, whose length
+	// with the '=' is a multiple of four, is a value that ends there, not a line broken.
+	k, letter := i, false
+	for k > 0 && i-k <= maxSecretValue && (alnumSet[s[k-1]] || s[k-1] == '+' || s[k-1] == '/') {
+		letter = letter || isLetter(s[k-1])
+		k--
+	}
+	if i-k >= 16 && letter && (i-k+1)%4 == 0 {
+		return 0
+	}
 	return n
 }
 
