@@ -1524,7 +1524,7 @@ func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 		return sc.splitSSN(s, w, hi, floor)
 	}
 	if g.len() == 3 && w+3 <= hi && wordEnd(gs, w+3, hi) &&
-		(gs[w+1].sep == '-' || gs[w+1].sep == '.' || gs[w+1].sep == ' ' && w == 0 && w+3 == len(gs)) &&
+		(gs[w+1].sep == '-' || gs[w+1].sep == '.' || gs[w+1].sep == ' ' && w == 0 && sc.spacedAlone(s, w+3, hi)) &&
 		gs[w+2].sep == gs[w+1].sep && !gs[w+1].paren && !gs[w+2].paren &&
 		gs[w+1].len() == 2 && gs[w+2].len() == 4 {
 		d, _ := sc.collect(s, w, w+3)
@@ -1552,6 +1552,13 @@ func (sc *scanner) ssn(s []byte, w, hi, floor int) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// spacedAlone reports whether spaced 3-2-4 digits ending at group e (of words up to hi) are
+// their run's last: nothing follows them, or what follows starts an address's local part,
+// which goes with its redaction ("001 01 0001 00@0.AA", found by FuzzStream).
+func (sc *scanner) spacedAlone(s []byte, e, hi int) bool {
+	return e == len(sc.groups) || e == hi && localPartAt(s, sc.groups[e].ds)
 }
 
 // phoneRather reports whether spaced 3-2-4 digits at group w read as a phone number rather
