@@ -197,7 +197,8 @@ func ssnLabelAt(s []byte, i int) bool {
 // "fax", "msisdn", and the phone's names in other languages ("Telefon", "teléfono",
 // "téléphone", "telefone", "telefoon", "móvil", "celular", "cellulare");
 // labelWeakPhone's line names; "dob", "birth..." ("date of birth", "birthDate", "birthday")
-// and "born"; "card".
+// and "born", and the date of birth's words in Spanish, French, German, Portuguese, Italian
+// and Dutch (dobWords); "card".
 func labelsIn(s []byte) uint8 {
 	var bits uint8
 	for i := 0; i < len(s); i++ {
@@ -208,7 +209,7 @@ func labelsIn(s []byte) uint8 {
 			}
 		}
 		c := lower(s[i])
-		if c != 's' && c != 'p' && c != 't' && c != 'm' && c != 'c' && c != 'f' && c != 'd' && c != 'b' && c != 'l' && c != 'h' && c != 'w' && c != 'a' && c != 'r' {
+		if c != 's' && c != 'p' && c != 't' && c != 'm' && c != 'c' && c != 'f' && c != 'd' && c != 'b' && c != 'l' && c != 'h' && c != 'w' && c != 'a' && c != 'r' && c != 'n' && c != 'g' {
 			continue
 		}
 		if !wordStart(s, i) {
@@ -256,6 +257,10 @@ func labelsIn(s []byte) uint8 {
 			if hasPrefixFold(s[i:], "birth") || hasWord(s, i, "born") {
 				bits |= labelDOB
 			}
+		case 'n', 'g':
+			if dobWordAt(s, i) {
+				bits |= labelDOB
+			}
 		}
 		if n := wordLen(s, i); lineNames.hasFold(s[i:i+n]) && onlyWords(s[i+n:], nil) ||
 			reachVerbs.hasFold(s[i:i+n]) && onlyWords(s[i+n:], callWords) && hasAnyWord(s[i+n:], reachPrepositions) {
@@ -263,6 +268,29 @@ func labelsIn(s []byte) uint8 {
 		}
 	}
 	return bits
+}
+
+// dobWords are the words of a date of birth's label in Spanish ("fecha de nacimiento",
+// "nacido el"), French ("date de naissance", "né le"), German ("Geburtsdatum", "geboren
+// am"), Portuguese ("data de nascimento"), Italian ("data di nascita", "nato il") and Dutch
+// ("geboortedatum"): whole words, and prefixes of the compounds (prefix true).
+var dobWords = [...]struct {
+	w      string
+	prefix bool
+}{
+	{"nacimiento", false}, {"nacido", false}, {"nacida", false}, {"naissance", false}, {"n\xc3\xa9", false},
+	{"n\xc3\xa9e", false}, {"nascimento", false}, {"nascido", false}, {"nascida", false}, {"nascita", false},
+	{"nato", false}, {"nata", false}, {"geburt", true}, {"geboren", false}, {"geboorte", true},
+}
+
+// dobWordAt reports whether one of dobWords is at s[i].
+func dobWordAt(s []byte, i int) bool {
+	for _, d := range dobWords {
+		if d.prefix && hasPrefixFold(s[i:], d.w) || !d.prefix && hasWord(s, i, d.w) {
+			return true
+		}
+	}
+	return false
 }
 
 // lineNames name a phone line in signatures and contact pages ("Desk: 5403926876"): a weak

@@ -1,5 +1,7 @@
 package mask
 
+import "unicode/utf8"
+
 // This file holds the date-of-birth detector: a calendar date is a date of birth only when a
 // label says so (a JSON key such as "dob" or "birthDate", or "date of birth:" just before it),
 // since every other date in a response (created_at, shipped_on) is not personal data.
@@ -86,28 +88,47 @@ func (sc *scanner) dob(s []byte, i, floor int) (int, int, bool) {
 	return i, end, sc.labels(s, i, floor)&labelDOB != 0
 }
 
-// months are the English months' names; each is also read by its first three letters, and
-// September by "Sept".
-var months = [12]string{"january", "february", "march", "april", "may", "june", "july", "august",
-	"september", "october", "november", "december"}
+// monthNames are the months' names, lower case: English first, also read by its first three
+// letters (and September by "Sept"), then Spanish, French, German, Portuguese, Italian and
+// Dutch, read whole (with and without their accents).
+var monthNames = [12][]string{
+	{"january", "enero", "janvier", "januar", "j\xc3\xa4nner", "janeiro", "gennaio", "januari"},
+	{"february", "febrero", "f\xc3\xa9vrier", "fevrier", "februar", "fevereiro", "febbraio", "februari"},
+	{"march", "marzo", "mars", "m\xc3\xa4rz", "maerz", "mar\xc3\xa7o", "marco", "maart"},
+	{"april", "abril", "avril", "aprile"},
+	{"may", "mayo", "mai", "maio", "maggio", "mei"},
+	{"june", "junio", "juin", "juni", "junho", "giugno"},
+	{"july", "julio", "juillet", "juli", "julho", "luglio"},
+	{"august", "agosto", "ao\xc3\xbbt", "aout", "augustus"},
+	{"september", "septiembre", "setiembre", "septembre", "setembro", "settembre"},
+	{"october", "octubre", "octobre", "oktober", "outubro", "ottobre"},
+	{"november", "noviembre", "novembre", "novembro"},
+	{"december", "diciembre", "d\xc3\xa9cembre", "decembre", "dezember", "dezembro", "dicembre"},
+}
 
 // monthAt returns the month (1 to 12) whose name or abbreviation is the word at s[i], any
 // case, and the word's end (after a '.' that ends an abbreviation); 0 for none.
 func monthAt(s []byte, i int) (int, int) {
 	e := i
-	for e < len(s) && isLetter(s[e]) {
+	for e < len(s) && (isLetter(s[e]) || s[e] >= utf8.RuneSelf) {
 		e++
 	}
 	w := s[i:e]
 	if len(w) < 3 {
 		return 0, 0
 	}
-	for m, name := range months {
-		if len(w) <= len(name) && hasPrefixFold(w, name[:len(w)]) && (len(w) == 3 || len(w) == len(name) || m == 8 && len(w) == 4) {
-			if len(w) < len(name) && e < len(s) && s[e] == '.' {
+	for m, names := range monthNames {
+		en := names[0]
+		if len(w) <= len(en) && hasPrefixFold(w, en[:len(w)]) && (len(w) == 3 || len(w) == len(en) || m == 8 && len(w) == 4) {
+			if len(w) < len(en) && e < len(s) && s[e] == '.' {
 				e++
 			}
 			return m + 1, e
+		}
+		for _, n := range names[1:] {
+			if len(w) == len(n) && hasPrefixFold(w, n) {
+				return m + 1, e
+			}
 		}
 	}
 	return 0, 0
@@ -136,7 +157,7 @@ func readDatePart(s []byte, i int) (datePart, bool) {
 	}
 	p := datePart{n: prefix(s[i:], e-i), digits: e - i}
 	if p.digits <= 2 && e+1 < len(s) {
-		for _, suf := range []string{"st", "nd", "rd", "th"} {
+		for _, suf := range []string{"st", "nd", "rd", "th", "er"} { // "er": French "1er"
 			if hasPrefixFold(s[e:], suf) && (e+2 == len(s) || !isLetter(s[e+2])) {
 				e += 2
 				break
@@ -167,6 +188,21 @@ func dateSep(s []byte, i int) int {
 	return k
 }
 
+// dateConnectors join a date's parts in words: "12 de abril de 1990" (Spanish, Portuguese),
+// "12th of April 1990", "12 di aprile 1990".
+var dateConnectors = [...]string{"de", "del", "of", "di"}
+
+// dateConnector returns the end of a connector word and the space after it at s[i]; i for
+// none.
+func dateConnector(s []byte, i int) int {
+	for _, c := range dateConnectors {
+		if hasWord(s, i, c) && i+len(c) < len(s) && s[i+len(c)] == ' ' {
+			return i + len(c) + 1
+		}
+	}
+	return i
+}
+
 // wordDate reads a date whose month is a name, or whose parts are spaced, at s[i] (a digit)
 // or with the month's name before it: "April 12, 1990", "12 April 1990", "12-Apr-1990",
 // "1990 April 12", "12th April 1990", "12 04 1990", "1990 04 12". It returns where it
@@ -191,7 +227,7 @@ func wordDate(s []byte, i, floor int) (int, int, bool) {
 	}
 	var parts [3]datePart
 	j := start
-	spaced := true
+	spaced, joined := true, false
 	for k := range parts {
 		p, ok := readDatePart(s, j)
 		if !ok {
@@ -206,6 +242,9 @@ func wordDate(s []byte, i, floor int) (int, int, bool) {
 			return 0, 0, false
 		}
 		spaced = spaced && s[p.end] == ' '
+		if c := dateConnector(s, n); c > n && s[p.end] == ' ' {
+			n, joined = c, true // "12 de abril de 1990", "12th of April 1990"
+		}
 		j = n
 	}
 	var y, m, d, words int
@@ -217,8 +256,8 @@ func wordDate(s []byte, i, floor int) (int, int, bool) {
 			y = p.n
 		}
 	}
-	if words > 1 || y == 0 {
-		return 0, 0, false
+	if words > 1 || y == 0 || joined && words == 0 {
+		return 0, 0, false // a connector joins a month's name to its day or year
 	}
 	switch {
 	case words == 1 && parts[0].month: // April 12, 1990

@@ -2871,3 +2871,46 @@ func TestBase64PaddingEndsALine(t *testing.T) {
 		{"mail jane.doe@exam=\nple.com ok", "mail [EMAIL] ok"},
 	})
 }
+
+// TestDOBInOtherLanguages: a date of birth under its label in Spanish, French, German,
+// Portuguese, Italian or Dutch came back in clear, numeric ("Geburtsdatum: 12.04.1990",
+// "fecha de nacimiento: 12/04/1990") or with its month in words ("né le 12 avril 1990",
+// "12 de abril de 1990"), and so did English's "12th of April 1990": the labels and month
+// names were English only. Every label × every spelling of the date is masked, in text and
+// in JSON under the label as a key; the same dates under no label stay.
+func TestDOBInOtherLanguages(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	labels := []string{"fecha de nacimiento:", "nacido el", "date de naissance :", "né le", "née le",
+		"Geburtsdatum:", "geboren am", "data de nascimento:", "data di nascita:", "nato il", "nata il",
+		"geboortedatum:", "geboren op", "date of birth:", "born on"}
+	dates := []string{"12/04/1990", "12.04.1990", "1990-04-12", "12 de abril de 1990", "12 abril 1990",
+		"12 avril 1990", "1er avril 1990", "12. April 1990", "12 aprile 1990", "12 maart 1990", "12 de março de 1990",
+		"3 février 1990", "3 fevrier 1990", "3. März 1990", "12 di aprile 1990", "12th of April 1990",
+		"12 août 1990", "12 décembre 1990", "12 Dezember 1990", "12 setembro 1990", "12 giugno 1990"}
+	failed := 0
+	for _, l := range labels {
+		for _, d := range dates {
+			in := "rec: " + l + " " + d + " ok"
+			if m := e.Mask([]byte(in), mask.FormatText); string(m.Body) != "rec: "+l+" [DOB] ok" {
+				failed++
+				t.Errorf("%q -> %q", in, m.Body)
+			}
+			if failed > 30 {
+				t.Fatal("and more")
+			}
+		}
+	}
+	for _, key := range []string{"fecha_nacimiento", "fechaDeNacimiento", "date_naissance", "geburtsdatum", "Geburtstag", "data_nascimento", "dataNascita", "geboortedatum"} {
+		doc := `{"` + key + `":"12 avril 1990","n":"12.04.1990"}`
+		if m := e.Mask([]byte(doc), mask.FormatJSON); string(m.Body) != `{"`+key+`":"[DOB]","n":"12.04.1990"}` {
+			t.Errorf("%s -> %s", doc, m.Body)
+		}
+	}
+	maskedAs(t, e, mask.FormatText, [][2]string{
+		// Left as they are: the same dates under no label, or another date's label; a
+		// connector with no month's name; a name that is no month.
+		{"envío 12 de abril de 1990, livré le 12 avril 1990, am 12. März 1990", "envío 12 de abril de 1990, livré le 12 avril 1990, am 12. März 1990"},
+		{"né le 12 of 1990, nato il 12 Marcos 1990", "né le 12 of 1990, nato il 12 Marcos 1990"},
+	})
+}
