@@ -240,7 +240,7 @@ var providerTokens = [...]struct {
 	{prefix: "doo_v1_", min: 64, max: 64, alphabet: &hexSet},              // OAuth tokens,
 	{prefix: "dor_v1_", min: 64, max: 64, alphabet: &hexSet},              // refresh tokens
 	{prefix: "ops_", min: 100, alphabet: &tokenPartChar, then: "eyJ"},     // 1Password service accounts
-	{prefix: "tskey-", min: 30, anyMix: true, shape: tailscaleShaped},    // Tailscale: tskey-<kind>-<id>-<secret>
+	{prefix: "tskey-", min: 30, anyMix: true, shape: tailscaleShaped},     // Tailscale: tskey-<kind>-<id>-<secret>
 	{prefix: "vcp_", min: 24},                                             // Vercel personal,
 	{prefix: "vci_", min: 24},                                             // integration,
 	{prefix: "vca_", min: 24},                                             // app,
