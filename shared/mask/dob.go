@@ -106,9 +106,49 @@ var monthNames = [12][]string{
 	{"december", "diciembre", "d\xc3\xa9cembre", "decembre", "dezember", "dezembro", "dicembre"},
 }
 
+// monthKey is the index in monthsBy of a word starting with the bytes a, b: its first two
+// letters' in lower case, the second 26 when it is no ASCII letter ("märz"); -1 when the
+// first is none.
+func monthKey(a, b byte) int {
+	a, b = lower(a), lower(b)
+	if a < 'a' || a > 'z' {
+		return -1
+	}
+	k := 26
+	if b >= 'a' && b <= 'z' {
+		k = int(b - 'a')
+	}
+	return int(a-'a')*27 + k
+}
+
+// monthsBy lists the months' names by monthKey, so a word is compared with the few that
+// start as it does.
+var monthsBy = func() (t [26 * 27][]struct {
+	m    int
+	name string
+}) {
+	for m, names := range monthNames {
+		for _, n := range names {
+			k := monthKey(n[0], n[1])
+			t[k] = append(t[k], struct {
+				m    int
+				name string
+			}{m + 1, n})
+		}
+	}
+	return t
+}()
+
 // monthAt returns the month (1 to 12) whose name or abbreviation is the word at s[i], any
 // case, and the word's end (after a '.' that ends an abbreviation); 0 for none.
 func monthAt(s []byte, i int) (int, int) {
+	if i+3 > len(s) {
+		return 0, 0
+	}
+	k := monthKey(s[i], s[i+1])
+	if k < 0 || len(monthsBy[k]) == 0 {
+		return 0, 0
+	}
 	e := i
 	for e < len(s) && (isLetter(s[e]) || s[e] >= utf8.RuneSelf) {
 		e++
@@ -117,18 +157,18 @@ func monthAt(s []byte, i int) (int, int) {
 	if len(w) < 3 {
 		return 0, 0
 	}
-	for m, names := range monthNames {
-		en := names[0]
-		if len(w) <= len(en) && hasPrefixFold(w, en[:len(w)]) && (len(w) == 3 || len(w) == len(en) || m == 8 && len(w) == 4) {
-			if len(w) < len(en) && e < len(s) && s[e] == '.' {
-				e++
+	for _, c := range monthsBy[k] {
+		if c.name == monthNames[c.m-1][0] { // English, also by its first letters
+			if len(w) <= len(c.name) && hasPrefixFold(w, c.name[:len(w)]) && (len(w) == 3 || len(w) == len(c.name) || c.m == 9 && len(w) == 4) {
+				if len(w) < len(c.name) && e < len(s) && s[e] == '.' {
+					e++
+				}
+				return c.m, e
 			}
-			return m + 1, e
+			continue
 		}
-		for _, n := range names[1:] {
-			if len(w) == len(n) && hasPrefixFold(w, n) {
-				return m + 1, e
-			}
+		if len(w) == len(c.name) && hasPrefixFold(w, c.name) {
+			return c.m, e
 		}
 	}
 	return 0, 0
