@@ -1908,9 +1908,9 @@ func isLowerWord(b []byte) bool {
 }
 
 // A token can be joined to the word before it, as a query that concatenates a value to
-// another writes it ("SELECT name || token": "adaghp_…", "MY_tskey-…", "BearereyJ…"). The
+// another writes it ("SELECT 'MY_' || token": "MY_tskey-…", "KEYghp_…", "BearereyJ…"). The
 // scanner reads a word's letters at once, so such a token is looked for where the letters
-// end (gluedToken): a prefix whose letters end the run and whose mark ('_', '-', '.' or a
+// end (gluedToken), and read there as glueAt allows: a prefix whose letters end the run and whose mark ('_', '-', '.' or a
 // digit) follows them ("ghp" and '_'), or, in a run that goes on with a digit, '_' or '-', a
 // key id's, a JWT's or an STS token's start inside it ("AKIA", "eyJ", "Fwo").
 
