@@ -2777,9 +2777,9 @@ func onlyDigits(s string) string {
 // "0AKIA…", "someSG.…", "KEYghp_…", "BearereyJ…"): shaped tokens were read only at a
 // word's start. Every token kind with a distinctive prefix is now read after '_', a digit or
 // letters of the other case, in text and in JSON; a JWT, an STS token and Mandate's own
-// token, whose parts prove them, after any letters. After letters of its own case a prefix
-// is part of the word ("wordgsk_…", "xsk_live_…"), as secretlint's and gitleaks' look-alikes
-// label it.
+// token, whose parts prove them, after any letters; an AWS key id with a lower-case word
+// joined after it too ("AKIA…XIabc"). After letters of its own case a prefix is part of the
+// word ("wordgsk_…", "xsk_live_…"), as secretlint's and gitleaks' look-alikes label it.
 func TestTokenGluedToAWord(t *testing.T) {
 	t.Parallel()
 	e := mask.New()
@@ -2832,6 +2832,10 @@ func TestTokenGluedToAWord(t *testing.T) {
 	}
 	maskedAs(t, e, mask.FormatAuto, [][2]string{
 		{"tok amdt1.eyJhdWQiOiJ0YXJnZXQiLCJtIjoiR0VUIn0.Zx9r2pQv8LmN3bT7yK1wC5dF0hJ4sA6gE2uI9oR8tYe ok", "tok a[MANDATE_TOKEN] ok"},
+		// A key id with a lower-case word joined after it.
+		{"key AKIA2YGGDPJK3DSUAJXIabc ok", "key [AWS_ACCESS_KEY_ID]abc ok"},
+		{"key fooAKIA2YGGDPJK3DSUAJXIbar ok", "key foo[AWS_ACCESS_KEY_ID]bar ok"},
+		{"key AKIAIOSFODNN7EXAMPL2/abc+def== ok", "key AKIAIOSFODNN7EXAMPL2/abc+def== ok"},
 		// Left alone: a prefix with no mark of its own inside a word, a prefix after letters
 		// of its own case, heads that start no token, a key id inside a longer run of
 		// capitals and digits.

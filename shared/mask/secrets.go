@@ -474,7 +474,10 @@ func shapedToken(s []byte, i int, enabled *[numDetectors]bool, glue uint8) (int,
 				for j < len(s) && j-i < 20 && (isUpperASCII(s[j]) || isDigit(s[j])) {
 					j++
 				}
-				if j-i == 20 && (tokenEnd(s, j, &b64Char) || credentialScope(s, j)) {
+				// Twenty capitals and digits, and then no more of the base64 alphabet, or a
+				// lower-case word joined on ("AKIA…XIabc", as "SELECT key_id || 'abc'" writes
+				// it; inside base64 a key id's shape is rarer than any other).
+				if j-i == 20 && (tokenEnd(s, j, &b64Char) || isLowerASCII(s[j]) || credentialScope(s, j)) {
 					return j, detAWSKeyID, true
 				}
 				break
