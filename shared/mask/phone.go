@@ -80,50 +80,51 @@ var codeRegions = map[int][]string{
 // code first) is a national significant number of the plan of one of its code's regions, or
 // has a non-geographic code, whose numbers are judged by their length alone.
 func planned(n []byte) bool {
-	for k := 1; k <= 3 && k < len(n); k++ {
-		cc := prefix(n, k)
-		if _, ok := countryLengths[cc]; !ok {
-			continue
-		}
-		regions, ok := codeRegions[cc]
-		if !ok {
+	cc, k, _, ok := countryCode(n)
+	if !ok {
+		return false
+	}
+	regions, ok := codeRegions[cc]
+	if !ok {
+		return true
+	}
+	for _, r := range regions {
+		if p, ok := planFor(r); ok && p.re.Match(n[k:]) {
 			return true
 		}
-		for _, r := range regions {
-			if p, ok := planFor(r); ok && p.re.Match(n[k:]) {
-				return true
-			}
-		}
-		return false
 	}
 	return false
 }
 
+// countryCode returns the country calling code d starts with, its length and the national
+// lengths its plan uses (countryLengths). Country calling codes are prefix-free, so at most
+// one of the one-, two- and three-digit prefixes of d is a code.
+func countryCode(d []byte) (cc, k int, set uint32, ok bool) {
+	for k := 1; k <= 3 && k < len(d); k++ {
+		cc := prefix(d, k)
+		if set, ok := countryLengths[cc]; ok {
+			return cc, k, set, true
+		}
+	}
+	return 0, 0, 0, false
+}
+
 // validInternational reports whether d (the digits after '+' or 00, country code first) is a
 // number with an assigned country calling code and a national number of a length that code
-// uses. Country calling codes are prefix-free, so at most one of the one-, two- and
-// three-digit prefixes of d is a code. Country code 1 (NANP) is checked by the caller.
+// uses. Country code 1 (NANP) is checked by the caller.
 func validInternational(d []byte) bool {
 	if len(d) < 2 || d[0] == '0' || d[0] == '1' {
 		return false
 	}
-	for k := 1; k <= 3 && k < len(d); k++ {
-		if set, ok := countryLengths[prefix(d, k)]; ok {
-			n := len(d) - k
-			return n < 32 && set&(1<<n) != 0
-		}
-	}
-	return false
+	_, k, set, ok := countryCode(d)
+	n := len(d) - k
+	return ok && n < 32 && set&(1<<n) != 0
 }
 
 // longestInternational reports whether d (a validInternational number) has the longest
 // national length its country calling code uses.
 func longestInternational(d []byte) bool {
-	for k := 1; k <= 3 && k < len(d); k++ {
-		if set, ok := countryLengths[prefix(d, k)]; ok {
-			n := len(d) - k
-			return n < 32 && set>>(n+1) == 0
-		}
-	}
-	return false
+	_, k, set, ok := countryCode(d)
+	n := len(d) - k
+	return ok && n < 32 && set>>(n+1) == 0
 }
