@@ -513,15 +513,19 @@ func (sc *scanner) quotedOverMatches(s []byte, at, from int) (int, bool) {
 		lo = sc.matches[k-1].end
 	}
 	start, end, ok := email(s, at, lo)
-	kept, fits := sc.quotedFits(s, start, at, k)
-	if !ok || !fits {
-		// As written, no address, or one whose quotes cut a match ("" " "@0.AA"@0.AA":
-		// the quotes of the second address are the first's last and the '@''s): read as a
-		// second pass reads it, with the matches redacted.
-		start, end, ok = sc.quotedOverRedactions(s, at, lo, k)
-		kept, fits = sc.quotedFits(s, start, at, k)
+	kept := 0
+	if ok {
+		kept, ok = sc.quotedFits(s, start, at, k)
 	}
-	if !ok || !fits {
+	if !ok {
+		// As written, no address, or one whose quotes cut a match ('" " "@0.AA"@0.AA': the
+		// quotes of the second address are the first's last and the '@''s): read as a second
+		// pass reads it, with the matches redacted.
+		if start, end, ok = sc.quotedOverRedactions(s, at, lo, k); ok {
+			kept, ok = sc.quotedFits(s, start, at, k)
+		}
+	}
+	if !ok {
 		return 0, false
 	}
 	sc.matches = append(sc.matches[:kept], match{start, end, detEmail})
@@ -1638,7 +1642,7 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 		last = k + 1
 	}
 	if g.len() >= 4 && g.len() <= 6 {
-		if e, ok := sc.spacedCard(w, last, false); ok {
+		if e, ok := sc.spacedCard(w, last); ok {
 			return e, true
 		}
 		if last-w >= 3 && total >= cardMinDigits && total <= cardMaxDigits {
@@ -1647,7 +1651,7 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 	}
 	// Under a card label, any split of a card's digits ("card 4111 1111 1111 111 1").
 	if last-w >= 2 && total >= cardMinDigits && sc.labels(s, g.ts, floor)&labelCard != 0 {
-		return sc.spacedCard(w, last, true)
+		return last, sc.luhnWhole(w, last)
 	}
 	return 0, false
 }
@@ -1655,25 +1659,27 @@ func (sc *scanner) card(w, hi, floor int) (int, bool) {
 // spacedCard returns the end of the longest card the space-separated words [w, last) of the
 // run start with: all of them, or the words up to an expiry date that ends them, or a card
 // in a card's printed groups whatever follows it ("4111 1111 1111 1111 123", its security
-// code after it); under a card label (labelled), all of them split any way, a Luhn-valid
-// number of a card's length. Under the label too a run's first words in no card's grouping
-// are no card ("card no. 6479 0577 3998 9370" is a 16-digit number with a wrong check digit,
-// not a 12-digit one and more).
-func (sc *scanner) spacedCard(w, last int, labelled bool) (int, bool) {
+// code after it).
+func (sc *scanner) spacedCard(w, last int) (int, bool) {
 	gs, s := sc.groups, sc.src
 	for e := last; e > w+1; e-- {
-		if labelled && e < last {
-			break
-		}
-		if !labelled && (gs[e-1].len() < 3 && !fours(gs[w:e-1]) || e < last && !expiry(s, gs[e:last], gs[w].ds, gs[e-1].de) && !printedCard(gs[w:e])) {
+		if gs[e-1].len() < 3 && !fours(gs[w:e-1]) || e < last && !expiry(s, gs[e:last], gs[w].ds, gs[e-1].de) && !printedCard(gs[w:e]) {
 			continue
 		}
-		d, ok := sc.collect(s, w, e)
-		if ok && len(d) >= cardMinDigits && (isCard(d) || labelled && len(d) <= cardMaxDigits && luhn(d)) {
+		if d, ok := sc.collect(s, w, e); ok && len(d) >= cardMinDigits && isCard(d) {
 			return e, true
 		}
 	}
 	return 0, false
+}
+
+// luhnWhole reports whether the groups [w, e), split any way, are a Luhn-valid number of a
+// card's length: a card under a card label, whatever its IIN. Under the label a run is
+// judged whole, never its first groups ("card no. 6479 0577 3998 9370" is a 16-digit number
+// with a wrong check digit, not a 12-digit one and more).
+func (sc *scanner) luhnWhole(w, e int) bool {
+	d, ok := sc.collect(sc.src, w, e)
+	return ok && len(d) >= cardMinDigits && len(d) <= cardMaxDigits && luhn(d)
 }
 
 // joinedCard judges the groups [w, e) of one word joined by dashes (or dots, as some print
@@ -1706,9 +1712,7 @@ func (sc *scanner) joinedCard(w, e, floor int) (int, bool) {
 		}
 	}
 	if g.len() <= 9 && total <= cardMaxDigits && sc.labels(s, g.ts, floor)&labelCard != 0 {
-		if d, ok := sc.collect(s, w, e); ok && luhn(d) {
-			return e, true // under a card label, all its groups split any way
-		}
+		return e, sc.luhnWhole(w, e) // under a card label, all its groups split any way
 	}
 	return 0, false
 }
