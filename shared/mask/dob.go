@@ -121,19 +121,21 @@ func monthKey(a, b byte) int {
 	return int(a-'a')*27 + k
 }
 
-// monthsBy lists the months' names by monthKey, so a word is compared with the few that
-// start as it does.
-var monthsBy = func() (t [26 * 27][]struct {
+// monthName is one name of month m (1 to 12); en marks the English one, also read by its
+// first letters.
+type monthName struct {
 	m    int
 	name string
-}) {
+	en   bool
+}
+
+// monthsBy lists the months' names by monthKey, so a word is compared with the few that
+// start as it does.
+var monthsBy = func() (t [26 * 27][]monthName) {
 	for m, names := range monthNames {
-		for _, n := range names {
+		for i, n := range names {
 			k := monthKey(n[0], n[1])
-			t[k] = append(t[k], struct {
-				m    int
-				name string
-			}{m + 1, n})
+			t[k] = append(t[k], monthName{m + 1, n, i == 0})
 		}
 	}
 	return t
@@ -158,7 +160,7 @@ func monthAt(s []byte, i int) (int, int) {
 		return 0, 0
 	}
 	for _, c := range monthsBy[k] {
-		if c.name == monthNames[c.m-1][0] { // English, also by its first letters
+		if c.en {
 			if len(w) <= len(c.name) && hasPrefixFold(w, c.name[:len(w)]) && (len(w) == 3 || len(w) == len(c.name) || c.m == 9 && len(w) == 4) {
 				if len(w) < len(c.name) && e < len(s) && s[e] == '.' {
 					e++
