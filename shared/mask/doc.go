@@ -128,7 +128,10 @@
 // ("tok_email_<HMAC>", keyed per deployment so equal values join), ModeFormat (a keyed
 // stand-in of the same shape) and ModeOff. A Profile names a mode per detector, the fields
 // masked whole, the input cap and what to do with secrets in requests; a Catalog holds the
-// built-in profiles (profiles.yaml) and those of a profile document.
+// built-in profiles (profiles.yaml) and those of a profile document. A field is named by a
+// key in any of its spellings (FieldName: case, separators and case changes, fullwidth and
+// other compatibility letters, accents, Cyrillic letters drawn as Latin ones and invisible
+// characters do not count), so "date_of_birth" masks "dateOfBirth" and "DATE-OF-BIRTH".
 //
 // # Design
 //

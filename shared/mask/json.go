@@ -259,14 +259,7 @@ func isReplacement(key []byte) bool {
 }
 
 // isField reports whether key (decoded) is one of the engine's named fields.
-func (st *state) isField(key []byte) bool {
-	for _, f := range st.eng.fields {
-		if len(f) == len(key) && bytes.EqualFold(f, key) {
-			return true
-		}
-	}
-	return false
-}
+func (st *state) isField(key []byte) bool { return st.eng.isNamed(key) }
 
 // stringEnd validates the JSON string whose opening quote is at src[q] and returns the offset
 // after its closing quote and whether it contains escapes.

@@ -7,6 +7,10 @@ import (
 	"regexp"
 	"slices"
 	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Detector names. They are the keys of a Summary, the names profiles and WithoutDetectors
@@ -109,17 +113,120 @@ const DefaultMaxBytes = 16 << 20
 const TruncatedMarker = "\n[MASK: INPUT TRUNCATED; THE REST WAS NOT RETURNED]"
 
 // WithFields makes the engine mask the whole value of every JSON member (and CSV column)
-// whose key is one of keys (compared without regard to ASCII case), whatever the value
-// holds: a string, number, literal, object or array becomes the string "[REDACTED]" (or the
-// Field mode's replacement) and counts once as Field.
+// whose key is one of keys, whatever the value holds: a string, number, literal, object or
+// array becomes the string "[REDACTED]" (or the Field mode's replacement) and counts once as
+// Field. A key names a field in any of its spellings (FieldName): "date_of_birth" is also
+// "dateOfBirth", "Date-Of-Birth", "DATE OF BIRTH" and "ｄａｔｅ＿ｏｆ＿ｂｉｒｔｈ". A name
+// with no letter or digit names nothing.
 func WithFields(keys ...string) Option {
 	return func(e *Engine) {
 		for _, name := range keys {
-			if name != "" {
-				e.fields = append(e.fields, []byte(name))
+			f := FieldName(name)
+			if f == "" {
+				continue
 			}
+			if e.fields == nil {
+				e.fields = map[string]bool{}
+			}
+			e.fields[f] = true
+			e.maxField = max(e.maxField, len(f))
 		}
 	}
+}
+
+// FieldName is the one spelling of a field's name that WithFields compares keys in: its
+// letters and digits, lower-cased, with what Unicode writes as other forms of them (fullwidth
+// and compatibility letters, accents and other combining marks) read as the plain letter, and
+// everything else (separators, case changes, invisible characters) left out. Keys that give
+// the same FieldName name the same field.
+func FieldName(name string) string {
+	return string(fieldName(nil, []byte(name), len(name)*utf8.UTFMax))
+}
+
+// fieldName appends FieldName of key to dst, and stops once it holds more than limit bytes
+// (no field is that long).
+func fieldName(dst, key []byte, limit int) []byte {
+	for i := 0; i < len(key) && len(dst) <= limit; {
+		c := key[i]
+		if c >= utf8.RuneSelf {
+			return fieldNameSlow(dst, key[i:], limit)
+		}
+		dst = appendNameByte(dst, c)
+		i++
+	}
+	return dst
+}
+
+// nameByte is what the ASCII byte c is in a field's name: a letter lower-cased, a digit as it
+// is; false for anything else, which a name leaves out.
+func nameByte(c byte) (byte, bool) {
+	switch {
+	case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		return c, true
+	case c >= 'A' && c <= 'Z':
+		return c + 'a' - 'A', true
+	}
+	return 0, false
+}
+
+// appendNameByte appends the ASCII byte c to a field's name, when it is part of one.
+func appendNameByte(dst []byte, c byte) []byte {
+	if b, ok := nameByte(c); ok {
+		return append(dst, b)
+	}
+	return dst
+}
+
+// fieldNameSlow is fieldName for the rest of a key from its first character outside ASCII:
+// the key is decomposed (NFKD), so a compatibility form or an accented letter becomes its
+// letter and marks, then folded as values are (foldRune), and a Greek or Cyrillic letter
+// drawn as a Latin one is that letter in a name that holds Latin letters or digits
+// ("pаssword" with a Cyrillic а), as in a value's word. Marks and what folds to nothing are
+// left out; any other letter or digit is kept, lower-cased.
+func fieldNameSlow(dst, key []byte, limit int) []byte {
+	rest := norm.NFKD.String(string(key))
+	latin := len(dst) > 0
+	for _, r := range rest {
+		if !latin && r < utf8.RuneSelf {
+			_, latin = nameByte(byte(r))
+		} else if b, ok := foldRune(r); !latin && ok {
+			_, latin = nameByte(b)
+		}
+	}
+	for _, r := range rest {
+		if len(dst) > limit {
+			break
+		}
+		if r < utf8.RuneSelf {
+			dst = appendNameByte(dst, byte(r))
+			continue
+		}
+		if b, ok := foldRune(r); ok {
+			dst = appendNameByte(dst, b)
+			continue
+		}
+		if r >= lookalikeFirst && r <= lookalikeLast && latin {
+			if l := latinOf[r-lookalikeFirst]; l != 0 {
+				dst = appendNameByte(dst, l)
+				continue
+			}
+		}
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			dst = utf8.AppendRune(dst, unicode.ToLower(r))
+		}
+	}
+	return dst
+}
+
+// isNamed reports whether key (decoded) is one of the engine's named fields, in any of its
+// spellings.
+func (e *Engine) isNamed(key []byte) bool {
+	if len(e.fields) == 0 {
+		return false
+	}
+	var buf [64]byte
+	name := fieldName(buf[:0], key, e.maxField)
+	return len(name) <= e.maxField && e.fields[string(name)]
 }
 
 // WithAllowedSecrets leaves in clear every value a secret detector matched (a password under a
@@ -161,8 +268,9 @@ func WithPhoneRegions(regions ...string) Option {
 // redact mode.
 type Engine struct {
 	modes    [numDetectors]Mode // the zero value redacts with every detector
-	fields   [][]byte
-	tokenKey []byte // HMAC key of tokens, derived from the deployment key; nil: none
+	fields   map[string]bool    // FieldName of each named field
+	maxField int                // the longest of them
+	tokenKey []byte             // HMAC key of tokens, derived from the deployment key; nil: none
 	maxBytes int
 	// allowSecrets are the patterns of secret values left in clear (WithAllowedSecrets).
 	allowSecrets []*regexp.Regexp

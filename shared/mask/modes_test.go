@@ -152,8 +152,8 @@ func TestCatalog(t *testing.T) {
 	if _, err := c.Engine("nope"); !errors.Is(err, mask.ErrUnknownProfile) {
 		t.Fatalf("unknown profile: %v", err)
 	}
-	_, err = mask.NewCatalog([]byte("profiles:\n- {name: Bad, modes: {emial: token, card: shred}, requests: maybe, max_bytes: -1}\n- {name: x}\n- {name: x}\n"), nil)
-	for _, want := range []string{`"Bad"`, `unknown detector "emial"`, `unknown mode "shred"`, `"maybe"`, "max_bytes", "defined twice"} {
+	_, err = mask.NewCatalog([]byte("profiles:\n- {name: Bad, modes: {emial: token, card: shred}, requests: maybe, max_bytes: -1, fields: ['__']}\n- {name: x}\n- {name: x}\n"), nil)
+	for _, want := range []string{`"Bad"`, `unknown detector "emial"`, `unknown mode "shred"`, `"maybe"`, "max_bytes", "defined twice", `"__" has no letter or digit`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("invalid document: %v; want it to mention %s", err, want)
 		}

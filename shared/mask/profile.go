@@ -169,8 +169,11 @@ func (p Profile) engine(key []byte) (*Engine, error) {
 		opts = append(opts, WithMode(m, d))
 	}
 	for _, f := range p.Fields {
-		if f == "" {
+		switch {
+		case f == "":
 			errs = append(errs, errors.New("fields: an empty field name"))
+		case FieldName(f) == "":
+			errs = append(errs, fmt.Errorf("fields: %q has no letter or digit, so names no field", f))
 		}
 	}
 	switch p.Requests {

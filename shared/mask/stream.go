@@ -991,16 +991,6 @@ func quoteEnd(win []byte, from int) int {
 	return -1
 }
 
-// isNamed reports whether key is a named field.
-func (e *Engine) isNamed(key []byte) bool {
-	for _, f := range e.fields {
-		if len(f) == len(key) && bytes.EqualFold(f, key) {
-			return true
-		}
-	}
-	return false
-}
-
 // token reads the rest of a scalar token starting with c: a string through its closing
 // quote, or a literal or number up to a delimiter. A token longer than StreamLimit is
 // returned as errTooLong after being skipped.
