@@ -72,7 +72,7 @@ func (st *state) value(i, depth int, key []byte, suppress bool) (int, error) {
 		return st.array(i, depth+1, key, suppress)
 	case c == '"':
 		end, escaped, err := stringEnd(src, i)
-		if err == nil && !suppress && (end-i-2 >= minCandidate || (len(key) > 0 && end-i-2 >= minPassword)) {
+		if err == nil && !suppress && (end-i-2 >= minCandidate || (len(key) > 0 && end-i-2 >= minCode)) {
 			st.maskString(i+1, end-1, escaped, key)
 		}
 		return end, err
@@ -439,9 +439,11 @@ func integerDigits(tok, buf []byte) ([]byte, bool) {
 func (st *state) maskNumber(start, end int, d, key []byte) {
 	sc := &st.sc
 	sc.setKey(key)
-	if len(key) > 0 && len(d) >= minPassword && sc.keySecretKind() == lblPassword && sc.enabled[detSecret] {
-		st.w.replace(start, end, detSecret, true, d) // a numeric password, such as a PIN
-		return
+	if len(key) > 0 && sc.enabled[detSecret] {
+		if kind := sc.keySecretKind(); kind == lblPassword && len(d) >= minPassword || kind == lblCode && len(d) >= minCode {
+			st.w.replace(start, end, detSecret, true, d) // a numeric password or code: a PIN, a card's security code
+			return
+		}
 	}
 	if len(d) < 8 || len(d) > cardMaxDigits {
 		return

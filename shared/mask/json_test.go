@@ -52,8 +52,8 @@ func TestJSON(t *testing.T) {
 		{"literals", plain, `{"a":true,"b":false,"c":null,"d":[]}`, `{"a":true,"b":false,"c":null,"d":[]}`, mask.Summary{}},
 		{"dates ids and versions", plain, `{"at":"2024-01-15T10:30:00Z","order":"ORD-2024-000123","v":"1.2.3","zip":"94103-1234"}`,
 			`{"at":"2024-01-15T10:30:00Z","order":"ORD-2024-000123","v":"1.2.3","zip":"94103-1234"}`, mask.Summary{}},
-		{"named fields", named, `{"password":"hunter2","Password":{"x":[1,"a@b.co"]},"user":{"ssn":null},"pw":"a@b.co"}`,
-			`{"password":"[REDACTED]","Password":"[REDACTED]","user":{"ssn":"[REDACTED]"},"pw":"[EMAIL]"}`, mask.Summary{mask.Field: 3, mask.Email: 1}},
+		{"named fields", named, `{"password":"hunter2","Password":{"x":[1,"a@b.co"]},"user":{"ssn":null},"note":"a@b.co"}`,
+			`{"password":"[REDACTED]","Password":"[REDACTED]","user":{"ssn":"[REDACTED]"},"note":"[EMAIL]"}`, mask.Summary{mask.Field: 3, mask.Email: 1}},
 		{"named field with an escaped key", named, `{"pass\u0077ord":12}`, `{"pass\u0077ord":"[REDACTED]"}`, one(mask.Field)},
 		{"named field in an array of objects", named, `[{"password":"a"},{"password":"b"}]`, `[{"password":"[REDACTED]"},{"password":"[REDACTED]"}]`, mask.Summary{mask.Field: 2}},
 	}

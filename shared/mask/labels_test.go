@@ -132,3 +132,162 @@ func TestColonValueHoldsAmpersand(t *testing.T) {
 		}
 	}
 }
+
+// labelSpellings writes the words of a label as code and configuration write them.
+func labelSpellings(words []string) []string {
+	title := func(w string) string { return strings.ToUpper(w[:1]) + w[1:] }
+	camel := words[0]
+	for _, w := range words[1:] {
+		camel += title(w)
+	}
+	snake := strings.Join(words, "_")
+	return []string{snake, strings.ToUpper(snake), camel, strings.Join(words, "-"), strings.Join(words, ".")}
+}
+
+// TestCredentialLabelWords: credentials came back in clear under the names services give
+// them: SMTP_PASS=…, {"pw": …}, db_pw, userPass, a card's security code under cvv2 or
+// "security code", a PIN, a one-time or recovery code, a password's hash. Each is read in
+// every spelling and every place a label stands (a JSON key, "label: value", "label=value",
+// a quoted value, an XML element); labels that only hold such a word, and codes that are
+// no credential (zip, country, status and error codes), are left alone.
+func TestCredentialLabelWords(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	places := []struct {
+		name   string
+		format mask.Format
+		write  func(label, value string) string
+	}{
+		{"json", mask.FormatJSON, func(l, v string) string { return `{"` + l + `":"` + v + `"}` }},
+		{"colon", mask.FormatText, func(l, v string) string { return l + ": " + v + "\n" }},
+		{"equals", mask.FormatText, func(l, v string) string { return "export " + l + "=" + v + "\n" }},
+		{"quoted", mask.FormatText, func(l, v string) string { return l + ` = "` + v + `";` }},
+		{"xml", mask.FormatText, func(l, v string) string { return "<" + l + ">" + v + "</" + l + ">" }},
+	}
+	masked := []struct {
+		words []string
+		value string
+	}{
+		{[]string{"smtp", "pass"}, "Tr0ub4dor3"},
+		{[]string{"user", "pass"}, "hunter22"},
+		{[]string{"pw"}, "hunter22"},
+		{[]string{"db", "pw"}, "Tr0ub4dor3"},
+		{[]string{"admin", "pw"}, "s3cret"},
+		{[]string{"cvv2"}, "123"},
+		{[]string{"cvc2"}, "123"},
+		{[]string{"card", "cvv"}, "1234"},
+		{[]string{"cvv"}, "123"},
+		{[]string{"cvc"}, "123"},
+		{[]string{"csc"}, "123"},
+		{[]string{"security", "code"}, "123"},
+		{[]string{"card", "security", "code"}, "4321"},
+		{[]string{"pin"}, "4821"},
+		{[]string{"card", "pin"}, "4821"},
+		{[]string{"pin", "code"}, "482193"},
+		{[]string{"passcode"}, "482193"},
+		{[]string{"otp"}, "482193"},
+		{[]string{"totp"}, "482193"},
+		{[]string{"otp", "code"}, "482193"},
+		{[]string{"mfa", "code"}, "482193"},
+		{[]string{"verification", "code"}, "482193"},
+		{[]string{"recovery", "code"}, "k3j9-x8w2"},
+		{[]string{"backup", "codes"}, "k3j9-x8w2"},
+		{[]string{"auth", "code"}, "SplxlOBeZQQYbYS6WxSbIA"},
+		{[]string{"password", "hash"}, "$2b$12$KIXQJ9Hk8vQ3Yx1Lh5OeUe"},
+		{[]string{"password", "digest"}, "5f4dcc3b5aa765d61d8327deb882cf99"},
+		{[]string{"hashed", "password"}, "5f4dcc3b5aa765d61d8327deb882cf99"},
+	}
+	for _, m := range masked {
+		for _, label := range labelSpellings(m.words) {
+			for _, p := range places {
+				in := p.write(label, m.value)
+				got := e.Mask([]byte(in), p.format)
+				if bytes.Contains(got.Body, []byte(m.value)) {
+					t.Errorf("%s: %q -> %q", p.name, in, got.Body)
+				}
+				var out bytes.Buffer
+				if _, err := e.Stream(strings.NewReader(in), &out, p.format); err != nil || out.String() != string(got.Body) {
+					t.Errorf("%s: %q streamed -> %q, %v; masked whole -> %q", p.name, in, out.String(), err, got.Body)
+				}
+			}
+		}
+	}
+	left := []struct {
+		words []string
+		value string
+	}{
+		{[]string{"zip", "code"}, "94103"},
+		{[]string{"postcode"}, "94103"},
+		{[]string{"country", "code"}, "4412"},
+		{[]string{"status", "code"}, "200"},
+		{[]string{"error", "code"}, "E1234"},
+		{[]string{"promo", "code"}, "SPRING2024"},
+		{[]string{"code"}, "4821"},
+		{[]string{"bypass"}, "Tr0ub4dor3"},
+		{[]string{"compass"}, "Tr0ub4dor3"},
+		{[]string{"pinned"}, "4821"},
+		{[]string{"spin"}, "4821"},
+		{[]string{"pin"}, "13"},
+		{[]string{"cvv"}, "12"},
+		{[]string{"otp", "enabled"}, "1234"},
+		{[]string{"password", "hash", "algorithm"}, "bcrypt"},
+		{[]string{"pw", "length"}, "12345"},
+	}
+	for _, l := range left {
+		for _, label := range labelSpellings(l.words) {
+			for _, p := range places {
+				in := p.write(label, l.value)
+				if got := e.Mask([]byte(in), p.format); !bytes.Equal(got.Body, []byte(in)) {
+					t.Errorf("%s: %q -> %q", p.name, in, got.Body)
+				}
+			}
+		}
+	}
+}
+
+// TestPasswordsThatStartLikeReferences: a value starting with '$', '{', '<', '%' or '[' was
+// taken for a reference to a secret and left in clear whatever followed: "$uperS3cret!", a
+// crypt hash ("$2b$12$…"), an LDAP one ("{SSHA}…"). A reference is now its whole shape (a
+// variable, a substitution, a template's field, a format verb, a redaction).
+func TestPasswordsThatStartLikeReferences(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatText, [][2]string{
+		{"password: $uperS3cret!", "password: [SECRET]"},
+		{"password: {x}9kLm2", "password: [SECRET]"},
+		{"password: <3kittens", "password: [SECRET]"},
+		{"password: %zQ8!kLm", "password: [SECRET]"},
+		{"password: [2]xY9kLm", "password: [SECRET]"},
+		{"password_hash: $2b$12$KIXQJ9Hk8vQ3Yx1Lh5OeUeWq8Z5r3tN1m0pQ2sVb4cD6eF7gH8iJ0", "password_hash: [SECRET]"},
+		{"userPassword: {SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g5XE5t", "userPassword: [SECRET]"},
+		// References stay.
+		{"password: ${DB_PASSWORD}", "password: ${DB_PASSWORD}"},
+		{"password: $DB_PASSWORD", "password: $DB_PASSWORD"},
+		{"password: $(cat /run/secrets/db)", "password: $(cat /run/secrets/db)"},
+		{`password = "%s"`, `password = "%s"`},
+		{`password = "%(pw)s"`, `password = "%(pw)s"`},
+		{"password: %DB_PASS%", "password: %DB_PASS%"},
+		{"password: <your-password>", "password: <your-password>"},
+		{"password: {{ .Password }}", "password: {{ .Password }}"},
+		{"password: [SECRET]", "password: [SECRET]"},
+		{"password: ********", "password: ********"},
+	})
+}
+
+// TestXMLElementNames: an element whose name holds '_', '.' or a namespace prefix was no
+// element, so the secret it held came back in clear: <db_password>, <smtp.pass>, SOAP's
+// <wsse:Password>.
+func TestXMLElementNames(t *testing.T) {
+	t.Parallel()
+	maskedAs(t, mask.New(), mask.FormatText, [][2]string{
+		{"<db_password>Tr0ub4dor3</db_password>", "<db_password>[SECRET]</db_password>"},
+		{"<smtp.pass>Tr0ub4dor3</smtp.pass>", "<smtp.pass>[SECRET]</smtp.pass>"},
+		{"<_secret>q8Vr2kLm9pW4xT7bN3cZ</_secret>", "<_secret>[SECRET]</_secret>"},
+		{`<wsse:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText">Tr0ub4dor3</wsse:Password>`,
+			`<wsse:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText">[SECRET]</wsse:Password>`},
+		{"<ns2:apiKey>q8Vr2kLm9pW4xT7bN3cZ</ns2:apiKey>", "<ns2:apiKey>[SECRET]</ns2:apiKey>"},
+		// An address in brackets is no element, and a usage line's brackets hold no URL's
+		// credentials.
+		{"<john_doe@example.com>", "<[EMAIL]>"},
+		{"curl -u <user:password> https://test.com/endpoint", "curl -u <user:password> https://test.com/endpoint"},
+	})
+}

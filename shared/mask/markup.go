@@ -32,9 +32,10 @@ type markupMatch struct {
 const maxTag = 1024
 
 // tagAt returns the end of the tag or comment starting at s[i] ('<'), and whether it is a
-// block tag, or 0 when s[i] starts none: a tag is '<', an optional '/' or '!', a name
-// (letters, digits, '-') ended by white space, '/' or '>', then anything up to '>' but
-// another '<'.
+// block tag, or 0 when s[i] starts none: a tag is '<', an optional '/' or '!', a name (a
+// letter or '_', then letters, digits, '-', '_', '.' and ':', as XML names are written:
+// "<db_password>", "<ns:apiKey>") ended by white space, '/' or '>', then anything up to '>'
+// but another '<'.
 func tagAt(s []byte, i int) (end int, block bool) {
 	if s[i] == 0x1B {
 		if n := escSeq(s, i); n > 0 {
@@ -59,11 +60,11 @@ func tagAt(s []byte, i int) (end int, block bool) {
 	if s[n] == '/' || s[n] == '!' {
 		n++
 	}
-	if n >= len(s) || !isLetter(s[n]) {
+	if n >= len(s) || !isLetter(s[n]) && s[n] != '_' {
 		return 0, false
 	}
 	ne := n
-	for ne < len(s) && (isLetter(s[ne]) || isDigit(s[ne]) || (ne > n && s[ne] == '-')) {
+	for ne < len(s) && (isLetter(s[ne]) || isDigit(s[ne]) || s[ne] == '_' || (ne > n && (s[ne] == '-' || s[ne] == '.' || s[ne] == ':'))) {
 		ne++
 	}
 	if ne >= len(s) || (s[ne] != '>' && s[ne] != '/' && !isSpace(s[ne])) {
@@ -500,7 +501,7 @@ func tagName(t []byte) (name []byte, closing bool) {
 		n++
 	}
 	e := n
-	for e < len(t) && (isLetter(t[e]) || isDigit(t[e]) || t[e] == '-' || t[e] == '_' || t[e] == ':') {
+	for e < len(t) && (isLetter(t[e]) || isDigit(t[e]) || t[e] == '-' || t[e] == '_' || t[e] == '.' || t[e] == ':') {
 		e++
 	}
 	return t[n:e], closing

@@ -27,6 +27,7 @@ const (
 	minLabelled    = 12   // shortest generated value taken under a secret label
 	minDigitSecret = 24   // shortest run of digits alone taken under a secret label
 	minPassword    = 4    // shortest value taken as a password (passwordWidth)
+	minCode        = 3    // shortest value taken as a card's security code or a one-time code
 	minEntropy     = 3.0  // bits per byte a labelled token needs (random base64 of 16 bytes has ~3.7)
 	maxUserinfo    = 256  // longest user:password part of a URL looked at
 )
@@ -45,6 +46,9 @@ const (
 	// "Signature", GCS's "X-Goog-Signature"); elsewhere a signature proves a body or is a
 	// name under an e-signature.
 	lblSignature
+	// lblCode is a short credential a person types: a card's security code, a PIN, a
+	// one-time, verification or recovery code. Three characters are enough.
+	lblCode
 )
 
 var (
@@ -774,6 +778,9 @@ func qualifiedLabel(w []byte) uint8 {
 			return lblNone
 		}
 		if metaWord(w[next:end]) {
+			if end == len(w) && hashWord(w[next:end]) && labelKind(w[:cut]) == lblPassword {
+				return lblPassword // "password_hash", "passwordDigest": a hash is cracked offline
+			}
 			return lblNone
 		}
 		end = cut
@@ -812,6 +819,12 @@ var metaWords = [...]string{"id", "ids", "name", "names", "ref", "url", "uri", "
 
 func metaWord(word []byte) bool { return metaWordSet.hasFold(word) }
 
+// hashWord reports the meta words that name a hash of the secret, which is itself a secret
+// when the secret is a password.
+func hashWord(word []byte) bool {
+	return hasPrefixFold(word, "hash") && len(word) <= len("hashed") || hasPrefixFold(word, "digest") && len(word) == len("digest")
+}
+
 var metaWordSet = newWordSet(metaWords[:])
 
 // wordSet is a set of lower-case ASCII words looked up without regard to case.
@@ -844,7 +857,7 @@ func labelKind(w []byte) uint8 {
 	for k >= 0 && (w[k] == '_' || w[k] == '-' || w[k] == '.' || w[k] == ' ') {
 		k--
 	}
-	if k < 2 || !secretLast[w[k]] {
+	if k < 1 || !secretLast[w[k]] { // "pw" is the shortest label
 		return lblNone
 	}
 	var buf [labelSuffix]byte
@@ -869,6 +882,8 @@ func labelKind(w []byte) uint8 {
 	switch l[len(l)-1] {
 	case 'n':
 		switch {
+		case lastWordIs(w, "pin") || lastWordIs(w, "cvn"):
+			return lblCode
 		case has("sessiontoken") || has("securitytoken"):
 			return lblAWSSession
 		case has("authorization"):
@@ -901,8 +916,15 @@ func labelKind(w []byte) uint8 {
 			return lblPassword
 		}
 	case 'e':
-		if has("passphrase") {
+		if has("passphrase") || has("passcode") {
 			return lblPassword
+		}
+		if has("code") {
+			for _, c := range codeWords {
+				if has(c + "code") {
+					return lblCode
+				}
+			}
 		}
 		if has("signature") {
 			return lblSignature
@@ -917,8 +939,11 @@ func labelKind(w []byte) uint8 {
 		if has("credentials") || has("creds") {
 			return lblSecret
 		}
-		if has("dbpass") || (whole && string(l) == "pass") {
+		if has("dbpass") || lastWordIs(w, "pass") {
 			return lblPassword
+		}
+		if has("recoverycodes") || has("backupcodes") {
+			return lblCode
 		}
 	case 'l':
 		if has("credential") {
@@ -933,6 +958,20 @@ func labelKind(w []byte) uint8 {
 		if (whole && string(l) == "auth") || (has("auth") && authWord(w)) {
 			return lblSecret
 		}
+	case 'w':
+		if lastWordIs(w, "pw") {
+			return lblPassword
+		}
+	case 'p':
+		if lastWordIs(w, "otp") || lastWordIs(w, "totp") || lastWordIs(w, "hotp") {
+			return lblCode
+		}
+	case 'v', 'c', '2':
+		for _, c := range cardCodes {
+			if lastWordIs(w, c) {
+				return lblCode
+			}
+		}
 	case 'g':
 		if whole && string(l) == "sig" {
 			return lblSignature
@@ -942,6 +981,32 @@ func labelKind(w []byte) uint8 {
 		}
 	}
 	return lblNone
+}
+
+// codeWords are the words before "code" that make it a credential ("security_code",
+// "mfaCode", "recovery-code"); a zip, country, status or promotion code is none.
+var codeWords = [...]string{"security", "pin", "otp", "totp", "mfa", "2fa", "verification", "recovery", "backup",
+	"auth", "authorization", "access", "card", "cvv", "one-time"}
+
+// cardCodes are the names of a card's security code.
+var cardCodes = [...]string{"cvv", "cvc", "cvv2", "cvc2", "csc", "cid"}
+
+// lastWordIs reports whether the last word of label w is word, in any case: the whole label,
+// or what follows its last '_', '-', '.' or case change ("SMTP_PASS", "userPass", "db.pw").
+func lastWordIs(w []byte, word string) bool {
+	for len(w) > 0 && (w[len(w)-1] == '_' || w[len(w)-1] == '-' || w[len(w)-1] == '.' || w[len(w)-1] == ' ') {
+		w = w[:len(w)-1]
+	}
+	if len(w) < len(word) {
+		return false
+	}
+	if len(w) == len(word) && hasPrefixFold(w, word) {
+		return true // in any case: "pAss" is no word "Ass" after "p"
+	}
+	if _, next := lastLabelWord(w); next < len(w) {
+		w = w[next:]
+	}
+	return len(w) == len(word) && hasPrefixFold(w, word)
 }
 
 // authWord reports a label written with "auth" as its last word: after '_', '-', '.' or a
@@ -969,7 +1034,7 @@ const labelSuffix = 20
 
 // secretLast marks the bytes a secret label can end with.
 var secretLast = func() (t [256]bool) {
-	for _, c := range []byte("nytdeslrhgNYTDESLRHG") {
+	for _, c := range []byte("nytdeslrhgwpvc2NYTDESLRHGWPVC") {
 		t[c] = true
 	}
 	return t
@@ -985,6 +1050,54 @@ func containsFold(w []byte, part string) bool {
 	return false
 }
 
+// reference reports a value that names where the secret comes from rather than holding it: a
+// variable ("$DB_PASSWORD", "${DB_PASSWORD}", "$(cat pw)"), a template's field ("{{ .Password
+// }}", "{password}", "<password>"), a format verb ("%s", "%(pw)s", "%DB_PASS%"), a
+// redaction ("[SECRET]") or a masked display ("****1234"). A value that only starts with
+// such a sign is no reference: a password ("$uperS3cret!", "{x}9kLm2"), a crypt hash
+// ("$2b$12$…"), an LDAP one ("{SSHA}…").
+func reference(v []byte) bool {
+	last := v[len(v)-1]
+	switch v[0] {
+	case '$':
+		// "${…}" and "$(…)" are substitutions however far the value runs ("$(gcloud auth
+		// print-access-token)" is read up to its first space).
+		return len(v) > 1 && (v[1] == '{' || v[1] == '(' || identifier(v[1:]))
+	case '{':
+		return last == '}'
+	case '<':
+		return last == '>'
+	case '[':
+		return last == ']'
+	case '%':
+		switch {
+		case len(v) == 2: // "%s", "%v", "%d"
+			return isLetter(v[1])
+		case len(v) > 2 && last == '%':
+			return identifier(v[1 : len(v)-1])
+		case len(v) > 3 && (v[1] == '(' || v[1] == '{'):
+			return bytes.IndexByte(v, ')') > 0 || last == '}'
+		}
+	case '*':
+		return true
+	}
+	return false
+}
+
+// identifier reports a name as code writes one: letters, digits and '_', not starting with a
+// digit.
+func identifier(v []byte) bool {
+	if len(v) == 0 || isDigit(v[0]) {
+		return false
+	}
+	for _, c := range v {
+		if !isLetter(c) && !isDigit(c) && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
 // placeholders are values that stand where a secret would and are not one.
 var placeholders = [...]string{"true", "false", "null", "none", "nil", "empty", "required", "optional", "redacted",
 	"hidden", "masked", "undefined", "string", "unset", "notset", "n/a", "changeit?", "example", "yes", "no"}
@@ -993,8 +1106,7 @@ var placeholders = [...]string{"true", "false", "null", "none", "nil", "empty", 
 // ("${DB_PASSWORD}", "{{ .Password }}", "<password>", "%s"), a redaction or token of this
 // package ("[SECRET]", "tok_..."), or one byte repeated ("********").
 func isPlaceholder(v []byte) bool {
-	switch v[0] {
-	case '$', '{', '<', '%', '[', '*':
+	if reference(v) {
 		return true
 	}
 	if bytes.HasPrefix(v, []byte("tok_")) {
@@ -1146,6 +1258,10 @@ func judge(kind uint8, v []byte, enabled *[numDetectors]bool) (detector, bool) {
 	switch kind {
 	case lblPassword:
 		if passwordWidth(v) >= minPassword && len(v) <= maxSecretValue {
+			return detSecret, enabled[detSecret]
+		}
+	case lblCode:
+		if len(v) >= minCode && len(v) <= maxSecretValue {
 			return detSecret, enabled[detSecret]
 		}
 	case lblAWSSession:
@@ -1850,6 +1966,9 @@ func curlCredentials(s []byte, c, floor int) (vs, ve int, ok bool) {
 		return 0, 0, false
 	}
 	vs, ve = p, e
+	if bytes.HasPrefix(s[vs:ve], []byte("//")) {
+		return 0, 0, false // "-u https://…": a URL where the credentials go, in a usage line
+	}
 	if vs == ve {
 		vs, ve = u, c // the user is the secret
 	} else if bytes.Equal(s[vs:ve], s[u:c]) {
