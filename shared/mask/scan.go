@@ -372,6 +372,13 @@ func (sc *scanner) scan(s []byte) {
 					continue
 				}
 			}
+			if sc.enabled[detSecret] {
+				if vs, ve, ok := sc.cliPassword(s, i, floor); ok {
+					add(vs, ve, detSecret)
+					i = ve
+					continue
+				}
+			}
 			i++
 		case clsPrefix:
 			if end, d, ok := prefixToken(s, i, &sc.enabled); ok && i >= floor {
