@@ -77,3 +77,63 @@ func TestCommandLineCredentials(t *testing.T) {
 		}
 	}
 }
+
+// passwordHashes are a password's hash as the crypt formats, Django and LDAP store it.
+var passwordHashes = []string{
+	"$2b$12$KIXQJ9Hk8vQ3Yx1Lh5OeUeWq8Z5r3tN1m0pQ2sVb4cD6eF7gH8iJ0",
+	"$2y$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy",
+	"$2a$08$9GhKfNtNWlFYnqYyqUTc5ObSOSlKFZVWP7hNhs/lZ36VVeTTBjmRq",
+	"$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/",
+	"$6$rounds=5000$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/",
+	"$5$rounds=80000$wnsT7Yr92oJoP28r$cKhJImk5mfuSKV9b3mumNzlbstFUplKtQXXMo4G6Ep5",
+	"$1$saltsalt$2vnaRpHa6Jxjz5n83ok8Z0",
+	"$apr1$r31.....$HqJZimcKQFAMYayBlzkrA/",
+	"$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd.RhAtQ7",
+	"$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+	"$argon2i$v=19$m=16,t=2,p=1$c29tZXNhbHQ$nSY+6jBh7LEwHL7C4oNdXg",
+	"$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E",
+	"$pbkdf2-sha256$29000$N2GMUUoJ4RwDIERI6.xbgw$7k3MR5nGBzPPvyjCy5BnGmv8VH/rNNr4x4eSgIm39Fg",
+	"pbkdf2_sha256$260000$abcdefghijkl$Z9k3bT1xQ2e3R4t5Y6u7I8o9P0aAbBcCdDeEfFgGhHi=",
+	"argon2$argon2id$v=19$m=102400,t=2,p=8$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG",
+	"bcrypt_sha256$$2b$12$KIXQJ9Hk8vQ3Yx1Lh5OeUeWq8Z5r3tN1m0pQ2sVb4cD6eF7gH8iJ0",
+	"{SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g5XE5t",
+	"{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=",
+	"{SSHA512}MQvUe2mh1FTHh9oIwr0FMEg1u5mEdyeKkzMkdsuWMvw9R3Kz3aU2y6bxsmZ3hRBjAXyMW44tdK6WoE9KZbBdNFzRzA4hXWtq",
+	"{CRYPT}$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/",
+	"{PBKDF2-SHA256}10000$N2GMUUoJ4RwDIERI6.xbgw$7k3MR5nGBzPPvyjCy5BnGmv8VH/rNNr4x4eSgIm39Fg",
+}
+
+// TestPasswordHashes: a password's hash came back in clear wherever no label named it: a
+// shadow or htpasswd line, a users table's "hash" column, an LDAP entry. A hash is cracked
+// offline, so it is a credential: the crypt formats ("$id$…$…"), Django's ("pbkdf2_sha256$…")
+// and LDAP's ("{SSHA}…") are read by their shape. Prices, shell variables and regular
+// expressions' groups, and the formats' names alone, are left.
+func TestPasswordHashes(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, h := range passwordHashes {
+		for _, in := range []string{
+			h,
+			"ada:" + h + ":19000:0:99999:7:::",
+			"ada:" + h,
+			`{"user":"ada","hash":"` + strings.ReplaceAll(h, "/", `\/`) + `"}`,
+			"id,hash\n1," + h + "\n",
+			"userPassword:: " + h,
+			"hash=" + h + "&next=1",
+		} {
+			got := e.Mask([]byte(in), mask.FormatAuto)
+			if strings.Contains(string(got.Body), h[len(h)-12:]) {
+				t.Errorf("%q -> %q", in, got.Body)
+			}
+		}
+	}
+	for _, in := range []string{
+		"$1$2", "echo $1$2$3", "s/(a)(b)/$2$1/", "costs $12.50, or $6 each", "$HOME/$USER", "${var}",
+		"{SHA} is an algorithm, {MD5} another", "$2b$ is bcrypt's prefix", "the $argon2id$ parameters",
+		"price: $5$ or $6$", "pbkdf2_sha256 is Django's default", "{SSHA}", "$6$salt$", "a$b$c$d",
+	} {
+		if got := e.Mask([]byte(in), mask.FormatText); string(got.Body) != in {
+			t.Errorf("%q -> %q", in, got.Body)
+		}
+	}
+}

@@ -87,6 +87,8 @@ const (
 	clsDash         // '-' of "-----BEGIN ... PRIVATE KEY-----"
 	clsPrefix       // the first letter of a shaped secret (AKIA..., eyJ..., ghp_...)
 	clsQuote        // a quote that may open a secret after its label with no operator
+	clsDollar       // '$' of a password's hash in a crypt format ("$2b$12$…", "pbkdf2_sha256$…")
+	clsBrace        // '{' of a password's hash under an LDAP scheme ("{SSHA}…")
 )
 
 var (
@@ -111,6 +113,8 @@ func init() {
 	class['-'] = clsDash
 	class['"'] = clsQuote
 	class['\''] = clsQuote
+	class['$'] = clsDollar
+	class['{'] = clsBrace
 	for _, c := range []byte("AIFGeghxsrwm") { // 's': Stripe's sk_ and model providers' sk- keys
 		class[c] = clsPrefix
 	}
@@ -398,6 +402,24 @@ func (sc *scanner) scan(s []byte) {
 				continue
 			}
 			i = j
+		case clsDollar:
+			if sc.enabled[detSecret] {
+				if start, end, ok := cryptHash(s, i, floor); ok {
+					add(start, end, detSecret)
+					i = end
+					continue
+				}
+			}
+			i++
+		case clsBrace:
+			if sc.enabled[detSecret] {
+				if end, ok := ldapHash(s, i); ok && i >= floor {
+					add(i, end, detSecret)
+					i = end
+					continue
+				}
+			}
+			i++
 		case clsQuote:
 			// A label and a quoted value with no operator: password "...";
 			if i >= 2 && i-2 >= floor && s[i-1] == ' ' && isLetter(s[i-2]) {
