@@ -291,3 +291,29 @@ func TestXMLElementNames(t *testing.T) {
 		{"curl -u <user:password> https://test.com/endpoint", "curl -u <user:password> https://test.com/endpoint"},
 	})
 }
+
+// TestEscapedStopInAValue: a password holding a byte that ends a value, percent-encoded in a
+// query ("password=Tr0ub4dor%263", '&' escaped), lost its tail to the decoded reading, which
+// ended the value at the decoded '&' and wrote the rest back in clear ("…[SECRET]%263").
+// Such a value is not left to that reading: nothing of it comes back.
+func TestEscapedStopInAValue(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, c := range []struct{ in, value string }{
+		{"https://x.example/login?user=ada&password=Tr0ub4dor%263", "%263"},
+		{"grant_type=password&username=ada&password=S3cr%26t%21&client_id=x", "t%21"},
+		{"https://x.example/?e=ada%40example.com&password=p%26ss3&x=1", "ss3"},
+		{"https://x.example/?token=abc%3Bdef12345678901234&x=1", "def1234"},
+		{"https://x.example/?password=Tr0ub4dor%20x9&x=1", "x9"},
+	} {
+		got := e.Mask([]byte(c.in), mask.FormatText)
+		if strings.Contains(string(got.Body), c.value) || got.Summary.Total() == 0 {
+			t.Errorf("%q -> %q", c.in, got.Body)
+		}
+	}
+	// A value whose escapes end nothing is masked in place, the query around it kept.
+	maskedAs(t, e, mask.FormatText, [][2]string{
+		{"https://x.example/?password=p%40ss%23w0rd%21&x=1", "https://x.example/?password=[SECRET]&x=1"},
+		{"https://x.example/?password=Zf3D0LX%2Fabc&x=1", "https://x.example/?password=[SECRET]&x=1"},
+	})
+}

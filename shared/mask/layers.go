@@ -441,6 +441,9 @@ func (h *hit) covers(v []byte, det detector) bool {
 	var d []byte
 	switch h.enc {
 	case encPercent:
+		if escapesStop(v) {
+			return false
+		}
 		d = unpercent(v)
 	case encEntity:
 		d = []byte(html.UnescapeString(string(v)))
@@ -1798,6 +1801,21 @@ func appendPercentAs(out, d, word []byte) []byte {
 		}
 	}
 	return out
+}
+
+// escapesStop reports a value read as written that holds an escaped byte that ends a value
+// in the escaped word's decoded reading ("password=Tr0ub4dor%263": '&'): that reading took
+// only the part before it, and whatever of the value it left after it would be written back
+// in clear ("…[SECRET]%263"), so the word is not taken to have masked the value.
+func escapesStop(v []byte) bool {
+	for i := 0; i+2 < len(v); i++ {
+		if v[i] == '%' {
+			if c := hex4([]byte{'0', '0', v[i+1], v[i+2]}); c >= 0 && (passwordStop[c] || valueStop[c]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // redactionLen returns the length of the redaction or token d starts with, or 0.
