@@ -317,3 +317,27 @@ func TestEscapedStopInAValue(t *testing.T) {
 		{"https://x.example/?password=Zf3D0LX%2Fabc&x=1", "https://x.example/?password=[SECRET]&x=1"},
 	})
 }
+
+// TestJWTShapes: a JWT came back in clear when its signature was written with base64's '='
+// padding ("…RG0==", as some libraries write it). A token whose header decodes to no JSON
+// is left, as detect-secrets labels it (gitleaks labels one such a JWT: the two disagree,
+// and a server takes no such token).
+func TestJWTShapes(t *testing.T) {
+	t.Parallel()
+	const (
+		header = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+		claims = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0"
+		sig    = "a_5icKBDo-8EjUlrfvz2k2k-FYaindQ0DEYNrlsnRG0"
+		bad    = "eyJhbGciOieeeiIsInR5cCI6IkpXVCJ9"
+	)
+	maskedAs(t, mask.New(), mask.FormatText, [][2]string{
+		{header + "." + claims + "." + sig + "==", "[JWT]"},
+		{header + "." + claims + "." + sig + "=", "[JWT]"},
+		{"token: " + header + "." + claims + "." + sig + "==\nok", "token: [JWT]\nok"},
+		{"Authorization: Bearer " + header + "." + claims + "." + sig + "==", "Authorization: Bearer [JWT]"},
+		// Not tokens: a header alone, a header that is no JSON, base64 after the signature.
+		{header, header},
+		{bad + "." + claims + "." + sig, bad + "." + claims + "." + sig},
+		{header + "." + claims + "." + sig + "==abc", header + "." + claims + "." + sig + "==abc"},
+	})
+}

@@ -645,7 +645,10 @@ func digitsIn(b []byte) int {
 
 // jwt reports the JSON Web Token at s[i] ("eyJ"): a header and a payload of base64url, each
 // starting with the encoding of '{' (so "eyJ" or "eyI"), and a signature that may be empty
-// (an unsecured token), joined by dots.
+// (an unsecured token) or padded with '=' as some libraries write it, joined by dots. The
+// header must decode to a JSON object: a token whose header does not is none a server
+// takes (detect-secrets labels "eyJhbasdGciOi….eyJ….…" no JWT; gitleaks labels one such a
+// JWT, and the two disagree).
 func jwt(s []byte, i int) (int, detector, bool) {
 	h := runOf(s, i, &b64urlChar, maxSecretValue)
 	if h-i < 10 || h+4 >= len(s) || s[h] != '.' || s[h+1] != 'e' || s[h+2] != 'y' {
@@ -663,6 +666,11 @@ func jwt(s []byte, i int) (int, detector, bool) {
 		return p, detJWT, true
 	}
 	sig := runOf(s, p+1, &b64urlChar, maxSecretValue)
+	if sig > p+1 {
+		for n := 0; n < 2 && sig < len(s) && s[sig] == '='; n++ {
+			sig++
+		}
+	}
 	if sig < len(s) && (s[sig] == '.' || b64Char[s[sig]]) {
 		return 0, 0, false
 	}
