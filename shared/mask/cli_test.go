@@ -137,3 +137,50 @@ func TestPasswordHashes(t *testing.T) {
 		}
 	}
 }
+
+// TestPasswordsInProse: a password written in a sentence came back in clear from a support
+// ticket or a chat: "my password is Summer2024!", "the PIN is 4821", "the password for the
+// admin account was Tr0ub4dor&3". A credential's name, a copula and a value that no word
+// of prose is (it holds a digit, a symbol or a capital inside it) are read; a sentence
+// about the password ("password is incorrect", "was reset on Monday", "is at least 8
+// characters") is left. netrc's lines name the password with no copula.
+func TestPasswordsInProse(t *testing.T) {
+	t.Parallel()
+	e := mask.New()
+	for _, c := range []struct{ in, value string }{
+		{"Hi, my password is Summer2024! and I can't log in", "Summer2024!"},
+		{"my password is hunter22.", "hunter22"},
+		{"The password is 'Tr0ub4dor&3'", "Tr0ub4dor&3"},
+		{`Password is "correct horse 9"`, "correct horse 9"},
+		{"the password for the admin account was Tr0ub4dor&3", "Tr0ub4dor&3"},
+		{"the password to the wifi is: Xk9#mPq2", "Xk9#mPq2"},
+		{"PASSWORD IS HUNTER22", "HUNTER22"},
+		{"my PIN is 4821", "4821"},
+		{"pin is 482193, thanks", "482193"},
+		{"my passcode is now 482193", "482193"},
+		{"the pw is s3cretPW", "s3cretPW"},
+		{"Passwort ist Geheim123", "Geheim123"},
+		{"I changed the password to N3wPassw0rd", "N3wPassw0rd"},
+		{"password has been reset to Temp1234!", "Temp1234!"},
+		{"machine api.example.com login ada password Tr0ub4dor3", "Tr0ub4dor3"},
+		{"machine api.example.com\n  login ada\n  password Tr0ub4dor3\n", "Tr0ub4dor3"},
+		{"default login anonymous password guest123", "guest123"},
+		{`{"body":"my password is Summer2024! please help"}`, "Summer2024!"},
+	} {
+		got := e.Mask([]byte(c.in), mask.FormatAuto)
+		if strings.Contains(string(got.Body), c.value) {
+			t.Errorf("%q -> %q", c.in, got.Body)
+		}
+	}
+	for _, in := range []string{
+		"password is incorrect", "Password is required", "your password was reset on Monday",
+		"the password is at least 8 characters long", "password is case-sensitive", "PIN is 4 digits",
+		"the password is the same as before", "password is N/A", "password is ********", "password is <hidden>",
+		"password reset link sent", "password 1 of 3 rejected", "the password for the account is incorrect",
+		"enter your password and PIN", "a passing grade is 60", "spin is 4821",
+	} {
+		if got := e.Mask([]byte(in), mask.FormatText); string(got.Body) != in {
+			t.Errorf("%q -> %q", in, got.Body)
+		}
+	}
+}

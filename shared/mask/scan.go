@@ -115,7 +115,8 @@ func init() {
 	class['\''] = clsQuote
 	class['$'] = clsDollar
 	class['{'] = clsBrace
-	for _, c := range []byte("AIFGeghxsrwm") { // 's': Stripe's sk_ and model providers' sk- keys
+	// 'p' and 'P' also start a credential's name in a sentence ("my password is …", prose.go).
+	for _, c := range []byte("AIFGeghxsrwmpP") { // 's': Stripe's sk_ and model providers' sk- keys
 		class[c] = clsPrefix
 	}
 	for c := range providerStart {
@@ -400,6 +401,13 @@ func (sc *scanner) scan(s []byte) {
 				add(k, end, d)
 				i = end
 				continue
+			}
+			if sc.enabled[detSecret] && i >= floor {
+				if vs, ve, ok := proseSecret(s, i, j, floor); ok {
+					add(vs, ve, detSecret)
+					i = ve
+					continue
+				}
 			}
 			i = j
 		case clsDollar:
