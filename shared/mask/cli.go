@@ -82,6 +82,13 @@ func (sc *scanner) cliPassword(s []byte, i, floor int) (vs, ve int, ok bool) {
 		return longPassword(s, i+2)
 	}
 	o := s[i+1]
+	if isLetter(o) && isLetter(s[i+2]) {
+		// A long option written with one dash: PowerShell's (-Password …), keytool's
+		// (-storepass …), a plain-text string made secure (… "…" -AsPlainText).
+		if vs, ve, ok := dashedPassword(s, i); ok {
+			return vs, ve, true
+		}
+	}
 	if !shortOption[o] {
 		return 0, 0, false
 	}
@@ -148,6 +155,64 @@ func longPassword(s []byte, n int) (vs, ve int, ok bool) {
 		return 0, 0, false
 	}
 	if _, ok := judge(kind, s[vs:ve], &allDetectors); !ok {
+		return 0, 0, false
+	}
+	return vs, ve, true
+}
+
+// keytoolPasswords are the options of Java's keytool that take a keystore's or a key's
+// password.
+var keytoolPasswords = newWordSet([]string{"storepass", "keypass", "srcstorepass", "deststorepass", "srckeypass",
+	"destkeypass"})
+
+// dashedPassword reports the credential of a long option written with one dash at s[i]: one
+// named as a credential (PowerShell's "-Password …", "-ApiKey …"), keytool's passwords, and
+// the string ConvertTo-SecureString is given in plain text ("… \"…\" -AsPlainText",
+// "-String '…'"). It returns the value's span.
+func dashedPassword(s []byte, i int) (vs, ve int, ok bool) {
+	n := i + 1
+	e := n
+	for e < len(s) && e-n <= maxLabel && (isLetter(s[e]) || isDigit(s[e])) {
+		e++
+	}
+	if e >= len(s) || !optionEnd(s[e]) {
+		return 0, 0, false
+	}
+	name := s[n:e]
+	switch {
+	case keytoolPasswords.hasFold(name) && commandBefore(s, i, "keytool"):
+		v := optionValue(s, e)
+		if v < 0 {
+			return 0, 0, false
+		}
+		vs, ve, ok = cliValue(s, v)
+		if !ok || ve-vs < minPassword || isPlaceholder(s[vs:ve]) {
+			return 0, 0, false
+		}
+		return vs, ve, true
+	case hasPrefixFold(name, "asplaintext") && len(name) == len("asplaintext"):
+		// The string before the option, quoted, right after the command or its -String.
+		b := i
+		for b > 0 && s[b-1] == ' ' {
+			b--
+		}
+		if b < 2 || s[b-1] != '"' && s[b-1] != '\'' {
+			return 0, 0, false
+		}
+		q := bytes.LastIndexByte(s[max(0, b-1-maxSecretValue):b-1], s[b-1])
+		if q < 0 {
+			return 0, 0, false
+		}
+		q += max(0, b-1-maxSecretValue)
+		if q+1 == b-1 || !commandBefore(s, q, "ConvertTo-SecureString") {
+			return 0, 0, false
+		}
+		return q + 1, b - 1, true
+	}
+	// One dash also starts words in prose ("a -password reset"): an unquoted value must be
+	// no word of prose.
+	vs, ve, ok = longPassword(s, n)
+	if !ok || s[vs-1] != '"' && s[vs-1] != '\'' && !notProse(s[vs:ve]) {
 		return 0, 0, false
 	}
 	return vs, ve, true

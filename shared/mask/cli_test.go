@@ -43,6 +43,11 @@ func TestCommandLineCredentials(t *testing.T) {
 		"mysql \\\n  -u root \\\n  -p" + pw + " db",
 		"$ mysql -h db -p" + pw,
 		"command: [\"redis-cli\", \"-a\", \"" + pw + "\"]",
+		"New-LocalUser -Name ada -Password " + pw,
+		`Connect-Thing -ApiKey "` + pw + `xyzq8Vr2kLm9"`,
+		"keytool -importkeystore -srcstorepass " + pw + " -deststorepass " + pw + " -keypass " + pw,
+		`$p = ConvertTo-SecureString "` + pw + `" -AsPlainText -Force`,
+		`ConvertTo-SecureString -String '` + pw + `' -AsPlainText -Force`,
 	}
 	e := mask.New()
 	for _, in := range masked {
@@ -70,6 +75,9 @@ func TestCommandLineCredentials(t *testing.T) {
 		"mysql -p, then type it",
 		"python -p 8000",
 		"tool --password ./pw.txt",
+		"a multi-token -password reset flow",
+		"keytool -list -storepass:env STOREPASS",
+		`ConvertTo-SecureString $plain -AsPlainText -Force`,
 	}
 	for _, in := range left {
 		if got := e.Mask([]byte(in), mask.FormatText); string(got.Body) != in {

@@ -378,9 +378,10 @@ func (sc *scanner) scan(s []byte) {
 				}
 			}
 			if sc.enabled[detSecret] {
-				if vs, ve, ok := sc.cliPassword(s, i, floor); ok {
+				// The value may stand before the option ("…" -AsPlainText), after the last match.
+				if vs, ve, ok := sc.cliPassword(s, i, floor); ok && vs >= floor {
 					add(vs, ve, detSecret)
-					i = ve
+					i = max(ve, i+1)
 					continue
 				}
 			}
