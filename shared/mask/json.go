@@ -114,6 +114,7 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 		return i + 1, nil
 	}
 	var keys map[string]bool // masked keys of this object, as written: each must stay unique
+	var pair []byte          // the label a pair's name gave ({"name":"DB_PASSWORD","value":…})
 	var parts digitParts
 	defer parts.flush(st)
 	for {
@@ -173,8 +174,19 @@ func (st *state) object(i, depth int, suppress bool) (int, error) {
 		if suppress || named || !parts.add(src, i) {
 			parts.flush(st)
 		}
-		if i, err = st.value(i, depth, key, suppress || named); err != nil {
+		vkey := key
+		if pair != nil && pairKey(key, pairValues) {
+			vkey = pair
+		}
+		if i, err = st.value(i, depth, vkey, suppress || named); err != nil {
 			return i, err
+		}
+		if !suppress && src[start] == '"' && pairKey(key, pairNames) {
+			name := src[start+1 : i-1]
+			if bytes.IndexByte(name, '\\') >= 0 {
+				name = decodeKey(name)
+			}
+			pair = pairLabel(name)
 		}
 		if named {
 			st.w.replace(start, i, detField, true, src[start:i])

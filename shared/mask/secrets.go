@@ -897,7 +897,7 @@ func labelKind(w []byte) uint8 {
 		case has("authorization"):
 			return lblAuth
 		case has("token"):
-			for _, handle := range [...]string{"next", "page", "continuation", "cursor", "sync", "idempotency", "request", "csrf", "xsrf"} {
+			for _, handle := range [...]string{"next", "page", "continuation", "cursor", "sync", "idempotency", "request", "csrf", "xsrf", "authenticity"} {
 				if contains(handle) {
 					return lblNone
 				}
@@ -1429,6 +1429,9 @@ func (sc *scanner) assigned(s []byte, i, floor int) (vs, ve int, det detector, o
 	kind := secretLabel(s[k:j])
 	if kind == lblNone {
 		kind = typedLabel(s, k, j, floor) // var apiToken string = "..."
+	}
+	if kind == lblNone && pairKey(s[k:j], pairValues) {
+		kind = siblingLabel(s, k, floor) // value="…" after key="DbPassword"; "- name: …\n  value: …"
 	}
 	if kind == lblNone {
 		return 0, 0, 0, false

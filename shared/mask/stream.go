@@ -453,6 +453,7 @@ type jsonFrame struct {
 	keyed  bool   // an object's member key was read, its value not yet
 	colon  bool   // and the ':' after it
 	key    []byte // the label of the next value: the member key, or an array's own key
+	pair   []byte // the label a pair's name gave its value (pairs.go)
 	shown  []byte // the member key as written (masked), for pointers
 	index  int
 	keys   map[string]bool // masked keys, and keys that read like them, written in this object
@@ -713,6 +714,9 @@ func (j *jsonStreamer) run() error {
 		var key []byte
 		if top >= 0 {
 			key = j.stack[top].key
+			if f := &j.stack[top]; f.object && f.pair != nil && pairKey(key, pairValues) {
+				key = f.pair
+			}
 			if j.stack[top].object && len(key) > 0 && j.e.isNamed(key) {
 				if err := j.skipNamed(c); err != nil {
 					return err
@@ -749,6 +753,9 @@ func (j *jsonStreamer) run() error {
 		}
 		if _, _, err := j.scalar(raw, key, false); err != nil {
 			return err
+		}
+		if f := &j.stack[top]; top >= 0 && f.object && raw[0] == '"' && pairKey(f.key, pairNames) {
+			f.pair = pairLabel(fieldValue(raw))
 		}
 		expectValue = false
 	}

@@ -155,6 +155,7 @@ func lastName(path []byte) []byte {
 // under their names. It returns the offset after the tag and whether it closed itself.
 func (st *state) xmlAttrs(j int) (next int, ok, closed bool) {
 	src := st.w.src
+	var pair []byte // the label a name or key attribute gave (pairs.go): <add key="DbPassword" value="…"/>
 	for {
 		j = skipWS(src, j)
 		if j >= len(src) {
@@ -188,8 +189,18 @@ func (st *state) xmlAttrs(j int) (next int, ok, closed bool) {
 		}
 		at := len(st.xpath)
 		st.xpath = append(append(st.xpath, "/@"...), name...)
-		st.xmlValue(k+1, k+1+q, name)
+		label := name
+		if pair != nil && pairKey(name, pairValues) {
+			label = pair
+		}
+		st.xmlValue(k+1, k+1+q, label)
 		st.xpath = st.xpath[:at]
+		switch v := src[k+1 : k+1+q]; {
+		case pairKey(name, pairNames):
+			pair = pairLabel(v)
+		case bytes.EqualFold(name, []byte("type")) && bytes.EqualFold(v, []byte("password")):
+			pair = []byte("password")
+		}
 		j = k + 1 + q + 1
 	}
 }

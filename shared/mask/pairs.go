@@ -1,0 +1,123 @@
+package mask
+
+import "bytes"
+
+// This file reads a secret whose name is a sibling's value, as configuration written as
+// name/value pairs holds it: Kubernetes' and ECS's environment lists ({"name":
+// "DB_PASSWORD", "value": "…"}), CloudFormation's parameters ("ParameterKey",
+// "ParameterValue"), Elastic Beanstalk's options, Azure's app settings, YAML's "- name: …\n
+// value: …", .NET's <add key="…" value="…"/>, Spring's <property name="…" value="…"/> and
+// HTML's <input type="password" … value="…">. The value is judged under the name it is
+// given. In JSON the name must come first, as these write it (and as a map sorted by key
+// does: "name" < "value").
+
+// pairNames are the keys whose value names a pair's value (FieldName spelling).
+var pairNames = newWordSet([]string{"name", "key", "parameterkey", "parametername", "optionname", "settingname",
+	"variable", "varname", "envname", "property"})
+
+// pairValues are the keys of a pair's value (FieldName spelling).
+var pairValues = newWordSet([]string{"value", "parametervalue", "optionvalue", "settingvalue", "val"})
+
+// pairKey reports whether the key (decoded) is one of set, in any spelling.
+func pairKey(key []byte, set wordSet) bool {
+	if len(key) == 0 || len(key) > 16 {
+		return false
+	}
+	var buf [64]byte
+	return set.hasFold(fieldName(buf[:0], key, 16))
+}
+
+// pairLabel returns the label a pair's name gives its value: the name itself when it names a
+// credential ("DB_PASSWORD", "smtp.pass"), nil otherwise.
+func pairLabel(name []byte) []byte {
+	if len(name) == 0 || len(name) > maxLabel {
+		return nil
+	}
+	for _, c := range name {
+		if !labelByte[c] && c != ' ' {
+			return nil
+		}
+	}
+	switch secretLabel(name) {
+	case lblNone, lblCookie, lblSignature:
+		return nil
+	}
+	return name
+}
+
+// siblingLabel returns the kind of the label a pair's name gives the value whose label (a
+// value key: "value", "Value") starts at s[k], written as text: an attribute of the same tag
+// ('key="DbPassword"', 'name="password"', 'type="password"'), or a "name:" or "key:" line just
+// above it in YAML ("- name: DB_PASSWORD\n  value: …"). It looks no further back than floor.
+func siblingLabel(s []byte, k, floor int) uint8 {
+	if k == floor {
+		return lblNone
+	}
+	if s[k-1] == ' ' || s[k-1] == '\t' {
+		// An attribute: the tag's start on this line, no '>' between.
+		for b := k - 1; b >= floor && k-b <= maxTag; b-- {
+			switch s[b] {
+			case '<':
+				return attributeLabel(s[b:k])
+			case '>', '\n':
+				b = -1
+			}
+			if b < 0 {
+				break
+			}
+		}
+	}
+	// YAML: the lines above, in the same item (up to three, none emptier than the label's).
+	e := k
+	for e > floor && (s[e-1] == ' ' || s[e-1] == '\t' || s[e-1] == '-') {
+		e--
+	}
+	if e > floor && s[e-1] != '\n' {
+		return lblNone
+	}
+	for n := 0; n < 3 && e > floor; n++ {
+		ls := e - 1
+		for ls > floor && s[ls-1] != '\n' {
+			ls--
+		}
+		line := bytes.TrimLeft(s[ls:e-1], " \t-")
+		if c := bytes.IndexByte(line, ':'); c > 0 && pairKey(line[:c], pairNames) {
+			v := bytes.Trim(bytes.TrimSpace(line[c+1:]), `"'`)
+			if l := pairLabel(v); l != nil {
+				return secretLabel(l)
+			}
+			return lblNone
+		}
+		e = ls
+	}
+	return lblNone
+}
+
+// attributeLabel returns the kind of label the attributes of the tag t (from its '<') give a
+// value attribute: a name or key attribute that names a credential, or type="password".
+func attributeLabel(t []byte) uint8 {
+	for i := 0; i < len(t); i++ {
+		if t[i] != '=' || i+1 >= len(t) || (t[i+1] != '"' && t[i+1] != '\'') {
+			continue
+		}
+		a := i
+		for a > 0 && (isLetter(t[a-1]) || t[a-1] == '-' || t[a-1] == '_') {
+			a--
+		}
+		q := bytes.IndexByte(t[i+2:], t[i+1])
+		if q < 0 {
+			return lblNone
+		}
+		v := t[i+2 : i+2+q]
+		switch {
+		case pairKey(t[a:i], pairNames):
+			if l := pairLabel(v); l != nil {
+				return secretLabel(l)
+			}
+		case bytes.EqualFold(t[a:i], []byte("type")) && bytes.EqualFold(v, []byte("password")):
+			return lblPassword
+		}
+		i += 2 + q
+	}
+	return lblNone
+}
