@@ -754,8 +754,8 @@ func (j *jsonStreamer) run() error {
 		if _, _, err := j.scalar(raw, key, false); err != nil {
 			return err
 		}
-		if f := &j.stack[top]; top >= 0 && f.object && raw[0] == '"' && pairKey(f.key, pairNames) {
-			f.pair = pairLabel(fieldValue(raw))
+		if top >= 0 && j.stack[top].object && raw[0] == '"' && pairKey(j.stack[top].key, pairNames) {
+			j.stack[top].pair = pairLabel(fieldValue(raw))
 		}
 		expectValue = false
 	}
