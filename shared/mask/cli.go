@@ -307,12 +307,20 @@ func commandBefore(s []byte, k int, command string) bool {
 }
 
 // commandStart reports a byte a command's word may follow: white space, a path's '/', a
-// quote, a prompt's '$' or '#' after its space, a list's '['.
+// quote or backquote, a list's '[', a substitution's '(', a pipe or a command separator.
 func commandStart(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '/' || c == '"' || c == '\'' || c == '[' || c == '('
+	switch c {
+	case ' ', '\t', '\n', '/', '"', '\'', '`', '[', '(', '|', '&', ';':
+		return true
+	}
+	return false
 }
 
 // commandEnd reports a byte a command's word may end with.
 func commandEnd(c byte) bool {
-	return c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '\r' || c == '\n'
+	switch c {
+	case ' ', '\t', '"', '\'', '`', '\r', '\n', ';':
+		return true
+	}
+	return false
 }

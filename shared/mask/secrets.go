@@ -1924,9 +1924,6 @@ func urlPassword(s []byte, at, floor int) (ps, pe int, ok bool) {
 	return ps, at, true
 }
 
-// maxCurlLine is how far back from a -u option curlCredentials looks for the curl command.
-const maxCurlLine = 1024
-
 // curlCredentials reports the credentials of curl's -u or --user option whose ':' is at
 // s[c]: "curl -u user:password URL", "--user 'user:password'", "--user=user:password", the
 // command on this line or on lines before it joined by a trailing '\'. It returns the
@@ -2010,25 +2007,7 @@ var curlStop = func() (t [256]bool) {
 
 // curlBefore reports the word "curl" before s[k] on its command line: the same line, or
 // lines before it that end in '\'. It may cross a match (a URL's address before -u).
-func curlBefore(s []byte, k int) bool {
-	lo := max(0, k-maxCurlLine)
-	for j := k; j > lo; j-- {
-		if s[j-1] == '\n' {
-			b := j - 1
-			if b > lo && s[b-1] == '\r' {
-				b--
-			}
-			if b == lo || s[b-1] != '\\' {
-				return false
-			}
-			continue
-		}
-		if j-4 >= lo && s[j-1] == 'l' && string(s[j-4:j]) == "curl" && (j-4 == 0 || !wordByte[s[j-5]]) && (j == len(s) || !wordByte[s[j]]) {
-			return true
-		}
-	}
-	return false
-}
+func curlBefore(s []byte, k int) bool { return commandBefore(s, k, "curl") }
 
 // isLowerWord reports whether b is lower-case letters only.
 func isLowerWord(b []byte) bool {
