@@ -151,7 +151,7 @@ func longPassword(s []byte, n int) (vs, ve int, ok bool) {
 		return 0, 0, false
 	}
 	vs, ve, ok = cliValue(s, v)
-	if !ok || credentialWordSet.hasFold(s[vs:ve]) || bytes.IndexByte(s[vs:ve], '/') >= 0 {
+	if !ok || credentialWordSet.hasFold(s[vs:ve]) || filePath(s[vs:ve]) {
 		return 0, 0, false
 	}
 	if _, ok := judge(kind, s[vs:ve], &allDetectors); !ok {
@@ -216,6 +216,12 @@ func dashedPassword(s []byte, i int) (vs, ve int, ok bool) {
 		return 0, 0, false
 	}
 	return vs, ve, true
+}
+
+// filePath reports a value that is a file's path ("/run/secrets/pw", "./pw.txt", "~/.pw"),
+// which an option names where a credential is read from.
+func filePath(v []byte) bool {
+	return len(v) > 0 && (v[0] == '/' || v[0] == '~' || v[0] == '.' && len(v) > 1 && (v[1] == '/' || v[1] == '.'))
 }
 
 // optionBefore reports a byte an option may follow: white space, or the quote and bracket of

@@ -190,6 +190,7 @@ func TestCredentialLabelWords(t *testing.T) {
 		{[]string{"otp", "code"}, "482193"},
 		{[]string{"mfa", "code"}, "482193"},
 		{[]string{"verification", "code"}, "482193"},
+		{[]string{"one", "time", "code"}, "482193"},
 		{[]string{"recovery", "code"}, "k3j9-x8w2"},
 		{[]string{"backup", "codes"}, "k3j9-x8w2"},
 		{[]string{"auth", "code"}, "SplxlOBeZQQYbYS6WxSbIA"},
@@ -232,6 +233,8 @@ func TestCredentialLabelWords(t *testing.T) {
 		{[]string{"otp", "enabled"}, "1234"},
 		{[]string{"password", "hash", "algorithm"}, "bcrypt"},
 		{[]string{"pw", "length"}, "12345"},
+		{[]string{"cid"}, "image001"},
+		{[]string{"content", "cid"}, "4821"},
 	}
 	for _, l := range left {
 		for _, label := range labelSpellings(l.words) {
@@ -270,6 +273,8 @@ func TestPasswordsThatStartLikeReferences(t *testing.T) {
 		{"password: {{ .Password }}", "password: {{ .Password }}"},
 		{"password: [SECRET]", "password: [SECRET]"},
 		{"password: ********", "password: ********"},
+		{"password: ****1234", "password: ****1234"},
+		{"password: *Tr0ub4dor3", "password: [SECRET]"},
 	})
 }
 

@@ -18,9 +18,14 @@ var pairNames = newWordSet([]string{"name", "key", "parameterkey", "parameternam
 // pairValues are the keys of a pair's value (FieldName spelling).
 var pairValues = newWordSet([]string{"value", "parametervalue", "optionvalue", "settingvalue", "val"})
 
-// pairKey reports whether the key (decoded) is one of set, in any spelling.
+// pairKey reports whether the key (decoded) is one of set, in any spelling. Every key of a
+// JSON object is asked: one whose last letter ends no pair's key ('e', 'y', 'l') is passed
+// over at once.
 func pairKey(key []byte, set wordSet) bool {
-	if len(key) == 0 || len(key) > 16 {
+	if len(key) < 3 || len(key) > 16 {
+		return false
+	}
+	if last := lower(key[len(key)-1]); last != 'e' && last != 'y' && last != 'l' {
 		return false
 	}
 	var buf [64]byte

@@ -403,7 +403,7 @@ func (sc *scanner) scan(s []byte) {
 				i = end
 				continue
 			}
-			if sc.enabled[detSecret] && i >= floor {
+			if (s[i] == 'p' || s[i] == 'P') && sc.enabled[detSecret] && i >= floor {
 				if vs, ve, ok := proseSecret(s, i, j, floor); ok {
 					add(vs, ve, detSecret)
 					i = ve

@@ -994,10 +994,11 @@ func labelKind(w []byte) uint8 {
 // codeWords are the words before "code" that make it a credential ("security_code",
 // "mfaCode", "recovery-code"); a zip, country, status or promotion code is none.
 var codeWords = [...]string{"security", "pin", "otp", "totp", "mfa", "2fa", "verification", "recovery", "backup",
-	"auth", "authorization", "access", "card", "cvv", "one-time"}
+	"auth", "authorization", "access", "card", "cvv", "onetime"}
 
-// cardCodes are the names of a card's security code.
-var cardCodes = [...]string{"cvv", "cvc", "cvv2", "cvc2", "csc", "cid"}
+// cardCodes are the names of a card's security code (Amex's "CID" is left: a content's,
+// a customer's or a correlation id is one too).
+var cardCodes = [...]string{"cvv", "cvc", "cvv2", "cvc2", "csc"}
 
 // lastWordIs reports whether the last word of label w is word, in any case: the whole label,
 // or what follows its last '_', '-', '.' or case change ("SMTP_PASS", "userPass", "db.pw").
@@ -1087,7 +1088,12 @@ func reference(v []byte) bool {
 			return bytes.IndexByte(v, ')') > 0 || last == '}'
 		}
 	case '*':
-		return true
+		// A masked display: stars, and at most the last four characters ("****1234").
+		n := 0
+		for n < len(v) && v[n] == '*' {
+			n++
+		}
+		return n >= 3 && len(v)-n <= 4
 	}
 	return false
 }
