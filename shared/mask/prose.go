@@ -27,7 +27,15 @@ const maxProseWords = 5
 // proseSecret reports the password written after the credential's name s[i:j] (a word) in a
 // sentence or a netrc line. It returns the value's span.
 func proseSecret(s []byte, i, j, floor int) (vs, ve int, ok bool) {
-	if !proseWords.hasFold(s[i:j]) || !wordStartAt(s, i) || j >= len(s) || s[j] != ' ' {
+	// Every word starting with 'p' asks: a name's second letter ('a', 'w', 'i') and a space
+	// after it turn most away before the set is looked in.
+	if j-i < 2 || j >= len(s) || s[j] != ' ' {
+		return 0, 0, false
+	}
+	if c := lower(s[i+1]); c != 'a' && c != 'w' && c != 'i' {
+		return 0, 0, false
+	}
+	if !proseWords.hasFold(s[i:j]) || !wordStartAt(s, i) {
 		return 0, 0, false
 	}
 	if v := j + 1; (s[i] == 'p' && string(s[i:j]) == "password") && netrcBefore(s, i, floor) {
