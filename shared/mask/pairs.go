@@ -59,20 +59,11 @@ func siblingLabel(s []byte, k, floor int) uint8 {
 		return lblNone
 	}
 	if s[k-1] == ' ' || s[k-1] == '\t' {
-		// An attribute: the tag's start on this line, no '>' between.
-		for b := k - 1; b >= floor && k-b <= maxTag; b-- {
-			switch s[b] {
-			case '<':
-				return attributeLabel(s[b:k])
-			case '>', '\n':
-				b = -1
-			}
-			if b < 0 {
-				break
-			}
+		if b := tagOpen(s, k, floor); b >= 0 {
+			return attributeLabel(s[b:k])
 		}
 	}
-	// YAML: the lines above, in the same item (up to three, none emptier than the label's).
+	// YAML: the three lines above at most.
 	e := k
 	for e > floor && (s[e-1] == ' ' || s[e-1] == '\t' || s[e-1] == '-') {
 		e--
@@ -98,9 +89,40 @@ func siblingLabel(s []byte, k, floor int) uint8 {
 	return lblNone
 }
 
-// attributeLabel returns the kind of label the attributes of the tag t (from its '<') give a
-// value attribute: a name or key attribute that names a credential, or type="password".
+// tagOpen returns where the tag s[k] stands in opens: a '<' before it on its line (not before
+// floor) with no '>' between; -1 for none.
+func tagOpen(s []byte, k, floor int) int {
+	for b := k - 1; b >= floor && k-b <= maxTag; b-- {
+		switch s[b] {
+		case '<':
+			return b
+		case '>', '\n':
+			return -1
+		}
+	}
+	return -1
+}
+
+// passwordLabel is the label type="password" gives its input's value.
+var passwordLabel = []byte("password")
+
+// attributePair returns the label the attribute name="v" gives the value attribute after it in
+// its tag, and whether it gives one at all: a pair's name (nil when v names no credential), or
+// type="password". The XML reader (xmlAttrs) and a tag read as text (attributeLabel) ask it.
+func attributePair(name, v []byte) (label []byte, ok bool) {
+	switch {
+	case pairKey(name, pairNames):
+		return pairLabel(v), true
+	case bytes.EqualFold(name, []byte("type")) && bytes.EqualFold(v, passwordLabel):
+		return passwordLabel, true
+	}
+	return nil, false
+}
+
+// attributeLabel returns the kind of label the attributes of the tag t (from its '<' to a
+// value attribute) give that value: the last attributePair's.
 func attributeLabel(t []byte) uint8 {
+	var pair []byte
 	for i := 0; i < len(t); i++ {
 		if t[i] != '=' || i+1 >= len(t) || (t[i+1] != '"' && t[i+1] != '\'') {
 			continue
@@ -111,18 +133,15 @@ func attributeLabel(t []byte) uint8 {
 		}
 		q := bytes.IndexByte(t[i+2:], t[i+1])
 		if q < 0 {
-			return lblNone
+			break
 		}
-		v := t[i+2 : i+2+q]
-		switch {
-		case pairKey(t[a:i], pairNames):
-			if l := pairLabel(v); l != nil {
-				return secretLabel(l)
-			}
-		case bytes.EqualFold(t[a:i], []byte("type")) && bytes.EqualFold(v, []byte("password")):
-			return lblPassword
+		if l, ok := attributePair(t[a:i], t[i+2:i+2+q]); ok {
+			pair = l
 		}
 		i += 2 + q
 	}
-	return lblNone
+	if pair == nil {
+		return lblNone
+	}
+	return secretLabel(pair)
 }

@@ -829,9 +829,9 @@ func metaWord(word []byte) bool { return metaWordSet.hasFold(word) }
 
 // hashWord reports the meta words that name a hash of the secret, which is itself a secret
 // when the secret is a password.
-func hashWord(word []byte) bool {
-	return hasPrefixFold(word, "hash") && len(word) <= len("hashed") || hasPrefixFold(word, "digest") && len(word) == len("digest")
-}
+func hashWord(word []byte) bool { return hashWordSet.hasFold(word) }
+
+var hashWordSet = newWordSet([]string{"hash", "hashed", "digest"})
 
 var metaWordSet = newWordSet(metaWords[:])
 

@@ -195,11 +195,8 @@ func (st *state) xmlAttrs(j int) (next int, ok, closed bool) {
 		}
 		st.xmlValue(k+1, k+1+q, label)
 		st.xpath = st.xpath[:at]
-		switch v := src[k+1 : k+1+q]; {
-		case pairKey(name, pairNames):
-			pair = pairLabel(v)
-		case bytes.EqualFold(name, []byte("type")) && bytes.EqualFold(v, []byte("password")):
-			pair = []byte("password")
+		if l, ok := attributePair(name, src[k+1:k+1+q]); ok {
+			pair = l
 		}
 		j = k + 1 + q + 1
 	}
