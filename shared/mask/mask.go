@@ -187,9 +187,14 @@ func fieldNameSlow(dst, key []byte, limit int) []byte {
 	rest := norm.NFKD.String(string(key))
 	latin := len(dst) > 0
 	for _, r := range rest {
-		if !latin && r < utf8.RuneSelf {
-			_, latin = nameByte(byte(r))
-		} else if b, ok := foldRune(r); !latin && ok {
+		if latin {
+			break
+		}
+		b, ok := byte(r), r < utf8.RuneSelf
+		if !ok {
+			b, ok = foldRune(r)
+		}
+		if ok {
 			_, latin = nameByte(b)
 		}
 	}
